@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Writes all of buf, retrying on EINTR and short writes. Returns 0 or -errno. */
+int write_all(int fd, const void *buf, size_t len);
+/* Reads until EOF or len bytes. Returns the number of bytes read or -errno. */
+ssize_t read_full(int fd, void *buf, size_t len);
+/*
+ * Reads a whole file (at most max bytes; more is -EFBIG) relative to dir_fd, NUL-terminated.
+ * *ret is owned by the caller. Returns 0 or -errno.
+ */
+int read_file_at(int dir_fd, const char *path, size_t max, char **ret, size_t *ret_len);
+/* Writes a string to a file relative to dir_fd (O_WRONLY|O_TRUNC, no create). 0 or -errno. */
+int write_string_at(int dir_fd, const char *path, const char *s);
+int fd_set_nonblock(int fd, bool nonblock);
+/* mkdir -p with the given mode for each created component. 0 or -errno. */
+int mkdir_p(const char *path, mode_t mode);
+/* Opens /dev/null O_RDWR|O_CLOEXEC. Returns fd or -errno. */
+int open_devnull(void);

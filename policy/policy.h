@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * The policy model. policy_parse() turns untrusted JSON bytes into an immutable struct
+ * policy; other modules only ever see `const struct policy *`. This module does no I/O
+ * and never logs above debug.
+ */
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define POLICY_VERSION 1
+#define POLICY_MAX_BYTES (1024 * 1024)
+#define POLICY_MAX_NAME 64
+#define POLICY_MAX_PATH 1024
+#define POLICY_MAX_COMMANDS 256
+#define POLICY_MAX_ENV 256
+#define POLICY_MAX_ENV_VALUE 4096
+#define POLICY_MAX_BINDS 64
+#define POLICY_MAX_TMPFS 16
+#define POLICY_MAX_EXEC 64
+#define POLICY_MAX_EGRESS_RULES 256
+#define POLICY_MAX_PORTS 64
+#define POLICY_MAX_DNS_UPSTREAMS 4
+#define POLICY_MAX_HOSTNAME 253
+#define POLICY_MAX_ERROR 256
+
+/* Upper bounds of sizable values (documented in docs/policy.md). */
+#define POLICY_MAX_WALL_TIME_MS (7ULL * 24 * 3600 * 1000)
+#define POLICY_MAX_UID 65535 /* ids must fit the 65536-id range mapped per run */
+#define POLICY_MAX_PIDS 1048576
+#define POLICY_MAX_CPU_MILLI (1024 * 1000)
+#define POLICY_MAX_OPEN_FILES 1048576
+#define POLICY_MIN_MEMORY (4ULL << 20)
+#define POLICY_MIN_TMPFS_SIZE (4ULL << 10)
+
+enum policy_mode {
+	POLICY_MODE_RO,
+	POLICY_MODE_RW,
+	_POLICY_MODE_MAX,
+	_POLICY_MODE_INVALID = -EINVAL,
+};
+
+enum policy_seccomp_profile {
+	POLICY_SECCOMP_DEFAULT,
+	_POLICY_SECCOMP_MAX,
+	_POLICY_SECCOMP_INVALID = -EINVAL,
+};
+
+enum policy_protocol {
+	POLICY_PROTOCOL_TCP = 1 << 0,
+	POLICY_PROTOCOL_UDP = 1 << 1,
+};
+
+/* Which optional limits a policy sets (the rest are unset = not enforced). */
+enum policy_limit_flags {
+	POLICY_LIMIT_WALL_TIME = 1 << 0,
+	POLICY_LIMIT_MEMORY = 1 << 1,
+	POLICY_LIMIT_PIDS = 1 << 2,
+	POLICY_LIMIT_CPU = 1 << 3,
+	POLICY_LIMIT_OPEN_FILES = 1 << 4,
+	POLICY_LIMIT_OUTPUT = 1 << 5,
+	POLICY_LIMIT_SWAP = 1 << 6,
+	POLICY_LIMIT_IO_WEIGHT = 1 << 7,
+};
+
+struct policy_limits {
+	unsigned set;		/* enum policy_limit_flags */
+	uint64_t wall_time_ms;
+	uint64_t memory;	/* bytes */
+	uint64_t swap;		/* bytes; unset means 0 (no swap) */
+	uint32_t pids;
+	uint32_t cpu_milli;	/* 1000 = one core; "cpu": 1.5 -> 1500 */
+	uint32_t io_weight;	/* 1..10000 */
+	uint32_t open_files;	/* RLIMIT_NOFILE */
+	uint64_t output;	/* bytes of stdout+stderr forwarded before truncation */
+};
+
+struct policy_identity {
+	uint32_t uid;
+	uint32_t gid;
+	char *hostname;
+};
+
+struct policy_bind {
+	char *source;	/* absolute host path */
+	char *target;	/* absolute path inside the sandbox */
+	enum policy_mode mode;
+};
+
+struct policy_tmpfs {
+	char *target;
+	uint64_t size;
+};
+
+struct policy_filesystem {
+	enum policy_mode workspace_mode;
+	struct policy_bind *binds;
+	size_t n_binds;
+	struct policy_tmpfs *tmpfs;	/* default: /tmp 256M, /out 64M */
+	size_t n_tmpfs;
+	char **exec;			/* Landlock execute allowlist; NULL = not requested */
+	char *rootfs;			/* NULL = host system directories */
+};
+
+struct policy_addr {
+	int family;		/* AF_INET or AF_INET6 */
+	uint8_t addr[16];	/* network byte order; v4 uses the first 4 bytes */
+};
+
+struct policy_egress_rule {
+	/* Exactly one of host and cidr is set. */
+	char *host;		/* lower-case, no trailing dot; "*.example.com" for a suffix */
+	bool wildcard;		/* host starts with "*." */
+	bool is_cidr;
+	struct policy_addr cidr;
+	uint8_t prefixlen;
+	uint16_t *ports;	/* sorted, unique, 1..65535 */
+	size_t n_ports;
+	unsigned protocols;	/* enum policy_protocol; default TCP */
+};
+
+struct policy_network {
+	bool enabled;		/* false: loopback only (no "network" section) */
+	struct policy_egress_rule *egress;
+	size_t n_egress;
+	struct policy_addr *dns_upstream;	/* empty: the host's resolvers */
+	size_t n_dns_upstream;
+};
+
+struct policy {
+	int version;
+	char *name;
+	char **command_allow;	/* NULL: any command */
+	struct policy_identity identity;
+	struct policy_limits limits;
+	char **environment;	/* sorted "KEY=VALUE" */
+	struct policy_filesystem filesystem;
+	enum policy_seccomp_profile seccomp;
+	struct policy_network network;
+	char digest[65];	/* hex SHA-256 of the canonical serialisation */
+};
+
+struct policy_error {
+	char path[POLICY_MAX_PATH];	/* JSON pointer, e.g. "/limits/memory"; "" for the root */
+	int line;			/* 0 when unknown */
+	int column;
+	char message[POLICY_MAX_ERROR];
+};
+
+/*
+ * Parses and validates a policy from len bytes of JSON (not NUL-terminated necessarily).
+ * Fills every default. On success *ret owns a new immutable policy and 0 is returned.
+ * On failure returns -EINVAL (bad input; *reterr says where and why, formatted as
+ * "policy: <path>: <message>" by policy_error_format()) or -ENOMEM. Does not log.
+ */
+int policy_parse(const char *buf, size_t len, struct policy **ret, struct policy_error *reterr);
+
+/* The built-in default policy (compiled in). Returns 0 or -ENOMEM. */
+int policy_new_default(struct policy **ret);
+
+/* Frees a policy; accepts and returns NULL. */
+struct policy *policy_free(struct policy *p);
+
+/*
+ * The effective policy as canonical JSON text (sorted keys, every default filled,
+ * indented when pretty). The digest is SHA-256 over the compact form. *ret is owned by
+ * the caller. Returns 0 or -ENOMEM.
+ */
+int policy_to_json(const struct policy *p, bool pretty, char **ret);
+
+/* Formats an error as "policy: /path: message" (or with line:column when known). */
+void policy_error_format(const struct policy_error *e, char *buf, size_t len);
+
+/* Whether argv0 is allowed by command.allow (path match or basename match). */
+bool policy_command_allowed(const struct policy *p, const char *argv0);
+
+const char *policy_mode_to_string(enum policy_mode m);
+enum policy_mode policy_mode_from_string(const char *s);
+
+static inline void policy_freep(struct policy **p)
+{
+	policy_free(*p);
+}
+#define _cleanup_policy_free_ __attribute__((cleanup(policy_freep)))

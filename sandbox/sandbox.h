@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * The task side of a run: clone3 into fresh namespaces, a mount tree on a tmpfs root,
+ * a small pid-1 init, dropped privileges, Landlock and seccomp, then exec. The child
+ * never logs: failures travel as {step, errno} over a CLOEXEC status pipe.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct policy;
+struct syscall_filter;
+
+#define SANDBOX_ID_RANGE 65536 /* uids/gids mapped per run */
+
+enum sandbox_step {
+	SANDBOX_STEP_NONE,
+	SANDBOX_STEP_CLONE,
+	SANDBOX_STEP_WAIT_PARENT,
+	SANDBOX_STEP_SETGROUPS,
+	SANDBOX_STEP_SETUID_ROOT,
+	SANDBOX_STEP_MOUNT_PRIVATE,
+	SANDBOX_STEP_MOUNT_ROOT,
+	SANDBOX_STEP_MOUNT_SYSTEM,
+	SANDBOX_STEP_MOUNT_ETC,
+	SANDBOX_STEP_MOUNT_WORKSPACE,
+	SANDBOX_STEP_MOUNT_BINDS,
+	SANDBOX_STEP_MOUNT_TMPFS,
+	SANDBOX_STEP_MOUNT_DEV,
+	SANDBOX_STEP_MOUNT_PROC,
+	SANDBOX_STEP_PIVOT_ROOT,
+	SANDBOX_STEP_REMOUNT_ROOT,
+	SANDBOX_STEP_HOSTNAME,
+	SANDBOX_STEP_CHDIR,
+	SANDBOX_STEP_FORK_TASK,
+	SANDBOX_STEP_SETSID,
+	SANDBOX_STEP_RLIMITS,
+	SANDBOX_STEP_DROP_CAPS,
+	SANDBOX_STEP_LANDLOCK,
+	SANDBOX_STEP_SECCOMP,
+	SANDBOX_STEP_EXEC,
+	_SANDBOX_STEP_MAX,
+};
+
+/* What a failing child reports. */
+struct sandbox_failure {
+	int32_t step;	/* enum sandbox_step */
+	int32_t error;	/* positive errno */
+};
+
+/* Detached mount trees prepared by the privileged parent (open_tree clones). */
+struct sandbox_mounts;
+
+struct sandbox_config {
+	const struct policy *policy;
+	const struct syscall_filter *filter;
+	char *const *argv;
+	char *const *envp;		/* the task's whole environment */
+	const struct sandbox_mounts *mounts;
+	uid_t host_id_base;		/* host uid/gid of id 0 inside; SANDBOX_ID_RANGE mapped */
+	int cgroup_fd;			/* cgroup v2 directory for CLONE_INTO_CGROUP, or -EBADF */
+	int netns_fd;			/* network namespace to join, or -EBADF for a new one */
+	int stdin_fd;
+	int stdout_fd;
+	int stderr_fd;
+};
+
+struct sandbox {
+	pid_t pid;		/* the sandbox init, in the supervisor's pid namespace */
+	int pidfd;
+	int status_fd;		/* read end: struct sandbox_failure, EOF once exec succeeded */
+	int result_fd;		/* read end: the task's wait status, written by init */
+	int sync_fd;		/* write end: releases the child (sandbox_release) */
+	bool released;
+};
+
+/*
+ * Opens detached copies of every host tree the policy binds (system directories or the
+ * rootfs, /etc pieces, the workspace, binds) with their mount attributes set. Runs in
+ * the privileged parent. *ret is owned by the caller. Returns 0 or -errno; on failure
+ * *reterr_path names the path that failed (static or pointing into the policy).
+ */
+int sandbox_mounts_open(const struct policy *p, const char *workspace,
+			struct sandbox_mounts **ret, const char **reterr_path);
+struct sandbox_mounts *sandbox_mounts_free(struct sandbox_mounts *m);
+
+/*
+ * Clones the sandbox init into new user, mount, pid, ipc, uts, cgroup (and network
+ * unless netns_fd is given) namespaces and writes its uid/gid maps. The child then
+ * waits for sandbox_release(); between the two the caller may attach cgroups (v1).
+ * Returns 0 and *ret (owned by the caller) or -errno (the clone3 or map write failed).
+ */
+int sandbox_spawn(const struct sandbox_config *c, struct sandbox **ret);
+/* Lets the child continue its setup. Returns 0 or -errno. */
+int sandbox_release(struct sandbox *s);
+/*
+ * Waits until the task has exec'd (returns 0) or a setup step failed (returns -EIO and
+ * fills *ret_failure). Blocks on the status pipe.
+ */
+int sandbox_wait_exec(struct sandbox *s, struct sandbox_failure *ret_failure);
+/* Sends sig to the sandbox init (SIGKILL ends the whole pid namespace). 0 or -errno. */
+int sandbox_kill(struct sandbox *s, int sig);
+/*
+ * After init exited (pidfd readable): reaps it and returns the task's wait status in
+ * *ret_wstatus as init reported it; -ENODATA if init died before reporting (e.g. killed).
+ */
+int sandbox_reap(struct sandbox *s, int *ret_wstatus);
+struct sandbox *sandbox_free(struct sandbox *s);
+
+const char *sandbox_step_to_string(enum sandbox_step step);
