@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * The seam between a run and its network (issue "Network egress"). The run calls these in
+ * order: run_net_new() before the task is cloned, run_net_netns_fd() for the clone,
+ * run_net_to_json() when writing the record, run_net_free() at teardown. This layer logs
+ * (it is supervisor code); it drives netfilter/.
+ */
+
+#include <jansson.h>
+
+struct policy;
+struct loop;
+struct run_net;
+
+/*
+ * Prepares the task's network as the policy says. With no "network" section *ret is NULL
+ * and the task gets a fresh network namespace with loopback only. Event sources (DNS proxy,
+ * nflog) are added to loop. Returns 0 or a negative errno (already logged, one line naming
+ * the cause; -EOPNOTSUPP when the kernel or host cannot enforce the policy).
+ */
+int run_net_new(const struct policy *p, const char *run_id, struct loop *loop,
+		struct run_net **ret);
+/* The network namespace the task joins, or -EBADF when there is none. */
+int run_net_netns_fd(const struct run_net *n);
+/* The record's "network" object (new reference), or NULL when there is none. */
+json_t *run_net_to_json(const struct run_net *n);
+/* Tears down everything run_net_new() created (netns, veth, sets, host NAT when unused). */
+struct run_net *run_net_free(struct run_net *n);
