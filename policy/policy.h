@@ -36,6 +36,20 @@
 #define POLICY_MAX_OPEN_FILES 1048576
 #define POLICY_MIN_MEMORY (4ULL << 20)
 #define POLICY_MIN_TMPFS_SIZE (4ULL << 10)
+#define POLICY_MAX_SIZE (1ULL << 50) /* any size value: 1024T */
+#define POLICY_MAX_IO_WEIGHT 10000
+#define POLICY_MIN_OPEN_FILES 3
+
+/* Defaults of the built-in policy (docs/policy.md, docs/examples/default.json). */
+#define POLICY_DEFAULT_NAME "default"
+#define POLICY_DEFAULT_UID 1000
+#define POLICY_DEFAULT_GID 1000
+#define POLICY_DEFAULT_HOSTNAME "airlock"
+#define POLICY_DEFAULT_WALL_TIME_MS (10ULL * 60 * 1000)
+#define POLICY_DEFAULT_OPEN_FILES 1024
+#define POLICY_DEFAULT_OUTPUT (16ULL << 20)
+#define POLICY_DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
+#define POLICY_DEFAULT_LANG "C.UTF-8"
 
 enum policy_mode {
 	POLICY_MODE_RO,
@@ -178,8 +192,16 @@ void policy_error_format(const struct policy_error *e, char *buf, size_t len);
 /* Whether argv0 is allowed by command.allow (path match or basename match). */
 bool policy_command_allowed(const struct policy *p, const char *argv0);
 
+/* "ro"/"rw"; NULL (to_string) or -EINVAL (from_string) for anything else. */
 const char *policy_mode_to_string(enum policy_mode m);
 enum policy_mode policy_mode_from_string(const char *s);
+/* "default"; NULL (to_string) or -EINVAL (from_string) for anything else. */
+const char *policy_seccomp_profile_to_string(enum policy_seccomp_profile s);
+enum policy_seccomp_profile policy_seccomp_profile_from_string(const char *s);
+/* "tcp", "udp" or "any" for a protocol mask; NULL for 0 or unknown bits. */
+const char *policy_protocols_to_string(unsigned protocols);
+/* Inverse of policy_protocols_to_string(): a mask, or -EINVAL. */
+int policy_protocols_from_string(const char *s);
 
 static inline void policy_freep(struct policy **p)
 {
