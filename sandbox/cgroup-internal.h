@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * Shared between cgroup.c (layout, common directory handling) and its two backends,
+ * cgroup-v1.c and cgroup-v2.c. Not for use outside sandbox/cgroup*.c.
+ */
+
+#include <stdint.h>
+
+#include "cgroup.h"
+
+/* One directory of a run: the single v2 cgroup, or one per v1 hierarchy. */
+struct cgroup_dir {
+	int fd; /* the run directory (O_DIRECTORY) */
+	int parent_fd; /* its parent, for unlinkat(AT_REMOVEDIR) */
+	int procs_fd; /* cgroup.procs, opened for writing ahead of the attach */
+	unsigned controllers; /* CGROUP_MASK() bits served by this directory */
+	char path[CGROUP_PATH_MAX];
+};
+
+struct cgroup_run {
+	bool v2;
+	bool v2_kill; /* cgroup.kill available */
+	char id[CGROUP_RUN_ID_MAX + 1];
+	struct cgroup_dir dirs[_CGROUP_CONTROLLER_MAX];
+	size_t n_dirs;
+	int by_ctrl[_CGROUP_CONTROLLER_MAX]; /* index into dirs, or -1 */
+};
+
+/* Polling granularity and bound of the kill/empty waits. */
+#define CGROUP_WAIT_STEP_USEC 1000
+#define CGROUP_WAIT_MAX_USEC (5 * 1000 * 1000)
+
+/* A fresh run with no directories. NULL on -ENOMEM. */
+struct cgroup_run *cgroup_run_alloc(const char *run_id, bool v2);
+
+/*
+ * Creates (or, with open_existing, opens) "<base>/<name>", creating base with mkdir -p,
+ * and opens its cgroup.procs for writing. base is an absolute path. Fills *d.
+ * Returns 0, -EEXIST (create and it exists), -ENOENT (open and it is missing) or -errno.
+ */
+int cgroup_dir_open(const char *base, const char *name, bool open_existing, struct cgroup_dir *d);
+
+/* Closes d's fds and removes the directory (and any sub-cgroups). 0 or -errno. */
+int cgroup_dir_remove(struct cgroup_dir *d, const char *name);
+
+/* Reads a cgroup file (at most 64 KiB) into *ret (owned by the caller). 0 or -errno. */
+int cgroup_read_at(int dir_fd, const char *file, char **ret);
+int cgroup_read_u64_at(int dir_fd, const char *file, uint64_t *ret);
+/* Reads one key of a flat-keyed file. 0, -ENOENT (file or key missing) or -errno. */
+int cgroup_read_keyed_at(int dir_fd, const char *file, const char *key, uint64_t *ret);
+int cgroup_write_at(int dir_fd, const char *file, const char *value);
+int cgroup_write_u64_at(int dir_fd, const char *file, uint64_t value);
+
+/* SIGKILLs every process listed in dir's cgroup.procs. Returns how many, or -errno. */
+int cgroup_kill_members(int dir_fd);
+/* Number of processes listed in dir's cgroup.procs, or -errno. */
+int cgroup_count_members(int dir_fd);
+/* Sleeps one wait step. */
+void cgroup_wait_step(void);
+
+/* The backends. Each fills the run's dirs; see cgroup_run_new() for the contract. */
+int cgroup_v1_run_create(const struct cgroup_layout *l, const char *parent,
+			 const struct policy_limits *lim, bool open_existing, struct cgroup_run *c,
+			 const char **reterr_controller);
+int cgroup_v1_run_kill(struct cgroup_run *c);
+int cgroup_v1_run_stats(struct cgroup_run *c, struct cgroup_stats *s);
+int cgroup_v1_can_enforce(const struct cgroup_layout *l, const struct policy_limits *lim,
+			  const char **reterr_controller);
+
+int cgroup_v2_run_create(const struct cgroup_layout *l, const char *parent,
+			 const struct policy_limits *lim, bool open_existing, struct cgroup_run *c,
+			 const char **reterr_controller);
+int cgroup_v2_run_kill(struct cgroup_run *c);
+int cgroup_v2_run_stats(struct cgroup_run *c, struct cgroup_stats *s);
+int cgroup_v2_can_enforce(const struct cgroup_layout *l, const struct policy_limits *lim,
+			  const char **reterr_controller);
+/* Enables the controllers airlock uses in dir's cgroup.subtree_control. 0 or -errno. */
+int cgroup_v2_enable_controllers(int dir_fd, unsigned mask);

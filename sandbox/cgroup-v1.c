@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The cgroup v1 backend: one run directory per mounted hierarchy (memory, pids, cpu,
+ * cpuacct, freezer; blkio when an io weight is asked for), limits written before the
+ * task exists, the supervisor attaching the blocked child, and the freezer for a
+ * race-free kill. Non-logging.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cgroup-internal.h"
+#include "cleanup.h"
+#include "macro.h"
+#include "policy.h"
+
+#define V1_FREEZE_WAIT_USEC (1000 * 1000)
+
+/* The hierarchies a run uses, in creation order (memory first: it bounds the rest). */
+static const enum cgroup_controller v1_used[] = {
+	CGROUP_MEMORY, CGROUP_PIDS, CGROUP_CPU, CGROUP_CPUACCT, CGROUP_FREEZER, CGROUP_IO,
+};
+
+static bool v1_required(enum cgroup_controller c, const struct policy_limits *lim)
+{
+	switch (c) {
+	case CGROUP_MEMORY:
+		return lim->set & POLICY_LIMIT_MEMORY;
+	case CGROUP_PIDS:
+		return lim->set & POLICY_LIMIT_PIDS;
+	case CGROUP_CPU:
+		return lim->set & POLICY_LIMIT_CPU;
+	case CGROUP_IO:
+		return lim->set & POLICY_LIMIT_IO_WEIGHT;
+	case CGROUP_CPUACCT:
+	case CGROUP_FREEZER:
+	case _CGROUP_CONTROLLER_MAX:
+	case _CGROUP_CONTROLLER_INVALID:
+		break;
+	}
+	return false;
+}
+
+/* The blkio weight knob this kernel offers (CFQ's or BFQ's), or NULL. */
+static const char *v1_io_knob(int dir_fd)
+{
+	if (faccessat(dir_fd, "blkio.weight", W_OK, 0) >= 0)
+		return "blkio.weight";
+	if (faccessat(dir_fd, "blkio.bfq.weight", W_OK, 0) >= 0)
+		return "blkio.bfq.weight";
+	return NULL;
+}
+
+int cgroup_v1_can_enforce(const struct cgroup_layout *l, const struct policy_limits *lim,
+			  const char **reterr_controller)
+{
+	for (size_t i = 0; i < ELEMENTSOF(v1_used); i++) {
+		enum cgroup_controller c = v1_used[i];
+
+		if (v1_required(c, lim) && !(l->v1_controllers & CGROUP_MASK(c))) {
+			*reterr_controller = cgroup_controller_to_string(c);
+			return -EOPNOTSUPP;
+		}
+	}
+	/* Without memsw, swap use cannot be bounded: only fine when the host has none. */
+	if ((lim->set & POLICY_LIMIT_MEMORY) && !l->memsw && l->swap_active) {
+		*reterr_controller = "memory.swap";
+		return -EOPNOTSUPP;
+	}
+	if (lim->set & POLICY_LIMIT_IO_WEIGHT) {
+		_cleanup_close_ int fd =
+			open(l->v1[CGROUP_IO].mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0 || !v1_io_knob(fd)) {
+			*reterr_controller = "io";
+			return -EOPNOTSUPP;
+		}
+	}
+	return 0;
+}
+
+static bool is_denied(int r)
+{
+	return r == -EACCES || r == -EPERM || r == -EROFS;
+}
+
+/* Creates or opens the run's directory in controller c's hierarchy. */
+static int v1_add_dir(const struct cgroup_layout *l, const char *parent, enum cgroup_controller c,
+		      const struct policy_limits *lim, bool open_existing, struct cgroup_run *run,
+		      const char **reterr_controller)
+{
+	struct cgroup_dir *d = &run->dirs[run->n_dirs];
+	char base[CGROUP_PATH_MAX];
+	int r, n;
+
+	/* Co-mounted with a controller we already have ("cpu,cpuacct")? Share the directory. */
+	for (int i = 0; i < _CGROUP_CONTROLLER_MAX; i++)
+		if (run->by_ctrl[i] >= 0 && streq(l->v1[i].mount, l->v1[c].mount)) {
+			run->by_ctrl[c] = run->by_ctrl[i];
+			run->dirs[run->by_ctrl[i]].controllers |= CGROUP_MASK(c);
+			return 0;
+		}
+
+	n = snprintf(base, sizeof(base), "%s/%s", l->v1[c].mount, parent);
+	if (n < 0 || (size_t)n >= sizeof(base))
+		return -ENAMETOOLONG;
+	*d = (struct cgroup_dir){ .fd = -EBADF, .parent_fd = -EBADF, .procs_fd = -EBADF };
+	r = cgroup_dir_open(base, run->id, open_existing, d);
+	if (r == -ENOENT && open_existing)
+		return 0;
+	if (is_denied(r) && !v1_required(c, lim))
+		return 0; /* optional hierarchy we may not use: go without it */
+	if (is_denied(r)) {
+		*reterr_controller = cgroup_controller_to_string(c);
+		return -EOPNOTSUPP;
+	}
+	if (r < 0)
+		return r;
+	d->controllers = CGROUP_MASK(c);
+	run->by_ctrl[c] = (int)run->n_dirs++;
+	return 0;
+}
+
+static int v1_set_memory(int fd, const struct cgroup_layout *l, const struct policy_limits *lim)
+{
+	uint64_t swap = (lim->set & POLICY_LIMIT_SWAP) ? lim->swap : 0, memsw;
+	int r;
+
+	/* memory.limit first: memsw may never be below it. */
+	r = cgroup_write_u64_at(fd, "memory.limit_in_bytes", lim->memory);
+	if (r < 0 || !l->memsw)
+		return r;
+	if (__builtin_add_overflow(lim->memory, swap, &memsw))
+		return -ERANGE;
+	return cgroup_write_u64_at(fd, "memory.memsw.limit_in_bytes", memsw);
+}
+
+static int v1_set_cpu(int fd, const struct policy_limits *lim)
+{
+	uint64_t quota;
+	int r;
+
+	r = cgroup_cpu_quota(lim->cpu_milli, &quota);
+	if (r < 0)
+		return r;
+	r = cgroup_write_u64_at(fd, "cpu.cfs_period_us", CGROUP_CPU_PERIOD_USEC);
+	if (r < 0)
+		return r;
+	return cgroup_write_u64_at(fd, "cpu.cfs_quota_us", quota);
+}
+
+static int v1_set_io(int fd, const struct policy_limits *lim)
+{
+	const char *knob = v1_io_knob(fd);
+	uint64_t w = (uint64_t)lim->io_weight * 5; /* v2 default 100 -> v1 default 500 */
+
+	if (!knob)
+		return -EOPNOTSUPP;
+	return cgroup_write_u64_at(fd, knob, MIN(MAX(w, 10), 1000));
+}
+
+static int v1_dir_fd(const struct cgroup_run *c, enum cgroup_controller ctrl)
+{
+	return c->by_ctrl[ctrl] >= 0 ? c->dirs[c->by_ctrl[ctrl]].fd : -EBADF;
+}
+
+/* Writes each limit lim sets; on failure names the controller. */
+static int v1_set_limits(const struct cgroup_layout *l, const struct policy_limits *lim,
+			 struct cgroup_run *c, const char **reterr_controller)
+{
+	const char *what = NULL;
+	int r = 0;
+
+	if (lim->set & POLICY_LIMIT_MEMORY) {
+		what = "memory";
+		r = v1_set_memory(v1_dir_fd(c, CGROUP_MEMORY), l, lim);
+	}
+	if (r >= 0 && (lim->set & POLICY_LIMIT_PIDS)) {
+		what = "pids";
+		r = cgroup_write_u64_at(v1_dir_fd(c, CGROUP_PIDS), "pids.max", lim->pids);
+	}
+	if (r >= 0 && (lim->set & POLICY_LIMIT_CPU)) {
+		what = "cpu";
+		r = v1_set_cpu(v1_dir_fd(c, CGROUP_CPU), lim);
+	}
+	if (r >= 0 && (lim->set & POLICY_LIMIT_IO_WEIGHT)) {
+		what = "io";
+		r = v1_set_io(v1_dir_fd(c, CGROUP_IO), lim);
+	}
+	if (r < 0 && (is_denied(r) || r == -EOPNOTSUPP || r == -ENOENT)) {
+		*reterr_controller = what;
+		return -EOPNOTSUPP;
+	}
+	return r;
+}
+
+int cgroup_v1_run_create(const struct cgroup_layout *l, const char *parent,
+			 const struct policy_limits *lim, bool open_existing, struct cgroup_run *c,
+			 const char **reterr_controller)
+{
+	int r;
+
+	for (size_t i = 0; i < ELEMENTSOF(v1_used); i++) {
+		enum cgroup_controller ctrl = v1_used[i];
+
+		if (!(l->v1_controllers & CGROUP_MASK(ctrl)))
+			continue;
+		if (ctrl == CGROUP_IO && !(lim->set & POLICY_LIMIT_IO_WEIGHT))
+			continue;
+		r = v1_add_dir(l, parent, ctrl, lim, open_existing, c, reterr_controller);
+		if (r < 0)
+			return r;
+	}
+	if (open_existing)
+		return 0;
+	return v1_set_limits(l, lim, c, reterr_controller);
+}
+
+/* Freezes the run and waits until the kernel reports FROZEN (bounded). */
+static int v1_freeze(int fd)
+{
+	int r;
+
+	r = cgroup_write_at(fd, "freezer.state", "FROZEN");
+	if (r < 0)
+		return r;
+	for (unsigned w = 0; w < V1_FREEZE_WAIT_USEC; w += CGROUP_WAIT_STEP_USEC) {
+		_cleanup_free_ char *state = NULL;
+
+		r = cgroup_read_at(fd, "freezer.state", &state);
+		if (r < 0)
+			return r;
+		if (strneq(state, "FROZEN", 6))
+			return 0;
+		cgroup_wait_step();
+	}
+	return -ETIMEDOUT;
+}
+
+static int v1_kill_all(struct cgroup_run *c)
+{
+	int r, n = 0;
+
+	for (size_t i = 0; i < c->n_dirs; i++) {
+		r = cgroup_kill_members(c->dirs[i].fd);
+		if (r < 0 && r != -ENOENT)
+			return r;
+		n += MAX(r, 0);
+	}
+	return n;
+}
+
+int cgroup_v1_run_kill(struct cgroup_run *c)
+{
+	int fz = v1_dir_fd(c, CGROUP_FREEZER), r;
+
+	/*
+	 * Frozen, nobody can fork while we read and kill the member list; the SIGKILLs
+	 * take effect at the thaw. Without a freezer we repeat until the cgroup is empty
+	 * (pids.max still bounds a fork race).
+	 */
+	if (fz >= 0) {
+		r = v1_freeze(fz);
+		if (r >= 0)
+			r = v1_kill_all(c);
+		(void)cgroup_write_at(fz, "freezer.state", "THAWED");
+		if (r < 0 && r != -ETIMEDOUT)
+			return r;
+	}
+	for (unsigned w = 0; w < CGROUP_WAIT_MAX_USEC; w += CGROUP_WAIT_STEP_USEC) {
+		r = v1_kill_all(c);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			return 0;
+		cgroup_wait_step();
+	}
+	return -EBUSY;
+}
+
+/* Reads file's key (or the whole value when key is NULL) into *v if present. */
+static void v1_get(int fd, const char *file, const char *key, uint64_t *v)
+{
+	uint64_t x;
+	int r;
+
+	if (fd < 0)
+		return;
+	r = key ? cgroup_read_keyed_at(fd, file, key, &x) : cgroup_read_u64_at(fd, file, &x);
+	if (r >= 0)
+		*v = x;
+}
+
+static uint64_t ns_to_usec(uint64_t ns)
+{
+	return ns == UINT64_MAX ? ns : ns / 1000;
+}
+
+int cgroup_v1_run_stats(struct cgroup_run *c, struct cgroup_stats *s)
+{
+	int mem = v1_dir_fd(c, CGROUP_MEMORY), pids = v1_dir_fd(c, CGROUP_PIDS);
+	int cpu = v1_dir_fd(c, CGROUP_CPU), acct = v1_dir_fd(c, CGROUP_CPUACCT);
+
+	v1_get(mem, "memory.oom_control", "oom_kill", &s->oom_kills);
+	v1_get(mem, "memory.failcnt", NULL, &s->memory_max_events);
+	v1_get(mem, "memory.max_usage_in_bytes", NULL, &s->memory_peak);
+	v1_get(pids, "pids.events", "max", &s->pids_max_events);
+	v1_get(pids, "pids.peak", NULL, &s->pids_peak);
+	v1_get(acct, "cpuacct.usage_user", NULL, &s->cpu_user_usec);
+	v1_get(acct, "cpuacct.usage_sys", NULL, &s->cpu_system_usec);
+	v1_get(acct, "cpuacct.usage", NULL, &s->cpu_usage_usec);
+	v1_get(cpu, "cpu.stat", "nr_periods", &s->cpu_nr_periods);
+	v1_get(cpu, "cpu.stat", "nr_throttled", &s->cpu_nr_throttled);
+	v1_get(cpu, "cpu.stat", "throttled_time", &s->cpu_throttled_usec);
+	/* v1 accounts in nanoseconds. */
+	s->cpu_user_usec = ns_to_usec(s->cpu_user_usec);
+	s->cpu_system_usec = ns_to_usec(s->cpu_system_usec);
+	s->cpu_usage_usec = ns_to_usec(s->cpu_usage_usec);
+	s->cpu_throttled_usec = ns_to_usec(s->cpu_throttled_usec);
+	return 0;
+}

@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * Resource limits through cgroups: cgroup v2 first, v1 as a fallback.
+ *
+ * The supervisor detects the host's layout once (cgroup_layout_detect()), reaps what
+ * dead runs left (cgroup_reap_stale()), and per run creates one cgroup with the
+ * policy's limits (cgroup_run_new()). On v2 the task is cloned straight into it
+ * (cgroup_run_clone_fd() for CLONE_INTO_CGROUP); on v1 the supervisor attaches the
+ * blocked child between sandbox_spawn() and sandbox_release() (cgroup_run_attach()).
+ * At the end it kills what is left (cgroup_run_kill()), collects the kernel's own
+ * accounting (cgroup_run_stats()) and removes every directory (cgroup_run_free()).
+ *
+ * Nothing here logs above debug; every function returns 0 (or a count, or an fd) on
+ * success and a negative errno on failure.
+ */
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct policy_limits;
+
+#define CGROUP_PATH_MAX 512
+#define CGROUP_RUN_ID_MAX 64
+#define CGROUP_CPU_PERIOD_USEC 100000ULL
+#define CGROUP_CPU_MIN_QUOTA_USEC 1000ULL
+/* The leaf a delegated v2 supervisor moves itself into; runs are its siblings. */
+#define CGROUP_SUPERVISOR_LEAF "supervisor"
+/* Default parent on v1 and on a non-delegated v2 host. */
+#define CGROUP_V1_DEFAULT_PARENT "airlock"
+#define CGROUP_V2_DEFAULT_PARENT "airlock.slice"
+
+enum cgroup_mode {
+	CGROUP_MODE_NONE, /* no usable cgroup hierarchy */
+	CGROUP_MODE_V1, /* v1 controllers only */
+	CGROUP_MODE_HYBRID, /* v1 controllers plus a cgroup2 mount (systemd "hybrid") */
+	CGROUP_MODE_V2, /* pure cgroup v2 */
+	_CGROUP_MODE_MAX,
+	_CGROUP_MODE_INVALID = -EINVAL,
+};
+
+/* The controllers airlock uses. On v2, cpuacct and freezer are core features. */
+enum cgroup_controller {
+	CGROUP_MEMORY,
+	CGROUP_PIDS,
+	CGROUP_CPU,
+	CGROUP_CPUACCT,
+	CGROUP_FREEZER,
+	CGROUP_IO, /* v2 "io", v1 "blkio" */
+	_CGROUP_CONTROLLER_MAX,
+	_CGROUP_CONTROLLER_INVALID = -EINVAL,
+};
+
+#define CGROUP_MASK(c) (1u << (c))
+
+enum cgroup_delegation {
+	CGROUP_DELEGATION_NONE, /* airlock manages its own subtree below the root */
+	CGROUP_DELEGATION_SYSTEMD, /* a unit with Delegate=yes (trusted.delegate xattr) */
+	CGROUP_DELEGATION_CONTAINER, /* the cgroup namespace root of a container */
+	_CGROUP_DELEGATION_MAX,
+	_CGROUP_DELEGATION_INVALID = -EINVAL,
+};
+
+/* One mounted hierarchy and airlock's own place in it. */
+struct cgroup_hierarchy {
+	char mount[CGROUP_PATH_MAX]; /* mount point; "" when absent */
+	char root[CGROUP_PATH_MAX]; /* the hierarchy path mounted there (mountinfo field 4) */
+	char self[CGROUP_PATH_MAX]; /* our cgroup (from /proc/self/cgroup) */
+};
+
+struct cgroup_layout {
+	enum cgroup_mode mode;
+	struct cgroup_hierarchy unified; /* the cgroup2 mount, if any */
+	unsigned unified_controllers; /* cgroup.controllers of our v2 cgroup */
+	struct cgroup_hierarchy v1[_CGROUP_CONTROLLER_MAX]; /* per controller; co-mounts repeat */
+	unsigned v1_controllers; /* mask of mounted v1 controllers */
+	enum cgroup_delegation delegation; /* v2 only */
+	bool memsw; /* v1 memory.memsw.* (swap accounting) present */
+	bool v2_swap; /* v2 memory.swap.max can be set */
+	bool v2_kill; /* v2 cgroup.kill (5.14+) */
+	bool swap_active; /* the host has swap enabled (/proc/swaps) */
+	char default_parent[CGROUP_PATH_MAX]; /* relative to each hierarchy's mount */
+};
+
+/* Usage and limit events of one run, from the kernel's own accounting. */
+struct cgroup_stats {
+	uint64_t oom_kills; /* v2 memory.events oom_kill, v1 memory.oom_control */
+	uint64_t memory_max_events; /* times the memory limit was hit (v2 max, v1 failcnt) */
+	uint64_t pids_max_events; /* fork() refused by pids.max (pids.events max) */
+	uint64_t memory_peak; /* bytes; UINT64_MAX when unknown */
+	uint64_t pids_peak; /* UINT64_MAX when unknown (pids.peak needs 6.13+) */
+	uint64_t cpu_user_usec; /* UINT64_MAX when unknown */
+	uint64_t cpu_system_usec;
+	uint64_t cpu_usage_usec;
+	uint64_t cpu_nr_periods;
+	uint64_t cpu_nr_throttled;
+	uint64_t cpu_throttled_usec;
+};
+
+/* Which limit ended or hindered a task (first match wins, in this order). */
+enum cgroup_limit_hit {
+	CGROUP_LIMIT_NONE,
+	CGROUP_LIMIT_MEMORY, /* OOM-killed by the run's memory limit */
+	CGROUP_LIMIT_PIDS, /* fork() failed at pids.max */
+	CGROUP_LIMIT_CPU, /* throttled by the cpu quota */
+	_CGROUP_LIMIT_MAX,
+};
+
+struct cgroup_run;
+
+/*
+ * Detects the host's cgroup layout from /proc/self/mountinfo, /proc/self/cgroup and the
+ * cgroup files of airlock's own cgroup, including whether airlock runs in a delegated v2
+ * subtree, and chooses the default parent. Fills *ret. Returns 0 or -errno (only when
+ * /proc cannot be read; a host without cgroups gives CGROUP_MODE_NONE). Does not log.
+ */
+int cgroup_layout_detect(struct cgroup_layout *ret);
+
+/*
+ * Delegated v2 only (a Delegate=yes unit or a container): moves the calling process into
+ * the CGROUP_SUPERVISOR_LEAF child of its own cgroup so that runs can be created as
+ * siblings (no internal processes), and enables the controllers for them. Call once at
+ * start-up before cgroup_run_new(). A no-op (0) on v1 and non-delegated v2.
+ * Returns 0 or -errno.
+ */
+int cgroup_enter_supervisor_leaf(struct cgroup_layout *l);
+
+/*
+ * Creates the run's cgroup(s) "<parent>/<run_id>" (parent relative to each hierarchy's
+ * mount; NULL = l->default_parent, created if missing) and writes the limits lim sets:
+ * memory (+ no swap unless the policy allows it, memory.oom.group on v2), pids, cpu
+ * quota from cpu_milli, io weight. On v1 one directory per hierarchy used (memory,
+ * pids, cpu, cpuacct, freezer). *ret is owned by the caller (cgroup_run_free()).
+ * Returns 0, -EINVAL (bad run id), -EEXIST (run id in use), -EOPNOTSUPP with
+ * *reterr_controller naming the controller ("memory", "memory.swap", "pids", "cpu",
+ * "io") when a requested limit cannot be enforced here (controller missing or not
+ * delegated), or another -errno. Nothing is left behind on failure. Does not log.
+ */
+int cgroup_run_new(const struct cgroup_layout *l, const char *parent, const char *run_id,
+		   const struct policy_limits *lim, struct cgroup_run **ret,
+		   const char **reterr_controller);
+
+/*
+ * The v2 run cgroup's directory fd for clone3(CLONE_INTO_CGROUP), still owned by c;
+ * -EBADF on v1 or without cgroups (the caller then uses cgroup_run_attach()).
+ */
+int cgroup_run_clone_fd(const struct cgroup_run *c);
+
+/*
+ * Moves process pid into the run's cgroup in every hierarchy (v1; on v2 only needed
+ * when the task was not cloned into it). The cgroup.procs files are opened by
+ * cgroup_run_new(), so this is only the writes. Returns 0 or -errno.
+ */
+int cgroup_run_attach(struct cgroup_run *c, pid_t pid);
+
+/*
+ * Kills every process in the run's cgroup and waits (at most about 5 s) until it is
+ * empty: v2 cgroup.kill (else freeze, kill, thaw); v1 freezer FROZEN, SIGKILL each
+ * member, THAWED (without a freezer: kill until empty). Returns 0, -EBUSY if processes
+ * remain after the wait, or -errno.
+ */
+int cgroup_run_kill(struct cgroup_run *c);
+
+/* Whether any process is left in the run's cgroup. Returns 1, 0 or -errno. */
+int cgroup_run_is_populated(struct cgroup_run *c);
+
+/*
+ * Reads the run's usage and limit events into *ret (unknown values are UINT64_MAX,
+ * counters 0). Returns 0 or -errno. Call before cgroup_run_free().
+ */
+int cgroup_run_stats(struct cgroup_run *c, struct cgroup_stats *ret);
+
+/* The run's directory in hierarchy ctrl (v1) or the v2 directory (any ctrl). */
+const char *cgroup_run_path(const struct cgroup_run *c, enum cgroup_controller ctrl);
+
+/*
+ * Kills what remains and removes every directory of the run. Accepts and returns NULL.
+ * Failures are ignored (a later cgroup_reap_stale() retries).
+ */
+struct cgroup_run *cgroup_run_free(struct cgroup_run *c);
+
+/*
+ * Removes the run cgroups below parent (NULL = default) whose run is dead: every child
+ * directory except CGROUP_SUPERVISOR_LEAF for which run_alive(name, ud) returns false
+ * is killed and removed. run_alive NULL means every run is dead. Returns the number
+ * of runs removed or -errno (the first failure; the others are still attempted).
+ */
+int cgroup_reap_stale(const struct cgroup_layout *l, const char *parent,
+		      bool (*run_alive)(const char *run_id, void *ud), void *ud);
+
+/* Removes the (empty) parent directories created by cgroup_run_new(). 0 or -errno. */
+int cgroup_parent_remove(const struct cgroup_layout *l, const char *parent);
+
+/* Whether the host can enforce lim. 0, or -EOPNOTSUPP with *reterr_controller set. */
+int cgroup_layout_can_enforce(const struct cgroup_layout *l, const struct policy_limits *lim,
+			      const char **reterr_controller);
+
+const char *cgroup_mode_to_string(enum cgroup_mode m);
+const char *cgroup_controller_to_string(enum cgroup_controller c);
+/* Accepts v1 and v2 names ("blkio" and "io" give CGROUP_IO). */
+enum cgroup_controller cgroup_controller_from_string(const char *s);
+const char *cgroup_delegation_to_string(enum cgroup_delegation d);
+
+static inline void cgroup_run_freep(struct cgroup_run **c)
+{
+	cgroup_run_free(*c);
+}
+#define _cleanup_cgroup_run_free_ __attribute__((cleanup(cgroup_run_freep)))
+
+/* ---- Pure helpers (no I/O; unit tested and fuzzable) ---- */
+
+/*
+ * Parses /proc/self/mountinfo text: fills l->unified and l->v1[] mount points and roots
+ * (octal escapes decoded), l->v1_controllers. Does not touch the other fields.
+ * Returns 0, -EINVAL on a malformed cgroup line, -ENAMETOOLONG.
+ */
+int cgroup_parse_mountinfo(const char *text, struct cgroup_layout *l);
+
+/*
+ * Parses /proc/self/cgroup text ("id:controllers:path" lines) into l->unified.self and
+ * l->v1[].self. Returns 0, -EINVAL or -ENAMETOOLONG.
+ */
+int cgroup_parse_proc_self(const char *text, struct cgroup_layout *l);
+
+/*
+ * Parses a controller list ("cpu memory pids", v2 cgroup.controllers) into a mask of
+ * known controllers. Unknown names are ignored.
+ */
+unsigned cgroup_parse_controller_list(const char *text);
+
+/*
+ * Finds "key value" in a flat-keyed cgroup file (memory.events, pids.events, cpu.stat,
+ * memory.oom_control, cgroup.events). "max" as value gives UINT64_MAX.
+ * Returns 0, -ENOENT (no such key) or -EINVAL (bad number).
+ */
+int cgroup_parse_keyed(const char *text, const char *key, uint64_t *ret);
+
+/* Parses a single-value file ("12345\n" or "max\n" = UINT64_MAX). 0 or -EINVAL. */
+int cgroup_parse_u64(const char *text, uint64_t *ret);
+
+/*
+ * CPU quota for cpu_milli thousandths of a core over CGROUP_CPU_PERIOD_USEC:
+ * at least CGROUP_CPU_MIN_QUOTA_USEC. Returns 0 or -ERANGE (cpu_milli 0).
+ */
+int cgroup_cpu_quota(uint32_t cpu_milli, uint64_t *ret_quota_usec);
+
+/* Formats the v2 cpu.max value ("150000 100000") into buf. Returns 0, -ERANGE. */
+int cgroup_format_cpu_max(uint32_t cpu_milli, char *buf, size_t len);
+
+/* Whether name is a valid run id: 1..64 of [A-Za-z0-9._-], not starting with '.'. */
+bool cgroup_run_id_is_valid(const char *name);
+
+/*
+ * Decides which limit ended or hindered the task from its stats and the policy limits,
+ * and formats the reason for the supervisor's stderr line, e.g. "memory limit 256M
+ * reached", "pids limit 64 reached", "cpu limit 0.5 cores throttled 1.2s" into buf.
+ * task_signaled: the task died of SIGKILL (an OOM kill only counts then).
+ * Returns the enum (CGROUP_LIMIT_NONE leaves buf "").
+ */
+enum cgroup_limit_hit cgroup_limit_hit_describe(const struct cgroup_stats *s,
+						const struct policy_limits *lim, bool task_killed,
+						char *buf, size_t len);
