@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/filter.h>
 #include <linux/sched.h>
 #include <sched.h>
@@ -443,6 +444,263 @@ TEST(exec_shell_and_python)
 	status = exec_filtered(f, py, out, sizeof(out));
 	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	ASSERT_STREQ(out, "6\n");
+}
+
+/* A shell script exercising the toolchains the profile is built for; absent tools are skipped. */
+static const char toolchain_script[] =
+	"set -e; cd \"$1\"; export HOME=\"$1\" PATH=/usr/bin:/bin\n"
+	"if command -v gcc >/dev/null && command -v make >/dev/null; then\n"
+	"  printf '#include <stdio.h>\\nint main(void){puts(\"hi\");return 0;}\\n' > h.c\n"
+	"  printf 'h: h.c\\n\\tgcc -O1 -o h h.c\\n' > Makefile\n"
+	"  make -s >/dev/null; test \"$(./h)\" = hi; echo gcc\n"
+	"fi\n"
+	"if command -v git >/dev/null; then\n"
+	"  git init -q r; cd r; git config user.email t@e; git config user.name t\n"
+	"  echo x > f; git add f; git commit -qm m; cd ..; git clone -q r c; test -f c/f; echo git\n"
+	"fi\n"
+	"tar czf a.tgz h.c 2>/dev/null || tar czf a.tgz Makefile; tar tzf a.tgz >/dev/null; echo tar\n"
+	"if command -v node >/dev/null; then\n"
+	"  node -e \"const {Worker}=require('worker_threads');"
+	"const cp=require('child_process');const fs=require('fs');"
+	"fs.writeFileSync('n.txt','n');"
+	"new Worker('process.exit(0)',{eval:true}).on('exit',c=>{"
+	"if(c||cp.execSync('cat n.txt').toString()!=='n')process.exit(1);console.log('node')})\"\n"
+	"fi\n"
+	"if command -v curl >/dev/null; then curl -s file:///etc/hostname >/dev/null; echo curl; fi\n";
+
+TEST(toolchains_work)
+{
+	_cleanup_filter_ struct syscall_filter *f = filter_compile();
+	char dir[] = "/tmp/airlock-test-tc-XXXXXX";
+	char *const argv[] = { "/bin/sh", "-c", (char *)toolchain_script, "sh", dir, NULL };
+	char out[512], cmd[64];
+	int status;
+
+	ASSERT_TRUE(f);
+	ASSERT_TRUE(mkdtemp(dir));
+	status = exec_filtered(f, argv, out, sizeof(out));
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ASSERT_EQ(system(cmd), 0);
+	for (char *c = out; *c; c++)
+		if (*c == '\n')
+			*c = ' ';
+	printf("# toolchains under the filter: %s\n", out);
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), 0);
+}
+
+/* Returns 0 or the number of the first /proc/self/status line that is not as expected. */
+static int status_check(unsigned uid)
+{
+	static const char *const want[] = {
+		"CapInh:\t0000000000000000\n", "CapPrm:\t0000000000000000\n",
+		"CapEff:\t0000000000000000\n", "CapBnd:\t0000000000000000\n",
+		"CapAmb:\t0000000000000000\n", "NoNewPrivs:\t1\n", "Groups:\t \n", NULL,
+	};
+	char buf[8192], uidline[64];
+	int fd;
+	ssize_t n;
+
+	fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 50;
+	n = read_full(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 51;
+	buf[n] = '\0';
+	for (size_t i = 0; want[i]; i++)
+		if (!strstr(buf, want[i]))
+			return 60 + (int)i;
+	snprintf(uidline, sizeof(uidline), "Uid:\t%u\t%u\t%u\t%u\n", uid, uid, uid, uid);
+	return strstr(buf, uidline) ? 0 : 70;
+}
+
+static int write_file(const char *path, const char *s)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	return write_all(fd, s, strlen(s));
+}
+
+/* The child writes its own maps: only its own uid/gid can be mapped (as uid/gid 0). */
+static int caps_child_self_mapped(void)
+{
+	char map[64];
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+
+	/* As root, shed supplementary groups first: setgroups is "deny" once we map ourselves. */
+	if (uid == 0 && setgroups(0, NULL) < 0)
+		return 10;
+	if (unshare(CLONE_NEWUSER) < 0)
+		return 77;
+	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)uid);
+	if (write_file("/proc/self/uid_map", map) < 0)
+		return 11;
+	if (write_file("/proc/self/setgroups", "deny") < 0)
+		return 12;
+	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)gid);
+	if (write_file("/proc/self/gid_map", map) < 0)
+		return 13;
+	if (getgroups(0, NULL) != 0)
+		return 77; /* a non-root user's groups cannot be dropped here */
+	if (caps_drop_all(0, 0) < 0)
+		return 20;
+	return status_check(0);
+}
+
+TEST(caps_drop_all_self_mapped)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0)
+		_exit(caps_child_self_mapped());
+	status = child_wait(pid);
+	ASSERT_TRUE(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77) {
+		printf("# SKIP user namespaces unavailable to this user\n");
+		return;
+	}
+	ASSERT_EQ(WEXITSTATUS(status), 0);
+}
+
+/* The supervisor's way: the parent maps a range, the child drops to uid/gid 1000. */
+static int caps_child_parent_mapped(int rfd)
+{
+	char c;
+	int r;
+
+	if (read(rfd, &c, 1) != 1)
+		return 10;
+	/* Still uid 0 with every capability in the new namespace, and root's groups. */
+	r = caps_drop_all(1000, 1000);
+	if (r < 0)
+		return 20;
+	if (getgroups(0, NULL) != 0 || getuid() != 1000 || getgid() != 1000)
+		return 21;
+	/* Nothing left to regain: setuid(0) and raising a capability fail. */
+	if (setuid(0) == 0 || prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, 0, 0, 0) == 0)
+		return 22;
+	return status_check(1000);
+}
+
+static int map_child(pid_t pid)
+{
+	char path[64];
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
+	r = write_file(path, "0 200000 65536\n");
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
+	return write_file(path, "0 200000 65536\n");
+}
+
+/* In a forked helper with supplementary groups, as the supervisor would be: 0 or a step. */
+static int caps_parent_mapped_helper(void)
+{
+	_cleanup_close_ int rfd = -EBADF, wfd = -EBADF;
+	const gid_t groups[] = { 100, 4242 };
+	int fds[2], status;
+	pid_t pid;
+
+	if (setgroups(ELEMENTSOF(groups), groups) < 0 || pipe2(fds, O_CLOEXEC) < 0)
+		return 1;
+	rfd = fds[0];
+	wfd = fds[1];
+	pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+	if (pid < 0)
+		return 2;
+	if (pid == 0)
+		_exit(caps_child_parent_mapped(rfd));
+	if (map_child(pid) < 0 || write(wfd, "g", 1) != 1)
+		return 3;
+	status = child_wait(pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 4;
+}
+
+TEST(caps_drop_all_parent_mapped)
+{
+	int status;
+	pid_t pid;
+
+	if (geteuid() != 0) {
+		printf("# SKIP mapping a uid range needs root\n");
+		return;
+	}
+	pid = fork();
+	if (pid == 0)
+		_exit(caps_parent_mapped_helper());
+	status = child_wait(pid);
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), 0);
+}
+
+static int exec_status(const char *path)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execl(path, path, NULL);
+		_exit(127);
+	}
+	return child_wait(pid);
+}
+
+/* Exits 1 (from /usr/bin/false) when the copy was refused with EACCES and /usr allowed. */
+static int landlock_child(const char *copy)
+{
+	char *const usr[] = { "/usr", NULL };
+	char *const rel[] = { "usr", NULL };
+	char *const missing[] = { "/nonexistent-airlock", NULL };
+
+	if (landlock_restrict_exec(rel) != -EINVAL || landlock_restrict_exec(missing) != -ENOENT)
+		return 9;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || landlock_restrict_exec(usr) < 0)
+		return 8;
+	execl(copy, copy, NULL);
+	if (errno != EACCES)
+		return 10;
+	execl("/usr/bin/false", "false", NULL);
+	return 11;
+}
+
+TEST(landlock_exec_allowlist)
+{
+	char dir[] = "/tmp/airlock-test-ll-XXXXXX", copy[64], cmd[160];
+	int status, control, abi = landlock_abi_version();
+	pid_t pid;
+
+	if (abi == -EOPNOTSUPP) {
+		printf("# SKIP kernel without Landlock\n");
+		return;
+	}
+	ASSERT_TRUE(abi >= 1);
+	printf("# Landlock ABI %d\n", abi);
+
+	ASSERT_TRUE(mkdtemp(dir));
+	snprintf(copy, sizeof(copy), "%s/true", dir);
+	snprintf(cmd, sizeof(cmd), "cp /usr/bin/true '%s'", copy);
+	ASSERT_EQ(system(cmd), 0);
+	/* Control: without Landlock the copy runs (so /tmp is not noexec). */
+	control = exec_status(copy);
+	pid = fork();
+	if (pid == 0)
+		_exit(landlock_child(copy));
+	status = child_wait(pid);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ASSERT_EQ(system(cmd), 0);
+	if (!WIFEXITED(control) || WEXITSTATUS(control) != 0) {
+		printf("# SKIP cannot execute from /tmp without Landlock either\n");
+		return;
+	}
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), 1);
 }
 
 TEST_MAIN()
