@@ -63,6 +63,7 @@ struct sandbox_config {
 	uid_t host_id_base;		/* host uid/gid of id 0 inside; SANDBOX_ID_RANGE mapped */
 	int cgroup_fd;			/* cgroup v2 directory for CLONE_INTO_CGROUP, or -EBADF */
 	int netns_fd;			/* network namespace to join, or -EBADF for a new one */
+	const char *resolv_conf;	/* contents of /etc/resolv.conf, or NULL */
 	int stdin_fd;
 	int stdout_fd;
 	int stderr_fd;
@@ -80,10 +81,12 @@ struct sandbox {
 /*
  * Opens detached copies of every host tree the policy binds (system directories or the
  * rootfs, /etc pieces, the workspace, binds) with their mount attributes set. Runs in
- * the privileged parent. *ret is owned by the caller. Returns 0 or -errno; on failure
+ * the privileged parent. A read-write workspace is idmapped so that its owner's files
+ * appear owned by the task user (host_id_base + the policy's uid). *ret is owned by the
+ * caller. Returns 0 or -errno; on failure
  * *reterr_path names the path that failed (static or pointing into the policy).
  */
-int sandbox_mounts_open(const struct policy *p, const char *workspace,
+int sandbox_mounts_open(const struct policy *p, const char *workspace, uid_t host_id_base,
 			struct sandbox_mounts **ret, const char **reterr_path);
 struct sandbox_mounts *sandbox_mounts_free(struct sandbox_mounts *m);
 

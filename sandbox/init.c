@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The sandbox child. It becomes pid 1 of the new pid namespace ("init"): it builds the
+ * mount tree, forks the task, and then only reaps children and forwards signals. When
+ * the task exits, init kills whatever the task left behind, reports the task's wait
+ * status to the supervisor over result_fd and exits; the kernel then tears down the
+ * whole pid namespace. Failures are reported as {step, errno} over status_fd.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "fd-util.h"
+#include "init.h"
+#include "landlock.h"
+#include "mountns.h"
+#include "policy.h"
+#include "syscall-filter.h"
+
+extern char **environ;
+
+_noreturn_ static void fail(int status_fd, enum sandbox_step step, int error, int exit_code)
+{
+	struct sandbox_failure f = { .step = (int32_t)step, .error = error < 0 ? -error : error };
+
+	(void)write_all(status_fd, &f, sizeof(f));
+	_exit(exit_code);
+}
+
+/* The parent-death signal is cleared by every credential change: set it after each. */
+static void die_with_parent(void)
+{
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static int become_root(void)
+{
+	if (setgroups(0, NULL) < 0)
+		return -errno;
+	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+		return -errno;
+	die_with_parent();
+	return 0;
+}
+
+static int setup_stdio(const struct sandbox_config *c)
+{
+	if (dup2(c->stdin_fd, 0) < 0 || dup2(c->stdout_fd, 1) < 0 || dup2(c->stderr_fd, 2) < 0)
+		return -errno;
+	return 0;
+}
+
+static int set_rlimits(const struct policy *p)
+{
+	struct rlimit core = { 0, 0 };
+
+	if (p->limits.set & POLICY_LIMIT_OPEN_FILES) {
+		struct rlimit nofile = { p->limits.open_files, p->limits.open_files };
+		if (setrlimit(RLIMIT_NOFILE, &nofile) < 0)
+			return -errno;
+	}
+	if (setrlimit(RLIMIT_CORE, &core) < 0)
+		return -errno;
+	return 0;
+}
+
+static void reset_signals(void)
+{
+	sigset_t none;
+
+	for (int sig = 1; sig < NSIG; sig++)
+		(void)signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* The task: final privilege drop, then exec. Reports its own failures. */
+_noreturn_ static void task_main(const struct sandbox_config *c, int status_fd)
+{
+	const struct policy *p = c->policy;
+	int r;
+
+	reset_signals();
+	if (setsid() < 0)
+		fail(status_fd, SANDBOX_STEP_SETSID, errno, 125);
+	r = set_rlimits(p);
+	if (r < 0)
+		fail(status_fd, SANDBOX_STEP_RLIMITS, r, 125);
+	r = caps_drop_all(p->identity.uid, p->identity.gid);
+	if (r < 0)
+		fail(status_fd, SANDBOX_STEP_DROP_CAPS, r, 125);
+	if (p->filesystem.exec) {
+		r = landlock_restrict_exec(p->filesystem.exec);
+		if (r < 0)
+			fail(status_fd, SANDBOX_STEP_LANDLOCK, r, 125);
+	}
+	r = syscall_filter_install(c->filter);
+	if (r < 0)
+		fail(status_fd, SANDBOX_STEP_SECCOMP, r, 125);
+
+	/* Everything but stdio and the status pipe (already CLOEXEC) closes at exec. */
+	(void)close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+	environ = (char **)c->envp;
+	execvpe(c->argv[0], c->argv, (char **)c->envp);
+	r = errno;
+	fail(status_fd, SANDBOX_STEP_EXEC, r, r == ENOENT ? 127 : 126);
+}
+
+/* Kills everything left in the pid namespace and reaps it. */
+static void kill_and_reap_all(void)
+{
+	(void)kill(-1, SIGKILL);
+	while (waitpid(-1, NULL, 0) >= 0 || errno == EINTR)
+		;
+}
+
+_noreturn_ static void init_loop(pid_t task, const sigset_t *mask, int result_fd)
+{
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(mask, &si);
+		int status;
+		pid_t pid;
+
+		if (sig < 0)
+			continue;
+		if (sig != SIGCHLD) {
+			(void)kill(-1, sig);
+			continue;
+		}
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			if (pid != task)
+				continue;
+			kill_and_reap_all();
+			(void)write_all(result_fd, &status, sizeof(status));
+			_exit(0);
+		}
+	}
+}
+
+_noreturn_ void sandbox_child_main(const struct sandbox_config *c,
+				   const struct sandbox_child_fds *fds)
+{
+	const struct policy *p = c->policy;
+	enum sandbox_step step;
+	sigset_t mask;
+	char byte;
+	pid_t task;
+	int r;
+
+	die_with_parent();
+	if (read(fds->sync_fd, &byte, 1) != 1)
+		fail(fds->status_fd, SANDBOX_STEP_WAIT_PARENT, EPIPE, 125);
+	close(fds->sync_fd);
+
+	r = become_root();
+	if (r < 0)
+		fail(fds->status_fd, SANDBOX_STEP_SETUID_ROOT, r, 125);
+	r = mountns_setup(c, &step);
+	if (r < 0)
+		fail(fds->status_fd, step, r, 125);
+	if (sethostname(p->identity.hostname, strlen(p->identity.hostname)) < 0)
+		fail(fds->status_fd, SANDBOX_STEP_HOSTNAME, errno, 125);
+	if (chdir("/workspace") < 0)
+		fail(fds->status_fd, SANDBOX_STEP_CHDIR, errno, 125);
+	r = setup_stdio(c);
+	if (r < 0)
+		fail(fds->status_fd, SANDBOX_STEP_FORK_TASK, r, 125);
+	if (setsid() < 0)
+		fail(fds->status_fd, SANDBOX_STEP_SETSID, errno, 125);
+
+	/* Block every signal init forwards before the task exists, so none is lost. */
+	sigfillset(&mask);
+	sigdelset(&mask, SIGKILL);
+	sigdelset(&mask, SIGSTOP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+
+	task = fork();
+	if (task < 0)
+		fail(fds->status_fd, SANDBOX_STEP_FORK_TASK, errno, 125);
+	if (task == 0) {
+		close(fds->result_fd);
+		task_main(c, fds->status_fd);
+	}
+
+	/* init keeps no privilege it does not need to reap and forward signals. */
+	r = caps_drop_all(p->identity.uid, p->identity.gid);
+	if (r >= 0)
+		r = syscall_filter_install(c->filter);
+	if (r < 0) {
+		kill_and_reap_all();
+		fail(fds->status_fd, SANDBOX_STEP_DROP_CAPS, r, 125);
+	}
+	die_with_parent();
+	close(fds->status_fd);
+	close(0);
+	close(1);
+	close(2);
+	init_loop(task, &mask, fds->result_fd);
+}

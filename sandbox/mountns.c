@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Runs in the sandbox child before exec: no logging, no allocation beyond the stack.
+ * The new root is a tmpfs mounted over /tmp of the child's private mount namespace;
+ * everything from the host arrives as a detached tree prepared by mounts.c.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "fd-util.h"
+#include "macro.h"
+#include "mounts-internal.h"
+#include "mountns.h"
+#include "policy.h"
+
+#define NEW_ROOT "/tmp"
+#define DEV_SHM_SIZE "64m"
+
+/* Paths under /proc that expose host-wide state: hidden behind /dev/null or an empty dir. */
+static const char *const proc_masked_files[] = { "kcore", "keys", "timer_list", "sched_debug",
+						 "latency_stats", "sysrq-trigger", "kallsyms",
+						 "kpagecount", "kpageflags", "kpagecgroup",
+						 "config.gz", "vmallocinfo" };
+static const char *const proc_masked_dirs[] = { "acpi", "scsi", "asound", "firmware", "driver" };
+static const char *const proc_readonly[] = { "sys", "irq", "bus", "fs" };
+static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
+
+static int root_path(char *buf, size_t len, const char *path)
+{
+	int n = snprintf(buf, len, NEW_ROOT "%s", path);
+
+	return (n < 0 || (size_t)n >= len) ? -ENAMETOOLONG : 0;
+}
+
+/* mkdir -p inside the new root for an absolute sandbox path. */
+static int mkdir_in_root(const char *path, mode_t mode)
+{
+	char p[PATH_MAX];
+	int r = root_path(p, sizeof(p), path);
+
+	return r < 0 ? r : mkdir_p(p, mode);
+}
+
+/* Creates an empty file (mount point for a file bind) inside the new root. */
+static int touch_in_root(const char *path)
+{
+	char p[PATH_MAX], *slash;
+	int fd, r;
+
+	r = root_path(p, sizeof(p), path);
+	if (r < 0)
+		return r;
+	slash = strrchr(p, '/');
+	*slash = '\0';
+	r = mkdir_p(p, 0755);
+	if (r < 0)
+		return r;
+	*slash = '/';
+	fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+static int write_in_root(const char *path, const char *content, mode_t mode)
+{
+	char p[PATH_MAX];
+	int fd, r;
+
+	r = root_path(p, sizeof(p), path);
+	if (r < 0)
+		return r;
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return -errno;
+	r = write_all(fd, content, strlen(content));
+	close(fd);
+	return r;
+}
+
+static int attach_entry(const struct mount_entry *e)
+{
+	char p[PATH_MAX];
+	int r;
+
+	r = root_path(p, sizeof(p), e->target);
+	if (r < 0)
+		return r;
+	if (e->kind == MOUNT_ENTRY_SYMLINK)
+		return symlink(e->link, p) < 0 ? -errno : 0;
+
+	r = e->is_dir ? mkdir_in_root(e->target, 0755) : touch_in_root(e->target);
+	if (r < 0)
+		return r;
+	if (move_mount(e->fd, "", AT_FDCWD, p, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Attaches the prepared trees of one phase, in the order they were prepared. */
+static int attach_entries(const struct sandbox_mounts *m, enum mount_phase phase)
+{
+	for (size_t i = 0; i < m->n_entries; i++) {
+		const struct mount_entry *e = &m->entries[i];
+		int r;
+
+		if (e->phase != phase)
+			continue;
+		r = attach_entry(e);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int write_etc(const struct sandbox_config *c)
+{
+	const struct policy_identity *id = &c->policy->identity;
+	char buf[1024];
+	int r;
+
+	r = mkdir_in_root("/etc", 0755);
+	if (r < 0)
+		return r;
+	snprintf(buf, sizeof(buf),
+		 "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+		 "airlock:x:%u:%u:airlock task:/tmp:/bin/sh\n"
+		 "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+		 id->uid, id->gid);
+	r = write_in_root("/etc/passwd", buf, 0644);
+	if (r < 0)
+		return r;
+	snprintf(buf, sizeof(buf), "root:x:0:\nairlock:x:%u:\nnogroup:x:65534:\n", id->gid);
+	r = write_in_root("/etc/group", buf, 0644);
+	if (r < 0)
+		return r;
+	snprintf(buf, sizeof(buf),
+		 "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+		 "127.0.1.1\t%s\n", id->hostname);
+	r = write_in_root("/etc/hosts", buf, 0644);
+	if (r < 0)
+		return r;
+	snprintf(buf, sizeof(buf), "%s\n", id->hostname);
+	r = write_in_root("/etc/hostname", buf, 0644);
+	if (r < 0)
+		return r;
+	r = write_in_root("/etc/resolv.conf",
+			  c->resolv_conf ? c->resolv_conf : "# no network: no resolver\n", 0644);
+	if (r < 0)
+		return r;
+	return write_in_root("/etc/nsswitch.conf",
+			     "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n"
+			     "networks: files\nprotocols: files\nservices: files\n",
+			     0644);
+}
+
+static int mount_tmpfs_at(const char *path, const char *options)
+{
+	char p[PATH_MAX];
+	int r;
+
+	r = mkdir_in_root(path, 0755);
+	if (r < 0)
+		return r;
+	r = root_path(p, sizeof(p), path);
+	if (r < 0)
+		return r;
+	if (mount("tmpfs", p, "tmpfs", MS_NOSUID | MS_NODEV, options) < 0)
+		return -errno;
+	return 0;
+}
+
+static int mount_policy_tmpfs(const struct policy *p)
+{
+	for (size_t i = 0; i < p->filesystem.n_tmpfs; i++) {
+		const struct policy_tmpfs *t = &p->filesystem.tmpfs[i];
+		char opts[64];
+		int r;
+
+		snprintf(opts, sizeof(opts), "mode=1777,size=%llu", (unsigned long long)t->size);
+		r = mount_tmpfs_at(t->target, opts);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int bind_host_file(const char *host, const char *path)
+{
+	char p[PATH_MAX];
+	int r;
+
+	r = touch_in_root(path);
+	if (r < 0)
+		return r;
+	r = root_path(p, sizeof(p), path);
+	if (r < 0)
+		return r;
+	if (mount(host, p, NULL, MS_BIND, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+static int symlink_in_root(const char *target, const char *path)
+{
+	char p[PATH_MAX];
+	int r = root_path(p, sizeof(p), path);
+
+	if (r < 0)
+		return r;
+	return symlink(target, p) < 0 ? -errno : 0;
+}
+
+static int mount_dev(void)
+{
+	static const char *const links[][2] = {
+		{ "/proc/self/fd", "/dev/fd" },	   { "/proc/self/fd/0", "/dev/stdin" },
+		{ "/proc/self/fd/1", "/dev/stdout" }, { "/proc/self/fd/2", "/dev/stderr" },
+		{ "pts/ptmx", "/dev/ptmx" },
+	};
+	char p[PATH_MAX];
+	int r;
+
+	r = mount_tmpfs_at("/dev", "mode=0755,size=64k,nr_inodes=64");
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < ELEMENTSOF(dev_nodes); i++) {
+		char host[32], path[32];
+
+		snprintf(host, sizeof(host), "/dev/%s", dev_nodes[i]);
+		snprintf(path, sizeof(path), "/dev/%s", dev_nodes[i]);
+		r = bind_host_file(host, path);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(links); i++) {
+		r = symlink_in_root(links[i][0], links[i][1]);
+		if (r < 0)
+			return r;
+	}
+	r = mkdir_in_root("/dev/pts", 0755);
+	if (r < 0)
+		return r;
+	r = root_path(p, sizeof(p), "/dev/pts");
+	if (r < 0)
+		return r;
+	if (mount("devpts", p, "devpts", MS_NOSUID | MS_NOEXEC,
+		  "newinstance,ptmxmode=0666,mode=620") < 0)
+		return -errno;
+	return mount_tmpfs_at("/dev/shm", "mode=1777,size=" DEV_SHM_SIZE);
+}
+
+/* Makes an existing mount point (or path) read-only by binding it onto itself. */
+static int bind_readonly(const char *p)
+{
+	if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return -errno;
+	if (mount(NULL, p, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) <
+	    0)
+		return -errno;
+	return 0;
+}
+
+static int mask_proc(void)
+{
+	char p[PATH_MAX], devnull[PATH_MAX];
+	struct stat st;
+
+	(void)root_path(devnull, sizeof(devnull), "/dev/null");
+	for (size_t i = 0; i < ELEMENTSOF(proc_masked_files); i++) {
+		snprintf(p, sizeof(p), NEW_ROOT "/proc/%s", proc_masked_files[i]);
+		if (stat(p, &st) < 0)
+			continue;
+		if (mount(devnull, p, NULL, MS_BIND, NULL) < 0)
+			return -errno;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(proc_masked_dirs); i++) {
+		snprintf(p, sizeof(p), NEW_ROOT "/proc/%s", proc_masked_dirs[i]);
+		if (stat(p, &st) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		if (mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			  "size=0,mode=0555") < 0)
+			return -errno;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(proc_readonly); i++) {
+		int r;
+
+		snprintf(p, sizeof(p), NEW_ROOT "/proc/%s", proc_readonly[i]);
+		if (stat(p, &st) < 0)
+			continue;
+		r = bind_readonly(p);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int mount_proc(void)
+{
+	char p[PATH_MAX];
+	int r;
+
+	r = mkdir_in_root("/proc", 0555);
+	if (r < 0)
+		return r;
+	(void)root_path(p, sizeof(p), "/proc");
+	if (mount("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return -errno;
+	return mask_proc();
+}
+
+static int pivot(void)
+{
+	if (chdir(NEW_ROOT) < 0)
+		return -errno;
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return -errno;
+	/* The old root is now stacked under "/": detach it. */
+	if (umount2(".", MNT_DETACH) < 0)
+		return -errno;
+	if (chdir("/") < 0)
+		return -errno;
+	return 0;
+}
+
+#define STEP(s, expr)                                                                              \
+	do {                                                                                       \
+		int r_ = (expr);                                                                   \
+		if (r_ < 0) {                                                                      \
+			*ret_step = (s);                                                           \
+			return r_;                                                                 \
+		}                                                                                  \
+	} while (0)
+
+int mountns_setup(const struct sandbox_config *c, enum sandbox_step *ret_step)
+{
+	const struct sandbox_mounts *m = c->mounts;
+
+	STEP(SANDBOX_STEP_MOUNT_PRIVATE,
+	     mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ? -errno : 0);
+	STEP(SANDBOX_STEP_MOUNT_ROOT,
+	     mount("tmpfs", NEW_ROOT, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") < 0
+		     ? -errno
+		     : 0);
+	STEP(SANDBOX_STEP_MOUNT_ETC, write_etc(c));
+	STEP(SANDBOX_STEP_MOUNT_SYSTEM, attach_entries(m, MOUNT_PHASE_SYSTEM));
+	STEP(SANDBOX_STEP_MOUNT_WORKSPACE, attach_entries(m, MOUNT_PHASE_WORKSPACE));
+	STEP(SANDBOX_STEP_MOUNT_TMPFS, mount_policy_tmpfs(c->policy));
+	STEP(SANDBOX_STEP_MOUNT_BINDS, attach_entries(m, MOUNT_PHASE_BINDS));
+	STEP(SANDBOX_STEP_MOUNT_DEV, mount_dev());
+	STEP(SANDBOX_STEP_MOUNT_PROC, mount_proc());
+	STEP(SANDBOX_STEP_PIVOT_ROOT, pivot());
+	STEP(SANDBOX_STEP_REMOUNT_ROOT,
+	     mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV,
+		   NULL) < 0
+		     ? -errno
+		     : 0);
+	return 0;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* Shared between the parent side (mounts.c) and the child side (mountns.c). */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SANDBOX_MAX_MOUNTS 96
+
+enum mount_entry_kind {
+	MOUNT_ENTRY_TREE,	/* detached tree (fd) attached at target */
+	MOUNT_ENTRY_SYMLINK,	/* symlink at target pointing to link */
+};
+
+/* Attach order: system trees, the workspace, the policy's tmpfs mounts, then binds. */
+enum mount_phase {
+	MOUNT_PHASE_SYSTEM,
+	MOUNT_PHASE_WORKSPACE,
+	MOUNT_PHASE_BINDS,
+};
+
+struct mount_entry {
+	enum mount_entry_kind kind;
+	enum mount_phase phase;
+	char *target;		/* absolute, inside the sandbox */
+	int fd;			/* MOUNT_ENTRY_TREE: open_tree() clone */
+	bool is_dir;		/* MOUNT_ENTRY_TREE: directory or file */
+	char *link;		/* MOUNT_ENTRY_SYMLINK */
+};
+
+struct sandbox_mounts {
+	struct mount_entry entries[SANDBOX_MAX_MOUNTS];
+	size_t n_entries;
+};

@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The privileged half of the mount tree: the supervisor clones every host tree the task
+ * will see (open_tree(OPEN_TREE_CLONE)) and sets its attributes while it still holds
+ * CAP_SYS_ADMIN in the initial user namespace. The child later only attaches these
+ * detached trees, so it never needs to reach host paths it could not traverse itself.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fd-util.h"
+#include "macro.h"
+#include "mounts-internal.h"
+#include "policy.h"
+#include "sandbox.h"
+
+/* System directories taken from the host root (or the policy's rootfs). */
+static const char *const system_dirs[] = { "usr", "bin", "sbin", "lib", "lib32", "lib64",
+					   "libx32" };
+/* Host /etc entries bound read-only when present; the rest of /etc is generated. */
+static const char *const etc_entries[] = { "ssl", "ca-certificates", "alternatives",
+					   "ld.so.cache", "ld.so.conf", "ld.so.conf.d",
+					   "localtime", "protocols", "services", "mime.types" };
+
+static int mounts_add(struct sandbox_mounts *m, struct mount_entry e)
+{
+	if (m->n_entries >= SANDBOX_MAX_MOUNTS)
+		return -E2BIG;
+	m->entries[m->n_entries++] = e;
+	return 0;
+}
+
+static int set_attrs(int fd, enum policy_mode mode, int userns_fd)
+{
+	struct mount_attr attr = {
+		.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+	};
+
+	if (mode == POLICY_MODE_RO)
+		attr.attr_set |= MOUNT_ATTR_RDONLY;
+	if (userns_fd >= 0) {
+		attr.attr_set |= MOUNT_ATTR_IDMAP;
+		attr.userns_fd = (uint64_t)userns_fd;
+	}
+	if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Clones source as a detached tree with the given mode and records it at target. */
+static int add_tree(struct sandbox_mounts *m, enum mount_phase phase, const char *source,
+		    const char *target, enum policy_mode mode, int userns_fd)
+{
+	_cleanup_close_ int fd = -EBADF;
+	_cleanup_free_ char *t = NULL;
+	struct stat st;
+	int r;
+
+	fd = open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+		return -EINVAL;
+
+	r = set_attrs(fd, mode, userns_fd);
+	if (r < 0)
+		return r;
+
+	t = strdup(target);
+	if (!t)
+		return -ENOMEM;
+	r = mounts_add(m, (struct mount_entry){ .kind = MOUNT_ENTRY_TREE, .phase = phase,
+						.target = t, .fd = fd,
+						.is_dir = S_ISDIR(st.st_mode) });
+	if (r < 0)
+		return r;
+	TAKE_PTR(t);
+	TAKE_FD(fd);
+	return 0;
+}
+
+static int add_symlink(struct sandbox_mounts *m, const char *target, const char *link)
+{
+	char *t = strdup(target), *l = strdup(link);
+
+	if (!t || !l || mounts_add(m, (struct mount_entry){ .kind = MOUNT_ENTRY_SYMLINK,
+							    .target = t, .link = l }) < 0) {
+		free(t);
+		free(l);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* usr and the merged-usr links (or real directories on split-usr systems). */
+static int add_system(struct sandbox_mounts *m, const char *root, const char **reterr_path)
+{
+	static char failed[PATH_MAX];
+
+	for (size_t i = 0; i < ELEMENTSOF(system_dirs); i++) {
+		char src[PATH_MAX], dst[64], link[PATH_MAX];
+		struct stat st;
+		ssize_t n;
+		int r;
+
+		snprintf(src, sizeof(src), "%s/%s", streq(root, "/") ? "" : root, system_dirs[i]);
+		snprintf(dst, sizeof(dst), "/%s", system_dirs[i]);
+		if (lstat(src, &st) < 0) {
+			if (errno == ENOENT && i > 0)
+				continue;
+			r = -errno;
+			goto fail;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			n = readlink(src, link, sizeof(link) - 1);
+			if (n < 0) {
+				r = -errno;
+				goto fail;
+			}
+			link[n] = '\0';
+			r = add_symlink(m, dst, link);
+		} else
+			r = add_tree(m, MOUNT_PHASE_SYSTEM, src, dst, POLICY_MODE_RO, -EBADF);
+		if (r < 0)
+			goto fail;
+		continue;
+fail:
+		snprintf(failed, sizeof(failed), "%s", src);
+		*reterr_path = failed;
+		return r;
+	}
+	return 0;
+}
+
+static int add_etc(struct sandbox_mounts *m, const char *root)
+{
+	for (size_t i = 0; i < ELEMENTSOF(etc_entries); i++) {
+		char src[PATH_MAX], dst[PATH_MAX];
+		struct stat st;
+		int r;
+
+		snprintf(src, sizeof(src), "%s/etc/%s", streq(root, "/") ? "" : root,
+			 etc_entries[i]);
+		snprintf(dst, sizeof(dst), "/etc/%s", etc_entries[i]);
+		if (stat(src, &st) < 0)
+			continue; /* optional */
+		r = add_tree(m, MOUNT_PHASE_SYSTEM, src, dst, POLICY_MODE_RO, -EBADF);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * A user namespace whose only mapping sends the workspace owner to the task's host ids.
+ * Used as an idmapped mount, files owned by the workspace owner appear owned by the task,
+ * and the task's writes land on disk owned by that owner.
+ */
+static int idmap_userns_open(uid_t owner_uid, gid_t owner_gid, uid_t task_uid, gid_t task_gid)
+{
+	char path[64], map[64];
+	_cleanup_close_ int ns_fd = -EBADF;
+	int pipefd[2], r = 0;
+	pid_t pid;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, NULL);
+	if (pid < 0) {
+		r = -errno;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return r;
+	}
+	if (pid == 0) {
+		char c;
+		close(pipefd[1]);
+		(void)!read(pipefd[0], &c, 1);
+		_exit(0);
+	}
+	close(pipefd[0]);
+
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
+	snprintf(map, sizeof(map), "%u %u 1\n", owner_uid, task_uid);
+	r = write_string_at(AT_FDCWD, path, map);
+	if (r >= 0) {
+		snprintf(path, sizeof(path), "/proc/%d/gid_map", pid);
+		snprintf(map, sizeof(map), "%u %u 1\n", owner_gid, task_gid);
+		r = write_string_at(AT_FDCWD, path, map);
+	}
+	if (r >= 0) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/user", pid);
+		ns_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (ns_fd < 0)
+			r = -errno;
+	}
+	close(pipefd[1]);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (r < 0)
+		return r;
+	return TAKE_FD(ns_fd);
+}
+
+static int add_workspace(struct sandbox_mounts *m, const struct policy *p, const char *workspace,
+			 uid_t host_id_base)
+{
+	_cleanup_close_ int userns_fd = -EBADF;
+	enum policy_mode mode = p->filesystem.workspace_mode;
+	struct stat st;
+	int r;
+
+	if (stat(workspace, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+
+	if (mode == POLICY_MODE_RW) {
+		userns_fd = idmap_userns_open(st.st_uid, st.st_gid,
+					      host_id_base + p->identity.uid,
+					      host_id_base + p->identity.gid);
+		if (userns_fd < 0)
+			return userns_fd;
+	}
+	r = add_tree(m, MOUNT_PHASE_WORKSPACE, workspace, "/workspace", mode, userns_fd);
+	if (r == -EINVAL && userns_fd >= 0)
+		/* The filesystem cannot be idmapped: the task writes only where others may. */
+		r = add_tree(m, MOUNT_PHASE_WORKSPACE, workspace, "/workspace", mode, -EBADF);
+	return r;
+}
+
+int sandbox_mounts_open(const struct policy *p, const char *workspace, uid_t host_id_base,
+			struct sandbox_mounts **ret, const char **reterr_path)
+{
+	struct sandbox_mounts *m;
+	const char *root = p->filesystem.rootfs ? p->filesystem.rootfs : "/";
+	int r;
+
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+
+	r = add_system(m, root, reterr_path);
+	if (r < 0)
+		goto fail;
+	*reterr_path = root;
+	r = add_etc(m, root);
+	if (r < 0)
+		goto fail;
+	*reterr_path = workspace;
+	r = add_workspace(m, p, workspace, host_id_base);
+	if (r < 0)
+		goto fail;
+	for (size_t i = 0; i < p->filesystem.n_binds; i++) {
+		const struct policy_bind *b = &p->filesystem.binds[i];
+
+		*reterr_path = b->source;
+		r = add_tree(m, MOUNT_PHASE_BINDS, b->source, b->target, b->mode, -EBADF);
+		if (r < 0)
+			goto fail;
+	}
+	*reterr_path = NULL;
+	*ret = m;
+	return 0;
+fail:
+	sandbox_mounts_free(m);
+	return r;
+}
+
+struct sandbox_mounts *sandbox_mounts_free(struct sandbox_mounts *m)
+{
+	if (!m)
+		return NULL;
+	for (size_t i = 0; i < m->n_entries; i++) {
+		struct mount_entry *e = &m->entries[i];
+
+		if (e->kind == MOUNT_ENTRY_TREE)
+			safe_close(e->fd);
+		free(e->target);
+		free(e->link);
+	}
+	free(m);
+	return NULL;
+}

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* The subcommands of `airlock`. Each returns the process exit status. */
+int cmd_run(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
+int cmd_records(int argc, char **argv);
+
+/* Exit statuses of `airlock run` (docs/man/airlock.1.md). */
+#define EXIT_TIMEOUT 124
+#define EXIT_AIRLOCK 125
+#define EXIT_CANNOT_EXEC 126
+#define EXIT_NOT_FOUND 127
+
+/* Reads a whole file or "-" (stdin) of at most max bytes; logs failures. 0 or -errno. */
+int cli_read_input(const char *path, size_t max, char **ret, size_t *ret_len);

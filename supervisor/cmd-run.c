@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "config.h"
+#include "log.h"
+#include "run.h"
+
+static void run_usage(FILE *f)
+{
+	fprintf(f, "Usage: airlock run [--policy FILE] [--workspace DIR] [--state-dir DIR]\n"
+		   "                   [--record FILE] -- CMD [ARG...]\n");
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "policy", required_argument, NULL, 'p' },
+		{ "workspace", required_argument, NULL, 'w' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "record", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct run_options o = {
+		.state_dir = AIRLOCK_STATE_DIR,
+		.runtime_dir = AIRLOCK_RUNTIME_DIR,
+	};
+	const char *rt = getenv("AIRLOCK_RUNTIME_DIR");
+	int c;
+
+	if (rt && *rt)
+		o.runtime_dir = rt;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
+		switch (c) {
+		case 'p':
+			o.policy_path = optarg;
+			break;
+		case 'w':
+			o.workspace = optarg;
+			break;
+		case 's':
+			o.state_dir = optarg;
+			break;
+		case 'r':
+			o.record_path = optarg;
+			break;
+		case 'h':
+			run_usage(stdout);
+			return 0;
+		case '?':
+		default:
+			log_error("run: unknown or incomplete option '%s'", argv[optind - 1]);
+			run_usage(stderr);
+			return EXIT_AIRLOCK;
+		}
+	}
+	if (optind >= argc) {
+		log_error("run: no command given (put it after '--')");
+		run_usage(stderr);
+		return EXIT_AIRLOCK;
+	}
+	if (argv[optind][0] == '\0') {
+		log_error("run: the command is an empty string");
+		return EXIT_AIRLOCK;
+	}
+	o.argv = argv + optind;
+	return run_main(&o);
+}

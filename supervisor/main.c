@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "config.h"
+#include "log.h"
+#include "macro.h"
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} commands[] = {
+	{ "run", cmd_run },
+	{ "policy", cmd_policy },
+	{ "probe", cmd_probe },
+	{ "records", cmd_records },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: airlock [--debug] COMMAND [ARGS...]\n"
+		   "\n"
+		   "Commands:\n"
+		   "  run [--policy FILE] [--workspace DIR] [--state-dir DIR] [--record FILE] -- CMD "
+		   "[ARG...]\n"
+		   "                        run one command in a sandbox\n"
+		   "  policy check FILE     validate a policy\n"
+		   "  policy show [FILE]    print the effective policy (defaults filled in)\n"
+		   "  probe [--json]        what this kernel can enforce\n"
+		   "  records list|show ID  read run records\n"
+		   "  --version, --help\n");
+}
+
+int main(int argc, char **argv)
+{
+	int i = 1;
+
+	if (i < argc && streq(argv[i], "--debug")) {
+		log_set_max_level(LOG_LEVEL_DEBUG);
+		i++;
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (streq(argv[i], "--help") || streq(argv[i], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	if (streq(argv[i], "--version")) {
+		printf("airlock %s\n", AIRLOCK_VERSION);
+		return 0;
+	}
+	for (size_t c = 0; c < ELEMENTSOF(commands); c++)
+		if (streq(argv[i], commands[c].name))
+			return commands[c].fn(argc - i, argv + i);
+
+	log_error("unknown command '%s' (try 'airlock --help')", argv[i]);
+	return 2;
+}

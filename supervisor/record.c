@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "config.h"
+#include "fd-util.h"
+#include "log.h"
+#include "parse-util.h"
+#include "policy.h"
+#include "record.h"
+
+
+void record_format_time(const struct timespec *ts, char *buf, size_t len)
+{
+	struct tm tm;
+	char base[32];
+
+	gmtime_r(&ts->tv_sec, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03ldZ", base, ts->tv_nsec / 1000000);
+}
+
+static json_t *limits_json(const struct policy *p)
+{
+	const struct policy_limits *l = &p->limits;
+	json_t *o = json_object();
+	char buf[32];
+
+	if (!o)
+		return NULL;
+	if (l->set & POLICY_LIMIT_WALL_TIME) {
+		format_duration_ms(l->wall_time_ms, buf, sizeof(buf));
+		json_object_set_new(o, "wall_time", json_string(buf));
+	}
+	if (l->set & POLICY_LIMIT_MEMORY) {
+		format_size(l->memory, buf, sizeof(buf));
+		json_object_set_new(o, "memory", json_string(buf));
+	}
+	if (l->set & POLICY_LIMIT_PIDS)
+		json_object_set_new(o, "pids", json_integer(l->pids));
+	if (l->set & POLICY_LIMIT_CPU)
+		json_object_set_new(o, "cpu", json_real(l->cpu_milli / 1000.0));
+	if (l->set & POLICY_LIMIT_OPEN_FILES)
+		json_object_set_new(o, "open_files", json_integer(l->open_files));
+	if (l->set & POLICY_LIMIT_OUTPUT) {
+		format_size(l->output, buf, sizeof(buf));
+		json_object_set_new(o, "output", json_string(buf));
+	}
+	return o;
+}
+
+static json_t *exit_json(const struct run_summary *s)
+{
+	json_t *o = json_pack("{s:i, s:s}", "code", s->exit_code, "cause", s->cause);
+
+	if (!o)
+		return NULL;
+	if (s->has_status)
+		json_object_set_new(o, "status", json_integer(s->status));
+	if (s->signal)
+		json_object_set_new(o, "signal", json_integer(s->signal));
+	if (s->failed_step) {
+		json_object_set_new(o, "step", json_string(s->failed_step));
+		json_object_set_new(o, "error", json_string(strerror(s->failed_errno)));
+	}
+	return o;
+}
+
+static json_t *record_build(const struct run_summary *s)
+{
+	char started[40], ended[40], host[HOST_NAME_MAX + 1] = "", digest[80];
+	json_t *cmd = json_array(), *features = json_array(), *o;
+
+	if (!cmd || !features)
+		goto oom;
+	for (char *const *a = s->argv; *a; a++)
+		json_array_append_new(cmd, json_string(*a));
+	for (size_t i = 0; i < s->n_features; i++)
+		json_array_append_new(features, json_string(s->features[i]));
+	record_format_time(&s->started, started, sizeof(started));
+	record_format_time(&s->ended, ended, sizeof(ended));
+	(void)gethostname(host, sizeof(host) - 1);
+	snprintf(digest, sizeof(digest), "sha256:%s", s->policy->digest);
+
+	o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:{s:s, s:s}, s:o, s:s, s:o, s:o,"
+		      " s:o, s:{s:I, s:I, s:b}, s:{s:I, s:I}}",
+		      "record_version", RECORD_VERSION, "run_id", s->run_id, "airlock_version",
+		      AIRLOCK_VERSION, "host", host, "started_at", started, "ended_at", ended,
+		      "duration_ms", (json_int_t)s->duration_ms, "policy", "name", s->policy->name,
+		      "digest", digest, "command", cmd, "workspace", s->workspace, "limits",
+		      limits_json(s->policy), "features", features, "exit", exit_json(s),
+		      "output", "stdout_bytes", (json_int_t)s->stdout_bytes, "stderr_bytes",
+		      (json_int_t)s->stderr_bytes, "truncated", s->truncated, "sandbox",
+		      "host_id_base", (json_int_t)s->host_id_base, "seccomp_instructions",
+		      (json_int_t)s->seccomp_instructions);
+	if (!o)
+		return NULL;
+	if (s->resources)
+		json_object_set(o, "resources", s->resources);
+	if (s->network)
+		json_object_set(o, "network", s->network);
+	return o;
+oom:
+	json_decref(cmd);
+	json_decref(features);
+	return NULL;
+}
+
+static int write_atomic(const char *path, const char *text)
+{
+	char tmp[PATH_MAX];
+	_cleanup_close_ int fd = -EBADF;
+	int r;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (fd < 0)
+		return -errno;
+	r = write_all(fd, text, strlen(text));
+	if (r >= 0 && fsync(fd) < 0)
+		r = -errno;
+	if (r >= 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		(void)unlink(tmp);
+	return r;
+}
+
+int record_write(const struct run_summary *s, const char *state_dir, const char *copy_path)
+{
+	_cleanup_(json_decrefp) json_t *o = NULL;
+	_cleanup_free_ char *text = NULL;
+	char dir[PATH_MAX], path[PATH_MAX + 80];
+	int r;
+
+	o = record_build(s);
+	if (!o)
+		return log_oom();
+	text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+	if (!text)
+		return log_oom();
+
+	snprintf(dir, sizeof(dir), "%s/records", state_dir);
+	r = mkdir_p(dir, 0750);
+	if (r < 0)
+		return log_error_errno(r, "Failed to create record directory '%s': %m", dir);
+	snprintf(path, sizeof(path), "%s/%s.json", dir, s->run_id);
+	r = write_atomic(path, text);
+	if (r < 0)
+		return log_error_errno(r, "Failed to write run record '%s': %m", path);
+	if (copy_path) {
+		r = write_atomic(copy_path, text);
+		if (r < 0)
+			return log_error_errno(r, "Failed to write run record copy '%s': %m",
+					       copy_path);
+	}
+	return 0;
+}

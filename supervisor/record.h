@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* The run record: one JSON document per run (schema: docs/run-record.md). */
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+struct policy;
+
+#define RECORD_VERSION 1
+#define RECORD_MAX_FEATURES 32
+
+struct run_summary {
+	const char *run_id;
+	const struct policy *policy;
+	char *const *argv;
+	const char *workspace;
+	struct timespec started;	/* CLOCK_REALTIME */
+	struct timespec ended;
+	uint64_t duration_ms;
+	const char *cause;		/* exited, signaled, wall_time, setup_failed, ... */
+	int exit_code;			/* airlock's exit status */
+	bool has_status;
+	int status;			/* the task's exit status when it exited */
+	int signal;			/* the signal that ended it, or 0 */
+	const char *failed_step;	/* setup step that failed, or NULL */
+	int failed_errno;
+	uint64_t stdout_bytes;
+	uint64_t stderr_bytes;
+	bool truncated;
+	uid_t host_id_base;
+	size_t seccomp_instructions;
+	const char *features[RECORD_MAX_FEATURES];
+	size_t n_features;
+	json_t *resources;		/* borrowed; cgroup usage, or NULL */
+	json_t *network;		/* borrowed; egress decisions, or NULL */
+};
+
+/*
+ * Writes <state_dir>/records/<run_id>.json atomically (and a copy to copy_path when not
+ * NULL). Logs its own failures. Returns 0 or -errno.
+ */
+int record_write(const struct run_summary *s, const char *state_dir, const char *copy_path);
+/* Formats a CLOCK_REALTIME time as RFC 3339 UTC with milliseconds. */
+void record_format_time(const struct timespec *ts, char *buf, size_t len);

@@ -1,0 +1,535 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * One run: policy -> checks -> prepared resources -> sandbox -> event loop -> record.
+ * Every step that can refuse logs one line naming the cause and makes the run exit 125.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "cli.h"
+#include "fd-util.h"
+#include "idpool.h"
+#include "landlock.h"
+#include "log.h"
+#include "loop.h"
+#include "parse-util.h"
+#include "policy.h"
+#include "record.h"
+#include "run-io.h"
+#include "run-net.h"
+#include "run.h"
+#include "sandbox.h"
+#include "strv.h"
+#include "syscall-filter.h"
+
+#define RUN_KILL_GRACE_MS 5000
+
+
+enum run_cause {
+	RUN_CAUSE_NONE,
+	RUN_CAUSE_EXITED,
+	RUN_CAUSE_SIGNALED,
+	RUN_CAUSE_WALL_TIME,
+	RUN_CAUSE_SETUP_FAILED,
+	RUN_CAUSE_EXEC_FAILED,
+	RUN_CAUSE_INTERRUPTED,
+	_RUN_CAUSE_MAX,
+};
+
+static const char *const cause_names[_RUN_CAUSE_MAX] = {
+	[RUN_CAUSE_NONE] = "unknown",	       [RUN_CAUSE_EXITED] = "exited",
+	[RUN_CAUSE_SIGNALED] = "signaled",     [RUN_CAUSE_WALL_TIME] = "wall_time",
+	[RUN_CAUSE_SETUP_FAILED] = "setup_failed", [RUN_CAUSE_EXEC_FAILED] = "exec_failed",
+	[RUN_CAUSE_INTERRUPTED] = "interrupted",
+};
+
+struct run {
+	const struct run_options *opts;
+	struct policy *policy;
+	char id[48];
+	char workspace[PATH_MAX];
+	struct idpool_slot slot;
+	int run_lock_fd;
+	struct syscall_filter *filter;
+	struct sandbox_mounts *mounts;
+	struct run_net *net;
+	struct loop *loop;
+	struct sandbox *sandbox;
+	struct run_io io;
+	char **envp;
+	int timer_fd;
+	int signal_fd;
+	int grace_fd;
+	sigset_t old_mask;
+	bool exec_seen;
+	bool init_exited;
+	bool deadline_hit;
+	bool interrupted;
+	struct sandbox_failure failure;
+	struct timespec started_rt, started_mono;
+	enum run_cause cause;
+	int exit_code;
+	int wstatus;
+	bool has_wstatus;
+};
+
+static void run_init(struct run *r, const struct run_options *o)
+{
+	*r = (struct run){ .opts = o, .run_lock_fd = -EBADF, .timer_fd = -EBADF,
+			   .signal_fd = -EBADF, .grace_fd = -EBADF,
+			   .slot = { .lock_fd = -EBADF } };
+}
+
+static int load_policy(struct run *r)
+{
+	_cleanup_free_ char *buf = NULL;
+	struct policy_error err = {};
+	char msg[POLICY_MAX_PATH + POLICY_MAX_ERROR + 32];
+	size_t len = 0;
+	int k;
+
+	if (!r->opts->policy_path) {
+		k = policy_new_default(&r->policy);
+		return k < 0 ? log_oom() : 0;
+	}
+	k = cli_read_input(r->opts->policy_path, POLICY_MAX_BYTES, &buf, &len);
+	if (k < 0)
+		return k;
+	k = policy_parse(buf, len, &r->policy, &err);
+	if (k == -ENOMEM)
+		return log_oom();
+	if (k < 0) {
+		policy_error_format(&err, msg, sizeof(msg));
+		log_error("%s: %s", r->opts->policy_path, msg);
+		return k;
+	}
+	return 0;
+}
+
+/* Fails closed on anything the policy asks that this build or kernel cannot enforce. */
+static int check_enforceable(struct run *r)
+{
+	static const struct {
+		unsigned flag;
+		const char *key;
+	} cgroup_limits[] = {
+		{ POLICY_LIMIT_MEMORY, "memory" },     { POLICY_LIMIT_PIDS, "pids" },
+		{ POLICY_LIMIT_CPU, "cpu" },	       { POLICY_LIMIT_SWAP, "swap" },
+		{ POLICY_LIMIT_IO_WEIGHT, "io_weight" },
+	};
+	const struct policy *p = r->policy;
+
+	if (!policy_command_allowed(p, r->opts->argv[0]))
+		return log_error_errno(-EPERM, "refusing run: command '%s' is not allowed by "
+					       "policy '%s' (/command/allow)",
+				       r->opts->argv[0], p->name);
+	for (size_t i = 0; i < ELEMENTSOF(cgroup_limits); i++)
+		if (p->limits.set & cgroup_limits[i].flag)
+			return log_error_errno(-EOPNOTSUPP,
+					       "refusing run: /limits/%s needs cgroup enforcement, "
+					       "which this build does not provide yet",
+					       cgroup_limits[i].key);
+	if (p->filesystem.exec && landlock_abi_version() < 0)
+		return log_error_errno(-EOPNOTSUPP, "refusing run: /filesystem/exec needs "
+						    "Landlock, which this kernel does not offer");
+	return 0;
+}
+
+static int make_run_id(struct run *r)
+{
+	uint32_t rnd;
+	struct tm tm;
+	char ts[32];
+
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		return log_error_errno(-errno, "Failed to get random bytes: %m");
+	gmtime_r(&r->started_rt.tv_sec, &tm);
+	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(r->id, sizeof(r->id), "%s-%08x", ts, rnd);
+	log_set_task_id(r->id);
+	return 0;
+}
+
+/* A lock held for the run's lifetime tells a later start that this run is alive. */
+static int take_run_lock(struct run *r)
+{
+	char path[PATH_MAX];
+	int k;
+
+	snprintf(path, sizeof(path), "%s/runs", r->opts->runtime_dir);
+	k = mkdir_p(path, 0755);
+	if (k < 0)
+		return log_error_errno(k, "Failed to create runtime directory '%s': %m", path);
+	snprintf(path, sizeof(path), "%s/runs/%s.lock", r->opts->runtime_dir, r->id);
+	r->run_lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (r->run_lock_fd < 0 || flock(r->run_lock_fd, LOCK_EX) < 0)
+		return log_error_errno(-errno, "Failed to lock '%s': %m", path);
+	return 0;
+}
+
+static void drop_run_lock(struct run *r)
+{
+	char path[PATH_MAX];
+
+	if (r->run_lock_fd < 0)
+		return;
+	snprintf(path, sizeof(path), "%s/runs/%s.lock", r->opts->runtime_dir, r->id);
+	(void)unlink(path);
+	r->run_lock_fd = safe_close(r->run_lock_fd);
+}
+
+static int build_env(struct run *r)
+{
+	STRV_FOREACH(e, r->policy->environment)
+		if (strv_push_copy(&r->envp, *e) < 0)
+			return log_oom();
+	if (strv_push_copy(&r->envp, "HOME=/tmp") < 0 ||
+	    strv_push_copy(&r->envp, "USER=airlock") < 0)
+		return log_oom();
+	return 0;
+}
+
+static int prepare(struct run *r)
+{
+	const char *bad_path = NULL;
+	int k;
+
+	if (r->opts->workspace) {
+		if (!realpath(r->opts->workspace, r->workspace))
+			return log_error_errno(-errno, "Failed to resolve workspace '%s': %m",
+					       r->opts->workspace);
+	} else if (!getcwd(r->workspace, sizeof(r->workspace)))
+		return log_error_errno(-errno, "Failed to get the current directory: %m");
+
+	k = take_run_lock(r);
+	if (k < 0)
+		return k;
+	k = idpool_acquire(r->opts->runtime_dir, &r->slot);
+	if (k < 0)
+		return log_error_errno(k, "Failed to allocate a host id range for the task: %m");
+	k = syscall_filter_compile(r->policy, &r->filter);
+	if (k < 0)
+		return log_error_errno(k, "Failed to compile the seccomp filter: %m");
+	k = sandbox_mounts_open(r->policy, r->workspace, r->slot.base, &r->mounts, &bad_path);
+	if (k < 0)
+		return log_error_errno(k, "Failed to prepare mount of '%s': %m",
+				       bad_path ? bad_path : "?");
+	k = build_env(r);
+	if (k < 0)
+		return k;
+	k = loop_new(&r->loop);
+	if (k < 0)
+		return log_error_errno(k, "Failed to create event loop: %m");
+	return run_net_new(r->policy, r->id, r->loop, &r->net);
+}
+
+static int arm_timer(int *fd, uint64_t ms)
+{
+	struct itimerspec its = { .it_value = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 } };
+
+	*fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (*fd < 0)
+		return -errno;
+	if (timerfd_settime(*fd, 0, &its, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+static void maybe_quit(struct run *r)
+{
+	if (r->init_exited && run_io_outputs_done(&r->io))
+		loop_quit(r->loop);
+}
+
+static int on_init_exit(struct loop *l, int fd, uint32_t events, void *userdata)
+{
+	struct run *r = userdata;
+
+	r->init_exited = true;
+	(void)loop_remove(l, fd);
+	/* Every process of the pid namespace is gone: the pipes hold the last output. */
+	run_io_drain(&r->io);
+	maybe_quit(r);
+	return 0;
+}
+
+static int on_status(struct loop *l, int fd, uint32_t events, void *userdata)
+{
+	struct run *r = userdata;
+	struct sandbox_failure f;
+	int k;
+
+	(void)loop_remove(l, fd);
+	k = sandbox_wait_exec(r->sandbox, &f);
+	if (k == -EIO)
+		r->failure = f;
+	else
+		r->exec_seen = true;
+	return 0;
+}
+
+static int on_deadline(struct loop *l, int fd, uint32_t events, void *userdata)
+{
+	struct run *r = userdata;
+	char buf[32];
+
+	(void)loop_remove(l, fd);
+	r->deadline_hit = true;
+	format_duration_ms(r->policy->limits.wall_time_ms, buf, sizeof(buf));
+	log_error("task killed: wall time limit %s reached", buf);
+	return sandbox_kill(r->sandbox, SIGKILL);
+}
+
+static int on_grace(struct loop *l, int fd, uint32_t events, void *userdata)
+{
+	struct run *r = userdata;
+
+	(void)loop_remove(l, fd);
+	log_warning("task did not end within %d ms of SIGTERM, killing it", RUN_KILL_GRACE_MS);
+	return sandbox_kill(r->sandbox, SIGKILL);
+}
+
+static int on_signal(struct loop *l, int fd, uint32_t events, void *userdata)
+{
+	struct run *r = userdata;
+	struct signalfd_siginfo si;
+	int k;
+
+	if (read(fd, &si, sizeof(si)) != sizeof(si))
+		return 0;
+	if (r->interrupted) /* second signal: no more patience */
+		return sandbox_kill(r->sandbox, SIGKILL);
+	r->interrupted = true;
+	log_notice("received %s, stopping the task", strsignal((int)si.ssi_signo));
+	(void)sandbox_kill(r->sandbox, SIGTERM);
+	k = arm_timer(&r->grace_fd, RUN_KILL_GRACE_MS);
+	if (k < 0)
+		return sandbox_kill(r->sandbox, SIGKILL);
+	return loop_add(l, r->grace_fd, EPOLLIN, on_grace, r);
+}
+
+static int setup_signals(struct run *r)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGQUIT);
+	if (sigprocmask(SIG_BLOCK, &mask, &r->old_mask) < 0)
+		return -errno;
+	r->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (r->signal_fd < 0)
+		return -errno;
+	return loop_add(r->loop, r->signal_fd, EPOLLIN, on_signal, r);
+}
+
+static int start(struct run *r)
+{
+	const struct policy *p = r->policy;
+	uint64_t limit = (p->limits.set & POLICY_LIMIT_OUTPUT) ? p->limits.output : UINT64_MAX;
+	struct sandbox_config c;
+	int k;
+
+	k = run_io_open(&r->io, limit);
+	if (k < 0)
+		return log_error_errno(k, "Failed to create task pipes: %m");
+	k = setup_signals(r);
+	if (k < 0)
+		return log_error_errno(k, "Failed to set up signal handling: %m");
+
+	c = (struct sandbox_config){
+		.policy = p, .filter = r->filter, .argv = r->opts->argv, .envp = r->envp,
+		.mounts = r->mounts, .host_id_base = r->slot.base, .cgroup_fd = -EBADF,
+		.netns_fd = run_net_netns_fd(r->net), .stdin_fd = r->io.child_stdin,
+		.stdout_fd = r->io.child_stdout, .stderr_fd = r->io.child_stderr,
+	};
+	k = sandbox_spawn(&c, &r->sandbox);
+	if (k < 0)
+		return log_error_errno(k, "Failed to create the sandbox: %m");
+	run_io_close_child_ends(&r->io);
+	r->mounts = sandbox_mounts_free(r->mounts);
+
+	k = sandbox_release(r->sandbox);
+	if (k < 0)
+		return log_error_errno(k, "Failed to start the sandbox: %m");
+	k = loop_add(r->loop, r->sandbox->pidfd, EPOLLIN, on_init_exit, r);
+	if (k >= 0)
+		k = loop_add(r->loop, r->sandbox->status_fd, EPOLLIN, on_status, r);
+	if (k >= 0)
+		k = run_io_attach(&r->io, r->loop);
+	if (k >= 0 && (p->limits.set & POLICY_LIMIT_WALL_TIME)) {
+		k = arm_timer(&r->timer_fd, p->limits.wall_time_ms);
+		if (k >= 0)
+			k = loop_add(r->loop, r->timer_fd, EPOLLIN, on_deadline, r);
+	}
+	if (k < 0)
+		return log_error_errno(k, "Failed to watch the task: %m");
+	return 0;
+}
+
+/* Decides the exit status and cause from what the sandbox reported. */
+static void conclude(struct run *r)
+{
+	struct sandbox_failure f;
+	int k;
+
+	if (!r->exec_seen && r->failure.step == SANDBOX_STEP_NONE &&
+	    sandbox_wait_exec(r->sandbox, &f) == -EIO)
+		r->failure = f;
+	k = sandbox_reap(r->sandbox, &r->wstatus);
+	r->has_wstatus = k >= 0;
+
+	if (r->failure.step == SANDBOX_STEP_EXEC) {
+		r->cause = RUN_CAUSE_EXEC_FAILED;
+		r->exit_code = r->failure.error == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC;
+		log_error("cannot execute '%s': %s", r->opts->argv[0], strerror(r->failure.error));
+	} else if (r->failure.step != SANDBOX_STEP_NONE) {
+		r->cause = RUN_CAUSE_SETUP_FAILED;
+		r->exit_code = EXIT_AIRLOCK;
+		log_error("sandbox setup failed at step '%s': %s",
+			  sandbox_step_to_string(r->failure.step), strerror(r->failure.error));
+	} else if (r->deadline_hit) {
+		r->cause = RUN_CAUSE_WALL_TIME;
+		r->exit_code = EXIT_TIMEOUT;
+	} else if (r->has_wstatus && WIFEXITED(r->wstatus)) {
+		r->cause = RUN_CAUSE_EXITED;
+		r->exit_code = WEXITSTATUS(r->wstatus);
+	} else if (r->has_wstatus && WIFSIGNALED(r->wstatus)) {
+		r->cause = RUN_CAUSE_SIGNALED;
+		r->exit_code = 128 + WTERMSIG(r->wstatus);
+	} else if (r->interrupted) {
+		r->cause = RUN_CAUSE_INTERRUPTED;
+		r->exit_code = 128 + SIGKILL;
+	} else {
+		r->cause = RUN_CAUSE_SETUP_FAILED;
+		r->exit_code = EXIT_AIRLOCK;
+		log_error("sandbox init ended without reporting the task's status");
+	}
+}
+
+static void add_features(struct run *r, struct run_summary *s)
+{
+	static const char *const base[] = { "user-namespace", "mount-namespace",
+					    "pid-namespace",  "ipc-namespace",
+					    "uts-namespace",  "cgroup-namespace",
+					    "network-namespace", "capabilities-dropped",
+					    "no-new-privs",   "seccomp" };
+
+	for (size_t i = 0; i < ELEMENTSOF(base); i++)
+		s->features[s->n_features++] = base[i];
+	if (r->policy->filesystem.exec)
+		s->features[s->n_features++] = "landlock-exec";
+	if (r->policy->filesystem.workspace_mode == POLICY_MODE_RW)
+		s->features[s->n_features++] = "idmapped-workspace";
+}
+
+static int write_record(struct run *r)
+{
+	struct timespec end_rt, end_mono;
+	struct run_summary s = {};
+	_cleanup_(json_decrefp) json_t *net = NULL;
+
+	clock_gettime(CLOCK_REALTIME, &end_rt);
+	clock_gettime(CLOCK_MONOTONIC, &end_mono);
+	net = run_net_to_json(r->net);
+	s = (struct run_summary){
+		.run_id = r->id, .policy = r->policy, .argv = r->opts->argv,
+		.workspace = r->workspace, .started = r->started_rt, .ended = end_rt,
+		.duration_ms = (uint64_t)((end_mono.tv_sec - r->started_mono.tv_sec) * 1000 +
+					  (end_mono.tv_nsec - r->started_mono.tv_nsec) / 1000000),
+		.cause = cause_names[r->cause], .exit_code = r->exit_code,
+		.stdout_bytes = r->io.stdout_bytes, .stderr_bytes = r->io.stderr_bytes,
+		.truncated = r->io.truncated, .host_id_base = r->slot.base,
+		.seccomp_instructions = r->filter ? syscall_filter_size(r->filter) : 0,
+		.network = net,
+	};
+	if (r->failure.step != SANDBOX_STEP_NONE) {
+		s.failed_step = sandbox_step_to_string(r->failure.step);
+		s.failed_errno = r->failure.error;
+	}
+	if (r->has_wstatus && WIFEXITED(r->wstatus) && r->failure.step == SANDBOX_STEP_NONE) {
+		s.has_status = true;
+		s.status = WEXITSTATUS(r->wstatus);
+	} else if (r->has_wstatus && WIFSIGNALED(r->wstatus))
+		s.signal = WTERMSIG(r->wstatus);
+	else if (r->deadline_hit || r->interrupted)
+		s.signal = SIGKILL;
+	add_features(r, &s);
+	return record_write(&s, r->opts->state_dir, r->opts->record_path);
+}
+
+static void teardown(struct run *r)
+{
+	if (r->sandbox && !r->init_exited) {
+		(void)sandbox_kill(r->sandbox, SIGKILL);
+		(void)sandbox_reap(r->sandbox, &r->wstatus);
+	}
+	r->sandbox = sandbox_free(r->sandbox);
+	run_io_done(&r->io);
+	r->net = run_net_free(r->net);
+	r->loop = loop_free(r->loop);
+	r->timer_fd = safe_close(r->timer_fd);
+	r->grace_fd = safe_close(r->grace_fd);
+	r->signal_fd = safe_close(r->signal_fd);
+	sigprocmask(SIG_SETMASK, &r->old_mask, NULL);
+	r->mounts = sandbox_mounts_free(r->mounts);
+	r->filter = syscall_filter_free(r->filter);
+	idpool_release(&r->slot);
+	drop_run_lock(r);
+	strv_free(r->envp);
+	r->policy = policy_free(r->policy);
+}
+
+int run_main(const struct run_options *o)
+{
+	struct run r;
+	int k;
+
+	run_init(&r, o);
+	signal(SIGPIPE, SIG_IGN);
+	clock_gettime(CLOCK_REALTIME, &r.started_rt);
+	clock_gettime(CLOCK_MONOTONIC, &r.started_mono);
+
+	k = load_policy(&r);
+	if (k >= 0)
+		k = check_enforceable(&r);
+	if (k >= 0)
+		k = make_run_id(&r);
+	if (k < 0) {
+		teardown(&r);
+		return EXIT_AIRLOCK;
+	}
+
+	k = prepare(&r);
+	if (k >= 0)
+		k = start(&r);
+	if (k >= 0)
+		k = loop_run(r.loop);
+	if (k < 0) {
+		r.cause = RUN_CAUSE_SETUP_FAILED;
+		r.exit_code = EXIT_AIRLOCK;
+		if (r.sandbox && !r.init_exited)
+			(void)sandbox_kill(r.sandbox, SIGKILL);
+	} else
+		conclude(&r);
+	if (write_record(&r) < 0 && r.exit_code == 0)
+		r.exit_code = EXIT_AIRLOCK;
+	teardown(&r);
+	return r.exit_code;
+}

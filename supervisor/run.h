@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+struct run_options {
+	const char *policy_path;	/* NULL: the built-in default policy */
+	const char *workspace;		/* NULL: the current directory */
+	const char *state_dir;
+	const char *runtime_dir;
+	const char *record_path;	/* extra copy of the record, or NULL */
+	char **argv;
+};
+
+/*
+ * Runs one task from policy to record. Returns airlock's exit status: the task's status,
+ * 128+N for a signal, 124 for the wall-clock limit, 125 when airlock failed or refused,
+ * 126/127 when the command cannot be executed / is not found. Logs every refusal.
+ */
+int run_main(const struct run_options *o);
