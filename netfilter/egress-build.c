@@ -1,0 +1,434 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Pure: turns a policy's network section into the nftables batch of the task's ruleset
+ * (layout in egress.h). No socket is opened here; egress-apply.c sends the batch.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_nat.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include "cleanup.h"
+#include "egress-internal.h"
+#include "macro.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct nftnl_table *, nftnl_table_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct nftnl_chain *, nftnl_chain_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct egress_batch *, egress_batch_free);
+
+#define LOG_SNAPLEN 128
+
+/* A rule under construction; the first allocation failure sticks in err. */
+struct rule_ctx {
+	struct nftnl_rule *rule;
+	int err;
+};
+
+static void expr_add(struct rule_ctx *c, struct nftnl_expr *e)
+{
+	if (!e) {
+		c->err = -ENOMEM;
+		return;
+	}
+	nftnl_rule_add_expr(c->rule, e); /* the rule owns e now */
+}
+
+static struct nftnl_expr *expr_new(struct rule_ctx *c, const char *name)
+{
+	if (c->err < 0)
+		return NULL;
+	return nftnl_expr_alloc(name);
+}
+
+static void meta_load(struct rule_ctx *c, uint32_t key, uint32_t dreg)
+{
+	struct nftnl_expr *e = expr_new(c, "meta");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
+	}
+	expr_add(c, e);
+}
+
+static void cmp(struct rule_ctx *c, uint32_t op, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = expr_new(c, "cmp");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+		nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	}
+	expr_add(c, e);
+}
+
+static void meta_eq_u8(struct rule_ctx *c, uint32_t key, uint8_t value)
+{
+	meta_load(c, key, NFT_REG_1);
+	cmp(c, NFT_CMP_EQ, &value, sizeof(value));
+}
+
+static void payload(struct rule_ctx *c, uint32_t base, uint32_t offset, uint32_t len,
+		    uint32_t dreg)
+{
+	struct nftnl_expr *e = expr_new(c, "payload");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+	}
+	expr_add(c, e);
+}
+
+/* Loads the destination address of family into dreg. */
+static void daddr(struct rule_ctx *c, int family, uint32_t dreg)
+{
+	if (family == AF_INET)
+		payload(c, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, dreg);
+	else
+		payload(c, NFT_PAYLOAD_NETWORK_HEADER, 24, 16, dreg);
+}
+
+static void dport(struct rule_ctx *c, uint32_t dreg)
+{
+	payload(c, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, dreg);
+}
+
+static void lookup(struct rule_ctx *c, const struct egress_set_def *d)
+{
+	struct nftnl_expr *e = expr_new(c, "lookup");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG32_00);
+		nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, d->name);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, d->id);
+	}
+	expr_add(c, e);
+}
+
+static void counter(struct rule_ctx *c)
+{
+	expr_add(c, expr_new(c, "counter"));
+}
+
+static void nflog(struct rule_ctx *c, uint16_t group, const char *prefix)
+{
+	struct nftnl_expr *e = expr_new(c, "log");
+
+	if (e) {
+		nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, group);
+		nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, prefix);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOG_SNAPLEN, LOG_SNAPLEN);
+	}
+	expr_add(c, e);
+}
+
+static void verdict(struct rule_ctx *c, int v)
+{
+	struct nftnl_expr *e = expr_new(c, "immediate");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)v);
+	}
+	expr_add(c, e);
+}
+
+static void ct_state_established(struct rule_ctx *c)
+{
+	uint32_t mask = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED);
+	uint32_t zero = 0;
+	struct nftnl_expr *e = expr_new(c, "ct");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	}
+	expr_add(c, e);
+	e = expr_new(c, "bitwise");
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(uint32_t));
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
+	}
+	expr_add(c, e);
+	cmp(c, NFT_CMP_NEQ, &zero, sizeof(zero));
+}
+
+static void dnat_to(struct rule_ctx *c, const struct policy_addr *to)
+{
+	struct nftnl_expr *e = expr_new(c, "immediate");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
+		nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, to->addr, 4);
+	}
+	expr_add(c, e);
+	e = expr_new(c, "nat");
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
+	}
+	expr_add(c, e);
+}
+
+static int rule_begin(struct rule_ctx *c, const char *chain)
+{
+	*c = (struct rule_ctx){ .rule = nftnl_rule_alloc() };
+	if (!c->rule)
+		return -ENOMEM;
+	nftnl_rule_set_str(c->rule, NFTNL_RULE_TABLE, EGRESS_TABLE);
+	nftnl_rule_set_str(c->rule, NFTNL_RULE_CHAIN, chain);
+	nftnl_rule_set_u32(c->rule, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	return 0;
+}
+
+/* Appends the rule to the batch and frees it. */
+static int rule_commit(struct egress_batch *b, struct rule_ctx *c)
+{
+	struct nlmsghdr *nlh = NULL;
+	int r = c->err;
+
+	if (r >= 0) {
+		nlh = egress_batch_msg(b, NFT_MSG_NEWRULE, NFPROTO_INET,
+				       NLM_F_CREATE | NLM_F_APPEND);
+		r = nlh ? 0 : -ENOMEM;
+	}
+	if (nlh) {
+		nftnl_rule_nlmsg_build_payload(nlh, c->rule);
+		egress_batch_commit(b, nlh);
+	}
+	nftnl_rule_free(c->rule);
+	c->rule = NULL;
+	return r;
+}
+
+static uint8_t nfproto_of(int family)
+{
+	return family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6;
+}
+
+static int build_table(struct egress_batch *b)
+{
+	_cleanup_(nftnl_table_freep) struct nftnl_table *t = nftnl_table_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!t)
+		return -ENOMEM;
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, EGRESS_TABLE);
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	nlh = egress_batch_msg(b, NFT_MSG_NEWTABLE, NFPROTO_INET, NLM_F_CREATE | NLM_F_EXCL);
+	if (!nlh)
+		return -ENOMEM;
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	egress_batch_commit(b, nlh);
+	return 0;
+}
+
+static int build_chain(struct egress_batch *b, const char *name, const char *type,
+		       uint32_t hook, int32_t prio)
+{
+	_cleanup_(nftnl_chain_freep) struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!c)
+		return -ENOMEM;
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, EGRESS_TABLE);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, type);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
+	if (streq(type, "filter"))
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_DROP);
+	nlh = egress_batch_msg(b, NFT_MSG_NEWCHAIN, NFPROTO_INET, NLM_F_CREATE | NLM_F_EXCL);
+	if (!nlh)
+		return -ENOMEM;
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	egress_batch_commit(b, nlh);
+	return 0;
+}
+
+/* oif/iif lo accept; ct state established,related accept. */
+static int build_base_rules(struct egress_batch *b, const char *chain, uint32_t if_key)
+{
+	uint32_t lo = 1; /* loopback is always ifindex 1 in a network namespace */
+	struct rule_ctx c;
+	int r;
+
+	r = rule_begin(&c, chain);
+	if (r < 0)
+		return r;
+	meta_load(&c, if_key, NFT_REG_1);
+	cmp(&c, NFT_CMP_EQ, &lo, sizeof(lo));
+	verdict(&c, NF_ACCEPT);
+	r = rule_commit(b, &c);
+	if (r < 0)
+		return r;
+
+	r = rule_begin(&c, chain);
+	if (r < 0)
+		return r;
+	ct_state_established(&c);
+	verdict(&c, NF_ACCEPT);
+	return rule_commit(b, &c);
+}
+
+/* [nfproto v4] l4proto P, dport 53, daddr ==/!= resolver, then accept or dnat. */
+static int build_dns_rule(struct egress_batch *b, const char *chain, uint8_t proto,
+			  const struct policy_addr *resolver, bool redirect)
+{
+	uint16_t port = htons(53);
+	struct rule_ctx c;
+	int r;
+
+	r = rule_begin(&c, chain);
+	if (r < 0)
+		return r;
+	meta_eq_u8(&c, NFT_META_NFPROTO, NFPROTO_IPV4);
+	meta_eq_u8(&c, NFT_META_L4PROTO, proto);
+	dport(&c, NFT_REG_1);
+	cmp(&c, NFT_CMP_EQ, &port, sizeof(port));
+	daddr(&c, AF_INET, NFT_REG_1);
+	cmp(&c, redirect ? NFT_CMP_NEQ : NFT_CMP_EQ, resolver->addr, 4);
+	if (redirect)
+		dnat_to(&c, resolver);
+	else
+		verdict(&c, NF_ACCEPT);
+	return rule_commit(b, &c);
+}
+
+/* nfproto F [l4proto P] daddr [. dport] @set, then accept or log+drop. */
+static int build_set_rule(struct egress_batch *b, const struct egress_set_def *d, uint16_t group)
+{
+	struct rule_ctx c;
+	int r;
+
+	r = rule_begin(&c, "output");
+	if (r < 0)
+		return r;
+	meta_eq_u8(&c, NFT_META_NFPROTO, nfproto_of(d->family));
+	if (d->proto)
+		meta_eq_u8(&c, NFT_META_L4PROTO, d->proto);
+	daddr(&c, d->family, NFT_REG32_00);
+	if (d->kind == EGRESS_SET_ALLOW || d->kind == EGRESS_SET_DNS)
+		dport(&c, d->family == AF_INET ? NFT_REG32_01 : NFT_REG32_04);
+	lookup(&c, d);
+	if (d->kind == EGRESS_SET_DENY) {
+		counter(&c);
+		nflog(&c, group, EGRESS_LOG_PREFIX_DENY_RANGE);
+		verdict(&c, NF_DROP);
+	} else {
+		verdict(&c, NF_ACCEPT);
+	}
+	return rule_commit(b, &c);
+}
+
+static int build_set_rules(struct egress_batch *b, enum egress_set_kind kind, uint16_t group)
+{
+	const struct egress_set_def *defs;
+	size_t n;
+	int r;
+
+	defs = egress_set_defs(&n);
+	for (size_t i = 0; i < n; i++) {
+		if (defs[i].kind != kind)
+			continue;
+		r = build_set_rule(b, &defs[i], group);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int build_final_drop(struct egress_batch *b, uint16_t group)
+{
+	struct rule_ctx c;
+	int r;
+
+	r = rule_begin(&c, "output");
+	if (r < 0)
+		return r;
+	counter(&c);
+	nflog(&c, group, EGRESS_LOG_PREFIX_DEFAULT);
+	verdict(&c, NF_DROP);
+	return rule_commit(b, &c);
+}
+
+static int build_output_rules(struct egress_batch *b, const struct egress_config *cfg)
+{
+	static const enum egress_set_kind order[] = { EGRESS_SET_ALLOW, EGRESS_SET_DENY,
+						      EGRESS_SET_DNS, EGRESS_SET_DNS_ANY };
+	uint16_t group = cfg->nflog_group ? cfg->nflog_group : EGRESS_NFLOG_GROUP;
+	int r;
+
+	r = build_base_rules(b, "output", NFT_META_OIF);
+	if (r < 0)
+		return r;
+	r = build_dns_rule(b, "output", IPPROTO_UDP, &cfg->resolver, false);
+	if (r < 0)
+		return r;
+	r = build_dns_rule(b, "output", IPPROTO_TCP, &cfg->resolver, false);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < ELEMENTSOF(order); i++) {
+		r = build_set_rules(b, order[i], group);
+		if (r < 0)
+			return r;
+	}
+	return build_final_drop(b, group);
+}
+
+int egress_build(const struct policy_network *net, const struct egress_config *cfg,
+		 struct egress_batch **ret)
+{
+	_cleanup_(egress_batch_freep) struct egress_batch *b = NULL;
+	int r;
+
+	if (!net->enabled || cfg->resolver.family != AF_INET)
+		return -EINVAL;
+	b = egress_batch_new(cfg->seq);
+	if (!b)
+		return -ENOMEM;
+
+	r = build_table(b);
+	if (r >= 0)
+		r = build_chain(b, "output", "filter", NF_INET_LOCAL_OUT, 0);
+	if (r >= 0)
+		r = build_chain(b, "input", "filter", NF_INET_LOCAL_IN, 0);
+	if (r >= 0)
+		r = build_chain(b, "dns", "nat", NF_INET_LOCAL_OUT, -100);
+	if (r >= 0)
+		r = egress_build_sets(b, net);
+	if (r >= 0)
+		r = build_output_rules(b, cfg);
+	if (r >= 0)
+		r = build_base_rules(b, "input", NFT_META_IIF);
+	if (r >= 0)
+		r = build_dns_rule(b, "dns", IPPROTO_UDP, &cfg->resolver, true);
+	if (r >= 0)
+		r = build_dns_rule(b, "dns", IPPROTO_TCP, &cfg->resolver, true);
+	if (r >= 0)
+		r = egress_batch_end(b);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(b);
+	return 0;
+}

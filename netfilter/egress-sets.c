@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The sets of the task ruleset and their elements (pure: builds messages only). */
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/set.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include "cleanup.h"
+#include "egress-internal.h"
+#include "macro.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct nftnl_set *, nftnl_set_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct egress_batch *, egress_batch_free);
+
+/* nft's userspace data types, so that `nft list` shows the sets readably. */
+#define TYPE_IPV4_ADDR 7
+#define TYPE_IPV6_ADDR 8
+#define TYPE_INET_SERVICE 13
+#define TYPE_BITS 6
+
+static const struct egress_set_def sets[] = {
+	{ "allow4_tcp", 1, AF_INET, IPPROTO_TCP, EGRESS_SET_ALLOW },
+	{ "allow4_udp", 2, AF_INET, IPPROTO_UDP, EGRESS_SET_ALLOW },
+	{ "allow6_tcp", 3, AF_INET6, IPPROTO_TCP, EGRESS_SET_ALLOW },
+	{ "allow6_udp", 4, AF_INET6, IPPROTO_UDP, EGRESS_SET_ALLOW },
+	{ "dns4_tcp", 5, AF_INET, IPPROTO_TCP, EGRESS_SET_DNS },
+	{ "dns4_udp", 6, AF_INET, IPPROTO_UDP, EGRESS_SET_DNS },
+	{ "dns6_tcp", 7, AF_INET6, IPPROTO_TCP, EGRESS_SET_DNS },
+	{ "dns6_udp", 8, AF_INET6, IPPROTO_UDP, EGRESS_SET_DNS },
+	{ "dnsany4_tcp", 9, AF_INET, IPPROTO_TCP, EGRESS_SET_DNS_ANY },
+	{ "dnsany4_udp", 10, AF_INET, IPPROTO_UDP, EGRESS_SET_DNS_ANY },
+	{ "dnsany6_tcp", 11, AF_INET6, IPPROTO_TCP, EGRESS_SET_DNS_ANY },
+	{ "dnsany6_udp", 12, AF_INET6, IPPROTO_UDP, EGRESS_SET_DNS_ANY },
+	{ "deny4", 13, AF_INET, 0, EGRESS_SET_DENY },
+	{ "deny6", 14, AF_INET6, 0, EGRESS_SET_DENY },
+};
+
+const struct egress_set_def *egress_set_defs(size_t *ret_n)
+{
+	*ret_n = ELEMENTSOF(sets);
+	return sets;
+}
+
+const struct egress_set_def *egress_set_find(enum egress_set_kind kind, int family,
+					     uint8_t proto)
+{
+	for (size_t i = 0; i < ELEMENTSOF(sets); i++)
+		if (sets[i].kind == kind && sets[i].family == family && sets[i].proto == proto)
+			return &sets[i];
+	return NULL;
+}
+
+static size_t addr_len(int family)
+{
+	return family == AF_INET ? 4 : 16;
+}
+
+static bool set_has_port(const struct egress_set_def *d)
+{
+	return d->kind == EGRESS_SET_ALLOW || d->kind == EGRESS_SET_DNS;
+}
+
+static struct nftnl_set *set_new(const struct egress_set_def *d)
+{
+	struct nftnl_set *s;
+
+	s = nftnl_set_alloc();
+	if (!s)
+		return NULL;
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, EGRESS_TABLE);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, d->name);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, d->id);
+	return s;
+}
+
+static int set_declare(struct egress_batch *b, const struct egress_set_def *d)
+{
+	_cleanup_(nftnl_set_freep) struct nftnl_set *s = NULL;
+	uint32_t type = d->family == AF_INET ? TYPE_IPV4_ADDR : TYPE_IPV6_ADDR;
+	uint32_t len = (uint32_t)addr_len(d->family), flags = 0;
+	struct nlmsghdr *nlh;
+
+	s = set_new(d);
+	if (!s)
+		return -ENOMEM;
+	if (set_has_port(d)) {
+		uint8_t fields[2] = { (uint8_t)len, 2 };
+
+		type = type << TYPE_BITS | TYPE_INET_SERVICE;
+		len += 4; /* each field of a concatenation takes whole 32-bit registers */
+		flags |= NFT_SET_CONCAT;
+		if (d->kind == EGRESS_SET_ALLOW &&
+		    nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, fields, sizeof(fields)) < 0)
+			return -ENOMEM;
+	}
+	if (d->kind == EGRESS_SET_ALLOW || d->kind == EGRESS_SET_DENY)
+		flags |= NFT_SET_INTERVAL;
+	else
+		flags = NFT_SET_TIMEOUT | (flags & ~NFT_SET_CONCAT);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, type);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, len);
+
+	nlh = egress_batch_msg(b, NFT_MSG_NEWSET, NFPROTO_INET, NLM_F_CREATE | NLM_F_EXCL);
+	if (!nlh)
+		return -ENOMEM;
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	egress_batch_commit(b, nlh);
+	return 0;
+}
+
+/* Elements of one set, flushed every EGRESS_ELEMS_PER_MSG. */
+struct elem_list {
+	struct egress_batch *b;
+	const struct egress_set_def *def;
+	struct nftnl_set *set;
+	size_t n;
+};
+
+static int elems_flush(struct elem_list *l)
+{
+	struct nlmsghdr *nlh;
+
+	if (!l->set || l->n == 0)
+		return 0;
+	nlh = egress_batch_msg(l->b, NFT_MSG_NEWSETELEM, NFPROTO_INET, NLM_F_CREATE);
+	if (!nlh)
+		return -ENOMEM;
+	nftnl_set_elems_nlmsg_build_payload(nlh, l->set);
+	egress_batch_commit(l->b, nlh);
+	nftnl_set_free(l->set);
+	l->set = NULL;
+	l->n = 0;
+	return 0;
+}
+
+/* Adds one element: key (and key_end when non-NULL), flags, timeout (0: none). */
+static int elems_add(struct elem_list *l, const uint8_t *key, const uint8_t *key_end,
+		     size_t len, uint32_t flags, uint64_t timeout_ms)
+{
+	struct nftnl_set_elem *e;
+	int r;
+
+	if (l->n >= EGRESS_ELEMS_PER_MSG) {
+		r = elems_flush(l);
+		if (r < 0)
+			return r;
+	}
+	if (!l->set) {
+		l->set = set_new(l->def);
+		if (!l->set)
+			return -ENOMEM;
+	}
+	e = nftnl_set_elem_alloc();
+	if (!e)
+		return -ENOMEM;
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, (uint32_t)len);
+	if (key_end)
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, key_end, (uint32_t)len);
+	if (flags)
+		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, flags);
+	if (timeout_ms)
+		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, timeout_ms);
+	nftnl_set_elem_add(l->set, e); /* the set owns e now */
+	l->n++;
+	return 0;
+}
+
+static void elems_done(struct elem_list *l)
+{
+	if (l->set)
+		nftnl_set_free(l->set);
+	l->set = NULL;
+}
+
+/* First and last address of a prefix; returns whether last+1 overflows the family. */
+static bool prefix_bounds(int family, const uint8_t *addr, uint8_t plen, uint8_t *first,
+			  uint8_t *last)
+{
+	size_t len = addr_len(family);
+	bool all_ones = true;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned bits = plen >= (i + 1) * 8 ? 8 : plen > i * 8 ? plen - i * 8 : 0;
+		uint8_t mask = (uint8_t)(bits ? 0xff << (8 - bits) : 0);
+
+		first[i] = addr[i] & mask;
+		last[i] = first[i] | (uint8_t)~mask;
+		all_ones = all_ones && last[i] == 0xff;
+	}
+	return all_ones;
+}
+
+static void addr_increment(uint8_t *a, size_t len)
+{
+	for (size_t i = len; i-- > 0;)
+		if (++a[i] != 0)
+			break;
+}
+
+/* Key of a concatenation: address, then the port in network order padded to 4 bytes. */
+static size_t concat_key(int family, const uint8_t *addr, uint16_t port, uint8_t *key)
+{
+	size_t len = addr_len(family);
+
+	memcpy(key, addr, len);
+	memset(key + len, 0, 4);
+	key[len] = port >> 8;
+	key[len + 1] = port & 0xff;
+	return len + 4;
+}
+
+static bool addr_is_top(const uint8_t *a, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (a[i] != 0xff)
+			return false;
+	return true;
+}
+
+/*
+ * The deny sets use the rbtree interval encoding: a start element, and an end element
+ * flagged NFT_SET_ELEM_INTERVAL_END one past the last address. Adjacent ranges are merged.
+ */
+static int add_deny_elems(struct egress_batch *b, int family)
+{
+	_cleanup_(elems_done) struct elem_list l = { b, egress_set_find(EGRESS_SET_DENY, family, 0) };
+	const struct egress_range *ranges;
+	size_t n, len = addr_len(family);
+	int r;
+
+	ranges = egress_denied_ranges(&n);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t first[16], last[16], end[16], nfirst[16], nlast[16];
+
+		if (ranges[i].family != family)
+			continue;
+		prefix_bounds(family, ranges[i].addr, ranges[i].prefixlen, first, last);
+		while (!addr_is_top(last, len) && i + 1 < n && ranges[i + 1].family == family) {
+			memcpy(end, last, len);
+			addr_increment(end, len);
+			prefix_bounds(family, ranges[i + 1].addr, ranges[i + 1].prefixlen, nfirst,
+				      nlast);
+			if (memcmp(nfirst, end, len) != 0)
+				break;
+			memcpy(last, nlast, len);
+			i++;
+		}
+		r = elems_add(&l, first, NULL, len, 0, 0);
+		if (r < 0)
+			return r;
+		if (addr_is_top(last, len))
+			continue;
+		memcpy(end, last, len);
+		addr_increment(end, len);
+		r = elems_add(&l, end, NULL, len, NFT_SET_ELEM_INTERVAL_END, 0);
+		if (r < 0)
+			return r;
+	}
+	return elems_flush(&l);
+}
+
+static unsigned rule_protocols(const struct policy_egress_rule *rule)
+{
+	return rule->protocols ? rule->protocols : POLICY_PROTOCOL_TCP;
+}
+
+static int add_allow_rule(struct elem_list *l, const struct policy_egress_rule *rule)
+{
+	int family = rule->cidr.family;
+	uint8_t first[16], last[16], key[20], key_end[20];
+	size_t n = rule->n_ports ? rule->n_ports : 1;
+	int r;
+
+	prefix_bounds(family, rule->cidr.addr, rule->prefixlen, first, last);
+	for (size_t i = 0; i < n; i++) {
+		uint16_t lo = rule->n_ports ? rule->ports[i] : 1;
+		uint16_t hi = rule->n_ports ? rule->ports[i] : 65535;
+		size_t len = concat_key(family, first, lo, key);
+
+		concat_key(family, last, hi, key_end);
+		r = elems_add(l, key, key_end, len, 0, 0);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int add_allow_elems(struct egress_batch *b, const struct policy_network *net,
+			   const struct egress_set_def *d)
+{
+	_cleanup_(elems_done) struct elem_list l = { b, d };
+	unsigned want = d->proto == IPPROTO_TCP ? POLICY_PROTOCOL_TCP : POLICY_PROTOCOL_UDP;
+	int r;
+
+	for (size_t i = 0; i < net->n_egress; i++) {
+		const struct policy_egress_rule *rule = &net->egress[i];
+
+		if (!rule->is_cidr || rule->cidr.family != d->family ||
+		    !(rule_protocols(rule) & want))
+			continue;
+		if (rule->prefixlen > addr_len(d->family) * 8)
+			return -EINVAL;
+		r = add_allow_rule(&l, rule);
+		if (r < 0)
+			return r;
+	}
+	return elems_flush(&l);
+}
+
+int egress_build_sets(struct egress_batch *b, const struct policy_network *net)
+{
+	int r;
+
+	for (size_t i = 0; i < ELEMENTSOF(sets); i++) {
+		r = set_declare(b, &sets[i]);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(sets); i++) {
+		if (sets[i].kind == EGRESS_SET_ALLOW)
+			r = add_allow_elems(b, net, &sets[i]);
+		else if (sets[i].kind == EGRESS_SET_DENY)
+			r = add_deny_elems(b, sets[i].family);
+		else
+			continue;
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Adds the learned elements of one address for one matching rule. */
+static int learn_rule(struct egress_batch *b, const struct policy_egress_rule *rule,
+		      const struct policy_addr *a, uint64_t timeout_ms)
+{
+	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP };
+	int r;
+
+	for (size_t p = 0; p < ELEMENTSOF(protos); p++) {
+		unsigned bit = protos[p] == IPPROTO_TCP ? POLICY_PROTOCOL_TCP : POLICY_PROTOCOL_UDP;
+		enum egress_set_kind kind = rule->n_ports ? EGRESS_SET_DNS : EGRESS_SET_DNS_ANY;
+		_cleanup_(elems_done) struct elem_list l = { b };
+		uint8_t key[20];
+
+		if (!(rule_protocols(rule) & bit))
+			continue;
+		l.def = egress_set_find(kind, a->family, protos[p]);
+		if (!rule->n_ports) {
+			r = elems_add(&l, a->addr, NULL, addr_len(a->family), 0, timeout_ms);
+			if (r < 0)
+				return r;
+		}
+		for (size_t i = 0; i < rule->n_ports; i++) {
+			size_t len = concat_key(a->family, a->addr, rule->ports[i], key);
+
+			r = elems_add(&l, key, NULL, len, 0, timeout_ms);
+			if (r < 0)
+				return r;
+		}
+		r = elems_flush(&l);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int egress_build_learned(const struct policy_network *net, const char *name,
+			 const struct policy_addr *addrs, size_t n_addrs, uint32_t timeout_ms,
+			 uint32_t seq, struct egress_batch **ret)
+{
+	_cleanup_(egress_batch_freep) struct egress_batch *b = NULL;
+	bool matched = false;
+	int r;
+
+	for (size_t i = 0; i < n_addrs; i++)
+		if (addrs[i].family != AF_INET && addrs[i].family != AF_INET6)
+			return -EINVAL;
+	b = egress_batch_new(seq);
+	if (!b)
+		return -ENOMEM;
+	for (size_t i = 0; i < net->n_egress; i++) {
+		const struct policy_egress_rule *rule = &net->egress[i];
+
+		if (rule->is_cidr || !egress_name_matches(rule->host, name))
+			continue;
+		matched = true;
+		for (size_t k = 0; k < n_addrs; k++) {
+			r = learn_rule(b, rule, &addrs[k], timeout_ms ? timeout_ms : 1);
+			if (r < 0)
+				return r;
+		}
+	}
+	if (!matched)
+		return -ENOENT;
+	r = egress_batch_end(b);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(b);
+	return 0;
+}

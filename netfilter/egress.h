@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * Egress filtering of one task: the nftables ruleset that lives in the task's network
+ * namespace. egress-build.c and egress-match.c are pure (they turn a policy into a batch
+ * buffer and answer matching questions; no socket, no root); egress-apply.c sends batches.
+ *
+ * The ruleset, table "airlock" of family inet:
+ *   chain output (filter, hook output, policy drop):
+ *     oif lo accept; ct state established,related accept;
+ *     ip daddr <resolver> udp/tcp dport 53 accept;
+ *     ip[6] daddr . tcp/udp dport @allow{4,6}_{tcp,udp} accept      (cidr rules)
+ *     ip[6] daddr @deny{4,6} counter log group G drop                (private, metadata...)
+ *     ip[6] daddr . tcp/udp dport @dns{4,6}_{tcp,udp} accept          (DNS-learned, timeout)
+ *     counter log group G drop
+ *   chain input (filter, hook input, policy drop): iif lo accept; established accept
+ *   chain dns (nat, hook output): udp/tcp dport 53 ip daddr != <resolver> dnat to <resolver>
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "policy.h"
+
+#define EGRESS_TABLE "airlock"
+#define EGRESS_NFLOG_GROUP 7
+#define EGRESS_LOG_PREFIX_DENY_RANGE "airlock-deny-range"
+#define EGRESS_LOG_PREFIX_DEFAULT "airlock-deny"
+/* At most this many elements per set-element message. */
+#define EGRESS_ELEMS_PER_MSG 64
+
+/* A netlink batch ready to send: begin, messages, end. Plain bytes; owned by the caller. */
+struct egress_batch {
+	uint8_t *buf;
+	size_t len;
+	size_t cap;
+	uint32_t seq_first;	/* sequence number of the first message after "begin" */
+	uint32_t n_msgs;	/* messages between begin and end, each asking for an ACK */
+	bool ended;
+};
+
+struct egress_config {
+	struct policy_addr resolver;	/* AF_INET: where the task's DNS goes */
+	uint16_t nflog_group;		/* 0: EGRESS_NFLOG_GROUP */
+	uint32_t seq;			/* first sequence number to use */
+};
+
+/*
+ * Builds the whole ruleset of a task as one batch. net must be enabled. Returns 0 and
+ * *ret (owned by the caller), -EINVAL for a rule the ruleset cannot express, or -ENOMEM.
+ * Pure: opens no socket. Does not log.
+ */
+int egress_build(const struct policy_network *net, const struct egress_config *cfg,
+		 struct egress_batch **ret);
+
+/*
+ * Builds a batch adding (or refreshing) DNS-learned elements: for every host rule that
+ * matches name, each address of addrs with each of the rule's ports and protocols goes
+ * into the dns{4,6}_{tcp,udp} sets with the given timeout. Returns 0 and *ret, -ENOENT
+ * when no rule matches name, -EINVAL for a bad address, or -ENOMEM. Pure; does not log.
+ */
+int egress_build_learned(const struct policy_network *net, const char *name,
+			 const struct policy_addr *addrs, size_t n_addrs, uint32_t timeout_ms,
+			 uint32_t seq, struct egress_batch **ret);
+
+/* Frees a batch; accepts and returns NULL. */
+struct egress_batch *egress_batch_free(struct egress_batch *b);
+
+/* egress-match.c (pure) */
+
+/* Whether name (lower-case, no trailing dot) matches pattern ("host" or "*.suffix"). */
+bool egress_name_matches(const char *pattern, const char *name);
+/* Whether some host rule of net allows name. */
+bool egress_name_allowed(const struct policy_network *net, const char *name);
+/*
+ * Whether a is in a range denied by default: this-network, private (RFC 1918), CGNAT,
+ * loopback, link-local (incl. cloud metadata 169.254.169.254), documentation, multicast,
+ * reserved; for IPv6 also ULA (fc00::/7, incl. fd00:ec2::254), link-local, v4-mapped,
+ * NAT64 and 6to4 prefixes.
+ */
+bool egress_addr_is_denied(const struct policy_addr *a);
+/* Whether some cidr rule of net contains a. */
+bool egress_addr_cidr_allowed(const struct policy_network *net, const struct policy_addr *a);
+/* Whether a DNS answer address may be learned: not denied, or explicitly allowed by cidr. */
+bool egress_addr_learnable(const struct policy_network *net, const struct policy_addr *a);
+/* Whether a lies in cidr/prefixlen (same family). */
+bool egress_addr_in_prefix(const struct policy_addr *a, const struct policy_addr *cidr,
+			   uint8_t prefixlen);
+
+/* One denied range, as a prefix. */
+struct egress_range {
+	int family;
+	uint8_t addr[16];
+	uint8_t prefixlen;
+};
+/* The default-denied ranges (sorted, non-overlapping per family); *ret_n gets the count. */
+const struct egress_range *egress_denied_ranges(size_t *ret_n);

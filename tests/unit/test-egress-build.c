@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Round-trips the task ruleset: egress_build() makes a batch, libnftnl parses every message
+ * back, and the test compares tables, chains, sets, elements and rules with what the
+ * policy asks for.
+ */
+#include <arpa/inet.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+
+#include "egress.h"
+#include "test.h"
+
+static uint16_t ports_443[] = { 443 };
+static uint16_t ports_web[] = { 80, 8080 };
+
+static struct policy_egress_rule rules[4];
+static struct policy_network net;
+
+static void setup_policy(void)
+{
+	memset(rules, 0, sizeof(rules));
+	rules[0] = (struct policy_egress_rule){ .host = "api.example.com", .ports = ports_443,
+						.n_ports = 1, .protocols = POLICY_PROTOCOL_TCP };
+	rules[1] = (struct policy_egress_rule){ .host = "*.cdn.example", .wildcard = true,
+						.protocols = POLICY_PROTOCOL_TCP | POLICY_PROTOCOL_UDP };
+	rules[2] = (struct policy_egress_rule){ .is_cidr = true, .prefixlen = 16, .ports = ports_web,
+						.n_ports = 2, .protocols = POLICY_PROTOCOL_TCP };
+	rules[2].cidr.family = AF_INET;
+	inet_pton(AF_INET, "10.20.0.0", rules[2].cidr.addr);
+	rules[3] = (struct policy_egress_rule){ .is_cidr = true, .prefixlen = 128, .protocols = POLICY_PROTOCOL_UDP };
+	rules[3].cidr.family = AF_INET6;
+	inet_pton(AF_INET6, "2001:4860::8888", rules[3].cidr.addr);
+	net = (struct policy_network){ .enabled = true, .egress = rules, .n_egress = 4 };
+}
+
+static struct egress_config config(void)
+{
+	struct egress_config cfg = { .resolver.family = AF_INET, .seq = 100 };
+
+	inet_pton(AF_INET, "10.231.0.1", cfg.resolver.addr);
+	return cfg;
+}
+
+/* What the batch holds, parsed back. */
+struct parsed {
+	int n_tables, n_chains, n_sets, n_rules, n_elem_msgs, begin, end;
+	char chains[8][64];
+	char sets[16][32];
+	uint32_t set_flags[16];
+	uint32_t set_key_len[16];
+	char rules[64][1024];
+	char rule_chain[64][16];
+	char elems[4096];	/* "set:hexkey-hexkey/flags/timeout " */
+	uint32_t last_seq;
+	bool seq_ok;
+};
+
+static struct parsed P;
+
+static void hex(char *out, size_t size, const uint8_t *d, uint32_t len)
+{
+	size_t o = strlen(out);
+
+	for (uint32_t i = 0; i < len && o + 3 < size; i++, o += 2)
+		snprintf(out + o, size - o, "%02x", d[i]);
+}
+
+/*
+ * libnftnl numbers the element nests 1, 2, 3... when building (the kernel ignores the
+ * type) but its parser wants NFTA_LIST_ELEM for each: renumber before parsing.
+ */
+static void renumber_elems(struct nlmsghdr *nlh)
+{
+	struct nlattr *a, *e;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+		if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_ELEMENTS)
+			mnl_attr_for_each_nested(e, a)
+				e->nla_type = (uint16_t)((e->nla_type & ~NLA_TYPE_MASK) | NFTA_LIST_ELEM);
+}
+
+static int parse_elems(struct nlmsghdr *nlh)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set_elems_iter *it;
+	struct nftnl_set_elem *e;
+	char *o = P.elems;
+
+	renumber_elems(nlh);
+	if (nftnl_set_elems_nlmsg_parse(nlh, s) < 0) {
+		nftnl_set_free(s);
+		return -1;
+	}
+	it = nftnl_set_elems_iter_create(s);
+	while ((e = nftnl_set_elems_iter_next(it))) {
+		uint32_t len = 0;
+		const uint8_t *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+
+		snprintf(o + strlen(o), sizeof(P.elems) - strlen(o), "%s:",
+			 nftnl_set_get_str(s, NFTNL_SET_NAME));
+		hex(o, sizeof(P.elems), k, len);
+		if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY_END)) {
+			k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY_END, &len);
+			strcat(o, "-");
+			hex(o, sizeof(P.elems), k, len);
+		}
+		if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS))
+			strcat(o, "/end");
+		if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_TIMEOUT))
+			snprintf(o + strlen(o), sizeof(P.elems) - strlen(o), "/t%llu",
+				 (unsigned long long)nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_TIMEOUT));
+		strcat(o, " ");
+	}
+	nftnl_set_elems_iter_destroy(it);
+	nftnl_set_free(s);
+	P.n_elem_msgs++;
+	return 0;
+}
+
+static int parse_one(struct nlmsghdr *nlh)
+{
+	uint16_t type = nlh->nlmsg_type & 0xff;
+
+	if (nlh->nlmsg_type == NFNL_MSG_BATCH_BEGIN)
+		return P.begin++, 0;
+	if (nlh->nlmsg_type == NFNL_MSG_BATCH_END)
+		return P.end++, 0;
+	if ((nlh->nlmsg_type >> 8) != NFNL_SUBSYS_NFTABLES || !(nlh->nlmsg_flags & NLM_F_ACK))
+		return -1;
+	if (nlh->nlmsg_seq != P.last_seq + 1)
+		P.seq_ok = false;
+	P.last_seq = nlh->nlmsg_seq;
+
+	switch (type) {
+	case NFT_MSG_NEWTABLE: {
+		struct nftnl_table *t = nftnl_table_alloc();
+
+		if (nftnl_table_nlmsg_parse(nlh, t) < 0 ||
+		    strcmp(nftnl_table_get_str(t, NFTNL_TABLE_NAME), EGRESS_TABLE) != 0 ||
+		    nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY) != NFPROTO_INET)
+			return -1;
+		nftnl_table_free(t);
+		P.n_tables++;
+		return 0;
+	}
+	case NFT_MSG_NEWCHAIN: {
+		struct nftnl_chain *c = nftnl_chain_alloc();
+
+		if (nftnl_chain_nlmsg_parse(nlh, c) < 0)
+			return -1;
+		snprintf(P.chains[P.n_chains++], sizeof(P.chains[0]), "%s %s hook %u prio %d policy %d",
+			 nftnl_chain_get_str(c, NFTNL_CHAIN_NAME), nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE),
+			 nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM), nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO),
+			 nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY) ? (int)nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) : -1);
+		nftnl_chain_free(c);
+		return 0;
+	}
+	case NFT_MSG_NEWSET: {
+		struct nftnl_set *s = nftnl_set_alloc();
+
+		if (nftnl_set_nlmsg_parse(nlh, s) < 0)
+			return -1;
+		snprintf(P.sets[P.n_sets], sizeof(P.sets[0]), "%s", nftnl_set_get_str(s, NFTNL_SET_NAME));
+		P.set_flags[P.n_sets] = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
+		P.set_key_len[P.n_sets++] = nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN);
+		nftnl_set_free(s);
+		return 0;
+	}
+	case NFT_MSG_NEWSETELEM:
+		return parse_elems(nlh);
+	case NFT_MSG_NEWRULE: {
+		struct nftnl_rule *r = nftnl_rule_alloc();
+
+		if (nftnl_rule_nlmsg_parse(nlh, r) < 0)
+			return -1;
+		snprintf(P.rule_chain[P.n_rules], sizeof(P.rule_chain[0]), "%s",
+			 nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
+		nftnl_rule_snprintf(P.rules[P.n_rules++], sizeof(P.rules[0]), r, NFTNL_OUTPUT_DEFAULT, 0);
+		nftnl_rule_free(r);
+		return 0;
+	}
+	}
+	return -1;
+}
+
+static int parse_batch(struct egress_batch *b)
+{
+	size_t len = b->len;
+	struct nlmsghdr *nlh = (struct nlmsghdr *)b->buf;
+
+	memset(&P, 0, sizeof(P));
+	P.seq_ok = true;
+	P.last_seq = b->seq_first - 1;
+	for (; mnl_nlmsg_ok(nlh, (int)len); nlh = mnl_nlmsg_next(nlh, (int *)&len))
+		if (parse_one(nlh) < 0)
+			return -1;
+	return len == 0 ? 0 : -1;
+}
+
+static int rule_index(const char *chain, const char *needle)
+{
+	for (int i = 0; i < P.n_rules; i++)
+		if (strcmp(P.rule_chain[i], chain) == 0 && strstr(P.rules[i], needle))
+			return i;
+	return -1;
+}
+
+static int set_index(const char *name)
+{
+	for (int i = 0; i < P.n_sets; i++)
+		if (strcmp(P.sets[i], name) == 0)
+			return i;
+	return -1;
+}
+
+TEST(batch_structure)
+{
+	struct egress_config cfg = config();
+	struct egress_batch *b = NULL;
+
+	setup_policy();
+	ASSERT_OK(egress_build(&net, &cfg, &b));
+	ASSERT_EQ(parse_batch(b), 0);
+	ASSERT_EQ(P.begin, 1);
+	ASSERT_EQ(P.end, 1);
+	ASSERT_TRUE(P.seq_ok);
+	ASSERT_EQ(P.n_tables, 1);
+	ASSERT_EQ(P.n_tables + P.n_chains + P.n_sets + P.n_rules + P.n_elem_msgs, b->n_msgs);
+	ASSERT_EQ(P.n_chains, 3);
+	ASSERT_STREQ(P.chains[0], "output filter hook 3 prio 0 policy 0");
+	ASSERT_STREQ(P.chains[1], "input filter hook 1 prio 0 policy 0");
+	ASSERT_STREQ(P.chains[2], "dns nat hook 3 prio -100 policy -1");
+	ASSERT_EQ(P.n_sets, 14);
+	egress_batch_free(b);
+}
+
+TEST(sets_and_elements)
+{
+	struct egress_config cfg = config();
+	struct egress_batch *b = NULL;
+	int i;
+
+	setup_policy();
+	ASSERT_OK(egress_build(&net, &cfg, &b));
+	ASSERT_EQ(parse_batch(b), 0);
+	egress_batch_free(b);
+
+	i = set_index("allow4_tcp");
+	ASSERT_TRUE(i >= 0);
+	ASSERT_EQ(P.set_flags[i], NFT_SET_INTERVAL | NFT_SET_CONCAT);
+	ASSERT_EQ(P.set_key_len[i], 8);
+	i = set_index("dns6_udp");
+	ASSERT_TRUE(i >= 0);
+	ASSERT_EQ(P.set_flags[i], NFT_SET_TIMEOUT);
+	ASSERT_EQ(P.set_key_len[i], 20);
+	i = set_index("dnsany4_tcp");
+	ASSERT_EQ(P.set_key_len[i], 4);
+	i = set_index("deny4");
+	ASSERT_EQ(P.set_flags[i], NFT_SET_INTERVAL);
+
+	/* 10.20.0.0/16 ports 80 and 8080 over tcp: start . port - end . port */
+	ASSERT_CONTAINS(P.elems, "allow4_tcp:0a14000000500000-0a14ffff00500000 ");
+	ASSERT_CONTAINS(P.elems, "allow4_tcp:0a1400001f900000-0a14ffff1f900000 ");
+	/* a v6 /128 rule without ports: any port, udp only */
+	ASSERT_CONTAINS(P.elems, "allow6_udp:2001486000000000000000000000888800010000-"
+				 "20014860000000000000000000008888ffff0000 ");
+	ASSERT_TRUE(strstr(P.elems, "allow6_tcp:") == NULL);
+	ASSERT_TRUE(strstr(P.elems, "allow4_udp:") == NULL);
+	/* denied ranges: 169.254/16 (metadata) and fc00::/7 (incl. fd00:ec2::254) */
+	ASSERT_CONTAINS(P.elems, "deny4:a9fe0000 deny4:a9ff0000/end ");
+	ASSERT_CONTAINS(P.elems, "deny4:0a000000 deny4:0b000000/end ");
+	ASSERT_CONTAINS(P.elems, "deny4:e0000000 ");
+	ASSERT_TRUE(strstr(P.elems, "deny4:00000000/end") == NULL);
+	ASSERT_CONTAINS(P.elems, "deny6:fc000000000000000000000000000000 "
+				 "deny6:fe000000000000000000000000000000/end ");
+	/* fe80::/9 and ff00::/8 are adjacent: merged, open to the top, no end marker */
+	ASSERT_CONTAINS(P.elems, "deny6:fe800000000000000000000000000000 ");
+	ASSERT_TRUE(strstr(P.elems, "deny6:ff000000000000000000000000000000") == NULL);
+	/* nothing is learned at build time */
+	ASSERT_TRUE(strstr(P.elems, "dns4_") == NULL && strstr(P.elems, "dnsany") == NULL);
+}
+
+TEST(rule_order)
+{
+	struct egress_config cfg = config();
+	struct egress_batch *b = NULL;
+	int lo, est, dns, allow, deny, learned, any, last;
+
+	setup_policy();
+	ASSERT_OK(egress_build(&net, &cfg, &b));
+	ASSERT_EQ(parse_batch(b), 0);
+	egress_batch_free(b);
+
+	lo = rule_index("output", "[ meta load oif => reg 1 ]");
+	est = rule_index("output", "[ ct load state => reg 1 ]");
+	dns = rule_index("output", "[ cmp eq reg 1 0x0100e70a ]");
+	allow = rule_index("output", "set allow4_tcp");
+	deny = rule_index("output", "set deny4");
+	learned = rule_index("output", "set dns4_tcp");
+	any = rule_index("output", "set dnsany6_udp");
+	last = P.n_rules - 1;
+	while (last >= 0 && strcmp(P.rule_chain[last], "output") != 0)
+		last--;
+	ASSERT_TRUE(lo == 0 && est == 1);
+	ASSERT_TRUE(dns > est && allow > dns && deny > allow && learned > deny && any > learned);
+	ASSERT_TRUE(last > any);
+	/* the final rule counts, logs to the nflog group and drops */
+	ASSERT_CONTAINS(P.rules[last], "counter");
+	ASSERT_CONTAINS(P.rules[last], "log prefix airlock-deny group 7");
+	ASSERT_CONTAINS(P.rules[last], "immediate reg 0 drop");
+	ASSERT_CONTAINS(P.rules[deny], "log prefix airlock-deny-range");
+	ASSERT_CONTAINS(P.rules[deny], "drop");
+	ASSERT_CONTAINS(P.rules[allow], "lookup reg 8 set allow4_tcp");
+	ASSERT_CONTAINS(P.rules[allow], "payload load 2b @ transport header + 2 => reg 9");
+	ASSERT_CONTAINS(P.rules[rule_index("output", "set allow6_tcp")], "=> reg 12");
+	ASSERT_CONTAINS(P.rules[learned], "accept");
+	/* DNS to anything else is redirected to the resolver */
+	ASSERT_TRUE(rule_index("dns", "cmp neq reg 1 0x0100e70a") >= 0);
+	ASSERT_TRUE(rule_index("dns", "nat dnat ip addr_min reg 1") >= 0);
+	ASSERT_TRUE(rule_index("input", "[ meta load iif => reg 1 ]") >= 0);
+}
+
+TEST(rejects)
+{
+	struct egress_config cfg = config();
+	struct egress_batch *b = NULL;
+
+	setup_policy();
+	net.enabled = false;
+	ASSERT_ERROR(egress_build(&net, &cfg, &b), EINVAL);
+	net.enabled = true;
+	cfg.resolver.family = AF_INET6;
+	ASSERT_ERROR(egress_build(&net, &cfg, &b), EINVAL);
+	cfg = config();
+	rules[2].prefixlen = 40;
+	ASSERT_ERROR(egress_build(&net, &cfg, &b), EINVAL);
+}
+
+TEST(learned_elements)
+{
+	struct egress_batch *b = NULL;
+	struct policy_addr a[2] = { { .family = AF_INET }, { .family = AF_INET6 } };
+
+	setup_policy();
+	inet_pton(AF_INET, "11.1.0.5", a[0].addr);
+	inet_pton(AF_INET6, "2600::5", a[1].addr);
+	ASSERT_OK(egress_build_learned(&net, "api.example.com", a, 2, 30000, 7, &b));
+	ASSERT_EQ(parse_batch(b), 0);
+	ASSERT_EQ(b->n_msgs, 2);
+	egress_batch_free(b);
+	ASSERT_STREQ(P.elems, "dns4_tcp:0b01000501bb0000/t30000 "
+			      "dns6_tcp:2600000000000000000000000000000501bb0000/t30000 ");
+
+	/* a wildcard rule without ports: address-only sets, both protocols */
+	ASSERT_OK(egress_build_learned(&net, "a.b.cdn.example", a, 1, 5000, 7, &b));
+	ASSERT_EQ(parse_batch(b), 0);
+	egress_batch_free(b);
+	ASSERT_STREQ(P.elems, "dnsany4_tcp:0b010005/t5000 dnsany4_udp:0b010005/t5000 ");
+
+	ASSERT_ERROR(egress_build_learned(&net, "cdn.example", a, 1, 5000, 7, &b), ENOENT);
+	ASSERT_ERROR(egress_build_learned(&net, "evil.com", a, 1, 5000, 7, &b), ENOENT);
+	a[0].family = AF_UNIX;
+	ASSERT_ERROR(egress_build_learned(&net, "api.example.com", a, 1, 5000, 7, &b), EINVAL);
+}
+
+TEST(matching)
+{
+	struct policy_addr a = { .family = AF_INET };
+	static const char *const denied4[] = { "10.1.2.3", "169.254.169.254", "100.64.1.1",
+					       "127.0.0.1", "172.31.255.255", "192.168.1.1",
+					       "0.0.0.0", "255.255.255.255", "224.0.0.251" };
+	static const char *const denied6[] = { "fd00:ec2::254", "::1", "::ffff:10.0.0.1",
+					       "fe80::1", "ff02::1", "64:ff9b::a00:1", "2002:a00:1::" };
+
+	setup_policy();
+	ASSERT_TRUE(egress_name_matches("*.cdn.example", "x.cdn.example"));
+	ASSERT_TRUE(egress_name_matches("*.cdn.example", "y.x.cdn.example"));
+	ASSERT_FALSE(egress_name_matches("*.cdn.example", "cdn.example"));
+	ASSERT_FALSE(egress_name_matches("*.cdn.example", "xcdn.example"));
+	ASSERT_FALSE(egress_name_matches("api.example.com", "x.api.example.com"));
+	ASSERT_TRUE(egress_name_allowed(&net, "api.example.com"));
+	ASSERT_FALSE(egress_name_allowed(&net, "example.com"));
+
+	for (size_t i = 0; i < sizeof(denied4) / sizeof(denied4[0]); i++) {
+		inet_pton(AF_INET, denied4[i], a.addr);
+		ASSERT_TRUE(egress_addr_is_denied(&a));
+	}
+	inet_pton(AF_INET, "11.1.0.1", a.addr);
+	ASSERT_FALSE(egress_addr_is_denied(&a));
+	ASSERT_TRUE(egress_addr_learnable(&net, &a));
+	inet_pton(AF_INET, "10.20.3.4", a.addr);
+	ASSERT_TRUE(egress_addr_is_denied(&a));
+	ASSERT_TRUE(egress_addr_learnable(&net, &a)); /* a cidr rule names it */
+	inet_pton(AF_INET, "10.21.3.4", a.addr);
+	ASSERT_FALSE(egress_addr_learnable(&net, &a));
+
+	a.family = AF_INET6;
+	for (size_t i = 0; i < sizeof(denied6) / sizeof(denied6[0]); i++) {
+		inet_pton(AF_INET6, denied6[i], a.addr);
+		ASSERT_TRUE(egress_addr_is_denied(&a));
+	}
+	inet_pton(AF_INET6, "2606:4700::1", a.addr);
+	ASSERT_FALSE(egress_addr_is_denied(&a));
+}
+
+TEST_MAIN()
