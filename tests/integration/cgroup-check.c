@@ -1,0 +1,547 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Exercises the cgroup module for real, as root, on whatever layout the host has (v1 or
+ * hybrid here, pure v2 in the vm stage). One case per invocation:
+ *
+ *   cgroup-check layout
+ *   cgroup-check CASE PARENT      CASE: memory pids cpu concurrent refuse stale latency
+ *
+ * PARENT is the test's own parent cgroup (relative to each hierarchy's mount), created
+ * by the module and removed by the calling script. Exit 0 pass, 1 fail, 77 skip;
+ * diagnostics go to stdout as TAP comments. Each case asserts the kernel's own
+ * accounting and that its run directories are gone afterwards.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "cleanup.h"
+#include "fd-util.h"
+#include "macro.h"
+#include "policy.h"
+
+#define CHECK(cond)                                                                       \
+	do {                                                                              \
+		if (!(cond)) {                                                            \
+			printf("# %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+			return 1;                                                         \
+		}                                                                         \
+	} while (0)
+#define CHECK_OK(expr)                                                                         \
+	do {                                                                                   \
+		int r_ = (expr);                                                               \
+		if (r_ < 0) {                                                                  \
+			printf("# %s:%d: %s: %s\n", __FILE__, __LINE__, #expr, strerror(-r_)); \
+			return 1;                                                              \
+		}                                                                              \
+	} while (0)
+
+static struct cgroup_layout layout;
+static const char *parent;
+
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* ---- children ---- */
+
+static _noreturn_ void child_memory_hog(int out_fd)
+{
+	/* Touch 1 GiB, 1 MiB at a time: the 64M limit OOM-kills us long before. */
+	for (int i = 0; i < 1024; i++) {
+		char *p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			       -1, 0);
+		if (p == MAP_FAILED)
+			_exit(2);
+		memset(p, 0x5a, 1 << 20);
+	}
+	_exit(0);
+}
+
+static _noreturn_ void child_fork_bomb(int out_fd)
+{
+	int forked = 0;
+
+	for (int i = 0; i < 10000; i++) {
+		pid_t p = fork();
+
+		if (p == 0) {
+			pause();
+			_exit(0);
+		}
+		if (p < 0)
+			break;
+		forked++;
+	}
+	(void)write_all(out_fd, &forked, sizeof(forked));
+	pause();
+	_exit(0);
+}
+
+static _noreturn_ void child_spin(int out_fd)
+{
+	volatile uint64_t x = 0;
+
+	/* Two busy processes: the quota holds across cores. */
+	(void)fork();
+	for (;;)
+		x++;
+}
+
+static _noreturn_ void child_sleep(int out_fd)
+{
+	for (;;)
+		pause();
+}
+
+/*
+ * Starts fn in a child inside the run's cgroup: cloned into it on v2, attached while
+ * blocked on v1 (as the supervisor does between sandbox_spawn and sandbox_release).
+ * *ret_out_fd reads what the child writes. Returns the pid or -errno.
+ */
+static pid_t spawn_in(struct cgroup_run *c, void (*fn)(int), int *ret_out_fd,
+		      uint64_t *ret_attach_usec)
+{
+	int gate[2], out[2];
+	uint64_t t0;
+	pid_t pid;
+	char b = 0;
+
+	if (pipe2(gate, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
+		return -errno;
+	if (cgroup_run_clone_fd(c) >= 0) {
+		struct clone_args a = { .flags = CLONE_INTO_CGROUP,
+					.exit_signal = SIGCHLD,
+					.cgroup = (uint64_t)cgroup_run_clone_fd(c) };
+		pid = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
+	} else {
+		pid = fork();
+	}
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		if (read(gate[0], &b, 1) != 1)
+			_exit(3);
+		fn(out[1]);
+		_exit(0);
+	}
+	t0 = now_usec();
+	if (cgroup_run_clone_fd(c) < 0 && cgroup_run_attach(c, pid) < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -EIO;
+	}
+	if (ret_attach_usec)
+		*ret_attach_usec = now_usec() - t0;
+	(void)write(gate[1], &b, 1);
+	close(gate[0]);
+	close(gate[1]);
+	close(out[1]);
+	if (ret_out_fd)
+		*ret_out_fd = out[0];
+	else
+		close(out[0]);
+	return pid;
+}
+
+/* Frees c and checks that every directory it had is gone. */
+static int free_and_check_gone(struct cgroup_run *c)
+{
+	char paths[_CGROUP_CONTROLLER_MAX][CGROUP_PATH_MAX];
+	int n = 0;
+
+	for (int i = 0; i < _CGROUP_CONTROLLER_MAX; i++) {
+		const char *p = cgroup_run_path(c, (enum cgroup_controller)i);
+		if (p)
+			snprintf(paths[n++], sizeof(paths[0]), "%s", p);
+	}
+	cgroup_run_free(c);
+	for (int i = 0; i < n; i++)
+		if (access(paths[i], F_OK) == 0 || errno != ENOENT) {
+			printf("# still there: %s\n", paths[i]);
+			return 1;
+		}
+	printf("# %d run directories removed\n", n);
+	return 0;
+}
+
+static int new_run(const char *id, const struct policy_limits *lim, struct cgroup_run **ret)
+{
+	const char *ctl = NULL;
+	int r = cgroup_run_new(&layout, parent, id, lim, ret, &ctl);
+
+	if (r == -EOPNOTSUPP)
+		printf("# cannot enforce '%s' here\n", ctl ? ctl : "?");
+	return r;
+}
+
+static void print_stats(const struct cgroup_stats *s)
+{
+	printf("# stats: oom_kills=%" PRIu64 " memory_max_events=%" PRIu64
+	       " pids_max_events=%" PRIu64 " memory_peak=%" PRIu64 " pids_peak=%" PRIu64
+	       " cpu_usage_usec=%" PRIu64 " user=%" PRIu64 " system=%" PRIu64
+	       " nr_throttled=%" PRIu64 " throttled_usec=%" PRIu64 "\n",
+	       s->oom_kills, s->memory_max_events, s->pids_max_events, s->memory_peak, s->pids_peak,
+	       s->cpu_usage_usec, s->cpu_user_usec, s->cpu_system_usec, s->cpu_nr_throttled,
+	       s->cpu_throttled_usec);
+}
+
+/* ---- cases ---- */
+
+static int case_layout(void)
+{
+	printf("mode=%s\n", cgroup_mode_to_string(layout.mode));
+	printf("delegation=%s\n", cgroup_delegation_to_string(layout.delegation));
+	printf("default_parent=%s\n", layout.default_parent);
+	printf("unified=%s\n", layout.unified.mount);
+	printf("memsw=%d swap_active=%d v2_swap=%d v2_kill=%d\n", layout.memsw, layout.swap_active,
+	       layout.v2_swap, layout.v2_kill);
+	for (int i = 0; i < _CGROUP_CONTROLLER_MAX; i++) {
+		enum cgroup_controller c = (enum cgroup_controller)i;
+		bool v1 = layout.v1_controllers & CGROUP_MASK(c);
+		bool v2 = layout.mode == CGROUP_MODE_V2 &&
+			  (layout.unified_controllers & CGROUP_MASK(c));
+
+		printf("controller.%s=%s\n", cgroup_controller_to_string(c),
+		       v1   ? layout.v1[c].mount
+		       : v2 ? "v2"
+			    : "-");
+	}
+	return 0;
+}
+
+static int case_memory(void)
+{
+	struct policy_limits lim = { .set = POLICY_LIMIT_MEMORY, .memory = 64ULL << 20 };
+	struct cgroup_run *c = NULL;
+	struct cgroup_stats s;
+	char why[128];
+	int status;
+	pid_t pid;
+
+	CHECK_OK(new_run("memory", &lim, &c));
+	pid = spawn_in(c, child_memory_hog, NULL, NULL);
+	CHECK_OK(pid);
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK_OK(cgroup_run_stats(c, &s));
+	print_stats(&s);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	CHECK(s.oom_kills >= 1);
+	CHECK(s.memory_peak != UINT64_MAX && s.memory_peak <= lim.memory);
+	CHECK(s.memory_peak >= lim.memory / 2);
+	CHECK(cgroup_limit_hit_describe(&s, &lim, true, why, sizeof(why)) == CGROUP_LIMIT_MEMORY);
+	printf("# reason: %s\n", why);
+	CHECK(streq(why, "memory limit 64M reached"));
+	return free_and_check_gone(c);
+}
+
+static int case_pids(void)
+{
+	struct policy_limits lim = { .set = POLICY_LIMIT_PIDS, .pids = 16 };
+	struct cgroup_run *c = NULL;
+	struct cgroup_stats s;
+	int out = -EBADF, forked = -1, status;
+	char why[128];
+	pid_t pid, other;
+
+	CHECK_OK(new_run("pids", &lim, &c));
+	pid = spawn_in(c, child_fork_bomb, &out, NULL);
+	CHECK_OK(pid);
+	CHECK(read_full(out, &forked, sizeof(forked)) == sizeof(forked));
+	close(out);
+	printf("# the bomb forked %d times before pids.max stopped it\n", forked);
+	/* The bomb itself is one of the 16. */
+	CHECK(forked == 15);
+
+	/* The host is unaffected: we can still fork. */
+	other = fork();
+	if (other == 0)
+		_exit(7);
+	CHECK(other > 0 && waitpid(other, &status, 0) == other && WEXITSTATUS(status) == 7);
+
+	CHECK_OK(cgroup_run_stats(c, &s));
+	print_stats(&s);
+	CHECK(s.pids_max_events >= 1);
+	CHECK(s.pids_peak == UINT64_MAX || s.pids_peak == 16);
+	CHECK(cgroup_limit_hit_describe(&s, &lim, false, why, sizeof(why)) == CGROUP_LIMIT_PIDS);
+	printf("# reason: %s\n", why);
+
+	CHECK_OK(cgroup_run_kill(c));
+	CHECK(cgroup_run_is_populated(c) == 0);
+	CHECK(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status));
+	return free_and_check_gone(c);
+}
+
+static int case_cpu(void)
+{
+	struct policy_limits lim = { .set = POLICY_LIMIT_CPU, .cpu_milli = 200 };
+	struct cgroup_run *c = NULL;
+	struct cgroup_stats s;
+	uint64_t t0, wall;
+	double used;
+	pid_t pid;
+
+	CHECK_OK(new_run("cpu", &lim, &c));
+	t0 = now_usec();
+	pid = spawn_in(c, child_spin, NULL, NULL);
+	CHECK_OK(pid);
+	sleep_ms(1500);
+	CHECK_OK(cgroup_run_stats(c, &s));
+	wall = now_usec() - t0;
+	CHECK_OK(cgroup_run_kill(c));
+	waitpid(pid, NULL, 0);
+	print_stats(&s);
+	CHECK(s.cpu_usage_usec != UINT64_MAX);
+
+	/* Two spinning processes, 0.2 cores allowed: the cgroup's own clock must agree. */
+	used = (double)s.cpu_usage_usec / (double)wall;
+	printf("# %.3f cores used over %.2fs wall (limit 0.200)\n", used, (double)wall / 1e6);
+	CHECK(used <= 0.26);
+	CHECK(used >= 0.10);
+	CHECK(s.cpu_nr_throttled > 0);
+	return free_and_check_gone(c);
+}
+
+/* Whether the run's cgroup (first hierarchy) lists exactly pid. */
+static bool lists_only(struct cgroup_run *c, pid_t pid)
+{
+	_cleanup_free_ char *procs = NULL;
+	char path[CGROUP_PATH_MAX + 32], want[32];
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup_run_path(c, CGROUP_PIDS));
+	if (read_file_at(AT_FDCWD, path, 4096, &procs, NULL) < 0)
+		return false;
+	snprintf(want, sizeof(want), "%d\n", (int)pid);
+	return streq(procs, want);
+}
+
+static int case_concurrent(void)
+{
+	struct policy_limits la = { .set = POLICY_LIMIT_PIDS, .pids = 8 };
+	struct policy_limits lb = { .set = POLICY_LIMIT_PIDS, .pids = 9 };
+	struct cgroup_run *a = NULL, *b = NULL, *dup = NULL;
+	pid_t pa, pb;
+	int status;
+
+	CHECK_OK(new_run("conc-a", &la, &a));
+	CHECK_OK(new_run("conc-b", &lb, &b));
+	CHECK(new_run("conc-b", &lb, &dup) == -EEXIST && !dup);
+	pa = spawn_in(a, child_sleep, NULL, NULL);
+	pb = spawn_in(b, child_sleep, NULL, NULL);
+	CHECK(pa > 0 && pb > 0);
+
+	CHECK(lists_only(a, pa));
+	CHECK(lists_only(b, pb));
+	CHECK_OK(cgroup_run_kill(a));
+	CHECK(waitpid(pa, &status, 0) == pa && WIFSIGNALED(status));
+	/* Killing A left B alone. */
+	CHECK(kill(pb, 0) == 0);
+	CHECK(cgroup_run_is_populated(b) == 1);
+	CHECK(free_and_check_gone(a) == 0);
+	CHECK(lists_only(b, pb));
+	CHECK(free_and_check_gone(b) == 0);
+	CHECK(waitpid(pb, &status, 0) == pb && WIFSIGNALED(status));
+	return 0;
+}
+
+static int case_refuse(void)
+{
+	struct policy_limits lim = { .set = POLICY_LIMIT_MEMORY | POLICY_LIMIT_PIDS,
+				     .memory = 64ULL << 20,
+				     .pids = 8 };
+	struct cgroup_layout l = layout;
+	struct cgroup_run *c = NULL;
+	const char *ctl = NULL;
+	char path[CGROUP_PATH_MAX * 2];
+
+	/* A host without the memory controller must refuse a memory limit, naming it. */
+	l.v1_controllers &= ~CGROUP_MASK(CGROUP_MEMORY);
+	l.unified_controllers &= ~CGROUP_MASK(CGROUP_MEMORY);
+	CHECK(cgroup_run_new(&l, parent, "refused", &lim, &c, &ctl) == -EOPNOTSUPP);
+	CHECK(!c && ctl && streq(ctl, "memory"));
+
+	l = layout;
+	l.v1_controllers &= ~CGROUP_MASK(CGROUP_PIDS);
+	l.unified_controllers &= ~CGROUP_MASK(CGROUP_PIDS);
+	CHECK(cgroup_run_new(&l, parent, "refused", &lim, &c, &ctl) == -EOPNOTSUPP);
+	CHECK(streq(ctl, "pids"));
+
+	/* A host with swap but without swap accounting cannot bound memory+swap. */
+	l = layout;
+	l.memsw = l.v2_swap = false;
+	l.swap_active = true;
+	CHECK(cgroup_run_new(&l, parent, "refused", &lim, &c, &ctl) == -EOPNOTSUPP);
+	CHECK(streq(ctl, "memory.swap"));
+
+	l = layout;
+	l.mode = CGROUP_MODE_NONE;
+	CHECK(cgroup_run_new(&l, parent, "refused", &lim, &c, &ctl) == -EOPNOTSUPP);
+
+	CHECK(cgroup_run_new(&layout, parent, "../escape", &lim, &c, &ctl) == -EINVAL);
+	CHECK(cgroup_run_new(&layout, "../x", "ok", &lim, &c, &ctl) == -EINVAL);
+
+	/* Nothing was created for the refused runs. */
+	snprintf(path, sizeof(path), "%s",
+		 layout.mode == CGROUP_MODE_V2 ? layout.unified.mount
+					       : layout.v1[CGROUP_PIDS].mount);
+	strncat(path, "/", sizeof(path) - strlen(path) - 1);
+	strncat(path, parent, sizeof(path) - strlen(path) - 1);
+	strncat(path, "/refused", sizeof(path) - strlen(path) - 1);
+	CHECK(access(path, F_OK) < 0 && errno == ENOENT);
+	return 0;
+}
+
+static bool alive_if_live(const char *run_id, void *ud)
+{
+	return strneq(run_id, "live-", 5);
+}
+
+/* A supervisor that creates a run with a task in it and is then SIGKILLed mid-run. */
+static _noreturn_ void doomed_supervisor(int out_fd)
+{
+	struct policy_limits lim = { .set = POLICY_LIMIT_PIDS, .pids = 8 };
+	struct cgroup_run *c = NULL;
+	pid_t task;
+
+	if (new_run("dead-run", &lim, &c) < 0)
+		_exit(1);
+	task = spawn_in(c, child_sleep, NULL, NULL);
+	if (task < 0)
+		_exit(1);
+	(void)write_all(out_fd, &task, sizeof(task));
+	for (;;)
+		pause();
+}
+
+/* The path a run named name has in controller ctrl's hierarchy (or on v2). */
+static void run_dir_path(enum cgroup_controller ctrl, const char *name, char *buf, size_t len)
+{
+	const char *mount =
+		layout.mode == CGROUP_MODE_V2 ? layout.unified.mount : layout.v1[ctrl].mount;
+
+	snprintf(buf, len, "%s/%s/%s", mount, parent, name);
+}
+
+/* Whether the run name has a directory in any hierarchy. */
+static bool run_dir_exists(const char *name)
+{
+	char path[CGROUP_PATH_MAX * 2];
+
+	for (int i = 0; i < _CGROUP_CONTROLLER_MAX; i++) {
+		if (layout.mode != CGROUP_MODE_V2 && !(layout.v1_controllers & CGROUP_MASK(i)))
+			continue;
+		run_dir_path((enum cgroup_controller)i, name, path, sizeof(path));
+		if (access(path, F_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int case_stale(void)
+{
+	struct policy_limits lim = { .set = POLICY_LIMIT_PIDS, .pids = 8 };
+	struct cgroup_run *live = NULL;
+	pid_t sup, task = -1, lt;
+	int p[2], status, n;
+
+	/* Orphans of the killed supervisor become our children, so we can reap them. */
+	CHECK(prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);
+	CHECK_OK(new_run("live-run", &lim, &live));
+	lt = spawn_in(live, child_sleep, NULL, NULL);
+	CHECK_OK(lt);
+
+	CHECK(pipe2(p, O_CLOEXEC) == 0);
+	sup = fork();
+	CHECK(sup >= 0);
+	if (sup == 0) {
+		close(p[0]);
+		doomed_supervisor(p[1]);
+	}
+	close(p[1]);
+	CHECK(read_full(p[0], &task, sizeof(task)) == sizeof(task));
+	close(p[0]);
+	CHECK(kill(sup, SIGKILL) == 0 && waitpid(sup, &status, 0) == sup);
+
+	/* What the dead supervisor left: its run directory and its task. */
+	CHECK(run_dir_exists("dead-run"));
+	CHECK(kill(task, 0) == 0);
+
+	n = cgroup_reap_stale(&layout, parent, alive_if_live, NULL);
+	printf("# reaped %d stale run(s)\n", n);
+	CHECK(n == 1);
+	CHECK(!run_dir_exists("dead-run"));
+	CHECK(waitpid(task, &status, 0) == task && WIFSIGNALED(status) &&
+	      WTERMSIG(status) == SIGKILL);
+
+	/* The live run was left alone. */
+	CHECK(run_dir_exists("live-run"));
+	CHECK(cgroup_run_is_populated(live) == 1 && kill(lt, 0) == 0);
+	CHECK(free_and_check_gone(live) == 0);
+	CHECK(waitpid(lt, &status, 0) == lt && WIFSIGNALED(status));
+	return 0;
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: cgroup-check layout | CASE PARENT\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(void);
+	} cases[] = {
+		{ "memory", case_memory }, { "pids", case_pids },
+		{ "cpu", case_cpu },	   { "concurrent", case_concurrent },
+		{ "refuse", case_refuse }, { "stale", case_stale },
+	};
+	int r;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc < 2)
+		return usage();
+	r = cgroup_layout_detect(&layout);
+	if (r < 0) {
+		printf("# cgroup_layout_detect: %s\n", strerror(-r));
+		return 1;
+	}
+	if (streq(argv[1], "layout"))
+		return case_layout();
+	if (argc != 3)
+		return usage();
+	if (layout.mode == CGROUP_MODE_NONE) {
+		printf("# no cgroup hierarchy on this host\n");
+		return 77;
+	}
+	parent = argv[2];
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++)
+		if (streq(argv[1], cases[i].name))
+			return cases[i].fn();
+	return usage();
+}
