@@ -505,6 +505,48 @@ static int case_stale(void)
 	return 0;
 }
 
+/* Measures the attach after idle and the back-to-back cost of a whole run cgroup. */
+static int case_latency(void)
+{
+	struct policy_limits lim = { .set = POLICY_LIMIT_MEMORY | POLICY_LIMIT_PIDS |
+					    POLICY_LIMIT_CPU,
+				     .memory = 64ULL << 20,
+				     .pids = 16,
+				     .cpu_milli = 500 };
+	uint64_t attach_idle = 0, attach, t0, worst = 0, total = 0;
+	struct cgroup_run *c = NULL;
+	char id[32];
+	pid_t pid;
+
+	for (int i = 0; i < 5; i++) {
+		sleep_ms(100);
+		snprintf(id, sizeof(id), "lat-idle-%d", i);
+		CHECK_OK(new_run(id, &lim, &c));
+		pid = spawn_in(c, child_sleep, NULL, &attach);
+		CHECK_OK(pid);
+		attach_idle += attach;
+		worst = MAX(worst, attach);
+		CHECK(free_and_check_gone(c) == 0);
+		waitpid(pid, NULL, 0);
+	}
+	printf("# attach after 100ms idle: mean %.3f ms, worst %.3f ms\n",
+	       (double)attach_idle / 5000.0, (double)worst / 1000.0);
+
+	for (int i = 0; i < 20; i++) {
+		snprintf(id, sizeof(id), "lat-b2b-%d", i);
+		t0 = now_usec();
+		CHECK_OK(new_run(id, &lim, &c));
+		pid = spawn_in(c, child_sleep, NULL, &attach);
+		CHECK_OK(pid);
+		cgroup_run_free(c);
+		total += now_usec() - t0;
+		waitpid(pid, NULL, 0);
+	}
+	printf("# back-to-back new+limits+spawn+attach+kill+free: mean %.3f ms\n",
+	       (double)total / 20000.0);
+	return 0;
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: cgroup-check layout | CASE PARENT\n");
@@ -517,9 +559,10 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*fn)(void);
 	} cases[] = {
-		{ "memory", case_memory }, { "pids", case_pids },
-		{ "cpu", case_cpu },	   { "concurrent", case_concurrent },
-		{ "refuse", case_refuse }, { "stale", case_stale },
+		{ "memory", case_memory },   { "pids", case_pids },
+		{ "cpu", case_cpu },	     { "concurrent", case_concurrent },
+		{ "refuse", case_refuse },   { "stale", case_stale },
+		{ "latency", case_latency },
 	};
 	int r;
 
