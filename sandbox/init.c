@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <grp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,6 +161,12 @@ _noreturn_ void sandbox_child_main(const struct sandbox_config *c,
 		fail(fds->status_fd, SANDBOX_STEP_WAIT_PARENT, EPIPE, 125);
 	close(fds->sync_fd);
 
+	/*
+	 * On cgroup v1 the parent attached us only now, after the clone: a fresh cgroup
+	 * namespace rooted at the run's own cgroups hides every path above them.
+	 */
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		fail(fds->status_fd, SANDBOX_STEP_CGROUP_NS, errno, 125);
 	r = become_root();
 	if (r < 0)
 		fail(fds->status_fd, SANDBOX_STEP_SETUID_ROOT, r, 125);

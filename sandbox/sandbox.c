@@ -24,6 +24,7 @@ static const char *const step_names[_SANDBOX_STEP_MAX] = {
 	[SANDBOX_STEP_NONE] = "none",
 	[SANDBOX_STEP_CLONE] = "clone",
 	[SANDBOX_STEP_WAIT_PARENT] = "wait-parent",
+	[SANDBOX_STEP_CGROUP_NS] = "cgroup-namespace",
 	[SANDBOX_STEP_SETGROUPS] = "setgroups",
 	[SANDBOX_STEP_SETUID_ROOT] = "setuid-root",
 	[SANDBOX_STEP_MOUNT_PRIVATE] = "mount-private",

@@ -30,6 +30,7 @@
 #include "policy.h"
 #include "record.h"
 #include "run-io.h"
+#include "run-limits.h"
 #include "run-net.h"
 #include "run.h"
 #include "sandbox.h"
@@ -47,6 +48,8 @@ enum run_cause {
 	RUN_CAUSE_SETUP_FAILED,
 	RUN_CAUSE_EXEC_FAILED,
 	RUN_CAUSE_INTERRUPTED,
+	RUN_CAUSE_OOM_KILLED,
+	RUN_CAUSE_PIDS_LIMIT,
 	_RUN_CAUSE_MAX,
 };
 
@@ -54,7 +57,8 @@ static const char *const cause_names[_RUN_CAUSE_MAX] = {
 	[RUN_CAUSE_NONE] = "unknown",	       [RUN_CAUSE_EXITED] = "exited",
 	[RUN_CAUSE_SIGNALED] = "signaled",     [RUN_CAUSE_WALL_TIME] = "wall_time",
 	[RUN_CAUSE_SETUP_FAILED] = "setup_failed", [RUN_CAUSE_EXEC_FAILED] = "exec_failed",
-	[RUN_CAUSE_INTERRUPTED] = "interrupted",
+	[RUN_CAUSE_INTERRUPTED] = "interrupted", [RUN_CAUSE_OOM_KILLED] = "oom_killed",
+	[RUN_CAUSE_PIDS_LIMIT] = "pids_limit_hit",
 };
 
 struct run {
@@ -67,6 +71,7 @@ struct run {
 	struct syscall_filter *filter;
 	struct sandbox_mounts *mounts;
 	struct run_net *net;
+	struct run_limits *limits;
 	struct loop *loop;
 	struct sandbox *sandbox;
 	struct run_io io;
@@ -120,29 +125,18 @@ static int load_policy(struct run *r)
 	return 0;
 }
 
-/* Fails closed on anything the policy asks that this build or kernel cannot enforce. */
+/*
+ * Fails closed on anything the policy asks that this kernel cannot enforce. (Limits the
+ * host's cgroups cannot hold are refused by run_limits_new(), which knows the layout.)
+ */
 static int check_enforceable(struct run *r)
 {
-	static const struct {
-		unsigned flag;
-		const char *key;
-	} cgroup_limits[] = {
-		{ POLICY_LIMIT_MEMORY, "memory" },     { POLICY_LIMIT_PIDS, "pids" },
-		{ POLICY_LIMIT_CPU, "cpu" },	       { POLICY_LIMIT_SWAP, "swap" },
-		{ POLICY_LIMIT_IO_WEIGHT, "io_weight" },
-	};
 	const struct policy *p = r->policy;
 
 	if (!policy_command_allowed(p, r->opts->argv[0]))
 		return log_error_errno(-EPERM, "refusing run: command '%s' is not allowed by "
 					       "policy '%s' (/command/allow)",
 				       r->opts->argv[0], p->name);
-	for (size_t i = 0; i < ELEMENTSOF(cgroup_limits); i++)
-		if (p->limits.set & cgroup_limits[i].flag)
-			return log_error_errno(-EOPNOTSUPP,
-					       "refusing run: /limits/%s needs cgroup enforcement, "
-					       "which this build does not provide yet",
-					       cgroup_limits[i].key);
 	if (p->filesystem.exec && landlock_abi_version() < 0)
 		return log_error_errno(-EOPNOTSUPP, "refusing run: /filesystem/exec needs "
 						    "Landlock, which this kernel does not offer");
@@ -216,6 +210,9 @@ static int prepare(struct run *r)
 		return log_error_errno(-errno, "Failed to get the current directory: %m");
 
 	k = take_run_lock(r);
+	if (k < 0)
+		return k;
+	k = run_limits_new(r->policy, r->id, r->opts->runtime_dir, &r->limits);
 	if (k < 0)
 		return k;
 	k = idpool_acquire(r->opts->runtime_dir, &r->slot);
@@ -355,7 +352,8 @@ static int start(struct run *r)
 
 	c = (struct sandbox_config){
 		.policy = p, .filter = r->filter, .argv = r->opts->argv, .envp = r->envp,
-		.mounts = r->mounts, .host_id_base = r->slot.base, .cgroup_fd = -EBADF,
+		.mounts = r->mounts, .host_id_base = r->slot.base,
+		.cgroup_fd = run_limits_clone_fd(r->limits),
 		.netns_fd = run_net_netns_fd(r->net), .stdin_fd = r->io.child_stdin,
 		.stdout_fd = r->io.child_stdout, .stderr_fd = r->io.child_stderr,
 	};
@@ -365,6 +363,9 @@ static int start(struct run *r)
 	run_io_close_child_ends(&r->io);
 	r->mounts = sandbox_mounts_free(r->mounts);
 
+	k = run_limits_attach(r->limits, r->sandbox->pid);
+	if (k < 0)
+		return k;
 	k = sandbox_release(r->sandbox);
 	if (k < 0)
 		return log_error_errno(k, "Failed to start the sandbox: %m");
@@ -381,6 +382,18 @@ static int start(struct run *r)
 	if (k < 0)
 		return log_error_errno(k, "Failed to watch the task: %m");
 	return 0;
+}
+
+/* A limit that ended or hindered the task overrides "exited"/"signaled" as the cause. */
+static void conclude_limits(struct run *r, bool task_killed)
+{
+	const char *cause;
+
+	(void)run_limits_kill(r->limits);
+	cause = run_limits_conclude(r->limits, task_killed);
+	if (!cause)
+		return;
+	r->cause = streq(cause, "oom_killed") ? RUN_CAUSE_OOM_KILLED : RUN_CAUSE_PIDS_LIMIT;
 }
 
 /* Decides the exit status and cause from what the sandbox reported. */
@@ -410,9 +423,11 @@ static void conclude(struct run *r)
 	} else if (r->has_wstatus && WIFEXITED(r->wstatus)) {
 		r->cause = RUN_CAUSE_EXITED;
 		r->exit_code = WEXITSTATUS(r->wstatus);
+		conclude_limits(r, false);
 	} else if (r->has_wstatus && WIFSIGNALED(r->wstatus)) {
 		r->cause = RUN_CAUSE_SIGNALED;
 		r->exit_code = 128 + WTERMSIG(r->wstatus);
+		conclude_limits(r, WTERMSIG(r->wstatus) == SIGKILL);
 	} else if (r->interrupted) {
 		r->cause = RUN_CAUSE_INTERRUPTED;
 		r->exit_code = 128 + SIGKILL;
@@ -437,17 +452,20 @@ static void add_features(struct run *r, struct run_summary *s)
 		s->features[s->n_features++] = "landlock-exec";
 	if (r->policy->filesystem.workspace_mode == POLICY_MODE_RW)
 		s->features[s->n_features++] = "idmapped-workspace";
+	if (run_limits_feature(r->limits))
+		s->features[s->n_features++] = run_limits_feature(r->limits);
 }
 
 static int write_record(struct run *r)
 {
 	struct timespec end_rt, end_mono;
 	struct run_summary s = {};
-	_cleanup_(json_decrefp) json_t *net = NULL;
+	_cleanup_(json_decrefp) json_t *net = NULL, *resources = NULL;
 
 	clock_gettime(CLOCK_REALTIME, &end_rt);
 	clock_gettime(CLOCK_MONOTONIC, &end_mono);
 	net = run_net_to_json(r->net);
+	resources = run_limits_to_json(r->limits);
 	s = (struct run_summary){
 		.run_id = r->id, .policy = r->policy, .argv = r->opts->argv,
 		.workspace = r->workspace, .started = r->started_rt, .ended = end_rt,
@@ -457,7 +475,7 @@ static int write_record(struct run *r)
 		.stdout_bytes = r->io.stdout_bytes, .stderr_bytes = r->io.stderr_bytes,
 		.truncated = r->io.truncated, .host_id_base = r->slot.base,
 		.seccomp_instructions = r->filter ? syscall_filter_size(r->filter) : 0,
-		.network = net,
+		.network = net, .resources = resources,
 	};
 	if (r->failure.step != SANDBOX_STEP_NONE) {
 		s.failed_step = sandbox_step_to_string(r->failure.step);
@@ -481,6 +499,7 @@ static void teardown(struct run *r)
 		(void)sandbox_reap(r->sandbox, &r->wstatus);
 	}
 	r->sandbox = sandbox_free(r->sandbox);
+	r->limits = run_limits_free(r->limits);
 	run_io_done(&r->io);
 	r->net = run_net_free(r->net);
 	r->loop = loop_free(r->loop);

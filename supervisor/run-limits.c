@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "cleanup.h"
+#include "log.h"
+#include "policy.h"
+#include "run-limits.h"
+
+struct run_limits {
+	const struct policy *policy;
+	struct cgroup_layout layout;
+	struct cgroup_run *cg;
+	struct cgroup_stats stats;
+	bool have_stats;
+	enum cgroup_limit_hit hit;
+};
+
+struct reap_ctx {
+	const char *runtime_dir;
+};
+
+/* A run is alive while some process holds its run lock. A dead run's lock file goes. */
+static bool run_alive(const char *run_id, void *userdata)
+{
+	const struct reap_ctx *ctx = userdata;
+	_cleanup_close_ int fd = -EBADF;
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/runs/%s.lock", ctx->runtime_dir, run_id);
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return false;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return true;
+	(void)unlink(path);
+	return false;
+}
+
+/* Removes the lock files of dead runs that left no cgroup behind. */
+static void sweep_run_locks(struct reap_ctx *ctx)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/runs", ctx->runtime_dir);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char id[NAME_MAX + 1];
+		size_t n = strlen(de->d_name);
+
+		if (n <= 5 || strcmp(de->d_name + n - 5, ".lock") != 0)
+			continue;
+		snprintf(id, sizeof(id), "%.*s", (int)(n - 5), de->d_name);
+		(void)run_alive(id, ctx);
+	}
+	closedir(d);
+}
+
+static void reap_stale(struct run_limits *l, const char *runtime_dir)
+{
+	struct reap_ctx ctx = { runtime_dir };
+	int r;
+
+	r = cgroup_reap_stale(&l->layout, NULL, run_alive, &ctx);
+	if (r > 0)
+		log_notice("removed the cgroups of %d run(s) that ended without cleaning up", r);
+	else if (r < 0 && r != -ENOENT)
+		log_warning_errno(r, "Failed to reap cgroups of dead runs, ignoring: %m");
+	sweep_run_locks(&ctx);
+}
+
+static const char *limit_key(const char *controller)
+{
+	if (strcmp(controller, "memory.swap") == 0)
+		return "swap";
+	if (strcmp(controller, "io") == 0)
+		return "io_weight";
+	return controller;
+}
+
+int run_limits_new(const struct policy *p, const char *run_id, const char *runtime_dir,
+		   struct run_limits **ret)
+{
+	_cleanup_free_ struct run_limits *l = calloc(1, sizeof(*l));
+	const char *ctrl = NULL;
+	int r;
+
+	if (!l)
+		return log_oom();
+	l->policy = p;
+	r = cgroup_layout_detect(&l->layout);
+	if (r < 0)
+		return log_error_errno(r, "Failed to detect the cgroup layout: %m");
+	r = cgroup_enter_supervisor_leaf(&l->layout);
+	if (r < 0)
+		return log_error_errno(r, "Failed to move airlock into its delegated leaf cgroup: %m");
+	reap_stale(l, runtime_dir);
+
+	r = cgroup_run_new(&l->layout, NULL, run_id, &p->limits, &l->cg, &ctrl);
+	if (r == -EOPNOTSUPP)
+		return log_error_errno(r, "refusing run: /limits/%s needs the '%s' cgroup "
+					  "controller, which this host does not provide to airlock",
+				       limit_key(ctrl), ctrl);
+	if (r < 0)
+		return log_error_errno(r, "Failed to create the run's cgroup: %m");
+	*ret = TAKE_PTR(l);
+	return 0;
+}
+
+int run_limits_clone_fd(const struct run_limits *l)
+{
+	return l && l->cg ? cgroup_run_clone_fd(l->cg) : -EBADF;
+}
+
+int run_limits_attach(struct run_limits *l, pid_t pid)
+{
+	int r;
+
+	if (!l || !l->cg || cgroup_run_clone_fd(l->cg) >= 0)
+		return 0;
+	r = cgroup_run_attach(l->cg, pid);
+	if (r < 0)
+		return log_error_errno(r, "Failed to move the task into its cgroup: %m");
+	return 0;
+}
+
+int run_limits_kill(struct run_limits *l)
+{
+	int r;
+
+	if (!l || !l->cg)
+		return 0;
+	r = cgroup_run_kill(l->cg);
+	if (r < 0)
+		return log_error_errno(r, "Failed to kill what is left of the task: %m");
+	return 0;
+}
+
+const char *run_limits_conclude(struct run_limits *l, bool task_killed)
+{
+	char why[160] = "";
+
+	if (!l || !l->cg)
+		return NULL;
+	if (cgroup_run_stats(l->cg, &l->stats) < 0)
+		return NULL;
+	l->have_stats = true;
+	l->hit = cgroup_limit_hit_describe(&l->stats, &l->policy->limits, task_killed, why,
+					   sizeof(why));
+	switch (l->hit) {
+	case CGROUP_LIMIT_MEMORY:
+		log_error("task killed: %s", why);
+		return "oom_killed";
+	case CGROUP_LIMIT_PIDS:
+		log_error("task hindered: %s", why);
+		return "pids_limit_hit";
+	case CGROUP_LIMIT_CPU:
+		log_notice("task hindered: %s", why);
+		return NULL;
+	case CGROUP_LIMIT_NONE:
+	case _CGROUP_LIMIT_MAX:
+		break;
+	}
+	return NULL;
+}
+
+static void set_u64(json_t *o, const char *key, uint64_t v)
+{
+	if (v != UINT64_MAX)
+		json_object_set_new(o, key, json_integer((json_int_t)v));
+}
+
+json_t *run_limits_to_json(const struct run_limits *l)
+{
+	const struct cgroup_stats *s;
+	json_t *o;
+
+	if (!l || !l->have_stats)
+		return NULL;
+	s = &l->stats;
+	o = json_pack("{s:s, s:I, s:I, s:I}", "cgroup", cgroup_mode_to_string(l->layout.mode),
+		      "oom_kills", (json_int_t)s->oom_kills, "pids_limit_hits",
+		      (json_int_t)s->pids_max_events, "memory_limit_hits",
+		      (json_int_t)s->memory_max_events);
+	if (!o)
+		return NULL;
+	set_u64(o, "memory_peak_bytes", s->memory_peak);
+	set_u64(o, "pids_peak", s->pids_peak);
+	set_u64(o, "cpu_user_usec", s->cpu_user_usec);
+	set_u64(o, "cpu_system_usec", s->cpu_system_usec);
+	set_u64(o, "cpu_usage_usec", s->cpu_usage_usec);
+	set_u64(o, "cpu_throttled_usec", s->cpu_throttled_usec);
+	set_u64(o, "cpu_nr_throttled", s->cpu_nr_throttled);
+	return o;
+}
+
+const char *run_limits_feature(const struct run_limits *l)
+{
+	if (!l || !l->cg)
+		return NULL;
+	return l->layout.mode == CGROUP_MODE_V2 ? "cgroup-v2" : "cgroup-v1";
+}
+
+struct run_limits *run_limits_free(struct run_limits *l)
+{
+	if (!l)
+		return NULL;
+	cgroup_run_free(l->cg);
+	free(l);
+	return NULL;
+}

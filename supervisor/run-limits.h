@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * A run's resource limits: the cgroup that holds the task, created before the clone and
+ * removed at teardown, and what the kernel's accounting says about the task's end.
+ * This layer logs (supervisor code); it drives sandbox/cgroup.h.
+ */
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct policy;
+struct run_limits;
+
+/*
+ * Detects the cgroup layout, reaps what dead runs left (their run locks in
+ * runtime_dir/runs are free), and creates this run's cgroup with the policy's limits.
+ * Returns 0 or a negative errno (logged as one line; -EOPNOTSUPP names the controller
+ * the host cannot provide for a limit the policy sets).
+ */
+int run_limits_new(const struct policy *p, const char *run_id, const char *runtime_dir,
+		   struct run_limits **ret);
+/* The cgroup v2 directory for CLONE_INTO_CGROUP, or -EBADF (v1: use run_limits_attach). */
+int run_limits_clone_fd(const struct run_limits *l);
+/* v1: moves the blocked sandbox child into the run's cgroups. Logs; 0 or -errno. */
+int run_limits_attach(struct run_limits *l, pid_t pid);
+/* Kills whatever is left in the run's cgroup. Logs; 0 or -errno. */
+int run_limits_kill(struct run_limits *l);
+/*
+ * After the task ended: reads the kernel's accounting, prints one stderr line when a
+ * limit ended or hindered the task, and returns the cause that overrides "exited" /
+ * "signaled" ("oom_killed", "pids_limit_hit") or NULL.
+ */
+const char *run_limits_conclude(struct run_limits *l, bool task_killed);
+/* The record's "resources" object (new reference) or NULL. */
+json_t *run_limits_to_json(const struct run_limits *l);
+/* The cgroup layout's name for the record's features ("cgroup-v1", "cgroup-v2"), or NULL. */
+const char *run_limits_feature(const struct run_limits *l);
+struct run_limits *run_limits_free(struct run_limits *l);
