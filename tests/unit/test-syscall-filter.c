@@ -466,7 +466,19 @@ static const char toolchain_script[] =
 	"new Worker('process.exit(0)',{eval:true}).on('exit',c=>{"
 	"if(c||cp.execSync('cat n.txt').toString()!=='n')process.exit(1);console.log('node')})\"\n"
 	"fi\n"
-	"if command -v curl >/dev/null; then curl -s file:///etc/hostname >/dev/null; echo curl; fi\n";
+	"if command -v npm >/dev/null; then npm --version >/dev/null; echo npm; fi\n"
+	"if command -v curl >/dev/null; then curl -s file:///etc/hostname >/dev/null; echo curl; fi\n"
+	"if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import venv' 2>/dev/null; then\n"
+	"  /usr/bin/python3 -m venv --without-pip v; v/bin/python -c 'import sys; assert sys.prefix != sys.base_prefix'\n"
+	"  echo venv\n"
+	"  command -v curl >/dev/null && /usr/bin/python3 -c \"if 1:\n"
+	"    import http.server, threading, subprocess\n"
+	"    s = http.server.HTTPServer(('127.0.0.1', 0), http.server.SimpleHTTPRequestHandler)\n"
+	"    threading.Thread(target=s.serve_forever, daemon=True).start()\n"
+	"    u = 'http://127.0.0.1:%d/' % s.server_port\n"
+	"    subprocess.run(['curl', '-sf', '-o', '/dev/null', u], check=True)\n"
+	"    print('curl-http')\" 2>/dev/null\n"
+	"fi\n";
 
 TEST(toolchains_work)
 {
