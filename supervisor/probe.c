@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <linux/netlink.h>
 
+#include "cgroup.h"
 #include "cleanup.h"
 #include "fd-util.h"
 #include "landlock.h"
@@ -117,6 +118,28 @@ static bool probe_landlock(char *d, size_t n)
 	return true;
 }
 
+static bool probe_cgroups(char *d, size_t n)
+{
+	struct cgroup_layout l;
+	char ctrls[96] = "";
+	unsigned mask;
+
+	if (cgroup_layout_detect(&l) < 0 || l.mode == CGROUP_MODE_NONE) {
+		snprintf(d, n, "no cgroup hierarchy (policies with memory/pids/cpu limits are refused)");
+		return false;
+	}
+	mask = l.mode == CGROUP_MODE_V2 ? l.unified_controllers : l.v1_controllers;
+	for (int c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
+		if (mask & CGROUP_MASK(c)) {
+			strncat(ctrls, " ", sizeof(ctrls) - strlen(ctrls) - 1);
+			strncat(ctrls, cgroup_controller_to_string(c), sizeof(ctrls) - strlen(ctrls) - 1);
+		}
+	snprintf(d, n, "%s, delegation %s, parent '%s', controllers:%s",
+		 cgroup_mode_to_string(l.mode), cgroup_delegation_to_string(l.delegation),
+		 l.default_parent, ctrls);
+	return true;
+}
+
 static bool probe_nftables(char *d, size_t n)
 {
 	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
@@ -163,6 +186,7 @@ size_t probe_all(struct probe_result *res)
 		{ "close-range", probe_close_range, true },
 		{ "mount-api", probe_mount_api, true },
 		{ "seccomp-filter", probe_seccomp, true },
+		{ "cgroups", probe_cgroups, false },
 		{ "landlock", probe_landlock, false },
 		{ "nftables", probe_nftables, false },
 		{ "ip-forward", probe_ip_forward, false },
