@@ -40,20 +40,21 @@
 #include "syscall-filter.h"
 
 struct syscall_filter {
-	struct sock_fprog prog;	/* prog.filter is owned (malloc) */
+	struct sock_fprog prog; /* prog.filter is owned (malloc) */
 };
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(scmp_filter_ctx, seccomp_release);
 
 /* Every CLONE_NEW* flag clone(2) accepts (CLONE_NEWTIME exists only for clone3/unshare). */
-#define CLONE_NEW_MASK                                                                             \
-	((uint64_t)(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |  \
+#define CLONE_NEW_MASK                                                                            \
+	((uint64_t)(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | \
 		    CLONE_NEWPID | CLONE_NEWNET))
 
 /*
  * Allowed without conditions. Names unknown to the native ABI or to this libseccomp are
  * skipped, so one table serves every architecture.
  */
+/* clang-format off */
 static const char *const syscall_allow[] = {
 	/* file descriptors and I/O */
 	"read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev",
@@ -115,14 +116,18 @@ static const char *const syscall_allow[] = {
 	"sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg", "shutdown",
 	"setsockopt", "getsockopt",
 };
+/* clang-format on */
 
-#define ARG(n, cmp_op, a, b) { .arg = (n), .op = (cmp_op), .datum_a = (a), .datum_b = (b) }
+#define ARG(n, cmp_op, a, b)                                               \
+	{                                                                  \
+		.arg = (n), .op = (cmp_op), .datum_a = (a), .datum_b = (b) \
+	}
 
 /* Conditional rules: each row allows (or answers) a syscall only when its argument matches. */
 struct syscall_rule {
 	const char *name;
 	uint32_t action;
-	unsigned n_cmp;	/* 0 or 1 */
+	unsigned n_cmp; /* 0 or 1 */
 	struct scmp_arg_cmp cmp;
 };
 

@@ -35,17 +35,18 @@
 #include "syscall-filter.h"
 #include "test.h"
 
-#define BAD 1L		/* an unmapped address: "allowed" shows as EFAULT */
-#define ALLOWED (-1)	/* any result but EPERM/ENOSYS: the filter let it through */
+#define BAD 1L /* an unmapped address: "allowed" shows as EFAULT */
+#define ALLOWED (-1) /* any result but EPERM/ENOSYS: the filter let it through */
 
 struct probe {
 	const char *name;
 	long nr;
 	long a[6];
-	int expect;	/* under the filter: EPERM, ENOSYS or ALLOWED */
-	bool control;	/* harmless to run unfiltered as root, and then never EPERM */
+	int expect; /* under the filter: EPERM, ENOSYS or ALLOWED */
+	bool control; /* harmless to run unfiltered as root, and then never EPERM */
 };
 
+/* clang-format off */
 #define NS(flag) { "clone(" #flag "|CLONE_THREAD)", SYS_clone, { (flag) | CLONE_THREAD }, EPERM, true }
 #define AF(fam, exp) { "socket(" #fam ")", SYS_socket, { fam, 0xffff }, exp, true }
 
@@ -137,6 +138,7 @@ static const struct probe probes[] = {
 	{ "execve", SYS_execve, { BAD, 0, 0 }, ALLOWED, true },
 	{ "io_setup", SYS_io_setup, { 0, BAD }, ALLOWED, true },
 };
+/* clang-format on */
 
 static struct syscall_filter *filter_compile(void)
 {
@@ -252,7 +254,8 @@ TEST(probes_filtered)
 	for (size_t i = 0; i < ELEMENTSOF(probes); i++)
 		if (!probe_result_ok(&probes[i], res[i])) {
 			printf("#   %s: got %s, expected %s\n", probes[i].name, strerror(res[i]),
-			       probes[i].expect == ALLOWED ? "allowed" : strerror(probes[i].expect));
+			       probes[i].expect == ALLOWED ? "allowed"
+							   : strerror(probes[i].expect));
 			bad++;
 		}
 	ASSERT_EQ(bad, 0);
@@ -456,9 +459,11 @@ static const char toolchain_script[] =
 	"fi\n"
 	"if command -v git >/dev/null; then\n"
 	"  git init -q r; cd r; git config user.email t@e; git config user.name t\n"
-	"  echo x > f; git add f; git commit -qm m; cd ..; git clone -q r c; test -f c/f; echo git\n"
+	"  echo x > f; git add f; git commit -qm m; cd ..\n"
+	"  git clone -q r c; test -f c/f; echo git\n"
 	"fi\n"
-	"tar czf a.tgz h.c 2>/dev/null || tar czf a.tgz Makefile; tar tzf a.tgz >/dev/null; echo tar\n"
+	"tar czf a.tgz h.c 2>/dev/null || tar czf a.tgz Makefile\n"
+	"tar tzf a.tgz >/dev/null; echo tar\n"
 	"if command -v node >/dev/null; then\n"
 	"  node -e \"const {Worker}=require('worker_threads');"
 	"const cp=require('child_process');const fs=require('fs');"
@@ -467,9 +472,12 @@ static const char toolchain_script[] =
 	"if(c||cp.execSync('cat n.txt').toString()!=='n')process.exit(1);console.log('node')})\"\n"
 	"fi\n"
 	"if command -v npm >/dev/null; then npm --version >/dev/null; echo npm; fi\n"
-	"if command -v curl >/dev/null; then curl -s file:///etc/hostname >/dev/null; echo curl; fi\n"
+	"if command -v curl >/dev/null; then\n"
+	"  curl -s file:///etc/hostname >/dev/null; echo curl\n"
+	"fi\n"
 	"if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import venv' 2>/dev/null; then\n"
-	"  /usr/bin/python3 -m venv --without-pip v; v/bin/python -c 'import sys; assert sys.prefix != sys.base_prefix'\n"
+	"  /usr/bin/python3 -m venv --without-pip v\n"
+	"  v/bin/python -c 'import sys; assert sys.prefix != sys.base_prefix'\n"
 	"  echo venv\n"
 	"  command -v curl >/dev/null && /usr/bin/python3 -c \"if 1:\n"
 	"    import http.server, threading, subprocess\n"
@@ -505,9 +513,14 @@ TEST(toolchains_work)
 static int status_check(unsigned uid)
 {
 	static const char *const want[] = {
-		"CapInh:\t0000000000000000\n", "CapPrm:\t0000000000000000\n",
-		"CapEff:\t0000000000000000\n", "CapBnd:\t0000000000000000\n",
-		"CapAmb:\t0000000000000000\n", "NoNewPrivs:\t1\n", "Groups:\t \n", NULL,
+		"CapInh:\t0000000000000000\n",
+		"CapPrm:\t0000000000000000\n",
+		"CapEff:\t0000000000000000\n",
+		"CapBnd:\t0000000000000000\n",
+		"CapAmb:\t0000000000000000\n",
+		"NoNewPrivs:\t1\n",
+		"Groups:\t \n",
+		NULL,
 	};
 	char buf[8192], uidline[64];
 	int fd;
