@@ -21,6 +21,15 @@ struct test_case {
 #define TEST_MAX_CASES 512
 extern struct test_case test_cases[TEST_MAX_CASES];
 extern size_t test_n_cases;
+/* Set by TEST_SKIP(): the current case is reported "ok N - name # SKIP reason". */
+extern char test_skip_reason[256];
+
+/* Skips the current case; only for a kernel feature or privilege that is truly absent. */
+#define TEST_SKIP(...)                                                                             \
+	do {                                                                                       \
+		snprintf(test_skip_reason, sizeof(test_skip_reason), __VA_ARGS__);                 \
+		return;                                                                            \
+	} while (0)
 
 #define TEST(n)                                                                                    \
 	static void test_##n(bool *test_failed_);                                                  \
@@ -79,15 +88,18 @@ extern size_t test_n_cases;
 #define TEST_MAIN()                                                                                \
 	struct test_case test_cases[TEST_MAX_CASES];                                               \
 	size_t test_n_cases;                                                                       \
+	char test_skip_reason[256];                                                                \
 	int main(void)                                                                             \
 	{                                                                                          \
 		int failures = 0;                                                                  \
 		printf("1..%zu\n", test_n_cases);                                                  \
 		for (size_t i = 0; i < test_n_cases; i++) {                                        \
 			bool failed = false;                                                       \
+			test_skip_reason[0] = '\0';                                                \
 			test_cases[i].fn(&failed);                                                 \
-			printf("%s %zu - %s\n", failed ? "not ok" : "ok", i + 1,                  \
-			       test_cases[i].name);                                                \
+			printf("%s %zu - %s%s%s\n", failed ? "not ok" : "ok", i + 1,              \
+			       test_cases[i].name, test_skip_reason[0] ? " # SKIP " : "",          \
+			       test_skip_reason);                                                  \
 			failures += failed;                                                        \
 		}                                                                                  \
 		return failures ? 1 : 0;                                                           \

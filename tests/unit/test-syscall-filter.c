@@ -268,8 +268,7 @@ TEST(probes_unfiltered_control)
 	unsigned bad = 0;
 
 	if (geteuid() != 0) {
-		printf("# SKIP control run needs root\n");
-		return;
+		TEST_SKIP("control run needs root");
 	}
 	ASSERT_OK(probes_run(NULL, res));
 	for (size_t i = 0; i < ELEMENTSOF(probes); i++)
@@ -369,8 +368,7 @@ TEST(i386_abi_killed)
 	ASSERT_TRUE(f);
 	status = child_run(NULL, i386_getpid);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		printf("# SKIP kernel lacks IA32 emulation (int 0x80 status %#x)\n", status);
-		return;
+		TEST_SKIP("kernel lacks IA32 emulation (int 0x80 status %#x)", status);
 	}
 	status = child_run(f, i386_getpid);
 	ASSERT_TRUE(WIFSIGNALED(status));
@@ -441,8 +439,7 @@ TEST(exec_shell_and_python)
 	ASSERT_STREQ(out, "ok\n");
 
 	if (access(py[0], X_OK) < 0) {
-		printf("# SKIP %s not installed\n", py[0]);
-		return;
+		TEST_SKIP("%s not installed", py[0]);
 	}
 	status = exec_filtered(f, py, out, sizeof(out));
 	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -587,8 +584,7 @@ TEST(caps_drop_all_self_mapped)
 	status = child_wait(pid);
 	ASSERT_TRUE(WIFEXITED(status));
 	if (WEXITSTATUS(status) == 77) {
-		printf("# SKIP user namespaces unavailable to this user\n");
-		return;
+		TEST_SKIP("user namespaces unavailable to this user");
 	}
 	ASSERT_EQ(WEXITSTATUS(status), 0);
 }
@@ -655,8 +651,7 @@ TEST(caps_drop_all_parent_mapped)
 	pid_t pid;
 
 	if (geteuid() != 0) {
-		printf("# SKIP mapping a uid range needs root\n");
-		return;
+		TEST_SKIP("mapping a uid range needs root");
 	}
 	pid = fork();
 	if (pid == 0)
@@ -702,8 +697,7 @@ TEST(landlock_exec_allowlist)
 	pid_t pid;
 
 	if (abi == -EOPNOTSUPP) {
-		printf("# SKIP kernel without Landlock\n");
-		return;
+		TEST_SKIP("kernel without Landlock");
 	}
 	ASSERT_TRUE(abi >= 1);
 	printf("# Landlock ABI %d\n", abi);
@@ -721,8 +715,7 @@ TEST(landlock_exec_allowlist)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	ASSERT_EQ(system(cmd), 0);
 	if (!WIFEXITED(control) || WEXITSTATUS(control) != 0) {
-		printf("# SKIP cannot execute from /tmp without Landlock either\n");
-		return;
+		TEST_SKIP("cannot execute from /tmp without Landlock either");
 	}
 	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(WEXITSTATUS(status), 1);
