@@ -649,7 +649,8 @@ static int cmd_ro(int argc, char **argv)
 
 		rdonly = statvfs(argv[i], &sv) == 0 && (sv.f_flag & ST_RDONLY);
 		r = try_write(argv[i]);
-		if (rdonly && (r == -EROFS || r == -EACCES)) {
+		/* The mount flag is the proof; the write error varies (EROFS, EACCES, ENOENT). */
+		if (rdonly && r < 0) {
 			printf("%s: read-only (%s)\n", argv[i], strerrorname_np(-r));
 			continue;
 		}

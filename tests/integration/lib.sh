@@ -1,0 +1,241 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
+#
+# Shared helpers for the root integration tests: TAP output, a private temp tree per test
+# (workspace, state dir, policies) removed on exit, `airlock run` wrappers, and checks
+# that nothing of a run survives it (processes, namespaces, mounts).
+#
+# Environment: AIRLOCK (the airlock binary), AIRLOCK_PROBE (airlock-probe), AIRLOCK_SRC
+# (source root). Each test sources this file and calls al_init first.
+
+set -u
+
+AL_N=0
+AL_FAILED=0
+AL_TMP=
+AL_PIDS=()
+
+# ---- TAP ----
+
+al_diag() {
+	sed 's/^/# /'
+}
+
+al_ok() { # al_ok STATUS DESCRIPTION
+	AL_N=$((AL_N + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $AL_N - $2"
+	else
+		echo "not ok $AL_N - $2"
+		AL_FAILED=$((AL_FAILED + 1))
+	fi
+}
+
+al_skip() { # al_skip DESCRIPTION REASON
+	AL_N=$((AL_N + 1))
+	echo "ok $AL_N - $1 # SKIP $2"
+}
+
+al_is() { # al_is GOT WANT DESCRIPTION
+	if [ "$1" = "$2" ]; then
+		al_ok 0 "$3"
+	else
+		al_ok 1 "$3"
+		printf 'got:  %s\nwant: %s\n' "$1" "$2" | al_diag
+	fi
+}
+
+al_skip_all() { # al_skip_all REASON: the kernel lacks a feature the whole test needs
+	echo "1..0 # SKIP $1"
+	exit 77
+}
+
+# ---- setup and teardown ----
+
+al_cleanup() {
+	local p
+	for p in "${AL_PIDS[@]}"; do
+		kill -KILL "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	[ -n "$AL_TMP" ] && [ -d "$AL_TMP" ] && rm -rf --one-file-system "$AL_TMP"
+}
+
+al_finish() {
+	local rc=$?
+	al_cleanup
+	echo "1..$AL_N"
+	[ "$AL_FAILED" -eq 0 ] && [ "$AL_N" -gt 0 ] && exit 0
+	[ "$AL_N" -eq 0 ] && [ "$rc" -ne 0 ] && exit "$rc"
+	exit 1
+}
+
+al_find_binaries() {
+	local here
+	here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+	: "${AIRLOCK_SRC:=$(cd "$here/../.." && pwd)}"
+	if [ -z "${AIRLOCK:-}" ]; then
+		AIRLOCK=$(command -v airlock || echo "$AIRLOCK_SRC/build/airlock")
+	fi
+	if [ -z "${AIRLOCK_PROBE:-}" ]; then
+		AIRLOCK_PROBE=$(command -v airlock-probe ||
+			echo "$AIRLOCK_SRC/build/tests/probe/airlock-probe")
+	fi
+	export AIRLOCK AIRLOCK_PROBE AIRLOCK_SRC
+}
+
+# Creates $AL_TMP with a read-only workspace $AL_WS holding the probe, a writable
+# workspace $AL_RWWS and a state dir $AL_STATE. Removed on exit.
+al_init() {
+	al_find_binaries
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "1..0 # SKIP needs root"
+		exit 77
+	fi
+	if [ ! -x "$AIRLOCK" ] || [ ! -x "$AIRLOCK_PROBE" ]; then
+		echo "Bail out! AIRLOCK='$AIRLOCK' or AIRLOCK_PROBE='$AIRLOCK_PROBE' missing"
+		exit 1
+	fi
+	AL_TMP=$(mktemp -d /tmp/airlock-it.XXXXXX) || exit 1
+	trap al_finish EXIT
+	chmod 755 "$AL_TMP"
+	AL_WS=$AL_TMP/ws
+	AL_RWWS=$AL_TMP/rwws
+	AL_STATE=$AL_TMP/state
+	mkdir -p "$AL_WS" "$AL_RWWS" "$AL_STATE"
+	chmod 755 "$AL_WS"
+	chmod 755 "$AL_RWWS" # owned by root: writable only through the idmapped mount
+	cp "$AIRLOCK_PROBE" "$AL_WS/airlock-probe"
+	cp "$AIRLOCK_PROBE" "$AL_RWWS/airlock-probe"
+	chmod 755 "$AL_WS/airlock-probe" "$AL_RWWS/airlock-probe"
+	# shellcheck disable=SC2034 # used by the tests
+	PROBE=/workspace/airlock-probe
+}
+
+# Writes a policy file from stdin and prints its path.
+al_policy() { # al_policy NAME < json
+	cat >"$AL_TMP/$1.json"
+	echo "$AL_TMP/$1.json"
+}
+
+# ---- running airlock ----
+
+# al_run [RUN OPTIONS] -- CMD...: runs `airlock run` on $AL_WS (unless --workspace is
+# given) with the test's state dir. Sets AL_RC, AL_OUT, AL_ERR (file contents).
+al_run() {
+	local ws=(--workspace "$AL_WS") a
+	for a in "$@"; do
+		[ "$a" = "--" ] && break
+		[ "$a" = "--workspace" ] && ws=()
+	done
+	"$AIRLOCK" run --state-dir "$AL_STATE" "${ws[@]}" "$@" \
+		>"$AL_TMP/out" 2>"$AL_TMP/err" </dev/null
+	AL_RC=$?
+	# shellcheck disable=SC2034 # used by the tests
+	AL_OUT=$(cat "$AL_TMP/out") AL_ERR=$(cat "$AL_TMP/err")
+}
+
+# Prints the last run's exit code and output as TAP diagnostics.
+al_show() {
+	{
+		echo "exit $AL_RC"
+		sed 's/^/out: /' "$AL_TMP/out" | head -n 60
+		sed 's/^/err: /' "$AL_TMP/err" | head -n 30
+	} | al_diag
+}
+
+# al_check DESCRIPTION [RUN OPTIONS] -- CMD...: passes when the run exits 0.
+al_check() {
+	local desc=$1
+	shift
+	al_run "$@"
+	al_ok "$AL_RC" "$desc"
+	[ "$AL_RC" -eq 0 ] || al_show
+}
+
+# al_expect_rc RC DESCRIPTION [RUN OPTIONS] -- CMD...
+al_expect_rc() {
+	local want=$1 desc=$2
+	shift 2
+	al_run "$@"
+	al_is "$AL_RC" "$want" "$desc"
+	[ "$AL_RC" -eq "$want" ] || al_show
+}
+
+# Starts `airlock run` in the background; output goes to $AL_TMP/bg-NAME.{out,err}.
+# Sets AL_BG_PID.
+al_run_bg() { # al_run_bg NAME [RUN OPTIONS] -- CMD...
+	local name=$1
+	shift
+	# A non-interactive shell starts background jobs with SIGINT ignored; undo that.
+	env --default-signal=INT,QUIT "$AIRLOCK" run --state-dir "$AL_STATE" --workspace "$AL_WS" "$@" \
+		>"$AL_TMP/bg-$name.out" 2>"$AL_TMP/bg-$name.err" </dev/null &
+	AL_BG_PID=$!
+	AL_PIDS+=("$AL_BG_PID")
+}
+
+# Waits until FILE contains PATTERN (grep -E), up to SECONDS. 0 if found.
+al_wait_for() { # al_wait_for FILE PATTERN SECONDS
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Waits up to SECONDS for pid to exit; 0 if it did.
+al_wait_gone() { # al_wait_gone PID SECONDS
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# The value of a JSON path (python expression on `r`) in a record file.
+al_json() { # al_json FILE EXPR
+	python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# ---- leftovers ----
+
+# Namespace inodes from `airlock-probe ns` output on stdin, one "type:[inode]" per line.
+al_ns_from_probe() {
+	sed -n 's/^ns \([a-z]*\): \([0-9][0-9]*\)$/\1:[\2]/p'
+}
+
+# Lists host processes and fds that still hold any of the given namespaces
+# ("type:[inode]" words), and nsfs mounts of them. Empty output means all gone.
+al_ns_holders() { # al_ns_holders NS...
+	local ns link p
+	for p in /proc/[0-9]*; do
+		for link in "$p"/ns/* "$p"/fd/*; do
+			ns=$(readlink "$link" 2>/dev/null) || continue
+			case " $* " in
+			*" $ns "*) echo "$link -> $ns ($(cat "$p/comm" 2>/dev/null))" ;;
+			esac
+		done
+	done
+	for ns in "$@"; do
+		grep -F "nsfs" /proc/self/mountinfo | grep -F "${ns#*:}" || true
+	done
+}
+
+# Host pids of processes inside the given pid namespace ("pid:[inode]").
+al_pids_in_ns() {
+	local p
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/ns/pid" 2>/dev/null)" = "$1" ] && echo "${p#/proc/}"
+	done
+}
+
+# Mount points on the host that mention this test's temp tree or one of its run ids.
+al_our_mounts() {
+	local ids=() f
+	for f in "$AL_STATE"/records/*.json; do
+		[ -f "$f" ] && ids+=("$(basename "$f" .json)")
+	done
+	awk '{print $5, $4}' /proc/self/mountinfo | grep -F -e "$AL_TMP" "${ids[@]/#/-e}" || true
+}

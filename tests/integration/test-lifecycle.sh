@@ -1,0 +1,83 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Nothing outlives a run: no process, namespace or mount, whether the task exits, leaves a
+# daemon behind, or airlock itself is stopped by SIGTERM or killed with SIGKILL.
+. "$(dirname "$0")/lib.sh"
+al_init
+
+mounts_before=$(al_our_mounts)
+
+# expect_gone DESCRIPTION FILE: the namespaces the probe printed into FILE are all gone.
+expect_gone() {
+	local ns holders i
+	mapfile -t ns < <(al_ns_from_probe <"$2")
+	if [ ${#ns[@]} -lt 7 ]; then
+		al_ok 1 "$1 (the probe did not report its namespaces)"
+		sed 's/^/out: /' "$2" | head -20 | al_diag
+		return
+	fi
+	for ((i = 0; i < 30; i++)); do
+		holders=$(al_ns_holders "${ns[@]}")
+		[ -z "$holders" ] && break
+		sleep 0.1
+	done
+	al_is "$holders" "" "$1"
+}
+
+# A task that leaves a detached daemon behind.
+al_run -- /bin/sh -c "$PROBE ns; $PROBE daemon 60; echo daemon-started"
+al_ok "$(echo "$AL_OUT" | grep -qx daemon-started; echo $?)" "a task can start a daemon"
+echo "$AL_OUT" >"$AL_TMP/daemon.ns"
+expect_gone "the daemon and every namespace are gone when the task exits" "$AL_TMP/daemon.ns"
+
+# SIGTERM to airlock ends the task and airlock.
+al_run_bg term -- /bin/sh -c "$PROBE ns; exec $PROBE sleep 60"
+pid=$AL_BG_PID
+if al_wait_for "$AL_TMP/bg-term.out" '^ns cgroup' 10; then
+	start=$(date +%s%N)
+	kill -TERM "$pid"
+	al_wait_gone "$pid" 5
+	al_ok $? "SIGTERM ends airlock within 5s ($((($(date +%s%N) - start) / 1000000))ms)"
+	wait "$pid"
+	rc=$?
+	al_ok "$([ "$rc" -ne 0 ]; echo $?)" "airlock reports the interrupted run as a failure (exit $rc)"
+	expect_gone "after SIGTERM no task process or namespace remains" "$AL_TMP/bg-term.out"
+else
+	al_ok 1 "the task started (for SIGTERM)"
+	sed 's/^/err: /' "$AL_TMP/bg-term.err" | al_diag
+fi
+
+# SIGINT as well.
+al_run_bg int -- /bin/sh -c "$PROBE ns; exec $PROBE sleep 60"
+pid=$AL_BG_PID
+if al_wait_for "$AL_TMP/bg-int.out" '^ns cgroup' 10; then
+	kill -INT "$pid"
+	al_wait_gone "$pid" 5
+	al_ok $? "SIGINT ends airlock within 5s"
+	expect_gone "after SIGINT no task process or namespace remains" "$AL_TMP/bg-int.out"
+else
+	al_ok 1 "the task started (for SIGINT)"
+fi
+
+# kill -9 of airlock mid-run: its children must not survive it.
+al_run_bg kill -- /bin/sh -c "$PROBE ns; $PROBE daemon 60; exec $PROBE sleep 60"
+pid=$AL_BG_PID
+if al_wait_for "$AL_TMP/bg-kill.out" '^ns cgroup' 10; then
+	sleep 0.3
+	pidns=$(al_ns_from_probe <"$AL_TMP/bg-kill.out" | grep '^pid:')
+	inside=$(al_pids_in_ns "$pidns" | wc -l)
+	al_ok "$([ "$inside" -ge 3 ]; echo $?)" "the host sees the sandbox processes ($inside)"
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null
+	expect_gone "after kill -9 of airlock no task process or namespace remains" \
+		"$AL_TMP/bg-kill.out"
+	al_pids_in_ns "$pidns" | while read -r p; do
+		echo "survivor: $p $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)"
+	done | al_diag
+else
+	al_ok 1 "the task started (for kill -9)"
+fi
+
+al_is "$(al_our_mounts)" "$mounts_before" "no mount of any run is left on the host"
+al_run -- "$PROBE" true
+al_is "$AL_RC" 0 "airlock still runs tasks after a killed run"

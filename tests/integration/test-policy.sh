@@ -1,0 +1,106 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Policies and refusals: exit 125 with one "airlock: " line naming the cause (and the JSON
+# path of a bad policy), wall time 124, the output limit marker, policy check.
+. "$(dirname "$0")/lib.sh"
+al_init
+
+# expect_refusal DESCRIPTION PATTERN [RUN OPTIONS] -- CMD...
+expect_refusal() {
+	local desc=$1 pat=$2
+	shift 2
+	al_run "$@"
+	al_is "$AL_RC" 125 "$desc: exit 125"
+	al_ok "$(echo "$AL_ERR" | grep -E '^airlock: ' | grep -Eq -- "$pat"; echo $?)" \
+		"$desc: stderr names the cause ($pat)"
+	[ "$AL_RC" -eq 125 ] && echo "$AL_ERR" | grep -Eq -- "$pat" || al_show
+}
+
+bad_key=$(al_policy bad-key <<'JSON'
+{ "version": 1, "limits": { "wall_time": "1m", "colour": "blue" } }
+JSON
+)
+expect_refusal "unknown key" 'policy: /limits/colour' --policy "$bad_key" -- "$PROBE" true
+bad_type=$(al_policy bad-type <<'JSON'
+{ "version": 1, "identity": { "uid": "root" } }
+JSON
+)
+expect_refusal "wrong type" 'policy: /identity/uid' --policy "$bad_type" -- "$PROBE" true
+bad_ver=$(al_policy bad-version <<'JSON'
+{ "version": 2 }
+JSON
+)
+expect_refusal "unsupported version" 'policy: /version' --policy "$bad_ver" -- "$PROBE" true
+printf '{ "version": 1, ' >"$AL_TMP/truncated.json"
+expect_refusal "truncated JSON" 'policy: ' --policy "$AL_TMP/truncated.json" -- "$PROBE" true
+expect_refusal "missing policy file" 'airlock: .*nonexistent' \
+	--policy "$AL_TMP/nonexistent.json" -- "$PROBE" true
+mem=$(al_policy memory <<'JSON'
+{ "version": 1, "limits": { "memory": "512M" } }
+JSON
+)
+al_run --policy "$mem" --record "$AL_TMP/mem.json" -- "$PROBE" true
+if [ "$AL_RC" -eq 125 ]; then
+	# No cgroup hierarchy to enforce it with: refusing is the contract.
+	al_ok "$(echo "$AL_ERR" | grep -Eq '^airlock: .*memory'; echo $?)" \
+		"a memory limit that cannot be enforced is refused, naming memory"
+else
+	al_is "$AL_RC" 0 "a policy with a memory limit runs"
+	al_is "$(al_json "$AL_TMP/mem.json" 'r["limits"]["memory"]' 2>&1)" "512M" \
+		"the record carries the memory limit"
+	small=$(al_policy small-memory <<'JSON'
+{ "version": 1, "limits": { "memory": "64M" } }
+JSON
+)
+	al_run --policy "$small" -- python3 -c \
+		'b = bytearray(256 << 20); b[::4096] = b"x" * len(b[::4096]); print("allocated")'
+	al_ok "$([ "$AL_RC" -ne 0 ] && [ "$AL_OUT" != allocated ]; echo $?)" \
+		"a 64M memory limit stops a 256M allocation (exit $AL_RC)"
+fi
+allow=$(al_policy allow <<'JSON'
+{ "version": 1, "command": { "allow": [ "/usr/bin/true", "echo" ] } }
+JSON
+)
+expect_refusal "command not allowed" 'not allowed|allow' --policy "$allow" -- /bin/cat /etc/hostname
+al_expect_rc 0 "an allowed command (by path) runs" --policy "$allow" -- /usr/bin/true
+al_expect_rc 0 "an allowed command (by basename) runs" --policy "$allow" -- echo hi
+
+"$AIRLOCK" policy check "$bad_key" >"$AL_TMP/check.out" 2>&1
+rc=$?
+al_is "$rc" 1 "policy check of a bad policy exits 1"
+al_ok "$(grep -q '/limits/colour' "$AL_TMP/check.out"; echo $?)" "policy check names the JSON path"
+"$AIRLOCK" policy check "$allow" >/dev/null 2>&1
+al_is "$?" 0 "policy check of a good policy exits 0"
+
+wall=$(al_policy wall <<'JSON'
+{ "version": 1, "limits": { "wall_time": "2s" } }
+JSON
+)
+start=$(date +%s%N)
+al_expect_rc 124 "wall_time 2s ends a sleeping task with 124" --policy "$wall" --record "$AL_TMP/wall.json" -- "$PROBE" sleep 30
+ms=$((($(date +%s%N) - start) / 1000000))
+al_ok "$([ "$ms" -ge 1900 ] && [ "$ms" -lt 6000 ]; echo $?)" "it ended after about 2s (${ms}ms)"
+al_is "$(al_json "$AL_TMP/wall.json" 'r["exit"]["cause"]' 2>&1)" "wall_time" "record cause is wall_time"
+
+out=$(al_policy output <<'JSON'
+{ "version": 1, "limits": { "output": "64K" } }
+JSON
+)
+al_run --policy "$out" --record "$AL_TMP/out.json" -- "$PROBE" output 1000000
+al_ok "$([ "$(wc -c <"$AL_TMP/out")" -le 65536 ]; echo $?)" \
+	"output past 64K is cut ($(wc -c <"$AL_TMP/out") bytes arrived)"
+al_ok "$(grep -qx '\[airlock: output truncated at 65536 bytes\]' "$AL_TMP/err"; echo $?)" \
+	"the truncation marker is written to stderr"
+al_is "$(al_json "$AL_TMP/out.json" 'r["output"]["truncated"]' 2>&1)" "True" "record says truncated"
+
+envp=$(al_policy env <<'JSON'
+{ "version": 1, "environment": { "FOO": "bar baz", "LANG": "C" },
+  "identity": { "uid": 4242, "gid": 4343, "hostname": "box-1" } }
+JSON
+)
+al_run --policy "$envp" -- "$PROBE" env
+al_ok "$(echo "$AL_OUT" | grep -qx 'env: FOO=bar baz'; echo $?)" "policy environment reaches the task"
+al_ok "$(echo "$AL_OUT" | grep -Eq '(OLDPWD|SHELL|TERM|SSH|SUDO)' && echo 1 || echo 0)" \
+	"nothing of the caller's environment leaks in"
+al_check "policy identity sets uid/gid" --policy "$envp" -- "$PROBE" ids 4242 4343
+al_check "policy identity sets the hostname" --policy "$envp" -- "$PROBE" hostname box-1
