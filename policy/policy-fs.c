@@ -233,8 +233,8 @@ struct target_ref {
 	char path[64];
 };
 
-static int collect_targets(const struct policy_filesystem *fs, bool have_tmpfs,
-			   struct target_ref *refs, size_t *n)
+static void collect_targets(const struct policy_filesystem *fs, bool have_tmpfs,
+			    struct target_ref *refs, size_t *n)
 {
 	const struct policy_tmpfs *tmpfs = have_tmpfs ? fs->tmpfs : default_tmpfs;
 	size_t n_tmpfs = have_tmpfs ? fs->n_tmpfs : ELEMENTSOF(default_tmpfs);
@@ -253,7 +253,6 @@ static int collect_targets(const struct policy_filesystem *fs, bool have_tmpfs,
 		snprintf(refs[*n].path, sizeof(refs[*n].path), "/filesystem/binds/%zu", i);
 		(*n)++;
 	}
-	return 0;
 }
 
 int policy_filesystem_validate(struct policy_ctx *ctx)
