@@ -70,10 +70,8 @@ void policy_path_index(char *buf, size_t len, const char *parent, size_t index)
 const char *policy_json_kind_to_string(enum policy_json_kind kind)
 {
 	static const char *const names[] = {
-		[POLICY_JSON_OBJECT] = "an object",
-		[POLICY_JSON_ARRAY] = "an array",
-		[POLICY_JSON_STRING] = "a string",
-		[POLICY_JSON_INTEGER] = "an integer",
+		[POLICY_JSON_OBJECT] = "an object", [POLICY_JSON_ARRAY] = "an array",
+		[POLICY_JSON_STRING] = "a string",  [POLICY_JSON_INTEGER] = "an integer",
 		[POLICY_JSON_NUMBER] = "a number",
 	};
 
@@ -113,7 +111,8 @@ static int dispatch_check(const char *path, json_t *obj, const struct policy_fie
 	const char *key;
 	json_t *v;
 
-	json_object_foreach(obj, key, v) {
+	json_object_foreach(obj, key, v)
+	{
 		const struct policy_field *f = field_find(table, key);
 
 		policy_path_key(child, sizeof(child), path, key);
@@ -121,8 +120,8 @@ static int dispatch_check(const char *path, json_t *obj, const struct policy_fie
 			return policy_errorf(ctx, child, "unknown key");
 		if (!policy_json_is_kind(v, f->kind))
 			return policy_errorf(ctx, child, "expected %s",
-					     f->expect ? f->expect :
-							 policy_json_kind_to_string(f->kind));
+					     f->expect ? f->expect
+						       : policy_json_kind_to_string(f->kind));
 	}
 	for (const struct policy_field *f = table; f->key; f++) {
 		if (!f->required || json_object_get(obj, f->key))
@@ -133,8 +132,8 @@ static int dispatch_check(const char *path, json_t *obj, const struct policy_fie
 	return 0;
 }
 
-int policy_dispatch(const char *path, json_t *obj, const struct policy_field *table,
-		    void *base, struct policy_ctx *ctx)
+int policy_dispatch(const char *path, json_t *obj, const struct policy_field *table, void *base,
+		    struct policy_ctx *ctx)
 {
 	char child[POLICY_MAX_PATH];
 	int r;
@@ -182,7 +181,8 @@ int policy_json_uint(struct policy_ctx *ctx, const char *path, json_t *v, uint64
 	i = json_integer_value(v);
 	if (i < 0 || (uint64_t)i < min || (uint64_t)i > max)
 		return policy_errorf(ctx, path,
-				     "expected an integer in %" PRIu64 "..%" PRIu64 ", got %" JSON_INTEGER_FORMAT,
+				     "expected an integer in %" PRIu64 "..%" PRIu64
+				     ", got %" JSON_INTEGER_FORMAT,
 				     min, max, i);
 	*ret = (uint64_t)i;
 	return 0;

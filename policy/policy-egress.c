@@ -131,8 +131,8 @@ static int dispatch_cidr(const char *path, json_t *v, void *data, struct policy_
 	}
 	for (unsigned bit = (unsigned)len; bit < max; bit++)
 		if (rule->cidr.addr[bit / 8] & (0x80 >> (bit % 8)))
-			return policy_errorf(ctx, path,
-					     "host bits are set beyond the /%lu prefix", len);
+			return policy_errorf(ctx, path, "host bits are set beyond the /%lu prefix",
+					     len);
 	rule->is_cidr = true;
 	rule->prefixlen = (uint8_t)len;
 	return 0;
@@ -188,7 +188,8 @@ static int dispatch_rule(const char *path, json_t *v, void *data, struct policy_
 {
 	static const struct policy_field table[] = {
 		{ "host", POLICY_JSON_STRING, dispatch_host, 0, false, "a DNS name" },
-		{ "cidr", POLICY_JSON_STRING, dispatch_cidr, 0, false, "a CIDR like \"10.0.0.0/8\"" },
+		{ "cidr", POLICY_JSON_STRING, dispatch_cidr, 0, false,
+		  "a CIDR like \"10.0.0.0/8\"" },
 		{ "ports", POLICY_JSON_ARRAY, dispatch_ports, 0, true, "an array of ports" },
 		{ "protocol", POLICY_JSON_STRING, dispatch_protocol, 0, false,
 		  "\"tcp\", \"udp\" or \"any\"" },
@@ -201,7 +202,8 @@ static int dispatch_rule(const char *path, json_t *v, void *data, struct policy_
 		host = json_object_get(v, "host");
 		cidr = json_object_get(v, "cidr");
 		if (host == cidr)
-			return policy_errorf(ctx, path, "expected exactly one of \"host\" and \"cidr\"");
+			return policy_errorf(ctx, path,
+					     "expected exactly one of \"host\" and \"cidr\"");
 	}
 	rule->protocols = POLICY_PROTOCOL_TCP;
 	return policy_dispatch(path, v, table, rule, ctx);
@@ -256,22 +258,20 @@ static int dispatch_upstream(const char *path, json_t *v, void *data, struct pol
 
 static int dispatch_dns(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
 {
-	static const struct policy_field table[] = {
-		{ "upstream", POLICY_JSON_ARRAY, dispatch_upstream, 0, false,
-		  "an array of IP addresses" },
-		{}
-	};
+	static const struct policy_field table[] = { { "upstream", POLICY_JSON_ARRAY,
+						       dispatch_upstream, 0, false,
+						       "an array of IP addresses" },
+						     {} };
 
 	return policy_dispatch(path, v, table, data, ctx);
 }
 
 int policy_dispatch_network(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
 {
-	static const struct policy_field table[] = {
-		{ "egress", POLICY_JSON_ARRAY, dispatch_egress, 0, false, "an array of rules" },
-		{ "dns", POLICY_JSON_OBJECT, dispatch_dns, 0 },
-		{}
-	};
+	static const struct policy_field table[] = { { "egress", POLICY_JSON_ARRAY, dispatch_egress,
+						       0, false, "an array of rules" },
+						     { "dns", POLICY_JSON_OBJECT, dispatch_dns, 0 },
+						     {} };
 	struct policy_network *net = data;
 
 	net->enabled = true;

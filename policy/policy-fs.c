@@ -19,8 +19,8 @@
  * merged-/usr links. A bind or tmpfs target may be neither one of them nor below one.
  */
 static const char *const reserved_targets[] = {
-	"/bin", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32",
-	"/proc", "/run", "/sbin", "/sys", "/usr", "/workspace",
+	"/bin",	 "/dev", "/etc",  "/lib", "/lib32", "/lib64",	  "/libx32",
+	"/proc", "/run", "/sbin", "/sys", "/usr",   "/workspace",
 };
 
 static const struct policy_tmpfs default_tmpfs[] = {
@@ -93,8 +93,7 @@ static int dispatch_mode(const char *path, json_t *v, void *data, struct policy_
 static int dispatch_workspace(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
 {
 	static const struct policy_field table[] = {
-		{ "mode", POLICY_JSON_STRING, dispatch_mode, 0, true, "\"ro\" or \"rw\"" },
-		{}
+		{ "mode", POLICY_JSON_STRING, dispatch_mode, 0, true, "\"ro\" or \"rw\"" }, {}
 	};
 
 	return policy_dispatch(path, v, table, data, ctx);
@@ -103,8 +102,8 @@ static int dispatch_workspace(const char *path, json_t *v, void *data, struct po
 static int dispatch_bind(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
 {
 	static const struct policy_field table[] = {
-		{ "source", POLICY_JSON_STRING, dispatch_path,
-		  offsetof(struct policy_bind, source), true, "an absolute path" },
+		{ "source", POLICY_JSON_STRING, dispatch_path, offsetof(struct policy_bind, source),
+		  true, "an absolute path" },
 		{ "target", POLICY_JSON_STRING, dispatch_target,
 		  offsetof(struct policy_bind, target), true, "an absolute path" },
 		{ "mode", POLICY_JSON_STRING, dispatch_mode, offsetof(struct policy_bind, mode),
@@ -194,12 +193,14 @@ static int dispatch_exec(const char *path, json_t *v, void *data, struct policy_
 	int r;
 
 	if (json_array_size(v) == 0)
-		return policy_errorf(ctx, path, "expected at least one path (omit \"exec\" to "
-						"not restrict execution)");
+		return policy_errorf(ctx, path,
+				     "expected at least one path (omit \"exec\" to "
+				     "not restrict execution)");
 	if (json_array_size(v) > POLICY_MAX_EXEC)
 		return policy_errorf(ctx, path, "expected at most %d paths", POLICY_MAX_EXEC);
 
-	json_array_foreach(v, i, e) {
+	json_array_foreach(v, i, e)
+	{
 		policy_path_index(child, sizeof(child), path, i);
 		if (!json_is_string(e) || !policy_path_is_normal(json_string_value(e)))
 			return policy_errorf(ctx, child, "expected an absolute normalised path");
@@ -217,8 +218,8 @@ int policy_dispatch_filesystem(const char *path, json_t *v, void *data, struct p
 		  offsetof(struct policy_filesystem, workspace_mode) },
 		{ "binds", POLICY_JSON_ARRAY, dispatch_binds, 0 },
 		{ "tmpfs", POLICY_JSON_ARRAY, dispatch_tmpfs, 0 },
-		{ "exec", POLICY_JSON_ARRAY, dispatch_exec, offsetof(struct policy_filesystem, exec),
-		  false, "an array of absolute paths" },
+		{ "exec", POLICY_JSON_ARRAY, dispatch_exec,
+		  offsetof(struct policy_filesystem, exec), false, "an array of absolute paths" },
 		{ "rootfs", POLICY_JSON_STRING, dispatch_rootfs,
 		  offsetof(struct policy_filesystem, rootfs), false, "an absolute path" },
 		{}

@@ -28,16 +28,15 @@ enum policy_json_kind {
 struct policy_ctx {
 	struct policy *p;
 	struct policy_error *err;
-	bool have_environment;	/* "environment" given: no default PATH/LANG */
-	bool have_tmpfs;	/* "filesystem.tmpfs" given: no default /tmp, /out */
+	bool have_environment; /* "environment" given: no default PATH/LANG */
+	bool have_tmpfs; /* "filesystem.tmpfs" given: no default /tmp, /out */
 };
 
 /*
  * A field handler: v has the row's type already; data points at base + offset. path is
  * the JSON pointer of v. Returns 0, -EINVAL (after filling ctx->err) or -ENOMEM.
  */
-typedef int (*policy_dispatch_fn)(const char *path, json_t *v, void *data,
-				  struct policy_ctx *ctx);
+typedef int (*policy_dispatch_fn)(const char *path, json_t *v, void *data, struct policy_ctx *ctx);
 
 struct policy_field {
 	const char *key;
@@ -45,7 +44,7 @@ struct policy_field {
 	policy_dispatch_fn fn;
 	size_t offset;
 	bool required;
-	const char *expect;	/* "a size like \"512M\""; NULL: derived from kind */
+	const char *expect; /* "a size like \"512M\""; NULL: derived from kind */
 };
 
 /*
@@ -53,12 +52,11 @@ struct policy_field {
  * required keys are present and each value has its row's type, then calls the handlers in
  * table order. Returns 0, -EINVAL or -ENOMEM.
  */
-int policy_dispatch(const char *path, json_t *obj, const struct policy_field *table,
-		    void *base, struct policy_ctx *ctx);
+int policy_dispatch(const char *path, json_t *obj, const struct policy_field *table, void *base,
+		    struct policy_ctx *ctx);
 
 /* Fills ctx->err (path and printf-style message) and returns -EINVAL. */
-int policy_errorf(struct policy_ctx *ctx, const char *path, const char *fmt, ...)
-	_printf_(3, 4);
+int policy_errorf(struct policy_ctx *ctx, const char *path, const char *fmt, ...) _printf_(3, 4);
 /* Converts a jansson load error into ctx->err (with line/column). Returns -EINVAL. */
 int policy_error_from_json(struct policy_ctx *ctx, const json_error_t *je);
 
@@ -91,11 +89,9 @@ bool policy_dns_name_is_valid(const char *s, size_t max);
 /* Section handlers (one file each). */
 int policy_dispatch_identity(const char *path, json_t *v, void *data, struct policy_ctx *ctx);
 int policy_dispatch_limits(const char *path, json_t *v, void *data, struct policy_ctx *ctx);
-int policy_dispatch_environment(const char *path, json_t *v, void *data,
-				struct policy_ctx *ctx);
+int policy_dispatch_environment(const char *path, json_t *v, void *data, struct policy_ctx *ctx);
 int policy_dispatch_command(const char *path, json_t *v, void *data, struct policy_ctx *ctx);
-int policy_dispatch_filesystem(const char *path, json_t *v, void *data,
-			       struct policy_ctx *ctx);
+int policy_dispatch_filesystem(const char *path, json_t *v, void *data, struct policy_ctx *ctx);
 int policy_dispatch_network(const char *path, json_t *v, void *data, struct policy_ctx *ctx);
 
 /* Cross-field checks of the filesystem section (mount target collisions). */

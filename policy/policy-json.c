@@ -110,8 +110,7 @@ static json_t *filesystem_tree(const struct policy_filesystem *fs)
 	_cleanup_json_ json_t *o = NULL, *binds = NULL, *tmpfs = NULL;
 	int r = 0;
 
-	o = json_pack("{s:{s:s}}", "workspace", "mode",
-		      policy_mode_to_string(fs->workspace_mode));
+	o = json_pack("{s:{s:s}}", "workspace", "mode", policy_mode_to_string(fs->workspace_mode));
 	binds = json_array();
 	tmpfs = json_array();
 	if (!o || !binds || !tmpfs)
@@ -178,8 +177,8 @@ json_t *policy_to_json_tree(const struct policy *p)
 	_cleanup_json_ json_t *o = NULL;
 	int r = 0;
 
-	o = json_pack("{s:i,s:s,s:{s:I,s:I,s:s},s:{s:s}}", "version", p->version, "name",
-		      p->name, "identity", "uid", (json_int_t)p->identity.uid, "gid",
+	o = json_pack("{s:i,s:s,s:{s:I,s:I,s:s},s:{s:s}}", "version", p->version, "name", p->name,
+		      "identity", "uid", (json_int_t)p->identity.uid, "gid",
 		      (json_int_t)p->identity.gid, "hostname", p->identity.hostname, "seccomp",
 		      "profile", policy_seccomp_profile_to_string(p->seccomp));
 	if (!o)

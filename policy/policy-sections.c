@@ -53,8 +53,7 @@ static bool command_is_valid(const char *s)
 	return true;
 }
 
-static int dispatch_command_allow(const char *path, json_t *v, void *data,
-				  struct policy_ctx *ctx)
+static int dispatch_command_allow(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
 {
 	char ***allow = data;
 	char child[POLICY_MAX_PATH];
@@ -68,7 +67,8 @@ static int dispatch_command_allow(const char *path, json_t *v, void *data,
 		return policy_errorf(ctx, path, "expected at most %d commands",
 				     POLICY_MAX_COMMANDS);
 
-	json_array_foreach(v, i, e) {
+	json_array_foreach(v, i, e)
+	{
 		policy_path_index(child, sizeof(child), path, i);
 		if (!json_is_string(e) || !command_is_valid(json_string_value(e)))
 			return policy_errorf(ctx, child,
@@ -83,11 +83,10 @@ static int dispatch_command_allow(const char *path, json_t *v, void *data,
 
 int policy_dispatch_command(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
 {
-	static const struct policy_field table[] = {
-		{ "allow", POLICY_JSON_ARRAY, dispatch_command_allow, 0, true,
-		  "an array of commands" },
-		{}
-	};
+	static const struct policy_field table[] = { { "allow", POLICY_JSON_ARRAY,
+						       dispatch_command_allow, 0, true,
+						       "an array of commands" },
+						     {} };
 
 	return policy_dispatch(path, v, table, data, ctx);
 }
@@ -108,8 +107,8 @@ static int dispatch_id(const char *path, json_t *v, void *data, struct policy_ct
 static int dispatch_hostname(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
 {
 	if (!policy_dns_name_is_valid(json_string_value(v), 64))
-		return policy_errorf(ctx, path,
-				     "expected a hostname of RFC 1123 labels, at most 64 characters");
+		return policy_errorf(
+			ctx, path, "expected a hostname of RFC 1123 labels, at most 64 characters");
 	return policy_dispatch_string(path, v, data, ctx);
 }
 
@@ -297,8 +296,7 @@ static int env_add(const char *path, const char *name, json_t *v, char ***env,
 	return 0;
 }
 
-int policy_dispatch_environment(const char *path, json_t *v, void *data,
-				struct policy_ctx *ctx)
+int policy_dispatch_environment(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
 {
 	char ***env = data;
 	char child[POLICY_MAX_PATH];
@@ -313,7 +311,8 @@ int policy_dispatch_environment(const char *path, json_t *v, void *data,
 	*env = calloc(1, sizeof(char *));
 	if (!*env)
 		return -ENOMEM;
-	json_object_foreach(v, key, e) {
+	json_object_foreach(v, key, e)
+	{
 		policy_path_key(child, sizeof(child), path, key);
 		r = env_add(child, key, e, env, ctx);
 		if (r < 0)

@@ -100,8 +100,8 @@ void policy_error_format(const struct policy_error *e, char *buf, size_t len)
 	const char *path = e->path[0] ? e->path : "/";
 
 	if (e->line > 0)
-		snprintf(buf, len, "policy: %s (line %d, column %d): %s", path, e->line,
-			 e->column, e->message);
+		snprintf(buf, len, "policy: %s (line %d, column %d): %s", path, e->line, e->column,
+			 e->message);
 	else
 		snprintf(buf, len, "policy: %s: %s", path, e->message);
 }
@@ -129,8 +129,8 @@ static int dispatch_version(const char *path, json_t *v, void *data, struct poli
 	int *version = data;
 
 	if (json_integer_value(v) != POLICY_VERSION)
-		return policy_errorf(ctx, path, "unsupported version %" JSON_INTEGER_FORMAT
-					   ", expected %d",
+		return policy_errorf(ctx, path,
+				     "unsupported version %" JSON_INTEGER_FORMAT ", expected %d",
 				     json_integer_value(v), POLICY_VERSION);
 	*version = POLICY_VERSION;
 	return 0;
@@ -155,8 +155,7 @@ static int dispatch_name(const char *path, json_t *v, void *data, struct policy_
 	return policy_dispatch_string(path, v, data, ctx);
 }
 
-static int dispatch_seccomp_profile(const char *path, json_t *v, void *data,
-				    struct policy_ctx *ctx)
+static int dispatch_seccomp_profile(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
 {
 	enum policy_seccomp_profile *s = data;
 	enum policy_seccomp_profile r;
@@ -171,8 +170,7 @@ static int dispatch_seccomp_profile(const char *path, json_t *v, void *data,
 static int dispatch_seccomp(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
 {
 	static const struct policy_field table[] = {
-		{ "profile", POLICY_JSON_STRING, dispatch_seccomp_profile, 0, true,
-		  "\"default\"" },
+		{ "profile", POLICY_JSON_STRING, dispatch_seccomp_profile, 0, true, "\"default\"" },
 		{}
 	};
 

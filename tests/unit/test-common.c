@@ -56,7 +56,8 @@ TEST(parse_size)
 		int r = parse_size(cases[i].s, &v);
 
 		if (r != cases[i].r)
-			TEST_FAIL_("parse_size(\"%s\") = %d, expected %d", cases[i].s, r, cases[i].r);
+			TEST_FAIL_("parse_size(\"%s\") = %d, expected %d", cases[i].s, r,
+				   cases[i].r);
 		if (r == 0 && v != cases[i].v)
 			TEST_FAIL_("parse_size(\"%s\") = %" PRIu64, cases[i].s, v);
 		if (r < 0 && v != 12345)
@@ -129,14 +130,10 @@ TEST(format_size)
 TEST(format_duration_ms)
 {
 	static const struct size_case cases[] = {
-		{ "0s", 0, 0 },
-		{ "1ms", 0, 1 },
-		{ "1500ms", 0, 1500 },
-		{ "90s", 0, 90000 },
-		{ "10m", 0, 600000 },
-		{ "61m", 0, 3660000 },
-		{ "1h", 0, 3600000 },
-		{ "168h", 0, 168ULL * 3600000 },
+		{ "0s", 0, 0 },	       { "1ms", 0, 1 },
+		{ "1500ms", 0, 1500 }, { "90s", 0, 90000 },
+		{ "10m", 0, 600000 },  { "61m", 0, 3660000 },
+		{ "1h", 0, 3600000 },  { "168h", 0, 168ULL * 3600000 },
 	};
 	char buf[32];
 

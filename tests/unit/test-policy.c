@@ -19,7 +19,7 @@
 #include "test.h"
 
 struct error_case {
-	const char *json;	/* "V," is replaced by "\"version\": 1," */
+	const char *json; /* "V," is replaced by "\"version\": 1," */
 	const char *path;
 	const char *fragment;
 };
@@ -45,8 +45,8 @@ static const struct error_case error_cases[] = {
 	{ V "\"name\": \"\"}", "/name", "expected a name" },
 	{ V "\"name\": \"a b\"}", "/name", "expected a name" },
 	{ V "\"name\": \"..\"}", "/name", "expected a name" },
-	{ V "\"name\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}", "/name",
-	  "expected a name" },
+	{ V "\"name\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",
+	  "/name", "expected a name" },
 	/* command */
 	{ V "\"command\": []}", "/command", "expected an object" },
 	{ V "\"command\": {}}", "/command/allow", "missing required key" },
@@ -54,7 +54,8 @@ static const struct error_case error_cases[] = {
 	{ V "\"command\": {\"allow\": \"sh\"}}", "/command/allow", "expected an array" },
 	{ V "\"command\": {\"allow\": []}}", "/command/allow", "at least one" },
 	{ V "\"command\": {\"allow\": [1]}}", "/command/allow/0", "expected an absolute" },
-	{ V "\"command\": {\"allow\": [\"sh\", \"\"]}}", "/command/allow/1", "expected an absolute" },
+	{ V "\"command\": {\"allow\": [\"sh\", \"\"]}}", "/command/allow/1",
+	  "expected an absolute" },
 	{ V "\"command\": {\"allow\": [\"bin/sh\"]}}", "/command/allow/0", "expected an absolute" },
 	{ V "\"command\": {\"allow\": [\"/usr/../bin/sh\"]}}", "/command/allow/0", "normalised" },
 	{ V "\"command\": {\"allow\": [\"..\"]}}", "/command/allow/0", "basename" },
@@ -64,7 +65,8 @@ static const struct error_case error_cases[] = {
 	{ V "\"identity\": {\"user\": 1}}", "/identity/user", "unknown key" },
 	{ V "\"identity\": {\"uid\": -1}}", "/identity/uid", "0..65535" },
 	{ V "\"identity\": {\"uid\": 65536}}", "/identity/uid", "0..65535, got 65536" },
-	{ V "\"identity\": {\"gid\": \"1000\"}}", "/identity/gid", "expected an integer in 0..65535" },
+	{ V "\"identity\": {\"gid\": \"1000\"}}", "/identity/gid",
+	  "expected an integer in 0..65535" },
 	{ V "\"identity\": {\"gid\": 1.5}}", "/identity/gid", "expected an integer" },
 	{ V "\"identity\": {\"hostname\": 1}}", "/identity/hostname", "expected a string" },
 	{ V "\"identity\": {\"hostname\": \"-a\"}}", "/identity/hostname", "RFC 1123" },
@@ -77,14 +79,17 @@ static const struct error_case error_cases[] = {
 	/* limits */
 	{ V "\"limits\": []}", "/limits", "expected an object" },
 	{ V "\"limits\": {\"disk\": \"1G\"}}", "/limits/disk", "unknown key" },
-	{ V "\"limits\": {\"wall_time\": 10}}", "/limits/wall_time", "expected a duration like \"10m\"" },
-	{ V "\"limits\": {\"wall_time\": \"10\"}}", "/limits/wall_time", "expected a duration like" },
+	{ V "\"limits\": {\"wall_time\": 10}}", "/limits/wall_time",
+	  "expected a duration like \"10m\"" },
+	{ V "\"limits\": {\"wall_time\": \"10\"}}", "/limits/wall_time",
+	  "expected a duration like" },
 	{ V "\"limits\": {\"wall_time\": \"0s\"}}", "/limits/wall_time", "1ms..168h" },
 	{ V "\"limits\": {\"wall_time\": \"169h\"}}", "/limits/wall_time", "1ms..168h" },
 	{ V "\"limits\": {\"wall_time\": \"99999999999999999999h\"}}", "/limits/wall_time",
 	  "expected a duration" },
 	{ V "\"limits\": {\"memory\": 512}}", "/limits/memory", "expected a size like \"512M\"" },
-	{ V "\"limits\": {\"memory\": \"2X\"}}", "/limits/memory", "expected a size like \"512M\"" },
+	{ V "\"limits\": {\"memory\": \"2X\"}}", "/limits/memory",
+	  "expected a size like \"512M\"" },
 	{ V "\"limits\": {\"memory\": \"1M\"}}", "/limits/memory", "expected a size in 4M..1024T" },
 	{ V "\"limits\": {\"memory\": \"1025T\"}}", "/limits/memory", "4M..1024T" },
 	{ V "\"limits\": {\"swap\": \"-1\"}}", "/limits/swap", "expected a size like" },
@@ -115,10 +120,12 @@ static const struct error_case error_cases[] = {
 	/* filesystem */
 	{ V "\"filesystem\": 1}", "/filesystem", "expected an object" },
 	{ V "\"filesystem\": {\"overlay\": 1}}", "/filesystem/overlay", "unknown key" },
-	{ V "\"filesystem\": {\"workspace\": \"ro\"}}", "/filesystem/workspace", "expected an object" },
-	{ V "\"filesystem\": {\"workspace\": {}}}", "/filesystem/workspace/mode", "missing required" },
-	{ V "\"filesystem\": {\"workspace\": {\"mode\": \"overlay\"}}}", "/filesystem/workspace/mode",
-	  "expected \"ro\" or \"rw\"" },
+	{ V "\"filesystem\": {\"workspace\": \"ro\"}}", "/filesystem/workspace",
+	  "expected an object" },
+	{ V "\"filesystem\": {\"workspace\": {}}}", "/filesystem/workspace/mode",
+	  "missing required" },
+	{ V "\"filesystem\": {\"workspace\": {\"mode\": \"overlay\"}}}",
+	  "/filesystem/workspace/mode", "expected \"ro\" or \"rw\"" },
 	{ V "\"filesystem\": {\"binds\": {}}}", "/filesystem/binds", "expected an array" },
 	{ V "\"filesystem\": {\"binds\": [1]}}", "/filesystem/binds/0", "expected an object" },
 	{ V "\"filesystem\": {\"binds\": [{\"target\": \"/a\"}]}}", "/filesystem/binds/0/source",
@@ -145,7 +152,8 @@ static const struct error_case error_cases[] = {
 	  "/filesystem/binds/0/target", "\"/lib64\" is reserved" },
 	{ V "\"filesystem\": {\"binds\": [{\"source\": \"/a\", \"target\": \"/workspace/x\"}]}}",
 	  "/filesystem/binds/0/target", "\"/workspace\" is reserved" },
-	{ V "\"filesystem\": {\"binds\": [{\"source\": \"/a\", \"target\": \"/a\", \"mode\": \"x\"}]}}",
+	{ V "\"filesystem\": {\"binds\": [{\"source\": \"/a\", \"target\": \"/a\", \"mode\": "
+	    "\"x\"}]}}",
 	  "/filesystem/binds/0/mode", "expected \"ro\" or \"rw\"" },
 	{ V "\"filesystem\": {\"binds\": [{\"source\": \"/a\", \"target\": \"/a\", \"mode\": 1}]}}",
 	  "/filesystem/binds/0/mode", "expected \"ro\" or \"rw\"" },
@@ -180,11 +188,15 @@ static const struct error_case error_cases[] = {
 	  "/filesystem/tmpfs/0/target", "\"/dev\" is reserved" },
 	{ V "\"filesystem\": {\"exec\": \"/usr\"}}", "/filesystem/exec", "expected an array" },
 	{ V "\"filesystem\": {\"exec\": []}}", "/filesystem/exec", "at least one path" },
-	{ V "\"filesystem\": {\"exec\": [\"/usr\", 1]}}", "/filesystem/exec/1", "expected an absolute" },
-	{ V "\"filesystem\": {\"exec\": [\"usr\"]}}", "/filesystem/exec/0", "expected an absolute" },
+	{ V "\"filesystem\": {\"exec\": [\"/usr\", 1]}}", "/filesystem/exec/1",
+	  "expected an absolute" },
+	{ V "\"filesystem\": {\"exec\": [\"usr\"]}}", "/filesystem/exec/0",
+	  "expected an absolute" },
 	{ V "\"filesystem\": {\"rootfs\": \"/\"}}", "/filesystem/rootfs", "other than \"/\"" },
-	{ V "\"filesystem\": {\"rootfs\": \"srv\"}}", "/filesystem/rootfs", "expected an absolute" },
-	{ V "\"filesystem\": {\"rootfs\": [\"/srv\"]}}", "/filesystem/rootfs", "expected an absolute" },
+	{ V "\"filesystem\": {\"rootfs\": \"srv\"}}", "/filesystem/rootfs",
+	  "expected an absolute" },
+	{ V "\"filesystem\": {\"rootfs\": [\"/srv\"]}}", "/filesystem/rootfs",
+	  "expected an absolute" },
 	/* seccomp */
 	{ V "\"seccomp\": \"default\"}", "/seccomp", "expected an object" },
 	{ V "\"seccomp\": {}}", "/seccomp/profile", "missing required key" },
@@ -194,7 +206,8 @@ static const struct error_case error_cases[] = {
 	{ V "\"network\": true}", "/network", "expected an object" },
 	{ V "\"network\": {\"ingress\": []}}", "/network/ingress", "unknown key" },
 	{ V "\"network\": {\"egress\": {}}}", "/network/egress", "expected an array" },
-	{ V "\"network\": {\"egress\": [\"example.com\"]}}", "/network/egress/0", "expected an object" },
+	{ V "\"network\": {\"egress\": [\"example.com\"]}}", "/network/egress/0",
+	  "expected an object" },
 	{ V "\"network\": {\"egress\": [{\"ports\": [443]}]}}", "/network/egress/0",
 	  "exactly one of \"host\" and \"cidr\"" },
 	{ V "\"network\": {\"egress\": [{\"host\": \"a.com\", \"cidr\": \"10.0.0.0/8\", "
@@ -220,8 +233,9 @@ static const struct error_case error_cases[] = {
 	  "/network/egress/0/host", "use \"cidr\"" },
 	{ V "\"network\": {\"egress\": [{\"host\": \"a_b.com\", \"ports\": [443]}]}}",
 	  "/network/egress/0/host", "expected a DNS name" },
-	{ V "\"network\": {\"egress\": [{\"host\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-	    "aaaaaaaaaaaaaaaaa.com\", \"ports\": [443]}]}}",
+	{ V
+	  "\"network\": {\"egress\": [{\"host\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaaaaaaaaaa.com\", \"ports\": [443]}]}}",
 	  "/network/egress/0/host", "expected a DNS name" },
 	{ V "\"network\": {\"egress\": [{\"cidr\": 10, \"ports\": [443]}]}}",
 	  "/network/egress/0/cidr", "expected a CIDR like \"10.0.0.0/8\"" },
@@ -335,14 +349,14 @@ TEST(error_too_many)
 		  POLICY_MAX_ENV },
 		{ "\"filesystem\": {\"binds\": [", "{\"source\": \"/s\", \"target\": \"/b%zu\"}",
 		  "]}", "/filesystem/binds", "at most 64", POLICY_MAX_BINDS },
-		{ "\"filesystem\": {\"tmpfs\": [", "{\"target\": \"/t%zu\", \"size\": \"1M\"}", "]}",
-		  "/filesystem/tmpfs", "at most 16", POLICY_MAX_TMPFS },
+		{ "\"filesystem\": {\"tmpfs\": [", "{\"target\": \"/t%zu\", \"size\": \"1M\"}",
+		  "]}", "/filesystem/tmpfs", "at most 16", POLICY_MAX_TMPFS },
 		{ "\"filesystem\": {\"exec\": [", "\"/e%zu\"", "]}", "/filesystem/exec",
 		  "at most 64", POLICY_MAX_EXEC },
 		{ "\"network\": {\"egress\": [", "{\"host\": \"h%zu.example\", \"ports\": [1]}",
 		  "]}", "/network/egress", "at most 256", POLICY_MAX_EGRESS_RULES },
-		{ "\"network\": {\"egress\": [{\"host\": \"a.example\", \"ports\": [", "%zu", "]}]}",
-		  "/network/egress/0/ports", "1..64", POLICY_MAX_PORTS },
+		{ "\"network\": {\"egress\": [{\"host\": \"a.example\", \"ports\": [", "%zu",
+		  "]}]}", "/network/egress/0/ports", "1..64", POLICY_MAX_PORTS },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -372,11 +386,13 @@ TEST(error_long_values)
 	memset(path, 'a', sizeof(path) - 1);
 	path[0] = '/';
 	path[POLICY_MAX_PATH] = '\0';
-	snprintf(json, sizeof(json), "{\"version\": 1, \"filesystem\": {\"rootfs\": \"%s\"}}", path);
+	snprintf(json, sizeof(json), "{\"version\": 1, \"filesystem\": {\"rootfs\": \"%s\"}}",
+		 path);
 	ASSERT_ERROR(parse_str(json, &p, &e), EINVAL);
 	ASSERT_STREQ(e.path, "/filesystem/rootfs");
 	path[POLICY_MAX_PATH - 1] = '\0';
-	snprintf(json, sizeof(json), "{\"version\": 1, \"filesystem\": {\"rootfs\": \"%s\"}}", path);
+	snprintf(json, sizeof(json), "{\"version\": 1, \"filesystem\": {\"rootfs\": \"%s\"}}",
+		 path);
 	ASSERT_OK(parse_str(json, &p, &e));
 	p = policy_free(p);
 
@@ -497,7 +513,8 @@ static const char full_policy[] =
 	"  \"environment\": { \"PATH\": \"/usr/bin:/bin\", \"CI\": \"1\", \"_x\": \"a=b\" },\n"
 	"  \"filesystem\": { \"workspace\": { \"mode\": \"rw\" },\n"
 	"    \"binds\": [ { \"source\": \"/opt/tools\", \"target\": \"/opt/tools\" },\n"
-	"                 { \"source\": \"/srv/cache\", \"target\": \"/cache\", \"mode\": \"rw\" } ],\n"
+	"                 { \"source\": \"/srv/cache\", \"target\": \"/cache\", \"mode\": \"rw\" } "
+	"],\n"
 	"    \"tmpfs\": [ { \"target\": \"/tmp\", \"size\": \"1G\" } ],\n"
 	"    \"exec\": [ \"/usr\", \"/opt/tools\", \"/usr\" ],\n"
 	"    \"rootfs\": \"/srv/rootfs/bookworm\" },\n"
@@ -612,8 +629,8 @@ TEST(section_semantics)
 	p = policy_free(p);
 
 	/* cpu rounds to milli-cores; integers are numbers too. */
-	ASSERT_OK(parse_str("{\"version\": 1, \"limits\": {\"cpu\": 2, \"wall_time\": \"1h\"}}",
-			    &p, &e));
+	ASSERT_OK(parse_str("{\"version\": 1, \"limits\": {\"cpu\": 2, \"wall_time\": \"1h\"}}", &p,
+			    &e));
 	ASSERT_EQ(p->limits.cpu_milli, 2000);
 	ASSERT_EQ(p->limits.wall_time_ms, 3600000);
 }
@@ -805,7 +822,8 @@ TEST(docs_examples_parse)
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		r = parse_example(path, &p, &e);
 		if (r < 0)
-			TEST_FAIL_("%s: %s: %s", path, e.path, r == -EINVAL ? e.message : strerror(-r));
+			TEST_FAIL_("%s: %s: %s", path, e.path,
+				   r == -EINVAL ? e.message : strerror(-r));
 		n++;
 	}
 	ASSERT_TRUE(n >= 3);
