@@ -25,17 +25,10 @@
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct nftnl_table *, nftnl_table_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct nftnl_chain *, nftnl_chain_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct egress_batch *, egress_batch_free);
 
 #define LOG_SNAPLEN 128
 
-/* A rule under construction; the first allocation failure sticks in err. */
-struct rule_ctx {
-	struct nftnl_rule *rule;
-	int err;
-};
-
-static void expr_add(struct rule_ctx *c, struct nftnl_expr *e)
+void egress_expr_add(struct egress_rule *c, struct nftnl_expr *e)
 {
 	if (!e) {
 		c->err = -ENOMEM;
@@ -44,46 +37,46 @@ static void expr_add(struct rule_ctx *c, struct nftnl_expr *e)
 	nftnl_rule_add_expr(c->rule, e); /* the rule owns e now */
 }
 
-static struct nftnl_expr *expr_new(struct rule_ctx *c, const char *name)
+struct nftnl_expr *egress_expr_new(struct egress_rule *c, const char *name)
 {
 	if (c->err < 0)
 		return NULL;
 	return nftnl_expr_alloc(name);
 }
 
-static void meta_load(struct rule_ctx *c, uint32_t key, uint32_t dreg)
+void egress_expr_meta_load(struct egress_rule *c, uint32_t key, uint32_t dreg)
 {
-	struct nftnl_expr *e = expr_new(c, "meta");
+	struct nftnl_expr *e = egress_expr_new(c, "meta");
 
 	if (e) {
 		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
 	}
-	expr_add(c, e);
+	egress_expr_add(c, e);
 }
 
-static void cmp(struct rule_ctx *c, uint32_t op, const void *data, uint32_t len)
+void egress_expr_cmp(struct egress_rule *c, uint32_t op, const void *data, uint32_t len)
 {
-	struct nftnl_expr *e = expr_new(c, "cmp");
+	struct nftnl_expr *e = egress_expr_new(c, "cmp");
 
 	if (e) {
 		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
 		nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
 	}
-	expr_add(c, e);
+	egress_expr_add(c, e);
 }
 
-static void meta_eq_u8(struct rule_ctx *c, uint32_t key, uint8_t value)
+void egress_expr_meta_eq_u8(struct egress_rule *c, uint32_t key, uint8_t value)
 {
-	meta_load(c, key, NFT_REG_1);
-	cmp(c, NFT_CMP_EQ, &value, sizeof(value));
+	egress_expr_meta_load(c, key, NFT_REG_1);
+	egress_expr_cmp(c, NFT_CMP_EQ, &value, sizeof(value));
 }
 
-static void payload(struct rule_ctx *c, uint32_t base, uint32_t offset, uint32_t len,
+void egress_expr_payload(struct egress_rule *c, uint32_t base, uint32_t offset, uint32_t len,
 		    uint32_t dreg)
 {
-	struct nftnl_expr *e = expr_new(c, "payload");
+	struct nftnl_expr *e = egress_expr_new(c, "payload");
 
 	if (e) {
 		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
@@ -91,75 +84,75 @@ static void payload(struct rule_ctx *c, uint32_t base, uint32_t offset, uint32_t
 		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
 	}
-	expr_add(c, e);
+	egress_expr_add(c, e);
 }
 
 /* Loads the destination address of family into dreg. */
-static void daddr(struct rule_ctx *c, int family, uint32_t dreg)
+static void daddr(struct egress_rule *c, int family, uint32_t dreg)
 {
 	if (family == AF_INET)
-		payload(c, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, dreg);
+		egress_expr_payload(c, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, dreg);
 	else
-		payload(c, NFT_PAYLOAD_NETWORK_HEADER, 24, 16, dreg);
+		egress_expr_payload(c, NFT_PAYLOAD_NETWORK_HEADER, 24, 16, dreg);
 }
 
-static void dport(struct rule_ctx *c, uint32_t dreg)
+static void dport(struct egress_rule *c, uint32_t dreg)
 {
-	payload(c, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, dreg);
+	egress_expr_payload(c, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, dreg);
 }
 
-static void lookup(struct rule_ctx *c, const struct egress_set_def *d)
+static void lookup(struct egress_rule *c, const struct egress_set_def *d)
 {
-	struct nftnl_expr *e = expr_new(c, "lookup");
+	struct nftnl_expr *e = egress_expr_new(c, "lookup");
 
 	if (e) {
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG32_00);
 		nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, d->name);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, d->id);
 	}
-	expr_add(c, e);
+	egress_expr_add(c, e);
 }
 
-static void counter(struct rule_ctx *c)
+void egress_expr_counter(struct egress_rule *c)
 {
-	expr_add(c, expr_new(c, "counter"));
+	egress_expr_add(c, egress_expr_new(c, "counter"));
 }
 
-static void nflog(struct rule_ctx *c, uint16_t group, const char *prefix)
+static void nflog(struct egress_rule *c, uint16_t group, const char *prefix)
 {
-	struct nftnl_expr *e = expr_new(c, "log");
+	struct nftnl_expr *e = egress_expr_new(c, "log");
 
 	if (e) {
 		nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, group);
 		nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, prefix);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOG_SNAPLEN, LOG_SNAPLEN);
 	}
-	expr_add(c, e);
+	egress_expr_add(c, e);
 }
 
-static void verdict(struct rule_ctx *c, int v)
+void egress_expr_verdict(struct egress_rule *c, int v)
 {
-	struct nftnl_expr *e = expr_new(c, "immediate");
+	struct nftnl_expr *e = egress_expr_new(c, "immediate");
 
 	if (e) {
 		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)v);
 	}
-	expr_add(c, e);
+	egress_expr_add(c, e);
 }
 
-static void ct_state_established(struct rule_ctx *c)
+void egress_expr_ct_established(struct egress_rule *c)
 {
 	uint32_t mask = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED);
 	uint32_t zero = 0;
-	struct nftnl_expr *e = expr_new(c, "ct");
+	struct nftnl_expr *e = egress_expr_new(c, "ct");
 
 	if (e) {
 		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
 	}
-	expr_add(c, e);
-	e = expr_new(c, "bitwise");
+	egress_expr_add(c, e);
+	e = egress_expr_new(c, "bitwise");
 	if (e) {
 		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
@@ -167,41 +160,41 @@ static void ct_state_established(struct rule_ctx *c)
 		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
 		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
 	}
-	expr_add(c, e);
-	cmp(c, NFT_CMP_NEQ, &zero, sizeof(zero));
+	egress_expr_add(c, e);
+	egress_expr_cmp(c, NFT_CMP_NEQ, &zero, sizeof(zero));
 }
 
-static void dnat_to(struct rule_ctx *c, const struct policy_addr *to)
+static void dnat_to(struct egress_rule *c, const struct policy_addr *to)
 {
-	struct nftnl_expr *e = expr_new(c, "immediate");
+	struct nftnl_expr *e = egress_expr_new(c, "immediate");
 
 	if (e) {
 		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
 		nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, to->addr, 4);
 	}
-	expr_add(c, e);
-	e = expr_new(c, "nat");
+	egress_expr_add(c, e);
+	e = egress_expr_new(c, "nat");
 	if (e) {
 		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
 	}
-	expr_add(c, e);
+	egress_expr_add(c, e);
 }
 
-static int rule_begin(struct rule_ctx *c, const char *chain)
+int egress_rule_begin(struct egress_rule *c, const char *table, const char *chain)
 {
-	*c = (struct rule_ctx){ .rule = nftnl_rule_alloc() };
+	*c = (struct egress_rule){ .rule = nftnl_rule_alloc() };
 	if (!c->rule)
 		return -ENOMEM;
-	nftnl_rule_set_str(c->rule, NFTNL_RULE_TABLE, EGRESS_TABLE);
+	nftnl_rule_set_str(c->rule, NFTNL_RULE_TABLE, table);
 	nftnl_rule_set_str(c->rule, NFTNL_RULE_CHAIN, chain);
 	nftnl_rule_set_u32(c->rule, NFTNL_RULE_FAMILY, NFPROTO_INET);
 	return 0;
 }
 
 /* Appends the rule to the batch and frees it. */
-static int rule_commit(struct egress_batch *b, struct rule_ctx *c)
+int egress_rule_commit(struct egress_batch *b, struct egress_rule *c)
 {
 	struct nlmsghdr *nlh = NULL;
 	int r = c->err;
@@ -225,14 +218,14 @@ static uint8_t nfproto_of(int family)
 	return family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6;
 }
 
-static int build_table(struct egress_batch *b)
+int egress_build_table(struct egress_batch *b, const char *name)
 {
 	_cleanup_(nftnl_table_freep) struct nftnl_table *t = nftnl_table_alloc();
 	struct nlmsghdr *nlh;
 
 	if (!t)
 		return -ENOMEM;
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, EGRESS_TABLE);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
 	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
 	nlh = egress_batch_msg(b, NFT_MSG_NEWTABLE, NFPROTO_INET, NLM_F_CREATE | NLM_F_EXCL);
 	if (!nlh)
@@ -242,22 +235,22 @@ static int build_table(struct egress_batch *b)
 	return 0;
 }
 
-static int build_chain(struct egress_batch *b, const char *name, const char *type,
-		       uint32_t hook, int32_t prio)
+int egress_build_chain(struct egress_batch *b, const char *table, const char *name,
+		       const char *type, uint32_t hook, int32_t prio)
 {
 	_cleanup_(nftnl_chain_freep) struct nftnl_chain *c = nftnl_chain_alloc();
 	struct nlmsghdr *nlh;
 
 	if (!c)
 		return -ENOMEM;
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, EGRESS_TABLE);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, type);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
 	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
 	if (streq(type, "filter"))
-		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_DROP);
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, streq(table, EGRESS_TABLE) ? NF_DROP : NF_ACCEPT);
 	nlh = egress_batch_msg(b, NFT_MSG_NEWCHAIN, NFPROTO_INET, NLM_F_CREATE | NLM_F_EXCL);
 	if (!nlh)
 		return -ENOMEM;
@@ -270,25 +263,25 @@ static int build_chain(struct egress_batch *b, const char *name, const char *typ
 static int build_base_rules(struct egress_batch *b, const char *chain, uint32_t if_key)
 {
 	uint32_t lo = 1; /* loopback is always ifindex 1 in a network namespace */
-	struct rule_ctx c;
+	struct egress_rule c;
 	int r;
 
-	r = rule_begin(&c, chain);
+	r = egress_rule_begin(&c, EGRESS_TABLE, chain);
 	if (r < 0)
 		return r;
-	meta_load(&c, if_key, NFT_REG_1);
-	cmp(&c, NFT_CMP_EQ, &lo, sizeof(lo));
-	verdict(&c, NF_ACCEPT);
-	r = rule_commit(b, &c);
+	egress_expr_meta_load(&c, if_key, NFT_REG_1);
+	egress_expr_cmp(&c, NFT_CMP_EQ, &lo, sizeof(lo));
+	egress_expr_verdict(&c, NF_ACCEPT);
+	r = egress_rule_commit(b, &c);
 	if (r < 0)
 		return r;
 
-	r = rule_begin(&c, chain);
+	r = egress_rule_begin(&c, EGRESS_TABLE, chain);
 	if (r < 0)
 		return r;
-	ct_state_established(&c);
-	verdict(&c, NF_ACCEPT);
-	return rule_commit(b, &c);
+	egress_expr_ct_established(&c);
+	egress_expr_verdict(&c, NF_ACCEPT);
+	return egress_rule_commit(b, &c);
 }
 
 /* [nfproto v4] l4proto P, dport 53, daddr ==/!= resolver, then accept or dnat. */
@@ -296,49 +289,49 @@ static int build_dns_rule(struct egress_batch *b, const char *chain, uint8_t pro
 			  const struct policy_addr *resolver, bool redirect)
 {
 	uint16_t port = htons(53);
-	struct rule_ctx c;
+	struct egress_rule c;
 	int r;
 
-	r = rule_begin(&c, chain);
+	r = egress_rule_begin(&c, EGRESS_TABLE, chain);
 	if (r < 0)
 		return r;
-	meta_eq_u8(&c, NFT_META_NFPROTO, NFPROTO_IPV4);
-	meta_eq_u8(&c, NFT_META_L4PROTO, proto);
+	egress_expr_meta_eq_u8(&c, NFT_META_NFPROTO, NFPROTO_IPV4);
+	egress_expr_meta_eq_u8(&c, NFT_META_L4PROTO, proto);
 	dport(&c, NFT_REG_1);
-	cmp(&c, NFT_CMP_EQ, &port, sizeof(port));
+	egress_expr_cmp(&c, NFT_CMP_EQ, &port, sizeof(port));
 	daddr(&c, AF_INET, NFT_REG_1);
-	cmp(&c, redirect ? NFT_CMP_NEQ : NFT_CMP_EQ, resolver->addr, 4);
+	egress_expr_cmp(&c, redirect ? NFT_CMP_NEQ : NFT_CMP_EQ, resolver->addr, 4);
 	if (redirect)
 		dnat_to(&c, resolver);
 	else
-		verdict(&c, NF_ACCEPT);
-	return rule_commit(b, &c);
+		egress_expr_verdict(&c, NF_ACCEPT);
+	return egress_rule_commit(b, &c);
 }
 
 /* nfproto F [l4proto P] daddr [. dport] @set, then accept or log+drop. */
 static int build_set_rule(struct egress_batch *b, const struct egress_set_def *d, uint16_t group)
 {
-	struct rule_ctx c;
+	struct egress_rule c;
 	int r;
 
-	r = rule_begin(&c, "output");
+	r = egress_rule_begin(&c, EGRESS_TABLE, "output");
 	if (r < 0)
 		return r;
-	meta_eq_u8(&c, NFT_META_NFPROTO, nfproto_of(d->family));
+	egress_expr_meta_eq_u8(&c, NFT_META_NFPROTO, nfproto_of(d->family));
 	if (d->proto)
-		meta_eq_u8(&c, NFT_META_L4PROTO, d->proto);
+		egress_expr_meta_eq_u8(&c, NFT_META_L4PROTO, d->proto);
 	daddr(&c, d->family, NFT_REG32_00);
 	if (d->kind == EGRESS_SET_ALLOW || d->kind == EGRESS_SET_DNS)
 		dport(&c, d->family == AF_INET ? NFT_REG32_01 : NFT_REG32_04);
 	lookup(&c, d);
 	if (d->kind == EGRESS_SET_DENY) {
-		counter(&c);
+		egress_expr_counter(&c);
 		nflog(&c, group, EGRESS_LOG_PREFIX_DENY_RANGE);
-		verdict(&c, NF_DROP);
+		egress_expr_verdict(&c, NF_DROP);
 	} else {
-		verdict(&c, NF_ACCEPT);
+		egress_expr_verdict(&c, NF_ACCEPT);
 	}
-	return rule_commit(b, &c);
+	return egress_rule_commit(b, &c);
 }
 
 static int build_set_rules(struct egress_batch *b, enum egress_set_kind kind, uint16_t group)
@@ -360,16 +353,16 @@ static int build_set_rules(struct egress_batch *b, enum egress_set_kind kind, ui
 
 static int build_final_drop(struct egress_batch *b, uint16_t group)
 {
-	struct rule_ctx c;
+	struct egress_rule c;
 	int r;
 
-	r = rule_begin(&c, "output");
+	r = egress_rule_begin(&c, EGRESS_TABLE, "output");
 	if (r < 0)
 		return r;
-	counter(&c);
+	egress_expr_counter(&c);
 	nflog(&c, group, EGRESS_LOG_PREFIX_DEFAULT);
-	verdict(&c, NF_DROP);
-	return rule_commit(b, &c);
+	egress_expr_verdict(&c, NF_DROP);
+	return egress_rule_commit(b, &c);
 }
 
 static int build_output_rules(struct egress_batch *b, const struct egress_config *cfg)
@@ -408,13 +401,13 @@ int egress_build(const struct policy_network *net, const struct egress_config *c
 	if (!b)
 		return -ENOMEM;
 
-	r = build_table(b);
+	r = egress_build_table(b, EGRESS_TABLE);
 	if (r >= 0)
-		r = build_chain(b, "output", "filter", NF_INET_LOCAL_OUT, 0);
+		r = egress_build_chain(b, EGRESS_TABLE, "output", "filter", NF_INET_LOCAL_OUT, 0);
 	if (r >= 0)
-		r = build_chain(b, "input", "filter", NF_INET_LOCAL_IN, 0);
+		r = egress_build_chain(b, EGRESS_TABLE, "input", "filter", NF_INET_LOCAL_IN, 0);
 	if (r >= 0)
-		r = build_chain(b, "dns", "nat", NF_INET_LOCAL_OUT, -100);
+		r = egress_build_chain(b, EGRESS_TABLE, "dns", "nat", NF_INET_LOCAL_OUT, -100);
 	if (r >= 0)
 		r = egress_build_sets(b, net);
 	if (r >= 0)

@@ -5,9 +5,12 @@
 
 #include <stdint.h>
 
+#include "cleanup.h"
 #include "egress.h"
 
 struct nlmsghdr;
+struct nftnl_expr;
+struct nftnl_rule;
 
 /* Room reserved for each message: libnftnl appends attributes without bounds checks. */
 #define EGRESS_MSG_MAX (64 * 1024)
@@ -45,5 +48,40 @@ void egress_batch_commit(struct egress_batch *b, struct nlmsghdr *nlh);
 /* Appends the "end" message. Returns 0 or -ENOMEM. */
 int egress_batch_end(struct egress_batch *b);
 
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct egress_batch *, egress_batch_free);
+
 /* egress-sets.c: the set declarations and the elements of the allow and deny sets. */
 int egress_build_sets(struct egress_batch *b, const struct policy_network *net);
+
+/*
+ * egress-build.c: rule building blocks, shared with host-nat.c. A rule under construction
+ * keeps the first allocation failure in err; egress_rule_commit() reports it, appends the
+ * rule to the batch (NFT_MSG_NEWRULE, append) and frees it.
+ */
+struct egress_rule {
+	struct nftnl_rule *rule;
+	int err;
+};
+
+int egress_rule_begin(struct egress_rule *c, const char *table, const char *chain);
+int egress_rule_commit(struct egress_batch *b, struct egress_rule *c);
+struct nftnl_expr *egress_expr_new(struct egress_rule *c, const char *name);
+/* Gives e (NULL: allocation failed) to the rule. */
+void egress_expr_add(struct egress_rule *c, struct nftnl_expr *e);
+void egress_expr_meta_load(struct egress_rule *c, uint32_t key, uint32_t dreg);
+/* Compares register 1 with data. */
+void egress_expr_cmp(struct egress_rule *c, uint32_t op, const void *data, uint32_t len);
+void egress_expr_meta_eq_u8(struct egress_rule *c, uint32_t key, uint8_t value);
+void egress_expr_payload(struct egress_rule *c, uint32_t base, uint32_t offset, uint32_t len,
+			 uint32_t dreg);
+void egress_expr_verdict(struct egress_rule *c, int v);
+void egress_expr_ct_established(struct egress_rule *c);
+void egress_expr_counter(struct egress_rule *c);
+/* Appends "add table inet <name>" (exclusive). */
+int egress_build_table(struct egress_batch *b, const char *name);
+/*
+ * Appends a base chain (exclusive); filter chains of EGRESS_TABLE get policy drop, other
+ * filter chains policy accept.
+ */
+int egress_build_chain(struct egress_batch *b, const char *table, const char *name,
+		       const char *type, uint32_t hook, int32_t prio);

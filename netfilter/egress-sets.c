@@ -15,7 +15,6 @@
 #include "macro.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct nftnl_set *, nftnl_set_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct egress_batch *, egress_batch_free);
 
 /* nft's userspace data types, so that `nft list` shows the sets readably. */
 #define TYPE_IPV4_ADDR 7

@@ -1,37 +1,412 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The network of one run: drives netfilter/ in order (checks, namespace and veth, host NAT,
+ * the task ruleset, nflog, the DNS proxy and its guard) and undoes it in reverse. Every
+ * DNS decision and every denied connection attempt goes into the run record; the first
+ * denial of each destination is printed on stderr.
+ */
+#include <arpa/inet.h>
 #include <errno.h>
-#include <stddef.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 
+#include "cleanup.h"
+#include "config.h"
+#include "dns-proxy.h"
+#include "egress-apply.h"
+#include "fd-util.h"
+#include "host-nat.h"
+#include "link.h"
 #include "log.h"
+#include "loop.h"
+#include "netns-util.h"
+#include "nflog.h"
 #include "policy.h"
 #include "run-net.h"
 
-/*
- * Until egress filtering lands, a policy that asks for network access is refused: the
- * boundary fails closed rather than running with a network the policy did not describe.
- */
+#define RUN_NET_MAX_DNS_RECORDS 1024
+#define RUN_NET_MAX_DENIED 256
+
+struct run_net_dns {
+	char name[DNS_NAME_SIZE];
+	uint16_t qtype;
+	enum dns_verdict verdict;
+	int rcode;
+	uint32_t count;
+	uint32_t ttl;
+	size_t n_addrs;
+	struct dns_ipc_addr addrs[DNS_IPC_MAX_ADDRS];
+};
+
+struct run_net_denied {
+	struct egress_denied d;
+	uint64_t count;
+};
+
+struct run_net {
+	const struct policy_network *net;
+	struct loop *loop;
+	char dir[256];
+	struct policy_addr pool;
+	uint8_t pool_prefixlen;
+	struct policy_addr upstream;
+	struct egress_link *link;
+	bool nat_acquired;
+	struct egress_socket *nft;
+	int nflog_fd;
+	struct dns_proxy *proxy;
+	struct dns_guard guard;
+	struct run_net_dns *dns;
+	size_t n_dns;
+	uint64_t dns_dropped;	/* decisions beyond RUN_NET_MAX_DNS_RECORDS */
+	struct run_net_denied denied[RUN_NET_MAX_DENIED];
+	size_t n_denied;
+	uint64_t denied_other;	/* attempts beyond RUN_NET_MAX_DENIED destinations */
+};
+
+static void addr_string(int family, const uint8_t *addr, char *buf, size_t len)
+{
+	if (!inet_ntop(family, addr, buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+}
+
+static const char *proto_string(uint8_t proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_ICMP:
+		return "icmp";
+	case IPPROTO_ICMPV6:
+		return "icmpv6";
+	default:
+		return "other";
+	}
+}
+
+static void run_net_freep(struct run_net **n)
+{
+	run_net_free(*n);
+}
+
+static void on_denied(const struct egress_denied *d, void *userdata)
+{
+	struct run_net *n = userdata;
+	char a[INET6_ADDRSTRLEN];
+
+	for (size_t i = 0; i < n->n_denied; i++) {
+		struct run_net_denied *e = &n->denied[i];
+
+		if (e->d.daddr.family == d->daddr.family && e->d.proto == d->proto &&
+		    e->d.dport == d->dport && !memcmp(e->d.daddr.addr, d->daddr.addr, 16)) {
+			e->count++;
+			return;
+		}
+	}
+	if (n->n_denied >= RUN_NET_MAX_DENIED) {
+		n->denied_other++;
+		return;
+	}
+	n->denied[n->n_denied++] = (struct run_net_denied){ .d = *d, .count = 1 };
+	addr_string(d->daddr.family, d->daddr.addr, a, sizeof(a));
+	log_task_warning("network: denied %s connection to %s%s%s:%u%s", proto_string(d->proto),
+			 d->daddr.family == AF_INET6 ? "[" : "", a,
+			 d->daddr.family == AF_INET6 ? "]" : "", d->dport,
+			 d->denied_range ? " (private, link-local or metadata range)" : "");
+}
+
+static int on_nflog(struct loop *l, int fd, uint32_t events, void *userdata)
+{
+	int r = egress_nflog_read(fd, on_denied, userdata);
+
+	if (r < 0)
+		log_warning_errno(r, "Failed to read denied connection attempts, ignoring: %m");
+	return 0;
+}
+
+static void on_decision(const struct dns_decision *d, void *userdata)
+{
+	struct run_net *n = userdata;
+	struct run_net_dns *e;
+
+	if (n->n_dns >= RUN_NET_MAX_DNS_RECORDS) {
+		n->dns_dropped += d->count;
+		return;
+	}
+	e = &n->dns[n->n_dns++];
+	*e = (struct run_net_dns){ .qtype = d->qtype, .verdict = d->verdict, .rcode = d->rcode,
+				   .count = d->count };
+	snprintf(e->name, sizeof(e->name), "%s", d->qname ? d->qname : "");
+	for (size_t i = 0; i < d->n_addrs && i < DNS_IPC_MAX_ADDRS; i++) {
+		e->addrs[e->n_addrs++] = d->addrs[i];
+		e->ttl = d->addrs[i].ttl;
+	}
+}
+
+static int on_proxy(struct loop *l, int fd, uint32_t events, void *userdata)
+{
+	struct run_net *n = userdata;
+	int r;
+
+	for (;;) {
+		r = dns_guard_handle(&n->guard, fd);
+		if (r == -EAGAIN)
+			return 0;
+		if (r < 0) {
+			log_warning_errno(r, "DNS proxy of the task stopped, the task has no DNS: %m");
+			(void)loop_remove(l, fd);
+			return 0;
+		}
+	}
+}
+
+/* The host's first IPv4 nameserver from /etc/resolv.conf. */
+static int host_resolver(struct policy_addr *ret)
+{
+	_cleanup_free_ char *buf = NULL;
+	char *save = NULL;
+
+	if (read_file_at(AT_FDCWD, "/etc/resolv.conf", 64 * 1024, &buf, NULL) < 0)
+		return -ENOENT;
+	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char addr[64];
+
+		if (sscanf(line, " nameserver %63s", addr) == 1 &&
+		    inet_pton(AF_INET, addr, ret->addr) == 1) {
+			ret->family = AF_INET;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int net_configure(struct run_net *n, const struct policy *p)
+{
+	const char *pool = getenv("AIRLOCK_NET_POOL");
+	_cleanup_close_ int self = -EBADF;
+	int r;
+
+	r = egress_ip_forward_enabled();
+	if (r <= 0)
+		return log_error_errno(-EOPNOTSUPP, "refusing run: policy asks for network egress "
+				       "but net.ipv4.ip_forward is off on this host (/network); "
+				       "enable forwarding or remove the network section");
+	r = egress_link_parse_pool(pool ? pool : EGRESS_LINK_POOL_DEFAULT, &n->pool,
+				   &n->pool_prefixlen);
+	if (r < 0)
+		return log_error_errno(r, "refusing run: bad AIRLOCK_NET_POOL '%s': %m", pool);
+
+	n->upstream = (struct policy_addr){};
+	for (size_t i = 0; i < p->network.n_dns_upstream; i++)
+		if (p->network.dns_upstream[i].family == AF_INET) {
+			n->upstream = p->network.dns_upstream[i];
+			break;
+		}
+	if (n->upstream.family != AF_INET && host_resolver(&n->upstream) < 0)
+		return log_error_errno(-EOPNOTSUPP, "refusing run: no IPv4 DNS upstream in the "
+				       "policy (/network/dns/upstream) or /etc/resolv.conf");
+
+	/* Runs in different host namespaces must not share slots or the NAT refcount. */
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return log_error_errno(-errno, "Failed to open own network namespace: %m");
+	snprintf(n->dir, sizeof(n->dir), "%s/net/%lu", AIRLOCK_RUNTIME_DIR, netns_inode(self));
+	return 0;
+}
+
+static int net_setup_kernel(struct run_net *n)
+{
+	struct egress_config cfg = { .nflog_group = EGRESS_NFLOG_GROUP };
+	int r;
+
+	r = egress_link_new(n->dir, &n->pool, n->pool_prefixlen, &n->link);
+	if (r < 0)
+		return log_error_errno(r, "Failed to create the task's network namespace and veth: %m");
+	r = egress_nat_acquire(n->dir, n->link->lock_path, &n->pool, n->pool_prefixlen);
+	if (r < 0)
+		return log_error_errno(r, "Failed to set up table inet " EGRESS_HOST_TABLE ": %m");
+	n->nat_acquired = true;
+
+	r = egress_socket_open(n->link->netns_fd, &n->nft);
+	if (r < 0)
+		return log_error_errno(r, "Failed to open nf_tables in the task namespace: %m");
+	cfg.resolver = n->link->host_addr;
+	r = egress_apply(n->nft, n->net, &cfg);
+	if (r == -EEXIST)
+		return log_error_errno(r, "refusing run: overlapping cidr rules in /network/egress: %m");
+	if (r < 0)
+		return log_error_errno(r, "refusing run: cannot load the egress ruleset (/network): %m");
+
+	n->nflog_fd = egress_nflog_open(n->link->netns_fd, EGRESS_NFLOG_GROUP);
+	if (n->nflog_fd < 0)
+		return log_error_errno(n->nflog_fd, "refusing run: cannot log denied connections: %m");
+	r = loop_add(n->loop, n->nflog_fd, EPOLLIN, on_nflog, n);
+	if (r < 0)
+		return log_error_errno(r, "Failed to watch denied connections: %m");
+	return 0;
+}
+
+static int net_setup_dns(struct run_net *n)
+{
+	struct dns_proxy_config cfg = { .net = n->net, .listen = n->link->host_addr,
+					.task = n->link->task_addr, .upstream = n->upstream };
+	int r;
+
+	n->dns = calloc(RUN_NET_MAX_DNS_RECORDS, sizeof(*n->dns));
+	if (!n->dns)
+		return log_oom();
+	n->guard = (struct dns_guard){ .net = n->net, .nft = n->nft, .ttl_min = DNS_TTL_MIN_DEFAULT,
+				       .ttl_max = DNS_TTL_MAX_DEFAULT, .decision = on_decision,
+				       .userdata = n };
+	if (getenv("AIRLOCK_DNS_TTL_MIN"))
+		n->guard.ttl_min = (uint32_t)strtoul(getenv("AIRLOCK_DNS_TTL_MIN"), NULL, 10);
+	r = dns_proxy_start(&cfg, &n->proxy);
+	if (r < 0)
+		return log_error_errno(r, "Failed to start the task's DNS proxy: %m");
+	r = loop_add(n->loop, n->proxy->ipc_fd, EPOLLIN, on_proxy, n);
+	if (r < 0)
+		return log_error_errno(r, "Failed to watch the DNS proxy: %m");
+	return 0;
+}
+
 int run_net_new(const struct policy *p, const char *run_id, struct loop *loop,
 		struct run_net **ret)
 {
+	_cleanup_(run_net_freep) struct run_net *n = NULL;
+	int r;
+
 	*ret = NULL;
 	if (!p->network.enabled)
 		return 0;
-	return log_error_errno(-EOPNOTSUPP,
-			       "refusing run: policy asks for network egress, which this build "
-			       "cannot enforce yet (/network)");
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return log_oom();
+	n->net = &p->network;
+	n->loop = loop;
+	n->nflog_fd = -EBADF;
+
+	r = net_configure(n, p);
+	if (r < 0)
+		return r;
+	r = net_setup_kernel(n);
+	if (r < 0)
+		return r;
+	r = net_setup_dns(n);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(n);
+	return 0;
 }
 
 int run_net_netns_fd(const struct run_net *n)
 {
-	return -EBADF;
+	return n && n->link ? n->link->netns_fd : -EBADF;
+}
+
+static json_t *addrs_to_json(const struct run_net_dns *e)
+{
+	json_t *a = json_array();
+	char buf[INET6_ADDRSTRLEN];
+
+	for (size_t i = 0; a && i < e->n_addrs; i++) {
+		addr_string(e->addrs[i].family, e->addrs[i].addr, buf, sizeof(buf));
+		json_array_append_new(a, json_string(buf));
+	}
+	return a;
+}
+
+static json_t *dns_to_json(const struct run_net *n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < n->n_dns; i++) {
+		const struct run_net_dns *e = &n->dns[i];
+		const char *type = dns_type_to_string(e->qtype), *rcode = dns_rcode_to_string(e->rcode);
+		json_t *o = json_pack("{s:s, s:s, s:I}", "name", e->name,
+				      "verdict", dns_verdict_to_string(e->verdict),
+				      "count", (json_int_t)e->count);
+
+		if (!o)
+			continue;
+		json_object_set_new(o, "type", type ? json_string(type) : json_integer(e->qtype));
+		if (rcode)
+			json_object_set_new(o, "rcode", json_string(rcode));
+		if (e->verdict == DNS_VERDICT_ALLOWED) {
+			json_object_set_new(o, "addresses", addrs_to_json(e));
+			json_object_set_new(o, "ttl", json_integer(e->ttl));
+		}
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+static json_t *denied_to_json(const struct run_net *n)
+{
+	json_t *a = json_array();
+	char buf[INET6_ADDRSTRLEN];
+
+	for (size_t i = 0; a && i < n->n_denied; i++) {
+		const struct run_net_denied *e = &n->denied[i];
+
+		addr_string(e->d.daddr.family, e->d.daddr.addr, buf, sizeof(buf));
+		json_array_append_new(a, json_pack("{s:s, s:i, s:s, s:I, s:s}", "destination", buf,
+						   "port", (int)e->d.dport, "protocol",
+						   proto_string(e->d.proto), "count",
+						   (json_int_t)e->count, "reason",
+						   e->d.denied_range ? "denied-range" : "not-allowed"));
+	}
+	return a;
 }
 
 json_t *run_net_to_json(const struct run_net *n)
 {
-	return NULL;
+	char host[INET_ADDRSTRLEN], task[INET_ADDRSTRLEN], up[INET_ADDRSTRLEN];
+
+	if (!n || !n->link)
+		return NULL;
+	/* Attempts still queued in the kernel belong in the record too. */
+	if (n->nflog_fd >= 0)
+		(void)egress_nflog_read(n->nflog_fd, on_denied, (void *)n);
+	addr_string(AF_INET, n->link->host_addr.addr, host, sizeof(host));
+	addr_string(AF_INET, n->link->task_addr.addr, task, sizeof(task));
+	addr_string(AF_INET, n->upstream.addr, up, sizeof(up));
+	return json_pack("{s:b, s:s, s:s, s:s, s:s, s:o, s:I, s:o, s:I, s:I}", "enabled", 1,
+			 "task_address", task, "resolver", host, "dns_upstream", up,
+			 "interface", n->link->host_ifname, "dns", dns_to_json(n), "dns_unrecorded",
+			 (json_int_t)n->dns_dropped, "denied", denied_to_json(n),
+			 "denied_unrecorded", (json_int_t)n->denied_other, "dns_sets_updates",
+			 (json_int_t)n->guard.learned);
 }
 
 struct run_net *run_net_free(struct run_net *n)
 {
+	int r;
+
+	if (!n)
+		return NULL;
+	if (n->proxy && n->loop)
+		(void)loop_remove(n->loop, n->proxy->ipc_fd);
+	n->proxy = dns_proxy_stop(n->proxy);
+	if (n->nflog_fd >= 0 && n->loop)
+		(void)loop_remove(n->loop, n->nflog_fd);
+	n->nflog_fd = safe_close(n->nflog_fd);
+	n->nft = egress_socket_free(n->nft);
+	if (n->nat_acquired) {
+		r = egress_nat_release(n->dir, n->link->lock_path);
+		if (r < 0)
+			log_warning_errno(r, "Failed to remove table inet " EGRESS_HOST_TABLE
+					  ", ignoring: %m");
+	}
+	n->link = egress_link_free(n->link);
+	free(n->dns);
+	free(n);
 	return NULL;
 }

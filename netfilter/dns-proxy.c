@@ -1,0 +1,470 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The unprivileged DNS proxy (see dns-proxy.h). After the fork it never allocates, never
+ * logs and makes only the syscalls of dns-proxy-seccomp.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "dns-proxy.h"
+#include "egress.h"
+#include "macro.h"
+
+enum { FD_LISTEN = 3, FD_UPSTREAM = 4, FD_IPC = 5 };
+
+struct pending {
+	bool used;
+	uint16_t up_id;
+	uint16_t client_id;
+	uint16_t rd;
+	struct sockaddr_in client;
+	char qname[DNS_NAME_SIZE];
+	uint16_t qtype;
+	uint64_t deadline_ms;
+};
+
+struct proxy {
+	const struct dns_proxy_config *cfg;
+	struct pending pending[DNS_PROXY_MAX_PENDING];
+	double tokens;
+	uint64_t refill_ms;
+	uint32_t rate_dropped;
+	uint32_t seq;
+};
+
+static struct dns_message msg_in, msg_out;
+static struct dns_ipc_request ipc_req;
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void decision(struct proxy *p, const char *qname, uint16_t qtype, enum dns_verdict v,
+		     int rcode, uint32_t count)
+{
+	memset(&ipc_req, 0, sizeof(ipc_req));
+	ipc_req.type = DNS_IPC_DECISION;
+	ipc_req.seq = ++p->seq;
+	if (qname && strlen(qname) < DNS_NAME_SIZE)
+		strcpy(ipc_req.qname, qname);
+	ipc_req.qtype = qtype;
+	ipc_req.verdict = v;
+	ipc_req.rcode = rcode;
+	ipc_req.count = count;
+	(void)send(FD_IPC, &ipc_req, sizeof(ipc_req), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* Sends msg_out (question from qname/qtype, given rcode and answers) to the client. */
+static void respond(const struct sockaddr_in *to, uint16_t id, uint16_t rd, const char *qname,
+		    uint16_t qtype, int rcode)
+{
+	static uint8_t buf[DNS_MAX_MESSAGE];
+	int n;
+
+	msg_out.id = id;
+	msg_out.flags = (uint16_t)(DNS_FLAG_QR | DNS_FLAG_RA | rd | (rcode & DNS_FLAG_RCODE));
+	strcpy(msg_out.qname, qname);
+	msg_out.qtype = qtype;
+	msg_out.qclass = DNS_CLASS_IN;
+	n = dns_build(&msg_out, buf, sizeof(buf));
+	if (n > 0)
+		(void)sendto(FD_LISTEN, buf, (size_t)n, MSG_DONTWAIT, (const struct sockaddr *)to,
+			     sizeof(*to));
+}
+
+static void refuse(const struct sockaddr_in *to, const struct dns_message *q, int rcode)
+{
+	msg_out.n_answers = 0;
+	respond(to, q->id, q->flags & DNS_FLAG_RD, q->qname, q->qtype, rcode);
+}
+
+static bool rate_ok(struct proxy *p)
+{
+	uint64_t now = now_ms();
+
+	p->tokens += (double)(now - p->refill_ms) * DNS_PROXY_RATE_PER_SEC / 1000.0;
+	p->tokens = MIN(p->tokens, (double)DNS_PROXY_RATE_BURST);
+	p->refill_ms = now;
+	if (p->tokens < 1.0)
+		return false;
+	p->tokens -= 1.0;
+	return true;
+}
+
+static struct pending *pending_new(struct proxy *p)
+{
+	for (size_t i = 0; i < DNS_PROXY_MAX_PENDING; i++)
+		if (!p->pending[i].used)
+			return &p->pending[i];
+	return NULL;
+}
+
+/* Forwards an allowed question upstream under a fresh random id. */
+static void forward(struct proxy *p, const struct sockaddr_in *from, const struct dns_message *q)
+{
+	static uint8_t buf[512];
+	struct pending *e = pending_new(p);
+	uint16_t id;
+	int n;
+
+	if (!e || getrandom(&id, sizeof(id), 0) != sizeof(id) ||
+	    dns_message_init_query(&msg_out, id, q->qname, q->qtype) < 0) {
+		refuse(from, q, DNS_RCODE_SERVFAIL);
+		return decision(p, q->qname, q->qtype, DNS_VERDICT_UPSTREAM_ERROR,
+				DNS_RCODE_SERVFAIL, 1);
+	}
+	n = dns_build(&msg_out, buf, sizeof(buf));
+	if (n < 0 || send(FD_UPSTREAM, buf, (size_t)n, MSG_DONTWAIT) < 0) {
+		refuse(from, q, DNS_RCODE_SERVFAIL);
+		return decision(p, q->qname, q->qtype, DNS_VERDICT_UPSTREAM_ERROR,
+				DNS_RCODE_SERVFAIL, 1);
+	}
+	*e = (struct pending){ .used = true, .up_id = id, .client_id = q->id,
+			       .rd = q->flags & DNS_FLAG_RD, .client = *from, .qtype = q->qtype,
+			       .deadline_ms = now_ms() + DNS_PROXY_TIMEOUT_MS };
+	strcpy(e->qname, q->qname);
+}
+
+static void on_query(struct proxy *p)
+{
+	static uint8_t buf[DNS_MAX_MESSAGE];
+	struct sockaddr_in from;
+	socklen_t fl = sizeof(from);
+	ssize_t n;
+
+	n = recvfrom(FD_LISTEN, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+	if (n < 0 || fl != sizeof(from) || memcmp(&from.sin_addr, p->cfg->task.addr, 4) != 0)
+		return;
+	if (!rate_ok(p)) {
+		p->rate_dropped++;
+		return;
+	}
+	if (dns_parse(buf, (size_t)n, &msg_in) < 0 || (msg_in.flags & (DNS_FLAG_QR | DNS_FLAG_OPCODE)))
+		return decision(p, NULL, 0, DNS_VERDICT_MALFORMED, DNS_RCODE_FORMERR, 1);
+	if (strlen(msg_in.qname) > DNS_PROXY_MAX_QUERY_NAME) {
+		refuse(&from, &msg_in, DNS_RCODE_REFUSED);
+		return decision(p, NULL, msg_in.qtype, DNS_VERDICT_TOO_LONG, DNS_RCODE_REFUSED, 1);
+	}
+	if (!msg_in.qname[0] || !egress_name_allowed(p->cfg->net, msg_in.qname)) {
+		refuse(&from, &msg_in, DNS_RCODE_NXDOMAIN);
+		return decision(p, msg_in.qname, msg_in.qtype, DNS_VERDICT_NOT_ALLOWED,
+				DNS_RCODE_NXDOMAIN, 1);
+	}
+	if ((msg_in.qtype != DNS_TYPE_A && msg_in.qtype != DNS_TYPE_AAAA) ||
+	    msg_in.qclass != DNS_CLASS_IN) {
+		refuse(&from, &msg_in, DNS_RCODE_REFUSED);
+		return decision(p, msg_in.qname, msg_in.qtype, DNS_VERDICT_BAD_TYPE,
+				DNS_RCODE_REFUSED, 1);
+	}
+	forward(p, &from, &msg_in);
+}
+
+/* Follows the CNAME chain from qname within allowed names into msg_out and ipc_req. */
+static bool collect_answer(struct proxy *p, const struct pending *e)
+{
+	const char *cur = e->qname;
+
+	msg_out.n_answers = 0;
+	ipc_req.n_chain = ipc_req.n_addrs = 0;
+	for (size_t hop = 0; hop <= DNS_PROXY_MAX_CHAIN; hop++) {
+		const struct dns_rr *cname = NULL;
+
+		for (size_t i = 0; i < msg_in.n_answers && !cname; i++)
+			if (msg_in.answers[i].type == DNS_TYPE_CNAME && streq(msg_in.answers[i].name, cur))
+				cname = &msg_in.answers[i];
+		if (!cname)
+			break;
+		if (hop == DNS_PROXY_MAX_CHAIN || !egress_name_allowed(p->cfg->net, cname->target))
+			return false;
+		msg_out.answers[msg_out.n_answers++] = *cname;
+		strcpy(ipc_req.chain[ipc_req.n_chain++], cname->target);
+		cur = cname->target;
+	}
+	for (size_t i = 0; i < msg_in.n_answers && ipc_req.n_addrs < DNS_IPC_MAX_ADDRS; i++) {
+		const struct dns_rr *rr = &msg_in.answers[i];
+		struct dns_ipc_addr *a = &ipc_req.addrs[ipc_req.n_addrs];
+
+		if (rr->type != e->qtype || !streq(rr->name, cur))
+			continue;
+		a->family = rr->type == DNS_TYPE_A ? AF_INET : AF_INET6;
+		memcpy(a->addr, rr->addr, sizeof(a->addr));
+		a->ttl = rr->ttl;
+		ipc_req.n_addrs++;
+	}
+	return true;
+}
+
+/* Asks the guard to learn the addresses; waits for its reply (after the kernel ACK). */
+static int learn(struct proxy *p, const struct pending *e, struct dns_ipc_reply *reply)
+{
+	struct pollfd pfd = { .fd = FD_IPC, .events = POLLIN };
+
+	ipc_req.type = DNS_IPC_LEARN;
+	ipc_req.seq = ++p->seq;
+	strcpy(ipc_req.qname, e->qname);
+	ipc_req.qtype = e->qtype;
+	ipc_req.count = 1;
+	if (send(FD_IPC, &ipc_req, sizeof(ipc_req), MSG_NOSIGNAL) < 0)
+		return -errno;
+	for (;;) {
+		int r = poll(&pfd, 1, DNS_PROXY_TIMEOUT_MS);
+
+		if (r <= 0)
+			return r < 0 && errno == EINTR ? -EINTR : -ETIMEDOUT;
+		if (recv(FD_IPC, reply, sizeof(*reply), 0) != sizeof(*reply))
+			return -EPIPE;
+		if (reply->seq == ipc_req.seq)
+			return reply->error;
+	}
+}
+
+static void answer(struct proxy *p, struct pending *e)
+{
+	struct dns_ipc_reply reply;
+	size_t n = msg_out.n_answers;
+	int rcode = dns_message_rcode(&msg_in);
+
+	if (rcode != DNS_RCODE_NOERROR || (msg_in.flags & DNS_FLAG_TC)) {
+		msg_out.n_answers = 0;
+		rcode = rcode ? rcode : DNS_RCODE_SERVFAIL;
+		respond(&e->client, e->client_id, e->rd, e->qname, e->qtype, rcode);
+		return decision(p, e->qname, e->qtype, DNS_VERDICT_UPSTREAM_RCODE, rcode, 1);
+	}
+	if (!collect_answer(p, e)) {
+		msg_out.n_answers = 0;
+		respond(&e->client, e->client_id, e->rd, e->qname, e->qtype, DNS_RCODE_NXDOMAIN);
+		return decision(p, e->qname, e->qtype, DNS_VERDICT_CNAME_DENIED, DNS_RCODE_NXDOMAIN, 1);
+	}
+	if (learn(p, e, &reply) < 0) {
+		msg_out.n_answers = 0;
+		respond(&e->client, e->client_id, e->rd, e->qname, e->qtype, DNS_RCODE_SERVFAIL);
+		return;
+	}
+	n = msg_out.n_answers;
+	for (size_t i = 0; i < n; i++)
+		msg_out.answers[i].ttl = reply.ttl;
+	for (uint32_t i = 0; i < ipc_req.n_addrs && n < DNS_MAX_ANSWERS; i++) {
+		struct dns_rr *rr = &msg_out.answers[n];
+
+		if (!(reply.accepted & (1u << i)))
+			continue;
+		strcpy(rr->name, ipc_req.n_chain ? ipc_req.chain[ipc_req.n_chain - 1] : e->qname);
+		rr->type = e->qtype;
+		rr->ttl = reply.ttl;
+		memcpy(rr->addr, ipc_req.addrs[i].addr, sizeof(rr->addr));
+		n++;
+	}
+	msg_out.n_answers = n;
+	respond(&e->client, e->client_id, e->rd, e->qname, e->qtype, DNS_RCODE_NOERROR);
+}
+
+static void on_upstream(struct proxy *p)
+{
+	static uint8_t buf[DNS_MAX_MESSAGE];
+	ssize_t n = recv(FD_UPSTREAM, buf, sizeof(buf), MSG_DONTWAIT);
+
+	if (n < 0 || dns_parse(buf, (size_t)n, &msg_in) < 0 || !(msg_in.flags & DNS_FLAG_QR))
+		return;
+	for (size_t i = 0; i < DNS_PROXY_MAX_PENDING; i++) {
+		struct pending *e = &p->pending[i];
+
+		if (!e->used || e->up_id != msg_in.id || e->qtype != msg_in.qtype ||
+		    !streq(e->qname, msg_in.qname))
+			continue;
+		e->used = false;
+		answer(p, e);
+		return;
+	}
+}
+
+static void expire(struct proxy *p)
+{
+	uint64_t now = now_ms();
+
+	for (size_t i = 0; i < DNS_PROXY_MAX_PENDING; i++) {
+		struct pending *e = &p->pending[i];
+
+		if (!e->used || e->deadline_ms > now)
+			continue;
+		e->used = false;
+		msg_out.n_answers = 0;
+		respond(&e->client, e->client_id, e->rd, e->qname, e->qtype, DNS_RCODE_SERVFAIL);
+		decision(p, e->qname, e->qtype, DNS_VERDICT_UPSTREAM_ERROR, DNS_RCODE_SERVFAIL, 1);
+	}
+	if (p->rate_dropped) {
+		decision(p, NULL, 0, DNS_VERDICT_RATE_LIMITED, -1, p->rate_dropped);
+		p->rate_dropped = 0;
+	}
+}
+
+static _noreturn_ void proxy_run(const struct dns_proxy_config *cfg)
+{
+	static struct proxy p;
+	struct pollfd fds[] = {
+		{ .fd = FD_LISTEN, .events = POLLIN },
+		{ .fd = FD_UPSTREAM, .events = POLLIN },
+		{ .fd = FD_IPC, .events = POLLIN },
+	};
+
+	p.cfg = cfg;
+	p.tokens = DNS_PROXY_RATE_BURST;
+	p.refill_ms = now_ms();
+	for (;;) {
+		int r = poll(fds, ELEMENTSOF(fds), 250);
+
+		if (r < 0 && errno != EINTR)
+			_exit(1);
+		if (fds[2].revents & (POLLHUP | POLLERR))
+			_exit(0); /* the supervisor is gone */
+		if (fds[2].revents & POLLIN) {
+			struct dns_ipc_reply stale; /* a reply that came after its deadline */
+
+			if (recv(FD_IPC, &stale, sizeof(stale), MSG_DONTWAIT) == 0)
+				_exit(0);
+		}
+		if (fds[0].revents & POLLIN)
+			on_query(&p);
+		if (fds[1].revents & POLLIN)
+			on_upstream(&p);
+		expire(&p);
+	}
+}
+
+/* Moves the three fds to 3, 4, 5 and closes every other fd above 2. */
+static int child_fds(int listen_fd, int upstream_fd, int ipc_fd)
+{
+	int src[] = { listen_fd, upstream_fd, ipc_fd }, tmp[3];
+	int devnull;
+
+	for (int i = 0; i < 3; i++) {
+		tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 64);
+		if (tmp[i] < 0)
+			return -errno;
+	}
+	for (int i = 0; i < 3; i++)
+		if (dup2(tmp[i], FD_LISTEN + i) < 0)
+			return -errno;
+	if (close_range(FD_IPC + 1, ~0U, 0) < 0)
+		return -errno;
+	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (devnull < 0)
+		return -errno;
+	for (int i = 0; i < 3; i++)
+		if (dup2(devnull, i) < 0)
+			return -errno;
+	close(devnull);
+	return 0;
+}
+
+static int child_drop_privileges(void)
+{
+	if (setgroups(0, NULL) < 0 ||
+	    setresgid(DNS_PROXY_UID, DNS_PROXY_UID, DNS_PROXY_UID) < 0 ||
+	    setresuid(DNS_PROXY_UID, DNS_PROXY_UID, DNS_PROXY_UID) < 0)
+		return -errno;
+	/* uid 0 -> non-zero clears permitted/effective; ambient goes explicitly. */
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		return -errno;
+	if (chdir("/") < 0)
+		return -errno;
+	return dns_proxy_seccomp_load();
+}
+
+static _noreturn_ void child(const struct dns_proxy_config *cfg, pid_t parent, int fds[3])
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(2);
+	if (child_fds(fds[0], fds[1], fds[2]) < 0)
+		_exit(3);
+	if (child_drop_privileges() < 0)
+		_exit(4);
+	proxy_run(cfg);
+}
+
+static int udp_socket(const struct policy_addr *a, bool do_connect)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(53) };
+	_cleanup_close_ int fd = -EBADF;
+	int r;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	memcpy(&sa.sin_addr, a->addr, 4);
+	r = do_connect ? connect(fd, (struct sockaddr *)&sa, sizeof(sa))
+		       : bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	if (r < 0)
+		return -errno;
+	return TAKE_FD(fd);
+}
+
+int dns_proxy_start(const struct dns_proxy_config *cfg, struct dns_proxy **ret)
+{
+	_cleanup_close_ int listen_fd = -EBADF, upstream_fd = -EBADF;
+	_cleanup_close_ int pair0 = -EBADF, pair1 = -EBADF;
+	struct dns_proxy *p;
+	int pair[2], fds[3];
+	pid_t parent = getpid(), pid;
+
+	if (cfg->listen.family != AF_INET || cfg->upstream.family != AF_INET)
+		return -EAFNOSUPPORT;
+	listen_fd = udp_socket(&cfg->listen, false);
+	if (listen_fd < 0)
+		return listen_fd;
+	upstream_fd = udp_socket(&cfg->upstream, true);
+	if (upstream_fd < 0)
+		return upstream_fd;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+		return -errno;
+	pair0 = pair[0];
+	pair1 = pair[1];
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+
+	pid = fork();
+	if (pid < 0) {
+		free(p);
+		return -errno;
+	}
+	if (pid == 0) {
+		fds[0] = listen_fd;
+		fds[1] = upstream_fd;
+		fds[2] = pair1;
+		child(cfg, parent, fds);
+	}
+	p->pid = pid;
+	p->ipc_fd = TAKE_FD(pair0);
+	*ret = p;
+	return 0;
+}
+
+struct dns_proxy *dns_proxy_stop(struct dns_proxy *p)
+{
+	if (!p)
+		return NULL;
+	if (p->pid > 0) {
+		(void)kill(p->pid, SIGKILL);
+		(void)waitpid(p->pid, NULL, 0);
+	}
+	safe_close(p->ipc_fd);
+	free(p);
+	return NULL;
+}

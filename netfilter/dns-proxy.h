@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * The task's DNS view, privilege-separated:
+ *   - the proxy: a forked process that runs as nobody with no capabilities, no_new_privs
+ *     and a seccomp allowlist of a dozen syscalls. It receives the task's queries on the
+ *     resolver address, answers only allowlisted names (exact or "*.suffix"), only A and
+ *     AAAA (other types REFUSED, other names NXDOMAIN), limits name length and query rate,
+ *     forwards a freshly built query upstream, follows CNAME chains only through allowed
+ *     names, and asks the guard to learn every answered address;
+ *   - the guard (dns-guard.c), in the supervisor: validates each request again (name
+ *     allowed, address not in a denied range unless a cidr rule names it, TTL clamped),
+ *     adds the addresses to the task's sets and replies only after the kernel ACKed them.
+ *     Only then does the proxy release the answer to the task.
+ * Neither half logs.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "dns-codec.h"
+#include "policy.h"
+
+#define DNS_PROXY_MAX_QUERY_NAME 100	/* longer names are REFUSED (tunnelling) */
+#define DNS_PROXY_RATE_PER_SEC 20	/* sustained queries per second */
+#define DNS_PROXY_RATE_BURST 40
+#define DNS_PROXY_TIMEOUT_MS 3000	/* upstream answer deadline, then SERVFAIL */
+#define DNS_PROXY_MAX_PENDING 64
+#define DNS_PROXY_MAX_CHAIN 8		/* CNAME hops */
+#define DNS_PROXY_UID 65534		/* nobody / nogroup */
+#define DNS_TTL_MIN_DEFAULT 5
+#define DNS_TTL_MAX_DEFAULT 300
+
+enum dns_verdict {
+	DNS_VERDICT_ALLOWED,		/* answered, addresses learned */
+	DNS_VERDICT_NOT_ALLOWED,	/* name not in the allowlist: NXDOMAIN */
+	DNS_VERDICT_BAD_TYPE,		/* not A/AAAA: REFUSED */
+	DNS_VERDICT_TOO_LONG,		/* name over DNS_PROXY_MAX_QUERY_NAME: REFUSED */
+	DNS_VERDICT_RATE_LIMITED,	/* dropped, no answer */
+	DNS_VERDICT_CNAME_DENIED,	/* chain left the allowlist: NXDOMAIN */
+	DNS_VERDICT_UPSTREAM_ERROR,	/* upstream failed or timed out: SERVFAIL */
+	DNS_VERDICT_UPSTREAM_RCODE,	/* upstream NXDOMAIN etc., passed on */
+	DNS_VERDICT_MALFORMED,		/* unparsable query: FORMERR or dropped */
+	_DNS_VERDICT_MAX,
+	_DNS_VERDICT_INVALID = -EINVAL,
+};
+
+const char *dns_verdict_to_string(enum dns_verdict v);
+
+/* The messages between proxy and guard (SOCK_SEQPACKET, one message per datagram). */
+enum dns_ipc_type {
+	DNS_IPC_LEARN = 1,	/* proxy -> guard: learn these addresses; guard replies */
+	DNS_IPC_DECISION = 2,	/* proxy -> guard: one query's outcome, for the record */
+};
+
+#define DNS_IPC_MAX_ADDRS 16
+
+struct dns_ipc_addr {
+	uint8_t family;		/* AF_INET, AF_INET6 */
+	uint8_t addr[16];
+	uint32_t ttl;
+};
+
+struct dns_ipc_request {
+	uint32_t type;		/* enum dns_ipc_type */
+	uint32_t seq;
+	char qname[DNS_NAME_SIZE];
+	uint16_t qtype;
+	int32_t verdict;	/* DNS_IPC_DECISION: enum dns_verdict */
+	int32_t rcode;
+	uint32_t count;		/* DNS_IPC_DECISION: how many queries this stands for */
+	uint32_t n_chain;
+	char chain[DNS_PROXY_MAX_CHAIN][DNS_NAME_SIZE];
+	uint32_t n_addrs;
+	struct dns_ipc_addr addrs[DNS_IPC_MAX_ADDRS];
+};
+
+struct dns_ipc_reply {
+	uint32_t seq;
+	int32_t error;		/* 0, or -errno: the proxy answers SERVFAIL */
+	uint32_t ttl;		/* clamped TTL to put in the answer */
+	uint32_t accepted;	/* bit i: addrs[i] is in the sets */
+};
+
+struct dns_proxy_config {
+	const struct policy_network *net;
+	struct policy_addr listen;	/* resolver address (AF_INET), port 53 */
+	struct policy_addr task;	/* only queries from this source are answered */
+	struct policy_addr upstream;	/* where allowed queries go, port 53 */
+};
+
+struct dns_proxy {
+	pid_t pid;
+	int ipc_fd;		/* the guard's end of the socketpair */
+};
+
+/*
+ * Creates the listening and upstream sockets (as root, in the caller's namespace), forks
+ * the proxy and drops its privileges. *ret is owned by the caller. Returns 0 or -errno.
+ */
+int dns_proxy_start(const struct dns_proxy_config *cfg, struct dns_proxy **ret);
+/* Kills and reaps the proxy; accepts and returns NULL. */
+struct dns_proxy *dns_proxy_stop(struct dns_proxy *p);
+
+/* dns-proxy-seccomp.c: loads the proxy's syscall allowlist (kills on anything else). */
+int dns_proxy_seccomp_load(void);
+
+/* dns-guard.c: the privileged half. */
+struct egress_socket;
+
+struct dns_decision {
+	const char *qname;
+	uint16_t qtype;
+	enum dns_verdict verdict;
+	int rcode;
+	uint32_t count;
+	const struct dns_ipc_addr *addrs;	/* learned addresses (ALLOWED) */
+	size_t n_addrs;
+};
+
+typedef void (*dns_decision_fn)(const struct dns_decision *d, void *userdata);
+
+struct dns_guard {
+	const struct policy_network *net;
+	struct egress_socket *nft;	/* the task namespace's nf_tables socket; not owned */
+	uint32_t ttl_min, ttl_max;	/* seconds */
+	dns_decision_fn decision;
+	void *userdata;
+	uint64_t learned;		/* elements batches ACKed, for benchmarks */
+};
+
+/*
+ * Reads one message from the proxy's ipc fd, validates it, learns addresses when asked
+ * (replying after the kernel ACK) and reports decisions. Returns 0, -EAGAIN when nothing
+ * was queued, -EPIPE when the proxy is gone, or -errno. Does not log.
+ */
+int dns_guard_handle(struct dns_guard *g, int ipc_fd);
+
+/*
+ * The validation of one learn request, pure: fills *reply (accepted bits, clamped ttl) and
+ * the addresses to learn. Returns the number to learn, or -EPERM when a name is not allowed.
+ */
+int dns_guard_check(const struct dns_guard *g, const struct dns_ipc_request *req,
+		    struct dns_ipc_reply *reply, struct policy_addr *ret_addrs);

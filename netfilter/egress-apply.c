@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Sends egress batches to nf_tables over netlink and reads every ACK (kernel side). */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <libmnl/libmnl.h>
+
+#include "cleanup.h"
+#include "egress-apply.h"
+#include "egress-internal.h"
+#include "netns-util.h"
+
+#define ACK_TIMEOUT_MS 5000
+
+struct egress_socket {
+	struct mnl_socket *nl;
+	uint32_t portid;
+	uint32_t seq;
+};
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct egress_socket *, egress_socket_free);
+
+int egress_socket_open(int netns_fd, struct egress_socket **ret)
+{
+	_cleanup_(egress_socket_freep) struct egress_socket *s = NULL;
+	_cleanup_close_ int fd = -EBADF;
+
+	fd = netns_fd >= 0 ? netns_socket(netns_fd, AF_NETLINK, SOCK_RAW, NETLINK_NETFILTER)
+			   : socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	if (fd < 0)
+		return netns_fd >= 0 ? fd : -errno;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->nl = mnl_socket_fdopen(fd);
+	if (!s->nl)
+		return -errno;
+	TAKE_FD(fd);
+	if (mnl_socket_bind(s->nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		return -errno;
+	s->portid = mnl_socket_get_portid(s->nl);
+	s->seq = 1;
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
+struct egress_socket *egress_socket_free(struct egress_socket *s)
+{
+	if (!s)
+		return NULL;
+	if (s->nl)
+		mnl_socket_close(s->nl);
+	free(s);
+	return NULL;
+}
+
+uint32_t egress_socket_seq(struct egress_socket *s, uint32_t n)
+{
+	uint32_t seq = s->seq;
+
+	s->seq += n;
+	return seq;
+}
+
+/* Reads one datagram of ACKs; counts them and keeps the first error. */
+static int read_acks(struct egress_socket *s, uint32_t *acked, int *first_error)
+{
+	uint8_t buf[MNL_SOCKET_BUFFER_SIZE];
+	struct pollfd p = { .fd = mnl_socket_get_fd(s->nl), .events = POLLIN };
+	const struct nlmsghdr *nlh;
+	ssize_t n;
+	int len;
+
+	n = poll(&p, 1, ACK_TIMEOUT_MS);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -ETIMEDOUT;
+	n = mnl_socket_recvfrom(s->nl, buf, sizeof(buf));
+	if (n < 0)
+		return -errno;
+	len = (int)n;
+	for (nlh = (const struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, len);
+	     nlh = mnl_nlmsg_next(nlh, &len)) {
+		const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+		if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_pid != s->portid)
+			continue;
+		(*acked)++;
+		if (e->error < 0 && *first_error == 0)
+			*first_error = e->error;
+	}
+	return 0;
+}
+
+int egress_send(struct egress_socket *s, const struct egress_batch *b)
+{
+	uint32_t acked = 0;
+	int first_error = 0, size, r;
+
+	if (!b->ended)
+		return -EINVAL;
+	/* Large policies make large batches: make room (we are root: FORCE). */
+	size = (int)(b->len + 65536);
+	(void)setsockopt(mnl_socket_get_fd(s->nl), SOL_SOCKET, SO_SNDBUFFORCE, &size,
+			 sizeof(size));
+	size = (int)(b->n_msgs * 256 + 65536);
+	(void)setsockopt(mnl_socket_get_fd(s->nl), SOL_SOCKET, SO_RCVBUFFORCE, &size,
+			 sizeof(size));
+	if (mnl_socket_sendto(s->nl, b->buf, b->len) < 0)
+		return -errno;
+	while (acked < b->n_msgs) {
+		r = read_acks(s, &acked, &first_error);
+		if (r < 0)
+			return first_error ? first_error : r;
+	}
+	return first_error;
+}
+
+int egress_apply(struct egress_socket *s, const struct policy_network *net,
+		 const struct egress_config *cfg)
+{
+	_cleanup_(egress_batch_freep) struct egress_batch *b = NULL;
+	struct egress_config c = *cfg;
+	int r;
+
+	c.seq = egress_socket_seq(s, 0);
+	r = egress_build(net, &c, &b);
+	if (r < 0)
+		return r;
+	egress_socket_seq(s, b->n_msgs + 2);
+	return egress_send(s, b);
+}
+
+int egress_learn(struct egress_socket *s, const struct policy_network *net, const char *name,
+		 const struct policy_addr *addrs, size_t n_addrs, uint32_t timeout_ms)
+{
+	_cleanup_(egress_batch_freep) struct egress_batch *b = NULL;
+	int r;
+
+	r = egress_build_learned(net, name, addrs, n_addrs, timeout_ms, egress_socket_seq(s, 0),
+				 &b);
+	if (r < 0)
+		return r;
+	egress_socket_seq(s, b->n_msgs + 2);
+	return egress_send(s, b);
+}

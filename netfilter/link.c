@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The task's namespace, veth pair, addresses and route (libnl-route-3; kernel side). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+
+#include <netlink/errno.h>
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/veth.h>
+#include <netlink/route/route.h>
+
+#include "cleanup.h"
+#include "fd-util.h"
+#include "link.h"
+#include "netns-util.h"
+
+#define SLOT_TRIES 4096
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct nl_sock *, nl_socket_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct rtnl_link *, rtnl_link_put);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct rtnl_addr *, rtnl_addr_put);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct rtnl_route *, rtnl_route_put);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct nl_addr *, nl_addr_put);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct egress_link *, egress_link_free);
+
+/* The one adapter from libnl's error space to -errno. */
+static int nl_to_errno(int nlerr)
+{
+	switch (nlerr < 0 ? -nlerr : nlerr) {
+	case 0:
+		return 0;
+	case NLE_NOMEM:
+		return -ENOMEM;
+	case NLE_EXIST:
+		return -EEXIST;
+	case NLE_PERM:
+	case NLE_NOACCESS:
+		return -EPERM;
+	case NLE_OBJ_NOTFOUND:
+		return -ENOENT;
+	case NLE_NODEV:
+		return -ENODEV;
+	case NLE_BUSY:
+		return -EBUSY;
+	case NLE_INVAL:
+	case NLE_RANGE:
+		return -EINVAL;
+	case NLE_OPNOTSUPP:
+		return -EOPNOTSUPP;
+	case NLE_AF_NOSUPPORT:
+		return -EAFNOSUPPORT;
+	default:
+		return -EIO;
+	}
+}
+
+int egress_link_parse_pool(const char *s, struct policy_addr *ret_addr, uint8_t *ret_prefixlen)
+{
+	char buf[INET_ADDRSTRLEN + 4], *slash, *end;
+	struct policy_addr a = { .family = AF_INET };
+	unsigned long plen;
+
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (!slash)
+		return -EINVAL;
+	*slash = 0;
+	errno = 0;
+	plen = strtoul(slash + 1, &end, 10);
+	if (errno || *end || plen < 8 || plen > 30 || inet_pton(AF_INET, buf, a.addr) != 1)
+		return -EINVAL;
+	*ret_addr = a;
+	*ret_prefixlen = (uint8_t)plen;
+	return 0;
+}
+
+/* Connects a route socket in netns_fd (or here when < 0). */
+static int route_socket(int netns_fd, struct nl_sock **ret)
+{
+	_cleanup_(nl_socket_freep) struct nl_sock *sk = nl_socket_alloc();
+	int saved = -EBADF, r;
+
+	if (!sk)
+		return -ENOMEM;
+	if (netns_fd >= 0) {
+		saved = netns_enter(netns_fd);
+		if (saved < 0)
+			return saved;
+	}
+	r = nl_to_errno(nl_connect(sk, NETLINK_ROUTE));
+	if (saved >= 0)
+		netns_leave(saved);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(sk);
+	return 0;
+}
+
+static int addr_of(const struct policy_addr *a, uint8_t plen, struct nl_addr **ret)
+{
+	struct nl_addr *n = nl_addr_build(a->family, a->addr, a->family == AF_INET ? 4 : 16);
+
+	if (!n)
+		return -ENOMEM;
+	nl_addr_set_prefixlen(n, plen);
+	*ret = n;
+	return 0;
+}
+
+/* Takes slot n when its lock file can be flocked; -EBUSY when another run holds it. */
+static int slot_lock(const char *dir, unsigned n, struct egress_link *l)
+{
+	_cleanup_close_ int fd = -EBADF;
+
+	snprintf(l->lock_path, sizeof(l->lock_path), "%s/slot-%u.lock", dir, n);
+	fd = open(l->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return errno == EWOULDBLOCK ? -EBUSY : -errno;
+	l->lock_fd = TAKE_FD(fd);
+	l->slot = n;
+	return 0;
+}
+
+static int slot_pick(const char *dir, const struct policy_addr *pool, uint8_t plen,
+		     struct egress_link *l)
+{
+	uint32_t base, n_slots = 1u << (30 - plen) >> 0, addr;
+	int r;
+
+	r = mkdir_p(dir, 0700);
+	if (r < 0)
+		return r;
+	memcpy(&base, pool->addr, 4);
+	base = ntohl(base) & ~((1u << (32 - plen)) - 1);
+	n_slots = 1u << (30 - plen);
+	for (unsigned n = 0; n < n_slots && n < SLOT_TRIES; n++) {
+		r = slot_lock(dir, n, l);
+		if (r == -EBUSY)
+			continue;
+		if (r < 0)
+			return r;
+		addr = htonl(base + 4 * n + 1);
+		l->host_addr = (struct policy_addr){ .family = AF_INET };
+		memcpy(l->host_addr.addr, &addr, 4);
+		addr = htonl(base + 4 * n + 2);
+		l->task_addr = (struct policy_addr){ .family = AF_INET };
+		memcpy(l->task_addr.addr, &addr, 4);
+		snprintf(l->host_ifname, sizeof(l->host_ifname), "al%u", n);
+		return 0;
+	}
+	return -EADDRINUSE;
+}
+
+static int veth_create(struct nl_sock *sk, const struct egress_link *l)
+{
+	_cleanup_(rtnl_link_putp) struct rtnl_link *veth = rtnl_link_veth_alloc();
+	_cleanup_(rtnl_link_putp) struct rtnl_link *peer = NULL;
+	int r;
+
+	if (!veth)
+		return -ENOMEM;
+	rtnl_link_set_name(veth, l->host_ifname);
+	peer = rtnl_link_veth_get_peer(veth);
+	if (!peer)
+		return -ENOMEM;
+	rtnl_link_set_name(peer, EGRESS_LINK_TASK_IFNAME);
+	/* The peer is born inside the task namespace: it never exists on the host. */
+	rtnl_link_set_ns_fd(peer, l->netns_fd);
+	r = nl_to_errno(rtnl_link_add(sk, veth, NLM_F_CREATE | NLM_F_EXCL));
+	if (r == -EEXIST) {
+		/* Left over by a dead run that held our slot: we hold its lock now. */
+		_cleanup_(rtnl_link_putp) struct rtnl_link *old = rtnl_link_alloc();
+
+		if (!old)
+			return -ENOMEM;
+		rtnl_link_set_name(old, l->host_ifname);
+		(void)rtnl_link_delete(sk, old);
+		r = nl_to_errno(rtnl_link_add(sk, veth, NLM_F_CREATE | NLM_F_EXCL));
+	}
+	return r;
+}
+
+static int link_up(struct nl_sock *sk, const char *name, int *ret_ifindex)
+{
+	_cleanup_(rtnl_link_putp) struct rtnl_link *link = NULL;
+	_cleanup_(rtnl_link_putp) struct rtnl_link *change = rtnl_link_alloc();
+	int r;
+
+	if (!change)
+		return -ENOMEM;
+	r = nl_to_errno(rtnl_link_get_kernel(sk, 0, name, &link));
+	if (r < 0)
+		return r;
+	rtnl_link_set_flags(change, IFF_UP);
+	r = nl_to_errno(rtnl_link_change(sk, link, change, 0));
+	if (r < 0)
+		return r;
+	if (ret_ifindex)
+		*ret_ifindex = rtnl_link_get_ifindex(link);
+	return 0;
+}
+
+static int addr_add(struct nl_sock *sk, int ifindex, const struct policy_addr *a)
+{
+	_cleanup_(rtnl_addr_putp) struct rtnl_addr *ra = rtnl_addr_alloc();
+	_cleanup_(nl_addr_putp) struct nl_addr *local = NULL;
+	int r;
+
+	if (!ra)
+		return -ENOMEM;
+	r = addr_of(a, 30, &local);
+	if (r < 0)
+		return r;
+	rtnl_addr_set_ifindex(ra, ifindex);
+	rtnl_addr_set_family(ra, AF_INET);
+	r = nl_to_errno(rtnl_addr_set_local(ra, local));
+	if (r < 0)
+		return r;
+	return nl_to_errno(rtnl_addr_add(sk, ra, 0));
+}
+
+static int default_route(struct nl_sock *sk, int ifindex, const struct policy_addr *gw)
+{
+	_cleanup_(rtnl_route_putp) struct rtnl_route *rt = rtnl_route_alloc();
+	_cleanup_(nl_addr_putp) struct nl_addr *dst = NULL, *via = NULL;
+	struct policy_addr any = { .family = AF_INET };
+	struct rtnl_nexthop *nh;
+	int r;
+
+	if (!rt)
+		return -ENOMEM;
+	r = addr_of(&any, 0, &dst);
+	if (r >= 0)
+		r = addr_of(gw, 32, &via);
+	if (r < 0)
+		return r;
+	rtnl_route_set_family(rt, AF_INET);
+	r = nl_to_errno(rtnl_route_set_dst(rt, dst));
+	if (r < 0)
+		return r;
+	nh = rtnl_route_nh_alloc();
+	if (!nh)
+		return -ENOMEM;
+	rtnl_route_nh_set_gateway(nh, via);
+	rtnl_route_nh_set_ifindex(nh, ifindex);
+	rtnl_route_add_nexthop(rt, nh); /* the route owns nh now */
+	return nl_to_errno(rtnl_route_add(sk, rt, NLM_F_CREATE | NLM_F_EXCL));
+}
+
+/* Host side: address and up. Task side: lo up, eth0 address and up, default route. */
+static int link_configure(struct nl_sock *host, struct nl_sock *task, const struct egress_link *l)
+{
+	int ifindex, r;
+
+	r = link_up(host, l->host_ifname, &ifindex);
+	if (r >= 0)
+		r = addr_add(host, ifindex, &l->host_addr);
+	if (r >= 0)
+		r = link_up(task, "lo", NULL);
+	if (r >= 0)
+		r = link_up(task, EGRESS_LINK_TASK_IFNAME, &ifindex);
+	if (r >= 0)
+		r = addr_add(task, ifindex, &l->task_addr);
+	if (r >= 0)
+		r = default_route(task, ifindex, &l->host_addr);
+	return r;
+}
+
+int egress_link_new(const char *dir, const struct policy_addr *pool, uint8_t prefixlen,
+		    struct egress_link **ret)
+{
+	_cleanup_(egress_link_freep) struct egress_link *l = NULL;
+	_cleanup_(nl_socket_freep) struct nl_sock *host = NULL, *task = NULL;
+	int r;
+
+	if (pool->family != AF_INET || prefixlen < 8 || prefixlen > 30)
+		return -EINVAL;
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->netns_fd = l->lock_fd = -EBADF;
+
+	r = slot_pick(dir, pool, prefixlen, l);
+	if (r < 0)
+		return r;
+	r = netns_new();
+	if (r < 0)
+		return r;
+	l->netns_fd = r;
+	r = route_socket(-EBADF, &host);
+	if (r >= 0)
+		r = route_socket(l->netns_fd, &task);
+	if (r >= 0)
+		r = veth_create(host, l);
+	if (r < 0) {
+		l->host_ifname[0] = 0; /* not ours to delete */
+		return r;
+	}
+	r = link_configure(host, task, l);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(l);
+	return 0;
+}
+
+struct egress_link *egress_link_free(struct egress_link *l)
+{
+	_cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
+
+	if (!l)
+		return NULL;
+	if (l->host_ifname[0] && route_socket(-EBADF, &sk) >= 0) {
+		_cleanup_(rtnl_link_putp) struct rtnl_link *link = rtnl_link_alloc();
+
+		if (link) {
+			rtnl_link_set_name(link, l->host_ifname);
+			(void)rtnl_link_delete(sk, link);
+		}
+	}
+	safe_close(l->netns_fd);
+	if (l->lock_fd >= 0) {
+		(void)unlink(l->lock_path);
+		safe_close(l->lock_fd);
+	}
+	free(l);
+	return NULL;
+}

@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The "internet" of the network tests: a DNS server with fixed test names and TCP/UDP
+servers that answer with their own address and port. Runs inside the test's internet
+namespace; prints "ready" once every socket is bound.
+
+usage: net-servers.py DNS_ADDR TCP_ADDR:PORT... [--udp ADDR:PORT]... [--log FILE]
+"""
+import socket
+import struct
+import sys
+import threading
+
+TTL_SHORT = 2
+ZONE = {
+    # name: [(type, ttl, value)]
+    'allowed.test': [('A', TTL_SHORT, '11.1.0.10'), ('AAAA', TTL_SHORT, '2600:1::10'),
+                     ('TXT', 60, 'v=secret')],
+    'other.test': [('A', 60, '11.1.0.10')],           # shares allowed.test's address
+    'private.test': [('A', 60, '10.9.9.9')],          # an allowed name, private address
+    'meta.test': [('A', 60, '169.254.169.254')],      # an allowed name, metadata address
+    'alias.test': [('CNAME', 60, 'mid.test')],
+    'mid.test': [('CNAME', 60, 'final.test')],
+    'final.test': [('A', 60, '11.1.0.11')],
+    'badalias.test': [('CNAME', 60, 'evil.test')],
+    'evil.test': [('A', 60, '11.1.0.12')],
+    'udp.test': [('A', 60, '11.1.0.10')],
+}
+TYPES = {'A': 1, 'CNAME': 5, 'TXT': 16, 'AAAA': 28}
+LOG = None
+
+
+def encode_name(name):
+    return b''.join(bytes([len(p)]) + p.encode() for p in name.split('.')) + b'\0'
+
+
+def decode_name(buf, o):
+    labels = []
+    while buf[o]:
+        n = buf[o]
+        labels.append(buf[o + 1:o + 1 + n].decode())
+        o += 1 + n
+    return '.'.join(labels).lower(), o + 1
+
+
+def rdata(t, v):
+    if t == 'A':
+        return socket.inet_pton(socket.AF_INET, v)
+    if t == 'AAAA':
+        return socket.inet_pton(socket.AF_INET6, v)
+    if t == 'CNAME':
+        return encode_name(v)
+    return bytes([len(v)]) + v.encode()
+
+
+def answer(q):
+    qid, flags = struct.unpack('>HH', q[:4])
+    name, o = decode_name(q, 12)
+    qtype, = struct.unpack('>H', q[o:o + 2])
+    if LOG:
+        LOG.write(f'{name} {qtype}\n')
+        LOG.flush()
+    answers = []
+    cur = name
+    wildcard = name.endswith('.wild.test')
+    for _ in range(10):
+        recs = ZONE.get(cur, [('A', 60, '11.1.0.11')] if wildcard else [])
+        cname = [r for r in recs if r[0] == 'CNAME']
+        if cname:
+            answers.append((cur, cname[0]))
+            cur = cname[0][2]
+            continue
+        answers += [(cur, r) for r in recs if TYPES[r[0]] == qtype or qtype == 255]
+        break
+    rcode = 0 if name in ZONE or wildcard else 3
+    out = struct.pack('>HHHHHH', qid, 0x8180 | rcode, 1, len(answers), 0, 0) + q[12:o + 4]
+    for owner, (t, ttl, v) in answers:
+        d = rdata(t, v)
+        out += encode_name(owner) + struct.pack('>HHIH', TYPES[t], 1, ttl, len(d)) + d
+    return out
+
+
+def dns_server(sock):
+    while True:
+        q, peer = sock.recvfrom(4096)
+        try:
+            sock.sendto(answer(q), peer)
+        except Exception:  # noqa: BLE001 - a test server ignores junk
+            pass
+
+
+def tcp_server(sock, label):
+    while True:
+        c, _ = sock.accept()
+        try:
+            c.sendall(f'hello from {label}\n'.encode())
+        finally:
+            c.close()
+
+
+def udp_server(sock, label):
+    while True:
+        _, peer = sock.recvfrom(2048)
+        sock.sendto(f'hello from {label}\n'.encode(), peer)
+
+
+def split(hp):
+    h, p = hp.rsplit(':', 1)
+    return h.strip('[]'), int(p)
+
+
+def main(argv):
+    global LOG
+    threads = []
+    fam = lambda h: socket.AF_INET6 if ':' in h else socket.AF_INET  # noqa: E731
+    dns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    dns.bind((argv[0], 53))
+    threads.append(threading.Thread(target=dns_server, args=(dns,), daemon=True))
+    i = 1
+    while i < len(argv):
+        if argv[i] == '--udp':
+            h, p = split(argv[i + 1])
+            s = socket.socket(fam(h), socket.SOCK_DGRAM)
+            s.bind((h, p))
+            threads.append(threading.Thread(target=udp_server, args=(s, argv[i + 1]), daemon=True))
+            i += 2
+            continue
+        if argv[i] == '--log':
+            LOG = open(argv[i + 1], 'a')  # noqa: SIM115 - lives as long as the server
+            i += 2
+            continue
+        h, p = split(argv[i])
+        s = socket.socket(fam(h), socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((h, p))
+        s.listen(64)
+        threads.append(threading.Thread(target=tcp_server, args=(s, argv[i]), daemon=True))
+        i += 1
+    for t in threads:
+        t.start()
+    print('ready', flush=True)
+    sys.stdin.read()  # runs until the test closes our stdin or kills us
+
+
+if __name__ == '__main__':
+    main(sys.argv[1:])

@@ -1,0 +1,144 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Runs inside the sandbox of the network tests: performs the steps named on the command
+line and prints one line per step, "<step> <result...>".
+
+steps: resolve:NAME:TYPE[:SERVER]  tcp:ADDR:PORT[:TIMEOUT]  udp:ADDR:PORT  sleep:SECONDS
+       burst:N  fresh:N (resolve and at once connect N new *.wild.test names)
+"""
+import os
+import socket
+import struct
+import sys
+import time
+
+RESOLVER = '8.8.8.8'  # anything on port 53 is redirected to airlock's resolver
+TYPES = {'A': 1, 'AAAA': 28, 'TXT': 16, 'ANY': 255, 'MX': 15}
+RCODES = {0: 'NOERROR', 2: 'SERVFAIL', 3: 'NXDOMAIN', 5: 'REFUSED', 1: 'FORMERR'}
+
+
+def query(name, qtype, server=RESOLVER, timeout=2.0, qid=None):
+    qid = qid if qid is not None else int.from_bytes(os.urandom(2), 'big')
+    q = struct.pack('>HHHHHH', qid, 0x0100, 1, 0, 0, 0)
+    q += b''.join(bytes([len(p)]) + p.encode() for p in name.split('.')) + b'\0'
+    q += struct.pack('>HH', TYPES[qtype], 1)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(timeout)
+    s.sendto(q, (server, 53))
+    try:
+        r = s.recv(4096)
+    except socket.timeout:
+        return 'TIMEOUT', [], 0
+    finally:
+        s.close()
+    return parse(r)
+
+
+def skip_name(r, o):
+    while True:
+        n = r[o]
+        if n >= 0xc0:
+            return o + 2
+        if n == 0:
+            return o + 1
+        o += 1 + n
+
+
+def parse(r):
+    _, flags, qd, an = struct.unpack('>HHHH', r[:8])
+    o = 12
+    for _ in range(qd):
+        o = skip_name(r, o) + 4
+    addrs, ttl = [], 0
+    for _ in range(an):
+        o = skip_name(r, o)
+        t, _, ttl, ln = struct.unpack('>HHIH', r[o:o + 10])
+        o += 10
+        if t == 1:
+            addrs.append(socket.inet_ntop(socket.AF_INET, r[o:o + 4]))
+        elif t == 28:
+            addrs.append(socket.inet_ntop(socket.AF_INET6, r[o:o + 16]))
+        elif t == 5:
+            addrs.append('cname')
+        else:
+            addrs.append(f'type{t}')
+        o += ln
+    return RCODES.get(flags & 0xf, str(flags & 0xf)), addrs, ttl
+
+
+def tcp(addr, port, timeout=2.0):
+    fam = socket.AF_INET6 if ':' in addr else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        s.connect((addr, port))
+        return 'ok ' + s.recv(100).decode().strip().replace(' ', '_')
+    except OSError as e:
+        return 'fail ' + (e.__class__.__name__ if e.errno is None else os.strerror(e.errno)).replace(' ', '_')
+    finally:
+        s.close()
+
+
+def udp(addr, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(2.0)
+    try:
+        s.sendto(b'ping', (addr, port))
+        return 'ok ' + s.recv(100).decode().strip().replace(' ', '_')
+    except OSError as e:
+        return 'fail ' + e.__class__.__name__
+    finally:
+        s.close()
+
+
+def burst(n):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setblocking(False)
+    for i in range(n):
+        q = struct.pack('>HHHHHH', i, 0x0100, 1, 0, 0, 0)
+        q += b''.join(bytes([len(p)]) + p.encode() for p in f'b{i}.wild.test'.split('.')) + b'\0'
+        s.sendto(q + struct.pack('>HH', 1, 1), (RESOLVER, 53))
+    got = 0
+    end = time.time() + 3
+    while time.time() < end:
+        try:
+            s.recv(4096)
+            got += 1
+        except BlockingIOError:
+            time.sleep(0.01)
+    return f'{got}'
+
+
+def fresh(n):
+    ok = 0
+    for i in range(n):
+        rc, addrs, _ = query(f'f{i}-{os.getpid()}.wild.test', 'A')
+        if rc == 'NOERROR' and addrs and tcp(addrs[-1], 443, 0.4).startswith('ok'):
+            ok += 1
+    return f'{ok}/{n}'
+
+
+def main(steps):
+    for step in steps:
+        kind, *a = step.split(',')
+        if kind == 'resolve':
+            rc, addrs, ttl = query(a[0], a[1], *(a[2:3]))
+            res = f'{rc} {"+".join(addrs) or "-"} {ttl}'
+        elif kind == 'tcp':
+            res = tcp(a[0], int(a[1]), float(a[2]) if len(a) > 2 else 2.0)
+        elif kind == 'udp':
+            res = udp(a[0], int(a[1]))
+        elif kind == 'sleep':
+            time.sleep(float(a[0]))
+            res = 'done'
+        elif kind == 'burst':
+            res = burst(int(a[0]))
+        elif kind == 'fresh':
+            res = fresh(int(a[0]))
+        else:
+            res = 'bad-step'
+        print(f'{step} {res}', flush=True)
+
+
+if __name__ == '__main__':
+    main(sys.argv[1:])

@@ -1,0 +1,163 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Network egress end to end: airlock runs in a throw-away "host" namespace connected to a
+# throw-away "internet"; a task inside the sandbox tries what the policy allows and what it
+# does not, and the test checks the outcome, the run record, stderr and the host after.
+set -u
+SRC=${AIRLOCK_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+AIRLOCK=${AIRLOCK:-$SRC/build/airlock}
+NET_DIR=$SRC/tests/integration
+# shellcheck source=tests/integration/net-lib.sh
+. "$NET_DIR/net-lib.sh"
+
+N=0
+FAILED=0
+ok() { N=$((N + 1)); if [ "$1" -eq 0 ]; then echo "ok $N - $2"; else echo "not ok $N - $2"; FAILED=$((FAILED + 1)); fi; }
+# expect STEP PATTERN DESCRIPTION: the task's line for STEP matches the regex
+expect() {
+	local line
+	line=$(grep -F -- "$1 " "$TMP/out" | head -n1)
+	line=${line#"$1 "}
+	if [[ "$line" =~ $2 ]]; then ok 0 "$3"; else ok 1 "$3"; echo "# step $1: got '$line'"; fi
+}
+
+[ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 77; }
+command -v nft >/dev/null && command -v ip >/dev/null || { echo "1..0 # SKIP needs ip and nft"; exit 77; }
+[ -x /usr/bin/python3 ] || { echo "1..0 # SKIP needs /usr/bin/python3"; exit 77; }
+
+TMP=$(mktemp -d /tmp/airlock-net-XXXXXX)
+cleanup() { net_world_down; rm -rf "$TMP"; }
+trap cleanup EXIT
+mkdir -p "$TMP/ws" "$TMP/state"
+cp "$NET_DIR/net-task.py" "$TMP/ws/"
+net_world_up "$TMP" || { echo "1..0 # SKIP cannot build the test namespaces"; exit 77; }
+
+cat >"$TMP/policy.json" <<'JSON'
+{
+  "version": 1,
+  "name": "net-test",
+  "limits": { "wall_time": "60s" },
+  "network": {
+    "egress": [
+      { "host": "allowed.test", "ports": [443] },
+      { "host": "private.test", "ports": [443] },
+      { "host": "meta.test", "ports": [80] },
+      { "host": "alias.test", "ports": [443] },
+      { "host": "mid.test", "ports": [443] },
+      { "host": "final.test", "ports": [443] },
+      { "host": "badalias.test", "ports": [443] },
+      { "host": "*.wild.test", "ports": [443] },
+      { "host": "udp.test", "ports": [5353], "protocol": "udp" },
+      { "cidr": "11.1.0.20/32", "ports": [9000] }
+    ],
+    "dns": { "upstream": ["11.1.0.53"] }
+  }
+}
+JSON
+
+# A table of the host's own that airlock must not touch.
+ip netns exec "$NET_H" nft add table inet canary
+ip netns exec "$NET_H" nft add chain inet canary cfwd '{ type filter hook forward priority 10; policy accept; }'
+ip netns exec "$NET_H" nft add rule inet canary cfwd counter
+before=$(net_host_state | sed 's/counter packets [0-9]* bytes [0-9]*/counter/')
+
+long=$(printf 'x%.0s' $(seq 60)).$(printf 'y%.0s' $(seq 50)).wild.test
+# shellcheck disable=SC2054 # the steps are comma-separated on purpose
+steps=(
+	resolve,allowed.test,A tcp,11.1.0.10,443,0.5 tcp,11.1.0.10,8080
+	resolve,other.test,A resolve,other.test,A,11.1.0.53 tcp,11.1.0.12,443
+	tcp,11.1.0.20,9000 tcp,11.1.0.20,9001
+	resolve,private.test,A tcp,10.9.9.9,443 resolve,meta.test,A tcp,169.254.169.254,80
+	resolve,alias.test,A tcp,11.1.0.11,443,0.5 resolve,badalias.test,A
+	resolve,allowed.test,TXT resolve,allowed.test,ANY resolve,allowed.test,MX
+	"resolve,$long,A"
+	resolve,allowed.test,AAAA tcp,2600:1::10,443 tcp,::ffff:11.1.0.12,443
+	resolve,udp.test,A udp,11.1.0.10,5353
+	fresh,15
+	sleep,3.5 tcp,11.1.0.10,443,1
+	burst,300
+)
+
+ip netns exec "$NET_H" env AIRLOCK_DNS_TTL_MIN=1 "$AIRLOCK" run --policy "$TMP/policy.json" \
+	--workspace "$TMP/ws" --state-dir "$TMP/state" --record "$TMP/record.json" \
+	-- /usr/bin/python3 /workspace/net-task.py "${steps[@]}" >"$TMP/out" 2>"$TMP/err"
+rc=$?
+ok $rc "networked run exits 0 (got $rc)"
+[ $rc -eq 0 ] || sed 's/^/# /' "$TMP/err"
+
+expect resolve,allowed.test,A '^NOERROR 11\.1\.0\.10 [12]$' "allowed name resolves, TTL clamped"
+expect tcp,11.1.0.10,443,0.5 '^ok hello' "allowed name+port connects at once after the answer"
+expect tcp,11.1.0.10,8080 '^fail' "same address, other port is blocked"
+expect resolve,other.test,A '^NXDOMAIN -' "a name not allowed gets NXDOMAIN though it shares an address"
+expect resolve,other.test,A,11.1.0.53 '^NXDOMAIN -' "queries to another server are redirected to the proxy"
+expect tcp,11.1.0.12,443 '^fail' "an address literal no rule covers is blocked"
+expect tcp,11.1.0.20,9000 '^ok hello' "a cidr rule allows its address and port"
+expect tcp,11.1.0.20,9001 '^fail' "a cidr rule allows only its ports"
+expect resolve,private.test,A '^NOERROR - ' "a private address in an answer is withheld"
+expect tcp,10.9.9.9,443 '^fail' "private range blocked"
+expect tcp,169.254.169.254,80 '^fail' "metadata address blocked"
+expect resolve,alias.test,A '^NOERROR cname\+cname\+11\.1\.0\.11 ' "CNAME chain within allowed names is followed"
+expect tcp,11.1.0.11,443,0.5 '^ok hello' "the chain's final address is reachable"
+expect resolve,badalias.test,A '^NXDOMAIN -' "a chain leaving the allowed names gets NXDOMAIN"
+expect resolve,allowed.test,TXT '^REFUSED -' "TXT gets nothing"
+expect resolve,allowed.test,ANY '^REFUSED -' "ANY gets nothing"
+expect "resolve,$long,A" '^REFUSED -' "an over-long name is refused"
+expect tcp,2600:1::10,443 '^fail' "IPv6 cannot bypass"
+expect tcp,::ffff:11.1.0.12,443 '^fail' "v4-mapped IPv6 cannot bypass"
+expect udp,11.1.0.10,5353 '^ok hello' "a udp rule allows udp"
+expect fresh,15 '^15/15' "answers arrive only after the sets hold the addresses"
+expect tcp,11.1.0.10,443,1 '^fail' "an allowed address stops being reachable after its DNS timeout"
+burst=$(grep -F 'burst,300 ' "$TMP/out" | awk '{print $2}')
+[ -n "$burst" ] && [ "$burst" -lt 120 ]
+ok $? "a query burst is cut off by the rate limit (answered: ${burst:-none} of 300)"
+
+! grep -qE '^(other\.test|evil\.test|x+\.)' "$TMP/dns-queries.log" && ! grep -qE ' (16|255|15)$' "$TMP/dns-queries.log"
+ok $? "not-allowed names, over-long names and TXT/ANY never reach the upstream"
+
+n=$(grep -c 'denied tcp connection to 11.1.0.10:8080' "$TMP/err")
+[ "$n" = 1 ]
+ok $? "one stderr line per denied destination (got $n)"
+
+python3 - "$TMP/record.json" <<'PY'
+import json, sys
+rec = json.load(open(sys.argv[1]))
+net = rec.get('network') or rec.get('egress') or {}
+def find(obj, key):
+    if isinstance(obj, dict):
+        if key in obj: return obj[key]
+        for v in obj.values():
+            r = find(v, key)
+            if r is not None: return r
+    return None
+denied = find(rec, 'denied') or []
+dns = find(rec, 'dns') or []
+d = {(x['destination'], x['port']): x for x in denied}
+assert ('11.1.0.10', 8080) in d and d[('11.1.0.10', 8080)]['count'] >= 1, denied
+assert d[('169.254.169.254', 80)]['reason'] == 'denied-range', denied
+assert ('11.1.0.12', 443) in d, denied
+v = {(x['name'], x.get('type')): x['verdict'] for x in dns}
+assert v[('other.test', 'A')] == 'not-allowed', v
+assert v[('allowed.test', 'TXT')] == 'type-refused', v
+assert v[('allowed.test', 'A')] == 'allowed', v
+assert any(x['verdict'] == 'rate-limited' for x in dns), v
+print('record ok')
+PY
+ok $? "the record holds DNS decisions and denied attempts"
+! ip netns exec "$NET_H" nft list tables | grep -q airlock
+ok $? "no airlock table remains in the host namespace"
+! ip -n "$NET_H" -o link show | grep -qE ': al[0-9]+@' 
+ok $? "no veth remains"
+after=$(net_host_state | sed 's/counter packets [0-9]* bytes [0-9]*/counter/')
+[ "$before" = "$after" ]
+ok $? "host tables, routes and links are as before"
+ip netns exec "$NET_H" sysctl -qw net.ipv4.ip_forward=0
+ip netns exec "$NET_H" "$AIRLOCK" run --policy "$TMP/policy.json" --workspace "$TMP/ws" \
+	--state-dir "$TMP/state" -- /bin/true >/dev/null 2>"$TMP/err2"
+rc=$?
+[ $rc -eq 125 ] && grep -q ip_forward "$TMP/err2"
+ok $? "refuses clearly when forwarding is off (exit $rc)"
+[ -z "$(ip netns exec "$NET_H" nft list tables | grep airlock)" ] && [ "$before" = "$(net_host_state | sed 's/counter packets [0-9]* bytes [0-9]*/counter/')" ]
+ok $? "a refused run leaves nothing behind"
+echo "1..$N"
+exit $((FAILED > 0))
