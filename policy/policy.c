@@ -205,8 +205,12 @@ static struct policy *policy_alloc(void)
 		return NULL;
 	p->identity.uid = POLICY_DEFAULT_UID;
 	p->identity.gid = POLICY_DEFAULT_GID;
-	p->limits.set = POLICY_LIMIT_WALL_TIME | POLICY_LIMIT_OPEN_FILES | POLICY_LIMIT_OUTPUT;
+	p->limits.set = POLICY_LIMIT_WALL_TIME | POLICY_LIMIT_OPEN_FILES | POLICY_LIMIT_OUTPUT |
+			POLICY_LIMIT_MEMORY | POLICY_LIMIT_PIDS | POLICY_LIMIT_CPU;
 	p->limits.wall_time_ms = POLICY_DEFAULT_WALL_TIME_MS;
+	p->limits.memory = POLICY_DEFAULT_MEMORY;
+	p->limits.pids = POLICY_DEFAULT_PIDS;
+	p->limits.cpu_milli = POLICY_DEFAULT_CPU_MILLI;
 	p->limits.open_files = POLICY_DEFAULT_OPEN_FILES;
 	p->limits.output = POLICY_DEFAULT_OUTPUT;
 	p->filesystem.workspace_mode = POLICY_MODE_RO;

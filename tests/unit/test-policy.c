@@ -471,7 +471,11 @@ TEST(defaults)
 	ASSERT_EQ(p->identity.uid, 1000);
 	ASSERT_EQ(p->identity.gid, 1000);
 	ASSERT_STREQ(p->identity.hostname, "airlock");
-	ASSERT_EQ(l->set, POLICY_LIMIT_WALL_TIME | POLICY_LIMIT_OPEN_FILES | POLICY_LIMIT_OUTPUT);
+	ASSERT_EQ(l->set, POLICY_LIMIT_WALL_TIME | POLICY_LIMIT_OPEN_FILES | POLICY_LIMIT_OUTPUT |
+				  POLICY_LIMIT_MEMORY | POLICY_LIMIT_PIDS | POLICY_LIMIT_CPU);
+	ASSERT_EQ(l->memory, 2ULL << 30);
+	ASSERT_EQ(l->pids, 1024);
+	ASSERT_EQ(l->cpu_milli, 2000);
 	ASSERT_EQ(l->wall_time_ms, 600000);
 	ASSERT_EQ(l->open_files, 1024);
 	ASSERT_EQ(l->output, 16 << 20);
@@ -710,8 +714,9 @@ TEST(to_json_canonical)
 			"/usr/bin:/bin\"},\"filesystem\":{\"binds\":[],\"tmpfs\":[{\"size\":"
 			"\"64M\",\"target\":\"/out\"},{\"size\":\"256M\",\"target\":\"/tmp\"}],"
 			"\"workspace\":{\"mode\":\"ro\"}},\"identity\":{\"gid\":1000,\"hostname\":"
-			"\"airlock\",\"uid\":1000},\"limits\":{\"open_files\":1024,\"output\":"
-			"\"16M\",\"wall_time\":\"10m\"},\"name\":\"default\",\"seccomp\":"
+			"\"airlock\",\"uid\":1000},\"limits\":{\"cpu\":2.0,\"memory\":\"2G\","
+			"\"open_files\":1024,\"output\":"
+			"\"16M\",\"pids\":1024,\"wall_time\":\"10m\"},\"name\":\"default\",\"seccomp\":"
 			"{\"profile\":\"default\"},\"version\":1}");
 	p = policy_free(p);
 	free(s);
