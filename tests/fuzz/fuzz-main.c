@@ -18,6 +18,18 @@
 
 #define FUZZ_MAX_INPUT (4 * 1024 * 1024)
 
+static void names_push(char ***names, size_t *n, char *name)
+{
+	char **nn = realloc(*names, (*n + 1) * sizeof(char *));
+
+	if (!nn || !name) {
+		printf("Bail out! out of memory\n");
+		exit(1);
+	}
+	nn[(*n)++] = name;
+	*names = nn;
+}
+
 static int name_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -51,8 +63,7 @@ int main(int argc, char **argv)
 		struct dirent *de;
 
 		if (stat(argv[i], &st) < 0 || !S_ISDIR(st.st_mode)) {
-			names = realloc(names, (n + 1) * sizeof(char *));
-			names[n++] = strdup(argv[i]);
+			names_push(&names, &n, strdup(argv[i]));
 			continue;
 		}
 		d = opendir(argv[i]);
@@ -67,8 +78,7 @@ int main(int argc, char **argv)
 				continue;
 			if (asprintf(&p, "%s/%s", argv[i], de->d_name) < 0)
 				return 1;
-			names = realloc(names, (n + 1) * sizeof(char *));
-			names[n++] = p;
+			names_push(&names, &n, p);
 		}
 		closedir(d);
 	}
