@@ -209,15 +209,10 @@ al_ns_from_probe() {
 # Lists host processes and fds that still hold any of the given namespaces
 # ("type:[inode]" words), and nsfs mounts of them. Empty output means all gone.
 al_ns_holders() { # al_ns_holders NS...
-	local ns link p
-	for p in /proc/[0-9]*; do
-		for link in "$p"/ns/* "$p"/fd/*; do
-			ns=$(readlink "$link" 2>/dev/null) || continue
-			case " $* " in
-			*" $ns "*) echo "$link -> $ns ($(cat "$p/comm" 2>/dev/null))" ;;
-			esac
-		done
-	done
+	local ns
+	[ $# -gt 0 ] || return 0
+	find /proc/[0-9]*/ns /proc/[0-9]*/fd -maxdepth 1 -type l -printf '%p -> %l\n' \
+		2>/dev/null | grep -F "${@/#/-e> }" || true
 	for ns in "$@"; do
 		grep -F "nsfs" /proc/self/mountinfo | grep -F "${ns#*:}" || true
 	done
@@ -225,10 +220,8 @@ al_ns_holders() { # al_ns_holders NS...
 
 # Host pids of processes inside the given pid namespace ("pid:[inode]").
 al_pids_in_ns() {
-	local p
-	for p in /proc/[0-9]*; do
-		[ "$(readlink "$p/ns/pid" 2>/dev/null)" = "$1" ] && echo "${p#/proc/}"
-	done
+	find /proc/[0-9]*/ns/pid -maxdepth 0 -printf '%p %l\n' 2>/dev/null |
+		awk -v ns="$1" '$2 == ns { split($1, f, "/"); print f[3] }'
 }
 
 # Mount points on the host that mention this test's temp tree or one of its run ids.
