@@ -15,6 +15,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -58,7 +59,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(scmp_filter_ctx, seccomp_release);
 static const char *const syscall_allow[] = {
 	/* file descriptors and I/O */
 	"read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev",
-	"preadv2", "pwritev2", "open", "openat", "openat2", "creat", "close", "close_range",
+	"preadv2", "pwritev2", "close", "close_range",
 	"lseek", "_llseek", "dup", "dup2", "dup3", "fcntl", "fcntl64", "flock", "fsync",
 	"fdatasync", "sync", "syncfs", "sync_file_range", "truncate", "ftruncate", "fallocate",
 	"fadvise64", "readahead", "sendfile", "sendfile64", "copy_file_range", "splice", "tee",
@@ -68,9 +69,9 @@ static const char *const syscall_allow[] = {
 	"statx", "statfs", "fstatfs", "statfs64", "fstatfs64", "access", "faccessat",
 	"faccessat2", "readlink", "readlinkat", "getdents", "getdents64", "getcwd", "chdir",
 	"fchdir", "rename", "renameat", "renameat2", "mkdir", "mkdirat", "rmdir", "link",
-	"linkat", "unlink", "unlinkat", "symlink", "symlinkat", "chmod", "fchmod", "fchmodat",
-	"fchmodat2", "chown", "fchown", "lchown", "fchownat", "utime", "utimes", "futimesat",
-	"utimensat", "umask", "mknod", "mknodat", "getxattr", "lgetxattr", "fgetxattr",
+	"linkat", "unlink", "unlinkat", "symlink", "symlinkat",
+	"chown", "fchown", "lchown", "fchownat", "utime", "utimes", "futimesat",
+	"utimensat", "umask", "getxattr", "lgetxattr", "fgetxattr",
 	"listxattr", "llistxattr", "flistxattr", "setxattr", "lsetxattr", "fsetxattr",
 	"removexattr", "lremovexattr", "fremovexattr", "inotify_init", "inotify_init1",
 	"inotify_add_watch", "inotify_rm_watch",
@@ -140,6 +141,24 @@ static const struct syscall_rule syscall_rules[] = {
 	{ "socket", SCMP_ACT_ALLOW, 1, ARG(0, SCMP_CMP_EQ, AF_INET, 0) },
 	{ "socket", SCMP_ACT_ALLOW, 1, ARG(0, SCMP_CMP_EQ, AF_INET6, 0) },
 	{ "socketpair", SCMP_ACT_ALLOW, 1, ARG(0, SCMP_CMP_EQ, AF_UNIX, 0) },
+	/*
+	 * No set-uid or set-gid file may come into being (systemd's RestrictSUIDSGID=): an
+	 * idmapped read-write workspace stores the task's files as the workspace owner, so a
+	 * set-uid file there would be a set-uid file of that owner on the host. Each row
+	 * allows the call when its mode carries neither bit; open/openat also when they do
+	 * not create. openat2 hides its mode in a struct: ENOSYS makes callers fall back.
+	 */
+	{ "chmod", SCMP_ACT_ALLOW, 1, ARG(1, SCMP_CMP_MASKED_EQ, S_ISUID | S_ISGID, 0) },
+	{ "fchmod", SCMP_ACT_ALLOW, 1, ARG(1, SCMP_CMP_MASKED_EQ, S_ISUID | S_ISGID, 0) },
+	{ "fchmodat", SCMP_ACT_ALLOW, 1, ARG(2, SCMP_CMP_MASKED_EQ, S_ISUID | S_ISGID, 0) },
+	{ "creat", SCMP_ACT_ALLOW, 1, ARG(1, SCMP_CMP_MASKED_EQ, S_ISUID | S_ISGID, 0) },
+	{ "mknod", SCMP_ACT_ALLOW, 1, ARG(1, SCMP_CMP_MASKED_EQ, S_ISUID | S_ISGID, 0) },
+	{ "mknodat", SCMP_ACT_ALLOW, 1, ARG(2, SCMP_CMP_MASKED_EQ, S_ISUID | S_ISGID, 0) },
+	{ "open", SCMP_ACT_ALLOW, 1, ARG(1, SCMP_CMP_MASKED_EQ, O_CREAT | __O_TMPFILE, 0) },
+	{ "open", SCMP_ACT_ALLOW, 1, ARG(2, SCMP_CMP_MASKED_EQ, S_ISUID | S_ISGID, 0) },
+	{ "openat", SCMP_ACT_ALLOW, 1, ARG(2, SCMP_CMP_MASKED_EQ, O_CREAT | __O_TMPFILE, 0) },
+	{ "openat", SCMP_ACT_ALLOW, 1, ARG(3, SCMP_CMP_MASKED_EQ, S_ISUID | S_ISGID, 0) },
+	{ "openat2", SCMP_ACT_ERRNO(ENOSYS), 0, {} },
 	/* The kernel reads personality as an unsigned int: compare the low 32 bits. */
 	{ "personality", SCMP_ACT_ALLOW, 1, ARG(0, SCMP_CMP_MASKED_EQ, 0xffffffffu, PER_LINUX) },
 	{ "personality", SCMP_ACT_ALLOW, 1, ARG(0, SCMP_CMP_MASKED_EQ, 0xffffffffu, 0xffffffffu) },
