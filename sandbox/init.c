@@ -8,11 +8,14 @@
  */
 #include <errno.h>
 #include <grp.h>
+#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -49,6 +52,26 @@ static int become_root(void)
 		return -errno;
 	die_with_parent();
 	return 0;
+}
+
+/* A fresh network namespace has loopback down: bring it up so local servers work. */
+static int loopback_up(void)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int fd, r = 0;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		r = -errno;
+	else {
+		ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+		if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+			r = -errno;
+	}
+	close(fd);
+	return r;
 }
 
 static int setup_stdio(const struct sandbox_config *c)
@@ -170,6 +193,11 @@ _noreturn_ void sandbox_child_main(const struct sandbox_config *c,
 	r = become_root();
 	if (r < 0)
 		fail(fds->status_fd, SANDBOX_STEP_SETUID_ROOT, r, 125);
+	if (c->netns_fd < 0) {
+		r = loopback_up();
+		if (r < 0)
+			fail(fds->status_fd, SANDBOX_STEP_LOOPBACK, r, 125);
+	}
 	r = mountns_setup(c, &step);
 	if (r < 0)
 		fail(fds->status_fd, step, r, 125);

@@ -27,6 +27,7 @@ static const char *const step_names[_SANDBOX_STEP_MAX] = {
 	[SANDBOX_STEP_CGROUP_NS] = "cgroup-namespace",
 	[SANDBOX_STEP_SETGROUPS] = "setgroups",
 	[SANDBOX_STEP_SETUID_ROOT] = "setuid-root",
+	[SANDBOX_STEP_LOOPBACK] = "loopback",
 	[SANDBOX_STEP_MOUNT_PRIVATE] = "mount-private",
 	[SANDBOX_STEP_MOUNT_ROOT] = "mount-root",
 	[SANDBOX_STEP_MOUNT_SYSTEM] = "mount-system",
