@@ -28,11 +28,8 @@ int cmd_run(int argc, char **argv)
 		.state_dir = AIRLOCK_STATE_DIR,
 		.runtime_dir = AIRLOCK_RUNTIME_DIR,
 	};
-	const char *rt = getenv("AIRLOCK_RUNTIME_DIR");
 	int c;
 
-	if (rt && *rt)
-		o.runtime_dir = rt;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {

@@ -158,20 +158,30 @@ static int make_run_id(struct run *r)
 	return 0;
 }
 
-/* A lock held for the run's lifetime tells a later start that this run is alive. */
+/*
+ * A lock held for the run's lifetime tells a later start that this run is alive. The file
+ * appears under its final name only once locked, so a concurrent reaper never sees it
+ * unlocked and takes a live run for a dead one.
+ */
 static int take_run_lock(struct run *r)
 {
-	char path[PATH_MAX];
+	char dir[PATH_MAX], tmp[PATH_MAX + 64], path[PATH_MAX + 64];
 	int k;
 
-	snprintf(path, sizeof(path), "%s/runs", r->opts->runtime_dir);
-	k = mkdir_p(path, 0755);
+	snprintf(dir, sizeof(dir), "%s/runs", r->opts->runtime_dir);
+	k = mkdir_p(dir, 0755);
 	if (k < 0)
-		return log_error_errno(k, "Failed to create runtime directory '%s': %m", path);
-	snprintf(path, sizeof(path), "%s/runs/%s.lock", r->opts->runtime_dir, r->id);
-	r->run_lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (r->run_lock_fd < 0 || flock(r->run_lock_fd, LOCK_EX) < 0)
-		return log_error_errno(-errno, "Failed to lock '%s': %m", path);
+		return log_error_errno(k, "Failed to create runtime directory '%s': %m", dir);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.new", dir, r->id);
+	snprintf(path, sizeof(path), "%s/%s.lock", dir, r->id);
+	r->run_lock_fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (r->run_lock_fd < 0)
+		return log_error_errno(-errno, "Failed to create '%s': %m", tmp);
+	if (flock(r->run_lock_fd, LOCK_EX) < 0 || rename(tmp, path) < 0) {
+		k = -errno;
+		(void)unlink(tmp);
+		return log_error_errno(k, "Failed to take the run lock '%s': %m", path);
+	}
 	return 0;
 }
 
