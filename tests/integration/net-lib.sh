@@ -59,6 +59,12 @@ net_world_down() {
 	true
 }
 
+# Runs a command in the host namespace. Unlike `ip netns exec`, nsenter keeps the mount
+# namespace, so /sys/fs/cgroup stays visible to airlock.
+net_in_host() {
+	nsenter --net="/run/netns/$NET_H" "$@"
+}
+
 # The host state a run must leave as it found it: tables other than airlock's, routes, links.
 net_host_state() {
 	ip netns exec "$NET_H" nft list ruleset

@@ -79,7 +79,7 @@ steps=(
 	burst,300
 )
 
-ip netns exec "$NET_H" env AIRLOCK_DNS_TTL_MIN=1 "$AIRLOCK" run --policy "$TMP/policy.json" \
+net_in_host env AIRLOCK_DNS_TTL_MIN=1 "$AIRLOCK" run --policy "$TMP/policy.json" \
 	--workspace "$TMP/ws" --state-dir "$TMP/state" --record "$TMP/record.json" \
 	-- /usr/bin/python3 /workspace/net-task.py "${steps[@]}" >"$TMP/out" 2>"$TMP/err"
 rc=$?
@@ -152,7 +152,7 @@ after=$(net_host_state | sed 's/counter packets [0-9]* bytes [0-9]*/counter/')
 [ "$before" = "$after" ]
 ok $? "host tables, routes and links are as before"
 ip netns exec "$NET_H" sysctl -qw net.ipv4.ip_forward=0
-ip netns exec "$NET_H" "$AIRLOCK" run --policy "$TMP/policy.json" --workspace "$TMP/ws" \
+net_in_host "$AIRLOCK" run --policy "$TMP/policy.json" --workspace "$TMP/ws" \
 	--state-dir "$TMP/state" -- /bin/true >/dev/null 2>"$TMP/err2"
 rc=$?
 [ $rc -eq 125 ] && grep -q ip_forward "$TMP/err2"
