@@ -162,7 +162,7 @@ static int write_etc(const struct sandbox_config *c)
 			     0644);
 }
 
-static int mount_tmpfs_at(const char *path, const char *options)
+static int mount_tmpfs_at(const char *path, unsigned long flags, const char *options)
 {
 	char p[PATH_MAX];
 	int r;
@@ -173,7 +173,7 @@ static int mount_tmpfs_at(const char *path, const char *options)
 	r = root_path(p, sizeof(p), path);
 	if (r < 0)
 		return r;
-	if (mount("tmpfs", p, "tmpfs", MS_NOSUID | MS_NODEV, options) < 0)
+	if (mount("tmpfs", p, "tmpfs", MS_NOSUID | MS_NODEV | flags, options) < 0)
 		return -errno;
 	return 0;
 }
@@ -186,7 +186,8 @@ static int mount_policy_tmpfs(const struct policy *p)
 		int r;
 
 		snprintf(opts, sizeof(opts), "mode=1777,size=%llu", (unsigned long long)t->size);
-		r = mount_tmpfs_at(t->target, opts);
+		r = mount_tmpfs_at(t->target, mount_needs_noexec(p, t->target) ? MS_NOEXEC : 0,
+				   opts);
 		if (r < 0)
 			return r;
 	}
@@ -229,7 +230,7 @@ static int mount_dev(void)
 	char p[PATH_MAX];
 	int r;
 
-	r = mount_tmpfs_at("/dev", "mode=0755,size=64k,nr_inodes=64");
+	r = mount_tmpfs_at("/dev", MS_NOEXEC, "mode=0755,size=64k,nr_inodes=64");
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < ELEMENTSOF(dev_nodes); i++) {
@@ -255,7 +256,7 @@ static int mount_dev(void)
 	if (mount("devpts", p, "devpts", MS_NOSUID | MS_NOEXEC,
 		  "newinstance,ptmxmode=0666,mode=620") < 0)
 		return -errno;
-	return mount_tmpfs_at("/dev/shm", "mode=1777,size=" DEV_SHM_SIZE);
+	return mount_tmpfs_at("/dev/shm", MS_NOEXEC, "mode=1777,size=" DEV_SHM_SIZE);
 }
 
 /* Makes an existing mount point (or path) read-only by binding it onto itself. */

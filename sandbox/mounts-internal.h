@@ -29,7 +29,18 @@ struct mount_entry {
 	char *link;		/* MOUNT_ENTRY_SYMLINK */
 };
 
+struct policy;
+
+/*
+ * Whether the mount at target must be noexec: the policy restricts execution (Landlock)
+ * and no allowed exec path lies on or beneath it, nor it beneath one. Landlock only
+ * governs execve(); noexec also stops the dynamic loader from mapping files executable,
+ * which would otherwise run any readable binary ("ld.so ./tool").
+ */
+bool mount_needs_noexec(const struct policy *p, const char *target);
+
 struct sandbox_mounts {
 	struct mount_entry entries[SANDBOX_MAX_MOUNTS];
 	size_t n_entries;
+	bool workspace_idmapped;
 };

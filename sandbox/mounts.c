@@ -34,6 +34,26 @@ static const char *const etc_entries[] = { "ssl", "ca-certificates", "alternativ
 					   "ld.so.cache", "ld.so.conf", "ld.so.conf.d",
 					   "localtime", "protocols", "services", "mime.types" };
 
+/* Whether a equals b or lies beneath it (both normalised absolute paths). */
+static bool path_is_beneath(const char *a, const char *b)
+{
+	size_t n = strlen(b);
+
+	if (streq(b, "/"))
+		return true;
+	return strneq(a, b, n) && (a[n] == '\0' || a[n] == '/');
+}
+
+bool mount_needs_noexec(const struct policy *p, const char *target)
+{
+	if (!p->filesystem.exec)
+		return false;
+	for (char *const *e = p->filesystem.exec; *e; e++)
+		if (path_is_beneath(target, *e) || path_is_beneath(*e, target))
+			return false;
+	return true;
+}
+
 static int mounts_add(struct sandbox_mounts *m, struct mount_entry e)
 {
 	if (m->n_entries >= SANDBOX_MAX_MOUNTS)
@@ -42,12 +62,14 @@ static int mounts_add(struct sandbox_mounts *m, struct mount_entry e)
 	return 0;
 }
 
-static int set_attrs(int fd, enum policy_mode mode, int userns_fd)
+static int set_attrs(int fd, enum policy_mode mode, bool noexec, int userns_fd)
 {
 	struct mount_attr attr = {
 		.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
 	};
 
+	if (noexec)
+		attr.attr_set |= MOUNT_ATTR_NOEXEC;
 	if (mode == POLICY_MODE_RO)
 		attr.attr_set |= MOUNT_ATTR_RDONLY;
 	if (userns_fd >= 0) {
@@ -61,7 +83,7 @@ static int set_attrs(int fd, enum policy_mode mode, int userns_fd)
 
 /* Clones source as a detached tree with the given mode and records it at target. */
 static int add_tree(struct sandbox_mounts *m, enum mount_phase phase, const char *source,
-		    const char *target, enum policy_mode mode, int userns_fd)
+		    const char *target, enum policy_mode mode, bool noexec, int userns_fd)
 {
 	_cleanup_close_ int fd = -EBADF;
 	_cleanup_free_ char *t = NULL;
@@ -76,7 +98,7 @@ static int add_tree(struct sandbox_mounts *m, enum mount_phase phase, const char
 	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
 		return -EINVAL;
 
-	r = set_attrs(fd, mode, userns_fd);
+	r = set_attrs(fd, mode, noexec, userns_fd);
 	if (r < 0)
 		return r;
 
@@ -134,7 +156,7 @@ static int add_system(struct sandbox_mounts *m, const char *root, const char **r
 			link[n] = '\0';
 			r = add_symlink(m, dst, link);
 		} else
-			r = add_tree(m, MOUNT_PHASE_SYSTEM, src, dst, POLICY_MODE_RO, -EBADF);
+			r = add_tree(m, MOUNT_PHASE_SYSTEM, src, dst, POLICY_MODE_RO, false, -EBADF);
 		if (r < 0)
 			goto fail;
 		continue;
@@ -158,7 +180,7 @@ static int add_etc(struct sandbox_mounts *m, const char *root)
 		snprintf(dst, sizeof(dst), "/etc/%s", etc_entries[i]);
 		if (stat(src, &st) < 0)
 			continue; /* optional */
-		r = add_tree(m, MOUNT_PHASE_SYSTEM, src, dst, POLICY_MODE_RO, -EBADF);
+		r = add_tree(m, MOUNT_PHASE_SYSTEM, src, dst, POLICY_MODE_RO, false, -EBADF);
 		if (r < 0)
 			return r;
 	}
@@ -222,6 +244,7 @@ static int add_workspace(struct sandbox_mounts *m, const struct policy *p, const
 	_cleanup_close_ int userns_fd = -EBADF;
 	enum policy_mode mode = p->filesystem.workspace_mode;
 	struct stat st;
+	bool noexec;
 	int r;
 
 	if (stat(workspace, &st) < 0)
@@ -236,10 +259,15 @@ static int add_workspace(struct sandbox_mounts *m, const struct policy *p, const
 		if (userns_fd < 0)
 			return userns_fd;
 	}
-	r = add_tree(m, MOUNT_PHASE_WORKSPACE, workspace, "/workspace", mode, userns_fd);
-	if (r == -EINVAL && userns_fd >= 0)
+	noexec = mount_needs_noexec(p, "/workspace");
+	r = add_tree(m, MOUNT_PHASE_WORKSPACE, workspace, "/workspace", mode, noexec, userns_fd);
+	if (r == -EINVAL && userns_fd >= 0) {
 		/* The filesystem cannot be idmapped: the task writes only where others may. */
-		r = add_tree(m, MOUNT_PHASE_WORKSPACE, workspace, "/workspace", mode, -EBADF);
+		r = add_tree(m, MOUNT_PHASE_WORKSPACE, workspace, "/workspace", mode, noexec,
+			     -EBADF);
+		m->workspace_idmapped = false;
+	} else
+		m->workspace_idmapped = r >= 0 && userns_fd >= 0;
 	return r;
 }
 
@@ -269,7 +297,8 @@ int sandbox_mounts_open(const struct policy *p, const char *workspace, uid_t hos
 		const struct policy_bind *b = &p->filesystem.binds[i];
 
 		*reterr_path = b->source;
-		r = add_tree(m, MOUNT_PHASE_BINDS, b->source, b->target, b->mode, -EBADF);
+		r = add_tree(m, MOUNT_PHASE_BINDS, b->source, b->target, b->mode,
+			     mount_needs_noexec(p, b->target), -EBADF);
 		if (r < 0)
 			goto fail;
 	}
@@ -279,6 +308,11 @@ int sandbox_mounts_open(const struct policy *p, const char *workspace, uid_t hos
 fail:
 	sandbox_mounts_free(m);
 	return r;
+}
+
+bool sandbox_mounts_workspace_idmapped(const struct sandbox_mounts *m)
+{
+	return m && m->workspace_idmapped;
 }
 
 struct sandbox_mounts *sandbox_mounts_free(struct sandbox_mounts *m)

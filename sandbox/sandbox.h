@@ -91,6 +91,8 @@ struct sandbox {
 int sandbox_mounts_open(const struct policy *p, const char *workspace, uid_t host_id_base,
 			struct sandbox_mounts **ret, const char **reterr_path);
 struct sandbox_mounts *sandbox_mounts_free(struct sandbox_mounts *m);
+/* Whether the workspace is idmapped to the task (false when the filesystem cannot be). */
+bool sandbox_mounts_workspace_idmapped(const struct sandbox_mounts *m);
 
 /*
  * Clones the sandbox init into new user, mount, pid, ipc, uts, cgroup (and network

@@ -45,6 +45,12 @@ static json_t *limits_json(const struct policy *p)
 		json_object_set_new(o, "pids", json_integer(l->pids));
 	if (l->set & POLICY_LIMIT_CPU)
 		json_object_set_new(o, "cpu", json_real(l->cpu_milli / 1000.0));
+	if (l->set & POLICY_LIMIT_SWAP) {
+		format_size(l->swap, buf, sizeof(buf));
+		json_object_set_new(o, "swap", json_string(buf));
+	}
+	if (l->set & POLICY_LIMIT_IO_WEIGHT)
+		json_object_set_new(o, "io_weight", json_integer(l->io_weight));
 	if (l->set & POLICY_LIMIT_OPEN_FILES)
 		json_object_set_new(o, "open_files", json_integer(l->open_files));
 	if (l->set & POLICY_LIMIT_OUTPUT) {

@@ -211,7 +211,18 @@ const char *run_limits_feature(const struct run_limits *l)
 {
 	if (!l || !l->cg)
 		return NULL;
-	return l->layout.mode == CGROUP_MODE_V2 ? "cgroup-v2" : "cgroup-v1";
+	switch (l->layout.mode) {
+	case CGROUP_MODE_V2:
+		return "cgroup-v2";
+	case CGROUP_MODE_V1:
+	case CGROUP_MODE_HYBRID: /* the limits live in the v1 controllers */
+		return "cgroup-v1";
+	case CGROUP_MODE_NONE:
+	case _CGROUP_MODE_MAX:
+	case _CGROUP_MODE_INVALID:
+		break;
+	}
+	return NULL;
 }
 
 struct run_limits *run_limits_free(struct run_limits *l)

@@ -81,6 +81,7 @@ struct run {
 	int grace_fd;
 	sigset_t old_mask;
 	bool exec_seen;
+	bool workspace_idmapped;
 	bool init_exited;
 	bool deadline_hit;
 	bool interrupted;
@@ -371,6 +372,7 @@ static int start(struct run *r)
 	if (k < 0)
 		return log_error_errno(k, "Failed to create the sandbox: %m");
 	run_io_close_child_ends(&r->io);
+	r->workspace_idmapped = sandbox_mounts_workspace_idmapped(r->mounts);
 	r->mounts = sandbox_mounts_free(r->mounts);
 
 	k = run_limits_attach(r->limits, r->sandbox->pid);
@@ -460,7 +462,7 @@ static void add_features(struct run *r, struct run_summary *s)
 		s->features[s->n_features++] = base[i];
 	if (r->policy->filesystem.exec)
 		s->features[s->n_features++] = "landlock-exec";
-	if (r->policy->filesystem.workspace_mode == POLICY_MODE_RW)
+	if (r->workspace_idmapped)
 		s->features[s->n_features++] = "idmapped-workspace";
 	if (run_limits_feature(r->limits))
 		s->features[s->n_features++] = run_limits_feature(r->limits);
@@ -498,7 +500,8 @@ static int write_record(struct run *r)
 		s.signal = WTERMSIG(r->wstatus);
 	else if (r->deadline_hit || r->interrupted)
 		s.signal = SIGKILL;
-	add_features(r, &s);
+	if (r->exec_seen) /* only what a started task was really confined by */
+		add_features(r, &s);
 	return record_write(&s, r->opts->state_dir, r->opts->record_path);
 }
 
