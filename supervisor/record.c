@@ -12,6 +12,7 @@
 #include "log.h"
 #include "parse-util.h"
 #include "policy.h"
+#include "macro.h"
 #include "record.h"
 
 
@@ -117,7 +118,7 @@ oom:
 	return NULL;
 }
 
-static int write_atomic(const char *path, const char *text)
+static int write_atomic(const char *path, const char *text, bool durable)
 {
 	char tmp[PATH_MAX];
 	_cleanup_close_ int fd = -EBADF;
@@ -128,7 +129,7 @@ static int write_atomic(const char *path, const char *text)
 	if (fd < 0)
 		return -errno;
 	r = write_all(fd, text, strlen(text));
-	if (r >= 0 && fsync(fd) < 0)
+	if (r >= 0 && durable && fsync(fd) < 0)
 		r = -errno;
 	if (r >= 0 && rename(tmp, path) < 0)
 		r = -errno;
@@ -137,11 +138,56 @@ static int write_atomic(const char *path, const char *text)
 	return r;
 }
 
+static int record_path(const char *state_dir, const char *run_id, char *buf, size_t len)
+{
+	char dir[PATH_MAX];
+	int r;
+
+	snprintf(dir, sizeof(dir), "%s/records", state_dir);
+	r = mkdir_p(dir, 0750);
+	if (r < 0)
+		return log_error_errno(r, "Failed to create record directory '%s': %m", dir);
+	snprintf(buf, len, "%s/%s.json", dir, run_id);
+	return 0;
+}
+
+int record_mark_aborted(const char *state_dir, const char *run_id)
+{
+	_cleanup_(json_decrefp) json_t *o = NULL;
+	_cleanup_free_ char *text = NULL;
+	char path[PATH_MAX + 80], now[40];
+	struct timespec ts;
+	json_t *exit_o;
+	int r;
+
+	r = record_path(state_dir, run_id, path, sizeof(path));
+	if (r < 0)
+		return r;
+	o = json_load_file(path, 0, NULL);
+	exit_o = o ? json_object_get(o, "exit") : NULL;
+	if (!exit_o || !json_is_string(json_object_get(exit_o, "cause")) ||
+	    !streq(json_string_value(json_object_get(exit_o, "cause")), "running"))
+		return 0; /* finished, or never started: nothing to mark */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	record_format_time(&ts, now, sizeof(now));
+	json_object_set_new(exit_o, "cause", json_string("aborted"));
+	json_object_set_new(exit_o, "code", json_integer(125));
+	json_object_set_new(o, "ended_at", json_string(now));
+	text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+	if (!text)
+		return log_oom();
+	r = write_atomic(path, text, true);
+	if (r < 0)
+		return log_error_errno(r, "Failed to mark run record '%s' aborted: %m", path);
+	return 1;
+}
+
 int record_write(const struct run_summary *s, const char *state_dir, const char *copy_path)
 {
 	_cleanup_(json_decrefp) json_t *o = NULL;
 	_cleanup_free_ char *text = NULL;
-	char dir[PATH_MAX], path[PATH_MAX + 80];
+	char path[PATH_MAX + 80];
+	bool final = !streq(s->cause, "running");
 	int r;
 
 	o = record_build(s);
@@ -151,16 +197,14 @@ int record_write(const struct run_summary *s, const char *state_dir, const char 
 	if (!text)
 		return log_oom();
 
-	snprintf(dir, sizeof(dir), "%s/records", state_dir);
-	r = mkdir_p(dir, 0750);
+	r = record_path(state_dir, s->run_id, path, sizeof(path));
 	if (r < 0)
-		return log_error_errno(r, "Failed to create record directory '%s': %m", dir);
-	snprintf(path, sizeof(path), "%s/%s.json", dir, s->run_id);
-	r = write_atomic(path, text);
+		return r;
+	r = write_atomic(path, text, final);
 	if (r < 0)
 		return log_error_errno(r, "Failed to write run record '%s': %m", path);
-	if (copy_path) {
-		r = write_atomic(copy_path, text);
+	if (copy_path && final) {
+		r = write_atomic(copy_path, text, true);
 		if (r < 0)
 			return log_error_errno(r, "Failed to write run record copy '%s': %m",
 					       copy_path);

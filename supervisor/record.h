@@ -42,8 +42,15 @@ struct run_summary {
 
 /*
  * Writes <state_dir>/records/<run_id>.json atomically (and a copy to copy_path when not
- * NULL). Logs its own failures. Returns 0 or -errno.
+ * NULL). A record whose cause is "running" marks a run in progress: it is not fsync'd
+ * nor copied. Logs its own failures. Returns 0 or -errno.
  */
 int record_write(const struct run_summary *s, const char *state_dir, const char *copy_path);
+/*
+ * Rewrites the record of a run whose supervisor died: a "running" record becomes cause
+ * "aborted" with code 125 and ended_at = now. Returns 1 when marked, 0 when there was no
+ * running record, or -errno (logged).
+ */
+int record_mark_aborted(const char *state_dir, const char *run_id);
 /* Formats a CLOCK_REALTIME time as RFC 3339 UTC with milliseconds. */
 void record_format_time(const struct timespec *ts, char *buf, size_t len);

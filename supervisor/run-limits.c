@@ -14,6 +14,7 @@
 #include "cleanup.h"
 #include "log.h"
 #include "policy.h"
+#include "record.h"
 #include "run-limits.h"
 
 struct run_limits {
@@ -29,6 +30,19 @@ struct reap_ctx {
 	const char *runtime_dir;
 };
 
+/* The lock file holds the dead run's state directory: mark its record aborted. */
+static void mark_aborted(int lock_fd, const char *run_id)
+{
+	char state_dir[PATH_MAX];
+	ssize_t n = pread(lock_fd, state_dir, sizeof(state_dir) - 1, 0);
+
+	if (n <= 0)
+		return;
+	state_dir[n] = '\0';
+	if (record_mark_aborted(state_dir, run_id) > 0)
+		log_notice("marked the record of run %s aborted: its supervisor died", run_id);
+}
+
 /* A run is alive while some process holds its run lock. A dead run's lock file goes. */
 static bool run_alive(const char *run_id, void *userdata)
 {
@@ -42,6 +56,7 @@ static bool run_alive(const char *run_id, void *userdata)
 		return false;
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
 		return true;
+	mark_aborted(fd, run_id);
 	(void)unlink(path);
 	return false;
 }

@@ -50,6 +50,7 @@ enum run_cause {
 	RUN_CAUSE_INTERRUPTED,
 	RUN_CAUSE_OOM_KILLED,
 	RUN_CAUSE_PIDS_LIMIT,
+	RUN_CAUSE_RUNNING,
 	_RUN_CAUSE_MAX,
 };
 
@@ -58,7 +59,7 @@ static const char *const cause_names[_RUN_CAUSE_MAX] = {
 	[RUN_CAUSE_SIGNALED] = "signaled",     [RUN_CAUSE_WALL_TIME] = "wall_time",
 	[RUN_CAUSE_SETUP_FAILED] = "setup_failed", [RUN_CAUSE_EXEC_FAILED] = "exec_failed",
 	[RUN_CAUSE_INTERRUPTED] = "interrupted", [RUN_CAUSE_OOM_KILLED] = "oom_killed",
-	[RUN_CAUSE_PIDS_LIMIT] = "pids_limit_hit",
+	[RUN_CAUSE_PIDS_LIMIT] = "pids_limit_hit", [RUN_CAUSE_RUNNING] = "running",
 };
 
 struct run {
@@ -178,7 +179,9 @@ static int take_run_lock(struct run *r)
 	r->run_lock_fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (r->run_lock_fd < 0)
 		return log_error_errno(-errno, "Failed to create '%s': %m", tmp);
-	if (flock(r->run_lock_fd, LOCK_EX) < 0 || rename(tmp, path) < 0) {
+	/* The state directory, for a later start to mark our record aborted if we die. */
+	if (write_all(r->run_lock_fd, r->opts->state_dir, strlen(r->opts->state_dir)) < 0 ||
+	    flock(r->run_lock_fd, LOCK_EX) < 0 || rename(tmp, path) < 0) {
 		k = -errno;
 		(void)unlink(tmp);
 		return log_error_errno(k, "Failed to take the run lock '%s': %m", path);
@@ -551,8 +554,12 @@ int run_main(const struct run_options *o)
 	k = prepare(&r);
 	if (k >= 0)
 		k = start(&r);
-	if (k >= 0)
+	if (k >= 0) {
+		/* Until the final record replaces it, this one says the run is in progress. */
+		r.cause = RUN_CAUSE_RUNNING;
+		(void)write_record(&r);
 		k = loop_run(r.loop);
+	}
 	if (k < 0) {
 		r.cause = RUN_CAUSE_SETUP_FAILED;
 		r.exit_code = EXIT_AIRLOCK;
