@@ -151,6 +151,24 @@ ok $? "no veth remains"
 after=$(net_host_state | sed 's/counter packets [0-9]* bytes [0-9]*/counter/')
 [ "$before" = "$after" ]
 ok $? "host tables, routes and links are as before"
+# The DNS proxy of a live run: nobody, no capabilities, no_new_privs, seccomp filter.
+net_in_host "$AIRLOCK" run --policy "$TMP/policy.json" --workspace "$TMP/ws" \
+	--state-dir "$TMP/state" -- /usr/bin/python3 /workspace/net-task.py sleep,2 >/dev/null 2>&1 &
+run_pid=$!
+proxy=
+for _ in $(seq 30); do
+	sleep 0.1
+	for st in /proc/[0-9]*/status; do
+		grep -q '^Name:.*airlock' "$st" 2>/dev/null && grep -q "^Uid:.65534" "$st" 2>/dev/null &&
+			proxy=$st && break
+	done
+	[ -n "$proxy" ] && break
+done
+[ -n "$proxy" ] && grep -q '^Seccomp:.2' "$proxy" && grep -q '^NoNewPrivs:.1' "$proxy" &&
+	grep -q '^CapEff:.0000000000000000' "$proxy" && grep -q '^CapPrm:.0000000000000000' "$proxy" &&
+	grep -q '^Gid:.65534.65534.65534' "$proxy"
+ok $? "the DNS proxy runs as nobody with no capabilities, no_new_privs and seccomp"
+wait "$run_pid"
 ip netns exec "$NET_H" sysctl -qw net.ipv4.ip_forward=0
 net_in_host "$AIRLOCK" run --policy "$TMP/policy.json" --workspace "$TMP/ws" \
 	--state-dir "$TMP/state" -- /bin/true >/dev/null 2>"$TMP/err2"
