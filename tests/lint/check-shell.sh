@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# shellcheck over every shell script in the tree, one TAP case per script.
+# Runs the shell linter on every shell script in the tree, one TAP case per script.
 set -u
 cd "${1:-.}" || exit 1
 mapfile -t files < <(git ls-files '*.sh' setup.sh .ci/run 2>/dev/null | sort -u)
