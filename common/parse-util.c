@@ -25,18 +25,15 @@ static int parse_digits(const char *s, uint64_t *ret, const char **end)
 	return 0;
 }
 
-int parse_size(const char *s, uint64_t *ret)
+struct unit {
+	const char *suffix;
+	uint64_t factor;
+};
+
+/* Digits followed by exactly one suffix of the table, scaled without overflow. */
+static int parse_with_units(const char *s, const struct unit *units, size_t n_units,
+			    uint64_t *ret)
 {
-	static const struct {
-		const char *suffix;
-		uint64_t factor;
-	} units[] = {
-		{ "", 1 },
-		{ "K", 1ULL << 10 },
-		{ "M", 1ULL << 20 },
-		{ "G", 1ULL << 30 },
-		{ "T", 1ULL << 40 },
-	};
 	const char *end;
 	uint64_t v;
 	int r;
@@ -44,7 +41,7 @@ int parse_size(const char *s, uint64_t *ret)
 	r = parse_digits(s, &v, &end);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < ELEMENTSOF(units); i++) {
+	for (size_t i = 0; i < n_units; i++) {
 		if (!streq(end, units[i].suffix))
 			continue;
 		if (__builtin_mul_overflow(v, units[i].factor, &v))
@@ -55,33 +52,26 @@ int parse_size(const char *s, uint64_t *ret)
 	return -EINVAL;
 }
 
+int parse_size(const char *s, uint64_t *ret)
+{
+	static const struct unit units[] = {
+		{ "", 1 },	      { "K", 1ULL << 10 }, { "M", 1ULL << 20 },
+		{ "G", 1ULL << 30 }, { "T", 1ULL << 40 },
+	};
+
+	return parse_with_units(s, units, ELEMENTSOF(units), ret);
+}
+
 int parse_duration_ms(const char *s, uint64_t *ret)
 {
-	static const struct {
-		const char *suffix;
-		uint64_t factor;
-	} units[] = {
+	static const struct unit units[] = {
 		{ "ms", 1 },
 		{ "s", 1000 },
 		{ "m", 60 * 1000 },
 		{ "h", 60 * 60 * 1000 },
 	};
-	const char *end;
-	uint64_t v;
-	int r;
 
-	r = parse_digits(s, &v, &end);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < ELEMENTSOF(units); i++) {
-		if (!streq(end, units[i].suffix))
-			continue;
-		if (__builtin_mul_overflow(v, units[i].factor, &v))
-			return -ERANGE;
-		*ret = v;
-		return 0;
-	}
-	return -EINVAL;
+	return parse_with_units(s, units, ELEMENTSOF(units), ret);
 }
 
 void format_size(uint64_t bytes, char *buf, size_t len)
