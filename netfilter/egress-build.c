@@ -365,6 +365,26 @@ static int build_final_drop(struct egress_batch *b, uint16_t group)
 	return egress_rule_commit(b, &c);
 }
 
+/*
+ * The kernel's own IPv6 multicast (MLD reports, neighbour solicitations on eth0) would
+ * otherwise fill the record with "denied" noise: drop it silently. It reaches no one.
+ */
+static int build_v6_multicast_drop(struct egress_batch *b)
+{
+	uint8_t ff = 0xff;
+	struct egress_rule c;
+	int r;
+
+	r = egress_rule_begin(&c, EGRESS_TABLE, "output");
+	if (r < 0)
+		return r;
+	egress_expr_meta_eq_u8(&c, NFT_META_NFPROTO, NFPROTO_IPV6);
+	egress_expr_payload(&c, NFT_PAYLOAD_NETWORK_HEADER, 24, 1, NFT_REG_1);
+	egress_expr_cmp(&c, NFT_CMP_EQ, &ff, sizeof(ff));
+	egress_expr_verdict(&c, NF_DROP);
+	return egress_rule_commit(b, &c);
+}
+
 static int build_output_rules(struct egress_batch *b, const struct egress_config *cfg)
 {
 	static const enum egress_set_kind order[] = { EGRESS_SET_ALLOW, EGRESS_SET_DENY,
@@ -379,6 +399,9 @@ static int build_output_rules(struct egress_batch *b, const struct egress_config
 	if (r < 0)
 		return r;
 	r = build_dns_rule(b, "output", IPPROTO_TCP, &cfg->resolver, false);
+	if (r < 0)
+		return r;
+	r = build_v6_multicast_drop(b);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < ELEMENTSOF(order); i++) {

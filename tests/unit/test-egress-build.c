@@ -314,6 +314,9 @@ TEST(rule_order)
 	ASSERT_TRUE(lo == 0 && est == 1);
 	ASSERT_TRUE(dns > est && allow > dns && deny > allow && learned > deny && any > learned);
 	ASSERT_TRUE(last > any);
+	/* IPv6 multicast is dropped without a log line, before the allow sets */
+	ASSERT_TRUE(rule_index("output", "[ payload load 1b @ network header + 24 => reg 1 ]") > dns);
+	ASSERT_TRUE(rule_index("output", "[ payload load 1b @ network header + 24 => reg 1 ]") < allow);
 	/* the final rule counts, logs to the nflog group and drops */
 	ASSERT_CONTAINS(P.rules[last], "counter");
 	ASSERT_CONTAINS(P.rules[last], "log prefix airlock-deny group 7");
