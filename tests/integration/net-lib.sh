@@ -53,7 +53,7 @@ net_world_up() { # net_world_up TMPDIR
 net_world_down() {
 	[ -n "${NET_SERVERS_FD:-}" ] && exec {NET_SERVERS_FD}>&-
 	[ -n "$NET_SERVERS_PID" ] && kill "$NET_SERVERS_PID" 2>/dev/null
-	wait "$NET_SERVERS_PID" 2>/dev/null
+	wait "$NET_SERVERS_PID" 2>/dev/null || true
 	ip netns del "$NET_H" 2>/dev/null
 	ip netns del "$NET_I" 2>/dev/null
 	true
