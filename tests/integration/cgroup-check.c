@@ -51,6 +51,8 @@
 
 static struct cgroup_layout layout;
 static const char *parent;
+/* Runs a case created and has not freed yet: main() frees them if the case fails early. */
+static struct cgroup_run *open_runs[8];
 
 static uint64_t now_usec(void)
 {
@@ -168,6 +170,15 @@ static pid_t spawn_in(struct cgroup_run *c, void (*fn)(int), int *ret_out_fd,
 	return pid;
 }
 
+/* Frees a run and forgets it. */
+static void free_run(struct cgroup_run *c)
+{
+	for (size_t i = 0; i < ELEMENTSOF(open_runs); i++)
+		if (open_runs[i] == c)
+			open_runs[i] = NULL;
+	cgroup_run_free(c);
+}
+
 /* Frees c and checks that every directory it had is gone. */
 static int free_and_check_gone(struct cgroup_run *c)
 {
@@ -179,7 +190,7 @@ static int free_and_check_gone(struct cgroup_run *c)
 		if (p)
 			snprintf(paths[n++], sizeof(paths[0]), "%s", p);
 	}
-	cgroup_run_free(c);
+	free_run(c);
 	for (int i = 0; i < n; i++)
 		if (access(paths[i], F_OK) == 0 || errno != ENOENT) {
 			printf("# still there: %s\n", paths[i]);
@@ -196,6 +207,11 @@ static int new_run(const char *id, const struct policy_limits *lim, struct cgrou
 
 	if (r == -EOPNOTSUPP)
 		printf("# cannot enforce '%s' here\n", ctl ? ctl : "?");
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(open_runs); i++)
+		if (!open_runs[i]) {
+			open_runs[i] = *ret;
+			break;
+		}
 	return r;
 }
 
@@ -538,7 +554,7 @@ static int case_latency(void)
 		CHECK_OK(new_run(id, &lim, &c));
 		pid = spawn_in(c, child_sleep, NULL, &attach);
 		CHECK_OK(pid);
-		cgroup_run_free(c);
+		free_run(c);
 		total += now_usec() - t0;
 		waitpid(pid, NULL, 0);
 	}
@@ -583,8 +599,14 @@ int main(int argc, char **argv)
 		return 77;
 	}
 	parent = argv[2];
-	for (size_t i = 0; i < ELEMENTSOF(cases); i++)
-		if (streq(argv[1], cases[i].name))
-			return cases[i].fn();
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		if (!streq(argv[1], cases[i].name))
+			continue;
+		r = cases[i].fn();
+		/* A failed check leaves its runs: kill their processes, remove their cgroups. */
+		for (size_t j = 0; j < ELEMENTSOF(open_runs); j++)
+			cgroup_run_free(open_runs[j]);
+		return r;
+	}
 	return usage();
 }
