@@ -187,7 +187,11 @@ static int free_and_check_gone(struct cgroup_run *c)
 
 	for (int i = 0; i < _CGROUP_CONTROLLER_MAX; i++) {
 		const char *p = cgroup_run_path(c, (enum cgroup_controller)i);
-		if (p)
+		bool seen = false;
+
+		for (int j = 0; p && j < n; j++)
+			seen |= streq(paths[j], p);
+		if (p && !seen)
 			snprintf(paths[n++], sizeof(paths[0]), "%s", p);
 	}
 	free_run(c);
