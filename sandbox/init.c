@@ -182,14 +182,7 @@ _noreturn_ void sandbox_child_main(const struct sandbox_config *c,
 	die_with_parent();
 	if (read(fds->sync_fd, &byte, 1) != 1)
 		fail(fds->status_fd, SANDBOX_STEP_WAIT_PARENT, EPIPE, 125);
-	close(fds->sync_fd);
 
-	/*
-	 * On cgroup v1 the parent attached us only now, after the clone: a fresh cgroup
-	 * namespace rooted at the run's own cgroups hides every path above them.
-	 */
-	if (unshare(CLONE_NEWCGROUP) < 0)
-		fail(fds->status_fd, SANDBOX_STEP_CGROUP_NS, errno, 125);
 	r = become_root();
 	if (r < 0)
 		fail(fds->status_fd, SANDBOX_STEP_SETUID_ROOT, r, 125);
@@ -210,6 +203,17 @@ _noreturn_ void sandbox_child_main(const struct sandbox_config *c,
 		fail(fds->status_fd, SANDBOX_STEP_FORK_TASK, r, 125);
 	if (setsid() < 0)
 		fail(fds->status_fd, SANDBOX_STEP_SETSID, errno, 125);
+
+	/*
+	 * The parent attaches us to the run's cgroups (v1) while we built the tree above;
+	 * nothing of the task may run before that. A fresh cgroup namespace then roots the
+	 * task's view at the run's own cgroups (on v1 they were joined after the clone).
+	 */
+	if (read(fds->sync_fd, &byte, 1) != 1)
+		fail(fds->status_fd, SANDBOX_STEP_WAIT_PARENT, EPIPE, 125);
+	close(fds->sync_fd);
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		fail(fds->status_fd, SANDBOX_STEP_CGROUP_NS, errno, 125);
 
 	/* Block every signal init forwards before the task exists, so none is lost. */
 	sigfillset(&mask);

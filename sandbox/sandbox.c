@@ -170,7 +170,12 @@ fail:
 
 int sandbox_release(struct sandbox *s)
 {
-	int r = write_all(s->sync_fd, "x", 1);
+	return write_all(s->sync_fd, "s", 1);
+}
+
+int sandbox_release_task(struct sandbox *s)
+{
+	int r = write_all(s->sync_fd, "t", 1);
 
 	s->sync_fd = safe_close(s->sync_fd);
 	s->released = r >= 0;

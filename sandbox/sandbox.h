@@ -76,7 +76,7 @@ struct sandbox {
 	int pidfd;
 	int status_fd;		/* read end: struct sandbox_failure, EOF once exec succeeded */
 	int result_fd;		/* read end: the task's wait status, written by init */
-	int sync_fd;		/* write end: releases the child (sandbox_release) */
+	int sync_fd;		/* write end: sandbox_release(), sandbox_release_task() */
 	bool released;
 };
 
@@ -96,13 +96,16 @@ bool sandbox_mounts_workspace_idmapped(const struct sandbox_mounts *m);
 
 /*
  * Clones the sandbox init into new user, mount, pid, ipc, uts, cgroup (and network
- * unless netns_fd is given) namespaces and writes its uid/gid maps. The child then
- * waits for sandbox_release(); between the two the caller may attach cgroups (v1).
- * Returns 0 and *ret (owned by the caller) or -errno (the clone3 or map write failed).
+ * unless netns_fd is given) namespaces and writes its uid/gid maps. The child then waits
+ * for sandbox_release() to build its mount tree, and for sandbox_release_task() to fork
+ * the task: in between the caller attaches cgroups (v1), overlapping the attach's RCU
+ * wait with the child's setup. Returns 0 and *ret (owned by the caller) or -errno.
  */
 int sandbox_spawn(const struct sandbox_config *c, struct sandbox **ret);
-/* Lets the child continue its setup. Returns 0 or -errno. */
+/* Lets the child build the sandbox. Returns 0 or -errno. */
 int sandbox_release(struct sandbox *s);
+/* Lets the child start the task (after any cgroup attach). Returns 0 or -errno. */
+int sandbox_release_task(struct sandbox *s);
 /*
  * Waits until the task has exec'd (returns 0) or a setup step failed (returns -EIO and
  * fills *ret_failure). Blocks on the status pipe.

@@ -378,12 +378,16 @@ static int start(struct run *r)
 	r->workspace_idmapped = sandbox_mounts_workspace_idmapped(r->mounts);
 	r->mounts = sandbox_mounts_free(r->mounts);
 
-	k = run_limits_attach(r->limits, r->sandbox->pid);
-	if (k < 0)
-		return k;
+	/* The child builds its mount tree while a v1 attach waits out its RCU grace period. */
 	k = sandbox_release(r->sandbox);
 	if (k < 0)
 		return log_error_errno(k, "Failed to start the sandbox: %m");
+	k = run_limits_attach(r->limits, r->sandbox->pid);
+	if (k < 0)
+		return k;
+	k = sandbox_release_task(r->sandbox);
+	if (k < 0)
+		return log_error_errno(k, "Failed to start the task: %m");
 	k = loop_add(r->loop, r->sandbox->pidfd, EPOLLIN, on_init_exit, r);
 	if (k >= 0)
 		k = loop_add(r->loop, r->sandbox->status_fd, EPOLLIN, on_status, r);
