@@ -3,18 +3,24 @@
  * Start-to-exit latency of whole commands, interleaved round-robin so that drift (page
  * cache, RCU, other tenants of the VM) hits every command alike. Not part of the test suite.
  *
- *   startup [-n ROUNDS] [-w WARMUP] [-o RAW.csv] [-r A/B]... [-i FD:PATH] [-U NAME:PATH]...
- *           -- NAME CMD [ARG...] [:: NAME CMD [ARG...]]...
+ *   startup [-n ROUNDS] [-w WARMUP] [-g MS] [-o RAW.csv] [-r A/B]... [-i FD:PATH]
+ *           [-U NAME:PATH]... -- NAME CMD [ARG...] [:: NAME CMD [ARG...]]...
  *
  * Each round runs every command once, starting at a rotating offset. A sample is the
- * wall time from posix_spawn() to the reaped exit, stdio on /dev/null. A command that
- * exits non-zero fails the benchmark: a refused sandbox is not a fast one. Prints a table
- * (median, p90, mean, min, max in ms, and median relative to the first command) and the
- * median ratio of every requested pair A/B. -i opens PATH read-only as FD in every child
- * (a fresh file offset each time), e.g. for `bwrap --seccomp FD`. -U runs command NAME in a
- * private mount namespace with the mount at PATH detached (crun 1.8 refuses a cgroup v1/v2
- * hybrid whose v2 mount holds controllers; it gets a v1-only view), which adds an unshare
- * and a umount to that command's time. Children are started with fork() + execve().
+ * wall time from fork() to the reaped exit, stdio on /dev/null. A command that exits
+ * non-zero fails the benchmark: a refused sandbox is not a fast one. Prints a table
+ * (median, p90, mean, min, max in ms, and the median relative to the first command) and
+ * the median ratio of every requested pair A/B.
+ *
+ * -g sleeps MS milliseconds (untimed) before every start. With a gap longer than an RCU
+ *    grace period each start finds the kernel idle, as a sporadic real start does,
+ *    instead of riding on the grace period that the previous command's cgroup migration
+ *    already waited for.
+ * -i opens PATH read-only as FD in every child (a fresh file offset each time), e.g. for
+ *    `bwrap --seccomp FD`.
+ * -U runs command NAME in a private mount namespace with the mount at PATH detached
+ *    (crun 1.8 refuses a v1/v2 hybrid whose v2 mount holds controllers, so it gets a
+ *    v1-only view); this adds an unshare() and a umount() to that command's time.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -50,7 +56,7 @@ struct bench {
 	size_t n_cmds;
 	const char *pairs[MAX_PAIRS];
 	size_t n_pairs;
-	long rounds, warmup;
+	long rounds, warmup, gap_ms;
 	const char *raw_path;
 	const char *inherit_path; /* -i: opened as inherit_fd in each child */
 	int inherit_fd;
@@ -80,9 +86,9 @@ static _Noreturn void child_exec(const struct bench *b, const struct command *c)
 		if (fd < 0 || (fd != b->inherit_fd && dup2(fd, b->inherit_fd) < 0))
 			_exit(121);
 	}
-	if (c->hide_mount && (unshare(CLONE_NEWNS) < 0 ||
-			      mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-			      umount2(c->hide_mount, MNT_DETACH) < 0))
+	if (c->hide_mount &&
+	    (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	     umount2(c->hide_mount, MNT_DETACH) < 0))
 		_exit(122);
 	execve(c->argv[0], c->argv, environ);
 	_exit(127);
@@ -153,7 +159,11 @@ static int run_rounds(struct bench *b)
 	for (long round = 0; round < total; round++) {
 		for (size_t j = 0; j < b->n_cmds; j++) {
 			struct command *c = &b->cmds[(j + (size_t)round) % b->n_cmds];
-			double t = run_once(b, c);
+			double t;
+
+			if (b->gap_ms > 0)
+				(void)usleep((useconds_t)(b->gap_ms * 1000));
+			t = run_once(b, c);
 
 			if (t < 0) {
 				fprintf(stderr, "startup: '%s' failed in round %ld (%s %d)\n",
@@ -180,8 +190,8 @@ static void print_report(struct bench *b)
 {
 	const struct command *floor = &b->cmds[0];
 
-	printf("%-24s %9s %9s %9s %9s %9s %8s\n", "command", "median", "p90", "mean", "min",
-	       "max", "x first");
+	printf("%-24s %9s %9s %9s %9s %9s %8s\n", "command", "median", "p90", "mean", "min", "max",
+	       "x first");
 	for (size_t i = 0; i < b->n_cmds; i++) {
 		const struct command *c = &b->cmds[i];
 
@@ -263,13 +273,16 @@ static int parse_options(struct bench *b, int argc, char **argv)
 	char *end;
 	int c, r;
 
-	while ((c = getopt(argc, argv, "+n:w:o:r:i:U:")) >= 0) {
+	while ((c = getopt(argc, argv, "+n:w:o:r:i:U:g:")) >= 0) {
 		switch (c) {
 		case 'n':
 			b->rounds = strtol(optarg, NULL, 10);
 			break;
 		case 'w':
 			b->warmup = strtol(optarg, NULL, 10);
+			break;
+		case 'g':
+			b->gap_ms = strtol(optarg, NULL, 10);
 			break;
 		case 'o':
 			b->raw_path = optarg;
@@ -294,7 +307,8 @@ static int parse_options(struct bench *b, int argc, char **argv)
 			return -EINVAL;
 		}
 	}
-	if (b->rounds < 1 || b->rounds > MAX_ROUNDS || b->warmup < 0 || b->warmup > MAX_ROUNDS)
+	if (b->rounds < 1 || b->rounds > MAX_ROUNDS || b->warmup < 0 || b->warmup > MAX_ROUNDS ||
+	    b->gap_ms < 0 || b->gap_ms > 10000)
 		return -ERANGE;
 	r = parse_commands(b, argc - optind, argv + optind);
 	if (r < 0)
@@ -310,7 +324,8 @@ int main(int argc, char **argv)
 	r = parse_options(&b, argc, argv);
 	if (r < 0) {
 		fprintf(stderr, "usage: startup [-n ROUNDS] [-w WARMUP] [-o RAW.csv] [-r A/B]... "
-				"[-i FD:PATH] [-U NAME:PATH]... -- NAME CMD [ARG...] [:: NAME CMD [ARG...]]...\n");
+				"[-i FD:PATH] [-U NAME:PATH]... [-g MS] -- NAME CMD [ARG...] [:: "
+				"NAME CMD [ARG...]]...\n");
 		return 2;
 	}
 	b.null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -322,8 +337,9 @@ int main(int argc, char **argv)
 		return 1;
 	for (size_t i = 0; i < b.n_cmds; i++)
 		command_stats(&b.cmds[i], (size_t)b.rounds);
-	printf("# %ld rounds after %ld warm-up rounds, interleaved; times in ms\n", b.rounds,
-	       b.warmup);
+	printf("# %ld rounds after %ld warm-up rounds, interleaved, %ld ms idle before each "
+	       "start; times in ms\n",
+	       b.rounds, b.warmup, b.gap_ms);
 	print_report(&b);
 	if (b.raw_path && write_raw(&b) < 0) {
 		fprintf(stderr, "startup: cannot write '%s': %s\n", b.raw_path, strerror(errno));

@@ -8,6 +8,9 @@
 #   meson setup build-bench --buildtype=release -Dbench=true && ninja -C build-bench
 #   bench/startup.sh [BUILDDIR] [ROUNDS] [WARMUP]
 #
+# Two passes of ROUNDS (default 200) rounds: back to back, then with BENCH_GAP ms (default
+# 25) of idle before each start. BENCH_RAW=PREFIX keeps the samples as PREFIX.gapN (CSV).
+#
 # Commands (the first is the floor every median is divided by):
 #   true             /bin/true
 #   unshare          unshare -Urmnpf --mount-proc /bin/true
@@ -150,5 +153,11 @@ echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(uname -r) $(nproc) CPU" \
 echo "# airlock $("$airlock" --version 2>/dev/null || echo '?'), filter" \
 	"$(cat "$tmp/filter.len") insns; $(bwrap --version 2>/dev/null || true);" \
 	"$(crun --version 2>/dev/null | head -1 || true)"
-"$driver" -n "$rounds" -w "$warmup" -o "${BENCH_RAW:-/dev/null}" -i "9:$tmp/filter.bpf" \
-	"${pairs[@]}" "${hides[@]}" -- "${cmds[@]}"
+# Pass 1 back to back; pass 2 with the kernel idle before each start (see startup.c -g).
+for gap in 0 "${BENCH_GAP:-25}"; do
+	echo
+	raw=()
+	[ -z "${BENCH_RAW:-}" ] || raw=(-o "$BENCH_RAW.gap$gap")
+	"$driver" -n "$rounds" -w "$warmup" -g "$gap" "${raw[@]}" -i "9:$tmp/filter.bpf" \
+		"${pairs[@]}" "${hides[@]}" -- "${cmds[@]}"
+done
