@@ -19,7 +19,8 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root LANG=C.UTF-8 TERM=dumb
 
 say() {
-	echo "airlock-vm: $*" >/dev/console
+	read -r up _ </proc/uptime
+	echo "airlock-vm: [$up] $*" >/dev/console
 }
 
 mount_kernel_fs() {
@@ -29,7 +30,6 @@ mount_kernel_fs() {
 	mount -t devpts -o newinstance,ptmxmode=0666,gid=5,mode=0620 devpts /dev/pts
 	mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm
 	mount -t mqueue mqueue /dev/mqueue
-	mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
 	mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
 	[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
 	[ -e /dev/stdin ] || ln -s /proc/self/fd/0 /dev/stdin
@@ -58,8 +58,14 @@ in_runner() {
 	sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$service/runner" "$@"
 }
 
+in_runner_env() {
+	in_runner env AIRLOCK=$vm/build/airlock \
+		AIRLOCK_PROBE=$vm/build/tests/probe/airlock-probe \
+		AIRLOCK_SRC=$vm/src AIRLOCK_VM=1 AIRLOCK_VM_CGROUP=$service "$@"
+}
+
 install_run_files() {
-	if [ -d $vm/sysroot ]; then
+	if [ -n "$(ls -A $vm/sysroot 2>/dev/null)" ]; then
 		cp -a $vm/sysroot/. / && ldconfig
 	fi
 	hostname airlock-vm
@@ -70,10 +76,21 @@ run_suite() {
 	runner=$vm/src/tests/integration/run-all.sh
 	[ -f "$runner" ] || finish "no runner: tests/integration/run-all.sh is missing"
 	say "running $runner"
-	in_runner env AIRLOCK=$vm/build/airlock \
-		AIRLOCK_PROBE=$vm/build/tests/probe/airlock-probe \
-		AIRLOCK_SRC=$vm/src AIRLOCK_VM=1 AIRLOCK_VM_CGROUP=$service \
-		bash "$runner" --out /tmp/out </dev/null
+	in_runner_env timeout -k 10 "$SUITE_TIMEOUT" bash "$runner" --out /tmp/out </dev/null
+	rc=$?
+	# a hung test: keep the partial results, name the test that was running
+	[ $rc -eq 124 ] || [ $rc -eq 137 ] || return $rc
+	t=$(cd /tmp/out && ls -t -- *.tap 2>/dev/null | head -n 1)
+	finish "timeout: the suite ran longer than ${SUITE_TIMEOUT}s (last test: ${t%.tap})"
+}
+
+# Debugging aid (run.sh --exec CMD): runs the command like the suite, output to exec.log.
+run_exec() {
+	say "running $(cat $vm/exec.sh)"
+	in_runner_env bash $vm/exec.sh >/tmp/out/exec.log 2>&1 </dev/null
+	rc=$?
+	cat /tmp/out/exec.log >/dev/console
+	return $rc
 }
 
 finish() {
@@ -88,17 +105,26 @@ finish() {
 }
 
 mount_kernel_fs
+say "started"
 # shellcheck source=/dev/null
 . $vm/config
 install_run_files
-mkdir -p /tmp/out
+rm -rf /tmp/out && mkdir -p /tmp/out
 setup_cgroup || say "cgroup v2 setup failed"
 
-say "self-check"
-in_runner sh $vm/guest/selftest.sh >/tmp/out/vm-selftest.tap </dev/null
-rc=$?
-if [ "$MODE" = suite ]; then
-	run_suite
+case "$MODE" in
+exec)
+	run_exec
 	rc=$?
-fi
+	;;
+*)
+	say "self-check"
+	in_runner sh $vm/guest/selftest.sh >/tmp/out/vm-selftest.tap </dev/null
+	rc=$?
+	if [ "$MODE" = suite ]; then
+		run_suite
+		rc=$?
+	fi
+	;;
+esac
 finish "exit $rc"

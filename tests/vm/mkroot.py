@@ -25,6 +25,7 @@ SKIP_PREFIXES = ('/usr/share/doc/', '/usr/share/man/', '/usr/share/info/',
                  '/usr/share/locale/', '/usr/share/lintian/', '/usr/share/bug/')
 MERGED_USR = ('bin', 'sbin', 'lib', 'lib64')
 IMPLICIT = ('base-files', 'libc-bin')
+HOST_PATHS = ('/etc/ssl/certs',)
 
 
 def read_package_list(path):
@@ -140,6 +141,27 @@ def copy_files(names, dest):
     return files
 
 
+def copy_dirs(names, dest):
+    """Creates the packages' directories, empty ones included, with the host's modes."""
+    for n in names:
+        for p in package_files(n):
+            if p in ('/', '/.') or p.startswith(SKIP_PREFIXES) or p.lstrip('/') in MERGED_USR:
+                continue
+            if os.path.islink(p) or not os.path.isdir(p):
+                continue
+            d = dest + p
+            if not os.path.lexists(d):
+                os.makedirs(d)
+                os.chmod(d, os.stat(p).st_mode & 0o7777)
+
+
+def copy_host_paths(dest):
+    """Files maintainer scripts generate (not in dpkg's lists) that the tests need."""
+    for p in HOST_PATHS:
+        if os.path.isdir(p) and not os.path.lexists(dest + p):
+            shutil.copytree(p, dest + p, symlinks=True)
+
+
 def copy_alternatives(dest):
     """Recreates update-alternatives links (cc, awk, ...) whose target was staged."""
     for bindir in ('/usr/bin', '/usr/sbin'):
@@ -210,6 +232,8 @@ def main(argv):
             return 3
         os.makedirs(argv[3])
         copy_files(names, argv[3])
+        copy_dirs(names, argv[3])
+        copy_host_paths(argv[3])
         copy_alternatives(argv[3])
         finish_tree(argv[3], argv[4])
         return 0

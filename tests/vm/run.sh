@@ -6,6 +6,7 @@
 #
 #   tests/vm/run.sh --build BUILD_DIR --out OUT_DIR [--timeout SECS] [--keep]
 #   tests/vm/run.sh --selftest [--build BUILD_DIR] [--out OUT_DIR]
+#   tests/vm/run.sh --exec 'CMD' [--build BUILD_DIR] [--out OUT_DIR]   (debugging)
 #
 # Writes OUT_DIR/<name>.tap for every test the guest ran (vm-selftest.tap included),
 # OUT_DIR/console.log (the guest's console) and OUT_DIR/status: "ok" when the guest ran
@@ -21,14 +22,15 @@ cache=${AIRLOCK_VM_CACHE:-/var/cache/airlock-vm}
 mode=suite
 build=
 out=
-timeout=600
+timeout=720
 memory=2048
 keep=false
+exec_cmd=
 tmp=
 qemu_pid=
 
 usage() {
-	sed -n '7,8p' "$0" | sed 's/^# *//' >&2
+	sed -n '7,9p' "$0" | sed 's/^# *//' >&2
 	exit 2
 }
 
@@ -41,6 +43,7 @@ while [ $# -gt 0 ]; do
 	--build) build=${2:?}; shift ;;
 	--out) out=${2:?}; shift ;;
 	--selftest) mode=selftest ;;
+	--exec) mode="exec"; exec_cmd=${2:?}; shift ;;
 	--timeout) timeout=${2:?}; shift ;;
 	--memory) memory=${2:?}; shift ;;
 	--keep) keep=true ;;
@@ -52,11 +55,11 @@ if [ "$mode" = suite ] && { [ -z "$build" ] || [ -z "$out" ]; }; then
 	usage
 fi
 [ -n "$build" ] || build=$src/build
-[ -n "$out" ] || out=$build/vm-selftest
+[ -n "$out" ] || out=$build/vm-$mode
 build=$(cd "$build" && pwd)
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-rm -f "$out"/*.tap "$out/status" "$out/console.log"
+rm -f "$out"/*.tap "$out"/*.log "$out/status"
 
 # Ends the stage: records the status line and the exit code.
 stage_fail() {
@@ -228,7 +231,7 @@ copy_source() { # destination
 copy_missing_libs() { # build copy, sysroot
 	local lib real
 	find "$1" -type f -print0 | xargs -0 -r ldd 2>/dev/null |
-		awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
+		awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// && $2 ~ /^\(0x/ { print $1 }' |
 		LC_ALL=C sort -u | while read -r lib; do
 		real=$(realpath "$lib")
 		grep -qxF "$real" "$rootimg.files" && continue
@@ -254,7 +257,9 @@ vm_run_disk() {
 	copy_missing_libs "$run/build" "$run/sysroot"
 	cp "$vmsrc/guest-init.sh" "$vmsrc/selftest.sh" "$run/guest/"
 	chmod 755 "$run/guest/"*.sh
-	echo "MODE=$mode" >"$run/config"
+	printf 'MODE=%s\nSUITE_TIMEOUT=%d\n' "$mode" "$((timeout > 120 ? timeout - 60 : timeout / 2))" \
+		>"$run/config"
+	[ "$mode" != exec ] || printf '%s\n' "$exec_cmd" >"$run/exec.sh"
 	size=$(du -sm "$run" | cut -f1)
 	mke2fs -q -t ext4 -O ^has_journal -L airlock-run -E root_owner=0:0 -d "$run" \
 		"$tmp/run.img" "$((size * 2 + 64))M" >/dev/null
@@ -298,7 +303,7 @@ qemu_start() {
 	truncate -s 256M "$tmp/results.img"
 	: >"$tmp/status"
 	TMPDIR=$tmp qemu-system-x86_64 -name airlock-vm -machine pc -accel tcg,thread=multi \
-		-cpu max -smp 2 -m "$memory" -nodefaults -no-user-config -display none \
+		-cpu "${AIRLOCK_VM_CPU:-qemu64}" -smp 2 -m "$memory" -nodefaults -no-user-config -display none \
 		-no-reboot -nic none \
 		-kernel "$vmlinuz" -initrd "$tmp/initrd" \
 		-append "console=ttyS0 panic=-1 quiet loglevel=4 cryptomgr.notests mitigations=off" \
@@ -348,6 +353,14 @@ tap_totals() {
 vm_collect() {
 	local st f n=0
 	st=$(tr -d '\r' <"$tmp/status" | tail -n 1)
+	mkdir -p "$tmp/results"
+	tar -C "$tmp/results" --no-same-owner --no-same-permissions -xf "$tmp/results.img" ||
+		log "the results disk is unreadable"
+	for f in "$tmp/results"/*.tap "$tmp/results"/*.log; do
+		[ -f "$f" ] && [ ! -L "$f" ] || continue
+		cp "$f" "$out/"
+		case "$f" in *.tap) n=$((n + 1)) ;; esac
+	done
 	if [ "$guest_end" = timeout ]; then
 		stage_fail "timeout: the guest ran longer than ${timeout}s (see console.log)"
 	fi
@@ -356,13 +369,12 @@ vm_collect() {
 	"") stage_fail "the guest stopped without reporting (see console.log, $(tail -n 1 "$tmp/qemu.log" 2>/dev/null))" ;;
 	*) stage_fail "$st" ;;
 	esac
-	mkdir -p "$tmp/results"
-	tar -C "$tmp/results" --no-same-owner --no-same-permissions -xf "$tmp/results.img" ||
-		stage_fail "the results disk is unreadable"
-	for f in "$tmp/results"/*.tap; do
-		[ -f "$f" ] && [ ! -L "$f" ] || continue
-		cp "$f" "$out/" && n=$((n + 1))
-	done
+	if [ "$mode" = exec ]; then
+		echo ok >"$out/status"
+		cat "$out/exec.log" >&2
+		log "the command exited ${st#exit }"
+		exit "${st#exit }"
+	fi
 	[ $n -gt 0 ] || stage_fail "the guest wrote no test results"
 	if [ "${st#exit }" != 0 ] && ! grep -q '^not ok' "$out"/*.tap; then
 		stage_fail "the runner exited ${st#exit } without a failed test (see console.log)"
@@ -372,16 +384,23 @@ vm_collect() {
 	! grep -q '^not ok' "$out"/*.tap
 }
 
-[ "$(id -u)" -eq 0 ] || stage_fail "must run as root"
-mkdir -p "$cache"
-tmp=$(mktemp -d /tmp/airlock-vm.XXXXXX)
+# The whole script is parsed before this runs, so editing it meanwhile is harmless.
+main() {
+	local start
+	[ "$(id -u)" -eq 0 ] || stage_fail "must run as root"
+	mkdir -p "$cache"
+	tmp=$(mktemp -d /tmp/airlock-vm.XXXXXX)
 
-start=$SECONDS
-vm_install_host_packages || stage_fail "cannot install the host packages"
-vm_fetch_kernel || stage_fail "cannot fetch the guest kernel"
-vm_root_image || stage_fail "cannot build the root image"
-vm_run_disk || stage_fail "cannot build the run disk"
-vm_initramfs || stage_fail "cannot build the initramfs"
-log "prepared in $((SECONDS - start)) s (kernel $kver)"
-vm_boot
-vm_collect
+	start=$SECONDS
+	vm_install_host_packages || stage_fail "cannot install the host packages"
+	vm_fetch_kernel || stage_fail "cannot fetch the guest kernel"
+	vm_root_image || stage_fail "cannot build the root image"
+	vm_run_disk || stage_fail "cannot build the run disk"
+	vm_initramfs || stage_fail "cannot build the initramfs"
+	log "prepared in $((SECONDS - start)) s (kernel $kver)"
+	vm_boot
+	vm_collect
+}
+
+main
+exit $?
