@@ -50,24 +50,37 @@ install_packages() {
 		"${missing[@]}" >&2
 }
 
+# Runs a step quietly; on failure shows its output and stops.
+quiet() {
+	local log
+	log=$(mktemp)
+	if ! "$@" >"$log" 2>&1; then
+		cat "$log" >&2
+		rm -f "$log"
+		echo "setup.sh: failed: $*" >&2
+		exit 1
+	fi
+	rm -f "$log"
+}
+
 configure() {
 	local dir=$1; shift
 	if [ -f "$dir/build.ninja" ]; then
-		meson configure "$dir" "$@" >/dev/null
+		quiet meson configure "$dir" "$@"
 	else
-		meson setup "$dir" "$@" >/dev/null
+		quiet meson setup "$dir" "$@"
 	fi
 }
 
 install_packages
 configure build --buildtype=debugoptimized
-ninja -C build >/dev/null
+quiet ninja -C build
 
 $want_test || exit 0
 
 configure build-test --buildtype=debug --werror -Db_sanitize=address,undefined \
 	-Db_lundef=false -Dintegration-tests=true
-ninja -C build-test >/dev/null
+quiet ninja -C build-test
 
 results=build-test/results
 rm -rf "$results" && mkdir -p "$results"

@@ -35,7 +35,7 @@ static bool run_id_valid(const char *id)
 static void list_one(const char *dir, const char *file)
 {
 	_cleanup_(json_decrefp) json_t *o = NULL;
-	char path[PATH_MAX];
+	char path[PATH_MAX + NAME_MAX + 2];
 	json_error_t err;
 	const char *id = "?", *started = "?", *name = "?", *cause = "?";
 	json_t *cmd = NULL;
