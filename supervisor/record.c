@@ -118,6 +118,27 @@ oom:
 	return NULL;
 }
 
+/* Makes a rename durable: the directory entry must reach the disk too. */
+static int fsync_parent(const char *path)
+{
+	char dir[PATH_MAX];
+	_cleanup_close_ int fd = -EBADF;
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0)
+		return -errno;
+	return 0;
+}
+
 static int write_atomic(const char *path, const char *text, bool durable)
 {
 	char tmp[PATH_MAX];
@@ -133,9 +154,11 @@ static int write_atomic(const char *path, const char *text, bool durable)
 		r = -errno;
 	if (r >= 0 && rename(tmp, path) < 0)
 		r = -errno;
-	if (r < 0)
+	if (r < 0) {
 		(void)unlink(tmp);
-	return r;
+		return r;
+	}
+	return durable ? fsync_parent(path) : 0;
 }
 
 static int record_path(const char *state_dir, const char *run_id, char *buf, size_t len)
