@@ -252,7 +252,11 @@ static int add_workspace(struct sandbox_mounts *m, const struct policy *p, const
 	if (!S_ISDIR(st.st_mode))
 		return -ENOTDIR;
 
-	if (mode == POLICY_MODE_RW) {
+	/*
+	 * Idmapped so that the owner's files are the task's: needed to write (rw), and to
+	 * enter a workspace others may not (a 0700 project directory) even read-only.
+	 */
+	if (mode == POLICY_MODE_RW || (st.st_mode & (S_IROTH | S_IXOTH)) != (S_IROTH | S_IXOTH)) {
 		userns_fd = idmap_userns_open(st.st_uid, st.st_gid,
 					      host_id_base + p->identity.uid,
 					      host_id_base + p->identity.gid);
