@@ -164,6 +164,17 @@ void egress_expr_ct_established(struct egress_rule *c)
 	egress_expr_cmp(c, NFT_CMP_NEQ, &zero, sizeof(zero));
 }
 
+static void reject_tcp_rst(struct egress_rule *c)
+{
+	struct nftnl_expr *e = egress_expr_new(c, "reject");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_TCP_RST);
+		nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, 0);
+	}
+	egress_expr_add(c, e);
+}
+
 static void dnat_to(struct egress_rule *c, const struct policy_addr *to)
 {
 	struct nftnl_expr *e = egress_expr_new(c, "immediate");
@@ -308,6 +319,29 @@ static int build_dns_rule(struct egress_batch *b, const char *chain, uint8_t pro
 	return egress_rule_commit(b, &c);
 }
 
+/*
+ * The proxy serves only UDP, and the resolver is the host end of the veth: a TCP query
+ * there would reach whatever listens on *:53 on the host, outside the allowlist and the
+ * record. All TCP to port 53 is logged and refused with a RST, so resolvers give up at once.
+ */
+static int build_tcp53_reject(struct egress_batch *b, uint16_t group)
+{
+	uint16_t port = htons(53);
+	struct egress_rule c;
+	int r;
+
+	r = egress_rule_begin(&c, EGRESS_TABLE, "output");
+	if (r < 0)
+		return r;
+	egress_expr_meta_eq_u8(&c, NFT_META_L4PROTO, IPPROTO_TCP);
+	dport(&c, NFT_REG_1);
+	egress_expr_cmp(&c, NFT_CMP_EQ, &port, sizeof(port));
+	egress_expr_counter(&c);
+	nflog(&c, group, EGRESS_LOG_PREFIX_DEFAULT);
+	reject_tcp_rst(&c);
+	return egress_rule_commit(b, &c);
+}
+
 /* nfproto F [l4proto P] daddr [. dport] @set, then accept or log+drop. */
 static int build_set_rule(struct egress_batch *b, const struct egress_set_def *d, uint16_t group)
 {
@@ -398,7 +432,7 @@ static int build_output_rules(struct egress_batch *b, const struct egress_config
 	r = build_dns_rule(b, "output", IPPROTO_UDP, &cfg->resolver, false);
 	if (r < 0)
 		return r;
-	r = build_dns_rule(b, "output", IPPROTO_TCP, &cfg->resolver, false);
+	r = build_tcp53_reject(b, group);
 	if (r < 0)
 		return r;
 	r = build_v6_multicast_drop(b);
@@ -439,8 +473,6 @@ int egress_build(const struct policy_network *net, const struct egress_config *c
 		r = build_base_rules(b, "input", NFT_META_IIF);
 	if (r >= 0)
 		r = build_dns_rule(b, "dns", IPPROTO_UDP, &cfg->resolver, true);
-	if (r >= 0)
-		r = build_dns_rule(b, "dns", IPPROTO_TCP, &cfg->resolver, true);
 	if (r >= 0)
 		r = egress_batch_end(b);
 	if (r < 0)

@@ -50,7 +50,24 @@ net_world_up() { # net_world_up TMPDIR
 	return 1
 }
 
+# net_host_listen TMPDIR ADDR:PORT...: TCP services of the "host" itself (what a task must
+# not reach), e.g. a resolver on 0.0.0.0:53. Stopped by net_world_down.
+NET_HOST_PID=
+net_host_listen() {
+	local tmp=$1 _
+	shift
+	ip netns exec "$NET_H" python3 "$NET_DIR/net-servers.py" - "$@" \
+		</dev/null >"$tmp/host-servers.out" 2>&1 &
+	NET_HOST_PID=$!
+	for _ in $(seq 50); do
+		grep -q ready "$tmp/host-servers.out" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 net_world_down() {
+	[ -n "$NET_HOST_PID" ] && kill "$NET_HOST_PID" 2>/dev/null
 	[ -n "${NET_SERVERS_FD:-}" ] && exec {NET_SERVERS_FD}>&-
 	[ -n "$NET_SERVERS_PID" ] && kill "$NET_SERVERS_PID" 2>/dev/null
 	wait "$NET_SERVERS_PID" 2>/dev/null || true

@@ -4,7 +4,8 @@
 servers that answer with their own address and port. Runs inside the test's internet
 namespace; prints "ready" once every socket is bound.
 
-usage: net-servers.py DNS_ADDR TCP_ADDR:PORT... [--udp ADDR:PORT]... [--log FILE]
+usage: net-servers.py DNS_ADDR|- TCP_ADDR:PORT... [--udp ADDR:PORT]... [--log FILE]
+("-": no DNS server, e.g. for listeners in the test's host namespace)
 """
 import socket
 import struct
@@ -25,6 +26,7 @@ ZONE = {
     'badalias.test': [('CNAME', 60, 'evil.test')],
     'evil.test': [('A', 60, '11.1.0.12')],
     'udp.test': [('A', 60, '11.1.0.10')],
+    'short.test': [('A', TTL_SHORT, '11.1.0.11')],  # final.test's address, shorter TTL
 }
 TYPES = {'A': 1, 'CNAME': 5, 'TXT': 16, 'AAAA': 28}
 LOG = None
@@ -113,9 +115,10 @@ def main(argv):
     global LOG
     threads = []
     fam = lambda h: socket.AF_INET6 if ':' in h else socket.AF_INET  # noqa: E731
-    dns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    dns.bind((argv[0], 53))
-    threads.append(threading.Thread(target=dns_server, args=(dns,), daemon=True))
+    if argv[0] != '-':
+        dns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        dns.bind((argv[0], 53))
+        threads.append(threading.Thread(target=dns_server, args=(dns,), daemon=True))
     i = 1
     while i < len(argv):
         if argv[i] == '--udp':
@@ -139,6 +142,8 @@ def main(argv):
     for t in threads:
         t.start()
     print('ready', flush=True)
+    if argv[0] == '-':
+        threading.Event().wait()  # runs until the test kills us
     sys.stdin.read()  # runs until the test closes our stdin or kills us
 
 

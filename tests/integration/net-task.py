@@ -5,6 +5,7 @@ line and prints one line per step, "<step> <result...>".
 
 steps: resolve:NAME:TYPE[:SERVER]  tcp:ADDR:PORT[:TIMEOUT]  udp:ADDR:PORT  sleep:SECONDS
        burst:N  fresh:N (resolve and at once connect N new *.wild.test names)
+ADDR "GW" is the task's default gateway: the host end of its veth, i.e. its resolver.
 """
 import os
 import socket
@@ -118,9 +119,19 @@ def fresh(n):
     return f'{ok}/{n}'
 
 
+def gateway():
+    with open('/proc/net/route') as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            if fields[1] == '00000000':
+                return socket.inet_ntop(socket.AF_INET, struct.pack('<I', int(fields[2], 16)))
+    return '0.0.0.0'
+
+
 def main(steps):
     for step in steps:
         kind, *a = step.split(',')
+        a = [gateway() if x == 'GW' else x for x in a]
         if kind == 'resolve':
             rc, addrs, ttl = query(a[0], a[1], *(a[2:3]))
             res = f'{rc} {"+".join(addrs) or "-"} {ttl}'

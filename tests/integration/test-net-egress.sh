@@ -32,6 +32,8 @@ trap cleanup EXIT
 mkdir -p "$TMP/ws" "$TMP/state"
 cp "$NET_DIR/net-task.py" "$TMP/ws/"
 net_world_up "$TMP" || { echo "1..0 # SKIP cannot build the test namespaces"; exit 77; }
+# The host's own services a task must never reach: a resolver (think dnsmasq) and others.
+net_host_listen "$TMP" 0.0.0.0:53 0.0.0.0:2222 0.0.0.0:2223 || { echo "1..0 # SKIP no host listeners"; exit 77; }
 
 cat >"$TMP/policy.json" <<'JSON'
 {
@@ -67,7 +69,7 @@ long=$(printf 'x%.0s' $(seq 60)).$(printf 'y%.0s' $(seq 50)).wild.test
 steps=(
 	resolve,allowed.test,A tcp,11.1.0.10,443,0.5 tcp,11.1.0.10,8080
 	resolve,other.test,A resolve,other.test,A,11.1.0.53 tcp,11.1.0.12,443
-	tcp,11.1.0.20,9000 tcp,11.1.0.20,9001
+	tcp,11.1.0.20,9000 tcp,11.1.0.20,9001 tcp,GW,53,1 tcp,1.2.3.4,53,1
 	resolve,private.test,A tcp,10.9.9.9,443 resolve,meta.test,A tcp,169.254.169.254,80
 	resolve,alias.test,A tcp,11.1.0.11,443,0.5 resolve,badalias.test,A
 	resolve,allowed.test,TXT resolve,allowed.test,ANY resolve,allowed.test,MX
@@ -94,6 +96,8 @@ expect resolve,other.test,A,11.1.0.53 '^NXDOMAIN -' "queries to another server a
 expect tcp,11.1.0.12,443 '^fail' "an address literal no rule covers is blocked"
 expect tcp,11.1.0.20,9000 '^ok hello' "a cidr rule allows its address and port"
 expect tcp,11.1.0.20,9001 '^fail' "a cidr rule allows only its ports"
+expect tcp,GW,53,1 '^fail Connection_refused' "TCP/53 to the resolver is refused, never the host's own DNS"
+expect tcp,1.2.3.4,53,1 '^fail Connection_refused' "TCP/53 to elsewhere is refused, not redirected to the host"
 expect resolve,private.test,A '^NOERROR - ' "a private address in an answer is withheld"
 expect tcp,10.9.9.9,443 '^fail' "private range blocked"
 expect tcp,169.254.169.254,80 '^fail' "metadata address blocked"
@@ -136,6 +140,7 @@ d = {(x['destination'], x['port']): x for x in denied}
 assert ('11.1.0.10', 8080) in d and d[('11.1.0.10', 8080)]['count'] >= 1, denied
 assert d[('169.254.169.254', 80)]['reason'] == 'denied-range', denied
 assert ('11.1.0.12', 443) in d, denied
+assert ('1.2.3.4', 53) in d and d[('1.2.3.4', 53)]['protocol'] == 'tcp', denied
 v = {(x['name'], x.get('type')): x['verdict'] for x in dns}
 assert v[('other.test', 'A')] == 'not-allowed', v
 assert v[('allowed.test', 'TXT')] == 'type-refused', v
