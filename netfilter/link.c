@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <netlink/errno.h>
 #include <netlink/netlink.h>
@@ -25,6 +26,7 @@
 #define SLOT_TRIES 4096
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct nl_sock *, nl_socket_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct nl_cache *, nl_cache_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct rtnl_link *, rtnl_link_put);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct rtnl_addr *, rtnl_addr_put);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct rtnl_route *, rtnl_route_put);
@@ -117,10 +119,53 @@ static int addr_of(const struct policy_addr *a, uint8_t plen, struct nl_addr **r
 	return 0;
 }
 
-/* Takes slot n when its lock file can be flocked; -EBUSY when another run holds it. */
+int egress_dir_lock(const char *dir)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/.lock", dir);
+	for (unsigned tries = 0; tries < 16; tries++) {
+		_cleanup_close_ int fd = -EBADF;
+		int r;
+
+		r = mkdir_p(dir, 0700);
+		if (r < 0)
+			return r;
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0)
+			return -errno;
+		if (flock(fd, LOCK_EX) < 0)
+			return -errno;
+		r = fd_is_path(fd, path);
+		if (r < 0)
+			return r;
+		if (r > 0)
+			return TAKE_FD(fd);
+		/* the reaper removed the directory while we waited: start over */
+	}
+	return -EAGAIN;
+}
+
+int fd_is_path(int fd, const char *path)
+{
+	struct stat a, b;
+
+	if (fstat(fd, &a) < 0)
+		return -errno;
+	if (stat(path, &b) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/*
+ * Takes slot n when its lock file can be flocked; -EBUSY when another run holds it. The
+ * caller holds the directory lock, so no one unlinks lock files meanwhile; the inode check
+ * still refuses a file that was unlinked between our open() and flock().
+ */
 static int slot_lock(const char *dir, unsigned n, struct egress_link *l)
 {
 	_cleanup_close_ int fd = -EBADF;
+	int r;
 
 	snprintf(l->lock_path, sizeof(l->lock_path), "%s/slot-%u.lock", dir, n);
 	fd = open(l->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -128,39 +173,117 @@ static int slot_lock(const char *dir, unsigned n, struct egress_link *l)
 		return -errno;
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
 		return errno == EWOULDBLOCK ? -EBUSY : -errno;
+	r = fd_is_path(fd, l->lock_path);
+	if (r <= 0)
+		return r < 0 ? r : -EBUSY;
 	l->lock_fd = TAKE_FD(fd);
 	l->slot = n;
 	return 0;
 }
 
-static int slot_pick(const char *dir, const struct policy_addr *pool, uint8_t plen,
-		     struct egress_link *l)
+void egress_slot_addrs(const struct policy_addr *pool, uint8_t plen, unsigned n,
+		       struct policy_addr *ret_host, struct policy_addr *ret_task)
 {
-	uint32_t base, n_slots = 1u << (30 - plen) >> 0, addr;
-	int r;
+	uint32_t base, addr;
 
-	r = mkdir_p(dir, 0700);
-	if (r < 0)
-		return r;
 	memcpy(&base, pool->addr, 4);
 	base = ntohl(base) & ~((1u << (32 - plen)) - 1);
-	n_slots = 1u << (30 - plen);
-	for (unsigned n = 0; n < n_slots && n < SLOT_TRIES; n++) {
+	addr = htonl(base + 4 * n + 1);
+	*ret_host = (struct policy_addr){ .family = AF_INET };
+	memcpy(ret_host->addr, &addr, 4);
+	addr = htonl(base + 4 * n + 2);
+	*ret_task = (struct policy_addr){ .family = AF_INET };
+	memcpy(ret_task->addr, &addr, 4);
+}
+
+static int slot_pick(const char *dir, const struct policy_addr *pool, uint8_t plen,
+		     unsigned first, struct egress_link *l)
+{
+	_cleanup_close_ int lock = -EBADF;
+	uint32_t n_slots = 1u << (30 - plen);
+	int r;
+
+	lock = egress_dir_lock(dir);
+	if (lock < 0)
+		return lock;
+	for (unsigned n = first; n < n_slots && n < SLOT_TRIES; n++) {
 		r = slot_lock(dir, n, l);
 		if (r == -EBUSY)
 			continue;
 		if (r < 0)
 			return r;
-		addr = htonl(base + 4 * n + 1);
-		l->host_addr = (struct policy_addr){ .family = AF_INET };
-		memcpy(l->host_addr.addr, &addr, 4);
-		addr = htonl(base + 4 * n + 2);
-		l->task_addr = (struct policy_addr){ .family = AF_INET };
-		memcpy(l->task_addr.addr, &addr, 4);
+		egress_slot_addrs(pool, plen, n, &l->host_addr, &l->task_addr);
 		snprintf(l->host_ifname, sizeof(l->host_ifname), "al%u", n);
 		return 0;
 	}
 	return -EADDRINUSE;
+}
+
+/* Whether ifindex carries addr/30 (the host end of a slot). */
+static int link_has_addr(struct nl_sock *sk, int ifindex, const struct policy_addr *addr)
+{
+	_cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;
+	int r;
+
+	r = nl_to_errno(rtnl_addr_alloc_cache(sk, &cache));
+	if (r < 0)
+		return r;
+	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+		struct rtnl_addr *a = (struct rtnl_addr *)o;
+		struct nl_addr *local = rtnl_addr_get_local(a);
+
+		if (rtnl_addr_get_ifindex(a) != ifindex || rtnl_addr_get_family(a) != AF_INET ||
+		    !local || nl_addr_get_len(local) != 4 || rtnl_addr_get_prefixlen(a) != 30)
+			continue;
+		if (memcmp(nl_addr_get_binary_addr(local), addr->addr, 4) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Deletes the host link ifname only if it is a veth carrying host_addr/30, i.e. a slot's
+ * link left over by a dead run. Returns 1 when deleted, 0 when absent, -EEXIST when a link
+ * of that name is something else (not ours to touch), or -errno.
+ */
+static int link_remove_stale(struct nl_sock *sk, const char *ifname,
+			     const struct policy_addr *host_addr)
+{
+	_cleanup_(rtnl_link_putp) struct rtnl_link *link = NULL;
+	const char *type;
+	int r;
+
+	r = nl_to_errno(rtnl_link_get_kernel(sk, 0, ifname, &link));
+	if (r == -ENOENT || r == -ENODEV)
+		return 0;
+	if (r < 0)
+		return r;
+	type = rtnl_link_get_type(link);
+	if (!type || strcmp(type, "veth") != 0)
+		return -EEXIST;
+	r = link_has_addr(sk, rtnl_link_get_ifindex(link), host_addr);
+	if (r <= 0)
+		return r < 0 ? r : -EEXIST;
+	r = nl_to_errno(rtnl_link_delete(sk, link));
+	return r == -ENOENT || r == -ENODEV ? 0 : r < 0 ? r : 1;
+}
+
+int egress_link_remove_stale(const struct policy_addr *pool, uint8_t prefixlen, unsigned slot)
+{
+	_cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
+	struct policy_addr host, task;
+	char ifname[16];
+	int r;
+
+	if (pool->family != AF_INET || prefixlen < 8 || prefixlen > 30 ||
+	    slot >= 1u << (30 - prefixlen))
+		return -EINVAL;
+	r = route_socket(-EBADF, &sk);
+	if (r < 0)
+		return r;
+	egress_slot_addrs(pool, prefixlen, slot, &host, &task);
+	snprintf(ifname, sizeof(ifname), "al%u", slot);
+	return link_remove_stale(sk, ifname, &host);
 }
 
 static int veth_create(struct nl_sock *sk, const struct egress_link *l)
@@ -180,13 +303,10 @@ static int veth_create(struct nl_sock *sk, const struct egress_link *l)
 	rtnl_link_set_ns_fd(peer, l->netns_fd);
 	r = nl_to_errno(rtnl_link_add(sk, veth, NLM_F_CREATE | NLM_F_EXCL));
 	if (r == -EEXIST) {
-		/* Left over by a dead run that held our slot: we hold its lock now. */
-		_cleanup_(rtnl_link_putp) struct rtnl_link *old = rtnl_link_alloc();
-
-		if (!old)
-			return -ENOMEM;
-		rtnl_link_set_name(old, l->host_ifname);
-		(void)rtnl_link_delete(sk, old);
+		/* A dead run's veth of our slot (we hold its lock now), and nothing else. */
+		r = link_remove_stale(sk, l->host_ifname, &l->host_addr);
+		if (r < 0)
+			return r;
 		r = nl_to_errno(rtnl_link_add(sk, veth, NLM_F_CREATE | NLM_F_EXCL));
 	}
 	return r;
@@ -278,6 +398,32 @@ static int link_configure(struct nl_sock *host, struct nl_sock *task, const stru
 	return r;
 }
 
+/*
+ * Picks a slot and creates its veth. A host link that happens to carry a slot's name but is
+ * not a leftover of ours (veth_create() says -EEXIST) makes us move on to the next slot.
+ */
+static int link_take_slot(const char *dir, const struct policy_addr *pool, uint8_t prefixlen,
+			  struct nl_sock *host, struct egress_link *l)
+{
+	unsigned first = 0;
+	int r;
+
+	for (unsigned tries = 0; tries < 8; tries++) {
+		r = slot_pick(dir, pool, prefixlen, first, l);
+		if (r < 0)
+			return r;
+		r = veth_create(host, l);
+		if (r != -EEXIST)
+			break;
+		(void)unlink(l->lock_path);
+		l->lock_fd = safe_close(l->lock_fd);
+		first = l->slot + 1;
+	}
+	if (r < 0)
+		l->host_ifname[0] = 0; /* not ours to delete */
+	return r;
+}
+
 int egress_link_new(const char *dir, const struct policy_addr *pool, uint8_t prefixlen,
 		    struct egress_link **ret)
 {
@@ -292,9 +438,6 @@ int egress_link_new(const char *dir, const struct policy_addr *pool, uint8_t pre
 		return -ENOMEM;
 	l->netns_fd = l->lock_fd = -EBADF;
 
-	r = slot_pick(dir, pool, prefixlen, l);
-	if (r < 0)
-		return r;
 	r = netns_new();
 	if (r < 0)
 		return r;
@@ -302,12 +445,11 @@ int egress_link_new(const char *dir, const struct policy_addr *pool, uint8_t pre
 	r = route_socket(-EBADF, &host);
 	if (r >= 0)
 		r = route_socket(l->netns_fd, &task);
-	if (r >= 0)
-		r = veth_create(host, l);
-	if (r < 0) {
-		l->host_ifname[0] = 0; /* not ours to delete */
+	if (r < 0)
 		return r;
-	}
+	r = link_take_slot(dir, pool, prefixlen, host, l);
+	if (r < 0)
+		return r;
 	r = link_configure(host, task, l);
 	if (r < 0)
 		return r;

@@ -41,5 +41,23 @@ int egress_link_parse_pool(const char *s, struct policy_addr *ret_addr, uint8_t 
 int egress_link_new(const char *dir, const struct policy_addr *pool, uint8_t prefixlen,
 		    struct egress_link **ret);
 
+/*
+ * Takes the lock of the slot directory dir (created when missing): an flock on
+ * <dir>/.lock, retried when the reaper removed the directory meanwhile. Slots are picked,
+ * counted and reaped only under it. Returns the lock fd (O_CLOEXEC) or -errno.
+ */
+int egress_dir_lock(const char *dir);
+/* Whether fd is still the file at path (same device and inode): 1, 0, or -errno. */
+int fd_is_path(int fd, const char *path);
+/* The host (.1) and task (.2) addresses of slot n of pool/plen. Pure. */
+void egress_slot_addrs(const struct policy_addr *pool, uint8_t plen, unsigned n,
+		       struct policy_addr *ret_host, struct policy_addr *ret_task);
+/*
+ * Deletes "al<slot>" in the caller's namespace if, and only if, it is a veth carrying the
+ * slot's host address /30 (a dead run's leftover). Returns 1 when deleted, 0 when there is
+ * no such link, -EEXIST when a link of that name is something else, or -errno.
+ */
+int egress_link_remove_stale(const struct policy_addr *pool, uint8_t prefixlen, unsigned slot);
+
 /* Deletes the veth (and with it the peer), closes the namespace, frees the slot. */
 struct egress_link *egress_link_free(struct egress_link *l);

@@ -62,6 +62,8 @@ JSON
 ip netns exec "$NET_H" nft add table inet canary
 ip netns exec "$NET_H" nft add chain inet canary cfwd '{ type filter hook forward priority 10; policy accept; }'
 ip netns exec "$NET_H" nft add rule inet canary cfwd counter
+# A host link that merely carries a slot's name: airlock must leave it alone.
+ip -n "$NET_H" link add al0 type bridge
 before=$(net_host_state | sed 's/counter packets [0-9]* bytes [0-9]*/counter/')
 
 long=$(printf 'x%.0s' $(seq 60)).$(printf 'y%.0s' $(seq 50)).wild.test
@@ -156,6 +158,8 @@ ok $? "no veth remains"
 after=$(net_host_state | sed 's/counter packets [0-9]* bytes [0-9]*/counter/')
 [ "$before" = "$after" ]
 ok $? "host tables, routes and links are as before"
+ip -n "$NET_H" -o link show al0 type bridge | grep -q al0
+ok $? "a host link named like a slot (al0) is not deleted"
 # The DNS proxy of a live run: nobody, no capabilities, no_new_privs, seccomp filter.
 net_in_host "$AIRLOCK" run --policy "$TMP/policy.json" --workspace "$TMP/ws" \
 	--state-dir "$TMP/state" -- /usr/bin/python3 /workspace/net-task.py sleep,2 >/dev/null 2>&1 &
