@@ -164,6 +164,30 @@ void egress_expr_ct_established(struct egress_rule *c)
 	egress_expr_cmp(c, NFT_CMP_NEQ, &zero, sizeof(zero));
 }
 
+void egress_expr_prefix_match(struct egress_rule *c, uint32_t offset, const uint8_t addr[4],
+			      uint8_t prefixlen, uint32_t op)
+{
+	uint8_t mask[4] = {}, net[4];
+	struct nftnl_expr *e;
+	uint32_t zero = 0;
+
+	for (unsigned i = 0; i < 32 && i < prefixlen; i++)
+		mask[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+	for (unsigned i = 0; i < 4; i++)
+		net[i] = addr[i] & mask[i];
+	egress_expr_payload(c, NFT_PAYLOAD_NETWORK_HEADER, offset, 4, NFT_REG_1);
+	e = egress_expr_new(c, "bitwise");
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 4);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, 4);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, 4);
+	}
+	egress_expr_add(c, e);
+	egress_expr_cmp(c, op, net, 4);
+}
+
 static void reject_tcp_rst(struct egress_rule *c)
 {
 	struct nftnl_expr *e = egress_expr_new(c, "reject");
@@ -342,6 +366,30 @@ static int build_tcp53_reject(struct egress_batch *b, uint16_t group)
 	return egress_rule_commit(b, &c);
 }
 
+/*
+ * airlock's own address pool is the host (each slot's .1) and the other tasks: never a
+ * destination, whatever a cidr rule says. UDP/53 to the task's resolver is accepted before.
+ */
+static int build_pool_drop(struct egress_batch *b, const struct egress_config *cfg,
+			   uint16_t group)
+{
+	static const uint8_t pool_default[4] = { 10, 231, 0, 0 }; /* EGRESS_LINK_POOL_DEFAULT */
+	bool have = cfg->pool.family == AF_INET;
+	struct egress_rule c;
+	int r;
+
+	r = egress_rule_begin(&c, EGRESS_TABLE, "output");
+	if (r < 0)
+		return r;
+	egress_expr_meta_eq_u8(&c, NFT_META_NFPROTO, NFPROTO_IPV4);
+	egress_expr_prefix_match(&c, 16, have ? cfg->pool.addr : pool_default,
+				 have ? cfg->pool_prefixlen : 16, NFT_CMP_EQ);
+	egress_expr_counter(&c);
+	nflog(&c, group, EGRESS_LOG_PREFIX_DENY_RANGE);
+	egress_expr_verdict(&c, NF_DROP);
+	return egress_rule_commit(b, &c);
+}
+
 /* nfproto F [l4proto P] daddr [. dport] @set, then accept or log+drop. */
 static int build_set_rule(struct egress_batch *b, const struct egress_set_def *d, uint16_t group)
 {
@@ -433,6 +481,9 @@ static int build_output_rules(struct egress_batch *b, const struct egress_config
 	if (r < 0)
 		return r;
 	r = build_tcp53_reject(b, group);
+	if (r < 0)
+		return r;
+	r = build_pool_drop(b, cfg, group);
 	if (r < 0)
 		return r;
 	r = build_v6_multicast_drop(b);

@@ -77,6 +77,9 @@ void egress_expr_payload(struct egress_rule *c, uint32_t base, uint32_t offset, 
 void egress_expr_verdict(struct egress_rule *c, int v);
 void egress_expr_ct_established(struct egress_rule *c);
 void egress_expr_counter(struct egress_rule *c);
+/* Register 1 = (IPv4 address at network header + offset) & mask(prefixlen), compared by op. */
+void egress_expr_prefix_match(struct egress_rule *c, uint32_t offset, const uint8_t addr[4],
+			      uint8_t prefixlen, uint32_t op);
 /* Appends "add table inet <name>" (exclusive). */
 int egress_build_table(struct egress_batch *b, const char *name);
 /*

@@ -11,6 +11,7 @@
  *     oif lo accept; ct state established,related accept;
  *     ip daddr <resolver> udp dport 53 accept;
  *     tcp dport 53 counter log group G reject with tcp reset             (the proxy is UDP only)
+ *     ip daddr <pool> counter log group G drop                  (the host and the other tasks)
  *     ip[6] daddr . tcp/udp dport @allow{4,6}_{tcp,udp} accept      (cidr rules)
  *     ip[6] daddr @deny{4,6} counter log group G drop                (private, metadata...)
  *     ip[6] daddr . tcp/udp dport @dns{4,6}_{tcp,udp} accept          (DNS-learned, timeout)
@@ -44,6 +45,8 @@ struct egress_batch {
 
 struct egress_config {
 	struct policy_addr resolver;	/* AF_INET: where the task's DNS goes */
+	struct policy_addr pool;	/* AF_INET: airlock's address pool, never a destination; */
+	uint8_t pool_prefixlen;		/*   unset (AF_UNSPEC): EGRESS_LINK_POOL_DEFAULT */
 	uint16_t nflog_group;		/* 0: EGRESS_NFLOG_GROUP */
 	uint32_t seq;			/* first sequence number to use */
 };

@@ -3,14 +3,17 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
+#include <libnftnl/set.h>
 #include <libnftnl/table.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -20,33 +23,27 @@
 #include "egress-internal.h"
 #include "fd-util.h"
 #include "host-nat.h"
+#include "link.h"
+#include "macro.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct egress_socket *, egress_socket_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
 
+#define TYPE_IPV4_ADDR 7
+#define TYPE_IFNAME 41
+#define TYPE_BITS 6
+#define IFNAME_LEN 16
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct nftnl_set *, nftnl_set_free);
+
+/* The host table's sets: which veths are airlock's, and each one's resolver address. */
+enum { SET_LINKS = 1, SET_RESOLVERS = 2 };
+static const char *const set_names[] = { [SET_LINKS] = "links", [SET_RESOLVERS] = "resolvers" };
+
 struct pool {
 	uint8_t addr[4];
-	uint8_t mask[4];
+	uint8_t prefixlen;
 };
-
-/* Register 1 = (ip saddr or daddr) & mask, compared with the pool. */
-static void pool_match(struct egress_rule *c, uint32_t offset, const struct pool *p, uint32_t op)
-{
-	struct nftnl_expr *e;
-	uint32_t zero = 0;
-
-	egress_expr_payload(c, NFT_PAYLOAD_NETWORK_HEADER, offset, 4, NFT_REG_1);
-	e = egress_expr_new(c, "bitwise");
-	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 4);
-		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, p->mask, 4);
-		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, 4);
-	}
-	egress_expr_add(c, e);
-	egress_expr_cmp(c, op, p->addr, 4);
-}
 
 enum { SRC_POOL = 1 << 0, DST_POOL = 1 << 1, DST_OTHER = 1 << 2, ESTABLISHED = 1 << 3 };
 
@@ -62,15 +59,101 @@ static int host_rule(struct egress_batch *b, const char *chain, const struct poo
 		return r;
 	egress_expr_meta_eq_u8(&c, NFT_META_NFPROTO, NFPROTO_IPV4);
 	if (flags & SRC_POOL)
-		pool_match(&c, 12, p, NFT_CMP_EQ);
+		egress_expr_prefix_match(&c, 12, p->addr, p->prefixlen, NFT_CMP_EQ);
 	if (flags & (DST_POOL | DST_OTHER))
-		pool_match(&c, 16, p, flags & DST_POOL ? NFT_CMP_EQ : NFT_CMP_NEQ);
+		egress_expr_prefix_match(&c, 16, p->addr, p->prefixlen,
+					 flags & DST_POOL ? NFT_CMP_EQ : NFT_CMP_NEQ);
 	if (flags & ESTABLISHED)
 		egress_expr_ct_established(&c);
 	if (v < 0)
 		egress_expr_add(&c, egress_expr_new(&c, "masq"));
 	else
 		egress_expr_verdict(&c, v);
+	return egress_rule_commit(b, &c);
+}
+
+static struct nftnl_set *host_set_new(uint32_t id)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+
+	if (!s)
+		return NULL;
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, EGRESS_HOST_TABLE);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, set_names[id]);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
+	return s;
+}
+
+/* links: ifname; resolvers: ifname . ipv4_addr. Plain hash sets. */
+static int host_set_declare(struct egress_batch *b, uint32_t id)
+{
+	_cleanup_(nftnl_set_freep) struct nftnl_set *s = host_set_new(id);
+	bool concat = id == SET_RESOLVERS;
+	struct nlmsghdr *nlh;
+
+	if (!s)
+		return -ENOMEM;
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, 0);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE,
+			  concat ? TYPE_IFNAME << TYPE_BITS | TYPE_IPV4_ADDR : TYPE_IFNAME);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, concat ? IFNAME_LEN + 4 : IFNAME_LEN);
+	nlh = egress_batch_msg(b, NFT_MSG_NEWSET, NFPROTO_INET, NLM_F_CREATE | NLM_F_EXCL);
+	if (!nlh)
+		return -ENOMEM;
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	egress_batch_commit(b, nlh);
+	return 0;
+}
+
+static void host_lookup(struct egress_rule *c, uint32_t id)
+{
+	struct nftnl_expr *e = egress_expr_new(c, "lookup");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG32_00);
+		nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set_names[id]);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, id);
+	}
+	egress_expr_add(c, e);
+}
+
+enum { IN_DNS, IN_ESTABLISHED, IN_DROP };
+
+/*
+ * The input chain: a task reaches the host itself only with UDP/53 to its own slot's .1
+ * (the DNS proxy); anything else new arriving on one of airlock's veths is dropped, so a
+ * broad cidr rule (10.0.0.0/8, 0.0.0.0/0) cannot open the host's own services.
+ */
+static int input_rule(struct egress_batch *b, int kind)
+{
+	uint16_t port = htons(53);
+	struct egress_rule c;
+	int r;
+
+	r = egress_rule_begin(&c, EGRESS_HOST_TABLE, "input");
+	if (r < 0)
+		return r;
+	if (kind == IN_DNS) {
+		egress_expr_meta_eq_u8(&c, NFT_META_NFPROTO, NFPROTO_IPV4);
+		egress_expr_meta_eq_u8(&c, NFT_META_L4PROTO, IPPROTO_UDP);
+		egress_expr_payload(&c, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1);
+		egress_expr_cmp(&c, NFT_CMP_EQ, &port, sizeof(port));
+		egress_expr_meta_load(&c, NFT_META_IIFNAME, NFT_REG32_00);
+		egress_expr_payload(&c, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG32_04);
+		host_lookup(&c, SET_RESOLVERS);
+		egress_expr_verdict(&c, NF_ACCEPT);
+		return egress_rule_commit(b, &c);
+	}
+	egress_expr_meta_load(&c, NFT_META_IIFNAME, NFT_REG32_00);
+	host_lookup(&c, SET_LINKS);
+	if (kind == IN_ESTABLISHED) {
+		egress_expr_ct_established(&c);
+		egress_expr_verdict(&c, NF_ACCEPT);
+	} else {
+		egress_expr_counter(&c);
+		egress_expr_verdict(&c, NF_DROP);
+	}
 	return egress_rule_commit(b, &c);
 }
 
@@ -85,6 +168,12 @@ static int build_host_table(struct egress_batch *b, const struct pool *p)
 	if (r >= 0)
 		r = egress_build_chain(b, EGRESS_HOST_TABLE, "forward", "filter", NF_INET_FORWARD, 0);
 	if (r >= 0)
+		r = egress_build_chain(b, EGRESS_HOST_TABLE, "input", "filter", NF_INET_LOCAL_IN, 0);
+	if (r >= 0)
+		r = host_set_declare(b, SET_LINKS);
+	if (r >= 0)
+		r = host_set_declare(b, SET_RESOLVERS);
+	if (r >= 0)
 		r = host_rule(b, "postrouting", p, SRC_POOL | DST_OTHER, -1);
 	if (r >= 0) /* tasks never reach each other */
 		r = host_rule(b, "forward", p, SRC_POOL | DST_POOL, NF_DROP);
@@ -94,9 +183,71 @@ static int build_host_table(struct egress_batch *b, const struct pool *p)
 		r = host_rule(b, "forward", p, DST_POOL | ESTABLISHED, NF_ACCEPT);
 	if (r >= 0) /* nothing new comes in towards a task */
 		r = host_rule(b, "forward", p, DST_POOL, NF_DROP);
+	for (int k = IN_DNS; r >= 0 && k <= IN_DROP; k++)
+		r = input_rule(b, k);
+	return r;
+}
+
+/* Appends the two set elements of one slot (add, or delete when del). */
+static int slot_elems(struct egress_batch *b, const char *ifname, const struct policy_addr *host,
+		      bool del)
+{
+	uint8_t key[IFNAME_LEN + 4] = {};
+
+	strncpy((char *)key, ifname, IFNAME_LEN - 1);
+	memcpy(key + IFNAME_LEN, host->addr, 4);
+	for (uint32_t id = SET_LINKS; id <= SET_RESOLVERS; id++) {
+		_cleanup_(nftnl_set_freep) struct nftnl_set *s = host_set_new(id);
+		struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+		struct nlmsghdr *nlh;
+
+		if (!s || !e) {
+			nftnl_set_elem_free(e);
+			return -ENOMEM;
+		}
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key,
+				   id == SET_RESOLVERS ? sizeof(key) : IFNAME_LEN);
+		nftnl_set_elem_add(s, e); /* the set owns e now */
+		nlh = egress_batch_msg(b, del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM,
+				       NFPROTO_INET, del ? 0 : NLM_F_CREATE);
+		if (!nlh)
+			return -ENOMEM;
+		nftnl_set_elems_nlmsg_build_payload(nlh, s);
+		egress_batch_commit(b, nlh);
+	}
+	return 0;
+}
+
+static int send_slot_elems(struct egress_socket *s, const char *ifname,
+			   const struct policy_addr *host, bool del)
+{
+	_cleanup_(egress_batch_freep) struct egress_batch *b = egress_batch_new(egress_socket_seq(s, 0));
+	int r;
+
+	if (!b)
+		return -ENOMEM;
+	r = slot_elems(b, ifname, host, del);
 	if (r >= 0)
 		r = egress_batch_end(b);
-	return r;
+	if (r < 0)
+		return r;
+	egress_socket_seq(s, b->n_msgs + 2);
+	r = egress_send(s, b);
+	return del && r == -ENOENT ? 0 : r;
+}
+
+/* A dead run's slot: its veth (only if it is ours) and its set elements. */
+static void reap_slot(struct egress_socket *s, const struct pool *p, unsigned slot)
+{
+	struct policy_addr pool = { .family = AF_INET }, host, task;
+	char ifname[16];
+
+	memcpy(pool.addr, p->addr, 4);
+	if (egress_link_remove_stale(&pool, p->prefixlen, slot) < 0)
+		return;
+	egress_slot_addrs(&pool, p->prefixlen, slot, &host, &task);
+	snprintf(ifname, sizeof(ifname), "al%u", slot);
+	(void)send_slot_elems(s, ifname, &host, true);
 }
 
 static int delete_host_table(struct egress_socket *s)
@@ -125,20 +276,70 @@ static int delete_host_table(struct egress_socket *s)
 	return r == -ENOENT ? 0 : r;
 }
 
-/* Counts slot locks held by other runs; removes stale ones. */
-static int count_other_holders(const char *dir, const char *own_lock)
+/* The pool the host table was built for, kept next to the slot locks as "A.B.C.D/N". */
+static int pool_file_read(const char *dir, struct pool *ret)
+{
+	_cleanup_free_ char *buf = NULL;
+	struct policy_addr a;
+	char path[512];
+	int r;
+
+	snprintf(path, sizeof(path), "%s/pool", dir);
+	r = read_file_at(AT_FDCWD, path, 64, &buf, NULL);
+	if (r < 0)
+		return r;
+	buf[strcspn(buf, "\n")] = 0;
+	r = egress_link_parse_pool(buf, &a, &ret->prefixlen);
+	if (r < 0)
+		return r;
+	memcpy(ret->addr, a.addr, 4);
+	return 0;
+}
+
+static int pool_file_write(const char *dir, const struct pool *p)
+{
+	_cleanup_close_ int fd = -EBADF;
+	char path[512], buf[32];
+	int n;
+
+	snprintf(path, sizeof(path), "%s/pool", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(buf, sizeof(buf), "%u.%u.%u.%u/%u\n", p->addr[0], p->addr[1], p->addr[2],
+		     p->addr[3], p->prefixlen);
+	return write_all(fd, buf, (size_t)n);
+}
+
+static bool pool_equal(const struct pool *a, const struct pool *b)
+{
+	return a->prefixlen == b->prefixlen && memcmp(a->addr, b->addr, 4) == 0;
+}
+
+/*
+ * Goes over the slot locks of dir (the caller holds the directory lock) and counts those
+ * held by runs other than own_lock's. A lock nobody holds is a dead run's: when reap is set
+ * its veth (checked to be ours) and set elements go first; the file is removed either way.
+ * *ret_dead (optional) gets the number of dead slots.
+ */
+static int scan_slots(const char *dir, const char *own_lock, struct egress_socket *reap,
+		      int *ret_dead)
 {
 	_cleanup_(closedirp) DIR *d = opendir(dir);
+	struct pool p = {};
+	bool have_pool;
 	struct dirent *de;
-	int n = 0;
+	int n = 0, dead = 0;
 
 	if (!d)
 		return -errno;
+	have_pool = pool_file_read(dir, &p) >= 0;
 	while ((de = readdir(d))) {
 		_cleanup_close_ int fd = -EBADF;
 		char path[512];
+		unsigned slot;
 
-		if (strncmp(de->d_name, "slot-", 5) != 0)
+		if (sscanf(de->d_name, "slot-%u.lock", &slot) != 1)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if (own_lock && strcmp(path, own_lock) == 0)
@@ -146,87 +347,148 @@ static int count_other_holders(const char *dir, const char *own_lock)
 		fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 		if (fd < 0)
 			continue;
-		if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 			n++;
-		else
-			(void)unlink(path);
+			continue;
+		}
+		dead++;
+		if (reap && have_pool)
+			reap_slot(reap, &p, slot);
+		(void)unlink(path);
 	}
+	if (ret_dead)
+		*ret_dead = dead;
 	return n;
 }
 
-static int dir_lock(const char *dir)
-{
-	char path[512];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/.lock", dir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -errno;
-	if (flock(fd, LOCK_EX) < 0) {
-		int r = -errno;
-
-		safe_close(fd);
-		return r;
-	}
-	return fd;
-}
-
-int egress_nat_acquire(const char *dir, const char *own_lock, const struct policy_addr *pool,
-		       uint8_t prefixlen)
+int egress_nat_acquire(const char *dir, const struct egress_link *l,
+		       const struct policy_addr *pool, uint8_t prefixlen)
 {
 	_cleanup_(egress_socket_freep) struct egress_socket *s = NULL;
 	_cleanup_(egress_batch_freep) struct egress_batch *b = NULL;
 	_cleanup_close_ int lock = -EBADF;
-	struct pool p = {};
+	struct pool p = { .prefixlen = prefixlen }, cur;
 	int r;
 
 	if (pool->family != AF_INET || prefixlen > 32)
 		return -EINVAL;
-	for (unsigned i = 0; i < 32; i++)
-		if (i < prefixlen)
-			p.mask[i / 8] |= (uint8_t)(0x80 >> (i % 8));
-	for (unsigned i = 0; i < 4; i++)
-		p.addr[i] = pool->addr[i] & p.mask[i];
+	memcpy(p.addr, pool->addr, 4);
+	for (unsigned i = prefixlen; i < 32; i++)
+		p.addr[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
 
-	lock = dir_lock(dir);
+	lock = egress_dir_lock(dir);
 	if (lock < 0)
 		return lock;
-	r = count_other_holders(dir, own_lock);
-	if (r != 0)
-		return r < 0 ? r : 0;
 	r = egress_socket_open(-EBADF, &s);
 	if (r < 0)
 		return r;
+	r = scan_slots(dir, l->lock_path, s, NULL);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		/* The table of the live runs protects their pool only: never join another. */
+		if (pool_file_read(dir, &cur) < 0 || !pool_equal(&cur, &p))
+			return -EADDRNOTAVAIL;
+		return send_slot_elems(s, l->host_ifname, &l->host_addr, false);
+	}
 	r = delete_host_table(s); /* a dead run's leftover */
+	if (r < 0)
+		return r;
+	r = pool_file_write(dir, &p);
 	if (r < 0)
 		return r;
 	b = egress_batch_new(egress_socket_seq(s, 0));
 	if (!b)
 		return -ENOMEM;
 	r = build_host_table(b, &p);
+	if (r >= 0)
+		r = slot_elems(b, l->host_ifname, &l->host_addr, false);
+	if (r >= 0)
+		r = egress_batch_end(b);
 	if (r < 0)
 		return r;
 	egress_socket_seq(s, b->n_msgs + 2);
 	return egress_send(s, b);
 }
 
-int egress_nat_release(const char *dir, const char *own_lock)
+/* No live slot left: the table and the pool file go. */
+static int release_all(const char *dir, struct egress_socket *s)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/pool", dir);
+	(void)unlink(path);
+	return delete_host_table(s);
+}
+
+int egress_nat_release(const char *dir, const struct egress_link *l)
 {
 	_cleanup_(egress_socket_freep) struct egress_socket *s = NULL;
 	_cleanup_close_ int lock = -EBADF;
 	int r;
 
-	lock = dir_lock(dir);
+	lock = egress_dir_lock(dir);
 	if (lock < 0)
 		return lock;
-	r = count_other_holders(dir, own_lock);
-	if (r != 0)
-		return r < 0 ? r : 0;
 	r = egress_socket_open(-EBADF, &s);
 	if (r < 0)
 		return r;
-	return delete_host_table(s);
+	r = scan_slots(dir, l->lock_path, s, NULL);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		return send_slot_elems(s, l->host_ifname, &l->host_addr, true);
+	return release_all(dir, s);
+}
+
+/* Removes dir when nothing but the lock is left in it; the caller holds that lock. */
+static void dir_remove_if_empty(const char *dir)
+{
+	_cleanup_(closedirp) DIR *d = opendir(dir);
+	struct dirent *de;
+	char path[512];
+
+	if (!d)
+		return;
+	while ((de = readdir(d)))
+		if (!streq(de->d_name, ".") && !streq(de->d_name, "..") &&
+		    !streq(de->d_name, ".lock") && !streq(de->d_name, "pool"))
+			return;
+	snprintf(path, sizeof(path), "%s/pool", dir);
+	(void)unlink(path);
+	snprintf(path, sizeof(path), "%s/.lock", dir);
+	(void)unlink(path);
+	(void)rmdir(dir);
+}
+
+int egress_nat_reap(const char *dir, bool own_netns)
+{
+	_cleanup_(egress_socket_freep) struct egress_socket *s = NULL;
+	_cleanup_close_ int lock = -EBADF;
+	int live, dead = 0, r;
+
+	if (access(dir, F_OK) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	lock = egress_dir_lock(dir);
+	if (lock < 0)
+		return lock;
+	if (own_netns) {
+		r = egress_socket_open(-EBADF, &s);
+		if (r < 0)
+			return r;
+	}
+	live = scan_slots(dir, NULL, s, &dead);
+	if (live < 0)
+		return live;
+	if (live > 0)
+		return dead;
+	if (s) {
+		r = release_all(dir, s);
+		if (r < 0)
+			return r;
+	}
+	dir_remove_if_empty(dir);
+	return dead;
 }
 
 int egress_ip_forward_enabled(void)

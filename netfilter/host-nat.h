@@ -3,31 +3,46 @@
 
 /*
  * airlock's own table in the host network namespace, "inet airlock-host": masquerade for
- * traffic from the address pool to elsewhere, and a forward chain that lets only replies
- * in towards the pool. No other table is ever read or changed. The table exists while at
+ * traffic from the address pool to elsewhere, a forward chain that lets only replies in
+ * towards the pool, and an input chain that lets a task reach the host itself only with
+ * UDP/53 to its own resolver (sets "links" and "resolvers", one element per live slot). No other table is ever read or changed. The table exists while at
  * least one networked run holds a slot lock in dir (see link.h); the decision is taken
  * under an flock on <dir>/.lock. Does not log.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "policy.h"
 
 #define EGRESS_HOST_TABLE "airlock-host"
 
-/*
- * Makes sure the host table exists for the pool. own_lock is the caller's slot lock file
- * (skipped when counting other runs). When no other run holds a slot the table is
- * (re)created from scratch. Returns 0 or a negative errno.
- */
-int egress_nat_acquire(const char *dir, const char *own_lock, const struct policy_addr *pool,
-		       uint8_t prefixlen);
+struct egress_link;
 
 /*
- * Deletes the host table when no run other than the caller holds a slot. Stale lock files
- * of dead runs are removed on the way. Returns 0 or a negative errno.
+ * Makes sure the host table exists for the pool and holds the caller's slot (l's veth and
+ * resolver address). When no other run holds a slot the table is (re)created from scratch
+ * and the pool is written to <dir>/pool; otherwise the live runs' pool must be the same.
+ * Dead runs' slots are reaped on the way. Returns 0, -EADDRNOTAVAIL when live runs use
+ * another pool (their table would not protect this one), or a negative errno.
  */
-int egress_nat_release(const char *dir, const char *own_lock);
+int egress_nat_acquire(const char *dir, const struct egress_link *l,
+		       const struct policy_addr *pool, uint8_t prefixlen);
+
+/*
+ * Removes the caller's slot from the host table, and the table when no run other than the
+ * caller holds a slot. Dead runs' slots are reaped on the way. Returns 0 or -errno.
+ */
+int egress_nat_release(const char *dir, const struct egress_link *l);
+
+/*
+ * Reaps the slots of dead runs in dir (their lock is free): the veth (only a veth carrying
+ * the slot's address), the set elements and the lock file. When no live slot remains, the
+ * host table and the pool file go, and the directory itself. own_netns: dir belongs to the
+ * caller's network namespace (else only files are touched). Returns the number of dead
+ * slots, or -errno. Does not log.
+ */
+int egress_nat_reap(const char *dir, bool own_netns);
 
 /* Whether /proc/sys/net/ipv4/ip_forward reads "1" (in the caller's namespace). */
 int egress_ip_forward_enabled(void);

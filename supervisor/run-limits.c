@@ -16,6 +16,7 @@
 #include "policy.h"
 #include "record.h"
 #include "run-limits.h"
+#include "run-net.h"
 
 struct run_limits {
 	const struct policy *policy;
@@ -95,6 +96,7 @@ static void reap_stale(struct run_limits *l, const char *runtime_dir)
 	else if (r < 0 && r != -ENOENT)
 		log_warning_errno(r, "Failed to reap cgroups of dead runs, ignoring: %m");
 	sweep_run_locks(&ctx);
+	run_net_reap_stale();
 }
 
 static const char *limit_key(const char *controller)

@@ -6,6 +6,7 @@
  * denial of each destination is printed on stderr.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -25,6 +26,7 @@
 #include "link.h"
 #include "log.h"
 #include "loop.h"
+#include "macro.h"
 #include "netns-util.h"
 #include "nflog.h"
 #include "policy.h"
@@ -91,6 +93,8 @@ static const char *proto_string(uint8_t proto)
 		return "other";
 	}
 }
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
 
 static void run_net_freep(struct run_net **n)
 {
@@ -188,10 +192,21 @@ static int host_resolver(struct policy_addr *ret)
 	return -ENOENT;
 }
 
+/* Runs in different host namespaces must not share slots or the NAT refcount. */
+static int own_net_dir(char *buf, size_t len)
+{
+	_cleanup_close_ int self = -EBADF;
+
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return -errno;
+	snprintf(buf, len, "%s/net/%lu", AIRLOCK_RUNTIME_DIR, netns_inode(self));
+	return 0;
+}
+
 static int net_configure(struct run_net *n, const struct policy *p)
 {
 	const char *pool = getenv("AIRLOCK_NET_POOL");
-	_cleanup_close_ int self = -EBADF;
 	int r;
 
 	r = egress_ip_forward_enabled();
@@ -214,12 +229,18 @@ static int net_configure(struct run_net *n, const struct policy *p)
 		return log_error_errno(-EOPNOTSUPP, "refusing run: no IPv4 DNS upstream in the "
 				       "policy (/network/dns/upstream) or /etc/resolv.conf");
 
-	/* Runs in different host namespaces must not share slots or the NAT refcount. */
-	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0)
-		return log_error_errno(-errno, "Failed to open own network namespace: %m");
-	snprintf(n->dir, sizeof(n->dir), "%s/net/%lu", AIRLOCK_RUNTIME_DIR, netns_inode(self));
+	r = own_net_dir(n->dir, sizeof(n->dir));
+	if (r < 0)
+		return log_error_errno(r, "Failed to open own network namespace: %m");
 	return 0;
+}
+
+static const char *pool_string(const struct run_net *n)
+{
+	static char buf[INET_ADDRSTRLEN];
+
+	addr_string(AF_INET, n->pool.addr, buf, sizeof(buf));
+	return buf;
 }
 
 static int net_setup_kernel(struct run_net *n)
@@ -230,7 +251,12 @@ static int net_setup_kernel(struct run_net *n)
 	r = egress_link_new(n->dir, &n->pool, n->pool_prefixlen, &n->link);
 	if (r < 0)
 		return log_error_errno(r, "Failed to create the task's network namespace and veth: %m");
-	r = egress_nat_acquire(n->dir, n->link->lock_path, &n->pool, n->pool_prefixlen);
+	r = egress_nat_acquire(n->dir, n->link, &n->pool, n->pool_prefixlen);
+	if (r == -EADDRNOTAVAIL)
+		return log_error_errno(r, "refusing run: AIRLOCK_NET_POOL %s/%u differs from the pool of "
+				       "the networked runs already live in this network namespace; "
+				       "use the same pool for all of them", pool_string(n),
+				       n->pool_prefixlen);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up table inet " EGRESS_HOST_TABLE ": %m");
 	n->nat_acquired = true;
@@ -239,6 +265,8 @@ static int net_setup_kernel(struct run_net *n)
 	if (r < 0)
 		return log_error_errno(r, "Failed to open nf_tables in the task namespace: %m");
 	cfg.resolver = n->link->host_addr;
+	cfg.pool = n->pool;
+	cfg.pool_prefixlen = n->pool_prefixlen;
 	r = egress_apply(n->nft, n->net, &cfg);
 	if (r == -EEXIST)
 		return log_error_errno(r, "refusing run: overlapping cidr rules in /network/egress: %m");
@@ -400,7 +428,7 @@ struct run_net *run_net_free(struct run_net *n)
 	n->nflog_fd = safe_close(n->nflog_fd);
 	n->nft = egress_socket_free(n->nft);
 	if (n->nat_acquired) {
-		r = egress_nat_release(n->dir, n->link->lock_path);
+		r = egress_nat_release(n->dir, n->link);
 		if (r < 0)
 			log_warning_errno(r, "Failed to remove table inet " EGRESS_HOST_TABLE
 					  ", ignoring: %m");
@@ -409,4 +437,33 @@ struct run_net *run_net_free(struct run_net *n)
 	free(n->dns);
 	free(n);
 	return NULL;
+}
+
+void run_net_reap_stale(void)
+{
+	_cleanup_(closedirp) DIR *d = NULL;
+	char own[256], dir[512];
+	struct dirent *de;
+	int r, n = 0;
+
+	if (own_net_dir(own, sizeof(own)) < 0)
+		return;
+	r = egress_nat_reap(own, true);
+	if (r < 0)
+		log_warning_errno(r, "Failed to reap the network leftovers of dead runs, ignoring: %m");
+	n += MAX(r, 0);
+
+	/* Other namespaces' directories: only their files (their kernel state died with them). */
+	d = opendir(AIRLOCK_RUNTIME_DIR "/net");
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(dir, sizeof(dir), "%s/net/%s", AIRLOCK_RUNTIME_DIR, de->d_name);
+		if (streq(dir, own))
+			continue;
+		r = egress_nat_reap(dir, false);
+		n += MAX(r, 0);
+	}
+	if (n > 0)
+		log_notice("released the network slots of %d run(s) that ended without cleaning up", n);
 }

@@ -26,5 +26,12 @@ int run_net_new(const struct policy *p, const char *run_id, struct loop *loop,
 int run_net_netns_fd(const struct run_net *n);
 /* The record's "network" object (new reference), or NULL when there is none. */
 json_t *run_net_to_json(const struct run_net *n);
+/*
+ * Reaps what networked runs whose supervisor died left in this host network namespace: their
+ * slot locks, their veths, their host table elements, and table inet airlock-host itself
+ * when no live run remains; empty per-namespace directories under the runtime directory go
+ * too. Logs a notice when it released something; failures are logged and ignored.
+ */
+void run_net_reap_stale(void);
 /* Tears down everything run_net_new() created (netns, veth, sets, host NAT when unused). */
 struct run_net *run_net_free(struct run_net *n);

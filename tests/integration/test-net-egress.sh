@@ -27,13 +27,14 @@ command -v nft >/dev/null && command -v ip >/dev/null || { echo "1..0 # SKIP nee
 [ -x /usr/bin/python3 ] || { echo "1..0 # SKIP needs /usr/bin/python3"; exit 77; }
 
 TMP=$(mktemp -d /tmp/airlock-net-XXXXXX)
-cleanup() { net_world_down; rm -rf "$TMP"; }
+cleanup() { [ -n "${sup:-}" ] && kill -9 "$sup" 2>/dev/null; net_world_down; rm -rf "$TMP"; }
 trap cleanup EXIT
 mkdir -p "$TMP/ws" "$TMP/state"
 cp "$NET_DIR/net-task.py" "$TMP/ws/"
 net_world_up "$TMP" || { echo "1..0 # SKIP cannot build the test namespaces"; exit 77; }
 # The host's own services a task must never reach: a resolver (think dnsmasq) and others.
 net_host_listen "$TMP" 0.0.0.0:53 0.0.0.0:2222 0.0.0.0:2223 || { echo "1..0 # SKIP no host listeners"; exit 77; }
+NET_INO=$(stat -L -c %i "/run/netns/$NET_H")
 
 cat >"$TMP/policy.json" <<'JSON'
 {
@@ -160,24 +161,72 @@ after=$(net_host_state | sed 's/counter packets [0-9]* bytes [0-9]*/counter/')
 ok $? "host tables, routes and links are as before"
 ip -n "$NET_H" -o link show al0 type bridge | grep -q al0
 ok $? "a host link named like a slot (al0) is not deleted"
-# The DNS proxy of a live run: nobody, no capabilities, no_new_privs, seccomp filter.
-net_in_host "$AIRLOCK" run --policy "$TMP/policy.json" --workspace "$TMP/ws" \
-	--state-dir "$TMP/state" -- /usr/bin/python3 /workspace/net-task.py sleep,2 >/dev/null 2>&1 &
-run_pid=$!
-proxy=
-for _ in $(seq 30); do
+# A second, live run with broad cidr rules: it must still not reach the host itself.
+cat >"$TMP/policy2.json" <<'JSON'
+{
+  "version": 1,
+  "name": "net-test-broad",
+  "limits": { "wall_time": "60s" },
+  "network": {
+    "egress": [
+      { "host": "allowed.test", "ports": [443] },
+      { "cidr": "10.0.0.0/8", "ports": [2222] },
+      { "cidr": "0.0.0.0/0", "ports": [2223] }
+    ],
+    "dns": { "upstream": ["11.1.0.53"] }
+  }
+}
+JSON
+net_in_host "$AIRLOCK" run --policy "$TMP/policy2.json" --workspace "$TMP/ws" \
+	--state-dir "$TMP/state" -- /usr/bin/python3 /workspace/net-task.py resolve,allowed.test,A \
+	tcp,GW,2222,1 tcp,11.0.0.1,2223,1 tcp,GW,2223,1 tcp,11.1.0.10,2223,1 sleep,40 \
+	>"$TMP/out2" 2>"$TMP/err3" &
+run_pid=$!   # nsenter; the supervisor is its child
+for _ in $(seq 60); do
+	grep -q '^tcp,11.1.0.10,2223,1 ' "$TMP/out2" && break
 	sleep 0.1
-	for st in /proc/[0-9]*/status; do
-		grep -q '^Name:.*airlock' "$st" 2>/dev/null && grep -q "^Uid:.65534" "$st" 2>/dev/null &&
-			proxy=$st && break
-	done
-	[ -n "$proxy" ] && break
+done
+cp "$TMP/out2" "$TMP/out"
+sup=$(ps -o pid= --ppid "$run_pid" | tr -d ' ')
+expect resolve,allowed.test,A '^NOERROR 11\.1\.0\.10' "DNS to the task's own resolver passes the host input chain"
+expect tcp,GW,2222,1 '^fail' "a cidr 10.0.0.0/8 rule does not open the host via the task's gateway"
+expect tcp,11.0.0.1,2223,1 '^fail' "a cidr 0.0.0.0/0 rule does not open the host's other addresses"
+expect tcp,GW,2223,1 '^fail' "a cidr 0.0.0.0/0 rule does not open the gateway"
+ip netns exec "$NET_H" nft list table inet airlock-host 2>/dev/null | grep -q 'chain input'
+ok $? "the host table has an input chain while a run lives"
+
+# The DNS proxy of a live run: nobody, no capabilities, no_new_privs, seccomp filter.
+proxy=
+for st in /proc/[0-9]*/status; do
+	grep -q '^Name:.*airlock' "$st" 2>/dev/null && grep -q "^PPid:.${sup:-none}\$" "$st" 2>/dev/null &&
+		grep -q "^Uid:.65534" "$st" 2>/dev/null && proxy=$st && break
 done
 [ -n "$proxy" ] && grep -q '^Seccomp:.2' "$proxy" && grep -q '^NoNewPrivs:.1' "$proxy" &&
 	grep -q '^CapEff:.0000000000000000' "$proxy" && grep -q '^CapPrm:.0000000000000000' "$proxy" &&
 	grep -q '^Gid:.65534.65534.65534' "$proxy"
 ok $? "the DNS proxy runs as nobody with no capabilities, no_new_privs and seccomp"
-wait "$run_pid"
+[ -n "$proxy" ] || { echo "# no proxy (supervisor ${sup:-none})"; ps -eo pid,ppid,user,comm | grep -E "airlock|python" | sed 's/^/# /'; }
+
+# Another pool while runs of the first one live would be left without a host table.
+net_in_host env AIRLOCK_NET_POOL=10.232.0.0/16 "$AIRLOCK" run --policy "$TMP/policy2.json" \
+	--workspace "$TMP/ws" --state-dir "$TMP/state" -- /bin/true >/dev/null 2>"$TMP/err4"
+rc=$?
+[ $rc -eq 125 ] && grep -q AIRLOCK_NET_POOL "$TMP/err4"
+ok $? "a run with another AIRLOCK_NET_POOL is refused while the first pool is in use (exit $rc)"
+
+# The supervisor dies: the next run of any kind reaps what it left.
+[ -n "$sup" ] && kill -9 "$sup"
+wait "$run_pid" 2>/dev/null
+net_in_host "$AIRLOCK" run --workspace "$TMP/ws" --state-dir "$TMP/state" -- /bin/true \
+	>/dev/null 2>"$TMP/err5"
+ok $? "a run after a killed networked run succeeds"
+! ip netns exec "$NET_H" nft list tables | grep -q airlock
+ok $? "the killed run's host table is reaped"
+! ip -n "$NET_H" -o link show | grep -qE ': al[0-9]+@'
+ok $? "the killed run's veth is reaped"
+[ ! -e "/run/airlock/net/$NET_INO" ]
+ok $? "the killed run's slot lock and directory are reaped"
+[ $FAILED -eq 0 ] || { sed 's/^/# /' "$TMP/err3" "$TMP/err5"; ls -la "/run/airlock/net/$NET_INO" 2>&1 | sed 's/^/# /'; ip netns exec "$NET_H" nft list tables | sed 's/^/# /'; }
 ip netns exec "$NET_H" sysctl -qw net.ipv4.ip_forward=0
 net_in_host "$AIRLOCK" run --policy "$TMP/policy.json" --workspace "$TMP/ws" \
 	--state-dir "$TMP/state" -- /bin/true >/dev/null 2>"$TMP/err2"
