@@ -39,10 +39,8 @@
 #include "macro.h"
 #include "policy.h"
 #include "syscall-filter.h"
+#include "syscall-filter-internal.h"
 
-struct syscall_filter {
-	struct sock_fprog prog; /* prog.filter is owned (malloc) */
-};
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(scmp_filter_ctx, seccomp_release);
 
@@ -309,15 +307,16 @@ static int syscall_filter_export(scmp_filter_ctx ctx, struct sock_fprog *ret)
 	return 0;
 }
 
-int syscall_filter_compile(const struct policy *p, struct syscall_filter **ret)
+int syscall_filter_compile_profile(enum policy_seccomp_profile profile,
+				   struct syscall_filter **ret)
 {
 	_cleanup_(seccomp_releasep) scmp_filter_ctx ctx = NULL;
 	_cleanup_free_ struct syscall_filter *f = NULL;
 	int r;
 
-	assert(p && ret);
+	assert(ret);
 
-	if (p->seccomp != POLICY_SECCOMP_DEFAULT)
+	if (profile != POLICY_SECCOMP_DEFAULT)
 		return -EINVAL;
 
 	r = syscall_filter_new_ctx(&ctx);
@@ -343,7 +342,8 @@ struct syscall_filter *syscall_filter_free(struct syscall_filter *f)
 {
 	if (!f)
 		return NULL;
-	free(f->prog.filter);
+	if (!f->builtin)
+		free(f->prog.filter);
 	free(f);
 	return NULL;
 }

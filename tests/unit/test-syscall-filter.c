@@ -33,6 +33,7 @@
 #include "macro.h"
 #include "policy.h"
 #include "syscall-filter.h"
+#include "syscall-filter-internal.h"
 #include "test.h"
 
 #define BAD 1L /* an unmapped address: "allowed" shows as EFAULT */
@@ -722,3 +723,20 @@ TEST(landlock_exec_allowlist)
 }
 
 TEST_MAIN()
+
+/* The program compiled at build time is exactly what libseccomp compiles now. */
+TEST(builtin_matches_fresh_compile)
+{
+	struct policy p = { .seccomp = POLICY_SECCOMP_DEFAULT };
+	struct syscall_filter *builtin = NULL, *fresh = NULL;
+	bool same;
+
+	ASSERT_OK(syscall_filter_compile(&p, &builtin));
+	ASSERT_OK(syscall_filter_compile_profile(POLICY_SECCOMP_DEFAULT, &fresh));
+	same = builtin->prog.len == fresh->prog.len &&
+	       memcmp(builtin->prog.filter, fresh->prog.filter,
+		      fresh->prog.len * sizeof(struct sock_filter)) == 0;
+	syscall_filter_free(builtin);
+	syscall_filter_free(fresh);
+	ASSERT_TRUE(same);
+}
