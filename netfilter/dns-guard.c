@@ -4,9 +4,12 @@
  * checked again here before it reaches the kernel, since a compromised proxy may lie.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
+#include "cleanup.h"
 #include "dns-proxy.h"
 #include "egress-apply.h"
 #include "egress.h"
@@ -22,6 +25,7 @@ static const char *const verdicts[_DNS_VERDICT_MAX] = {
 	[DNS_VERDICT_UPSTREAM_ERROR] = "upstream-error",
 	[DNS_VERDICT_UPSTREAM_RCODE] = "upstream-rcode",
 	[DNS_VERDICT_MALFORMED] = "malformed",
+	[DNS_VERDICT_SET_FULL] = "set-full",
 };
 
 const char *dns_verdict_to_string(enum dns_verdict v)
@@ -82,19 +86,194 @@ static void report(struct dns_guard *g, const struct dns_ipc_request *req, enum 
 		g->decision(&d, g->userdata);
 }
 
+struct dns_guard_elem {
+	struct egress_elem elem;
+	uint64_t lo_ms, hi_ms;	/* the kernel's expiry lies between: before and after the ACK */
+};
+
+/* The most elements one address can make: rules x ports x protocols, bounded. */
+#define ELEMS_PER_ADDR 256
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void dns_guard_done(struct dns_guard *g)
+{
+	free(g->elems);
+	g->elems = NULL;
+	g->n_elems = g->cap_elems = 0;
+}
+
+static struct dns_guard_elem *elem_find(struct dns_guard *g, const struct egress_elem *e)
+{
+	for (size_t i = 0; i < g->n_elems; i++) {
+		const struct egress_elem *x = &g->elems[i].elem;
+
+		if (x->set == e->set && x->key_len == e->key_len && !memcmp(x->key, e->key, e->key_len))
+			return &g->elems[i];
+	}
+	return NULL;
+}
+
+/* Forgets elements the kernel surely expired; returns the room left under the cap. */
+static size_t elems_room(struct dns_guard *g, uint64_t now)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < g->n_elems; i++)
+		if (g->elems[i].hi_ms > now)
+			g->elems[k++] = g->elems[i];
+	g->n_elems = k;
+	return DNS_GUARD_MAX_ELEMS - g->n_elems;
+}
+
+static int elems_reserve(struct dns_guard *g, size_t n)
+{
+	struct dns_guard_elem *p;
+	size_t cap = g->cap_elems ? g->cap_elems : 64;
+
+	if (g->n_elems + n <= g->cap_elems)
+		return 0;
+	while (cap < g->n_elems + n)
+		cap *= 2;
+	p = reallocarray(g->elems, cap, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	g->elems = p;
+	g->cap_elems = cap;
+	return 0;
+}
+
+/* A learn in progress: the writes to make and the lifetime the answer may promise. */
+struct learn {
+	struct egress_elem_update *u;
+	size_t n_u;
+	uint64_t now, ttl_ms, promise_ms;
+};
+
+/*
+ * Plans the elements of one address: those that already live at least ttl are left alone
+ * (never shortened), the others are (re)written with ttl. Returns -ENOSPC at the cap.
+ */
+static int plan_addr(struct dns_guard *g, struct learn *l, const char *name,
+		     const struct policy_addr *a, size_t *room)
+{
+	struct egress_elem e[ELEMS_PER_ADDR];
+	size_t fresh = 0;
+	int n;
+
+	n = egress_learned_elems(g->net, name, a, e, ELEMS_PER_ADDR);
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n; i++)
+		fresh += !elem_find(g, &e[i]);
+	if (fresh > *room)
+		return -ENOSPC;
+	*room -= fresh;
+	for (int i = 0; i < n; i++) {
+		struct dns_guard_elem *t = elem_find(g, &e[i]);
+
+		if (t && t->lo_ms >= l->now + l->ttl_ms)
+			continue;
+		l->u[l->n_u++] = (struct egress_elem_update){
+			.elem = e[i], .timeout_ms = l->ttl_ms, .replace = t && t->hi_ms > l->now };
+	}
+	return 0;
+}
+
+/*
+ * Writes the plan. Should a replace fail (an element expired in between, or a kernel that
+ * cannot delete and re-add in one batch), plain adds follow; since a plain add may then
+ * keep an element's old lifetime, the answer promises no more than what it had left.
+ */
+static int learn_commit(struct dns_guard *g, struct learn *l)
+{
+	uint64_t ack;
+	int r;
+
+	r = egress_update_elems(g->nft, l->u, l->n_u);
+	for (size_t i = 0; r < 0 && i < l->n_u; i++)
+		if (l->u[i].replace) {
+			for (size_t k = 0; k < l->n_u; k++) {
+				struct dns_guard_elem *t = elem_find(g, &l->u[k].elem);
+
+				l->u[k].replace = false;
+				if (t && t->lo_ms > l->now)
+					l->promise_ms = MIN(l->promise_ms, t->lo_ms - l->now);
+			}
+			r = egress_update_elems(g->nft, l->u, l->n_u);
+		}
+	if (r < 0)
+		return r;
+	ack = now_ms();
+	for (size_t i = 0; i < l->n_u; i++) {
+		struct dns_guard_elem *t = elem_find(g, &l->u[i].elem);
+
+		if (!t) {
+			t = &g->elems[g->n_elems++];
+			*t = (struct dns_guard_elem){ .elem = l->u[i].elem };
+		}
+		t->lo_ms = MAX(t->lo_ms, l->now + l->ttl_ms);
+		t->hi_ms = MAX(t->hi_ms, ack + l->ttl_ms);
+	}
+	return 0;
+}
+
+/* Learns the accepted addresses; clears the bits of those withheld at the cap. */
+static int learn_addrs(struct dns_guard *g, const struct dns_ipc_request *req,
+		       const struct policy_addr *addrs, struct dns_ipc_reply *reply, bool *full)
+{
+	_cleanup_free_ struct egress_elem_update *u = NULL;
+	struct learn l = { .now = now_ms(), .ttl_ms = (uint64_t)reply->ttl * 1000 };
+	size_t room, k = 0;
+	int r;
+
+	u = calloc(DNS_IPC_MAX_ADDRS * ELEMS_PER_ADDR, sizeof(*u));
+	if (!u)
+		return -ENOMEM;
+	l.u = u;
+	l.promise_ms = l.ttl_ms;
+	room = elems_room(g, l.now);
+	for (uint32_t i = 0; i < req->n_addrs && i < DNS_IPC_MAX_ADDRS; i++) {
+		if (!(reply->accepted & (1u << i)))
+			continue;
+		r = plan_addr(g, &l, req->qname, &addrs[k++], &room);
+		if (r == -ENOSPC) {
+			reply->accepted &= ~(1u << i);
+			*full = true;
+			continue;
+		}
+		if (r < 0)
+			return r;
+	}
+	r = elems_reserve(g, l.n_u);
+	if (r >= 0 && l.n_u > 0)
+		r = learn_commit(g, &l);
+	if (r < 0)
+		return r;
+	reply->ttl = (uint32_t)(l.promise_ms / 1000);
+	return 0;
+}
+
 static int handle_learn(struct dns_guard *g, int fd, const struct dns_ipc_request *req)
 {
 	struct policy_addr addrs[DNS_IPC_MAX_ADDRS];
 	struct dns_ipc_addr learned[DNS_IPC_MAX_ADDRS];
 	struct dns_ipc_reply reply;
 	size_t n_learned = 0;
+	bool full = false;
 	int n, r = 0;
 
 	n = dns_guard_check(g, req, &reply, addrs);
 	if (n < 0)
 		reply.error = n;
 	else if (n > 0)
-		r = egress_learn(g->nft, g->net, req->qname, addrs, (size_t)n, reply.ttl * 1000);
+		r = learn_addrs(g, req, addrs, &reply, &full);
 	if (r < 0) {
 		reply.error = r;
 		reply.accepted = 0;
@@ -110,6 +289,8 @@ static int handle_learn(struct dns_guard *g, int fd, const struct dns_ipc_reques
 			learned[n_learned] = req->addrs[i];
 			learned[n_learned++].ttl = reply.ttl;
 		}
+	if (full)
+		report(g, req, DNS_VERDICT_SET_FULL, NULL, 0);
 	report(g, req, reply.error < 0 ? DNS_VERDICT_UPSTREAM_ERROR : DNS_VERDICT_ALLOWED,
 	       learned, n_learned);
 	return 0;

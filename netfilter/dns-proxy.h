@@ -12,6 +12,9 @@
  *   - the guard (dns-guard.c), in the supervisor: validates each request again (name
  *     allowed, address not in a denied range unless a cidr rule names it, TTL clamped),
  *     adds the addresses to the task's sets and replies only after the kernel ACKed them.
+ *     It keeps each element's expiry: an element's lifetime becomes max(remaining, TTL),
+ *     never less, so no answer outlives its element; past DNS_GUARD_MAX_ELEMS live
+ *     elements further addresses are withheld (verdict "set-full").
  *     Only then does the proxy release the answer to the task.
  * Neither half logs.
  */
@@ -32,6 +35,7 @@
 #define DNS_PROXY_UID 65534		/* nobody / nogroup */
 #define DNS_TTL_MIN_DEFAULT 5
 #define DNS_TTL_MAX_DEFAULT 300
+#define DNS_GUARD_MAX_ELEMS 4096	/* live learned set elements per run */
 
 enum dns_verdict {
 	DNS_VERDICT_ALLOWED,		/* answered, addresses learned */
@@ -43,6 +47,7 @@ enum dns_verdict {
 	DNS_VERDICT_UPSTREAM_ERROR,	/* upstream failed or timed out: SERVFAIL */
 	DNS_VERDICT_UPSTREAM_RCODE,	/* upstream NXDOMAIN etc., passed on */
 	DNS_VERDICT_MALFORMED,		/* unparsable query: FORMERR or dropped */
+	DNS_VERDICT_SET_FULL,		/* the run's learned-element cap is reached: withheld */
 	_DNS_VERDICT_MAX,
 	_DNS_VERDICT_INVALID = -EINVAL,
 };
@@ -129,7 +134,13 @@ struct dns_guard {
 	dns_decision_fn decision;
 	void *userdata;
 	uint64_t learned;		/* elements batches ACKed, for benchmarks */
+	/* The lifetime of every learned element, so that a later answer never shortens it. */
+	struct dns_guard_elem *elems;	/* owned; dns_guard_done() frees it */
+	size_t n_elems, cap_elems;
 };
+
+/* Frees what the guard allocated (not the struct). */
+void dns_guard_done(struct dns_guard *g);
 
 /*
  * Reads one message from the proxy's ipc fd, validates it, learns addresses when asked

@@ -148,3 +148,15 @@ int egress_learn(struct egress_socket *s, const struct policy_network *net, cons
 	egress_socket_seq(s, b->n_msgs + 2);
 	return egress_send(s, b);
 }
+
+int egress_update_elems(struct egress_socket *s, const struct egress_elem_update *u, size_t n)
+{
+	_cleanup_(egress_batch_freep) struct egress_batch *b = NULL;
+	int r;
+
+	r = egress_build_elem_updates(u, n, egress_socket_seq(s, 0), &b);
+	if (r < 0)
+		return r;
+	egress_socket_seq(s, b->n_msgs + 2);
+	return egress_send(s, b);
+}

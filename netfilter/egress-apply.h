@@ -42,3 +42,9 @@ int egress_apply(struct egress_socket *s, const struct policy_network *net,
  */
 int egress_learn(struct egress_socket *s, const struct policy_network *net, const char *name,
 		 const struct policy_addr *addrs, size_t n_addrs, uint32_t timeout_ms);
+
+/*
+ * Writes learned elements with their own timeouts (egress_build_elem_updates()) and returns
+ * after the kernel's ACK. Returns 0, -ENOENT (an element to replace is gone) or -errno.
+ */
+int egress_update_elems(struct egress_socket *s, const struct egress_elem_update *u, size_t n);

@@ -103,6 +103,8 @@ static int set_declare(struct egress_batch *b, const struct egress_set_def *d)
 	else
 		flags = NFT_SET_TIMEOUT | (flags & ~NFT_SET_CONCAT);
 	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
+	if (flags & NFT_SET_TIMEOUT)
+		nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, EGRESS_DNS_SET_SIZE);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, type);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, len);
 
@@ -398,6 +400,105 @@ int egress_build_learned(const struct policy_network *net, const char *name,
 	}
 	if (!matched)
 		return -ENOENT;
+	r = egress_batch_end(b);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(b);
+	return 0;
+}
+
+/* Appends the learned elements of one address for one matching rule to ret[*n]. */
+static int rule_elems(const struct policy_egress_rule *rule, const struct policy_addr *a,
+		      struct egress_elem *ret, size_t max, size_t *n)
+{
+	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP };
+	enum egress_set_kind kind = rule->n_ports ? EGRESS_SET_DNS : EGRESS_SET_DNS_ANY;
+
+	for (size_t p = 0; p < ELEMENTSOF(protos); p++) {
+		unsigned bit = protos[p] == IPPROTO_TCP ? POLICY_PROTOCOL_TCP : POLICY_PROTOCOL_UDP;
+		const struct egress_set_def *d = egress_set_find(kind, a->family, protos[p]);
+		size_t n_keys = rule->n_ports ? rule->n_ports : 1;
+
+		if (!(rule_protocols(rule) & bit))
+			continue;
+		for (size_t i = 0; i < n_keys; i++) {
+			struct egress_elem *e = &ret[*n];
+
+			if (*n >= max)
+				return -ENOSPC;
+			*e = (struct egress_elem){ .set = (uint8_t)(d - sets) };
+			if (rule->n_ports)
+				e->key_len = (uint8_t)concat_key(a->family, a->addr, rule->ports[i], e->key);
+			else
+				memcpy(e->key, a->addr, e->key_len = (uint8_t)addr_len(a->family));
+			(*n)++;
+		}
+	}
+	return 0;
+}
+
+int egress_learned_elems(const struct policy_network *net, const char *name,
+			 const struct policy_addr *a, struct egress_elem *ret, size_t max)
+{
+	bool matched = false;
+	size_t n = 0;
+	int r;
+
+	if (a->family != AF_INET && a->family != AF_INET6)
+		return -EINVAL;
+	for (size_t i = 0; i < net->n_egress; i++) {
+		const struct policy_egress_rule *rule = &net->egress[i];
+
+		if (rule->is_cidr || !egress_name_matches(rule->host, name))
+			continue;
+		matched = true;
+		r = rule_elems(rule, a, ret, max, &n);
+		if (r < 0)
+			return r;
+	}
+	return matched ? (int)n : -ENOENT;
+}
+
+/* One element in its own message: NEWSETELEM (with timeout) or DELSETELEM. */
+static int elem_msg(struct egress_batch *b, const struct egress_elem *e, uint64_t timeout_ms,
+		    bool del)
+{
+	_cleanup_(elems_done) struct elem_list l = { b, &sets[e->set] };
+	struct nlmsghdr *nlh;
+	int r;
+
+	r = elems_add(&l, e->key, NULL, e->key_len, 0, del ? 0 : MAX(timeout_ms, 1));
+	if (r < 0 || !del)
+		return r < 0 ? r : elems_flush(&l);
+	nlh = egress_batch_msg(b, NFT_MSG_DELSETELEM, NFPROTO_INET, 0);
+	if (!nlh)
+		return -ENOMEM;
+	nftnl_set_elems_nlmsg_build_payload(nlh, l.set);
+	egress_batch_commit(b, nlh);
+	return 0;
+}
+
+int egress_build_elem_updates(const struct egress_elem_update *u, size_t n, uint32_t seq,
+			      struct egress_batch **ret)
+{
+	_cleanup_(egress_batch_freep) struct egress_batch *b = NULL;
+	int r;
+
+	b = egress_batch_new(seq);
+	if (!b)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct egress_elem *e = &u[i].elem;
+
+		if (e->set >= ELEMENTSOF(sets) || sets[e->set].kind == EGRESS_SET_ALLOW ||
+		    sets[e->set].kind == EGRESS_SET_DENY || e->key_len > sizeof(e->key))
+			return -EINVAL;
+		r = u[i].replace ? elem_msg(b, e, 0, true) : 0;
+		if (r >= 0)
+			r = elem_msg(b, e, u[i].timeout_ms, false);
+		if (r < 0)
+			return r;
+	}
 	r = egress_batch_end(b);
 	if (r < 0)
 		return r;

@@ -69,6 +69,41 @@ int egress_build_learned(const struct policy_network *net, const char *name,
 			 const struct policy_addr *addrs, size_t n_addrs, uint32_t timeout_ms,
 			 uint32_t seq, struct egress_batch **ret);
 
+/* The DNS sets hold at most this many elements each (the set's size). */
+#define EGRESS_DNS_SET_SIZE 8192
+
+/* One DNS-learned set element: which set, and its key (address [. port]). */
+struct egress_elem {
+	uint8_t set;		/* index into the ruleset's set table */
+	uint8_t key_len;
+	uint8_t key[20];
+};
+
+/* One element to (re)write with its own timeout; replace: delete it first, same batch. */
+struct egress_elem_update {
+	struct egress_elem elem;
+	uint64_t timeout_ms;
+	bool replace;
+};
+
+/*
+ * The learned elements that name (lower-case, no trailing dot) and address a make: for
+ * every matching host rule, each of its ports and protocols. Writes at most max to ret and
+ * returns the count, -ENOENT when no rule matches name, -ENOSPC when max is too small, or
+ * -EINVAL for a bad address. Pure; does not log.
+ */
+int egress_learned_elems(const struct policy_network *net, const char *name,
+			 const struct policy_addr *a, struct egress_elem *ret, size_t max);
+
+/*
+ * Builds a batch writing the elements: for each, a delete when replace is set, then an add
+ * with its timeout. Deleting and re-adding in one transaction sets a new lifetime on every
+ * kernel (a plain re-add keeps the old one before Linux 6.10 and overwrites it after).
+ * Returns 0 and *ret, -EINVAL or -ENOMEM. Pure; does not log.
+ */
+int egress_build_elem_updates(const struct egress_elem_update *u, size_t n, uint32_t seq,
+			      struct egress_batch **ret);
+
 /* Frees a batch; accepts and returns NULL. */
 struct egress_batch *egress_batch_free(struct egress_batch *b);
 

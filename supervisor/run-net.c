@@ -427,6 +427,7 @@ struct run_net *run_net_free(struct run_net *n)
 		(void)loop_remove(n->loop, n->nflog_fd);
 	n->nflog_fd = safe_close(n->nflog_fd);
 	n->nft = egress_socket_free(n->nft);
+	dns_guard_done(&n->guard);
 	if (n->nat_acquired) {
 		r = egress_nat_release(n->dir, n->link);
 		if (r < 0)

@@ -52,6 +52,7 @@ cat >"$TMP/policy.json" <<'JSON'
       { "host": "badalias.test", "ports": [443] },
       { "host": "*.wild.test", "ports": [443] },
       { "host": "udp.test", "ports": [5353], "protocol": "udp" },
+      { "host": "short.test", "ports": [443] },
       { "cidr": "11.1.0.20/32", "ports": [9000] }
     ],
     "dns": { "upstream": ["11.1.0.53"] }
@@ -80,7 +81,7 @@ steps=(
 	resolve,allowed.test,AAAA tcp,2600:1::10,443 tcp,::ffff:11.1.0.12,443
 	resolve,udp.test,A udp,11.1.0.10,5353
 	fresh,15
-	sleep,3.5 tcp,11.1.0.10,443,1
+	resolve,short.test,A sleep,3.5 tcp,11.1.0.10,443,1 tcp,11.1.0.11,443,1
 	burst,300
 )
 
@@ -115,6 +116,8 @@ expect tcp,::ffff:11.1.0.12,443 '^fail' "v4-mapped IPv6 cannot bypass"
 expect udp,11.1.0.10,5353 '^ok hello' "a udp rule allows udp"
 expect fresh,15 '^15/15' "answers arrive only after the sets hold the addresses"
 expect tcp,11.1.0.10,443,1 '^fail' "an allowed address stops being reachable after its DNS timeout"
+expect resolve,short.test,A '^NOERROR 11\.1\.0\.11 [12]$' "a second name for a learned address answers with its own TTL"
+expect tcp,11.1.0.11,443,1 '^ok hello' "a shorter TTL for a shared address does not cut a longer one short"
 burst=$(grep -F 'burst,300 ' "$TMP/out" | awk '{print $2}')
 [ -n "$burst" ] && [ "$burst" -lt 120 ]
 ok $? "a query burst is cut off by the rate limit (answered: ${burst:-none} of 300)"
