@@ -27,8 +27,9 @@
 #error "dns-proxy-seccomp: unsupported architecture"
 #endif
 
+/* sendto is not here: it is allowed only as filtered below. */
 static const unsigned allowed[] = {
-	SYS_read, SYS_write, SYS_recvfrom, SYS_sendto, SYS_recvmsg, SYS_sendmsg,
+	SYS_read, SYS_write, SYS_recvfrom,
 #ifdef SYS_poll
 	SYS_poll,
 #endif
@@ -44,10 +45,32 @@ static const unsigned allowed[] = {
 #define ALLOWED_MAX 48
 #define LOAD(off) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off))
 #define RET(v) BPF_STMT(BPF_RET | BPF_K, (v))
+#define JEQ(v, t, f) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (v), (t), (f))
+#define ARG_LO(i) (offsetof(struct seccomp_data, args) + 8 * (i))
+#define ARG_HI(i) (ARG_LO(i) + 4)
+#define SENDTO_LEN 7
+
+/*
+ * sendto(fd, buf, len, flags, dest_addr, addrlen): with dest_addr NULL only (send() on a
+ * connected socket: the upstream, the guard), except on the listening socket, which is
+ * bound to the task's veth (SO_BINDTODEVICE) and so reaches nothing but the task.
+ * Jumps land on the KILL and ALLOW that follow the block.
+ */
+static size_t add_sendto(struct sock_filter *f, size_t n)
+{
+	f[n++] = (struct sock_filter)JEQ(SYS_sendto, 0, 6);
+	f[n++] = (struct sock_filter)LOAD(ARG_LO(0));
+	f[n++] = (struct sock_filter)JEQ(DNS_PROXY_FD_LISTEN, 5, 0);
+	f[n++] = (struct sock_filter)LOAD(ARG_LO(4));
+	f[n++] = (struct sock_filter)JEQ(0, 0, 2);
+	f[n++] = (struct sock_filter)LOAD(ARG_HI(4));
+	f[n++] = (struct sock_filter)JEQ(0, 1, 0);
+	return n;
+}
 
 int dns_proxy_seccomp_load(void)
 {
-	struct sock_filter f[8 + ALLOWED_MAX];
+	struct sock_filter f[8 + SENDTO_LEN + ALLOWED_MAX];
 	struct sock_fprog prog = { .filter = f };
 	size_t n = 0, n_allowed = ELEMENTSOF(allowed);
 
@@ -58,12 +81,12 @@ int dns_proxy_seccomp_load(void)
 	f[n++] = (struct sock_filter)LOAD(offsetof(struct seccomp_data, nr));
 #ifdef PROXY_X32_BIT
 	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, PROXY_X32_BIT,
-					       (uint8_t)n_allowed, 0);
+					       (uint8_t)(n_allowed + SENDTO_LEN), 0);
 #endif
 	/* Each match jumps to the ALLOW at the end; the fall-through kills. */
 	for (size_t i = 0; i < n_allowed; i++)
-		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, allowed[i],
-						       (uint8_t)(n_allowed - i), 0);
+		f[n++] = (struct sock_filter)JEQ(allowed[i], (uint8_t)(n_allowed - i + SENDTO_LEN), 0);
+	n = add_sendto(f, n);
 	f[n++] = (struct sock_filter)RET(SECCOMP_RET_KILL_PROCESS);
 	f[n++] = (struct sock_filter)RET(SECCOMP_RET_ALLOW);
 	prog.len = (unsigned short)n;

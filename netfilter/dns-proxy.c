@@ -23,7 +23,7 @@
 #include "egress.h"
 #include "macro.h"
 
-enum { FD_LISTEN = 3, FD_UPSTREAM = 4, FD_IPC = 5 };
+enum { FD_LISTEN = DNS_PROXY_FD_LISTEN, FD_UPSTREAM = 4, FD_IPC = 5 };
 
 struct pending {
 	bool used;
@@ -398,7 +398,8 @@ static _noreturn_ void child(const struct dns_proxy_config *cfg, pid_t parent, i
 	proxy_run(cfg);
 }
 
-static int udp_socket(const struct policy_addr *a, bool do_connect)
+/* ifname: bind to that device, so that whatever is sent reaches no other link. */
+static int udp_socket(const struct policy_addr *a, bool do_connect, const char *ifname)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(53) };
 	_cleanup_close_ int fd = -EBADF;
@@ -406,6 +407,8 @@ static int udp_socket(const struct policy_addr *a, bool do_connect)
 
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
+		return -errno;
+	if (ifname && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, strlen(ifname) + 1) < 0)
 		return -errno;
 	memcpy(&sa.sin_addr, a->addr, 4);
 	r = do_connect ? connect(fd, (struct sockaddr *)&sa, sizeof(sa))
@@ -423,12 +426,12 @@ int dns_proxy_start(const struct dns_proxy_config *cfg, struct dns_proxy **ret)
 	int pair[2], fds[3];
 	pid_t parent = getpid(), pid;
 
-	if (cfg->listen.family != AF_INET || cfg->upstream.family != AF_INET)
+	if (cfg->listen.family != AF_INET || cfg->upstream.family != AF_INET || !cfg->listen_ifname)
 		return -EAFNOSUPPORT;
-	listen_fd = udp_socket(&cfg->listen, false);
+	listen_fd = udp_socket(&cfg->listen, false, cfg->listen_ifname);
 	if (listen_fd < 0)
 		return listen_fd;
-	upstream_fd = udp_socket(&cfg->upstream, true);
+	upstream_fd = udp_socket(&cfg->upstream, true, NULL);
 	if (upstream_fd < 0)
 		return upstream_fd;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)

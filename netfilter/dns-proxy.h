@@ -4,7 +4,8 @@
 /*
  * The task's DNS view, privilege-separated:
  *   - the proxy: a forked process that runs as nobody with no capabilities, no_new_privs
- *     and a seccomp allowlist of a dozen syscalls. It receives the task's queries on the
+ *     and a seccomp allowlist of a dozen syscalls; sendto() only without a destination
+ *     (connected sockets) or on the listening socket, which is bound to the task's veth. It receives the task's queries on the
  *     resolver address, answers only allowlisted names (exact or "*.suffix"), only A and
  *     AAAA (other types REFUSED, other names NXDOMAIN), limits name length and query rate,
  *     forwards a freshly built query upstream, follows CNAME chains only through allowed
@@ -33,6 +34,7 @@
 #define DNS_PROXY_MAX_PENDING 64
 #define DNS_PROXY_MAX_CHAIN 8		/* CNAME hops */
 #define DNS_PROXY_UID 65534		/* nobody / nogroup */
+#define DNS_PROXY_FD_LISTEN 3		/* the listening socket's fd in the proxy */
 #define DNS_TTL_MIN_DEFAULT 5
 #define DNS_TTL_MAX_DEFAULT 300
 #define DNS_GUARD_MAX_ELEMS 4096	/* live learned set elements per run */
@@ -92,6 +94,7 @@ struct dns_ipc_reply {
 struct dns_proxy_config {
 	const struct policy_network *net;
 	struct policy_addr listen;	/* resolver address (AF_INET), port 53 */
+	const char *listen_ifname;	/* the host end of the task's veth: the socket is bound to it */
 	struct policy_addr task;	/* only queries from this source are answered */
 	struct policy_addr upstream;	/* where allowed queries go, port 53 */
 };

@@ -208,6 +208,29 @@ done
 	grep -q '^CapEff:.0000000000000000' "$proxy" && grep -q '^CapPrm:.0000000000000000' "$proxy" &&
 	grep -q '^Gid:.65534.65534.65534' "$proxy"
 ok $? "the DNS proxy runs as nobody with no capabilities, no_new_privs and seccomp"
+# A compromised proxy must not send anywhere: sendto() only to connected peers, or on the
+# listening socket, which is bound to the task's veth; no sendmsg/recvmsg at all.
+ip netns exec "$NET_H" ss -Huan 'sport = :53' | grep -qE '%al[0-9]+:53 '
+ok $? "the proxy's listening socket is bound to the task's veth"
+if [ "$(uname -m)" = x86_64 ] && [ -n "$proxy" ]; then
+	ppid=${proxy#/proc/}; ppid=${ppid%/status}
+	python3 - "$ppid" <<'PY'
+import ctypes, os, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+pid = int(sys.argv[1])
+buf = ctypes.create_string_buffer(8 * 512)
+assert libc.ptrace(16, pid, None, None) == 0, 'attach'          # PTRACE_ATTACH
+os.waitpid(pid, 0)
+n = libc.ptrace(0x420c, pid, None, buf)                          # PTRACE_SECCOMP_GET_FILTER
+libc.ptrace(17, pid, None, None)                                 # PTRACE_DETACH
+assert n > 0, 'get filter'
+insns = [struct.unpack_from('<HBBI', buf.raw, 8 * i) for i in range(n)]
+assert (0x20, 0, 0, 48) in insns, 'sendto dest_addr is not checked'
+assert not any(c == 0x15 and k in (46, 47) for c, _, _, k in insns), 'sendmsg/recvmsg allowed'
+PY
+	ok $? "the proxy's seccomp filter checks sendto's destination and denies sendmsg/recvmsg"
+fi
 [ -n "$proxy" ] || { echo "# no proxy (supervisor ${sup:-none})"; ps -eo pid,ppid,user,comm | grep -E "airlock|python" | sed 's/^/# /'; }
 
 # Another pool while runs of the first one live would be left without a host table.
