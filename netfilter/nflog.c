@@ -121,15 +121,19 @@ static int handle_packet(const struct nlmsghdr *nlh, egress_denied_fn fn, void *
 	return 1;
 }
 
-int egress_nflog_read(int fd, egress_denied_fn fn, void *userdata)
+int egress_nflog_read(int fd, unsigned max_reads, egress_denied_fn fn, void *userdata)
 {
 	uint8_t buf[8192];
 	int count = 0;
 
-	for (;;) {
+	for (unsigned reads = 0;; reads++) {
 		const struct nlmsghdr *nlh;
-		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		ssize_t n;
 		int len;
+
+		if (reads >= max_reads)
+			return count; /* the rest waits for the next wakeup: others get their turn */
+		n = recv(fd, buf, sizeof(buf), 0);
 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)

@@ -27,10 +27,11 @@ int egress_nflog_open(int netns_fd, uint16_t group);
 typedef void (*egress_denied_fn)(const struct egress_denied *d, void *userdata);
 
 /*
- * Reads what is queued on fd (non-blocking) and calls fn for each logged packet it can
- * decode. Returns the number of packets or -errno (-EAGAIN is not an error: returns 0).
+ * Reads what is queued on fd (non-blocking), at most max_reads datagrams, and calls fn for
+ * each logged packet it can decode. Returns the number of packets or -errno (-EAGAIN is
+ * not an error: returns 0).
  */
-int egress_nflog_read(int fd, egress_denied_fn fn, void *userdata);
+int egress_nflog_read(int fd, unsigned max_reads, egress_denied_fn fn, void *userdata);
 
 /* Decodes an IPv4/IPv6 packet's destination; pure, for tests and the reader. 0 or -EBADMSG. */
 int egress_packet_decode(const uint8_t *pkt, size_t len, struct egress_denied *ret);

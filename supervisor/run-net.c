@@ -34,6 +34,9 @@
 
 #define RUN_NET_MAX_DNS_RECORDS 1024
 #define RUN_NET_MAX_DENIED 256
+/* A flooding task must not starve the event loop: later messages wait for the next turn. */
+#define RUN_NET_READS_PER_WAKEUP 64
+#define RUN_NET_READS_AT_END 4096
 
 struct run_net_dns {
 	char name[DNS_NAME_SIZE];
@@ -129,7 +132,7 @@ static void on_denied(const struct egress_denied *d, void *userdata)
 
 static int on_nflog(struct loop *l, int fd, uint32_t events, void *userdata)
 {
-	int r = egress_nflog_read(fd, on_denied, userdata);
+	int r = egress_nflog_read(fd, RUN_NET_READS_PER_WAKEUP, on_denied, userdata);
 
 	if (r < 0)
 		log_warning_errno(r, "Failed to read denied connection attempts, ignoring: %m");
@@ -160,7 +163,7 @@ static int on_proxy(struct loop *l, int fd, uint32_t events, void *userdata)
 	struct run_net *n = userdata;
 	int r;
 
-	for (;;) {
+	for (unsigned i = 0; i < RUN_NET_READS_PER_WAKEUP; i++) {
 		r = dns_guard_handle(&n->guard, fd);
 		if (r == -EAGAIN)
 			return 0;
@@ -170,6 +173,7 @@ static int on_proxy(struct loop *l, int fd, uint32_t events, void *userdata)
 			return 0;
 		}
 	}
+	return 0; /* more is queued: epoll reports it again, after the other sources */
 }
 
 /* The host's first IPv4 nameserver from /etc/resolv.conf. */
@@ -403,7 +407,7 @@ json_t *run_net_to_json(const struct run_net *n)
 		return NULL;
 	/* Attempts still queued in the kernel belong in the record too. */
 	if (n->nflog_fd >= 0)
-		(void)egress_nflog_read(n->nflog_fd, on_denied, (void *)n);
+		(void)egress_nflog_read(n->nflog_fd, RUN_NET_READS_AT_END, on_denied, (void *)n);
 	addr_string(AF_INET, n->link->host_addr.addr, host, sizeof(host));
 	addr_string(AF_INET, n->link->task_addr.addr, task, sizeof(task));
 	addr_string(AF_INET, n->upstream.addr, up, sizeof(up));
