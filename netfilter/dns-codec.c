@@ -210,6 +210,7 @@ int dns_parse(const uint8_t *buf, size_t len, struct dns_message *ret)
 		return -EBADMSG;
 
 	memset(ret, 0, offsetof(struct dns_message, answers));
+	ret->n_skipped = 0; /* after the answers: not covered by the memset */
 	ret->id = get16(buf);
 	ret->flags = get16(buf + 2);
 	r = dns_name_decode(buf, len, &o, ret->qname);

@@ -14,6 +14,7 @@ static const struct egress_range denied[] = {
 	{ AF_INET, V4(10, 0, 0, 0), 8 },	/* RFC 1918 */
 	{ AF_INET, V4(100, 64, 0, 0), 10 },	/* CGNAT */
 	{ AF_INET, V4(127, 0, 0, 0), 8 },	/* loopback */
+	{ AF_INET, V4(168, 63, 129, 16), 32 },	/* Azure WireServer (host agent, metadata) */
 	{ AF_INET, V4(169, 254, 0, 0), 16 },	/* link-local, cloud metadata */
 	{ AF_INET, V4(172, 16, 0, 0), 12 },	/* RFC 1918 */
 	{ AF_INET, V4(192, 0, 0, 0), 24 },	/* IETF protocol assignments */

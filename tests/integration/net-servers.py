@@ -27,6 +27,7 @@ ZONE = {
     'evil.test': [('A', 60, '11.1.0.12')],
     'udp.test': [('A', 60, '11.1.0.10')],
     'short.test': [('A', TTL_SHORT, '11.1.0.11')],  # final.test's address, shorter TTL
+    'wire.test': [('A', 60, '168.63.129.16')],        # an allowed name, Azure WireServer
 }
 TYPES = {'A': 1, 'CNAME': 5, 'TXT': 16, 'AAAA': 28}
 LOG = None

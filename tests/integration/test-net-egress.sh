@@ -53,6 +53,7 @@ cat >"$TMP/policy.json" <<'JSON'
       { "host": "*.wild.test", "ports": [443] },
       { "host": "udp.test", "ports": [5353], "protocol": "udp" },
       { "host": "short.test", "ports": [443] },
+      { "host": "wire.test", "ports": [80] },
       { "cidr": "11.1.0.20/32", "ports": [9000] }
     ],
     "dns": { "upstream": ["11.1.0.53"] }
@@ -75,6 +76,7 @@ steps=(
 	resolve,other.test,A resolve,other.test,A,11.1.0.53 tcp,11.1.0.12,443
 	tcp,11.1.0.20,9000 tcp,11.1.0.20,9001 tcp,GW,53,1 tcp,1.2.3.4,53,1
 	resolve,private.test,A tcp,10.9.9.9,443 resolve,meta.test,A tcp,169.254.169.254,80
+	resolve,wire.test,A
 	resolve,alias.test,A tcp,11.1.0.11,443,0.5 resolve,badalias.test,A
 	resolve,allowed.test,TXT resolve,allowed.test,ANY resolve,allowed.test,MX
 	"resolve,$long,A"
@@ -105,6 +107,7 @@ expect tcp,1.2.3.4,53,1 '^fail Connection_refused' "TCP/53 to elsewhere is refus
 expect resolve,private.test,A '^NOERROR - ' "a private address in an answer is withheld"
 expect tcp,10.9.9.9,443 '^fail' "private range blocked"
 expect tcp,169.254.169.254,80 '^fail' "metadata address blocked"
+expect resolve,wire.test,A '^NOERROR - ' "the Azure WireServer address in an answer is withheld"
 expect resolve,alias.test,A '^NOERROR cname\+cname\+11\.1\.0\.11 ' "CNAME chain within allowed names is followed"
 expect tcp,11.1.0.11,443,0.5 '^ok hello' "the chain's final address is reachable"
 expect resolve,badalias.test,A '^NXDOMAIN -' "a chain leaving the allowed names gets NXDOMAIN"
