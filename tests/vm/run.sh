@@ -302,7 +302,8 @@ vm_initramfs() {
 qemu_start() {
 	truncate -s 256M "$tmp/results.img"
 	: >"$tmp/status"
-	TMPDIR=$tmp qemu-system-x86_64 -name airlock-vm -machine pc -accel tcg,thread=multi \
+	# --pdeathsig: QEMU dies with this script even when it is SIGKILLed
+	TMPDIR=$tmp setpriv --pdeathsig KILL qemu-system-x86_64 -name airlock-vm -machine pc -accel tcg,thread=multi \
 		-cpu "${AIRLOCK_VM_CPU:-qemu64}" -smp 2 -m "$memory" -nodefaults -no-user-config -display none \
 		-no-reboot -nic none \
 		-kernel "$vmlinuz" -initrd "$tmp/initrd" \
@@ -315,10 +316,20 @@ qemu_start() {
 	qemu_pid=$!
 }
 
+# Echoes the guest's new progress lines (its own and run-all.sh's per-test summary).
+show_progress() {
+	local lines
+	lines=$(wc -l 2>/dev/null <"$tmp/console.log") || return 0
+	[ "$lines" -gt "$shown" ] || return 0
+	sed -n "$((shown + 1)),${lines}p" "$tmp/console.log" |
+		grep -E '^(airlock-vm:|test-|    not ok|[0-9]+ passed)' | sed 's/^/vm: | /' >&2 || true
+	shown=$lines
+}
+
 # Boots the guest and waits for it to power off, at most $timeout seconds. Sets
 # guest_end to "timeout", "exit" or "crash".
 vm_boot() {
-	local deadline=$((SECONDS + timeout)) t0=$SECONDS reported=
+	local deadline=$((SECONDS + timeout)) t0=$SECONDS reported='' shown=0
 	qemu_start
 	log "guest booting (pid $qemu_pid, timeout ${timeout}s)"
 	guest_end="exit"
@@ -333,8 +344,10 @@ vm_boot() {
 		elif [ -n "$reported" ] && [ $((SECONDS - reported)) -gt 30 ]; then
 			break
 		fi
+		show_progress
 		sleep 0.5
 	done
+	show_progress
 	kill -KILL "$qemu_pid" 2>/dev/null || true
 	wait "$qemu_pid" 2>/dev/null || true
 	qemu_pid=
@@ -384,12 +397,25 @@ vm_collect() {
 	! grep -q '^not ok' "$out"/*.tap
 }
 
+# Removes the temporary directories of runs that were SIGKILLed (no trap ran); those of
+# live runs, which may be concurrent, are left alone.
+remove_stale_tmp() {
+	local d pid
+	for d in /tmp/airlock-vm.*; do
+		[ -f "$d/owner" ] || continue
+		pid=$(cat "$d/owner")
+		kill -0 "$pid" 2>/dev/null || rm -rf "$d"
+	done
+}
+
 # The whole script is parsed before this runs, so editing it meanwhile is harmless.
 main() {
 	local start
 	[ "$(id -u)" -eq 0 ] || stage_fail "must run as root"
 	mkdir -p "$cache"
+	remove_stale_tmp
 	tmp=$(mktemp -d /tmp/airlock-vm.XXXXXX)
+	echo $$ >"$tmp/owner"
 
 	start=$SECONDS
 	vm_install_host_packages || stage_fail "cannot install the host packages"
