@@ -169,6 +169,23 @@ _noreturn_ static void init_loop(pid_t task, const sigset_t *mask, int result_fd
 	}
 }
 
+/*
+ * The clone copied every fd of the supervisor (pipes, cgroup files, locks, the stdin
+ * pump's write end...). init keeps only the result pipe, as fd 3: nothing else may hold
+ * those open for the run's lifetime (a held stdin write end would keep the task from
+ * ever seeing EOF).
+ */
+static int keep_only_result_fd(int result_fd)
+{
+	if (result_fd != 3) {
+		if (dup2(result_fd, 3) < 0)
+			_exit(125);
+	}
+	(void)close_range(0, 2, 0);
+	(void)close_range(4, ~0U, 0);
+	return 3;
+}
+
 _noreturn_ void sandbox_child_main(const struct sandbox_config *c,
 				   const struct sandbox_child_fds *fds)
 {
@@ -238,9 +255,7 @@ _noreturn_ void sandbox_child_main(const struct sandbox_config *c,
 		fail(fds->status_fd, SANDBOX_STEP_DROP_CAPS, r, 125);
 	}
 	die_with_parent();
-	close(fds->status_fd);
-	close(0);
-	close(1);
-	close(2);
-	init_loop(task, &mask, fds->result_fd);
+	/* Same uid as the task: keep /proc/1 and ptrace-style access from it closed. */
+	(void)prctl(PR_SET_DUMPABLE, 0);
+	init_loop(task, &mask, keep_only_result_fd(fds->result_fd));
 }

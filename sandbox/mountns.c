@@ -27,7 +27,7 @@
 static const char *const proc_masked_files[] = { "kcore", "keys", "timer_list", "sched_debug",
 						 "latency_stats", "sysrq-trigger", "kallsyms",
 						 "kpagecount", "kpageflags", "kpagecgroup",
-						 "config.gz", "vmallocinfo" };
+						 "config.gz", "vmallocinfo", "interrupts" };
 static const char *const proc_masked_dirs[] = { "acpi", "scsi", "asound", "firmware", "driver" };
 static const char *const proc_readonly[] = { "sys", "irq", "bus", "fs" };
 static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -81,8 +82,25 @@ static int set_attrs(int fd, enum policy_mode mode, bool noexec, int userns_fd)
 	return 0;
 }
 
-/* Clones source as a detached tree with the given mode and records it at target. */
-static int add_tree(struct sandbox_mounts *m, enum mount_phase phase, const char *source,
+/*
+ * Opens path (relative to dir_fd) as an O_PATH fd with openat2() resolve flags: every
+ * host path is resolved exactly once, here, and the tree is cloned from that very fd, so
+ * nothing can swap a component between a check and the clone. Returns an fd or -errno
+ * (-ELOOP: a symlink where resolve forbids one).
+ */
+static int open_resolved(int dir_fd, const char *path, uint64_t resolve)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC,
+		.resolve = resolve | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd = (int)syscall(SYS_openat2, dir_fd, path, &how, sizeof(how));
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* Clones the tree at src_fd (an O_PATH fd) and records it at target with the given mode. */
+static int add_tree(struct sandbox_mounts *m, enum mount_phase phase, int src_fd,
 		    const char *target, enum policy_mode mode, bool noexec, int userns_fd)
 {
 	_cleanup_close_ int fd = -EBADF;
@@ -90,7 +108,8 @@ static int add_tree(struct sandbox_mounts *m, enum mount_phase phase, const char
 	struct stat st;
 	int r;
 
-	fd = open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	fd = open_tree(src_fd, "",
+		       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0)
@@ -128,59 +147,64 @@ static int add_symlink(struct sandbox_mounts *m, const char *target, const char 
 	return 0;
 }
 
-/* usr and the merged-usr links (or real directories on split-usr systems). */
-static int add_system(struct sandbox_mounts *m, const char *root, const char **reterr_path)
+/*
+ * Adds one entry of the system root: a symlink is recreated inside the sandbox (where it
+ * resolves against the sandbox's own tree, never the host's); a directory or file is
+ * cloned. A missing entry is skipped when optional.
+ */
+static int add_root_entry(struct sandbox_mounts *m, int dir_fd, const char *name,
+			  const char *target, bool optional)
 {
-	static char failed[PATH_MAX];
+	_cleanup_close_ int fd = -EBADF;
+	char link[PATH_MAX];
+	struct stat st;
+	ssize_t n;
 
+	if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT && optional ? 0 : -errno;
+	if (S_ISLNK(st.st_mode)) {
+		n = readlinkat(dir_fd, name, link, sizeof(link) - 1);
+		if (n < 0)
+			return -errno;
+		link[n] = '\0';
+		return add_symlink(m, target, link);
+	}
+	fd = open_resolved(dir_fd, name, RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
+	if (fd < 0)
+		return fd;
+	return add_tree(m, MOUNT_PHASE_SYSTEM, fd, target, POLICY_MODE_RO, false, -EBADF);
+}
+
+/* usr and the merged-usr links (or real directories on split-usr systems). */
+static int add_system(struct sandbox_mounts *m, int root_fd)
+{
 	for (size_t i = 0; i < ELEMENTSOF(system_dirs); i++) {
-		char src[PATH_MAX], dst[64], link[PATH_MAX];
-		struct stat st;
-		ssize_t n;
+		char dst[64];
 		int r;
 
-		snprintf(src, sizeof(src), "%s/%s", streq(root, "/") ? "" : root, system_dirs[i]);
 		snprintf(dst, sizeof(dst), "/%s", system_dirs[i]);
-		if (lstat(src, &st) < 0) {
-			if (errno == ENOENT && i > 0)
-				continue;
-			r = -errno;
-			goto fail;
-		}
-		if (S_ISLNK(st.st_mode)) {
-			n = readlink(src, link, sizeof(link) - 1);
-			if (n < 0) {
-				r = -errno;
-				goto fail;
-			}
-			link[n] = '\0';
-			r = add_symlink(m, dst, link);
-		} else
-			r = add_tree(m, MOUNT_PHASE_SYSTEM, src, dst, POLICY_MODE_RO, false, -EBADF);
+		r = add_root_entry(m, root_fd, system_dirs[i], dst, i > 0);
 		if (r < 0)
-			goto fail;
-		continue;
-fail:
-		snprintf(failed, sizeof(failed), "%s", src);
-		*reterr_path = failed;
-		return r;
+			return r;
 	}
 	return 0;
 }
 
-static int add_etc(struct sandbox_mounts *m, const char *root)
+static int add_etc(struct sandbox_mounts *m, int root_fd)
 {
+	_cleanup_close_ int etc_fd = -EBADF;
+
+	etc_fd = open_resolved(root_fd, "etc", RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
+	if (etc_fd == -ENOENT)
+		return 0;
+	if (etc_fd < 0)
+		return etc_fd;
 	for (size_t i = 0; i < ELEMENTSOF(etc_entries); i++) {
-		char src[PATH_MAX], dst[PATH_MAX];
-		struct stat st;
+		char dst[PATH_MAX];
 		int r;
 
-		snprintf(src, sizeof(src), "%s/etc/%s", streq(root, "/") ? "" : root,
-			 etc_entries[i]);
 		snprintf(dst, sizeof(dst), "/etc/%s", etc_entries[i]);
-		if (stat(src, &st) < 0)
-			continue; /* optional */
-		r = add_tree(m, MOUNT_PHASE_SYSTEM, src, dst, POLICY_MODE_RO, false, -EBADF);
+		r = add_root_entry(m, etc_fd, etc_entries[i], dst, true);
 		if (r < 0)
 			return r;
 	}
@@ -247,7 +271,13 @@ static int add_workspace(struct sandbox_mounts *m, const struct policy *p, const
 	bool noexec;
 	int r;
 
-	if (stat(workspace, &st) < 0)
+	_cleanup_close_ int ws_fd = -EBADF;
+
+	/* The caller passes a resolved path: any symlink now means it changed under us. */
+	ws_fd = open_resolved(AT_FDCWD, workspace, RESOLVE_NO_SYMLINKS);
+	if (ws_fd < 0)
+		return ws_fd;
+	if (fstat(ws_fd, &st) < 0)
 		return -errno;
 	if (!S_ISDIR(st.st_mode))
 		return -ENOTDIR;
@@ -264,10 +294,10 @@ static int add_workspace(struct sandbox_mounts *m, const struct policy *p, const
 			return userns_fd;
 	}
 	noexec = mount_needs_noexec(p, "/workspace");
-	r = add_tree(m, MOUNT_PHASE_WORKSPACE, workspace, "/workspace", mode, noexec, userns_fd);
+	r = add_tree(m, MOUNT_PHASE_WORKSPACE, ws_fd, "/workspace", mode, noexec, userns_fd);
 	if (r == -EINVAL && userns_fd >= 0) {
 		/* The filesystem cannot be idmapped: the task writes only where others may. */
-		r = add_tree(m, MOUNT_PHASE_WORKSPACE, workspace, "/workspace", mode, noexec,
+		r = add_tree(m, MOUNT_PHASE_WORKSPACE, ws_fd, "/workspace", mode, noexec,
 			     -EBADF);
 		m->workspace_idmapped = false;
 	} else
@@ -275,9 +305,23 @@ static int add_workspace(struct sandbox_mounts *m, const struct policy *p, const
 	return r;
 }
 
+static int add_bind(struct sandbox_mounts *m, const struct policy *p,
+		    const struct policy_bind *b)
+{
+	_cleanup_close_ int fd = -EBADF;
+
+	/* A symlink anywhere in a bind source could be swapped by whoever owns its parent. */
+	fd = open_resolved(AT_FDCWD, b->source, RESOLVE_NO_SYMLINKS);
+	if (fd < 0)
+		return fd;
+	return add_tree(m, MOUNT_PHASE_BINDS, fd, b->target, b->mode,
+			mount_needs_noexec(p, b->target), -EBADF);
+}
+
 int sandbox_mounts_open(const struct policy *p, const char *workspace, uid_t host_id_base,
 			struct sandbox_mounts **ret, const char **reterr_path)
 {
+	_cleanup_close_ int root_fd = -EBADF;
 	struct sandbox_mounts *m;
 	const char *root = p->filesystem.rootfs ? p->filesystem.rootfs : "/";
 	int r;
@@ -286,11 +330,11 @@ int sandbox_mounts_open(const struct policy *p, const char *workspace, uid_t hos
 	if (!m)
 		return -ENOMEM;
 
-	r = add_system(m, root, reterr_path);
-	if (r < 0)
-		goto fail;
 	*reterr_path = root;
-	r = add_etc(m, root);
+	root_fd = open_resolved(AT_FDCWD, root, RESOLVE_NO_SYMLINKS);
+	r = root_fd < 0 ? root_fd : add_system(m, root_fd);
+	if (r >= 0)
+		r = add_etc(m, root_fd);
 	if (r < 0)
 		goto fail;
 	*reterr_path = workspace;
@@ -298,11 +342,8 @@ int sandbox_mounts_open(const struct policy *p, const char *workspace, uid_t hos
 	if (r < 0)
 		goto fail;
 	for (size_t i = 0; i < p->filesystem.n_binds; i++) {
-		const struct policy_bind *b = &p->filesystem.binds[i];
-
-		*reterr_path = b->source;
-		r = add_tree(m, MOUNT_PHASE_BINDS, b->source, b->target, b->mode,
-			     mount_needs_noexec(p, b->target), -EBADF);
+		*reterr_path = p->filesystem.binds[i].source;
+		r = add_bind(m, p, &p->filesystem.binds[i]);
 		if (r < 0)
 			goto fail;
 	}

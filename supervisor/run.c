@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "config.h"
 #include "cli.h"
 #include "fd-util.h"
 #include "idpool.h"
@@ -211,6 +212,33 @@ static int build_env(struct run *r)
 	return 0;
 }
 
+/*
+ * The workspace is the one host tree a task may write (idmapped to its owner): never the
+ * root or a system tree, whatever the caller's current directory happens to be.
+ */
+static int check_workspace(const char *ws)
+{
+	static const char *const forbidden_trees[] = { "/proc", "/sys", "/dev", "/boot", "/etc",
+						       "/usr", "/run", AIRLOCK_STATE_DIR };
+	static const char *const forbidden_exact[] = { "/", "/var", "/lib", "/lib64", "/bin",
+						       "/sbin", "/root", "/home", "/tmp", "/srv",
+						       "/opt", "/mnt", "/media", "/var/lib" };
+
+	for (size_t i = 0; i < ELEMENTSOF(forbidden_exact); i++)
+		if (streq(ws, forbidden_exact[i]))
+			goto refuse;
+	for (size_t i = 0; i < ELEMENTSOF(forbidden_trees); i++) {
+		size_t n = strlen(forbidden_trees[i]);
+
+		if (strneq(ws, forbidden_trees[i], n) && (ws[n] == '\0' || ws[n] == '/'))
+			goto refuse;
+	}
+	return 0;
+refuse:
+	return log_error_errno(-EPERM, "refusing run: workspace '%s' is a system directory; "
+				       "run from (or pass --workspace) a project directory", ws);
+}
+
 static int prepare(struct run *r)
 {
 	const char *bad_path = NULL;
@@ -223,6 +251,9 @@ static int prepare(struct run *r)
 	} else if (!getcwd(r->workspace, sizeof(r->workspace)))
 		return log_error_errno(-errno, "Failed to get the current directory: %m");
 
+	k = check_workspace(r->workspace);
+	if (k < 0)
+		return k;
 	k = take_run_lock(r);
 	if (k < 0)
 		return k;
@@ -236,6 +267,10 @@ static int prepare(struct run *r)
 	if (k < 0)
 		return log_error_errno(k, "Failed to compile the seccomp filter: %m");
 	k = sandbox_mounts_open(r->policy, r->workspace, r->slot.base, &r->mounts, &bad_path);
+	if (k == -ELOOP)
+		return log_error_errno(k, "refusing run: '%s' contains a symbolic link (or changed "
+					  "while airlock opened it); name the resolved path",
+				       bad_path ? bad_path : "?");
 	if (k < 0)
 		return log_error_errno(k, "Failed to prepare mount of '%s': %m",
 				       bad_path ? bad_path : "?");
