@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The run-time side of the seccomp profiles: each profile is compiled once, when airlock
- * is built (syscall-filter-gen runs syscall-filter.c's libseccomp compiler and emits the
- * BPF as C), so a run only copies a pointer instead of spending milliseconds in
- * libseccomp. The unit tests check the built-in program equals a fresh compile.
+ * The run-time side of the seccomp profiles: each profile variant is compiled once, when
+ * airlock is built (syscall-filter-gen runs syscall-filter.c's libseccomp compiler and emits
+ * the BPF as C), so a run only copies a pointer instead of spending milliseconds in
+ * libseccomp. The unit tests check each built-in program equals a fresh compile.
  */
 #include <assert.h>
 #include <errno.h>
@@ -13,19 +13,26 @@
 #include "syscall-filter-internal.h"
 #include "syscall-filter.h"
 
+enum syscall_filter_variant syscall_filter_variant_of(const struct policy *p)
+{
+	return p->filesystem.exec ? SYSCALL_FILTER_EXEC_ALLOWLIST : SYSCALL_FILTER_PLAIN;
+}
+
 int syscall_filter_compile(const struct policy *p, struct syscall_filter **ret)
 {
+	const struct syscall_filter_program *prog;
 	struct syscall_filter *f;
 
 	assert(p && ret);
 
 	if (p->seccomp != POLICY_SECCOMP_DEFAULT)
 		return -EINVAL;
+	prog = &syscall_filter_builtin_default[syscall_filter_variant_of(p)];
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
-	f->prog.len = syscall_filter_builtin_default_len;
-	f->prog.filter = (struct sock_filter *)syscall_filter_builtin_default;
+	f->prog.len = prog->len;
+	f->prog.filter = (struct sock_filter *)prog->insns;
 	f->builtin = true;
 	*ret = f;
 	return 0;

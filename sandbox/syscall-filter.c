@@ -2,8 +2,12 @@
 /*
  * The default seccomp profile: an allowlist of what real toolchains (gcc, make, python3,
  * node, git, coreutils, shells, tar, curl) need. Everything else fails with EPERM.
- * Argument filters narrow clone (no namespace flags), socket/socketpair (unix, inet,
- * inet6), ioctl (no TIOCSTI/TIOCLINUX) and personality (query and PER_LINUX only).
+ * Argument filters narrow clone (no namespace flags), socket/socketpair (unix, inet and
+ * inet6 with TCP, UDP or ICMP), ioctl (no TIOCSTI/TIOCLINUX), personality (query and
+ * PER_LINUX only), and the calls that act on other processes (prlimit64 on the caller
+ * only; priorities, I/O priorities and scheduling of any process but init, pid 1). With
+ * an exec allowlist (a second variant) memfd_create is refused: Landlock cannot see
+ * anonymous files.
  * clone3 fails with ENOSYS because its flags sit in memory BPF cannot read; glibc then
  * falls back to clone, whose flags we can check. Only the native ABI is allowed: i386
  * (int 0x80) and x32 (nr | 0x40000000) syscalls kill the process.
@@ -14,6 +18,7 @@
  */
 
 #include <assert.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
@@ -26,6 +31,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -40,7 +46,6 @@
 #include "policy.h"
 #include "syscall-filter.h"
 #include "syscall-filter-internal.h"
-
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(scmp_filter_ctx, seccomp_release);
 
@@ -61,7 +66,7 @@ static const char *const syscall_allow[] = {
 	"lseek", "_llseek", "dup", "dup2", "dup3", "fcntl", "fcntl64", "flock", "fsync",
 	"fdatasync", "sync", "syncfs", "sync_file_range", "truncate", "ftruncate", "fallocate",
 	"fadvise64", "readahead", "sendfile", "sendfile64", "copy_file_range", "splice", "tee",
-	"vmsplice", "memfd_create", "pipe", "pipe2",
+	"vmsplice", "pipe", "pipe2",
 	/* file system metadata */
 	"stat", "fstat", "lstat", "newfstatat", "fstatat64", "stat64", "fstat64", "lstat64",
 	"statx", "statfs", "fstatfs", "statfs64", "fstatfs64", "access", "faccessat",
@@ -83,15 +88,14 @@ static const char *const syscall_allow[] = {
 	"gettid", "getuid", "geteuid", "getgid", "getegid", "getresuid", "getresgid",
 	"getgroups", "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid",
 	"setgroups", "setfsuid", "setfsgid", "getpgid", "setpgid", "getpgrp", "getsid",
-	"setsid", "getpriority", "setpriority", "ioprio_get", "ioprio_set", "prctl",
+	"setsid", "getpriority", "ioprio_get", "prctl",
 	"arch_prctl", "set_tid_address", "set_robust_list", "get_robust_list", "rseq", "futex",
-	"futex_waitv", "getrlimit", "setrlimit", "prlimit64", "getrusage", "times", "capget",
+	"futex_waitv", "getrlimit", "setrlimit", "getrusage", "times", "capget",
 	"capset", "uname", "sysinfo", "getrandom", "getcpu", "restart_syscall", "seccomp",
 	"landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self",
-	/* scheduling */
-	"sched_yield", "sched_getaffinity", "sched_setaffinity", "sched_getparam",
-	"sched_setparam", "sched_getscheduler", "sched_setscheduler", "sched_getattr",
-	"sched_setattr", "sched_get_priority_max", "sched_get_priority_min",
+	/* scheduling (the setters are filtered below) */
+	"sched_yield", "sched_getaffinity", "sched_getparam", "sched_getscheduler",
+	"sched_getattr", "sched_get_priority_max", "sched_get_priority_min",
 	"sched_rr_get_interval",
 	/* time, timers and sleeping */
 	"nanosleep", "clock_nanosleep", "clock_gettime", "clock_getres", "gettimeofday", "time",
@@ -122,23 +126,43 @@ static const char *const syscall_allow[] = {
 		.arg = (n), .op = (cmp_op), .datum_a = (a), .datum_b = (b) \
 	}
 
-/* Conditional rules: each row allows (or answers) a syscall only when its argument matches. */
+/* Conditional rules: each row allows (or answers) a syscall only when its arguments match. */
 struct syscall_rule {
 	const char *name;
 	uint32_t action;
-	unsigned n_cmp; /* 0 or 1 */
-	struct scmp_arg_cmp cmp;
+	unsigned n_cmp; /* 0..2 comparisons, all of which must hold */
+	struct scmp_arg_cmp cmp[2];
 };
 
+/*
+ * An inet socket of protocol proto. The kernel reads family and protocol as int; an
+ * allowlist may compare all 64 bits, since a value with high bits set matches no row.
+ */
+/* clang-format off */
+#define INET(fam, proto)                                                   \
+	{ "socket", SCMP_ACT_ALLOW, 2,                                     \
+	  { ARG(0, SCMP_CMP_EQ, fam, 0), ARG(2, SCMP_CMP_EQ, proto, 0) } }
+/* clang-format on */
+/* The low 32 bits of argument n are v (the kernel reads the argument as a 32-bit int). */
+#define ARG32(n, v) ARG(n, SCMP_CMP_MASKED_EQ, 0xffffffffu, v)
+
+/* clang-format off */
 static const struct syscall_rule syscall_rules[] = {
 	/* No namespace flags: flags are argument 0 of clone on every ABI we build for. */
-	{ "clone", SCMP_ACT_ALLOW, 1, ARG(0, SCMP_CMP_MASKED_EQ, CLONE_NEW_MASK, 0) },
+	{ "clone", SCMP_ACT_ALLOW, 1, { ARG(0, SCMP_CMP_MASKED_EQ, CLONE_NEW_MASK, 0) } },
 	/* Flags live in a struct: refuse with ENOSYS so glibc retries with clone. */
 	{ "clone3", SCMP_ACT_ERRNO(ENOSYS), 0, {} },
-	{ "socket", SCMP_ACT_ALLOW, 1, ARG(0, SCMP_CMP_EQ, AF_UNIX, 0) },
-	{ "socket", SCMP_ACT_ALLOW, 1, ARG(0, SCMP_CMP_EQ, AF_INET, 0) },
-	{ "socket", SCMP_ACT_ALLOW, 1, ARG(0, SCMP_CMP_EQ, AF_INET6, 0) },
-	{ "socketpair", SCMP_ACT_ALLOW, 1, ARG(0, SCMP_CMP_EQ, AF_UNIX, 0) },
+	{ "socket", SCMP_ACT_ALLOW, 1, { ARG(0, SCMP_CMP_EQ, AF_UNIX, 0) } },
+	/* inet: the default protocol, TCP, UDP and ping sockets; no SCTP, UDP-Lite, MPTCP */
+	INET(AF_INET, 0), INET(AF_INET, IPPROTO_TCP), INET(AF_INET, IPPROTO_UDP),
+	INET(AF_INET, IPPROTO_ICMP), INET(AF_INET6, 0), INET(AF_INET6, IPPROTO_TCP),
+	INET(AF_INET6, IPPROTO_UDP), INET(AF_INET6, IPPROTO_ICMPV6),
+	{ "socketpair", SCMP_ACT_ALLOW, 1, { ARG(0, SCMP_CMP_EQ, AF_UNIX, 0) } },
+	/*
+	 * Resource limits of the caller only (pid 0): the sandbox's init runs as the task's
+	 * uid, and prlimit(1, RLIMIT_CPU, {0, 0}) would kill it and forge the exit cause.
+	 */
+	{ "prlimit64", SCMP_ACT_ALLOW, 1, { ARG32(0, 0) } },
 	/*
 	 * No set-uid or set-gid file may come into being (systemd's RestrictSUIDSGID=): an
 	 * idmapped read-write workspace stores the task's files as the workspace owner, so a
@@ -146,24 +170,64 @@ static const struct syscall_rule syscall_rules[] = {
 	 * allows the call when its mode carries neither bit; open/openat also when they do
 	 * not create. openat2 hides its mode in a struct: ENOSYS makes callers fall back.
 	 */
-	{ "chmod", SCMP_ACT_ALLOW, 1, ARG(1, SCMP_CMP_MASKED_EQ, S_ISUID | S_ISGID, 0) },
-	{ "fchmod", SCMP_ACT_ALLOW, 1, ARG(1, SCMP_CMP_MASKED_EQ, S_ISUID | S_ISGID, 0) },
-	{ "fchmodat", SCMP_ACT_ALLOW, 1, ARG(2, SCMP_CMP_MASKED_EQ, S_ISUID | S_ISGID, 0) },
-	{ "creat", SCMP_ACT_ALLOW, 1, ARG(1, SCMP_CMP_MASKED_EQ, S_ISUID | S_ISGID, 0) },
-	{ "mknod", SCMP_ACT_ALLOW, 1, ARG(1, SCMP_CMP_MASKED_EQ, S_ISUID | S_ISGID, 0) },
-	{ "mknodat", SCMP_ACT_ALLOW, 1, ARG(2, SCMP_CMP_MASKED_EQ, S_ISUID | S_ISGID, 0) },
-	{ "open", SCMP_ACT_ALLOW, 1, ARG(1, SCMP_CMP_MASKED_EQ, O_CREAT | __O_TMPFILE, 0) },
-	{ "open", SCMP_ACT_ALLOW, 1, ARG(2, SCMP_CMP_MASKED_EQ, S_ISUID | S_ISGID, 0) },
-	{ "openat", SCMP_ACT_ALLOW, 1, ARG(2, SCMP_CMP_MASKED_EQ, O_CREAT | __O_TMPFILE, 0) },
-	{ "openat", SCMP_ACT_ALLOW, 1, ARG(3, SCMP_CMP_MASKED_EQ, S_ISUID | S_ISGID, 0) },
+	{ "chmod", SCMP_ACT_ALLOW, 1, { ARG(1, SCMP_CMP_MASKED_EQ, S_ISUID | S_ISGID, 0) } },
+	{ "fchmod", SCMP_ACT_ALLOW, 1, { ARG(1, SCMP_CMP_MASKED_EQ, S_ISUID | S_ISGID, 0) } },
+	{ "fchmodat", SCMP_ACT_ALLOW, 1, { ARG(2, SCMP_CMP_MASKED_EQ, S_ISUID | S_ISGID, 0) } },
+	{ "creat", SCMP_ACT_ALLOW, 1, { ARG(1, SCMP_CMP_MASKED_EQ, S_ISUID | S_ISGID, 0) } },
+	{ "mknod", SCMP_ACT_ALLOW, 1, { ARG(1, SCMP_CMP_MASKED_EQ, S_ISUID | S_ISGID, 0) } },
+	{ "mknodat", SCMP_ACT_ALLOW, 1, { ARG(2, SCMP_CMP_MASKED_EQ, S_ISUID | S_ISGID, 0) } },
+	{ "open", SCMP_ACT_ALLOW, 1, { ARG(1, SCMP_CMP_MASKED_EQ, O_CREAT | __O_TMPFILE, 0) } },
+	{ "open", SCMP_ACT_ALLOW, 1, { ARG(2, SCMP_CMP_MASKED_EQ, S_ISUID | S_ISGID, 0) } },
+	{ "openat", SCMP_ACT_ALLOW, 1, { ARG(2, SCMP_CMP_MASKED_EQ, O_CREAT | __O_TMPFILE, 0) } },
+	{ "openat", SCMP_ACT_ALLOW, 1, { ARG(3, SCMP_CMP_MASKED_EQ, S_ISUID | S_ISGID, 0) } },
 	{ "openat2", SCMP_ACT_ERRNO(ENOSYS), 0, {} },
 	/* The kernel reads personality as an unsigned int: compare the low 32 bits. */
-	{ "personality", SCMP_ACT_ALLOW, 1, ARG(0, SCMP_CMP_MASKED_EQ, 0xffffffffu, PER_LINUX) },
-	{ "personality", SCMP_ACT_ALLOW, 1, ARG(0, SCMP_CMP_MASKED_EQ, 0xffffffffu, 0xffffffffu) },
+	{ "personality", SCMP_ACT_ALLOW, 1, { ARG32(0, PER_LINUX) } },
+	{ "personality", SCMP_ACT_ALLOW, 1, { ARG32(0, 0xffffffffu) } },
 };
+/* clang-format on */
 
 /* ioctl requests refused: terminal input injection and the console multiplexer. */
 static const uint32_t ioctl_deny[] = { TIOCSTI, TIOCLINUX };
+/* The sandbox's init: it runs as the task's uid, so only the filter keeps it out of reach. */
+static const uint32_t pid_init[] = { 1 };
+
+/* IOPRIO_WHO_* (<linux/ioprio.h> exports them only since Linux 5.17). */
+enum { IOPRIO_WHO_PROCESS_ = 1, IOPRIO_WHO_PGRP_ = 2 };
+static_assert(PRIO_PROCESS == 0 && PRIO_PGRP == 1, "setpriority's which is matched by mask");
+
+/*
+ * Rules that allow a syscall for every 32-bit value of one argument but a few (the kernel
+ * reads these arguments as 32-bit ints, so a 64-bit "!=" could be bypassed with high bits).
+ * Each rule may carry one more comparison that must hold as well.
+ */
+struct syscall_except {
+	const char *name;
+	unsigned arg;
+	const uint32_t *deny;
+	size_t n_deny;
+	unsigned n_cmp; /* 0 or 1 */
+	struct scmp_arg_cmp cmp;
+};
+
+#define EXCEPT(name, arg, deny) name, arg, deny, ELEMENTSOF(deny)
+
+static const struct syscall_except syscall_excepts[] = {
+	{ EXCEPT("ioctl", 1, ioctl_deny), 0, {} },
+	/*
+	 * Scheduling of other processes: any but init, so that nice, renice of a child,
+	 * taskset and per-thread priorities (by tid) keep working. setpriority by process or
+	 * process group only (PRIO_USER would reach init); pgrp 1 is init's alone, since the
+	 * task runs in a session of its own.
+	 */
+	{ EXCEPT("setpriority", 1, pid_init), 1, ARG(0, SCMP_CMP_MASKED_EQ, 0xfffffffeu, 0) },
+	{ EXCEPT("ioprio_set", 1, pid_init), 1, ARG32(0, IOPRIO_WHO_PROCESS_) },
+	{ EXCEPT("ioprio_set", 1, pid_init), 1, ARG32(0, IOPRIO_WHO_PGRP_) },
+	{ EXCEPT("sched_setaffinity", 0, pid_init), 0, {} },
+	{ EXCEPT("sched_setparam", 0, pid_init), 0, {} },
+	{ EXCEPT("sched_setscheduler", 0, pid_init), 0, {} },
+	{ EXCEPT("sched_setattr", 0, pid_init), 0, {} },
+};
 
 static int syscall_filter_add(scmp_filter_ctx ctx, const char *name, uint32_t action,
 			      unsigned n_cmp, const struct scmp_arg_cmp *cmp)
@@ -177,27 +241,27 @@ static int syscall_filter_add(scmp_filter_ctx ctx, const char *name, uint32_t ac
 	return seccomp_rule_add_array(ctx, action, nr, n_cmp, n_cmp ? cmp : NULL);
 }
 
-/* Whether some denied request has bits 31..bit equal to prefix's. */
-static bool ioctl_prefix_has_denied(uint32_t prefix, unsigned bit)
+/* Whether some denied value has bits 31..bit equal to prefix's. */
+static bool except_prefix_has_denied(const struct syscall_except *e, uint32_t prefix, unsigned bit)
 {
 	uint32_t mask = (uint32_t)(0xffffffffull << bit);
 
-	for (size_t i = 0; i < ELEMENTSOF(ioctl_deny); i++)
-		if ((ioctl_deny[i] & mask) == (prefix & mask))
+	for (size_t i = 0; i < e->n_deny; i++)
+		if ((e->deny[i] & mask) == (prefix & mask))
 			return true;
 	return false;
 }
 
 /*
- * Allows ioctl for every request except ioctl_deny. A conditional EPERM under an
- * unconditional allow is impossible (EPERM is the default action, libseccomp refuses it),
- * and the kernel truncates the request to 32 bits, so a 64-bit "!=" could be bypassed with
- * high bits. Instead we cover the complement with masked-equal rules on the low 32 bits:
+ * Allows e->name for every value of its argument except e->deny. A conditional EPERM under
+ * an unconditional allow is impossible (EPERM is the default action, libseccomp refuses
+ * it). Instead we cover the complement with masked-equal rules on the low 32 bits:
  * prefix/bit name the subtree of values whose bits 31..bit equal prefix's, which holds a
  * denied value; each half of it without one is allowed whole, the others are split again
- * (about 32 rules per denied value, all on the ioctl branch of the filter).
+ * (about 32 rules per denied value, all on the syscall's own branch of the filter).
  */
-static int syscall_filter_add_ioctl(scmp_filter_ctx ctx, uint32_t prefix, unsigned bit)
+static int syscall_filter_add_except(scmp_filter_ctx ctx, const struct syscall_except *e,
+				     uint32_t prefix, unsigned bit)
 {
 	unsigned b;
 	uint32_t mask;
@@ -211,12 +275,15 @@ static int syscall_filter_add_ioctl(scmp_filter_ctx ctx, uint32_t prefix, unsign
 		uint32_t child = ((prefix & ~(1u << b)) | (half << b)) & mask;
 		int r;
 
-		if (ioctl_prefix_has_denied(child, b)) {
-			r = syscall_filter_add_ioctl(ctx, child, b);
+		if (except_prefix_has_denied(e, child, b)) {
+			r = syscall_filter_add_except(ctx, e, child, b);
 		} else {
-			struct scmp_arg_cmp cmp = ARG(1, SCMP_CMP_MASKED_EQ, mask, child);
+			struct scmp_arg_cmp cmp[2] = {
+				ARG(e->arg, SCMP_CMP_MASKED_EQ, mask, child),
+				e->cmp,
+			};
 
-			r = syscall_filter_add(ctx, "ioctl", SCMP_ACT_ALLOW, 1, &cmp);
+			r = syscall_filter_add(ctx, e->name, SCMP_ACT_ALLOW, 1 + e->n_cmp, cmp);
 		}
 		if (r < 0)
 			return r;
@@ -224,7 +291,7 @@ static int syscall_filter_add_ioctl(scmp_filter_ctx ctx, uint32_t prefix, unsign
 	return 0;
 }
 
-static int syscall_filter_add_default(scmp_filter_ctx ctx)
+static int syscall_filter_add_default(scmp_filter_ctx ctx, enum syscall_filter_variant variant)
 {
 	int r;
 
@@ -236,11 +303,24 @@ static int syscall_filter_add_default(scmp_filter_ctx ctx)
 	for (size_t i = 0; i < ELEMENTSOF(syscall_rules); i++) {
 		const struct syscall_rule *rule = &syscall_rules[i];
 
-		r = syscall_filter_add(ctx, rule->name, rule->action, rule->n_cmp, &rule->cmp);
+		r = syscall_filter_add(ctx, rule->name, rule->action, rule->n_cmp, rule->cmp);
 		if (r < 0)
 			return r;
 	}
-	return syscall_filter_add_ioctl(ctx, 0, 32);
+	for (size_t i = 0; i < ELEMENTSOF(syscall_excepts); i++) {
+		r = syscall_filter_add_except(ctx, &syscall_excepts[i], 0, 32);
+		if (r < 0)
+			return r;
+	}
+
+	/*
+	 * Anonymous files: Landlock cannot restrict them (they have no path), and the loader
+	 * maps one even when it is sealed non-executable (MFD_NOEXEC_SEAL stops execve only).
+	 * With an exec allowlist, memfd_create fails with EPERM.
+	 */
+	if (variant == SYSCALL_FILTER_EXEC_ALLOWLIST)
+		return 0;
+	return syscall_filter_add(ctx, "memfd_create", SCMP_ACT_ALLOW, 0, NULL);
 }
 
 static int syscall_filter_new_ctx(scmp_filter_ctx *ret)
@@ -308,7 +388,7 @@ static int syscall_filter_export(scmp_filter_ctx ctx, struct sock_fprog *ret)
 }
 
 int syscall_filter_compile_profile(enum policy_seccomp_profile profile,
-				   struct syscall_filter **ret)
+				   enum syscall_filter_variant variant, struct syscall_filter **ret)
 {
 	_cleanup_(seccomp_releasep) scmp_filter_ctx ctx = NULL;
 	_cleanup_free_ struct syscall_filter *f = NULL;
@@ -316,13 +396,14 @@ int syscall_filter_compile_profile(enum policy_seccomp_profile profile,
 
 	assert(ret);
 
-	if (profile != POLICY_SECCOMP_DEFAULT)
+	if (profile != POLICY_SECCOMP_DEFAULT || variant < 0 ||
+	    variant >= _SYSCALL_FILTER_VARIANT_MAX)
 		return -EINVAL;
 
 	r = syscall_filter_new_ctx(&ctx);
 	if (r < 0)
 		return r;
-	r = syscall_filter_add_default(ctx);
+	r = syscall_filter_add_default(ctx, variant);
 	if (r < 0)
 		return r;
 
@@ -333,7 +414,8 @@ int syscall_filter_compile_profile(enum policy_seccomp_profile profile,
 	if (r < 0)
 		return r;
 
-	log_debug("seccomp: compiled default profile, %u BPF instructions", f->prog.len);
+	log_debug("seccomp: compiled default profile (variant %d), %u BPF instructions",
+		  (int)variant, f->prog.len);
 	*ret = TAKE_PTR(f);
 	return 0;
 }

@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/ioprio.h>
+#include <netinet/in.h>
 #include <linux/filter.h>
 #include <linux/sched.h>
 #include <sched.h>
@@ -19,6 +21,7 @@
 #include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -50,6 +53,19 @@ struct probe {
 /* clang-format off */
 #define NS(flag) { "clone(" #flag "|CLONE_THREAD)", SYS_clone, { (flag) | CLONE_THREAD }, EPERM, true }
 #define AF(fam, exp) { "socket(" #fam ")", SYS_socket, { fam, 0xffff }, exp, true }
+#define PROTO(fam, proto, exp) { "socket(" #fam ", " #proto ")", SYS_socket, { fam, 0xffff, proto }, exp, true }
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U
+#endif
+/* The head of struct sched_attr (<linux/sched/types.h> clashes with glibc's sched.h). */
+struct test_sched_attr {
+	uint32_t size, sched_policy;
+	uint64_t sched_flags;
+	int32_t sched_nice;
+	uint32_t sched_priority;
+	uint64_t sched_runtime, sched_deadline, sched_period;
+};
+#define NO_PID 0x7ffffff0L /* no such process, user or group: harmless unfiltered */
 
 static const struct probe probes[] = {
 	/* namespaces */
@@ -122,6 +138,28 @@ static const struct probe probes[] = {
 	AF(AF_KEY, EPERM), AF(AF_BLUETOOTH, EPERM), AF(AF_XDP, EPERM), AF(AF_CAN, EPERM),
 	AF(AF_UNIX, ALLOWED), AF(AF_INET, ALLOWED), AF(AF_INET6, ALLOWED),
 	{ "socketpair(AF_INET)", SYS_socketpair, { AF_INET, 0xffff, 0, BAD }, EPERM, true },
+	/* inet protocols: 0, TCP, UDP and ICMP(v6) only (bad type 0xffff: EINVAL if allowed) */
+	PROTO(AF_INET, IPPROTO_TCP, ALLOWED), PROTO(AF_INET, IPPROTO_UDP, ALLOWED),
+	PROTO(AF_INET, IPPROTO_ICMP, ALLOWED), PROTO(AF_INET6, IPPROTO_TCP, ALLOWED),
+	PROTO(AF_INET6, IPPROTO_UDP, ALLOWED), PROTO(AF_INET6, IPPROTO_ICMPV6, ALLOWED),
+	PROTO(AF_INET, IPPROTO_SCTP, EPERM), PROTO(AF_INET, IPPROTO_UDPLITE, EPERM),
+	PROTO(AF_INET, IPPROTO_MPTCP, EPERM), PROTO(AF_INET, IPPROTO_ICMPV6, EPERM),
+	PROTO(AF_INET6, IPPROTO_SCTP, EPERM), PROTO(AF_INET6, IPPROTO_UDPLITE, EPERM),
+	PROTO(AF_INET6, IPPROTO_MPTCP, EPERM), PROTO(AF_INET6, IPPROTO_ICMP, EPERM),
+	PROTO(AF_INET, 1L << 32 | IPPROTO_TCP, EPERM),
+	/* other processes: pid 0 (self) only for prlimit; nothing by user (pid 1: pidns test) */
+	{ "prlimit64(0)", SYS_prlimit64, { 0, RLIMIT_NOFILE, 0, BAD }, ALLOWED, true },
+	{ "prlimit64(1<<32)", SYS_prlimit64, { 1L << 32, RLIMIT_NOFILE, 0, BAD }, ALLOWED, true },
+	{ "prlimit64(1)", SYS_prlimit64, { 1, RLIMIT_NOFILE, 0, BAD }, EPERM, true },
+	{ "prlimit64(no such pid)", SYS_prlimit64, { NO_PID, RLIMIT_NOFILE, 0, BAD }, EPERM, true },
+	{ "setpriority(PRIO_USER)", SYS_setpriority, { PRIO_USER, NO_PID, 0 }, EPERM, true },
+	{ "setpriority(PRIO_PROCESS)", SYS_setpriority, { PRIO_PROCESS, NO_PID, 0 }, ALLOWED, true },
+	{ "setpriority(PRIO_PGRP)", SYS_setpriority, { PRIO_PGRP, NO_PID, 0 }, ALLOWED, true },
+	{ "getpriority(PRIO_USER)", SYS_getpriority, { PRIO_USER, NO_PID }, ALLOWED, true },
+	{ "ioprio_set(WHO_USER)", SYS_ioprio_set, { IOPRIO_WHO_USER, NO_PID, 0 }, EPERM, true },
+	{ "ioprio_set(WHO_PROCESS)", SYS_ioprio_set, { IOPRIO_WHO_PROCESS, NO_PID, 0 }, ALLOWED, true },
+	{ "sched_setaffinity", SYS_sched_setaffinity, { NO_PID, 0, BAD }, ALLOWED, true },
+	{ "sched_setscheduler", SYS_sched_setscheduler, { NO_PID, 0, BAD }, ALLOWED, true },
 	{ "socketpair(AF_UNIX)", SYS_socketpair, { AF_UNIX, 0xffff, 0, BAD }, ALLOWED, true },
 	/* ioctl: the kernel truncates the request to 32 bits, so must the filter */
 	{ "ioctl(TIOCSTI)", SYS_ioctl, { -1, TIOCSTI }, EPERM, true },
@@ -722,21 +760,277 @@ TEST(landlock_exec_allowlist)
 	ASSERT_EQ(WEXITSTATUS(status), 1);
 }
 
+static struct syscall_filter *filter_compile_exec(void)
+{
+	char *exec[] = { "/usr", NULL };
+	struct policy p = { .seccomp = POLICY_SECCOMP_DEFAULT, .filesystem.exec = exec };
+	struct syscall_filter *f = NULL;
+
+	if (syscall_filter_compile(&p, &f) < 0)
+		return NULL;
+	return f;
+}
+
+/* 0 when memfd_create answers as expected (want_errno 0: works) for both flag sets. */
+static int memfd_check(int want_errno)
+{
+	static const unsigned flags[] = { MFD_CLOEXEC, MFD_CLOEXEC | MFD_ALLOW_SEALING,
+					  MFD_CLOEXEC | MFD_NOEXEC_SEAL };
+
+	for (size_t i = 0; i < ELEMENTSOF(flags); i++) {
+		int fd = memfd_create("airlock-test", flags[i]);
+
+		if (fd >= 0)
+			close(fd);
+		if (want_errno ? fd >= 0 || errno != want_errno
+			       : fd < 0 && !(flags[i] & MFD_NOEXEC_SEAL && errno == EINVAL))
+			return 10 + (int)i;
+	}
+	return 0;
+}
+
+static int memfd_child(const struct syscall_filter *f, int want_errno)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		child_lock_down(f);
+		_exit(memfd_check(want_errno));
+	}
+	return child_wait(pid);
+}
+
+/* With an exec allowlist, no anonymous file may be created: Landlock cannot see them. */
+TEST(exec_allowlist_denies_memfd)
+{
+	_cleanup_filter_ struct syscall_filter *plain = filter_compile();
+	_cleanup_filter_ struct syscall_filter *exec = filter_compile_exec();
+	int res[ELEMENTSOF(probes)], status;
+
+	ASSERT_TRUE(plain && exec);
+	status = memfd_child(plain, 0);
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), 0);
+	status = memfd_child(exec, EPERM);
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), 0);
+
+	/* Everything else is the default profile. */
+	ASSERT_OK(probes_run(exec, res));
+	for (size_t i = 0; i < ELEMENTSOF(probes); i++)
+		if (!probe_result_ok(&probes[i], res[i]))
+			TEST_FAIL_("exec variant: %s: %s", probes[i].name, strerror(res[i]));
+	printf("# exec variant: %zu BPF instructions (default %zu)\n", syscall_filter_size(exec),
+	       syscall_filter_size(plain));
+}
+
+#define EXPECT_EPERM(call, step)                   \
+	do {                                       \
+		if ((call) >= 0 || errno != EPERM) \
+			return (step);             \
+	} while (0)
+#define EXPECT_OK(call, step)          \
+	do {                           \
+		if ((call) < 0)        \
+			return (step); \
+	} while (0)
+
+/* In the pid namespace, filtered, in a session of our own: init (pid 1) is out of reach. */
+static int pid1_attack(void)
+{
+	struct rlimit zero = { 0, 0 }, cur;
+	struct sched_param sp = { 0 };
+	struct test_sched_attr attr = { .size = sizeof(attr), .sched_policy = SCHED_IDLE };
+	int idle = IOPRIO_PRIO_VALUE(IOPRIO_CLASS_IDLE, 0), status;
+	cpu_set_t set;
+	pid_t own;
+
+	EXPECT_EPERM(prlimit(getppid(), RLIMIT_CPU, &zero, NULL), 20);
+	EXPECT_EPERM(syscall(SYS_prlimit64, 1L << 32 | 1, RLIMIT_NOFILE, &zero, NULL), 21);
+	EXPECT_EPERM(prlimit(1, RLIMIT_NOFILE, NULL, &cur), 22);
+	EXPECT_OK(prlimit(0, RLIMIT_NOFILE, NULL, &cur), 23);
+	EXPECT_OK(prlimit(0, RLIMIT_NOFILE, &cur, NULL), 24);
+	EXPECT_EPERM(setpriority(PRIO_PROCESS, 1, 19), 25);
+	EXPECT_EPERM(syscall(SYS_setpriority, PRIO_PROCESS, 1L << 32 | 1, 19), 26);
+	EXPECT_EPERM(setpriority(PRIO_PGRP, 1, 19), 27);
+	EXPECT_EPERM(setpriority(PRIO_USER, 0, 19), 28);
+	EXPECT_OK(sched_getaffinity(0, sizeof(set), &set), 29);
+	EXPECT_EPERM(sched_setaffinity(1, sizeof(set), &set), 30);
+	EXPECT_EPERM(sched_setscheduler(1, SCHED_IDLE, &sp), 31);
+	EXPECT_EPERM(sched_setparam(1, &sp), 32);
+	EXPECT_EPERM(syscall(SYS_sched_setattr, 1, &attr, 0), 33);
+	EXPECT_EPERM(syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 1, idle), 34);
+	EXPECT_EPERM(syscall(SYS_ioprio_set, IOPRIO_WHO_USER, 0, idle), 35);
+
+	/* Our own processes and threads stay reachable (nice, renice, taskset, ionice). */
+	own = fork();
+	if (own == 0) {
+		pause();
+		_exit(0);
+	}
+	EXPECT_OK(setpriority(PRIO_PROCESS, 0, 1), 40);
+	EXPECT_OK(setpriority(PRIO_PROCESS, own, 5), 41);
+	EXPECT_OK(setpriority(PRIO_PGRP, 0, 2), 42);
+	EXPECT_OK(sched_setaffinity(own, sizeof(set), &set), 43);
+	EXPECT_OK(sched_setscheduler(own, SCHED_BATCH, &sp), 44);
+	EXPECT_OK(syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, own, idle), 45);
+	EXPECT_OK(getpriority(PRIO_PROCESS, 1), 46);
+	kill(own, SIGKILL);
+	status = child_wait(own);
+	return WIFSIGNALED(status) ? 0 : 47;
+}
+
+/* Runs fn in a child of ours, in a new session, filtered when f is set: its exit code. */
+static int pid1_child(const struct syscall_filter *f, int (*fn)(void))
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		if (setsid() < 0)
+			_exit(2);
+		if (f)
+			child_lock_down(f);
+		_exit(fn());
+	}
+	status = child_wait(pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 3;
+}
+
+static int pid1_read_limit(void)
+{
+	struct rlimit cur;
+
+	return prlimit(1, RLIMIT_NOFILE, NULL, &cur) < 0 ? errno : 0;
+}
+
+/* pid 1 of a fresh pid namespace, standing in for the sandbox's init. */
+static int pid1_main(const struct syscall_filter *f)
+{
+	struct rlimit cpu0, cpu1;
+	int nice0, r;
+
+	if (getpid() != 1 || setsid() < 0 || getrlimit(RLIMIT_CPU, &cpu0) < 0)
+		return 4;
+	nice0 = getpriority(PRIO_PROCESS, 0);
+	/* Control: without the filter, the same uid may touch init. */
+	r = pid1_child(NULL, pid1_read_limit);
+	if (r != 0)
+		return 5;
+	r = pid1_child(f, pid1_attack);
+	if (r != 0)
+		return r;
+	if (getrlimit(RLIMIT_CPU, &cpu1) < 0 || cpu1.rlim_cur != cpu0.rlim_cur ||
+	    getpriority(PRIO_PROCESS, 0) != nice0)
+		return 6;
+	return 0;
+}
+
+TEST(init_out_of_reach)
+{
+	_cleanup_filter_ struct syscall_filter *f = filter_compile();
+	int status;
+	pid_t pid;
+
+	ASSERT_TRUE(f);
+	if (geteuid() != 0) {
+		TEST_SKIP("a pid namespace needs root");
+	}
+	pid = fork();
+	if (pid == 0) {
+		pid_t init;
+
+		if (unshare(CLONE_NEWPID) < 0)
+			_exit(77);
+		init = fork();
+		if (init == 0)
+			_exit(pid1_main(f));
+		status = child_wait(init);
+		_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 99);
+	}
+	status = child_wait(pid);
+	ASSERT_TRUE(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77) {
+		TEST_SKIP("no pid namespaces");
+	}
+	ASSERT_EQ(WEXITSTATUS(status), 0);
+}
+
+/*
+ * A listed path that is, or passes through, a symlink fails with -ELOOP. Under the
+ * filter, openat2 fails with ENOSYS, which exercises the component-by-component fallback.
+ */
+static int landlock_symlink_child(const char *dir, const struct syscall_filter *f)
+{
+	char link[128], via[128], real[128];
+	char *const paths[][2] = { { link, NULL }, { via, NULL }, { real, NULL } };
+
+	snprintf(link, sizeof(link), "%s/bin", dir);
+	snprintf(via, sizeof(via), "%s/bin/sub", dir);
+	snprintf(real, sizeof(real), "%s/real/sub", dir);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return 8;
+	if (f && syscall_filter_install(f) < 0)
+		return 12;
+	if (landlock_restrict_exec(paths[0]) != -ELOOP)
+		return 9;
+	if (landlock_restrict_exec(paths[1]) != -ELOOP)
+		return 10;
+	return landlock_restrict_exec(paths[2]) == 0 ? 0 : 11;
+}
+
+TEST(landlock_refuses_symlinks)
+{
+	_cleanup_filter_ struct syscall_filter *f = filter_compile();
+	char dir[] = "/tmp/airlock-test-ls-XXXXXX", cmd[200];
+	int status[2];
+
+	if (landlock_abi_version() == -EOPNOTSUPP) {
+		TEST_SKIP("kernel without Landlock");
+	}
+	ASSERT_TRUE(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s/real/sub' && ln -s real '%s/bin'", dir, dir);
+	ASSERT_EQ(system(cmd), 0);
+	for (int i = 0; i < 2; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0)
+			_exit(landlock_symlink_child(dir, i ? f : NULL));
+		status[i] = child_wait(pid);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ASSERT_EQ(system(cmd), 0);
+	ASSERT_TRUE(WIFEXITED(status[0]) && WIFEXITED(status[1]));
+	ASSERT_EQ(WEXITSTATUS(status[0]), 0);
+	ASSERT_EQ(WEXITSTATUS(status[1]), 0); /* without openat2 */
+}
+
 TEST_MAIN()
 
-/* The program compiled at build time is exactly what libseccomp compiles now. */
+/* Each program compiled at build time is exactly what libseccomp compiles now. */
 TEST(builtin_matches_fresh_compile)
 {
-	struct policy p = { .seccomp = POLICY_SECCOMP_DEFAULT };
-	struct syscall_filter *builtin = NULL, *fresh = NULL;
-	bool same;
+	char *exec[] = { "/usr", NULL };
 
-	ASSERT_OK(syscall_filter_compile(&p, &builtin));
-	ASSERT_OK(syscall_filter_compile_profile(POLICY_SECCOMP_DEFAULT, &fresh));
-	same = builtin->prog.len == fresh->prog.len &&
-	       memcmp(builtin->prog.filter, fresh->prog.filter,
-		      fresh->prog.len * sizeof(struct sock_filter)) == 0;
-	syscall_filter_free(builtin);
-	syscall_filter_free(fresh);
-	ASSERT_TRUE(same);
+	for (int v = 0; v < _SYSCALL_FILTER_VARIANT_MAX; v++) {
+		struct policy p = { .seccomp = POLICY_SECCOMP_DEFAULT };
+		struct syscall_filter *builtin = NULL, *fresh = NULL;
+		bool same;
+
+		if (v == SYSCALL_FILTER_EXEC_ALLOWLIST)
+			p.filesystem.exec = exec;
+		ASSERT_EQ(syscall_filter_variant_of(&p), v);
+		ASSERT_OK(syscall_filter_compile(&p, &builtin));
+		ASSERT_OK(syscall_filter_compile_profile(POLICY_SECCOMP_DEFAULT, v, &fresh));
+		same = builtin->prog.len == fresh->prog.len &&
+		       memcmp(builtin->prog.filter, fresh->prog.filter,
+			      fresh->prog.len * sizeof(struct sock_filter)) == 0;
+		syscall_filter_free(builtin);
+		syscall_filter_free(fresh);
+		ASSERT_TRUE(same);
+	}
+	ASSERT_ERROR(syscall_filter_compile_profile(POLICY_SECCOMP_DEFAULT,
+						    _SYSCALL_FILTER_VARIANT_MAX,
+						    &(struct syscall_filter *){ NULL }),
+		     EINVAL);
 }
