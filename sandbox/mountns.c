@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -318,6 +319,45 @@ static int mount_proc(void)
 	return mask_proc();
 }
 
+/*
+ * Re-binds each exec entry that lies inside a noexec mount with exec allowed, resolving it
+ * beneath the new root without following symlinks (the workspace's contents are the
+ * task's). A missing entry is left alone: Landlock then refuses the run.
+ */
+static int rebind_exec_paths(const struct policy *p)
+{
+	if (!p->filesystem.exec)
+		return 0;
+	for (char *const *e = p->filesystem.exec; *e; e++) {
+		struct open_how how = { .flags = O_PATH | O_CLOEXEC,
+					.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS };
+		struct mount_attr attr = { .attr_clr = MOUNT_ATTR_NOEXEC };
+		int root_fd, fd, tree, r = 0;
+
+		if (!mount_exec_path_needs_rebind(p, *e))
+			continue;
+		root_fd = open(NEW_ROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (root_fd < 0)
+			return -errno;
+		fd = (int)syscall(SYS_openat2, root_fd, *e + 1, &how, sizeof(how));
+		close(root_fd);
+		if (fd < 0)
+			return errno == ENOENT ? 0 : -errno;
+		tree = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
+					 AT_RECURSIVE);
+		if (tree < 0 ||
+		    mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0 ||
+		    move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+			r = -errno;
+		if (tree >= 0)
+			close(tree);
+		close(fd);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int pivot(void)
 {
 	if (chdir(NEW_ROOT) < 0)
@@ -356,6 +396,7 @@ int mountns_setup(const struct sandbox_config *c, enum sandbox_step *ret_step)
 	STEP(SANDBOX_STEP_MOUNT_WORKSPACE, attach_entries(m, MOUNT_PHASE_WORKSPACE));
 	STEP(SANDBOX_STEP_MOUNT_TMPFS, mount_policy_tmpfs(c->policy));
 	STEP(SANDBOX_STEP_MOUNT_BINDS, attach_entries(m, MOUNT_PHASE_BINDS));
+	STEP(SANDBOX_STEP_EXEC_PATHS, rebind_exec_paths(c->policy));
 	STEP(SANDBOX_STEP_MOUNT_DEV, mount_dev());
 	STEP(SANDBOX_STEP_MOUNT_PROC, mount_proc());
 	STEP(SANDBOX_STEP_PIVOT_ROOT, pivot());

@@ -33,11 +33,17 @@ struct policy;
 
 /*
  * Whether the mount at target must be noexec: the policy restricts execution (Landlock)
- * and no allowed exec path lies on or beneath it, nor it beneath one. Landlock only
+ * and the mount does not lie on or beneath an allowed exec path. Landlock only
  * governs execve(); noexec also stops the dynamic loader from mapping files executable,
  * which would otherwise run any readable binary ("ld.so ./tool").
  */
 bool mount_needs_noexec(const struct policy *p, const char *target);
+/*
+ * Whether an exec allowlist entry lies inside a mount made noexec (e.g. "/workspace/bin"
+ * with the workspace noexec): that subtree is then re-bound with exec allowed, so only
+ * the listed part of the mount can be executed or mapped executable.
+ */
+bool mount_exec_path_needs_rebind(const struct policy *p, const char *exec_path);
 
 struct sandbox_mounts {
 	struct mount_entry entries[SANDBOX_MAX_MOUNTS];

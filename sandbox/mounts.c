@@ -50,9 +50,26 @@ bool mount_needs_noexec(const struct policy *p, const char *target)
 	if (!p->filesystem.exec)
 		return false;
 	for (char *const *e = p->filesystem.exec; *e; e++)
-		if (path_is_beneath(target, *e) || path_is_beneath(*e, target))
+		if (path_is_beneath(target, *e))
 			return false;
 	return true;
+}
+
+bool mount_exec_path_needs_rebind(const struct policy *p, const char *exec_path)
+{
+	const struct policy_filesystem *fs = &p->filesystem;
+
+	if (path_is_beneath(exec_path, "/workspace") && mount_needs_noexec(p, "/workspace"))
+		return true;
+	for (size_t i = 0; i < fs->n_tmpfs; i++)
+		if (path_is_beneath(exec_path, fs->tmpfs[i].target) &&
+		    mount_needs_noexec(p, fs->tmpfs[i].target))
+			return true;
+	for (size_t i = 0; i < fs->n_binds; i++)
+		if (path_is_beneath(exec_path, fs->binds[i].target) &&
+		    mount_needs_noexec(p, fs->binds[i].target))
+			return true;
+	return false;
 }
 
 static int mounts_add(struct sandbox_mounts *m, struct mount_entry e)

@@ -35,6 +35,7 @@ static const char *const step_names[_SANDBOX_STEP_MAX] = {
 	[SANDBOX_STEP_MOUNT_WORKSPACE] = "mount-workspace",
 	[SANDBOX_STEP_MOUNT_BINDS] = "mount-binds",
 	[SANDBOX_STEP_MOUNT_TMPFS] = "mount-tmpfs",
+	[SANDBOX_STEP_EXEC_PATHS] = "exec-allowlist-paths",
 	[SANDBOX_STEP_MOUNT_DEV] = "mount-dev",
 	[SANDBOX_STEP_MOUNT_PROC] = "mount-proc",
 	[SANDBOX_STEP_PIVOT_ROOT] = "pivot-root",
