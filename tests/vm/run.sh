@@ -55,9 +55,17 @@ if [ "$mode" = suite ] && { [ -z "$build" ] || [ -z "$out" ]; }; then
 	usage
 fi
 [ -n "$build" ] || build=$src/build
-[ -n "$out" ] || out=$build/vm-$mode
-build=$(cd "$build" && pwd)
+[ -n "$out" ] || out=/tmp/airlock-vm-$mode
 mkdir -p "$out"
+if [ -d "$build" ]; then
+	build=$(cd "$build" && pwd)
+elif [ "$mode" = suite ]; then
+	echo "no build directory '$build'" >"$out/status"
+	echo "vm: no build directory '$build'" >&2
+	exit 1
+else
+	build=
+fi
 out=$(cd "$out" && pwd)
 rm -f "$out"/*.tap "$out"/*.log "$out/status"
 
@@ -207,6 +215,7 @@ is_elf() {
 # Copies every executable of the build tree (the product, the probe, helpers).
 copy_build() { # destination
 	local f rel
+	[ -n "$build" ] || return 0
 	while IFS= read -r -d '' f; do
 		is_elf "$f" || continue
 		rel=${f#"$build"/}
@@ -428,5 +437,4 @@ main() {
 	vm_collect
 }
 
-main
-exit $?
+main; exit $?
