@@ -5,14 +5,21 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "fd-util.h"
 #include "log.h"
 #include "loop.h"
+#include "macro.h"
 #include "run-io.h"
+
+/* Reads of what is left in a pipe when giving up: a pipe holds at most 1 MiB unprivileged. */
+#define RUN_IO_DISCARD_MAX_READS 64
 
 static int make_pipe(int *rd, int *wr)
 {
@@ -25,114 +32,69 @@ static int make_pipe(int *rd, int *wr)
 	return 0;
 }
 
+/* Whether fd was opened for reading (want O_RDONLY) or writing (O_WRONLY); O_PATH is not. */
+static bool fd_has_access(int fd, int want)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || (fl & O_PATH))
+		return false;
+	return (fl & O_ACCMODE) == O_RDWR || (fl & O_ACCMODE) == want;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---- stdin ---- */
+
 /*
- * Regular files and /dev/null are reopened read-only for the task; pipes, sockets and
- * terminals are pumped, so the task never holds airlock's terminal.
+ * A read-only view of the regular file on our stdin, at the caller's offset. The reopen
+ * runs as root, so it is only called once fd 0 itself is known to be readable.
+ */
+static int reopen_stdin_file(void)
+{
+	_cleanup_close_ int fd = -EBADF;
+	off_t pos;
+
+	fd = open("/proc/self/fd/0", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	pos = lseek(STDIN_FILENO, 0, SEEK_CUR);
+	if (pos < 0 || lseek(fd, pos, SEEK_SET) < 0)
+		return -errno;
+	return TAKE_FD(fd);
+}
+
+/*
+ * Terminals, pipes and sockets are pumped (the task never holds airlock's terminal); a
+ * readable regular file is reopened read-only; anything else, and any fd 0 we may not
+ * read from (closed, O_PATH, write-only), gives the task /dev/null.
  */
 static int open_stdin(struct run_io *io)
 {
 	struct stat st;
 	int fd;
 
-	if (fstat(STDIN_FILENO, &st) < 0 || S_ISREG(st.st_mode) || S_ISCHR(st.st_mode) ||
-	    S_ISBLK(st.st_mode) || S_ISDIR(st.st_mode)) {
-		bool reopen = fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode);
-
-		if (isatty(STDIN_FILENO))
-			goto pump;
-		fd = reopen ? open("/proc/self/fd/0", O_RDONLY | O_CLOEXEC | O_NOCTTY)
-			    : open_devnull();
+	if (fstat(STDIN_FILENO, &st) < 0 || !fd_has_access(STDIN_FILENO, O_RDONLY))
+		fd = open_devnull();
+	else if (isatty(STDIN_FILENO) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
+		io->stdin_src = STDIN_FILENO;
+		return make_pipe(&io->child_stdin, &io->stdin_wr);
+	} else if (S_ISREG(st.st_mode)) {
+		fd = reopen_stdin_file();
 		if (fd < 0)
 			fd = open_devnull();
-		if (fd < 0)
-			return fd;
-		io->child_stdin = fd;
-		return 0;
-	}
-pump:
-	io->stdin_src = STDIN_FILENO;
-	return make_pipe(&io->child_stdin, &io->stdin_wr);
-}
-
-int run_io_open(struct run_io *io, uint64_t limit)
-{
-	int r;
-
-	*io = (struct run_io){ .child_stdin = -EBADF, .child_stdout = -EBADF,
-			       .child_stderr = -EBADF, .stdin_src = -EBADF, .stdin_wr = -EBADF,
-			       .stdout_rd = -EBADF, .stderr_rd = -EBADF, .limit = limit };
-	r = make_pipe(&io->stdout_rd, &io->child_stdout);
-	if (r < 0)
-		return r;
-	r = make_pipe(&io->stderr_rd, &io->child_stderr);
-	if (r < 0)
-		return r;
-	return open_stdin(io);
-}
-
-void run_io_close_child_ends(struct run_io *io)
-{
-	io->child_stdin = safe_close(io->child_stdin);
-	io->child_stdout = safe_close(io->child_stdout);
-	io->child_stderr = safe_close(io->child_stderr);
-}
-
-static void forward(struct run_io *io, int out_fd, const char *data, size_t n)
-{
-	uint64_t room = io->limit - io->forwarded;
-	size_t take = n;
-
-	if (io->truncated)
-		return;
-	if (n > room)
-		take = (size_t)room;
-	if (!io->out_broken && take > 0 && write_all(out_fd, data, take) < 0)
-		io->out_broken = true; /* e.g. EPIPE: keep draining, stop writing */
-	io->forwarded += take;
-	if (take < n) {
-		char marker[96];
-
-		io->truncated = true;
-		snprintf(marker, sizeof(marker), "\n[airlock: output truncated at %" PRIu64 " bytes]\n",
-			 io->limit);
-		if (!io->out_broken)
-			(void)write_all(STDERR_FILENO, marker, strlen(marker));
-	}
-}
-
-/* Reads one chunk; returns 0 at EOF, 1 if data was read, -EAGAIN, or -errno. */
-static int pump_output(struct run_io *io, int *fd, int out_fd, uint64_t *counter)
-{
-	char buf[65536];
-	ssize_t n = read(*fd, buf, sizeof(buf));
-
-	if (n < 0)
-		return errno == EINTR ? 1 : -errno;
-	if (n == 0) {
-		if (io->loop)
-			(void)loop_remove(io->loop, *fd);
-		*fd = safe_close(*fd);
-		return 0;
-	}
-	*counter += (uint64_t)n;
-	forward(io, out_fd, buf, (size_t)n);
-	return 1;
-}
-
-static int on_stdout(struct loop *l, int fd, uint32_t events, void *userdata)
-{
-	struct run_io *io = userdata;
-	int r = pump_output(io, &io->stdout_rd, STDOUT_FILENO, &io->stdout_bytes);
-
-	return r < 0 && r != -EAGAIN ? r : 0;
-}
-
-static int on_stderr(struct loop *l, int fd, uint32_t events, void *userdata)
-{
-	struct run_io *io = userdata;
-	int r = pump_output(io, &io->stderr_rd, STDERR_FILENO, &io->stderr_bytes);
-
-	return r < 0 && r != -EAGAIN ? r : 0;
+	} else
+		fd = open_devnull();
+	if (fd < 0)
+		return fd;
+	io->child_stdin = fd;
+	return 0;
 }
 
 static void stdin_close(struct run_io *io)
@@ -188,15 +150,317 @@ static int on_stdin_writable(struct loop *l, int fd, uint32_t events, void *user
 	return 0;
 }
 
+/* ---- stdout and stderr: where they go ---- */
+
+/* Picks how fd (airlock's 1 or 2) is written; see run-io.h. Returns 0 or -errno. */
+static int stream_open_out(struct run_io_stream *s, int fd)
+{
+	char path[32];
+	struct stat st;
+	int own;
+
+	s->out = fd;
+	s->mode = RUN_IO_WRITE_BLOCKING;
+	if (fstat(fd, &st) < 0 || !fd_has_access(fd, O_WRONLY)) {
+		s->broken = true; /* closed or not writable: discard, as after EPIPE */
+		return 0;
+	}
+	if (S_ISSOCK(st.st_mode)) {
+		s->mode = RUN_IO_WRITE_SEND;
+		return 0;
+	}
+	if (!S_ISFIFO(st.st_mode) && !isatty(fd))
+		return 0;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	own = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (own < 0 && errno == ENXIO) {
+		s->broken = true; /* a FIFO nobody reads any more */
+		return 0;
+	}
+	if (own < 0) {
+		log_warning_errno(-errno,
+				  "Failed to reopen '%s' non-blocking, a stalled reader "
+				  "may delay the run: %m",
+				  path);
+		return 0;
+	}
+	s->own_fd = s->out = own;
+	s->mode = RUN_IO_WRITE_PRIVATE;
+	return 0;
+}
+
+/* Lets our private non-blocking stderr stand in for fd 2, so log lines never block. */
+static void swap_stderr(struct run_io *io)
+{
+	int saved;
+
+	if (io->err.mode != RUN_IO_WRITE_PRIVATE)
+		return;
+	fflush(stderr);
+	saved = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	if (saved < 0)
+		return;
+	if (dup2(io->err.own_fd, STDERR_FILENO) < 0) {
+		safe_close(saved);
+		return;
+	}
+	io->saved_stderr = saved;
+}
+
+static void restore_stderr(struct run_io *io)
+{
+	if (io->saved_stderr < 0)
+		return;
+	fflush(stderr);
+	clearerr(stderr); /* a line lost to EAGAIN must not mark stderr failed for good */
+	(void)dup2(io->saved_stderr, STDERR_FILENO);
+	io->saved_stderr = safe_close(io->saved_stderr);
+}
+
+/*
+ * A closed fd 0, 1 or 2 becomes /dev/null, so that none of our own fds (a pipe, a private
+ * description) takes its number and is mistaken for the caller's stream.
+ */
+static int ensure_std_fds(void)
+{
+	for (int fd = 0; fd <= STDERR_FILENO; fd++) {
+		int n;
+
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		n = open_devnull(); /* the lowest free number: fd itself */
+		if (n < 0)
+			return n;
+		if (n != fd) {
+			safe_close(n);
+			return -EBADF;
+		}
+		(void)fcntl(fd, F_SETFD, 0);
+	}
+	return 0;
+}
+
+static void stream_init(struct run_io *io, struct run_io_stream *s, uint64_t *bytes)
+{
+	s->io = io;
+	s->rd = -EBADF;
+	s->out = -EBADF;
+	s->own_fd = -EBADF;
+	s->bytes = bytes;
+}
+
+int run_io_open(struct run_io *io, uint64_t limit)
+{
+	int r;
+
+	*io = (struct run_io){ .child_stdin = -EBADF,
+			       .child_stdout = -EBADF,
+			       .child_stderr = -EBADF,
+			       .stdin_src = -EBADF,
+			       .stdin_wr = -EBADF,
+			       .saved_stderr = -EBADF,
+			       .drain_fd = -EBADF,
+			       .limit = limit };
+	stream_init(io, &io->out, &io->stdout_bytes);
+	stream_init(io, &io->err, &io->stderr_bytes);
+	r = ensure_std_fds();
+	if (r < 0)
+		return r;
+	r = make_pipe(&io->out.rd, &io->child_stdout);
+	if (r < 0)
+		return r;
+	r = make_pipe(&io->err.rd, &io->child_stderr);
+	if (r < 0)
+		return r;
+	r = stream_open_out(&io->out, STDOUT_FILENO);
+	if (r < 0)
+		return r;
+	r = stream_open_out(&io->err, STDERR_FILENO);
+	if (r < 0)
+		return r;
+	swap_stderr(io);
+	return open_stdin(io);
+}
+
+void run_io_close_child_ends(struct run_io *io)
+{
+	io->child_stdin = safe_close(io->child_stdin);
+	io->child_stdout = safe_close(io->child_stdout);
+	io->child_stderr = safe_close(io->child_stderr);
+}
+
+/* ---- stdout and stderr: forwarding ---- */
+
+static int on_readable(struct loop *l, int fd, uint32_t events, void *userdata);
+static int on_writable(struct loop *l, int fd, uint32_t events, void *userdata);
+static void drain_note_progress(struct run_io *io);
+
+/* Writes what the reader takes now. Returns bytes written (0: it would block) or -errno. */
+static ssize_t stream_write(struct run_io_stream *s, const char *p, size_t n)
+{
+	ssize_t k;
+	int r;
+
+	if (s->mode == RUN_IO_WRITE_BLOCKING) {
+		r = write_all(s->out, p, n);
+		return r < 0 ? r : (ssize_t)n;
+	}
+	if (s->mode == RUN_IO_WRITE_SEND)
+		k = send(s->out, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	else
+		k = write(s->out, p, n);
+	if (k < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	return k;
+}
+
+/* Stops reading the task's pipe until the reader takes the pending data. */
+static void stream_wait(struct run_io_stream *s)
+{
+	if (s->waiting)
+		return;
+	if (loop_add(s->io->loop, s->out, EPOLLOUT, on_writable, s) < 0) {
+		s->broken = true; /* cannot watch it: discard rather than block */
+		return;
+	}
+	if (s->rd >= 0)
+		(void)loop_remove(s->io->loop, s->rd);
+	s->waiting = true;
+}
+
+/* Nothing is pending any more: read the task's pipe again. Returns 0 or -errno. */
+static int stream_resume(struct run_io_stream *s)
+{
+	s->off = s->len = 0;
+	if (!s->waiting)
+		return 0;
+	s->waiting = false;
+	(void)loop_remove(s->io->loop, s->out);
+	if (s->rd >= 0)
+		return loop_add(s->io->loop, s->rd, EPOLLIN, on_readable, s);
+	return 0;
+}
+
+/* Writes the pending data; what the reader cannot take yet waits for EPOLLOUT. */
+static int stream_flush(struct run_io_stream *s)
+{
+	while (s->off < s->len && !s->broken) {
+		ssize_t k = stream_write(s, s->buf + s->off, s->len - s->off);
+
+		if (k < 0) {
+			s->broken = true; /* e.g. EPIPE: keep reading the task, stop writing */
+			break;
+		}
+		if (k == 0) {
+			stream_wait(s);
+			if (s->waiting)
+				return 0;
+			break;
+		}
+		s->off += (size_t)k;
+		drain_note_progress(s->io);
+	}
+	return stream_resume(s);
+}
+
+static void stream_close_rd(struct run_io_stream *s)
+{
+	if (s->rd < 0)
+		return;
+	if (!s->waiting)
+		(void)loop_remove(s->io->loop, s->rd);
+	s->rd = safe_close(s->rd);
+}
+
+/* Queues the truncation marker on stderr, after whatever is pending there. */
+static void queue_marker(struct run_io *io)
+{
+	struct run_io_stream *e = &io->err;
+	int n;
+
+	if (e->broken)
+		return;
+	n = snprintf(e->buf + e->len, sizeof(e->buf) - e->len,
+		     "\n[airlock: output truncated at %" PRIu64 " bytes]\n", io->limit);
+	if (n > 0)
+		e->len += MIN((size_t)n, sizeof(e->buf) - e->len - 1);
+}
+
+/* Passes on the n bytes just read into s->buf, within the output limit. */
+static int forward(struct run_io_stream *s, size_t n)
+{
+	struct run_io *io = s->io;
+	uint64_t room = io->limit - io->forwarded;
+	size_t take = n > room ? (size_t)room : n;
+	int r;
+
+	if (io->truncated)
+		return 0;
+	io->forwarded += take;
+	s->off = 0;
+	s->len = s->broken ? 0 : take;
+	if (take < n) {
+		io->truncated = true;
+		queue_marker(io);
+		if (s != &io->err) {
+			r = stream_flush(&io->err);
+			if (r < 0)
+				return r;
+		}
+	}
+	return stream_flush(s);
+}
+
+static int check_drained(struct run_io *io);
+
+static int on_readable(struct loop *l, int fd, uint32_t events, void *userdata)
+{
+	struct run_io_stream *s = userdata;
+	ssize_t n;
+	int r;
+
+	if (s->waiting || s->rd < 0)
+		return 0; /* a stale event */
+	n = read(s->rd, s->buf, RUN_IO_CHUNK);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	if (n == 0) {
+		stream_close_rd(s);
+		return check_drained(s->io);
+	}
+	*s->bytes += (uint64_t)n;
+	r = forward(s, (size_t)n);
+	if (r < 0)
+		return r;
+	return check_drained(s->io);
+}
+
+static int on_writable(struct loop *l, int fd, uint32_t events, void *userdata)
+{
+	struct run_io_stream *s = userdata;
+	int r;
+
+	if (!s->waiting)
+		return 0; /* a stale event */
+	r = stream_flush(s);
+	if (r < 0)
+		return r;
+	return check_drained(s->io);
+}
+
 int run_io_attach(struct run_io *io, struct loop *l)
 {
 	int r;
 
 	io->loop = l;
-	r = loop_add(l, io->stdout_rd, EPOLLIN, on_stdout, io);
-	if (r < 0)
-		return r;
-	r = loop_add(l, io->stderr_rd, EPOLLIN, on_stderr, io);
+	r = fd_set_nonblock(io->out.rd, true);
+	if (r >= 0)
+		r = fd_set_nonblock(io->err.rd, true);
+	if (r >= 0)
+		r = loop_add(l, io->out.rd, EPOLLIN, on_readable, &io->out);
+	if (r >= 0)
+		r = loop_add(l, io->err.rd, EPOLLIN, on_readable, &io->err);
 	if (r < 0)
 		return r;
 	if (io->stdin_src < 0)
@@ -209,29 +473,148 @@ int run_io_attach(struct run_io *io, struct loop *l)
 	return 0;
 }
 
+static bool stream_done(const struct run_io_stream *s)
+{
+	return s->rd < 0 && !s->waiting && s->off == s->len;
+}
+
 bool run_io_outputs_done(const struct run_io *io)
 {
-	return io->stdout_rd < 0 && io->stderr_rd < 0;
+	return stream_done(&io->out) && stream_done(&io->err);
+}
+
+/* ---- draining after the task ended ---- */
+
+static void drain_finish(struct run_io *io)
+{
+	if (io->drain_fd >= 0)
+		(void)loop_remove(io->loop, io->drain_fd);
+	io->drain_fd = safe_close(io->drain_fd);
+	io->draining = false;
+	loop_quit(io->loop);
+}
+
+static int check_drained(struct run_io *io)
+{
+	if (io->draining && run_io_outputs_done(io))
+		drain_finish(io);
+	return 0;
+}
+
+/* Arms the drain timer: idle time after the last progress, within the overall bound. */
+static int drain_arm(struct run_io *io)
+{
+	uint64_t at = MIN(io->drain_progress_ms + RUN_IO_DRAIN_IDLE_MS,
+			  io->drain_started_ms + RUN_IO_DRAIN_MAX_MS);
+	struct itimerspec its = {
+		.it_value = { (time_t)(at / 1000), (long)(at % 1000) * 1000000 },
+	};
+
+	if (timerfd_settime(io->drain_fd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+static void drain_note_progress(struct run_io *io)
+{
+	if (!io->draining || io->drain_fd < 0)
+		return;
+	io->drain_progress_ms = now_ms();
+	(void)drain_arm(io);
+}
+
+/* Drops what is pending and what is left in the pipe, counting it. Returns bytes dropped. */
+static uint64_t stream_discard(struct run_io_stream *s)
+{
+	uint64_t dropped = s->broken ? 0 : s->len - s->off;
+	ssize_t n;
+
+	if (s->waiting)
+		(void)loop_remove(s->io->loop, s->out);
+	s->waiting = false;
+	s->off = s->len = 0;
+	for (int i = 0; s->rd >= 0 && i < RUN_IO_DISCARD_MAX_READS; i++) {
+		n = read(s->rd, s->buf, RUN_IO_CHUNK);
+		if (n <= 0)
+			break;
+		*s->bytes += (uint64_t)n;
+		dropped += s->broken ? 0 : (uint64_t)n;
+	}
+	stream_close_rd(s);
+	return dropped;
+}
+
+static void drain_give_up(struct run_io *io)
+{
+	bool stalled_stderr = io->err.waiting && io->saved_stderr < 0;
+	uint64_t dropped = stream_discard(&io->out) + stream_discard(&io->err);
+
+	/* With a stalled stderr not replaced by our private one, even this line would block. */
+	if (!stalled_stderr)
+		log_warning("Gave up forwarding the task's output: the reader did not take it "
+			    "in time, %" PRIu64 " bytes dropped",
+			    dropped);
+	drain_finish(io);
+}
+
+static int on_drain_timeout(struct loop *l, int fd, uint32_t events, void *userdata)
+{
+	struct run_io *io = userdata;
+	uint64_t expirations;
+
+	if (read(fd, &expirations, sizeof(expirations)) != sizeof(expirations))
+		return 0; /* a stale event */
+	drain_give_up(io);
+	return 0;
 }
 
 void run_io_drain(struct run_io *io)
 {
-	(void)fd_set_nonblock(io->stdout_rd, true);
-	(void)fd_set_nonblock(io->stderr_rd, true);
-	while (io->stdout_rd >= 0 && pump_output(io, &io->stdout_rd, STDOUT_FILENO,
-						 &io->stdout_bytes) > 0)
-		;
-	while (io->stderr_rd >= 0 && pump_output(io, &io->stderr_rd, STDERR_FILENO,
-						 &io->stderr_bytes) > 0)
-		;
+	int r;
+
+	stdin_close(io);
+	io->draining = true;
+	io->drain_started_ms = io->drain_progress_ms = now_ms();
+	if (run_io_outputs_done(io)) {
+		drain_finish(io);
+		return;
+	}
+	io->drain_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	r = io->drain_fd < 0 ? -errno : drain_arm(io);
+	if (r >= 0)
+		r = loop_add(io->loop, io->drain_fd, EPOLLIN, on_drain_timeout, io);
+	if (r < 0) {
+		io->drain_fd = safe_close(io->drain_fd);
+		log_warning_errno(r, "Failed to bound the wait for the output reader: %m");
+		drain_give_up(io);
+	}
+}
+
+static void stream_done_fds(struct run_io_stream *s)
+{
+	if (s->io->loop) {
+		if (s->waiting)
+			(void)loop_remove(s->io->loop, s->out);
+		s->waiting = false;
+		stream_close_rd(s);
+	}
+	s->rd = safe_close(s->rd);
+	s->own_fd = safe_close(s->own_fd);
+	s->out = -EBADF;
 }
 
 void run_io_done(struct run_io *io)
 {
+	if (!io->out.io)
+		return; /* run_io_open() never ran: nothing is ours */
 	run_io_close_child_ends(io);
 	if (io->loop)
 		stdin_close(io);
 	io->stdin_wr = safe_close(io->stdin_wr);
-	io->stdout_rd = safe_close(io->stdout_rd);
-	io->stderr_rd = safe_close(io->stderr_rd);
+	if (io->drain_fd >= 0 && io->loop)
+		(void)loop_remove(io->loop, io->drain_fd);
+	io->drain_fd = safe_close(io->drain_fd);
+	stream_done_fds(&io->out);
+	stream_done_fds(&io->err);
+	restore_stderr(io);
 }

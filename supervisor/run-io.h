@@ -2,46 +2,105 @@
 #pragma once
 
 /*
- * The task's standard streams: stdout and stderr arrive over pipes and are forwarded to
- * airlock's own, counted and cut at the policy's output limit; stdin is pumped from
- * airlock's stdin (a terminal is never handed to the task).
+ * The task's standard streams. stdout and stderr arrive over pipes and are forwarded to
+ * airlock's own, counted and cut at the policy's output limit. stdin is pumped from
+ * airlock's stdin when that is a terminal, pipe or socket (a terminal is never handed to
+ * the task), handed over as a read-only view when it is a readable regular file, and is
+ * /dev/null otherwise (closed, O_PATH or write-only fds give the task nothing).
+ *
+ * Forwarding never blocks the event loop, so a reader that stalls cannot delay the wall
+ * time deadline or the handling of SIGTERM:
+ *  - pipes, FIFOs and terminals are written through a private O_NONBLOCK open file
+ *    description, reopened from /proc/self/fd/N (the caller's description keeps its
+ *    flags). For stderr, that private description also replaces fd 2 in this process for
+ *    the run, so that the supervisor's own log lines cannot block on a stalled reader
+ *    either (such a line is lost instead);
+ *  - sockets are written with send(MSG_DONTWAIT);
+ *  - regular files and other devices take plain writes (they do not wait on a reader).
+ * At most one chunk per stream waits for its reader; meanwhile the task's pipe is not
+ * read, so back-pressure still slows the task down.
+ *
+ * After the task ended, run_io_drain() forwards what is left for as long as the reader
+ * keeps taking it, but gives up once it took nothing for RUN_IO_DRAIN_IDLE_MS, or
+ * RUN_IO_DRAIN_MAX_MS after the task ended: the rest is counted and discarded.
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct loop;
+struct run_io;
+
+#define RUN_IO_CHUNK 65536
+#define RUN_IO_DRAIN_IDLE_MS 2000
+#define RUN_IO_DRAIN_MAX_MS 30000
+
+enum run_io_write_mode {
+	RUN_IO_WRITE_BLOCKING, /* plain write(): regular files, /dev/null, ... */
+	RUN_IO_WRITE_PRIVATE, /* write() on our own O_NONBLOCK description */
+	RUN_IO_WRITE_SEND, /* send(MSG_DONTWAIT) on the caller's socket */
+};
+
+/* One forwarded stream: the task's pipe -> airlock's fd 1 or 2. */
+struct run_io_stream {
+	struct run_io *io;
+	int rd; /* our end of the task's pipe; -EBADF after EOF */
+	int out; /* where data goes: own_fd, or airlock's fd 1/2 */
+	int own_fd; /* private non-blocking description of fd 1/2, or -EBADF */
+	enum run_io_write_mode mode;
+	bool waiting; /* data pending: out watched for EPOLLOUT, rd not read */
+	bool broken; /* the reader went away (or fd 1/2 unusable): discard */
+	uint64_t *bytes; /* bytes the task wrote to this stream */
+	size_t off, len; /* pending data is buf[off, len) */
+	char buf[RUN_IO_CHUNK + 128]; /* a chunk, plus room for the truncation marker */
+};
 
 struct run_io {
 	/* Ends handed to the sandbox (closed by run_io_close_child_ends after spawn). */
 	int child_stdin;
 	int child_stdout;
 	int child_stderr;
-	/* Our ends. */
-	int stdin_src;		/* airlock's stdin when pumped, else -EBADF */
+	/* stdin pump. */
+	int stdin_src; /* airlock's stdin when pumped, else -EBADF */
 	int stdin_wr;
-	int stdout_rd;
-	int stderr_rd;
+	char buf[16384];
+	size_t buf_len, buf_off;
+	/* stdout and stderr. */
+	struct run_io_stream out;
+	struct run_io_stream err;
+	int saved_stderr; /* airlock's original fd 2 while the private one stands in */
 	/* Counting and truncation. */
-	uint64_t limit;		/* UINT64_MAX: none */
+	uint64_t limit; /* UINT64_MAX: none */
 	uint64_t forwarded;
 	uint64_t stdout_bytes;
 	uint64_t stderr_bytes;
 	bool truncated;
-	bool out_broken;	/* our stdout/stderr went away: discard */
-	/* stdin pump buffer */
-	char buf[16384];
-	size_t buf_len, buf_off;
+	/* Draining after the task ended. */
+	bool draining;
+	int drain_fd; /* timerfd: give up on the reader */
+	uint64_t drain_started_ms, drain_progress_ms;
 	struct loop *loop;
 };
 
-/* Creates the pipes. Returns 0 or -errno. */
+/*
+ * Creates the pipes, decides how stdin reaches the task and how stdout/stderr are
+ * written (see above; may swap fd 2 for a private description until run_io_done()).
+ * *io must not be in use. Returns 0 or -errno; logs nothing except a warning when a
+ * private description cannot be opened (writes to that stream then block).
+ */
 int run_io_open(struct run_io *io, uint64_t limit);
 void run_io_close_child_ends(struct run_io *io);
-/* Registers the pumps with the loop. Returns 0 or -errno. */
+/* Registers the pumps with the loop (not owned; must outlive io's use). 0 or -errno. */
 int run_io_attach(struct run_io *io, struct loop *l);
-/* Whether stdout and stderr both reached EOF. */
+/* Whether stdout and stderr both reached EOF and nothing is left to forward. */
 bool run_io_outputs_done(const struct run_io *io);
-/* Reads whatever is still buffered in the output pipes (after the task ended). */
+/*
+ * The task has ended (every writer of the pipes is gone): stops the stdin pump and
+ * forwards what is left from the loop, bounded as described above. Once everything is
+ * forwarded or dropped, it calls loop_quit() on the attached loop. Logs a warning when it
+ * gives up on a reader (unless that reader is airlock's stalled stderr itself).
+ */
 void run_io_drain(struct run_io *io);
+/* Closes everything and puts airlock's original fd 2 back. Safe to call more than once. */
 void run_io_done(struct run_io *io);
