@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -14,7 +17,6 @@
 #include "policy.h"
 #include "macro.h"
 #include "record.h"
-
 
 void record_format_time(const struct timespec *ts, char *buf, size_t len)
 {
@@ -100,8 +102,8 @@ static json_t *record_build(const struct run_summary *s)
 		      AIRLOCK_VERSION, "host", host, "started_at", started, "ended_at", ended,
 		      "duration_ms", (json_int_t)s->duration_ms, "policy", "name", s->policy->name,
 		      "digest", digest, "command", cmd, "workspace", s->workspace, "limits",
-		      limits_json(s->policy), "features", features, "exit", exit_json(s),
-		      "output", "stdout_bytes", (json_int_t)s->stdout_bytes, "stderr_bytes",
+		      limits_json(s->policy), "features", features, "exit", exit_json(s), "output",
+		      "stdout_bytes", (json_int_t)s->stdout_bytes, "stderr_bytes",
 		      (json_int_t)s->stderr_bytes, "truncated", s->truncated, "sandbox",
 		      "host_id_base", (json_int_t)s->host_id_base, "seccomp_instructions",
 		      (json_int_t)s->seccomp_instructions);
@@ -118,47 +120,101 @@ oom:
 	return NULL;
 }
 
-/* Makes a rename durable: the directory entry must reach the disk too. */
-static int fsync_parent(const char *path)
-{
-	char dir[PATH_MAX];
-	_cleanup_close_ int fd = -EBADF;
-	char *slash;
+#define RECORD_TMP_ATTEMPTS 16
 
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
+/*
+ * Opens the directory a path names its file in (O_DIRECTORY) and points *ret_base at the
+ * file name inside path. Returns the directory fd or -errno.
+ */
+static int open_parent(const char *path, const char **ret_base)
+{
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	char dir[PATH_MAX];
+	int fd;
+
+	if (!*base || streq(base, ".") || streq(base, ".."))
+		return -EISDIR;
 	if (!slash)
 		snprintf(dir, sizeof(dir), ".");
-	else if (slash == dir)
-		dir[1] = '\0';
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else if ((size_t)(slash - path) >= sizeof(dir))
+		return -ENAMETOOLONG;
 	else
-		*slash = '\0';
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) < 0)
-		return -errno;
-	return 0;
-}
-
-static int write_atomic(const char *path, const char *text, bool durable)
-{
-	char tmp[PATH_MAX];
-	_cleanup_close_ int fd = -EBADF;
-	int r;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (fd < 0)
 		return -errno;
+	*ret_base = base;
+	return fd;
+}
+
+/*
+ * Creates a fresh temporary file with a random name in dir_fd. O_EXCL|O_NOFOLLOW means
+ * nothing another user placed there (a FIFO, a symlink, a file of theirs) can stand in
+ * for it. Writes the name to tmp. Returns the fd or -errno.
+ */
+static int create_temp(int dir_fd, char *tmp, size_t len)
+{
+	uint64_t rnd;
+	struct stat st;
+	int fd = -EEXIST, r;
+
+	for (int i = 0; i < RECORD_TMP_ATTEMPTS && fd == -EEXIST; i++) {
+		if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+			return -errno;
+		snprintf(tmp, len, ".airlock-record-%016" PRIx64 ".tmp", rnd);
+		fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			    0600);
+		if (fd < 0)
+			fd = -errno;
+	}
+	if (fd < 0)
+		return fd;
+	/* Ours and nothing else: a regular file with one link, owned by us. */
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else if (!S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid != geteuid())
+		r = -EBADFD;
+	else if (fchmod(fd, 0640) < 0)
+		r = -errno;
+	else
+		return fd;
+	(void)unlinkat(dir_fd, tmp, 0);
+	safe_close(fd);
+	return r;
+}
+
+/*
+ * Replaces path with text atomically: a fresh temporary file next to it (see
+ * create_temp()), mode 0640, written, fsync'd when durable, renamed over path, and the
+ * directory fsync'd so that the rename reaches the disk too. Returns 0 or -errno.
+ */
+static int write_atomic(const char *path, const char *text, bool durable)
+{
+	_cleanup_close_ int dir_fd = -EBADF, fd = -EBADF;
+	const char *base = NULL;
+	char tmp[64];
+	int r;
+
+	dir_fd = open_parent(path, &base);
+	if (dir_fd < 0)
+		return dir_fd;
+	fd = create_temp(dir_fd, tmp, sizeof(tmp));
+	if (fd < 0)
+		return fd;
 	r = write_all(fd, text, strlen(text));
 	if (r >= 0 && durable && fsync(fd) < 0)
 		r = -errno;
-	if (r >= 0 && rename(tmp, path) < 0)
+	if (r >= 0 && renameat(dir_fd, tmp, dir_fd, base) < 0)
 		r = -errno;
 	if (r < 0) {
-		(void)unlink(tmp);
+		(void)unlinkat(dir_fd, tmp, 0);
 		return r;
 	}
-	return durable ? fsync_parent(path) : 0;
+	if (durable && fsync(dir_fd) < 0)
+		return -errno;
+	return 0;
 }
 
 static int record_path(const char *state_dir, const char *run_id, char *buf, size_t len)
