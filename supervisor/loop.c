@@ -14,6 +14,7 @@ struct loop_source {
 	loop_handler_t handler;
 	void *userdata;
 	bool used;
+	uint32_t generation;	/* bumped on every add: stale events of a reused slot are dropped */
 };
 
 struct loop {
@@ -53,13 +54,14 @@ int loop_add(struct loop *l, int fd, uint32_t events, loop_handler_t handler, vo
 
 	for (size_t i = 0; i < LOOP_MAX_SOURCES; i++) {
 		struct loop_source *s = &l->sources[i];
+		uint32_t gen = s->generation + 1;
 
 		if (s->used)
 			continue;
-		ev.data.ptr = s;
+		ev.data.u64 = (uint64_t)gen << 32 | i;
 		if (epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
 			return -errno;
-		*s = (struct loop_source){ fd, handler, userdata, true };
+		*s = (struct loop_source){ fd, handler, userdata, true, gen };
 		return 0;
 	}
 	return -ENOSPC;
@@ -98,11 +100,13 @@ int loop_run(struct loop *l)
 			return -errno;
 		}
 		for (int i = 0; i < n; i++) {
-			struct loop_source *s = evs[i].data.ptr;
+			uint32_t idx = (uint32_t)evs[i].data.u64;
+			struct loop_source *s = &l->sources[idx % LOOP_MAX_SOURCES];
 			int r;
 
-			if (!s->used)
-				continue; /* removed earlier in this round */
+			/* Removed earlier in this round, or removed and its slot reused. */
+			if (!s->used || s->generation != (uint32_t)(evs[i].data.u64 >> 32))
+				continue;
 			r = s->handler(l, s->fd, evs[i].events, s->userdata);
 			if (r < 0)
 				return r;

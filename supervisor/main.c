@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "cli.h"
@@ -32,9 +35,30 @@ static void usage(FILE *f)
 		   "  --version, --help\n");
 }
 
+/*
+ * A closed fd 0, 1 or 2 would be taken by the next open() (a lock file, a record) and
+ * then receive output: point them at /dev/null first.
+ */
+static void ensure_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		int n;
+
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+		if (n >= 0 && n != fd) {
+			dup2(n, fd);
+			close(n);
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	int i = 1;
+
+	ensure_std_fds();
 
 	if (i < argc && streq(argv[i], "--debug")) {
 		log_set_max_level(LOG_LEVEL_DEBUG);
