@@ -155,7 +155,7 @@ assert v[('other.test', 'A')] == 'not-allowed', v
 assert v[('allowed.test', 'TXT')] == 'type-refused', v
 assert v[('allowed.test', 'A')] == 'allowed', v
 assert any(x['verdict'] == 'rate-limited' for x in dns), v
-print('record ok')
+print('# record ok')
 PY
 ok $? "the record holds DNS decisions and denied attempts"
 ! ip netns exec "$NET_H" nft list tables | grep -q airlock
