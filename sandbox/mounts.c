@@ -312,13 +312,14 @@ static int add_workspace(struct sandbox_mounts *m, const struct policy *p, const
 	}
 	noexec = mount_needs_noexec(p, "/workspace");
 	r = add_tree(m, MOUNT_PHASE_WORKSPACE, ws_fd, "/workspace", mode, noexec, userns_fd);
-	if (r == -EINVAL && userns_fd >= 0) {
-		/* The filesystem cannot be idmapped: the task writes only where others may. */
-		r = add_tree(m, MOUNT_PHASE_WORKSPACE, ws_fd, "/workspace", mode, noexec,
-			     -EBADF);
-		m->workspace_idmapped = false;
-	} else
-		m->workspace_idmapped = r >= 0 && userns_fd >= 0;
+	if (r == -EINVAL && userns_fd >= 0)
+		/*
+		 * This filesystem cannot be idmapped on this kernel (tmpfs before 6.3): the task
+		 * could neither write nor enter the workspace. Refuse rather than run a task
+		 * that fails in confusing ways.
+		 */
+		return -EOPNOTSUPP;
+	m->workspace_idmapped = r >= 0 && userns_fd >= 0;
 	return r;
 }
 

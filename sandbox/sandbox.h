@@ -86,7 +86,8 @@ struct sandbox {
  * rootfs, /etc pieces, the workspace, binds) with their mount attributes set. Runs in
  * the privileged parent. A read-write workspace is idmapped so that its owner's files
  * appear owned by the task user (host_id_base + the policy's uid). *ret is owned by the
- * caller. Returns 0 or -errno; on failure
+ * caller. Returns 0 or -errno (-EOPNOTSUPP: the workspace needs an idmapped mount its
+ * filesystem cannot have; -ELOOP: a path contains a symlink); on failure
  * *reterr_path names the path that failed (static or pointing into the policy).
  */
 int sandbox_mounts_open(const struct policy *p, const char *workspace, uid_t host_id_base,

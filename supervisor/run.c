@@ -267,6 +267,11 @@ static int prepare(struct run *r)
 	if (k < 0)
 		return log_error_errno(k, "Failed to compile the seccomp filter: %m");
 	k = sandbox_mounts_open(r->policy, r->workspace, r->slot.base, &r->mounts, &bad_path);
+	if (k == -EOPNOTSUPP && bad_path && streq(bad_path, r->workspace))
+		return log_error_errno(k, "refusing run: workspace '%s' must be idmapped to the task "
+					  "(read-write, or not readable by others), which its "
+					  "filesystem does not support on this kernel (tmpfs needs "
+					  "Linux 6.3)", r->workspace);
 	if (k == -ELOOP)
 		return log_error_errno(k, "refusing run: '%s' contains a symbolic link (or changed "
 					  "while airlock opened it); name the resolved path",

@@ -67,3 +67,25 @@ al_is "$rc:$out" "0:eof-test" "a piped stdin reaches EOF in the task (cat ends, 
 
 al_run -- /bin/sh -c 'cat /proc/interrupts | wc -c'
 al_is "$AL_OUT" "0" "/proc/interrupts is masked"
+
+# A read-write workspace on tmpfs: idmapped where the kernel can (tmpfs: Linux 6.3+),
+# otherwise refused with a line naming the missing feature, never silently unwritable.
+tws=$AL_TMP/tmpfs-ws
+mkdir -p "$tws"
+rwpol=$(al_policy rwtmpfs <<'JSON'
+{ "version": 1, "filesystem": { "workspace": { "mode": "rw" } } }
+JSON
+)
+out=$(unshare -m sh -c "mount -t tmpfs -o mode=0755 none '$tws' && \
+	'$AIRLOCK' run --state-dir '$AL_STATE' --policy '$rwpol' --workspace '$tws' -- \
+	sh -c 'echo x > /workspace/f && echo wrote'" 2>&1)
+rc=$?
+kv=$(uname -r | awk -F. '{ print $1 * 1000 + $2 }')
+if [ "$kv" -ge 6003 ]; then
+	al_is "$rc:$out" "0:wrote" "a rw workspace on tmpfs is writable (idmapped tmpfs, 6.3+)"
+else
+	case "$rc:$out" in
+	125:*"tmpfs needs Linux 6.3"*) al_ok 0 "a rw workspace on tmpfs is refused clearly before 6.3" ;;
+	*) al_ok 1 "a rw workspace on tmpfs is refused clearly before 6.3"; echo "# $rc: $out" ;;
+	esac
+fi
