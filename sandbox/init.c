@@ -186,48 +186,77 @@ static int keep_only_result_fd(int result_fd)
 	return 3;
 }
 
-_noreturn_ void sandbox_child_main(const struct sandbox_config *c,
-				   const struct sandbox_child_fds *fds)
+/* Builds the sandbox: root in the user namespace, loopback, mount tree, identity, stdio. */
+static void build_sandbox(const struct sandbox_config *c, int status_fd)
 {
 	const struct policy *p = c->policy;
 	enum sandbox_step step;
-	sigset_t mask;
-	char byte;
-	pid_t task;
 	int r;
-
-	die_with_parent();
-	if (read(fds->sync_fd, &byte, 1) != 1)
-		fail(fds->status_fd, SANDBOX_STEP_WAIT_PARENT, EPIPE, 125);
 
 	r = become_root();
 	if (r < 0)
-		fail(fds->status_fd, SANDBOX_STEP_SETUID_ROOT, r, 125);
+		fail(status_fd, SANDBOX_STEP_SETUID_ROOT, r, 125);
 	if (c->netns_fd < 0) {
 		r = loopback_up();
 		if (r < 0)
-			fail(fds->status_fd, SANDBOX_STEP_LOOPBACK, r, 125);
+			fail(status_fd, SANDBOX_STEP_LOOPBACK, r, 125);
 	}
 	r = mountns_setup(c, &step);
 	if (r < 0)
-		fail(fds->status_fd, step, r, 125);
+		fail(status_fd, step, r, 125);
 	if (sethostname(p->identity.hostname, strlen(p->identity.hostname)) < 0)
-		fail(fds->status_fd, SANDBOX_STEP_HOSTNAME, errno, 125);
+		fail(status_fd, SANDBOX_STEP_HOSTNAME, errno, 125);
 	if (chdir("/workspace") < 0)
-		fail(fds->status_fd, SANDBOX_STEP_CHDIR, errno, 125);
+		fail(status_fd, SANDBOX_STEP_CHDIR, errno, 125);
 	r = setup_stdio(c);
 	if (r < 0)
-		fail(fds->status_fd, SANDBOX_STEP_FORK_TASK, r, 125);
+		fail(status_fd, SANDBOX_STEP_FORK_TASK, r, 125);
 	if (setsid() < 0)
-		fail(fds->status_fd, SANDBOX_STEP_SETSID, errno, 125);
+		fail(status_fd, SANDBOX_STEP_SETSID, errno, 125);
+}
+
+/* Waits for one release byte from the parent; EOF (the parent died) aborts. */
+static void wait_parent(const struct sandbox_child_fds *fds)
+{
+	char byte;
+
+	if (read(fds->sync_fd, &byte, 1) != 1)
+		fail(fds->status_fd, SANDBOX_STEP_WAIT_PARENT, EPIPE, 125);
+}
+
+/* init keeps no privilege it does not need to reap and forward signals. */
+static void drop_init_privileges(const struct sandbox_config *c, int status_fd)
+{
+	int r;
+
+	r = caps_drop_all(c->policy->identity.uid, c->policy->identity.gid);
+	if (r >= 0)
+		r = syscall_filter_install(c->filter);
+	if (r < 0) {
+		kill_and_reap_all();
+		fail(status_fd, SANDBOX_STEP_DROP_CAPS, r, 125);
+	}
+	die_with_parent();
+	/* Same uid as the task: keep /proc/1 and ptrace-style access from it closed. */
+	(void)prctl(PR_SET_DUMPABLE, 0);
+}
+
+_noreturn_ void sandbox_child_main(const struct sandbox_config *c,
+				   const struct sandbox_child_fds *fds)
+{
+	sigset_t mask;
+	pid_t task;
+
+	die_with_parent();
+	wait_parent(fds);
+	build_sandbox(c, fds->status_fd);
 
 	/*
 	 * The parent attaches us to the run's cgroups (v1) while we built the tree above;
 	 * nothing of the task may run before that. A fresh cgroup namespace then roots the
 	 * task's view at the run's own cgroups (on v1 they were joined after the clone).
 	 */
-	if (read(fds->sync_fd, &byte, 1) != 1)
-		fail(fds->status_fd, SANDBOX_STEP_WAIT_PARENT, EPIPE, 125);
+	wait_parent(fds);
 	close(fds->sync_fd);
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		fail(fds->status_fd, SANDBOX_STEP_CGROUP_NS, errno, 125);
@@ -245,17 +274,6 @@ _noreturn_ void sandbox_child_main(const struct sandbox_config *c,
 		close(fds->result_fd);
 		task_main(c, fds->status_fd);
 	}
-
-	/* init keeps no privilege it does not need to reap and forward signals. */
-	r = caps_drop_all(p->identity.uid, p->identity.gid);
-	if (r >= 0)
-		r = syscall_filter_install(c->filter);
-	if (r < 0) {
-		kill_and_reap_all();
-		fail(fds->status_fd, SANDBOX_STEP_DROP_CAPS, r, 125);
-	}
-	die_with_parent();
-	/* Same uid as the task: keep /proc/1 and ptrace-style access from it closed. */
-	(void)prctl(PR_SET_DUMPABLE, 0);
+	drop_init_privileges(c, fds->status_fd);
 	init_loop(task, &mask, keep_only_result_fd(fds->result_fd));
 }
