@@ -47,7 +47,7 @@ int dns_guard_check(const struct dns_guard *g, const struct dns_ipc_request *req
 	uint32_t ttl = g->ttl_max;
 	int n = 0;
 
-	*reply = (struct dns_ipc_reply){ .seq = req->seq };
+	*reply = (struct dns_ipc_reply){ .type = DNS_IPC_LEARN, .seq = req->seq };
 	if (!name_ok(req->qname) || !egress_name_allowed(g->net, req->qname))
 		return -EPERM;
 	if (req->n_chain > DNS_PROXY_MAX_CHAIN || req->n_addrs > DNS_IPC_MAX_ADDRS)
@@ -311,6 +311,8 @@ int dns_guard_handle(struct dns_guard *g, int ipc_fd)
 
 	if (req.type == DNS_IPC_LEARN)
 		return handle_learn(g, ipc_fd, &req);
+	if (req.type == DNS_IPC_SOCKETS)
+		return dns_proxy_send_sockets(ipc_fd, &g->upstream, req.count);
 	if (req.type != DNS_IPC_DECISION || req.verdict < 0 || req.verdict >= _DNS_VERDICT_MAX ||
 	    req.verdict == DNS_VERDICT_ALLOWED)
 		return 0;

@@ -11,22 +11,30 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/sockios.h>
 
 #include "cleanup.h"
 #include "dns-proxy.h"
 #include "egress.h"
 #include "macro.h"
 
-enum { FD_LISTEN = DNS_PROXY_FD_LISTEN, FD_UPSTREAM = 4, FD_IPC = 5 };
+enum { FD_LISTEN = DNS_PROXY_FD_LISTEN, FD_IPC = DNS_PROXY_FD_IPC };
+
+/* Bytes of unread replies in the proxy's queue past which no more sockets are sent. */
+#define SOCKETS_QUEUED_MAX (16 * 1024)
 
 struct pending {
 	bool used;
+	int fd;			/* the upstream socket of this query alone */
 	uint16_t up_id;
 	uint16_t client_id;
 	uint16_t rd;
@@ -43,10 +51,13 @@ struct proxy {
 	uint64_t refill_ms;
 	uint32_t rate_dropped;
 	uint32_t seq;
+	int spare[DNS_PROXY_SPARE_SOCKETS];	/* fresh upstream sockets, never used yet */
+	size_t n_spare;
+	uint64_t refill_deadline_ms;	/* a DNS_IPC_SOCKETS request is out until then */
 };
 
 static struct dns_message msg_in, msg_out;
-static struct dns_ipc_request ipc_req;
+static struct dns_ipc_request ipc_req, refill_req;
 
 static uint64_t now_ms(void)
 {
@@ -116,27 +127,135 @@ static struct pending *pending_new(struct proxy *p)
 	return NULL;
 }
 
-/* Forwards an allowed question upstream under a fresh random id. */
+/* Keeps a fresh socket of the guard's; one that does not fit is closed. */
+static void spare_add(struct proxy *p, int fd)
+{
+	if (fd > FD_IPC && p->n_spare < DNS_PROXY_SPARE_SOCKETS)
+		p->spare[p->n_spare++] = fd;
+	else if (fd > FD_IPC)
+		close(fd);
+}
+
+/* Keeps the fds of an SCM_RIGHTS message (when keep) or closes them. */
+static void take_rights(struct proxy *p, struct msghdr *mh, bool keep)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		size_t n;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
+			if (keep)
+				spare_add(p, fd);
+			else if (fd > FD_IPC)
+				close(fd);
+		}
+	}
+}
+
+/*
+ * Receives one message of the guard's: a learn reply (returns 1, *reply filled) or fresh
+ * upstream sockets, kept as spares (returns 0). -EAGAIN when nothing is queued, -EPIPE at
+ * EOF.
+ */
+static int ipc_recv(struct proxy *p, struct dns_ipc_reply *reply)
+{
+	union {
+		struct cmsghdr h;
+		uint8_t buf[CMSG_SPACE(sizeof(int) * DNS_PROXY_SPARE_SOCKETS)];
+	} ctl;
+	struct iovec iov = { .iov_base = reply, .iov_len = sizeof(*reply) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+			     .msg_controllen = sizeof(ctl.buf) };
+	bool whole;
+	ssize_t n;
+
+	n = recvmsg(FD_IPC, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return errno == EAGAIN ? -EAGAIN : -errno;
+	if (n == 0)
+		return -EPIPE;
+	whole = (size_t)n == sizeof(*reply) && !(mh.msg_flags & MSG_TRUNC);
+	take_rights(p, &mh, whole && reply->type == DNS_IPC_SOCKETS);
+	if (!whole)
+		return 0;
+	if (reply->type == DNS_IPC_SOCKETS) {
+		p->refill_deadline_ms = 0;
+		return 0;
+	}
+	return 1;
+}
+
+/* Asks the guard for fresh sockets when half the spares are gone and none are on the way. */
+static void refill(struct proxy *p)
+{
+	uint64_t now = now_ms();
+
+	if (p->n_spare > DNS_PROXY_SPARE_SOCKETS / 2 || now < p->refill_deadline_ms)
+		return;
+	memset(&refill_req, 0, sizeof(refill_req));
+	refill_req.type = DNS_IPC_SOCKETS;
+	refill_req.seq = ++p->seq;
+	refill_req.count = (uint32_t)(DNS_PROXY_SPARE_SOCKETS - p->n_spare);
+	if (send(FD_IPC, &refill_req, sizeof(refill_req), MSG_NOSIGNAL | MSG_DONTWAIT) > 0)
+		p->refill_deadline_ms = now + DNS_PROXY_REFILL_MS;
+}
+
+/* A socket for one query only: a spare, or one the guard sends within DNS_PROXY_REFILL_MS. */
+static int take_socket(struct proxy *p)
+{
+	uint64_t end = now_ms() + DNS_PROXY_REFILL_MS;
+	struct dns_ipc_reply stale;
+	int fd;
+
+	refill(p);
+	while (p->n_spare == 0) {
+		struct pollfd pfd = { .fd = FD_IPC, .events = POLLIN };
+		uint64_t now = now_ms();
+
+		if (now >= end)
+			return -ETIMEDOUT;
+		if (poll(&pfd, 1, (int)(end - now)) < 0 && errno != EINTR)
+			return -errno;
+		if (ipc_recv(p, &stale) == -EPIPE)
+			return -EPIPE;
+		refill(p);
+	}
+	fd = p->spare[--p->n_spare];
+	refill(p);
+	return fd;
+}
+
+static void forward_failed(struct proxy *p, const struct sockaddr_in *from,
+			   const struct dns_message *q, int fd)
+{
+	if (fd >= 0)
+		close(fd);
+	refuse(from, q, DNS_RCODE_SERVFAIL);
+	decision(p, q->qname, q->qtype, DNS_VERDICT_UPSTREAM_ERROR, DNS_RCODE_SERVFAIL, 1);
+}
+
+/* Forwards an allowed question upstream under a fresh random id, from a fresh port. */
 static void forward(struct proxy *p, const struct sockaddr_in *from, const struct dns_message *q)
 {
 	static uint8_t buf[512];
 	struct pending *e = pending_new(p);
+	int n, fd = -EBADF;
 	uint16_t id;
-	int n;
 
-	if (!e || getrandom(&id, sizeof(id), 0) != sizeof(id) ||
-	    dns_message_init_query(&msg_out, id, q->qname, q->qtype) < 0) {
-		refuse(from, q, DNS_RCODE_SERVFAIL);
-		return decision(p, q->qname, q->qtype, DNS_VERDICT_UPSTREAM_ERROR,
-				DNS_RCODE_SERVFAIL, 1);
-	}
+	if (e)
+		fd = take_socket(p);
+	if (fd < 0 || getrandom(&id, sizeof(id), 0) != sizeof(id) ||
+	    dns_message_init_query(&msg_out, id, q->qname, q->qtype) < 0)
+		return forward_failed(p, from, q, fd);
 	n = dns_build(&msg_out, buf, sizeof(buf));
-	if (n < 0 || send(FD_UPSTREAM, buf, (size_t)n, MSG_DONTWAIT) < 0) {
-		refuse(from, q, DNS_RCODE_SERVFAIL);
-		return decision(p, q->qname, q->qtype, DNS_VERDICT_UPSTREAM_ERROR,
-				DNS_RCODE_SERVFAIL, 1);
-	}
-	*e = (struct pending){ .used = true, .up_id = id, .client_id = q->id,
+	if (n < 0 || send(fd, buf, (size_t)n, MSG_DONTWAIT) < 0)
+		return forward_failed(p, from, q, fd);
+	*e = (struct pending){ .used = true, .fd = fd, .up_id = id, .client_id = q->id,
 			       .rd = q->flags & DNS_FLAG_RD, .client = *from, .qtype = q->qtype,
 			       .deadline_ms = now_ms() + DNS_PROXY_TIMEOUT_MS };
 	strcpy(e->qname, q->qname);
@@ -228,7 +347,10 @@ static int learn(struct proxy *p, const struct pending *e, struct dns_ipc_reply 
 
 		if (r <= 0)
 			return r < 0 && errno == EINTR ? -EINTR : -ETIMEDOUT;
-		if (recv(FD_IPC, reply, sizeof(*reply), 0) != sizeof(*reply))
+		r = ipc_recv(p, reply); /* fresh sockets may come first */
+		if (r == -EAGAIN || r == 0)
+			continue;
+		if (r < 0)
 			return -EPIPE;
 		if (reply->seq == ipc_req.seq)
 			return reply->error;
@@ -275,23 +397,37 @@ static void answer(struct proxy *p, struct pending *e)
 	respond(&e->client, e->client_id, e->rd, e->qname, e->qtype, DNS_RCODE_NOERROR);
 }
 
-static void on_upstream(struct proxy *p)
+static void pending_done(struct pending *e)
+{
+	close(e->fd);
+	e->fd = -EBADF;
+	e->used = false;
+}
+
+/*
+ * Reads what came on a query's socket. The socket is connected, so the kernel already
+ * drops datagrams from anyone but the upstream; the source is checked here again, and the
+ * answer must carry the query's id and question. Anything else is ignored: the query keeps
+ * waiting for the real answer until its deadline.
+ */
+static void on_upstream(struct proxy *p, struct pending *e)
 {
 	static uint8_t buf[DNS_MAX_MESSAGE];
-	ssize_t n = recv(FD_UPSTREAM, buf, sizeof(buf), MSG_DONTWAIT);
+	struct sockaddr_in from = {};
+	socklen_t fl = sizeof(from);
+	ssize_t n;
 
-	if (n < 0 || dns_parse(buf, (size_t)n, &msg_in) < 0 || !(msg_in.flags & DNS_FLAG_QR))
+	n = recvfrom(e->fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+	if (n < 0 || fl != sizeof(from) || from.sin_family != AF_INET ||
+	    from.sin_port != htons(53) || memcmp(&from.sin_addr, p->cfg->upstream.addr, 4) != 0)
 		return;
-	for (size_t i = 0; i < DNS_PROXY_MAX_PENDING; i++) {
-		struct pending *e = &p->pending[i];
-
-		if (!e->used || e->up_id != msg_in.id || e->qtype != msg_in.qtype ||
-		    !streq(e->qname, msg_in.qname))
-			continue;
-		e->used = false;
-		answer(p, e);
+	if (dns_parse(buf, (size_t)n, &msg_in) < 0 ||
+	    (msg_in.flags & (DNS_FLAG_QR | DNS_FLAG_OPCODE)) != DNS_FLAG_QR ||
+	    msg_in.id != e->up_id || msg_in.qtype != e->qtype || msg_in.qclass != DNS_CLASS_IN ||
+	    !streq(msg_in.qname, e->qname))
 		return;
-	}
+	pending_done(e);
+	answer(p, e);
 }
 
 static void expire(struct proxy *p)
@@ -303,7 +439,7 @@ static void expire(struct proxy *p)
 
 		if (!e->used || e->deadline_ms > now)
 			continue;
-		e->used = false;
+		pending_done(e);
 		msg_out.n_answers = 0;
 		respond(&e->client, e->client_id, e->rd, e->qname, e->qtype, DNS_RCODE_SERVFAIL);
 		decision(p, e->qname, e->qtype, DNS_VERDICT_UPSTREAM_ERROR, DNS_RCODE_SERVFAIL, 1);
@@ -314,51 +450,65 @@ static void expire(struct proxy *p)
 	}
 }
 
+/* fds: the listening socket, the guard, then each pending query's socket; map: its slot. */
+static size_t poll_set(struct proxy *p, struct pollfd *fds, size_t *map)
+{
+	size_t n = 2;
+
+	fds[0] = (struct pollfd){ .fd = FD_LISTEN, .events = POLLIN };
+	fds[1] = (struct pollfd){ .fd = FD_IPC, .events = POLLIN };
+	for (size_t i = 0; i < DNS_PROXY_MAX_PENDING; i++)
+		if (p->pending[i].used) {
+			map[n - 2] = i;
+			fds[n++] = (struct pollfd){ .fd = p->pending[i].fd, .events = POLLIN };
+		}
+	return n;
+}
+
 static _noreturn_ void proxy_run(const struct dns_proxy_config *cfg)
 {
 	static struct proxy p;
-	struct pollfd fds[] = {
-		{ .fd = FD_LISTEN, .events = POLLIN },
-		{ .fd = FD_UPSTREAM, .events = POLLIN },
-		{ .fd = FD_IPC, .events = POLLIN },
-	};
+	struct pollfd fds[2 + DNS_PROXY_MAX_PENDING];
+	size_t map[DNS_PROXY_MAX_PENDING];
 
 	p.cfg = cfg;
 	p.tokens = DNS_PROXY_RATE_BURST;
 	p.refill_ms = now_ms();
 	for (;;) {
-		int r = poll(fds, ELEMENTSOF(fds), 250);
+		size_t n = poll_set(&p, fds, map);
+		int r = poll(fds, n, 250);
 
 		if (r < 0 && errno != EINTR)
 			_exit(1);
-		if (fds[2].revents & (POLLHUP | POLLERR))
+		if (fds[1].revents & (POLLHUP | POLLERR))
 			_exit(0); /* the supervisor is gone */
-		if (fds[2].revents & POLLIN) {
-			struct dns_ipc_reply stale; /* a reply that came after its deadline */
+		if (fds[1].revents & POLLIN) {
+			struct dns_ipc_reply stale; /* fresh sockets, or a reply after its deadline */
 
-			if (recv(FD_IPC, &stale, sizeof(stale), MSG_DONTWAIT) == 0)
+			if (ipc_recv(&p, &stale) == -EPIPE)
 				_exit(0);
 		}
+		for (size_t i = 2; i < n; i++)
+			if (fds[i].revents && p.pending[map[i - 2]].used)
+				on_upstream(&p, &p.pending[map[i - 2]]);
 		if (fds[0].revents & POLLIN)
 			on_query(&p);
-		if (fds[1].revents & POLLIN)
-			on_upstream(&p);
 		expire(&p);
 	}
 }
 
-/* Moves the three fds to 3, 4, 5 and closes every other fd above 2. */
-static int child_fds(int listen_fd, int upstream_fd, int ipc_fd)
+/* Moves the two fds to 3 and 4 and closes every other fd above 2. */
+static int child_fds(int listen_fd, int ipc_fd)
 {
-	int src[] = { listen_fd, upstream_fd, ipc_fd }, tmp[3];
+	int src[] = { listen_fd, ipc_fd }, tmp[2];
 	int devnull;
 
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 2; i++) {
 		tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 64);
 		if (tmp[i] < 0)
 			return -errno;
 	}
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 2; i++)
 		if (dup2(tmp[i], FD_LISTEN + i) < 0)
 			return -errno;
 	if (close_range(FD_IPC + 1, ~0U, 0) < 0)
@@ -375,6 +525,11 @@ static int child_fds(int listen_fd, int upstream_fd, int ipc_fd)
 
 static int child_drop_privileges(void)
 {
+	struct rlimit nofile = { DNS_PROXY_NOFILE, DNS_PROXY_NOFILE };
+
+	/* A proxy that hoards sockets holds at most this many; SCM_RIGHTS beyond it fail. */
+	if (setrlimit(RLIMIT_NOFILE, &nofile) < 0)
+		return -errno;
 	if (setgroups(0, NULL) < 0 ||
 	    setresgid(DNS_PROXY_UID, DNS_PROXY_UID, DNS_PROXY_UID) < 0 ||
 	    setresuid(DNS_PROXY_UID, DNS_PROXY_UID, DNS_PROXY_UID) < 0)
@@ -387,11 +542,11 @@ static int child_drop_privileges(void)
 	return dns_proxy_seccomp_load();
 }
 
-static _noreturn_ void child(const struct dns_proxy_config *cfg, pid_t parent, int fds[3])
+static _noreturn_ void child(const struct dns_proxy_config *cfg, pid_t parent, int fds[2])
 {
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 		_exit(2);
-	if (child_fds(fds[0], fds[1], fds[2]) < 0)
+	if (child_fds(fds[0], fds[1]) < 0)
 		_exit(3);
 	if (child_drop_privileges() < 0)
 		_exit(4);
@@ -418,12 +573,59 @@ static int udp_socket(const struct policy_addr *a, bool do_connect, const char *
 	return TAKE_FD(fd);
 }
 
+/* Whether the proxy still has more than SOCKETS_QUEUED_MAX bytes of our replies unread. */
+static bool proxy_lags(int ipc_fd)
+{
+	int queued = 0;
+
+	return ioctl(ipc_fd, SIOCOUTQ, &queued) == 0 && queued > SOCKETS_QUEUED_MAX;
+}
+
+int dns_proxy_send_sockets(int ipc_fd, const struct policy_addr *upstream, uint32_t n)
+{
+	union {
+		struct cmsghdr h;
+		uint8_t buf[CMSG_SPACE(sizeof(int) * DNS_PROXY_SPARE_SOCKETS)];
+	} ctl = {};
+	struct dns_ipc_reply reply = { .type = DNS_IPC_SOCKETS };
+	struct iovec iov = { .iov_base = &reply, .iov_len = sizeof(reply) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	int fds[DNS_PROXY_SPARE_SOCKETS], r = 0;
+	size_t k = 0;
+
+	n = MIN(n, (uint32_t)DNS_PROXY_SPARE_SOCKETS);
+	if (upstream->family != AF_INET)
+		r = -EAFNOSUPPORT;
+	else if (proxy_lags(ipc_fd))
+		r = -EBUSY;
+	for (; r >= 0 && k < n; k++) {
+		r = udp_socket(upstream, true, NULL);
+		if (r < 0)
+			break;
+		fds[k] = r;
+	}
+	if (k > 0) {
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * k);
+		ctl.h.cmsg_level = SOL_SOCKET;
+		ctl.h.cmsg_type = SCM_RIGHTS;
+		ctl.h.cmsg_len = CMSG_LEN(sizeof(int) * k);
+		memcpy(CMSG_DATA(&ctl.h), fds, sizeof(int) * k);
+	} else {
+		reply.error = r < 0 ? r : -EINVAL;
+	}
+	r = sendmsg(ipc_fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 ? -errno : 0;
+	for (size_t i = 0; i < k; i++)
+		close(fds[i]);
+	return r == -EPIPE || r == -ECONNRESET ? -EPIPE : 0;
+}
+
 int dns_proxy_start(const struct dns_proxy_config *cfg, struct dns_proxy **ret)
 {
-	_cleanup_close_ int listen_fd = -EBADF, upstream_fd = -EBADF;
+	_cleanup_close_ int listen_fd = -EBADF;
 	_cleanup_close_ int pair0 = -EBADF, pair1 = -EBADF;
 	struct dns_proxy *p;
-	int pair[2], fds[3];
+	int pair[2], fds[2], r;
 	pid_t parent = getpid(), pid;
 
 	if (cfg->listen.family != AF_INET || cfg->upstream.family != AF_INET || !cfg->listen_ifname)
@@ -431,9 +633,6 @@ int dns_proxy_start(const struct dns_proxy_config *cfg, struct dns_proxy **ret)
 	listen_fd = udp_socket(&cfg->listen, false, cfg->listen_ifname);
 	if (listen_fd < 0)
 		return listen_fd;
-	upstream_fd = udp_socket(&cfg->upstream, true, NULL);
-	if (upstream_fd < 0)
-		return upstream_fd;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
 		return -errno;
 	pair0 = pair[0];
@@ -449,12 +648,17 @@ int dns_proxy_start(const struct dns_proxy_config *cfg, struct dns_proxy **ret)
 	}
 	if (pid == 0) {
 		fds[0] = listen_fd;
-		fds[1] = upstream_fd;
-		fds[2] = pair1;
+		fds[1] = pair1;
 		child(cfg, parent, fds);
 	}
 	p->pid = pid;
 	p->ipc_fd = TAKE_FD(pair0);
+	/* The first sockets wait in the queue before the task can send its first query. */
+	r = dns_proxy_send_sockets(p->ipc_fd, &cfg->upstream, DNS_PROXY_SPARE_SOCKETS);
+	if (r < 0) {
+		dns_proxy_stop(p);
+		return r;
+	}
 	*ret = p;
 	return 0;
 }

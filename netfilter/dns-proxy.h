@@ -5,10 +5,14 @@
  * The task's DNS view, privilege-separated:
  *   - the proxy: a forked process that runs as nobody with no capabilities, no_new_privs
  *     and a seccomp allowlist of a dozen syscalls; sendto() only without a destination
- *     (connected sockets) or on the listening socket, which is bound to the task's veth. It receives the task's queries on the
- *     resolver address, answers only allowlisted names (exact or "*.suffix"), only A and
+ *     (connected sockets) or on the listening socket, which is bound to the task's veth;
+ *     no socket(), connect() or bind(). It receives the task's queries on the resolver
+ *     address, answers only allowlisted names (exact or "*.suffix"), only A and
  *     AAAA (other types REFUSED, other names NXDOMAIN), limits name length and query rate,
- *     forwards a freshly built query upstream, follows CNAME chains only through allowed
+ *     forwards a freshly built query upstream from a socket used for that query only (a
+ *     fresh random source port and id each time, so that an off-path attacker must guess
+ *     32 bits, not 16, to spoof an answer), accepts only an answer from the upstream's
+ *     address and port whose id and question match, follows CNAME chains only through allowed
  *     names, and asks the guard to learn every answered address;
  *   - the guard (dns-guard.c), in the supervisor: validates each request again (name
  *     allowed, address not in a denied range unless a cidr rule names it, TTL clamped),
@@ -35,6 +39,10 @@
 #define DNS_PROXY_MAX_CHAIN 8		/* CNAME hops */
 #define DNS_PROXY_UID 65534		/* nobody / nogroup */
 #define DNS_PROXY_FD_LISTEN 3		/* the listening socket's fd in the proxy */
+#define DNS_PROXY_FD_IPC 4		/* the proxy's end of the socketpair to the guard */
+#define DNS_PROXY_SPARE_SOCKETS 16	/* fresh upstream sockets the proxy keeps ready */
+#define DNS_PROXY_REFILL_MS 500	/* how long a query waits for fresh sockets */
+#define DNS_PROXY_NOFILE 128		/* RLIMIT_NOFILE of the proxy: bounds the sockets it holds */
 #define DNS_TTL_MIN_DEFAULT 5
 #define DNS_TTL_MAX_DEFAULT 300
 #define DNS_GUARD_MAX_ELEMS 4096	/* live learned set elements per run */
@@ -60,6 +68,8 @@ const char *dns_verdict_to_string(enum dns_verdict v);
 enum dns_ipc_type {
 	DNS_IPC_LEARN = 1,	/* proxy -> guard: learn these addresses; guard replies */
 	DNS_IPC_DECISION = 2,	/* proxy -> guard: one query's outcome, for the record */
+	DNS_IPC_SOCKETS = 3,	/* proxy -> guard: send `count` fresh upstream sockets;
+				 * guard -> proxy: a reply carrying them (SCM_RIGHTS) */
 };
 
 #define DNS_IPC_MAX_ADDRS 16
@@ -85,6 +95,7 @@ struct dns_ipc_request {
 };
 
 struct dns_ipc_reply {
+	uint32_t type;		/* DNS_IPC_LEARN or DNS_IPC_SOCKETS */
 	uint32_t seq;
 	int32_t error;		/* 0, or -errno: the proxy answers SERVFAIL */
 	uint32_t ttl;		/* clamped TTL to put in the answer */
@@ -105,10 +116,20 @@ struct dns_proxy {
 };
 
 /*
- * Creates the listening and upstream sockets (as root, in the caller's namespace), forks
- * the proxy and drops its privileges. *ret is owned by the caller. Returns 0 or -errno.
+ * Creates the listening socket (as root, in the caller's namespace), forks the proxy, drops
+ * its privileges and hands it a first batch of upstream sockets. *ret is owned by the
+ * caller. Returns 0 or -errno. Does not log.
  */
 int dns_proxy_start(const struct dns_proxy_config *cfg, struct dns_proxy **ret);
+/*
+ * The privileged side's answer to DNS_IPC_SOCKETS: creates up to n (at most
+ * DNS_PROXY_SPARE_SOCKETS) UDP sockets connected to upstream port 53, each on a fresh
+ * kernel-chosen random port, and sends them over ipc_fd in one reply (SCM_RIGHTS); its own
+ * copies are closed. While earlier batches still wait unread in the proxy's queue, the reply
+ * carries none (-EBUSY), so a proxy that never reads cannot pile up sockets. Returns 0
+ * (also when only an error reply went out) or -EPIPE when the proxy is gone. Does not log.
+ */
+int dns_proxy_send_sockets(int ipc_fd, const struct policy_addr *upstream, uint32_t n);
 /* Kills and reaps the proxy; accepts and returns NULL. */
 struct dns_proxy *dns_proxy_stop(struct dns_proxy *p);
 
@@ -133,6 +154,7 @@ typedef void (*dns_decision_fn)(const struct dns_decision *d, void *userdata);
 struct dns_guard {
 	const struct policy_network *net;
 	struct egress_socket *nft;	/* the task namespace's nf_tables socket; not owned */
+	struct policy_addr upstream;	/* where the proxy's fresh sockets are connected */
 	uint32_t ttl_min, ttl_max;	/* seconds */
 	dns_decision_fn decision;
 	void *userdata;

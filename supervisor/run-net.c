@@ -296,9 +296,9 @@ static int net_setup_dns(struct run_net *n)
 	n->dns = calloc(RUN_NET_MAX_DNS_RECORDS, sizeof(*n->dns));
 	if (!n->dns)
 		return log_oom();
-	n->guard = (struct dns_guard){ .net = n->net, .nft = n->nft, .ttl_min = DNS_TTL_MIN_DEFAULT,
-				       .ttl_max = DNS_TTL_MAX_DEFAULT, .decision = on_decision,
-				       .userdata = n };
+	n->guard = (struct dns_guard){ .net = n->net, .nft = n->nft, .upstream = n->upstream,
+				       .ttl_min = DNS_TTL_MIN_DEFAULT, .ttl_max = DNS_TTL_MAX_DEFAULT,
+				       .decision = on_decision, .userdata = n };
 	if (getenv("AIRLOCK_DNS_TTL_MIN"))
 		n->guard.ttl_min = (uint32_t)strtoul(getenv("AIRLOCK_DNS_TTL_MIN"), NULL, 10);
 	r = dns_proxy_start(&cfg, &n->proxy);

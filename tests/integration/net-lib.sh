@@ -3,7 +3,8 @@
 #
 # The world of the network tests, built from scratch and removed afterwards:
 #   netns NET_H ("host"): airlock runs here, ip_forward on, default route to the internet
-#   netns NET_I ("internet"): DNS 11.1.0.53 and servers on 11.1.0.10/.11/.12/.20,
+#   netns NET_I ("internet"): DNS 11.1.0.53 (11.1.0.54 forges answers) and servers on
+#     11.1.0.10/.11/.12/.20,
 #     169.254.169.254, 10.9.9.9 and 2600:1::10 (net-servers.py)
 # Nothing touches the machine's own namespace. Names carry the test's pid.
 
@@ -27,7 +28,7 @@ net_world_up() { # net_world_up TMPDIR
 	ip -n "$NET_I" -6 addr add 2600:ffff::2/64 dev uplink-i nodad
 	ip -n "$NET_H" -6 route add default via 2600:ffff::2
 	local a
-	for a in 11.1.0.53 11.1.0.10 11.1.0.11 11.1.0.12 11.1.0.20 169.254.169.254 10.9.9.9; do
+	for a in 11.1.0.53 11.1.0.54 11.1.0.10 11.1.0.11 11.1.0.12 11.1.0.20 169.254.169.254 10.9.9.9; do
 		ip -n "$NET_I" addr add "$a/32" dev lo
 	done
 	ip -n "$NET_I" -6 addr add 2600:1::10/128 dev lo nodad

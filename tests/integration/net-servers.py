@@ -2,7 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """The "internet" of the network tests: a DNS server with fixed test names and TCP/UDP
 servers that answer with their own address and port. Runs inside the test's internet
-namespace; prints "ready" once every socket is bound.
+namespace; prints "ready" once every socket is bound. The query log has one line per
+query: "name type source-port".
+
+spoof.test is answered late; before the real answer come forged ones with the right id
+from a wrong address (SPOOF_ADDR:53), from a wrong port (DNS_ADDR:5300), and from the right
+source with a wrong id or a wrong question: all carry 11.1.0.12, which no one may learn.
 
 usage: net-servers.py DNS_ADDR|- TCP_ADDR:PORT... [--udp ADDR:PORT]... [--log FILE]
 ("-": no DNS server, e.g. for listeners in the test's host namespace)
@@ -11,6 +16,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 
 TTL_SHORT = 2
 ZONE = {
@@ -28,7 +34,10 @@ ZONE = {
     'udp.test': [('A', 60, '11.1.0.10')],
     'short.test': [('A', TTL_SHORT, '11.1.0.11')],  # final.test's address, shorter TTL
     'wire.test': [('A', 60, '168.63.129.16')],        # an allowed name, Azure WireServer
+    'spoof.test': [('A', 60, '11.1.0.20')],           # forged answers first (see above)
 }
+SPOOF_ADDR = '11.1.0.54'
+SPOOF_VALUE = '11.1.0.12'
 TYPES = {'A': 1, 'CNAME': 5, 'TXT': 16, 'AAAA': 28}
 LOG = None
 
@@ -56,12 +65,12 @@ def rdata(t, v):
     return bytes([len(v)]) + v.encode()
 
 
-def answer(q):
+def answer(q, port=0):
     qid, flags = struct.unpack('>HH', q[:4])
     name, o = decode_name(q, 12)
     qtype, = struct.unpack('>H', q[o:o + 2])
-    if LOG:
-        LOG.write(f'{name} {qtype}\n')
+    if LOG and port:
+        LOG.write(f'{name} {qtype} {port}\n')
         LOG.flush()
     answers = []
     cur = name
@@ -83,11 +92,32 @@ def answer(q):
     return out
 
 
-def dns_server(sock):
+def forged(q, qid=None, name=None):
+    """An answer to q carrying SPOOF_VALUE, optionally under another id or question."""
+    qid = struct.unpack('>H', q[:2])[0] if qid is None else qid
+    qname, o = decode_name(q, 12)
+    question = encode_name(name or qname) + q[o:o + 4]
+    d = socket.inet_pton(socket.AF_INET, SPOOF_VALUE)
+    return (struct.pack('>HHHHHH', qid, 0x8180, 1, 1, 0, 0) + question + encode_name(name or qname)
+            + struct.pack('>HHIH', 1, 1, 60, len(d)) + d)
+
+
+def spoof(sock, others, q, peer):
+    qid = struct.unpack('>H', q[:2])[0]
+    for s in others:  # right id and question, wrong source address or port
+        s.sendto(forged(q), peer)
+    sock.sendto(forged(q, qid=qid ^ 0x5a5a), peer)     # right source, wrong id
+    sock.sendto(forged(q, name='other.test'), peer)    # right source, wrong question
+    time.sleep(0.3)
+
+
+def dns_server(sock, others):
     while True:
         q, peer = sock.recvfrom(4096)
         try:
-            sock.sendto(answer(q), peer)
+            if others and decode_name(q, 12)[0] == 'spoof.test':
+                spoof(sock, others, q, peer)
+            sock.sendto(answer(q, peer[1]), peer)
         except Exception:  # noqa: BLE001 - a test server ignores junk
             pass
 
@@ -119,7 +149,15 @@ def main(argv):
     if argv[0] != '-':
         dns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         dns.bind((argv[0], 53))
-        threads.append(threading.Thread(target=dns_server, args=(dns,), daemon=True))
+        others = []
+        for addr in ((SPOOF_ADDR, 53), (argv[0], 5300)):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            try:
+                s.bind(addr)
+                others.append(s)
+            except OSError:
+                pass  # no such address here: no forgery from it
+        threads.append(threading.Thread(target=dns_server, args=(dns, others), daemon=True))
     i = 1
     while i < len(argv):
         if argv[i] == '--udp':

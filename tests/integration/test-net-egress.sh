@@ -54,6 +54,7 @@ cat >"$TMP/policy.json" <<'JSON'
       { "host": "udp.test", "ports": [5353], "protocol": "udp" },
       { "host": "short.test", "ports": [443] },
       { "host": "wire.test", "ports": [80] },
+      { "host": "spoof.test", "ports": [443] },
       { "cidr": "11.1.0.20/32", "ports": [9000] }
     ],
     "dns": { "upstream": ["11.1.0.53"] }
@@ -76,7 +77,7 @@ steps=(
 	resolve,other.test,A resolve,other.test,A,11.1.0.53 tcp,11.1.0.12,443
 	tcp,11.1.0.20,9000 tcp,11.1.0.20,9001 tcp,GW,53,1 tcp,1.2.3.4,53,1
 	resolve,private.test,A tcp,10.9.9.9,443 resolve,meta.test,A tcp,169.254.169.254,80
-	resolve,wire.test,A
+	resolve,wire.test,A resolve,spoof.test,A tcp,11.1.0.12,443,0.6
 	resolve,alias.test,A tcp,11.1.0.11,443,0.5 resolve,badalias.test,A
 	resolve,allowed.test,TXT resolve,allowed.test,ANY resolve,allowed.test,MX
 	"resolve,$long,A"
@@ -108,6 +109,8 @@ expect resolve,private.test,A '^NOERROR - ' "a private address in an answer is w
 expect tcp,10.9.9.9,443 '^fail' "private range blocked"
 expect tcp,169.254.169.254,80 '^fail' "metadata address blocked"
 expect resolve,wire.test,A '^NOERROR - ' "the Azure WireServer address in an answer is withheld"
+expect resolve,spoof.test,A '^NOERROR 11\.1\.0\.20 ' "forged answers (wrong source, port, id or question) are ignored"
+expect tcp,11.1.0.12,443,0.6 '^fail' "a forged answer's address is not learned"
 expect resolve,alias.test,A '^NOERROR cname\+cname\+11\.1\.0\.11 ' "CNAME chain within allowed names is followed"
 expect tcp,11.1.0.11,443,0.5 '^ok hello' "the chain's final address is reachable"
 expect resolve,badalias.test,A '^NXDOMAIN -' "a chain leaving the allowed names gets NXDOMAIN"
@@ -125,8 +128,14 @@ burst=$(grep -F 'burst,300 ' "$TMP/out" | awk '{print $2}')
 [ -n "$burst" ] && [ "$burst" -lt 120 ]
 ok $? "a query burst is cut off by the rate limit (answered: ${burst:-none} of 300)"
 
-! grep -qE '^(other\.test|evil\.test|x+\.)' "$TMP/dns-queries.log" && ! grep -qE ' (16|255|15)$' "$TMP/dns-queries.log"
+! grep -qE '^(other\.test|evil\.test|x+\.)' "$TMP/dns-queries.log" && ! grep -qE ' (16|255|15) [0-9]+$' "$TMP/dns-queries.log"
 ok $? "not-allowed names, over-long names and TXT/ANY never reach the upstream"
+# Each upstream query leaves from a socket of its own: a fresh random source port (a port
+# may come round again by chance, rarely).
+nq=$(wc -l <"$TMP/dns-queries.log")
+np=$(awk '{print $3}' "$TMP/dns-queries.log" | sort -u | wc -l)
+[ "$nq" -ge 20 ] && [ $((np * 10)) -ge $((nq * 9)) ]
+ok $? "upstream queries use a fresh source port each ($np distinct ports over $nq queries)"
 
 n=$(grep -c 'denied tcp connection to 11.1.0.10:8080' "$TMP/err")
 [ "$n" = 1 ]
@@ -212,7 +221,7 @@ done
 	grep -q '^Gid:.65534.65534.65534' "$proxy"
 ok $? "the DNS proxy runs as nobody with no capabilities, no_new_privs and seccomp"
 # A compromised proxy must not send anywhere: sendto() only to connected peers, or on the
-# listening socket, which is bound to the task's veth; no sendmsg/recvmsg at all.
+# listening socket, which is bound to the task's veth; recvmsg only from the guard, no sendmsg.
 ip netns exec "$NET_H" ss -Huan 'sport = :53' | grep -qE '%al[0-9]+:53 '
 ok $? "the proxy's listening socket is bound to the task's veth"
 if [ "$(uname -m)" = x86_64 ] && [ -n "$proxy" ]; then
@@ -230,9 +239,15 @@ libc.ptrace(17, pid, None, None)                                 # PTRACE_DETACH
 assert n > 0, 'get filter'
 insns = [struct.unpack_from('<HBBI', buf.raw, 8 * i) for i in range(n)]
 assert (0x20, 0, 0, 48) in insns, 'sendto dest_addr is not checked'
-assert not any(c == 0x15 and k in (46, 47) for c, _, _, k in insns), 'sendmsg/recvmsg allowed'
+assert not any(c == 0x15 and k == 46 for c, _, _, k in insns), 'sendmsg allowed'
+def guarded(nr, op):  # nr's only match is followed by a check of args[0] against fd 4
+    i = [j for j, (c, _, _, k) in enumerate(insns) if c == 0x15 and k == nr
+         and not (insns[j - 1][0] == 0x20 and insns[j - 1][3] >= 16)]  # not an argument check
+    return len(i) == 1 and insns[i[0] + 1] == (0x20, 0, 0, 16) and insns[i[0] + 2][0] == op and insns[i[0] + 2][3] == 4
+assert guarded(47, 0x15), 'recvmsg is not limited to the guard socket'
+assert guarded(3, 0x25), 'close may free the listening socket'
 PY
-	ok $? "the proxy's seccomp filter checks sendto's destination and denies sendmsg/recvmsg"
+	ok $? "the proxy's seccomp filter checks sendto's destination, recvmsg's and close's fd, denies sendmsg"
 fi
 [ -n "$proxy" ] || { echo "# no proxy (supervisor ${sup:-none})"; ps -eo pid,ppid,user,comm | grep -E "airlock|python" | sed 's/^/# /'; }
 
