@@ -497,9 +497,17 @@ static void conclude(struct run *r)
 		r->cause = RUN_CAUSE_INTERRUPTED;
 		r->exit_code = 128 + SIGKILL;
 	} else {
+		/*
+		 * init died before reporting. With memory.oom.group (v2) the OOM killer takes
+		 * the whole cgroup, init included: then the task died of SIGKILL for its limit.
+		 */
 		r->cause = RUN_CAUSE_SETUP_FAILED;
 		r->exit_code = EXIT_AIRLOCK;
-		log_error("sandbox init ended without reporting the task's status");
+		conclude_limits(r, true);
+		if (r->cause == RUN_CAUSE_OOM_KILLED)
+			r->exit_code = 128 + SIGKILL;
+		else
+			log_error("sandbox init ended without reporting the task's status");
 	}
 }
 
@@ -551,7 +559,7 @@ static int write_record(struct run *r)
 		s.status = WEXITSTATUS(r->wstatus);
 	} else if (r->has_wstatus && WIFSIGNALED(r->wstatus))
 		s.signal = WTERMSIG(r->wstatus);
-	else if (r->deadline_hit || r->interrupted)
+	else if (r->deadline_hit || r->interrupted || r->cause == RUN_CAUSE_OOM_KILLED)
 		s.signal = SIGKILL;
 	if (r->exec_seen) /* only what a started task was really confined by */
 		add_features(r, &s);
