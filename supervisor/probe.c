@@ -16,6 +16,7 @@
 #include <linux/netlink.h>
 
 #include "cgroup.h"
+#include "config.h"
 #include "cleanup.h"
 #include "fd-util.h"
 #include "landlock.h"
@@ -136,7 +137,7 @@ static bool probe_cgroups(char *d, size_t n)
 		}
 	snprintf(d, n, "%s, delegation %s, parent '%s', controllers:%s",
 		 cgroup_mode_to_string(l.mode), cgroup_delegation_to_string(l.delegation),
-		 l.default_parent, ctrls);
+		 AIRLOCK_CGROUP_PARENT[0] ? AIRLOCK_CGROUP_PARENT : l.default_parent, ctrls);
 	return true;
 }
 

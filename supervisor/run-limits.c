@@ -12,6 +12,7 @@
 
 #include "cgroup.h"
 #include "cleanup.h"
+#include "config.h"
 #include "log.h"
 #include "policy.h"
 #include "record.h"
@@ -30,6 +31,12 @@ struct run_limits {
 struct reap_ctx {
 	const char *runtime_dir;
 };
+
+/* The configured parent of run cgroups (meson option cgroup_parent), NULL for the default. */
+static const char *cgroup_parent(void)
+{
+	return AIRLOCK_CGROUP_PARENT[0] ? AIRLOCK_CGROUP_PARENT : NULL;
+}
 
 /* The lock file holds the dead run's state directory: mark its record aborted. */
 static void mark_aborted(int lock_fd, const char *run_id)
@@ -90,7 +97,7 @@ static void reap_stale(struct run_limits *l, const char *runtime_dir)
 	struct reap_ctx ctx = { runtime_dir };
 	int r;
 
-	r = cgroup_reap_stale(&l->layout, NULL, run_alive, &ctx);
+	r = cgroup_reap_stale(&l->layout, cgroup_parent(), run_alive, &ctx);
 	if (r > 0)
 		log_notice("removed the cgroups of %d run(s) that ended without cleaning up", r);
 	else if (r < 0 && r != -ENOENT)
@@ -126,7 +133,7 @@ int run_limits_new(const struct policy *p, const char *run_id, const char *runti
 		return log_error_errno(r, "Failed to move airlock into its delegated leaf cgroup: %m");
 	reap_stale(l, runtime_dir);
 
-	r = cgroup_run_new(&l->layout, NULL, run_id, &p->limits, &l->cg, &ctrl);
+	r = cgroup_run_new(&l->layout, cgroup_parent(), run_id, &p->limits, &l->cg, &ctrl);
 	if (r == -EOPNOTSUPP)
 		return log_error_errno(r, "refusing run: /limits/%s needs the '%s' cgroup "
 					  "controller, which this host does not provide to airlock",
