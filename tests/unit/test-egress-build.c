@@ -58,6 +58,7 @@ struct parsed {
 	char sets[16][32];
 	uint32_t set_flags[16];
 	uint32_t set_key_len[16];
+	uint32_t set_size[16];	/* NFTA_SET_DESC_SIZE, 0 when absent */
 	char rules[64][1024];
 	char rule_chain[64][16];
 	char elems[4096];	/* "set:hexkey-hexkey/flags/timeout " */
@@ -172,6 +173,8 @@ static int parse_one(struct nlmsghdr *nlh)
 			return -1;
 		snprintf(P.sets[P.n_sets], sizeof(P.sets[0]), "%s", nftnl_set_get_str(s, NFTNL_SET_NAME));
 		P.set_flags[P.n_sets] = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
+		if (nftnl_set_is_set(s, NFTNL_SET_DESC_SIZE))
+			P.set_size[P.n_sets] = nftnl_set_get_u32(s, NFTNL_SET_DESC_SIZE);
 		P.set_key_len[P.n_sets++] = nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN);
 		nftnl_set_free(s);
 		return 0;
@@ -213,6 +216,24 @@ static int rule_index(const char *chain, const char *needle)
 		if (strcmp(P.rule_chain[i], chain) == 0 && strstr(P.rules[i], needle))
 			return i;
 	return -1;
+}
+
+static int rule_count(const char *chain, const char *needle)
+{
+	int n = 0;
+
+	for (int i = 0; i < P.n_rules; i++)
+		n += strcmp(P.rule_chain[i], chain) == 0 && strstr(P.rules[i], needle) != NULL;
+	return n;
+}
+
+/* The output rule that looks up set name. */
+static int set_rule(const char *name)
+{
+	char needle[64];
+
+	snprintf(needle, sizeof(needle), "set %s ]", name);
+	return rule_index("output", needle);
 }
 
 static int set_index(const char *name)
@@ -331,6 +352,174 @@ TEST(rule_order)
 	ASSERT_TRUE(rule_index("dns", "cmp neq reg 1 0x0100e70a") >= 0);
 	ASSERT_TRUE(rule_index("dns", "nat dnat ip addr_min reg 1") >= 0);
 	ASSERT_TRUE(rule_index("input", "[ meta load iif => reg 1 ]") >= 0);
+}
+
+/* The rule added by the TCP/53 fix: any TCP to port 53, both families, RST, logged. */
+TEST(tcp53_reject)
+{
+	struct egress_config cfg = config();
+	struct egress_batch *b = NULL;
+	int udp53, tcp53;
+
+	setup_policy();
+	ASSERT_OK(egress_build(&net, &cfg, &b));
+	ASSERT_EQ(parse_batch(b), 0);
+	egress_batch_free(b);
+
+	ASSERT_EQ(rule_count("output", "reject"), 1);
+	ASSERT_EQ(rule_count("dns", "reject") + rule_count("input", "reject"), 0);
+	tcp53 = rule_index("output", "[ reject type 1 code 0 ]"); /* NFT_REJECT_TCP_RST */
+	udp53 = rule_index("output", "[ cmp eq reg 1 0x0100e70a ]");
+	ASSERT_TRUE(tcp53 >= 0 && udp53 >= 0);
+	ASSERT_CONTAINS(P.rules[tcp53], "[ meta load l4proto => reg 1 ]\n  [ cmp eq reg 1 0x00000006 ]");
+	ASSERT_CONTAINS(P.rules[tcp53], "[ payload load 2b @ transport header + 2 => reg 1 ]\n"
+					"  [ cmp eq reg 1 0x00003500 ]");
+	ASSERT_CONTAINS(P.rules[tcp53], "[ counter");
+	ASSERT_CONTAINS(P.rules[tcp53], "[ log prefix airlock-deny group 7 ");
+	/* any address, IPv4 and IPv6 alike: no family or address match */
+	ASSERT_TRUE(strstr(P.rules[tcp53], "nfproto") == NULL);
+	ASSERT_TRUE(strstr(P.rules[tcp53], "network header") == NULL);
+	/* the only UDP/53 accept is IPv4 to the resolver, and TCP/53 never reaches the sets */
+	ASSERT_CONTAINS(P.rules[udp53], "[ cmp eq reg 1 0x00000011 ]");
+	ASSERT_CONTAINS(P.rules[udp53], "[ meta load nfproto => reg 1 ]\n  [ cmp eq reg 1 0x00000002 ]");
+	ASSERT_EQ(rule_count("output", "0x00003500"), 2);
+	ASSERT_TRUE(tcp53 > udp53);
+	ASSERT_TRUE(tcp53 < set_rule("allow4_tcp") && tcp53 < set_rule("allow6_tcp"));
+	ASSERT_TRUE(tcp53 < set_rule("dns4_tcp") && tcp53 < set_rule("dnsany6_tcp"));
+}
+
+/* The destination address masked to a prefix: only the pool rule does that. */
+#define POOL_MATCH "[ payload load 4b @ network header + 16 => reg 1 ]\n  [ bitwise"
+
+static int pool_rule(void)
+{
+	return rule_index("output", POOL_MATCH);
+}
+
+/* airlock's own pool is dropped before any cidr allow set, whatever the policy allows. */
+TEST(pool_drop)
+{
+	struct egress_config cfg = config();
+	struct egress_batch *b = NULL;
+	int pool;
+
+	setup_policy();
+	rules[2].prefixlen = 8; /* a cidr rule 10.0.0.0/8 covers the pool */
+	ASSERT_OK(egress_build(&net, &cfg, &b));
+	ASSERT_EQ(parse_batch(b), 0);
+	egress_batch_free(b);
+	ASSERT_CONTAINS(P.elems, "allow4_tcp:0a00000000500000-0affffff00500000 ");
+
+	/* unset: the default pool 10.231.0.0/16 */
+	pool = pool_rule();
+	ASSERT_TRUE(pool >= 0);
+	ASSERT_EQ(rule_count("output", POOL_MATCH), 1);
+	ASSERT_CONTAINS(P.rules[pool], "[ meta load nfproto => reg 1 ]\n  [ cmp eq reg 1 0x00000002 ]");
+	ASSERT_CONTAINS(P.rules[pool], "[ payload load 4b @ network header + 16 => reg 1 ]\n"
+				       "  [ bitwise reg 1 = ( reg 1 & 0x0000ffff ) ^ 0x00000000 ]\n"
+				       "  [ cmp eq reg 1 0x0000e70a ]");
+	ASSERT_CONTAINS(P.rules[pool], "[ counter");
+	ASSERT_CONTAINS(P.rules[pool], "[ log prefix airlock-deny-range group 7 ");
+	ASSERT_CONTAINS(P.rules[pool], "[ immediate reg 0 drop ]");
+	ASSERT_TRUE(pool > rule_index("output", "[ reject type 1 code 0 ]"));
+	ASSERT_TRUE(pool < set_rule("allow4_tcp") && pool < set_rule("allow4_udp"));
+	ASSERT_TRUE(pool < set_rule("deny4") && pool < set_rule("dns4_tcp"));
+	ASSERT_TRUE(pool < set_rule("dnsany4_udp"));
+
+	/* AIRLOCK_NET_POOL=10.232.17.5/20: masked to its network, any nflog group */
+	cfg.pool.family = AF_INET;
+	inet_pton(AF_INET, "10.232.17.5", cfg.pool.addr);
+	cfg.pool_prefixlen = 20;
+	cfg.nflog_group = 9;
+	ASSERT_OK(egress_build(&net, &cfg, &b));
+	ASSERT_EQ(parse_batch(b), 0);
+	egress_batch_free(b);
+	pool = pool_rule();
+	ASSERT_TRUE(pool >= 0 && pool < set_rule("allow4_tcp"));
+	ASSERT_CONTAINS(P.rules[pool], "[ bitwise reg 1 = ( reg 1 & 0x00f0ffff ) ^ 0x00000000 ]\n"
+				       "  [ cmp eq reg 1 0x0010e80a ]");
+	ASSERT_CONTAINS(P.rules[pool], "[ log prefix airlock-deny-range group 9 ");
+}
+
+/* The learned sets are bounded; the static allow and deny sets are not timed. */
+TEST(set_sizes)
+{
+	static const char *const learned[] = { "dns4_tcp", "dns4_udp", "dns6_tcp", "dns6_udp",
+						"dnsany4_tcp", "dnsany4_udp", "dnsany6_tcp",
+						"dnsany6_udp" };
+	static const char *const fixed[] = { "allow4_tcp", "allow4_udp", "allow6_tcp",
+					     "allow6_udp", "deny4", "deny6" };
+	struct egress_config cfg = config();
+	struct egress_batch *b = NULL;
+
+	setup_policy();
+	ASSERT_OK(egress_build(&net, &cfg, &b));
+	ASSERT_EQ(parse_batch(b), 0);
+	egress_batch_free(b);
+
+	ASSERT_EQ(EGRESS_DNS_SET_SIZE, 8192);
+	for (size_t i = 0; i < sizeof(learned) / sizeof(learned[0]); i++) {
+		int k = set_index(learned[i]);
+
+		ASSERT_TRUE(k >= 0);
+		ASSERT_EQ(P.set_size[k], EGRESS_DNS_SET_SIZE);
+		ASSERT_TRUE(P.set_flags[k] & NFT_SET_TIMEOUT);
+	}
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		int k = set_index(fixed[i]);
+
+		ASSERT_TRUE(k >= 0);
+		ASSERT_EQ(P.set_size[k], 0);
+		ASSERT_TRUE(P.set_flags[k] & NFT_SET_INTERVAL);
+		ASSERT_FALSE(P.set_flags[k] & NFT_SET_TIMEOUT);
+	}
+}
+
+/* IPv6 is filtered like IPv4: its own rules, the same order, its denied ranges. */
+TEST(v6_rules)
+{
+	static const char *const v6[] = { "allow6_tcp", "allow6_udp", "deny6", "dns6_tcp",
+					  "dns6_udp", "dnsany6_tcp", "dnsany6_udp" };
+	struct egress_config cfg = config();
+	struct egress_batch *b = NULL;
+	int mcast, deny6;
+
+	setup_policy();
+	ASSERT_OK(egress_build(&net, &cfg, &b));
+	ASSERT_EQ(parse_batch(b), 0);
+	egress_batch_free(b);
+
+	for (size_t i = 0; i < sizeof(v6) / sizeof(v6[0]); i++) {
+		int k = set_rule(v6[i]);
+
+		ASSERT_TRUE(k >= 0);
+		ASSERT_CONTAINS(P.rules[k], "[ meta load nfproto => reg 1 ]\n"
+					    "  [ cmp eq reg 1 0x0000000a ]");
+		ASSERT_CONTAINS(P.rules[k], "[ payload load 16b @ network header + 24 => reg 8 ]");
+		if (strncmp(v6[i], "dnsany", 6) != 0 && strcmp(v6[i], "deny6") != 0)
+			ASSERT_CONTAINS(P.rules[k], "[ payload load 2b @ transport header + 2 => reg 12 ]");
+		else
+			ASSERT_TRUE(strstr(P.rules[k], "transport header") == NULL);
+	}
+	deny6 = set_rule("deny6");
+	ASSERT_CONTAINS(P.rules[deny6], "[ log prefix airlock-deny-range group 7 ");
+	ASSERT_CONTAINS(P.rules[deny6], "[ immediate reg 0 drop ]");
+	ASSERT_TRUE(deny6 > set_rule("allow6_tcp") && deny6 > set_rule("allow6_udp"));
+	ASSERT_TRUE(deny6 < set_rule("dns6_tcp") && deny6 < set_rule("dnsany6_udp"));
+
+	/* the kernel's own multicast (ff00::/8) is dropped without a log line */
+	mcast = rule_index("output", "[ payload load 1b @ network header + 24 => reg 1 ]");
+	ASSERT_TRUE(mcast >= 0);
+	ASSERT_CONTAINS(P.rules[mcast], "[ cmp eq reg 1 0x0000000a ]");
+	ASSERT_CONTAINS(P.rules[mcast], "[ cmp eq reg 1 0x000000ff ]\n  [ immediate reg 0 drop ]");
+	ASSERT_TRUE(strstr(P.rules[mcast], "log") == NULL);
+	ASSERT_TRUE(mcast < set_rule("allow6_tcp"));
+
+	/* v4-mapped, NAT64 and 6to4 addresses are denied, so IPv4 ranges cannot hide in them */
+	ASSERT_CONTAINS(P.elems, "deny6:00000000000000000000ffff00000000 ");
+	ASSERT_CONTAINS(P.elems, "deny6:0064ff9b000000000000000000000000 ");
+	ASSERT_CONTAINS(P.elems, "deny6:20020000000000000000000000000000 ");
+	ASSERT_CONTAINS(P.elems, "deny6:20010db8000000000000000000000000 ");
 }
 
 TEST(rejects)
