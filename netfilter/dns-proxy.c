@@ -184,7 +184,8 @@ static int ipc_recv(struct proxy *p, struct dns_ipc_reply *reply)
 	if (!whole)
 		return 0;
 	if (reply->type == DNS_IPC_SOCKETS) {
-		p->refill_deadline_ms = 0;
+		if (reply->error == 0) /* after an error, ask again only once the request expires */
+			p->refill_deadline_ms = 0;
 		return 0;
 	}
 	return 1;
