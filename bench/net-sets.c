@@ -27,8 +27,10 @@ static double now_s(void)
 int main(int argc, char **argv)
 {
 	static uint16_t ports[] = { 443 };
-	struct policy_egress_rule rule = { .host = "*.bench.test", .wildcard = true,
-					   .ports = ports, .n_ports = 1,
+	struct policy_egress_rule rule = { .host = "*.bench.test",
+					   .wildcard = true,
+					   .ports = ports,
+					   .n_ports = 1,
 					   .protocols = POLICY_PROTOCOL_TCP };
 	struct policy_network net = { .enabled = true, .egress = &rule, .n_egress = 1 };
 	struct egress_config cfg = { .resolver.family = AF_INET };

@@ -31,8 +31,7 @@ struct unit {
 };
 
 /* Digits followed by exactly one suffix of the table, scaled without overflow. */
-static int parse_with_units(const char *s, const struct unit *units, size_t n_units,
-			    uint64_t *ret)
+static int parse_with_units(const char *s, const struct unit *units, size_t n_units, uint64_t *ret)
 {
 	const char *end;
 	uint64_t v;
@@ -55,7 +54,7 @@ static int parse_with_units(const char *s, const struct unit *units, size_t n_un
 int parse_size(const char *s, uint64_t *ret)
 {
 	static const struct unit units[] = {
-		{ "", 1 },	      { "K", 1ULL << 10 }, { "M", 1ULL << 20 },
+		{ "", 1 },	     { "K", 1ULL << 10 }, { "M", 1ULL << 20 },
 		{ "G", 1ULL << 30 }, { "T", 1ULL << 40 },
 	};
 

@@ -375,8 +375,8 @@ const char *dns_type_to_string(uint16_t type)
 
 const char *dns_rcode_to_string(int rcode)
 {
-	static const char *const names[] = { "NOERROR", "FORMERR", "SERVFAIL",
-					     "NXDOMAIN", "NOTIMP", "REFUSED" };
+	static const char *const names[] = { "NOERROR",	 "FORMERR", "SERVFAIL",
+					     "NXDOMAIN", "NOTIMP",  "REFUSED" };
 
 	if (rcode < 0 || (size_t)rcode >= ELEMENTSOF(names))
 		return NULL;

@@ -57,9 +57,9 @@ enum dns_rcode {
 
 struct dns_rr {
 	char name[DNS_NAME_SIZE];
-	uint16_t type;		/* DNS_TYPE_A, _AAAA or _CNAME */
+	uint16_t type; /* DNS_TYPE_A, _AAAA or _CNAME */
 	uint32_t ttl;
-	uint8_t addr[16];	/* A: first 4 bytes; AAAA: all 16 */
+	uint8_t addr[16]; /* A: first 4 bytes; AAAA: all 16 */
 	char target[DNS_NAME_SIZE]; /* CNAME */
 };
 
@@ -71,7 +71,7 @@ struct dns_message {
 	uint16_t qclass;
 	size_t n_answers;
 	struct dns_rr answers[DNS_MAX_ANSWERS];
-	size_t n_skipped;	/* answers of other types/classes, or beyond DNS_MAX_ANSWERS */
+	size_t n_skipped; /* answers of other types/classes, or beyond DNS_MAX_ANSWERS */
 };
 
 /*

@@ -78,8 +78,13 @@ static void report(struct dns_guard *g, const struct dns_ipc_request *req, enum 
 		   const struct dns_ipc_addr *addrs, size_t n)
 {
 	struct dns_decision d = {
-		.qname = req->qname, .qtype = req->qtype, .verdict = v, .rcode = req->rcode,
-		.count = req->count ? req->count : 1, .addrs = addrs, .n_addrs = n,
+		.qname = req->qname,
+		.qtype = req->qtype,
+		.verdict = v,
+		.rcode = req->rcode,
+		.count = req->count ? req->count : 1,
+		.addrs = addrs,
+		.n_addrs = n,
 	};
 
 	if (g->decision)
@@ -88,7 +93,7 @@ static void report(struct dns_guard *g, const struct dns_ipc_request *req, enum 
 
 struct dns_guard_elem {
 	struct egress_elem elem;
-	uint64_t lo_ms, hi_ms;	/* the kernel's expiry lies between: before and after the ACK */
+	uint64_t lo_ms, hi_ms; /* the kernel's expiry lies between: before and after the ACK */
 };
 
 /* The most elements one address can make: rules x ports x protocols, bounded. */
@@ -114,7 +119,8 @@ static struct dns_guard_elem *elem_find(struct dns_guard *g, const struct egress
 	for (size_t i = 0; i < g->n_elems; i++) {
 		const struct egress_elem *x = &g->elems[i].elem;
 
-		if (x->set == e->set && x->key_len == e->key_len && !memcmp(x->key, e->key, e->key_len))
+		if (x->set == e->set && x->key_len == e->key_len &&
+		    !memcmp(x->key, e->key, e->key_len))
 			return &g->elems[i];
 	}
 	return NULL;
@@ -180,8 +186,9 @@ static int plan_addr(struct dns_guard *g, struct learn *l, const char *name,
 
 		if (t && t->lo_ms >= l->now + l->ttl_ms)
 			continue;
-		l->u[l->n_u++] = (struct egress_elem_update){
-			.elem = e[i], .timeout_ms = l->ttl_ms, .replace = t && t->hi_ms > l->now };
+		l->u[l->n_u++] = (struct egress_elem_update){ .elem = e[i],
+							      .timeout_ms = l->ttl_ms,
+							      .replace = t && t->hi_ms > l->now };
 	}
 	return 0;
 }
@@ -291,8 +298,8 @@ static int handle_learn(struct dns_guard *g, int fd, const struct dns_ipc_reques
 		}
 	if (full)
 		report(g, req, DNS_VERDICT_SET_FULL, NULL, 0);
-	report(g, req, reply.error < 0 ? DNS_VERDICT_UPSTREAM_ERROR : DNS_VERDICT_ALLOWED,
-	       learned, n_learned);
+	report(g, req, reply.error < 0 ? DNS_VERDICT_UPSTREAM_ERROR : DNS_VERDICT_ALLOWED, learned,
+	       n_learned);
 	return 0;
 }
 

@@ -29,16 +29,32 @@
 
 /* sendto, recvmsg and close are not here: they are allowed only as filtered below. */
 static const unsigned allowed[] = {
-	SYS_read, SYS_write, SYS_recvfrom,
+	SYS_read,
+	SYS_write,
+	SYS_recvfrom,
 #ifdef SYS_poll
 	SYS_poll,
 #endif
-	SYS_ppoll, SYS_clock_gettime, SYS_getrandom, SYS_exit, SYS_exit_group,
-	SYS_rt_sigreturn, SYS_restart_syscall,
+	SYS_ppoll,
+	SYS_clock_gettime,
+	SYS_getrandom,
+	SYS_exit,
+	SYS_exit_group,
+	SYS_rt_sigreturn,
+	SYS_restart_syscall,
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
 	/* Test builds only: the sanitizer runtimes map memory and set up signal stacks. */
-	SYS_sigaltstack, SYS_mmap, SYS_munmap, SYS_madvise, SYS_mprotect, SYS_getpid, SYS_gettid,
-	SYS_sched_yield, SYS_futex, SYS_rt_sigprocmask, SYS_rt_sigaction,
+	SYS_sigaltstack,
+	SYS_mmap,
+	SYS_munmap,
+	SYS_madvise,
+	SYS_mprotect,
+	SYS_getpid,
+	SYS_gettid,
+	SYS_sched_yield,
+	SYS_futex,
+	SYS_rt_sigprocmask,
+	SYS_rt_sigaction,
 #endif
 };
 

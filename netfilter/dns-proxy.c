@@ -34,7 +34,7 @@ enum { FD_LISTEN = DNS_PROXY_FD_LISTEN, FD_IPC = DNS_PROXY_FD_IPC };
 
 struct pending {
 	bool used;
-	int fd;			/* the upstream socket of this query alone */
+	int fd; /* the upstream socket of this query alone */
 	uint16_t up_id;
 	uint16_t client_id;
 	uint16_t rd;
@@ -51,9 +51,9 @@ struct proxy {
 	uint64_t refill_ms;
 	uint32_t rate_dropped;
 	uint32_t seq;
-	int spare[DNS_PROXY_SPARE_SOCKETS];	/* fresh upstream sockets, never used yet */
+	int spare[DNS_PROXY_SPARE_SOCKETS]; /* fresh upstream sockets, never used yet */
 	size_t n_spare;
-	uint64_t refill_deadline_ms;	/* a DNS_IPC_SOCKETS request is out until then */
+	uint64_t refill_deadline_ms; /* a DNS_IPC_SOCKETS request is out until then */
 };
 
 static struct dns_message msg_in, msg_out;
@@ -169,7 +169,9 @@ static int ipc_recv(struct proxy *p, struct dns_ipc_reply *reply)
 		uint8_t buf[CMSG_SPACE(sizeof(int) * DNS_PROXY_SPARE_SOCKETS)];
 	} ctl;
 	struct iovec iov = { .iov_base = reply, .iov_len = sizeof(*reply) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = ctl.buf,
 			     .msg_controllen = sizeof(ctl.buf) };
 	bool whole;
 	ssize_t n;
@@ -256,8 +258,13 @@ static void forward(struct proxy *p, const struct sockaddr_in *from, const struc
 	n = dns_build(&msg_out, buf, sizeof(buf));
 	if (n < 0 || send(fd, buf, (size_t)n, MSG_DONTWAIT) < 0)
 		return forward_failed(p, from, q, fd);
-	*e = (struct pending){ .used = true, .fd = fd, .up_id = id, .client_id = q->id,
-			       .rd = q->flags & DNS_FLAG_RD, .client = *from, .qtype = q->qtype,
+	*e = (struct pending){ .used = true,
+			       .fd = fd,
+			       .up_id = id,
+			       .client_id = q->id,
+			       .rd = q->flags & DNS_FLAG_RD,
+			       .client = *from,
+			       .qtype = q->qtype,
 			       .deadline_ms = now_ms() + DNS_PROXY_TIMEOUT_MS };
 	strcpy(e->qname, q->qname);
 }
@@ -276,7 +283,8 @@ static void on_query(struct proxy *p)
 		p->rate_dropped++;
 		return;
 	}
-	if (dns_parse(buf, (size_t)n, &msg_in) < 0 || (msg_in.flags & (DNS_FLAG_QR | DNS_FLAG_OPCODE)))
+	if (dns_parse(buf, (size_t)n, &msg_in) < 0 ||
+	    (msg_in.flags & (DNS_FLAG_QR | DNS_FLAG_OPCODE)))
 		return decision(p, NULL, 0, DNS_VERDICT_MALFORMED, DNS_RCODE_FORMERR, 1);
 	if (strlen(msg_in.qname) > DNS_PROXY_MAX_QUERY_NAME) {
 		refuse(&from, &msg_in, DNS_RCODE_REFUSED);
@@ -307,7 +315,8 @@ static bool collect_answer(struct proxy *p, const struct pending *e)
 		const struct dns_rr *cname = NULL;
 
 		for (size_t i = 0; i < msg_in.n_answers && !cname; i++)
-			if (msg_in.answers[i].type == DNS_TYPE_CNAME && streq(msg_in.answers[i].name, cur))
+			if (msg_in.answers[i].type == DNS_TYPE_CNAME &&
+			    streq(msg_in.answers[i].name, cur))
 				cname = &msg_in.answers[i];
 		if (!cname)
 			break;
@@ -373,7 +382,8 @@ static void answer(struct proxy *p, struct pending *e)
 	if (!collect_answer(p, e)) {
 		msg_out.n_answers = 0;
 		respond(&e->client, e->client_id, e->rd, e->qname, e->qtype, DNS_RCODE_NXDOMAIN);
-		return decision(p, e->qname, e->qtype, DNS_VERDICT_CNAME_DENIED, DNS_RCODE_NXDOMAIN, 1);
+		return decision(p, e->qname, e->qtype, DNS_VERDICT_CNAME_DENIED, DNS_RCODE_NXDOMAIN,
+				1);
 	}
 	if (learn(p, e, &reply) < 0) {
 		msg_out.n_answers = 0;
@@ -484,7 +494,8 @@ static _noreturn_ void proxy_run(const struct dns_proxy_config *cfg)
 		if (fds[1].revents & (POLLHUP | POLLERR))
 			_exit(0); /* the supervisor is gone */
 		if (fds[1].revents & POLLIN) {
-			struct dns_ipc_reply stale; /* fresh sockets, or a reply after its deadline */
+			struct dns_ipc_reply
+				stale; /* fresh sockets, or a reply after its deadline */
 
 			if (ipc_recv(&p, &stale) == -EPIPE)
 				_exit(0);
@@ -531,8 +542,7 @@ static int child_drop_privileges(void)
 	/* A proxy that hoards sockets holds at most this many; SCM_RIGHTS beyond it fail. */
 	if (setrlimit(RLIMIT_NOFILE, &nofile) < 0)
 		return -errno;
-	if (setgroups(0, NULL) < 0 ||
-	    setresgid(DNS_PROXY_UID, DNS_PROXY_UID, DNS_PROXY_UID) < 0 ||
+	if (setgroups(0, NULL) < 0 || setresgid(DNS_PROXY_UID, DNS_PROXY_UID, DNS_PROXY_UID) < 0 ||
 	    setresuid(DNS_PROXY_UID, DNS_PROXY_UID, DNS_PROXY_UID) < 0)
 		return -errno;
 	/* uid 0 -> non-zero clears permitted/effective; ambient goes explicitly. */

@@ -31,33 +31,33 @@
 #include "dns-codec.h"
 #include "policy.h"
 
-#define DNS_PROXY_MAX_QUERY_NAME 100	/* longer names are REFUSED (tunnelling) */
-#define DNS_PROXY_RATE_PER_SEC 20	/* sustained queries per second */
+#define DNS_PROXY_MAX_QUERY_NAME 100 /* longer names are REFUSED (tunnelling) */
+#define DNS_PROXY_RATE_PER_SEC 20 /* sustained queries per second */
 #define DNS_PROXY_RATE_BURST 40
-#define DNS_PROXY_TIMEOUT_MS 3000	/* upstream answer deadline, then SERVFAIL */
+#define DNS_PROXY_TIMEOUT_MS 3000 /* upstream answer deadline, then SERVFAIL */
 #define DNS_PROXY_MAX_PENDING 64
-#define DNS_PROXY_MAX_CHAIN 8		/* CNAME hops */
-#define DNS_PROXY_UID 65534		/* nobody / nogroup */
-#define DNS_PROXY_FD_LISTEN 3		/* the listening socket's fd in the proxy */
-#define DNS_PROXY_FD_IPC 4		/* the proxy's end of the socketpair to the guard */
-#define DNS_PROXY_SPARE_SOCKETS 16	/* fresh upstream sockets the proxy keeps ready */
-#define DNS_PROXY_REFILL_MS 500	/* how long a query waits for fresh sockets */
-#define DNS_PROXY_NOFILE 128		/* RLIMIT_NOFILE of the proxy: bounds the sockets it holds */
+#define DNS_PROXY_MAX_CHAIN 8 /* CNAME hops */
+#define DNS_PROXY_UID 65534 /* nobody / nogroup */
+#define DNS_PROXY_FD_LISTEN 3 /* the listening socket's fd in the proxy */
+#define DNS_PROXY_FD_IPC 4 /* the proxy's end of the socketpair to the guard */
+#define DNS_PROXY_SPARE_SOCKETS 16 /* fresh upstream sockets the proxy keeps ready */
+#define DNS_PROXY_REFILL_MS 500 /* how long a query waits for fresh sockets */
+#define DNS_PROXY_NOFILE 128 /* RLIMIT_NOFILE of the proxy: bounds the sockets it holds */
 #define DNS_TTL_MIN_DEFAULT 5
 #define DNS_TTL_MAX_DEFAULT 300
-#define DNS_GUARD_MAX_ELEMS 4096	/* live learned set elements per run */
+#define DNS_GUARD_MAX_ELEMS 4096 /* live learned set elements per run */
 
 enum dns_verdict {
-	DNS_VERDICT_ALLOWED,		/* answered, addresses learned */
-	DNS_VERDICT_NOT_ALLOWED,	/* name not in the allowlist: NXDOMAIN */
-	DNS_VERDICT_BAD_TYPE,		/* not A/AAAA: REFUSED */
-	DNS_VERDICT_TOO_LONG,		/* name over DNS_PROXY_MAX_QUERY_NAME: REFUSED */
-	DNS_VERDICT_RATE_LIMITED,	/* dropped, no answer */
-	DNS_VERDICT_CNAME_DENIED,	/* chain left the allowlist: NXDOMAIN */
-	DNS_VERDICT_UPSTREAM_ERROR,	/* upstream failed or timed out: SERVFAIL */
-	DNS_VERDICT_UPSTREAM_RCODE,	/* upstream NXDOMAIN etc., passed on */
-	DNS_VERDICT_MALFORMED,		/* unparsable query: FORMERR or dropped */
-	DNS_VERDICT_SET_FULL,		/* the run's learned-element cap is reached: withheld */
+	DNS_VERDICT_ALLOWED, /* answered, addresses learned */
+	DNS_VERDICT_NOT_ALLOWED, /* name not in the allowlist: NXDOMAIN */
+	DNS_VERDICT_BAD_TYPE, /* not A/AAAA: REFUSED */
+	DNS_VERDICT_TOO_LONG, /* name over DNS_PROXY_MAX_QUERY_NAME: REFUSED */
+	DNS_VERDICT_RATE_LIMITED, /* dropped, no answer */
+	DNS_VERDICT_CNAME_DENIED, /* chain left the allowlist: NXDOMAIN */
+	DNS_VERDICT_UPSTREAM_ERROR, /* upstream failed or timed out: SERVFAIL */
+	DNS_VERDICT_UPSTREAM_RCODE, /* upstream NXDOMAIN etc., passed on */
+	DNS_VERDICT_MALFORMED, /* unparsable query: FORMERR or dropped */
+	DNS_VERDICT_SET_FULL, /* the run's learned-element cap is reached: withheld */
 	_DNS_VERDICT_MAX,
 	_DNS_VERDICT_INVALID = -EINVAL,
 };
@@ -66,28 +66,28 @@ const char *dns_verdict_to_string(enum dns_verdict v);
 
 /* The messages between proxy and guard (SOCK_SEQPACKET, one message per datagram). */
 enum dns_ipc_type {
-	DNS_IPC_LEARN = 1,	/* proxy -> guard: learn these addresses; guard replies */
-	DNS_IPC_DECISION = 2,	/* proxy -> guard: one query's outcome, for the record */
-	DNS_IPC_SOCKETS = 3,	/* proxy -> guard: send `count` fresh upstream sockets;
+	DNS_IPC_LEARN = 1, /* proxy -> guard: learn these addresses; guard replies */
+	DNS_IPC_DECISION = 2, /* proxy -> guard: one query's outcome, for the record */
+	DNS_IPC_SOCKETS = 3, /* proxy -> guard: send `count` fresh upstream sockets;
 				 * guard -> proxy: a reply carrying them (SCM_RIGHTS) */
 };
 
 #define DNS_IPC_MAX_ADDRS 16
 
 struct dns_ipc_addr {
-	uint8_t family;		/* AF_INET, AF_INET6 */
+	uint8_t family; /* AF_INET, AF_INET6 */
 	uint8_t addr[16];
 	uint32_t ttl;
 };
 
 struct dns_ipc_request {
-	uint32_t type;		/* enum dns_ipc_type */
+	uint32_t type; /* enum dns_ipc_type */
 	uint32_t seq;
 	char qname[DNS_NAME_SIZE];
 	uint16_t qtype;
-	int32_t verdict;	/* DNS_IPC_DECISION: enum dns_verdict */
+	int32_t verdict; /* DNS_IPC_DECISION: enum dns_verdict */
 	int32_t rcode;
-	uint32_t count;		/* DNS_IPC_DECISION: how many queries this stands for */
+	uint32_t count; /* DNS_IPC_DECISION: how many queries this stands for */
 	uint32_t n_chain;
 	char chain[DNS_PROXY_MAX_CHAIN][DNS_NAME_SIZE];
 	uint32_t n_addrs;
@@ -95,24 +95,24 @@ struct dns_ipc_request {
 };
 
 struct dns_ipc_reply {
-	uint32_t type;		/* DNS_IPC_LEARN or DNS_IPC_SOCKETS */
+	uint32_t type; /* DNS_IPC_LEARN or DNS_IPC_SOCKETS */
 	uint32_t seq;
-	int32_t error;		/* 0, or -errno: the proxy answers SERVFAIL */
-	uint32_t ttl;		/* clamped TTL to put in the answer */
-	uint32_t accepted;	/* bit i: addrs[i] is in the sets */
+	int32_t error; /* 0, or -errno: the proxy answers SERVFAIL */
+	uint32_t ttl; /* clamped TTL to put in the answer */
+	uint32_t accepted; /* bit i: addrs[i] is in the sets */
 };
 
 struct dns_proxy_config {
 	const struct policy_network *net;
-	struct policy_addr listen;	/* resolver address (AF_INET), port 53 */
-	const char *listen_ifname;	/* the host end of the task's veth: the socket is bound to it */
-	struct policy_addr task;	/* only queries from this source are answered */
-	struct policy_addr upstream;	/* where allowed queries go, port 53 */
+	struct policy_addr listen; /* resolver address (AF_INET), port 53 */
+	const char *listen_ifname; /* the host end of the task's veth: the socket is bound to it */
+	struct policy_addr task; /* only queries from this source are answered */
+	struct policy_addr upstream; /* where allowed queries go, port 53 */
 };
 
 struct dns_proxy {
 	pid_t pid;
-	int ipc_fd;		/* the guard's end of the socketpair */
+	int ipc_fd; /* the guard's end of the socketpair */
 };
 
 /*
@@ -145,7 +145,7 @@ struct dns_decision {
 	enum dns_verdict verdict;
 	int rcode;
 	uint32_t count;
-	const struct dns_ipc_addr *addrs;	/* learned addresses (ALLOWED) */
+	const struct dns_ipc_addr *addrs; /* learned addresses (ALLOWED) */
 	size_t n_addrs;
 };
 
@@ -153,14 +153,14 @@ typedef void (*dns_decision_fn)(const struct dns_decision *d, void *userdata);
 
 struct dns_guard {
 	const struct policy_network *net;
-	struct egress_socket *nft;	/* the task namespace's nf_tables socket; not owned */
-	struct policy_addr upstream;	/* where the proxy's fresh sockets are connected */
-	uint32_t ttl_min, ttl_max;	/* seconds */
+	struct egress_socket *nft; /* the task namespace's nf_tables socket; not owned */
+	struct policy_addr upstream; /* where the proxy's fresh sockets are connected */
+	uint32_t ttl_min, ttl_max; /* seconds */
 	dns_decision_fn decision;
 	void *userdata;
-	uint64_t learned;		/* elements batches ACKed, for benchmarks */
+	uint64_t learned; /* elements batches ACKed, for benchmarks */
 	/* The lifetime of every learned element, so that a later answer never shortens it. */
-	struct dns_guard_elem *elems;	/* owned; dns_guard_done() frees it */
+	struct dns_guard_elem *elems; /* owned; dns_guard_done() frees it */
 	size_t n_elems, cap_elems;
 };
 

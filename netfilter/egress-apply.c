@@ -105,11 +105,9 @@ int egress_send(struct egress_socket *s, const struct egress_batch *b)
 		return -EINVAL;
 	/* Large policies make large batches: make room (we are root: FORCE). */
 	size = (int)(b->len + 65536);
-	(void)setsockopt(mnl_socket_get_fd(s->nl), SOL_SOCKET, SO_SNDBUFFORCE, &size,
-			 sizeof(size));
+	(void)setsockopt(mnl_socket_get_fd(s->nl), SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size));
 	size = (int)(b->n_msgs * 256 + 65536);
-	(void)setsockopt(mnl_socket_get_fd(s->nl), SOL_SOCKET, SO_RCVBUFFORCE, &size,
-			 sizeof(size));
+	(void)setsockopt(mnl_socket_get_fd(s->nl), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
 	if (mnl_socket_sendto(s->nl, b->buf, b->len) < 0)
 		return -errno;
 	while (acked < b->n_msgs) {

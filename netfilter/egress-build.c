@@ -74,7 +74,7 @@ void egress_expr_meta_eq_u8(struct egress_rule *c, uint32_t key, uint8_t value)
 }
 
 void egress_expr_payload(struct egress_rule *c, uint32_t base, uint32_t offset, uint32_t len,
-		    uint32_t dreg)
+			 uint32_t dreg)
 {
 	struct nftnl_expr *e = egress_expr_new(c, "payload");
 
@@ -285,7 +285,8 @@ int egress_build_chain(struct egress_batch *b, const char *table, const char *na
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
 	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
 	if (streq(type, "filter"))
-		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, streq(table, EGRESS_TABLE) ? NF_DROP : NF_ACCEPT);
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY,
+				    streq(table, EGRESS_TABLE) ? NF_DROP : NF_ACCEPT);
 	nlh = egress_batch_msg(b, NFT_MSG_NEWCHAIN, NFPROTO_INET, NLM_F_CREATE | NLM_F_EXCL);
 	if (!nlh)
 		return -ENOMEM;
@@ -370,8 +371,7 @@ static int build_tcp53_reject(struct egress_batch *b, uint16_t group)
  * airlock's own address pool is the host (each slot's .1) and the other tasks: never a
  * destination, whatever a cidr rule says. UDP/53 to the task's resolver is accepted before.
  */
-static int build_pool_drop(struct egress_batch *b, const struct egress_config *cfg,
-			   uint16_t group)
+static int build_pool_drop(struct egress_batch *b, const struct egress_config *cfg, uint16_t group)
 {
 	static const uint8_t pool_default[4] = { 10, 231, 0, 0 }; /* EGRESS_LINK_POOL_DEFAULT */
 	bool have = cfg->pool.family == AF_INET;

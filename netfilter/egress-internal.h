@@ -16,25 +16,24 @@ struct nftnl_rule;
 #define EGRESS_MSG_MAX (64 * 1024)
 
 enum egress_set_kind {
-	EGRESS_SET_ALLOW,	/* addr . port intervals from cidr rules */
-	EGRESS_SET_DNS,		/* addr . port learned from DNS, with timeout */
-	EGRESS_SET_DNS_ANY,	/* addr learned from DNS for rules without ports, with timeout */
-	EGRESS_SET_DENY,	/* addr intervals denied by default */
+	EGRESS_SET_ALLOW, /* addr . port intervals from cidr rules */
+	EGRESS_SET_DNS, /* addr . port learned from DNS, with timeout */
+	EGRESS_SET_DNS_ANY, /* addr learned from DNS for rules without ports, with timeout */
+	EGRESS_SET_DENY, /* addr intervals denied by default */
 };
 
 struct egress_set_def {
 	const char *name;
-	uint32_t id;		/* transaction-local id, for rules in the same batch */
-	int family;		/* AF_INET or AF_INET6 */
-	uint8_t proto;		/* IPPROTO_TCP, IPPROTO_UDP, or 0 (deny sets) */
+	uint32_t id; /* transaction-local id, for rules in the same batch */
+	int family; /* AF_INET or AF_INET6 */
+	uint8_t proto; /* IPPROTO_TCP, IPPROTO_UDP, or 0 (deny sets) */
 	enum egress_set_kind kind;
 };
 
 /* The sets of the ruleset; *ret_n gets the count. */
 const struct egress_set_def *egress_set_defs(size_t *ret_n);
 /* The set of a kind, family and protocol, or NULL. */
-const struct egress_set_def *egress_set_find(enum egress_set_kind kind, int family,
-					     uint8_t proto);
+const struct egress_set_def *egress_set_find(enum egress_set_kind kind, int family, uint8_t proto);
 
 /* A new empty batch with its "begin" message; NULL on -ENOMEM. */
 struct egress_batch *egress_batch_new(uint32_t seq);

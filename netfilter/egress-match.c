@@ -6,35 +6,38 @@
 #include "egress.h"
 #include "macro.h"
 
-#define V4(a, b, c, d) { a, b, c, d }
+#define V4(a, b, c, d)     \
+	{                  \
+		a, b, c, d \
+	}
 
 /* Sorted and non-overlapping per family; the set builder merges adjacent ranges. */
 static const struct egress_range denied[] = {
-	{ AF_INET, V4(0, 0, 0, 0), 8 },		/* "this" network */
-	{ AF_INET, V4(10, 0, 0, 0), 8 },	/* RFC 1918 */
-	{ AF_INET, V4(100, 64, 0, 0), 10 },	/* CGNAT */
-	{ AF_INET, V4(127, 0, 0, 0), 8 },	/* loopback */
-	{ AF_INET, V4(168, 63, 129, 16), 32 },	/* Azure WireServer (host agent, metadata) */
-	{ AF_INET, V4(169, 254, 0, 0), 16 },	/* link-local, cloud metadata */
-	{ AF_INET, V4(172, 16, 0, 0), 12 },	/* RFC 1918 */
-	{ AF_INET, V4(192, 0, 0, 0), 24 },	/* IETF protocol assignments */
-	{ AF_INET, V4(192, 0, 2, 0), 24 },	/* TEST-NET-1 */
-	{ AF_INET, V4(192, 88, 99, 0), 24 },	/* 6to4 relay anycast */
-	{ AF_INET, V4(192, 168, 0, 0), 16 },	/* RFC 1918 */
-	{ AF_INET, V4(198, 18, 0, 0), 15 },	/* benchmarking */
-	{ AF_INET, V4(198, 51, 100, 0), 24 },	/* TEST-NET-2 */
-	{ AF_INET, V4(203, 0, 113, 0), 24 },	/* TEST-NET-3 */
-	{ AF_INET, V4(224, 0, 0, 0), 3 },	/* multicast, reserved, broadcast */
-	{ AF_INET6, { 0 }, 96 },		/* unspecified, loopback, v4-compatible */
+	{ AF_INET, V4(0, 0, 0, 0), 8 }, /* "this" network */
+	{ AF_INET, V4(10, 0, 0, 0), 8 }, /* RFC 1918 */
+	{ AF_INET, V4(100, 64, 0, 0), 10 }, /* CGNAT */
+	{ AF_INET, V4(127, 0, 0, 0), 8 }, /* loopback */
+	{ AF_INET, V4(168, 63, 129, 16), 32 }, /* Azure WireServer (host agent, metadata) */
+	{ AF_INET, V4(169, 254, 0, 0), 16 }, /* link-local, cloud metadata */
+	{ AF_INET, V4(172, 16, 0, 0), 12 }, /* RFC 1918 */
+	{ AF_INET, V4(192, 0, 0, 0), 24 }, /* IETF protocol assignments */
+	{ AF_INET, V4(192, 0, 2, 0), 24 }, /* TEST-NET-1 */
+	{ AF_INET, V4(192, 88, 99, 0), 24 }, /* 6to4 relay anycast */
+	{ AF_INET, V4(192, 168, 0, 0), 16 }, /* RFC 1918 */
+	{ AF_INET, V4(198, 18, 0, 0), 15 }, /* benchmarking */
+	{ AF_INET, V4(198, 51, 100, 0), 24 }, /* TEST-NET-2 */
+	{ AF_INET, V4(203, 0, 113, 0), 24 }, /* TEST-NET-3 */
+	{ AF_INET, V4(224, 0, 0, 0), 3 }, /* multicast, reserved, broadcast */
+	{ AF_INET6, { 0 }, 96 }, /* unspecified, loopback, v4-compatible */
 	{ AF_INET6, { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff }, 96 }, /* v4-mapped */
-	{ AF_INET6, { 0, 0x64, 0xff, 0x9b }, 96 },		/* NAT64 */
-	{ AF_INET6, { 0, 0x64, 0xff, 0x9b, 0, 1 }, 48 },	/* local-use NAT64 */
-	{ AF_INET6, { 0x01, 0x00 }, 64 },			/* discard */
-	{ AF_INET6, { 0x20, 0x01, 0x0d, 0xb8 }, 32 },		/* documentation */
-	{ AF_INET6, { 0x20, 0x02 }, 16 },			/* 6to4 (embeds v4) */
-	{ AF_INET6, { 0xfc }, 7 },		/* ULA, incl. fd00:ec2::254 metadata */
-	{ AF_INET6, { 0xfe, 0x80 }, 9 },	/* link-local, deprecated site-local */
-	{ AF_INET6, { 0xff }, 8 },		/* multicast */
+	{ AF_INET6, { 0, 0x64, 0xff, 0x9b }, 96 }, /* NAT64 */
+	{ AF_INET6, { 0, 0x64, 0xff, 0x9b, 0, 1 }, 48 }, /* local-use NAT64 */
+	{ AF_INET6, { 0x01, 0x00 }, 64 }, /* discard */
+	{ AF_INET6, { 0x20, 0x01, 0x0d, 0xb8 }, 32 }, /* documentation */
+	{ AF_INET6, { 0x20, 0x02 }, 16 }, /* 6to4 (embeds v4) */
+	{ AF_INET6, { 0xfc }, 7 }, /* ULA, incl. fd00:ec2::254 metadata */
+	{ AF_INET6, { 0xfe, 0x80 }, 9 }, /* link-local, deprecated site-local */
+	{ AF_INET6, { 0xff }, 8 }, /* multicast */
 };
 
 const struct egress_range *egress_denied_ranges(size_t *ret_n)

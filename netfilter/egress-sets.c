@@ -45,8 +45,7 @@ const struct egress_set_def *egress_set_defs(size_t *ret_n)
 	return sets;
 }
 
-const struct egress_set_def *egress_set_find(enum egress_set_kind kind, int family,
-					     uint8_t proto)
+const struct egress_set_def *egress_set_find(enum egress_set_kind kind, int family, uint8_t proto)
 {
 	for (size_t i = 0; i < ELEMENTSOF(sets); i++)
 		if (sets[i].kind == kind && sets[i].family == family && sets[i].proto == proto)
@@ -142,8 +141,8 @@ static int elems_flush(struct elem_list *l)
 }
 
 /* Adds one element: key (and key_end when non-NULL), flags, timeout (0: none). */
-static int elems_add(struct elem_list *l, const uint8_t *key, const uint8_t *key_end,
-		     size_t len, uint32_t flags, uint64_t timeout_ms)
+static int elems_add(struct elem_list *l, const uint8_t *key, const uint8_t *key_end, size_t len,
+		     uint32_t flags, uint64_t timeout_ms)
 {
 	struct nftnl_set_elem *e;
 	int r;
@@ -231,7 +230,8 @@ static bool addr_is_top(const uint8_t *a, size_t len)
  */
 static int add_deny_elems(struct egress_batch *b, int family)
 {
-	_cleanup_(elems_done) struct elem_list l = { b, egress_set_find(EGRESS_SET_DENY, family, 0) };
+	_cleanup_(elems_done) struct elem_list l = { b,
+						     egress_set_find(EGRESS_SET_DENY, family, 0) };
 	const struct egress_range *ranges;
 	size_t n, len = addr_len(family);
 	int r;
@@ -428,7 +428,8 @@ static int rule_elems(const struct policy_egress_rule *rule, const struct policy
 				return -ENOSPC;
 			*e = (struct egress_elem){ .set = (uint8_t)(d - sets) };
 			if (rule->n_ports)
-				e->key_len = (uint8_t)concat_key(a->family, a->addr, rule->ports[i], e->key);
+				e->key_len = (uint8_t)concat_key(a->family, a->addr, rule->ports[i],
+								 e->key);
 			else
 				memcpy(e->key, a->addr, e->key_len = (uint8_t)addr_len(a->family));
 			(*n)++;

@@ -38,17 +38,17 @@ struct egress_batch {
 	uint8_t *buf;
 	size_t len;
 	size_t cap;
-	uint32_t seq_first;	/* sequence number of the first message after "begin" */
-	uint32_t n_msgs;	/* messages between begin and end, each asking for an ACK */
+	uint32_t seq_first; /* sequence number of the first message after "begin" */
+	uint32_t n_msgs; /* messages between begin and end, each asking for an ACK */
 	bool ended;
 };
 
 struct egress_config {
-	struct policy_addr resolver;	/* AF_INET: where the task's DNS goes */
-	struct policy_addr pool;	/* AF_INET: airlock's address pool, never a destination; */
-	uint8_t pool_prefixlen;		/*   unset (AF_UNSPEC): EGRESS_LINK_POOL_DEFAULT */
-	uint16_t nflog_group;		/* 0: EGRESS_NFLOG_GROUP */
-	uint32_t seq;			/* first sequence number to use */
+	struct policy_addr resolver; /* AF_INET: where the task's DNS goes */
+	struct policy_addr pool; /* AF_INET: airlock's address pool, never a destination; */
+	uint8_t pool_prefixlen; /*   unset (AF_UNSPEC): EGRESS_LINK_POOL_DEFAULT */
+	uint16_t nflog_group; /* 0: EGRESS_NFLOG_GROUP */
+	uint32_t seq; /* first sequence number to use */
 };
 
 /*
@@ -74,7 +74,7 @@ int egress_build_learned(const struct policy_network *net, const char *name,
 
 /* One DNS-learned set element: which set, and its key (address [. port]). */
 struct egress_elem {
-	uint8_t set;		/* index into the ruleset's set table */
+	uint8_t set; /* index into the ruleset's set table */
 	uint8_t key_len;
 	uint8_t key[20];
 };

@@ -166,9 +166,11 @@ static int build_host_table(struct egress_batch *b, const struct pool *p)
 		r = egress_build_chain(b, EGRESS_HOST_TABLE, "postrouting", "nat",
 				       NF_INET_POST_ROUTING, 100);
 	if (r >= 0)
-		r = egress_build_chain(b, EGRESS_HOST_TABLE, "forward", "filter", NF_INET_FORWARD, 0);
+		r = egress_build_chain(b, EGRESS_HOST_TABLE, "forward", "filter", NF_INET_FORWARD,
+				       0);
 	if (r >= 0)
-		r = egress_build_chain(b, EGRESS_HOST_TABLE, "input", "filter", NF_INET_LOCAL_IN, 0);
+		r = egress_build_chain(b, EGRESS_HOST_TABLE, "input", "filter", NF_INET_LOCAL_IN,
+				       0);
 	if (r >= 0)
 		r = host_set_declare(b, SET_LINKS);
 	if (r >= 0)
@@ -221,7 +223,8 @@ static int slot_elems(struct egress_batch *b, const char *ifname, const struct p
 static int send_slot_elems(struct egress_socket *s, const char *ifname,
 			   const struct policy_addr *host, bool del)
 {
-	_cleanup_(egress_batch_freep) struct egress_batch *b = egress_batch_new(egress_socket_seq(s, 0));
+	_cleanup_(egress_batch_freep) struct egress_batch *b =
+		egress_batch_new(egress_socket_seq(s, 0));
 	int r;
 
 	if (!b)
@@ -252,7 +255,8 @@ static void reap_slot(struct egress_socket *s, const struct pool *p, unsigned sl
 
 static int delete_host_table(struct egress_socket *s)
 {
-	_cleanup_(egress_batch_freep) struct egress_batch *b = egress_batch_new(egress_socket_seq(s, 3));
+	_cleanup_(egress_batch_freep) struct egress_batch *b =
+		egress_batch_new(egress_socket_seq(s, 3));
 	struct nftnl_table *t;
 	struct nlmsghdr *nlh;
 	int r;
@@ -361,8 +365,8 @@ static int scan_slots(const char *dir, const char *own_lock, struct egress_socke
 	return n;
 }
 
-int egress_nat_acquire(const char *dir, const struct egress_link *l,
-		       const struct policy_addr *pool, uint8_t prefixlen)
+int egress_nat_acquire(const char *dir, const struct egress_link *l, const struct policy_addr *pool,
+		       uint8_t prefixlen)
 {
 	_cleanup_(egress_socket_freep) struct egress_socket *s = NULL;
 	_cleanup_(egress_batch_freep) struct egress_batch *b = NULL;
@@ -374,7 +378,7 @@ int egress_nat_acquire(const char *dir, const struct egress_link *l,
 		return -EINVAL;
 	memcpy(p.addr, pool->addr, 4);
 	for (unsigned i = prefixlen; i < 32; i++)
-		p.addr[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+		p.addr[i / 8] &= (uint8_t) ~(0x80 >> (i % 8));
 
 	lock = egress_dir_lock(dir);
 	if (lock < 0)

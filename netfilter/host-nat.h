@@ -26,8 +26,8 @@ struct egress_link;
  * Dead runs' slots are reaped on the way. Returns 0, -EADDRNOTAVAIL when live runs use
  * another pool (their table would not protect this one), or a negative errno.
  */
-int egress_nat_acquire(const char *dir, const struct egress_link *l,
-		       const struct policy_addr *pool, uint8_t prefixlen);
+int egress_nat_acquire(const char *dir, const struct egress_link *l, const struct policy_addr *pool,
+		       uint8_t prefixlen);
 
 /*
  * Removes the caller's slot from the host table, and the table when no run other than the

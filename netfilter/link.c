@@ -196,8 +196,8 @@ void egress_slot_addrs(const struct policy_addr *pool, uint8_t plen, unsigned n,
 	memcpy(ret_task->addr, &addr, 4);
 }
 
-static int slot_pick(const char *dir, const struct policy_addr *pool, uint8_t plen,
-		     unsigned first, struct egress_link *l)
+static int slot_pick(const char *dir, const struct policy_addr *pool, uint8_t plen, unsigned first,
+		     struct egress_link *l)
 {
 	_cleanup_close_ int lock = -EBADF;
 	uint32_t n_slots = 1u << (30 - plen);

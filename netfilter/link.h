@@ -17,13 +17,13 @@
 #define EGRESS_LINK_TASK_IFNAME "eth0"
 
 struct egress_link {
-	int netns_fd;		/* the task's namespace */
-	unsigned slot;		/* index of the /30 in the pool */
-	int lock_fd;		/* flock on <dir>/slot-<n>.lock while the run lives */
+	int netns_fd; /* the task's namespace */
+	unsigned slot; /* index of the /30 in the pool */
+	int lock_fd; /* flock on <dir>/slot-<n>.lock while the run lives */
 	char lock_path[256];
-	char host_ifname[16];	/* "al<slot>" */
-	struct policy_addr host_addr;	/* .1 of the /30: gateway and DNS resolver */
-	struct policy_addr task_addr;	/* .2 of the /30 */
+	char host_ifname[16]; /* "al<slot>" */
+	struct policy_addr host_addr; /* .1 of the /30: gateway and DNS resolver */
+	struct policy_addr task_addr; /* .2 of the /30 */
 };
 
 /*

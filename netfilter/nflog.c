@@ -40,7 +40,8 @@ static int send_config(int fd, uint16_t group, uint8_t family, const void *attr_
 	if (n < 0)
 		return -errno;
 	nlh = (struct nlmsghdr *)ack;
-	if (n >= (ssize_t)(sizeof(*nlh) + sizeof(struct nlmsgerr)) && nlh->nlmsg_type == NLMSG_ERROR)
+	if (n >= (ssize_t)(sizeof(*nlh) + sizeof(struct nlmsgerr)) &&
+	    nlh->nlmsg_type == NLMSG_ERROR)
 		return ((struct nlmsgerr *)mnl_nlmsg_get_payload(nlh))->error;
 	return 0;
 }
@@ -106,7 +107,8 @@ static int handle_packet(const struct nlmsghdr *nlh, egress_denied_fn fn, void *
 	const struct nlattr *a, *payload = NULL, *prefix = NULL;
 	struct egress_denied d;
 
-	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+	{
 		if (mnl_attr_get_type(a) == NFULA_PAYLOAD)
 			payload = a;
 		else if (mnl_attr_get_type(a) == NFULA_PREFIX)
@@ -115,8 +117,9 @@ static int handle_packet(const struct nlmsghdr *nlh, egress_denied_fn fn, void *
 	if (!payload || egress_packet_decode(mnl_attr_get_payload(payload),
 					     mnl_attr_get_payload_len(payload), &d) < 0)
 		return 0;
-	d.denied_range = prefix && strncmp(mnl_attr_get_payload(prefix), EGRESS_LOG_PREFIX_DENY_RANGE,
-					   mnl_attr_get_payload_len(prefix)) == 0;
+	d.denied_range =
+		prefix && strncmp(mnl_attr_get_payload(prefix), EGRESS_LOG_PREFIX_DENY_RANGE,
+				  mnl_attr_get_payload_len(prefix)) == 0;
 	fn(&d, userdata);
 	return 1;
 }

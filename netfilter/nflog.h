@@ -13,9 +13,9 @@
 
 struct egress_denied {
 	struct policy_addr daddr;
-	uint8_t proto;		/* IPPROTO_TCP, _UDP, _ICMP... */
-	uint16_t dport;		/* 0 when the protocol has no ports */
-	bool denied_range;	/* dropped by the default-denied ranges, not the final rule */
+	uint8_t proto; /* IPPROTO_TCP, _UDP, _ICMP... */
+	uint16_t dport; /* 0 when the protocol has no ports */
+	bool denied_range; /* dropped by the default-denied ranges, not the final rule */
 };
 
 /*

@@ -85,15 +85,15 @@ enum policy_limit_flags {
 };
 
 struct policy_limits {
-	unsigned set;		/* enum policy_limit_flags */
+	unsigned set; /* enum policy_limit_flags */
 	uint64_t wall_time_ms;
-	uint64_t memory;	/* bytes */
-	uint64_t swap;		/* bytes; unset means 0 (no swap) */
+	uint64_t memory; /* bytes */
+	uint64_t swap; /* bytes; unset means 0 (no swap) */
 	uint32_t pids;
-	uint32_t cpu_milli;	/* 1000 = one core; "cpu": 1.5 -> 1500 */
-	uint32_t io_weight;	/* 1..10000 */
-	uint32_t open_files;	/* RLIMIT_NOFILE */
-	uint64_t output;	/* bytes of stdout+stderr forwarded before truncation */
+	uint32_t cpu_milli; /* 1000 = one core; "cpu": 1.5 -> 1500 */
+	uint32_t io_weight; /* 1..10000 */
+	uint32_t open_files; /* RLIMIT_NOFILE */
+	uint64_t output; /* bytes of stdout+stderr forwarded before truncation */
 };
 
 struct policy_identity {
@@ -103,8 +103,8 @@ struct policy_identity {
 };
 
 struct policy_bind {
-	char *source;	/* absolute host path */
-	char *target;	/* absolute path inside the sandbox */
+	char *source; /* absolute host path */
+	char *target; /* absolute path inside the sandbox */
 	enum policy_mode mode;
 };
 
@@ -117,53 +117,53 @@ struct policy_filesystem {
 	enum policy_mode workspace_mode;
 	struct policy_bind *binds;
 	size_t n_binds;
-	struct policy_tmpfs *tmpfs;	/* default: /tmp 256M, /out 64M */
+	struct policy_tmpfs *tmpfs; /* default: /tmp 256M, /out 64M */
 	size_t n_tmpfs;
-	char **exec;			/* Landlock execute allowlist; NULL = not requested */
-	char *rootfs;			/* NULL = host system directories */
+	char **exec; /* Landlock execute allowlist; NULL = not requested */
+	char *rootfs; /* NULL = host system directories */
 };
 
 struct policy_addr {
-	int family;		/* AF_INET or AF_INET6 */
-	uint8_t addr[16];	/* network byte order; v4 uses the first 4 bytes */
+	int family; /* AF_INET or AF_INET6 */
+	uint8_t addr[16]; /* network byte order; v4 uses the first 4 bytes */
 };
 
 struct policy_egress_rule {
 	/* Exactly one of host and cidr is set. */
-	char *host;		/* lower-case, no trailing dot; "*.example.com" for a suffix */
-	bool wildcard;		/* host starts with "*." */
+	char *host; /* lower-case, no trailing dot; "*.example.com" for a suffix */
+	bool wildcard; /* host starts with "*." */
 	bool is_cidr;
 	struct policy_addr cidr;
 	uint8_t prefixlen;
-	uint16_t *ports;	/* sorted, unique, 1..65535 */
+	uint16_t *ports; /* sorted, unique, 1..65535 */
 	size_t n_ports;
-	unsigned protocols;	/* enum policy_protocol; default TCP */
+	unsigned protocols; /* enum policy_protocol; default TCP */
 };
 
 struct policy_network {
-	bool enabled;		/* false: loopback only (no "network" section) */
+	bool enabled; /* false: loopback only (no "network" section) */
 	struct policy_egress_rule *egress;
 	size_t n_egress;
-	struct policy_addr *dns_upstream;	/* empty: the host's resolvers */
+	struct policy_addr *dns_upstream; /* empty: the host's resolvers */
 	size_t n_dns_upstream;
 };
 
 struct policy {
 	int version;
 	char *name;
-	char **command_allow;	/* NULL: any command */
+	char **command_allow; /* NULL: any command */
 	struct policy_identity identity;
 	struct policy_limits limits;
-	char **environment;	/* sorted "KEY=VALUE" */
+	char **environment; /* sorted "KEY=VALUE" */
 	struct policy_filesystem filesystem;
 	enum policy_seccomp_profile seccomp;
 	struct policy_network network;
-	char digest[65];	/* hex SHA-256 of the canonical serialisation */
+	char digest[65]; /* hex SHA-256 of the canonical serialisation */
 };
 
 struct policy_error {
-	char path[POLICY_MAX_PATH];	/* JSON pointer, e.g. "/limits/memory"; "" for the root */
-	int line;			/* 0 when unknown */
+	char path[POLICY_MAX_PATH]; /* JSON pointer, e.g. "/limits/memory"; "" for the root */
+	int line; /* 0 when unknown */
 	int column;
 	char message[POLICY_MAX_ERROR];
 };

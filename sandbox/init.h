@@ -7,9 +7,9 @@
 #include "sandbox.h"
 
 struct sandbox_child_fds {
-	int sync_fd;	/* read end: a byte releases the setup, a second the task; EOF aborts */
-	int status_fd;	/* write end, CLOEXEC: struct sandbox_failure on error */
-	int result_fd;	/* write end: the task's wait status, written by init before exit */
+	int sync_fd; /* read end: a byte releases the setup, a second the task; EOF aborts */
+	int status_fd; /* write end, CLOEXEC: struct sandbox_failure on error */
+	int result_fd; /* write end: the task's wait status, written by init before exit */
 };
 
 /*

@@ -25,10 +25,11 @@
 #define DEV_SHM_SIZE "64m"
 
 /* Paths under /proc that expose host-wide state: hidden behind /dev/null or an empty dir. */
-static const char *const proc_masked_files[] = { "kcore", "keys", "timer_list", "sched_debug",
-						 "latency_stats", "sysrq-trigger", "kallsyms",
-						 "kpagecount", "kpageflags", "kpagecgroup",
-						 "config.gz", "vmallocinfo", "interrupts" };
+static const char *const proc_masked_files[] = { "kcore",	"keys",		 "timer_list",
+						 "sched_debug", "latency_stats", "sysrq-trigger",
+						 "kallsyms",	"kpagecount",	 "kpageflags",
+						 "kpagecgroup", "config.gz",	 "vmallocinfo",
+						 "interrupts" };
 static const char *const proc_masked_dirs[] = { "acpi", "scsi", "asound", "firmware", "driver" };
 static const char *const proc_readonly[] = { "sys", "irq", "bus", "fs" };
 static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
@@ -145,7 +146,8 @@ static int write_etc(const struct sandbox_config *c)
 		return r;
 	snprintf(buf, sizeof(buf),
 		 "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-		 "127.0.1.1\t%s\n", id->hostname);
+		 "127.0.1.1\t%s\n",
+		 id->hostname);
 	r = write_in_root("/etc/hosts", buf, 0644);
 	if (r < 0)
 		return r;
@@ -224,7 +226,7 @@ static int symlink_in_root(const char *target, const char *path)
 static int mount_dev(void)
 {
 	static const char *const links[][2] = {
-		{ "/proc/self/fd", "/dev/fd" },	   { "/proc/self/fd/0", "/dev/stdin" },
+		{ "/proc/self/fd", "/dev/fd" },	      { "/proc/self/fd/0", "/dev/stdin" },
 		{ "/proc/self/fd/1", "/dev/stdout" }, { "/proc/self/fd/2", "/dev/stderr" },
 		{ "pts/ptmx", "/dev/ptmx" },
 	};
@@ -265,8 +267,7 @@ static int bind_readonly(const char *p)
 {
 	if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return -errno;
-	if (mount(NULL, p, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) <
-	    0)
+	if (mount(NULL, p, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
 		return -errno;
 	return 0;
 }
@@ -343,11 +344,13 @@ static int rebind_exec_paths(const struct policy *p)
 		close(root_fd);
 		if (fd < 0)
 			return errno == ENOENT ? 0 : -errno;
-		tree = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
-					 AT_RECURSIVE);
+		tree = open_tree(
+			fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
 		if (tree < 0 ||
-		    mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0 ||
-		    move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		    mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) <
+			    0 ||
+		    move_mount(tree, "", fd, "",
+			       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 			r = -errno;
 		if (tree >= 0)
 			close(tree);
@@ -372,13 +375,13 @@ static int pivot(void)
 	return 0;
 }
 
-#define STEP(s, expr)                                                                              \
-	do {                                                                                       \
-		int r_ = (expr);                                                                   \
-		if (r_ < 0) {                                                                      \
-			*ret_step = (s);                                                           \
-			return r_;                                                                 \
-		}                                                                                  \
+#define STEP(s, expr)                    \
+	do {                             \
+		int r_ = (expr);         \
+		if (r_ < 0) {            \
+			*ret_step = (s); \
+			return r_;       \
+		}                        \
 	} while (0)
 
 int mountns_setup(const struct sandbox_config *c, enum sandbox_step *ret_step)
@@ -401,8 +404,8 @@ int mountns_setup(const struct sandbox_config *c, enum sandbox_step *ret_step)
 	STEP(SANDBOX_STEP_MOUNT_PROC, mount_proc());
 	STEP(SANDBOX_STEP_PIVOT_ROOT, pivot());
 	STEP(SANDBOX_STEP_REMOUNT_ROOT,
-	     mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV,
-		   NULL) < 0
+	     mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) <
+			     0
 		     ? -errno
 		     : 0);
 	return 0;

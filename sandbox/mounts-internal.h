@@ -9,8 +9,8 @@
 #define SANDBOX_MAX_MOUNTS 96
 
 enum mount_entry_kind {
-	MOUNT_ENTRY_TREE,	/* detached tree (fd) attached at target */
-	MOUNT_ENTRY_SYMLINK,	/* symlink at target pointing to link */
+	MOUNT_ENTRY_TREE, /* detached tree (fd) attached at target */
+	MOUNT_ENTRY_SYMLINK, /* symlink at target pointing to link */
 };
 
 /* Attach order: system trees, the workspace, the policy's tmpfs mounts, then binds. */
@@ -23,10 +23,10 @@ enum mount_phase {
 struct mount_entry {
 	enum mount_entry_kind kind;
 	enum mount_phase phase;
-	char *target;		/* absolute, inside the sandbox */
-	int fd;			/* MOUNT_ENTRY_TREE: open_tree() clone */
-	bool is_dir;		/* MOUNT_ENTRY_TREE: directory or file */
-	char *link;		/* MOUNT_ENTRY_SYMLINK */
+	char *target; /* absolute, inside the sandbox */
+	int fd; /* MOUNT_ENTRY_TREE: open_tree() clone */
+	bool is_dir; /* MOUNT_ENTRY_TREE: directory or file */
+	char *link; /* MOUNT_ENTRY_SYMLINK */
 };
 
 struct policy;

@@ -28,12 +28,14 @@
 #include "sandbox.h"
 
 /* System directories taken from the host root (or the policy's rootfs). */
-static const char *const system_dirs[] = { "usr", "bin", "sbin", "lib", "lib32", "lib64",
-					   "libx32" };
+static const char *const system_dirs[] = {
+	"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32"
+};
 /* Host /etc entries bound read-only when present; the rest of /etc is generated. */
-static const char *const etc_entries[] = { "ssl", "ca-certificates", "alternatives",
-					   "ld.so.cache", "ld.so.conf", "ld.so.conf.d",
-					   "localtime", "protocols", "services", "mime.types" };
+static const char *const etc_entries[] = { "ssl",	  "ca-certificates", "alternatives",
+					   "ld.so.cache", "ld.so.conf",	     "ld.so.conf.d",
+					   "localtime",	  "protocols",	     "services",
+					   "mime.types" };
 
 /* Whether a equals b or lies beneath it (both normalised absolute paths). */
 static bool path_is_beneath(const char *a, const char *b)
@@ -141,8 +143,10 @@ static int add_tree(struct sandbox_mounts *m, enum mount_phase phase, int src_fd
 	t = strdup(target);
 	if (!t)
 		return -ENOMEM;
-	r = mounts_add(m, (struct mount_entry){ .kind = MOUNT_ENTRY_TREE, .phase = phase,
-						.target = t, .fd = fd,
+	r = mounts_add(m, (struct mount_entry){ .kind = MOUNT_ENTRY_TREE,
+						.phase = phase,
+						.target = t,
+						.fd = fd,
 						.is_dir = S_ISDIR(st.st_mode) });
 	if (r < 0)
 		return r;
@@ -155,8 +159,9 @@ static int add_symlink(struct sandbox_mounts *m, const char *target, const char 
 {
 	char *t = strdup(target), *l = strdup(link);
 
-	if (!t || !l || mounts_add(m, (struct mount_entry){ .kind = MOUNT_ENTRY_SYMLINK,
-							    .target = t, .link = l }) < 0) {
+	if (!t || !l ||
+	    mounts_add(m, (struct mount_entry){
+				  .kind = MOUNT_ENTRY_SYMLINK, .target = t, .link = l }) < 0) {
 		free(t);
 		free(l);
 		return -ENOMEM;
@@ -304,8 +309,7 @@ static int add_workspace(struct sandbox_mounts *m, const struct policy *p, const
 	 * enter a workspace others may not (a 0700 project directory) even read-only.
 	 */
 	if (mode == POLICY_MODE_RW || (st.st_mode & (S_IROTH | S_IXOTH)) != (S_IROTH | S_IXOTH)) {
-		userns_fd = idmap_userns_open(st.st_uid, st.st_gid,
-					      host_id_base + p->identity.uid,
+		userns_fd = idmap_userns_open(st.st_uid, st.st_gid, host_id_base + p->identity.uid,
 					      host_id_base + p->identity.gid);
 		if (userns_fd < 0)
 			return userns_fd;
@@ -323,8 +327,7 @@ static int add_workspace(struct sandbox_mounts *m, const struct policy *p, const
 	return r;
 }
 
-static int add_bind(struct sandbox_mounts *m, const struct policy *p,
-		    const struct policy_bind *b)
+static int add_bind(struct sandbox_mounts *m, const struct policy *p, const struct policy_bind *b)
 {
 	_cleanup_close_ int fd = -EBADF;
 

@@ -80,8 +80,8 @@ static int write_id_maps(pid_t pid, uid_t base)
 static pid_t clone_child(const struct sandbox_config *c, int *ret_pidfd)
 {
 	struct clone_args args = {
-		.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
-			 CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_PIDFD,
+		.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
+			 CLONE_NEWCGROUP | CLONE_PIDFD,
 		.pidfd = (uint64_t)(uintptr_t)ret_pidfd,
 		.exit_signal = SIGCHLD,
 	};
@@ -144,8 +144,11 @@ int sandbox_spawn(const struct sandbox_config *c, struct sandbox **ret)
 		r = pid;
 		goto fail;
 	}
-	*s = (struct sandbox){ .pid = pid, .pidfd = pidfd, .status_fd = status_p[0],
-			       .result_fd = result_p[0], .sync_fd = sync_p[1] };
+	*s = (struct sandbox){ .pid = pid,
+			       .pidfd = pidfd,
+			       .status_fd = status_p[0],
+			       .result_fd = result_p[0],
+			       .sync_fd = sync_p[1] };
 	close(sync_p[0]);
 	close(status_p[1]);
 	close(result_p[1]);

@@ -50,8 +50,8 @@ enum sandbox_step {
 
 /* What a failing child reports. */
 struct sandbox_failure {
-	int32_t step;	/* enum sandbox_step */
-	int32_t error;	/* positive errno */
+	int32_t step; /* enum sandbox_step */
+	int32_t error; /* positive errno */
 };
 
 /* Detached mount trees prepared by the privileged parent (open_tree clones). */
@@ -61,23 +61,23 @@ struct sandbox_config {
 	const struct policy *policy;
 	const struct syscall_filter *filter;
 	char *const *argv;
-	char *const *envp;		/* the task's whole environment */
+	char *const *envp; /* the task's whole environment */
 	const struct sandbox_mounts *mounts;
-	uid_t host_id_base;		/* host uid/gid of id 0 inside; SANDBOX_ID_RANGE mapped */
-	int cgroup_fd;			/* cgroup v2 directory for CLONE_INTO_CGROUP, or -EBADF */
-	int netns_fd;			/* network namespace to join, or -EBADF for a new one */
-	const char *resolv_conf;	/* contents of /etc/resolv.conf, or NULL */
+	uid_t host_id_base; /* host uid/gid of id 0 inside; SANDBOX_ID_RANGE mapped */
+	int cgroup_fd; /* cgroup v2 directory for CLONE_INTO_CGROUP, or -EBADF */
+	int netns_fd; /* network namespace to join, or -EBADF for a new one */
+	const char *resolv_conf; /* contents of /etc/resolv.conf, or NULL */
 	int stdin_fd;
 	int stdout_fd;
 	int stderr_fd;
 };
 
 struct sandbox {
-	pid_t pid;		/* the sandbox init, in the supervisor's pid namespace */
+	pid_t pid; /* the sandbox init, in the supervisor's pid namespace */
 	int pidfd;
-	int status_fd;		/* read end: struct sandbox_failure, EOF once exec succeeded */
-	int result_fd;		/* read end: the task's wait status, written by init */
-	int sync_fd;		/* write end: sandbox_release(), sandbox_release_task() */
+	int status_fd; /* read end: struct sandbox_failure, EOF once exec succeeded */
+	int result_fd; /* read end: the task's wait status, written by init */
+	int sync_fd; /* write end: sandbox_release(), sandbox_release_task() */
 	bool released;
 };
 

@@ -14,7 +14,6 @@
 #include "log.h"
 #include "macro.h"
 
-
 #define RECORD_MAX_BYTES (16 * 1024 * 1024)
 
 static int name_cmp(const void *a, const void *b)
@@ -115,10 +114,8 @@ static int records_show(const char *state_dir, const char *id)
 
 int cmd_records(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "state-dir", required_argument, NULL, 's' },
-		{}
-	};
+	static const struct option options[] = { { "state-dir", required_argument, NULL, 's' },
+						 {} };
 	const char *state_dir = AIRLOCK_STATE_DIR;
 	int c;
 

@@ -16,14 +16,12 @@ static void run_usage(FILE *f)
 
 int cmd_run(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "policy", required_argument, NULL, 'p' },
-		{ "workspace", required_argument, NULL, 'w' },
-		{ "state-dir", required_argument, NULL, 's' },
-		{ "record", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
+	static const struct option options[] = { { "policy", required_argument, NULL, 'p' },
+						 { "workspace", required_argument, NULL, 'w' },
+						 { "state-dir", required_argument, NULL, 's' },
+						 { "record", required_argument, NULL, 'r' },
+						 { "help", no_argument, NULL, 'h' },
+						 {} };
 	struct run_options o = {
 		.state_dir = AIRLOCK_STATE_DIR,
 		.runtime_dir = AIRLOCK_RUNTIME_DIR,

@@ -15,7 +15,7 @@
 
 struct idpool_slot {
 	unsigned index;
-	uid_t base;	/* host id of uid/gid 0 inside the sandbox */
+	uid_t base; /* host id of uid/gid 0 inside the sandbox */
 	int lock_fd;
 };
 

@@ -14,7 +14,7 @@ struct loop_source {
 	loop_handler_t handler;
 	void *userdata;
 	bool used;
-	uint32_t generation;	/* bumped on every add: stale events of a reused slot are dropped */
+	uint32_t generation; /* bumped on every add: stale events of a reused slot are dropped */
 };
 
 struct loop {

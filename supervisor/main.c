@@ -22,17 +22,18 @@ static const struct {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: airlock [--debug] COMMAND [ARGS...]\n"
-		   "\n"
-		   "Commands:\n"
-		   "  run [--policy FILE] [--workspace DIR] [--state-dir DIR] [--record FILE] -- CMD "
-		   "[ARG...]\n"
-		   "                        run one command in a sandbox\n"
-		   "  policy check FILE     validate a policy\n"
-		   "  policy show [FILE]    print the effective policy (defaults filled in)\n"
-		   "  probe [--json]        what this kernel can enforce\n"
-		   "  records list|show ID  read run records\n"
-		   "  --version, --help\n");
+	fprintf(f,
+		"Usage: airlock [--debug] COMMAND [ARGS...]\n"
+		"\n"
+		"Commands:\n"
+		"  run [--policy FILE] [--workspace DIR] [--state-dir DIR] [--record FILE] -- CMD "
+		"[ARG...]\n"
+		"                        run one command in a sandbox\n"
+		"  policy check FILE     validate a policy\n"
+		"  policy show [FILE]    print the effective policy (defaults filled in)\n"
+		"  probe [--json]        what this kernel can enforce\n"
+		"  records list|show ID  read run records\n"
+		"  --version, --help\n");
 }
 
 /*

@@ -94,7 +94,8 @@ static bool probe_close_range(char *d, size_t n)
 static bool probe_mount_api(char *d, size_t n)
 {
 	snprintf(d, n, "open_tree move_mount mount_setattr");
-	return syscall_exists(SYS_open_tree, -1, 0, 0) && syscall_exists(SYS_move_mount, -1, 0, -1) &&
+	return syscall_exists(SYS_open_tree, -1, 0, 0) &&
+	       syscall_exists(SYS_move_mount, -1, 0, -1) &&
 	       syscall_exists(SYS_mount_setattr, -1, 0, 0);
 }
 
@@ -126,14 +127,16 @@ static bool probe_cgroups(char *d, size_t n)
 	unsigned mask;
 
 	if (cgroup_layout_detect(&l) < 0 || l.mode == CGROUP_MODE_NONE) {
-		snprintf(d, n, "no cgroup hierarchy (policies with memory/pids/cpu limits are refused)");
+		snprintf(d, n,
+			 "no cgroup hierarchy (policies with memory/pids/cpu limits are refused)");
 		return false;
 	}
 	mask = l.mode == CGROUP_MODE_V2 ? l.unified_controllers : l.v1_controllers;
 	for (int c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
 		if (mask & CGROUP_MASK(c)) {
 			strncat(ctrls, " ", sizeof(ctrls) - strlen(ctrls) - 1);
-			strncat(ctrls, cgroup_controller_to_string(c), sizeof(ctrls) - strlen(ctrls) - 1);
+			strncat(ctrls, cgroup_controller_to_string(c),
+				sizeof(ctrls) - strlen(ctrls) - 1);
 		}
 	snprintf(d, n, "%s, delegation %s, parent '%s', controllers:%s",
 		 cgroup_mode_to_string(l.mode), cgroup_delegation_to_string(l.delegation),
@@ -198,7 +201,8 @@ size_t probe_all(struct probe_result *res)
 	for (size_t i = 0; i < ELEMENTSOF(probes) && count < PROBE_MAX; i++) {
 		struct probe_result *r = &res[count++];
 
-		*r = (struct probe_result){ .name = probes[i].name, .required = probes[i].required };
+		*r = (struct probe_result){ .name = probes[i].name,
+					    .required = probes[i].required };
 		r->available = probes[i].fn(r->detail, sizeof(r->detail));
 	}
 	return count;

@@ -9,7 +9,7 @@
 struct probe_result {
 	const char *name;
 	bool available;
-	bool required;		/* airlock refuses every run without it */
+	bool required; /* airlock refuses every run without it */
 	char detail[160];
 };
 

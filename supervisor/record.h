@@ -19,15 +19,15 @@ struct run_summary {
 	const struct policy *policy;
 	char *const *argv;
 	const char *workspace;
-	struct timespec started;	/* CLOCK_REALTIME */
+	struct timespec started; /* CLOCK_REALTIME */
 	struct timespec ended;
 	uint64_t duration_ms;
-	const char *cause;		/* exited, signaled, wall_time, setup_failed, ... */
-	int exit_code;			/* airlock's exit status */
+	const char *cause; /* exited, signaled, wall_time, setup_failed, ... */
+	int exit_code; /* airlock's exit status */
 	bool has_status;
-	int status;			/* the task's exit status when it exited */
-	int signal;			/* the signal that ended it, or 0 */
-	const char *failed_step;	/* setup step that failed, or NULL */
+	int status; /* the task's exit status when it exited */
+	int signal; /* the signal that ended it, or 0 */
+	const char *failed_step; /* setup step that failed, or NULL */
 	int failed_errno;
 	uint64_t stdout_bytes;
 	uint64_t stderr_bytes;
@@ -36,8 +36,8 @@ struct run_summary {
 	size_t seccomp_instructions;
 	const char *features[RECORD_MAX_FEATURES];
 	size_t n_features;
-	json_t *resources;		/* borrowed; cgroup usage, or NULL */
-	json_t *network;		/* borrowed; egress decisions, or NULL */
+	json_t *resources; /* borrowed; cgroup usage, or NULL */
+	json_t *network; /* borrowed; egress decisions, or NULL */
 };
 
 /*

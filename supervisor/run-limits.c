@@ -130,13 +130,15 @@ int run_limits_new(const struct policy *p, const char *run_id, const char *runti
 		return log_error_errno(r, "Failed to detect the cgroup layout: %m");
 	r = cgroup_enter_supervisor_leaf(&l->layout);
 	if (r < 0)
-		return log_error_errno(r, "Failed to move airlock into its delegated leaf cgroup: %m");
+		return log_error_errno(r,
+				       "Failed to move airlock into its delegated leaf cgroup: %m");
 	reap_stale(l, runtime_dir);
 
 	r = cgroup_run_new(&l->layout, cgroup_parent(), run_id, &p->limits, &l->cg, &ctrl);
 	if (r == -EOPNOTSUPP)
-		return log_error_errno(r, "refusing run: /limits/%s needs the '%s' cgroup "
-					  "controller, which this host does not provide to airlock",
+		return log_error_errno(r,
+				       "refusing run: /limits/%s needs the '%s' cgroup "
+				       "controller, which this host does not provide to airlock",
 				       limit_key(ctrl), ctrl);
 	if (r < 0)
 		return log_error_errno(r, "Failed to create the run's cgroup: %m");

@@ -69,10 +69,10 @@ struct run_net {
 	struct dns_guard guard;
 	struct run_net_dns *dns;
 	size_t n_dns;
-	uint64_t dns_dropped;	/* decisions beyond RUN_NET_MAX_DNS_RECORDS */
+	uint64_t dns_dropped; /* decisions beyond RUN_NET_MAX_DNS_RECORDS */
 	struct run_net_denied denied[RUN_NET_MAX_DENIED];
 	size_t n_denied;
-	uint64_t denied_other;	/* attempts beyond RUN_NET_MAX_DENIED destinations */
+	uint64_t denied_other; /* attempts beyond RUN_NET_MAX_DENIED destinations */
 };
 
 static void addr_string(int family, const uint8_t *addr, char *buf, size_t len)
@@ -149,8 +149,9 @@ static void on_decision(const struct dns_decision *d, void *userdata)
 		return;
 	}
 	e = &n->dns[n->n_dns++];
-	*e = (struct run_net_dns){ .qtype = d->qtype, .verdict = d->verdict, .rcode = d->rcode,
-				   .count = d->count };
+	*e = (struct run_net_dns){
+		.qtype = d->qtype, .verdict = d->verdict, .rcode = d->rcode, .count = d->count
+	};
 	snprintf(e->name, sizeof(e->name), "%s", d->qname ? d->qname : "");
 	for (size_t i = 0; i < d->n_addrs && i < DNS_IPC_MAX_ADDRS; i++) {
 		e->addrs[e->n_addrs++] = d->addrs[i];
@@ -168,7 +169,8 @@ static int on_proxy(struct loop *l, int fd, uint32_t events, void *userdata)
 		if (r == -EAGAIN)
 			return 0;
 		if (r < 0) {
-			log_warning_errno(r, "DNS proxy of the task stopped, the task has no DNS: %m");
+			log_warning_errno(r,
+					  "DNS proxy of the task stopped, the task has no DNS: %m");
 			(void)loop_remove(l, fd);
 			return 0;
 		}
@@ -215,7 +217,8 @@ static int net_configure(struct run_net *n, const struct policy *p)
 
 	r = egress_ip_forward_enabled();
 	if (r <= 0)
-		return log_error_errno(-EOPNOTSUPP, "refusing run: policy asks for network egress "
+		return log_error_errno(-EOPNOTSUPP,
+				       "refusing run: policy asks for network egress "
 				       "but net.ipv4.ip_forward is off on this host (/network); "
 				       "enable forwarding or remove the network section");
 	r = egress_link_parse_pool(pool ? pool : EGRESS_LINK_POOL_DEFAULT, &n->pool,
@@ -230,7 +233,8 @@ static int net_configure(struct run_net *n, const struct policy *p)
 			break;
 		}
 	if (n->upstream.family != AF_INET && host_resolver(&n->upstream) < 0)
-		return log_error_errno(-EOPNOTSUPP, "refusing run: no IPv4 DNS upstream in the "
+		return log_error_errno(-EOPNOTSUPP,
+				       "refusing run: no IPv4 DNS upstream in the "
 				       "policy (/network/dns/upstream) or /etc/resolv.conf");
 
 	r = own_net_dir(n->dir, sizeof(n->dir));
@@ -254,13 +258,16 @@ static int net_setup_kernel(struct run_net *n)
 
 	r = egress_link_new(n->dir, &n->pool, n->pool_prefixlen, &n->link);
 	if (r < 0)
-		return log_error_errno(r, "Failed to create the task's network namespace and veth: %m");
+		return log_error_errno(
+			r, "Failed to create the task's network namespace and veth: %m");
 	r = egress_nat_acquire(n->dir, n->link, &n->pool, n->pool_prefixlen);
 	if (r == -EADDRNOTAVAIL)
-		return log_error_errno(r, "refusing run: AIRLOCK_NET_POOL %s/%u differs from the pool of "
-				       "the networked runs already live in this network namespace; "
-				       "use the same pool for all of them", pool_string(n),
-				       n->pool_prefixlen);
+		return log_error_errno(
+			r,
+			"refusing run: AIRLOCK_NET_POOL %s/%u differs from the pool of "
+			"the networked runs already live in this network namespace; "
+			"use the same pool for all of them",
+			pool_string(n), n->pool_prefixlen);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up table inet " EGRESS_HOST_TABLE ": %m");
 	n->nat_acquired = true;
@@ -273,13 +280,16 @@ static int net_setup_kernel(struct run_net *n)
 	cfg.pool_prefixlen = n->pool_prefixlen;
 	r = egress_apply(n->nft, n->net, &cfg);
 	if (r == -EEXIST)
-		return log_error_errno(r, "refusing run: overlapping cidr rules in /network/egress: %m");
+		return log_error_errno(
+			r, "refusing run: overlapping cidr rules in /network/egress: %m");
 	if (r < 0)
-		return log_error_errno(r, "refusing run: cannot load the egress ruleset (/network): %m");
+		return log_error_errno(
+			r, "refusing run: cannot load the egress ruleset (/network): %m");
 
 	n->nflog_fd = egress_nflog_open(n->link->netns_fd, EGRESS_NFLOG_GROUP);
 	if (n->nflog_fd < 0)
-		return log_error_errno(n->nflog_fd, "refusing run: cannot log denied connections: %m");
+		return log_error_errno(n->nflog_fd,
+				       "refusing run: cannot log denied connections: %m");
 	r = loop_add(n->loop, n->nflog_fd, EPOLLIN, on_nflog, n);
 	if (r < 0)
 		return log_error_errno(r, "Failed to watch denied connections: %m");
@@ -288,17 +298,23 @@ static int net_setup_kernel(struct run_net *n)
 
 static int net_setup_dns(struct run_net *n)
 {
-	struct dns_proxy_config cfg = { .net = n->net, .listen = n->link->host_addr,
+	struct dns_proxy_config cfg = { .net = n->net,
+					.listen = n->link->host_addr,
 					.listen_ifname = n->link->host_ifname,
-					.task = n->link->task_addr, .upstream = n->upstream };
+					.task = n->link->task_addr,
+					.upstream = n->upstream };
 	int r;
 
 	n->dns = calloc(RUN_NET_MAX_DNS_RECORDS, sizeof(*n->dns));
 	if (!n->dns)
 		return log_oom();
-	n->guard = (struct dns_guard){ .net = n->net, .nft = n->nft, .upstream = n->upstream,
-				       .ttl_min = DNS_TTL_MIN_DEFAULT, .ttl_max = DNS_TTL_MAX_DEFAULT,
-				       .decision = on_decision, .userdata = n };
+	n->guard = (struct dns_guard){ .net = n->net,
+				       .nft = n->nft,
+				       .upstream = n->upstream,
+				       .ttl_min = DNS_TTL_MIN_DEFAULT,
+				       .ttl_max = DNS_TTL_MAX_DEFAULT,
+				       .decision = on_decision,
+				       .userdata = n };
 	if (getenv("AIRLOCK_DNS_TTL_MIN"))
 		n->guard.ttl_min = (uint32_t)strtoul(getenv("AIRLOCK_DNS_TTL_MIN"), NULL, 10);
 	r = dns_proxy_start(&cfg, &n->proxy);
@@ -310,8 +326,7 @@ static int net_setup_dns(struct run_net *n)
 	return 0;
 }
 
-int run_net_new(const struct policy *p, const char *run_id, struct loop *loop,
-		struct run_net **ret)
+int run_net_new(const struct policy *p, const char *run_id, struct loop *loop, struct run_net **ret)
 {
 	_cleanup_(run_net_freep) struct run_net *n = NULL;
 	int r;
@@ -362,10 +377,11 @@ static json_t *dns_to_json(const struct run_net *n)
 
 	for (size_t i = 0; a && i < n->n_dns; i++) {
 		const struct run_net_dns *e = &n->dns[i];
-		const char *type = dns_type_to_string(e->qtype), *rcode = dns_rcode_to_string(e->rcode);
-		json_t *o = json_pack("{s:s, s:s, s:I}", "name", e->name,
-				      "verdict", dns_verdict_to_string(e->verdict),
-				      "count", (json_int_t)e->count);
+		const char *type = dns_type_to_string(e->qtype),
+			   *rcode = dns_rcode_to_string(e->rcode);
+		json_t *o =
+			json_pack("{s:s, s:s, s:I}", "name", e->name, "verdict",
+				  dns_verdict_to_string(e->verdict), "count", (json_int_t)e->count);
 
 		if (!o)
 			continue;
@@ -390,11 +406,11 @@ static json_t *denied_to_json(const struct run_net *n)
 		const struct run_net_denied *e = &n->denied[i];
 
 		addr_string(e->d.daddr.family, e->d.daddr.addr, buf, sizeof(buf));
-		json_array_append_new(a, json_pack("{s:s, s:i, s:s, s:I, s:s}", "destination", buf,
-						   "port", (int)e->d.dport, "protocol",
-						   proto_string(e->d.proto), "count",
-						   (json_int_t)e->count, "reason",
-						   e->d.denied_range ? "denied-range" : "not-allowed"));
+		json_array_append_new(
+			a, json_pack("{s:s, s:i, s:s, s:I, s:s}", "destination", buf, "port",
+				     (int)e->d.dport, "protocol", proto_string(e->d.proto), "count",
+				     (json_int_t)e->count, "reason",
+				     e->d.denied_range ? "denied-range" : "not-allowed"));
 	}
 	return a;
 }
@@ -412,8 +428,8 @@ json_t *run_net_to_json(const struct run_net *n)
 	addr_string(AF_INET, n->link->task_addr.addr, task, sizeof(task));
 	addr_string(AF_INET, n->upstream.addr, up, sizeof(up));
 	return json_pack("{s:b, s:s, s:s, s:s, s:s, s:o, s:I, s:o, s:I, s:I}", "enabled", 1,
-			 "task_address", task, "resolver", host, "dns_upstream", up,
-			 "interface", n->link->host_ifname, "dns", dns_to_json(n), "dns_unrecorded",
+			 "task_address", task, "resolver", host, "dns_upstream", up, "interface",
+			 n->link->host_ifname, "dns", dns_to_json(n), "dns_unrecorded",
 			 (json_int_t)n->dns_dropped, "denied", denied_to_json(n),
 			 "denied_unrecorded", (json_int_t)n->denied_other, "dns_sets_updates",
 			 (json_int_t)n->guard.learned);
@@ -437,7 +453,7 @@ struct run_net *run_net_free(struct run_net *n)
 		r = egress_nat_release(n->dir, n->link);
 		if (r < 0)
 			log_warning_errno(r, "Failed to remove table inet " EGRESS_HOST_TABLE
-					  ", ignoring: %m");
+					     ", ignoring: %m");
 	}
 	n->link = egress_link_free(n->link);
 	free(n->dns);
@@ -456,7 +472,8 @@ void run_net_reap_stale(void)
 		return;
 	r = egress_nat_reap(own, true);
 	if (r < 0)
-		log_warning_errno(r, "Failed to reap the network leftovers of dead runs, ignoring: %m");
+		log_warning_errno(
+			r, "Failed to reap the network leftovers of dead runs, ignoring: %m");
 	n += MAX(r, 0);
 
 	/* Other namespaces' directories: only their files (their kernel state died with them). */
@@ -471,5 +488,6 @@ void run_net_reap_stale(void)
 		n += MAX(r, 0);
 	}
 	if (n > 0)
-		log_notice("released the network slots of %d run(s) that ended without cleaning up", n);
+		log_notice("released the network slots of %d run(s) that ended without cleaning up",
+			   n);
 }

@@ -40,7 +40,6 @@
 
 #define RUN_KILL_GRACE_MS 5000
 
-
 enum run_cause {
 	RUN_CAUSE_NONE,
 	RUN_CAUSE_EXITED,
@@ -56,11 +55,16 @@ enum run_cause {
 };
 
 static const char *const cause_names[_RUN_CAUSE_MAX] = {
-	[RUN_CAUSE_NONE] = "unknown",	       [RUN_CAUSE_EXITED] = "exited",
-	[RUN_CAUSE_SIGNALED] = "signaled",     [RUN_CAUSE_WALL_TIME] = "wall_time",
-	[RUN_CAUSE_SETUP_FAILED] = "setup_failed", [RUN_CAUSE_EXEC_FAILED] = "exec_failed",
-	[RUN_CAUSE_INTERRUPTED] = "interrupted", [RUN_CAUSE_OOM_KILLED] = "oom_killed",
-	[RUN_CAUSE_PIDS_LIMIT] = "pids_limit_hit", [RUN_CAUSE_RUNNING] = "running",
+	[RUN_CAUSE_NONE] = "unknown",
+	[RUN_CAUSE_EXITED] = "exited",
+	[RUN_CAUSE_SIGNALED] = "signaled",
+	[RUN_CAUSE_WALL_TIME] = "wall_time",
+	[RUN_CAUSE_SETUP_FAILED] = "setup_failed",
+	[RUN_CAUSE_EXEC_FAILED] = "exec_failed",
+	[RUN_CAUSE_INTERRUPTED] = "interrupted",
+	[RUN_CAUSE_OOM_KILLED] = "oom_killed",
+	[RUN_CAUSE_PIDS_LIMIT] = "pids_limit_hit",
+	[RUN_CAUSE_RUNNING] = "running",
 };
 
 struct run {
@@ -97,8 +101,11 @@ struct run {
 
 static void run_init(struct run *r, const struct run_options *o)
 {
-	*r = (struct run){ .opts = o, .run_lock_fd = -EBADF, .timer_fd = -EBADF,
-			   .signal_fd = -EBADF, .grace_fd = -EBADF,
+	*r = (struct run){ .opts = o,
+			   .run_lock_fd = -EBADF,
+			   .timer_fd = -EBADF,
+			   .signal_fd = -EBADF,
+			   .grace_fd = -EBADF,
 			   .slot = { .lock_fd = -EBADF } };
 }
 
@@ -137,8 +144,9 @@ static int check_enforceable(struct run *r)
 	const struct policy *p = r->policy;
 
 	if (!policy_command_allowed(p, r->opts->argv[0]))
-		return log_error_errno(-EPERM, "refusing run: command '%s' is not allowed by "
-					       "policy '%s' (/command/allow)",
+		return log_error_errno(-EPERM,
+				       "refusing run: command '%s' is not allowed by "
+				       "policy '%s' (/command/allow)",
 				       r->opts->argv[0], p->name);
 	if (p->filesystem.exec && landlock_abi_version() < 0)
 		return log_error_errno(-EOPNOTSUPP, "refusing run: /filesystem/exec needs "
@@ -218,11 +226,12 @@ static int build_env(struct run *r)
  */
 static int check_workspace(const char *ws)
 {
-	static const char *const forbidden_trees[] = { "/proc", "/sys", "/dev", "/boot", "/etc",
-						       "/usr", "/run", AIRLOCK_STATE_DIR };
-	static const char *const forbidden_exact[] = { "/", "/var", "/lib", "/lib64", "/bin",
-						       "/sbin", "/root", "/home", "/tmp", "/srv",
-						       "/opt", "/mnt", "/media", "/var/lib" };
+	static const char *const forbidden_trees[] = { "/proc", "/sys", "/dev", "/boot",
+						       "/etc",	"/usr", "/run", AIRLOCK_STATE_DIR };
+	static const char *const forbidden_exact[] = { "/",	 "/var",    "/lib",  "/lib64",
+						       "/bin",	 "/sbin",   "/root", "/home",
+						       "/tmp",	 "/srv",    "/opt",  "/mnt",
+						       "/media", "/var/lib" };
 
 	for (size_t i = 0; i < ELEMENTSOF(forbidden_exact); i++)
 		if (streq(ws, forbidden_exact[i]))
@@ -235,8 +244,10 @@ static int check_workspace(const char *ws)
 	}
 	return 0;
 refuse:
-	return log_error_errno(-EPERM, "refusing run: workspace '%s' is a system directory; "
-				       "run from (or pass --workspace) a project directory", ws);
+	return log_error_errno(-EPERM,
+			       "refusing run: workspace '%s' is a system directory; "
+			       "run from (or pass --workspace) a project directory",
+			       ws);
 }
 
 static int prepare(struct run *r)
@@ -268,13 +279,16 @@ static int prepare(struct run *r)
 		return log_error_errno(k, "Failed to compile the seccomp filter: %m");
 	k = sandbox_mounts_open(r->policy, r->workspace, r->slot.base, &r->mounts, &bad_path);
 	if (k == -EOPNOTSUPP && bad_path && streq(bad_path, r->workspace))
-		return log_error_errno(k, "refusing run: workspace '%s' must be idmapped to the task "
-					  "(read-write, or not readable by others), which its "
-					  "filesystem does not support on this kernel (tmpfs needs "
-					  "Linux 6.3)", r->workspace);
+		return log_error_errno(k,
+				       "refusing run: workspace '%s' must be idmapped to the task "
+				       "(read-write, or not readable by others), which its "
+				       "filesystem does not support on this kernel (tmpfs needs "
+				       "Linux 6.3)",
+				       r->workspace);
 	if (k == -ELOOP)
-		return log_error_errno(k, "refusing run: '%s' contains a symbolic link (or changed "
-					  "while airlock opened it); name the resolved path",
+		return log_error_errno(k,
+				       "refusing run: '%s' contains a symbolic link (or changed "
+				       "while airlock opened it); name the resolved path",
 				       bad_path ? bad_path : "?");
 	if (k < 0)
 		return log_error_errno(k, "Failed to prepare mount of '%s': %m",
@@ -290,7 +304,8 @@ static int prepare(struct run *r)
 
 static int arm_timer(int *fd, uint64_t ms)
 {
-	struct itimerspec its = { .it_value = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 } };
+	struct itimerspec its = { .it_value = { (time_t)(ms / 1000),
+						(long)(ms % 1000) * 1000000 } };
 
 	*fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (*fd < 0)
@@ -411,11 +426,17 @@ static int start(struct run *r)
 		return log_error_errno(k, "Failed to set up signal handling: %m");
 
 	c = (struct sandbox_config){
-		.policy = p, .filter = r->filter, .argv = r->opts->argv, .envp = r->envp,
-		.mounts = r->mounts, .host_id_base = r->slot.base,
+		.policy = p,
+		.filter = r->filter,
+		.argv = r->opts->argv,
+		.envp = r->envp,
+		.mounts = r->mounts,
+		.host_id_base = r->slot.base,
 		.cgroup_fd = run_limits_clone_fd(r->limits),
-		.netns_fd = run_net_netns_fd(r->net), .stdin_fd = r->io.child_stdin,
-		.stdout_fd = r->io.child_stdout, .stderr_fd = r->io.child_stderr,
+		.netns_fd = run_net_netns_fd(r->net),
+		.stdin_fd = r->io.child_stdin,
+		.stdout_fd = r->io.child_stdout,
+		.stderr_fd = r->io.child_stderr,
 	};
 	k = sandbox_spawn(&c, &r->sandbox);
 	if (k < 0)
@@ -513,11 +534,11 @@ static void conclude(struct run *r)
 
 static void add_features(struct run *r, struct run_summary *s)
 {
-	static const char *const base[] = { "user-namespace", "mount-namespace",
-					    "pid-namespace",  "ipc-namespace",
-					    "uts-namespace",  "cgroup-namespace",
+	static const char *const base[] = { "user-namespace",	 "mount-namespace",
+					    "pid-namespace",	 "ipc-namespace",
+					    "uts-namespace",	 "cgroup-namespace",
 					    "network-namespace", "capabilities-dropped",
-					    "no-new-privs",   "seccomp" };
+					    "no-new-privs",	 "seccomp" };
 
 	for (size_t i = 0; i < ELEMENTSOF(base); i++)
 		s->features[s->n_features++] = base[i];
@@ -540,15 +561,23 @@ static int write_record(struct run *r)
 	net = run_net_to_json(r->net);
 	resources = run_limits_to_json(r->limits);
 	s = (struct run_summary){
-		.run_id = r->id, .policy = r->policy, .argv = r->opts->argv,
-		.workspace = r->workspace, .started = r->started_rt, .ended = end_rt,
+		.run_id = r->id,
+		.policy = r->policy,
+		.argv = r->opts->argv,
+		.workspace = r->workspace,
+		.started = r->started_rt,
+		.ended = end_rt,
 		.duration_ms = (uint64_t)((end_mono.tv_sec - r->started_mono.tv_sec) * 1000 +
 					  (end_mono.tv_nsec - r->started_mono.tv_nsec) / 1000000),
-		.cause = cause_names[r->cause], .exit_code = r->exit_code,
-		.stdout_bytes = r->io.stdout_bytes, .stderr_bytes = r->io.stderr_bytes,
-		.truncated = r->io.truncated, .host_id_base = r->slot.base,
+		.cause = cause_names[r->cause],
+		.exit_code = r->exit_code,
+		.stdout_bytes = r->io.stdout_bytes,
+		.stderr_bytes = r->io.stderr_bytes,
+		.truncated = r->io.truncated,
+		.host_id_base = r->slot.base,
 		.seccomp_instructions = r->filter ? syscall_filter_size(r->filter) : 0,
-		.network = net, .resources = resources,
+		.network = net,
+		.resources = resources,
 	};
 	if (r->failure.step != SANDBOX_STEP_NONE) {
 		s.failed_step = sandbox_step_to_string(r->failure.step);

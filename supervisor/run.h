@@ -2,11 +2,11 @@
 #pragma once
 
 struct run_options {
-	const char *policy_path;	/* NULL: the built-in default policy */
-	const char *workspace;		/* NULL: the current directory */
+	const char *policy_path; /* NULL: the built-in default policy */
+	const char *workspace; /* NULL: the current directory */
 	const char *state_dir;
 	const char *runtime_dir;
-	const char *record_path;	/* extra copy of the record, or NULL */
+	const char *record_path; /* extra copy of the record, or NULL */
 	char **argv;
 };
 

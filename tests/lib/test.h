@@ -25,82 +25,82 @@ extern size_t test_n_cases;
 extern char test_skip_reason[256];
 
 /* Skips the current case; only for a kernel feature or privilege that is truly absent. */
-#define TEST_SKIP(...)                                                                             \
-	do {                                                                                       \
-		snprintf(test_skip_reason, sizeof(test_skip_reason), __VA_ARGS__);                 \
-		return;                                                                            \
+#define TEST_SKIP(...)                                                             \
+	do {                                                                       \
+		snprintf(test_skip_reason, sizeof(test_skip_reason), __VA_ARGS__); \
+		return;                                                            \
 	} while (0)
 
-#define TEST(n)                                                                                    \
-	static void test_##n(bool *test_failed_);                                                  \
-	__attribute__((constructor)) static void test_register_##n(void)                          \
-	{                                                                                          \
-		if (test_n_cases < TEST_MAX_CASES)                                                 \
-			test_cases[test_n_cases++] = (struct test_case){ #n, test_##n };           \
-	}                                                                                          \
+#define TEST(n)                                                                          \
+	static void test_##n(bool *test_failed_);                                        \
+	__attribute__((constructor)) static void test_register_##n(void)                 \
+	{                                                                                \
+		if (test_n_cases < TEST_MAX_CASES)                                       \
+			test_cases[test_n_cases++] = (struct test_case){ #n, test_##n }; \
+	}                                                                                \
 	static void test_##n(bool *test_failed_)
 
-#define TEST_FAIL_(fmt, ...)                                                                       \
-	do {                                                                                       \
-		printf("#   %s:%d: " fmt "\n", __FILE__, __LINE__, __VA_ARGS__);                   \
-		*test_failed_ = true;                                                              \
-		return;                                                                            \
+#define TEST_FAIL_(fmt, ...)                                                     \
+	do {                                                                     \
+		printf("#   %s:%d: " fmt "\n", __FILE__, __LINE__, __VA_ARGS__); \
+		*test_failed_ = true;                                            \
+		return;                                                          \
 	} while (0)
 
-#define ASSERT_TRUE(e)                                                                             \
-	do {                                                                                       \
-		if (!(e))                                                                          \
-			TEST_FAIL_("expected true: %s", #e);                                       \
+#define ASSERT_TRUE(e)                                       \
+	do {                                                 \
+		if (!(e))                                    \
+			TEST_FAIL_("expected true: %s", #e); \
 	} while (0)
 #define ASSERT_FALSE(e) ASSERT_TRUE(!(e))
-#define ASSERT_EQ(a, b)                                                                            \
-	do {                                                                                       \
-		intmax_t a_ = (intmax_t)(a), b_ = (intmax_t)(b);                                   \
-		if (a_ != b_)                                                                      \
-			TEST_FAIL_("%s == %s: %jd != %jd", #a, #b, a_, b_);                        \
+#define ASSERT_EQ(a, b)                                                     \
+	do {                                                                \
+		intmax_t a_ = (intmax_t)(a), b_ = (intmax_t)(b);            \
+		if (a_ != b_)                                               \
+			TEST_FAIL_("%s == %s: %jd != %jd", #a, #b, a_, b_); \
 	} while (0)
-#define ASSERT_OK(e)                                                                               \
-	do {                                                                                       \
-		intmax_t r_ = (intmax_t)(e);                                                       \
-		if (r_ < 0)                                                                        \
-			TEST_FAIL_("%s failed: %s", #e, strerror((int)-r_));                        \
+#define ASSERT_OK(e)                                                         \
+	do {                                                                 \
+		intmax_t r_ = (intmax_t)(e);                                 \
+		if (r_ < 0)                                                  \
+			TEST_FAIL_("%s failed: %s", #e, strerror((int)-r_)); \
 	} while (0)
-#define ASSERT_ERROR(e, err)                                                                       \
-	do {                                                                                       \
-		intmax_t r_ = (intmax_t)(e);                                                       \
-		if (r_ != -(intmax_t)(err))                                                        \
-			TEST_FAIL_("%s: expected -%s, got %jd", #e, #err, r_);                     \
+#define ASSERT_ERROR(e, err)                                                   \
+	do {                                                                   \
+		intmax_t r_ = (intmax_t)(e);                                   \
+		if (r_ != -(intmax_t)(err))                                    \
+			TEST_FAIL_("%s: expected -%s, got %jd", #e, #err, r_); \
 	} while (0)
-#define ASSERT_STREQ(a, b)                                                                         \
-	do {                                                                                       \
-		const char *a_ = (a), *b_ = (b);                                                   \
-		if (!a_ || !b_ || strcmp(a_, b_) != 0)                                             \
-			TEST_FAIL_("%s == %s: \"%s\" != \"%s\"", #a, #b, a_ ? a_ : "(null)",       \
-				   b_ ? b_ : "(null)");                                            \
+#define ASSERT_STREQ(a, b)                                                                   \
+	do {                                                                                 \
+		const char *a_ = (a), *b_ = (b);                                             \
+		if (!a_ || !b_ || strcmp(a_, b_) != 0)                                       \
+			TEST_FAIL_("%s == %s: \"%s\" != \"%s\"", #a, #b, a_ ? a_ : "(null)", \
+				   b_ ? b_ : "(null)");                                      \
 	} while (0)
-#define ASSERT_CONTAINS(hay, needle)                                                               \
-	do {                                                                                       \
-		const char *h_ = (hay), *n_ = (needle);                                            \
-		if (!h_ || !strstr(h_, n_))                                                        \
-			TEST_FAIL_("\"%s\" does not contain \"%s\"", h_ ? h_ : "(null)", n_);      \
+#define ASSERT_CONTAINS(hay, needle)                                                          \
+	do {                                                                                  \
+		const char *h_ = (hay), *n_ = (needle);                                       \
+		if (!h_ || !strstr(h_, n_))                                                   \
+			TEST_FAIL_("\"%s\" does not contain \"%s\"", h_ ? h_ : "(null)", n_); \
 	} while (0)
 
-#define TEST_MAIN()                                                                                \
-	struct test_case test_cases[TEST_MAX_CASES];                                               \
-	size_t test_n_cases;                                                                       \
-	char test_skip_reason[256];                                                                \
-	int main(void)                                                                             \
-	{                                                                                          \
-		int failures = 0;                                                                  \
-		printf("1..%zu\n", test_n_cases);                                                  \
-		for (size_t i = 0; i < test_n_cases; i++) {                                        \
-			bool failed = false;                                                       \
-			test_skip_reason[0] = '\0';                                                \
-			test_cases[i].fn(&failed);                                                 \
-			printf("%s %zu - %s%s%s\n", failed ? "not ok" : "ok", i + 1,              \
-			       test_cases[i].name, test_skip_reason[0] ? " # SKIP " : "",          \
-			       test_skip_reason);                                                  \
-			failures += failed;                                                        \
-		}                                                                                  \
-		return failures ? 1 : 0;                                                           \
+#define TEST_MAIN()                                                                       \
+	struct test_case test_cases[TEST_MAX_CASES];                                      \
+	size_t test_n_cases;                                                              \
+	char test_skip_reason[256];                                                       \
+	int main(void)                                                                    \
+	{                                                                                 \
+		int failures = 0;                                                         \
+		printf("1..%zu\n", test_n_cases);                                         \
+		for (size_t i = 0; i < test_n_cases; i++) {                               \
+			bool failed = false;                                              \
+			test_skip_reason[0] = '\0';                                       \
+			test_cases[i].fn(&failed);                                        \
+			printf("%s %zu - %s%s%s\n", failed ? "not ok" : "ok", i + 1,      \
+			       test_cases[i].name, test_skip_reason[0] ? " # SKIP " : "", \
+			       test_skip_reason);                                         \
+			failures += failed;                                               \
+		}                                                                         \
+		return failures ? 1 : 0;                                                  \
 	}

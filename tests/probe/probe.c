@@ -103,10 +103,20 @@ static int parse_u64(const char *s, uint64_t *ret)
 	if (errno || end == s)
 		return -EINVAL;
 	switch (*end) {
-	case 'K': v <<= 10; end++; break;
-	case 'M': v <<= 20; end++; break;
-	case 'G': v <<= 30; end++; break;
-	default: break;
+	case 'K':
+		v <<= 10;
+		end++;
+		break;
+	case 'M':
+		v <<= 20;
+		end++;
+		break;
+	case 'G':
+		v <<= 30;
+		end++;
+		break;
+	default:
+		break;
 	}
 	if (*end)
 		return -EINVAL;
@@ -161,9 +171,12 @@ static int cmd_caps(int argc, char **argv)
 	static const struct {
 		const char *key, *want;
 	} fields[] = {
-		{ "CapInh", "0000000000000000" }, { "CapPrm", "0000000000000000" },
-		{ "CapEff", "0000000000000000" }, { "CapBnd", "0000000000000000" },
-		{ "CapAmb", "0000000000000000" }, { "NoNewPrivs", "1" },
+		{ "CapInh", "0000000000000000" },
+		{ "CapPrm", "0000000000000000" },
+		{ "CapEff", "0000000000000000" },
+		{ "CapBnd", "0000000000000000" },
+		{ "CapAmb", "0000000000000000" },
+		{ "NoNewPrivs", "1" },
 		{ "Seccomp", "2" },
 	};
 	char val[128];
@@ -236,8 +249,8 @@ static int cmd_rlimit(int argc, char **argv)
 		return 1;
 	printf("nofile: soft=%llu hard=%llu\n", (unsigned long long)rl.rlim_cur,
 	       (unsigned long long)rl.rlim_max);
-	if (argc >= 1 && (parse_u64(argv[0], &want) < 0 || rl.rlim_cur != want ||
-			  rl.rlim_max != want))
+	if (argc >= 1 &&
+	    (parse_u64(argv[0], &want) < 0 || rl.rlim_cur != want || rl.rlim_max != want))
 		return 1;
 	return 0;
 }
@@ -431,7 +444,8 @@ static int cmd_ro(int argc, char **argv)
 			continue;
 		}
 		printf("%s: %s, write %s  <-- not read-only\n", argv[i],
-		       rdonly ? "ST_RDONLY" : "mount writable", r == 0 ? "succeeded" : strerror(-r));
+		       rdonly ? "ST_RDONLY" : "mount writable",
+		       r == 0 ? "succeeded" : strerror(-r));
 		fail = 1;
 	}
 	return fail;

@@ -29,15 +29,24 @@ static struct policy_network net;
 static void setup_policy(void)
 {
 	memset(rules, 0, sizeof(rules));
-	rules[0] = (struct policy_egress_rule){ .host = "api.example.com", .ports = ports_443,
-						.n_ports = 1, .protocols = POLICY_PROTOCOL_TCP };
-	rules[1] = (struct policy_egress_rule){ .host = "*.cdn.example", .wildcard = true,
-						.protocols = POLICY_PROTOCOL_TCP | POLICY_PROTOCOL_UDP };
-	rules[2] = (struct policy_egress_rule){ .is_cidr = true, .prefixlen = 16, .ports = ports_web,
-						.n_ports = 2, .protocols = POLICY_PROTOCOL_TCP };
+	rules[0] = (struct policy_egress_rule){ .host = "api.example.com",
+						.ports = ports_443,
+						.n_ports = 1,
+						.protocols = POLICY_PROTOCOL_TCP };
+	rules[1] = (struct policy_egress_rule){ .host = "*.cdn.example",
+						.wildcard = true,
+						.protocols =
+							POLICY_PROTOCOL_TCP | POLICY_PROTOCOL_UDP };
+	rules[2] = (struct policy_egress_rule){ .is_cidr = true,
+						.prefixlen = 16,
+						.ports = ports_web,
+						.n_ports = 2,
+						.protocols = POLICY_PROTOCOL_TCP };
 	rules[2].cidr.family = AF_INET;
 	inet_pton(AF_INET, "10.20.0.0", rules[2].cidr.addr);
-	rules[3] = (struct policy_egress_rule){ .is_cidr = true, .prefixlen = 128, .protocols = POLICY_PROTOCOL_UDP };
+	rules[3] = (struct policy_egress_rule){ .is_cidr = true,
+						.prefixlen = 128,
+						.protocols = POLICY_PROTOCOL_UDP };
 	rules[3].cidr.family = AF_INET6;
 	inet_pton(AF_INET6, "2001:4860::8888", rules[3].cidr.addr);
 	net = (struct policy_network){ .enabled = true, .egress = rules, .n_egress = 4 };
@@ -58,10 +67,10 @@ struct parsed {
 	char sets[16][32];
 	uint32_t set_flags[16];
 	uint32_t set_key_len[16];
-	uint32_t set_size[16];	/* NFTA_SET_DESC_SIZE, 0 when absent */
+	uint32_t set_size[16]; /* NFTA_SET_DESC_SIZE, 0 when absent */
 	char rules[64][1024];
 	char rule_chain[64][16];
-	char elems[4096];	/* "set:hexkey-hexkey/flags/timeout " */
+	char elems[4096]; /* "set:hexkey-hexkey/flags/timeout " */
 	uint32_t last_seq;
 	bool seq_ok;
 };
@@ -84,10 +93,10 @@ static void renumber_elems(struct nlmsghdr *nlh)
 {
 	struct nlattr *a, *e;
 
-	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
-		if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_ELEMENTS)
-			mnl_attr_for_each_nested(e, a)
-				e->nla_type = (uint16_t)((e->nla_type & ~NLA_TYPE_MASK) | NFTA_LIST_ELEM);
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) if (mnl_attr_get_type(a) ==
+							       NFTA_SET_ELEM_LIST_ELEMENTS)
+		mnl_attr_for_each_nested(e, a)
+			e->nla_type = (uint16_t)((e->nla_type & ~NLA_TYPE_MASK) | NFTA_LIST_ELEM);
 }
 
 static int parse_elems(struct nlmsghdr *nlh)
@@ -107,8 +116,8 @@ static int parse_elems(struct nlmsghdr *nlh)
 		uint32_t len = 0;
 		const uint8_t *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
 
-		snprintf(o + strlen(o), sizeof(P.elems) - strlen(o), "%s:",
-			 nftnl_set_get_str(s, NFTNL_SET_NAME));
+		snprintf(o + strlen(o), sizeof(P.elems) - strlen(o),
+			 "%s:", nftnl_set_get_str(s, NFTNL_SET_NAME));
 		hex(o, sizeof(P.elems), k, len);
 		if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY_END)) {
 			k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY_END, &len);
@@ -119,7 +128,8 @@ static int parse_elems(struct nlmsghdr *nlh)
 			strcat(o, "/end");
 		if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_TIMEOUT))
 			snprintf(o + strlen(o), sizeof(P.elems) - strlen(o), "/t%llu",
-				 (unsigned long long)nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_TIMEOUT));
+				 (unsigned long long)nftnl_set_elem_get_u64(
+					 e, NFTNL_SET_ELEM_TIMEOUT));
 		strcat(o, " ");
 	}
 	nftnl_set_elems_iter_destroy(it);
@@ -159,10 +169,15 @@ static int parse_one(struct nlmsghdr *nlh)
 
 		if (nftnl_chain_nlmsg_parse(nlh, c) < 0)
 			return -1;
-		snprintf(P.chains[P.n_chains++], sizeof(P.chains[0]), "%s %s hook %u prio %d policy %d",
-			 nftnl_chain_get_str(c, NFTNL_CHAIN_NAME), nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE),
-			 nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM), nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO),
-			 nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY) ? (int)nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) : -1);
+		snprintf(P.chains[P.n_chains++], sizeof(P.chains[0]),
+			 "%s %s hook %u prio %d policy %d",
+			 nftnl_chain_get_str(c, NFTNL_CHAIN_NAME),
+			 nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE),
+			 nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM),
+			 nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO),
+			 nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY)
+				 ? (int)nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY)
+				 : -1);
 		nftnl_chain_free(c);
 		return 0;
 	}
@@ -171,7 +186,8 @@ static int parse_one(struct nlmsghdr *nlh)
 
 		if (nftnl_set_nlmsg_parse(nlh, s) < 0)
 			return -1;
-		snprintf(P.sets[P.n_sets], sizeof(P.sets[0]), "%s", nftnl_set_get_str(s, NFTNL_SET_NAME));
+		snprintf(P.sets[P.n_sets], sizeof(P.sets[0]), "%s",
+			 nftnl_set_get_str(s, NFTNL_SET_NAME));
 		P.set_flags[P.n_sets] = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
 		if (nftnl_set_is_set(s, NFTNL_SET_DESC_SIZE))
 			P.set_size[P.n_sets] = nftnl_set_get_u32(s, NFTNL_SET_DESC_SIZE);
@@ -188,7 +204,8 @@ static int parse_one(struct nlmsghdr *nlh)
 			return -1;
 		snprintf(P.rule_chain[P.n_rules], sizeof(P.rule_chain[0]), "%s",
 			 nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
-		nftnl_rule_snprintf(P.rules[P.n_rules++], sizeof(P.rules[0]), r, NFTNL_OUTPUT_DEFAULT, 0);
+		nftnl_rule_snprintf(P.rules[P.n_rules++], sizeof(P.rules[0]), r,
+				    NFTNL_OUTPUT_DEFAULT, 0);
 		nftnl_rule_free(r);
 		return 0;
 	}
@@ -336,8 +353,10 @@ TEST(rule_order)
 	ASSERT_TRUE(dns > est && allow > dns && deny > allow && learned > deny && any > learned);
 	ASSERT_TRUE(last > any);
 	/* IPv6 multicast is dropped without a log line, before the allow sets */
-	ASSERT_TRUE(rule_index("output", "[ payload load 1b @ network header + 24 => reg 1 ]") > dns);
-	ASSERT_TRUE(rule_index("output", "[ payload load 1b @ network header + 24 => reg 1 ]") < allow);
+	ASSERT_TRUE(rule_index("output", "[ payload load 1b @ network header + 24 => reg 1 ]") >
+		    dns);
+	ASSERT_TRUE(rule_index("output", "[ payload load 1b @ network header + 24 => reg 1 ]") <
+		    allow);
 	/* the final rule counts, logs to the nflog group and drops */
 	ASSERT_CONTAINS(P.rules[last], "counter");
 	ASSERT_CONTAINS(P.rules[last], "log prefix airlock-deny group 7");
@@ -371,7 +390,8 @@ TEST(tcp53_reject)
 	tcp53 = rule_index("output", "[ reject type 1 code 0 ]"); /* NFT_REJECT_TCP_RST */
 	udp53 = rule_index("output", "[ cmp eq reg 1 0x0100e70a ]");
 	ASSERT_TRUE(tcp53 >= 0 && udp53 >= 0);
-	ASSERT_CONTAINS(P.rules[tcp53], "[ meta load l4proto => reg 1 ]\n  [ cmp eq reg 1 0x00000006 ]");
+	ASSERT_CONTAINS(P.rules[tcp53],
+			"[ meta load l4proto => reg 1 ]\n  [ cmp eq reg 1 0x00000006 ]");
 	ASSERT_CONTAINS(P.rules[tcp53], "[ payload load 2b @ transport header + 2 => reg 1 ]\n"
 					"  [ cmp eq reg 1 0x00003500 ]");
 	ASSERT_CONTAINS(P.rules[tcp53], "[ counter");
@@ -381,7 +401,8 @@ TEST(tcp53_reject)
 	ASSERT_TRUE(strstr(P.rules[tcp53], "network header") == NULL);
 	/* the only UDP/53 accept is IPv4 to the resolver, and TCP/53 never reaches the sets */
 	ASSERT_CONTAINS(P.rules[udp53], "[ cmp eq reg 1 0x00000011 ]");
-	ASSERT_CONTAINS(P.rules[udp53], "[ meta load nfproto => reg 1 ]\n  [ cmp eq reg 1 0x00000002 ]");
+	ASSERT_CONTAINS(P.rules[udp53],
+			"[ meta load nfproto => reg 1 ]\n  [ cmp eq reg 1 0x00000002 ]");
 	ASSERT_EQ(rule_count("output", "0x00003500"), 2);
 	ASSERT_TRUE(tcp53 > udp53);
 	ASSERT_TRUE(tcp53 < set_rule("allow4_tcp") && tcp53 < set_rule("allow6_tcp"));
@@ -414,7 +435,8 @@ TEST(pool_drop)
 	pool = pool_rule();
 	ASSERT_TRUE(pool >= 0);
 	ASSERT_EQ(rule_count("output", POOL_MATCH), 1);
-	ASSERT_CONTAINS(P.rules[pool], "[ meta load nfproto => reg 1 ]\n  [ cmp eq reg 1 0x00000002 ]");
+	ASSERT_CONTAINS(P.rules[pool],
+			"[ meta load nfproto => reg 1 ]\n  [ cmp eq reg 1 0x00000002 ]");
 	ASSERT_CONTAINS(P.rules[pool], "[ payload load 4b @ network header + 16 => reg 1 ]\n"
 				       "  [ bitwise reg 1 = ( reg 1 & 0x0000ffff ) ^ 0x00000000 ]\n"
 				       "  [ cmp eq reg 1 0x0000e70a ]");
@@ -444,11 +466,11 @@ TEST(pool_drop)
 /* The learned sets are bounded; the static allow and deny sets are not timed. */
 TEST(set_sizes)
 {
-	static const char *const learned[] = { "dns4_tcp", "dns4_udp", "dns6_tcp", "dns6_udp",
-						"dnsany4_tcp", "dnsany4_udp", "dnsany6_tcp",
-						"dnsany6_udp" };
+	static const char *const learned[] = { "dns4_tcp",    "dns4_udp",    "dns6_tcp",
+					       "dns6_udp",    "dnsany4_tcp", "dnsany4_udp",
+					       "dnsany6_tcp", "dnsany6_udp" };
 	static const char *const fixed[] = { "allow4_tcp", "allow4_udp", "allow6_tcp",
-					     "allow6_udp", "deny4", "deny6" };
+					     "allow6_udp", "deny4",	 "deny6" };
 	struct egress_config cfg = config();
 	struct egress_batch *b = NULL;
 
@@ -478,8 +500,8 @@ TEST(set_sizes)
 /* IPv6 is filtered like IPv4: its own rules, the same order, its denied ranges. */
 TEST(v6_rules)
 {
-	static const char *const v6[] = { "allow6_tcp", "allow6_udp", "deny6", "dns6_tcp",
-					  "dns6_udp", "dnsany6_tcp", "dnsany6_udp" };
+	static const char *const v6[] = { "allow6_tcp", "allow6_udp",  "deny6",	     "dns6_tcp",
+					  "dns6_udp",	"dnsany6_tcp", "dnsany6_udp" };
 	struct egress_config cfg = config();
 	struct egress_batch *b = NULL;
 	int mcast, deny6;
@@ -497,7 +519,8 @@ TEST(v6_rules)
 					    "  [ cmp eq reg 1 0x0000000a ]");
 		ASSERT_CONTAINS(P.rules[k], "[ payload load 16b @ network header + 24 => reg 8 ]");
 		if (strncmp(v6[i], "dnsany", 6) != 0 && strcmp(v6[i], "deny6") != 0)
-			ASSERT_CONTAINS(P.rules[k], "[ payload load 2b @ transport header + 2 => reg 12 ]");
+			ASSERT_CONTAINS(P.rules[k],
+					"[ payload load 2b @ transport header + 2 => reg 12 ]");
 		else
 			ASSERT_TRUE(strstr(P.rules[k], "transport header") == NULL);
 	}
@@ -568,11 +591,12 @@ TEST(learned_elements)
 TEST(matching)
 {
 	struct policy_addr a = { .family = AF_INET };
-	static const char *const denied4[] = { "10.1.2.3", "169.254.169.254", "100.64.1.1",
-					       "127.0.0.1", "172.31.255.255", "192.168.1.1",
-					       "0.0.0.0", "255.255.255.255", "224.0.0.251" };
-	static const char *const denied6[] = { "fd00:ec2::254", "::1", "::ffff:10.0.0.1",
-					       "fe80::1", "ff02::1", "64:ff9b::a00:1", "2002:a00:1::" };
+	static const char *const denied4[] = { "10.1.2.3",  "169.254.169.254", "100.64.1.1",
+					       "127.0.0.1", "172.31.255.255",  "192.168.1.1",
+					       "0.0.0.0",   "255.255.255.255", "224.0.0.251" };
+	static const char *const denied6[] = { "fd00:ec2::254", "::1",	   "::ffff:10.0.0.1",
+					       "fe80::1",	"ff02::1", "64:ff9b::a00:1",
+					       "2002:a00:1::" };
 
 	setup_policy();
 	ASSERT_TRUE(egress_name_matches("*.cdn.example", "x.cdn.example"));

@@ -710,14 +710,15 @@ TEST(to_json_canonical)
 
 	ASSERT_OK(policy_new_default(&p));
 	ASSERT_OK(policy_to_json(p, false, &s));
-	ASSERT_STREQ(s, "{\"environment\":{\"LANG\":\"C.UTF-8\",\"PATH\":\"/usr/local/bin:"
-			"/usr/bin:/bin\"},\"filesystem\":{\"binds\":[],\"tmpfs\":[{\"size\":"
-			"\"64M\",\"target\":\"/out\"},{\"size\":\"256M\",\"target\":\"/tmp\"}],"
-			"\"workspace\":{\"mode\":\"ro\"}},\"identity\":{\"gid\":1000,\"hostname\":"
-			"\"airlock\",\"uid\":1000},\"limits\":{\"cpu\":2.0,\"memory\":\"2G\","
-			"\"open_files\":1024,\"output\":"
-			"\"16M\",\"pids\":1024,\"wall_time\":\"10m\"},\"name\":\"default\",\"seccomp\":"
-			"{\"profile\":\"default\"},\"version\":1}");
+	ASSERT_STREQ(
+		s, "{\"environment\":{\"LANG\":\"C.UTF-8\",\"PATH\":\"/usr/local/bin:"
+		   "/usr/bin:/bin\"},\"filesystem\":{\"binds\":[],\"tmpfs\":[{\"size\":"
+		   "\"64M\",\"target\":\"/out\"},{\"size\":\"256M\",\"target\":\"/tmp\"}],"
+		   "\"workspace\":{\"mode\":\"ro\"}},\"identity\":{\"gid\":1000,\"hostname\":"
+		   "\"airlock\",\"uid\":1000},\"limits\":{\"cpu\":2.0,\"memory\":\"2G\","
+		   "\"open_files\":1024,\"output\":"
+		   "\"16M\",\"pids\":1024,\"wall_time\":\"10m\"},\"name\":\"default\",\"seccomp\":"
+		   "{\"profile\":\"default\"},\"version\":1}");
 	p = policy_free(p);
 	free(s);
 	s = NULL;
