@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -123,46 +124,52 @@ static int attach_entries(const struct sandbox_mounts *m, enum mount_phase phase
 	return 0;
 }
 
+/* Formats a small file (at most 1 KiB) and writes it inside the new root. */
+_printf_(2, 3) static int write_in_rootf(const char *path, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return -ENAMETOOLONG;
+	return write_in_root(path, buf, 0644);
+}
+
 static int write_etc(const struct sandbox_config *c)
 {
 	const struct policy_identity *id = &c->policy->identity;
-	char buf[1024];
 	int r;
 
 	r = mkdir_in_root("/etc", 0755);
-	if (r < 0)
-		return r;
-	snprintf(buf, sizeof(buf),
-		 "root:x:0:0:root:/root:/usr/sbin/nologin\n"
-		 "airlock:x:%u:%u:airlock task:/tmp:/bin/sh\n"
-		 "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
-		 id->uid, id->gid);
-	r = write_in_root("/etc/passwd", buf, 0644);
-	if (r < 0)
-		return r;
-	snprintf(buf, sizeof(buf), "root:x:0:\nairlock:x:%u:\nnogroup:x:65534:\n", id->gid);
-	r = write_in_root("/etc/group", buf, 0644);
-	if (r < 0)
-		return r;
-	snprintf(buf, sizeof(buf),
-		 "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-		 "127.0.1.1\t%s\n",
-		 id->hostname);
-	r = write_in_root("/etc/hosts", buf, 0644);
-	if (r < 0)
-		return r;
-	snprintf(buf, sizeof(buf), "%s\n", id->hostname);
-	r = write_in_root("/etc/hostname", buf, 0644);
-	if (r < 0)
-		return r;
-	r = write_in_root("/etc/resolv.conf",
-			  c->resolv_conf ? c->resolv_conf : "# no network: no resolver\n", 0644);
-	if (r < 0)
-		return r;
-	return write_in_root("/etc/nsswitch.conf",
-			     "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n"
-			     "networks: files\nprotocols: files\nservices: files\n",
-			     0644);
+	if (r >= 0)
+		r = write_in_rootf("/etc/passwd",
+				   "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+				   "airlock:x:%u:%u:airlock task:/tmp:/bin/sh\n"
+				   "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+				   id->uid, id->gid);
+	if (r >= 0)
+		r = write_in_rootf("/etc/group", "root:x:0:\nairlock:x:%u:\nnogroup:x:65534:\n",
+				   id->gid);
+	if (r >= 0)
+		r = write_in_rootf(
+			"/etc/hosts",
+			"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+			"127.0.1.1\t%s\n",
+			id->hostname);
+	if (r >= 0)
+		r = write_in_rootf("/etc/hostname", "%s\n", id->hostname);
+	if (r >= 0)
+		r = write_in_rootf("/etc/resolv.conf", "%s",
+				   c->resolv_conf ? c->resolv_conf : "# no network: no resolver\n");
+	if (r >= 0)
+		r = write_in_rootf("/etc/nsswitch.conf", "%s",
+				   "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n"
+				   "networks: files\nprotocols: files\nservices: files\n");
+	return r;
 }
 
 static int mount_tmpfs_at(const char *path, unsigned long flags, const char *options)
