@@ -22,6 +22,11 @@
 #   airlock-limits   airlock run, default policy plus memory/pids/cpu limits
 # A peer that is not installed is left out. Everything lives in one temp dir (state dir,
 # bundles, filter) and in cgroups below airlock-bench-$$, all removed on exit.
+#
+# On a pure cgroup v2 host (the vm stage's guest, bench/vm-startup.sh) it first checks
+# that both cgroup rows really run limited: it reads memory.max, pids.max and cpu.max of
+# a live airlock run and of a created crun container, prints them as '#' lines, and stops
+# if either has no cgroup or no limit (a start without its cgroup is not the one we time).
 set -euo pipefail
 
 build=${1:-build-bench}
@@ -147,6 +152,60 @@ if command -v crun >/dev/null; then
 	fi
 fi
 pairs+=(-r airlock-limits/airlock)
+
+# Prints the v2 limits of the cgroup pid $2 is in as one '#' line, labelled $1; fails
+# when the process is still in our own cgroup or a limit is "max".
+v2_limits_of() { # label, pid
+	local cg dir k v line
+	cg=$(sed -n 's/^0:://p' "/proc/$2/cgroup")
+	dir=/sys/fs/cgroup$cg
+	if [ -z "$cg" ] || [ "$cg" = "$(sed -n 's/^0:://p' /proc/self/cgroup)" ]; then
+		echo "startup.sh: $1 runs in no cgroup of its own ('$cg')" >&2
+		return 1
+	fi
+	line="# cgroup v2 check: $1 in $cg:"
+	for k in memory.max pids.max cpu.max; do
+		v=$(cat "$dir/$k") || return 1
+		case "$v" in
+		max | "max "*) echo "startup.sh: $1 has no $k" >&2; return 1 ;;
+		esac
+		line+=" $k=${v/ //}"
+	done
+	echo "$line"
+}
+
+# The child of pid $1, waiting up to 10 s for it to appear.
+first_child() {
+	local c _
+	for _ in $(seq 100); do
+		c=$(cat "/proc/$1/task/$1/children" 2>/dev/null) || return 1
+		[ -z "$c" ] || { echo "${c%% *}"; return 0; }
+		sleep 0.1
+	done
+	return 1
+}
+
+# Pure cgroup v2 only: airlock's sandbox init is cloned into its run cgroup, crun's
+# container init is moved into the bundle's cgroupsPath.
+check_cgroups_v2() {
+	local pid init r=0
+	"$airlock" run --state-dir "$tmp/state" -- /bin/sleep 3 &
+	pid=$!
+	init=$(first_child "$pid") && v2_limits_of "airlock (default policy)" "$init" || r=1
+	wait "$pid" || r=1
+	[ $r = 0 ] || return 1
+	command -v crun >/dev/null || return 0
+	"$crun_bin" --root "$tmp/crun-root" --cgroup-manager=cgroupfs create \
+		--bundle "$tmp/bundle-cg" check-$$ </dev/null >/dev/null
+	pid=$("$crun_bin" --root "$tmp/crun-root" state check-$$ |
+		sed -n 's/^ *"pid": *\([0-9]*\).*/\1/p')
+	v2_limits_of "crun-cgroup" "$pid" || r=1
+	"$crun_bin" --root "$tmp/crun-root" delete -f check-$$
+	return $r
+}
+if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
+	check_cgroups_v2 || { echo "startup.sh: the cgroup v2 check failed" >&2; exit 1; }
+fi
 
 echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(uname -r) $(nproc) CPU" \
 	"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
