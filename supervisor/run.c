@@ -250,9 +250,32 @@ refuse:
 			       ws);
 }
 
+/* Clones the host trees the task will see; maps the refusals to one clear line each. */
+static int open_mounts(struct run *r)
+{
+	const char *bad = NULL;
+	int k;
+
+	k = sandbox_mounts_open(r->policy, r->workspace, r->slot.base, &r->mounts, &bad);
+	if (k >= 0)
+		return 0;
+	if (k == -EOPNOTSUPP && bad && streq(bad, r->workspace))
+		return log_error_errno(k,
+				       "refusing run: workspace '%s' must be idmapped to the task "
+				       "(read-write, or not readable by others), which its "
+				       "filesystem does not support on this kernel (tmpfs needs "
+				       "Linux 6.3)",
+				       r->workspace);
+	if (k == -ELOOP)
+		return log_error_errno(k,
+				       "refusing run: '%s' contains a symbolic link (or changed "
+				       "while airlock opened it); name the resolved path",
+				       bad ? bad : "?");
+	return log_error_errno(k, "Failed to prepare mount of '%s': %m", bad ? bad : "?");
+}
+
 static int prepare(struct run *r)
 {
-	const char *bad_path = NULL;
 	int k;
 
 	if (r->opts->workspace) {
@@ -277,22 +300,9 @@ static int prepare(struct run *r)
 	k = syscall_filter_compile(r->policy, &r->filter);
 	if (k < 0)
 		return log_error_errno(k, "Failed to compile the seccomp filter: %m");
-	k = sandbox_mounts_open(r->policy, r->workspace, r->slot.base, &r->mounts, &bad_path);
-	if (k == -EOPNOTSUPP && bad_path && streq(bad_path, r->workspace))
-		return log_error_errno(k,
-				       "refusing run: workspace '%s' must be idmapped to the task "
-				       "(read-write, or not readable by others), which its "
-				       "filesystem does not support on this kernel (tmpfs needs "
-				       "Linux 6.3)",
-				       r->workspace);
-	if (k == -ELOOP)
-		return log_error_errno(k,
-				       "refusing run: '%s' contains a symbolic link (or changed "
-				       "while airlock opened it); name the resolved path",
-				       bad_path ? bad_path : "?");
+	k = open_mounts(r);
 	if (k < 0)
-		return log_error_errno(k, "Failed to prepare mount of '%s': %m",
-				       bad_path ? bad_path : "?");
+		return k;
 	k = build_env(r);
 	if (k < 0)
 		return k;
