@@ -535,6 +535,13 @@ int cgroup_run_kill(struct cgroup_run *c)
 
 	if (c->n_dirs == 0)
 		return 0;
+	/*
+	 * Usually the task's pid namespace is gone already and so is everything in the
+	 * cgroup. An empty cgroup cannot fill again (only a member can fork into it), so
+	 * there is nothing to freeze: freezing takes milliseconds even when empty.
+	 */
+	if (cgroup_run_is_populated(c) == 0)
+		return 0;
 	return c->v2 ? cgroup_v2_run_kill(c) : cgroup_v1_run_kill(c);
 }
 
