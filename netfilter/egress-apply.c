@@ -2,11 +2,14 @@
 /* Sends egress batches to nf_tables over netlink and reads every ACK (kernel side). */
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include <libmnl/libmnl.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 
 #include "cleanup.h"
 #include "egress-apply.h"
@@ -116,6 +119,57 @@ int egress_send(struct egress_socket *s, const struct egress_batch *b)
 			return first_error ? first_error : r;
 	}
 	return first_error;
+}
+
+/* Reads replies to seq until its ACK: 1 when a table came before it, 0 on ENOENT, or -errno. */
+static int read_table_reply(struct egress_socket *s, uint32_t seq)
+{
+	uint8_t buf[MNL_SOCKET_BUFFER_SIZE];
+	struct pollfd p = { .fd = mnl_socket_get_fd(s->nl), .events = POLLIN };
+	bool found = false;
+
+	for (;;) {
+		const struct nlmsghdr *nlh;
+		ssize_t n;
+		int len;
+
+		n = poll(&p, 1, ACK_TIMEOUT_MS);
+		if (n <= 0)
+			return n < 0 ? -errno : -ETIMEDOUT;
+		n = mnl_socket_recvfrom(s->nl, buf, sizeof(buf));
+		if (n < 0)
+			return -errno;
+		len = (int)n;
+		for (nlh = (const struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, len);
+		     nlh = mnl_nlmsg_next(nlh, &len)) {
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+			if (nlh->nlmsg_seq != seq || nlh->nlmsg_pid != s->portid)
+				continue;
+			if (nlh->nlmsg_type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWTABLE))
+				found = true;
+			else if (nlh->nlmsg_type == NLMSG_ERROR)
+				return e->error == -ENOENT ? 0 : e->error < 0 ? e->error : found;
+		}
+	}
+}
+
+int egress_table_exists(struct egress_socket *s, uint8_t family, const char *name)
+{
+	uint8_t buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *nfg;
+
+	nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = egress_socket_seq(s, 1);
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = family;
+	nfg->version = NFNETLINK_V0;
+	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, name);
+	if (mnl_socket_sendto(s->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	return read_table_reply(s, nlh->nlmsg_seq);
 }
 
 int egress_apply(struct egress_socket *s, const struct policy_network *net,

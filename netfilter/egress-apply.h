@@ -31,6 +31,13 @@ uint32_t egress_socket_seq(struct egress_socket *s, uint32_t n);
  */
 int egress_send(struct egress_socket *s, const struct egress_batch *b);
 
+/*
+ * Whether table name of family exists in the socket's namespace: 1, 0, or -errno. A plain
+ * read: unlike a DELTABLE that fails with ENOENT (an aborted transaction waits for an RCU
+ * grace period, 8-20 ms), it takes no transaction.
+ */
+int egress_table_exists(struct egress_socket *s, uint8_t family, const char *name);
+
 /* Builds (egress_build()) and sends the task ruleset. Returns 0 or a negative errno. */
 int egress_apply(struct egress_socket *s, const struct policy_network *net,
 		 const struct egress_config *cfg);
