@@ -433,7 +433,8 @@ static int release_all(const char *dir, struct egress_socket *s)
 	return delete_host_table(s);
 }
 
-int egress_nat_release(const char *dir, const struct egress_link *l)
+int egress_nat_release(const char *dir, const struct egress_link *l,
+		       struct egress_socket **ret_socket)
 {
 	_cleanup_(egress_socket_freep) struct egress_socket *s = NULL;
 	_cleanup_close_ int lock = -EBADF;
@@ -446,11 +447,13 @@ int egress_nat_release(const char *dir, const struct egress_link *l)
 	if (r < 0)
 		return r;
 	r = scan_slots(dir, l->lock_path, s, NULL);
-	if (r < 0)
-		return r;
 	if (r > 0)
-		return send_slot_elems(s, l->host_ifname, &l->host_addr, true);
-	return release_all(dir, s);
+		r = send_slot_elems(s, l->host_ifname, &l->host_addr, true);
+	else if (r == 0)
+		r = release_all(dir, s);
+	if (r >= 0 && ret_socket)
+		*ret_socket = TAKE_PTR(s);
+	return r;
 }
 
 /* Removes dir when nothing but the lock is left in it; the caller holds that lock. */

@@ -32,8 +32,14 @@ int egress_nat_acquire(const char *dir, const struct egress_link *l, const struc
 /*
  * Removes the caller's slot from the host table, and the table when no run other than the
  * caller holds a slot. Dead runs' slots are reaped on the way. Returns 0 or -errno.
+ *
+ * ret_socket (optional): receives the netlink socket instead of closing it; the caller
+ * owns it. Closing a NETLINK_NETFILTER socket waits for nf_tables to destroy what was just
+ * deleted (an RCU grace period, 10-25 ms): a caller that closes it after its own slow
+ * kernel work (egress_link_free()) has that wait overlap with it.
  */
-int egress_nat_release(const char *dir, const struct egress_link *l);
+int egress_nat_release(const char *dir, const struct egress_link *l,
+		       struct egress_socket **ret_socket);
 
 /*
  * Reaps the slots of dead runs in dir (their lock is free): the veth (only a veth carrying

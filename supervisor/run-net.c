@@ -437,6 +437,7 @@ json_t *run_net_to_json(const struct run_net *n)
 
 struct run_net *run_net_free(struct run_net *n)
 {
+	struct egress_socket *nat = NULL;
 	int r;
 
 	if (!n)
@@ -450,12 +451,14 @@ struct run_net *run_net_free(struct run_net *n)
 	n->nft = egress_socket_free(n->nft);
 	dns_guard_done(&n->guard);
 	if (n->nat_acquired) {
-		r = egress_nat_release(n->dir, n->link);
+		r = egress_nat_release(n->dir, n->link, &nat);
 		if (r < 0)
 			log_warning_errno(r, "Failed to remove table inet " EGRESS_HOST_TABLE
 					     ", ignoring: %m");
 	}
 	n->link = egress_link_free(n->link);
+	/* Only now: its close waits out a grace period that the veth deletion already spent. */
+	egress_socket_free(nat);
 	free(n->dns);
 	free(n);
 	return NULL;
