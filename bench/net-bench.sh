@@ -2,14 +2,23 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Network egress costs, in throw-away namespaces (tests/integration/net-lib.sh):
-#   1. setup + teardown per run: `airlock run -- /bin/true` with and without a network section
+#   1. start latency of a networked run (issue 4): `airlock run -- /bin/true` with a network
+#      policy, the same without one, and `bwrap --unshare-all` with a minimal filesystem (as
+#      in bench/startup.sh), interleaved round-robin by bench/startup in the test "host"
+#      namespace; medians, ratios, and network setup + teardown as the difference of the
+#      two airlock medians
 #   2. DNS answer latency the proxy adds: the same queries from the task (through the proxy,
 #      guard and set update) and directly from the host namespace to the upstream
-#   3. set updates per second (bench/net-sets, if built with -Dbench=true)
-# usage: bench/net-bench.sh BUILDDIR [RUNS]   (root)
-set -eu
-BUILD=${1:?usage: net-bench.sh BUILDDIR [RUNS]}
-RUNS=${2:-20}
+#   3. set updates per second (bench/net-sets)
+# Build with -Dbench=true (bench/startup and bench/net-sets). Everything, the driver too,
+# runs inside the test namespaces: never in the machine's own network namespace.
+# usage: bench/net-bench.sh BUILDDIR [ROUNDS] [WARMUP]   (root). Two passes: back to back,
+#        then BENCH_GAP ms (default 60) idle before each start; BENCH_RAW=PREFIX keeps the
+#        samples as PREFIX.gapN (CSV).
+set -euo pipefail
+BUILD=${1:?usage: net-bench.sh BUILDDIR [ROUNDS] [WARMUP]}
+ROUNDS=${2:-50}
+WARMUP=${3:-5}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 AIRLOCK=$BUILD/airlock
 NET_DIR=$SRC/tests/integration
@@ -30,21 +39,41 @@ cat >"$TMP/net.json" <<'JSON'
 JSON
 echo '{ "version": 1, "name": "bench-nonet", "limits": { "wall_time": "60s" } }' >"$TMP/nonet.json"
 
-per_run() { # per_run POLICY: mean wall ms of RUNS runs of /bin/true
-	local start end
-	start=$(date +%s%N)
-	for _ in $(seq "$RUNS"); do
-		net_in_host "$AIRLOCK" run --policy "$1" --workspace "$TMP/ws" \
-			--state-dir "$TMP/state" -- /bin/true >/dev/null 2>&1
-	done
-	end=$(date +%s%N)
-	echo $(((end - start) / RUNS / 1000000))
-}
-with=$(per_run "$TMP/net.json")
-without=$(per_run "$TMP/nonet.json")
-echo "run with network:    ${with} ms (mean of $RUNS)"
-echo "run without network: ${without} ms"
-echo "network setup+teardown per run: $((with - without)) ms"
+DRIVER=$BUILD/bench/startup
+BWRAP=$(command -v bwrap || true)
+if [ ! -x "$DRIVER" ]; then
+	echo "net-bench.sh: $DRIVER missing; configure $BUILD with -Dbench=true" >&2
+	exit 1
+fi
+# The task's /bin/true sees the workspace only; keep it empty of anything but our scripts.
+cmds=(airlock-net "$AIRLOCK" run --policy "$TMP/net.json" --workspace "$TMP/ws"
+	--state-dir "$TMP/state" -- /bin/true
+	:: airlock-nonet "$AIRLOCK" run --policy "$TMP/nonet.json" --workspace "$TMP/ws"
+	--state-dir "$TMP/state" -- /bin/true)
+pairs=(-r airlock-net/airlock-nonet)
+if [ -n "$BWRAP" ]; then
+	cmds+=(:: bwrap "$BWRAP" --unshare-all --ro-bind /usr /usr --symlink usr/bin /bin
+		--symlink usr/lib /lib --symlink usr/lib64 /lib64 --symlink usr/sbin /sbin
+		--proc /proc --dev /dev --tmpfs /tmp --die-with-parent --new-session
+		--cap-drop ALL /bin/true)
+	pairs+=(-r airlock-net/bwrap -r airlock-nonet/bwrap)
+else
+	echo "# bwrap not installed: no peer row"
+fi
+echo "# start latency: $(uname -r), $(nproc) CPU, load $(cut -d' ' -f1-3 /proc/loadavg)"
+# Pass 1 back to back; pass 2 idles BENCH_GAP ms first, so that the previous command's
+# asynchronous work (a task netns is destroyed by a kernel worker after the run) does not
+# land on whichever command comes next.
+for gap in 0 "${BENCH_GAP:-60}"; do
+	raw=()
+	[ -z "${BENCH_RAW:-}" ] || raw=(-o "$BENCH_RAW.gap$gap")
+	net_in_host "$DRIVER" -n "$ROUNDS" -w "$WARMUP" -g "$gap" "${raw[@]}" \
+		"${pairs[@]}" -- "${cmds[@]}" | tee "$TMP/startup.out"
+	awk '$1 == "airlock-net" { n = $2 } $1 == "airlock-nonet" { o = $2 }
+		END { if (n && o) printf "network setup+teardown per run: %.1f ms " \
+			"(difference of the medians)\n", n - o }' "$TMP/startup.out"
+	echo
+done
 
 cat >"$TMP/ws/lat.py" <<'PY'
 import sys, time
