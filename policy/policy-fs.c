@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "path-util.h"
 #include "parse-util.h"
 #include "policy-internal.h"
 #include "strv.h"
@@ -27,16 +28,6 @@ static const struct policy_tmpfs default_tmpfs[] = {
 	{ (char *)"/out", 64ULL << 20 },
 	{ (char *)"/tmp", 256ULL << 20 },
 };
-
-/* Whether a is b or a directory above b. */
-static bool path_covers(const char *a, const char *b)
-{
-	size_t n = strlen(a);
-
-	if (streq(a, "/"))
-		return true;
-	return strneq(a, b, n) && (b[n] == '\0' || b[n] == '/');
-}
 
 static int dispatch_path(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
 {
@@ -58,7 +49,7 @@ static int dispatch_target(const char *path, json_t *v, void *data, struct polic
 	if (streq(s, "/"))
 		return policy_errorf(ctx, path, "expected a mount target other than \"/\"");
 	for (size_t i = 0; i < ELEMENTSOF(reserved_targets); i++)
-		if (path_covers(reserved_targets[i], s))
+		if (path_is_beneath(s, reserved_targets[i]))
 			return policy_errorf(ctx, path, "\"%s\" is reserved by airlock",
 					     reserved_targets[i]);
 	return 0;
@@ -265,8 +256,8 @@ int policy_filesystem_validate(struct policy_ctx *ctx)
 	collect_targets(&ctx->p->filesystem, ctx->have_tmpfs, refs, &n);
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < i; j++) {
-			if (!path_covers(refs[i].target, refs[j].target) &&
-			    !path_covers(refs[j].target, refs[i].target))
+			if (!path_is_beneath(refs[j].target, refs[i].target) &&
+			    !path_is_beneath(refs[i].target, refs[j].target))
 				continue;
 			snprintf(path, sizeof(path), "%s/target", refs[i].path);
 			return policy_errorf(ctx, path,

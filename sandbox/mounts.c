@@ -24,6 +24,7 @@
 #include "fd-util.h"
 #include "macro.h"
 #include "mounts-internal.h"
+#include "path-util.h"
 #include "policy.h"
 #include "sandbox.h"
 
@@ -36,16 +37,6 @@ static const char *const etc_entries[] = { "ssl",	  "ca-certificates", "alternat
 					   "ld.so.cache", "ld.so.conf",	     "ld.so.conf.d",
 					   "localtime",	  "protocols",	     "services",
 					   "mime.types" };
-
-/* Whether a equals b or lies beneath it (both normalised absolute paths). */
-static bool path_is_beneath(const char *a, const char *b)
-{
-	size_t n = strlen(b);
-
-	if (streq(b, "/"))
-		return true;
-	return strneq(a, b, n) && (a[n] == '\0' || a[n] == '/');
-}
 
 bool mount_needs_noexec(const struct policy *p, const char *target)
 {

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "loop.h"
 #include "parse-util.h"
+#include "path-util.h"
 #include "policy.h"
 #include "record.h"
 #include "run-io.h"
@@ -236,12 +237,9 @@ static int check_workspace(const char *ws)
 	for (size_t i = 0; i < ELEMENTSOF(forbidden_exact); i++)
 		if (streq(ws, forbidden_exact[i]))
 			goto refuse;
-	for (size_t i = 0; i < ELEMENTSOF(forbidden_trees); i++) {
-		size_t n = strlen(forbidden_trees[i]);
-
-		if (strneq(ws, forbidden_trees[i], n) && (ws[n] == '\0' || ws[n] == '/'))
+	for (size_t i = 0; i < ELEMENTSOF(forbidden_trees); i++)
+		if (path_is_beneath(ws, forbidden_trees[i]))
 			goto refuse;
-	}
 	return 0;
 refuse:
 	return log_error_errno(-EPERM,

@@ -16,6 +16,7 @@
 #include "fd-util.h"
 #include "macro.h"
 #include "parse-util.h"
+#include "path-util.h"
 #include "strv.h"
 #include "test.h"
 
@@ -353,6 +354,16 @@ TEST(take)
 	moved = TAKE_FD(fd);
 	ASSERT_EQ(fd, -EBADF);
 	ASSERT_EQ(moved, 5);
+}
+
+TEST(path_is_beneath)
+{
+	ASSERT_TRUE(path_is_beneath("/workspace", "/workspace"));
+	ASSERT_TRUE(path_is_beneath("/workspace/bin", "/workspace"));
+	ASSERT_TRUE(path_is_beneath("/anything", "/"));
+	ASSERT_FALSE(path_is_beneath("/workspace2", "/workspace"));
+	ASSERT_FALSE(path_is_beneath("/work", "/workspace"));
+	ASSERT_FALSE(path_is_beneath("/", "/usr"));
 }
 
 TEST_MAIN()
