@@ -332,40 +332,41 @@ static int mount_proc(void)
  * beneath the new root without following symlinks (the workspace's contents are the
  * task's). A missing entry is left alone: Landlock then refuses the run.
  */
+/* Re-binds one exec entry (beneath root_fd) with exec allowed; a missing one is skipped. */
+static int rebind_exec_path(int root_fd, const char *path)
+{
+	struct mount_attr attr = { .attr_clr = MOUNT_ATTR_NOEXEC };
+	int fd, tree, r = 0;
+
+	fd = mounts_open_resolved(root_fd, path + 1, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+	if (fd < 0)
+		return fd == -ENOENT ? 0 : fd;
+	tree = open_tree(fd, "",
+			 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+	if (tree < 0 ||
+	    mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0 ||
+	    move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		r = -errno;
+	if (tree >= 0)
+		close(tree);
+	close(fd);
+	return r;
+}
+
 static int rebind_exec_paths(const struct policy *p)
 {
+	int root_fd, r = 0;
+
 	if (!p->filesystem.exec)
 		return 0;
-	for (char *const *e = p->filesystem.exec; *e; e++) {
-		struct open_how how = { .flags = O_PATH | O_CLOEXEC,
-					.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS };
-		struct mount_attr attr = { .attr_clr = MOUNT_ATTR_NOEXEC };
-		int root_fd, fd, tree, r = 0;
-
-		if (!mount_exec_path_needs_rebind(p, *e))
-			continue;
-		root_fd = open(NEW_ROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (root_fd < 0)
-			return -errno;
-		fd = (int)syscall(SYS_openat2, root_fd, *e + 1, &how, sizeof(how));
-		close(root_fd);
-		if (fd < 0)
-			return errno == ENOENT ? 0 : -errno;
-		tree = open_tree(
-			fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
-		if (tree < 0 ||
-		    mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) <
-			    0 ||
-		    move_mount(tree, "", fd, "",
-			       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-			r = -errno;
-		if (tree >= 0)
-			close(tree);
-		close(fd);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	root_fd = open(NEW_ROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0)
+		return -errno;
+	for (char *const *e = p->filesystem.exec; *e && r >= 0; e++)
+		if (mount_exec_path_needs_rebind(p, *e))
+			r = rebind_exec_path(root_fd, *e);
+	close(root_fd);
+	return r;
 }
 
 static int pivot(void)

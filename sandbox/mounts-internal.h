@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define SANDBOX_MAX_MOUNTS 96
 
@@ -30,6 +31,12 @@ struct mount_entry {
 };
 
 struct policy;
+
+/*
+ * Opens path (relative to dir_fd) as an O_PATH fd with openat2() resolve flags (plus
+ * RESOLVE_NO_MAGICLINKS). Returns an fd or -errno (-ELOOP: a forbidden symlink).
+ */
+int mounts_open_resolved(int dir_fd, const char *path, uint64_t resolve);
 
 /*
  * Whether the mount at target must be noexec: the policy restricts execution (Landlock)

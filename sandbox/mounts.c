@@ -98,7 +98,7 @@ static int set_attrs(int fd, enum policy_mode mode, bool noexec, int userns_fd)
  * nothing can swap a component between a check and the clone. Returns an fd or -errno
  * (-ELOOP: a symlink where resolve forbids one).
  */
-static int open_resolved(int dir_fd, const char *path, uint64_t resolve)
+int mounts_open_resolved(int dir_fd, const char *path, uint64_t resolve)
 {
 	struct open_how how = {
 		.flags = O_PATH | O_CLOEXEC,
@@ -182,7 +182,7 @@ static int add_root_entry(struct sandbox_mounts *m, int dir_fd, const char *name
 		link[n] = '\0';
 		return add_symlink(m, target, link);
 	}
-	fd = open_resolved(dir_fd, name, RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
+	fd = mounts_open_resolved(dir_fd, name, RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
 	if (fd < 0)
 		return fd;
 	return add_tree(m, MOUNT_PHASE_SYSTEM, fd, target, POLICY_MODE_RO, false, -EBADF);
@@ -207,7 +207,7 @@ static int add_etc(struct sandbox_mounts *m, int root_fd)
 {
 	_cleanup_close_ int etc_fd = -EBADF;
 
-	etc_fd = open_resolved(root_fd, "etc", RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
+	etc_fd = mounts_open_resolved(root_fd, "etc", RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
 	if (etc_fd == -ENOENT)
 		return 0;
 	if (etc_fd < 0)
@@ -287,7 +287,7 @@ static int add_workspace(struct sandbox_mounts *m, const struct policy *p, const
 	_cleanup_close_ int ws_fd = -EBADF;
 
 	/* The caller passes a resolved path: any symlink now means it changed under us. */
-	ws_fd = open_resolved(AT_FDCWD, workspace, RESOLVE_NO_SYMLINKS);
+	ws_fd = mounts_open_resolved(AT_FDCWD, workspace, RESOLVE_NO_SYMLINKS);
 	if (ws_fd < 0)
 		return ws_fd;
 	if (fstat(ws_fd, &st) < 0)
@@ -323,7 +323,7 @@ static int add_bind(struct sandbox_mounts *m, const struct policy *p, const stru
 	_cleanup_close_ int fd = -EBADF;
 
 	/* A symlink anywhere in a bind source could be swapped by whoever owns its parent. */
-	fd = open_resolved(AT_FDCWD, b->source, RESOLVE_NO_SYMLINKS);
+	fd = mounts_open_resolved(AT_FDCWD, b->source, RESOLVE_NO_SYMLINKS);
 	if (fd < 0)
 		return fd;
 	return add_tree(m, MOUNT_PHASE_BINDS, fd, b->target, b->mode,
@@ -343,7 +343,7 @@ int sandbox_mounts_open(const struct policy *p, const char *workspace, uid_t hos
 		return -ENOMEM;
 
 	*reterr_path = root;
-	root_fd = open_resolved(AT_FDCWD, root, RESOLVE_NO_SYMLINKS);
+	root_fd = mounts_open_resolved(AT_FDCWD, root, RESOLVE_NO_SYMLINKS);
 	r = root_fd < 0 ? root_fd : add_system(m, root_fd);
 	if (r >= 0)
 		r = add_etc(m, root_fd);
