@@ -31,10 +31,9 @@ int egress_socket_open(int netns_fd, struct egress_socket **ret)
 	_cleanup_(egress_socket_freep) struct egress_socket *s = NULL;
 	_cleanup_close_ int fd = -EBADF;
 
-	fd = netns_fd >= 0 ? netns_socket(netns_fd, AF_NETLINK, SOCK_RAW, NETLINK_NETFILTER)
-			   : socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	fd = netns_socket(netns_fd, AF_NETLINK, SOCK_RAW, NETLINK_NETFILTER);
 	if (fd < 0)
-		return netns_fd >= 0 ? fd : -errno;
+		return fd;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;

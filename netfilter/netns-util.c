@@ -44,6 +44,10 @@ int netns_socket(int netns_fd, int domain, int type, int protocol)
 	_cleanup_close_ int self = -EBADF;
 	int fd;
 
+	if (netns_fd < 0) { /* the caller's own namespace */
+		fd = socket(domain, type | SOCK_CLOEXEC, protocol);
+		return fd < 0 ? -errno : fd;
+	}
 	self = netns_current();
 	if (self < 0)
 		return self;

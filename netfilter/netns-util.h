@@ -13,10 +13,10 @@
 int netns_new(void);
 
 /*
- * Creates a socket inside the namespace netns_fd (SOCK_CLOEXEC is added) and returns it,
- * or -errno. The calling thread enters the namespace only for the socket() call; if it
- * cannot return to its own namespace the process aborts, since continuing there would
- * act on the wrong network. Does not log.
+ * Creates a socket inside the namespace netns_fd (the caller's own when netns_fd < 0;
+ * SOCK_CLOEXEC is added) and returns it, or -errno. The calling thread enters the
+ * namespace only for the socket() call; if it cannot return to its own namespace the
+ * process aborts, since continuing there would act on the wrong network. Does not log.
  */
 int netns_socket(int netns_fd, int domain, int type, int protocol);
 
