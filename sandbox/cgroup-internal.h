@@ -14,7 +14,8 @@
 struct cgroup_dir {
 	int fd; /* the run directory (O_DIRECTORY) */
 	int parent_fd; /* its parent, for unlinkat(AT_REMOVEDIR) */
-	int procs_fd; /* cgroup.procs, opened for writing ahead of the attach */
+	int join_fd; /* v1 run: its tasks file; v2 supervisor leaf: cgroup.procs; else -EBADF */
+	int home_fd; /* v1 run: the tasks file of the supervisor's own cgroup there */
 	unsigned controllers; /* CGROUP_MASK() bits served by this directory */
 	char path[CGROUP_PATH_MAX];
 };
@@ -35,12 +36,21 @@ struct cgroup_run {
 /* A fresh run with no directories. NULL on -ENOMEM. */
 struct cgroup_run *cgroup_run_alloc(const char *run_id, bool v2);
 
+#define CGROUP_DIR_INIT       \
+	((struct cgroup_dir){ \
+		.fd = -EBADF, .parent_fd = -EBADF, .join_fd = -EBADF, .home_fd = -EBADF })
+
 /*
  * Creates (or, with open_existing, opens) "<base>/<name>", creating base with mkdir -p,
- * and opens its cgroup.procs for writing. base is an absolute path. Fills *d.
- * Returns 0, -EEXIST (create and it exists), -ENOENT (open and it is missing) or -errno.
+ * and opens its join_file ("tasks", "cgroup.procs"; NULL for none) for writing. base is
+ * an absolute path. Fills *d. Returns 0, -EEXIST (create and it exists), -ENOENT (open
+ * and it is missing) or -errno.
  */
-int cgroup_dir_open(const char *base, const char *name, bool open_existing, struct cgroup_dir *d);
+int cgroup_dir_open(const char *base, const char *name, bool open_existing, const char *join_file,
+		    struct cgroup_dir *d);
+
+/* Our own cgroup's directory in h: mount point + our path below the mount's root. */
+int cgroup_hierarchy_own_path(const struct cgroup_hierarchy *h, char *buf, size_t len);
 
 /* Closes d's fds and removes the directory (and any sub-cgroups). 0 or -errno. */
 int cgroup_dir_remove(struct cgroup_dir *d, const char *name);

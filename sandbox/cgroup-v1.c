@@ -2,8 +2,8 @@
 /*
  * The cgroup v1 backend: one run directory per mounted hierarchy (memory, pids, cpu,
  * cpuacct, freezer; blkio when an io weight is asked for), limits written before the
- * task exists, the supervisor attaching the blocked child, and the freezer for a
- * race-free kill. Non-logging.
+ * task exists, the supervisor's thread joining them for the clone (cgroup_run_enter()),
+ * and the freezer for a race-free kill. Non-logging.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -85,6 +85,21 @@ static bool is_denied(int r)
 	return r == -EACCES || r == -EPERM || r == -EROFS;
 }
 
+/*
+ * The tasks file of our own cgroup in h, for cgroup_run_leave(). Best effort: when our
+ * cgroup is not visible (outside the mounted subtree), leaving falls back to the run's
+ * parent, airlock's own subtree.
+ */
+static void v1_open_home(const struct cgroup_hierarchy *h, struct cgroup_dir *d)
+{
+	char own[CGROUP_PATH_MAX + sizeof("/tasks")];
+
+	if (cgroup_hierarchy_own_path(h, own, CGROUP_PATH_MAX) < 0)
+		return;
+	strcat(own, "/tasks");
+	d->home_fd = open(own, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+}
+
 /* Creates or opens the run's directory in controller c's hierarchy. */
 static int v1_add_dir(const struct cgroup_layout *l, const char *parent, enum cgroup_controller c,
 		      const struct policy_limits *lim, bool open_existing, struct cgroup_run *run,
@@ -105,8 +120,8 @@ static int v1_add_dir(const struct cgroup_layout *l, const char *parent, enum cg
 	n = snprintf(base, sizeof(base), "%s/%s", l->v1[c].mount, parent);
 	if (n < 0 || (size_t)n >= sizeof(base))
 		return -ENAMETOOLONG;
-	*d = (struct cgroup_dir){ .fd = -EBADF, .parent_fd = -EBADF, .procs_fd = -EBADF };
-	r = cgroup_dir_open(base, run->id, open_existing, d);
+	*d = CGROUP_DIR_INIT;
+	r = cgroup_dir_open(base, run->id, open_existing, open_existing ? NULL : "tasks", d);
 	if (r == -ENOENT && open_existing)
 		return 0;
 	if (is_denied(r) && !v1_required(c, lim))
@@ -119,6 +134,8 @@ static int v1_add_dir(const struct cgroup_layout *l, const char *parent, enum cg
 		return r;
 	d->controllers = CGROUP_MASK(c);
 	run->by_ctrl[c] = (int)run->n_dirs++;
+	if (!open_existing)
+		v1_open_home(&l->v1[c], d);
 	return 0;
 }
 

@@ -167,8 +167,8 @@ int cgroup_v2_run_create(const struct cgroup_layout *l, const char *parent,
 		}
 	}
 
-	*d = (struct cgroup_dir){ .fd = -EBADF, .parent_fd = -EBADF, .procs_fd = -EBADF };
-	r = cgroup_dir_open(base, c->id, open_existing, d);
+	*d = CGROUP_DIR_INIT;
+	r = cgroup_dir_open(base, c->id, open_existing, NULL, d);
 	if (r < 0)
 		return r;
 	c->n_dirs = 1;

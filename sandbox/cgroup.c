@@ -137,9 +137,10 @@ struct cgroup_run *cgroup_run_alloc(const char *run_id, bool v2)
 	return c;
 }
 
-int cgroup_dir_open(const char *base, const char *name, bool open_existing, struct cgroup_dir *d)
+int cgroup_dir_open(const char *base, const char *name, bool open_existing, const char *join_file,
+		    struct cgroup_dir *d)
 {
-	_cleanup_close_ int pfd = -EBADF, fd = -EBADF, procs = -EBADF;
+	_cleanup_close_ int pfd = -EBADF, fd = -EBADF, join = -EBADF;
 	int r, n;
 
 	n = snprintf(d->path, sizeof(d->path), "%s/%s", base, name);
@@ -156,9 +157,9 @@ int cgroup_dir_open(const char *base, const char *name, bool open_existing, stru
 	if (!open_existing && mkdirat(pfd, name, 0755) < 0)
 		return -errno;
 	fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd >= 0)
-		procs = openat(fd, "cgroup.procs", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 || procs < 0) {
+	if (fd >= 0 && join_file)
+		join = openat(fd, join_file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 || (join_file && join < 0)) {
 		r = -errno;
 		if (!open_existing)
 			(void)unlinkat(pfd, name, AT_REMOVEDIR);
@@ -166,7 +167,7 @@ int cgroup_dir_open(const char *base, const char *name, bool open_existing, stru
 	}
 	d->parent_fd = TAKE_FD(pfd);
 	d->fd = TAKE_FD(fd);
-	d->procs_fd = TAKE_FD(procs);
+	d->join_fd = TAKE_FD(join);
 	return 0;
 }
 
@@ -205,7 +206,8 @@ int cgroup_dir_remove(struct cgroup_dir *d, const char *name)
 {
 	int r = 0;
 
-	d->procs_fd = safe_close(d->procs_fd);
+	d->join_fd = safe_close(d->join_fd);
+	d->home_fd = safe_close(d->home_fd);
 	d->fd = safe_close(d->fd);
 	if (d->parent_fd < 0)
 		return 0;
@@ -229,8 +231,7 @@ static bool path_is_valid_relative(const char *p)
 	return !strstr(p, "..") && !strstr(p, "//");
 }
 
-/* Our cgroup's directory: mount point + self path relative to the mount's root. */
-static int hierarchy_own_path(const struct cgroup_hierarchy *h, char *buf, size_t len)
+int cgroup_hierarchy_own_path(const struct cgroup_hierarchy *h, char *buf, size_t len)
 {
 	size_t rl = strlen(h->root);
 	const char *rel = h->self;
@@ -293,7 +294,7 @@ static void detect_v2(struct cgroup_layout *l)
 	size_t ml = strlen(l->unified.mount);
 	bool is_root;
 
-	if (hierarchy_own_path(&l->unified, own, sizeof(own)) < 0)
+	if (cgroup_hierarchy_own_path(&l->unified, own, sizeof(own)) < 0)
 		return;
 	/* After cgroup_enter_supervisor_leaf() we sit in the leaf; judge its parent. */
 	slash = strrchr(own, '/');
@@ -397,7 +398,7 @@ static int move_members(int from_fd, int to_procs_fd)
 
 int cgroup_enter_supervisor_leaf(struct cgroup_layout *l)
 {
-	struct cgroup_dir leaf = { .fd = -EBADF, .parent_fd = -EBADF, .procs_fd = -EBADF };
+	struct cgroup_dir leaf = CGROUP_DIR_INIT;
 	char own[CGROUP_PATH_MAX + 2];
 	int r;
 
@@ -407,13 +408,13 @@ int cgroup_enter_supervisor_leaf(struct cgroup_layout *l)
 	if (r < 0 || (size_t)r >= sizeof(own))
 		return -ENAMETOOLONG;
 
-	r = cgroup_dir_open(own, CGROUP_SUPERVISOR_LEAF, false, &leaf);
+	r = cgroup_dir_open(own, CGROUP_SUPERVISOR_LEAF, false, "cgroup.procs", &leaf);
 	if (r == -EEXIST)
-		r = cgroup_dir_open(own, CGROUP_SUPERVISOR_LEAF, true, &leaf);
+		r = cgroup_dir_open(own, CGROUP_SUPERVISOR_LEAF, true, "cgroup.procs", &leaf);
 	if (r < 0)
 		return r;
 	/* No internal processes: everyone in our cgroup (us included) moves to the leaf. */
-	r = move_members(leaf.parent_fd, leaf.procs_fd);
+	r = move_members(leaf.parent_fd, leaf.join_fd);
 	if (r >= 0)
 		r = cgroup_v2_enable_controllers(leaf.parent_fd, l->unified_controllers);
 	if (r >= 0 && !strstr(l->unified.self, "/" CGROUP_SUPERVISOR_LEAF)) {
@@ -424,7 +425,7 @@ int cgroup_enter_supervisor_leaf(struct cgroup_layout *l)
 		if (n > 0 && (size_t)n < sizeof(self))
 			memcpy(l->unified.self, self, (size_t)n + 1);
 	}
-	safe_close(leaf.procs_fd);
+	safe_close(leaf.join_fd);
 	safe_close(leaf.fd);
 	safe_close(leaf.parent_fd);
 	return r;
@@ -515,17 +516,52 @@ int cgroup_run_clone_fd(const struct cgroup_run *c)
 	return c->dirs[0].fd;
 }
 
-int cgroup_run_attach(struct cgroup_run *c, pid_t pid)
+/*
+ * "0" names the writing thread. Moving only the caller's own thread is the one migration
+ * the kernel does without its global threadgroup lock (cgroup_procs_write_start()), so it
+ * never waits for the RCU grace period that moving another process by pid costs on v1.
+ */
+static int move_self(int tasks_fd)
 {
-	char buf[32];
-	int n;
+	return pwrite(tasks_fd, "0", 1, 0) < 0 ? -errno : 0;
+}
 
-	assert(c && pid > 0);
+int cgroup_run_leave(struct cgroup_run *c)
+{
+	int r = 0;
 
-	n = snprintf(buf, sizeof(buf), "%d", (int)pid);
-	for (size_t i = 0; i < c->n_dirs; i++)
-		if (pwrite(c->dirs[i].procs_fd, buf, (size_t)n, 0) < 0)
-			return -errno;
+	assert(c);
+
+	for (size_t i = 0; i < c->n_dirs; i++) {
+		struct cgroup_dir *d = &c->dirs[i];
+		_cleanup_close_ int fallback = -EBADF;
+
+		if (d->join_fd < 0 || move_self(d->home_fd) >= 0)
+			continue;
+		/* Our own cgroup went away meanwhile: airlock's subtree is ours to stay in. */
+		fallback = openat(d->parent_fd, "tasks", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fallback < 0 || move_self(fallback) < 0)
+			r = -errno;
+	}
+	return r;
+}
+
+int cgroup_run_enter(struct cgroup_run *c)
+{
+	int r;
+
+	assert(c);
+
+	for (size_t i = 0; i < c->n_dirs; i++) {
+		if (c->dirs[i].join_fd < 0)
+			continue;
+		r = move_self(c->dirs[i].join_fd);
+		if (r < 0) {
+			if (cgroup_run_leave(c) < 0)
+				return -ENOTRECOVERABLE;
+			return r;
+		}
+	}
 	return 0;
 }
 

@@ -7,8 +7,9 @@
  * The supervisor detects the host's layout once (cgroup_layout_detect()), reaps what
  * dead runs left (cgroup_reap_stale()), and per run creates one cgroup with the
  * policy's limits (cgroup_run_new()). On v2 the task is cloned straight into it
- * (cgroup_run_clone_fd() for CLONE_INTO_CGROUP); on v1 the supervisor attaches the
- * blocked child between sandbox_spawn() and sandbox_release() (cgroup_run_attach()).
+ * (cgroup_run_clone_fd() for CLONE_INTO_CGROUP); on v1 the supervisor's thread joins the
+ * run's cgroups just for the clone (cgroup_run_enter(), cgroup_run_leave()), so the task
+ * is born inside them there too and nothing is migrated by pid.
  * At the end it kills what is left (cgroup_run_kill()), collects the kernel's own
  * accounting (cgroup_run_stats()) and removes every directory (cgroup_run_free()).
  *
@@ -146,16 +147,28 @@ int cgroup_run_new(const struct cgroup_layout *l, const char *parent, const char
 
 /*
  * The v2 run cgroup's directory fd for clone3(CLONE_INTO_CGROUP), still owned by c;
- * -EBADF on v1 or without cgroups (the caller then uses cgroup_run_attach()).
+ * -EBADF on v1 or without cgroups (the caller then uses cgroup_run_enter()).
  */
 int cgroup_run_clone_fd(const struct cgroup_run *c);
 
 /*
- * Moves process pid into the run's cgroup in every hierarchy (v1; on v2 only needed
- * when the task was not cloned into it). The cgroup.procs files are opened by
- * cgroup_run_new(), so this is only the writes. Returns 0 or -errno.
+ * v1: moves the calling thread, and only it, into the run's cgroup in every hierarchy,
+ * so that a process it creates next is born inside them. The kernel migrates a thread
+ * that moves itself without its global threadgroup lock, so this does not wait for the
+ * RCU grace period that attaching another process by pid waits for (7-16 ms on an idle
+ * host). Call cgroup_run_leave() right after the clone: until then the thread counts
+ * toward the run's pids and is charged its memory and CPU. A no-op on v2 and without
+ * cgroups. Returns 0, -ENOTRECOVERABLE if it failed half-way and the thread could not
+ * get out again, or another -errno (the thread is back where it was).
  */
-int cgroup_run_attach(struct cgroup_run *c, pid_t pid);
+int cgroup_run_enter(struct cgroup_run *c);
+
+/*
+ * Moves the calling thread back to the cgroups it was in before cgroup_run_enter() (to
+ * the run's parent, airlock's own subtree, where those are gone). Returns 0 or -errno:
+ * then the thread is still inside, and must not go on running there.
+ */
+int cgroup_run_leave(struct cgroup_run *c);
 
 /*
  * Kills every process in the run's cgroup and waits (at most about 5 s) until it is

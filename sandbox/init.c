@@ -249,15 +249,14 @@ _noreturn_ void sandbox_child_main(const struct sandbox_config *c,
 
 	die_with_parent();
 	wait_parent(fds);
+	close(fds->sync_fd);
 	build_sandbox(c, fds->status_fd);
 
 	/*
-	 * The parent attaches us to the run's cgroups (v1) while we built the tree above;
-	 * nothing of the task may run before that. A fresh cgroup namespace then roots the
-	 * task's view at the run's own cgroups (on v1 they were joined after the clone).
+	 * We were born in the run's cgroups (v2 CLONE_INTO_CGROUP; v1: the parent's thread
+	 * had joined them for the clone). A fresh cgroup namespace roots the task's view there
+	 * whichever way the clone's own namespace was rooted.
 	 */
-	wait_parent(fds);
-	close(fds->sync_fd);
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		fail(fds->status_fd, SANDBOX_STEP_CGROUP_NS, errno, 125);
 

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "cleanup.h"
 #include "fd-util.h"
 #include "init.h"
@@ -72,12 +73,8 @@ static int write_id_maps(pid_t pid, uid_t base)
 	return write_string_at(AT_FDCWD, path, map);
 }
 
-/*
- * clone3 with the task's namespaces. A prepared network namespace is owned by the initial
- * user namespace, so the child could not join it after creating its own user namespace:
- * the caller's thread enters it just for the clone and returns to its own at once.
- */
-static pid_t clone_child(const struct sandbox_config *c, int *ret_pidfd)
+/* clone3 with the task's namespaces, in the prepared network namespace if there is one. */
+static pid_t clone_in_netns(const struct sandbox_config *c, int *ret_pidfd)
 {
 	struct clone_args args = {
 		.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
@@ -89,9 +86,9 @@ static pid_t clone_child(const struct sandbox_config *c, int *ret_pidfd)
 	pid_t pid;
 	int saved;
 
-	if (c->cgroup_fd >= 0) {
+	if (c->cgroup && cgroup_run_clone_fd(c->cgroup) >= 0) {
 		args.flags |= CLONE_INTO_CGROUP;
-		args.cgroup = (uint64_t)c->cgroup_fd;
+		args.cgroup = (uint64_t)cgroup_run_clone_fd(c->cgroup);
 	}
 	if (c->netns_fd < 0)
 		args.flags |= CLONE_NEWNET;
@@ -110,6 +107,30 @@ static pid_t clone_child(const struct sandbox_config *c, int *ret_pidfd)
 	if (own_netns >= 0 && setns(own_netns, CLONE_NEWNET) < 0)
 		abort(); /* the supervisor must never keep running in a task's netns */
 	return pid < 0 ? -saved : pid;
+}
+
+/*
+ * clone3 with the task's namespaces, in the run's cgroups. A prepared network namespace
+ * is owned by the initial user namespace, so the child could not join it after creating
+ * its own user namespace: the caller's thread enters it just for the clone and returns
+ * to its own at once. On cgroup v1 the thread joins the run's cgroups the same way.
+ */
+static pid_t clone_child(const struct sandbox_config *c, int *ret_pidfd)
+{
+	pid_t pid;
+	int r;
+
+	r = c->cgroup ? cgroup_run_enter(c->cgroup) : 0;
+	if (r == -ENOTRECOVERABLE)
+		abort(); /* the supervisor must never keep running in a task's cgroup */
+	if (r < 0)
+		return r;
+	pid = clone_in_netns(c, ret_pidfd);
+	if (pid == 0)
+		return 0;
+	if (c->cgroup && cgroup_run_leave(c->cgroup) < 0)
+		abort();
+	return pid;
 }
 
 int sandbox_spawn(const struct sandbox_config *c, struct sandbox **ret)
@@ -174,15 +195,9 @@ fail:
 
 int sandbox_release(struct sandbox *s)
 {
-	return write_all(s->sync_fd, "s", 1);
-}
-
-int sandbox_release_task(struct sandbox *s)
-{
-	int r = write_all(s->sync_fd, "t", 1);
+	int r = write_all(s->sync_fd, "s", 1);
 
 	s->sync_fd = safe_close(s->sync_fd);
-	s->released = r >= 0;
 	return r;
 }
 

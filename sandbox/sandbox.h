@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct cgroup_run;
 struct policy;
 struct syscall_filter;
 
@@ -64,7 +65,7 @@ struct sandbox_config {
 	char *const *envp; /* the task's whole environment */
 	const struct sandbox_mounts *mounts;
 	uid_t host_id_base; /* host uid/gid of id 0 inside; SANDBOX_ID_RANGE mapped */
-	int cgroup_fd; /* cgroup v2 directory for CLONE_INTO_CGROUP, or -EBADF */
+	struct cgroup_run *cgroup; /* the run's cgroups (cgroup.h), or NULL */
 	int netns_fd; /* network namespace to join, or -EBADF for a new one */
 	const char *resolv_conf; /* contents of /etc/resolv.conf, or NULL */
 	int stdin_fd;
@@ -77,8 +78,7 @@ struct sandbox {
 	int pidfd;
 	int status_fd; /* read end: struct sandbox_failure, EOF once exec succeeded */
 	int result_fd; /* read end: the task's wait status, written by init */
-	int sync_fd; /* write end: sandbox_release(), sandbox_release_task() */
-	bool released;
+	int sync_fd; /* write end: sandbox_release() */
 };
 
 /*
@@ -99,15 +99,13 @@ bool sandbox_mounts_workspace_idmapped(const struct sandbox_mounts *m);
 /*
  * Clones the sandbox init into new user, mount, pid, ipc, uts, cgroup (and network
  * unless netns_fd is given) namespaces and writes its uid/gid maps. The child then waits
- * for sandbox_release() to build its mount tree, and for sandbox_release_task() to fork
- * the task: in between the caller attaches cgroups (v1), overlapping the attach's RCU
- * wait with the child's setup. Returns 0 and *ret (owned by the caller) or -errno.
+ * for sandbox_release() to build the sandbox and start the task. It is born in the run's
+ * cgroups: cloned into them on v2, and on v1 the calling thread joins them just for the
+ * clone (cgroup_run_enter()). Returns 0 and *ret (owned by the caller) or -errno.
  */
 int sandbox_spawn(const struct sandbox_config *c, struct sandbox **ret);
-/* Lets the child build the sandbox. Returns 0 or -errno. */
+/* Lets the child build the sandbox and start the task. Returns 0 or -errno. */
 int sandbox_release(struct sandbox *s);
-/* Lets the child start the task (after any cgroup attach). Returns 0 or -errno. */
-int sandbox_release_task(struct sandbox *s);
 /*
  * Waits until the task has exec'd (returns 0) or a setup step failed (returns -EIO and
  * fills *ret_failure). Blocks on the status pipe.

@@ -146,21 +146,9 @@ int run_limits_new(const struct policy *p, const char *run_id, const char *runti
 	return 0;
 }
 
-int run_limits_clone_fd(const struct run_limits *l)
+struct cgroup_run *run_limits_cgroup(const struct run_limits *l)
 {
-	return l && l->cg ? cgroup_run_clone_fd(l->cg) : -EBADF;
-}
-
-int run_limits_attach(struct run_limits *l, pid_t pid)
-{
-	int r;
-
-	if (!l || !l->cg || cgroup_run_clone_fd(l->cg) >= 0)
-		return 0;
-	r = cgroup_run_attach(l->cg, pid);
-	if (r < 0)
-		return log_error_errno(r, "Failed to move the task into its cgroup: %m");
-	return 0;
+	return l ? l->cg : NULL;
 }
 
 int run_limits_kill(struct run_limits *l)

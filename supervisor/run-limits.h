@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 struct policy;
+struct cgroup_run;
 struct run_limits;
 
 /*
@@ -22,10 +23,8 @@ struct run_limits;
  */
 int run_limits_new(const struct policy *p, const char *run_id, const char *runtime_dir,
 		   struct run_limits **ret);
-/* The cgroup v2 directory for CLONE_INTO_CGROUP, or -EBADF (v1: use run_limits_attach). */
-int run_limits_clone_fd(const struct run_limits *l);
-/* v1: moves the blocked sandbox child into the run's cgroups. Logs; 0 or -errno. */
-int run_limits_attach(struct run_limits *l, pid_t pid);
+/* The run's cgroups for sandbox_spawn() (the sandbox is born inside them), or NULL. */
+struct cgroup_run *run_limits_cgroup(const struct run_limits *l);
 /* Kills whatever is left in the run's cgroup. Logs; 0 or -errno. */
 int run_limits_kill(struct run_limits *l);
 /*

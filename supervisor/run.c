@@ -440,7 +440,7 @@ static int start(struct run *r)
 		.envp = r->envp,
 		.mounts = r->mounts,
 		.host_id_base = r->slot.base,
-		.cgroup_fd = run_limits_clone_fd(r->limits),
+		.cgroup = run_limits_cgroup(r->limits),
 		.netns_fd = run_net_netns_fd(r->net),
 		.stdin_fd = r->io.child_stdin,
 		.stdout_fd = r->io.child_stdout,
@@ -453,16 +453,9 @@ static int start(struct run *r)
 	r->workspace_idmapped = sandbox_mounts_workspace_idmapped(r->mounts);
 	r->mounts = sandbox_mounts_free(r->mounts);
 
-	/* The child builds its mount tree while a v1 attach waits out its RCU grace period. */
 	k = sandbox_release(r->sandbox);
-	if (k < 0)
-		return log_error_errno(k, "Failed to start the sandbox: %m");
-	k = run_limits_attach(r->limits, r->sandbox->pid);
-	if (k < 0)
-		return k;
-	k = sandbox_release_task(r->sandbox);
 	if (k < 0 && k != -EPIPE) /* EPIPE: the child failed a step; its status pipe says which */
-		return log_error_errno(k, "Failed to start the task: %m");
+		return log_error_errno(k, "Failed to start the sandbox: %m");
 	k = loop_add(r->loop, r->sandbox->pidfd, EPOLLIN, on_init_exit, r);
 	if (k >= 0)
 		k = loop_add(r->loop, r->sandbox->status_fd, EPOLLIN, on_status, r);

@@ -5,6 +5,7 @@
  *
  *   cgroup-check layout
  *   cgroup-check CASE PARENT      CASE: memory pids cpu concurrent refuse stale latency
+ *                                       placement
  *
  * PARENT is the test's own parent cgroup (relative to each hierarchy's mount), created
  * by the module and removed by the calling script. Exit 0 pass, 1 fail, 77 skip;
@@ -121,9 +122,10 @@ static _noreturn_ void child_sleep(int out_fd)
 }
 
 /*
- * Starts fn in a child inside the run's cgroup: cloned into it on v2, attached while
- * blocked on v1 (as the supervisor does between sandbox_spawn and sandbox_release).
- * *ret_out_fd reads what the child writes. Returns the pid or -errno.
+ * Starts fn in a child inside the run's cgroup, the way sandbox_spawn() does: cloned into
+ * it on v2; on v1 the calling thread joins the run's cgroups for the fork and leaves
+ * right after. *ret_out_fd reads what the child writes; *ret_attach_usec is the time the
+ * placement took (clone on v2, enter + fork + leave on v1). Returns the pid or -errno.
  */
 static pid_t spawn_in(struct cgroup_run *c, void (*fn)(int), int *ret_out_fd,
 		      uint64_t *ret_attach_usec)
@@ -135,13 +137,22 @@ static pid_t spawn_in(struct cgroup_run *c, void (*fn)(int), int *ret_out_fd,
 
 	if (pipe2(gate, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
 		return -errno;
+	t0 = now_usec();
 	if (cgroup_run_clone_fd(c) >= 0) {
 		struct clone_args a = { .flags = CLONE_INTO_CGROUP,
 					.exit_signal = SIGCHLD,
 					.cgroup = (uint64_t)cgroup_run_clone_fd(c) };
 		pid = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
 	} else {
+		int r = cgroup_run_enter(c);
+
+		if (r < 0)
+			return r;
 		pid = fork();
+		if (pid > 0 && cgroup_run_leave(c) < 0) {
+			printf("# could not leave the run's cgroup\n");
+			abort();
+		}
 	}
 	if (pid < 0)
 		return -errno;
@@ -150,12 +161,6 @@ static pid_t spawn_in(struct cgroup_run *c, void (*fn)(int), int *ret_out_fd,
 			_exit(3);
 		fn(out[1]);
 		_exit(0);
-	}
-	t0 = now_usec();
-	if (cgroup_run_clone_fd(c) < 0 && cgroup_run_attach(c, pid) < 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		return -EIO;
 	}
 	if (ret_attach_usec)
 		*ret_attach_usec = now_usec() - t0;
@@ -359,6 +364,57 @@ static bool lists_only(struct cgroup_run *c, pid_t pid)
 	return streq(procs, want);
 }
 
+/* Whether the run's directory for ctrl lists exactly pid (true when ctrl is not used). */
+static bool ctrl_lists_only(struct cgroup_run *c, enum cgroup_controller ctrl, pid_t pid)
+{
+	_cleanup_free_ char *procs = NULL;
+	char path[CGROUP_PATH_MAX + 32], want[32];
+
+	if (!cgroup_run_path(c, ctrl))
+		return true;
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup_run_path(c, ctrl));
+	if (read_file_at(AT_FDCWD, path, 4096, &procs, NULL) < 0)
+		return false;
+	snprintf(want, sizeof(want), "%d\n", (int)pid);
+	return streq(procs, want);
+}
+
+/*
+ * The child is born inside the run's cgroup in every hierarchy, and the caller, whose
+ * thread joined them for the fork on v1, is back where it was: the run lists only the
+ * child, the caller's own cgroups are unchanged, and pids.current counts one process.
+ */
+static int case_placement(void)
+{
+	struct policy_limits lim = { .set = POLICY_LIMIT_PIDS | POLICY_LIMIT_MEMORY,
+				     .pids = 2,
+				     .memory = 64ULL << 20 };
+	_cleanup_free_ char *before = NULL, *after = NULL, *child_cg = NULL, *cur = NULL;
+	struct cgroup_run *c = NULL;
+	char path[CGROUP_PATH_MAX + 32];
+	pid_t pid;
+	int status;
+
+	CHECK(read_file_at(AT_FDCWD, "/proc/self/cgroup", 65536, &before, NULL) >= 0);
+	CHECK_OK(new_run("placement", &lim, &c));
+	pid = spawn_in(c, child_sleep, NULL, NULL);
+	CHECK_OK(pid);
+	CHECK(read_file_at(AT_FDCWD, "/proc/self/cgroup", 65536, &after, NULL) >= 0);
+	printf("# caller before: %s# caller after: %s", before, after);
+	CHECK(streq(before, after));
+	CHECK(!strstr(after, "placement"));
+	for (int i = 0; i < _CGROUP_CONTROLLER_MAX; i++)
+		CHECK(ctrl_lists_only(c, (enum cgroup_controller)i, pid));
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	CHECK(read_file_at(AT_FDCWD, path, 65536, &child_cg, NULL) >= 0);
+	CHECK(strstr(child_cg, "/placement\n"));
+	snprintf(path, sizeof(path), "%s/pids.current", cgroup_run_path(c, CGROUP_PIDS));
+	CHECK(read_file_at(AT_FDCWD, path, 64, &cur, NULL) >= 0 && streq(cur, "1\n"));
+	CHECK(free_and_check_gone(c) == 0);
+	CHECK(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status));
+	return 0;
+}
+
 static int case_concurrent(void)
 {
 	struct policy_limits la = { .set = POLICY_LIMIT_PIDS, .pids = 8 };
@@ -525,7 +581,7 @@ static int case_stale(void)
 	return 0;
 }
 
-/* Measures the attach after idle and the back-to-back cost of a whole run cgroup. */
+/* Measures the placement after idle and the back-to-back cost of a whole run cgroup. */
 static int case_latency(void)
 {
 	struct policy_limits lim = { .set = POLICY_LIMIT_MEMORY | POLICY_LIMIT_PIDS |
@@ -549,7 +605,7 @@ static int case_latency(void)
 		CHECK(free_and_check_gone(c) == 0);
 		waitpid(pid, NULL, 0);
 	}
-	printf("# attach after 100ms idle: mean %.3f ms, worst %.3f ms\n",
+	printf("# placement after 100ms idle: mean %.3f ms, worst %.3f ms\n",
 	       (double)attach_idle / 5000.0, (double)worst / 1000.0);
 
 	for (int i = 0; i < 20; i++) {
@@ -562,7 +618,7 @@ static int case_latency(void)
 		total += now_usec() - t0;
 		waitpid(pid, NULL, 0);
 	}
-	printf("# back-to-back new+limits+spawn+attach+kill+free: mean %.3f ms\n",
+	printf("# back-to-back new+limits+spawn+kill+free: mean %.3f ms\n",
 	       (double)total / 20000.0);
 	return 0;
 }
@@ -582,7 +638,7 @@ int main(int argc, char **argv)
 		{ "memory", case_memory },   { "pids", case_pids },
 		{ "cpu", case_cpu },	     { "concurrent", case_concurrent },
 		{ "refuse", case_refuse },   { "stale", case_stale },
-		{ "latency", case_latency },
+		{ "latency", case_latency }, { "placement", case_placement },
 	};
 	int r;
 

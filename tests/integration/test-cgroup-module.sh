@@ -92,7 +92,8 @@ run_case cpu "two spinners are held to 0.2 cores by the cgroup's own accounting"
 run_case concurrent "concurrent runs see and kill only their own cgroup; ids are exclusive"
 run_case refuse "limits the host cannot enforce are refused, naming the controller"
 run_case stale "a SIGKILLed supervisor's run is reaped, a live run is kept"
-run_case latency "attach latency after idle and back-to-back run cost (measured)"
+run_case placement "a child is born inside the run cgroup; the caller's thread is back in its own"
+run_case latency "placement latency after idle and back-to-back run cost (measured)"
 
 left=$(for d in $(parent_dirs); do find "$d" -mindepth 1 -type d; done)
 al_is "$left" "" "no run directory is left below the test parent"
