@@ -12,8 +12,10 @@
  * falls back to clone, whose flags we can check. Only the native ABI is allowed: i386
  * (int 0x80) and x32 (nr | 0x40000000) syscalls kill the process.
  *
- * libseccomp's context never leaves this file: compile() exports the BPF into a memfd and
- * keeps a plain struct sock_fprog, so install() is a single syscall in a forked child.
+ * This is the compiler, run at build time by syscall-filter-gen (and by the unit tests):
+ * libseccomp's context never leaves this file, and the exported BPF becomes a plain
+ * struct sock_fprog. The run-time side (syscall-filter-builtin.c) only installs it, with
+ * a single syscall in a forked child, so airlock itself does not link libseccomp.
  * See docs/seccomp.md.
  */
 
@@ -417,31 +419,5 @@ int syscall_filter_compile_profile(enum policy_seccomp_profile profile,
 	log_debug("seccomp: compiled default profile (variant %d), %u BPF instructions",
 		  (int)variant, f->prog.len);
 	*ret = TAKE_PTR(f);
-	return 0;
-}
-
-struct syscall_filter *syscall_filter_free(struct syscall_filter *f)
-{
-	if (!f)
-		return NULL;
-	if (!f->builtin)
-		free(f->prog.filter);
-	free(f);
-	return NULL;
-}
-
-size_t syscall_filter_size(const struct syscall_filter *f)
-{
-	return f ? f->prog.len : 0;
-}
-
-int syscall_filter_install(const struct syscall_filter *f)
-{
-	if (!f || !f->prog.filter)
-		return -EINVAL;
-
-	/* Raw syscall: async-signal-safe, no allocation. The kernel copies the program. */
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &f->prog) < 0)
-		return -errno;
 	return 0;
 }
