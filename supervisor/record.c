@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -150,20 +151,24 @@ static int open_parent(const char *path, const char **ret_base)
 }
 
 /*
- * Creates a fresh temporary file with a random name in dir_fd. O_EXCL|O_NOFOLLOW means
- * nothing another user placed there (a FIFO, a symlink, a file of theirs) can stand in
- * for it. Writes the name to tmp. Returns the fd or -errno.
+ * Creates a fresh temporary file in dir_fd, named after run_id when given (so that the
+ * reaper of a dead run can find it), else at random. O_EXCL|O_NOFOLLOW means nothing
+ * another user placed there (a FIFO, a symlink, a file of theirs) can stand in for it.
+ * Writes the name to tmp. Returns the fd or -errno.
  */
-static int create_temp(int dir_fd, char *tmp, size_t len)
+static int create_temp(int dir_fd, const char *run_id, char *tmp, size_t len)
 {
 	uint64_t rnd;
 	struct stat st;
 	int fd = -EEXIST, r;
 
 	for (int i = 0; i < RECORD_TMP_ATTEMPTS && fd == -EEXIST; i++) {
-		if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		if (run_id && i == 0)
+			snprintf(tmp, len, ".airlock-record-%s.tmp", run_id);
+		else if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
 			return -errno;
-		snprintf(tmp, len, ".airlock-record-%016" PRIx64 ".tmp", rnd);
+		else
+			snprintf(tmp, len, ".airlock-record-%016" PRIx64 ".tmp", rnd);
 		fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 			    0600);
 		if (fd < 0)
@@ -185,36 +190,84 @@ static int create_temp(int dir_fd, char *tmp, size_t len)
 	return r;
 }
 
+/* A temporary file next to the path it will replace, not yet written. */
+struct record_draft {
+	int dir_fd;
+	int fd;
+	char tmp[128];
+	char base[NAME_MAX + 1];
+};
+
+struct record_draft *record_draft_free(struct record_draft *d)
+{
+	if (!d)
+		return NULL;
+	if (d->fd >= 0)
+		(void)unlinkat(d->dir_fd, d->tmp, 0);
+	safe_close(d->fd);
+	safe_close(d->dir_fd);
+	free(d);
+	return NULL;
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct record_draft *, record_draft_free);
+
+/* Creates the temporary file (see create_temp()) that will replace path. */
+static int draft_new(const char *path, const char *run_id, struct record_draft **ret)
+{
+	_cleanup_(record_draft_freep) struct record_draft *d = calloc(1, sizeof(*d));
+	const char *base = NULL;
+
+	if (!d)
+		return -ENOMEM;
+	d->fd = -EBADF;
+	d->dir_fd = open_parent(path, &base);
+	if (d->dir_fd < 0)
+		return d->dir_fd;
+	if (strlen(base) >= sizeof(d->base))
+		return -ENAMETOOLONG;
+	strcpy(d->base, base);
+	d->fd = create_temp(d->dir_fd, run_id, d->tmp, sizeof(d->tmp));
+	if (d->fd < 0)
+		return d->fd;
+	*ret = TAKE_PTR(d);
+	return 0;
+}
+
 /*
- * Replaces path with text atomically: a fresh temporary file next to it (see
- * create_temp()), mode 0640, written, fsync'd when durable, renamed over path, and the
- * directory fsync'd so that the rename reaches the disk too. Returns 0 or -errno.
+ * Writes text into the draft, fsyncs it when durable, renames it over its path and, when
+ * durable, fsyncs the directory so that the rename reaches the disk too. The draft is
+ * used up either way. Returns 0 or -errno.
+ */
+static int draft_commit(struct record_draft *d, const char *text, bool durable)
+{
+	int r;
+
+	r = write_all(d->fd, text, strlen(text));
+	if (r >= 0 && durable && fsync(d->fd) < 0)
+		r = -errno;
+	if (r >= 0 && renameat(d->dir_fd, d->tmp, d->dir_fd, d->base) < 0)
+		r = -errno;
+	if (r >= 0) /* renamed: nothing left to unlink */
+		d->fd = safe_close(d->fd);
+	if (r >= 0 && durable && fsync(d->dir_fd) < 0)
+		r = -errno;
+	return r;
+}
+
+/*
+ * Replaces path with text atomically: a fresh temporary file next to it, mode 0640,
+ * written and renamed over path (see draft_commit()). Returns 0 or -errno.
  */
 static int write_atomic(const char *path, const char *text, bool durable)
 {
-	_cleanup_close_ int dir_fd = -EBADF, fd = -EBADF;
-	const char *base = NULL;
-	char tmp[64];
+	_cleanup_(record_draft_freep) struct record_draft *d = NULL;
 	int r;
 
-	dir_fd = open_parent(path, &base);
-	if (dir_fd < 0)
-		return dir_fd;
-	fd = create_temp(dir_fd, tmp, sizeof(tmp));
-	if (fd < 0)
-		return fd;
-	r = write_all(fd, text, strlen(text));
-	if (r >= 0 && durable && fsync(fd) < 0)
-		r = -errno;
-	if (r >= 0 && renameat(dir_fd, tmp, dir_fd, base) < 0)
-		r = -errno;
-	if (r < 0) {
-		(void)unlinkat(dir_fd, tmp, 0);
+	r = draft_new(path, NULL, &d);
+	if (r < 0)
 		return r;
-	}
-	if (durable && fsync(dir_fd) < 0)
-		return -errno;
-	return 0;
+	return draft_commit(d, text, durable);
 }
 
 static int record_path(const char *state_dir, const char *run_id, char *buf, size_t len)
@@ -230,6 +283,15 @@ static int record_path(const char *state_dir, const char *run_id, char *buf, siz
 	return 0;
 }
 
+/* The final record's file that a dead run had prepared (record_prepare()) goes. */
+static void remove_draft(const char *state_dir, const char *run_id)
+{
+	char path[PATH_MAX + 128];
+
+	snprintf(path, sizeof(path), "%s/records/.airlock-record-%s.tmp", state_dir, run_id);
+	(void)unlink(path);
+}
+
 int record_mark_aborted(const char *state_dir, const char *run_id)
 {
 	_cleanup_(json_decrefp) json_t *o = NULL;
@@ -242,6 +304,7 @@ int record_mark_aborted(const char *state_dir, const char *run_id)
 	r = record_path(state_dir, run_id, path, sizeof(path));
 	if (r < 0)
 		return r;
+	remove_draft(state_dir, run_id);
 	o = json_load_file(path, 0, NULL);
 	exit_o = o ? json_object_get(o, "exit") : NULL;
 	if (!exit_o || !json_is_string(json_object_get(exit_o, "cause")) ||
@@ -261,7 +324,19 @@ int record_mark_aborted(const char *state_dir, const char *run_id)
 	return 1;
 }
 
-int record_write(const struct run_summary *s, const char *state_dir, const char *copy_path)
+int record_prepare(const char *state_dir, const char *run_id, struct record_draft **ret)
+{
+	char path[PATH_MAX + 80];
+	int r;
+
+	r = record_path(state_dir, run_id, path, sizeof(path));
+	if (r < 0)
+		return r;
+	return draft_new(path, run_id, ret);
+}
+
+int record_write(const struct run_summary *s, const char *state_dir, const char *copy_path,
+		 struct record_draft **draft)
 {
 	_cleanup_(json_decrefp) json_t *o = NULL;
 	_cleanup_free_ char *text = NULL;
@@ -279,7 +354,11 @@ int record_write(const struct run_summary *s, const char *state_dir, const char 
 	r = record_path(state_dir, s->run_id, path, sizeof(path));
 	if (r < 0)
 		return r;
-	r = write_atomic(path, text, final);
+	if (final && draft && *draft) {
+		r = draft_commit(*draft, text, true);
+		*draft = record_draft_free(*draft);
+	} else
+		r = write_atomic(path, text, final);
 	if (r < 0)
 		return log_error_errno(r, "Failed to write run record '%s': %m", path);
 	if (copy_path && final) {

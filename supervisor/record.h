@@ -40,12 +40,27 @@ struct run_summary {
 	json_t *network; /* borrowed; egress decisions, or NULL */
 };
 
+/* A temporary file made ahead for a run's final record (record_prepare()). */
+struct record_draft;
+
+/*
+ * Creates the temporary file that the final record of run_id will be written to and
+ * renamed from, so that creating it (slow on some filesystems) happens while the task
+ * runs rather than after it. Returns 0 and *ret (record_draft_free() removes an unused
+ * one) or -errno; the caller may go on without a draft.
+ */
+int record_prepare(const char *state_dir, const char *run_id, struct record_draft **ret);
+struct record_draft *record_draft_free(struct record_draft *d);
+
 /*
  * Writes <state_dir>/records/<run_id>.json atomically (and a copy to copy_path when not
  * NULL). A record whose cause is "running" marks a run in progress: it is not fsync'd
- * nor copied. Logs its own failures. Returns 0 or -errno.
+ * nor copied. A final record is fsync'd (file and directory) and goes through *draft
+ * when one was prepared (draft may be NULL; *draft is used up and set to NULL). Logs its
+ * own failures. Returns 0 or -errno.
  */
-int record_write(const struct run_summary *s, const char *state_dir, const char *copy_path);
+int record_write(const struct run_summary *s, const char *state_dir, const char *copy_path,
+		 struct record_draft **draft);
 /*
  * Rewrites the record of a run whose supervisor died: a "running" record becomes cause
  * "aborted" with code 125 and ended_at = now. Returns 1 when marked, 0 when there was no

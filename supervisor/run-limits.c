@@ -92,11 +92,13 @@ static void sweep_run_locks(struct reap_ctx *ctx)
 	closedir(d);
 }
 
-static void reap_stale(struct run_limits *l, const char *runtime_dir)
+void run_limits_reap_stale(struct run_limits *l, const char *runtime_dir)
 {
 	struct reap_ctx ctx = { runtime_dir };
 	int r;
 
+	if (!l)
+		return;
 	r = cgroup_reap_stale(&l->layout, cgroup_parent(), run_alive, &ctx);
 	if (r > 0)
 		log_notice("removed the cgroups of %d run(s) that ended without cleaning up", r);
@@ -132,7 +134,6 @@ int run_limits_new(const struct policy *p, const char *run_id, const char *runti
 	if (r < 0)
 		return log_error_errno(r,
 				       "Failed to move airlock into its delegated leaf cgroup: %m");
-	reap_stale(l, runtime_dir);
 
 	r = cgroup_run_new(&l->layout, cgroup_parent(), run_id, &p->limits, &l->cg, &ctrl);
 	if (r == -EOPNOTSUPP)

@@ -16,13 +16,20 @@ struct cgroup_run;
 struct run_limits;
 
 /*
- * Detects the cgroup layout, reaps what dead runs left (their run locks in
- * runtime_dir/runs are free), and creates this run's cgroup with the policy's limits.
+ * Detects the cgroup layout and creates this run's cgroup with the policy's limits.
  * Returns 0 or a negative errno (logged as one line; -EOPNOTSUPP names the controller
  * the host cannot provide for a limit the policy sets).
  */
 int run_limits_new(const struct policy *p, const char *run_id, const char *runtime_dir,
 		   struct run_limits **ret);
+/*
+ * Reaps what dead runs left: the cgroups and run locks of runs whose lock in
+ * runtime_dir/runs is free (their records are marked aborted), and their network
+ * leftovers (a networked run reaps those before it takes a slot, too). Called once the
+ * task has started, off its start path. Logs a notice
+ * when it removed something; failures are logged and ignored.
+ */
+void run_limits_reap_stale(struct run_limits *l, const char *runtime_dir);
 /* The run's cgroups for sandbox_spawn() (the sandbox is born inside them), or NULL. */
 struct cgroup_run *run_limits_cgroup(const struct run_limits *l);
 /* Kills whatever is left in the run's cgroup. Logs; 0 or -errno. */

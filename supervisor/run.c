@@ -79,6 +79,7 @@ struct run {
 	struct sandbox_mounts *mounts;
 	struct run_net *net;
 	struct run_limits *limits;
+	struct record_draft *draft; /* the final record's file, made while the task runs */
 	struct loop *loop;
 	struct sandbox *sandbox;
 	struct run_io io;
@@ -307,6 +308,9 @@ static int prepare(struct run *r)
 	k = loop_new(&r->loop);
 	if (k < 0)
 		return log_error_errno(k, "Failed to create event loop: %m");
+	/* A dead run's veth could hold the name of the slot this run gets: reap first. */
+	if (r->policy->network.enabled)
+		run_net_reap_stale();
 	return run_net_new(r->policy, r->id, r->loop, &r->net);
 }
 
@@ -593,7 +597,7 @@ static int write_record(struct run *r)
 		s.signal = SIGKILL;
 	if (r->exec_seen) /* only what a started task was really confined by */
 		add_features(r, &s);
-	return record_write(&s, r->opts->state_dir, r->opts->record_path);
+	return record_write(&s, r->opts->state_dir, r->opts->record_path, &r->draft);
 }
 
 static void teardown(struct run *r)
@@ -604,6 +608,7 @@ static void teardown(struct run *r)
 	}
 	r->sandbox = sandbox_free(r->sandbox);
 	r->limits = run_limits_free(r->limits);
+	r->draft = record_draft_free(r->draft);
 	run_io_done(&r->io);
 	r->net = run_net_free(r->net);
 	r->loop = loop_free(r->loop);
@@ -646,6 +651,10 @@ int run_main(const struct run_options *o)
 		/* Until the final record replaces it, this one says the run is in progress. */
 		r.cause = RUN_CAUSE_RUNNING;
 		(void)write_record(&r);
+		/* Off the task's start path: housekeeping and the final record's file. */
+		run_limits_reap_stale(r.limits, r.opts->runtime_dir);
+		if (record_prepare(r.opts->state_dir, r.id, &r.draft) < 0)
+			log_debug("could not prepare the final record's file; writing it later");
 		k = loop_run(r.loop);
 	}
 	if (k < 0) {
