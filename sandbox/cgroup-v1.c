@@ -309,6 +309,22 @@ static void v1_get(int fd, const char *file, const char *key, uint64_t *v)
 		*v = x;
 }
 
+/* cpu.stat, read once for its three keys. */
+static void v1_get_cpu_stat(int fd, struct cgroup_stats *s)
+{
+	_cleanup_free_ char *text = NULL;
+	uint64_t x;
+
+	if (fd < 0 || cgroup_read_at(fd, "cpu.stat", &text) < 0)
+		return;
+	if (cgroup_parse_keyed(text, "nr_periods", &x) >= 0)
+		s->cpu_nr_periods = x;
+	if (cgroup_parse_keyed(text, "nr_throttled", &x) >= 0)
+		s->cpu_nr_throttled = x;
+	if (cgroup_parse_keyed(text, "throttled_time", &x) >= 0)
+		s->cpu_throttled_usec = x;
+}
+
 static uint64_t ns_to_usec(uint64_t ns)
 {
 	return ns == UINT64_MAX ? ns : ns / 1000;
@@ -327,9 +343,7 @@ int cgroup_v1_run_stats(struct cgroup_run *c, struct cgroup_stats *s)
 	v1_get(acct, "cpuacct.usage_user", NULL, &s->cpu_user_usec);
 	v1_get(acct, "cpuacct.usage_sys", NULL, &s->cpu_system_usec);
 	v1_get(acct, "cpuacct.usage", NULL, &s->cpu_usage_usec);
-	v1_get(cpu, "cpu.stat", "nr_periods", &s->cpu_nr_periods);
-	v1_get(cpu, "cpu.stat", "nr_throttled", &s->cpu_nr_throttled);
-	v1_get(cpu, "cpu.stat", "throttled_time", &s->cpu_throttled_usec);
+	v1_get_cpu_stat(cpu, s);
 	/* v1 accounts in nanoseconds. */
 	s->cpu_user_usec = ns_to_usec(s->cpu_user_usec);
 	s->cpu_system_usec = ns_to_usec(s->cpu_system_usec);
