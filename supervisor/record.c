@@ -234,23 +234,35 @@ static int draft_new(const char *path, const char *run_id, struct record_draft *
 	return 0;
 }
 
+/* How far a record is pushed to the disk before airlock goes on. */
+enum record_sync {
+	RECORD_SYNC_NONE, /* the kernel writes it back in its own time */
+	RECORD_SYNC_START, /* writeback of the data started now, not waited for */
+	RECORD_SYNC_FULL, /* file and directory fsync'd: on disk before we return */
+};
+
+/* A final record: full with -Drecord_sync=full, else writeback started (run-record.md). */
+#define RECORD_SYNC_FINAL (AIRLOCK_RECORD_SYNC_FULL ? RECORD_SYNC_FULL : RECORD_SYNC_START)
+
 /*
- * Writes text into the draft, fsyncs it when durable, renames it over its path and, when
- * durable, fsyncs the directory so that the rename reaches the disk too. The draft is
- * used up either way. Returns 0 or -errno.
+ * Writes text into the draft, pushes it to the disk as sync says, and renames it over
+ * its path; with RECORD_SYNC_FULL the directory is fsync'd too, so that the rename
+ * reaches the disk. The draft is used up either way. Returns 0 or -errno.
  */
-static int draft_commit(struct record_draft *d, const char *text, bool durable)
+static int draft_commit(struct record_draft *d, const char *text, enum record_sync sync)
 {
 	int r;
 
 	r = write_all(d->fd, text, strlen(text));
-	if (r >= 0 && durable && fsync(d->fd) < 0)
+	if (r >= 0 && sync == RECORD_SYNC_FULL && fsync(d->fd) < 0)
 		r = -errno;
+	if (r >= 0 && sync == RECORD_SYNC_START)
+		(void)sync_file_range(d->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	if (r >= 0 && renameat(d->dir_fd, d->tmp, d->dir_fd, d->base) < 0)
 		r = -errno;
 	if (r >= 0) /* renamed: nothing left to unlink */
 		d->fd = safe_close(d->fd);
-	if (r >= 0 && durable && fsync(d->dir_fd) < 0)
+	if (r >= 0 && sync == RECORD_SYNC_FULL && fsync(d->dir_fd) < 0)
 		r = -errno;
 	return r;
 }
@@ -259,7 +271,7 @@ static int draft_commit(struct record_draft *d, const char *text, bool durable)
  * Replaces path with text atomically: a fresh temporary file next to it, mode 0640,
  * written and renamed over path (see draft_commit()). Returns 0 or -errno.
  */
-static int write_atomic(const char *path, const char *text, bool durable)
+static int write_atomic(const char *path, const char *text, enum record_sync sync)
 {
 	_cleanup_(record_draft_freep) struct record_draft *d = NULL;
 	int r;
@@ -267,7 +279,7 @@ static int write_atomic(const char *path, const char *text, bool durable)
 	r = draft_new(path, NULL, &d);
 	if (r < 0)
 		return r;
-	return draft_commit(d, text, durable);
+	return draft_commit(d, text, sync);
 }
 
 static int record_path(const char *state_dir, const char *run_id, char *buf, size_t len)
@@ -318,7 +330,7 @@ int record_mark_aborted(const char *state_dir, const char *run_id)
 	text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
 	if (!text)
 		return log_oom();
-	r = write_atomic(path, text, true);
+	r = write_atomic(path, text, RECORD_SYNC_FULL);
 	if (r < 0)
 		return log_error_errno(r, "Failed to mark run record '%s' aborted: %m", path);
 	return 1;
@@ -355,14 +367,14 @@ int record_write(const struct run_summary *s, const char *state_dir, const char 
 	if (r < 0)
 		return r;
 	if (final && draft && *draft) {
-		r = draft_commit(*draft, text, true);
+		r = draft_commit(*draft, text, RECORD_SYNC_FINAL);
 		*draft = record_draft_free(*draft);
 	} else
-		r = write_atomic(path, text, final);
+		r = write_atomic(path, text, final ? RECORD_SYNC_FINAL : RECORD_SYNC_NONE);
 	if (r < 0)
 		return log_error_errno(r, "Failed to write run record '%s': %m", path);
 	if (copy_path && final) {
-		r = write_atomic(copy_path, text, true);
+		r = write_atomic(copy_path, text, RECORD_SYNC_FINAL);
 		if (r < 0)
 			return log_error_errno(r, "Failed to write run record copy '%s': %m",
 					       copy_path);

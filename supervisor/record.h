@@ -54,10 +54,11 @@ struct record_draft *record_draft_free(struct record_draft *d);
 
 /*
  * Writes <state_dir>/records/<run_id>.json atomically (and a copy to copy_path when not
- * NULL). A record whose cause is "running" marks a run in progress: it is not fsync'd
- * nor copied. A final record is fsync'd (file and directory) and goes through *draft
- * when one was prepared (draft may be NULL; *draft is used up and set to NULL). Logs its
- * own failures. Returns 0 or -errno.
+ * NULL). A record whose cause is "running" marks a run in progress: it is not copied and
+ * not pushed to the disk. A final record has its writeback started before this returns
+ * (with -Drecord_sync=full: file and directory fsync'd), and goes through *draft when
+ * one was prepared (draft may be NULL; *draft is used up and set to NULL). Logs its own
+ * failures. Returns 0 or -errno.
  */
 int record_write(const struct run_summary *s, const char *state_dir, const char *copy_path,
 		 struct record_draft **draft);
