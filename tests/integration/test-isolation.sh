@@ -13,8 +13,10 @@ al_check "no inherited fds beyond 0-2 (test shell holds 7, 8, 9)" -- "$PROBE" fd
 exec 7<&- 8>&- 9>&-
 
 al_check "/sys is absent" -- "$PROBE" absent /sys
-al_check "sensitive /proc files are masked" -- "$PROBE" masked \
-	/proc/kcore /proc/keys /proc/timer_list /proc/sched_debug /proc/sysrq-trigger
+al_check "sensitive /proc files are masked or closed to the task" -- "$PROBE" masked \
+	/proc/kcore /proc/keys /proc/timer_list /proc/sched_debug /proc/sysrq-trigger \
+	/proc/kallsyms /proc/kpagecount /proc/kpageflags /proc/kpagecgroup /proc/config.gz \
+	/proc/vmallocinfo /proc/interrupts /proc/latency_stats
 al_check "/proc/sys is read-only" -- "$PROBE" ro /proc/sys /proc/sys/kernel/hostname
 al_run -- /bin/sh -c 'ls -A /dev | sort | tr "\n" " "'
 for n in null zero full random urandom tty pts shm; do
