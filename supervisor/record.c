@@ -18,15 +18,15 @@
 #include "policy.h"
 #include "macro.h"
 #include "record.h"
+#include "time-util.h"
 
 void record_format_time(const struct timespec *ts, char *buf, size_t len)
 {
 	struct tm tm;
-	char base[32];
 
-	gmtime_r(&ts->tv_sec, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%03ldZ", base, ts->tv_nsec / 1000000);
+	utc_time(ts->tv_sec, &tm);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts->tv_nsec / 1000000);
 }
 
 static json_t *limits_json(const struct policy *p)

@@ -38,6 +38,7 @@
 #include "sandbox.h"
 #include "strv.h"
 #include "syscall-filter.h"
+#include "time-util.h"
 
 #define RUN_KILL_GRACE_MS 5000
 
@@ -164,8 +165,11 @@ static int make_run_id(struct run *r)
 
 	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
 		return log_error_errno(-errno, "Failed to get random bytes: %m");
-	gmtime_r(&r->started_rt.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
+	utc_time(r->started_rt.tv_sec, &tm);
+	snprintf(ts, sizeof(ts), "%04u%02u%02uT%02u%02u%02uZ",
+		 (unsigned)(tm.tm_year + 1900) % 10000, (unsigned)(tm.tm_mon + 1) % 100,
+		 (unsigned)tm.tm_mday % 100, (unsigned)tm.tm_hour % 100, (unsigned)tm.tm_min % 100,
+		 (unsigned)tm.tm_sec % 100);
 	snprintf(r->id, sizeof(r->id), "%s-%08x", ts, rnd);
 	log_set_task_id(r->id);
 	return 0;

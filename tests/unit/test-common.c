@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Unit tests of common/: parse-util.c (sizes, durations, hex), strv.c and fd-util.c
- * (on pipes and files below a private temporary directory).
+ * Unit tests of common/: parse-util.c (sizes, durations, hex), strv.c, time-util.c and
+ * fd-util.c (on pipes and files below a private temporary directory).
  */
 #include <fcntl.h>
 #include <ftw.h>
@@ -18,6 +18,7 @@
 #include "parse-util.h"
 #include "path-util.h"
 #include "strv.h"
+#include "time-util.h"
 #include "test.h"
 
 struct size_case {
@@ -364,6 +365,42 @@ TEST(path_is_beneath)
 	ASSERT_FALSE(path_is_beneath("/workspace2", "/workspace"));
 	ASSERT_FALSE(path_is_beneath("/work", "/workspace"));
 	ASSERT_FALSE(path_is_beneath("/", "/usr"));
+}
+
+/* Whether utc_time() agrees with the C library's gmtime_r() at t; prints the difference. */
+static bool utc_matches(time_t t)
+{
+	struct tm want, got = {};
+
+	if (!gmtime_r(&t, &want))
+		return false;
+	utc_time(t, &got);
+	if (got.tm_year == want.tm_year && got.tm_mon == want.tm_mon &&
+	    got.tm_mday == want.tm_mday && got.tm_hour == want.tm_hour &&
+	    got.tm_min == want.tm_min && got.tm_sec == want.tm_sec && got.tm_wday == want.tm_wday &&
+	    got.tm_yday == want.tm_yday)
+		return true;
+	printf("#   utc_time(%lld) = %d-%d-%d %d:%d:%d wday %d yday %d, gmtime_r says "
+	       "%d-%d-%d %d:%d:%d wday %d yday %d\n",
+	       (long long)t, got.tm_year, got.tm_mon, got.tm_mday, got.tm_hour, got.tm_min,
+	       got.tm_sec, got.tm_wday, got.tm_yday, want.tm_year, want.tm_mon, want.tm_mday,
+	       want.tm_hour, want.tm_min, want.tm_sec, want.tm_wday, want.tm_yday);
+	return false;
+}
+
+TEST(utc_time)
+{
+	/* Epoch, leap days, century rules (1900 no, 2000 yes, 2100 no), before the epoch. */
+	static const time_t fixed[] = { 0,	     -1,	  86399,      86400,
+					951782400,   951868800,	  4107456000, 4107542400,
+					-2203891200, -2208988800, 1795282065, 253402300799,
+					-62135596800 };
+
+	for (size_t i = 0; i < ELEMENTSOF(fixed); i++)
+		ASSERT_TRUE(utc_matches(fixed[i]));
+	/* Every day from 1600 to 2400, at a varying time of day. */
+	for (time_t t = -11676096000; t < 13574563200; t += 86400 + 3607)
+		ASSERT_TRUE(utc_matches(t));
 }
 
 TEST_MAIN()

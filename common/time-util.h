@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <time.h>
+
+/*
+ * UTC calendar time from seconds since the epoch, without the C library's gmtime_r(),
+ * which loads the local time zone (/etc/localtime) on first use although UTC needs none.
+ * Fills the struct tm fields tm_year (years since 1900), tm_mon (0-11), tm_mday, tm_hour,
+ * tm_min, tm_sec, tm_wday and tm_yday; proleptic Gregorian calendar, any time_t.
+ */
+void utc_time(time_t t, struct tm *ret);
