@@ -241,6 +241,26 @@ static void drop_init_privileges(const struct sandbox_config *c, int status_fd)
 	(void)prctl(PR_SET_DUMPABLE, 0);
 }
 
+/*
+ * Starts the task with vfork(), as posix_spawn() does: init's address space (a copy of
+ * the supervisor's) is neither copied nor write-faulted, and init sleeps until the task
+ * has exec'd or failed. Until then the task runs on init's stack and memory, below the
+ * caller's frame, and never returns here. It may use that memory as its own (init is
+ * single-threaded and stopped), but it must not trust per-process library state: its ids
+ * change through raw syscalls (glibc's setuid family would try to signal init's threads)
+ * and caps.c tells libcap-ng its pid.
+ */
+static pid_t spawn_task(const struct sandbox_config *c, const struct sandbox_child_fds *fds)
+{
+	pid_t pid = vfork();
+
+	if (pid == 0) {
+		close(fds->result_fd);
+		task_main(c, fds->status_fd);
+	}
+	return pid;
+}
+
 _noreturn_ void sandbox_child_main(const struct sandbox_config *c,
 				   const struct sandbox_child_fds *fds)
 {
@@ -266,13 +286,9 @@ _noreturn_ void sandbox_child_main(const struct sandbox_config *c,
 	sigdelset(&mask, SIGSTOP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 
-	task = fork();
+	task = spawn_task(c, fds);
 	if (task < 0)
 		fail(fds->status_fd, SANDBOX_STEP_FORK_TASK, errno, 125);
-	if (task == 0) {
-		close(fds->result_fd);
-		task_main(c, fds->status_fd);
-	}
 	drop_init_privileges(c, fds->status_fd);
 	init_loop(task, &mask, keep_only_result_fd(fds->result_fd));
 }

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <string.h>
+#include <sys/random.h>
+
+#include <jansson.h>
 
 #include "cli.h"
 #include "config.h"
@@ -55,11 +59,26 @@ static void ensure_std_fds(void)
 	}
 }
 
+/*
+ * jansson seeds its hash function on first use by opening /dev/urandom; one getrandom()
+ * call does the same without the file (json_object_seed() falls back to its own seeding
+ * when given 0).
+ */
+static void seed_json(void)
+{
+	uint32_t seed = 0;
+
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed))
+		seed = 0;
+	json_object_seed(seed);
+}
+
 int main(int argc, char **argv)
 {
 	int i = 1;
 
 	ensure_std_fds();
+	seed_json();
 
 	if (i < argc && streq(argv[i], "--debug")) {
 		log_set_max_level(LOG_LEVEL_DEBUG);
