@@ -8,6 +8,7 @@
 
 #include "cleanup.h"
 #include "fd-util.h"
+#include "macro.h"
 
 int write_all(int fd, const void *buf, size_t len)
 {
@@ -45,29 +46,44 @@ ssize_t read_full(int fd, void *buf, size_t len)
 	return (ssize_t)got;
 }
 
+/* First buffer of read_file_at(): most files read are proc and cgroup files of a few lines. */
+#define READ_FILE_FIRST 4096
+
 int read_file_at(int dir_fd, const char *path, size_t max, char **ret, size_t *ret_len)
 {
 	_cleanup_close_ int fd = -EBADF;
 	_cleanup_free_ char *buf = NULL;
+	size_t size, len = 0;
 	ssize_t n;
 
 	fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
 
-	buf = malloc(max + 2);
+	/* Grow as the file does, up to max + 1 bytes (one more than allowed tells -EFBIG). */
+	size = MIN(max + 1, (size_t)READ_FILE_FIRST);
+	buf = malloc(size + 1);
 	if (!buf)
 		return -ENOMEM;
-
-	n = read_full(fd, buf, max + 1);
-	if (n < 0)
-		return (int)n;
-	if ((size_t)n > max)
-		return -EFBIG;
-	buf[n] = '\0';
+	for (;;) {
+		n = read_full(fd, buf + len, size - len);
+		if (n < 0)
+			return (int)n;
+		len += (size_t)n;
+		if (len < size)
+			break;
+		if (len > max)
+			return -EFBIG;
+		size = size > (max + 1) / 2 ? max + 1 : size * 2;
+		char *nbuf = realloc(buf, size + 1);
+		if (!nbuf)
+			return -ENOMEM;
+		buf = nbuf;
+	}
+	buf[len] = '\0';
 
 	if (ret_len)
-		*ret_len = (size_t)n;
+		*ret_len = len;
 	*ret = TAKE_PTR(buf);
 	return 0;
 }

@@ -305,6 +305,32 @@ TEST(files)
 	ASSERT_TRUE(buf == NULL);
 	ASSERT_ERROR(read_file_at(dfd, "missing", 64, &buf, &len), ENOENT);
 
+	/* Larger than the first buffer: it grows, and the limit holds at every size. */
+	{
+		static char big[10000];
+		size_t sizes[] = { 4095, 4096, 4097, 8192, 10000 };
+		int fd = openat(dfd, "big", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+
+		ASSERT_TRUE(fd >= 0);
+		for (size_t i = 0; i < sizeof(big); i++)
+			big[i] = (char)('a' + i % 26);
+		ASSERT_EQ(write(fd, big, sizeof(big)), (ssize_t)sizeof(big));
+		close(fd);
+		ASSERT_OK(read_file_at(dfd, "big", 1 << 20, &buf, &len));
+		ASSERT_EQ(len, sizeof(big));
+		ASSERT_TRUE(memcmp(buf, big, sizeof(big)) == 0 && buf[len] == '\0');
+		free(buf);
+		buf = NULL;
+		for (size_t i = 0; i < ELEMENTSOF(sizes); i++) {
+			int want = sizes[i] >= sizeof(big) ? 0 : -EFBIG;
+
+			ASSERT_EQ(read_file_at(dfd, "big", sizes[i], &buf, &len), want);
+			free(buf);
+			buf = NULL;
+		}
+		ASSERT_OK(unlinkat(dfd, "big", 0));
+	}
+
 	/* mkdir_p: nested, idempotent, mode applied. */
 	snprintf(path, sizeof(path), "%s/a/b/c", dir);
 	ASSERT_OK(mkdir_p(path, 0750));
