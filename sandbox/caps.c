@@ -44,16 +44,10 @@ static int caps_drop_bounding_ambient(void)
 	return 0;
 }
 
-/*
- * The id changes below are raw syscalls: they change only the calling thread, which is
- * all there is, and glibc's wrappers would try to signal "other threads" of a task that
- * still runs in init's memory (init.c spawn_task()).
- */
-
 /* Supplementary groups: none may remain, or the task keeps the supervisor's group access. */
 static int caps_drop_groups(void)
 {
-	if (syscall(SYS_setgroups, 0, NULL) == 0)
+	if (setgroups(0, NULL) == 0)
 		return 0;
 	if (errno != EPERM)
 		return -errno;
@@ -69,12 +63,12 @@ static int caps_change_id(uid_t uid, gid_t gid)
 	r = caps_drop_groups();
 	if (r < 0)
 		return r;
-	if (syscall(SYS_setresgid, gid, gid, gid) < 0)
+	if (setresgid(gid, gid, gid) < 0)
 		return -errno;
 	/* Without PR_SET_KEEPCAPS, leaving uid 0 also empties the permitted set. */
 	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
 		return -errno;
-	if (syscall(SYS_setresuid, uid, uid, uid) < 0)
+	if (setresuid(uid, uid, uid) < 0)
 		return -errno;
 	return 0;
 }
@@ -146,9 +140,6 @@ static int caps_verify(uid_t uid, gid_t gid)
 int caps_drop_all(uid_t uid, gid_t gid)
 {
 	int r;
-
-	/* libcap-ng keeps the pid it acts on; a task started with CLONE_VM shares it with init. */
-	capng_setpid((int)syscall(SYS_getpid));
 
 	r = caps_drop_bounding_ambient();
 	if (r < 0)

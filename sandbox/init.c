@@ -105,7 +105,11 @@ static void reset_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-/* The task: final privilege drop, then exec. Reports its own failures. */
+/*
+ * The task: what is per process (signals, session, Landlock), then exec. Its identity,
+ * capabilities, rlimits, no_new_privs and seccomp filter are init's, dropped before the
+ * task was started (drop_privileges()). Reports its own failures.
+ */
 _noreturn_ static void task_main(const struct sandbox_config *c, int status_fd)
 {
 	const struct policy *p = c->policy;
@@ -114,20 +118,11 @@ _noreturn_ static void task_main(const struct sandbox_config *c, int status_fd)
 	reset_signals();
 	if (setsid() < 0)
 		fail(status_fd, SANDBOX_STEP_SETSID, errno, 125);
-	r = set_rlimits(p);
-	if (r < 0)
-		fail(status_fd, SANDBOX_STEP_RLIMITS, r, 125);
-	r = caps_drop_all(p->identity.uid, p->identity.gid);
-	if (r < 0)
-		fail(status_fd, SANDBOX_STEP_DROP_CAPS, r, 125);
 	if (p->filesystem.exec) {
 		r = landlock_restrict_exec(p->filesystem.exec);
 		if (r < 0)
 			fail(status_fd, SANDBOX_STEP_LANDLOCK, r, 125);
 	}
-	r = syscall_filter_install(c->filter);
-	if (r < 0)
-		fail(status_fd, SANDBOX_STEP_SECCOMP, r, 125);
 
 	/* Everything but stdio and the status pipe (already CLOEXEC) closes at exec. */
 	(void)close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
@@ -224,21 +219,28 @@ static void wait_parent(const struct sandbox_child_fds *fds)
 		fail(fds->status_fd, SANDBOX_STEP_WAIT_PARENT, EPIPE, 125);
 }
 
-/* init keeps no privilege it does not need to reap and forward signals. */
-static void drop_init_privileges(const struct sandbox_config *c, int status_fd)
+/*
+ * Before the task exists, init becomes what the task will be: the policy's rlimits (set
+ * while init may still raise a hard limit), the policy identity with every capability
+ * dropped and verified, no_new_privs, and the seccomp filter. The task inherits all of
+ * it, and init itself keeps no privilege it does not need to reap and forward signals.
+ */
+static void drop_privileges(const struct sandbox_config *c, int status_fd)
 {
 	int r;
 
+	r = set_rlimits(c->policy);
+	if (r < 0)
+		fail(status_fd, SANDBOX_STEP_RLIMITS, r, 125);
 	r = caps_drop_all(c->policy->identity.uid, c->policy->identity.gid);
-	if (r >= 0)
-		r = syscall_filter_install(c->filter);
-	if (r < 0) {
-		kill_and_reap_all();
+	if (r < 0)
 		fail(status_fd, SANDBOX_STEP_DROP_CAPS, r, 125);
-	}
-	die_with_parent();
+	die_with_parent(); /* the identity change cleared it */
 	/* Same uid as the task: keep /proc/1 and ptrace-style access from it closed. */
 	(void)prctl(PR_SET_DUMPABLE, 0);
+	r = syscall_filter_install(c->filter);
+	if (r < 0)
+		fail(status_fd, SANDBOX_STEP_SECCOMP, r, 125);
 }
 
 /*
@@ -246,9 +248,8 @@ static void drop_init_privileges(const struct sandbox_config *c, int status_fd)
  * the supervisor's) is neither copied nor write-faulted, and init sleeps until the task
  * has exec'd or failed. Until then the task runs on init's stack and memory, below the
  * caller's frame, and never returns here. It may use that memory as its own (init is
- * single-threaded and stopped), but it must not trust per-process library state: its ids
- * change through raw syscalls (glibc's setuid family would try to signal init's threads)
- * and caps.c tells libcap-ng its pid.
+ * single-threaded and stopped); it changes no ids (it inherits them from init) and
+ * calls nothing that keeps per-process library state.
  */
 static pid_t spawn_task(const struct sandbox_config *c, const struct sandbox_child_fds *fds)
 {
@@ -286,9 +287,9 @@ _noreturn_ void sandbox_child_main(const struct sandbox_config *c,
 	sigdelset(&mask, SIGSTOP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 
+	drop_privileges(c, fds->status_fd);
 	task = spawn_task(c, fds);
 	if (task < 0)
 		fail(fds->status_fd, SANDBOX_STEP_FORK_TASK, errno, 125);
-	drop_init_privileges(c, fds->status_fd);
 	init_loop(task, &mask, keep_only_result_fd(fds->result_fd));
 }
