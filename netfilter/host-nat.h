@@ -46,7 +46,8 @@ int egress_nat_release(const char *dir, const struct egress_link *l,
  * the slot's address), the set elements and the lock file. When no live slot remains, the
  * host table and the pool file go, and the directory itself. own_netns: dir belongs to the
  * caller's network namespace (else only files are touched). Returns the number of dead
- * slots, or -errno. Does not log.
+ * slots, or -errno. Does not log. supervisor/run-net-loader.c decides whether this has
+ * work without loading the network module: keep its net_dir_needs_reap() in step.
  */
 int egress_nat_reap(const char *dir, bool own_netns);
 

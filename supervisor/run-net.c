@@ -4,6 +4,10 @@
  * the task ruleset, nflog, the DNS proxy and its guard) and undoes it in reverse. Every
  * DNS decision and every denied connection attempt goes into the run record; the first
  * denial of each destination is printed on stderr.
+ *
+ * This file is the network module, airlock-net.so (run-net-module.h): its functions are
+ * static and reached only through run_net_module, so none of them shares a name with the
+ * loader's run_net_*() in the executable.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -30,7 +34,7 @@
 #include "netns-util.h"
 #include "nflog.h"
 #include "policy.h"
-#include "run-net.h"
+#include "run-net-module.h"
 
 #define RUN_NET_MAX_DNS_RECORDS 1024
 #define RUN_NET_MAX_DENIED 256
@@ -99,9 +103,11 @@ static const char *proto_string(uint8_t proto)
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
 
-static void run_net_freep(struct run_net **n)
+static struct run_net *net_free(struct run_net *n);
+
+static void net_freep(struct run_net **n)
 {
-	run_net_free(*n);
+	net_free(*n);
 }
 
 static void on_denied(const struct egress_denied *d, void *userdata)
@@ -326,9 +332,10 @@ static int net_setup_dns(struct run_net *n)
 	return 0;
 }
 
-int run_net_new(const struct policy *p, const char *run_id, struct loop *loop, struct run_net **ret)
+static int net_new(const struct policy *p, const char *run_id, struct loop *loop,
+		   struct run_net **ret)
 {
-	_cleanup_(run_net_freep) struct run_net *n = NULL;
+	_cleanup_(net_freep) struct run_net *n = NULL;
 	int r;
 
 	*ret = NULL;
@@ -354,7 +361,7 @@ int run_net_new(const struct policy *p, const char *run_id, struct loop *loop, s
 	return 0;
 }
 
-int run_net_netns_fd(const struct run_net *n)
+static int net_netns_fd(const struct run_net *n)
 {
 	return n && n->link ? n->link->netns_fd : -EBADF;
 }
@@ -415,7 +422,7 @@ static json_t *denied_to_json(const struct run_net *n)
 	return a;
 }
 
-json_t *run_net_to_json(const struct run_net *n)
+static json_t *net_to_json(const struct run_net *n)
 {
 	char host[INET_ADDRSTRLEN], task[INET_ADDRSTRLEN], up[INET_ADDRSTRLEN];
 
@@ -435,7 +442,7 @@ json_t *run_net_to_json(const struct run_net *n)
 			 (json_int_t)n->guard.learned);
 }
 
-struct run_net *run_net_free(struct run_net *n)
+static struct run_net *net_free(struct run_net *n)
 {
 	struct egress_socket *nat = NULL;
 	int r;
@@ -464,7 +471,7 @@ struct run_net *run_net_free(struct run_net *n)
 	return NULL;
 }
 
-void run_net_reap_stale(void)
+static void net_reap_stale(void)
 {
 	_cleanup_(closedirp) DIR *d = NULL;
 	char own[256], dir[512];
@@ -494,3 +501,14 @@ void run_net_reap_stale(void)
 		log_notice("released the network slots of %d run(s) that ended without cleaning up",
 			   n);
 }
+
+/* The module's one exported symbol (run-net.sym). */
+const struct run_net_module run_net_module = {
+	.abi = RUN_NET_MODULE_ABI,
+	.version = AIRLOCK_VERSION,
+	.new = net_new,
+	.netns_fd = net_netns_fd,
+	.to_json = net_to_json,
+	.reap_stale = net_reap_stale,
+	.free = net_free,
+};

@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * run-net.h for the executable: the network module (run-net-module.h) is loaded on first
+ * use and everything is forwarded to it. A run without a "network" section never loads it,
+ * nor does the reaper when no networked run left anything behind, so a plain run does not
+ * map libnftnl, libmnl and libnl (about 0.45 ms of every start).
+ *
+ * The module runs as root inside airlock, so where it comes from is fixed: next to the
+ * running executable (/proc/self/exe: the build tree, or a copy of it), or, for the
+ * executable installed in AIRLOCK_BINDIR, AIRLOCK_MODULE_DIR. Never the environment, the
+ * current directory or the library search path. The file and its directory must be
+ * writable by root only.
+ */
+#include <assert.h>
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "config.h"
+#include "log.h"
+#include "macro.h"
+#include "policy.h"
+#include "run-net-module.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
+
+/* Loaded at most once and never unloaded; a failure is kept and reported to each caller. */
+static const struct run_net_module *module;
+static int module_error;
+static char module_path[PATH_MAX] = RUN_NET_MODULE_NAME;
+static char module_problem[512];
+
+_printf_(2, 3) static int module_fail(int error, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(module_problem, sizeof(module_problem), fmt, ap);
+	va_end(ap);
+	return error;
+}
+
+/* The module's path: beside the executable, unless it is the one installed in bindir. */
+static int module_locate(void)
+{
+	char exe[PATH_MAX];
+	struct stat here, bindir;
+	char *slash;
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe));
+	if (n < 0 || (size_t)n >= sizeof(exe))
+		return module_fail(n < 0 ? -errno : -ENAMETOOLONG,
+				   "cannot be located: no path for /proc/self/exe");
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return module_fail(-EINVAL, "cannot be located: /proc/self/exe is '%s'", exe);
+	*slash = '\0';
+
+	if (stat(exe[0] ? exe : "/", &here) == 0 && stat(AIRLOCK_BINDIR, &bindir) == 0 &&
+	    here.st_dev == bindir.st_dev && here.st_ino == bindir.st_ino)
+		n = snprintf(module_path, sizeof(module_path), "%s/%s", AIRLOCK_MODULE_DIR,
+			     RUN_NET_MODULE_NAME);
+	else
+		n = snprintf(module_path, sizeof(module_path), "%s/%s", exe, RUN_NET_MODULE_NAME);
+	if ((size_t)n >= sizeof(module_path))
+		return module_fail(-ENAMETOOLONG, "cannot be located: path too long");
+	return 0;
+}
+
+/* Only root may be able to have written st: owned by root, no group or other write bit. */
+static int check_owner(const struct stat *st, const char *what)
+{
+	if (st->st_uid != 0)
+		return module_fail(-EPERM, "%s not owned by root", what);
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
+		return module_fail(-EPERM, "%s writable by group or others", what);
+	return 0;
+}
+
+/*
+ * Opens the module read-only and checks it and its directory. The directory is checked
+ * too: whoever can write it can replace the file by another one. Returns the fd or -errno.
+ */
+static int module_open(void)
+{
+	_cleanup_close_ int dir = -EBADF, fd = -EBADF;
+	char *slash = strrchr(module_path, '/');
+	struct stat st;
+	int r;
+
+	assert(slash); /* module_locate() made it "<dir>/airlock-net.so" */
+	*slash = '\0';
+	dir = open(module_path[0] ? module_path : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	*slash = '/';
+	if (dir < 0)
+		return module_fail(-errno, "cannot be opened: %s", strerror(errno));
+	if (fstat(dir, &st) < 0)
+		return module_fail(-errno, "cannot be opened: %s", strerror(errno));
+	r = check_owner(&st, "is in a directory");
+	if (r < 0)
+		return r;
+
+	/* O_NONBLOCK: a FIFO in its place must not hang the run. */
+	fd = openat(dir, slash + 1, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0 && errno == ELOOP)
+		return module_fail(-ELOOP, "is a symbolic link");
+	if (fd < 0)
+		return module_fail(-errno, "cannot be opened: %s", strerror(errno));
+	if (fstat(fd, &st) < 0)
+		return module_fail(-errno, "cannot be opened: %s", strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return module_fail(-EINVAL, "is not a regular file");
+	r = check_owner(&st, "is");
+	if (r < 0)
+		return r;
+	return TAKE_FD(fd);
+}
+
+/* dlerror() names the file /proc/self/fd/N; the log line names the real path already. */
+static const char *strip_proc_path(const char *error, const char *proc)
+{
+	size_t n = strlen(proc);
+
+	return strneq(error, proc, n) && strneq(error + n, ": ", 2) ? error + n + 2 : error;
+}
+
+static int module_load(void)
+{
+	_cleanup_close_ int fd = -EBADF;
+	const struct run_net_module *m;
+	char proc[64];
+	void *h;
+	int r;
+
+	r = module_locate();
+	if (r < 0)
+		return r;
+	fd = module_open();
+	if (fd < 0)
+		return fd;
+
+	/*
+	 * dlopen() the file that was checked, through its fd, rather than its path again: a
+	 * directory above the checked one may belong to someone else, who could swap the
+	 * path between the check and the load. The price: debuggers and sanitizers name the
+	 * module /proc/self/fd/N (/proc/PID/maps shows its real path). RTLD_NOW: a reference
+	 * the executable cannot satisfy fails here, not in the middle of a run.
+	 */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	h = dlopen(proc, RTLD_NOW | RTLD_LOCAL);
+	if (!h)
+		return module_fail(-ELIBBAD, "cannot be loaded: %s",
+				   strip_proc_path(dlerror(), proc));
+	m = dlsym(h, RUN_NET_MODULE_SYMBOL);
+	if (!m)
+		r = module_fail(-ELIBBAD, "does not define " RUN_NET_MODULE_SYMBOL);
+	else if (m->abi != RUN_NET_MODULE_ABI)
+		r = module_fail(-ELIBBAD, "has module ABI %" PRIu32 ", this airlock needs %d",
+				m->abi, RUN_NET_MODULE_ABI);
+	else if (!streq(m->version, AIRLOCK_VERSION))
+		r = module_fail(-ELIBBAD, "is from airlock %s, this is airlock %s", m->version,
+				AIRLOCK_VERSION);
+	if (r < 0) {
+		dlclose(h);
+		return r;
+	}
+	module = m;
+	return 0;
+}
+
+static int module_get(const struct run_net_module **ret)
+{
+	if (!module && module_error == 0)
+		module_error = module_load();
+	if (module_error < 0)
+		return module_error;
+	*ret = module;
+	return 0;
+}
+
+int run_net_new(const struct policy *p, const char *run_id, struct loop *loop, struct run_net **ret)
+{
+	const struct run_net_module *m;
+	int r;
+
+	*ret = NULL;
+	if (!p->network.enabled)
+		return 0;
+	r = module_get(&m);
+	if (r < 0)
+		return log_error_errno(r,
+				       "refusing run: policy asks for network egress (/network) "
+				       "but the network module '%s' %s",
+				       module_path, module_problem);
+	return m->new (p, run_id, loop, ret);
+}
+
+/* A run_net exists only when the module is loaded: it made it. */
+int run_net_netns_fd(const struct run_net *n)
+{
+	return n ? module->netns_fd(n) : -EBADF;
+}
+
+json_t *run_net_to_json(const struct run_net *n)
+{
+	return n ? module->to_json(n) : NULL;
+}
+
+struct run_net *run_net_free(struct run_net *n)
+{
+	return n ? module->free(n) : NULL;
+}
+
+/*
+ * Whether one directory of <runtime>/net needs the reaper. This mirrors egress_nat_reap()
+ * (netfilter/host-nat.c), which leaves a directory untouched only when one of its slot
+ * locks is held (a live run) and none is free (no dead run). Anything else needs it: a
+ * dead run's slot; no live slot, e.g. the directory (and maybe the host table) the last
+ * networked run leaves for the next start to remove; something that cannot be read.
+ */
+static bool net_dir_needs_reap(int net_fd, const char *name)
+{
+	_cleanup_close_ int fd = -EBADF, lock = -EBADF;
+	_cleanup_(closedirp) DIR *d = NULL;
+	struct dirent *de;
+	unsigned live = 0;
+
+	fd = openat(net_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return errno != ENOENT; /* gone: another start reaped it */
+	/* Slots are taken, counted and reaped under an exclusive flock on .lock. */
+	lock = openat(fd, ".lock", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (lock < 0 || flock(lock, LOCK_SH) < 0)
+		return true;
+	d = fdopendir(fd);
+	if (!d)
+		return true;
+	TAKE_FD(fd);
+	while ((de = readdir(d))) {
+		_cleanup_close_ int slot = -EBADF;
+		unsigned n;
+
+		if (sscanf(de->d_name, "slot-%u.lock", &n) != 1)
+			continue;
+		slot = openat(dirfd(d), de->d_name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+		if (slot < 0)
+			continue;
+		if (flock(slot, LOCK_EX | LOCK_NB) == 0)
+			return true; /* nobody holds it: its run died */
+		live++;
+	}
+	return live == 0;
+}
+
+static bool net_reap_needed(void)
+{
+	_cleanup_(closedirp) DIR *d = opendir(AIRLOCK_RUNTIME_DIR "/net");
+	struct dirent *de;
+
+	if (!d)
+		return errno != ENOENT;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' && net_dir_needs_reap(dirfd(d), de->d_name))
+			return true;
+	return false;
+}
+
+void run_net_reap_stale(void)
+{
+	const struct run_net_module *m;
+
+	if (!net_reap_needed())
+		return;
+	if (module_get(&m) < 0) {
+		log_warning("Failed to reap the network leftovers of dead runs: the network "
+			    "module '%s' %s, ignoring",
+			    module_path, module_problem);
+		return;
+	}
+	m->reap_stale();
+}
