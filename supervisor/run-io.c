@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -83,6 +84,9 @@ static int open_stdin(struct run_io *io)
 	if (fstat(STDIN_FILENO, &st) < 0 || !fd_has_access(STDIN_FILENO, O_RDONLY))
 		fd = open_devnull();
 	else if (isatty(STDIN_FILENO) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
+		io->buf = malloc(RUN_IO_STDIN_BUF);
+		if (!io->buf)
+			return -ENOMEM;
 		io->stdin_src = STDIN_FILENO;
 		return make_pipe(&io->child_stdin, &io->stdin_wr);
 	} else if (S_ISREG(st.st_mode)) {
@@ -112,7 +116,7 @@ static int on_stdin_writable(struct loop *l, int fd, uint32_t events, void *user
 static int on_stdin_readable(struct loop *l, int fd, uint32_t events, void *userdata)
 {
 	struct run_io *io = userdata;
-	ssize_t n = read(io->stdin_src, io->buf, sizeof(io->buf));
+	ssize_t n = read(io->stdin_src, io->buf, RUN_IO_STDIN_BUF);
 
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return 0;
@@ -264,6 +268,10 @@ int run_io_open(struct run_io *io, uint64_t limit)
 			       .limit = limit };
 	stream_init(io, &io->out, &io->stdout_bytes);
 	stream_init(io, &io->err, &io->stderr_bytes);
+	io->out.buf = malloc(RUN_IO_STREAM_BUF);
+	io->err.buf = malloc(RUN_IO_STREAM_BUF);
+	if (!io->out.buf || !io->err.buf)
+		return -ENOMEM;
 	r = ensure_std_fds();
 	if (r < 0)
 		return r;
@@ -381,10 +389,10 @@ static void queue_marker(struct run_io *io)
 
 	if (e->broken)
 		return;
-	n = snprintf(e->buf + e->len, sizeof(e->buf) - e->len,
+	n = snprintf(e->buf + e->len, RUN_IO_STREAM_BUF - e->len,
 		     "\n[airlock: output truncated at %" PRIu64 " bytes]\n", io->limit);
 	if (n > 0)
-		e->len += MIN((size_t)n, sizeof(e->buf) - e->len - 1);
+		e->len += MIN((size_t)n, RUN_IO_STREAM_BUF - e->len - 1);
 }
 
 /* Passes on the n bytes just read into s->buf, within the output limit. */
@@ -617,4 +625,8 @@ void run_io_done(struct run_io *io)
 	stream_done_fds(&io->out);
 	stream_done_fds(&io->err);
 	restore_stderr(io);
+	free(io->out.buf);
+	free(io->err.buf);
+	free(io->buf);
+	io->out.buf = io->err.buf = io->buf = NULL;
 }

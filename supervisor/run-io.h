@@ -33,6 +33,10 @@ struct loop;
 struct run_io;
 
 #define RUN_IO_CHUNK 65536
+/* The buffers live on the heap: on the stack they were paged in, and copied into the
+ * sandbox's page tables at the clone, by every run. */
+#define RUN_IO_STREAM_BUF (RUN_IO_CHUNK + 128)
+#define RUN_IO_STDIN_BUF 16384
 #define RUN_IO_DRAIN_IDLE_MS 2000
 #define RUN_IO_DRAIN_MAX_MS 30000
 
@@ -53,7 +57,7 @@ struct run_io_stream {
 	bool broken; /* the reader went away (or fd 1/2 unusable): discard */
 	uint64_t *bytes; /* bytes the task wrote to this stream */
 	size_t off, len; /* pending data is buf[off, len) */
-	char buf[RUN_IO_CHUNK + 128]; /* a chunk, plus room for the truncation marker */
+	char *buf; /* RUN_IO_STREAM_BUF: a chunk, plus room for the truncation marker */
 };
 
 struct run_io {
@@ -64,7 +68,7 @@ struct run_io {
 	/* stdin pump. */
 	int stdin_src; /* airlock's stdin when pumped, else -EBADF */
 	int stdin_wr;
-	char buf[16384];
+	char *buf; /* RUN_IO_STDIN_BUF, allocated when stdin is pumped */
 	size_t buf_len, buf_off;
 	/* stdout and stderr. */
 	struct run_io_stream out;
