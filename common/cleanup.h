@@ -7,6 +7,7 @@
  * scope only through TAKE_PTR() / TAKE_FD().
  */
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,8 @@ static inline void fclosep(FILE **f)
 		if (*p)                         \
 			func(*p);               \
 	}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
 
 #define TAKE_PTR(p)                        \
 	({                                 \

@@ -27,7 +27,6 @@
 #include "macro.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct egress_socket *, egress_socket_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
 
 #define TYPE_IPV4_ADDR 7
 #define TYPE_IFNAME 41

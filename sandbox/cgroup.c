@@ -28,8 +28,6 @@
 #define CGROUP_FILE_MAX (64 * 1024)
 #define CGROUP_RMDIR_DEPTH 16
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
-
 /* ---- small file helpers ---- */
 
 int cgroup_read_at(int dir_fd, const char *file, char **ret)

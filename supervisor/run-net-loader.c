@@ -29,10 +29,9 @@
 #include "config.h"
 #include "log.h"
 #include "macro.h"
+#include "ns-util.h"
 #include "policy.h"
 #include "run-net-module.h"
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
 
 /* Loaded at most once and never unloaded; a failure is kept and reported to each caller. */
 static const struct run_net_module *module;
@@ -264,6 +263,23 @@ static bool net_dir_needs_reap(int net_fd, const char *name)
 	return live == 0;
 }
 
+/*
+ * Whether the directory name of <runtime>/net belongs to another network namespace that is
+ * still in use: the runs in it reap it, never a run elsewhere (see run-net.c).
+ */
+static bool net_dir_foreign_alive(const char *name)
+{
+	struct stat self;
+	unsigned long ino;
+	bool alive;
+	char *end;
+
+	ino = strtoul(name, &end, 10);
+	if (*end != '\0' || stat("/proc/self/ns/net", &self) < 0 || self.st_ino == ino)
+		return false;
+	return netns_in_use(&ino, &alive, 1) < 0 || alive;
+}
+
 static bool net_reap_needed(void)
 {
 	_cleanup_(closedirp) DIR *d = opendir(AIRLOCK_RUNTIME_DIR "/net");
@@ -272,7 +288,8 @@ static bool net_reap_needed(void)
 	if (!d)
 		return errno != ENOENT;
 	while ((de = readdir(d)))
-		if (de->d_name[0] != '.' && net_dir_needs_reap(dirfd(d), de->d_name))
+		if (de->d_name[0] != '.' && !net_dir_foreign_alive(de->d_name) &&
+		    net_dir_needs_reap(dirfd(d), de->d_name))
 			return true;
 	return false;
 }

@@ -32,6 +32,7 @@
 #include "loop.h"
 #include "macro.h"
 #include "netns-util.h"
+#include "ns-util.h"
 #include "nflog.h"
 #include "policy.h"
 #include "run-net-module.h"
@@ -100,8 +101,6 @@ static const char *proto_string(uint8_t proto)
 		return "other";
 	}
 }
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
 
 static struct run_net *net_free(struct run_net *n);
 
@@ -486,13 +485,24 @@ static void net_reap_stale(void)
 			r, "Failed to reap the network leftovers of dead runs, ignoring: %m");
 	n += MAX(r, 0);
 
-	/* Other namespaces' directories: only their files (their kernel state died with them). */
+	/*
+	 * Other namespaces' directories: only when the namespace is gone, and then only their
+	 * files (its kernel state died with it). A namespace still in use is left to the runs
+	 * in it: removing its files would lose what they need to reap its table and veths.
+	 */
 	d = opendir(AIRLOCK_RUNTIME_DIR "/net");
 	while (d && (de = readdir(d))) {
+		unsigned long ino;
+		bool alive;
+		char *end;
+
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(dir, sizeof(dir), "%s/net/%s", AIRLOCK_RUNTIME_DIR, de->d_name);
 		if (streq(dir, own))
+			continue;
+		ino = strtoul(de->d_name, &end, 10);
+		if (*end != '\0' || netns_in_use(&ino, &alive, 1) < 0 || alive)
 			continue;
 		r = egress_nat_reap(dir, false);
 		n += MAX(r, 0);

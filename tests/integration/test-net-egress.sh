@@ -261,6 +261,13 @@ ok $? "a run with another AIRLOCK_NET_POOL is refused while the first pool is in
 # The supervisor dies: the next run of any kind reaps what it left.
 [ -n "$sup" ] && kill -9 "$sup"
 wait "$run_pid" 2>/dev/null
+# A run in another network namespace (here the machine's own; it sets up no network)
+# must leave the dead run's files alone while its namespace lives: only runs there can
+# remove its host table and veth, and they need those files to know what to remove.
+"$AIRLOCK" run --workspace "$TMP/ws" --state-dir "$TMP/state" -- /bin/true >/dev/null \
+	2>"$TMP/err-foreign"
+compgen -G "/run/airlock/net/$NET_INO/slot-*" >/dev/null
+ok $? "a run in another namespace leaves a live namespace's leftovers to the runs there"
 net_in_host "$AIRLOCK" run --workspace "$TMP/ws" --state-dir "$TMP/state" -- /bin/true \
 	>/dev/null 2>"$TMP/err5"
 ok $? "a run after a killed networked run succeeds"

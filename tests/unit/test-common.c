@@ -18,6 +18,7 @@
 #include "parse-util.h"
 #include "path-util.h"
 #include "strv.h"
+#include "ns-util.h"
 #include "time-util.h"
 #include "test.h"
 
@@ -427,6 +428,21 @@ TEST(utc_time)
 	/* Every day from 1600 to 2400, at a varying time of day. */
 	for (time_t t = -11676096000; t < 13574563200; t += 86400 + 3607)
 		ASSERT_TRUE(utc_matches(t));
+}
+
+TEST(netns_in_use)
+{
+	struct stat self;
+	unsigned long inos[2];
+	bool alive[2] = { false, true };
+
+	/* Our own namespace is in use (we live in it); inode 1 is no namespace at all. */
+	ASSERT_OK(stat("/proc/self/ns/net", &self));
+	inos[0] = (unsigned long)self.st_ino;
+	inos[1] = 1;
+	ASSERT_OK(netns_in_use(inos, alive, 2));
+	ASSERT_TRUE(alive[0]);
+	ASSERT_FALSE(alive[1]);
 }
 
 TEST_MAIN()

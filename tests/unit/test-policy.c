@@ -26,8 +26,6 @@ struct error_case {
 
 #define V "{\"version\": 1, "
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
-
 static const struct error_case error_cases[] = {
 	/* syntax and root */
 	{ "", "", "" },
