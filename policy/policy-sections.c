@@ -189,7 +189,7 @@ static int dispatch_pids(const char *path, json_t *v, void *data, struct policy_
 	uint64_t u;
 	int r;
 
-	r = policy_json_uint(ctx, path, v, 1, POLICY_MAX_PIDS, &u);
+	r = policy_json_uint(ctx, path, v, POLICY_MIN_PIDS, POLICY_MAX_PIDS, &u);
 	if (r < 0)
 		return r;
 	l->pids = (uint32_t)u;

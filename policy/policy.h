@@ -31,6 +31,8 @@
 /* Upper bounds of sizable values (documented in docs/policy.md). */
 #define POLICY_MAX_WALL_TIME_MS (7ULL * 24 * 3600 * 1000)
 #define POLICY_MAX_UID 65535 /* ids must fit the 65536-id range mapped per run */
+/* pids counts the sandbox's init as well as the task: below 2 nothing could run. */
+#define POLICY_MIN_PIDS 2
 #define POLICY_MAX_PIDS 1048576
 #define POLICY_MAX_CPU_MILLI (1024 * 1000)
 #define POLICY_MAX_OPEN_FILES 1048576
