@@ -475,6 +475,19 @@ static void dir_remove_if_empty(const char *dir)
 	(void)rmdir(dir);
 }
 
+int egress_nat_tidy(const char *dir)
+{
+	_cleanup_close_ int lock = -EBADF;
+
+	if (access(dir, F_OK) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	lock = egress_dir_lock(dir);
+	if (lock < 0)
+		return lock;
+	dir_remove_if_empty(dir);
+	return 0;
+}
+
 int egress_nat_reap(const char *dir, bool own_netns)
 {
 	_cleanup_(egress_socket_freep) struct egress_socket *s = NULL;

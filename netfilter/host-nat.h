@@ -42,6 +42,13 @@ int egress_nat_release(const char *dir, const struct egress_link *l,
 		       struct egress_socket **ret_socket);
 
 /*
+ * Removes dir (its pool file and lock) when no slot is left in it, under its lock: the
+ * last networked run calls it once its own slot is gone, so nothing of it stays in the
+ * runtime directory. Returns 0 or -errno.
+ */
+int egress_nat_tidy(const char *dir);
+
+/*
  * Reaps the slots of dead runs in dir (their lock is free): the veth (only a veth carrying
  * the slot's address), the set elements and the lock file. When no live slot remains, the
  * host table and the pool file go, and the directory itself. own_netns: dir belongs to the

@@ -465,6 +465,9 @@ static struct run_net *net_free(struct run_net *n)
 	n->link = egress_link_free(n->link);
 	/* Only now: its close waits out a grace period that the veth deletion already spent. */
 	egress_socket_free(nat);
+	/* Our slot is gone: the last run leaves no directory behind. */
+	if (n->dir[0])
+		(void)egress_nat_tidy(n->dir);
 	free(n->dns);
 	free(n);
 	return NULL;

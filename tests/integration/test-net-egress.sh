@@ -171,6 +171,8 @@ ok $? "the record holds DNS decisions and denied attempts"
 ok $? "no airlock table remains in the host namespace"
 ! ip -n "$NET_H" -o link show | grep -qE ': al[0-9]+@' 
 ok $? "no veth remains"
+[ ! -e "/run/airlock/net/$NET_INO" ]
+ok $? "the last networked run leaves no slot directory behind"
 after=$(net_host_state | sed 's/counter packets [0-9]* bytes [0-9]*/counter/')
 [ "$before" = "$after" ]
 ok $? "host tables, routes and links are as before"

@@ -106,11 +106,14 @@ if run_bg net "$AIRLOCK" --policy "$netpol"; then
 else
 	al_ok 1 "a networked run starts"
 fi
-# What a finished networked run leaves for the next start: that start must still reap it.
+# A networked run stopped by SIGTERM tears its network down and, as the last one, removes
+# its slot directory itself; the next start finds nothing to reap.
+al_ok "$([ ! -e "/run/airlock/net/$NET_INO" ]; echo $?)" \
+	"a finished networked run leaves no slot directory"
 net_in_host "$AIRLOCK" run --state-dir "$AL_STATE" --workspace "$AL_WS" -- "$PROBE" true \
 	>/dev/null 2>&1 </dev/null
 al_ok "$([ ! -e "/run/airlock/net/$NET_INO" ]; echo $?)" \
-	"the next start without network removes the finished run's slot directory"
+	"the next start without network leaves none either"
 
 if [ ! -f "$module" ]; then
 	al_skip "refusing a bad module" "no $module beside $AIRLOCK"
