@@ -25,8 +25,8 @@ int run_limits_new(const struct policy *p, const char *run_id, const char *runti
 /*
  * Reaps what dead runs left: the cgroups and run locks of runs whose lock in
  * runtime_dir/runs is free (their records are marked aborted), and their network
- * leftovers (a networked run reaps those before it takes a slot, too). Called once the
- * task has started, off its start path. Logs a notice
+ * leftovers (before a networked run takes a slot). Called before the task exists: killing a dead run's processes may wait, and must not delay this run's
+ * deadline. Logs a notice
  * when it removed something; failures are logged and ignored.
  */
 void run_limits_reap_stale(struct run_limits *l, const char *runtime_dir);

@@ -297,6 +297,11 @@ static int prepare(struct run *r)
 	k = run_limits_new(r->policy, r->id, r->opts->runtime_dir, &r->limits);
 	if (k < 0)
 		return k;
+	/*
+	 * Before the task exists: killing a dead run's processes can wait seconds, which must
+	 * not delay this run's deadline or signal handling once its loop runs.
+	 */
+	run_limits_reap_stale(r->limits, r->opts->runtime_dir);
 	k = idpool_acquire(r->opts->runtime_dir, &r->slot);
 	if (k < 0)
 		return log_error_errno(k, "Failed to allocate a host id range for the task: %m");
@@ -312,9 +317,7 @@ static int prepare(struct run *r)
 	k = loop_new(&r->loop);
 	if (k < 0)
 		return log_error_errno(k, "Failed to create event loop: %m");
-	/* A dead run's veth could hold the name of the slot this run gets: reap first. */
-	if (r->policy->network.enabled)
-		run_net_reap_stale();
+	/* The reap above already freed what dead runs held (a veth could hold our slot's name). */
 	return run_net_new(r->policy, r->id, r->loop, &r->net);
 }
 
@@ -655,8 +658,7 @@ int run_main(const struct run_options *o)
 		/* Until the final record replaces it, this one says the run is in progress. */
 		r.cause = RUN_CAUSE_RUNNING;
 		(void)write_record(&r);
-		/* Off the task's start path: housekeeping and the final record's file. */
-		run_limits_reap_stale(r.limits, r.opts->runtime_dir);
+		/* Off the task's start path: the final record's file. */
 		if (record_prepare(r.opts->state_dir, r.id, &r.draft) < 0)
 			log_debug("could not prepare the final record's file; writing it later");
 		k = loop_run(r.loop);
