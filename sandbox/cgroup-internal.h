@@ -27,6 +27,10 @@ struct cgroup_run {
 	struct cgroup_dir dirs[_CGROUP_CONTROLLER_MAX];
 	size_t n_dirs;
 	int by_ctrl[_CGROUP_CONTROLLER_MAX]; /* index into dirs, or -1 */
+	/* v1: the memory limit, written only after the clone (cgroup_run_seal()). */
+	bool v1_memory_pending;
+	uint64_t v1_memory; /* memory.limit_in_bytes */
+	uint64_t v1_memsw; /* memory.memsw.limit_in_bytes, or UINT64_MAX: none to write */
 };
 
 /* Polling granularity and bound of the kill/empty waits. */
@@ -75,6 +79,7 @@ int cgroup_v1_run_create(const struct cgroup_layout *l, const char *parent,
 			 const struct policy_limits *lim, bool open_existing, struct cgroup_run *c,
 			 const char **reterr_controller);
 int cgroup_v1_run_kill(struct cgroup_run *c);
+int cgroup_v1_run_seal(struct cgroup_run *c, const char **reterr_controller);
 int cgroup_v1_run_stats(struct cgroup_run *c, struct cgroup_stats *s);
 int cgroup_v1_can_enforce(const struct cgroup_layout *l, const struct policy_limits *lim,
 			  const char **reterr_controller);

@@ -139,18 +139,43 @@ static int v1_add_dir(const struct cgroup_layout *l, const char *parent, enum cg
 	return 0;
 }
 
-static int v1_set_memory(int fd, const struct cgroup_layout *l, const struct policy_limits *lim)
+/*
+ * The memory limit is kept for cgroup_run_seal(): while the supervisor's thread is in the
+ * run's cgroups for the clone, the clone's own kernel memory (page tables, the copy of
+ * the mount namespace) is charged there, and a small limit could OOM-kill the supervisor.
+ */
+static int v1_keep_memory(struct cgroup_run *c, const struct cgroup_layout *l,
+			  const struct policy_limits *lim)
 {
-	uint64_t swap = (lim->set & POLICY_LIMIT_SWAP) ? lim->swap : 0, memsw;
+	uint64_t swap = (lim->set & POLICY_LIMIT_SWAP) ? lim->swap : 0;
+
+	c->v1_memory = lim->memory;
+	c->v1_memsw = UINT64_MAX;
+	if (l->memsw && __builtin_add_overflow(lim->memory, swap, &c->v1_memsw))
+		return -ERANGE;
+	c->v1_memory_pending = true;
+	return 0;
+}
+
+int cgroup_v1_run_seal(struct cgroup_run *c, const char **reterr_controller)
+{
+	int fd = c->by_ctrl[CGROUP_MEMORY] >= 0 ? c->dirs[c->by_ctrl[CGROUP_MEMORY]].fd : -EBADF;
 	int r;
 
+	if (!c->v1_memory_pending)
+		return 0;
 	/* memory.limit first: memsw may never be below it. */
-	r = cgroup_write_u64_at(fd, "memory.limit_in_bytes", lim->memory);
-	if (r < 0 || !l->memsw)
-		return r;
-	if (__builtin_add_overflow(lim->memory, swap, &memsw))
-		return -ERANGE;
-	return cgroup_write_u64_at(fd, "memory.memsw.limit_in_bytes", memsw);
+	r = cgroup_write_u64_at(fd, "memory.limit_in_bytes", c->v1_memory);
+	if (r >= 0 && c->v1_memsw != UINT64_MAX)
+		r = cgroup_write_u64_at(fd, "memory.memsw.limit_in_bytes", c->v1_memsw);
+	if (r < 0 && (is_denied(r) || r == -ENOENT)) {
+		if (reterr_controller)
+			*reterr_controller = "memory";
+		return -EOPNOTSUPP;
+	}
+	if (r >= 0)
+		c->v1_memory_pending = false;
+	return r;
 }
 
 static int v1_set_cpu(int fd, const struct policy_limits *lim)
@@ -191,7 +216,7 @@ static int v1_set_limits(const struct cgroup_layout *l, const struct policy_limi
 
 	if (lim->set & POLICY_LIMIT_MEMORY) {
 		what = "memory";
-		r = v1_set_memory(v1_dir_fd(c, CGROUP_MEMORY), l, lim);
+		r = v1_keep_memory(c, l, lim);
 	}
 	if (r >= 0 && (lim->set & POLICY_LIMIT_PIDS)) {
 		what = "pids";

@@ -563,6 +563,13 @@ int cgroup_run_enter(struct cgroup_run *c)
 	return 0;
 }
 
+int cgroup_run_seal(struct cgroup_run *c, const char **reterr_controller)
+{
+	assert(c);
+
+	return c->v2 ? 0 : cgroup_v1_run_seal(c, reterr_controller);
+}
+
 int cgroup_run_kill(struct cgroup_run *c)
 {
 	assert(c);

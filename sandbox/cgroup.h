@@ -171,6 +171,17 @@ int cgroup_run_enter(struct cgroup_run *c);
 int cgroup_run_leave(struct cgroup_run *c);
 
 /*
+ * Writes the limits that wait for the clone: on v1 the memory limit (and memsw), so that
+ * the clone's own kernel memory, charged to the run while the supervisor's thread is
+ * inside, can never make the OOM killer pick the supervisor. Call after
+ * cgroup_run_leave() and before the sandbox starts anything. A no-op on v2 (the limits
+ * are written at creation; CLONE_INTO_CGROUP charges the child only). Returns 0,
+ * -EOPNOTSUPP with *reterr_controller "memory" when the write is refused, -EBUSY when the
+ * run's usage is already above the limit, or another -errno.
+ */
+int cgroup_run_seal(struct cgroup_run *c, const char **reterr_controller);
+
+/*
  * Kills every process in the run's cgroup and waits (at most about 5 s) until it is
  * empty: v2 cgroup.kill (else freeze, kill, thaw); v1 freezer FROZEN, SIGKILL each
  * member, THAWED (without a freezer: kill until empty). Returns 0, -EBUSY if processes

@@ -147,6 +147,27 @@ int run_limits_new(const struct policy *p, const char *run_id, const char *runti
 	return 0;
 }
 
+int run_limits_seal(struct run_limits *l)
+{
+	const char *ctrl = NULL;
+	int r;
+
+	if (!l || !l->cg)
+		return 0;
+	r = cgroup_run_seal(l->cg, &ctrl);
+	if (r == -EOPNOTSUPP)
+		return log_error_errno(r,
+				       "refusing run: /limits/%s needs the '%s' cgroup "
+				       "controller, which this host does not provide to airlock",
+				       limit_key(ctrl), ctrl);
+	if (r == -EBUSY)
+		return log_error_errno(r, "refusing run: /limits/memory is below what the sandbox "
+					  "needed to start");
+	if (r < 0)
+		return log_error_errno(r, "Failed to set the run's memory limit: %m");
+	return 0;
+}
+
 struct cgroup_run *run_limits_cgroup(const struct run_limits *l)
 {
 	return l ? l->cg : NULL;

@@ -32,6 +32,11 @@ int run_limits_new(const struct policy *p, const char *run_id, const char *runti
 void run_limits_reap_stale(struct run_limits *l, const char *runtime_dir);
 /* The run's cgroups for sandbox_spawn() (the sandbox is born inside them), or NULL. */
 struct cgroup_run *run_limits_cgroup(const struct run_limits *l);
+/*
+ * After sandbox_spawn(), before sandbox_release(): writes the limits that wait for the
+ * clone (cgroup_run_seal()). Returns 0 or a negative errno, logged as one line.
+ */
+int run_limits_seal(struct run_limits *l);
 /* Kills whatever is left in the run's cgroup. Logs; 0 or -errno. */
 int run_limits_kill(struct run_limits *l);
 /*

@@ -460,6 +460,10 @@ static int start(struct run *r)
 	k = sandbox_spawn(&c, &r->sandbox);
 	if (k < 0)
 		return log_error_errno(k, "Failed to create the sandbox: %m");
+	/* The child waits for the release: nothing of it runs before its limits are set. */
+	k = run_limits_seal(r->limits);
+	if (k < 0)
+		return k;
 	run_io_close_child_ends(&r->io);
 	r->workspace_idmapped = sandbox_mounts_workspace_idmapped(r->mounts);
 	r->mounts = sandbox_mounts_free(r->mounts);

@@ -122,10 +122,11 @@ static _noreturn_ void child_sleep(int out_fd)
 }
 
 /*
- * Starts fn in a child inside the run's cgroup, the way sandbox_spawn() does: cloned into
- * it on v2; on v1 the calling thread joins the run's cgroups for the fork and leaves
- * right after. *ret_out_fd reads what the child writes; *ret_attach_usec is the time the
- * placement took (clone on v2, enter + fork + leave on v1). Returns the pid or -errno.
+ * Starts fn in a child inside the run's cgroup, the way the supervisor does: cloned into
+ * it on v2; on v1 the calling thread joins the run's cgroups for the fork, leaves right
+ * after, and writes the limits that wait for the clone (cgroup_run_seal()). *ret_out_fd
+ * reads what the child writes; *ret_attach_usec is the time the placement took (clone on
+ * v2; enter, fork, leave and seal on v1). Returns the pid or -errno.
  */
 static pid_t spawn_in(struct cgroup_run *c, void (*fn)(int), int *ret_out_fd,
 		      uint64_t *ret_attach_usec)
@@ -152,6 +153,11 @@ static pid_t spawn_in(struct cgroup_run *c, void (*fn)(int), int *ret_out_fd,
 		if (pid > 0 && cgroup_run_leave(c) < 0) {
 			printf("# could not leave the run's cgroup\n");
 			abort();
+		}
+		if (pid > 0 && cgroup_run_seal(c, NULL) < 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			return -EIO;
 		}
 	}
 	if (pid < 0)
