@@ -234,6 +234,19 @@ static int draft_new(const char *path, const char *run_id, struct record_draft *
 	return 0;
 }
 
+/*
+ * The rename goes by name, and a draft may have waited for the whole run: the name must
+ * still be the file we wrote (nobody who can write the directory swapped it meanwhile).
+ */
+static int draft_is_ours(const struct record_draft *d)
+{
+	struct stat a, b;
+
+	if (fstat(d->fd, &a) < 0 || fstatat(d->dir_fd, d->tmp, &b, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	return a.st_dev == b.st_dev && a.st_ino == b.st_ino ? 0 : -ESTALE;
+}
+
 /* How far a record is pushed to the disk before airlock goes on. */
 enum record_sync {
 	RECORD_SYNC_NONE, /* the kernel writes it back in its own time */
@@ -258,6 +271,8 @@ static int draft_commit(struct record_draft *d, const char *text, enum record_sy
 		r = -errno;
 	if (r >= 0 && sync == RECORD_SYNC_START)
 		(void)sync_file_range(d->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	if (r >= 0)
+		r = draft_is_ours(d);
 	if (r >= 0 && renameat(d->dir_fd, d->tmp, d->dir_fd, d->base) < 0)
 		r = -errno;
 	if (r >= 0) /* renamed: nothing left to unlink */
@@ -369,6 +384,12 @@ int record_write(const struct run_summary *s, const char *state_dir, const char 
 	if (final && draft && *draft) {
 		r = draft_commit(*draft, text, RECORD_SYNC_FINAL);
 		*draft = record_draft_free(*draft);
+		if (r == -ESTALE)
+			return log_error_errno(
+				r,
+				"Failed to write run record '%s': its temporary file "
+				"was replaced while the task ran",
+				path);
 	} else
 		r = write_atomic(path, text, final ? RECORD_SYNC_FINAL : RECORD_SYNC_NONE);
 	if (r < 0)

@@ -181,3 +181,29 @@ al_is "$(stat -c '%F %U %a' "$shared/fifo.json" "$shared/theirs.json" 2>&1 | tr 
 al_is "$(stat -c '%U %s' "$shared/theirs.json.tmp")" "nobody 0" "the planted file was not written"
 al_is "$(al_json "$shared/theirs.json" 'r["exit"]["cause"]' 2>&1)" exited "the record is complete"
 al_is "$(find "$shared" -name '.airlock-record-*' | wc -l)" 0 "no temporary file is left behind"
+
+# The final record's file is made while the task runs and renamed by name at the end: a
+# file swapped in under that name meanwhile must not become the record.
+al_run_bg swap -- sh -c 'sleep 2'
+swap_pid=$AL_BG_PID
+draft=
+for _ in $(seq 50); do
+	draft=$(find "$AL_STATE/records" -name '.airlock-record-*.tmp' | head -n 1)
+	[ -n "$draft" ] && break
+	sleep 0.1
+done
+if [ -n "$draft" ]; then
+	run_id=${draft##*/.airlock-record-}
+	run_id=${run_id%.tmp}
+	echo '{"forged": true}' >"$draft.new"
+	mv -f "$draft.new" "$draft"
+	wait "$swap_pid"
+	rc=$?
+	al_is "$rc" 125 "a swapped final-record file fails the run's record (exit 125)"
+	al_ok "$(! grep -q forged "$AL_STATE/records/$run_id.json" 2>/dev/null; echo $?)" \
+		"the swapped file did not become the record"
+	rm -f "$draft"
+else
+	wait "$swap_pid"
+	al_ok 1 "the running supervisor prepared its final record's file"
+fi
