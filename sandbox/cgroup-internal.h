@@ -64,6 +64,18 @@ int cgroup_read_at(int dir_fd, const char *file, char **ret);
 int cgroup_read_u64_at(int dir_fd, const char *file, uint64_t *ret);
 /* Reads one key of a flat-keyed file. 0, -ENOENT (file or key missing) or -errno. */
 int cgroup_read_keyed_at(int dir_fd, const char *file, const char *key, uint64_t *ret);
+/* One key of a flat-keyed file and where its value goes (cgroup_get_keys_at()). */
+struct cgroup_key {
+	const char *key;
+	uint64_t *value;
+};
+/*
+ * Accounting reads that may find nothing: reads file once and stores each key present
+ * into its *value, leaving the others as they are. Nothing when dir_fd < 0.
+ */
+void cgroup_get_keys_at(int dir_fd, const char *file, const struct cgroup_key *keys, size_t n);
+/* The same for a single-value file. */
+void cgroup_get_u64_at(int dir_fd, const char *file, uint64_t *value);
 int cgroup_write_at(int dir_fd, const char *file, const char *value);
 int cgroup_write_u64_at(int dir_fd, const char *file, uint64_t value);
 

@@ -157,27 +157,6 @@ static int v1_keep_memory(struct cgroup_run *c, const struct cgroup_layout *l,
 	return 0;
 }
 
-int cgroup_v1_run_seal(struct cgroup_run *c, const char **reterr_controller)
-{
-	int fd = c->by_ctrl[CGROUP_MEMORY] >= 0 ? c->dirs[c->by_ctrl[CGROUP_MEMORY]].fd : -EBADF;
-	int r;
-
-	if (!c->v1_memory_pending)
-		return 0;
-	/* memory.limit first: memsw may never be below it. */
-	r = cgroup_write_u64_at(fd, "memory.limit_in_bytes", c->v1_memory);
-	if (r >= 0 && c->v1_memsw != UINT64_MAX)
-		r = cgroup_write_u64_at(fd, "memory.memsw.limit_in_bytes", c->v1_memsw);
-	if (r < 0 && (is_denied(r) || r == -ENOENT)) {
-		if (reterr_controller)
-			*reterr_controller = "memory";
-		return -EOPNOTSUPP;
-	}
-	if (r >= 0)
-		c->v1_memory_pending = false;
-	return r;
-}
-
 static int v1_set_cpu(int fd, const struct policy_limits *lim)
 {
 	uint64_t quota;
@@ -205,6 +184,26 @@ static int v1_set_io(int fd, const struct policy_limits *lim)
 static int v1_dir_fd(const struct cgroup_run *c, enum cgroup_controller ctrl)
 {
 	return c->by_ctrl[ctrl] >= 0 ? c->dirs[c->by_ctrl[ctrl]].fd : -EBADF;
+}
+
+int cgroup_v1_run_seal(struct cgroup_run *c, const char **reterr_controller)
+{
+	int fd = v1_dir_fd(c, CGROUP_MEMORY), r;
+
+	if (!c->v1_memory_pending)
+		return 0;
+	/* memory.limit first: memsw may never be below it. */
+	r = cgroup_write_u64_at(fd, "memory.limit_in_bytes", c->v1_memory);
+	if (r >= 0 && c->v1_memsw != UINT64_MAX)
+		r = cgroup_write_u64_at(fd, "memory.memsw.limit_in_bytes", c->v1_memsw);
+	if (r < 0 && (is_denied(r) || r == -ENOENT)) {
+		if (reterr_controller)
+			*reterr_controller = "memory";
+		return -EOPNOTSUPP;
+	}
+	if (r >= 0)
+		c->v1_memory_pending = false;
+	return r;
 }
 
 /* Writes each limit lim sets; on failure names the controller. */
@@ -321,35 +320,6 @@ int cgroup_v1_run_kill(struct cgroup_run *c)
 	return -EBUSY;
 }
 
-/* Reads file's key (or the whole value when key is NULL) into *v if present. */
-static void v1_get(int fd, const char *file, const char *key, uint64_t *v)
-{
-	uint64_t x;
-	int r;
-
-	if (fd < 0)
-		return;
-	r = key ? cgroup_read_keyed_at(fd, file, key, &x) : cgroup_read_u64_at(fd, file, &x);
-	if (r >= 0)
-		*v = x;
-}
-
-/* cpu.stat, read once for its three keys. */
-static void v1_get_cpu_stat(int fd, struct cgroup_stats *s)
-{
-	_cleanup_free_ char *text = NULL;
-	uint64_t x;
-
-	if (fd < 0 || cgroup_read_at(fd, "cpu.stat", &text) < 0)
-		return;
-	if (cgroup_parse_keyed(text, "nr_periods", &x) >= 0)
-		s->cpu_nr_periods = x;
-	if (cgroup_parse_keyed(text, "nr_throttled", &x) >= 0)
-		s->cpu_nr_throttled = x;
-	if (cgroup_parse_keyed(text, "throttled_time", &x) >= 0)
-		s->cpu_throttled_usec = x;
-}
-
 static uint64_t ns_to_usec(uint64_t ns)
 {
 	return ns == UINT64_MAX ? ns : ns / 1000;
@@ -360,15 +330,21 @@ int cgroup_v1_run_stats(struct cgroup_run *c, struct cgroup_stats *s)
 	int mem = v1_dir_fd(c, CGROUP_MEMORY), pids = v1_dir_fd(c, CGROUP_PIDS);
 	int cpu = v1_dir_fd(c, CGROUP_CPU), acct = v1_dir_fd(c, CGROUP_CPUACCT);
 
-	v1_get(mem, "memory.oom_control", "oom_kill", &s->oom_kills);
-	v1_get(mem, "memory.failcnt", NULL, &s->memory_max_events);
-	v1_get(mem, "memory.max_usage_in_bytes", NULL, &s->memory_peak);
-	v1_get(pids, "pids.events", "max", &s->pids_max_events);
-	v1_get(pids, "pids.peak", NULL, &s->pids_peak);
-	v1_get(acct, "cpuacct.usage_user", NULL, &s->cpu_user_usec);
-	v1_get(acct, "cpuacct.usage_sys", NULL, &s->cpu_system_usec);
-	v1_get(acct, "cpuacct.usage", NULL, &s->cpu_usage_usec);
-	v1_get_cpu_stat(cpu, s);
+	const struct cgroup_key oom[] = { { "oom_kill", &s->oom_kills } };
+	const struct cgroup_key pids_events[] = { { "max", &s->pids_max_events } };
+	const struct cgroup_key cpu_stat[] = { { "nr_periods", &s->cpu_nr_periods },
+					       { "nr_throttled", &s->cpu_nr_throttled },
+					       { "throttled_time", &s->cpu_throttled_usec } };
+
+	cgroup_get_keys_at(mem, "memory.oom_control", oom, ELEMENTSOF(oom));
+	cgroup_get_u64_at(mem, "memory.failcnt", &s->memory_max_events);
+	cgroup_get_u64_at(mem, "memory.max_usage_in_bytes", &s->memory_peak);
+	cgroup_get_keys_at(pids, "pids.events", pids_events, ELEMENTSOF(pids_events));
+	cgroup_get_u64_at(pids, "pids.peak", &s->pids_peak);
+	cgroup_get_u64_at(acct, "cpuacct.usage_user", &s->cpu_user_usec);
+	cgroup_get_u64_at(acct, "cpuacct.usage_sys", &s->cpu_system_usec);
+	cgroup_get_u64_at(acct, "cpuacct.usage", &s->cpu_usage_usec);
+	cgroup_get_keys_at(cpu, "cpu.stat", cpu_stat, ELEMENTSOF(cpu_stat));
 	/* v1 accounts in nanoseconds. */
 	s->cpu_user_usec = ns_to_usec(s->cpu_user_usec);
 	s->cpu_system_usec = ns_to_usec(s->cpu_system_usec);

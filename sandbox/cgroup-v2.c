@@ -243,30 +243,24 @@ int cgroup_v2_run_kill(struct cgroup_run *c)
 	return -EBUSY;
 }
 
-static void v2_get(int fd, const char *file, const char *key, uint64_t *v)
-{
-	uint64_t x;
-	int r;
-
-	r = key ? cgroup_read_keyed_at(fd, file, key, &x) : cgroup_read_u64_at(fd, file, &x);
-	if (r >= 0)
-		*v = x;
-}
-
 int cgroup_v2_run_stats(struct cgroup_run *c, struct cgroup_stats *s)
 {
 	int fd = c->dirs[0].fd;
 
-	v2_get(fd, "memory.events", "oom_kill", &s->oom_kills);
-	v2_get(fd, "memory.events", "max", &s->memory_max_events);
-	v2_get(fd, "memory.peak", NULL, &s->memory_peak);
-	v2_get(fd, "pids.events", "max", &s->pids_max_events);
-	v2_get(fd, "pids.peak", NULL, &s->pids_peak);
-	v2_get(fd, "cpu.stat", "usage_usec", &s->cpu_usage_usec);
-	v2_get(fd, "cpu.stat", "user_usec", &s->cpu_user_usec);
-	v2_get(fd, "cpu.stat", "system_usec", &s->cpu_system_usec);
-	v2_get(fd, "cpu.stat", "nr_periods", &s->cpu_nr_periods);
-	v2_get(fd, "cpu.stat", "nr_throttled", &s->cpu_nr_throttled);
-	v2_get(fd, "cpu.stat", "throttled_usec", &s->cpu_throttled_usec);
+	const struct cgroup_key memory_events[] = { { "oom_kill", &s->oom_kills },
+						    { "max", &s->memory_max_events } };
+	const struct cgroup_key pids_events[] = { { "max", &s->pids_max_events } };
+	const struct cgroup_key cpu_stat[] = { { "usage_usec", &s->cpu_usage_usec },
+					       { "user_usec", &s->cpu_user_usec },
+					       { "system_usec", &s->cpu_system_usec },
+					       { "nr_periods", &s->cpu_nr_periods },
+					       { "nr_throttled", &s->cpu_nr_throttled },
+					       { "throttled_usec", &s->cpu_throttled_usec } };
+
+	cgroup_get_keys_at(fd, "memory.events", memory_events, ELEMENTSOF(memory_events));
+	cgroup_get_u64_at(fd, "memory.peak", &s->memory_peak);
+	cgroup_get_keys_at(fd, "pids.events", pids_events, ELEMENTSOF(pids_events));
+	cgroup_get_u64_at(fd, "pids.peak", &s->pids_peak);
+	cgroup_get_keys_at(fd, "cpu.stat", cpu_stat, ELEMENTSOF(cpu_stat));
 	return 0;
 }

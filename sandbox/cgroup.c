@@ -57,6 +57,26 @@ int cgroup_read_keyed_at(int dir_fd, const char *file, const char *key, uint64_t
 	return cgroup_parse_keyed(s, key, ret);
 }
 
+void cgroup_get_keys_at(int dir_fd, const char *file, const struct cgroup_key *keys, size_t n)
+{
+	_cleanup_free_ char *text = NULL;
+	uint64_t x;
+
+	if (dir_fd < 0 || cgroup_read_at(dir_fd, file, &text) < 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (cgroup_parse_keyed(text, keys[i].key, &x) >= 0)
+			*keys[i].value = x;
+}
+
+void cgroup_get_u64_at(int dir_fd, const char *file, uint64_t *value)
+{
+	uint64_t x;
+
+	if (dir_fd >= 0 && cgroup_read_u64_at(dir_fd, file, &x) >= 0)
+		*value = x;
+}
+
 int cgroup_write_at(int dir_fd, const char *file, const char *value)
 {
 	return write_string_at(dir_fd, file, value);
