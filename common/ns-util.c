@@ -87,3 +87,17 @@ int netns_in_use(const unsigned long *inos, bool *alive, size_t n)
 			alive[i] = true;
 	return r;
 }
+
+int netns_name_in_use(const char *name)
+{
+	unsigned long ino;
+	bool alive;
+	char *end;
+
+	if (!isdigit((unsigned char)name[0]))
+		return -EINVAL;
+	ino = strtoul(name, &end, 10);
+	if (*end != '\0')
+		return -EINVAL;
+	return netns_in_use(&ino, &alive, 1) < 0 || alive;
+}

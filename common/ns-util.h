@@ -14,3 +14,10 @@
  * caller must not take a namespace for gone when it could not look).
  */
 int netns_in_use(const unsigned long *inos, bool *alive, size_t n);
+
+/*
+ * The same for a directory named after a namespace's inode number (decimal), as the
+ * runtime directory keeps them. Returns 1 when it is in use (or /proc cannot be read),
+ * 0 when it is gone, -EINVAL when name is no inode number.
+ */
+int netns_name_in_use(const char *name);

@@ -226,8 +226,8 @@ struct run_net *run_net_free(struct run_net *n)
  * Whether one directory of <runtime>/net needs the reaper. This mirrors egress_nat_reap()
  * (netfilter/host-nat.c), which leaves a directory untouched only when one of its slot
  * locks is held (a live run) and none is free (no dead run). Anything else needs it: a
- * dead run's slot; no live slot, e.g. the directory (and maybe the host table) the last
- * networked run leaves for the next start to remove; something that cannot be read.
+ * dead run's slot; no live slot, e.g. what a killed last networked run left (a finished
+ * one removes its directory itself); something that cannot be read.
  */
 static bool net_dir_needs_reap(int net_fd, const char *name)
 {
@@ -267,28 +267,25 @@ static bool net_dir_needs_reap(int net_fd, const char *name)
  * Whether the directory name of <runtime>/net belongs to another network namespace that is
  * still in use: the runs in it reap it, never a run elsewhere (see run-net.c).
  */
-static bool net_dir_foreign_alive(const char *name)
+static bool net_dir_foreign_alive(const char *name, const char *own)
 {
-	struct stat self;
-	unsigned long ino;
-	bool alive;
-	char *end;
-
-	ino = strtoul(name, &end, 10);
-	if (*end != '\0' || stat("/proc/self/ns/net", &self) < 0 || self.st_ino == ino)
-		return false;
-	return netns_in_use(&ino, &alive, 1) < 0 || alive;
+	return own[0] && !streq(name, own) && netns_name_in_use(name) > 0;
 }
 
 static bool net_reap_needed(void)
 {
 	_cleanup_(closedirp) DIR *d = opendir(AIRLOCK_RUNTIME_DIR "/net");
 	struct dirent *de;
+	struct stat self;
+	char own[32] = "";
 
 	if (!d)
 		return errno != ENOENT;
+	/* Our namespace's directory name, looked up once for the whole scan. */
+	if (stat("/proc/self/ns/net", &self) >= 0)
+		snprintf(own, sizeof(own), "%lu", (unsigned long)self.st_ino);
 	while ((de = readdir(d)))
-		if (de->d_name[0] != '.' && !net_dir_foreign_alive(de->d_name) &&
+		if (de->d_name[0] != '.' && !net_dir_foreign_alive(de->d_name, own) &&
 		    net_dir_needs_reap(dirfd(d), de->d_name))
 			return true;
 	return false;

@@ -495,17 +495,10 @@ static void net_reap_stale(void)
 	 */
 	d = opendir(AIRLOCK_RUNTIME_DIR "/net");
 	while (d && (de = readdir(d))) {
-		unsigned long ino;
-		bool alive;
-		char *end;
-
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(dir, sizeof(dir), "%s/net/%s", AIRLOCK_RUNTIME_DIR, de->d_name);
-		if (streq(dir, own))
-			continue;
-		ino = strtoul(de->d_name, &end, 10);
-		if (*end != '\0' || netns_in_use(&ino, &alive, 1) < 0 || alive)
+		if (streq(dir, own) || netns_name_in_use(de->d_name) != 0)
 			continue;
 		r = egress_nat_reap(dir, false);
 		n += MAX(r, 0);
