@@ -150,6 +150,9 @@ static int open_parent(const char *path, const char **ret_base)
 	return fd;
 }
 
+/* Temporary files of records: dot files, named after the run or at random. */
+#define RECORD_TMP_PREFIX ".airlock-record-"
+
 /*
  * Creates a fresh temporary file in dir_fd, named after run_id when given (so that the
  * reaper of a dead run can find it), else at random. O_EXCL|O_NOFOLLOW means nothing
@@ -164,11 +167,11 @@ static int create_temp(int dir_fd, const char *run_id, char *tmp, size_t len)
 
 	for (int i = 0; i < RECORD_TMP_ATTEMPTS && fd == -EEXIST; i++) {
 		if (run_id && i == 0)
-			snprintf(tmp, len, ".airlock-record-%s.tmp", run_id);
+			snprintf(tmp, len, RECORD_TMP_PREFIX "%s.tmp", run_id);
 		else if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
 			return -errno;
 		else
-			snprintf(tmp, len, ".airlock-record-%016" PRIx64 ".tmp", rnd);
+			snprintf(tmp, len, RECORD_TMP_PREFIX "%016" PRIx64 ".tmp", rnd);
 		fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 			    0600);
 		if (fd < 0)
@@ -315,7 +318,7 @@ static void remove_draft(const char *state_dir, const char *run_id)
 {
 	char path[PATH_MAX + 128];
 
-	snprintf(path, sizeof(path), "%s/records/.airlock-record-%s.tmp", state_dir, run_id);
+	snprintf(path, sizeof(path), "%s/records/" RECORD_TMP_PREFIX "%s.tmp", state_dir, run_id);
 	(void)unlink(path);
 }
 
