@@ -67,24 +67,29 @@ uint32_t egress_socket_seq(struct egress_socket *s, uint32_t n)
 	return seq;
 }
 
+/* Waits (bounded) for one datagram of replies into buf. Returns its length or -errno. */
+static int recv_replies(struct egress_socket *s, uint8_t *buf, size_t size)
+{
+	struct pollfd p = { .fd = mnl_socket_get_fd(s->nl), .events = POLLIN };
+	ssize_t n;
+
+	n = poll(&p, 1, ACK_TIMEOUT_MS);
+	if (n <= 0)
+		return n < 0 ? -errno : -ETIMEDOUT;
+	n = mnl_socket_recvfrom(s->nl, buf, size);
+	return n < 0 ? -errno : (int)n;
+}
+
 /* Reads one datagram of ACKs; counts them and keeps the first error. */
 static int read_acks(struct egress_socket *s, uint32_t *acked, int *first_error)
 {
 	uint8_t buf[MNL_SOCKET_BUFFER_SIZE];
-	struct pollfd p = { .fd = mnl_socket_get_fd(s->nl), .events = POLLIN };
 	const struct nlmsghdr *nlh;
-	ssize_t n;
 	int len;
 
-	n = poll(&p, 1, ACK_TIMEOUT_MS);
-	if (n < 0)
-		return -errno;
-	if (n == 0)
-		return -ETIMEDOUT;
-	n = mnl_socket_recvfrom(s->nl, buf, sizeof(buf));
-	if (n < 0)
-		return -errno;
-	len = (int)n;
+	len = recv_replies(s, buf, sizeof(buf));
+	if (len < 0)
+		return len;
 	for (nlh = (const struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, len);
 	     nlh = mnl_nlmsg_next(nlh, &len)) {
 		const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
@@ -124,21 +129,15 @@ int egress_send(struct egress_socket *s, const struct egress_batch *b)
 static int read_table_reply(struct egress_socket *s, uint32_t seq)
 {
 	uint8_t buf[MNL_SOCKET_BUFFER_SIZE];
-	struct pollfd p = { .fd = mnl_socket_get_fd(s->nl), .events = POLLIN };
 	bool found = false;
 
 	for (;;) {
 		const struct nlmsghdr *nlh;
-		ssize_t n;
 		int len;
 
-		n = poll(&p, 1, ACK_TIMEOUT_MS);
-		if (n <= 0)
-			return n < 0 ? -errno : -ETIMEDOUT;
-		n = mnl_socket_recvfrom(s->nl, buf, sizeof(buf));
-		if (n < 0)
-			return -errno;
-		len = (int)n;
+		len = recv_replies(s, buf, sizeof(buf));
+		if (len < 0)
+			return len;
 		for (nlh = (const struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, len);
 		     nlh = mnl_nlmsg_next(nlh, &len)) {
 			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
