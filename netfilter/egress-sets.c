@@ -272,8 +272,51 @@ static unsigned rule_protocols(const struct policy_egress_rule *rule)
 	return rule->protocols ? rule->protocols : POLICY_PROTOCOL_TCP;
 }
 
-static int add_allow_rule(struct elem_list *l, const struct policy_egress_rule *rule)
+/* Whether rule opens port (0: every port) anywhere in its range. */
+static bool rule_has_port(const struct policy_egress_rule *rule, uint16_t port)
 {
+	if (rule->n_ports == 0)
+		return true;
+	if (port == 0)
+		return false;
+	for (size_t i = 0; i < rule->n_ports; i++)
+		if (rule->ports[i] == port)
+			return true;
+	return false;
+}
+
+/*
+ * Whether the element (rules[i]'s prefix, port) is already inside an element of another
+ * rule of the same set. Prefixes either nest or are disjoint, and so do port ranges (one
+ * port, or all of them), so two overlapping elements always nest: keeping only the
+ * outermost gives the same union without the overlap an interval set refuses (EEXIST).
+ * Of two identical elements the first rule's is kept.
+ */
+static bool allow_elem_covered(const struct policy_network *net, size_t i, uint16_t port,
+			       unsigned want)
+{
+	const struct policy_egress_rule *a = &net->egress[i];
+
+	for (size_t j = 0; j < net->n_egress; j++) {
+		const struct policy_egress_rule *b = &net->egress[j];
+		bool same_box;
+
+		if (j == i || !b->is_cidr || b->cidr.family != a->cidr.family ||
+		    !(rule_protocols(b) & want) || b->prefixlen > a->prefixlen ||
+		    !egress_addr_in_prefix(&a->cidr, &b->cidr, b->prefixlen) ||
+		    !rule_has_port(b, port))
+			continue;
+		same_box = b->prefixlen == a->prefixlen && (b->n_ports == 0) == (port == 0);
+		if (!same_box || j < i)
+			return true;
+	}
+	return false;
+}
+
+static int add_allow_rule(struct elem_list *l, const struct policy_network *net, size_t idx,
+			  unsigned want)
+{
+	const struct policy_egress_rule *rule = &net->egress[idx];
 	int family = rule->cidr.family;
 	uint8_t first[16], last[16], key[20], key_end[20];
 	size_t n = rule->n_ports ? rule->n_ports : 1;
@@ -283,7 +326,11 @@ static int add_allow_rule(struct elem_list *l, const struct policy_egress_rule *
 	for (size_t i = 0; i < n; i++) {
 		uint16_t lo = rule->n_ports ? rule->ports[i] : 1;
 		uint16_t hi = rule->n_ports ? rule->ports[i] : 65535;
-		size_t len = concat_key(family, first, lo, key);
+		size_t len;
+
+		if (allow_elem_covered(net, idx, rule->n_ports ? lo : 0, want))
+			continue;
+		len = concat_key(family, first, lo, key);
 
 		concat_key(family, last, hi, key_end);
 		r = elems_add(l, key, key_end, len, 0, 0);
@@ -308,7 +355,7 @@ static int add_allow_elems(struct egress_batch *b, const struct policy_network *
 			continue;
 		if (rule->prefixlen > addr_len(d->family) * 8)
 			return -EINVAL;
-		r = add_allow_rule(&l, rule);
+		r = add_allow_rule(&l, net, i, want);
 		if (r < 0)
 			return r;
 	}

@@ -55,6 +55,7 @@ cat >"$TMP/policy.json" <<'JSON'
       { "host": "short.test", "ports": [443] },
       { "host": "wire.test", "ports": [80] },
       { "host": "spoof.test", "ports": [443] },
+      { "cidr": "11.1.0.16/28", "ports": [9000, 9002] },
       { "cidr": "11.1.0.20/32", "ports": [9000] }
     ],
     "dns": { "upstream": ["11.1.0.53"] }

@@ -545,6 +545,53 @@ TEST(v6_rules)
 	ASSERT_CONTAINS(P.elems, "deny6:20010db8000000000000000000000000 ");
 }
 
+/* Count of occurrences of needle in haystack. */
+static int count_of(const char *haystack, const char *needle)
+{
+	int n = 0;
+
+	for (const char *s = strstr(haystack, needle); s; s = strstr(s + 1, needle))
+		n++;
+	return n;
+}
+
+/*
+ * Nested cidr rules with shared ports would be overlapping intervals, which the kernel
+ * refuses (EEXIST): only the outermost element of each nest goes into the set.
+ */
+TEST(overlapping_cidrs)
+{
+	static uint16_t p443[] = { 443 }, p443_5432[] = { 443, 5432 };
+	struct policy_egress_rule r[5] = {
+		{ .is_cidr = true, .prefixlen = 8, .ports = p443, .n_ports = 1 },
+		{ .is_cidr = true, .prefixlen = 16, .ports = p443_5432, .n_ports = 2 },
+		{ .is_cidr = true, .prefixlen = 16 }, /* every port */
+		{ .is_cidr = true, .prefixlen = 8, .ports = p443, .n_ports = 1 }, /* repeated */
+		{ .is_cidr = true, .prefixlen = 24, .ports = p443_5432, .n_ports = 2,
+		  .protocols = POLICY_PROTOCOL_UDP }, /* another set: kept */
+	};
+	static const char *const addrs[] = { "10.0.0.0", "10.1.0.0", "10.1.0.0", "10.0.0.0",
+					     "10.1.2.0" };
+	struct policy_network n = { .enabled = true, .egress = r, .n_egress = 5 };
+	struct egress_config cfg = config();
+	struct egress_batch *b = NULL;
+
+	for (size_t i = 0; i < 5; i++) {
+		r[i].cidr.family = AF_INET;
+		inet_pton(AF_INET, addrs[i], r[i].cidr.addr);
+	}
+	ASSERT_OK(egress_build(&n, &cfg, &b));
+	ASSERT_EQ(parse_batch(b), 0);
+	egress_batch_free(b);
+
+	ASSERT_EQ(count_of(P.elems, "allow4_tcp:"), 2);
+	ASSERT_CONTAINS(P.elems, "allow4_tcp:0a00000001bb0000-0affffff01bb0000 ");
+	ASSERT_CONTAINS(P.elems, "allow4_tcp:0a01000000010000-0a01ffffffff0000 ");
+	ASSERT_EQ(count_of(P.elems, "allow4_udp:"), 2);
+	ASSERT_CONTAINS(P.elems, "allow4_udp:0a01020001bb0000-0a0102ff01bb0000 ");
+	ASSERT_CONTAINS(P.elems, "allow4_udp:0a01020015380000-0a0102ff15380000 ");
+}
+
 TEST(rejects)
 {
 	struct egress_config cfg = config();
