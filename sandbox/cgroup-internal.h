@@ -95,6 +95,8 @@ int cgroup_v1_run_seal(struct cgroup_run *c, const char **reterr_controller);
 int cgroup_v1_run_stats(struct cgroup_run *c, struct cgroup_stats *s);
 int cgroup_v1_can_enforce(const struct cgroup_layout *l, const struct policy_limits *lim,
 			  const char **reterr_controller);
+/* The writable blkio weight file in a v1 blkio directory, or NULL. */
+const char *cgroup_v1_io_knob(int dir_fd);
 
 int cgroup_v2_run_create(const struct cgroup_layout *l, const char *parent,
 			 const struct policy_limits *lim, bool open_existing, struct cgroup_run *c,
@@ -103,5 +105,7 @@ int cgroup_v2_run_kill(struct cgroup_run *c);
 int cgroup_v2_run_stats(struct cgroup_run *c, struct cgroup_stats *s);
 int cgroup_v2_can_enforce(const struct cgroup_layout *l, const struct policy_limits *lim,
 			  const char **reterr_controller);
+/* The v2 io weight file that takes effect on this host (io.cost or BFQ), or NULL. */
+const char *cgroup_v2_io_knob(const struct cgroup_layout *l);
 /* Enables the controllers airlock uses in dir's cgroup.subtree_control. 0 or -errno. */
 int cgroup_v2_enable_controllers(int dir_fd, unsigned mask);

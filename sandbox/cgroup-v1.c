@@ -43,8 +43,7 @@ static bool v1_required(enum cgroup_controller c, const struct policy_limits *li
 	return false;
 }
 
-/* The blkio weight knob this kernel offers (CFQ's or BFQ's), or NULL. */
-static const char *v1_io_knob(int dir_fd)
+const char *cgroup_v1_io_knob(int dir_fd)
 {
 	if (faccessat(dir_fd, "blkio.weight", W_OK, 0) >= 0)
 		return "blkio.weight";
@@ -69,13 +68,9 @@ int cgroup_v1_can_enforce(const struct cgroup_layout *l, const struct policy_lim
 		*reterr_controller = "memory.swap";
 		return -EOPNOTSUPP;
 	}
-	if (lim->set & POLICY_LIMIT_IO_WEIGHT) {
-		_cleanup_close_ int fd =
-			open(l->v1[CGROUP_IO].mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0 || !v1_io_knob(fd)) {
-			*reterr_controller = "io";
-			return -EOPNOTSUPP;
-		}
+	if ((lim->set & POLICY_LIMIT_IO_WEIGHT) && !cgroup_io_weight_knob(l)) {
+		*reterr_controller = "io";
+		return -EOPNOTSUPP;
 	}
 	return 0;
 }
@@ -173,7 +168,7 @@ static int v1_set_cpu(int fd, const struct policy_limits *lim)
 
 static int v1_set_io(int fd, const struct policy_limits *lim)
 {
-	const char *knob = v1_io_knob(fd);
+	const char *knob = cgroup_v1_io_knob(fd);
 	uint64_t w = (uint64_t)lim->io_weight * 5; /* v2 default 100 -> v1 default 500 */
 
 	if (!knob)

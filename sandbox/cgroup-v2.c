@@ -4,6 +4,7 @@
  * before the task is cloned into it with CLONE_INTO_CGROUP, cgroup.kill at the end.
  * Non-logging.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -40,11 +41,50 @@ static const char *v2_missing(unsigned avail, const struct policy_limits *lim)
 	return NULL;
 }
 
+/* Whether some block device of this host uses the BFQ scheduler (the only one with weights). */
+static bool v2_any_device_bfq(void)
+{
+	_cleanup_(closedirp) DIR *d = opendir("/sys/block");
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		_cleanup_free_ char *sched = NULL;
+		char path[300];
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/block/%s/queue/scheduler", de->d_name);
+		if (read_file_at(AT_FDCWD, path, 256, &sched, NULL) >= 0 && strstr(sched, "[bfq]"))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * io.weight exists in every v2 cgroup with the io controller, but only io.cost acts on
+ * it, and io.cost is off until enabled per device (io.cost.qos "enable=1"); BFQ reads its
+ * own io.bfq.weight. Anything else would accept a weight and ignore it.
+ */
+const char *cgroup_v2_io_knob(const struct cgroup_layout *l)
+{
+	_cleanup_free_ char *qos = NULL;
+	char path[CGROUP_PATH_MAX + 16];
+
+	if (!(l->unified_controllers & CGROUP_MASK(CGROUP_IO)))
+		return NULL;
+	snprintf(path, sizeof(path), "%s/io.cost.qos", l->unified.mount);
+	if (read_file_at(AT_FDCWD, path, 65536, &qos, NULL) >= 0 && strstr(qos, "enable=1"))
+		return "io.weight";
+	return v2_any_device_bfq() ? "io.bfq.weight" : NULL;
+}
+
 int cgroup_v2_can_enforce(const struct cgroup_layout *l, const struct policy_limits *lim,
 			  const char **reterr_controller)
 {
 	const char *m = v2_missing(l->unified_controllers, lim);
 
+	if (!m && (lim->set & POLICY_LIMIT_IO_WEIGHT) && !cgroup_v2_io_knob(l))
+		m = "io";
 	if (!m && (lim->set & POLICY_LIMIT_MEMORY) && !l->v2_swap && l->swap_active)
 		m = "memory.swap";
 	if (!m)
@@ -135,9 +175,11 @@ static int v2_set_limits(int fd, const struct cgroup_layout *l, const struct pol
 			r = cgroup_write_at(fd, "cpu.max", buf);
 	}
 	if (r >= 0 && (lim->set & POLICY_LIMIT_IO_WEIGHT)) {
+		const char *knob = cgroup_v2_io_knob(l);
+
 		what = "io";
 		snprintf(buf, sizeof(buf), "default %u", lim->io_weight);
-		r = cgroup_write_at(fd, "io.weight", buf);
+		r = knob ? cgroup_write_at(fd, knob, buf) : -ENOENT;
 	}
 	if (r == -ENOENT || r == -EACCES || r == -EPERM || r == -EROFS) {
 		*reterr_controller = what;

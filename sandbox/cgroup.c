@@ -456,6 +456,20 @@ static bool layout_is_v2(const struct cgroup_layout *l)
 	return l->mode == CGROUP_MODE_V2;
 }
 
+const char *cgroup_io_weight_knob(const struct cgroup_layout *l)
+{
+	_cleanup_close_ int fd = -EBADF;
+
+	if (l->mode == CGROUP_MODE_NONE)
+		return NULL;
+	if (layout_is_v2(l))
+		return cgroup_v2_io_knob(l);
+	if (!(l->v1_controllers & CGROUP_MASK(CGROUP_IO)))
+		return NULL;
+	fd = open(l->v1[CGROUP_IO].mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? NULL : cgroup_v1_io_knob(fd);
+}
+
 int cgroup_layout_can_enforce(const struct cgroup_layout *l, const struct policy_limits *lim,
 			      const char **reterr_controller)
 {

@@ -219,6 +219,14 @@ int cgroup_reap_stale(const struct cgroup_layout *l, const char *parent,
 /* Removes the (empty) parent directories created by cgroup_run_new(). 0 or -errno. */
 int cgroup_parent_remove(const struct cgroup_layout *l, const char *parent);
 
+/*
+ * The cgroup file through which an io weight takes effect on this host, or NULL when none
+ * does: v1 blkio.weight (CFQ) or blkio.bfq.weight (BFQ); v2 io.weight when io.cost is
+ * enabled on a device, io.bfq.weight when a device uses BFQ. Reads files on each call
+ * (only runs that ask for an io weight, and `airlock probe`, need it).
+ */
+const char *cgroup_io_weight_knob(const struct cgroup_layout *l);
+
 /* Whether the host can enforce lim. 0, or -EOPNOTSUPP with *reterr_controller set. */
 int cgroup_layout_can_enforce(const struct cgroup_layout *l, const struct policy_limits *lim,
 			      const char **reterr_controller);

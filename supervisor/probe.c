@@ -144,6 +144,22 @@ static bool probe_cgroups(char *d, size_t n)
 	return true;
 }
 
+static bool probe_io_weight(char *d, size_t n)
+{
+	struct cgroup_layout l;
+	const char *knob;
+
+	if (cgroup_layout_detect(&l) < 0)
+		return false;
+	knob = cgroup_io_weight_knob(&l);
+	if (knob)
+		snprintf(d, n, "through %s", knob);
+	else
+		snprintf(d, n, "no block device scheduler here acts on io weights (BFQ, or "
+			       "io.cost on cgroup v2): /limits/io_weight is refused");
+	return knob != NULL;
+}
+
 static bool probe_nftables(char *d, size_t n)
 {
 	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
@@ -191,6 +207,7 @@ size_t probe_all(struct probe_result *res)
 		{ "mount-api", probe_mount_api, true },
 		{ "seccomp-filter", probe_seccomp, true },
 		{ "cgroups", probe_cgroups, false },
+		{ "io-weight", probe_io_weight, false },
 		{ "landlock", probe_landlock, false },
 		{ "nftables", probe_nftables, false },
 		{ "ip-forward", probe_ip_forward, false },
