@@ -124,6 +124,20 @@ bool policy_command_allowed(const struct policy *p, const char *argv0)
 	return false;
 }
 
+const char *policy_command_allowed_path(const struct policy *p, const char *argv0)
+{
+	const char *base;
+
+	if (!p->command_allow || !argv0 || strchr(argv0, '/'))
+		return NULL;
+	STRV_FOREACH(a, p->command_allow) {
+		base = strrchr(*a, '/');
+		if (base && streq(base + 1, argv0))
+			return *a;
+	}
+	return NULL;
+}
+
 static int dispatch_version(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
 {
 	int *version = data;

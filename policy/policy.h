@@ -197,6 +197,12 @@ void policy_error_format(const struct policy_error *e, char *buf, size_t len);
 /* Whether argv0 is allowed by command.allow (path match or basename match). */
 bool policy_command_allowed(const struct policy *p, const char *argv0);
 
+/*
+ * For a bare argv0 the allow list refuses: the allowed path with that basename, which the
+ * command must be invoked by (for a clearer refusal), or NULL.
+ */
+const char *policy_command_allowed_path(const struct policy *p, const char *argv0);
+
 /* "ro"/"rw"; NULL (to_string) or -EINVAL (from_string) for anything else. */
 const char *policy_mode_to_string(enum policy_mode m);
 enum policy_mode policy_mode_from_string(const char *s);

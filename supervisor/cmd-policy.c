@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "cli.h"
 #include "log.h"
 #include "macro.h"
 #include "policy.h"
+#include "preflight.h"
 
 /* Loads FILE (or the built-in default when NULL); prints the error itself. */
 static int load(const char *path, struct policy **ret)
@@ -33,14 +37,38 @@ static int load(const char *path, struct policy **ret)
 	return r;
 }
 
-static int policy_check(const char *path)
+static void print_refusal(const char *refusal, void *userdata)
+{
+	const char *path = userdata;
+
+	printf("%s: on this host a run would be refused: %s\n", path, refusal);
+}
+
+static int policy_check(const char *path, bool host, const char *workspace)
 {
 	_cleanup_policy_free_ struct policy *p = NULL;
+	char cwd[PATH_MAX], ws[PATH_MAX];
+	int n;
 
 	if (load(path, &p) < 0)
 		return 1;
 	printf("%s: ok (policy '%s', digest sha256:%s)\n", path, p->name, p->digest);
-	return 0;
+	if (!host)
+		return 0;
+
+	if (workspace ? !realpath(workspace, ws) : !getcwd(cwd, sizeof(cwd))) {
+		log_error_errno(-errno, "Failed to resolve the workspace '%s': %m",
+				workspace ?: ".");
+		return 1;
+	}
+	n = preflight_host(p, workspace ? ws : cwd, print_refusal, (void *)path);
+	if (n < 0) {
+		log_oom();
+		return 1;
+	}
+	if (n == 0)
+		printf("%s: ok on this host\n", path);
+	return n > 0;
 }
 
 static int policy_show(const char *path)
@@ -58,13 +86,41 @@ static int policy_show(const char *path)
 	return 0;
 }
 
-int cmd_policy(int argc, char **argv)
+static int usage(void)
 {
-	if (argc == 3 && streq(argv[1], "check"))
-		return policy_check(argv[2]);
-	if ((argc == 2 || argc == 3) && streq(argv[1], "show"))
-		return policy_show(argc == 3 ? argv[2] : NULL);
-	fprintf(stderr, "Usage: airlock policy check FILE\n"
+	fprintf(stderr, "Usage: airlock policy check FILE [--host [--workspace DIR]]\n"
 			"       airlock policy show [FILE]\n");
 	return 2;
+}
+
+/* check FILE [--host] [--workspace DIR], options in any order after check. */
+static int cmd_check(int argc, char **argv)
+{
+	const char *file = NULL, *workspace = NULL;
+	bool host = false;
+
+	for (int i = 2; i < argc; i++) {
+		if (streq(argv[i], "--host"))
+			host = true;
+		else if (streq(argv[i], "--workspace") && i + 1 < argc)
+			workspace = argv[++i];
+		else if (argv[i][0] == '-' && argv[i][1] != '\0')
+			return usage();
+		else if (file)
+			return usage();
+		else
+			file = argv[i];
+	}
+	if (!file || (workspace && !host))
+		return usage();
+	return policy_check(file, host, workspace);
+}
+
+int cmd_policy(int argc, char **argv)
+{
+	if (argc >= 3 && streq(argv[1], "check"))
+		return cmd_check(argc, argv);
+	if ((argc == 2 || argc == 3) && streq(argv[1], "show"))
+		return policy_show(argc == 3 ? argv[2] : NULL);
+	return usage();
 }

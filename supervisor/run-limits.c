@@ -117,6 +117,27 @@ static const char *limit_key(const char *controller)
 	return controller;
 }
 
+int run_limits_refusal(const char *controller, char *buf, size_t size)
+{
+	if (strcmp(controller, "io") == 0)
+		return snprintf(buf, size,
+				"/limits/io_weight needs io weights, which no block device "
+				"scheduler on this host acts on (BFQ, or io.cost on cgroup v2; "
+				"`airlock probe` shows io-weight)");
+	return snprintf(buf, size,
+			"/limits/%s needs the '%s' cgroup controller, which this host does "
+			"not provide to airlock",
+			limit_key(controller), controller);
+}
+
+static int log_refusal(int r, const char *controller)
+{
+	char why[256];
+
+	run_limits_refusal(controller, why, sizeof(why));
+	return log_error_errno(r, "refusing run: %s", why);
+}
+
 int run_limits_new(const struct policy *p, const char *run_id, const char *runtime_dir,
 		   struct run_limits **ret)
 {
@@ -137,10 +158,7 @@ int run_limits_new(const struct policy *p, const char *run_id, const char *runti
 
 	r = cgroup_run_new(&l->layout, cgroup_parent(), run_id, &p->limits, &l->cg, &ctrl);
 	if (r == -EOPNOTSUPP)
-		return log_error_errno(r,
-				       "refusing run: /limits/%s needs the '%s' cgroup "
-				       "controller, which this host does not provide to airlock",
-				       limit_key(ctrl), ctrl);
+		return log_refusal(r, ctrl);
 	if (r < 0)
 		return log_error_errno(r, "Failed to create the run's cgroup: %m");
 	*ret = TAKE_PTR(l);
@@ -156,10 +174,7 @@ int run_limits_seal(struct run_limits *l)
 		return 0;
 	r = cgroup_run_seal(l->cg, &ctrl);
 	if (r == -EOPNOTSUPP)
-		return log_error_errno(r,
-				       "refusing run: /limits/%s needs the '%s' cgroup "
-				       "controller, which this host does not provide to airlock",
-				       limit_key(ctrl), ctrl);
+		return log_refusal(r, ctrl);
 	if (r == -EBUSY)
 		return log_error_errno(r, "refusing run: /limits/memory is below what the sandbox "
 					  "needed to start");

@@ -9,12 +9,19 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 struct policy;
 struct cgroup_run;
 struct run_limits;
 
+/*
+ * The refusal (without "refusing run: ") for a limit whose controller the host cannot
+ * provide, as cgroup_layout_can_enforce() names it: the policy entry and why. snprintf()'s
+ * return value. Shared by runs and `airlock policy check --host`.
+ */
+int run_limits_refusal(const char *controller, char *buf, size_t size);
 /*
  * Detects the cgroup layout and creates this run's cgroup with the policy's limits.
  * Returns 0 or a negative errno (logged as one line; -EOPNOTSUPP names the controller

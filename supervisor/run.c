@@ -30,6 +30,7 @@
 #include "parse-util.h"
 #include "path-util.h"
 #include "policy.h"
+#include "preflight.h"
 #include "record.h"
 #include "run-io.h"
 #include "run-limits.h"
@@ -146,11 +147,20 @@ static int check_enforceable(struct run *r)
 {
 	const struct policy *p = r->policy;
 
-	if (!policy_command_allowed(p, r->opts->argv[0]))
+	if (!policy_command_allowed(p, r->opts->argv[0])) {
+		const char *by_path = policy_command_allowed_path(p, r->opts->argv[0]);
+
+		if (by_path)
+			return log_error_errno(-EPERM,
+					       "refusing run: command '%s' is not allowed by "
+					       "policy '%s' (/command/allow lists '%s': invoke it "
+					       "by that path)",
+					       r->opts->argv[0], p->name, by_path);
 		return log_error_errno(-EPERM,
 				       "refusing run: command '%s' is not allowed by "
 				       "policy '%s' (/command/allow)",
 				       r->opts->argv[0], p->name);
+	}
 	if (p->filesystem.exec && landlock_abi_version() < 0)
 		return log_error_errno(-EOPNOTSUPP, "refusing run: /filesystem/exec needs "
 						    "Landlock, which this kernel does not offer");
@@ -226,59 +236,25 @@ static int build_env(struct run *r)
 	return 0;
 }
 
-/*
- * The workspace is the one host tree a task may write (idmapped to its owner): never the
- * root or a system tree, whatever the caller's current directory happens to be.
- */
-static int check_workspace(const char *ws)
-{
-	static const char *const forbidden_trees[] = { "/proc", "/sys", "/dev", "/boot",
-						       "/etc",	"/usr", "/run", AIRLOCK_STATE_DIR };
-	static const char *const forbidden_exact[] = { "/",	 "/var",    "/lib",  "/lib64",
-						       "/bin",	 "/sbin",   "/root", "/home",
-						       "/tmp",	 "/srv",    "/opt",  "/mnt",
-						       "/media", "/var/lib" };
-
-	for (size_t i = 0; i < ELEMENTSOF(forbidden_exact); i++)
-		if (streq(ws, forbidden_exact[i]))
-			goto refuse;
-	for (size_t i = 0; i < ELEMENTSOF(forbidden_trees); i++)
-		if (path_is_beneath(ws, forbidden_trees[i]))
-			goto refuse;
-	return 0;
-refuse:
-	return log_error_errno(-EPERM,
-			       "refusing run: workspace '%s' is a system directory; "
-			       "run from (or pass --workspace) a project directory",
-			       ws);
-}
-
-/* Clones the host trees the task will see; maps the refusals to one clear line each. */
+/* Clones the host trees the task will see; a refusal names the policy entry at fault. */
 static int open_mounts(struct run *r)
 {
 	const char *bad = NULL;
+	char why[512];
 	int k;
 
 	k = sandbox_mounts_open(r->policy, r->workspace, r->slot.base, &r->mounts, &bad);
 	if (k >= 0)
 		return 0;
-	if (k == -EOPNOTSUPP && bad && streq(bad, r->workspace))
-		return log_error_errno(k,
-				       "refusing run: workspace '%s' must be idmapped to the task "
-				       "(read-write, or not readable by others), which its "
-				       "filesystem does not support on this kernel (tmpfs needs "
-				       "Linux 6.3)",
-				       r->workspace);
-	if (k == -ELOOP)
-		return log_error_errno(k,
-				       "refusing run: '%s' contains a symbolic link (or changed "
-				       "while airlock opened it); name the resolved path",
-				       bad ? bad : "?");
-	return log_error_errno(k, "Failed to prepare mount of '%s': %m", bad ? bad : "?");
+	if (k == -ENOMEM)
+		return log_oom();
+	preflight_mounts_refusal(r->policy, r->workspace, bad, k, why, sizeof(why));
+	return log_error_errno(k, "refusing run: %s", why);
 }
 
 static int prepare(struct run *r)
 {
+	char why[512];
 	int k;
 
 	if (r->opts->workspace) {
@@ -288,9 +264,8 @@ static int prepare(struct run *r)
 	} else if (!getcwd(r->workspace, sizeof(r->workspace)))
 		return log_error_errno(-errno, "Failed to get the current directory: %m");
 
-	k = check_workspace(r->workspace);
-	if (k < 0)
-		return k;
+	if (preflight_workspace_refusal(r->workspace, why, sizeof(why)) > 0)
+		return log_error_errno(-EPERM, "refusing run: %s", why);
 	k = take_run_lock(r);
 	if (k < 0)
 		return k;

@@ -65,6 +65,63 @@ expect_refusal "command not allowed" 'not allowed|allow' --policy "$allow" -- /b
 al_expect_rc 0 "an allowed command (by path) runs" --policy "$allow" -- /usr/bin/true
 al_expect_rc 0 "an allowed command (by basename) runs" --policy "$allow" -- echo hi
 
+expect_refusal "a bare name allowed only by path" "lists '/usr/bin/true': invoke it by that path" \
+	--policy "$allow" -- true
+
+# Host-dependent refusals name the policy entry at fault, at run time and in
+# `policy check --host`, which prints every refusal a run from that workspace would meet.
+missing=$(al_policy missing-bind <<JSON
+{ "version": 1, "filesystem": { "binds": [
+    { "source": "$AL_TMP", "target": "/data/one" },
+    { "source": "$AL_TMP/no-such-dir", "target": "/data/two" } ],
+  "rootfs": "$AL_TMP/no-such-root" } }
+JSON
+)
+expect_refusal "a missing rootfs" "/filesystem/rootfs: '$AL_TMP/no-such-root' does not exist" \
+	--policy "$missing" -- "$PROBE" true
+"$AIRLOCK" policy check "$missing" --host --workspace "$AL_WS" >"$AL_TMP/host.out" 2>&1
+al_is "$?" 1 "policy check --host of a policy this host cannot run exits 1"
+al_ok "$(grep -q "would be refused: /filesystem/rootfs: '$AL_TMP/no-such-root' does not exist" \
+	"$AL_TMP/host.out"; echo $?)" "policy check --host names /filesystem/rootfs"
+nobind=$(al_policy missing-bind-only <<JSON
+{ "version": 1, "filesystem": { "binds": [
+    { "source": "$AL_TMP", "target": "/data/one" },
+    { "source": "$AL_TMP/no-such-dir", "target": "/data/two" } ] } }
+JSON
+)
+expect_refusal "a missing bind source" "/filesystem/binds/1/source: '$AL_TMP/no-such-dir' does not exist" \
+	--policy "$nobind" -- "$PROBE" true
+"$AIRLOCK" policy check "$nobind" --host --workspace "$AL_WS" >"$AL_TMP/host.out" 2>&1
+al_ok "$(grep -q "would be refused: /filesystem/binds/1/source: '$AL_TMP/no-such-dir'" \
+	"$AL_TMP/host.out"; echo $?)" "policy check --host names /filesystem/binds/1/source"
+"$AIRLOCK" policy check "$nobind" --host --workspace /usr >"$AL_TMP/host.out" 2>&1
+al_ok "$(grep -q "would be refused: workspace '/usr' is a system directory" "$AL_TMP/host.out"; echo $?)" \
+	"policy check --host also names a system directory as workspace"
+"$AIRLOCK" policy check "$allow" --host --workspace "$AL_WS" >"$AL_TMP/host.out" 2>&1
+al_is "$?" 0 "policy check --host of a policy this host can run exits 0"
+al_ok "$(grep -q ': ok on this host$' "$AL_TMP/host.out"; echo $?)" "and says so"
+"$AIRLOCK" policy check --host >/dev/null 2>&1
+al_is "$?" 2 "policy check --host without a file is a usage error"
+
+# io_weight: one truth for `airlock probe`, `policy check --host` and the run.
+iow=$(al_policy io-weight <<'JSON'
+{ "version": 1, "limits": { "io_weight": 200 } }
+JSON
+)
+"$AIRLOCK" policy check "$iow" --host --workspace "$AL_WS" >"$AL_TMP/host.out" 2>&1
+check_rc=$?
+al_run --policy "$iow" -- "$PROBE" true
+if "$AIRLOCK" probe | grep -q '^io-weight: yes'; then
+	al_is "$AL_RC" 0 "io-weight: yes in airlock probe, and an io_weight policy runs"
+	al_is "$check_rc" 0 "policy check --host agrees"
+else
+	al_is "$AL_RC" 125 "io-weight: no in airlock probe, and an io_weight policy is refused"
+	al_ok "$(echo "$AL_ERR" | grep -q '^airlock: refusing run: /limits/io_weight needs io weights'; echo $?)" \
+		"the refusal names /limits/io_weight"
+	al_ok "$(grep -q 'would be refused: /limits/io_weight' "$AL_TMP/host.out"; echo $?)" \
+		"policy check --host names /limits/io_weight too"
+fi
+
 "$AIRLOCK" policy check "$bad_key" >"$AL_TMP/check.out" 2>&1
 rc=$?
 al_is "$rc" 1 "policy check of a bad policy exits 1"

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The host-dependent half of a policy check: cgroup controllers for the limits, Landlock
+ * for an exec allowlist, the host trees the mount tree is made of, forwarding for egress.
+ * Each check is the one a run makes (or the same kernel question), worded the same way.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <linux/netlink.h>
+
+#include "cgroup.h"
+#include "cleanup.h"
+#include "config.h"
+#include "fd-util.h"
+#include "idpool.h"
+#include "landlock.h"
+#include "macro.h"
+#include "path-util.h"
+#include "policy.h"
+#include "preflight.h"
+#include "run-limits.h"
+#include "sandbox.h"
+
+#define REFUSAL_MAX 512
+
+struct checker {
+	preflight_report_fn report;
+	void *userdata;
+	int count;
+};
+
+static void refuse(struct checker *c, const char *fmt, ...)
+{
+	char buf[REFUSAL_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	c->report(buf, c->userdata);
+	c->count++;
+}
+
+/* Each limit on its own, so that every one the host cannot hold is named. */
+static void check_limits(struct checker *c, const struct policy *p)
+{
+	static const unsigned flags[] = { POLICY_LIMIT_MEMORY, POLICY_LIMIT_PIDS, POLICY_LIMIT_CPU,
+					  POLICY_LIMIT_IO_WEIGHT };
+	struct cgroup_layout l;
+	int r;
+
+	r = cgroup_layout_detect(&l);
+	if (r < 0) {
+		refuse(c, "/limits: cannot detect the cgroup layout: %s", strerror(-r));
+		return;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(flags); i++) {
+		struct policy_limits one = p->limits;
+		const char *ctrl = NULL;
+		char why[REFUSAL_MAX];
+
+		if (!(p->limits.set & flags[i]))
+			continue;
+		one.set = flags[i] | (p->limits.set & POLICY_LIMIT_SWAP);
+		if (cgroup_layout_can_enforce(&l, &one, &ctrl) >= 0 || !ctrl)
+			continue;
+		run_limits_refusal(ctrl, why, sizeof(why));
+		refuse(c, "%s", why);
+	}
+}
+
+static void check_landlock(struct checker *c, const struct policy *p)
+{
+	if (p->filesystem.exec && landlock_abi_version() < 0)
+		refuse(c, "/filesystem/exec needs Landlock, which this kernel does not offer");
+}
+
+/* The trees a run clones, opened the same way and released at once. */
+static void check_mounts(struct checker *c, const struct policy *p, const char *workspace)
+{
+	struct sandbox_mounts *m = NULL;
+	const char *bad = NULL;
+	char why[REFUSAL_MAX];
+	int r;
+
+	r = sandbox_mounts_open(p, workspace, IDPOOL_BASE, &m, &bad);
+	if (r >= 0) {
+		sandbox_mounts_free(m);
+		return;
+	}
+	preflight_mounts_refusal(p, workspace, bad, r, why, sizeof(why));
+	refuse(c, "%s", why);
+}
+
+static void check_network(struct checker *c, const struct policy *p)
+{
+	_cleanup_free_ char *fwd = NULL;
+	int fd;
+
+	if (!p->network.enabled)
+		return;
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	if (fd < 0)
+		refuse(c, "/network needs nf_tables, which this kernel does not offer: %s",
+		       strerror(errno));
+	else
+		close(fd);
+	if (read_file_at(AT_FDCWD, "/proc/sys/net/ipv4/ip_forward", 16, &fwd, NULL) < 0 ||
+	    fwd[0] != '1')
+		refuse(c, "/network: policy asks for network egress but net.ipv4.ip_forward is "
+			  "off on this host; enable forwarding or remove the network section");
+}
+
+int preflight_workspace_refusal(const char *ws, char *buf, size_t size)
+{
+	static const char *const forbidden_trees[] = { "/proc", "/sys", "/dev", "/boot",
+						       "/etc",	"/usr", "/run", AIRLOCK_STATE_DIR };
+	static const char *const forbidden_exact[] = { "/",	 "/var",    "/lib",  "/lib64",
+						       "/bin",	 "/sbin",   "/root", "/home",
+						       "/tmp",	 "/srv",    "/opt",  "/mnt",
+						       "/media", "/var/lib" };
+	bool bad = false;
+
+	for (size_t i = 0; i < ELEMENTSOF(forbidden_exact) && !bad; i++)
+		bad = streq(ws, forbidden_exact[i]);
+	for (size_t i = 0; i < ELEMENTSOF(forbidden_trees) && !bad; i++)
+		bad = path_is_beneath(ws, forbidden_trees[i]);
+	if (!bad)
+		return 0;
+	return snprintf(buf, size,
+			"workspace '%s' is a system directory; run from (or pass --workspace) a "
+			"project directory",
+			ws);
+}
+
+int preflight_host(const struct policy *p, const char *workspace, preflight_report_fn report,
+		   void *userdata)
+{
+	struct checker c = { report, userdata, 0 };
+	char why[REFUSAL_MAX];
+
+	if (preflight_workspace_refusal(workspace, why, sizeof(why)) > 0)
+		refuse(&c, "%s", why);
+
+	check_limits(&c, p);
+	check_landlock(&c, p);
+	check_mounts(&c, p, workspace);
+	check_network(&c, p);
+	return c.count;
+}
+
+/* The JSON path of the policy entry that names bad, or NULL. */
+static const char *mount_entry_path(const struct policy *p, const char *bad, char *buf,
+				    size_t size)
+{
+	if (bad && bad == p->filesystem.rootfs)
+		return "/filesystem/rootfs";
+	for (size_t i = 0; bad && i < p->filesystem.n_binds; i++)
+		if (bad == p->filesystem.binds[i].source) {
+			snprintf(buf, size, "/filesystem/binds/%zu/source", i);
+			return buf;
+		}
+	return NULL;
+}
+
+static const char *mount_error_text(int err)
+{
+	switch (err) {
+	case -ENOENT:
+		return "does not exist on this host";
+	case -ELOOP:
+		return "contains a symbolic link (or changed while airlock opened it); name the "
+		       "resolved path";
+	case -EINVAL:
+		return "is neither a directory nor a regular file";
+	case -EXDEV:
+		return "resolves outside the tree it must stay in";
+	default:
+		return NULL;
+	}
+}
+
+int preflight_mounts_refusal(const struct policy *p, const char *workspace, const char *bad,
+			     int err, char *buf, size_t size)
+{
+	const char *text = mount_error_text(err);
+	const char *entry;
+	char path[64];
+
+	if (bad && workspace && streq(bad, workspace)) {
+		if (err == -EOPNOTSUPP)
+			return snprintf(buf, size,
+					"workspace '%s' must be idmapped to the task (read-write, "
+					"or not readable by others), which its filesystem does "
+					"not support on this kernel (tmpfs needs Linux 6.3)",
+					workspace);
+		return snprintf(buf, size, "workspace '%s' %s", workspace,
+				text ?: strerror(-err));
+	}
+	entry = mount_entry_path(p, bad, path, sizeof(path));
+	if (!entry) /* the system trees of the host root (or of rootfs) */
+		return snprintf(buf, size, "system tree '%s' %s", bad ?: "?",
+				text ?: strerror(-err));
+	return snprintf(buf, size, "%s: '%s' %s", entry, bad, text ?: strerror(-err));
+}

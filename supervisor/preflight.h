@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * What a policy asks of this host, checked without starting a run. policy/ does no I/O, so
+ * `airlock policy check` alone cannot tell whether a bind source exists, a limit has its
+ * cgroup controller or the kernel offers Landlock; `airlock policy check --host` asks
+ * here. A run uses the same wording for the same refusal (preflight_mounts_refusal(),
+ * run_limits_refusal()), so the check and the run agree on what is refused and why.
+ */
+
+#include <stddef.h>
+
+struct policy;
+
+/* One refusal a run would meet: "<JSON path or subject>: <why>", one line. */
+typedef void (*preflight_report_fn)(const char *refusal, void *userdata);
+
+/*
+ * Checks everything a run of p from workspace would need of this host and reports each
+ * refusal through report. Returns the number of refusals, or -ENOMEM. Logs nothing.
+ */
+int preflight_host(const struct policy *p, const char *workspace, preflight_report_fn report,
+		   void *userdata);
+
+/*
+ * The refusal for a workspace that is the root or a system tree (a task may write its
+ * workspace, idmapped to its owner). 0 when ws (a resolved path) is fine; otherwise
+ * snprintf()'s return value.
+ */
+int preflight_workspace_refusal(const char *ws, char *buf, size_t size);
+
+/*
+ * The refusal for a failure of sandbox_mounts_open() at path bad (which points into p,
+ * or is workspace): names the policy entry at fault. snprintf()'s return value.
+ */
+int preflight_mounts_refusal(const struct policy *p, const char *workspace, const char *bad,
+			     int err, char *buf, size_t size);
