@@ -178,7 +178,10 @@ static int v2_set_limits(int fd, const struct cgroup_layout *l, const struct pol
 		const char *knob = cgroup_v2_io_knob(l);
 
 		what = "io";
-		snprintf(buf, sizeof(buf), "default %u", lim->io_weight);
+		/* BFQ's weights end at 1000 where io.cost's go to 10000. */
+		snprintf(buf, sizeof(buf), "default %u",
+			 knob && streq(knob, "io.bfq.weight") ? MIN(lim->io_weight, 1000u)
+							      : lim->io_weight);
 		r = knob ? cgroup_write_at(fd, knob, buf) : -ENOENT;
 	}
 	if (r == -ENOENT || r == -EACCES || r == -EPERM || r == -EROFS) {
