@@ -212,6 +212,11 @@ int run_net_netns_fd(const struct run_net *n)
 	return n ? module->netns_fd(n) : -EBADF;
 }
 
+int run_net_resolv_conf(const struct run_net *n, char *buf, size_t size)
+{
+	return n ? module->resolv_conf(n, buf, size) : -EINVAL;
+}
+
 json_t *run_net_to_json(const struct run_net *n)
 {
 	return n ? module->to_json(n) : NULL;

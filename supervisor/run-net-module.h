@@ -22,7 +22,7 @@
 #define RUN_NET_MODULE_NAME "airlock-net.so"
 #define RUN_NET_MODULE_SYMBOL "run_net_module"
 /* Bump with every change of this struct or of what its functions mean. */
-#define RUN_NET_MODULE_ABI 1
+#define RUN_NET_MODULE_ABI 2
 
 /* The functions of run-net.h, as documented there. */
 struct run_net_module {
@@ -32,6 +32,7 @@ struct run_net_module {
 		   struct run_net **ret);
 	int (*netns_fd)(const struct run_net *n);
 	json_t *(*to_json)(const struct run_net *n);
+	int (*resolv_conf)(const struct run_net *n, char *buf, size_t size);
 	void (*reap_stale)(void);
 	struct run_net *(*free)(struct run_net *n);
 };

@@ -102,6 +102,19 @@ static const char *proto_string(uint8_t proto)
 	}
 }
 
+static int net_resolv_conf(const struct run_net *n, char *buf, size_t size)
+{
+	char host[INET_ADDRSTRLEN];
+
+	if (!n || !n->link)
+		return -EINVAL;
+	addr_string(AF_INET, n->link->host_addr.addr, host, sizeof(host));
+	return snprintf(buf, size,
+			"# airlock: the run's DNS proxy, which answers only the names the "
+			"policy allows\nnameserver %s\noptions timeout:2 attempts:2\n",
+			host);
+}
+
 static struct run_net *net_free(struct run_net *n);
 
 static void net_freep(struct run_net **n)
@@ -514,6 +527,7 @@ const struct run_net_module run_net_module = {
 	.version = AIRLOCK_VERSION,
 	.new = net_new,
 	.netns_fd = net_netns_fd,
+	.resolv_conf = net_resolv_conf,
 	.to_json = net_to_json,
 	.reap_stale = net_reap_stale,
 	.free = net_free,

@@ -27,6 +27,12 @@ int run_net_netns_fd(const struct run_net *n);
 /* The record's "network" object (new reference), or NULL when there is none. */
 json_t *run_net_to_json(const struct run_net *n);
 /*
+ * The task's /etc/resolv.conf: the run's DNS proxy as its only nameserver, so that libc's
+ * resolver (getent, curl, git, python) asks it. snprintf()'s return value; -EINVAL for a
+ * run without network.
+ */
+int run_net_resolv_conf(const struct run_net *n, char *buf, size_t size);
+/*
  * Reaps what networked runs whose supervisor died left in this host network namespace: their
  * slot locks, their veths, their host table elements, and table inet airlock-host itself
  * when no live run remains; empty per-namespace directories under the runtime directory go

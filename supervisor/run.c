@@ -410,6 +410,7 @@ static int start(struct run *r)
 	const struct policy *p = r->policy;
 	uint64_t limit = (p->limits.set & POLICY_LIMIT_OUTPUT) ? p->limits.output : UINT64_MAX;
 	struct sandbox_config c;
+	char resolv_conf[256];
 	int k;
 
 	k = run_io_open(&r->io, limit);
@@ -428,6 +429,9 @@ static int start(struct run *r)
 		.host_id_base = r->slot.base,
 		.cgroup = run_limits_cgroup(r->limits),
 		.netns_fd = run_net_netns_fd(r->net),
+		.resolv_conf = run_net_resolv_conf(r->net, resolv_conf, sizeof(resolv_conf)) > 0
+				       ? resolv_conf
+				       : NULL,
 		.stdin_fd = r->io.child_stdin,
 		.stdout_fd = r->io.child_stdout,
 		.stderr_fd = r->io.child_stderr,

@@ -179,6 +179,40 @@ after=$(net_host_state | sed 's/counter packets [0-9]* bytes [0-9]*/counter/')
 ok $? "host tables, routes and links are as before"
 ip -n "$NET_H" -o link show al0 type bridge | grep -q al0
 ok $? "a host link named like a slot (al0) is not deleted"
+# Names the way ordinary programs resolve them: libc's resolver reads /etc/resolv.conf
+# (no fixed address, no redirect), through getent and python's getaddrinfo, then connects.
+net_in_host "$AIRLOCK" run --policy "$TMP/policy.json" --workspace "$TMP/ws" \
+	--state-dir "$TMP/state" -- /bin/sh -c '
+	echo "conf $(grep -c "^nameserver" /etc/resolv.conf) $(grep "^nameserver" /etc/resolv.conf | cut -d" " -f2)"
+	echo "getent $(getent ahostsv4 allowed.test | awk "NR == 1 { print \$1 }")"
+	getent hosts other.test >/dev/null; echo "denied-getent $?"
+	python3 -c "
+import socket
+a = socket.getaddrinfo(\"allowed.test\", 443, socket.AF_INET, socket.SOCK_STREAM)
+print(\"gai\", a[0][4][0])
+s = socket.create_connection((\"allowed.test\", 443), timeout=5)
+print(\"connect\", s.recv(64).decode().split()[0])
+try:
+    socket.getaddrinfo(\"other.test\", 443)
+    print(\"denied-gai resolved\")
+except socket.gaierror as e:
+    print(\"denied-gai\", e.errno == socket.EAI_NONAME)
+"' >"$TMP/out-libc" 2>"$TMP/err-libc"
+ok $? "a task resolving names with libc's resolver exits 0"
+resolver=$(grep -o '"resolver": "[0-9.]*"' "$TMP/record.json" | cut -d'"' -f4)
+grep -qx "conf 1 ${resolver:-none}" "$TMP/out-libc"
+ok $? "/etc/resolv.conf names the run's resolver ($resolver) as the only nameserver"
+grep -qx 'getent 11.1.0.10' "$TMP/out-libc"
+ok $? "getent ahosts resolves an allowed name through resolv.conf"
+grep -qx 'denied-getent 2' "$TMP/out-libc"
+ok $? "getent does not resolve a name the policy does not allow"
+grep -qx 'gai 11.1.0.10' "$TMP/out-libc" && grep -qx 'connect hello' "$TMP/out-libc"
+ok $? "python getaddrinfo resolves an allowed name and connects to it by name"
+grep -qx 'denied-gai True' "$TMP/out-libc"
+ok $? "python getaddrinfo fails with EAI_NONAME for a name the policy does not allow"
+grep -q . "$TMP/err-libc" && sed 's/^/# err: /' "$TMP/err-libc" | head -5
+sed 's/^/# out: /' "$TMP/out-libc"
+
 # A second, live run with broad cidr rules: it must still not reach the host itself.
 cat >"$TMP/policy2.json" <<'JSON'
 {
