@@ -7,6 +7,7 @@
 #include "config.h"
 #include "log.h"
 #include "run.h"
+#include "strv.h"
 
 static void run_usage(FILE *f)
 {
@@ -22,6 +23,7 @@ int cmd_run(int argc, char **argv)
 						 { "record", required_argument, NULL, 'r' },
 						 { "help", no_argument, NULL, 'h' },
 						 {} };
+	_cleanup_strv_free_ char **task_argv = NULL;
 	struct run_options o = {
 		.state_dir = AIRLOCK_STATE_DIR,
 		.runtime_dir = AIRLOCK_RUNTIME_DIR,
@@ -63,6 +65,15 @@ int cmd_run(int argc, char **argv)
 		log_error("run: the command is an empty string");
 		return EXIT_AIRLOCK;
 	}
-	o.argv = argv + optind;
+	/*
+	 * A copy: the sandbox init overwrites this process's argument area with its own name
+	 * (proc_title_set()) before it starts the task.
+	 */
+	task_argv = strv_copy(argv + optind);
+	if (!task_argv) {
+		log_oom();
+		return EXIT_AIRLOCK;
+	}
+	o.argv = task_argv;
 	return run_main(&o);
 }
