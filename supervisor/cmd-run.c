@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "config.h"
@@ -55,6 +56,15 @@ int cmd_run(int argc, char **argv)
 			run_usage(stderr);
 			return EXIT_AIRLOCK;
 		}
+	}
+	/*
+	 * Every run builds namespaces, id maps, cgroups and state below /run/airlock itself;
+	 * without root it would fail somewhere in the middle with a bare EACCES.
+	 */
+	if (geteuid() != 0) {
+		log_error("refusing run: airlock run must run as root (this is uid %u)",
+			  (unsigned)geteuid());
+		return EXIT_AIRLOCK;
 	}
 	if (optind >= argc) {
 		log_error("run: no command given (put it after '--')");
