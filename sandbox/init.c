@@ -26,6 +26,7 @@
 #include "landlock.h"
 #include "mountns.h"
 #include "policy.h"
+#include "proc-title.h"
 #include "syscall-filter.h"
 
 extern char **environ;
@@ -268,6 +269,11 @@ _noreturn_ void sandbox_child_main(const struct sandbox_config *c,
 	sigset_t mask;
 	pid_t task;
 
+	/*
+	 * A copy of the supervisor: its command line (state directory, policy path) and
+	 * environment would show in /proc/1/cmdline of the task and in ps on the host.
+	 */
+	(void)proc_title_set(SANDBOX_INIT_NAME);
 	die_with_parent();
 	wait_parent(fds);
 	close(fds->sync_fd);

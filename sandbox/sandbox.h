@@ -16,6 +16,7 @@ struct policy;
 struct syscall_filter;
 
 #define SANDBOX_ID_RANGE 65536 /* uids/gids mapped per run */
+#define SANDBOX_INIT_NAME "airlock-init" /* cmdline and comm of the sandbox's pid 1 */
 
 enum sandbox_step {
 	SANDBOX_STEP_NONE,
@@ -61,6 +62,7 @@ struct sandbox_mounts;
 struct sandbox_config {
 	const struct policy *policy;
 	const struct syscall_filter *filter;
+	/* Neither may point into the process's argument or environment area (proc-title.h). */
 	char *const *argv;
 	char *const *envp; /* the task's whole environment */
 	const struct sandbox_mounts *mounts;

@@ -2,11 +2,13 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "config.h"
 #include "log.h"
 #include "run.h"
+#include "strv.h"
 
 static void run_usage(FILE *f)
 {
@@ -22,6 +24,7 @@ int cmd_run(int argc, char **argv)
 						 { "record", required_argument, NULL, 'r' },
 						 { "help", no_argument, NULL, 'h' },
 						 {} };
+	_cleanup_strv_free_ char **task_argv = NULL;
 	struct run_options o = {
 		.state_dir = AIRLOCK_STATE_DIR,
 		.runtime_dir = AIRLOCK_RUNTIME_DIR,
@@ -54,6 +57,15 @@ int cmd_run(int argc, char **argv)
 			return EXIT_AIRLOCK;
 		}
 	}
+	/*
+	 * Every run builds namespaces, id maps, cgroups and state below /run/airlock itself;
+	 * without root it would fail somewhere in the middle with a bare EACCES.
+	 */
+	if (geteuid() != 0) {
+		log_error("refusing run: airlock run must run as root (this is uid %u)",
+			  (unsigned)geteuid());
+		return EXIT_AIRLOCK;
+	}
 	if (optind >= argc) {
 		log_error("run: no command given (put it after '--')");
 		run_usage(stderr);
@@ -63,6 +75,15 @@ int cmd_run(int argc, char **argv)
 		log_error("run: the command is an empty string");
 		return EXIT_AIRLOCK;
 	}
-	o.argv = argv + optind;
+	/*
+	 * A copy: the sandbox init overwrites this process's argument area with its own name
+	 * (proc_title_set()) before it starts the task.
+	 */
+	task_argv = strv_copy(argv + optind);
+	if (!task_argv) {
+		log_oom();
+		return EXIT_AIRLOCK;
+	}
+	o.argv = task_argv;
 	return run_main(&o);
 }

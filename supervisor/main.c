@@ -13,6 +13,7 @@
 #include "config.h"
 #include "log.h"
 #include "macro.h"
+#include "proc-title.h"
 
 static const struct {
 	const char *name;
@@ -78,6 +79,8 @@ int main(int argc, char **argv)
 {
 	int i = 1;
 
+	/* The sandbox init, a fork of this process, overwrites these with its own name. */
+	proc_title_save(argc, argv);
 	ensure_std_fds();
 	seed_json();
 

@@ -3,7 +3,7 @@
 #
 # Runs the integration tests without meson (the vm stage uses it inside the guest).
 #
-#   run-all.sh [--airlock BIN] [--probe BIN] [--out DIR] [test-NAME.sh|NAME ...]
+#   run-all.sh [--airlock BIN] [--probe BIN] [--out DIR] [test-NAME.sh|test-NAME|NAME ...]
 #
 # With no test names, runs every tests/integration/test-*.sh. Writes each test's TAP to
 # DIR/<name>.tap, prints one summary line per test and a total, and exits 1 if any test
@@ -39,7 +39,8 @@ total_pass=0 total_fail=0 total_skip=0 failed_tests=()
 for t in "${tests[@]}"; do
 	case "$t" in
 	*/*) ;;
-	test-*) t=$here/$t ;;
+	test-*.sh) t=$here/$t ;;
+	test-*) t=$here/$t.sh ;;
 	*) t=$here/test-$t.sh ;;
 	esac
 	name=$(basename "$t" .sh)

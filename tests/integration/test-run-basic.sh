@@ -60,3 +60,28 @@ al_ok "$(python3 -m json.tool "$AL_TMP/probe.json" >/dev/null 2>&1; echo $?)" \
 "$AIRLOCK" policy show >"$AL_TMP/show.json" 2>&1
 al_is "$(al_json "$AL_TMP/show.json" 'r["identity"]["uid"], r["limits"]["wall_time"]' 2>&1)" \
 	"(1000, '10m')" "policy show prints the default policy"
+
+# Without root: `run` refuses at once in one line, before it touches any state; the
+# policy commands need no privilege.
+if ! command -v setpriv >/dev/null; then
+	al_skip "airlock run refuses a non-root caller" "setpriv not installed"
+elif ! setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$AIRLOCK"; then
+	al_skip "airlock run refuses a non-root caller" "uid 65534 cannot execute $AIRLOCK"
+else
+	nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+	mkdir -p "$AL_TMP/nobody-state"
+	chown 65534:65534 "$AL_TMP/nobody-state"
+	(cd "$AL_WS" && "${nobody[@]}" "$AIRLOCK" run --state-dir "$AL_TMP/nobody-state" \
+		-- /bin/true) >"$AL_TMP/out" 2>"$AL_TMP/err" </dev/null
+	AL_RC=$?
+	al_is "$AL_RC" 125 "airlock run as uid 65534 exits 125"
+	al_is "$(wc -l <"$AL_TMP/err") $(grep -c 'must run as root' "$AL_TMP/err")" "1 1" \
+		"... with one line on stderr saying it must run as root"
+	al_is "$(find "$AL_TMP/nobody-state" -mindepth 1 | wc -l)" 0 \
+		"... before it creates any state"
+	[ "$AL_RC" -eq 125 ] || al_show
+	"${nobody[@]}" "$AIRLOCK" policy show >"$AL_TMP/show.json" 2>"$AL_TMP/err"
+	al_ok $? "airlock policy show works without root"
+	"${nobody[@]}" "$AIRLOCK" policy check "$AL_TMP/show.json" >/dev/null 2>"$AL_TMP/err"
+	al_ok $? "airlock policy check works without root"
+fi

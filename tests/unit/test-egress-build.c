@@ -630,7 +630,7 @@ TEST(learned_elements)
 	ASSERT_STREQ(P.elems, "dnsany4_tcp:0b010005/t5000 dnsany4_udp:0b010005/t5000 ");
 
 	ASSERT_ERROR(egress_build_learned(&net, "cdn.example", a, 1, 5000, 7, &b), ENOENT);
-	ASSERT_ERROR(egress_build_learned(&net, "evil.com", a, 1, 5000, 7, &b), ENOENT);
+	ASSERT_ERROR(egress_build_learned(&net, "evil.test", a, 1, 5000, 7, &b), ENOENT);
 	a[0].family = AF_UNIX;
 	ASSERT_ERROR(egress_build_learned(&net, "api.example.com", a, 1, 5000, 7, &b), EINVAL);
 }

@@ -209,32 +209,32 @@ static const struct error_case error_cases[] = {
 	  "expected an object" },
 	{ V "\"network\": {\"egress\": [{\"ports\": [443]}]}}", "/network/egress/0",
 	  "exactly one of \"host\" and \"cidr\"" },
-	{ V "\"network\": {\"egress\": [{\"host\": \"a.com\", \"cidr\": \"10.0.0.0/8\", "
+	{ V "\"network\": {\"egress\": [{\"host\": \"a.test\", \"cidr\": \"10.0.0.0/8\", "
 	    "\"ports\": [443]}]}}",
 	  "/network/egress/0", "exactly one" },
-	{ V "\"network\": {\"egress\": [{\"host\": \"a.com\"}]}}", "/network/egress/0/ports",
+	{ V "\"network\": {\"egress\": [{\"host\": \"a.test\"}]}}", "/network/egress/0/ports",
 	  "missing required key" },
-	{ V "\"network\": {\"egress\": [{\"host\": \"a.com\", \"ports\": [443], \"via\": 1}]}}",
+	{ V "\"network\": {\"egress\": [{\"host\": \"a.test\", \"ports\": [443], \"via\": 1}]}}",
 	  "/network/egress/0/via", "unknown key" },
 	{ V "\"network\": {\"egress\": [{\"host\": 1, \"ports\": [443]}]}}",
 	  "/network/egress/0/host", "expected a DNS name" },
-	{ V "\"network\": {\"egress\": [{\"host\": \"-a.com\", \"ports\": [443]}]}}",
+	{ V "\"network\": {\"egress\": [{\"host\": \"-a.test\", \"ports\": [443]}]}}",
 	  "/network/egress/0/host", "expected a DNS name" },
-	{ V "\"network\": {\"egress\": [{\"host\": \"a..com\", \"ports\": [443]}]}}",
+	{ V "\"network\": {\"egress\": [{\"host\": \"a..test\", \"ports\": [443]}]}}",
 	  "/network/egress/0/host", "expected a DNS name" },
 	{ V "\"network\": {\"egress\": [{\"host\": \"*\", \"ports\": [443]}]}}",
 	  "/network/egress/0/host", "expected a DNS name" },
-	{ V "\"network\": {\"egress\": [{\"host\": \"a.*.com\", \"ports\": [443]}]}}",
+	{ V "\"network\": {\"egress\": [{\"host\": \"a.*.test\", \"ports\": [443]}]}}",
 	  "/network/egress/0/host", "expected a DNS name" },
-	{ V "\"network\": {\"egress\": [{\"host\": \"*.com\", \"ports\": [443]}]}}",
+	{ V "\"network\": {\"egress\": [{\"host\": \"*.test\", \"ports\": [443]}]}}",
 	  "/network/egress/0/host", "at least two labels" },
 	{ V "\"network\": {\"egress\": [{\"host\": \"10.0.0.1\", \"ports\": [443]}]}}",
 	  "/network/egress/0/host", "use \"cidr\"" },
-	{ V "\"network\": {\"egress\": [{\"host\": \"a_b.com\", \"ports\": [443]}]}}",
+	{ V "\"network\": {\"egress\": [{\"host\": \"a_b.test\", \"ports\": [443]}]}}",
 	  "/network/egress/0/host", "expected a DNS name" },
 	{ V
 	  "\"network\": {\"egress\": [{\"host\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-	  "aaaaaaaaaaaaaaaaa.com\", \"ports\": [443]}]}}",
+	  "aaaaaaaaaaaaaaaaa.test\", \"ports\": [443]}]}}",
 	  "/network/egress/0/host", "expected a DNS name" },
 	{ V "\"network\": {\"egress\": [{\"cidr\": 10, \"ports\": [443]}]}}",
 	  "/network/egress/0/cidr", "expected a CIDR like \"10.0.0.0/8\"" },
@@ -257,28 +257,28 @@ static const struct error_case error_cases[] = {
 	{ V "\"network\": {\"egress\": [{\"cidr\": \"10.0.0.0/8000000000000000000000\", "
 	    "\"ports\": [443]}]}}",
 	  "/network/egress/0/cidr", "" },
-	{ V "\"network\": {\"egress\": [{\"host\": \"a.com\", \"ports\": 443}]}}",
+	{ V "\"network\": {\"egress\": [{\"host\": \"a.test\", \"ports\": 443}]}}",
 	  "/network/egress/0/ports", "expected an array of ports" },
-	{ V "\"network\": {\"egress\": [{\"host\": \"a.com\", \"ports\": []}]}}",
+	{ V "\"network\": {\"egress\": [{\"host\": \"a.test\", \"ports\": []}]}}",
 	  "/network/egress/0/ports", "expected 1..64 ports" },
-	{ V "\"network\": {\"egress\": [{\"host\": \"a.com\", \"ports\": [443, 0]}]}}",
+	{ V "\"network\": {\"egress\": [{\"host\": \"a.test\", \"ports\": [443, 0]}]}}",
 	  "/network/egress/0/ports/1", "1..65535, got 0" },
-	{ V "\"network\": {\"egress\": [{\"host\": \"a.com\", \"ports\": [65536]}]}}",
+	{ V "\"network\": {\"egress\": [{\"host\": \"a.test\", \"ports\": [65536]}]}}",
 	  "/network/egress/0/ports/0", "1..65535" },
-	{ V "\"network\": {\"egress\": [{\"host\": \"a.com\", \"ports\": [\"443\"]}]}}",
+	{ V "\"network\": {\"egress\": [{\"host\": \"a.test\", \"ports\": [\"443\"]}]}}",
 	  "/network/egress/0/ports/0", "expected an integer" },
-	{ V "\"network\": {\"egress\": [{\"host\": \"a.com\", \"ports\": [443], \"protocol\": "
+	{ V "\"network\": {\"egress\": [{\"host\": \"a.test\", \"ports\": [443], \"protocol\": "
 	    "\"icmp\"}]}}",
 	  "/network/egress/0/protocol", "expected \"tcp\", \"udp\" or \"any\"" },
 	{ V "\"network\": {\"dns\": []}}", "/network/dns", "expected an object" },
 	{ V "\"network\": {\"dns\": {\"servers\": []}}}", "/network/dns/servers", "unknown key" },
-	{ V "\"network\": {\"dns\": {\"upstream\": \"1.1.1.1\"}}}", "/network/dns/upstream",
+	{ V "\"network\": {\"dns\": {\"upstream\": \"192.0.2.1\"}}}", "/network/dns/upstream",
 	  "expected an array of IP addresses" },
 	{ V "\"network\": {\"dns\": {\"upstream\": [\"dns.example\"]}}}", "/network/dns/upstream/0",
 	  "expected an IPv4 or IPv6 address" },
-	{ V "\"network\": {\"dns\": {\"upstream\": [\"1.1.1.1\", 2]}}}", "/network/dns/upstream/1",
-	  "expected an IPv4 or IPv6 address" },
-	{ V "\"network\": {\"dns\": {\"upstream\": [\"1.1.1.1\", \"1.1.1.2\", \"1.1.1.3\", "
+	{ V "\"network\": {\"dns\": {\"upstream\": [\"192.0.2.1\", 2]}}}",
+	  "/network/dns/upstream/1", "expected an IPv4 or IPv6 address" },
+	{ V "\"network\": {\"dns\": {\"upstream\": [\"192.0.2.1\", \"1.1.1.2\", \"1.1.1.3\", "
 	    "\"1.1.1.4\", \"1.1.1.5\"]}}}",
 	  "/network/dns/upstream", "at most 4" },
 };
@@ -523,8 +523,8 @@ static const char full_policy[] =
 	"    \"rootfs\": \"/srv/rootfs/bookworm\" },\n"
 	"  \"seccomp\": { \"profile\": \"default\" },\n"
 	"  \"network\": { \"egress\": [\n"
-	"      { \"host\": \"Registry.NPMjs.org.\", \"ports\": [443, 80, 443] },\n"
-	"      { \"host\": \"*.githubusercontent.com\", \"ports\": [443] },\n"
+	"      { \"host\": \"Registry.Example.COM.\", \"ports\": [443, 80, 443] },\n"
+	"      { \"host\": \"*.files.example.org\", \"ports\": [443] },\n"
 	"      { \"cidr\": \"10.20.0.0/16\", \"ports\": [5432], \"protocol\": \"tcp\" },\n"
 	"      { \"cidr\": \"192.0.2.7\", \"ports\": [53], \"protocol\": \"any\" },\n"
 	"      { \"cidr\": \"2001:DB8::/32\", \"ports\": [8080], \"protocol\": \"udp\" } ],\n"
@@ -573,7 +573,7 @@ TEST(full_policy_values)
 	ASSERT_EQ(p->network.n_egress, 5);
 
 	r = &p->network.egress[0];
-	ASSERT_STREQ(r->host, "registry.npmjs.org");
+	ASSERT_STREQ(r->host, "registry.example.com");
 	ASSERT_FALSE(r->wildcard || r->is_cidr);
 	ASSERT_EQ(r->n_ports, 2);
 	ASSERT_EQ(r->ports[0], 80);
@@ -581,7 +581,7 @@ TEST(full_policy_values)
 	ASSERT_EQ(r->protocols, POLICY_PROTOCOL_TCP);
 	r = &p->network.egress[1];
 	ASSERT_TRUE(r->wildcard);
-	ASSERT_STREQ(r->host, "*.githubusercontent.com");
+	ASSERT_STREQ(r->host, "*.files.example.org");
 	r = &p->network.egress[2];
 	ASSERT_TRUE(r->is_cidr && r->host == NULL);
 	ASSERT_EQ(r->cidr.family, AF_INET);
