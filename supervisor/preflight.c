@@ -156,8 +156,7 @@ int preflight_host(const struct policy *p, const char *workspace, preflight_repo
 }
 
 /* The JSON path of the policy entry that names bad, or NULL. */
-static const char *mount_entry_path(const struct policy *p, const char *bad, char *buf,
-				    size_t size)
+static const char *mount_entry_path(const struct policy *p, const char *bad, char *buf, size_t size)
 {
 	if (bad && bad == p->filesystem.rootfs)
 		return "/filesystem/rootfs";
@@ -200,8 +199,7 @@ int preflight_mounts_refusal(const struct policy *p, const char *workspace, cons
 					"or not readable by others), which its filesystem does "
 					"not support on this kernel (tmpfs needs Linux 6.3)",
 					workspace);
-		return snprintf(buf, size, "workspace '%s' %s", workspace,
-				text ?: strerror(-err));
+		return snprintf(buf, size, "workspace '%s' %s", workspace, text ?: strerror(-err));
 	}
 	entry = mount_entry_path(p, bad, path, sizeof(path));
 	if (!entry) /* the system trees of the host root (or of rootfs) */

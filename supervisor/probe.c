@@ -155,8 +155,9 @@ static bool probe_io_weight(char *d, size_t n)
 	if (knob)
 		snprintf(d, n, "through %s", knob);
 	else
-		snprintf(d, n, "no block device scheduler here acts on io weights (BFQ, or "
-			       "io.cost on cgroup v2): /limits/io_weight is refused");
+		snprintf(d, n,
+			 "no block device scheduler here acts on io weights (BFQ, or "
+			 "io.cost on cgroup v2): /limits/io_weight is refused");
 	return knob != NULL;
 }
 

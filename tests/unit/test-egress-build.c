@@ -567,7 +567,10 @@ TEST(overlapping_cidrs)
 		{ .is_cidr = true, .prefixlen = 16, .ports = p443_5432, .n_ports = 2 },
 		{ .is_cidr = true, .prefixlen = 16 }, /* every port */
 		{ .is_cidr = true, .prefixlen = 8, .ports = p443, .n_ports = 1 }, /* repeated */
-		{ .is_cidr = true, .prefixlen = 24, .ports = p443_5432, .n_ports = 2,
+		{ .is_cidr = true,
+		  .prefixlen = 24,
+		  .ports = p443_5432,
+		  .n_ports = 2,
 		  .protocols = POLICY_PROTOCOL_UDP }, /* another set: kept */
 	};
 	static const char *const addrs[] = { "10.0.0.0", "10.1.0.0", "10.1.0.0", "10.0.0.0",
