@@ -78,6 +78,7 @@ struct run {
 	int run_lock_fd;
 	struct syscall_filter *filter;
 	struct sandbox_mounts *mounts;
+	char **exec_paths; /* filesystem.exec resolved in the task's root, or NULL */
 	struct run_net *net;
 	struct run_limits *limits;
 	struct record_draft *draft; /* the final record's file, made while the task runs */
@@ -253,15 +254,90 @@ refuse:
 			       ws);
 }
 
+/* Why an exec entry cannot be allowed, for the one refusal line. */
+static const char *exec_refusal(int error)
+{
+	switch (error) {
+	case -ENOENT:
+		return "does not exist in the sandbox's root";
+	case -ENOTDIR:
+		return "passes through a file that is not a directory in the sandbox's root";
+	case -ELOOP:
+		return "has too many levels of symbolic links in the sandbox's root";
+	case -EPERM:
+		return "passes through a symbolic link in the workspace, a bind or a tmpfs, "
+		       "which is not followed; list the path it points to";
+	default:
+		return NULL;
+	}
+}
+
+/*
+ * Resolves filesystem.exec in the root the task will see; a symlinked entry ("/bin" on a
+ * merged-/usr host) allows its target. Refuses an entry that cannot be, naming it.
+ */
+static int resolve_exec(struct run *r)
+{
+	char *const *exec = r->policy->filesystem.exec;
+	size_t bad = SIZE_MAX;
+	const char *why;
+	int k;
+
+	k = sandbox_exec_resolve(r->policy, r->workspace, &r->exec_paths, &bad);
+	if (k == -ENOMEM)
+		return log_oom();
+	if (k < 0 && bad == SIZE_MAX)
+		return log_error_errno(k, "Failed to open the sandbox's system root: %m");
+	why = k < 0 ? exec_refusal(k) : NULL;
+	if (why)
+		return log_error_errno(k, "policy: /filesystem/exec/%zu: '%s' %s", bad, exec[bad],
+				       why);
+	if (k < 0)
+		return log_error_errno(k,
+				       "policy: /filesystem/exec/%zu: '%s' cannot be resolved in "
+				       "the sandbox's root: %m",
+				       bad, exec[bad]);
+	for (size_t i = 0; exec && exec[i]; i++)
+		if (!streq(exec[i], r->exec_paths[i]))
+			log_info("/filesystem/exec/%zu: '%s' allows '%s'", i, exec[i],
+				 r->exec_paths[i]);
+	return 0;
+}
+
+/* The index of a filesystem.etc entry that sandbox_mounts_open() named, or SIZE_MAX. */
+static size_t etc_index(const struct policy *p, const char *bad)
+{
+	for (size_t i = 0; p->filesystem.etc && p->filesystem.etc[i]; i++)
+		if (bad == p->filesystem.etc[i])
+			return i;
+	return SIZE_MAX;
+}
+
 /* Clones the host trees the task will see; maps the refusals to one clear line each. */
 static int open_mounts(struct run *r)
 {
 	const char *bad = NULL;
+	size_t etc;
 	int k;
 
-	k = sandbox_mounts_open(r->policy, r->workspace, r->slot.base, &r->mounts, &bad);
+	k = sandbox_mounts_open(r->policy, r->exec_paths, r->workspace, r->slot.base, &r->mounts,
+				&bad);
 	if (k >= 0)
 		return 0;
+	etc = etc_index(r->policy, bad);
+	if (etc != SIZE_MAX && k == -ENOENT)
+		return log_error_errno(k,
+				       "policy: /filesystem/etc/%zu: '%s' does not exist in "
+				       "/etc of the system root ('%s/etc')",
+				       etc, bad, r->policy->filesystem.rootfs ?: "");
+	if (etc != SIZE_MAX && k == -ELOOP)
+		return log_error_errno(k,
+				       "policy: /filesystem/etc/%zu: '%s' passes through a "
+				       "symbolic link in /etc; name the real entry",
+				       etc, bad);
+	if (etc != SIZE_MAX)
+		return log_error_errno(k, "policy: /filesystem/etc/%zu: cannot bind '/etc/%s': %m",
+				       etc, bad);
 	if (k == -EOPNOTSUPP && bad && streq(bad, r->workspace))
 		return log_error_errno(k,
 				       "refusing run: workspace '%s' must be idmapped to the task "
@@ -308,6 +384,9 @@ static int prepare(struct run *r)
 	k = syscall_filter_compile(r->policy, &r->filter);
 	if (k < 0)
 		return log_error_errno(k, "Failed to compile the seccomp filter: %m");
+	k = resolve_exec(r);
+	if (k < 0)
+		return k;
 	k = open_mounts(r);
 	if (k < 0)
 		return k;
@@ -594,6 +673,8 @@ static int write_record(struct run *r)
 		.seccomp_instructions = r->filter ? syscall_filter_size(r->filter) : 0,
 		.network = net,
 		.resources = resources,
+		.exec_entries = r->exec_paths ? r->policy->filesystem.exec : NULL,
+		.exec_paths = r->exec_paths,
 	};
 	if (r->failure.step != SANDBOX_STEP_NONE) {
 		s.failed_step = sandbox_step_to_string(r->failure.step);
@@ -628,6 +709,7 @@ static void teardown(struct run *r)
 	r->signal_fd = safe_close(r->signal_fd);
 	sigprocmask(SIG_SETMASK, &r->old_mask, NULL);
 	r->mounts = sandbox_mounts_free(r->mounts);
+	r->exec_paths = strv_free(r->exec_paths);
 	r->filter = syscall_filter_free(r->filter);
 	idpool_release(&r->slot);
 	drop_run_lock(r);
