@@ -19,6 +19,8 @@ packages=(
 	libjansson-dev libcurl4-openssl-dev libssl-dev libpcre2-dev
 	# tests: toolchains the sandbox must run, network test hosts, linters
 	python3 git make iproute2 nftables dnsutils shellcheck clang-format go-md2man
+	# tests: runtimes users' agents run (test-runtimes.sh)
+	openjdk-17-jdk-headless nodejs
 	# vm stage (cgroup v2 guest) and benchmarks
 	qemu-system-x86 busybox-static cpio kmod e2fsprogs bubblewrap crun hyperfine
 )

@@ -53,6 +53,26 @@ static json_t *strv_array(char *const *l)
 	return TAKE_PTR(a);
 }
 
+/* A list the parser keeps in the file's order, sorted and de-duplicated. */
+static json_t *sorted_strv_array(char *const *l)
+{
+	_cleanup_json_ json_t *a = json_array();
+	_cleanup_free_ const char **v = NULL;
+	size_t n = 0;
+
+	while (l && l[n])
+		n++;
+	v = calloc(n + 1, sizeof(*v));
+	if (!a || !v)
+		return NULL;
+	memcpy(v, l, n * sizeof(*v));
+	qsort(v, n, sizeof(*v), policy_strcmp_ptr);
+	for (size_t i = 0; i < n; i++)
+		if ((i == 0 || !streq(v[i - 1], v[i])) && append(a, json_string(v[i])) < 0)
+			return NULL;
+	return TAKE_PTR(a);
+}
+
 static json_t *limits_tree(const struct policy_limits *l)
 {
 	_cleanup_json_ json_t *o = json_object();
@@ -124,7 +144,9 @@ static json_t *filesystem_tree(const struct policy_filesystem *fs)
 	r |= put(o, "binds", TAKE_PTR(binds));
 	r |= put(o, "tmpfs", TAKE_PTR(tmpfs));
 	if (fs->exec)
-		r |= put(o, "exec", strv_array(fs->exec));
+		r |= put(o, "exec", sorted_strv_array(fs->exec));
+	if (fs->etc)
+		r |= put(o, "etc", sorted_strv_array(fs->etc));
 	if (fs->rootfs)
 		r |= put(o, "rootfs", json_string(fs->rootfs));
 	return r < 0 ? NULL : TAKE_PTR(o);

@@ -68,6 +68,7 @@ static void filesystem_done(struct policy_filesystem *fs)
 		free(fs->tmpfs[i].target);
 	free(fs->tmpfs);
 	strv_free(fs->exec);
+	strv_free(fs->etc);
 	free(fs->rootfs);
 }
 

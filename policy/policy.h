@@ -22,6 +22,8 @@
 #define POLICY_MAX_BINDS 64
 #define POLICY_MAX_TMPFS 16
 #define POLICY_MAX_EXEC 64
+#define POLICY_MAX_ETC 32
+#define POLICY_MAX_ETC_NAME 255
 #define POLICY_MAX_EGRESS_RULES 256
 #define POLICY_MAX_PORTS 64
 #define POLICY_MAX_DNS_UPSTREAMS 4
@@ -121,7 +123,16 @@ struct policy_filesystem {
 	size_t n_binds;
 	struct policy_tmpfs *tmpfs; /* default: /tmp 256M, /out 64M */
 	size_t n_tmpfs;
-	char **exec; /* Landlock execute allowlist; NULL = not requested */
+	/*
+	 * Landlock execute allowlist; NULL = not requested. In the file's order (index i is
+	 * /filesystem/exec/i); the canonical form sorts and de-duplicates it.
+	 */
+	char **exec;
+	/*
+	 * Names relative to /etc ("java-17-openjdk", "ssl/certs") bound read-only from the
+	 * host (or rootfs) /etc; NULL = none. File order like exec.
+	 */
+	char **etc;
 	char *rootfs; /* NULL = host system directories */
 };
 

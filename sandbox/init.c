@@ -25,6 +25,7 @@
 #include "init.h"
 #include "landlock.h"
 #include "mountns.h"
+#include "mounts-internal.h"
 #include "policy.h"
 #include "proc-title.h"
 #include "syscall-filter.h"
@@ -120,7 +121,8 @@ _noreturn_ static void task_main(const struct sandbox_config *c, int status_fd)
 	if (setsid() < 0)
 		fail(status_fd, SANDBOX_STEP_SETSID, errno, 125);
 	if (p->filesystem.exec) {
-		r = landlock_restrict_exec(p->filesystem.exec);
+		/* The resolved entries (sandbox_exec_resolve()): none contains a link. */
+		r = c->mounts->exec_paths ? landlock_restrict_exec(c->mounts->exec_paths) : -EINVAL;
 		if (r < 0)
 			fail(status_fd, SANDBOX_STEP_LANDLOCK, r, 125);
 	}

@@ -188,7 +188,7 @@ static int mount_tmpfs_at(const char *path, unsigned long flags, const char *opt
 	return 0;
 }
 
-static int mount_policy_tmpfs(const struct policy *p)
+static int mount_policy_tmpfs(const struct policy *p, char *const *exec)
 {
 	for (size_t i = 0; i < p->filesystem.n_tmpfs; i++) {
 		const struct policy_tmpfs *t = &p->filesystem.tmpfs[i];
@@ -196,7 +196,7 @@ static int mount_policy_tmpfs(const struct policy *p)
 		int r;
 
 		snprintf(opts, sizeof(opts), "mode=1777,size=%llu", (unsigned long long)t->size);
-		r = mount_tmpfs_at(t->target, mount_needs_noexec(p, t->target) ? MS_NOEXEC : 0,
+		r = mount_tmpfs_at(t->target, mount_needs_noexec(exec, t->target) ? MS_NOEXEC : 0,
 				   opts);
 		if (r < 0)
 			return r;
@@ -358,17 +358,17 @@ static int rebind_exec_path(int root_fd, const char *path)
 	return r;
 }
 
-static int rebind_exec_paths(const struct policy *p)
+static int rebind_exec_paths(const struct policy *p, char *const *exec)
 {
 	int root_fd, r = 0;
 
-	if (!p->filesystem.exec)
+	if (!exec)
 		return 0;
 	root_fd = open(NEW_ROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root_fd < 0)
 		return -errno;
-	for (char *const *e = p->filesystem.exec; *e && r >= 0; e++)
-		if (mount_exec_path_needs_rebind(p, *e))
+	for (char *const *e = exec; *e && r >= 0; e++)
+		if (mount_exec_path_needs_rebind(p, exec, *e))
 			r = rebind_exec_path(root_fd, *e);
 	close(root_fd);
 	return r;
@@ -410,9 +410,9 @@ int mountns_setup(const struct sandbox_config *c, enum sandbox_step *ret_step)
 	STEP(SANDBOX_STEP_MOUNT_ETC, write_etc(c));
 	STEP(SANDBOX_STEP_MOUNT_SYSTEM, attach_entries(m, MOUNT_PHASE_SYSTEM));
 	STEP(SANDBOX_STEP_MOUNT_WORKSPACE, attach_entries(m, MOUNT_PHASE_WORKSPACE));
-	STEP(SANDBOX_STEP_MOUNT_TMPFS, mount_policy_tmpfs(c->policy));
+	STEP(SANDBOX_STEP_MOUNT_TMPFS, mount_policy_tmpfs(c->policy, m->exec_paths));
 	STEP(SANDBOX_STEP_MOUNT_BINDS, attach_entries(m, MOUNT_PHASE_BINDS));
-	STEP(SANDBOX_STEP_EXEC_PATHS, rebind_exec_paths(c->policy));
+	STEP(SANDBOX_STEP_EXEC_PATHS, rebind_exec_paths(c->policy, m->exec_paths));
 	STEP(SANDBOX_STEP_MOUNT_DEV, mount_dev());
 	STEP(SANDBOX_STEP_MOUNT_PROC, mount_proc());
 	STEP(SANDBOX_STEP_PIVOT_ROOT, pivot());

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SANDBOX_MAX_MOUNTS 96
+#define SANDBOX_MAX_MOUNTS 128
 
 enum mount_entry_kind {
 	MOUNT_ENTRY_TREE, /* detached tree (fd) attached at target */
@@ -39,21 +39,33 @@ struct policy;
 int mounts_open_resolved(int dir_fd, const char *path, uint64_t resolve);
 
 /*
- * Whether the mount at target must be noexec: the policy restricts execution (Landlock)
- * and the mount does not lie on or beneath an allowed exec path. Landlock only
+ * Whether the mount at target must be noexec: the policy restricts execution (Landlock;
+ * exec is the resolved allowlist, sandbox_exec_resolve(), or NULL for none) and the mount
+ * does not lie on or beneath an allowed exec path. Landlock only
  * governs execve(); noexec also stops the dynamic loader from mapping files executable,
  * which would otherwise run any readable binary ("ld.so ./tool").
  */
-bool mount_needs_noexec(const struct policy *p, const char *target);
+bool mount_needs_noexec(char *const *exec, const char *target);
 /*
  * Whether an exec allowlist entry lies inside a mount made noexec (e.g. "/workspace/bin"
  * with the workspace noexec): that subtree is then re-bound with exec allowed, so only
  * the listed part of the mount can be executed or mapped executable.
  */
-bool mount_exec_path_needs_rebind(const struct policy *p, const char *exec_path);
+bool mount_exec_path_needs_rebind(const struct policy *p, char *const *exec, const char *exec_path);
+
+/* System directories taken from the host root (or the policy's rootfs). */
+extern const char *const mounts_system_dirs[];
+extern const size_t mounts_n_system_dirs;
+/* Host /etc entries bound read-only when present (besides the policy's filesystem.etc). */
+extern const char *const mounts_etc_entries[];
+extern const size_t mounts_n_etc_entries;
+/* /etc files airlock writes itself (mountns.c); policy/policy-fs.c reserves the same. */
+extern const char *const mounts_etc_generated[];
+extern const size_t mounts_n_etc_generated;
 
 struct sandbox_mounts {
 	struct mount_entry entries[SANDBOX_MAX_MOUNTS];
 	size_t n_entries;
 	bool workspace_idmapped;
+	char **exec_paths; /* the resolved exec allowlist (sandbox_exec_resolve()), or NULL */
 };

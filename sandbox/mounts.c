@@ -5,6 +5,7 @@
  * CAP_SYS_ADMIN in the initial user namespace. The child later only attaches these
  * detached trees, so it never needs to reach host paths it could not traverse itself.
  */
+#include <assert.h>
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>
@@ -27,40 +28,44 @@
 #include "path-util.h"
 #include "policy.h"
 #include "sandbox.h"
+#include "strv.h"
 
-/* System directories taken from the host root (or the policy's rootfs). */
-static const char *const system_dirs[] = {
+const char *const mounts_system_dirs[] = {
 	"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32"
 };
-/* Host /etc entries bound read-only when present; the rest of /etc is generated. */
-static const char *const etc_entries[] = { "ssl",	  "ca-certificates", "alternatives",
+const size_t mounts_n_system_dirs = ELEMENTSOF(mounts_system_dirs);
+const char *const mounts_etc_entries[] = { "ssl",	  "ca-certificates", "alternatives",
 					   "ld.so.cache", "ld.so.conf",	     "ld.so.conf.d",
 					   "localtime",	  "protocols",	     "services",
 					   "mime.types" };
+const size_t mounts_n_etc_entries = ELEMENTSOF(mounts_etc_entries);
+const char *const mounts_etc_generated[] = { "passwd",	 "group",	"hosts",
+					     "hostname", "resolv.conf", "nsswitch.conf" };
+const size_t mounts_n_etc_generated = ELEMENTSOF(mounts_etc_generated);
 
-bool mount_needs_noexec(const struct policy *p, const char *target)
+bool mount_needs_noexec(char *const *exec, const char *target)
 {
-	if (!p->filesystem.exec)
+	if (!exec)
 		return false;
-	for (char *const *e = p->filesystem.exec; *e; e++)
+	for (char *const *e = exec; *e; e++)
 		if (path_is_beneath(target, *e))
 			return false;
 	return true;
 }
 
-bool mount_exec_path_needs_rebind(const struct policy *p, const char *exec_path)
+bool mount_exec_path_needs_rebind(const struct policy *p, char *const *exec, const char *exec_path)
 {
 	const struct policy_filesystem *fs = &p->filesystem;
 
-	if (path_is_beneath(exec_path, "/workspace") && mount_needs_noexec(p, "/workspace"))
+	if (path_is_beneath(exec_path, "/workspace") && mount_needs_noexec(exec, "/workspace"))
 		return true;
 	for (size_t i = 0; i < fs->n_tmpfs; i++)
 		if (path_is_beneath(exec_path, fs->tmpfs[i].target) &&
-		    mount_needs_noexec(p, fs->tmpfs[i].target))
+		    mount_needs_noexec(exec, fs->tmpfs[i].target))
 			return true;
 	for (size_t i = 0; i < fs->n_binds; i++)
 		if (path_is_beneath(exec_path, fs->binds[i].target) &&
-		    mount_needs_noexec(p, fs->binds[i].target))
+		    mount_needs_noexec(exec, fs->binds[i].target))
 			return true;
 	return false;
 }
@@ -166,7 +171,7 @@ static int add_symlink(struct sandbox_mounts *m, const char *target, const char 
  * cloned. A missing entry is skipped when optional.
  */
 static int add_root_entry(struct sandbox_mounts *m, int dir_fd, const char *name,
-			  const char *target, bool optional)
+			  const char *target, bool optional, bool noexec)
 {
 	_cleanup_close_ int fd = -EBADF;
 	char link[PATH_MAX];
@@ -185,39 +190,71 @@ static int add_root_entry(struct sandbox_mounts *m, int dir_fd, const char *name
 	fd = mounts_open_resolved(dir_fd, name, RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
 	if (fd < 0)
 		return fd;
-	return add_tree(m, MOUNT_PHASE_SYSTEM, fd, target, POLICY_MODE_RO, false, -EBADF);
+	return add_tree(m, MOUNT_PHASE_SYSTEM, fd, target, POLICY_MODE_RO, noexec, -EBADF);
 }
 
 /* usr and the merged-usr links (or real directories on split-usr systems). */
 static int add_system(struct sandbox_mounts *m, int root_fd)
 {
-	for (size_t i = 0; i < ELEMENTSOF(system_dirs); i++) {
+	for (size_t i = 0; i < mounts_n_system_dirs; i++) {
 		char dst[64];
 		int r;
 
-		snprintf(dst, sizeof(dst), "/%s", system_dirs[i]);
-		r = add_root_entry(m, root_fd, system_dirs[i], dst, i > 0);
+		snprintf(dst, sizeof(dst), "/%s", mounts_system_dirs[i]);
+		r = add_root_entry(m, root_fd, mounts_system_dirs[i], dst, i > 0, false);
 		if (r < 0)
 			return r;
 	}
 	return 0;
 }
 
-static int add_etc(struct sandbox_mounts *m, int root_fd)
+/*
+ * One /etc entry a policy names (filesystem.etc): read-only, noexec, and required. A
+ * nested name ("ssl/certs") may not pass through a link; its last component may be one,
+ * recreated in the sandbox like the system's own links.
+ */
+static int add_policy_etc_entry(struct sandbox_mounts *m, int etc_fd, const char *name)
+{
+	_cleanup_close_ int parent_fd = -EBADF;
+	const char *base = strrchr(name, '/');
+	char dst[PATH_MAX];
+
+	snprintf(dst, sizeof(dst), "/etc/%s", name);
+	if (base) {
+		char parent[PATH_MAX];
+
+		snprintf(parent, sizeof(parent), "%.*s", (int)(base - name), name);
+		parent_fd =
+			mounts_open_resolved(etc_fd, parent, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+		if (parent_fd < 0)
+			return parent_fd;
+		return add_root_entry(m, parent_fd, base + 1, dst, false, true);
+	}
+	return add_root_entry(m, etc_fd, name, dst, false, true);
+}
+
+static int add_etc(struct sandbox_mounts *m, const struct policy *p, int root_fd,
+		   const char **reterr_path)
 {
 	_cleanup_close_ int etc_fd = -EBADF;
+	int r;
 
 	etc_fd = mounts_open_resolved(root_fd, "etc", RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
-	if (etc_fd == -ENOENT)
+	if (etc_fd == -ENOENT && !p->filesystem.etc)
 		return 0;
 	if (etc_fd < 0)
 		return etc_fd;
-	for (size_t i = 0; i < ELEMENTSOF(etc_entries); i++) {
+	for (size_t i = 0; i < mounts_n_etc_entries; i++) {
 		char dst[PATH_MAX];
-		int r;
 
-		snprintf(dst, sizeof(dst), "/etc/%s", etc_entries[i]);
-		r = add_root_entry(m, etc_fd, etc_entries[i], dst, true);
+		snprintf(dst, sizeof(dst), "/etc/%s", mounts_etc_entries[i]);
+		r = add_root_entry(m, etc_fd, mounts_etc_entries[i], dst, true, false);
+		if (r < 0)
+			return r;
+	}
+	STRV_FOREACH(e, p->filesystem.etc) {
+		*reterr_path = *e;
+		r = add_policy_etc_entry(m, etc_fd, *e);
 		if (r < 0)
 			return r;
 	}
@@ -305,7 +342,7 @@ static int add_workspace(struct sandbox_mounts *m, const struct policy *p, const
 		if (userns_fd < 0)
 			return userns_fd;
 	}
-	noexec = mount_needs_noexec(p, "/workspace");
+	noexec = mount_needs_noexec(m->exec_paths, "/workspace");
 	r = add_tree(m, MOUNT_PHASE_WORKSPACE, ws_fd, "/workspace", mode, noexec, userns_fd);
 	if (r == -EINVAL && userns_fd >= 0)
 		/*
@@ -327,26 +364,34 @@ static int add_bind(struct sandbox_mounts *m, const struct policy *p, const stru
 	if (fd < 0)
 		return fd;
 	return add_tree(m, MOUNT_PHASE_BINDS, fd, b->target, b->mode,
-			mount_needs_noexec(p, b->target), -EBADF);
+			mount_needs_noexec(m->exec_paths, b->target), -EBADF);
 }
 
-int sandbox_mounts_open(const struct policy *p, const char *workspace, uid_t host_id_base,
-			struct sandbox_mounts **ret, const char **reterr_path)
+int sandbox_mounts_open(const struct policy *p, char *const *exec_paths, const char *workspace,
+			uid_t host_id_base, struct sandbox_mounts **ret, const char **reterr_path)
 {
 	_cleanup_close_ int root_fd = -EBADF;
 	struct sandbox_mounts *m;
 	const char *root = p->filesystem.rootfs ? p->filesystem.rootfs : "/";
 	int r;
 
+	assert(!p->filesystem.exec == !exec_paths);
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
+	if (exec_paths) {
+		m->exec_paths = strv_copy(exec_paths);
+		if (!m->exec_paths) {
+			free(m);
+			return -ENOMEM;
+		}
+	}
 
 	*reterr_path = root;
 	root_fd = mounts_open_resolved(AT_FDCWD, root, RESOLVE_NO_SYMLINKS);
 	r = root_fd < 0 ? root_fd : add_system(m, root_fd);
 	if (r >= 0)
-		r = add_etc(m, root_fd);
+		r = add_etc(m, p, root_fd, reterr_path);
 	if (r < 0)
 		goto fail;
 	*reterr_path = workspace;
@@ -384,6 +429,7 @@ struct sandbox_mounts *sandbox_mounts_free(struct sandbox_mounts *m)
 		free(e->target);
 		free(e->link);
 	}
+	strv_free(m->exec_paths);
 	free(m);
 	return NULL;
 }

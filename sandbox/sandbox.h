@@ -8,6 +8,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -84,16 +85,39 @@ struct sandbox {
 };
 
 /*
+ * Resolves each filesystem.exec entry in the root the task will see (the system tree of
+ * the host or the rootfs, /etc, the workspace, binds, tmpfs mounts), as openat2() with
+ * RESOLVE_IN_ROOT would in the finished sandbox: a symbolic link means its target, and an
+ * absolute target or ".." never leaves that root. Links are followed only in airlock's
+ * system tree and /etc; one met in the workspace, a bind or a tmpfs (which a task or
+ * another user may have planted) refuses the entry. Needs no run: it opens the trees
+ * O_PATH and closes them again, so a caller may use it to tell what a run would allow.
+ * workspace (a resolved host path) may be NULL: nothing is then under /workspace.
+ *
+ * Returns 0 and *ret: the resolved, link-free paths in the order of p->filesystem.exec
+ * (a NULL-terminated list owned by the caller; NULL when the policy has no exec list).
+ * Returns -errno on failure with *reterr_index naming the entry (SIZE_MAX: the system
+ * root itself could not be opened): -ENOENT (does not exist in the sandbox's root),
+ * -ENOTDIR (a component is a file), -ELOOP (more than 40 links), -EPERM (a link in the
+ * workspace, a bind or a tmpfs), -ENAMETOOLONG, -ENOMEM.
+ */
+int sandbox_exec_resolve(const struct policy *p, const char *workspace, char ***ret,
+			 size_t *reterr_index);
+
+/*
  * Opens detached copies of every host tree the policy binds (system directories or the
  * rootfs, /etc pieces, the workspace, binds) with their mount attributes set. Runs in
- * the privileged parent. A read-write workspace is idmapped so that its owner's files
- * appear owned by the task user (host_id_base + the policy's uid). *ret is owned by the
- * caller. Returns 0 or -errno (-EOPNOTSUPP: the workspace needs an idmapped mount its
- * filesystem cannot have; -ELOOP: a path contains a symlink); on failure
- * *reterr_path names the path that failed (static or pointing into the policy).
+ * the privileged parent. exec_paths is the resolved exec allowlist
+ * (sandbox_exec_resolve(); NULL exactly when the policy has none): mounts outside it
+ * are noexec, and the task's Landlock ruleset lists it. A read-write workspace is
+ * idmapped so that its owner's files appear owned by the task user (host_id_base + the
+ * policy's uid). *ret is owned by the caller. Returns 0 or -errno (-EOPNOTSUPP: the
+ * workspace needs an idmapped mount its filesystem cannot have; -ELOOP: a path contains
+ * a symlink); on failure *reterr_path names the path that failed (static or pointing
+ * into the policy: an entry of filesystem.etc is that very string).
  */
-int sandbox_mounts_open(const struct policy *p, const char *workspace, uid_t host_id_base,
-			struct sandbox_mounts **ret, const char **reterr_path);
+int sandbox_mounts_open(const struct policy *p, char *const *exec_paths, const char *workspace,
+			uid_t host_id_base, struct sandbox_mounts **ret, const char **reterr_path);
 struct sandbox_mounts *sandbox_mounts_free(struct sandbox_mounts *m);
 /* Whether the workspace is idmapped to the task (false when the filesystem cannot be). */
 bool sandbox_mounts_workspace_idmapped(const struct sandbox_mounts *m);

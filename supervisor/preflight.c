@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -26,6 +27,7 @@
 #include "preflight.h"
 #include "run-limits.h"
 #include "sandbox.h"
+#include "strv.h"
 
 #define REFUSAL_MAX 512
 
@@ -81,15 +83,23 @@ static void check_landlock(struct checker *c, const struct policy *p)
 		refuse(c, "/filesystem/exec needs Landlock, which this kernel does not offer");
 }
 
-/* The trees a run clones, opened the same way and released at once. */
+/* The exec entries resolved and the trees a run clones, opened the same way and released. */
 static void check_mounts(struct checker *c, const struct policy *p, const char *workspace)
 {
 	struct sandbox_mounts *m = NULL;
+	_cleanup_strv_free_ char **exec_paths = NULL;
 	const char *bad = NULL;
+	size_t bad_index = SIZE_MAX;
 	char why[REFUSAL_MAX];
 	int r;
 
-	r = sandbox_mounts_open(p, workspace, IDPOOL_BASE, &m, &bad);
+	r = sandbox_exec_resolve(p, workspace, &exec_paths, &bad_index);
+	if (r < 0) {
+		preflight_exec_refusal(p, bad_index, r, why, sizeof(why));
+		refuse(c, "%s", why);
+		return;
+	}
+	r = sandbox_mounts_open(p, exec_paths, workspace, IDPOOL_BASE, &m, &bad);
 	if (r >= 0) {
 		sandbox_mounts_free(m);
 		return;
@@ -155,6 +165,36 @@ int preflight_host(const struct policy *p, const char *workspace, preflight_repo
 	return c.count;
 }
 
+/* Why an exec entry cannot be allowed. */
+static const char *exec_error_text(int err)
+{
+	switch (err) {
+	case -ENOENT:
+		return "does not exist in the sandbox's root";
+	case -ENOTDIR:
+		return "passes through a file that is not a directory in the sandbox's root";
+	case -ELOOP:
+		return "has too many levels of symbolic links in the sandbox's root";
+	case -EPERM:
+		return "passes through a symbolic link in the workspace, a bind or a tmpfs, "
+		       "which is not followed; list the path it points to";
+	default:
+		return NULL;
+	}
+}
+
+int preflight_exec_refusal(const struct policy *p, size_t index, int err, char *buf, size_t size)
+{
+	char *const *exec = p->filesystem.exec;
+	const char *text = exec_error_text(err);
+
+	if (index == SIZE_MAX || !exec)
+		return snprintf(buf, size, "cannot open the sandbox's system root '%s': %s",
+				p->filesystem.rootfs ?: "/", strerror(-err));
+	return snprintf(buf, size, "/filesystem/exec/%zu: '%s' %s", index, exec[index],
+			text ?: strerror(-err));
+}
+
 /* The JSON path of the policy entry that names bad, or NULL. */
 static const char *mount_entry_path(const struct policy *p, const char *bad, char *buf, size_t size)
 {
@@ -166,6 +206,33 @@ static const char *mount_entry_path(const struct policy *p, const char *bad, cha
 			return buf;
 		}
 	return NULL;
+}
+
+/* The index of the filesystem.etc entry bad points to, or SIZE_MAX. */
+static size_t etc_index(const struct policy *p, const char *bad)
+{
+	for (size_t i = 0; bad && p->filesystem.etc && p->filesystem.etc[i]; i++)
+		if (bad == p->filesystem.etc[i])
+			return i;
+	return SIZE_MAX;
+}
+
+static int etc_refusal(const struct policy *p, size_t i, int err, char *buf, size_t size)
+{
+	const char *name = p->filesystem.etc[i];
+
+	if (err == -ENOENT)
+		return snprintf(buf, size,
+				"/filesystem/etc/%zu: '%s' does not exist in /etc of the system "
+				"root ('%s/etc')",
+				i, name, p->filesystem.rootfs ?: "");
+	if (err == -ELOOP)
+		return snprintf(buf, size,
+				"/filesystem/etc/%zu: '%s' passes through a symbolic link in /etc; "
+				"name the real entry",
+				i, name);
+	return snprintf(buf, size, "/filesystem/etc/%zu: cannot bind '/etc/%s': %s", i, name,
+			strerror(-err));
 }
 
 static const char *mount_error_text(int err)
@@ -189,9 +256,12 @@ int preflight_mounts_refusal(const struct policy *p, const char *workspace, cons
 			     int err, char *buf, size_t size)
 {
 	const char *text = mount_error_text(err);
+	size_t etc = etc_index(p, bad);
 	const char *entry;
 	char path[64];
 
+	if (etc != SIZE_MAX)
+		return etc_refusal(p, etc, err, buf, size);
 	if (bad && workspace && streq(bad, workspace)) {
 		if (err == -EOPNOTSUPP)
 			return snprintf(buf, size,

@@ -81,6 +81,20 @@ static json_t *exit_json(const struct run_summary *s)
 	return o;
 }
 
+/* [{"entry": "/bin", "path": "/usr/bin"}, ...]: what Landlock allowed, per policy entry. */
+static json_t *exec_paths_json(const struct run_summary *s)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && s->exec_entries[i]; i++)
+		if (json_array_append_new(a, json_pack("{s:s, s:s}", "entry", s->exec_entries[i],
+						       "path", s->exec_paths[i])) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
 static json_t *record_build(const struct run_summary *s)
 {
 	char started[40], ended[40], host[HOST_NAME_MAX + 1] = "", digest[80];
@@ -110,6 +124,11 @@ static json_t *record_build(const struct run_summary *s)
 		      (json_int_t)s->seccomp_instructions);
 	if (!o)
 		return NULL;
+	if (s->exec_entries && json_object_set_new(json_object_get(o, "sandbox"), "exec_paths",
+						   exec_paths_json(s)) < 0) {
+		json_decref(o);
+		return NULL;
+	}
 	if (s->resources)
 		json_object_set(o, "resources", s->resources);
 	if (s->network)

@@ -38,6 +38,8 @@ struct run_summary {
 	size_t n_features;
 	json_t *resources; /* borrowed; cgroup usage, or NULL */
 	json_t *network; /* borrowed; egress decisions, or NULL */
+	char *const *exec_entries; /* filesystem.exec as written, or NULL when not resolved */
+	char *const *exec_paths; /* what each entry allowed (sandbox_exec_resolve()) */
 };
 
 /* A temporary file made ahead for a run's final record (record_prepare()). */

@@ -79,6 +79,7 @@ struct run {
 	int run_lock_fd;
 	struct syscall_filter *filter;
 	struct sandbox_mounts *mounts;
+	char **exec_paths; /* filesystem.exec resolved in the task's root, or NULL */
 	struct run_net *net;
 	struct run_limits *limits;
 	struct record_draft *draft; /* the final record's file, made while the task runs */
@@ -236,6 +237,31 @@ static int build_env(struct run *r)
 	return 0;
 }
 
+/*
+ * Resolves filesystem.exec in the root the task will see; a symlinked entry ("/bin" on a
+ * merged-/usr host) allows its target. Refuses an entry that cannot be, naming it.
+ */
+static int resolve_exec(struct run *r)
+{
+	char *const *exec = r->policy->filesystem.exec;
+	size_t bad = SIZE_MAX;
+	char why[512];
+	int k;
+
+	k = sandbox_exec_resolve(r->policy, r->workspace, &r->exec_paths, &bad);
+	if (k == -ENOMEM)
+		return log_oom();
+	if (k < 0) {
+		preflight_exec_refusal(r->policy, bad, k, why, sizeof(why));
+		return log_error_errno(k, "refusing run: %s", why);
+	}
+	for (size_t i = 0; exec && exec[i]; i++)
+		if (!streq(exec[i], r->exec_paths[i]))
+			log_info("/filesystem/exec/%zu: '%s' allows '%s'", i, exec[i],
+				 r->exec_paths[i]);
+	return 0;
+}
+
 /* Clones the host trees the task will see; a refusal names the policy entry at fault. */
 static int open_mounts(struct run *r)
 {
@@ -243,7 +269,8 @@ static int open_mounts(struct run *r)
 	char why[512];
 	int k;
 
-	k = sandbox_mounts_open(r->policy, r->workspace, r->slot.base, &r->mounts, &bad);
+	k = sandbox_mounts_open(r->policy, r->exec_paths, r->workspace, r->slot.base, &r->mounts,
+				&bad);
 	if (k >= 0)
 		return 0;
 	if (k == -ENOMEM)
@@ -283,6 +310,9 @@ static int prepare(struct run *r)
 	k = syscall_filter_compile(r->policy, &r->filter);
 	if (k < 0)
 		return log_error_errno(k, "Failed to compile the seccomp filter: %m");
+	k = resolve_exec(r);
+	if (k < 0)
+		return k;
 	k = open_mounts(r);
 	if (k < 0)
 		return k;
@@ -573,6 +603,8 @@ static int write_record(struct run *r)
 		.seccomp_instructions = r->filter ? syscall_filter_size(r->filter) : 0,
 		.network = net,
 		.resources = resources,
+		.exec_entries = r->exec_paths ? r->policy->filesystem.exec : NULL,
+		.exec_paths = r->exec_paths,
 	};
 	if (r->failure.step != SANDBOX_STEP_NONE) {
 		s.failed_step = sandbox_step_to_string(r->failure.step);
@@ -607,6 +639,7 @@ static void teardown(struct run *r)
 	r->signal_fd = safe_close(r->signal_fd);
 	sigprocmask(SIG_SETMASK, &r->old_mask, NULL);
 	r->mounts = sandbox_mounts_free(r->mounts);
+	r->exec_paths = strv_free(r->exec_paths);
 	r->filter = syscall_filter_free(r->filter);
 	idpool_release(&r->slot);
 	drop_run_lock(r);

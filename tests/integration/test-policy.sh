@@ -103,6 +103,22 @@ al_ok "$(grep -q ': ok on this host$' "$AL_TMP/host.out"; echo $?)" "and says so
 "$AIRLOCK" policy check --host >/dev/null 2>&1
 al_is "$?" 2 "policy check --host without a file is a usage error"
 
+exec_pol=$(al_policy exec-missing <<'JSON'
+{ "version": 1, "filesystem": { "exec": [ "/bin", "/opt/airlock-no-such-dir" ],
+  "etc": [ "airlock-no-such-entry" ] } }
+JSON
+)
+"$AIRLOCK" policy check "$exec_pol" --host --workspace "$AL_WS" >"$AL_TMP/host.out" 2>&1
+al_ok "$(grep -q "would be refused: /filesystem/exec/1: '/opt/airlock-no-such-dir' does not exist in the sandbox's root" \
+	"$AL_TMP/host.out"; echo $?)" "policy check --host resolves exec entries (/bin passes, a missing one is named)"
+exec_pol=$(al_policy etc-missing <<'JSON'
+{ "version": 1, "filesystem": { "exec": [ "/bin", "/usr" ], "etc": [ "airlock-no-such-entry" ] } }
+JSON
+)
+"$AIRLOCK" policy check "$exec_pol" --host --workspace "$AL_WS" >"$AL_TMP/host.out" 2>&1
+al_ok "$(grep -q "would be refused: /filesystem/etc/0: 'airlock-no-such-entry' does not exist" \
+	"$AL_TMP/host.out"; echo $?)" "policy check --host names a missing /filesystem/etc entry"
+
 # io_weight: one truth for `airlock probe`, `policy check --host` and the run.
 iow=$(al_policy io-weight <<'JSON'
 { "version": 1, "limits": { "io_weight": 200 } }
