@@ -34,8 +34,7 @@ int preflight_workspace_refusal(const char *ws, char *buf, size_t size);
  * The refusal for a failure of sandbox_exec_resolve() at entry index of filesystem.exec
  * (SIZE_MAX: the system root itself). snprintf()'s return value.
  */
-int preflight_exec_refusal(const struct policy *p, size_t index, int err, char *buf,
-			   size_t size);
+int preflight_exec_refusal(const struct policy *p, size_t index, int err, char *buf, size_t size);
 
 /*
  * The refusal for a failure of sandbox_mounts_open() at path bad (which points into p,
