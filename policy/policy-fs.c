@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The "filesystem" section: workspace mode, binds, tmpfs mounts, the Landlock exec
- * allowlist and the rootfs; mount-target collision checks; defaults.
+ * allowlist, the rootfs and the cgroup view; mount-target collision checks; defaults.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -213,6 +213,8 @@ int policy_dispatch_filesystem(const char *path, json_t *v, void *data, struct p
 		  offsetof(struct policy_filesystem, exec), false, "an array of absolute paths" },
 		{ "rootfs", POLICY_JSON_STRING, dispatch_rootfs,
 		  offsetof(struct policy_filesystem, rootfs), false, "an absolute path" },
+		{ "cgroup", POLICY_JSON_BOOLEAN, policy_dispatch_bool,
+		  offsetof(struct policy_filesystem, cgroup) },
 		{}
 	};
 

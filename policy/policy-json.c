@@ -127,6 +127,7 @@ static json_t *filesystem_tree(const struct policy_filesystem *fs)
 		r |= put(o, "exec", strv_array(fs->exec));
 	if (fs->rootfs)
 		r |= put(o, "rootfs", json_string(fs->rootfs));
+	r |= put(o, "cgroup", json_boolean(fs->cgroup));
 	return r < 0 ? NULL : TAKE_PTR(o);
 }
 

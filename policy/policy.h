@@ -123,6 +123,7 @@ struct policy_filesystem {
 	size_t n_tmpfs;
 	char **exec; /* Landlock execute allowlist; NULL = not requested */
 	char *rootfs; /* NULL = host system directories */
+	bool cgroup; /* the run's own cgroup read-only at /sys/fs/cgroup (default true) */
 };
 
 struct policy_addr {
