@@ -35,6 +35,7 @@ enum sandbox_step {
 	SANDBOX_STEP_EXEC_PATHS,
 	SANDBOX_STEP_MOUNT_DEV,
 	SANDBOX_STEP_MOUNT_PROC,
+	SANDBOX_STEP_MOUNT_CGROUP,
 	SANDBOX_STEP_PIVOT_ROOT,
 	SANDBOX_STEP_REMOUNT_ROOT,
 	SANDBOX_STEP_HOSTNAME,
@@ -83,15 +84,18 @@ struct sandbox {
 
 /*
  * Opens detached copies of every host tree the policy binds (system directories or the
- * rootfs, /etc pieces, the workspace, binds) with their mount attributes set. Runs in
- * the privileged parent. A read-write workspace is idmapped so that its owner's files
- * appear owned by the task user (host_id_base + the policy's uid). *ret is owned by the
- * caller. Returns 0 or -errno (-EOPNOTSUPP: the workspace needs an idmapped mount its
- * filesystem cannot have; -ELOOP: a path contains a symlink); on failure
- * *reterr_path names the path that failed (static or pointing into the policy).
+ * rootfs, /etc pieces, the workspace, binds) with their mount attributes set, and, unless
+ * the policy turns it off, read-only binds of the run's cgroup directories cg (NULL: none)
+ * for /sys/fs/cgroup. Runs in the privileged parent, after the run's cgroup exists. A
+ * read-write workspace is idmapped so that its owner's files appear owned by the task
+ * user (host_id_base + the policy's uid). *ret is owned by the caller. Returns 0 or
+ * -errno (-EOPNOTSUPP: the workspace needs an idmapped mount its filesystem cannot have;
+ * -ELOOP: a path contains a symlink); on failure *reterr_path names the path that failed
+ * (static or pointing into the policy). Does not log.
  */
 int sandbox_mounts_open(const struct policy *p, const char *workspace, uid_t host_id_base,
-			struct sandbox_mounts **ret, const char **reterr_path);
+			const struct cgroup_run *cg, struct sandbox_mounts **ret,
+			const char **reterr_path);
 struct sandbox_mounts *sandbox_mounts_free(struct sandbox_mounts *m);
 /* Whether the workspace is idmapped to the task (false when the filesystem cannot be). */
 bool sandbox_mounts_workspace_idmapped(const struct sandbox_mounts *m);

@@ -259,7 +259,8 @@ static int open_mounts(struct run *r)
 	const char *bad = NULL;
 	int k;
 
-	k = sandbox_mounts_open(r->policy, r->workspace, r->slot.base, &r->mounts, &bad);
+	k = sandbox_mounts_open(r->policy, r->workspace, r->slot.base, run_limits_cgroup(r->limits),
+				&r->mounts, &bad);
 	if (k >= 0)
 		return 0;
 	if (k == -EOPNOTSUPP && bad && streq(bad, r->workspace))
