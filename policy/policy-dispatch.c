@@ -72,7 +72,7 @@ const char *policy_json_kind_to_string(enum policy_json_kind kind)
 	static const char *const names[] = {
 		[POLICY_JSON_OBJECT] = "an object", [POLICY_JSON_ARRAY] = "an array",
 		[POLICY_JSON_STRING] = "a string",  [POLICY_JSON_INTEGER] = "an integer",
-		[POLICY_JSON_NUMBER] = "a number",
+		[POLICY_JSON_NUMBER] = "a number",  [POLICY_JSON_BOOLEAN] = "true or false",
 	};
 
 	return names[kind];
@@ -91,6 +91,8 @@ bool policy_json_is_kind(json_t *v, enum policy_json_kind kind)
 		return json_is_integer(v);
 	case POLICY_JSON_NUMBER:
 		return json_is_number(v);
+	case POLICY_JSON_BOOLEAN:
+		return json_is_boolean(v);
 	}
 	return false;
 }
@@ -168,6 +170,14 @@ int policy_dispatch_string(const char *path, json_t *v, void *data, struct polic
 		return -ENOMEM;
 	free(*s);
 	*s = c;
+	return 0;
+}
+
+int policy_dispatch_bool(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
+{
+	bool *b = data;
+
+	*b = json_is_true(v);
 	return 0;
 }
 

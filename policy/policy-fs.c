@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The "filesystem" section: workspace mode, binds, tmpfs mounts, the Landlock exec
- * allowlist, the rootfs and host /etc entries; mount-target collision checks; defaults.
+ * allowlist, the rootfs, host /etc entries and the cgroup view; mount-target collision
+ * checks; defaults.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -302,6 +303,8 @@ int policy_dispatch_filesystem(const char *path, json_t *v, void *data, struct p
 		  offsetof(struct policy_filesystem, rootfs), false, "an absolute path" },
 		{ "etc", POLICY_JSON_ARRAY, dispatch_etc, offsetof(struct policy_filesystem, etc),
 		  false, "an array of names relative to /etc" },
+		{ "cgroup", POLICY_JSON_BOOLEAN, policy_dispatch_bool,
+		  offsetof(struct policy_filesystem, cgroup) },
 		{}
 	};
 

@@ -22,6 +22,7 @@ enum policy_json_kind {
 	POLICY_JSON_STRING,
 	POLICY_JSON_INTEGER,
 	POLICY_JSON_NUMBER,
+	POLICY_JSON_BOOLEAN,
 };
 
 /* State of one policy_parse() call. */
@@ -71,6 +72,8 @@ bool policy_json_is_kind(json_t *v, enum policy_json_kind kind);
 
 /* Copies a string value (handler for char * fields). */
 int policy_dispatch_string(const char *path, json_t *v, void *data, struct policy_ctx *ctx);
+/* Stores a boolean value (handler for bool fields). */
+int policy_dispatch_bool(const char *path, json_t *v, void *data, struct policy_ctx *ctx);
 /*
  * Reads an integer in [min, max] into *ret; errors name the range. v must be an integer.
  */

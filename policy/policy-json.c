@@ -149,6 +149,7 @@ static json_t *filesystem_tree(const struct policy_filesystem *fs)
 		r |= put(o, "etc", sorted_strv_array(fs->etc));
 	if (fs->rootfs)
 		r |= put(o, "rootfs", json_string(fs->rootfs));
+	r |= put(o, "cgroup", json_boolean(fs->cgroup));
 	return r < 0 ? NULL : TAKE_PTR(o);
 }
 

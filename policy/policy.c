@@ -229,6 +229,7 @@ static struct policy *policy_alloc(void)
 	p->limits.open_files = POLICY_DEFAULT_OPEN_FILES;
 	p->limits.output = POLICY_DEFAULT_OUTPUT;
 	p->filesystem.workspace_mode = POLICY_MODE_RO;
+	p->filesystem.cgroup = true;
 	p->seccomp = POLICY_SECCOMP_DEFAULT;
 	return p;
 }

@@ -134,6 +134,7 @@ struct policy_filesystem {
 	 */
 	char **etc;
 	char *rootfs; /* NULL = host system directories */
+	bool cgroup; /* the run's own cgroup read-only at /sys/fs/cgroup (default true) */
 };
 
 struct policy_addr {

@@ -18,6 +18,7 @@ struct cgroup_dir {
 	int home_fd; /* v1 run: the tasks file of the supervisor's own cgroup there */
 	unsigned controllers; /* CGROUP_MASK() bits served by this directory */
 	char path[CGROUP_PATH_MAX];
+	char view_name[CGROUP_VIEW_NAME_MAX]; /* v1: the hierarchy's name in the view, or "" */
 };
 
 struct cgroup_run {

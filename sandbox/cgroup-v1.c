@@ -128,6 +128,9 @@ static int v1_add_dir(const struct cgroup_layout *l, const char *parent, enum cg
 	if (r < 0)
 		return r;
 	d->controllers = CGROUP_MASK(c);
+	/* An oddly named mount point only keeps this directory out of the task's view. */
+	if (cgroup_view_name(l->v1[c].mount, d->view_name, sizeof(d->view_name)) < 0)
+		d->view_name[0] = '\0';
 	run->by_ctrl[c] = (int)run->n_dirs++;
 	if (!open_existing)
 		v1_open_home(&l->v1[c], d);

@@ -202,6 +202,34 @@ int cgroup_run_stats(struct cgroup_run *c, struct cgroup_stats *ret);
 const char *cgroup_run_path(const struct cgroup_run *c, enum cgroup_controller ctrl);
 
 /*
+ * The task's view of its own cgroup: where each of the run's directories appears below
+ * CGROUP_VIEW_ROOT inside the sandbox. On v2 the one run cgroup is the view's root
+ * (name ""); on v1 each hierarchy's run directory appears under the name the host
+ * mounts that hierarchy as ("memory", "pids", "cpu,cpuacct", "freezer").
+ */
+#define CGROUP_VIEW_ROOT "/sys/fs/cgroup"
+#define CGROUP_VIEW_NAME_MAX 64
+#define CGROUP_VIEW_LINKS_MAX 16
+
+struct cgroup_view_dir {
+	int fd; /* the run's directory (O_DIRECTORY), still owned by the run */
+	const char *name; /* "" (v2) or the hierarchy's name; points into the run */
+};
+
+/* An alias of a co-mounted v1 hierarchy: "cpu" -> "cpu,cpuacct", as a v1 host has. */
+struct cgroup_view_link {
+	char name[CGROUP_VIEW_NAME_MAX];
+	const char *target; /* one of the names passed to cgroup_view_links() */
+};
+
+/*
+ * Lists the run's directories for the task's view into ret (at most n): the v2 cgroup,
+ * or one entry per v1 hierarchy directory (co-mounted controllers share one). Returns
+ * the count, 0 for a run without cgroups. Does no I/O.
+ */
+size_t cgroup_run_view(const struct cgroup_run *c, struct cgroup_view_dir *ret, size_t n);
+
+/*
  * Kills what remains and removes every directory of the run. Accepts and returns NULL.
  * Failures are ignored (a later cgroup_reap_stale() retries).
  */
@@ -282,6 +310,21 @@ int cgroup_cpu_quota(uint32_t cpu_milli, uint64_t *ret_quota_usec);
 
 /* Formats the v2 cpu.max value ("150000 100000") into buf. Returns 0, -ERANGE. */
 int cgroup_format_cpu_max(uint32_t cpu_milli, char *buf, size_t len);
+
+/*
+ * The name a v1 hierarchy mounted at mount has in the view: the mount point's last
+ * component ("/sys/fs/cgroup/cpu,cpuacct" gives "cpu,cpuacct"), which must be 1..63 of
+ * [A-Za-z0-9_,.=-], not starting with '.'. Returns 0, -EINVAL or -ENAMETOOLONG.
+ */
+int cgroup_view_name(const char *mount, char *buf, size_t len);
+
+/*
+ * The alias links a v1 host shows for co-mounted hierarchies: each comma-separated part
+ * of a name ("cpu" and "cpuacct" of "cpu,cpuacct") that is a valid name, is not itself
+ * one of names and is not listed yet, links to that name. Fills ret (at most max) and
+ * returns the count, or -E2BIG.
+ */
+int cgroup_view_links(const char *const *names, size_t n, struct cgroup_view_link *ret, size_t max);
 
 /* Whether name is a valid run id: 1..64 of [A-Za-z0-9._-], not starting with '.'. */
 bool cgroup_run_id_is_valid(const char *name);

@@ -415,6 +415,7 @@ int mountns_setup(const struct sandbox_config *c, enum sandbox_step *ret_step)
 	STEP(SANDBOX_STEP_EXEC_PATHS, rebind_exec_paths(c->policy, m->exec_paths));
 	STEP(SANDBOX_STEP_MOUNT_DEV, mount_dev());
 	STEP(SANDBOX_STEP_MOUNT_PROC, mount_proc());
+	STEP(SANDBOX_STEP_MOUNT_CGROUP, attach_entries(m, MOUNT_PHASE_CGROUP));
 	STEP(SANDBOX_STEP_PIVOT_ROOT, pivot());
 	STEP(SANDBOX_STEP_REMOUNT_ROOT,
 	     mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) <

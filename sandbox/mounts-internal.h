@@ -14,11 +14,15 @@ enum mount_entry_kind {
 	MOUNT_ENTRY_SYMLINK, /* symlink at target pointing to link */
 };
 
-/* Attach order: system trees, the workspace, the policy's tmpfs mounts, then binds. */
+/*
+ * Attach order: system trees, the workspace, the policy's tmpfs mounts, then binds; the
+ * run's cgroup view after /proc.
+ */
 enum mount_phase {
 	MOUNT_PHASE_SYSTEM,
 	MOUNT_PHASE_WORKSPACE,
 	MOUNT_PHASE_BINDS,
+	MOUNT_PHASE_CGROUP,
 };
 
 struct mount_entry {

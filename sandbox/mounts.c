@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "cleanup.h"
 #include "fd-util.h"
 #include "macro.h"
@@ -151,18 +152,22 @@ static int add_tree(struct sandbox_mounts *m, enum mount_phase phase, int src_fd
 	return 0;
 }
 
-static int add_symlink(struct sandbox_mounts *m, const char *target, const char *link)
+static int add_symlink(struct sandbox_mounts *m, enum mount_phase phase, const char *target,
+		       const char *link)
 {
 	char *t = strdup(target), *l = strdup(link);
+	int r;
 
-	if (!t || !l ||
-	    mounts_add(m, (struct mount_entry){
-				  .kind = MOUNT_ENTRY_SYMLINK, .target = t, .link = l }) < 0) {
+	r = t && l ? mounts_add(m, (struct mount_entry){ .kind = MOUNT_ENTRY_SYMLINK,
+							 .phase = phase,
+							 .target = t,
+							 .link = l })
+		   : -ENOMEM;
+	if (r < 0) {
 		free(t);
 		free(l);
-		return -ENOMEM;
 	}
-	return 0;
+	return r;
 }
 
 /*
@@ -185,7 +190,7 @@ static int add_root_entry(struct sandbox_mounts *m, int dir_fd, const char *name
 		if (n < 0)
 			return -errno;
 		link[n] = '\0';
-		return add_symlink(m, target, link);
+		return add_symlink(m, MOUNT_PHASE_SYSTEM, target, link);
 	}
 	fd = mounts_open_resolved(dir_fd, name, RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
 	if (fd < 0)
@@ -367,8 +372,72 @@ static int add_bind(struct sandbox_mounts *m, const struct policy *p, const stru
 			mount_needs_noexec(m->exec_paths, b->target), -EBADF);
 }
 
+#define VIEW_TARGET_MAX (sizeof(CGROUP_VIEW_ROOT) + CGROUP_VIEW_NAME_MAX)
+
+/* Where a view entry goes: CGROUP_VIEW_ROOT, or CGROUP_VIEW_ROOT "/" name. */
+static int view_target(char buf[static VIEW_TARGET_MAX], const char *name)
+{
+	size_t n = strnlen(name, CGROUP_VIEW_NAME_MAX);
+
+	if (n >= CGROUP_VIEW_NAME_MAX)
+		return -ENAMETOOLONG;
+	memcpy(buf, CGROUP_VIEW_ROOT, sizeof(CGROUP_VIEW_ROOT) - 1);
+	buf += sizeof(CGROUP_VIEW_ROOT) - 1;
+	if (n > 0)
+		*buf++ = '/';
+	memcpy(buf, name, n + 1);
+	return 0;
+}
+
+/* The alias links of co-mounted v1 hierarchies ("cpu" -> "cpu,cpuacct"). */
+static int add_cgroup_links(struct sandbox_mounts *m, const char *const *names, size_t n)
+{
+	struct cgroup_view_link links[CGROUP_VIEW_LINKS_MAX];
+	int k;
+
+	k = cgroup_view_links(names, n, links, ELEMENTSOF(links));
+	for (int i = 0; i < k; i++) {
+		char target[VIEW_TARGET_MAX];
+		int r;
+
+		r = view_target(target, links[i].name);
+		if (r >= 0)
+			r = add_symlink(m, MOUNT_PHASE_CGROUP, target, links[i].target);
+		if (r < 0)
+			return r;
+	}
+	return MIN(k, 0);
+}
+
+/*
+ * The run's own cgroup, read-only (and noexec, nosuid, nodev) at /sys/fs/cgroup: the v2
+ * cgroup itself, or on v1 each hierarchy's run directory under the hierarchy's name.
+ * Each is a bind of the run's directory, so nothing above it is reachable.
+ */
+static int add_cgroup_view(struct sandbox_mounts *m, const struct cgroup_run *cg)
+{
+	struct cgroup_view_dir dirs[_CGROUP_CONTROLLER_MAX];
+	const char *names[_CGROUP_CONTROLLER_MAX];
+	size_t n = cgroup_run_view(cg, dirs, ELEMENTSOF(dirs));
+
+	for (size_t i = 0; i < n; i++) {
+		char target[VIEW_TARGET_MAX];
+		int r;
+
+		r = view_target(target, dirs[i].name);
+		if (r >= 0)
+			r = add_tree(m, MOUNT_PHASE_CGROUP, dirs[i].fd, target, POLICY_MODE_RO,
+				     true, -EBADF);
+		if (r < 0)
+			return r;
+		names[i] = dirs[i].name;
+	}
+	return add_cgroup_links(m, names, n);
+}
+
 int sandbox_mounts_open(const struct policy *p, char *const *exec_paths, const char *workspace,
-			uid_t host_id_base, struct sandbox_mounts **ret, const char **reterr_path)
+			uid_t host_id_base, const struct cgroup_run *cg,
+			struct sandbox_mounts **ret, const char **reterr_path)
 {
 	_cleanup_close_ int root_fd = -EBADF;
 	struct sandbox_mounts *m;
@@ -404,6 +473,10 @@ int sandbox_mounts_open(const struct policy *p, char *const *exec_paths, const c
 		if (r < 0)
 			goto fail;
 	}
+	*reterr_path = CGROUP_VIEW_ROOT;
+	r = p->filesystem.cgroup ? add_cgroup_view(m, cg) : 0;
+	if (r < 0)
+		goto fail;
 	*reterr_path = NULL;
 	*ret = m;
 	return 0;

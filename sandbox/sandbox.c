@@ -39,6 +39,7 @@ static const char *const step_names[_SANDBOX_STEP_MAX] = {
 	[SANDBOX_STEP_EXEC_PATHS] = "exec-allowlist-paths",
 	[SANDBOX_STEP_MOUNT_DEV] = "mount-dev",
 	[SANDBOX_STEP_MOUNT_PROC] = "mount-proc",
+	[SANDBOX_STEP_MOUNT_CGROUP] = "mount-cgroup",
 	[SANDBOX_STEP_PIVOT_ROOT] = "pivot-root",
 	[SANDBOX_STEP_REMOUNT_ROOT] = "remount-root",
 	[SANDBOX_STEP_HOSTNAME] = "hostname",

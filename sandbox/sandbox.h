@@ -37,6 +37,7 @@ enum sandbox_step {
 	SANDBOX_STEP_EXEC_PATHS,
 	SANDBOX_STEP_MOUNT_DEV,
 	SANDBOX_STEP_MOUNT_PROC,
+	SANDBOX_STEP_MOUNT_CGROUP,
 	SANDBOX_STEP_PIVOT_ROOT,
 	SANDBOX_STEP_REMOUNT_ROOT,
 	SANDBOX_STEP_HOSTNAME,
@@ -106,18 +107,21 @@ int sandbox_exec_resolve(const struct policy *p, const char *workspace, char ***
 
 /*
  * Opens detached copies of every host tree the policy binds (system directories or the
- * rootfs, /etc pieces, the workspace, binds) with their mount attributes set. Runs in
- * the privileged parent. exec_paths is the resolved exec allowlist
- * (sandbox_exec_resolve(); NULL exactly when the policy has none): mounts outside it
- * are noexec, and the task's Landlock ruleset lists it. A read-write workspace is
- * idmapped so that its owner's files appear owned by the task user (host_id_base + the
- * policy's uid). *ret is owned by the caller. Returns 0 or -errno (-EOPNOTSUPP: the
- * workspace needs an idmapped mount its filesystem cannot have; -ELOOP: a path contains
- * a symlink); on failure *reterr_path names the path that failed (static or pointing
- * into the policy: an entry of filesystem.etc is that very string).
+ * rootfs, /etc pieces, the workspace, binds) with their mount attributes set, and, unless
+ * the policy turns it off, read-only binds of the run's cgroup directories cg (NULL: none)
+ * for /sys/fs/cgroup. Runs in the privileged parent, after the run's cgroup exists.
+ * exec_paths is the resolved exec allowlist (sandbox_exec_resolve(); NULL exactly when the
+ * policy has none): mounts outside it are noexec, and the task's Landlock ruleset lists
+ * it. A read-write workspace is idmapped so that its owner's files appear owned by the
+ * task user (host_id_base + the policy's uid). *ret is owned by the caller. Returns 0 or
+ * -errno (-EOPNOTSUPP: the workspace needs an idmapped mount its filesystem cannot have;
+ * -ELOOP: a path contains a symlink); on failure *reterr_path names the path that failed
+ * (static or pointing into the policy: an entry of filesystem.etc is that very string).
+ * Does not log.
  */
 int sandbox_mounts_open(const struct policy *p, char *const *exec_paths, const char *workspace,
-			uid_t host_id_base, struct sandbox_mounts **ret, const char **reterr_path);
+			uid_t host_id_base, const struct cgroup_run *cg,
+			struct sandbox_mounts **ret, const char **reterr_path);
 struct sandbox_mounts *sandbox_mounts_free(struct sandbox_mounts *m);
 /* Whether the workspace is idmapped to the task (false when the filesystem cannot be). */
 bool sandbox_mounts_workspace_idmapped(const struct sandbox_mounts *m);

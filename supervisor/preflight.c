@@ -99,7 +99,7 @@ static void check_mounts(struct checker *c, const struct policy *p, const char *
 		refuse(c, "%s", why);
 		return;
 	}
-	r = sandbox_mounts_open(p, exec_paths, workspace, IDPOOL_BASE, &m, &bad);
+	r = sandbox_mounts_open(p, exec_paths, workspace, IDPOOL_BASE, NULL, &m, &bad);
 	if (r >= 0) {
 		sandbox_mounts_free(m);
 		return;

@@ -269,8 +269,8 @@ static int open_mounts(struct run *r)
 	char why[512];
 	int k;
 
-	k = sandbox_mounts_open(r->policy, r->exec_paths, r->workspace, r->slot.base, &r->mounts,
-				&bad);
+	k = sandbox_mounts_open(r->policy, r->exec_paths, r->workspace, r->slot.base,
+				run_limits_cgroup(r->limits), &r->mounts, &bad);
 	if (k >= 0)
 		return 0;
 	if (k == -ENOMEM)

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# What the task can see: no host processes, no host interfaces, no inherited fds, no /sys,
-# masked /proc files, a minimal /dev.
+# What the task can see: no host processes, no host interfaces, no inherited fds, of /sys
+# only its own cgroup (test-cgroup-view.sh), masked /proc files, a minimal /dev.
 . "$(dirname "$0")/lib.sh"
 al_init
 
@@ -12,7 +12,8 @@ exec 7</etc/hostname 8>"$AL_TMP/extra-fd" 9<>"$AL_TMP/extra-fd"
 al_check "no inherited fds beyond 0-2 (test shell holds 7, 8, 9)" -- "$PROBE" fds
 exec 7<&- 8>&- 9>&-
 
-al_check "/sys is absent" -- "$PROBE" absent /sys
+al_run -- /bin/sh -c 'ls -A /sys; ls -A /sys/fs'
+al_is "$(echo "$AL_OUT" | tr '\n' ' ')" "fs cgroup " "/sys holds nothing but fs/cgroup"
 al_check "sensitive /proc files are masked or closed to the task" -- "$PROBE" masked \
 	/proc/kcore /proc/keys /proc/timer_list /proc/sched_debug /proc/sysrq-trigger \
 	/proc/kallsyms /proc/kpagecount /proc/kpageflags /proc/kpagecgroup /proc/config.gz \

@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The pure half of the cgroup module: /proc and cgroup file parsers, cpu quota, reasons. */
+/*
+ * The pure half of the cgroup module: /proc and cgroup file parsers, cpu quota, reasons,
+ * the layout of the task's view of its cgroup.
+ */
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "cgroup.h"
+#include "cgroup-internal.h"
+#include "macro.h"
 #include "policy.h"
 #include "test.h"
 
@@ -263,6 +269,92 @@ TEST(names)
 	ASSERT_STREQ(cgroup_delegation_to_string(CGROUP_DELEGATION_SYSTEMD), "systemd");
 	ASSERT_STREQ(cgroup_controller_to_string(CGROUP_IO), "io");
 	ASSERT_TRUE(cgroup_mode_to_string(_CGROUP_MODE_MAX) == NULL);
+}
+
+TEST(view_names)
+{
+	char buf[CGROUP_VIEW_NAME_MAX], small[4];
+
+	ASSERT_OK(cgroup_view_name("/sys/fs/cgroup/cpu,cpuacct", buf, sizeof(buf)));
+	ASSERT_STREQ(buf, "cpu,cpuacct");
+	ASSERT_OK(cgroup_view_name("/sys/fs/cgroup/memory", buf, sizeof(buf)));
+	ASSERT_STREQ(buf, "memory");
+	ASSERT_OK(cgroup_view_name("/cgroup/name=systemd", buf, sizeof(buf)));
+	ASSERT_STREQ(buf, "name=systemd");
+	ASSERT_ERROR(cgroup_view_name("/sys/fs/cgroup/with space", buf, sizeof(buf)), EINVAL);
+	ASSERT_ERROR(cgroup_view_name("/sys/fs/cgroup/", buf, sizeof(buf)), EINVAL);
+	ASSERT_ERROR(cgroup_view_name("/sys/fs/cgroup/..", buf, sizeof(buf)), EINVAL);
+	ASSERT_ERROR(cgroup_view_name("/sys/fs/cgroup/.memory", buf, sizeof(buf)), EINVAL);
+	ASSERT_ERROR(cgroup_view_name("/x/a\nb", buf, sizeof(buf)), EINVAL);
+	ASSERT_ERROR(
+		cgroup_view_name("/x/"
+				 "a123456789012345678901234567890123456789012345678901234567890"
+				 "123",
+				 buf, sizeof(buf)),
+		ENAMETOOLONG);
+	ASSERT_ERROR(cgroup_view_name("/sys/fs/cgroup/memory", small, sizeof(small)), ENAMETOOLONG);
+}
+
+TEST(view_links)
+{
+	static const char *const hybrid[] = { "memory", "pids", "cpu,cpuacct", "freezer" };
+	static const char *const taken[] = { "cpu", "cpu,cpuacct", "net_cls,net_prio,cpu" };
+	static const char *const odd[] = { ",a,,a,.x,b c,", "plain" };
+	struct cgroup_view_link l[CGROUP_VIEW_LINKS_MAX];
+
+	ASSERT_EQ(cgroup_view_links(hybrid, 4, l, ELEMENTSOF(l)), 2);
+	ASSERT_STREQ(l[0].name, "cpu");
+	ASSERT_STREQ(l[0].target, "cpu,cpuacct");
+	ASSERT_STREQ(l[1].name, "cpuacct");
+	ASSERT_STREQ(l[1].target, "cpu,cpuacct");
+	/* A name that is a directory of its own, or linked already, gets no second link. */
+	ASSERT_EQ(cgroup_view_links(taken, 3, l, ELEMENTSOF(l)), 3);
+	ASSERT_STREQ(l[0].name, "cpuacct");
+	ASSERT_STREQ(l[1].name, "net_cls");
+	ASSERT_STREQ(l[1].target, "net_cls,net_prio,cpu");
+	ASSERT_STREQ(l[2].name, "net_prio");
+	/* Empty, hidden and invalid parts are skipped. */
+	ASSERT_EQ(cgroup_view_links(odd, 2, l, ELEMENTSOF(l)), 1);
+	ASSERT_STREQ(l[0].name, "a");
+	ASSERT_EQ(cgroup_view_links(hybrid, 2, l, ELEMENTSOF(l)), 0);
+	ASSERT_ERROR(cgroup_view_links(hybrid, 4, l, 1), E2BIG);
+}
+
+TEST(run_view)
+{
+	struct cgroup_view_dir v[_CGROUP_CONTROLLER_MAX];
+	struct cgroup_run *c;
+
+	ASSERT_EQ(cgroup_run_view(NULL, v, ELEMENTSOF(v)), 0);
+
+	c = cgroup_run_alloc("run", true);
+	ASSERT_TRUE(c);
+	ASSERT_EQ(cgroup_run_view(c, v, ELEMENTSOF(v)), 0);
+	c->dirs[0] = CGROUP_DIR_INIT;
+	c->dirs[0].fd = 7;
+	c->n_dirs = 1;
+	ASSERT_EQ(cgroup_run_view(c, v, ELEMENTSOF(v)), 1);
+	ASSERT_EQ(v[0].fd, 7);
+	ASSERT_STREQ(v[0].name, "");
+	free(c);
+
+	/* v1: one entry per named directory; one without a usable name stays out. */
+	c = cgroup_run_alloc("run", false);
+	ASSERT_TRUE(c);
+	for (int i = 0; i < 3; i++) {
+		c->dirs[i] = CGROUP_DIR_INIT;
+		c->dirs[i].fd = 10 + i;
+	}
+	snprintf(c->dirs[0].view_name, sizeof(c->dirs[0].view_name), "memory");
+	snprintf(c->dirs[2].view_name, sizeof(c->dirs[2].view_name), "cpu,cpuacct");
+	c->n_dirs = 3;
+	ASSERT_EQ(cgroup_run_view(c, v, ELEMENTSOF(v)), 2);
+	ASSERT_EQ(v[0].fd, 10);
+	ASSERT_STREQ(v[0].name, "memory");
+	ASSERT_EQ(v[1].fd, 12);
+	ASSERT_STREQ(v[1].name, "cpu,cpuacct");
+	ASSERT_EQ(cgroup_run_view(c, v, 1), 1);
+	free(c);
 }
 
 TEST_MAIN()

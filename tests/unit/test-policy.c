@@ -312,6 +312,11 @@ static const struct error_case error_cases[] = {
 	{ V "\"network\": {\"dns\": {\"upstream\": [\"192.0.2.1\", \"1.1.1.2\", \"1.1.1.3\", "
 	    "\"1.1.1.4\", \"1.1.1.5\"]}}}",
 	  "/network/dns/upstream", "at most 4" },
+	{ V "\"filesystem\": {\"cgroup\": \"no\"}}", "/filesystem/cgroup",
+	  "expected true or false" },
+	{ V "\"filesystem\": {\"cgroup\": 0}}", "/filesystem/cgroup", "expected true or false" },
+	{ V "\"filesystem\": {\"cgroup\": null}}", "/filesystem/cgroup", "expected true or false" },
+	{ V "\"filesystem\": {\"cgroups\": false}}", "/filesystem/cgroups", "unknown key" },
 };
 
 static int parse_str(const char *s, struct policy **ret, struct policy_error *e)
@@ -523,6 +528,7 @@ TEST(defaults)
 	ASSERT_EQ(p->filesystem.tmpfs[1].size, 256 << 20);
 	ASSERT_TRUE(p->filesystem.exec == NULL);
 	ASSERT_TRUE(p->filesystem.rootfs == NULL);
+	ASSERT_TRUE(p->filesystem.cgroup);
 	ASSERT_EQ(p->seccomp, POLICY_SECCOMP_DEFAULT);
 	ASSERT_FALSE(p->network.enabled);
 	ASSERT_EQ(p->network.n_egress, 0);
@@ -554,7 +560,7 @@ static const char full_policy[] =
 	"    \"tmpfs\": [ { \"target\": \"/tmp\", \"size\": \"1G\" } ],\n"
 	"    \"exec\": [ \"/usr\", \"/opt/tools\", \"/usr\" ],\n"
 	"    \"etc\": [ \"java-17-openjdk\", \"gitconfig\", \"ssh/ssh_config\" ],\n"
-	"    \"rootfs\": \"/srv/rootfs/bookworm\" },\n"
+	"    \"rootfs\": \"/srv/rootfs/bookworm\", \"cgroup\": false },\n"
 	"  \"seccomp\": { \"profile\": \"default\" },\n"
 	"  \"network\": { \"egress\": [\n"
 	"      { \"host\": \"Registry.Example.COM.\", \"ports\": [443, 80, 443] },\n"
@@ -608,6 +614,7 @@ TEST(full_policy_values)
 	ASSERT_STREQ(p->filesystem.etc[0], "java-17-openjdk");
 	ASSERT_STREQ(p->filesystem.etc[2], "ssh/ssh_config");
 	ASSERT_STREQ(p->filesystem.rootfs, "/srv/rootfs/bookworm");
+	ASSERT_FALSE(p->filesystem.cgroup);
 	ASSERT_TRUE(p->network.enabled);
 	ASSERT_EQ(p->network.n_egress, 5);
 
@@ -705,9 +712,13 @@ TEST(digest_stable)
 	ASSERT_OK(digest_of("{\"version\": 1}", c));
 	ASSERT_OK(digest_of("{\"version\": 1, \"name\": \"default\", \"identity\": {\"uid\": 1000},"
 			    " \"limits\": {\"wall_time\": \"600s\"}, \"seccomp\": {\"profile\":"
-			    " \"default\"}, \"filesystem\": {\"workspace\": {\"mode\": \"ro\"}}}",
+			    " \"default\"}, \"filesystem\": {\"workspace\": {\"mode\": \"ro\"}, "
+			    "\"cgroup\": true}}",
 			    d));
 	ASSERT_STREQ(c, d);
+	/* Turning the cgroup view off is a different policy. */
+	ASSERT_OK(digest_of("{\"version\": 1, \"filesystem\": {\"cgroup\": false}}", d));
+	ASSERT_FALSE(streq(c, d));
 	/* Any change changes it. */
 	ASSERT_OK(digest_of("{\"version\":1,\"name\":\"x\",\"limits\":{\"memory\":\"1G\","
 			    "\"pids\":11}}",
@@ -735,6 +746,7 @@ TEST(to_json_roundtrip)
 {
 	roundtrip("{\"version\": 1}", test_failed_);
 	roundtrip(full_policy, test_failed_);
+	roundtrip("{\"version\": 1, \"filesystem\": {\"cgroup\": false}}", test_failed_);
 	roundtrip("{\"version\": 1, \"limits\": {\"cpu\": 0.001}, \"network\": {}}", test_failed_);
 	roundtrip("{\"version\": 1, \"limits\": {\"cpu\": 1023.999, \"wall_time\": \"1500ms\"}}",
 		  test_failed_);
@@ -750,8 +762,9 @@ TEST(to_json_canonical)
 	ASSERT_OK(policy_to_json(p, false, &s));
 	ASSERT_STREQ(
 		s, "{\"environment\":{\"LANG\":\"C.UTF-8\",\"PATH\":\"/usr/local/bin:"
-		   "/usr/bin:/bin\"},\"filesystem\":{\"binds\":[],\"tmpfs\":[{\"size\":"
-		   "\"64M\",\"target\":\"/out\"},{\"size\":\"256M\",\"target\":\"/tmp\"}],"
+		   "/usr/bin:/bin\"},\"filesystem\":{\"binds\":[],\"cgroup\":true,"
+		   "\"tmpfs\":[{\"size\":\"64M\",\"target\":\"/out\"},{\"size\":\"256M\","
+		   "\"target\":\"/tmp\"}],"
 		   "\"workspace\":{\"mode\":\"ro\"}},\"identity\":{\"gid\":1000,\"hostname\":"
 		   "\"airlock\",\"uid\":1000},\"limits\":{\"cpu\":2.0,\"memory\":\"2G\","
 		   "\"open_files\":1024,\"output\":"
