@@ -4,6 +4,7 @@
 /* The subcommands of `airlock`. Each returns the process exit status. */
 int cmd_run(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
+int cmd_config(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_records(int argc, char **argv);
 

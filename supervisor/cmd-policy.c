@@ -10,6 +10,8 @@
 #include "cli.h"
 #include "log.h"
 #include "macro.h"
+#include "config-file.h"
+#include "node-config.h"
 #include "policy.h"
 #include "preflight.h"
 
@@ -44,8 +46,9 @@ static void print_refusal(const char *refusal, void *userdata)
 	printf("%s: on this host a run would be refused: %s\n", path, refusal);
 }
 
-static int policy_check(const char *path, bool host, const char *workspace)
+static int policy_check(const char *path, bool host, const char *workspace, const char *config_path)
 {
+	_cleanup_node_config_free_ struct node_config *cfg = NULL;
 	_cleanup_policy_free_ struct policy *p = NULL;
 	char cwd[PATH_MAX], ws[PATH_MAX];
 	int n;
@@ -61,7 +64,9 @@ static int policy_check(const char *path, bool host, const char *workspace)
 				workspace ?: ".");
 		return 1;
 	}
-	n = preflight_host(p, workspace ? ws : cwd, print_refusal, (void *)path);
+	if (config_file_load(config_path, &cfg) < 0)
+		return 1;
+	n = preflight_host(p, cfg, workspace ? ws : cwd, print_refusal, (void *)path);
 	if (n < 0) {
 		log_oom();
 		return 1;
@@ -88,15 +93,16 @@ static int policy_show(const char *path)
 
 static int usage(void)
 {
-	fprintf(stderr, "Usage: airlock policy check FILE [--host [--workspace DIR]]\n"
-			"       airlock policy show [FILE]\n");
+	fprintf(stderr,
+		"Usage: airlock policy check FILE [--host [--workspace DIR] [--config FILE]]\n"
+		"       airlock policy show [FILE]\n");
 	return 2;
 }
 
 /* check FILE [--host] [--workspace DIR], options in any order after check. */
 static int cmd_check(int argc, char **argv)
 {
-	const char *file = NULL, *workspace = NULL;
+	const char *file = NULL, *workspace = NULL, *config = NULL;
 	bool host = false;
 
 	for (int i = 2; i < argc; i++) {
@@ -104,6 +110,8 @@ static int cmd_check(int argc, char **argv)
 			host = true;
 		else if (streq(argv[i], "--workspace") && i + 1 < argc)
 			workspace = argv[++i];
+		else if (streq(argv[i], "--config") && i + 1 < argc)
+			config = argv[++i];
 		else if (argv[i][0] == '-' && argv[i][1] != '\0')
 			return usage();
 		else if (file)
@@ -111,9 +119,9 @@ static int cmd_check(int argc, char **argv)
 		else
 			file = argv[i];
 	}
-	if (!file || (workspace && !host))
+	if (!file || ((workspace || config) && !host))
 		return usage();
-	return policy_check(file, host, workspace);
+	return policy_check(file, host, workspace, config);
 }
 
 int cmd_policy(int argc, char **argv)

@@ -5,15 +5,17 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "config-file.h"
 #include "config.h"
 #include "log.h"
+#include "node-config.h"
 #include "run.h"
 #include "strv.h"
 
 static void run_usage(FILE *f)
 {
 	fprintf(f, "Usage: airlock run [--policy FILE] [--workspace DIR] [--state-dir DIR]\n"
-		   "                   [--record FILE] -- CMD [ARG...]\n");
+		   "                   [--record FILE] [--config FILE] -- CMD [ARG...]\n");
 }
 
 int cmd_run(int argc, char **argv)
@@ -22,13 +24,13 @@ int cmd_run(int argc, char **argv)
 						 { "workspace", required_argument, NULL, 'w' },
 						 { "state-dir", required_argument, NULL, 's' },
 						 { "record", required_argument, NULL, 'r' },
+						 { "config", required_argument, NULL, 'c' },
 						 { "help", no_argument, NULL, 'h' },
 						 {} };
 	_cleanup_strv_free_ char **task_argv = NULL;
-	struct run_options o = {
-		.state_dir = AIRLOCK_STATE_DIR,
-		.runtime_dir = AIRLOCK_RUNTIME_DIR,
-	};
+	_cleanup_node_config_free_ struct node_config *config = NULL;
+	const char *config_path = NULL;
+	struct run_options o = {};
 	int c;
 
 	optind = 1;
@@ -46,6 +48,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'r':
 			o.record_path = optarg;
+			break;
+		case 'c':
+			config_path = optarg;
 			break;
 		case 'h':
 			run_usage(stdout);
@@ -85,5 +90,11 @@ int cmd_run(int argc, char **argv)
 		return EXIT_AIRLOCK;
 	}
 	o.argv = task_argv;
+	if (config_file_load(config_path, &config) < 0)
+		return EXIT_AIRLOCK;
+	o.config = config;
+	if (!o.state_dir)
+		o.state_dir = config->state_dir;
+	o.runtime_dir = config->runtime_dir;
 	return run_main(&o);
 }

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "config.h"
 #include "log.h"
+#include "node-config.h"
 #include "macro.h"
 #include "proc-title.h"
 
@@ -19,28 +20,27 @@ static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } commands[] = {
-	{ "run", cmd_run },
-	{ "policy", cmd_policy },
-	{ "probe", cmd_probe },
-	{ "records", cmd_records },
+	{ "run", cmd_run },	{ "policy", cmd_policy },   { "config", cmd_config },
+	{ "probe", cmd_probe }, { "records", cmd_records },
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: airlock [--debug] COMMAND [ARGS...]\n"
-		"\n"
-		"Commands:\n"
-		"  run [--policy FILE] [--workspace DIR] [--state-dir DIR] [--record FILE] -- CMD "
-		"[ARG...]\n"
-		"                        run one command in a sandbox\n"
-		"  policy check FILE [--host [--workspace DIR]]\n"
-		"                        validate a policy; --host: also what this host would "
-		"refuse\n"
-		"  policy show [FILE]    print the effective policy (defaults filled in)\n"
-		"  probe [--json]        what this kernel can enforce\n"
-		"  records list|show ID  read run records\n"
-		"  --version, --help\n");
+	fprintf(f, "Usage: airlock [--debug] COMMAND [ARGS...]\n"
+		   "\n"
+		   "Commands:\n"
+		   "  run [--policy FILE] [--workspace DIR] [--state-dir DIR] [--record FILE]\n"
+		   "      [--config FILE] -- CMD [ARG...]\n"
+		   "                        run one command in a sandbox\n"
+		   "  policy check FILE [--host [--workspace DIR]]\n"
+		   "                        validate a policy; --host: also what this host would "
+		   "refuse\n"
+		   "  policy show [FILE]    print the effective policy (defaults filled in)\n"
+		   "  config check|show [FILE]\n"
+		   "                        the node configuration (" NODE_CONFIG_PATH ")\n"
+		   "  probe [--json]        what this kernel can enforce\n"
+		   "  records list|show ID  read run records\n"
+		   "  --version, --help\n");
 }
 
 /*

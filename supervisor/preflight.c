@@ -22,6 +22,7 @@
 #include "idpool.h"
 #include "landlock.h"
 #include "macro.h"
+#include "node-config.h"
 #include "path-util.h"
 #include "policy.h"
 #include "preflight.h"
@@ -108,7 +109,7 @@ static void check_mounts(struct checker *c, const struct policy *p, const char *
 	refuse(c, "%s", why);
 }
 
-static void check_network(struct checker *c, const struct policy *p)
+static void check_network(struct checker *c, const struct policy *p, const struct node_config *cfg)
 {
 	_cleanup_free_ char *fwd = NULL;
 	int fd;
@@ -121,10 +122,15 @@ static void check_network(struct checker *c, const struct policy *p)
 		       strerror(errno));
 	else
 		close(fd);
+	if (cfg->network.forwarding == NODE_FORWARDING_MANAGE)
+		return; /* the run turns it on, forwarding only its own traffic */
 	if (read_file_at(AT_FDCWD, "/proc/sys/net/ipv4/ip_forward", 16, &fwd, NULL) < 0 ||
 	    fwd[0] != '1')
-		refuse(c, "/network: policy asks for network egress but net.ipv4.ip_forward is "
-			  "off on this host; enable forwarding or remove the network section");
+		refuse(c,
+		       "/network: policy asks for network egress but net.ipv4.ip_forward is off "
+		       "on this host; enable it (sysctl net.ipv4.ip_forward=1) or let airlock "
+		       "manage it (\"network\": { \"forwarding\": \"manage\" } in %s)",
+		       NODE_CONFIG_PATH);
 }
 
 int preflight_workspace_refusal(const char *ws, char *buf, size_t size)
@@ -149,8 +155,8 @@ int preflight_workspace_refusal(const char *ws, char *buf, size_t size)
 			ws);
 }
 
-int preflight_host(const struct policy *p, const char *workspace, preflight_report_fn report,
-		   void *userdata)
+int preflight_host(const struct policy *p, const struct node_config *cfg, const char *workspace,
+		   preflight_report_fn report, void *userdata)
 {
 	struct checker c = { report, userdata, 0 };
 	char why[REFUSAL_MAX];
@@ -161,7 +167,7 @@ int preflight_host(const struct policy *p, const char *workspace, preflight_repo
 	check_limits(&c, p);
 	check_landlock(&c, p);
 	check_mounts(&c, p, workspace);
-	check_network(&c, p);
+	check_network(&c, p, cfg);
 	return c.count;
 }
 

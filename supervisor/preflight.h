@@ -11,17 +11,19 @@
 
 #include <stddef.h>
 
+struct node_config;
 struct policy;
 
 /* One refusal a run would meet: "<JSON path or subject>: <why>", one line. */
 typedef void (*preflight_report_fn)(const char *refusal, void *userdata);
 
 /*
- * Checks everything a run of p from workspace would need of this host and reports each
+ * Checks everything a run of p from workspace, under the node configuration cfg, would
+ * need of this host and reports each
  * refusal through report. Returns the number of refusals, or -ENOMEM. Logs nothing.
  */
-int preflight_host(const struct policy *p, const char *workspace, preflight_report_fn report,
-		   void *userdata);
+int preflight_host(const struct policy *p, const struct node_config *cfg, const char *workspace,
+		   preflight_report_fn report, void *userdata);
 
 /*
  * The refusal for a workspace that is the root or a system tree (a task may write its

@@ -21,6 +21,7 @@
 
 struct run_limits {
 	const struct policy *policy;
+	const char *cgroup_parent; /* NULL: the detected default */
 	struct cgroup_layout layout;
 	struct cgroup_run *cg;
 	struct cgroup_stats stats;
@@ -31,12 +32,6 @@ struct run_limits {
 struct reap_ctx {
 	const char *runtime_dir;
 };
-
-/* The configured parent of run cgroups (meson option cgroup_parent), NULL for the default. */
-static const char *cgroup_parent(void)
-{
-	return AIRLOCK_CGROUP_PARENT[0] ? AIRLOCK_CGROUP_PARENT : NULL;
-}
 
 /* The lock file holds the dead run's state directory: mark its record aborted. */
 static void mark_aborted(int lock_fd, const char *run_id)
@@ -99,7 +94,7 @@ void run_limits_reap_stale(struct run_limits *l, const char *runtime_dir)
 
 	if (!l)
 		return;
-	r = cgroup_reap_stale(&l->layout, cgroup_parent(), run_alive, &ctx);
+	r = cgroup_reap_stale(&l->layout, l->cgroup_parent, run_alive, &ctx);
 	if (r > 0)
 		log_notice("removed the cgroups of %d run(s) that ended without cleaning up", r);
 	else if (r < 0 && r != -ENOENT)
@@ -138,8 +133,8 @@ static int log_refusal(int r, const char *controller)
 	return log_error_errno(r, "refusing run: %s", why);
 }
 
-int run_limits_new(const struct policy *p, const char *run_id, const char *runtime_dir,
-		   struct run_limits **ret)
+int run_limits_new(const struct policy *p, const char *cgroup_parent, const char *run_id,
+		   const char *runtime_dir, struct run_limits **ret)
 {
 	_cleanup_free_ struct run_limits *l = calloc(1, sizeof(*l));
 	const char *ctrl = NULL;
@@ -148,6 +143,7 @@ int run_limits_new(const struct policy *p, const char *run_id, const char *runti
 	if (!l)
 		return log_oom();
 	l->policy = p;
+	l->cgroup_parent = cgroup_parent && cgroup_parent[0] ? cgroup_parent : NULL;
 	r = cgroup_layout_detect(&l->layout);
 	if (r < 0)
 		return log_error_errno(r, "Failed to detect the cgroup layout: %m");
@@ -156,7 +152,7 @@ int run_limits_new(const struct policy *p, const char *run_id, const char *runti
 		return log_error_errno(r,
 				       "Failed to move airlock into its delegated leaf cgroup: %m");
 
-	r = cgroup_run_new(&l->layout, cgroup_parent(), run_id, &p->limits, &l->cg, &ctrl);
+	r = cgroup_run_new(&l->layout, l->cgroup_parent, run_id, &p->limits, &l->cg, &ctrl);
 	if (r == -EOPNOTSUPP)
 		return log_refusal(r, ctrl);
 	if (r < 0)

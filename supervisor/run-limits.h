@@ -23,12 +23,14 @@ struct run_limits;
  */
 int run_limits_refusal(const char *controller, char *buf, size_t size);
 /*
- * Detects the cgroup layout and creates this run's cgroup with the policy's limits.
+ * Detects the cgroup layout and creates this run's cgroup with the policy's limits, below
+ * cgroup_parent (the node configuration's; NULL or "" for the detected default), which
+ * must outlive the run_limits.
  * Returns 0 or a negative errno (logged as one line; -EOPNOTSUPP names the controller
  * the host cannot provide for a limit the policy sets).
  */
-int run_limits_new(const struct policy *p, const char *run_id, const char *runtime_dir,
-		   struct run_limits **ret);
+int run_limits_new(const struct policy *p, const char *cgroup_parent, const char *run_id,
+		   const char *runtime_dir, struct run_limits **ret);
 /*
  * Reaps what dead runs left: the cgroups and run locks of runs whose lock in
  * runtime_dir/runs is free (their records are marked aborted), and their network

@@ -189,7 +189,8 @@ static int module_get(const struct run_net_module **ret)
 	return 0;
 }
 
-int run_net_new(const struct policy *p, const char *run_id, struct loop *loop, struct run_net **ret)
+int run_net_new(const struct policy *p, const struct node_network *cfg, const char *run_id,
+		struct loop *loop, struct run_net **ret)
 {
 	const struct run_net_module *m;
 	int r;
@@ -203,7 +204,7 @@ int run_net_new(const struct policy *p, const char *run_id, struct loop *loop, s
 				       "refusing run: policy asks for network egress (/network) "
 				       "but the network module '%s' %s",
 				       module_path, module_problem);
-	return m->new (p, run_id, loop, ret);
+	return m->new (p, cfg, run_id, loop, ret);
 }
 
 /* A run_net exists only when the module is loaded: it made it. */

@@ -22,14 +22,14 @@
 #define RUN_NET_MODULE_NAME "airlock-net.so"
 #define RUN_NET_MODULE_SYMBOL "run_net_module"
 /* Bump with every change of this struct or of what its functions mean. */
-#define RUN_NET_MODULE_ABI 2
+#define RUN_NET_MODULE_ABI 3
 
 /* The functions of run-net.h, as documented there. */
 struct run_net_module {
 	uint32_t abi; /* RUN_NET_MODULE_ABI */
 	const char *version; /* AIRLOCK_VERSION of the build */
-	int (*new)(const struct policy *p, const char *run_id, struct loop *loop,
-		   struct run_net **ret);
+	int (*new)(const struct policy *p, const struct node_network *cfg, const char *run_id,
+		   struct loop *loop, struct run_net **ret);
 	int (*netns_fd)(const struct run_net *n);
 	json_t *(*to_json)(const struct run_net *n);
 	int (*resolv_conf)(const struct run_net *n, char *buf, size_t size);

@@ -34,6 +34,7 @@
 #include "netns-util.h"
 #include "ns-util.h"
 #include "nflog.h"
+#include "node-config.h"
 #include "policy.h"
 #include "run-net-module.h"
 
@@ -66,6 +67,7 @@ struct run_net {
 	struct policy_addr pool;
 	uint8_t pool_prefixlen;
 	struct policy_addr upstream;
+	uint32_t ttl_min, ttl_max; /* seconds, from the node configuration */
 	struct egress_link *link;
 	bool nat_acquired;
 	struct egress_socket *nft;
@@ -228,32 +230,43 @@ static int own_net_dir(char *buf, size_t len)
 	return 0;
 }
 
-static int net_configure(struct run_net *n, const struct policy *p)
+/* The first IPv4 address of a list, or NULL. */
+static const struct policy_addr *first_v4(const struct policy_addr *a, size_t n)
 {
-	const char *pool = getenv("AIRLOCK_NET_POOL");
+	for (size_t i = 0; i < n; i++)
+		if (a[i].family == AF_INET)
+			return &a[i];
+	return NULL;
+}
+
+static int net_configure(struct run_net *n, const struct policy *p, const struct node_network *cfg)
+{
+	const struct policy_addr *up;
 	int r;
 
 	r = egress_ip_forward_enabled();
 	if (r <= 0)
 		return log_error_errno(-EOPNOTSUPP,
-				       "refusing run: policy asks for network egress "
-				       "but net.ipv4.ip_forward is off on this host (/network); "
-				       "enable forwarding or remove the network section");
-	r = egress_link_parse_pool(pool ? pool : EGRESS_LINK_POOL_DEFAULT, &n->pool,
-				   &n->pool_prefixlen);
-	if (r < 0)
-		return log_error_errno(r, "refusing run: bad AIRLOCK_NET_POOL '%s': %m", pool);
+				       "refusing run: policy asks for network egress (/network) "
+				       "but net.ipv4.ip_forward is off on this host; enable it "
+				       "(sysctl net.ipv4.ip_forward=1) or let airlock manage it "
+				       "(\"network\": { \"forwarding\": \"manage\" } in %s)",
+				       NODE_CONFIG_PATH);
+	n->pool = cfg->pool4.addr;
+	n->pool_prefixlen = cfg->pool4.prefixlen;
 
-	n->upstream = (struct policy_addr){};
-	for (size_t i = 0; i < p->network.n_dns_upstream; i++)
-		if (p->network.dns_upstream[i].family == AF_INET) {
-			n->upstream = p->network.dns_upstream[i];
-			break;
-		}
-	if (n->upstream.family != AF_INET && host_resolver(&n->upstream) < 0)
+	/* The policy's upstream, else the node's, else the host's own resolver. */
+	up = first_v4(p->network.dns_upstream, p->network.n_dns_upstream);
+	if (!up)
+		up = first_v4(cfg->dns_upstream, cfg->n_dns_upstream);
+	n->upstream = up ? *up : (struct policy_addr){};
+	if (!up && host_resolver(&n->upstream) < 0)
 		return log_error_errno(-EOPNOTSUPP,
 				       "refusing run: no IPv4 DNS upstream in the "
-				       "policy (/network/dns/upstream) or /etc/resolv.conf");
+				       "policy (/network/dns/upstream), the configuration "
+				       "(/network/dns/upstream) or /etc/resolv.conf");
+	n->ttl_min = cfg->dns_ttl_min_s;
+	n->ttl_max = cfg->dns_ttl_max_s;
 
 	r = own_net_dir(n->dir, sizeof(n->dir));
 	if (r < 0)
@@ -282,9 +295,9 @@ static int net_setup_kernel(struct run_net *n)
 	if (r == -EADDRNOTAVAIL)
 		return log_error_errno(
 			r,
-			"refusing run: AIRLOCK_NET_POOL %s/%u differs from the pool of "
-			"the networked runs already live in this network namespace; "
-			"use the same pool for all of them",
+			"refusing run: the configured pool %s/%u (/network/pool) differs "
+			"from the pool of the networked runs already live in this network "
+			"namespace; use the same pool for all of them",
 			pool_string(n), n->pool_prefixlen);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up table inet " EGRESS_HOST_TABLE ": %m");
@@ -329,12 +342,10 @@ static int net_setup_dns(struct run_net *n)
 	n->guard = (struct dns_guard){ .net = n->net,
 				       .nft = n->nft,
 				       .upstream = n->upstream,
-				       .ttl_min = DNS_TTL_MIN_DEFAULT,
-				       .ttl_max = DNS_TTL_MAX_DEFAULT,
+				       .ttl_min = n->ttl_min,
+				       .ttl_max = n->ttl_max,
 				       .decision = on_decision,
 				       .userdata = n };
-	if (getenv("AIRLOCK_DNS_TTL_MIN"))
-		n->guard.ttl_min = (uint32_t)strtoul(getenv("AIRLOCK_DNS_TTL_MIN"), NULL, 10);
 	r = dns_proxy_start(&cfg, &n->proxy);
 	if (r < 0)
 		return log_error_errno(r, "Failed to start the task's DNS proxy: %m");
@@ -344,8 +355,8 @@ static int net_setup_dns(struct run_net *n)
 	return 0;
 }
 
-static int net_new(const struct policy *p, const char *run_id, struct loop *loop,
-		   struct run_net **ret)
+static int net_new(const struct policy *p, const struct node_network *cfg, const char *run_id,
+		   struct loop *loop, struct run_net **ret)
 {
 	_cleanup_(net_freep) struct run_net *n = NULL;
 	int r;
@@ -360,7 +371,7 @@ static int net_new(const struct policy *p, const char *run_id, struct loop *loop
 	n->loop = loop;
 	n->nflog_fd = -EBADF;
 
-	r = net_configure(n, p);
+	r = net_configure(n, p, cfg);
 	if (r < 0)
 		return r;
 	r = net_setup_kernel(n);

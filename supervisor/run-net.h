@@ -11,17 +11,19 @@
 #include <jansson.h>
 
 struct policy;
+struct node_network;
 struct loop;
 struct run_net;
 
 /*
- * Prepares the task's network as the policy says. With no "network" section *ret is NULL
+ * Prepares the task's network as the policy says, with the node configuration's pool, DNS
+ * and forwarding settings (cfg). With no "network" section *ret is NULL
  * and the task gets a fresh network namespace with loopback only. Event sources (DNS proxy,
  * nflog) are added to loop. Returns 0 or a negative errno (already logged, one line naming
  * the cause; -EOPNOTSUPP when the kernel or host cannot enforce the policy).
  */
-int run_net_new(const struct policy *p, const char *run_id, struct loop *loop,
-		struct run_net **ret);
+int run_net_new(const struct policy *p, const struct node_network *cfg, const char *run_id,
+		struct loop *loop, struct run_net **ret);
 /* The network namespace the task joins, or -EBADF when there is none. */
 int run_net_netns_fd(const struct run_net *n);
 /* The record's "network" object (new reference), or NULL when there is none. */

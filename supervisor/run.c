@@ -27,6 +27,7 @@
 #include "landlock.h"
 #include "log.h"
 #include "loop.h"
+#include "node-config.h"
 #include "parse-util.h"
 #include "path-util.h"
 #include "policy.h"
@@ -296,7 +297,8 @@ static int prepare(struct run *r)
 	k = take_run_lock(r);
 	if (k < 0)
 		return k;
-	k = run_limits_new(r->policy, r->id, r->opts->runtime_dir, &r->limits);
+	k = run_limits_new(r->policy, r->opts->config->cgroup_parent, r->id, r->opts->runtime_dir,
+			   &r->limits);
 	if (k < 0)
 		return k;
 	/*
@@ -323,7 +325,7 @@ static int prepare(struct run *r)
 	if (k < 0)
 		return log_error_errno(k, "Failed to create event loop: %m");
 	/* The reap above already freed what dead runs held (a veth could hold our slot's name). */
-	return run_net_new(r->policy, r->id, r->loop, &r->net);
+	return run_net_new(r->policy, &r->opts->config->network, r->id, r->loop, &r->net);
 }
 
 static int arm_timer(int *fd, uint64_t ms)

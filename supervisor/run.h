@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+struct node_config;
+
 struct run_options {
+	const struct node_config *config; /* the node configuration (never NULL) */
 	const char *policy_path; /* NULL: the built-in default policy */
 	const char *workspace; /* NULL: the current directory */
 	const char *state_dir;

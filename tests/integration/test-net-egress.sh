@@ -89,7 +89,14 @@ steps=(
 	burst,300
 )
 
-net_in_host env AIRLOCK_DNS_TTL_MIN=1 "$AIRLOCK" run --policy "$TMP/policy.json" \
+# The node configuration (not the environment) sets the DNS TTL floor: 1s keeps the
+# expiry step short. Root-owned, not writable by others, as airlock requires.
+cat >"$TMP/airlock.json" <<'JSON'
+{ "version": 1, "network": { "dns": { "ttl_min": "1s" } } }
+JSON
+chmod 644 "$TMP/airlock.json"
+net_in_host env AIRLOCK_DNS_TTL_MIN=60 AIRLOCK_NET_POOL=bogus "$AIRLOCK" run \
+	--config "$TMP/airlock.json" --policy "$TMP/policy.json" \
 	--workspace "$TMP/ws" --state-dir "$TMP/state" --record "$TMP/record.json" \
 	-- /usr/bin/python3 /workspace/net-task.py "${steps[@]}" >"$TMP/out" 2>"$TMP/err"
 rc=$?
@@ -97,6 +104,8 @@ ok $rc "networked run exits 0 (got $rc)"
 [ $rc -eq 0 ] || sed 's/^/# /' "$TMP/err"
 
 expect resolve,allowed.test,A '^NOERROR 11\.1\.0\.10 [12]$' "allowed name resolves, TTL clamped"
+grep -q '"task_address": "10\.231\.' "$TMP/record.json"
+ok $? "AIRLOCK_NET_POOL and AIRLOCK_DNS_TTL_MIN in the environment change nothing (pool and TTL floor come from --config)"
 expect tcp,11.1.0.10,443,0.5 '^ok hello' "allowed name+port connects at once after the answer"
 expect tcp,11.1.0.10,8080 '^fail' "same address, other port is blocked"
 expect resolve,other.test,A '^NXDOMAIN -' "a name not allowed gets NXDOMAIN though it shares an address"
@@ -289,11 +298,15 @@ fi
 [ -n "$proxy" ] || { echo "# no proxy (supervisor ${sup:-none})"; ps -eo pid,ppid,user,comm | grep -E "airlock|python" | sed 's/^/# /'; }
 
 # Another pool while runs of the first one live would be left without a host table.
-net_in_host env AIRLOCK_NET_POOL=10.232.0.0/16 "$AIRLOCK" run --policy "$TMP/policy2.json" \
+cat >"$TMP/pool2.json" <<'JSON'
+{ "version": 1, "network": { "pool": "10.232.0.0/16" } }
+JSON
+chmod 644 "$TMP/pool2.json"
+net_in_host "$AIRLOCK" run --config "$TMP/pool2.json" --policy "$TMP/policy2.json" \
 	--workspace "$TMP/ws" --state-dir "$TMP/state" -- /bin/true >/dev/null 2>"$TMP/err4"
 rc=$?
-[ $rc -eq 125 ] && grep -q AIRLOCK_NET_POOL "$TMP/err4"
-ok $? "a run with another AIRLOCK_NET_POOL is refused while the first pool is in use (exit $rc)"
+[ $rc -eq 125 ] && grep -q 'configured pool 10.232.0.0/16 (/network/pool) differs' "$TMP/err4"
+ok $? "a run with another configured pool is refused while the first pool is in use (exit $rc)"
 
 # The supervisor dies: the next run of any kind reaps what it left.
 [ -n "$sup" ] && kill -9 "$sup"

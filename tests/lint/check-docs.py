@@ -4,7 +4,8 @@
 
 1. every key the run-record writer can emit appears in a table of docs/run-record.md;
 2. every key the policy parser accepts appears in docs/policy.md;
-3. docs, examples and tests name only hosts reserved for examples.
+3. every key the node configuration parser accepts appears in docs/config.md;
+4. docs, examples and tests name only hosts reserved for examples.
 
 Record keys are read from the C sources that build JSON (supervisor/, netfilter/):
 the keys of json_pack() formats and of json_object_set*() calls, following a helper
@@ -232,18 +233,19 @@ def check_record(root):
                    "\n".join("%s (%s)" % (k, ", ".join(keys[k])) for k in missing))
 
 
-def check_policy(root):
+def parser_keys(root, names):
+    """{key: where} of the dispatch-table rows in policy/<name> for each name."""
     keys = {}
-    for name in sorted(os.listdir(os.path.join(root, "policy"))):
-        if not name.endswith(".c"):
-            continue
+    for name in names:
         src = strip_comments(read(root, "policy/" + name))
         for m in re.finditer(r'"([A-Za-z_][\w]*)"\s*,\s*POLICY_JSON_[A-Z]+', src):
             keys.setdefault(m.group(1), "policy/%s:%d" % (name, src.count("\n", 0, m.start()) + 1))
-    if len(keys) < 20:
-        raise Fail("found only %d policy keys: the extraction is broken" % len(keys))
+    return keys
+
+
+def documented_tokens(root, doc):
     documented, fenced = set(), False
-    for line in read(root, "docs/policy.md").splitlines():
+    for line in read(root, doc).splitlines():
         if line.lstrip().startswith("```"):
             fenced = not fenced
             continue
@@ -251,10 +253,32 @@ def check_policy(root):
             continue
         for tok in re.findall(r"`([^`]+)`", line):
             documented.update(w for w in re.split(r"[.\[\]\s,()/]+", tok) if w)
+    return documented
+
+
+def check_keys(root, kind, names, doc, at_least):
+    keys = parser_keys(root, names)
+    if len(keys) < at_least:
+        raise Fail("found only %d %s keys: the extraction is broken" % (len(keys), kind))
+    documented = documented_tokens(root, doc)
     missing = sorted(k for k in keys if k not in documented)
     if missing:
-        raise Fail("policy keys missing from docs/policy.md:\n" +
+        raise Fail("%s keys missing from %s:\n" % (kind, doc) +
                    "\n".join("%s (%s)" % (k, keys[k]) for k in missing))
+
+
+# The node configuration's parser lives in policy/ too (it shares the dispatcher).
+NODE_CONFIG_SOURCES = ("node-config.c",)
+
+
+def check_policy(root):
+    names = sorted(n for n in os.listdir(os.path.join(root, "policy"))
+                   if n.endswith(".c") and n not in NODE_CONFIG_SOURCES)
+    check_keys(root, "policy", names, "docs/policy.md", 20)
+
+
+def check_config(root):
+    check_keys(root, "configuration", NODE_CONFIG_SOURCES, "docs/config.md", 5)
 
 
 def host_files(root):
@@ -289,6 +313,7 @@ def check_hosts(root):
 CHECKS = [
     ("every run-record key is documented in docs/run-record.md", check_record),
     ("every policy key is documented in docs/policy.md", check_policy),
+    ("every node configuration key is documented in docs/config.md", check_config),
     ("docs, examples and tests name only reserved example hosts", check_hosts),
 ]
 

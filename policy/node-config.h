@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * The node configuration: what the machine's administrator sets for every run on this host
+ * (address pools, DNS, forwarding, cgroup parent, directories), as opposed to a policy,
+ * which the security team writes per kind of task. Read from /etc/airlock/airlock.json by
+ * the supervisor (supervisor/config.c does the I/O and the ownership checks); parsed here as
+ * strictly as a policy: unknown and duplicate keys, bad types and out-of-range values are
+ * errors naming the JSON path. Pure: no I/O, no logging.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "policy.h"
+
+#define NODE_CONFIG_VERSION 1
+#define NODE_CONFIG_MAX_BYTES (64 * 1024)
+#define NODE_CONFIG_PATH "/etc/airlock/airlock.json"
+
+/* Defaults of the built-in configuration (docs/config.md). */
+#define NODE_CONFIG_DEFAULT_POOL4 "10.231.0.0/16"
+#define NODE_CONFIG_DEFAULT_TTL_MIN_S 5
+#define NODE_CONFIG_DEFAULT_TTL_MAX_S 300
+#define NODE_CONFIG_MAX_TTL_S 86400
+
+/* How a networked run gets the host to forward its traffic. */
+enum node_forwarding {
+	NODE_FORWARDING_REQUIRE, /* refuse a networked run on a host that does not forward */
+	NODE_FORWARDING_MANAGE, /* turn forwarding on, forwarding only the runs' traffic */
+	_NODE_FORWARDING_MAX,
+	_NODE_FORWARDING_INVALID = -EINVAL,
+};
+
+struct node_prefix {
+	struct policy_addr addr;
+	uint8_t prefixlen;
+};
+
+struct node_network {
+	struct node_prefix pool4; /* the runs' IPv4 addresses (a /30 each) */
+	enum node_forwarding forwarding;
+	struct policy_addr *dns_upstream; /* when a policy names none; empty: /etc/resolv.conf */
+	size_t n_dns_upstream;
+	uint32_t dns_ttl_min_s; /* learned addresses live at least this long */
+	uint32_t dns_ttl_max_s; /* and at most this long */
+};
+
+struct node_config {
+	int version;
+	char *state_dir; /* records and node key */
+	char *runtime_dir; /* run locks, network slots */
+	char *cgroup_parent; /* relative to each hierarchy's mount; "" = detected default */
+	struct node_network network;
+};
+
+/*
+ * Parses and validates a node configuration from len bytes of JSON. Fills every default.
+ * Returns 0 and *ret (owned by the caller), -EINVAL with *reterr filled (formatted by
+ * node_config_error_format()), or -ENOMEM. Does not log.
+ */
+int node_config_parse(const char *buf, size_t len, struct node_config **ret,
+		      struct policy_error *reterr);
+
+/*
+ * The built-in configuration, used when the file is absent. state_dir, runtime_dir and
+ * cgroup_parent are the build's defaults, passed by the caller. 0 or -ENOMEM.
+ */
+int node_config_new_default(const char *state_dir, const char *runtime_dir,
+			    const char *cgroup_parent, struct node_config **ret);
+
+/*
+ * Fills the directories and cgroup parent a file left out with the build's defaults.
+ * 0 or -ENOMEM.
+ */
+int node_config_fill_defaults(struct node_config *c, const char *state_dir, const char *runtime_dir,
+			      const char *cgroup_parent);
+
+/* Frees a configuration; accepts and returns NULL. */
+struct node_config *node_config_free(struct node_config *c);
+
+/* The effective configuration as indented JSON text (owned by the caller). 0 or -ENOMEM. */
+int node_config_to_json(const struct node_config *c, char **ret);
+
+/* Formats an error as "config: /path: message" (with line:column when known). */
+void node_config_error_format(const struct policy_error *e, char *buf, size_t len);
+
+/* "require"/"manage"; NULL or -EINVAL for anything else. */
+const char *node_forwarding_to_string(enum node_forwarding f);
+enum node_forwarding node_forwarding_from_string(const char *s);
+
+static inline void node_config_freep(struct node_config **c)
+{
+	node_config_free(*c);
+}
+#define _cleanup_node_config_free_ __attribute__((cleanup(node_config_freep)))

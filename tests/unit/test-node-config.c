@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Unit tests of the node configuration parser (policy/node-config.c): defaults, every
+ * setting, and the error paths with their JSON path, as strict as a policy.
+ */
+#include <arpa/inet.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "cleanup.h"
+#include "macro.h"
+#include "node-config.h"
+#include "test.h"
+
+struct error_case {
+	const char *json;
+	const char *path;
+	const char *fragment;
+};
+
+#define V "{\"version\": 1, "
+
+static const struct error_case error_cases[] = {
+	{ "", "", "" },
+	{ "{}", "/version", "missing required key" },
+	{ "{\"version\": 2}", "/version", "unsupported version 2" },
+	{ V "\"colour\": 1}", "/colour", "unknown key" },
+	{ V "\"state_dir\": \"var/lib\"}", "/state_dir", "absolute" },
+	{ V "\"state_dir\": \"/\"}", "/state_dir", "not \"/\"" },
+	{ V "\"runtime_dir\": \"/run/../x\"}", "/runtime_dir", "normalised" },
+	{ V "\"cgroup_parent\": \"/airlock\"}", "/cgroup_parent", "relative path" },
+	{ V "\"cgroup_parent\": \"a//b\"}", "/cgroup_parent", "relative path" },
+	{ V "\"network\": {\"pool\": \"10.240.0.1/16\"}}", "/network/pool", "IPv4 prefix" },
+	{ V "\"network\": {\"pool\": \"fd00::/48\"}}", "/network/pool", "IPv4 prefix" },
+	{ V "\"network\": {\"pool\": \"10.0.0.0/28\"}}", "/network/pool", "8..24" },
+	{ V "\"network\": {\"pool\": 10}}", "/network/pool", "expected an IPv4 prefix" },
+	{ V "\"network\": {\"forwarding\": \"auto\"}}", "/network/forwarding",
+	  "\"require\" or \"manage\"" },
+	{ V "\"network\": {\"dns\": {\"upstream\": [\"x\"]}}}", "/network/dns/upstream/0",
+	  "IPv4 or IPv6" },
+	{ V "\"network\": {\"dns\": {\"ttl_min\": \"1500ms\"}}}", "/network/dns/ttl_min",
+	  "whole seconds" },
+	{ V "\"network\": {\"dns\": {\"ttl_min\": \"2h\", \"ttl_max\": \"1h\"}}}", "/network/dns",
+	  "above ttl_max" },
+	{ V "\"network\": {\"dns\": {\"ttl_max\": \"25h\"}}}", "/network/dns/ttl_max", "1s..24h" },
+};
+
+TEST(errors)
+{
+	for (size_t i = 0; i < ELEMENTSOF(error_cases); i++) {
+		const struct error_case *c = &error_cases[i];
+		struct node_config *cfg = NULL;
+		struct policy_error e = {};
+
+		ASSERT_ERROR(node_config_parse(c->json, strlen(c->json), &cfg, &e), EINVAL);
+		ASSERT_TRUE(cfg == NULL);
+		ASSERT_STREQ(e.path, c->path);
+		ASSERT_CONTAINS(e.message, c->fragment);
+	}
+}
+
+TEST(defaults)
+{
+	_cleanup_node_config_free_ struct node_config *c = NULL;
+	static const char text[] = "{\"version\": 1}";
+	char buf[INET_ADDRSTRLEN];
+
+	ASSERT_OK(node_config_parse(text, sizeof(text) - 1, &c, NULL));
+	ASSERT_EQ(c->network.forwarding, NODE_FORWARDING_REQUIRE);
+	ASSERT_EQ(c->network.pool4.prefixlen, 16);
+	inet_ntop(AF_INET, c->network.pool4.addr.addr, buf, sizeof(buf));
+	ASSERT_STREQ(buf, "10.231.0.0");
+	ASSERT_EQ(c->network.dns_ttl_min_s, NODE_CONFIG_DEFAULT_TTL_MIN_S);
+	ASSERT_EQ(c->network.dns_ttl_max_s, NODE_CONFIG_DEFAULT_TTL_MAX_S);
+	ASSERT_EQ(c->network.n_dns_upstream, 0);
+	ASSERT_TRUE(c->state_dir == NULL);
+	ASSERT_OK(node_config_fill_defaults(c, "/var/lib/airlock", "/run/airlock", ""));
+	ASSERT_STREQ(c->state_dir, "/var/lib/airlock");
+	ASSERT_STREQ(c->cgroup_parent, "");
+}
+
+TEST(settings_round_trip)
+{
+	_cleanup_node_config_free_ struct node_config *c = NULL, *again = NULL;
+	_cleanup_free_ char *json = NULL, *json2 = NULL;
+	static const char text[] =
+		"{\"version\": 1, \"state_dir\": \"/srv/airlock\", \"cgroup_parent\": "
+		"\"ci/airlock\","
+		" \"network\": {\"pool\": \"10.240.0.0/20\", \"forwarding\": \"manage\","
+		" \"dns\": {\"upstream\": [\"192.0.2.53\", \"2001:db8::53\"], \"ttl_min\": \"1s\","
+		" \"ttl_max\": \"1h\"}}}";
+
+	ASSERT_OK(node_config_parse(text, sizeof(text) - 1, &c, NULL));
+	ASSERT_STREQ(c->state_dir, "/srv/airlock");
+	ASSERT_STREQ(c->cgroup_parent, "ci/airlock");
+	ASSERT_EQ(c->network.forwarding, NODE_FORWARDING_MANAGE);
+	ASSERT_EQ(c->network.pool4.prefixlen, 20);
+	ASSERT_EQ(c->network.n_dns_upstream, 2);
+	ASSERT_EQ(c->network.dns_upstream[1].family, AF_INET6);
+	ASSERT_EQ(c->network.dns_ttl_min_s, 1);
+	ASSERT_EQ(c->network.dns_ttl_max_s, 3600);
+
+	/* config show's output parses back to the same settings */
+	ASSERT_OK(node_config_fill_defaults(c, "/var/lib/airlock", "/run/airlock", ""));
+	ASSERT_OK(node_config_to_json(c, &json));
+	ASSERT_CONTAINS(json, "\"forwarding\": \"manage\"");
+	ASSERT_CONTAINS(json, "\"pool\": \"10.240.0.0/20\"");
+	ASSERT_OK(node_config_parse(json, strlen(json), &again, NULL));
+	ASSERT_OK(node_config_to_json(again, &json2));
+	ASSERT_STREQ(json, json2);
+}
+
+TEST_MAIN()
