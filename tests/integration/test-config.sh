@@ -70,12 +70,20 @@ JSON
 # v1 (this host's hybrid): the pids hierarchy; v2: the unified one.
 pids_root=/sys/fs/cgroup
 [ -d /sys/fs/cgroup/pids ] && pids_root=/sys/fs/cgroup/pids
+# run_cgroups: how many run cgroups (named <date>T<time>Z-<random>) live below the parent.
+run_cgroups() {
+	local d n=0
+	for d in "$pids_root/$parent"/[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T*; do
+		[ -d "$d" ] && n=$((n + 1))
+	done
+	echo "$n"
+}
 AIRLOCK_STATE_DIR=/nonexistent "$AIRLOCK" run --config "$run_cfg" --workspace "$AL_WS" \
 	-- "$PROBE" sleep 2 >/dev/null 2>"$AL_TMP/err" &
 AL_PIDS+=($!)
 seen=1
 for _ in $(seq 40); do
-	if [ -n "$(ls -A "$pids_root/$parent" 2>/dev/null | grep -E '^[0-9]{8}T')" ]; then
+	if [ "$(run_cgroups)" -gt 0 ]; then
 		seen=0
 		break
 	fi
@@ -89,7 +97,7 @@ al_ok "$(ls "$AL_TMP/cfg-state/records/"*.json >/dev/null 2>&1; echo $?)" \
 	"its record lands in the configured state_dir"
 # The parent stays (like the default one, airlock's home below each hierarchy); the
 # run's own cgroup must not.
-al_ok "$([ -z "$(ls -A "$pids_root/$parent" 2>/dev/null | grep -E '^[0-9]{8}T')" ]; echo $?)" \
+al_ok "$([ "$(run_cgroups)" -eq 0 ]; echo $?)" \
 	"no run cgroup is left below the configured parent"
 for d in /sys/fs/cgroup/*/"$parent" /sys/fs/cgroup/"$parent"; do
 	[ -d "$d" ] && rmdir "$d" 2>/dev/null
