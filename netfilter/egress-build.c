@@ -490,7 +490,30 @@ static int build_ndisc_accept(struct egress_batch *b, const struct egress_config
 	return 0;
 }
 
-/* nfproto F [l4proto P] daddr [. dport] @set, then accept (tcp: unused). */
+/* The host's neighbour solicitations and advertisements reach the task (input chain). */
+static int build_ndisc_input(struct egress_batch *b)
+{
+	int r;
+
+	for (uint8_t type = 135; type <= 136; type++) {
+		struct egress_rule c;
+
+		r = egress_rule_begin(&c, EGRESS_TABLE, "input");
+		if (r < 0)
+			return r;
+		egress_expr_meta_eq_u8(&c, NFT_META_NFPROTO, NFPROTO_IPV6);
+		egress_expr_meta_eq_u8(&c, NFT_META_L4PROTO, IPPROTO_ICMPV6);
+		egress_expr_payload(&c, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
+		egress_expr_cmp(&c, NFT_CMP_EQ, &type, sizeof(type));
+		egress_expr_verdict(&c, NF_ACCEPT);
+		r = egress_rule_commit(b, &c);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* nfproto F [l4proto P] daddr [. dport] @set, then accept. */
 static int build_set_accept(struct egress_batch *b, const struct egress_set_def *d)
 {
 	struct egress_rule c;
@@ -649,6 +672,8 @@ int egress_build(const struct policy_network *net, const struct egress_config *c
 		r = build_output_rules(b, cfg);
 	if (r >= 0)
 		r = build_base_rules(b, "input", NFT_META_IIF);
+	if (r >= 0)
+		r = build_ndisc_input(b);
 	if (r >= 0)
 		r = build_dns_rule(b, "dns", IPPROTO_UDP, &cfg->resolver, true);
 	if (r >= 0)

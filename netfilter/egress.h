@@ -20,7 +20,8 @@
  *     counter log group G REJECT
  *   REJECT is two rules: "meta l4proto tcp ... reject with tcp reset", then "... reject with
  *   icmpx admin-prohibited": a denied connection fails at once instead of timing out.
- *   chain input (filter, hook input, policy drop): iif lo accept; established accept
+ *   chain input (filter, hook input, policy drop): iif lo accept; established accept;
+ *     icmpv6 type nd-neighbor-{solicit,advert} accept
  *   chain dns (nat, hook output): udp dport 53 ip daddr != <resolver> dnat to <resolver>
  */
 
