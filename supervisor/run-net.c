@@ -66,6 +66,9 @@ struct run_net {
 	struct policy_addr pool;
 	uint8_t pool_prefixlen;
 	struct policy_addr upstream;
+	bool v6; /* the host has an IPv6 default route: the task gets IPv6 too */
+	struct policy_addr pool6;
+	uint8_t pool6_prefixlen;
 	struct egress_link *link;
 	bool nat_acquired;
 	struct egress_socket *nft;
@@ -228,6 +231,69 @@ static int own_net_dir(char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * IPv6 egress needs an IPv6 default route on the host, and then forwarding like IPv4.
+ * Without the route the run has no IPv6: a policy that names IPv6 destinations is refused.
+ */
+static int net_configure_v6(struct run_net *n, const struct policy *p)
+{
+	char a[INET6_ADDRSTRLEN];
+	int r;
+
+	r = egress_ip6_default_route();
+	n->v6 = r > 0;
+	if (n->v6 && egress_ip6_forward_enabled() <= 0)
+		return log_error_errno(
+			-EOPNOTSUPP, "refusing run: policy asks for network egress but "
+				     "net.ipv6.conf.all.forwarding is off on this host, which has "
+				     "an IPv6 default route (/network); enable IPv6 forwarding or "
+				     "remove the network section");
+	for (size_t i = 0; !n->v6 && i < p->network.n_egress; i++) {
+		const struct policy_egress_rule *rule = &p->network.egress[i];
+
+		if (!rule->is_cidr || rule->cidr.family != AF_INET6)
+			continue;
+		addr_string(AF_INET6, rule->cidr.addr, a, sizeof(a));
+		return log_error_errno(-ENETUNREACH,
+				       "refusing run: /network/egress/%zu: cidr %s/%u is IPv6, but "
+				       "this host has no IPv6 default route",
+				       i, a, rule->prefixlen);
+	}
+	r = egress_link_parse_pool6(EGRESS_LINK_POOL6_DEFAULT, &n->pool6, &n->pool6_prefixlen);
+	if (r < 0)
+		return log_error_errno(r, "Failed to parse the IPv6 pool '%s': %m",
+				       EGRESS_LINK_POOL6_DEFAULT);
+	return 0;
+}
+
+static bool first_upstream(const struct policy *p, int family, struct policy_addr *ret)
+{
+	for (size_t i = 0; i < p->network.n_dns_upstream; i++)
+		if (p->network.dns_upstream[i].family == family) {
+			*ret = p->network.dns_upstream[i];
+			return true;
+		}
+	return false;
+}
+
+/* The first IPv4 upstream of the policy, else its first IPv6 one, else the host's resolver. */
+static int net_configure_upstream(struct run_net *n, const struct policy *p)
+{
+	n->upstream = (struct policy_addr){};
+	if (!first_upstream(p, AF_INET, &n->upstream))
+		(void)first_upstream(p, AF_INET6, &n->upstream);
+	if (n->upstream.family == AF_INET6 && !n->v6)
+		return log_error_errno(
+			-ENETUNREACH, "refusing run: the DNS upstreams of the policy "
+				      "(/network/dns/upstream) are IPv6 only, but this host has no "
+				      "IPv6 default route");
+	if (n->upstream.family == AF_UNSPEC && host_resolver(&n->upstream) < 0)
+		return log_error_errno(
+			-EOPNOTSUPP, "refusing run: no DNS upstream in the policy "
+				     "(/network/dns/upstream) and no IPv4 one in /etc/resolv.conf");
+	return 0;
+}
+
 static int net_configure(struct run_net *n, const struct policy *p)
 {
 	const char *pool = getenv("AIRLOCK_NET_POOL");
@@ -243,17 +309,12 @@ static int net_configure(struct run_net *n, const struct policy *p)
 				   &n->pool_prefixlen);
 	if (r < 0)
 		return log_error_errno(r, "refusing run: bad AIRLOCK_NET_POOL '%s': %m", pool);
-
-	n->upstream = (struct policy_addr){};
-	for (size_t i = 0; i < p->network.n_dns_upstream; i++)
-		if (p->network.dns_upstream[i].family == AF_INET) {
-			n->upstream = p->network.dns_upstream[i];
-			break;
-		}
-	if (n->upstream.family != AF_INET && host_resolver(&n->upstream) < 0)
-		return log_error_errno(-EOPNOTSUPP,
-				       "refusing run: no IPv4 DNS upstream in the "
-				       "policy (/network/dns/upstream) or /etc/resolv.conf");
+	r = net_configure_v6(n, p);
+	if (r < 0)
+		return r;
+	r = net_configure_upstream(n, p);
+	if (r < 0)
+		return r;
 
 	r = own_net_dir(n->dir, sizeof(n->dir));
 	if (r < 0)
@@ -278,6 +339,11 @@ static int net_setup_kernel(struct run_net *n)
 	if (r < 0)
 		return log_error_errno(
 			r, "Failed to create the task's network namespace and veth: %m");
+	if (n->v6) {
+		r = egress_link_add_v6(n->link, &n->pool6, n->pool6_prefixlen);
+		if (r < 0)
+			return log_error_errno(r, "Failed to give the task's network IPv6: %m");
+	}
 	r = egress_nat_acquire(n->dir, n->link, &n->pool, n->pool_prefixlen);
 	if (r == -EADDRNOTAVAIL)
 		return log_error_errno(
@@ -296,6 +362,8 @@ static int net_setup_kernel(struct run_net *n)
 	cfg.resolver = n->link->host_addr;
 	cfg.pool = n->pool;
 	cfg.pool_prefixlen = n->pool_prefixlen;
+	cfg.pool6 = n->pool6;
+	cfg.pool6_prefixlen = n->pool6_prefixlen;
 	r = egress_apply(n->nft, n->net, &cfg);
 	if (r == -EEXIST)
 		return log_error_errno(
@@ -320,7 +388,8 @@ static int net_setup_dns(struct run_net *n)
 					.listen = n->link->host_addr,
 					.listen_ifname = n->link->host_ifname,
 					.task = n->link->task_addr,
-					.upstream = n->upstream };
+					.upstream = n->upstream,
+					.v6_enabled = n->link->host_addr6.family == AF_INET6 };
 	int r;
 
 	n->dns = calloc(RUN_NET_MAX_DNS_RECORDS, sizeof(*n->dns));
@@ -436,7 +505,9 @@ static json_t *denied_to_json(const struct run_net *n)
 
 static json_t *net_to_json(const struct run_net *n)
 {
-	char host[INET_ADDRSTRLEN], task[INET_ADDRSTRLEN], up[INET_ADDRSTRLEN];
+	char host[INET_ADDRSTRLEN], task[INET_ADDRSTRLEN], up[INET6_ADDRSTRLEN];
+	char task6[INET6_ADDRSTRLEN];
+	json_t *o;
 
 	if (!n || !n->link)
 		return NULL;
@@ -445,13 +516,18 @@ static json_t *net_to_json(const struct run_net *n)
 		(void)egress_nflog_read(n->nflog_fd, RUN_NET_READS_AT_END, on_denied, (void *)n);
 	addr_string(AF_INET, n->link->host_addr.addr, host, sizeof(host));
 	addr_string(AF_INET, n->link->task_addr.addr, task, sizeof(task));
-	addr_string(AF_INET, n->upstream.addr, up, sizeof(up));
-	return json_pack("{s:b, s:s, s:s, s:s, s:s, s:o, s:I, s:o, s:I, s:I}", "enabled", 1,
-			 "task_address", task, "resolver", host, "dns_upstream", up, "interface",
-			 n->link->host_ifname, "dns", dns_to_json(n), "dns_unrecorded",
-			 (json_int_t)n->dns_dropped, "denied", denied_to_json(n),
-			 "denied_unrecorded", (json_int_t)n->denied_other, "dns_sets_updates",
-			 (json_int_t)n->guard.learned);
+	addr_string(n->upstream.family, n->upstream.addr, up, sizeof(up));
+	o = json_pack("{s:b, s:s, s:s, s:s, s:s, s:o, s:I, s:o, s:I, s:I}", "enabled", 1,
+		      "task_address", task, "resolver", host, "dns_upstream", up, "interface",
+		      n->link->host_ifname, "dns", dns_to_json(n), "dns_unrecorded",
+		      (json_int_t)n->dns_dropped, "denied", denied_to_json(n), "denied_unrecorded",
+		      (json_int_t)n->denied_other, "dns_sets_updates",
+		      (json_int_t)n->guard.learned);
+	if (o && n->link->task_addr6.family == AF_INET6) {
+		addr_string(AF_INET6, n->link->task_addr6.addr, task6, sizeof(task6));
+		json_object_set_new(o, "task_address6", json_string(task6));
+	}
+	return o;
 }
 
 static struct run_net *net_free(struct run_net *n)
