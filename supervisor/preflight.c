@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <linux/netlink.h>
@@ -108,6 +109,64 @@ static void check_mounts(struct checker *c, const struct policy *p, const char *
 	refuse(c, "%s", why);
 }
 
+/* Whether /proc/net/ipv6_route has a default route (::/0, not a reject route, not on lo). */
+static bool has_ip6_default_route(void)
+{
+	_cleanup_free_ char *buf = NULL;
+	char *save = NULL;
+
+	if (read_file_at(AT_FDCWD, "/proc/net/ipv6_route", 1024 * 1024, &buf, NULL) < 0)
+		return false;
+	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char dst[33], plen[3], ifname[32];
+		unsigned flags;
+
+		if (sscanf(l, "%32s %2s %*s %*s %*s %*s %*s %*s %x %31s", dst, plen, &flags,
+			   ifname) == 4 &&
+		    strspn(dst, "0") == 32 && streq(plen, "00") && !(flags & 0x0200) &&
+		    !streq(ifname, "lo"))
+			return true;
+	}
+	return false;
+}
+
+/* The run's IPv6 checks (supervisor/run-net.c net_configure_v6()), worded the same way. */
+static void check_network_v6(struct checker *c, const struct policy *p)
+{
+	_cleanup_free_ char *fwd = NULL;
+	char a[INET6_ADDRSTRLEN];
+
+	if (has_ip6_default_route()) {
+		if (read_file_at(AT_FDCWD, "/proc/sys/net/ipv6/conf/all/forwarding", 16, &fwd,
+				 NULL) < 0 ||
+		    fwd[0] != '1')
+			refuse(c,
+			       "/network: policy asks for network egress but "
+			       "net.ipv6.conf.all.forwarding is off on this host, which has an "
+			       "IPv6 default route; enable IPv6 forwarding or remove the network "
+			       "section");
+		return;
+	}
+	for (size_t i = 0; i < p->network.n_egress; i++) {
+		const struct policy_egress_rule *r = &p->network.egress[i];
+
+		if (!r->is_cidr || r->cidr.family != AF_INET6)
+			continue;
+		if (!inet_ntop(AF_INET6, r->cidr.addr, a, sizeof(a)))
+			snprintf(a, sizeof(a), "?");
+		refuse(c,
+		       "/network/egress/%zu: cidr %s/%u is IPv6, but this host has no IPv6 "
+		       "default route",
+		       i, a, r->prefixlen);
+	}
+	for (size_t i = 0; i < p->network.n_dns_upstream; i++)
+		if (p->network.dns_upstream[i].family == AF_INET)
+			return;
+	if (p->network.n_dns_upstream > 0)
+		refuse(c, "/network/dns/upstream: the DNS upstreams are IPv6 only, but this host "
+			  "has no IPv6 default route");
+}
+
 static void check_network(struct checker *c, const struct policy *p)
 {
 	_cleanup_free_ char *fwd = NULL;
@@ -125,6 +184,7 @@ static void check_network(struct checker *c, const struct policy *p)
 	    fwd[0] != '1')
 		refuse(c, "/network: policy asks for network egress but net.ipv4.ip_forward is "
 			  "off on this host; enable forwarding or remove the network section");
+	check_network_v6(c, p);
 }
 
 int preflight_workspace_refusal(const char *ws, char *buf, size_t size)
