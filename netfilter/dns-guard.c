@@ -26,6 +26,7 @@ static const char *const verdicts[_DNS_VERDICT_MAX] = {
 	[DNS_VERDICT_UPSTREAM_RCODE] = "upstream-rcode",
 	[DNS_VERDICT_MALFORMED] = "malformed",
 	[DNS_VERDICT_SET_FULL] = "set-full",
+	[DNS_VERDICT_NO_IPV6] = "ipv6-off",
 };
 
 const char *dns_verdict_to_string(enum dns_verdict v)

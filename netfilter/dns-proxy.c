@@ -301,6 +301,12 @@ static void on_query(struct proxy *p)
 		return decision(p, msg_in.qname, msg_in.qtype, DNS_VERDICT_BAD_TYPE,
 				DNS_RCODE_REFUSED, 1);
 	}
+	/* IPv6 egress: a run without IPv6 gets no AAAA records, so clients use IPv4 at once. */
+	if (msg_in.qtype == DNS_TYPE_AAAA && !p->cfg->v6_enabled) {
+		refuse(&from, &msg_in, DNS_RCODE_NOERROR);
+		return decision(p, msg_in.qname, msg_in.qtype, DNS_VERDICT_NO_IPV6,
+				DNS_RCODE_NOERROR, 1);
+	}
 	forward(p, &from, &msg_in);
 }
 
@@ -415,6 +421,20 @@ static void pending_done(struct pending *e)
 	e->used = false;
 }
 
+/* IPv6 egress: whether from (fl bytes) is the upstream's address (IPv4 or IPv6), port 53. */
+static bool is_upstream(const struct dns_proxy_config *cfg, const struct sockaddr_storage *from,
+			socklen_t fl)
+{
+	const struct sockaddr_in *in = (const struct sockaddr_in *)from;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)from;
+
+	if (cfg->upstream.family == AF_INET)
+		return fl == sizeof(*in) && in->sin_family == AF_INET &&
+		       in->sin_port == htons(53) && !memcmp(&in->sin_addr, cfg->upstream.addr, 4);
+	return fl == sizeof(*in6) && in6->sin6_family == AF_INET6 && in6->sin6_port == htons(53) &&
+	       !memcmp(&in6->sin6_addr, cfg->upstream.addr, 16);
+}
+
 /*
  * Reads what came on a query's socket. The socket is connected, so the kernel already
  * drops datagrams from anyone but the upstream; the source is checked here again, and the
@@ -424,13 +444,12 @@ static void pending_done(struct pending *e)
 static void on_upstream(struct proxy *p, struct pending *e)
 {
 	static uint8_t buf[DNS_MAX_MESSAGE];
-	struct sockaddr_in from = {};
+	struct sockaddr_storage from = {};
 	socklen_t fl = sizeof(from);
 	ssize_t n;
 
 	n = recvfrom(e->fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
-	if (n < 0 || fl != sizeof(from) || from.sin_family != AF_INET ||
-	    from.sin_port != htons(53) || memcmp(&from.sin_addr, p->cfg->upstream.addr, 4) != 0)
+	if (n < 0 || !is_upstream(p->cfg, &from, fl))
 		return;
 	if (dns_parse(buf, (size_t)n, &msg_in) < 0 ||
 	    (msg_in.flags & (DNS_FLAG_QR | DNS_FLAG_OPCODE)) != DNS_FLAG_QR ||
@@ -567,18 +586,23 @@ static _noreturn_ void child(const struct dns_proxy_config *cfg, pid_t parent, i
 /* ifname: bind to that device, so that whatever is sent reaches no other link. */
 static int udp_socket(const struct policy_addr *a, bool do_connect, const char *ifname)
 {
+	/* IPv6 egress: an IPv6 upstream gets IPv6 sockets (the listening socket is IPv4). */
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(53) };
+	struct sockaddr_in6 sa6 = { .sin6_family = AF_INET6, .sin6_port = htons(53) };
+	bool v6 = a->family == AF_INET6;
+	struct sockaddr *sp = v6 ? (struct sockaddr *)&sa6 : (struct sockaddr *)&sa;
+	socklen_t sl = v6 ? sizeof(sa6) : sizeof(sa);
 	_cleanup_close_ int fd = -EBADF;
 	int r;
 
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	fd = socket(a->family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
 	if (ifname && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, strlen(ifname) + 1) < 0)
 		return -errno;
 	memcpy(&sa.sin_addr, a->addr, 4);
-	r = do_connect ? connect(fd, (struct sockaddr *)&sa, sizeof(sa))
-		       : bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	memcpy(&sa6.sin6_addr, a->addr, 16);
+	r = do_connect ? connect(fd, sp, sl) : bind(fd, sp, sl);
 	if (r < 0)
 		return -errno;
 	return TAKE_FD(fd);
@@ -605,7 +629,7 @@ int dns_proxy_send_sockets(int ipc_fd, const struct policy_addr *upstream, uint3
 	size_t k = 0;
 
 	n = MIN(n, (uint32_t)DNS_PROXY_SPARE_SOCKETS);
-	if (upstream->family != AF_INET)
+	if (upstream->family != AF_INET && upstream->family != AF_INET6)
 		r = -EAFNOSUPPORT;
 	else if (proxy_lags(ipc_fd))
 		r = -EBUSY;
@@ -639,7 +663,9 @@ int dns_proxy_start(const struct dns_proxy_config *cfg, struct dns_proxy **ret)
 	int pair[2], fds[2], r;
 	pid_t parent = getpid(), pid;
 
-	if (cfg->listen.family != AF_INET || cfg->upstream.family != AF_INET || !cfg->listen_ifname)
+	if (cfg->listen.family != AF_INET ||
+	    (cfg->upstream.family != AF_INET && cfg->upstream.family != AF_INET6) ||
+	    !cfg->listen_ifname)
 		return -EAFNOSUPPORT;
 	listen_fd = udp_socket(&cfg->listen, false, cfg->listen_ifname);
 	if (listen_fd < 0)

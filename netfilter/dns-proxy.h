@@ -58,6 +58,7 @@ enum dns_verdict {
 	DNS_VERDICT_UPSTREAM_RCODE, /* upstream NXDOMAIN etc., passed on */
 	DNS_VERDICT_MALFORMED, /* unparsable query: FORMERR or dropped */
 	DNS_VERDICT_SET_FULL, /* the run's learned-element cap is reached: withheld */
+	DNS_VERDICT_NO_IPV6, /* AAAA while the run has no IPv6: NOERROR, no records */
 	_DNS_VERDICT_MAX,
 	_DNS_VERDICT_INVALID = -EINVAL,
 };
@@ -107,7 +108,8 @@ struct dns_proxy_config {
 	struct policy_addr listen; /* resolver address (AF_INET), port 53 */
 	const char *listen_ifname; /* the host end of the task's veth: the socket is bound to it */
 	struct policy_addr task; /* only queries from this source are answered */
-	struct policy_addr upstream; /* where allowed queries go, port 53 */
+	struct policy_addr upstream; /* where allowed queries go, port 53 (IPv4 or IPv6) */
+	bool v6_enabled; /* the task has IPv6 egress; else AAAA gets an empty NOERROR */
 };
 
 struct dns_proxy {

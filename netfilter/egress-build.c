@@ -3,6 +3,7 @@
  * Pure: turns a policy's network section into the nftables batch of the task's ruleset
  * (layout in egress.h). No socket is opened here; egress-apply.c sends the batch.
  */
+#include <assert.h>
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -27,6 +28,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct nftnl_table *, nftnl_table_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct nftnl_chain *, nftnl_chain_free);
 
 #define LOG_SNAPLEN 128
+
+/* EGRESS_LINK_POOL6_DEFAULT, fd61:6972:6c6b::/48 ("airlk"), with its prefix length */
+static const uint8_t pool6_default[16] = { 0xfd, 0x61, 0x69, 0x72, 0x6c, 0x6b };
 
 void egress_expr_add(struct egress_rule *c, struct nftnl_expr *e)
 {
@@ -164,39 +168,58 @@ void egress_expr_ct_established(struct egress_rule *c)
 	egress_expr_cmp(c, NFT_CMP_NEQ, &zero, sizeof(zero));
 }
 
-void egress_expr_prefix_match(struct egress_rule *c, uint32_t offset, const uint8_t addr[4],
-			      uint8_t prefixlen, uint32_t op)
+void egress_expr_prefix_match_len(struct egress_rule *c, uint32_t offset, const uint8_t *addr,
+				  uint32_t len, uint8_t prefixlen, uint32_t op)
 {
-	uint8_t mask[4] = {}, net[4];
+	uint8_t mask[16] = {}, net[16], zero[16] = {};
 	struct nftnl_expr *e;
-	uint32_t zero = 0;
 
-	for (unsigned i = 0; i < 32 && i < prefixlen; i++)
+	assert(len == 4 || len == 16);
+	for (unsigned i = 0; i < len * 8 && i < prefixlen; i++)
 		mask[i / 8] |= (uint8_t)(0x80 >> (i % 8));
-	for (unsigned i = 0; i < 4; i++)
+	for (unsigned i = 0; i < len; i++)
 		net[i] = addr[i] & mask[i];
-	egress_expr_payload(c, NFT_PAYLOAD_NETWORK_HEADER, offset, 4, NFT_REG_1);
+	egress_expr_payload(c, NFT_PAYLOAD_NETWORK_HEADER, offset, len, NFT_REG_1);
 	e = egress_expr_new(c, "bitwise");
 	if (e) {
 		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 4);
-		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, 4);
-		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, 4);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
 	}
 	egress_expr_add(c, e);
-	egress_expr_cmp(c, op, net, 4);
+	egress_expr_cmp(c, op, net, len);
 }
 
-static void reject_tcp_rst(struct egress_rule *c)
+void egress_expr_prefix_match(struct egress_rule *c, uint32_t offset, const uint8_t addr[4],
+			      uint8_t prefixlen, uint32_t op)
+{
+	egress_expr_prefix_match_len(c, offset, addr, 4, prefixlen, op);
+}
+
+static void reject(struct egress_rule *c, uint32_t type, uint8_t code)
 {
 	struct nftnl_expr *e = egress_expr_new(c, "reject");
 
 	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_TCP_RST);
-		nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, 0);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, type);
+		nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, code);
 	}
 	egress_expr_add(c, e);
+}
+
+static void reject_tcp_rst(struct egress_rule *c)
+{
+	reject(c, NFT_REJECT_TCP_RST, 0);
+}
+
+void egress_expr_reject(struct egress_rule *c, bool tcp)
+{
+	if (tcp)
+		reject_tcp_rst(c);
+	else
+		reject(c, NFT_REJECT_ICMPX_UNREACH, NFT_REJECT_ICMPX_ADMIN_PROHIBITED);
 }
 
 static void dnat_to(struct egress_rule *c, const struct policy_addr *to)
@@ -368,30 +391,130 @@ static int build_tcp53_reject(struct egress_batch *b, uint16_t group)
 }
 
 /*
- * airlock's own address pool is the host (each slot's .1) and the other tasks: never a
- * destination, whatever a cidr rule says. UDP/53 to the task's resolver is accepted before.
+ * A denied attempt is counted, logged and rejected at once, so the task fails fast
+ * (ECONNREFUSED, EHOSTUNREACH) instead of waiting out its connect timeout: each deny is two
+ * rules with the same match, "meta l4proto tcp ... reject with tcp reset" and then
+ * "... reject with icmpx admin-prohibited" for everything else. Only the first rule of the
+ * two that matches a packet logs it.
  */
-static int build_pool_drop(struct egress_batch *b, const struct egress_config *cfg, uint16_t group)
+static int deny_commit(struct egress_batch *b, struct egress_rule *c, uint16_t group,
+		       const char *prefix, bool tcp)
 {
-	static const uint8_t pool_default[4] = { 10, 231, 0, 0 }; /* EGRESS_LINK_POOL_DEFAULT */
-	bool have = cfg->pool.family == AF_INET;
-	struct egress_rule c;
-	int r;
-
-	r = egress_rule_begin(&c, EGRESS_TABLE, "output");
-	if (r < 0)
-		return r;
-	egress_expr_meta_eq_u8(&c, NFT_META_NFPROTO, NFPROTO_IPV4);
-	egress_expr_prefix_match(&c, 16, have ? cfg->pool.addr : pool_default,
-				 have ? cfg->pool_prefixlen : 16, NFT_CMP_EQ);
-	egress_expr_counter(&c);
-	nflog(&c, group, EGRESS_LOG_PREFIX_DENY_RANGE);
-	egress_expr_verdict(&c, NF_DROP);
-	return egress_rule_commit(b, &c);
+	egress_expr_counter(c);
+	nflog(c, group, prefix);
+	egress_expr_reject(c, tcp);
+	return egress_rule_commit(b, c);
 }
 
-/* nfproto F [l4proto P] daddr [. dport] @set, then accept or log+drop. */
-static int build_set_rule(struct egress_batch *b, const struct egress_set_def *d, uint16_t group)
+/* Starts one of the two rules of a deny: the TCP one matches l4proto tcp first. */
+static int deny_begin(struct egress_rule *c, bool tcp)
+{
+	int r;
+
+	r = egress_rule_begin(c, EGRESS_TABLE, "output");
+	if (r < 0)
+		return r;
+	if (tcp)
+		egress_expr_meta_eq_u8(c, NFT_META_L4PROTO, IPPROTO_TCP);
+	return 0;
+}
+
+/*
+ * airlock's own address pools are the host (each slot's .1 and ::1) and the other tasks:
+ * never a destination, whatever a cidr rule says. UDP/53 to the task's resolver is accepted
+ * before.
+ */
+static int build_pool_reject(struct egress_batch *b, const struct egress_config *cfg, int family,
+			     uint16_t group)
+{
+	static const uint8_t pool_default[4] = { 10, 231, 0, 0 }; /* EGRESS_LINK_POOL_DEFAULT */
+	bool v4 = family == AF_INET;
+	bool have = v4 ? cfg->pool.family == AF_INET : cfg->pool6.family == AF_INET6;
+	const uint8_t *addr = v4 ? (have ? cfg->pool.addr : pool_default)
+				 : (have ? cfg->pool6.addr : pool6_default);
+	uint8_t plen = v4 ? (have ? cfg->pool_prefixlen : 16)
+			  : (have ? cfg->pool6_prefixlen : EGRESS_POOL6_DEFAULT_PREFIXLEN);
+	int r;
+
+	for (int tcp = 1; tcp >= 0; tcp--) {
+		struct egress_rule c;
+
+		r = deny_begin(&c, tcp);
+		if (r < 0)
+			return r;
+		egress_expr_meta_eq_u8(&c, NFT_META_NFPROTO, nfproto_of(family));
+		egress_expr_prefix_match_len(&c, v4 ? 16 : 24, addr, v4 ? 4 : 16, plen, NFT_CMP_EQ);
+		r = deny_commit(b, &c, group, EGRESS_LOG_PREFIX_DENY_RANGE, tcp);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * Neighbour discovery (solicitations and advertisements, ICMPv6 135 and 136) with the host
+ * end of the veth: without it the task's IPv6 default route has no gateway. Only to
+ * link-local multicast (ff02::/16) or inside airlock's own pool, which no packet leaves.
+ */
+static int build_ndisc_accept(struct egress_batch *b, const struct egress_config *cfg)
+{
+	static const uint8_t ff02[16] = { 0xff, 0x02 };
+	bool have = cfg->pool6.family == AF_INET6;
+	int r;
+
+	for (uint8_t type = 135; type <= 136; type++) {
+		for (int mcast = 1; mcast >= 0; mcast--) {
+			struct egress_rule c;
+
+			r = egress_rule_begin(&c, EGRESS_TABLE, "output");
+			if (r < 0)
+				return r;
+			egress_expr_meta_eq_u8(&c, NFT_META_NFPROTO, NFPROTO_IPV6);
+			egress_expr_meta_eq_u8(&c, NFT_META_L4PROTO, IPPROTO_ICMPV6);
+			egress_expr_payload(&c, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
+			egress_expr_cmp(&c, NFT_CMP_EQ, &type, sizeof(type));
+			if (mcast)
+				egress_expr_prefix_match_len(&c, 24, ff02, 16, 16, NFT_CMP_EQ);
+			else
+				egress_expr_prefix_match_len(
+					&c, 24, have ? cfg->pool6.addr : pool6_default, 16,
+					have ? cfg->pool6_prefixlen
+					     : EGRESS_POOL6_DEFAULT_PREFIXLEN,
+					NFT_CMP_EQ);
+			egress_expr_verdict(&c, NF_ACCEPT);
+			r = egress_rule_commit(b, &c);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/* The host's neighbour solicitations and advertisements reach the task (input chain). */
+static int build_ndisc_input(struct egress_batch *b)
+{
+	int r;
+
+	for (uint8_t type = 135; type <= 136; type++) {
+		struct egress_rule c;
+
+		r = egress_rule_begin(&c, EGRESS_TABLE, "input");
+		if (r < 0)
+			return r;
+		egress_expr_meta_eq_u8(&c, NFT_META_NFPROTO, NFPROTO_IPV6);
+		egress_expr_meta_eq_u8(&c, NFT_META_L4PROTO, IPPROTO_ICMPV6);
+		egress_expr_payload(&c, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
+		egress_expr_cmp(&c, NFT_CMP_EQ, &type, sizeof(type));
+		egress_expr_verdict(&c, NF_ACCEPT);
+		r = egress_rule_commit(b, &c);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* nfproto F [l4proto P] daddr [. dport] @set, then accept. */
+static int build_set_accept(struct egress_batch *b, const struct egress_set_def *d)
 {
 	struct egress_rule c;
 	int r;
@@ -406,14 +529,29 @@ static int build_set_rule(struct egress_batch *b, const struct egress_set_def *d
 	if (d->kind == EGRESS_SET_ALLOW || d->kind == EGRESS_SET_DNS)
 		dport(&c, d->family == AF_INET ? NFT_REG32_01 : NFT_REG32_04);
 	lookup(&c, d);
-	if (d->kind == EGRESS_SET_DENY) {
-		egress_expr_counter(&c);
-		nflog(&c, group, EGRESS_LOG_PREFIX_DENY_RANGE);
-		egress_expr_verdict(&c, NF_DROP);
-	} else {
-		egress_expr_verdict(&c, NF_ACCEPT);
-	}
+	egress_expr_verdict(&c, NF_ACCEPT);
 	return egress_rule_commit(b, &c);
+}
+
+/* nfproto F daddr @deny{4,6}: counted, logged, rejected (two rules, see deny_commit()). */
+static int build_set_reject(struct egress_batch *b, const struct egress_set_def *d, uint16_t group)
+{
+	int r;
+
+	for (int tcp = 1; tcp >= 0; tcp--) {
+		struct egress_rule c;
+
+		r = deny_begin(&c, tcp);
+		if (r < 0)
+			return r;
+		egress_expr_meta_eq_u8(&c, NFT_META_NFPROTO, nfproto_of(d->family));
+		daddr(&c, d->family, NFT_REG32_00);
+		lookup(&c, d);
+		r = deny_commit(b, &c, group, EGRESS_LOG_PREFIX_DENY_RANGE, tcp);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 static int build_set_rules(struct egress_batch *b, enum egress_set_kind kind, uint16_t group)
@@ -426,25 +564,31 @@ static int build_set_rules(struct egress_batch *b, enum egress_set_kind kind, ui
 	for (size_t i = 0; i < n; i++) {
 		if (defs[i].kind != kind)
 			continue;
-		r = build_set_rule(b, &defs[i], group);
+		if (kind == EGRESS_SET_DENY)
+			r = build_set_reject(b, &defs[i], group);
+		else
+			r = build_set_accept(b, &defs[i]);
 		if (r < 0)
 			return r;
 	}
 	return 0;
 }
 
-static int build_final_drop(struct egress_batch *b, uint16_t group)
+static int build_final_reject(struct egress_batch *b, uint16_t group)
 {
-	struct egress_rule c;
 	int r;
 
-	r = egress_rule_begin(&c, EGRESS_TABLE, "output");
-	if (r < 0)
-		return r;
-	egress_expr_counter(&c);
-	nflog(&c, group, EGRESS_LOG_PREFIX_DEFAULT);
-	egress_expr_verdict(&c, NF_DROP);
-	return egress_rule_commit(b, &c);
+	for (int tcp = 1; tcp >= 0; tcp--) {
+		struct egress_rule c;
+
+		r = deny_begin(&c, tcp);
+		if (r < 0)
+			return r;
+		r = deny_commit(b, &c, group, EGRESS_LOG_PREFIX_DEFAULT, tcp);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 /*
@@ -483,7 +627,13 @@ static int build_output_rules(struct egress_batch *b, const struct egress_config
 	r = build_tcp53_reject(b, group);
 	if (r < 0)
 		return r;
-	r = build_pool_drop(b, cfg, group);
+	r = build_ndisc_accept(b, cfg);
+	if (r < 0)
+		return r;
+	r = build_pool_reject(b, cfg, AF_INET, group);
+	if (r < 0)
+		return r;
+	r = build_pool_reject(b, cfg, AF_INET6, group);
 	if (r < 0)
 		return r;
 	r = build_v6_multicast_drop(b);
@@ -494,7 +644,7 @@ static int build_output_rules(struct egress_batch *b, const struct egress_config
 		if (r < 0)
 			return r;
 	}
-	return build_final_drop(b, group);
+	return build_final_reject(b, group);
 }
 
 int egress_build(const struct policy_network *net, const struct egress_config *cfg,
@@ -522,6 +672,8 @@ int egress_build(const struct policy_network *net, const struct egress_config *c
 		r = build_output_rules(b, cfg);
 	if (r >= 0)
 		r = build_base_rules(b, "input", NFT_META_IIF);
+	if (r >= 0)
+		r = build_ndisc_input(b);
 	if (r >= 0)
 		r = build_dns_rule(b, "dns", IPPROTO_UDP, &cfg->resolver, true);
 	if (r >= 0)

@@ -3,6 +3,7 @@
 
 /* Internal to netfilter/: the batch buffer and the set layout shared by the builders. */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cleanup.h"
@@ -79,6 +80,11 @@ void egress_expr_counter(struct egress_rule *c);
 /* Register 1 = (IPv4 address at network header + offset) & mask(prefixlen), compared by op. */
 void egress_expr_prefix_match(struct egress_rule *c, uint32_t offset, const uint8_t addr[4],
 			      uint8_t prefixlen, uint32_t op);
+/* The same for an address of len 4 or 16 bytes (IPv6: offset 8 source, 24 destination). */
+void egress_expr_prefix_match_len(struct egress_rule *c, uint32_t offset, const uint8_t *addr,
+				  uint32_t len, uint8_t prefixlen, uint32_t op);
+/* "reject with tcp reset" (tcp) or "reject with icmpx admin-prohibited" (IPv4 and IPv6). */
+void egress_expr_reject(struct egress_rule *c, bool tcp);
 /* Appends "add table inet <name>" (exclusive). */
 int egress_build_table(struct egress_batch *b, const char *name);
 /*

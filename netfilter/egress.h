@@ -11,12 +11,17 @@
  *     oif lo accept; ct state established,related accept;
  *     ip daddr <resolver> udp dport 53 accept;
  *     tcp dport 53 counter log group G reject with tcp reset             (the proxy is UDP only)
- *     ip daddr <pool> counter log group G drop                  (the host and the other tasks)
+ *     icmpv6 type nd-neighbor-{solicit,advert} ip6 daddr ff02::/16 or <pool6> accept
+ *     ip daddr <pool>, ip6 daddr <pool6> counter log group G REJECT (the host, other tasks)
+ *     ip6 daddr ff00::/8 drop                            (the kernel's own MLD, unlogged)
  *     ip[6] daddr . tcp/udp dport @allow{4,6}_{tcp,udp} accept      (cidr rules)
- *     ip[6] daddr @deny{4,6} counter log group G drop                (private, metadata...)
+ *     ip[6] daddr @deny{4,6} counter log group G REJECT              (private, metadata...)
  *     ip[6] daddr . tcp/udp dport @dns{4,6}_{tcp,udp} accept          (DNS-learned, timeout)
- *     counter log group G drop
- *   chain input (filter, hook input, policy drop): iif lo accept; established accept
+ *     counter log group G REJECT
+ *   REJECT is two rules: "meta l4proto tcp ... reject with tcp reset", then "... reject with
+ *   icmpx admin-prohibited": a denied connection fails at once instead of timing out.
+ *   chain input (filter, hook input, policy drop): iif lo accept; established accept;
+ *     icmpv6 type nd-neighbor-{solicit,advert} accept
  *   chain dns (nat, hook output): udp dport 53 ip daddr != <resolver> dnat to <resolver>
  */
 
@@ -43,10 +48,15 @@ struct egress_batch {
 	bool ended;
 };
 
+/* The prefix length of EGRESS_LINK_POOL6_DEFAULT (link.h). */
+#define EGRESS_POOL6_DEFAULT_PREFIXLEN 48
+
 struct egress_config {
 	struct policy_addr resolver; /* AF_INET: where the task's DNS goes */
 	struct policy_addr pool; /* AF_INET: airlock's address pool, never a destination; */
 	uint8_t pool_prefixlen; /*   unset (AF_UNSPEC): EGRESS_LINK_POOL_DEFAULT */
+	struct policy_addr pool6; /* AF_INET6: the IPv6 pool, never a destination either; */
+	uint8_t pool6_prefixlen; /*   unset: EGRESS_LINK_POOL6_DEFAULT */
 	uint16_t nflog_group; /* 0: EGRESS_NFLOG_GROUP */
 	uint32_t seq; /* first sequence number to use */
 };

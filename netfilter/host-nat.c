@@ -42,26 +42,38 @@ static const char *const set_names[] = { [SET_LINKS] = "links", [SET_RESOLVERS] 
 struct pool {
 	uint8_t addr[4];
 	uint8_t prefixlen;
+	uint8_t addr6[16]; /* the IPv6 pool (EGRESS_LINK_POOL6_DEFAULT unless the link says) */
+	uint8_t prefixlen6;
 };
 
-enum { SRC_POOL = 1 << 0, DST_POOL = 1 << 1, DST_OTHER = 1 << 2, ESTABLISHED = 1 << 3 };
+enum {
+	SRC_POOL = 1 << 0,
+	DST_POOL = 1 << 1,
+	DST_OTHER = 1 << 2,
+	ESTABLISHED = 1 << 3,
+	V6 = 1 << 4, /* the IPv6 pool, nfproto ipv6 */
+};
 
-/* nfproto ipv4 + the matches in flags, then masquerade (verdict < 0) or a verdict. */
+/* nfproto ipv4/6 + the matches in flags, then masquerade (verdict < 0) or a verdict. */
 static int host_rule(struct egress_batch *b, const char *chain, const struct pool *p,
 		     unsigned flags, int v)
 {
+	bool v6 = flags & V6;
+	const uint8_t *addr = v6 ? p->addr6 : p->addr;
+	uint8_t plen = v6 ? p->prefixlen6 : p->prefixlen;
+	uint32_t len = v6 ? 16 : 4;
 	struct egress_rule c;
 	int r;
 
 	r = egress_rule_begin(&c, EGRESS_HOST_TABLE, chain);
 	if (r < 0)
 		return r;
-	egress_expr_meta_eq_u8(&c, NFT_META_NFPROTO, NFPROTO_IPV4);
+	egress_expr_meta_eq_u8(&c, NFT_META_NFPROTO, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
 	if (flags & SRC_POOL)
-		egress_expr_prefix_match(&c, 12, p->addr, p->prefixlen, NFT_CMP_EQ);
+		egress_expr_prefix_match_len(&c, v6 ? 8 : 12, addr, len, plen, NFT_CMP_EQ);
 	if (flags & (DST_POOL | DST_OTHER))
-		egress_expr_prefix_match(&c, 16, p->addr, p->prefixlen,
-					 flags & DST_POOL ? NFT_CMP_EQ : NFT_CMP_NEQ);
+		egress_expr_prefix_match_len(&c, v6 ? 24 : 16, addr, len, plen,
+					     flags & DST_POOL ? NFT_CMP_EQ : NFT_CMP_NEQ);
 	if (flags & ESTABLISHED)
 		egress_expr_ct_established(&c);
 	if (v < 0)
@@ -117,12 +129,14 @@ static void host_lookup(struct egress_rule *c, uint32_t id)
 	egress_expr_add(c, e);
 }
 
-enum { IN_DNS, IN_ESTABLISHED, IN_DROP };
+enum { IN_DNS, IN_ESTABLISHED, IN_NDISC_NS, IN_NDISC_NA, IN_REJECT_TCP, IN_REJECT };
 
 /*
  * The input chain: a task reaches the host itself only with UDP/53 to its own slot's .1
- * (the DNS proxy); anything else new arriving on one of airlock's veths is dropped, so a
- * broad cidr rule (10.0.0.0/8, 0.0.0.0/0) cannot open the host's own services.
+ * (the DNS proxy), and IPv6 neighbour discovery with its gateway; anything else new
+ * arriving on one of airlock's veths is rejected (TCP reset, else ICMP admin-prohibited, so
+ * the task fails at once), so a broad cidr rule (10.0.0.0/8, 0.0.0.0/0) cannot open the
+ * host's own services.
  */
 static int input_rule(struct egress_batch *b, int kind)
 {
@@ -133,6 +147,18 @@ static int input_rule(struct egress_batch *b, int kind)
 	r = egress_rule_begin(&c, EGRESS_HOST_TABLE, "input");
 	if (r < 0)
 		return r;
+	if (kind == IN_NDISC_NS || kind == IN_NDISC_NA) {
+		uint8_t type = kind == IN_NDISC_NS ? 135 : 136;
+
+		egress_expr_meta_load(&c, NFT_META_IIFNAME, NFT_REG32_00);
+		host_lookup(&c, SET_LINKS);
+		egress_expr_meta_eq_u8(&c, NFT_META_NFPROTO, NFPROTO_IPV6);
+		egress_expr_meta_eq_u8(&c, NFT_META_L4PROTO, IPPROTO_ICMPV6);
+		egress_expr_payload(&c, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
+		egress_expr_cmp(&c, NFT_CMP_EQ, &type, sizeof(type));
+		egress_expr_verdict(&c, NF_ACCEPT);
+		return egress_rule_commit(b, &c);
+	}
 	if (kind == IN_DNS) {
 		egress_expr_meta_eq_u8(&c, NFT_META_NFPROTO, NFPROTO_IPV4);
 		egress_expr_meta_eq_u8(&c, NFT_META_L4PROTO, IPPROTO_UDP);
@@ -150,8 +176,10 @@ static int input_rule(struct egress_batch *b, int kind)
 		egress_expr_ct_established(&c);
 		egress_expr_verdict(&c, NF_ACCEPT);
 	} else {
+		if (kind == IN_REJECT_TCP)
+			egress_expr_meta_eq_u8(&c, NFT_META_L4PROTO, IPPROTO_TCP);
 		egress_expr_counter(&c);
-		egress_expr_verdict(&c, NF_DROP);
+		egress_expr_reject(&c, kind == IN_REJECT_TCP);
 	}
 	return egress_rule_commit(b, &c);
 }
@@ -174,17 +202,19 @@ static int build_host_table(struct egress_batch *b, const struct pool *p)
 		r = host_set_declare(b, SET_LINKS);
 	if (r >= 0)
 		r = host_set_declare(b, SET_RESOLVERS);
-	if (r >= 0)
-		r = host_rule(b, "postrouting", p, SRC_POOL | DST_OTHER, -1);
-	if (r >= 0) /* tasks never reach each other */
-		r = host_rule(b, "forward", p, SRC_POOL | DST_POOL, NF_DROP);
-	if (r >= 0)
-		r = host_rule(b, "forward", p, SRC_POOL, NF_ACCEPT);
-	if (r >= 0)
-		r = host_rule(b, "forward", p, DST_POOL | ESTABLISHED, NF_ACCEPT);
-	if (r >= 0) /* nothing new comes in towards a task */
-		r = host_rule(b, "forward", p, DST_POOL, NF_DROP);
-	for (int k = IN_DNS; r >= 0 && k <= IN_DROP; k++)
+	for (unsigned v6 = 0; v6 <= V6; v6 += V6) { /* NAT44, then NAT66 */
+		if (r >= 0)
+			r = host_rule(b, "postrouting", p, v6 | SRC_POOL | DST_OTHER, -1);
+		if (r >= 0) /* tasks never reach each other */
+			r = host_rule(b, "forward", p, v6 | SRC_POOL | DST_POOL, NF_DROP);
+		if (r >= 0)
+			r = host_rule(b, "forward", p, v6 | SRC_POOL, NF_ACCEPT);
+		if (r >= 0)
+			r = host_rule(b, "forward", p, v6 | DST_POOL | ESTABLISHED, NF_ACCEPT);
+		if (r >= 0) /* nothing new comes in towards a task */
+			r = host_rule(b, "forward", p, v6 | DST_POOL, NF_DROP);
+	}
+	for (int k = IN_DNS; r >= 0 && k <= IN_REJECT; k++)
 		r = input_rule(b, k);
 	return r;
 }
@@ -372,6 +402,24 @@ static int scan_slots(const char *dir, const char *own_lock, struct egress_socke
 	return n;
 }
 
+/* The IPv6 pool of the host table: the link's, else EGRESS_LINK_POOL6_DEFAULT. */
+static int pool6_of(const struct egress_link *l, struct pool *p)
+{
+	struct policy_addr a;
+	int r;
+
+	if (l->pool6.family == AF_INET6) {
+		memcpy(p->addr6, l->pool6.addr, 16);
+		p->prefixlen6 = l->pool6_prefixlen;
+		return 0;
+	}
+	r = egress_link_parse_pool6(EGRESS_LINK_POOL6_DEFAULT, &a, &p->prefixlen6);
+	if (r < 0)
+		return r;
+	memcpy(p->addr6, a.addr, 16);
+	return 0;
+}
+
 int egress_nat_acquire(const char *dir, const struct egress_link *l, const struct policy_addr *pool,
 		       uint8_t prefixlen)
 {
@@ -383,6 +431,9 @@ int egress_nat_acquire(const char *dir, const struct egress_link *l, const struc
 
 	if (pool->family != AF_INET || prefixlen > 32)
 		return -EINVAL;
+	r = pool6_of(l, &p);
+	if (r < 0)
+		return r;
 	memcpy(p.addr, pool->addr, 4);
 	for (unsigned i = prefixlen; i < 32; i++)
 		p.addr[i / 8] &= (uint8_t) ~(0x80 >> (i % 8));
@@ -527,4 +578,44 @@ int egress_ip_forward_enabled(void)
 	if (r < 0)
 		return r;
 	return s[0] == '1';
+}
+
+int egress_ip6_forward_enabled(void)
+{
+	_cleanup_free_ char *s = NULL;
+	int r;
+
+	r = read_file_at(AT_FDCWD, "/proc/sys/net/ipv6/conf/all/forwarding", 16, &s, NULL);
+	if (r < 0)
+		return r == -ENOENT ? 0 : r;
+	return s[0] == '1';
+}
+
+int egress_ip6_default_route_parse(const char *table)
+{
+	const char *line = table;
+
+	for (; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		char dst[33], plen[3], ifname[32];
+		unsigned flags;
+
+		if (sscanf(line, "%32s %2s %*s %*s %*s %*s %*s %*s %x %31s", dst, plen, &flags,
+			   ifname) != 4)
+			continue;
+		if (strspn(dst, "0") == 32 && streq(plen, "00") && !(flags & 0x0200 /* REJECT */) &&
+		    !streq(ifname, "lo"))
+			return 1;
+	}
+	return 0;
+}
+
+int egress_ip6_default_route(void)
+{
+	_cleanup_free_ char *s = NULL;
+	int r;
+
+	r = read_file_at(AT_FDCWD, "/proc/net/ipv6_route", 1024 * 1024, &s, NULL);
+	if (r < 0)
+		return r == -ENOENT ? 0 : r;
+	return egress_ip6_default_route_parse(s);
 }

@@ -3,7 +3,7 @@
 
 /*
  * airlock's own table in the host network namespace, "inet airlock-host": masquerade for
- * traffic from the address pool to elsewhere, a forward chain that lets only replies in
+ * traffic from the address pools (IPv4, and IPv6: NAT66) to elsewhere, a forward chain that lets only replies in
  * towards the pool, and an input chain that lets a task reach the host itself only with
  * UDP/53 to its own resolver (sets "links" and "resolvers", one element per live slot). No other table is ever read or changed. The table exists while at
  * least one networked run holds a slot lock in dir (see link.h); the decision is taken
@@ -60,3 +60,12 @@ int egress_nat_reap(const char *dir, bool own_netns);
 
 /* Whether /proc/sys/net/ipv4/ip_forward reads "1" (in the caller's namespace). */
 int egress_ip_forward_enabled(void);
+/* Whether net.ipv6.conf.all.forwarding is 1 in the caller's namespace (0 without IPv6). */
+int egress_ip6_forward_enabled(void);
+/*
+ * Whether the caller's namespace has an IPv6 default route (::/0, not a reject route, not
+ * on lo), from /proc/net/ipv6_route: 1, 0 (also without IPv6), or -errno. The parser of the
+ * table's text is pure.
+ */
+int egress_ip6_default_route(void);
+int egress_ip6_default_route_parse(const char *table);

@@ -15,6 +15,7 @@
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <netlink/route/link/inet6.h>
 #include <netlink/route/link/veth.h>
 #include <netlink/route/route.h>
 
@@ -81,6 +82,31 @@ int egress_link_parse_pool(const char *s, struct policy_addr *ret_addr, uint8_t 
 	plen = strtoul(slash + 1, &end, 10);
 	if (errno || *end || plen < 8 || plen > 30 || inet_pton(AF_INET, buf, a.addr) != 1)
 		return -EINVAL;
+	*ret_addr = a;
+	*ret_prefixlen = (uint8_t)plen;
+	return 0;
+}
+
+int egress_link_parse_pool6(const char *s, struct policy_addr *ret_addr, uint8_t *ret_prefixlen)
+{
+	char buf[INET6_ADDRSTRLEN + 4], *slash, *end;
+	struct policy_addr a = { .family = AF_INET6 };
+	unsigned long plen;
+
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (!slash)
+		return -EINVAL;
+	*slash = 0;
+	errno = 0;
+	plen = strtoul(slash + 1, &end, 10);
+	if (errno || *end || plen < 16 || plen > 62 || inet_pton(AF_INET6, buf, a.addr) != 1)
+		return -EINVAL;
+	for (unsigned bit = (unsigned)plen; bit < 128; bit++)
+		if (a.addr[bit / 8] & (0x80 >> (bit % 8)))
+			return -EINVAL;
 	*ret_addr = a;
 	*ret_prefixlen = (uint8_t)plen;
 	return 0;
@@ -194,6 +220,24 @@ void egress_slot_addrs(const struct policy_addr *pool, uint8_t plen, unsigned n,
 	addr = htonl(base + 4 * n + 2);
 	*ret_task = (struct policy_addr){ .family = AF_INET };
 	memcpy(ret_task->addr, &addr, 4);
+}
+
+void egress_slot_addrs6(const struct policy_addr *pool6, uint8_t plen, unsigned n,
+			struct policy_addr *ret_host, struct policy_addr *ret_task)
+{
+	struct policy_addr a = { .family = AF_INET6 };
+	uint64_t net = 0;
+
+	for (unsigned i = 0; i < 8; i++)
+		net = net << 8 | pool6->addr[i];
+	if (plen < 64)
+		net = (net & ~((UINT64_C(1) << (64 - plen)) - 1)) | n;
+	for (unsigned i = 0; i < 8; i++)
+		a.addr[i] = (uint8_t)(net >> (56 - 8 * i));
+	a.addr[15] = 1;
+	*ret_host = a;
+	a.addr[15] = 2;
+	*ret_task = a;
 }
 
 static int slot_pick(const char *dir, const struct policy_addr *pool, uint8_t plen, unsigned first,
@@ -332,6 +376,7 @@ static int link_up(struct nl_sock *sk, const char *name, int *ret_ifindex)
 	return 0;
 }
 
+/* a/30 (IPv4) or a/64 (IPv6, usable at once: no duplicate address detection). */
 static int addr_add(struct nl_sock *sk, int ifindex, const struct policy_addr *a)
 {
 	_cleanup_(rtnl_addr_putp) struct rtnl_addr *ra = rtnl_addr_alloc();
@@ -340,11 +385,13 @@ static int addr_add(struct nl_sock *sk, int ifindex, const struct policy_addr *a
 
 	if (!ra)
 		return -ENOMEM;
-	r = addr_of(a, 30, &local);
+	r = addr_of(a, a->family == AF_INET ? 30 : 64, &local);
 	if (r < 0)
 		return r;
 	rtnl_addr_set_ifindex(ra, ifindex);
-	rtnl_addr_set_family(ra, AF_INET);
+	rtnl_addr_set_family(ra, a->family);
+	if (a->family == AF_INET6)
+		rtnl_addr_set_flags(ra, IFA_F_NODAD);
 	r = nl_to_errno(rtnl_addr_set_local(ra, local));
 	if (r < 0)
 		return r;
@@ -355,7 +402,7 @@ static int default_route(struct nl_sock *sk, int ifindex, const struct policy_ad
 {
 	_cleanup_(rtnl_route_putp) struct rtnl_route *rt = rtnl_route_alloc();
 	_cleanup_(nl_addr_putp) struct nl_addr *dst = NULL, *via = NULL;
-	struct policy_addr any = { .family = AF_INET };
+	struct policy_addr any = { .family = gw->family };
 	struct rtnl_nexthop *nh;
 	int r;
 
@@ -363,10 +410,10 @@ static int default_route(struct nl_sock *sk, int ifindex, const struct policy_ad
 		return -ENOMEM;
 	r = addr_of(&any, 0, &dst);
 	if (r >= 0)
-		r = addr_of(gw, 32, &via);
+		r = addr_of(gw, gw->family == AF_INET ? 32 : 128, &via);
 	if (r < 0)
 		return r;
-	rtnl_route_set_family(rt, AF_INET);
+	rtnl_route_set_family(rt, (uint8_t)gw->family);
 	r = nl_to_errno(rtnl_route_set_dst(rt, dst));
 	if (r < 0)
 		return r;
@@ -379,12 +426,62 @@ static int default_route(struct nl_sock *sk, int ifindex, const struct policy_ad
 	return nl_to_errno(rtnl_route_add(sk, rt, NLM_F_CREATE | NLM_F_EXCL));
 }
 
+/*
+ * No IPv6 link-local address on name (IN6_ADDR_GEN_MODE_NONE), set before the link goes
+ * up, when the kernel would make one: the veth ends carry only the addresses airlock gives
+ * them. A kernel without IPv6 makes none anyway.
+ */
+static int link_no_ll(struct nl_sock *sk, const char *name)
+{
+	_cleanup_(rtnl_link_putp) struct rtnl_link *link = NULL;
+	_cleanup_(rtnl_link_putp) struct rtnl_link *change = rtnl_link_alloc();
+	int r;
+
+	if (!change)
+		return -ENOMEM;
+	r = nl_to_errno(rtnl_link_get_kernel(sk, 0, name, &link));
+	if (r < 0)
+		return r;
+	r = nl_to_errno(rtnl_link_inet6_set_addr_gen_mode(change, IN6_ADDR_GEN_MODE_NONE));
+	if (r >= 0)
+		r = nl_to_errno(rtnl_link_change(sk, link, change, 0));
+	return r == -EAFNOSUPPORT || r == -EOPNOTSUPP ? 0 : r;
+}
+
+/*
+ * Writes value to /proc/sys/net/ipv6/conf/<EGRESS_LINK_TASK_IFNAME>/<knob> of the task's
+ * namespace: /proc/sys/net is the namespace of whoever opens it, so it is opened inside.
+ */
+static int task_ipv6_sysctl(int netns_fd, const char *knob, const char *value)
+{
+	_cleanup_close_ int fd = -EBADF;
+	char path[128];
+	int saved, r = 0;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/%s", EGRESS_LINK_TASK_IFNAME,
+		 knob);
+	saved = netns_enter(netns_fd);
+	if (saved < 0)
+		return saved;
+	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		r = -errno;
+	netns_leave(saved);
+	if (r < 0)
+		return r;
+	return write_all(fd, value, strlen(value));
+}
+
 /* Host side: address and up. Task side: lo up, eth0 address and up, default route. */
 static int link_configure(struct nl_sock *host, struct nl_sock *task, const struct egress_link *l)
 {
 	int ifindex, r;
 
-	r = link_up(host, l->host_ifname, &ifindex);
+	r = link_no_ll(host, l->host_ifname);
+	if (r >= 0)
+		r = link_no_ll(task, EGRESS_LINK_TASK_IFNAME);
+	if (r >= 0)
+		r = link_up(host, l->host_ifname, &ifindex);
 	if (r >= 0)
 		r = addr_add(host, ifindex, &l->host_addr);
 	if (r >= 0)
@@ -454,6 +551,46 @@ int egress_link_new(const char *dir, const struct policy_addr *pool, uint8_t pre
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(l);
+	return 0;
+}
+
+int egress_link_add_v6(struct egress_link *l, const struct policy_addr *pool6, uint8_t plen)
+{
+	_cleanup_(nl_socket_freep) struct nl_sock *host = NULL, *task = NULL;
+	_cleanup_(rtnl_link_putp) struct rtnl_link *hl = NULL, *tl = NULL;
+	struct policy_addr h, t;
+	int r;
+
+	if (pool6->family != AF_INET6 || plen < 16 || plen > 62)
+		return -EINVAL;
+	if (64 - plen < 32 && l->slot >> (64 - plen) != 0)
+		return -ERANGE;
+	egress_slot_addrs6(pool6, plen, l->slot, &h, &t);
+
+	/* A task with IPv6 takes no router advertisements, and needs no DAD. */
+	r = task_ipv6_sysctl(l->netns_fd, "accept_ra", "0");
+	if (r >= 0)
+		r = task_ipv6_sysctl(l->netns_fd, "accept_dad", "0");
+	if (r >= 0)
+		r = route_socket(-EBADF, &host);
+	if (r >= 0)
+		r = route_socket(l->netns_fd, &task);
+	if (r >= 0)
+		r = nl_to_errno(rtnl_link_get_kernel(host, 0, l->host_ifname, &hl));
+	if (r >= 0)
+		r = nl_to_errno(rtnl_link_get_kernel(task, 0, EGRESS_LINK_TASK_IFNAME, &tl));
+	if (r >= 0)
+		r = addr_add(host, rtnl_link_get_ifindex(hl), &h);
+	if (r >= 0)
+		r = addr_add(task, rtnl_link_get_ifindex(tl), &t);
+	if (r >= 0)
+		r = default_route(task, rtnl_link_get_ifindex(tl), &h);
+	if (r < 0)
+		return r;
+	l->host_addr6 = h;
+	l->task_addr6 = t;
+	l->pool6 = *pool6;
+	l->pool6_prefixlen = plen;
 	return 0;
 }
 

@@ -5,8 +5,9 @@
  * The task's network: a new network namespace (owned by the supervisor's user namespace,
  * created before the task's own user namespace, so the task cannot change it), a veth
  * pair whose peer is created directly inside it, a /30 from an address pool, and a default
- * route through the host side. IPv6 gets no address and no route. Uses libnl-route-3.
- * Does not log.
+ * route through the host side; with egress_link_add_v6() also a /64 of an IPv6 pool and an
+ * IPv6 default route. Neither end ever gets an IPv6 link-local address (addr_gen_mode none),
+ * and the task's eth0 takes no router advertisements. Uses libnl-route-3. Does not log.
  */
 
 #include <stdint.h>
@@ -14,6 +15,8 @@
 #include "policy.h"
 
 #define EGRESS_LINK_POOL_DEFAULT "10.231.0.0/16"
+/* ULA, "airlk": each slot n takes the /64 <pool6>:n::/64 (host ::1, task ::2). */
+#define EGRESS_LINK_POOL6_DEFAULT "fd61:6972:6c6b::/48"
 #define EGRESS_LINK_TASK_IFNAME "eth0"
 
 struct egress_link {
@@ -24,7 +27,24 @@ struct egress_link {
 	char host_ifname[16]; /* "al<slot>" */
 	struct policy_addr host_addr; /* .1 of the /30: gateway and DNS resolver */
 	struct policy_addr task_addr; /* .2 of the /30 */
+	struct policy_addr host_addr6; /* <pool6>:<slot>::1, gateway; AF_UNSPEC: no IPv6 */
+	struct policy_addr task_addr6; /* <pool6>:<slot>::2 */
+	struct policy_addr pool6; /* the IPv6 pool the addresses come from */
+	uint8_t pool6_prefixlen;
 };
+
+/* Parses "ADDR/N" (N in 16..62, host bits zero) into addr/prefixlen. Returns 0 or -EINVAL. */
+int egress_link_parse_pool6(const char *s, struct policy_addr *ret_addr, uint8_t *ret_prefixlen);
+/* The host (::1) and task (::2) addresses of slot n's /64 of pool6/plen. Pure. */
+void egress_slot_addrs6(const struct policy_addr *pool6, uint8_t plen, unsigned n,
+			struct policy_addr *ret_host, struct policy_addr *ret_task);
+/*
+ * Gives the link of egress_link_new() IPv6: slot l->slot's /64 of pool6/plen on both ends
+ * (no duplicate address detection) and the task's IPv6 default route via the host end.
+ * Returns 0, -ERANGE when the slot has no /64 in the pool, or a negative errno; on failure
+ * the link stays IPv4 only (host_addr6 unset) and may be used as such.
+ */
+int egress_link_add_v6(struct egress_link *l, const struct policy_addr *pool6, uint8_t plen);
 
 /*
  * Parses "A.B.C.D/N" (N in 8..30) into addr/prefixlen. Returns 0 or -EINVAL.

@@ -110,6 +110,20 @@ static int dispatch_pool4(const char *path, json_t *v, void *data, struct policy
 	return 0;
 }
 
+static int dispatch_pool6(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
+{
+	struct node_prefix *p = data;
+
+	if (prefix_from_string(json_string_value(v), p) < 0 || p->addr.family != AF_INET6)
+		return policy_errorf(ctx, path,
+				     "expected an IPv6 prefix like \"fd61:6972:6c6b::/48\"");
+	if (p->prefixlen < 16 || p->prefixlen > 54)
+		return policy_errorf(ctx, path,
+				     "expected a prefix length in 16..54 (a /64 per run, at "
+				     "least 1024 of them)");
+	return 0;
+}
+
 static int dispatch_forwarding(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
 {
 	enum node_forwarding f = node_forwarding_from_string(json_string_value(v));
@@ -183,6 +197,8 @@ static int dispatch_network(const char *path, json_t *v, void *data, struct poli
 	static const struct policy_field table[] = {
 		{ "pool", POLICY_JSON_STRING, dispatch_pool4, offsetof(struct node_network, pool4),
 		  false, "an IPv4 prefix like \"10.231.0.0/16\"" },
+		{ "pool6", POLICY_JSON_STRING, dispatch_pool6, offsetof(struct node_network, pool6),
+		  false, "an IPv6 prefix like \"fd61:6972:6c6b::/48\"" },
 		{ "forwarding", POLICY_JSON_STRING, dispatch_forwarding,
 		  offsetof(struct node_network, forwarding), false, "\"require\" or \"manage\"" },
 		{ "dns", POLICY_JSON_OBJECT, dispatch_dns, 0 },
@@ -214,6 +230,8 @@ static struct node_config *config_alloc(void)
 	c->network.dns_ttl_min_s = NODE_CONFIG_DEFAULT_TTL_MIN_S;
 	c->network.dns_ttl_max_s = NODE_CONFIG_DEFAULT_TTL_MAX_S;
 	r = prefix_from_string(NODE_CONFIG_DEFAULT_POOL4, &c->network.pool4);
+	assert(r == 0);
+	r = prefix_from_string(NODE_CONFIG_DEFAULT_POOL6, &c->network.pool6);
 	assert(r == 0);
 	return c;
 }
@@ -313,9 +331,10 @@ static json_t *network_json(const struct node_network *n)
 	}
 	format_duration_ms(n->dns_ttl_min_s * 1000ULL, tmin, sizeof(tmin));
 	format_duration_ms(n->dns_ttl_max_s * 1000ULL, tmax, sizeof(tmax));
-	return json_pack("{s:o, s:s, s:{s:o*, s:s, s:s}}", "pool", prefix_json(&n->pool4),
-			 "forwarding", node_forwarding_to_string(n->forwarding), "dns", "upstream",
-			 up, "ttl_min", tmin, "ttl_max", tmax);
+	return json_pack("{s:o, s:o, s:s, s:{s:o*, s:s, s:s}}", "pool", prefix_json(&n->pool4),
+			 "pool6", prefix_json(&n->pool6), "forwarding",
+			 node_forwarding_to_string(n->forwarding), "dns", "upstream", up, "ttl_min",
+			 tmin, "ttl_max", tmax);
 }
 
 int node_config_to_json(const struct node_config *c, char **ret)

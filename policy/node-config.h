@@ -22,6 +22,7 @@
 
 /* Defaults of the built-in configuration (docs/config.md). */
 #define NODE_CONFIG_DEFAULT_POOL4 "10.231.0.0/16"
+#define NODE_CONFIG_DEFAULT_POOL6 "fd61:6972:6c6b::/48" /* ULA, "airlk" */
 #define NODE_CONFIG_DEFAULT_TTL_MIN_S 5
 #define NODE_CONFIG_DEFAULT_TTL_MAX_S 300
 #define NODE_CONFIG_MAX_TTL_S 86400
@@ -41,6 +42,7 @@ struct node_prefix {
 
 struct node_network {
 	struct node_prefix pool4; /* the runs' IPv4 addresses (a /30 each) */
+	struct node_prefix pool6; /* the runs' IPv6 addresses (a /64 each) */
 	enum node_forwarding forwarding;
 	struct policy_addr *dns_upstream; /* when a policy names none; empty: /etc/resolv.conf */
 	size_t n_dns_upstream;

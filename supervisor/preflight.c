@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <linux/netlink.h>
@@ -109,6 +110,67 @@ static void check_mounts(struct checker *c, const struct policy *p, const char *
 	refuse(c, "%s", why);
 }
 
+/* Whether /proc/net/ipv6_route has a default route (::/0, not a reject route, not on lo). */
+static bool has_ip6_default_route(void)
+{
+	_cleanup_free_ char *buf = NULL;
+	char *save = NULL;
+
+	if (read_file_at(AT_FDCWD, "/proc/net/ipv6_route", 1024 * 1024, &buf, NULL) < 0)
+		return false;
+	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char dst[33], plen[3], ifname[32];
+		unsigned flags;
+
+		if (sscanf(l, "%32s %2s %*s %*s %*s %*s %*s %*s %x %31s", dst, plen, &flags,
+			   ifname) == 4 &&
+		    strspn(dst, "0") == 32 && streq(plen, "00") && !(flags & 0x0200) &&
+		    !streq(ifname, "lo"))
+			return true;
+	}
+	return false;
+}
+
+/* The run's IPv6 checks (supervisor/run-net.c net_configure_v6()), worded the same way. */
+static void check_network_v6(struct checker *c, const struct policy *p,
+			     const struct node_config *cfg)
+{
+	_cleanup_free_ char *fwd = NULL;
+	const char *off = NULL;
+	char a[INET6_ADDRSTRLEN];
+	bool v4_up = false, v6_up = false;
+
+	if (!has_ip6_default_route())
+		off = "this host has no IPv6 default route";
+	else if (read_file_at(AT_FDCWD, "/proc/sys/net/ipv6/conf/all/forwarding", 16, &fwd, NULL) <
+			 0 ||
+		 fwd[0] != '1')
+		off = "net.ipv6.conf.all.forwarding is off on this host (enable it for IPv6 "
+		      "egress)";
+	if (!off)
+		return;
+	for (size_t i = 0; i < p->network.n_egress; i++) {
+		const struct policy_egress_rule *r = &p->network.egress[i];
+
+		if (!r->is_cidr || r->cidr.family != AF_INET6)
+			continue;
+		if (!inet_ntop(AF_INET6, r->cidr.addr, a, sizeof(a)))
+			snprintf(a, sizeof(a), "?");
+		refuse(c, "/network/egress/%zu: cidr %s/%u is IPv6, but %s", i, a, r->prefixlen,
+		       off);
+	}
+	for (size_t i = 0; i < p->network.n_dns_upstream; i++) {
+		v4_up |= p->network.dns_upstream[i].family == AF_INET;
+		v6_up |= p->network.dns_upstream[i].family == AF_INET6;
+	}
+	for (size_t i = 0; !v4_up && !v6_up && i < cfg->network.n_dns_upstream; i++) {
+		v4_up |= cfg->network.dns_upstream[i].family == AF_INET;
+		v6_up |= cfg->network.dns_upstream[i].family == AF_INET6;
+	}
+	if (v6_up && !v4_up)
+		refuse(c, "/network/dns/upstream: the DNS upstreams are IPv6 only, but %s", off);
+}
+
 static void check_network(struct checker *c, const struct policy *p, const struct node_config *cfg)
 {
 	_cleanup_free_ char *fwd = NULL;
@@ -122,15 +184,16 @@ static void check_network(struct checker *c, const struct policy *p, const struc
 		       strerror(errno));
 	else
 		close(fd);
-	if (cfg->network.forwarding == NODE_FORWARDING_MANAGE)
-		return; /* the run turns it on, forwarding only its own traffic */
-	if (read_file_at(AT_FDCWD, "/proc/sys/net/ipv4/ip_forward", 16, &fwd, NULL) < 0 ||
-	    fwd[0] != '1')
+	/* With "manage" the run turns forwarding on, forwarding only its own traffic. */
+	if (cfg->network.forwarding != NODE_FORWARDING_MANAGE &&
+	    (read_file_at(AT_FDCWD, "/proc/sys/net/ipv4/ip_forward", 16, &fwd, NULL) < 0 ||
+	     fwd[0] != '1'))
 		refuse(c,
 		       "/network: policy asks for network egress but net.ipv4.ip_forward is off "
 		       "on this host; enable it (sysctl net.ipv4.ip_forward=1) or let airlock "
 		       "manage it (\"network\": { \"forwarding\": \"manage\" } in %s)",
 		       NODE_CONFIG_PATH);
+	check_network_v6(c, p, cfg);
 }
 
 int preflight_workspace_refusal(const char *ws, char *buf, size_t size)

@@ -68,6 +68,10 @@ struct run_net {
 	uint8_t pool_prefixlen;
 	struct policy_addr upstream;
 	uint32_t ttl_min, ttl_max; /* seconds, from the node configuration */
+	bool v6; /* IPv6 default route and forwarding on the host: the task gets IPv6 too */
+	const char *v6_off; /* why not, when not */
+	struct policy_addr pool6;
+	uint8_t pool6_prefixlen;
 	struct egress_link *link;
 	bool nat_acquired;
 	struct egress_socket *nft;
@@ -230,18 +234,83 @@ static int own_net_dir(char *buf, size_t len)
 	return 0;
 }
 
-/* The first IPv4 address of a list, or NULL. */
-static const struct policy_addr *first_v4(const struct policy_addr *a, size_t n)
+/*
+ * IPv6 egress needs an IPv6 default route on the host, and then forwarding like IPv4.
+ * Without the route the run has no IPv6: a policy that names IPv6 destinations is refused.
+ */
+static int net_configure_v6(struct run_net *n, const struct policy *p,
+			    const struct node_network *cfg)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	/*
+	 * Without a route, or with IPv6 forwarding off, the task gets no IPv6: AAAA answers
+	 * come back empty (clients use IPv4 at once), and only a policy that names IPv6
+	 * destinations is refused, naming why.
+	 */
+	if (egress_ip6_default_route() <= 0)
+		n->v6_off = "this host has no IPv6 default route";
+	else if (egress_ip6_forward_enabled() <= 0)
+		n->v6_off = "net.ipv6.conf.all.forwarding is off on this host (enable it for "
+			    "IPv6 egress)";
+	n->v6 = !n->v6_off;
+	for (size_t i = 0; !n->v6 && i < p->network.n_egress; i++) {
+		const struct policy_egress_rule *rule = &p->network.egress[i];
+
+		if (!rule->is_cidr || rule->cidr.family != AF_INET6)
+			continue;
+		addr_string(AF_INET6, rule->cidr.addr, a, sizeof(a));
+		return log_error_errno(-ENETUNREACH,
+				       "refusing run: /network/egress/%zu: cidr %s/%u is IPv6, but "
+				       "%s",
+				       i, a, rule->prefixlen, n->v6_off);
+	}
+	n->pool6 = cfg->pool6.addr;
+	n->pool6_prefixlen = cfg->pool6.prefixlen;
+	return 0;
+}
+
+static bool first_upstream(const struct policy_addr *a, size_t n, int family,
+			   struct policy_addr *ret)
 {
 	for (size_t i = 0; i < n; i++)
-		if (a[i].family == AF_INET)
-			return &a[i];
-	return NULL;
+		if (a[i].family == family) {
+			*ret = a[i];
+			return true;
+		}
+	return false;
+}
+
+/* The list's first IPv4 address, else its first IPv6 one. */
+static bool pick_upstream(const struct policy_addr *a, size_t n, struct policy_addr *ret)
+{
+	return first_upstream(a, n, AF_INET, ret) || first_upstream(a, n, AF_INET6, ret);
+}
+
+/* The policy's upstream, else the node configuration's, else the host's own resolver. */
+static int net_configure_upstream(struct run_net *n, const struct policy *p,
+				  const struct node_network *cfg)
+{
+	const char *from = "the policy (/network/dns/upstream)";
+
+	n->upstream = (struct policy_addr){};
+	if (!pick_upstream(p->network.dns_upstream, p->network.n_dns_upstream, &n->upstream) &&
+	    pick_upstream(cfg->dns_upstream, cfg->n_dns_upstream, &n->upstream))
+		from = "the configuration (/network/dns/upstream)";
+	if (n->upstream.family == AF_INET6 && !n->v6)
+		return log_error_errno(
+			-ENETUNREACH, "refusing run: the DNS upstreams of %s are IPv6 only, but %s",
+			from, n->v6_off);
+	if (n->upstream.family == AF_UNSPEC && host_resolver(&n->upstream) < 0)
+		return log_error_errno(-EOPNOTSUPP,
+				       "refusing run: no DNS upstream in the policy or the "
+				       "configuration (/network/dns/upstream) and no IPv4 one in "
+				       "/etc/resolv.conf");
+	return 0;
 }
 
 static int net_configure(struct run_net *n, const struct policy *p, const struct node_network *cfg)
 {
-	const struct policy_addr *up;
 	int r;
 
 	r = egress_ip_forward_enabled();
@@ -254,19 +323,14 @@ static int net_configure(struct run_net *n, const struct policy *p, const struct
 				       NODE_CONFIG_PATH);
 	n->pool = cfg->pool4.addr;
 	n->pool_prefixlen = cfg->pool4.prefixlen;
-
-	/* The policy's upstream, else the node's, else the host's own resolver. */
-	up = first_v4(p->network.dns_upstream, p->network.n_dns_upstream);
-	if (!up)
-		up = first_v4(cfg->dns_upstream, cfg->n_dns_upstream);
-	n->upstream = up ? *up : (struct policy_addr){};
-	if (!up && host_resolver(&n->upstream) < 0)
-		return log_error_errno(-EOPNOTSUPP,
-				       "refusing run: no IPv4 DNS upstream in the "
-				       "policy (/network/dns/upstream), the configuration "
-				       "(/network/dns/upstream) or /etc/resolv.conf");
 	n->ttl_min = cfg->dns_ttl_min_s;
 	n->ttl_max = cfg->dns_ttl_max_s;
+	r = net_configure_v6(n, p, cfg);
+	if (r < 0)
+		return r;
+	r = net_configure_upstream(n, p, cfg);
+	if (r < 0)
+		return r;
 
 	r = own_net_dir(n->dir, sizeof(n->dir));
 	if (r < 0)
@@ -291,6 +355,11 @@ static int net_setup_kernel(struct run_net *n)
 	if (r < 0)
 		return log_error_errno(
 			r, "Failed to create the task's network namespace and veth: %m");
+	if (n->v6) {
+		r = egress_link_add_v6(n->link, &n->pool6, n->pool6_prefixlen);
+		if (r < 0)
+			return log_error_errno(r, "Failed to give the task's network IPv6: %m");
+	}
 	r = egress_nat_acquire(n->dir, n->link, &n->pool, n->pool_prefixlen);
 	if (r == -EADDRNOTAVAIL)
 		return log_error_errno(
@@ -309,6 +378,8 @@ static int net_setup_kernel(struct run_net *n)
 	cfg.resolver = n->link->host_addr;
 	cfg.pool = n->pool;
 	cfg.pool_prefixlen = n->pool_prefixlen;
+	cfg.pool6 = n->pool6;
+	cfg.pool6_prefixlen = n->pool6_prefixlen;
 	r = egress_apply(n->nft, n->net, &cfg);
 	if (r == -EEXIST)
 		return log_error_errno(
@@ -333,7 +404,8 @@ static int net_setup_dns(struct run_net *n)
 					.listen = n->link->host_addr,
 					.listen_ifname = n->link->host_ifname,
 					.task = n->link->task_addr,
-					.upstream = n->upstream };
+					.upstream = n->upstream,
+					.v6_enabled = n->link->host_addr6.family == AF_INET6 };
 	int r;
 
 	n->dns = calloc(RUN_NET_MAX_DNS_RECORDS, sizeof(*n->dns));
@@ -447,7 +519,9 @@ static json_t *denied_to_json(const struct run_net *n)
 
 static json_t *net_to_json(const struct run_net *n)
 {
-	char host[INET_ADDRSTRLEN], task[INET_ADDRSTRLEN], up[INET_ADDRSTRLEN];
+	char host[INET_ADDRSTRLEN], task[INET_ADDRSTRLEN], up[INET6_ADDRSTRLEN];
+	char task6[INET6_ADDRSTRLEN];
+	json_t *o;
 
 	if (!n || !n->link)
 		return NULL;
@@ -456,13 +530,18 @@ static json_t *net_to_json(const struct run_net *n)
 		(void)egress_nflog_read(n->nflog_fd, RUN_NET_READS_AT_END, on_denied, (void *)n);
 	addr_string(AF_INET, n->link->host_addr.addr, host, sizeof(host));
 	addr_string(AF_INET, n->link->task_addr.addr, task, sizeof(task));
-	addr_string(AF_INET, n->upstream.addr, up, sizeof(up));
-	return json_pack("{s:b, s:s, s:s, s:s, s:s, s:o, s:I, s:o, s:I, s:I}", "enabled", 1,
-			 "task_address", task, "resolver", host, "dns_upstream", up, "interface",
-			 n->link->host_ifname, "dns", dns_to_json(n), "dns_unrecorded",
-			 (json_int_t)n->dns_dropped, "denied", denied_to_json(n),
-			 "denied_unrecorded", (json_int_t)n->denied_other, "dns_sets_updates",
-			 (json_int_t)n->guard.learned);
+	addr_string(n->upstream.family, n->upstream.addr, up, sizeof(up));
+	o = json_pack("{s:b, s:s, s:s, s:s, s:s, s:o, s:I, s:o, s:I, s:I}", "enabled", 1,
+		      "task_address", task, "resolver", host, "dns_upstream", up, "interface",
+		      n->link->host_ifname, "dns", dns_to_json(n), "dns_unrecorded",
+		      (json_int_t)n->dns_dropped, "denied", denied_to_json(n), "denied_unrecorded",
+		      (json_int_t)n->denied_other, "dns_sets_updates",
+		      (json_int_t)n->guard.learned);
+	if (o && n->link->task_addr6.family == AF_INET6) {
+		addr_string(AF_INET6, n->link->task_addr6.addr, task6, sizeof(task6));
+		json_object_set_new(o, "task_address6", json_string(task6));
+	}
+	return o;
 }
 
 static struct run_net *net_free(struct run_net *n)

@@ -9,8 +9,9 @@ spoof.test is answered late; before the real answer come forged ones with the ri
 from a wrong address (SPOOF_ADDR:53), from a wrong port (DNS_ADDR:5300), and from the right
 source with a wrong id or a wrong question: all carry 11.1.0.12, which no one may learn.
 
-usage: net-servers.py DNS_ADDR|- TCP_ADDR:PORT... [--udp ADDR:PORT]... [--log FILE]
-("-": no DNS server, e.g. for listeners in the test's host namespace)
+usage: net-servers.py DNS_ADDR[,DNS_ADDR...]|- TCP_ADDR:PORT... [--udp ADDR:PORT]... [--log FILE]
+("-": no DNS server, e.g. for listeners in the test's host namespace; further DNS
+addresses, IPv4 or IPv6, serve the same zone without forgeries)
 """
 import socket
 import struct
@@ -35,6 +36,9 @@ ZONE = {
     'short.test': [('A', TTL_SHORT, '11.1.0.11')],  # final.test's address, shorter TTL
     'wire.test': [('A', 60, '168.63.129.16')],        # an allowed name, Azure WireServer
     'spoof.test': [('A', 60, '11.1.0.20')],           # forged answers first (see above)
+    'v6up.test': [('A', 60, '11.1.0.10')],            # asked through the IPv6 upstream
+    'six.test': [('AAAA', 60, '2600:1::20')],         # IPv6 only
+    'ula.test': [('AAAA', 60, 'fd12:3456::1')],       # an allowed name, ULA address
 }
 SPOOF_ADDR = '11.1.0.54'
 SPOOF_VALUE = '11.1.0.12'
@@ -147,8 +151,13 @@ def main(argv):
     threads = []
     fam = lambda h: socket.AF_INET6 if ':' in h else socket.AF_INET  # noqa: E731
     if argv[0] != '-':
+        first, *more = argv[0].split(',')
+        for a in more:
+            s = socket.socket(fam(a), socket.SOCK_DGRAM)
+            s.bind((a, 53))
+            threads.append(threading.Thread(target=dns_server, args=(s, []), daemon=True))
         dns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        dns.bind((argv[0], 53))
+        dns.bind((first, 53))
         others = []
         for addr in ((SPOOF_ADDR, 53), (argv[0], 5300)):
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

@@ -5,7 +5,10 @@ line and prints one line per step, "<step> <result...>".
 
 steps: resolve:NAME:TYPE[:SERVER]  tcp:ADDR:PORT[:TIMEOUT]  udp:ADDR:PORT  sleep:SECONDS
        burst:N  fresh:N (resolve and at once connect N new *.wild.test names)
-ADDR "GW" is the task's default gateway: the host end of its veth, i.e. its resolver.
+       ttcp:ADDR:PORT  tudp:ADDR:PORT (a connect, or a connected UDP send and receive, with
+       a 5 s timeout; the result ends with the milliseconds it took)
+ADDR "GW" is the task's default gateway: the host end of its veth, i.e. its resolver;
+"GW6" its IPv6 default gateway. ADDR may carry a scope: fe80::1%eth0.
 """
 import os
 import socket
@@ -92,6 +95,38 @@ def udp(addr, port):
         s.close()
 
 
+def timed(fn, *a):
+    t = time.monotonic()
+    res = fn(*a)
+    return f'{res} {int((time.monotonic() - t) * 1000)}'
+
+
+def udp_connected(addr, port, timeout=5.0):
+    fam = socket.AF_INET6 if ':' in addr else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.settimeout(timeout)
+    try:
+        s.connect((addr, port))
+        s.send(b'ping')
+        return 'ok ' + s.recv(100).decode().strip().replace(' ', '_')
+    except OSError as e:
+        return 'fail ' + (e.__class__.__name__ if e.errno is None else os.strerror(e.errno)).replace(' ', '_')
+    finally:
+        s.close()
+
+
+def gateway6():
+    try:
+        with open('/proc/net/ipv6_route') as f:
+            for line in f:
+                fields = line.split()
+                if fields[0] == '0' * 32 and fields[1] == '00' and fields[9] != 'lo':
+                    return socket.inet_ntop(socket.AF_INET6, bytes.fromhex(fields[4]))
+    except OSError:
+        pass
+    return '::'
+
+
 def burst(n):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setblocking(False)
@@ -131,12 +166,16 @@ def gateway():
 def main(steps):
     for step in steps:
         kind, *a = step.split(',')
-        a = [gateway() if x == 'GW' else x for x in a]
+        a = [gateway() if x == 'GW' else gateway6() if x == 'GW6' else x for x in a]
         if kind == 'resolve':
             rc, addrs, ttl = query(a[0], a[1], *(a[2:3]))
             res = f'{rc} {"+".join(addrs) or "-"} {ttl}'
         elif kind == 'tcp':
             res = tcp(a[0], int(a[1]), float(a[2]) if len(a) > 2 else 2.0)
+        elif kind == 'ttcp':
+            res = timed(tcp, a[0], int(a[1]), 5.0)
+        elif kind == 'tudp':
+            res = timed(udp_connected, a[0], int(a[1]))
         elif kind == 'udp':
             res = udp(a[0], int(a[1]))
         elif kind == 'sleep':

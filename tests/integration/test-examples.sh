@@ -48,8 +48,15 @@ for f in "$EXAMPLES"/*.json; do
 		[ "$AL_RC" -eq 0 ] || al_show
 		;;
 	network-egress.json)
+		# an IPv6 default route (a veth as uplink) and IPv6 forwarding: the example has
+		# IPv6 rules, which a host without IPv6 refuses
 		ip netns add "$NETNS" && ip -n "$NETNS" link set lo up &&
-			ip netns exec "$NETNS" sysctl -qw net.ipv4.ip_forward=1
+			ip netns exec "$NETNS" sysctl -qw net.ipv4.ip_forward=1 &&
+			ip netns exec "$NETNS" sysctl -qw net.ipv6.conf.all.forwarding=1 &&
+			ip -n "$NETNS" link add up0 type veth peer name up1 &&
+			ip -n "$NETNS" -6 addr add 2001:db8:ffff::1/64 dev up0 nodad &&
+			ip -n "$NETNS" link set up0 up &&
+			ip -n "$NETNS" -6 route add default via 2001:db8:ffff::2
 		al_ok $? "$ex: a throw-away host namespace with forwarding on"
 		host_check "$ex" nsenter --net="/run/netns/$NETNS"
 		nsenter --net="/run/netns/$NETNS" "$AIRLOCK" run --policy "$f" \

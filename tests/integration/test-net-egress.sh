@@ -21,6 +21,21 @@ expect() {
 	line=${line#"$1 "}
 	if [[ "$line" =~ $2 ]]; then ok 0 "$3"; else ok 1 "$3"; echo "# step $1: got '$line'"; fi
 }
+# fast STEP DESCRIPTION [ERRORS]: a ttcp/tudp step failed with a refusal or an unreachable
+# error, at once (under a second: the ruleset rejects, it does not drop). A UDP send that the
+# output chain rejects fails in the send itself: EPERM.
+fast() {
+	local line errs=${3:-Connection_refused|No_route_to_host|Permission_denied}
+	line=$(grep -F -- "$1 " "$TMP/out" | head -n1)
+	line=${line#"$1 "}
+	if [[ "$line" =~ ^fail\ ($errs)\ ([0-9]+)$ ]] &&
+		[ "${BASH_REMATCH[2]}" -lt 1000 ]; then
+		ok 0 "$2"
+	else
+		ok 1 "$2"
+		echo "# step $1: got '$line'"
+	fi
+}
 
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 77; }
 command -v nft >/dev/null && command -v ip >/dev/null || { echo "1..0 # SKIP needs ip and nft"; exit 77; }
@@ -33,7 +48,7 @@ mkdir -p "$TMP/ws" "$TMP/state"
 cp "$NET_DIR/net-task.py" "$TMP/ws/"
 net_world_up "$TMP" || { echo "1..0 # SKIP cannot build the test namespaces"; exit 77; }
 # The host's own services a task must never reach: a resolver (think dnsmasq) and others.
-net_host_listen "$TMP" 0.0.0.0:53 0.0.0.0:2222 0.0.0.0:2223 || { echo "1..0 # SKIP no host listeners"; exit 77; }
+net_host_listen "$TMP" 0.0.0.0:53 0.0.0.0:2222 0.0.0.0:2223 '[::]:2224' || { echo "1..0 # SKIP no host listeners"; exit 77; }
 NET_INO=$(stat -L -c %i "/run/netns/$NET_H")
 
 cat >"$TMP/policy.json" <<'JSON'
@@ -55,8 +70,10 @@ cat >"$TMP/policy.json" <<'JSON'
       { "host": "short.test", "ports": [443] },
       { "host": "wire.test", "ports": [80] },
       { "host": "spoof.test", "ports": [443] },
+      { "host": "ula.test", "ports": [443] },
       { "cidr": "11.1.0.16/28", "ports": [9000, 9002] },
-      { "cidr": "11.1.0.20/32", "ports": [9000] }
+      { "cidr": "11.1.0.20/32", "ports": [9000] },
+      { "cidr": "2600:1::20/128", "ports": [8080] }
     ],
     "dns": { "upstream": ["11.1.0.53"] }
   }
@@ -83,6 +100,10 @@ steps=(
 	resolve,allowed.test,TXT resolve,allowed.test,ANY resolve,allowed.test,MX
 	"resolve,$long,A"
 	resolve,allowed.test,AAAA tcp,2600:1::10,443 tcp,::ffff:11.1.0.12,443
+	tcp,2600:1::20,8080 tcp,2600:1::10,8080 resolve,ula.test,AAAA
+	ttcp,fd00:ec2::254,80 ttcp,fd12:3456::1,443 ttcp,fe80::1%eth0,443 ttcp,64:ff9b::b01:a,443
+	ttcp,::ffff:11.1.0.12,443 ttcp,GW6,2224 ttcp,GW,2222 ttcp,11.1.0.12,443 ttcp,10.9.9.9,443
+	ttcp,2600:1::10,8080 tudp,11.1.0.12,5353 tudp,2600:1::10,5353
 	resolve,udp.test,A udp,11.1.0.10,5353
 	fresh,15
 	resolve,short.test,A sleep,3.5 tcp,11.1.0.10,443,1 tcp,11.1.0.11,443,1
@@ -127,8 +148,25 @@ expect resolve,badalias.test,A '^NXDOMAIN -' "a chain leaving the allowed names 
 expect resolve,allowed.test,TXT '^REFUSED -' "TXT gets nothing"
 expect resolve,allowed.test,ANY '^REFUSED -' "ANY gets nothing"
 expect "resolve,$long,A" '^REFUSED -' "an over-long name is refused"
-expect tcp,2600:1::10,443 '^fail' "IPv6 cannot bypass"
+expect resolve,allowed.test,AAAA '^NOERROR 2600:1::10 [12]$' "an allowed name's AAAA answer is passed on"
+expect tcp,2600:1::10,443 '^ok hello' "an allowed name's IPv6 address connects over IPv6 (NAT66)"
 expect tcp,::ffff:11.1.0.12,443 '^fail' "v4-mapped IPv6 cannot bypass"
+expect tcp,2600:1::20,8080 '^ok hello' "an IPv6 cidr rule allows its address and port"
+expect tcp,2600:1::10,8080 '^fail' "IPv6 cannot bypass: a learned address, another port"
+expect resolve,ula.test,AAAA '^NOERROR - ' "a ULA address in an AAAA answer is withheld"
+fast ttcp,fd00:ec2::254,80 "IPv6 metadata fd00:ec2::254 is rejected at once"
+fast ttcp,fd12:3456::1,443 "an IPv6 ULA address is rejected at once"
+# eth0 has no link-local address: the kernel refuses a link-local destination itself
+fast ttcp,fe80::1%eth0,443 "an IPv6 link-local address is refused at once" 'Invalid_argument|Connection_refused'
+fast ttcp,64:ff9b::b01:a,443 "a NAT64 address is rejected at once"
+fast ttcp,::ffff:11.1.0.12,443 "a v4-mapped address is rejected at once"
+fast ttcp,GW6,2224 "the host's end of the veth (airlock's IPv6 pool) is rejected at once"
+fast ttcp,GW,2222 "the host's end of the veth (airlock's IPv4 pool) is rejected at once"
+fast ttcp,11.1.0.12,443 "a TCP connection no rule allows is refused at once"
+fast ttcp,10.9.9.9,443 "a TCP connection to a denied range is refused at once"
+fast ttcp,2600:1::10,8080 "an IPv6 TCP connection no rule allows is refused at once"
+fast tudp,11.1.0.12,5353 "UDP no rule allows fails at once" 'Operation_not_permitted|No_route_to_host'
+fast tudp,2600:1::10,5353 "IPv6 UDP no rule allows fails at once" 'Operation_not_permitted|Permission_denied'
 expect udp,11.1.0.10,5353 '^ok hello' "a udp rule allows udp"
 expect fresh,15 '^15/15' "answers arrive only after the sets hold the addresses"
 expect tcp,11.1.0.10,443,1 '^fail' "an allowed address stops being reachable after its DNS timeout"
@@ -169,6 +207,15 @@ assert ('11.1.0.10', 8080) in d and d[('11.1.0.10', 8080)]['count'] >= 1, denied
 assert d[('169.254.169.254', 80)]['reason'] == 'denied-range', denied
 assert ('11.1.0.12', 443) in d, denied
 assert ('1.2.3.4', 53) in d and d[('1.2.3.4', 53)]['protocol'] == 'tcp', denied
+assert d[('fd00:ec2::254', 80)]['reason'] == 'denied-range', denied
+assert d[('2600:1::10', 8080)]['reason'] == 'not-allowed', denied
+assert d[('11.1.0.12', 5353)]['protocol'] == 'udp', denied
+six = rec['network'].get('task_address6', '')
+assert six.startswith('fd61:6972:6c6b:') and six.endswith('::2'), six
+gw = rec['network']['resolver']
+assert d[(gw, 2222)]['reason'] == 'denied-range', denied
+assert any(k[0].startswith('fd61:6972:6c6b:') and k[1] == 2224 and x['reason'] == 'denied-range'
+           for k, x in d.items()), denied
 v = {(x['name'], x.get('type')): x['verdict'] for x in dns}
 assert v[('other.test', 'A')] == 'not-allowed', v
 assert v[('allowed.test', 'TXT')] == 'type-refused', v
@@ -327,6 +374,54 @@ ok $? "the killed run's host table is reaped"
 ok $? "the killed run's veth is reaped"
 [ ! -e "/run/airlock/net/$NET_INO" ]
 ok $? "the killed run's slot lock and directory are reaped"
+# A policy whose only DNS upstream is IPv6: its queries go there, over the host's IPv6 route.
+cat >"$TMP/policy3.json" <<'JSON'
+{
+  "version": 1,
+  "name": "net-test-v6up",
+  "limits": { "wall_time": "30s" },
+  "network": {
+    "egress": [ { "host": "v6up.test", "ports": [443] } ],
+    "dns": { "upstream": ["2600:1::53"] }
+  }
+}
+JSON
+net_in_host "$AIRLOCK" run --policy "$TMP/policy3.json" --workspace "$TMP/ws" \
+	--state-dir "$TMP/state" --record "$TMP/record3.json" -- /usr/bin/python3 \
+	/workspace/net-task.py resolve,v6up.test,A >"$TMP/out" 2>"$TMP/err6"
+expect resolve,v6up.test,A '^NOERROR 11\.1\.0\.10 ' "a name resolves through an IPv6-only upstream"
+grep -q '^v6up.test 1 ' "$TMP/dns-queries.log" && grep -q '"dns_upstream": "2600:1::53"' "$TMP/record3.json"
+ok $? "the IPv6 upstream the policy names gets the query, and the record says so"
+ip netns exec "$NET_H" sysctl -qw net.ipv6.conf.all.forwarding=0
+net_in_host "$AIRLOCK" run --policy "$TMP/policy3.json" --workspace "$TMP/ws" \
+	--state-dir "$TMP/state" -- /bin/true >/dev/null 2>"$TMP/err7"
+rc=$?
+ip netns exec "$NET_H" sysctl -qw net.ipv6.conf.all.forwarding=1
+[ $rc -eq 125 ] && grep -q 'net.ipv6.conf.all.forwarding' "$TMP/err7" && [ "$(wc -l <"$TMP/err7")" -eq 1 ]
+ok $? "refuses in one line when IPv6 forwarding is off on a host with an IPv6 route (exit $rc)"
+
+# A host without an IPv6 default route: IPv6 destinations are refused, names get no AAAA.
+ip -n "$NET_H" -6 route del default
+net_in_host "$AIRLOCK" run --policy "$TMP/policy.json" --workspace "$TMP/ws" \
+	--state-dir "$TMP/state" -- /bin/true >/dev/null 2>"$TMP/err8"
+rc=$?
+[ $rc -eq 125 ] && grep -q '/network/egress/15: cidr 2600:1::20/128 is IPv6' "$TMP/err8" &&
+	[ "$(wc -l <"$TMP/err8")" -eq 1 ]
+ok $? "without an IPv6 route a policy with an IPv6 cidr rule is refused in one line (exit $rc)"
+net_in_host "$AIRLOCK" run --policy "$TMP/policy3.json" --workspace "$TMP/ws" \
+	--state-dir "$TMP/state" -- /bin/true >/dev/null 2>"$TMP/err9"
+rc=$?
+[ $rc -eq 125 ] && grep -q '/network/dns/upstream' "$TMP/err9" && [ "$(wc -l <"$TMP/err9")" -eq 1 ]
+ok $? "without an IPv6 route an IPv6-only DNS upstream is refused in one line (exit $rc)"
+net_in_host "$AIRLOCK" run --policy "$TMP/policy2.json" --workspace "$TMP/ws" \
+	--state-dir "$TMP/state" --record "$TMP/record4.json" -- /usr/bin/python3 \
+	/workspace/net-task.py resolve,allowed.test,AAAA resolve,allowed.test,A >"$TMP/out" 2>"$TMP/err10"
+expect resolve,allowed.test,AAAA '^NOERROR - 0$' "without an IPv6 route AAAA gets an empty answer"
+expect resolve,allowed.test,A '^NOERROR 11\.1\.0\.10 ' "without an IPv6 route A still resolves"
+! grep -q task_address6 "$TMP/record4.json" && grep -q '"ipv6-off"' "$TMP/record4.json"
+ok $? "without an IPv6 route the task has no IPv6 address, and the record says why AAAA was empty"
+ip -n "$NET_H" -6 route add default via 2600:ffff::2
+
 [ $FAILED -eq 0 ] || { sed 's/^/# /' "$TMP/err3" "$TMP/err5"; ls -la "/run/airlock/net/$NET_INO" 2>&1 | sed 's/^/# /'; ip netns exec "$NET_H" nft list tables | sed 's/^/# /'; }
 ip netns exec "$NET_H" sysctl -qw net.ipv4.ip_forward=0
 net_in_host "$AIRLOCK" run --policy "$TMP/policy.json" --workspace "$TMP/ws" \

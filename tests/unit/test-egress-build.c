@@ -351,18 +351,33 @@ TEST(rule_order)
 		last--;
 	ASSERT_TRUE(lo == 0 && est == 1);
 	ASSERT_TRUE(dns > est && allow > dns && deny > allow && learned > deny && any > learned);
-	ASSERT_TRUE(last > any);
+	ASSERT_TRUE(last > any + 1);
 	/* IPv6 multicast is dropped without a log line, before the allow sets */
 	ASSERT_TRUE(rule_index("output", "[ payload load 1b @ network header + 24 => reg 1 ]") >
 		    dns);
 	ASSERT_TRUE(rule_index("output", "[ payload load 1b @ network header + 24 => reg 1 ]") <
 		    allow);
-	/* the final rule counts, logs to the nflog group and drops */
+	/*
+	 * the final rules count, log to the nflog group and reject at once: TCP with a reset,
+	 * anything else with an ICMP(v6) administratively-prohibited
+	 */
+	ASSERT_CONTAINS(P.rules[last - 1], "[ meta load l4proto => reg 1 ]\n"
+					   "  [ cmp eq reg 1 0x00000006 ]\n  [ counter");
+	ASSERT_CONTAINS(P.rules[last - 1], "log prefix airlock-deny group 7");
+	ASSERT_CONTAINS(P.rules[last - 1], "[ reject type 1 code 0 ]");
+	ASSERT_TRUE(strstr(P.rules[last], "meta") == NULL);
 	ASSERT_CONTAINS(P.rules[last], "counter");
 	ASSERT_CONTAINS(P.rules[last], "log prefix airlock-deny group 7");
-	ASSERT_CONTAINS(P.rules[last], "immediate reg 0 drop");
+	ASSERT_CONTAINS(P.rules[last], "[ reject type 2 code 3 ]");
 	ASSERT_CONTAINS(P.rules[deny], "log prefix airlock-deny-range");
-	ASSERT_CONTAINS(P.rules[deny], "drop");
+	ASSERT_CONTAINS(P.rules[deny], "[ reject type 1 code 0 ]");
+	ASSERT_CONTAINS(P.rules[deny + 1], "lookup reg 8 set deny4");
+	ASSERT_CONTAINS(P.rules[deny + 1], "log prefix airlock-deny-range");
+	ASSERT_CONTAINS(P.rules[deny + 1], "[ reject type 2 code 3 ]");
+	ASSERT_TRUE(strstr(P.rules[deny + 1], "l4proto") == NULL);
+	/* nothing denied is dropped silently: every reject logs, and nothing else drops */
+	ASSERT_EQ(rule_count("output", "reject"), rule_count("output", "log prefix"));
+	ASSERT_EQ(rule_count("output", "immediate reg 0 drop"), 1); /* the v6 multicast */
 	ASSERT_CONTAINS(P.rules[allow], "lookup reg 8 set allow4_tcp");
 	ASSERT_CONTAINS(P.rules[allow], "payload load 2b @ transport header + 2 => reg 9");
 	ASSERT_CONTAINS(P.rules[rule_index("output", "set allow6_tcp")], "=> reg 12");
@@ -385,9 +400,9 @@ TEST(tcp53_reject)
 	ASSERT_EQ(parse_batch(b), 0);
 	egress_batch_free(b);
 
-	ASSERT_EQ(rule_count("output", "reject"), 1);
 	ASSERT_EQ(rule_count("dns", "reject") + rule_count("input", "reject"), 0);
 	tcp53 = rule_index("output", "[ reject type 1 code 0 ]"); /* NFT_REJECT_TCP_RST */
+	ASSERT_EQ(rule_count("output", "[ cmp eq reg 1 0x00003500 ]\n  [ counter"), 1);
 	udp53 = rule_index("output", "[ cmp eq reg 1 0x0100e70a ]");
 	ASSERT_TRUE(tcp53 >= 0 && udp53 >= 0);
 	ASSERT_CONTAINS(P.rules[tcp53],
@@ -434,15 +449,20 @@ TEST(pool_drop)
 	/* unset: the default pool 10.231.0.0/16 */
 	pool = pool_rule();
 	ASSERT_TRUE(pool >= 0);
-	ASSERT_EQ(rule_count("output", POOL_MATCH), 1);
+	ASSERT_EQ(rule_count("output", POOL_MATCH), 2);
 	ASSERT_CONTAINS(P.rules[pool],
 			"[ meta load nfproto => reg 1 ]\n  [ cmp eq reg 1 0x00000002 ]");
+	ASSERT_CONTAINS(P.rules[pool], "[ meta load l4proto => reg 1 ]\n"
+				       "  [ cmp eq reg 1 0x00000006 ]");
+	ASSERT_CONTAINS(P.rules[pool], "[ reject type 1 code 0 ]");
+	ASSERT_CONTAINS(P.rules[pool + 1], POOL_MATCH);
+	ASSERT_CONTAINS(P.rules[pool + 1], "[ log prefix airlock-deny-range group 7 ");
+	ASSERT_CONTAINS(P.rules[pool + 1], "[ reject type 2 code 3 ]");
 	ASSERT_CONTAINS(P.rules[pool], "[ payload load 4b @ network header + 16 => reg 1 ]\n"
 				       "  [ bitwise reg 1 = ( reg 1 & 0x0000ffff ) ^ 0x00000000 ]\n"
 				       "  [ cmp eq reg 1 0x0000e70a ]");
 	ASSERT_CONTAINS(P.rules[pool], "[ counter");
 	ASSERT_CONTAINS(P.rules[pool], "[ log prefix airlock-deny-range group 7 ");
-	ASSERT_CONTAINS(P.rules[pool], "[ immediate reg 0 drop ]");
 	ASSERT_TRUE(pool > rule_index("output", "[ reject type 1 code 0 ]"));
 	ASSERT_TRUE(pool < set_rule("allow4_tcp") && pool < set_rule("allow4_udp"));
 	ASSERT_TRUE(pool < set_rule("deny4") && pool < set_rule("dns4_tcp"));
@@ -526,7 +546,9 @@ TEST(v6_rules)
 	}
 	deny6 = set_rule("deny6");
 	ASSERT_CONTAINS(P.rules[deny6], "[ log prefix airlock-deny-range group 7 ");
-	ASSERT_CONTAINS(P.rules[deny6], "[ immediate reg 0 drop ]");
+	ASSERT_CONTAINS(P.rules[deny6], "[ reject type 1 code 0 ]");
+	ASSERT_CONTAINS(P.rules[deny6 + 1], "lookup reg 8 set deny6 ]");
+	ASSERT_CONTAINS(P.rules[deny6 + 1], "[ reject type 2 code 3 ]");
 	ASSERT_TRUE(deny6 > set_rule("allow6_tcp") && deny6 > set_rule("allow6_udp"));
 	ASSERT_TRUE(deny6 < set_rule("dns6_tcp") && deny6 < set_rule("dnsany6_udp"));
 
@@ -543,6 +565,59 @@ TEST(v6_rules)
 	ASSERT_CONTAINS(P.elems, "deny6:0064ff9b000000000000000000000000 ");
 	ASSERT_CONTAINS(P.elems, "deny6:20020000000000000000000000000000 ");
 	ASSERT_CONTAINS(P.elems, "deny6:20010db8000000000000000000000000 ");
+}
+
+/* The destination address of IPv6 masked to a prefix: the v6 pool and ND rules. */
+#define POOL6_MATCH "[ payload load 16b @ network header + 24 => reg 1 ]\n  [ bitwise"
+
+/*
+ * airlock's IPv6 pool is rejected like the v4 one, before the allow sets; neighbour
+ * discovery with the gateway is accepted before that, only on link or inside the pool.
+ */
+TEST(v6_pool_and_ndisc)
+{
+	struct egress_config cfg = config();
+	struct egress_batch *b = NULL;
+	int pool6, nd;
+
+	setup_policy();
+	ASSERT_OK(egress_build(&net, &cfg, &b));
+	ASSERT_EQ(parse_batch(b), 0);
+	egress_batch_free(b);
+
+	/* unset: the default pool fd61:6972:6c6b::/48 */
+	pool6 = rule_index("output", "0x726961fd 0x00006b6c 0x00000000 0x00000000 ]\n  [ counter");
+	ASSERT_TRUE(pool6 >= 0);
+	ASSERT_CONTAINS(P.rules[pool6], POOL6_MATCH);
+	ASSERT_CONTAINS(P.rules[pool6], "( reg 1 & 0xffffffff 0x0000ffff 0x00000000 0x00000000 )");
+	ASSERT_CONTAINS(P.rules[pool6], "[ log prefix airlock-deny-range group 7 ");
+	ASSERT_CONTAINS(P.rules[pool6], "[ reject type 1 code 0 ]");
+	ASSERT_CONTAINS(P.rules[pool6 + 1], "[ reject type 2 code 3 ]");
+	ASSERT_TRUE(pool6 < set_rule("allow6_tcp") && pool6 < set_rule("deny6"));
+
+	/* ND: types 135 and 136, to ff02::/16 or to the pool, accepted, never logged */
+	nd = rule_index("output", "[ payload load 1b @ transport header + 0 => reg 1 ]");
+	ASSERT_TRUE(nd >= 0 && nd < pool6);
+	ASSERT_EQ(rule_count("output", "[ payload load 1b @ transport header + 0 => reg 1 ]"), 4);
+	ASSERT_EQ(rule_count("output", "[ cmp eq reg 1 0x00000087 ]"), 2);
+	ASSERT_EQ(rule_count("output", "[ cmp eq reg 1 0x00000088 ]"), 2);
+	ASSERT_CONTAINS(P.rules[nd], "[ cmp eq reg 1 0x0000003a ]"); /* l4proto icmpv6 */
+	ASSERT_CONTAINS(P.rules[nd], "[ cmp eq reg 1 0x000002ff 0x00000000 0x00000000 "
+				     "0x00000000 ]\n  [ immediate reg 0 accept ]");
+	ASSERT_CONTAINS(P.rules[nd + 1], "0x726961fd 0x00006b6c 0x00000000 0x00000000 ]\n"
+					 "  [ immediate reg 0 accept ]");
+	ASSERT_TRUE(nd <
+		    rule_index("output", "[ payload load 1b @ network header + 24 => reg 1 ]"));
+
+	/* a configured pool */
+	cfg.pool6.family = AF_INET6;
+	inet_pton(AF_INET6, "fd00:1:2:3::", cfg.pool6.addr);
+	cfg.pool6_prefixlen = 56;
+	ASSERT_OK(egress_build(&net, &cfg, &b));
+	ASSERT_EQ(parse_batch(b), 0);
+	egress_batch_free(b);
+	ASSERT_EQ(rule_count("output", "0x010000fd 0x00000200 0x00000000 0x00000000 ]"), 4);
+	ASSERT_EQ(rule_count("output", "0x726961fd"), 0);
 }
 
 /* Count of occurrences of needle in haystack. */

@@ -34,6 +34,8 @@ static const struct error_case error_cases[] = {
 	{ V "\"network\": {\"pool\": \"fd00::/48\"}}", "/network/pool", "IPv4 prefix" },
 	{ V "\"network\": {\"pool\": \"10.0.0.0/28\"}}", "/network/pool", "8..24" },
 	{ V "\"network\": {\"pool\": 10}}", "/network/pool", "expected an IPv4 prefix" },
+	{ V "\"network\": {\"pool6\": \"10.0.0.0/16\"}}", "/network/pool6", "IPv6 prefix" },
+	{ V "\"network\": {\"pool6\": \"fd00::/60\"}}", "/network/pool6", "16..54" },
 	{ V "\"network\": {\"forwarding\": \"auto\"}}", "/network/forwarding",
 	  "\"require\" or \"manage\"" },
 	{ V "\"network\": {\"dns\": {\"upstream\": [\"x\"]}}}", "/network/dns/upstream/0",
@@ -70,6 +72,8 @@ TEST(defaults)
 	ASSERT_EQ(c->network.pool4.prefixlen, 16);
 	inet_ntop(AF_INET, c->network.pool4.addr.addr, buf, sizeof(buf));
 	ASSERT_STREQ(buf, "10.231.0.0");
+	ASSERT_EQ(c->network.pool6.prefixlen, 48);
+	ASSERT_EQ(c->network.pool6.addr.family, AF_INET6);
 	ASSERT_EQ(c->network.dns_ttl_min_s, NODE_CONFIG_DEFAULT_TTL_MIN_S);
 	ASSERT_EQ(c->network.dns_ttl_max_s, NODE_CONFIG_DEFAULT_TTL_MAX_S);
 	ASSERT_EQ(c->network.n_dns_upstream, 0);
@@ -86,7 +90,8 @@ TEST(settings_round_trip)
 	static const char text[] =
 		"{\"version\": 1, \"state_dir\": \"/srv/airlock\", \"cgroup_parent\": "
 		"\"ci/airlock\","
-		" \"network\": {\"pool\": \"10.240.0.0/20\", \"forwarding\": \"manage\","
+		" \"network\": {\"pool\": \"10.240.0.0/20\", \"pool6\": \"fd12:3456::/32\","
+		" \"forwarding\": \"manage\","
 		" \"dns\": {\"upstream\": [\"192.0.2.53\", \"2001:db8::53\"], \"ttl_min\": \"1s\","
 		" \"ttl_max\": \"1h\"}}}";
 
@@ -105,6 +110,7 @@ TEST(settings_round_trip)
 	ASSERT_OK(node_config_to_json(c, &json));
 	ASSERT_CONTAINS(json, "\"forwarding\": \"manage\"");
 	ASSERT_CONTAINS(json, "\"pool\": \"10.240.0.0/20\"");
+	ASSERT_CONTAINS(json, "\"pool6\": \"fd12:3456::/32\"");
 	ASSERT_OK(node_config_parse(json, strlen(json), &again, NULL));
 	ASSERT_OK(node_config_to_json(again, &json2));
 	ASSERT_STREQ(json, json2);
