@@ -216,15 +216,20 @@ static int host_resolver(struct policy_addr *ret)
 	return -ENOENT;
 }
 
-/* Runs in different host namespaces must not share slots or the NAT refcount. */
+/*
+ * Runs in different host namespaces must not share slots or the NAT refcount. The
+ * directory is keyed by the namespace's cookie, never reused, so a dead namespace's
+ * directory is never taken for that of a live one that got its inode number.
+ */
 static int own_net_dir(char *buf, size_t len)
 {
-	_cleanup_close_ int self = -EBADF;
+	char key[64];
+	int r;
 
-	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0)
-		return -errno;
-	snprintf(buf, len, "%s/net/%lu", AIRLOCK_RUNTIME_DIR, netns_inode(self));
+	r = netns_key_self(key, sizeof(key));
+	if (r < 0)
+		return r;
+	snprintf(buf, len, "%s/net/%s", AIRLOCK_RUNTIME_DIR, key);
 	return 0;
 }
 

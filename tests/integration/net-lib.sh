@@ -77,6 +77,17 @@ net_world_down() {
 	true
 }
 
+# The name of the host namespace's directory in airlock's runtime directory (net/):
+# "<inode>-<netns cookie>", or "<inode>" where the kernel has no SO_NETNS_COOKIE (< 5.14).
+net_dir_name() {
+	local ino cookie
+	ino=$(stat -L -c %i "/run/netns/$NET_H")
+	cookie=$(ip netns exec "$NET_H" python3 -c 'import socket
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+print(int.from_bytes(s.getsockopt(socket.SOL_SOCKET, 71, 8), "little"))' 2>/dev/null)
+	echo "$ino${cookie:+-$cookie}"
+}
+
 # Runs a command in the host namespace. Unlike `ip netns exec`, nsenter keeps the mount
 # namespace, so /sys/fs/cgroup stays visible to airlock.
 net_in_host() {

@@ -34,7 +34,7 @@ cp "$NET_DIR/net-task.py" "$TMP/ws/"
 net_world_up "$TMP" || { echo "1..0 # SKIP cannot build the test namespaces"; exit 77; }
 # The host's own services a task must never reach: a resolver (think dnsmasq) and others.
 net_host_listen "$TMP" 0.0.0.0:53 0.0.0.0:2222 0.0.0.0:2223 || { echo "1..0 # SKIP no host listeners"; exit 77; }
-NET_INO=$(stat -L -c %i "/run/netns/$NET_H")
+NET_INO=$(net_dir_name) # the key of its runtime directory
 
 cat >"$TMP/policy.json" <<'JSON'
 {
