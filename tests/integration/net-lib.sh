@@ -94,8 +94,20 @@ net_in_host() {
 	nsenter --net="/run/netns/$NET_H" "$@"
 }
 
+# Waits (up to 10 s) until no veth of a finished run is left: the kernel destroys a task's
+# namespace, and with it its veth pair, shortly after the run (docs/network.md).
+net_wait_veths_gone() {
+	local _
+	for _ in $(seq 100); do
+		ip -n "$NET_H" -o link show | grep -qE ': al[0-9]+@' || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # The host state a run must leave as it found it: tables other than airlock's, routes, links.
 net_host_state() {
+	net_wait_veths_gone
 	ip netns exec "$NET_H" nft list ruleset
 	ip -n "$NET_H" route show
 	ip -n "$NET_H" -6 route show

@@ -170,8 +170,8 @@ PY
 ok $? "the record holds DNS decisions and denied attempts"
 ! ip netns exec "$NET_H" nft list tables | grep -q airlock
 ok $? "no airlock table remains in the host namespace"
-! ip -n "$NET_H" -o link show | grep -qE ': al[0-9]+@' 
-ok $? "no veth remains"
+net_wait_veths_gone
+ok $? "no veth remains (the kernel destroys it with the task namespace)"
 [ ! -e "/run/airlock/net/$NET_INO" ]
 ok $? "the last networked run leaves no slot directory behind"
 after=$(net_host_state | sed 's/counter packets [0-9]* bytes [0-9]*/counter/')
@@ -310,7 +310,7 @@ net_in_host "$AIRLOCK" run --workspace "$TMP/ws" --state-dir "$TMP/state" -- /bi
 ok $? "a run after a killed networked run succeeds"
 ! ip netns exec "$NET_H" nft list tables | grep -q airlock
 ok $? "the killed run's host table is reaped"
-! ip -n "$NET_H" -o link show | grep -qE ': al[0-9]+@'
+net_wait_veths_gone
 ok $? "the killed run's veth is reaped"
 [ ! -e "/run/airlock/net/$NET_INO" ]
 ok $? "the killed run's slot lock and directory are reaped"
