@@ -6,7 +6,7 @@
 # the test's host namespace holds no table inet airlock-host, no al* link, no task
 # namespace and no slot directory (slot locks, pool file).
 #
-# AIRLOCK_NET_CONCURRENCY_RUNS sets the number of runs (default 200; 60 in the cgroup v2
+# AIRLOCK_NET_CONCURRENCY_RUNS sets the number of runs (default 200; 40 in the cgroup v2
 # guest, AIRLOCK_VM=1, where everything is 3-4x slower). All runs happen inside a
 # throw-away "host" namespace with forwarding on, never in the machine's own.
 . "$(dirname "$0")/lib.sh"
@@ -45,7 +45,7 @@ JSON
 
 RUNS=${AIRLOCK_NET_CONCURRENCY_RUNS:-200}
 if [ -z "${AIRLOCK_NET_CONCURRENCY_RUNS:-}" ] && [ "${AIRLOCK_VM:-}" = 1 ]; then
-	RUNS=60
+	RUNS=40
 	echo "# cgroup v2 guest (AIRLOCK_VM=1): scaled down to $RUNS runs"
 fi
 
