@@ -16,8 +16,18 @@
 int netns_in_use(const unsigned long *inos, bool *alive, size_t n);
 
 /*
- * The same for a directory named after a namespace's inode number (decimal), as the
- * runtime directory keeps them. Returns 1 when it is in use (or /proc cannot be read),
- * 0 when it is gone, -EINVAL when name is no inode number.
+ * The name that keys the caller's network namespace in the runtime directory:
+ * "<inode>-<cookie>" (SO_NETNS_COOKIE, Linux 5.14+: unique for the boot, never reused),
+ * or "<inode>" on older kernels, where an inode number can be reused by a later namespace.
+ * Writes it to buf. Returns 0, -ENAMETOOLONG or -errno. Does not log.
+ */
+int netns_key_self(char *buf, size_t len);
+
+/*
+ * The same for a directory named by netns_key_self(). Returns 1 when that namespace is in
+ * use (or when it cannot tell: /proc unreadable, the namespace's cookie not readable), 0
+ * when it is gone (no namespace has the inode, or the one that has it is another namespace:
+ * its cookie differs), -EINVAL when name is no key. A name without a cookie is taken for
+ * in use whenever its inode is. Enters the candidate namespace (setns) for its cookie.
  */
 int netns_name_in_use(const char *name);

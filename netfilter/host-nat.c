@@ -273,9 +273,12 @@ static void reap_slot(struct egress_socket *s, const struct pool *p, unsigned sl
 {
 	struct policy_addr pool = { .family = AF_INET }, host, task;
 	char ifname[16];
+	int r;
 
 	memcpy(pool.addr, p->addr, 4);
-	if (egress_link_remove_stale(&pool, p->prefixlen, slot) < 0)
+	/* -EEXIST: the name is another link's; the elements are the dead slot's all the same. */
+	r = egress_link_remove_stale(&pool, p->prefixlen, slot);
+	if (r < 0 && r != -EEXIST)
 		return;
 	egress_slot_addrs(&pool, p->prefixlen, slot, &host, &task);
 	snprintf(ifname, sizeof(ifname), "al%u", slot);
@@ -425,7 +428,6 @@ int egress_nat_acquire(const char *dir, const struct egress_link *l, const struc
 {
 	_cleanup_(egress_socket_freep) struct egress_socket *s = NULL;
 	_cleanup_(egress_batch_freep) struct egress_batch *b = NULL;
-	_cleanup_close_ int lock = -EBADF;
 	struct pool p = { .prefixlen = prefixlen }, cur;
 	int r;
 
@@ -438,9 +440,6 @@ int egress_nat_acquire(const char *dir, const struct egress_link *l, const struc
 	for (unsigned i = prefixlen; i < 32; i++)
 		p.addr[i / 8] &= (uint8_t) ~(0x80 >> (i % 8));
 
-	lock = egress_dir_lock(dir);
-	if (lock < 0)
-		return lock;
 	r = egress_socket_open(-EBADF, &s);
 	if (r < 0)
 		return r;
@@ -487,12 +486,8 @@ int egress_nat_release(const char *dir, const struct egress_link *l,
 		       struct egress_socket **ret_socket)
 {
 	_cleanup_(egress_socket_freep) struct egress_socket *s = NULL;
-	_cleanup_close_ int lock = -EBADF;
 	int r;
 
-	lock = egress_dir_lock(dir);
-	if (lock < 0)
-		return lock;
 	r = egress_socket_open(-EBADF, &s);
 	if (r < 0)
 		return r;
@@ -526,17 +521,9 @@ static void dir_remove_if_empty(const char *dir)
 	(void)rmdir(dir);
 }
 
-int egress_nat_tidy(const char *dir)
+void egress_nat_tidy(const char *dir)
 {
-	_cleanup_close_ int lock = -EBADF;
-
-	if (access(dir, F_OK) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	lock = egress_dir_lock(dir);
-	if (lock < 0)
-		return lock;
 	dir_remove_if_empty(dir);
-	return 0;
 }
 
 int egress_nat_reap(const char *dir, bool own_netns)

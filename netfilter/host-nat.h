@@ -20,18 +20,31 @@
 struct egress_link;
 
 /*
+ * Ownership (docs/network.md): a run holds slot n from the moment it locks
+ * <dir>/slot-<n>.lock until it unlinks it, and both happen under the directory lock
+ * (egress_dir_lock()), which the run keeps from picking its slot (egress_link_new()) to
+ * here, and from egress_nat_release() to egress_link_release(). So whoever holds the
+ * directory lock sees: every held slot lock is a live run whose elements are in the host
+ * table, and the table and <dir>/pool exist exactly when one is held; a free lock is a
+ * dead run (SIGKILLed anywhere in between), to reap.
+ */
+
+/*
  * Makes sure the host table exists for the pool and holds the caller's slot (l's veth and
  * resolver address). When no other run holds a slot the table is (re)created from scratch
  * and the pool is written to <dir>/pool; otherwise the live runs' pool must be the same.
- * Dead runs' slots are reaped on the way. Returns 0, -EADDRNOTAVAIL when live runs use
- * another pool (their table would not protect this one), or a negative errno.
+ * Dead runs' slots are reaped on the way. The caller holds dir's lock. Returns 0,
+ * -EADDRNOTAVAIL when live runs use another pool (their table would not protect this
+ * one), or a negative errno.
  */
 int egress_nat_acquire(const char *dir, const struct egress_link *l, const struct policy_addr *pool,
 		       uint8_t prefixlen);
 
 /*
- * Removes the caller's slot from the host table, and the table when no run other than the
- * caller holds a slot. Dead runs' slots are reaped on the way. Returns 0 or -errno.
+ * Removes the caller's slot from the host table, and the table (and <dir>/pool) when no
+ * run other than the caller holds a slot. Dead runs' slots are reaped on the way. The
+ * caller holds dir's lock, and gives up its slot (egress_link_release()) before letting it
+ * go. Also right after a failed egress_nat_acquire(). Returns 0 or -errno.
  *
  * ret_socket (optional): receives the netlink socket instead of closing it; the caller
  * owns it. Closing a NETLINK_NETFILTER socket waits for nf_tables to destroy what was just
@@ -42,11 +55,11 @@ int egress_nat_release(const char *dir, const struct egress_link *l,
 		       struct egress_socket **ret_socket);
 
 /*
- * Removes dir (its pool file and lock) when no slot is left in it, under its lock: the
- * last networked run calls it once its own slot is gone, so nothing of it stays in the
- * runtime directory. Returns 0 or -errno.
+ * Removes dir (its pool file and lock) when no slot is left in it; the caller holds its
+ * lock. The last networked run calls it once its own slot is gone, so nothing of it stays
+ * in the runtime directory.
  */
-int egress_nat_tidy(const char *dir);
+void egress_nat_tidy(const char *dir);
 
 /*
  * Reaps the slots of dead runs in dir (their lock is free): the veth (only a veth carrying

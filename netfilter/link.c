@@ -240,16 +240,13 @@ void egress_slot_addrs6(const struct policy_addr *pool6, uint8_t plen, unsigned 
 	*ret_task = a;
 }
 
+/* The first slot from first on whose lock is free; the caller holds the directory lock. */
 static int slot_pick(const char *dir, const struct policy_addr *pool, uint8_t plen, unsigned first,
 		     struct egress_link *l)
 {
-	_cleanup_close_ int lock = -EBADF;
 	uint32_t n_slots = 1u << (30 - plen);
 	int r;
 
-	lock = egress_dir_lock(dir);
-	if (lock < 0)
-		return lock;
 	for (unsigned n = first; n < n_slots && n < SLOT_TRIES; n++) {
 		r = slot_lock(dir, n, l);
 		if (r == -EBUSY)
@@ -330,11 +327,23 @@ int egress_link_remove_stale(const struct policy_addr *pool, uint8_t prefixlen, 
 	return link_remove_stale(sk, ifname, &host);
 }
 
+/*
+ * Makes the slot's link name free, or says why not: 0 when no link has it, or when it was
+ * a dead run's veth (still carrying the slot's host address), now deleted; -EEXIST when
+ * a link of that name is something else: a veth of a finished run that the kernel has not
+ * destroyed yet (teardown took its address), or not ours at all.
+ */
+static int slot_name_free(struct nl_sock *sk, const struct egress_link *l)
+{
+	int r = link_remove_stale(sk, l->host_ifname, &l->host_addr);
+
+	return r < 0 ? r : 0;
+}
+
 static int veth_create(struct nl_sock *sk, const struct egress_link *l)
 {
 	_cleanup_(rtnl_link_putp) struct rtnl_link *veth = rtnl_link_veth_alloc();
 	_cleanup_(rtnl_link_putp) struct rtnl_link *peer = NULL;
-	int r;
 
 	if (!veth)
 		return -ENOMEM;
@@ -345,15 +354,7 @@ static int veth_create(struct nl_sock *sk, const struct egress_link *l)
 	rtnl_link_set_name(peer, EGRESS_LINK_TASK_IFNAME);
 	/* The peer is born inside the task namespace: it never exists on the host. */
 	rtnl_link_set_ns_fd(peer, l->netns_fd);
-	r = nl_to_errno(rtnl_link_add(sk, veth, NLM_F_CREATE | NLM_F_EXCL));
-	if (r == -EEXIST) {
-		/* A dead run's veth of our slot (we hold its lock now), and nothing else. */
-		r = link_remove_stale(sk, l->host_ifname, &l->host_addr);
-		if (r < 0)
-			return r;
-		r = nl_to_errno(rtnl_link_add(sk, veth, NLM_F_CREATE | NLM_F_EXCL));
-	}
-	return r;
+	return nl_to_errno(rtnl_link_add(sk, veth, NLM_F_CREATE | NLM_F_EXCL));
 }
 
 static int link_up(struct nl_sock *sk, const char *name, int *ret_ifindex)
@@ -473,7 +474,7 @@ static int task_ipv6_sysctl(int netns_fd, const char *knob, const char *value)
 }
 
 /* Host side: address and up. Task side: lo up, eth0 address and up, default route. */
-static int link_configure(struct nl_sock *host, struct nl_sock *task, const struct egress_link *l)
+static int link_configure(struct nl_sock *host, struct nl_sock *task, struct egress_link *l)
 {
 	int ifindex, r;
 
@@ -481,9 +482,9 @@ static int link_configure(struct nl_sock *host, struct nl_sock *task, const stru
 	if (r >= 0)
 		r = link_no_ll(task, EGRESS_LINK_TASK_IFNAME);
 	if (r >= 0)
-		r = link_up(host, l->host_ifname, &ifindex);
+		r = link_up(host, l->host_ifname, &l->host_ifindex);
 	if (r >= 0)
-		r = addr_add(host, ifindex, &l->host_addr);
+		r = addr_add(host, l->host_ifindex, &l->host_addr);
 	if (r >= 0)
 		r = link_up(task, "lo", NULL);
 	if (r >= 0)
@@ -495,9 +496,20 @@ static int link_configure(struct nl_sock *host, struct nl_sock *task, const stru
 	return r;
 }
 
+/* Gives up slot l holds (its lock file goes); the caller holds the directory lock. */
+static void slot_unlock(struct egress_link *l)
+{
+	if (l->lock_fd < 0)
+		return;
+	(void)unlink(l->lock_path);
+	l->lock_fd = safe_close(l->lock_fd);
+}
+
 /*
- * Picks a slot and creates its veth. A host link that happens to carry a slot's name but is
- * not a leftover of ours (veth_create() says -EEXIST) makes us move on to the next slot.
+ * Picks a slot and creates its veth. A slot whose link name is taken by anything but a
+ * dead run's veth is passed over, and left alone: a finished run's veth that the kernel
+ * is still destroying with its namespace (teardown does not wait for that), or a link
+ * that is not ours. Checked before the create, which would pay for a failed veth pair.
  */
 static int link_take_slot(const char *dir, const struct policy_addr *pool, uint8_t prefixlen,
 			  struct nl_sock *host, struct egress_link *l)
@@ -505,19 +517,20 @@ static int link_take_slot(const char *dir, const struct policy_addr *pool, uint8
 	unsigned first = 0;
 	int r;
 
-	for (unsigned tries = 0; tries < 8; tries++) {
+	for (unsigned tries = 0; tries < SLOT_TRIES; tries++) {
 		r = slot_pick(dir, pool, prefixlen, first, l);
 		if (r < 0)
 			return r;
-		r = veth_create(host, l);
+		r = slot_name_free(host, l);
+		if (r >= 0)
+			r = veth_create(host, l);
 		if (r != -EEXIST)
 			break;
-		(void)unlink(l->lock_path);
-		l->lock_fd = safe_close(l->lock_fd);
+		slot_unlock(l);
 		first = l->slot + 1;
 	}
 	if (r < 0)
-		l->host_ifname[0] = 0; /* not ours to delete */
+		l->host_ifname[0] = 0; /* not ours */
 	return r;
 }
 
@@ -594,25 +607,62 @@ int egress_link_add_v6(struct egress_link *l, const struct policy_addr *pool6, u
 	return 0;
 }
 
-struct egress_link *egress_link_free(struct egress_link *l)
+/*
+ * The host end's address goes at once, and with it the /30's route: from the host's point
+ * of view the run is over even while the kernel still destroys the pair (RTM_DELADDR is
+ * cheap; RTM_DELLINK waits for an RCU barrier, about 20 ms).
+ */
+static int host_addr_delete(const struct egress_link *l, const struct policy_addr *a, uint8_t plen)
 {
 	_cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
+	_cleanup_(rtnl_addr_putp) struct rtnl_addr *ra = rtnl_addr_alloc();
+	_cleanup_(nl_addr_putp) struct nl_addr *local = NULL;
+	int r;
+
+	if (!ra)
+		return -ENOMEM;
+	r = route_socket(-EBADF, &sk);
+	if (r < 0)
+		return r;
+	r = addr_of(a, plen, &local);
+	if (r < 0)
+		return r;
+	rtnl_addr_set_ifindex(ra, l->host_ifindex);
+	rtnl_addr_set_family(ra, a->family);
+	r = nl_to_errno(rtnl_addr_set_local(ra, local));
+	if (r < 0)
+		return r;
+	r = nl_to_errno(rtnl_addr_delete(sk, ra, 0));
+	return r == -ENOENT || r == -ENODEV || r == -EADDRNOTAVAIL ? 0 : r;
+}
+
+int egress_link_release(struct egress_link *l)
+{
+	int r = 0;
 
 	if (!l)
-		return NULL;
-	if (l->host_ifname[0] && route_socket(-EBADF, &sk) >= 0) {
-		_cleanup_(rtnl_link_putp) struct rtnl_link *link = rtnl_link_alloc();
+		return 0;
+	if (l->host_ifindex > 0)
+		r = host_addr_delete(l, &l->host_addr, 30);
+	/* The /64's route goes with the IPv6 address, as the /30's with the IPv4 one. */
+	if (l->host_ifindex > 0 && l->host_addr6.family == AF_INET6) {
+		int k = host_addr_delete(l, &l->host_addr6, 64);
 
-		if (link) {
-			rtnl_link_set_name(link, l->host_ifname);
-			(void)rtnl_link_delete(sk, link);
-		}
+		r = r < 0 ? r : k;
 	}
+	l->host_ifindex = 0;
+	l->host_ifname[0] = 0;
+	slot_unlock(l);
+	return r;
+}
+
+struct egress_link *egress_link_free(struct egress_link *l)
+{
+	if (!l)
+		return NULL;
+	(void)egress_link_release(l);
+	/* The last reference to the namespace: the kernel destroys it and the veth pair. */
 	safe_close(l->netns_fd);
-	if (l->lock_fd >= 0) {
-		(void)unlink(l->lock_path);
-		safe_close(l->lock_fd);
-	}
 	free(l);
 	return NULL;
 }

@@ -25,6 +25,7 @@ struct egress_link {
 	int lock_fd; /* flock on <dir>/slot-<n>.lock while the run lives */
 	char lock_path[256];
 	char host_ifname[16]; /* "al<slot>" */
+	int host_ifindex; /* > 0 once the host end is configured */
 	struct policy_addr host_addr; /* .1 of the /30: gateway and DNS resolver */
 	struct policy_addr task_addr; /* .2 of the /30 */
 	struct policy_addr host_addr6; /* <pool6>:<slot>::1, gateway; AF_UNSPEC: no IPv6 */
@@ -53,10 +54,13 @@ int egress_link_parse_pool(const char *s, struct policy_addr *ret_addr, uint8_t 
 
 /*
  * Creates the namespace and link: picks the first free /30 slot of pool/prefixlen (a slot
- * is taken while its lock file in dir is flocked; dir is created), creates veth
- * "al<slot>" with peer "eth0" inside the new namespace, addresses, links up and the
- * task's default route. On failure everything created is removed. *ret is owned by the
- * caller. Returns 0, -EADDRINUSE (pool exhausted) or another negative errno.
+ * is taken while its lock file in dir is flocked) whose name "al<slot>" is free or held by
+ * a dead run's veth (deleted), creates veth "al<slot>" with peer "eth0" inside the new
+ * namespace, addresses, links up and the task's default route. The caller holds dir's
+ * lock (egress_dir_lock()) throughout, and until the host table holds the slot
+ * (egress_nat_acquire()): no one may see the slot taken before that. On failure everything
+ * created is given up (egress_link_free()). *ret is owned by the caller. Returns 0,
+ * -EADDRINUSE (pool exhausted) or another negative errno.
  */
 int egress_link_new(const char *dir, const struct policy_addr *pool, uint8_t prefixlen,
 		    struct egress_link **ret);
@@ -79,5 +83,20 @@ void egress_slot_addrs(const struct policy_addr *pool, uint8_t plen, unsigned n,
  */
 int egress_link_remove_stale(const struct policy_addr *pool, uint8_t prefixlen, unsigned slot);
 
-/* Deletes the veth (and with it the peer), closes the namespace, frees the slot. */
+/*
+ * Ends the run's hold on its slot: removes the host end's address (so the host keeps no
+ * route to the /30) and unlinks and unlocks the slot's lock file. The caller holds dir's
+ * lock and has taken the slot out of the host table first (egress_nat_release()), so a
+ * run never sees a slot free while its elements are in the table, or taken while they are
+ * not. Idempotent. Returns 0 or -errno (the slot is given up all the same).
+ */
+int egress_link_release(struct egress_link *l);
+
+/*
+ * Releases the slot if still held (see above: under dir's lock), closes the namespace and
+ * frees l. The veth pair is not deleted: closing the last reference to the namespace has
+ * the kernel destroy it with the namespace, asynchronously (RTM_DELLINK would block for
+ * an RCU barrier). A later run passes over a slot whose name is still taken meanwhile.
+ * Accepts and returns NULL.
+ */
 struct egress_link *egress_link_free(struct egress_link *l);

@@ -282,14 +282,13 @@ static bool net_reap_needed(void)
 {
 	_cleanup_(closedirp) DIR *d = opendir(AIRLOCK_RUNTIME_DIR "/net");
 	struct dirent *de;
-	struct stat self;
-	char own[32] = "";
+	char own[64] = "";
 
 	if (!d)
 		return errno != ENOENT;
 	/* Our namespace's directory name, looked up once for the whole scan. */
-	if (stat("/proc/self/ns/net", &self) >= 0)
-		snprintf(own, sizeof(own), "%lu", (unsigned long)self.st_ino);
+	if (netns_key_self(own, sizeof(own)) < 0)
+		own[0] = '\0';
 	while ((de = readdir(d)))
 		if (de->d_name[0] != '.' && !net_dir_foreign_alive(de->d_name, own) &&
 		    net_dir_needs_reap(dirfd(d), de->d_name))

@@ -73,7 +73,6 @@ struct run_net {
 	struct policy_addr pool6;
 	uint8_t pool6_prefixlen;
 	struct egress_link *link;
-	bool nat_acquired;
 	struct egress_socket *nft;
 	int nflog_fd;
 	struct dns_proxy *proxy;
@@ -222,15 +221,20 @@ static int host_resolver(struct policy_addr *ret)
 	return -ENOENT;
 }
 
-/* Runs in different host namespaces must not share slots or the NAT refcount. */
+/*
+ * Runs in different host namespaces must not share slots or the NAT refcount. The
+ * directory is keyed by the namespace's cookie, never reused, so a dead namespace's
+ * directory is never taken for that of a live one that got its inode number.
+ */
 static int own_net_dir(char *buf, size_t len)
 {
-	_cleanup_close_ int self = -EBADF;
+	char key[64];
+	int r;
 
-	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0)
-		return -errno;
-	snprintf(buf, len, "%s/net/%lu", AIRLOCK_RUNTIME_DIR, netns_inode(self));
+	r = netns_key_self(key, sizeof(key));
+	if (r < 0)
+		return r;
+	snprintf(buf, len, "%s/net/%s", AIRLOCK_RUNTIME_DIR, key);
 	return 0;
 }
 
@@ -346,11 +350,18 @@ static const char *pool_string(const struct run_net *n)
 	return buf;
 }
 
-static int net_setup_kernel(struct run_net *n)
+/*
+ * The slot and the host table, in one hold of the directory lock: no other run may see
+ * the slot taken before the table (and the pool file) hold it (host-nat.h, "Ownership").
+ */
+static int net_take_slot(struct run_net *n)
 {
-	struct egress_config cfg = { .nflog_group = EGRESS_NFLOG_GROUP };
+	_cleanup_close_ int lock = -EBADF;
 	int r;
 
+	lock = egress_dir_lock(n->dir);
+	if (lock < 0)
+		return log_error_errno(lock, "Failed to lock '%s': %m", n->dir);
 	r = egress_link_new(n->dir, &n->pool, n->pool_prefixlen, &n->link);
 	if (r < 0)
 		return log_error_errno(
@@ -370,8 +381,17 @@ static int net_setup_kernel(struct run_net *n)
 			pool_string(n), n->pool_prefixlen);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up table inet " EGRESS_HOST_TABLE ": %m");
-	n->nat_acquired = true;
+	return 0;
+}
 
+static int net_setup_kernel(struct run_net *n)
+{
+	struct egress_config cfg = { .nflog_group = EGRESS_NFLOG_GROUP };
+	int r;
+
+	r = net_take_slot(n);
+	if (r < 0)
+		return r;
 	r = egress_socket_open(n->link->netns_fd, &n->nft);
 	if (r < 0)
 		return log_error_errno(r, "Failed to open nf_tables in the task namespace: %m");
@@ -544,10 +564,38 @@ static json_t *net_to_json(const struct run_net *n)
 	return o;
 }
 
+/*
+ * Gives the slot back in one hold of the directory lock: out of the host table (or the
+ * table itself, for the last run), then the slot lock, then the directory when it is
+ * empty. A run that ends beside another one sees it either holding its slot with its
+ * elements in the table, or gone with them. Returns the socket that changed the table
+ * (to close later: see egress_nat_release()), or NULL.
+ */
+static struct egress_socket *net_give_slot(struct run_net *n)
+{
+	_cleanup_close_ int lock = -EBADF;
+	struct egress_socket *nat = NULL;
+	int r;
+
+	lock = egress_dir_lock(n->dir);
+	if (lock < 0) /* release all the same: a held slot lock would keep the table forever */
+		log_warning_errno(lock, "Failed to lock '%s', releasing unlocked: %m", n->dir);
+	r = egress_nat_release(n->dir, n->link, &nat);
+	if (r < 0)
+		log_warning_errno(r, "Failed to remove table inet " EGRESS_HOST_TABLE
+				     ", ignoring: %m");
+	r = egress_link_release(n->link);
+	if (r < 0)
+		log_warning_errno(r, "Failed to remove the address of '%s', ignoring: %m",
+				  n->link->host_ifname);
+	if (lock >= 0) /* the last run leaves no directory behind */
+		egress_nat_tidy(n->dir);
+	return nat;
+}
+
 static struct run_net *net_free(struct run_net *n)
 {
 	struct egress_socket *nat = NULL;
-	int r;
 
 	if (!n)
 		return NULL;
@@ -559,18 +607,11 @@ static struct run_net *net_free(struct run_net *n)
 	n->nflog_fd = safe_close(n->nflog_fd);
 	n->nft = egress_socket_free(n->nft);
 	dns_guard_done(&n->guard);
-	if (n->nat_acquired) {
-		r = egress_nat_release(n->dir, n->link, &nat);
-		if (r < 0)
-			log_warning_errno(r, "Failed to remove table inet " EGRESS_HOST_TABLE
-					     ", ignoring: %m");
-	}
+	if (n->link)
+		nat = net_give_slot(n);
+	/* The namespace's last reference: the kernel destroys it and the veth pair. */
 	n->link = egress_link_free(n->link);
-	/* Only now: its close waits out a grace period that the veth deletion already spent. */
 	egress_socket_free(nat);
-	/* Our slot is gone: the last run leaves no directory behind. */
-	if (n->dir[0])
-		(void)egress_nat_tidy(n->dir);
 	free(n->dns);
 	free(n);
 	return NULL;

@@ -81,14 +81,37 @@ net_world_down() {
 	true
 }
 
+# The name of the host namespace's directory in airlock's runtime directory (net/):
+# "<inode>-<netns cookie>", or "<inode>" where the kernel has no SO_NETNS_COOKIE (< 5.14).
+net_dir_name() {
+	local ino cookie
+	ino=$(stat -L -c %i "/run/netns/$NET_H")
+	cookie=$(ip netns exec "$NET_H" python3 -c 'import socket
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+print(int.from_bytes(s.getsockopt(socket.SOL_SOCKET, 71, 8), "little"))' 2>/dev/null)
+	echo "$ino${cookie:+-$cookie}"
+}
+
 # Runs a command in the host namespace. Unlike `ip netns exec`, nsenter keeps the mount
 # namespace, so /sys/fs/cgroup stays visible to airlock.
 net_in_host() {
 	nsenter --net="/run/netns/$NET_H" "$@"
 }
 
+# Waits (up to 10 s) until no veth of a finished run is left: the kernel destroys a task's
+# namespace, and with it its veth pair, shortly after the run (docs/network.md).
+net_wait_veths_gone() {
+	local _
+	for _ in $(seq 100); do
+		ip -n "$NET_H" -o link show | grep -qE ': al[0-9]+@' || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # The host state a run must leave as it found it: tables other than airlock's, routes, links.
 net_host_state() {
+	net_wait_veths_gone
 	ip netns exec "$NET_H" nft list ruleset
 	ip -n "$NET_H" route show
 	ip -n "$NET_H" -6 route show

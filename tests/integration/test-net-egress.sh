@@ -49,7 +49,7 @@ cp "$NET_DIR/net-task.py" "$TMP/ws/"
 net_world_up "$TMP" || { echo "1..0 # SKIP cannot build the test namespaces"; exit 77; }
 # The host's own services a task must never reach: a resolver (think dnsmasq) and others.
 net_host_listen "$TMP" 0.0.0.0:53 0.0.0.0:2222 0.0.0.0:2223 '[::]:2224' || { echo "1..0 # SKIP no host listeners"; exit 77; }
-NET_INO=$(stat -L -c %i "/run/netns/$NET_H")
+NET_INO=$(net_dir_name) # the key of its runtime directory
 
 cat >"$TMP/policy.json" <<'JSON'
 {
@@ -226,8 +226,8 @@ PY
 ok $? "the record holds DNS decisions and denied attempts"
 ! ip netns exec "$NET_H" nft list tables | grep -q airlock
 ok $? "no airlock table remains in the host namespace"
-! ip -n "$NET_H" -o link show | grep -qE ': al[0-9]+@' 
-ok $? "no veth remains"
+net_wait_veths_gone
+ok $? "no veth remains (the kernel destroys it with the task namespace)"
 [ ! -e "/run/airlock/net/$NET_INO" ]
 ok $? "the last networked run leaves no slot directory behind"
 after=$(net_host_state | sed 's/counter packets [0-9]* bytes [0-9]*/counter/')
@@ -370,7 +370,7 @@ net_in_host "$AIRLOCK" run --workspace "$TMP/ws" --state-dir "$TMP/state" -- /bi
 ok $? "a run after a killed networked run succeeds"
 ! ip netns exec "$NET_H" nft list tables | grep -q airlock
 ok $? "the killed run's host table is reaped"
-! ip -n "$NET_H" -o link show | grep -qE ': al[0-9]+@'
+net_wait_veths_gone
 ok $? "the killed run's veth is reaped"
 [ ! -e "/run/airlock/net/$NET_INO" ]
 ok $? "the killed run's slot lock and directory are reaped"

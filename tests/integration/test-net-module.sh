@@ -62,7 +62,7 @@ net_world_up "$AL_TMP" || {
 	al_skip "networked runs" "cannot build the test namespaces"
 	exit 0
 }
-NET_INO=$(stat -L -c %i "/run/netns/$NET_H")
+NET_INO=$(net_dir_name) # the key of its runtime directory
 netpol=$(al_policy net <<'JSON'
 {
   "version": 1,

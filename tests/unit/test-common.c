@@ -445,4 +445,28 @@ TEST(netns_in_use)
 	ASSERT_FALSE(alive[1]);
 }
 
+TEST(netns_key)
+{
+	char key[64], other[64];
+	struct stat self;
+
+	/* Our own namespace's key names a namespace in use; the same inode with another
+	 * cookie names one that is gone (its inode reused), as does an unused inode. */
+	ASSERT_OK(netns_key_self(key, sizeof(key)));
+	ASSERT_OK(stat("/proc/self/ns/net", &self));
+	ASSERT_EQ(strtoul(key, NULL, 10), (unsigned long)self.st_ino);
+	ASSERT_EQ(netns_name_in_use(key), 1);
+	ASSERT_EQ(netns_name_in_use("1"), 0);
+	ASSERT_EQ(netns_name_in_use("1-5"), 0);
+	ASSERT_ERROR(netns_name_in_use("x"), EINVAL);
+	ASSERT_ERROR(netns_name_in_use("12-"), EINVAL);
+	ASSERT_ERROR(netns_name_in_use("12-3x"), EINVAL);
+	if (strchr(key, '-')) {
+		snprintf(other, sizeof(other), "%lu-%llu", (unsigned long)self.st_ino,
+			 strtoull(strchr(key, '-') + 1, NULL, 10) + 1);
+		/* Entering a namespace needs CAP_SYS_ADMIN; without it "cannot tell" is 1. */
+		ASSERT_EQ(netns_name_in_use(other), geteuid() == 0 ? 0 : 1);
+	}
+}
+
 TEST_MAIN()
