@@ -96,6 +96,8 @@ struct run {
 	bool interrupted;
 	struct sandbox_failure failure;
 	struct timespec started_rt, started_mono;
+	struct syscall_abi abis[SYSCALL_ABI_MAX]; /* tried once the task runs */
+	size_t n_abis;
 	enum run_cause cause;
 	int exit_code;
 	int wstatus;
@@ -606,8 +608,11 @@ static int write_record(struct run *r)
 		s.signal = WTERMSIG(r->wstatus);
 	else if (r->deadline_hit || r->interrupted || r->cause == RUN_CAUSE_OOM_KILLED)
 		s.signal = SIGKILL;
-	if (r->exec_seen) /* only what a started task was really confined by */
+	if (r->exec_seen) { /* only what a started task was really confined by */
 		add_features(r, &s);
+		memcpy(s.abis, r->abis, sizeof(s.abis));
+		s.n_abis = r->n_abis;
+	}
 	return record_write(&s, r->opts->state_dir, r->opts->record_path, &r->draft);
 }
 
@@ -665,6 +670,8 @@ int run_main(const struct run_options *o)
 		/* Off the task's start path: the final record's file. */
 		if (record_prepare(r.opts->state_dir, r.id, &r.draft) < 0)
 			log_debug("could not prepare the final record's file; writing it later");
+		/* Also off the start path: one fork, while the task already runs. */
+		r.n_abis = syscall_abi_detect(r.abis);
 		k = loop_run(r.loop);
 	}
 	if (k < 0) {
