@@ -39,7 +39,7 @@ total_pass=0 total_fail=0 total_skip=0 failed_tests=()
 for t in "${tests[@]}"; do
 	case "$t" in
 	*/*) ;;
-	test-*) t=$here/$t ;;
+	test-*) t=$here/${t%.sh}.sh ;;
 	*) t=$here/test-$t.sh ;;
 	esac
 	name=$(basename "$t" .sh)
