@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "macro.h"
 #include "syscall-abi.h"
 
@@ -68,24 +69,42 @@ static _noreturn_ void try_foreign_abis(void)
 	_exit(child_x32_state | answer(r, pid, r < 0 && r > -4096 ? (int)-r : 0, ENOSYS) << 3);
 }
 
-size_t syscall_abi_detect(struct syscall_abi abis[static SYSCALL_ABI_MAX])
+int syscall_abi_detect_start(void)
 {
-	enum syscall_abi_state x32 = SYSCALL_ABI_UNKNOWN, i386 = SYSCALL_ABI_UNKNOWN;
-	int status = -1;
-	pid_t pid, k;
+	pid_t pid;
+	int fd;
 
 	pid = fork();
+	if (pid < 0)
+		return -errno;
 	if (pid == 0)
 		try_foreign_abis();
-	if (pid > 0) {
+	fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0) {
+		int r = -errno;
+
+		(void)waitpid(pid, NULL, 0);
+		return r;
+	}
+	return fd;
+}
+
+size_t syscall_abi_detect_finish(int *pidfd, struct syscall_abi abis[static SYSCALL_ABI_MAX])
+{
+	enum syscall_abi_state x32 = SYSCALL_ABI_UNKNOWN, i386 = SYSCALL_ABI_UNKNOWN;
+	siginfo_t si = {};
+	int k = -1;
+
+	if (*pidfd >= 0) {
 		do
-			k = waitpid(pid, &status, 0);
+			k = waitid(P_PIDFD, (id_t)*pidfd, &si, WEXITED);
 		while (k < 0 && errno == EINTR);
-		/* Killed (say, by the SIGSYS of a filter airlock itself runs under): unknown. */
-		if (k == pid && WIFEXITED(status)) {
-			x32 = WEXITSTATUS(status) & 7;
-			i386 = WEXITSTATUS(status) >> 3 & 7;
-		}
+		*pidfd = safe_close(*pidfd);
+	}
+	/* Killed (say, by the SIGSYS of a filter airlock itself runs under): unknown. */
+	if (k == 0 && si.si_code == CLD_EXITED) {
+		x32 = si.si_status & 7;
+		i386 = si.si_status >> 3 & 7;
 	}
 	abis[0] = (struct syscall_abi){ "x86_64", SYSCALL_ABI_NATIVE };
 	abis[1] = (struct syscall_abi){ "i386", i386 };
@@ -93,22 +112,32 @@ size_t syscall_abi_detect(struct syscall_abi abis[static SYSCALL_ABI_MAX])
 	return 3;
 }
 
-#elif defined(__aarch64__)
+#else
 
-/* The compat arm32 ABI needs a 32-bit process to try it: not tested. */
-size_t syscall_abi_detect(struct syscall_abi abis[static SYSCALL_ABI_MAX])
+int syscall_abi_detect_start(void)
 {
+	return -EBADF; /* nothing to try in a child */
+}
+
+size_t syscall_abi_detect_finish(int *pidfd, struct syscall_abi abis[static SYSCALL_ABI_MAX])
+{
+	*pidfd = safe_close(*pidfd);
+#if defined(__aarch64__)
+	/* The compat arm32 ABI needs a 32-bit process to try it: not tested. */
 	abis[0] = (struct syscall_abi){ "aarch64", SYSCALL_ABI_NATIVE };
 	abis[1] = (struct syscall_abi){ "arm", SYSCALL_ABI_NOT_TESTED };
 	return 2;
-}
-
 #else
-
-size_t syscall_abi_detect(struct syscall_abi abis[static SYSCALL_ABI_MAX])
-{
 	abis[0] = (struct syscall_abi){ "native", SYSCALL_ABI_NATIVE };
 	return 1;
+#endif
 }
 
 #endif
+
+size_t syscall_abi_detect(struct syscall_abi abis[static SYSCALL_ABI_MAX])
+{
+	int pidfd = syscall_abi_detect_start();
+
+	return syscall_abi_detect_finish(&pidfd, abis);
+}

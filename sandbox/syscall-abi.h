@@ -32,10 +32,20 @@ struct syscall_abi {
  * Tries each foreign ABI of this architecture in a short-lived child (on x86-64: getpid
  * through int $0x80 and through the x32 syscall bit) and fills abis[0] with the native ABI
  * and the rest with the foreign ones. The i386 child catches its own fault, so a kernel
- * without the ABI leaves neither a core dump nor a kernel log line. Costs one fork; call
- * it off the task's start path. Returns the number of entries (>= 1). Does not log.
+ * without the ABI leaves neither a core dump nor a kernel log line. Costs one fork and
+ * waits for the child. Returns the number of entries (>= 1). Does not log.
  */
 size_t syscall_abi_detect(struct syscall_abi abis[static SYSCALL_ABI_MAX]);
+
+/*
+ * The same in two halves, so that the child runs while the caller does other work:
+ * _start() forks the child and returns a pidfd for it (CLOEXEC, owned by the caller), or
+ * -EBADF on architectures without a child to wait for, or another -errno.
+ * _finish() waits for that child (at once if it is done), closes the pidfd and sets
+ * *pidfd to -EBADF; a pidfd < 0 gives unknown foreign ABIs. Returns the count.
+ */
+int syscall_abi_detect_start(void);
+size_t syscall_abi_detect_finish(int *pidfd, struct syscall_abi abis[static SYSCALL_ABI_MAX]);
 
 /* "native", "runs", "off", "unknown", "n/a"; NULL for a value out of range. */
 const char *syscall_abi_state_to_string(enum syscall_abi_state s);

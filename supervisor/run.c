@@ -96,8 +96,7 @@ struct run {
 	bool interrupted;
 	struct sandbox_failure failure;
 	struct timespec started_rt, started_mono;
-	struct syscall_abi abis[SYSCALL_ABI_MAX]; /* tried once the task runs */
-	size_t n_abis;
+	int abi_pidfd; /* the child trying the syscall ABIs while the task runs */
 	enum run_cause cause;
 	int exit_code;
 	int wstatus;
@@ -108,6 +107,7 @@ static void run_init(struct run *r, const struct run_options *o)
 {
 	*r = (struct run){ .opts = o,
 			   .run_lock_fd = -EBADF,
+			   .abi_pidfd = -EBADF,
 			   .timer_fd = -EBADF,
 			   .signal_fd = -EBADF,
 			   .grace_fd = -EBADF,
@@ -610,14 +610,15 @@ static int write_record(struct run *r)
 		s.signal = SIGKILL;
 	if (r->exec_seen) { /* only what a started task was really confined by */
 		add_features(r, &s);
-		memcpy(s.abis, r->abis, sizeof(s.abis));
-		s.n_abis = r->n_abis;
+		s.n_abis = syscall_abi_detect_finish(&r->abi_pidfd, s.abis);
 	}
 	return record_write(&s, r->opts->state_dir, r->opts->record_path, &r->draft);
 }
 
 static void teardown(struct run *r)
 {
+	struct syscall_abi unused_abis[SYSCALL_ABI_MAX];
+
 	if (r->sandbox && !r->init_exited) {
 		(void)sandbox_kill(r->sandbox, SIGKILL);
 		(void)sandbox_reap(r->sandbox, &r->wstatus);
@@ -630,6 +631,8 @@ static void teardown(struct run *r)
 	r->loop = loop_free(r->loop);
 	r->timer_fd = safe_close(r->timer_fd);
 	r->grace_fd = safe_close(r->grace_fd);
+	if (r->abi_pidfd >= 0) /* reaps the child when no record used it */
+		(void)syscall_abi_detect_finish(&r->abi_pidfd, unused_abis);
 	r->signal_fd = safe_close(r->signal_fd);
 	sigprocmask(SIG_SETMASK, &r->old_mask, NULL);
 	r->mounts = sandbox_mounts_free(r->mounts);
@@ -670,8 +673,8 @@ int run_main(const struct run_options *o)
 		/* Off the task's start path: the final record's file. */
 		if (record_prepare(r.opts->state_dir, r.id, &r.draft) < 0)
 			log_debug("could not prepare the final record's file; writing it later");
-		/* Also off the start path: one fork, while the task already runs. */
-		r.n_abis = syscall_abi_detect(r.abis);
+		/* Also off the start path: a child tries the ABIs while the task runs. */
+		r.abi_pidfd = syscall_abi_detect_start();
 		k = loop_run(r.loop);
 	}
 	if (k < 0) {
