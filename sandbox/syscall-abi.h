@@ -29,20 +29,20 @@ struct syscall_abi {
 #define SYSCALL_ABI_MAX 3
 
 /*
- * Tries each foreign ABI of this architecture in a short-lived child (on x86-64: getpid
+ * Tries each foreign ABI of this architecture in a vfork()ed child (on x86-64: getpid
  * through int $0x80 and through the x32 syscall bit) and fills abis[0] with the native ABI
- * and the rest with the foreign ones. The i386 child catches its own fault, so a kernel
- * without the ABI leaves neither a core dump nor a kernel log line. Costs one fork and
- * waits for the child. Returns the number of entries (>= 1). Does not log.
+ * and the rest with the foreign ones. The child catches its own fault, so a kernel
+ * without the ABI leaves neither a core dump nor a kernel log line. About 40 us.
+ * Returns the number of entries (>= 1). Does not log.
  */
 size_t syscall_abi_detect(struct syscall_abi abis[static SYSCALL_ABI_MAX]);
 
 /*
- * The same in two halves, so that the child runs while the caller does other work:
- * _start() forks the child and returns a pidfd for it (CLOEXEC, owned by the caller), or
- * -EBADF on architectures without a child to wait for, or another -errno.
- * _finish() waits for that child (at once if it is done), closes the pidfd and sets
- * *pidfd to -EBADF; a pidfd < 0 gives unknown foreign ABIs. Returns the count.
+ * The same in two halves, so that a caller can try early and read the answer late:
+ * _start() runs the child (it has exited when this returns) and returns a pidfd holding
+ * its status (CLOEXEC, owned by the caller), -EBADF on architectures without a child,
+ * or another -errno. _finish() reaps that child, closes the pidfd, sets *pidfd to -EBADF
+ * and fills abis; a pidfd < 0 gives unknown foreign ABIs. Returns the count.
  */
 int syscall_abi_detect_start(void);
 size_t syscall_abi_detect_finish(int *pidfd, struct syscall_abi abis[static SYSCALL_ABI_MAX]);

@@ -96,7 +96,7 @@ struct run {
 	bool interrupted;
 	struct sandbox_failure failure;
 	struct timespec started_rt, started_mono;
-	int abi_pidfd; /* the child trying the syscall ABIs while the task runs */
+	int abi_pidfd; /* the exited child that tried the syscall ABIs, for the record */
 	enum run_cause cause;
 	int exit_code;
 	int wstatus;
@@ -673,7 +673,7 @@ int run_main(const struct run_options *o)
 		/* Off the task's start path: the final record's file. */
 		if (record_prepare(r.opts->state_dir, r.id, &r.draft) < 0)
 			log_debug("could not prepare the final record's file; writing it later");
-		/* Also off the start path: a child tries the ABIs while the task runs. */
+		/* Also off the start path: a vfork()ed child tries the syscall ABIs. */
 		r.abi_pidfd = syscall_abi_detect_start();
 		k = loop_run(r.loop);
 	}
