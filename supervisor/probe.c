@@ -22,6 +22,7 @@
 #include "landlock.h"
 #include "macro.h"
 #include "probe.h"
+#include "syscall-abi.h"
 
 typedef bool (*probe_fn)(char *detail, size_t len);
 
@@ -192,6 +193,38 @@ static bool probe_overlay(char *d, size_t n)
 	return strstr(f, "\toverlay\n") != NULL;
 }
 
+/* One entry per syscall ABI: "abi-<name>" is available when the kernel runs it. */
+static size_t probe_abis(struct probe_result *res, size_t room)
+{
+	static const char *const details[_SYSCALL_ABI_STATE_MAX] = {
+		[SYSCALL_ABI_NATIVE] = "native: the only ABI the seccomp profile allows",
+		[SYSCALL_ABI_RUNS] =
+			"the kernel runs it; the seccomp profile kills a task using it",
+		[SYSCALL_ABI_OFF] = "blocked by the kernel: ABI not enabled",
+		[SYSCALL_ABI_UNKNOWN] = "unknown: the check was refused by something else",
+		[SYSCALL_ABI_NOT_TESTED] = "n/a: not tested on this architecture",
+	};
+	struct syscall_abi abis[SYSCALL_ABI_MAX];
+	size_t n = MIN(syscall_abi_detect(abis), room);
+
+	for (size_t i = 0; i < n; i++) {
+		res[i] = (struct probe_result){
+			.name = abis[i].name,
+			.available = abis[i].state == SYSCALL_ABI_NATIVE ||
+				     abis[i].state == SYSCALL_ABI_RUNS,
+		};
+		snprintf(res[i].name_buf, sizeof(res[i].name_buf), "abi-%s", abis[i].name);
+		res[i].name = res[i].name_buf;
+		if (abis[i].state == SYSCALL_ABI_OFF)
+			snprintf(res[i].detail, sizeof(res[i].detail),
+				 "blocked by the kernel: %s ABI not enabled", abis[i].name);
+		else
+			snprintf(res[i].detail, sizeof(res[i].detail), "%s",
+				 details[abis[i].state]);
+	}
+	return n;
+}
+
 size_t probe_all(struct probe_result *res)
 {
 	static const struct {
@@ -223,5 +256,5 @@ size_t probe_all(struct probe_result *res)
 					    .required = probes[i].required };
 		r->available = probes[i].fn(r->detail, sizeof(r->detail));
 	}
-	return count;
+	return count + probe_abis(res + count, PROBE_MAX - count);
 }

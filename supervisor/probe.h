@@ -7,7 +7,8 @@
 #include <stddef.h>
 
 struct probe_result {
-	const char *name;
+	const char *name; /* static, or name_buf */
+	char name_buf[32];
 	bool available;
 	bool required; /* airlock refuses every run without it */
 	char detail[160];

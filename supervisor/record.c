@@ -95,6 +95,17 @@ static json_t *exec_paths_json(const struct run_summary *s)
 	return a;
 }
 
+/* {"x86_64": "native", "i386": "off", ...}: which ABIs the kernel ran during the run. */
+static json_t *abis_json(const struct run_summary *s)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; o && i < s->n_abis; i++)
+		json_object_set_new(o, s->abis[i].name,
+				    json_string(syscall_abi_state_to_string(s->abis[i].state)));
+	return o;
+}
+
 static json_t *record_build(const struct run_summary *s)
 {
 	char started[40], ended[40], host[HOST_NAME_MAX + 1] = "", digest[80];
@@ -129,6 +140,8 @@ static json_t *record_build(const struct run_summary *s)
 		json_decref(o);
 		return NULL;
 	}
+	if (s->n_abis > 0)
+		json_object_set_new(o, "syscall_abis", abis_json(s));
 	if (s->resources)
 		json_object_set(o, "resources", s->resources);
 	if (s->network)

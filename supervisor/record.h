@@ -9,6 +9,8 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "syscall-abi.h"
+
 struct policy;
 
 #define RECORD_VERSION 1
@@ -36,6 +38,8 @@ struct run_summary {
 	size_t seccomp_instructions;
 	const char *features[RECORD_MAX_FEATURES];
 	size_t n_features;
+	struct syscall_abi abis[SYSCALL_ABI_MAX]; /* which ABIs the kernel runs; n_abis 0: none */
+	size_t n_abis;
 	json_t *resources; /* borrowed; cgroup usage, or NULL */
 	json_t *network; /* borrowed; egress decisions, or NULL */
 	char *const *exec_entries; /* filesystem.exec as written, or NULL when not resolved */

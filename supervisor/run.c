@@ -99,6 +99,7 @@ struct run {
 	bool interrupted;
 	struct sandbox_failure failure;
 	struct timespec started_rt, started_mono;
+	int abi_pidfd; /* the exited child that tried the syscall ABIs, for the record */
 	enum run_cause cause;
 	int exit_code;
 	int wstatus;
@@ -109,6 +110,7 @@ static void run_init(struct run *r, const struct run_options *o)
 {
 	*r = (struct run){ .opts = o,
 			   .run_lock_fd = -EBADF,
+			   .abi_pidfd = -EBADF,
 			   .timer_fd = -EBADF,
 			   .signal_fd = -EBADF,
 			   .grace_fd = -EBADF,
@@ -619,13 +621,17 @@ static int write_record(struct run *r)
 		s.signal = WTERMSIG(r->wstatus);
 	else if (r->deadline_hit || r->interrupted || r->cause == RUN_CAUSE_OOM_KILLED)
 		s.signal = SIGKILL;
-	if (r->exec_seen) /* only what a started task was really confined by */
+	if (r->exec_seen) { /* only what a started task was really confined by */
 		add_features(r, &s);
+		s.n_abis = syscall_abi_detect_finish(&r->abi_pidfd, s.abis);
+	}
 	return record_write(&s, r->opts->state_dir, r->opts->record_path, &r->draft);
 }
 
 static void teardown(struct run *r)
 {
+	struct syscall_abi unused_abis[SYSCALL_ABI_MAX];
+
 	if (r->sandbox && !r->init_exited) {
 		(void)sandbox_kill(r->sandbox, SIGKILL);
 		(void)sandbox_reap(r->sandbox, &r->wstatus);
@@ -638,6 +644,8 @@ static void teardown(struct run *r)
 	r->loop = loop_free(r->loop);
 	r->timer_fd = safe_close(r->timer_fd);
 	r->grace_fd = safe_close(r->grace_fd);
+	if (r->abi_pidfd >= 0) /* reaps the child when no record used it */
+		(void)syscall_abi_detect_finish(&r->abi_pidfd, unused_abis);
 	r->signal_fd = safe_close(r->signal_fd);
 	sigprocmask(SIG_SETMASK, &r->old_mask, NULL);
 	r->mounts = sandbox_mounts_free(r->mounts);
@@ -679,6 +687,8 @@ int run_main(const struct run_options *o)
 		/* Off the task's start path: the final record's file. */
 		if (record_prepare(r.opts->state_dir, r.id, &r.draft) < 0)
 			log_debug("could not prepare the final record's file; writing it later");
+		/* Also off the start path: a vfork()ed child tries the syscall ABIs. */
+		r.abi_pidfd = syscall_abi_detect_start();
 		k = loop_run(r.loop);
 	}
 	if (k < 0) {

@@ -96,7 +96,18 @@ al_init() {
 		echo "Bail out! AIRLOCK='$AIRLOCK' or AIRLOCK_PROBE='$AIRLOCK_PROBE' missing"
 		exit 1
 	fi
-	AL_TMP=$(mktemp -d /tmp/airlock-it.XXXXXX) || exit 1
+	al_need python3
+	# The probe runs from the workspace, a bind of this tree: it must allow exec. Hardened
+	# hosts mount /tmp noexec; take /var/tmp there (both are checked, never remounted).
+	local base=/tmp
+	if al_is_noexec /tmp; then
+		base=/var/tmp
+		if al_is_noexec /var/tmp; then
+			echo "Bail out! /tmp and /var/tmp are both mounted noexec"
+			exit 1
+		fi
+	fi
+	AL_TMP=$(mktemp -d "$base/airlock-it.XXXXXX") || exit 1
 	trap al_finish EXIT
 	chmod 755 "$AL_TMP"
 	AL_WS=$AL_TMP/ws
@@ -116,6 +127,47 @@ al_init() {
 al_policy() { # al_policy NAME < json
 	cat >"$AL_TMP/$1.json"
 	echo "$AL_TMP/$1.json"
+}
+
+# ---- what the host has ----
+#
+# A case that depends on the host is decided here, outside the sandbox and without airlock
+# (so that a bug of the product cannot turn a failure into a skip), before it asserts.
+# Only a kernel feature that is truly absent is a reason to skip; a missing tool is a
+# broken setup (setup.sh installs every tool a test uses) and fails the test at once.
+
+# al_need COMMAND...: bails out, failing the test, when a command is not installed.
+al_need() {
+	local c missing=()
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || missing+=("$c")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	echo "Bail out! not installed: ${missing[*]} (setup.sh installs it)"
+	exit 1
+}
+
+# 0 when the host kernel offers cgroup controller $1 where airlock looks for it: the
+# root of a pure v2 hierarchy, or a v1 hierarchy (hybrid hosts) in mountinfo.
+al_host_has_controller() { # al_host_has_controller memory|pids|cpu
+	if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+		tr ' ' '\n' </sys/fs/cgroup/cgroup.controllers | grep -qx "$1"
+	else
+		sed -n 's/^.* - cgroup [^ ]* //p' /proc/self/mountinfo | tr ',' '\n' | grep -qx "$1"
+	fi
+}
+
+# The host kernel's Landlock ABI version, empty when it has none (not built, or not in
+# the LSM list): landlock_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION).
+al_host_landlock_abi() {
+	python3 -c 'import ctypes
+v = ctypes.CDLL(None, use_errno=True).syscall(444, None, 0, 1)
+print(v if v > 0 else "")'
+}
+
+# 0 when the mount holding directory $1 is mounted noexec.
+al_is_noexec() {
+	findmnt -n -o OPTIONS -T "$1" 2>/dev/null | tr ',' '\n' | grep -qx noexec
 }
 
 # ---- running airlock ----

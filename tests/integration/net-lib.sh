@@ -9,6 +9,24 @@
 #     (net-servers.py)
 # Nothing touches the machine's own namespace. Names carry the test's pid.
 
+# The tools the network tests use (setup.sh installs them all: a missing one fails).
+# shellcheck disable=SC2034 # used by the tests
+NET_TOOLS=(ip nft sysctl nsenter ss ps python3)
+
+# Prints the kernel features the test world needs and this kernel lacks (empty: none):
+# network namespaces, veth, nf_tables. Tried in a namespace of its own, removed at once.
+net_kernel_lacks() {
+	local ns=al-k-$$
+	if [ ! -e /proc/self/ns/net ]; then
+		echo "network namespaces"
+		return
+	fi
+	ip netns add "$ns" || return # not a missing feature: the world's setup will fail
+	ip -n "$ns" link add k0 type veth peer name k1 2>/dev/null || echo "veth"
+	ip netns exec "$ns" nft add table inet al-k 2>/dev/null || echo "nf_tables"
+	ip netns del "$ns"
+}
+
 NET_H=al-h-$$
 NET_I=al-i-$$
 NET_SERVERS_PID=

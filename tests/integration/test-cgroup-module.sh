@@ -67,8 +67,10 @@ if [ "$mode" = v2 ]; then
 	ctl=$(sed -n 's/^controller\.\(memory\|pids\|cpu\)=v2$/\1/p' <<<"$layout" | sort | tr '\n' ' ')
 	al_is "$ctl" "cpu memory pids " "v2: memory, pids and cpu are available to runs"
 else
-	al_is "$(sed -n 's/^controller\.memory=//p' <<<"$layout")" "$(awk \
-		'$9 == "cgroup" && $NF ~ /(^|,)memory(,|$)/ {print $5; exit}' /proc/self/mountinfo)" \
+	# mountinfo's optional fields (shared:N, ...) vary by mount: find the type after " - ".
+	al_is "$(sed -n 's/^controller\.memory=//p' <<<"$layout")" "$(awk -F ' - ' \
+		'split($2, t, " ") && t[1] == "cgroup" && t[3] ~ /(^|,)memory(,|$)/ {
+			split($1, f, " "); print f[5]; exit }' /proc/self/mountinfo)" \
 		"v1: the memory hierarchy is found where mountinfo has it"
 fi
 

@@ -162,6 +162,37 @@ al_is "$(tr '\n' ' ' <"$AL_TMP/b3.out")" "line2 line3 " "a readable stdin file k
 airlock_run -- sh -c 'echo pwned >&0' 0<>"$secret" >/dev/null 2>&1
 al_is "$(cat "$secret")" "top secret" "a read-write stdin file is read-only for the task"
 
+# A terminal as the caller's stdin, stdout and controlling tty never reaches the task. CI
+# has no terminal: the test makes its own pty (python3's pty module) and proves with a
+# control run without airlock that the same command does see it there.
+cat >"$AL_TMP/on-a-pty.py" <<'PY'
+import fcntl, os, pty, subprocess, sys, termios
+m, s = pty.openpty()
+def ctty():
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+p = subprocess.Popen(sys.argv[1:], stdin=s, stdout=s, stderr=subprocess.DEVNULL,
+                     preexec_fn=ctty)
+os.close(s)
+out = b""
+while True:
+    try:
+        d = os.read(m, 4096)
+    except OSError:  # EIO once the last holder of the pty's other end is gone
+        break
+    if not d:
+        break
+    out += d
+print(" ".join(out.decode(errors="replace").split()), p.wait())
+PY
+tty_check='[ -t 0 ] && echo in-tty || echo in-notty; [ -t 1 ] && echo out-tty || echo out-notty
+	(exec 3</dev/tty) 2>/dev/null && echo ctty || echo no-ctty'
+al_is "$(timeout 20 python3 "$AL_TMP/on-a-pty.py" /bin/sh -c "$tty_check")" "in-tty out-tty ctty 0" \
+	"control: on a pty the command sees a terminal on stdin, stdout and /dev/tty"
+al_is "$(timeout 20 python3 "$AL_TMP/on-a-pty.py" "$AIRLOCK" run --state-dir "$AL_STATE" \
+	--workspace "$AL_WS" -- /bin/sh -c "$tty_check")" "in-notty out-notty no-ctty 0" \
+	"a caller's terminal is never handed to the task (stdin, stdout, controlling tty)"
+
 # ---- C: --record in a directory other users can write to ----
 
 shared=$AL_TMP/shared

@@ -8,7 +8,7 @@ al_init
 al_check "only sandbox processes are visible" -- "$PROBE" procs 4
 al_check "only the loopback interface exists, and it works" -- "$PROBE" net
 
-exec 7</etc/hostname 8>"$AL_TMP/extra-fd" 9<>"$AL_TMP/extra-fd"
+exec 7</etc/passwd 8>"$AL_TMP/extra-fd" 9<>"$AL_TMP/extra-fd"
 al_check "no inherited fds beyond 0-2 (test shell holds 7, 8, 9)" -- "$PROBE" fds
 exec 7<&- 8>&- 9>&-
 

@@ -5,6 +5,11 @@
 # runs stay apart; a killed supervisor's cgroups are reaped by the next start.
 . "$(dirname "$0")/lib.sh"
 al_init
+# Every case sets a limit; without the controllers airlock refuses them (test-policy and
+# test-cgroup-module check that refusal).
+for c in memory pids cpu; do
+	al_host_has_controller "$c" || al_skip_all "the kernel offers no $c cgroup controller"
+done
 
 # Where this host keeps airlock's run cgroups (v2: below airlock.slice; v1: per hierarchy).
 run_cgroup_dirs() { # run_cgroup_dirs RUN_ID

@@ -54,13 +54,15 @@ stop_bg() {
 al_is "$(ldd "$AIRLOCK" | grep -oE 'lib(nftnl|mnl|nl-3|nl-route-3)\.so' | tr '\n' ' ')" "" \
 	"airlock does not link libnftnl, libmnl, libnl-3 or libnl-route-3"
 
-command -v ip >/dev/null && command -v nft >/dev/null || {
-	al_skip "networked runs" "needs ip and nft"
+al_need "${NET_TOOLS[@]}"
+lacks=$(net_kernel_lacks | tr '\n' ' ')
+if [ -n "$lacks" ]; then
+	al_skip "networked runs" "the kernel lacks: $lacks"
 	exit 0
-}
+fi
 net_world_up "$AL_TMP" || {
-	al_skip "networked runs" "cannot build the test namespaces"
-	exit 0
+	al_ok 1 "the test namespaces are built"
+	exit 1
 }
 NET_INO=$(net_dir_name) # the key of its runtime directory
 netpol=$(al_policy net <<'JSON'
@@ -116,8 +118,8 @@ al_ok "$([ ! -e "/run/airlock/net/$NET_INO" ]; echo $?)" \
 	"the next start without network leaves none either"
 
 if [ ! -f "$module" ]; then
-	al_skip "refusing a bad module" "no $module beside $AIRLOCK"
-	exit 0
+	al_ok 1 "the build put airlock-net.so beside $AIRLOCK"
+	exit 1
 fi
 copy=$AL_TMP/copy
 mkdir -m 755 "$copy"

@@ -40,8 +40,9 @@ mem=$(al_policy memory <<'JSON'
 JSON
 )
 al_run --policy "$mem" --record "$AL_TMP/mem.json" -- "$PROBE" true
-if [ "$AL_RC" -eq 125 ]; then
-	# No cgroup hierarchy to enforce it with: refusing is the contract.
+if ! al_host_has_controller memory; then
+	# No memory controller to enforce it with: refusing is the contract.
+	al_is "$AL_RC" 125 "a memory limit the host cannot enforce is refused (125)"
 	al_ok "$(echo "$AL_ERR" | grep -Eq '^airlock: .*memory'; echo $?)" \
 		"a memory limit that cannot be enforced is refused, naming memory"
 else

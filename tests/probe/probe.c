@@ -672,6 +672,7 @@ static const struct probe_cmd commands[] = {
 	{ "env", "[KEY=VALUE...]", 0, cmd_env },
 	{ "rlimit", "[NOFILE]", 0, cmd_rlimit },
 	{ "syscalls", "[NAME...]", 0, probe_syscalls },
+	{ "abi", "i386|x32", 1, probe_abi },
 	{ "fds", "", 0, cmd_fds },
 	{ "procs", "[MAX]", 0, cmd_procs },
 	{ "net", "", 0, cmd_net },

@@ -14,3 +14,11 @@
  * allowed one did not, 1 otherwise.
  */
 int probe_syscalls(int argc, char **argv);
+
+/*
+ * "abi NAME" (i386 or x32): tries getpid through that foreign syscall ABI in a child.
+ * Prints one line and returns 0 when the kernel ran it, 1 when the kernel itself refused
+ * it (SIGSEGV for i386, ENOSYS for x32), 2 for any other answer (a seccomp filter),
+ * 3 for an unknown name.
+ */
+int probe_abi(int argc, char **argv);

@@ -33,6 +33,7 @@
 #include "macro.h"
 #include "policy.h"
 #include "sandbox-test-util.h"
+#include "syscall-abi.h"
 #include "syscall-filter.h"
 #include "syscall-filter-internal.h"
 #include "test.h"
@@ -402,6 +403,36 @@ TEST(x32_abi_denied)
 		ASSERT_EQ(WTERMSIG(status), SIGSYS);
 	else
 		ASSERT_EQ(WEXITSTATUS(status), 0);
+}
+
+/* The kernel's own answer to an x32 getpid, without a filter. */
+static long x32_getpid_unfiltered(void)
+{
+	return syscall(0x40000000L | SYS_getpid);
+}
+
+/* What a child that tried fn unfiltered says: the kernel runs the ABI, or refuses it. */
+static enum syscall_abi_state abi_state_of(long (*fn)(void))
+{
+	int status = child_run(NULL, fn);
+	bool runs = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+
+	return runs ? SYSCALL_ABI_RUNS : SYSCALL_ABI_OFF;
+}
+
+TEST(abi_detect_agrees_with_direct_tries)
+{
+	struct syscall_abi abis[SYSCALL_ABI_MAX];
+
+	ASSERT_EQ(syscall_abi_detect(abis), 3);
+	ASSERT_STREQ(abis[0].name, "x86_64");
+	ASSERT_EQ(abis[0].state, SYSCALL_ABI_NATIVE);
+	ASSERT_STREQ(abis[1].name, "i386");
+	ASSERT_EQ(abis[1].state, abi_state_of(i386_getpid));
+	ASSERT_STREQ(abis[2].name, "x32");
+	ASSERT_EQ(abis[2].state, abi_state_of(x32_getpid_unfiltered));
+	ASSERT_STREQ(syscall_abi_state_to_string(SYSCALL_ABI_OFF), "off");
+	ASSERT_TRUE(syscall_abi_state_to_string(_SYSCALL_ABI_STATE_MAX) == NULL);
 }
 
 /* Execs argv under the filter; returns its wait status and up to len-1 bytes of stdout. */
