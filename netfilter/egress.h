@@ -10,14 +10,16 @@
  *   chain output (filter, hook output, policy drop):
  *     oif lo accept; ct state established,related accept;
  *     ip daddr <resolver> udp dport 53 accept;
- *     tcp dport 53 counter log group G reject with tcp reset             (the proxy is UDP only)
+ *     ip daddr 127.0.0.1 tcp dport 53 accept            (the resolver's, DNATed to the proxy)
+ *     tcp dport 53 counter log group G reject with tcp reset      (the resolver's went to lo)
  *     ip daddr <pool> counter log group G drop                  (the host and the other tasks)
  *     ip[6] daddr . tcp/udp dport @allow{4,6}_{tcp,udp} accept      (cidr rules)
  *     ip[6] daddr @deny{4,6} counter log group G drop                (private, metadata...)
  *     ip[6] daddr . tcp/udp dport @dns{4,6}_{tcp,udp} accept          (DNS-learned, timeout)
  *     counter log group G drop
  *   chain input (filter, hook input, policy drop): iif lo accept; established accept
- *   chain dns (nat, hook output): udp dport 53 ip daddr != <resolver> dnat to <resolver>
+ *   chain dns (nat, hook output): udp dport 53 ip daddr != <resolver> dnat to <resolver>;
+ *     tcp dport 53 ip daddr <resolver> dnat to 127.0.0.1         (the proxy's TCP listener)
  */
 
 #include <stdbool.h>
