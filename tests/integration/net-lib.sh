@@ -4,7 +4,7 @@
 # The world of the network tests, built from scratch and removed afterwards:
 #   netns NET_H ("host"): airlock runs here, ip_forward on, default route to the internet
 #   netns NET_I ("internet"): DNS 11.1.0.53 (11.1.0.54 forges answers) and servers on
-#     11.1.0.10/.11/.12/.20,
+#     11.1.0.10/.11/.12/.20/.30,
 #     169.254.169.254, 10.9.9.9 and 2600:1::10 (net-servers.py)
 # Nothing touches the machine's own namespace. Names carry the test's pid.
 
@@ -28,7 +28,7 @@ net_world_up() { # net_world_up TMPDIR
 	ip -n "$NET_I" -6 addr add 2600:ffff::2/64 dev uplink-i nodad
 	ip -n "$NET_H" -6 route add default via 2600:ffff::2
 	local a
-	for a in 11.1.0.53 11.1.0.54 11.1.0.10 11.1.0.11 11.1.0.12 11.1.0.20 169.254.169.254 10.9.9.9; do
+	for a in 11.1.0.53 11.1.0.54 11.1.0.10 11.1.0.11 11.1.0.12 11.1.0.20 11.1.0.30 169.254.169.254 10.9.9.9; do
 		ip -n "$NET_I" addr add "$a/32" dev lo
 	done
 	ip -n "$NET_I" -6 addr add 2600:1::10/128 dev lo nodad
@@ -37,7 +37,7 @@ net_world_up() { # net_world_up TMPDIR
 	mkfifo "$tmp/servers.in"
 	ip netns exec "$NET_I" python3 "$NET_DIR/net-servers.py" 11.1.0.53 \
 		11.1.0.10:443 11.1.0.10:8080 11.1.0.11:443 11.1.0.12:443 11.1.0.20:9000 \
-		11.1.0.20:9001 169.254.169.254:80 10.9.9.9:443 '[2600:1::10]:443' \
+		11.1.0.20:9001 11.1.0.30:443 169.254.169.254:80 10.9.9.9:443 '[2600:1::10]:443' \
 		--udp 11.1.0.10:5353 --log "$tmp/dns-queries.log" \
 		<"$tmp/servers.in" >"$tmp/servers.out" 2>&1 &
 	NET_SERVERS_PID=$!

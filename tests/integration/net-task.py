@@ -5,6 +5,7 @@ line and prints one line per step, "<step> <result...>".
 
 steps: resolve:NAME:TYPE[:SERVER]  tcp:ADDR:PORT[:TIMEOUT]  udp:ADDR:PORT  sleep:SECONDS
        burst:N  fresh:N (resolve and at once connect N new *.wild.test names)
+       names:N:SUFFIX (resolve N distinct names under SUFFIX, twice: answered per pass)
 ADDR "GW" is the task's default gateway: the host end of its veth, i.e. its resolver.
 """
 import os
@@ -119,6 +120,14 @@ def fresh(n):
     return f'{ok}/{n}'
 
 
+def names(n, suffix):
+    passes = []
+    for _ in range(2):
+        ok = sum(query(f'n{i}.{suffix}', 'A')[0] == 'NOERROR' for i in range(n))
+        passes.append(f'{ok}/{n}')
+    return ' '.join(passes)
+
+
 def gateway():
     with open('/proc/net/route') as f:
         for line in f.readlines()[1:]:
@@ -146,6 +155,8 @@ def main(steps):
             res = burst(int(a[0]))
         elif kind == 'fresh':
             res = fresh(int(a[0]))
+        elif kind == 'names':
+            res = names(int(a[0]), a[1])
         else:
             res = 'bad-step'
         print(f'{step} {res}', flush=True)
