@@ -382,3 +382,18 @@ const char *dns_rcode_to_string(int rcode)
 		return NULL;
 	return names[rcode];
 }
+
+int dns_tcp_frame(const uint8_t *buf, size_t len, size_t max, size_t *ret_len)
+{
+	size_t n;
+
+	if (len < 2)
+		return 0;
+	n = (size_t)buf[0] << 8 | buf[1];
+	if (n == 0 || n > max)
+		return -EMSGSIZE;
+	if (len - 2 < n)
+		return 0;
+	*ret_len = n;
+	return 1;
+}

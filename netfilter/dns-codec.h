@@ -20,8 +20,9 @@
 #define DNS_NAME_SIZE 254 /* text form: at most 253 characters + NUL */
 #define DNS_MAX_LABEL 63
 #define DNS_MAX_POINTERS 16
-#define DNS_MAX_ANSWERS 32
+#define DNS_MAX_ANSWERS 64
 #define DNS_MAX_MESSAGE 65535
+#define DNS_UDP_MAX_MESSAGE 512 /* without EDNS (RFC 1035 4.2.1) */
 
 enum dns_type {
 	DNS_TYPE_A = 1,
@@ -112,6 +113,14 @@ static inline int dns_message_rcode(const struct dns_message *m)
 {
 	return m->flags & DNS_FLAG_RCODE;
 }
+
+/*
+ * DNS over TCP (RFC 1035 4.2.2, RFC 7766): each message is preceded by its length, two bytes
+ * in network order. Looks at the len bytes received so far on a stream: returns 1 and sets
+ * *ret_len (the message starts at buf + 2) when a whole message is there, 0 when more bytes
+ * are needed, or -EMSGSIZE when the announced length is 0 or over max. Pure.
+ */
+int dns_tcp_frame(const uint8_t *buf, size_t len, size_t max, size_t *ret_len);
 
 /* "A", "AAAA", "CNAME", "TXT", ... or NULL for an unnamed type. */
 const char *dns_type_to_string(uint16_t type);

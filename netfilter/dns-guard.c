@@ -27,6 +27,9 @@ static const char *const verdicts[_DNS_VERDICT_MAX] = {
 	[DNS_VERDICT_MALFORMED] = "malformed",
 	[DNS_VERDICT_SET_FULL] = "set-full",
 	[DNS_VERDICT_NO_IPV6] = "ipv6-off",
+	[DNS_VERDICT_WITHHELD] = "withheld",
+	[DNS_VERDICT_WILDCARD_BUDGET] = "wildcard-budget",
+	[DNS_VERDICT_WILDCARD_LENGTH] = "wildcard-length",
 };
 
 const char *dns_verdict_to_string(enum dns_verdict v)
@@ -68,28 +71,39 @@ int dns_guard_check(const struct dns_guard *g, const struct dns_ipc_request *req
 			continue;
 		ttl = MIN(ttl, a->ttl);
 		ret_addrs[n++] = pa;
-		reply->accepted |= 1u << i;
+		reply->accepted |= 1ULL << i;
 	}
 	reply->ttl = MAX(ttl, g->ttl_min);
 	reply->ttl = MIN(reply->ttl, g->ttl_max);
 	return n;
 }
 
+static void report_decision(struct dns_guard *g, struct dns_decision *d,
+			    const struct dns_ipc_request *req, enum dns_verdict v)
+{
+	d->qname = req->qname;
+	d->qtype = req->qtype;
+	d->verdict = v;
+	d->rcode = req->rcode;
+	d->count = req->count ? req->count : 1;
+	d->tcp = req->tcp != 0;
+	d->rule = -1;
+	/* A wildcard verdict names its rule: checked, so the supervisor can index by it. */
+	if ((v == DNS_VERDICT_WILDCARD_BUDGET || v == DNS_VERDICT_WILDCARD_LENGTH) &&
+	    req->rule >= 0 && (size_t)req->rule < g->net->n_egress &&
+	    g->net->egress[req->rule].wildcard &&
+	    egress_name_matches(g->net->egress[req->rule].host, req->qname))
+		d->rule = req->rule;
+	if (g->decision)
+		g->decision(d, g->userdata);
+}
+
 static void report(struct dns_guard *g, const struct dns_ipc_request *req, enum dns_verdict v,
 		   const struct dns_ipc_addr *addrs, size_t n)
 {
-	struct dns_decision d = {
-		.qname = req->qname,
-		.qtype = req->qtype,
-		.verdict = v,
-		.rcode = req->rcode,
-		.count = req->count ? req->count : 1,
-		.addrs = addrs,
-		.n_addrs = n,
-	};
+	struct dns_decision d = { .addrs = addrs, .n_addrs = n };
 
-	if (g->decision)
-		g->decision(&d, g->userdata);
+	report_decision(g, &d, req, v);
 }
 
 struct dns_guard_elem {
@@ -241,18 +255,18 @@ static int learn_addrs(struct dns_guard *g, const struct dns_ipc_request *req,
 	size_t room, k = 0;
 	int r;
 
-	u = calloc(DNS_IPC_MAX_ADDRS * ELEMS_PER_ADDR, sizeof(*u));
+	u = calloc((size_t)__builtin_popcountll(reply->accepted) * ELEMS_PER_ADDR, sizeof(*u));
 	if (!u)
 		return -ENOMEM;
 	l.u = u;
 	l.promise_ms = l.ttl_ms;
 	room = elems_room(g, l.now);
 	for (uint32_t i = 0; i < req->n_addrs && i < DNS_IPC_MAX_ADDRS; i++) {
-		if (!(reply->accepted & (1u << i)))
+		if (!(reply->accepted & (1ULL << i)))
 			continue;
 		r = plan_addr(g, &l, req->qname, &addrs[k++], &room);
 		if (r == -ENOSPC) {
-			reply->accepted &= ~(1u << i);
+			reply->accepted &= ~(1ULL << i);
 			*full = true;
 			continue;
 		}
@@ -268,16 +282,44 @@ static int learn_addrs(struct dns_guard *g, const struct dns_ipc_request *req,
 	return 0;
 }
 
+/* The answer's addresses that the task does not get, and why; the verdict to record. */
+static enum dns_verdict withheld(const struct dns_ipc_request *req, uint64_t checked,
+				 uint64_t accepted, struct dns_decision *d,
+				 struct dns_ipc_addr *ret_withheld)
+{
+	bool range = false, full = false;
+
+	for (uint32_t i = 0; i < req->n_addrs && i < DNS_IPC_MAX_ADDRS; i++) {
+		const struct dns_ipc_addr *a = &req->addrs[i];
+
+		if ((accepted & (1ULL << i)) || (a->family != AF_INET && a->family != AF_INET6))
+			continue;
+		ret_withheld[d->n_withheld++] = *a;
+		if (checked & (1ULL << i))
+			full = true;
+		else
+			range = true;
+	}
+	d->withheld = ret_withheld;
+	d->withheld_reason = range && full ? "denied-range, set-full"
+			     : range	   ? "denied-range"
+			     : full	   ? "set-full"
+					   : NULL;
+	return d->n_addrs == 0 && d->n_withheld > 0 ? DNS_VERDICT_WITHHELD : DNS_VERDICT_ALLOWED;
+}
+
 static int handle_learn(struct dns_guard *g, int fd, const struct dns_ipc_request *req)
 {
 	struct policy_addr addrs[DNS_IPC_MAX_ADDRS];
-	struct dns_ipc_addr learned[DNS_IPC_MAX_ADDRS];
+	struct dns_ipc_addr learned[DNS_IPC_MAX_ADDRS], held[DNS_IPC_MAX_ADDRS];
+	struct dns_decision d = { .addrs = learned };
 	struct dns_ipc_reply reply;
-	size_t n_learned = 0;
+	uint64_t checked;
 	bool full = false;
 	int n, r = 0;
 
 	n = dns_guard_check(g, req, &reply, addrs);
+	checked = reply.accepted;
 	if (n < 0)
 		reply.error = n;
 	else if (n > 0)
@@ -293,14 +335,16 @@ static int handle_learn(struct dns_guard *g, int fd, const struct dns_ipc_reques
 		return -errno;
 
 	for (uint32_t i = 0; i < req->n_addrs && i < DNS_IPC_MAX_ADDRS; i++)
-		if (reply.accepted & (1u << i)) {
-			learned[n_learned] = req->addrs[i];
-			learned[n_learned++].ttl = reply.ttl;
+		if (reply.accepted & (1ULL << i)) {
+			learned[d.n_addrs] = req->addrs[i];
+			learned[d.n_addrs++].ttl = reply.ttl;
 		}
 	if (full)
 		report(g, req, DNS_VERDICT_SET_FULL, NULL, 0);
-	report(g, req, reply.error < 0 ? DNS_VERDICT_UPSTREAM_ERROR : DNS_VERDICT_ALLOWED, learned,
-	       n_learned);
+	if (reply.error < 0)
+		report(g, req, DNS_VERDICT_UPSTREAM_ERROR, NULL, 0);
+	else
+		report_decision(g, &d, req, withheld(req, checked, reply.accepted, &d, held));
 	return 0;
 }
 
@@ -321,8 +365,10 @@ int dns_guard_handle(struct dns_guard *g, int ipc_fd)
 		return handle_learn(g, ipc_fd, &req);
 	if (req.type == DNS_IPC_SOCKETS)
 		return dns_proxy_send_sockets(ipc_fd, &g->upstream, req.count);
+	if (req.type == DNS_IPC_TCP)
+		return dns_proxy_send_tcp_socket(ipc_fd, &g->upstream);
 	if (req.type != DNS_IPC_DECISION || req.verdict < 0 || req.verdict >= _DNS_VERDICT_MAX ||
-	    req.verdict == DNS_VERDICT_ALLOWED)
+	    req.verdict == DNS_VERDICT_ALLOWED || req.verdict == DNS_VERDICT_WITHHELD)
 		return 0;
 	if (!memchr(req.qname, 0, DNS_NAME_SIZE) || (req.qname[0] && !dns_name_is_valid(req.qname)))
 		strcpy(req.qname, "(invalid)");

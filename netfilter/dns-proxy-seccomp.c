@@ -103,8 +103,9 @@ static void add_sendto(struct prog *p)
 }
 
 /*
- * recvmsg only on the guard's socketpair (fresh query sockets come as SCM_RIGHTS); close
- * only above it, so that the listening socket's number, the one sendto() may give a
+ * recvmsg only on the guard's socketpair (fresh query sockets come as SCM_RIGHTS); accept4
+ * only on the TCP listener (the task's DNS over TCP, in the task's namespace); close only
+ * above the fixed fds, so that the listening socket's number, the one sendto() may give a
  * destination on, can never be taken by a received socket that is not bound to the veth.
  */
 static void add_fd_filters(struct prog *p)
@@ -112,9 +113,12 @@ static void add_fd_filters(struct prog *p)
 	jump(p, BPF_JEQ, SYS_recvmsg, 0, 2);
 	load(p, ARG_LO(0));
 	jump(p, BPF_JEQ, DNS_PROXY_FD_IPC, TO_ALLOW, TO_KILL);
+	jump(p, BPF_JEQ, SYS_accept4, 0, 2);
+	load(p, ARG_LO(0));
+	jump(p, BPF_JEQ, DNS_PROXY_FD_LISTEN_TCP, TO_ALLOW, TO_KILL);
 	jump(p, BPF_JEQ, SYS_close, 0, 2);
 	load(p, ARG_LO(0));
-	jump(p, BPF_JGT, DNS_PROXY_FD_IPC, TO_ALLOW, TO_KILL);
+	jump(p, BPF_JGT, DNS_PROXY_FD_LAST, TO_ALLOW, TO_KILL);
 }
 
 /* Turns TO_ALLOW and TO_KILL into offsets to the final two instructions. */
@@ -139,7 +143,7 @@ int dns_proxy_seccomp_load(void)
 	static struct prog p;
 	struct sock_fprog prog = { .filter = p.f };
 
-	_Static_assert(ELEMENTSOF(allowed) + 24 <= PROG_MAX, "allowlist too long");
+	_Static_assert(ELEMENTSOF(allowed) + 27 <= PROG_MAX, "allowlist too long");
 	p.n = 0;
 	load(&p, offsetof(struct seccomp_data, arch));
 	jump(&p, BPF_JEQ, PROXY_AUDIT_ARCH, 0, TO_KILL);

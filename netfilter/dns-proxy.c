@@ -26,38 +26,86 @@
 #include "dns-proxy.h"
 #include "egress.h"
 #include "macro.h"
+#include "netns-util.h"
 
-enum { FD_LISTEN = DNS_PROXY_FD_LISTEN, FD_IPC = DNS_PROXY_FD_IPC };
+enum {
+	FD_LISTEN = DNS_PROXY_FD_LISTEN,
+	FD_IPC = DNS_PROXY_FD_IPC,
+	FD_TCP = DNS_PROXY_FD_LISTEN_TCP,
+	FD_LAST = DNS_PROXY_FD_LAST,
+};
 
 /* Bytes of unread replies in the proxy's queue past which no more sockets are sent. */
 #define SOCKETS_QUEUED_MAX (16 * 1024)
 
+/* Where an answer goes: a UDP peer, or one of the task's TCP connections. */
+struct client {
+	bool tcp;
+	struct sockaddr_in addr; /* UDP */
+	uint32_t conn; /* TCP: the connection's slot */
+	uint32_t gen; /*   and its generation, so that a reused slot gets no stale answer */
+};
+
+/* A TCP connection of the task's. */
+struct conn {
+	int fd; /* -EBADF: the slot is free */
+	uint32_t gen;
+	uint32_t queries;
+	uint32_t n_pending;
+	uint64_t idle_ms; /* closed once past this with nothing pending */
+	size_t n_in;
+	uint8_t in[2 + DNS_PROXY_TCP_MAX_QUERY];
+};
+
+/* An upstream answer read over TCP. */
+struct upbuf {
+	bool used;
+	size_t n;
+	uint8_t b[2 + DNS_MAX_MESSAGE];
+};
+
 struct pending {
 	bool used;
 	int fd; /* the upstream socket of this query alone */
+	bool tcp; /* fd is a TCP connection to the upstream */
+	bool sent; /* TCP: the query is written */
+	int buf; /* TCP: its upbuf */
 	uint16_t up_id;
 	uint16_t client_id;
 	uint16_t rd;
-	struct sockaddr_in client;
+	struct client client;
 	char qname[DNS_NAME_SIZE];
 	uint16_t qtype;
 	uint64_t deadline_ms;
 };
 
+/* A wildcard rule's budget: hashes of the names that went upstream. */
+struct wild {
+	uint32_t n;
+	uint64_t *seen; /* net->egress[i].names slots; allocated before the fork */
+};
+
 struct proxy {
 	const struct dns_proxy_config *cfg;
 	struct pending pending[DNS_PROXY_MAX_PENDING];
+	struct conn conns[DNS_PROXY_TCP_MAX_CONNS];
 	double tokens;
 	uint64_t refill_ms;
 	uint32_t rate_dropped;
 	uint32_t seq;
 	int spare[DNS_PROXY_SPARE_SOCKETS]; /* fresh upstream sockets, never used yet */
 	size_t n_spare;
+	int tcp_spare; /* a fresh TCP socket to the upstream, or -EBADF */
 	uint64_t refill_deadline_ms; /* a DNS_IPC_SOCKETS request is out until then */
+	uint64_t hash_key;
+	struct wild *wild; /* one per egress rule */
 };
 
 static struct dns_message msg_in, msg_out;
 static struct dns_ipc_request ipc_req, refill_req;
+static struct upbuf upbufs[DNS_PROXY_TCP_UPSTREAM];
+/* Set up by dns_proxy_start() before the fork; the child never allocates. */
+static struct wild *wild_init;
 
 static uint64_t now_ms(void)
 {
@@ -67,8 +115,8 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void decision(struct proxy *p, const char *qname, uint16_t qtype, enum dns_verdict v,
-		     int rcode, uint32_t count)
+static void decision_rule(struct proxy *p, const char *qname, uint16_t qtype, enum dns_verdict v,
+			  int rcode, uint32_t count, int32_t rule, bool tcp)
 {
 	memset(&ipc_req, 0, sizeof(ipc_req));
 	ipc_req.type = DNS_IPC_DECISION;
@@ -79,14 +127,60 @@ static void decision(struct proxy *p, const char *qname, uint16_t qtype, enum dn
 	ipc_req.verdict = v;
 	ipc_req.rcode = rcode;
 	ipc_req.count = count;
+	ipc_req.rule = rule;
+	ipc_req.tcp = tcp;
 	(void)send(FD_IPC, &ipc_req, sizeof(ipc_req), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
-/* Sends msg_out (question from qname/qtype, given rcode and answers) to the client. */
-static void respond(const struct sockaddr_in *to, uint16_t id, uint16_t rd, const char *qname,
-		    uint16_t qtype, int rcode)
+static void decision(struct proxy *p, const struct client *c, const char *qname, uint16_t qtype,
+		     enum dns_verdict v, int rcode, uint32_t count)
 {
-	static uint8_t buf[DNS_MAX_MESSAGE];
+	decision_rule(p, qname, qtype, v, rcode, count, -1, c && c->tcp);
+}
+
+static struct conn *conn_of(struct proxy *p, const struct client *c)
+{
+	struct conn *k;
+
+	if (!c->tcp || c->conn >= DNS_PROXY_TCP_MAX_CONNS)
+		return NULL;
+	k = &p->conns[c->conn];
+	return k->fd >= 0 && k->gen == c->gen ? k : NULL;
+}
+
+static void conn_close(struct conn *k)
+{
+	if (k->fd >= 0)
+		close(k->fd);
+	k->fd = -EBADF;
+	k->gen++;
+	k->n_in = k->queries = k->n_pending = 0;
+}
+
+/* Writes one framed answer; a connection that cannot take it whole is closed. */
+static void conn_send(struct proxy *p, const struct client *c, uint8_t *framed, size_t n)
+{
+	struct conn *k = conn_of(p, c);
+
+	if (!k)
+		return;
+	framed[0] = (uint8_t)(n >> 8);
+	framed[1] = (uint8_t)n;
+	if (send(k->fd, framed, n + 2, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)(n + 2))
+		return conn_close(k);
+	k->idle_ms = now_ms() + DNS_PROXY_TCP_IDLE_MS;
+}
+
+/*
+ * Sends msg_out (question from qname/qtype, given rcode and answers) to the client. Over
+ * UDP an answer longer than 512 bytes goes out empty with TC set: the resolver asks again
+ * over TCP.
+ */
+static void respond(struct proxy *p, const struct client *to, uint16_t id, uint16_t rd,
+		    const char *qname, uint16_t qtype, int rcode)
+{
+	static uint8_t out[2 + DNS_MAX_MESSAGE];
+	uint8_t *buf = out + 2;
 	int n;
 
 	msg_out.id = id;
@@ -94,16 +188,24 @@ static void respond(const struct sockaddr_in *to, uint16_t id, uint16_t rd, cons
 	strcpy(msg_out.qname, qname);
 	msg_out.qtype = qtype;
 	msg_out.qclass = DNS_CLASS_IN;
-	n = dns_build(&msg_out, buf, sizeof(buf));
-	if (n > 0)
-		(void)sendto(FD_LISTEN, buf, (size_t)n, MSG_DONTWAIT, (const struct sockaddr *)to,
-			     sizeof(*to));
+	n = dns_build(&msg_out, buf, DNS_MAX_MESSAGE);
+	if (n > DNS_UDP_MAX_MESSAGE && !to->tcp) {
+		msg_out.flags |= DNS_FLAG_TC;
+		msg_out.n_answers = 0;
+		n = dns_build(&msg_out, buf, DNS_MAX_MESSAGE);
+	}
+	if (n <= 0)
+		return;
+	if (to->tcp)
+		return conn_send(p, to, out, (size_t)n);
+	(void)sendto(FD_LISTEN, buf, (size_t)n, MSG_DONTWAIT, (const struct sockaddr *)&to->addr,
+		     sizeof(to->addr));
 }
 
-static void refuse(const struct sockaddr_in *to, const struct dns_message *q, int rcode)
+static void refuse(struct proxy *p, const struct client *to, const struct dns_message *q, int rcode)
 {
 	msg_out.n_answers = 0;
-	respond(to, q->id, q->flags & DNS_FLAG_RD, q->qname, q->qtype, rcode);
+	respond(p, to, q->id, q->flags & DNS_FLAG_RD, q->qname, q->qtype, rcode);
 }
 
 static bool rate_ok(struct proxy *p)
@@ -128,16 +230,20 @@ static struct pending *pending_new(struct proxy *p)
 }
 
 /* Keeps a fresh socket of the guard's; one that does not fit is closed. */
-static void spare_add(struct proxy *p, int fd)
+static void spare_add(struct proxy *p, int fd, uint32_t type)
 {
-	if (fd > FD_IPC && p->n_spare < DNS_PROXY_SPARE_SOCKETS)
+	if (fd <= FD_LAST)
+		return;
+	if (type == DNS_IPC_SOCKETS && p->n_spare < DNS_PROXY_SPARE_SOCKETS)
 		p->spare[p->n_spare++] = fd;
-	else if (fd > FD_IPC)
+	else if (type == DNS_IPC_TCP && p->tcp_spare < 0)
+		p->tcp_spare = fd;
+	else
 		close(fd);
 }
 
-/* Keeps the fds of an SCM_RIGHTS message (when keep) or closes them. */
-static void take_rights(struct proxy *p, struct msghdr *mh, bool keep)
+/* Keeps the fds of an SCM_RIGHTS message as spares of that type (0: closes them). */
+static void take_rights(struct proxy *p, struct msghdr *mh, uint32_t type)
 {
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
 		size_t n;
@@ -149,10 +255,7 @@ static void take_rights(struct proxy *p, struct msghdr *mh, bool keep)
 			int fd;
 
 			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
-			if (keep)
-				spare_add(p, fd);
-			else if (fd > FD_IPC)
-				close(fd);
+			spare_add(p, fd, type);
 		}
 	}
 }
@@ -182,7 +285,10 @@ static int ipc_recv(struct proxy *p, struct dns_ipc_reply *reply)
 	if (n == 0)
 		return -EPIPE;
 	whole = (size_t)n == sizeof(*reply) && !(mh.msg_flags & MSG_TRUNC);
-	take_rights(p, &mh, whole && reply->type == DNS_IPC_SOCKETS);
+	take_rights(p, &mh,
+		    whole && (reply->type == DNS_IPC_SOCKETS || reply->type == DNS_IPC_TCP)
+			    ? reply->type
+			    : 0);
 	if (!whole)
 		return 0;
 	if (reply->type == DNS_IPC_SOCKETS) {
@@ -190,7 +296,7 @@ static int ipc_recv(struct proxy *p, struct dns_ipc_reply *reply)
 			p->refill_deadline_ms = 0;
 		return 0;
 	}
-	return 1;
+	return reply->type == DNS_IPC_TCP ? 0 : 1;
 }
 
 /* Asks the guard for fresh sockets when half the spares are gone and none are on the way. */
@@ -208,15 +314,13 @@ static void refill(struct proxy *p)
 		p->refill_deadline_ms = now + DNS_PROXY_REFILL_MS;
 }
 
-/* A socket for one query only: a spare, or one the guard sends within DNS_PROXY_REFILL_MS. */
-static int take_socket(struct proxy *p)
+/* Waits up to DNS_PROXY_REFILL_MS for *have to become true (the guard's sockets arriving). */
+static int wait_sockets(struct proxy *p, bool tcp)
 {
 	uint64_t end = now_ms() + DNS_PROXY_REFILL_MS;
 	struct dns_ipc_reply stale;
-	int fd;
 
-	refill(p);
-	while (p->n_spare == 0) {
+	while (tcp ? p->tcp_spare < 0 : p->n_spare == 0) {
 		struct pollfd pfd = { .fd = FD_IPC, .events = POLLIN };
 		uint64_t now = now_ms();
 
@@ -226,88 +330,321 @@ static int take_socket(struct proxy *p)
 			return -errno;
 		if (ipc_recv(p, &stale) == -EPIPE)
 			return -EPIPE;
-		refill(p);
+		if (!tcp)
+			refill(p);
 	}
+	return 0;
+}
+
+/* A socket for one query only: a spare, or one the guard sends within DNS_PROXY_REFILL_MS. */
+static int take_socket(struct proxy *p)
+{
+	int fd, r;
+
+	refill(p);
+	r = wait_sockets(p, false);
+	if (r < 0)
+		return r;
 	fd = p->spare[--p->n_spare];
 	refill(p);
 	return fd;
 }
 
-static void forward_failed(struct proxy *p, const struct sockaddr_in *from,
-			   const struct dns_message *q, int fd)
+/* A TCP socket to the upstream for one query, asked of the guard when needed. */
+static int take_tcp_socket(struct proxy *p)
 {
-	if (fd >= 0)
-		close(fd);
-	refuse(from, q, DNS_RCODE_SERVFAIL);
-	decision(p, q->qname, q->qtype, DNS_VERDICT_UPSTREAM_ERROR, DNS_RCODE_SERVFAIL, 1);
+	int fd, r;
+
+	if (p->tcp_spare < 0) {
+		memset(&refill_req, 0, sizeof(refill_req));
+		refill_req.type = DNS_IPC_TCP;
+		refill_req.seq = ++p->seq;
+		if (send(FD_IPC, &refill_req, sizeof(refill_req), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			return -errno;
+	}
+	r = wait_sockets(p, true);
+	if (r < 0)
+		return r;
+	fd = p->tcp_spare;
+	p->tcp_spare = -EBADF;
+	return fd;
 }
 
-/* Forwards an allowed question upstream under a fresh random id, from a fresh port. */
-static void forward(struct proxy *p, const struct sockaddr_in *from, const struct dns_message *q)
+static int upbuf_new(void)
 {
-	static uint8_t buf[512];
-	struct pending *e = pending_new(p);
-	int n, fd = -EBADF;
-	uint16_t id;
+	for (int i = 0; i < DNS_PROXY_TCP_UPSTREAM; i++)
+		if (!upbufs[i].used) {
+			upbufs[i].used = true;
+			upbufs[i].n = 0;
+			return i;
+		}
+	return -EBUSY;
+}
 
-	if (e)
-		fd = take_socket(p);
-	if (fd < 0 || getrandom(&id, sizeof(id), 0) != sizeof(id) ||
-	    dns_message_init_query(&msg_out, id, q->qname, q->qtype) < 0)
-		return forward_failed(p, from, q, fd);
+static void pending_done(struct proxy *p, struct pending *e)
+{
+	struct conn *k = conn_of(p, &e->client);
+
+	if (e->fd >= 0)
+		close(e->fd);
+	e->fd = -EBADF;
+	if (e->tcp && e->buf >= 0)
+		upbufs[e->buf].used = false;
+	e->buf = -1;
+	if (k && k->n_pending > 0)
+		k->n_pending--;
+	e->used = false;
+}
+
+static void fail(struct proxy *p, struct pending *e)
+{
+	pending_done(p, e);
+	msg_out.n_answers = 0;
+	respond(p, &e->client, e->client_id, e->rd, e->qname, e->qtype, DNS_RCODE_SERVFAIL);
+	decision(p, &e->client, e->qname, e->qtype, DNS_VERDICT_UPSTREAM_ERROR, DNS_RCODE_SERVFAIL,
+		 1);
+}
+
+/*
+ * Opens the upstream side of e under a fresh random id, from a fresh socket: UDP (the
+ * query goes out at once), or TCP (it goes out once the connection is up).
+ */
+static int upstream_open(struct proxy *p, struct pending *e, bool tcp)
+{
+	static uint8_t buf[DNS_UDP_MAX_MESSAGE];
+	int n;
+
+	e->tcp = tcp;
+	e->sent = false;
+	e->buf = tcp ? upbuf_new() : -1;
+	if (tcp && e->buf < 0)
+		return -EBUSY;
+	e->fd = tcp ? take_tcp_socket(p) : take_socket(p);
+	if (e->fd < 0)
+		return e->fd;
+	if (getrandom(&e->up_id, sizeof(e->up_id), 0) != sizeof(e->up_id) ||
+	    dns_message_init_query(&msg_out, e->up_id, e->qname, e->qtype) < 0)
+		return -EINVAL;
+	e->deadline_ms = now_ms() + DNS_PROXY_TIMEOUT_MS;
+	if (tcp)
+		return 0;
 	n = dns_build(&msg_out, buf, sizeof(buf));
-	if (n < 0 || send(fd, buf, (size_t)n, MSG_DONTWAIT) < 0)
-		return forward_failed(p, from, q, fd);
+	if (n < 0 || send(e->fd, buf, (size_t)n, MSG_DONTWAIT) < 0)
+		return -EIO;
+	e->sent = true;
+	return 0;
+}
+
+/* TCP: writes the query, framed, once the connection is up. */
+static int upstream_send_tcp(struct pending *e)
+{
+	static uint8_t buf[2 + DNS_UDP_MAX_MESSAGE];
+	int n;
+
+	if (dns_message_init_query(&msg_out, e->up_id, e->qname, e->qtype) < 0)
+		return -EINVAL;
+	n = dns_build(&msg_out, buf + 2, sizeof(buf) - 2);
+	if (n < 0)
+		return n;
+	buf[0] = (uint8_t)(n >> 8);
+	buf[1] = (uint8_t)n;
+	if (send(e->fd, buf, (size_t)n + 2, MSG_DONTWAIT | MSG_NOSIGNAL) != n + 2)
+		return -EIO;
+	e->sent = true;
+	return 0;
+}
+
+/*
+ * Forwards an allowed question upstream. A TCP client came over TCP because its answer
+ * did not fit UDP, so its question goes over TCP upstream too; a UDP client's goes over
+ * UDP first, and over TCP when that answer comes back truncated.
+ */
+static void forward(struct proxy *p, const struct client *c, const struct dns_message *q)
+{
+	struct pending *e = pending_new(p);
+	struct conn *k = conn_of(p, c);
+
+	if (!e) {
+		refuse(p, c, q, DNS_RCODE_SERVFAIL);
+		return decision(p, c, q->qname, q->qtype, DNS_VERDICT_UPSTREAM_ERROR,
+				DNS_RCODE_SERVFAIL, 1);
+	}
 	*e = (struct pending){ .used = true,
-			       .fd = fd,
-			       .up_id = id,
+			       .fd = -EBADF,
+			       .buf = -1,
 			       .client_id = q->id,
 			       .rd = q->flags & DNS_FLAG_RD,
-			       .client = *from,
-			       .qtype = q->qtype,
-			       .deadline_ms = now_ms() + DNS_PROXY_TIMEOUT_MS };
+			       .client = *c,
+			       .qtype = q->qtype };
 	strcpy(e->qname, q->qname);
+	if (k)
+		k->n_pending++;
+	if (upstream_open(p, e, c->tcp) < 0)
+		fail(p, e);
+}
+
+static uint64_t name_hash(const struct proxy *p, const char *name)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ p->hash_key; /* FNV-1a, keyed */
+
+	for (; *name; name++)
+		h = (h ^ (uint8_t)*name) * 0x100000001b3ULL;
+	return h;
+}
+
+/*
+ * The budget of the wildcard rule that lets name through: none when an exact rule names it.
+ * Returns 0 (go on: a counted name, or one counted now), or the verdict to refuse with and
+ * the rule in *ret_rule.
+ */
+static int wildcard_check(struct proxy *p, const char *name, int32_t *ret_rule)
+{
+	const struct policy_network *net = p->cfg->net;
+	const struct policy_egress_rule *r = NULL;
+	size_t nl = strlen(name), match;
+	struct wild *w;
+	uint64_t h;
+	int32_t best = -1;
+
+	for (size_t i = 0; i < net->n_egress; i++) {
+		const struct policy_egress_rule *x = &net->egress[i];
+
+		if (x->is_cidr || !egress_name_matches(x->host, name))
+			continue;
+		if (!x->wildcard)
+			return 0; /* exact names are not budgeted */
+		if (!r || strlen(x->host) > strlen(r->host)) { /* the most specific suffix */
+			r = x;
+			best = (int32_t)i;
+		}
+	}
+	if (!r || !p->wild)
+		return 0;
+	*ret_rule = best;
+	match = nl - (strlen(r->host) - 1); /* "*.a.test": the suffix is ".a.test" */
+	if (match > r->match_length)
+		return DNS_VERDICT_WILDCARD_LENGTH;
+	w = &p->wild[best];
+	h = name_hash(p, name);
+	for (uint32_t i = 0; i < w->n; i++)
+		if (w->seen[i] == h)
+			return 0;
+	if (!w->seen || w->n >= r->names)
+		return DNS_VERDICT_WILDCARD_BUDGET;
+	w->seen[w->n++] = h;
+	return 0;
+}
+
+/* One query from the task, over UDP or TCP. */
+static void on_message(struct proxy *p, const struct client *c, const uint8_t *buf, size_t n)
+{
+	int32_t rule = -1;
+	int v;
+
+	if (!rate_ok(p)) {
+		p->rate_dropped++;
+		return;
+	}
+	if (dns_parse(buf, n, &msg_in) < 0 || (msg_in.flags & (DNS_FLAG_QR | DNS_FLAG_OPCODE)))
+		return decision(p, c, NULL, 0, DNS_VERDICT_MALFORMED, DNS_RCODE_FORMERR, 1);
+	if (strlen(msg_in.qname) > DNS_PROXY_MAX_QUERY_NAME) {
+		refuse(p, c, &msg_in, DNS_RCODE_REFUSED);
+		return decision(p, c, NULL, msg_in.qtype, DNS_VERDICT_TOO_LONG, DNS_RCODE_REFUSED,
+				1);
+	}
+	if (!msg_in.qname[0] || !egress_name_allowed(p->cfg->net, msg_in.qname)) {
+		refuse(p, c, &msg_in, DNS_RCODE_NXDOMAIN);
+		return decision(p, c, msg_in.qname, msg_in.qtype, DNS_VERDICT_NOT_ALLOWED,
+				DNS_RCODE_NXDOMAIN, 1);
+	}
+	if ((msg_in.qtype != DNS_TYPE_A && msg_in.qtype != DNS_TYPE_AAAA) ||
+	    msg_in.qclass != DNS_CLASS_IN) {
+		refuse(p, c, &msg_in, DNS_RCODE_REFUSED);
+		return decision(p, c, msg_in.qname, msg_in.qtype, DNS_VERDICT_BAD_TYPE,
+				DNS_RCODE_REFUSED, 1);
+	}
+	/* IPv6 egress: a run without IPv6 gets no AAAA records, so clients use IPv4 at once. */
+	if (msg_in.qtype == DNS_TYPE_AAAA && !p->cfg->v6_enabled) {
+		refuse(p, c, &msg_in, DNS_RCODE_NOERROR);
+		return decision(p, c, msg_in.qname, msg_in.qtype, DNS_VERDICT_NO_IPV6,
+				DNS_RCODE_NOERROR, 1);
+	}
+	v = wildcard_check(p, msg_in.qname, &rule);
+	if (v > 0) {
+		refuse(p, c, &msg_in, DNS_RCODE_NXDOMAIN);
+		return decision_rule(p, msg_in.qname, msg_in.qtype, (enum dns_verdict)v,
+				     DNS_RCODE_NXDOMAIN, 1, rule, c->tcp);
+	}
+	forward(p, c, &msg_in);
 }
 
 static void on_query(struct proxy *p)
 {
 	static uint8_t buf[DNS_MAX_MESSAGE];
-	struct sockaddr_in from;
-	socklen_t fl = sizeof(from);
+	struct client c = { .tcp = false };
+	socklen_t fl = sizeof(c.addr);
 	ssize_t n;
 
-	n = recvfrom(FD_LISTEN, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
-	if (n < 0 || fl != sizeof(from) || memcmp(&from.sin_addr, p->cfg->task.addr, 4) != 0)
+	n = recvfrom(FD_LISTEN, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&c.addr, &fl);
+	if (n < 0 || fl != sizeof(c.addr) || memcmp(&c.addr.sin_addr, p->cfg->task.addr, 4) != 0)
 		return;
-	if (!rate_ok(p)) {
-		p->rate_dropped++;
+	on_message(p, &c, buf, (size_t)n);
+}
+
+/* A new TCP connection of the task's: kept if a slot is free, else closed at once. */
+static void on_accept(struct proxy *p)
+{
+	int fd = accept4(FD_TCP, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (fd <= FD_LAST) { /* cannot happen: 0..5 are always open */
+		close(fd);
 		return;
 	}
-	if (dns_parse(buf, (size_t)n, &msg_in) < 0 ||
-	    (msg_in.flags & (DNS_FLAG_QR | DNS_FLAG_OPCODE)))
-		return decision(p, NULL, 0, DNS_VERDICT_MALFORMED, DNS_RCODE_FORMERR, 1);
-	if (strlen(msg_in.qname) > DNS_PROXY_MAX_QUERY_NAME) {
-		refuse(&from, &msg_in, DNS_RCODE_REFUSED);
-		return decision(p, NULL, msg_in.qtype, DNS_VERDICT_TOO_LONG, DNS_RCODE_REFUSED, 1);
+	for (size_t i = 0; i < DNS_PROXY_TCP_MAX_CONNS; i++) {
+		struct conn *k = &p->conns[i];
+
+		if (k->fd >= 0)
+			continue;
+		k->fd = fd;
+		k->n_in = k->queries = k->n_pending = 0;
+		k->idle_ms = now_ms() + DNS_PROXY_TCP_IDLE_MS;
+		return;
 	}
-	if (!msg_in.qname[0] || !egress_name_allowed(p->cfg->net, msg_in.qname)) {
-		refuse(&from, &msg_in, DNS_RCODE_NXDOMAIN);
-		return decision(p, msg_in.qname, msg_in.qtype, DNS_VERDICT_NOT_ALLOWED,
-				DNS_RCODE_NXDOMAIN, 1);
+	close(fd);
+}
+
+/* Reads a TCP connection: each whole message is a query; a bad frame ends the connection. */
+static void on_conn(struct proxy *p, size_t i)
+{
+	struct conn *k = &p->conns[i];
+	size_t len;
+	ssize_t n;
+	int r;
+
+	n = recvfrom(k->fd, k->in + k->n_in, sizeof(k->in) - k->n_in, MSG_DONTWAIT, NULL, NULL);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0)
+		return conn_close(k);
+	k->n_in += (size_t)n;
+	while (k->queries < DNS_PROXY_TCP_MAX_QUERIES &&
+	       (r = dns_tcp_frame(k->in, k->n_in, DNS_PROXY_TCP_MAX_QUERY, &len)) != 0) {
+		struct client c = { .tcp = true, .conn = (uint32_t)i, .gen = k->gen };
+
+		if (r < 0) {
+			decision(p, &c, NULL, 0, DNS_VERDICT_MALFORMED, DNS_RCODE_FORMERR, 1);
+			return conn_close(k);
+		}
+		k->queries++;
+		k->idle_ms = now_ms() + DNS_PROXY_TCP_IDLE_MS;
+		on_message(p, &c, k->in + 2, len);
+		if (k->fd < 0 || k->gen != c.gen)
+			return;
+		memmove(k->in, k->in + 2 + len, k->n_in - 2 - len);
+		k->n_in -= 2 + len;
 	}
-	if ((msg_in.qtype != DNS_TYPE_A && msg_in.qtype != DNS_TYPE_AAAA) ||
-	    msg_in.qclass != DNS_CLASS_IN) {
-		refuse(&from, &msg_in, DNS_RCODE_REFUSED);
-		return decision(p, msg_in.qname, msg_in.qtype, DNS_VERDICT_BAD_TYPE,
-				DNS_RCODE_REFUSED, 1);
-	}
-	/* IPv6 egress: a run without IPv6 gets no AAAA records, so clients use IPv4 at once. */
-	if (msg_in.qtype == DNS_TYPE_AAAA && !p->cfg->v6_enabled) {
-		refuse(&from, &msg_in, DNS_RCODE_NOERROR);
-		return decision(p, msg_in.qname, msg_in.qtype, DNS_VERDICT_NO_IPV6,
-				DNS_RCODE_NOERROR, 1);
-	}
-	forward(p, &from, &msg_in);
 }
 
 /* Follows the CNAME chain from qname within allowed names into msg_out and ipc_req. */
@@ -316,7 +653,8 @@ static bool collect_answer(struct proxy *p, const struct pending *e)
 	const char *cur = e->qname;
 
 	msg_out.n_answers = 0;
-	ipc_req.n_chain = ipc_req.n_addrs = 0;
+	/* A fresh request: nothing of an earlier decision (its rcode) may stick to this one. */
+	memset(&ipc_req, 0, sizeof(ipc_req));
 	for (size_t hop = 0; hop <= DNS_PROXY_MAX_CHAIN; hop++) {
 		const struct dns_rr *cname = NULL;
 
@@ -356,6 +694,8 @@ static int learn(struct proxy *p, const struct pending *e, struct dns_ipc_reply 
 	strcpy(ipc_req.qname, e->qname);
 	ipc_req.qtype = e->qtype;
 	ipc_req.count = 1;
+	ipc_req.rule = -1;
+	ipc_req.tcp = e->client.tcp;
 	if (send(FD_IPC, &ipc_req, sizeof(ipc_req), MSG_NOSIGNAL) < 0)
 		return -errno;
 	for (;;) {
@@ -382,18 +722,19 @@ static void answer(struct proxy *p, struct pending *e)
 	if (rcode != DNS_RCODE_NOERROR || (msg_in.flags & DNS_FLAG_TC)) {
 		msg_out.n_answers = 0;
 		rcode = rcode ? rcode : DNS_RCODE_SERVFAIL;
-		respond(&e->client, e->client_id, e->rd, e->qname, e->qtype, rcode);
-		return decision(p, e->qname, e->qtype, DNS_VERDICT_UPSTREAM_RCODE, rcode, 1);
+		respond(p, &e->client, e->client_id, e->rd, e->qname, e->qtype, rcode);
+		return decision(p, &e->client, e->qname, e->qtype, DNS_VERDICT_UPSTREAM_RCODE,
+				rcode, 1);
 	}
 	if (!collect_answer(p, e)) {
 		msg_out.n_answers = 0;
-		respond(&e->client, e->client_id, e->rd, e->qname, e->qtype, DNS_RCODE_NXDOMAIN);
-		return decision(p, e->qname, e->qtype, DNS_VERDICT_CNAME_DENIED, DNS_RCODE_NXDOMAIN,
-				1);
+		respond(p, &e->client, e->client_id, e->rd, e->qname, e->qtype, DNS_RCODE_NXDOMAIN);
+		return decision(p, &e->client, e->qname, e->qtype, DNS_VERDICT_CNAME_DENIED,
+				DNS_RCODE_NXDOMAIN, 1);
 	}
 	if (learn(p, e, &reply) < 0) {
 		msg_out.n_answers = 0;
-		respond(&e->client, e->client_id, e->rd, e->qname, e->qtype, DNS_RCODE_SERVFAIL);
+		respond(p, &e->client, e->client_id, e->rd, e->qname, e->qtype, DNS_RCODE_SERVFAIL);
 		return;
 	}
 	n = msg_out.n_answers;
@@ -402,7 +743,7 @@ static void answer(struct proxy *p, struct pending *e)
 	for (uint32_t i = 0; i < ipc_req.n_addrs && n < DNS_MAX_ANSWERS; i++) {
 		struct dns_rr *rr = &msg_out.answers[n];
 
-		if (!(reply.accepted & (1u << i)))
+		if (!(reply.accepted & (1ULL << i)))
 			continue;
 		strcpy(rr->name, ipc_req.n_chain ? ipc_req.chain[ipc_req.n_chain - 1] : e->qname);
 		rr->type = e->qtype;
@@ -411,14 +752,15 @@ static void answer(struct proxy *p, struct pending *e)
 		n++;
 	}
 	msg_out.n_answers = n;
-	respond(&e->client, e->client_id, e->rd, e->qname, e->qtype, DNS_RCODE_NOERROR);
+	respond(p, &e->client, e->client_id, e->rd, e->qname, e->qtype, DNS_RCODE_NOERROR);
 }
 
-static void pending_done(struct pending *e)
+/* Whether msg_in is the answer to e: the query's id and question. */
+static bool is_answer(const struct pending *e)
 {
-	close(e->fd);
-	e->fd = -EBADF;
-	e->used = false;
+	return (msg_in.flags & (DNS_FLAG_QR | DNS_FLAG_OPCODE)) == DNS_FLAG_QR &&
+	       msg_in.id == e->up_id && msg_in.qtype == e->qtype && msg_in.qclass == DNS_CLASS_IN &&
+	       streq(msg_in.qname, e->qname);
 }
 
 /* IPv6 egress: whether from (fl bytes) is the upstream's address (IPv4 or IPv6), port 53. */
@@ -436,12 +778,13 @@ static bool is_upstream(const struct dns_proxy_config *cfg, const struct sockadd
 }
 
 /*
- * Reads what came on a query's socket. The socket is connected, so the kernel already
+ * Reads what came on a query's UDP socket. The socket is connected, so the kernel already
  * drops datagrams from anyone but the upstream; the source is checked here again, and the
  * answer must carry the query's id and question. Anything else is ignored: the query keeps
- * waiting for the real answer until its deadline.
+ * waiting for the real answer until its deadline. A truncated answer is asked again over
+ * TCP.
  */
-static void on_upstream(struct proxy *p, struct pending *e)
+static void on_upstream_udp(struct proxy *p, struct pending *e)
 {
 	static uint8_t buf[DNS_MAX_MESSAGE];
 	struct sockaddr_storage from = {};
@@ -451,12 +794,44 @@ static void on_upstream(struct proxy *p, struct pending *e)
 	n = recvfrom(e->fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
 	if (n < 0 || !is_upstream(p->cfg, &from, fl))
 		return;
-	if (dns_parse(buf, (size_t)n, &msg_in) < 0 ||
-	    (msg_in.flags & (DNS_FLAG_QR | DNS_FLAG_OPCODE)) != DNS_FLAG_QR ||
-	    msg_in.id != e->up_id || msg_in.qtype != e->qtype || msg_in.qclass != DNS_CLASS_IN ||
-	    !streq(msg_in.qname, e->qname))
+	if (dns_parse(buf, (size_t)n, &msg_in) < 0 || !is_answer(e))
 		return;
-	pending_done(e);
+	if ((msg_in.flags & DNS_FLAG_TC) && dns_message_rcode(&msg_in) == DNS_RCODE_NOERROR) {
+		close(e->fd);
+		e->fd = -EBADF;
+		if (upstream_open(p, e, true) < 0)
+			fail(p, e);
+		return;
+	}
+	pending_done(p, e);
+	answer(p, e);
+}
+
+/* A query's TCP connection: writes the query once connected, then reads one framed answer. */
+static void on_upstream_tcp(struct proxy *p, struct pending *e, short revents)
+{
+	struct upbuf *u = &upbufs[e->buf];
+	size_t len;
+	ssize_t n;
+	int r;
+
+	if (!e->sent) {
+		if (revents & (POLLOUT | POLLERR | POLLHUP) && upstream_send_tcp(e) < 0)
+			fail(p, e);
+		return;
+	}
+	n = recvfrom(e->fd, u->b + u->n, sizeof(u->b) - u->n, MSG_DONTWAIT, NULL, NULL);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0)
+		return fail(p, e);
+	u->n += (size_t)n;
+	r = dns_tcp_frame(u->b, u->n, DNS_MAX_MESSAGE, &len);
+	if (r == 0)
+		return;
+	if (r < 0 || dns_parse(u->b + 2, len, &msg_in) < 0 || !is_answer(e))
+		return fail(p, e);
+	pending_done(p, e);
 	answer(p, e);
 }
 
@@ -467,43 +842,88 @@ static void expire(struct proxy *p)
 	for (size_t i = 0; i < DNS_PROXY_MAX_PENDING; i++) {
 		struct pending *e = &p->pending[i];
 
-		if (!e->used || e->deadline_ms > now)
-			continue;
-		pending_done(e);
-		msg_out.n_answers = 0;
-		respond(&e->client, e->client_id, e->rd, e->qname, e->qtype, DNS_RCODE_SERVFAIL);
-		decision(p, e->qname, e->qtype, DNS_VERDICT_UPSTREAM_ERROR, DNS_RCODE_SERVFAIL, 1);
+		if (e->used && e->deadline_ms <= now)
+			fail(p, e);
+	}
+	for (size_t i = 0; i < DNS_PROXY_TCP_MAX_CONNS; i++) {
+		struct conn *k = &p->conns[i];
+
+		if (k->fd >= 0 && k->n_pending == 0 &&
+		    (k->idle_ms <= now || k->queries >= DNS_PROXY_TCP_MAX_QUERIES))
+			conn_close(k);
 	}
 	if (p->rate_dropped) {
-		decision(p, NULL, 0, DNS_VERDICT_RATE_LIMITED, -1, p->rate_dropped);
+		decision(p, NULL, NULL, 0, DNS_VERDICT_RATE_LIMITED, -1, p->rate_dropped);
 		p->rate_dropped = 0;
 	}
 }
 
-/* fds: the listening socket, the guard, then each pending query's socket; map: its slot. */
-static size_t poll_set(struct proxy *p, struct pollfd *fds, size_t *map)
+enum { SRC_CONN, SRC_PENDING };
+
+struct source {
+	uint8_t kind;
+	uint8_t index;
+};
+
+#define FIXED_FDS 3 /* the UDP listener, the guard, the TCP listener */
+#define MAX_POLL (FIXED_FDS + DNS_PROXY_TCP_MAX_CONNS + DNS_PROXY_MAX_PENDING)
+
+/* fds: the listeners and the guard, then connections and pending queries; map: which. */
+static size_t poll_set(struct proxy *p, struct pollfd *fds, struct source *map)
 {
-	size_t n = 2;
+	size_t n = FIXED_FDS;
 
 	fds[0] = (struct pollfd){ .fd = FD_LISTEN, .events = POLLIN };
 	fds[1] = (struct pollfd){ .fd = FD_IPC, .events = POLLIN };
+	fds[2] = (struct pollfd){ .fd = FD_TCP, .events = POLLIN };
+	for (size_t i = 0; i < DNS_PROXY_TCP_MAX_CONNS; i++)
+		if (p->conns[i].fd >= 0 && p->conns[i].queries < DNS_PROXY_TCP_MAX_QUERIES) {
+			map[n - FIXED_FDS] = (struct source){ SRC_CONN, (uint8_t)i };
+			fds[n++] = (struct pollfd){ .fd = p->conns[i].fd, .events = POLLIN };
+		}
 	for (size_t i = 0; i < DNS_PROXY_MAX_PENDING; i++)
 		if (p->pending[i].used) {
-			map[n - 2] = i;
-			fds[n++] = (struct pollfd){ .fd = p->pending[i].fd, .events = POLLIN };
+			const struct pending *e = &p->pending[i];
+
+			map[n - FIXED_FDS] = (struct source){ SRC_PENDING, (uint8_t)i };
+			fds[n++] = (struct pollfd){ .fd = e->fd,
+						    .events = e->sent ? POLLIN : POLLOUT };
 		}
 	return n;
+}
+
+static void dispatch(struct proxy *p, const struct pollfd *fd, struct source s)
+{
+	if (!fd->revents)
+		return;
+	if (s.kind == SRC_CONN) {
+		if (p->conns[s.index].fd == fd->fd)
+			on_conn(p, s.index);
+		return;
+	}
+	if (!p->pending[s.index].used || p->pending[s.index].fd != fd->fd)
+		return; /* answered or failed meanwhile */
+	if (p->pending[s.index].tcp)
+		on_upstream_tcp(p, &p->pending[s.index], fd->revents);
+	else
+		on_upstream_udp(p, &p->pending[s.index]);
 }
 
 static _noreturn_ void proxy_run(const struct dns_proxy_config *cfg)
 {
 	static struct proxy p;
-	struct pollfd fds[2 + DNS_PROXY_MAX_PENDING];
-	size_t map[DNS_PROXY_MAX_PENDING];
+	struct pollfd fds[MAX_POLL];
+	struct source map[MAX_POLL - FIXED_FDS];
 
 	p.cfg = cfg;
 	p.tokens = DNS_PROXY_RATE_BURST;
 	p.refill_ms = now_ms();
+	p.tcp_spare = -EBADF;
+	p.wild = wild_init;
+	for (size_t i = 0; i < DNS_PROXY_TCP_MAX_CONNS; i++)
+		p.conns[i].fd = -EBADF;
+	if (getrandom(&p.hash_key, sizeof(p.hash_key), 0) != sizeof(p.hash_key))
+		_exit(5);
 	for (;;) {
 		size_t n = poll_set(&p, fds, map);
 		int r = poll(fds, n, 250);
@@ -519,30 +939,31 @@ static _noreturn_ void proxy_run(const struct dns_proxy_config *cfg)
 			if (ipc_recv(&p, &stale) == -EPIPE)
 				_exit(0);
 		}
-		for (size_t i = 2; i < n; i++)
-			if (fds[i].revents && p.pending[map[i - 2]].used)
-				on_upstream(&p, &p.pending[map[i - 2]]);
+		for (size_t i = FIXED_FDS; i < n; i++)
+			dispatch(&p, &fds[i], map[i - FIXED_FDS]);
 		if (fds[0].revents & POLLIN)
 			on_query(&p);
+		if (fds[2].revents & POLLIN)
+			on_accept(&p);
 		expire(&p);
 	}
 }
 
-/* Moves the two fds to 3 and 4 and closes every other fd above 2. */
-static int child_fds(int listen_fd, int ipc_fd)
+/* Moves the three fds to 3, 4 and 5 and closes every other fd above 2. */
+static int child_fds(const int src[3])
 {
-	int src[] = { listen_fd, ipc_fd }, tmp[2];
+	int tmp[3];
 	int devnull;
 
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++) {
 		tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 64);
 		if (tmp[i] < 0)
 			return -errno;
 	}
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 3; i++)
 		if (dup2(tmp[i], FD_LISTEN + i) < 0)
 			return -errno;
-	if (close_range(FD_IPC + 1, ~0U, 0) < 0)
+	if (close_range(FD_LAST + 1, ~0U, 0) < 0)
 		return -errno;
 	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (devnull < 0)
@@ -572,11 +993,11 @@ static int child_drop_privileges(void)
 	return dns_proxy_seccomp_load();
 }
 
-static _noreturn_ void child(const struct dns_proxy_config *cfg, pid_t parent, int fds[2])
+static _noreturn_ void child(const struct dns_proxy_config *cfg, pid_t parent, const int fds[3])
 {
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 		_exit(2);
-	if (child_fds(fds[0], fds[1]) < 0)
+	if (child_fds(fds) < 0)
 		_exit(3);
 	if (child_drop_privileges() < 0)
 		_exit(4);
@@ -616,13 +1037,37 @@ static bool proxy_lags(int ipc_fd)
 	return ioctl(ipc_fd, SIOCOUTQ, &queued) == 0 && queued > SOCKETS_QUEUED_MAX;
 }
 
-int dns_proxy_send_sockets(int ipc_fd, const struct policy_addr *upstream, uint32_t n)
+/* A TCP socket whose connect to upstream port 53 is under way (non-blocking). */
+static int tcp_upstream_socket(const struct policy_addr *a)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(53) };
+	struct sockaddr_in6 sa6 = { .sin6_family = AF_INET6, .sin6_port = htons(53) };
+	bool v6 = a->family == AF_INET6;
+	_cleanup_close_ int fd = -EBADF;
+	int r;
+
+	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (v6) {
+		memcpy(&sa6.sin6_addr, a->addr, 16);
+		r = connect(fd, (struct sockaddr *)&sa6, sizeof(sa6));
+	} else {
+		memcpy(&sa.sin_addr, a->addr, 4);
+		r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	}
+	if (r < 0 && errno != EINPROGRESS)
+		return -errno;
+	return TAKE_FD(fd);
+}
+
+static int send_sockets(int ipc_fd, const struct policy_addr *upstream, uint32_t n, uint32_t type)
 {
 	union {
 		struct cmsghdr h;
 		uint8_t buf[CMSG_SPACE(sizeof(int) * DNS_PROXY_SPARE_SOCKETS)];
 	} ctl = {};
-	struct dns_ipc_reply reply = { .type = DNS_IPC_SOCKETS };
+	struct dns_ipc_reply reply = { .type = type };
 	struct iovec iov = { .iov_base = &reply, .iov_len = sizeof(reply) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	int fds[DNS_PROXY_SPARE_SOCKETS], r = 0;
@@ -634,7 +1079,8 @@ int dns_proxy_send_sockets(int ipc_fd, const struct policy_addr *upstream, uint3
 	else if (proxy_lags(ipc_fd))
 		r = -EBUSY;
 	for (; r >= 0 && k < n; k++) {
-		r = udp_socket(upstream, true, NULL);
+		r = type == DNS_IPC_TCP ? tcp_upstream_socket(upstream)
+					: udp_socket(upstream, true, NULL);
 		if (r < 0)
 			break;
 		fds[k] = r;
@@ -655,12 +1101,62 @@ int dns_proxy_send_sockets(int ipc_fd, const struct policy_addr *upstream, uint3
 	return r == -EPIPE || r == -ECONNRESET ? -EPIPE : 0;
 }
 
+int dns_proxy_send_sockets(int ipc_fd, const struct policy_addr *upstream, uint32_t n)
+{
+	return send_sockets(ipc_fd, upstream, n, DNS_IPC_SOCKETS);
+}
+
+int dns_proxy_send_tcp_socket(int ipc_fd, const struct policy_addr *upstream)
+{
+	return send_sockets(ipc_fd, upstream, 1, DNS_IPC_TCP);
+}
+
+/* The TCP listener, in the task's namespace on 127.0.0.1:53 (see egress-build.c). */
+static int tcp_listen_socket(int netns_fd)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(DNS_PROXY_TCP_PORT),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	_cleanup_close_ int fd = -EBADF;
+
+	fd = netns_socket(netns_fd, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return fd;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(fd, DNS_PROXY_TCP_MAX_CONNS) < 0)
+		return -errno;
+	return TAKE_FD(fd);
+}
+
+static struct wild *wild_free(struct wild *w, const struct policy_network *net)
+{
+	for (size_t i = 0; w && i < net->n_egress; i++)
+		free(w[i].seen);
+	free(w);
+	return NULL;
+}
+
+/* The wildcard rules' name budgets, allocated here for the child, which never allocates. */
+static struct wild *wild_new(const struct policy_network *net)
+{
+	struct wild *w = calloc(net->n_egress ? net->n_egress : 1, sizeof(*w));
+
+	for (size_t i = 0; w && i < net->n_egress; i++) {
+		if (!net->egress[i].wildcard || !net->egress[i].names)
+			continue;
+		w[i].seen = calloc(net->egress[i].names, sizeof(uint64_t));
+		if (!w[i].seen)
+			return wild_free(w, net);
+	}
+	return w;
+}
+
 int dns_proxy_start(const struct dns_proxy_config *cfg, struct dns_proxy **ret)
 {
-	_cleanup_close_ int listen_fd = -EBADF;
+	_cleanup_close_ int listen_fd = -EBADF, tcp_fd = -EBADF;
 	_cleanup_close_ int pair0 = -EBADF, pair1 = -EBADF;
 	struct dns_proxy *p;
-	int pair[2], fds[2], r;
+	int pair[2], fds[3], r;
 	pid_t parent = getpid(), pid;
 
 	if (cfg->listen.family != AF_INET ||
@@ -670,24 +1166,34 @@ int dns_proxy_start(const struct dns_proxy_config *cfg, struct dns_proxy **ret)
 	listen_fd = udp_socket(&cfg->listen, false, cfg->listen_ifname);
 	if (listen_fd < 0)
 		return listen_fd;
+	tcp_fd = tcp_listen_socket(cfg->task_netns_fd);
+	if (tcp_fd < 0)
+		return tcp_fd;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
 		return -errno;
 	pair0 = pair[0];
 	pair1 = pair[1];
 	p = calloc(1, sizeof(*p));
-	if (!p)
+	wild_init = wild_new(cfg->net);
+	if (!p || !wild_init) {
+		free(p);
+		wild_init = wild_free(wild_init, cfg->net);
 		return -ENOMEM;
+	}
 
 	pid = fork();
 	if (pid < 0) {
 		free(p);
+		wild_init = wild_free(wild_init, cfg->net);
 		return -errno;
 	}
 	if (pid == 0) {
 		fds[0] = listen_fd;
 		fds[1] = pair1;
+		fds[2] = tcp_fd;
 		child(cfg, parent, fds);
 	}
+	wild_init = wild_free(wild_init, cfg->net); /* the child's copy is its own */
 	p->pid = pid;
 	p->ipc_fd = TAKE_FD(pair0);
 	/* The first sockets wait in the queue before the task can send its first query. */

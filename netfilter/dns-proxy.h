@@ -6,8 +6,12 @@
  *   - the proxy: a forked process that runs as nobody with no capabilities, no_new_privs
  *     and a seccomp allowlist of a dozen syscalls; sendto() only without a destination
  *     (connected sockets) or on the listening socket, which is bound to the task's veth;
- *     no socket(), connect() or bind(). It receives the task's queries on the resolver
- *     address, answers only allowlisted names (exact or "*.suffix"), only A and
+ *     no socket(), connect() or bind(); accept4() only on the TCP listener. It receives the
+ *     task's queries on the resolver address over UDP, and over TCP on a listener in the
+ *     task's namespace (127.0.0.1:53, where the task's TCP/53 to the resolver is DNATed;
+ *     answers over 512 bytes go to UDP clients truncated), keeps each wildcard rule's
+ *     name budget and match length (NXDOMAIN past them, not forwarded),
+ *     answers only allowlisted names (exact or "*.suffix"), only A and
  *     AAAA (other types REFUSED, other names NXDOMAIN), limits name length and query rate,
  *     forwards a freshly built query upstream from a socket used for that query only (a
  *     fresh random source port and id each time, so that an off-path attacker must guess
@@ -40,6 +44,15 @@
 #define DNS_PROXY_UID 65534 /* nobody / nogroup */
 #define DNS_PROXY_FD_LISTEN 3 /* the listening socket's fd in the proxy */
 #define DNS_PROXY_FD_IPC 4 /* the proxy's end of the socketpair to the guard */
+#define DNS_PROXY_FD_LISTEN_TCP 5 /* the TCP listening socket, in the task's namespace */
+#define DNS_PROXY_FD_LAST DNS_PROXY_FD_LISTEN_TCP
+/* DNS over TCP: the task's TCP/53 to the resolver is DNATed to this port on its loopback. */
+#define DNS_PROXY_TCP_PORT 53
+#define DNS_PROXY_TCP_MAX_CONNS 8 /* concurrent connections; more are closed at once */
+#define DNS_PROXY_TCP_MAX_QUERY 512 /* a longer query message closes its connection */
+#define DNS_PROXY_TCP_MAX_QUERIES 32 /* per connection, then it is closed */
+#define DNS_PROXY_TCP_IDLE_MS 5000 /* a connection with nothing pending is closed after */
+#define DNS_PROXY_TCP_UPSTREAM 8 /* queries asking the upstream over TCP at once */
 #define DNS_PROXY_SPARE_SOCKETS 16 /* fresh upstream sockets the proxy keeps ready */
 #define DNS_PROXY_REFILL_MS 500 /* how long a query waits for fresh sockets */
 #define DNS_PROXY_NOFILE 128 /* RLIMIT_NOFILE of the proxy: bounds the sockets it holds */
@@ -59,6 +72,9 @@ enum dns_verdict {
 	DNS_VERDICT_MALFORMED, /* unparsable query: FORMERR or dropped */
 	DNS_VERDICT_SET_FULL, /* the run's learned-element cap is reached: withheld */
 	DNS_VERDICT_NO_IPV6, /* AAAA while the run has no IPv6: NOERROR, no records */
+	DNS_VERDICT_WITHHELD, /* allowed name, but every address withheld: empty answer */
+	DNS_VERDICT_WILDCARD_BUDGET, /* a wildcard rule's name budget is spent: NXDOMAIN */
+	DNS_VERDICT_WILDCARD_LENGTH, /* the "*" part is over the rule's match_length: NXDOMAIN */
 	_DNS_VERDICT_MAX,
 	_DNS_VERDICT_INVALID = -EINVAL,
 };
@@ -71,9 +87,11 @@ enum dns_ipc_type {
 	DNS_IPC_DECISION = 2, /* proxy -> guard: one query's outcome, for the record */
 	DNS_IPC_SOCKETS = 3, /* proxy -> guard: send `count` fresh upstream sockets;
 				 * guard -> proxy: a reply carrying them (SCM_RIGHTS) */
+	DNS_IPC_TCP = 4, /* proxy -> guard: send one TCP socket connecting to the upstream;
+			  * guard -> proxy: a reply carrying it */
 };
 
-#define DNS_IPC_MAX_ADDRS 16
+#define DNS_IPC_MAX_ADDRS 64
 
 struct dns_ipc_addr {
 	uint8_t family; /* AF_INET, AF_INET6 */
@@ -89,6 +107,8 @@ struct dns_ipc_request {
 	int32_t verdict; /* DNS_IPC_DECISION: enum dns_verdict */
 	int32_t rcode;
 	uint32_t count; /* DNS_IPC_DECISION: how many queries this stands for */
+	int32_t rule; /* DNS_VERDICT_WILDCARD_*: index of the egress rule */
+	uint32_t tcp; /* the task asked over TCP */
 	uint32_t n_chain;
 	char chain[DNS_PROXY_MAX_CHAIN][DNS_NAME_SIZE];
 	uint32_t n_addrs;
@@ -100,7 +120,7 @@ struct dns_ipc_reply {
 	uint32_t seq;
 	int32_t error; /* 0, or -errno: the proxy answers SERVFAIL */
 	uint32_t ttl; /* clamped TTL to put in the answer */
-	uint32_t accepted; /* bit i: addrs[i] is in the sets */
+	uint64_t accepted; /* bit i: addrs[i] is in the sets */
 };
 
 struct dns_proxy_config {
@@ -110,6 +130,7 @@ struct dns_proxy_config {
 	struct policy_addr task; /* only queries from this source are answered */
 	struct policy_addr upstream; /* where allowed queries go, port 53 (IPv4 or IPv6) */
 	bool v6_enabled; /* the task has IPv6 egress; else AAAA gets an empty NOERROR */
+	int task_netns_fd; /* the TCP listener lives there, on 127.0.0.1:53 */
 };
 
 struct dns_proxy {
@@ -132,6 +153,8 @@ int dns_proxy_start(const struct dns_proxy_config *cfg, struct dns_proxy **ret);
  * (also when only an error reply went out) or -EPIPE when the proxy is gone. Does not log.
  */
 int dns_proxy_send_sockets(int ipc_fd, const struct policy_addr *upstream, uint32_t n);
+/* The same for DNS_IPC_TCP: one TCP socket, its connect to upstream port 53 in progress. */
+int dns_proxy_send_tcp_socket(int ipc_fd, const struct policy_addr *upstream);
 /* Kills and reaps the proxy; accepts and returns NULL. */
 struct dns_proxy *dns_proxy_stop(struct dns_proxy *p);
 
@@ -149,6 +172,11 @@ struct dns_decision {
 	uint32_t count;
 	const struct dns_ipc_addr *addrs; /* learned addresses (ALLOWED) */
 	size_t n_addrs;
+	const struct dns_ipc_addr *withheld; /* answered addresses kept from the task */
+	size_t n_withheld;
+	const char *withheld_reason; /* "denied-range", "set-full" or both */
+	int rule; /* DNS_VERDICT_WILDCARD_*: a wildcard rule's index in net->egress */
+	bool tcp;
 };
 
 typedef void (*dns_decision_fn)(const struct dns_decision *d, void *userdata);

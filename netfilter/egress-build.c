@@ -368,9 +368,35 @@ static int build_dns_rule(struct egress_batch *b, const char *chain, uint8_t pro
 }
 
 /*
- * The proxy serves only UDP, and the resolver is the host end of the veth: a TCP query
- * there would reach whatever listens on *:53 on the host, outside the allowlist and the
- * record. All TCP to port 53 is logged and refused with a RST, so resolvers give up at once.
+ * DNS over TCP to the resolver goes to the proxy's TCP listener on the task's own loopback
+ * (127.0.0.1:53, a socket the supervisor made in this namespace): nat output, before the
+ * filter, which accepts it as "oif lo". The host end of the veth is never reached over TCP,
+ * so whatever listens on *:53 on the host stays out of reach, and no port 53 is taken there.
+ */
+static const struct policy_addr dns_tcp_listener = { .family = AF_INET, .addr = { 127, 0, 0, 1 } };
+
+static int build_dns_tcp_rule(struct egress_batch *b, const struct policy_addr *resolver)
+{
+	uint16_t port = htons(53);
+	struct egress_rule c;
+	int r;
+
+	r = egress_rule_begin(&c, EGRESS_TABLE, "dns");
+	if (r < 0)
+		return r;
+	egress_expr_meta_eq_u8(&c, NFT_META_NFPROTO, NFPROTO_IPV4);
+	egress_expr_meta_eq_u8(&c, NFT_META_L4PROTO, IPPROTO_TCP);
+	dport(&c, NFT_REG_1);
+	egress_expr_cmp(&c, NFT_CMP_EQ, &port, sizeof(port));
+	daddr(&c, AF_INET, NFT_REG_1);
+	egress_expr_cmp(&c, NFT_CMP_EQ, resolver->addr, 4);
+	dnat_to(&c, &dns_tcp_listener);
+	return egress_rule_commit(b, &c);
+}
+
+/*
+ * Any other TCP to port 53 (the resolver's went to the proxy's loopback listener in the nat
+ * chain) is logged and refused with a RST, so resolvers give up at once.
  */
 static int build_tcp53_reject(struct egress_batch *b, uint16_t group)
 {
@@ -624,6 +650,10 @@ static int build_output_rules(struct egress_batch *b, const struct egress_config
 	r = build_dns_rule(b, "output", IPPROTO_UDP, &cfg->resolver, false);
 	if (r < 0)
 		return r;
+	/* The resolver's TCP/53 after the nat chain's DNAT: the hook still says oif eth0. */
+	r = build_dns_rule(b, "output", IPPROTO_TCP, &dns_tcp_listener, false);
+	if (r < 0)
+		return r;
 	r = build_tcp53_reject(b, group);
 	if (r < 0)
 		return r;
@@ -676,6 +706,8 @@ int egress_build(const struct policy_network *net, const struct egress_config *c
 		r = build_ndisc_input(b);
 	if (r >= 0)
 		r = build_dns_rule(b, "dns", IPPROTO_UDP, &cfg->resolver, true);
+	if (r >= 0)
+		r = build_dns_tcp_rule(b, &cfg->resolver);
 	if (r >= 0)
 		r = egress_batch_end(b);
 	if (r < 0)

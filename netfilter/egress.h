@@ -10,7 +10,8 @@
  *   chain output (filter, hook output, policy drop):
  *     oif lo accept; ct state established,related accept;
  *     ip daddr <resolver> udp dport 53 accept;
- *     tcp dport 53 counter log group G reject with tcp reset             (the proxy is UDP only)
+ *     ip daddr 127.0.0.1 tcp dport 53 accept            (the resolver's, DNATed to the proxy)
+ *     tcp dport 53 counter log group G reject with tcp reset      (the resolver's went to lo)
  *     icmpv6 type nd-neighbor-{solicit,advert} ip6 daddr ff02::/16 or <pool6> accept
  *     ip daddr <pool>, ip6 daddr <pool6> counter log group G REJECT (the host, other tasks)
  *     ip6 daddr ff00::/8 drop                            (the kernel's own MLD, unlogged)
@@ -22,7 +23,8 @@
  *   icmpx admin-prohibited": a denied connection fails at once instead of timing out.
  *   chain input (filter, hook input, policy drop): iif lo accept; established accept;
  *     icmpv6 type nd-neighbor-{solicit,advert} accept
- *   chain dns (nat, hook output): udp dport 53 ip daddr != <resolver> dnat to <resolver>
+ *   chain dns (nat, hook output): udp dport 53 ip daddr != <resolver> dnat to <resolver>;
+ *     tcp dport 53 ip daddr <resolver> dnat to 127.0.0.1         (the proxy's TCP listener)
  */
 
 #include <stdbool.h>

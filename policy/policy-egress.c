@@ -184,6 +184,57 @@ static int dispatch_protocol(const char *path, json_t *v, void *data, struct pol
 	return 0;
 }
 
+/* "names" and "match_length": only for a "*.suffix" host, checked in dispatch_rule(). */
+static int dispatch_names(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
+{
+	struct policy_egress_rule *rule = data;
+	uint64_t n;
+	int r;
+
+	r = policy_json_uint(ctx, path, v, 1, POLICY_MAX_WILDCARD_NAMES, &n);
+	if (r < 0)
+		return r;
+	rule->names = (uint32_t)n;
+	return 0;
+}
+
+static int dispatch_match_length(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
+{
+	struct policy_egress_rule *rule = data;
+	uint64_t n;
+	int r;
+
+	r = policy_json_uint(ctx, path, v, 1, POLICY_MAX_WILDCARD_MATCH, &n);
+	if (r < 0)
+		return r;
+	rule->match_length = (uint32_t)n;
+	return 0;
+}
+
+/* Fills the wildcard defaults; the two keys are an error on other rules. */
+static int rule_wildcard_limits(const char *path, json_t *v, struct policy_egress_rule *rule,
+				struct policy_ctx *ctx)
+{
+	char child[POLICY_MAX_PATH];
+
+	if (!rule->wildcard) {
+		const char *key = json_object_get(v, "names") ? "names" : "match_length";
+
+		if (rule->names || rule->match_length) {
+			policy_path_key(child, sizeof(child), path, key);
+			return policy_errorf(ctx, child,
+					     "only a wildcard host (\"*.suffix\") takes \"%s\"",
+					     key);
+		}
+		return 0;
+	}
+	if (!rule->names)
+		rule->names = POLICY_WILDCARD_NAMES_DEFAULT;
+	if (!rule->match_length)
+		rule->match_length = POLICY_WILDCARD_MATCH_DEFAULT;
+	return 0;
+}
+
 static int dispatch_rule(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
 {
 	static const struct policy_field table[] = {
@@ -193,10 +244,15 @@ static int dispatch_rule(const char *path, json_t *v, void *data, struct policy_
 		{ "ports", POLICY_JSON_ARRAY, dispatch_ports, 0, true, "an array of ports" },
 		{ "protocol", POLICY_JSON_STRING, dispatch_protocol, 0, false,
 		  "\"tcp\", \"udp\" or \"any\"" },
+		{ "names", POLICY_JSON_INTEGER, dispatch_names, 0, false,
+		  "a count of names (wildcard hosts)" },
+		{ "match_length", POLICY_JSON_INTEGER, dispatch_match_length, 0, false,
+		  "a length in bytes (wildcard hosts)" },
 		{}
 	};
 	struct policy_egress_rule *rule = data;
 	bool host, cidr;
+	int r;
 
 	if (json_is_object(v)) {
 		host = json_object_get(v, "host");
@@ -206,7 +262,10 @@ static int dispatch_rule(const char *path, json_t *v, void *data, struct policy_
 					     "expected exactly one of \"host\" and \"cidr\"");
 	}
 	rule->protocols = POLICY_PROTOCOL_TCP;
-	return policy_dispatch(path, v, table, rule, ctx);
+	r = policy_dispatch(path, v, table, rule, ctx);
+	if (r < 0)
+		return r;
+	return rule_wildcard_limits(path, v, rule, ctx);
 }
 
 static int dispatch_egress(const char *path, json_t *v, void *data, struct policy_ctx *ctx)

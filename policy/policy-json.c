@@ -172,6 +172,10 @@ static json_t *rule_tree(const struct policy_egress_rule *rule)
 		r |= append(ports, json_integer(rule->ports[i]));
 	r |= put(o, "ports", TAKE_PTR(ports));
 	r |= put(o, "protocol", json_string(policy_protocols_to_string(rule->protocols)));
+	if (rule->wildcard) {
+		r |= put(o, "names", json_integer(rule->names));
+		r |= put(o, "match_length", json_integer(rule->match_length));
+	}
 	return r < 0 ? NULL : TAKE_PTR(o);
 }
 

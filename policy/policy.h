@@ -28,6 +28,11 @@
 #define POLICY_MAX_PORTS 64
 #define POLICY_MAX_DNS_UPSTREAMS 4
 #define POLICY_MAX_HOSTNAME 253
+/* A "*.suffix" rule: distinct names per run, and bytes the "*" may stand for. */
+#define POLICY_WILDCARD_NAMES_DEFAULT 128
+#define POLICY_MAX_WILDCARD_NAMES 4096
+#define POLICY_WILDCARD_MATCH_DEFAULT 63
+#define POLICY_MAX_WILDCARD_MATCH 200
 #define POLICY_MAX_ERROR 256
 
 /* Upper bounds of sizable values (documented in docs/policy.md). */
@@ -152,6 +157,9 @@ struct policy_egress_rule {
 	uint16_t *ports; /* sorted, unique, 1..65535 */
 	size_t n_ports;
 	unsigned protocols; /* enum policy_protocol; default TCP */
+	/* Wildcard rules only (0 otherwise): */
+	uint32_t names; /* distinct names per run that go upstream */
+	uint32_t match_length; /* most bytes the "*" may stand for */
 };
 
 struct policy_network {

@@ -4,7 +4,7 @@
 # The world of the network tests, built from scratch and removed afterwards:
 #   netns NET_H ("host"): airlock runs here, ip_forward on, default route to the internet
 #   netns NET_I ("internet"): DNS 11.1.0.53 (11.1.0.54 forges answers) and 2600:1::53,
-#     servers on 11.1.0.10/.11/.12/.20, 169.254.169.254, 10.9.9.9, 2600:1::10/::20 and
+#     servers on 11.1.0.10/.11/.12/.20/.30, 169.254.169.254, 10.9.9.9, 2600:1::10/::20 and
 #     IPv6 addresses a task must not reach: fd00:ec2::254 (metadata), fd12:3456::1 (ULA)
 #     (net-servers.py)
 # Nothing touches the machine's own namespace. Names carry the test's pid.
@@ -47,7 +47,7 @@ net_world_up() { # net_world_up TMPDIR
 	ip -n "$NET_I" -6 addr add 2600:ffff::2/64 dev uplink-i nodad
 	ip -n "$NET_H" -6 route add default via 2600:ffff::2
 	local a
-	for a in 11.1.0.53 11.1.0.54 11.1.0.10 11.1.0.11 11.1.0.12 11.1.0.20 169.254.169.254 10.9.9.9; do
+	for a in 11.1.0.53 11.1.0.54 11.1.0.10 11.1.0.11 11.1.0.12 11.1.0.20 11.1.0.30 169.254.169.254 10.9.9.9; do
 		ip -n "$NET_I" addr add "$a/32" dev lo
 	done
 	for a in 2600:1::10 2600:1::20 2600:1::53 fd00:ec2::254 fd12:3456::1; do
@@ -58,7 +58,7 @@ net_world_up() { # net_world_up TMPDIR
 	mkfifo "$tmp/servers.in"
 	ip netns exec "$NET_I" python3 "$NET_DIR/net-servers.py" 11.1.0.53,2600:1::53 \
 		11.1.0.10:443 11.1.0.10:8080 11.1.0.11:443 11.1.0.12:443 11.1.0.20:9000 \
-		11.1.0.20:9001 169.254.169.254:80 10.9.9.9:443 '[2600:1::10]:443' \
+		11.1.0.20:9001 11.1.0.30:443 169.254.169.254:80 10.9.9.9:443 '[2600:1::10]:443' \
 		'[2600:1::10]:8080' '[2600:1::20]:8080' '[fd00:ec2::254]:80' '[fd12:3456::1]:443' \
 		--udp 11.1.0.10:5353 --udp 11.1.0.12:5353 --log "$tmp/dns-queries.log" \
 		<"$tmp/servers.in" >"$tmp/servers.out" 2>&1 &

@@ -3,7 +3,8 @@
 """The "internet" of the network tests: a DNS server with fixed test names and TCP/UDP
 servers that answer with their own address and port. Runs inside the test's internet
 namespace; prints "ready" once every socket is bound. The query log has one line per
-query: "name type source-port".
+query: "name type source-port", and " tcp" after it for a query over TCP. DNS is served
+over UDP (answers over 512 bytes go out truncated, TC set, as without EDNS) and TCP.
 
 spoof.test is answered late; before the real answer come forged ones with the right id
 from a wrong address (SPOOF_ADDR:53), from a wrong port (DNS_ADDR:5300), and from the right
@@ -39,7 +40,10 @@ ZONE = {
     'v6up.test': [('A', 60, '11.1.0.10')],            # asked through the IPv6 upstream
     'six.test': [('AAAA', 60, '2600:1::20')],         # IPv6 only
     'ula.test': [('AAAA', 60, 'fd12:3456::1')],       # an allowed name, ULA address
+    # Too large for 512-byte UDP: 40 A records (one of them has a server), 680 bytes.
+    'big.test': [('A', 60, '11.1.0.30')] + [('A', 60, f'11.3.0.{i}') for i in range(1, 40)],
 }
+UDP_MAX = 512
 SPOOF_ADDR = '11.1.0.54'
 SPOOF_VALUE = '11.1.0.12'
 TYPES = {'A': 1, 'CNAME': 5, 'TXT': 16, 'AAAA': 28}
@@ -69,16 +73,16 @@ def rdata(t, v):
     return bytes([len(v)]) + v.encode()
 
 
-def answer(q, port=0):
+def answer(q, port=0, tcp=False):
     qid, flags = struct.unpack('>HH', q[:4])
     name, o = decode_name(q, 12)
     qtype, = struct.unpack('>H', q[o:o + 2])
     if LOG and port:
-        LOG.write(f'{name} {qtype} {port}\n')
+        LOG.write(f'{name} {qtype} {port}{" tcp" if tcp else ""}\n')
         LOG.flush()
     answers = []
     cur = name
-    wildcard = name.endswith('.wild.test')
+    wildcard = name.endswith('.wild.test') or name.endswith('.budget.test')
     for _ in range(10):
         recs = ZONE.get(cur, [('A', 60, '11.1.0.11')] if wildcard else [])
         cname = [r for r in recs if r[0] == 'CNAME']
@@ -93,6 +97,8 @@ def answer(q, port=0):
     for owner, (t, ttl, v) in answers:
         d = rdata(t, v)
         out += encode_name(owner) + struct.pack('>HHIH', TYPES[t], 1, ttl, len(d)) + d
+    if not tcp and len(out) > UDP_MAX:  # truncated: the question only, TC set
+        out = struct.pack('>HHHHHH', qid, 0x8380 | rcode, 1, 0, 0, 0) + q[12:o + 4]
     return out
 
 
@@ -124,6 +130,34 @@ def dns_server(sock, others):
             sock.sendto(answer(q, peer[1]), peer)
         except Exception:  # noqa: BLE001 - a test server ignores junk
             pass
+
+
+def recv_exact(c, n):
+    b = b''
+    while len(b) < n:
+        chunk = c.recv(n - len(b))
+        if not chunk:
+            raise EOFError
+        b += chunk
+    return b
+
+
+def dns_tcp_conn(c, peer):
+    try:
+        while True:
+            n, = struct.unpack('>H', recv_exact(c, 2))
+            a = answer(recv_exact(c, n), peer[1], tcp=True)
+            c.sendall(struct.pack('>H', len(a)) + a)
+    except (EOFError, OSError, struct.error, IndexError):
+        pass
+    finally:
+        c.close()
+
+
+def dns_tcp_server(sock):
+    while True:
+        c, peer = sock.accept()
+        threading.Thread(target=dns_tcp_conn, args=(c, peer), daemon=True).start()
 
 
 def tcp_server(sock, label):
@@ -159,7 +193,7 @@ def main(argv):
         dns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         dns.bind((first, 53))
         others = []
-        for addr in ((SPOOF_ADDR, 53), (argv[0], 5300)):
+        for addr in ((SPOOF_ADDR, 53), (first, 5300)):
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             try:
                 s.bind(addr)
@@ -167,6 +201,12 @@ def main(argv):
             except OSError:
                 pass  # no such address here: no forgery from it
         threads.append(threading.Thread(target=dns_server, args=(dns, others), daemon=True))
+        for a in [first] + more:  # DNS over TCP on every DNS address
+            dns_tcp = socket.socket(fam(a), socket.SOCK_STREAM)
+            dns_tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            dns_tcp.bind((a, 53))
+            dns_tcp.listen(16)
+            threads.append(threading.Thread(target=dns_tcp_server, args=(dns_tcp,), daemon=True))
     i = 1
     while i < len(argv):
         if argv[i] == '--udp':

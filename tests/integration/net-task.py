@@ -7,6 +7,7 @@ steps: resolve:NAME:TYPE[:SERVER]  tcp:ADDR:PORT[:TIMEOUT]  udp:ADDR:PORT  sleep
        burst:N  fresh:N (resolve and at once connect N new *.wild.test names)
        ttcp:ADDR:PORT  tudp:ADDR:PORT (a connect, or a connected UDP send and receive, with
        a 5 s timeout; the result ends with the milliseconds it took)
+       names:N:SUFFIX (resolve N distinct names under SUFFIX, twice: answered per pass)
 ADDR "GW" is the task's default gateway: the host end of its veth, i.e. its resolver;
 "GW6" its IPv6 default gateway. ADDR may carry a scope: fe80::1%eth0.
 """
@@ -146,12 +147,24 @@ def burst(n):
 
 
 def fresh(n):
-    ok = 0
+    ok, failed = 0, []
     for i in range(n):
-        rc, addrs, _ = query(f'f{i}-{os.getpid()}.wild.test', 'A')
-        if rc == 'NOERROR' and addrs and tcp(addrs[-1], 443, 0.4).startswith('ok'):
+        name = f'f{i}-{os.getpid()}.wild.test'
+        rc, addrs, _ = query(name, 'A')
+        res = tcp(addrs[-1], 443, 0.4) if rc == 'NOERROR' and addrs else rc
+        if res.startswith('ok'):
             ok += 1
-    return f'{ok}/{n}'
+        else:
+            failed.append(f'{name}={res}')
+    return f'{ok}/{n}' + ''.join(' ' + f for f in failed)
+
+
+def names(n, suffix):
+    passes = []
+    for _ in range(2):
+        ok = sum(query(f'n{i}.{suffix}', 'A')[0] == 'NOERROR' for i in range(n))
+        passes.append(f'{ok}/{n}')
+    return ' '.join(passes)
 
 
 def gateway():
@@ -185,6 +198,8 @@ def main(steps):
             res = burst(int(a[0]))
         elif kind == 'fresh':
             res = fresh(int(a[0]))
+        elif kind == 'names':
+            res = names(int(a[0]), a[1])
         else:
             res = 'bad-step'
         print(f'{step} {res}', flush=True)

@@ -75,6 +75,9 @@ cat >"$TMP/policy.json" <<'JSON'
       { "host": "wire.test", "ports": [80] },
       { "host": "spoof.test", "ports": [443] },
       { "host": "ula.test", "ports": [443] },
+      { "host": "big.test", "ports": [443] },
+      { "host": "gone.test", "ports": [443] },
+      { "host": "*.budget.test", "ports": [443], "names": 5 },
       { "cidr": "11.1.0.16/28", "ports": [9000, 9002] },
       { "cidr": "11.1.0.20/32", "ports": [9000] },
       { "cidr": "2600:1::20/128", "ports": [8080] }
@@ -93,7 +96,10 @@ ip -n "$NET_H" link add al0 type bridge
 before=$(net_host_state | sed 's/counter packets [0-9]* bytes [0-9]*/counter/')
 
 long=$(printf 'x%.0s' $(seq 60)).$(printf 'y%.0s' $(seq 50)).wild.test
+wide=$(printf 'z%.0s' $(seq 40)).$(printf 'z%.0s' $(seq 30)).wild.test # a "*" part of 71 bytes: over the default 63
 # shellcheck disable=SC2054 # the steps are comma-separated on purpose
+# The proxy answers at most 20 queries a second (bursts of 40): "sleep,2" refills the
+# bucket before the steps that count answers.
 steps=(
 	resolve,allowed.test,A tcp,11.1.0.10,443,0.5 tcp,11.1.0.10,8080
 	resolve,other.test,A resolve,other.test,A,11.1.0.53 tcp,11.1.0.12,443
@@ -109,7 +115,8 @@ steps=(
 	ttcp,::ffff:11.1.0.12,443 ttcp,GW6,2224 ttcp,GW,2222 ttcp,11.1.0.12,443 ttcp,10.9.9.9,443
 	ttcp,2600:1::10,8080 tudp,11.1.0.12,5353 tudp,2600:1::10,5353
 	resolve,udp.test,A udp,11.1.0.10,5353
-	fresh,15
+	resolve,gone.test,A resolve,udp.test,A names,8,budget.test "resolve,$wide,A"
+	sleep,2 fresh,15
 	resolve,short.test,A sleep,3.5 tcp,11.1.0.10,443,1 tcp,11.1.0.11,443,1
 	burst,300
 )
@@ -138,7 +145,7 @@ expect resolve,other.test,A,11.1.0.53 '^NXDOMAIN -' "queries to another server a
 expect tcp,11.1.0.12,443 '^fail' "an address literal no rule covers is blocked"
 expect tcp,11.1.0.20,9000 '^ok hello' "a cidr rule allows its address and port"
 expect tcp,11.1.0.20,9001 '^fail' "a cidr rule allows only its ports"
-expect tcp,GW,53,1 '^fail Connection_refused' "TCP/53 to the resolver is refused, never the host's own DNS"
+expect tcp,GW,53,1 '^fail (TimeoutError|timeout)' "TCP/53 to the resolver reaches the proxy, never the host's own DNS"
 expect tcp,1.2.3.4,53,1 '^fail Connection_refused' "TCP/53 to elsewhere is refused, not redirected to the host"
 expect resolve,private.test,A '^NOERROR - ' "a private address in an answer is withheld"
 expect tcp,10.9.9.9,443 '^fail' "private range blocked"
@@ -172,6 +179,9 @@ fast ttcp,2600:1::10,8080 "an IPv6 TCP connection no rule allows is refused at o
 fast tudp,11.1.0.12,5353 "UDP no rule allows fails at once" 'Operation_not_permitted|No_route_to_host'
 fast tudp,2600:1::10,5353 "IPv6 UDP no rule allows fails at once" 'Operation_not_permitted|Permission_denied'
 expect udp,11.1.0.10,5353 '^ok hello' "a udp rule allows udp"
+expect resolve,gone.test,A '^NXDOMAIN -' "an allowed name the upstream does not know gets its NXDOMAIN"
+expect names,8,budget.test '^5/8 5/8$' "a wildcard rule's name budget (5) answers 5 new names, and them again"
+expect "resolve,$wide,A" '^NXDOMAIN -' "a wildcard match over 63 bytes gets NXDOMAIN"
 expect fresh,15 '^15/15' "answers arrive only after the sets hold the addresses"
 expect tcp,11.1.0.10,443,1 '^fail' "an allowed address stops being reachable after its DNS timeout"
 expect resolve,short.test,A '^NOERROR 11\.1\.0\.11 [12]$' "a second name for a learned address answers with its own TTL"
@@ -179,6 +189,15 @@ expect tcp,11.1.0.11,443,1 '^ok hello' "a shorter TTL for a shared address does 
 burst=$(grep -F 'burst,300 ' "$TMP/out" | awk '{print $2}')
 [ -n "$burst" ] && [ "$burst" -lt 120 ]
 ok $? "a query burst is cut off by the rate limit (answered: ${burst:-none} of 300)"
+
+nb=$(grep -E '^n[0-9]+\.budget\.test ' "$TMP/dns-queries.log" | awk '{print $1}' | sort -u | wc -l)
+[ "$nb" -eq 5 ]
+ok $? "only the budget's 5 names under *.budget.test reach the upstream (got $nb)"
+! grep -q '^z' "$TMP/dns-queries.log"
+ok $? "a name over a wildcard's match_length never reaches the upstream"
+n=$(grep -c 'wildcard \*\.budget\.test: name budget of 5 spent, further new names get NXDOMAIN' "$TMP/err")
+[ "$n" = 1 ]
+ok $? "one stderr line when a wildcard's name budget is spent (got $n)"
 
 ! grep -qE '^(other\.test|evil\.test|x+\.)' "$TMP/dns-queries.log" && ! grep -qE ' (16|255|15) [0-9]+$' "$TMP/dns-queries.log"
 ok $? "not-allowed names, over-long names and TXT/ANY never reach the upstream"
@@ -225,6 +244,23 @@ assert v[('other.test', 'A')] == 'not-allowed', v
 assert v[('allowed.test', 'TXT')] == 'type-refused', v
 assert v[('allowed.test', 'A')] == 'allowed', v
 assert any(x['verdict'] == 'rate-limited' for x in dns), v
+# An allowed answer carries its own rcode, never the one of a decision before it.
+bad = [x for x in dns if x['verdict'] in ('allowed', 'withheld') and x.get('rcode') != 'NOERROR']
+assert not bad, bad
+g = [x for x in dns if x['name'] == 'gone.test']
+assert len(g) == 1 and g[0]['verdict'] == 'upstream-rcode' and g[0]['rcode'] == 'NXDOMAIN', g
+# Repeated queries are one entry with a count.
+u = [x for x in dns if x['name'] == 'udp.test' and x['type'] == 'A']
+assert len(u) == 1 and u[0]['count'] == 2 and u[0]['first_ms'] <= u[0]['last_ms'], u
+# An answer whose addresses were all withheld says so, and what and why.
+p = [x for x in dns if x['name'] == 'private.test']
+assert len(p) == 1 and p[0]['verdict'] == 'withheld', p
+assert p[0]['withheld'] == ['10.9.9.9'] and p[0]['reason'] == 'denied-range', p
+w = {x['host']: x for x in net['wildcards']}
+assert w['*.budget.test']['names'] == 5 and w['*.budget.test']['refused_budget'] == 6, w
+assert w['*.wild.test']['names'] == 128 and w['*.wild.test']['refused_length'] == 1, w
+assert w['*.wild.test']['match_length'] == 63, w
+assert v[('n7.budget.test', 'A')] == 'wildcard-budget', v
 print('# record ok')
 PY
 ok $? "the record holds DNS decisions and denied attempts"
@@ -242,14 +278,19 @@ ok $? "a host link named like a slot (al0) is not deleted"
 # Names the way ordinary programs resolve them: libc's resolver reads /etc/resolv.conf
 # (no fixed address, no redirect), through getent and python's getaddrinfo, then connects.
 net_in_host "$AIRLOCK" run --policy "$TMP/policy.json" --workspace "$TMP/ws" \
-	--state-dir "$TMP/state" -- /bin/sh -c '
+	--state-dir "$TMP/state" --record "$TMP/record-libc.json" -- /bin/sh -c '
 	echo "conf $(grep -c "^nameserver" /etc/resolv.conf) $(grep "^nameserver" /etc/resolv.conf | cut -d" " -f2)"
 	echo "getent $(getent ahostsv4 allowed.test | awk "NR == 1 { print \$1 }")"
+	echo "big $(getent ahosts big.test | awk "{ print \$1 }" | sort -u | wc -l) $(getent ahostsv4 big.test | grep -c "^11\.1\.0\.30 .*STREAM")"
 	getent hosts other.test >/dev/null; echo "denied-getent $?"
 	python3 -c "
 import socket
 a = socket.getaddrinfo(\"allowed.test\", 443, socket.AF_INET, socket.SOCK_STREAM)
 print(\"gai\", a[0][4][0])
+b = [x[4][0] for x in socket.getaddrinfo(\"big.test\", 443, socket.AF_INET, socket.SOCK_STREAM)]
+print(\"big-gai\", len(b))
+s = socket.create_connection((b[b.index(\"11.1.0.30\")], 443), timeout=5)
+print(\"big-connect\", s.recv(64).decode().split()[0])
 s = socket.create_connection((\"allowed.test\", 443), timeout=5)
 print(\"connect\", s.recv(64).decode().split()[0])
 try:
@@ -270,6 +311,20 @@ grep -qx 'gai 11.1.0.10' "$TMP/out-libc" && grep -qx 'connect hello' "$TMP/out-l
 ok $? "python getaddrinfo resolves an allowed name and connects to it by name"
 grep -qx 'denied-gai True' "$TMP/out-libc"
 ok $? "python getaddrinfo fails with EAI_NONAME for a name the policy does not allow"
+# 40 A records do not fit 512-byte UDP: the proxy answers truncated, glibc asks over TCP.
+grep -qx 'big 40 1' "$TMP/out-libc"
+ok $? "getent ahosts resolves a name with 40 addresses (truncated UDP, then TCP)"
+grep -qx 'big-gai 40' "$TMP/out-libc" && grep -qx 'big-connect hello' "$TMP/out-libc"
+ok $? "python getaddrinfo resolves it too, and one of its addresses connects"
+grep -qE '^big\.test 1 [0-9]+ tcp$' "$TMP/dns-queries.log"
+ok $? "the proxy asks the upstream over TCP when its UDP answer is truncated"
+python3 - "$TMP/record-libc.json" <<'PY'
+import json, sys
+dns = json.load(open(sys.argv[1]))['network']['dns']
+t = [x for x in dns if x['name'] == 'big.test' and x['type'] == 'A' and x['transport'] == 'tcp']
+assert t and t[0]['verdict'] == 'allowed' and len(t[0]['addresses']) == 40, dns
+PY
+ok $? "the record shows the TCP query and its 40 allowed addresses"
 grep -q . "$TMP/err-libc" && sed 's/^/# err: /' "$TMP/err-libc" | head -5
 sed 's/^/# out: /' "$TMP/out-libc"
 
@@ -340,14 +395,15 @@ assert n > 0, 'get filter'
 insns = [struct.unpack_from('<HBBI', buf.raw, 8 * i) for i in range(n)]
 assert (0x20, 0, 0, 48) in insns, 'sendto dest_addr is not checked'
 assert not any(c == 0x15 and k == 46 for c, _, _, k in insns), 'sendmsg allowed'
-def guarded(nr, op):  # nr's only match is followed by a check of args[0] against fd 4
+def guarded(nr, op, fd):  # nr's only match is followed by a check of args[0] against fd
     i = [j for j, (c, _, _, k) in enumerate(insns) if c == 0x15 and k == nr
          and not (insns[j - 1][0] == 0x20 and insns[j - 1][3] >= 16)]  # not an argument check
-    return len(i) == 1 and insns[i[0] + 1] == (0x20, 0, 0, 16) and insns[i[0] + 2][0] == op and insns[i[0] + 2][3] == 4
-assert guarded(47, 0x15), 'recvmsg is not limited to the guard socket'
-assert guarded(3, 0x25), 'close may free the listening socket'
+    return len(i) == 1 and insns[i[0] + 1] == (0x20, 0, 0, 16) and insns[i[0] + 2][0] == op and insns[i[0] + 2][3] == fd
+assert guarded(47, 0x15, 4), 'recvmsg is not limited to the guard socket'
+assert guarded(288, 0x15, 5), 'accept4 is not limited to the TCP listener'
+assert guarded(3, 0x25, 5), 'close may free a listening socket'
 PY
-	ok $? "the proxy's seccomp filter checks sendto's destination, recvmsg's and close's fd, denies sendmsg"
+	ok $? "the proxy's seccomp filter checks sendto's destination, recvmsg's, accept4's and close's fd, denies sendmsg"
 fi
 [ -n "$proxy" ] || { echo "# no proxy (supervisor ${sup:-none})"; ps -eo pid,ppid,user,comm | grep -E "airlock|python" | sed 's/^/# /'; }
 
@@ -412,7 +468,7 @@ ip -n "$NET_H" -6 route del default
 net_in_host "$AIRLOCK" run --policy "$TMP/policy.json" --workspace "$TMP/ws" \
 	--state-dir "$TMP/state" -- /bin/true >/dev/null 2>"$TMP/err8"
 rc=$?
-[ $rc -eq 125 ] && grep -q '/network/egress/15: cidr 2600:1::20/128 is IPv6' "$TMP/err8" &&
+[ $rc -eq 125 ] && grep -Eq '/network/egress/[0-9]+: cidr 2600:1::20/128 is IPv6' "$TMP/err8" &&
 	[ "$(wc -l <"$TMP/err8")" -eq 1 ]
 ok $? "without an IPv6 route a policy with an IPv6 cidr rule is refused in one line (exit $rc)"
 net_in_host "$AIRLOCK" run --policy "$TMP/policy3.json" --workspace "$TMP/ws" \

@@ -273,4 +273,24 @@ TEST(names_and_strings)
 	ASSERT_TRUE(dns_rcode_to_string(9) == NULL);
 }
 
+/* DNS over TCP: a 2-byte length before each message; 0 and over-long lengths end it. */
+TEST(tcp_frame)
+{
+	static const uint8_t two[] = { 0, 3, 'a', 'b', 'c', 0, 1, 'd' };
+	static const uint8_t zero[] = { 0, 0, 'a' };
+	static const uint8_t big[] = { 0x02, 0x01 };
+	size_t len = 0;
+
+	ASSERT_EQ(dns_tcp_frame(two, 0, 512, &len), 0);
+	ASSERT_EQ(dns_tcp_frame(two, 1, 512, &len), 0);
+	ASSERT_EQ(dns_tcp_frame(two, 4, 512, &len), 0);
+	ASSERT_EQ(dns_tcp_frame(two, 5, 512, &len), 1);
+	ASSERT_EQ(len, 3);
+	ASSERT_EQ(dns_tcp_frame(two + 5, 3, 512, &len), 1);
+	ASSERT_EQ(len, 1);
+	ASSERT_EQ(dns_tcp_frame(zero, sizeof(zero), 512, &len), -EMSGSIZE);
+	ASSERT_EQ(dns_tcp_frame(big, sizeof(big), 512, &len), -EMSGSIZE);
+	ASSERT_EQ(dns_tcp_frame(big, sizeof(big), 513, &len), 0);
+}
+
 TEST_MAIN()

@@ -393,7 +393,7 @@ TEST(tcp53_reject)
 {
 	struct egress_config cfg = config();
 	struct egress_batch *b = NULL;
-	int udp53, tcp53;
+	int udp53, tcp53, tcp53_lo, dnat;
 
 	setup_policy();
 	ASSERT_OK(egress_build(&net, &cfg, &b));
@@ -418,7 +418,19 @@ TEST(tcp53_reject)
 	ASSERT_CONTAINS(P.rules[udp53], "[ cmp eq reg 1 0x00000011 ]");
 	ASSERT_CONTAINS(P.rules[udp53],
 			"[ meta load nfproto => reg 1 ]\n  [ cmp eq reg 1 0x00000002 ]");
-	ASSERT_EQ(rule_count("output", "0x00003500"), 2);
+	/* ... and the TCP/53 accept is IPv4 to 127.0.0.1 only: the proxy's listener, which the
+	 * nat chain DNATs the resolver's TCP/53 to (and nothing else). */
+	tcp53_lo = rule_index("output", "[ cmp eq reg 1 0x0100007f ]");
+	ASSERT_TRUE(tcp53_lo > udp53 && tcp53_lo < tcp53);
+	ASSERT_CONTAINS(P.rules[tcp53_lo], "[ cmp eq reg 1 0x00000006 ]");
+	ASSERT_CONTAINS(P.rules[tcp53_lo], "[ immediate reg 0 accept ]");
+	dnat = rule_index("dns", "[ cmp eq reg 1 0x00000006 ]");
+	ASSERT_TRUE(dnat >= 0);
+	ASSERT_CONTAINS(P.rules[dnat], "[ cmp eq reg 1 0x0100e70a ]");
+	ASSERT_CONTAINS(P.rules[dnat], "[ immediate reg 1 0x0100007f ]");
+	ASSERT_CONTAINS(P.rules[dnat], "[ nat dnat ip addr_min reg 1 ");
+	ASSERT_EQ(rule_count("dns", "0x00003500"), 2);
+	ASSERT_EQ(rule_count("output", "0x00003500"), 3);
 	ASSERT_TRUE(tcp53 > udp53);
 	ASSERT_TRUE(tcp53 < set_rule("allow4_tcp") && tcp53 < set_rule("allow6_tcp"));
 	ASSERT_TRUE(tcp53 < set_rule("dns4_tcp") && tcp53 < set_rule("dnsany6_tcp"));

@@ -301,6 +301,23 @@ static const struct error_case error_cases[] = {
 	{ V "\"network\": {\"egress\": [{\"host\": \"a.test\", \"ports\": [443], \"protocol\": "
 	    "\"icmp\"}]}}",
 	  "/network/egress/0/protocol", "expected \"tcp\", \"udp\" or \"any\"" },
+	{ V "\"network\": {\"egress\": [{\"host\": \"a.test\", \"ports\": [443], \"names\": 5}]}}",
+	  "/network/egress/0/names", "only a wildcard host" },
+	{ V "\"network\": {\"egress\": [{\"cidr\": \"11.0.0.0/8\", \"ports\": [443], "
+	    "\"match_length\": 5}]}}",
+	  "/network/egress/0/match_length", "only a wildcard host" },
+	{ V
+	  "\"network\": {\"egress\": [{\"host\": \"*.a.test\", \"ports\": [443], \"names\": 0}]}}",
+	  "/network/egress/0/names", "1..4096, got 0" },
+	{ V "\"network\": {\"egress\": [{\"host\": \"*.a.test\", \"ports\": [443], "
+	    "\"names\": 4097}]}}",
+	  "/network/egress/0/names", "1..4096" },
+	{ V "\"network\": {\"egress\": [{\"host\": \"*.a.test\", \"ports\": [443], "
+	    "\"names\": \"5\"}]}}",
+	  "/network/egress/0/names", "expected" },
+	{ V "\"network\": {\"egress\": [{\"host\": \"*.a.test\", \"ports\": [443], "
+	    "\"match_length\": 201}]}}",
+	  "/network/egress/0/match_length", "1..200" },
 	{ V "\"network\": {\"dns\": []}}", "/network/dns", "expected an object" },
 	{ V "\"network\": {\"dns\": {\"servers\": []}}}", "/network/dns/servers", "unknown key" },
 	{ V "\"network\": {\"dns\": {\"upstream\": \"192.0.2.1\"}}}", "/network/dns/upstream",
@@ -564,7 +581,7 @@ static const char full_policy[] =
 	"  \"seccomp\": { \"profile\": \"default\" },\n"
 	"  \"network\": { \"egress\": [\n"
 	"      { \"host\": \"Registry.Example.COM.\", \"ports\": [443, 80, 443] },\n"
-	"      { \"host\": \"*.files.example.org\", \"ports\": [443] },\n"
+	"      { \"host\": \"*.files.example.org\", \"ports\": [443], \"names\": 200 },\n"
 	"      { \"cidr\": \"10.20.0.0/16\", \"ports\": [5432], \"protocol\": \"tcp\" },\n"
 	"      { \"cidr\": \"192.0.2.7\", \"ports\": [53], \"protocol\": \"any\" },\n"
 	"      { \"cidr\": \"2001:DB8::/32\", \"ports\": [8080], \"protocol\": \"udp\" } ],\n"
@@ -628,6 +645,8 @@ TEST(full_policy_values)
 	r = &p->network.egress[1];
 	ASSERT_TRUE(r->wildcard);
 	ASSERT_STREQ(r->host, "*.files.example.org");
+	ASSERT_EQ(r->names, 200);
+	ASSERT_EQ(r->match_length, POLICY_WILDCARD_MATCH_DEFAULT);
 	r = &p->network.egress[2];
 	ASSERT_TRUE(r->is_cidr && r->host == NULL);
 	ASSERT_EQ(r->cidr.family, AF_INET);
