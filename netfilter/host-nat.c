@@ -55,8 +55,8 @@ enum {
 };
 
 /* nfproto ipv4/6 + the matches in flags, then masquerade (verdict < 0) or a verdict. */
-static int host_rule(struct egress_batch *b, const char *chain, const struct pool *p,
-		     unsigned flags, int v)
+static int table_rule(struct egress_batch *b, const char *table, const char *chain,
+		      const struct pool *p, unsigned flags, int v)
 {
 	bool v6 = flags & V6;
 	const uint8_t *addr = v6 ? p->addr6 : p->addr;
@@ -65,7 +65,7 @@ static int host_rule(struct egress_batch *b, const char *chain, const struct poo
 	struct egress_rule c;
 	int r;
 
-	r = egress_rule_begin(&c, EGRESS_HOST_TABLE, chain);
+	r = egress_rule_begin(&c, table, chain);
 	if (r < 0)
 		return r;
 	egress_expr_meta_eq_u8(&c, NFT_META_NFPROTO, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
@@ -81,6 +81,12 @@ static int host_rule(struct egress_batch *b, const char *chain, const struct poo
 	else
 		egress_expr_verdict(&c, v);
 	return egress_rule_commit(b, &c);
+}
+
+static int host_rule(struct egress_batch *b, const char *chain, const struct pool *p,
+		     unsigned flags, int v)
+{
+	return table_rule(b, EGRESS_HOST_TABLE, chain, p, flags, v);
 }
 
 static struct nftnl_set *host_set_new(uint32_t id)
@@ -290,14 +296,14 @@ static void reap_slot(struct egress_socket *s, const struct pool *p, unsigned sl
  * usually finds nothing: looked up first, because a delete that misses is an aborted
  * transaction, and an abort waits for an RCU grace period (8-20 ms on our VMs).
  */
-static int delete_host_table(struct egress_socket *s)
+static int delete_table(struct egress_socket *s, const char *name)
 {
 	_cleanup_(egress_batch_freep) struct egress_batch *b = NULL;
 	struct nftnl_table *t;
 	struct nlmsghdr *nlh;
 	int r;
 
-	r = egress_table_exists(s, NFPROTO_INET, EGRESS_HOST_TABLE);
+	r = egress_table_exists(s, NFPROTO_INET, name);
 	if (r <= 0)
 		return r;
 	b = egress_batch_new(egress_socket_seq(s, 3));
@@ -306,7 +312,7 @@ static int delete_host_table(struct egress_socket *s)
 	t = nftnl_table_alloc();
 	if (!t)
 		return -ENOMEM;
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, EGRESS_HOST_TABLE);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
 	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
 	nlh = egress_batch_msg(b, NFT_MSG_DELTABLE, NFPROTO_INET, 0);
 	if (nlh) {
@@ -318,6 +324,11 @@ static int delete_host_table(struct egress_socket *s)
 		return -ENOMEM;
 	r = egress_send(s, b);
 	return r == -ENOENT ? 0 : r;
+}
+
+static int delete_host_table(struct egress_socket *s)
+{
+	return delete_table(s, EGRESS_HOST_TABLE);
 }
 
 /* The pool the host table was built for, kept next to the slot locks as "A.B.C.D/N". */
@@ -340,19 +351,119 @@ static int pool_file_read(const char *dir, struct pool *ret)
 	return 0;
 }
 
-static int pool_file_write(const char *dir, const struct pool *p)
+/* Creates or replaces <dir>/<name> with text (0600, never through a symlink). */
+static int state_file_write(const char *dir, const char *name, const char *text)
 {
 	_cleanup_close_ int fd = -EBADF;
-	char path[512], buf[32];
-	int n;
+	char path[512];
 
-	snprintf(path, sizeof(path), "%s/pool", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -errno;
-	n = snprintf(buf, sizeof(buf), "%u.%u.%u.%u/%u\n", p->addr[0], p->addr[1], p->addr[2],
-		     p->addr[3], p->prefixlen);
-	return write_all(fd, buf, (size_t)n);
+	return write_all(fd, text, strlen(text));
+}
+
+static int pool_file_write(const char *dir, const struct pool *p)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%u.%u.%u.%u/%u\n", p->addr[0], p->addr[1], p->addr[2],
+		 p->addr[3], p->prefixlen);
+	return state_file_write(dir, "pool", buf);
+}
+
+/*
+ * Forwarding that airlock manages ("forwarding": "manage" in the node configuration): on a
+ * host that forwards nothing, the first run turns forwarding on, and the last one (or the
+ * reaper of a dead one) turns it off again. So that the host forwards nothing but the
+ * runs' traffic meanwhile, a guard table drops every forwarded packet of a family airlock
+ * turned on except the pools' own; it exists before forwarding goes on and stays until
+ * forwarding is off again. <dir>/forwarding names the families airlock turned on.
+ */
+#define FORWARD_MARK "forwarding"
+#define IP_FORWARD "/proc/sys/net/ipv4/ip_forward"
+#define IP6_FORWARD "/proc/sys/net/ipv6/conf/all/forwarding"
+
+enum { FWD_V4 = 1 << 0, FWD_V6 = 1 << 1 };
+
+static int guard_table_send(struct egress_socket *s, const struct pool *p, unsigned fams)
+{
+	_cleanup_(egress_batch_freep) struct egress_batch *b = NULL;
+	int r;
+
+	b = egress_batch_new(egress_socket_seq(s, 0));
+	if (!b)
+		return -ENOMEM;
+	r = egress_build_table(b, EGRESS_FORWARD_TABLE);
+	if (r >= 0) /* ahead of other forward chains; policy accept: other families untouched */
+		r = egress_build_chain(b, EGRESS_FORWARD_TABLE, "forward", "filter",
+				       NF_INET_FORWARD, -10);
+	for (unsigned v6 = 0; r >= 0 && v6 <= V6; v6 += V6) {
+		if (!(fams & (v6 ? FWD_V6 : FWD_V4)))
+			continue;
+		r = table_rule(b, EGRESS_FORWARD_TABLE, "forward", p, v6 | SRC_POOL, NF_ACCEPT);
+		if (r >= 0)
+			r = table_rule(b, EGRESS_FORWARD_TABLE, "forward", p,
+				       v6 | DST_POOL | ESTABLISHED, NF_ACCEPT);
+		if (r >= 0)
+			r = table_rule(b, EGRESS_FORWARD_TABLE, "forward", p, v6, NF_DROP);
+	}
+	if (r >= 0)
+		r = egress_batch_end(b);
+	if (r < 0)
+		return r;
+	egress_socket_seq(s, b->n_msgs + 2);
+	return egress_send(s, b);
+}
+
+/* Turns on the forwarding the runs need (v6 too when want6), guard first. */
+static int forward_manage(struct egress_socket *s, const char *dir, const struct pool *p,
+			  bool want6)
+{
+	char mark[4] = "";
+	unsigned fams = 0;
+	int r;
+
+	if (egress_ip_forward_enabled() <= 0)
+		fams |= FWD_V4;
+	if (want6 && egress_ip6_forward_enabled() <= 0)
+		fams |= FWD_V6;
+	if (!fams)
+		return 0;
+	r = guard_table_send(s, p, fams);
+	if (r < 0)
+		return r;
+	snprintf(mark, sizeof(mark), "%s%s", fams & FWD_V4 ? "4" : "", fams & FWD_V6 ? "6" : "");
+	r = state_file_write(dir, FORWARD_MARK, mark);
+	if (r >= 0 && (fams & FWD_V4))
+		r = write_string_at(AT_FDCWD, IP_FORWARD, "1");
+	if (r >= 0 && (fams & FWD_V6))
+		r = write_string_at(AT_FDCWD, IP6_FORWARD, "1");
+	return r;
+}
+
+/* Undoes forward_manage() (also a half-done one of a killed run): forwarding off, then the guard. */
+static int forward_restore(struct egress_socket *s, const char *dir)
+{
+	_cleanup_free_ char *mark = NULL;
+	char path[512];
+	int r = 0;
+
+	snprintf(path, sizeof(path), "%s/" FORWARD_MARK, dir);
+	if (read_file_at(AT_FDCWD, path, 16, &mark, NULL) >= 0) {
+		if (strchr(mark, '4'))
+			r = write_string_at(AT_FDCWD, IP_FORWARD, "0");
+		if (r >= 0 && strchr(mark, '6'))
+			r = write_string_at(AT_FDCWD, IP6_FORWARD, "0");
+		if (r < 0)
+			return r; /* keep the guard while forwarding may still be on */
+	}
+	r = delete_table(s, EGRESS_FORWARD_TABLE);
+	if (r < 0)
+		return r;
+	(void)unlink(path);
+	return 0;
 }
 
 static bool pool_equal(const struct pool *a, const struct pool *b)
@@ -424,7 +535,7 @@ static int pool6_of(const struct egress_link *l, struct pool *p)
 }
 
 int egress_nat_acquire(const char *dir, const struct egress_link *l, const struct policy_addr *pool,
-		       uint8_t prefixlen)
+		       uint8_t prefixlen, bool manage_forwarding)
 {
 	_cleanup_(egress_socket_freep) struct egress_socket *s = NULL;
 	_cleanup_(egress_batch_freep) struct egress_batch *b = NULL;
@@ -452,7 +563,9 @@ int egress_nat_acquire(const char *dir, const struct egress_link *l, const struc
 			return -EADDRNOTAVAIL;
 		return send_slot_elems(s, l->host_ifname, &l->host_addr, false);
 	}
-	r = delete_host_table(s); /* a dead run's leftover */
+	r = forward_restore(s, dir); /* a dead run's leftovers */
+	if (r >= 0)
+		r = delete_host_table(s);
 	if (r < 0)
 		return r;
 	r = pool_file_write(dir, &p);
@@ -469,14 +582,21 @@ int egress_nat_acquire(const char *dir, const struct egress_link *l, const struc
 	if (r < 0)
 		return r;
 	egress_socket_seq(s, b->n_msgs + 2);
-	return egress_send(s, b);
+	r = egress_send(s, b);
+	if (r >= 0 && manage_forwarding)
+		r = forward_manage(s, dir, &p, l->host_addr6.family == AF_INET6);
+	return r;
 }
 
-/* No live slot left: the table and the pool file go. */
+/* No live slot left: forwarding airlock turned on, then the table and the pool file go. */
 static int release_all(const char *dir, struct egress_socket *s)
 {
 	char path[512];
+	int r;
 
+	r = forward_restore(s, dir);
+	if (r < 0)
+		return r;
 	snprintf(path, sizeof(path), "%s/pool", dir);
 	(void)unlink(path);
 	return delete_host_table(s);
@@ -512,8 +632,12 @@ static void dir_remove_if_empty(const char *dir)
 		return;
 	while ((de = readdir(d)))
 		if (!streq(de->d_name, ".") && !streq(de->d_name, "..") &&
-		    !streq(de->d_name, ".lock") && !streq(de->d_name, "pool"))
+		    !streq(de->d_name, ".lock") && !streq(de->d_name, "pool") &&
+		    !streq(de->d_name, FORWARD_MARK))
 			return;
+	/* Only without a live namespace (or after forward_restore()): its sysctls went with it. */
+	snprintf(path, sizeof(path), "%s/" FORWARD_MARK, dir);
+	(void)unlink(path);
 	snprintf(path, sizeof(path), "%s/pool", dir);
 	(void)unlink(path);
 	snprintf(path, sizeof(path), "%s/.lock", dir);

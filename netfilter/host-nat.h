@@ -16,6 +16,8 @@
 #include "policy.h"
 
 #define EGRESS_HOST_TABLE "airlock-host"
+/* The guard of forwarding airlock manages: drops what only airlock's forwarding would pass. */
+#define EGRESS_FORWARD_TABLE "airlock-forward"
 
 struct egress_link;
 
@@ -33,12 +35,19 @@ struct egress_link;
  * Makes sure the host table exists for the pool and holds the caller's slot (l's veth and
  * resolver address). When no other run holds a slot the table is (re)created from scratch
  * and the pool is written to <dir>/pool; otherwise the live runs' pool must be the same.
- * Dead runs' slots are reaped on the way. The caller holds dir's lock. Returns 0,
- * -EADDRNOTAVAIL when live runs use another pool (their table would not protect this
- * one), or a negative errno.
+ * Dead runs' slots are reaped on the way. The caller holds dir's lock.
+ *
+ * manage_forwarding: when the table is created and the host does not forward IPv4 (or
+ * IPv6, for a link with IPv6), first the table "inet airlock-forward" goes in (forwarded
+ * packets of such a family are dropped unless they come from a pool or are replies to
+ * it), then <dir>/forwarding names the families, then forwarding is turned on. The last
+ * run's release (or the reaper) turns it off again before the guard goes.
+ *
+ * Returns 0, -EADDRNOTAVAIL when live runs use another pool (their table would not
+ * protect this one), or a negative errno.
  */
 int egress_nat_acquire(const char *dir, const struct egress_link *l, const struct policy_addr *pool,
-		       uint8_t prefixlen);
+		       uint8_t prefixlen, bool manage_forwarding);
 
 /*
  * Removes the caller's slot from the host table, and the table (and <dir>/pool) when no

@@ -142,9 +142,10 @@ static void check_network_v6(struct checker *c, const struct policy *p,
 
 	if (!has_ip6_default_route())
 		off = "this host has no IPv6 default route";
-	else if (read_file_at(AT_FDCWD, "/proc/sys/net/ipv6/conf/all/forwarding", 16, &fwd, NULL) <
-			 0 ||
-		 fwd[0] != '1')
+	else if (cfg->network.forwarding != NODE_FORWARDING_MANAGE &&
+		 (read_file_at(AT_FDCWD, "/proc/sys/net/ipv6/conf/all/forwarding", 16, &fwd, NULL) <
+			  0 ||
+		  fwd[0] != '1'))
 		off = "net.ipv6.conf.all.forwarding is off on this host (enable it for IPv6 "
 		      "egress)";
 	if (!off)

@@ -84,6 +84,7 @@ struct run_net {
 	uint32_t ttl_min, ttl_max; /* seconds, from the node configuration */
 	bool v6; /* IPv6 default route and forwarding on the host: the task gets IPv6 too */
 	const char *v6_off; /* why not, when not */
+	bool manage_forwarding; /* turn forwarding on (guarded) if the host does not forward */
 	struct policy_addr pool6;
 	uint8_t pool6_prefixlen;
 	struct egress_link *link;
@@ -334,7 +335,7 @@ static int net_configure_v6(struct run_net *n, const struct policy *p,
 	 */
 	if (egress_ip6_default_route() <= 0)
 		n->v6_off = "this host has no IPv6 default route";
-	else if (egress_ip6_forward_enabled() <= 0)
+	else if (egress_ip6_forward_enabled() <= 0 && cfg->forwarding != NODE_FORWARDING_MANAGE)
 		n->v6_off = "net.ipv6.conf.all.forwarding is off on this host (enable it for "
 			    "IPv6 egress)";
 	n->v6 = !n->v6_off;
@@ -397,8 +398,9 @@ static int net_configure(struct run_net *n, const struct policy *p, const struct
 {
 	int r;
 
+	n->manage_forwarding = cfg->forwarding == NODE_FORWARDING_MANAGE;
 	r = egress_ip_forward_enabled();
-	if (r <= 0)
+	if (r <= 0 && !n->manage_forwarding)
 		return log_error_errno(-EOPNOTSUPP,
 				       "refusing run: policy asks for network egress (/network) "
 				       "but net.ipv4.ip_forward is off on this host; enable it "
@@ -451,7 +453,7 @@ static int net_take_slot(struct run_net *n)
 		if (r < 0)
 			return log_error_errno(r, "Failed to give the task's network IPv6: %m");
 	}
-	r = egress_nat_acquire(n->dir, n->link, &n->pool, n->pool_prefixlen);
+	r = egress_nat_acquire(n->dir, n->link, &n->pool, n->pool_prefixlen, n->manage_forwarding);
 	if (r == -EADDRNOTAVAIL)
 		return log_error_errno(
 			r,
