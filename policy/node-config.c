@@ -137,25 +137,8 @@ static int dispatch_forwarding(const char *path, json_t *v, void *data, struct p
 static int dispatch_upstream(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
 {
 	struct node_network *net = data;
-	char child[POLICY_MAX_PATH];
-	size_t n = json_array_size(v);
 
-	if (n > POLICY_MAX_DNS_UPSTREAMS)
-		return policy_errorf(ctx, path, "expected at most %d upstreams",
-				     POLICY_MAX_DNS_UPSTREAMS);
-	net->dns_upstream = calloc(n ? n : 1, sizeof(struct policy_addr));
-	if (!net->dns_upstream)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		json_t *e = json_array_get(v, i);
-
-		policy_path_index(child, sizeof(child), path, i);
-		if (!json_is_string(e) ||
-		    policy_addr_from_string(json_string_value(e), &net->dns_upstream[i]) < 0)
-			return policy_errorf(ctx, child, "expected an IPv4 or IPv6 address");
-		net->n_dns_upstream = i + 1;
-	}
-	return 0;
+	return policy_parse_upstreams(path, v, &net->dns_upstream, &net->n_dns_upstream, ctx);
 }
 
 static int dispatch_ttl(const char *path, json_t *v, void *data, struct policy_ctx *ctx)

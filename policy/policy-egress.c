@@ -291,28 +291,35 @@ static int dispatch_egress(const char *path, json_t *v, void *data, struct polic
 	return 0;
 }
 
-static int dispatch_upstream(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
+int policy_parse_upstreams(const char *path, json_t *v, struct policy_addr **ret, size_t *ret_n,
+			   struct policy_ctx *ctx)
 {
-	struct policy_network *net = data;
 	char child[POLICY_MAX_PATH];
 	size_t n = json_array_size(v);
 
 	if (n > POLICY_MAX_DNS_UPSTREAMS)
 		return policy_errorf(ctx, path, "expected at most %d upstreams",
 				     POLICY_MAX_DNS_UPSTREAMS);
-	net->dns_upstream = calloc(n ? n : 1, sizeof(struct policy_addr));
-	if (!net->dns_upstream)
+	*ret = calloc(n ? n : 1, sizeof(struct policy_addr));
+	if (!*ret)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		json_t *e = json_array_get(v, i);
 
 		policy_path_index(child, sizeof(child), path, i);
 		if (!json_is_string(e) ||
-		    policy_addr_from_string(json_string_value(e), &net->dns_upstream[i]) < 0)
+		    policy_addr_from_string(json_string_value(e), &(*ret)[i]) < 0)
 			return policy_errorf(ctx, child, "expected an IPv4 or IPv6 address");
-		net->n_dns_upstream = i + 1;
+		*ret_n = i + 1;
 	}
 	return 0;
+}
+
+static int dispatch_upstream(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
+{
+	struct policy_network *net = data;
+
+	return policy_parse_upstreams(path, v, &net->dns_upstream, &net->n_dns_upstream, ctx);
 }
 
 static int dispatch_dns(const char *path, json_t *v, void *data, struct policy_ctx *ctx)

@@ -102,6 +102,13 @@ int policy_filesystem_validate(struct policy_ctx *ctx);
 /* Fills filesystem defaults and sorts/dedupes lists. Returns 0 or -ENOMEM. */
 int policy_filesystem_normalize(struct policy_ctx *ctx);
 
+/*
+ * A "dns.upstream" array (at most POLICY_MAX_DNS_UPSTREAMS IP literals) into *ret (owned by
+ * the caller, also on failure) and *ret_n. Shared by the policy and the node
+ * configuration. Returns 0, -EINVAL (ctx->err names the element) or -ENOMEM.
+ */
+int policy_parse_upstreams(const char *path, json_t *v, struct policy_addr **ret, size_t *ret_n,
+			   struct policy_ctx *ctx);
 /* Parses an IP literal (v4 or v6) into *ret. Returns 0 or -EINVAL. */
 int policy_addr_from_string(const char *s, struct policy_addr *ret);
 /* Formats an address into buf (INET6_ADDRSTRLEN bytes at least). */
