@@ -328,6 +328,47 @@ ok $? "the record shows the TCP query and its 40 allowed addresses"
 grep -q . "$TMP/err-libc" && sed 's/^/# err: /' "$TMP/err-libc" | head -5
 sed 's/^/# out: /' "$TMP/out-libc"
 
+# curl and git, by name, from a real HTTP server in the test internet (git.test, port 80).
+ip -n "$NET_I" addr add 11.1.0.40/32 dev lo
+mkdir -p "$TMP/www" && echo "hello over http" >"$TMP/www/hello.txt"
+git init -q "$TMP/src" && echo content >"$TMP/src/file" && git -C "$TMP/src" add file &&
+	git -C "$TMP/src" -c user.name=t -c user.email=t@example.com commit -qm "first commit" &&
+	git clone -q --bare "$TMP/src" "$TMP/www/repo.git" && git -C "$TMP/www/repo.git" update-server-info
+ip netns exec "$NET_I" python3 -m http.server 80 --bind 11.1.0.40 --directory "$TMP/www" \
+	>/dev/null 2>&1 &
+http_pid=$!
+for _ in $(seq 50); do
+	ip netns exec "$NET_I" python3 -c 'import socket; socket.create_connection(("11.1.0.40", 80), 1)' \
+		2>/dev/null && break
+	sleep 0.1
+done
+cat >"$TMP/policy-http.json" <<'JSON'
+{ "version": 1, "name": "net-http", "limits": { "wall_time": "60s" },
+  "filesystem": { "workspace": { "mode": "rw" } },
+  "network": { "egress": [ { "host": "git.test", "ports": [80] } ],
+               "dns": { "upstream": ["11.1.0.53"] } } }
+JSON
+net_in_host "$AIRLOCK" run --policy "$TMP/policy-http.json" --workspace "$TMP/ws" \
+	--state-dir "$TMP/state" -- /bin/sh -c '
+	echo "curl $(curl -sS --max-time 10 http://git.test/hello.txt)"
+	git clone -q http://git.test/repo.git /tmp/repo && echo "git $(git -C /tmp/repo log --format=%s)"
+	curl -sS --max-time 5 http://allowed.test/ >/dev/null 2>&1; echo "curl-name $?"
+	curl -sS --max-time 5 http://git.test:8080/ >/dev/null 2>&1; echo "curl-port $?"' \
+	>"$TMP/out-http" 2>"$TMP/err-http"
+ok $? "a task fetches with curl and clones with git over HTTP by name"
+grep -qx 'curl hello over http' "$TMP/out-http"
+ok $? "curl gets the file from http://git.test/ (resolved through resolv.conf)"
+grep -qx 'git first commit' "$TMP/out-http"
+ok $? "git clone http://git.test/repo.git works inside the sandbox"
+grep -qx 'curl-name 6' "$TMP/out-http"
+ok $? "curl cannot resolve a name the policy does not allow"
+grep -qx 'curl-port 7' "$TMP/out-http"
+ok $? "curl to an allowed name on another port fails at once (connection refused)"
+kill "$http_pid" 2>/dev/null
+wait "$http_pid" 2>/dev/null
+grep -q . "$TMP/err-http" && sed 's/^/# err: /' "$TMP/err-http" | head -5
+sed 's/^/# out: /' "$TMP/out-http"
+
 # A second, live run with broad cidr rules: it must still not reach the host itself.
 cat >"$TMP/policy2.json" <<'JSON'
 {
