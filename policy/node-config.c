@@ -188,15 +188,26 @@ static int dispatch_network(const char *path, json_t *v, void *data, struct poli
 		{}
 	};
 
-	return policy_dispatch(path, v, table, data, ctx);
+	struct node_network *net = data;
+	int r;
+
+	r = policy_dispatch(path, v, table, data, ctx);
+	if (r < 0)
+		return r;
+	/* Run n takes /30 n of pool and /64 n of pool6: pool6 needs as many. */
+	if (64 - net->pool6.prefixlen < 30 - net->pool4.prefixlen)
+		return policy_errorf(ctx, path,
+				     "pool6 /%u has fewer /64s than pool /%u has /30s; widen pool6 "
+				     "to at most /%u",
+				     net->pool6.prefixlen, net->pool4.prefixlen,
+				     34 + net->pool4.prefixlen);
+	return 0;
 }
 
 static const struct policy_field root_table[] = {
 	{ "version", POLICY_JSON_INTEGER, dispatch_version, offsetof(struct node_config, version),
 	  true, "the integer 1" },
 	{ "state_dir", POLICY_JSON_STRING, dispatch_dir, offsetof(struct node_config, state_dir) },
-	{ "runtime_dir", POLICY_JSON_STRING, dispatch_dir,
-	  offsetof(struct node_config, runtime_dir) },
 	{ "cgroup_parent", POLICY_JSON_STRING, dispatch_cgroup_parent,
 	  offsetof(struct node_config, cgroup_parent) },
 	{ "network", POLICY_JSON_OBJECT, dispatch_network, offsetof(struct node_config, network) },
@@ -325,9 +336,9 @@ int node_config_to_json(const struct node_config *c, char **ret)
 	_cleanup_json_ json_t *j = NULL;
 	char *s;
 
-	j = json_pack("{s:i, s:s?, s:s?, s:s?, s:o*}", "version", NODE_CONFIG_VERSION, "state_dir",
-		      c->state_dir, "runtime_dir", c->runtime_dir, "cgroup_parent",
-		      c->cgroup_parent, "network", network_json(&c->network));
+	j = json_pack("{s:i, s:s?, s:s?, s:o*}", "version", NODE_CONFIG_VERSION, "state_dir",
+		      c->state_dir, "cgroup_parent", c->cgroup_parent, "network",
+		      network_json(&c->network));
 	if (!j)
 		return -ENOMEM;
 	s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);

@@ -53,7 +53,12 @@ struct node_network {
 struct node_config {
 	int version;
 	char *state_dir; /* records and node key */
-	char *runtime_dir; /* run locks, network slots */
+	/*
+	 * Run locks, id slots, network slots: the build's runtime_dir, not settable in the
+	 * file. Every supervisor of the host must agree on it (the id pool and the reaper's
+	 * "is this run alive" live there), so one file cannot split them.
+	 */
+	char *runtime_dir;
 	char *cgroup_parent; /* relative to each hierarchy's mount; "" = detected default */
 	struct node_network network;
 };
