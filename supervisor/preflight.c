@@ -197,7 +197,7 @@ static void check_network(struct checker *c, const struct policy *p, const struc
 	check_network_v6(c, p, cfg);
 }
 
-int preflight_workspace_refusal(const char *ws, char *buf, size_t size)
+int preflight_workspace_refusal(const char *ws, const char *state_dir, char *buf, size_t size)
 {
 	static const char *const forbidden_trees[] = { "/proc", "/sys", "/dev", "/boot",
 						       "/etc",	"/usr", "/run", AIRLOCK_STATE_DIR };
@@ -211,6 +211,13 @@ int preflight_workspace_refusal(const char *ws, char *buf, size_t size)
 		bad = streq(ws, forbidden_exact[i]);
 	for (size_t i = 0; i < ELEMENTSOF(forbidden_trees) && !bad; i++)
 		bad = path_is_beneath(ws, forbidden_trees[i]);
+	/* The records (and later the node key) a task must never rewrite. */
+	if (!bad && state_dir && state_dir[0] == '/' &&
+	    (path_is_beneath(ws, state_dir) || path_is_beneath(state_dir, ws)))
+		return snprintf(buf, size,
+				"workspace '%s' holds or lies in the state directory '%s', which a "
+				"task must not write",
+				ws, state_dir);
 	if (!bad)
 		return 0;
 	return snprintf(buf, size,
@@ -225,7 +232,7 @@ int preflight_host(const struct policy *p, const struct node_config *cfg, const 
 	struct checker c = { report, userdata, 0 };
 	char why[REFUSAL_MAX];
 
-	if (preflight_workspace_refusal(workspace, why, sizeof(why)) > 0)
+	if (preflight_workspace_refusal(workspace, cfg->state_dir, why, sizeof(why)) > 0)
 		refuse(&c, "%s", why);
 
 	check_limits(&c, p);

@@ -26,11 +26,12 @@ int preflight_host(const struct policy *p, const struct node_config *cfg, const 
 		   preflight_report_fn report, void *userdata);
 
 /*
- * The refusal for a workspace that is the root or a system tree (a task may write its
- * workspace, idmapped to its owner). 0 when ws (a resolved path) is fine; otherwise
+ * The refusal for a workspace that is the root or a system tree, or that holds or lies in
+ * the state directory state_dir (absolute; NULL: not checked): a task may write its
+ * workspace, idmapped to its owner. 0 when ws (a resolved path) is fine; otherwise
  * snprintf()'s return value.
  */
-int preflight_workspace_refusal(const char *ws, char *buf, size_t size);
+int preflight_workspace_refusal(const char *ws, const char *state_dir, char *buf, size_t size);
 
 /*
  * The refusal for a failure of sandbox_exec_resolve() at entry index of filesystem.exec

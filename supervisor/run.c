@@ -294,7 +294,7 @@ static int prepare(struct run *r)
 	} else if (!getcwd(r->workspace, sizeof(r->workspace)))
 		return log_error_errno(-errno, "Failed to get the current directory: %m");
 
-	if (preflight_workspace_refusal(r->workspace, why, sizeof(why)) > 0)
+	if (preflight_workspace_refusal(r->workspace, r->opts->state_dir, why, sizeof(why)) > 0)
 		return log_error_errno(-EPERM, "refusing run: %s", why);
 	k = take_run_lock(r);
 	if (k < 0)

@@ -98,6 +98,11 @@ al_ok "$(grep -q "would be refused: /filesystem/binds/1/source: '$AL_TMP/no-such
 "$AIRLOCK" policy check "$nobind" --host --workspace /usr >"$AL_TMP/host.out" 2>&1
 al_ok "$(grep -q "would be refused: workspace '/usr' is a system directory" "$AL_TMP/host.out"; echo $?)" \
 	"policy check --host also names a system directory as workspace"
+# The state directory holds the records: a task must not be able to write it.
+mkdir -p "$AL_TMP/proj/state"
+al_run --workspace "$AL_TMP/proj" --state-dir "$AL_TMP/proj/state" -- "$PROBE" true
+al_ok "$([ "$AL_RC" -eq 125 ] && echo "$AL_ERR" | grep -q "workspace '$AL_TMP/proj' holds or lies in the state directory"; echo $?)" \
+	"a workspace that holds the state directory is refused"
 "$AIRLOCK" policy check "$allow" --host --workspace "$AL_WS" >"$AL_TMP/host.out" 2>&1
 al_is "$?" 0 "policy check --host of a policy this host can run exits 0"
 al_ok "$(grep -q ': ok on this host$' "$AL_TMP/host.out"; echo $?)" "and says so"
