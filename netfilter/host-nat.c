@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The host-side NAT table and its reference count over slot lock files (kernel side). */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -336,18 +337,25 @@ static int pool_file_read(const char *dir, struct pool *ret)
 {
 	_cleanup_free_ char *buf = NULL;
 	struct policy_addr a;
-	char path[512];
+	char path[512], *v6;
 	int r;
 
 	snprintf(path, sizeof(path), "%s/pool", dir);
-	r = read_file_at(AT_FDCWD, path, 64, &buf, NULL);
+	r = read_file_at(AT_FDCWD, path, 128, &buf, NULL);
 	if (r < 0)
 		return r;
-	buf[strcspn(buf, "\n")] = 0;
+	v6 = buf + strcspn(buf, "\n");
+	if (*v6)
+		*v6++ = 0;
+	v6[strcspn(v6, "\n")] = 0;
 	r = egress_link_parse_pool(buf, &a, &ret->prefixlen);
 	if (r < 0)
 		return r;
 	memcpy(ret->addr, a.addr, 4);
+	r = egress_link_parse_pool6(v6, &a, &ret->prefixlen6);
+	if (r < 0)
+		return r;
+	memcpy(ret->addr6, a.addr, 16);
 	return 0;
 }
 
@@ -366,10 +374,12 @@ static int state_file_write(const char *dir, const char *name, const char *text)
 
 static int pool_file_write(const char *dir, const struct pool *p)
 {
-	char buf[32];
+	char buf[96], v6[INET6_ADDRSTRLEN];
 
-	snprintf(buf, sizeof(buf), "%u.%u.%u.%u/%u\n", p->addr[0], p->addr[1], p->addr[2],
-		 p->addr[3], p->prefixlen);
+	if (!inet_ntop(AF_INET6, p->addr6, v6, sizeof(v6)))
+		return -EINVAL;
+	snprintf(buf, sizeof(buf), "%u.%u.%u.%u/%u\n%s/%u\n", p->addr[0], p->addr[1], p->addr[2],
+		 p->addr[3], p->prefixlen, v6, p->prefixlen6);
 	return state_file_write(dir, "pool", buf);
 }
 
@@ -468,7 +478,8 @@ static int forward_restore(struct egress_socket *s, const char *dir)
 
 static bool pool_equal(const struct pool *a, const struct pool *b)
 {
-	return a->prefixlen == b->prefixlen && memcmp(a->addr, b->addr, 4) == 0;
+	return a->prefixlen == b->prefixlen && memcmp(a->addr, b->addr, 4) == 0 &&
+	       a->prefixlen6 == b->prefixlen6 && memcmp(a->addr6, b->addr6, 16) == 0;
 }
 
 /*
@@ -516,37 +527,20 @@ static int scan_slots(const char *dir, const char *own_lock, struct egress_socke
 	return n;
 }
 
-/* The IPv6 pool of the host table: the link's, else EGRESS_LINK_POOL6_DEFAULT. */
-static int pool6_of(const struct egress_link *l, struct pool *p)
-{
-	struct policy_addr a;
-	int r;
-
-	if (l->pool6.family == AF_INET6) {
-		memcpy(p->addr6, l->pool6.addr, 16);
-		p->prefixlen6 = l->pool6_prefixlen;
-		return 0;
-	}
-	r = egress_link_parse_pool6(EGRESS_LINK_POOL6_DEFAULT, &a, &p->prefixlen6);
-	if (r < 0)
-		return r;
-	memcpy(p->addr6, a.addr, 16);
-	return 0;
-}
-
 int egress_nat_acquire(const char *dir, const struct egress_link *l, const struct policy_addr *pool,
-		       uint8_t prefixlen, bool manage_forwarding)
+		       uint8_t prefixlen, const struct policy_addr *pool6, uint8_t prefixlen6,
+		       bool manage_forwarding)
 {
 	_cleanup_(egress_socket_freep) struct egress_socket *s = NULL;
 	_cleanup_(egress_batch_freep) struct egress_batch *b = NULL;
 	struct pool p = { .prefixlen = prefixlen }, cur;
 	int r;
 
-	if (pool->family != AF_INET || prefixlen > 32)
+	if (pool->family != AF_INET || prefixlen > 32 || pool6->family != AF_INET6 ||
+	    prefixlen6 > 128)
 		return -EINVAL;
-	r = pool6_of(l, &p);
-	if (r < 0)
-		return r;
+	memcpy(p.addr6, pool6->addr, 16);
+	p.prefixlen6 = prefixlen6;
 	memcpy(p.addr, pool->addr, 4);
 	for (unsigned i = prefixlen; i < 32; i++)
 		p.addr[i / 8] &= (uint8_t) ~(0x80 >> (i % 8));

@@ -32,9 +32,11 @@ struct egress_link;
  */
 
 /*
- * Makes sure the host table exists for the pool and holds the caller's slot (l's veth and
+ * Makes sure the host table exists for the pools (IPv4 pool/prefixlen, IPv6
+ * pool6/prefixlen6: the table masquerades both whether or not this run has IPv6, so that
+ * later runs with IPv6 are covered) and holds the caller's slot (l's veth and
  * resolver address). When no other run holds a slot the table is (re)created from scratch
- * and the pool is written to <dir>/pool; otherwise the live runs' pool must be the same.
+ * and the pools are written to <dir>/pool; otherwise the live runs' pools must be the same.
  * Dead runs' slots are reaped on the way. The caller holds dir's lock.
  *
  * manage_forwarding: when the table is created and the host does not forward IPv4 (or
@@ -47,7 +49,8 @@ struct egress_link;
  * protect this one), or a negative errno.
  */
 int egress_nat_acquire(const char *dir, const struct egress_link *l, const struct policy_addr *pool,
-		       uint8_t prefixlen, bool manage_forwarding);
+		       uint8_t prefixlen, const struct policy_addr *pool6, uint8_t prefixlen6,
+		       bool manage_forwarding);
 
 /*
  * Removes the caller's slot from the host table, and the table (and <dir>/pool) when no

@@ -453,13 +453,14 @@ static int net_take_slot(struct run_net *n)
 		if (r < 0)
 			return log_error_errno(r, "Failed to give the task's network IPv6: %m");
 	}
-	r = egress_nat_acquire(n->dir, n->link, &n->pool, n->pool_prefixlen, n->manage_forwarding);
+	r = egress_nat_acquire(n->dir, n->link, &n->pool, n->pool_prefixlen, &n->pool6,
+			       n->pool6_prefixlen, n->manage_forwarding);
 	if (r == -EADDRNOTAVAIL)
 		return log_error_errno(
 			r,
-			"refusing run: the configured pool %s/%u (/network/pool) differs "
-			"from the pool of the networked runs already live in this network "
-			"namespace; use the same pool for all of them",
+			"refusing run: the configured pools (/network/pool %s/%u, "
+			"/network/pool6) differ from those of the networked runs already "
+			"live in this network namespace; use the same pools for all of them",
 			pool_string(n), n->pool_prefixlen);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up table inet " EGRESS_HOST_TABLE ": %m");

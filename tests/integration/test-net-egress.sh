@@ -456,8 +456,17 @@ chmod 644 "$TMP/pool2.json"
 net_in_host "$AIRLOCK" run --config "$TMP/pool2.json" --policy "$TMP/policy2.json" \
 	--workspace "$TMP/ws" --state-dir "$TMP/state" -- /bin/true >/dev/null 2>"$TMP/err4"
 rc=$?
-[ $rc -eq 125 ] && grep -q 'configured pool 10.232.0.0/16 (/network/pool) differs' "$TMP/err4"
+[ $rc -eq 125 ] && grep -q 'configured pools (/network/pool 10.232.0.0/16, /network/pool6) differ' "$TMP/err4"
 ok $? "a run with another configured pool is refused while the first pool is in use (exit $rc)"
+cat >"$TMP/pool6.json" <<'JSON'
+{ "version": 1, "network": { "pool6": "fd77:1::/48" } }
+JSON
+chmod 644 "$TMP/pool6.json"
+net_in_host "$AIRLOCK" run --config "$TMP/pool6.json" --policy "$TMP/policy2.json" \
+	--workspace "$TMP/ws" --state-dir "$TMP/state" -- /bin/true >/dev/null 2>"$TMP/err4b"
+rc=$?
+[ $rc -eq 125 ] && grep -q 'configured pools (/network/pool .*, /network/pool6) differ' "$TMP/err4b"
+ok $? "so is a run with another configured IPv6 pool (exit $rc)"
 
 # The supervisor dies: the next run of any kind reaps what it left.
 [ -n "$sup" ] && kill -9 "$sup"
