@@ -288,9 +288,10 @@ static bool rule_has_port(const struct policy_egress_rule *rule, uint16_t port)
 /*
  * Whether the element (rules[i]'s prefix, port) is already inside an element of another
  * rule of the same set. Prefixes either nest or are disjoint, and so do port ranges (one
- * port, or all of them), so two overlapping elements always nest: keeping only the
- * outermost gives the same union without the overlap an interval set refuses (EEXIST).
- * Of two identical elements the first rule's is kept.
+ * port, or all of them); two overlapping elements nest unless an every-port prefix lies
+ * inside a listed-ports one, which add_allow_all_ports() cuts apart. Keeping only the
+ * outermost of nested elements gives the same union without the overlap an interval set
+ * refuses (EEXIST). Of two identical elements the first rule's is kept.
  */
 static bool allow_elem_covered(const struct policy_network *net, size_t i, uint16_t port,
 			       unsigned want)
@@ -313,27 +314,74 @@ static bool allow_elem_covered(const struct policy_network *net, size_t i, uint1
 	return false;
 }
 
+/* One element: the rule's prefix times the ports lo..hi. */
+static int add_allow_elem(struct elem_list *l, const struct policy_egress_rule *rule, uint16_t lo,
+			  uint16_t hi)
+{
+	int family = rule->cidr.family;
+	uint8_t first[16], last[16], key[20], key_end[20];
+	size_t len;
+
+	prefix_bounds(family, rule->cidr.addr, rule->prefixlen, first, last);
+	len = concat_key(family, first, lo, key);
+	concat_key(family, last, hi, key_end);
+	return elems_add(l, key, key_end, len, 0, 0);
+}
+
+/*
+ * An every-port rule inside the prefix of a rule with listed ports would overlap it
+ * without nesting (the smaller prefix has more ports): its element leaves those ports out,
+ * which the containing rule already opens, as runs of the remaining ports.
+ */
+static int add_allow_all_ports(struct elem_list *l, const struct policy_network *net, size_t idx,
+			       unsigned want)
+{
+	const struct policy_egress_rule *a = &net->egress[idx];
+	uint8_t covered[65536 / 8] = {};
+	uint32_t lo = 1;
+	int r;
+
+	for (size_t j = 0; j < net->n_egress; j++) {
+		const struct policy_egress_rule *b = &net->egress[j];
+
+		/* Strictly larger: a listed port of the same prefix is inside a's element. */
+		if (j == idx || !b->is_cidr || b->n_ports == 0 ||
+		    b->cidr.family != a->cidr.family || !(rule_protocols(b) & want) ||
+		    b->prefixlen >= a->prefixlen ||
+		    !egress_addr_in_prefix(&a->cidr, &b->cidr, b->prefixlen))
+			continue;
+		for (size_t i = 0; i < b->n_ports; i++)
+			covered[b->ports[i] / 8] |= (uint8_t)(1u << (b->ports[i] % 8));
+	}
+	for (uint32_t port = 1; port <= 65536; port++) {
+		bool hole = port == 65536 || (covered[port / 8] & (1u << (port % 8)));
+
+		if (!hole)
+			continue;
+		if (port > lo) {
+			r = add_allow_elem(l, a, (uint16_t)lo, (uint16_t)(port - 1));
+			if (r < 0)
+				return r;
+		}
+		lo = port + 1;
+	}
+	return 0;
+}
+
 static int add_allow_rule(struct elem_list *l, const struct policy_network *net, size_t idx,
 			  unsigned want)
 {
 	const struct policy_egress_rule *rule = &net->egress[idx];
-	int family = rule->cidr.family;
-	uint8_t first[16], last[16], key[20], key_end[20];
-	size_t n = rule->n_ports ? rule->n_ports : 1;
 	int r;
 
-	prefix_bounds(family, rule->cidr.addr, rule->prefixlen, first, last);
-	for (size_t i = 0; i < n; i++) {
-		uint16_t lo = rule->n_ports ? rule->ports[i] : 1;
-		uint16_t hi = rule->n_ports ? rule->ports[i] : 65535;
-		size_t len;
-
-		if (allow_elem_covered(net, idx, rule->n_ports ? lo : 0, want))
+	if (rule->n_ports == 0)
+		return allow_elem_covered(net, idx, 0, want)
+			       ? 0
+			       : add_allow_all_ports(l, net, idx, want);
+	for (size_t i = 0; i < rule->n_ports; i++) {
+		if (allow_elem_covered(net, idx, rule->ports[i], want))
 			continue;
-		len = concat_key(family, first, lo, key);
-
-		concat_key(family, last, hi, key_end);
-		r = elems_add(l, key, key_end, len, 0, 0);
+		r = add_allow_elem(l, rule, rule->ports[i], rule->ports[i]);
 		if (r < 0)
 			return r;
 	}
