@@ -19,6 +19,7 @@
 static const char *const controller_names[_CGROUP_CONTROLLER_MAX] = {
 	[CGROUP_MEMORY] = "memory",   [CGROUP_PIDS] = "pids",	    [CGROUP_CPU] = "cpu",
 	[CGROUP_CPUACCT] = "cpuacct", [CGROUP_FREEZER] = "freezer", [CGROUP_IO] = "io",
+	[CGROUP_CPUSET] = "cpuset",
 };
 
 const char *cgroup_controller_to_string(enum cgroup_controller c)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The cgroup v1 backend: one run directory per mounted hierarchy (memory, pids, cpu,
- * cpuacct, freezer; blkio when an io weight is asked for), limits written before the
+ * cpuacct, freezer, cpuset; blkio when an io weight is asked for), limits written before the
  * task exists, the supervisor's thread joining them for the clone (cgroup_run_enter()),
  * and the freezer for a race-free kill. Non-logging.
  */
@@ -13,15 +13,23 @@
 
 #include "cgroup-internal.h"
 #include "cleanup.h"
+#include "log.h"
 #include "macro.h"
 #include "policy.h"
 
 #define V1_FREEZE_WAIT_USEC (1000 * 1000)
 
-/* The hierarchies a run uses, in creation order (memory first: it bounds the rest). */
+/*
+ * The hierarchies a run uses, in creation order: memory first, as it bounds the rest;
+ * cpuset last, as it is optional and removed again when it cannot be made usable.
+ */
 static const enum cgroup_controller v1_used[] = {
-	CGROUP_MEMORY, CGROUP_PIDS, CGROUP_CPU, CGROUP_CPUACCT, CGROUP_FREEZER, CGROUP_IO,
+	CGROUP_MEMORY,	CGROUP_PIDS, CGROUP_CPU,    CGROUP_CPUACCT,
+	CGROUP_FREEZER, CGROUP_IO,   CGROUP_CPUSET,
 };
+
+/* What a v1 cpuset cgroup needs before a task can join it (else ENOSPC). */
+static const char *const v1_cpuset_knobs[] = { "cpuset.cpus", "cpuset.mems" };
 
 static bool v1_required(enum cgroup_controller c, const struct policy_limits *lim)
 {
@@ -36,6 +44,7 @@ static bool v1_required(enum cgroup_controller c, const struct policy_limits *li
 		return lim->set & POLICY_LIMIT_IO_WEIGHT;
 	case CGROUP_CPUACCT:
 	case CGROUP_FREEZER:
+	case CGROUP_CPUSET:
 	case _CGROUP_CONTROLLER_MAX:
 	case _CGROUP_CONTROLLER_INVALID:
 		break;
@@ -134,6 +143,119 @@ static int v1_add_dir(const struct cgroup_layout *l, const char *parent, enum cg
 	run->by_ctrl[c] = (int)run->n_dirs++;
 	if (!open_existing)
 		v1_open_home(&l->v1[c], d);
+	return 0;
+}
+
+static bool is_blank(const char *s)
+{
+	return s[strspn(s, " \t\n")] == '\0';
+}
+
+/*
+ * Gives the cpuset cgroup fd the cpus and mems of its parent where it has none: a new v1
+ * cpuset cgroup is born empty unless its parent has cgroup.clone_children, and no task
+ * can join it then. Returns 0, -ENOSPC when the parent has none either, or -errno.
+ */
+static int v1_cpuset_inherit(int parent_fd, int fd)
+{
+	for (size_t i = 0; i < ELEMENTSOF(v1_cpuset_knobs); i++) {
+		_cleanup_free_ char *have = NULL, *from = NULL;
+		int r;
+
+		r = cgroup_read_at(fd, v1_cpuset_knobs[i], &have);
+		if (r < 0)
+			return r;
+		if (!is_blank(have))
+			continue;
+		r = cgroup_read_at(parent_fd, v1_cpuset_knobs[i], &from);
+		if (r < 0)
+			return r;
+		if (is_blank(from))
+			return -ENOSPC;
+		r = cgroup_write_at(fd, v1_cpuset_knobs[i], from);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * Fills airlock's parent directories below the cpuset hierarchy's mount, top down, from
+ * the directory above each, and sets cgroup.clone_children on the last so that each run's
+ * directory is born with its cpus and mems. Only the first run after the parent was
+ * created comes here; the hierarchy's own root is never written.
+ */
+static int v1_cpuset_prepare_parent(const char *mount, const char *parent)
+{
+	_cleanup_close_ int fd = -EBADF;
+	char rel[CGROUP_PATH_MAX], *save = NULL;
+	int r;
+
+	if (parent[0] == '\0')
+		return -ENOSPC; /* the runs' parent is the root, and it has no cpus */
+	if (snprintf(rel, sizeof(rel), "%s", parent) >= (int)sizeof(rel))
+		return -ENAMETOOLONG;
+	fd = open(mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	for (char *p = strtok_r(rel, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
+		_cleanup_close_ int child = -EBADF;
+
+		child = openat(fd, p, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (child < 0)
+			return -errno;
+		r = v1_cpuset_inherit(fd, child);
+		if (r < 0)
+			return r;
+		safe_close(fd);
+		fd = TAKE_FD(child);
+	}
+	return cgroup_write_at(fd, "cgroup.clone_children", "1");
+}
+
+/* Makes the run's cpuset directory d joinable: usually it was born so (clone_children). */
+static int v1_cpuset_fill(const struct cgroup_layout *l, const char *parent, struct cgroup_dir *d)
+{
+	int r;
+
+	r = v1_cpuset_inherit(d->parent_fd, d->fd);
+	if (r != -ENOSPC)
+		return r;
+	r = v1_cpuset_prepare_parent(l->v1[CGROUP_CPUSET].mount, parent);
+	if (r < 0)
+		return r;
+	return v1_cpuset_inherit(d->parent_fd, d->fd);
+}
+
+/*
+ * The run's cpuset directory. It holds no limit; it is there for the task's view, since
+ * runtimes such as the JDK refuse a v1 layout without cpuset (they read cpuset.cpus).
+ * Optional: when it cannot be created or made joinable the run goes without it, unless
+ * it is a co-mounted directory that another controller needs.
+ */
+static int v1_add_cpuset(const struct cgroup_layout *l, const char *parent,
+			 const struct policy_limits *lim, struct cgroup_run *c)
+{
+	const char *unused = NULL;
+	size_t n = c->n_dirs;
+	struct cgroup_dir *d;
+	int r;
+
+	r = v1_add_dir(l, parent, CGROUP_CPUSET, lim, false, c, &unused);
+	if (r < 0)
+		log_debug_errno(r, "Failed to create the cpuset cgroup of run '%s', ignoring: %m",
+				c->id);
+	if (r < 0 || c->by_ctrl[CGROUP_CPUSET] < 0)
+		return 0;
+
+	d = &c->dirs[c->by_ctrl[CGROUP_CPUSET]];
+	r = v1_cpuset_fill(l, parent, d);
+	if (r >= 0 || c->n_dirs == n)
+		return r; /* a shared directory without cpus could not take the task either */
+	log_debug_errno(r, "Failed to give cpus and mems to cgroup '%s', ignoring: %m", d->path);
+	(void)cgroup_dir_remove(d, c->id);
+	c->by_ctrl[CGROUP_CPUSET] = -1;
+	c->n_dirs--;
 	return 0;
 }
 
@@ -247,7 +369,10 @@ int cgroup_v1_run_create(const struct cgroup_layout *l, const char *parent,
 			continue;
 		if (ctrl == CGROUP_IO && !(lim->set & POLICY_LIMIT_IO_WEIGHT))
 			continue;
-		r = v1_add_dir(l, parent, ctrl, lim, open_existing, c, reterr_controller);
+		if (ctrl == CGROUP_CPUSET && !open_existing)
+			r = v1_add_cpuset(l, parent, lim, c);
+		else
+			r = v1_add_dir(l, parent, ctrl, lim, open_existing, c, reterr_controller);
 		if (r < 0)
 			return r;
 	}

@@ -52,6 +52,7 @@ enum cgroup_controller {
 	CGROUP_CPUACCT,
 	CGROUP_FREEZER,
 	CGROUP_IO, /* v2 "io", v1 "blkio" */
+	CGROUP_CPUSET, /* v1 only, no limit: for the view (the JDK needs cpuset.cpus there) */
 	_CGROUP_CONTROLLER_MAX,
 	_CGROUP_CONTROLLER_INVALID = -EINVAL,
 };
@@ -135,7 +136,9 @@ int cgroup_enter_supervisor_leaf(struct cgroup_layout *l);
  * mount; NULL = l->default_parent, created if missing) and writes the limits lim sets:
  * memory (+ no swap unless the policy allows it, memory.oom.group on v2), pids, cpu
  * quota from cpu_milli, io weight. On v1 one directory per hierarchy used (memory,
- * pids, cpu, cpuacct, freezer). *ret is owned by the caller (cgroup_run_free()).
+ * pids, cpu, cpuacct, freezer, and cpuset where it can be made usable: it holds no
+ * limit, its cpus and mems are the parent's). *ret is owned by the caller
+ * (cgroup_run_free()).
  * Returns 0, -EINVAL (bad run id), -EEXIST (run id in use), -EOPNOTSUPP with
  * *reterr_controller naming the controller ("memory", "memory.swap", "pids", "cpu",
  * "io") when a requested limit cannot be enforced here (controller missing or not
@@ -205,7 +208,7 @@ const char *cgroup_run_path(const struct cgroup_run *c, enum cgroup_controller c
  * The task's view of its own cgroup: where each of the run's directories appears below
  * CGROUP_VIEW_ROOT inside the sandbox. On v2 the one run cgroup is the view's root
  * (name ""); on v1 each hierarchy's run directory appears under the name the host
- * mounts that hierarchy as ("memory", "pids", "cpu,cpuacct", "freezer").
+ * mounts that hierarchy as ("memory", "pids", "cpu,cpuacct", "freezer", "cpuset").
  */
 #define CGROUP_VIEW_ROOT "/sys/fs/cgroup"
 #define CGROUP_VIEW_NAME_MAX 64

@@ -5,7 +5,7 @@
  *
  *   cgroup-check layout
  *   cgroup-check CASE PARENT      CASE: memory pids cpu concurrent refuse stale latency
- *                                       placement
+ *                                       placement cpuset
  *
  * PARENT is the test's own parent cgroup (relative to each hierarchy's mount), created
  * by the module and removed by the calling script. Exit 0 pass, 1 fail, 77 skip;
@@ -215,10 +215,11 @@ static int free_and_check_gone(struct cgroup_run *c)
 	return 0;
 }
 
-static int new_run(const char *id, const struct policy_limits *lim, struct cgroup_run **ret)
+static int new_run_in(const struct cgroup_layout *l, const char *id,
+		      const struct policy_limits *lim, struct cgroup_run **ret)
 {
 	const char *ctl = NULL;
-	int r = cgroup_run_new(&layout, parent, id, lim, ret, &ctl);
+	int r = cgroup_run_new(l, parent, id, lim, ret, &ctl);
 
 	if (r == -EOPNOTSUPP)
 		printf("# cannot enforce '%s' here\n", ctl ? ctl : "?");
@@ -228,6 +229,11 @@ static int new_run(const char *id, const struct policy_limits *lim, struct cgrou
 			break;
 		}
 	return r;
+}
+
+static int new_run(const char *id, const struct policy_limits *lim, struct cgroup_run **ret)
+{
+	return new_run_in(&layout, id, lim, ret);
 }
 
 static void print_stats(const struct cgroup_stats *s)
@@ -497,6 +503,72 @@ static int case_refuse(void)
 	return 0;
 }
 
+/* A run of layout l, without limits, that a child joins; whether it has a cpuset directory. */
+static int run_with_child(const struct cgroup_layout *l, const char *id, bool want_cpuset)
+{
+	struct policy_limits lim = { .set = POLICY_LIMIT_PIDS, .pids = 4 };
+	struct cgroup_run *c = NULL;
+	int status;
+	pid_t pid;
+
+	CHECK_OK(new_run_in(l, id, &lim, &c));
+	CHECK(!cgroup_run_path(c, CGROUP_CPUSET) == !want_cpuset);
+	pid = spawn_in(c, child_sleep, NULL, NULL);
+	CHECK_OK(pid);
+	CHECK(ctrl_lists_only(c, CGROUP_CPUSET, pid) && ctrl_lists_only(c, CGROUP_PIDS, pid));
+	CHECK(free_and_check_gone(c) == 0);
+	CHECK(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status));
+	return 0;
+}
+
+/* Reads mount/rel/file (rel may be ""). */
+static int read_below(const char *mount, const char *rel, const char *file, char **ret)
+{
+	char path[CGROUP_PATH_MAX * 2];
+
+	snprintf(path, sizeof(path), "%s%s%s/%s", mount, rel[0] ? "/" : "", rel, file);
+	return read_file_at(AT_FDCWD, path, 4096, ret, NULL);
+}
+
+/*
+ * v1: a run gets a cpuset directory for the task's view, with the cpus and mems of the
+ * hierarchy's root, which the first run copies into the parent, setting its
+ * cgroup.clone_children; a child can join it. Where the directory cannot be created or
+ * filled (no such mount; a hierarchy without cpuset) the run goes without it.
+ */
+static int case_cpuset(void)
+{
+	_cleanup_free_ char *root_cpus = NULL, *cpus = NULL, *mems = NULL, *clone = NULL;
+	const char *mount = layout.v1[CGROUP_CPUSET].mount;
+	struct cgroup_layout l = layout;
+
+	if (layout.mode == CGROUP_MODE_V2 ||
+	    !(layout.v1_controllers & CGROUP_MASK(CGROUP_CPUSET))) {
+		printf("# no v1 cpuset hierarchy on this host\n");
+		return 77;
+	}
+	CHECK_OK(read_below(mount, "", "cpuset.cpus", &root_cpus));
+	CHECK(run_with_child(&layout, "cpuset", true) == 0);
+	CHECK_OK(read_below(mount, parent, "cpuset.cpus", &cpus));
+	CHECK_OK(read_below(mount, parent, "cpuset.mems", &mems));
+	CHECK_OK(read_below(mount, parent, "cgroup.clone_children", &clone));
+	printf("# root cpus %s# parent cpus %s# parent mems %s", root_cpus, cpus, mems);
+	CHECK(streq(cpus, root_cpus) && !streq(mems, "\n") && streq(clone, "1\n"));
+
+	/* The cpuset "mount" is no directory at all: the run goes without. */
+	snprintf(l.v1[CGROUP_CPUSET].mount, sizeof(l.v1[0].mount), "/proc/airlock-no-cpuset");
+	CHECK(run_with_child(&l, "no-cpuset-mount", false) == 0);
+	/* It is a hierarchy without cpuset files (blkio, which no run here uses). */
+	if ((layout.v1_controllers & CGROUP_MASK(CGROUP_IO)) &&
+	    !streq(layout.v1[CGROUP_IO].mount, mount)) {
+		l = layout;
+		snprintf(l.v1[CGROUP_CPUSET].mount, sizeof(l.v1[0].mount), "%s",
+			 layout.v1[CGROUP_IO].mount);
+		CHECK(run_with_child(&l, "no-cpuset-files", false) == 0);
+	}
+	return 0;
+}
+
 static bool alive_if_live(const char *run_id, void *ud)
 {
 	return strneq(run_id, "live-", 5);
@@ -645,6 +717,7 @@ int main(int argc, char **argv)
 		{ "cpu", case_cpu },	     { "concurrent", case_concurrent },
 		{ "refuse", case_refuse },   { "stale", case_stale },
 		{ "latency", case_latency }, { "placement", case_placement },
+		{ "cpuset", case_cpuset },
 	};
 	int r;
 

@@ -64,6 +64,20 @@ if [ "$layout" = v1 ]; then
 		if [ -L /sys/fs/cgroup/$n ]; then printf "%s->%s " $n "$(readlink /sys/fs/cgroup/$n)"
 		elif [ -d /sys/fs/cgroup/$n ]; then printf "%s " $n; fi; done'
 	al_is "$AL_OUT" "$want" "v1: memory, pids, cpu and cpuacct are laid out as on the host"
+
+	# cpuset, which holds no limit but which the JDK requires on v1 (it reads cpuset.cpus):
+	# the run's directory, read-only, with the cpus of the host's root cpuset.
+	if al_host_has_controller cpuset && [ -f /sys/fs/cgroup/cpuset/cpuset.cpus ]; then
+		host_cpus=$(cat /sys/fs/cgroup/cpuset/cpuset.cpus)
+		al_run --policy "$pol" -- /bin/sh -c 'cat /sys/fs/cgroup/cpuset/cpuset.cpus'
+		al_is "$AL_OUT" "$host_cpus" "v1: cpuset/cpuset.cpus shows the host's cpus ($host_cpus)"
+		[ "$AL_RC" -eq 0 ] || al_show
+		al_check "v1: cpuset/cpuset.cpus and its directory are read-only" --policy "$pol" \
+			-- "$PROBE" ro "$V/cpuset/cpuset.cpus" "$V/cpuset"
+	else
+		al_skip "v1: cpuset/cpuset.cpus is visible and read-only" \
+			"the host has no v1 cpuset hierarchy at /sys/fs/cgroup/cpuset"
+	fi
 fi
 
 # Nothing above the run's cgroup: no directory below the view's roots (a run cgroup has

@@ -46,6 +46,30 @@ JSON
 		"javac compiles and java runs under a 768M memory limit (etc: java-17-openjdk)"
 	[ "$AL_RC" -eq 0 ] || al_show
 
+	# The JVM sizes its default heap from the cgroup it finds (a quarter of the memory
+	# limit), on v1 only when cpuset, cpu, cpuacct and memory are all in the view. The
+	# host's own default, outside the sandbox, must be above 256M for the case to tell.
+	max_heap() { awk '$2 == "MaxHeapSize" { print $4 }'; }
+	host_heap=$(java -XX:+PrintFlagsFinal -version 2>/dev/null | max_heap)
+	jdk512=$(al_policy jdk512 <<'JSON'
+{ "version": 1, "name": "jdk512", "filesystem": { "etc": [ "java-17-openjdk" ] },
+  "limits": { "memory": "512M", "cpu": 1, "wall_time": "5m" } }
+JSON
+	)
+	if [ -z "$host_heap" ]; then
+		al_ok 1 "java -XX:+PrintFlagsFinal -version prints MaxHeapSize on the host"
+	elif [ "$host_heap" -le $((256 << 20)) ]; then
+		al_skip "the JVM's default heap under a 512M limit is at most 256M" \
+			"the host's own default is $host_heap already"
+	else
+		al_run --policy "$jdk512" -- java -XX:+PrintFlagsFinal -version
+		heap=$(echo "$AL_OUT" | max_heap) small=1
+		[ -n "$heap" ] && [ "$heap" -le $((256 << 20)) ] && small=0
+		al_ok "$small" \
+			"the JVM's default heap under a 512M limit is at most 256M ($heap, host $host_heap)"
+		[ "$small" -eq 0 ] || al_show
+	fi
+
 	nojdk=$(al_policy nojdk <<'JSON'
 { "version": 1, "name": "nojdk", "limits": { "wall_time": "5m" } }
 JSON

@@ -19,6 +19,7 @@ static const char mountinfo_hybrid[] =
 	"31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
 	"32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n"
 	"33 31 0:30 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct\n"
+	"34 31 0:31 / /sys/fs/cgroup/cpuset rw,relatime - cgroup cgroup rw,cpuset\n"
 	"35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
 	"37 31 0:34 / /sys/fs/cgroup/freezer rw,relatime - cgroup cgroup rw,freezer\n"
 	"38 31 0:35 / /sys/fs/cgroup/blkio rw,relatime - cgroup cgroup rw,blkio\n"
@@ -55,10 +56,12 @@ TEST(mountinfo_hybrid)
 	ASSERT_STREQ(l.v1[CGROUP_CPU].mount, "/sys/fs/cgroup/cpu");
 	ASSERT_STREQ(l.v1[CGROUP_CPUACCT].mount, "/sys/fs/cgroup/cpuacct");
 	ASSERT_STREQ(l.v1[CGROUP_IO].mount, "/sys/fs/cgroup/blkio");
+	ASSERT_STREQ(l.v1[CGROUP_CPUSET].mount, "/sys/fs/cgroup/cpuset");
 	ASSERT_STREQ(l.v1[CGROUP_PIDS].root, "/");
 	ASSERT_EQ(l.v1_controllers, CGROUP_MASK(CGROUP_MEMORY) | CGROUP_MASK(CGROUP_PIDS) |
 					    CGROUP_MASK(CGROUP_CPU) | CGROUP_MASK(CGROUP_CPUACCT) |
-					    CGROUP_MASK(CGROUP_FREEZER) | CGROUP_MASK(CGROUP_IO));
+					    CGROUP_MASK(CGROUP_FREEZER) | CGROUP_MASK(CGROUP_IO) |
+					    CGROUP_MASK(CGROUP_CPUSET));
 }
 
 TEST(mountinfo_v2)
@@ -118,11 +121,13 @@ TEST(proc_self_cgroup)
 TEST(controller_list)
 {
 	ASSERT_EQ(cgroup_parse_controller_list("cpuset cpu io memory hugetlb pids rdma misc\n"),
-		  CGROUP_MASK(CGROUP_CPU) | CGROUP_MASK(CGROUP_IO) | CGROUP_MASK(CGROUP_MEMORY) |
-			  CGROUP_MASK(CGROUP_PIDS));
+		  CGROUP_MASK(CGROUP_CPUSET) | CGROUP_MASK(CGROUP_CPU) | CGROUP_MASK(CGROUP_IO) |
+			  CGROUP_MASK(CGROUP_MEMORY) | CGROUP_MASK(CGROUP_PIDS));
 	ASSERT_EQ(cgroup_parse_controller_list("hugetlb\n"), 0);
 	ASSERT_EQ(cgroup_parse_controller_list(""), 0);
 	ASSERT_EQ(cgroup_controller_from_string("blkio"), CGROUP_IO);
+	ASSERT_EQ(cgroup_controller_from_string("cpuset"), CGROUP_CPUSET);
+	ASSERT_STREQ(cgroup_controller_to_string(CGROUP_CPUSET), "cpuset");
 	ASSERT_ERROR(cgroup_controller_from_string("rdma"), EINVAL);
 }
 
