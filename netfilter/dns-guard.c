@@ -127,6 +127,24 @@ void dns_guard_done(struct dns_guard *g)
 	free(g->elems);
 	g->elems = NULL;
 	g->n_elems = g->cap_elems = 0;
+	free(g->plan);
+	g->plan = NULL;
+	g->cap_plan = 0;
+}
+
+/* The plan's room for n updates, kept across learns so that an answer allocates nothing. */
+static struct egress_elem_update *plan_reserve(struct dns_guard *g, size_t n)
+{
+	struct egress_elem_update *p;
+
+	if (n <= g->cap_plan)
+		return g->plan;
+	p = reallocarray(g->plan, n, sizeof(*p));
+	if (!p)
+		return NULL;
+	g->plan = p;
+	g->cap_plan = n;
+	return p;
 }
 
 static struct dns_guard_elem *elem_find(struct dns_guard *g, const struct egress_elem *e)
@@ -250,15 +268,13 @@ static int learn_commit(struct dns_guard *g, struct learn *l)
 static int learn_addrs(struct dns_guard *g, const struct dns_ipc_request *req,
 		       const struct policy_addr *addrs, struct dns_ipc_reply *reply, bool *full)
 {
-	_cleanup_free_ struct egress_elem_update *u = NULL;
 	struct learn l = { .now = now_ms(), .ttl_ms = (uint64_t)reply->ttl * 1000 };
 	size_t room, k = 0;
 	int r;
 
-	u = calloc((size_t)__builtin_popcountll(reply->accepted) * ELEMS_PER_ADDR, sizeof(*u));
-	if (!u)
+	l.u = plan_reserve(g, (size_t)__builtin_popcountll(reply->accepted) * ELEMS_PER_ADDR);
+	if (!l.u)
 		return -ENOMEM;
-	l.u = u;
 	l.promise_ms = l.ttl_ms;
 	room = elems_room(g, l.now);
 	for (uint32_t i = 0; i < req->n_addrs && i < DNS_IPC_MAX_ADDRS; i++) {

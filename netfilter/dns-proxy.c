@@ -107,6 +107,22 @@ static struct upbuf upbufs[DNS_PROXY_TCP_UPSTREAM];
 /* Set up by dns_proxy_start() before the fork; the child never allocates. */
 static struct wild *wild_init;
 
+/* Query ids, drawn from getrandom() 64 at a time rather than one syscall per query. */
+static uint16_t ids[64];
+static size_t n_ids;
+
+static int random_id(uint16_t *ret)
+{
+	if (n_ids == 0) {
+		if (getrandom(ids, sizeof(ids), 0) != sizeof(ids))
+			return -EIO;
+		n_ids = ELEMENTSOF(ids);
+	}
+	*ret = ids[--n_ids];
+	ids[n_ids] = 0; /* each id is used once */
+	return 0;
+}
+
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -422,7 +438,7 @@ static int upstream_open(struct proxy *p, struct pending *e, bool tcp)
 	e->fd = tcp ? take_tcp_socket(p) : take_socket(p);
 	if (e->fd < 0)
 		return e->fd;
-	if (getrandom(&e->up_id, sizeof(e->up_id), 0) != sizeof(e->up_id) ||
+	if (random_id(&e->up_id) < 0 ||
 	    dns_message_init_query(&msg_out, e->up_id, e->qname, e->qtype) < 0)
 		return -EINVAL;
 	e->deadline_ms = now_ms() + DNS_PROXY_TIMEOUT_MS;
@@ -803,8 +819,8 @@ static void on_upstream_udp(struct proxy *p, struct pending *e)
 			fail(p, e);
 		return;
 	}
-	pending_done(p, e);
 	answer(p, e);
+	pending_done(p, e); /* closes the socket: not before the answer is out */
 }
 
 /* A query's TCP connection: writes the query once connected, then reads one framed answer. */
@@ -831,8 +847,8 @@ static void on_upstream_tcp(struct proxy *p, struct pending *e, short revents)
 		return;
 	if (r < 0 || dns_parse(u->b + 2, len, &msg_in) < 0 || !is_answer(e))
 		return fail(p, e);
-	pending_done(p, e);
 	answer(p, e);
+	pending_done(p, e);
 }
 
 static void expire(struct proxy *p)

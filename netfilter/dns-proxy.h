@@ -163,6 +163,7 @@ int dns_proxy_seccomp_load(void);
 
 /* dns-guard.c: the privileged half. */
 struct egress_socket;
+struct egress_elem_update;
 
 struct dns_decision {
 	const char *qname;
@@ -192,6 +193,8 @@ struct dns_guard {
 	/* The lifetime of every learned element, so that a later answer never shortens it. */
 	struct dns_guard_elem *elems; /* owned; dns_guard_done() frees it */
 	size_t n_elems, cap_elems;
+	struct egress_elem_update *plan; /* owned: the writes of one learn, reused */
+	size_t cap_plan;
 };
 
 /* Frees what the guard allocated (not the struct). */

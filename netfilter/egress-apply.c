@@ -22,6 +22,7 @@ struct egress_socket {
 	struct mnl_socket *nl;
 	uint32_t portid;
 	uint32_t seq;
+	int sndbuf, rcvbuf; /* the buffer sizes last forced; 0: none yet */
 };
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct egress_socket *, egress_socket_free);
@@ -67,17 +68,48 @@ uint32_t egress_socket_seq(struct egress_socket *s, uint32_t n)
 	return seq;
 }
 
-/* Waits (bounded) for one datagram of replies into buf. Returns its length or -errno. */
+/*
+ * Reads one datagram of replies into buf, waiting (bounded) only when none is queued yet:
+ * nfnetlink handles a batch within the sender's sendmsg(), so its ACKs are usually there
+ * already. Returns its length or -errno.
+ */
 static int recv_replies(struct egress_socket *s, uint8_t *buf, size_t size)
 {
-	struct pollfd p = { .fd = mnl_socket_get_fd(s->nl), .events = POLLIN };
+	int fd = mnl_socket_get_fd(s->nl);
+	struct pollfd p = { .fd = fd, .events = POLLIN };
 	ssize_t n;
 
-	n = poll(&p, 1, ACK_TIMEOUT_MS);
-	if (n <= 0)
-		return n < 0 ? -errno : -ETIMEDOUT;
-	n = mnl_socket_recvfrom(s->nl, buf, size);
-	return n < 0 ? -errno : (int)n;
+	for (;;) {
+		struct sockaddr_nl from;
+		struct iovec iov = { .iov_base = buf, .iov_len = size };
+		struct msghdr mh = { .msg_name = &from,
+				     .msg_namelen = sizeof(from),
+				     .msg_iov = &iov,
+				     .msg_iovlen = 1 };
+
+		/* As mnl_socket_recvfrom(), without blocking. */
+		n = recvmsg(fd, &mh, MSG_DONTWAIT);
+		if (n >= 0 && (mh.msg_flags & MSG_TRUNC))
+			return -ENOSPC;
+		if (n >= 0)
+			return mh.msg_namelen == sizeof(from) ? (int)n : -EINVAL;
+		if (errno != EAGAIN && errno != EINTR)
+			return -errno;
+		n = poll(&p, 1, ACK_TIMEOUT_MS);
+		if (n == 0)
+			return -ETIMEDOUT;
+		if (n < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+/* Forces a socket buffer to at least size (we are root: FORCE), once per growth. */
+static void buffer_force(struct egress_socket *s, int opt, int *cur, int size)
+{
+	if (size <= *cur)
+		return;
+	if (setsockopt(mnl_socket_get_fd(s->nl), SOL_SOCKET, opt, &size, sizeof(size)) == 0)
+		*cur = size;
 }
 
 /* Reads one datagram of ACKs; counts them and keeps the first error. */
@@ -106,15 +138,13 @@ static int read_acks(struct egress_socket *s, uint32_t *acked, int *first_error)
 int egress_send(struct egress_socket *s, const struct egress_batch *b)
 {
 	uint32_t acked = 0;
-	int first_error = 0, size, r;
+	int first_error = 0, r;
 
 	if (!b->ended)
 		return -EINVAL;
-	/* Large policies make large batches: make room (we are root: FORCE). */
-	size = (int)(b->len + 65536);
-	(void)setsockopt(mnl_socket_get_fd(s->nl), SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size));
-	size = (int)(b->n_msgs * 256 + 65536);
-	(void)setsockopt(mnl_socket_get_fd(s->nl), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+	/* Large policies make large batches: make room; small ones (DNS answers) fit already. */
+	buffer_force(s, SO_SNDBUFFORCE, &s->sndbuf, (int)(b->len + 65536));
+	buffer_force(s, SO_RCVBUFFORCE, &s->rcvbuf, (int)(b->n_msgs * 256 + 65536));
 	if (mnl_socket_sendto(s->nl, b->buf, b->len) < 0)
 		return -errno;
 	while (acked < b->n_msgs) {
