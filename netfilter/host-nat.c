@@ -332,7 +332,10 @@ static int delete_host_table(struct egress_socket *s)
 	return delete_table(s, EGRESS_HOST_TABLE);
 }
 
-/* The pool the host table was built for, kept next to the slot locks as "A.B.C.D/N". */
+/*
+ * The pools the host table was built for, kept next to the slot locks as "A.B.C.D/N" and
+ * "IPV6/N" on the next line.
+ */
 static int pool_file_read(const char *dir, struct pool *ret)
 {
 	_cleanup_free_ char *buf = NULL;
@@ -352,7 +355,8 @@ static int pool_file_read(const char *dir, struct pool *ret)
 	if (r < 0)
 		return r;
 	memcpy(ret->addr, a.addr, 4);
-	r = egress_link_parse_pool6(v6, &a, &ret->prefixlen6);
+	/* An older airlock wrote the IPv4 pool only; its reaper needs no more. */
+	r = egress_link_parse_pool6(*v6 ? v6 : EGRESS_LINK_POOL6_DEFAULT, &a, &ret->prefixlen6);
 	if (r < 0)
 		return r;
 	memcpy(ret->addr6, a.addr, 16);
@@ -644,25 +648,140 @@ void egress_nat_tidy(const char *dir)
 	dir_remove_if_empty(dir);
 }
 
+/*
+ * The directory an older airlock kept for dir's namespace: dir without its "-<cookie>".
+ * -ENOENT when dir has no cookie (this kernel has none: the two are one).
+ */
+static int legacy_path(const char *dir, char *buf, size_t len)
+{
+	const char *slash = strrchr(dir, '/'), *dash;
+
+	dash = strchr(slash ? slash + 1 : dir, '-');
+	if (!dash)
+		return -ENOENT;
+	if ((size_t)snprintf(buf, len, "%.*s", (int)(dash - dir), dir) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* Whether dir's legacy directory exists: 1, 0, or -errno. */
+static int legacy_exists(const char *dir)
+{
+	char legacy[512];
+
+	if (legacy_path(dir, legacy, sizeof(legacy)) < 0)
+		return 0;
+	if (access(legacy, F_OK) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	return 1;
+}
+
+/*
+ * The number of slot locks in dir some run holds, changing nothing (scan_slots() removes
+ * the free ones); the caller holds dir's lock. A missing dir holds none.
+ */
+static int slots_held(const char *dir)
+{
+	_cleanup_(closedirp) DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		_cleanup_close_ int fd = -EBADF;
+		unsigned slot;
+
+		if (sscanf(de->d_name, "slot-%u.lock", &slot) != 1)
+			continue;
+		fd = openat(dirfd(d), de->d_name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0)
+			n++; /* a free lock is let go when fd closes */
+	}
+	return n;
+}
+
+int egress_nat_reap_legacy(const char *dir)
+{
+	_cleanup_(egress_socket_freep) struct egress_socket *s = NULL;
+	_cleanup_close_ int lock = -EBADF;
+	char legacy[512];
+	int own_live, dead = 0, r;
+
+	r = legacy_exists(dir);
+	if (r <= 0)
+		return r;
+	(void)legacy_path(dir, legacy, sizeof(legacy));
+	lock = egress_dir_lock(legacy);
+	if (lock < 0)
+		return lock;
+	r = slots_held(legacy);
+	if (r != 0)
+		return r < 0 ? r : -EBUSY;
+
+	/*
+	 * Its dead runs' kernel state is ours to reap (the same namespace), unless a run of
+	 * ours is live: then the host table is that run's, and so may be an al<n> that carries
+	 * a dead legacy slot's address. Only the files go then.
+	 */
+	own_live = slots_held(dir);
+	if (own_live < 0)
+		return own_live;
+	if (own_live == 0) {
+		r = egress_socket_open(-EBADF, &s);
+		if (r < 0)
+			return r;
+	}
+	r = scan_slots(legacy, NULL, s, &dead);
+	if (r < 0)
+		return r;
+	if (s) {
+		r = release_all(legacy, s);
+		if (r < 0)
+			return r;
+	}
+	dir_remove_if_empty(legacy);
+	return dead;
+}
+
 int egress_nat_reap(const char *dir, bool own_netns)
 {
 	_cleanup_(egress_socket_freep) struct egress_socket *s = NULL;
 	_cleanup_close_ int lock = -EBADF;
-	int live, dead = 0, r;
+	int live, dead = 0, legacy = 0, r;
+	bool existed;
 
-	if (access(dir, F_OK) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	lock = egress_dir_lock(dir);
+	if (own_netns) {
+		legacy = legacy_exists(dir);
+		if (legacy < 0)
+			return legacy;
+	}
+	existed = access(dir, F_OK) == 0;
+	if (!existed && errno != ENOENT)
+		return -errno;
+	if (!existed && !legacy)
+		return 0;
+	lock = egress_dir_lock(dir); /* created, when only the legacy directory is there */
 	if (lock < 0)
 		return lock;
+	if (legacy) {
+		/* Beside an older airlock's live runs nothing is ours to reap. */
+		r = egress_nat_reap_legacy(dir);
+		if (r < 0 && !existed)
+			dir_remove_if_empty(dir);
+		if (r < 0)
+			return r;
+		dead = r;
+	}
 	if (own_netns) {
 		r = egress_socket_open(-EBADF, &s);
 		if (r < 0)
 			return r;
 	}
-	live = scan_slots(dir, NULL, s, &dead);
+	live = scan_slots(dir, NULL, s, &r);
 	if (live < 0)
 		return live;
+	dead += r;
 	if (live > 0)
 		return dead;
 	if (s) {

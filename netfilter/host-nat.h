@@ -77,11 +77,27 @@ void egress_nat_tidy(const char *dir);
  * Reaps the slots of dead runs in dir (their lock is free): the veth (only a veth carrying
  * the slot's address), the set elements and the lock file. When no live slot remains, the
  * host table and the pool file go, and the directory itself. own_netns: dir belongs to the
- * caller's network namespace (else only files are touched). Returns the number of dead
- * slots, or -errno. Does not log. supervisor/run-net-loader.c decides whether this has
- * work without loading the network module: keep its net_dir_needs_reap() in step.
+ * caller's network namespace (else only files are touched); then its legacy directory
+ * (egress_nat_reap_legacy()) is reaped first, and -EBUSY, with nothing touched, means an
+ * older airlock's runs are live in the namespace. Returns the number of dead slots, or
+ * -errno. Does not log. supervisor/run-net-loader.c decides whether this has work without
+ * loading the network module: keep its net_dir_needs_reap() in step.
  */
 int egress_nat_reap(const char *dir, bool own_netns);
+
+/*
+ * An older airlock kept the slots of a namespace in <runtime>/net/<inode>, where dir is
+ * <runtime>/net/<inode>-<cookie>: the runs of both share the host table and the "al<n>"
+ * names, and neither sees the other's slots. So beside a live run of the older airlock
+ * (a held slot lock in that legacy directory) a run of ours must neither start nor reap:
+ * returns -EBUSY, touching nothing. Otherwise the legacy directory is a dead run's and is
+ * reaped like one, under its lock: its veths (only those carrying a slot's address), and
+ * when dir has no live slot either, the host table and the forwarding it turned on; then
+ * its files and itself. The caller is in dir's namespace and holds dir's lock. Returns the
+ * number of dead slots it had (0 also when there is none, or dir has no cookie), -EBUSY,
+ * or another negative errno. Does not log.
+ */
+int egress_nat_reap_legacy(const char *dir);
 
 /* Whether /proc/sys/net/ipv4/ip_forward reads "1" (in the caller's namespace). */
 int egress_ip_forward_enabled(void);

@@ -21,6 +21,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "config.h"
@@ -439,11 +440,23 @@ static const char *pool_string(const struct run_net *n)
 static int net_take_slot(struct run_net *n)
 {
 	_cleanup_close_ int lock = -EBADF;
+	bool existed = access(n->dir, F_OK) == 0;
 	int r;
 
 	lock = egress_dir_lock(n->dir);
 	if (lock < 0)
 		return log_error_errno(lock, "Failed to lock '%s': %m", n->dir);
+	/* An older airlock's runs share the host table and link names, but not our slots. */
+	r = egress_nat_reap_legacy(n->dir);
+	if (r < 0 && !existed) /* the lock made it: leave nothing behind */
+		egress_nat_tidy(n->dir);
+	if (r == -EBUSY)
+		return log_error_errno(r, "refusing run: networked runs of an older airlock are "
+					  "live in this network namespace; wait for them to end");
+	if (r < 0)
+		return log_error_errno(
+			r, "Failed to reap an older airlock's network leftovers in '%s': %m",
+			n->dir);
 	r = egress_link_new(n->dir, &n->pool, n->pool_prefixlen, &n->link);
 	if (r < 0)
 		return log_error_errno(
@@ -742,7 +755,9 @@ static void net_reap_stale(void)
 	if (own_net_dir(own, sizeof(own)) < 0)
 		return;
 	r = egress_nat_reap(own, true);
-	if (r < 0)
+	if (r == -EBUSY) /* a networked run refuses, saying why; any other run goes on */
+		log_debug("an older airlock's networked runs are live here, nothing reaped");
+	else if (r < 0)
 		log_warning_errno(
 			r, "Failed to reap the network leftovers of dead runs, ignoring: %m");
 	n += MAX(r, 0);
@@ -751,6 +766,8 @@ static void net_reap_stale(void)
 	 * Other namespaces' directories: only when the namespace is gone, and then only their
 	 * files (its kernel state died with it). A namespace still in use is left to the runs
 	 * in it: removing its files would lose what they need to reap its table and veths.
+	 * That includes our own namespace's "<inode>" directory of an older airlock, which
+	 * egress_nat_reap() took care of above.
 	 */
 	d = opendir(AIRLOCK_RUNTIME_DIR "/net");
 	while (d && (de = readdir(d))) {
