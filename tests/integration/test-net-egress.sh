@@ -410,6 +410,42 @@ expect tcp,GW,2223,1 '^fail' "a cidr 0.0.0.0/0 rule does not open the gateway"
 ip netns exec "$NET_H" nft list table inet airlock-host 2>/dev/null | grep -q 'chain input'
 ok $? "the host table has an input chain while a run lives"
 
+# What the host table's input chain rejects is recorded too, and each run records only its
+# own: two more runs beside the live one, at the same time, each knocking on its own port of
+# the host's other address (a cidr 0.0.0.0/0 rule lets both past the task's ruleset).
+cat >"$TMP/policy-host.json" <<'JSON'
+{ "version": 1, "name": "net-host", "limits": { "wall_time": "30s" },
+  "network": { "egress": [ { "cidr": "0.0.0.0/0", "ports": [2223, 2226] } ],
+               "dns": { "upstream": ["11.1.0.53"] } } }
+JSON
+host_pids=()
+for port in 2223 2226; do
+	net_in_host "$AIRLOCK" run --policy "$TMP/policy-host.json" --workspace "$TMP/ws" \
+		--state-dir "$TMP/state" --record "$TMP/record-host-$port.json" -- /usr/bin/python3 \
+		/workspace/net-task.py sleep,0.5 "ttcp,11.0.0.1,$port" sleep,1 "ttcp,11.0.0.1,$port" \
+		ttcp,GW,2222 >"$TMP/out-host-$port" 2>"$TMP/err-host-$port" &
+	host_pids+=($!)
+done
+wait "${host_pids[0]}" && wait "${host_pids[1]}"
+ok $? "two networked runs side by side knock on the host's other address"
+for port in 2223 2226; do
+	cp "$TMP/out-host-$port" "$TMP/out"
+	fast "ttcp,11.0.0.1,$port" "the host's other address is refused at once (port $port)"
+	python3 - "$TMP/record-host-$port.json" "$port" <<'PY'
+import json, sys
+denied = json.load(open(sys.argv[1]))['network']['denied']
+port = int(sys.argv[2])
+host = [d for d in denied if d['reason'] == 'host']
+assert [(d['destination'], d['port'], d['protocol'], d['count'] >= 2) for d in host] == \
+    [('11.0.0.1', port, 'tcp', True)], denied
+gw = [d for d in denied if d['port'] == 2222]
+assert len(gw) == 1 and gw[0]['reason'] != 'host', denied  # the task's own ruleset's
+PY
+	ok $? "the record lists the connection to the host with reason host, its own only (port $port)"
+	grep -q "denied tcp connection to 11.0.0.1:$port (the host itself)" "$TMP/err-host-$port"
+	ok $? "and stderr names it once (port $port)"
+done
+
 # The DNS proxy of a live run: nobody, no capabilities, no_new_privs, seccomp filter.
 proxy=
 for st in /proc/[0-9]*/status; do
