@@ -122,7 +122,7 @@ void egress_expr_counter(struct egress_rule *c)
 	egress_expr_add(c, egress_expr_new(c, "counter"));
 }
 
-static void nflog(struct egress_rule *c, uint16_t group, const char *prefix)
+void egress_expr_log(struct egress_rule *c, uint16_t group, const char *prefix)
 {
 	struct nftnl_expr *e = egress_expr_new(c, "log");
 
@@ -411,7 +411,7 @@ static int build_tcp53_reject(struct egress_batch *b, uint16_t group)
 	dport(&c, NFT_REG_1);
 	egress_expr_cmp(&c, NFT_CMP_EQ, &port, sizeof(port));
 	egress_expr_counter(&c);
-	nflog(&c, group, EGRESS_LOG_PREFIX_DEFAULT);
+	egress_expr_log(&c, group, EGRESS_LOG_PREFIX_DEFAULT);
 	reject_tcp_rst(&c);
 	return egress_rule_commit(b, &c);
 }
@@ -427,7 +427,7 @@ static int deny_commit(struct egress_batch *b, struct egress_rule *c, uint16_t g
 		       const char *prefix, bool tcp)
 {
 	egress_expr_counter(c);
-	nflog(c, group, prefix);
+	egress_expr_log(c, group, prefix);
 	egress_expr_reject(c, tcp);
 	return egress_rule_commit(b, c);
 }

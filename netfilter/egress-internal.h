@@ -77,6 +77,8 @@ void egress_expr_payload(struct egress_rule *c, uint32_t base, uint32_t offset, 
 void egress_expr_verdict(struct egress_rule *c, int v);
 void egress_expr_ct_established(struct egress_rule *c);
 void egress_expr_counter(struct egress_rule *c);
+/* "log group <group> prefix <prefix>", copying the packet's first bytes (nflog). */
+void egress_expr_log(struct egress_rule *c, uint16_t group, const char *prefix);
 /* Register 1 = (IPv4 address at network header + offset) & mask(prefixlen), compared by op. */
 void egress_expr_prefix_match(struct egress_rule *c, uint32_t offset, const uint8_t addr[4],
 			      uint8_t prefixlen, uint32_t op);

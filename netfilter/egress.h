@@ -37,6 +37,8 @@
 #define EGRESS_NFLOG_GROUP 7
 #define EGRESS_LOG_PREFIX_DENY_RANGE "airlock-deny-range"
 #define EGRESS_LOG_PREFIX_DEFAULT "airlock-deny"
+/* The host table's input chain (host-nat.h), in the host namespace. */
+#define EGRESS_LOG_PREFIX_HOST "airlock-deny-host"
 /* At most this many elements per set-element message. */
 #define EGRESS_ELEMS_PER_MSG 64
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
@@ -35,10 +36,17 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct egress_socket *, egress_socket_free);
 #define IFNAME_LEN 16
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct nftnl_set *, nftnl_set_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct nftnl_chain *, nftnl_chain_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct nftnl_rule *, nftnl_rule_free);
 
-/* The host table's sets: which veths are airlock's, and each one's resolver address. */
-enum { SET_LINKS = 1, SET_RESOLVERS = 2 };
-static const char *const set_names[] = { [SET_LINKS] = "links", [SET_RESOLVERS] = "resolvers" };
+/*
+ * The host table's sets: which veths are airlock's, each one's resolver address, and the
+ * verdict map that sends each one's rejected traffic through its slot's log chain.
+ */
+enum { SET_LINKS = 1, SET_RESOLVERS = 2, SET_LOGS = 3 };
+static const char *const set_names[] = {
+	[SET_LINKS] = "links", [SET_RESOLVERS] = "resolvers", [SET_LOGS] = "logs"
+};
 
 struct pool {
 	uint8_t addr[4];
@@ -103,7 +111,7 @@ static struct nftnl_set *host_set_new(uint32_t id)
 	return s;
 }
 
-/* links: ifname; resolvers: ifname . ipv4_addr. Plain hash sets. */
+/* links: ifname; resolvers: ifname . ipv4_addr; logs: ifname : verdict. Plain hashes. */
 static int host_set_declare(struct egress_batch *b, uint32_t id)
 {
 	_cleanup_(nftnl_set_freep) struct nftnl_set *s = host_set_new(id);
@@ -112,7 +120,9 @@ static int host_set_declare(struct egress_batch *b, uint32_t id)
 
 	if (!s)
 		return -ENOMEM;
-	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, 0);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, id == SET_LOGS ? NFT_SET_MAP : 0);
+	if (id == SET_LOGS)
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE,
 			  concat ? TYPE_IFNAME << TYPE_BITS | TYPE_IPV4_ADDR : TYPE_IFNAME);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, concat ? IFNAME_LEN + 4 : IFNAME_LEN);
@@ -132,18 +142,21 @@ static void host_lookup(struct egress_rule *c, uint32_t id)
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG32_00);
 		nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set_names[id]);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, id);
+		if (id == SET_LOGS) /* a verdict map: the element's verdict is the rule's */
+			nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
 	}
 	egress_expr_add(c, e);
 }
 
-enum { IN_DNS, IN_ESTABLISHED, IN_NDISC_NS, IN_NDISC_NA, IN_REJECT_TCP, IN_REJECT };
+enum { IN_DNS, IN_ESTABLISHED, IN_NDISC_NS, IN_NDISC_NA, IN_LOG, IN_REJECT_TCP, IN_REJECT };
 
 /*
  * The input chain: a task reaches the host itself only with UDP/53 to its own slot's .1
  * (the DNS proxy), and IPv6 neighbour discovery with its gateway; anything else new
  * arriving on one of airlock's veths is rejected (TCP reset, else ICMP admin-prohibited, so
  * the task fails at once), so a broad cidr rule (10.0.0.0/8, 0.0.0.0/0) cannot open the
- * host's own services.
+ * host's own services. Before that it goes through its veth's log chain ("iifname vmap
+ * @logs"), which logs it to that slot's own nflog group and returns.
  */
 static int input_rule(struct egress_batch *b, int kind)
 {
@@ -178,11 +191,12 @@ static int input_rule(struct egress_batch *b, int kind)
 		return egress_rule_commit(b, &c);
 	}
 	egress_expr_meta_load(&c, NFT_META_IIFNAME, NFT_REG32_00);
-	host_lookup(&c, SET_LINKS);
+	/* IN_LOG: the map's verdict is the rule's, a jump to the slot's log chain */
+	host_lookup(&c, kind == IN_LOG ? SET_LOGS : SET_LINKS);
 	if (kind == IN_ESTABLISHED) {
 		egress_expr_ct_established(&c);
 		egress_expr_verdict(&c, NF_ACCEPT);
-	} else {
+	} else if (kind != IN_LOG) {
 		if (kind == IN_REJECT_TCP)
 			egress_expr_meta_eq_u8(&c, NFT_META_L4PROTO, IPPROTO_TCP);
 		egress_expr_counter(&c);
@@ -209,6 +223,8 @@ static int build_host_table(struct egress_batch *b, const struct pool *p)
 		r = host_set_declare(b, SET_LINKS);
 	if (r >= 0)
 		r = host_set_declare(b, SET_RESOLVERS);
+	if (r >= 0)
+		r = host_set_declare(b, SET_LOGS);
 	for (unsigned v6 = 0; v6 <= V6; v6 += V6) { /* NAT44, then NAT66 */
 		if (r >= 0)
 			r = host_rule(b, "postrouting", p, v6 | SRC_POOL | DST_OTHER, -1);
@@ -226,7 +242,14 @@ static int build_host_table(struct egress_batch *b, const struct pool *p)
 	return r;
 }
 
-/* Appends the two set elements of one slot (add, or delete when del). */
+int egress_host_nflog_group(unsigned slot)
+{
+	if (slot > UINT16_MAX - EGRESS_HOST_NFLOG_GROUP_BASE)
+		return -ERANGE;
+	return EGRESS_HOST_NFLOG_GROUP_BASE + (int)slot;
+}
+
+/* Appends the set elements of one slot in links and resolvers (add, or delete when del). */
 static int slot_elems(struct egress_batch *b, const char *ifname, const struct policy_addr *host,
 		      bool del)
 {
@@ -256,30 +279,148 @@ static int slot_elems(struct egress_batch *b, const char *ifname, const struct p
 	return 0;
 }
 
-static int send_slot_elems(struct egress_socket *s, const char *ifname,
-			   const struct policy_addr *host, bool del)
+/* The element of logs for ifname: "<ifname> : jump <chain>". */
+static int log_elem(struct egress_batch *b, const char *ifname, const char *chain, bool del)
+{
+	_cleanup_(nftnl_set_freep) struct nftnl_set *s = host_set_new(SET_LOGS);
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+	char key[IFNAME_LEN] = {};
+	struct nlmsghdr *nlh;
+
+	if (!s || !e) {
+		nftnl_set_elem_free(e);
+		return -ENOMEM;
+	}
+	strncpy(key, ifname, IFNAME_LEN - 1);
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, IFNAME_LEN);
+	if (!del) {
+		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, NFT_JUMP);
+		nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, chain);
+	}
+	nftnl_set_elem_add(s, e); /* the set owns e now */
+	nlh = egress_batch_msg(b, del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM, NFPROTO_INET,
+			       del ? 0 : NLM_F_CREATE);
+	if (!nlh)
+		return -ENOMEM;
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	egress_batch_commit(b, nlh);
+	return 0;
+}
+
+/* A regular chain of the host table: NEWCHAIN (create), DELCHAIN, or DELRULE (flush). */
+static int log_chain_msg(struct egress_batch *b, const char *chain, uint16_t type)
+{
+	_cleanup_(nftnl_chain_freep) struct nftnl_chain *c = NULL;
+	_cleanup_(nftnl_rule_freep) struct nftnl_rule *rule = NULL;
+	struct nlmsghdr *nlh;
+
+	nlh = egress_batch_msg(b, type, NFPROTO_INET, type == NFT_MSG_NEWCHAIN ? NLM_F_CREATE : 0);
+	if (!nlh)
+		return -ENOMEM;
+	if (type == NFT_MSG_DELRULE) { /* no handle: every rule of the chain */
+		rule = nftnl_rule_alloc();
+		if (!rule)
+			return -ENOMEM;
+		nftnl_rule_set_str(rule, NFTNL_RULE_TABLE, EGRESS_HOST_TABLE);
+		nftnl_rule_set_str(rule, NFTNL_RULE_CHAIN, chain);
+		nftnl_rule_set_u32(rule, NFTNL_RULE_FAMILY, NFPROTO_INET);
+		nftnl_rule_nlmsg_build_payload(nlh, rule);
+	} else {
+		c = nftnl_chain_alloc();
+		if (!c)
+			return -ENOMEM;
+		nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, EGRESS_HOST_TABLE);
+		nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, chain);
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+		nftnl_chain_nlmsg_build_payload(nlh, c);
+	}
+	egress_batch_commit(b, nlh);
+	return 0;
+}
+
+/*
+ * Slot n's log chain "log-al<n>": one rule, "log group <egress_host_nflog_group(n)> prefix
+ * EGRESS_LOG_PREFIX_HOST", reached through its element of logs. Added (emptied first, in
+ * case a dead run's is still there) or deleted, element first. A slot without a group has
+ * neither.
+ */
+static int slot_log(struct egress_batch *b, const char *ifname, unsigned slot, bool del)
+{
+	int group = egress_host_nflog_group(slot);
+	struct egress_rule c;
+	char chain[32];
+	int r;
+
+	if (group < 0)
+		return 0;
+	snprintf(chain, sizeof(chain), "log-%s", ifname);
+	if (del) {
+		r = log_elem(b, ifname, chain, true);
+		if (r >= 0)
+			r = log_chain_msg(b, chain, NFT_MSG_DELRULE);
+		return r < 0 ? r : log_chain_msg(b, chain, NFT_MSG_DELCHAIN);
+	}
+	r = log_chain_msg(b, chain, NFT_MSG_NEWCHAIN);
+	if (r >= 0)
+		r = log_chain_msg(b, chain, NFT_MSG_DELRULE);
+	if (r >= 0)
+		r = egress_rule_begin(&c, EGRESS_HOST_TABLE, chain);
+	if (r < 0)
+		return r;
+	egress_expr_log(&c, (uint16_t)group, EGRESS_LOG_PREFIX_HOST);
+	r = egress_rule_commit(b, &c);
+	return r < 0 ? r : log_elem(b, ifname, chain, false);
+}
+
+enum { SLOT_SETS = 1 << 0, SLOT_LOG = 1 << 1 };
+
+static int send_slot(struct egress_socket *s, unsigned slot, const struct policy_addr *host,
+		     unsigned what, bool del)
 {
 	_cleanup_(egress_batch_freep) struct egress_batch *b =
 		egress_batch_new(egress_socket_seq(s, 0));
-	int r;
+	char ifname[IFNAME_LEN];
+	int r = 0;
 
 	if (!b)
 		return -ENOMEM;
-	r = slot_elems(b, ifname, host, del);
+	snprintf(ifname, sizeof(ifname), "al%u", slot);
+	if (what & SLOT_SETS)
+		r = slot_elems(b, ifname, host, del);
+	if (r >= 0 && (what & SLOT_LOG))
+		r = slot_log(b, ifname, slot, del);
 	if (r >= 0)
 		r = egress_batch_end(b);
 	if (r < 0)
 		return r;
 	egress_socket_seq(s, b->n_msgs + 2);
-	r = egress_send(s, b);
-	return del && r == -ENOENT ? 0 : r;
+	return egress_send(s, b);
 }
 
-/* A dead run's slot: its veth (only if it is ours) and its set elements. */
+/*
+ * Adds a slot's elements and log chain in one transaction, or deletes them. A delete that
+ * misses something (a dead run of an airlock without log chains, or what is gone already)
+ * is aborted as a whole: then the parts go one by one.
+ */
+static int send_slot_elems(struct egress_socket *s, unsigned slot, const struct policy_addr *host,
+			   bool del)
+{
+	int r;
+
+	r = send_slot(s, slot, host, SLOT_SETS | SLOT_LOG, del);
+	if (!del || r != -ENOENT)
+		return r;
+	r = send_slot(s, slot, host, SLOT_SETS, true);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	r = send_slot(s, slot, host, SLOT_LOG, true);
+	return r == -ENOENT ? 0 : r;
+}
+
+/* A dead run's slot: its veth (only if it is ours), its set elements and log chain. */
 static void reap_slot(struct egress_socket *s, const struct pool *p, unsigned slot)
 {
 	struct policy_addr pool = { .family = AF_INET }, host, task;
-	char ifname[16];
 	int r;
 
 	memcpy(pool.addr, p->addr, 4);
@@ -288,8 +429,7 @@ static void reap_slot(struct egress_socket *s, const struct pool *p, unsigned sl
 	if (r < 0 && r != -EEXIST)
 		return;
 	egress_slot_addrs(&pool, p->prefixlen, slot, &host, &task);
-	snprintf(ifname, sizeof(ifname), "al%u", slot);
-	(void)send_slot_elems(s, ifname, &host, true);
+	(void)send_slot_elems(s, slot, &host, true);
 }
 
 /*
@@ -332,7 +472,10 @@ static int delete_host_table(struct egress_socket *s)
 	return delete_table(s, EGRESS_HOST_TABLE);
 }
 
-/* The pool the host table was built for, kept next to the slot locks as "A.B.C.D/N". */
+/*
+ * The pools the host table was built for, kept next to the slot locks as "A.B.C.D/N" and
+ * "IPV6/N" on the next line.
+ */
 static int pool_file_read(const char *dir, struct pool *ret)
 {
 	_cleanup_free_ char *buf = NULL;
@@ -352,7 +495,8 @@ static int pool_file_read(const char *dir, struct pool *ret)
 	if (r < 0)
 		return r;
 	memcpy(ret->addr, a.addr, 4);
-	r = egress_link_parse_pool6(v6, &a, &ret->prefixlen6);
+	/* An older airlock wrote the IPv4 pool only; its reaper needs no more. */
+	r = egress_link_parse_pool6(*v6 ? v6 : EGRESS_LINK_POOL6_DEFAULT, &a, &ret->prefixlen6);
 	if (r < 0)
 		return r;
 	memcpy(ret->addr6, a.addr, 16);
@@ -555,7 +699,9 @@ int egress_nat_acquire(const char *dir, const struct egress_link *l, const struc
 		/* The table of the live runs protects their pool only: never join another. */
 		if (pool_file_read(dir, &cur) < 0 || !pool_equal(&cur, &p))
 			return -EADDRNOTAVAIL;
-		return send_slot_elems(s, l->host_ifname, &l->host_addr, false);
+		/* -ENOENT: their table has no log map, an older airlock's (same key) */
+		r = send_slot_elems(s, l->slot, &l->host_addr, false);
+		return r == -ENOENT ? -EBUSY : r;
 	}
 	r = forward_restore(s, dir); /* a dead run's leftovers */
 	if (r >= 0)
@@ -571,6 +717,8 @@ int egress_nat_acquire(const char *dir, const struct egress_link *l, const struc
 	r = build_host_table(b, &p);
 	if (r >= 0)
 		r = slot_elems(b, l->host_ifname, &l->host_addr, false);
+	if (r >= 0)
+		r = slot_log(b, l->host_ifname, l->slot, false);
 	if (r >= 0)
 		r = egress_batch_end(b);
 	if (r < 0)
@@ -607,7 +755,7 @@ int egress_nat_release(const char *dir, const struct egress_link *l,
 		return r;
 	r = scan_slots(dir, l->lock_path, s, NULL);
 	if (r > 0)
-		r = send_slot_elems(s, l->host_ifname, &l->host_addr, true);
+		r = send_slot_elems(s, l->slot, &l->host_addr, true);
 	else if (r == 0)
 		r = release_all(dir, s);
 	if (r >= 0 && ret_socket)
@@ -644,25 +792,140 @@ void egress_nat_tidy(const char *dir)
 	dir_remove_if_empty(dir);
 }
 
+/*
+ * The directory an older airlock kept for dir's namespace: dir without its "-<cookie>".
+ * -ENOENT when dir has no cookie (this kernel has none: the two are one).
+ */
+static int legacy_path(const char *dir, char *buf, size_t len)
+{
+	const char *slash = strrchr(dir, '/'), *dash;
+
+	dash = strchr(slash ? slash + 1 : dir, '-');
+	if (!dash)
+		return -ENOENT;
+	if ((size_t)snprintf(buf, len, "%.*s", (int)(dash - dir), dir) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* Whether dir's legacy directory exists: 1, 0, or -errno. */
+static int legacy_exists(const char *dir)
+{
+	char legacy[512];
+
+	if (legacy_path(dir, legacy, sizeof(legacy)) < 0)
+		return 0;
+	if (access(legacy, F_OK) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	return 1;
+}
+
+/*
+ * The number of slot locks in dir some run holds, changing nothing (scan_slots() removes
+ * the free ones); the caller holds dir's lock. A missing dir holds none.
+ */
+static int slots_held(const char *dir)
+{
+	_cleanup_(closedirp) DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		_cleanup_close_ int fd = -EBADF;
+		unsigned slot;
+
+		if (sscanf(de->d_name, "slot-%u.lock", &slot) != 1)
+			continue;
+		fd = openat(dirfd(d), de->d_name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0)
+			n++; /* a free lock is let go when fd closes */
+	}
+	return n;
+}
+
+int egress_nat_reap_legacy(const char *dir)
+{
+	_cleanup_(egress_socket_freep) struct egress_socket *s = NULL;
+	_cleanup_close_ int lock = -EBADF;
+	char legacy[512];
+	int own_live, dead = 0, r;
+
+	r = legacy_exists(dir);
+	if (r <= 0)
+		return r;
+	(void)legacy_path(dir, legacy, sizeof(legacy));
+	lock = egress_dir_lock(legacy);
+	if (lock < 0)
+		return lock;
+	r = slots_held(legacy);
+	if (r != 0)
+		return r < 0 ? r : -EBUSY;
+
+	/*
+	 * Its dead runs' kernel state is ours to reap (the same namespace), unless a run of
+	 * ours is live: then the host table is that run's, and so may be an al<n> that carries
+	 * a dead legacy slot's address. Only the files go then.
+	 */
+	own_live = slots_held(dir);
+	if (own_live < 0)
+		return own_live;
+	if (own_live == 0) {
+		r = egress_socket_open(-EBADF, &s);
+		if (r < 0)
+			return r;
+	}
+	r = scan_slots(legacy, NULL, s, &dead);
+	if (r < 0)
+		return r;
+	if (s) {
+		r = release_all(legacy, s);
+		if (r < 0)
+			return r;
+	}
+	dir_remove_if_empty(legacy);
+	return dead;
+}
+
 int egress_nat_reap(const char *dir, bool own_netns)
 {
 	_cleanup_(egress_socket_freep) struct egress_socket *s = NULL;
 	_cleanup_close_ int lock = -EBADF;
-	int live, dead = 0, r;
+	int live, dead = 0, legacy = 0, r;
+	bool existed;
 
-	if (access(dir, F_OK) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	lock = egress_dir_lock(dir);
+	if (own_netns) {
+		legacy = legacy_exists(dir);
+		if (legacy < 0)
+			return legacy;
+	}
+	existed = access(dir, F_OK) == 0;
+	if (!existed && errno != ENOENT)
+		return -errno;
+	if (!existed && !legacy)
+		return 0;
+	lock = egress_dir_lock(dir); /* created, when only the legacy directory is there */
 	if (lock < 0)
 		return lock;
+	if (legacy) {
+		/* Beside an older airlock's live runs nothing is ours to reap. */
+		r = egress_nat_reap_legacy(dir);
+		if (r < 0 && !existed)
+			dir_remove_if_empty(dir);
+		if (r < 0)
+			return r;
+		dead = r;
+	}
 	if (own_netns) {
 		r = egress_socket_open(-EBADF, &s);
 		if (r < 0)
 			return r;
 	}
-	live = scan_slots(dir, NULL, s, &dead);
+	live = scan_slots(dir, NULL, s, &r);
 	if (live < 0)
 		return live;
+	dead += r;
 	if (live > 0)
 		return dead;
 	if (s) {

@@ -3,11 +3,13 @@
 
 /*
  * airlock's own table in the host network namespace, "inet airlock-host": masquerade for
- * traffic from the address pools (IPv4, and IPv6: NAT66) to elsewhere, a forward chain that lets only replies in
- * towards the pool, and an input chain that lets a task reach the host itself only with
- * UDP/53 to its own resolver (sets "links" and "resolvers", one element per live slot). No other table is ever read or changed. The table exists while at
- * least one networked run holds a slot lock in dir (see link.h); the decision is taken
- * under an flock on <dir>/.lock. Does not log.
+ * traffic from the address pools (IPv4, and IPv6: NAT66) to elsewhere, a forward chain that
+ * lets only replies in towards the pool, and an input chain that lets a task reach the host
+ * itself only with UDP/53 to its own resolver and logs and rejects the rest (sets "links"
+ * and "resolvers", map "logs" and chain "log-al<n>", one of each per live slot). No other
+ * table is ever read or changed. The table exists while at least one networked run holds a
+ * slot lock in dir (see link.h); the decision is taken under an flock on <dir>/.lock. Does
+ * not log.
  */
 
 #include <stdbool.h>
@@ -16,6 +18,12 @@
 #include "policy.h"
 
 #define EGRESS_HOST_TABLE "airlock-host"
+/*
+ * What the input chain rejects is first logged (nflog, prefix EGRESS_LOG_PREFIX_HOST) to a
+ * group of its slot's own, EGRESS_HOST_NFLOG_GROUP_BASE + n for slot n: the table is
+ * shared, and a namespace lets one socket only listen to a group, so each run reads its own.
+ */
+#define EGRESS_HOST_NFLOG_GROUP_BASE 32768
 /* The guard of forwarding airlock manages: drops what only airlock's forwarding would pass. */
 #define EGRESS_FORWARD_TABLE "airlock-forward"
 
@@ -46,7 +54,8 @@ struct egress_link;
  * run's release (or the reaper) turns it off again before the guard goes.
  *
  * Returns 0, -EADDRNOTAVAIL when live runs use another pool (their table would not
- * protect this one), or a negative errno.
+ * protect this one), -EBUSY when their table has no log map (an older airlock made it), or
+ * a negative errno.
  */
 int egress_nat_acquire(const char *dir, const struct egress_link *l, const struct policy_addr *pool,
 		       uint8_t prefixlen, const struct policy_addr *pool6, uint8_t prefixlen6,
@@ -77,11 +86,33 @@ void egress_nat_tidy(const char *dir);
  * Reaps the slots of dead runs in dir (their lock is free): the veth (only a veth carrying
  * the slot's address), the set elements and the lock file. When no live slot remains, the
  * host table and the pool file go, and the directory itself. own_netns: dir belongs to the
- * caller's network namespace (else only files are touched). Returns the number of dead
- * slots, or -errno. Does not log. supervisor/run-net-loader.c decides whether this has
- * work without loading the network module: keep its net_dir_needs_reap() in step.
+ * caller's network namespace (else only files are touched); then its legacy directory
+ * (egress_nat_reap_legacy()) is reaped first, and -EBUSY, with nothing touched, means an
+ * older airlock's runs are live in the namespace. Returns the number of dead slots, or
+ * -errno. Does not log. supervisor/run-net-loader.c decides whether this has work without
+ * loading the network module: keep its net_dir_needs_reap() in step.
  */
 int egress_nat_reap(const char *dir, bool own_netns);
+
+/*
+ * An older airlock kept the slots of a namespace in <runtime>/net/<inode>, where dir is
+ * <runtime>/net/<inode>-<cookie>: the runs of both share the host table and the "al<n>"
+ * names, and neither sees the other's slots. So beside a live run of the older airlock
+ * (a held slot lock in that legacy directory) a run of ours must neither start nor reap:
+ * returns -EBUSY, touching nothing. Otherwise the legacy directory is a dead run's and is
+ * reaped like one, under its lock: its veths (only those carrying a slot's address), and
+ * when dir has no live slot either, the host table and the forwarding it turned on; then
+ * its files and itself. The caller is in dir's namespace and holds dir's lock. Returns the
+ * number of dead slots it had (0 also when there is none, or dir has no cookie), -EBUSY,
+ * or another negative errno. Does not log.
+ */
+int egress_nat_reap_legacy(const char *dir);
+
+/*
+ * The host namespace's nflog group of slot n's rejected connections to the host, or -ERANGE
+ * for a slot past the last group (n > 32767, pools wider than /15): its are not logged.
+ */
+int egress_host_nflog_group(unsigned slot);
 
 /* Whether /proc/sys/net/ipv4/ip_forward reads "1" (in the caller's namespace). */
 int egress_ip_forward_enabled(void);

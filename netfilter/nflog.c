@@ -51,6 +51,7 @@ int egress_nflog_open(int netns_fd, uint16_t group)
 	struct nfulnl_msg_config_cmd cmd = { .command = NFULNL_CFG_CMD_BIND };
 	struct nfulnl_msg_config_mode mode = { .copy_range = htonl(COPY_RANGE),
 					       .copy_mode = NFULNL_COPY_PACKET };
+	uint32_t qthresh = htonl(1);
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
 	_cleanup_close_ int fd = -EBADF;
 	int r;
@@ -63,6 +64,12 @@ int egress_nflog_open(int netns_fd, uint16_t group)
 	r = send_config(fd, group, AF_UNSPEC, &cmd, NFULA_CFG_CMD, sizeof(cmd));
 	if (r >= 0)
 		r = send_config(fd, group, AF_UNSPEC, &mode, NFULA_CFG_MODE, sizeof(mode));
+	/*
+	 * Each packet at once: by default the kernel batches up to 100 of them for up to a
+	 * second, and the last attempts of a run would miss its record.
+	 */
+	if (r >= 0)
+		r = send_config(fd, group, AF_UNSPEC, &qthresh, NFULA_CFG_QTHRESH, sizeof(qthresh));
 	if (r < 0)
 		return r;
 	r = fd_set_nonblock(fd, true);
@@ -101,10 +108,16 @@ int egress_packet_decode(const uint8_t *pkt, size_t len, struct egress_denied *r
 	return 0;
 }
 
-/* One NFULNL_MSG_PACKET: prefix and payload. */
+static bool prefix_is(const struct nlattr *prefix, const char *want)
+{
+	return prefix &&
+	       strncmp(mnl_attr_get_payload(prefix), want, mnl_attr_get_payload_len(prefix)) == 0;
+}
+
+/* One NFULNL_MSG_PACKET: prefix, input interface and payload. */
 static int handle_packet(const struct nlmsghdr *nlh, egress_denied_fn fn, void *userdata)
 {
-	const struct nlattr *a, *payload = NULL, *prefix = NULL;
+	const struct nlattr *a, *payload = NULL, *prefix = NULL, *indev = NULL;
 	struct egress_denied d;
 
 	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
@@ -113,13 +126,16 @@ static int handle_packet(const struct nlmsghdr *nlh, egress_denied_fn fn, void *
 			payload = a;
 		else if (mnl_attr_get_type(a) == NFULA_PREFIX)
 			prefix = a;
+		else if (mnl_attr_get_type(a) == NFULA_IFINDEX_INDEV &&
+			 mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
+			indev = a;
 	}
 	if (!payload || egress_packet_decode(mnl_attr_get_payload(payload),
 					     mnl_attr_get_payload_len(payload), &d) < 0)
 		return 0;
-	d.denied_range =
-		prefix && strncmp(mnl_attr_get_payload(prefix), EGRESS_LOG_PREFIX_DENY_RANGE,
-				  mnl_attr_get_payload_len(prefix)) == 0;
+	d.denied_range = prefix_is(prefix, EGRESS_LOG_PREFIX_DENY_RANGE);
+	d.host = prefix_is(prefix, EGRESS_LOG_PREFIX_HOST);
+	d.indev = indev ? ntohl(mnl_attr_get_u32(indev)) : 0;
 	fn(&d, userdata);
 	return 1;
 }

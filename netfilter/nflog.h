@@ -2,8 +2,9 @@
 #pragma once
 
 /*
- * Reads the packets the task ruleset logs before dropping them (NFLOG group, see egress.h)
- * from a netlink socket bound inside the task's namespace. Does not log.
+ * Reads the packets the task ruleset logs before rejecting them (NFLOG group, see egress.h)
+ * from a netlink socket bound inside the task's namespace, and those the host table's input
+ * chain logs (a slot's group, host-nat.h) from one in the host namespace. Does not log.
  */
 
 #include <stdbool.h>
@@ -16,11 +17,13 @@ struct egress_denied {
 	uint8_t proto; /* IPPROTO_TCP, _UDP, _ICMP... */
 	uint16_t dport; /* 0 when the protocol has no ports */
 	bool denied_range; /* dropped by the default-denied ranges, not the final rule */
+	bool host; /* rejected by the host table's input chain: the host itself */
+	uint32_t indev; /* ifindex it came in on (in the namespace that logged it), or 0 */
 };
 
 /*
- * Opens an nfnetlink_log socket in netns_fd bound to group, copying packet headers.
- * Returns a non-blocking O_CLOEXEC fd or -errno.
+ * Opens an nfnetlink_log socket in netns_fd bound to group, copying packet headers, each
+ * packet handed over at once (no batching). Returns a non-blocking O_CLOEXEC fd or -errno.
  */
 int egress_nflog_open(int netns_fd, uint16_t group);
 

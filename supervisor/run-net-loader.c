@@ -270,12 +270,24 @@ static bool net_dir_needs_reap(int net_fd, const char *name)
 }
 
 /*
+ * Whether name, in <runtime>/net, is our own namespace's "<inode>" directory of an older
+ * airlock, beside our "<inode>-<cookie>" one: the module reaps it with ours.
+ */
+static bool net_dir_is_own_legacy(const char *name, const char *own)
+{
+	size_t n = strcspn(own, "-");
+
+	return own[n] == '-' && strlen(name) == n && strneq(name, own, n);
+}
+
+/*
  * Whether the directory name of <runtime>/net belongs to another network namespace that is
  * still in use: the runs in it reap it, never a run elsewhere (see run-net.c).
  */
 static bool net_dir_foreign_alive(const char *name, const char *own)
 {
-	return own[0] && !streq(name, own) && netns_name_in_use(name) > 0;
+	return own[0] && !streq(name, own) && !net_dir_is_own_legacy(name, own) &&
+	       netns_name_in_use(name) > 0;
 }
 
 static bool net_reap_needed(void)

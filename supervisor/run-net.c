@@ -21,6 +21,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "config.h"
@@ -90,6 +91,7 @@ struct run_net {
 	struct egress_link *link;
 	struct egress_socket *nft;
 	int nflog_fd;
+	int host_nflog_fd; /* the host table's log of this run's slot, in the host namespace */
 	struct dns_proxy *proxy;
 	struct dns_guard guard;
 	struct run_net_dns *dns;
@@ -153,7 +155,8 @@ static void on_denied(const struct egress_denied *d, void *userdata)
 		struct run_net_denied *e = &n->denied[i];
 
 		if (e->d.daddr.family == d->daddr.family && e->d.proto == d->proto &&
-		    e->d.dport == d->dport && !memcmp(e->d.daddr.addr, d->daddr.addr, 16)) {
+		    e->d.dport == d->dport && e->d.host == d->host &&
+		    !memcmp(e->d.daddr.addr, d->daddr.addr, 16)) {
 			e->count++;
 			return;
 		}
@@ -167,12 +170,28 @@ static void on_denied(const struct egress_denied *d, void *userdata)
 	log_task_warning("network: denied %s connection to %s%s%s:%u%s", proto_string(d->proto),
 			 d->daddr.family == AF_INET6 ? "[" : "", a,
 			 d->daddr.family == AF_INET6 ? "]" : "", d->dport,
-			 d->denied_range ? " (private, link-local or metadata range)" : "");
+			 d->host	   ? " (the host itself)"
+			 : d->denied_range ? " (private, link-local or metadata range)"
+					   : "");
+}
+
+/*
+ * The host table is shared by all runs; this run's log group gets only what its slot's log
+ * chain logs. Still, only what came in on this run's own veth counts.
+ */
+static void on_host_denied(const struct egress_denied *d, void *userdata)
+{
+	struct run_net *n = userdata;
+
+	if (d->host && n->link->host_ifindex > 0 && d->indev == (uint32_t)n->link->host_ifindex)
+		on_denied(d, userdata);
 }
 
 static int on_nflog(struct loop *l, int fd, uint32_t events, void *userdata)
 {
-	int r = egress_nflog_read(fd, RUN_NET_READS_PER_WAKEUP, on_denied, userdata);
+	struct run_net *n = userdata;
+	int r = egress_nflog_read(fd, RUN_NET_READS_PER_WAKEUP,
+				  fd == n->host_nflog_fd ? on_host_denied : on_denied, userdata);
 
 	if (r < 0)
 		log_warning_errno(r, "Failed to read denied connection attempts, ignoring: %m");
@@ -439,11 +458,23 @@ static const char *pool_string(const struct run_net *n)
 static int net_take_slot(struct run_net *n)
 {
 	_cleanup_close_ int lock = -EBADF;
+	bool existed = access(n->dir, F_OK) == 0;
 	int r;
 
 	lock = egress_dir_lock(n->dir);
 	if (lock < 0)
 		return log_error_errno(lock, "Failed to lock '%s': %m", n->dir);
+	/* An older airlock's runs share the host table and link names, but not our slots. */
+	r = egress_nat_reap_legacy(n->dir);
+	if (r < 0 && !existed) /* the lock made it: leave nothing behind */
+		egress_nat_tidy(n->dir);
+	if (r == -EBUSY)
+		return log_error_errno(r, "refusing run: networked runs of an older airlock are "
+					  "live in this network namespace; wait for them to end");
+	if (r < 0)
+		return log_error_errno(
+			r, "Failed to reap an older airlock's network leftovers in '%s': %m",
+			n->dir);
 	r = egress_link_new(n->dir, &n->pool, n->pool_prefixlen, &n->link);
 	if (r < 0)
 		return log_error_errno(
@@ -455,6 +486,9 @@ static int net_take_slot(struct run_net *n)
 	}
 	r = egress_nat_acquire(n->dir, n->link, &n->pool, n->pool_prefixlen, &n->pool6,
 			       n->pool6_prefixlen, n->manage_forwarding);
+	if (r == -EBUSY)
+		return log_error_errno(r, "refusing run: networked runs of an older airlock are "
+					  "live in this network namespace; wait for them to end");
 	if (r == -EADDRNOTAVAIL)
 		return log_error_errno(
 			r,
@@ -464,6 +498,29 @@ static int net_take_slot(struct run_net *n)
 			pool_string(n), n->pool_prefixlen);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up table inet " EGRESS_HOST_TABLE ": %m");
+	return 0;
+}
+
+/* The host table's log of connections to the host itself, for this run's slot only. */
+static int net_setup_host_nflog(struct run_net *n)
+{
+	int group = egress_host_nflog_group(n->link->slot), r;
+
+	if (group < 0) {
+		log_warning("network: slot %u has no nflog group, connections to the host are "
+			    "rejected but not recorded",
+			    n->link->slot);
+		return 0;
+	}
+	n->host_nflog_fd = egress_nflog_open(-EBADF, (uint16_t)group);
+	if (n->host_nflog_fd < 0)
+		return log_error_errno(n->host_nflog_fd,
+				       "refusing run: cannot log denied connections to the host "
+				       "(nflog group %d of this network namespace): %m",
+				       group);
+	r = loop_add(n->loop, n->host_nflog_fd, EPOLLIN, on_nflog, n);
+	if (r < 0)
+		return log_error_errno(r, "Failed to watch denied connections to the host: %m");
 	return 0;
 }
 
@@ -498,7 +555,7 @@ static int net_setup_kernel(struct run_net *n)
 	r = loop_add(n->loop, n->nflog_fd, EPOLLIN, on_nflog, n);
 	if (r < 0)
 		return log_error_errno(r, "Failed to watch denied connections: %m");
-	return 0;
+	return net_setup_host_nflog(n);
 }
 
 static int net_setup_dns(struct run_net *n)
@@ -548,6 +605,7 @@ static int net_new(const struct policy *p, const struct node_network *cfg, const
 	n->net = &p->network;
 	n->loop = loop;
 	n->nflog_fd = -EBADF;
+	n->host_nflog_fd = -EBADF;
 
 	r = net_configure(n, p, cfg);
 	if (r < 0)
@@ -633,6 +691,13 @@ static json_t *wildcards_to_json(const struct run_net *n)
 	return a;
 }
 
+static const char *denied_reason(const struct egress_denied *d)
+{
+	if (d->host)
+		return "host"; /* the host table's input chain */
+	return d->denied_range ? "denied-range" : "not-allowed";
+}
+
 static json_t *denied_to_json(const struct run_net *n)
 {
 	json_t *a = json_array();
@@ -645,8 +710,7 @@ static json_t *denied_to_json(const struct run_net *n)
 		json_array_append_new(
 			a, json_pack("{s:s, s:i, s:s, s:I, s:s}", "destination", buf, "port",
 				     (int)e->d.dport, "protocol", proto_string(e->d.proto), "count",
-				     (json_int_t)e->count, "reason",
-				     e->d.denied_range ? "denied-range" : "not-allowed"));
+				     (json_int_t)e->count, "reason", denied_reason(&e->d)));
 	}
 	return a;
 }
@@ -662,6 +726,9 @@ static json_t *net_to_json(const struct run_net *n)
 	/* Attempts still queued in the kernel belong in the record too. */
 	if (n->nflog_fd >= 0)
 		(void)egress_nflog_read(n->nflog_fd, RUN_NET_READS_AT_END, on_denied, (void *)n);
+	if (n->host_nflog_fd >= 0)
+		(void)egress_nflog_read(n->host_nflog_fd, RUN_NET_READS_AT_END, on_host_denied,
+					(void *)n);
 	addr_string(AF_INET, n->link->host_addr.addr, host, sizeof(host));
 	addr_string(AF_INET, n->link->task_addr.addr, task, sizeof(task));
 	addr_string(n->upstream.family, n->upstream.addr, up, sizeof(up));
@@ -719,6 +786,9 @@ static struct run_net *net_free(struct run_net *n)
 	if (n->nflog_fd >= 0 && n->loop)
 		(void)loop_remove(n->loop, n->nflog_fd);
 	n->nflog_fd = safe_close(n->nflog_fd);
+	if (n->host_nflog_fd >= 0 && n->loop)
+		(void)loop_remove(n->loop, n->host_nflog_fd);
+	n->host_nflog_fd = safe_close(n->host_nflog_fd);
 	n->nft = egress_socket_free(n->nft);
 	dns_guard_done(&n->guard);
 	if (n->link)
@@ -742,7 +812,9 @@ static void net_reap_stale(void)
 	if (own_net_dir(own, sizeof(own)) < 0)
 		return;
 	r = egress_nat_reap(own, true);
-	if (r < 0)
+	if (r == -EBUSY) /* a networked run refuses, saying why; any other run goes on */
+		log_debug("an older airlock's networked runs are live here, nothing reaped");
+	else if (r < 0)
 		log_warning_errno(
 			r, "Failed to reap the network leftovers of dead runs, ignoring: %m");
 	n += MAX(r, 0);
@@ -751,6 +823,8 @@ static void net_reap_stale(void)
 	 * Other namespaces' directories: only when the namespace is gone, and then only their
 	 * files (its kernel state died with it). A namespace still in use is left to the runs
 	 * in it: removing its files would lose what they need to reap its table and veths.
+	 * That includes our own namespace's "<inode>" directory of an older airlock, which
+	 * egress_nat_reap() took care of above.
 	 */
 	d = opendir(AIRLOCK_RUNTIME_DIR "/net");
 	while (d && (de = readdir(d))) {

@@ -45,7 +45,14 @@ lacks=$(net_kernel_lacks | tr '\n' ' ')
 [ -z "$lacks" ] || { echo "1..0 # SKIP the kernel lacks: $lacks"; exit 77; }
 
 TMP=$(mktemp -d /tmp/airlock-net-XXXXXX)
-cleanup() { [ -n "${sup:-}" ] && kill -9 "$sup" 2>/dev/null; net_world_down; rm -rf "$TMP"; }
+cleanup() {
+	[ -n "${sup:-}" ] && kill -9 "$sup" 2>/dev/null
+	# the stand-in for an older airlock's live run: flock, and its sleep that holds the lock
+	[ -n "${legacy_pid:-}" ] && kill "$(ps -o pid= --ppid "$legacy_pid" | tr -d ' ')" "$legacy_pid" 2>/dev/null
+	[ -n "${legacy:-}" ] && rm -rf "$legacy"
+	net_world_down
+	rm -rf "$TMP"
+}
 trap cleanup EXIT
 mkdir -p "$TMP/ws" "$TMP/state"
 cp "$NET_DIR/net-task.py" "$TMP/ws/"
@@ -403,6 +410,42 @@ expect tcp,GW,2223,1 '^fail' "a cidr 0.0.0.0/0 rule does not open the gateway"
 ip netns exec "$NET_H" nft list table inet airlock-host 2>/dev/null | grep -q 'chain input'
 ok $? "the host table has an input chain while a run lives"
 
+# What the host table's input chain rejects is recorded too, and each run records only its
+# own: two more runs beside the live one, at the same time, each knocking on its own port of
+# the host's other address (a cidr 0.0.0.0/0 rule lets both past the task's ruleset).
+cat >"$TMP/policy-host.json" <<'JSON'
+{ "version": 1, "name": "net-host", "limits": { "wall_time": "30s" },
+  "network": { "egress": [ { "cidr": "0.0.0.0/0", "ports": [2223, 2226] } ],
+               "dns": { "upstream": ["11.1.0.53"] } } }
+JSON
+host_pids=()
+for port in 2223 2226; do
+	net_in_host "$AIRLOCK" run --policy "$TMP/policy-host.json" --workspace "$TMP/ws" \
+		--state-dir "$TMP/state" --record "$TMP/record-host-$port.json" -- /usr/bin/python3 \
+		/workspace/net-task.py sleep,0.5 "ttcp,11.0.0.1,$port" sleep,1 "ttcp,11.0.0.1,$port" \
+		ttcp,GW,2222 >"$TMP/out-host-$port" 2>"$TMP/err-host-$port" &
+	host_pids+=($!)
+done
+wait "${host_pids[0]}" && wait "${host_pids[1]}"
+ok $? "two networked runs side by side knock on the host's other address"
+for port in 2223 2226; do
+	cp "$TMP/out-host-$port" "$TMP/out"
+	fast "ttcp,11.0.0.1,$port" "the host's other address is refused at once (port $port)"
+	python3 - "$TMP/record-host-$port.json" "$port" <<'PY'
+import json, sys
+denied = json.load(open(sys.argv[1]))['network']['denied']
+port = int(sys.argv[2])
+host = [d for d in denied if d['reason'] == 'host']
+assert [(d['destination'], d['port'], d['protocol'], d['count'] >= 2) for d in host] == \
+    [('11.0.0.1', port, 'tcp', True)], denied
+gw = [d for d in denied if d['port'] == 2222]
+assert len(gw) == 1 and gw[0]['reason'] != 'host', denied  # the task's own ruleset's
+PY
+	ok $? "the record lists the connection to the host with reason host, its own only (port $port)"
+	grep -q "denied tcp connection to 11.0.0.1:$port (the host itself)" "$TMP/err-host-$port"
+	ok $? "and stderr names it once (port $port)"
+done
+
 # The DNS proxy of a live run: nobody, no capabilities, no_new_privs, seccomp filter.
 proxy=
 for st in /proc/[0-9]*/status; do
@@ -487,6 +530,48 @@ net_wait_veths_gone
 ok $? "the killed run's veth is reaped"
 [ ! -e "/run/airlock/net/$NET_INO" ]
 ok $? "the killed run's slot lock and directory are reaped"
+
+# An older airlock kept the host namespace's slots in net/<inode>, without the cookie: its
+# live runs share the host table and the al<n> names with ours, but hold no slot we can see.
+# One of them lives (slot 5 held by flock; its veth, its pool file in the old one-line form,
+# and its host table): a networked run must refuse, and touch nothing of it.
+legacy=/run/airlock/net/${NET_INO%%-*}
+if [ "$legacy" = "/run/airlock/net/$NET_INO" ]; then
+	N=$((N + 1))
+	echo "ok $N - runs beside an older airlock's live runs # SKIP no SO_NETNS_COOKIE: the keys are one"
+else
+	mkdir -p "$legacy" && echo 10.231.0.0/16 >"$legacy/pool" && : >"$legacy/.lock"
+	flock "$legacy/slot-5.lock" sleep 300 &
+	legacy_pid=$!
+	for _ in $(seq 50); do
+		flock -n "$legacy/slot-5.lock" true || break
+		sleep 0.1
+	done
+	ip -n "$NET_H" link add al5 type veth peer name al5-peer
+	ip -n "$NET_H" addr add 10.231.0.21/30 dev al5
+	ip netns exec "$NET_H" nft add table inet airlock-host
+	ip netns exec "$NET_H" nft add chain inet airlock-host legacy
+	net_in_host "$AIRLOCK" run --policy "$TMP/policy2.json" --workspace "$TMP/ws" \
+		--state-dir "$TMP/state" -- /bin/true >/dev/null 2>"$TMP/err-legacy"
+	rc=$?
+	[ $rc -eq 125 ] && [ "$(cat "$TMP/err-legacy")" = "airlock: refusing run: networked runs of an older airlock are live in this network namespace; wait for them to end" ]
+	ok $? "a networked run refuses in one line beside a live run of an older airlock (exit $rc)"
+	[ $rc -eq 125 ] || sed 's/^/# /' "$TMP/err-legacy"
+	ip netns exec "$NET_H" nft list chain inet airlock-host legacy >/dev/null 2>&1 &&
+		ip -n "$NET_H" link show al5 >/dev/null 2>&1 && [ -e "$legacy/slot-5.lock" ] &&
+		[ ! -e "/run/airlock/net/$NET_INO" ]
+	ok $? "it leaves that run's host table, veth and slot lock alone, and no directory of its own"
+	kill "$(ps -o pid= --ppid "$legacy_pid" | tr -d ' ')" 2>/dev/null
+	wait "$legacy_pid" 2>/dev/null
+	legacy_pid=
+	net_in_host "$AIRLOCK" run --policy "$TMP/policy2.json" --workspace "$TMP/ws" \
+		--state-dir "$TMP/state" -- /bin/true >/dev/null 2>"$TMP/err-legacy2"
+	ok $? "once the older airlock's run is gone, the next networked run starts"
+	[ ! -e "$legacy" ] && ! ip -n "$NET_H" link show al5 >/dev/null 2>&1 &&
+		! ip netns exec "$NET_H" nft list tables | grep -q airlock
+	ok $? "and reaps its directory, its veth and its host table"
+	sed 's/^/# /' "$TMP/err-legacy2"
+fi
 # A policy whose only DNS upstream is IPv6: its queries go there, over the host's IPv6 route.
 cat >"$TMP/policy3.json" <<'JSON'
 {
