@@ -65,32 +65,13 @@ static int nl_to_errno(int nlerr)
 	}
 }
 
-int egress_link_parse_pool(const char *s, struct policy_addr *ret_addr, uint8_t *ret_prefixlen)
-{
-	char buf[INET_ADDRSTRLEN + 4], *slash, *end;
-	struct policy_addr a = { .family = AF_INET };
-	unsigned long plen;
-
-	if (strlen(s) >= sizeof(buf))
-		return -EINVAL;
-	strcpy(buf, s);
-	slash = strchr(buf, '/');
-	if (!slash)
-		return -EINVAL;
-	*slash = 0;
-	errno = 0;
-	plen = strtoul(slash + 1, &end, 10);
-	if (errno || *end || plen < 8 || plen > 30 || inet_pton(AF_INET, buf, a.addr) != 1)
-		return -EINVAL;
-	*ret_addr = a;
-	*ret_prefixlen = (uint8_t)plen;
-	return 0;
-}
-
-int egress_link_parse_pool6(const char *s, struct policy_addr *ret_addr, uint8_t *ret_prefixlen)
+/* "ADDR/LEN" of family with LEN in min..max; host bits must be zero when zero_host. */
+static int parse_prefix(const char *s, int family, unsigned min, unsigned max, bool zero_host,
+			struct policy_addr *ret_addr, uint8_t *ret_prefixlen)
 {
 	char buf[INET6_ADDRSTRLEN + 4], *slash, *end;
-	struct policy_addr a = { .family = AF_INET6 };
+	struct policy_addr a = { .family = family };
+	unsigned bits = family == AF_INET ? 32 : 128;
 	unsigned long plen;
 
 	if (strlen(s) >= sizeof(buf))
@@ -102,14 +83,24 @@ int egress_link_parse_pool6(const char *s, struct policy_addr *ret_addr, uint8_t
 	*slash = 0;
 	errno = 0;
 	plen = strtoul(slash + 1, &end, 10);
-	if (errno || *end || plen < 16 || plen > 62 || inet_pton(AF_INET6, buf, a.addr) != 1)
+	if (errno || *end || plen < min || plen > max || inet_pton(family, buf, a.addr) != 1)
 		return -EINVAL;
-	for (unsigned bit = (unsigned)plen; bit < 128; bit++)
+	for (unsigned bit = (unsigned)plen; zero_host && bit < bits; bit++)
 		if (a.addr[bit / 8] & (0x80 >> (bit % 8)))
 			return -EINVAL;
 	*ret_addr = a;
 	*ret_prefixlen = (uint8_t)plen;
 	return 0;
+}
+
+int egress_link_parse_pool(const char *s, struct policy_addr *ret_addr, uint8_t *ret_prefixlen)
+{
+	return parse_prefix(s, AF_INET, 8, 30, false, ret_addr, ret_prefixlen);
+}
+
+int egress_link_parse_pool6(const char *s, struct policy_addr *ret_addr, uint8_t *ret_prefixlen)
+{
+	return parse_prefix(s, AF_INET6, 16, 62, true, ret_addr, ret_prefixlen);
 }
 
 /* Connects a route socket in netns_fd (or here when < 0). */
