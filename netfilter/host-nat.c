@@ -811,7 +811,7 @@ static int legacy_path(const char *dir, char *buf, size_t len)
 /* Whether dir's legacy directory exists: 1, 0, or -errno. */
 static int legacy_exists(const char *dir)
 {
-	char legacy[512];
+	char legacy[256];
 
 	if (legacy_path(dir, legacy, sizeof(legacy)) < 0)
 		return 0;
@@ -849,7 +849,7 @@ int egress_nat_reap_legacy(const char *dir)
 {
 	_cleanup_(egress_socket_freep) struct egress_socket *s = NULL;
 	_cleanup_close_ int lock = -EBADF;
-	char legacy[512];
+	char legacy[256];
 	int own_live, dead = 0, r;
 
 	r = legacy_exists(dir);
