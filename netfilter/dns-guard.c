@@ -346,9 +346,13 @@ static int handle_learn(struct dns_guard *g, int fd, const struct dns_ipc_reques
 	} else if (n > 0) {
 		g->learned++;
 	}
-	/* Only now, with the addresses in the sets, may the answer go to the task. */
-	if (send(fd, &reply, sizeof(reply), MSG_NOSIGNAL) < 0)
-		return -errno;
+	/*
+	 * Only now, with the addresses in the sets, may the answer go to the task. Never
+	 * blocking: a proxy that does not read its replies would otherwise freeze the
+	 * supervisor's loop (deadline, signals); a stalled proxy is a broken one.
+	 */
+	if (send(fd, &reply, sizeof(reply), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		return errno == EAGAIN ? -EPIPE : -errno;
 
 	for (uint32_t i = 0; i < req->n_addrs && i < DNS_IPC_MAX_ADDRS; i++)
 		if (reply.accepted & (1ULL << i)) {
@@ -376,6 +380,12 @@ int dns_guard_handle(struct dns_guard *g, int ipc_fd)
 		return -EPIPE;
 	if ((size_t)n != sizeof(req))
 		return 0; /* not ours: ignore */
+	/*
+	 * The proxy parses hostile input and may be compromised: a name it sends is reported
+	 * (and printed) whatever the request, so it must be a terminated, valid name first.
+	 */
+	if (!memchr(req.qname, 0, DNS_NAME_SIZE) || (req.qname[0] && !dns_name_is_valid(req.qname)))
+		strcpy(req.qname, "(invalid)");
 
 	if (req.type == DNS_IPC_LEARN)
 		return handle_learn(g, ipc_fd, &req);
@@ -386,8 +396,6 @@ int dns_guard_handle(struct dns_guard *g, int ipc_fd)
 	if (req.type != DNS_IPC_DECISION || req.verdict < 0 || req.verdict >= _DNS_VERDICT_MAX ||
 	    req.verdict == DNS_VERDICT_ALLOWED || req.verdict == DNS_VERDICT_WITHHELD)
 		return 0;
-	if (!memchr(req.qname, 0, DNS_NAME_SIZE) || (req.qname[0] && !dns_name_is_valid(req.qname)))
-		strcpy(req.qname, "(invalid)");
 	report(g, &req, (enum dns_verdict)req.verdict, NULL, 0);
 	return 0;
 }
