@@ -214,8 +214,9 @@ al_is "$(al_json "$shared/theirs.json" 'r["exit"]["cause"]' 2>&1)" exited "the r
 al_is "$(find "$shared" -name '.airlock-record-*' | wc -l)" 0 "no temporary file is left behind"
 
 # The final record's file is made while the task runs and renamed by name at the end: a
-# file swapped in under that name meanwhile must not become the record.
-al_run_bg swap -- sh -c 'sleep 2'
+# file swapped in under that name meanwhile must not become the record. The task lives long
+# enough for the swap to land before its end even in the slow cgroup v2 guest.
+al_run_bg swap -- sh -c 'sleep 6'
 swap_pid=$AL_BG_PID
 draft=
 for _ in $(seq 50); do
