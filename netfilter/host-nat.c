@@ -27,6 +27,7 @@
 #include "host-nat.h"
 #include "link.h"
 #include "macro.h"
+#include "net-sysctl.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct egress_socket *, egress_socket_free);
 
@@ -536,8 +537,6 @@ static int pool_file_write(const char *dir, const struct pool *p)
  * forwarding is off again. <dir>/forwarding names the families airlock turned on.
  */
 #define FORWARD_MARK "forwarding"
-#define IP_FORWARD "/proc/sys/net/ipv4/ip_forward"
-#define IP6_FORWARD "/proc/sys/net/ipv6/conf/all/forwarding"
 
 enum { FWD_V4 = 1 << 0, FWD_V6 = 1 << 1 };
 
@@ -579,9 +578,9 @@ static int forward_manage(struct egress_socket *s, const char *dir, const struct
 	unsigned fams = 0;
 	int r;
 
-	if (egress_ip_forward_enabled() <= 0)
+	if (net_ip_forward_enabled() <= 0)
 		fams |= FWD_V4;
-	if (want6 && egress_ip6_forward_enabled() <= 0)
+	if (want6 && net_ip6_forward_enabled() <= 0)
 		fams |= FWD_V6;
 	if (!fams)
 		return 0;
@@ -591,9 +590,9 @@ static int forward_manage(struct egress_socket *s, const char *dir, const struct
 	snprintf(mark, sizeof(mark), "%s%s", fams & FWD_V4 ? "4" : "", fams & FWD_V6 ? "6" : "");
 	r = state_file_write(dir, FORWARD_MARK, mark);
 	if (r >= 0 && (fams & FWD_V4))
-		r = write_string_at(AT_FDCWD, IP_FORWARD, "1");
+		r = write_string_at(AT_FDCWD, NET_IP_FORWARD, "1");
 	if (r >= 0 && (fams & FWD_V6))
-		r = write_string_at(AT_FDCWD, IP6_FORWARD, "1");
+		r = write_string_at(AT_FDCWD, NET_IP6_FORWARD, "1");
 	return r;
 }
 
@@ -607,9 +606,9 @@ static int forward_restore(struct egress_socket *s, const char *dir)
 	snprintf(path, sizeof(path), "%s/" FORWARD_MARK, dir);
 	if (read_file_at(AT_FDCWD, path, 16, &mark, NULL) >= 0) {
 		if (strchr(mark, '4'))
-			r = write_string_at(AT_FDCWD, IP_FORWARD, "0");
+			r = write_string_at(AT_FDCWD, NET_IP_FORWARD, "0");
 		if (r >= 0 && strchr(mark, '6'))
-			r = write_string_at(AT_FDCWD, IP6_FORWARD, "0");
+			r = write_string_at(AT_FDCWD, NET_IP6_FORWARD, "0");
 		if (r < 0)
 			return r; /* keep the guard while forwarding may still be on */
 	}
@@ -935,55 +934,4 @@ int egress_nat_reap(const char *dir, bool own_netns)
 	}
 	dir_remove_if_empty(dir);
 	return dead;
-}
-
-int egress_ip_forward_enabled(void)
-{
-	_cleanup_free_ char *s = NULL;
-	int r;
-
-	r = read_file_at(AT_FDCWD, "/proc/sys/net/ipv4/ip_forward", 16, &s, NULL);
-	if (r < 0)
-		return r;
-	return s[0] == '1';
-}
-
-int egress_ip6_forward_enabled(void)
-{
-	_cleanup_free_ char *s = NULL;
-	int r;
-
-	r = read_file_at(AT_FDCWD, "/proc/sys/net/ipv6/conf/all/forwarding", 16, &s, NULL);
-	if (r < 0)
-		return r == -ENOENT ? 0 : r;
-	return s[0] == '1';
-}
-
-int egress_ip6_default_route_parse(const char *table)
-{
-	const char *line = table;
-
-	for (; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
-		char dst[33], plen[3], ifname[32];
-		unsigned flags;
-
-		if (sscanf(line, "%32s %2s %*s %*s %*s %*s %*s %*s %x %31s", dst, plen, &flags,
-			   ifname) != 4)
-			continue;
-		if (strspn(dst, "0") == 32 && streq(plen, "00") && !(flags & 0x0200 /* REJECT */) &&
-		    !streq(ifname, "lo"))
-			return 1;
-	}
-	return 0;
-}
-
-int egress_ip6_default_route(void)
-{
-	_cleanup_free_ char *s = NULL;
-	int r;
-
-	r = read_file_at(AT_FDCWD, "/proc/net/ipv6_route", 1024 * 1024, &s, NULL);
-	if (r < 0)
-		return r == -ENOENT ? 0 : r;
-	return egress_ip6_default_route_parse(s);
 }

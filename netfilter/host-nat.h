@@ -113,15 +113,3 @@ int egress_nat_reap_legacy(const char *dir);
  * for a slot past the last group (n > 32767, pools wider than /15): its are not logged.
  */
 int egress_host_nflog_group(unsigned slot);
-
-/* Whether /proc/sys/net/ipv4/ip_forward reads "1" (in the caller's namespace). */
-int egress_ip_forward_enabled(void);
-/* Whether net.ipv6.conf.all.forwarding is 1 in the caller's namespace (0 without IPv6). */
-int egress_ip6_forward_enabled(void);
-/*
- * Whether the caller's namespace has an IPv6 default route (::/0, not a reject route, not
- * on lo), from /proc/net/ipv6_route: 1, 0 (also without IPv6), or -errno. The parser of the
- * table's text is pure.
- */
-int egress_ip6_default_route(void);
-int egress_ip6_default_route_parse(const char *table);

@@ -23,6 +23,7 @@
 #include "idpool.h"
 #include "landlock.h"
 #include "macro.h"
+#include "net-sysctl.h"
 #include "node-config.h"
 #include "path-util.h"
 #include "policy.h"
@@ -110,42 +111,18 @@ static void check_mounts(struct checker *c, const struct policy *p, const char *
 	refuse(c, "%s", why);
 }
 
-/* Whether /proc/net/ipv6_route has a default route (::/0, not a reject route, not on lo). */
-static bool has_ip6_default_route(void)
-{
-	_cleanup_free_ char *buf = NULL;
-	char *save = NULL;
-
-	if (read_file_at(AT_FDCWD, "/proc/net/ipv6_route", 1024 * 1024, &buf, NULL) < 0)
-		return false;
-	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		char dst[33], plen[3], ifname[32];
-		unsigned flags;
-
-		if (sscanf(l, "%32s %2s %*s %*s %*s %*s %*s %*s %x %31s", dst, plen, &flags,
-			   ifname) == 4 &&
-		    strspn(dst, "0") == 32 && streq(plen, "00") && !(flags & 0x0200) &&
-		    !streq(ifname, "lo"))
-			return true;
-	}
-	return false;
-}
-
 /* The run's IPv6 checks (supervisor/run-net.c net_configure_v6()), worded the same way. */
 static void check_network_v6(struct checker *c, const struct policy *p,
 			     const struct node_config *cfg)
 {
-	_cleanup_free_ char *fwd = NULL;
 	const char *off = NULL;
 	char a[INET6_ADDRSTRLEN];
 	bool v4_up = false, v6_up = false;
 
-	if (!has_ip6_default_route())
+	if (net_ip6_default_route() <= 0)
 		off = "this host has no IPv6 default route";
 	else if (cfg->network.forwarding != NODE_FORWARDING_MANAGE &&
-		 (read_file_at(AT_FDCWD, "/proc/sys/net/ipv6/conf/all/forwarding", 16, &fwd, NULL) <
-			  0 ||
-		  fwd[0] != '1'))
+		 net_ip6_forward_enabled() <= 0)
 		off = "net.ipv6.conf.all.forwarding is off on this host (enable it for IPv6 "
 		      "egress)";
 	if (!off)
@@ -174,7 +151,6 @@ static void check_network_v6(struct checker *c, const struct policy *p,
 
 static void check_network(struct checker *c, const struct policy *p, const struct node_config *cfg)
 {
-	_cleanup_free_ char *fwd = NULL;
 	int fd;
 
 	if (!p->network.enabled)
@@ -186,9 +162,7 @@ static void check_network(struct checker *c, const struct policy *p, const struc
 	else
 		close(fd);
 	/* With "manage" the run turns forwarding on, forwarding only its own traffic. */
-	if (cfg->network.forwarding != NODE_FORWARDING_MANAGE &&
-	    (read_file_at(AT_FDCWD, "/proc/sys/net/ipv4/ip_forward", 16, &fwd, NULL) < 0 ||
-	     fwd[0] != '1'))
+	if (cfg->network.forwarding != NODE_FORWARDING_MANAGE && net_ip_forward_enabled() <= 0)
 		refuse(c,
 		       "/network: policy asks for network egress but net.ipv4.ip_forward is off "
 		       "on this host; enable it (sysctl net.ipv4.ip_forward=1) or let airlock "

@@ -21,6 +21,7 @@
 #include "fd-util.h"
 #include "landlock.h"
 #include "macro.h"
+#include "net-sysctl.h"
 #include "probe.h"
 #include "syscall-abi.h"
 
@@ -176,12 +177,12 @@ static bool probe_nftables(char *d, size_t n)
 
 static bool probe_ip_forward(char *d, size_t n)
 {
-	_cleanup_free_ char *v = NULL;
+	int r = net_ip_forward_enabled();
 
-	if (read_file_at(AT_FDCWD, "/proc/sys/net/ipv4/ip_forward", 16, &v, NULL) < 0)
+	if (r < 0)
 		return false;
-	snprintf(d, n, "net.ipv4.ip_forward=%c (network egress needs 1)", v[0]);
-	return v[0] == '1';
+	snprintf(d, n, "net.ipv4.ip_forward=%d (network egress needs 1, or forwarding: manage)", r);
+	return r > 0;
 }
 
 static bool probe_overlay(char *d, size_t n)

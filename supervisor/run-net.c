@@ -36,6 +36,7 @@
 #include "netns-util.h"
 #include "ns-util.h"
 #include "nflog.h"
+#include "net-sysctl.h"
 #include "node-config.h"
 #include "policy.h"
 #include "run-net-module.h"
@@ -352,9 +353,9 @@ static int net_configure_v6(struct run_net *n, const struct policy *p,
 	 * come back empty (clients use IPv4 at once), and only a policy that names IPv6
 	 * destinations is refused, naming why.
 	 */
-	if (egress_ip6_default_route() <= 0)
+	if (net_ip6_default_route() <= 0)
 		n->v6_off = "this host has no IPv6 default route";
-	else if (egress_ip6_forward_enabled() <= 0 && cfg->forwarding != NODE_FORWARDING_MANAGE)
+	else if (net_ip6_forward_enabled() <= 0 && cfg->forwarding != NODE_FORWARDING_MANAGE)
 		n->v6_off = "net.ipv6.conf.all.forwarding is off on this host (enable it for "
 			    "IPv6 egress)";
 	n->v6 = !n->v6_off;
@@ -418,7 +419,7 @@ static int net_configure(struct run_net *n, const struct policy *p, const struct
 	int r;
 
 	n->manage_forwarding = cfg->forwarding == NODE_FORWARDING_MANAGE;
-	r = egress_ip_forward_enabled();
+	r = net_ip_forward_enabled();
 	if (r <= 0 && !n->manage_forwarding)
 		return log_error_errno(-EOPNOTSUPP,
 				       "refusing run: policy asks for network egress (/network) "

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * What the caller's network namespace forwards and routes, read from /proc: shared by the
+ * network module (which acts on it), `policy check --host` and `airlock probe` (which only
+ * report), so that all three ask the same question the same way. libc only; does not log.
+ */
+
+#define NET_IP_FORWARD "/proc/sys/net/ipv4/ip_forward"
+#define NET_IP6_FORWARD "/proc/sys/net/ipv6/conf/all/forwarding"
+
+/* Whether net.ipv4.ip_forward is 1: 1, 0, or -errno. */
+int net_ip_forward_enabled(void);
+/* Whether net.ipv6.conf.all.forwarding is 1: 1, 0 (also without IPv6), or -errno. */
+int net_ip6_forward_enabled(void);
+/*
+ * Whether there is an IPv6 default route (::/0, not a reject route, not on lo), from
+ * /proc/net/ipv6_route: 1, 0 (also without IPv6), or -errno. net_ip6_default_route_parse()
+ * is the pure half, over that file's text.
+ */
+int net_ip6_default_route(void);
+int net_ip6_default_route_parse(const char *table);
