@@ -8,7 +8,8 @@
 #      namespace; medians, ratios, and network setup + teardown as the difference of the
 #      two airlock medians
 #   2. DNS answer latency the proxy adds: the same queries from the task (through the proxy,
-#      guard and set update) and directly from the host namespace to the upstream
+#      guard and set update) and directly from the host namespace to the upstream, after
+#      60 ms idle and in a burst, beside the cost of one process wakeup in each case
 #   3. set updates per second (bench/net-sets)
 # Build with -Dbench=true (bench/startup and bench/net-sets). Everything, the driver too,
 # runs inside the test namespaces: never in the machine's own network namespace.
@@ -75,27 +76,53 @@ for gap in 0 "${BENCH_GAP:-60}"; do
 	echo
 done
 
+# The same 30 distinct names (a fresh upstream query each) twice: 60 ms idle before each
+# query (every process on the path wakes from idle, as for a lone lookup), and 1 ms apart
+# (a burst, as a build's lookups come; the proxy's burst allowance covers 30).
 cat >"$TMP/ws/lat.py" <<'PY'
 import sys, time
 sys.path.insert(0, '/workspace')
 import importlib.util
 spec = importlib.util.spec_from_file_location('t', sys.argv[1])
 t = importlib.util.module_from_spec(spec); spec.loader.exec_module(t)
-server = sys.argv[2]
+server, gap, tag = sys.argv[2], float(sys.argv[3]), sys.argv[4]
 lat = []
 for i in range(30):
     s = time.perf_counter()
-    rc, addrs, _ = t.query(f'l{i}.wild.test', 'A', server)
+    rc, addrs, _ = t.query(f'l{i}{tag}.wild.test', 'A', server)
     lat.append((time.perf_counter() - s) * 1e3)
-    time.sleep(0.06)  # stay under the proxy's rate limit
+    time.sleep(gap)
 lat.sort()
 print(f'{lat[len(lat) // 2]:.2f} ms median, {lat[-2]:.2f} ms p95 ({rc})')
 PY
-echo "DNS via proxy (task):  $(net_in_host "$AIRLOCK" run --policy "$TMP/net.json" \
-	--workspace "$TMP/ws" --state-dir "$TMP/state" -- /usr/bin/python3 /workspace/lat.py \
-	/workspace/net-task.py 8.8.8.8 2>/dev/null)"
-echo "DNS direct (host ns):  $(ip netns exec "$NET_H" python3 "$TMP/ws/lat.py" \
-	"$TMP/ws/net-task.py" 11.1.0.53)"
+# The floor under both: one process waking another and being woken back over a socketpair,
+# after the same idle gap and back to back (the proxy path adds four such wakeups).
+cat >"$TMP/wake.py" <<'PY'
+import os, socket, sys, time
+gap = float(sys.argv[1])
+a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+if os.fork() == 0:
+    while b.recv(8) != b'q':
+        b.send(b'x')
+    os._exit(0)
+lat = []
+for _ in range(40):
+    s = time.perf_counter(); a.send(b'x'); a.recv(8)
+    lat.append((time.perf_counter() - s) * 1e6)
+    time.sleep(gap)
+a.send(b'q'); os.wait()
+lat.sort()
+print(f'{lat[20] / 2:.0f} us per wakeup (median)')
+PY
+for gap in 0.06 0.001; do
+	echo "# DNS, $gap s between queries"
+	echo "DNS via proxy (task):  $(net_in_host "$AIRLOCK" run --policy "$TMP/net.json" \
+		--workspace "$TMP/ws" --state-dir "$TMP/state" -- /usr/bin/python3 /workspace/lat.py \
+		/workspace/net-task.py 8.8.8.8 "$gap" "g$gap" 2>/dev/null)"
+	echo "DNS direct (host ns):  $(ip netns exec "$NET_H" python3 "$TMP/ws/lat.py" \
+		"$TMP/ws/net-task.py" 11.1.0.53 "$gap" "d$gap")"
+	echo "process wakeup floor:  $(net_in_host python3 "$TMP/wake.py" "$gap")"
+done
 if [ -x "$BUILD/bench/net-sets" ]; then
 	"$BUILD/bench/net-sets" 5000
 fi
