@@ -89,6 +89,9 @@ void dns_answer_finish(struct dns_message *out, const struct dns_ipc_request *re
 		memcpy(rr->addr, req->addrs[i].addr, sizeof(rr->addr));
 		n++;
 	}
+	/* Every address withheld (verdict "withheld"): an empty answer, not the chain alone. */
+	if (req->n_addrs > 0 && n == out->n_answers)
+		n = 0;
 	out->n_answers = n;
 }
 

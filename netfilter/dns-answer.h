@@ -33,7 +33,8 @@ int dns_answer_prepare(const struct policy_network *net, const struct dns_messag
 /*
  * Completes out (as dns_answer_prepare() left it) with the guard's reply to req: every
  * record gets the reply's TTL, and only the addresses whose bit is set in reply->accepted
- * are added, under the chain's last name (or the query's name).
+ * are added, under the chain's last name (or the query's name). When the guard accepted
+ * none of the answer's addresses, out is left with no records at all.
  */
 void dns_answer_finish(struct dns_message *out, const struct dns_ipc_request *req,
 		       const struct dns_ipc_reply *reply);

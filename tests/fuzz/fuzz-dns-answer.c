@@ -8,7 +8,8 @@
  *     link-local, metadata ... outside a cidr rule) is learned;
  *   - nothing is taken from an upstream error or a truncated upstream answer;
  *   - the answer's question is the query's, over UDP it fits 512 bytes, and an error or a
- *     truncated or withheld answer carries no address;
+ *     truncated answer carries no address and a withheld one (the guard took none of its
+ *     addresses) no record at all;
  * and ASan/UBSan catch any out-of-bounds access.
  *
  * Input: a 10-byte header, then the upstream's answer as it came off the wire.
@@ -217,9 +218,9 @@ static void check_answer(const struct query *q, const struct dns_ipc_reply *repl
 		assert(is_accepted(reply, rr->type, rr->addr));
 		n_addrs++;
 	}
-	/* Withheld: every address of the answer kept from the task. */
+	/* Withheld, every address of the answer kept from the task: an empty answer. */
 	if (req.n_addrs > 0 && reply->accepted == 0)
-		assert(n_addrs == 0);
+		assert(back.n_answers == 0);
 	if (!(back.flags & DNS_FLAG_TC) && req.n_chain + req.n_addrs <= DNS_MAX_ANSWERS)
 		assert(n_addrs == (size_t)__builtin_popcountll(reply->accepted));
 }
