@@ -23,6 +23,7 @@
 #include <linux/sockios.h>
 
 #include "cleanup.h"
+#include "dns-answer.h"
 #include "dns-proxy.h"
 #include "egress.h"
 #include "macro.h"
@@ -199,17 +200,7 @@ static void respond(struct proxy *p, const struct client *to, uint16_t id, uint1
 	uint8_t *buf = out + 2;
 	int n;
 
-	msg_out.id = id;
-	msg_out.flags = (uint16_t)(DNS_FLAG_QR | DNS_FLAG_RA | rd | (rcode & DNS_FLAG_RCODE));
-	strcpy(msg_out.qname, qname);
-	msg_out.qtype = qtype;
-	msg_out.qclass = DNS_CLASS_IN;
-	n = dns_build(&msg_out, buf, DNS_MAX_MESSAGE);
-	if (n > DNS_UDP_MAX_MESSAGE && !to->tcp) {
-		msg_out.flags |= DNS_FLAG_TC;
-		msg_out.n_answers = 0;
-		n = dns_build(&msg_out, buf, DNS_MAX_MESSAGE);
-	}
+	n = dns_answer_build(&msg_out, id, rd, qname, qtype, rcode, to->tcp, buf, DNS_MAX_MESSAGE);
 	if (n <= 0)
 		return;
 	if (to->tcp)
@@ -663,55 +654,12 @@ static void on_conn(struct proxy *p, size_t i)
 	}
 }
 
-/* Follows the CNAME chain from qname within allowed names into msg_out and ipc_req. */
-static bool collect_answer(struct proxy *p, const struct pending *e)
-{
-	const char *cur = e->qname;
-
-	msg_out.n_answers = 0;
-	/* A fresh request: nothing of an earlier decision (its rcode) may stick to this one. */
-	memset(&ipc_req, 0, sizeof(ipc_req));
-	for (size_t hop = 0; hop <= DNS_PROXY_MAX_CHAIN; hop++) {
-		const struct dns_rr *cname = NULL;
-
-		for (size_t i = 0; i < msg_in.n_answers && !cname; i++)
-			if (msg_in.answers[i].type == DNS_TYPE_CNAME &&
-			    streq(msg_in.answers[i].name, cur))
-				cname = &msg_in.answers[i];
-		if (!cname)
-			break;
-		if (hop == DNS_PROXY_MAX_CHAIN || !egress_name_allowed(p->cfg->net, cname->target))
-			return false;
-		msg_out.answers[msg_out.n_answers++] = *cname;
-		strcpy(ipc_req.chain[ipc_req.n_chain++], cname->target);
-		cur = cname->target;
-	}
-	for (size_t i = 0; i < msg_in.n_answers && ipc_req.n_addrs < DNS_IPC_MAX_ADDRS; i++) {
-		const struct dns_rr *rr = &msg_in.answers[i];
-		struct dns_ipc_addr *a = &ipc_req.addrs[ipc_req.n_addrs];
-
-		if (rr->type != e->qtype || !streq(rr->name, cur))
-			continue;
-		a->family = rr->type == DNS_TYPE_A ? AF_INET : AF_INET6;
-		memcpy(a->addr, rr->addr, sizeof(a->addr));
-		a->ttl = rr->ttl;
-		ipc_req.n_addrs++;
-	}
-	return true;
-}
-
 /* Asks the guard to learn the addresses; waits for its reply (after the kernel ACK). */
 static int learn(struct proxy *p, const struct pending *e, struct dns_ipc_reply *reply)
 {
 	struct pollfd pfd = { .fd = FD_IPC, .events = POLLIN };
 
-	ipc_req.type = DNS_IPC_LEARN;
 	ipc_req.seq = ++p->seq;
-	strcpy(ipc_req.qname, e->qname);
-	ipc_req.qtype = e->qtype;
-	ipc_req.count = 1;
-	ipc_req.rule = -1;
-	ipc_req.tcp = e->client.tcp;
 	if (send(FD_IPC, &ipc_req, sizeof(ipc_req), MSG_NOSIGNAL) < 0)
 		return -errno;
 	for (;;) {
@@ -732,42 +680,21 @@ static int learn(struct proxy *p, const struct pending *e, struct dns_ipc_reply 
 static void answer(struct proxy *p, struct pending *e)
 {
 	struct dns_ipc_reply reply;
-	size_t n = msg_out.n_answers;
-	int rcode = dns_message_rcode(&msg_in);
+	enum dns_verdict v;
+	int rcode;
 
-	if (rcode != DNS_RCODE_NOERROR || (msg_in.flags & DNS_FLAG_TC)) {
-		msg_out.n_answers = 0;
-		rcode = rcode ? rcode : DNS_RCODE_SERVFAIL;
+	rcode = dns_answer_prepare(p->cfg->net, &msg_in, e->qname, e->qtype, e->client.tcp,
+				   &msg_out, &ipc_req, &v);
+	if (rcode != DNS_RCODE_NOERROR) {
 		respond(p, &e->client, e->client_id, e->rd, e->qname, e->qtype, rcode);
-		return decision(p, &e->client, e->qname, e->qtype, DNS_VERDICT_UPSTREAM_RCODE,
-				rcode, 1);
-	}
-	if (!collect_answer(p, e)) {
-		msg_out.n_answers = 0;
-		respond(p, &e->client, e->client_id, e->rd, e->qname, e->qtype, DNS_RCODE_NXDOMAIN);
-		return decision(p, &e->client, e->qname, e->qtype, DNS_VERDICT_CNAME_DENIED,
-				DNS_RCODE_NXDOMAIN, 1);
+		return decision(p, &e->client, e->qname, e->qtype, v, rcode, 1);
 	}
 	if (learn(p, e, &reply) < 0) {
 		msg_out.n_answers = 0;
 		respond(p, &e->client, e->client_id, e->rd, e->qname, e->qtype, DNS_RCODE_SERVFAIL);
 		return;
 	}
-	n = msg_out.n_answers;
-	for (size_t i = 0; i < n; i++)
-		msg_out.answers[i].ttl = reply.ttl;
-	for (uint32_t i = 0; i < ipc_req.n_addrs && n < DNS_MAX_ANSWERS; i++) {
-		struct dns_rr *rr = &msg_out.answers[n];
-
-		if (!(reply.accepted & (1ULL << i)))
-			continue;
-		strcpy(rr->name, ipc_req.n_chain ? ipc_req.chain[ipc_req.n_chain - 1] : e->qname);
-		rr->type = e->qtype;
-		rr->ttl = reply.ttl;
-		memcpy(rr->addr, ipc_req.addrs[i].addr, sizeof(rr->addr));
-		n++;
-	}
-	msg_out.n_answers = n;
+	dns_answer_finish(&msg_out, &ipc_req, &reply);
 	respond(p, &e->client, e->client_id, e->rd, e->qname, e->qtype, DNS_RCODE_NOERROR);
 }
 

@@ -40,7 +40,7 @@ struct checker {
 	int count;
 };
 
-static void refuse(struct checker *c, const char *fmt, ...)
+static _printf_(2, 3) void refuse(struct checker *c, const char *fmt, ...)
 {
 	char buf[REFUSAL_MAX];
 	va_list ap;

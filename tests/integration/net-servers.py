@@ -28,6 +28,7 @@ ZONE = {
     'other.test': [('A', 60, '11.1.0.10')],           # shares allowed.test's address
     'private.test': [('A', 60, '10.9.9.9')],          # an allowed name, private address
     'meta.test': [('A', 60, '169.254.169.254')],      # an allowed name, metadata address
+    'hidden.wild.test': [('CNAME', 60, 'private.test')],  # allowed chain, withheld address
     'alias.test': [('CNAME', 60, 'mid.test')],
     'mid.test': [('CNAME', 60, 'final.test')],
     'final.test': [('A', 60, '11.1.0.11')],

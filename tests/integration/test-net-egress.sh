@@ -111,7 +111,8 @@ steps=(
 	resolve,allowed.test,A tcp,11.1.0.10,443,0.5 tcp,11.1.0.10,8080
 	resolve,other.test,A resolve,other.test,A,11.1.0.53 tcp,11.1.0.12,443
 	tcp,11.1.0.20,9000 tcp,11.1.0.20,9001 tcp,GW,53,1 tcp,1.2.3.4,53,1
-	resolve,private.test,A tcp,10.9.9.9,443 resolve,meta.test,A tcp,169.254.169.254,80
+	resolve,private.test,A resolve,hidden.wild.test,A tcp,10.9.9.9,443 resolve,meta.test,A
+	tcp,169.254.169.254,80
 	resolve,wire.test,A resolve,spoof.test,A tcp,11.1.0.12,443,0.6
 	resolve,alias.test,A tcp,11.1.0.11,443,0.5 resolve,badalias.test,A
 	resolve,allowed.test,TXT resolve,allowed.test,ANY resolve,allowed.test,MX
@@ -155,6 +156,7 @@ expect tcp,11.1.0.20,9001 '^fail' "a cidr rule allows only its ports"
 expect tcp,GW,53,1 '^fail (TimeoutError|timeout)' "TCP/53 to the resolver reaches the proxy, never the host's own DNS"
 expect tcp,1.2.3.4,53,1 '^fail Connection_refused' "TCP/53 to elsewhere is refused, not redirected to the host"
 expect resolve,private.test,A '^NOERROR - ' "a private address in an answer is withheld"
+expect resolve,hidden.wild.test,A '^NOERROR - ' "a CNAME chain whose every address is withheld gets an empty answer"
 expect tcp,10.9.9.9,443 '^fail' "private range blocked"
 expect tcp,169.254.169.254,80 '^fail' "metadata address blocked"
 expect resolve,wire.test,A '^NOERROR - ' "the Azure WireServer address in an answer is withheld"
