@@ -17,12 +17,13 @@
 #include "log.h"
 #include "loop.h"
 #include "macro.h"
+#include "run-io-internal.h"
 #include "run-io.h"
 
 /* Reads of what is left in a pipe when giving up: a pipe holds at most 1 MiB unprivileged. */
 #define RUN_IO_DISCARD_MAX_READS 64
 
-static int make_pipe(int *rd, int *wr)
+int run_io_pipe(int *rd, int *wr)
 {
 	int p[2];
 
@@ -33,8 +34,7 @@ static int make_pipe(int *rd, int *wr)
 	return 0;
 }
 
-/* Whether fd was opened for reading (want O_RDONLY) or writing (O_WRONLY); O_PATH is not. */
-static bool fd_has_access(int fd, int want)
+bool run_io_fd_has_access(int fd, int want)
 {
 	int fl = fcntl(fd, F_GETFL);
 
@@ -51,109 +51,6 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* ---- stdin ---- */
-
-/*
- * A read-only view of the regular file on our stdin, at the caller's offset. The reopen
- * runs as root, so it is only called once fd 0 itself is known to be readable.
- */
-static int reopen_stdin_file(void)
-{
-	_cleanup_close_ int fd = -EBADF;
-	off_t pos;
-
-	fd = open("/proc/self/fd/0", O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	pos = lseek(STDIN_FILENO, 0, SEEK_CUR);
-	if (pos < 0 || lseek(fd, pos, SEEK_SET) < 0)
-		return -errno;
-	return TAKE_FD(fd);
-}
-
-/*
- * Terminals, pipes and sockets are pumped (the task never holds airlock's terminal); a
- * readable regular file is reopened read-only; anything else, and any fd 0 we may not
- * read from (closed, O_PATH, write-only), gives the task /dev/null.
- */
-static int open_stdin(struct run_io *io)
-{
-	struct stat st;
-	int fd;
-
-	if (fstat(STDIN_FILENO, &st) < 0 || !fd_has_access(STDIN_FILENO, O_RDONLY))
-		fd = open_devnull();
-	else if (isatty(STDIN_FILENO) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
-		io->buf = malloc(RUN_IO_STDIN_BUF);
-		if (!io->buf)
-			return -ENOMEM;
-		io->stdin_src = STDIN_FILENO;
-		return make_pipe(&io->child_stdin, &io->stdin_wr);
-	} else if (S_ISREG(st.st_mode)) {
-		fd = reopen_stdin_file();
-		if (fd < 0)
-			fd = open_devnull();
-	} else
-		fd = open_devnull();
-	if (fd < 0)
-		return fd;
-	io->child_stdin = fd;
-	return 0;
-}
-
-static void stdin_close(struct run_io *io)
-{
-	if (io->stdin_src >= 0)
-		(void)loop_remove(io->loop, io->stdin_src);
-	if (io->stdin_wr >= 0)
-		(void)loop_remove(io->loop, io->stdin_wr);
-	io->stdin_src = -EBADF; /* airlock's own stdin: not ours to close */
-	io->stdin_wr = safe_close(io->stdin_wr);
-}
-
-static int on_stdin_writable(struct loop *l, int fd, uint32_t events, void *userdata);
-
-static int on_stdin_readable(struct loop *l, int fd, uint32_t events, void *userdata)
-{
-	struct run_io *io = userdata;
-	ssize_t n = read(io->stdin_src, io->buf, RUN_IO_STDIN_BUF);
-
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return 0;
-	if (n <= 0) {
-		stdin_close(io);
-		return 0;
-	}
-	io->buf_len = (size_t)n;
-	io->buf_off = 0;
-	/* Wait until the task takes this chunk before reading more. */
-	(void)loop_remove(l, io->stdin_src);
-	if (loop_add(l, io->stdin_wr, EPOLLOUT, on_stdin_writable, io) < 0)
-		stdin_close(io);
-	return 0;
-}
-
-static int on_stdin_writable(struct loop *l, int fd, uint32_t events, void *userdata)
-{
-	struct run_io *io = userdata;
-	ssize_t n;
-
-	n = write(io->stdin_wr, io->buf + io->buf_off, io->buf_len - io->buf_off);
-	if (n < 0) {
-		if (errno == EAGAIN || errno == EINTR)
-			return 0;
-		stdin_close(io); /* the task closed its stdin */
-		return 0;
-	}
-	io->buf_off += (size_t)n;
-	if (io->buf_off < io->buf_len)
-		return 0;
-	(void)loop_remove(l, io->stdin_wr);
-	if (loop_add(l, io->stdin_src, EPOLLIN, on_stdin_readable, io) < 0)
-		stdin_close(io);
-	return 0;
-}
-
 /* ---- stdout and stderr: where they go ---- */
 
 /* Picks how fd (airlock's 1 or 2) is written; see run-io.h. Returns 0 or -errno. */
@@ -165,7 +62,7 @@ static int stream_open_out(struct run_io_stream *s, int fd)
 
 	s->out = fd;
 	s->mode = RUN_IO_WRITE_BLOCKING;
-	if (fstat(fd, &st) < 0 || !fd_has_access(fd, O_WRONLY)) {
+	if (fstat(fd, &st) < 0 || !run_io_fd_has_access(fd, O_WRONLY)) {
 		s->broken = true; /* closed or not writable: discard, as after EPIPE */
 		return 0;
 	}
@@ -275,10 +172,10 @@ int run_io_open(struct run_io *io, uint64_t limit)
 	r = ensure_std_fds();
 	if (r < 0)
 		return r;
-	r = make_pipe(&io->out.rd, &io->child_stdout);
+	r = run_io_pipe(&io->out.rd, &io->child_stdout);
 	if (r < 0)
 		return r;
-	r = make_pipe(&io->err.rd, &io->child_stderr);
+	r = run_io_pipe(&io->err.rd, &io->child_stderr);
 	if (r < 0)
 		return r;
 	r = stream_open_out(&io->out, STDOUT_FILENO);
@@ -288,7 +185,7 @@ int run_io_open(struct run_io *io, uint64_t limit)
 	if (r < 0)
 		return r;
 	swap_stderr(io);
-	return open_stdin(io);
+	return run_io_stdin_open(io);
 }
 
 void run_io_close_child_ends(struct run_io *io)
@@ -471,14 +368,7 @@ int run_io_attach(struct run_io *io, struct loop *l)
 		r = loop_add(l, io->err.rd, EPOLLIN, on_readable, &io->err);
 	if (r < 0)
 		return r;
-	if (io->stdin_src < 0)
-		return 0;
-	r = fd_set_nonblock(io->stdin_wr, true);
-	if (r < 0)
-		return r;
-	if (loop_add(l, io->stdin_src, EPOLLIN, on_stdin_readable, io) < 0)
-		stdin_close(io); /* not pollable: the task gets EOF */
-	return 0;
+	return run_io_stdin_attach(io);
 }
 
 static bool stream_done(const struct run_io_stream *s)
@@ -580,7 +470,7 @@ void run_io_drain(struct run_io *io)
 {
 	int r;
 
-	stdin_close(io);
+	run_io_stdin_close(io);
 	io->draining = true;
 	io->drain_started_ms = io->drain_progress_ms = now_ms();
 	if (run_io_outputs_done(io)) {
@@ -617,7 +507,7 @@ void run_io_done(struct run_io *io)
 		return; /* run_io_open() never ran: nothing is ours */
 	run_io_close_child_ends(io);
 	if (io->loop)
-		stdin_close(io);
+		run_io_stdin_close(io);
 	io->stdin_wr = safe_close(io->stdin_wr);
 	if (io->drain_fd >= 0 && io->loop)
 		(void)loop_remove(io->loop, io->drain_fd);
