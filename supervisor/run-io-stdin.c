@@ -14,27 +14,11 @@
 #include "run-io.h"
 
 /*
- * A read-only view of the regular file on our stdin, at the caller's offset. The reopen
- * runs as root, so it is only called once fd 0 itself is known to be readable.
- */
-static int reopen_stdin_file(void)
-{
-	_cleanup_close_ int fd = -EBADF;
-	off_t pos;
-
-	fd = open("/proc/self/fd/0", O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	pos = lseek(STDIN_FILENO, 0, SEEK_CUR);
-	if (pos < 0 || lseek(fd, pos, SEEK_SET) < 0)
-		return -errno;
-	return TAKE_FD(fd);
-}
-
-/*
- * Terminals, pipes and sockets are pumped (the task never holds airlock's terminal); a
- * readable regular file is reopened read-only; anything else, and any fd 0 we may not
- * read from (closed, O_PATH, write-only), gives the task /dev/null.
+ * Terminals, pipes, sockets and readable regular files are pumped into a pipe: the task
+ * never holds airlock's terminal, nor the caller's file (through /proc/self/fd/0 it could
+ * name the host path, or reopen the file for writing where its mode lets others write).
+ * Anything else, and any fd 0 we may not read from (closed, O_PATH, write-only), gives the
+ * task /dev/null. A file is read through fd 0 itself, from the caller's offset on.
  */
 int run_io_stdin_open(struct run_io *io)
 {
@@ -43,16 +27,14 @@ int run_io_stdin_open(struct run_io *io)
 
 	if (fstat(STDIN_FILENO, &st) < 0 || !run_io_fd_has_access(STDIN_FILENO, O_RDONLY))
 		fd = open_devnull();
-	else if (isatty(STDIN_FILENO) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
+	else if (isatty(STDIN_FILENO) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ||
+		 S_ISREG(st.st_mode)) {
 		io->buf = malloc(RUN_IO_STDIN_BUF);
 		if (!io->buf)
 			return -ENOMEM;
 		io->stdin_src = STDIN_FILENO;
+		io->stdin_file = S_ISREG(st.st_mode);
 		return run_io_pipe(&io->child_stdin, &io->stdin_wr);
-	} else if (S_ISREG(st.st_mode)) {
-		fd = reopen_stdin_file();
-		if (fd < 0)
-			fd = open_devnull();
 	} else
 		fd = open_devnull();
 	if (fd < 0)
@@ -114,6 +96,60 @@ static int on_stdin_writable(struct loop *l, int fd, uint32_t events, void *user
 	return 0;
 }
 
+/*
+ * Moves the next chunk of a regular file towards the task: spliced into its pipe (page
+ * references move, not bytes) or, where the file system cannot splice, read into our
+ * buffer. Returns the bytes moved, 0 at the end of the file, or -errno.
+ */
+static ssize_t stdin_file_next(struct run_io *io)
+{
+	ssize_t n;
+
+	if (io->stdin_splice) {
+		n = splice(io->stdin_src, NULL, io->stdin_wr, NULL, RUN_IO_CHUNK,
+			   SPLICE_F_NONBLOCK);
+		if (n >= 0)
+			return n;
+		if (errno != EINVAL)
+			return -errno;
+		io->stdin_splice = false;
+	}
+	n = read(io->stdin_src, io->buf, RUN_IO_STDIN_BUF);
+	if (n < 0)
+		return -errno;
+	io->buf_len = (size_t)n;
+	io->buf_off = 0;
+	return n;
+}
+
+/*
+ * A regular file is always readable (and epoll refuses it): its pump runs on the room in
+ * the task's pipe alone, so a task that does not read its stdin costs nothing.
+ */
+static int on_stdin_file_writable(struct loop *l, int fd, uint32_t events, void *userdata)
+{
+	struct run_io *io = userdata;
+	ssize_t n;
+
+	if (io->buf_off == io->buf_len) {
+		n = stdin_file_next(io);
+		if (n == -EAGAIN || n == -EINTR)
+			return 0;
+		if (n <= 0) {
+			run_io_stdin_close(io); /* EOF, a read error, or the task closed it */
+			return 0;
+		}
+		if (io->buf_off == io->buf_len)
+			return 0; /* spliced: nothing waits in our buffer */
+	}
+	n = write(io->stdin_wr, io->buf + io->buf_off, io->buf_len - io->buf_off);
+	if (n < 0 && errno != EAGAIN && errno != EINTR)
+		run_io_stdin_close(io);
+	else if (n > 0)
+		io->buf_off += (size_t)n;
+	return 0;
+}
+
 int run_io_stdin_attach(struct run_io *io)
 {
 	int r;
@@ -123,6 +159,13 @@ int run_io_stdin_attach(struct run_io *io)
 	r = fd_set_nonblock(io->stdin_wr, true);
 	if (r < 0)
 		return r;
+	if (io->stdin_file) {
+		io->stdin_splice = true;
+		r = loop_add(io->loop, io->stdin_wr, EPOLLOUT, on_stdin_file_writable, io);
+		if (r < 0)
+			run_io_stdin_close(io);
+		return 0;
+	}
 	if (loop_add(io->loop, io->stdin_src, EPOLLIN, on_stdin_readable, io) < 0)
 		run_io_stdin_close(io); /* not pollable: the task gets EOF */
 	return 0;

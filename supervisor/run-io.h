@@ -3,10 +3,10 @@
 
 /*
  * The task's standard streams. stdout and stderr arrive over pipes and are forwarded to
- * airlock's own, counted and cut at the policy's output limit. stdin is pumped from
- * airlock's stdin when that is a terminal, pipe or socket (a terminal is never handed to
- * the task), handed over as a read-only view when it is a readable regular file, and is
- * /dev/null otherwise (closed, O_PATH or write-only fds give the task nothing).
+ * airlock's own, counted and cut at the policy's output limit. stdin is a pipe pumped
+ * from airlock's stdin when that is a terminal, pipe, socket or readable regular file
+ * (the task never holds the caller's terminal or file), and /dev/null otherwise
+ * (closed, O_PATH or write-only fds give the task nothing).
  *
  * Forwarding never blocks the event loop, so a reader that stalls cannot delay the wall
  * time deadline or the handling of SIGTERM:
@@ -68,6 +68,8 @@ struct run_io {
 	/* stdin pump. */
 	int stdin_src; /* airlock's stdin when pumped, else -EBADF */
 	int stdin_wr;
+	bool stdin_file; /* stdin_src is a regular file: pumped as the pipe has room */
+	bool stdin_splice; /* ... with splice(), until the file system refuses it */
 	char *buf; /* RUN_IO_STDIN_BUF, allocated when stdin is pumped */
 	size_t buf_len, buf_off;
 	/* stdout and stderr. */
