@@ -63,7 +63,8 @@ static int stream_open_out(struct run_io_stream *s, int fd)
 	s->out = fd;
 	s->mode = RUN_IO_WRITE_BLOCKING;
 	if (fstat(fd, &st) < 0 || !run_io_fd_has_access(fd, O_WRONLY)) {
-		s->broken = true; /* closed or not writable: discard, as after EPIPE */
+		s->broken =
+			true; /* closed or not writable: the task's writes fail, as after EPIPE */
 		return 0;
 	}
 	if (S_ISSOCK(st.st_mode)) {
@@ -142,12 +143,15 @@ static int ensure_std_fds(void)
 	return 0;
 }
 
-static void stream_init(struct run_io *io, struct run_io_stream *s, uint64_t *bytes)
+static void stream_init(struct run_io *io, struct run_io_stream *s, const char *name,
+			uint64_t *bytes)
 {
 	s->io = io;
+	s->name = name;
 	s->rd = -EBADF;
 	s->out = -EBADF;
 	s->own_fd = -EBADF;
+	s->pause_fd = -EBADF;
 	s->bytes = bytes;
 }
 
@@ -162,9 +166,10 @@ int run_io_open(struct run_io *io, uint64_t limit)
 			       .stdin_wr = -EBADF,
 			       .saved_stderr = -EBADF,
 			       .drain_fd = -EBADF,
+			       .null_fd = -EBADF,
 			       .limit = limit };
-	stream_init(io, &io->out, &io->stdout_bytes);
-	stream_init(io, &io->err, &io->stderr_bytes);
+	stream_init(io, &io->out, "stdout", &io->stdout_bytes);
+	stream_init(io, &io->err, "stderr", &io->stderr_bytes);
 	io->out.buf = malloc(RUN_IO_STREAM_BUF);
 	io->err.buf = malloc(RUN_IO_STREAM_BUF);
 	if (!io->out.buf || !io->err.buf)
@@ -198,8 +203,9 @@ void run_io_close_child_ends(struct run_io *io)
 /* ---- stdout and stderr: forwarding ---- */
 
 static int on_readable(struct loop *l, int fd, uint32_t events, void *userdata);
-static int on_writable(struct loop *l, int fd, uint32_t events, void *userdata);
+static int on_discard(struct loop *l, int fd, uint32_t events, void *userdata);
 static void drain_note_progress(struct run_io *io);
+static int check_drained(struct run_io *io);
 
 /* Writes what the reader takes now. Returns bytes written (0: it would block) or -errno. */
 static ssize_t stream_write(struct run_io_stream *s, const char *p, size_t n)
@@ -220,17 +226,90 @@ static ssize_t stream_write(struct run_io_stream *s, const char *p, size_t n)
 	return k;
 }
 
+static void stream_read_off(struct run_io_stream *s)
+{
+	if (s->rd_in_loop)
+		(void)loop_remove(s->io->loop, s->rd);
+	s->rd_in_loop = false;
+}
+
+static void stream_unpause(struct run_io_stream *s)
+{
+	struct itimerspec off = {};
+
+	if (!s->paused)
+		return;
+	(void)timerfd_settime(s->pause_fd, 0, &off, NULL);
+	s->paused = false;
+}
+
+static void stream_close_rd(struct run_io_stream *s)
+{
+	stream_read_off(s);
+	stream_unpause(s);
+	s->rd = safe_close(s->rd);
+}
+
+/*
+ * (Re)starts reading the task's pipe unless a chunk waits for the reader: forwarding up to
+ * the output limit, discarding past it. Returns 0 or -errno.
+ */
+static int stream_listen(struct run_io_stream *s)
+{
+	struct run_io *io = s->io;
+	int r;
+
+	if (s->rd < 0 || s->waiting || s->paused)
+		return 0;
+	if (io->truncated && !s->discarding) {
+		stream_read_off(s);
+		s->discarding = true;
+		/* Fewer wake-ups; the writer's memory cgroup pays for the pages it fills. */
+		(void)fcntl(s->rd, F_SETPIPE_SZ, RUN_IO_DISCARD_PIPE_SIZE);
+	}
+	if (s->rd_in_loop)
+		return 0;
+	r = loop_add(io->loop, s->rd, EPOLLIN, s->discarding ? on_discard : on_readable, s);
+	if (r < 0)
+		return r;
+	s->rd_in_loop = true;
+	return 0;
+}
+
+/*
+ * The reader of s went away (EPIPE, or the caller's fd reports an error or hang-up), or s
+ * cannot be written (err, logged): the task's end of the pipe closes too, so that its next
+ * write fails with EPIPE (SIGPIPE) as it would without airlock, instead of the task running
+ * on into nothing. A capture of the output would keep reading for itself here.
+ */
+static void stream_reader_gone(struct run_io_stream *s, int err)
+{
+	if (s->broken)
+		return;
+	if (err != -EPIPE && err != -ECONNRESET)
+		log_warning_errno(err, "Failed to forward the task's %s, closing it: %m", s->name);
+	s->broken = true;
+	s->waiting = false;
+	s->off = s->len = 0;
+	if (s->out_watched)
+		(void)loop_remove(s->io->loop, s->out);
+	s->out_watched = false;
+	stream_close_rd(s);
+}
+
 /* Stops reading the task's pipe until the reader takes the pending data. */
 static void stream_wait(struct run_io_stream *s)
 {
+	int r;
+
 	if (s->waiting)
 		return;
-	if (loop_add(s->io->loop, s->out, EPOLLOUT, on_writable, s) < 0) {
-		s->broken = true; /* cannot watch it: discard rather than block */
+	r = s->out_watched ? loop_modify(s->io->loop, s->out, EPOLLOUT) : -EBADF;
+	if (r < 0) {
+		stream_reader_gone(s, r); /* cannot wait for it: stop rather than block */
 		return;
 	}
-	if (s->rd >= 0)
-		(void)loop_remove(s->io->loop, s->rd);
+	stream_read_off(s);
 	s->waiting = true;
 }
 
@@ -238,13 +317,11 @@ static void stream_wait(struct run_io_stream *s)
 static int stream_resume(struct run_io_stream *s)
 {
 	s->off = s->len = 0;
-	if (!s->waiting)
-		return 0;
-	s->waiting = false;
-	(void)loop_remove(s->io->loop, s->out);
-	if (s->rd >= 0)
-		return loop_add(s->io->loop, s->rd, EPOLLIN, on_readable, s);
-	return 0;
+	if (s->waiting) {
+		s->waiting = false;
+		(void)loop_modify(s->io->loop, s->out, 0);
+	}
+	return stream_listen(s);
 }
 
 /* Writes the pending data; what the reader cannot take yet waits for EPOLLOUT. */
@@ -254,28 +331,17 @@ static int stream_flush(struct run_io_stream *s)
 		ssize_t k = stream_write(s, s->buf + s->off, s->len - s->off);
 
 		if (k < 0) {
-			s->broken = true; /* e.g. EPIPE: keep reading the task, stop writing */
-			break;
+			stream_reader_gone(s, (int)k);
+			return 0;
 		}
 		if (k == 0) {
 			stream_wait(s);
-			if (s->waiting)
-				return 0;
-			break;
+			return 0;
 		}
 		s->off += (size_t)k;
 		drain_note_progress(s->io);
 	}
 	return stream_resume(s);
-}
-
-static void stream_close_rd(struct run_io_stream *s)
-{
-	if (s->rd < 0)
-		return;
-	if (!s->waiting)
-		(void)loop_remove(s->io->loop, s->rd);
-	s->rd = safe_close(s->rd);
 }
 
 /* Queues the truncation marker on stderr, after whatever is pending there. */
@@ -292,6 +358,23 @@ static void queue_marker(struct run_io *io)
 		e->len += MIN((size_t)n, RUN_IO_STREAM_BUF - e->len - 1);
 }
 
+/* The output limit is reached: the marker goes out, then both streams turn to discarding. */
+static int truncate_output(struct run_io_stream *s)
+{
+	struct run_io *io = s->io;
+	int r;
+
+	io->truncated = true;
+	io->null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	if (io->null_fd < 0)
+		io->null_fd = -EBADF; /* discarding then copies into our buffer */
+	queue_marker(io);
+	if (s == &io->err)
+		return stream_listen(&io->out);
+	r = stream_flush(&io->err);
+	return r < 0 ? r : 0;
+}
+
 /* Passes on the n bytes just read into s->buf, within the output limit. */
 static int forward(struct run_io_stream *s, size_t n)
 {
@@ -301,23 +384,17 @@ static int forward(struct run_io_stream *s, size_t n)
 	int r;
 
 	if (io->truncated)
-		return 0;
+		return stream_listen(s);
 	io->forwarded += take;
 	s->off = 0;
 	s->len = s->broken ? 0 : take;
 	if (take < n) {
-		io->truncated = true;
-		queue_marker(io);
-		if (s != &io->err) {
-			r = stream_flush(&io->err);
-			if (r < 0)
-				return r;
-		}
+		r = truncate_output(s);
+		if (r < 0)
+			return r;
 	}
 	return stream_flush(s);
 }
-
-static int check_drained(struct run_io *io);
 
 static int on_readable(struct loop *l, int fd, uint32_t events, void *userdata)
 {
@@ -341,11 +418,16 @@ static int on_readable(struct loop *l, int fd, uint32_t events, void *userdata)
 	return check_drained(s->io);
 }
 
-static int on_writable(struct loop *l, int fd, uint32_t events, void *userdata)
+/* EPOLLOUT while a chunk waits; EPOLLERR or EPOLLHUP (reported always): the reader left. */
+static int on_out_event(struct loop *l, int fd, uint32_t events, void *userdata)
 {
 	struct run_io_stream *s = userdata;
 	int r;
 
+	if (events & (EPOLLERR | EPOLLHUP)) {
+		stream_reader_gone(s, -EPIPE);
+		return check_drained(s->io);
+	}
 	if (!s->waiting)
 		return 0; /* a stale event */
 	r = stream_flush(s);
@@ -354,18 +436,117 @@ static int on_writable(struct loop *l, int fd, uint32_t events, void *userdata)
 	return check_drained(s->io);
 }
 
+/* ---- stdout and stderr: past the output limit ---- */
+
+/* Drops one chunk of the task's pipe. Returns the bytes dropped, 0 at EOF, or -errno. */
+static ssize_t stream_drop_chunk(struct run_io_stream *s)
+{
+	ssize_t n;
+
+	if (s->io->null_fd >= 0) {
+		n = splice(s->rd, NULL, s->io->null_fd, NULL, RUN_IO_DISCARD_PIPE_SIZE,
+			   SPLICE_F_NONBLOCK);
+		if (n >= 0)
+			return n;
+		if (errno != EINVAL)
+			return -errno;
+		s->io->null_fd = safe_close(s->io->null_fd); /* cannot splice there: copy */
+	}
+	n = read(s->rd, s->buf, RUN_IO_CHUNK);
+	return n < 0 ? -errno : n;
+}
+
+static int on_pause_end(struct loop *l, int fd, uint32_t events, void *userdata)
+{
+	struct run_io_stream *s = userdata;
+	uint64_t expirations;
+
+	if (read(fd, &expirations, sizeof(expirations)) != sizeof(expirations))
+		return 0; /* a stale event */
+	s->paused = false;
+	return stream_listen(s);
+}
+
+/* Stops listening to the task's pipe for RUN_IO_DISCARD_PAUSE_MS. */
+static void stream_pause(struct run_io_stream *s)
+{
+	struct itimerspec its = { .it_value = { 0, RUN_IO_DISCARD_PAUSE_MS * 1000000L } };
+
+	if (s->pause_fd < 0) {
+		s->pause_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (s->pause_fd < 0)
+			return; /* no pacing: keep listening */
+		if (loop_add(s->io->loop, s->pause_fd, EPOLLIN, on_pause_end, s) < 0) {
+			s->pause_fd = safe_close(s->pause_fd);
+			return;
+		}
+	}
+	if (timerfd_settime(s->pause_fd, 0, &its, NULL) < 0)
+		return;
+	stream_read_off(s);
+	s->paused = true;
+}
+
+/*
+ * Past the output limit the task's output goes to /dev/null by splice (page references
+ * are dropped, nothing is copied), a few chunks per wake-up, and then the pipe is not
+ * listened to for RUN_IO_DISCARD_PAUSE_MS: a task that writes without end costs the
+ * supervisor a handful of system calls per pause, whatever it writes, and meanwhile waits
+ * on its full pipe as under a slow reader. Once the task ended nothing refills the pipe:
+ * it is emptied without pauses.
+ */
+static int on_discard(struct loop *l, int fd, uint32_t events, void *userdata)
+{
+	struct run_io_stream *s = userdata;
+	ssize_t n = 0;
+
+	if (!s->rd_in_loop || s->rd < 0)
+		return 0; /* a stale event */
+	for (int i = 0; i < RUN_IO_DISCARD_BATCH; i++) {
+		n = stream_drop_chunk(s);
+		if (n <= 0)
+			break;
+		*s->bytes += (uint64_t)n;
+	}
+	if (n == 0) {
+		stream_close_rd(s);
+		return check_drained(s->io);
+	}
+	if (n < 0 && n != -EAGAIN && n != -EINTR)
+		return (int)n;
+	if (!s->io->draining)
+		stream_pause(s);
+	return 0;
+}
+
+static int stream_attach(struct run_io_stream *s)
+{
+	int r;
+
+	r = fd_set_nonblock(s->rd, true);
+	if (r < 0)
+		return r;
+	if (s->broken) {
+		stream_close_rd(s); /* nobody reads: the task's writes fail with EPIPE */
+		return 0;
+	}
+	if (s->mode != RUN_IO_WRITE_BLOCKING) {
+		r = loop_add(s->io->loop, s->out, 0, on_out_event, s);
+		if (r < 0)
+			return r;
+		s->out_watched = true;
+	}
+	return stream_listen(s);
+}
+
 int run_io_attach(struct run_io *io, struct loop *l)
 {
 	int r;
 
 	io->loop = l;
-	r = fd_set_nonblock(io->out.rd, true);
+	r = stream_attach(&io->out);
 	if (r >= 0)
-		r = fd_set_nonblock(io->err.rd, true);
-	if (r >= 0)
-		r = loop_add(l, io->out.rd, EPOLLIN, on_readable, &io->out);
-	if (r >= 0)
-		r = loop_add(l, io->err.rd, EPOLLIN, on_readable, &io->err);
+		r = stream_attach(&io->err);
 	if (r < 0)
 		return r;
 	return run_io_stdin_attach(io);
@@ -428,7 +609,7 @@ static uint64_t stream_discard(struct run_io_stream *s)
 	ssize_t n;
 
 	if (s->waiting)
-		(void)loop_remove(s->io->loop, s->out);
+		(void)loop_modify(s->io->loop, s->out, 0);
 	s->waiting = false;
 	s->off = s->len = 0;
 	for (int i = 0; s->rd >= 0 && i < RUN_IO_DISCARD_MAX_READS; i++) {
@@ -473,6 +654,15 @@ void run_io_drain(struct run_io *io)
 	run_io_stdin_close(io);
 	io->draining = true;
 	io->drain_started_ms = io->drain_progress_ms = now_ms();
+	/* A paused discard empties the pipe now: nothing refills it. */
+	for (int i = 0; i < 2; i++) {
+		struct run_io_stream *s = i ? &io->err : &io->out;
+
+		if (s->paused) {
+			stream_unpause(s);
+			(void)stream_listen(s);
+		}
+	}
 	if (run_io_outputs_done(io)) {
 		drain_finish(io);
 		return;
@@ -491,12 +681,15 @@ void run_io_drain(struct run_io *io)
 static void stream_done_fds(struct run_io_stream *s)
 {
 	if (s->io->loop) {
-		if (s->waiting)
+		if (s->out_watched)
 			(void)loop_remove(s->io->loop, s->out);
-		s->waiting = false;
+		s->out_watched = s->waiting = false;
 		stream_close_rd(s);
+		if (s->pause_fd >= 0)
+			(void)loop_remove(s->io->loop, s->pause_fd);
 	}
 	s->rd = safe_close(s->rd);
+	s->pause_fd = safe_close(s->pause_fd);
 	s->own_fd = safe_close(s->own_fd);
 	s->out = -EBADF;
 }
@@ -514,6 +707,7 @@ void run_io_done(struct run_io *io)
 	io->drain_fd = safe_close(io->drain_fd);
 	stream_done_fds(&io->out);
 	stream_done_fds(&io->err);
+	io->null_fd = safe_close(io->null_fd);
 	restore_stderr(io);
 	free(io->out.buf);
 	free(io->err.buf);

@@ -1,0 +1,96 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# What a run costs and leaves outside its limits: a task ends with its output's reader, the
+# supervisor's cost past the output limit is bounded, the task's resource limits are
+# airlock's whatever the caller's are, a stdin file reaches the task only as a pipe, and
+# a crashing task's memory is kept from the host's core dump collector.
+. "$(dirname "$0")/lib.sh"
+al_init
+
+# A deadline the fixed behaviour never reaches: without it, these runs end by it.
+wall=$(al_policy wall <<'JSON'
+{ "version": 1, "limits": { "wall_time": "20s" } }
+JSON
+)
+
+# Runs airlock on the test's workspace and state dir (the caller sets up the pipes).
+airlock_run() {
+	"$AIRLOCK" run --state-dir "$AL_STATE" --workspace "$AL_WS" "$@"
+}
+
+# Milliseconds since T0.
+elapsed_ms() {
+	echo $((($(date +%s%N) - T0) / 1000000))
+}
+
+# ---- A: a task does not outlive its output's reader ----
+
+T0=$(date +%s%N)
+airlock_run --policy "$wall" --record "$AL_TMP/a1.json" -- yes 2>"$AL_TMP/a1.err" </dev/null |
+	head -c 1000 >"$AL_TMP/a1.out"
+rc=${PIPESTATUS[0]}
+ms=$(elapsed_ms)
+al_is "$(wc -c <"$AL_TMP/a1.out")" 1000 "the reader got its 1000 bytes"
+al_ok "$([ "$rc" -eq 141 ] && [ "$ms" -lt 10000 ]; echo $?)" \
+	"'airlock run -- yes | head -c 1000' ends by SIGPIPE once head is gone (exit $rc, ${ms}ms)"
+al_is "$(al_json "$AL_TMP/a1.json" 'r["exit"]["cause"], r["exit"]["signal"]' 2>&1)" \
+	"('signaled', 13)" "record: the task died of SIGPIPE"
+al_is "$(cat "$AL_TMP/a1.err")" "" "nothing is said about it (a closed pipe is a normal ending)"
+
+# The same on stderr.
+T0=$(date +%s%N)
+airlock_run --policy "$wall" -- sh -c 'yes >&2' 2>&1 >/dev/null </dev/null | head -c 1000 >/dev/null
+rc=${PIPESTATUS[0]}
+ms=$(elapsed_ms)
+al_ok "$([ "$rc" -eq 141 ] && [ "$ms" -lt 10000 ]; echo $?)" \
+	"a task writing stderr into a reader that left ends by SIGPIPE (exit $rc, ${ms}ms)"
+
+# The reader leaves while the task is silent: the task's next write fails at once, as it
+# would without airlock (not one write later, when airlock has tried to forward it).
+airlock_run --policy "$wall" -- sh -c 'echo a; sleep 2; echo b; echo survived >&2' \
+	2>"$AL_TMP/a3.err" </dev/null | head -n 1 >/dev/null
+rc=${PIPESTATUS[0]}
+al_ok "$([ "$rc" -eq 141 ] && ! grep -q survived "$AL_TMP/a3.err"; echo $?)" \
+	"the first write after the reader left fails: the task never gets past it (exit $rc)"
+
+# ---- B: past the output limit ----
+
+capped=$(al_policy capped <<'JSON'
+{ "version": 1, "limits": { "output": "1K", "wall_time": "4s" } }
+JSON
+)
+# The supervisor's own CPU time (utime + stime of airlock itself, not of the sandbox)
+# while `yes` writes past the limit, from 1s into the run to 3.5s.
+cpu=$(python3 - "$AIRLOCK" run --state-dir "$AL_STATE" --workspace "$AL_WS" --policy "$capped" \
+	--record "$AL_TMP/b1.json" -- yes <<'PY'
+import os, subprocess, sys, time
+tck = os.sysconf("SC_CLK_TCK")
+def cpu(pid):
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / tck
+p = subprocess.Popen(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                     stderr=subprocess.DEVNULL)
+time.sleep(1)
+c0, t0 = cpu(p.pid), time.monotonic()
+time.sleep(2.5)
+c1, t1 = cpu(p.pid), time.monotonic()
+rc = p.wait()
+print(round(100 * (c1 - c0) / (t1 - t0), 1), rc)
+PY
+)
+read -r pct rc <<<"$cpu"
+al_ok "$(python3 -c "import sys; sys.exit(0 if float('$pct') < 5 else 1)"; echo $?)" \
+	"past the output limit, the task's output costs the supervisor < 5% of a CPU (${pct}%)"
+al_is "$rc" 124 "the task was not stopped by the limit: the wall time ended it"
+al_is "$(al_json "$AL_TMP/b1.json" 'r["output"]["truncated"], r["output"]["stdout_bytes"] > 10**6' 2>&1)" \
+	"(True, True)" "record: truncated, and the discarded bytes are counted"
+
+# The task keeps running past the limit, and the record counts every byte it wrote.
+airlock_run --policy "$capped" --record "$AL_TMP/b2.json" -- \
+	sh -c 'yes | head -c 5000000; echo done >&2' </dev/null >"$AL_TMP/b2.out" 2>"$AL_TMP/b2.err"
+al_is "$?" 0 "a task writing past the limit runs to its end"
+al_is "$(wc -c <"$AL_TMP/b2.out")" 1024 "1K of it was forwarded"
+al_ok "$(grep -qx '\[airlock: output truncated at 1024 bytes\]' "$AL_TMP/b2.err"; echo $?)" \
+	"the truncation marker says so"
+al_is "$(al_json "$AL_TMP/b2.json" 'r["output"]["stdout_bytes"], r["output"]["stderr_bytes"]' 2>&1)" \
+	"(5000000, 5)" "record: every byte written past the limit is counted"
