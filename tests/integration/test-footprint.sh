@@ -94,3 +94,18 @@ al_ok "$(grep -qx '\[airlock: output truncated at 1024 bytes\]' "$AL_TMP/b2.err"
 	"the truncation marker says so"
 al_is "$(al_json "$AL_TMP/b2.json" 'r["output"]["stdout_bytes"], r["output"]["stderr_bytes"]' 2>&1)" \
 	"(5000000, 5)" "record: every byte written past the limit is counted"
+
+# ---- C: a file on stdin reaches the task as a pipe ----
+
+# A file others may write, as the caller's stdin: the task reads it, but cannot write to
+# it (not even by reopening /proc/self/fd/0) nor learn where it is on the host.
+shared_in=$AL_TMP/shared-in
+echo "caller data" >"$shared_in"
+chmod 666 "$shared_in"
+airlock_run -- sh -c 'readlink /proc/self/fd/0 >&2; cat; echo pwned >/proc/self/fd/0' \
+	<"$shared_in" >"$AL_TMP/c1.out" 2>"$AL_TMP/c1.err"
+al_is "$(cat "$AL_TMP/c1.out")" "caller data" "the task reads the caller's stdin file"
+al_is "$(cat "$shared_in")" "caller data" "the task cannot write to it through /proc/self/fd/0"
+al_ok "$(head -n 1 "$AL_TMP/c1.err" | grep -qx 'pipe:\[[0-9]*\]'; echo $?)" \
+	"its stdin is a pipe: readlink shows no host path ($(head -n 1 "$AL_TMP/c1.err"))"
+al_ok "$(! grep -qF "$AL_TMP" "$AL_TMP/c1.err"; echo $?)" "the host path is nowhere in sight"
