@@ -109,3 +109,77 @@ al_is "$(cat "$shared_in")" "caller data" "the task cannot write to it through /
 al_ok "$(head -n 1 "$AL_TMP/c1.err" | grep -qx 'pipe:\[[0-9]*\]'; echo $?)" \
 	"its stdin is a pipe: readlink shows no host path ($(head -n 1 "$AL_TMP/c1.err"))"
 al_ok "$(! grep -qF "$AL_TMP" "$AL_TMP/c1.err"; echo $?)" "the host path is nowhere in sight"
+
+# ---- D: the task's resource limits are airlock's, not the caller's ----
+
+# The caller's limits for the runs below: each raised as far as this host lets us (the
+# real-time ones to 99 and 40 where we may, the others to the hard limit we hold), so
+# that whatever the task inherited would show.
+raised=()
+for r in cpu fsize data stack core rss nproc nofile memlock as locks sigpending msgqueue \
+	nice rtprio rttime; do
+	case $r in
+	rtprio) want=99 ;;
+	nice) want=40 ;;
+	*) want=unlimited ;;
+	esac
+	if ! prlimit --"$r=$want:$want" true 2>/dev/null; then
+		want=$(prlimit --pid $$ --"$r" --noheadings --raw -o HARD)
+	fi
+	raised+=(--"$r=$want:$want")
+done
+prlimit "${raised[@]}" cat /proc/self/limits >"$AL_TMP/d-caller.limits"
+prlimit "${raised[@]}" "$AIRLOCK" run --state-dir "$AL_STATE" --workspace "$AL_WS" \
+	-- cat /proc/self/limits </dev/null >"$AL_TMP/d-task.limits" 2>"$AL_TMP/d.err"
+al_is "$?" 0 "a run starts under the caller's raised limits"
+# airlock's table (docs/policy.md). Where a hard limit of the caller is lower (a caller
+# without CAP_SYS_RESOURCE cannot raise it back), that one stays: never more than the table.
+mismatch=$(python3 - "$AL_TMP/d-caller.limits" "$AL_TMP/d-task.limits" <<'PY'
+import sys
+INF = float("inf")
+table = {
+    "Max cpu time": (INF, INF), "Max file size": (INF, INF), "Max data size": (INF, INF),
+    "Max stack size": (8 << 20, INF), "Max core file size": (1, 1),
+    "Max resident set": (INF, INF), "Max processes": (INF, INF),
+    "Max open files": (1024, 1024), "Max locked memory": (8 << 20, 8 << 20),
+    "Max address space": (INF, INF), "Max file locks": (INF, INF),
+    "Max pending signals": (8192, 8192), "Max msgqueue size": (819200, 819200),
+    "Max nice priority": (0, 0), "Max realtime priority": (0, 0),
+    "Max realtime timeout": (0, 0),
+}
+def limits(path):
+    out = {}
+    for line in open(path).read().splitlines()[1:]:
+        name, soft, hard = line[:26].strip(), line[26:47].strip(), line[47:68].strip()
+        out[name] = tuple(INF if v == "unlimited" else int(v) for v in (soft, hard))
+    return out
+caller, task = limits(sys.argv[1]), limits(sys.argv[2])
+bad = []
+for name, (soft, hard) in table.items():
+    if name != "Max open files":
+        hard = min(hard, caller[name][1])
+    want = (min(soft, hard), hard)
+    if task.get(name) != want:
+        bad.append(f"{name}: {task.get(name)} (want {want}, caller {caller[name]})")
+print("; ".join(bad))
+PY
+)
+al_is "$mismatch" "" "every limit of the task is airlock's, none the caller's"
+grep -E 'stack|core|processes|pending|nice|realtime' "$AL_TMP/d-caller.limits" |
+	sed 's/^/caller: /' | al_diag
+
+# No real-time scheduling: SCHED_FIFO threads escape cpu.max on a v2 host without RT
+# group scheduling.
+rc=0
+prlimit "${raised[@]}" "$AIRLOCK" run --state-dir "$AL_STATE" --workspace "$AL_WS" \
+	-- chrt -f 1 true </dev/null >/dev/null 2>"$AL_TMP/d2.err" || rc=$?
+al_ok "$([ "$rc" -ne 0 ] && grep -q 'Operation not permitted' "$AL_TMP/d2.err"; echo $?)" \
+	"chrt -f 1 fails in the task (EPERM)"
+if grep -Eq '^Max realtime priority +99 ' "$AL_TMP/d-caller.limits"; then
+	prlimit "${raised[@]}" unshare -U chrt -f 1 true 2>/dev/null
+	al_is "$?" 0 "control: with the caller's RLIMIT_RTPRIO 99, an unprivileged process may (unshare -U)"
+else
+	al_skip "control: an unprivileged process with RLIMIT_RTPRIO 99 may use SCHED_FIFO" \
+		"this host does not let us raise RLIMIT_RTPRIO (no CAP_SYS_RESOURCE)"
+fi
+
