@@ -32,7 +32,7 @@ static const struct rlimit_pin rlimit_table[RLIM_NLIMITS] = {
 	/*
 	 * 1, not 0: the kernel ignores RLIMIT_CORE for a core_pattern pipe helper (apport,
 	 * systemd-coredump) except for the value 1, at which it starts no helper; 1 byte is
-	 * also less than any core file.
+	 * also less than any core file. The seccomp filter keeps the task from changing it.
 	 */
 	[RLIMIT_CORE] = { 1, 1 },
 	/* processes: counted by the pids cgroup, which the run reports on */
