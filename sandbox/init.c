@@ -28,6 +28,7 @@
 #include "mounts-internal.h"
 #include "policy.h"
 #include "proc-title.h"
+#include "rlimits.h"
 #include "syscall-filter.h"
 
 extern char **environ;
@@ -83,16 +84,20 @@ static int setup_stdio(const struct sandbox_config *c)
 	return 0;
 }
 
+/*
+ * The parent pinned every other limit before the release (sandbox_rlimits_pin()); the
+ * open files limit, which it could only raise, comes down to the policy's value now that
+ * init opens nothing more.
+ */
 static int set_rlimits(const struct policy *p)
 {
-	struct rlimit core = { 0, 0 };
+	struct rlimit nofile;
+	int r;
 
-	if (p->limits.set & POLICY_LIMIT_OPEN_FILES) {
-		struct rlimit nofile = { p->limits.open_files, p->limits.open_files };
-		if (setrlimit(RLIMIT_NOFILE, &nofile) < 0)
-			return -errno;
-	}
-	if (setrlimit(RLIMIT_CORE, &core) < 0)
+	r = sandbox_rlimit_for(p, RLIMIT_NOFILE, &nofile);
+	if (r < 0)
+		return r;
+	if (setrlimit(RLIMIT_NOFILE, &nofile) < 0)
 		return -errno;
 	return 0;
 }
@@ -223,8 +228,8 @@ static void wait_parent(const struct sandbox_child_fds *fds)
 }
 
 /*
- * Before the task exists, init becomes what the task will be: the policy's rlimits (set
- * while init may still raise a hard limit), the policy identity with every capability
+ * Before the task exists, init becomes what the task will be: the policy's open files
+ * limit (the others were pinned by the parent), the policy identity with every capability
  * dropped and verified, no_new_privs, and the seccomp filter. The task inherits all of
  * it, and init itself keeps no privilege it does not need to reap and forward signals.
  */

@@ -19,6 +19,7 @@
 #include "cleanup.h"
 #include "fd-util.h"
 #include "init.h"
+#include "rlimits.h"
 #include "sandbox.h"
 
 static const char *const step_names[_SANDBOX_STEP_MAX] = {
@@ -176,6 +177,8 @@ int sandbox_spawn(const struct sandbox_config *c, struct sandbox **ret)
 	close(result_p[1]);
 
 	r = write_id_maps(pid, c->host_id_base);
+	if (r >= 0)
+		r = sandbox_rlimits_pin(pid, c->policy);
 	if (r < 0) {
 		sandbox_kill(s, SIGKILL);
 		(void)waitid(P_PIDFD, (id_t)s->pidfd, NULL, WEXITED);

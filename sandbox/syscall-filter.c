@@ -4,8 +4,9 @@
  * node, git, coreutils, shells, tar, curl) need. Everything else fails with EPERM.
  * Argument filters narrow clone (no namespace flags), socket/socketpair (unix, inet and
  * inet6 with TCP, UDP or ICMP), ioctl (no TIOCSTI/TIOCLINUX), personality (query and
- * PER_LINUX only), and the calls that act on other processes (prlimit64 on the caller
- * only; priorities, I/O priorities and scheduling of any process but init, pid 1). With
+ * PER_LINUX only), the calls that act on other processes (prlimit64 on the caller
+ * only; priorities, I/O priorities and scheduling of any process but init, pid 1), and
+ * RLIMIT_CORE, which the task may read but not change (a change succeeds unapplied). With
  * an exec allowlist (a second variant) memfd_create is refused: Landlock cannot see
  * anonymous files.
  * clone3 fails with ENOSYS because its flags sit in memory BPF cannot read; glibc then
@@ -92,7 +93,7 @@ static const char *const syscall_allow[] = {
 	"setgroups", "setfsuid", "setfsgid", "getpgid", "setpgid", "getpgrp", "getsid",
 	"setsid", "getpriority", "ioprio_get", "prctl",
 	"arch_prctl", "set_tid_address", "set_robust_list", "get_robust_list", "rseq", "futex",
-	"futex_waitv", "getrlimit", "setrlimit", "getrusage", "times", "capget",
+	"futex_waitv", "getrlimit", "getrusage", "times", "capget",
 	"capset", "uname", "sysinfo", "getrandom", "getcpu", "restart_syscall", "seccomp",
 	"landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self",
 	/* scheduling (the setters are filtered below) */
@@ -132,8 +133,8 @@ static const char *const syscall_allow[] = {
 struct syscall_rule {
 	const char *name;
 	uint32_t action;
-	unsigned n_cmp; /* 0..2 comparisons, all of which must hold */
-	struct scmp_arg_cmp cmp[2];
+	unsigned n_cmp; /* 0..4 comparisons, all of which must hold */
+	struct scmp_arg_cmp cmp[4];
 };
 
 /*
@@ -163,8 +164,18 @@ static const struct syscall_rule syscall_rules[] = {
 	/*
 	 * Resource limits of the caller only (pid 0): the sandbox's init runs as the task's
 	 * uid, and prlimit(1, RLIMIT_CPU, {0, 0}) would kill it and forge the exit cause.
+	 * Reading any limit is allowed here, setting any but RLIMIT_CORE below
+	 * (syscall_excepts). A new RLIMIT_CORE is answered with success and ignored: at 0
+	 * instead of airlock's 1 the kernel would hand a crashing task's memory to a pipe
+	 * core_pattern (rlimits.c), and programs that disable their own core dumps
+	 * (ssh-agent, gpg-agent) give up on an error. Setting it while reading the old value
+	 * fails (EPERM): the old value would not be written.
 	 */
-	{ "prlimit64", SCMP_ACT_ALLOW, 1, { ARG32(0, 0) } },
+	{ "prlimit64", SCMP_ACT_ALLOW, 2, { ARG32(0, 0), ARG(2, SCMP_CMP_EQ, 0, 0) } },
+	{ "prlimit64", SCMP_ACT_ERRNO(0), 4,
+	  { ARG32(0, 0), ARG32(1, RLIMIT_CORE), ARG(2, SCMP_CMP_NE, 0, 0),
+	    ARG(3, SCMP_CMP_EQ, 0, 0) } },
+	{ "setrlimit", SCMP_ACT_ERRNO(0), 1, { ARG32(0, RLIMIT_CORE) } },
 	/*
 	 * No set-uid or set-gid file may come into being (systemd's RestrictSUIDSGID=): an
 	 * idmapped read-write workspace stores the task's files as the workspace owner, so a
@@ -193,6 +204,8 @@ static const struct syscall_rule syscall_rules[] = {
 static const uint32_t ioctl_deny[] = { TIOCSTI, TIOCLINUX };
 /* The sandbox's init: it runs as the task's uid, so only the filter keeps it out of reach. */
 static const uint32_t pid_init[] = { 1 };
+/* The one resource limit the task may not change (see prlimit64 above). */
+static const uint32_t rlimit_core[] = { RLIMIT_CORE };
 
 /* IOPRIO_WHO_* (<linux/ioprio.h> exports them only since Linux 5.17). */
 enum { IOPRIO_WHO_PROCESS_ = 1, IOPRIO_WHO_PGRP_ = 2 };
@@ -216,6 +229,8 @@ struct syscall_except {
 
 static const struct syscall_except syscall_excepts[] = {
 	{ EXCEPT("ioctl", 1, ioctl_deny), 0, {} },
+	{ EXCEPT("prlimit64", 1, rlimit_core), 1, ARG32(0, 0) },
+	{ EXCEPT("setrlimit", 0, rlimit_core), 0, {} },
 	/*
 	 * Scheduling of other processes: any but init, so that nice, renice of a child,
 	 * taskset and per-thread priorities (by tid) keep working. setpriority by process or

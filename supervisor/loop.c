@@ -82,6 +82,22 @@ int loop_remove(struct loop *l, int fd)
 	return -ENOENT;
 }
 
+int loop_modify(struct loop *l, int fd, uint32_t events)
+{
+	for (size_t i = 0; i < LOOP_MAX_SOURCES; i++) {
+		struct loop_source *s = &l->sources[i];
+		struct epoll_event ev = { .events = events };
+
+		if (!s->used || s->fd != fd)
+			continue;
+		ev.data.u64 = (uint64_t)s->generation << 32 | i;
+		if (epoll_ctl(l->epoll_fd, EPOLL_CTL_MOD, fd, &ev) < 0)
+			return -errno;
+		return 0;
+	}
+	return -ENOENT;
+}
+
 void loop_quit(struct loop *l)
 {
 	l->quit = true;

@@ -18,6 +18,8 @@ struct loop *loop_free(struct loop *l);
 /* Watches fd (not owned) for events (EPOLLIN...). Returns 0 or -errno. */
 int loop_add(struct loop *l, int fd, uint32_t events, loop_handler_t handler, void *userdata);
 int loop_remove(struct loop *l, int fd);
+/* Changes the events a watched fd reports (0: only EPOLLERR and EPOLLHUP). 0 or -errno. */
+int loop_modify(struct loop *l, int fd, uint32_t events);
 /* Asks loop_run() to return 0 after the current dispatch round. */
 void loop_quit(struct loop *l);
 /* Dispatches until loop_quit() or a handler error. timeout_ms < 0 waits forever per round. */

@@ -17,12 +17,13 @@
 #include "log.h"
 #include "loop.h"
 #include "macro.h"
+#include "run-io-internal.h"
 #include "run-io.h"
 
 /* Reads of what is left in a pipe when giving up: a pipe holds at most 1 MiB unprivileged. */
 #define RUN_IO_DISCARD_MAX_READS 64
 
-static int make_pipe(int *rd, int *wr)
+int run_io_pipe(int *rd, int *wr)
 {
 	int p[2];
 
@@ -33,8 +34,7 @@ static int make_pipe(int *rd, int *wr)
 	return 0;
 }
 
-/* Whether fd was opened for reading (want O_RDONLY) or writing (O_WRONLY); O_PATH is not. */
-static bool fd_has_access(int fd, int want)
+bool run_io_fd_has_access(int fd, int want)
 {
 	int fl = fcntl(fd, F_GETFL);
 
@@ -51,109 +51,6 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* ---- stdin ---- */
-
-/*
- * A read-only view of the regular file on our stdin, at the caller's offset. The reopen
- * runs as root, so it is only called once fd 0 itself is known to be readable.
- */
-static int reopen_stdin_file(void)
-{
-	_cleanup_close_ int fd = -EBADF;
-	off_t pos;
-
-	fd = open("/proc/self/fd/0", O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	pos = lseek(STDIN_FILENO, 0, SEEK_CUR);
-	if (pos < 0 || lseek(fd, pos, SEEK_SET) < 0)
-		return -errno;
-	return TAKE_FD(fd);
-}
-
-/*
- * Terminals, pipes and sockets are pumped (the task never holds airlock's terminal); a
- * readable regular file is reopened read-only; anything else, and any fd 0 we may not
- * read from (closed, O_PATH, write-only), gives the task /dev/null.
- */
-static int open_stdin(struct run_io *io)
-{
-	struct stat st;
-	int fd;
-
-	if (fstat(STDIN_FILENO, &st) < 0 || !fd_has_access(STDIN_FILENO, O_RDONLY))
-		fd = open_devnull();
-	else if (isatty(STDIN_FILENO) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
-		io->buf = malloc(RUN_IO_STDIN_BUF);
-		if (!io->buf)
-			return -ENOMEM;
-		io->stdin_src = STDIN_FILENO;
-		return make_pipe(&io->child_stdin, &io->stdin_wr);
-	} else if (S_ISREG(st.st_mode)) {
-		fd = reopen_stdin_file();
-		if (fd < 0)
-			fd = open_devnull();
-	} else
-		fd = open_devnull();
-	if (fd < 0)
-		return fd;
-	io->child_stdin = fd;
-	return 0;
-}
-
-static void stdin_close(struct run_io *io)
-{
-	if (io->stdin_src >= 0)
-		(void)loop_remove(io->loop, io->stdin_src);
-	if (io->stdin_wr >= 0)
-		(void)loop_remove(io->loop, io->stdin_wr);
-	io->stdin_src = -EBADF; /* airlock's own stdin: not ours to close */
-	io->stdin_wr = safe_close(io->stdin_wr);
-}
-
-static int on_stdin_writable(struct loop *l, int fd, uint32_t events, void *userdata);
-
-static int on_stdin_readable(struct loop *l, int fd, uint32_t events, void *userdata)
-{
-	struct run_io *io = userdata;
-	ssize_t n = read(io->stdin_src, io->buf, RUN_IO_STDIN_BUF);
-
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return 0;
-	if (n <= 0) {
-		stdin_close(io);
-		return 0;
-	}
-	io->buf_len = (size_t)n;
-	io->buf_off = 0;
-	/* Wait until the task takes this chunk before reading more. */
-	(void)loop_remove(l, io->stdin_src);
-	if (loop_add(l, io->stdin_wr, EPOLLOUT, on_stdin_writable, io) < 0)
-		stdin_close(io);
-	return 0;
-}
-
-static int on_stdin_writable(struct loop *l, int fd, uint32_t events, void *userdata)
-{
-	struct run_io *io = userdata;
-	ssize_t n;
-
-	n = write(io->stdin_wr, io->buf + io->buf_off, io->buf_len - io->buf_off);
-	if (n < 0) {
-		if (errno == EAGAIN || errno == EINTR)
-			return 0;
-		stdin_close(io); /* the task closed its stdin */
-		return 0;
-	}
-	io->buf_off += (size_t)n;
-	if (io->buf_off < io->buf_len)
-		return 0;
-	(void)loop_remove(l, io->stdin_wr);
-	if (loop_add(l, io->stdin_src, EPOLLIN, on_stdin_readable, io) < 0)
-		stdin_close(io);
-	return 0;
-}
-
 /* ---- stdout and stderr: where they go ---- */
 
 /* Picks how fd (airlock's 1 or 2) is written; see run-io.h. Returns 0 or -errno. */
@@ -165,8 +62,9 @@ static int stream_open_out(struct run_io_stream *s, int fd)
 
 	s->out = fd;
 	s->mode = RUN_IO_WRITE_BLOCKING;
-	if (fstat(fd, &st) < 0 || !fd_has_access(fd, O_WRONLY)) {
-		s->broken = true; /* closed or not writable: discard, as after EPIPE */
+	if (fstat(fd, &st) < 0 || !run_io_fd_has_access(fd, O_WRONLY)) {
+		s->broken =
+			true; /* closed or not writable: the task's writes fail, as after EPIPE */
 		return 0;
 	}
 	if (S_ISSOCK(st.st_mode)) {
@@ -245,12 +143,15 @@ static int ensure_std_fds(void)
 	return 0;
 }
 
-static void stream_init(struct run_io *io, struct run_io_stream *s, uint64_t *bytes)
+static void stream_init(struct run_io *io, struct run_io_stream *s, const char *name,
+			uint64_t *bytes)
 {
 	s->io = io;
+	s->name = name;
 	s->rd = -EBADF;
 	s->out = -EBADF;
 	s->own_fd = -EBADF;
+	s->pause_fd = -EBADF;
 	s->bytes = bytes;
 }
 
@@ -265,9 +166,10 @@ int run_io_open(struct run_io *io, uint64_t limit)
 			       .stdin_wr = -EBADF,
 			       .saved_stderr = -EBADF,
 			       .drain_fd = -EBADF,
+			       .null_fd = -EBADF,
 			       .limit = limit };
-	stream_init(io, &io->out, &io->stdout_bytes);
-	stream_init(io, &io->err, &io->stderr_bytes);
+	stream_init(io, &io->out, "stdout", &io->stdout_bytes);
+	stream_init(io, &io->err, "stderr", &io->stderr_bytes);
 	io->out.buf = malloc(RUN_IO_STREAM_BUF);
 	io->err.buf = malloc(RUN_IO_STREAM_BUF);
 	if (!io->out.buf || !io->err.buf)
@@ -275,10 +177,10 @@ int run_io_open(struct run_io *io, uint64_t limit)
 	r = ensure_std_fds();
 	if (r < 0)
 		return r;
-	r = make_pipe(&io->out.rd, &io->child_stdout);
+	r = run_io_pipe(&io->out.rd, &io->child_stdout);
 	if (r < 0)
 		return r;
-	r = make_pipe(&io->err.rd, &io->child_stderr);
+	r = run_io_pipe(&io->err.rd, &io->child_stderr);
 	if (r < 0)
 		return r;
 	r = stream_open_out(&io->out, STDOUT_FILENO);
@@ -288,7 +190,7 @@ int run_io_open(struct run_io *io, uint64_t limit)
 	if (r < 0)
 		return r;
 	swap_stderr(io);
-	return open_stdin(io);
+	return run_io_stdin_open(io);
 }
 
 void run_io_close_child_ends(struct run_io *io)
@@ -301,8 +203,9 @@ void run_io_close_child_ends(struct run_io *io)
 /* ---- stdout and stderr: forwarding ---- */
 
 static int on_readable(struct loop *l, int fd, uint32_t events, void *userdata);
-static int on_writable(struct loop *l, int fd, uint32_t events, void *userdata);
+static int on_discard(struct loop *l, int fd, uint32_t events, void *userdata);
 static void drain_note_progress(struct run_io *io);
+static int check_drained(struct run_io *io);
 
 /* Writes what the reader takes now. Returns bytes written (0: it would block) or -errno. */
 static ssize_t stream_write(struct run_io_stream *s, const char *p, size_t n)
@@ -323,17 +226,90 @@ static ssize_t stream_write(struct run_io_stream *s, const char *p, size_t n)
 	return k;
 }
 
+static void stream_read_off(struct run_io_stream *s)
+{
+	if (s->rd_in_loop)
+		(void)loop_remove(s->io->loop, s->rd);
+	s->rd_in_loop = false;
+}
+
+static void stream_unpause(struct run_io_stream *s)
+{
+	struct itimerspec off = {};
+
+	if (!s->paused)
+		return;
+	(void)timerfd_settime(s->pause_fd, 0, &off, NULL);
+	s->paused = false;
+}
+
+static void stream_close_rd(struct run_io_stream *s)
+{
+	stream_read_off(s);
+	stream_unpause(s);
+	s->rd = safe_close(s->rd);
+}
+
+/*
+ * (Re)starts reading the task's pipe unless a chunk waits for the reader: forwarding up to
+ * the output limit, discarding past it. Returns 0 or -errno.
+ */
+static int stream_listen(struct run_io_stream *s)
+{
+	struct run_io *io = s->io;
+	int r;
+
+	if (s->rd < 0 || s->waiting || s->paused)
+		return 0;
+	if (io->truncated && !s->discarding) {
+		stream_read_off(s);
+		s->discarding = true;
+		/* Fewer wake-ups; the writer's memory cgroup pays for the pages it fills. */
+		(void)fcntl(s->rd, F_SETPIPE_SZ, RUN_IO_DISCARD_PIPE_SIZE);
+	}
+	if (s->rd_in_loop)
+		return 0;
+	r = loop_add(io->loop, s->rd, EPOLLIN, s->discarding ? on_discard : on_readable, s);
+	if (r < 0)
+		return r;
+	s->rd_in_loop = true;
+	return 0;
+}
+
+/*
+ * The reader of s went away (EPIPE, or the caller's fd reports an error or hang-up), or s
+ * cannot be written (err, logged): the task's end of the pipe closes too, so that its next
+ * write fails with EPIPE (SIGPIPE) as it would without airlock, instead of the task running
+ * on into nothing. A capture of the output would keep reading for itself here.
+ */
+static void stream_reader_gone(struct run_io_stream *s, int err)
+{
+	if (s->broken)
+		return;
+	if (err != -EPIPE && err != -ECONNRESET)
+		log_warning_errno(err, "Failed to forward the task's %s, closing it: %m", s->name);
+	s->broken = true;
+	s->waiting = false;
+	s->off = s->len = 0;
+	if (s->out_watched)
+		(void)loop_remove(s->io->loop, s->out);
+	s->out_watched = false;
+	stream_close_rd(s);
+}
+
 /* Stops reading the task's pipe until the reader takes the pending data. */
 static void stream_wait(struct run_io_stream *s)
 {
+	int r;
+
 	if (s->waiting)
 		return;
-	if (loop_add(s->io->loop, s->out, EPOLLOUT, on_writable, s) < 0) {
-		s->broken = true; /* cannot watch it: discard rather than block */
+	r = s->out_watched ? loop_modify(s->io->loop, s->out, EPOLLOUT) : -EBADF;
+	if (r < 0) {
+		stream_reader_gone(s, r); /* cannot wait for it: stop rather than block */
 		return;
 	}
-	if (s->rd >= 0)
-		(void)loop_remove(s->io->loop, s->rd);
+	stream_read_off(s);
 	s->waiting = true;
 }
 
@@ -341,13 +317,11 @@ static void stream_wait(struct run_io_stream *s)
 static int stream_resume(struct run_io_stream *s)
 {
 	s->off = s->len = 0;
-	if (!s->waiting)
-		return 0;
-	s->waiting = false;
-	(void)loop_remove(s->io->loop, s->out);
-	if (s->rd >= 0)
-		return loop_add(s->io->loop, s->rd, EPOLLIN, on_readable, s);
-	return 0;
+	if (s->waiting) {
+		s->waiting = false;
+		(void)loop_modify(s->io->loop, s->out, 0);
+	}
+	return stream_listen(s);
 }
 
 /* Writes the pending data; what the reader cannot take yet waits for EPOLLOUT. */
@@ -357,28 +331,17 @@ static int stream_flush(struct run_io_stream *s)
 		ssize_t k = stream_write(s, s->buf + s->off, s->len - s->off);
 
 		if (k < 0) {
-			s->broken = true; /* e.g. EPIPE: keep reading the task, stop writing */
-			break;
+			stream_reader_gone(s, (int)k);
+			return 0;
 		}
 		if (k == 0) {
 			stream_wait(s);
-			if (s->waiting)
-				return 0;
-			break;
+			return 0;
 		}
 		s->off += (size_t)k;
 		drain_note_progress(s->io);
 	}
 	return stream_resume(s);
-}
-
-static void stream_close_rd(struct run_io_stream *s)
-{
-	if (s->rd < 0)
-		return;
-	if (!s->waiting)
-		(void)loop_remove(s->io->loop, s->rd);
-	s->rd = safe_close(s->rd);
 }
 
 /* Queues the truncation marker on stderr, after whatever is pending there. */
@@ -395,6 +358,23 @@ static void queue_marker(struct run_io *io)
 		e->len += MIN((size_t)n, RUN_IO_STREAM_BUF - e->len - 1);
 }
 
+/* The output limit is reached: the marker goes out, then both streams turn to discarding. */
+static int truncate_output(struct run_io_stream *s)
+{
+	struct run_io *io = s->io;
+	int r;
+
+	io->truncated = true;
+	io->null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	if (io->null_fd < 0)
+		io->null_fd = -EBADF; /* discarding then copies into our buffer */
+	queue_marker(io);
+	if (s == &io->err)
+		return stream_listen(&io->out);
+	r = stream_flush(&io->err);
+	return r < 0 ? r : 0;
+}
+
 /* Passes on the n bytes just read into s->buf, within the output limit. */
 static int forward(struct run_io_stream *s, size_t n)
 {
@@ -404,23 +384,17 @@ static int forward(struct run_io_stream *s, size_t n)
 	int r;
 
 	if (io->truncated)
-		return 0;
+		return stream_listen(s);
 	io->forwarded += take;
 	s->off = 0;
 	s->len = s->broken ? 0 : take;
 	if (take < n) {
-		io->truncated = true;
-		queue_marker(io);
-		if (s != &io->err) {
-			r = stream_flush(&io->err);
-			if (r < 0)
-				return r;
-		}
+		r = truncate_output(s);
+		if (r < 0)
+			return r;
 	}
 	return stream_flush(s);
 }
-
-static int check_drained(struct run_io *io);
 
 static int on_readable(struct loop *l, int fd, uint32_t events, void *userdata)
 {
@@ -444,11 +418,16 @@ static int on_readable(struct loop *l, int fd, uint32_t events, void *userdata)
 	return check_drained(s->io);
 }
 
-static int on_writable(struct loop *l, int fd, uint32_t events, void *userdata)
+/* EPOLLOUT while a chunk waits; EPOLLERR or EPOLLHUP (reported always): the reader left. */
+static int on_out_event(struct loop *l, int fd, uint32_t events, void *userdata)
 {
 	struct run_io_stream *s = userdata;
 	int r;
 
+	if (events & (EPOLLERR | EPOLLHUP)) {
+		stream_reader_gone(s, -EPIPE);
+		return check_drained(s->io);
+	}
 	if (!s->waiting)
 		return 0; /* a stale event */
 	r = stream_flush(s);
@@ -457,28 +436,120 @@ static int on_writable(struct loop *l, int fd, uint32_t events, void *userdata)
 	return check_drained(s->io);
 }
 
+/* ---- stdout and stderr: past the output limit ---- */
+
+/* Drops one chunk of the task's pipe. Returns the bytes dropped, 0 at EOF, or -errno. */
+static ssize_t stream_drop_chunk(struct run_io_stream *s)
+{
+	ssize_t n;
+
+	if (s->io->null_fd >= 0) {
+		n = splice(s->rd, NULL, s->io->null_fd, NULL, RUN_IO_DISCARD_PIPE_SIZE,
+			   SPLICE_F_NONBLOCK);
+		if (n >= 0)
+			return n;
+		if (errno != EINVAL)
+			return -errno;
+		s->io->null_fd = safe_close(s->io->null_fd); /* cannot splice there: copy */
+	}
+	n = read(s->rd, s->buf, RUN_IO_CHUNK);
+	return n < 0 ? -errno : n;
+}
+
+static int on_pause_end(struct loop *l, int fd, uint32_t events, void *userdata)
+{
+	struct run_io_stream *s = userdata;
+	uint64_t expirations;
+
+	if (read(fd, &expirations, sizeof(expirations)) != sizeof(expirations))
+		return 0; /* a stale event */
+	s->paused = false;
+	return stream_listen(s);
+}
+
+/* Stops listening to the task's pipe for RUN_IO_DISCARD_PAUSE_MS. */
+static void stream_pause(struct run_io_stream *s)
+{
+	struct itimerspec its = { .it_value = { 0, RUN_IO_DISCARD_PAUSE_MS * 1000000L } };
+
+	if (s->pause_fd < 0) {
+		s->pause_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (s->pause_fd < 0)
+			return; /* no pacing: keep listening */
+		if (loop_add(s->io->loop, s->pause_fd, EPOLLIN, on_pause_end, s) < 0) {
+			s->pause_fd = safe_close(s->pause_fd);
+			return;
+		}
+	}
+	if (timerfd_settime(s->pause_fd, 0, &its, NULL) < 0)
+		return;
+	stream_read_off(s);
+	s->paused = true;
+}
+
+/*
+ * Past the output limit the task's output goes to /dev/null by splice (page references
+ * are dropped, nothing is copied), a few chunks per wake-up, and then the pipe is not
+ * listened to for RUN_IO_DISCARD_PAUSE_MS: a task that writes without end costs the
+ * supervisor a handful of system calls per pause, whatever it writes, and meanwhile waits
+ * on its full pipe as under a slow reader. Once the task ended nothing refills the pipe:
+ * it is emptied without pauses.
+ */
+static int on_discard(struct loop *l, int fd, uint32_t events, void *userdata)
+{
+	struct run_io_stream *s = userdata;
+	ssize_t n = 0;
+
+	if (!s->rd_in_loop || s->rd < 0)
+		return 0; /* a stale event */
+	for (int i = 0; i < RUN_IO_DISCARD_BATCH; i++) {
+		n = stream_drop_chunk(s);
+		if (n <= 0)
+			break;
+		*s->bytes += (uint64_t)n;
+	}
+	if (n == 0) {
+		stream_close_rd(s);
+		return check_drained(s->io);
+	}
+	if (n < 0 && n != -EAGAIN && n != -EINTR)
+		return (int)n;
+	if (!s->io->draining)
+		stream_pause(s);
+	return 0;
+}
+
+static int stream_attach(struct run_io_stream *s)
+{
+	int r;
+
+	r = fd_set_nonblock(s->rd, true);
+	if (r < 0)
+		return r;
+	if (s->broken) {
+		stream_close_rd(s); /* nobody reads: the task's writes fail with EPIPE */
+		return 0;
+	}
+	if (s->mode != RUN_IO_WRITE_BLOCKING) {
+		r = loop_add(s->io->loop, s->out, 0, on_out_event, s);
+		if (r < 0)
+			return r;
+		s->out_watched = true;
+	}
+	return stream_listen(s);
+}
+
 int run_io_attach(struct run_io *io, struct loop *l)
 {
 	int r;
 
 	io->loop = l;
-	r = fd_set_nonblock(io->out.rd, true);
+	r = stream_attach(&io->out);
 	if (r >= 0)
-		r = fd_set_nonblock(io->err.rd, true);
-	if (r >= 0)
-		r = loop_add(l, io->out.rd, EPOLLIN, on_readable, &io->out);
-	if (r >= 0)
-		r = loop_add(l, io->err.rd, EPOLLIN, on_readable, &io->err);
+		r = stream_attach(&io->err);
 	if (r < 0)
 		return r;
-	if (io->stdin_src < 0)
-		return 0;
-	r = fd_set_nonblock(io->stdin_wr, true);
-	if (r < 0)
-		return r;
-	if (loop_add(l, io->stdin_src, EPOLLIN, on_stdin_readable, io) < 0)
-		stdin_close(io); /* not pollable: the task gets EOF */
-	return 0;
+	return run_io_stdin_attach(io);
 }
 
 static bool stream_done(const struct run_io_stream *s)
@@ -538,7 +609,7 @@ static uint64_t stream_discard(struct run_io_stream *s)
 	ssize_t n;
 
 	if (s->waiting)
-		(void)loop_remove(s->io->loop, s->out);
+		(void)loop_modify(s->io->loop, s->out, 0);
 	s->waiting = false;
 	s->off = s->len = 0;
 	for (int i = 0; s->rd >= 0 && i < RUN_IO_DISCARD_MAX_READS; i++) {
@@ -580,9 +651,18 @@ void run_io_drain(struct run_io *io)
 {
 	int r;
 
-	stdin_close(io);
+	run_io_stdin_close(io);
 	io->draining = true;
 	io->drain_started_ms = io->drain_progress_ms = now_ms();
+	/* A paused discard empties the pipe now: nothing refills it. */
+	for (int i = 0; i < 2; i++) {
+		struct run_io_stream *s = i ? &io->err : &io->out;
+
+		if (s->paused) {
+			stream_unpause(s);
+			(void)stream_listen(s);
+		}
+	}
 	if (run_io_outputs_done(io)) {
 		drain_finish(io);
 		return;
@@ -601,12 +681,15 @@ void run_io_drain(struct run_io *io)
 static void stream_done_fds(struct run_io_stream *s)
 {
 	if (s->io->loop) {
-		if (s->waiting)
+		if (s->out_watched)
 			(void)loop_remove(s->io->loop, s->out);
-		s->waiting = false;
+		s->out_watched = s->waiting = false;
 		stream_close_rd(s);
+		if (s->pause_fd >= 0)
+			(void)loop_remove(s->io->loop, s->pause_fd);
 	}
 	s->rd = safe_close(s->rd);
+	s->pause_fd = safe_close(s->pause_fd);
 	s->own_fd = safe_close(s->own_fd);
 	s->out = -EBADF;
 }
@@ -617,13 +700,14 @@ void run_io_done(struct run_io *io)
 		return; /* run_io_open() never ran: nothing is ours */
 	run_io_close_child_ends(io);
 	if (io->loop)
-		stdin_close(io);
+		run_io_stdin_close(io);
 	io->stdin_wr = safe_close(io->stdin_wr);
 	if (io->drain_fd >= 0 && io->loop)
 		(void)loop_remove(io->loop, io->drain_fd);
 	io->drain_fd = safe_close(io->drain_fd);
 	stream_done_fds(&io->out);
 	stream_done_fds(&io->err);
+	io->null_fd = safe_close(io->null_fd);
 	restore_stderr(io);
 	free(io->out.buf);
 	free(io->err.buf);

@@ -3,10 +3,10 @@
 
 /*
  * The task's standard streams. stdout and stderr arrive over pipes and are forwarded to
- * airlock's own, counted and cut at the policy's output limit. stdin is pumped from
- * airlock's stdin when that is a terminal, pipe or socket (a terminal is never handed to
- * the task), handed over as a read-only view when it is a readable regular file, and is
- * /dev/null otherwise (closed, O_PATH or write-only fds give the task nothing).
+ * airlock's own, counted and cut at the policy's output limit. stdin is a pipe pumped
+ * from airlock's stdin when that is a terminal, pipe, socket or readable regular file
+ * (the task never holds the caller's terminal or file), and /dev/null otherwise
+ * (closed, O_PATH or write-only fds give the task nothing).
  *
  * Forwarding never blocks the event loop, so a reader that stalls cannot delay the wall
  * time deadline or the handling of SIGTERM:
@@ -19,6 +19,17 @@
  *  - regular files and other devices take plain writes (they do not wait on a reader).
  * At most one chunk per stream waits for its reader; meanwhile the task's pipe is not
  * read, so back-pressure still slows the task down.
+ *
+ * When the reader of airlock's fd 1 or 2 goes away (a write fails with EPIPE or any other
+ * error, or the fd reports EPOLLERR/EPOLLHUP, which pipes, sockets and terminals do the
+ * moment their reader closes), the task's end of that stream closes too: its next write
+ * fails with EPIPE or SIGPIPE, as without airlock, and `airlock run -- yes | head` ends.
+ *
+ * Past the output limit, nothing more is forwarded, and nothing copied: the task's pipes
+ * are grown to RUN_IO_DISCARD_PIPE_SIZE and emptied into /dev/null by splice, at most
+ * RUN_IO_DISCARD_BATCH chunks per wake-up followed by RUN_IO_DISCARD_PAUSE_MS without
+ * listening. A task writing without end thus costs the supervisor a few system calls per
+ * pause per stream, and is slowed to about RUN_IO_DISCARD_PIPE_SIZE per pause.
  *
  * After the task ended, run_io_drain() forwards what is left for as long as the reader
  * keeps taking it, but gives up once it took nothing for RUN_IO_DRAIN_IDLE_MS, or
@@ -39,6 +50,9 @@ struct run_io;
 #define RUN_IO_STDIN_BUF 16384
 #define RUN_IO_DRAIN_IDLE_MS 2000
 #define RUN_IO_DRAIN_MAX_MS 30000
+#define RUN_IO_DISCARD_PIPE_SIZE (1024 * 1024) /* the unprivileged pipe-max-size */
+#define RUN_IO_DISCARD_BATCH 4
+#define RUN_IO_DISCARD_PAUSE_MS 50
 
 enum run_io_write_mode {
 	RUN_IO_WRITE_BLOCKING, /* plain write(): regular files, /dev/null, ... */
@@ -49,12 +63,18 @@ enum run_io_write_mode {
 /* One forwarded stream: the task's pipe -> airlock's fd 1 or 2. */
 struct run_io_stream {
 	struct run_io *io;
-	int rd; /* our end of the task's pipe; -EBADF after EOF */
+	const char *name; /* "stdout" or "stderr" */
+	int rd; /* our end of the task's pipe; -EBADF after EOF or once broken */
 	int out; /* where data goes: own_fd, or airlock's fd 1/2 */
 	int own_fd; /* private non-blocking description of fd 1/2, or -EBADF */
+	int pause_fd; /* timerfd: listen to rd again after a discard pause, or -EBADF */
 	enum run_io_write_mode mode;
+	bool rd_in_loop; /* rd is watched for EPOLLIN */
+	bool out_watched; /* out is watched: EPOLLERR/EPOLLHUP, and EPOLLOUT while waiting */
 	bool waiting; /* data pending: out watched for EPOLLOUT, rd not read */
-	bool broken; /* the reader went away (or fd 1/2 unusable): discard */
+	bool broken; /* the reader went away (or fd 1/2 unusable): rd is closed */
+	bool discarding; /* past the output limit: rd is emptied into /dev/null */
+	bool paused; /* discarding, and rd not listened to until pause_fd fires */
 	uint64_t *bytes; /* bytes the task wrote to this stream */
 	size_t off, len; /* pending data is buf[off, len) */
 	char *buf; /* RUN_IO_STREAM_BUF: a chunk, plus room for the truncation marker */
@@ -68,6 +88,8 @@ struct run_io {
 	/* stdin pump. */
 	int stdin_src; /* airlock's stdin when pumped, else -EBADF */
 	int stdin_wr;
+	bool stdin_file; /* stdin_src is a regular file: pumped as the pipe has room */
+	bool stdin_splice; /* ... with splice(), until the file system refuses it */
 	char *buf; /* RUN_IO_STDIN_BUF, allocated when stdin is pumped */
 	size_t buf_len, buf_off;
 	/* stdout and stderr. */
@@ -80,6 +102,7 @@ struct run_io {
 	uint64_t stdout_bytes;
 	uint64_t stderr_bytes;
 	bool truncated;
+	int null_fd; /* /dev/null, opened for discarding past the limit, or -EBADF */
 	/* Draining after the task ended. */
 	bool draining;
 	int drain_fd; /* timerfd: give up on the reader */

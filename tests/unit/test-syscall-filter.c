@@ -665,6 +665,54 @@ static int pid1_attack(void)
 	return WIFSIGNALED(status) ? 0 : 47;
 }
 
+/*
+ * Filtered, with RLIMIT_CORE at airlock's 1: a change of it succeeds but is not applied
+ * (whatever the high bits of the resource), one that also asks for the old value fails,
+ * and every other limit stays the task's to change.
+ */
+static int core_limit_attack(void)
+{
+	struct rlimit zero = { 0, 0 }, cur, nofile;
+
+	EXPECT_OK(setrlimit(RLIMIT_CORE, &zero), 50);
+	EXPECT_OK(prlimit(0, RLIMIT_CORE, &zero, NULL), 51);
+	EXPECT_OK(syscall(SYS_prlimit64, 0, 1L << 32 | RLIMIT_CORE, &zero, NULL), 52);
+	EXPECT_OK(syscall(SYS_setrlimit, 1L << 32 | RLIMIT_CORE, &zero), 53);
+	EXPECT_EPERM(prlimit(0, RLIMIT_CORE, &zero, &cur), 54);
+	EXPECT_OK(getrlimit(RLIMIT_CORE, &cur), 55);
+	if (cur.rlim_cur != 1 || cur.rlim_max != 1)
+		return 56;
+	EXPECT_OK(getrlimit(RLIMIT_NOFILE, &nofile), 57);
+	nofile.rlim_cur = nofile.rlim_max = 64;
+	EXPECT_OK(setrlimit(RLIMIT_NOFILE, &nofile), 58);
+	nofile.rlim_cur = 32;
+	EXPECT_OK(prlimit(0, RLIMIT_NOFILE, &nofile, &cur), 59);
+	EXPECT_OK(syscall(SYS_setrlimit, RLIMIT_NOFILE, &nofile), 60);
+	EXPECT_OK(getrlimit(RLIMIT_NOFILE, &cur), 61);
+	return cur.rlim_cur == 32 && cur.rlim_max == 64 ? 0 : 62;
+}
+
+TEST(core_limit_stays)
+{
+	_cleanup_filter_ struct syscall_filter *f = sandbox_test_filter_compile();
+	struct rlimit one = { 1, 1 };
+	int status;
+	pid_t pid;
+
+	ASSERT_TRUE(f);
+	pid = fork();
+	ASSERT_TRUE(pid >= 0);
+	if (pid == 0) {
+		if (setrlimit(RLIMIT_CORE, &one) < 0)
+			_exit(2);
+		child_lock_down(f);
+		_exit(core_limit_attack());
+	}
+	status = sandbox_test_child_wait(pid);
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), 0);
+}
+
 /* Runs fn in a child of ours, in a new session, filtered when f is set: its exit code. */
 static int pid1_child(const struct syscall_filter *f, int (*fn)(void))
 {
