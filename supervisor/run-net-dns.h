@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * The DNS decisions of a run's record (network.dns), within a bound: repeated decisions
+ * share one entry with a count, and what finds no room is counted. Part of the network
+ * module; pure (no I/O), does not log.
+ */
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dns-proxy.h"
+
+#define RUN_NET_MAX_DNS_RECORDS 1024
+#define RUN_NET_MAX_WITHHELD 16 /* withheld addresses kept per record entry */
+
+/* One record entry: the queries of one name, type, transport and outcome. */
+struct run_net_dns {
+	char name[DNS_NAME_SIZE];
+	uint16_t qtype;
+	enum dns_verdict verdict;
+	int rcode;
+	bool tcp;
+	uint32_t count;
+	uint64_t first_ms, last_ms; /* since the run's network was set up */
+	uint32_t ttl;
+	size_t n_addrs; /* the union over the entry's queries */
+	struct dns_ipc_addr addrs[DNS_IPC_MAX_ADDRS];
+	size_t n_withheld;
+	struct dns_ipc_addr withheld[RUN_NET_MAX_WITHHELD];
+	const char *withheld_reason; /* a static string */
+};
+
+struct run_net_dns_list {
+	struct run_net_dns *e; /* RUN_NET_MAX_DNS_RECORDS entries; owned */
+	size_t n;
+	uint64_t unrecorded; /* queries that found no room */
+};
+
+/* Allocates the entries. Returns 0 or -ENOMEM. */
+int run_net_dns_init(struct run_net_dns_list *l);
+/* Frees the entries (not the struct). */
+void run_net_dns_done(struct run_net_dns_list *l);
+
+/*
+ * Records d (d->count queries) at now, milliseconds since the network's setup: into the
+ * entry of its name, type, verdict, rcode and transport, or a new one. Returns the entry,
+ * or NULL when there was no room (the queries are then counted in unrecorded).
+ */
+struct run_net_dns *run_net_dns_add(struct run_net_dns_list *l, const struct dns_decision *d,
+				    uint64_t now);
+
+/* The queries that found no room. */
+uint64_t run_net_dns_unrecorded(const struct run_net_dns_list *l);
+
+/* network.dns: a new reference, NULL on -ENOMEM. */
+json_t *run_net_dns_to_json(const struct run_net_dns_list *l);
