@@ -2,6 +2,7 @@
 /* The DNS decisions of a run's record, bounded (run-net-dns.h). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,18 @@ static struct run_net_dns *entry(struct run_net_dns_list *l, const struct dns_de
 	return e;
 }
 
+/* What governed the answer: its chain and ports (only the guard's own decisions carry them). */
+static void entry_governed(struct run_net_dns *e, const struct dns_decision *d)
+{
+	if (!d->ports)
+		return;
+	e->n_chain = MIN(d->n_chain, (size_t)DNS_PROXY_MAX_CHAIN);
+	for (size_t i = 0; i < e->n_chain; i++)
+		snprintf(e->chain[i], sizeof(e->chain[i]), "%s", d->chain[i]);
+	e->n_ports = MIN(d->n_ports, ELEMENTSOF(e->ports));
+	memcpy(e->ports, d->ports, e->n_ports * sizeof(e->ports[0]));
+}
+
 struct run_net_dns *run_net_dns_add(struct run_net_dns_list *l, const struct dns_decision *d,
 				    uint64_t now)
 {
@@ -78,6 +91,7 @@ struct run_net_dns *run_net_dns_add(struct run_net_dns_list *l, const struct dns
 		addr_merge(e->withheld, &e->n_withheld, RUN_NET_MAX_WITHHELD, &d->withheld[i]);
 	if (d->withheld_reason)
 		e->withheld_reason = d->withheld_reason;
+	entry_governed(e, d);
 	return e;
 }
 
@@ -99,12 +113,44 @@ static json_t *addrs_to_json(const struct dns_ipc_addr *addrs, size_t n)
 	return a;
 }
 
-/* The keys of an answered entry: addresses, withheld. */
+/* "443/tcp", "53/udp"; "*" for every port. */
+static json_t *ports_to_json(const struct egress_port *ports, size_t n)
+{
+	json_t *a = json_array();
+	char buf[16];
+
+	for (size_t i = 0; a && i < n; i++) {
+		const char *proto = ports[i].proto == IPPROTO_UDP ? "udp" : "tcp";
+
+		if (ports[i].port)
+			snprintf(buf, sizeof(buf), "%u/%s", ports[i].port, proto);
+		else
+			snprintf(buf, sizeof(buf), "*/%s", proto);
+		json_array_append_new(a, json_string(buf));
+	}
+	return a;
+}
+
+static json_t *chain_to_json(const struct run_net_dns *e)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < e->n_chain; i++)
+		json_array_append_new(a, json_string(e->chain[i]));
+	return a;
+}
+
+/* The keys of an answered entry: addresses, ports, chain, withheld. */
 static void answer_to_json(json_t *o, const struct run_net_dns *e)
 {
 	if (e->verdict == DNS_VERDICT_ALLOWED) {
 		json_object_set_new(o, "addresses", addrs_to_json(e->addrs, e->n_addrs));
 		json_object_set_new(o, "ttl", json_integer(e->ttl));
+	}
+	if (e->verdict == DNS_VERDICT_ALLOWED || e->verdict == DNS_VERDICT_WITHHELD) {
+		json_object_set_new(o, "ports", ports_to_json(e->ports, e->n_ports));
+		if (e->n_chain > 0)
+			json_object_set_new(o, "chain", chain_to_json(e));
 	}
 	if (e->n_withheld > 0) {
 		json_object_set_new(o, "withheld", addrs_to_json(e->withheld, e->n_withheld));

@@ -31,6 +31,11 @@ struct run_net_dns {
 	size_t n_withheld;
 	struct dns_ipc_addr withheld[RUN_NET_MAX_WITHHELD];
 	const char *withheld_reason; /* a static string */
+	/* The last answer the guard checked: its CNAME chain, and the ports it opened. */
+	size_t n_chain;
+	char chain[DNS_PROXY_MAX_CHAIN][DNS_NAME_SIZE];
+	size_t n_ports;
+	struct egress_port ports[DNS_GUARD_MAX_PORTS];
 };
 
 struct run_net_dns_list {
