@@ -469,8 +469,13 @@ int dns_guard_handle(struct dns_guard *g, int ipc_fd)
 		return dns_proxy_send_sockets(ipc_fd, &g->upstream, req.count);
 	if (req.type == DNS_IPC_TCP)
 		return dns_proxy_send_tcp_socket(ipc_fd, &g->upstream);
+	/*
+	 * The outcomes of a learn are the guard's own, never the proxy's word: the record
+	 * keeps room for them that a flood of other verdicts cannot take.
+	 */
 	if (req.type != DNS_IPC_DECISION || req.verdict < 0 || req.verdict >= _DNS_VERDICT_MAX ||
-	    req.verdict == DNS_VERDICT_ALLOWED || req.verdict == DNS_VERDICT_WITHHELD)
+	    req.verdict == DNS_VERDICT_ALLOWED || req.verdict == DNS_VERDICT_WITHHELD ||
+	    req.verdict == DNS_VERDICT_SET_FULL)
 		return 0;
 	report(g, &req, (enum dns_verdict)req.verdict, NULL, 0);
 	return 0;

@@ -41,6 +41,8 @@
 #define DNS_PROXY_MAX_QUERY_NAME 100 /* longer names are REFUSED (tunnelling) */
 #define DNS_PROXY_RATE_PER_SEC 20 /* sustained queries per second */
 #define DNS_PROXY_RATE_BURST 40
+#define DNS_PROXY_REPORT_MS 100 /* rate-limited queries are reported at most this often */
+#define DNS_PROXY_REPORT_WAIT_MS 250 /* how long a decision waits for room in the guard's queue */
 #define DNS_PROXY_TIMEOUT_MS 3000 /* upstream answer deadline, then SERVFAIL */
 #define DNS_PROXY_MAX_PENDING 64
 #define DNS_PROXY_MAX_CHAIN 8 /* CNAME hops */

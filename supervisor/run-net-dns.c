@@ -23,6 +23,12 @@ void run_net_dns_done(struct run_net_dns_list *l)
 	*l = (struct run_net_dns_list){};
 }
 
+/* Answers for allowed names: what the task got, and what changed the sets. */
+static bool is_answered(enum dns_verdict v)
+{
+	return v == DNS_VERDICT_ALLOWED || v == DNS_VERDICT_WITHHELD || v == DNS_VERDICT_SET_FULL;
+}
+
 /* Adds a to list (of *n, at most max) unless it is there already. */
 static void addr_merge(struct dns_ipc_addr *list, size_t *n, size_t max,
 		       const struct dns_ipc_addr *a)
@@ -39,6 +45,7 @@ static struct run_net_dns *entry(struct run_net_dns_list *l, const struct dns_de
 				 uint64_t now)
 {
 	const char *name = d->qname ? d->qname : "";
+	bool answered = is_answered(d->verdict);
 	struct run_net_dns *e;
 
 	for (size_t i = l->n; i-- > 0;) {
@@ -47,8 +54,10 @@ static struct run_net_dns *entry(struct run_net_dns_list *l, const struct dns_de
 		    e->tcp == d->tcp && streq(e->name, name))
 			return e;
 	}
-	if (l->n >= RUN_NET_MAX_DNS_RECORDS)
+	if (l->n >= RUN_NET_MAX_DNS_RECORDS ||
+	    (!answered && l->n_other >= RUN_NET_MAX_DNS_RECORDS - RUN_NET_DNS_RESERVED))
 		return NULL;
+	l->n_other += !answered;
 	e = &l->e[l->n++];
 	*e = (struct run_net_dns){ .qtype = d->qtype,
 				   .verdict = d->verdict,
@@ -76,9 +85,11 @@ struct run_net_dns *run_net_dns_add(struct run_net_dns_list *l, const struct dns
 {
 	struct run_net_dns *e;
 
+	if (d->verdict < 0 || d->verdict >= _DNS_VERDICT_MAX)
+		return NULL;
 	e = entry(l, d, now);
 	if (!e) {
-		l->unrecorded += d->count;
+		l->unrecorded[d->verdict] += d->count;
 		return NULL;
 	}
 	e->count += d->count;
@@ -97,7 +108,11 @@ struct run_net_dns *run_net_dns_add(struct run_net_dns_list *l, const struct dns
 
 uint64_t run_net_dns_unrecorded(const struct run_net_dns_list *l)
 {
-	return l->unrecorded;
+	uint64_t n = 0;
+
+	for (size_t v = 0; v < _DNS_VERDICT_MAX; v++)
+		n += l->unrecorded[v];
+	return n;
 }
 
 static json_t *addrs_to_json(const struct dns_ipc_addr *addrs, size_t n)
@@ -183,4 +198,17 @@ json_t *run_net_dns_to_json(const struct run_net_dns_list *l)
 		json_array_append_new(a, o);
 	}
 	return a;
+}
+
+json_t *run_net_dns_unrecorded_to_json(const struct run_net_dns_list *l)
+{
+	json_t *o = json_object();
+
+	for (int v = 0; o && v < _DNS_VERDICT_MAX; v++) {
+		const char *verdict = dns_verdict_to_string((enum dns_verdict)v);
+
+		if (l->unrecorded[v] > 0)
+			json_object_set_new(o, verdict, json_integer((json_int_t)l->unrecorded[v]));
+	}
+	return o;
 }

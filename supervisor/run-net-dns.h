@@ -2,9 +2,11 @@
 #pragma once
 
 /*
- * The DNS decisions of a run's record (network.dns), within a bound: repeated decisions
- * share one entry with a count, and what finds no room is counted. Part of the network
- * module; pure (no I/O), does not log.
+ * The DNS decisions of a run's record (network.dns), kept within a bound a flooding task
+ * or a compromised proxy cannot push an answered lookup out of: repeated decisions share
+ * one entry with a count, answered names (allowed, withheld, set-full) have room of their
+ * own, and what finds no room is counted per verdict. Part of the network module; pure
+ * (no I/O), does not log.
  */
 
 #include <jansson.h>
@@ -14,6 +16,8 @@
 #include "dns-proxy.h"
 
 #define RUN_NET_MAX_DNS_RECORDS 1024
+/* Entries only answered names may take: every other verdict stops short of them. */
+#define RUN_NET_DNS_RESERVED 256
 #define RUN_NET_MAX_WITHHELD 16 /* withheld addresses kept per record entry */
 
 /* One record entry: the queries of one name, type, transport and outcome. */
@@ -41,7 +45,8 @@ struct run_net_dns {
 struct run_net_dns_list {
 	struct run_net_dns *e; /* RUN_NET_MAX_DNS_RECORDS entries; owned */
 	size_t n;
-	uint64_t unrecorded; /* queries that found no room */
+	size_t n_other; /* entries of verdicts other than the answered ones */
+	uint64_t unrecorded[_DNS_VERDICT_MAX]; /* queries that found no room, per verdict */
 };
 
 /* Allocates the entries. Returns 0 or -ENOMEM. */
@@ -52,13 +57,14 @@ void run_net_dns_done(struct run_net_dns_list *l);
 /*
  * Records d (d->count queries) at now, milliseconds since the network's setup: into the
  * entry of its name, type, verdict, rcode and transport, or a new one. Returns the entry,
- * or NULL when there was no room (the queries are then counted in unrecorded).
+ * or NULL when there was no room (the queries are then counted in unrecorded[]).
  */
 struct run_net_dns *run_net_dns_add(struct run_net_dns_list *l, const struct dns_decision *d,
 				    uint64_t now);
 
-/* The queries that found no room. */
+/* The queries that found no room: in all, and per verdict. */
 uint64_t run_net_dns_unrecorded(const struct run_net_dns_list *l);
 
-/* network.dns: a new reference, NULL on -ENOMEM. */
+/* network.dns, network.dns_unrecorded_verdicts: new references, NULL on -ENOMEM. */
 json_t *run_net_dns_to_json(const struct run_net_dns_list *l);
+json_t *run_net_dns_unrecorded_to_json(const struct run_net_dns_list *l);

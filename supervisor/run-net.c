@@ -611,16 +611,20 @@ static json_t *net_to_json(const struct run_net *n)
 	if (n->host_nflog_fd >= 0)
 		(void)egress_nflog_read(n->host_nflog_fd, RUN_NET_READS_AT_END, on_host_denied,
 					(void *)n);
+	/* So do the proxy's messages still queued, such as its last rate-limited count. */
+	for (unsigned i = 0; n->proxy && i < RUN_NET_READS_AT_END; i++)
+		if (dns_guard_handle((struct dns_guard *)&n->guard, n->proxy->ipc_fd) < 0)
+			break;
 	addr_string(AF_INET, n->link->host_addr.addr, host, sizeof(host));
 	addr_string(AF_INET, n->link->task_addr.addr, task, sizeof(task));
 	addr_string(n->upstream.family, n->upstream.addr, up, sizeof(up));
-	o = json_pack("{s:b, s:s, s:s, s:s, s:s, s:o, s:I, s:o, s:o, s:I, s:I}", "enabled", 1,
+	o = json_pack("{s:b, s:s, s:s, s:s, s:s, s:o, s:I, s:o, s:o, s:o, s:I, s:I}", "enabled", 1,
 		      "task_address", task, "resolver", host, "dns_upstream", up, "interface",
 		      n->link->host_ifname, "dns", run_net_dns_to_json(&n->dns), "dns_unrecorded",
-		      (json_int_t)run_net_dns_unrecorded(&n->dns), "wildcards",
-		      wildcards_to_json(n), "denied", denied_to_json(n), "denied_unrecorded",
-		      (json_int_t)n->denied_other, "dns_sets_updates",
-		      (json_int_t)n->guard.learned);
+		      (json_int_t)run_net_dns_unrecorded(&n->dns), "dns_unrecorded_verdicts",
+		      run_net_dns_unrecorded_to_json(&n->dns), "wildcards", wildcards_to_json(n),
+		      "denied", denied_to_json(n), "denied_unrecorded", (json_int_t)n->denied_other,
+		      "dns_sets_updates", (json_int_t)n->guard.learned);
 	if (o && n->link->task_addr6.family == AF_INET6) {
 		addr_string(AF_INET6, n->link->task_addr6.addr, task6, sizeof(task6));
 		json_object_set_new(o, "task_address6", json_string(task6));

@@ -286,4 +286,37 @@ TEST(learn_reports_chain)
 	dns_guard_done(&g);
 }
 
+/*
+ * A compromised proxy cannot claim the outcomes of a learn (allowed, withheld, set-full):
+ * the record keeps room for those, which its own decisions must not take.
+ */
+TEST(guard_verdicts_not_from_proxy)
+{
+	static struct dns_ipc_request req;
+	static const enum dns_verdict own[] = { DNS_VERDICT_ALLOWED, DNS_VERDICT_WITHHELD,
+						DNS_VERDICT_SET_FULL };
+	struct dns_guard g;
+	int sv[2];
+
+	ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	guard_init(&g);
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+		memset(&req, 0, sizeof(req));
+		req.type = DNS_IPC_DECISION;
+		req.verdict = own[i];
+		req.count = 1;
+		strcpy(req.qname, "allowed.test");
+		ASSERT_EQ(send(sv[0], &req, sizeof(req), 0), (ssize_t)sizeof(req));
+		ASSERT_OK(dns_guard_handle(&g, sv[1]));
+	}
+	ASSERT_EQ(n_reported, 0);
+	req.verdict = DNS_VERDICT_NOT_ALLOWED; /* the proxy's own */
+	ASSERT_EQ(send(sv[0], &req, sizeof(req), 0), (ssize_t)sizeof(req));
+	ASSERT_OK(dns_guard_handle(&g, sv[1]));
+	ASSERT_EQ(n_reported, 1);
+	close(sv[0]);
+	close(sv[1]);
+	dns_guard_done(&g);
+}
+
 TEST_MAIN()
