@@ -45,20 +45,77 @@ static bool name_ok(const char *name)
 	return memchr(name, 0, DNS_NAME_SIZE) && dns_name_is_valid(name);
 }
 
-int dns_guard_check(const struct dns_guard *g, const struct dns_ipc_request *req,
-		    struct dns_ipc_reply *reply, struct policy_addr *ret_addrs)
-{
-	uint32_t ttl = g->ttl_max;
-	int n = 0;
+static const char *const withheld_reasons[8] = {
+	[DNS_WITHHELD_RANGE] = "denied-range",
+	[DNS_WITHHELD_FULL] = "set-full",
+	[DNS_WITHHELD_RANGE | DNS_WITHHELD_FULL] = "denied-range, set-full",
+	[DNS_WITHHELD_PORTS] = "cname-ports",
+	[DNS_WITHHELD_PORTS | DNS_WITHHELD_RANGE] = "denied-range, cname-ports",
+	[DNS_WITHHELD_PORTS | DNS_WITHHELD_FULL] = "set-full, cname-ports",
+	[DNS_WITHHELD_PORTS | DNS_WITHHELD_RANGE | DNS_WITHHELD_FULL] =
+		"denied-range, set-full, cname-ports",
+};
 
-	*reply = (struct dns_ipc_reply){ .type = DNS_IPC_LEARN, .seq = req->seq };
+const char *dns_withheld_to_string(unsigned why)
+{
+	return why < ELEMENTSOF(withheld_reasons) ? withheld_reasons[why] : NULL;
+}
+
+/* Why a (until now acceptable) address of the answer is withheld, or 0. */
+static unsigned addr_withheld(const struct dns_guard *g, const struct dns_guard_plan *plan,
+			      const struct policy_addr *a)
+{
+	if (plan->n_ports == 0)
+		return DNS_WITHHELD_PORTS;
+	if (!egress_addr_is_denied(a))
+		return 0;
+	for (size_t i = 0; i < plan->n_ports; i++)
+		if (!egress_cidr_opens(g->net, a, &plan->ports[i]))
+			return DNS_WITHHELD_RANGE;
+	return 0;
+}
+
+/*
+ * The names of the answer (qname, then the chain), each allowed, and their common ports.
+ * Returns 0, a DNS_WITHHELD_* reason that holds for every address, or -EPERM.
+ */
+static int check_names(const struct dns_guard *g, const struct dns_ipc_request *req,
+		       struct dns_guard_plan *plan)
+{
+	const char *names[1 + DNS_PROXY_MAX_CHAIN] = { req->qname };
+	int r;
+
 	if (!name_ok(req->qname) || !egress_name_allowed(g->net, req->qname))
 		return -EPERM;
 	if (req->n_chain > DNS_PROXY_MAX_CHAIN || req->n_addrs > DNS_IPC_MAX_ADDRS)
 		return -EPERM;
-	for (uint32_t i = 0; i < req->n_chain; i++)
+	for (uint32_t i = 0; i < req->n_chain; i++) {
 		if (!name_ok(req->chain[i]) || !egress_name_allowed(g->net, req->chain[i]))
 			return -EPERM;
+		names[1 + i] = req->chain[i];
+	}
+	r = egress_names_ports(g->net, names, 1 + req->n_chain, plan->ports,
+			       ELEMENTSOF(plan->ports));
+	if (r == -ENOSPC) /* more elements than one address may make: as at the cap */
+		return DNS_WITHHELD_FULL;
+	if (r < 0)
+		return -EPERM;
+	plan->n_ports = (size_t)r;
+	return 0;
+}
+
+int dns_guard_check_plan(const struct dns_guard *g, const struct dns_ipc_request *req,
+			 struct dns_ipc_reply *reply, struct policy_addr *ret_addrs,
+			 struct dns_guard_plan *plan)
+{
+	uint32_t ttl = g->ttl_max;
+	int n = 0, all;
+
+	*reply = (struct dns_ipc_reply){ .type = DNS_IPC_LEARN, .seq = req->seq };
+	*plan = (struct dns_guard_plan){};
+	all = check_names(g, req, plan);
+	if (all < 0)
+		return all;
 
 	for (uint32_t i = 0; i < req->n_addrs; i++) {
 		const struct dns_ipc_addr *a = &req->addrs[i];
@@ -67,8 +124,11 @@ int dns_guard_check(const struct dns_guard *g, const struct dns_ipc_request *req
 		if (a->family != AF_INET && a->family != AF_INET6)
 			continue;
 		memcpy(pa.addr, a->addr, sizeof(pa.addr));
-		if (!egress_addr_learnable(g->net, &pa))
+		plan->why[i] = (uint8_t)(all ? (unsigned)all : addr_withheld(g, plan, &pa));
+		if (plan->why[i])
 			continue;
+		if (egress_addr_is_denied(&pa))
+			plan->cidr |= 1ULL << i;
 		ttl = MIN(ttl, a->ttl);
 		ret_addrs[n++] = pa;
 		reply->accepted |= 1ULL << i;
@@ -76,6 +136,14 @@ int dns_guard_check(const struct dns_guard *g, const struct dns_ipc_request *req
 	reply->ttl = MAX(ttl, g->ttl_min);
 	reply->ttl = MIN(reply->ttl, g->ttl_max);
 	return n;
+}
+
+int dns_guard_check(const struct dns_guard *g, const struct dns_ipc_request *req,
+		    struct dns_ipc_reply *reply, struct policy_addr *ret_addrs)
+{
+	struct dns_guard_plan plan;
+
+	return dns_guard_check_plan(g, req, reply, ret_addrs, &plan);
 }
 
 static void report_decision(struct dns_guard *g, struct dns_decision *d,
@@ -199,14 +267,14 @@ struct learn {
  * Plans the elements of one address: those that already live at least ttl are left alone
  * (never shortened), the others are (re)written with ttl. Returns -ENOSPC at the cap.
  */
-static int plan_addr(struct dns_guard *g, struct learn *l, const char *name,
+static int plan_addr(struct dns_guard *g, struct learn *l, const struct dns_guard_plan *plan,
 		     const struct policy_addr *a, size_t *room)
 {
 	struct egress_elem e[ELEMS_PER_ADDR];
 	size_t fresh = 0;
 	int n;
 
-	n = egress_learned_elems(g->net, name, a, e, ELEMS_PER_ADDR);
+	n = egress_port_elems(a, plan->ports, plan->n_ports, e, ELEMS_PER_ADDR);
 	if (n < 0)
 		return n;
 	for (int i = 0; i < n; i++)
@@ -264,9 +332,13 @@ static int learn_commit(struct dns_guard *g, struct learn *l)
 	return 0;
 }
 
-/* Learns the accepted addresses; clears the bits of those withheld at the cap. */
+/*
+ * Learns the accepted addresses (but those a cidr rule takes); clears the bits of those
+ * withheld at the cap.
+ */
 static int learn_addrs(struct dns_guard *g, const struct dns_ipc_request *req,
-		       const struct policy_addr *addrs, struct dns_ipc_reply *reply, bool *full)
+		       const struct policy_addr *addrs, struct dns_guard_plan *plan,
+		       struct dns_ipc_reply *reply, bool *full)
 {
 	struct learn l = { .now = now_ms(), .ttl_ms = (uint64_t)reply->ttl * 1000 };
 	size_t room, k = 0;
@@ -280,9 +352,14 @@ static int learn_addrs(struct dns_guard *g, const struct dns_ipc_request *req,
 	for (uint32_t i = 0; i < req->n_addrs && i < DNS_IPC_MAX_ADDRS; i++) {
 		if (!(reply->accepted & (1ULL << i)))
 			continue;
-		r = plan_addr(g, &l, req->qname, &addrs[k++], &room);
+		if (plan->cidr & (1ULL << i)) {
+			k++;
+			continue;
+		}
+		r = plan_addr(g, &l, plan, &addrs[k++], &room);
 		if (r == -ENOSPC) {
 			reply->accepted &= ~(1ULL << i);
+			plan->why[i] = DNS_WITHHELD_FULL;
 			*full = true;
 			continue;
 		}
@@ -299,11 +376,11 @@ static int learn_addrs(struct dns_guard *g, const struct dns_ipc_request *req,
 }
 
 /* The answer's addresses that the task does not get, and why; the verdict to record. */
-static enum dns_verdict withheld(const struct dns_ipc_request *req, uint64_t checked,
-				 uint64_t accepted, struct dns_decision *d,
+static enum dns_verdict withheld(const struct dns_ipc_request *req, uint64_t accepted,
+				 const struct dns_guard_plan *plan, struct dns_decision *d,
 				 struct dns_ipc_addr *ret_withheld)
 {
-	bool range = false, full = false;
+	unsigned why = 0;
 
 	for (uint32_t i = 0; i < req->n_addrs && i < DNS_IPC_MAX_ADDRS; i++) {
 		const struct dns_ipc_addr *a = &req->addrs[i];
@@ -311,16 +388,10 @@ static enum dns_verdict withheld(const struct dns_ipc_request *req, uint64_t che
 		if ((accepted & (1ULL << i)) || (a->family != AF_INET && a->family != AF_INET6))
 			continue;
 		ret_withheld[d->n_withheld++] = *a;
-		if (checked & (1ULL << i))
-			full = true;
-		else
-			range = true;
+		why |= plan->why[i] ? plan->why[i] : DNS_WITHHELD_FULL;
 	}
 	d->withheld = ret_withheld;
-	d->withheld_reason = range && full ? "denied-range, set-full"
-			     : range	   ? "denied-range"
-			     : full	   ? "set-full"
-					   : NULL;
+	d->withheld_reason = dns_withheld_to_string(why);
 	return d->n_addrs == 0 && d->n_withheld > 0 ? DNS_VERDICT_WITHHELD : DNS_VERDICT_ALLOWED;
 }
 
@@ -329,17 +400,16 @@ static int handle_learn(struct dns_guard *g, int fd, const struct dns_ipc_reques
 	struct policy_addr addrs[DNS_IPC_MAX_ADDRS];
 	struct dns_ipc_addr learned[DNS_IPC_MAX_ADDRS], held[DNS_IPC_MAX_ADDRS];
 	struct dns_decision d = { .addrs = learned };
+	struct dns_guard_plan plan;
 	struct dns_ipc_reply reply;
-	uint64_t checked;
 	bool full = false;
 	int n, r = 0;
 
-	n = dns_guard_check(g, req, &reply, addrs);
-	checked = reply.accepted;
+	n = dns_guard_check_plan(g, req, &reply, addrs, &plan);
 	if (n < 0)
 		reply.error = n;
 	else if (n > 0)
-		r = learn_addrs(g, req, addrs, &reply, &full);
+		r = learn_addrs(g, req, addrs, &plan, &reply, &full);
 	if (r < 0) {
 		reply.error = r;
 		reply.accepted = 0;
@@ -361,10 +431,16 @@ static int handle_learn(struct dns_guard *g, int fd, const struct dns_ipc_reques
 		}
 	if (full)
 		report(g, req, DNS_VERDICT_SET_FULL, NULL, 0);
-	if (reply.error < 0)
+	if (reply.error < 0) {
 		report(g, req, DNS_VERDICT_UPSTREAM_ERROR, NULL, 0);
-	else
-		report_decision(g, &d, req, withheld(req, checked, reply.accepted, &d, held));
+		return 0;
+	}
+	/* The names were checked: what governed the answer goes into the record. */
+	d.chain = req->chain;
+	d.n_chain = req->n_chain;
+	d.ports = plan.ports;
+	d.n_ports = plan.n_ports;
+	report_decision(g, &d, req, withheld(req, reply.accepted, &plan, &d, held));
 	return 0;
 }
 
@@ -393,8 +469,13 @@ int dns_guard_handle(struct dns_guard *g, int ipc_fd)
 		return dns_proxy_send_sockets(ipc_fd, &g->upstream, req.count);
 	if (req.type == DNS_IPC_TCP)
 		return dns_proxy_send_tcp_socket(ipc_fd, &g->upstream);
+	/*
+	 * The outcomes of a learn are the guard's own, never the proxy's word: the record
+	 * keeps room for them that a flood of other verdicts cannot take.
+	 */
 	if (req.type != DNS_IPC_DECISION || req.verdict < 0 || req.verdict >= _DNS_VERDICT_MAX ||
-	    req.verdict == DNS_VERDICT_ALLOWED || req.verdict == DNS_VERDICT_WITHHELD)
+	    req.verdict == DNS_VERDICT_ALLOWED || req.verdict == DNS_VERDICT_WITHHELD ||
+	    req.verdict == DNS_VERDICT_SET_FULL)
 		return 0;
 	report(g, &req, (enum dns_verdict)req.verdict, NULL, 0);
 	return 0;

@@ -92,7 +92,9 @@ struct proxy {
 	struct conn conns[DNS_PROXY_TCP_MAX_CONNS];
 	double tokens;
 	uint64_t refill_ms;
-	uint32_t rate_dropped;
+	uint32_t unsent[_DNS_VERDICT_MAX]; /* queries not yet reported: rate-limited ones, and
+					    * decisions the guard's full queue did not take */
+	uint64_t report_ms; /* when they may be reported next */
 	uint32_t seq;
 	int spare[DNS_PROXY_SPARE_SOCKETS]; /* fresh upstream sockets, never used yet */
 	size_t n_spare;
@@ -132,9 +134,16 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void decision_rule(struct proxy *p, const char *qname, uint16_t qtype, enum dns_verdict v,
+/*
+ * Sends one decision to the guard; returns whether it went. The guard's queue holds a few
+ * messages only (net.unix.max_dgram_qlen): when a burst fills it, the proxy waits for room
+ * a moment rather than leave a hole in the record.
+ */
+static bool decision_send(struct proxy *p, const char *qname, uint16_t qtype, enum dns_verdict v,
 			  int rcode, uint32_t count, int32_t rule, bool tcp)
 {
+	struct pollfd pfd = { .fd = FD_IPC, .events = POLLOUT };
+
 	memset(&ipc_req, 0, sizeof(ipc_req));
 	ipc_req.type = DNS_IPC_DECISION;
 	ipc_req.seq = ++p->seq;
@@ -146,7 +155,19 @@ static void decision_rule(struct proxy *p, const char *qname, uint16_t qtype, en
 	ipc_req.count = count;
 	ipc_req.rule = rule;
 	ipc_req.tcp = tcp;
-	(void)send(FD_IPC, &ipc_req, sizeof(ipc_req), MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (send(FD_IPC, &ipc_req, sizeof(ipc_req), MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)
+		return true;
+	if (errno != EAGAIN || poll(&pfd, 1, DNS_PROXY_REPORT_WAIT_MS) <= 0)
+		return false;
+	return send(FD_IPC, &ipc_req, sizeof(ipc_req), MSG_NOSIGNAL | MSG_DONTWAIT) >= 0;
+}
+
+/* A decision that could not be sent is counted, and reported later without its name. */
+static void decision_rule(struct proxy *p, const char *qname, uint16_t qtype, enum dns_verdict v,
+			  int rcode, uint32_t count, int32_t rule, bool tcp)
+{
+	if (!decision_send(p, qname, qtype, v, rcode, count, rule, tcp))
+		p->unsent[v] += count;
 }
 
 static void decision(struct proxy *p, const struct client *c, const char *qname, uint16_t qtype,
@@ -549,7 +570,7 @@ static void on_message(struct proxy *p, const struct client *c, const uint8_t *b
 	int v;
 
 	if (!rate_ok(p)) {
-		p->rate_dropped++;
+		p->unsent[DNS_VERDICT_RATE_LIMITED]++;
 		return;
 	}
 	if (dns_parse(buf, n, &msg_in) < 0 || (msg_in.flags & (DNS_FLAG_QR | DNS_FLAG_OPCODE)))
@@ -795,9 +816,20 @@ static void expire(struct proxy *p)
 		    (k->idle_ms <= now || k->queries >= DNS_PROXY_TCP_MAX_QUERIES))
 			conn_close(k);
 	}
-	if (p->rate_dropped) {
-		decision(p, NULL, NULL, 0, DNS_VERDICT_RATE_LIMITED, -1, p->rate_dropped);
-		p->rate_dropped = 0;
+	/*
+	 * The queries not reported yet, one decision per verdict every DNS_PROXY_REPORT_MS:
+	 * one per rate-limited datagram would fill the guard's queue in a flood. A count is
+	 * kept until it went.
+	 */
+	if (now < p->report_ms)
+		return;
+	p->report_ms = now + DNS_PROXY_REPORT_MS;
+	for (int v = 0; v < _DNS_VERDICT_MAX; v++) {
+		if (!p->unsent[v])
+			continue;
+		if (!decision_send(p, NULL, 0, (enum dns_verdict)v, -1, p->unsent[v], -1, false))
+			break;
+		p->unsent[v] = 0;
 	}
 }
 

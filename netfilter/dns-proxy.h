@@ -18,9 +18,11 @@
  *     32 bits, not 16, to spoof an answer), accepts only an answer from the upstream's
  *     address and port whose id and question match, follows CNAME chains only through allowed
  *     names, and asks the guard to learn every answered address;
- *   - the guard (dns-guard.c), in the supervisor: validates each request again (name
- *     allowed, address not in a denied range unless a cidr rule names it, TTL clamped),
- *     adds the addresses to the task's sets and replies only after the kernel ACKed them.
+ *   - the guard (dns-guard.c), in the supervisor: validates each request again (every name
+ *     of the CNAME chain allowed; the ports all of them allow, computed from the policy; an
+ *     address of a denied range only when a cidr rule accepts it on all those ports; TTL
+ *     clamped), adds the addresses to the task's sets for those ports and replies only
+ *     after the kernel ACKed them.
  *     It keeps each element's expiry: an element's lifetime becomes max(remaining, TTL),
  *     never less, so no answer outlives its element; past DNS_GUARD_MAX_ELEMS live
  *     elements further addresses are withheld (verdict "set-full").
@@ -33,11 +35,14 @@
 #include <sys/types.h>
 
 #include "dns-codec.h"
+#include "egress.h"
 #include "policy.h"
 
 #define DNS_PROXY_MAX_QUERY_NAME 100 /* longer names are REFUSED (tunnelling) */
 #define DNS_PROXY_RATE_PER_SEC 20 /* sustained queries per second */
 #define DNS_PROXY_RATE_BURST 40
+#define DNS_PROXY_REPORT_MS 100 /* rate-limited queries are reported at most this often */
+#define DNS_PROXY_REPORT_WAIT_MS 250 /* how long a decision waits for room in the guard's queue */
 #define DNS_PROXY_TIMEOUT_MS 3000 /* upstream answer deadline, then SERVFAIL */
 #define DNS_PROXY_MAX_PENDING 64
 #define DNS_PROXY_MAX_CHAIN 8 /* CNAME hops */
@@ -175,9 +180,14 @@ struct dns_decision {
 	size_t n_addrs;
 	const struct dns_ipc_addr *withheld; /* answered addresses kept from the task */
 	size_t n_withheld;
-	const char *withheld_reason; /* "denied-range", "set-full" or both */
+	const char *withheld_reason; /* "denied-range", "set-full", "cname-ports", joined */
 	int rule; /* DNS_VERDICT_WILDCARD_*: a wildcard rule's index in net->egress */
 	bool tcp;
+	/* An answer the guard checked (ALLOWED, WITHHELD): */
+	const char (*chain)[DNS_NAME_SIZE]; /* the CNAME targets after qname, in order */
+	size_t n_chain;
+	const struct egress_port *ports; /* what the addresses were opened for */
+	size_t n_ports;
 };
 
 typedef void (*dns_decision_fn)(const struct dns_decision *d, void *userdata);
@@ -209,7 +219,43 @@ int dns_guard_handle(struct dns_guard *g, int ipc_fd);
 
 /*
  * The validation of one learn request, pure: fills *reply (accepted bits, clamped ttl) and
- * the addresses to learn. Returns the number to learn, or -EPERM when a name is not allowed.
+ * the addresses accepted, in order (dns_guard_plan: which ones a cidr rule takes, and why
+ * the others are withheld). Returns their number, or -EPERM when a name is not allowed.
  */
 int dns_guard_check(const struct dns_guard *g, const struct dns_ipc_request *req,
 		    struct dns_ipc_reply *reply, struct policy_addr *ret_addrs);
+
+/* The most ports and protocols one answer opens its addresses for (elements per address). */
+#define DNS_GUARD_MAX_PORTS 256
+
+/* Why an answered address is kept from the task. */
+enum {
+	DNS_WITHHELD_RANGE = 1 << 0, /* "denied-range": a default-denied address that no cidr
+				      * rule accepts on every port of the answer */
+	DNS_WITHHELD_FULL = 1 << 1, /* "set-full": the run's learned-element cap */
+	DNS_WITHHELD_PORTS = 1 << 2, /* "cname-ports": the names of the CNAME chain have no
+				      * port and protocol in common */
+};
+
+/*
+ * What the guard makes of one answer. The addresses belong to the chain's last name and the
+ * task reached them by asking the first, so every name's rules bound them: they are opened
+ * only for the ports and protocols all the names allow, computed from the policy and never
+ * taken from the proxy. The kernel accepts an address of a default-denied range only
+ * through a cidr rule, before it looks at the learned sets: such an address is released
+ * when a cidr rule accepts it on every one of those ports (nothing is learned for it), and
+ * withheld otherwise.
+ */
+struct dns_guard_plan {
+	struct egress_port ports[DNS_GUARD_MAX_PORTS];
+	size_t n_ports;
+	uint64_t cidr; /* bit i: addrs[i] is released through a cidr rule, not learned */
+	uint8_t why[DNS_IPC_MAX_ADDRS]; /* addrs[i] withheld: DNS_WITHHELD_* */
+};
+
+/* dns_guard_check(), and the plan of the answer. */
+int dns_guard_check_plan(const struct dns_guard *g, const struct dns_ipc_request *req,
+			 struct dns_ipc_reply *reply, struct policy_addr *ret_addrs,
+			 struct dns_guard_plan *plan);
+/* The text of a set of DNS_WITHHELD_* bits, e.g. "denied-range, set-full"; NULL for 0. */
+const char *dns_withheld_to_string(unsigned why);

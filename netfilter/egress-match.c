@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Pure matching of names and addresses against a policy's egress rules. */
+#include <errno.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -125,4 +127,126 @@ bool egress_addr_learnable(const struct policy_network *net, const struct policy
 	if (family_len(a->family) == 0)
 		return false;
 	return !egress_addr_is_denied(a) || egress_addr_cidr_allowed(net, a);
+}
+
+static unsigned rule_protocols(const struct policy_egress_rule *r)
+{
+	return r->protocols ? r->protocols : POLICY_PROTOCOL_TCP;
+}
+
+static unsigned proto_bit(uint8_t proto)
+{
+	return proto == IPPROTO_TCP   ? POLICY_PROTOCOL_TCP
+	       : proto == IPPROTO_UDP ? POLICY_PROTOCOL_UDP
+				      : 0;
+}
+
+/* The ports of one protocol as a bitmap, bit p for port p (bit 0 unused). */
+struct port_bits {
+	uint64_t w[65536 / 64];
+};
+
+static const uint8_t protos[2] = { IPPROTO_TCP, IPPROTO_UDP };
+
+static void bits_set(struct port_bits *b, uint16_t port)
+{
+	b->w[port / 64] |= 1ULL << (port % 64);
+}
+
+static bool bits_has(const struct port_bits *b, uint32_t port)
+{
+	return b->w[port / 64] & (1ULL << (port % 64));
+}
+
+/* The union of name's host rules' ports, per protocol; returns whether a rule matched. */
+static bool name_bits(const struct policy_network *net, const char *name, struct port_bits b[2])
+{
+	bool matched = false;
+
+	memset(b, 0, 2 * sizeof(*b));
+	for (size_t i = 0; i < net->n_egress; i++) {
+		const struct policy_egress_rule *r = &net->egress[i];
+
+		if (r->is_cidr || !egress_name_matches(r->host, name))
+			continue;
+		matched = true;
+		for (size_t p = 0; p < ELEMENTSOF(protos); p++) {
+			if (!(rule_protocols(r) & proto_bit(protos[p])))
+				continue;
+			if (r->n_ports == 0) /* every port */
+				memset(b[p].w, 0xff, sizeof(b[p].w));
+			for (size_t k = 0; k < r->n_ports; k++)
+				bits_set(&b[p], r->ports[k]);
+		}
+	}
+	return matched;
+}
+
+static bool bits_all(const struct port_bits *b)
+{
+	if ((b->w[0] | 1) != UINT64_MAX) /* port 0 is no port */
+		return false;
+	for (size_t w = 1; w < ELEMENTSOF(b->w); w++)
+		if (b->w[w] != UINT64_MAX)
+			return false;
+	return true;
+}
+
+int egress_names_ports(const struct policy_network *net, const char *const *names, size_t n,
+		       struct egress_port *ret, size_t max)
+{
+	struct port_bits all[2], one[2];
+	size_t k = 0;
+
+	if (n == 0)
+		return -ENOENT;
+	memset(all, 0xff, sizeof(all));
+	for (size_t i = 0; i < n; i++) {
+		if (!net->enabled || !name_bits(net, names[i], one))
+			return -ENOENT;
+		for (size_t p = 0; p < ELEMENTSOF(protos); p++)
+			for (size_t w = 0; w < ELEMENTSOF(all[p].w); w++)
+				all[p].w[w] &= one[p].w[w];
+	}
+	for (size_t p = 0; p < ELEMENTSOF(protos); p++) {
+		if (bits_all(&all[p])) { /* only a rule without ports gives every port */
+			if (k >= max)
+				return -ENOSPC;
+			ret[k++] = (struct egress_port){ .proto = protos[p], .port = 0 };
+			continue;
+		}
+		for (uint32_t port = 1; port < 65536; port++) {
+			if (!all[p].w[port / 64]) {
+				port |= 63; /* the next word */
+				continue;
+			}
+			if (!bits_has(&all[p], port))
+				continue;
+			if (k >= max)
+				return -ENOSPC;
+			ret[k++] =
+				(struct egress_port){ .proto = protos[p], .port = (uint16_t)port };
+		}
+	}
+	return (int)k;
+}
+
+bool egress_cidr_opens(const struct policy_network *net, const struct policy_addr *a,
+		       const struct egress_port *p)
+{
+	if (!net->enabled)
+		return false;
+	for (size_t i = 0; i < net->n_egress; i++) {
+		const struct policy_egress_rule *r = &net->egress[i];
+		bool port = r->n_ports == 0;
+
+		if (!r->is_cidr || !(rule_protocols(r) & proto_bit(p->proto)) ||
+		    !egress_addr_in_prefix(a, &r->cidr, r->prefixlen))
+			continue;
+		for (size_t k = 0; !port && p->port && k < r->n_ports; k++)
+			port = r->ports[k] == p->port;
+		if (port)
+			return true;
+	}
+	return false;
 }

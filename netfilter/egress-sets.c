@@ -502,57 +502,27 @@ int egress_build_learned(const struct policy_network *net, const char *name,
 	return 0;
 }
 
-/* Appends the learned elements of one address for one matching rule to ret[*n]. */
-static int rule_elems(const struct policy_egress_rule *rule, const struct policy_addr *a,
-		      struct egress_elem *ret, size_t max, size_t *n)
+int egress_port_elems(const struct policy_addr *a, const struct egress_port *ports, size_t n,
+		      struct egress_elem *ret, size_t max)
 {
-	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP };
-	enum egress_set_kind kind = rule->n_ports ? EGRESS_SET_DNS : EGRESS_SET_DNS_ANY;
-
-	for (size_t p = 0; p < ELEMENTSOF(protos); p++) {
-		unsigned bit = protos[p] == IPPROTO_TCP ? POLICY_PROTOCOL_TCP : POLICY_PROTOCOL_UDP;
-		const struct egress_set_def *d = egress_set_find(kind, a->family, protos[p]);
-		size_t n_keys = rule->n_ports ? rule->n_ports : 1;
-
-		if (!(rule_protocols(rule) & bit))
-			continue;
-		for (size_t i = 0; i < n_keys; i++) {
-			struct egress_elem *e = &ret[*n];
-
-			if (*n >= max)
-				return -ENOSPC;
-			*e = (struct egress_elem){ .set = (uint8_t)(d - sets) };
-			if (rule->n_ports)
-				e->key_len = (uint8_t)concat_key(a->family, a->addr, rule->ports[i],
-								 e->key);
-			else
-				memcpy(e->key, a->addr, e->key_len = (uint8_t)addr_len(a->family));
-			(*n)++;
-		}
-	}
-	return 0;
-}
-
-int egress_learned_elems(const struct policy_network *net, const char *name,
-			 const struct policy_addr *a, struct egress_elem *ret, size_t max)
-{
-	bool matched = false;
-	size_t n = 0;
-	int r;
-
 	if (a->family != AF_INET && a->family != AF_INET6)
 		return -EINVAL;
-	for (size_t i = 0; i < net->n_egress; i++) {
-		const struct policy_egress_rule *rule = &net->egress[i];
+	if (n > max)
+		return -ENOSPC;
+	for (size_t i = 0; i < n; i++) {
+		enum egress_set_kind kind = ports[i].port ? EGRESS_SET_DNS : EGRESS_SET_DNS_ANY;
+		const struct egress_set_def *d = egress_set_find(kind, a->family, ports[i].proto);
+		struct egress_elem *e = &ret[i];
 
-		if (rule->is_cidr || !egress_name_matches(rule->host, name))
-			continue;
-		matched = true;
-		r = rule_elems(rule, a, ret, max, &n);
-		if (r < 0)
-			return r;
+		if (!d)
+			return -EINVAL;
+		*e = (struct egress_elem){ .set = (uint8_t)(d - sets) };
+		if (ports[i].port)
+			e->key_len = (uint8_t)concat_key(a->family, a->addr, ports[i].port, e->key);
+		else
+			memcpy(e->key, a->addr, e->key_len = (uint8_t)addr_len(a->family));
 	}
-	return matched ? (int)n : -ENOENT;
+	return (int)n;
 }
 
 /* One element in its own message: NEWSETELEM (with timeout) or DELSETELEM. */

@@ -100,14 +100,20 @@ struct egress_elem_update {
 	bool replace;
 };
 
+/* A destination port a DNS answer opens: IPPROTO_TCP or IPPROTO_UDP, port 0 for every port. */
+struct egress_port {
+	uint8_t proto;
+	uint16_t port;
+};
+
 /*
- * The learned elements that name (lower-case, no trailing dot) and address a make: for
- * every matching host rule, each of its ports and protocols. Writes at most max to ret and
- * returns the count, -ENOENT when no rule matches name, -ENOSPC when max is too small, or
- * -EINVAL for a bad address. Pure; does not log.
+ * The learned elements of address a for ports (egress_names_ports()): one per port and
+ * protocol, in the dns{4,6}_* sets, or the dnsany{4,6}_* ones for port 0. Writes at most
+ * max to ret and returns the count, -ENOSPC when max is too small, or -EINVAL for a bad
+ * address or protocol. Pure; does not log.
  */
-int egress_learned_elems(const struct policy_network *net, const char *name,
-			 const struct policy_addr *a, struct egress_elem *ret, size_t max);
+int egress_port_elems(const struct policy_addr *a, const struct egress_port *ports, size_t n,
+		      struct egress_elem *ret, size_t max);
 
 /*
  * Builds a batch writing the elements: for each, a delete when replace is set, then an add
@@ -136,8 +142,29 @@ bool egress_name_allowed(const struct policy_network *net, const char *name);
 bool egress_addr_is_denied(const struct policy_addr *a);
 /* Whether some cidr rule of net contains a. */
 bool egress_addr_cidr_allowed(const struct policy_network *net, const struct policy_addr *a);
-/* Whether a DNS answer address may be learned: not denied, or explicitly allowed by cidr. */
+/*
+ * Whether a DNS answer address may be learned at all: not denied, or inside a cidr rule
+ * (on any port: the guard also needs the rule to accept it on the answer's ports, see
+ * egress_cidr_opens()).
+ */
 bool egress_addr_learnable(const struct policy_network *net, const struct policy_addr *a);
+/*
+ * The ports and protocols every one of names (lower-case, no trailing dot) allows: for each
+ * name the union of its host rules' ports, intersected over the names (a CNAME chain: the
+ * queried name, then each target). Port 0 stands for every port of a protocol. Writes at
+ * most max to ret, TCP before UDP, ports ascending, and returns the count (0: the names
+ * have none in common), -ENOENT when a name matches no host rule, or -ENOSPC when max is
+ * too small. Pure; does not log.
+ */
+int egress_names_ports(const struct policy_network *net, const char *const *names, size_t n,
+		       struct egress_port *ret, size_t max);
+/*
+ * Whether a cidr rule of net accepts a on port p (port 0: on every port) before the deny
+ * ranges: what the kernel does with an address of a denied range (egress_addr_is_denied()),
+ * whose learned elements it never reaches.
+ */
+bool egress_cidr_opens(const struct policy_network *net, const struct policy_addr *a,
+		       const struct egress_port *p);
 /* Whether a lies in cidr/prefixlen (same family). */
 bool egress_addr_in_prefix(const struct policy_addr *a, const struct policy_addr *cidr,
 			   uint8_t prefixlen);

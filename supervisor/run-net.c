@@ -39,31 +39,13 @@
 #include "net-sysctl.h"
 #include "node-config.h"
 #include "policy.h"
+#include "run-net-dns.h"
 #include "run-net-module.h"
 
-#define RUN_NET_MAX_DNS_RECORDS 1024
 #define RUN_NET_MAX_DENIED 256
 /* A flooding task must not starve the event loop: later messages wait for the next turn. */
 #define RUN_NET_READS_PER_WAKEUP 64
 #define RUN_NET_READS_AT_END 4096
-#define RUN_NET_MAX_WITHHELD 16 /* withheld addresses kept per record entry */
-
-/* One record entry: the queries of one name, type, transport and outcome. */
-struct run_net_dns {
-	char name[DNS_NAME_SIZE];
-	uint16_t qtype;
-	enum dns_verdict verdict;
-	int rcode;
-	bool tcp;
-	uint32_t count;
-	uint64_t first_ms, last_ms; /* since the run's network was set up */
-	uint32_t ttl;
-	size_t n_addrs; /* the union over the entry's queries */
-	struct dns_ipc_addr addrs[DNS_IPC_MAX_ADDRS];
-	size_t n_withheld;
-	struct dns_ipc_addr withheld[RUN_NET_MAX_WITHHELD];
-	const char *withheld_reason; /* a static string */
-};
 
 /* A wildcard rule's refusals. */
 struct run_net_wild {
@@ -95,11 +77,9 @@ struct run_net {
 	int host_nflog_fd; /* the host table's log of this run's slot, in the host namespace */
 	struct dns_proxy *proxy;
 	struct dns_guard guard;
-	struct run_net_dns *dns;
-	size_t n_dns;
+	struct run_net_dns_list dns;
 	uint64_t start_ms;
 	struct run_net_wild *wild; /* one per egress rule */
-	uint64_t dns_dropped; /* decisions beyond RUN_NET_MAX_DNS_RECORDS */
 	struct run_net_denied denied[RUN_NET_MAX_DENIED];
 	size_t n_denied;
 	uint64_t denied_other; /* attempts beyond RUN_NET_MAX_DENIED destinations */
@@ -207,41 +187,6 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Adds a to list (of *n, at most max) unless it is there already. */
-static void addr_merge(struct dns_ipc_addr *list, size_t *n, size_t max,
-		       const struct dns_ipc_addr *a)
-{
-	for (size_t i = 0; i < *n; i++)
-		if (list[i].family == a->family && !memcmp(list[i].addr, a->addr, 16))
-			return;
-	if (*n < max)
-		list[(*n)++] = *a;
-}
-
-/* The entry for d's name, type, transport and outcome: repeated queries share one. */
-static struct run_net_dns *dns_entry(struct run_net *n, const struct dns_decision *d, uint64_t now)
-{
-	const char *name = d->qname ? d->qname : "";
-	struct run_net_dns *e;
-
-	for (size_t i = n->n_dns; i-- > 0;) {
-		e = &n->dns[i];
-		if (e->qtype == d->qtype && e->verdict == d->verdict && e->rcode == d->rcode &&
-		    e->tcp == d->tcp && streq(e->name, name))
-			return e;
-	}
-	if (n->n_dns >= RUN_NET_MAX_DNS_RECORDS)
-		return NULL;
-	e = &n->dns[n->n_dns++];
-	*e = (struct run_net_dns){ .qtype = d->qtype,
-				   .verdict = d->verdict,
-				   .rcode = d->rcode,
-				   .tcp = d->tcp,
-				   .first_ms = now };
-	snprintf(e->name, sizeof(e->name), "%s", name);
-	return e;
-}
-
 /* The first refusal under a wildcard rule, per reason, is printed once. */
 static void on_wildcard(struct run_net *n, const struct dns_decision *d)
 {
@@ -261,26 +206,10 @@ static void on_wildcard(struct run_net *n, const struct dns_decision *d)
 static void on_decision(const struct dns_decision *d, void *userdata)
 {
 	struct run_net *n = userdata;
-	uint64_t now = mono_ms() - n->start_ms;
-	struct run_net_dns *e;
 
 	if (d->rule >= 0 && (size_t)d->rule < n->net->n_egress && n->wild)
 		on_wildcard(n, d);
-	e = dns_entry(n, d, now);
-	if (!e) {
-		n->dns_dropped += d->count;
-		return;
-	}
-	e->count += d->count;
-	e->last_ms = now;
-	for (size_t i = 0; i < d->n_addrs && i < DNS_IPC_MAX_ADDRS; i++) {
-		addr_merge(e->addrs, &e->n_addrs, DNS_IPC_MAX_ADDRS, &d->addrs[i]);
-		e->ttl = d->addrs[i].ttl;
-	}
-	for (size_t i = 0; i < d->n_withheld; i++)
-		addr_merge(e->withheld, &e->n_withheld, RUN_NET_MAX_WITHHELD, &d->withheld[i]);
-	if (d->withheld_reason)
-		e->withheld_reason = d->withheld_reason;
+	(void)run_net_dns_add(&n->dns, d, mono_ms() - n->start_ms);
 }
 
 static int on_proxy(struct loop *l, int fd, uint32_t events, void *userdata)
@@ -570,9 +499,8 @@ static int net_setup_dns(struct run_net *n)
 					.task_netns_fd = n->link->netns_fd };
 	int r;
 
-	n->dns = calloc(RUN_NET_MAX_DNS_RECORDS, sizeof(*n->dns));
 	n->wild = calloc(MAX(n->net->n_egress, (size_t)1), sizeof(*n->wild));
-	if (!n->dns || !n->wild)
+	if (run_net_dns_init(&n->dns) < 0 || !n->wild)
 		return log_oom();
 	n->start_ms = mono_ms();
 	n->guard = (struct dns_guard){ .net = n->net,
@@ -624,53 +552,6 @@ static int net_new(const struct policy *p, const struct node_network *cfg, const
 static int net_netns_fd(const struct run_net *n)
 {
 	return n && n->link ? n->link->netns_fd : -EBADF;
-}
-
-static json_t *addrs_to_json(const struct dns_ipc_addr *addrs, size_t n)
-{
-	json_t *a = json_array();
-	char buf[INET6_ADDRSTRLEN];
-
-	for (size_t i = 0; a && i < n; i++) {
-		addr_string(addrs[i].family, addrs[i].addr, buf, sizeof(buf));
-		json_array_append_new(a, json_string(buf));
-	}
-	return a;
-}
-
-static json_t *dns_to_json(const struct run_net *n)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; a && i < n->n_dns; i++) {
-		const struct run_net_dns *e = &n->dns[i];
-		const char *type = dns_type_to_string(e->qtype),
-			   *rcode = dns_rcode_to_string(e->rcode);
-		json_t *o =
-			json_pack("{s:s, s:s, s:I, s:s, s:I, s:I}", "name", e->name, "verdict",
-				  dns_verdict_to_string(e->verdict), "count", (json_int_t)e->count,
-				  "transport", e->tcp ? "tcp" : "udp", "first_ms",
-				  (json_int_t)e->first_ms, "last_ms", (json_int_t)e->last_ms);
-
-		if (!o)
-			continue;
-		json_object_set_new(o, "type", type ? json_string(type) : json_integer(e->qtype));
-		if (rcode)
-			json_object_set_new(o, "rcode", json_string(rcode));
-		if (e->verdict == DNS_VERDICT_ALLOWED) {
-			json_object_set_new(o, "addresses", addrs_to_json(e->addrs, e->n_addrs));
-			json_object_set_new(o, "ttl", json_integer(e->ttl));
-		}
-		if (e->n_withheld > 0) {
-			json_object_set_new(o, "withheld",
-					    addrs_to_json(e->withheld, e->n_withheld));
-			json_object_set_new(o, "reason",
-					    json_string(e->withheld_reason ? e->withheld_reason
-									   : "denied-range"));
-		}
-		json_array_append_new(a, o);
-	}
-	return a;
 }
 
 static json_t *wildcards_to_json(const struct run_net *n)
@@ -730,14 +611,19 @@ static json_t *net_to_json(const struct run_net *n)
 	if (n->host_nflog_fd >= 0)
 		(void)egress_nflog_read(n->host_nflog_fd, RUN_NET_READS_AT_END, on_host_denied,
 					(void *)n);
+	/* So do the proxy's messages still queued, such as its last rate-limited count. */
+	for (unsigned i = 0; n->proxy && i < RUN_NET_READS_AT_END; i++)
+		if (dns_guard_handle((struct dns_guard *)&n->guard, n->proxy->ipc_fd) < 0)
+			break;
 	addr_string(AF_INET, n->link->host_addr.addr, host, sizeof(host));
 	addr_string(AF_INET, n->link->task_addr.addr, task, sizeof(task));
 	addr_string(n->upstream.family, n->upstream.addr, up, sizeof(up));
-	o = json_pack("{s:b, s:s, s:s, s:s, s:s, s:o, s:I, s:o, s:o, s:I, s:I}", "enabled", 1,
+	o = json_pack("{s:b, s:s, s:s, s:s, s:s, s:o, s:I, s:o, s:o, s:o, s:I, s:I}", "enabled", 1,
 		      "task_address", task, "resolver", host, "dns_upstream", up, "interface",
-		      n->link->host_ifname, "dns", dns_to_json(n), "dns_unrecorded",
-		      (json_int_t)n->dns_dropped, "wildcards", wildcards_to_json(n), "denied",
-		      denied_to_json(n), "denied_unrecorded", (json_int_t)n->denied_other,
+		      n->link->host_ifname, "dns", run_net_dns_to_json(&n->dns), "dns_unrecorded",
+		      (json_int_t)run_net_dns_unrecorded(&n->dns), "dns_unrecorded_verdicts",
+		      run_net_dns_unrecorded_to_json(&n->dns), "wildcards", wildcards_to_json(n),
+		      "denied", denied_to_json(n), "denied_unrecorded", (json_int_t)n->denied_other,
 		      "dns_sets_updates", (json_int_t)n->guard.learned);
 	if (o && n->link->task_addr6.family == AF_INET6) {
 		addr_string(AF_INET6, n->link->task_addr6.addr, task6, sizeof(task6));
@@ -797,7 +683,7 @@ static struct run_net *net_free(struct run_net *n)
 	/* The namespace's last reference: the kernel destroys it and the veth pair. */
 	n->link = egress_link_free(n->link);
 	egress_socket_free(nat);
-	free(n->dns);
+	run_net_dns_done(&n->dns);
 	free(n->wild);
 	free(n);
 	return NULL;

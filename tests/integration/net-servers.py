@@ -12,8 +12,10 @@ source with a wrong id or a wrong question: all carry 11.1.0.12, which no one ma
 
 usage: net-servers.py DNS_ADDR[,DNS_ADDR...]|- TCP_ADDR:PORT... [--udp ADDR:PORT]... [--log FILE]
 ("-": no DNS server, e.g. for listeners in the test's host namespace; further DNS
-addresses, IPv4 or IPv6, serve the same zone without forgeries)
+addresses, IPv4 or IPv6, serve the same zone without forgeries; NET_ZONE adds names)
 """
+import json
+import os
 import socket
 import struct
 import sys
@@ -45,6 +47,10 @@ ZONE = {
     # Too large for 512-byte UDP: 40 A records (one of them has a server), 680 bytes.
     'big.test': [('A', 60, '11.1.0.30')] + [('A', 60, f'11.3.0.{i}') for i in range(1, 40)],
 }
+# A test may add names of its own: NET_ZONE in the environment, a JSON object shaped like
+# ZONE, e.g. {"x.evil.test": [["CNAME", 60, "git.test"]]}.
+ZONE.update({name: [tuple(r) for r in recs]
+             for name, recs in json.loads(os.environ.get('NET_ZONE') or '{}').items()})
 UDP_MAX = 512
 SPOOF_ADDR = '11.1.0.54'
 SPOOF_VALUE = '11.1.0.12'
