@@ -28,6 +28,7 @@
 #define EGRESS_FORWARD_TABLE "airlock-forward"
 
 struct egress_link;
+struct egress_socket;
 
 /*
  * Ownership (docs/network.md): a run holds slot n from the moment it locks
