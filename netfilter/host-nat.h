@@ -3,11 +3,13 @@
 
 /*
  * airlock's own table in the host network namespace, "inet airlock-host": masquerade for
- * traffic from the address pools (IPv4, and IPv6: NAT66) to elsewhere, a forward chain that
- * lets only replies in towards the pool, and an input chain that lets a task reach the host
- * itself only with UDP/53 to its own resolver and logs and rejects the rest (sets "links"
- * and "resolvers", map "logs" and chain "log-al<n>", one of each per live slot). No other
- * table is ever read or changed. The table exists while at least one networked run holds a
+ * traffic from the address pools (IPv4, and IPv6: NAT66) to elsewhere; a prerouting chain,
+ * ahead of any DNAT, that lets a task reach the host itself (any of its addresses) only
+ * with UDP/53 to its own resolver and logs and rejects the rest; a forward chain that
+ * refuses flows the host's NAT redirected and lets only replies in towards the pool; an
+ * input chain like prerouting (sets "links" and "resolvers", map "logs" and chain
+ * "log-al<n>", one of each per live slot; rules in host-table.c). No other table is ever
+ * read or changed. The table exists while at least one networked run holds a
  * slot lock in dir (see link.h); the decision is taken under an flock on <dir>/.lock. Does
  * not log.
  */
@@ -19,7 +21,7 @@
 
 #define EGRESS_HOST_TABLE "airlock-host"
 /*
- * What the input chain rejects is first logged (nflog, prefix EGRESS_LOG_PREFIX_HOST) to a
+ * What the host table rejects is first logged (nflog, prefix EGRESS_LOG_PREFIX_HOST) to a
  * group of its slot's own, EGRESS_HOST_NFLOG_GROUP_BASE + n for slot n: the table is
  * shared, and a namespace lets one socket only listen to a group, so each run reads its own.
  */

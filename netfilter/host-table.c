@@ -15,12 +15,15 @@
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/rtnetlink.h>
 
 #include "cleanup.h"
 #include "egress-internal.h"
 #include "host-nat.h"
 #include "host-table.h"
+#include "macro.h"
 
 #define TYPE_IPV4_ADDR 7
 #define TYPE_IFNAME 41
@@ -125,61 +128,175 @@ static void host_lookup(struct egress_rule *c, uint32_t id)
 	egress_expr_add(c, e);
 }
 
-enum { IN_DNS, IN_ESTABLISHED, IN_NDISC_NS, IN_NDISC_NA, IN_LOG, IN_REJECT_TCP, IN_REJECT };
+/* "fib daddr type local": the destination is one of the host's own addresses. */
+static void match_local(struct egress_rule *c)
+{
+	struct nftnl_expr *e = egress_expr_new(c, "fib");
+	uint32_t local = RTN_LOCAL;
 
-/*
- * The input chain: a task reaches the host itself only with UDP/53 to its own slot's .1
- * (the DNS proxy), and IPv6 neighbour discovery with its gateway; anything else new
- * arriving on one of airlock's veths is rejected (TCP reset, else ICMP admin-prohibited, so
- * the task fails at once), so a broad cidr rule (10.0.0.0/8, 0.0.0.0/0) cannot open the
- * host's own services. Before that it goes through its veth's log chain ("iifname vmap
- * @logs"), which logs it to that slot's own nflog group and returns.
- */
-static int input_rule(struct egress_batch *b, int kind)
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+	}
+	egress_expr_add(c, e);
+	egress_expr_cmp(c, NFT_CMP_EQ, &local, sizeof(local));
+}
+
+/* "ct status dnat": some table of the host rewrote the flow's destination. */
+static void match_dnat(struct egress_rule *c)
+{
+	uint32_t mask = IPS_DST_NAT, zero = 0;
+	struct nftnl_expr *e = egress_expr_new(c, "ct");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATUS);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	}
+	egress_expr_add(c, e);
+	e = egress_expr_new(c, "bitwise");
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(uint32_t));
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
+	}
+	egress_expr_add(c, e);
+	egress_expr_cmp(c, NFT_CMP_NEQ, &zero, sizeof(zero));
+}
+
+enum { K_DNS, K_ESTABLISHED, K_NDISC_NS, K_NDISC_NA, K_LOG, K_REJECT_TCP, K_REJECT };
+enum { M_ANY, M_LOCAL, M_DNAT };
+
+/* IPv6 neighbour discovery (type 135 or 136) on one of airlock's veths: accept. */
+static void ndisc_rule(struct egress_rule *c, uint8_t type)
+{
+	egress_expr_meta_load(c, NFT_META_IIFNAME, NFT_REG32_00);
+	host_lookup(c, SET_LINKS);
+	egress_expr_meta_eq_u8(c, NFT_META_NFPROTO, NFPROTO_IPV6);
+	egress_expr_meta_eq_u8(c, NFT_META_L4PROTO, IPPROTO_ICMPV6);
+	egress_expr_payload(c, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
+	egress_expr_cmp(c, NFT_CMP_EQ, &type, sizeof(type));
+	egress_expr_verdict(c, NF_ACCEPT);
+}
+
+/* UDP/53 to the veth's own resolver address (the DNS proxy): accept. */
+static void dns_rule(struct egress_rule *c)
 {
 	uint16_t port = htons(53);
+
+	egress_expr_meta_eq_u8(c, NFT_META_NFPROTO, NFPROTO_IPV4);
+	egress_expr_meta_eq_u8(c, NFT_META_L4PROTO, IPPROTO_UDP);
+	egress_expr_payload(c, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1);
+	egress_expr_cmp(c, NFT_CMP_EQ, &port, sizeof(port));
+	egress_expr_meta_load(c, NFT_META_IIFNAME, NFT_REG32_00);
+	egress_expr_payload(c, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG32_04);
+	host_lookup(c, SET_RESOLVERS);
+	egress_expr_verdict(c, NF_ACCEPT);
+}
+
+/*
+ * One rule of chain, for packets arriving on one of airlock's veths, after the match (any
+ * packet, one to a host address, one whose destination the host's NAT rewrote):
+ * K_ESTABLISHED accepts what belongs to a known flow; K_LOG sends it through its slot's log
+ * chain ("iifname vmap @logs", which logs it to the slot's own nflog group and returns);
+ * K_REJECT_TCP and K_REJECT count and reject (TCP reset, else ICMP admin-prohibited: the
+ * task fails at once).
+ */
+static int slot_rule(struct egress_batch *b, const char *chain, int kind, int match)
+{
 	struct egress_rule c;
 	int r;
 
-	r = egress_rule_begin(&c, EGRESS_HOST_TABLE, "input");
+	r = egress_rule_begin(&c, EGRESS_HOST_TABLE, chain);
 	if (r < 0)
 		return r;
-	if (kind == IN_NDISC_NS || kind == IN_NDISC_NA) {
-		uint8_t type = kind == IN_NDISC_NS ? 135 : 136;
-
-		egress_expr_meta_load(&c, NFT_META_IIFNAME, NFT_REG32_00);
-		host_lookup(&c, SET_LINKS);
-		egress_expr_meta_eq_u8(&c, NFT_META_NFPROTO, NFPROTO_IPV6);
-		egress_expr_meta_eq_u8(&c, NFT_META_L4PROTO, IPPROTO_ICMPV6);
-		egress_expr_payload(&c, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
-		egress_expr_cmp(&c, NFT_CMP_EQ, &type, sizeof(type));
-		egress_expr_verdict(&c, NF_ACCEPT);
+	if (kind == K_NDISC_NS || kind == K_NDISC_NA) {
+		ndisc_rule(&c, kind == K_NDISC_NS ? 135 : 136);
 		return egress_rule_commit(b, &c);
 	}
-	if (kind == IN_DNS) {
-		egress_expr_meta_eq_u8(&c, NFT_META_NFPROTO, NFPROTO_IPV4);
-		egress_expr_meta_eq_u8(&c, NFT_META_L4PROTO, IPPROTO_UDP);
-		egress_expr_payload(&c, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1);
-		egress_expr_cmp(&c, NFT_CMP_EQ, &port, sizeof(port));
-		egress_expr_meta_load(&c, NFT_META_IIFNAME, NFT_REG32_00);
-		egress_expr_payload(&c, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG32_04);
-		host_lookup(&c, SET_RESOLVERS);
-		egress_expr_verdict(&c, NF_ACCEPT);
+	if (kind == K_DNS) {
+		dns_rule(&c);
 		return egress_rule_commit(b, &c);
 	}
+	if (match == M_LOCAL)
+		match_local(&c);
+	else if (match == M_DNAT)
+		match_dnat(&c);
 	egress_expr_meta_load(&c, NFT_META_IIFNAME, NFT_REG32_00);
-	/* IN_LOG: the map's verdict is the rule's, a jump to the slot's log chain */
-	host_lookup(&c, kind == IN_LOG ? SET_LOGS : SET_LINKS);
-	if (kind == IN_ESTABLISHED) {
+	/* K_LOG: the map's verdict is the rule's, a jump to the slot's log chain */
+	host_lookup(&c, kind == K_LOG ? SET_LOGS : SET_LINKS);
+	if (kind == K_ESTABLISHED) {
 		egress_expr_ct_established(&c);
 		egress_expr_verdict(&c, NF_ACCEPT);
-	} else if (kind != IN_LOG) {
-		if (kind == IN_REJECT_TCP)
+	} else if (kind == K_REJECT_TCP || kind == K_REJECT) {
+		if (kind == K_REJECT_TCP)
 			egress_expr_meta_eq_u8(&c, NFT_META_L4PROTO, IPPROTO_TCP);
 		egress_expr_counter(&c);
-		egress_expr_reject(&c, kind == IN_REJECT_TCP);
+		egress_expr_reject(&c, kind == K_REJECT_TCP);
 	}
 	return egress_rule_commit(b, &c);
+}
+
+/*
+ * What a task may do to the host, in three chains:
+ *
+ * prerouting, before any table's DNAT can rewrite the destination: a task reaches the host
+ * itself (any of its addresses, "fib daddr type local") only with UDP/53 to its own slot's
+ * .1 (the DNS proxy) and IPv6 neighbour discovery with its gateway; anything else new is
+ * logged and rejected, so neither a broad cidr rule (10.0.0.0/8, 0.0.0.0/0) nor a DNS
+ * answer naming a host address opens the host's own services, nor the ports the host
+ * forwards elsewhere (Docker's -p, a Kubernetes NodePort, a libvirt or firewalld port
+ * forward).
+ *
+ * forward: a flow whose destination the host's NAT rewrote anyway (to an address that is
+ * not the host's, such as a Kubernetes ClusterIP, or at a priority ahead of ours) is
+ * logged and rejected: a task reaches only the destination it asked for.
+ *
+ * input: as prerouting, for what still arrives (broadcast, or a redirect to the host).
+ */
+static const struct {
+	const char *chain;
+	int kind, match;
+} slot_rules[] = {
+	{ "prerouting", K_NDISC_NS, M_ANY },
+	{ "prerouting", K_NDISC_NA, M_ANY },
+	{ "prerouting", K_ESTABLISHED, M_ANY },
+	{ "prerouting", K_DNS, M_ANY },
+	{ "prerouting", K_LOG, M_LOCAL },
+	{ "prerouting", K_REJECT_TCP, M_LOCAL },
+	{ "prerouting", K_REJECT, M_LOCAL },
+	{ "forward", K_LOG, M_DNAT },
+	{ "forward", K_REJECT_TCP, M_DNAT },
+	{ "forward", K_REJECT, M_DNAT },
+	{ "input", K_DNS, M_ANY },
+	{ "input", K_ESTABLISHED, M_ANY },
+	{ "input", K_NDISC_NS, M_ANY },
+	{ "input", K_NDISC_NA, M_ANY },
+	{ "input", K_LOG, M_ANY },
+	{ "input", K_REJECT_TCP, M_ANY },
+	{ "input", K_REJECT, M_ANY },
+};
+
+static int build_chains(struct egress_batch *b)
+{
+	int r;
+
+	r = egress_build_chain(b, EGRESS_HOST_TABLE, "postrouting", "nat", NF_INET_POST_ROUTING,
+			       100);
+	if (r >= 0)
+		r = egress_build_chain(b, EGRESS_HOST_TABLE, "prerouting", "filter",
+				       NF_INET_PRE_ROUTING, EGRESS_HOST_PREROUTING_PRIO);
+	if (r >= 0)
+		r = egress_build_chain(b, EGRESS_HOST_TABLE, "forward", "filter", NF_INET_FORWARD,
+				       0);
+	if (r >= 0)
+		r = egress_build_chain(b, EGRESS_HOST_TABLE, "input", "filter", NF_INET_LOCAL_IN,
+				       0);
+	for (uint32_t id = SET_LINKS; r >= 0 && id <= SET_LOGS; id++)
+		r = host_set_declare(b, id);
+	return r;
 }
 
 int egress_host_table_build(struct egress_batch *b, const struct egress_host_pool *p)
@@ -188,20 +305,10 @@ int egress_host_table_build(struct egress_batch *b, const struct egress_host_poo
 
 	r = egress_build_table(b, EGRESS_HOST_TABLE);
 	if (r >= 0)
-		r = egress_build_chain(b, EGRESS_HOST_TABLE, "postrouting", "nat",
-				       NF_INET_POST_ROUTING, 100);
-	if (r >= 0)
-		r = egress_build_chain(b, EGRESS_HOST_TABLE, "forward", "filter", NF_INET_FORWARD,
-				       0);
-	if (r >= 0)
-		r = egress_build_chain(b, EGRESS_HOST_TABLE, "input", "filter", NF_INET_LOCAL_IN,
-				       0);
-	if (r >= 0)
-		r = host_set_declare(b, SET_LINKS);
-	if (r >= 0)
-		r = host_set_declare(b, SET_RESOLVERS);
-	if (r >= 0)
-		r = host_set_declare(b, SET_LOGS);
+		r = build_chains(b);
+	/* the forward chain's DNAT rules come before the pools' */
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(slot_rules); i++)
+		r = slot_rule(b, slot_rules[i].chain, slot_rules[i].kind, slot_rules[i].match);
 	for (unsigned v6 = 0; v6 <= EGRESS_HOST_V6; v6 += EGRESS_HOST_V6) { /* NAT44, then NAT66 */
 		if (r >= 0)
 			r = host_rule(b, "postrouting", p,
@@ -218,8 +325,6 @@ int egress_host_table_build(struct egress_batch *b, const struct egress_host_poo
 		if (r >= 0) /* nothing new comes in towards a task */
 			r = host_rule(b, "forward", p, v6 | EGRESS_HOST_DST_POOL, NF_DROP);
 	}
-	for (int k = IN_DNS; r >= 0 && k <= IN_REJECT; k++)
-		r = input_rule(b, k);
 	return r;
 }
 

@@ -15,6 +15,12 @@
 struct egress_batch;
 
 #define EGRESS_HOST_IFNAME_LEN 16
+/*
+ * The host table's prerouting chain runs right after conntrack (-200), ahead of any NAT
+ * chain's: the kernel refuses NAT chains at -200 or below, so no DNAT comes before it (one
+ * at -199 too would be a tie; the forward chain still refuses what it rewrote).
+ */
+#define EGRESS_HOST_PREROUTING_PRIO (-199)
 
 /* The pools a host table is built for, host bits zero. */
 struct egress_host_pool {

@@ -695,7 +695,7 @@ static json_t *wildcards_to_json(const struct run_net *n)
 static const char *denied_reason(const struct egress_denied *d)
 {
 	if (d->host)
-		return "host"; /* the host table's input chain */
+		return "host"; /* the host table: the host itself, or its NAT redirected it */
 	return d->denied_range ? "denied-range" : "not-allowed";
 }
 

@@ -17,7 +17,10 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
+#include "egress-internal.h"
 #include "egress.h"
+#include "host-nat.h"
+#include "host-table.h"
 #include "test.h"
 
 static uint16_t ports_443[] = { 443 };
@@ -157,7 +160,8 @@ static int parse_one(struct nlmsghdr *nlh)
 		struct nftnl_table *t = nftnl_table_alloc();
 
 		if (nftnl_table_nlmsg_parse(nlh, t) < 0 ||
-		    strcmp(nftnl_table_get_str(t, NFTNL_TABLE_NAME), EGRESS_TABLE) != 0 ||
+		    (strcmp(nftnl_table_get_str(t, NFTNL_TABLE_NAME), EGRESS_TABLE) != 0 &&
+		     strcmp(nftnl_table_get_str(t, NFTNL_TABLE_NAME), EGRESS_HOST_TABLE) != 0) ||
 		    nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY) != NFPROTO_INET)
 			return -1;
 		nftnl_table_free(t);
@@ -172,7 +176,9 @@ static int parse_one(struct nlmsghdr *nlh)
 		snprintf(P.chains[P.n_chains++], sizeof(P.chains[0]),
 			 "%s %s hook %u prio %d policy %d",
 			 nftnl_chain_get_str(c, NFTNL_CHAIN_NAME),
-			 nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE),
+			 nftnl_chain_is_set(c, NFTNL_CHAIN_TYPE)
+				 ? nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE)
+				 : "regular",
 			 nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM),
 			 nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO),
 			 nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY)
@@ -197,6 +203,8 @@ static int parse_one(struct nlmsghdr *nlh)
 	}
 	case NFT_MSG_NEWSETELEM:
 		return parse_elems(nlh);
+	case NFT_MSG_DELRULE: /* a regular chain emptied before its rules go in */
+		return 0;
 	case NFT_MSG_NEWRULE: {
 		struct nftnl_rule *r = nftnl_rule_alloc();
 
@@ -386,6 +394,49 @@ TEST(rule_order)
 	ASSERT_TRUE(rule_index("dns", "cmp neq reg 1 0x0100e70a") >= 0);
 	ASSERT_TRUE(rule_index("dns", "nat dnat ip addr_min reg 1") >= 0);
 	ASSERT_TRUE(rule_index("input", "[ meta load iif => reg 1 ]") >= 0);
+}
+
+/*
+ * The host table (host-table.c): a prerouting chain ahead of any NAT chain that rejects
+ * what a task sends to the host's own addresses before a DNAT can rewrite it; a forward
+ * chain that refuses flows the host's
+ * NAT redirected before it forwards anything of the pools.
+ */
+TEST(host_table)
+{
+	struct egress_host_pool p = { .addr = { 10, 231 }, .prefixlen = 16, .prefixlen6 = 48 };
+	struct egress_batch *b = egress_batch_new(1);
+	int dns, log, rst, icmp;
+
+	ASSERT_TRUE(b != NULL);
+	ASSERT_OK(egress_host_table_build(b, &p));
+	ASSERT_OK(egress_batch_end(b));
+	ASSERT_EQ(parse_batch(b), 0);
+	egress_batch_free(b);
+	ASSERT_EQ(P.n_tables, 1);
+	ASSERT_STREQ(P.chains[1], "prerouting filter hook 0 prio -199 policy 1");
+	ASSERT_STREQ(P.chains[2], "forward filter hook 2 prio 0 policy 1");
+	ASSERT_EQ(set_index("logs"), 2);
+	ASSERT_EQ(P.set_flags[2], NFT_SET_MAP);
+
+	ASSERT_EQ(rule_index("prerouting", "ct load state"), 2); /* established, after ndisc */
+	dns = rule_index("prerouting", "set resolvers");
+	log = rule_index("prerouting", "set logs");
+	rst = rule_index("prerouting", "reject type 1");
+	icmp = rule_index("prerouting", "reject type 2");
+	ASSERT_TRUE(dns == 3 && log == 4 && rst == 5 && icmp == 6);
+	ASSERT_CONTAINS(P.rules[log], "dreg 0"); /* a verdict map */
+	for (int i = log; i <= icmp; i++) /* fib daddr type local */
+		ASSERT_CONTAINS(P.rules[i],
+				"[ fib daddr type => reg 1 ]\n  [ cmp eq reg 1 0x00000002 ]");
+	ASSERT_EQ(rule_count("prerouting", "fib"), 3);
+
+	/* forward: the three DNAT rules first, then the pools' */
+	for (int i = rule_index("forward", ""), n = 0; n < 3; i++, n++)
+		ASSERT_CONTAINS(P.rules[i], "[ ct load status => reg 1 ]");
+	ASSERT_CONTAINS(P.rules[rule_index("forward", "set logs")], "ct load status");
+	ASSERT_EQ(rule_count("forward", "ct load status"), 3);
+	ASSERT_EQ(rule_count("input", "fib"), 0);
 }
 
 /* The rule added by the TCP/53 fix: any TCP to port 53, both families, RST, logged. */
