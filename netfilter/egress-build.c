@@ -147,7 +147,12 @@ void egress_expr_verdict(struct egress_rule *c, int v)
 
 void egress_expr_ct_established(struct egress_rule *c)
 {
-	uint32_t mask = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED);
+	egress_expr_ct_state(c,
+			     NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED));
+}
+
+void egress_expr_ct_state(struct egress_rule *c, uint32_t mask)
+{
 	uint32_t zero = 0;
 	struct nftnl_expr *e = egress_expr_new(c, "ct");
 
@@ -645,6 +650,10 @@ static int build_output_rules(struct egress_batch *b, const struct egress_config
 	int r;
 
 	r = build_base_rules(b, "output", NFT_META_OIF);
+	if (r < 0)
+		return r;
+	/* Before anything accepts a new flow: DNS to the resolver counts too. */
+	r = egress_build_flow_limit(b, EGRESS_TABLE, "output", &cfg->flows, group);
 	if (r < 0)
 		return r;
 	r = build_dns_rule(b, "output", IPPROTO_UDP, &cfg->resolver, false);

@@ -31,10 +31,11 @@
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct egress_socket *, egress_socket_free);
 
-enum { SLOT_SETS = 1 << 0, SLOT_LOG = 1 << 1 };
+enum { SLOT_SETS = 1 << 0, SLOT_LOG = 1 << 1, SLOT_FLOWS = 1 << 2 };
 
+/* A slot's elements and chains (those in what), added with flows as its limits, or deleted. */
 static int send_slot(struct egress_socket *s, unsigned slot, const struct policy_addr *host,
-		     unsigned what, bool del)
+		     const struct egress_flow_limit *flows, unsigned what, bool del)
 {
 	_cleanup_(egress_batch_freep) struct egress_batch *b =
 		egress_batch_new(egress_socket_seq(s, 0));
@@ -48,6 +49,8 @@ static int send_slot(struct egress_socket *s, unsigned slot, const struct policy
 		r = egress_host_slot_elems(b, ifname, host, del);
 	if (r >= 0 && (what & SLOT_LOG))
 		r = egress_host_slot_log(b, ifname, slot, del);
+	if (r >= 0 && (what & SLOT_FLOWS))
+		r = egress_host_slot_flows(b, ifname, slot, flows, del);
 	if (r >= 0)
 		r = egress_batch_end(b);
 	if (r < 0)
@@ -57,23 +60,24 @@ static int send_slot(struct egress_socket *s, unsigned slot, const struct policy
 }
 
 /*
- * Adds a slot's elements and log chain in one transaction, or deletes them. A delete that
- * misses something (a dead run of an airlock without log chains, or what is gone already)
- * is aborted as a whole: then the parts go one by one.
+ * Adds a slot's elements, log chain and flow limits in one transaction, or deletes them. A
+ * delete that misses something (a dead run of an airlock without log chains or flow
+ * limits, or what is gone already) is aborted as a whole: then the parts go one by one.
  */
 static int send_slot_elems(struct egress_socket *s, unsigned slot, const struct policy_addr *host,
-			   bool del)
+			   const struct egress_flow_limit *flows, bool del)
 {
 	int r;
 
-	r = send_slot(s, slot, host, SLOT_SETS | SLOT_LOG, del);
+	r = send_slot(s, slot, host, flows, SLOT_SETS | SLOT_LOG | SLOT_FLOWS, del);
 	if (!del || r != -ENOENT)
 		return r;
-	r = send_slot(s, slot, host, SLOT_SETS, true);
-	if (r < 0 && r != -ENOENT)
-		return r;
-	r = send_slot(s, slot, host, SLOT_LOG, true);
-	return r == -ENOENT ? 0 : r;
+	for (unsigned what = SLOT_SETS; what <= SLOT_FLOWS; what <<= 1) {
+		r = send_slot(s, slot, host, NULL, what, true);
+		if (r < 0 && r != -ENOENT)
+			return r;
+	}
+	return 0;
 }
 
 /* A dead run's slot: its veth (only if it is ours), its set elements and log chain. */
@@ -88,7 +92,7 @@ static void reap_slot(struct egress_socket *s, const struct egress_host_pool *p,
 	if (r < 0 && r != -EEXIST)
 		return;
 	egress_slot_addrs(&pool, p->prefixlen, slot, &host, &task);
-	(void)send_slot_elems(s, slot, &host, true);
+	(void)send_slot_elems(s, slot, &host, NULL, true);
 }
 
 /*
@@ -317,7 +321,7 @@ static int scan_slots(const char *dir, const char *own_lock, struct egress_socke
 
 int egress_nat_acquire(const char *dir, const struct egress_link *l, const struct policy_addr *pool,
 		       uint8_t prefixlen, const struct policy_addr *pool6, uint8_t prefixlen6,
-		       bool manage_forwarding)
+		       const struct egress_flow_limit *flows, bool manage_forwarding)
 {
 	_cleanup_(egress_socket_freep) struct egress_socket *s = NULL;
 	_cleanup_(egress_batch_freep) struct egress_batch *b = NULL;
@@ -343,8 +347,8 @@ int egress_nat_acquire(const char *dir, const struct egress_link *l, const struc
 		/* The table of the live runs protects their pool only: never join another. */
 		if (pool_file_read(dir, &cur) < 0 || !pool_equal(&cur, &p))
 			return -EADDRNOTAVAIL;
-		/* -ENOENT: their table has no log map, an older airlock's (same key) */
-		r = send_slot_elems(s, l->slot, &l->host_addr, false);
+		/* -ENOENT: their table has no log or flows map, an older airlock's (same key) */
+		r = send_slot_elems(s, l->slot, &l->host_addr, flows, false);
 		return r == -ENOENT ? -EBUSY : r;
 	}
 	r = forward_restore(s, dir); /* a dead run's leftovers */
@@ -363,6 +367,8 @@ int egress_nat_acquire(const char *dir, const struct egress_link *l, const struc
 		r = egress_host_slot_elems(b, l->host_ifname, &l->host_addr, false);
 	if (r >= 0)
 		r = egress_host_slot_log(b, l->host_ifname, l->slot, false);
+	if (r >= 0)
+		r = egress_host_slot_flows(b, l->host_ifname, l->slot, flows, false);
 	if (r >= 0)
 		r = egress_batch_end(b);
 	if (r < 0)
@@ -399,7 +405,7 @@ int egress_nat_release(const char *dir, const struct egress_link *l,
 		return r;
 	r = scan_slots(dir, l->lock_path, s, NULL);
 	if (r > 0)
-		r = send_slot_elems(s, l->slot, &l->host_addr, true);
+		r = send_slot_elems(s, l->slot, &l->host_addr, NULL, true);
 	else if (r == 0)
 		r = release_all(dir, s);
 	if (r >= 0 && ret_socket)

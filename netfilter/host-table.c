@@ -34,13 +34,21 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct nftnl_chain *, nftnl_chain_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct nftnl_rule *, nftnl_rule_free);
 
 /*
- * The host table's sets: which veths are airlock's, each one's resolver address, and the
- * verdict map that sends each one's rejected traffic through its slot's log chain.
+ * The host table's sets: which veths are airlock's, each one's resolver address, and two
+ * verdict maps: one sends each veth's rejected traffic through its slot's log chain, the
+ * other each veth's new flows through its slot's flow limits.
  */
-enum { SET_LINKS = 1, SET_RESOLVERS = 2, SET_LOGS = 3 };
-static const char *const set_names[] = {
-	[SET_LINKS] = "links", [SET_RESOLVERS] = "resolvers", [SET_LOGS] = "logs"
-};
+enum { SET_LINKS = 1, SET_RESOLVERS = 2, SET_LOGS = 3, SET_FLOWS = 4 };
+static const char *const set_names[] = { [SET_LINKS] = "links",
+					 [SET_RESOLVERS] = "resolvers",
+					 [SET_LOGS] = "logs",
+					 [SET_FLOWS] = "flows" };
+static const char *const chain_prefix[] = { [SET_LOGS] = "log", [SET_FLOWS] = "flows" };
+
+static bool is_map(uint32_t id)
+{
+	return id == SET_LOGS || id == SET_FLOWS;
+}
 
 int egress_host_pool_rule(struct egress_batch *b, const char *table, const char *chain,
 			  const struct egress_host_pool *p, unsigned flags, int v)
@@ -90,7 +98,7 @@ static struct nftnl_set *host_set_new(uint32_t id)
 	return s;
 }
 
-/* links: ifname; resolvers: ifname . ipv4_addr; logs: ifname : verdict. Plain hashes. */
+/* links: ifname; resolvers: ifname . ipv4_addr; logs, flows: ifname : verdict. Hashes. */
 static int host_set_declare(struct egress_batch *b, uint32_t id)
 {
 	_cleanup_(nftnl_set_freep) struct nftnl_set *s = host_set_new(id);
@@ -99,8 +107,8 @@ static int host_set_declare(struct egress_batch *b, uint32_t id)
 
 	if (!s)
 		return -ENOMEM;
-	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, id == SET_LOGS ? NFT_SET_MAP : 0);
-	if (id == SET_LOGS)
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, is_map(id) ? NFT_SET_MAP : 0);
+	if (is_map(id))
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE,
 			  concat ? TYPE_IFNAME << TYPE_BITS | TYPE_IPV4_ADDR : TYPE_IFNAME);
@@ -122,7 +130,7 @@ static void host_lookup(struct egress_rule *c, uint32_t id)
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG32_00);
 		nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set_names[id]);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, id);
-		if (id == SET_LOGS) /* a verdict map: the element's verdict is the rule's */
+		if (is_map(id)) /* a verdict map: the element's verdict is the rule's */
 			nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
 	}
 	egress_expr_add(c, e);
@@ -166,7 +174,7 @@ static void match_dnat(struct egress_rule *c)
 	egress_expr_cmp(c, NFT_CMP_NEQ, &zero, sizeof(zero));
 }
 
-enum { K_DNS, K_ESTABLISHED, K_NDISC_NS, K_NDISC_NA, K_LOG, K_REJECT_TCP, K_REJECT };
+enum { K_DNS, K_ESTABLISHED, K_NDISC_NS, K_NDISC_NA, K_FLOWS, K_LOG, K_REJECT_TCP, K_REJECT };
 enum { M_ANY, M_LOCAL, M_DNAT };
 
 /* IPv6 neighbour discovery (type 135 or 136) on one of airlock's veths: accept. */
@@ -199,10 +207,10 @@ static void dns_rule(struct egress_rule *c)
 /*
  * One rule of chain, for packets arriving on one of airlock's veths, after the match (any
  * packet, one to a host address, one whose destination the host's NAT rewrote):
- * K_ESTABLISHED accepts what belongs to a known flow; K_LOG sends it through its slot's log
- * chain ("iifname vmap @logs", which logs it to the slot's own nflog group and returns);
- * K_REJECT_TCP and K_REJECT count and reject (TCP reset, else ICMP admin-prohibited: the
- * task fails at once).
+ * K_ESTABLISHED accepts what belongs to a known flow; K_FLOWS sends a new flow through its
+ * slot's flow limits ("iifname vmap @flows"), K_LOG through its slot's log chain ("iifname
+ * vmap @logs", which logs it to the slot's own nflog group and returns); K_REJECT_TCP and
+ * K_REJECT count and reject (TCP reset, else ICMP admin-prohibited: the task fails at once).
  */
 static int slot_rule(struct egress_batch *b, const char *chain, int kind, int match)
 {
@@ -224,9 +232,11 @@ static int slot_rule(struct egress_batch *b, const char *chain, int kind, int ma
 		match_local(&c);
 	else if (match == M_DNAT)
 		match_dnat(&c);
+	if (kind == K_FLOWS)
+		egress_expr_ct_state(&c, NF_CT_STATE_BIT(IP_CT_NEW));
 	egress_expr_meta_load(&c, NFT_META_IIFNAME, NFT_REG32_00);
-	/* K_LOG: the map's verdict is the rule's, a jump to the slot's log chain */
-	host_lookup(&c, kind == K_LOG ? SET_LOGS : SET_LINKS);
+	/* K_LOG, K_FLOWS: the map's verdict is the rule's, a jump to the slot's chain */
+	host_lookup(&c, kind == K_LOG ? SET_LOGS : kind == K_FLOWS ? SET_FLOWS : SET_LINKS);
 	if (kind == K_ESTABLISHED) {
 		egress_expr_ct_established(&c);
 		egress_expr_verdict(&c, NF_ACCEPT);
@@ -248,7 +258,7 @@ static int slot_rule(struct egress_batch *b, const char *chain, int kind, int ma
  * logged and rejected, so neither a broad cidr rule (10.0.0.0/8, 0.0.0.0/0) nor a DNS
  * answer naming a host address opens the host's own services, nor the ports the host
  * forwards elsewhere (Docker's -p, a Kubernetes NodePort, a libvirt or firewalld port
- * forward).
+ * forward). Every new flow first passes its slot's flow limits.
  *
  * forward: a flow whose destination the host's NAT rewrote anyway (to an address that is
  * not the host's, such as a Kubernetes ClusterIP, or at a priority ahead of ours) is
@@ -263,6 +273,7 @@ static const struct {
 	{ "prerouting", K_NDISC_NS, M_ANY },
 	{ "prerouting", K_NDISC_NA, M_ANY },
 	{ "prerouting", K_ESTABLISHED, M_ANY },
+	{ "prerouting", K_FLOWS, M_ANY },
 	{ "prerouting", K_DNS, M_ANY },
 	{ "prerouting", K_LOG, M_LOCAL },
 	{ "prerouting", K_REJECT_TCP, M_LOCAL },
@@ -294,7 +305,7 @@ static int build_chains(struct egress_batch *b)
 	if (r >= 0)
 		r = egress_build_chain(b, EGRESS_HOST_TABLE, "input", "filter", NF_INET_LOCAL_IN,
 				       0);
-	for (uint32_t id = SET_LINKS; r >= 0 && id <= SET_LOGS; id++)
+	for (uint32_t id = SET_LINKS; r >= 0 && id <= SET_FLOWS; id++)
 		r = host_set_declare(b, id);
 	return r;
 }
@@ -364,10 +375,11 @@ int egress_host_slot_elems(struct egress_batch *b, const char *ifname,
 	return 0;
 }
 
-/* The element of logs for ifname: "<ifname> : jump <chain>". */
-static int log_elem(struct egress_batch *b, const char *ifname, const char *chain, bool del)
+/* The element of map id (logs, flows) for ifname: "<ifname> : jump <chain>". */
+static int map_elem(struct egress_batch *b, uint32_t id, const char *ifname, const char *chain,
+		    bool del)
 {
-	_cleanup_(nftnl_set_freep) struct nftnl_set *s = host_set_new(SET_LOGS);
+	_cleanup_(nftnl_set_freep) struct nftnl_set *s = host_set_new(id);
 	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
 	char key[EGRESS_HOST_IFNAME_LEN] = {};
 	struct nlmsghdr *nlh;
@@ -393,7 +405,7 @@ static int log_elem(struct egress_batch *b, const char *ifname, const char *chai
 }
 
 /* A regular chain of the host table: NEWCHAIN (create), DELCHAIN, or DELRULE (flush). */
-static int log_chain_msg(struct egress_batch *b, const char *chain, uint16_t type)
+static int chain_msg(struct egress_batch *b, const char *chain, uint16_t type)
 {
 	_cleanup_(nftnl_chain_freep) struct nftnl_chain *c = NULL;
 	_cleanup_(nftnl_rule_freep) struct nftnl_rule *rule = NULL;
@@ -423,32 +435,57 @@ static int log_chain_msg(struct egress_batch *b, const char *chain, uint16_t typ
 	return 0;
 }
 
-int egress_host_slot_log(struct egress_batch *b, const char *ifname, unsigned slot, bool del)
+/*
+ * Slot n's chain of map id, "<log|flows>-<ifname>", and its element: added (the chain
+ * emptied first, in case a dead run's is still there, then its rules, then the element),
+ * or deleted (element first). The log chain's one rule logs to the slot's group; the flow
+ * chain holds its limits (logged to that group too, when the slot has one).
+ */
+static int slot_chain(struct egress_batch *b, uint32_t id, const char *ifname, unsigned slot,
+		      const struct egress_flow_limit *flows, bool del)
 {
 	int group = egress_host_nflog_group(slot);
 	struct egress_rule c;
 	char chain[32];
 	int r;
 
-	if (group < 0)
-		return 0;
-	snprintf(chain, sizeof(chain), "log-%s", ifname);
+	snprintf(chain, sizeof(chain), "%s-%s", chain_prefix[id], ifname);
 	if (del) {
-		r = log_elem(b, ifname, chain, true);
+		r = map_elem(b, id, ifname, chain, true);
 		if (r >= 0)
-			r = log_chain_msg(b, chain, NFT_MSG_DELRULE);
-		return r < 0 ? r : log_chain_msg(b, chain, NFT_MSG_DELCHAIN);
+			r = chain_msg(b, chain, NFT_MSG_DELRULE);
+		return r < 0 ? r : chain_msg(b, chain, NFT_MSG_DELCHAIN);
 	}
-	r = log_chain_msg(b, chain, NFT_MSG_NEWCHAIN);
+	r = chain_msg(b, chain, NFT_MSG_NEWCHAIN);
 	if (r >= 0)
-		r = log_chain_msg(b, chain, NFT_MSG_DELRULE);
-	if (r >= 0)
-		r = egress_rule_begin(&c, EGRESS_HOST_TABLE, chain);
+		r = chain_msg(b, chain, NFT_MSG_DELRULE);
 	if (r < 0)
 		return r;
-	egress_expr_log(&c, (uint16_t)group, EGRESS_LOG_PREFIX_HOST);
-	r = egress_rule_commit(b, &c);
-	return r < 0 ? r : log_elem(b, ifname, chain, false);
+	if (id == SET_FLOWS) {
+		r = egress_build_flow_limit(b, EGRESS_HOST_TABLE, chain, flows, group);
+	} else {
+		r = egress_rule_begin(&c, EGRESS_HOST_TABLE, chain);
+		if (r < 0)
+			return r;
+		egress_expr_log(&c, (uint16_t)group, EGRESS_LOG_PREFIX_HOST);
+		r = egress_rule_commit(b, &c);
+	}
+	return r < 0 ? r : map_elem(b, id, ifname, chain, false);
+}
+
+int egress_host_slot_log(struct egress_batch *b, const char *ifname, unsigned slot, bool del)
+{
+	if (egress_host_nflog_group(slot) < 0)
+		return 0;
+	return slot_chain(b, SET_LOGS, ifname, slot, NULL, del);
+}
+
+int egress_host_slot_flows(struct egress_batch *b, const char *ifname, unsigned slot,
+			   const struct egress_flow_limit *flows, bool del)
+{
+	static const struct egress_flow_limit defaults = {};
+
+	return slot_chain(b, SET_FLOWS, ifname, slot, flows ? flows : &defaults, del);
 }
 
 int egress_host_guard_build(struct egress_batch *b, const struct egress_host_pool *p, unsigned fams)

@@ -13,6 +13,7 @@
 #include "policy.h"
 
 struct egress_batch;
+struct egress_flow_limit;
 
 #define EGRESS_HOST_IFNAME_LEN 16
 /*
@@ -62,6 +63,15 @@ int egress_host_guard_build(struct egress_batch *b, const struct egress_host_poo
 /* Appends one slot's elements of links and resolvers: add, or delete when del. */
 int egress_host_slot_elems(struct egress_batch *b, const char *ifname,
 			   const struct policy_addr *host, bool del);
+
+/*
+ * Slot n's flow limits: chain "flows-<ifname>" (egress_build_flow_limit() with flows, NULL
+ * or zero fields: the defaults, logged to egress_host_nflog_group(n) when there is one),
+ * reached through its element of flows, which every new flow from the veth goes through.
+ * Added (emptied first) or deleted, element first. 0 or -ENOMEM.
+ */
+int egress_host_slot_flows(struct egress_batch *b, const char *ifname, unsigned slot,
+			   const struct egress_flow_limit *flows, bool del);
 
 /*
  * Slot n's log chain "log-<ifname>": one rule, "log group <egress_host_nflog_group(n)>

@@ -18,6 +18,7 @@ struct egress_denied {
 	uint16_t dport; /* 0 when the protocol has no ports */
 	bool denied_range; /* dropped by the default-denied ranges, not the final rule */
 	bool host; /* rejected by the host table: the host itself, or a flow its NAT redirected */
+	bool flow_limit; /* rejected by the run's flow limits (either namespace) */
 	uint32_t indev; /* ifindex it came in on (in the namespace that logged it), or 0 */
 };
 

@@ -6,7 +6,9 @@
 #  - the host's own DNAT rules (a Docker-like "-p 8080:80" to a container behind the host,
 #    and a ClusterIP-like address it rewrites) are no way past the host: neither a DNS
 #    answer naming a host address under an allowed wildcard nor a cidr rule 0.0.0.0/0 takes
-#    a task through them, and the record names each attempt with reason "host".
+#    a task through them, and the record names each attempt with reason "host";
+#  - one run's flows, its conntrack entries, stay bounded in the host namespace: a UDP flood
+#    from the task, and one injected past the task's own ruleset.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 al_init
@@ -18,8 +20,13 @@ lacks=$(net_kernel_lacks | tr '\n' ' ')
 
 NET_S=al-s-$$ # the "container" behind the host
 SVC_PID=
+FLOOD_PID=
 finish() {
 	local rc=$?
+	if [ -n "$FLOOD_PID" ]; then # a run still waiting for the test: let it end
+		touch "$AL_WS/stop"
+		wait "$FLOOD_PID"
+	fi
 	[ -n "$SVC_PID" ] && kill "$SVC_PID" 2>/dev/null
 	ip netns del "$NET_S" 2>/dev/null
 	net_world_down
@@ -29,6 +36,7 @@ finish() {
 trap finish EXIT
 net_world_up "$AL_TMP" || { echo "Bail out! cannot build the test namespaces"; exit 1; }
 cp "$NET_DIR/net-task.py" "$AL_WS/"
+[ -r /proc/net/nf_conntrack ] || al_skip_all "the kernel has no /proc/net/nf_conntrack (CONFIG_NF_CONNTRACK_PROCFS)"
 
 # The container: 172.30.0.2:80 on a bridge-like link of the host's (172.30.0.1).
 ip netns add "$NET_S"
@@ -113,3 +121,145 @@ PY
 al_ok $? "the record names each attempt with reason host (the redirected service by the address the host rewrote it to)"
 grep -q 'denied tcp connection to 11.0.0.1:8080 (the host itself)' "$AL_TMP/err"
 al_ok $? "stderr names the first attempt"
+
+# ---- flow limits ----
+# flood.py N SECONDS PREFIX NAME: sends one UDP datagram to each of N addresses PREFIX.x.y,
+# port 9 (new flows), for at most SECONDS, prints "flood SENT REFUSED", then waits (at most
+# 60 s) for the test to create /workspace/NAME.done, so that the test looks at the host
+# while the run lives.
+cat >"$AL_WS/flood.py" <<'PY'
+import os, socket, sys, time
+n, secs, prefix, name = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3], sys.argv[4]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sent = refused = 0
+end = time.monotonic() + secs
+for i in range(n):
+    if time.monotonic() > end:
+        break
+    try:
+        s.sendto(b'x', (f'{prefix}.{i >> 8 & 255}.{i & 255}', 9))
+        sent += 1
+    except OSError:
+        refused += 1
+print(f'flood {sent} {refused}', flush=True)
+end = time.monotonic() + 60
+while not os.path.exists(f'/workspace/{name}.done') and not os.path.exists('/workspace/stop') \
+        and time.monotonic() < end:
+    time.sleep(0.1)
+PY
+flows_pol=$(al_policy flows <<'JSON'
+{ "version": 1, "limits": { "wall_time": "60s" },
+  "network": { "egress": [ { "cidr": "11.0.0.0/8", "ports": [9], "protocol": "udp" } ],
+               "dns": { "upstream": ["11.1.0.53"] } } }
+JSON
+)
+host_entries() { # host_entries PREFIX: the host namespace's conntrack entries to PREFIX.*
+	ip netns exec "$NET_H" grep -c " dst=${1//./\\.}\." /proc/net/nf_conntrack
+}
+flood() { # flood NAME CONFIG PREFIX N SECONDS: runs flood.py in the background until done
+	net_in_host "$AIRLOCK" run --config "$2" --policy "$flows_pol" --workspace "$AL_WS" \
+		--state-dir "$AL_STATE" --record "$AL_TMP/$1.json" -- /usr/bin/python3 \
+		/workspace/flood.py "$4" "$5" "$3" "$1" >"$AL_TMP/$1.out" 2>"$AL_TMP/$1.err" &
+	FLOOD_PID=$!
+	al_wait_for "$AL_TMP/$1.out" '^flood ' 30 || echo "$1: the task did not report" | al_diag
+}
+done_flood() { # done_flood NAME: lets the task of flood NAME end, and waits for the run
+	touch "$AL_WS/$1.done"
+	wait "$FLOOD_PID"
+	local rc=$?
+	FLOOD_PID=
+	return "$rc"
+}
+config() { # config NAME JSON: a node configuration file, root-owned, 0644
+	echo "$2" >"$AL_TMP/$1.conf"
+	chmod 644 "$AL_TMP/$1.conf"
+	echo "$AL_TMP/$1.conf"
+}
+default_conf=$(config default '{ "version": 1 }')
+count_conf=$(config count '{ "version": 1, "network": { "flows": { "max": 64, "rate": 100000 } } }')
+
+# The default limits: 4096 open flows, 100 new ones a second (bursts of 1000).
+flood default "$default_conf" 11.4 20000 2
+n=$(host_entries 11.4)
+read -r _ sent refused <"$AL_TMP/default.out"
+al_ok "$([ "$n" -le 4096 ] && [ "$n" -ge 100 ]; echo $?)" \
+	"a UDP flood of new flows leaves at most 4096 conntrack entries in the host namespace (got $n; the task sent $sent, $refused refused)"
+al_ok "$([ "$n" -le 1300 ]; echo $?)" "the rate bounds them first: 1000 at once, then 100 a second (got $n)"
+done_flood default
+al_is "$?" 0 "the flooding run exits 0"
+python3 - "$AL_TMP/default.json" <<'PY'
+import json, sys
+net = json.load(open(sys.argv[1]))['network']
+fl = [d for d in net['denied'] if d['reason'] == 'flow-limit']
+assert fl and all(d['protocol'] == 'udp' and d['port'] == 9 for d in fl), net['denied'][:5]
+PY
+al_ok $? "the record lists the refused flows with reason flow-limit"
+grep -q "(over the run's flow limits)" "$AL_TMP/default.err"
+al_ok $? "stderr says the run is over its flow limits"
+
+# The count: with max 64 (and a rate that never bites), 64 flows stay open at most.
+flood count "$count_conf" 11.5 2000 2
+n=$(host_entries 11.5)
+al_ok "$([ "$n" -le 64 ] && [ "$n" -ge 32 ]; echo $?)" \
+	"with flows.max 64, the host holds at most 64 of the run's flows (got $n)"
+done_flood count
+
+# The host's own bound, whatever the task's namespace lets out: frames injected on the
+# task's eth0 with a raw socket (root in its namespace, which the task is not) bypass the
+# task's ruleset; the host table's flow limits still hold.
+task_pid=
+find_task() { # find_task NAME: sets task_pid to the live task of flood NAME
+	task_pid=$(python3 - "$1" <<'PY'
+import os, sys
+want = ['/usr/bin/python3', '/workspace/flood.py', '1', '1']
+for p in filter(str.isdigit, os.listdir('/proc')):
+    try:
+        a = open(f'/proc/{p}/cmdline', 'rb').read().decode(errors='replace').split('\0')
+    except OSError:
+        continue
+    if a[:4] == want and a[5:6] == [sys.argv[1]]:
+        print(p)
+        break
+PY
+)
+	[ -n "$task_pid" ] || echo "the task of $1 was not found" | al_diag
+}
+in_task() { nsenter --net="/proc/$task_pid/ns/net" "$@"; }
+flood inject "$count_conf" 11.6 1 1
+find_task inject
+veth=$(ip -n "$NET_H" -o link show type veth | grep -o ' al[0-9]*@' | tr -d ' @' | head -n1)
+gw_mac=$(ip -n "$NET_H" -o link show "$veth" | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
+task_addr=$(in_task ip -4 -o addr show eth0 | grep -o 'inet [0-9.]*' | cut -d' ' -f2)
+in_task python3 - "$gw_mac" "$task_addr" 11.7 2000 <<'PY'
+import fcntl, socket, struct, sys
+gw, src, prefix, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(('eth0', 0))
+own = fcntl.ioctl(s.fileno(), 0x8927, struct.pack('256s', b'eth0'))[18:24]  # SIOCGIFHWADDR
+eth = bytes.fromhex(gw.replace(':', '')) + own + b'\x08\x00'
+def csum(b):
+    t = sum(struct.unpack('!10H', b))
+    t = (t >> 16) + (t & 0xffff)
+    return ~(t + (t >> 16)) & 0xffff
+for i in range(n):
+    dst = socket.inet_aton(f'{prefix}.{i >> 8 & 255}.{i & 255}')
+    udp = struct.pack('!HHHH', 40000, 9, 9, 0) + b'x'
+    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), i & 0xffff, 0, 64, 17, 0,
+                     socket.inet_aton(src), dst)
+    ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]
+    s.send(eth + ip + udp)
+PY
+al_is "$?" 0 "2000 UDP flows injected on the task's eth0, past its ruleset"
+sleep 0.5
+n=$(host_entries 11.7)
+al_ok "$([ "$n" -le 64 ] && [ "$n" -ge 32 ]; echo $?)" \
+	"the host table alone holds the run to 64 flows in the host namespace (got $n)"
+
+done_flood inject
+python3 - "$AL_TMP/inject.json" <<'PY'
+import json, sys
+net = json.load(open(sys.argv[1]))['network']
+fl = [d for d in net['denied'] if d['reason'] == 'flow-limit' and d['destination'].startswith('11.7.')]
+assert fl, net['denied'][:5]
+PY
+al_ok $? "the record lists what the host table refused with reason flow-limit"
