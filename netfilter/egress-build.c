@@ -703,6 +703,8 @@ int egress_build(const struct policy_network *net, const struct egress_config *c
 		r = egress_build_chain(b, EGRESS_TABLE, "output", "filter", NF_INET_LOCAL_OUT, 0);
 	if (r >= 0)
 		r = egress_build_chain(b, EGRESS_TABLE, "input", "filter", NF_INET_LOCAL_IN, 0);
+	if (r >= 0) /* no rule: the task namespace forwards nothing */
+		r = egress_build_chain(b, EGRESS_TABLE, "forward", "filter", NF_INET_FORWARD, 0);
 	if (r >= 0)
 		r = egress_build_chain(b, EGRESS_TABLE, "dns", "nat", NF_INET_LOCAL_OUT, -100);
 	if (r >= 0)

@@ -25,6 +25,8 @@
  *   icmpx admin-prohibited": a denied connection fails at once instead of timing out.
  *   chain input (filter, hook input, policy drop): iif lo accept; established accept;
  *     icmpv6 type nd-neighbor-{solicit,advert} accept
+ *   chain forward (filter, hook forward, policy drop): empty, the task namespace forwards
+ *     nothing (its forwarding sysctls are off too, link.c)
  *   chain dns (nat, hook output): udp dport 53 ip daddr != <resolver> dnat to <resolver>;
  *     tcp dport 53 ip daddr <resolver> dnat to 127.0.0.1         (the proxy's TCP listener)
  */

@@ -8,7 +8,8 @@
 #    answer naming a host address under an allowed wildcard nor a cidr rule 0.0.0.0/0 takes
 #    a task through them, and the record names each attempt with reason "host";
 #  - one run's flows, its conntrack entries, stay bounded in the host namespace: a UDP flood
-#    from the task, and one injected past the task's own ruleset.
+#    from the task, and one injected past the task's own ruleset;
+#  - the task's namespace forwards nothing and has no IPv6 link-local address.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 al_init
@@ -263,3 +264,19 @@ fl = [d for d in net['denied'] if d['reason'] == 'flow-limit' and d['destination
 assert fl, net['denied'][:5]
 PY
 al_ok $? "the record lists what the host table refused with reason flow-limit"
+
+# ---- the task's namespace: no forwarding, no link-local address ----
+flood netns "$default_conf" 11.8 1 1
+find_task netns
+al_is "$(ip netns exec "$NET_H" sysctl -n net.ipv4.ip_forward net.ipv6.conf.all.forwarding | tr '\n' ' ')" \
+	"1 1 " "control: the host forwards IPv4 and IPv6"
+al_is "$(in_task cat /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv6/conf/all/forwarding | tr '\n' ' ')" \
+	"0 0 " "the task's namespace forwards neither IPv4 nor IPv6"
+in_task nft list chain inet airlock forward 2>&1 | grep -q 'type filter hook forward priority filter; policy drop;'
+al_ok $? "the task's ruleset has a forward chain with policy drop"
+in_task cat /proc/net/if_inet6 >"$AL_TMP/if_inet6"
+al_ok "$(! grep -q '^fe80.* eth0$' "$AL_TMP/if_inet6"; echo $?)" "eth0 has no IPv6 link-local address"
+grep -q '^fd6169726c6b[0-9a-f]\{4\}0\{15\}2 .* eth0$' "$AL_TMP/if_inet6"
+al_ok $? "eth0 has its IPv6 address from the pool, <pool6>:<slot>::2"
+al_diag <"$AL_TMP/if_inet6"
+done_flood netns

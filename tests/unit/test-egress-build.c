@@ -282,10 +282,13 @@ TEST(batch_structure)
 	ASSERT_TRUE(P.seq_ok);
 	ASSERT_EQ(P.n_tables, 1);
 	ASSERT_EQ(P.n_tables + P.n_chains + P.n_sets + P.n_rules + P.n_elem_msgs, b->n_msgs);
-	ASSERT_EQ(P.n_chains, 3);
+	ASSERT_EQ(P.n_chains, 4);
 	ASSERT_STREQ(P.chains[0], "output filter hook 3 prio 0 policy 0");
 	ASSERT_STREQ(P.chains[1], "input filter hook 1 prio 0 policy 0");
-	ASSERT_STREQ(P.chains[2], "dns nat hook 3 prio -100 policy -1");
+	/* the task namespace forwards nothing: a forward chain of policy drop, no rule */
+	ASSERT_STREQ(P.chains[2], "forward filter hook 2 prio 0 policy 0");
+	ASSERT_STREQ(P.chains[3], "dns nat hook 3 prio -100 policy -1");
+	ASSERT_EQ(rule_count("forward", ""), 0);
 	ASSERT_EQ(P.n_sets, 14);
 	egress_batch_free(b);
 }
