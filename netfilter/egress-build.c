@@ -147,7 +147,12 @@ void egress_expr_verdict(struct egress_rule *c, int v)
 
 void egress_expr_ct_established(struct egress_rule *c)
 {
-	uint32_t mask = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED);
+	egress_expr_ct_state(c,
+			     NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED));
+}
+
+void egress_expr_ct_state(struct egress_rule *c, uint32_t mask)
+{
 	uint32_t zero = 0;
 	struct nftnl_expr *e = egress_expr_new(c, "ct");
 
@@ -647,6 +652,10 @@ static int build_output_rules(struct egress_batch *b, const struct egress_config
 	r = build_base_rules(b, "output", NFT_META_OIF);
 	if (r < 0)
 		return r;
+	/* Before anything accepts a new flow: DNS to the resolver counts too. */
+	r = egress_build_flow_limit(b, EGRESS_TABLE, "output", &cfg->flows, group);
+	if (r < 0)
+		return r;
 	r = build_dns_rule(b, "output", IPPROTO_UDP, &cfg->resolver, false);
 	if (r < 0)
 		return r;
@@ -694,6 +703,8 @@ int egress_build(const struct policy_network *net, const struct egress_config *c
 		r = egress_build_chain(b, EGRESS_TABLE, "output", "filter", NF_INET_LOCAL_OUT, 0);
 	if (r >= 0)
 		r = egress_build_chain(b, EGRESS_TABLE, "input", "filter", NF_INET_LOCAL_IN, 0);
+	if (r >= 0) /* no rule: the task namespace forwards nothing */
+		r = egress_build_chain(b, EGRESS_TABLE, "forward", "filter", NF_INET_FORWARD, 0);
 	if (r >= 0)
 		r = egress_build_chain(b, EGRESS_TABLE, "dns", "nat", NF_INET_LOCAL_OUT, -100);
 	if (r >= 0)

@@ -75,6 +75,8 @@ void egress_expr_meta_eq_u8(struct egress_rule *c, uint32_t key, uint8_t value);
 void egress_expr_payload(struct egress_rule *c, uint32_t base, uint32_t offset, uint32_t len,
 			 uint32_t dreg);
 void egress_expr_verdict(struct egress_rule *c, int v);
+/* "ct state & mask != 0", mask of NF_CT_STATE_BIT()s. */
+void egress_expr_ct_state(struct egress_rule *c, uint32_t mask);
 void egress_expr_ct_established(struct egress_rule *c);
 void egress_expr_counter(struct egress_rule *c);
 /* "log group <group> prefix <prefix>", copying the packet's first bytes (nflog). */
@@ -89,6 +91,15 @@ void egress_expr_prefix_match_len(struct egress_rule *c, uint32_t offset, const 
 void egress_expr_reject(struct egress_rule *c, bool tcp);
 /* Appends "add table inet <name>" (exclusive). */
 int egress_build_table(struct egress_batch *b, const char *name);
+/*
+ * egress-limits.c: appends the flow limits f (zero fields: the defaults) to table's chain:
+ * "ct state new limit rate over <rate>/second burst <rate * EGRESS_FLOWS_BURST_S> packets",
+ * then "ct state new ct count over <max>", each counted, logged to group with prefix
+ * EGRESS_LOG_PREFIX_FLOWS (not logged when group < 0) and rejected with icmpx
+ * admin-prohibited. 0 or -ENOMEM.
+ */
+int egress_build_flow_limit(struct egress_batch *b, const char *table, const char *chain,
+			    const struct egress_flow_limit *f, int group);
 /*
  * Appends a base chain (exclusive); filter chains of EGRESS_TABLE get policy drop, other
  * filter chains policy accept.

@@ -9,6 +9,8 @@
  * The ruleset, table "airlock" of family inet:
  *   chain output (filter, hook output, policy drop):
  *     oif lo accept; ct state established,related accept;
+ *     ct state new limit rate over R/second burst B counter log group G reject   (flow limits,
+ *     ct state new ct count over N counter log group G reject     egress_build_flow_limit())
  *     ip daddr <resolver> udp dport 53 accept;
  *     ip daddr 127.0.0.1 tcp dport 53 accept            (the resolver's, DNATed to the proxy)
  *     tcp dport 53 counter log group G reject with tcp reset      (the resolver's went to lo)
@@ -23,6 +25,8 @@
  *   icmpx admin-prohibited": a denied connection fails at once instead of timing out.
  *   chain input (filter, hook input, policy drop): iif lo accept; established accept;
  *     icmpv6 type nd-neighbor-{solicit,advert} accept
+ *   chain forward (filter, hook forward, policy drop): empty, the task namespace forwards
+ *     nothing (its forwarding sysctls are off too, link.c)
  *   chain dns (nat, hook output): udp dport 53 ip daddr != <resolver> dnat to <resolver>;
  *     tcp dport 53 ip daddr <resolver> dnat to 127.0.0.1         (the proxy's TCP listener)
  */
@@ -39,6 +43,8 @@
 #define EGRESS_LOG_PREFIX_DEFAULT "airlock-deny"
 /* The host table's input chain (host-nat.h), in the host namespace. */
 #define EGRESS_LOG_PREFIX_HOST "airlock-deny-host"
+/* The per-run flow limits, in the task's ruleset and the host table alike. */
+#define EGRESS_LOG_PREFIX_FLOWS "airlock-deny-flows"
 /* At most this many elements per set-element message. */
 #define EGRESS_ELEMS_PER_MSG 64
 
@@ -55,6 +61,20 @@ struct egress_batch {
 /* The prefix length of EGRESS_LINK_POOL6_DEFAULT (link.h). */
 #define EGRESS_POOL6_DEFAULT_PREFIXLEN 48
 
+/*
+ * Bounds on one run's flows, that is on its conntrack entries (docs/network.md, "Flow
+ * limits"): at most max open at once ("ct count over max"), and new ones at most rate a
+ * second, in bursts of EGRESS_FLOWS_BURST_S seconds' worth ("limit rate over"). A new flow
+ * past either is logged and rejected. Zero: the default.
+ */
+struct egress_flow_limit {
+	uint32_t max;
+	uint32_t rate;
+};
+#define EGRESS_FLOWS_MAX_DEFAULT 4096
+#define EGRESS_FLOWS_RATE_DEFAULT 100
+#define EGRESS_FLOWS_BURST_S 10
+
 struct egress_config {
 	struct policy_addr resolver; /* AF_INET: where the task's DNS goes */
 	struct policy_addr pool; /* AF_INET: airlock's address pool, never a destination; */
@@ -62,6 +82,7 @@ struct egress_config {
 	struct policy_addr pool6; /* AF_INET6: the IPv6 pool, never a destination either; */
 	uint8_t pool6_prefixlen; /*   unset: EGRESS_LINK_POOL6_DEFAULT */
 	uint16_t nflog_group; /* 0: EGRESS_NFLOG_GROUP */
+	struct egress_flow_limit flows;
 	uint32_t seq; /* first sequence number to use */
 };
 

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The host-side NAT table and its reference count over slot lock files (kernel side). */
+/*
+ * The host-side NAT table and its reference count over slot lock files (kernel side); its
+ * rules are built in host-table.c.
+ */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -12,10 +15,6 @@
 #include <unistd.h>
 
 #include <libmnl/libmnl.h>
-#include <libnftnl/chain.h>
-#include <libnftnl/expr.h>
-#include <libnftnl/rule.h>
-#include <libnftnl/set.h>
 #include <libnftnl/table.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -25,371 +24,33 @@
 #include "egress-internal.h"
 #include "fd-util.h"
 #include "host-nat.h"
+#include "host-table.h"
 #include "link.h"
 #include "macro.h"
 #include "net-sysctl.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct egress_socket *, egress_socket_free);
 
-#define TYPE_IPV4_ADDR 7
-#define TYPE_IFNAME 41
-#define TYPE_BITS 6
-#define IFNAME_LEN 16
+enum { SLOT_SETS = 1 << 0, SLOT_LOG = 1 << 1, SLOT_FLOWS = 1 << 2 };
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct nftnl_set *, nftnl_set_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct nftnl_chain *, nftnl_chain_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct nftnl_rule *, nftnl_rule_free);
-
-/*
- * The host table's sets: which veths are airlock's, each one's resolver address, and the
- * verdict map that sends each one's rejected traffic through its slot's log chain.
- */
-enum { SET_LINKS = 1, SET_RESOLVERS = 2, SET_LOGS = 3 };
-static const char *const set_names[] = {
-	[SET_LINKS] = "links", [SET_RESOLVERS] = "resolvers", [SET_LOGS] = "logs"
-};
-
-struct pool {
-	uint8_t addr[4];
-	uint8_t prefixlen;
-	uint8_t addr6[16]; /* the IPv6 pool (EGRESS_LINK_POOL6_DEFAULT unless the link says) */
-	uint8_t prefixlen6;
-};
-
-enum {
-	SRC_POOL = 1 << 0,
-	DST_POOL = 1 << 1,
-	DST_OTHER = 1 << 2,
-	ESTABLISHED = 1 << 3,
-	V6 = 1 << 4, /* the IPv6 pool, nfproto ipv6 */
-};
-
-/* nfproto ipv4/6 + the matches in flags, then masquerade (verdict < 0) or a verdict. */
-static int table_rule(struct egress_batch *b, const char *table, const char *chain,
-		      const struct pool *p, unsigned flags, int v)
-{
-	bool v6 = flags & V6;
-	const uint8_t *addr = v6 ? p->addr6 : p->addr;
-	uint8_t plen = v6 ? p->prefixlen6 : p->prefixlen;
-	uint32_t len = v6 ? 16 : 4;
-	struct egress_rule c;
-	int r;
-
-	r = egress_rule_begin(&c, table, chain);
-	if (r < 0)
-		return r;
-	egress_expr_meta_eq_u8(&c, NFT_META_NFPROTO, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
-	if (flags & SRC_POOL)
-		egress_expr_prefix_match_len(&c, v6 ? 8 : 12, addr, len, plen, NFT_CMP_EQ);
-	if (flags & (DST_POOL | DST_OTHER))
-		egress_expr_prefix_match_len(&c, v6 ? 24 : 16, addr, len, plen,
-					     flags & DST_POOL ? NFT_CMP_EQ : NFT_CMP_NEQ);
-	if (flags & ESTABLISHED)
-		egress_expr_ct_established(&c);
-	if (v < 0)
-		egress_expr_add(&c, egress_expr_new(&c, "masq"));
-	else
-		egress_expr_verdict(&c, v);
-	return egress_rule_commit(b, &c);
-}
-
-static int host_rule(struct egress_batch *b, const char *chain, const struct pool *p,
-		     unsigned flags, int v)
-{
-	return table_rule(b, EGRESS_HOST_TABLE, chain, p, flags, v);
-}
-
-static struct nftnl_set *host_set_new(uint32_t id)
-{
-	struct nftnl_set *s = nftnl_set_alloc();
-
-	if (!s)
-		return NULL;
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, EGRESS_HOST_TABLE);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, set_names[id]);
-	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
-	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
-	return s;
-}
-
-/* links: ifname; resolvers: ifname . ipv4_addr; logs: ifname : verdict. Plain hashes. */
-static int host_set_declare(struct egress_batch *b, uint32_t id)
-{
-	_cleanup_(nftnl_set_freep) struct nftnl_set *s = host_set_new(id);
-	bool concat = id == SET_RESOLVERS;
-	struct nlmsghdr *nlh;
-
-	if (!s)
-		return -ENOMEM;
-	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, id == SET_LOGS ? NFT_SET_MAP : 0);
-	if (id == SET_LOGS)
-		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE,
-			  concat ? TYPE_IFNAME << TYPE_BITS | TYPE_IPV4_ADDR : TYPE_IFNAME);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, concat ? IFNAME_LEN + 4 : IFNAME_LEN);
-	nlh = egress_batch_msg(b, NFT_MSG_NEWSET, NFPROTO_INET, NLM_F_CREATE | NLM_F_EXCL);
-	if (!nlh)
-		return -ENOMEM;
-	nftnl_set_nlmsg_build_payload(nlh, s);
-	egress_batch_commit(b, nlh);
-	return 0;
-}
-
-static void host_lookup(struct egress_rule *c, uint32_t id)
-{
-	struct nftnl_expr *e = egress_expr_new(c, "lookup");
-
-	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG32_00);
-		nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set_names[id]);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, id);
-		if (id == SET_LOGS) /* a verdict map: the element's verdict is the rule's */
-			nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
-	}
-	egress_expr_add(c, e);
-}
-
-enum { IN_DNS, IN_ESTABLISHED, IN_NDISC_NS, IN_NDISC_NA, IN_LOG, IN_REJECT_TCP, IN_REJECT };
-
-/*
- * The input chain: a task reaches the host itself only with UDP/53 to its own slot's .1
- * (the DNS proxy), and IPv6 neighbour discovery with its gateway; anything else new
- * arriving on one of airlock's veths is rejected (TCP reset, else ICMP admin-prohibited, so
- * the task fails at once), so a broad cidr rule (10.0.0.0/8, 0.0.0.0/0) cannot open the
- * host's own services. Before that it goes through its veth's log chain ("iifname vmap
- * @logs"), which logs it to that slot's own nflog group and returns.
- */
-static int input_rule(struct egress_batch *b, int kind)
-{
-	uint16_t port = htons(53);
-	struct egress_rule c;
-	int r;
-
-	r = egress_rule_begin(&c, EGRESS_HOST_TABLE, "input");
-	if (r < 0)
-		return r;
-	if (kind == IN_NDISC_NS || kind == IN_NDISC_NA) {
-		uint8_t type = kind == IN_NDISC_NS ? 135 : 136;
-
-		egress_expr_meta_load(&c, NFT_META_IIFNAME, NFT_REG32_00);
-		host_lookup(&c, SET_LINKS);
-		egress_expr_meta_eq_u8(&c, NFT_META_NFPROTO, NFPROTO_IPV6);
-		egress_expr_meta_eq_u8(&c, NFT_META_L4PROTO, IPPROTO_ICMPV6);
-		egress_expr_payload(&c, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
-		egress_expr_cmp(&c, NFT_CMP_EQ, &type, sizeof(type));
-		egress_expr_verdict(&c, NF_ACCEPT);
-		return egress_rule_commit(b, &c);
-	}
-	if (kind == IN_DNS) {
-		egress_expr_meta_eq_u8(&c, NFT_META_NFPROTO, NFPROTO_IPV4);
-		egress_expr_meta_eq_u8(&c, NFT_META_L4PROTO, IPPROTO_UDP);
-		egress_expr_payload(&c, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1);
-		egress_expr_cmp(&c, NFT_CMP_EQ, &port, sizeof(port));
-		egress_expr_meta_load(&c, NFT_META_IIFNAME, NFT_REG32_00);
-		egress_expr_payload(&c, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG32_04);
-		host_lookup(&c, SET_RESOLVERS);
-		egress_expr_verdict(&c, NF_ACCEPT);
-		return egress_rule_commit(b, &c);
-	}
-	egress_expr_meta_load(&c, NFT_META_IIFNAME, NFT_REG32_00);
-	/* IN_LOG: the map's verdict is the rule's, a jump to the slot's log chain */
-	host_lookup(&c, kind == IN_LOG ? SET_LOGS : SET_LINKS);
-	if (kind == IN_ESTABLISHED) {
-		egress_expr_ct_established(&c);
-		egress_expr_verdict(&c, NF_ACCEPT);
-	} else if (kind != IN_LOG) {
-		if (kind == IN_REJECT_TCP)
-			egress_expr_meta_eq_u8(&c, NFT_META_L4PROTO, IPPROTO_TCP);
-		egress_expr_counter(&c);
-		egress_expr_reject(&c, kind == IN_REJECT_TCP);
-	}
-	return egress_rule_commit(b, &c);
-}
-
-static int build_host_table(struct egress_batch *b, const struct pool *p)
-{
-	int r;
-
-	r = egress_build_table(b, EGRESS_HOST_TABLE);
-	if (r >= 0)
-		r = egress_build_chain(b, EGRESS_HOST_TABLE, "postrouting", "nat",
-				       NF_INET_POST_ROUTING, 100);
-	if (r >= 0)
-		r = egress_build_chain(b, EGRESS_HOST_TABLE, "forward", "filter", NF_INET_FORWARD,
-				       0);
-	if (r >= 0)
-		r = egress_build_chain(b, EGRESS_HOST_TABLE, "input", "filter", NF_INET_LOCAL_IN,
-				       0);
-	if (r >= 0)
-		r = host_set_declare(b, SET_LINKS);
-	if (r >= 0)
-		r = host_set_declare(b, SET_RESOLVERS);
-	if (r >= 0)
-		r = host_set_declare(b, SET_LOGS);
-	for (unsigned v6 = 0; v6 <= V6; v6 += V6) { /* NAT44, then NAT66 */
-		if (r >= 0)
-			r = host_rule(b, "postrouting", p, v6 | SRC_POOL | DST_OTHER, -1);
-		if (r >= 0) /* tasks never reach each other */
-			r = host_rule(b, "forward", p, v6 | SRC_POOL | DST_POOL, NF_DROP);
-		if (r >= 0)
-			r = host_rule(b, "forward", p, v6 | SRC_POOL, NF_ACCEPT);
-		if (r >= 0)
-			r = host_rule(b, "forward", p, v6 | DST_POOL | ESTABLISHED, NF_ACCEPT);
-		if (r >= 0) /* nothing new comes in towards a task */
-			r = host_rule(b, "forward", p, v6 | DST_POOL, NF_DROP);
-	}
-	for (int k = IN_DNS; r >= 0 && k <= IN_REJECT; k++)
-		r = input_rule(b, k);
-	return r;
-}
-
-int egress_host_nflog_group(unsigned slot)
-{
-	if (slot > UINT16_MAX - EGRESS_HOST_NFLOG_GROUP_BASE)
-		return -ERANGE;
-	return EGRESS_HOST_NFLOG_GROUP_BASE + (int)slot;
-}
-
-/* Appends the set elements of one slot in links and resolvers (add, or delete when del). */
-static int slot_elems(struct egress_batch *b, const char *ifname, const struct policy_addr *host,
-		      bool del)
-{
-	uint8_t key[IFNAME_LEN + 4] = {};
-
-	strncpy((char *)key, ifname, IFNAME_LEN - 1);
-	memcpy(key + IFNAME_LEN, host->addr, 4);
-	for (uint32_t id = SET_LINKS; id <= SET_RESOLVERS; id++) {
-		_cleanup_(nftnl_set_freep) struct nftnl_set *s = host_set_new(id);
-		struct nftnl_set_elem *e = nftnl_set_elem_alloc();
-		struct nlmsghdr *nlh;
-
-		if (!s || !e) {
-			nftnl_set_elem_free(e);
-			return -ENOMEM;
-		}
-		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key,
-				   id == SET_RESOLVERS ? sizeof(key) : IFNAME_LEN);
-		nftnl_set_elem_add(s, e); /* the set owns e now */
-		nlh = egress_batch_msg(b, del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM,
-				       NFPROTO_INET, del ? 0 : NLM_F_CREATE);
-		if (!nlh)
-			return -ENOMEM;
-		nftnl_set_elems_nlmsg_build_payload(nlh, s);
-		egress_batch_commit(b, nlh);
-	}
-	return 0;
-}
-
-/* The element of logs for ifname: "<ifname> : jump <chain>". */
-static int log_elem(struct egress_batch *b, const char *ifname, const char *chain, bool del)
-{
-	_cleanup_(nftnl_set_freep) struct nftnl_set *s = host_set_new(SET_LOGS);
-	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
-	char key[IFNAME_LEN] = {};
-	struct nlmsghdr *nlh;
-
-	if (!s || !e) {
-		nftnl_set_elem_free(e);
-		return -ENOMEM;
-	}
-	strncpy(key, ifname, IFNAME_LEN - 1);
-	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, IFNAME_LEN);
-	if (!del) {
-		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, NFT_JUMP);
-		nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, chain);
-	}
-	nftnl_set_elem_add(s, e); /* the set owns e now */
-	nlh = egress_batch_msg(b, del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM, NFPROTO_INET,
-			       del ? 0 : NLM_F_CREATE);
-	if (!nlh)
-		return -ENOMEM;
-	nftnl_set_elems_nlmsg_build_payload(nlh, s);
-	egress_batch_commit(b, nlh);
-	return 0;
-}
-
-/* A regular chain of the host table: NEWCHAIN (create), DELCHAIN, or DELRULE (flush). */
-static int log_chain_msg(struct egress_batch *b, const char *chain, uint16_t type)
-{
-	_cleanup_(nftnl_chain_freep) struct nftnl_chain *c = NULL;
-	_cleanup_(nftnl_rule_freep) struct nftnl_rule *rule = NULL;
-	struct nlmsghdr *nlh;
-
-	nlh = egress_batch_msg(b, type, NFPROTO_INET, type == NFT_MSG_NEWCHAIN ? NLM_F_CREATE : 0);
-	if (!nlh)
-		return -ENOMEM;
-	if (type == NFT_MSG_DELRULE) { /* no handle: every rule of the chain */
-		rule = nftnl_rule_alloc();
-		if (!rule)
-			return -ENOMEM;
-		nftnl_rule_set_str(rule, NFTNL_RULE_TABLE, EGRESS_HOST_TABLE);
-		nftnl_rule_set_str(rule, NFTNL_RULE_CHAIN, chain);
-		nftnl_rule_set_u32(rule, NFTNL_RULE_FAMILY, NFPROTO_INET);
-		nftnl_rule_nlmsg_build_payload(nlh, rule);
-	} else {
-		c = nftnl_chain_alloc();
-		if (!c)
-			return -ENOMEM;
-		nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, EGRESS_HOST_TABLE);
-		nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, chain);
-		nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
-		nftnl_chain_nlmsg_build_payload(nlh, c);
-	}
-	egress_batch_commit(b, nlh);
-	return 0;
-}
-
-/*
- * Slot n's log chain "log-al<n>": one rule, "log group <egress_host_nflog_group(n)> prefix
- * EGRESS_LOG_PREFIX_HOST", reached through its element of logs. Added (emptied first, in
- * case a dead run's is still there) or deleted, element first. A slot without a group has
- * neither.
- */
-static int slot_log(struct egress_batch *b, const char *ifname, unsigned slot, bool del)
-{
-	int group = egress_host_nflog_group(slot);
-	struct egress_rule c;
-	char chain[32];
-	int r;
-
-	if (group < 0)
-		return 0;
-	snprintf(chain, sizeof(chain), "log-%s", ifname);
-	if (del) {
-		r = log_elem(b, ifname, chain, true);
-		if (r >= 0)
-			r = log_chain_msg(b, chain, NFT_MSG_DELRULE);
-		return r < 0 ? r : log_chain_msg(b, chain, NFT_MSG_DELCHAIN);
-	}
-	r = log_chain_msg(b, chain, NFT_MSG_NEWCHAIN);
-	if (r >= 0)
-		r = log_chain_msg(b, chain, NFT_MSG_DELRULE);
-	if (r >= 0)
-		r = egress_rule_begin(&c, EGRESS_HOST_TABLE, chain);
-	if (r < 0)
-		return r;
-	egress_expr_log(&c, (uint16_t)group, EGRESS_LOG_PREFIX_HOST);
-	r = egress_rule_commit(b, &c);
-	return r < 0 ? r : log_elem(b, ifname, chain, false);
-}
-
-enum { SLOT_SETS = 1 << 0, SLOT_LOG = 1 << 1 };
-
+/* A slot's elements and chains (those in what), added with flows as its limits, or deleted. */
 static int send_slot(struct egress_socket *s, unsigned slot, const struct policy_addr *host,
-		     unsigned what, bool del)
+		     const struct egress_flow_limit *flows, unsigned what, bool del)
 {
 	_cleanup_(egress_batch_freep) struct egress_batch *b =
 		egress_batch_new(egress_socket_seq(s, 0));
-	char ifname[IFNAME_LEN];
+	char ifname[EGRESS_HOST_IFNAME_LEN];
 	int r = 0;
 
 	if (!b)
 		return -ENOMEM;
 	snprintf(ifname, sizeof(ifname), "al%u", slot);
 	if (what & SLOT_SETS)
-		r = slot_elems(b, ifname, host, del);
+		r = egress_host_slot_elems(b, ifname, host, del);
 	if (r >= 0 && (what & SLOT_LOG))
-		r = slot_log(b, ifname, slot, del);
+		r = egress_host_slot_log(b, ifname, slot, del);
+	if (r >= 0 && (what & SLOT_FLOWS))
+		r = egress_host_slot_flows(b, ifname, slot, flows, del);
 	if (r >= 0)
 		r = egress_batch_end(b);
 	if (r < 0)
@@ -399,27 +60,28 @@ static int send_slot(struct egress_socket *s, unsigned slot, const struct policy
 }
 
 /*
- * Adds a slot's elements and log chain in one transaction, or deletes them. A delete that
- * misses something (a dead run of an airlock without log chains, or what is gone already)
- * is aborted as a whole: then the parts go one by one.
+ * Adds a slot's elements, log chain and flow limits in one transaction, or deletes them. A
+ * delete that misses something (a dead run of an airlock without log chains or flow
+ * limits, or what is gone already) is aborted as a whole: then the parts go one by one.
  */
 static int send_slot_elems(struct egress_socket *s, unsigned slot, const struct policy_addr *host,
-			   bool del)
+			   const struct egress_flow_limit *flows, bool del)
 {
 	int r;
 
-	r = send_slot(s, slot, host, SLOT_SETS | SLOT_LOG, del);
+	r = send_slot(s, slot, host, flows, SLOT_SETS | SLOT_LOG | SLOT_FLOWS, del);
 	if (!del || r != -ENOENT)
 		return r;
-	r = send_slot(s, slot, host, SLOT_SETS, true);
-	if (r < 0 && r != -ENOENT)
-		return r;
-	r = send_slot(s, slot, host, SLOT_LOG, true);
-	return r == -ENOENT ? 0 : r;
+	for (unsigned what = SLOT_SETS; what <= SLOT_FLOWS; what <<= 1) {
+		r = send_slot(s, slot, host, NULL, what, true);
+		if (r < 0 && r != -ENOENT)
+			return r;
+	}
+	return 0;
 }
 
 /* A dead run's slot: its veth (only if it is ours), its set elements and log chain. */
-static void reap_slot(struct egress_socket *s, const struct pool *p, unsigned slot)
+static void reap_slot(struct egress_socket *s, const struct egress_host_pool *p, unsigned slot)
 {
 	struct policy_addr pool = { .family = AF_INET }, host, task;
 	int r;
@@ -430,7 +92,7 @@ static void reap_slot(struct egress_socket *s, const struct pool *p, unsigned sl
 	if (r < 0 && r != -EEXIST)
 		return;
 	egress_slot_addrs(&pool, p->prefixlen, slot, &host, &task);
-	(void)send_slot_elems(s, slot, &host, true);
+	(void)send_slot_elems(s, slot, &host, NULL, true);
 }
 
 /*
@@ -477,7 +139,7 @@ static int delete_host_table(struct egress_socket *s)
  * The pools the host table was built for, kept next to the slot locks as "A.B.C.D/N" and
  * "IPV6/N" on the next line.
  */
-static int pool_file_read(const char *dir, struct pool *ret)
+static int pool_file_read(const char *dir, struct egress_host_pool *ret)
 {
 	_cleanup_free_ char *buf = NULL;
 	struct policy_addr a;
@@ -517,7 +179,7 @@ static int state_file_write(const char *dir, const char *name, const char *text)
 	return write_all(fd, text, strlen(text));
 }
 
-static int pool_file_write(const char *dir, const struct pool *p)
+static int pool_file_write(const char *dir, const struct egress_host_pool *p)
 {
 	char buf[96], v6[INET6_ADDRSTRLEN];
 
@@ -538,9 +200,8 @@ static int pool_file_write(const char *dir, const struct pool *p)
  */
 #define FORWARD_MARK "forwarding"
 
-enum { FWD_V4 = 1 << 0, FWD_V6 = 1 << 1 };
-
-static int guard_table_send(struct egress_socket *s, const struct pool *p, unsigned fams)
+static int guard_table_send(struct egress_socket *s, const struct egress_host_pool *p,
+			    unsigned fams)
 {
 	_cleanup_(egress_batch_freep) struct egress_batch *b = NULL;
 	int r;
@@ -548,20 +209,7 @@ static int guard_table_send(struct egress_socket *s, const struct pool *p, unsig
 	b = egress_batch_new(egress_socket_seq(s, 0));
 	if (!b)
 		return -ENOMEM;
-	r = egress_build_table(b, EGRESS_FORWARD_TABLE);
-	if (r >= 0) /* ahead of other forward chains; policy accept: other families untouched */
-		r = egress_build_chain(b, EGRESS_FORWARD_TABLE, "forward", "filter",
-				       NF_INET_FORWARD, -10);
-	for (unsigned v6 = 0; r >= 0 && v6 <= V6; v6 += V6) {
-		if (!(fams & (v6 ? FWD_V6 : FWD_V4)))
-			continue;
-		r = table_rule(b, EGRESS_FORWARD_TABLE, "forward", p, v6 | SRC_POOL, NF_ACCEPT);
-		if (r >= 0)
-			r = table_rule(b, EGRESS_FORWARD_TABLE, "forward", p,
-				       v6 | DST_POOL | ESTABLISHED, NF_ACCEPT);
-		if (r >= 0)
-			r = table_rule(b, EGRESS_FORWARD_TABLE, "forward", p, v6, NF_DROP);
-	}
+	r = egress_host_guard_build(b, p, fams);
 	if (r >= 0)
 		r = egress_batch_end(b);
 	if (r < 0)
@@ -571,27 +219,28 @@ static int guard_table_send(struct egress_socket *s, const struct pool *p, unsig
 }
 
 /* Turns on the forwarding the runs need (v6 too when want6), guard first. */
-static int forward_manage(struct egress_socket *s, const char *dir, const struct pool *p,
-			  bool want6)
+static int forward_manage(struct egress_socket *s, const char *dir,
+			  const struct egress_host_pool *p, bool want6)
 {
 	char mark[4] = "";
 	unsigned fams = 0;
 	int r;
 
 	if (net_ip_forward_enabled() <= 0)
-		fams |= FWD_V4;
+		fams |= EGRESS_HOST_FWD_V4;
 	if (want6 && net_ip6_forward_enabled() <= 0)
-		fams |= FWD_V6;
+		fams |= EGRESS_HOST_FWD_V6;
 	if (!fams)
 		return 0;
 	r = guard_table_send(s, p, fams);
 	if (r < 0)
 		return r;
-	snprintf(mark, sizeof(mark), "%s%s", fams & FWD_V4 ? "4" : "", fams & FWD_V6 ? "6" : "");
+	snprintf(mark, sizeof(mark), "%s%s", fams & EGRESS_HOST_FWD_V4 ? "4" : "",
+		 fams & EGRESS_HOST_FWD_V6 ? "6" : "");
 	r = state_file_write(dir, FORWARD_MARK, mark);
-	if (r >= 0 && (fams & FWD_V4))
+	if (r >= 0 && (fams & EGRESS_HOST_FWD_V4))
 		r = write_string_at(AT_FDCWD, NET_IP_FORWARD, "1");
-	if (r >= 0 && (fams & FWD_V6))
+	if (r >= 0 && (fams & EGRESS_HOST_FWD_V6))
 		r = write_string_at(AT_FDCWD, NET_IP6_FORWARD, "1");
 	return r;
 }
@@ -619,7 +268,7 @@ static int forward_restore(struct egress_socket *s, const char *dir)
 	return 0;
 }
 
-static bool pool_equal(const struct pool *a, const struct pool *b)
+static bool pool_equal(const struct egress_host_pool *a, const struct egress_host_pool *b)
 {
 	return a->prefixlen == b->prefixlen && memcmp(a->addr, b->addr, 4) == 0 &&
 	       a->prefixlen6 == b->prefixlen6 && memcmp(a->addr6, b->addr6, 16) == 0;
@@ -635,7 +284,7 @@ static int scan_slots(const char *dir, const char *own_lock, struct egress_socke
 		      int *ret_dead)
 {
 	_cleanup_(closedirp) DIR *d = opendir(dir);
-	struct pool p = {};
+	struct egress_host_pool p = {};
 	bool have_pool;
 	struct dirent *de;
 	int n = 0, dead = 0;
@@ -672,11 +321,11 @@ static int scan_slots(const char *dir, const char *own_lock, struct egress_socke
 
 int egress_nat_acquire(const char *dir, const struct egress_link *l, const struct policy_addr *pool,
 		       uint8_t prefixlen, const struct policy_addr *pool6, uint8_t prefixlen6,
-		       bool manage_forwarding)
+		       const struct egress_flow_limit *flows, bool manage_forwarding)
 {
 	_cleanup_(egress_socket_freep) struct egress_socket *s = NULL;
 	_cleanup_(egress_batch_freep) struct egress_batch *b = NULL;
-	struct pool p = { .prefixlen = prefixlen }, cur;
+	struct egress_host_pool p = { .prefixlen = prefixlen }, cur;
 	int r;
 
 	if (pool->family != AF_INET || prefixlen > 32 || pool6->family != AF_INET6 ||
@@ -698,8 +347,8 @@ int egress_nat_acquire(const char *dir, const struct egress_link *l, const struc
 		/* The table of the live runs protects their pool only: never join another. */
 		if (pool_file_read(dir, &cur) < 0 || !pool_equal(&cur, &p))
 			return -EADDRNOTAVAIL;
-		/* -ENOENT: their table has no log map, an older airlock's (same key) */
-		r = send_slot_elems(s, l->slot, &l->host_addr, false);
+		/* -ENOENT: their table has no log or flows map, an older airlock's (same key) */
+		r = send_slot_elems(s, l->slot, &l->host_addr, flows, false);
 		return r == -ENOENT ? -EBUSY : r;
 	}
 	r = forward_restore(s, dir); /* a dead run's leftovers */
@@ -713,11 +362,13 @@ int egress_nat_acquire(const char *dir, const struct egress_link *l, const struc
 	b = egress_batch_new(egress_socket_seq(s, 0));
 	if (!b)
 		return -ENOMEM;
-	r = build_host_table(b, &p);
+	r = egress_host_table_build(b, &p);
 	if (r >= 0)
-		r = slot_elems(b, l->host_ifname, &l->host_addr, false);
+		r = egress_host_slot_elems(b, l->host_ifname, &l->host_addr, false);
 	if (r >= 0)
-		r = slot_log(b, l->host_ifname, l->slot, false);
+		r = egress_host_slot_log(b, l->host_ifname, l->slot, false);
+	if (r >= 0)
+		r = egress_host_slot_flows(b, l->host_ifname, l->slot, flows, false);
 	if (r >= 0)
 		r = egress_batch_end(b);
 	if (r < 0)
@@ -754,7 +405,7 @@ int egress_nat_release(const char *dir, const struct egress_link *l,
 		return r;
 	r = scan_slots(dir, l->lock_path, s, NULL);
 	if (r > 0)
-		r = send_slot_elems(s, l->slot, &l->host_addr, true);
+		r = send_slot_elems(s, l->slot, &l->host_addr, NULL, true);
 	else if (r == 0)
 		r = release_all(dir, s);
 	if (r >= 0 && ret_socket)

@@ -3,11 +3,14 @@
 
 /*
  * airlock's own table in the host network namespace, "inet airlock-host": masquerade for
- * traffic from the address pools (IPv4, and IPv6: NAT66) to elsewhere, a forward chain that
- * lets only replies in towards the pool, and an input chain that lets a task reach the host
- * itself only with UDP/53 to its own resolver and logs and rejects the rest (sets "links"
- * and "resolvers", map "logs" and chain "log-al<n>", one of each per live slot). No other
- * table is ever read or changed. The table exists while at least one networked run holds a
+ * traffic from the address pools (IPv4, and IPv6: NAT66) to elsewhere; a prerouting chain,
+ * ahead of any DNAT, that lets a task reach the host itself (any of its addresses) only
+ * with UDP/53 to its own resolver and logs and rejects the rest, and sends each new flow
+ * through its run's flow limits; a forward chain that refuses flows the host's NAT
+ * redirected and lets only replies in towards the pool; an input chain like prerouting
+ * (sets "links" and "resolvers", maps "logs" and "flows", chains "log-al<n>" and
+ * "flows-al<n>", one of each per live slot; rules in host-table.c). No other table is ever
+ * read or changed. The table exists while at least one networked run holds a
  * slot lock in dir (see link.h); the decision is taken under an flock on <dir>/.lock. Does
  * not log.
  */
@@ -19,7 +22,7 @@
 
 #define EGRESS_HOST_TABLE "airlock-host"
 /*
- * What the input chain rejects is first logged (nflog, prefix EGRESS_LOG_PREFIX_HOST) to a
+ * What the host table rejects is first logged (nflog, prefix EGRESS_LOG_PREFIX_HOST) to a
  * group of its slot's own, EGRESS_HOST_NFLOG_GROUP_BASE + n for slot n: the table is
  * shared, and a namespace lets one socket only listen to a group, so each run reads its own.
  */
@@ -27,7 +30,9 @@
 /* The guard of forwarding airlock manages: drops what only airlock's forwarding would pass. */
 #define EGRESS_FORWARD_TABLE "airlock-forward"
 
+struct egress_flow_limit;
 struct egress_link;
+struct egress_socket;
 
 /*
  * Ownership (docs/network.md): a run holds slot n from the moment it locks
@@ -45,7 +50,8 @@ struct egress_link;
  * later runs with IPv6 are covered) and holds the caller's slot (l's veth and
  * resolver address). When no other run holds a slot the table is (re)created from scratch
  * and the pools are written to <dir>/pool; otherwise the live runs' pools must be the same.
- * Dead runs' slots are reaped on the way. The caller holds dir's lock.
+ * Dead runs' slots are reaped on the way. The caller holds dir's lock. flows: the run's
+ * flow limits in the host table (NULL: the defaults).
  *
  * manage_forwarding: when the table is created and the host does not forward IPv4 (or
  * IPv6, for a link with IPv6), first the table "inet airlock-forward" goes in (forwarded
@@ -54,12 +60,13 @@ struct egress_link;
  * run's release (or the reaper) turns it off again before the guard goes.
  *
  * Returns 0, -EADDRNOTAVAIL when live runs use another pool (their table would not
- * protect this one), -EBUSY when their table has no log map (an older airlock made it), or
+ * protect this one), -EBUSY when their table has no log or flows map (an older airlock made
+ * it), or
  * a negative errno.
  */
 int egress_nat_acquire(const char *dir, const struct egress_link *l, const struct policy_addr *pool,
 		       uint8_t prefixlen, const struct policy_addr *pool6, uint8_t prefixlen6,
-		       bool manage_forwarding);
+		       const struct egress_flow_limit *flows, bool manage_forwarding);
 
 /*
  * Removes the caller's slot from the host table, and the table (and <dir>/pool) when no

@@ -441,17 +441,14 @@ static int link_no_ll(struct nl_sock *sk, const char *name)
 }
 
 /*
- * Writes value to /proc/sys/net/ipv6/conf/<EGRESS_LINK_TASK_IFNAME>/<knob> of the task's
- * namespace: /proc/sys/net is the namespace of whoever opens it, so it is opened inside.
+ * Writes value to path, a sysctl under /proc/sys/net, of the task's namespace: /proc/sys/net
+ * is the namespace of whoever opens it, so it is opened inside. Never the host's.
  */
-static int task_ipv6_sysctl(int netns_fd, const char *knob, const char *value)
+static int task_sysctl(int netns_fd, const char *path, const char *value)
 {
 	_cleanup_close_ int fd = -EBADF;
-	char path[128];
 	int saved, r = 0;
 
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/%s", EGRESS_LINK_TASK_IFNAME,
-		 knob);
 	saved = netns_enter(netns_fd);
 	if (saved < 0)
 		return saved;
@@ -462,6 +459,32 @@ static int task_ipv6_sysctl(int netns_fd, const char *knob, const char *value)
 	if (r < 0)
 		return r;
 	return write_all(fd, value, strlen(value));
+}
+
+/* /proc/sys/net/ipv6/conf/<EGRESS_LINK_TASK_IFNAME>/<knob> of the task's namespace. */
+static int task_ipv6_sysctl(int netns_fd, const char *knob, const char *value)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/%s", EGRESS_LINK_TASK_IFNAME,
+		 knob);
+	return task_sysctl(netns_fd, path, value);
+}
+
+/*
+ * The task's namespace forwards nothing, whatever the host does: a new namespace copies
+ * IPv4 forwarding from the initial one (1 on a router). IPv6 starts off, and is written all
+ * the same (not there without IPv6). Its ruleset's forward chain drops anything anyway.
+ */
+static int task_no_forwarding(int netns_fd)
+{
+	int r;
+
+	r = task_sysctl(netns_fd, "/proc/sys/net/ipv4/ip_forward", "0");
+	if (r < 0)
+		return r;
+	r = task_sysctl(netns_fd, "/proc/sys/net/ipv6/conf/all/forwarding", "0");
+	return r == -ENOENT ? 0 : r;
 }
 
 /* Host side: address and up. Task side: lo up, eth0 address and up, default route. */
@@ -543,6 +566,9 @@ int egress_link_new(const char *dir, const struct policy_addr *pool, uint8_t pre
 	if (r < 0)
 		return r;
 	l->netns_fd = r;
+	r = task_no_forwarding(l->netns_fd);
+	if (r < 0)
+		return r;
 	r = route_socket(-EBADF, &host);
 	if (r >= 0)
 		r = route_socket(l->netns_fd, &task);

@@ -7,7 +7,8 @@
  * pair whose peer is created directly inside it, a /30 from an address pool, and a default
  * route through the host side; with egress_link_add_v6() also a /64 of an IPv6 pool and an
  * IPv6 default route. Neither end ever gets an IPv6 link-local address (addr_gen_mode none),
- * and the task's eth0 takes no router advertisements. Uses libnl-route-3. Does not log.
+ * the task's eth0 takes no router advertisements, and the task's namespace forwards nothing
+ * (IPv4 and IPv6 forwarding off). Uses libnl-route-3. Does not log.
  */
 
 #include <stdint.h>

@@ -135,6 +135,7 @@ static int handle_packet(const struct nlmsghdr *nlh, egress_denied_fn fn, void *
 		return 0;
 	d.denied_range = prefix_is(prefix, EGRESS_LOG_PREFIX_DENY_RANGE);
 	d.host = prefix_is(prefix, EGRESS_LOG_PREFIX_HOST);
+	d.flow_limit = prefix_is(prefix, EGRESS_LOG_PREFIX_FLOWS);
 	d.indev = indev ? ntohl(mnl_attr_get_u32(indev)) : 0;
 	fn(&d, userdata);
 	return 1;

@@ -3,8 +3,8 @@
 
 /*
  * Reads the packets the task ruleset logs before rejecting them (NFLOG group, see egress.h)
- * from a netlink socket bound inside the task's namespace, and those the host table's input
- * chain logs (a slot's group, host-nat.h) from one in the host namespace. Does not log.
+ * from a netlink socket bound inside the task's namespace, and those the host table logs (a
+ * slot's group, host-nat.h) from one in the host namespace. Does not log.
  */
 
 #include <stdbool.h>
@@ -17,7 +17,8 @@ struct egress_denied {
 	uint8_t proto; /* IPPROTO_TCP, _UDP, _ICMP... */
 	uint16_t dport; /* 0 when the protocol has no ports */
 	bool denied_range; /* dropped by the default-denied ranges, not the final rule */
-	bool host; /* rejected by the host table's input chain: the host itself */
+	bool host; /* rejected by the host table: the host itself, or a flow its NAT redirected */
+	bool flow_limit; /* rejected by the run's flow limits (either namespace) */
 	uint32_t indev; /* ifindex it came in on (in the namespace that logged it), or 0 */
 };
 

@@ -175,6 +175,44 @@ static int dispatch_dns(const char *path, json_t *v, void *data, struct policy_c
 	return 0;
 }
 
+static int dispatch_flows_max(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
+{
+	uint64_t n;
+	int r;
+
+	r = policy_json_uint(ctx, path, v, NODE_CONFIG_MIN_FLOWS_MAX, NODE_CONFIG_MAX_FLOWS_MAX,
+			     &n);
+	if (r < 0)
+		return r;
+	*(uint32_t *)data = (uint32_t)n;
+	return 0;
+}
+
+static int dispatch_flows_rate(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
+{
+	uint64_t n;
+	int r;
+
+	r = policy_json_uint(ctx, path, v, 1, NODE_CONFIG_MAX_FLOWS_RATE, &n);
+	if (r < 0)
+		return r;
+	*(uint32_t *)data = (uint32_t)n;
+	return 0;
+}
+
+static int dispatch_flows(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
+{
+	static const struct policy_field table[] = {
+		{ "max", POLICY_JSON_INTEGER, dispatch_flows_max,
+		  offsetof(struct node_network, flows_max), false, "an integer like 4096" },
+		{ "rate", POLICY_JSON_INTEGER, dispatch_flows_rate,
+		  offsetof(struct node_network, flows_rate), false, "an integer like 100" },
+		{}
+	};
+
+	return policy_dispatch(path, v, table, data, ctx);
+}
+
 static int dispatch_network(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
 {
 	static const struct policy_field table[] = {
@@ -185,6 +223,7 @@ static int dispatch_network(const char *path, json_t *v, void *data, struct poli
 		{ "forwarding", POLICY_JSON_STRING, dispatch_forwarding,
 		  offsetof(struct node_network, forwarding), false, "\"require\" or \"manage\"" },
 		{ "dns", POLICY_JSON_OBJECT, dispatch_dns, 0 },
+		{ "flows", POLICY_JSON_OBJECT, dispatch_flows, 0 },
 		{}
 	};
 
@@ -223,6 +262,8 @@ static struct node_config *config_alloc(void)
 		return NULL;
 	c->network.dns_ttl_min_s = NODE_CONFIG_DEFAULT_TTL_MIN_S;
 	c->network.dns_ttl_max_s = NODE_CONFIG_DEFAULT_TTL_MAX_S;
+	c->network.flows_max = NODE_CONFIG_DEFAULT_FLOWS_MAX;
+	c->network.flows_rate = NODE_CONFIG_DEFAULT_FLOWS_RATE;
 	r = prefix_from_string(NODE_CONFIG_DEFAULT_POOL4, &c->network.pool4);
 	assert(r == 0);
 	r = prefix_from_string(NODE_CONFIG_DEFAULT_POOL6, &c->network.pool6);
@@ -325,10 +366,11 @@ static json_t *network_json(const struct node_network *n)
 	}
 	format_duration_ms(n->dns_ttl_min_s * 1000ULL, tmin, sizeof(tmin));
 	format_duration_ms(n->dns_ttl_max_s * 1000ULL, tmax, sizeof(tmax));
-	return json_pack("{s:o, s:o, s:s, s:{s:o*, s:s, s:s}}", "pool", prefix_json(&n->pool4),
-			 "pool6", prefix_json(&n->pool6), "forwarding",
+	return json_pack("{s:o, s:o, s:s, s:{s:o*, s:s, s:s}, s:{s:I, s:I}}", "pool",
+			 prefix_json(&n->pool4), "pool6", prefix_json(&n->pool6), "forwarding",
 			 node_forwarding_to_string(n->forwarding), "dns", "upstream", up, "ttl_min",
-			 tmin, "ttl_max", tmax);
+			 tmin, "ttl_max", tmax, "flows", "max", (json_int_t)n->flows_max, "rate",
+			 (json_int_t)n->flows_rate);
 }
 
 int node_config_to_json(const struct node_config *c, char **ret)

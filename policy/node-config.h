@@ -26,6 +26,12 @@
 #define NODE_CONFIG_DEFAULT_TTL_MIN_S 5
 #define NODE_CONFIG_DEFAULT_TTL_MAX_S 300
 #define NODE_CONFIG_MAX_TTL_S 86400
+/* A run's flows (conntrack entries): open at once, and new ones a second (docs/config.md). */
+#define NODE_CONFIG_DEFAULT_FLOWS_MAX 4096
+#define NODE_CONFIG_DEFAULT_FLOWS_RATE 100
+#define NODE_CONFIG_MIN_FLOWS_MAX 16
+#define NODE_CONFIG_MAX_FLOWS_MAX 262144
+#define NODE_CONFIG_MAX_FLOWS_RATE 100000
 
 /* How a networked run gets the host to forward its traffic. */
 enum node_forwarding {
@@ -48,6 +54,8 @@ struct node_network {
 	size_t n_dns_upstream;
 	uint32_t dns_ttl_min_s; /* learned addresses live at least this long */
 	uint32_t dns_ttl_max_s; /* and at most this long */
+	uint32_t flows_max; /* a run's flows open at once, in its namespace and the host's */
+	uint32_t flows_rate; /* its new flows a second (bursts of 10 seconds' worth) */
 };
 
 struct node_config {

@@ -22,7 +22,7 @@
 #define RUN_NET_MODULE_NAME "airlock-net.so"
 #define RUN_NET_MODULE_SYMBOL "run_net_module"
 /* Bump with every change of this struct or of what its functions mean. */
-#define RUN_NET_MODULE_ABI 3
+#define RUN_NET_MODULE_ABI 4
 
 /* The functions of run-net.h, as documented there. */
 struct run_net_module {

@@ -69,6 +69,7 @@ struct run_net {
 	bool v6; /* IPv6 default route and forwarding on the host: the task gets IPv6 too */
 	const char *v6_off; /* why not, when not */
 	bool manage_forwarding; /* turn forwarding on (guarded) if the host does not forward */
+	struct egress_flow_limit flows; /* from the node configuration */
 	struct policy_addr pool6;
 	uint8_t pool6_prefixlen;
 	struct egress_link *link;
@@ -137,6 +138,7 @@ static void on_denied(const struct egress_denied *d, void *userdata)
 
 		if (e->d.daddr.family == d->daddr.family && e->d.proto == d->proto &&
 		    e->d.dport == d->dport && e->d.host == d->host &&
+		    e->d.flow_limit == d->flow_limit &&
 		    !memcmp(e->d.daddr.addr, d->daddr.addr, 16)) {
 			e->count++;
 			return;
@@ -151,20 +153,22 @@ static void on_denied(const struct egress_denied *d, void *userdata)
 	log_task_warning("network: denied %s connection to %s%s%s:%u%s", proto_string(d->proto),
 			 d->daddr.family == AF_INET6 ? "[" : "", a,
 			 d->daddr.family == AF_INET6 ? "]" : "", d->dport,
-			 d->host	   ? " (the host itself)"
+			 d->flow_limit	   ? " (over the run's flow limits)"
+			 : d->host	   ? " (the host itself)"
 			 : d->denied_range ? " (private, link-local or metadata range)"
 					   : "");
 }
 
 /*
- * The host table is shared by all runs; this run's log group gets only what its slot's log
- * chain logs. Still, only what came in on this run's own veth counts.
+ * The host table is shared by all runs; this run's log group gets only what its slot's
+ * chains log. Still, only what came in on this run's own veth counts.
  */
 static void on_host_denied(const struct egress_denied *d, void *userdata)
 {
 	struct run_net *n = userdata;
 
-	if (d->host && n->link->host_ifindex > 0 && d->indev == (uint32_t)n->link->host_ifindex)
+	if ((d->host || d->flow_limit) && n->link->host_ifindex > 0 &&
+	    d->indev == (uint32_t)n->link->host_ifindex)
 		on_denied(d, userdata);
 }
 
@@ -360,6 +364,7 @@ static int net_configure(struct run_net *n, const struct policy *p, const struct
 	n->pool_prefixlen = cfg->pool4.prefixlen;
 	n->ttl_min = cfg->dns_ttl_min_s;
 	n->ttl_max = cfg->dns_ttl_max_s;
+	n->flows = (struct egress_flow_limit){ .max = cfg->flows_max, .rate = cfg->flows_rate };
 	r = net_configure_v6(n, p, cfg);
 	if (r < 0)
 		return r;
@@ -415,7 +420,7 @@ static int net_take_slot(struct run_net *n)
 			return log_error_errno(r, "Failed to give the task's network IPv6: %m");
 	}
 	r = egress_nat_acquire(n->dir, n->link, &n->pool, n->pool_prefixlen, &n->pool6,
-			       n->pool6_prefixlen, n->manage_forwarding);
+			       n->pool6_prefixlen, &n->flows, n->manage_forwarding);
 	if (r == -EBUSY)
 		return log_error_errno(r, "refusing run: networked runs of an older airlock are "
 					  "live in this network namespace; wait for them to end");
@@ -456,7 +461,7 @@ static int net_setup_host_nflog(struct run_net *n)
 
 static int net_setup_kernel(struct run_net *n)
 {
-	struct egress_config cfg = { .nflog_group = EGRESS_NFLOG_GROUP };
+	struct egress_config cfg = { .nflog_group = EGRESS_NFLOG_GROUP, .flows = n->flows };
 	int r;
 
 	r = net_take_slot(n);
@@ -575,8 +580,10 @@ static json_t *wildcards_to_json(const struct run_net *n)
 
 static const char *denied_reason(const struct egress_denied *d)
 {
+	if (d->flow_limit)
+		return "flow-limit"; /* the run's flow limits, in either table */
 	if (d->host)
-		return "host"; /* the host table's input chain */
+		return "host"; /* the host table: the host itself, or its NAT redirected it */
 	return d->denied_range ? "denied-range" : "not-allowed";
 }
 

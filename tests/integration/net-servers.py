@@ -44,6 +44,7 @@ ZONE = {
     'six.test': [('AAAA', 60, '2600:1::20')],         # IPv6 only
     'ula.test': [('AAAA', 60, 'fd12:3456::1')],       # an allowed name, ULA address
     'git.test': [('A', 60, '11.1.0.40')],             # an HTTP server (curl, git clone)
+    'dnat.wild.test': [('A', 60, '11.0.0.1')],        # the "host" itself (test-net-host)
     # Too large for 512-byte UDP: 40 A records (one of them has a server), 680 bytes.
     'big.test': [('A', 60, '11.1.0.30')] + [('A', 60, f'11.3.0.{i}') for i in range(1, 40)],
 }

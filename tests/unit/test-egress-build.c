@@ -17,7 +17,10 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
+#include "egress-internal.h"
 #include "egress.h"
+#include "host-nat.h"
+#include "host-table.h"
 #include "test.h"
 
 static uint16_t ports_443[] = { 443 };
@@ -157,7 +160,8 @@ static int parse_one(struct nlmsghdr *nlh)
 		struct nftnl_table *t = nftnl_table_alloc();
 
 		if (nftnl_table_nlmsg_parse(nlh, t) < 0 ||
-		    strcmp(nftnl_table_get_str(t, NFTNL_TABLE_NAME), EGRESS_TABLE) != 0 ||
+		    (strcmp(nftnl_table_get_str(t, NFTNL_TABLE_NAME), EGRESS_TABLE) != 0 &&
+		     strcmp(nftnl_table_get_str(t, NFTNL_TABLE_NAME), EGRESS_HOST_TABLE) != 0) ||
 		    nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY) != NFPROTO_INET)
 			return -1;
 		nftnl_table_free(t);
@@ -172,7 +176,9 @@ static int parse_one(struct nlmsghdr *nlh)
 		snprintf(P.chains[P.n_chains++], sizeof(P.chains[0]),
 			 "%s %s hook %u prio %d policy %d",
 			 nftnl_chain_get_str(c, NFTNL_CHAIN_NAME),
-			 nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE),
+			 nftnl_chain_is_set(c, NFTNL_CHAIN_TYPE)
+				 ? nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE)
+				 : "regular",
 			 nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM),
 			 nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO),
 			 nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY)
@@ -197,6 +203,8 @@ static int parse_one(struct nlmsghdr *nlh)
 	}
 	case NFT_MSG_NEWSETELEM:
 		return parse_elems(nlh);
+	case NFT_MSG_DELRULE: /* a regular chain emptied before its rules go in */
+		return 0;
 	case NFT_MSG_NEWRULE: {
 		struct nftnl_rule *r = nftnl_rule_alloc();
 
@@ -274,10 +282,13 @@ TEST(batch_structure)
 	ASSERT_TRUE(P.seq_ok);
 	ASSERT_EQ(P.n_tables, 1);
 	ASSERT_EQ(P.n_tables + P.n_chains + P.n_sets + P.n_rules + P.n_elem_msgs, b->n_msgs);
-	ASSERT_EQ(P.n_chains, 3);
+	ASSERT_EQ(P.n_chains, 4);
 	ASSERT_STREQ(P.chains[0], "output filter hook 3 prio 0 policy 0");
 	ASSERT_STREQ(P.chains[1], "input filter hook 1 prio 0 policy 0");
-	ASSERT_STREQ(P.chains[2], "dns nat hook 3 prio -100 policy -1");
+	/* the task namespace forwards nothing: a forward chain of policy drop, no rule */
+	ASSERT_STREQ(P.chains[2], "forward filter hook 2 prio 0 policy 0");
+	ASSERT_STREQ(P.chains[3], "dns nat hook 3 prio -100 policy -1");
+	ASSERT_EQ(rule_count("forward", ""), 0);
 	ASSERT_EQ(P.n_sets, 14);
 	egress_batch_free(b);
 }
@@ -386,6 +397,104 @@ TEST(rule_order)
 	ASSERT_TRUE(rule_index("dns", "cmp neq reg 1 0x0100e70a") >= 0);
 	ASSERT_TRUE(rule_index("dns", "nat dnat ip addr_min reg 1") >= 0);
 	ASSERT_TRUE(rule_index("input", "[ meta load iif => reg 1 ]") >= 0);
+}
+
+/*
+ * The flow limits come right after lo and established, before anything accepts a new flow
+ * (DNS to the resolver included): a rate, then a count, each logged and rejected.
+ */
+TEST(flow_limits)
+{
+	struct egress_config cfg = config();
+	struct egress_batch *b = NULL;
+	int rate, count;
+
+	setup_policy();
+	ASSERT_OK(egress_build(&net, &cfg, &b));
+	ASSERT_EQ(parse_batch(b), 0);
+	egress_batch_free(b);
+	rate = rule_index("output", "limit rate");
+	count = rule_index("output", "connlimit");
+	ASSERT_EQ(rate, 2);
+	ASSERT_EQ(count, 3);
+	ASSERT_CONTAINS(P.rules[rate], "[ ct load state => reg 1 ]");
+	ASSERT_CONTAINS(P.rules[rate], "0x00000008"); /* ct state new */
+	ASSERT_CONTAINS(P.rules[rate], "limit rate 100/second burst 1000 type packets flags 0x1");
+	ASSERT_CONTAINS(P.rules[rate], "log prefix airlock-deny-flows group 7");
+	ASSERT_CONTAINS(P.rules[rate], "[ reject type 2 code 3 ]");
+	ASSERT_CONTAINS(P.rules[count], "connlimit count 4096 flags 1");
+	ASSERT_CONTAINS(P.rules[count], "log prefix airlock-deny-flows group 7");
+	ASSERT_CONTAINS(P.rules[count], "[ reject type 2 code 3 ]");
+
+	cfg.flows = (struct egress_flow_limit){ .max = 64, .rate = 5 };
+	ASSERT_OK(egress_build(&net, &cfg, &b));
+	ASSERT_EQ(parse_batch(b), 0);
+	egress_batch_free(b);
+	ASSERT_CONTAINS(P.rules[2], "limit rate 5/second burst 50 type packets flags 0x1");
+	ASSERT_CONTAINS(P.rules[3], "connlimit count 64 flags 1");
+}
+
+/*
+ * The host table (host-table.c): a prerouting chain ahead of any NAT chain that rejects
+ * what a task sends to the host's own addresses before a DNAT can rewrite it, and sends
+ * every new flow through its slot's limits; a forward chain that refuses flows the host's
+ * NAT redirected before it forwards anything of the pools.
+ */
+TEST(host_table)
+{
+	struct egress_host_pool p = { .addr = { 10, 231 }, .prefixlen = 16, .prefixlen6 = 48 };
+	struct egress_batch *b = egress_batch_new(1);
+	int flows, dns, log, rst, icmp;
+
+	ASSERT_TRUE(b != NULL);
+	ASSERT_OK(egress_host_table_build(b, &p));
+	ASSERT_OK(egress_batch_end(b));
+	ASSERT_EQ(parse_batch(b), 0);
+	egress_batch_free(b);
+	ASSERT_EQ(P.n_tables, 1);
+	ASSERT_STREQ(P.chains[1], "prerouting filter hook 0 prio -199 policy 1");
+	ASSERT_STREQ(P.chains[2], "forward filter hook 2 prio 0 policy 1");
+	ASSERT_EQ(set_index("flows"), 3);
+	ASSERT_EQ(P.set_flags[3], NFT_SET_MAP);
+
+	ASSERT_EQ(rule_index("prerouting", "ct load state"), 2); /* established, after ndisc */
+	flows = rule_index("prerouting", "set flows");
+	dns = rule_index("prerouting", "set resolvers");
+	log = rule_index("prerouting", "set logs");
+	rst = rule_index("prerouting", "reject type 1");
+	icmp = rule_index("prerouting", "reject type 2");
+	ASSERT_TRUE(flows == 3 && dns == 4 && log == 5 && rst == 6 && icmp == 7);
+	ASSERT_CONTAINS(P.rules[flows], "0x00000008"); /* ct state new */
+	ASSERT_CONTAINS(P.rules[flows], "dreg 0"); /* a verdict map */
+	for (int i = log; i <= icmp; i++) /* fib daddr type local */
+		ASSERT_CONTAINS(P.rules[i],
+				"[ fib daddr type => reg 1 ]\n  [ cmp eq reg 1 0x00000002 ]");
+	ASSERT_EQ(rule_count("prerouting", "fib"), 3);
+
+	/* forward: the three DNAT rules first, then the pools' */
+	for (int i = rule_index("forward", ""), n = 0; n < 3; i++, n++)
+		ASSERT_CONTAINS(P.rules[i], "[ ct load status => reg 1 ]");
+	ASSERT_CONTAINS(P.rules[rule_index("forward", "set logs")], "ct load status");
+	ASSERT_EQ(rule_count("forward", "ct load status"), 3);
+	ASSERT_EQ(rule_count("input", "fib"), 0);
+}
+
+/* A slot's flow limits: its own chain, reached through its element of flows. */
+TEST(host_slot_flows)
+{
+	struct egress_flow_limit f = { .max = 64, .rate = 5 };
+	struct egress_batch *b = egress_batch_new(1);
+
+	ASSERT_TRUE(b != NULL);
+	ASSERT_OK(egress_host_slot_flows(b, "al3", 3, &f, false));
+	ASSERT_OK(egress_batch_end(b));
+	ASSERT_EQ(parse_batch(b), 0);
+	egress_batch_free(b);
+	ASSERT_EQ(rule_count("flows-al3", ""), 2);
+	ASSERT_CONTAINS(P.rules[0], "limit rate 5/second burst 50 type packets flags 0x1");
+	ASSERT_CONTAINS(P.rules[0], "log prefix airlock-deny-flows group 32771");
+	ASSERT_CONTAINS(P.rules[1], "connlimit count 64 flags 1");
+	ASSERT_CONTAINS(P.elems, "flows:616c33");
 }
 
 /* The rule added by the TCP/53 fix: any TCP to port 53, both families, RST, logged. */
