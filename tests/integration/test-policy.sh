@@ -35,6 +35,10 @@ printf '{ "version": 1, ' >"$AL_TMP/truncated.json"
 expect_refusal "truncated JSON" 'policy: ' --policy "$AL_TMP/truncated.json" -- "$PROBE" true
 expect_refusal "missing policy file" 'airlock: .*nonexistent' \
 	--policy "$AL_TMP/nonexistent.json" -- "$PROBE" true
+# jansson alone calls a NUL byte after the JSON "end of file expected near end of file".
+printf '{ "version": 1 }\n\0' >"$AL_TMP/nul.json"
+expect_refusal "a NUL byte after the JSON" 'policy: / \(line 2, column 1\): a NUL byte at byte offset 17' \
+	--policy "$AL_TMP/nul.json" -- "$PROBE" true
 mem=$(al_policy memory <<'JSON'
 { "version": 1, "limits": { "memory": "512M" } }
 JSON
