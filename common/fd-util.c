@@ -52,13 +52,18 @@ ssize_t read_full(int fd, void *buf, size_t len)
 int read_file_at(int dir_fd, const char *path, size_t max, char **ret, size_t *ret_len)
 {
 	_cleanup_close_ int fd = -EBADF;
-	_cleanup_free_ char *buf = NULL;
-	size_t size, len = 0;
-	ssize_t n;
 
 	fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
+	return read_file_fd(fd, max, ret, ret_len);
+}
+
+int read_file_fd(int fd, size_t max, char **ret, size_t *ret_len)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t size, len = 0;
+	ssize_t n;
 
 	/* Grow as the file does, up to max + 1 bytes (one more than allowed tells -EFBIG). */
 	size = MIN(max + 1, (size_t)READ_FILE_FIRST);

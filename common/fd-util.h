@@ -14,6 +14,8 @@ ssize_t read_full(int fd, void *buf, size_t len);
  * *ret is owned by the caller. Returns 0 or -errno.
  */
 int read_file_at(int dir_fd, const char *path, size_t max, char **ret, size_t *ret_len);
+/* The same from an open fd, read from its current offset to EOF. */
+int read_file_fd(int fd, size_t max, char **ret, size_t *ret_len);
 /* Writes a string to an existing file relative to dir_fd (O_WRONLY, no create, no truncation:
  * meant for procfs/sysfs/cgroupfs knobs). Returns 0 or -errno. */
 int write_string_at(int dir_fd, const char *path, const char *s);

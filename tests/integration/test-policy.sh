@@ -39,6 +39,25 @@ expect_refusal "missing policy file" 'airlock: .*nonexistent' \
 printf '{ "version": 1 }\n\0' >"$AL_TMP/nul.json"
 expect_refusal "a NUL byte after the JSON" 'policy: / \(line 2, column 1\): a NUL byte at byte offset 17' \
 	--policy "$AL_TMP/nul.json" -- "$PROBE" true
+# Input files: a regular file, or a pipe or FIFO that delivers within 10 s; nothing else.
+expect_refusal "a directory as the policy" "Failed to read '$AL_TMP': Is a directory" \
+	--policy "$AL_TMP" -- "$PROBE" true
+expect_refusal "a device as the policy" "Failed to read '/dev/zero': not a regular file, pipe or FIFO" \
+	--policy /dev/zero -- "$PROBE" true
+mkfifo "$AL_TMP/fifo.json"
+start=$(date +%s)
+timeout -s KILL 40 "$AIRLOCK" run --state-dir "$AL_STATE" --workspace "$AL_WS" \
+	--policy "$AL_TMP/fifo.json" -- "$PROBE" true </dev/null >/dev/null 2>"$AL_TMP/fifo.err"
+rc=$? took=$(($(date +%s) - start))
+al_ok "$([ "$rc" -eq 125 ] && [ "$took" -le 20 ]; echo $?)" \
+	"a FIFO nobody writes is given up on (exit $rc after ${took}s, want 125 within 20s)"
+al_ok "$(grep -q "^airlock: Failed to read '$AL_TMP/fifo.json': it is a pipe or FIFO and nothing wrote it to the end within 10 s$" \
+	"$AL_TMP/fifo.err"; echo $?)" "the FIFO's refusal says so in one line"
+echo '{ "version": 1 }' >"$AL_TMP/plain.json"
+(sleep 1; cat "$AL_TMP/plain.json") >"$AL_TMP/fifo.json" &
+al_check "a FIFO whose writer comes later is read" --policy "$AL_TMP/fifo.json" -- "$PROBE" true
+wait
+al_check "a pipe (process substitution) is read" --policy <(cat "$AL_TMP/plain.json") -- "$PROBE" true
 mem=$(al_policy memory <<'JSON'
 { "version": 1, "limits": { "memory": "512M" } }
 JSON
