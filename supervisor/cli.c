@@ -146,3 +146,10 @@ int cli_read_input(const char *path, size_t max, char **ret, size_t *ret_len)
 		return log_error_errno(r, "Failed to read '%s': %m", path);
 	return 0;
 }
+
+int cli_check_path_arg(const char *option, const char *value)
+{
+	if (value && !value[0])
+		return log_error_errno(-EINVAL, "%s: the path is an empty string", option);
+	return 0;
+}

@@ -23,3 +23,9 @@ int cmd_records(int argc, char **argv);
  * a directory or a device, is refused). Logs failures. 0 or -errno.
  */
 int cli_read_input(const char *path, size_t max, char **ret, size_t *ret_len);
+/*
+ * Refuses a path option given as an empty string (value NULL: not given), which every
+ * call taking it would read as the current directory or the root. Logs "OPTION: ...".
+ * 0 or -EINVAL.
+ */
+int cli_check_path_arg(const char *option, const char *value);

@@ -58,6 +58,16 @@ echo '{ "version": 1 }' >"$AL_TMP/plain.json"
 al_check "a FIFO whose writer comes later is read" --policy "$AL_TMP/fifo.json" -- "$PROBE" true
 wait
 al_check "a pipe (process substitution) is read" --policy <(cat "$AL_TMP/plain.json") -- "$PROBE" true
+# An empty path would be read as the current directory or the root (--state-dir "" wrote
+# records to /records).
+for opt in --policy --workspace --state-dir --record --config; do
+	expect_refusal "$opt ''" "^airlock: $opt: the path is an empty string$" "$opt" "" -- "$PROBE" true
+done
+al_ok "$([ ! -e /records ]; echo $?)" "no /records directory was created"
+"$AIRLOCK" records --state-dir "" list >/dev/null 2>&1
+al_is "$?" 2 "records --state-dir '' is refused"
+"$AIRLOCK" policy check "" >/dev/null 2>&1
+al_is "$?" 1 "policy check '' is refused"
 mem=$(al_policy memory <<'JSON'
 { "version": 1, "limits": { "memory": "512M" } }
 JSON
