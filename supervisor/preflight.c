@@ -171,20 +171,45 @@ static void check_network(struct checker *c, const struct policy *p, const struc
 	check_network_v6(c, p, cfg);
 }
 
+/*
+ * System directories, one rule for all: the root and the directories the FHS itself names
+ * at the top and in /var (a project lives below them, never in them: the shared temporary
+ * directories /tmp and /var/tmp alike), and whatever lies in the trees of the system.
+ */
+static bool is_system_dir(const char *ws)
+{
+	static const char *const trees[] = { "/proc", "/sys", "/dev", "/boot",
+					     "/etc",  "/usr", "/run", AIRLOCK_STATE_DIR };
+	static const char *const top[] = { "bin",    "home",  "lib", "lib32", "lib64",
+					   "libx32", "media", "mnt", "opt",   "root",
+					   "sbin",   "srv",   "tmp", "var" };
+	static const char *const var[] = { "backups", "cache", "crash", "lib",	 "local", "lock",
+					   "log",     "mail",  "opt",	"spool", "tmp" };
+	const char *name;
+
+	for (size_t i = 0; i < ELEMENTSOF(trees); i++)
+		if (path_is_beneath(ws, trees[i]))
+			return true;
+	if (streq(ws, "/"))
+		return true;
+	if (strncmp(ws, "/var/", 5) == 0) {
+		name = ws + 5;
+		for (size_t i = 0; i < ELEMENTSOF(var); i++)
+			if (streq(name, var[i]))
+				return true;
+		return false;
+	}
+	name = ws + 1;
+	for (size_t i = 0; i < ELEMENTSOF(top); i++)
+		if (streq(name, top[i]))
+			return true;
+	return false;
+}
+
 int preflight_workspace_refusal(const char *ws, const char *state_dir, char *buf, size_t size)
 {
-	static const char *const forbidden_trees[] = { "/proc", "/sys", "/dev", "/boot",
-						       "/etc",	"/usr", "/run", AIRLOCK_STATE_DIR };
-	static const char *const forbidden_exact[] = { "/",	 "/var",    "/lib",  "/lib64",
-						       "/bin",	 "/sbin",   "/root", "/home",
-						       "/tmp",	 "/srv",    "/opt",  "/mnt",
-						       "/media", "/var/lib" };
-	bool bad = false;
+	bool bad = is_system_dir(ws);
 
-	for (size_t i = 0; i < ELEMENTSOF(forbidden_exact) && !bad; i++)
-		bad = streq(ws, forbidden_exact[i]);
-	for (size_t i = 0; i < ELEMENTSOF(forbidden_trees) && !bad; i++)
-		bad = path_is_beneath(ws, forbidden_trees[i]);
 	/* The records (and later the node key) a task must never rewrite. */
 	if (!bad && state_dir && state_dir[0] == '/' &&
 	    (path_is_beneath(ws, state_dir) || path_is_beneath(state_dir, ws)))

@@ -131,6 +131,10 @@ al_ok "$(grep -q "would be refused: /filesystem/binds/1/source: '$AL_TMP/no-such
 "$AIRLOCK" policy check "$nobind" --host --workspace /usr >"$AL_TMP/host.out" 2>&1
 al_ok "$(grep -q "would be refused: workspace '/usr' is a system directory" "$AL_TMP/host.out"; echo $?)" \
 	"policy check --host also names a system directory as workspace"
+# One rule for system directories: the shared temporary directories alike.
+for d in /tmp /var/tmp; do
+	expect_refusal "workspace $d" "workspace '$d' is a system directory" --workspace "$d" -- "$PROBE" true
+done
 # The state directory holds the records: a task must not be able to write it.
 mkdir -p "$AL_TMP/proj/state"
 al_run --workspace "$AL_TMP/proj" --state-dir "$AL_TMP/proj/state" -- "$PROBE" true
