@@ -499,14 +499,23 @@ static int start(struct run *r)
 	return 0;
 }
 
-/* A limit that ended or hindered the task overrides "exited"/"signaled" as the cause. */
+/*
+ * The kernel's accounting, on every ending: what is left of the task is killed, usage and
+ * limit hits are read (the record's "resources") and a limit that ended or hindered the task
+ * is named on stderr, so that a fork bomb cut short by the wall time or a signal is
+ * reported too. Only an ending the task decided ("exited", "signaled", or init gone without
+ * a word) gives way to the limit as the cause.
+ */
 static void conclude_limits(struct run *r, bool task_killed)
 {
+	bool may_override =
+		r->cause == RUN_CAUSE_EXITED || r->cause == RUN_CAUSE_SIGNALED ||
+		(r->cause == RUN_CAUSE_SETUP_FAILED && r->failure.step == SANDBOX_STEP_NONE);
 	const char *cause;
 
 	(void)run_limits_kill(r->limits);
 	cause = run_limits_conclude(r->limits, task_killed);
-	if (!cause)
+	if (!cause || !may_override)
 		return;
 	r->cause = streq(cause, "oom_killed") ? RUN_CAUSE_OOM_KILLED : RUN_CAUSE_PIDS_LIMIT;
 }
@@ -515,6 +524,7 @@ static void conclude_limits(struct run *r, bool task_killed)
 static void conclude(struct run *r)
 {
 	struct sandbox_failure f;
+	bool killed = false;
 	int k;
 
 	if (!r->exec_seen && r->failure.step == SANDBOX_STEP_NONE &&
@@ -538,11 +548,10 @@ static void conclude(struct run *r)
 	} else if (r->has_wstatus && WIFEXITED(r->wstatus)) {
 		r->cause = RUN_CAUSE_EXITED;
 		r->exit_code = WEXITSTATUS(r->wstatus);
-		conclude_limits(r, false);
 	} else if (r->has_wstatus && WIFSIGNALED(r->wstatus)) {
 		r->cause = RUN_CAUSE_SIGNALED;
 		r->exit_code = 128 + WTERMSIG(r->wstatus);
-		conclude_limits(r, WTERMSIG(r->wstatus) == SIGKILL);
+		killed = WTERMSIG(r->wstatus) == SIGKILL;
 	} else if (r->interrupted) {
 		r->cause = RUN_CAUSE_INTERRUPTED;
 		r->exit_code = 128 + SIGKILL;
@@ -553,12 +562,13 @@ static void conclude(struct run *r)
 		 */
 		r->cause = RUN_CAUSE_SETUP_FAILED;
 		r->exit_code = EXIT_AIRLOCK;
-		conclude_limits(r, true);
-		if (r->cause == RUN_CAUSE_OOM_KILLED)
-			r->exit_code = 128 + SIGKILL;
-		else
-			log_error("sandbox init ended without reporting the task's status");
+		killed = true;
 	}
+	conclude_limits(r, killed);
+	if (r->cause == RUN_CAUSE_OOM_KILLED)
+		r->exit_code = 128 + SIGKILL;
+	else if (r->cause == RUN_CAUSE_SETUP_FAILED && r->failure.step == SANDBOX_STEP_NONE)
+		log_error("sandbox init ended without reporting the task's status");
 }
 
 static void add_features(struct run *r, struct run_summary *s)
@@ -696,6 +706,10 @@ int run_main(const struct run_options *o)
 		r.exit_code = EXIT_AIRLOCK;
 		if (r.sandbox && !r.init_exited)
 			(void)sandbox_kill(r.sandbox, SIGKILL);
+		if (r.sandbox) { /* the usage of what ran, never a cause in place of ours */
+			(void)run_limits_kill(r.limits);
+			(void)run_limits_conclude(r.limits, false);
+		}
 	} else
 		conclude(&r);
 	if (write_record(&r) < 0 && r.exit_code == 0)

@@ -28,3 +28,57 @@ al_ok "$(! grep -q 'killed by SIGTERM' "$AL_TMP/strace-term"; echo $?)" \
 	"a SIGTERM during setup does not kill airlock by its default action"
 al_ok "$(causes_in "$st" | grep -Eq '^(signaled|exited|interrupted) $'; echo $?)" \
 	"the run it stopped has a final record ($(causes_in "$st"))"
+
+# ---- usage and limit hits on every ending ----
+
+# A contained fork bomb: forks until refused, ignoring SIGTERM, says when it was refused.
+bomb='import os, signal, sys, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+said = False
+while True:
+    try:
+        if os.fork() == 0:
+            time.sleep(100)
+            os._exit(0)
+    except OSError:
+        if not said:
+            print("refused", flush=True)
+            said = True
+        time.sleep(0.01)'
+if al_host_has_controller pids; then
+	pol=$(al_policy bomb <<'JSON'
+{ "version": 1, "limits": { "pids": 16, "wall_time": "2s" } }
+JSON
+)
+	al_run --policy "$pol" --record "$AL_TMP/bomb-wall.json" -- python3 -c "$bomb"
+	al_is "$(al_json "$AL_TMP/bomb-wall.json" 'r["exit"]["cause"]' 2>&1)" wall_time \
+		"a fork bomb ended by the wall time: cause wall_time"
+	al_ok "$(al_json "$AL_TMP/bomb-wall.json" 'r["resources"]["pids_limit_hits"] > 0' 2>&1 | grep -qx True; echo $?)" \
+		"its record counts the refused forks (resources.pids_limit_hits)"
+	al_ok "$(echo "$AL_ERR" | grep -q '^airlock: task hindered: pids limit 16 reached'; echo $?)" \
+		"and stderr says the pids limit was reached"
+	[ "$AL_RC" -eq 124 ] || al_show
+
+	pol=$(al_policy bomb-long <<'JSON'
+{ "version": 1, "limits": { "pids": 16, "wall_time": "60s" } }
+JSON
+)
+	al_run_bg bomb --policy "$pol" --record "$AL_TMP/bomb-int.json" -- python3 -c "$bomb"
+	if al_wait_for "$AL_TMP/bg-bomb.out" '^refused' 20; then
+		kill -TERM "$AL_BG_PID"
+		sleep 0.2
+		kill -TERM "$AL_BG_PID"
+		wait "$AL_BG_PID"
+		al_is "$(al_json "$AL_TMP/bomb-int.json" 'r["exit"]["cause"]' 2>&1)" interrupted \
+			"a fork bomb ended by two SIGTERMs: cause interrupted"
+		al_ok "$(al_json "$AL_TMP/bomb-int.json" 'r["resources"]["pids_limit_hits"] > 0' 2>&1 | grep -qx True; echo $?)" \
+			"its record counts the refused forks"
+		al_ok "$(grep -q '^airlock: task hindered: pids limit 16 reached' "$AL_TMP/bg-bomb.err"; echo $?)" \
+			"and stderr says the pids limit was reached"
+	else
+		al_ok 1 "the fork bomb was refused a fork"
+		al_diag <"$AL_TMP/bg-bomb.err"
+	fi
+else
+	al_skip "fork bomb ended by the wall time or a signal" "no pids cgroup controller"
+fi
