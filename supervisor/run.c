@@ -448,6 +448,9 @@ static int start(struct run *r)
 	int k;
 
 	k = run_io_open(&r->io, limit);
+	if (k >= 0)
+		k = run_io_chown_child_ends(&r->io, r->slot.base + p->identity.uid,
+					    r->slot.base + p->identity.gid);
 	if (k < 0)
 		return log_error_errno(k, "Failed to create task pipes: %m");
 	k = setup_signals(r);

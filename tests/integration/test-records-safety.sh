@@ -82,3 +82,16 @@ JSON
 else
 	al_skip "fork bomb ended by the wall time or a signal" "no pids cgroup controller"
 fi
+
+# ---- the task's standard streams ----
+
+# Scripts write to /dev/stdout and /dev/stderr, which reopen /proc/self/fd/1 and 2: the
+# task's ends of airlock's pipes must be the task's own.
+al_run -- /bin/sh -c 'echo out >/dev/stdout && echo err >/dev/stderr'
+al_ok "$([ "$AL_RC" -eq 0 ] && [ "$AL_OUT" = out ] && [ "$(echo "$AL_ERR" | tail -n 1)" = err ]; echo $?)" \
+	"a task can write to /dev/stdout and /dev/stderr"
+[ "$AL_RC" -eq 0 ] || al_show
+got=$(echo in | "$AIRLOCK" run --state-dir "$AL_STATE" --workspace "$AL_WS" -- \
+	/bin/sh -c 'cat /dev/stdin; stat -L -c "%u %a" /proc/self/fd/1' 2>&1)
+al_is "$(echo "$got" | tr '\n' ' ')" "in 1000 600 " \
+	"a piped stdin reads through /dev/stdin; the pipes are the task's (uid 1000), mode 0600"
