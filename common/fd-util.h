@@ -24,3 +24,11 @@ int fd_set_nonblock(int fd, bool nonblock);
 int mkdir_p(const char *path, mode_t mode);
 /* Opens /dev/null O_RDWR|O_CLOEXEC. Returns fd or -errno. */
 int open_devnull(void);
+/*
+ * Opens the directory at the absolute path (O_RDONLY|O_DIRECTORY|O_CLOEXEC) without
+ * following a symbolic link anywhere in it: openat2(RESOLVE_NO_SYMLINKS), or a walk one
+ * component at a time (O_NOFOLLOW) where openat2 is missing. With create_mode, missing
+ * components are created with it on the way. Returns the fd, -ELOOP when a component is a
+ * symbolic link, or -errno.
+ */
+int open_dir_no_symlinks(const char *path, mode_t create_mode);
