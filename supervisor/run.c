@@ -485,6 +485,8 @@ static int start(struct run *r)
 	r->mounts = sandbox_mounts_free(r->mounts);
 
 	k = sandbox_release(r->sandbox);
+	if (k >= 0)
+		k = sandbox_start_task(r->sandbox);
 	if (k < 0 && k != -EPIPE) /* EPIPE: the child failed a step; its status pipe says which */
 		return log_error_errno(k, "Failed to start the sandbox: %m");
 	k = loop_add(r->loop, r->sandbox->pidfd, EPOLLIN, on_init_exit, r);
