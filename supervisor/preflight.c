@@ -225,6 +225,46 @@ int preflight_workspace_refusal(const char *ws, const char *state_dir, char *buf
 			ws);
 }
 
+/* The first read-write bind whose source holds dir (or, holds_too, lies in it), or -1. */
+static ssize_t rw_bind_holding(const struct policy *p, const char *dir, bool holds_too)
+{
+	for (size_t i = 0; dir && i < p->filesystem.n_binds; i++) {
+		const struct policy_bind *b = &p->filesystem.binds[i];
+
+		if (b->mode == POLICY_MODE_RW && (path_is_beneath(dir, b->source) ||
+						  (holds_too && path_is_beneath(b->source, dir))))
+			return (ssize_t)i;
+	}
+	return -1;
+}
+
+int preflight_records_refusal(const struct policy *p, const char *ws, const char *state_dir,
+			      const char *copy_dir, const char *copy_path, char *buf, size_t size)
+{
+	ssize_t i;
+
+	if (copy_dir && ws && p->filesystem.workspace_mode == POLICY_MODE_RW &&
+	    path_is_beneath(copy_dir, ws))
+		return snprintf(buf, size,
+				"--record '%s' lies in the read-write workspace '%s', which the "
+				"task may change under it",
+				copy_path ?: copy_dir, ws);
+	i = rw_bind_holding(p, copy_dir, false);
+	if (i >= 0)
+		return snprintf(
+			buf, size,
+			"--record '%s' lies in /filesystem/binds/%zd/source '%s', which the "
+			"task may change under it",
+			copy_path ?: copy_dir, i, p->filesystem.binds[i].source);
+	i = rw_bind_holding(p, state_dir, true);
+	if (i >= 0)
+		return snprintf(buf, size,
+				"/filesystem/binds/%zd/source '%s' holds or lies in the state "
+				"directory '%s', which a task must not write",
+				i, p->filesystem.binds[i].source, state_dir);
+	return 0;
+}
+
 int preflight_host(const struct policy *p, const struct node_config *cfg, const char *workspace,
 		   preflight_report_fn report, void *userdata)
 {
@@ -232,6 +272,9 @@ int preflight_host(const struct policy *p, const struct node_config *cfg, const 
 	char why[REFUSAL_MAX];
 
 	if (preflight_workspace_refusal(workspace, cfg->state_dir, why, sizeof(why)) > 0)
+		refuse(&c, "%s", why);
+	if (preflight_records_refusal(p, workspace, cfg->state_dir, NULL, NULL, why, sizeof(why)) >
+	    0)
 		refuse(&c, "%s", why);
 
 	check_limits(&c, p);

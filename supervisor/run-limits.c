@@ -33,17 +33,30 @@ struct reap_ctx {
 	const char *runtime_dir;
 };
 
-/* The lock file holds the dead run's state directory: mark its record aborted. */
-static void mark_aborted(int lock_fd, const char *run_id)
+/*
+ * The lock file holds where the dead run's records go (take_run_lock(): the state
+ * directory, NUL, the --record FILE's directory, NUL; before: the state directory alone):
+ * its temporary files go, and its record is marked aborted. Returns -errno (logged) when
+ * the record could not be rewritten: the lock file then stays for the next start to try.
+ */
+static int mark_aborted(int lock_fd, const char *run_id)
 {
-	char state_dir[PATH_MAX];
-	ssize_t n = pread(lock_fd, state_dir, sizeof(state_dir) - 1, 0);
+	char buf[2 * PATH_MAX + 2] = "";
+	const char *copy_dir = NULL;
+	ssize_t n = pread(lock_fd, buf, sizeof(buf) - 1, 0);
+	size_t l;
+	int r;
 
 	if (n <= 0)
-		return;
-	state_dir[n] = '\0';
-	if (record_mark_aborted(state_dir, run_id) > 0)
+		return 0;
+	buf[n] = '\0';
+	l = strlen(buf);
+	if ((ssize_t)l + 1 < n)
+		copy_dir = buf + l + 1;
+	r = record_mark_aborted(buf, copy_dir, run_id);
+	if (r > 0)
 		log_notice("marked the record of run %s aborted: its supervisor died", run_id);
+	return r;
 }
 
 /* A run is alive while some process holds its run lock. A dead run's lock file goes. */
@@ -59,8 +72,8 @@ static bool run_alive(const char *run_id, void *userdata)
 		return false;
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
 		return true;
-	mark_aborted(fd, run_id);
-	(void)unlink(path);
+	if (mark_aborted(fd, run_id) >= 0)
+		(void)unlink(path);
 	return false;
 }
 

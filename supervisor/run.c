@@ -83,6 +83,7 @@ struct run {
 	char **exec_paths; /* filesystem.exec resolved in the task's root, or NULL */
 	struct run_net *net;
 	struct run_limits *limits;
+	struct record_sink *sink; /* where records go, opened before anything else of the run */
 	struct record_draft *draft; /* the final record's file, made while the task runs */
 	struct loop *loop;
 	struct sandbox *sandbox;
@@ -190,13 +191,17 @@ static int make_run_id(struct run *r)
 }
 
 /*
- * A lock held for the run's lifetime tells a later start that this run is alive. The file
- * appears under its final name only once locked, so a concurrent reaper never sees it
- * unlocked and takes a live run for a dead one.
+ * A lock held for the run's lifetime tells a later start that this run is alive. It holds
+ * where the run's records go (the state directory and the --record FILE's directory,
+ * absolute, NUL-terminated), for a later start to mark its record aborted and remove its
+ * temporary files if it dies. The file appears under its final name only once locked, so
+ * a concurrent reaper never sees it unlocked and takes a live run for a dead one.
  */
 static int take_run_lock(struct run *r)
 {
-	char dir[PATH_MAX], tmp[PATH_MAX + 64], path[PATH_MAX + 64];
+	const char *copy_dir = record_sink_copy_dir(r->sink);
+	char dir[PATH_MAX], tmp[PATH_MAX + 64], path[PATH_MAX + 64], text[2 * PATH_MAX + 2];
+	size_t len;
 	int k;
 
 	snprintf(dir, sizeof(dir), "%s/runs", r->opts->runtime_dir);
@@ -205,12 +210,14 @@ static int take_run_lock(struct run *r)
 		return log_error_errno(k, "Failed to create runtime directory '%s': %m", dir);
 	snprintf(tmp, sizeof(tmp), "%s/.%s.new", dir, r->id);
 	snprintf(path, sizeof(path), "%s/%s.lock", dir, r->id);
+	len = (size_t)snprintf(text, sizeof(text), "%s%c%s", record_sink_state_dir(r->sink), '\0',
+			       copy_dir ?: "") +
+	      1;
 	r->run_lock_fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (r->run_lock_fd < 0)
 		return log_error_errno(-errno, "Failed to create '%s': %m", tmp);
-	/* The state directory, for a later start to mark our record aborted if we die. */
-	if (write_all(r->run_lock_fd, r->opts->state_dir, strlen(r->opts->state_dir)) < 0 ||
-	    flock(r->run_lock_fd, LOCK_EX) < 0 || rename(tmp, path) < 0) {
+	if (write_all(r->run_lock_fd, text, len) < 0 || flock(r->run_lock_fd, LOCK_EX) < 0 ||
+	    rename(tmp, path) < 0) {
 		k = -errno;
 		(void)unlink(tmp);
 		return log_error_errno(k, "Failed to take the run lock '%s': %m", path);
@@ -294,7 +301,11 @@ static int prepare(struct run *r)
 	} else if (!getcwd(r->workspace, sizeof(r->workspace)))
 		return log_error_errno(-errno, "Failed to get the current directory: %m");
 
-	if (preflight_workspace_refusal(r->workspace, r->opts->state_dir, why, sizeof(why)) > 0)
+	if (preflight_workspace_refusal(r->workspace, record_sink_state_dir(r->sink), why,
+					sizeof(why)) > 0 ||
+	    preflight_records_refusal(r->policy, r->workspace, record_sink_state_dir(r->sink),
+				      record_sink_copy_dir(r->sink), r->opts->record_path, why,
+				      sizeof(why)) > 0)
 		return log_error_errno(-EPERM, "refusing run: %s", why);
 	k = take_run_lock(r);
 	if (k < 0)
@@ -640,7 +651,7 @@ static int write_record(struct run *r)
 		add_features(r, &s);
 		s.n_abis = syscall_abi_detect_finish(&r->abi_pidfd, s.abis);
 	}
-	return record_write(&s, r->opts->state_dir, r->opts->record_path, &r->draft);
+	return record_write(&s, r->sink, &r->draft);
 }
 
 static void teardown(struct run *r)
@@ -668,6 +679,7 @@ static void teardown(struct run *r)
 	r->filter = syscall_filter_free(r->filter);
 	idpool_release(&r->slot);
 	drop_run_lock(r);
+	r->sink = record_sink_free(r->sink);
 	strv_free(r->envp);
 	r->policy = policy_free(r->policy);
 }
@@ -686,6 +698,8 @@ int run_main(const struct run_options *o)
 	if (k >= 0)
 		k = check_enforceable(&r);
 	if (k >= 0)
+		k = record_sink_open(o->state_dir, o->record_path, &r.sink);
+	if (k >= 0)
 		k = make_run_id(&r);
 	if (k < 0) {
 		teardown(&r);
@@ -700,7 +714,7 @@ int run_main(const struct run_options *o)
 		r.cause = RUN_CAUSE_RUNNING;
 		(void)write_record(&r);
 		/* Off the task's start path: the final record's file. */
-		if (record_prepare(r.opts->state_dir, r.id, &r.draft) < 0)
+		if (record_prepare(r.sink, r.id, &r.draft) < 0)
 			log_debug("could not prepare the final record's file; writing it later");
 		/* Also off the start path: a vfork()ed child tries the syscall ABIs. */
 		r.abi_pidfd = syscall_abi_detect_start();

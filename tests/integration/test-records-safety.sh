@@ -6,8 +6,15 @@
 . "$(dirname "$0")/lib.sh"
 al_init
 al_need strace
+# LeakSanitizer cannot run under ptrace: an ASan build would fail every traced run at exit.
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 
-# records_in DIR: how many final records DIR/records holds, and their causes.
+# own_lines: stderr without the notices of a start that reaped dead runs (other tests' too).
+own_lines() {
+	echo "$AL_ERR" | grep -v -e '^airlock: removed the cgroups of ' -e '^airlock: marked the record of run '
+}
+
+# causes_in STATE_DIR: the causes of the records STATE_DIR/records holds, sorted.
 causes_in() {
 	local f
 	for f in "$1"/records/*.json; do
@@ -95,3 +102,112 @@ got=$(echo in | "$AIRLOCK" run --state-dir "$AL_STATE" --workspace "$AL_WS" -- \
 	/bin/sh -c 'cat /dev/stdin; stat -L -c "%u %a" /proc/self/fd/1' 2>&1)
 al_is "$(echo "$got" | tr '\n' ' ')" "in 1000 600 " \
 	"a piped stdin reads through /dev/stdin; the pipes are the task's (uid 1000), mode 0600"
+
+# ---- where records go ----
+
+rwpol=$(al_policy rw <<'JSON'
+{ "version": 1, "filesystem": { "workspace": { "mode": "rw" } } }
+JSON
+)
+
+
+# waits_running STATE_DIR: until a "running" record appears there (10 s).
+wait_running() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(causes_in "$1")" = "running " ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# A relative --state-dir is stored absolute in the run lock: a reaper started elsewhere
+# marks the killed run's record aborted where it is, and creates nothing where it runs.
+mkdir -p "$AL_TMP/cwd1" "$AL_TMP/cwd2"
+(cd "$AL_TMP/cwd1" && exec "$AIRLOCK" run --state-dir relstate --workspace "$AL_WS" -- \
+	"$PROBE" sleep 60 </dev/null >/dev/null 2>&1) &
+pid=$!
+AL_PIDS+=("$pid")
+if wait_running "$AL_TMP/cwd1/relstate"; then
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null
+	(cd "$AL_TMP/cwd2" && "$AIRLOCK" run --state-dir "$AL_STATE" --workspace "$AL_WS" -- \
+		"$PROBE" true </dev/null >/dev/null 2>&1)
+	al_is "$(causes_in "$AL_TMP/cwd1/relstate")" "aborted " \
+		"a relative --state-dir: a start from elsewhere marks the killed run's record aborted"
+	al_ok "$([ ! -e "$AL_TMP/cwd2/relstate" ]; echo $?)" "and creates no state directory where it runs"
+else
+	al_ok 1 "a run with a relative --state-dir started"
+fi
+
+# --record FILE: only a new file or a regular file of airlock's own (root's), never through
+# a symbolic link.
+mkdir -m 1777 "$AL_TMP/shared"
+# A device node of our own stands for /dev/null, which a build without the check replaces.
+mknod "$AL_TMP/shared/null" c 1 3
+touch "$AL_TMP/shared/theirs.json"
+chown nobody "$AL_TMP/shared/theirs.json"
+ln -s "$AL_TMP/shared/theirs.json" "$AL_TMP/shared/link.json"
+ln -s "$AL_TMP/shared" "$AL_TMP/shared-link"
+for rec in "$AL_TMP/shared/null" "$AL_TMP/shared/theirs.json" "$AL_TMP/shared/link.json" \
+	"$AL_TMP/shared-link/new.json" "$AL_TMP/shared/"; do
+	al_run --record "$rec" -- "$PROBE" true
+	al_ok "$([ "$AL_RC" -eq 125 ] && [ "$(own_lines | grep -c .)" -eq 1 ] &&
+		echo "$AL_ERR" | grep -q "^airlock: refusing run: --record '$rec'"; echo $?)" \
+		"--record $rec is refused in one line"
+	[ "$AL_RC" -eq 125 ] || al_show
+done
+al_is "$(stat -c '%F %U %s' "$AL_TMP/shared/null" "$AL_TMP/shared/theirs.json" | tr '\n' ' ')" \
+	"character special file root 0 regular empty file nobody 0 " "neither the device node nor their file was touched"
+al_check "--record replaces a record of its own" --record "$AL_TMP/shared/mem.json" -- "$PROBE" true
+al_check "--record replaces a record of its own (again)" --record "$AL_TMP/shared/mem.json" -- "$PROBE" true
+
+# The task of a read-write workspace could swap the record's directory for a symlink while
+# it runs (root would then write where it points): a --record or state directory the task
+# can write is refused before it starts.
+mkdir -p "$AL_RWWS/out" "$AL_TMP/elsewhere"
+al_run --policy "$rwpol" --workspace "$AL_RWWS" --record "$AL_RWWS/out/record.json" -- \
+	/bin/sh -c 'mv /workspace/out /workspace/out.old && ln -s '"$AL_TMP/elsewhere"' /workspace/out'
+al_ok "$([ "$AL_RC" -eq 125 ] && echo "$AL_ERR" | grep -q "^airlock: refusing run: --record '$AL_RWWS/out/record.json' lies in the read-write workspace"; echo $?)" \
+	"a --record in a read-write workspace is refused"
+[ "$AL_RC" -eq 125 ] || al_show
+al_is "$(ls -A "$AL_TMP/elsewhere")" "" "no record was written through the task's symlink"
+rm -rf "$AL_RWWS/out.old" "$AL_RWWS/out"
+bindpol=$(al_policy rw-bind <<JSON
+{ "version": 1, "filesystem": { "binds": [ { "source": "$AL_TMP/elsewhere", "target": "/data", "mode": "rw" } ] } }
+JSON
+)
+al_run --policy "$bindpol" --state-dir "$AL_TMP/elsewhere/state" -- "$PROBE" true
+al_ok "$([ "$AL_RC" -eq 125 ] && echo "$AL_ERR" | grep -q "^airlock: refusing run: /filesystem/binds/0/source '$AL_TMP/elsewhere' holds or lies in the state directory"; echo $?)" \
+	"a state directory in a read-write bind is refused"
+al_run --policy "$bindpol" --record "$AL_TMP/elsewhere/record.json" -- "$PROBE" true
+al_ok "$([ "$AL_RC" -eq 125 ] && echo "$AL_ERR" | grep -q "^airlock: refusing run: --record '$AL_TMP/elsewhere/record.json' lies in /filesystem/binds/0/source"; echo $?)" \
+	"a --record in a read-write bind is refused"
+ln -s "$AL_TMP/elsewhere" "$AL_TMP/state-link"
+al_run --state-dir "$AL_TMP/state-link" -- "$PROBE" true
+al_ok "$([ "$AL_RC" -eq 125 ] && echo "$AL_ERR" | grep -q "^airlock: refusing run: state directory '$AL_TMP/state-link' passes through a symbolic link"; echo $?)" \
+	"a state directory through a symbolic link is refused"
+
+# ---- nothing left behind by a killed airlock ----
+
+# A run killed -9 leaves its "running" record for the next start to mark aborted. A start
+# killed at the marking's fsync left its temporary file, which the start after it removes.
+st=$AL_TMP/st-reap
+al_run_bg reap --state-dir "$st" -- "$PROBE" sleep 60
+if wait_running "$st"; then
+	kill -KILL "$AL_BG_PID"
+	wait "$AL_BG_PID" 2>/dev/null
+	for _ in 1 2 3; do # a dead run of another test may be marked first
+		strace -o /dev/null -e trace=fsync -e inject=fsync:signal=KILL:when=1 \
+			"$AIRLOCK" run --state-dir "$AL_STATE" --workspace "$AL_WS" -- "$PROBE" true \
+			</dev/null >/dev/null 2>&1
+		compgen -G "$st/records/.airlock-record-*" >/dev/null && break
+	done
+	al_ok "$(compgen -G "$st/records/.airlock-record-*" >/dev/null; echo $?)" \
+		"a start killed while it marked the dead run left a temporary file"
+	al_run -- "$PROBE" true
+	al_is "$(find "$st/records" -name '.airlock-record-*' | wc -l)" 0 "the next start removes it"
+	al_is "$(causes_in "$st")" "aborted " "and marks the record aborted"
+else
+	al_ok 1 "the run to kill started"
+fi
