@@ -430,6 +430,8 @@ static int write_own(const struct run_summary *s, struct record_sink *sink,
 	} else
 		r = record_replace(sink->records_fd, name, s->run_id, text,
 				   final ? RECORD_SYNC_FINAL : RECORD_SYNC_NONE, RECORD_TARGET_ANY);
+	if (r < 0 && !final)
+		return log_error_errno(r, "refusing run: cannot write its record '%s': %m", path);
 	if (r < 0)
 		return log_error_errno(r, "Failed to write run record '%s': %m", path);
 	return 0;

@@ -80,7 +80,7 @@ struct record_draft *record_draft_free(struct record_draft *d);
 /*
  * Writes <state_dir>/records/<run_id>.json atomically (and a copy to the --record FILE).
  * A record whose cause is "running" marks a run in progress: it is not copied and not
- * pushed to the disk. A final record
+ * pushed to the disk, and its failure is logged as a refusal of the run. A final record
  * has its writeback started before this returns (with -Drecord_sync=full: file and
  * directory fsync'd), and goes through *draft when one was prepared (draft may be NULL;
  * *draft is used up and set to NULL). The copy replaces only what the sink allowed at

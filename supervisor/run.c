@@ -85,6 +85,8 @@ struct run {
 	struct run_limits *limits;
 	struct record_sink *sink; /* where records go, opened before anything else of the run */
 	struct record_draft *draft; /* the final record's file, made while the task runs */
+	bool record_refused; /* the first record failed: no task, no final record */
+	bool record_failed; /* the final record failed: the lock stays for the reaper */
 	struct loop *loop;
 	struct sandbox *sandbox;
 	struct run_io io;
@@ -225,6 +227,10 @@ static int take_run_lock(struct run *r)
 	return 0;
 }
 
+/*
+ * The lock file goes with the run, unless its record is not final: then a later start
+ * finds the lock free and marks the record aborted (record_mark_aborted()).
+ */
 static void drop_run_lock(struct run *r)
 {
 	char path[PATH_MAX];
@@ -232,7 +238,8 @@ static void drop_run_lock(struct run *r)
 	if (r->run_lock_fd < 0)
 		return;
 	snprintf(path, sizeof(path), "%s/runs/%s.lock", r->opts->runtime_dir, r->id);
-	(void)unlink(path);
+	if (!r->record_failed)
+		(void)unlink(path);
 	r->run_lock_fd = safe_close(r->run_lock_fd);
 }
 
@@ -496,8 +503,6 @@ static int start(struct run *r)
 	r->mounts = sandbox_mounts_free(r->mounts);
 
 	k = sandbox_release(r->sandbox);
-	if (k >= 0)
-		k = sandbox_start_task(r->sandbox);
 	if (k < 0 && k != -EPIPE) /* EPIPE: the child failed a step; its status pipe says which */
 		return log_error_errno(k, "Failed to start the sandbox: %m");
 	k = loop_add(r->loop, r->sandbox->pidfd, EPOLLIN, on_init_exit, r);
@@ -684,6 +689,26 @@ static void teardown(struct run *r)
 	r->policy = policy_free(r->policy);
 }
 
+/*
+ * No record, no run: the task starts only once its "running" record is written (the
+ * sandbox is built meanwhile, up to the task's start). Logs a refusal.
+ */
+static int begin(struct run *r)
+{
+	int k;
+
+	r->cause = RUN_CAUSE_RUNNING;
+	k = write_record(r);
+	if (k < 0) {
+		r->record_refused = true;
+		return k;
+	}
+	k = sandbox_start_task(r->sandbox);
+	if (k < 0 && k != -EPIPE) /* EPIPE: the child failed a step; its status pipe says which */
+		return log_error_errno(k, "Failed to start the task: %m");
+	return 0;
+}
+
 int run_main(const struct run_options *o)
 {
 	struct run r;
@@ -709,10 +734,9 @@ int run_main(const struct run_options *o)
 	k = prepare(&r);
 	if (k >= 0)
 		k = start(&r);
+	if (k >= 0)
+		k = begin(&r);
 	if (k >= 0) {
-		/* Until the final record replaces it, this one says the run is in progress. */
-		r.cause = RUN_CAUSE_RUNNING;
-		(void)write_record(&r);
 		/* Off the task's start path: the final record's file. */
 		if (record_prepare(r.sink, r.id, &r.draft) < 0)
 			log_debug("could not prepare the final record's file; writing it later");
@@ -731,8 +755,11 @@ int run_main(const struct run_options *o)
 		}
 	} else
 		conclude(&r);
-	if (write_record(&r) < 0 && r.exit_code == 0)
+	/* Said once; the status is airlock's failure, whatever the task's was. */
+	if (!r.record_refused && write_record(&r) < 0) {
 		r.exit_code = EXIT_AIRLOCK;
+		r.record_failed = true;
+	}
 	teardown(&r);
 	return r.exit_code;
 }

@@ -103,13 +103,61 @@ got=$(echo in | "$AIRLOCK" run --state-dir "$AL_STATE" --workspace "$AL_WS" -- \
 al_is "$(echo "$got" | tr '\n' ' ')" "in 1000 600 " \
 	"a piped stdin reads through /dev/stdin; the pipes are the task's (uid 1000), mode 0600"
 
-# ---- where records go ----
+# ---- no record, no run ----
 
+# strace makes the n-th rename of airlock itself fail: the first is the "running" record's,
+# the second the final record's (strace without -f: the sandbox is not traced). A start
+# that first marked a dead run's record aborted (another test's, on a shared host) renamed
+# once more: that try does not count, and is made again.
+fail_rename() { # fail_rename N ERRNO STATE_DIR [RUN OPTIONS] -- CMD...
+	local n=$1 err=$2 st=$3 try
+	shift 3
+	for try in 1 2 3; do
+		strace -o /dev/null -e trace=renameat,renameat2 \
+			-e "inject=renameat,renameat2:error=$err:when=$n" \
+			"$AIRLOCK" run --state-dir "$st" --workspace "$AL_RWWS" "$@" \
+			</dev/null >"$AL_TMP/out" 2>"$AL_TMP/err"
+		AL_RC=$?
+		grep -q 'marked the record of run' "$AL_TMP/err" || break
+		echo "try $try reaped a dead run first; again" | al_diag
+	done
+	AL_OUT=$(cat "$AL_TMP/out") AL_ERR=$(cat "$AL_TMP/err")
+}
 rwpol=$(al_policy rw <<'JSON'
 { "version": 1, "filesystem": { "workspace": { "mode": "rw" } } }
 JSON
 )
 
+st=$AL_TMP/st-first
+fail_rename 1 ENOSPC "$st" --policy "$rwpol" -- /bin/sh -c 'echo ran; touch /workspace/ran'
+al_is "$AL_RC" 125 "the first record cannot be written: exit 125"
+al_ok "$([ -z "$AL_OUT" ] && [ ! -e "$AL_RWWS/ran" ]; echo $?)" "and the task never ran"
+al_ok "$([ "$(own_lines | grep -c .)" -eq 1 ] &&
+	echo "$AL_ERR" | grep -q "^airlock: refusing run: cannot write its record '$st/records/[^']*\.json': No space left on device$"
+	echo $?)" "one line says why"
+[ "$AL_RC" -eq 125 ] || al_show
+al_is "$(ls -A "$st/records" | wc -l)" 0 "no record or temporary file is left"
+
+# The lock of a run whose final record failed stays, so that the next start marks its
+# "running" record aborted (on a shared host another test's start may be that one).
+st=$AL_TMP/st-final
+want=
+for rc in 0 3; do
+	fail_rename 2 EIO "$st" -- /bin/sh -c "exit $rc"
+	al_is "$AL_RC" 125 "the final record cannot be written: exit 125 though the task exited $rc"
+	al_ok "$([ "$(own_lines | grep -c .)" -eq 1 ] &&
+		echo "$AL_ERR" | grep -q "^airlock: Failed to write run record '$st/records/.*\.json': Input/output error$"
+		echo $?)" "one line says so, naming the record"
+	[ "$AL_RC" -eq 125 ] || al_show
+	got=$(causes_in "$st")
+	al_ok "$([ "$got" = "${want}running " ] || [ "$got" = "${want}aborted " ]; echo $?)" \
+		"the record left is not final ($got)"
+	al_run -- "$PROBE" true
+	want="${want}aborted "
+	al_is "$(causes_in "$st")" "$want" "the next start marks it aborted"
+done
+
+# ---- where records go ----
 
 # waits_running STATE_DIR: until a "running" record appears there (10 s).
 wait_running() {
