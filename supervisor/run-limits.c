@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cgroup.h"
@@ -28,6 +30,9 @@ struct run_limits {
 	bool have_stats;
 	enum cgroup_limit_hit hit;
 };
+
+/* How old an unlocked ".<id>.new" lock file must be to be taken for a dead creator's. */
+#define RUN_LOCK_NEW_STALE_S 60
 
 struct reap_ctx {
 	const char *runtime_dir;
@@ -77,6 +82,26 @@ static bool run_alive(const char *run_id, void *userdata)
 	return false;
 }
 
+/*
+ * A ".<id>.new" file of the legacy lock creation (run.c create_lock_renamed()) whose
+ * creator died before renaming it: nobody holds it and it is older than any creation
+ * takes.
+ */
+static void sweep_stale_new(int dir_fd, const char *name)
+{
+	_cleanup_close_ int fd = -EBADF;
+	struct timespec now;
+	struct stat st;
+
+	fd = openat(dir_fd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0 || fstat(fd, &st) < 0 ||
+	    !S_ISREG(st.st_mode))
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (now.tv_sec - st.st_mtim.tv_sec >= RUN_LOCK_NEW_STALE_S)
+		(void)unlinkat(dir_fd, name, 0);
+}
+
 /* Removes the lock files of dead runs that left no cgroup behind. */
 static void sweep_run_locks(struct reap_ctx *ctx)
 {
@@ -92,6 +117,10 @@ static void sweep_run_locks(struct reap_ctx *ctx)
 		char id[NAME_MAX + 1];
 		size_t n = strlen(de->d_name);
 
+		if (n > 5 && de->d_name[0] == '.' && strcmp(de->d_name + n - 4, ".new") == 0) {
+			sweep_stale_new(dirfd(d), de->d_name);
+			continue;
+		}
 		if (n <= 5 || strcmp(de->d_name + n - 5, ".lock") != 0)
 			continue;
 		snprintf(id, sizeof(id), "%.*s", (int)(n - 5), de->d_name);

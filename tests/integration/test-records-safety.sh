@@ -5,7 +5,8 @@
 # so each case hits the same point every time.
 . "$(dirname "$0")/lib.sh"
 al_init
-al_need strace
+al_need strace flock
+RUNS=/run/airlock/runs # the build's runtime_dir
 # LeakSanitizer cannot run under ptrace: an ASan build would fail every traced run at exit.
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 
@@ -259,3 +260,24 @@ if wait_running "$st"; then
 else
 	al_ok 1 "the run to kill started"
 fi
+
+# A start killed at its first flock (the run lock's) leaves no half-made lock file.
+before=$(find "$RUNS" -maxdepth 1 -name '.*.new' | sort)
+strace -o /dev/null -e trace=flock -e inject=flock:signal=KILL:when=1 \
+	"$AIRLOCK" run --state-dir "$AL_STATE" --workspace "$AL_WS" -- "$PROBE" true \
+	</dev/null >/dev/null 2>&1
+al_run -- "$PROBE" true
+al_is "$(comm -13 <(echo "$before") <(find "$RUNS" -maxdepth 1 -name '.*.new' | sort))" "" \
+	"a start killed while taking its run lock leaves no .new file in $RUNS"
+# Those an older airlock left are removed once nobody holds them and they are a minute old;
+# a held or a fresh one stays.
+old=$RUNS/.airlock-test-$$-old.new fresh=$RUNS/.airlock-test-$$-fresh.new held=$RUNS/.airlock-test-$$-held.new
+touch -d '2 minutes ago' "$old" "$held"
+touch "$fresh"
+flock "$held" sleep 30 &
+AL_PIDS+=("$!")
+sleep 0.2
+al_run -- "$PROBE" true
+al_is "$([ -e "$old" ] && echo old) $([ -e "$fresh" ] && echo fresh) $([ -e "$held" ] && echo held)" \
+	" fresh held" "a stale .new lock file is swept; a fresh or held one stays"
+rm -f "$old" "$fresh" "$held"
