@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cgroup.h"
@@ -17,8 +15,8 @@
 #include "config.h"
 #include "log.h"
 #include "policy.h"
-#include "record.h"
 #include "run-limits.h"
+#include "run-lock.h"
 #include "run-net.h"
 
 struct run_limits {
@@ -31,102 +29,15 @@ struct run_limits {
 	enum cgroup_limit_hit hit;
 };
 
-/* How old an unlocked ".<id>.new" lock file must be to be taken for a dead creator's. */
-#define RUN_LOCK_NEW_STALE_S 60
-
 struct reap_ctx {
 	const char *runtime_dir;
 };
 
-/*
- * The lock file holds where the dead run's records go (take_run_lock(): the state
- * directory, NUL, the --record FILE's directory, NUL; before: the state directory alone):
- * its temporary files go, and its record is marked aborted. Returns -errno (logged) when
- * the record could not be rewritten: the lock file then stays for the next start to try.
- */
-static int mark_aborted(int lock_fd, const char *run_id)
-{
-	char buf[2 * PATH_MAX + 2] = "";
-	const char *copy_dir = NULL;
-	ssize_t n = pread(lock_fd, buf, sizeof(buf) - 1, 0);
-	size_t l;
-	int r;
-
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	l = strlen(buf);
-	if ((ssize_t)l + 1 < n)
-		copy_dir = buf + l + 1;
-	r = record_mark_aborted(buf, copy_dir, run_id);
-	if (r > 0)
-		log_notice("marked the record of run %s aborted: its supervisor died", run_id);
-	return r;
-}
-
-/* A run is alive while some process holds its run lock. A dead run's lock file goes. */
 static bool run_alive(const char *run_id, void *userdata)
 {
 	const struct reap_ctx *ctx = userdata;
-	_cleanup_close_ int fd = -EBADF;
-	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/runs/%s.lock", ctx->runtime_dir, run_id);
-	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return false;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
-		return true;
-	if (mark_aborted(fd, run_id) >= 0)
-		(void)unlink(path);
-	return false;
-}
-
-/*
- * A ".<id>.new" file of the legacy lock creation (run.c create_lock_renamed()) whose
- * creator died before renaming it: nobody holds it and it is older than any creation
- * takes.
- */
-static void sweep_stale_new(int dir_fd, const char *name)
-{
-	_cleanup_close_ int fd = -EBADF;
-	struct timespec now;
-	struct stat st;
-
-	fd = openat(dir_fd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0 || fstat(fd, &st) < 0 ||
-	    !S_ISREG(st.st_mode))
-		return;
-	clock_gettime(CLOCK_REALTIME, &now);
-	if (now.tv_sec - st.st_mtim.tv_sec >= RUN_LOCK_NEW_STALE_S)
-		(void)unlinkat(dir_fd, name, 0);
-}
-
-/* Removes the lock files of dead runs that left no cgroup behind. */
-static void sweep_run_locks(struct reap_ctx *ctx)
-{
-	char dir[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-
-	snprintf(dir, sizeof(dir), "%s/runs", ctx->runtime_dir);
-	d = opendir(dir);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		char id[NAME_MAX + 1];
-		size_t n = strlen(de->d_name);
-
-		if (n > 5 && de->d_name[0] == '.' && strcmp(de->d_name + n - 4, ".new") == 0) {
-			sweep_stale_new(dirfd(d), de->d_name);
-			continue;
-		}
-		if (n <= 5 || strcmp(de->d_name + n - 5, ".lock") != 0)
-			continue;
-		snprintf(id, sizeof(id), "%.*s", (int)(n - 5), de->d_name);
-		(void)run_alive(id, ctx);
-	}
-	closedir(d);
+	return run_lock_is_alive(ctx->runtime_dir, run_id);
 }
 
 void run_limits_reap_stale(struct run_limits *l, const char *runtime_dir)
@@ -141,7 +52,7 @@ void run_limits_reap_stale(struct run_limits *l, const char *runtime_dir)
 		log_notice("removed the cgroups of %d run(s) that ended without cleaning up", r);
 	else if (r < 0 && r != -ENOENT)
 		log_warning_errno(r, "Failed to reap cgroups of dead runs, ignoring: %m");
-	sweep_run_locks(&ctx);
+	run_lock_sweep(runtime_dir);
 	run_net_reap_stale();
 }
 

@@ -35,6 +35,7 @@
 #include "record.h"
 #include "run-io.h"
 #include "run-limits.h"
+#include "run-lock.h"
 #include "run-net.h"
 #include "run.h"
 #include "sandbox.h"
@@ -192,92 +193,6 @@ static int make_run_id(struct run *r)
 	return 0;
 }
 
-/*
- * The legacy way to make a lock appear only once locked and written, where the runtime
- * directory's filesystem has no O_TMPFILE: a ".<id>.new" file renamed into place. A
- * supervisor killed before the rename leaves it behind; sweep_run_locks() removes it once
- * it is stale.
- */
-static int create_lock_renamed(struct run *r, const char *dir, const char *path, const char *text,
-			       size_t len)
-{
-	char tmp[PATH_MAX + 64];
-
-	snprintf(tmp, sizeof(tmp), "%s/.%s.new", dir, r->id);
-	r->run_lock_fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (r->run_lock_fd < 0)
-		return -errno;
-	if (flock(r->run_lock_fd, LOCK_EX) < 0 || write_all(r->run_lock_fd, text, len) < 0 ||
-	    rename(tmp, path) < 0) {
-		int k = -errno;
-
-		(void)unlink(tmp);
-		return k;
-	}
-	return 0;
-}
-
-/*
- * A lock held for the run's lifetime tells a later start that this run is alive. It holds
- * where the run's records go (the state directory and the --record FILE's directory,
- * absolute, NUL-terminated), for a later start to mark its record aborted and remove its
- * temporary files if it dies. The file appears under its name only once locked and written:
- * an O_TMPFILE inode linked in at the end, so that a concurrent reaper never sees it
- * unlocked and takes a live run for a dead one, and a supervisor killed before that leaves
- * no file at all.
- */
-static int take_run_lock(struct run *r)
-{
-	const char *copy_dir = record_sink_copy_dir(r->sink);
-	char dir[PATH_MAX], path[PATH_MAX + 64], text[2 * PATH_MAX + 2], proc[64];
-	size_t len;
-	int k;
-
-	snprintf(dir, sizeof(dir), "%s/runs", r->opts->runtime_dir);
-	k = mkdir_p(dir, 0755);
-	if (k < 0)
-		return log_error_errno(k, "Failed to create runtime directory '%s': %m", dir);
-	snprintf(path, sizeof(path), "%s/%s.lock", dir, r->id);
-	len = (size_t)snprintf(text, sizeof(text), "%s%c%s", record_sink_state_dir(r->sink), '\0',
-			       copy_dir ?: "") +
-	      1;
-
-	r->run_lock_fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (r->run_lock_fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR))
-		k = create_lock_renamed(r, dir, path, text, len);
-	else if (r->run_lock_fd < 0)
-		k = -errno;
-	else if (write_all(r->run_lock_fd, text, len) < 0 || flock(r->run_lock_fd, LOCK_EX) < 0)
-		k = -errno;
-	else if (linkat(r->run_lock_fd, "", AT_FDCWD, path, AT_EMPTY_PATH) == 0)
-		k = 0;
-	else {
-		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", r->run_lock_fd);
-		k = linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) < 0 ? -errno : 0;
-	}
-	if (k < 0) {
-		r->run_lock_fd = safe_close(r->run_lock_fd);
-		return log_error_errno(k, "Failed to take the run lock '%s': %m", path);
-	}
-	return 0;
-}
-
-/*
- * The lock file goes with the run, unless its record is not final: then a later start
- * finds the lock free and marks the record aborted (record_mark_aborted()).
- */
-static void drop_run_lock(struct run *r)
-{
-	char path[PATH_MAX];
-
-	if (r->run_lock_fd < 0)
-		return;
-	snprintf(path, sizeof(path), "%s/runs/%s.lock", r->opts->runtime_dir, r->id);
-	if (!r->record_failed)
-		(void)unlink(path);
-	r->run_lock_fd = safe_close(r->run_lock_fd);
-}
-
 static int build_env(struct run *r)
 {
 	STRV_FOREACH(e, r->policy->environment)
@@ -349,9 +264,10 @@ static int prepare(struct run *r)
 				      record_sink_copy_dir(r->sink), r->opts->record_path, why,
 				      sizeof(why)) > 0)
 		return log_error_errno(-EPERM, "refusing run: %s", why);
-	k = take_run_lock(r);
-	if (k < 0)
-		return k;
+	r->run_lock_fd = run_lock_take(r->opts->runtime_dir, r->id, record_sink_state_dir(r->sink),
+				       record_sink_copy_dir(r->sink));
+	if (r->run_lock_fd < 0)
+		return r->run_lock_fd;
 	k = run_limits_new(r->policy, r->opts->config->cgroup_parent, r->id, r->opts->runtime_dir,
 			   &r->limits);
 	if (k < 0)
@@ -718,7 +634,9 @@ static void teardown(struct run *r)
 	r->exec_paths = strv_free(r->exec_paths);
 	r->filter = syscall_filter_free(r->filter);
 	idpool_release(&r->slot);
-	drop_run_lock(r);
+	/* Kept when the final record failed: the next start marks it aborted. */
+	r->run_lock_fd =
+		run_lock_drop(r->opts->runtime_dir, r->id, r->run_lock_fd, r->record_failed);
 	r->sink = record_sink_free(r->sink);
 	strv_free(r->envp);
 	r->policy = policy_free(r->policy);
