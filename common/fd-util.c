@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/openat2.h>
 
 #include "cleanup.h"
 #include "fd-util.h"
@@ -52,13 +54,18 @@ ssize_t read_full(int fd, void *buf, size_t len)
 int read_file_at(int dir_fd, const char *path, size_t max, char **ret, size_t *ret_len)
 {
 	_cleanup_close_ int fd = -EBADF;
-	_cleanup_free_ char *buf = NULL;
-	size_t size, len = 0;
-	ssize_t n;
 
 	fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
+	return read_file_fd(fd, max, ret, ret_len);
+}
+
+int read_file_fd(int fd, size_t max, char **ret, size_t *ret_len)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t size, len = 0;
+	ssize_t n;
 
 	/* Grow as the file does, up to max + 1 bytes (one more than allowed tells -EFBIG). */
 	size = MIN(max + 1, (size_t)READ_FILE_FIRST);
@@ -142,4 +149,70 @@ int open_devnull(void)
 	int fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
 
 	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * Opens the next component of a walk without following a symlink, creating a missing
+ * directory with mode (0: never). O_PATH, which opens even a directory we may not read.
+ */
+static int walk_step(int dir_fd, const char *name, mode_t mode)
+{
+	struct stat st;
+	int fd;
+
+	fd = openat(dir_fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && mode != 0) {
+		if (mkdirat(dir_fd, name, mode) < 0 && errno != EEXIST)
+			return -errno;
+		fd = openat(dir_fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (fd >= 0)
+		return fd;
+	if (errno == ENOTDIR && fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode))
+		return -ELOOP;
+	return -errno;
+}
+
+/* One component at a time from "/": where openat2() is missing, or to create. */
+static int open_dir_walk(const char *path, mode_t mode)
+{
+	_cleanup_close_ int fd = -EBADF;
+	_cleanup_free_ char *copy = strdup(path);
+	char *comp, *save = NULL;
+	int r;
+
+	if (!copy)
+		return -ENOMEM;
+	fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (comp = strtok_r(copy, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
+		int next = walk_step(fd, comp, mode);
+
+		if (next < 0)
+			return next;
+		safe_close(fd);
+		fd = next;
+	}
+	r = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return r < 0 ? -errno : r;
+}
+
+int open_dir_no_symlinks(const char *path, mode_t create_mode)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd;
+
+	if (!path || path[0] != '/')
+		return -EINVAL;
+	fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+	if (fd >= 0)
+		return fd;
+	if (errno != ENOSYS && !(errno == ENOENT && create_mode != 0))
+		return -errno;
+	return open_dir_walk(path, create_mode);
 }

@@ -14,6 +14,8 @@ ssize_t read_full(int fd, void *buf, size_t len);
  * *ret is owned by the caller. Returns 0 or -errno.
  */
 int read_file_at(int dir_fd, const char *path, size_t max, char **ret, size_t *ret_len);
+/* The same from an open fd, read from its current offset to EOF. */
+int read_file_fd(int fd, size_t max, char **ret, size_t *ret_len);
 /* Writes a string to an existing file relative to dir_fd (O_WRONLY, no create, no truncation:
  * meant for procfs/sysfs/cgroupfs knobs). Returns 0 or -errno. */
 int write_string_at(int dir_fd, const char *path, const char *s);
@@ -22,3 +24,11 @@ int fd_set_nonblock(int fd, bool nonblock);
 int mkdir_p(const char *path, mode_t mode);
 /* Opens /dev/null O_RDWR|O_CLOEXEC. Returns fd or -errno. */
 int open_devnull(void);
+/*
+ * Opens the directory at the absolute path (O_RDONLY|O_DIRECTORY|O_CLOEXEC) without
+ * following a symbolic link anywhere in it: openat2(RESOLVE_NO_SYMLINKS), or a walk one
+ * component at a time (O_NOFOLLOW) where openat2 is missing. With create_mode, missing
+ * components are created with it on the way. Returns the fd, -ELOOP when a component is a
+ * symbolic link, or -errno.
+ */
+int open_dir_no_symlinks(const char *path, mode_t create_mode);

@@ -307,18 +307,15 @@ int node_config_parse(const char *buf, size_t len, struct node_config **ret,
 	_cleanup_json_ json_t *j = NULL;
 	struct policy_error scratch;
 	struct policy_ctx ctx = { .err = reterr ? reterr : &scratch };
-	json_error_t je;
 	int r;
 
 	assert(ret);
 	if (len > NODE_CONFIG_MAX_BYTES)
 		return policy_errorf(&ctx, "", "the configuration is larger than %d bytes",
 				     NODE_CONFIG_MAX_BYTES);
-	j = json_loadb(buf ? buf : "", len, JSON_REJECT_DUPLICATES, &je);
-	if (!j)
-		return json_error_code(&je) == json_error_out_of_memory
-			       ? -ENOMEM
-			       : policy_error_from_json(&ctx, &je);
+	r = policy_json_load(&ctx, buf ? buf : "", len, &j);
+	if (r < 0)
+		return r;
 	c = config_alloc();
 	if (!c)
 		return -ENOMEM;

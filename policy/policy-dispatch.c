@@ -39,6 +39,38 @@ int policy_error_from_json(struct policy_ctx *ctx, const json_error_t *je)
 	return r;
 }
 
+int policy_json_load(struct policy_ctx *ctx, const char *buf, size_t len, json_t **ret)
+{
+	const char *nul = len > 0 ? memchr(buf, '\0', len) : NULL;
+	json_error_t je;
+	json_t *j;
+	int r;
+
+	if (nul) {
+		size_t off = (size_t)(nul - buf);
+		int line = 1, column = 1;
+
+		for (const char *c = buf; c < nul; c++) {
+			column = *c == '\n' ? 1 : column + 1;
+			line += *c == '\n';
+		}
+		r = policy_errorf(ctx, "",
+				  "a NUL byte at byte offset %zu (JSON text cannot hold one)", off);
+		if (ctx->err) {
+			ctx->err->line = line;
+			ctx->err->column = column;
+		}
+		return r;
+	}
+	j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	if (!j)
+		return json_error_code(&je) == json_error_out_of_memory
+			       ? -ENOMEM
+			       : policy_error_from_json(ctx, &je);
+	*ret = j;
+	return 0;
+}
+
 /* Appends s to buf at *pos, escaping '~' and '/' as RFC 6901 requires; truncates. */
 static void path_append_escaped(char *buf, size_t len, size_t *pos, const char *s)
 {

@@ -60,6 +60,12 @@ int policy_dispatch(const char *path, json_t *obj, const struct policy_field *ta
 int policy_errorf(struct policy_ctx *ctx, const char *path, const char *fmt, ...) _printf_(3, 4);
 /* Converts a jansson load error into ctx->err (with line/column). Returns -EINVAL. */
 int policy_error_from_json(struct policy_ctx *ctx, const json_error_t *je);
+/*
+ * Loads len bytes of JSON text strictly (duplicate keys rejected) into *ret. A NUL byte,
+ * which no JSON text may hold and jansson would report as an early end of file, is named
+ * with its byte offset. Returns 0, -EINVAL (ctx->err filled) or -ENOMEM.
+ */
+int policy_json_load(struct policy_ctx *ctx, const char *buf, size_t len, json_t **ret);
 
 /* JSON pointer of a child: "<parent>/<key>" (RFC 6901 escaped) or "<parent>/<index>". */
 void policy_path_key(char *buf, size_t len, const char *parent, const char *key);

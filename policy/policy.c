@@ -265,20 +265,9 @@ static int policy_normalize(struct policy_ctx *ctx)
 /* Pass one: bytes to a JSON object, strictly. */
 static int policy_load(const char *buf, size_t len, json_t **ret, struct policy_ctx *ctx)
 {
-	json_error_t je;
-	json_t *j;
-
 	if (len > POLICY_MAX_BYTES)
 		return policy_errorf(ctx, "", "policy is larger than %d bytes", POLICY_MAX_BYTES);
-
-	j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
-	if (!j) {
-		if (json_error_code(&je) == json_error_out_of_memory)
-			return -ENOMEM;
-		return policy_error_from_json(ctx, &je);
-	}
-	*ret = j;
-	return 0;
+	return policy_json_load(ctx, buf, len, ret);
 }
 
 int policy_parse(const char *buf, size_t len, struct policy **ret, struct policy_error *reterr)

@@ -218,7 +218,10 @@ static void build_sandbox(const struct sandbox_config *c, int status_fd)
 		fail(status_fd, SANDBOX_STEP_SETSID, errno, 125);
 }
 
-/* Waits for one release byte from the parent; EOF (the parent died) aborts. */
+/*
+ * Waits for one byte from the parent (sandbox_release(), then sandbox_start_task()); EOF
+ * (the parent died or gave up) aborts.
+ */
 static void wait_parent(const struct sandbox_child_fds *fds)
 {
 	char byte;
@@ -283,7 +286,6 @@ _noreturn_ void sandbox_child_main(const struct sandbox_config *c,
 	(void)proc_title_set(SANDBOX_INIT_NAME);
 	die_with_parent();
 	wait_parent(fds);
-	close(fds->sync_fd);
 	build_sandbox(c, fds->status_fd);
 
 	/*
@@ -301,6 +303,9 @@ _noreturn_ void sandbox_child_main(const struct sandbox_config *c,
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 
 	drop_privileges(c, fds->status_fd);
+	/* The supervisor lets the task start once it can account for it (its first record). */
+	wait_parent(fds);
+	close(fds->sync_fd);
 	task = spawn_task(c, fds);
 	if (task < 0)
 		fail(fds->status_fd, SANDBOX_STEP_FORK_TASK, errno, 125);

@@ -199,7 +199,12 @@ fail:
 
 int sandbox_release(struct sandbox *s)
 {
-	int r = write_all(s->sync_fd, "s", 1);
+	return write_all(s->sync_fd, "s", 1);
+}
+
+int sandbox_start_task(struct sandbox *s)
+{
+	int r = write_all(s->sync_fd, "t", 1);
 
 	s->sync_fd = safe_close(s->sync_fd);
 	return r;

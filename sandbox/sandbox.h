@@ -82,7 +82,7 @@ struct sandbox {
 	int pidfd;
 	int status_fd; /* read end: struct sandbox_failure, EOF once exec succeeded */
 	int result_fd; /* read end: the task's wait status, written by init */
-	int sync_fd; /* write end: sandbox_release() */
+	int sync_fd; /* write end: sandbox_release(), sandbox_start_task() */
 };
 
 /*
@@ -134,8 +134,18 @@ bool sandbox_mounts_workspace_idmapped(const struct sandbox_mounts *m);
  * clone (cgroup_run_enter()). Returns 0 and *ret (owned by the caller) or -errno.
  */
 int sandbox_spawn(const struct sandbox_config *c, struct sandbox **ret);
-/* Lets the child build the sandbox and start the task. Returns 0 or -errno. */
+/*
+ * Lets the child build the sandbox, up to the point where init would start the task: it
+ * then waits for sandbox_start_task(), so that the supervisor can do what must precede the
+ * task (its first record) while the sandbox is built. Returns 0 or -errno (-EPIPE: the
+ * child failed a step, its status pipe says which).
+ */
 int sandbox_release(struct sandbox *s);
+/*
+ * Lets the child start the task once the sandbox is built. Without it the task never
+ * starts: init fails step wait-parent when the supervisor closes or dies. 0 or -errno.
+ */
+int sandbox_start_task(struct sandbox *s);
 /*
  * Waits until the task has exec'd (returns 0) or a setup step failed (returns -EIO and
  * fills *ret_failure). Blocks on the status pipe.

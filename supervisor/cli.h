@@ -14,5 +14,18 @@ int cmd_records(int argc, char **argv);
 #define EXIT_CANNOT_EXEC 126
 #define EXIT_NOT_FOUND 127
 
-/* Reads a whole file or "-" (stdin) of at most max bytes; logs failures. 0 or -errno. */
+/* How long a pipe or FIFO named as an input file may take to deliver it, in all. */
+#define CLI_INPUT_WAIT_MS 10000
+
+/*
+ * Reads a whole input of at most max bytes: "-" reads stdin to EOF; a path must name a
+ * regular file, or a pipe or FIFO that delivers within CLI_INPUT_WAIT_MS (anything else,
+ * a directory or a device, is refused). Logs failures. 0 or -errno.
+ */
 int cli_read_input(const char *path, size_t max, char **ret, size_t *ret_len);
+/*
+ * Refuses a path option given as an empty string (value NULL: not given), which every
+ * call taking it would read as the current directory or the root. Logs "OPTION: ...".
+ * 0 or -EINVAL.
+ */
+int cli_check_path_arg(const char *option, const char *value);

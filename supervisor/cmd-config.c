@@ -42,6 +42,8 @@ static int config_show(const char *path)
 
 int cmd_config(int argc, char **argv)
 {
+	if (argc == 3 && cli_check_path_arg("config", argv[2]) < 0)
+		return 1;
 	if ((argc == 2 || argc == 3) && streq(argv[1], "check"))
 		return config_check(argc == 3 ? argv[2] : NULL);
 	if ((argc == 2 || argc == 3) && streq(argv[1], "show"))

@@ -121,6 +121,10 @@ static int cmd_check(int argc, char **argv)
 	}
 	if (!file || ((workspace || config) && !host))
 		return usage();
+	if (cli_check_path_arg("policy check", file) < 0 ||
+	    cli_check_path_arg("--workspace", workspace) < 0 ||
+	    cli_check_path_arg("--config", config) < 0)
+		return 1;
 	return policy_check(file, host, workspace, config);
 }
 
@@ -128,7 +132,10 @@ int cmd_policy(int argc, char **argv)
 {
 	if (argc >= 3 && streq(argv[1], "check"))
 		return cmd_check(argc, argv);
-	if ((argc == 2 || argc == 3) && streq(argv[1], "show"))
+	if ((argc == 2 || argc == 3) && streq(argv[1], "show")) {
+		if (argc == 3 && cli_check_path_arg("policy show", argv[2]) < 0)
+			return 1;
 		return policy_show(argc == 3 ? argv[2] : NULL);
+	}
 	return usage();
 }

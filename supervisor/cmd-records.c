@@ -125,6 +125,8 @@ int cmd_records(int argc, char **argv)
 			return 2;
 		state_dir = optarg;
 	}
+	if (cli_check_path_arg("--state-dir", state_dir) < 0)
+		return 2;
 	if (argc - optind == 1 && streq(argv[optind], "list"))
 		return records_list(state_dir);
 	if (argc - optind == 2 && streq(argv[optind], "show"))

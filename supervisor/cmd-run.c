@@ -71,6 +71,12 @@ int cmd_run(int argc, char **argv)
 			  (unsigned)geteuid());
 		return EXIT_AIRLOCK;
 	}
+	if (cli_check_path_arg("--policy", o.policy_path) < 0 ||
+	    cli_check_path_arg("--workspace", o.workspace) < 0 ||
+	    cli_check_path_arg("--state-dir", o.state_dir) < 0 ||
+	    cli_check_path_arg("--record", o.record_path) < 0 ||
+	    cli_check_path_arg("--config", config_path) < 0)
+		return EXIT_AIRLOCK;
 	if (optind >= argc) {
 		log_error("run: no command given (put it after '--')");
 		run_usage(stderr);

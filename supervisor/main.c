@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -76,10 +77,29 @@ static void seed_json(void)
 	json_object_seed(seed);
 }
 
+/*
+ * The signals `airlock run` turns into a stop of its task (run.c setup_signals()). Blocked
+ * before anything else: one that arrives while airlock starts must not kill it by the
+ * default action and leave no record; it stays pending until the run's signalfd reads it.
+ */
+static void block_stop_signals(sigset_t *ret_old)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &mask, ret_old);
+}
+
 int main(int argc, char **argv)
 {
+	sigset_t old_mask;
 	int i = 1;
 
+	block_stop_signals(&old_mask);
 	/* The sandbox init, a fork of this process, overwrites these with its own name. */
 	proc_title_save(argc, argv);
 	ensure_std_fds();
@@ -101,6 +121,9 @@ int main(int argc, char **argv)
 		printf("airlock %s\n", AIRLOCK_VERSION);
 		return 0;
 	}
+	/* Only a run handles them; every other command stops as it always did. */
+	if (!streq(argv[i], "run"))
+		sigprocmask(SIG_SETMASK, &old_mask, NULL);
 	for (size_t c = 0; c < ELEMENTSOF(commands); c++)
 		if (streq(argv[i], commands[c].name))
 			return commands[c].fn(argc - i, argv + i);

@@ -171,20 +171,45 @@ static void check_network(struct checker *c, const struct policy *p, const struc
 	check_network_v6(c, p, cfg);
 }
 
+/*
+ * System directories, one rule for all: the root and the directories the FHS itself names
+ * at the top and in /var (a project lives below them, never in them: the shared temporary
+ * directories /tmp and /var/tmp alike), and whatever lies in the trees of the system.
+ */
+static bool is_system_dir(const char *ws)
+{
+	static const char *const trees[] = { "/proc", "/sys", "/dev", "/boot",
+					     "/etc",  "/usr", "/run", AIRLOCK_STATE_DIR };
+	static const char *const top[] = { "bin",    "home",  "lib", "lib32", "lib64",
+					   "libx32", "media", "mnt", "opt",   "root",
+					   "sbin",   "srv",   "tmp", "var" };
+	static const char *const var[] = { "backups", "cache", "crash", "lib",	 "local", "lock",
+					   "log",     "mail",  "opt",	"spool", "tmp" };
+	const char *name;
+
+	for (size_t i = 0; i < ELEMENTSOF(trees); i++)
+		if (path_is_beneath(ws, trees[i]))
+			return true;
+	if (streq(ws, "/"))
+		return true;
+	if (strncmp(ws, "/var/", 5) == 0) {
+		name = ws + 5;
+		for (size_t i = 0; i < ELEMENTSOF(var); i++)
+			if (streq(name, var[i]))
+				return true;
+		return false;
+	}
+	name = ws + 1;
+	for (size_t i = 0; i < ELEMENTSOF(top); i++)
+		if (streq(name, top[i]))
+			return true;
+	return false;
+}
+
 int preflight_workspace_refusal(const char *ws, const char *state_dir, char *buf, size_t size)
 {
-	static const char *const forbidden_trees[] = { "/proc", "/sys", "/dev", "/boot",
-						       "/etc",	"/usr", "/run", AIRLOCK_STATE_DIR };
-	static const char *const forbidden_exact[] = { "/",	 "/var",    "/lib",  "/lib64",
-						       "/bin",	 "/sbin",   "/root", "/home",
-						       "/tmp",	 "/srv",    "/opt",  "/mnt",
-						       "/media", "/var/lib" };
-	bool bad = false;
+	bool bad = is_system_dir(ws);
 
-	for (size_t i = 0; i < ELEMENTSOF(forbidden_exact) && !bad; i++)
-		bad = streq(ws, forbidden_exact[i]);
-	for (size_t i = 0; i < ELEMENTSOF(forbidden_trees) && !bad; i++)
-		bad = path_is_beneath(ws, forbidden_trees[i]);
 	/* The records (and later the node key) a task must never rewrite. */
 	if (!bad && state_dir && state_dir[0] == '/' &&
 	    (path_is_beneath(ws, state_dir) || path_is_beneath(state_dir, ws)))
@@ -200,6 +225,46 @@ int preflight_workspace_refusal(const char *ws, const char *state_dir, char *buf
 			ws);
 }
 
+/* The first read-write bind whose source holds dir (or, holds_too, lies in it), or -1. */
+static ssize_t rw_bind_holding(const struct policy *p, const char *dir, bool holds_too)
+{
+	for (size_t i = 0; dir && i < p->filesystem.n_binds; i++) {
+		const struct policy_bind *b = &p->filesystem.binds[i];
+
+		if (b->mode == POLICY_MODE_RW && (path_is_beneath(dir, b->source) ||
+						  (holds_too && path_is_beneath(b->source, dir))))
+			return (ssize_t)i;
+	}
+	return -1;
+}
+
+int preflight_records_refusal(const struct policy *p, const char *ws, const char *state_dir,
+			      const char *copy_dir, const char *copy_path, char *buf, size_t size)
+{
+	ssize_t i;
+
+	if (copy_dir && ws && p->filesystem.workspace_mode == POLICY_MODE_RW &&
+	    path_is_beneath(copy_dir, ws))
+		return snprintf(buf, size,
+				"--record '%s' lies in the read-write workspace '%s', which the "
+				"task may change under it",
+				copy_path ?: copy_dir, ws);
+	i = rw_bind_holding(p, copy_dir, false);
+	if (i >= 0)
+		return snprintf(
+			buf, size,
+			"--record '%s' lies in /filesystem/binds/%zd/source '%s', which the "
+			"task may change under it",
+			copy_path ?: copy_dir, i, p->filesystem.binds[i].source);
+	i = rw_bind_holding(p, state_dir, true);
+	if (i >= 0)
+		return snprintf(buf, size,
+				"/filesystem/binds/%zd/source '%s' holds or lies in the state "
+				"directory '%s', which a task must not write",
+				i, p->filesystem.binds[i].source, state_dir);
+	return 0;
+}
+
 int preflight_host(const struct policy *p, const struct node_config *cfg, const char *workspace,
 		   preflight_report_fn report, void *userdata)
 {
@@ -207,6 +272,9 @@ int preflight_host(const struct policy *p, const struct node_config *cfg, const 
 	char why[REFUSAL_MAX];
 
 	if (preflight_workspace_refusal(workspace, cfg->state_dir, why, sizeof(why)) > 0)
+		refuse(&c, "%s", why);
+	if (preflight_records_refusal(p, workspace, cfg->state_dir, NULL, NULL, why, sizeof(why)) >
+	    0)
 		refuse(&c, "%s", why);
 
 	check_limits(&c, p);

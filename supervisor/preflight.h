@@ -34,6 +34,17 @@ int preflight_host(const struct policy *p, const struct node_config *cfg, const 
 int preflight_workspace_refusal(const char *ws, const char *state_dir, char *buf, size_t size);
 
 /*
+ * The refusal for record directories a task could change while it runs, so that root would
+ * then write a record where the task pointed it: the --record FILE's directory copy_dir
+ * (NULL: none; copy_path names it in the message) inside a read-write workspace or a
+ * read-write bind source, or a read-write bind source that holds or lies in the state
+ * directory. Paths are absolute, normal and symlink-free. 0 when fine; otherwise
+ * snprintf()'s return value.
+ */
+int preflight_records_refusal(const struct policy *p, const char *ws, const char *state_dir,
+			      const char *copy_dir, const char *copy_path, char *buf, size_t size);
+
+/*
  * The refusal for a failure of sandbox_exec_resolve() at entry index of filesystem.exec
  * (SIZE_MAX: the system root itself). snprintf()'s return value.
  */

@@ -15,8 +15,10 @@
 #include "fd-util.h"
 #include "log.h"
 #include "parse-util.h"
+#include "path-util.h"
 #include "policy.h"
 #include "macro.h"
+#include "record-store.h"
 #include "record.h"
 #include "time-util.h"
 
@@ -153,256 +155,315 @@ oom:
 	return NULL;
 }
 
-#define RECORD_TMP_ATTEMPTS 16
-
-/*
- * Opens the directory a path names its file in (O_DIRECTORY) and points *ret_base at the
- * file name inside path. Returns the directory fd or -errno.
- */
-static int open_parent(const char *path, const char **ret_base)
-{
-	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
-	char dir[PATH_MAX];
-	int fd;
-
-	if (!*base || streq(base, ".") || streq(base, ".."))
-		return -EISDIR;
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == path)
-		snprintf(dir, sizeof(dir), "/");
-	else if ((size_t)(slash - path) >= sizeof(dir))
-		return -ENAMETOOLONG;
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	*ret_base = base;
-	return fd;
-}
-
-/* Temporary files of records: dot files, named after the run or at random. */
-#define RECORD_TMP_PREFIX ".airlock-record-"
-
-/*
- * Creates a fresh temporary file in dir_fd, named after run_id when given (so that the
- * reaper of a dead run can find it), else at random. O_EXCL|O_NOFOLLOW means nothing
- * another user placed there (a FIFO, a symlink, a file of theirs) can stand in for it.
- * Writes the name to tmp. Returns the fd or -errno.
- */
-static int create_temp(int dir_fd, const char *run_id, char *tmp, size_t len)
-{
-	uint64_t rnd;
-	struct stat st;
-	int fd = -EEXIST, r;
-
-	for (int i = 0; i < RECORD_TMP_ATTEMPTS && fd == -EEXIST; i++) {
-		if (run_id && i == 0)
-			snprintf(tmp, len, RECORD_TMP_PREFIX "%s.tmp", run_id);
-		else if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
-			return -errno;
-		else
-			snprintf(tmp, len, RECORD_TMP_PREFIX "%016" PRIx64 ".tmp", rnd);
-		fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-			    0600);
-		if (fd < 0)
-			fd = -errno;
-	}
-	if (fd < 0)
-		return fd;
-	/* Ours and nothing else: a regular file with one link, owned by us. */
-	if (fstat(fd, &st) < 0)
-		r = -errno;
-	else if (!S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid != geteuid())
-		r = -EBADFD;
-	else if (fchmod(fd, 0640) < 0)
-		r = -errno;
-	else
-		return fd;
-	(void)unlinkat(dir_fd, tmp, 0);
-	safe_close(fd);
-	return r;
-}
-
-/* A temporary file next to the path it will replace, not yet written. */
-struct record_draft {
-	int dir_fd;
-	int fd;
-	char tmp[128];
-	char base[NAME_MAX + 1];
-};
-
-struct record_draft *record_draft_free(struct record_draft *d)
-{
-	if (!d)
-		return NULL;
-	if (d->fd >= 0)
-		(void)unlinkat(d->dir_fd, d->tmp, 0);
-	safe_close(d->fd);
-	safe_close(d->dir_fd);
-	free(d);
-	return NULL;
-}
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct record_draft *, record_draft_free);
-
-/* Creates the temporary file (see create_temp()) that will replace path. */
-static int draft_new(const char *path, const char *run_id, struct record_draft **ret)
-{
-	_cleanup_(record_draft_freep) struct record_draft *d = calloc(1, sizeof(*d));
-	const char *base = NULL;
-
-	if (!d)
-		return -ENOMEM;
-	d->fd = -EBADF;
-	d->dir_fd = open_parent(path, &base);
-	if (d->dir_fd < 0)
-		return d->dir_fd;
-	if (strlen(base) >= sizeof(d->base))
-		return -ENAMETOOLONG;
-	strcpy(d->base, base);
-	d->fd = create_temp(d->dir_fd, run_id, d->tmp, sizeof(d->tmp));
-	if (d->fd < 0)
-		return d->fd;
-	*ret = TAKE_PTR(d);
-	return 0;
-}
-
-/*
- * The rename goes by name, and a draft may have waited for the whole run: the name must
- * still be the file we wrote (nobody who can write the directory swapped it meanwhile).
- */
-static int draft_is_ours(const struct record_draft *d)
-{
-	struct stat a, b;
-
-	if (fstat(d->fd, &a) < 0 || fstatat(d->dir_fd, d->tmp, &b, AT_SYMLINK_NOFOLLOW) < 0)
-		return -errno;
-	return a.st_dev == b.st_dev && a.st_ino == b.st_ino ? 0 : -ESTALE;
-}
-
-/* How far a record is pushed to the disk before airlock goes on. */
-enum record_sync {
-	RECORD_SYNC_NONE, /* the kernel writes it back in its own time */
-	RECORD_SYNC_START, /* writeback of the data started now, not waited for */
-	RECORD_SYNC_FULL, /* file and directory fsync'd: on disk before we return */
-};
-
 /* A final record: full with -Drecord_sync=full, else writeback started (run-record.md). */
 #define RECORD_SYNC_FINAL (AIRLOCK_RECORD_SYNC_FULL ? RECORD_SYNC_FULL : RECORD_SYNC_START)
 
-/*
- * Writes text into the draft, pushes it to the disk as sync says, and renames it over
- * its path; with RECORD_SYNC_FULL the directory is fsync'd too, so that the rename
- * reaches the disk. The draft is used up either way. Returns 0 or -errno.
- */
-static int draft_commit(struct record_draft *d, const char *text, enum record_sync sync)
+/* The largest record record_mark_aborted() reads back. */
+#define RECORD_MAX_BYTES (16 * 1024 * 1024)
+
+struct record_sink {
+	int records_fd; /* <state_dir>/records */
+	int copy_dir_fd; /* --record's directory, or -EBADF */
+	char state_dir[PATH_MAX]; /* absolute, normal, symlink-free */
+	char copy_dir[PATH_MAX]; /* the same for --record's directory; "" without */
+	char copy_base[NAME_MAX + 1];
+	const char *copy_path; /* as given, for messages */
+};
+
+/* path made absolute against the current directory (already symlink-free), not resolved. */
+static int make_absolute(const char *path, char *buf, size_t len)
 {
-	int r;
+	char cwd[PATH_MAX];
 
-	r = write_all(d->fd, text, strlen(text));
-	if (r >= 0 && sync == RECORD_SYNC_FULL && fsync(d->fd) < 0)
-		r = -errno;
-	if (r >= 0 && sync == RECORD_SYNC_START)
-		(void)sync_file_range(d->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-	if (r >= 0)
-		r = draft_is_ours(d);
-	if (r >= 0 && renameat(d->dir_fd, d->tmp, d->dir_fd, d->base) < 0)
-		r = -errno;
-	if (r >= 0) /* renamed: nothing left to unlink */
-		d->fd = safe_close(d->fd);
-	if (r >= 0 && sync == RECORD_SYNC_FULL && fsync(d->dir_fd) < 0)
-		r = -errno;
-	return r;
-}
-
-/*
- * Replaces path with text atomically: a fresh temporary file next to it, mode 0640,
- * written and renamed over path (see draft_commit()). Returns 0 or -errno.
- */
-static int write_atomic(const char *path, const char *text, enum record_sync sync)
-{
-	_cleanup_(record_draft_freep) struct record_draft *d = NULL;
-	int r;
-
-	r = draft_new(path, NULL, &d);
-	if (r < 0)
-		return r;
-	return draft_commit(d, text, sync);
-}
-
-static int record_path(const char *state_dir, const char *run_id, char *buf, size_t len)
-{
-	char dir[PATH_MAX];
-	int r;
-
-	snprintf(dir, sizeof(dir), "%s/records", state_dir);
-	r = mkdir_p(dir, 0750);
-	if (r < 0)
-		return log_error_errno(r, "Failed to create record directory '%s': %m", dir);
-	snprintf(buf, len, "%s/%s.json", dir, run_id);
+	if (path[0] == '/') {
+		if ((size_t)snprintf(buf, len, "%s", path) >= len)
+			return -ENAMETOOLONG;
+		return 0;
+	}
+	if (!getcwd(cwd, sizeof(cwd)))
+		return -errno;
+	if ((size_t)snprintf(buf, len, "%s/%s", streq(cwd, "/") ? "" : cwd, path) >= len)
+		return -ENAMETOOLONG;
 	return 0;
 }
 
-/* The final record's file that a dead run had prepared (record_prepare()) goes. */
-static void remove_draft(const char *state_dir, const char *run_id)
+/*
+ * Opens the directory path names (relative: to the current directory) without following
+ * any symlink in it, creating it with mode unless 0, and writes its absolute normal form to
+ * buf: with no link on the way, ".." means the same lexically as to the kernel.
+ */
+static int open_dir(const char *path, mode_t mode, char *buf, size_t len)
 {
-	char path[PATH_MAX + 128];
+	char abs[PATH_MAX];
+	int fd, r;
 
-	snprintf(path, sizeof(path), "%s/records/" RECORD_TMP_PREFIX "%s.tmp", state_dir, run_id);
-	(void)unlink(path);
-}
-
-int record_mark_aborted(const char *state_dir, const char *run_id)
-{
-	_cleanup_(json_decrefp) json_t *o = NULL;
-	_cleanup_free_ char *text = NULL;
-	char path[PATH_MAX + 80], now[40];
-	struct timespec ts;
-	json_t *exit_o;
-	int r;
-
-	r = record_path(state_dir, run_id, path, sizeof(path));
+	r = make_absolute(path, abs, sizeof(abs));
 	if (r < 0)
 		return r;
-	remove_draft(state_dir, run_id);
-	o = json_load_file(path, 0, NULL);
+	fd = open_dir_no_symlinks(abs, mode);
+	if (fd < 0)
+		return fd;
+	r = path_normalize(abs, buf, len);
+	if (r < 0) {
+		safe_close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* Why a name cannot be replaced by a record (record_target_check()). */
+static const char *target_text(int err, uid_t uid, char *buf, size_t len)
+{
+	switch (err) {
+	case -ELOOP:
+		return "is a symbolic link";
+	case -EISDIR:
+		return "is a directory";
+	case -EBADFD:
+		return "is not a regular file";
+	case -EPERM:
+		snprintf(buf, len, "is owned by uid %u", (unsigned)uid);
+		return buf;
+	default:
+		return strerror(-err);
+	}
+}
+
+static int open_state_dir(struct record_sink *s, const char *state_dir)
+{
+	_cleanup_close_ int fd = -EBADF;
+
+	fd = open_dir(state_dir, 0750, s->state_dir, sizeof(s->state_dir));
+	if (fd == -ELOOP)
+		return log_error_errno(fd,
+				       "refusing run: state directory '%s' passes through a "
+				       "symbolic link; name its resolved path",
+				       state_dir);
+	if (fd < 0)
+		return log_error_errno(fd, "Failed to open the state directory '%s': %m",
+				       state_dir);
+	if (mkdirat(fd, "records", 0750) < 0 && errno != EEXIST)
+		return log_error_errno(-errno, "Failed to create '%s/records': %m", s->state_dir);
+	s->records_fd = openat(fd, "records", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (s->records_fd < 0)
+		return log_error_errno(-errno, "Failed to open '%s/records': %m", s->state_dir);
+	return 0;
+}
+
+/* --record FILE: its directory held open, FILE new or a regular file of ours. */
+static int open_copy(struct record_sink *s, const char *path)
+{
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	char dir[PATH_MAX], why[64];
+	uid_t uid = 0;
+	int r;
+
+	s->copy_path = path;
+	if (!*base || streq(base, ".") || streq(base, "..") || strlen(base) > NAME_MAX)
+		return log_error_errno(-EISDIR, "refusing run: --record '%s' does not name a file",
+				       path);
+	strcpy(s->copy_base, base);
+	if (!slash)
+		strcpy(dir, ".");
+	else if ((size_t)snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path) ?: 1, path) >=
+		 sizeof(dir))
+		return log_error_errno(-ENAMETOOLONG, "Failed to open --record '%s': %m", path);
+	s->copy_dir_fd = open_dir(dir, 0, s->copy_dir, sizeof(s->copy_dir));
+	if (s->copy_dir_fd == -ELOOP)
+		return log_error_errno(s->copy_dir_fd,
+				       "refusing run: --record '%s': its directory passes through "
+				       "a symbolic link; name its resolved path",
+				       path);
+	if (s->copy_dir_fd < 0)
+		return log_error_errno(s->copy_dir_fd,
+				       "Failed to open the directory of --record '%s': %m", path);
+	r = record_target_check(s->copy_dir_fd, s->copy_base, &uid);
+	if (r < 0)
+		return log_error_errno(r,
+				       "refusing run: --record '%s' %s; airlock writes only a new "
+				       "file or a regular file of its own",
+				       path, target_text(r, uid, why, sizeof(why)));
+	return 0;
+}
+
+struct record_sink *record_sink_free(struct record_sink *s)
+{
+	if (!s)
+		return NULL;
+	safe_close(s->records_fd);
+	safe_close(s->copy_dir_fd);
+	free(s);
+	return NULL;
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct record_sink *, record_sink_free);
+
+int record_sink_open(const char *state_dir, const char *copy_path, struct record_sink **ret)
+{
+	_cleanup_(record_sink_freep) struct record_sink *s = calloc(1, sizeof(*s));
+	int r;
+
+	if (!s)
+		return log_oom();
+	s->records_fd = s->copy_dir_fd = -EBADF;
+	r = open_state_dir(s, state_dir);
+	if (r < 0)
+		return r;
+	if (copy_path) {
+		r = open_copy(s, copy_path);
+		if (r < 0)
+			return r;
+	}
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
+const char *record_sink_state_dir(const struct record_sink *s)
+{
+	return s->state_dir;
+}
+
+const char *record_sink_copy_dir(const struct record_sink *s)
+{
+	return s->copy_dir_fd >= 0 ? s->copy_dir : NULL;
+}
+
+/* Removes what a dead run left in its --record FILE's directory. */
+static void sweep_copy_dir(const char *copy_dir, const char *run_id)
+{
+	_cleanup_close_ int fd = -EBADF;
+
+	if (!copy_dir || copy_dir[0] != '/')
+		return;
+	fd = open_dir_no_symlinks(copy_dir, 0);
+	if (fd >= 0)
+		(void)record_sweep_temps(fd, run_id);
+}
+
+/* The "running" record's JSON of a dead run turned "aborted", or NULL when it is not one. */
+static char *aborted_text(int records_fd, const char *name)
+{
+	_cleanup_(json_decrefp) json_t *o = NULL;
+	_cleanup_free_ char *buf = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	char now[40];
+	struct timespec ts;
+	json_t *exit_o;
+	size_t len = 0;
+
+	fd = openat(records_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 || read_file_fd(fd, RECORD_MAX_BYTES, &buf, &len) < 0)
+		return NULL;
+	o = json_loadb(buf, len, 0, NULL);
 	exit_o = o ? json_object_get(o, "exit") : NULL;
 	if (!exit_o || !json_is_string(json_object_get(exit_o, "cause")) ||
 	    !streq(json_string_value(json_object_get(exit_o, "cause")), "running"))
-		return 0; /* finished, or never started: nothing to mark */
+		return NULL; /* finished, or never started: nothing to mark */
 	clock_gettime(CLOCK_REALTIME, &ts);
 	record_format_time(&ts, now, sizeof(now));
 	json_object_set_new(exit_o, "cause", json_string("aborted"));
 	json_object_set_new(exit_o, "code", json_integer(125));
 	json_object_set_new(o, "ended_at", json_string(now));
-	text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+	return json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+}
+
+int record_mark_aborted(const char *state_dir, const char *copy_dir, const char *run_id)
+{
+	_cleanup_close_ int fd = -EBADF;
+	_cleanup_free_ char *text = NULL;
+	char dir[PATH_MAX + 16], name[NAME_MAX + 1];
+	int r;
+
+	if (state_dir[0] != '/')
+		return 0; /* a relative path (before 0.1.0 stored it so): resolves nowhere sure */
+	snprintf(dir, sizeof(dir), "%s/records", state_dir);
+	fd = open_dir_no_symlinks(dir, 0); /* never created: a state dir that went stays gone */
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return log_warning_errno(fd, "Failed to open '%s' to mark run %s aborted: %m", dir,
+					 run_id);
+	/* What the dead run (or a reaper killed while marking it) left half written. */
+	(void)record_sweep_temps(fd, run_id);
+	sweep_copy_dir(copy_dir, run_id);
+
+	snprintf(name, sizeof(name), "%s.json", run_id);
+	text = aborted_text(fd, name);
 	if (!text)
-		return log_oom();
-	r = write_atomic(path, text, RECORD_SYNC_FULL);
+		return 0;
+	r = record_replace(fd, name, run_id, text, RECORD_SYNC_FULL, RECORD_TARGET_ANY);
 	if (r < 0)
-		return log_error_errno(r, "Failed to mark run record '%s' aborted: %m", path);
+		return log_warning_errno(
+			r,
+			"Failed to mark run record '%s/%s' aborted (tried again at "
+			"the next start): %m",
+			dir, name);
 	return 1;
 }
 
-int record_prepare(const char *state_dir, const char *run_id, struct record_draft **ret)
+int record_prepare(struct record_sink *sink, const char *run_id, struct record_draft **ret)
 {
-	char path[PATH_MAX + 80];
-	int r;
+	char name[NAME_MAX + 1];
 
-	r = record_path(state_dir, run_id, path, sizeof(path));
-	if (r < 0)
-		return r;
-	return draft_new(path, run_id, ret);
+	snprintf(name, sizeof(name), "%s.json", run_id);
+	return record_draft_new(sink->records_fd, name, run_id, true, RECORD_TARGET_ANY, ret);
 }
 
-int record_write(const struct run_summary *s, const char *state_dir, const char *copy_path,
-		 struct record_draft **draft)
+/* The run's own record: through the draft made for it, or a fresh temporary file. */
+static int write_own(const struct run_summary *s, struct record_sink *sink,
+		     struct record_draft **draft, const char *text, bool final)
+{
+	char name[NAME_MAX + 1], path[PATH_MAX + NAME_MAX + 16];
+	int r;
+
+	snprintf(name, sizeof(name), "%s.json", s->run_id);
+	snprintf(path, sizeof(path), "%s/records/%s", sink->state_dir, name);
+	if (final && draft && *draft) {
+		r = record_draft_commit(*draft, text, RECORD_SYNC_FINAL, RECORD_TARGET_ANY);
+		*draft = record_draft_free(*draft);
+		if (r == -ESTALE)
+			return log_error_errno(
+				r,
+				"Failed to write run record '%s': its temporary file "
+				"was replaced while the task ran",
+				path);
+	} else
+		r = record_replace(sink->records_fd, name, s->run_id, text,
+				   final ? RECORD_SYNC_FINAL : RECORD_SYNC_NONE, RECORD_TARGET_ANY);
+	if (r < 0 && !final)
+		return log_error_errno(r, "refusing run: cannot write its record '%s': %m", path);
+	if (r < 0)
+		return log_error_errno(r, "Failed to write run record '%s': %m", path);
+	return 0;
+}
+
+static int write_copy(const struct run_summary *s, struct record_sink *sink, const char *text)
+{
+	char why[64];
+	uid_t uid = 0;
+	int r;
+
+	r = record_replace(sink->copy_dir_fd, sink->copy_base, s->run_id, text, RECORD_SYNC_FINAL,
+			   RECORD_TARGET_NEW_OR_OURS);
+	if (r == -EEXIST || r == -ELOOP || r == -EISDIR || r == -EBADFD || r == -EPERM) {
+		(void)record_target_check(sink->copy_dir_fd, sink->copy_base, &uid);
+		return log_error_errno(r,
+				       "Failed to write run record copy '%s': it appeared or "
+				       "changed during the run and %s",
+				       sink->copy_path,
+				       r == -EEXIST ? "is not airlock's"
+						    : target_text(r, uid, why, sizeof(why)));
+	}
+	if (r < 0)
+		return log_error_errno(r, "Failed to write run record copy '%s': %m",
+				       sink->copy_path);
+	return 0;
+}
+
+int record_write(const struct run_summary *s, struct record_sink *sink, struct record_draft **draft)
 {
 	_cleanup_(json_decrefp) json_t *o = NULL;
 	_cleanup_free_ char *text = NULL;
-	char path[PATH_MAX + 80];
 	bool final = !streq(s->cause, "running");
 	int r;
 
@@ -413,27 +474,8 @@ int record_write(const struct run_summary *s, const char *state_dir, const char 
 	if (!text)
 		return log_oom();
 
-	r = record_path(state_dir, s->run_id, path, sizeof(path));
-	if (r < 0)
+	r = write_own(s, sink, draft, text, final);
+	if (r < 0 || !final || sink->copy_dir_fd < 0)
 		return r;
-	if (final && draft && *draft) {
-		r = draft_commit(*draft, text, RECORD_SYNC_FINAL);
-		*draft = record_draft_free(*draft);
-		if (r == -ESTALE)
-			return log_error_errno(
-				r,
-				"Failed to write run record '%s': its temporary file "
-				"was replaced while the task ran",
-				path);
-	} else
-		r = write_atomic(path, text, final ? RECORD_SYNC_FINAL : RECORD_SYNC_NONE);
-	if (r < 0)
-		return log_error_errno(r, "Failed to write run record '%s': %m", path);
-	if (copy_path && final) {
-		r = write_atomic(copy_path, text, RECORD_SYNC_FINAL);
-		if (r < 0)
-			return log_error_errno(r, "Failed to write run record copy '%s': %m",
-					       copy_path);
-	}
-	return 0;
+	return write_copy(s, sink, text);
 }

@@ -46,8 +46,27 @@ struct run_summary {
 	char *const *exec_paths; /* what each entry allowed (sandbox_exec_resolve()) */
 };
 
+/* Where a run's records go, opened before its task starts (record_sink_open()). */
+struct record_sink;
 /* A temporary file made ahead for a run's final record (record_prepare()). */
 struct record_draft;
+
+/*
+ * Opens, before the task starts, the directories a run writes records to, so that every
+ * later write goes to the very directories checked now, whatever the task or anyone else
+ * changes below their paths meanwhile (writes are relative to these fds): state_dir's
+ * records directory (state_dir, relative to the current directory if not absolute, and
+ * its records directory are created 0750 when missing), and the directory of copy_path
+ * (--record FILE, NULL for none; must exist). Neither path may pass through a symbolic
+ * link; FILE must be new or a regular file of airlock's own (its euid): a symlink, a
+ * device or another user's file is refused. Logs one line. Returns 0 or -errno.
+ */
+int record_sink_open(const char *state_dir, const char *copy_path, struct record_sink **ret);
+struct record_sink *record_sink_free(struct record_sink *s);
+/* The state directory as opened: absolute, normal, without symbolic links. */
+const char *record_sink_state_dir(const struct record_sink *s);
+/* The same for the --record FILE's directory; NULL without one. */
+const char *record_sink_copy_dir(const struct record_sink *s);
 
 /*
  * Creates the temporary file that the final record of run_id will be written to and
@@ -55,24 +74,28 @@ struct record_draft;
  * runs rather than after it. Returns 0 and *ret (record_draft_free() removes an unused
  * one) or -errno; the caller may go on without a draft.
  */
-int record_prepare(const char *state_dir, const char *run_id, struct record_draft **ret);
+int record_prepare(struct record_sink *sink, const char *run_id, struct record_draft **ret);
 struct record_draft *record_draft_free(struct record_draft *d);
 
 /*
- * Writes <state_dir>/records/<run_id>.json atomically (and a copy to copy_path when not
- * NULL). A record whose cause is "running" marks a run in progress: it is not copied and
- * not pushed to the disk. A final record has its writeback started before this returns
- * (with -Drecord_sync=full: file and directory fsync'd), and goes through *draft when
- * one was prepared (draft may be NULL; *draft is used up and set to NULL). Logs its own
- * failures. Returns 0 or -errno.
+ * Writes <state_dir>/records/<run_id>.json atomically (and a copy to the --record FILE).
+ * A record whose cause is "running" marks a run in progress: it is not copied and not
+ * pushed to the disk, and its failure is logged as a refusal of the run. A final record
+ * has its writeback started before this returns (with -Drecord_sync=full: file and
+ * directory fsync'd), and goes through *draft when one was prepared (draft may be NULL;
+ * *draft is used up and set to NULL). The copy replaces only what the sink allowed at
+ * open, or nothing. Logs its own failure, once. Returns 0 or -errno.
  */
-int record_write(const struct run_summary *s, const char *state_dir, const char *copy_path,
+int record_write(const struct run_summary *s, struct record_sink *sink,
 		 struct record_draft **draft);
 /*
- * Rewrites the record of a run whose supervisor died: a "running" record becomes cause
- * "aborted" with code 125 and ended_at = now. Returns 1 when marked, 0 when there was no
- * running record, or -errno (logged).
+ * Cleans up after a run whose supervisor died, as recorded in its run lock: removes the
+ * temporary record files it left in <state_dir>/records and in copy_dir (its --record
+ * directory, or NULL), and turns a "running" record into cause "aborted" with code 125
+ * and ended_at = now. Creates nothing and follows no symbolic link. Returns 1 when marked,
+ * 0 when there was no running record (or no such state directory), or -errno (logged as
+ * a warning) when the record could not be rewritten.
  */
-int record_mark_aborted(const char *state_dir, const char *run_id);
+int record_mark_aborted(const char *state_dir, const char *copy_dir, const char *run_id);
 /* Formats a CLOCK_REALTIME time as RFC 3339 UTC with milliseconds. */
 void record_format_time(const struct timespec *ts, char *buf, size_t len);

@@ -193,6 +193,26 @@ int run_io_open(struct run_io *io, uint64_t limit)
 	return run_io_stdin_open(io);
 }
 
+/*
+ * The task's ends of our pipes become the task's own, as the pipes a shell hands its
+ * children are: a script's `echo x >/dev/stderr` reopens /proc/self/fd/2, which checks the
+ * pipe inode's owner and mode (0600, root's until now: "Permission denied"). Owning them
+ * lets only the task itself reopen them (a reopen through /proc also needs ptrace access
+ * to a process holding the pipe: the task's, or airlock's, which is root's); a mode of 0666
+ * would give the same to anyone who reaches them. A file or /dev/null given as stdin
+ * is not ours and keeps its owner.
+ */
+int run_io_chown_child_ends(struct run_io *io, uid_t uid, gid_t gid)
+{
+	int fds[] = { io->child_stdout, io->child_stderr,
+		      io->stdin_wr >= 0 ? io->child_stdin : -EBADF };
+
+	for (size_t i = 0; i < ELEMENTSOF(fds); i++)
+		if (fds[i] >= 0 && fchown(fds[i], uid, gid) < 0)
+			return -errno;
+	return 0;
+}
+
 void run_io_close_child_ends(struct run_io *io)
 {
 	io->child_stdin = safe_close(io->child_stdin);

@@ -39,6 +39,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct loop;
 struct run_io;
@@ -117,6 +118,12 @@ struct run_io {
  * private description cannot be opened (writes to that stream then block).
  */
 int run_io_open(struct run_io *io, uint64_t limit);
+/*
+ * Makes the task's ends of the pipes run_io_open() created (stdout, stderr, and stdin when
+ * pumped) owned by uid:gid, the task's host ids, so that it may reopen them through
+ * /dev/stdout, /dev/stderr and /dev/stdin. Returns 0 or -errno.
+ */
+int run_io_chown_child_ends(struct run_io *io, uid_t uid, gid_t gid);
 void run_io_close_child_ends(struct run_io *io);
 /* Registers the pumps with the loop (not owned; must outlive io's use). 0 or -errno. */
 int run_io_attach(struct run_io *io, struct loop *l);

@@ -15,8 +15,8 @@
 #include "config.h"
 #include "log.h"
 #include "policy.h"
-#include "record.h"
 #include "run-limits.h"
+#include "run-lock.h"
 #include "run-net.h"
 
 struct run_limits {
@@ -33,58 +33,11 @@ struct reap_ctx {
 	const char *runtime_dir;
 };
 
-/* The lock file holds the dead run's state directory: mark its record aborted. */
-static void mark_aborted(int lock_fd, const char *run_id)
-{
-	char state_dir[PATH_MAX];
-	ssize_t n = pread(lock_fd, state_dir, sizeof(state_dir) - 1, 0);
-
-	if (n <= 0)
-		return;
-	state_dir[n] = '\0';
-	if (record_mark_aborted(state_dir, run_id) > 0)
-		log_notice("marked the record of run %s aborted: its supervisor died", run_id);
-}
-
-/* A run is alive while some process holds its run lock. A dead run's lock file goes. */
 static bool run_alive(const char *run_id, void *userdata)
 {
 	const struct reap_ctx *ctx = userdata;
-	_cleanup_close_ int fd = -EBADF;
-	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/runs/%s.lock", ctx->runtime_dir, run_id);
-	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return false;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
-		return true;
-	mark_aborted(fd, run_id);
-	(void)unlink(path);
-	return false;
-}
-
-/* Removes the lock files of dead runs that left no cgroup behind. */
-static void sweep_run_locks(struct reap_ctx *ctx)
-{
-	char dir[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-
-	snprintf(dir, sizeof(dir), "%s/runs", ctx->runtime_dir);
-	d = opendir(dir);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		char id[NAME_MAX + 1];
-		size_t n = strlen(de->d_name);
-
-		if (n <= 5 || strcmp(de->d_name + n - 5, ".lock") != 0)
-			continue;
-		snprintf(id, sizeof(id), "%.*s", (int)(n - 5), de->d_name);
-		(void)run_alive(id, ctx);
-	}
-	closedir(d);
+	return run_lock_is_alive(ctx->runtime_dir, run_id);
 }
 
 void run_limits_reap_stale(struct run_limits *l, const char *runtime_dir)
@@ -99,7 +52,7 @@ void run_limits_reap_stale(struct run_limits *l, const char *runtime_dir)
 		log_notice("removed the cgroups of %d run(s) that ended without cleaning up", r);
 	else if (r < 0 && r != -ENOENT)
 		log_warning_errno(r, "Failed to reap cgroups of dead runs, ignoring: %m");
-	sweep_run_locks(&ctx);
+	run_lock_sweep(runtime_dir);
 	run_net_reap_stale();
 }
 

@@ -35,6 +35,7 @@
 #include "record.h"
 #include "run-io.h"
 #include "run-limits.h"
+#include "run-lock.h"
 #include "run-net.h"
 #include "run.h"
 #include "sandbox.h"
@@ -83,7 +84,10 @@ struct run {
 	char **exec_paths; /* filesystem.exec resolved in the task's root, or NULL */
 	struct run_net *net;
 	struct run_limits *limits;
+	struct record_sink *sink; /* where records go, opened before anything else of the run */
 	struct record_draft *draft; /* the final record's file, made while the task runs */
+	bool record_refused; /* the first record failed: no task, no final record */
+	bool record_failed; /* the final record failed: the lock stays for the reaper */
 	struct loop *loop;
 	struct sandbox *sandbox;
 	struct run_io io;
@@ -189,46 +193,6 @@ static int make_run_id(struct run *r)
 	return 0;
 }
 
-/*
- * A lock held for the run's lifetime tells a later start that this run is alive. The file
- * appears under its final name only once locked, so a concurrent reaper never sees it
- * unlocked and takes a live run for a dead one.
- */
-static int take_run_lock(struct run *r)
-{
-	char dir[PATH_MAX], tmp[PATH_MAX + 64], path[PATH_MAX + 64];
-	int k;
-
-	snprintf(dir, sizeof(dir), "%s/runs", r->opts->runtime_dir);
-	k = mkdir_p(dir, 0755);
-	if (k < 0)
-		return log_error_errno(k, "Failed to create runtime directory '%s': %m", dir);
-	snprintf(tmp, sizeof(tmp), "%s/.%s.new", dir, r->id);
-	snprintf(path, sizeof(path), "%s/%s.lock", dir, r->id);
-	r->run_lock_fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (r->run_lock_fd < 0)
-		return log_error_errno(-errno, "Failed to create '%s': %m", tmp);
-	/* The state directory, for a later start to mark our record aborted if we die. */
-	if (write_all(r->run_lock_fd, r->opts->state_dir, strlen(r->opts->state_dir)) < 0 ||
-	    flock(r->run_lock_fd, LOCK_EX) < 0 || rename(tmp, path) < 0) {
-		k = -errno;
-		(void)unlink(tmp);
-		return log_error_errno(k, "Failed to take the run lock '%s': %m", path);
-	}
-	return 0;
-}
-
-static void drop_run_lock(struct run *r)
-{
-	char path[PATH_MAX];
-
-	if (r->run_lock_fd < 0)
-		return;
-	snprintf(path, sizeof(path), "%s/runs/%s.lock", r->opts->runtime_dir, r->id);
-	(void)unlink(path);
-	r->run_lock_fd = safe_close(r->run_lock_fd);
-}
-
 static int build_env(struct run *r)
 {
 	STRV_FOREACH(e, r->policy->environment)
@@ -294,11 +258,16 @@ static int prepare(struct run *r)
 	} else if (!getcwd(r->workspace, sizeof(r->workspace)))
 		return log_error_errno(-errno, "Failed to get the current directory: %m");
 
-	if (preflight_workspace_refusal(r->workspace, r->opts->state_dir, why, sizeof(why)) > 0)
+	if (preflight_workspace_refusal(r->workspace, record_sink_state_dir(r->sink), why,
+					sizeof(why)) > 0 ||
+	    preflight_records_refusal(r->policy, r->workspace, record_sink_state_dir(r->sink),
+				      record_sink_copy_dir(r->sink), r->opts->record_path, why,
+				      sizeof(why)) > 0)
 		return log_error_errno(-EPERM, "refusing run: %s", why);
-	k = take_run_lock(r);
-	if (k < 0)
-		return k;
+	r->run_lock_fd = run_lock_take(r->opts->runtime_dir, r->id, record_sink_state_dir(r->sink),
+				       record_sink_copy_dir(r->sink));
+	if (r->run_lock_fd < 0)
+		return r->run_lock_fd;
 	k = run_limits_new(r->policy, r->opts->config->cgroup_parent, r->id, r->opts->runtime_dir,
 			   &r->limits);
 	if (k < 0)
@@ -448,6 +417,9 @@ static int start(struct run *r)
 	int k;
 
 	k = run_io_open(&r->io, limit);
+	if (k >= 0)
+		k = run_io_chown_child_ends(&r->io, r->slot.base + p->identity.uid,
+					    r->slot.base + p->identity.gid);
 	if (k < 0)
 		return log_error_errno(k, "Failed to create task pipes: %m");
 	k = setup_signals(r);
@@ -499,14 +471,23 @@ static int start(struct run *r)
 	return 0;
 }
 
-/* A limit that ended or hindered the task overrides "exited"/"signaled" as the cause. */
+/*
+ * The kernel's accounting, on every ending: what is left of the task is killed, usage and
+ * limit hits are read (the record's "resources") and a limit that ended or hindered the task
+ * is named on stderr, so that a fork bomb cut short by the wall time or a signal is
+ * reported too. Only an ending the task decided ("exited", "signaled", or init gone without
+ * a word) gives way to the limit as the cause.
+ */
 static void conclude_limits(struct run *r, bool task_killed)
 {
+	bool may_override =
+		r->cause == RUN_CAUSE_EXITED || r->cause == RUN_CAUSE_SIGNALED ||
+		(r->cause == RUN_CAUSE_SETUP_FAILED && r->failure.step == SANDBOX_STEP_NONE);
 	const char *cause;
 
 	(void)run_limits_kill(r->limits);
 	cause = run_limits_conclude(r->limits, task_killed);
-	if (!cause)
+	if (!cause || !may_override)
 		return;
 	r->cause = streq(cause, "oom_killed") ? RUN_CAUSE_OOM_KILLED : RUN_CAUSE_PIDS_LIMIT;
 }
@@ -515,6 +496,7 @@ static void conclude_limits(struct run *r, bool task_killed)
 static void conclude(struct run *r)
 {
 	struct sandbox_failure f;
+	bool killed = false;
 	int k;
 
 	if (!r->exec_seen && r->failure.step == SANDBOX_STEP_NONE &&
@@ -538,11 +520,10 @@ static void conclude(struct run *r)
 	} else if (r->has_wstatus && WIFEXITED(r->wstatus)) {
 		r->cause = RUN_CAUSE_EXITED;
 		r->exit_code = WEXITSTATUS(r->wstatus);
-		conclude_limits(r, false);
 	} else if (r->has_wstatus && WIFSIGNALED(r->wstatus)) {
 		r->cause = RUN_CAUSE_SIGNALED;
 		r->exit_code = 128 + WTERMSIG(r->wstatus);
-		conclude_limits(r, WTERMSIG(r->wstatus) == SIGKILL);
+		killed = WTERMSIG(r->wstatus) == SIGKILL;
 	} else if (r->interrupted) {
 		r->cause = RUN_CAUSE_INTERRUPTED;
 		r->exit_code = 128 + SIGKILL;
@@ -553,12 +534,13 @@ static void conclude(struct run *r)
 		 */
 		r->cause = RUN_CAUSE_SETUP_FAILED;
 		r->exit_code = EXIT_AIRLOCK;
-		conclude_limits(r, true);
-		if (r->cause == RUN_CAUSE_OOM_KILLED)
-			r->exit_code = 128 + SIGKILL;
-		else
-			log_error("sandbox init ended without reporting the task's status");
+		killed = true;
 	}
+	conclude_limits(r, killed);
+	if (r->cause == RUN_CAUSE_OOM_KILLED)
+		r->exit_code = 128 + SIGKILL;
+	else if (r->cause == RUN_CAUSE_SETUP_FAILED && r->failure.step == SANDBOX_STEP_NONE)
+		log_error("sandbox init ended without reporting the task's status");
 }
 
 static void add_features(struct run *r, struct run_summary *s)
@@ -625,7 +607,7 @@ static int write_record(struct run *r)
 		add_features(r, &s);
 		s.n_abis = syscall_abi_detect_finish(&r->abi_pidfd, s.abis);
 	}
-	return record_write(&s, r->opts->state_dir, r->opts->record_path, &r->draft);
+	return record_write(&s, r->sink, &r->draft);
 }
 
 static void teardown(struct run *r)
@@ -652,9 +634,32 @@ static void teardown(struct run *r)
 	r->exec_paths = strv_free(r->exec_paths);
 	r->filter = syscall_filter_free(r->filter);
 	idpool_release(&r->slot);
-	drop_run_lock(r);
+	/* Kept when the final record failed: the next start marks it aborted. */
+	r->run_lock_fd =
+		run_lock_drop(r->opts->runtime_dir, r->id, r->run_lock_fd, r->record_failed);
+	r->sink = record_sink_free(r->sink);
 	strv_free(r->envp);
 	r->policy = policy_free(r->policy);
+}
+
+/*
+ * No record, no run: the task starts only once its "running" record is written (the
+ * sandbox is built meanwhile, up to the task's start). Logs a refusal.
+ */
+static int begin(struct run *r)
+{
+	int k;
+
+	r->cause = RUN_CAUSE_RUNNING;
+	k = write_record(r);
+	if (k < 0) {
+		r->record_refused = true;
+		return k;
+	}
+	k = sandbox_start_task(r->sandbox);
+	if (k < 0 && k != -EPIPE) /* EPIPE: the child failed a step; its status pipe says which */
+		return log_error_errno(k, "Failed to start the task: %m");
+	return 0;
 }
 
 int run_main(const struct run_options *o)
@@ -671,6 +676,8 @@ int run_main(const struct run_options *o)
 	if (k >= 0)
 		k = check_enforceable(&r);
 	if (k >= 0)
+		k = record_sink_open(o->state_dir, o->record_path, &r.sink);
+	if (k >= 0)
 		k = make_run_id(&r);
 	if (k < 0) {
 		teardown(&r);
@@ -680,12 +687,11 @@ int run_main(const struct run_options *o)
 	k = prepare(&r);
 	if (k >= 0)
 		k = start(&r);
+	if (k >= 0)
+		k = begin(&r);
 	if (k >= 0) {
-		/* Until the final record replaces it, this one says the run is in progress. */
-		r.cause = RUN_CAUSE_RUNNING;
-		(void)write_record(&r);
 		/* Off the task's start path: the final record's file. */
-		if (record_prepare(r.opts->state_dir, r.id, &r.draft) < 0)
+		if (record_prepare(r.sink, r.id, &r.draft) < 0)
 			log_debug("could not prepare the final record's file; writing it later");
 		/* Also off the start path: a vfork()ed child tries the syscall ABIs. */
 		r.abi_pidfd = syscall_abi_detect_start();
@@ -696,10 +702,17 @@ int run_main(const struct run_options *o)
 		r.exit_code = EXIT_AIRLOCK;
 		if (r.sandbox && !r.init_exited)
 			(void)sandbox_kill(r.sandbox, SIGKILL);
+		if (r.sandbox) { /* the usage of what ran, never a cause in place of ours */
+			(void)run_limits_kill(r.limits);
+			(void)run_limits_conclude(r.limits, false);
+		}
 	} else
 		conclude(&r);
-	if (write_record(&r) < 0 && r.exit_code == 0)
+	/* Said once; the status is airlock's failure, whatever the task's was. */
+	if (!r.record_refused && write_record(&r) < 0) {
 		r.exit_code = EXIT_AIRLOCK;
+		r.record_failed = true;
+	}
 	teardown(&r);
 	return r.exit_code;
 }

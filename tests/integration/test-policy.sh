@@ -35,6 +35,39 @@ printf '{ "version": 1, ' >"$AL_TMP/truncated.json"
 expect_refusal "truncated JSON" 'policy: ' --policy "$AL_TMP/truncated.json" -- "$PROBE" true
 expect_refusal "missing policy file" 'airlock: .*nonexistent' \
 	--policy "$AL_TMP/nonexistent.json" -- "$PROBE" true
+# jansson alone calls a NUL byte after the JSON "end of file expected near end of file".
+printf '{ "version": 1 }\n\0' >"$AL_TMP/nul.json"
+expect_refusal "a NUL byte after the JSON" 'policy: / \(line 2, column 1\): a NUL byte at byte offset 17' \
+	--policy "$AL_TMP/nul.json" -- "$PROBE" true
+# Input files: a regular file, or a pipe or FIFO that delivers within 10 s; nothing else.
+expect_refusal "a directory as the policy" "Failed to read '$AL_TMP': Is a directory" \
+	--policy "$AL_TMP" -- "$PROBE" true
+expect_refusal "a device as the policy" "Failed to read '/dev/zero': not a regular file, pipe or FIFO" \
+	--policy /dev/zero -- "$PROBE" true
+mkfifo "$AL_TMP/fifo.json"
+start=$(date +%s)
+timeout -s KILL 40 "$AIRLOCK" run --state-dir "$AL_STATE" --workspace "$AL_WS" \
+	--policy "$AL_TMP/fifo.json" -- "$PROBE" true </dev/null >/dev/null 2>"$AL_TMP/fifo.err"
+rc=$? took=$(($(date +%s) - start))
+al_ok "$([ "$rc" -eq 125 ] && [ "$took" -le 20 ]; echo $?)" \
+	"a FIFO nobody writes is given up on (exit $rc after ${took}s, want 125 within 20s)"
+al_ok "$(grep -q "^airlock: Failed to read '$AL_TMP/fifo.json': it is a pipe or FIFO and nothing wrote it to the end within 10 s$" \
+	"$AL_TMP/fifo.err"; echo $?)" "the FIFO's refusal says so in one line"
+echo '{ "version": 1 }' >"$AL_TMP/plain.json"
+(sleep 1; cat "$AL_TMP/plain.json") >"$AL_TMP/fifo.json" &
+al_check "a FIFO whose writer comes later is read" --policy "$AL_TMP/fifo.json" -- "$PROBE" true
+wait
+al_check "a pipe (process substitution) is read" --policy <(cat "$AL_TMP/plain.json") -- "$PROBE" true
+# An empty path would be read as the current directory or the root (--state-dir "" wrote
+# records to /records).
+for opt in --policy --workspace --state-dir --record --config; do
+	expect_refusal "$opt ''" "^airlock: $opt: the path is an empty string$" "$opt" "" -- "$PROBE" true
+done
+al_ok "$([ ! -e /records ]; echo $?)" "no /records directory was created"
+"$AIRLOCK" records --state-dir "" list >/dev/null 2>&1
+al_is "$?" 2 "records --state-dir '' is refused"
+"$AIRLOCK" policy check "" >/dev/null 2>&1
+al_is "$?" 1 "policy check '' is refused"
 mem=$(al_policy memory <<'JSON'
 { "version": 1, "limits": { "memory": "512M" } }
 JSON
@@ -98,6 +131,10 @@ al_ok "$(grep -q "would be refused: /filesystem/binds/1/source: '$AL_TMP/no-such
 "$AIRLOCK" policy check "$nobind" --host --workspace /usr >"$AL_TMP/host.out" 2>&1
 al_ok "$(grep -q "would be refused: workspace '/usr' is a system directory" "$AL_TMP/host.out"; echo $?)" \
 	"policy check --host also names a system directory as workspace"
+# One rule for system directories: the shared temporary directories alike.
+for d in /tmp /var/tmp; do
+	expect_refusal "workspace $d" "workspace '$d' is a system directory" --workspace "$d" -- "$PROBE" true
+done
 # The state directory holds the records: a task must not be able to write it.
 mkdir -p "$AL_TMP/proj/state"
 al_run --workspace "$AL_TMP/proj" --state-dir "$AL_TMP/proj/state" -- "$PROBE" true

@@ -343,6 +343,36 @@ TEST(files)
 	ASSERT_ERROR(mkdir_p(path, 0750), ENOTDIR);
 }
 
+TEST(open_dir_no_symlinks)
+{
+	_cleanup_(rm_rf_tmp) char *dir = strdup("/tmp/airlock-test-common.XXXXXX");
+	char path[512], link[512];
+	struct stat st;
+	int fd;
+
+	ASSERT_TRUE(dir && mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/a/b", dir);
+	ASSERT_ERROR(open_dir_no_symlinks(path, 0), ENOENT);
+	fd = open_dir_no_symlinks(path, 0750); /* created on the way */
+	ASSERT_TRUE(fd >= 0);
+	ASSERT_OK(fstat(fd, &st));
+	ASSERT_TRUE(S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0750);
+	close(fd);
+	fd = open_dir_no_symlinks(path, 0);
+	ASSERT_TRUE(fd >= 0);
+	close(fd);
+
+	/* A symlink anywhere is refused, also by the walk that creates. */
+	snprintf(link, sizeof(link), "%s/l", dir);
+	ASSERT_OK(symlink("a", link));
+	snprintf(path, sizeof(path), "%s/l/b", dir);
+	ASSERT_ERROR(open_dir_no_symlinks(path, 0), ELOOP);
+	ASSERT_ERROR(open_dir_no_symlinks(link, 0), ELOOP);
+	snprintf(path, sizeof(path), "%s/new/../l/c", dir);
+	ASSERT_ERROR(open_dir_no_symlinks(path, 0750), ELOOP);
+	ASSERT_ERROR(open_dir_no_symlinks("relative", 0), EINVAL);
+}
+
 TEST(fd_flags)
 {
 	_cleanup_close_ int fd = -EBADF;
@@ -382,6 +412,24 @@ TEST(take)
 	moved = TAKE_FD(fd);
 	ASSERT_EQ(fd, -EBADF);
 	ASSERT_EQ(moved, 5);
+}
+
+TEST(path_normalize)
+{
+	char buf[64];
+
+	ASSERT_OK(path_normalize("/", buf, sizeof(buf)));
+	ASSERT_STREQ(buf, "/");
+	ASSERT_OK(path_normalize("//a//b/./c/", buf, sizeof(buf)));
+	ASSERT_STREQ(buf, "/a/b/c");
+	ASSERT_OK(path_normalize("/a/b/../../..", buf, sizeof(buf)));
+	ASSERT_STREQ(buf, "/");
+	ASSERT_OK(path_normalize("/a/./b/../c/..d/.e", buf, sizeof(buf)));
+	ASSERT_STREQ(buf, "/a/c/..d/.e");
+	ASSERT_ERROR(path_normalize("a/b", buf, sizeof(buf)), EINVAL);
+	ASSERT_ERROR(path_normalize("/abcdefgh", buf, 9), ENAMETOOLONG);
+	ASSERT_OK(path_normalize("/abcdefg", buf, 9));
+	ASSERT_STREQ(buf, "/abcdefg");
 }
 
 TEST(path_is_beneath)

@@ -461,6 +461,21 @@ TEST(error_long_values)
 	ASSERT_OK(parse_str(json, &p, &e));
 }
 
+TEST(error_nul_byte)
+{
+	static const char json[] = "{\"version\": 1}\n\0 ";
+	struct policy *p = NULL;
+	struct policy_error e;
+
+	/* jansson alone says "end of file expected near end of file": name the byte. */
+	ASSERT_ERROR(policy_parse(json, sizeof(json) - 1, &p, &e), EINVAL);
+	ASSERT_STREQ(e.path, "");
+	ASSERT_CONTAINS(e.message, "NUL byte at byte offset 15");
+	ASSERT_EQ(e.line, 2);
+	ASSERT_EQ(e.column, 1);
+	ASSERT_TRUE(p == NULL);
+}
+
 TEST(error_too_large)
 {
 	size_t n = POLICY_MAX_BYTES + 1;

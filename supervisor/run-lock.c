@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Run locks: <runtime>/runs/<run-id>.lock, flock'ed for a run's lifetime, holding where its
+ * records go. A later start tells live runs from dead ones by them and cleans up after the
+ * dead (their records marked aborted, their temporary files and lock files removed).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fd-util.h"
+#include "log.h"
+#include "record.h"
+#include "run-lock.h"
+
+/* How old an unlocked ".<id>.new" lock file must be to be taken for a dead creator's. */
+#define RUN_LOCK_NEW_STALE_S 60
+
+/*
+ * The legacy way to make a lock appear only once locked and written, where the runtime
+ * directory's filesystem has no O_TMPFILE: a ".<id>.new" file renamed into place. A
+ * supervisor killed before the rename leaves it behind; run_lock_sweep() removes it once
+ * it is stale.
+ */
+static int create_renamed(const char *dir, const char *run_id, const char *path, const char *text,
+			  size_t len)
+{
+	_cleanup_close_ int fd = -EBADF;
+	char tmp[PATH_MAX + 64];
+
+	snprintf(tmp, sizeof(tmp), "%s/.%s.new", dir, run_id);
+	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX) < 0 || write_all(fd, text, len) < 0 || rename(tmp, path) < 0) {
+		int k = -errno;
+
+		(void)unlink(tmp);
+		return k;
+	}
+	return TAKE_FD(fd);
+}
+
+/* An O_TMPFILE inode written, locked and linked in under path. Returns the fd or -errno. */
+static int create_linked(const char *dir, const char *path, const char *text, size_t len)
+{
+	_cleanup_close_ int fd = -EBADF;
+	char proc[64];
+
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (write_all(fd, text, len) < 0 || flock(fd, LOCK_EX) < 0)
+		return -errno;
+	if (linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH) < 0) {
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		if (linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) < 0)
+			return -errno;
+	}
+	return TAKE_FD(fd);
+}
+
+int run_lock_take(const char *runtime_dir, const char *run_id, const char *state_dir,
+		  const char *copy_dir)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 64], text[2 * PATH_MAX + 2];
+	size_t len;
+	int fd, k;
+
+	snprintf(dir, sizeof(dir), "%s/runs", runtime_dir);
+	k = mkdir_p(dir, 0755);
+	if (k < 0)
+		return log_error_errno(k, "Failed to create runtime directory '%s': %m", dir);
+	snprintf(path, sizeof(path), "%s/%s.lock", dir, run_id);
+	len = (size_t)snprintf(text, sizeof(text), "%s%c%s", state_dir, '\0', copy_dir ?: "") + 1;
+
+	fd = create_linked(dir, path, text, len);
+	if (fd == -EOPNOTSUPP || fd == -EISDIR)
+		fd = create_renamed(dir, run_id, path, text, len);
+	if (fd < 0)
+		return log_error_errno(fd, "Failed to take the run lock '%s': %m", path);
+	return fd;
+}
+
+int run_lock_drop(const char *runtime_dir, const char *run_id, int fd, bool keep_file)
+{
+	char path[PATH_MAX];
+
+	if (fd < 0)
+		return -EBADF;
+	snprintf(path, sizeof(path), "%s/runs/%s.lock", runtime_dir, run_id);
+	if (!keep_file)
+		(void)unlink(path);
+	return safe_close(fd);
+}
+
+/*
+ * The lock file holds where the dead run's records go (run_lock_take(): the state
+ * directory, NUL, the --record FILE's directory, NUL; before: the state directory alone):
+ * its temporary files go, and its record is marked aborted. Returns -errno (logged) when
+ * the record could not be rewritten: the lock file then stays for the next start to try.
+ */
+static int mark_aborted(int lock_fd, const char *run_id)
+{
+	char buf[2 * PATH_MAX + 2] = "";
+	const char *copy_dir = NULL;
+	ssize_t n = pread(lock_fd, buf, sizeof(buf) - 1, 0);
+	size_t l;
+	int r;
+
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	l = strlen(buf);
+	if ((ssize_t)l + 1 < n)
+		copy_dir = buf + l + 1;
+	r = record_mark_aborted(buf, copy_dir, run_id);
+	if (r > 0)
+		log_notice("marked the record of run %s aborted: its supervisor died", run_id);
+	return r;
+}
+
+bool run_lock_is_alive(const char *runtime_dir, const char *run_id)
+{
+	_cleanup_close_ int fd = -EBADF;
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/runs/%s.lock", runtime_dir, run_id);
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return false;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return true;
+	if (mark_aborted(fd, run_id) >= 0)
+		(void)unlink(path);
+	return false;
+}
+
+/*
+ * A ".<id>.new" file of the legacy lock creation (create_renamed()) whose
+ * creator died before renaming it: nobody holds it and it is older than any creation
+ * takes.
+ */
+static void sweep_stale_new(int dir_fd, const char *name)
+{
+	_cleanup_close_ int fd = -EBADF;
+	struct timespec now;
+	struct stat st;
+
+	fd = openat(dir_fd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0 || fstat(fd, &st) < 0 ||
+	    !S_ISREG(st.st_mode))
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (now.tv_sec - st.st_mtim.tv_sec >= RUN_LOCK_NEW_STALE_S)
+		(void)unlinkat(dir_fd, name, 0);
+}
+
+void run_lock_sweep(const char *runtime_dir)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/runs", runtime_dir);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char id[NAME_MAX + 1];
+		size_t n = strlen(de->d_name);
+
+		if (n > 5 && de->d_name[0] == '.' && strcmp(de->d_name + n - 4, ".new") == 0) {
+			sweep_stale_new(dirfd(d), de->d_name);
+			continue;
+		}
+		if (n <= 5 || strcmp(de->d_name + n - 5, ".lock") != 0)
+			continue;
+		snprintf(id, sizeof(id), "%.*s", (int)(n - 5), de->d_name);
+		(void)run_lock_is_alive(runtime_dir, id);
+	}
+	closedir(d);
+}

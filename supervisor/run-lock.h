@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * Run locks: <runtime_dir>/runs/<run-id>.lock, flock'ed for a run's lifetime. A lock held
+ * means the run is alive; a free one, that its supervisor died. This layer logs.
+ */
+
+#include <stdbool.h>
+
+/*
+ * Takes run_id's lock, holding where its records go (state_dir, and copy_dir: the --record
+ * FILE's directory, or NULL; both absolute) for a later start to clean up after it. The
+ * file appears under its name only once locked and written: an O_TMPFILE inode linked in
+ * (where the filesystem has none, a ".<id>.new" file renamed), so that a concurrent start
+ * never takes the live run for a dead one and a start killed meanwhile leaves nothing.
+ * Returns the fd (hold it for the run) or -errno, logged.
+ */
+int run_lock_take(const char *runtime_dir, const char *run_id, const char *state_dir,
+		  const char *copy_dir);
+/*
+ * Releases the lock fd and removes its file, unless keep_file: then a later start finds
+ * it free and cleans up after the run as after a dead one. Returns -EBADF, for the fd.
+ */
+int run_lock_drop(const char *runtime_dir, const char *run_id, int fd, bool keep_file);
+/*
+ * Whether run_id's lock is held. One that is not is a dead run's: its temporary record
+ * files go, its "running" record is marked aborted (record_mark_aborted()) and its lock
+ * file goes; the file stays when the record could not be rewritten, for the next start.
+ */
+bool run_lock_is_alive(const char *runtime_dir, const char *run_id);
+/*
+ * Cleans up after the dead runs that left no cgroup behind (run_lock_is_alive() on every
+ * lock file), and removes ".<id>.new" files nobody holds that are a minute old.
+ */
+void run_lock_sweep(const char *runtime_dir);
