@@ -22,6 +22,7 @@
 #include "cleanup.h"
 #include "config.h"
 #include "cli.h"
+#include "credentials.h"
 #include "fd-util.h"
 #include "idpool.h"
 #include "landlock.h"
@@ -88,6 +89,7 @@ struct run {
 	struct sandbox *sandbox;
 	struct run_io io;
 	char **envp;
+	struct credential_set *creds; /* the values of the policy's credential slots, or NULL */
 	int timer_fd;
 	int signal_fd;
 	int grace_fd;
@@ -320,6 +322,9 @@ static int prepare(struct run *r)
 	k = open_mounts(r);
 	if (k < 0)
 		return k;
+	k = credentials_add_files(r->creds, r->mounts, r->policy, r->slot.base);
+	if (k < 0)
+		return k;
 	k = build_env(r);
 	if (k < 0)
 		return k;
@@ -443,6 +448,7 @@ static int start(struct run *r)
 {
 	const struct policy *p = r->policy;
 	uint64_t limit = (p->limits.set & POLICY_LIMIT_OUTPUT) ? p->limits.output : UINT64_MAX;
+	_cleanup_free_ char **envp = NULL; /* borrows r->envp's strings and the credentials' */
 	struct sandbox_config c;
 	char resolv_conf[256];
 	int k;
@@ -453,12 +459,14 @@ static int start(struct run *r)
 	k = setup_signals(r);
 	if (k < 0)
 		return log_error_errno(k, "Failed to set up signal handling: %m");
+	if (credentials_env(r->creds, r->envp, &envp) < 0)
+		return log_oom();
 
 	c = (struct sandbox_config){
 		.policy = p,
 		.filter = r->filter,
 		.argv = r->opts->argv,
-		.envp = r->envp,
+		.envp = envp,
 		.mounts = r->mounts,
 		.host_id_base = r->slot.base,
 		.cgroup = run_limits_cgroup(r->limits),
@@ -470,6 +478,7 @@ static int start(struct run *r)
 		.stdout_fd = r->io.child_stdout,
 		.stderr_fd = r->io.child_stderr,
 	};
+	credentials_env_memory(r->creds, &c.wipe_after_exec, &c.wipe_after_exec_len);
 	k = sandbox_spawn(&c, &r->sandbox);
 	if (k < 0)
 		return log_error_errno(k, "Failed to create the sandbox: %m");
@@ -583,12 +592,13 @@ static int write_record(struct run *r)
 {
 	struct timespec end_rt, end_mono;
 	struct run_summary s = {};
-	_cleanup_(json_decrefp) json_t *net = NULL, *resources = NULL;
+	_cleanup_(json_decrefp) json_t *net = NULL, *resources = NULL, *creds = NULL;
 
 	clock_gettime(CLOCK_REALTIME, &end_rt);
 	clock_gettime(CLOCK_MONOTONIC, &end_mono);
 	net = run_net_to_json(r->net);
 	resources = run_limits_to_json(r->limits);
+	creds = credentials_to_json(r->creds);
 	s = (struct run_summary){
 		.run_id = r->id,
 		.policy = r->policy,
@@ -607,6 +617,7 @@ static int write_record(struct run *r)
 		.seccomp_instructions = r->filter ? syscall_filter_size(r->filter) : 0,
 		.network = net,
 		.resources = resources,
+		.credentials = creds,
 		.exec_entries = r->exec_paths ? r->policy->filesystem.exec : NULL,
 		.exec_paths = r->exec_paths,
 	};
@@ -654,6 +665,7 @@ static void teardown(struct run *r)
 	idpool_release(&r->slot);
 	drop_run_lock(r);
 	strv_free(r->envp);
+	r->creds = credential_set_free(r->creds); /* clears every value */
 	r->policy = policy_free(r->policy);
 }
 
@@ -670,6 +682,8 @@ int run_main(const struct run_options *o)
 	k = load_policy(&r);
 	if (k >= 0)
 		k = check_enforceable(&r);
+	if (k >= 0) /* read once, before anything of the run exists */
+		k = credentials_load(r.policy, o->credentials, &r.creds);
 	if (k >= 0)
 		k = make_run_id(&r);
 	if (k < 0) {
