@@ -51,9 +51,17 @@ static int dispatch_path(const char *path, json_t *v, void *data, struct policy_
 	return policy_dispatch_string(path, v, data, ctx);
 }
 
+const char *policy_reserved_target(const char *path)
+{
+	for (size_t i = 0; i < ELEMENTSOF(reserved_targets); i++)
+		if (path_is_beneath(path, reserved_targets[i]))
+			return reserved_targets[i];
+	return NULL;
+}
+
 static int dispatch_target(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
 {
-	const char *s = json_string_value(v);
+	const char *s = json_string_value(v), *reserved;
 	int r;
 
 	r = dispatch_path(path, v, data, ctx);
@@ -61,10 +69,9 @@ static int dispatch_target(const char *path, json_t *v, void *data, struct polic
 		return r;
 	if (streq(s, "/"))
 		return policy_errorf(ctx, path, "expected a mount target other than \"/\"");
-	for (size_t i = 0; i < ELEMENTSOF(reserved_targets); i++)
-		if (path_is_beneath(s, reserved_targets[i]))
-			return policy_errorf(ctx, path, "\"%s\" is reserved by airlock",
-					     reserved_targets[i]);
+	reserved = policy_reserved_target(s);
+	if (reserved)
+		return policy_errorf(ctx, path, "\"%s\" is reserved by airlock", reserved);
 	return 0;
 }
 

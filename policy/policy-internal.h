@@ -92,6 +92,14 @@ int policy_json_uint(struct policy_ctx *ctx, const char *path, json_t *v, uint64
  */
 bool policy_path_is_normal(const char *s);
 
+/* Whether s is an environment variable name: [A-Za-z_][A-Za-z0-9_]*, at most 255 bytes. */
+bool policy_env_name_is_valid(const char *s);
+/*
+ * The mount point airlock itself creates ("/usr", "/run", "/workspace", ...) that path
+ * equals or lies beneath, or NULL.
+ */
+const char *policy_reserved_target(const char *path);
+
 /* Whether s is a DNS name of RFC 1123 labels (letters, digits, '-'), at most max bytes. */
 bool policy_dns_name_is_valid(const char *s, size_t max);
 
@@ -102,6 +110,18 @@ int policy_dispatch_environment(const char *path, json_t *v, void *data, struct 
 int policy_dispatch_command(const char *path, json_t *v, void *data, struct policy_ctx *ctx);
 int policy_dispatch_filesystem(const char *path, json_t *v, void *data, struct policy_ctx *ctx);
 int policy_dispatch_network(const char *path, json_t *v, void *data, struct policy_ctx *ctx);
+int policy_dispatch_credentials(const char *path, json_t *v, void *data, struct policy_ctx *ctx);
+
+/*
+ * Cross-field checks of the credentials (unique names, variables and paths; file paths
+ * against the mount targets), then sorts them by name. Runs after normalisation, when
+ * the environment and tmpfs defaults are filled in. Returns 0, -EINVAL or -ENOMEM.
+ */
+int policy_credentials_validate(struct policy_ctx *ctx);
+/* Frees n credential slots and the array. */
+void policy_credentials_free(struct policy_credential *c, size_t n);
+/* The canonical "credentials" array (owned by the caller), or NULL on -ENOMEM. */
+json_t *policy_credentials_tree(const struct policy *p);
 
 /* Cross-field checks of the filesystem section (mount target collisions). */
 int policy_filesystem_validate(struct policy_ctx *ctx);

@@ -216,6 +216,8 @@ json_t *policy_to_json_tree(const struct policy *p)
 	r |= put(o, "filesystem", filesystem_tree(&p->filesystem));
 	if (p->network.enabled)
 		r |= put(o, "network", network_tree(&p->network));
+	if (p->n_credentials > 0)
+		r |= put(o, "credentials", policy_credentials_tree(p));
 	return r < 0 ? NULL : TAKE_PTR(o);
 }
 

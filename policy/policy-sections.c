@@ -257,7 +257,7 @@ int policy_dispatch_limits(const char *path, json_t *v, void *data, struct polic
 	return policy_dispatch(path, v, table, data, ctx);
 }
 
-static bool env_name_is_valid(const char *s)
+bool policy_env_name_is_valid(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -273,7 +273,7 @@ static int env_add(const char *path, const char *name, json_t *v, char ***env,
 	char **nl;
 	size_t n;
 
-	if (!env_name_is_valid(name))
+	if (!policy_env_name_is_valid(name))
 		return policy_errorf(ctx, path,
 				     "expected a variable name matching [A-Za-z_][A-Za-z0-9_]*");
 	if (streq(name, "HOME") || streq(name, "USER"))

@@ -92,6 +92,7 @@ struct policy *policy_free(struct policy *p)
 	strv_free(p->environment);
 	filesystem_done(&p->filesystem);
 	network_done(&p->network);
+	policy_credentials_free(p->credentials, p->n_credentials);
 	free(p);
 	return NULL;
 }
@@ -208,6 +209,8 @@ static const struct policy_field root_table[] = {
 	{ "seccomp", POLICY_JSON_OBJECT, dispatch_seccomp, offsetof(struct policy, seccomp) },
 	{ "network", POLICY_JSON_OBJECT, policy_dispatch_network,
 	  offsetof(struct policy, network) },
+	{ "credentials", POLICY_JSON_ARRAY, policy_dispatch_credentials, 0, false,
+	  "an array of credential slots" },
 	{}
 };
 
@@ -299,6 +302,10 @@ int policy_parse(const char *buf, size_t len, struct policy **ret, struct policy
 		return r;
 
 	r = policy_normalize(&ctx);
+	if (r < 0)
+		return r;
+
+	r = policy_credentials_validate(&ctx);
 	if (r < 0)
 		return r;
 

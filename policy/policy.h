@@ -34,6 +34,11 @@
 #define POLICY_WILDCARD_MATCH_DEFAULT 63
 #define POLICY_MAX_WILDCARD_MATCH 200
 #define POLICY_MAX_ERROR 256
+#define POLICY_MAX_CREDENTIALS 32
+#define POLICY_MAX_CREDENTIAL_NAME 64
+#define POLICY_MAX_TEMPLATE 4096
+#define POLICY_MAX_TEMPLATE_VALUES 4 /* "{{value}}" markers in one template */
+#define POLICY_TEMPLATE_MARKER "{{value}}"
 
 /* Upper bounds of sizable values (documented in docs/policy.md). */
 #define POLICY_MAX_WALL_TIME_MS (7ULL * 24 * 3600 * 1000)
@@ -79,6 +84,21 @@ enum policy_seccomp_profile {
 enum policy_protocol {
 	POLICY_PROTOCOL_TCP = 1 << 0,
 	POLICY_PROTOCOL_UDP = 1 << 1,
+};
+
+/* Where a credential slot's value comes from. */
+enum policy_credential_source {
+	POLICY_CREDENTIAL_SOURCE_CALLER, /* the caller of the run, by file or fd */
+	_POLICY_CREDENTIAL_SOURCE_MAX,
+	_POLICY_CREDENTIAL_SOURCE_INVALID = -EINVAL,
+};
+
+/* How the task receives a credential. */
+enum policy_credential_delivery {
+	POLICY_CREDENTIAL_DELIVER_FILE,
+	POLICY_CREDENTIAL_DELIVER_ENV,
+	_POLICY_CREDENTIAL_DELIVER_MAX,
+	_POLICY_CREDENTIAL_DELIVER_INVALID = -EINVAL,
 };
 
 /* Which optional limits a policy sets (the rest are unset = not enforced). */
@@ -170,6 +190,19 @@ struct policy_network {
 	size_t n_dns_upstream;
 };
 
+/* A credential slot: a name the caller fills per run, and where the task finds the value. */
+struct policy_credential {
+	char *name; /* [A-Za-z0-9_-], 1..64, starting with a letter or digit; unique */
+	enum policy_credential_source source;
+	enum policy_credential_delivery delivery;
+	char *target; /* FILE: absolute path in the sandbox; ENV: the variable's name */
+	/*
+	 * FILE only: the file's text with each "{{value}}" replaced by the value (at most
+	 * POLICY_MAX_TEMPLATE_VALUES of them), or NULL: the file holds the value alone.
+	 */
+	char *template;
+};
+
 struct policy {
 	int version;
 	char *name;
@@ -180,6 +213,8 @@ struct policy {
 	struct policy_filesystem filesystem;
 	enum policy_seccomp_profile seccomp;
 	struct policy_network network;
+	struct policy_credential *credentials; /* sorted by name */
+	size_t n_credentials;
 	char digest[65]; /* hex SHA-256 of the canonical serialisation */
 };
 
@@ -229,6 +264,13 @@ enum policy_mode policy_mode_from_string(const char *s);
 /* "default"; NULL (to_string) or -EINVAL (from_string) for anything else. */
 const char *policy_seccomp_profile_to_string(enum policy_seccomp_profile s);
 enum policy_seccomp_profile policy_seccomp_profile_from_string(const char *s);
+/* "caller"; NULL (to_string) or -EINVAL (from_string) for anything else. */
+const char *policy_credential_source_to_string(enum policy_credential_source s);
+enum policy_credential_source policy_credential_source_from_string(const char *s);
+/* "file" or "env"; NULL for anything else. */
+const char *policy_credential_delivery_to_string(enum policy_credential_delivery d);
+/* The slot named name, or NULL. */
+const struct policy_credential *policy_credential_find(const struct policy *p, const char *name);
 /* "tcp", "udp" or "any" for a protocol mask; NULL for 0 or unknown bits. */
 const char *policy_protocols_to_string(unsigned protocols);
 /* Inverse of policy_protocols_to_string(): a mask, or -EINVAL. */

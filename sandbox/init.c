@@ -309,5 +309,8 @@ _noreturn_ void sandbox_child_main(const struct sandbox_config *c,
 	task = spawn_task(c, fds);
 	if (task < 0)
 		fail(fds->status_fd, SANDBOX_STEP_FORK_TASK, errno, 125);
+	/* The task has exec'd (vfork returned): init needs no copy of its secrets. */
+	if (c->wipe_after_exec)
+		explicit_bzero(c->wipe_after_exec, c->wipe_after_exec_len);
 	init_loop(task, &mask, keep_only_result_fd(fds->result_fd));
 }

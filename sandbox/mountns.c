@@ -374,6 +374,54 @@ static int rebind_exec_paths(const struct policy *p, char *const *exec)
 	return r;
 }
 
+#define SECRETS_STAGING NEW_ROOT "/.airlock-secrets"
+
+/* Binds one file of the staged secrets tmpfs at its target: read-only, nosuid, nodev, noexec. */
+static int bind_secret(size_t i, const char *target)
+{
+	char src[PATH_MAX], dst[PATH_MAX], name[24];
+	int r;
+
+	mounts_secret_name(name, sizeof(name), i);
+	snprintf(src, sizeof(src), SECRETS_STAGING "/%s", name);
+	r = touch_in_root(target);
+	if (r < 0)
+		return r;
+	r = root_path(dst, sizeof(dst), target);
+	if (r < 0)
+		return r;
+	if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
+		return -errno;
+	if (mount(NULL, dst, NULL,
+		  MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * The run's secret files (secrets.c): the detached tmpfs is attached just long enough to
+ * bind each file at its target, then detached again, so that only the files are visible
+ * and the tmpfs lives exactly as long as those binds, in this mount namespace only.
+ */
+static int attach_secrets(const struct sandbox_mounts *m)
+{
+	int r = 0;
+
+	if (m->secrets_fd < 0)
+		return 0;
+	if (mkdir(SECRETS_STAGING, 0700) < 0)
+		return -errno;
+	if (move_mount(m->secrets_fd, "", AT_FDCWD, SECRETS_STAGING, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		r = -errno;
+	for (size_t i = 0; r >= 0 && m->secret_targets && m->secret_targets[i]; i++)
+		r = bind_secret(i, m->secret_targets[i]);
+	if (umount2(SECRETS_STAGING, MNT_DETACH) < 0 && r >= 0)
+		r = -errno;
+	if (rmdir(SECRETS_STAGING) < 0 && r >= 0)
+		r = -errno;
+	return r;
+}
+
 static int pivot(void)
 {
 	if (chdir(NEW_ROOT) < 0)
@@ -413,6 +461,8 @@ int mountns_setup(const struct sandbox_config *c, enum sandbox_step *ret_step)
 	STEP(SANDBOX_STEP_MOUNT_TMPFS, mount_policy_tmpfs(c->policy, m->exec_paths));
 	STEP(SANDBOX_STEP_MOUNT_BINDS, attach_entries(m, MOUNT_PHASE_BINDS));
 	STEP(SANDBOX_STEP_EXEC_PATHS, rebind_exec_paths(c->policy, m->exec_paths));
+	/* After the exec re-binds, which would copy a bind below them with exec allowed. */
+	STEP(SANDBOX_STEP_MOUNT_SECRETS, attach_secrets(m));
 	STEP(SANDBOX_STEP_MOUNT_DEV, mount_dev());
 	STEP(SANDBOX_STEP_MOUNT_PROC, mount_proc());
 	STEP(SANDBOX_STEP_MOUNT_CGROUP, attach_entries(m, MOUNT_PHASE_CGROUP));

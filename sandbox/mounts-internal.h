@@ -72,4 +72,9 @@ struct sandbox_mounts {
 	size_t n_entries;
 	bool workspace_idmapped;
 	char **exec_paths; /* the resolved exec allowlist (sandbox_exec_resolve()), or NULL */
+	int secrets_fd; /* detached tmpfs of secret files (secrets.c), or -EBADF */
+	char **secret_targets; /* where file "<i>" of that tmpfs goes, or NULL */
 };
+
+/* Name of file i in the secrets tmpfs (decimal index); buf holds at least 24 bytes. */
+void mounts_secret_name(char *buf, size_t len, size_t i);

@@ -448,6 +448,7 @@ int sandbox_mounts_open(const struct policy *p, char *const *exec_paths, const c
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
+	m->secrets_fd = -EBADF;
 	if (exec_paths) {
 		m->exec_paths = strv_copy(exec_paths);
 		if (!m->exec_paths) {
@@ -503,6 +504,8 @@ struct sandbox_mounts *sandbox_mounts_free(struct sandbox_mounts *m)
 		free(e->link);
 	}
 	strv_free(m->exec_paths);
+	safe_close(m->secrets_fd);
+	strv_free(m->secret_targets);
 	free(m);
 	return NULL;
 }

@@ -38,6 +38,7 @@ static const char *const step_names[_SANDBOX_STEP_MAX] = {
 	[SANDBOX_STEP_MOUNT_BINDS] = "mount-binds",
 	[SANDBOX_STEP_MOUNT_TMPFS] = "mount-tmpfs",
 	[SANDBOX_STEP_EXEC_PATHS] = "exec-allowlist-paths",
+	[SANDBOX_STEP_MOUNT_SECRETS] = "mount-secrets",
 	[SANDBOX_STEP_MOUNT_DEV] = "mount-dev",
 	[SANDBOX_STEP_MOUNT_PROC] = "mount-proc",
 	[SANDBOX_STEP_MOUNT_CGROUP] = "mount-cgroup",

@@ -35,6 +35,7 @@ enum sandbox_step {
 	SANDBOX_STEP_MOUNT_BINDS,
 	SANDBOX_STEP_MOUNT_TMPFS,
 	SANDBOX_STEP_EXEC_PATHS,
+	SANDBOX_STEP_MOUNT_SECRETS,
 	SANDBOX_STEP_MOUNT_DEV,
 	SANDBOX_STEP_MOUNT_PROC,
 	SANDBOX_STEP_MOUNT_CGROUP,
@@ -67,6 +68,12 @@ struct sandbox_config {
 	/* Neither may point into the process's argument or environment area (proc-title.h). */
 	char *const *argv;
 	char *const *envp; /* the task's whole environment */
+	/*
+	 * Memory that init clears in its own copy once the task has exec'd (the environment
+	 * strings that carry secrets), or NULL.
+	 */
+	void *wipe_after_exec;
+	size_t wipe_after_exec_len;
 	const struct sandbox_mounts *mounts;
 	uid_t host_id_base; /* host uid/gid of id 0 inside; SANDBOX_ID_RANGE mapped */
 	struct cgroup_run *cgroup; /* the run's cgroups (cgroup.h), or NULL */
@@ -123,6 +130,25 @@ int sandbox_mounts_open(const struct policy *p, char *const *exec_paths, const c
 			uid_t host_id_base, const struct cgroup_run *cg,
 			struct sandbox_mounts **ret, const char **reterr_path);
 struct sandbox_mounts *sandbox_mounts_free(struct sandbox_mounts *m);
+/* One file of a run's secrets tmpfs (sandbox_mounts_add_secrets()). */
+struct sandbox_secret_file {
+	const char *target; /* absolute, normalised path in the sandbox */
+	const void *data; /* the contents: written to the tmpfs, never copied in memory */
+	size_t size;
+};
+
+/*
+ * Makes the run's private tmpfs for secret files and writes them into it: its root 0700
+ * and each file 0400, owned by the task user (host_id_base + the policy's uid and gid),
+ * nosuid, nodev, noexec, read-only once written, sized to fit (and kept out of swap
+ * where the kernel offers "noswap"). The tmpfs is never attached in the caller's mount
+ * namespace: m holds it as a detached mount, and the sandbox child binds each file at its
+ * target (read-only, nosuid, nodev, noexec) and lets go of the rest, so it lives exactly
+ * as long as the task's mount namespace. At most once per m, after sandbox_mounts_open().
+ * Returns 0 or -errno (-EEXIST: called twice; -E2BIG: too many files). Does not log.
+ */
+int sandbox_mounts_add_secrets(struct sandbox_mounts *m, const struct policy *p, uid_t host_id_base,
+			       const struct sandbox_secret_file *files, size_t n);
 /* Whether the workspace is idmapped to the task (false when the filesystem cannot be). */
 bool sandbox_mounts_workspace_idmapped(const struct sandbox_mounts *m);
 

@@ -4,9 +4,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "cli.h"
 #include "config-file.h"
 #include "config.h"
+#include "credentials.h"
 #include "log.h"
 #include "node-config.h"
 #include "run.h"
@@ -15,7 +17,9 @@
 static void run_usage(FILE *f)
 {
 	fprintf(f, "Usage: airlock run [--policy FILE] [--workspace DIR] [--state-dir DIR]\n"
-		   "                   [--record FILE] [--config FILE] -- CMD [ARG...]\n");
+		   "                   [--record FILE] [--config FILE]\n"
+		   "                   [--credential NAME=@FILE] [--credential-fd NAME=N]\n"
+		   "                   -- CMD [ARG...]\n");
 }
 
 int cmd_run(int argc, char **argv)
@@ -25,10 +29,13 @@ int cmd_run(int argc, char **argv)
 						 { "state-dir", required_argument, NULL, 's' },
 						 { "record", required_argument, NULL, 'r' },
 						 { "config", required_argument, NULL, 'c' },
+						 { "credential", required_argument, NULL, 'C' },
+						 { "credential-fd", required_argument, NULL, 'F' },
 						 { "help", no_argument, NULL, 'h' },
 						 {} };
 	_cleanup_strv_free_ char **task_argv = NULL;
 	_cleanup_node_config_free_ struct node_config *config = NULL;
+	_cleanup_(credential_args_done) struct credential_args creds = {};
 	const char *config_path = NULL;
 	struct run_options o = {};
 	int c;
@@ -51,6 +58,11 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'c':
 			config_path = optarg;
+			break;
+		case 'C':
+		case 'F':
+			if (credential_args_add(&creds, optarg, c == 'F') < 0)
+				return EXIT_AIRLOCK;
 			break;
 		case 'h':
 			run_usage(stdout);
@@ -102,5 +114,6 @@ int cmd_run(int argc, char **argv)
 	if (!o.state_dir)
 		o.state_dir = config->state_dir;
 	o.runtime_dir = config->runtime_dir;
+	o.credentials = &creds;
 	return run_main(&o);
 }

@@ -148,6 +148,8 @@ static json_t *record_build(const struct run_summary *s)
 		json_object_set(o, "resources", s->resources);
 	if (s->network)
 		json_object_set(o, "network", s->network);
+	if (s->credentials)
+		json_object_set(o, "credentials", s->credentials);
 	return o;
 oom:
 	json_decref(cmd);

@@ -42,6 +42,7 @@ struct run_summary {
 	size_t n_abis;
 	json_t *resources; /* borrowed; cgroup usage, or NULL */
 	json_t *network; /* borrowed; egress decisions, or NULL */
+	json_t *credentials; /* borrowed; the credential grants, or NULL */
 	char *const *exec_entries; /* filesystem.exec as written, or NULL when not resolved */
 	char *const *exec_paths; /* what each entry allowed (sandbox_exec_resolve()) */
 };

@@ -22,6 +22,7 @@
 #include "cleanup.h"
 #include "config.h"
 #include "cli.h"
+#include "credentials.h"
 #include "fd-util.h"
 #include "idpool.h"
 #include "landlock.h"
@@ -92,6 +93,7 @@ struct run {
 	struct sandbox *sandbox;
 	struct run_io io;
 	char **envp;
+	struct credential_set *creds; /* the values of the policy's credential slots, or NULL */
 	int timer_fd;
 	int signal_fd;
 	int grace_fd;
@@ -289,6 +291,9 @@ static int prepare(struct run *r)
 	k = open_mounts(r);
 	if (k < 0)
 		return k;
+	k = credentials_add_files(r->creds, r->mounts, r->policy, r->slot.base);
+	if (k < 0)
+		return k;
 	k = build_env(r);
 	if (k < 0)
 		return k;
@@ -412,6 +417,7 @@ static int start(struct run *r)
 {
 	const struct policy *p = r->policy;
 	uint64_t limit = (p->limits.set & POLICY_LIMIT_OUTPUT) ? p->limits.output : UINT64_MAX;
+	_cleanup_free_ char **envp = NULL; /* borrows r->envp's strings and the credentials' */
 	struct sandbox_config c;
 	char resolv_conf[256];
 	int k;
@@ -425,12 +431,14 @@ static int start(struct run *r)
 	k = setup_signals(r);
 	if (k < 0)
 		return log_error_errno(k, "Failed to set up signal handling: %m");
+	if (credentials_env(r->creds, r->envp, &envp) < 0)
+		return log_oom();
 
 	c = (struct sandbox_config){
 		.policy = p,
 		.filter = r->filter,
 		.argv = r->opts->argv,
-		.envp = r->envp,
+		.envp = envp,
 		.mounts = r->mounts,
 		.host_id_base = r->slot.base,
 		.cgroup = run_limits_cgroup(r->limits),
@@ -442,6 +450,7 @@ static int start(struct run *r)
 		.stdout_fd = r->io.child_stdout,
 		.stderr_fd = r->io.child_stderr,
 	};
+	credentials_env_memory(r->creds, &c.wipe_after_exec, &c.wipe_after_exec_len);
 	k = sandbox_spawn(&c, &r->sandbox);
 	if (k < 0)
 		return log_error_errno(k, "Failed to create the sandbox: %m");
@@ -565,12 +574,13 @@ static int write_record(struct run *r)
 {
 	struct timespec end_rt, end_mono;
 	struct run_summary s = {};
-	_cleanup_(json_decrefp) json_t *net = NULL, *resources = NULL;
+	_cleanup_(json_decrefp) json_t *net = NULL, *resources = NULL, *creds = NULL;
 
 	clock_gettime(CLOCK_REALTIME, &end_rt);
 	clock_gettime(CLOCK_MONOTONIC, &end_mono);
 	net = run_net_to_json(r->net);
 	resources = run_limits_to_json(r->limits);
+	creds = credentials_to_json(r->creds);
 	s = (struct run_summary){
 		.run_id = r->id,
 		.policy = r->policy,
@@ -589,6 +599,7 @@ static int write_record(struct run *r)
 		.seccomp_instructions = r->filter ? syscall_filter_size(r->filter) : 0,
 		.network = net,
 		.resources = resources,
+		.credentials = creds,
 		.exec_entries = r->exec_paths ? r->policy->filesystem.exec : NULL,
 		.exec_paths = r->exec_paths,
 	};
@@ -639,6 +650,7 @@ static void teardown(struct run *r)
 		run_lock_drop(r->opts->runtime_dir, r->id, r->run_lock_fd, r->record_failed);
 	r->sink = record_sink_free(r->sink);
 	strv_free(r->envp);
+	r->creds = credential_set_free(r->creds); /* clears every value */
 	r->policy = policy_free(r->policy);
 }
 
@@ -675,6 +687,8 @@ int run_main(const struct run_options *o)
 	k = load_policy(&r);
 	if (k >= 0)
 		k = check_enforceable(&r);
+	if (k >= 0) /* read once, before anything of the run exists */
+		k = credentials_load(r.policy, o->credentials, &r.creds);
 	if (k >= 0)
 		k = record_sink_open(o->state_dir, o->record_path, &r.sink);
 	if (k >= 0)

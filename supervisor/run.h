@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+struct credential_args;
 struct node_config;
 
 struct run_options {
@@ -11,6 +12,7 @@ struct run_options {
 	const char *runtime_dir;
 	const char *record_path; /* extra copy of the record, or NULL */
 	char **argv;
+	const struct credential_args *credentials; /* --credential, --credential-fd */
 };
 
 /*

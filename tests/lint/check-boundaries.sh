@@ -24,7 +24,7 @@ check "libcap-ng only in sandbox/" '#include <cap-ng.h>' 'sandbox|tests'
 check "libnftnl/libmnl only in netfilter/" '#include <lib(nftnl|mnl)/' 'netfilter|tests'
 check "libnl only in netfilter/ and sandbox/" '#include <netlink/' 'netfilter|sandbox|tests'
 check "libcurl only in supervisor/" '#include <curl/' 'supervisor|tests'
-check "nothing includes supervisor/ headers outside supervisor/" '#include "(run|record|probe|cmd-[a-z]+|idpool)\.h"' 'supervisor|tests'
+check "nothing includes supervisor/ headers outside supervisor/" '#include "(run|record|probe|cmd-[a-z]+|idpool|credentials|secure-mem)\.h"' 'supervisor|tests'
 check "common/ includes no other module" '#include "(policy|sandbox|syscall-filter|caps|landlock|egress|cgroup|run|record)' 'policy|sandbox|netfilter|supervisor'
 check "policy/ includes no sandbox/netfilter/supervisor header" '#include "(sandbox|syscall-filter|caps|landlock|cgroup|egress|run|record|loop)' 'sandbox|netfilter|supervisor|common'
 exit $fail

@@ -166,10 +166,13 @@ def record_keys(root):
     """{key: [where, ...]} for every key the record writer can emit."""
     files = []
     for d in ("supervisor", "netfilter"):
-        for name in sorted(os.listdir(os.path.join(root, d))):
-            rel = d + "/" + name
-            if name.endswith(".c") and rel not in RECORD_EXCLUDED:
-                files.append(rel)
+        # Subdirectories too: supervisor/credentials/ builds record JSON.
+        for top, dirs, names in os.walk(os.path.join(root, d)):
+            dirs.sort()
+            for name in sorted(names):
+                rel = os.path.relpath(os.path.join(top, name), root)
+                if name.endswith(".c") and rel not in RECORD_EXCLUDED:
+                    files.append(rel)
     keys = {}
     for rel in files:
         src = strip_comments(read(root, rel))

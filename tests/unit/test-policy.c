@@ -25,6 +25,9 @@ struct error_case {
 };
 
 #define V "{\"version\": 1, "
+/* One credential slot with source "caller"; deliver is JSON text. */
+#define CRED(name, deliver) \
+	"{\"name\": \"" name "\", \"source\": \"caller\", \"deliver\": " deliver "}"
 
 static const struct error_case error_cases[] = {
 	/* syntax and root */
@@ -334,6 +337,110 @@ static const struct error_case error_cases[] = {
 	{ V "\"filesystem\": {\"cgroup\": 0}}", "/filesystem/cgroup", "expected true or false" },
 	{ V "\"filesystem\": {\"cgroup\": null}}", "/filesystem/cgroup", "expected true or false" },
 	{ V "\"filesystem\": {\"cgroups\": false}}", "/filesystem/cgroups", "unknown key" },
+	/* credentials: the section and each slot */
+	{ V "\"credentials\": {}}", "/credentials", "expected an array of credential slots" },
+	{ V "\"credentials\": [1]}", "/credentials/0", "expected an object" },
+	{ V "\"credentials\": [{}]}", "/credentials/0/name", "missing required key" },
+	{ V "\"credentials\": [{\"name\": \"a\", \"source\": \"caller\"}]}",
+	  "/credentials/0/deliver", "missing required key" },
+	{ V "\"credentials\": [{\"name\": \"a\", \"deliver\": {\"env\": \"A\"}}]}",
+	  "/credentials/0/source", "missing required key" },
+	{ V "\"credentials\": [" CRED("a", "{\"env\": \"A\"}, \"ttl\": 1") "]}",
+	  "/credentials/0/ttl", "unknown key" },
+	{ V "\"credentials\": [" CRED("", "{\"env\": \"A\"}") "]}", "/credentials/0/name",
+	  "expected a name" },
+	{ V "\"credentials\": [" CRED("-a", "{\"env\": \"A\"}") "]}", "/credentials/0/name",
+	  "starting with a letter or digit" },
+	{ V "\"credentials\": [" CRED("a.b", "{\"env\": \"A\"}") "]}", "/credentials/0/name",
+	  "expected a name" },
+	{ V "\"credentials\": [" CRED(
+		  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		  "{\"env\": \"A\"}") "]}",
+	  "/credentials/0/name", "1..64" },
+	{ V "\"credentials\": [{\"name\": 1, \"source\": \"caller\", \"deliver\": {}}]}",
+	  "/credentials/0/name", "expected a name" },
+	{ V "\"credentials\": [{\"name\": \"a\", \"source\": \"vault\", \"deliver\": "
+	    "{\"env\": \"A\"}}]}",
+	  "/credentials/0/source", "expected \"caller\"" },
+	{ V "\"credentials\": [{\"name\": \"a\", \"source\": \"issuer:github\", "
+	    "\"deliver\": {\"env\": \"A\"}}]}",
+	  "/credentials/0/source", "issuers are not supported yet" },
+	{ V "\"credentials\": [{\"name\": \"a\", \"source\": 1, \"deliver\": {}}]}",
+	  "/credentials/0/source", "expected \"caller\"" },
+	{ V "\"credentials\": [" CRED("a", "{}") "]}", "/credentials/0/deliver",
+	  "exactly one of \"file\" and \"env\"" },
+	{ V "\"credentials\": [" CRED("a", "{\"env\": \"A\", \"file\": \"/run/a\"}") "]}",
+	  "/credentials/0/deliver", "exactly one" },
+	{ V "\"credentials\": [" CRED("a", "{\"file\": \"/run/a\", \"mode\": \"0400\"}") "]}",
+	  "/credentials/0/deliver/mode", "unknown key" },
+	{ V "\"credentials\": [" CRED("a", "[]") "]}", "/credentials/0/deliver",
+	  "an object with \"file\" or \"env\"" },
+	{ V "\"credentials\": [" CRED("a", "{\"file\": \"run/a\"}") "]}",
+	  "/credentials/0/deliver/file", "absolute normalised path" },
+	{ V "\"credentials\": [" CRED("a", "{\"file\": \"/run/../a\"}") "]}",
+	  "/credentials/0/deliver/file", "absolute normalised path" },
+	{ V "\"credentials\": [" CRED("a", "{\"file\": \"/\"}") "]}", "/credentials/0/deliver/file",
+	  "other than \"/\"" },
+	{ V "\"credentials\": [" CRED("a", "{\"file\": \"/run\"}") "]}",
+	  "/credentials/0/deliver/file", "\"/run\" is reserved" },
+	{ V "\"credentials\": [" CRED("a", "{\"file\": \"/usr/a\"}") "]}",
+	  "/credentials/0/deliver/file", "\"/usr\" is reserved" },
+	{ V "\"credentials\": [" CRED("a", "{\"file\": \"/workspace/.npmrc\"}") "]}",
+	  "/credentials/0/deliver/file", "\"/workspace\" is reserved" },
+	{ V "\"credentials\": [" CRED("a", "{\"file\": \"/etc/pip.conf\"}") "]}",
+	  "/credentials/0/deliver/file", "\"/etc\" is reserved" },
+	{ V "\"credentials\": [" CRED("a", "{\"file\": \"/proc/a\"}") "]}",
+	  "/credentials/0/deliver/file", "\"/proc\" is reserved" },
+	{ V "\"credentials\": [" CRED("a", "{\"file\": 1}") "]}", "/credentials/0/deliver/file",
+	  "expected an absolute path" },
+	{ V "\"credentials\": [" CRED("a", "{\"env\": \"1A\"}") "]}", "/credentials/0/deliver/env",
+	  "variable name" },
+	{ V "\"credentials\": [" CRED("a", "{\"env\": \"A-B\"}") "]}", "/credentials/0/deliver/env",
+	  "variable name" },
+	{ V "\"credentials\": [" CRED("a", "{\"env\": \"HOME\"}") "]}",
+	  "/credentials/0/deliver/env", "HOME is reserved" },
+	{ V "\"credentials\": [" CRED("a", "{\"env\": \"A\", \"template\": \"{{value}}\"}") "]}",
+	  "/credentials/0/deliver/template", "it needs \"file\"" },
+	{ V "\"credentials\": [" CRED("a", "{\"file\": \"/run/a\", \"template\": \"x\"}") "]}",
+	  "/credentials/0/deliver/template", "expected \"{{value}}\" in the template" },
+	{ V "\"credentials\": [" CRED("a", "{\"file\": \"/run/a\", \"template\": "
+					   "\"a={{value}} b={{ value }}\"}") "]}",
+	  "/credentials/0/deliver/template", "unknown placeholder at byte 14" },
+	{ V "\"credentials\": [" CRED("a", "{\"file\": \"/run/a\", \"template\": "
+					   "\"{{name}}\"}") "]}",
+	  "/credentials/0/deliver/template", "the only one is \"{{value}}\"" },
+	{ V
+	  "\"credentials\": [" CRED("a", "{\"file\": \"/run/a\", \"template\": "
+					 "\"{{value}}{{value}}{{value}}{{value}}{{value}}\"}") "]}",
+	  "/credentials/0/deliver/template", "at most 4" },
+	{ V "\"credentials\": [" CRED("a", "{\"file\": \"/run/a\", \"template\": 1}") "]}",
+	  "/credentials/0/deliver/template", "a string with \"{{value}}\"" },
+	/* credentials: against each other and the rest of the policy */
+	{ V "\"credentials\": [" CRED("a", "{\"env\": \"A\"}") ", " CRED("a",
+									 "{\"env\": \"B\"}") "]}",
+	  "/credentials/1/name", "\"a\" names /credentials/0 too" },
+	{ V "\"credentials\": [" CRED("a", "{\"env\": \"A\"}") ", " CRED("b",
+									 "{\"env\": \"A\"}") "]}",
+	  "/credentials/1/deliver/env", "A is delivered by /credentials/0 too" },
+	{ V "\"credentials\": [" CRED("a", "{\"file\": \"/run/a\"}") ", " CRED(
+		  "b", "{\"file\": \"/run/a\"}") "]}",
+	  "/credentials/1/deliver/file", "files may not be equal or nested" },
+	{ V "\"credentials\": [" CRED("a", "{\"file\": \"/run/a/b\"}") ", " CRED(
+		  "b", "{\"file\": \"/run/a\"}") "]}",
+	  "/credentials/1/deliver/file", "collides with /credentials/0 (\"/run/a/b\")" },
+	{ V "\"environment\": {\"GH_TOKEN\": \"x\"}, \"credentials\": [" CRED(
+		  "gh", "{\"env\": \"GH_TOKEN\"}") "]}",
+	  "/credentials/0/deliver/env", "GH_TOKEN is set by /environment too" },
+	{ V "\"credentials\": [" CRED("p", "{\"env\": \"PATH\"}") "]}",
+	  "/credentials/0/deliver/env", "PATH is set by /environment too" },
+	{ V "\"filesystem\": {\"binds\": [{\"source\": \"/srv\", \"target\": \"/data\"}]}, "
+	    "\"credentials\": [" CRED("a", "{\"file\": \"/data/key\"}") "]}",
+	  "/credentials/0/deliver/file", "lies in the bind at \"/data\"" },
+	{ V "\"filesystem\": {\"binds\": [{\"source\": \"/srv\", \"target\": \"/opt/t\"}]}, "
+	    "\"credentials\": [" CRED("a", "{\"file\": \"/opt\"}") "]}",
+	  "/credentials/0/deliver/file", "would cover the bind at \"/opt/t\"" },
+	{ V "\"credentials\": [" CRED("a", "{\"file\": \"/tmp\"}") "]}",
+	  "/credentials/0/deliver/file", "would cover the tmpfs at \"/tmp\"" },
 };
 
 static int parse_str(const char *s, struct policy **ret, struct policy_error *e)
@@ -411,6 +518,8 @@ TEST(error_too_many)
 		  "]}", "/network/egress", "at most 256", POLICY_MAX_EGRESS_RULES },
 		{ "\"network\": {\"egress\": [{\"host\": \"a.example\", \"ports\": [", "%zu",
 		  "]}]}", "/network/egress/0/ports", "1..64", POLICY_MAX_PORTS },
+		{ "\"credentials\": [", CRED("c%1$zu", "{\"env\": \"C%1$zu\"}"), "]",
+		  "/credentials", "at most 32", POLICY_MAX_CREDENTIALS },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -827,6 +936,105 @@ TEST(to_json_canonical)
 			    &p, &e));
 	ASSERT_OK(policy_to_json(p, false, &s));
 	ASSERT_CONTAINS(s, "\"etc\":[\"a/b\",\"z\"],\"exec\":[\"/bin\",\"/usr\"]");
+}
+
+/* The example of docs/credentials.md, slots in a different order than their names. */
+static const char credentials_policy[] =
+	"{\"version\": 1, \"credentials\": ["
+	"{\"name\": \"npmrc\", \"source\": \"caller\", \"deliver\": {\"file\": "
+	"\"/home/airlock/.npmrc\", \"template\": "
+	"\"//registry.example.com/:_authToken={{value}}\\n\"}},"
+	"{\"name\": \"npm\", \"source\": \"caller\", \"deliver\": {\"file\": "
+	"\"/run/secrets/npm\"}},"
+	"{\"name\": \"gh\", \"source\": \"caller\", \"deliver\": {\"env\": \"GH_TOKEN\"}},"
+	"{\"name\": \"pip\", \"source\": \"caller\", \"deliver\": {\"file\": "
+	"\"/tmp/pip/pip.conf\"}}]}";
+
+TEST(credentials)
+{
+	_cleanup_policy_free_ struct policy *p = NULL;
+	const struct policy_credential *c;
+	struct policy_error e;
+
+	ASSERT_OK(parse_str(credentials_policy, &p, &e));
+	ASSERT_EQ(p->n_credentials, 4);
+	/* Sorted by name. */
+	ASSERT_STREQ(p->credentials[0].name, "gh");
+	ASSERT_STREQ(p->credentials[1].name, "npm");
+	ASSERT_STREQ(p->credentials[2].name, "npmrc");
+	ASSERT_STREQ(p->credentials[3].name, "pip");
+
+	c = policy_credential_find(p, "gh");
+	ASSERT_TRUE(c == &p->credentials[0]);
+	ASSERT_EQ(c->source, POLICY_CREDENTIAL_SOURCE_CALLER);
+	ASSERT_EQ(c->delivery, POLICY_CREDENTIAL_DELIVER_ENV);
+	ASSERT_STREQ(c->target, "GH_TOKEN");
+	ASSERT_TRUE(c->template == NULL);
+
+	c = policy_credential_find(p, "npmrc");
+	ASSERT_EQ(c->delivery, POLICY_CREDENTIAL_DELIVER_FILE);
+	ASSERT_STREQ(c->target, "/home/airlock/.npmrc");
+	ASSERT_STREQ(c->template, "//registry.example.com/:_authToken={{value}}\n");
+	/* Below a tmpfs mount (the default /tmp) is a place for a file too. */
+	ASSERT_STREQ(policy_credential_find(p, "pip")->target, "/tmp/pip/pip.conf");
+	ASSERT_TRUE(policy_credential_find(p, "nope") == NULL);
+
+	ASSERT_STREQ(policy_credential_source_to_string(POLICY_CREDENTIAL_SOURCE_CALLER), "caller");
+	ASSERT_EQ(policy_credential_source_from_string("caller"), POLICY_CREDENTIAL_SOURCE_CALLER);
+	ASSERT_EQ(policy_credential_source_from_string("issuer:x"),
+		  _POLICY_CREDENTIAL_SOURCE_INVALID);
+	ASSERT_STREQ(policy_credential_delivery_to_string(POLICY_CREDENTIAL_DELIVER_ENV), "env");
+	ASSERT_TRUE(policy_credential_delivery_to_string(_POLICY_CREDENTIAL_DELIVER_MAX) == NULL);
+	p = policy_free(p);
+
+	/* Four markers are allowed, and "}}" alone is text (JSON files have it). */
+	ASSERT_OK(parse_str("{\"version\": 1, \"credentials\": [" CRED(
+				    "a", "{\"file\": \"/run/a\", \"template\": "
+					 "\"{\\\"t\\\": {\\\"k\\\": \\\"{{value}}{{value}}"
+					 "{{value}}{{value}}\\\"}}\"}") "]}",
+			    &p, &e));
+	ASSERT_STREQ(p->credentials[0].template,
+		     "{\"t\": {\"k\": \"{{value}}{{value}}{{value}}{{value}}\"}}");
+}
+
+TEST(credentials_canonical)
+{
+	_cleanup_policy_free_ struct policy *p = NULL;
+	_cleanup_free_ char *s = NULL;
+	struct policy_error e;
+	char a[65], b[65], d[65];
+
+	ASSERT_OK(parse_str(credentials_policy, &p, &e));
+	ASSERT_OK(policy_to_json(p, false, &s));
+	ASSERT_CONTAINS(s, "\"credentials\":[{\"deliver\":{\"env\":\"GH_TOKEN\"},\"name\":"
+			   "\"gh\",\"source\":\"caller\"},{\"deliver\":{\"file\":"
+			   "\"/run/secrets/npm\"},\"name\":\"npm\",\"source\":\"caller\"},"
+			   "{\"deliver\":{\"file\":\"/home/airlock/.npmrc\",\"template\":"
+			   "\"//registry.example.com/:_authToken={{value}}\\n\"},\"name\":"
+			   "\"npmrc\",");
+	roundtrip(credentials_policy, test_failed_);
+
+	/* The order of the slots in the file does not matter; a template does. */
+	ASSERT_OK(digest_of(
+		"{\"version\": 1, \"credentials\": [" CRED("a", "{\"env\": \"A\"}") ", " CRED(
+			"b", "{\"file\": \"/run/b\"}") "]}",
+		a));
+	ASSERT_OK(digest_of(
+		"{\"version\": 1, \"credentials\": [" CRED("b", "{\"file\": \"/run/b\"}") ", " CRED(
+			"a", "{\"env\": \"A\"}") "]}",
+		b));
+	ASSERT_STREQ(a, b);
+	ASSERT_OK(digest_of(
+		"{\"version\": 1, \"credentials\": [" CRED(
+			"b",
+			"{\"file\": \"/run/b\", "
+			"\"template\": \"{{value}}\"}") ", " CRED("a", "{\"env\": \"A\"}") "]}",
+		b));
+	ASSERT_FALSE(streq(a, b));
+	/* No slots is the policy without the section. */
+	ASSERT_OK(digest_of("{\"version\": 1, \"credentials\": []}", a));
+	ASSERT_OK(digest_of("{\"version\": 1}", d));
+	ASSERT_STREQ(a, d);
 }
 
 TEST(command_allowed)

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * Credentials of one run (docs/credentials.md): the policy declares named slots
+ * (policy.h, struct policy_credential); the caller fills the "caller" ones per run from a
+ * file or a file descriptor, never argv or the environment. Values live only in
+ * secure-mem.h memory, go to the task as files on a private tmpfs or as environment
+ * variables, and appear in the record only as name, delivery, size and SHA-256.
+ */
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "policy.h"
+
+#define CREDENTIAL_MAX_VALUE (64 * 1024) /* bytes of one value */
+
+/* One --credential NAME=@FILE or --credential-fd NAME=N of the command line. */
+struct credential_arg {
+	char *name;
+	char *path; /* NAME=@FILE: the file, or NULL */
+	int fd; /* NAME=N: the descriptor, or -EBADF */
+};
+
+struct credential_args {
+	struct credential_arg items[POLICY_MAX_CREDENTIALS];
+	size_t n;
+};
+
+/*
+ * Adds one command-line argument: "NAME=@FILE" (from_fd false) or "NAME=N" (true). A
+ * malformed argument is never echoed past the name, in case it holds a value. Logs its
+ * refusal (one line). Returns 0 or -EINVAL.
+ */
+int credential_args_add(struct credential_args *a, const char *arg, bool from_fd);
+/* Frees what credential_args_add() allocated (closes no descriptor). */
+void credential_args_done(struct credential_args *a);
+
+/* The values of one run. */
+struct credential_set;
+
+/*
+ * Fills the slots of p from args, before anything of the run starts: every argument must
+ * name a slot of p, every "caller" slot must get a value, and each value is read once
+ * (a file is opened, read to its end and closed; a descriptor above 2 is read to its end
+ * and closed; standard input is read to its end and replaced with /dev/null) and must hold 1..CREDENTIAL_MAX_VALUE bytes (and no NUL for an environment
+ * variable). Logs each refusal as one line. Returns 0 and *ret (NULL when p declares no
+ * slot; owned by the caller), or -errno (-EINVAL refused, -ENOMEM, -EIO...). args may be
+ * NULL (no argument).
+ */
+int credentials_load(const struct policy *p, const struct credential_args *args,
+		     struct credential_set **ret);
+/* Clears every value and frees s; accepts and returns NULL. */
+struct credential_set *credential_set_free(struct credential_set *s);
+
+struct sandbox_mounts;
+
+/*
+ * Renders each file delivery (its template, or the value alone) and hands the files to
+ * the sandbox's secrets tmpfs (sandbox_mounts_add_secrets()). Logs failures. Returns 0
+ * or -errno. s may be NULL (nothing to do).
+ */
+int credentials_add_files(struct credential_set *s, struct sandbox_mounts *m,
+			  const struct policy *p, uid_t host_id_base);
+
+/*
+ * The task's environment: base followed by one "NAME=value" per env delivery. *ret is
+ * a new NULL-terminated array owned by the caller (free() it, not its strings), which
+ * borrows base's strings and s's. Returns 0 or -ENOMEM. s may be NULL.
+ */
+int credentials_env(const struct credential_set *s, char *const *base, char ***ret);
+/* Where the "NAME=value" strings live, for the sandbox init to clear its copy (or NULL). */
+void credentials_env_memory(const struct credential_set *s, void **ret, size_t *ret_len);
+
+/*
+ * The record's "credentials" array: name, source, delivery and target, size and SHA-256
+ * of each value, never the value. NULL when s is NULL or on -ENOMEM.
+ */
+json_t *credentials_to_json(const struct credential_set *s);
+
+/*
+ * Calls cb for each value of the run (the slot's name, the value's bytes, which are not
+ * NUL-terminated, and userdata), for the output redactor. The bytes are valid until
+ * credential_set_free(); cb must not copy them anywhere but memory of its own that is as
+ * carefully kept (secure-mem.h).
+ */
+typedef void (*credentials_cb)(const char *name, const void *value, size_t len, void *userdata);
+void credentials_for_each(const struct credential_set *s, credentials_cb cb, void *userdata);

@@ -1,0 +1,293 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Credential slots filled by the caller: file delivery (mode, owner, content, mount flags,
+# templates, a path in a tmpfs mount), env delivery, the record's grants, the value
+# nowhere else (state and runtime dirs, airlock's stderr, a core dump of airlock), every
+# refusal (exit 125, one line, no record), --credential-fd, the source read once, and
+# nothing left on the host after the run, also after kill -9 of airlock.
+. "$(dirname "$0")/lib.sh"
+al_init
+
+SRC=$AL_TMP/src # the caller's secret files: the only place the values may be
+mkdir -m 700 "$SRC"
+rand() { head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+V_NPM=npm-$(rand)
+V_GH=gh-$(rand)
+V_RC=rc-$(rand)
+V_PIP=pip-$(rand)
+printf %s "$V_NPM" >"$SRC/npm"
+printf %s "$V_GH" >"$SRC/gh"
+printf %s "$V_RC" >"$SRC/rc"
+printf %s "$V_PIP" >"$SRC/pip"
+VALUES=("$V_NPM" "$V_GH" "$V_RC" "$V_PIP")
+
+pol=$(al_policy creds <<'JSON'
+{ "version": 1, "name": "creds",
+  "credentials": [
+    { "name": "npm", "source": "caller", "deliver": { "file": "/run/secrets/npm" } },
+    { "name": "gh", "source": "caller", "deliver": { "env": "GH_TOKEN" } },
+    { "name": "npmrc", "source": "caller",
+      "deliver": { "file": "/home/airlock/.npmrc",
+                   "template": "//registry.example.com/:_authToken={{value}}\n" } },
+    { "name": "pip", "source": "caller", "deliver": { "file": "/tmp/pip/pip.conf" } } ] }
+JSON
+)
+ALL=(--policy "$pol" --credential "npm=@$SRC/npm" --credential "gh=@$SRC/gh"
+	--credential "npmrc=@$SRC/rc" --credential "pip=@$SRC/pip")
+
+# holds_value FILE...: 0 when any of the files holds any value (binary files too).
+holds_value() {
+	local v
+	for v in "${VALUES[@]}"; do
+		grep -aqF -- "$v" "$@" 2>/dev/null && return 0
+	done
+	return 1
+}
+
+# ---- file delivery ----
+
+al_run "${ALL[@]}" --record "$AL_TMP/copy.json" -- /bin/sh -c '
+	stat -c "%a %U %G %s" /run/secrets/npm /home/airlock/.npmrc /tmp/pip/pip.conf
+	cat /run/secrets/npm; echo; cat /tmp/pip/pip.conf; echo; cat /home/airlock/.npmrc
+	printf "%s\n" "$GH_TOKEN"'
+al_is "$AL_RC" 0 "a run with every slot filled succeeds"
+[ "$AL_RC" -eq 0 ] || al_show
+al_is "$(sed -n 1,3p "$AL_TMP/out")" "400 airlock airlock ${#V_NPM}
+400 airlock airlock $((${#V_RC} + 36))
+400 airlock airlock ${#V_PIP}" "each file is 0400, owned by the task user, with the value's size"
+al_is "$(sed -n 4p "$AL_TMP/out")" "$V_NPM" "the file holds the value exactly"
+al_is "$(sed -n 5p "$AL_TMP/out")" "$V_PIP" "a file in a tmpfs mount of the policy holds its value"
+al_is "$(sed -n 6p "$AL_TMP/out")" "//registry.example.com/:_authToken=$V_RC" \
+	"a template is rendered into its file"
+al_is "$(sed -n 7p "$AL_TMP/out")" "$V_GH" "env delivery sets the variable to the value"
+al_is "$(grep -c . "$AL_TMP/err")" 0 "airlock prints nothing on stderr for a good run"
+
+# The mounts as the task sees them: each file its own read-only, nosuid, nodev, noexec
+# bind of one tmpfs, whose root (0700) is attached nowhere.
+al_run "${ALL[@]}" -- /bin/sh -c '
+	for f in /run/secrets/npm /home/airlock/.npmrc /tmp/pip/pip.conf; do
+		awk -v f="$f" '"'"'$5 == f { n = split($0, p, " - "); split(p[2], fs, " ");
+			print f, $6, fs[1], fs[2], fs[3] }'"'"' /proc/self/mountinfo
+	done
+	grep -c airlock-secrets /proc/self/mountinfo
+	ls -a / | grep -c airlock; exit 0'
+while read -r f opts fstype src super; do
+	case "$f" in /*) ;; *) continue ;; esac
+	ok=0
+	for o in ro nosuid nodev noexec; do
+		echo ",$opts," | grep -q ",$o," || ok=1
+	done
+	al_ok "$ok" "$f: mount options $opts (ro, nosuid, nodev, noexec)"
+	al_is "$fstype $src" "tmpfs airlock-secrets" "$f: on the run's own tmpfs"
+	al_ok "$(echo ",$super," | grep -q ',mode=700,'; echo $?)" "$f: the tmpfs's root is 0700 ($super)"
+done <"$AL_TMP/out"
+al_is "$(tail -n 2 "$AL_TMP/out" | tr '\n' ' ')" "3 0 " \
+	"exactly the three files are mounted; no staging directory is left in the root"
+[ "$AL_RC" -eq 0 ] || al_show
+
+al_run "${ALL[@]}" -- /bin/sh -c '
+	for f in /run/secrets/npm /home/airlock/.npmrc /tmp/pip/pip.conf; do
+		(echo x >"$f") 2>/dev/null && echo "wrote $f"
+		chmod 600 "$f" 2>/dev/null && echo "chmod $f"
+		rm -f "$f" 2>/dev/null && echo "removed $f"
+		mv "$f" "$f.x" 2>/dev/null && echo "moved $f"
+		touch "$f.new" 2>/dev/null && [ "$f" != /tmp/pip/pip.conf ] && echo "created $f.new"
+	done
+	cat /run/secrets/npm >/dev/null && echo readable'
+al_is "$AL_OUT" "readable" "the task can read its files but not write, chmod, remove or replace them"
+[ "$AL_RC" -eq 0 ] || al_show
+
+# ---- the record ----
+
+rec=$(ls "$AL_STATE"/records/*.json | head -n 1)
+sha() { printf %s "$1" | sha256sum | cut -d' ' -f1; }
+al_is "$(al_json "$rec" '[(g["name"], g["source"], g["delivery"], g.get("file", g.get("env")),
+	g.get("template"), g["weak"], g["bytes"]) for g in r["credentials"]]')" \
+	"[('gh', 'caller', 'env', 'GH_TOKEN', None, True, ${#V_GH}), ('npm', 'caller', 'file', '/run/secrets/npm', False, False, ${#V_NPM}), ('npmrc', 'caller', 'file', '/home/airlock/.npmrc', True, False, ${#V_RC}), ('pip', 'caller', 'file', '/tmp/pip/pip.conf', False, False, ${#V_PIP})]" \
+	"the record lists each grant: name, source, delivery, weak for env, bytes"
+al_is "$(al_json "$rec" '" ".join(g["fingerprint"] for g in r["credentials"])')" \
+	"sha256:$(sha "$V_GH") sha256:$(sha "$V_NPM") sha256:$(sha "$V_RC") sha256:$(sha "$V_PIP")" \
+	"each grant's fingerprint is the SHA-256 of its value"
+al_is "$(al_json "$AL_TMP/copy.json" 'len(r["credentials"])')" 4 "the --record copy has the grants"
+
+# No value in the state dir, the runtime dir, the --record copy or airlock's stderr.
+leaks=$(grep -rlaF -D skip -e "${VALUES[0]}" -e "${VALUES[1]}" -e "${VALUES[2]}" \
+	-e "${VALUES[3]}" "$AL_STATE" /run/airlock "$AL_TMP/copy.json" 2>/dev/null)
+al_is "$leaks" "" "no value in the state dir, the runtime dir or the record"
+al_run "${ALL[@]}" -- /bin/sh -c 'cat /run/secrets/npm /home/airlock/.npmrc /tmp/pip/pip.conf
+	echo "$GH_TOKEN"; exit 3'
+al_is "$AL_RC" 3 "a failing task's status passes through"
+al_ok "$(holds_value "$AL_TMP/err"; [ $? -ne 0 ]; echo $?)" \
+	"airlock's stderr holds no value (the task printed each to stdout)"
+al_ok "$(holds_value "$AL_TMP/out"; echo $?)" "(the values did reach the task's stdout)"
+
+# ---- --credential-fd and the read-once source ----
+
+al_run --policy "$pol" --credential "npm=@$SRC/npm" --credential-fd gh=3 \
+	--credential "npmrc=@$SRC/rc" --credential-fd pip=4 \
+	-- /bin/sh -c 'printf "%s %s\n" "$GH_TOKEN" "$(cat /tmp/pip/pip.conf)"' \
+	3< <(printf %s "$V_GH") 4<"$SRC/pip"
+al_is "$AL_OUT" "$V_GH $V_PIP" "--credential-fd reads values from a pipe and from a file"
+[ "$AL_RC" -eq 0 ] || al_show
+# Standard input as the source, a regular file: the task must not get it again as its stdin.
+"$AIRLOCK" run --state-dir "$AL_STATE" --workspace "$AL_WS" --policy "$pol" \
+	--credential "npm=@$SRC/npm" --credential-fd gh=0 --credential "npmrc=@$SRC/rc" \
+	--credential "pip=@$SRC/pip" -- /bin/sh -c 'printf "%s\n" "$GH_TOKEN"; cat; echo end' \
+	<"$SRC/gh" >"$AL_TMP/out" 2>"$AL_TMP/err"
+al_is "$(cat "$AL_TMP/out")" "$V_GH
+end" "--credential-fd NAME=0 reads standard input, and the task's stdin is then empty"
+
+# A FIFO gives its contents once: a second open would wait for a writer forever.
+mkfifo "$SRC/fifo"
+(printf %s "$V_NPM" >"$SRC/fifo") &
+writer=$!
+AL_PIDS+=("$writer")
+al_run --policy "$pol" --credential "npm=@$SRC/fifo" --credential "gh=@$SRC/gh" \
+	--credential "npmrc=@$SRC/rc" --credential "pip=@$SRC/pip" \
+	-- /bin/sh -c 'cat /run/secrets/npm' &
+runner=$!
+AL_PIDS+=("$runner")
+al_wait_gone "$runner" 60
+al_ok $? "a FIFO as --credential source: airlock opens it once and finishes"
+wait "$runner" 2>/dev/null
+al_is "$(cat "$AL_TMP/out")" "$V_NPM" "the value read from the FIFO reaches the task"
+if al_wait_gone "$writer" 5; then
+	al_ok 0 "the FIFO's writer is done: airlock read it to its end"
+else
+	kill "$writer" 2>/dev/null
+	al_ok 1 "the FIFO's writer is done: airlock read it to its end"
+fi
+wait "$writer" 2>/dev/null
+
+# ---- refusals: exit 125, one line, no record, no value echoed ----
+
+records_before=$(ls "$AL_STATE/records" | wc -l)
+printf 'a\0b' >"$SRC/nul"
+: >"$SRC/empty"
+head -c 65537 /dev/zero | tr '\0' x >"$SRC/big"
+head -c 65536 /dev/zero | tr '\0' y >"$SRC/max"
+issuer=$(al_policy issuer <<'JSON'
+{ "version": 1, "credentials": [
+    { "name": "gh", "source": "issuer:github", "deliver": { "env": "GH_TOKEN" } } ] }
+JSON
+)
+
+# refuse DESCRIPTION PATTERN [RUN OPTIONS]: the run exits 125 with one stderr line matching
+refuse() {
+	local desc=$1 pattern=$2
+	shift 2
+	al_run "$@" -- /bin/true
+	al_ok "$([ "$AL_RC" -eq 125 ] && [ "$(grep -c . "$AL_TMP/err")" -eq 1 ] &&
+		grep -q -- "$pattern" "$AL_TMP/err"; echo $?)" "refused: $desc"
+	[ "$AL_RC" -eq 125 ] || al_show
+	[ "$(grep -c . "$AL_TMP/err")" -eq 1 ] || al_show
+	if holds_value "$AL_TMP/err"; then
+		al_ok 1 "the refusal of '$desc' echoes no value"
+	fi
+}
+refuse "a slot left empty" "credential slot 'pip' of policy 'creds' has no value" \
+	--policy "$pol" --credential "npm=@$SRC/npm" --credential "gh=@$SRC/gh" \
+	--credential "npmrc=@$SRC/rc"
+refuse "a value for an undeclared name" "credential 'other' is not a slot of policy 'creds'" \
+	"${ALL[@]}" --credential "other=@$SRC/npm"
+refuse "a credential with a policy that declares none" "it declares none" \
+	--credential "npm=@$SRC/npm"
+refuse "an empty value" "the value from '$SRC/empty' is empty" \
+	--policy "$pol" --credential "npm=@$SRC/empty" --credential "gh=@$SRC/gh" \
+	--credential "npmrc=@$SRC/rc" --credential "pip=@$SRC/pip"
+refuse "a value over 64 KiB" "is larger than 64 KiB" \
+	--policy "$pol" --credential "npm=@$SRC/big" --credential "gh=@$SRC/gh" \
+	--credential "npmrc=@$SRC/rc" --credential "pip=@$SRC/pip"
+refuse "a name given twice" "credential 'npm' is given twice" \
+	"${ALL[@]}" --credential "npm=@$SRC/rc"
+refuse "a value on the command line" "expected @FILE" \
+	--policy "$pol" --credential "npm=$V_NPM"
+refuse "a bare value" "expects NAME=@FILE" --policy "$pol" --credential "$V_NPM"
+refuse "a file that does not exist" "cannot open '$SRC/none'" \
+	--policy "$pol" --credential "npm=@$SRC/none" --credential "gh=@$SRC/gh" \
+	--credential "npmrc=@$SRC/rc" --credential "pip=@$SRC/pip"
+refuse "a descriptor that is not open" "fd 9 is not open" --policy "$pol" --credential-fd gh=9
+refuse "airlock's own stderr as a source" "fd 2 is airlock's own output" \
+	--policy "$pol" --credential-fd gh=2
+refuse "a NUL byte in an env value" "holds a NUL byte" \
+	--policy "$pol" --credential "npm=@$SRC/npm" --credential "gh=@$SRC/nul" \
+	--credential "npmrc=@$SRC/rc" --credential "pip=@$SRC/pip"
+refuse "an issuer source (not supported yet)" "issuers are not supported yet" \
+	--policy "$issuer"
+al_is "$(ls "$AL_STATE/records" | wc -l)" "$records_before" "no refusal wrote a record"
+al_run --policy "$pol" --credential "npm=@$SRC/max" --credential "gh=@$SRC/gh" \
+	--credential "npmrc=@$SRC/rc" --credential "pip=@$SRC/pip" -- /bin/sh -c 'wc -c </run/secrets/npm'
+al_is "$AL_OUT" 65536 "a value of exactly 64 KiB is accepted"
+
+# ---- nothing on the host, during and after the run, also after kill -9 ----
+
+# secrets_mounts: every mountinfo line on the host (any process) of a secrets tmpfs.
+secrets_mounts() {
+	grep -h ' airlock-secrets ' /proc/[0-9]*/mountinfo 2>/dev/null
+}
+al_is "$(secrets_mounts)" "" "no secrets tmpfs is mounted anywhere once the runs ended"
+
+al_run_bg kill "${ALL[@]}" -- /bin/sh -c \
+	"$PROBE ns; grep ' /run/secrets/npm ' /proc/self/mountinfo; exec $PROBE sleep 60"
+pid=$AL_BG_PID
+if al_wait_for "$AL_TMP/bg-kill.out" ' /run/secrets/npm ' 10; then
+	dev=$(awk '$5 == "/run/secrets/npm" { print $3 }' "$AL_TMP/bg-kill.out")
+	al_is "$(grep -c ' airlock-secrets ' /proc/self/mountinfo)" 0 \
+		"while the task runs, the host's mount namespace has no secrets tmpfs"
+	al_ok "$(holds_value /proc/"$pid"/cmdline /proc/"$pid"/environ; [ $? -ne 0 ]; echo $?)" \
+		"airlock's argv and environment hold no value"
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null
+	mapfile -t ns < <(al_ns_from_probe <"$AL_TMP/bg-kill.out" | grep '^mnt:')
+	for ((i = 0; i < 50; i++)); do
+		left=$(al_ns_holders "${ns[@]}"; grep -l " $dev .* airlock-secrets " \
+			/proc/[0-9]*/mountinfo 2>/dev/null)
+		[ -z "$left" ] && break
+		sleep 0.1
+	done
+	al_is "$left" "" "after kill -9 of airlock its task's mount namespace and the tmpfs ($dev) are gone"
+else
+	al_ok 1 "the task started (for kill -9)"
+	al_diag <"$AL_TMP/bg-kill.err"
+fi
+rm -f "$AL_TMP/out" # the last task's stdout (tasks print values on purpose above)
+leaks=$(grep -rlaF -D skip -e "${VALUES[0]}" -e "${VALUES[1]}" -e "${VALUES[2]}" \
+	-e "${VALUES[3]}" /run /dev/shm "$AL_TMP" 2>/dev/null | grep -v "^$SRC/")
+al_is "$leaks" "" "no file on the host's tmpfs trees or the test's tree holds a value"
+
+# ---- a core dump of airlock holds no value ----
+
+pattern=$(cat /proc/sys/kernel/core_pattern)
+case "$pattern" in
+'|'* | */*)
+	al_skip "a core dump of airlock holds no value" \
+		"core_pattern '$pattern' does not dump into the process's directory"
+	;;
+*)
+	mkdir "$AL_TMP/core"
+	(
+		cd "$AL_TMP/core" || exit 1
+		ulimit -c unlimited
+		# An ASan build turns core dumps off unless told.
+		export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}disable_coredump=0
+		exec "$AIRLOCK" run --state-dir "$AL_STATE" --workspace "$AL_WS" "${ALL[@]}" \
+			-- /bin/sh -c 'echo started; exec sleep 60'
+	) >"$AL_TMP/core.out" 2>"$AL_TMP/core.err" </dev/null &
+	pid=$!
+	AL_PIDS+=("$pid")
+	if al_wait_for "$AL_TMP/core.out" started 10; then
+		kill -ABRT "$pid"
+		wait "$pid" 2>/dev/null
+		core=$(ls "$AL_TMP"/core/core* 2>/dev/null | head -n 1)
+		if [ -n "$core" ] && grep -aqF "$SRC/npm" "$core"; then
+			al_ok "$(holds_value "$core"; [ $? -ne 0 ]; echo $?)" \
+				"a core dump of airlock ($(du -h "$core" | cut -f1)) holds no value"
+		else
+			al_ok 1 "airlock dumped a core with its own memory (core: '${core:-none}')"
+		fi
+	else
+		al_ok 1 "the task started (for the core dump)"
+		al_diag <"$AL_TMP/core.err"
+	fi
+	;;
+esac
