@@ -157,6 +157,11 @@ int dns_proxy_send_sockets(int ipc_fd, const struct policy_addr *upstream, uint3
 int dns_proxy_send_tcp_socket(int ipc_fd, const struct policy_addr *upstream);
 /* Kills and reaps the proxy; accepts and returns NULL. */
 struct dns_proxy *dns_proxy_stop(struct dns_proxy *p);
+/*
+ * dns-proxy.c: forks the proxy, which takes fds (the UDP listener, its end of the guard's
+ * socketpair, the TCP listener) as its fds 3, 4 and 5. Returns its pid or -errno.
+ */
+pid_t dns_proxy_fork(const struct dns_proxy_config *cfg, const int fds[3]);
 
 /* dns-proxy-seccomp.c: loads the proxy's syscall allowlist (kills on anything else). */
 int dns_proxy_seccomp_load(void);
