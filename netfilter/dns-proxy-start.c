@@ -2,22 +2,29 @@
 /*
  * The supervisor's side of the DNS proxy (see dns-proxy.h): the sockets it creates as root
  * and hands to the proxy (its listeners, and a fresh upstream socket for every query), and
- * the proxy's start and stop.
+ * the proxy program's start and stop.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/sockios.h>
 
 #include "cleanup.h"
+#include "dns-proxy-config.h"
 #include "dns-proxy.h"
+#include "fd-util.h"
 #include "macro.h"
 #include "netns-util.h"
 
@@ -148,60 +155,265 @@ static int tcp_listen_socket(int netns_fd)
 	return TAKE_FD(fd);
 }
 
-int dns_proxy_start(const struct dns_proxy_config *cfg, struct dns_proxy **ret)
+static const char *const step_table[_DNS_PROXY_STEP_MAX] = {
+	[DNS_PROXY_STEP_NONE] = "start",      [DNS_PROXY_STEP_FDS] = "fds",
+	[DNS_PROXY_STEP_EXEC] = "exec",	      [DNS_PROXY_STEP_CONFIG] = "config",
+	[DNS_PROXY_STEP_PREPARE] = "prepare", [DNS_PROXY_STEP_PRIVILEGES] = "privileges",
+	[DNS_PROXY_STEP_SECCOMP] = "seccomp",
+};
+
+const char *dns_proxy_step_to_string(enum dns_proxy_step s)
 {
-	_cleanup_close_ int listen_fd = -EBADF, tcp_fd = -EBADF;
-	_cleanup_close_ int pair0 = -EBADF, pair1 = -EBADF;
+	return s >= 0 && s < _DNS_PROXY_STEP_MAX ? step_table[s] : NULL;
+}
+
+/* The proxy's configuration in a sealed memfd: neither end can change it once written. */
+static int config_memfd(const struct dns_proxy_config *cfg)
+{
+	_cleanup_free_ uint8_t *buf = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	size_t len;
+	int r;
+
+	r = dns_proxy_config_build(cfg, getpid(), &buf, &len);
+	if (r < 0)
+		return r;
+	fd = memfd_create("airlock-dns-proxy-config", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -errno;
+	r = write_all(fd, buf, len);
+	if (r < 0)
+		return r;
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+		return -errno;
+	return TAKE_FD(fd);
+}
+
+/* In the child: a step that failed before the exec, on the socket the proxy would use. */
+static void child_report(int fd, enum dns_proxy_step step, int error)
+{
+	struct dns_ipc_ready m = { .type = DNS_IPC_READY, .step = step, .error = error };
+
+	(void)send(fd, &m, sizeof(m), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/*
+ * In the child: src[i] becomes fd DNS_PROXY_FD_LISTEN + i, 0-2 become /dev/null, and every
+ * other fd is closed by the exec.
+ */
+static int child_fds(const int src[4])
+{
+	int tmp[4], devnull;
+
+	for (int i = 0; i < 4; i++) {
+		tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 64);
+		if (tmp[i] < 0)
+			return -errno;
+	}
+	for (int i = 0; i < 4; i++)
+		if (dup2(tmp[i], DNS_PROXY_FD_LISTEN + i) < 0)
+			return -errno;
+	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (devnull < 0)
+		return -errno;
+	for (int i = 0; i < 3; i++)
+		if (devnull != i && dup2(devnull, i) < 0)
+			return -errno;
+	if (close_range(DNS_PROXY_FD_CONFIG + 1, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * The child between fork and exec: async-signal-safe calls only, no log. The program runs
+ * from exe_fd, the file the caller checked, so a path swapped meanwhile changes nothing.
+ */
+static _noreturn_ void child(int exe_fd, const int fds[4], pid_t parent)
+{
+	static char *const argv[] = { (char *)DNS_PROXY_PROGRAM, NULL };
+	static char *const envp[] = { NULL };
+	int status = fcntl(fds[1], F_DUPFD_CLOEXEC, 64);
+	int exe = fcntl(exe_fd, F_DUPFD_CLOEXEC, 64);
+	enum dns_proxy_step step = DNS_PROXY_STEP_FDS;
+	int r;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(2); /* the supervisor is gone: no one to tell */
+	r = status < 0 || exe < 0 ? -EMFILE : child_fds(fds);
+	if (r >= 0) {
+		step = DNS_PROXY_STEP_EXEC;
+		(void)execveat(exe, "", argv, envp, AT_EMPTY_PATH);
+		r = -errno;
+	}
+	child_report(status, step, r);
+	_exit(1);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* How a proxy that said nothing ended, from its wait status. */
+static const char *died_step(int status)
+{
+	return WIFSIGNALED(status) ? "start (killed by a signal)" : "start (exited)";
+}
+
+/*
+ * Waits for the proxy's first message. Returns 0 when it is up, else -errno and what failed
+ * in *reterr_step: the step it reported, or how it died without a word.
+ */
+static int wait_ready(struct dns_proxy *p, const char **reterr_step)
+{
+	uint64_t end = now_ms() + DNS_PROXY_START_TIMEOUT_MS;
+	struct dns_ipc_ready m = {};
+	ssize_t n = -1;
+	int status;
+
+	for (;;) {
+		struct pollfd pfd = { .fd = p->ipc_fd, .events = POLLIN };
+		uint64_t now = now_ms();
+
+		if (now >= end) {
+			*reterr_step = "start (no word from it)";
+			return -ETIMEDOUT;
+		}
+		if (poll(&pfd, 1, (int)(end - now)) < 0 && errno != EINTR)
+			return -errno;
+		n = recv(p->ipc_fd, &m, sizeof(m), MSG_DONTWAIT);
+		if (n >= 0 || errno != EAGAIN)
+			break;
+	}
+	if (n == sizeof(m) && m.type == DNS_IPC_READY && m.step == DNS_PROXY_STEP_NONE &&
+	    m.error == 0)
+		return 0;
+	if (n == sizeof(m) && m.type == DNS_IPC_READY && m.error < 0 &&
+	    dns_proxy_step_to_string(m.step)) {
+		*reterr_step = dns_proxy_step_to_string(m.step);
+		return m.error;
+	}
+	*reterr_step = "start";
+	if (dns_proxy_reap(p, &status) == 0)
+		*reterr_step = died_step(status);
+	return -ECHILD;
+}
+
+/* The listeners, the guard's socketpair and the configuration: the fds the proxy gets. */
+struct start_fds {
+	int listen, pair[2], tcp, config;
+};
+
+static void start_fds_done(struct start_fds *f)
+{
+	safe_close(f->listen);
+	safe_close(f->pair[0]);
+	safe_close(f->pair[1]);
+	safe_close(f->tcp);
+	safe_close(f->config);
+}
+
+static int start_fds_open(const struct dns_proxy_config *cfg, struct start_fds *f)
+{
+	f->listen = udp_socket(&cfg->listen, false, cfg->listen_ifname);
+	if (f->listen < 0)
+		return f->listen;
+	f->tcp = tcp_listen_socket(cfg->task_netns_fd);
+	if (f->tcp < 0)
+		return f->tcp;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, f->pair) < 0)
+		return -errno;
+	f->config = config_memfd(cfg);
+	return f->config < 0 ? f->config : 0;
+}
+
+/* Runs the program on p, up to its first upstream sockets; *step says what it is doing. */
+static int proxy_start(const struct dns_proxy_config *cfg, struct dns_proxy *p, const char **step)
+{
+	_cleanup_(start_fds_done) struct start_fds f = {
+		.listen = -EBADF, .pair = { -EBADF, -EBADF }, .tcp = -EBADF, .config = -EBADF
+	};
+	pid_t parent = getpid();
+	int r;
+
+	*step = "sockets";
+	r = start_fds_open(cfg, &f);
+	if (r < 0)
+		return r;
+	p->ipc_fd = TAKE_FD(f.pair[0]);
+
+	*step = "fork";
+	p->pid = fork();
+	if (p->pid == 0)
+		child(cfg->exe_fd, (const int[4]){ f.listen, f.pair[1], f.tcp, f.config }, parent);
+	if (p->pid < 0)
+		return -errno;
+	/* The proxy's own now: none of its fds stays with the supervisor. */
+	start_fds_done(&f);
+	f = (struct start_fds){ -EBADF, { -EBADF, -EBADF }, -EBADF, -EBADF };
+	r = wait_ready(p, step);
+	if (r < 0)
+		return r;
+
+	/* The first sockets wait in the queue before the task can send its first query. */
+	*step = "sockets";
+	return dns_proxy_send_sockets(p->ipc_fd, &cfg->upstream, DNS_PROXY_SPARE_SOCKETS);
+}
+
+int dns_proxy_start(const struct dns_proxy_config *cfg, struct dns_proxy **ret,
+		    const char **reterr_step)
+{
+	const char *step = "start";
 	struct dns_proxy *p;
-	int pair[2], fds[3], r;
-	pid_t pid;
+	int r;
 
 	if (cfg->listen.family != AF_INET ||
 	    (cfg->upstream.family != AF_INET && cfg->upstream.family != AF_INET6) ||
-	    !cfg->listen_ifname)
+	    !cfg->listen_ifname || cfg->exe_fd < 0) {
+		*reterr_step = step;
 		return -EAFNOSUPPORT;
-	listen_fd = udp_socket(&cfg->listen, false, cfg->listen_ifname);
-	if (listen_fd < 0)
-		return listen_fd;
-	tcp_fd = tcp_listen_socket(cfg->task_netns_fd);
-	if (tcp_fd < 0)
-		return tcp_fd;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
-		return -errno;
-	pair0 = pair[0];
-	pair1 = pair[1];
-	p = calloc(1, sizeof(*p));
-	if (!p)
-		return -ENOMEM;
-
-	fds[0] = listen_fd;
-	fds[1] = pair1;
-	fds[2] = tcp_fd;
-	pid = dns_proxy_fork(cfg, fds);
-	if (pid < 0) {
-		free(p);
-		return pid;
 	}
-	p->pid = pid;
-	p->ipc_fd = TAKE_FD(pair0);
-	/* The first sockets wait in the queue before the task can send its first query. */
-	r = dns_proxy_send_sockets(p->ipc_fd, &cfg->upstream, DNS_PROXY_SPARE_SOCKETS);
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		*reterr_step = step;
+		return -ENOMEM;
+	}
+	p->ipc_fd = -EBADF;
+	r = proxy_start(cfg, p, &step);
 	if (r < 0) {
 		dns_proxy_stop(p);
+		*reterr_step = step;
 		return r;
 	}
 	*ret = p;
 	return 0;
 }
 
+int dns_proxy_reap(struct dns_proxy *p, int *ret_status)
+{
+	int status;
+
+	if (p->pid <= 0)
+		return -ECHILD;
+	(void)kill(p->pid, SIGKILL); /* nothing when it has exited already */
+	while (waitpid(p->pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	p->pid = 0;
+	*ret_status = status;
+	return 0;
+}
+
 struct dns_proxy *dns_proxy_stop(struct dns_proxy *p)
 {
+	int status;
+
 	if (!p)
 		return NULL;
-	if (p->pid > 0) {
-		(void)kill(p->pid, SIGKILL);
-		(void)waitpid(p->pid, NULL, 0);
-	}
+	(void)dns_proxy_reap(p, &status);
 	safe_close(p->ipc_fd);
 	free(p);
 	return NULL;

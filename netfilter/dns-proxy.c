@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The unprivileged DNS proxy (see dns-proxy.h). After the fork it never allocates, never
- * logs and makes only the syscalls of dns-proxy-seccomp.c.
+ * The unprivileged DNS proxy (see dns-proxy.h), the program airlock-dns-proxy with its
+ * start-up in dns-proxy-main.c. Once it runs it never allocates, never logs and makes only
+ * the syscalls of dns-proxy-seccomp.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -96,7 +97,7 @@ struct proxy {
 static struct dns_message msg_in, msg_out;
 static struct dns_ipc_request ipc_req, refill_req;
 static struct upbuf upbufs[DNS_PROXY_TCP_UPSTREAM];
-/* Set up by dns_proxy_start() before the fork; the child never allocates. */
+/* Set up by dns_proxy_prepare() before the privileges go; the proxy never allocates. */
 static struct wild *wild_init;
 
 /* Query ids, drawn from getrandom() 64 at a time rather than one syscall per query. */
@@ -917,7 +918,36 @@ static void dispatch(struct proxy *p, const struct pollfd *fd, struct source s)
 		on_upstream_udp(p, &p->pending[s.index]);
 }
 
-static _noreturn_ void proxy_run(const struct dns_proxy_config *cfg)
+static struct wild *wild_free(struct wild *w, const struct policy_network *net)
+{
+	for (size_t i = 0; w && i < net->n_egress; i++)
+		free(w[i].seen);
+	free(w);
+	return NULL;
+}
+
+/* The wildcard rules' name budgets, allocated before the privileges go: the proxy never allocates. */
+static struct wild *wild_new(const struct policy_network *net)
+{
+	struct wild *w = calloc(net->n_egress ? net->n_egress : 1, sizeof(*w));
+
+	for (size_t i = 0; w && i < net->n_egress; i++) {
+		if (!net->egress[i].wildcard || !net->egress[i].names)
+			continue;
+		w[i].seen = calloc(net->egress[i].names, sizeof(uint64_t));
+		if (!w[i].seen)
+			return wild_free(w, net);
+	}
+	return w;
+}
+
+int dns_proxy_prepare(const struct dns_proxy_config *cfg)
+{
+	wild_init = wild_new(cfg->net);
+	return wild_init ? 0 : -ENOMEM;
+}
+
+_noreturn_ void dns_proxy_run(const struct dns_proxy_config *cfg)
 {
 	static struct proxy p;
 	struct pollfd fds[MAX_POLL];
@@ -955,96 +985,4 @@ static _noreturn_ void proxy_run(const struct dns_proxy_config *cfg)
 			on_accept(&p);
 		expire(&p);
 	}
-}
-
-/* Moves the three fds to 3, 4 and 5 and closes every other fd above 2. */
-static int child_fds(const int src[3])
-{
-	int tmp[3];
-	int devnull;
-
-	for (int i = 0; i < 3; i++) {
-		tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 64);
-		if (tmp[i] < 0)
-			return -errno;
-	}
-	for (int i = 0; i < 3; i++)
-		if (dup2(tmp[i], FD_LISTEN + i) < 0)
-			return -errno;
-	if (close_range(FD_LAST + 1, ~0U, 0) < 0)
-		return -errno;
-	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (devnull < 0)
-		return -errno;
-	for (int i = 0; i < 3; i++)
-		if (dup2(devnull, i) < 0)
-			return -errno;
-	close(devnull);
-	return 0;
-}
-
-static int child_drop_privileges(void)
-{
-	struct rlimit nofile = { DNS_PROXY_NOFILE, DNS_PROXY_NOFILE };
-
-	/* A proxy that hoards sockets holds at most this many; SCM_RIGHTS beyond it fail. */
-	if (setrlimit(RLIMIT_NOFILE, &nofile) < 0)
-		return -errno;
-	if (setgroups(0, NULL) < 0 || setresgid(DNS_PROXY_UID, DNS_PROXY_UID, DNS_PROXY_UID) < 0 ||
-	    setresuid(DNS_PROXY_UID, DNS_PROXY_UID, DNS_PROXY_UID) < 0)
-		return -errno;
-	/* uid 0 -> non-zero clears permitted/effective; ambient goes explicitly. */
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
-		return -errno;
-	if (chdir("/") < 0)
-		return -errno;
-	return dns_proxy_seccomp_load();
-}
-
-static _noreturn_ void child(const struct dns_proxy_config *cfg, pid_t parent, const int fds[3])
-{
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-		_exit(2);
-	if (child_fds(fds) < 0)
-		_exit(3);
-	if (child_drop_privileges() < 0)
-		_exit(4);
-	proxy_run(cfg);
-}
-
-static struct wild *wild_free(struct wild *w, const struct policy_network *net)
-{
-	for (size_t i = 0; w && i < net->n_egress; i++)
-		free(w[i].seen);
-	free(w);
-	return NULL;
-}
-
-/* The wildcard rules' name budgets, allocated here for the child, which never allocates. */
-static struct wild *wild_new(const struct policy_network *net)
-{
-	struct wild *w = calloc(net->n_egress ? net->n_egress : 1, sizeof(*w));
-
-	for (size_t i = 0; w && i < net->n_egress; i++) {
-		if (!net->egress[i].wildcard || !net->egress[i].names)
-			continue;
-		w[i].seen = calloc(net->egress[i].names, sizeof(uint64_t));
-		if (!w[i].seen)
-			return wild_free(w, net);
-	}
-	return w;
-}
-
-pid_t dns_proxy_fork(const struct dns_proxy_config *cfg, const int fds[3])
-{
-	pid_t parent = getpid(), pid;
-
-	wild_init = wild_new(cfg->net);
-	if (!wild_init)
-		return -ENOMEM;
-	pid = fork();
-	if (pid == 0)
-		child(cfg, parent, fds);
-	wild_init = wild_free(wild_init, cfg->net); /* the child's copy is its own */
-	return pid < 0 ? -errno : pid;
 }

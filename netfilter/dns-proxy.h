@@ -3,8 +3,13 @@
 
 /*
  * The task's DNS view, privilege-separated:
- *   - the proxy: a forked process that runs as nobody with no capabilities, no_new_privs
- *     and a seccomp allowlist of a dozen syscalls; sendto() only without a destination
+ *   - the proxy: a program of its own, airlock-dns-proxy (dns-proxy-main.c), which the
+ *     supervisor runs with execveat() of a file it opened and checked (root's, writable by
+ *     no one else), an empty environment and only its fds: /dev/null, the listening sockets,
+ *     its end of the guard's socketpair and its configuration (dns-proxy-config.h). So it
+ *     holds nothing of the supervisor's memory, address layout or stack canary. It then
+ *     runs as nobody with no capabilities, no_new_privs, not dumpable, and a seccomp
+ *     allowlist of a dozen syscalls; sendto() only without a destination
  *     (connected sockets) or on the listening socket, which is bound to the task's veth;
  *     no socket(), connect() or bind(); accept4() only on the TCP listener. It receives the
  *     task's queries on the resolver address over UDP, and over TCP on a listener in the
@@ -46,6 +51,9 @@
 #define DNS_PROXY_FD_IPC 4 /* the proxy's end of the socketpair to the guard */
 #define DNS_PROXY_FD_LISTEN_TCP 5 /* the TCP listening socket, in the task's namespace */
 #define DNS_PROXY_FD_LAST DNS_PROXY_FD_LISTEN_TCP
+#define DNS_PROXY_FD_CONFIG 6 /* its configuration: read and closed before anything else */
+#define DNS_PROXY_PROGRAM "airlock-dns-proxy" /* found like airlock-net.so (helper-file.h) */
+#define DNS_PROXY_START_TIMEOUT_MS 10000 /* from the exec to its first message */
 /* DNS over TCP: the task's TCP/53 to the resolver is DNATed to this port on its loopback. */
 #define DNS_PROXY_TCP_PORT 53
 #define DNS_PROXY_TCP_MAX_CONNS 8 /* concurrent connections; more are closed at once */
@@ -89,6 +97,29 @@ enum dns_ipc_type {
 				 * guard -> proxy: a reply carrying them (SCM_RIGHTS) */
 	DNS_IPC_TCP = 4, /* proxy -> guard: send one TCP socket connecting to the upstream;
 			  * guard -> proxy: a reply carrying it */
+	DNS_IPC_READY = 5, /* proxy -> supervisor, its first message: struct dns_ipc_ready */
+};
+
+/* What the proxy was doing when it could not start (struct dns_ipc_ready). */
+enum dns_proxy_step {
+	DNS_PROXY_STEP_NONE, /* started */
+	DNS_PROXY_STEP_FDS, /* before the exec: placing its fds */
+	DNS_PROXY_STEP_EXEC,
+	DNS_PROXY_STEP_CONFIG, /* after it: reading its configuration */
+	DNS_PROXY_STEP_PREPARE,
+	DNS_PROXY_STEP_PRIVILEGES,
+	DNS_PROXY_STEP_SECCOMP,
+	_DNS_PROXY_STEP_MAX,
+	_DNS_PROXY_STEP_INVALID = -EINVAL,
+};
+
+const char *dns_proxy_step_to_string(enum dns_proxy_step s);
+
+/* The proxy's first message: up and under its seccomp filter (step 0), or why not. */
+struct dns_ipc_ready {
+	uint32_t type; /* DNS_IPC_READY */
+	int32_t step; /* enum dns_proxy_step */
+	int32_t error; /* -errno */
 };
 
 #define DNS_IPC_MAX_ADDRS 64
@@ -131,6 +162,7 @@ struct dns_proxy_config {
 	struct policy_addr upstream; /* where allowed queries go, port 53 (IPv4 or IPv6) */
 	bool v6_enabled; /* the task has IPv6 egress; else AAAA gets an empty NOERROR */
 	int task_netns_fd; /* the TCP listener lives there, on 127.0.0.1:53 */
+	int exe_fd; /* the proxy program, opened and checked by the caller (helper-file.h) */
 };
 
 struct dns_proxy {
@@ -139,11 +171,14 @@ struct dns_proxy {
 };
 
 /*
- * Creates the listening socket (as root, in the caller's namespace), forks the proxy, drops
- * its privileges and hands it a first batch of upstream sockets. *ret is owned by the
- * caller. Returns 0 or -errno. Does not log.
+ * dns-proxy-start.c, the supervisor's side. Creates the listening sockets (as root), runs the
+ * proxy program cfg->exe_fd with them, waits for it to be up under its seccomp filter
+ * (DNS_PROXY_START_TIMEOUT_MS at most) and hands it a first batch of upstream sockets. *ret
+ * is owned by the caller. Returns 0 or -errno, and on failure *reterr_step, what failed
+ * (e.g. "exec", "seccomp"), a static string. Does not log.
  */
-int dns_proxy_start(const struct dns_proxy_config *cfg, struct dns_proxy **ret);
+int dns_proxy_start(const struct dns_proxy_config *cfg, struct dns_proxy **ret,
+		    const char **reterr_step);
 /*
  * The privileged side's answer to DNS_IPC_SOCKETS: creates up to n (at most
  * DNS_PROXY_SPARE_SOCKETS) UDP sockets connected to upstream port 53, each on a fresh
@@ -155,13 +190,21 @@ int dns_proxy_start(const struct dns_proxy_config *cfg, struct dns_proxy **ret);
 int dns_proxy_send_sockets(int ipc_fd, const struct policy_addr *upstream, uint32_t n);
 /* The same for DNS_IPC_TCP: one TCP socket, its connect to upstream port 53 in progress. */
 int dns_proxy_send_tcp_socket(int ipc_fd, const struct policy_addr *upstream);
+/*
+ * Kills the proxy unless it has exited, and reaps it: *ret_status is its wait status. Then
+ * dns_proxy_stop() only frees. Returns 0, or -ECHILD when it was reaped already.
+ */
+int dns_proxy_reap(struct dns_proxy *p, int *ret_status);
 /* Kills and reaps the proxy; accepts and returns NULL. */
 struct dns_proxy *dns_proxy_stop(struct dns_proxy *p);
+
 /*
- * dns-proxy.c: forks the proxy, which takes fds (the UDP listener, its end of the guard's
- * socketpair, the TCP listener) as its fds 3, 4 and 5. Returns its pid or -errno.
+ * dns-proxy.c, the proxy program's own: allocates what dns_proxy_run() will need (it never
+ * allocates), before the privileges go. Returns 0 or -ENOMEM.
  */
-pid_t dns_proxy_fork(const struct dns_proxy_config *cfg, const int fds[3]);
+int dns_proxy_prepare(const struct dns_proxy_config *cfg);
+/* Serves the task until the guard's socket closes; fds as DNS_PROXY_FD_*. Never returns. */
+__attribute__((noreturn)) void dns_proxy_run(const struct dns_proxy_config *cfg);
 
 /* dns-proxy-seccomp.c: loads the proxy's syscall allowlist (kills on anything else). */
 int dns_proxy_seccomp_load(void);

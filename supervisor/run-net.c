@@ -28,6 +28,7 @@
 #include "dns-proxy.h"
 #include "egress-apply.h"
 #include "fd-util.h"
+#include "helper-file.h"
 #include "host-nat.h"
 #include "link.h"
 #include "log.h"
@@ -568,6 +569,9 @@ static int net_setup_dns(struct run_net *n)
 					.upstream = n->upstream,
 					.v6_enabled = n->link->host_addr6.family == AF_INET6,
 					.task_netns_fd = n->link->netns_fd };
+	_cleanup_close_ int exe = -EBADF;
+	struct helper_file program;
+	const char *step;
 	int r;
 
 	n->dns = calloc(RUN_NET_MAX_DNS_RECORDS, sizeof(*n->dns));
@@ -582,9 +586,16 @@ static int net_setup_dns(struct run_net *n)
 				       .ttl_max = n->ttl_max,
 				       .decision = on_decision,
 				       .userdata = n };
-	r = dns_proxy_start(&cfg, &n->proxy);
+	/* The program as root may run it: found and checked like the module, run from this fd. */
+	exe = helper_file_open(DNS_PROXY_PROGRAM, AIRLOCK_BINDIR, AIRLOCK_HELPER_DIR, &program);
+	if (exe < 0)
+		return log_error_errno(exe, "refusing run: the DNS proxy program '%s' %s",
+				       program.path, program.problem);
+	cfg.exe_fd = exe;
+	r = dns_proxy_start(&cfg, &n->proxy, &step);
 	if (r < 0)
-		return log_error_errno(r, "Failed to start the task's DNS proxy: %m");
+		return log_error_errno(r, "Failed to start the task's DNS proxy '%s' (%s): %m",
+				       program.path, step);
 	r = loop_add(n->loop, n->proxy->ipc_fd, EPOLLIN, on_proxy, n);
 	if (r < 0)
 		return log_error_errno(r, "Failed to watch the DNS proxy: %m");
