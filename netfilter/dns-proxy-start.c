@@ -31,8 +31,8 @@
 /* Bytes of unread replies in the proxy's queue past which no more sockets are sent. */
 #define SOCKETS_QUEUED_MAX (16 * 1024)
 
-/* ifname: bind to that device, so that whatever is sent reaches no other link. */
-static int udp_socket(const struct policy_addr *a, bool do_connect, const char *ifname)
+/* A UDP socket connected to upstream port 53, on a fresh port the kernel picks at random. */
+static int udp_upstream_socket(const struct policy_addr *a)
 {
 	/* IPv6 egress: an IPv6 upstream gets IPv6 sockets (the listening socket is IPv4). */
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(53) };
@@ -41,17 +41,13 @@ static int udp_socket(const struct policy_addr *a, bool do_connect, const char *
 	struct sockaddr *sp = v6 ? (struct sockaddr *)&sa6 : (struct sockaddr *)&sa;
 	socklen_t sl = v6 ? sizeof(sa6) : sizeof(sa);
 	_cleanup_close_ int fd = -EBADF;
-	int r;
 
 	fd = socket(a->family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	if (ifname && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, strlen(ifname) + 1) < 0)
-		return -errno;
 	memcpy(&sa.sin_addr, a->addr, 4);
 	memcpy(&sa6.sin6_addr, a->addr, 16);
-	r = do_connect ? connect(fd, sp, sl) : bind(fd, sp, sl);
-	if (r < 0)
+	if (connect(fd, sp, sl) < 0)
 		return -errno;
 	return TAKE_FD(fd);
 }
@@ -107,7 +103,7 @@ static int send_sockets(int ipc_fd, const struct policy_addr *upstream, uint32_t
 		r = -EBUSY;
 	for (; r >= 0 && k < n; k++) {
 		r = type == DNS_IPC_TCP ? tcp_upstream_socket(upstream)
-					: udp_socket(upstream, true, NULL);
+					: udp_upstream_socket(upstream);
 		if (r < 0)
 			break;
 		fds[k] = r;
@@ -138,19 +134,29 @@ int dns_proxy_send_tcp_socket(int ipc_fd, const struct policy_addr *upstream)
 	return send_sockets(ipc_fd, upstream, 1, DNS_IPC_TCP);
 }
 
-/* The TCP listener, in the task's namespace on 127.0.0.1:53 (see egress-build.c). */
-static int tcp_listen_socket(int netns_fd)
+/*
+ * The proxy's listeners, in the task's namespace on 127.0.0.1:53, where the task's ruleset
+ * sends its DNS (egress-build.c): nothing of the host's is involved, so a resolver on the
+ * host's *:53 neither keeps them from binding nor gets the task's queries once the proxy is
+ * gone (they are closed with it: the supervisor keeps no copy). The UDP one is bound to
+ * that namespace's lo: sendto() with a destination, which the proxy's filter allows on it
+ * alone, reaches nothing outside the task's namespace.
+ */
+static int listen_socket(int netns_fd, int type)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons(DNS_PROXY_TCP_PORT),
+				  .sin_port = htons(DNS_PROXY_PORT),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	_cleanup_close_ int fd = -EBADF;
 
-	fd = netns_socket(netns_fd, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	fd = netns_socket(netns_fd, AF_INET, type | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return fd;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(fd, DNS_PROXY_TCP_MAX_CONNS) < 0)
+	if (type == SOCK_DGRAM && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3) < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -errno;
+	if (type == SOCK_STREAM && listen(fd, DNS_PROXY_TCP_MAX_CONNS) < 0)
 		return -errno;
 	return TAKE_FD(fd);
 }
@@ -318,10 +324,10 @@ static void start_fds_done(struct start_fds *f)
 
 static int start_fds_open(const struct dns_proxy_config *cfg, struct start_fds *f)
 {
-	f->listen = udp_socket(&cfg->listen, false, cfg->listen_ifname);
+	f->listen = listen_socket(cfg->task_netns_fd, SOCK_DGRAM);
 	if (f->listen < 0)
 		return f->listen;
-	f->tcp = tcp_listen_socket(cfg->task_netns_fd);
+	f->tcp = listen_socket(cfg->task_netns_fd, SOCK_STREAM);
 	if (f->tcp < 0)
 		return f->tcp;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, f->pair) < 0)
@@ -370,9 +376,8 @@ int dns_proxy_start(const struct dns_proxy_config *cfg, struct dns_proxy **ret,
 	struct dns_proxy *p;
 	int r;
 
-	if (cfg->listen.family != AF_INET ||
-	    (cfg->upstream.family != AF_INET && cfg->upstream.family != AF_INET6) ||
-	    !cfg->listen_ifname || cfg->exe_fd < 0) {
+	if ((cfg->upstream.family != AF_INET && cfg->upstream.family != AF_INET6) ||
+	    cfg->task_netns_fd < 0 || cfg->exe_fd < 0) {
 		*reterr_step = step;
 		return -EAFNOSUPPORT;
 	}

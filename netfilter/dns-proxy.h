@@ -10,11 +10,13 @@
  *     holds nothing of the supervisor's memory, address layout or stack canary. It then
  *     runs as nobody with no capabilities, no_new_privs, not dumpable, and a seccomp
  *     allowlist of a dozen syscalls; sendto() only without a destination
- *     (connected sockets) or on the listening socket, which is bound to the task's veth;
- *     no socket(), connect() or bind(); accept4() only on the TCP listener. It receives the
- *     task's queries on the resolver address over UDP, and over TCP on a listener in the
- *     task's namespace (127.0.0.1:53, where the task's TCP/53 to the resolver is DNATed;
- *     answers over 512 bytes go to UDP clients truncated), keeps each wildcard rule's
+ *     (connected sockets) or on the UDP listener, which is bound to the lo of the task's
+ *     namespace; no socket(), connect() or bind(); accept4() only on the TCP listener. Both
+ *     listeners live in the task's namespace on 127.0.0.1:53, where the task's ruleset
+ *     DNATs its UDP/53 and its TCP/53 to the resolver: there is no socket on the host, so
+ *     a host resolver on *:53 is neither in the way nor reached, and once the proxy is
+ *     gone the task's DNS gets "port unreachable", never an answer from elsewhere. Answers
+ *     over 512 bytes go to UDP clients truncated. The proxy keeps each wildcard rule's
  *     name budget and match length (NXDOMAIN past them, not forwarded),
  *     answers only allowlisted names (exact or "*.suffix"), only A and
  *     AAAA (other types REFUSED, other names NXDOMAIN), limits name length and query rate,
@@ -54,8 +56,8 @@
 #define DNS_PROXY_FD_CONFIG 6 /* its configuration: read and closed before anything else */
 #define DNS_PROXY_PROGRAM "airlock-dns-proxy" /* found like airlock-net.so (helper-file.h) */
 #define DNS_PROXY_START_TIMEOUT_MS 10000 /* from the exec to its first message */
-/* DNS over TCP: the task's TCP/53 to the resolver is DNATed to this port on its loopback. */
-#define DNS_PROXY_TCP_PORT 53
+/* The task's DNS to the resolver is DNATed to this port on its own loopback. */
+#define DNS_PROXY_PORT 53
 #define DNS_PROXY_TCP_MAX_CONNS 8 /* concurrent connections; more are closed at once */
 #define DNS_PROXY_TCP_MAX_QUERY 512 /* a longer query message closes its connection */
 #define DNS_PROXY_TCP_MAX_QUERIES 32 /* per connection, then it is closed */
@@ -156,12 +158,10 @@ struct dns_ipc_reply {
 
 struct dns_proxy_config {
 	const struct policy_network *net;
-	struct policy_addr listen; /* resolver address (AF_INET), port 53 */
-	const char *listen_ifname; /* the host end of the task's veth: the socket is bound to it */
 	struct policy_addr task; /* only queries from this source are answered */
 	struct policy_addr upstream; /* where allowed queries go, port 53 (IPv4 or IPv6) */
 	bool v6_enabled; /* the task has IPv6 egress; else AAAA gets an empty NOERROR */
-	int task_netns_fd; /* the TCP listener lives there, on 127.0.0.1:53 */
+	int task_netns_fd; /* the listeners live there, on 127.0.0.1:53 */
 	int exe_fd; /* the proxy program, opened and checked by the caller (helper-file.h) */
 };
 

@@ -563,8 +563,6 @@ static int net_setup_kernel(struct run_net *n)
 static int net_setup_dns(struct run_net *n)
 {
 	struct dns_proxy_config cfg = { .net = n->net,
-					.listen = n->link->host_addr,
-					.listen_ifname = n->link->host_ifname,
 					.task = n->link->task_addr,
 					.upstream = n->upstream,
 					.v6_enabled = n->link->host_addr6.family == AF_INET6,
