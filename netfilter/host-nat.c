@@ -149,11 +149,12 @@ static void host_lookup(struct egress_rule *c, uint32_t id)
 	egress_expr_add(c, e);
 }
 
-enum { IN_DNS, IN_ESTABLISHED, IN_NDISC_NS, IN_NDISC_NA, IN_LOG, IN_REJECT_TCP, IN_REJECT };
+enum { IN_ESTABLISHED, IN_NDISC_NS, IN_NDISC_NA, IN_LOG, IN_REJECT_TCP, IN_REJECT };
 
 /*
- * The input chain: a task reaches the host itself only with UDP/53 to its own slot's .1
- * (the DNS proxy), and IPv6 neighbour discovery with its gateway; anything else new
+ * The input chain: a task reaches the host itself only with IPv6 neighbour discovery with
+ * its gateway (its DNS goes to the proxy's sockets in its own namespace, never to the
+ * host's port 53, which a resolver of the host's may hold); anything else new
  * arriving on one of airlock's veths is rejected (TCP reset, else ICMP admin-prohibited, so
  * the task fails at once), so a broad cidr rule (10.0.0.0/8, 0.0.0.0/0) cannot open the
  * host's own services. Before that it goes through its veth's log chain ("iifname vmap
@@ -161,7 +162,6 @@ enum { IN_DNS, IN_ESTABLISHED, IN_NDISC_NS, IN_NDISC_NA, IN_LOG, IN_REJECT_TCP, 
  */
 static int input_rule(struct egress_batch *b, int kind)
 {
-	uint16_t port = htons(53);
 	struct egress_rule c;
 	int r;
 
@@ -177,17 +177,6 @@ static int input_rule(struct egress_batch *b, int kind)
 		egress_expr_meta_eq_u8(&c, NFT_META_L4PROTO, IPPROTO_ICMPV6);
 		egress_expr_payload(&c, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
 		egress_expr_cmp(&c, NFT_CMP_EQ, &type, sizeof(type));
-		egress_expr_verdict(&c, NF_ACCEPT);
-		return egress_rule_commit(b, &c);
-	}
-	if (kind == IN_DNS) {
-		egress_expr_meta_eq_u8(&c, NFT_META_NFPROTO, NFPROTO_IPV4);
-		egress_expr_meta_eq_u8(&c, NFT_META_L4PROTO, IPPROTO_UDP);
-		egress_expr_payload(&c, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1);
-		egress_expr_cmp(&c, NFT_CMP_EQ, &port, sizeof(port));
-		egress_expr_meta_load(&c, NFT_META_IIFNAME, NFT_REG32_00);
-		egress_expr_payload(&c, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG32_04);
-		host_lookup(&c, SET_RESOLVERS);
 		egress_expr_verdict(&c, NF_ACCEPT);
 		return egress_rule_commit(b, &c);
 	}
@@ -238,7 +227,7 @@ static int build_host_table(struct egress_batch *b, const struct pool *p)
 		if (r >= 0) /* nothing new comes in towards a task */
 			r = host_rule(b, "forward", p, v6 | DST_POOL, NF_DROP);
 	}
-	for (int k = IN_DNS; r >= 0 && k <= IN_REJECT; k++)
+	for (int k = IN_ESTABLISHED; r >= 0 && k <= IN_REJECT; k++)
 		r = input_rule(b, k);
 	return r;
 }
