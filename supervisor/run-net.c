@@ -15,11 +15,13 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -77,6 +79,15 @@ struct run_net_denied {
 	uint64_t count;
 };
 
+/* How the DNS proxy ended, when that came before the run's end. */
+struct run_net_proxy_end {
+	pid_t pid;
+	bool dead;
+	bool broken; /* its socket was still open: the guard found it broken, airlock killed it */
+	int status; /* wait status */
+	uint64_t at_ms; /* since the run's network was set up */
+};
+
 struct run_net {
 	const struct policy_network *net;
 	struct loop *loop;
@@ -95,6 +106,7 @@ struct run_net {
 	int nflog_fd;
 	int host_nflog_fd; /* the host table's log of this run's slot, in the host namespace */
 	struct dns_proxy *proxy;
+	struct run_net_proxy_end proxy_end;
 	struct dns_guard guard;
 	struct run_net_dns *dns;
 	size_t n_dns;
@@ -284,6 +296,46 @@ static void on_decision(const struct dns_decision *d, void *userdata)
 		e->withheld_reason = d->withheld_reason;
 }
 
+/* Whether the proxy closed its end of the guard's socket: only its exit does that. */
+static bool proxy_hung_up(int fd)
+{
+	struct pollfd p = { .fd = fd };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLHUP);
+}
+
+/*
+ * The proxy died, or is broken (its socket failed, e.g. a stalled proxy): it is killed and
+ * reaped, and the run goes on without DNS. Its listeners were its own, in the task's
+ * namespace, so they are gone with it: the task's queries get "port unreachable", and none
+ * reaches the host. The record says when and how (network.dns_proxy).
+ */
+static void net_proxy_gone(struct run_net *n)
+{
+	struct run_net_proxy_end *e = &n->proxy_end;
+	char how[64];
+	int r;
+
+	(void)loop_remove(n->loop, n->proxy->ipc_fd);
+	e->broken = !proxy_hung_up(n->proxy->ipc_fd);
+	r = dns_proxy_reap(n->proxy, &e->status);
+	if (r < 0) /* reaped already: how it ended is not known */
+		e->broken = true;
+	e->dead = true;
+	e->at_ms = mono_ms() - n->start_ms;
+	if (r < 0)
+		snprintf(how, sizeof(how), "is gone");
+	else if (e->broken)
+		snprintf(how, sizeof(how), "stopped serving the guard and was killed");
+	else if (WIFSIGNALED(e->status))
+		snprintf(how, sizeof(how), "was killed by signal %d (%s)", WTERMSIG(e->status),
+			 strsignal(WTERMSIG(e->status)));
+	else
+		snprintf(how, sizeof(how), "exited with status %d", WEXITSTATUS(e->status));
+	log_task_warning("network: the DNS proxy (pid %d) %s; the task has no DNS from now on",
+			 (int)e->pid, how);
+}
+
 static int on_proxy(struct loop *l, int fd, uint32_t events, void *userdata)
 {
 	struct run_net *n = userdata;
@@ -294,9 +346,7 @@ static int on_proxy(struct loop *l, int fd, uint32_t events, void *userdata)
 		if (r == -EAGAIN)
 			return 0;
 		if (r < 0) {
-			log_warning_errno(r,
-					  "DNS proxy of the task stopped, the task has no DNS: %m");
-			(void)loop_remove(l, fd);
+			net_proxy_gone(n);
 			return 0;
 		}
 	}
@@ -594,6 +644,7 @@ static int net_setup_dns(struct run_net *n)
 	if (r < 0)
 		return log_error_errno(r, "Failed to start the task's DNS proxy '%s' (%s): %m",
 				       program.path, step);
+	n->proxy_end.pid = n->proxy->pid;
 	r = loop_add(n->loop, n->proxy->ipc_fd, EPOLLIN, on_proxy, n);
 	if (r < 0)
 		return log_error_errno(r, "Failed to watch the DNS proxy: %m");
@@ -725,6 +776,27 @@ static json_t *denied_to_json(const struct run_net *n)
 	return a;
 }
 
+/* network.dns_proxy: running until the run's end, or when and how it ended before. */
+static json_t *proxy_to_json(const struct run_net *n)
+{
+	const struct run_net_proxy_end *e = &n->proxy_end;
+	json_t *o;
+
+	if (!e->dead)
+		return json_pack("{s:i, s:s}", "pid", (int)e->pid, "state", "running");
+	o = json_pack("{s:i, s:s, s:I, s:s, s:s}", "pid", (int)e->pid, "state", "died", "died_ms",
+		      (json_int_t)e->at_ms, "reason",
+		      e->broken		       ? "broken"
+		      : WIFSIGNALED(e->status) ? "killed"
+					       : "exited",
+		      "action", "dns-closed");
+	if (o && WIFSIGNALED(e->status))
+		json_object_set_new(o, "signal", json_integer(WTERMSIG(e->status)));
+	else if (o && WIFEXITED(e->status))
+		json_object_set_new(o, "status", json_integer(WEXITSTATUS(e->status)));
+	return o;
+}
+
 static json_t *net_to_json(const struct run_net *n)
 {
 	char host[INET_ADDRSTRLEN], task[INET_ADDRSTRLEN], up[INET6_ADDRSTRLEN];
@@ -748,6 +820,8 @@ static json_t *net_to_json(const struct run_net *n)
 		      (json_int_t)n->dns_dropped, "wildcards", wildcards_to_json(n), "denied",
 		      denied_to_json(n), "denied_unrecorded", (json_int_t)n->denied_other,
 		      "dns_sets_updates", (json_int_t)n->guard.learned);
+	if (o && n->proxy_end.pid > 0)
+		json_object_set_new(o, "dns_proxy", proxy_to_json(n));
 	if (o && n->link->task_addr6.family == AF_INET6) {
 		addr_string(AF_INET6, n->link->task_addr6.addr, task6, sizeof(task6));
 		json_object_set_new(o, "task_address6", json_string(task6));
