@@ -84,7 +84,45 @@ static int tcp_upstream_socket(const struct policy_addr *a)
 	return TAKE_FD(fd);
 }
 
-static int send_sockets(int ipc_fd, const struct policy_addr *upstream, uint32_t n, uint32_t type)
+uint32_t dns_socket_budget_take(struct dns_socket_budget *b, uint32_t n, uint32_t burst,
+				uint32_t per_sec, uint64_t now_ms)
+{
+	uint32_t granted;
+
+	if (b->last_ms == 0 || now_ms < b->last_ms)
+		b->tokens = burst;
+	else
+		b->tokens = MIN((double)burst,
+				b->tokens + (double)(now_ms - b->last_ms) * per_sec / 1000.0);
+	b->last_ms = now_ms ? now_ms : 1;
+	granted = (uint32_t)MIN((double)n, b->tokens);
+	b->tokens -= granted;
+	b->refused += n - granted;
+	return granted;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* How many of the n sockets asked for the budget grants (all without one). */
+static uint32_t budget_grant(struct dns_socket_budget *b, uint32_t n, uint32_t type)
+{
+	if (!b)
+		return n;
+	if (type == DNS_IPC_TCP)
+		return dns_socket_budget_take(b, n, DNS_GUARD_TCP_BURST, DNS_GUARD_SOCKETS_PER_SEC,
+					      now_ms());
+	return dns_socket_budget_take(b, n, DNS_GUARD_UDP_BURST, DNS_GUARD_SOCKETS_PER_SEC,
+				      now_ms());
+}
+
+static int send_sockets(int ipc_fd, const struct policy_addr *upstream, uint32_t n, uint32_t type,
+			struct dns_socket_budget *budget)
 {
 	union {
 		struct cmsghdr h;
@@ -100,6 +138,8 @@ static int send_sockets(int ipc_fd, const struct policy_addr *upstream, uint32_t
 	if (upstream->family != AF_INET && upstream->family != AF_INET6)
 		r = -EAFNOSUPPORT;
 	else if (proxy_lags(ipc_fd))
+		r = -EBUSY;
+	else if ((n = budget_grant(budget, n, type)) == 0)
 		r = -EBUSY;
 	for (; r >= 0 && k < n; k++) {
 		r = type == DNS_IPC_TCP ? tcp_upstream_socket(upstream)
@@ -124,14 +164,16 @@ static int send_sockets(int ipc_fd, const struct policy_addr *upstream, uint32_t
 	return r == -EPIPE || r == -ECONNRESET ? -EPIPE : 0;
 }
 
-int dns_proxy_send_sockets(int ipc_fd, const struct policy_addr *upstream, uint32_t n)
+int dns_proxy_send_sockets(int ipc_fd, const struct policy_addr *upstream, uint32_t n,
+			   struct dns_socket_budget *budget)
 {
-	return send_sockets(ipc_fd, upstream, n, DNS_IPC_SOCKETS);
+	return send_sockets(ipc_fd, upstream, n, DNS_IPC_SOCKETS, budget);
 }
 
-int dns_proxy_send_tcp_socket(int ipc_fd, const struct policy_addr *upstream)
+int dns_proxy_send_tcp_socket(int ipc_fd, const struct policy_addr *upstream,
+			      struct dns_socket_budget *budget)
 {
-	return send_sockets(ipc_fd, upstream, 1, DNS_IPC_TCP);
+	return send_sockets(ipc_fd, upstream, 1, DNS_IPC_TCP, budget);
 }
 
 /*
@@ -255,14 +297,6 @@ static _noreturn_ void child(int exe_fd, const int fds[4], pid_t parent)
 	_exit(1);
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* How a proxy that said nothing ended, from its wait status. */
 static const char *died_step(int status)
 {
@@ -366,7 +400,7 @@ static int proxy_start(const struct dns_proxy_config *cfg, struct dns_proxy *p, 
 
 	/* The first sockets wait in the queue before the task can send its first query. */
 	*step = "sockets";
-	return dns_proxy_send_sockets(p->ipc_fd, &cfg->upstream, DNS_PROXY_SPARE_SOCKETS);
+	return dns_proxy_send_sockets(p->ipc_fd, &cfg->upstream, DNS_PROXY_SPARE_SOCKETS, NULL);
 }
 
 int dns_proxy_start(const struct dns_proxy_config *cfg, struct dns_proxy **ret,

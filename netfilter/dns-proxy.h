@@ -180,16 +180,42 @@ struct dns_proxy {
 int dns_proxy_start(const struct dns_proxy_config *cfg, struct dns_proxy **ret,
 		    const char **reterr_step);
 /*
+ * How many upstream sockets the supervisor may still create for the proxy: a token bucket
+ * per kind, as large as the most a proxy that serves the task's rate-limited queries can
+ * use (one socket per query, plus the UDP spares), so that a compromised proxy cannot make
+ * root create sockets (and TCP connections to the upstream) without bound. Zeroed: full.
+ */
+struct dns_socket_budget {
+	uint64_t last_ms; /* CLOCK_MONOTONIC of the last take; 0: never taken, full */
+	double tokens;
+	uint64_t refused; /* sockets asked for and not given */
+};
+
+#define DNS_GUARD_UDP_BURST (DNS_PROXY_RATE_BURST + DNS_PROXY_SPARE_SOCKETS)
+#define DNS_GUARD_TCP_BURST DNS_PROXY_RATE_BURST
+#define DNS_GUARD_SOCKETS_PER_SEC DNS_PROXY_RATE_PER_SEC /* each kind */
+
+/*
+ * Takes up to n sockets' worth from b, whose bucket holds burst and refills per_sec a
+ * second, at now_ms; counts the rest in b->refused. Returns how many were granted. Pure.
+ */
+uint32_t dns_socket_budget_take(struct dns_socket_budget *b, uint32_t n, uint32_t burst,
+				uint32_t per_sec, uint64_t now_ms);
+
+/*
  * The privileged side's answer to DNS_IPC_SOCKETS: creates up to n (at most
- * DNS_PROXY_SPARE_SOCKETS) UDP sockets connected to upstream port 53, each on a fresh
- * kernel-chosen random port, and sends them over ipc_fd in one reply (SCM_RIGHTS); its own
- * copies are closed. While earlier batches still wait unread in the proxy's queue, the reply
- * carries none (-EBUSY), so a proxy that never reads cannot pile up sockets. Returns 0
+ * DNS_PROXY_SPARE_SOCKETS, and at most what budget grants; NULL: no budget) UDP sockets
+ * connected to upstream port 53, each on a fresh kernel-chosen random port, and sends them
+ * over ipc_fd in one reply (SCM_RIGHTS); its own copies are closed. While earlier batches
+ * still wait unread in the proxy's queue, or when the budget is spent, the reply carries
+ * none (-EBUSY), so a proxy that never reads or hoards cannot pile up sockets. Returns 0
  * (also when only an error reply went out) or -EPIPE when the proxy is gone. Does not log.
  */
-int dns_proxy_send_sockets(int ipc_fd, const struct policy_addr *upstream, uint32_t n);
+int dns_proxy_send_sockets(int ipc_fd, const struct policy_addr *upstream, uint32_t n,
+			   struct dns_socket_budget *budget);
 /* The same for DNS_IPC_TCP: one TCP socket, its connect to upstream port 53 in progress. */
-int dns_proxy_send_tcp_socket(int ipc_fd, const struct policy_addr *upstream);
+int dns_proxy_send_tcp_socket(int ipc_fd, const struct policy_addr *upstream,
+			      struct dns_socket_budget *budget);
 /*
  * Kills the proxy unless it has exited, and reaps it: *ret_status is its wait status. Then
  * dns_proxy_stop() only frees. Returns 0, or -ECHILD when it was reaped already.
@@ -237,6 +263,7 @@ struct dns_guard {
 	uint32_t ttl_min, ttl_max; /* seconds */
 	dns_decision_fn decision;
 	void *userdata;
+	struct dns_socket_budget udp_budget, tcp_budget; /* the upstream sockets it hands out */
 	uint64_t learned; /* elements batches ACKed, for benchmarks */
 	/* The lifetime of every learned element, so that a later answer never shortens it. */
 	struct dns_guard_elem *elems; /* owned; dns_guard_done() frees it */

@@ -780,12 +780,15 @@ static json_t *denied_to_json(const struct run_net *n)
 static json_t *proxy_to_json(const struct run_net *n)
 {
 	const struct run_net_proxy_end *e = &n->proxy_end;
+	json_int_t refused =
+		(json_int_t)(n->guard.udp_budget.refused + n->guard.tcp_budget.refused);
 	json_t *o;
 
 	if (!e->dead)
-		return json_pack("{s:i, s:s}", "pid", (int)e->pid, "state", "running");
-	o = json_pack("{s:i, s:s, s:I, s:s, s:s}", "pid", (int)e->pid, "state", "died", "died_ms",
-		      (json_int_t)e->at_ms, "reason",
+		return json_pack("{s:i, s:s, s:I}", "pid", (int)e->pid, "state", "running",
+				 "sockets_refused", refused);
+	o = json_pack("{s:i, s:s, s:I, s:I, s:s, s:s}", "pid", (int)e->pid, "state", "died",
+		      "sockets_refused", refused, "died_ms", (json_int_t)e->at_ms, "reason",
 		      e->broken		       ? "broken"
 		      : WIFSIGNALED(e->status) ? "killed"
 					       : "exited",

@@ -233,6 +233,8 @@ if run_task up go-up; then
 		"over TCP as well"
 	al_is "$(al_json "$AL_TMP/record-up.json" 'r["network"]["dns_proxy"]["state"]')" running \
 		"the record says the proxy ran to the end"
+	al_is "$(al_json "$AL_TMP/record-up.json" 'r["network"]["dns_proxy"]["sockets_refused"]')" 0 \
+		"and that it asked for no upstream socket beyond its budget"
 	al_is "$(cat "$AL_TMP/decoy.log" 2>/dev/null)" "" "the host's resolver saw no query"
 else
 	al_ok 1 "a networked run starts while a resolver of the host's holds 0.0.0.0:53 (UDP, TCP)"
