@@ -370,7 +370,7 @@ static int start_fds_open(const struct dns_proxy_config *cfg, struct start_fds *
 	return f->config < 0 ? f->config : 0;
 }
 
-/* Runs the program on p, up to its first upstream sockets; *step says what it is doing. */
+/* Runs the program on p; *step says what it is doing. */
 static int proxy_start(const struct dns_proxy_config *cfg, struct dns_proxy *p, const char **step)
 {
 	_cleanup_(start_fds_done) struct start_fds f = {
@@ -392,15 +392,7 @@ static int proxy_start(const struct dns_proxy_config *cfg, struct dns_proxy *p, 
 	if (p->pid < 0)
 		return -errno;
 	/* The proxy's own now: none of its fds stays with the supervisor. */
-	start_fds_done(&f);
-	f = (struct start_fds){ -EBADF, { -EBADF, -EBADF }, -EBADF, -EBADF };
-	r = wait_ready(p, step);
-	if (r < 0)
-		return r;
-
-	/* The first sockets wait in the queue before the task can send its first query. */
-	*step = "sockets";
-	return dns_proxy_send_sockets(p->ipc_fd, &cfg->upstream, DNS_PROXY_SPARE_SOCKETS, NULL);
+	return 0;
 }
 
 int dns_proxy_start(const struct dns_proxy_config *cfg, struct dns_proxy **ret,
@@ -429,6 +421,23 @@ int dns_proxy_start(const struct dns_proxy_config *cfg, struct dns_proxy **ret,
 	}
 	*ret = p;
 	return 0;
+}
+
+int dns_proxy_wait_ready(struct dns_proxy *p, const struct policy_addr *upstream,
+			 const char **reterr_step)
+{
+	const char *step = "start";
+	int r;
+
+	r = wait_ready(p, &step);
+	/* The first sockets wait in the queue before the task can send its first query. */
+	if (r >= 0) {
+		step = "sockets";
+		r = dns_proxy_send_sockets(p->ipc_fd, upstream, DNS_PROXY_SPARE_SOCKETS, NULL);
+	}
+	if (r < 0)
+		*reterr_step = step;
+	return r;
 }
 
 int dns_proxy_reap(struct dns_proxy *p, int *ret_status)

@@ -171,14 +171,22 @@ struct dns_proxy {
 };
 
 /*
- * dns-proxy-start.c, the supervisor's side. Creates the listening sockets (as root), runs the
- * proxy program cfg->exe_fd with them, waits for it to be up under its seccomp filter
- * (DNS_PROXY_START_TIMEOUT_MS at most) and hands it a first batch of upstream sockets. *ret
- * is owned by the caller. Returns 0 or -errno, and on failure *reterr_step, what failed
- * (e.g. "exec", "seccomp"), a static string. Does not log.
+ * dns-proxy-start.c, the supervisor's side. Creates the listening sockets (as root) and runs
+ * the proxy program cfg->exe_fd with them; it does not wait for the program, so that its
+ * start overlaps the caller's work until dns_proxy_wait_ready(). *ret is owned by the
+ * caller. Returns 0 or -errno, and on failure *reterr_step, what failed (e.g. "sockets",
+ * "fork"), a static string. Does not log.
  */
 int dns_proxy_start(const struct dns_proxy_config *cfg, struct dns_proxy **ret,
 		    const char **reterr_step);
+/*
+ * Waits for the proxy to be up under its seccomp filter (DNS_PROXY_START_TIMEOUT_MS at most)
+ * and hands it a first batch of upstream sockets. Returns 0 or -errno, and on failure
+ * *reterr_step: the step the proxy reported (e.g. "exec", "seccomp"), or how it died
+ * without a word. Does not log.
+ */
+int dns_proxy_wait_ready(struct dns_proxy *p, const struct policy_addr *upstream,
+			 const char **reterr_step);
 /*
  * How many upstream sockets the supervisor may still create for the proxy: a token bucket
  * per kind, as large as the most a proxy that serves the task's rate-limited queries can

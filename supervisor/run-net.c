@@ -106,6 +106,7 @@ struct run_net {
 	int nflog_fd;
 	int host_nflog_fd; /* the host table's log of this run's slot, in the host namespace */
 	struct dns_proxy *proxy;
+	struct helper_file proxy_program; /* where it came from, for messages */
 	struct run_net_proxy_end proxy_end;
 	struct dns_guard guard;
 	struct run_net_dns *dns;
@@ -576,12 +577,45 @@ static int net_setup_host_nflog(struct run_net *n)
 	return 0;
 }
 
+/*
+ * Starts the DNS proxy program as soon as the task's namespace exists, where its listeners
+ * go; net_setup_dns() waits for it, so its exec overlaps the loading of the ruleset.
+ */
+static int net_start_proxy(struct run_net *n)
+{
+	struct dns_proxy_config cfg = { .net = n->net,
+					.task = n->link->task_addr,
+					.upstream = n->upstream,
+					.v6_enabled = n->link->host_addr6.family == AF_INET6,
+					.task_netns_fd = n->link->netns_fd };
+	_cleanup_close_ int exe = -EBADF;
+	const char *step;
+	int r;
+
+	/* The program as root may run it: found and checked like the module, run from this fd. */
+	exe = helper_file_open(DNS_PROXY_PROGRAM, AIRLOCK_BINDIR, AIRLOCK_HELPER_DIR,
+			       &n->proxy_program);
+	if (exe < 0)
+		return log_error_errno(exe, "refusing run: the DNS proxy program '%s' %s",
+				       n->proxy_program.path, n->proxy_program.problem);
+	cfg.exe_fd = exe;
+	r = dns_proxy_start(&cfg, &n->proxy, &step);
+	if (r < 0)
+		return log_error_errno(r, "Failed to start the task's DNS proxy '%s' (%s): %m",
+				       n->proxy_program.path, step);
+	n->proxy_end.pid = n->proxy->pid;
+	return 0;
+}
+
 static int net_setup_kernel(struct run_net *n)
 {
 	struct egress_config cfg = { .nflog_group = EGRESS_NFLOG_GROUP };
 	int r;
 
 	r = net_take_slot(n);
+	if (r < 0)
+		return r;
+	r = net_start_proxy(n);
 	if (r < 0)
 		return r;
 	r = egress_socket_open(n->link->netns_fd, &n->nft);
@@ -612,13 +646,6 @@ static int net_setup_kernel(struct run_net *n)
 
 static int net_setup_dns(struct run_net *n)
 {
-	struct dns_proxy_config cfg = { .net = n->net,
-					.task = n->link->task_addr,
-					.upstream = n->upstream,
-					.v6_enabled = n->link->host_addr6.family == AF_INET6,
-					.task_netns_fd = n->link->netns_fd };
-	_cleanup_close_ int exe = -EBADF;
-	struct helper_file program;
 	const char *step;
 	int r;
 
@@ -634,17 +661,10 @@ static int net_setup_dns(struct run_net *n)
 				       .ttl_max = n->ttl_max,
 				       .decision = on_decision,
 				       .userdata = n };
-	/* The program as root may run it: found and checked like the module, run from this fd. */
-	exe = helper_file_open(DNS_PROXY_PROGRAM, AIRLOCK_BINDIR, AIRLOCK_HELPER_DIR, &program);
-	if (exe < 0)
-		return log_error_errno(exe, "refusing run: the DNS proxy program '%s' %s",
-				       program.path, program.problem);
-	cfg.exe_fd = exe;
-	r = dns_proxy_start(&cfg, &n->proxy, &step);
+	r = dns_proxy_wait_ready(n->proxy, &n->upstream, &step);
 	if (r < 0)
 		return log_error_errno(r, "Failed to start the task's DNS proxy '%s' (%s): %m",
-				       program.path, step);
-	n->proxy_end.pid = n->proxy->pid;
+				       n->proxy_program.path, step);
 	r = loop_add(n->loop, n->proxy->ipc_fd, EPOLLIN, on_proxy, n);
 	if (r < 0)
 		return log_error_errno(r, "Failed to watch the DNS proxy: %m");
