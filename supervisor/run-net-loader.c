@@ -125,6 +125,11 @@ int run_net_new(const struct policy *p, const struct node_network *cfg, const ch
 }
 
 /* A run_net exists only when the module is loaded: it made it. */
+int run_net_ready(struct run_net *n)
+{
+	return n ? module->ready(n) : 0;
+}
+
 int run_net_netns_fd(const struct run_net *n)
 {
 	return n ? module->netns_fd(n) : -EBADF;

@@ -579,7 +579,8 @@ static int net_setup_host_nflog(struct run_net *n)
 
 /*
  * Starts the DNS proxy program as soon as the task's namespace exists, where its listeners
- * go; net_setup_dns() waits for it, so its exec overlaps the loading of the ruleset.
+ * go; net_ready() waits for it just before the task is released, so that its exec overlaps
+ * the loading of the ruleset and the sandbox's start.
  */
 static int net_start_proxy(struct run_net *n)
 {
@@ -646,9 +647,6 @@ static int net_setup_kernel(struct run_net *n)
 
 static int net_setup_dns(struct run_net *n)
 {
-	const char *step;
-	int r;
-
 	n->dns = calloc(RUN_NET_MAX_DNS_RECORDS, sizeof(*n->dns));
 	n->wild = calloc(MAX(n->net->n_egress, (size_t)1), sizeof(*n->wild));
 	if (!n->dns || !n->wild)
@@ -661,6 +659,17 @@ static int net_setup_dns(struct run_net *n)
 				       .ttl_max = n->ttl_max,
 				       .decision = on_decision,
 				       .userdata = n };
+	return 0;
+}
+
+/* The proxy net_start_proxy() started: up under its filter, or the run is refused. */
+static int net_ready(struct run_net *n)
+{
+	const char *step;
+	int r;
+
+	if (!n || !n->proxy)
+		return 0;
 	r = dns_proxy_wait_ready(n->proxy, &n->upstream, &step);
 	if (r < 0)
 		return log_error_errno(r, "Failed to start the task's DNS proxy '%s' (%s): %m",
@@ -953,6 +962,7 @@ const struct run_net_module run_net_module = {
 	.abi = RUN_NET_MODULE_ABI,
 	.version = AIRLOCK_VERSION,
 	.new = net_new,
+	.ready = net_ready,
 	.netns_fd = net_netns_fd,
 	.resolv_conf = net_resolv_conf,
 	.to_json = net_to_json,
