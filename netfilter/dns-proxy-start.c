@@ -273,8 +273,9 @@ static int child_fds(const int src[4])
 }
 
 /*
- * The child between fork and exec: async-signal-safe calls only, no log. The program runs
- * from exe_fd, the file the caller checked, so a path swapped meanwhile changes nothing.
+ * The child between vfork and exec: syscalls only, no log, nothing of the parent's memory
+ * written. The program runs from exe_fd, the file the caller checked, so a path swapped
+ * meanwhile changes nothing.
  */
 static _noreturn_ void child(int exe_fd, const int fds[4], pid_t parent)
 {
@@ -385,8 +386,14 @@ static int proxy_start(const struct dns_proxy_config *cfg, struct dns_proxy *p, 
 		return r;
 	p->ipc_fd = TAKE_FD(f.pair[0]);
 
+	/*
+	 * vfork(), as posix_spawn(), sandbox/init.c and syscall-abi.c do: the supervisor's page
+	 * tables are not copied, and the child runs at once while we wait for its exec, rather
+	 * than waiting to be scheduled. It only makes syscalls on its own stack frame and
+	 * either execs or _exit()s; it never returns here.
+	 */
 	*step = "fork";
-	p->pid = fork();
+	p->pid = vfork();
 	if (p->pid == 0)
 		child(cfg->exe_fd, (const int[4]){ f.listen, f.pair[1], f.tcp, f.config }, parent);
 	if (p->pid < 0)
