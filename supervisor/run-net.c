@@ -328,9 +328,11 @@ static void net_proxy_gone(struct run_net *n)
 		snprintf(how, sizeof(how), "is gone");
 	else if (e->broken)
 		snprintf(how, sizeof(how), "stopped serving the guard and was killed");
+	else if (WIFSIGNALED(e->status) && sigabbrev_np(WTERMSIG(e->status)))
+		snprintf(how, sizeof(how), "was killed by signal %d (SIG%s)", WTERMSIG(e->status),
+			 sigabbrev_np(WTERMSIG(e->status)));
 	else if (WIFSIGNALED(e->status))
-		snprintf(how, sizeof(how), "was killed by signal %d (%s)", WTERMSIG(e->status),
-			 strsignal(WTERMSIG(e->status)));
+		snprintf(how, sizeof(how), "was killed by signal %d", WTERMSIG(e->status));
 	else
 		snprintf(how, sizeof(how), "exited with status %d", WEXITSTATUS(e->status));
 	log_task_warning("network: the DNS proxy (pid %d) %s; the task has no DNS from now on",

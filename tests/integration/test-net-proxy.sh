@@ -277,7 +277,7 @@ assert {k: p.get(k) for k in want} == want, p
 assert p['died_ms'] > 0, p
 PY
 	al_ok $? "the record says the proxy died, how, when, and that the task's DNS was closed"
-	al_is "$(grep -c "network: the DNS proxy (pid $killed) was killed by signal 9 (Killed); the task has no DNS from now on" "$AL_TMP/died.err")" 1 \
+	al_is "$(grep -c "network: the DNS proxy (pid $killed) was killed by signal 9 (SIGKILL); the task has no DNS from now on" "$AL_TMP/died.err")" 1 \
 		"one line on stderr says so"
 else
 	al_ok 1 "a networked run starts"
