@@ -75,7 +75,7 @@ struct pending {
 /* A wildcard rule's budget: hashes of the names that went upstream. */
 struct wild {
 	uint32_t n;
-	uint64_t *seen; /* net->egress[i].names slots; allocated before the fork */
+	uint64_t *seen; /* net->egress[i].names slots; allocated before the privileges go */
 };
 
 struct proxy {
