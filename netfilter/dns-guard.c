@@ -466,9 +466,9 @@ int dns_guard_handle(struct dns_guard *g, int ipc_fd)
 	if (req.type == DNS_IPC_LEARN)
 		return handle_learn(g, ipc_fd, &req);
 	if (req.type == DNS_IPC_SOCKETS)
-		return dns_proxy_send_sockets(ipc_fd, &g->upstream, req.count);
+		return dns_proxy_send_sockets(ipc_fd, &g->upstream, req.count, &g->udp_budget);
 	if (req.type == DNS_IPC_TCP)
-		return dns_proxy_send_tcp_socket(ipc_fd, &g->upstream);
+		return dns_proxy_send_tcp_socket(ipc_fd, &g->upstream, &g->tcp_budget);
 	/*
 	 * The outcomes of a learn are the guard's own, never the proxy's word: the record
 	 * keeps room for them that a flood of other verdicts cannot take.

@@ -88,8 +88,9 @@ static void ret(struct prog *p, uint32_t v)
 
 /*
  * sendto(fd, buf, len, flags, dest_addr, addrlen): with dest_addr NULL only (send() on a
- * connected socket: the query sockets, the guard), except on the listening socket, which is
- * bound to the task's veth (SO_BINDTODEVICE) and so reaches nothing but the task.
+ * connected socket: the query sockets, the guard), except on the UDP listener, which lives
+ * in the task's namespace bound to its lo (SO_BINDTODEVICE) and so reaches nothing but the
+ * task's namespace.
  */
 static void add_sendto(struct prog *p)
 {

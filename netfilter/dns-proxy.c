@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The unprivileged DNS proxy (see dns-proxy.h). After the fork it never allocates, never
- * logs and makes only the syscalls of dns-proxy-seccomp.c.
+ * The unprivileged DNS proxy (see dns-proxy.h), the program airlock-dns-proxy with its
+ * start-up in dns-proxy-main.c. Once it runs it never allocates, never logs and makes only
+ * the syscalls of dns-proxy-seccomp.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,23 +12,18 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <linux/sockios.h>
 
 #include "cleanup.h"
 #include "dns-answer.h"
 #include "dns-proxy.h"
 #include "egress.h"
 #include "macro.h"
-#include "netns-util.h"
 
 enum {
 	FD_LISTEN = DNS_PROXY_FD_LISTEN,
@@ -35,9 +31,6 @@ enum {
 	FD_TCP = DNS_PROXY_FD_LISTEN_TCP,
 	FD_LAST = DNS_PROXY_FD_LAST,
 };
-
-/* Bytes of unread replies in the proxy's queue past which no more sockets are sent. */
-#define SOCKETS_QUEUED_MAX (16 * 1024)
 
 /* Where an answer goes: a UDP peer, or one of the task's TCP connections. */
 struct client {
@@ -83,7 +76,7 @@ struct pending {
 /* A wildcard rule's budget: hashes of the names that went upstream. */
 struct wild {
 	uint32_t n;
-	uint64_t *seen; /* net->egress[i].names slots; allocated before the fork */
+	uint64_t *seen; /* net->egress[i].names slots; allocated before the privileges go */
 };
 
 struct proxy {
@@ -107,7 +100,7 @@ struct proxy {
 static struct dns_message msg_in, msg_out;
 static struct dns_ipc_request ipc_req, refill_req;
 static struct upbuf upbufs[DNS_PROXY_TCP_UPSTREAM];
-/* Set up by dns_proxy_start() before the fork; the child never allocates. */
+/* Set up by dns_proxy_prepare() before the privileges go; the proxy never allocates. */
 static struct wild *wild_init;
 
 /* Query ids, drawn from getrandom() 64 at a time rather than one syscall per query. */
@@ -884,7 +877,36 @@ static void dispatch(struct proxy *p, const struct pollfd *fd, struct source s)
 		on_upstream_udp(p, &p->pending[s.index]);
 }
 
-static _noreturn_ void proxy_run(const struct dns_proxy_config *cfg)
+static struct wild *wild_free(struct wild *w, const struct policy_network *net)
+{
+	for (size_t i = 0; w && i < net->n_egress; i++)
+		free(w[i].seen);
+	free(w);
+	return NULL;
+}
+
+/* The wildcard rules' name budgets, allocated before the privileges go: the proxy never allocates. */
+static struct wild *wild_new(const struct policy_network *net)
+{
+	struct wild *w = calloc(net->n_egress ? net->n_egress : 1, sizeof(*w));
+
+	for (size_t i = 0; w && i < net->n_egress; i++) {
+		if (!net->egress[i].wildcard || !net->egress[i].names)
+			continue;
+		w[i].seen = calloc(net->egress[i].names, sizeof(uint64_t));
+		if (!w[i].seen)
+			return wild_free(w, net);
+	}
+	return w;
+}
+
+int dns_proxy_prepare(const struct dns_proxy_config *cfg)
+{
+	wild_init = wild_new(cfg->net);
+	return wild_init ? 0 : -ENOMEM;
+}
+
+_noreturn_ void dns_proxy_run(const struct dns_proxy_config *cfg)
 {
 	static struct proxy p;
 	struct pollfd fds[MAX_POLL];
@@ -922,274 +944,4 @@ static _noreturn_ void proxy_run(const struct dns_proxy_config *cfg)
 			on_accept(&p);
 		expire(&p);
 	}
-}
-
-/* Moves the three fds to 3, 4 and 5 and closes every other fd above 2. */
-static int child_fds(const int src[3])
-{
-	int tmp[3];
-	int devnull;
-
-	for (int i = 0; i < 3; i++) {
-		tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 64);
-		if (tmp[i] < 0)
-			return -errno;
-	}
-	for (int i = 0; i < 3; i++)
-		if (dup2(tmp[i], FD_LISTEN + i) < 0)
-			return -errno;
-	if (close_range(FD_LAST + 1, ~0U, 0) < 0)
-		return -errno;
-	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (devnull < 0)
-		return -errno;
-	for (int i = 0; i < 3; i++)
-		if (dup2(devnull, i) < 0)
-			return -errno;
-	close(devnull);
-	return 0;
-}
-
-static int child_drop_privileges(void)
-{
-	struct rlimit nofile = { DNS_PROXY_NOFILE, DNS_PROXY_NOFILE };
-
-	/* A proxy that hoards sockets holds at most this many; SCM_RIGHTS beyond it fail. */
-	if (setrlimit(RLIMIT_NOFILE, &nofile) < 0)
-		return -errno;
-	if (setgroups(0, NULL) < 0 || setresgid(DNS_PROXY_UID, DNS_PROXY_UID, DNS_PROXY_UID) < 0 ||
-	    setresuid(DNS_PROXY_UID, DNS_PROXY_UID, DNS_PROXY_UID) < 0)
-		return -errno;
-	/* uid 0 -> non-zero clears permitted/effective; ambient goes explicitly. */
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
-		return -errno;
-	if (chdir("/") < 0)
-		return -errno;
-	return dns_proxy_seccomp_load();
-}
-
-static _noreturn_ void child(const struct dns_proxy_config *cfg, pid_t parent, const int fds[3])
-{
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-		_exit(2);
-	if (child_fds(fds) < 0)
-		_exit(3);
-	if (child_drop_privileges() < 0)
-		_exit(4);
-	proxy_run(cfg);
-}
-
-/* ifname: bind to that device, so that whatever is sent reaches no other link. */
-static int udp_socket(const struct policy_addr *a, bool do_connect, const char *ifname)
-{
-	/* IPv6 egress: an IPv6 upstream gets IPv6 sockets (the listening socket is IPv4). */
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(53) };
-	struct sockaddr_in6 sa6 = { .sin6_family = AF_INET6, .sin6_port = htons(53) };
-	bool v6 = a->family == AF_INET6;
-	struct sockaddr *sp = v6 ? (struct sockaddr *)&sa6 : (struct sockaddr *)&sa;
-	socklen_t sl = v6 ? sizeof(sa6) : sizeof(sa);
-	_cleanup_close_ int fd = -EBADF;
-	int r;
-
-	fd = socket(a->family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	if (ifname && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, strlen(ifname) + 1) < 0)
-		return -errno;
-	memcpy(&sa.sin_addr, a->addr, 4);
-	memcpy(&sa6.sin6_addr, a->addr, 16);
-	r = do_connect ? connect(fd, sp, sl) : bind(fd, sp, sl);
-	if (r < 0)
-		return -errno;
-	return TAKE_FD(fd);
-}
-
-/* Whether the proxy still has more than SOCKETS_QUEUED_MAX bytes of our replies unread. */
-static bool proxy_lags(int ipc_fd)
-{
-	int queued = 0;
-
-	return ioctl(ipc_fd, SIOCOUTQ, &queued) == 0 && queued > SOCKETS_QUEUED_MAX;
-}
-
-/* A TCP socket whose connect to upstream port 53 is under way (non-blocking). */
-static int tcp_upstream_socket(const struct policy_addr *a)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(53) };
-	struct sockaddr_in6 sa6 = { .sin6_family = AF_INET6, .sin6_port = htons(53) };
-	bool v6 = a->family == AF_INET6;
-	_cleanup_close_ int fd = -EBADF;
-	int r;
-
-	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	if (v6) {
-		memcpy(&sa6.sin6_addr, a->addr, 16);
-		r = connect(fd, (struct sockaddr *)&sa6, sizeof(sa6));
-	} else {
-		memcpy(&sa.sin_addr, a->addr, 4);
-		r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	}
-	if (r < 0 && errno != EINPROGRESS)
-		return -errno;
-	return TAKE_FD(fd);
-}
-
-static int send_sockets(int ipc_fd, const struct policy_addr *upstream, uint32_t n, uint32_t type)
-{
-	union {
-		struct cmsghdr h;
-		uint8_t buf[CMSG_SPACE(sizeof(int) * DNS_PROXY_SPARE_SOCKETS)];
-	} ctl = {};
-	struct dns_ipc_reply reply = { .type = type };
-	struct iovec iov = { .iov_base = &reply, .iov_len = sizeof(reply) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	int fds[DNS_PROXY_SPARE_SOCKETS], r = 0;
-	size_t k = 0;
-
-	n = MIN(n, (uint32_t)DNS_PROXY_SPARE_SOCKETS);
-	if (upstream->family != AF_INET && upstream->family != AF_INET6)
-		r = -EAFNOSUPPORT;
-	else if (proxy_lags(ipc_fd))
-		r = -EBUSY;
-	for (; r >= 0 && k < n; k++) {
-		r = type == DNS_IPC_TCP ? tcp_upstream_socket(upstream)
-					: udp_socket(upstream, true, NULL);
-		if (r < 0)
-			break;
-		fds[k] = r;
-	}
-	if (k > 0) {
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * k);
-		ctl.h.cmsg_level = SOL_SOCKET;
-		ctl.h.cmsg_type = SCM_RIGHTS;
-		ctl.h.cmsg_len = CMSG_LEN(sizeof(int) * k);
-		memcpy(CMSG_DATA(&ctl.h), fds, sizeof(int) * k);
-	} else {
-		reply.error = r < 0 ? r : -EINVAL;
-	}
-	r = sendmsg(ipc_fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 ? -errno : 0;
-	for (size_t i = 0; i < k; i++)
-		close(fds[i]);
-	return r == -EPIPE || r == -ECONNRESET ? -EPIPE : 0;
-}
-
-int dns_proxy_send_sockets(int ipc_fd, const struct policy_addr *upstream, uint32_t n)
-{
-	return send_sockets(ipc_fd, upstream, n, DNS_IPC_SOCKETS);
-}
-
-int dns_proxy_send_tcp_socket(int ipc_fd, const struct policy_addr *upstream)
-{
-	return send_sockets(ipc_fd, upstream, 1, DNS_IPC_TCP);
-}
-
-/* The TCP listener, in the task's namespace on 127.0.0.1:53 (see egress-build.c). */
-static int tcp_listen_socket(int netns_fd)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons(DNS_PROXY_TCP_PORT),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	_cleanup_close_ int fd = -EBADF;
-
-	fd = netns_socket(netns_fd, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return fd;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(fd, DNS_PROXY_TCP_MAX_CONNS) < 0)
-		return -errno;
-	return TAKE_FD(fd);
-}
-
-static struct wild *wild_free(struct wild *w, const struct policy_network *net)
-{
-	for (size_t i = 0; w && i < net->n_egress; i++)
-		free(w[i].seen);
-	free(w);
-	return NULL;
-}
-
-/* The wildcard rules' name budgets, allocated here for the child, which never allocates. */
-static struct wild *wild_new(const struct policy_network *net)
-{
-	struct wild *w = calloc(net->n_egress ? net->n_egress : 1, sizeof(*w));
-
-	for (size_t i = 0; w && i < net->n_egress; i++) {
-		if (!net->egress[i].wildcard || !net->egress[i].names)
-			continue;
-		w[i].seen = calloc(net->egress[i].names, sizeof(uint64_t));
-		if (!w[i].seen)
-			return wild_free(w, net);
-	}
-	return w;
-}
-
-int dns_proxy_start(const struct dns_proxy_config *cfg, struct dns_proxy **ret)
-{
-	_cleanup_close_ int listen_fd = -EBADF, tcp_fd = -EBADF;
-	_cleanup_close_ int pair0 = -EBADF, pair1 = -EBADF;
-	struct dns_proxy *p;
-	int pair[2], fds[3], r;
-	pid_t parent = getpid(), pid;
-
-	if (cfg->listen.family != AF_INET ||
-	    (cfg->upstream.family != AF_INET && cfg->upstream.family != AF_INET6) ||
-	    !cfg->listen_ifname)
-		return -EAFNOSUPPORT;
-	listen_fd = udp_socket(&cfg->listen, false, cfg->listen_ifname);
-	if (listen_fd < 0)
-		return listen_fd;
-	tcp_fd = tcp_listen_socket(cfg->task_netns_fd);
-	if (tcp_fd < 0)
-		return tcp_fd;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
-		return -errno;
-	pair0 = pair[0];
-	pair1 = pair[1];
-	p = calloc(1, sizeof(*p));
-	wild_init = wild_new(cfg->net);
-	if (!p || !wild_init) {
-		free(p);
-		wild_init = wild_free(wild_init, cfg->net);
-		return -ENOMEM;
-	}
-
-	pid = fork();
-	if (pid < 0) {
-		free(p);
-		wild_init = wild_free(wild_init, cfg->net);
-		return -errno;
-	}
-	if (pid == 0) {
-		fds[0] = listen_fd;
-		fds[1] = pair1;
-		fds[2] = tcp_fd;
-		child(cfg, parent, fds);
-	}
-	wild_init = wild_free(wild_init, cfg->net); /* the child's copy is its own */
-	p->pid = pid;
-	p->ipc_fd = TAKE_FD(pair0);
-	/* The first sockets wait in the queue before the task can send its first query. */
-	r = dns_proxy_send_sockets(p->ipc_fd, &cfg->upstream, DNS_PROXY_SPARE_SOCKETS);
-	if (r < 0) {
-		dns_proxy_stop(p);
-		return r;
-	}
-	*ret = p;
-	return 0;
-}
-
-struct dns_proxy *dns_proxy_stop(struct dns_proxy *p)
-{
-	if (!p)
-		return NULL;
-	if (p->pid > 0) {
-		(void)kill(p->pid, SIGKILL);
-		(void)waitpid(p->pid, NULL, 0);
-	}
-	safe_close(p->ipc_fd);
-	free(p);
-	return NULL;
 }

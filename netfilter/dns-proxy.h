@@ -3,13 +3,20 @@
 
 /*
  * The task's DNS view, privilege-separated:
- *   - the proxy: a forked process that runs as nobody with no capabilities, no_new_privs
- *     and a seccomp allowlist of a dozen syscalls; sendto() only without a destination
- *     (connected sockets) or on the listening socket, which is bound to the task's veth;
- *     no socket(), connect() or bind(); accept4() only on the TCP listener. It receives the
- *     task's queries on the resolver address over UDP, and over TCP on a listener in the
- *     task's namespace (127.0.0.1:53, where the task's TCP/53 to the resolver is DNATed;
- *     answers over 512 bytes go to UDP clients truncated), keeps each wildcard rule's
+ *   - the proxy: a program of its own, airlock-dns-proxy (dns-proxy-main.c), which the
+ *     supervisor runs with execveat() of a file it opened and checked (root's, writable by
+ *     no one else), an empty environment and only its fds: /dev/null, the listening sockets,
+ *     its end of the guard's socketpair and its configuration (dns-proxy-config.h). So it
+ *     holds nothing of the supervisor's memory, address layout or stack canary. It then
+ *     runs as nobody with no capabilities, no_new_privs, not dumpable, and a seccomp
+ *     allowlist of a dozen syscalls; sendto() only without a destination
+ *     (connected sockets) or on the UDP listener, which is bound to the lo of the task's
+ *     namespace; no socket(), connect() or bind(); accept4() only on the TCP listener. Both
+ *     listeners live in the task's namespace on 127.0.0.1:53, where the task's ruleset
+ *     DNATs its UDP/53 and its TCP/53 to the resolver: there is no socket on the host, so
+ *     a host resolver on *:53 is neither in the way nor reached, and once the proxy is
+ *     gone the task's DNS gets "port unreachable", never an answer from elsewhere. Answers
+ *     over 512 bytes go to UDP clients truncated. The proxy keeps each wildcard rule's
  *     name budget and match length (NXDOMAIN past them, not forwarded),
  *     answers only allowlisted names (exact or "*.suffix"), only A and
  *     AAAA (other types REFUSED, other names NXDOMAIN), limits name length and query rate,
@@ -51,8 +58,11 @@
 #define DNS_PROXY_FD_IPC 4 /* the proxy's end of the socketpair to the guard */
 #define DNS_PROXY_FD_LISTEN_TCP 5 /* the TCP listening socket, in the task's namespace */
 #define DNS_PROXY_FD_LAST DNS_PROXY_FD_LISTEN_TCP
-/* DNS over TCP: the task's TCP/53 to the resolver is DNATed to this port on its loopback. */
-#define DNS_PROXY_TCP_PORT 53
+#define DNS_PROXY_FD_CONFIG 6 /* its configuration: read and closed before anything else */
+#define DNS_PROXY_PROGRAM "airlock-dns-proxy" /* found like airlock-net.so (helper-file.h) */
+#define DNS_PROXY_START_TIMEOUT_MS 10000 /* from the exec to its first message */
+/* The task's DNS to the resolver is DNATed to this port on its own loopback. */
+#define DNS_PROXY_PORT 53
 #define DNS_PROXY_TCP_MAX_CONNS 8 /* concurrent connections; more are closed at once */
 #define DNS_PROXY_TCP_MAX_QUERY 512 /* a longer query message closes its connection */
 #define DNS_PROXY_TCP_MAX_QUERIES 32 /* per connection, then it is closed */
@@ -94,6 +104,29 @@ enum dns_ipc_type {
 				 * guard -> proxy: a reply carrying them (SCM_RIGHTS) */
 	DNS_IPC_TCP = 4, /* proxy -> guard: send one TCP socket connecting to the upstream;
 			  * guard -> proxy: a reply carrying it */
+	DNS_IPC_READY = 5, /* proxy -> supervisor, its first message: struct dns_ipc_ready */
+};
+
+/* What the proxy was doing when it could not start (struct dns_ipc_ready). */
+enum dns_proxy_step {
+	DNS_PROXY_STEP_NONE, /* started */
+	DNS_PROXY_STEP_FDS, /* before the exec: placing its fds */
+	DNS_PROXY_STEP_EXEC,
+	DNS_PROXY_STEP_CONFIG, /* after it: reading its configuration */
+	DNS_PROXY_STEP_PREPARE,
+	DNS_PROXY_STEP_PRIVILEGES,
+	DNS_PROXY_STEP_SECCOMP,
+	_DNS_PROXY_STEP_MAX,
+	_DNS_PROXY_STEP_INVALID = -EINVAL,
+};
+
+const char *dns_proxy_step_to_string(enum dns_proxy_step s);
+
+/* The proxy's first message: up and under its seccomp filter (step 0), or why not. */
+struct dns_ipc_ready {
+	uint32_t type; /* DNS_IPC_READY */
+	int32_t step; /* enum dns_proxy_step */
+	int32_t error; /* -errno */
 };
 
 #define DNS_IPC_MAX_ADDRS 64
@@ -130,12 +163,11 @@ struct dns_ipc_reply {
 
 struct dns_proxy_config {
 	const struct policy_network *net;
-	struct policy_addr listen; /* resolver address (AF_INET), port 53 */
-	const char *listen_ifname; /* the host end of the task's veth: the socket is bound to it */
 	struct policy_addr task; /* only queries from this source are answered */
 	struct policy_addr upstream; /* where allowed queries go, port 53 (IPv4 or IPv6) */
 	bool v6_enabled; /* the task has IPv6 egress; else AAAA gets an empty NOERROR */
-	int task_netns_fd; /* the TCP listener lives there, on 127.0.0.1:53 */
+	int task_netns_fd; /* the listeners live there, on 127.0.0.1:53 */
+	int exe_fd; /* the proxy program, opened and checked by the caller (helper-file.h) */
 };
 
 struct dns_proxy {
@@ -144,24 +176,74 @@ struct dns_proxy {
 };
 
 /*
- * Creates the listening socket (as root, in the caller's namespace), forks the proxy, drops
- * its privileges and hands it a first batch of upstream sockets. *ret is owned by the
- * caller. Returns 0 or -errno. Does not log.
+ * dns-proxy-start.c, the supervisor's side. Creates the listening sockets (as root) and runs
+ * the proxy program cfg->exe_fd with them; it does not wait for the program, so that its
+ * start overlaps the caller's work until dns_proxy_wait_ready(). *ret is owned by the
+ * caller. Returns 0 or -errno, and on failure *reterr_step, what failed (e.g. "sockets",
+ * "fork"), a static string. Does not log.
  */
-int dns_proxy_start(const struct dns_proxy_config *cfg, struct dns_proxy **ret);
+int dns_proxy_start(const struct dns_proxy_config *cfg, struct dns_proxy **ret,
+		    const char **reterr_step);
+/*
+ * Waits for the proxy to be up under its seccomp filter (DNS_PROXY_START_TIMEOUT_MS at most)
+ * and hands it a first batch of upstream sockets. Returns 0 or -errno, and on failure
+ * *reterr_step: the step the proxy reported (e.g. "exec", "seccomp"), or how it died
+ * without a word. Does not log.
+ */
+int dns_proxy_wait_ready(struct dns_proxy *p, const struct policy_addr *upstream,
+			 const char **reterr_step);
+/*
+ * How many upstream sockets the supervisor may still create for the proxy: a token bucket
+ * per kind, as large as the most a proxy that serves the task's rate-limited queries can
+ * use (one socket per query, plus the UDP spares), so that a compromised proxy cannot make
+ * root create sockets (and TCP connections to the upstream) without bound. Zeroed: full.
+ */
+struct dns_socket_budget {
+	uint64_t last_ms; /* CLOCK_MONOTONIC of the last take; 0: never taken, full */
+	double tokens;
+	uint64_t refused; /* sockets asked for and not given */
+};
+
+#define DNS_GUARD_UDP_BURST (DNS_PROXY_RATE_BURST + DNS_PROXY_SPARE_SOCKETS)
+#define DNS_GUARD_TCP_BURST DNS_PROXY_RATE_BURST
+#define DNS_GUARD_SOCKETS_PER_SEC DNS_PROXY_RATE_PER_SEC /* each kind */
+
+/*
+ * Takes up to n sockets' worth from b, whose bucket holds burst and refills per_sec a
+ * second, at now_ms; counts the rest in b->refused. Returns how many were granted. Pure.
+ */
+uint32_t dns_socket_budget_take(struct dns_socket_budget *b, uint32_t n, uint32_t burst,
+				uint32_t per_sec, uint64_t now_ms);
+
 /*
  * The privileged side's answer to DNS_IPC_SOCKETS: creates up to n (at most
- * DNS_PROXY_SPARE_SOCKETS) UDP sockets connected to upstream port 53, each on a fresh
- * kernel-chosen random port, and sends them over ipc_fd in one reply (SCM_RIGHTS); its own
- * copies are closed. While earlier batches still wait unread in the proxy's queue, the reply
- * carries none (-EBUSY), so a proxy that never reads cannot pile up sockets. Returns 0
+ * DNS_PROXY_SPARE_SOCKETS, and at most what budget grants; NULL: no budget) UDP sockets
+ * connected to upstream port 53, each on a fresh kernel-chosen random port, and sends them
+ * over ipc_fd in one reply (SCM_RIGHTS); its own copies are closed. While earlier batches
+ * still wait unread in the proxy's queue, or when the budget is spent, the reply carries
+ * none (-EBUSY), so a proxy that never reads or hoards cannot pile up sockets. Returns 0
  * (also when only an error reply went out) or -EPIPE when the proxy is gone. Does not log.
  */
-int dns_proxy_send_sockets(int ipc_fd, const struct policy_addr *upstream, uint32_t n);
+int dns_proxy_send_sockets(int ipc_fd, const struct policy_addr *upstream, uint32_t n,
+			   struct dns_socket_budget *budget);
 /* The same for DNS_IPC_TCP: one TCP socket, its connect to upstream port 53 in progress. */
-int dns_proxy_send_tcp_socket(int ipc_fd, const struct policy_addr *upstream);
+int dns_proxy_send_tcp_socket(int ipc_fd, const struct policy_addr *upstream,
+			      struct dns_socket_budget *budget);
+/*
+ * Kills the proxy unless it has exited, and reaps it: *ret_status is its wait status. Then
+ * dns_proxy_stop() only frees. Returns 0, or -ECHILD when it was reaped already.
+ */
+int dns_proxy_reap(struct dns_proxy *p, int *ret_status);
 /* Kills and reaps the proxy; accepts and returns NULL. */
 struct dns_proxy *dns_proxy_stop(struct dns_proxy *p);
+
+/*
+ * dns-proxy.c, the proxy program's own: allocates what dns_proxy_run() will need (it never
+ * allocates), before the privileges go. Returns 0 or -ENOMEM.
+ */
+int dns_proxy_prepare(const struct dns_proxy_config *cfg);
+/* Serves the task until the guard's socket closes; fds as DNS_PROXY_FD_*. Never returns. */
+__attribute__((noreturn)) void dns_proxy_run(const struct dns_proxy_config *cfg);
 
 /* dns-proxy-seccomp.c: loads the proxy's syscall allowlist (kills on anything else). */
 int dns_proxy_seccomp_load(void);
@@ -199,6 +281,7 @@ struct dns_guard {
 	uint32_t ttl_min, ttl_max; /* seconds */
 	dns_decision_fn decision;
 	void *userdata;
+	struct dns_socket_budget udp_budget, tcp_budget; /* the upstream sockets it hands out */
 	uint64_t learned; /* elements batches ACKed, for benchmarks */
 	/* The lifetime of every learned element, so that a later answer never shortens it. */
 	struct dns_guard_elem *elems; /* owned; dns_guard_done() frees it */

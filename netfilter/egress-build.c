@@ -348,7 +348,7 @@ static int build_base_rules(struct egress_batch *b, const char *chain, uint32_t 
 	return egress_rule_commit(b, &c);
 }
 
-/* [nfproto v4] l4proto P, dport 53, daddr ==/!= resolver, then accept or dnat. */
+/* [nfproto v4] l4proto P, dport 53, daddr ==/!= addr, then accept or dnat to addr. */
 static int build_dns_rule(struct egress_batch *b, const char *chain, uint8_t proto,
 			  const struct policy_addr *resolver, bool redirect)
 {
@@ -373,12 +373,13 @@ static int build_dns_rule(struct egress_batch *b, const char *chain, uint8_t pro
 }
 
 /*
- * DNS over TCP to the resolver goes to the proxy's TCP listener on the task's own loopback
- * (127.0.0.1:53, a socket the supervisor made in this namespace): nat output, before the
- * filter, which accepts it as "oif lo". The host end of the veth is never reached over TCP,
- * so whatever listens on *:53 on the host stays out of reach, and no port 53 is taken there.
+ * The task's DNS goes to the proxy's listeners on the task's own loopback (127.0.0.1:53,
+ * sockets the supervisor made in this namespace): nat output, before the filter, which
+ * accepts it as "oif lo". UDP/53 to any address goes there; TCP/53 to the resolver does.
+ * The host end of the veth is never reached on port 53, so whatever listens on *:53 on the
+ * host stays out of reach, also once the proxy is gone, and no port 53 is taken there.
  */
-static const struct policy_addr dns_tcp_listener = { .family = AF_INET, .addr = { 127, 0, 0, 1 } };
+static const struct policy_addr dns_listener = { .family = AF_INET, .addr = { 127, 0, 0, 1 } };
 
 static int build_dns_tcp_rule(struct egress_batch *b, const struct policy_addr *resolver)
 {
@@ -395,7 +396,7 @@ static int build_dns_tcp_rule(struct egress_batch *b, const struct policy_addr *
 	egress_expr_cmp(&c, NFT_CMP_EQ, &port, sizeof(port));
 	daddr(&c, AF_INET, NFT_REG_1);
 	egress_expr_cmp(&c, NFT_CMP_EQ, resolver->addr, 4);
-	dnat_to(&c, &dns_tcp_listener);
+	dnat_to(&c, &dns_listener);
 	return egress_rule_commit(b, &c);
 }
 
@@ -452,8 +453,8 @@ static int deny_begin(struct egress_rule *c, bool tcp)
 
 /*
  * airlock's own address pools are the host (each slot's .1 and ::1) and the other tasks:
- * never a destination, whatever a cidr rule says. UDP/53 to the task's resolver is accepted
- * before.
+ * never a destination, whatever a cidr rule says. The task's DNS to its resolver went to
+ * the proxy's listeners on lo in the nat chain, and is accepted before.
  */
 static int build_pool_reject(struct egress_batch *b, const struct egress_config *cfg, int family,
 			     uint16_t group)
@@ -652,15 +653,15 @@ static int build_output_rules(struct egress_batch *b, const struct egress_config
 	r = build_base_rules(b, "output", NFT_META_OIF);
 	if (r < 0)
 		return r;
-	/* Before anything accepts a new flow: DNS to the resolver counts too. */
+	/* Before anything accepts a new flow: DNS to the proxy counts too. */
 	r = egress_build_flow_limit(b, EGRESS_TABLE, "output", &cfg->flows, group);
 	if (r < 0)
 		return r;
-	r = build_dns_rule(b, "output", IPPROTO_UDP, &cfg->resolver, false);
+	/* DNS after the nat chain's DNAT to the proxy: the hook still says oif eth0. */
+	r = build_dns_rule(b, "output", IPPROTO_UDP, &dns_listener, false);
 	if (r < 0)
 		return r;
-	/* The resolver's TCP/53 after the nat chain's DNAT: the hook still says oif eth0. */
-	r = build_dns_rule(b, "output", IPPROTO_TCP, &dns_tcp_listener, false);
+	r = build_dns_rule(b, "output", IPPROTO_TCP, &dns_listener, false);
 	if (r < 0)
 		return r;
 	r = build_tcp53_reject(b, group);
@@ -716,7 +717,7 @@ int egress_build(const struct policy_network *net, const struct egress_config *c
 	if (r >= 0)
 		r = build_ndisc_input(b);
 	if (r >= 0)
-		r = build_dns_rule(b, "dns", IPPROTO_UDP, &cfg->resolver, true);
+		r = build_dns_rule(b, "dns", IPPROTO_UDP, &dns_listener, true);
 	if (r >= 0)
 		r = build_dns_tcp_rule(b, &cfg->resolver);
 	if (r >= 0)

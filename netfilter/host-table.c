@@ -174,7 +174,7 @@ static void match_dnat(struct egress_rule *c)
 	egress_expr_cmp(c, NFT_CMP_NEQ, &zero, sizeof(zero));
 }
 
-enum { K_DNS, K_ESTABLISHED, K_NDISC_NS, K_NDISC_NA, K_FLOWS, K_LOG, K_REJECT_TCP, K_REJECT };
+enum { K_ESTABLISHED, K_NDISC_NS, K_NDISC_NA, K_FLOWS, K_LOG, K_REJECT_TCP, K_REJECT };
 enum { M_ANY, M_LOCAL, M_DNAT };
 
 /* IPv6 neighbour discovery (type 135 or 136) on one of airlock's veths: accept. */
@@ -186,21 +186,6 @@ static void ndisc_rule(struct egress_rule *c, uint8_t type)
 	egress_expr_meta_eq_u8(c, NFT_META_L4PROTO, IPPROTO_ICMPV6);
 	egress_expr_payload(c, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
 	egress_expr_cmp(c, NFT_CMP_EQ, &type, sizeof(type));
-	egress_expr_verdict(c, NF_ACCEPT);
-}
-
-/* UDP/53 to the veth's own resolver address (the DNS proxy): accept. */
-static void dns_rule(struct egress_rule *c)
-{
-	uint16_t port = htons(53);
-
-	egress_expr_meta_eq_u8(c, NFT_META_NFPROTO, NFPROTO_IPV4);
-	egress_expr_meta_eq_u8(c, NFT_META_L4PROTO, IPPROTO_UDP);
-	egress_expr_payload(c, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1);
-	egress_expr_cmp(c, NFT_CMP_EQ, &port, sizeof(port));
-	egress_expr_meta_load(c, NFT_META_IIFNAME, NFT_REG32_00);
-	egress_expr_payload(c, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG32_04);
-	host_lookup(c, SET_RESOLVERS);
 	egress_expr_verdict(c, NF_ACCEPT);
 }
 
@@ -222,10 +207,6 @@ static int slot_rule(struct egress_batch *b, const char *chain, int kind, int ma
 		return r;
 	if (kind == K_NDISC_NS || kind == K_NDISC_NA) {
 		ndisc_rule(&c, kind == K_NDISC_NS ? 135 : 136);
-		return egress_rule_commit(b, &c);
-	}
-	if (kind == K_DNS) {
-		dns_rule(&c);
 		return egress_rule_commit(b, &c);
 	}
 	if (match == M_LOCAL)
@@ -253,8 +234,9 @@ static int slot_rule(struct egress_batch *b, const char *chain, int kind, int ma
  * What a task may do to the host, in three chains:
  *
  * prerouting, before any table's DNAT can rewrite the destination: a task reaches the host
- * itself (any of its addresses, "fib daddr type local") only with UDP/53 to its own slot's
- * .1 (the DNS proxy) and IPv6 neighbour discovery with its gateway; anything else new is
+ * itself (any of its addresses, "fib daddr type local") only with IPv6 neighbour discovery
+ * with its gateway (its DNS goes to the proxy's sockets in its own namespace, never to the
+ * host's port 53, which a resolver of the host's may hold); anything else new is
  * logged and rejected, so neither a broad cidr rule (10.0.0.0/8, 0.0.0.0/0) nor a DNS
  * answer naming a host address opens the host's own services, nor the ports the host
  * forwards elsewhere (Docker's -p, a Kubernetes NodePort, a libvirt or firewalld port
@@ -270,24 +252,14 @@ static const struct {
 	const char *chain;
 	int kind, match;
 } slot_rules[] = {
-	{ "prerouting", K_NDISC_NS, M_ANY },
-	{ "prerouting", K_NDISC_NA, M_ANY },
-	{ "prerouting", K_ESTABLISHED, M_ANY },
-	{ "prerouting", K_FLOWS, M_ANY },
-	{ "prerouting", K_DNS, M_ANY },
-	{ "prerouting", K_LOG, M_LOCAL },
-	{ "prerouting", K_REJECT_TCP, M_LOCAL },
-	{ "prerouting", K_REJECT, M_LOCAL },
-	{ "forward", K_LOG, M_DNAT },
-	{ "forward", K_REJECT_TCP, M_DNAT },
-	{ "forward", K_REJECT, M_DNAT },
-	{ "input", K_DNS, M_ANY },
-	{ "input", K_ESTABLISHED, M_ANY },
-	{ "input", K_NDISC_NS, M_ANY },
-	{ "input", K_NDISC_NA, M_ANY },
-	{ "input", K_LOG, M_ANY },
-	{ "input", K_REJECT_TCP, M_ANY },
-	{ "input", K_REJECT, M_ANY },
+	{ "prerouting", K_NDISC_NS, M_ANY },	{ "prerouting", K_NDISC_NA, M_ANY },
+	{ "prerouting", K_ESTABLISHED, M_ANY }, { "prerouting", K_FLOWS, M_ANY },
+	{ "prerouting", K_LOG, M_LOCAL },	{ "prerouting", K_REJECT_TCP, M_LOCAL },
+	{ "prerouting", K_REJECT, M_LOCAL },	{ "forward", K_LOG, M_DNAT },
+	{ "forward", K_REJECT_TCP, M_DNAT },	{ "forward", K_REJECT, M_DNAT },
+	{ "input", K_ESTABLISHED, M_ANY },	{ "input", K_NDISC_NS, M_ANY },
+	{ "input", K_NDISC_NA, M_ANY },		{ "input", K_LOG, M_ANY },
+	{ "input", K_REJECT_TCP, M_ANY },	{ "input", K_REJECT, M_ANY },
 };
 
 static int build_chains(struct egress_batch *b)

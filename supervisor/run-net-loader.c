@@ -9,24 +9,22 @@
  * running executable (/proc/self/exe: the build tree, or a copy of it), or, for the
  * executable installed in AIRLOCK_BINDIR, AIRLOCK_MODULE_DIR. Never the environment, the
  * current directory or the library search path. The file and its directory must be
- * writable by root only.
+ * writable by root only (common/helper-file.c).
  */
-#include <assert.h>
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "config.h"
+#include "helper-file.h"
 #include "log.h"
 #include "macro.h"
 #include "ns-util.h"
@@ -36,95 +34,16 @@
 /* Loaded at most once and never unloaded; a failure is kept and reported to each caller. */
 static const struct run_net_module *module;
 static int module_error;
-static char module_path[PATH_MAX] = RUN_NET_MODULE_NAME;
-static char module_problem[512];
+static struct helper_file module_file = { .path = RUN_NET_MODULE_NAME };
 
 _printf_(2, 3) static int module_fail(int error, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(module_problem, sizeof(module_problem), fmt, ap);
+	vsnprintf(module_file.problem, sizeof(module_file.problem), fmt, ap);
 	va_end(ap);
 	return error;
-}
-
-/* The module's path: beside the executable, unless it is the one installed in bindir. */
-static int module_locate(void)
-{
-	char exe[PATH_MAX];
-	struct stat here, bindir;
-	char *slash;
-	ssize_t n;
-
-	n = readlink("/proc/self/exe", exe, sizeof(exe));
-	if (n < 0 || (size_t)n >= sizeof(exe))
-		return module_fail(n < 0 ? -errno : -ENAMETOOLONG,
-				   "cannot be located: no path for /proc/self/exe");
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (!slash)
-		return module_fail(-EINVAL, "cannot be located: /proc/self/exe is '%s'", exe);
-	*slash = '\0';
-
-	if (stat(exe[0] ? exe : "/", &here) == 0 && stat(AIRLOCK_BINDIR, &bindir) == 0 &&
-	    here.st_dev == bindir.st_dev && here.st_ino == bindir.st_ino)
-		n = snprintf(module_path, sizeof(module_path), "%s/%s", AIRLOCK_MODULE_DIR,
-			     RUN_NET_MODULE_NAME);
-	else
-		n = snprintf(module_path, sizeof(module_path), "%s/%s", exe, RUN_NET_MODULE_NAME);
-	if ((size_t)n >= sizeof(module_path))
-		return module_fail(-ENAMETOOLONG, "cannot be located: path too long");
-	return 0;
-}
-
-/* Only root may be able to have written st: owned by root, no group or other write bit. */
-static int check_owner(const struct stat *st, const char *what)
-{
-	if (st->st_uid != 0)
-		return module_fail(-EPERM, "%s not owned by root", what);
-	if (st->st_mode & (S_IWGRP | S_IWOTH))
-		return module_fail(-EPERM, "%s writable by group or others", what);
-	return 0;
-}
-
-/*
- * Opens the module read-only and checks it and its directory. The directory is checked
- * too: whoever can write it can replace the file by another one. Returns the fd or -errno.
- */
-static int module_open(void)
-{
-	_cleanup_close_ int dir = -EBADF, fd = -EBADF;
-	char *slash = strrchr(module_path, '/');
-	struct stat st;
-	int r;
-
-	assert(slash); /* module_locate() made it "<dir>/airlock-net.so" */
-	*slash = '\0';
-	dir = open(module_path[0] ? module_path : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	*slash = '/';
-	if (dir < 0)
-		return module_fail(-errno, "cannot be opened: %s", strerror(errno));
-	if (fstat(dir, &st) < 0)
-		return module_fail(-errno, "cannot be opened: %s", strerror(errno));
-	r = check_owner(&st, "is in a directory");
-	if (r < 0)
-		return r;
-
-	/* O_NONBLOCK: a FIFO in its place must not hang the run. */
-	fd = openat(dir, slash + 1, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0 && errno == ELOOP)
-		return module_fail(-ELOOP, "is a symbolic link");
-	if (fd < 0)
-		return module_fail(-errno, "cannot be opened: %s", strerror(errno));
-	if (fstat(fd, &st) < 0)
-		return module_fail(-errno, "cannot be opened: %s", strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return module_fail(-EINVAL, "is not a regular file");
-	r = check_owner(&st, "is");
-	if (r < 0)
-		return r;
-	return TAKE_FD(fd);
 }
 
 /* dlerror() names the file /proc/self/fd/N; the log line names the real path already. */
@@ -141,12 +60,10 @@ static int module_load(void)
 	const struct run_net_module *m;
 	char proc[64];
 	void *h;
-	int r;
+	int r = 0;
 
-	r = module_locate();
-	if (r < 0)
-		return r;
-	fd = module_open();
+	fd = helper_file_open(RUN_NET_MODULE_NAME, AIRLOCK_BINDIR, AIRLOCK_MODULE_DIR,
+			      &module_file);
 	if (fd < 0)
 		return fd;
 
@@ -203,11 +120,16 @@ int run_net_new(const struct policy *p, const struct node_network *cfg, const ch
 		return log_error_errno(r,
 				       "refusing run: policy asks for network egress (/network) "
 				       "but the network module '%s' %s",
-				       module_path, module_problem);
+				       module_file.path, module_file.problem);
 	return m->new (p, cfg, run_id, loop, ret);
 }
 
 /* A run_net exists only when the module is loaded: it made it. */
+int run_net_ready(struct run_net *n)
+{
+	return n ? module->ready(n) : 0;
+}
+
 int run_net_netns_fd(const struct run_net *n)
 {
 	return n ? module->netns_fd(n) : -EBADF;
@@ -317,7 +239,7 @@ void run_net_reap_stale(void)
 	if (module_get(&m) < 0) {
 		log_warning("Failed to reap the network leftovers of dead runs: the network "
 			    "module '%s' %s, ignoring",
-			    module_path, module_problem);
+			    module_file.path, module_file.problem);
 		return;
 	}
 	m->reap_stale();

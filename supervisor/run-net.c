@@ -15,11 +15,13 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +30,7 @@
 #include "dns-proxy.h"
 #include "egress-apply.h"
 #include "fd-util.h"
+#include "helper-file.h"
 #include "host-nat.h"
 #include "link.h"
 #include "log.h"
@@ -58,6 +61,15 @@ struct run_net_denied {
 	uint64_t count;
 };
 
+/* How the DNS proxy ended, when that came before the run's end. */
+struct run_net_proxy_end {
+	pid_t pid;
+	bool dead;
+	bool broken; /* its socket was still open: the guard found it broken, airlock killed it */
+	int status; /* wait status */
+	uint64_t at_ms; /* since the run's network was set up */
+};
+
 struct run_net {
 	const struct policy_network *net;
 	struct loop *loop;
@@ -77,6 +89,8 @@ struct run_net {
 	int nflog_fd;
 	int host_nflog_fd; /* the host table's log of this run's slot, in the host namespace */
 	struct dns_proxy *proxy;
+	struct helper_file proxy_program; /* where it came from, for messages */
+	struct run_net_proxy_end proxy_end;
 	struct dns_guard guard;
 	struct run_net_dns_list dns;
 	uint64_t start_ms;
@@ -216,6 +230,48 @@ static void on_decision(const struct dns_decision *d, void *userdata)
 	(void)run_net_dns_add(&n->dns, d, mono_ms() - n->start_ms);
 }
 
+/* Whether the proxy closed its end of the guard's socket: only its exit does that. */
+static bool proxy_hung_up(int fd)
+{
+	struct pollfd p = { .fd = fd };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLHUP);
+}
+
+/*
+ * The proxy died, or is broken (its socket failed, e.g. a stalled proxy): it is killed and
+ * reaped, and the run goes on without DNS. Its listeners were its own, in the task's
+ * namespace, so they are gone with it: the task's queries get "port unreachable", and none
+ * reaches the host. The record says when and how (network.dns_proxy).
+ */
+static void net_proxy_gone(struct run_net *n)
+{
+	struct run_net_proxy_end *e = &n->proxy_end;
+	char how[64];
+	int r;
+
+	(void)loop_remove(n->loop, n->proxy->ipc_fd);
+	e->broken = !proxy_hung_up(n->proxy->ipc_fd);
+	r = dns_proxy_reap(n->proxy, &e->status);
+	if (r < 0) /* reaped already: how it ended is not known */
+		e->broken = true;
+	e->dead = true;
+	e->at_ms = mono_ms() - n->start_ms;
+	if (r < 0)
+		snprintf(how, sizeof(how), "is gone");
+	else if (e->broken)
+		snprintf(how, sizeof(how), "stopped serving the guard and was killed");
+	else if (WIFSIGNALED(e->status) && sigabbrev_np(WTERMSIG(e->status)))
+		snprintf(how, sizeof(how), "was killed by signal %d (SIG%s)", WTERMSIG(e->status),
+			 sigabbrev_np(WTERMSIG(e->status)));
+	else if (WIFSIGNALED(e->status))
+		snprintf(how, sizeof(how), "was killed by signal %d", WTERMSIG(e->status));
+	else
+		snprintf(how, sizeof(how), "exited with status %d", WEXITSTATUS(e->status));
+	log_task_warning("network: the DNS proxy (pid %d) %s; the task has no DNS from now on",
+			 (int)e->pid, how);
+}
+
 static int on_proxy(struct loop *l, int fd, uint32_t events, void *userdata)
 {
 	struct run_net *n = userdata;
@@ -226,9 +282,7 @@ static int on_proxy(struct loop *l, int fd, uint32_t events, void *userdata)
 		if (r == -EAGAIN)
 			return 0;
 		if (r < 0) {
-			log_warning_errno(r,
-					  "DNS proxy of the task stopped, the task has no DNS: %m");
-			(void)loop_remove(l, fd);
+			net_proxy_gone(n);
 			return 0;
 		}
 	}
@@ -459,12 +513,46 @@ static int net_setup_host_nflog(struct run_net *n)
 	return 0;
 }
 
+/*
+ * Starts the DNS proxy program as soon as the task's namespace exists, where its listeners
+ * go; net_ready() waits for it just before the task is released, so that its exec overlaps
+ * the loading of the ruleset and the sandbox's start.
+ */
+static int net_start_proxy(struct run_net *n)
+{
+	struct dns_proxy_config cfg = { .net = n->net,
+					.task = n->link->task_addr,
+					.upstream = n->upstream,
+					.v6_enabled = n->link->host_addr6.family == AF_INET6,
+					.task_netns_fd = n->link->netns_fd };
+	_cleanup_close_ int exe = -EBADF;
+	const char *step;
+	int r;
+
+	/* The program as root may run it: found and checked like the module, run from this fd. */
+	exe = helper_file_open(DNS_PROXY_PROGRAM, AIRLOCK_BINDIR, AIRLOCK_HELPER_DIR,
+			       &n->proxy_program);
+	if (exe < 0)
+		return log_error_errno(exe, "refusing run: the DNS proxy program '%s' %s",
+				       n->proxy_program.path, n->proxy_program.problem);
+	cfg.exe_fd = exe;
+	r = dns_proxy_start(&cfg, &n->proxy, &step);
+	if (r < 0)
+		return log_error_errno(r, "Failed to start the task's DNS proxy '%s' (%s): %m",
+				       n->proxy_program.path, step);
+	n->proxy_end.pid = n->proxy->pid;
+	return 0;
+}
+
 static int net_setup_kernel(struct run_net *n)
 {
 	struct egress_config cfg = { .nflog_group = EGRESS_NFLOG_GROUP, .flows = n->flows };
 	int r;
 
 	r = net_take_slot(n);
+	if (r < 0)
+		return r;
+	r = net_start_proxy(n);
 	if (r < 0)
 		return r;
 	r = egress_socket_open(n->link->netns_fd, &n->nft);
@@ -495,15 +583,6 @@ static int net_setup_kernel(struct run_net *n)
 
 static int net_setup_dns(struct run_net *n)
 {
-	struct dns_proxy_config cfg = { .net = n->net,
-					.listen = n->link->host_addr,
-					.listen_ifname = n->link->host_ifname,
-					.task = n->link->task_addr,
-					.upstream = n->upstream,
-					.v6_enabled = n->link->host_addr6.family == AF_INET6,
-					.task_netns_fd = n->link->netns_fd };
-	int r;
-
 	n->wild = calloc(MAX(n->net->n_egress, (size_t)1), sizeof(*n->wild));
 	if (run_net_dns_init(&n->dns) < 0 || !n->wild)
 		return log_oom();
@@ -515,9 +594,21 @@ static int net_setup_dns(struct run_net *n)
 				       .ttl_max = n->ttl_max,
 				       .decision = on_decision,
 				       .userdata = n };
-	r = dns_proxy_start(&cfg, &n->proxy);
+	return 0;
+}
+
+/* The proxy net_start_proxy() started: up under its filter, or the run is refused. */
+static int net_ready(struct run_net *n)
+{
+	const char *step;
+	int r;
+
+	if (!n || !n->proxy)
+		return 0;
+	r = dns_proxy_wait_ready(n->proxy, &n->upstream, &step);
 	if (r < 0)
-		return log_error_errno(r, "Failed to start the task's DNS proxy: %m");
+		return log_error_errno(r, "Failed to start the task's DNS proxy '%s' (%s): %m",
+				       n->proxy_program.path, step);
 	r = loop_add(n->loop, n->proxy->ipc_fd, EPOLLIN, on_proxy, n);
 	if (r < 0)
 		return log_error_errno(r, "Failed to watch the DNS proxy: %m");
@@ -604,6 +695,30 @@ static json_t *denied_to_json(const struct run_net *n)
 	return a;
 }
 
+/* network.dns_proxy: running until the run's end, or when and how it ended before. */
+static json_t *proxy_to_json(const struct run_net *n)
+{
+	const struct run_net_proxy_end *e = &n->proxy_end;
+	json_int_t refused =
+		(json_int_t)(n->guard.udp_budget.refused + n->guard.tcp_budget.refused);
+	json_t *o;
+
+	if (!e->dead)
+		return json_pack("{s:i, s:s, s:I}", "pid", (int)e->pid, "state", "running",
+				 "sockets_refused", refused);
+	o = json_pack("{s:i, s:s, s:I, s:I, s:s, s:s}", "pid", (int)e->pid, "state", "died",
+		      "sockets_refused", refused, "died_ms", (json_int_t)e->at_ms, "reason",
+		      e->broken		       ? "broken"
+		      : WIFSIGNALED(e->status) ? "killed"
+					       : "exited",
+		      "action", "dns-closed");
+	if (o && WIFSIGNALED(e->status))
+		json_object_set_new(o, "signal", json_integer(WTERMSIG(e->status)));
+	else if (o && WIFEXITED(e->status))
+		json_object_set_new(o, "status", json_integer(WEXITSTATUS(e->status)));
+	return o;
+}
+
 static json_t *net_to_json(const struct run_net *n)
 {
 	char host[INET_ADDRSTRLEN], task[INET_ADDRSTRLEN], up[INET6_ADDRSTRLEN];
@@ -632,6 +747,8 @@ static json_t *net_to_json(const struct run_net *n)
 		      run_net_dns_unrecorded_to_json(&n->dns), "wildcards", wildcards_to_json(n),
 		      "denied", denied_to_json(n), "denied_unrecorded", (json_int_t)n->denied_other,
 		      "dns_sets_updates", (json_int_t)n->guard.learned);
+	if (o && n->proxy_end.pid > 0)
+		json_object_set_new(o, "dns_proxy", proxy_to_json(n));
 	if (o && n->link->task_addr6.family == AF_INET6) {
 		addr_string(AF_INET6, n->link->task_addr6.addr, task6, sizeof(task6));
 		json_object_set_new(o, "task_address6", json_string(task6));
@@ -740,6 +857,7 @@ const struct run_net_module run_net_module = {
 	.abi = RUN_NET_MODULE_ABI,
 	.version = AIRLOCK_VERSION,
 	.new = net_new,
+	.ready = net_ready,
 	.netns_fd = net_netns_fd,
 	.resolv_conf = net_resolv_conf,
 	.to_json = net_to_json,

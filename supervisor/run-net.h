@@ -4,7 +4,8 @@
 /*
  * The seam between a run and its network (issue "Network egress"). The run calls these in
  * order: run_net_new() before the task is cloned, run_net_netns_fd() for the clone,
- * run_net_to_json() when writing the record, run_net_free() at teardown. This layer logs
+ * run_net_ready() before the task is released, run_net_to_json() when writing the record,
+ * run_net_free() at teardown. This layer logs
  * (it is supervisor code); it drives netfilter/.
  */
 
@@ -24,6 +25,12 @@ struct run_net;
  */
 int run_net_new(const struct policy *p, const struct node_network *cfg, const char *run_id,
 		struct loop *loop, struct run_net **ret);
+/*
+ * Waits for what run_net_new() started in the background, the DNS proxy, to be up: called
+ * just before the task is released, so that the proxy's start overlaps the sandbox's.
+ * Returns 0 (also for a run without network) or a negative errno, logged in one line.
+ */
+int run_net_ready(struct run_net *n);
 /* The network namespace the task joins, or -EBADF when there is none. */
 int run_net_netns_fd(const struct run_net *n);
 /* The record's "network" object (new reference), or NULL when there is none. */

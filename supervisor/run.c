@@ -458,6 +458,10 @@ static int start(struct run *r)
 	k = run_limits_seal(r->limits);
 	if (k < 0)
 		return k;
+	/* Nor before its DNS proxy is up: it started with the network, alongside the above. */
+	k = run_net_ready(r->net);
+	if (k < 0)
+		return k;
 	run_io_close_child_ends(&r->io);
 	r->workspace_idmapped = sandbox_mounts_workspace_idmapped(r->mounts);
 	r->mounts = sandbox_mounts_free(r->mounts);

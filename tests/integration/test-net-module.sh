@@ -126,6 +126,7 @@ mkdir -m 755 "$copy"
 cp "$AIRLOCK" "$copy/airlock"
 cp "$module" "$copy/airlock-net.so"
 chmod 644 "$copy/airlock-net.so"
+cp "$(dirname "$module")/airlock-dns-proxy" "$copy/" # the DNS proxy, found the same way
 
 # net_run AIRLOCK [RUN OPTIONS] -- CMD: a run in the test's host namespace; sets AL_RC, AL_ERR.
 net_run() {

@@ -352,7 +352,7 @@ TEST(rule_order)
 
 	lo = rule_index("output", "[ meta load oif => reg 1 ]");
 	est = rule_index("output", "[ ct load state => reg 1 ]");
-	dns = rule_index("output", "[ cmp eq reg 1 0x0100e70a ]");
+	dns = rule_index("output", "[ cmp eq reg 1 0x0100007f ]");
 	allow = rule_index("output", "set allow4_tcp");
 	deny = rule_index("output", "set deny4");
 	learned = rule_index("output", "set dns4_tcp");
@@ -393,15 +393,15 @@ TEST(rule_order)
 	ASSERT_CONTAINS(P.rules[allow], "payload load 2b @ transport header + 2 => reg 9");
 	ASSERT_CONTAINS(P.rules[rule_index("output", "set allow6_tcp")], "=> reg 12");
 	ASSERT_CONTAINS(P.rules[learned], "accept");
-	/* DNS to anything else is redirected to the resolver */
-	ASSERT_TRUE(rule_index("dns", "cmp neq reg 1 0x0100e70a") >= 0);
+	/* UDP/53 to anything is redirected to the proxy's listener on the task's loopback */
+	ASSERT_TRUE(rule_index("dns", "cmp neq reg 1 0x0100007f") >= 0);
 	ASSERT_TRUE(rule_index("dns", "nat dnat ip addr_min reg 1") >= 0);
 	ASSERT_TRUE(rule_index("input", "[ meta load iif => reg 1 ]") >= 0);
 }
 
 /*
  * The flow limits come right after lo and established, before anything accepts a new flow
- * (DNS to the resolver included): a rate, then a count, each logged and rejected.
+ * (DNS to the proxy included): a rate, then a count, each logged and rejected.
  */
 TEST(flow_limits)
 {
@@ -444,7 +444,7 @@ TEST(host_table)
 {
 	struct egress_host_pool p = { .addr = { 10, 231 }, .prefixlen = 16, .prefixlen6 = 48 };
 	struct egress_batch *b = egress_batch_new(1);
-	int flows, dns, log, rst, icmp;
+	int flows, log, rst, icmp;
 
 	ASSERT_TRUE(b != NULL);
 	ASSERT_OK(egress_host_table_build(b, &p));
@@ -459,11 +459,12 @@ TEST(host_table)
 
 	ASSERT_EQ(rule_index("prerouting", "ct load state"), 2); /* established, after ndisc */
 	flows = rule_index("prerouting", "set flows");
-	dns = rule_index("prerouting", "set resolvers");
 	log = rule_index("prerouting", "set logs");
 	rst = rule_index("prerouting", "reject type 1");
 	icmp = rule_index("prerouting", "reject type 2");
-	ASSERT_TRUE(flows == 3 && dns == 4 && log == 5 && rst == 6 && icmp == 7);
+	/* no accept for the host's port 53: the tasks' DNS stays in their own namespace */
+	ASSERT_EQ(rule_index("prerouting", "set resolvers"), -1);
+	ASSERT_TRUE(flows == 3 && log == 4 && rst == 5 && icmp == 6);
 	ASSERT_CONTAINS(P.rules[flows], "0x00000008"); /* ct state new */
 	ASSERT_CONTAINS(P.rules[flows], "dreg 0"); /* a verdict map */
 	for (int i = log; i <= icmp; i++) /* fib daddr type local */
@@ -496,6 +497,8 @@ TEST(host_slot_flows)
 	ASSERT_CONTAINS(P.rules[1], "connlimit count 64 flags 1");
 	ASSERT_CONTAINS(P.elems, "flows:616c33");
 }
+#define DPORT_53 \
+	"[ payload load 2b @ transport header + 2 => reg 1 ]\n  [ cmp eq reg 1 0x00003500 ]"
 
 /* The rule added by the TCP/53 fix: any TCP to port 53, both families, RST, logged. */
 TEST(tcp53_reject)
@@ -512,7 +515,7 @@ TEST(tcp53_reject)
 	ASSERT_EQ(rule_count("dns", "reject") + rule_count("input", "reject"), 0);
 	tcp53 = rule_index("output", "[ reject type 1 code 0 ]"); /* NFT_REJECT_TCP_RST */
 	ASSERT_EQ(rule_count("output", "[ cmp eq reg 1 0x00003500 ]\n  [ counter"), 1);
-	udp53 = rule_index("output", "[ cmp eq reg 1 0x0100e70a ]");
+	udp53 = rule_index("output", "[ cmp eq reg 1 0x00000011 ]\n  " DPORT_53);
 	ASSERT_TRUE(tcp53 >= 0 && udp53 >= 0);
 	ASSERT_CONTAINS(P.rules[tcp53],
 			"[ meta load l4proto => reg 1 ]\n  [ cmp eq reg 1 0x00000006 ]");
@@ -523,13 +526,17 @@ TEST(tcp53_reject)
 	/* any address, IPv4 and IPv6 alike: no family or address match */
 	ASSERT_TRUE(strstr(P.rules[tcp53], "nfproto") == NULL);
 	ASSERT_TRUE(strstr(P.rules[tcp53], "network header") == NULL);
-	/* the only UDP/53 accept is IPv4 to the resolver, and TCP/53 never reaches the sets */
-	ASSERT_CONTAINS(P.rules[udp53], "[ cmp eq reg 1 0x00000011 ]");
+	/* the only UDP/53 accept is IPv4 to 127.0.0.1, the proxy's listener, which the nat
+	 * chain DNATs all UDP/53 to: nothing goes to the host's port 53 */
+	ASSERT_CONTAINS(P.rules[udp53], "[ cmp eq reg 1 0x0100007f ]");
+	ASSERT_CONTAINS(P.rules[udp53], "[ immediate reg 0 accept ]");
 	ASSERT_CONTAINS(P.rules[udp53],
 			"[ meta load nfproto => reg 1 ]\n  [ cmp eq reg 1 0x00000002 ]");
+	ASSERT_EQ(rule_count("output", "0x0100e70a"), 0);
 	/* ... and the TCP/53 accept is IPv4 to 127.0.0.1 only: the proxy's listener, which the
-	 * nat chain DNATs the resolver's TCP/53 to (and nothing else). */
-	tcp53_lo = rule_index("output", "[ cmp eq reg 1 0x0100007f ]");
+	 * nat chain DNATs the resolver's TCP/53 to (and nothing else); TCP/53 never reaches
+	 * the sets. */
+	tcp53_lo = rule_index("output", "[ cmp eq reg 1 0x00000006 ]\n  " DPORT_53 "\n  [ payload");
 	ASSERT_TRUE(tcp53_lo > udp53 && tcp53_lo < tcp53);
 	ASSERT_CONTAINS(P.rules[tcp53_lo], "[ cmp eq reg 1 0x00000006 ]");
 	ASSERT_CONTAINS(P.rules[tcp53_lo], "[ immediate reg 0 accept ]");
