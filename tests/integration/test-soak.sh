@@ -98,7 +98,8 @@ w2=$!
 wait "$w1" "$w2"
 ms=$((($(date +%s%N) - t0) / 1000000))
 fails=$(($(cat "$AL_TMP/fails.1000000") + $(cat "$AL_TMP/fails.2000000")))
-echo "# $RUNS runs in $ms ms: $((RUNS * 1000000 / ms / 1000)).$((RUNS * 1000000 / ms % 1000)) runs/s"
+rate=$((RUNS * 1000000 / ms))
+printf '# %d runs in %d ms: %d.%03d runs/s\n' "$RUNS" "$ms" $((rate / 1000)) $((rate % 1000))
 al_is "$fails" 0 "$RUNS runs, 2 at a time, all exit 0"
 if [ "$fails" -ne 0 ]; then
 	sort "$AL_TMP"/err.* | uniq -c | sort -rn | head -5 | al_diag
