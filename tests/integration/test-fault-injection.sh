@@ -10,7 +10,7 @@
 # The runs use a cgroup parent of their own (node config `cgroup_parent`), so what is
 # counted is theirs even while other builds test on the machine; networked runs live in a
 # throw-away "host" namespace with forwarding on, never in the machine's own.
-# AIRLOCK_FAULT_RUNS sets the number of killed runs (default 60; 24 in the cgroup v2 guest).
+# AIRLOCK_FAULT_RUNS sets the number of killed runs (default 60; 16 in the cgroup v2 guest).
 . "$(dirname "$0")/lib.sh"
 al_init
 # shellcheck source=tests/integration/net-lib.sh
@@ -56,7 +56,7 @@ JSON
 
 RUNS=${AIRLOCK_FAULT_RUNS:-60}
 if [ -z "${AIRLOCK_FAULT_RUNS:-}" ] && [ "${AIRLOCK_VM:-}" = 1 ]; then
-	RUNS=24
+	RUNS=16
 	echo "# cgroup v2 guest (AIRLOCK_VM=1): scaled down to $RUNS runs"
 fi
 

@@ -5,7 +5,7 @@
 # namespaces, unreclaimable kernel memory, the runs' cgroups, run locks and id leases.
 # Every run exits 0 and leaves one final record. Prints runs/s (docs/performance.md).
 #
-# AIRLOCK_SOAK_RUNS sets the number of runs (default 2000; 400 in the cgroup v2 guest,
+# AIRLOCK_SOAK_RUNS sets the number of runs (default 2000; 200 in the cgroup v2 guest,
 # AIRLOCK_VM=1, where everything is 3-4x slower). The runs use a cgroup parent of their
 # own; networked ones live in a throw-away "host" namespace, never in the machine's own.
 . "$(dirname "$0")/lib.sh"
@@ -46,7 +46,7 @@ JSON
 
 RUNS=${AIRLOCK_SOAK_RUNS:-2000}
 if [ -z "${AIRLOCK_SOAK_RUNS:-}" ] && [ "${AIRLOCK_VM:-}" = 1 ]; then
-	RUNS=400
+	RUNS=200
 	echo "# cgroup v2 guest (AIRLOCK_VM=1): scaled down to $RUNS runs"
 fi
 
