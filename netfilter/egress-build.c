@@ -153,11 +153,16 @@ void egress_expr_ct_established(struct egress_rule *c)
 
 void egress_expr_ct_state(struct egress_rule *c, uint32_t mask)
 {
+	egress_expr_ct_any(c, NFT_CT_STATE, mask);
+}
+
+void egress_expr_ct_any(struct egress_rule *c, uint32_t key, uint32_t mask)
+{
 	uint32_t zero = 0;
 	struct nftnl_expr *e = egress_expr_new(c, "ct");
 
 	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
 	}
 	egress_expr_add(c, e);

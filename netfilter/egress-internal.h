@@ -77,6 +77,8 @@ void egress_expr_payload(struct egress_rule *c, uint32_t base, uint32_t offset, 
 void egress_expr_verdict(struct egress_rule *c, int v);
 /* "ct state & mask != 0", mask of NF_CT_STATE_BIT()s. */
 void egress_expr_ct_state(struct egress_rule *c, uint32_t mask);
+/* "ct <key> & mask != 0": any of mask's bits in the 32-bit conntrack key (state, status). */
+void egress_expr_ct_any(struct egress_rule *c, uint32_t key, uint32_t mask);
 void egress_expr_ct_established(struct egress_rule *c);
 void egress_expr_counter(struct egress_rule *c);
 /* "log group <group> prefix <prefix>", copying the packet's first bytes (nflog). */

@@ -154,24 +154,7 @@ static void match_local(struct egress_rule *c)
 /* "ct status dnat": some table of the host rewrote the flow's destination. */
 static void match_dnat(struct egress_rule *c)
 {
-	uint32_t mask = IPS_DST_NAT, zero = 0;
-	struct nftnl_expr *e = egress_expr_new(c, "ct");
-
-	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATUS);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-	}
-	egress_expr_add(c, e);
-	e = egress_expr_new(c, "bitwise");
-	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(uint32_t));
-		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
-		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
-	}
-	egress_expr_add(c, e);
-	egress_expr_cmp(c, NFT_CMP_NEQ, &zero, sizeof(zero));
+	egress_expr_ct_any(c, NFT_CT_STATUS, IPS_DST_NAT);
 }
 
 enum { K_ESTABLISHED, K_NDISC_NS, K_NDISC_NA, K_FLOWS, K_LOG, K_REJECT_TCP, K_REJECT };
