@@ -79,8 +79,12 @@ print(round(100 * (c1 - c0) / (t1 - t0), 1), rc)
 PY
 )
 read -r pct rc <<<"$cpu"
-al_ok "$(python3 -c "import sys; sys.exit(0 if float('$pct') < 5 else 1)"; echo $?)" \
-	"past the output limit, the task's output costs the supervisor < 5% of a CPU (${pct}%)"
+# The bound: 5% of a CPU (the copying supervisor took 15-38% here); the cgroup v2 guest
+# emulates its CPU (TCG), where each of the same system calls costs several times more.
+bound=5
+[ "${AIRLOCK_VM:-}" = 1 ] && bound=15
+al_ok "$(python3 -c "import sys; sys.exit(0 if float('$pct') < $bound else 1)"; echo $?)" \
+	"past the output limit, the task's output costs the supervisor < $bound% of a CPU (${pct}%)"
 al_is "$rc" 124 "the task was not stopped by the limit: the wall time ended it"
 al_is "$(al_json "$AL_TMP/b1.json" 'r["output"]["truncated"], r["output"]["stdout_bytes"] > 10**6' 2>&1)" \
 	"(True, True)" "record: truncated, and the discarded bytes are counted"
