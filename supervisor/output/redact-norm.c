@@ -331,96 +331,104 @@ void norm_result_done(struct norm_result *res)
 	*res = (struct norm_result){};
 }
 
-typedef uint8_t v16 __attribute__((vector_size(16)));
-typedef uint64_t v2u64 __attribute__((vector_size(16)));
+/*
+ * block16_*(): normalise 16 bytes at in, none of them NORM_SPECIAL, into out + m (with 16
+ * bytes of room past the result): the NORM_DROP bytes go with one shuffle (the table in
+ * redact-norm-pack.h), and no branch on whether any does, a coin toss in text. They
+ * return the new m, or SIZE_MAX (nothing written) when a byte needs the slow way: ESC,
+ * '%', '\\', or one from 0x80 (one test for 0xc2, 0xe2, 0xef).
+ */
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define X86_SIMD __attribute__((target("ssse3,popcnt")))
+
+static inline X86_SIMD size_t block16_ssse3(const uint8_t *in, uint8_t *out, size_t m)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)in), special, drop, idx;
+	unsigned keep, lo, hi;
+	uint64_t ilo, ihi;
+
+	special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(0x1b)),
+					    _mm_cmpeq_epi8(v, _mm_set1_epi8('%'))),
+			       _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+	if (_mm_movemask_epi8(special) | _mm_movemask_epi8(v))
+		return SIZE_MAX;
+	drop = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x20)), v),
+			    _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
+	keep = ~(unsigned)_mm_movemask_epi8(drop) & 0xffff;
+	lo = keep & 0xff;
+	hi = keep >> 8;
+	memcpy(&ilo, norm_pack[lo], 8);
+	memcpy(&ihi, norm_pack[hi], 8);
+	idx = _mm_set_epi64x((long long)(ihi + 0x0808080808080808ull), (long long)ilo);
+	v = _mm_shuffle_epi8(v, idx);
+	_mm_storel_epi64((__m128i *)(out + m), v);
+	m += __builtin_popcount(lo);
+	_mm_storel_epi64((__m128i *)(out + m), _mm_unpackhi_epi64(v, v));
+	return m + __builtin_popcount(hi);
+}
+
+#define NORM_RUN_NAME norm_run_ssse3
+#define NORM_RUN_ATTR X86_SIMD
+#define NORM_BLOCK block16_ssse3
+#include "redact-norm-run.h"
+
+#elif defined(__aarch64__)
+#include <arm_neon.h>
 
 /* The bit mask of the bytes of an 8-byte lane that are 0xff (the others are 0). */
-static unsigned lane_mask(uint64_t w)
+static inline unsigned lane_mask(uint64_t w)
 {
 	return ((w & 0x0101010101010101ull) * 0x0102040810204080ull) >> 56;
 }
 
-/*
- * Normalises 16 bytes at in with no NORM_SPECIAL among them into out + m (16 bytes of room
- * past the result), dropping the NORM_DROP ones with one shuffle. Returns the new m, or
- * SIZE_MAX (nothing written) when a special byte is there.
- */
-static inline __attribute__((always_inline)) size_t block16(const uint8_t *in, uint8_t *out,
-							    size_t m)
+static inline size_t block16_neon(const uint8_t *in, uint8_t *out, size_t m)
 {
-	v16 v, special, drop, idx;
-	uint64_t w[2], ilo, ihi;
+	uint8x16_t v = vld1q_u8(in), special, drop, idx;
 	unsigned lo, hi;
 
-	memcpy(&v, in, sizeof(v));
-	/* Bytes from 0x80 go the slow way too: one compare for 0xc2, 0xe2 and 0xef. */
-	special = (v16)(v == 0x1b) | (v16)(v == '%') | (v16)(v == '\\') | (v16)(v >= 0x80);
-	memcpy(w, &special, sizeof(w));
-	if (w[0] | w[1])
+	special = vorrq_u8(vorrq_u8(vceqq_u8(v, vdupq_n_u8(0x1b)), vceqq_u8(v, vdupq_n_u8('%'))),
+			   vorrq_u8(vceqq_u8(v, vdupq_n_u8('\\')), vcgeq_u8(v, vdupq_n_u8(0x80))));
+	if (vmaxvq_u8(special))
 		return SIZE_MAX;
-	/* No branch on whether anything is dropped: it would be a coin toss in text. */
-	drop = (v16)(v <= 0x20) | (v16)(v == 0x7f);
-	memcpy(w, &drop, sizeof(w));
-	lo = ~lane_mask(w[0]) & 0xff;
-	hi = ~lane_mask(w[1]) & 0xff;
-	memcpy(&ilo, norm_pack[lo], 8);
-	memcpy(&ihi, norm_pack[hi], 8);
-	idx = (v16)(v2u64){ ilo, ihi + 0x0808080808080808ull }; /* no trip through memory */
-	v = __builtin_shuffle(v, idx);
-	memcpy(out + m, &v, 8);
+	drop = vorrq_u8(vcleq_u8(v, vdupq_n_u8(0x20)), vceqq_u8(v, vdupq_n_u8(0x7f)));
+	lo = ~lane_mask(vgetq_lane_u64(vreinterpretq_u64_u8(drop), 0)) & 0xff;
+	hi = ~lane_mask(vgetq_lane_u64(vreinterpretq_u64_u8(drop), 1)) & 0xff;
+	idx = vcombine_u8(vld1_u8(norm_pack[lo]), vadd_u8(vld1_u8(norm_pack[hi]), vdup_n_u8(8)));
+	v = vqtbl1q_u8(v, idx);
+	vst1_u8(out + m, vget_low_u8(v));
 	m += __builtin_popcount(lo);
-	memcpy(out + m, (uint8_t *)&v + 8, 8);
+	vst1_u8(out + m, vget_high_u8(v));
 	return m + __builtin_popcount(hi);
 }
 
-/* x86-64's baseline (SSE2) has no byte shuffle nor popcnt: the x86-64-v2 clone (SSSE3's
- * pshufb, popcnt) is picked at load time where the CPU has them. arm64 has tbl always. */
-#if defined(__x86_64__)
-__attribute__((target_clones("arch=x86-64-v2", "default")))
+#define NORM_RUN_NAME norm_run_neon
+#define NORM_RUN_ATTR
+#define NORM_BLOCK block16_neon
+#include "redact-norm-run.h"
 #endif
+
+/* Elsewhere (and on an x86-64 without SSSE3): byte by byte. */
+static inline size_t block16_none(const uint8_t *in, uint8_t *out, size_t m)
+{
+	return SIZE_MAX;
+}
+
+#define NORM_RUN_NAME norm_run_plain
+#define NORM_RUN_ATTR
+#define NORM_BLOCK block16_none
+#include "redact-norm-run.h"
+
 int norm_run(const uint8_t *in, size_t n, bool final, uint8_t *out, struct norm_result *res)
 {
-	size_t i = 0, m = 0, mark = 0;
-
-	res->n_regions = 0;
-	res->n_marks = 0;
-	while (i < n) {
-		size_t stop = n - i > NORM_MARK_EVERY ? i + NORM_MARK_EVERY : n, next;
-		struct norm_unit u;
-
-		if (i >= mark) {
-			if (mark_push(res, i, m) < 0)
-				return -ENOMEM;
-			mark = i + NORM_MARK_EVERY;
-		}
-		while (i + 16 <= stop && (next = block16(in + i, out, m)) != SIZE_MAX) {
-			m = next;
-			i += 16;
-		}
-		/* Up to the special byte (in the next 16) or the stop: a store per byte, kept
-		 * or not, and no branch but the class. */
-		for (size_t end = i + 16 < stop ? i + 16 : stop; i < end; i++) {
-			uint8_t c = in[i], k = norm_class[c];
-
-			if (k == NORM_SPECIAL)
-				break;
-			out[m] = c;
-			m += k;
-		}
-		if (i == stop || norm_class[in[i]] != NORM_SPECIAL)
-			continue;
-		if (!norm_unit_special(in + i, n - i, final, &u))
-			break;
-		memcpy(out + m, u.out, u.n_out);
-		m += u.n_out;
-		if (u.content_len > 0 &&
-		    region_push(res, i + u.content_off, i + u.content_off + u.content_len) < 0)
-			return -ENOMEM;
-		i += u.len;
-	}
-	res->m = m;
-	res->consumed = i;
-	return 0;
+#if defined(__x86_64__)
+	if (__builtin_cpu_supports("ssse3") && __builtin_cpu_supports("popcnt"))
+		return norm_run_ssse3(in, n, final, out, res);
+#elif defined(__aarch64__)
+	return norm_run_neon(in, n, final, out, res);
+#endif
+	return norm_run_plain(in, n, final, out, res);
 }
 
 /* Walks the units of in[from..n) with i (declared by the caller) at each unit's start:
