@@ -444,7 +444,7 @@ static int try_at(struct scan *s, size_t c)
 	int id = 0, r;
 	size_t start, end;
 
-	if (c < s->next)
+	if (c < s->next || s->base + c - s->ctx_len < s->st->redacted_until)
 		return 0;
 	if (s->n - c < 13 && !s->final && !s->flush && literal_prefix_at_end(s->buf + c, s->n - c))
 		r = BM_MORE;

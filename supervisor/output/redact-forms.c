@@ -9,8 +9,8 @@
  *  - hex, compared ignoring case;
  *  - base64 and base64url at each of the three alignments a value can take inside a
  *    longer encoded text: only the characters whose six bits all come from the value are
- *    in the needle; the matcher then takes in the neighbouring characters that carry some
- *    of its bits, and '=' padding (NEEDLE_B64_PRE, NEEDLE_B64_POST).
+ *    in the needle; the matcher then takes in the character after it that carries some of
+ *    its last bits (NEEDLE_B64_POST).
  */
 #include <string.h>
 
@@ -116,8 +116,7 @@ static size_t b64_inner(const uint8_t *v, size_t n, size_t a, const char *alphab
 
 	for (size_t j = lo; j < hi; j++)
 		out[m++] = alphabet[b64_sextet(v, n, a, j)];
-	*flags = (6 * lo > 8 * a ? NEEDLE_B64_PRE : 0) |
-		 (6 * hi < 8 * (a + n) ? NEEDLE_B64_POST : 0);
+	*flags = 6 * hi < 8 * (a + n) ? NEEDLE_B64_POST : 0;
 	return m;
 }
 

@@ -122,8 +122,7 @@ size_t norm_value(const uint8_t *in, size_t n, uint8_t *out);
 
 enum {
 	NEEDLE_FOLD = 1 << 0, /* compared ignoring ASCII case (hex) */
-	NEEDLE_B64_PRE = 1 << 1, /* a base64 character before it carries some of its bits */
-	NEEDLE_B64_POST = 1 << 2, /* ... and one after it (then '=' padding may follow) */
+	NEEDLE_B64_POST = 1 << 1, /* the base64 character after it carries some of its bits */
 };
 
 struct needle {
@@ -208,6 +207,8 @@ const char *builtin_name(enum builtin_id id);
 struct builtin_state {
 	uint64_t aws_armed_until; /* stream offset up to which a 40-character token is an AWS
 				     secret access key */
+	uint64_t redacted_until; /* end of the last redaction emitted: a token starting
+				    before it (in the context) was part of it */
 };
 
 /*

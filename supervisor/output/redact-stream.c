@@ -226,6 +226,7 @@ static int emit(struct redact_stream *s, size_t p, const uint8_t **ret_out, size
 		pos = sp->end;
 		s->counts[sp->rule]++;
 	}
+	s->bst.redacted_until = s->base + pos;
 	memcpy(s->out + o, win + pos, p - pos);
 	*ret_out = s->out;
 	*ret_len = o + p - pos;

@@ -351,36 +351,30 @@ struct segment {
 	size_t pend; /* normalised offset of the earliest partial to hold, or SIZE_MAX */
 };
 
-static void hold(struct segment *g, size_t s, bool b64_pre)
+static void hold(struct segment *g, size_t s)
 {
-	if (b64_pre && s > g->ctx_len && forms_is_b64(g->skel[s - 1]))
-		s--;
 	if (s < g->pend)
 		g->pend = s;
 }
 
-/* A complete match at skel[i..i+len): takes in the base64 characters around it. */
+/*
+ * A complete match at skel[i..i+len). A base64 needle takes in the character after it that
+ * carries some of its last bits (whether there is one is known only when the next byte
+ * is: until then the match is held). The one before, which mixes its first bits with the
+ * byte before it, stays: taking it in would make the output depend on where the writes
+ * were split (it may have gone out before the value began), for 2 or 4 bits.
+ */
 static int complete(struct value_scratch *sc, struct segment *g, const struct needle *nd, size_t i)
 {
 	size_t s = i, e = i + nd->len;
 
-	if ((nd->flags & NEEDLE_B64_PRE) && s > g->ctx_len && forms_is_b64(g->skel[s - 1]))
-		s--;
-	if ((nd->flags & NEEDLE_B64_POST) && e == g->m && g->mode <= SCAN_FLUSH) {
-		hold(g, s, false);
-		return 0;
-	}
-	if ((nd->flags & NEEDLE_B64_POST) && e < g->m && forms_is_b64(g->skel[e])) {
-		e++;
-		for (int k = 0; k < 2; k++) {
-			if (e == g->m && g->mode <= SCAN_FLUSH) {
-				hold(g, s, false);
-				return 0;
-			}
-			if (e == g->m || g->skel[e] != '=')
-				break;
-			e++;
+	if (nd->flags & NEEDLE_B64_POST) {
+		if (e == g->m && g->mode <= SCAN_FLUSH) {
+			hold(g, s);
+			return 0;
 		}
+		if (e < g->m && forms_is_b64(g->skel[e]))
+			e++;
 	}
 	return match_push(sc, s, e, nd->rule);
 }
@@ -413,7 +407,7 @@ static int candidates(const struct value_matcher *vm, struct value_scratch *sc, 
 				return r;
 		} else if (needle_eq(nd, g->skel + i, avail)) {
 			if (g->mode <= SCAN_FLUSH)
-				hold(g, i, nd->flags & NEEDLE_B64_PRE);
+				hold(g, i);
 			else if (g->mode == SCAN_FINAL && avail >= REDACT_PARTIAL_MIN &&
 				 (r = match_push(sc, i, g->m, nd->rule)) < 0)
 				return r;
@@ -454,7 +448,7 @@ static int tail_scan(const struct value_matcher *vm, struct value_scratch *sc, s
 			continue;
 		if (g->mode != SCAN_FINAL) {
 			if (prefix_has(vm, g->skel + s, k)) {
-				hold(g, s, false);
+				hold(g, s);
 				return 0;
 			}
 			continue;

@@ -79,14 +79,13 @@ static struct redactor *make(bool builtin, const char *name, const char *value)
 	return r;
 }
 
-/* in -> want, fed at once, byte by byte and in chunks of 7; fed in pieces, alt is right
- * too (see base64_at_every_alignment). */
-#define CHECK2(r, in, want, alt)                                                                 \
+/* in -> want, fed at once, byte by byte and in chunks of 7. */
+#define CHECK(r, in, want)                                                                       \
 	do {                                                                                     \
 		static const size_t chunks_[] = { 0, 1, 7 };                                     \
 		for (size_t c_ = 0; c_ < 3; c_++) {                                              \
 			char *o_ = run(r, in, chunks_[c_]);                                      \
-			bool ok_ = strcmp(o_, want) == 0 || (c_ > 0 && strcmp(o_, alt) == 0);    \
+			bool ok_ = strcmp(o_, want) == 0;                                        \
 			if (!ok_)                                                                \
 				printf("#   in \"%s\" chunk %zu: got \"%s\"\n", in, chunks_[c_], \
 				       o_);                                                      \
@@ -94,7 +93,6 @@ static struct redactor *make(bool builtin, const char *name, const char *value)
 			ASSERT_TRUE(ok_);                                                        \
 		}                                                                                \
 	} while (0)
-#define CHECK(r, in, want) CHECK2(r, in, want, want)
 
 TEST(refuses_bad_values_and_names)
 {
@@ -191,23 +189,20 @@ TEST(hex_in_any_case)
 TEST(base64_at_every_alignment)
 {
 	/* The value after 0, 1, 2 and 4 bytes ("A", "AB", "ABCD"), and before 1 byte, in
-	 * base64 and base64url, padded and not: the characters carrying any bit of the
-	 * value go, with the padding right after them. Fed in pieces, the character before
-	 * the value's own (2 or 4 of its bits, 2 or 4 of the byte before) may have gone out
-	 * before the value began: alt. */
+	 * base64 and base64url, padded and not: the characters with its bits go but the
+	 * first, which mixes 2 or 4 of them with the byte before (redact-values.c,
+	 * complete()); padding carries none. */
 	struct redactor *r = make(false, "tok", "s3cr3tPa?>wd!?>~");
 
-	CHECK(r, "c czNjcjN0UGE/PndkIT8+fg== x", "c [REDACTED:tok] x");
+	CHECK(r, "c czNjcjN0UGE/PndkIT8+fg== x", "c [REDACTED:tok]== x");
 	CHECK(r, "u czNjcjN0UGE_PndkIT8-fg x", "u [REDACTED:tok] x");
-	CHECK2(r, "c QXMzY3IzdFBhPz53ZCE/Pn4= x", "c Q[REDACTED:tok] x", "c QX[REDACTED:tok] x");
-	CHECK2(r, "c QUJzM2NyM3RQYT8+d2QhPz5+ x", "c QU[REDACTED:tok] x", "c QUJ[REDACTED:tok] x");
-	CHECK2(r, "c QUJDRHMzY3IzdFBhPz53ZCE/Pn4 x", "c QUJDR[REDACTED:tok] x",
-	       "c QUJDRH[REDACTED:tok] x");
-	CHECK2(r, "c QUJDRHMzY3IzdFBhPz53ZCE_Pn4= x", "c QUJDR[REDACTED:tok] x",
-	       "c QUJDRH[REDACTED:tok] x");
+	CHECK(r, "c QXMzY3IzdFBhPz53ZCE/Pn4= x", "c QX[REDACTED:tok]= x");
+	CHECK(r, "c QUJzM2NyM3RQYT8+d2QhPz5+ x", "c QUJ[REDACTED:tok] x");
+	CHECK(r, "c QUJDRHMzY3IzdFBhPz53ZCE/Pn4 x", "c QUJDRH[REDACTED:tok] x");
+	CHECK(r, "c QUJDRHMzY3IzdFBhPz53ZCE_Pn4= x", "c QUJDRH[REDACTED:tok]= x");
 	CHECK(r, "c czNjcjN0UGE/PndkIT8+fkE= x", "c [REDACTED:tok]E= x");
 	/* Wrapped at 8 columns, as base64 -w does. */
-	CHECK2(r, "QUJzM2Ny\nM3RQYT8+\nd2QhPz5+\n", "QU[REDACTED:tok]\n", "QUJ[REDACTED:tok]\n");
+	CHECK(r, "QUJzM2Ny\nM3RQYT8+\nd2QhPz5+\n", "QUJ[REDACTED:tok]\n");
 	redactor_free(r);
 }
 
@@ -477,8 +472,8 @@ TEST(builtin_tokens)
 	CHECK(r, "glpat-0123456789abcdefABCD;", "[REDACTED:gitlab-token];");
 	CHECK(r, "SLACK=xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
 	      "SLACK=[REDACTED:slack-token]");
-	CHECK(r, "//registry.npmjs.org/:_authToken=npm_0123456789abcdefghijABCDEFGHIJ012345\n",
-	      "//registry.npmjs.org/:_authToken=[REDACTED:npm-token]\n");
+	CHECK(r, "//registry.example.com/:_authToken=npm_0123456789abcdefghijABCDEFGHIJ012345\n",
+	      "//registry.example.com/:_authToken=[REDACTED:npm-token]\n");
 	CHECK(r,
 	      "password = "
 	      "pypi-AgEIcHlwaS5vcmcCJDAwMDAwMDAwLTAwMDAtMDAwMC0wMDAwLTAwMDAwMDAwMDAwMAACKlsz\n",
