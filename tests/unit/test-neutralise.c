@@ -88,6 +88,25 @@ TEST(invalid_utf8_is_visible)
 	      "\\xe2\\x80x \\xf0\\x9f\\x98");
 }
 
+TEST(long_runs_with_one_control_anywhere)
+{
+	/* The 16-byte fast path and its edges: a control (or a high byte) at every offset. */
+	for (size_t at = 0; at < 48; at++) {
+		char in[49], want[64];
+		char *o;
+
+		memset(in, 'a', 48);
+		in[48] = '\0';
+		in[at] = at % 3 == 0 ? 0x1b : at % 3 == 1 ? '\n' : (char)0xff;
+		memcpy(want, in, at);
+		strcpy(want + at, at % 3 == 0 ? "\\x1b" : at % 3 == 1 ? "\n" : "\\xff");
+		strcat(want, in + at + 1);
+		o = run(in, 48, 0, NULL);
+		ASSERT_STREQ(o, want);
+		free(o);
+	}
+}
+
 TEST(counts_escapes)
 {
 	uint64_t n;
