@@ -242,6 +242,13 @@ static size_t auth_scheme(const uint8_t *p, size_t len)
 
 /* authorization (any case), an optional closing quote, ':' or '=', then a value to the end
  * of the line or its closing quote; an auth scheme word before it stays. */
+static size_t skip_blanks(const uint8_t *p, size_t j, size_t avail)
+{
+	for (size_t k = 0; j < avail && k < 64 && (p[j] == ' ' || p[j] == '\t'); k++)
+		j++;
+	return j;
+}
+
 static int match_authorization(const uint8_t *p, size_t avail, bool final, struct bm *m)
 {
 	size_t j = 13, v, end;
@@ -251,12 +258,12 @@ static int match_authorization(const uint8_t *p, size_t avail, bool final, struc
 		return BM_NONE;
 	if (j < avail && (p[j] == '"' || p[j] == '\''))
 		j++;
-	while (j < avail && (p[j] == ' ' || p[j] == '\t'))
-		j++;
-	if (j < avail && p[j] != ':' && p[j] != '=')
+	j = skip_blanks(p, j, avail);
+	if (j == avail) /* the separator may still come */
+		return final ? BM_NONE : BM_MORE;
+	if (p[j] != ':' && p[j] != '=')
 		return BM_NONE;
-	for (j++; j < avail && (p[j] == ' ' || p[j] == '\t'); j++)
-		;
+	j = skip_blanks(p, j + 1, avail);
 	if (j < avail && (p[j] == '"' || p[j] == '\''))
 		quote = p[j++];
 	for (v = end = j; end < avail && end - v < HEADER_VALUE_MAX; end++)
@@ -479,7 +486,8 @@ static int try_at(struct scan *s, size_t c)
 	}
 	if (end <= start)
 		return 0;
-	return span_list_push(s->spans, start - s->ctx_len, end - s->ctx_len, id);
+	return span_list_push_anchored(s->spans, c > s->ctx_len ? c - s->ctx_len : 0,
+				       start - s->ctx_len, end - s->ctx_len, id);
 }
 
 #if defined(__x86_64__)

@@ -41,7 +41,9 @@ void *redact_secret_alloc(size_t size);
 void redact_secret_free(void *p, size_t size);
 
 struct redact_span {
-	size_t start, end; /* window offsets */
+	size_t start, end; /* window offsets of what is replaced */
+	size_t anchor; /* where the matcher must start to find it again: start, or its
+			  trigger before start (an Authorization value's header name) */
 	uint32_t rule;
 };
 
@@ -51,6 +53,8 @@ struct span_list {
 };
 
 int span_list_push(struct span_list *l, size_t start, size_t end, uint32_t rule);
+int span_list_push_anchored(struct span_list *l, size_t anchor, size_t start, size_t end,
+			    uint32_t rule);
 void span_list_done(struct span_list *l);
 
 /* ---- normaliser (redact-norm.c) ---- */

@@ -132,6 +132,8 @@ static void merge(struct span_list *l)
 		if (k > 0 && l->v[i].start < l->v[k - 1].end) {
 			if (l->v[i].end > l->v[k - 1].end)
 				l->v[k - 1].end = l->v[i].end;
+			if (l->v[i].anchor < l->v[k - 1].anchor)
+				l->v[k - 1].anchor = l->v[i].anchor;
 			continue;
 		}
 		l->v[k++] = l->v[i];
@@ -177,8 +179,11 @@ static bool near_escape(const uint8_t *win, size_t p)
 	return false;
 }
 
-/* How much of the window goes out now: not into a pending match, a merged span or, for
- * the value matcher, the middle of a unit (it must see the same units next time). */
+/*
+ * How much of the window goes out now: not into a pending match, nor between a match's
+ * anchor and its end (the next window must find it again from its anchor), nor, for the
+ * value matcher, into the middle of a unit (it must see the same units next time).
+ */
 static size_t cut(const struct redact_stream *s, size_t p)
 {
 	const uint8_t *win = s->buf + s->ctx_len;
@@ -187,8 +192,8 @@ static size_t cut(const struct redact_stream *s, size_t p)
 	do {
 		prev = p;
 		for (size_t i = 0; i < s->spans.n; i++)
-			if (s->spans.v[i].start < p && s->spans.v[i].end > p)
-				p = s->spans.v[i].start;
+			if (s->spans.v[i].anchor < p && s->spans.v[i].end > p)
+				p = s->spans.v[i].anchor;
 		if (s->r->vm && p < s->win_len && near_escape(win, p))
 			p = value_scan_unit_floor(s->vsc, win, s->win_len, p);
 	} while (p != prev);

@@ -36,6 +36,12 @@ void redact_secret_free(void *p, size_t size)
 
 int span_list_push(struct span_list *l, size_t start, size_t end, uint32_t rule)
 {
+	return span_list_push_anchored(l, start, start, end, rule);
+}
+
+int span_list_push_anchored(struct span_list *l, size_t anchor, size_t start, size_t end,
+			    uint32_t rule)
+{
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 16;
 		struct redact_span *v = realloc(l->v, cap * sizeof(*v));
@@ -45,7 +51,7 @@ int span_list_push(struct span_list *l, size_t start, size_t end, uint32_t rule)
 		l->v = v;
 		l->cap = cap;
 	}
-	l->v[l->n++] = (struct redact_span){ start, end, rule };
+	l->v[l->n++] = (struct redact_span){ start, end, anchor, rule };
 	return 0;
 }
 

@@ -550,6 +550,10 @@ TEST(builtin_private_key_blocks)
 TEST(builtin_authorization_values)
 {
 	struct redactor *r = make(true, NULL, NULL);
+	struct redact_stream *s;
+	struct out o = {};
+	const uint8_t *p;
+	size_t n;
 
 	CHECK(r, "> Authorization: Bearer abc.def-ghi\r\n> Accept: */*\r\n",
 	      "> Authorization: Bearer [REDACTED:authorization]\r\n> Accept: */*\r\n");
@@ -562,6 +566,21 @@ TEST(builtin_authorization_values)
 	CHECK(r, "Proxy-Authorization:NTLM TlRMTVNTUAABAAAA\n",
 	      "Proxy-Authorization:NTLM [REDACTED:authorization]\n");
 	CHECK(r, "AUTHORIZATION=opaque-value", "AUTHORIZATION=[REDACTED:authorization]");
+	redactor_free(r);
+
+	/* The header's value ends with what may start a registered value ("f"): held from
+	 * the header name, not from the value, so that the next write still finds it. */
+	r = make(true, "v", "fZ9qK2mXw7Lp3");
+	ASSERT_OK(redact_stream_new(r, &s));
+	ASSERT_OK(redact_stream_feed(s, "Authorization: Bearer abc.def\n", 30, &p, &n));
+	out_put(&o, p, n);
+	ASSERT_OK(redact_stream_feed(s, "ok\n", 3, &p, &n));
+	out_put(&o, p, n);
+	ASSERT_OK(redact_stream_finish(s, &p, &n));
+	out_put(&o, p, n);
+	ASSERT_STREQ(o.s, "Authorization: Bearer [REDACTED:authorization]\nok\n");
+	free(o.s);
+	redact_stream_free(s);
 	redactor_free(r);
 }
 
