@@ -20,6 +20,7 @@
 #define AWS_SECRET_LEN 40
 #define AWS_NEAR 256 /* bytes after a key id or keyword where a secret key is looked for */
 #define HEADER_VALUE_MAX 8192
+#define PEM_END_MAX 80 /* "-----END" to the "-----" that closes its line */
 
 enum { BM_NONE, BM_MORE, BM_MATCH };
 
@@ -164,6 +165,27 @@ static int match_keyword(const uint8_t *p, size_t avail, struct bm *m)
 	return BM_MATCH;
 }
 
+/*
+ * "-----END" (or, at the end of the input, a prefix of it) at p + j: the block ends after
+ * the first "-----" starting within PEM_END_MAX bytes after it, else before the END line.
+ * Decided only once all of those bytes are there, so it is the same however the output
+ * was split.
+ */
+static int match_pem_end(const uint8_t *p, size_t j, size_t avail, bool final, struct bm *m)
+{
+	size_t last = j + 8 + PEM_END_MAX;
+
+	if (avail < last + 4 && !final)
+		return BM_MORE;
+	for (size_t k = j + 8; k < last && k + 5 <= avail; k++)
+		if (memcmp(p + k, "-----", 5) == 0) {
+			*m = (struct bm){ 0, k + 5, false };
+			return BM_MATCH;
+		}
+	*m = (struct bm){ 0, j, false };
+	return BM_MATCH;
+}
+
 /* -----BEGIN ... PRIVATE KEY----- then the block up to -----END ...----- (or up to what
  * cannot be part of it). */
 static int match_pem(const uint8_t *p, size_t avail, bool final, struct bm *m)
@@ -183,23 +205,12 @@ static int match_pem(const uint8_t *p, size_t avail, bool final, struct bm *m)
 		return BM_NONE;
 
 	for (j += 5; j < avail && j < REDACT_BUILTIN_MAX; j++) {
-		if (p[j] == '-') {
-			r = lit(p + j, avail - j, "-----END", false);
-			if (r == 0)
-				break;
-			if (r < 0)
-				continue;
-			for (size_t k = j + 8; k < avail && k < j + 8 + 80; k++)
-				if (lit(p + k, avail - k, "-----", false) == 1) {
-					*m = (struct bm){ 0, k + 5, false };
-					return BM_MATCH;
-				}
-			break;
-		}
-		if (!(cls[p[j]] & (C_ALNUM | C_PLUS_SLASH | C_PEM)))
+		if (p[j] == '-' && lit(p + j, avail - j, "-----END", false) >= 0)
+			return match_pem_end(p, j, avail, final, m);
+		if (!(cls[p[j]] & (C_ALNUM | C_PLUS_SLASH | C_PEM | C_DASH)))
 			break;
 	}
-	if (j < REDACT_BUILTIN_MAX && j + 88 > avail && !final)
+	if (j == avail && j < REDACT_BUILTIN_MAX && !final)
 		return BM_MORE;
 	*m = (struct bm){ 0, j, false };
 	return BM_MATCH;
