@@ -150,8 +150,7 @@ static void form_interleaved(struct gen *g, const char *s, size_t n)
 		"\x1b[31m",
 		"\x1b[0m",
 		"\x1b[1;32m",
-		"\x1b"
-		"7",
+		"\x1b\x37", /* ESC 7 */
 		"\x1b(B",
 		"\x1b]8;;\x1b\\",
 		"\n\x1b[2K",
