@@ -13,6 +13,7 @@
  * context (longer than every prefix) still let the token be found, its label starting
  * after the part of the prefix that went out.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "redact-internal.h"
@@ -444,6 +445,37 @@ static bool maybe_token_start(uint8_t c)
 	return memchr("gAaxnp-esS", c, 10) != NULL;
 }
 
+static int arm_push(struct builtin_state *st, uint64_t from)
+{
+	if (st->n_arms == st->cap_arms) {
+		size_t cap = st->cap_arms ? st->cap_arms * 2 : 8;
+		uint64_t *v = realloc(st->arms, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		st->arms = v;
+		st->cap_arms = cap;
+	}
+	st->arms[st->n_arms++] = from;
+	return 0;
+}
+
+void builtin_commit(struct builtin_state *st, uint64_t emitted, uint64_t redacted)
+{
+	for (size_t i = 0; i < st->n_arms; i++)
+		if (st->arms[i] <= emitted && st->arms[i] + AWS_NEAR > st->aws_armed_until)
+			st->aws_armed_until = st->arms[i] + AWS_NEAR;
+	st->n_arms = 0;
+	if (redacted > st->redacted_until)
+		st->redacted_until = redacted;
+}
+
+void builtin_state_done(struct builtin_state *st)
+{
+	free(st->arms);
+	*st = (struct builtin_state){};
+}
+
 struct scan {
 	struct builtin_state *st;
 	const uint8_t *buf;
@@ -486,12 +518,10 @@ static int try_at(struct scan *s, size_t c)
 	end = c + m.end;
 	s->next = end;
 	if (m.arm && end >= s->ctx_len) {
-		uint64_t until = s->base + (end - s->ctx_len) + AWS_NEAR;
-
-		if (until > s->st->aws_armed_until)
-			s->st->aws_armed_until = until;
-		r = aws_secret_scan(s->buf, s->ctx_len, s->n, end, end + AWS_NEAR, s->final,
-				    s->spans, s->pending);
+		r = arm_push(s->st, s->base + (end - s->ctx_len));
+		if (r >= 0)
+			r = aws_secret_scan(s->buf, s->ctx_len, s->n, end, end + AWS_NEAR, s->final,
+					    s->spans, s->pending);
 		if (r < 0)
 			return r;
 	}
@@ -533,7 +563,8 @@ int builtin_scan(struct builtin_state *st, const uint8_t *buf, size_t ctx_len, s
 	struct scan s = { st, buf, ctx_len, n, base, final, end == SCAN_FLUSH, spans, pending };
 	int r;
 
-	/* Still armed by a key id or keyword of an earlier window. */
+	/* Still armed by a key id or keyword already emitted. */
+	st->n_arms = 0;
 	if (st->aws_armed_until > base) {
 		r = aws_secret_scan(buf, ctx_len, n, ctx_len,
 				    ctx_len + (size_t)(st->aws_armed_until - base), final, spans,

@@ -209,8 +209,13 @@ enum builtin_id {
 const char *builtin_name(enum builtin_id id);
 
 struct builtin_state {
-	uint64_t aws_armed_until; /* stream offset up to which a 40-character token is an AWS
-				     secret access key */
+	/* Stream offset up to which a 40-character token is an AWS secret access key, from
+	 * the key ids and keywords already emitted (a stretch from one still in the window
+	 * is found again with it). */
+	uint64_t aws_armed_until;
+	/* Where the stretches of the key ids and keywords of the last scan begin. */
+	uint64_t *arms;
+	size_t n_arms, cap_arms;
 	uint64_t redacted_until; /* end of the last redaction emitted: a token starting
 				    before it (in the context) was part of it */
 };
@@ -222,6 +227,10 @@ struct builtin_state {
  */
 int builtin_scan(struct builtin_state *st, const uint8_t *buf, size_t ctx_len, size_t n,
 		 uint64_t base, enum scan_end end, struct span_list *spans, size_t *pending);
+/* The stream emitted everything before stream offset emitted (and the redactions ending
+ * at redacted): takes in what the last scan found before it. */
+void builtin_commit(struct builtin_state *st, uint64_t emitted, uint64_t redacted);
+void builtin_state_done(struct builtin_state *st);
 
 /* ---- user patterns (redact-pcre.c) ---- */
 

@@ -29,6 +29,7 @@ struct redact_stream {
 	struct value_scratch *vsc;
 	struct pattern_scratch *psc;
 	struct builtin_state bst;
+	uint64_t redacted; /* stream offset where the last redaction emitted ends */
 	struct span_list spans;
 	uint8_t *out;
 	size_t out_cap;
@@ -67,6 +68,7 @@ struct redact_stream *redact_stream_free(struct redact_stream *s)
 	free(s->out);
 	free(s->counts);
 	span_list_done(&s->spans);
+	builtin_state_done(&s->bst);
 	value_scratch_free(s->vsc);
 	pattern_scratch_free(s->psc);
 	free(s);
@@ -231,7 +233,7 @@ static int emit(struct redact_stream *s, size_t p, const uint8_t **ret_out, size
 		pos = sp->end;
 		s->counts[sp->rule]++;
 	}
-	s->bst.redacted_until = s->base + pos;
+	s->redacted = s->base + pos;
 	memcpy(s->out + o, win + pos, p - pos);
 	*ret_out = s->out;
 	*ret_len = o + p - pos;
@@ -260,6 +262,7 @@ static int process(struct redact_stream *s, enum scan_end end, const uint8_t **r
 		return k;
 	if (s->r->vm)
 		s->vctx_len = value_scan_context(s->vsc, s->buf + s->ctx_len, p, s->vctx);
+	builtin_commit(&s->bst, s->base + p, s->redacted);
 	s->emitted = p;
 	return 0;
 }
