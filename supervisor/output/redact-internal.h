@@ -113,8 +113,8 @@ struct norm_query {
 /* Answers queries (sorted by index) over the input norm_run() saw, which made res. */
 void norm_map(const uint8_t *in, size_t n, bool final, const struct norm_result *res,
 	      struct norm_query *q, size_t n_q);
-/* The number of normalised bytes produced by the units that end at or before x (a unit
- * start), over the input norm_run() saw. */
+/* The number of normalised bytes produced by the units before x (a unit start), over
+ * the input norm_run() saw. */
 size_t norm_count(const uint8_t *in, const struct norm_result *res, size_t x);
 /* The start of the unit that contains input offset x (x itself when a unit starts there),
  * over the input norm_run() saw. */

@@ -505,7 +505,13 @@ size_t norm_count(const uint8_t *in, const struct norm_result *res, size_t x)
 	const struct norm_mark *mk = mark_find(res, x, false);
 	size_t i, m = mk->m;
 
-	NORM_WALK(in, mk->i, x, false, i, u, { m += u.n_out; });
+	/* Over the whole input norm_run() used, not up to x: a unit ending at x may need the
+	 * bytes after it to be told from a longer one ("%" then "s"). */
+	NORM_WALK(in, mk->i, res->consumed, false, i, u, {
+		if (i >= x)
+			break;
+		m += u.n_out;
+	});
 	return m;
 }
 

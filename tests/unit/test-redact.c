@@ -414,6 +414,17 @@ TEST(value_containing_escapes)
 	redactor_free(r);
 }
 
+TEST(context_after_a_lone_percent)
+{
+	/* The context kept for the next write ends with the '%' (not an escape: an 's'
+	 * follows), so "sss" of context and the 11 's' after it are no 14 's'. */
+	struct redactor *r = make(false, "tok", "ssssssssssssss");
+
+	CHECK(r, "sssssssssss%sssssssssssw", "sssssssssss%sssssssssssw");
+	CHECK(r, "sss%ssssssssssssss.", "sss%[REDACTED:tok].");
+	redactor_free(r);
+}
+
 TEST(binary_values)
 {
 	static const char v[] = "\x01\xff\x80\x7f"
