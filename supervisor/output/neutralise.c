@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <assert.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "neutralise.h"
+
+/* 1: passes unchanged on its own (printable ASCII, tab, newline, carriage return). */
+static const uint8_t plain[256] = {
+	['\t'] = 1,
+	['\n'] = 1,
+	['\r'] = 1,
+	[0x20 ... 0x7e] = 1,
+};
+
+static const char hexdigit[] = "0123456789abcdef";
+
+typedef int8_t v16s __attribute__((vector_size(16)));
+
+/* The length of the run of plain bytes at p, 16 at a time (SSE2 on x86-64, NEON on arm64:
+ * GCC vector extensions), then one at a time. */
+static size_t plain_run(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 16 <= n; i += 16) {
+		v16s v, ok;
+		uint64_t w[2];
+
+		memcpy(&v, p + i, sizeof(v));
+		/* Signed: 0x20..0x7f are above 0x1f, bytes from 0x80 below. */
+		ok = (v16s)(v > 0x1f) & ~(v16s)(v == 0x7f);
+		ok |= (v16s)(v == '\n') | (v16s)(v == '\t') | (v16s)(v == '\r');
+		memcpy(w, &ok, sizeof(w));
+		if ((w[0] & w[1]) != ~0ull)
+			break;
+	}
+	while (i < n && plain[p[i]])
+		i++;
+	return i;
+}
+
+static size_t put_byte_escape(char *out, uint8_t b)
+{
+	out[0] = '\\';
+	out[1] = 'x';
+	out[2] = hexdigit[b >> 4];
+	out[3] = hexdigit[b & 15];
+	return 4;
+}
+
+static size_t put_cp_escape(char *out, uint32_t cp)
+{
+	out[0] = '\\';
+	out[1] = 'u';
+	out[2] = hexdigit[(cp >> 12) & 15];
+	out[3] = hexdigit[(cp >> 8) & 15];
+	out[4] = hexdigit[(cp >> 4) & 15];
+	out[5] = hexdigit[cp & 15];
+	return 6;
+}
+
+/*
+ * The well-formed UTF-8 sequence at p (RFC 3629, table 3-7 of Unicode): its length, with
+ * *cp set; 0 when the avail bytes are a valid but incomplete prefix; -1 when p[0] does not
+ * start a well-formed sequence.
+ */
+static int utf8_sequence(const uint8_t *p, size_t avail, uint32_t *cp)
+{
+	uint8_t c = p[0], lo = 0x80, hi = 0xbf;
+	int len;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4;
+	else
+		return -1;
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+
+	*cp = c & (0x7f >> len);
+	for (int i = 1; i < len; i++) {
+		if ((size_t)i >= avail)
+			return 0;
+		if (p[i] < (i == 1 ? lo : 0x80) || p[i] > (i == 1 ? hi : 0xbf))
+			return -1;
+		*cp = (*cp << 6) | (p[i] & 0x3f);
+	}
+	return len;
+}
+
+static bool cp_is_hidden_control(uint32_t cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/*
+ * Neutralises p[0..n). An incomplete UTF-8 sequence at the end is left unconsumed unless
+ * final. Returns the bytes written; *consumed is how much of p was used.
+ */
+static size_t process(struct neutralise *nz, const uint8_t *p, size_t n, bool final, char *out,
+		      size_t *consumed)
+{
+	size_t i = 0, o = 0;
+
+	while (i < n) {
+		size_t run = i + plain_run(p + i, n - i);
+		uint32_t cp;
+		int len;
+
+		memcpy(out + o, p + i, run - i);
+		o += run - i;
+		i = run;
+		if (i == n)
+			break;
+
+		if (p[i] < 0x80) {
+			o += put_byte_escape(out + o, p[i++]);
+			nz->escaped++;
+			continue;
+		}
+		len = utf8_sequence(p + i, n - i, &cp);
+		if (len == 0 && !final)
+			break;
+		if (len <= 0) {
+			o += put_byte_escape(out + o, p[i++]);
+			nz->escaped++;
+		} else if (cp_is_hidden_control(cp)) {
+			o += put_cp_escape(out + o, cp);
+			nz->escaped++;
+			i += len;
+		} else {
+			memcpy(out + o, p + i, len);
+			o += len;
+			i += len;
+		}
+	}
+	*consumed = i;
+	return o;
+}
+
+void neutralise_init(struct neutralise *nz)
+{
+	*nz = (struct neutralise){};
+}
+
+static void held_drop(struct neutralise *nz, size_t used)
+{
+	memmove(nz->held, nz->held + used, nz->n_held - used);
+	nz->n_held -= used;
+}
+
+size_t neutralise_feed(struct neutralise *nz, const void *in, size_t len, char *out)
+{
+	const uint8_t *p = in;
+	size_t o = 0, used;
+
+	/* Complete a sequence held from the last feed one byte at a time (at most 3). */
+	while (nz->n_held > 0 && len > 0) {
+		nz->held[nz->n_held++] = *p++;
+		len--;
+		o += process(nz, nz->held, nz->n_held, false, out + o, &used);
+		held_drop(nz, used);
+	}
+	if (nz->n_held > 0)
+		return o;
+
+	o += process(nz, p, len, false, out + o, &used);
+	assert(len - used < sizeof(nz->held));
+	memcpy(nz->held, p + used, len - used);
+	nz->n_held = len - used;
+	return o;
+}
+
+size_t neutralise_finish(struct neutralise *nz, char *out)
+{
+	size_t used, o;
+
+	o = process(nz, nz->held, nz->n_held, true, out, &used);
+	nz->n_held = 0;
+	return o;
+}

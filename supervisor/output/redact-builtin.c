@@ -1,0 +1,576 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The built-in token patterns. A vector prefilter (GCC vector extensions: SSE2 on x86-64,
+ * NEON on arm64) tests 16 positions at a time for two or three characters of each
+ * pattern's literal prefix at fixed distances; a position that passes goes to the
+ * hand-written matcher of its first character. Matchers see the raw bytes (not the
+ * normalised text) and return how the token at p ends:
+ *  BM_NONE   no token here;
+ *  BM_MORE   the token may go on past the bytes available: hold from p;
+ *  BM_MATCH  redact p[start..end) (and, with arm, look for an AWS secret key after it).
+ * A literal prefix ("ghp_", "-----BEGIN ", ...) cut by the end of the window is held like
+ * a token in progress, except by a flush: then the next window's REDACT_RAW_CTX bytes of
+ * context (longer than every prefix) still let the token be found, its label starting
+ * after the part of the prefix that went out.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "redact-internal.h"
+
+#define AWS_SECRET_LEN 40
+#define AWS_NEAR 256 /* bytes after a key id or keyword where a secret key is looked for */
+#define HEADER_VALUE_MAX 8192
+#define PEM_END_MAX 80 /* "-----END" to the "-----" that closes its line */
+
+enum { BM_NONE, BM_MORE, BM_MATCH };
+
+struct bm {
+	size_t start, end;
+	bool arm;
+};
+
+enum {
+	C_UPPER = 1 << 0,
+	C_LOWER = 1 << 1,
+	C_DIGIT = 1 << 2,
+	C_USCORE = 1 << 3,
+	C_DASH = 1 << 4,
+	C_DOT = 1 << 5,
+	C_PLUS_SLASH = 1 << 6,
+	C_PEM = 1 << 7, /* the rest of a private-key block: = whitespace : , \ */
+};
+#define C_ALNUM (C_UPPER | C_LOWER | C_DIGIT)
+#define C_B64URL (C_ALNUM | C_USCORE | C_DASH)
+
+static const uint8_t cls[256] = {
+	['A' ... 'Z'] = C_UPPER, ['a' ... 'z'] = C_LOWER, ['0' ... '9'] = C_DIGIT,
+	['_'] = C_USCORE,	 ['-'] = C_DASH,	  ['.'] = C_DOT,
+	['+'] = C_PLUS_SLASH,	 ['/'] = C_PLUS_SLASH,	  ['='] = C_PEM,
+	[' '] = C_PEM,		 ['\t'] = C_PEM,	  ['\r'] = C_PEM,
+	['\n'] = C_PEM,		 [':'] = C_PEM,		  [','] = C_PEM,
+	['\\'] = C_PEM,
+};
+
+static const char *const names[_BUILTIN_MAX] = {
+	[BUILTIN_GITHUB] = "github-token",
+	[BUILTIN_GITLAB] = "gitlab-token",
+	[BUILTIN_AWS_KEY_ID] = "aws-access-key-id",
+	[BUILTIN_AWS_SECRET] = "aws-secret-access-key",
+	[BUILTIN_SLACK] = "slack-token",
+	[BUILTIN_NPM] = "npm-token",
+	[BUILTIN_PYPI] = "pypi-token",
+	[BUILTIN_PRIVATE_KEY] = "private-key",
+	[BUILTIN_JWT] = "jwt",
+	[BUILTIN_AUTHORIZATION] = "authorization",
+};
+
+const char *builtin_name(enum builtin_id id)
+{
+	return id < _BUILTIN_MAX ? names[id] : NULL;
+}
+
+static uint8_t lower(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? c | 0x20 : c;
+}
+
+/* p against the literal s (ASCII case ignored with fold): 1 it matches, 0 the avail bytes
+ * match but are fewer, -1 it does not. */
+static int lit(const uint8_t *p, size_t avail, const char *s, bool fold)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++) {
+		if (i == avail)
+			return 0;
+		if ((fold ? lower(p[i]) : p[i]) != (uint8_t)s[i])
+			return -1;
+	}
+	return 1;
+}
+
+static size_t run(const uint8_t *p, size_t from, size_t avail, uint8_t mask, size_t max)
+{
+	size_t j = from;
+
+	while (j < avail && j - from < max && (cls[p[j]] & mask))
+		j++;
+	return j - from;
+}
+
+/* A token: p[0..from) matched, then min..max characters of mask. */
+static int token(const uint8_t *p, size_t from, size_t avail, bool final, uint8_t mask, size_t min,
+		 size_t max, struct bm *m)
+{
+	size_t len = run(p, from, avail, mask, max);
+
+	if (from + len == avail && !final && len < max)
+		return BM_MORE;
+	if (len < min)
+		return BM_NONE;
+	*m = (struct bm){ 0, from + len, false };
+	return BM_MATCH;
+}
+
+/* ghp_ gho_ ghs_ ghu_ ghr_, github_pat_, glpat- */
+static int match_g(const uint8_t *p, size_t avail, bool final, struct bm *m, int *id)
+{
+	*id = BUILTIN_GITHUB;
+	if (lit(p, avail, "github_pat_", false) == 1)
+		return token(p, 11, avail, final, C_ALNUM | C_USCORE, 22, 255, m);
+	if (avail >= 4 && p[1] == 'h' && memchr("pousr", p[2], 5) && p[3] == '_')
+		return token(p, 4, avail, final, C_ALNUM, 30, 251, m);
+	*id = BUILTIN_GITLAB;
+	if (lit(p, avail, "glpat-", false) == 1)
+		return token(p, 6, avail, final, C_B64URL | C_DOT, 20, 300, m);
+	return BM_NONE;
+}
+
+/* AKIA or ASIA and 16 of [A-Z0-9], standing alone. prev: the byte before, -1 when the
+ * stream starts here, -2 when it is not known (gone with the context). */
+static int match_aws_id(const uint8_t *p, size_t avail, bool final, int prev, struct bm *m)
+{
+	size_t len;
+
+	if (avail < 4 || (p[1] != 'K' && p[1] != 'S') || p[2] != 'I' || p[3] != 'A')
+		return BM_NONE;
+	if (prev == -2 || (prev >= 0 && (cls[prev] & (C_UPPER | C_DIGIT))))
+		return BM_NONE;
+	len = run(p, 4, avail, C_UPPER | C_DIGIT, 17);
+	if (4 + len == avail && !final && len <= 16)
+		return BM_MORE;
+	if (len != 16)
+		return BM_NONE;
+	*m = (struct bm){ 0, 20, true };
+	return BM_MATCH;
+}
+
+/* secret[_-]access[_-]key, any case: arms the AWS secret key search. */
+static int match_keyword(const uint8_t *p, size_t avail, struct bm *m)
+{
+	size_t j = 6;
+
+	if (lit(p, avail, "secret", true) != 1)
+		return BM_NONE;
+	if (j < avail && (p[j] == '_' || p[j] == '-'))
+		j++;
+	if (j >= avail || lit(p + j, avail - j, "access", true) != 1)
+		return BM_NONE;
+	j += 6;
+	if (j < avail && (p[j] == '_' || p[j] == '-'))
+		j++;
+	if (j >= avail || lit(p + j, avail - j, "key", true) != 1)
+		return BM_NONE;
+	*m = (struct bm){ j + 3, j + 3, true };
+	return BM_MATCH;
+}
+
+/*
+ * "-----END" (or, at the end of the input, a prefix of it) at p + j: the block ends after
+ * the first "-----" starting within PEM_END_MAX bytes after it, else before the END line.
+ * Decided only once all of those bytes are there, so it is the same however the output
+ * was split.
+ */
+static int match_pem_end(const uint8_t *p, size_t j, size_t avail, bool final, struct bm *m)
+{
+	size_t last = j + 8 + PEM_END_MAX;
+
+	if (avail < last + 4 && !final)
+		return BM_MORE;
+	for (size_t k = j + 8; k < last && k + 5 <= avail; k++)
+		if (memcmp(p + k, "-----", 5) == 0) {
+			*m = (struct bm){ 0, k + 5, false };
+			return BM_MATCH;
+		}
+	*m = (struct bm){ 0, j, false };
+	return BM_MATCH;
+}
+
+/* -----BEGIN ... PRIVATE KEY----- then the block up to -----END ...----- (or up to what
+ * cannot be part of it). */
+static int match_pem(const uint8_t *p, size_t avail, bool final, struct bm *m)
+{
+	size_t j = 11, label_end;
+	int r;
+
+	if (lit(p, avail, "-----BEGIN ", false) != 1)
+		return BM_NONE;
+	while (j < avail && j < 11 + 64 && (cls[p[j]] & (C_UPPER | C_DIGIT) || p[j] == ' '))
+		j++;
+	label_end = j;
+	r = j < avail ? lit(p + j, avail - j, "-----", false) : 0;
+	if (r == 0)
+		return final ? BM_NONE : BM_MORE;
+	if (r < 0 || label_end < 11 + 11 || memcmp(p + label_end - 11, "PRIVATE KEY", 11) != 0)
+		return BM_NONE;
+
+	for (j += 5; j < avail && j < REDACT_BUILTIN_MAX; j++) {
+		if (p[j] == '-' && lit(p + j, avail - j, "-----END", false) >= 0)
+			return match_pem_end(p, j, avail, final, m);
+		if (!(cls[p[j]] & (C_ALNUM | C_PLUS_SLASH | C_PEM | C_DASH)))
+			break;
+	}
+	if (j == avail && j < REDACT_BUILTIN_MAX && !final)
+		return BM_MORE;
+	*m = (struct bm){ 0, j, false };
+	return BM_MATCH;
+}
+
+/* eyJ...(header).(payload).(signature, may be empty) in base64url. */
+static int match_jwt(const uint8_t *p, size_t avail, bool final, struct bm *m)
+{
+	size_t j = 3, len;
+
+	if (lit(p, avail, "eyJ", false) != 1)
+		return BM_NONE;
+	for (int seg = 0; seg < 3; seg++) {
+		len = run(p, j, avail, C_B64URL, REDACT_BUILTIN_MAX - j);
+		j += len;
+		if (j == avail && !final && j < REDACT_BUILTIN_MAX)
+			return BM_MORE;
+		if (seg == 2 || j == REDACT_BUILTIN_MAX)
+			break;
+		if ((seg == 0 && j < 10) || (seg == 1 && len < 2) || j == avail || p[j] != '.')
+			return BM_NONE;
+		j++;
+	}
+	*m = (struct bm){ 0, j, false };
+	return BM_MATCH;
+}
+
+static size_t auth_scheme(const uint8_t *p, size_t len)
+{
+	static const char *const schemes[] = {
+		"bearer ",    "basic ", "token ", "digest ",
+		"negotiate ", "ntlm ",	"bot ",	  "aws4-hmac-sha256 "
+	};
+
+	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+		if (lit(p, len, schemes[i], true) == 1)
+			return strlen(schemes[i]);
+	return 0;
+}
+
+/* authorization (any case), an optional closing quote, ':' or '=', then a value to the end
+ * of the line or its closing quote; an auth scheme word before it stays. */
+static size_t skip_blanks(const uint8_t *p, size_t j, size_t avail)
+{
+	for (size_t k = 0; j < avail && k < 64 && (p[j] == ' ' || p[j] == '\t'); k++)
+		j++;
+	return j;
+}
+
+static int match_authorization(const uint8_t *p, size_t avail, bool final, struct bm *m)
+{
+	size_t j = 13, v, end;
+	uint8_t quote = 0;
+
+	if (lit(p, avail, "authorization", true) != 1)
+		return BM_NONE;
+	if (j < avail && (p[j] == '"' || p[j] == '\''))
+		j++;
+	j = skip_blanks(p, j, avail);
+	if (j == avail) /* the separator may still come */
+		return final ? BM_NONE : BM_MORE;
+	if (p[j] != ':' && p[j] != '=')
+		return BM_NONE;
+	j = skip_blanks(p, j + 1, avail);
+	if (j < avail && (p[j] == '"' || p[j] == '\''))
+		quote = p[j++];
+	for (v = end = j; end < avail && end - v < HEADER_VALUE_MAX; end++)
+		if (p[end] == '\n' || p[end] == '\r' || (quote && p[end] == quote) ||
+		    (p[end] == '\\' && end + 1 < avail && (p[end + 1] == 'n' || p[end + 1] == 'r')))
+			break;
+	if (end == avail && !final && end - v < HEADER_VALUE_MAX)
+		return BM_MORE;
+	v += auth_scheme(p + v, end - v);
+	if (end <= v)
+		return BM_NONE;
+	*m = (struct bm){ v, end, false };
+	return BM_MATCH;
+}
+
+/* The token at buf[c] (the prefilter passed it); prev as for match_aws_id(). */
+static int dispatch(const uint8_t *p, size_t avail, bool final, int prev, struct bm *m, int *id)
+{
+	int r;
+
+	switch (p[0]) {
+	case 'g':
+		return match_g(p, avail, final, m, id);
+	case 'A':
+		*id = BUILTIN_AWS_KEY_ID;
+		r = match_aws_id(p, avail, final, prev, m);
+		if (r != BM_NONE)
+			return r;
+		__attribute__((fallthrough));
+	case 'a':
+		*id = BUILTIN_AUTHORIZATION;
+		return match_authorization(p, avail, final, m);
+	case 'x':
+		*id = BUILTIN_SLACK;
+		if (avail >= 5 && lit(p, avail, "xox", false) == 1 && memchr("abpr", p[3], 4) &&
+		    p[4] == '-')
+			return token(p, 5, avail, final, C_ALNUM | C_DASH, 10, 250, m);
+		return BM_NONE;
+	case 'n':
+		*id = BUILTIN_NPM;
+		return lit(p, avail, "npm_", false) == 1
+			       ? token(p, 4, avail, final, C_ALNUM, 36, 250, m)
+			       : BM_NONE;
+	case 'p':
+		*id = BUILTIN_PYPI;
+		return lit(p, avail, "pypi-", false) == 1
+			       ? token(p, 5, avail, final, C_B64URL, 50, 1000, m)
+			       : BM_NONE;
+	case '-':
+		*id = BUILTIN_PRIVATE_KEY;
+		return match_pem(p, avail, final, m);
+	case 'e':
+		*id = BUILTIN_JWT;
+		return match_jwt(p, avail, final, m);
+	case 's':
+	case 'S':
+		*id = BUILTIN_AWS_SECRET;
+		return match_keyword(p, avail, m);
+	default:
+		return BM_NONE;
+	}
+}
+
+/* Whether p[0..avail) is a proper prefix of a token's literal prefix. */
+static bool literal_prefix_at_end(const uint8_t *p, size_t avail)
+{
+	static const char *const literals[] = {
+		"ghp_",	  "gho_", "ghs_",  "ghu_",	  "ghr_",  "github_pat_",
+		"glpat-", "AKIA", "ASIA",  "xoxa-",	  "xoxb-", "xoxp-",
+		"xoxr-",  "npm_", "pypi-", "-----BEGIN ", "eyJ",
+	};
+
+	for (size_t i = 0; i < sizeof(literals) / sizeof(literals[0]); i++)
+		if (avail < strlen(literals[i]) && lit(p, avail, literals[i], false) == 0)
+			return true;
+	return avail < 13 && lit(p, avail, "authorization", true) == 0;
+}
+
+/* ---- the AWS secret access key: 40 characters near a key id or keyword ---- */
+
+static bool is_aws_secret_char(uint8_t c)
+{
+	return cls[c] & (C_ALNUM | C_PLUS_SLASH);
+}
+
+/*
+ * Looks in buf[from..to) (window offsets plus ctx_len) for runs of exactly 40 characters
+ * of [A-Za-z0-9/+] with both cases (a hex digest is not one).
+ */
+static int aws_secret_scan(const uint8_t *buf, size_t ctx_len, size_t n, size_t from, size_t to,
+			   bool final, struct span_list *spans, size_t *pending)
+{
+	for (size_t i = from; i < to && i < n; i++) {
+		size_t e = i, upper = 0, lower_ = 0;
+		int r;
+
+		if (!is_aws_secret_char(buf[i]) || (i > 0 && is_aws_secret_char(buf[i - 1])))
+			continue;
+		for (; e < n && is_aws_secret_char(buf[e]) && e - i <= AWS_SECRET_LEN; e++) {
+			upper += (cls[buf[e]] & C_UPPER) != 0;
+			lower_ += (cls[buf[e]] & C_LOWER) != 0;
+		}
+		if (e == n && !final && e - i <= AWS_SECRET_LEN) {
+			if (i - ctx_len < *pending)
+				*pending = i - ctx_len;
+			return 0;
+		}
+		if (e - i == AWS_SECRET_LEN && upper > 0 && lower_ > 0) {
+			r = span_list_push(spans, i - ctx_len, e - ctx_len, BUILTIN_AWS_SECRET);
+			if (r < 0)
+				return r;
+		}
+		i = e;
+	}
+	return 0;
+}
+
+/* ---- the prefilter ---- */
+
+/* 32 positions at a time: one AVX2 vector on x86-64-v3, two SSE2 or NEON vectors else. */
+typedef uint8_t v32 __attribute__((vector_size(32)));
+#define PREFILTER_REACH 13 /* bytes a test at position i reads: i..i+12 */
+#define EQ(v, c) ((v32)((v) == (c)))
+
+/* A macro, not a function: a function returning a 32-byte vector has two ABIs. */
+#define vload(p)                              \
+	({                                    \
+		v32 v_;                       \
+		memcpy(&v_, (p), sizeof(v_)); \
+		v_;                           \
+	})
+
+static unsigned lane_mask(uint64_t w)
+{
+	return ((w & 0x0101010101010101ull) * 0x0102040810204080ull) >> 56;
+}
+
+/* Bit k of the result: position i+k may start a token. */
+static inline __attribute__((always_inline)) uint32_t prefilter32(const uint8_t *p)
+{
+	v32 v0 = vload(p), v1 = vload(p + 1), v2 = vload(p + 2), v3 = vload(p + 3);
+	v32 v4 = vload(p + 4), v5 = vload(p + 5), v6 = vload(p + 6), v7 = vload(p + 7);
+	v32 v9 = vload(p + 9), v12 = vload(p + 12);
+	v32 f0 = v0 | 0x20, hit;
+	uint64_t w[4];
+
+	hit = EQ(v0, 'g') & ((EQ(v1, 'h') & EQ(v3, '_')) | (EQ(v1, 'i') & EQ(v6, '_')) |
+			     (EQ(v1, 'l') & EQ(v5, '-')));
+	hit |= EQ(v0, 'A') & EQ(v2, 'I') & EQ(v3, 'A');
+	hit |= EQ(v0, 'x') & EQ(v1, 'o') & EQ(v4, '-');
+	hit |= EQ(v0, 'n') & EQ(v2, 'm') & EQ(v3, '_');
+	hit |= EQ(v0, 'p') & EQ(v1, 'y') & EQ(v4, '-');
+	hit |= EQ(v0, '-') & EQ(v5, 'B') & EQ(v9, 'N');
+	hit |= EQ(v0, 'e') & EQ(v1, 'y') & EQ(v2, 'J');
+	hit |= EQ(f0, 'a') & EQ(v7 | 0x20, 'z') & EQ(v12 | 0x20, 'n');
+	hit |= EQ(f0, 's') & EQ(v2 | 0x20, 'c') & EQ(v5 | 0x20, 't');
+
+	memcpy(w, &hit, sizeof(w));
+	if ((w[0] | w[1] | w[2] | w[3]) == 0)
+		return 0;
+	return lane_mask(w[0]) | lane_mask(w[1]) << 8 | lane_mask(w[2]) << 16 |
+	       lane_mask(w[3]) << 24;
+}
+
+static bool maybe_token_start(uint8_t c)
+{
+	return memchr("gAaxnp-esS", c, 10) != NULL;
+}
+
+static int arm_push(struct builtin_state *st, uint64_t from)
+{
+	if (st->n_arms == st->cap_arms) {
+		size_t cap = st->cap_arms ? st->cap_arms * 2 : 8;
+		uint64_t *v = realloc(st->arms, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		st->arms = v;
+		st->cap_arms = cap;
+	}
+	st->arms[st->n_arms++] = from;
+	return 0;
+}
+
+void builtin_commit(struct builtin_state *st, uint64_t emitted, uint64_t redacted)
+{
+	for (size_t i = 0; i < st->n_arms; i++)
+		if (st->arms[i] <= emitted && st->arms[i] + AWS_NEAR > st->aws_armed_until)
+			st->aws_armed_until = st->arms[i] + AWS_NEAR;
+	st->n_arms = 0;
+	if (redacted > st->redacted_until)
+		st->redacted_until = redacted;
+}
+
+void builtin_state_done(struct builtin_state *st)
+{
+	free(st->arms);
+	*st = (struct builtin_state){};
+}
+
+struct scan {
+	struct builtin_state *st;
+	const uint8_t *buf;
+	size_t ctx_len, n;
+	uint64_t base;
+	bool final, flush;
+	struct span_list *spans;
+	size_t *pending;
+	size_t next; /* positions before this are inside a match */
+	bool stop; /* a token is held: nothing after it matters now */
+};
+
+static int try_at(struct scan *s, size_t c)
+{
+	struct bm m;
+	int id = 0, r;
+	size_t start, end;
+
+	if (c < s->next || s->base + c - s->ctx_len < s->st->redacted_until)
+		return 0;
+	if (s->n - c < 13 && !s->final && !s->flush && literal_prefix_at_end(s->buf + c, s->n - c))
+		r = BM_MORE;
+	else
+		r = dispatch(s->buf + c, s->n - c, s->final,
+			     c > 0	       ? s->buf[c - 1]
+			     : s->ctx_len == 0 ? -1
+					       : -2,
+			     &m, &id);
+	if (r == BM_NONE)
+		return 0;
+	if (r == BM_MORE) {
+		size_t w = c > s->ctx_len ? c - s->ctx_len : 0;
+
+		if (w < *s->pending)
+			*s->pending = w;
+		s->stop = true;
+		return 0;
+	}
+	start = c + m.start > s->ctx_len ? c + m.start : s->ctx_len;
+	end = c + m.end;
+	s->next = end;
+	if (m.arm && end >= s->ctx_len) {
+		r = arm_push(s->st, s->base + (end - s->ctx_len));
+		if (r >= 0)
+			r = aws_secret_scan(s->buf, s->ctx_len, s->n, end, end + AWS_NEAR, s->final,
+					    s->spans, s->pending);
+		if (r < 0)
+			return r;
+	}
+	if (end <= start)
+		return 0;
+	return span_list_push_anchored(s->spans, c > s->ctx_len ? c - s->ctx_len : 0,
+				       start - s->ctx_len, end - s->ctx_len, id);
+}
+
+#if defined(__x86_64__)
+__attribute__((target_clones("arch=x86-64-v3", "default")))
+#endif
+static int
+triggers(struct scan *s)
+{
+	size_t i = 0;
+	int r;
+
+	for (; i + 32 + PREFILTER_REACH <= s->n && !s->stop; i += 32) {
+		uint32_t mask = prefilter32(s->buf + i);
+
+		while (mask && !s->stop) {
+			r = try_at(s, i + __builtin_ctz(mask));
+			if (r < 0)
+				return r;
+			mask &= mask - 1;
+		}
+	}
+	for (; i < s->n && !s->stop; i++)
+		if (maybe_token_start(s->buf[i]) && (r = try_at(s, i)) < 0)
+			return r;
+	return 0;
+}
+
+int builtin_scan(struct builtin_state *st, const uint8_t *buf, size_t ctx_len, size_t n,
+		 uint64_t base, enum scan_end end, struct span_list *spans, size_t *pending)
+{
+	bool final = end == SCAN_FINAL;
+	struct scan s = { st, buf, ctx_len, n, base, final, end == SCAN_FLUSH, spans, pending };
+	int r;
+
+	/* Still armed by a key id or keyword already emitted. */
+	st->n_arms = 0;
+	if (st->aws_armed_until > base) {
+		r = aws_secret_scan(buf, ctx_len, n, ctx_len,
+				    ctx_len + (size_t)(st->aws_armed_until - base), final, spans,
+				    pending);
+		if (r < 0)
+			return r;
+	}
+	return triggers(&s);
+}

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The forms of a value the value matcher looks for in the normalised text (needles).
+ * Encodings the normaliser decodes (%XX in any mix or case, JSON and C escapes) need no
+ * needle of their own: the decoded text holds the value with its whitespace and controls
+ * removed. The others do:
+ *  - the value as it appears raw (normalised like the text), and as decoded;
+ *  - reversed (by character when the value is UTF-8, else by byte), ROT13;
+ *  - hex, compared ignoring case;
+ *  - base64 and base64url at each of the three alignments a value can take inside a
+ *    longer encoded text: only the characters whose six bits all come from the value are
+ *    in the needle; the matcher then takes in the character after it that carries some of
+ *    its last bits (NEEDLE_B64_POST).
+ */
+#include <string.h>
+
+#include "redact-internal.h"
+
+static const char b64_std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64_url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+bool forms_is_b64(uint8_t c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '+' || c == '/' || c == '-' || c == '_';
+}
+
+size_t forms_size(size_t len)
+{
+	return 16 * len + 64;
+}
+
+/* The length of the UTF-8 sequence at p, or 0 when it is not well-formed. */
+static size_t utf8_len(const uint8_t *p, size_t avail)
+{
+	size_t len = p[0] < 0x80		    ? 1
+		     : p[0] >= 0xc2 && p[0] <= 0xdf ? 2
+		     : p[0] >= 0xe0 && p[0] <= 0xef ? 3
+		     : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4
+						    : 0;
+
+	if (len == 0 || len > avail)
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+/* Reversed by character when v is UTF-8, else by byte. */
+static void reverse(const uint8_t *v, size_t n, uint8_t *out)
+{
+	size_t i = 0, len;
+
+	while (i < n && (len = utf8_len(v + i, n - i)) > 0) {
+		memcpy(out + n - i - len, v + i, len);
+		i += len;
+	}
+	if (i == n)
+		return;
+	for (i = 0; i < n; i++)
+		out[i] = v[n - 1 - i];
+}
+
+static void rot13(const uint8_t *v, size_t n, uint8_t *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = v[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+			uint8_t base = c >= 'a' ? 'a' : 'A';
+
+			c = base + (c - base + 13) % 26;
+		}
+		out[i] = c;
+	}
+}
+
+/* The value with what the normaliser removes from decoded bytes taken out. */
+static size_t strip(const uint8_t *v, size_t n, uint8_t *out)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (v[i] > 0x20 && v[i] != 0x7f)
+			out[m++] = v[i];
+	return m;
+}
+
+static size_t hex_lower(const uint8_t *v, size_t n, uint8_t *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[v[i] >> 4];
+		out[2 * i + 1] = digits[v[i] & 15];
+	}
+	return 2 * n;
+}
+
+/* The six bits of character j of the base64 of (a zero bytes, v[0..n), zero bytes). */
+static unsigned b64_sextet(const uint8_t *v, size_t n, size_t a, size_t j)
+{
+	size_t bit = 6 * j, t = bit / 8;
+	unsigned hi = t >= a && t - a < n ? v[t - a] : 0;
+	unsigned lo = t + 1 >= a && t + 1 - a < n ? v[t + 1 - a] : 0;
+
+	return ((hi << 8 | lo) >> (10 - bit % 8)) & 63;
+}
+
+/* The characters carrying only bits of v when it starts at byte a (0..2) of a group. */
+static size_t b64_inner(const uint8_t *v, size_t n, size_t a, const char *alphabet, uint8_t *out,
+			uint8_t *flags)
+{
+	size_t lo = (8 * a + 5) / 6, hi = 8 * (a + n) / 6, m = 0;
+
+	for (size_t j = lo; j < hi; j++)
+		out[m++] = alphabet[b64_sextet(v, n, a, j)];
+	*flags = 6 * hi < 8 * (a + n) ? NEEDLE_B64_POST : 0;
+	return m;
+}
+
+/* Appends buf[0..len) as a needle unless it is too short or already there. */
+static size_t add(struct needle *needles, size_t n, const uint8_t *buf, size_t len, uint32_t rule,
+		  uint8_t flags)
+{
+	if (len < REDACT_NEEDLE_MIN)
+		return n;
+	for (size_t i = 0; i < n; i++)
+		if (needles[i].len == len &&
+		    (needles[i].flags & NEEDLE_FOLD) == (flags & NEEDLE_FOLD) &&
+		    memcmp(needles[i].b, buf, len) == 0)
+			return n;
+	needles[n] = (struct needle){ .b = buf, .len = len, .rule = rule, .flags = flags };
+	return n + 1;
+}
+
+size_t forms_build(const uint8_t *v, size_t len, uint32_t rule, uint8_t *buf,
+		   struct needle *needles)
+{
+	uint8_t *tmp = buf + forms_size(len) - len, *p = buf;
+	size_t n = 0, m;
+
+	m = norm_value(v, len, p);
+	n = add(needles, n, p, m, rule, 0);
+	p += m;
+	m = strip(v, len, p);
+	n = add(needles, n, p, m, rule, 0);
+	p += m;
+	reverse(v, len, tmp);
+	m = norm_value(tmp, len, p);
+	n = add(needles, n, p, m, rule, 0);
+	p += m;
+	rot13(v, len, tmp);
+	m = norm_value(tmp, len, p);
+	n = add(needles, n, p, m, rule, 0);
+	p += m;
+	m = hex_lower(v, len, p);
+	n = add(needles, n, p, m, rule, NEEDLE_FOLD);
+	p += m;
+	for (size_t a = 0; a < 3; a++)
+		for (size_t k = 0; k < 2; k++) {
+			uint8_t flags;
+
+			m = b64_inner(v, len, a, k ? b64_url : b64_std, p, &flags);
+			n = add(needles, n, p, m, rule, flags);
+			p += m;
+		}
+	memset(tmp, 0, len);
+	return n;
+}

@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The rule set: names, values, patterns; compiling it into the matchers. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "redact-internal.h"
+#include "redact-rules.h"
+
+void *redact_secret_alloc(size_t size)
+{
+	void *p;
+
+	if (size == 0)
+		size = 1;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	/* Left out of core dumps: the values, their forms and the tables built from them. */
+	if (madvise(p, size, MADV_DONTDUMP) < 0) {
+		munmap(p, size);
+		return NULL;
+	}
+	return p;
+}
+
+void redact_secret_free(void *p, size_t size)
+{
+	if (!p)
+		return;
+	if (size == 0)
+		size = 1;
+	explicit_bzero(p, size);
+	munmap(p, size);
+}
+
+int span_list_push(struct span_list *l, size_t start, size_t end, uint32_t rule)
+{
+	return span_list_push_anchored(l, start, start, end, rule);
+}
+
+int span_list_push_anchored(struct span_list *l, size_t anchor, size_t start, size_t end,
+			    uint32_t rule)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct redact_span *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = (struct redact_span){ start, end, anchor, rule };
+	return 0;
+}
+
+void span_list_done(struct span_list *l)
+{
+	free(l->v);
+	*l = (struct span_list){};
+}
+
+static const char *const kind_names[_REDACT_RULE_KIND_MAX] = {
+	[REDACT_RULE_VALUE] = "value",
+	[REDACT_RULE_BUILTIN] = "builtin",
+	[REDACT_RULE_PATTERN] = "pattern",
+};
+
+const char *redact_rule_kind_to_string(enum redact_rule_kind k)
+{
+	return k >= 0 && k < _REDACT_RULE_KIND_MAX ? kind_names[k] : NULL;
+}
+
+static bool name_is_valid(const char *name)
+{
+	size_t len = name ? strlen(name) : 0;
+
+	if (len == 0 || len > REDACT_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-' || c == ':'))
+			return false;
+	}
+	return true;
+}
+
+static int rule_add(struct redactor *r, const char *name, enum redact_rule_kind kind)
+{
+	struct redact_rule *v;
+
+	if (r->n_rules == r->cap_rules) {
+		size_t cap = r->cap_rules ? r->cap_rules * 2 : 16;
+
+		v = realloc(r->rules, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		r->rules = v;
+		r->cap_rules = cap;
+	}
+	v = &r->rules[r->n_rules];
+	*v = (struct redact_rule){ .kind = kind };
+	v->name = strdup(name);
+	if (!v->name)
+		return -ENOMEM;
+	return r->n_rules++;
+}
+
+static int rule_find(const struct redactor *r, const char *name, enum redact_rule_kind kind)
+{
+	for (size_t i = 0; i < r->n_rules; i++)
+		if (r->rules[i].kind == kind && strcmp(r->rules[i].name, name) == 0)
+			return i;
+	return -ENOENT;
+}
+
+int redactor_new(bool builtin_patterns, struct redactor **ret)
+{
+	struct redactor *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return -ENOMEM;
+	for (int id = 0; builtin_patterns && id < _BUILTIN_MAX; id++)
+		if (rule_add(r, builtin_name(id), REDACT_RULE_BUILTIN) < 0) {
+			redactor_free(r);
+			return -ENOMEM;
+		}
+	r->builtin = builtin_patterns;
+	*ret = r;
+	return 0;
+}
+
+struct redactor *redactor_free(struct redactor *r)
+{
+	if (!r)
+		return NULL;
+	for (size_t i = 0; i < r->n_values; i++)
+		redact_secret_free(r->values[i].bytes, r->values[i].len);
+	free(r->values);
+	for (size_t i = 0; i < r->n_rules; i++)
+		free(r->rules[i].name);
+	free(r->rules);
+	value_matcher_free(r->vm);
+	pattern_set_free(r->patterns);
+	free(r);
+	return NULL;
+}
+
+int redactor_add_value(struct redactor *r, const char *name, const void *value, size_t len)
+{
+	struct redact_value *v;
+	uint8_t *norm;
+	size_t m;
+	int rule;
+
+	if (r->compiled)
+		return -EBUSY;
+	if (!name_is_valid(name) || !value)
+		return -EINVAL;
+	if (len > REDACT_MAX_VALUE || r->n_values >= REDACT_MAX_VALUES)
+		return -E2BIG;
+	/* Both the value as it appears and as decoded must be long enough. */
+	norm = redact_secret_alloc(len);
+	if (!norm)
+		return -ENOMEM;
+	m = norm_value(value, len, norm);
+	redact_secret_free(norm, len);
+	if (m < REDACT_MIN_VALUE)
+		return -EINVAL;
+	m = 0;
+	for (size_t i = 0; i < len; i++)
+		m += ((const uint8_t *)value)[i] > 0x20 && ((const uint8_t *)value)[i] != 0x7f;
+	if (m < REDACT_MIN_VALUE)
+		return -EINVAL;
+
+	v = realloc(r->values, (r->n_values + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	r->values = v;
+	rule = rule_find(r, name, REDACT_RULE_VALUE);
+	if (rule < 0)
+		rule = rule_add(r, name, REDACT_RULE_VALUE);
+	if (rule < 0)
+		return rule;
+	v = &r->values[r->n_values];
+	v->bytes = redact_secret_alloc(len);
+	if (!v->bytes)
+		return -ENOMEM;
+	memcpy(v->bytes, value, len);
+	v->len = len;
+	v->rule = rule;
+	r->n_values++;
+	return 0;
+}
+
+int redactor_add_pattern(struct redactor *r, const char *name, const char *pattern,
+			 struct redact_pattern_error *reterr)
+{
+	int rule, k;
+
+	if (r->compiled)
+		return -EBUSY;
+	if (!name_is_valid(name) || !pattern)
+		return -EINVAL;
+	if (strlen(pattern) > REDACT_MAX_PATTERN || r->n_patterns >= REDACT_MAX_PATTERNS)
+		return -E2BIG;
+	if (rule_find(r, name, REDACT_RULE_PATTERN) >= 0)
+		return -EEXIST;
+	rule = rule_add(r, name, REDACT_RULE_PATTERN);
+	if (rule < 0)
+		return rule;
+	k = pattern_set_add(&r->patterns, pattern, rule, reterr);
+	if (k < 0) {
+		free(r->rules[--r->n_rules].name);
+		return k;
+	}
+	r->n_patterns++;
+	return 0;
+}
+
+int redactor_compile(struct redactor *r)
+{
+	int k;
+
+	if (r->compiled)
+		return -EBUSY;
+	if (r->n_values > 0) {
+		k = value_matcher_build(r->values, r->n_values, &r->vm);
+		if (k < 0)
+			return k;
+	}
+	r->compiled = true;
+	return 0;
+}
+
+size_t redactor_n_rules(const struct redactor *r)
+{
+	return r->n_rules;
+}
+
+const char *redactor_rule_name(const struct redactor *r, size_t rule)
+{
+	return rule < r->n_rules ? r->rules[rule].name : NULL;
+}
+
+enum redact_rule_kind redactor_rule_kind(const struct redactor *r, size_t rule)
+{
+	return rule < r->n_rules ? r->rules[rule].kind : _REDACT_RULE_KIND_INVALID;
+}
+
+size_t redactor_hold_max(const struct redactor *r)
+{
+	size_t h = value_matcher_longest(r->vm);
+
+	if (r->builtin && h < REDACT_BUILTIN_MAX)
+		h = REDACT_BUILTIN_MAX;
+	if (r->n_patterns > 0 && h < REDACT_PATTERN_HOLD)
+		h = REDACT_PATTERN_HOLD;
+	return h;
+}

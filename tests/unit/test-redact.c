@@ -1,0 +1,649 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The redactor, case by case: refusals, every form of a value, streaming (splits, hold-back,
+ * the end of the stream, flush), the built-in patterns, user patterns, counters. The
+ * random property test is test-redact-property.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "redact.h"
+#include "test.h"
+
+#define SECRET "s3cr3tPassw0rd!"
+
+struct out {
+	char *s;
+	size_t len, cap;
+};
+
+static void out_put(struct out *o, const uint8_t *p, size_t n)
+{
+	if (o->len + n + 1 > o->cap) {
+		o->cap = (o->len + n + 1) * 2;
+		o->s = realloc(o->s, o->cap);
+		if (!o->s)
+			abort();
+	}
+	memcpy(o->s + o->len, p, n);
+	o->len += n;
+	o->s[o->len] = '\0';
+}
+
+/* Redacts in fed in chunks of chunk bytes (0: at once); returns the output (malloc). */
+static char *run_n(const struct redactor *r, const char *in, size_t len, size_t chunk,
+		   struct redact_stream **keep)
+{
+	struct redact_stream *s;
+	struct out o = {};
+	const uint8_t *p;
+	size_t n;
+
+	if (redact_stream_new(r, &s) < 0)
+		abort();
+	out_put(&o, (const uint8_t *)"", 0);
+	if (chunk == 0)
+		chunk = len ? len : 1;
+	for (size_t i = 0; i < len; i += chunk) {
+		size_t k = len - i < chunk ? len - i : chunk;
+
+		if (redact_stream_feed(s, in + i, k, &p, &n) < 0)
+			abort();
+		out_put(&o, p, n);
+	}
+	if (redact_stream_finish(s, &p, &n) < 0)
+		abort();
+	out_put(&o, p, n);
+	if (keep)
+		*keep = s;
+	else
+		redact_stream_free(s);
+	return o.s;
+}
+
+static char *run(const struct redactor *r, const char *in, size_t chunk)
+{
+	return run_n(r, in, strlen(in), chunk, NULL);
+}
+
+static struct redactor *make(bool builtin, const char *name, const char *value)
+{
+	struct redactor *r;
+
+	if (redactor_new(builtin, &r) < 0)
+		abort();
+	if (value && redactor_add_value(r, name, value, strlen(value)) < 0)
+		abort();
+	if (redactor_compile(r) < 0)
+		abort();
+	return r;
+}
+
+/* in -> want, fed at once, byte by byte and in chunks of 7. */
+#define CHECK(r, in, want)                                                                       \
+	do {                                                                                     \
+		static const size_t chunks_[] = { 0, 1, 7 };                                     \
+		for (size_t c_ = 0; c_ < 3; c_++) {                                              \
+			char *o_ = run(r, in, chunks_[c_]);                                      \
+			bool ok_ = strcmp(o_, want) == 0;                                        \
+			if (!ok_)                                                                \
+				printf("#   in \"%s\" chunk %zu: got \"%s\"\n", in, chunks_[c_], \
+				       o_);                                                      \
+			free(o_);                                                                \
+			ASSERT_TRUE(ok_);                                                        \
+		}                                                                                \
+	} while (0)
+
+TEST(refuses_bad_values_and_names)
+{
+	struct redactor *r;
+	char big[REDACT_MAX_VALUE + 1];
+
+	ASSERT_OK(redactor_new(false, &r));
+	ASSERT_ERROR(redactor_add_value(r, "short", "1234567", 7), EINVAL);
+	/* Eight bytes, but only five once whitespace and zero-width characters are gone. */
+	ASSERT_ERROR(redactor_add_value(r, "spaced",
+					"ab c\xe2\x80\x8b"
+					"de",
+					9),
+		     EINVAL);
+	ASSERT_ERROR(redactor_add_value(r, "", SECRET, 15), EINVAL);
+	ASSERT_ERROR(redactor_add_value(r, "a b", SECRET, 15), EINVAL);
+	ASSERT_ERROR(redactor_add_value(r, "x]", SECRET, 15), EINVAL);
+	memset(big, 'a', sizeof(big));
+	ASSERT_ERROR(redactor_add_value(r, "big", big, sizeof(big)), E2BIG);
+	ASSERT_OK(redactor_add_value(r, "ok", big, REDACT_MAX_VALUE));
+	ASSERT_OK(redactor_add_value(r, "gh.token_1:x-y", SECRET, 15));
+	ASSERT_OK(redactor_compile(r));
+	ASSERT_ERROR(redactor_add_value(r, "late", SECRET, 15), EBUSY);
+	ASSERT_ERROR(redactor_compile(r), EBUSY);
+	redactor_free(r);
+}
+
+TEST(refuses_bad_patterns_with_offset)
+{
+	struct redact_pattern_error e = {};
+	struct redactor *r;
+	char big[REDACT_MAX_PATTERN + 2];
+
+	ASSERT_OK(redactor_new(false, &r));
+	ASSERT_ERROR(redactor_add_pattern(r, "p", "ab(cd", &e), EINVAL);
+	ASSERT_EQ(e.offset, 5);
+	ASSERT_CONTAINS(e.message, "parenthesis");
+	ASSERT_ERROR(redactor_add_pattern(r, "p", "x[a-", &e), EINVAL);
+	ASSERT_EQ(e.offset, 4);
+	ASSERT_ERROR(redactor_add_pattern(r, "p", "a*|b?", &e), EINVAL);
+	ASSERT_CONTAINS(e.message, "empty string");
+	ASSERT_OK(redactor_add_pattern(r, "p", "TICKET-[0-9]+", &e));
+	ASSERT_ERROR(redactor_add_pattern(r, "p", "other", &e), EEXIST);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	ASSERT_ERROR(redactor_add_pattern(r, "q", big, &e), E2BIG);
+	ASSERT_EQ(redactor_n_rules(r), 1);
+	redactor_free(r);
+}
+
+TEST(rules_are_listed_in_order)
+{
+	struct redactor *r;
+
+	ASSERT_OK(redactor_new(true, &r));
+	ASSERT_OK(redactor_add_value(r, "npm", SECRET, 15));
+	ASSERT_OK(redactor_add_pattern(r, "ticket", "TICKET-[0-9]+", NULL));
+	ASSERT_OK(redactor_add_value(r, "npm", "another-value-1", 15)); /* same rule */
+	ASSERT_OK(redactor_compile(r));
+	ASSERT_EQ(redactor_n_rules(r), 12);
+	ASSERT_STREQ(redactor_rule_name(r, 0), "github-token");
+	ASSERT_EQ(redactor_rule_kind(r, 0), REDACT_RULE_BUILTIN);
+	ASSERT_STREQ(redactor_rule_name(r, 10), "npm");
+	ASSERT_EQ(redactor_rule_kind(r, 10), REDACT_RULE_VALUE);
+	ASSERT_STREQ(redactor_rule_name(r, 11), "ticket");
+	ASSERT_EQ(redactor_rule_kind(r, 11), REDACT_RULE_PATTERN);
+	ASSERT_TRUE(redactor_rule_name(r, 12) == NULL);
+	ASSERT_STREQ(redact_rule_kind_to_string(REDACT_RULE_PATTERN), "pattern");
+	redactor_free(r);
+}
+
+TEST(raw_reversed_rot13)
+{
+	struct redactor *r = make(false, "tok", SECRET);
+
+	CHECK(r, "a " SECRET " b", "a [REDACTED:tok] b");
+	CHECK(r, SECRET SECRET, "[REDACTED:tok][REDACTED:tok]");
+	CHECK(r, "rev !dr0wssaPt3rc3s.", "rev [REDACTED:tok].");
+	CHECK(r, "rot f3pe3gCnffj0eq!", "rot [REDACTED:tok]");
+	CHECK(r, "almost s3cr3tPassw0rd? no", "almost s3cr3tPassw0rd? no");
+	redactor_free(r);
+}
+
+TEST(hex_in_any_case)
+{
+	struct redactor *r = make(false, "tok", SECRET);
+
+	CHECK(r, "h=733363723374506173737730726421;", "h=[REDACTED:tok];");
+	CHECK(r, "H=733363723374506173737730726421", "H=[REDACTED:tok]");
+	CHECK(r, "x 7333637233745061737377307264 21", "x [REDACTED:tok]");
+	redactor_free(r);
+}
+
+TEST(base64_at_every_alignment)
+{
+	/* The value after 0, 1, 2 and 4 bytes ("A", "AB", "ABCD"), and before 1 byte, in
+	 * base64 and base64url, padded and not: the characters with its bits go but the
+	 * first, which mixes 2 or 4 of them with the byte before (redact-values.c,
+	 * complete()); padding carries none. */
+	struct redactor *r = make(false, "tok", "s3cr3tPa?>wd!?>~");
+
+	CHECK(r, "c czNjcjN0UGE/PndkIT8+fg== x", "c [REDACTED:tok]== x");
+	CHECK(r, "u czNjcjN0UGE_PndkIT8-fg x", "u [REDACTED:tok] x");
+	CHECK(r, "c QXMzY3IzdFBhPz53ZCE/Pn4= x", "c QX[REDACTED:tok]= x");
+	CHECK(r, "c QUJzM2NyM3RQYT8+d2QhPz5+ x", "c QUJ[REDACTED:tok] x");
+	CHECK(r, "c QUJDRHMzY3IzdFBhPz53ZCE/Pn4 x", "c QUJDRH[REDACTED:tok] x");
+	CHECK(r, "c QUJDRHMzY3IzdFBhPz53ZCE_Pn4= x", "c QUJDRH[REDACTED:tok]= x");
+	CHECK(r, "c czNjcjN0UGE/PndkIT8+fkE= x", "c [REDACTED:tok]E= x");
+	/* Wrapped at 8 columns, as base64 -w does. */
+	CHECK(r, "QUJzM2Ny\nM3RQYT8+\nd2QhPz5+\n", "QUJ[REDACTED:tok]\n");
+	redactor_free(r);
+}
+
+TEST(percent_and_json_escapes)
+{
+	struct redactor *r = make(false, "tok", "p@ss/w\"rd:0 k\xc3\xa9y");
+
+	CHECK(r, "u=p%40ss%2Fw%22rd%3A0%20k%C3%A9y&", "u=[REDACTED:tok]&");
+	CHECK(r, "u=%70%40%73%73%2f%77%22%72%64%3a%30%20%6b%c3%a9%79&", "u=[REDACTED:tok]&");
+	CHECK(r, "u=p%40ss/w%22rd:0+k%C3%A9y",
+	      "u=p%40ss/w%22rd:0+k%C3%A9y"); /* '+' is not decoded */
+	CHECK(r, "{\"v\": \"p@ss\\/w\\\"rd:0 k\\u00e9y\"}", "{\"v\": \"[REDACTED:tok]\"}");
+	CHECK(r,
+	      "\\u0070\\u0040\\u0073\\u0073\\u002F\\u0077\\u0022\\u0072\\u0064\\u003a\\u0030"
+	      "\\u0020\\u006b\\u00E9\\u0079.",
+	      "[REDACTED:tok].");
+	CHECK(r, "b'p@ss/w\"rd:0 k\\xc3\\xa9y'", "b'[REDACTED:tok]'");
+	redactor_free(r);
+}
+
+TEST(json_surrogate_pairs)
+{
+	struct redactor *r = make(false, "emoji", "key-\xf0\x9f\x98\x80-value");
+
+	CHECK(r, "\"key-\\ud83d\\ude00-value\"", "\"[REDACTED:emoji]\"");
+	CHECK(r, "\"key-\\ud83d-value\"", "\"key-\\ud83d-value\"");
+	redactor_free(r);
+}
+
+TEST(interleaved_with_whitespace_invisibles_and_escapes)
+{
+	struct redactor *r = make(false, "tok", SECRET);
+
+	CHECK(r, "> s3cr3t\nPassw0rd!\n", "> [REDACTED:tok]\n");
+	CHECK(r, "> s 3 c r 3 t P a s s w 0 r d ! <", "> [REDACTED:tok] <");
+	CHECK(r, "> s3cr\r\n\t3tPassw0rd!", "> [REDACTED:tok]");
+	CHECK(r,
+	      "> s3\xe2\x80\x8b"
+	      "cr\xe2\x80\x8c"
+	      "3t\xe2\x80\x8dPa\xe2\x81\xa0ss\xef\xbb\xbfw0rd!",
+	      "> [REDACTED:tok]");
+	CHECK(r, "> \x1b[1;31ms3cr3t\x1b[0mPass\x1b[32mw0rd!\x1b[0m",
+	      "> \x1b[1;31m[REDACTED:tok]\x1b[0m");
+	CHECK(r,
+	      "> s3cr\x1b"
+	      "73tPa\x1b(Bssw0rd!",
+	      "> [REDACTED:tok]");
+	CHECK(r, "> s3cr\x1b]8;;http://example.com\x1b\\3tPassw0rd!", "> [REDACTED:tok]");
+	/* Inside an OSC string (a window title, a link target), the value is found too. */
+	CHECK(r,
+	      "\x1b]0;" SECRET "\x07"
+	      "x",
+	      "\x1b]0;[REDACTED:tok]\x07x");
+	CHECK(r, "\x1b]8;;https://example.com/?t=" SECRET "\x1b\\link\x1b]8;;\x1b\\",
+	      "\x1b]8;;https://example.com/?t=[REDACTED:tok]\x1b\\link\x1b]8;;\x1b\\");
+	redactor_free(r);
+}
+
+TEST(split_at_every_point)
+{
+	static const char in[] = "pre s3cr3tPassw0rd! mid czNjcjN0UGFzc3cwcmQh post "
+				 "%73%33%63%72%33%74%50%61%73%73%77%30%72%64%21 end\n";
+	static const char want[] =
+		"pre [REDACTED:tok] mid [REDACTED:tok] post [REDACTED:tok] end\n";
+	struct redactor *r = make(false, "tok", SECRET);
+
+	for (size_t cut = 0; cut < sizeof(in) - 1; cut++) {
+		struct redact_stream *s;
+		struct out o = {};
+		const uint8_t *p;
+		size_t n;
+
+		ASSERT_OK(redact_stream_new(r, &s));
+		ASSERT_OK(redact_stream_feed(s, in, cut, &p, &n));
+		out_put(&o, p, n);
+		ASSERT_OK(redact_stream_feed(s, in + cut, sizeof(in) - 1 - cut, &p, &n));
+		out_put(&o, p, n);
+		ASSERT_OK(redact_stream_finish(s, &p, &n));
+		out_put(&o, p, n);
+		redact_stream_free(s);
+		ASSERT_STREQ(o.s, want);
+		free(o.s);
+	}
+	redactor_free(r);
+}
+
+TEST(holds_only_a_pending_match)
+{
+	struct redactor *r = make(true, "tok", SECRET);
+	struct redact_stream *s;
+	const uint8_t *p;
+	size_t n;
+
+	ASSERT_OK(redact_stream_new(r, &s));
+	/* Nothing pending: all of it goes out at once. */
+	ASSERT_OK(redact_stream_feed(s, "compiling foo.c ...\n", 20, &p, &n));
+	ASSERT_EQ(n, 20);
+	ASSERT_EQ(redact_stream_held(s), 0);
+	/* A partial match is held, and only it. */
+	ASSERT_OK(redact_stream_feed(s, "token: s3cr3tPa", 15, &p, &n));
+	ASSERT_EQ(n, 7);
+	ASSERT_TRUE(memcmp(p, "token: ", 7) == 0);
+	ASSERT_EQ(redact_stream_held(s), 8);
+	ASSERT_TRUE(redact_stream_held(s) <= redactor_hold_max(r));
+	ASSERT_OK(redact_stream_feed(s, "ssw0rd! ok\n", 11, &p, &n));
+	ASSERT_EQ(n, strlen("[REDACTED:tok] ok\n"));
+	ASSERT_TRUE(memcmp(p, "[REDACTED:tok] ok\n", n) == 0);
+	/* A token in progress is held too. */
+	ASSERT_OK(redact_stream_feed(s, "GH ghp_0123456789abcdef", 23, &p, &n));
+	ASSERT_EQ(n, 3);
+	ASSERT_OK(redact_stream_feed(s, "ghijklmnopqrstuvwxyzABCD\n", 25, &p, &n));
+	ASSERT_TRUE(memcmp(p, "[REDACTED:github-token]\n", n) == 0);
+	ASSERT_OK(redact_stream_finish(s, &p, &n));
+	ASSERT_EQ(n, 0);
+	ASSERT_ERROR(redact_stream_feed(s, "x", 1, &p, &n), EINVAL);
+	redact_stream_free(s);
+	redactor_free(r);
+}
+
+TEST(partial_match_at_the_end_is_redacted)
+{
+	struct redactor *r = make(false, "tok", SECRET);
+
+	CHECK(r, "end s3cr3tPa", "end [REDACTED:tok]");
+	CHECK(r, "end czNjcjN0U", "end [REDACTED:tok]");
+	CHECK(r, "end s3cr", "end [REDACTED:tok]");
+	/* Shorter than REDACT_PARTIAL_MIN: ordinary text. */
+	CHECK(r, "end s3c", "end s3c");
+	redactor_free(r);
+}
+
+TEST(flush_lets_a_short_partial_go_and_still_redacts_the_rest)
+{
+	struct redactor *r = make(false, "tok", SECRET);
+	struct redact_stream *s;
+	struct out o = {};
+	const uint8_t *p;
+	size_t n;
+
+	ASSERT_OK(redact_stream_new(r, &s));
+	ASSERT_OK(redact_stream_feed(s, "waiting s3c", 11, &p, &n));
+	ASSERT_EQ(n, 8); /* "s3c" may start the value: held */
+	out_put(&o, p, n);
+	ASSERT_OK(redact_stream_flush(s, &p, &n));
+	ASSERT_EQ(n, 3); /* the task went quiet: out it goes */
+	out_put(&o, p, n);
+	ASSERT_OK(redact_stream_feed(s, "r3tPassw0rd! done", 17, &p, &n));
+	out_put(&o, p, n);
+	ASSERT_OK(redact_stream_finish(s, &p, &n));
+	out_put(&o, p, n);
+	ASSERT_STREQ(o.s, "waiting s3c[REDACTED:tok] done");
+	free(o.s);
+	/* A longer partial stays held through a flush. */
+	redact_stream_free(s);
+	ASSERT_OK(redact_stream_new(r, &s));
+	ASSERT_OK(redact_stream_feed(s, "waiting s3cr3t", 14, &p, &n));
+	ASSERT_OK(redact_stream_flush(s, &p, &n));
+	ASSERT_EQ(n, 0);
+	ASSERT_EQ(redact_stream_held(s), 6);
+	redact_stream_free(s);
+	redactor_free(r);
+}
+
+TEST(overlapping_matches_merge)
+{
+	struct redactor *r;
+
+	ASSERT_OK(redactor_new(false, &r));
+	ASSERT_OK(redactor_add_value(r, "a", "alpha-bravo-charlie", 19));
+	ASSERT_OK(redactor_add_value(r, "b", "charlie-delta-echo", 18));
+	ASSERT_OK(redactor_compile(r));
+	CHECK(r, "x alpha-bravo-charlie-delta-echo y", "x [REDACTED:a] y");
+	CHECK(r, "x charlie-delta-echo y", "x [REDACTED:b] y");
+	redactor_free(r);
+}
+
+TEST(counts_per_rule)
+{
+	static const char in[] = SECRET " czNjcjN0UGFzc3cwcmQh TICKET-1234 "
+					"npm_0123456789abcdefghijABCDEFGHIJ0123456789\n";
+	struct redactor *r;
+	struct redact_stream *s;
+	char *o;
+
+	ASSERT_OK(redactor_new(true, &r));
+	ASSERT_OK(redactor_add_value(r, "tok", SECRET, 15));
+	ASSERT_OK(redactor_add_pattern(r, "ticket", "TICKET-[0-9]{4}", NULL));
+	ASSERT_OK(redactor_compile(r));
+
+	o = run_n(r, in, sizeof(in) - 1, 5, &s);
+	ASSERT_CONTAINS(o, "[REDACTED:ticket]");
+	ASSERT_EQ(redact_stream_count(s, 10), 2);
+	ASSERT_EQ(redact_stream_count(s, 11), 1);
+	ASSERT_EQ(redact_stream_count(s, 5), 1); /* npm-token */
+	ASSERT_EQ(redact_stream_count(s, 0), 0);
+	ASSERT_EQ(redact_stream_count(s, 99), 0);
+	free(o);
+	redact_stream_free(s);
+	redactor_free(r);
+}
+
+TEST(value_containing_escapes)
+{
+	/* A value with what looks like an escape: raw, and percent-encoded once. */
+	struct redactor *r = make(false, "tok", "abc%41def\\u0042gh");
+
+	CHECK(r, "[abc%41def\\u0042gh]", "[[REDACTED:tok]]");
+	CHECK(r, "[abc%2541def%5Cu0042gh]", "[[REDACTED:tok]]");
+	redactor_free(r);
+}
+
+TEST(context_after_a_lone_percent)
+{
+	/* The context kept for the next write ends with the '%' (not an escape: an 's'
+	 * follows), so "sss" of context and the 11 's' after it are no 14 's'. */
+	struct redactor *r = make(false, "tok", "ssssssssssssss");
+
+	CHECK(r, "sssssssssss%sssssssssssw", "sssssssssss%sssssssssssw");
+	CHECK(r, "sss%ssssssssssssss.", "sss%[REDACTED:tok].");
+	redactor_free(r);
+}
+
+TEST(binary_values)
+{
+	static const char v[] = "\x01\xff\x80\x7f"
+				"bin\x00"
+				"ary\xfe\x10";
+	struct redactor *r;
+	char *o;
+
+	ASSERT_OK(redactor_new(false, &r));
+	ASSERT_OK(redactor_add_value(r, "bin", v, sizeof(v) - 1));
+	ASSERT_OK(redactor_compile(r));
+	o = run_n(r,
+		  "<\x01\xff\x80\x7f"
+		  "bin\x00"
+		  "ary\xfe\x10>",
+		  15, 1, NULL);
+	ASSERT_STREQ(o, "<\x01[REDACTED:bin]\x10>");
+	free(o);
+	CHECK(r, "hex 01ff807f62696e0061727cfe10 01FF807F62696E00617279FE10",
+	      "hex 01ff807f62696e0061727cfe10 [REDACTED:bin]");
+	redactor_free(r);
+}
+
+TEST(large_stream)
+{
+	struct redactor *r = make(true, "tok", SECRET);
+	size_t len = 3 << 20;
+	char *in = malloc(len + 1), *o;
+
+	ASSERT_TRUE(in != NULL);
+	for (size_t i = 0; i < len; i++)
+		in[i] = "abcdefghij klmnopqrst\n"[i % 22];
+	memcpy(in + len / 2, SECRET, 15);
+	memcpy(in + len - 15, SECRET, 15);
+	in[len] = '\0';
+	o = run_n(r, in, len, 65536, NULL);
+	ASSERT_TRUE(strstr(o, SECRET) == NULL);
+	ASSERT_TRUE(strstr(o, "[REDACTED:tok]") != strrchr(o, '['));
+	ASSERT_EQ(strlen(o), len - 30 + 28);
+	free(o);
+	free(in);
+	redactor_free(r);
+}
+
+TEST(builtin_tokens)
+{
+	struct redactor *r = make(true, NULL, NULL);
+
+	CHECK(r, "t=ghp_0123456789abcdefghijABCDEFGHIJ012345 x", "t=[REDACTED:github-token] x");
+	CHECK(r, "gho_0123456789abcdefghijABCDEFGHIJ012345", "[REDACTED:github-token]");
+	CHECK(r, "ghs_0123456789abcdefghijABCDEFGHIJ0123456789.", "[REDACTED:github-token].");
+	CHECK(r,
+	      "github_pat_11ABCDEFG0123456789_"
+	      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012 ",
+	      "[REDACTED:github-token] ");
+	CHECK(r, "glpat-0123456789abcdefABCD;", "[REDACTED:gitlab-token];");
+	CHECK(r, "SLACK=xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+	      "SLACK=[REDACTED:slack-token]");
+	CHECK(r, "//registry.example.com/:_authToken=npm_0123456789abcdefghijABCDEFGHIJ012345\n",
+	      "//registry.example.com/:_authToken=[REDACTED:npm-token]\n");
+	CHECK(r,
+	      "password = "
+	      "pypi-AgEIcHlwaS5vcmcCJDAwMDAwMDAwLTAwMDAtMDAwMC0wMDAwLTAwMDAwMDAwMDAwMAACKlsz\n",
+	      "password = [REDACTED:pypi-token]\n");
+	CHECK(r, "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n",
+	      "AWS_ACCESS_KEY_ID=[REDACTED:aws-access-key-id]\n");
+	CHECK(r,
+	      "jwt: "
+	      "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0In0.SflKxwRJSMeKKF2QT4fwpM\n",
+	      "jwt: [REDACTED:jwt]\n");
+	CHECK(r, "none: eyJhbGciOiJub25lIn0.eyJzdWIiOiIxMjM0In0. ok", "none: [REDACTED:jwt] ok");
+	redactor_free(r);
+}
+
+TEST(builtin_near_misses_stay)
+{
+	struct redactor *r = make(true, NULL, NULL);
+
+	CHECK(r, "ghp_short and github_pat_x and glpat-abc",
+	      "ghp_short and github_pat_x and glpat-abc");
+	CHECK(r, "XAKIAIOSFODNN7EXAMPLE AKIAIOSFODNN7EXAMPLEX AKIAios",
+	      "XAKIAIOSFODNN7EXAMPLE AKIAIOSFODNN7EXAMPLEX AKIAios");
+	CHECK(r, "npm_install pypi-simple xoxb-1 eyJ.x.y",
+	      "npm_install pypi-simple xoxb-1 eyJ.x.y");
+	CHECK(r, "authorization failed for user bob\n", "authorization failed for user bob\n");
+	CHECK(r, "-----BEGIN CERTIFICATE-----\nMIIBkTCB+wIJAK\n-----END CERTIFICATE-----\n",
+	      "-----BEGIN CERTIFICATE-----\nMIIBkTCB+wIJAK\n-----END CERTIFICATE-----\n");
+	redactor_free(r);
+}
+
+TEST(builtin_aws_secret_near_key_id_or_keyword)
+{
+	struct redactor *r = make(true, NULL, NULL);
+
+	CHECK(r,
+	      "[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n"
+	      "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
+	      "[default]\naws_access_key_id = [REDACTED:aws-access-key-id]\n"
+	      "aws_secret_access_key = [REDACTED:aws-secret-access-key]\n");
+	CHECK(r, "{\"SecretAccessKey\": \"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\"}",
+	      "{\"SecretAccessKey\": \"[REDACTED:aws-secret-access-key]\"}");
+	CHECK(r, "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+	      "AWS_SECRET_ACCESS_KEY=[REDACTED:aws-secret-access-key]");
+	/* Forty characters far from any key id or keyword, or a hex digest: stay. */
+	CHECK(r, "commit 3f786850e387550fdab836ed7e6dc881de23001b near AKIAIOSFODNN7EXAMPLE",
+	      "commit 3f786850e387550fdab836ed7e6dc881de23001b near [REDACTED:aws-access-key-id]");
+	CHECK(r, "AKIAIOSFODNN7EXAMPLE 3f786850e387550fdab836ed7e6dc881de23001b",
+	      "[REDACTED:aws-access-key-id] 3f786850e387550fdab836ed7e6dc881de23001b");
+	CHECK(r, "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+	      "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+	redactor_free(r);
+}
+
+TEST(builtin_private_key_blocks)
+{
+	struct redactor *r = make(true, NULL, NULL);
+
+	CHECK(r,
+	      "key:\n-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n"
+	      "MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi+\nZ1E0dJbR5s2vF3c=\n"
+	      "-----END RSA PRIVATE KEY-----\ndone\n",
+	      "key:\n[REDACTED:private-key]\ndone\n");
+	CHECK(r,
+	      "{\"private_key\": \"-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBg\\nkqhkiG9w0B==\\n"
+	      "-----END PRIVATE KEY-----\\n\", \"x\": 1}",
+	      "{\"private_key\": \"[REDACTED:private-key]\\n\", \"x\": 1}");
+	/* Cut short (no END line): up to what cannot belong to it. */
+	CHECK(r, "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n(truncated)\n",
+	      "[REDACTED:private-key](truncated)\n");
+	CHECK(r, "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEI", "[REDACTED:private-key]");
+	redactor_free(r);
+}
+
+TEST(builtin_authorization_values)
+{
+	struct redactor *r = make(true, NULL, NULL);
+	struct redact_stream *s;
+	struct out o = {};
+	const uint8_t *p;
+	size_t n;
+
+	CHECK(r, "> Authorization: Bearer abc.def-ghi\r\n> Accept: */*\r\n",
+	      "> Authorization: Bearer [REDACTED:authorization]\r\n> Accept: */*\r\n");
+	CHECK(r, "authorization: Basic dXNlcjpwYXNz\n",
+	      "authorization: Basic [REDACTED:authorization]\n");
+	CHECK(r, "{\"Authorization\": \"token 0123456789\", \"x\": 1}",
+	      "{\"Authorization\": \"token [REDACTED:authorization]\", \"x\": 1}");
+	CHECK(r, "headers={'authorization': 'sk-live-0123456789'}",
+	      "headers={'authorization': '[REDACTED:authorization]'}");
+	CHECK(r, "Proxy-Authorization:NTLM TlRMTVNTUAABAAAA\n",
+	      "Proxy-Authorization:NTLM [REDACTED:authorization]\n");
+	CHECK(r, "AUTHORIZATION=opaque-value", "AUTHORIZATION=[REDACTED:authorization]");
+	redactor_free(r);
+
+	/* The header's value ends with what may start a registered value ("f"): held from
+	 * the header name, not from the value, so that the next write still finds it. */
+	r = make(true, "v", "fZ9qK2mXw7Lp3");
+	ASSERT_OK(redact_stream_new(r, &s));
+	ASSERT_OK(redact_stream_feed(s, "Authorization: Bearer abc.def\n", 30, &p, &n));
+	out_put(&o, p, n);
+	ASSERT_OK(redact_stream_feed(s, "ok\n", 3, &p, &n));
+	out_put(&o, p, n);
+	ASSERT_OK(redact_stream_finish(s, &p, &n));
+	out_put(&o, p, n);
+	ASSERT_STREQ(o.s, "Authorization: Bearer [REDACTED:authorization]\nok\n");
+	free(o.s);
+	redact_stream_free(s);
+	redactor_free(r);
+}
+
+TEST(user_patterns)
+{
+	struct redactor *r;
+	struct redact_stream *s;
+	const uint8_t *p;
+	size_t n;
+
+	ASSERT_OK(redactor_new(false, &r));
+	ASSERT_OK(redactor_add_pattern(r, "ticket", "TICKET-[0-9]{6}", NULL));
+	ASSERT_OK(redactor_add_pattern(r, "password-field", "(?i)(?<=password=)\\S+", NULL));
+	ASSERT_OK(redactor_add_pattern(r, "line", "^SECRET .*$", NULL));
+	ASSERT_OK(redactor_compile(r));
+	CHECK(r, "see TICKET-123456, TICKET-12345.", "see [REDACTED:ticket], TICKET-12345.");
+	CHECK(r, "url?Password=hunter2 next", "url?Password=[REDACTED:password-field] next");
+	CHECK(r, "a\nSECRET one two\nb SECRET no\n", "a\n[REDACTED:line]\nb SECRET no\n");
+
+	/* A partial match is held, then completed. */
+	ASSERT_OK(redact_stream_new(r, &s));
+	ASSERT_OK(redact_stream_feed(s, "id TICKET-12", 12, &p, &n));
+	ASSERT_EQ(n, 3);
+	ASSERT_OK(redact_stream_feed(s, "3456 ok", 7, &p, &n));
+	ASSERT_TRUE(n == 20 && memcmp(p, "[REDACTED:ticket] ok", n) == 0);
+	ASSERT_EQ(redact_stream_count(s, 0), 1);
+	redact_stream_free(s);
+	redactor_free(r);
+}
+
+TEST(user_pattern_hold_is_bounded)
+{
+	struct redactor *r;
+	struct redact_stream *s;
+	const uint8_t *p;
+	size_t n, total = 0;
+	char chunk[1024];
+
+	ASSERT_OK(redactor_new(false, &r));
+	ASSERT_OK(redactor_add_pattern(r, "long", "BEGIN[a-z]*END", NULL));
+	ASSERT_OK(redactor_compile(r));
+	ASSERT_OK(redact_stream_new(r, &s));
+	ASSERT_OK(redact_stream_feed(s, "BEGIN", 5, &p, &n));
+	memset(chunk, 'x', sizeof(chunk));
+	for (int i = 0; i < 8; i++) {
+		ASSERT_OK(redact_stream_feed(s, chunk, sizeof(chunk), &p, &n));
+		total += n;
+		ASSERT_TRUE(redact_stream_held(s) <= REDACT_PATTERN_HOLD + sizeof(chunk));
+	}
+	ASSERT_TRUE(total > 0);
+	redact_stream_free(s);
+	redactor_free(r);
+}
+
+TEST_MAIN();
