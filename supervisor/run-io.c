@@ -426,17 +426,22 @@ static int truncate_output(struct run_io_stream *s)
 	return r < 0 ? r : 0;
 }
 
-/* Passes on the n bytes just read into s->buf, within the output limit. */
+/*
+ * Passes on the n bytes just read into s->buf, within the output limit; for a stream whose
+ * reader left, to its log alone, which has a cap of its own: the output limit counts what
+ * the caller got.
+ */
 static int forward(struct run_io_stream *s, size_t n)
 {
 	struct run_io *io = s->io;
 	uint64_t room = io->limit - io->forwarded;
-	size_t take = n > room ? (size_t)room : n;
+	size_t take = n > room && !s->broken ? (size_t)room : n;
 	int r;
 
 	if (io->truncated)
 		return stream_listen(s);
-	io->forwarded += take;
+	if (!s->broken)
+		io->forwarded += take;
 	s->passed += take;
 	stream_capture(s, s->buf, take);
 	s->off = 0;

@@ -25,7 +25,8 @@
  * moment their reader closes), the task's end of that stream closes too: its next write
  * fails with EPIPE or SIGPIPE, as without airlock, and `airlock run -- yes | head` ends.
  * With a captured log (io->log) the stream is read on into the log instead, and closes
- * only once the log takes no more (its logs.max_size, or the output limit).
+ * only once the log takes no more (its logs.max_size, or once the output limit cut the
+ * output). What goes to the log alone does not count toward the output limit.
  *
  * The captured log is a sink (run-log.h): it gets what goes to the caller, at the one
  * place where bytes are passed on (forward()), whether or not the caller still reads.
