@@ -278,9 +278,12 @@ static int prepare(struct run *r)
 		return k;
 	/*
 	 * Before the task exists: killing a dead run's processes can wait seconds, which must
-	 * not delay this run's deadline or signal handling once its loop runs.
+	 * not delay this run's deadline or signal handling once its loop runs. What it says
+	 * is about other runs: the diagnostics' business, not the caller's.
 	 */
+	log_set_housekeeping(true);
 	run_limits_reap_stale(r->limits, r->opts->runtime_dir);
+	log_set_housekeeping(false);
 	k = idpool_acquire(r->opts->runtime_dir, &r->slot);
 	if (k < 0)
 		return log_error_errno(k, "Failed to allocate a host id range for the task: %m");
@@ -754,6 +757,8 @@ int run_main(const struct run_options *o)
 	if (k >= 0)
 		k = begin(&r);
 	if (k >= 0) {
+		log_info("run started: policy '%s' (sha256:%s), command '%s'", r.policy->name,
+			 r.policy->digest, o->argv[0]);
 		/* Off the task's start path: the final record's file. */
 		if (record_prepare(r.sink, r.id, &r.draft) < 0)
 			log_debug("could not prepare the final record's file; writing it later");
@@ -779,6 +784,7 @@ int run_main(const struct run_options *o)
 		r.exit_code = EXIT_AIRLOCK;
 		r.record_failed = true;
 	}
+	log_info("run ended: %s, exit status %d", cause_names[r.cause], r.exit_code);
 	teardown(&r);
 	return r.exit_code;
 }
