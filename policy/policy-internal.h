@@ -111,6 +111,10 @@ int policy_dispatch_command(const char *path, json_t *v, void *data, struct poli
 int policy_dispatch_filesystem(const char *path, json_t *v, void *data, struct policy_ctx *ctx);
 int policy_dispatch_network(const char *path, json_t *v, void *data, struct policy_ctx *ctx);
 int policy_dispatch_credentials(const char *path, json_t *v, void *data, struct policy_ctx *ctx);
+int policy_dispatch_logs(const char *path, json_t *v, void *data, struct policy_ctx *ctx);
+
+/* The canonical "logs" object (owned by the caller), or NULL on -ENOMEM. */
+json_t *policy_logs_tree(const struct policy_logs *l);
 
 /*
  * Cross-field checks of the credentials (unique names, variables and paths; file paths

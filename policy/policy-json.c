@@ -218,6 +218,7 @@ json_t *policy_to_json_tree(const struct policy *p)
 		r |= put(o, "network", network_tree(&p->network));
 	if (p->n_credentials > 0)
 		r |= put(o, "credentials", policy_credentials_tree(p));
+	r |= put(o, "logs", policy_logs_tree(&p->logs));
 	return r < 0 ? NULL : TAKE_PTR(o);
 }
 

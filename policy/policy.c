@@ -93,6 +93,7 @@ struct policy *policy_free(struct policy *p)
 	filesystem_done(&p->filesystem);
 	network_done(&p->network);
 	policy_credentials_free(p->credentials, p->n_credentials);
+	strv_free(p->logs.redact_patterns);
 	free(p);
 	return NULL;
 }
@@ -211,6 +212,7 @@ static const struct policy_field root_table[] = {
 	  offsetof(struct policy, network) },
 	{ "credentials", POLICY_JSON_ARRAY, policy_dispatch_credentials, 0, false,
 	  "an array of credential slots" },
+	{ "logs", POLICY_JSON_OBJECT, policy_dispatch_logs, offsetof(struct policy, logs) },
 	{}
 };
 
@@ -234,6 +236,8 @@ static struct policy *policy_alloc(void)
 	p->filesystem.workspace_mode = POLICY_MODE_RO;
 	p->filesystem.cgroup = true;
 	p->seccomp = POLICY_SECCOMP_DEFAULT;
+	p->logs.max_size = POLICY_DEFAULT_LOG_SIZE;
+	p->logs.terminal = POLICY_LOGS_TERMINAL_NEUTRAL;
 	return p;
 }
 

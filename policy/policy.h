@@ -39,6 +39,8 @@
 #define POLICY_MAX_TEMPLATE 4096
 #define POLICY_MAX_TEMPLATE_VALUES 4 /* "{{value}}" markers in one template */
 #define POLICY_TEMPLATE_MARKER "{{value}}"
+#define POLICY_MAX_REDACT_PATTERNS 64
+#define POLICY_MAX_REDACT_PATTERN 1024 /* bytes of one logs.redact_patterns entry */
 
 /* Upper bounds of sizable values (documented in docs/policy.md). */
 #define POLICY_MAX_WALL_TIME_MS (7ULL * 24 * 3600 * 1000)
@@ -53,6 +55,7 @@
 #define POLICY_MAX_SIZE (1ULL << 50) /* any size value: 1024T */
 #define POLICY_MAX_IO_WEIGHT 10000
 #define POLICY_MIN_OPEN_FILES 3
+#define POLICY_MAX_LOG_SIZE (1ULL << 30) /* logs.max_size: 1G of each stream */
 
 /* Defaults of the built-in policy (docs/policy.md, docs/examples/default.json). */
 #define POLICY_DEFAULT_NAME "default"
@@ -62,6 +65,7 @@
 #define POLICY_DEFAULT_WALL_TIME_MS (10ULL * 60 * 1000)
 #define POLICY_DEFAULT_OPEN_FILES 1024
 #define POLICY_DEFAULT_OUTPUT (16ULL << 20)
+#define POLICY_DEFAULT_LOG_SIZE (16ULL << 20)
 #define POLICY_DEFAULT_MEMORY (2ULL << 30)
 #define POLICY_DEFAULT_PIDS 1024
 #define POLICY_DEFAULT_CPU_MILLI 2000
@@ -99,6 +103,14 @@ enum policy_credential_delivery {
 	POLICY_CREDENTIAL_DELIVER_ENV,
 	_POLICY_CREDENTIAL_DELIVER_MAX,
 	_POLICY_CREDENTIAL_DELIVER_INVALID = -EINVAL,
+};
+
+/* What the caller's terminal gets of the task's output (the captured logs: always neutral). */
+enum policy_logs_terminal {
+	POLICY_LOGS_TERMINAL_NEUTRAL, /* control characters rendered as visible escapes */
+	POLICY_LOGS_TERMINAL_RAW, /* the bytes as the task wrote them (after redaction) */
+	_POLICY_LOGS_TERMINAL_MAX,
+	_POLICY_LOGS_TERMINAL_INVALID = -EINVAL,
 };
 
 /* Which optional limits a policy sets (the rest are unset = not enforced). */
@@ -203,6 +215,14 @@ struct policy_credential {
 	char *template;
 };
 
+/* The "logs" section: the captured logs of a run, and what its output goes through. */
+struct policy_logs {
+	uint64_t max_size; /* bytes of each stream (stdout, stderr) kept; 0: nothing captured */
+	enum policy_logs_terminal terminal;
+	/* PCRE2 patterns whose matches are redacted, in the file's order; NULL: none. */
+	char **redact_patterns;
+};
+
 struct policy {
 	int version;
 	char *name;
@@ -215,6 +235,7 @@ struct policy {
 	struct policy_network network;
 	struct policy_credential *credentials; /* sorted by name */
 	size_t n_credentials;
+	struct policy_logs logs;
 	char digest[65]; /* hex SHA-256 of the canonical serialisation */
 };
 
@@ -271,6 +292,9 @@ enum policy_credential_source policy_credential_source_from_string(const char *s
 const char *policy_credential_delivery_to_string(enum policy_credential_delivery d);
 /* The slot named name, or NULL. */
 const struct policy_credential *policy_credential_find(const struct policy *p, const char *name);
+/* "neutral" or "raw"; NULL (to_string) or -EINVAL (from_string) for anything else. */
+const char *policy_logs_terminal_to_string(enum policy_logs_terminal t);
+enum policy_logs_terminal policy_logs_terminal_from_string(const char *s);
 /* "tcp", "udp" or "any" for a protocol mask; NULL for 0 or unknown bits. */
 const char *policy_protocols_to_string(unsigned protocols);
 /* Inverse of policy_protocols_to_string(): a mask, or -EINVAL. */

@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -19,24 +25,122 @@ static void run_usage(FILE *f)
 	fprintf(f, "Usage: airlock run [--policy FILE] [--workspace DIR] [--state-dir DIR]\n"
 		   "                   [--record FILE] [--config FILE]\n"
 		   "                   [--credential NAME=@FILE] [--credential-fd NAME=N]\n"
+		   "                   [--diagnostics-fd N | --diagnostics-file PATH]\n"
+		   "                   [--diagnostics-format text|json]\n"
 		   "                   -- CMD [ARG...]\n");
+}
+
+struct diagnostics_args {
+	const char *fd; /* --diagnostics-fd, as given */
+	const char *file; /* --diagnostics-file */
+	const char *format; /* --diagnostics-format */
+};
+
+/* --diagnostics-fd N: open for writing, not stdin or stdout. Returns N or -EINVAL (logged). */
+static int diagnostics_fd(const char *s)
+{
+	char *end = NULL;
+	long n;
+
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno || end == s || *end || n < 0 || n > INT_MAX)
+		return log_error_errno(-EINVAL,
+				       "run: --diagnostics-fd '%s': expected a file descriptor "
+				       "number",
+				       s);
+	if (n == STDIN_FILENO || n == STDOUT_FILENO)
+		return log_error_errno(-EINVAL,
+				       "run: --diagnostics-fd %ld: fd %ld is the task's %s; give "
+				       "2 or a descriptor of its own",
+				       n, n, n == 0 ? "standard input" : "standard output");
+	if (fcntl((int)n, F_GETFD) < 0)
+		return log_error_errno(-EINVAL, "run: --diagnostics-fd %ld: fd %ld is not open", n,
+				       n);
+	return (int)n;
+}
+
+/*
+ * --diagnostics-file PATH: appended to, created 0600 when missing. O_NONBLOCK: a FIFO
+ * nobody reads is refused (ENXIO) rather than waited for. Returns the fd or -errno (logged).
+ */
+static int diagnostics_file(const char *path)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
+	if (fd < 0)
+		return log_error_errno(-errno, "run: --diagnostics-file '%s': %s", path,
+				       errno == ENXIO ? "a FIFO nobody reads" : strerror(errno));
+	if (fstat(fd, &st) >= 0 && S_ISREG(st.st_mode))
+		(void)fcntl(fd, F_SETFL, O_WRONLY | O_APPEND);
+	return fd;
+}
+
+/* Opens the diagnostics sink the options ask for. 0 or -errno (logged). */
+static int open_diagnostics(const struct diagnostics_args *d)
+{
+	enum log_format format = LOG_FORMAT_TEXT;
+	int fd, r;
+
+	if (d->format) {
+		format = log_format_from_string(d->format);
+		if (format < 0)
+			return log_error_errno(
+				-EINVAL, "run: --diagnostics-format '%s': expected text or json",
+				d->format);
+	}
+	if (d->fd && d->file)
+		return log_error_errno(-EINVAL,
+				       "run: --diagnostics-fd and --diagnostics-file: give one");
+	if (cli_check_path_arg("--diagnostics-file", d->file) < 0)
+		return -EINVAL;
+	if (!d->fd && !d->file)
+		return d->format
+			       ? log_error_errno(-EINVAL, "run: --diagnostics-format needs "
+							  "--diagnostics-fd or --diagnostics-file")
+			       : 0;
+	fd = d->fd ? diagnostics_fd(d->fd) : diagnostics_file(d->file);
+	if (fd < 0)
+		return fd;
+	r = log_open_diagnostics(fd, format);
+	if (r < 0) {
+		if (d->file)
+			close(fd);
+		return log_error_errno(r, "run: %s '%s': %s",
+				       d->fd ? "--diagnostics-fd" : "--diagnostics-file",
+				       d->fd ?: d->file,
+				       r == -EBADF   ? "not open for writing"
+				       : r == -EPIPE ? "a pipe nobody reads"
+						     : strerror(-r));
+	}
+	/* A reader of the sink that goes away must not kill airlock with SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
 }
 
 int cmd_run(int argc, char **argv)
 {
-	static const struct option options[] = { { "policy", required_argument, NULL, 'p' },
-						 { "workspace", required_argument, NULL, 'w' },
-						 { "state-dir", required_argument, NULL, 's' },
-						 { "record", required_argument, NULL, 'r' },
-						 { "config", required_argument, NULL, 'c' },
-						 { "credential", required_argument, NULL, 'C' },
-						 { "credential-fd", required_argument, NULL, 'F' },
-						 { "help", no_argument, NULL, 'h' },
-						 {} };
+	static const struct option options[] = {
+		{ "policy", required_argument, NULL, 'p' },
+		{ "workspace", required_argument, NULL, 'w' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "record", required_argument, NULL, 'r' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "credential", required_argument, NULL, 'C' },
+		{ "credential-fd", required_argument, NULL, 'F' },
+		{ "diagnostics-fd", required_argument, NULL, 'D' },
+		{ "diagnostics-file", required_argument, NULL, 'L' },
+		{ "diagnostics-format", required_argument, NULL, 'J' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
 	_cleanup_strv_free_ char **task_argv = NULL;
 	_cleanup_node_config_free_ struct node_config *config = NULL;
 	_cleanup_(credential_args_done) struct credential_args creds = {};
 	const char *config_path = NULL;
+	struct diagnostics_args diag = {};
 	struct run_options o = {};
 	int c;
 
@@ -64,6 +168,15 @@ int cmd_run(int argc, char **argv)
 			if (credential_args_add(&creds, optarg, c == 'F') < 0)
 				return EXIT_AIRLOCK;
 			break;
+		case 'D':
+			diag.fd = optarg;
+			break;
+		case 'L':
+			diag.file = optarg;
+			break;
+		case 'J':
+			diag.format = optarg;
+			break;
 		case 'h':
 			run_usage(stdout);
 			return 0;
@@ -74,6 +187,9 @@ int cmd_run(int argc, char **argv)
 			return EXIT_AIRLOCK;
 		}
 	}
+	/* First: every line from here on, a refusal included, goes there too. */
+	if (open_diagnostics(&diag) < 0)
+		return EXIT_AIRLOCK;
 	/*
 	 * Every run builds namespaces, id maps, cgroups and state below /run/airlock itself;
 	 * without root it would fail somewhere in the middle with a bare EACCES.

@@ -40,7 +40,8 @@ static void usage(FILE *f)
 		   "  config check|show [FILE]\n"
 		   "                        the node configuration (" NODE_CONFIG_PATH ")\n"
 		   "  probe [--json]        what this kernel can enforce\n"
-		   "  records list|show ID  read run records\n"
+		   "  records list|show ID|logs ID [--stream stdout|stderr]\n"
+		   "                        read run records and their captured logs\n"
 		   "  --version, --help\n");
 }
 

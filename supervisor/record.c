@@ -20,6 +20,7 @@
 #include "macro.h"
 #include "record-store.h"
 #include "record.h"
+#include "run-log.h"
 #include "time-util.h"
 
 void record_format_time(const struct timespec *ts, char *buf, size_t len)
@@ -150,6 +151,8 @@ static json_t *record_build(const struct run_summary *s)
 		json_object_set(o, "network", s->network);
 	if (s->credentials)
 		json_object_set(o, "credentials", s->credentials);
+	if (s->logs)
+		json_object_set(o, "logs", s->logs);
 	return o;
 oom:
 	json_decref(cmd);
@@ -164,6 +167,7 @@ oom:
 #define RECORD_MAX_BYTES (16 * 1024 * 1024)
 
 struct record_sink {
+	int state_fd; /* <state_dir> */
 	int records_fd; /* <state_dir>/records */
 	int copy_dir_fd; /* --record's directory, or -EBADF */
 	char state_dir[PATH_MAX]; /* absolute, normal, symlink-free */
@@ -233,9 +237,9 @@ static const char *target_text(int err, uid_t uid, char *buf, size_t len)
 
 static int open_state_dir(struct record_sink *s, const char *state_dir)
 {
-	_cleanup_close_ int fd = -EBADF;
+	int fd;
 
-	fd = open_dir(state_dir, 0750, s->state_dir, sizeof(s->state_dir));
+	fd = s->state_fd = open_dir(state_dir, 0750, s->state_dir, sizeof(s->state_dir));
 	if (fd == -ELOOP)
 		return log_error_errno(fd,
 				       "refusing run: state directory '%s' passes through a "
@@ -292,6 +296,7 @@ struct record_sink *record_sink_free(struct record_sink *s)
 {
 	if (!s)
 		return NULL;
+	safe_close(s->state_fd);
 	safe_close(s->records_fd);
 	safe_close(s->copy_dir_fd);
 	free(s);
@@ -307,7 +312,7 @@ int record_sink_open(const char *state_dir, const char *copy_path, struct record
 
 	if (!s)
 		return log_oom();
-	s->records_fd = s->copy_dir_fd = -EBADF;
+	s->state_fd = s->records_fd = s->copy_dir_fd = -EBADF;
 	r = open_state_dir(s, state_dir);
 	if (r < 0)
 		return r;
@@ -323,6 +328,11 @@ int record_sink_open(const char *state_dir, const char *copy_path, struct record
 const char *record_sink_state_dir(const struct record_sink *s)
 {
 	return s->state_dir;
+}
+
+int record_sink_state_fd(const struct record_sink *s)
+{
+	return s->state_fd;
 }
 
 const char *record_sink_copy_dir(const struct record_sink *s)
@@ -342,8 +352,12 @@ static void sweep_copy_dir(const char *copy_dir, const char *run_id)
 		(void)record_sweep_temps(fd, run_id);
 }
 
-/* The "running" record's JSON of a dead run turned "aborted", or NULL when it is not one. */
-static char *aborted_text(int records_fd, const char *name)
+/*
+ * The "running" record's JSON of a dead run turned "aborted", with the size and SHA-256 of
+ * the logs it left, or NULL when it is not one (*ret_missing: there is no record at all).
+ */
+static char *aborted_text(int records_fd, const char *name, const char *state_dir,
+			  const char *run_id, bool *ret_missing)
 {
 	_cleanup_(json_decrefp) json_t *o = NULL;
 	_cleanup_free_ char *buf = NULL;
@@ -354,6 +368,7 @@ static char *aborted_text(int records_fd, const char *name)
 	size_t len = 0;
 
 	fd = openat(records_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	*ret_missing = fd < 0 && errno == ENOENT;
 	if (fd < 0 || read_file_fd(fd, RECORD_MAX_BYTES, &buf, &len) < 0)
 		return NULL;
 	o = json_loadb(buf, len, 0, NULL);
@@ -366,6 +381,8 @@ static char *aborted_text(int records_fd, const char *name)
 	json_object_set_new(exit_o, "cause", json_string("aborted"));
 	json_object_set_new(exit_o, "code", json_integer(125));
 	json_object_set_new(o, "ended_at", json_string(now));
+	if (run_log_reap(state_dir, run_id, o) < 0)
+		return NULL;
 	return json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
 }
 
@@ -374,6 +391,7 @@ int record_mark_aborted(const char *state_dir, const char *copy_dir, const char 
 	_cleanup_close_ int fd = -EBADF;
 	_cleanup_free_ char *text = NULL;
 	char dir[PATH_MAX + 16], name[NAME_MAX + 1];
+	bool missing = false;
 	int r;
 
 	if (state_dir[0] != '/')
@@ -390,7 +408,9 @@ int record_mark_aborted(const char *state_dir, const char *copy_dir, const char 
 	sweep_copy_dir(copy_dir, run_id);
 
 	snprintf(name, sizeof(name), "%s.json", run_id);
-	text = aborted_text(fd, name);
+	text = aborted_text(fd, name, state_dir, run_id, &missing);
+	if (!text && missing) /* it died before its first record: its task never started */
+		run_log_reap_unrecorded(state_dir, run_id);
 	if (!text)
 		return 0;
 	r = record_replace(fd, name, run_id, text, RECORD_SYNC_FULL, RECORD_TARGET_ANY);

@@ -43,6 +43,7 @@ struct run_summary {
 	json_t *resources; /* borrowed; cgroup usage, or NULL */
 	json_t *network; /* borrowed; egress decisions, or NULL */
 	json_t *credentials; /* borrowed; the credential grants, or NULL */
+	json_t *logs; /* borrowed; the captured logs (run_log_to_json()), or NULL */
 	char *const *exec_entries; /* filesystem.exec as written, or NULL when not resolved */
 	char *const *exec_paths; /* what each entry allowed (sandbox_exec_resolve()) */
 };
@@ -66,6 +67,8 @@ int record_sink_open(const char *state_dir, const char *copy_path, struct record
 struct record_sink *record_sink_free(struct record_sink *s);
 /* The state directory as opened: absolute, normal, without symbolic links. */
 const char *record_sink_state_dir(const struct record_sink *s);
+/* The state directory itself, held open (owned by the sink). */
+int record_sink_state_fd(const struct record_sink *s);
 /* The same for the --record FILE's directory; NULL without one. */
 const char *record_sink_copy_dir(const struct record_sink *s);
 
@@ -93,7 +96,8 @@ int record_write(const struct run_summary *s, struct record_sink *sink,
  * Cleans up after a run whose supervisor died, as recorded in its run lock: removes the
  * temporary record files it left in <state_dir>/records and in copy_dir (its --record
  * directory, or NULL), and turns a "running" record into cause "aborted" with code 125
- * and ended_at = now. Creates nothing and follows no symbolic link. Returns 1 when marked,
+ * and ended_at = now, with the size and SHA-256 of the captured logs it left (which stay;
+ * empty ones of a run that died before its first record go). Creates nothing and follows no symbolic link. Returns 1 when marked,
  * 0 when there was no running record (or no such state directory), or -errno (logged as
  * a warning) when the record could not be rewritten.
  */

@@ -19,6 +19,7 @@
 #include "macro.h"
 #include "run-io-internal.h"
 #include "run-io.h"
+#include "run-log.h"
 
 /* Reads of what is left in a pipe when giving up: a pipe holds at most 1 MiB unprivileged. */
 #define RUN_IO_DISCARD_MAX_READS 64
@@ -270,9 +271,29 @@ static void stream_close_rd(struct run_io_stream *s)
 	s->rd = safe_close(s->rd);
 }
 
+/* ---- the captured log: a sink of what is passed on ---- */
+
+static enum run_log_stream stream_log_id(const struct run_io_stream *s)
+{
+	return s == &s->io->out ? RUN_LOG_STDOUT : RUN_LOG_STDERR;
+}
+
+/* Whether the log still takes this stream (never past the output limit). */
+static bool stream_capturing(const struct run_io_stream *s)
+{
+	return !s->io->truncated && run_log_is_capturing(s->io->log, stream_log_id(s));
+}
+
+/* Hands the bytes that go to the caller to the captured log. */
+static void stream_capture(struct run_io_stream *s, const void *p, size_t n)
+{
+	run_log_write(s->io->log, stream_log_id(s), p, n);
+}
+
 /*
  * (Re)starts reading the task's pipe unless a chunk waits for the reader: forwarding up to
- * the output limit, discarding past it. Returns 0 or -errno.
+ * the output limit, discarding past it. A stream whose reader went away is read only while
+ * its log takes it, and closes then. Returns 0 or -errno.
  */
 static int stream_listen(struct run_io_stream *s)
 {
@@ -281,6 +302,10 @@ static int stream_listen(struct run_io_stream *s)
 
 	if (s->rd < 0 || s->waiting || s->paused)
 		return 0;
+	if (s->broken && !stream_capturing(s)) {
+		stream_close_rd(s); /* nobody takes it any more: the task's writes fail */
+		return 0;
+	}
 	if (io->truncated && !s->discarding) {
 		stream_read_off(s);
 		s->discarding = true;
@@ -300,21 +325,27 @@ static int stream_listen(struct run_io_stream *s)
  * The reader of s went away (EPIPE, or the caller's fd reports an error or hang-up), or s
  * cannot be written (err, logged): the task's end of the pipe closes too, so that its next
  * write fails with EPIPE (SIGPIPE) as it would without airlock, instead of the task running
- * on into nothing. A capture of the output would keep reading for itself here.
+ * on into nothing; unless the captured log still takes the stream: then it is read on into
+ * the log alone (what waited for the reader is in the log already), and closes once the log
+ * takes no more (stream_listen()).
  */
 static void stream_reader_gone(struct run_io_stream *s, int err)
 {
+	bool capturing = stream_capturing(s);
+
 	if (s->broken)
 		return;
 	if (err != -EPIPE && err != -ECONNRESET)
-		log_warning_errno(err, "Failed to forward the task's %s, closing it: %m", s->name);
+		log_warning_errno(err, "Failed to forward the task's %s, %s: %m", s->name,
+				  capturing ? "keeping it in its log only" : "closing it");
 	s->broken = true;
 	s->waiting = false;
 	s->off = s->len = 0;
 	if (s->out_watched)
 		(void)loop_remove(s->io->loop, s->out);
 	s->out_watched = false;
-	stream_close_rd(s);
+	if (!capturing || stream_listen(s) < 0)
+		stream_close_rd(s);
 }
 
 /* Stops reading the task's pipe until the reader takes the pending data. */
@@ -395,17 +426,24 @@ static int truncate_output(struct run_io_stream *s)
 	return r < 0 ? r : 0;
 }
 
-/* Passes on the n bytes just read into s->buf, within the output limit. */
+/*
+ * Passes on the n bytes just read into s->buf, within the output limit; for a stream whose
+ * reader left, to its log alone, which has a cap of its own: the output limit counts what
+ * the caller got.
+ */
 static int forward(struct run_io_stream *s, size_t n)
 {
 	struct run_io *io = s->io;
 	uint64_t room = io->limit - io->forwarded;
-	size_t take = n > room ? (size_t)room : n;
+	size_t take = n > room && !s->broken ? (size_t)room : n;
 	int r;
 
 	if (io->truncated)
 		return stream_listen(s);
-	io->forwarded += take;
+	if (!s->broken)
+		io->forwarded += take;
+	s->passed += take;
+	stream_capture(s, s->buf, take);
 	s->off = 0;
 	s->len = s->broken ? 0 : take;
 	if (take < n) {
@@ -546,11 +584,11 @@ static int stream_attach(struct run_io_stream *s)
 	r = fd_set_nonblock(s->rd, true);
 	if (r < 0)
 		return r;
-	if (s->broken) {
+	if (s->broken && !stream_capturing(s)) {
 		stream_close_rd(s); /* nobody reads: the task's writes fail with EPIPE */
 		return 0;
 	}
-	if (s->mode != RUN_IO_WRITE_BLOCKING) {
+	if (s->mode != RUN_IO_WRITE_BLOCKING && !s->broken) {
 		r = loop_add(s->io->loop, s->out, 0, on_out_event, s);
 		if (r < 0)
 			return r;

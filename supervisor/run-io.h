@@ -24,6 +24,12 @@
  * error, or the fd reports EPOLLERR/EPOLLHUP, which pipes, sockets and terminals do the
  * moment their reader closes), the task's end of that stream closes too: its next write
  * fails with EPIPE or SIGPIPE, as without airlock, and `airlock run -- yes | head` ends.
+ * With a captured log (io->log) the stream is read on into the log instead, and closes
+ * only once the log takes no more (its logs.max_size, or once the output limit cut the
+ * output). What goes to the log alone does not count toward the output limit.
+ *
+ * The captured log is a sink (run-log.h): it gets what goes to the caller, at the one
+ * place where bytes are passed on (forward()), whether or not the caller still reads.
  *
  * Past the output limit, nothing more is forwarded, and nothing copied: the task's pipes
  * are grown to RUN_IO_DISCARD_PIPE_SIZE and emptied into /dev/null by splice, at most
@@ -77,6 +83,7 @@ struct run_io_stream {
 	bool discarding; /* past the output limit: rd is emptied into /dev/null */
 	bool paused; /* discarding, and rd not listened to until pause_fd fires */
 	uint64_t *bytes; /* bytes the task wrote to this stream */
+	uint64_t passed; /* of those, bytes passed on (to the caller and the log), not dropped */
 	size_t off, len; /* pending data is buf[off, len) */
 	char *buf; /* RUN_IO_STREAM_BUF: a chunk, plus room for the truncation marker */
 };
@@ -109,6 +116,8 @@ struct run_io {
 	int drain_fd; /* timerfd: give up on the reader */
 	uint64_t drain_started_ms, drain_progress_ms;
 	struct loop *loop;
+	/* The captured logs, or NULL: set after run_io_open(), before run_io_attach(). */
+	struct run_log *log;
 };
 
 /*

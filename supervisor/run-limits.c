@@ -168,7 +168,8 @@ const char *run_limits_conclude(struct run_limits *l, bool task_killed)
 		log_error("task hindered: %s", why);
 		return "pids_limit_hit";
 	case CGROUP_LIMIT_CPU:
-		log_notice("task hindered: %s", why);
+		/* Throttling is the limit working, not something the caller must act on. */
+		log_info("task hindered: %s", why);
 		return NULL;
 	case CGROUP_LIMIT_NONE:
 	case _CGROUP_LIMIT_MAX:

@@ -124,7 +124,8 @@ static int mark_aborted(int lock_fd, const char *run_id)
 		copy_dir = buf + l + 1;
 	r = record_mark_aborted(buf, copy_dir, run_id);
 	if (r > 0)
-		log_notice("marked the record of run %s aborted: its supervisor died", run_id);
+		log_about_run(LOG_LEVEL_NOTICE, run_id,
+			      "marked the record of run %s aborted: its supervisor died", run_id);
 	return r;
 }
 

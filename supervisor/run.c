@@ -37,6 +37,7 @@
 #include "run-io.h"
 #include "run-limits.h"
 #include "run-lock.h"
+#include "run-log.h"
 #include "run-net.h"
 #include "run.h"
 #include "sandbox.h"
@@ -92,6 +93,7 @@ struct run {
 	struct loop *loop;
 	struct sandbox *sandbox;
 	struct run_io io;
+	struct run_log *log; /* the captured logs, or NULL (logs.max_size 0, or not yet) */
 	char **envp;
 	struct credential_set *creds; /* the values of the policy's credential slots, or NULL */
 	int timer_fd;
@@ -276,9 +278,12 @@ static int prepare(struct run *r)
 		return k;
 	/*
 	 * Before the task exists: killing a dead run's processes can wait seconds, which must
-	 * not delay this run's deadline or signal handling once its loop runs.
+	 * not delay this run's deadline or signal handling once its loop runs. What it says
+	 * is about other runs: the diagnostics' business, not the caller's.
 	 */
+	log_set_housekeeping(true);
 	run_limits_reap_stale(r->limits, r->opts->runtime_dir);
+	log_set_housekeeping(false);
 	k = idpool_acquire(r->opts->runtime_dir, &r->slot);
 	if (k < 0)
 		return log_error_errno(k, "Failed to allocate a host id range for the task: %m");
@@ -413,6 +418,47 @@ static int setup_signals(struct run *r)
 	return loop_add(r->loop, r->signal_fd, EPOLLIN, on_signal, r);
 }
 
+/*
+ * The captured logs, made while the sandbox's child sets itself up (after its release) and
+ * before the task's output is read. A run whose logs cannot be made is refused.
+ */
+static int open_logs(struct run *r)
+{
+	int k;
+
+	if (r->policy->logs.max_size == 0)
+		return 0;
+	/*
+	 * Until the redactor stands in front of the sink, a task that prints a credential
+	 * would put its value on disk: a run with credentials keeps no logs (yet).
+	 */
+	if (r->policy->n_credentials > 0) {
+		log_debug("no captured logs: the run has credentials and no redactor yet");
+		return 0;
+	}
+	k = run_log_open(record_sink_state_fd(r->sink), record_sink_state_dir(r->sink), r->id,
+			 r->policy->logs.max_size, &r->log);
+	if (k == -ENOMEM)
+		return log_oom();
+	if (k < 0)
+		return log_error_errno(k, "refusing run: cannot create its logs in '%s/%s': %m",
+				       record_sink_state_dir(r->sink), RUN_LOG_DIR);
+	r->io.log = r->log;
+	return 0;
+}
+
+/* Marks what the logs lack (dropped past the output limit, or at a stalled reader), ends them. */
+static void conclude_logs(struct run *r)
+{
+	enum run_log_cut why = r->io.truncated ? RUN_LOG_CUT_OUTPUT : RUN_LOG_CUT_DRAIN;
+
+	if (r->io.stdout_bytes > r->io.out.passed)
+		run_log_cut(r->log, RUN_LOG_STDOUT, why);
+	if (r->io.stderr_bytes > r->io.err.passed)
+		run_log_cut(r->log, RUN_LOG_STDERR, why);
+	run_log_finish(r->log);
+}
+
 static int start(struct run *r)
 {
 	const struct policy *p = r->policy;
@@ -469,6 +515,9 @@ static int start(struct run *r)
 	k = sandbox_release(r->sandbox);
 	if (k < 0 && k != -EPIPE) /* EPIPE: the child failed a step; its status pipe says which */
 		return log_error_errno(k, "Failed to start the sandbox: %m");
+	k = open_logs(r);
+	if (k < 0)
+		return k;
 	k = loop_add(r->loop, r->sandbox->pidfd, EPOLLIN, on_init_exit, r);
 	if (k >= 0)
 		k = loop_add(r->loop, r->sandbox->status_fd, EPOLLIN, on_status, r);
@@ -578,13 +627,14 @@ static int write_record(struct run *r)
 {
 	struct timespec end_rt, end_mono;
 	struct run_summary s = {};
-	_cleanup_(json_decrefp) json_t *net = NULL, *resources = NULL, *creds = NULL;
+	_cleanup_(json_decrefp) json_t *net = NULL, *resources = NULL, *creds = NULL, *logs = NULL;
 
 	clock_gettime(CLOCK_REALTIME, &end_rt);
 	clock_gettime(CLOCK_MONOTONIC, &end_mono);
 	net = run_net_to_json(r->net);
 	resources = run_limits_to_json(r->limits);
 	creds = credentials_to_json(r->creds);
+	logs = run_log_to_json(r->log);
 	s = (struct run_summary){
 		.run_id = r->id,
 		.policy = r->policy,
@@ -604,6 +654,7 @@ static int write_record(struct run *r)
 		.network = net,
 		.resources = resources,
 		.credentials = creds,
+		.logs = logs,
 		.exec_entries = r->exec_paths ? r->policy->filesystem.exec : NULL,
 		.exec_paths = r->exec_paths,
 	};
@@ -637,6 +688,8 @@ static void teardown(struct run *r)
 	r->limits = run_limits_free(r->limits);
 	r->draft = record_draft_free(r->draft);
 	run_io_done(&r->io);
+	/* A run refused before its task started has no logs: they go with it. */
+	r->log = r->record_refused ? run_log_discard(r->log) : run_log_free(r->log);
 	r->net = run_net_free(r->net);
 	r->loop = loop_free(r->loop);
 	r->timer_fd = safe_close(r->timer_fd);
@@ -708,6 +761,8 @@ int run_main(const struct run_options *o)
 	if (k >= 0)
 		k = begin(&r);
 	if (k >= 0) {
+		log_info("run started: policy '%s' (sha256:%s), command '%s'", r.policy->name,
+			 r.policy->digest, o->argv[0]);
 		/* Off the task's start path: the final record's file. */
 		if (record_prepare(r.sink, r.id, &r.draft) < 0)
 			log_debug("could not prepare the final record's file; writing it later");
@@ -726,11 +781,14 @@ int run_main(const struct run_options *o)
 		}
 	} else
 		conclude(&r);
+	if (!r.record_refused)
+		conclude_logs(&r);
 	/* Said once; the status is airlock's failure, whatever the task's was. */
 	if (!r.record_refused && write_record(&r) < 0) {
 		r.exit_code = EXIT_AIRLOCK;
 		r.record_failed = true;
 	}
+	log_info("run ended: %s, exit status %d", cause_names[r.cause], r.exit_code);
 	teardown(&r);
 	return r.exit_code;
 }

@@ -97,11 +97,13 @@ al_ok "$([ -f "$AL_STATE/records/.airlock-record-$run_id.tmp" ]; echo $?)" \
 	"the running supervisor prepared its final record's file"
 kill -9 "$AL_BG_PID"
 wait "$AL_BG_PID" 2>/dev/null
-al_run -- /bin/true
+al_run --diagnostics-file "$AL_TMP/reap.diag" -- /bin/true
 al_is "$(run_cgroup_dirs "$run_id" | wc -l)" 0 "the next start removed the killed run's cgroups"
 al_is "$(al_json "$AL_STATE/records/$run_id.json" 'r["exit"]["cause"]')" "aborted" \
 	"the killed run's record is marked aborted"
 al_is "$(find "$AL_STATE/records" -name '.airlock-record-*' | wc -l)" 0 \
 	"the killed run's prepared record file is gone, and no other is left"
-al_ok "$(echo "$AL_ERR" | grep -q 'removed the cgroups of'; echo $?)" \
-	"the next start says it reaped a dead run"
+al_ok "$(grep -q 'removed the cgroups of' "$AL_TMP/reap.diag"; echo $?)" \
+	"the next start says it reaped a dead run, in its diagnostics"
+al_ok "$(! echo "$AL_ERR" | grep -q 'removed the cgroups of\|marked the record'; echo $?)" \
+	"and not on the caller's stderr: that run was not the caller's"

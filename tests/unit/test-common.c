@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Unit tests of common/: parse-util.c (sizes, durations, hex), strv.c, time-util.c and
- * fd-util.c (on pipes and files below a private temporary directory).
+ * Unit tests of common/: parse-util.c (sizes, durations, hex), strv.c, time-util.c,
+ * fd-util.c (on pipes and files below a private temporary directory) and where log.c
+ * sends a line (stderr and the diagnostics sink, on pipes).
  */
 #include <fcntl.h>
 #include <ftw.h>
@@ -14,6 +15,7 @@
 
 #include "cleanup.h"
 #include "fd-util.h"
+#include "log.h"
 #include "macro.h"
 #include "parse-util.h"
 #include "path-util.h"
@@ -515,6 +517,93 @@ TEST(netns_key)
 		/* Entering a namespace needs CAP_SYS_ADMIN; without it "cannot tell" is 1. */
 		ASSERT_EQ(netns_name_in_use(other), geteuid() == 0 ? 0 : 1);
 	}
+}
+
+/* What a pipe holds now (non-blocking), NUL-terminated, at most 8K. */
+static char *drain_pipe(int fd)
+{
+	static char buf[8192];
+	ssize_t n;
+
+	(void)fd_set_nonblock(fd, true);
+	n = read(fd, buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+TEST(log_destinations)
+{
+	int diag[2], err[2], saved;
+	char *got;
+
+	ASSERT_OK(pipe2(diag, O_CLOEXEC));
+	ASSERT_OK(pipe2(err, O_CLOEXEC));
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	ASSERT_TRUE(saved >= 0);
+	ASSERT_TRUE(dup2(err[1], STDERR_FILENO) == STDERR_FILENO);
+	ASSERT_OK(log_open_diagnostics(diag[1], LOG_FORMAT_JSON));
+	log_set_task_id("RUN-1");
+
+	log_error("q\"b\\ \x1b[31m \xc3\xa9 \xc2\x9b \xff end");
+	log_task_warning("w");
+	log_info("i");
+	log_info("\xc0\x80|\xed\xa0\x80|\xf0\x9f\x98\x80|\x7f|\xe2\x82");
+	log_debug("d");
+	log_set_housekeeping(true);
+	log_notice("reaped");
+	log_set_housekeeping(false);
+	log_about_run(LOG_LEVEL_NOTICE, "DEAD-2", "marked");
+
+	fflush(stderr);
+	ASSERT_TRUE(dup2(saved, STDERR_FILENO) == STDERR_FILENO);
+	close(saved);
+	log_close_diagnostics();
+	log_set_task_id(NULL);
+
+	/* The terminal: the caller's run at notice and above, nothing about other runs. */
+	got = drain_pipe(err[0]);
+	ASSERT_STREQ(got, "airlock: q\"b\\ \x1b[31m \xc3\xa9 \xc2\x9b \xff end\n"
+			  "airlock: task=RUN-1: w\n");
+	/* The sink: info and above, every run, JSON with controls escaped and valid UTF-8. */
+	got = drain_pipe(diag[0]);
+	ASSERT_CONTAINS(got, "\"level\":\"error\",\"run\":\"RUN-1\",\"message\":"
+			     "\"q\\\"b\\\\ \\u001b[31m \xc3\xa9 \\u009b \\ufffd end\"}\n");
+	ASSERT_CONTAINS(got, "\"level\":\"warning\",\"run\":\"RUN-1\",\"message\":\"w\"}\n");
+	ASSERT_CONTAINS(got, "\"level\":\"info\",\"run\":\"RUN-1\",\"message\":\"i\"}\n");
+	ASSERT_CONTAINS(got, "\"level\":\"notice\",\"run\":null,\"message\":\"reaped\"}\n");
+	ASSERT_CONTAINS(got, "\"level\":\"notice\",\"run\":\"DEAD-2\",\"message\":\"marked\"}\n");
+	/* Overlong forms, surrogates and a cut sequence are invalid; U+1F600 is kept. */
+	ASSERT_CONTAINS(got, "\"message\":\"\\ufffd\\ufffd|\\ufffd\\ufffd\\ufffd|\xf0\x9f\x98\x80|"
+			     "\\u007f|\\ufffd\\ufffd\"}\n");
+	ASSERT_TRUE(strstr(got, "\"d\"") == NULL);
+	ASSERT_TRUE(strneq(got, "{\"ts\":\"", 7));
+	close(diag[0]);
+	close(err[0]);
+	close(err[1]);
+
+	/* Text lines; fd 2 as the sink stands in for the terminal lines. */
+	ASSERT_ERROR(log_open_diagnostics(-1, LOG_FORMAT_TEXT), EINVAL);
+	ASSERT_EQ(log_format_from_string("json"), LOG_FORMAT_JSON);
+	ASSERT_EQ(log_format_from_string("xml"), _LOG_FORMAT_INVALID);
+	ASSERT_STREQ(log_level_to_string(LOG_LEVEL_NOTICE), "notice");
+}
+
+TEST(log_diagnostics_text)
+{
+	int diag[2];
+	char *got;
+
+	ASSERT_OK(pipe2(diag, O_CLOEXEC));
+	ASSERT_OK(log_open_diagnostics(diag[1], LOG_FORMAT_TEXT));
+	log_about_run(LOG_LEVEL_INFO, "DEAD-3", "about %s", "it");
+	log_info("none");
+	log_close_diagnostics();
+	got = drain_pipe(diag[0]);
+	close(diag[0]);
+	ASSERT_CONTAINS(got, "Z info run=DEAD-3: about it\n");
+	ASSERT_CONTAINS(got, "Z info: none\n");
+	ASSERT_TRUE(got[4] == '-' && got[10] == 'T');
 }
 
 TEST_MAIN()

@@ -441,6 +441,26 @@ static const struct error_case error_cases[] = {
 	  "/credentials/0/deliver/file", "would cover the bind at \"/opt/t\"" },
 	{ V "\"credentials\": [" CRED("a", "{\"file\": \"/tmp\"}") "]}",
 	  "/credentials/0/deliver/file", "would cover the tmpfs at \"/tmp\"" },
+	/* logs */
+	{ V "\"logs\": []}", "/logs", "expected an object" },
+	{ V "\"logs\": {\"max\": \"1M\"}}", "/logs/max", "unknown key" },
+	{ V "\"logs\": {\"max_size\": 1048576}}", "/logs/max_size", "a size like \"16M\"" },
+	{ V "\"logs\": {\"max_size\": \"16MB\"}}", "/logs/max_size", "a size like \"16M\"" },
+	{ V "\"logs\": {\"max_size\": \"-1\"}}", "/logs/max_size", "a size like \"16M\"" },
+	{ V "\"logs\": {\"max_size\": \"1025M\"}}", "/logs/max_size", "a size in 0..1G" },
+	{ V "\"logs\": {\"max_size\": \"2T\"}}", "/logs/max_size", "\"0\": no captured logs" },
+	{ V "\"logs\": {\"terminal\": \"Raw\"}}", "/logs/terminal",
+	  "expected \"neutral\" or \"raw\"" },
+	{ V "\"logs\": {\"terminal\": true}}", "/logs/terminal", "\"neutral\" or \"raw\"" },
+	{ V "\"logs\": {\"redact_patterns\": \"x\"}}", "/logs/redact_patterns",
+	  "an array of pattern strings" },
+	{ V "\"logs\": {\"redact_patterns\": [\"a\", 1]}}", "/logs/redact_patterns/1",
+	  "expected a pattern" },
+	{ V "\"logs\": {\"redact_patterns\": [\"a\", \"\"]}}", "/logs/redact_patterns/1",
+	  "a non-empty string of at most 1024 bytes" },
+	{ V "\"logs\": {\"redact_patterns\": [null]}}", "/logs/redact_patterns/0",
+	  "expected a pattern" },
+	{ V "\"logs\": {\"redact_patterns\": [\"a\\u0000b\"]}}", "", "NUL" },
 };
 
 static int parse_str(const char *s, struct policy **ret, struct policy_error *e)
@@ -520,6 +540,8 @@ TEST(error_too_many)
 		  "]}]}", "/network/egress/0/ports", "1..64", POLICY_MAX_PORTS },
 		{ "\"credentials\": [", CRED("c%1$zu", "{\"env\": \"C%1$zu\"}"), "]",
 		  "/credentials", "at most 32", POLICY_MAX_CREDENTIALS },
+		{ "\"logs\": {\"redact_patterns\": [", "\"token-%zu\"", "]}",
+		  "/logs/redact_patterns", "at most 64", POLICY_MAX_REDACT_PATTERNS },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -673,6 +695,9 @@ TEST(defaults)
 	ASSERT_EQ(p->seccomp, POLICY_SECCOMP_DEFAULT);
 	ASSERT_FALSE(p->network.enabled);
 	ASSERT_EQ(p->network.n_egress, 0);
+	ASSERT_EQ(p->logs.max_size, 16 << 20);
+	ASSERT_EQ(p->logs.terminal, POLICY_LOGS_TERMINAL_NEUTRAL);
+	ASSERT_TRUE(p->logs.redact_patterns == NULL);
 	ASSERT_EQ(strlen(p->digest), 64);
 }
 
@@ -904,15 +929,17 @@ TEST(to_json_canonical)
 	ASSERT_OK(policy_new_default(&p));
 	ASSERT_OK(policy_to_json(p, false, &s));
 	ASSERT_STREQ(
-		s, "{\"environment\":{\"LANG\":\"C.UTF-8\",\"PATH\":\"/usr/local/bin:"
-		   "/usr/bin:/bin\"},\"filesystem\":{\"binds\":[],\"cgroup\":true,"
-		   "\"tmpfs\":[{\"size\":\"64M\",\"target\":\"/out\"},{\"size\":\"256M\","
-		   "\"target\":\"/tmp\"}],"
-		   "\"workspace\":{\"mode\":\"ro\"}},\"identity\":{\"gid\":1000,\"hostname\":"
-		   "\"airlock\",\"uid\":1000},\"limits\":{\"cpu\":2.0,\"memory\":\"2G\","
-		   "\"open_files\":1024,\"output\":"
-		   "\"16M\",\"pids\":1024,\"wall_time\":\"10m\"},\"name\":\"default\",\"seccomp\":"
-		   "{\"profile\":\"default\"},\"version\":1}");
+		s,
+		"{\"environment\":{\"LANG\":\"C.UTF-8\",\"PATH\":\"/usr/local/bin:"
+		"/usr/bin:/bin\"},\"filesystem\":{\"binds\":[],\"cgroup\":true,"
+		"\"tmpfs\":[{\"size\":\"64M\",\"target\":\"/out\"},{\"size\":\"256M\","
+		"\"target\":\"/tmp\"}],"
+		"\"workspace\":{\"mode\":\"ro\"}},\"identity\":{\"gid\":1000,\"hostname\":"
+		"\"airlock\",\"uid\":1000},\"limits\":{\"cpu\":2.0,\"memory\":\"2G\","
+		"\"open_files\":1024,\"output\":"
+		"\"16M\",\"pids\":1024,\"wall_time\":\"10m\"},\"logs\":{\"max_size\":\"16M\","
+		"\"redact_patterns\":[],\"terminal\":\"neutral\"},\"name\":\"default\",\"seccomp\":"
+		"{\"profile\":\"default\"},\"version\":1}");
 	p = policy_free(p);
 	free(s);
 	s = NULL;
@@ -1035,6 +1062,78 @@ TEST(credentials_canonical)
 	ASSERT_OK(digest_of("{\"version\": 1, \"credentials\": []}", a));
 	ASSERT_OK(digest_of("{\"version\": 1}", d));
 	ASSERT_STREQ(a, d);
+}
+
+TEST(logs)
+{
+	_cleanup_policy_free_ struct policy *p = NULL;
+	_cleanup_free_ char *s = NULL, *json = NULL;
+	char pattern[POLICY_MAX_REDACT_PATTERN + 2];
+	struct policy_error e;
+	char a[65], b[65], c[65];
+
+	ASSERT_OK(parse_str("{\"version\": 1, \"logs\": {\"max_size\": \"1024K\", "
+			    "\"terminal\": \"raw\", \"redact_patterns\": [\"tok_[a-z]{8}\", "
+			    "\"(?i)secret=\\\\S+\", \"tok_[a-z]{8}\"]}}",
+			    &p, &e));
+	ASSERT_EQ(p->logs.max_size, 1 << 20);
+	ASSERT_EQ(p->logs.terminal, POLICY_LOGS_TERMINAL_RAW);
+	/* The file's order, duplicates and all: the redactor names them by position. */
+	ASSERT_EQ(strv_length(p->logs.redact_patterns), 3);
+	ASSERT_STREQ(p->logs.redact_patterns[0], "tok_[a-z]{8}");
+	ASSERT_STREQ(p->logs.redact_patterns[1], "(?i)secret=\\S+");
+	ASSERT_OK(policy_to_json(p, false, &s));
+	ASSERT_CONTAINS(s, "\"logs\":{\"max_size\":\"1M\",\"redact_patterns\":[\"tok_[a-z]{8}\","
+			   "\"(?i)secret=\\\\S+\",\"tok_[a-z]{8}\"],\"terminal\":\"raw\"}");
+	p = policy_free(p);
+	roundtrip("{\"version\": 1, \"logs\": {\"max_size\": \"0\", \"redact_patterns\": "
+		  "[\"b\", \"a\"]}}",
+		  test_failed_);
+
+	/* "0" (no captured logs) and the bound are accepted. */
+	ASSERT_OK(parse_str("{\"version\": 1, \"logs\": {\"max_size\": \"0\"}}", &p, &e));
+	ASSERT_EQ(p->logs.max_size, 0);
+	p = policy_free(p);
+	ASSERT_OK(parse_str("{\"version\": 1, \"logs\": {\"max_size\": \"1G\"}}", &p, &e));
+	ASSERT_EQ(p->logs.max_size, POLICY_MAX_LOG_SIZE);
+	p = policy_free(p);
+
+	/* A pattern of 1024 bytes is fine, one more is not. */
+	memset(pattern, 'x', sizeof(pattern) - 1);
+	pattern[POLICY_MAX_REDACT_PATTERN + 1] = '\0';
+	ASSERT_TRUE(asprintf(&json, "{\"version\": 1, \"logs\": {\"redact_patterns\": [\"%s\"]}}",
+			     pattern) > 0);
+	ASSERT_ERROR(parse_str(json, &p, &e), EINVAL);
+	ASSERT_STREQ(e.path, "/logs/redact_patterns/0");
+	free(json);
+	json = NULL;
+	pattern[POLICY_MAX_REDACT_PATTERN] = '\0';
+	ASSERT_TRUE(asprintf(&json, "{\"version\": 1, \"logs\": {\"redact_patterns\": [\"%s\"]}}",
+			     pattern) > 0);
+	ASSERT_OK(parse_str(json, &p, &e));
+	ASSERT_EQ(strlen(p->logs.redact_patterns[0]), POLICY_MAX_REDACT_PATTERN);
+
+	/* The defaults written out are the default; every key and the patterns' order count. */
+	ASSERT_OK(digest_of("{\"version\": 1}", a));
+	ASSERT_OK(digest_of("{\"version\": 1, \"logs\": {\"max_size\": \"16384K\", "
+			    "\"terminal\": \"neutral\", \"redact_patterns\": []}}",
+			    b));
+	ASSERT_STREQ(a, b);
+	ASSERT_OK(digest_of("{\"version\": 1, \"logs\": {\"terminal\": \"raw\"}}", b));
+	ASSERT_FALSE(streq(a, b));
+	ASSERT_OK(digest_of("{\"version\": 1, \"logs\": {\"max_size\": \"0\"}}", b));
+	ASSERT_FALSE(streq(a, b));
+	ASSERT_OK(
+		digest_of("{\"version\": 1, \"logs\": {\"redact_patterns\": [\"a\", \"b\"]}}", b));
+	ASSERT_OK(
+		digest_of("{\"version\": 1, \"logs\": {\"redact_patterns\": [\"b\", \"a\"]}}", c));
+	ASSERT_FALSE(streq(b, c));
+
+	ASSERT_STREQ(policy_logs_terminal_to_string(POLICY_LOGS_TERMINAL_RAW), "raw");
+	ASSERT_TRUE(policy_logs_terminal_to_string(_POLICY_LOGS_TERMINAL_MAX) == NULL);
+	ASSERT_EQ(policy_logs_terminal_from_string("neutral"), POLICY_LOGS_TERMINAL_NEUTRAL);
+	ASSERT_EQ(policy_logs_terminal_from_string("RAW"), _POLICY_LOGS_TERMINAL_INVALID);
+	ASSERT_EQ(policy_logs_terminal_from_string(NULL), _POLICY_LOGS_TERMINAL_INVALID);
 }
 
 TEST(command_allowed)
