@@ -23,6 +23,7 @@
 
 /* Reads of what is left in a pipe when giving up: a pipe holds at most 1 MiB unprivileged. */
 #define RUN_IO_DISCARD_MAX_READS 64
+#define RUN_IO_DRAIN_READS 16 /* a pipe holds at most 1 MiB here */
 
 int run_io_pipe(int *rd, int *wr)
 {
@@ -321,13 +322,27 @@ static int stream_listen(struct run_io_stream *s)
 	return 0;
 }
 
+/* What the task already wrote into its pipe, into the log; never waits for more. */
+static void stream_drain_to_log(struct run_io_stream *s)
+{
+	if (s->rd < 0 || fcntl(s->rd, F_SETFL, O_NONBLOCK) < 0)
+		return;
+	for (unsigned i = 0; i < RUN_IO_DRAIN_READS && s->rd >= 0; i++) {
+		ssize_t n = read(s->rd, s->buf, RUN_IO_CHUNK);
+
+		if (n <= 0)
+			return;
+		s->passed += (size_t)n;
+		stream_capture(s, s->buf, (size_t)n);
+	}
+}
+
 /*
  * The reader of s went away (EPIPE, or the caller's fd reports an error or hang-up), or s
  * cannot be written (err, logged): the task's end of the pipe closes too, so that its next
  * write fails with EPIPE (SIGPIPE) as it would without airlock, instead of the task running
- * on into nothing; unless the captured log still takes the stream: then it is read on into
- * the log alone (what waited for the reader is in the log already), and closes once the log
- * takes no more (stream_listen()).
+ * on into nothing. The captured log keeps what the task wrote until then: what waited for
+ * the reader is in it already, and what is still in the pipe is read into it first.
  */
 static void stream_reader_gone(struct run_io_stream *s, int err)
 {
@@ -336,16 +351,16 @@ static void stream_reader_gone(struct run_io_stream *s, int err)
 	if (s->broken)
 		return;
 	if (err != -EPIPE && err != -ECONNRESET)
-		log_warning_errno(err, "Failed to forward the task's %s, %s: %m", s->name,
-				  capturing ? "keeping it in its log only" : "closing it");
+		log_warning_errno(err, "Failed to forward the task's %s, closing it: %m", s->name);
 	s->broken = true;
 	s->waiting = false;
 	s->off = s->len = 0;
 	if (s->out_watched)
 		(void)loop_remove(s->io->loop, s->out);
 	s->out_watched = false;
-	if (!capturing || stream_listen(s) < 0)
-		stream_close_rd(s);
+	if (capturing)
+		stream_drain_to_log(s);
+	stream_close_rd(s);
 }
 
 /* Stops reading the task's pipe until the reader takes the pending data. */

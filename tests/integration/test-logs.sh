@@ -157,15 +157,13 @@ al_ok "$([ "$(stat -c %s "$(log_of "$id" stdout)")" -ge 65536 ]; echo $?)" \
 
 # ---- C: the caller's reader goes away ----
 
-T0=$(date +%s%N)
 airlock_run --record "$AL_TMP/c1.json" -- sh -c 'echo a; sleep 1; echo b; echo done >&2' \
 	2>"$AL_TMP/c1.err" </dev/null | head -n 1 >/dev/null
 rc=${PIPESTATUS[0]}
 id=$(al_json "$AL_TMP/c1.json" 'r["run_id"]')
-al_ok "$([ "$rc" -eq 0 ] && grep -qx 'done' "$AL_TMP/c1.err"; echo $?)" \
-	"with a log, a task whose reader left goes on: its later writes succeed (exit $rc)"
-al_is "$(cat "$(log_of "$id" stdout)")" "a
-b" "the log keeps what it wrote after the reader left"
+al_ok "$([ "$rc" -eq 141 ] && ! grep -qx 'done' "$AL_TMP/c1.err"; echo $?)" \
+	"with a log too, a task whose reader left dies at its next write, as without airlock (exit $rc)"
+al_is "$(cat "$(log_of "$id" stdout)")" "a" "the log keeps what it wrote before the reader left"
 
 yes1m=$(al_policy yes1m <<'JSON'
 { "version": 1, "limits": { "wall_time": "20s" }, "logs": { "max_size": "1M" } }
@@ -178,12 +176,11 @@ rc=${PIPESTATUS[0]}
 ms=$((($(date +%s%N) - T0) / 1000000))
 id=$(al_json "$AL_TMP/c2.json" 'r["run_id"]')
 al_ok "$([ "$rc" -eq 141 ] && [ "$ms" -lt 10000 ]; echo $?)" \
-	"'airlock run -- yes | head -c 10' still ends by SIGPIPE, once the log is full (exit $rc, ${ms}ms)"
-marker='[airlock: log truncated at logs.max_size (1M)]'
-al_is "$(stat -c %s "$(log_of "$id" stdout)")" $((1048576 + ${#marker} + 1)) \
-	"the log holds 1M of it and the marker"
-rec_is "$AL_TMP/c2.json" "r['logs']['stdout']['truncated_by'], r['output']['truncated']" \
-	"('max_size', False)" "record: cut by the log's cap; what went to the log alone is no output past the limit"
+	"'airlock run -- yes | head -c 10' ends by SIGPIPE at once (exit $rc, ${ms}ms)"
+size=$(stat -c %s "$(log_of "$id" stdout)")
+al_ok "$([ "$size" -ge 10 ] && [ "$size" -le 1048576 ] &&
+	! head -c "$size" "$(log_of "$id" stdout)" | grep -qvx y; echo $?)" \
+	"the log holds what yes wrote before it died ($size bytes of y lines)"
 al_is "$(cat "$AL_TMP/c2.err")" "" "nothing is said about it"
 
 nolog=$(al_policy nolog <<'JSON'
