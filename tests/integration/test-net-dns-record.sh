@@ -289,7 +289,8 @@ counted = sum(x['count'] for x in dns) + net['dns_unrecorded']
 assert counted == 3000 - $drops, (counted, 3000 - $drops, [(x['verdict'], x['count']) for x in dns if x['count'] > 1])
 answered = int(out['burst,3000'])
 refused = sum(x['count'] for x in dns if x['verdict'] == 'not-allowed')
-assert answered == refused and 0 < answered <= 45, (answered, refused)
+# the rate limit (burst 40, 20/s): a slow guest refills it during the burst
+assert answered == refused and 0 < answered < 300, (answered, refused)
 assert [x['count'] for x in dns if x['verdict'] == 'rate-limited'] == [counted - refused], dns"
 
 # --- A flood of refused names cannot push a later lookup out of the record ---------------
