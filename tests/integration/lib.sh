@@ -284,3 +284,26 @@ al_our_mounts() {
 	done
 	awk '{print $5, $4}' /proc/self/mountinfo | grep -F -e "$AL_TMP" "${ids[@]/#/-e}" || true
 }
+
+# ---- a cgroup parent of the test's own ----
+
+# al_own_cgroup_parent NAME: writes $AL_TMP/airlock.json, a node config whose runs make
+# their cgroups below NAME, so that what a test counts there is its own.
+al_own_cgroup_parent() {
+	AL_PARENT=$1
+	printf '{ "version": 1, "cgroup_parent": "%s" }\n' "$AL_PARENT" >"$AL_TMP/airlock.json"
+	chmod 644 "$AL_TMP/airlock.json"
+}
+
+# Every directory of that parent, on v1 hierarchies and the unified one.
+al_own_cgroup_dirs() {
+	find /sys/fs/cgroup -maxdepth 3 -type d -name "$AL_PARENT" -prune 2>/dev/null
+}
+
+# Removes the parent and whatever is below it (at the test's end).
+al_own_cgroup_remove() {
+	[ -n "${AL_PARENT:-}" ] || return 0
+	al_own_cgroup_dirs | while read -r d; do
+		find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
+}

@@ -17,32 +17,22 @@ al_init
 . "$(dirname "$0")/net-lib.sh"
 al_need ip nft python3
 
-PARENT=airlock-fault-$$
 RUNTIME=/run/airlock
 finish() {
 	local rc=$?
 	ip netns del "$NET_H" 2>/dev/null
-	find /sys/fs/cgroup -maxdepth 3 -type d -name "$PARENT" -prune \
-		-exec find {} -depth -type d -exec rmdir {} + \; 2>/dev/null
+	al_own_cgroup_remove
 	(exit "$rc")
 	al_finish
 }
 trap finish EXIT
-
-# Every directory of our cgroup parent, on v1 hierarchies and the unified one.
-cgroup_dirs() {
-	find /sys/fs/cgroup -maxdepth 3 -type d -name "$PARENT" 2>/dev/null
-}
 
 ip netns add "$NET_H" || al_skip_all "cannot create a network namespace"
 ip -n "$NET_H" link set lo up
 ip netns exec "$NET_H" sysctl -qw net.ipv4.ip_forward=1
 KEY=$(net_dir_name)
 
-cat >"$AL_TMP/airlock.json" <<JSON
-{ "version": 1, "cgroup_parent": "$PARENT" }
-JSON
-chmod 644 "$AL_TMP/airlock.json"
+al_own_cgroup_parent "airlock-fault-$$"
 netpol=$(al_policy net <<'JSON'
 { "version": 1, "limits": { "wall_time": "60s", "pids": 64, "memory": "256M" },
   "network": { "egress": [ { "host": "allowed.test", "ports": [443] } ],
@@ -125,10 +115,10 @@ for f in "$AL_STATE"/records/*.json; do
 done
 echo "# $((${#ids[@]} - records_before)) records were written by the killed runs"
 
-al_is "$(cgroup_dirs | xargs -r -I{} find {} -mindepth 1 -type d | head -5)" "" \
-	"no cgroup of a killed run remains below $PARENT"
-al_is "$(cgroup_dirs | xargs -r -I{} cat {}/cgroup.procs | head -5 | tr '\n' ' ')" "" \
-	"no process remains in $PARENT"
+al_is "$(al_own_cgroup_dirs | xargs -r -I{} find {} -mindepth 1 -type d | head -5)" "" \
+	"no cgroup of a killed run remains below $AL_PARENT"
+al_is "$(al_own_cgroup_dirs | xargs -r -I{} cat {}/cgroup.procs | head -5 | tr '\n' ' ')" "" \
+	"no process remains in $AL_PARENT"
 al_is "$(pgrep -f "^$AIRLOCK run --config $AL_TMP/" | tr '\n' ' ')" "" \
 	"no supervisor of this test is alive"
 al_is "$(al_our_mounts)" "$mounts_before" "no mount of a killed run remains"

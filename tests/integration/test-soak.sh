@@ -14,12 +14,10 @@ al_init
 . "$(dirname "$0")/net-lib.sh"
 al_need ip nft lsns
 
-PARENT=airlock-soak-$$
 finish() {
 	local rc=$?
 	ip netns del "$NET_H" 2>/dev/null
-	find /sys/fs/cgroup -maxdepth 3 -type d -name "$PARENT" -prune \
-		-exec find {} -depth -type d -exec rmdir {} + \; 2>/dev/null
+	al_own_cgroup_remove
 	(exit "$rc")
 	al_finish
 }
@@ -29,10 +27,7 @@ ip netns add "$NET_H" || al_skip_all "cannot create a network namespace"
 ip -n "$NET_H" link set lo up
 ip netns exec "$NET_H" sysctl -qw net.ipv4.ip_forward=1
 
-cat >"$AL_TMP/airlock.json" <<JSON
-{ "version": 1, "cgroup_parent": "$PARENT" }
-JSON
-chmod 644 "$AL_TMP/airlock.json"
+al_own_cgroup_parent "airlock-soak-$$"
 netpol=$(al_policy net <<'JSON'
 { "version": 1, "limits": { "wall_time": "60s", "pids": 64 },
   "network": { "egress": [ { "host": "allowed.test", "ports": [443] } ],
@@ -57,8 +52,7 @@ snapshot() {
 	echo "files $(cut -f1 /proc/sys/fs/file-nr)"
 	echo "mounts $(wc -l </proc/self/mountinfo)"
 	echo "netns $(lsns -n -t net | wc -l)"
-	echo "cgroups $(find /sys/fs/cgroup -maxdepth 3 -type d -name "$PARENT" -prune \
-		-exec find {} -mindepth 1 -type d \; 2>/dev/null | wc -l)"
+	echo "cgroups $(al_own_cgroup_dirs | xargs -r -I{} find {} -mindepth 1 -type d | wc -l)"
 	echo "task_netns $(ip -n "$NET_H" netns list-id | wc -l)"
 	echo "veths $(ip -n "$NET_H" -o link show | grep -cE ': al[0-9]+[@:]')"
 	echo "tables $(ip netns exec "$NET_H" nft list tables | grep -c airlock)"
