@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/sock_diag.h>
 #include <linux/sockios.h>
 
 #include "cleanup.h"
@@ -385,6 +386,10 @@ static int proxy_start(const struct dns_proxy_config *cfg, struct dns_proxy *p, 
 	if (r < 0)
 		return r;
 	p->ipc_fd = TAKE_FD(f.pair[0]);
+	/* Never read here: only its drop count (SO_MEMINFO), closed when the proxy is reaped. */
+	p->listen_fd = fcntl(f.listen, F_DUPFD_CLOEXEC, DNS_PROXY_FD_LAST + 1);
+	if (p->listen_fd < 0)
+		return -errno;
 
 	/*
 	 * vfork(), as posix_spawn(), sandbox/init.c and syscall-abi.c do: the supervisor's page
@@ -398,7 +403,7 @@ static int proxy_start(const struct dns_proxy_config *cfg, struct dns_proxy *p, 
 		child(cfg->exe_fd, (const int[4]){ f.listen, f.pair[1], f.tcp, f.config }, parent);
 	if (p->pid < 0)
 		return -errno;
-	/* The proxy's own now: none of its fds stays with the supervisor. */
+	/* The proxy's own now: of its fds, only the listener's copy stays with the supervisor. */
 	return 0;
 }
 
@@ -419,7 +424,7 @@ int dns_proxy_start(const struct dns_proxy_config *cfg, struct dns_proxy **ret,
 		*reterr_step = step;
 		return -ENOMEM;
 	}
-	p->ipc_fd = -EBADF;
+	p->ipc_fd = p->listen_fd = -EBADF;
 	r = proxy_start(cfg, p, &step);
 	if (r < 0) {
 		dns_proxy_stop(p);
@@ -459,7 +464,26 @@ int dns_proxy_reap(struct dns_proxy *p, int *ret_status)
 			return -errno;
 	p->pid = 0;
 	*ret_status = status;
+	/*
+	 * With the proxy gone, the task's queries must meet a closed port ("port unreachable")
+	 * rather than a queue nobody reads: the supervisor's copy goes too, its count kept.
+	 */
+	p->queue_drops = dns_proxy_queue_drops(p);
+	p->listen_fd = safe_close(p->listen_fd);
 	return 0;
+}
+
+uint32_t dns_proxy_queue_drops(const struct dns_proxy *p)
+{
+	uint32_t mem[SK_MEMINFO_VARS] = { 0 };
+	socklen_t len = sizeof(mem);
+
+	if (!p)
+		return 0;
+	if (p->listen_fd < 0 || getsockopt(p->listen_fd, SOL_SOCKET, SO_MEMINFO, mem, &len) < 0 ||
+	    len <= SK_MEMINFO_DROPS * sizeof(uint32_t))
+		return p->queue_drops;
+	return mem[SK_MEMINFO_DROPS];
 }
 
 struct dns_proxy *dns_proxy_stop(struct dns_proxy *p)
@@ -470,6 +494,7 @@ struct dns_proxy *dns_proxy_stop(struct dns_proxy *p)
 		return NULL;
 	(void)dns_proxy_reap(p, &status);
 	safe_close(p->ipc_fd);
+	safe_close(p->listen_fd);
 	free(p);
 	return NULL;
 }

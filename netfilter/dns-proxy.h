@@ -173,6 +173,8 @@ struct dns_proxy_config {
 struct dns_proxy {
 	pid_t pid;
 	int ipc_fd; /* the guard's end of the socketpair */
+	int listen_fd; /* the supervisor's copy of the UDP listener, only to read its drops */
+	uint32_t queue_drops; /* what it had dropped when the proxy was reaped */
 };
 
 /*
@@ -234,6 +236,13 @@ int dns_proxy_send_tcp_socket(int ipc_fd, const struct policy_addr *upstream,
  * dns_proxy_stop() only frees. Returns 0, or -ECHILD when it was reaped already.
  */
 int dns_proxy_reap(struct dns_proxy *p, int *ret_status);
+/*
+ * Datagrams the kernel dropped at the proxy's UDP listener (its receive queue full: a flood
+ * faster than the proxy reads), for the whole run: read live while the proxy runs, and as
+ * it was when the proxy was reaped after. Those queries never reached the proxy, so only
+ * this count holds them.
+ */
+uint32_t dns_proxy_queue_drops(const struct dns_proxy *p);
 /* Kills and reaps the proxy; accepts and returns NULL. */
 struct dns_proxy *dns_proxy_stop(struct dns_proxy *p);
 

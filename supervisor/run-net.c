@@ -703,11 +703,14 @@ static json_t *proxy_to_json(const struct run_net *n)
 		(json_int_t)(n->guard.udp_budget.refused + n->guard.tcp_budget.refused);
 	json_t *o;
 
+	json_int_t dropped = (json_int_t)dns_proxy_queue_drops(n->proxy);
+
 	if (!e->dead)
-		return json_pack("{s:i, s:s, s:I}", "pid", (int)e->pid, "state", "running",
-				 "sockets_refused", refused);
-	o = json_pack("{s:i, s:s, s:I, s:I, s:s, s:s}", "pid", (int)e->pid, "state", "died",
-		      "sockets_refused", refused, "died_ms", (json_int_t)e->at_ms, "reason",
+		return json_pack("{s:i, s:s, s:I, s:I}", "pid", (int)e->pid, "state", "running",
+				 "sockets_refused", refused, "queries_dropped", dropped);
+	o = json_pack("{s:i, s:s, s:I, s:I, s:I, s:s, s:s}", "pid", (int)e->pid, "state", "died",
+		      "sockets_refused", refused, "queries_dropped", dropped, "died_ms",
+		      (json_int_t)e->at_ms, "reason",
 		      e->broken		       ? "broken"
 		      : WIFSIGNALED(e->status) ? "killed"
 					       : "exited",
