@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The unprivileged DNS proxy (see dns-proxy.h), the program airlock-dns-proxy with its
- * start-up in dns-proxy-main.c. Once it runs it never allocates, never logs and makes only
+ * start-up in dns-proxy-main.c, its upstream sockets in dns-proxy-sockets.c and its
+ * wildcard budgets in dns-proxy-wild.c (state shared in dns-proxy-internal.h). Once it runs it never allocates, never logs and makes only
  * the syscalls of dns-proxy-seccomp.c.
  */
 #include <errno.h>
@@ -21,84 +22,12 @@
 
 #include "cleanup.h"
 #include "dns-answer.h"
-#include "dns-proxy.h"
+#include "dns-proxy-internal.h"
 #include "egress.h"
 #include "macro.h"
 
-enum {
-	FD_LISTEN = DNS_PROXY_FD_LISTEN,
-	FD_IPC = DNS_PROXY_FD_IPC,
-	FD_TCP = DNS_PROXY_FD_LISTEN_TCP,
-	FD_LAST = DNS_PROXY_FD_LAST,
-};
-
-/* Where an answer goes: a UDP peer, or one of the task's TCP connections. */
-struct client {
-	bool tcp;
-	struct sockaddr_in addr; /* UDP */
-	uint32_t conn; /* TCP: the connection's slot */
-	uint32_t gen; /*   and its generation, so that a reused slot gets no stale answer */
-};
-
-/* A TCP connection of the task's. */
-struct conn {
-	int fd; /* -EBADF: the slot is free */
-	uint32_t gen;
-	uint32_t queries;
-	uint32_t n_pending;
-	uint64_t idle_ms; /* closed once past this with nothing pending */
-	size_t n_in;
-	uint8_t in[2 + DNS_PROXY_TCP_MAX_QUERY];
-};
-
-/* An upstream answer read over TCP. */
-struct upbuf {
-	bool used;
-	size_t n;
-	uint8_t b[2 + DNS_MAX_MESSAGE];
-};
-
-struct pending {
-	bool used;
-	int fd; /* the upstream socket of this query alone */
-	bool tcp; /* fd is a TCP connection to the upstream */
-	bool sent; /* TCP: the query is written */
-	int buf; /* TCP: its upbuf */
-	uint16_t up_id;
-	uint16_t client_id;
-	uint16_t rd;
-	struct client client;
-	char qname[DNS_NAME_SIZE];
-	uint16_t qtype;
-	uint64_t deadline_ms;
-};
-
-/* A wildcard rule's budget: hashes of the names that went upstream. */
-struct wild {
-	uint32_t n;
-	uint64_t *seen; /* net->egress[i].names slots; allocated before the privileges go */
-};
-
-struct proxy {
-	const struct dns_proxy_config *cfg;
-	struct pending pending[DNS_PROXY_MAX_PENDING];
-	struct conn conns[DNS_PROXY_TCP_MAX_CONNS];
-	double tokens;
-	uint64_t refill_ms;
-	uint32_t unsent[_DNS_VERDICT_MAX]; /* queries not yet reported: rate-limited ones, and
-					    * decisions the guard's full queue did not take */
-	uint64_t report_ms; /* when they may be reported next */
-	uint32_t seq;
-	int spare[DNS_PROXY_SPARE_SOCKETS]; /* fresh upstream sockets, never used yet */
-	size_t n_spare;
-	int tcp_spare; /* a fresh TCP socket to the upstream, or -EBADF */
-	uint64_t refill_deadline_ms; /* a DNS_IPC_SOCKETS request is out until then */
-	uint64_t hash_key;
-	struct wild *wild; /* one per egress rule */
-};
-
 static struct dns_message msg_in, msg_out;
-static struct dns_ipc_request ipc_req, refill_req;
+static struct dns_ipc_request ipc_req;
 static struct upbuf upbufs[DNS_PROXY_TCP_UPSTREAM];
 /* Set up by dns_proxy_prepare() before the privileges go; the proxy never allocates. */
 static struct wild *wild_init;
@@ -117,14 +46,6 @@ static int random_id(uint16_t *ret)
 	*ret = ids[--n_ids];
 	ids[n_ids] = 0; /* each id is used once */
 	return 0;
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /*
@@ -250,147 +171,6 @@ static struct pending *pending_new(struct proxy *p)
 	return NULL;
 }
 
-/* Keeps a fresh socket of the guard's; one that does not fit is closed. */
-static void spare_add(struct proxy *p, int fd, uint32_t type)
-{
-	if (fd <= FD_LAST)
-		return;
-	if (type == DNS_IPC_SOCKETS && p->n_spare < DNS_PROXY_SPARE_SOCKETS)
-		p->spare[p->n_spare++] = fd;
-	else if (type == DNS_IPC_TCP && p->tcp_spare < 0)
-		p->tcp_spare = fd;
-	else
-		close(fd);
-}
-
-/* Keeps the fds of an SCM_RIGHTS message as spares of that type (0: closes them). */
-static void take_rights(struct proxy *p, struct msghdr *mh, uint32_t type)
-{
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
-		size_t n;
-
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < n; i++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
-			spare_add(p, fd, type);
-		}
-	}
-}
-
-/*
- * Receives one message of the guard's: a learn reply (returns 1, *reply filled) or fresh
- * upstream sockets, kept as spares (returns 0). -EAGAIN when nothing is queued, -EPIPE at
- * EOF.
- */
-static int ipc_recv(struct proxy *p, struct dns_ipc_reply *reply)
-{
-	union {
-		struct cmsghdr h;
-		uint8_t buf[CMSG_SPACE(sizeof(int) * DNS_PROXY_SPARE_SOCKETS)];
-	} ctl;
-	struct iovec iov = { .iov_base = reply, .iov_len = sizeof(*reply) };
-	struct msghdr mh = { .msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = ctl.buf,
-			     .msg_controllen = sizeof(ctl.buf) };
-	bool whole;
-	ssize_t n;
-
-	n = recvmsg(FD_IPC, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	if (n < 0)
-		return errno == EAGAIN ? -EAGAIN : -errno;
-	if (n == 0)
-		return -EPIPE;
-	whole = (size_t)n == sizeof(*reply) && !(mh.msg_flags & MSG_TRUNC);
-	take_rights(p, &mh,
-		    whole && (reply->type == DNS_IPC_SOCKETS || reply->type == DNS_IPC_TCP)
-			    ? reply->type
-			    : 0);
-	if (!whole)
-		return 0;
-	if (reply->type == DNS_IPC_SOCKETS) {
-		if (reply->error == 0) /* after an error, ask again only once the request expires */
-			p->refill_deadline_ms = 0;
-		return 0;
-	}
-	return reply->type == DNS_IPC_TCP ? 0 : 1;
-}
-
-/* Asks the guard for fresh sockets when half the spares are gone and none are on the way. */
-static void refill(struct proxy *p)
-{
-	uint64_t now = now_ms();
-
-	if (p->n_spare > DNS_PROXY_SPARE_SOCKETS / 2 || now < p->refill_deadline_ms)
-		return;
-	memset(&refill_req, 0, sizeof(refill_req));
-	refill_req.type = DNS_IPC_SOCKETS;
-	refill_req.seq = ++p->seq;
-	refill_req.count = (uint32_t)(DNS_PROXY_SPARE_SOCKETS - p->n_spare);
-	if (send(FD_IPC, &refill_req, sizeof(refill_req), MSG_NOSIGNAL | MSG_DONTWAIT) > 0)
-		p->refill_deadline_ms = now + DNS_PROXY_REFILL_MS;
-}
-
-/* Waits up to DNS_PROXY_REFILL_MS for *have to become true (the guard's sockets arriving). */
-static int wait_sockets(struct proxy *p, bool tcp)
-{
-	uint64_t end = now_ms() + DNS_PROXY_REFILL_MS;
-	struct dns_ipc_reply stale;
-
-	while (tcp ? p->tcp_spare < 0 : p->n_spare == 0) {
-		struct pollfd pfd = { .fd = FD_IPC, .events = POLLIN };
-		uint64_t now = now_ms();
-
-		if (now >= end)
-			return -ETIMEDOUT;
-		if (poll(&pfd, 1, (int)(end - now)) < 0 && errno != EINTR)
-			return -errno;
-		if (ipc_recv(p, &stale) == -EPIPE)
-			return -EPIPE;
-		if (!tcp)
-			refill(p);
-	}
-	return 0;
-}
-
-/* A socket for one query only: a spare, or one the guard sends within DNS_PROXY_REFILL_MS. */
-static int take_socket(struct proxy *p)
-{
-	int fd, r;
-
-	refill(p);
-	r = wait_sockets(p, false);
-	if (r < 0)
-		return r;
-	fd = p->spare[--p->n_spare];
-	refill(p);
-	return fd;
-}
-
-/* A TCP socket to the upstream for one query, asked of the guard when needed. */
-static int take_tcp_socket(struct proxy *p)
-{
-	int fd, r;
-
-	if (p->tcp_spare < 0) {
-		memset(&refill_req, 0, sizeof(refill_req));
-		refill_req.type = DNS_IPC_TCP;
-		refill_req.seq = ++p->seq;
-		if (send(FD_IPC, &refill_req, sizeof(refill_req), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-			return -errno;
-	}
-	r = wait_sockets(p, true);
-	if (r < 0)
-		return r;
-	fd = p->tcp_spare;
-	p->tcp_spare = -EBADF;
-	return fd;
-}
-
 static int upbuf_new(void)
 {
 	for (int i = 0; i < DNS_PROXY_TCP_UPSTREAM; i++)
@@ -440,7 +220,7 @@ static int upstream_open(struct proxy *p, struct pending *e, bool tcp)
 	e->buf = tcp ? upbuf_new() : -1;
 	if (tcp && e->buf < 0)
 		return -EBUSY;
-	e->fd = tcp ? take_tcp_socket(p) : take_socket(p);
+	e->fd = tcp ? proxy_take_tcp_socket(p) : proxy_take_socket(p);
 	if (e->fd < 0)
 		return e->fd;
 	if (random_id(&e->up_id) < 0 ||
@@ -504,58 +284,6 @@ static void forward(struct proxy *p, const struct client *c, const struct dns_me
 		fail(p, e);
 }
 
-static uint64_t name_hash(const struct proxy *p, const char *name)
-{
-	uint64_t h = 0xcbf29ce484222325ULL ^ p->hash_key; /* FNV-1a, keyed */
-
-	for (; *name; name++)
-		h = (h ^ (uint8_t)*name) * 0x100000001b3ULL;
-	return h;
-}
-
-/*
- * The budget of the wildcard rule that lets name through: none when an exact rule names it.
- * Returns 0 (go on: a counted name, or one counted now), or the verdict to refuse with and
- * the rule in *ret_rule.
- */
-static int wildcard_check(struct proxy *p, const char *name, int32_t *ret_rule)
-{
-	const struct policy_network *net = p->cfg->net;
-	const struct policy_egress_rule *r = NULL;
-	size_t nl = strlen(name), match;
-	struct wild *w;
-	uint64_t h;
-	int32_t best = -1;
-
-	for (size_t i = 0; i < net->n_egress; i++) {
-		const struct policy_egress_rule *x = &net->egress[i];
-
-		if (x->is_cidr || !egress_name_matches(x->host, name))
-			continue;
-		if (!x->wildcard)
-			return 0; /* exact names are not budgeted */
-		if (!r || strlen(x->host) > strlen(r->host)) { /* the most specific suffix */
-			r = x;
-			best = (int32_t)i;
-		}
-	}
-	if (!r || !p->wild)
-		return 0;
-	*ret_rule = best;
-	match = nl - (strlen(r->host) - 1); /* "*.a.test": the suffix is ".a.test" */
-	if (match > r->match_length)
-		return DNS_VERDICT_WILDCARD_LENGTH;
-	w = &p->wild[best];
-	h = name_hash(p, name);
-	for (uint32_t i = 0; i < w->n; i++)
-		if (w->seen[i] == h)
-			return 0;
-	if (!w->seen || w->n >= r->names)
-		return DNS_VERDICT_WILDCARD_BUDGET;
-	w->seen[w->n++] = h;
-	return 0;
-}
-
 /* One query from the task, over UDP or TCP. */
 static void on_message(struct proxy *p, const struct client *c, const uint8_t *buf, size_t n)
 {
@@ -590,7 +318,7 @@ static void on_message(struct proxy *p, const struct client *c, const uint8_t *b
 		return decision(p, c, msg_in.qname, msg_in.qtype, DNS_VERDICT_NO_IPV6,
 				DNS_RCODE_NOERROR, 1);
 	}
-	v = wildcard_check(p, msg_in.qname, &rule);
+	v = proxy_wildcard_check(p, msg_in.qname, &rule);
 	if (v > 0) {
 		refuse(p, c, &msg_in, DNS_RCODE_NXDOMAIN);
 		return decision_rule(p, msg_in.qname, msg_in.qtype, (enum dns_verdict)v,
@@ -681,7 +409,7 @@ static int learn(struct proxy *p, const struct pending *e, struct dns_ipc_reply 
 
 		if (r <= 0)
 			return r < 0 && errno == EINTR ? -EINTR : -ETIMEDOUT;
-		r = ipc_recv(p, reply); /* fresh sockets may come first */
+		r = proxy_ipc_recv(p, reply); /* fresh sockets may come first */
 		if (r == -EAGAIN || r == 0)
 			continue;
 		if (r < 0)
@@ -877,32 +605,9 @@ static void dispatch(struct proxy *p, const struct pollfd *fd, struct source s)
 		on_upstream_udp(p, &p->pending[s.index]);
 }
 
-static struct wild *wild_free(struct wild *w, const struct policy_network *net)
-{
-	for (size_t i = 0; w && i < net->n_egress; i++)
-		free(w[i].seen);
-	free(w);
-	return NULL;
-}
-
-/* The wildcard rules' name budgets, allocated before the privileges go: the proxy never allocates. */
-static struct wild *wild_new(const struct policy_network *net)
-{
-	struct wild *w = calloc(net->n_egress ? net->n_egress : 1, sizeof(*w));
-
-	for (size_t i = 0; w && i < net->n_egress; i++) {
-		if (!net->egress[i].wildcard || !net->egress[i].names)
-			continue;
-		w[i].seen = calloc(net->egress[i].names, sizeof(uint64_t));
-		if (!w[i].seen)
-			return wild_free(w, net);
-	}
-	return w;
-}
-
 int dns_proxy_prepare(const struct dns_proxy_config *cfg)
 {
-	wild_init = wild_new(cfg->net);
+	wild_init = proxy_wild_new(cfg->net);
 	return wild_init ? 0 : -ENOMEM;
 }
 
@@ -933,7 +638,7 @@ _noreturn_ void dns_proxy_run(const struct dns_proxy_config *cfg)
 			struct dns_ipc_reply
 				stale; /* fresh sockets, or a reply after its deadline */
 
-			if (ipc_recv(&p, &stale) == -EPIPE)
+			if (proxy_ipc_recv(&p, &stale) == -EPIPE)
 				_exit(0);
 		}
 		for (size_t i = FIXED_FDS; i < n; i++)
