@@ -59,6 +59,8 @@ no_form() {
 	local desc=$1 f found=
 	shift
 	for f in "$@"; do
+		[ -s "$f" ] || found+="$f: missing or empty; "
+		[ -s "$f" ] || continue
 		unescape "$f" "$f.unescaped"
 		for v in a b; do
 			found+=$(python3 "$FORMS" check "$SRC/$v" "$f" "$f.unescaped")
