@@ -61,7 +61,7 @@ static int add_patterns(struct redactor *r, const struct policy *p)
 
 	for (size_t i = 0; pat && pat[i]; i++) {
 		struct redact_pattern_error e = {};
-		char name[32];
+		char name[sizeof("redact_patterns.") + 20];
 		int k;
 
 		snprintf(name, sizeof(name), "redact_patterns.%zu", i);
