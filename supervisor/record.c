@@ -153,6 +153,8 @@ static json_t *record_build(const struct run_summary *s)
 		json_object_set(o, "credentials", s->credentials);
 	if (s->logs)
 		json_object_set(o, "logs", s->logs);
+	if (s->redactions)
+		json_object_set(o, "redactions", s->redactions);
 	return o;
 oom:
 	json_decref(cmd);

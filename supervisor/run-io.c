@@ -154,6 +154,7 @@ static void stream_init(struct run_io *io, struct run_io_stream *s, const char *
 	s->out = -EBADF;
 	s->own_fd = -EBADF;
 	s->pause_fd = -EBADF;
+	s->quiet_fd = -EBADF;
 	s->bytes = bytes;
 }
 
@@ -272,7 +273,7 @@ static void stream_close_rd(struct run_io_stream *s)
 	s->rd = safe_close(s->rd);
 }
 
-/* ---- the captured log: a sink of what is passed on ---- */
+/* ---- the filter, the captured log and the caller's pending data ---- */
 
 static enum run_log_stream stream_log_id(const struct run_io_stream *s)
 {
@@ -283,12 +284,6 @@ static enum run_log_stream stream_log_id(const struct run_io_stream *s)
 static bool stream_capturing(const struct run_io_stream *s)
 {
 	return !s->io->truncated && run_log_is_capturing(s->io->log, stream_log_id(s));
-}
-
-/* Hands the bytes that go to the caller to the captured log. */
-static void stream_capture(struct run_io_stream *s, const void *p, size_t n)
-{
-	run_log_write(s->io->log, stream_log_id(s), p, n);
 }
 
 /*
@@ -333,7 +328,7 @@ static void stream_drain_to_log(struct run_io_stream *s)
 		if (n <= 0)
 			return;
 		s->passed += (size_t)n;
-		stream_capture(s, s->buf, (size_t)n);
+		(void)run_io_stream_pass(s, RUN_IO_FILTER_FEED, s->buf, (size_t)n);
 	}
 }
 
@@ -361,6 +356,7 @@ static void stream_reader_gone(struct run_io_stream *s, int err)
 	if (capturing)
 		stream_drain_to_log(s);
 	stream_close_rd(s);
+	(void)run_io_stream_pass(s, RUN_IO_FILTER_FINISH, NULL, 0); /* the log's end, redacted */
 }
 
 /* Stops reading the task's pipe until the reader takes the pending data. */
@@ -394,7 +390,7 @@ static int stream_resume(struct run_io_stream *s)
 static int stream_flush(struct run_io_stream *s)
 {
 	while (s->off < s->len && !s->broken) {
-		ssize_t k = stream_write(s, s->buf + s->off, s->len - s->off);
+		ssize_t k = stream_write(s, s->pend + s->off, s->len - s->off);
 
 		if (k < 0) {
 			stream_reader_gone(s, (int)k);
@@ -410,34 +406,55 @@ static int stream_flush(struct run_io_stream *s)
 	return stream_resume(s);
 }
 
-/* Queues the truncation marker on stderr, after whatever is pending there. */
-static void queue_marker(struct run_io *io)
+int run_io_stream_emit(struct run_io_stream *s, const char *p, size_t n)
 {
-	struct run_io_stream *e = &io->err;
-	int n;
+	int r;
 
-	if (e->broken)
-		return;
-	n = snprintf(e->buf + e->len, RUN_IO_STREAM_BUF - e->len,
-		     "\n[airlock: output truncated at %" PRIu64 " bytes]\n", io->limit);
-	if (n > 0)
-		e->len += MIN((size_t)n, RUN_IO_STREAM_BUF - e->len - 1);
+	if (s->broken || n == 0)
+		return 0;
+	r = run_io_stream_queue(s, p, n);
+	if (r < 0 || s->waiting)
+		return r;
+	r = stream_flush(s);
+	if (r < 0)
+		return r;
+	return check_drained(s->io);
 }
 
-/* The output limit is reached: the marker goes out, then both streams turn to discarding. */
+/* Queues the truncation marker on stderr, after whatever is pending there. */
+static int queue_marker(struct run_io *io)
+{
+	char marker[96];
+	int n;
+
+	if (io->err.broken)
+		return 0;
+	n = snprintf(marker, sizeof(marker), "\n[airlock: output truncated at %" PRIu64 " bytes]\n",
+		     io->limit);
+	return run_io_stream_queue(&io->err, marker, (size_t)n);
+}
+
+/*
+ * The output limit is reached: what the filters hold goes out (within the limit: it was
+ * counted when read), then the marker, then both streams turn to discarding.
+ */
 static int truncate_output(struct run_io_stream *s)
 {
 	struct run_io *io = s->io;
+	struct run_io_stream *other = s == &io->out ? &io->err : &io->out;
 	int r;
 
 	io->truncated = true;
 	io->null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC | O_NOCTTY);
 	if (io->null_fd < 0)
 		io->null_fd = -EBADF; /* discarding then copies into our buffer */
-	queue_marker(io);
-	if (s == &io->err)
-		return stream_listen(&io->out);
-	r = stream_flush(&io->err);
+	r = run_io_stream_pass(&io->out, RUN_IO_FILTER_FINISH, NULL, 0);
+	if (r >= 0)
+		r = run_io_stream_pass(&io->err, RUN_IO_FILTER_FINISH, NULL, 0);
+	if (r >= 0)
+		r = queue_marker(io);
+	if (r >= 0)
+		r = stream_flush(other);
 	return r < 0 ? r : 0;
 }
 
@@ -458,9 +475,9 @@ static int forward(struct run_io_stream *s, size_t n)
 	if (!s->broken)
 		io->forwarded += take;
 	s->passed += take;
-	stream_capture(s, s->buf, take);
-	s->off = 0;
-	s->len = s->broken ? 0 : take;
+	r = run_io_stream_pass(s, RUN_IO_FILTER_FEED, s->buf, take);
+	if (r < 0)
+		return r;
 	if (take < n) {
 		r = truncate_output(s);
 		if (r < 0)
@@ -482,6 +499,11 @@ static int on_readable(struct loop *l, int fd, uint32_t events, void *userdata)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 	if (n == 0) {
 		stream_close_rd(s);
+		r = run_io_stream_pass(s, RUN_IO_FILTER_FINISH, NULL, 0);
+		if (r >= 0)
+			r = stream_flush(s);
+		if (r < 0)
+			return r;
 		return check_drained(s->io);
 	}
 	*s->bytes += (uint64_t)n;
@@ -597,6 +619,8 @@ static int stream_attach(struct run_io_stream *s)
 	int r;
 
 	r = fd_set_nonblock(s->rd, true);
+	if (r >= 0)
+		r = run_io_filter_attach(s);
 	if (r < 0)
 		return r;
 	if (s->broken && !stream_capturing(s)) {
@@ -678,9 +702,11 @@ static void drain_note_progress(struct run_io *io)
 /* Drops what is pending and what is left in the pipe, counting it. Returns bytes dropped. */
 static uint64_t stream_discard(struct run_io_stream *s)
 {
-	uint64_t dropped = s->broken ? 0 : s->len - s->off;
+	uint64_t dropped;
 	ssize_t n;
 
+	(void)run_io_stream_pass(s, RUN_IO_FILTER_FINISH, NULL, 0); /* what it held, into the log */
+	dropped = s->broken ? 0 : s->len - s->off;
 	if (s->waiting)
 		(void)loop_modify(s->io->loop, s->out, 0);
 	s->waiting = false;
@@ -765,6 +791,7 @@ static void stream_done_fds(struct run_io_stream *s)
 	s->pause_fd = safe_close(s->pause_fd);
 	s->own_fd = safe_close(s->own_fd);
 	s->out = -EBADF;
+	run_io_filter_done(s);
 }
 
 void run_io_done(struct run_io *io)
@@ -784,6 +811,8 @@ void run_io_done(struct run_io *io)
 	restore_stderr(io);
 	free(io->out.buf);
 	free(io->err.buf);
+	free(io->out.pend);
+	free(io->err.pend);
 	free(io->buf);
-	io->out.buf = io->err.buf = io->buf = NULL;
+	io->out.buf = io->err.buf = io->buf = io->out.pend = io->err.pend = NULL;
 }

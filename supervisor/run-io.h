@@ -28,8 +28,14 @@
  * only once the log takes no more (its logs.max_size, or once the output limit cut the
  * output). What goes to the log alone does not count toward the output limit.
  *
- * The captured log is a sink (run-log.h): it gets what goes to the caller, at the one
- * place where bytes are passed on (forward()), whether or not the caller still reads.
+ * Every byte of stdout and stderr passes a per-stream filter first (run-io-filter.c): the
+ * redactor, then the neutraliser (docs/logs.md). Bytes that may start a secret are held
+ * back until the next read shows whether they do; when the task stays quiet for
+ * RUN_IO_QUIET_MS with bytes held, what is safe goes out (a prompt without a newline is
+ * not held); at the end of the stream the rest goes, a pending partial secret redacted.
+ *
+ * The captured log is a sink (run-log.h): it gets the filter's neutralised output, at the
+ * one place where bytes are passed on, whether or not the caller still reads.
  *
  * Past the output limit, nothing more is forwarded, and nothing copied: the task's pipes
  * are grown to RUN_IO_DISCARD_PIPE_SIZE and emptied into /dev/null by splice, at most
@@ -48,6 +54,8 @@
 #include <sys/types.h>
 
 struct loop;
+struct output_filter;
+struct redactor;
 struct run_io;
 
 #define RUN_IO_CHUNK 65536
@@ -60,6 +68,7 @@ struct run_io;
 #define RUN_IO_DISCARD_PIPE_SIZE (1024 * 1024) /* the unprivileged pipe-max-size */
 #define RUN_IO_DISCARD_BATCH 4
 #define RUN_IO_DISCARD_PAUSE_MS 50
+#define RUN_IO_QUIET_MS 200 /* quiet this long, bytes held back for a short match go out */
 
 enum run_io_write_mode {
 	RUN_IO_WRITE_BLOCKING, /* plain write(): regular files, /dev/null, ... */
@@ -84,8 +93,11 @@ struct run_io_stream {
 	bool paused; /* discarding, and rd not listened to until pause_fd fires */
 	uint64_t *bytes; /* bytes the task wrote to this stream */
 	uint64_t passed; /* of those, bytes passed on (to the caller and the log), not dropped */
-	size_t off, len; /* pending data is buf[off, len) */
-	char *buf; /* RUN_IO_STREAM_BUF: a chunk, plus room for the truncation marker */
+	char *buf; /* RUN_IO_STREAM_BUF: a chunk read from the task */
+	char *pend; /* what waits for the caller: pend[off, len), filtered; grown as needed */
+	size_t pend_cap, off, len;
+	struct output_filter *filter; /* redactor, then neutraliser (run-io-filter.c), or NULL */
+	int quiet_fd; /* timerfd: the task went quiet with bytes held back, or -EBADF */
 };
 
 struct run_io {
@@ -118,6 +130,9 @@ struct run_io {
 	struct loop *loop;
 	/* The captured logs, or NULL: set after run_io_open(), before run_io_attach(). */
 	struct run_log *log;
+	/* The compiled redactor (not owned), or NULL (no filter); set as log is. */
+	const struct redactor *redactor;
+	bool raw_terminal; /* logs.terminal "raw": the caller's stream is not neutralised */
 };
 
 /*

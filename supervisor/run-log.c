@@ -16,6 +16,7 @@
 #include "parse-util.h"
 #include "policy.h"
 #include "run-log.h"
+#include "run-log-digest.h"
 #include "sha256.h"
 
 /* The reaper hashes at most this much of a log: the largest a run writes, and a margin. */
@@ -28,7 +29,7 @@ struct run_log_file {
 	char path[PATH_MAX];
 	uint64_t kept; /* bytes of the stream in the file */
 	uint64_t size; /* bytes in the file: kept and the marker line */
-	struct sha256 hash;
+	struct run_log_digest hash;
 	char digest[2 * SHA256_DIGEST_SIZE + 1]; /* hex, once finished */
 	enum run_log_cut cut;
 	int error; /* errno of the write that ended the log early, or 0 */
@@ -92,8 +93,10 @@ struct run_log *run_log_free(struct run_log *l)
 {
 	if (!l)
 		return NULL;
-	for (int i = 0; i < _RUN_LOG_STREAM_MAX; i++)
+	for (int i = 0; i < _RUN_LOG_STREAM_MAX; i++) {
 		safe_close(l->files[i].fd);
+		run_log_digest_done(&l->files[i].hash);
+	}
 	safe_close(l->dir_fd);
 	free(l);
 	return NULL;
@@ -119,13 +122,13 @@ static int open_file(struct run_log *l, struct run_log_file *f, const char *stat
 	snprintf(f->name, sizeof(f->name), "%s.%s", run_id, stream);
 	snprintf(f->path, sizeof(f->path), "%s/" RUN_LOG_DIR "/%s", state_dir, f->name);
 	fd = openat(l->dir_fd, f->name,
-		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+		    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
 	if (fd < 0) {
 		f->name[0] = '\0'; /* not ours: never removed */
 		return -errno;
 	}
 	f->fd = fd; /* 0600 or less by the umask: only airlock, root, writes it anyway */
-	sha256_init(&f->hash);
+	run_log_digest_init(&f->hash);
 	return 0;
 }
 
@@ -164,7 +167,7 @@ static int file_append(struct run_log_file *f, const void *buf, size_t len)
 		return log_warning_errno(
 			r, "Failed to write the captured log '%s', it ends here: %m", f->path);
 	}
-	sha256_update(&f->hash, buf, len);
+	run_log_digest_update(&f->hash, f->fd, buf, len);
 	f->size += len;
 	return 0;
 }
@@ -250,7 +253,7 @@ static void file_finish(const struct run_log *l, struct run_log_file *f)
 		return;
 	if (f->cut == RUN_LOG_CUT_OUTPUT || f->cut == RUN_LOG_CUT_DRAIN)
 		write_marker(l, f);
-	sha256_final(&f->hash, md);
+	run_log_digest_final(&f->hash, f->fd, md);
 	hex_encode(md, sizeof(md), f->digest);
 	if (f->size == 0)
 		; /* nothing to write back */

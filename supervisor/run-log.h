@@ -2,7 +2,7 @@
 #pragma once
 
 /*
- * The captured logs of a run (docs/captured-logs.md): the task's stdout and stderr as they
+ * The captured logs of a run (docs/logs.md): the task's stdout and stderr as they
  * leave the supervisor, kept beside the run's record as <state_dir>/logs/<run-id>.stdout
  * and <run-id>.stderr, root's files of mode 0600 in a directory of mode 0700.
  *

@@ -34,10 +34,12 @@
 #include "policy.h"
 #include "preflight.h"
 #include "record.h"
+#include "redact.h"
 #include "run-io.h"
 #include "run-limits.h"
 #include "run-lock.h"
 #include "run-log.h"
+#include "run-redact.h"
 #include "run-net.h"
 #include "run.h"
 #include "sandbox.h"
@@ -96,6 +98,7 @@ struct run {
 	struct run_log *log; /* the captured logs, or NULL (logs.max_size 0, or not yet) */
 	char **envp;
 	struct credential_set *creds; /* the values of the policy's credential slots, or NULL */
+	struct redactor *redactor; /* what the task's output goes through (run-redact.h) */
 	int timer_fd;
 	int signal_fd;
 	int grace_fd;
@@ -428,14 +431,6 @@ static int open_logs(struct run *r)
 
 	if (r->policy->logs.max_size == 0)
 		return 0;
-	/*
-	 * Until the redactor stands in front of the sink, a task that prints a credential
-	 * would put its value on disk: a run with credentials keeps no logs (yet).
-	 */
-	if (r->policy->n_credentials > 0) {
-		log_debug("no captured logs: the run has credentials and no redactor yet");
-		return 0;
-	}
 	k = run_log_open(record_sink_state_fd(r->sink), record_sink_state_dir(r->sink), r->id,
 			 r->policy->logs.max_size, &r->log);
 	if (k == -ENOMEM)
@@ -521,6 +516,8 @@ static int start(struct run *r)
 	k = loop_add(r->loop, r->sandbox->pidfd, EPOLLIN, on_init_exit, r);
 	if (k >= 0)
 		k = loop_add(r->loop, r->sandbox->status_fd, EPOLLIN, on_status, r);
+	r->io.redactor = r->redactor;
+	r->io.raw_terminal = p->logs.terminal == POLICY_LOGS_TERMINAL_RAW;
 	if (k >= 0)
 		k = run_io_attach(&r->io, r->loop);
 	if (k >= 0 && (p->limits.set & POLICY_LIMIT_WALL_TIME)) {
@@ -627,7 +624,8 @@ static int write_record(struct run *r)
 {
 	struct timespec end_rt, end_mono;
 	struct run_summary s = {};
-	_cleanup_(json_decrefp) json_t *net = NULL, *resources = NULL, *creds = NULL, *logs = NULL;
+	_cleanup_(json_decrefp) json_t *net = NULL, *resources = NULL, *creds = NULL, *logs = NULL,
+				       *redactions = NULL;
 
 	clock_gettime(CLOCK_REALTIME, &end_rt);
 	clock_gettime(CLOCK_MONOTONIC, &end_mono);
@@ -635,6 +633,7 @@ static int write_record(struct run *r)
 	resources = run_limits_to_json(r->limits);
 	creds = credentials_to_json(r->creds);
 	logs = run_log_to_json(r->log);
+	redactions = run_redact_to_json(r->redactor, &r->io);
 	s = (struct run_summary){
 		.run_id = r->id,
 		.policy = r->policy,
@@ -655,6 +654,7 @@ static int write_record(struct run *r)
 		.resources = resources,
 		.credentials = creds,
 		.logs = logs,
+		.redactions = redactions,
 		.exec_entries = r->exec_paths ? r->policy->filesystem.exec : NULL,
 		.exec_paths = r->exec_paths,
 	};
@@ -707,6 +707,7 @@ static void teardown(struct run *r)
 		run_lock_drop(r->opts->runtime_dir, r->id, r->run_lock_fd, r->record_failed);
 	r->sink = record_sink_free(r->sink);
 	strv_free(r->envp);
+	r->redactor = redactor_free(r->redactor); /* wipes its copies of the values */
 	r->creds = credential_set_free(r->creds); /* clears every value */
 	r->policy = policy_free(r->policy);
 }
@@ -746,6 +747,8 @@ int run_main(const struct run_options *o)
 		k = check_enforceable(&r);
 	if (k >= 0) /* read once, before anything of the run exists */
 		k = credentials_load(r.policy, o->credentials, &r.creds);
+	if (k >= 0)
+		k = run_redact_new(r.policy, r.creds, &r.redactor);
 	if (k >= 0)
 		k = record_sink_open(o->state_dir, o->record_path, &r.sink);
 	if (k >= 0)

@@ -32,7 +32,7 @@
 /* A value shorter than this (after removing whitespace and invisible characters) would
  * redact ordinary text: it is refused. */
 #define REDACT_MIN_VALUE 8
-#define REDACT_MAX_VALUE 16384
+#define REDACT_MAX_VALUE 65536 /* CREDENTIAL_MAX_VALUE: every credential can be registered */
 #define REDACT_MAX_VALUES 256
 #define REDACT_MAX_PATTERNS 64
 #define REDACT_MAX_PATTERN 1024 /* bytes of one user pattern */

@@ -35,6 +35,10 @@ JSON
 ALL=(--policy "$pol" --credential "npm=@$SRC/npm" --credential "gh=@$SRC/gh"
 	--credential "npmrc=@$SRC/rc" --credential "pip=@$SRC/pip")
 
+# The task's output is redacted (docs/logs.md): a task shows a value by its SHA-256.
+h() { printf %s "$1" | sha256sum | cut -c1-64; }
+H_TASK='sha256sum | cut -c1-64'
+
 # holds_value FILE...: 0 when any of the files holds any value (binary files too).
 holds_value() {
 	local v
@@ -48,18 +52,20 @@ holds_value() {
 
 al_run "${ALL[@]}" --record "$AL_TMP/copy.json" -- /bin/sh -c '
 	stat -c "%a %U %G %s" /run/secrets/npm /home/airlock/.npmrc /tmp/pip/pip.conf
-	cat /run/secrets/npm; echo; cat /tmp/pip/pip.conf; echo; cat /home/airlock/.npmrc
-	printf "%s\n" "$GH_TOKEN"'
+	for f in /run/secrets/npm /tmp/pip/pip.conf /home/airlock/.npmrc; do
+		cat "$f" | '"$H_TASK"'
+	done
+	printf %s "$GH_TOKEN" | '"$H_TASK"
 al_is "$AL_RC" 0 "a run with every slot filled succeeds"
 [ "$AL_RC" -eq 0 ] || al_show
 al_is "$(sed -n 1,3p "$AL_TMP/out")" "400 airlock airlock ${#V_NPM}
 400 airlock airlock $((${#V_RC} + 36))
 400 airlock airlock ${#V_PIP}" "each file is 0400, owned by the task user, with the value's size"
-al_is "$(sed -n 4p "$AL_TMP/out")" "$V_NPM" "the file holds the value exactly"
-al_is "$(sed -n 5p "$AL_TMP/out")" "$V_PIP" "a file in a tmpfs mount of the policy holds its value"
-al_is "$(sed -n 6p "$AL_TMP/out")" "//registry.example.com/:_authToken=$V_RC" \
-	"a template is rendered into its file"
-al_is "$(sed -n 7p "$AL_TMP/out")" "$V_GH" "env delivery sets the variable to the value"
+al_is "$(sed -n 4p "$AL_TMP/out")" "$(h "$V_NPM")" "the file holds the value exactly"
+al_is "$(sed -n 5p "$AL_TMP/out")" "$(h "$V_PIP")" "a file in a tmpfs mount of the policy holds its value"
+al_is "$(sed -n 6p "$AL_TMP/out")" "$(h "//registry.example.com/:_authToken=$V_RC
+")" "a template is rendered into its file"
+al_is "$(sed -n 7p "$AL_TMP/out")" "$(h "$V_GH")" "env delivery sets the variable to the value"
 al_is "$(grep -c . "$AL_TMP/err")" 0 "airlock prints nothing on stderr for a good run"
 
 # The mounts as the task sees them: each file its own read-only, nosuid, nodev, noexec
@@ -119,22 +125,26 @@ al_run "${ALL[@]}" -- /bin/sh -c 'cat /run/secrets/npm /home/airlock/.npmrc /tmp
 al_is "$AL_RC" 3 "a failing task's status passes through"
 al_ok "$(holds_value "$AL_TMP/err"; [ $? -ne 0 ]; echo $?)" \
 	"airlock's stderr holds no value (the task printed each to stdout)"
-al_ok "$(holds_value "$AL_TMP/out"; echo $?)" "(the values did reach the task's stdout)"
+al_ok "$(holds_value "$AL_TMP/out"; [ $? -ne 0 ]; echo $?)" \
+	"nor the caller's stdout: the task printed each, airlock redacted them"
+al_is "$(cat "$AL_TMP/out")" "[REDACTED:npm]//registry.example.com/:_authToken=[REDACTED:npmrc]
+[REDACTED:pip][REDACTED:gh]" "each value is replaced with its slot's label"
 
 # ---- --credential-fd and the read-once source ----
 
 al_run --policy "$pol" --credential "npm=@$SRC/npm" --credential-fd gh=3 \
 	--credential "npmrc=@$SRC/rc" --credential-fd pip=4 \
-	-- /bin/sh -c 'printf "%s %s\n" "$GH_TOKEN" "$(cat /tmp/pip/pip.conf)"' \
+	-- /bin/sh -c 'printf %s "$GH_TOKEN" | '"$H_TASK"'; cat /tmp/pip/pip.conf | '"$H_TASK" \
 	3< <(printf %s "$V_GH") 4<"$SRC/pip"
-al_is "$AL_OUT" "$V_GH $V_PIP" "--credential-fd reads values from a pipe and from a file"
+al_is "$AL_OUT" "$(h "$V_GH")
+$(h "$V_PIP")" "--credential-fd reads values from a pipe and from a file"
 [ "$AL_RC" -eq 0 ] || al_show
 # Standard input as the source, a regular file: the task must not get it again as its stdin.
 "$AIRLOCK" run --state-dir "$AL_STATE" --workspace "$AL_WS" --policy "$pol" \
 	--credential "npm=@$SRC/npm" --credential-fd gh=0 --credential "npmrc=@$SRC/rc" \
-	--credential "pip=@$SRC/pip" -- /bin/sh -c 'printf "%s\n" "$GH_TOKEN"; cat; echo end' \
+	--credential "pip=@$SRC/pip" -- /bin/sh -c 'printf %s "$GH_TOKEN" | '"$H_TASK"'; cat; echo end' \
 	<"$SRC/gh" >"$AL_TMP/out" 2>"$AL_TMP/err"
-al_is "$(cat "$AL_TMP/out")" "$V_GH
+al_is "$(cat "$AL_TMP/out")" "$(h "$V_GH")
 end" "--credential-fd NAME=0 reads standard input, and the task's stdin is then empty"
 
 # A FIFO gives its contents once: a second open would wait for a writer forever.
@@ -144,13 +154,13 @@ writer=$!
 AL_PIDS+=("$writer")
 al_run --policy "$pol" --credential "npm=@$SRC/fifo" --credential "gh=@$SRC/gh" \
 	--credential "npmrc=@$SRC/rc" --credential "pip=@$SRC/pip" \
-	-- /bin/sh -c 'cat /run/secrets/npm' &
+	-- /bin/sh -c "cat /run/secrets/npm | $H_TASK" &
 runner=$!
 AL_PIDS+=("$runner")
 al_wait_gone "$runner" 60
 al_ok $? "a FIFO as --credential source: airlock opens it once and finishes"
 wait "$runner" 2>/dev/null
-al_is "$(cat "$AL_TMP/out")" "$V_NPM" "the value read from the FIFO reaches the task"
+al_is "$(cat "$AL_TMP/out")" "$(h "$V_NPM")" "the value read from the FIFO reaches the task"
 if al_wait_gone "$writer" 5; then
 	al_ok 0 "the FIFO's writer is done: airlock read it to its end"
 else

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Captured logs (docs/captured-logs.md): each run keeps its task's stdout and stderr beside
+# Captured logs (docs/logs.md): each run keeps its task's stdout and stderr beside
 # its record, root-only, cut at logs.max_size with a marker line, with size and SHA-256 in
 # the record; `airlock records logs` prints them; they keep what the task writes after the
 # caller's reader went away, and what a killed supervisor had written. And airlock's own

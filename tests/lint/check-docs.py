@@ -22,7 +22,8 @@ import sys
 # (syscall_abis: one key per ABI, "x86_64", "i386", "x32", ...; network.dns_unrecorded_verdicts:
 # one key per DNS verdict, "not-allowed", "rate-limited", ...).
 DYNAMIC_KEYS = {("supervisor/record.c", "s->abis[i].name"),
-                ("supervisor/run-net-dns.c", "verdict")}
+                ("supervisor/run-net-dns.c", "verdict"),
+                ("supervisor/run-redact.c", "redactor_rule_name(r, i)")}
 
 # Files that build JSON that is not the run record.
 RECORD_EXCLUDED = {"supervisor/cmd-probe.c"}

@@ -278,6 +278,43 @@ TEST(reap)
 	ASSERT_TRUE(access(path, F_OK) < 0 && errno == ENOENT);
 }
 
+/* A log past RUN_LOG_DIGEST_SWITCH is hashed by libcrypto from there (when it loads): the
+ * digest is still the file's, also when the switch falls inside a write. */
+TEST(large_log_digest)
+{
+	_cleanup_(rm_rf_tmp) char *state = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	_cleanup_free_ char *chunk = malloc(65537), *out = NULL;
+	struct run_log *l = NULL;
+	char path[512], hex[65];
+	size_t len;
+	json_t *j;
+
+	ASSERT_TRUE(chunk != NULL);
+	for (size_t i = 0; i < 65537; i++)
+		chunk[i] = (char)('a' + i % 23);
+	fd = make_state(&state);
+	ASSERT_TRUE(fd >= 0);
+	ASSERT_OK(run_log_open(fd, state, RUN_ID, 8 << 20, &l));
+	for (int i = 0; i < 48; i++) /* 3 MiB and 48 bytes: the switch is mid-write */
+		run_log_write(l, RUN_LOG_STDOUT, chunk, 65537);
+	run_log_write(l, RUN_LOG_STDERR, chunk, 100);
+	run_log_finish(l);
+
+	snprintf(path, sizeof(path), "%s/logs/" RUN_ID ".stdout", state);
+	ASSERT_OK(read_file_at(AT_FDCWD, path, 8 << 20, &out, &len));
+	ASSERT_EQ(len, (size_t)48 * 65537);
+	j = run_log_to_json(l);
+	hex_sha256(out, len, hex);
+	ASSERT_STREQ(json_string_value(json_object_get(json_object_get(j, "stdout"), "sha256")),
+		     hex);
+	hex_sha256(chunk, 100, hex);
+	ASSERT_STREQ(json_string_value(json_object_get(json_object_get(j, "stderr"), "sha256")),
+		     hex);
+	json_decref(j);
+	run_log_free(l);
+}
+
 TEST(stream_names)
 {
 	ASSERT_STREQ(run_log_stream_to_string(RUN_LOG_STDERR), "stderr");

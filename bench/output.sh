@@ -1,0 +1,136 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Output throughput (issue 10): a task writing 1 GiB of realistic build and test output to
+# stdout, read by a consumer through a pipe, through airlock (every byte redacted and
+# neutralised) against the same task through bwrap (no filter: the task writes to the
+# pipe itself). Cases interleaved round-robin in one run; best and median wall time of
+# ROUNDS each, MB/s, and the ratio to bwrap. Not part of the test suite. Run as root from
+# a release build:
+#
+#   meson setup build-bench --buildtype=release -Dbench=true && ninja -C build-bench
+#   bench/output.sh [BUILDDIR] [ROUNDS] [MIB]
+#
+# Cases:
+#   bwrap           bwrap --unshare-all, minimal filesystem (as bench/startup.sh)
+#   airlock         default policy (limits.output raised, as in every airlock case):
+#                   built-in token patterns, neutralised, 16M logs
+#   airlock-32      32 credential slots (the policy's most), each value registered in
+#                   every form, plus the built-in patterns
+#   airlock-32-raw  the same with logs.terminal "raw" (the caller's stream not neutralised)
+#   airlock-1g-log  default policy with logs.max_size "1G": every byte logged and hashed
+# BENCH_BASE=PATH adds "base", an airlock binary built from before the filter (the same
+# default policy), to measure what the filter costs per byte.
+set -euo pipefail
+
+build=${1:-build-bench}
+rounds=${2:-3}
+mib=${3:-1024}
+airlock=$(realpath "$build/airlock")
+tmp=$(mktemp -d /tmp/airlock-outbench.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+if [ "$(id -u)" != 0 ]; then
+	echo "output.sh: run as root" >&2
+	exit 1
+fi
+command -v bwrap >/dev/null || { echo "output.sh: bwrap is not installed" >&2; exit 1; }
+
+# 16 MiB of build and test output (compiler lines, test results, timestamps, some colour),
+# written MIB/16 times by the task.
+mkdir -p "$tmp/ws" "$tmp/state" "$tmp/secrets"
+chmod 755 "$tmp" "$tmp/ws"
+python3 - "$tmp/ws/chunk" <<'PY'
+import random, sys
+rng = random.Random(1)
+words = ('build src lib test module config value result error warning note info debug '
+         'compile link object file path main init parse load store request response').split()
+out, size = [], 0
+while size < 16 << 20:
+    k = rng.randrange(6)
+    w = ' '.join(rng.choice(words) for _ in range(rng.randrange(3, 12)))
+    if k == 0:
+        s = 'cc -O2 -Wall -c src/%s.c -o build/%s.o\n' % (rng.choice(words), rng.choice(words))
+    elif k == 1:
+        s = 'tests/test_%s.py::test_%s \x1b[32mPASSED\x1b[0m [%3d%%]\n' % (
+            rng.choice(words), rng.choice(words), rng.randrange(100))
+    elif k == 2:
+        s = '2026-01-0%dT12:%02d:%02d.%03dZ INFO %s\n' % (
+            rng.randrange(1, 9), rng.randrange(60), rng.randrange(60), rng.randrange(1000), w)
+    elif k == 3:
+        s = 'src/%s.c:%d:%d: warning: %s [-Wunused]\n' % (
+            rng.choice(words), rng.randrange(1, 999), rng.randrange(1, 80), w)
+    elif k == 4:
+        s = 'commit %040x %s\n' % (rng.getrandbits(160), w)
+    else:
+        s = '  %s\n' % w
+    out.append(s)
+    size += len(s)
+open(sys.argv[1], 'w').write(''.join(out)[:16 << 20])
+PY
+chmod 644 "$tmp/ws/chunk"
+reps=$((mib / 16))
+task=(/bin/sh -c "i=0; while [ \$i -lt $reps ]; do cat /workspace/chunk; i=\$((i + 1)); done")
+
+# 32 slots, random 32-character values, file delivery.
+creds=() slots=
+for i in $(seq 0 31); do
+	head -c 24 /dev/urandom | base64 | tr -d '\n' >"$tmp/secrets/v$i"
+	creds+=(--credential "s$i=@$tmp/secrets/v$i")
+	slots+="${slots:+,}{ \"name\": \"s$i\", \"source\": \"caller\", \"deliver\": { \"file\": \"/run/secrets/s$i\" } }"
+done
+# limits.output (16M by default) is raised in each: the output is the point here.
+lim='"limits": { "output": "4G" }'
+printf '{ "version": 1, %s }\n' "$lim" >"$tmp/p0.json"
+printf '{ "version": 1, %s, "credentials": [ %s ] }\n' "$lim" "$slots" >"$tmp/p32.json"
+printf '{ "version": 1, %s, "credentials": [ %s ], "logs": { "terminal": "raw" } }\n' \
+	"$lim" "$slots" >"$tmp/p32raw.json"
+printf '{ "version": 1, %s, "logs": { "max_size": "1G" } }\n' "$lim" >"$tmp/p1g.json"
+
+run_airlock() { # BINARY [OPTIONS]
+	local bin=$1
+	shift
+	"$bin" run --state-dir "$tmp/state" --workspace "$tmp/ws" "$@" -- "${task[@]}"
+}
+run_case() {
+	case $1 in
+	bwrap) bwrap --unshare-all --ro-bind /usr /usr --symlink usr/bin /bin \
+		--symlink usr/lib /lib --symlink usr/lib64 /lib64 --symlink usr/sbin /sbin \
+		--proc /proc --dev /dev --tmpfs /tmp --ro-bind "$tmp/ws" /workspace \
+		--die-with-parent --new-session --cap-drop ALL "${task[@]}" ;;
+	airlock) run_airlock "$airlock" --policy "$tmp/p0.json" ;;
+	airlock-32) run_airlock "$airlock" --policy "$tmp/p32.json" "${creds[@]}" ;;
+	airlock-32-raw) run_airlock "$airlock" --policy "$tmp/p32raw.json" "${creds[@]}" ;;
+	airlock-1g-log) run_airlock "$airlock" --policy "$tmp/p1g.json" ;;
+	base) run_airlock "$BENCH_BASE" --policy "$tmp/p0.json" ;;
+	esac
+}
+
+cases=(bwrap airlock airlock-32 airlock-32-raw airlock-1g-log)
+[ -n "${BENCH_BASE:-}" ] && cases+=(base)
+# Each sample: wall seconds, and CPU seconds (user + system) of everything the case ran
+# (the task, the consumer, airlock or bwrap): CPU minus bwrap's is what airlock adds, which
+# a loaded machine distorts far less than the wall time.
+TIMEFORMAT='%R %U %S'
+for c in "${cases[@]}"; do : >"$tmp/t.$c"; done
+for ((r = 0; r < rounds; r++)); do
+	for c in "${cases[@]}"; do
+		{ time { run_case "$c" 2>/dev/null | cat >/dev/null; }; } 2>>"$tmp/t.$c"
+		rm -f "$tmp/state/logs/"* # the 1G logs would fill the disk over many rounds
+	done
+done
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+echo "# $mib MiB of build output through a pipe, $rounds rounds, interleaved"
+echo "# wall: best and median; cpu: median of user+sys; extra: cpu over bwrap's, per byte"
+printf '%-16s %8s %8s %8s %7s %8s %9s\n' case best_s med_s MB/s ratio cpu_s extra_ns/B
+bw_best=$(awk '{ print $1 }' "$tmp/t.bwrap" | sort -n | head -1)
+bw_cpu=$(awk '{ print $2 + $3 }' "$tmp/t.bwrap" | median)
+for c in "${cases[@]}"; do
+	best=$(awk '{ print $1 }' "$tmp/t.$c" | sort -n | head -1)
+	med=$(awk '{ print $1 }' "$tmp/t.$c" | median)
+	cpu=$(awk '{ print $2 + $3 }' "$tmp/t.$c" | median)
+	printf '%-16s %8.2f %8.2f %8.0f %7.3f %8.2f %9.2f\n' "$c" "$best" "$med" \
+		"$(echo "$mib * 1.048576 / $best" | bc -l)" "$(echo "$bw_best / $best" | bc -l)" \
+		"$cpu" "$(echo "($cpu - $bw_cpu) * 1000000000 / ($mib * 1048576)" | bc -l)"
+done

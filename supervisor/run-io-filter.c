@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The filter between the task's stdout and stderr and everything they reach (run-io.h):
+ * per stream, the redactor and the neutraliser (output-filter.h), the captured log fed
+ * with the neutralised output, and the quiet timer that lets held bytes out when the task
+ * stops writing.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "log.h"
+#include "loop.h"
+#include "macro.h"
+#include "output-filter.h"
+#include "run-io-internal.h"
+#include "run-io.h"
+#include "run-log.h"
+
+int run_io_filter_attach(struct run_io_stream *s)
+{
+	if (!s->io->redactor || s->filter)
+		return 0;
+	return output_filter_new(s->io->redactor, s->io->raw_terminal, &s->filter);
+}
+
+static int on_quiet(struct loop *l, int fd, uint32_t events, void *userdata)
+{
+	struct run_io_stream *s = userdata;
+	uint64_t expirations;
+	const char *p;
+	size_t n;
+	int r;
+
+	if (read(fd, &expirations, sizeof(expirations)) != sizeof(expirations))
+		return 0; /* a stale event */
+	if (!s->filter || output_filter_is_finished(s->filter) || s->io->truncated)
+		return 0;
+	r = run_io_filter_pass(s, RUN_IO_FILTER_FLUSH, NULL, 0, &p, &n);
+	if (r < 0)
+		return r;
+	return run_io_stream_emit(s, p, n);
+}
+
+/* (Re)starts the quiet timer while bytes are held back, stops it when none are. */
+static void quiet_update(struct run_io_stream *s)
+{
+	bool held = !output_filter_is_finished(s->filter) && output_filter_held(s->filter) > 0;
+	struct itimerspec its = {};
+
+	if (!held && s->quiet_fd < 0)
+		return;
+	if (held && s->quiet_fd < 0 && s->io->loop) {
+		s->quiet_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (s->quiet_fd < 0)
+			return; /* held until the next write or the end: never lost */
+		if (loop_add(s->io->loop, s->quiet_fd, EPOLLIN, on_quiet, s) < 0) {
+			s->quiet_fd = safe_close(s->quiet_fd);
+			return;
+		}
+	}
+	if (s->quiet_fd < 0)
+		return;
+	if (held)
+		its.it_value.tv_nsec = RUN_IO_QUIET_MS * 1000000L;
+	(void)timerfd_settime(s->quiet_fd, 0, &its, NULL);
+}
+
+static int filter_call(struct run_io_stream *s, enum run_io_filter_op op, const void *buf,
+		       size_t len, struct output_filter_out *o)
+{
+	switch (op) {
+	case RUN_IO_FILTER_FEED:
+		return output_filter_feed(s->filter, buf, len, o);
+	case RUN_IO_FILTER_FLUSH:
+		return output_filter_flush(s->filter, o);
+	case RUN_IO_FILTER_FINISH:
+		return output_filter_finish(s->filter, o);
+	}
+	return -EINVAL;
+}
+
+int run_io_filter_pass(struct run_io_stream *s, enum run_io_filter_op op, const void *buf,
+		       size_t len, const char **ret, size_t *ret_len)
+{
+	enum run_log_stream id = s == &s->io->out ? RUN_LOG_STDOUT : RUN_LOG_STDERR;
+	struct output_filter_out o = {
+		.caller = buf, .caller_len = len, .log = buf, .log_len = len
+	};
+	int r;
+
+	if (s->filter && op != RUN_IO_FILTER_FEED && output_filter_is_finished(s->filter))
+		o = (struct output_filter_out){};
+	else if (s->filter) {
+		r = filter_call(s, op, buf, len, &o);
+		if (r < 0)
+			return log_error_errno(r, "Failed to filter the task's %s, ending it: %m",
+					       s->name);
+		quiet_update(s);
+	}
+	run_log_write(s->io->log, id, o.log, o.log_len);
+	*ret = o.caller;
+	*ret_len = o.caller_len;
+	return 0;
+}
+
+/* Appends p, n to what waits for the caller. Returns 0 or -ENOMEM. */
+int run_io_stream_queue(struct run_io_stream *s, const char *p, size_t n)
+{
+	size_t want;
+	char *np;
+
+	if (s->off == s->len)
+		s->off = s->len = 0;
+	if (__builtin_add_overflow(s->len, n, &want))
+		return -ENOMEM;
+	if (want > s->pend_cap) {
+		want = MAX(want, MAX(s->pend_cap * 2, (size_t)RUN_IO_STREAM_BUF));
+		np = realloc(s->pend, want);
+		if (!np)
+			return log_oom();
+		s->pend = np;
+		s->pend_cap = want;
+	}
+	memcpy(s->pend + s->len, p, n);
+	s->len += n;
+	return 0;
+}
+
+/*
+ * The task's bytes (op: see run-io-internal.h) through the filter: the log takes its part,
+ * and the caller's waits for it unless its reader is gone. Returns 0 or -errno (logged).
+ */
+int run_io_stream_pass(struct run_io_stream *s, enum run_io_filter_op op, const void *buf, size_t n)
+{
+	const char *p;
+	size_t len;
+	int r;
+
+	r = run_io_filter_pass(s, op, buf, n, &p, &len);
+	if (r < 0 || s->broken || len == 0)
+		return r;
+	return run_io_stream_queue(s, p, len);
+}
+
+void run_io_filter_done(struct run_io_stream *s)
+{
+	if (s->quiet_fd >= 0 && s->io->loop)
+		(void)loop_remove(s->io->loop, s->quiet_fd);
+	s->quiet_fd = safe_close(s->quiet_fd);
+	s->filter = output_filter_free(s->filter);
+}

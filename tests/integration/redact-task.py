@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The task of test-redaction.sh, run inside the sandbox: prints the credential values it
+was given (file /run/secrets/a, environment variable B) in every form secret_forms.py
+knows, to stdout and stderr, in pieces with pauses between the writes.
+
+usage: redact-task.py forms | escapes | tail | prompt
+"""
+import os
+import random
+import sys
+import time
+
+sys.path.insert(0, '/workspace')
+import secret_forms  # noqa: E402
+
+ESCAPES = (b'ESC:\x1b[2J|OSC:\x1b]0;pwned\x07|HIDE:\x1b[8mhidden\x1b[0m|CSI8:\x9b31m|'
+           b'C1:\xc2\x9b|NUL:\x00|BEL:\x07|BIDI:\xe2\x80\xae|end\n')
+
+
+def values():
+    with open('/run/secrets/a', 'rb') as f:
+        a = f.read()
+    return a, os.environb[b'B']
+
+
+def write(fd, data):
+    while data:
+        data = data[os.write(fd, data):]
+
+
+def pieces(rng, data):
+    """data cut at 0 to 3 random points."""
+    cuts = sorted(rng.sample(range(1, len(data)), min(len(data) - 1, rng.randrange(4))))
+    return [data[i:j] for i, j in zip([0] + cuts, cuts + [len(data)])]
+
+
+def forms():
+    rng = random.Random(int(os.environ.get('SEED', '1')))
+    for value in values():
+        # the raw value split in two writes, with a pause longer than the quiet flush
+        for fd in (1, 2):
+            half = len(value) // 2
+            write(fd, b'split: ' + value[:half])
+            time.sleep(0.35)
+            write(fd, value[half:] + b'\n')
+        for name, form in secret_forms.emitted(value, rng.randrange(1000)).items():
+            for fd in (1, 2):
+                for piece in pieces(rng, b'%s: ' % name.encode() + form + b' .\n'):
+                    write(fd, piece)
+                    time.sleep(rng.choice((0, 0.001, 0.01, 0.05)))
+
+
+def main(mode):
+    if mode == 'forms':
+        forms()
+    elif mode == 'escapes':
+        for fd in (1, 2):
+            write(fd, ESCAPES)
+    elif mode == 'tail':
+        a, b = values()
+        write(1, b'last: ' + a[:-2])  # no newline, the stream's last bytes
+        write(2, b'last: ' + b[:-3])
+    elif mode == 'prompt':
+        a, _ = values()
+        # ends in the first 3 characters of a value: held back until the task goes quiet
+        write(1, b'ready\nenter code ' + a[:3])
+        time.sleep(3)
+        write(1, b'\n')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1]))

@@ -1,0 +1,188 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Redaction and neutralisation on the task's output path (docs/logs.md): a task given one
+# credential by file and one by environment prints them in every form to stdout and
+# stderr, in pieces with pauses; neither the caller's output nor the captured logs hold
+# any form (checked by tests/lib/secret_forms.py, which knows the forms apart from the
+# redactor). Terminal escapes arrive neutralised on the caller's stream and in the logs,
+# raw on the caller's stream with logs.terminal "raw" (still redacted; the logs still
+# neutralised). A partial secret at the very end of a stream is redacted; a prompt
+# without a newline is not held back; the record counts the redactions; nothing of the
+# values is left in the state directory, and no mount after the run.
+. "$(dirname "$0")/lib.sh"
+al_init
+al_need sha256sum
+
+FORMS=$AIRLOCK_SRC/tests/lib/secret_forms.py
+cp "$FORMS" "$AL_WS/secret_forms.py"
+cp "$AIRLOCK_SRC/tests/integration/redact-task.py" "$AL_WS/redact-task.py"
+chmod 644 "$AL_WS/secret_forms.py" "$AL_WS/redact-task.py"
+
+SRC=$AL_TMP/src # the caller's secret files: the only place the values may be
+mkdir -m 700 "$SRC"
+rand() { head -c 30 /dev/urandom | base64 | tr -d '+/=\n' | head -c 24; }
+printf 'A%s' "$(rand)" >"$SRC/a"
+printf 'B%s' "$(rand)" >"$SRC/b"
+
+policy() { # policy NAME TERMINAL
+	al_policy "$1" <<JSON
+{ "version": 1, "name": "$1",
+  "credentials": [
+    { "name": "a", "source": "caller", "deliver": { "file": "/run/secrets/a" } },
+    { "name": "b", "source": "caller", "deliver": { "env": "B" } } ],
+  "logs": { "terminal": "$2", "redact_patterns": [ "sk-live-[0-9]{6}" ] } }
+JSON
+}
+NEUTRAL=$(policy neutral neutral)
+RAW=$(policy raw raw)
+CREDS=(--credential "a=@$SRC/a" --credential "b=@$SRC/b")
+
+log_of() { # log_of RECORD stdout|stderr
+	al_json "$1" "r['logs']['$2']['path']"
+}
+
+# Undoes the neutraliser's escapes (\xHH, \uHHHH), so that the checker sees a form
+# interleaved with escapes as the terminal would have: strictly more to find, not less.
+unescape() { # unescape IN OUT
+	python3 - "$1" "$2" <<'PY'
+import re, sys
+data = open(sys.argv[1], 'rb').read()
+data = re.sub(rb'\\x([0-9a-f]{2})', lambda m: bytes([int(m.group(1), 16)]), data)
+data = re.sub(rb'\\u([0-9a-f]{4})', lambda m: chr(int(m.group(1), 16)).encode(), data)
+open(sys.argv[2], 'wb').write(data)
+PY
+}
+
+# no_form DESCRIPTION FILE...: no form of either value in the files, as they are and
+# unescaped.
+no_form() {
+	local desc=$1 f found=
+	shift
+	for f in "$@"; do
+		[ -s "$f" ] || found+="$f: missing or empty; "
+		[ -s "$f" ] || continue
+		unescape "$f" "$f.unescaped"
+		for v in a b; do
+			found+=$(python3 "$FORMS" check "$SRC/$v" "$f" "$f.unescaped")
+		done
+	done
+	al_is "$found" "" "$desc"
+}
+
+# ---- every form, both streams, pieces and pauses ----
+
+for mode in neutral raw; do
+	pol=$NEUTRAL
+	[ $mode = raw ] && pol=$RAW
+	al_run --policy "$pol" "${CREDS[@]}" --record "$AL_TMP/forms-$mode.json" \
+		-- /usr/bin/python3 /workspace/redact-task.py forms
+	al_is "$AL_RC" 0 "$mode: the task printing every form of both values ends well"
+	[ "$AL_RC" -eq 0 ] || al_show
+	cp "$AL_TMP/out" "$AL_TMP/forms-$mode.out"
+	cp "$AL_TMP/err" "$AL_TMP/forms-$mode.err"
+	n=$(python3 "$FORMS" names "$SRC/a" | wc -l)
+	al_ok "$([ "$(grep -c ' \.$' "$AL_TMP/forms-$mode.out")" -ge "$((2 * n))" ]; echo $?)" \
+		"$mode: every form's line reached the caller ($((2 * n)) lines or more)"
+	no_form "$mode: no form of either value in the caller's stdout and stderr" \
+		"$AL_TMP/forms-$mode.out" "$AL_TMP/forms-$mode.err"
+	no_form "$mode: no form of either value in the captured logs" \
+		"$(log_of "$AL_TMP/forms-$mode.json" stdout)" "$(log_of "$AL_TMP/forms-$mode.json" stderr)"
+	al_ok "$(grep -q '^split: \[REDACTED:a\]$' "$AL_TMP/forms-$mode.out"; echo $?)" \
+		"$mode: a value written in two pieces, 350 ms apart, is one label"
+	for k in a b; do
+		c=$(al_json "$AL_TMP/forms-$mode.json" "r['redactions']['credentials']['$k']")
+		al_ok "$([ "$c" -ge "$((2 * n))" ]; echo $?)" \
+			"$mode: the record counts the redactions of '$k' ($c, at least $((2 * n)))"
+	done
+done
+
+# ---- escapes: neutralised, or raw on the caller's stream only ----
+
+NEUTRALISED='ESC:\x1b[2J|OSC:\x1b]0;pwned\x07|HIDE:\x1b[8mhidden\x1b[0m|CSI8:\x9b31m|C1:\u009b|NUL:\x00|BEL:\x07|BIDI:\u202e|end'
+printf 'ESC:\033[2J|OSC:\033]0;pwned\007|HIDE:\033[8mhidden\033[0m|CSI8:\23331m|C1:\302\233|NUL:\000|BEL:\007|BIDI:\342\200\256|end\n' \
+	>"$AL_TMP/escapes.raw"
+for mode in neutral raw; do
+	pol=$NEUTRAL
+	[ $mode = raw ] && pol=$RAW
+	al_run --policy "$pol" "${CREDS[@]}" --record "$AL_TMP/esc-$mode.json" \
+		-- /usr/bin/python3 /workspace/redact-task.py escapes
+	for s in stdout stderr; do
+		f=$AL_TMP/out
+		[ $s = stderr ] && f=$AL_TMP/err
+		if [ $mode = neutral ]; then
+			al_is "$(cat "$f")" "$NEUTRALISED" \
+				"neutral: ESC, CSI, OSC, hidden text, 0x9b, UTF-8 C1, NUL, bidi reach the caller's $s as visible escapes"
+		else
+			al_ok "$(cmp -s "$f" "$AL_TMP/escapes.raw"; echo $?)" \
+				"raw: the caller's $s gets the task's bytes as they are"
+		fi
+		al_is "$(cat "$(log_of "$AL_TMP/esc-$mode.json" $s)")" "$NEUTRALISED" \
+			"$mode: the captured $s log is neutralised"
+	done
+done
+
+# ---- a partial secret as the stream's last bytes ----
+
+al_run --policy "$RAW" "${CREDS[@]}" --record "$AL_TMP/tail.json" \
+	-- /usr/bin/python3 /workspace/redact-task.py tail
+a=$(cat "$SRC/a") b=$(cat "$SRC/b")
+al_is "$(cat "$AL_TMP/out")|$(cat "$AL_TMP/err")" "last: [REDACTED:a]|last: [REDACTED:b]" \
+	"a value cut short at the very end of stdout and stderr, without newline, is redacted"
+al_ok "$(grep -rqF -e "${a:0:12}" -e "${b:0:12}" "$AL_TMP/out" "$AL_TMP/err" \
+	"$(log_of "$AL_TMP/tail.json" stdout)" "$(log_of "$AL_TMP/tail.json" stderr)"; [ $? -eq 1 ]; echo $?)" \
+	"... in the caller's streams and the logs alike"
+
+# ---- a prompt without a newline is not held back ----
+
+python3 - "$AIRLOCK" "$AL_STATE" "$AL_WS" "$RAW" "$SRC" >"$AL_TMP/prompt" <<'PY'
+import os, subprocess, sys, time
+airlock, state, ws, pol, src = sys.argv[1:]
+p = subprocess.Popen([airlock, 'run', '--state-dir', state, '--workspace', ws, '--policy', pol,
+                      '--credential', 'a=@%s/a' % src, '--credential', 'b=@%s/b' % src, '--',
+                      '/usr/bin/python3', '/workspace/redact-task.py', 'prompt'],
+                     stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+a = open(src + '/a', 'rb').read()
+want = b'enter code ' + a[:3]
+got, ready_at, prompt_at = b'', None, None
+while True:
+    chunk = os.read(p.stdout.fileno(), 4096)
+    if not chunk:
+        break
+    got += chunk
+    now = time.monotonic()
+    if ready_at is None and b'ready\n' in got:
+        ready_at = now
+    if prompt_at is None and want in got:
+        prompt_at = now
+p.wait()
+print('%d' % (1000 * (prompt_at - ready_at)) if ready_at and prompt_at else 'never')
+PY
+ms=$(cat "$AL_TMP/prompt")
+al_ok "$([ "$ms" != never ] && [ "$ms" -lt 1000 ]; echo $?)" \
+	"a prompt ending in what could start a value reaches the caller within 1 s ($ms ms; the task then sleeps 3 s)"
+
+# ---- user pattern, counts ----
+
+al_run --policy "$NEUTRAL" "${CREDS[@]}" --record "$AL_TMP/pat.json" \
+	-- /bin/sh -c 'echo "key sk-live-123456 token ghp_abcdefghijklmnopqrstuvwxyz0123456789"'
+al_is "$AL_OUT" "key [REDACTED:redact_patterns.0] token [REDACTED:github-token]" \
+	"a policy pattern and a built-in token pattern are redacted under their names"
+al_is "$(al_json "$AL_TMP/pat.json" 'r["redactions"]')" \
+	"{'credentials': {'a': 0, 'b': 0}, 'patterns': {'github-token': 1, 'redact_patterns.0': 1}}" \
+	"the record counts them per pattern, and every credential (0 here)"
+
+# ---- a value too short to redact refuses the run ----
+
+printf 'abc 12' >"$SRC/short"
+al_run --policy "$NEUTRAL" --credential "a=@$SRC/short" --credential "b=@$SRC/b" -- /bin/true
+al_ok "$([ "$AL_RC" -eq 125 ] && [ "$(grep -c . "$AL_TMP/err")" -eq 1 ] &&
+	grep -q "credential 'a' is too short to be redacted" "$AL_TMP/err"; echo $?)" \
+	"a value of fewer than 8 bytes besides whitespace is refused: exit 125, one line"
+
+# ---- nothing left ----
+
+al_ok "$(grep -rqF -e "$a" -e "$b" "$AL_STATE"; [ $? -eq 1 ]; echo $?)" \
+	"no value anywhere in the state directory (records, logs)"
+al_is "$(al_our_mounts)" "" "no mount of the runs is left"
+al_is "$(grep -c airlock-secrets /proc/self/mountinfo)" 0 "no secrets tmpfs is left"
+

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The per-stream output filter: redaction then neutralisation, the caller's and the log's
+ * parts, a partial secret at the end, the quiet flush. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "output-filter.h"
+#include "redact.h"
+#include "test.h"
+
+#define VALUE "s3cr3tPassw0rd!"
+
+struct sink {
+	char caller[4096], log[4096];
+	size_t caller_len, log_len;
+};
+
+static void take(struct sink *k, const struct output_filter_out *o)
+{
+	memcpy(k->caller + k->caller_len, o->caller, o->caller_len);
+	k->caller_len += o->caller_len;
+	k->caller[k->caller_len] = '\0';
+	memcpy(k->log + k->log_len, o->log, o->log_len);
+	k->log_len += o->log_len;
+	k->log[k->log_len] = '\0';
+}
+
+static struct redactor *new_redactor(void)
+{
+	struct redactor *r = NULL;
+
+	if (redactor_new(true, &r) < 0 || redactor_add_value(r, "tok", VALUE, strlen(VALUE)) < 0 ||
+	    redactor_compile(r) < 0)
+		abort();
+	return r;
+}
+
+/* Feeds in, byte by byte when bytewise, then finishes. */
+static void run(bool raw, const char *in, bool bytewise, struct sink *k, uint64_t *count)
+{
+	struct redactor *r = new_redactor();
+	struct output_filter *f = NULL;
+	struct output_filter_out o;
+	size_t len = strlen(in);
+
+	memset(k, 0, sizeof(*k));
+	if (output_filter_new(r, raw, &f) < 0)
+		abort();
+	for (size_t i = 0; i < len; i += bytewise ? 1 : len) {
+		if (output_filter_feed(f, in + i, bytewise ? 1 : len, &o) < 0)
+			abort();
+		take(k, &o);
+	}
+	if (output_filter_finish(f, &o) < 0)
+		abort();
+	take(k, &o);
+	*count = output_filter_count(f, redactor_n_rules(r) - 1);
+	output_filter_free(f);
+	redactor_free(r);
+}
+
+TEST(neutral_caller_and_log_are_redacted_and_neutralised)
+{
+	const char *in = "a \x1b[31m" VALUE "\x1b[0m b \xc2\x9b\n";
+	const char *want = "a \\x1b[31m[REDACTED:tok]\\x1b[0m b \\u009b\n";
+	struct sink k;
+	uint64_t n;
+
+	for (int bytewise = 0; bytewise < 2; bytewise++) {
+		run(false, in, bytewise, &k, &n);
+		ASSERT_STREQ(k.caller, want);
+		ASSERT_STREQ(k.log, want);
+		ASSERT_EQ(n, 1u);
+	}
+}
+
+TEST(raw_caller_is_redacted_only_the_log_still_neutralised)
+{
+	const char *in = "x \x1b[8m" VALUE " y\x07\n";
+	struct sink k;
+	uint64_t n;
+
+	for (int bytewise = 0; bytewise < 2; bytewise++) {
+		run(true, in, bytewise, &k, &n);
+		ASSERT_STREQ(k.caller, "x \x1b[8m[REDACTED:tok] y\x07\n");
+		ASSERT_STREQ(k.log, "x \\x1b[8m[REDACTED:tok] y\\x07\n");
+	}
+}
+
+TEST(a_partial_value_at_the_end_is_redacted_at_finish)
+{
+	struct sink k;
+	uint64_t n;
+
+	run(false, "last: s3cr3tPa", true, &k, &n);
+	ASSERT_STREQ(k.caller, "last: [REDACTED:tok]");
+	ASSERT_STREQ(k.log, "last: [REDACTED:tok]");
+}
+
+TEST(flush_lets_a_short_held_prefix_out_and_the_rest_is_still_redacted)
+{
+	struct redactor *r = new_redactor();
+	struct output_filter *f = NULL;
+	struct output_filter_out o;
+	struct sink k = {};
+
+	ASSERT_OK(output_filter_new(r, false, &f));
+	ASSERT_OK(output_filter_feed(f, "code: s3c", 9, &o));
+	take(&k, &o);
+	ASSERT_TRUE(output_filter_held(f) > 0);
+	ASSERT_OK(output_filter_flush(f, &o));
+	take(&k, &o);
+	ASSERT_STREQ(k.caller, "code: s3c");
+	ASSERT_EQ(output_filter_held(f), 0u);
+	ASSERT_OK(output_filter_feed(f, "r3tPassw0rd!\n", 13, &o));
+	take(&k, &o);
+	ASSERT_OK(output_filter_finish(f, &o));
+	take(&k, &o);
+	ASSERT_TRUE(strstr(k.caller, "r3tPassw0rd") == NULL);
+	ASSERT_TRUE(output_filter_is_finished(f));
+	ASSERT_TRUE(output_filter_feed(f, "x", 1, &o) == -EINVAL);
+	output_filter_free(f);
+	redactor_free(r);
+}
+
+TEST_MAIN();
