@@ -18,6 +18,7 @@
  * in manifest.c and glob.c and are unit-tested and fuzzed; export.c does the I/O.
  */
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -66,6 +67,7 @@ enum export_skip {
 	EXPORT_SKIP_MOUNT, /* another filesystem mounted there */
 	EXPORT_SKIP_SECRET, /* scan "reject": the redactor matched */
 	EXPORT_SKIP_CHANGED, /* changed or vanished while read (only while a writer lives) */
+	EXPORT_SKIP_RESERVED, /* EXPORT_MANIFEST_NAME at the top: that name is the manifest's */
 	_EXPORT_SKIP_MAX,
 };
 
