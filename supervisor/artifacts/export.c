@@ -190,6 +190,8 @@ static uint64_t stream_matches(const struct walk *w, const struct redact_stream 
 /* Hashes and writes what goes out of one chunk. */
 static int emit(int fd, struct export_hash *h, const void *buf, size_t len, uint64_t *written)
 {
+	if (len == 0)
+		return 0;
 	export_hash_update(h, buf, len);
 	*written += len;
 	return write_all(fd, buf, len);
