@@ -206,7 +206,7 @@ static int emit(int fd, struct export_hash *h, const void *buf, size_t len, uint
 static int copy_data(struct walk *w, int src, int dst, uint64_t limit, struct export_entry *e)
 {
 	_cleanup_(redact_stream_freep) struct redact_stream *s = NULL;
-	bool redact = w->o->scan == EXPORT_SCAN_REDACT;
+	bool redact = w->o->scan == EXPORT_SCAN_REDACT && w->o->redactor;
 	struct export_hash h;
 	uint64_t read_total = 0;
 	const uint8_t *out;

@@ -379,6 +379,27 @@ TEST(export_tree_scan)
 	scan_case(test_failed_, EXPORT_SCAN_OFF, "token=s3cr3t-value-0123456789\n", 2, 0);
 }
 
+TEST(export_tree_redact_without_redactor)
+{
+	struct export_options o = options();
+	struct export_manifest *m = NULL;
+	_cleanup_free_ char *text = NULL;
+	char digest[65];
+	struct scratch s;
+	size_t len;
+
+	/* scan "redact" with no redactor given: copied as is (this crashed once). */
+	o.scan = EXPORT_SCAN_REDACT;
+	scratch_new(test_failed_, &s);
+	write_file(test_failed_, "src/f", "as it is\n", 0644);
+	ASSERT_OK(export_tree(s.src, s.dst, &o, &m, digest));
+	ASSERT_OK(read_file_at(s.dst, "f", 4096, &text, &len));
+	ASSERT_STREQ(text, "as it is\n");
+	ASSERT_FALSE(m->entries[0].redacted);
+	export_manifest_free(m);
+	scratch_done(test_failed_, &s);
+}
+
 TEST(scan_names)
 {
 	ASSERT_EQ(export_scan_from_string("reject"), EXPORT_SCAN_REJECT);
