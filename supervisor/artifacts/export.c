@@ -28,6 +28,7 @@
 #include "strv.h"
 
 #define COPY_BUFFER (1U << 20)
+#define SCAN_PIECE (64U << 10)
 #define SOURCE_RESOLVE (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV)
 #define DEST_RESOLVE (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
 
@@ -198,6 +199,33 @@ static int emit(int fd, struct export_hash *h, const void *buf, size_t len, uint
 }
 
 /*
+ * Feeds len bytes to the scan in pieces of SCAN_PIECE, the size the task output path uses:
+ * the stream's buffers then stay small and are reused from file to file, where whole
+ * chunks made the allocator map and unmap (or grow and trim the heap) for every file,
+ * which cost more than the scan itself for many small files. With dst >= 0 the scan's
+ * output is hashed and written, else discarded (it only counts).
+ */
+static int scan_chunk(struct redact_stream *s, int dst, struct export_hash *h, const uint8_t *buf,
+		      size_t len, uint64_t *written)
+{
+	const uint8_t *out;
+	size_t out_len;
+	int r;
+
+	for (size_t off = 0; off < len; off += SCAN_PIECE) {
+		if (redact_stream_feed(s, buf + off, MIN(SCAN_PIECE, len - off), &out, &out_len) <
+		    0)
+			return -ENOMEM;
+		if (dst >= 0) {
+			r = emit(dst, h, out, out_len, written);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/*
  * Copies src to dst in one pass: each chunk is read once, scanned, hashed and written.
  * With "redact" the redactor's output is what is hashed and written, else the source's
  * bytes. Reads at most limit + 1 bytes: a file that grew past what fstat() said is
@@ -234,12 +262,10 @@ static int copy_data(struct walk *w, int src, int dst, uint64_t limit, struct ex
 			r = -ESTALE;
 			break;
 		}
-		if (s && redact_stream_feed(s, w->buf, (size_t)n, &out, &out_len) < 0) {
-			r = -ENOMEM;
-			break;
-		}
-		r = redact ? emit(dst, &h, out, out_len, &e->size)
+		r = redact ? scan_chunk(s, dst, &h, w->buf, (size_t)n, &e->size)
 			   : emit(dst, &h, w->buf, (size_t)n, &e->size);
+		if (r >= 0 && s && !redact)
+			r = scan_chunk(s, -EBADF, NULL, w->buf, (size_t)n, NULL);
 		if (r < 0)
 			break;
 	}
@@ -426,11 +452,18 @@ static int read_names(int dir_fd, size_t limit, char ***ret)
 
 static int walk_dir(struct walk *w, struct frame *f)
 {
+	const struct export_manifest *m = w->m;
 	_cleanup_strv_free_ char **names = NULL;
+	uint64_t budget, seen = m->files + m->directories + m->skipped;
 	int r;
 
-	r = read_names(f->src_fd, (size_t)MIN(w->o->max_files * 2 + 2, (uint64_t)SIZE_MAX / 2),
-		       &names);
+	/*
+	 * The walk ends after max_files exported and max_files skipped entries: the names
+	 * held in memory (one list per level) are bounded by that budget, whatever the depth.
+	 */
+	budget = w->o->max_files * 2 + 2;
+	budget = budget > seen ? budget - seen : 1;
+	r = read_names(f->src_fd, (size_t)MIN(budget, (uint64_t)SIZE_MAX / 2), &names);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; names && names[i] && w->m->stop == EXPORT_STOP_NONE; i++) {
