@@ -395,13 +395,11 @@ int run_export_collect(struct run_export *e)
 	if (!e)
 		return 0;
 	a = &e->policy->artifacts;
-	if (e->mntns_fd < 0)
-		e->error = -EBADF;
-	else
-		e->error = out = open_out(e->mntns_fd);
-	if (e->error < 0)
-		return log_error_errno(e->error,
-				       "Failed to open the task's /out for the export: %m");
+	out = e->mntns_fd >= 0 ? open_out(e->mntns_fd) : -EBADF;
+	if (out < 0) {
+		e->error = out;
+		return log_error_errno(out, "Failed to open the task's /out for the export: %m");
+	}
 	e->mntns_fd = safe_close(e->mntns_fd);
 	o = (struct export_options){
 		.max_files = a->max_files,
