@@ -35,6 +35,7 @@
 #include "preflight.h"
 #include "record.h"
 #include "redact.h"
+#include "run-export.h"
 #include "run-io.h"
 #include "run-limits.h"
 #include "run-lock.h"
@@ -99,6 +100,7 @@ struct run {
 	char **envp;
 	struct credential_set *creds; /* the values of the policy's credential slots, or NULL */
 	struct redactor *redactor; /* what the task's output goes through (run-redact.h) */
+	struct run_export *export; /* the export of /out, or NULL (no "artifacts") */
 	int timer_fd;
 	int signal_fd;
 	int grace_fd;
@@ -302,6 +304,10 @@ static int prepare(struct run *r)
 	k = credentials_add_files(r->creds, r->mounts, r->policy, r->slot.base);
 	if (k < 0)
 		return k;
+	k = run_export_prepare(r->policy, r->opts->export_dir, record_sink_state_fd(r->sink),
+			       record_sink_state_dir(r->sink), r->id, r->creds, &r->export);
+	if (k < 0)
+		return k;
 	k = build_env(r);
 	if (k < 0)
 		return k;
@@ -495,6 +501,9 @@ static int start(struct run *r)
 	k = sandbox_spawn(&c, &r->sandbox);
 	if (k < 0)
 		return log_error_errno(k, "Failed to create the sandbox: %m");
+	k = run_export_hold(r->export, r->sandbox->pid);
+	if (k < 0)
+		return k;
 	/* The child waits for the release: nothing of it runs before its limits are set. */
 	k = run_limits_seal(r->limits);
 	if (k < 0)
@@ -626,6 +635,7 @@ static int write_record(struct run *r)
 	struct run_summary s = {};
 	_cleanup_(json_decrefp) json_t *net = NULL, *resources = NULL, *creds = NULL, *logs = NULL,
 				       *redactions = NULL;
+				       *artifacts = NULL;
 
 	clock_gettime(CLOCK_REALTIME, &end_rt);
 	clock_gettime(CLOCK_MONOTONIC, &end_mono);
@@ -634,6 +644,8 @@ static int write_record(struct run *r)
 	creds = credentials_to_json(r->creds);
 	logs = run_log_to_json(r->log);
 	redactions = run_redact_to_json(r->redactor, &r->io);
+	if (r->cause != RUN_CAUSE_RUNNING)
+		artifacts = run_export_to_json(r->export);
 	s = (struct run_summary){
 		.run_id = r->id,
 		.policy = r->policy,
@@ -655,6 +667,7 @@ static int write_record(struct run *r)
 		.credentials = creds,
 		.logs = logs,
 		.redactions = redactions,
+		.artifacts = artifacts,
 		.exec_entries = r->exec_paths ? r->policy->filesystem.exec : NULL,
 		.exec_paths = r->exec_paths,
 	};
@@ -708,6 +721,7 @@ static void teardown(struct run *r)
 	r->sink = record_sink_free(r->sink);
 	strv_free(r->envp);
 	r->redactor = redactor_free(r->redactor); /* wipes its copies of the values */
+	r->export = run_export_free(r->export);
 	r->creds = credential_set_free(r->creds); /* clears every value */
 	r->policy = policy_free(r->policy);
 }
@@ -782,8 +796,12 @@ int run_main(const struct run_options *o)
 			(void)run_limits_kill(r.limits);
 			(void)run_limits_conclude(r.limits, false);
 		}
-	} else
+	} else {
 		conclude(&r);
+		/* Every process of the run is dead; its mount namespace is still held. */
+		if (r.failure.step == SANDBOX_STEP_NONE && run_export_collect(r.export) < 0)
+			r.exit_code = EXIT_AIRLOCK;
+	}
 	if (!r.record_refused)
 		conclude_logs(&r);
 	/* Said once; the status is airlock's failure, whatever the task's was. */

@@ -1,0 +1,154 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The checked export of /out (docs/artifacts.md) against the attack set: links to
+# /etc/shadow, /, a host canary and the destination; ".." names and loops; write-through
+# links named manifest.json or like exported files; a hard link; a FIFO and a socket;
+# set-id files; a 1 TiB sparse file; a path past PATH_MAX; names with newlines, control
+# bytes and invalid UTF-8; a process renaming (RENAME_EXCHANGE) in /out while the task
+# lives; 20 000 files; a link planted at the destination. The export is checked by
+# tests/lib/check_artifacts.py, which walks and hashes the tree itself.
+. "$(dirname "$0")/lib.sh"
+al_init
+al_need sha256sum stat
+CHECK=$(dirname "$0")/../lib/check_artifacts.py
+cp "$(dirname "$0")/artifacts-task.py" "$AL_WS/task.py"
+chmod 644 "$AL_WS/task.py"
+
+# The caller's ids, as sudo passes them: the export must be theirs, not the task's.
+export SUDO_UID=4321 SUDO_GID=4322
+
+TOK=artifact-secret-0123456789abcdef
+printf %s "$TOK" >"$AL_TMP/tok"
+CANARY=$AL_TMP/canary
+printf 'canary-bytes\n' >"$CANARY"
+chmod 644 "$CANARY"
+canary_before=$(stat -c '%s %Y %i' "$CANARY")
+RACER=al-racer-$$
+
+policy() { # policy NAME SCAN [MAX_FILES]
+	al_policy "$1" <<JSON
+{ "version": 1, "name": "$1",
+  "filesystem": { "tmpfs": [ { "target": "/out", "size": "256M" } ] },
+  "credentials": [ { "name": "tok", "source": "caller", "deliver": { "env": "TOK" } } ],
+  "artifacts": { "scan": "$2", "max_files": ${3:-10000}, "max_file_size": "1M" } }
+JSON
+}
+
+# reason_of DEST PATH: the manifest's reason for a skipped (escaped) path, or "exported".
+reason_of() {
+	python3 - "$1/manifest.json" "$2" <<'EOF'
+import json, sys
+m = json.load(open(sys.argv[1]))
+r = [e.get("reason", "exported") for e in m["skipped"] + m["entries"] if e["path"] == sys.argv[2]]
+print(r[0] if r else "absent")
+EOF
+}
+
+# ---- A: the attack set, scan "redact" ----
+
+DEST=$AL_TMP/export-a
+al_run --policy "$(policy art-redact redact)" --credential "tok=@$AL_TMP/tok" \
+	--export "$DEST" --record "$AL_TMP/a.json" \
+	-- python3 /workspace/task.py attack "$CANARY" "$DEST" "$RACER"
+al_is "$AL_RC" 0 "the attack run exits 0"
+[ "$AL_RC" -eq 0 ] || al_show
+out=$(python3 "$CHECK" "$DEST" 4321 4322 "$AL_TMP/a.json" 2>&1)
+al_is "$out" ok "the export is exactly its manifest: files, sizes, digests, modes, owner, record digest"
+al_is "$(stat -c '%s %Y %i' "$CANARY"):$(cat "$CANARY")" "$canary_before:canary-bytes" \
+	"the host canary is unchanged"
+al_is "$(grep -rlF -e canary-bytes -e 'root:' "$DEST" | wc -l)" 0 \
+	"neither the canary's nor /etc/shadow's bytes are in the export"
+al_is "$(find "$DEST" ! -type f ! -type d | wc -l)" 0 "the export holds no link, FIFO, socket or device"
+al_is "$(find "$DEST" -perm /7000 | wc -l)" 0 "no set-uid, set-gid or sticky bit in the export"
+for p in shadow root canary dest dest-manifest up loop1 loop2 self data2.txt a/up a/data.txt; do
+	al_is "$(reason_of "$DEST" "$p")" type "link '$p' is skipped, not followed"
+done
+al_is "$(reason_of "$DEST" fifo):$(reason_of "$DEST" sock)" type:type "FIFO and socket are skipped"
+al_is "$(reason_of "$DEST" sparse)" max_file_size "the 1 TiB sparse file is skipped by max_file_size"
+al_is "$(reason_of "$DEST" manifest.json)" reserved_name "the task's manifest.json (a link) is not the manifest"
+al_is "$(al_json "$DEST/manifest.json" 'r["manifest_version"]')" 1 "manifest.json is airlock's"
+al_is "$(reason_of "$DEST" suid):$(stat -c %a "$DEST/suid")" exported:755 "set-uid file exported 0755"
+al_is "$(cmp -s "$DEST/hard.txt" "$DEST/data.txt" && stat -c %h "$DEST/hard.txt")" 1 \
+	"a hard link is exported as a copy of its own"
+al_is "$(reason_of "$DEST" 'new\x0aline'):$(cat "$DEST/new"$'\n'"line")" "exported:new"$'\n'"line" \
+	"a name with a newline is exported as bytes and escaped in the manifest"
+al_is "$(reason_of "$DEST" 'bad\xff\xfeutf8'):$(reason_of "$DEST" 'ctl\x01\x1b[31m')" exported:exported \
+	"invalid UTF-8 and control bytes in names are exported, escaped"
+al_is "$(reason_of "$DEST" 'back\\slash')" exported "a backslash is escaped as two"
+long=$(python3 -c 'print("/".join(["L" * 200] * 21))') # 4220 bytes
+al_is "$(reason_of "$DEST" "$long")" path_length "a path past 4095 bytes is skipped (path_length)"
+al_is "$(find "$DEST" -name deep.txt | wc -l)" 0 "nothing below it is exported"
+al_is "$(cat "$DEST/sticky/in.txt"):$(stat -c %a "$DEST/sticky")" "in sticky:755" \
+	"a sticky directory is exported 0755 with its contents"
+race=$(cat "$DEST/race-file" "$DEST/race-link" 2>/dev/null)
+al_is "$race" RACE-OK "of the racing file and link, the file is exported and the link skipped"
+al_is "$(pgrep -cx "$RACER")" 0 "the renaming process did not outlive the task"
+al_is "$(cat "$DEST/leak.txt")" "token=[REDACTED:credential:tok]" \
+	"scan redact: the credential written into an artifact is redacted"
+al_is "$(grep -rlF "$TOK" "$DEST" | wc -l)" 0 "the credential's value is nowhere in the export"
+al_is "$(al_json "$AL_TMP/a.json" '(r["artifacts"]["complete"], r["artifacts"]["files_redacted"], r["artifacts"]["path"])')" \
+	"(True, 1, '$DEST')" "the record: complete, one file redacted, the export's path"
+al_is "$(stat -c '%u:%g %a' "$DEST")" "4321:4322 755" "the export directory is the caller's"
+
+# ---- B, C: scan "reject" and "off" ----
+
+DEST=$AL_TMP/export-b
+# shellcheck disable=SC2016 # $TOK is the task's
+al_run --policy "$(policy art-reject reject)" --credential "tok=@$AL_TMP/tok" \
+	--export "$DEST" --record "$AL_TMP/b.json" \
+	-- sh -c 'printf "token=%s\n" "$TOK" >/out/leak.txt; echo clean >/out/clean.txt'
+al_is "$AL_RC:$(reason_of "$DEST" leak.txt):$(reason_of "$DEST" clean.txt)" 0:secret:exported \
+	"scan reject: the file with the credential is left out, the clean one exported"
+al_ok "$([ ! -e "$DEST/leak.txt" ]; echo $?)" "scan reject: no leak.txt in the export"
+al_is "$(al_json "$AL_TMP/b.json" 'r["artifacts"]["files_rejected"]')" 1 "the record counts it"
+al_is "$(python3 "$CHECK" "$DEST" 4321 4322 "$AL_TMP/b.json")" ok "scan reject: export matches its manifest"
+
+DEST=$AL_TMP/export-c
+# shellcheck disable=SC2016 # $TOK is the task's
+al_run --policy "$(policy art-off off)" --credential "tok=@$AL_TMP/tok" \
+	--export "$DEST" --record "$AL_TMP/c.json" \
+	-- sh -c 'printf "token=%s\n" "$TOK" >/out/leak.txt'
+al_is "$AL_RC:$(cat "$DEST/leak.txt")" "0:token=$TOK" "scan off: the file is copied as it is"
+al_is "$(al_json "$AL_TMP/c.json" '(r["artifacts"]["redactions"], r["artifacts"]["files_redacted"])')" \
+	"(1, 0)" "scan off: the match is only counted"
+
+# ---- D: 20 000 files against max_files 10 000; the default destination ----
+
+al_run --policy "$(policy art-many redact 10000)" --credential "tok=@$AL_TMP/tok" \
+	--record "$AL_TMP/d.json" -- python3 /workspace/task.py many 20000
+id=$(al_json "$AL_TMP/d.json" 'r["run_id"]')
+DEST=$AL_STATE/artifacts/$id
+al_is "$AL_RC:$(al_json "$AL_TMP/d.json" '(r["artifacts"]["complete"], r["artifacts"]["stopped_by"], r["artifacts"]["files"] + r["artifacts"]["directories"])')" \
+	"0:(False, 'max_files', 10000)" "20 000 files: the export stops cleanly at max_files, and says so"
+al_is "$(al_json "$DEST/manifest.json" 'r["stopped_at"]')" many/09999 \
+	"the manifest names the entry it stopped at (sorted walk: all after it left out)"
+al_is "$(python3 "$CHECK" "$DEST" 4321 4322 "$AL_TMP/d.json")" ok \
+	"the default destination <state>/artifacts/<id> matches its manifest"
+
+# ---- E: the destination ----
+
+mkdir "$AL_TMP/victim"
+ln -s "$AL_TMP/victim" "$AL_TMP/planted"
+al_run --policy "$(policy art-planted redact)" --credential "tok=@$AL_TMP/tok" \
+	--export "$AL_TMP/planted" -- sh -c 'echo x >/out/f; touch /workspace/ran 2>/dev/null; true'
+al_is "$AL_RC" 125 "a link planted at --export DIR refuses the run"
+al_is "$(echo "$AL_ERR" | grep -c "export directory '$AL_TMP/planted' exists")" 1 \
+	"in one line naming it"
+al_is "$(find "$AL_TMP/victim" | wc -l)" 1 "the link's target is untouched"
+
+mkdir "$AL_TMP/existing"
+al_run --policy "$(policy art-exists redact)" --credential "tok=@$AL_TMP/tok" \
+	--export "$AL_TMP/existing" -- true
+al_is "$AL_RC" 125 "an existing --export DIR refuses the run (airlock makes it fresh)"
+
+al_run --export "$AL_TMP/none" -- true
+al_is "$AL_RC:$(echo "$AL_ERR" | grep -c 'no "artifacts" section')" 125:1 \
+	"--export with a policy without artifacts is refused"
+al_ok "$([ ! -e "$AL_TMP/none" ]; echo $?)" "and makes nothing"
+
+# A task that never ran leaves no export directory behind.
+al_run --policy "$(policy art-noexec redact)" --credential "tok=@$AL_TMP/tok" \
+	--export "$AL_TMP/noexec" --record "$AL_TMP/e.json" -- /nonexistent
+al_is "$AL_RC:$(al_json "$AL_TMP/e.json" 'r["artifacts"]["error"]')" "127:the task did not run" \
+	"a task that cannot exec: the record says there is no export"
+al_ok "$([ ! -e "$AL_TMP/noexec" ]; echo $?)" "and its empty directory is removed"
