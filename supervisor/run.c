@@ -634,8 +634,7 @@ static int write_record(struct run *r)
 	struct timespec end_rt, end_mono;
 	struct run_summary s = {};
 	_cleanup_(json_decrefp) json_t *net = NULL, *resources = NULL, *creds = NULL, *logs = NULL,
-				       *redactions = NULL;
-				       *artifacts = NULL;
+				       *redactions = NULL, *artifacts = NULL;
 
 	clock_gettime(CLOCK_REALTIME, &end_rt);
 	clock_gettime(CLOCK_MONOTONIC, &end_mono);
