@@ -25,7 +25,7 @@ static const struct {
 	[RUN_STEP_SANDBOX] = { "sandbox", "sandbox_failed" },
 	[RUN_STEP_LOGS] = { "logs", "logs_refused" },
 	[RUN_STEP_WATCH] = { "watch", "supervisor_failed" },
-	[RUN_STEP_TASK] = { "task", "supervisor_failed" },
+	[RUN_STEP_TASK] = { "task", "task_lost" },
 };
 
 const char *run_step_to_string(enum run_step s)
