@@ -255,19 +255,22 @@ int log_internal(enum log_level level, int error, bool task, const char *fmt, ..
 	char buf[LOG_LINE_MAX];
 	va_list ap;
 	int e = error < 0 ? -error : error;
+	bool keep = level == LOG_LEVEL_ERROR && !housekeeping && !has_first_error;
+	bool shown = level >= max_level || (diag.fd >= 0 && level >= LOG_LEVEL_INFO);
 
-	if (level < max_level && (diag.fd < 0 || level < LOG_LEVEL_INFO))
+	if (!shown && !keep)
 		return -e;
 
 	errno = e;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (level == LOG_LEVEL_ERROR && !housekeeping && !has_first_error) {
+	if (keep) { /* the run's record says why it failed, whoever reads stderr */
 		memcpy(first_error, buf, sizeof(first_error));
 		has_first_error = true;
 	}
-	log_dispatch(level, task, NULL, buf);
+	if (shown)
+		log_dispatch(level, task, NULL, buf);
 	return -e;
 }
 
