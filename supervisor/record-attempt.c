@@ -92,10 +92,18 @@ static json_t *caller_json(const struct record_caller *c)
 	return o;
 }
 
+json_t *record_policy_effective(const struct policy *p)
+{
+	_cleanup_free_ char *text = NULL;
+
+	if (policy_to_json(p, false, &text) < 0)
+		return NULL;
+	return json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+}
+
 /* {"name", "digest", "effective": {...}}, or {"file": ...} for a policy that did not parse. */
 static json_t *policy_json(const struct run_summary *s)
 {
-	_cleanup_free_ char *text = NULL;
 	char digest[80];
 	json_t *o;
 
@@ -103,11 +111,10 @@ static json_t *policy_json(const struct run_summary *s)
 		return s->policy_path
 			       ? json_pack("{s:o}", "file", record_json_bytes(s->policy_path))
 			       : json_object();
-	if (policy_to_json(s->policy, false, &text) < 0)
-		return NULL;
 	snprintf(digest, sizeof(digest), "sha256:%s", s->policy->digest);
 	o = json_pack("{s:s, s:s, s:o}", "name", s->policy->name, "digest", digest, "effective",
-		      json_loads(text, JSON_REJECT_DUPLICATES, NULL));
+		      s->policy_effective ? json_incref(s->policy_effective)
+					  : record_policy_effective(s->policy));
 	if (o && s->policy_path &&
 	    record_json_set(o, "file", record_json_bytes(s->policy_path)) < 0) {
 		json_decref(o);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct policy;
 struct run_summary;
 
 /* Who ran airlock, as the kernel and (for sudo) the environment say. */
@@ -29,6 +30,13 @@ struct record_caller {
 
 /* Fills c for this process. Cannot fail: what cannot be read is left out. Logs nothing. */
 void record_caller_get(struct record_caller *c);
+
+/*
+ * The effective policy p as a JSON object (its canonical form, which the digest hashes),
+ * for the record's policy.effective: made once per run, it is shared by its records. New
+ * reference, or NULL on -ENOMEM. Logs nothing.
+ */
+json_t *record_policy_effective(const struct policy *p);
 
 /*
  * Adds to record o what the attempt in s asked and who asked it: "caller", "policy" (name,

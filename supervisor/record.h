@@ -21,6 +21,7 @@ struct run_summary {
 	const char *run_id;
 	const struct policy *policy; /* NULL: it did not parse (a refused attempt) */
 	const char *policy_path; /* --policy FILE as given, or NULL for the built-in one */
+	json_t *policy_effective; /* borrowed: record_policy_effective() made once, or NULL */
 	const struct record_caller *caller; /* who ran airlock, or NULL */
 	char *const *argv;
 	const char *workspace; /* resolved, or as asked when refused before; NULL: unknown */

@@ -91,6 +91,7 @@ struct run {
 	struct run_net *net;
 	struct run_limits *limits;
 	enum run_step step; /* the step under way: what a failure is recorded as */
+	json_t *policy_json; /* the effective policy for the records, made once, or NULL */
 	struct record_caller caller;
 	struct record_sink *sink; /* where records go, opened before anything else of the run */
 	struct record_draft *draft; /* the final record's file, made while the task runs */
@@ -691,6 +692,8 @@ static int write_record(struct run *r)
 	resources = run_limits_to_json(r->limits);
 	creds = credentials_to_json(r->creds);
 	logs = run_log_to_json(r->log);
+	if (r->policy && !r->policy_json) /* NULL (out of memory): the record tries again */
+		r->policy_json = record_policy_effective(r->policy);
 	/* A part the run has must be in its record: never silently left out. */
 	if ((r->creds && !creds) || (r->log && !logs))
 		return log_error_errno(-ENOMEM,
@@ -703,6 +706,7 @@ static int write_record(struct run *r)
 		.run_id = r->id,
 		.policy = r->policy,
 		.policy_path = r->opts->policy_path,
+		.policy_effective = r->policy_json,
 		.caller = &r->caller,
 		.argv = r->opts->argv,
 		.workspace = record_workspace(r),
@@ -776,6 +780,8 @@ static void teardown(struct run *r)
 	strv_free(r->envp);
 	r->creds = credential_set_free(r->creds); /* clears every value */
 	r->policy = policy_free(r->policy);
+	json_decref(r->policy_json);
+	r->policy_json = NULL;
 }
 
 /*
