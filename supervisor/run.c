@@ -267,9 +267,11 @@ static int prepare(struct run *r)
 
 	r->step = RUN_STEP_WORKSPACE;
 	if (r->opts->workspace) {
-		if (!realpath(r->opts->workspace, r->workspace))
+		if (!realpath(r->opts->workspace, r->workspace)) {
+			r->workspace[0] = '\0'; /* the record says what was asked, not a part */
 			return log_error_errno(-errno, "Failed to resolve workspace '%s': %m",
 					       r->opts->workspace);
+		}
 	} else if (!getcwd(r->workspace, sizeof(r->workspace)))
 		return log_error_errno(-errno, "Failed to get the current directory: %m");
 
