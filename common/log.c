@@ -23,6 +23,9 @@
 static enum log_level max_level = LOG_LEVEL_NOTICE;
 static const char *task_id;
 static bool housekeeping;
+/* The first error line about the caller's own run since log_reset_first_error(). */
+static char first_error[LOG_LINE_MAX];
+static bool has_first_error;
 
 /* The diagnostics sink: airlock's own lines, apart from the terminal. */
 static struct {
@@ -252,16 +255,33 @@ int log_internal(enum log_level level, int error, bool task, const char *fmt, ..
 	char buf[LOG_LINE_MAX];
 	va_list ap;
 	int e = error < 0 ? -error : error;
+	bool keep = level == LOG_LEVEL_ERROR && !housekeeping && !has_first_error;
+	bool shown = level >= max_level || (diag.fd >= 0 && level >= LOG_LEVEL_INFO);
 
-	if (level < max_level && (diag.fd < 0 || level < LOG_LEVEL_INFO))
+	if (!shown && !keep)
 		return -e;
 
 	errno = e;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	log_dispatch(level, task, NULL, buf);
+	if (keep) { /* the run's record says why it failed, whoever reads stderr */
+		memcpy(first_error, buf, sizeof(first_error));
+		has_first_error = true;
+	}
+	if (shown)
+		log_dispatch(level, task, NULL, buf);
 	return -e;
+}
+
+const char *log_first_error(void)
+{
+	return has_first_error ? first_error : NULL;
+}
+
+void log_reset_first_error(void)
+{
+	has_first_error = false;
 }
 
 int log_about_run(enum log_level level, const char *run_id, const char *fmt, ...)

@@ -69,6 +69,13 @@ void log_close_diagnostics(void);
  * function returns -|error|; with error 0 it returns 0.
  */
 int log_internal(enum log_level level, int error, bool task, const char *fmt, ...) _printf_(4, 5);
+/*
+ * The first error line logged about the caller's own run (not while housekeeping) since
+ * log_reset_first_error(), or NULL: the reason a run was refused, for its record. Points
+ * into a static buffer that stays until the next reset.
+ */
+const char *log_first_error(void);
+void log_reset_first_error(void);
 /* Logs one line about another run (run_id): diagnostics only, as above. Returns 0. */
 int log_about_run(enum log_level level, const char *run_id, const char *fmt, ...) _printf_(3, 4);
 

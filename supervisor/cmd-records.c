@@ -17,14 +17,8 @@
 #include "fd-util.h"
 #include "log.h"
 #include "macro.h"
+#include "records-list.h"
 #include "run-log.h"
-
-#define RECORD_MAX_BYTES (16 * 1024 * 1024)
-
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 /* Run ids are "<UTC timestamp>-<hex>": [0-9A-Za-z-] only, so no path tricks. */
 static bool run_id_valid(const char *id)
@@ -34,87 +28,6 @@ static bool run_id_valid(const char *id)
 	if (n == 0 || n > 64)
 		return false;
 	return strspn(id, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-") == n;
-}
-
-static void list_one(const char *dir, const char *file)
-{
-	_cleanup_(json_decrefp) json_t *o = NULL;
-	char path[PATH_MAX + NAME_MAX + 2];
-	json_error_t err;
-	const char *id = "?", *started = "?", *name = "?", *cause = "?";
-	json_t *cmd = NULL;
-	int code = -1;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	o = json_load_file(path, 0, &err);
-	if (!o || json_unpack(o, "{s:s, s:s, s:{s:s}, s:{s:i, s:s}, s:o}", "run_id", &id,
-			      "started_at", &started, "policy", "name", &name, "exit", "code",
-			      &code, "cause", &cause, "command", &cmd) < 0) {
-		printf("%-26s (unreadable record: %s)\n", file, o ? "missing fields" : err.text);
-		return;
-	}
-	printf("%-26s %-24s %-16s %4d %-12s %s\n", id, started, name, code, cause,
-	       json_string_value(json_array_get(cmd, 0)) ?: "");
-}
-
-static int records_list(const char *state_dir)
-{
-	char dir[PATH_MAX];
-	char **names = NULL;
-	size_t n = 0;
-	struct dirent *de;
-	DIR *d;
-
-	snprintf(dir, sizeof(dir), "%s/records", state_dir);
-	d = opendir(dir);
-	if (!d) {
-		if (errno == ENOENT)
-			return 0;
-		log_error_errno(-errno, "Failed to open '%s': %m", dir);
-		return 1;
-	}
-	while ((de = readdir(d))) {
-		size_t l = strlen(de->d_name);
-		char **nn;
-
-		if (l < 6 || !streq(de->d_name + l - 5, ".json"))
-			continue;
-		nn = realloc(names, (n + 1) * sizeof(char *));
-		if (!nn)
-			break;
-		names = nn;
-		names[n] = strdup(de->d_name);
-		if (names[n])
-			n++;
-	}
-	closedir(d);
-	qsort(names, n, sizeof(char *), name_cmp);
-	printf("%-26s %-24s %-16s %4s %-12s %s\n", "RUN", "STARTED", "POLICY", "EXIT", "CAUSE",
-	       "COMMAND");
-	for (size_t i = 0; i < n; i++) {
-		list_one(dir, names[i]);
-		free(names[i]);
-	}
-	free(names);
-	return 0;
-}
-
-static int records_show(const char *state_dir, const char *id)
-{
-	_cleanup_free_ char *buf = NULL;
-	char path[PATH_MAX];
-
-	if (!run_id_valid(id)) {
-		log_error("records: '%s' is not a run id", id);
-		return 1;
-	}
-	snprintf(path, sizeof(path), "%s/records/%s.json", state_dir, id);
-	if (cli_read_input(path, RECORD_MAX_BYTES, &buf, NULL) < 0)
-		return 1;
-	fputs(buf, stdout);
-	if (buf[0] && buf[strlen(buf) - 1] != '\n')
-		putchar('\n');
-	return 0;
 }
 
 /* Copies the log of one stream of run id to out, as stored. Logs failures. 0 or -errno. */
@@ -165,24 +78,13 @@ static int copy_log(const char *state_dir, const char *id, enum run_log_stream s
  * the stdout log goes to stdout and the stderr log to stderr, as the run's streams did;
  * with it, the one log goes to stdout.
  */
-static int records_logs(const char *state_dir, const char *id, int argc, char **argv)
+static int records_logs(const char *state_dir, const char *id, const char *name)
 {
 	enum run_log_stream s = _RUN_LOG_STREAM_INVALID;
-	const char *name = NULL;
 
 	if (!run_id_valid(id)) {
 		log_error("records: '%s' is not a run id", id);
 		return 1;
-	}
-	for (int i = 0; i < argc; i++) {
-		if (streq(argv[i], "--stream") && i + 1 < argc)
-			name = argv[++i];
-		else if (strneq(argv[i], "--stream=", 9))
-			name = argv[i] + 9;
-		else {
-			log_error("records logs: unknown argument '%s'", argv[i]);
-			return 2;
-		}
 	}
 	if (name) {
 		s = run_log_stream_from_string(name);
@@ -198,31 +100,104 @@ static int records_logs(const char *state_dir, const char *id, int argc, char **
 	return 0;
 }
 
+static void records_usage(FILE *f)
+{
+	fprintf(f, "Usage: airlock records [--state-dir DIR] list [--json] [--since TIME]\n"
+		   "                      [--until TIME] [--cause CAUSE] [--exit CODE]\n"
+		   "                      [--policy-digest DIGEST] [--limit N]\n"
+		   "       airlock records [--state-dir DIR] show ID\n"
+		   "       airlock records [--state-dir DIR] logs ID [--stream stdout|stderr]\n");
+}
+
+/* A list option's value into f. 0, or -EINVAL (logged). */
+static int list_option(int c, const char *arg, struct records_filter *f)
+{
+	char *end = NULL;
+	long long v;
+
+	switch (c) {
+	case 'j':
+		f->json = true;
+		return 0;
+	case 'S':
+	case 'U':
+		if (records_parse_time(arg, c == 'S' ? &f->since_ns : &f->until_ns) < 0)
+			return log_error_errno(-EINVAL,
+					       "records list: --%s '%s': expected a UTC time "
+					       "(2026-12-06T01:00:00Z) or @SECONDS",
+					       c == 'S' ? "since" : "until", arg);
+		*(c == 'S' ? &f->has_since : &f->has_until) = true;
+		return 0;
+	case 'c':
+		f->cause = arg;
+		return 0;
+	case 'd':
+		f->digest = arg;
+		return 0;
+	default:
+		break;
+	}
+	errno = 0;
+	v = strtoll(arg, &end, 10);
+	if (errno || end == arg || *end || v < 0 || (c == 'e' && v > 255))
+		return log_error_errno(-EINVAL, "records list: --%s '%s': expected a number%s",
+				       c == 'e' ? "exit" : "limit", arg,
+				       c == 'e' ? " from 0 to 255" : "");
+	if (c == 'e') {
+		f->has_exit = true;
+		f->exit_code = (int)v;
+	} else
+		f->limit = (uint64_t)v;
+	return 0;
+}
+
 int cmd_records(int argc, char **argv)
 {
 	static const struct option options[] = { { "state-dir", required_argument, NULL, 's' },
+						 { "json", no_argument, NULL, 'j' },
+						 { "since", required_argument, NULL, 'S' },
+						 { "until", required_argument, NULL, 'U' },
+						 { "cause", required_argument, NULL, 'c' },
+						 { "exit", required_argument, NULL, 'e' },
+						 { "policy-digest", required_argument, NULL, 'd' },
+						 { "limit", required_argument, NULL, 'n' },
+						 { "stream", required_argument, NULL, 't' },
+						 { "help", no_argument, NULL, 'h' },
 						 {} };
-	const char *state_dir = AIRLOCK_STATE_DIR;
+	const char *state_dir = AIRLOCK_STATE_DIR, *stream = NULL, *verb;
+	struct records_filter f = {};
+	bool list_opts = false;
 	int c;
 
+	/* Options anywhere: "records --state-dir D list" and "records list --state-dir D". */
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+", options, NULL)) >= 0) {
-		if (c != 's')
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+		if (c == 's')
+			state_dir = optarg;
+		else if (c == 't')
+			stream = optarg;
+		else if (c == 'h') {
+			records_usage(stdout);
+			return 0;
+		} else if (c == '?') {
+			log_error("records: unknown or incomplete option '%s'", argv[optind - 1]);
+			records_usage(stderr);
 			return 2;
-		state_dir = optarg;
+		} else if (list_option(c, optarg, &f) < 0)
+			return 2;
+		else
+			list_opts = true;
 	}
 	if (cli_check_path_arg("--state-dir", state_dir) < 0)
 		return 2;
-	if (argc - optind == 1 && streq(argv[optind], "list"))
-		return records_list(state_dir);
-	if (argc - optind == 2 && streq(argv[optind], "show"))
+	verb = optind < argc ? argv[optind] : "";
+	if (argc - optind == 1 && streq(verb, "list") && !stream)
+		return records_list(state_dir, &f);
+	if (argc - optind == 2 && streq(verb, "show") && !stream && !list_opts)
 		return records_show(state_dir, argv[optind + 1]);
-	if (argc - optind >= 2 && streq(argv[optind], "logs"))
-		return records_logs(state_dir, argv[optind + 1], argc - optind - 2,
-				    argv + optind + 2);
-	fprintf(stderr,
-		"Usage: airlock records [--state-dir DIR] list\n"
-		"       airlock records [--state-dir DIR] show ID\n"
-		"       airlock records [--state-dir DIR] logs ID [--stream stdout|stderr]\n");
+	if (argc - optind == 2 && streq(verb, "logs") && !list_opts)
+		return records_logs(state_dir, argv[optind + 1], stream);
+	records_usage(stderr);
 	return 2;
 }

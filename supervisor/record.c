@@ -18,6 +18,8 @@
 #include "path-util.h"
 #include "policy.h"
 #include "macro.h"
+#include "record-attempt.h"
+#include "record-json.h"
 #include "record-store.h"
 #include "record.h"
 #include "run-log.h"
@@ -32,37 +34,53 @@ void record_format_time(const struct timespec *ts, char *buf, size_t len)
 		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts->tv_nsec / 1000000);
 }
 
-static json_t *limits_json(const struct policy *p)
+/* A size or duration as the policy writes it ("512M", "30s"). */
+static json_t *size_json(uint64_t v, bool duration)
 {
-	const struct policy_limits *l = &p->limits;
-	json_t *o = json_object();
 	char buf[32];
 
-	if (!o)
+	if (duration)
+		format_duration_ms(v, buf, sizeof(buf));
+	else
+		format_size(v, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+static int limits_fill(json_t *o, const struct policy_limits *l)
+{
+	if ((l->set & POLICY_LIMIT_WALL_TIME) &&
+	    record_json_set(o, "wall_time", size_json(l->wall_time_ms, true)) < 0)
+		return -ENOMEM;
+	if ((l->set & POLICY_LIMIT_MEMORY) &&
+	    record_json_set(o, "memory", size_json(l->memory, false)) < 0)
+		return -ENOMEM;
+	if ((l->set & POLICY_LIMIT_PIDS) && record_json_set(o, "pids", json_integer(l->pids)) < 0)
+		return -ENOMEM;
+	if ((l->set & POLICY_LIMIT_CPU) &&
+	    record_json_set(o, "cpu", json_real(l->cpu_milli / 1000.0)) < 0)
+		return -ENOMEM;
+	if ((l->set & POLICY_LIMIT_SWAP) &&
+	    record_json_set(o, "swap", size_json(l->swap, false)) < 0)
+		return -ENOMEM;
+	if ((l->set & POLICY_LIMIT_IO_WEIGHT) &&
+	    record_json_set(o, "io_weight", json_integer(l->io_weight)) < 0)
+		return -ENOMEM;
+	if ((l->set & POLICY_LIMIT_OPEN_FILES) &&
+	    record_json_set(o, "open_files", json_integer(l->open_files)) < 0)
+		return -ENOMEM;
+	if ((l->set & POLICY_LIMIT_OUTPUT) &&
+	    record_json_set(o, "output", size_json(l->output, false)) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static json_t *limits_json(const struct policy *p)
+{
+	json_t *o = json_object();
+
+	if (o && limits_fill(o, &p->limits) < 0) {
+		json_decref(o);
 		return NULL;
-	if (l->set & POLICY_LIMIT_WALL_TIME) {
-		format_duration_ms(l->wall_time_ms, buf, sizeof(buf));
-		json_object_set_new(o, "wall_time", json_string(buf));
-	}
-	if (l->set & POLICY_LIMIT_MEMORY) {
-		format_size(l->memory, buf, sizeof(buf));
-		json_object_set_new(o, "memory", json_string(buf));
-	}
-	if (l->set & POLICY_LIMIT_PIDS)
-		json_object_set_new(o, "pids", json_integer(l->pids));
-	if (l->set & POLICY_LIMIT_CPU)
-		json_object_set_new(o, "cpu", json_real(l->cpu_milli / 1000.0));
-	if (l->set & POLICY_LIMIT_SWAP) {
-		format_size(l->swap, buf, sizeof(buf));
-		json_object_set_new(o, "swap", json_string(buf));
-	}
-	if (l->set & POLICY_LIMIT_IO_WEIGHT)
-		json_object_set_new(o, "io_weight", json_integer(l->io_weight));
-	if (l->set & POLICY_LIMIT_OPEN_FILES)
-		json_object_set_new(o, "open_files", json_integer(l->open_files));
-	if (l->set & POLICY_LIMIT_OUTPUT) {
-		format_size(l->output, buf, sizeof(buf));
-		json_object_set_new(o, "output", json_string(buf));
 	}
 	return o;
 }
@@ -73,13 +91,13 @@ static json_t *exit_json(const struct run_summary *s)
 
 	if (!o)
 		return NULL;
-	if (s->has_status)
-		json_object_set_new(o, "status", json_integer(s->status));
-	if (s->signal)
-		json_object_set_new(o, "signal", json_integer(s->signal));
-	if (s->failed_step) {
-		json_object_set_new(o, "step", json_string(s->failed_step));
-		json_object_set_new(o, "error", json_string(strerror(s->failed_errno)));
+	if ((s->has_status && record_json_set(o, "status", json_integer(s->status)) < 0) ||
+	    (s->signal && record_json_set(o, "signal", json_integer(s->signal)) < 0) ||
+	    (s->failed_step &&
+	     (record_json_set(o, "step", json_string(s->failed_step)) < 0 ||
+	      record_json_set(o, "error", json_string(strerror(s->failed_errno))) < 0))) {
+		json_decref(o);
+		return NULL;
 	}
 	return o;
 }
@@ -90,8 +108,9 @@ static json_t *exec_paths_json(const struct run_summary *s)
 	json_t *a = json_array();
 
 	for (size_t i = 0; a && s->exec_entries[i]; i++)
-		if (json_array_append_new(a, json_pack("{s:s, s:s}", "entry", s->exec_entries[i],
-						       "path", s->exec_paths[i])) < 0) {
+		if (record_json_append(a, json_pack("{s:o, s:o}", "entry",
+						    record_json_bytes(s->exec_entries[i]), "path",
+						    record_json_bytes(s->exec_paths[i]))) < 0) {
 			json_decref(a);
 			return NULL;
 		}
@@ -104,70 +123,77 @@ static json_t *abis_json(const struct run_summary *s)
 	json_t *o = json_object();
 
 	for (size_t i = 0; o && i < s->n_abis; i++)
-		json_object_set_new(o, s->abis[i].name,
-				    json_string(syscall_abi_state_to_string(s->abis[i].state)));
+		if (record_json_set(o, s->abis[i].name,
+				    json_string(syscall_abi_state_to_string(s->abis[i].state))) <
+		    0) {
+			json_decref(o);
+			return NULL;
+		}
 	return o;
 }
 
-/* "artifacts": the export of /out (run-export.c), when the policy asks for one. */
-static void record_add_artifacts(json_t *o, const struct run_summary *s)
+static json_t *features_json(const struct run_summary *s)
 {
-	if (s->artifacts)
-		json_object_set(o, "artifacts", s->artifacts);
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < s->n_features; i++)
+		if (record_json_append(a, json_string(s->features[i])) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
 }
 
+/* The parts each run may or may not have; every one that is there must be set. */
+static int record_add_optional(json_t *o, const struct run_summary *s)
+{
+	if (s->policy && record_json_set(o, "limits", limits_json(s->policy)) < 0)
+		return -ENOMEM;
+	if (s->workspace && record_json_set(o, "workspace", record_json_bytes(s->workspace)) < 0)
+		return -ENOMEM;
+	if (s->exec_entries &&
+	    record_json_set(json_object_get(o, "sandbox"), "exec_paths", exec_paths_json(s)) < 0)
+		return -ENOMEM;
+	if (s->n_abis > 0 && record_json_set(o, "syscall_abis", abis_json(s)) < 0)
+		return -ENOMEM;
+	if ((s->resources && json_object_set(o, "resources", s->resources) < 0) ||
+	    (s->network && json_object_set(o, "network", s->network) < 0) ||
+	    (s->credentials && json_object_set(o, "credentials", s->credentials) < 0) ||
+	    (s->logs && json_object_set(o, "logs", s->logs) < 0) ||
+	    (s->redactions && json_object_set(o, "redactions", s->redactions) < 0) ||
+	    /* "artifacts": the export of /out (run-export.c), when the policy asks for one */
+	    (s->artifacts && json_object_set(o, "artifacts", s->artifacts) < 0))
+		return -ENOMEM;
+	return 0;
+}
+
+/* The whole record, or NULL when any part of it could not be built (out of memory). */
 static json_t *record_build(const struct run_summary *s)
 {
-	char started[40], ended[40], host[HOST_NAME_MAX + 1] = "", digest[80];
-	json_t *cmd = json_array(), *features = json_array(), *o;
+	char started[40], ended[40], host[HOST_NAME_MAX + 1] = "";
+	json_t *o;
 
-	if (!cmd || !features)
-		goto oom;
-	for (char *const *a = s->argv; *a; a++)
-		json_array_append_new(cmd, json_string(*a));
-	for (size_t i = 0; i < s->n_features; i++)
-		json_array_append_new(features, json_string(s->features[i]));
 	record_format_time(&s->started, started, sizeof(started));
 	record_format_time(&s->ended, ended, sizeof(ended));
 	(void)gethostname(host, sizeof(host) - 1);
-	snprintf(digest, sizeof(digest), "sha256:%s", s->policy->digest);
 
-	o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:{s:s, s:s}, s:o, s:s, s:o, s:o,"
-		      " s:o, s:{s:I, s:I, s:b}, s:{s:I, s:I}}",
+	o = json_pack("{s:i, s:s, s:s, s:o, s:s, s:s, s:I, s:o, s:o, s:o, s:{s:I, s:I, s:b},"
+		      " s:{s:I, s:I}}",
 		      "record_version", RECORD_VERSION, "run_id", s->run_id, "airlock_version",
-		      AIRLOCK_VERSION, "host", host, "started_at", started, "ended_at", ended,
-		      "duration_ms", (json_int_t)s->duration_ms, "policy", "name", s->policy->name,
-		      "digest", digest, "command", cmd, "workspace", s->workspace, "limits",
-		      limits_json(s->policy), "features", features, "exit", exit_json(s), "output",
-		      "stdout_bytes", (json_int_t)s->stdout_bytes, "stderr_bytes",
+		      AIRLOCK_VERSION, "host", record_json_bytes(host), "started_at", started,
+		      "ended_at", ended, "duration_ms", (json_int_t)s->duration_ms, "command",
+		      record_json_strv(s->argv), "features", features_json(s), "exit", exit_json(s),
+		      "output", "stdout_bytes", (json_int_t)s->stdout_bytes, "stderr_bytes",
 		      (json_int_t)s->stderr_bytes, "truncated", s->truncated, "sandbox",
 		      "host_id_base", (json_int_t)s->host_id_base, "seccomp_instructions",
 		      (json_int_t)s->seccomp_instructions);
 	if (!o)
 		return NULL;
-	if (s->exec_entries && json_object_set_new(json_object_get(o, "sandbox"), "exec_paths",
-						   exec_paths_json(s)) < 0) {
+	if (record_add_optional(o, s) < 0 || record_attempt_add(o, s) < 0) {
 		json_decref(o);
 		return NULL;
 	}
-	if (s->n_abis > 0)
-		json_object_set_new(o, "syscall_abis", abis_json(s));
-	if (s->resources)
-		json_object_set(o, "resources", s->resources);
-	if (s->network)
-		json_object_set(o, "network", s->network);
-	if (s->credentials)
-		json_object_set(o, "credentials", s->credentials);
-	if (s->logs)
-		json_object_set(o, "logs", s->logs);
-	if (s->redactions)
-		json_object_set(o, "redactions", s->redactions);
-	record_add_artifacts(o, s);
 	return o;
-oom:
-	json_decref(cmd);
-	json_decref(features);
-	return NULL;
 }
 
 /* A final record: full with -Drecord_sync=full, else writeback started (run-record.md). */
@@ -388,10 +414,10 @@ static char *aborted_text(int records_fd, const char *name, const char *state_di
 		return NULL; /* finished, or never started: nothing to mark */
 	clock_gettime(CLOCK_REALTIME, &ts);
 	record_format_time(&ts, now, sizeof(now));
-	json_object_set_new(exit_o, "cause", json_string("aborted"));
-	json_object_set_new(exit_o, "code", json_integer(125));
-	json_object_set_new(o, "ended_at", json_string(now));
-	if (run_log_reap(state_dir, run_id, o) < 0)
+	if (record_json_set(exit_o, "cause", json_string("aborted")) < 0 ||
+	    record_json_set(exit_o, "code", json_integer(125)) < 0 ||
+	    record_json_set(o, "ended_at", json_string(now)) < 0 ||
+	    run_log_reap(state_dir, run_id, o) < 0)
 		return NULL;
 	return json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
 }
@@ -500,11 +526,13 @@ int record_write(const struct run_summary *s, struct record_sink *sink, struct r
 	int r;
 
 	o = record_build(s);
-	if (!o)
-		return log_oom();
-	text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+	text = o ? json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
 	if (!text)
-		return log_oom();
+		return log_error_errno(-ENOMEM,
+				       "%s: cannot build the run record of %s (out of "
+				       "memory); nothing of it was written",
+				       final ? "Failed to write run record" : "refusing run",
+				       s->run_id);
 
 	r = write_own(s, sink, draft, text, final);
 	if (r < 0 || !final || sink->copy_dir_fd < 0)

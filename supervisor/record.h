@@ -12,15 +12,19 @@
 #include "syscall-abi.h"
 
 struct policy;
+struct record_caller;
 
-#define RECORD_VERSION 1
+#define RECORD_VERSION 2
 #define RECORD_MAX_FEATURES 32
 
 struct run_summary {
 	const char *run_id;
-	const struct policy *policy;
+	const struct policy *policy; /* NULL: it did not parse (a refused attempt) */
+	const char *policy_path; /* --policy FILE as given, or NULL for the built-in one */
+	json_t *policy_effective; /* borrowed: record_policy_effective() made once, or NULL */
+	const struct record_caller *caller; /* who ran airlock, or NULL */
 	char *const *argv;
-	const char *workspace;
+	const char *workspace; /* resolved, or as asked when refused before; NULL: unknown */
 	struct timespec started; /* CLOCK_REALTIME */
 	struct timespec ended;
 	uint64_t duration_ms;
@@ -29,6 +33,10 @@ struct run_summary {
 	bool has_status;
 	int status; /* the task's exit status when it exited */
 	int signal; /* the signal that ended it, or 0 */
+	const char *reason; /* what refused or failed it (docs/run-record.md), or NULL */
+	const char *message; /* the one line that said why, or NULL */
+	const char *const *checks; /* the checks an attempt passed, in order (n_checks) */
+	size_t n_checks;
 	const char *failed_step; /* setup step that failed, or NULL */
 	int failed_errno;
 	uint64_t stdout_bytes;

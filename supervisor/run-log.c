@@ -15,6 +15,7 @@
 #include "macro.h"
 #include "parse-util.h"
 #include "policy.h"
+#include "record-json.h"
 #include "run-log.h"
 #include "run-log-digest.h"
 #include "sha256.h"
@@ -276,17 +277,19 @@ void run_log_finish(struct run_log *l)
 
 static json_t *file_json(const struct run_log *l, const struct run_log_file *f)
 {
-	json_t *o = json_pack("{s:s}", "path", f->path);
+	json_t *o = json_pack("{s:o}", "path", record_json_bytes(f->path));
 
 	if (!o || !l->finished)
 		return o;
-	json_object_set_new(o, "size", json_integer((json_int_t)f->size));
-	json_object_set_new(o, "sha256", json_string(f->digest));
-	json_object_set_new(o, "truncated", json_boolean(f->cut != RUN_LOG_CUT_NONE));
-	if (f->cut != RUN_LOG_CUT_NONE)
-		json_object_set_new(o, "truncated_by", json_string(cut_names[f->cut]));
-	if (f->error)
-		json_object_set_new(o, "error", json_string(strerror(f->error)));
+	if (record_json_set(o, "size", json_integer((json_int_t)f->size)) < 0 ||
+	    record_json_set(o, "sha256", json_string(f->digest)) < 0 ||
+	    record_json_set(o, "truncated", json_boolean(f->cut != RUN_LOG_CUT_NONE)) < 0 ||
+	    (f->cut != RUN_LOG_CUT_NONE &&
+	     record_json_set(o, "truncated_by", json_string(cut_names[f->cut])) < 0) ||
+	    (f->error && record_json_set(o, "error", json_string(strerror(f->error))) < 0)) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }
 
@@ -358,9 +361,12 @@ static json_t *reap_file(int dir_fd, const char *state_dir, const char *name)
 	if (fd < 0)
 		return NULL;
 	snprintf(path, sizeof(path), "%s/" RUN_LOG_DIR "/%s", state_dir, name);
-	o = json_pack("{s:s, s:I}", "path", path, "size", (json_int_t)st.st_size);
-	if (o && hash_fd(fd, hex) == 0)
-		json_object_set_new(o, "sha256", json_string(hex));
+	o = json_pack("{s:o, s:I}", "path", record_json_bytes(path), "size",
+		      (json_int_t)st.st_size);
+	if (o && hash_fd(fd, hex) == 0 && record_json_set(o, "sha256", json_string(hex)) < 0) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }
 

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,24 @@ uint64_t run_net_dns_unrecorded(const struct run_net_dns_list *l)
 	return n;
 }
 
+/* Sets key of o to v, taking v; a NULL v (out of memory) fails: -ENOMEM, never a gap. */
+static int put(json_t *o, const char *key, json_t *v)
+{
+	if (!v)
+		return -ENOMEM;
+	return json_object_set_new(o, key, v) < 0 ? -ENOMEM : 0;
+}
+
+/* Appends v to a, taking it; the whole array is released on failure: NULL. */
+static json_t *push(json_t *a, json_t *v)
+{
+	if (!a || !v || json_array_append_new(a, v) < 0) {
+		json_decref(a);
+		return NULL;
+	}
+	return a;
+}
+
 static json_t *addrs_to_json(const struct dns_ipc_addr *addrs, size_t n)
 {
 	json_t *a = json_array();
@@ -123,7 +142,7 @@ static json_t *addrs_to_json(const struct dns_ipc_addr *addrs, size_t n)
 	for (size_t i = 0; a && i < n; i++) {
 		if (!inet_ntop(addrs[i].family, addrs[i].addr, buf, sizeof(buf)))
 			snprintf(buf, sizeof(buf), "?");
-		json_array_append_new(a, json_string(buf));
+		a = push(a, json_string(buf));
 	}
 	return a;
 }
@@ -141,7 +160,7 @@ static json_t *ports_to_json(const struct egress_port *ports, size_t n)
 			snprintf(buf, sizeof(buf), "%u/%s", ports[i].port, proto);
 		else
 			snprintf(buf, sizeof(buf), "*/%s", proto);
-		json_array_append_new(a, json_string(buf));
+		a = push(a, json_string(buf));
 	}
 	return a;
 }
@@ -151,52 +170,52 @@ static json_t *chain_to_json(const struct run_net_dns *e)
 	json_t *a = json_array();
 
 	for (size_t i = 0; a && i < e->n_chain; i++)
-		json_array_append_new(a, json_string(e->chain[i]));
+		a = push(a, json_string(e->chain[i]));
 	return a;
 }
 
-/* The keys of an answered entry: addresses, ports, chain, withheld. */
-static void answer_to_json(json_t *o, const struct run_net_dns *e)
+/* The keys of an answered entry: addresses, ports, chain, withheld. 0 or -ENOMEM. */
+static int answer_to_json(json_t *o, const struct run_net_dns *e)
 {
-	if (e->verdict == DNS_VERDICT_ALLOWED) {
-		json_object_set_new(o, "addresses", addrs_to_json(e->addrs, e->n_addrs));
-		json_object_set_new(o, "ttl", json_integer(e->ttl));
+	bool allowed = e->verdict == DNS_VERDICT_ALLOWED;
+
+	if (allowed && (put(o, "addresses", addrs_to_json(e->addrs, e->n_addrs)) < 0 ||
+			put(o, "ttl", json_integer(e->ttl)) < 0))
+		return -ENOMEM;
+	if ((allowed || e->verdict == DNS_VERDICT_WITHHELD) &&
+	    (put(o, "ports", ports_to_json(e->ports, e->n_ports)) < 0 ||
+	     (e->n_chain > 0 && put(o, "chain", chain_to_json(e)) < 0)))
+		return -ENOMEM;
+	if (e->n_withheld > 0 &&
+	    (put(o, "withheld", addrs_to_json(e->withheld, e->n_withheld)) < 0 ||
+	     put(o, "reason",
+		 json_string(e->withheld_reason ? e->withheld_reason : "denied-range")) < 0))
+		return -ENOMEM;
+	return 0;
+}
+
+static json_t *entry_to_json(const struct run_net_dns *e)
+{
+	const char *type = dns_type_to_string(e->qtype), *rcode = dns_rcode_to_string(e->rcode);
+	json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:I, s:I}", "name", e->name, "verdict",
+			      dns_verdict_to_string(e->verdict), "count", (json_int_t)e->count,
+			      "transport", e->tcp ? "tcp" : "udp", "first_ms",
+			      (json_int_t)e->first_ms, "last_ms", (json_int_t)e->last_ms);
+
+	if (o && (put(o, "type", type ? json_string(type) : json_integer(e->qtype)) < 0 ||
+		  (rcode && put(o, "rcode", json_string(rcode)) < 0) || answer_to_json(o, e) < 0)) {
+		json_decref(o);
+		return NULL;
 	}
-	if (e->verdict == DNS_VERDICT_ALLOWED || e->verdict == DNS_VERDICT_WITHHELD) {
-		json_object_set_new(o, "ports", ports_to_json(e->ports, e->n_ports));
-		if (e->n_chain > 0)
-			json_object_set_new(o, "chain", chain_to_json(e));
-	}
-	if (e->n_withheld > 0) {
-		json_object_set_new(o, "withheld", addrs_to_json(e->withheld, e->n_withheld));
-		json_object_set_new(
-			o, "reason",
-			json_string(e->withheld_reason ? e->withheld_reason : "denied-range"));
-	}
+	return o;
 }
 
 json_t *run_net_dns_to_json(const struct run_net_dns_list *l)
 {
 	json_t *a = json_array();
 
-	for (size_t i = 0; a && i < l->n; i++) {
-		const struct run_net_dns *e = &l->e[i];
-		const char *type = dns_type_to_string(e->qtype),
-			   *rcode = dns_rcode_to_string(e->rcode);
-		json_t *o =
-			json_pack("{s:s, s:s, s:I, s:s, s:I, s:I}", "name", e->name, "verdict",
-				  dns_verdict_to_string(e->verdict), "count", (json_int_t)e->count,
-				  "transport", e->tcp ? "tcp" : "udp", "first_ms",
-				  (json_int_t)e->first_ms, "last_ms", (json_int_t)e->last_ms);
-
-		if (!o)
-			continue;
-		json_object_set_new(o, "type", type ? json_string(type) : json_integer(e->qtype));
-		if (rcode)
-			json_object_set_new(o, "rcode", json_string(rcode));
-		answer_to_json(o, e);
-		json_array_append_new(a, o);
-	}
+	for (size_t i = 0; a && i < l->n; i++)
+		a = push(a, entry_to_json(&l->e[i]));
 	return a;
 }
 
@@ -207,8 +226,13 @@ json_t *run_net_dns_unrecorded_to_json(const struct run_net_dns_list *l)
 	for (int v = 0; o && v < _DNS_VERDICT_MAX; v++) {
 		const char *verdict = dns_verdict_to_string((enum dns_verdict)v);
 
-		if (l->unrecorded[v] > 0)
-			json_object_set_new(o, verdict, json_integer((json_int_t)l->unrecorded[v]));
+		/* A NULL value fails the set too. */
+		if (l->unrecorded[v] > 0 &&
+		    json_object_set_new(o, verdict, json_integer((json_int_t)l->unrecorded[v])) <
+			    0) {
+			json_decref(o);
+			return NULL;
+		}
 	}
 	return o;
 }

@@ -650,6 +650,16 @@ static int net_netns_fd(const struct run_net *n)
 	return n && n->link ? n->link->netns_fd : -EBADF;
 }
 
+/* Appends v to a, taking it; the whole array goes on failure (out of memory): NULL. */
+static json_t *json_push(json_t *a, json_t *v)
+{
+	if (!a || !v || json_array_append_new(a, v) < 0) {
+		json_decref(a);
+		return NULL;
+	}
+	return a;
+}
+
 static json_t *wildcards_to_json(const struct run_net *n)
 {
 	json_t *a = json_array();
@@ -659,12 +669,12 @@ static json_t *wildcards_to_json(const struct run_net *n)
 
 		if (!r->wildcard)
 			continue;
-		json_array_append_new(a, json_pack("{s:s, s:I, s:I, s:I, s:I}", "host", r->host,
-						   "names", (json_int_t)r->names, "match_length",
-						   (json_int_t)r->match_length, "refused_budget",
-						   (json_int_t)(n->wild ? n->wild[i].budget : 0),
-						   "refused_length",
-						   (json_int_t)(n->wild ? n->wild[i].length : 0)));
+		a = json_push(a, json_pack("{s:s, s:I, s:I, s:I, s:I}", "host", r->host, "names",
+					   (json_int_t)r->names, "match_length",
+					   (json_int_t)r->match_length, "refused_budget",
+					   (json_int_t)(n->wild ? n->wild[i].budget : 0),
+					   "refused_length",
+					   (json_int_t)(n->wild ? n->wild[i].length : 0)));
 	}
 	return a;
 }
@@ -687,10 +697,10 @@ static json_t *denied_to_json(const struct run_net *n)
 		const struct run_net_denied *e = &n->denied[i];
 
 		addr_string(e->d.daddr.family, e->d.daddr.addr, buf, sizeof(buf));
-		json_array_append_new(
-			a, json_pack("{s:s, s:i, s:s, s:I, s:s}", "destination", buf, "port",
-				     (int)e->d.dport, "protocol", proto_string(e->d.proto), "count",
-				     (json_int_t)e->count, "reason", denied_reason(&e->d)));
+		a = json_push(a, json_pack("{s:s, s:i, s:s, s:I, s:s}", "destination", buf, "port",
+					   (int)e->d.dport, "protocol", proto_string(e->d.proto),
+					   "count", (json_int_t)e->count, "reason",
+					   denied_reason(&e->d)));
 	}
 	return a;
 }
@@ -715,10 +725,14 @@ static json_t *proxy_to_json(const struct run_net *n)
 		      : WIFSIGNALED(e->status) ? "killed"
 					       : "exited",
 		      "action", "dns-closed");
-	if (o && WIFSIGNALED(e->status))
-		json_object_set_new(o, "signal", json_integer(WTERMSIG(e->status)));
-	else if (o && WIFEXITED(e->status))
-		json_object_set_new(o, "status", json_integer(WEXITSTATUS(e->status)));
+	/* A NULL value (out of memory) fails the set: the whole object goes, never a key. */
+	if (o && ((WIFSIGNALED(e->status) &&
+		   json_object_set_new(o, "signal", json_integer(WTERMSIG(e->status))) < 0) ||
+		  (WIFEXITED(e->status) &&
+		   json_object_set_new(o, "status", json_integer(WEXITSTATUS(e->status))) < 0))) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }
 
@@ -750,11 +764,14 @@ static json_t *net_to_json(const struct run_net *n)
 		      run_net_dns_unrecorded_to_json(&n->dns), "wildcards", wildcards_to_json(n),
 		      "denied", denied_to_json(n), "denied_unrecorded", (json_int_t)n->denied_other,
 		      "dns_sets_updates", (json_int_t)n->guard.learned);
-	if (o && n->proxy_end.pid > 0)
-		json_object_set_new(o, "dns_proxy", proxy_to_json(n));
-	if (o && n->link->task_addr6.family == AF_INET6) {
+	if (n->link->task_addr6.family == AF_INET6)
 		addr_string(AF_INET6, n->link->task_addr6.addr, task6, sizeof(task6));
-		json_object_set_new(o, "task_address6", json_string(task6));
+	if (o &&
+	    ((n->proxy_end.pid > 0 && json_object_set_new(o, "dns_proxy", proxy_to_json(n)) < 0) ||
+	     (n->link->task_addr6.family == AF_INET6 &&
+	      json_object_set_new(o, "task_address6", json_string(task6)) < 0))) {
+		json_decref(o);
+		return NULL; /* the run's record fails: run.c finds no network where it had one */
 	}
 	return o;
 }

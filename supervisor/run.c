@@ -33,9 +33,11 @@
 #include "path-util.h"
 #include "policy.h"
 #include "preflight.h"
+#include "record-attempt.h"
 #include "record.h"
 #include "redact.h"
 #include "run-export.h"
+#include "run-step.h"
 #include "run-io.h"
 #include "run-limits.h"
 #include "run-lock.h"
@@ -61,6 +63,7 @@ enum run_cause {
 	RUN_CAUSE_OOM_KILLED,
 	RUN_CAUSE_PIDS_LIMIT,
 	RUN_CAUSE_RUNNING,
+	RUN_CAUSE_REFUSED,
 	_RUN_CAUSE_MAX,
 };
 
@@ -75,6 +78,7 @@ static const char *const cause_names[_RUN_CAUSE_MAX] = {
 	[RUN_CAUSE_OOM_KILLED] = "oom_killed",
 	[RUN_CAUSE_PIDS_LIMIT] = "pids_limit_hit",
 	[RUN_CAUSE_RUNNING] = "running",
+	[RUN_CAUSE_REFUSED] = "refused",
 };
 
 struct run {
@@ -89,6 +93,9 @@ struct run {
 	char **exec_paths; /* filesystem.exec resolved in the task's root, or NULL */
 	struct run_net *net;
 	struct run_limits *limits;
+	enum run_step step; /* the step under way: what a failure is recorded as */
+	json_t *policy_json; /* the effective policy for the records, made once, or NULL */
+	struct record_caller caller;
 	struct record_sink *sink; /* where records go, opened before anything else of the run */
 	struct record_draft *draft; /* the final record's file, made while the task runs */
 	bool record_refused; /* the first record failed: no task, no final record */
@@ -138,6 +145,7 @@ static int load_policy(struct run *r)
 	size_t len = 0;
 	int k;
 
+	r->step = RUN_STEP_POLICY;
 	if (!r->opts->policy_path) {
 		k = policy_new_default(&r->policy);
 		return k < 0 ? log_oom() : 0;
@@ -164,6 +172,7 @@ static int check_enforceable(struct run *r)
 {
 	const struct policy *p = r->policy;
 
+	r->step = RUN_STEP_COMMAND;
 	if (!policy_command_allowed(p, r->opts->argv[0])) {
 		const char *by_path = policy_command_allowed_path(p, r->opts->argv[0]);
 
@@ -178,6 +187,7 @@ static int check_enforceable(struct run *r)
 				       "policy '%s' (/command/allow)",
 				       r->opts->argv[0], p->name);
 	}
+	r->step = RUN_STEP_KERNEL;
 	if (p->filesystem.exec && landlock_abi_version() < 0)
 		return log_error_errno(-EOPNOTSUPP, "refusing run: /filesystem/exec needs "
 						    "Landlock, which this kernel does not offer");
@@ -260,23 +270,30 @@ static int prepare(struct run *r)
 	char why[512];
 	int k;
 
+	r->step = RUN_STEP_WORKSPACE;
 	if (r->opts->workspace) {
-		if (!realpath(r->opts->workspace, r->workspace))
+		if (!realpath(r->opts->workspace, r->workspace)) {
+			r->workspace[0] = '\0'; /* the record says what was asked, not a part */
 			return log_error_errno(-errno, "Failed to resolve workspace '%s': %m",
 					       r->opts->workspace);
+		}
 	} else if (!getcwd(r->workspace, sizeof(r->workspace)))
 		return log_error_errno(-errno, "Failed to get the current directory: %m");
 
 	if (preflight_workspace_refusal(r->workspace, record_sink_state_dir(r->sink), why,
-					sizeof(why)) > 0 ||
-	    preflight_records_refusal(r->policy, r->workspace, record_sink_state_dir(r->sink),
+					sizeof(why)) > 0)
+		return log_error_errno(-EPERM, "refusing run: %s", why);
+	r->step = RUN_STEP_RECORD_LOCATION;
+	if (preflight_records_refusal(r->policy, r->workspace, record_sink_state_dir(r->sink),
 				      record_sink_copy_dir(r->sink), r->opts->record_path, why,
 				      sizeof(why)) > 0)
 		return log_error_errno(-EPERM, "refusing run: %s", why);
+	r->step = RUN_STEP_RUN_LOCK;
 	r->run_lock_fd = run_lock_take(r->opts->runtime_dir, r->id, record_sink_state_dir(r->sink),
 				       record_sink_copy_dir(r->sink));
 	if (r->run_lock_fd < 0)
 		return r->run_lock_fd;
+	r->step = RUN_STEP_LIMITS;
 	k = run_limits_new(r->policy, r->opts->config->cgroup_parent, r->id, r->opts->runtime_dir,
 			   &r->limits);
 	if (k < 0)
@@ -289,25 +306,32 @@ static int prepare(struct run *r)
 	log_set_housekeeping(true);
 	run_limits_reap_stale(r->limits, r->opts->runtime_dir);
 	log_set_housekeeping(false);
+	r->step = RUN_STEP_ID_RANGE;
 	k = idpool_acquire(r->opts->runtime_dir, &r->slot);
 	if (k < 0)
 		return log_error_errno(k, "Failed to allocate a host id range for the task: %m");
+	r->step = RUN_STEP_SECCOMP;
 	k = syscall_filter_compile(r->policy, &r->filter);
 	if (k < 0)
 		return log_error_errno(k, "Failed to compile the seccomp filter: %m");
+	r->step = RUN_STEP_EXEC;
 	k = resolve_exec(r);
 	if (k < 0)
 		return k;
+	r->step = RUN_STEP_MOUNTS;
 	k = open_mounts(r);
 	if (k < 0)
 		return k;
+	r->step = RUN_STEP_CREDENTIAL_FILES;
 	k = credentials_add_files(r->creds, r->mounts, r->policy, r->slot.base);
 	if (k < 0)
 		return k;
+	r->step = RUN_STEP_ARTIFACTS;
 	k = run_export_prepare(r->policy, r->opts->export_dir, record_sink_state_fd(r->sink),
 			       record_sink_state_dir(r->sink), r->id, r->creds, &r->export);
 	if (k < 0)
 		return k;
+	r->step = RUN_STEP_EVENT_LOOP;
 	k = build_env(r);
 	if (k < 0)
 		return k;
@@ -315,6 +339,7 @@ static int prepare(struct run *r)
 	if (k < 0)
 		return log_error_errno(k, "Failed to create event loop: %m");
 	/* The reap above already freed what dead runs held (a veth could hold our slot's name). */
+	r->step = RUN_STEP_NETWORK;
 	return run_net_new(r->policy, &r->opts->config->network, r->id, r->loop, &r->net);
 }
 
@@ -469,6 +494,7 @@ static int start(struct run *r)
 	char resolv_conf[256];
 	int k;
 
+	r->step = RUN_STEP_SANDBOX;
 	k = run_io_open(&r->io, limit);
 	if (k >= 0)
 		k = run_io_chown_child_ends(&r->io, r->slot.base + p->identity.uid,
@@ -519,9 +545,11 @@ static int start(struct run *r)
 	k = sandbox_release(r->sandbox);
 	if (k < 0 && k != -EPIPE) /* EPIPE: the child failed a step; its status pipe says which */
 		return log_error_errno(k, "Failed to start the sandbox: %m");
+	r->step = RUN_STEP_LOGS;
 	k = open_logs(r);
 	if (k < 0)
 		return k;
+	r->step = RUN_STEP_WATCH;
 	k = loop_add(r->loop, r->sandbox->pidfd, EPOLLIN, on_init_exit, r);
 	if (k >= 0)
 		k = loop_add(r->loop, r->sandbox->status_fd, EPOLLIN, on_status, r);
@@ -629,12 +657,44 @@ static void add_features(struct run *r, struct run_summary *s)
 		s->features[s->n_features++] = run_limits_feature(r->limits);
 }
 
+/*
+ * What the record of a run that was refused or failed on airlock's side says of it: the
+ * reason its step gives, the first error line logged and the steps it passed. A sandbox
+ * step that failed in the child is the sandbox's.
+ */
+static void add_failure(const struct run *r, struct run_summary *s, const char **checks)
+{
+	enum run_step step = r->failure.step != SANDBOX_STEP_NONE ? RUN_STEP_SANDBOX : r->step;
+
+	if (r->cause != RUN_CAUSE_REFUSED && r->cause != RUN_CAUSE_SETUP_FAILED &&
+	    r->cause != RUN_CAUSE_EXEC_FAILED)
+		return;
+	s->message = log_first_error();
+	if (r->cause == RUN_CAUSE_EXEC_FAILED)
+		return;
+	s->reason = run_step_reason(step);
+	for (enum run_step i = 0; i < step; i++)
+		checks[s->n_checks++] = run_step_to_string(i);
+	s->checks = checks;
+}
+
+/* The resolved workspace, or as asked when the run was refused before it was resolved. */
+static const char *record_workspace(struct run *r)
+{
+	if (r->workspace[0])
+		return r->workspace;
+	if (r->opts->workspace)
+		return r->opts->workspace;
+	return getcwd(r->workspace, sizeof(r->workspace)) ? r->workspace : NULL;
+}
+
 static int write_record(struct run *r)
 {
 	struct timespec end_rt, end_mono;
 	struct run_summary s = {};
 	_cleanup_(json_decrefp) json_t *net = NULL, *resources = NULL, *creds = NULL, *logs = NULL,
 				       *redactions = NULL, *artifacts = NULL;
+	const char *checks[_RUN_STEP_MAX];
 
 	clock_gettime(CLOCK_REALTIME, &end_rt);
 	clock_gettime(CLOCK_MONOTONIC, &end_mono);
@@ -645,11 +705,24 @@ static int write_record(struct run *r)
 	redactions = run_redact_to_json(r->redactor, &r->io);
 	if (r->cause != RUN_CAUSE_RUNNING)
 		artifacts = run_export_to_json(r->export);
+	if (r->policy && !r->policy_json) /* NULL (out of memory): the record tries again */
+		r->policy_json = record_policy_effective(r->policy);
+	/* A part the run has must be in its record: never silently left out. */
+	if ((r->creds && !creds) || (r->log && !logs) || (run_net_netns_fd(r->net) >= 0 && !net))
+		return log_error_errno(-ENOMEM,
+				       "%s: cannot build the run record of %s (out of "
+				       "memory); nothing of it was written",
+				       r->cause == RUN_CAUSE_RUNNING ? "refusing run"
+								     : "Failed to write run record",
+				       r->id);
 	s = (struct run_summary){
 		.run_id = r->id,
 		.policy = r->policy,
+		.policy_path = r->opts->policy_path,
+		.policy_effective = r->policy_json,
+		.caller = &r->caller,
 		.argv = r->opts->argv,
-		.workspace = r->workspace,
+		.workspace = record_workspace(r),
 		.started = r->started_rt,
 		.ended = end_rt,
 		.duration_ms = (uint64_t)((end_mono.tv_sec - r->started_mono.tv_sec) * 1000 +
@@ -685,6 +758,7 @@ static int write_record(struct run *r)
 		add_features(r, &s);
 		s.n_abis = syscall_abi_detect_finish(&r->abi_pidfd, s.abis);
 	}
+	add_failure(r, &s, checks);
 	return record_write(&s, r->sink, &r->draft);
 }
 
@@ -723,6 +797,8 @@ static void teardown(struct run *r)
 	r->export = run_export_free(r->export);
 	r->creds = credential_set_free(r->creds); /* clears every value */
 	r->policy = policy_free(r->policy);
+	json_decref(r->policy_json);
+	r->policy_json = NULL;
 }
 
 /*
@@ -745,6 +821,22 @@ static int begin(struct run *r)
 	return 0;
 }
 
+/*
+ * An attempt refused before its records' place was opened (its policy, command, kernel or
+ * credentials): it leaves a record all the same, when its state directory can be opened.
+ */
+static int refuse_early(struct run *r)
+{
+	r->cause = RUN_CAUSE_REFUSED;
+	r->exit_code = EXIT_AIRLOCK;
+	if (record_sink_open(r->opts->state_dir, r->opts->record_path, &r->sink) >= 0 &&
+	    make_run_id(r) >= 0)
+		(void)write_record(r);
+	log_info("run refused: %s", run_step_reason(r->step));
+	teardown(r);
+	return EXIT_AIRLOCK;
+}
+
 int run_main(const struct run_options *o)
 {
 	struct run r;
@@ -754,19 +846,21 @@ int run_main(const struct run_options *o)
 	signal(SIGPIPE, SIG_IGN);
 	clock_gettime(CLOCK_REALTIME, &r.started_rt);
 	clock_gettime(CLOCK_MONOTONIC, &r.started_mono);
+	record_caller_get(&r.caller);
+	log_reset_first_error();
 
 	k = load_policy(&r);
 	if (k >= 0)
 		k = check_enforceable(&r);
-	if (k >= 0) /* read once, before anything of the run exists */
+	if (k >= 0) { /* read once, before anything of the run exists */
+		r.step = RUN_STEP_CREDENTIALS;
 		k = credentials_load(r.policy, o->credentials, &r.creds);
+	}
 	if (k >= 0)
 		k = run_redact_new(r.policy, r.creds, &r.redactor);
-	if (k >= 0)
-		k = record_sink_open(o->state_dir, o->record_path, &r.sink);
-	if (k >= 0)
-		k = make_run_id(&r);
-	if (k < 0) {
+	if (k < 0)
+		return refuse_early(&r);
+	if (record_sink_open(o->state_dir, o->record_path, &r.sink) < 0 || make_run_id(&r) < 0) {
 		teardown(&r);
 		return EXIT_AIRLOCK;
 	}
@@ -777,6 +871,7 @@ int run_main(const struct run_options *o)
 	if (k >= 0)
 		k = begin(&r);
 	if (k >= 0) {
+		r.step = RUN_STEP_TASK;
 		log_info("run started: policy '%s' (sha256:%s), command '%s'", r.policy->name,
 			 r.policy->digest, o->argv[0]);
 		/* Off the task's start path: the final record's file. */
@@ -787,7 +882,7 @@ int run_main(const struct run_options *o)
 		k = loop_run(r.loop);
 	}
 	if (k < 0) {
-		r.cause = RUN_CAUSE_SETUP_FAILED;
+		r.cause = run_step_is_refusal(r.step) ? RUN_CAUSE_REFUSED : RUN_CAUSE_SETUP_FAILED;
 		r.exit_code = EXIT_AIRLOCK;
 		if (r.sandbox && !r.init_exited)
 			(void)sandbox_kill(r.sandbox, SIGKILL);

@@ -171,7 +171,7 @@ wait "$writer" 2>/dev/null
 
 # ---- refusals: exit 125, one line, no record, no value echoed ----
 
-records_before=$(ls "$AL_STATE/records" | wc -l)
+records_before=$(ls "$AL_STATE/records" | tr "\n" " ")
 printf 'a\0b' >"$SRC/nul"
 : >"$SRC/empty"
 head -c 65537 /dev/zero | tr '\0' x >"$SRC/big"
@@ -224,7 +224,17 @@ refuse "a NUL byte in an env value" "holds a NUL byte" \
 	--credential "npmrc=@$SRC/rc" --credential "pip=@$SRC/pip"
 refuse "an issuer source (not supported yet)" "issuers are not supported yet" \
 	--policy "$issuer"
-al_is "$(ls "$AL_STATE/records" | wc -l)" "$records_before" "no refusal wrote a record"
+# A refusal after the command line was read leaves a "refused" record (run-record.md,
+# "Refused attempts"); none of them holds a value.
+new_records=$(comm -13 <(echo "$records_before" | tr ' ' '\n' | sort) <(ls "$AL_STATE/records" | sort))
+al_is "$(for f in $new_records; do al_json "$AL_STATE/records/$f" 'r["exit"]["cause"], r["exit"]["reason"]'; done | sort | uniq -c | awk '{ $1 = $1; print }' | tr '\n' ';')" \
+	"7 ('refused', 'credentials_refused');1 ('refused', 'policy_invalid');" \
+	"each refusal past the command line left a refused record naming its reason"
+for f in $new_records; do
+	if holds_value "$AL_STATE/records/$f"; then
+		al_ok 1 "the record $f of a refusal holds no value"
+	fi
+done
 al_run --policy "$pol" --credential "npm=@$SRC/max" --credential "gh=@$SRC/gh" \
 	--credential "npmrc=@$SRC/rc" --credential "pip=@$SRC/pip" -- /bin/sh -c 'wc -c </run/secrets/npm'
 al_is "$AL_OUT" 65536 "a value of exactly 64 KiB is accepted"

@@ -34,7 +34,7 @@ rec=$AL_TMP/record.json
 al_run --record "$rec" -- "$PROBE" exit 5
 al_ok "$([ -s "$rec" ]; echo $?)" "--record writes the record"
 if [ -s "$rec" ]; then
-	al_is "$(al_json "$rec" 'r["record_version"]')" 1 "record_version is 1"
+	al_is "$(al_json "$rec" 'r["record_version"]')" 2 "record_version is 2"
 	al_is "$(al_json "$rec" 'r["exit"]["code"], r["exit"]["cause"]')" "(5, 'exited')" \
 		"record exit code and cause"
 	al_is "$(al_json "$rec" 'r["command"]')" "['$PROBE', 'exit', '5']" "record command"

@@ -194,6 +194,18 @@ def record_keys(root):
                 raise Fail("%s: json_pack format is not a string literal" % where)
             for k in pack_keys(fmt, args[1:], where):
                 add(k, m.start())
+        # record_json_set(o, "key", v) (supervisor/record-json.h) sets a key like these.
+        for m in re.finditer(r"\brecord_json_set\s*\(", src):
+            if FUNC_RE.match(src, src.rfind("\n", 0, m.start()) + 1):
+                continue  # the definition itself
+            args = call_args(src, m.end() - 1)
+            key = literal(args[1]) if len(args) > 1 else None
+            if key is None and (rel, args[1].strip()) in DYNAMIC_KEYS:
+                continue
+            if key is None:
+                raise Fail("%s:%d: record_json_set() is passed a key that is not a literal" %
+                           (rel, src.count("\n", 0, m.start()) + 1))
+            add(key, m.start())
         for m in re.finditer(r"\bjson_object_set(?:_new)?(?:_nocheck)?\s*\(", src):
             args = call_args(src, m.end() - 1)
             key = literal(args[1])

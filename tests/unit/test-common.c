@@ -606,4 +606,25 @@ TEST(log_diagnostics_text)
 	ASSERT_TRUE(got[4] == '-' && got[10] == 'T');
 }
 
+/* The first error about the caller's own run is kept for its record; housekeeping is not. */
+TEST(log_first_error)
+{
+	enum log_level saved = log_get_max_level();
+
+	log_set_max_level(_LOG_LEVEL_MAX); /* nothing printed: the test's TAP stays clean */
+	log_reset_first_error();
+	ASSERT_TRUE(log_first_error() == NULL);
+	log_set_housekeeping(true);
+	log_error("about another run");
+	log_set_housekeeping(false);
+	log_warning("only a warning");
+	ASSERT_TRUE(log_first_error() == NULL);
+	ASSERT_ERROR(log_error_errno(-ENOENT, "refusing run: '%s': %m", "x"), ENOENT);
+	log_error("a later error");
+	ASSERT_STREQ(log_first_error(), "refusing run: 'x': No such file or directory");
+	log_reset_first_error();
+	ASSERT_TRUE(log_first_error() == NULL);
+	log_set_max_level(saved);
+}
+
 TEST_MAIN()
