@@ -112,6 +112,11 @@ int policy_dispatch_filesystem(const char *path, json_t *v, void *data, struct p
 int policy_dispatch_network(const char *path, json_t *v, void *data, struct policy_ctx *ctx);
 int policy_dispatch_credentials(const char *path, json_t *v, void *data, struct policy_ctx *ctx);
 int policy_dispatch_logs(const char *path, json_t *v, void *data, struct policy_ctx *ctx);
+int policy_dispatch_artifacts(const char *path, json_t *v, void *data, struct policy_ctx *ctx);
+/* "artifacts" needs the /out tmpfs it exports (after the filesystem defaults). */
+int policy_artifacts_validate(struct policy_ctx *ctx);
+/* The canonical "artifacts" object (owned by the caller), or NULL on -ENOMEM. */
+json_t *policy_artifacts_tree(const struct policy_artifacts *a);
 
 /* The canonical "logs" object (owned by the caller), or NULL on -ENOMEM. */
 json_t *policy_logs_tree(const struct policy_logs *l);

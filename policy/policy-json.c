@@ -221,6 +221,8 @@ json_t *policy_to_json_tree(const struct policy *p)
 	if (p->n_credentials > 0)
 		r |= put(o, "credentials", policy_credentials_tree(p));
 	r |= put(o, "logs", policy_logs_tree(&p->logs));
+	if (p->artifacts.enabled)
+		r |= put(o, "artifacts", policy_artifacts_tree(&p->artifacts));
 	return r < 0 ? NULL : TAKE_PTR(o);
 }
 

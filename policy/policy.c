@@ -95,6 +95,7 @@ struct policy *policy_free(struct policy *p)
 	network_done(&p->network);
 	policy_credentials_free(p->credentials, p->n_credentials);
 	strv_free(p->logs.redact_patterns);
+	strv_free(p->artifacts.include);
 	free(p);
 	return NULL;
 }
@@ -214,6 +215,8 @@ static const struct policy_field root_table[] = {
 	{ "credentials", POLICY_JSON_ARRAY, policy_dispatch_credentials, 0, false,
 	  "an array of credential slots" },
 	{ "logs", POLICY_JSON_OBJECT, policy_dispatch_logs, offsetof(struct policy, logs) },
+	{ "artifacts", POLICY_JSON_OBJECT, policy_dispatch_artifacts,
+	  offsetof(struct policy, artifacts) },
 	{}
 };
 
@@ -239,6 +242,10 @@ static struct policy *policy_alloc(void)
 	p->seccomp = POLICY_SECCOMP_DEFAULT;
 	p->logs.max_size = POLICY_DEFAULT_LOG_SIZE;
 	p->logs.terminal = POLICY_LOGS_TERMINAL_NEUTRAL;
+	p->artifacts.max_files = POLICY_DEFAULT_ARTIFACT_FILES;
+	p->artifacts.max_size = POLICY_DEFAULT_ARTIFACT_SIZE;
+	p->artifacts.max_file_size = POLICY_DEFAULT_ARTIFACT_FILE_SIZE;
+	p->artifacts.scan = POLICY_ARTIFACTS_SCAN_REDACT;
 	return p;
 }
 
@@ -311,6 +318,10 @@ int policy_parse(const char *buf, size_t len, struct policy **ret, struct policy
 		return r;
 
 	r = policy_credentials_validate(&ctx);
+	if (r < 0)
+		return r;
+
+	r = policy_artifacts_validate(&ctx);
 	if (r < 0)
 		return r;
 

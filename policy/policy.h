@@ -57,6 +57,9 @@
 #define POLICY_MAX_IO_WEIGHT 10000
 #define POLICY_MIN_OPEN_FILES 3
 #define POLICY_MAX_LOG_SIZE (1ULL << 30) /* logs.max_size: 1G of each stream */
+#define POLICY_MAX_ARTIFACT_FILES 1000000 /* artifacts.max_files */
+#define POLICY_MAX_ARTIFACT_GLOBS 64 /* artifacts.include entries */
+#define POLICY_MAX_ARTIFACT_GLOB 1024 /* bytes of one artifacts.include glob */
 
 /* Defaults of the built-in policy (docs/policy.md, docs/examples/default.json). */
 #define POLICY_DEFAULT_NAME "default"
@@ -72,6 +75,9 @@
 #define POLICY_DEFAULT_CPU_MILLI 2000
 #define POLICY_DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
 #define POLICY_DEFAULT_LANG "C.UTF-8"
+#define POLICY_DEFAULT_ARTIFACT_FILES 10000
+#define POLICY_DEFAULT_ARTIFACT_SIZE (1ULL << 30)
+#define POLICY_DEFAULT_ARTIFACT_FILE_SIZE (256ULL << 20)
 
 enum policy_mode {
 	POLICY_MODE_RO,
@@ -113,6 +119,15 @@ enum policy_logs_terminal {
 	POLICY_LOGS_TERMINAL_RAW, /* the bytes as the task wrote them (after redaction) */
 	_POLICY_LOGS_TERMINAL_MAX,
 	_POLICY_LOGS_TERMINAL_INVALID = -EINVAL,
+};
+
+/* What an export does with a file the redactor matches in (docs/artifacts.md). */
+enum policy_artifacts_scan {
+	POLICY_ARTIFACTS_SCAN_REDACT, /* matches rewritten in the exported copy */
+	POLICY_ARTIFACTS_SCAN_REJECT, /* the file left out */
+	POLICY_ARTIFACTS_SCAN_OFF, /* copied as is, matches counted */
+	_POLICY_ARTIFACTS_SCAN_MAX,
+	_POLICY_ARTIFACTS_SCAN_INVALID = -EINVAL,
 };
 
 /* Which optional limits a policy sets (the rest are unset = not enforced). */
@@ -226,6 +241,16 @@ struct policy_logs {
 	char **redact_patterns;
 };
 
+/* The "artifacts" section: the checked export of the task's /out after the run. */
+struct policy_artifacts {
+	bool enabled; /* false: no "artifacts" section, nothing exported */
+	uint64_t max_files; /* files and directories exported */
+	uint64_t max_size; /* bytes exported in all */
+	uint64_t max_file_size; /* apparent and allocated bytes of one file */
+	char **include; /* globs over paths relative to /out, file order; NULL: "**" */
+	enum policy_artifacts_scan scan;
+};
+
 struct policy {
 	int version;
 	char *name;
@@ -239,6 +264,7 @@ struct policy {
 	struct policy_credential *credentials; /* sorted by name */
 	size_t n_credentials;
 	struct policy_logs logs;
+	struct policy_artifacts artifacts;
 	char digest[65]; /* hex SHA-256 of the canonical serialisation */
 };
 
@@ -298,6 +324,9 @@ const struct policy_credential *policy_credential_find(const struct policy *p, c
 /* "neutral" or "raw"; NULL (to_string) or -EINVAL (from_string) for anything else. */
 const char *policy_logs_terminal_to_string(enum policy_logs_terminal t);
 enum policy_logs_terminal policy_logs_terminal_from_string(const char *s);
+/* "redact", "reject" or "off"; NULL (to_string) or -EINVAL (from_string) for anything else. */
+const char *policy_artifacts_scan_to_string(enum policy_artifacts_scan s);
+enum policy_artifacts_scan policy_artifacts_scan_from_string(const char *s);
 /* "tcp", "udp" or "any" for a protocol mask; NULL for 0 or unknown bits. */
 const char *policy_protocols_to_string(unsigned protocols);
 /* Inverse of policy_protocols_to_string(): a mask, or -EINVAL. */

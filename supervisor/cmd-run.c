@@ -23,7 +23,7 @@
 static void run_usage(FILE *f)
 {
 	fprintf(f, "Usage: airlock run [--policy FILE] [--workspace DIR] [--state-dir DIR]\n"
-		   "                   [--record FILE] [--config FILE]\n"
+		   "                   [--record FILE] [--config FILE] [--export DIR]\n"
 		   "                   [--credential NAME=@FILE] [--credential-fd NAME=N]\n"
 		   "                   [--diagnostics-fd N | --diagnostics-file PATH]\n"
 		   "                   [--diagnostics-format text|json]\n"
@@ -127,6 +127,7 @@ int cmd_run(int argc, char **argv)
 		{ "workspace", required_argument, NULL, 'w' },
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "record", required_argument, NULL, 'r' },
+		{ "export", required_argument, NULL, 'E' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "credential", required_argument, NULL, 'C' },
 		{ "credential-fd", required_argument, NULL, 'F' },
@@ -159,6 +160,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'r':
 			o.record_path = optarg;
+			break;
+		case 'E':
+			o.export_dir = optarg;
 			break;
 		case 'c':
 			config_path = optarg;
@@ -203,6 +207,7 @@ int cmd_run(int argc, char **argv)
 	    cli_check_path_arg("--workspace", o.workspace) < 0 ||
 	    cli_check_path_arg("--state-dir", o.state_dir) < 0 ||
 	    cli_check_path_arg("--record", o.record_path) < 0 ||
+	    cli_check_path_arg("--export", o.export_dir) < 0 ||
 	    cli_check_path_arg("--config", config_path) < 0)
 		return EXIT_AIRLOCK;
 	if (optind >= argc) {

@@ -109,6 +109,13 @@ static json_t *abis_json(const struct run_summary *s)
 	return o;
 }
 
+/* "artifacts": the export of /out (run-export.c), when the policy asks for one. */
+static void record_add_artifacts(json_t *o, const struct run_summary *s)
+{
+	if (s->artifacts)
+		json_object_set(o, "artifacts", s->artifacts);
+}
+
 static json_t *record_build(const struct run_summary *s)
 {
 	char started[40], ended[40], host[HOST_NAME_MAX + 1] = "", digest[80];
@@ -153,6 +160,7 @@ static json_t *record_build(const struct run_summary *s)
 		json_object_set(o, "credentials", s->credentials);
 	if (s->logs)
 		json_object_set(o, "logs", s->logs);
+	record_add_artifacts(o, s);
 	return o;
 oom:
 	json_decref(cmd);

@@ -34,6 +34,7 @@
 #include "policy.h"
 #include "preflight.h"
 #include "record.h"
+#include "run-export.h"
 #include "run-io.h"
 #include "run-limits.h"
 #include "run-lock.h"
@@ -96,6 +97,7 @@ struct run {
 	struct run_log *log; /* the captured logs, or NULL (logs.max_size 0, or not yet) */
 	char **envp;
 	struct credential_set *creds; /* the values of the policy's credential slots, or NULL */
+	struct run_export *export; /* the export of /out, or NULL (no "artifacts") */
 	int timer_fd;
 	int signal_fd;
 	int grace_fd;
@@ -299,6 +301,10 @@ static int prepare(struct run *r)
 	k = credentials_add_files(r->creds, r->mounts, r->policy, r->slot.base);
 	if (k < 0)
 		return k;
+	k = run_export_prepare(r->policy, r->opts->export_dir, record_sink_state_fd(r->sink),
+			       record_sink_state_dir(r->sink), r->id, r->creds, &r->export);
+	if (k < 0)
+		return k;
 	k = build_env(r);
 	if (k < 0)
 		return k;
@@ -500,6 +506,9 @@ static int start(struct run *r)
 	k = sandbox_spawn(&c, &r->sandbox);
 	if (k < 0)
 		return log_error_errno(k, "Failed to create the sandbox: %m");
+	k = run_export_hold(r->export, r->sandbox->pid);
+	if (k < 0)
+		return k;
 	/* The child waits for the release: nothing of it runs before its limits are set. */
 	k = run_limits_seal(r->limits);
 	if (k < 0)
@@ -627,7 +636,8 @@ static int write_record(struct run *r)
 {
 	struct timespec end_rt, end_mono;
 	struct run_summary s = {};
-	_cleanup_(json_decrefp) json_t *net = NULL, *resources = NULL, *creds = NULL, *logs = NULL;
+	_cleanup_(json_decrefp) json_t *net = NULL, *resources = NULL, *creds = NULL, *logs = NULL,
+				       *artifacts = NULL;
 
 	clock_gettime(CLOCK_REALTIME, &end_rt);
 	clock_gettime(CLOCK_MONOTONIC, &end_mono);
@@ -635,6 +645,8 @@ static int write_record(struct run *r)
 	resources = run_limits_to_json(r->limits);
 	creds = credentials_to_json(r->creds);
 	logs = run_log_to_json(r->log);
+	if (r->cause != RUN_CAUSE_RUNNING)
+		artifacts = run_export_to_json(r->export);
 	s = (struct run_summary){
 		.run_id = r->id,
 		.policy = r->policy,
@@ -655,6 +667,7 @@ static int write_record(struct run *r)
 		.resources = resources,
 		.credentials = creds,
 		.logs = logs,
+		.artifacts = artifacts,
 		.exec_entries = r->exec_paths ? r->policy->filesystem.exec : NULL,
 		.exec_paths = r->exec_paths,
 	};
@@ -707,6 +720,7 @@ static void teardown(struct run *r)
 		run_lock_drop(r->opts->runtime_dir, r->id, r->run_lock_fd, r->record_failed);
 	r->sink = record_sink_free(r->sink);
 	strv_free(r->envp);
+	r->export = run_export_free(r->export);
 	r->creds = credential_set_free(r->creds); /* clears every value */
 	r->policy = policy_free(r->policy);
 }
@@ -779,8 +793,12 @@ int run_main(const struct run_options *o)
 			(void)run_limits_kill(r.limits);
 			(void)run_limits_conclude(r.limits, false);
 		}
-	} else
+	} else {
 		conclude(&r);
+		/* Every process of the run is dead; its mount namespace is still held. */
+		if (r.failure.step == SANDBOX_STEP_NONE && run_export_collect(r.export) < 0)
+			r.exit_code = EXIT_AIRLOCK;
+	}
 	if (!r.record_refused)
 		conclude_logs(&r);
 	/* Said once; the status is airlock's failure, whatever the task's was. */

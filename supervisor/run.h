@@ -11,6 +11,7 @@ struct run_options {
 	const char *state_dir;
 	const char *runtime_dir;
 	const char *record_path; /* extra copy of the record, or NULL */
+	const char *export_dir; /* --export DIR, or NULL: beside the record */
 	char **argv;
 	const struct credential_args *credentials; /* --credential, --credential-fd */
 };

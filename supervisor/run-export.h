@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * A run's export of /out (docs/artifacts.md): the destination is made before the task
+ * starts, the task's mount namespace is held from the sandbox's birth (so /out outlives
+ * the task's processes), and once every process of the run is dead the tree is copied
+ * through supervisor/artifacts/export.h. Only for a policy with an "artifacts" section.
+ */
+
+#include <jansson.h>
+#include <sys/types.h>
+
+struct credential_set;
+struct policy;
+struct run_export;
+
+/*
+ * Makes the destination, fresh and empty: dir (--export DIR; its last component must not
+ * exist), or <state_dir>/artifacts/<run_id> (state_fd: the state directory). Builds the
+ * scan's redactor (the run's credential values, the built-in patterns and
+ * logs.redact_patterns). *ret is NULL when the policy has no "artifacts". Logs a
+ * refusal (one line). Returns 0 or -errno.
+ */
+int run_export_prepare(const struct policy *p, const char *dir, int state_fd, const char *state_dir,
+		       const char *run_id, const struct credential_set *creds,
+		       struct run_export **ret);
+
+/*
+ * Holds the mount namespace of the sandbox's init (pid: a child not yet reaped, just
+ * spawned, which runs nothing of the task yet). e may be NULL. Logs. Returns 0 or -errno.
+ */
+int run_export_hold(struct run_export *e, pid_t init_pid);
+
+/*
+ * After every process of the run is dead: copies /out into the destination and writes the
+ * manifest. Logs the outcome (one line). Returns 0 or -errno (the record says why). e may
+ * be NULL.
+ */
+int run_export_collect(struct run_export *e);
+
+/* The record's "artifacts" object (owned by the caller), or NULL (e NULL, -ENOMEM). */
+json_t *run_export_to_json(const struct run_export *e);
+
+/* Releases what is held; an unused destination is removed. Accepts and returns NULL. */
+struct run_export *run_export_free(struct run_export *e);
+
+static inline void run_export_freep(struct run_export **e)
+{
+	run_export_free(*e);
+}
