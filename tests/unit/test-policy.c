@@ -472,6 +472,29 @@ static const struct error_case error_cases[] = {
 	{ V "\"logs\": {\"redact_patterns\": [null]}}", "/logs/redact_patterns/0",
 	  "expected a pattern" },
 	{ V "\"logs\": {\"redact_patterns\": [\"a\\u0000b\"]}}", "", "NUL" },
+	/* artifacts */
+	{ V "\"artifacts\": []}", "/artifacts", "expected an object" },
+	{ V "\"artifacts\": {\"files\": 1}}", "/artifacts/files", "unknown key" },
+	{ V "\"artifacts\": {\"max_files\": 0}}", "/artifacts/max_files", "1..1000000" },
+	{ V "\"artifacts\": {\"max_files\": 1000001}}", "/artifacts/max_files", "1..1000000" },
+	{ V "\"artifacts\": {\"max_size\": \"0\"}}", "/artifacts/max_size", "a size in 1.." },
+	{ V "\"artifacts\": {\"max_file_size\": \"1GB\"}}", "/artifacts/max_file_size",
+	  "a size like" },
+	{ V "\"artifacts\": {\"scan\": \"Redact\"}}", "/artifacts/scan",
+	  "\"redact\", \"reject\" or \"off\"" },
+	{ V "\"artifacts\": {\"include\": []}}", "/artifacts/include", "1..64 globs" },
+	{ V "\"artifacts\": {\"include\": [\"/etc/*\"]}}", "/artifacts/include/0",
+	  "a relative glob" },
+	{ V "\"artifacts\": {\"include\": [\"a/../b\"]}}", "/artifacts/include/0",
+	  "a relative glob" },
+	{ V "\"artifacts\": {\"include\": [\"a//b\"]}}", "/artifacts/include/0",
+	  "a relative glob" },
+	{ V "\"artifacts\": {\"include\": [\"ok\", \"a\\\\\"]}}", "/artifacts/include/1",
+	  "a relative glob" },
+	{ V "\"artifacts\": {\"include\": [\"a\\u0000b\"]}}", "", "NUL" },
+	{ V "\"filesystem\": {\"tmpfs\": [{\"target\": \"/tmp\", \"size\": \"1M\"}]}, "
+	    "\"artifacts\": {}}",
+	  "/artifacts", "needs a filesystem.tmpfs entry at \"/out\"" },
 };
 
 static int parse_str(const char *s, struct policy **ret, struct policy_error *e)
@@ -720,6 +743,51 @@ TEST(default_equals_minimal_file)
 	ASSERT_OK(policy_new_default(&d));
 	ASSERT_OK(parse_str("{\"version\": 1}", &p, &e));
 	ASSERT_STREQ(d->digest, p->digest);
+}
+
+TEST(artifacts_defaults_and_canonical_form)
+{
+	_cleanup_policy_free_ struct policy *d = NULL, *p = NULL, *q = NULL;
+	_cleanup_free_ char *text = NULL;
+	struct policy_error e;
+
+	ASSERT_OK(policy_new_default(&d));
+	ASSERT_FALSE(d->artifacts.enabled);
+	ASSERT_OK(parse_str("{\"version\": 1, \"artifacts\": {}}", &p, &e));
+	ASSERT_TRUE(p->artifacts.enabled);
+	ASSERT_EQ(p->artifacts.max_files, 10000);
+	ASSERT_EQ(p->artifacts.max_size, 1ULL << 30);
+	ASSERT_EQ(p->artifacts.max_file_size, 256ULL << 20);
+	ASSERT_TRUE(p->artifacts.include == NULL);
+	ASSERT_EQ(p->artifacts.scan, POLICY_ARTIFACTS_SCAN_REDACT);
+	ASSERT_FALSE(streq(p->digest, d->digest));
+	ASSERT_OK(policy_to_json(p, false, &text));
+	ASSERT_CONTAINS(text, "\"artifacts\":{\"include\":[\"**\"],\"max_file_size\":\"256M\","
+			      "\"max_files\":10000,\"max_size\":\"1G\",\"scan\":\"redact\"}");
+	/* The canonical form parses to the same digest; without the section, no key. */
+	ASSERT_OK(parse_str(text, &q, &e));
+	ASSERT_STREQ(q->digest, p->digest);
+	free(text);
+	text = NULL;
+	ASSERT_OK(policy_to_json(d, false, &text));
+	ASSERT_TRUE(strstr(text, "artifacts") == NULL);
+}
+
+TEST(artifacts_full)
+{
+	_cleanup_policy_free_ struct policy *p = NULL;
+	struct policy_error e;
+
+	ASSERT_OK(parse_str("{\"version\": 1, \"artifacts\": {\"max_files\": 5, \"max_size\": "
+			    "\"2M\", \"max_file_size\": \"1K\", \"include\": [\"r/**\", "
+			    "\"*.txt\", \"a\\\\*b\"], \"scan\": \"reject\"}}",
+			    &p, &e));
+	ASSERT_EQ(p->artifacts.max_files, 5);
+	ASSERT_EQ(p->artifacts.max_size, 2 << 20);
+	ASSERT_EQ(p->artifacts.max_file_size, 1024);
+	ASSERT_STREQ(p->artifacts.include[0], "r/**");
+	ASSERT_STREQ(p->artifacts.include[2], "a\\*b");
+	ASSERT_EQ(p->artifacts.scan, POLICY_ARTIFACTS_SCAN_REJECT);
 }
 
 static const char full_policy[] =

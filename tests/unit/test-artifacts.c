@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The checked export (supervisor/artifacts/): the pure parts (name escaping, globs, cap
+ * accounting, the manifest's JSON) and export_tree() over a tree in a temporary directory
+ * (no root needed: the owner is the test's own uid).
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "export.h"
+#include "fd-util.h"
+#include "macro.h"
+#include "parse-util.h"
+#include "redact.h"
+#include "sha256.h"
+#include "test.h"
+
+static void check_escape(bool *test_failed_, const char *raw, const char *want)
+{
+	_cleanup_free_ char *s = NULL;
+
+	ASSERT_OK(export_name_escape(raw, &s));
+	ASSERT_STREQ(s, want);
+}
+
+TEST(name_escape)
+{
+	check_escape(test_failed_, "plain-name.txt", "plain-name.txt");
+	check_escape(test_failed_, "a b", "a b");
+	check_escape(test_failed_, "back\\slash", "back\\\\slash");
+	check_escape(test_failed_, "new\nline", "new\\x0aline");
+	check_escape(test_failed_, "\x01\x1f\x7f", "\\x01\\x1f\\x7f");
+	check_escape(test_failed_, "\xc3\xa9", "\\xc3\\xa9");
+	check_escape(test_failed_, "\xff\xfe", "\\xff\\xfe");
+	check_escape(test_failed_, "dir/x\\x41",
+		     "dir/x\\\\x41"); /* a literal "\x41" stays distinct */
+	check_escape(test_failed_, "", "");
+}
+
+TEST(glob_match)
+{
+	ASSERT_TRUE(export_glob_match("**", "a"));
+	ASSERT_TRUE(export_glob_match("**", "a/b/c"));
+	ASSERT_TRUE(export_glob_match("*.txt", "x.txt"));
+	ASSERT_FALSE(export_glob_match("*.txt", "d/x.txt"));
+	ASSERT_TRUE(export_glob_match("**/*.txt", "x.txt"));
+	ASSERT_TRUE(export_glob_match("**/*.txt", "d/e/x.txt"));
+	ASSERT_FALSE(export_glob_match("**/*.txt", "d/e/x.txt2"));
+	ASSERT_TRUE(export_glob_match("r/**", "r/a/b"));
+	ASSERT_FALSE(export_glob_match("r/**", "s/a"));
+	ASSERT_TRUE(export_glob_match("a/**/b", "a/b"));
+	ASSERT_TRUE(export_glob_match("a/**/b", "a/x/y/b"));
+	ASSERT_FALSE(export_glob_match("a/**/b", "a/x/y/c"));
+	ASSERT_TRUE(export_glob_match("?", "x"));
+	ASSERT_FALSE(export_glob_match("?", "xy"));
+	ASSERT_FALSE(export_glob_match("a?b", "a/b"));
+	ASSERT_TRUE(export_glob_match("a\\*b", "a*b"));
+	ASSERT_FALSE(export_glob_match("a\\*b", "axb"));
+	ASSERT_TRUE(export_glob_match("*a*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaab"));
+	ASSERT_FALSE(export_glob_match("*a*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+	ASSERT_TRUE(export_glob_match("n\nl", "n\nl"));
+}
+
+TEST(glob_valid_and_included)
+{
+	char *const include[] = { (char *)"reports/**", (char *)"*.log", NULL };
+
+	ASSERT_TRUE(export_glob_is_valid("**"));
+	ASSERT_TRUE(export_glob_is_valid("a/*.txt"));
+	ASSERT_TRUE(export_glob_is_valid("a\\\\"));
+	ASSERT_FALSE(export_glob_is_valid(""));
+	ASSERT_FALSE(export_glob_is_valid("/abs"));
+	ASSERT_FALSE(export_glob_is_valid("a/../b"));
+	ASSERT_FALSE(export_glob_is_valid("./a"));
+	ASSERT_FALSE(export_glob_is_valid("a//b"));
+	ASSERT_FALSE(export_glob_is_valid("a/"));
+	ASSERT_FALSE(export_glob_is_valid("a\\"));
+	ASSERT_TRUE(export_included(NULL, "anything"));
+	ASSERT_TRUE(export_included(include, "reports/x/y"));
+	ASSERT_TRUE(export_included(include, "build.log"));
+	ASSERT_FALSE(export_included(include, "src/build.log"));
+}
+
+TEST(caps_accounting)
+{
+	struct export_options o = { .max_files = 3, .max_size = 100, .max_file_size = 50 };
+	struct export_manifest m = {};
+	enum export_stop why;
+
+	ASSERT_EQ(export_caps_check_file(&o, &m, 50, 48, &why), EXPORT_SKIP_NONE);
+	ASSERT_EQ(why, EXPORT_STOP_NONE);
+	ASSERT_EQ(export_caps_check_file(&o, &m, 10, 0, &why), EXPORT_SKIP_NONE);
+	ASSERT_EQ(export_caps_check_file(&o, &m, 51, 0, &why), EXPORT_SKIP_FILE_SIZE);
+	/* A file whose blocks pass the cap (not its apparent size): skipped too. */
+	ASSERT_EQ(export_caps_check_file(&o, &m, 10, 51, &why), EXPORT_SKIP_FILE_SIZE);
+	/* A 1 TiB sparse file. */
+	ASSERT_EQ(export_caps_check_file(&o, &m, 1ULL << 40, 0, &why), EXPORT_SKIP_FILE_SIZE);
+	m.bytes = 60;
+	ASSERT_EQ(export_caps_check_file(&o, &m, 41, 0, &why), EXPORT_SKIP_NONE);
+	ASSERT_EQ(why, EXPORT_STOP_MAX_SIZE);
+	ASSERT_EQ(export_caps_check_file(&o, &m, 40, 0, &why), EXPORT_SKIP_NONE);
+	ASSERT_EQ(why, EXPORT_STOP_NONE);
+	m.bytes = UINT64_MAX - 1; /* no overflow past the total */
+	o.max_size = UINT64_MAX;
+	ASSERT_EQ(export_caps_check_file(&o, &m, 40, 0, &why), EXPORT_SKIP_NONE);
+	ASSERT_EQ(why, EXPORT_STOP_MAX_SIZE);
+	m.bytes = 0;
+	m.files = 2;
+	m.directories = 1;
+	ASSERT_EQ(export_caps_check_file(&o, &m, 1, 0, &why), EXPORT_SKIP_NONE);
+	ASSERT_EQ(why, EXPORT_STOP_MAX_FILES);
+}
+
+TEST(manifest_json)
+{
+	struct export_entry e[] = {
+		{ .path = (char *)"d", .type = EXPORT_TYPE_DIRECTORY, .mode = 0755 },
+		{ .path = (char *)"d/n\nl", .type = EXPORT_TYPE_FILE, .mode = 0644, .size = 3 },
+		{ .path = (char *)"link", .type = EXPORT_TYPE_SYMLINK, .skip = EXPORT_SKIP_TYPE },
+	};
+	struct export_manifest m = { .entries = e,
+				     .n_entries = 3,
+				     .files = 1,
+				     .directories = 1,
+				     .bytes = 3,
+				     .skipped = 1,
+				     .stop = EXPORT_STOP_MAX_FILES,
+				     .stop_path = (char *)"z\x01",
+				     .scan = EXPORT_SCAN_REJECT };
+	_cleanup_(json_decrefp) json_t *j = NULL;
+	_cleanup_free_ char *s = NULL;
+
+	sha256("abc", 3, e[1].sha256);
+	j = export_manifest_to_json(&m);
+	ASSERT_TRUE(j != NULL);
+	s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
+	ASSERT_STREQ(s,
+		     "{\"complete\":false,\"counts\":{\"bytes\":3,\"directories\":1,"
+		     "\"files\":1,\"files_redacted\":0,\"files_rejected\":0,\"redactions\":0,"
+		     "\"skipped\":1,\"skipped_unlisted\":0},\"entries\":[{\"mode\":\"0755\","
+		     "\"path\":\"d\",\"type\":\"directory\"},{\"mode\":\"0644\",\"path\":"
+		     "\"d/n\\\\x0al\",\"redacted\":false,\"redactions\":0,\"sha256\":"
+		     "\"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\","
+		     "\"size\":3,\"type\":\"file\"}],\"manifest_version\":1,\"scan\":\"reject\","
+		     "\"skipped\":[{\"path\":\"link\",\"reason\":\"type\",\"type\":\"symlink\"}],"
+		     "\"stopped_at\":\"z\\\\x01\",\"stopped_by\":\"max_files\"}");
+}
+
+/* A scratch directory with src/ and dst/ (dst empty, as the caller makes it). */
+struct scratch {
+	char root[64];
+	int src;
+	int dst;
+};
+
+static void scratch_new(bool *test_failed_, struct scratch *s)
+{
+	snprintf(s->root, sizeof(s->root), "/tmp/test-artifacts.XXXXXX");
+	ASSERT_TRUE(mkdtemp(s->root) != NULL);
+	s->src = open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_TRUE(s->src >= 0);
+	ASSERT_OK(mkdirat(s->src, "src", 0755));
+	ASSERT_OK(mkdirat(s->src, "dst", 0700));
+	s->dst = openat(s->src, "dst", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_TRUE(s->dst >= 0);
+	ASSERT_OK(fchdir(s->src));
+	close(s->src);
+	s->src = open("src", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_TRUE(s->src >= 0);
+}
+
+static void scratch_done(bool *test_failed_, struct scratch *s)
+{
+	char cmd[128];
+
+	close(s->src);
+	close(s->dst);
+	ASSERT_OK(chdir("/"));
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->root);
+	ASSERT_EQ(system(cmd), 0);
+}
+
+static void write_file(bool *test_failed_, const char *path, const char *text, mode_t mode)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+
+	ASSERT_TRUE(fd >= 0);
+	ASSERT_OK(write_all(fd, text, strlen(text)));
+	ASSERT_OK(fchmod(fd, mode));
+}
+
+static const struct export_entry *find(const struct export_manifest *m, const char *path)
+{
+	for (size_t i = 0; i < m->n_entries; i++)
+		if (streq(m->entries[i].path, path))
+			return &m->entries[i];
+	return NULL;
+}
+
+static struct export_options options(void)
+{
+	return (struct export_options){ .max_files = 100,
+					.max_size = 1 << 20,
+					.max_file_size = 1 << 16,
+					.uid = getuid(),
+					.gid = getgid(),
+					.scan = EXPORT_SCAN_OFF };
+}
+
+TEST(export_tree_attack_set)
+{
+	struct export_options o = options();
+	struct export_manifest *m = NULL;
+	const struct export_entry *e;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char digest[65], buf[64];
+	struct scratch s;
+	struct stat st;
+	int sock;
+
+	scratch_new(test_failed_, &s);
+	ASSERT_OK(mkdir("src/d", 0700));
+	write_file(test_failed_, "src/d/f", "abc", 0600);
+	write_file(test_failed_, "src/suid", "x", 04755);
+	write_file(test_failed_, "src/manifest.json", "planted", 0644);
+	write_file(test_failed_, "src/n\nl\x01\xff", "odd", 0644);
+	ASSERT_OK(link("src/d/f", "src/hard"));
+	ASSERT_OK(symlink("/etc/shadow", "src/shadow"));
+	ASSERT_OK(symlink("/", "src/root"));
+	ASSERT_OK(symlink("../dst", "src/to-dst"));
+	ASSERT_OK(symlink("loop", "src/loop"));
+	ASSERT_OK(mkfifo("src/fifo", 0644));
+	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "src/sock");
+	ASSERT_OK(bind(sock, (struct sockaddr *)&sa, sizeof(sa)));
+	ASSERT_OK(truncate("src/d/f", 3));
+	{
+		_cleanup_close_ int fd = open("src/sparse", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+
+		ASSERT_TRUE(fd >= 0);
+		ASSERT_OK(ftruncate(fd, 1LL << 40));
+	}
+
+	ASSERT_OK(export_tree(s.src, s.dst, &o, &m, digest));
+	ASSERT_EQ(strlen(digest), 64);
+	ASSERT_EQ(m->files, 4); /* d/f, hard, n\nl..., suid */
+	ASSERT_EQ(m->directories, 1);
+	ASSERT_EQ(m->stop, EXPORT_STOP_NONE);
+	e = find(m, "suid");
+	ASSERT_TRUE(e && e->mode == 0755 && e->skip == EXPORT_SKIP_NONE);
+	ASSERT_OK(stat("dst/suid", &st));
+	ASSERT_EQ(st.st_mode & 07777, 0755);
+	ASSERT_OK(stat("dst/d/f", &st));
+	ASSERT_EQ(st.st_mode & 07777, 0644);
+	ASSERT_OK(stat("dst/hard", &st));
+	ASSERT_EQ(st.st_nlink, 1); /* a copy of its own */
+	ASSERT_TRUE(find(m, "shadow")->skip == EXPORT_SKIP_TYPE);
+	ASSERT_TRUE(find(m, "root")->type == EXPORT_TYPE_SYMLINK);
+	ASSERT_TRUE(find(m, "fifo")->type == EXPORT_TYPE_FIFO);
+	ASSERT_TRUE(find(m, "sock")->type == EXPORT_TYPE_SOCKET);
+	ASSERT_TRUE(find(m, "sparse")->skip == EXPORT_SKIP_FILE_SIZE);
+	ASSERT_TRUE(find(m, "manifest.json")->skip == EXPORT_SKIP_RESERVED);
+	ASSERT_EQ(lstat("dst/shadow", &st), -1);
+	ASSERT_EQ(lstat("dst/fifo", &st), -1);
+	ASSERT_EQ(lstat("dst/sparse", &st), -1);
+	ASSERT_OK(lstat("dst/n\nl\x01\xff", &st));
+	/* The manifest is ours, not the planted file. */
+	{
+		_cleanup_free_ char *text = NULL;
+		size_t len;
+
+		ASSERT_OK(read_file_at(s.dst, "manifest.json", 1 << 20, &text, &len));
+		ASSERT_CONTAINS(text, "\"manifest_version\": 1");
+		ASSERT_CONTAINS(text, "\"path\": \"n\\\\x0al\\\\x01\\\\xff\"");
+	}
+	e = find(m, "d/f");
+	sha256("abc", 3, (uint8_t *)buf);
+	ASSERT_TRUE(memcmp(buf, e->sha256, 32) == 0);
+	export_manifest_free(m);
+	close(sock);
+	scratch_done(test_failed_, &s);
+}
+
+TEST(export_tree_refuses_a_used_destination)
+{
+	struct export_options o = options();
+	struct export_manifest *m = NULL;
+	char digest[65];
+	struct scratch s;
+
+	scratch_new(test_failed_, &s);
+	write_file(test_failed_, "src/f", "abc", 0644);
+	ASSERT_OK(symlink("/tmp", "dst/f")); /* a pre-planted write-through link */
+	ASSERT_ERROR(export_tree(s.src, s.dst, &o, &m, digest), ENOTEMPTY);
+	ASSERT_TRUE(m == NULL);
+	scratch_done(test_failed_, &s);
+}
+
+TEST(export_tree_caps_stop_cleanly)
+{
+	struct export_options o = options();
+	struct export_manifest *m = NULL;
+	char digest[65], name[16];
+	struct scratch s;
+
+	scratch_new(test_failed_, &s);
+	for (int i = 0; i < 10; i++) {
+		snprintf(name, sizeof(name), "src/f%02d", i);
+		write_file(test_failed_, name, "0123456789", 0644);
+	}
+	o.max_files = 4;
+	ASSERT_OK(export_tree(s.src, s.dst, &o, &m, digest));
+	ASSERT_EQ(m->files, 4);
+	ASSERT_EQ(m->stop, EXPORT_STOP_MAX_FILES);
+	ASSERT_STREQ(m->stop_path, "f04");
+	m = export_manifest_free(m);
+	scratch_done(test_failed_, &s);
+
+	scratch_new(test_failed_, &s);
+	for (int i = 0; i < 10; i++) {
+		snprintf(name, sizeof(name), "src/f%02d", i);
+		write_file(test_failed_, name, "0123456789", 0644);
+	}
+	o.max_files = 100;
+	o.max_size = 25;
+	ASSERT_OK(export_tree(s.src, s.dst, &o, &m, digest));
+	ASSERT_EQ(m->files, 2);
+	ASSERT_EQ(m->bytes, 20);
+	ASSERT_EQ(m->stop, EXPORT_STOP_MAX_SIZE);
+	m = export_manifest_free(m);
+	scratch_done(test_failed_, &s);
+}
+
+static void scan_case(bool *test_failed_, enum export_scan scan, const char *want, uint64_t files,
+		      uint64_t skipped)
+{
+	static const char secret[] = "s3cr3t-value-0123456789";
+	struct export_options o = options();
+	struct export_manifest *m = NULL;
+	struct redactor *r = NULL;
+	_cleanup_free_ char *text = NULL;
+	char digest[65];
+	struct scratch s;
+	size_t len;
+
+	ASSERT_OK(redactor_new(true, &r));
+	ASSERT_OK(redactor_add_value(r, "credential:tok", secret, strlen(secret)));
+	ASSERT_OK(redactor_compile(r));
+	o.redactor = r;
+	o.scan = scan;
+	scratch_new(test_failed_, &s);
+	write_file(test_failed_, "src/leak", "token=s3cr3t-value-0123456789\n", 0644);
+	write_file(test_failed_, "src/clean", "nothing here\n", 0644);
+	ASSERT_OK(export_tree(s.src, s.dst, &o, &m, digest));
+	ASSERT_EQ(m->files, files);
+	ASSERT_EQ(m->skipped, skipped);
+	ASSERT_EQ(m->redactions, 1);
+	if (want) {
+		ASSERT_OK(read_file_at(s.dst, "leak", 4096, &text, &len));
+		ASSERT_STREQ(text, want);
+	} else
+		ASSERT_ERROR(read_file_at(s.dst, "leak", 4096, &text, &len), ENOENT);
+	export_manifest_free(m);
+	redactor_free(r);
+	scratch_done(test_failed_, &s);
+}
+
+TEST(export_tree_scan)
+{
+	scan_case(test_failed_, EXPORT_SCAN_REDACT, "token=[REDACTED:credential:tok]\n", 2, 0);
+	scan_case(test_failed_, EXPORT_SCAN_REJECT, NULL, 1, 1);
+	scan_case(test_failed_, EXPORT_SCAN_OFF, "token=s3cr3t-value-0123456789\n", 2, 0);
+}
+
+TEST(scan_names)
+{
+	ASSERT_EQ(export_scan_from_string("reject"), EXPORT_SCAN_REJECT);
+	ASSERT_EQ(export_scan_from_string("nope"), -EINVAL);
+	ASSERT_STREQ(export_scan_to_string(EXPORT_SCAN_OFF), "off");
+	ASSERT_STREQ(export_skip_to_string(EXPORT_SKIP_RESERVED), "reserved_name");
+}
+
+TEST_MAIN()
