@@ -384,6 +384,12 @@ int policy_filesystem_validate(struct policy_ctx *ctx)
 	char path[POLICY_MAX_PATH];
 	size_t n;
 
+	/* The changes of an overlay go out through the export, or nowhere. */
+	if (ctx->p->filesystem.workspace_mode == POLICY_MODE_OVERLAY && !ctx->p->artifacts.enabled)
+		return policy_errorf(ctx, "/filesystem/workspace/mode",
+				     "an \"overlay\" workspace needs an \"artifacts\" section: "
+				     "its changes are exported through it");
+
 	collect_targets(&ctx->p->filesystem, ctx->have_tmpfs, refs, &n);
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < i; j++) {

@@ -6,7 +6,7 @@
  * mount namespace:
  *
  *   - the upper layer: a tmpfs of workspace.size bytes private to the run, holding
- *     "upper" (the task's writes) and "work" (overlayfs's scratch directory);
+ *     SANDBOX_OVERLAY_UPPER (the task's writes) and "work" (overlayfs's scratch directory);
  *   - the lower layer: a read-only clone of the host workspace, idmapped so that its
  *     owner's files are the task's (as for "rw"); the host files are never written;
  *   - the overlay itself, which the sandbox child attaches at /workspace.
@@ -63,15 +63,16 @@ static int upper_tmpfs_open(uint64_t size)
 }
 
 /*
- * "upper" takes the workspace root's mode and belongs to the task (the overlay's root is
+ * SANDBOX_OVERLAY_UPPER takes the workspace root's mode and belongs to the task (the overlay's root is
  * the upper directory), "work" stays root's. Returns 0 or -errno.
  */
 static int upper_dirs_make(int tmpfs_fd, mode_t mode, uid_t uid, gid_t gid)
 {
-	if (mkdirat(tmpfs_fd, "upper", 0700) < 0 || mkdirat(tmpfs_fd, "work", 0700) < 0)
+	if (mkdirat(tmpfs_fd, SANDBOX_OVERLAY_UPPER, 0700) < 0 ||
+	    mkdirat(tmpfs_fd, "work", 0700) < 0)
 		return -errno;
-	if (fchownat(tmpfs_fd, "upper", uid, gid, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    fchmodat(tmpfs_fd, "upper", mode & 07777, 0) < 0)
+	if (fchownat(tmpfs_fd, SANDBOX_OVERLAY_UPPER, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    fchmodat(tmpfs_fd, SANDBOX_OVERLAY_UPPER, mode & 07777, 0) < 0)
 		return -errno;
 	return 0;
 }
@@ -102,7 +103,8 @@ static int overlay_set_layers(int fs_fd, int lower_fd, int tmpfs_fd)
 {
 	_cleanup_close_ int upper_fd = -EBADF, work_fd = -EBADF;
 
-	upper_fd = openat(tmpfs_fd, "upper", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	upper_fd = openat(tmpfs_fd, SANDBOX_OVERLAY_UPPER,
+			  O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	work_fd = openat(tmpfs_fd, "work", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (upper_fd < 0 || work_fd < 0)
 		return -errno;

@@ -149,6 +149,9 @@ struct sandbox_secret_file {
  */
 int sandbox_mounts_add_secrets(struct sandbox_mounts *m, const struct policy *p, uid_t host_id_base,
 			       const struct sandbox_secret_file *files, size_t n);
+/* The upper directory's name in an overlay workspace's tmpfs (beside its "work"). */
+#define SANDBOX_OVERLAY_UPPER "files"
+
 /*
  * What an overlay workspace's failure was (sandbox_mounts_open()'s *reterr_path): making
  * its upper tmpfs, the idmapped lower clone, opening overlayfs, handing it its layers by
@@ -164,7 +167,7 @@ int sandbox_mounts_add_secrets(struct sandbox_mounts *m, const struct policy *p,
 /*
  * An overlay workspace's layers, taken from m before it is freed (the supervisor keeps
  * them until the task is dead): *ret_upper_fd, the detached root of the upper tmpfs, whose
- * "upper" directory holds the task's changes; *ret_lower_fd, a read-only, not idmapped
+ * SANDBOX_OVERLAY_UPPER directory holds the task's changes; *ret_lower_fd, a read-only, not idmapped
  * clone of the host workspace the overlay lies on. Both are the caller's; closing them
  * frees the tmpfs once the task's mount namespace is gone. Returns 0, or -ENOENT when the
  * workspace is no overlay (or they were taken already). Does not log.

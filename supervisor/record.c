@@ -116,6 +116,13 @@ static void record_add_artifacts(json_t *o, const struct run_summary *s)
 		json_object_set(o, "artifacts", s->artifacts);
 }
 
+/* "workspace_changes": an overlay workspace's change set (run-overlay.c). */
+static void record_add_workspace_changes(json_t *o, const struct run_summary *s)
+{
+	if (s->workspace_changes)
+		json_object_set(o, "workspace_changes", s->workspace_changes);
+}
+
 static json_t *record_build(const struct run_summary *s)
 {
 	char started[40], ended[40], host[HOST_NAME_MAX + 1] = "", digest[80];
@@ -161,6 +168,7 @@ static json_t *record_build(const struct run_summary *s)
 	if (s->logs)
 		json_object_set(o, "logs", s->logs);
 	record_add_artifacts(o, s);
+	record_add_workspace_changes(o, s);
 	return o;
 oom:
 	json_decref(cmd);

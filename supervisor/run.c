@@ -40,6 +40,7 @@
 #include "run-lock.h"
 #include "run-log.h"
 #include "run-net.h"
+#include "run-overlay.h"
 #include "run.h"
 #include "sandbox.h"
 #include "strv.h"
@@ -98,6 +99,7 @@ struct run {
 	char **envp;
 	struct credential_set *creds; /* the values of the policy's credential slots, or NULL */
 	struct run_export *export; /* the export of /out, or NULL (no "artifacts") */
+	struct run_overlay *overlay; /* an overlay workspace's layers, or NULL */
 	int timer_fd;
 	int signal_fd;
 	int grace_fd;
@@ -519,6 +521,9 @@ static int start(struct run *r)
 		return k;
 	run_io_close_child_ends(&r->io);
 	r->workspace_idmapped = sandbox_mounts_workspace_idmapped(r->mounts);
+	k = run_overlay_take(r->mounts, &r->overlay);
+	if (k < 0)
+		return k;
 	r->mounts = sandbox_mounts_free(r->mounts);
 
 	k = sandbox_release(r->sandbox);
@@ -637,7 +642,7 @@ static int write_record(struct run *r)
 	struct timespec end_rt, end_mono;
 	struct run_summary s = {};
 	_cleanup_(json_decrefp) json_t *net = NULL, *resources = NULL, *creds = NULL, *logs = NULL,
-				       *artifacts = NULL;
+				       *artifacts = NULL, *ws_changes = NULL;
 
 	clock_gettime(CLOCK_REALTIME, &end_rt);
 	clock_gettime(CLOCK_MONOTONIC, &end_mono);
@@ -647,6 +652,7 @@ static int write_record(struct run *r)
 	logs = run_log_to_json(r->log);
 	if (r->cause != RUN_CAUSE_RUNNING)
 		artifacts = run_export_to_json(r->export);
+	ws_changes = run_overlay_to_json(r->overlay);
 	s = (struct run_summary){
 		.run_id = r->id,
 		.policy = r->policy,
@@ -668,6 +674,7 @@ static int write_record(struct run *r)
 		.credentials = creds,
 		.logs = logs,
 		.artifacts = artifacts,
+		.workspace_changes = ws_changes,
 		.exec_entries = r->exec_paths ? r->policy->filesystem.exec : NULL,
 		.exec_paths = r->exec_paths,
 	};
@@ -721,6 +728,7 @@ static void teardown(struct run *r)
 	r->sink = record_sink_free(r->sink);
 	strv_free(r->envp);
 	r->export = run_export_free(r->export);
+	r->overlay = run_overlay_free(r->overlay);
 	r->creds = credential_set_free(r->creds); /* clears every value */
 	r->policy = policy_free(r->policy);
 }
@@ -797,6 +805,10 @@ int run_main(const struct run_options *o)
 		conclude(&r);
 		/* Every process of the run is dead; its mount namespace is still held. */
 		if (r.failure.step == SANDBOX_STEP_NONE && run_export_collect(r.export) < 0)
+			r.exit_code = EXIT_AIRLOCK;
+		/* After /out: its export needs the destination empty. */
+		if (r.failure.step == SANDBOX_STEP_NONE &&
+		    run_overlay_collect(r.overlay, r.export) < 0)
 			r.exit_code = EXIT_AIRLOCK;
 	}
 	if (!r.record_refused)

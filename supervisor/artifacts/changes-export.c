@@ -20,17 +20,20 @@
 #include "changes-export.h"
 #include "cleanup.h"
 #include "diff.h"
+#include "export.h"
 #include "fd-util.h"
 #include "macro.h"
 #include "parse-util.h"
 
 #define COPY_CHUNK 65536
 
-struct export
-{
-	int upper_fd;
+struct changes_out {
+	uid_t uid; /* the owner of what is written (export_options) */
+	gid_t gid;
 	int lower_fd;
-	int ws_fd; /* DIR/workspace */
+	int files_fd; /* DIR/workspace/files: the upper layer as export_tree() copied it */
+	const struct export_entry **index; /* the manifest's entries, sorted by path */
+	size_t n_index;
 	FILE *patch;
 	struct changes_summary *sum;
 };
@@ -56,47 +59,36 @@ static int open_beneath(int dir_fd, const char *path)
 	return fd;
 }
 
-/* Creates the directories of path's parent beneath ws_fd; returns the parent's fd. */
-static int make_parents(int ws_fd, const char *path, const char **ret_base)
+static int entry_cmp(const void *a, const void *b)
 {
-	_cleanup_free_ char *copy = strdup(path);
-	_cleanup_close_ int cur = -EBADF;
-	char *p, *slash;
-
-	if (!copy)
-		return -ENOMEM;
-	cur = fcntl(ws_fd, F_DUPFD_CLOEXEC, 3);
-	if (cur < 0)
-		return -errno;
-	for (p = copy; (slash = strchr(p, '/')); p = slash + 1) {
-		int next;
-
-		*slash = '\0';
-		if (mkdirat(cur, p, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		next = openat(cur, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (next < 0)
-			return -errno;
-		close(cur);
-		cur = next;
-	}
-	*ret_base = path + (p - copy);
-	return TAKE_FD(cur);
+	return strcmp((*(const struct export_entry *const *)a)->path,
+		      (*(const struct export_entry *const *)b)->path);
 }
 
-/* A new file at path beneath ws_fd: 0755 when any execute bit was set, else 0644. */
-static int create_file(int ws_fd, const char *path, mode_t mode)
+/* The manifest's entry of the change's path ("files/" + path), or NULL. */
+static const struct export_entry *lookup(const struct changes_out *e, const char *path)
 {
-	_cleanup_close_ int parent = -EBADF;
-	const char *base;
-	int fd;
+	_cleanup_free_ char *key = NULL;
+	struct export_entry k = {};
+	const struct export_entry *kp = &k, **hit;
 
-	parent = make_parents(ws_fd, path, &base);
-	if (parent < 0)
-		return parent;
-	fd = openat(parent, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		    (mode & 0111) ? 0755 : 0644);
-	return fd < 0 ? -errno : fd;
+	if (asprintf(&key, CHANGES_FILES_DIR "/%s", path) < 0)
+		return NULL;
+	k.path = key;
+	hit = bsearch(&kp, e->index, e->n_index, sizeof(*e->index), entry_cmp);
+	return hit ? *hit : NULL;
+}
+
+static int index_manifest(struct changes_out *e, const struct export_manifest *m)
+{
+	e->index = calloc(m->n_entries ? m->n_entries : 1, sizeof(*e->index));
+	if (!e->index)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->n_entries; i++)
+		e->index[i] = &m->entries[i];
+	e->n_index = m->n_entries;
+	qsort(e->index, e->n_index, sizeof(*e->index), entry_cmp);
+	return 0;
 }
 
 /* Copies in to out (out may be -EBADF: hash only) while hashing. */
@@ -153,7 +145,7 @@ static int read_side(int dir_fd, const char *path, char **ret, size_t *ret_len)
 }
 
 /* The patch of one regular file: old from the lower, new from the upper, as they apply. */
-static int patch_file(struct export *e, struct change *c)
+static int patch_file(struct changes_out *e, struct change *c)
 {
 	_cleanup_free_ char *a = NULL, *b = NULL;
 	size_t alen = 0, blen = 0;
@@ -167,7 +159,7 @@ static int patch_file(struct export *e, struct change *c)
 	if (has_old && c->kind != CHANGE_MODE)
 		r = read_side(e->lower_fd, c->path, &a, &alen);
 	if (r > 0 && has_new && c->kind != CHANGE_MODE)
-		k = read_side(e->upper_fd, c->path, &b, &blen);
+		k = read_side(e->files_fd, c->path, &b, &blen);
 	if (r < 0 || k < 0)
 		return r < 0 ? r : k;
 	if (r == 0 || k == 0) {
@@ -190,31 +182,26 @@ left_out:
 	return 0;
 }
 
-/* An added or modified file: its new contents under DIR/workspace, hashed. */
-static int export_file(struct export *e, struct change *c)
+/* An added or modified file: what the export made of it (digest, or why it is not there). */
+static bool take_export(struct changes_out *e, struct change *c)
 {
-	_cleanup_close_ int in = -EBADF, out = -EBADF;
-	uint64_t bytes;
-	int r;
+	const struct export_entry *x = lookup(e, c->path);
 
-	in = open_beneath(e->upper_fd, c->path);
-	if (in < 0)
-		return in;
-	out = create_file(e->ws_fd, c->path, c->new_mode);
-	if (out < 0)
-		return out;
-	r = copy_hash(in, out, c->digest, &bytes);
-	if (r < 0)
-		return r;
+	if (!x || x->type != EXPORT_TYPE_FILE || x->skip != EXPORT_SKIP_NONE) {
+		c->not_exported = x ? export_skip_to_string(x->skip) : "stopped";
+		return false;
+	}
+	memcpy(c->digest, x->sha256, SHA256_DIGEST_SIZE);
 	c->has_digest = true;
-	c->size = bytes; /* what was exported, should the layer have changed since the walk */
+	c->size = x->size; /* the bytes written (after redaction) */
+	c->redacted = x->redacted;
 	e->sum->exported++;
-	e->sum->exported_bytes += bytes;
-	return 0;
+	e->sum->exported_bytes += x->size;
+	return true;
 }
 
 /* A deleted file: the digest of what it was. */
-static int hash_deleted(struct export *e, struct change *c)
+static int hash_deleted(struct changes_out *e, struct change *c)
 {
 	_cleanup_close_ int in = -EBADF;
 	uint64_t bytes;
@@ -228,29 +215,23 @@ static int hash_deleted(struct export *e, struct change *c)
 	return r;
 }
 
-static int export_one(struct export *e, struct change *c)
+static int export_one(struct changes_out *e, struct change *c)
 {
 	int r = 0;
 
 	e->sum->counts[c->kind]++;
-	if (c->type == CHANGE_TYPE_DIR) {
-		const char *base;
-		_cleanup_close_ int parent = -EBADF;
-
-		if (c->kind != CHANGE_ADDED)
-			return 0;
-		parent = make_parents(e->ws_fd, c->path, &base);
-		if (parent < 0)
-			return parent;
-		return mkdirat(parent, base, 0755) < 0 && errno != EEXIST ? -errno : 0;
-	}
+	if (c->type == CHANGE_TYPE_DIR)
+		return 0; /* made by the export where something below it is */
 	if (c->type != CHANGE_TYPE_FILE) {
 		e->sum->skipped++;
 		return 0;
 	}
-	if (c->kind == CHANGE_ADDED || c->kind == CHANGE_MODIFIED)
-		r = export_file(e, c);
-	else if (c->kind == CHANGE_DELETED)
+	if ((c->kind == CHANGE_ADDED || c->kind == CHANGE_MODIFIED) && !take_export(e, c)) {
+		c->patch = "not_exported";
+		e->sum->not_in_patch++;
+		return 0;
+	}
+	if (c->kind == CHANGE_DELETED)
 		r = hash_deleted(e, c);
 	if (r >= 0)
 		r = patch_file(e, c);
@@ -259,106 +240,29 @@ static int export_one(struct export *e, struct change *c)
 
 int changes_escape_path(const char *path, char **ret)
 {
-	size_t n = strlen(path);
-	char *buf = malloc(4 * n + 1), *q = buf;
-
-	if (!buf)
-		return -ENOMEM;
-	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
-		if (*p == '\\') {
-			*q++ = '\\';
-			*q++ = '\\';
-		} else if (*p >= 0x20 && *p < 0x7f)
-			*q++ = (char)*p;
-		else
-			q += sprintf(q, "\\x%02x", *p);
-	}
-	*q = '\0';
-	*ret = buf;
-	return 0;
-}
-
-static json_t *mode_json(mode_t m)
-{
-	char buf[8];
-
-	snprintf(buf, sizeof(buf), "%04o", (unsigned)(m & 07777));
-	return json_string(buf);
-}
-
-static json_t *change_json(const struct change *c)
-{
-	_cleanup_free_ char *path = NULL;
-	char hex[2 * SHA256_DIGEST_SIZE + 1];
-	json_t *o;
-	int r = 0;
-
-	if (changes_escape_path(c->path, &path) < 0)
-		return NULL;
-	o = json_pack("{s:s,s:s,s:s}", "path", path, "kind", change_kind_to_string(c->kind), "type",
-		      change_type_to_string(c->type));
-	if (!o)
-		return NULL;
-	if (c->kind != CHANGE_ADDED)
-		r |= json_object_set_new(o, "old_mode", mode_json(c->old_mode));
-	if (c->kind != CHANGE_DELETED)
-		r |= json_object_set_new(o, "new_mode", mode_json(c->new_mode));
-	if (c->type == CHANGE_TYPE_FILE && c->kind != CHANGE_DELETED)
-		r |= json_object_set_new(o, "size", json_integer((json_int_t)c->size));
-	if (c->type == CHANGE_TYPE_FILE && c->kind != CHANGE_ADDED)
-		r |= json_object_set_new(o, "old_size", json_integer((json_int_t)c->old_size));
-	if (c->has_digest) {
-		hex_encode(c->digest, SHA256_DIGEST_SIZE, hex);
-		r |= json_object_set_new(o, "sha256", json_string(hex));
-	}
-	if (c->patch)
-		r |= json_object_set_new(o, "patch", json_string(c->patch));
-	if (c->type != CHANGE_TYPE_FILE && c->type != CHANGE_TYPE_DIR)
-		r |= json_object_set_new(o, "skipped", json_string("not a regular file"));
-	if (r) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
-}
-
-static json_t *set_json(const struct change_set *s)
-{
-	json_t *o, *arr = json_array();
-
-	if (!arr)
-		return NULL;
-	for (size_t i = 0; i < s->n; i++)
-		if (json_array_append_new(arr, change_json(&s->items[i])) < 0) {
-			json_decref(arr);
-			return NULL;
-		}
-	o = json_pack("{s:i,s:b,s:o}", "version", 1, "truncated", s->truncated, "changes", arr);
-	if (o && s->truncated_why &&
-	    json_object_set_new(o, "truncated_why", json_string(s->truncated_why)) < 0) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
+	return export_name_escape(path, ret);
 }
 
 /* Creates name beneath dir_fd (O_EXCL) and writes text; its digest into digest. */
-static int write_new(int dir_fd, const char *name, const char *text, size_t len,
-		     uint8_t digest[SHA256_DIGEST_SIZE])
+static int write_new(const struct changes_out *e, int dir_fd, const char *name, const char *text,
+		     size_t len, uint8_t digest[SHA256_DIGEST_SIZE])
 {
 	_cleanup_close_ int fd = -EBADF;
 
-	fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
+		return -errno;
+	if (fchown(fd, e->uid, e->gid) < 0 || fchmod(fd, 0644) < 0)
 		return -errno;
 	sha256(text, len, digest);
 	return write_all(fd, text, len);
 }
 
-static int write_json(int dir_fd, const struct change_set *s, struct changes_summary *sum)
+static int write_json(const struct changes_out *e, int dir_fd, const struct change_set *s,
+		      struct changes_summary *sum)
 {
 	_cleanup_free_ char *text = NULL;
-	json_t *o = set_json(s);
+	json_t *o = changes_set_to_json(s);
 
 	if (!o)
 		return -ENOMEM;
@@ -366,11 +270,11 @@ static int write_json(int dir_fd, const struct change_set *s, struct changes_sum
 	json_decref(o);
 	if (!text)
 		return -ENOMEM;
-	return write_new(dir_fd, "changes.json", text, strlen(text), sum->json_digest);
+	return write_new(e, dir_fd, "changes.json", text, strlen(text), sum->json_digest);
 }
 
 /* The patch is written to a memory stream first: its note on what it leaves out leads. */
-static int write_patch(int dir_fd, struct change_set *s, struct export *e)
+static int write_patch(int dir_fd, struct change_set *s, struct changes_out *e)
 {
 	_cleanup_free_ char *body = NULL, *text = NULL;
 	size_t blen = 0;
@@ -387,36 +291,48 @@ static int write_patch(int dir_fd, struct change_set *s, struct export *e)
 	if (r < 0)
 		return r;
 	n = asprintf(&text,
-		     "airlock change set: %zu text change(s) left out of this patch (binary, too "
-		     "large or under .git), %zu not a regular file: see changes.json\n\n%s",
+		     "airlock change set: %zu file change(s) left out of this patch (binary, too "
+		     "large, under .git or not exported), %zu not a regular file: see "
+		     "changes.json\n\n%s",
 		     e->sum->not_in_patch, e->sum->skipped, body ? body : "");
 	if (n < 0)
 		return -ENOMEM;
 	if (e->sum->not_in_patch == 0 && e->sum->skipped == 0)
-		return write_new(dir_fd, "changes.patch", body ? body : "", blen,
+		return write_new(e, dir_fd, "changes.patch", body ? body : "", blen,
 				 e->sum->patch_digest);
-	return write_new(dir_fd, "changes.patch", text, (size_t)n, e->sum->patch_digest);
+	return write_new(e, dir_fd, "changes.patch", text, (size_t)n, e->sum->patch_digest);
 }
 
-int changes_export(struct change_set *s, int upper_fd, int lower_fd, int dir_fd,
-		   struct changes_summary *ret)
+int changes_export(struct change_set *s, int upper_root_fd, int lower_fd, int ws_fd,
+		   const struct export_options *o, struct changes_summary *ret)
 {
-	_cleanup_close_ int ws_fd = -EBADF;
+	static char *const include[] = { (char *)CHANGES_FILES_DIR "/**", NULL };
+	struct export_manifest *m = NULL;
+	_cleanup_close_ int files_fd = -EBADF;
 	struct changes_summary sum = { .truncated = s->truncated,
 				       .truncated_why = s->truncated_why };
-	struct export e = { .upper_fd = upper_fd, .lower_fd = lower_fd, .sum = &sum };
+	struct export_options eo = *o;
+	struct changes_out e = { .uid = o->uid, .gid = o->gid, .lower_fd = lower_fd, .sum = &sum };
 	int r;
 
-	if (mkdirat(dir_fd, "workspace", 0755) < 0)
-		return -errno;
-	ws_fd = openat(dir_fd, "workspace", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (ws_fd < 0)
-		return -errno;
-	e.ws_fd = ws_fd;
-	r = write_patch(dir_fd, s, &e);
+	eo.include = include;
+	r = export_tree(upper_root_fd, ws_fd, &eo, &m, sum.manifest_digest);
 	if (r < 0)
 		return r;
-	r = write_json(dir_fd, s, &sum);
+	sum.stop = m->stop;
+	files_fd =
+		openat(ws_fd, CHANGES_FILES_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (files_fd < 0 && errno != ENOENT) /* none: nothing was exported */
+		r = -errno;
+	e.files_fd = files_fd;
+	if (r >= 0)
+		r = index_manifest(&e, m);
+	if (r >= 0)
+		r = write_patch(ws_fd, s, &e);
+	if (r >= 0)
+		r = write_json(&e, ws_fd, s, &sum);
+	free(e.index);
+	export_manifest_free(m);
 	if (r < 0)
 		return r;
 	*ret = sum;
@@ -426,23 +342,32 @@ int changes_export(struct change_set *s, int upper_fd, int lower_fd, int dir_fd,
 json_t *changes_summary_to_json(const struct changes_summary *sum)
 {
 	char jhex[2 * SHA256_DIGEST_SIZE + 1], phex[2 * SHA256_DIGEST_SIZE + 1];
+	char jd[80], pd[80], md[80];
 	json_t *o;
 
 	hex_encode(sum->json_digest, SHA256_DIGEST_SIZE, jhex);
 	hex_encode(sum->patch_digest, SHA256_DIGEST_SIZE, phex);
-	o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:s,s:s}", "added",
+	snprintf(jd, sizeof(jd), "sha256:%s", jhex);
+	snprintf(pd, sizeof(pd), "sha256:%s", phex);
+	snprintf(md, sizeof(md), "sha256:%s", sum->manifest_digest);
+	o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:s,s:s,s:s}", "added",
 		      (json_int_t)sum->counts[CHANGE_ADDED], "modified",
 		      (json_int_t)sum->counts[CHANGE_MODIFIED], "deleted",
 		      (json_int_t)sum->counts[CHANGE_DELETED], "mode",
 		      (json_int_t)sum->counts[CHANGE_MODE], "skipped", (json_int_t)sum->skipped,
 		      "exported_files", (json_int_t)sum->exported, "exported_bytes",
 		      (json_int_t)sum->exported_bytes, "not_in_patch",
-		      (json_int_t)sum->not_in_patch, "truncated", sum->truncated, "changes_sha256",
-		      jhex, "patch_sha256", phex);
+		      (json_int_t)sum->not_in_patch, "complete",
+		      !sum->truncated && sum->stop == EXPORT_STOP_NONE, "changes_digest", jd,
+		      "patch_digest", pd, "manifest_digest", md);
 	if (o && sum->truncated_why &&
-	    json_object_set_new(o, "truncated_why", json_string(sum->truncated_why)) < 0) {
-		json_decref(o);
-		return NULL;
-	}
+	    json_object_set_new(o, "truncated_by", json_string(sum->truncated_why)) < 0)
+		goto oom;
+	if (o && sum->stop != EXPORT_STOP_NONE &&
+	    json_object_set_new(o, "stopped_by", json_string(export_stop_to_string(sum->stop))) < 0)
+		goto oom;
 	return o;
+oom:
+	json_decref(o);
+	return NULL;
 }

@@ -56,7 +56,10 @@ struct change {
 	/* Filled by the export (changes-export.c), not by the walk: */
 	bool has_digest;
 	uint8_t digest[SHA256_DIGEST_SIZE]; /* the new contents (the old ones for deleted) */
-	const char *patch; /* "included", "binary", "too_large", or NULL: not a text change */
+	const char *patch; /* "included", "binary", "too_large", "git_path", "not_exported",
+			    * or NULL: nothing for a patch (a directory, a mode git ignores) */
+	const char *not_exported; /* added or modified, yet not exported: why (static) */
+	bool redacted; /* the exported copy had secrets rewritten by the scan */
 };
 
 struct change_set {

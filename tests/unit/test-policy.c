@@ -128,6 +128,8 @@ static const struct error_case error_cases[] = {
 	  "missing required" },
 	{ V "\"filesystem\": {\"workspace\": {\"mode\": \"upper\"}}}", "/filesystem/workspace/mode",
 	  "expected \"ro\", \"rw\" or \"overlay\"" },
+	{ V "\"filesystem\": {\"workspace\": {\"mode\": \"overlay\"}}}",
+	  "/filesystem/workspace/mode", "needs an \"artifacts\" section" },
 	{ V "\"filesystem\": {\"workspace\": {\"mode\": \"rw\", \"size\": \"1M\"}}}",
 	  "/filesystem/workspace/size", "applies only to an \"overlay\" workspace" },
 	{ V "\"filesystem\": {\"workspace\": {\"mode\": \"overlay\", \"size\": \"1\"}}}",
@@ -1246,7 +1248,7 @@ TEST(workspace_overlay)
 	struct policy_error e;
 
 	ASSERT_OK(parse_str("{\"version\": 1, \"filesystem\": {\"workspace\": {\"mode\": "
-			    "\"overlay\"}}}",
+			    "\"overlay\"}}, \"artifacts\": {}}",
 			    &p, &e));
 	ASSERT_EQ(p->filesystem.workspace_mode, POLICY_MODE_OVERLAY);
 	ASSERT_EQ(p->filesystem.workspace_size, POLICY_DEFAULT_WORKSPACE_SIZE);
@@ -1254,7 +1256,7 @@ TEST(workspace_overlay)
 	ASSERT_TRUE(strstr(json, "\"workspace\":{\"mode\":\"overlay\",\"size\":\"512M\"}") != NULL);
 
 	ASSERT_OK(parse_str("{\"version\": 1, \"filesystem\": {\"workspace\": {\"mode\": "
-			    "\"overlay\", \"size\": \"64K\"}}}",
+			    "\"overlay\", \"size\": \"64K\"}}, \"artifacts\": {}}",
 			    &q, &e));
 	ASSERT_EQ(q->filesystem.workspace_size, 64ULL << 10);
 	ASSERT_FALSE(streq(p->digest, q->digest));
