@@ -69,7 +69,7 @@ static int upper_tmpfs_open(uint64_t size)
 static int upper_dirs_make(int tmpfs_fd, mode_t mode, uid_t uid, gid_t gid)
 {
 	if (mkdirat(tmpfs_fd, SANDBOX_OVERLAY_UPPER, 0700) < 0 ||
-	    mkdirat(tmpfs_fd, "work", 0700) < 0)
+	    mkdirat(tmpfs_fd, SANDBOX_OVERLAY_WORK, 0700) < 0)
 		return -errno;
 	if (fchownat(tmpfs_fd, SANDBOX_OVERLAY_UPPER, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    fchmodat(tmpfs_fd, SANDBOX_OVERLAY_UPPER, mode & 07777, 0) < 0)
@@ -105,7 +105,8 @@ static int overlay_set_layers(int fs_fd, int lower_fd, int tmpfs_fd)
 
 	upper_fd = openat(tmpfs_fd, SANDBOX_OVERLAY_UPPER,
 			  O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	work_fd = openat(tmpfs_fd, "work", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	work_fd = openat(tmpfs_fd, SANDBOX_OVERLAY_WORK,
+			 O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (upper_fd < 0 || work_fd < 0)
 		return -errno;
 	if (fsconfig(fs_fd, FSCONFIG_SET_FD, "lowerdir+", NULL, lower_fd) < 0 ||

@@ -149,8 +149,9 @@ struct sandbox_secret_file {
  */
 int sandbox_mounts_add_secrets(struct sandbox_mounts *m, const struct policy *p, uid_t host_id_base,
 			       const struct sandbox_secret_file *files, size_t n);
-/* The upper directory's name in an overlay workspace's tmpfs (beside its "work"). */
+/* The upper and work directories' names in an overlay workspace's tmpfs. */
 #define SANDBOX_OVERLAY_UPPER "files"
+#define SANDBOX_OVERLAY_WORK "work"
 
 /*
  * What an overlay workspace's failure was (sandbox_mounts_open()'s *reterr_path): making

@@ -4,6 +4,7 @@
  * through the supervisor's own fd of its tmpfs, never through the task's mount namespace,
  * and only once nothing of the task is left to write into it.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -67,6 +68,29 @@ static int make_dest(int dst_fd)
 	return open_dir(dst_fd, OVERLAY_EXPORT_SUBDIR);
 }
 
+/*
+ * Removes overlayfs's work directory (the task is dead: nothing uses it), so that the
+ * export of the tmpfs walks the upper directory alone, not the whiteouts overlayfs keeps
+ * there for reuse. Best effort: what is left is listed in the manifest as skipped.
+ */
+static void remove_work_dir(int root_fd)
+{
+	_cleanup_(closedirp) DIR *d = NULL;
+	struct dirent *de;
+	int fd;
+
+	fd = openat(root_fd, SANDBOX_OVERLAY_WORK "/work",
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && !(d = fdopendir(fd)))
+		safe_close(fd);
+	while (d && (de = readdir(d)))
+		if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+			(void)unlinkat(dirfd(d), de->d_name, 0);
+	if (unlinkat(root_fd, SANDBOX_OVERLAY_WORK "/work", AT_REMOVEDIR) < 0 ||
+	    unlinkat(root_fd, SANDBOX_OVERLAY_WORK, AT_REMOVEDIR) < 0)
+		log_debug("could not remove the overlay's work directory, ignoring: %m");
+}
+
 static int collect(struct run_overlay *o, const struct run_export *e, const char **ret_path)
 {
 	_cleanup_change_set_free_ struct change_set *s = NULL;
@@ -90,6 +114,7 @@ static int collect(struct run_overlay *o, const struct run_export *e, const char
 	ws = make_dest(dst);
 	if (ws < 0)
 		return ws;
+	remove_work_dir(o->upper_root_fd);
 	return changes_export(s, o->upper_root_fd, lower, ws, &eo, &o->sum);
 }
 

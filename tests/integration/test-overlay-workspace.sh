@@ -109,35 +109,35 @@ for c in json.load(open(sys.argv[1]))["changes"]:
     print(c["kind"], c["type"], c["path"], c.get("patch", "-"), c.get("skipped", "-"))
 PY
 )
-al_diag <<<"$kinds"
-want_kinds='modified file mod.txt included
-added file new.txt included
-deleted file del.txt included
-deleted dir sub
-deleted file sub/a.txt included
-deleted file sub/b.txt included
-mode file mode.sh included
-deleted file opq/x included
-modified file opq/y included
-added dir deep
-added file deep/er/f.txt included
-modified file nonl.txt included
-added file new.bin binary
-added file manifest.json included
-added file hardlink.txt included
-added symlink evil-shadow
-added symlink evil-root
-added symlink evil-up
-added fifo fifo
-added socket sock'
-missing=$(while read -r k t p rest; do
-	echo "$kinds" | grep -q "^$k $t $p ${rest:+$rest }" || echo "$k $t $p $rest"
-done <<<"$want_kinds")
-al_is "$missing" "" "changes.json lists each change with its kind (whiteouts and the opaque directory as deletions)"
+# Exactly these, in changes.json's order (by path bytes): a whiteout read as a device, or
+# an opaque directory read as merged, would add or lose a line.
+want_kinds='added dir deep - -
+added dir deep/er - -
+added file deep/er/f.txt included -
+deleted file del.txt included -
+added symlink evil-root - not a regular file
+added symlink evil-shadow - not a regular file
+added symlink evil-up - not a regular file
+added fifo fifo - not a regular file
+added file hardlink.txt included -
+added file manifest.json included -
+modified file mod.txt included -
+mode file mode.sh included -
+added file new.bin binary -
+added file new.txt included -
+modified file nonl.txt included -
+deleted file opq/x included -
+modified file opq/y included -
+added socket sock - not a regular file
+deleted dir sub - -
+deleted file sub/a.txt included -
+deleted file sub/b.txt included -
+added file tab\x09here.txt included -
+added file with space.txt included -
+added file \xc3\xa9.txt included -'
+al_is "$kinds" "$want_kinds" "changes.json lists each change with its kind (whiteouts and the opaque directory as deletions)"
 al_ok "$(! echo "$kinds" | grep -Eq ' (keep\.txt|keepdir|keepdir/k|opq) '; echo $?)" \
 	"unchanged entries and a recreated directory's own entry are not listed"
-al_ok "$(echo "$kinds" | grep -q '^added file .*here\.txt included'; echo $?)" \
-	"a name with a tab is listed"
 
 # ---- git apply reproduces the task's view ----
 COPY=$AL_TMP/copy
@@ -158,6 +158,10 @@ al_is "$(python3 -c 'import sys; print(open(sys.argv[1], "rb").read() == b"a\0b"
 	"$W/files/new.bin")" True "a binary file is exported whole"
 al_ok "$(grep -q 'not the manifest' "$W/files/manifest.json" && [ -f "$W/manifest.json" ]; echo $?)" \
 	"a workspace file named manifest.json is exported, beside the export's own manifest"
+al_is "$(python3 -c 'import json, sys
+m = json.load(open(sys.argv[1]))
+print(" ".join(sorted(e["path"] for e in m["skipped"] if not e["path"].startswith("files/"))))' \
+	"$W/manifest.json")" "" "the manifest lists only the workspace's files (nothing of overlayfs's work directory)"
 rec=$(find "$AL_STATE/records" -name '*.json' | head -n1) # the only run so far
 al_is "$(al_json "$rec" 'r["workspace_changes"]["changes_digest"]')" \
 	"sha256:$(sha256sum <"$W/changes.json" | cut -c1-64)" "the record holds changes.json's digest"
