@@ -457,7 +457,8 @@ int change_set_compute(int upper_fd, int lower_fd, enum change_xattrs xattrs,
 		change_set_free(s);
 		return r;
 	}
-	qsort(s->items, s->n, sizeof(*s->items), change_cmp);
+	if (s->n > 1)
+		qsort(s->items, s->n, sizeof(*s->items), change_cmp);
 	*ret = s;
 	return 0;
 }

@@ -303,6 +303,25 @@ TEST(export)
 	rm_rf();
 }
 
+/* A task that changed nothing: an empty set (and no sort of no items). */
+TEST(no_changes)
+{
+	_cleanup_change_set_free_ struct change_set *s = NULL;
+	_cleanup_close_ int up = -EBADF, low = -EBADF;
+
+	snprintf(root, sizeof(root), "/tmp/airlock-test-changes-XXXXXX");
+	if (!mkdtemp(root))
+		abort();
+	dir("lower"), dir("upper");
+	put("lower/f", "f\n", 0644);
+	up = open_dir("upper");
+	low = open_dir("lower");
+	ASSERT_OK(change_set_compute(up, low, CHANGE_XATTRS_TRUSTED, &s));
+	ASSERT_EQ(s->n, 0);
+	ASSERT_FALSE(s->truncated);
+	rm_rf();
+}
+
 TEST(escape_path)
 {
 	_cleanup_free_ char *e = NULL;
