@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "diff.h"
+#include "hunk-apply.h"
 #include "macro.h"
 #include "test.h"
 
@@ -39,81 +40,6 @@ static char *file_patch(const char *path, mode_t om, mode_t nm, const char *a, c
 		abort();
 	fclose(f);
 	return buf;
-}
-
-/* Next line of s at *pos (with its "\n"), or NULL at the end. */
-static const char *next_line(const char *s, size_t *pos, size_t *len)
-{
-	const char *p = s + *pos, *nl;
-
-	if (!*p)
-		return NULL;
-	nl = strchr(p, '\n');
-	*len = nl ? (size_t)(nl - p) + 1 : strlen(p);
-	*pos += *len;
-	return p;
-}
-
-/*
- * Applies hunks to a: returns the result (malloc'd) or NULL when the patch does not fit
- * (a context or removed line differs, a range is wrong, a line count is off).
- */
-static char *apply(const char *a, const char *patch)
-{
-	size_t alen = strlen(a), out_len = 0, apos = 0, ppos = 0, len;
-	char *out = malloc(alen + strlen(patch) + 1);
-	const char *l;
-	long aline = 0; /* lines of a consumed */
-
-	while ((l = next_line(patch, &ppos, &len))) {
-		long os, oc, ns, nc;
-		size_t llen;
-		const char *al;
-
-		if (sscanf(l, "@@ -%ld,%ld +%ld,%ld @@", &os, &oc, &ns, &nc) != 4)
-			goto fail;
-		/* copy a's lines up to the hunk's first */
-		for (long want = oc ? os - 1 : os; aline < want; aline++) {
-			if (!(al = next_line(a, &apos, &llen)))
-				goto fail;
-			memcpy(out + out_len, al, llen), out_len += llen;
-		}
-		while (oc > 0 || nc > 0) {
-			bool no_nl;
-
-			if (!(l = next_line(patch, &ppos, &len)))
-				goto fail;
-			no_nl = strncmp(patch + ppos, "\\ No newline", 12) == 0;
-			if (no_nl) {
-				size_t skip;
-				(void)next_line(patch, &ppos, &skip);
-			}
-			if (l[0] == ' ' || l[0] == '-') {
-				size_t n = no_nl ? len - 2 : len - 1;
-
-				if (!(al = next_line(a, &apos, &llen)))
-					goto fail;
-				aline++, oc--;
-				if (llen != n || memcmp(al, l + 1, n) != 0)
-					goto fail;
-				if (l[0] == ' ')
-					memcpy(out + out_len, al, llen), out_len += llen, nc--;
-			} else if (l[0] == '+') {
-				size_t n = no_nl ? len - 2 : len - 1;
-
-				memcpy(out + out_len, l + 1, n), out_len += n, nc--;
-			} else
-				goto fail;
-		}
-		if (oc != 0 || nc != 0)
-			goto fail;
-	}
-	memcpy(out + out_len, a + apos, alen - apos), out_len += alen - apos;
-	out[out_len] = '\0';
-	return out;
-fail:
-	free(out);
-	return NULL;
 }
 
 TEST(golden_modify)
@@ -223,7 +149,7 @@ TEST(property_apply)
 		random_text(a, &seed, 40);
 		random_text(b, &seed, 40);
 		p = hunks(a, b);
-		got = apply(a, p);
+		got = hunk_apply(a, p);
 		if (!got || strcmp(got, b) != 0) {
 			printf("# a=\"%s\"\n# b=\"%s\"\n# patch:\n%s", a, b, p);
 			free(got);
@@ -247,7 +173,7 @@ TEST(many_edits_fall_back)
 	}
 	a[2 * n] = b[2 * n] = '\0';
 	p = hunks(a, b);
-	got = apply(a, p);
+	got = hunk_apply(a, p);
 	ASSERT_TRUE(got && streq(got, b));
 	free(a);
 	free(b);
