@@ -120,11 +120,12 @@ static int collect(struct run_overlay *o, const struct run_export *e, const char
 
 int run_overlay_collect(struct run_overlay *o, const struct run_export *e)
 {
+	const struct changes_summary *s;
 	const char *path = "?";
-	const struct changes_summary *s = &o->sum;
 
 	if (!o)
 		return 0;
+	s = &o->sum;
 	o->collected = true;
 	o->error = collect(o, e, &path);
 	if (o->error == -EEXIST)
