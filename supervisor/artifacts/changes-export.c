@@ -144,6 +144,14 @@ static int read_side(int dir_fd, const char *path, char **ret, size_t *ret_len)
 	return r == -EFBIG ? 0 : r < 0 ? r : 1;
 }
 
+/* A file change the patch leaves out, and why (changes.json says it). */
+static int leave_out(struct changes_out *e, struct change *c, const char *why)
+{
+	c->patch = why;
+	e->sum->not_in_patch++;
+	return 0;
+}
+
 /* The patch of one regular file: old from the lower, new from the upper, as they apply. */
 static int patch_file(struct changes_out *e, struct change *c)
 {
@@ -152,33 +160,24 @@ static int patch_file(struct changes_out *e, struct change *c)
 	bool has_old = c->kind != CHANGE_ADDED, has_new = c->kind != CHANGE_DELETED;
 	int r = 1, k = 1;
 
-	if (is_git_path(c->path)) {
-		c->patch = "git_path";
-		goto left_out;
-	}
+	if (is_git_path(c->path))
+		return leave_out(e, c, "git_path");
 	if (has_old && c->kind != CHANGE_MODE)
 		r = read_side(e->lower_fd, c->path, &a, &alen);
 	if (r > 0 && has_new && c->kind != CHANGE_MODE)
 		k = read_side(e->files_fd, c->path, &b, &blen);
 	if (r < 0 || k < 0)
 		return r < 0 ? r : k;
-	if (r == 0 || k == 0) {
-		c->patch = "too_large";
-		goto left_out;
-	}
-	if ((a && diff_is_binary(a, alen)) || (b && diff_is_binary(b, blen))) {
-		c->patch = "binary";
-		goto left_out;
-	}
+	if (r == 0 || k == 0)
+		return leave_out(e, c, "too_large");
+	if ((a && diff_is_binary(a, alen)) || (b && diff_is_binary(b, blen)))
+		return leave_out(e, c, "binary");
 	r = diff_write_file(e->patch, c->path, has_old ? c->old_mode | S_IFREG : 0,
 			    has_new ? c->new_mode | S_IFREG : 0, a, alen, b, blen);
 	if (r < 0)
 		return r;
 	if (c->kind != CHANGE_MODE || ((c->old_mode ^ c->new_mode) & S_IXUSR))
 		c->patch = "included";
-	return 0;
-left_out:
-	e->sum->not_in_patch++;
 	return 0;
 }
 
@@ -226,11 +225,8 @@ static int export_one(struct changes_out *e, struct change *c)
 		e->sum->skipped++;
 		return 0;
 	}
-	if ((c->kind == CHANGE_ADDED || c->kind == CHANGE_MODIFIED) && !take_export(e, c)) {
-		c->patch = "not_exported";
-		e->sum->not_in_patch++;
-		return 0;
-	}
+	if ((c->kind == CHANGE_ADDED || c->kind == CHANGE_MODIFIED) && !take_export(e, c))
+		return leave_out(e, c, "not_exported");
 	if (c->kind == CHANGE_DELETED)
 		r = hash_deleted(e, c);
 	if (r >= 0)
@@ -339,6 +335,13 @@ int changes_export(struct change_set *s, int upper_root_fd, int lower_fd, int ws
 	return 0;
 }
 
+/* Drops o (on an allocation failure). Returns NULL. */
+static json_t *drop_object(json_t *o)
+{
+	json_decref(o);
+	return NULL;
+}
+
 json_t *changes_summary_to_json(const struct changes_summary *sum)
 {
 	char jhex[2 * SHA256_DIGEST_SIZE + 1], phex[2 * SHA256_DIGEST_SIZE + 1];
@@ -362,12 +365,9 @@ json_t *changes_summary_to_json(const struct changes_summary *sum)
 		      "patch_digest", pd, "manifest_digest", md);
 	if (o && sum->truncated_why &&
 	    json_object_set_new(o, "truncated_by", json_string(sum->truncated_why)) < 0)
-		goto oom;
+		o = drop_object(o);
 	if (o && sum->stop != EXPORT_STOP_NONE &&
 	    json_object_set_new(o, "stopped_by", json_string(export_stop_to_string(sum->stop))) < 0)
-		goto oom;
+		o = drop_object(o);
 	return o;
-oom:
-	json_decref(o);
-	return NULL;
 }

@@ -347,14 +347,29 @@ static void names_free(char **names, size_t n)
 	free(names);
 }
 
-/* Reads the names of the directory at fd (a dup is consumed), or none for -EBADF. */
+/* Appends a copy of name to *names (n entries, NULL-terminated). 0 or -ENOMEM. */
+static int names_add(char ***names, size_t *n, const char *name)
+{
+	char **nn = reallocarray(*names, *n + 2, sizeof(**names));
+
+	if (!nn)
+		return -ENOMEM;
+	*names = nn;
+	nn[*n] = strdup(name);
+	if (!nn[*n])
+		return -ENOMEM;
+	nn[++*n] = NULL;
+	return 0;
+}
+
+/* Reads the names of the directory at fd (through a dup), or none for -EBADF. */
 static int list_names(int fd, char ***ret, size_t *ret_n)
 {
 	_cleanup_(closedirp) DIR *d = NULL;
 	char **names = NULL;
 	size_t n = 0;
 	struct dirent *de;
-	int dfd;
+	int dfd, r = 0;
 
 	*ret = NULL;
 	*ret_n = 0;
@@ -369,31 +384,18 @@ static int list_names(int fd, char ***ret, size_t *ret_n)
 		return -errno;
 	}
 	rewinddir(d);
-	while ((errno = 0, de = readdir(d))) {
-		char **nn;
-
-		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-			continue;
-		nn = reallocarray(names, n + 2, sizeof(*names));
-		if (!nn)
-			goto oom;
-		names = nn;
-		names[n] = strdup(de->d_name);
-		if (!names[n])
-			goto oom;
-		names[++n] = NULL;
-	}
-	if (errno != 0) {
-		int r = -errno;
+	while (r >= 0 && (errno = 0, de = readdir(d)))
+		if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+			r = names_add(&names, &n, de->d_name);
+	if (r >= 0 && errno != 0)
+		r = -errno;
+	if (r < 0) {
 		names_free(names, n);
 		return r;
 	}
 	*ret = names;
 	*ret_n = n;
 	return 0;
-oom:
-	names_free(names, n);
-	return -ENOMEM;
 }
 
 /*
