@@ -95,19 +95,22 @@ static int dispatch_mode(const char *path, json_t *v, void *data, struct policy_
 	enum policy_mode r;
 
 	r = policy_mode_from_string(json_string_value(v));
-	if (r < 0)
+	if (r < 0 || r == POLICY_MODE_OVERLAY)
 		return policy_errorf(ctx, path, "expected \"ro\" or \"rw\"");
 	*m = r;
 	return 0;
 }
 
-static int dispatch_workspace(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
+static int dispatch_workspace_mode(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
 {
-	static const struct policy_field table[] = {
-		{ "mode", POLICY_JSON_STRING, dispatch_mode, 0, true, "\"ro\" or \"rw\"" }, {}
-	};
+	enum policy_mode *m = data;
+	enum policy_mode r;
 
-	return policy_dispatch(path, v, table, data, ctx);
+	r = policy_mode_from_string(json_string_value(v));
+	if (r < 0)
+		return policy_errorf(ctx, path, "expected \"ro\", \"rw\" or \"overlay\"");
+	*m = r;
+	return 0;
 }
 
 static int dispatch_bind(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
@@ -139,6 +142,36 @@ static int dispatch_tmpfs_size(const char *path, json_t *v, void *data, struct p
 		format_size(POLICY_MAX_SIZE, hi, sizeof(hi));
 		return policy_errorf(ctx, path, "expected a size in %s..%s", lo, hi);
 	}
+	return 0;
+}
+
+/* { "mode": "ro" | "rw" | "overlay", "size": "512M" }: a size only for an overlay. */
+static int dispatch_workspace(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
+{
+	static const struct policy_field table[] = {
+		{ "mode", POLICY_JSON_STRING, dispatch_workspace_mode,
+		  offsetof(struct policy_filesystem, workspace_mode), true,
+		  "\"ro\", \"rw\" or \"overlay\"" },
+		{ "size", POLICY_JSON_STRING, dispatch_tmpfs_size,
+		  offsetof(struct policy_filesystem, workspace_size), false,
+		  "a size like \"512M\"" },
+		{}
+	};
+	struct policy_filesystem *fs = data;
+	char child[POLICY_MAX_PATH];
+	int r;
+
+	r = policy_dispatch(path, v, table, fs, ctx);
+	if (r < 0)
+		return r;
+	if (fs->workspace_mode != POLICY_MODE_OVERLAY && fs->workspace_size > 0) {
+		snprintf(child, sizeof(child), "%s/size", path);
+		return policy_errorf(ctx, child,
+				     "a size applies only to an \"overlay\" workspace (its upper "
+				     "layer)");
+	}
+	if (fs->workspace_mode == POLICY_MODE_OVERLAY && fs->workspace_size == 0)
+		fs->workspace_size = POLICY_DEFAULT_WORKSPACE_SIZE;
 	return 0;
 }
 
@@ -300,8 +333,7 @@ static int dispatch_etc(const char *path, json_t *v, void *data, struct policy_c
 int policy_dispatch_filesystem(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
 {
 	static const struct policy_field table[] = {
-		{ "workspace", POLICY_JSON_OBJECT, dispatch_workspace,
-		  offsetof(struct policy_filesystem, workspace_mode) },
+		{ "workspace", POLICY_JSON_OBJECT, dispatch_workspace, 0 },
 		{ "binds", POLICY_JSON_ARRAY, dispatch_binds, 0 },
 		{ "tmpfs", POLICY_JSON_ARRAY, dispatch_tmpfs, 0 },
 		{ "exec", POLICY_JSON_ARRAY, dispatch_exec,
@@ -351,6 +383,12 @@ int policy_filesystem_validate(struct policy_ctx *ctx)
 	struct target_ref refs[POLICY_MAX_BINDS + POLICY_MAX_TMPFS];
 	char path[POLICY_MAX_PATH];
 	size_t n;
+
+	/* The changes of an overlay go out through the export, or nowhere. */
+	if (ctx->p->filesystem.workspace_mode == POLICY_MODE_OVERLAY && !ctx->p->artifacts.enabled)
+		return policy_errorf(ctx, "/filesystem/workspace/mode",
+				     "an \"overlay\" workspace needs an \"artifacts\" section: "
+				     "its changes are exported through it");
 
 	collect_targets(&ctx->p->filesystem, ctx->have_tmpfs, refs, &n);
 	for (size_t i = 0; i < n; i++)

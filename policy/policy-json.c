@@ -134,6 +134,8 @@ static json_t *filesystem_tree(const struct policy_filesystem *fs)
 	tmpfs = json_array();
 	if (!o || !binds || !tmpfs)
 		return NULL;
+	if (fs->workspace_mode == POLICY_MODE_OVERLAY) /* the size only where it applies */
+		r |= put(json_object_get(o, "workspace"), "size", size_string(fs->workspace_size));
 	for (size_t i = 0; i < fs->n_binds; i++)
 		r |= append(binds, json_pack("{s:s,s:s,s:s}", "source", fs->binds[i].source,
 					     "target", fs->binds[i].target, "mode",

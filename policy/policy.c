@@ -17,6 +17,7 @@
 static const char *const mode_names[_POLICY_MODE_MAX] = {
 	[POLICY_MODE_RO] = "ro",
 	[POLICY_MODE_RW] = "rw",
+	[POLICY_MODE_OVERLAY] = "overlay",
 };
 
 const char *policy_mode_to_string(enum policy_mode m)

@@ -52,6 +52,7 @@
 #define POLICY_MAX_OPEN_FILES 1048576
 #define POLICY_MIN_MEMORY (4ULL << 20)
 #define POLICY_MIN_TMPFS_SIZE (4ULL << 10)
+#define POLICY_DEFAULT_WORKSPACE_SIZE (512ULL << 20) /* an overlay workspace's upper layer */
 #define POLICY_MAX_SIZE (1ULL << 50) /* any size value: 1024T */
 #define POLICY_MAX_IO_WEIGHT 10000
 #define POLICY_MIN_OPEN_FILES 3
@@ -81,6 +82,7 @@
 enum policy_mode {
 	POLICY_MODE_RO,
 	POLICY_MODE_RW,
+	POLICY_MODE_OVERLAY, /* the workspace only: writes go to a private upper layer */
 	_POLICY_MODE_MAX,
 	_POLICY_MODE_INVALID = -EINVAL,
 };
@@ -171,6 +173,7 @@ struct policy_tmpfs {
 
 struct policy_filesystem {
 	enum policy_mode workspace_mode;
+	uint64_t workspace_size; /* overlay only: bytes of the upper layer's tmpfs; 0 otherwise */
 	struct policy_bind *binds;
 	size_t n_binds;
 	struct policy_tmpfs *tmpfs; /* default: /tmp 256M, /out 64M */
@@ -305,7 +308,7 @@ bool policy_command_allowed(const struct policy *p, const char *argv0);
  */
 const char *policy_command_allowed_path(const struct policy *p, const char *argv0);
 
-/* "ro"/"rw"; NULL (to_string) or -EINVAL (from_string) for anything else. */
+/* "ro"/"rw"/"overlay"; NULL (to_string) or -EINVAL (from_string) for anything else. */
 const char *policy_mode_to_string(enum policy_mode m);
 enum policy_mode policy_mode_from_string(const char *s);
 /* "default"; NULL (to_string) or -EINVAL (from_string) for anything else. */

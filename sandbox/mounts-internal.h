@@ -6,6 +6,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "macro.h"
+#include "sandbox.h"
 
 #define SANDBOX_MAX_MOUNTS 128
 
@@ -73,8 +78,21 @@ struct sandbox_mounts {
 	bool workspace_idmapped;
 	char **exec_paths; /* the resolved exec allowlist (sandbox_exec_resolve()), or NULL */
 	int secrets_fd; /* detached tmpfs of secret files (secrets.c), or -EBADF */
+	int overlay_upper_fd; /* an overlay workspace's upper tmpfs (overlay.c), or -EBADF */
+	int overlay_lower_fd; /* its plain read-only clone of the workspace, or -EBADF */
 	char **secret_targets; /* where file "<i>" of that tmpfs goes, or NULL */
 };
+
+/*
+ * Builds an overlay workspace (overlay.c) over the workspace at ws_fd (an O_PATH fd; ws_st
+ * its stat): an upper tmpfs of size bytes whose "upper" directory belongs to uid:gid, the
+ * lower idmapped by userns_fd. Returns the overlay's detached mount fd (nosuid, nodev, and
+ * noexec when asked), and keeps the upper tmpfs and a plain clone of the workspace in m.
+ * Returns -errno on failure, with *reterr_what naming the step (SANDBOX_OVERLAY_ERR_*).
+ */
+int mounts_overlay_open(struct sandbox_mounts *m, int ws_fd, const struct stat *ws_st,
+			int userns_fd, uint64_t size, uid_t uid, gid_t gid, bool noexec,
+			const char **reterr_what);
 
 /* Name of file i in the secrets tmpfs (decimal index); buf holds at least 24 bytes. */
 void mounts_secret_name(char *buf, size_t len, size_t i);

@@ -317,8 +317,38 @@ static int idmap_userns_open(uid_t owner_uid, gid_t owner_gid, uid_t task_uid, g
 	return TAKE_FD(ns_fd);
 }
 
+/* The overlay (overlay.c) at /workspace; on failure *reterr_path names the step. */
+static int add_overlay(struct sandbox_mounts *m, const struct policy *p, int ws_fd,
+		       const struct stat *st, int userns_fd, uid_t host_id_base, bool noexec,
+		       const char **reterr_path)
+{
+	_cleanup_close_ int fd = -EBADF;
+	_cleanup_free_ char *t = NULL;
+	int r;
+
+	fd = mounts_overlay_open(m, ws_fd, st, userns_fd, p->filesystem.workspace_size,
+				 host_id_base + p->identity.uid, host_id_base + p->identity.gid,
+				 noexec, reterr_path);
+	if (fd < 0)
+		return fd;
+	t = strdup("/workspace");
+	if (!t)
+		return -ENOMEM;
+	r = mounts_add(m, (struct mount_entry){ .kind = MOUNT_ENTRY_TREE,
+						.phase = MOUNT_PHASE_WORKSPACE,
+						.target = t,
+						.fd = fd,
+						.is_dir = true });
+	if (r < 0)
+		return r;
+	TAKE_PTR(t);
+	TAKE_FD(fd);
+	m->workspace_idmapped = userns_fd >= 0;
+	return 0;
+}
+
 static int add_workspace(struct sandbox_mounts *m, const struct policy *p, const char *workspace,
-			 uid_t host_id_base)
+			 uid_t host_id_base, const char **reterr_path)
 {
 	_cleanup_close_ int userns_fd = -EBADF;
 	enum policy_mode mode = p->filesystem.workspace_mode;
@@ -341,13 +371,15 @@ static int add_workspace(struct sandbox_mounts *m, const struct policy *p, const
 	 * Idmapped so that the owner's files are the task's: needed to write (rw), and to
 	 * enter a workspace others may not (a 0700 project directory) even read-only.
 	 */
-	if (mode == POLICY_MODE_RW || (st.st_mode & (S_IROTH | S_IXOTH)) != (S_IROTH | S_IXOTH)) {
+	if (mode != POLICY_MODE_RO || (st.st_mode & (S_IROTH | S_IXOTH)) != (S_IROTH | S_IXOTH)) {
 		userns_fd = idmap_userns_open(st.st_uid, st.st_gid, host_id_base + p->identity.uid,
 					      host_id_base + p->identity.gid);
 		if (userns_fd < 0)
 			return userns_fd;
 	}
 	noexec = mount_needs_noexec(m->exec_paths, "/workspace");
+	if (mode == POLICY_MODE_OVERLAY)
+		return add_overlay(m, p, ws_fd, &st, userns_fd, host_id_base, noexec, reterr_path);
 	r = add_tree(m, MOUNT_PHASE_WORKSPACE, ws_fd, "/workspace", mode, noexec, userns_fd);
 	if (r == -EINVAL && userns_fd >= 0)
 		/*
@@ -449,6 +481,8 @@ int sandbox_mounts_open(const struct policy *p, char *const *exec_paths, const c
 	if (!m)
 		return -ENOMEM;
 	m->secrets_fd = -EBADF;
+	m->overlay_upper_fd = -EBADF;
+	m->overlay_lower_fd = -EBADF;
 	if (exec_paths) {
 		m->exec_paths = strv_copy(exec_paths);
 		if (!m->exec_paths) {
@@ -465,7 +499,7 @@ int sandbox_mounts_open(const struct policy *p, char *const *exec_paths, const c
 	if (r < 0)
 		goto fail;
 	*reterr_path = workspace;
-	r = add_workspace(m, p, workspace, host_id_base);
+	r = add_workspace(m, p, workspace, host_id_base, reterr_path);
 	if (r < 0)
 		goto fail;
 	for (size_t i = 0; i < p->filesystem.n_binds; i++) {
@@ -505,6 +539,8 @@ struct sandbox_mounts *sandbox_mounts_free(struct sandbox_mounts *m)
 	}
 	strv_free(m->exec_paths);
 	safe_close(m->secrets_fd);
+	safe_close(m->overlay_upper_fd);
+	safe_close(m->overlay_lower_fd);
 	strv_free(m->secret_targets);
 	free(m);
 	return NULL;

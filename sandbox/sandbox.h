@@ -149,6 +149,31 @@ struct sandbox_secret_file {
  */
 int sandbox_mounts_add_secrets(struct sandbox_mounts *m, const struct policy *p, uid_t host_id_base,
 			       const struct sandbox_secret_file *files, size_t n);
+/* The upper and work directories' names in an overlay workspace's tmpfs. */
+#define SANDBOX_OVERLAY_UPPER "files"
+#define SANDBOX_OVERLAY_WORK "work"
+
+/*
+ * What an overlay workspace's failure was (sandbox_mounts_open()'s *reterr_path): making
+ * its upper tmpfs, the idmapped lower clone, opening overlayfs, handing it its layers by
+ * fd, setting its options, or creating the mount.
+ */
+#define SANDBOX_OVERLAY_ERR_TMPFS "overlay:tmpfs"
+#define SANDBOX_OVERLAY_ERR_IDMAP "overlay:idmap"
+#define SANDBOX_OVERLAY_ERR_FS "overlay:fs"
+#define SANDBOX_OVERLAY_ERR_LAYERS "overlay:layers"
+#define SANDBOX_OVERLAY_ERR_OPTIONS "overlay:options"
+#define SANDBOX_OVERLAY_ERR_CREATE "overlay:create"
+
+/*
+ * An overlay workspace's layers, taken from m before it is freed (the supervisor keeps
+ * them until the task is dead): *ret_upper_fd, the detached root of the upper tmpfs, whose
+ * SANDBOX_OVERLAY_UPPER directory holds the task's changes; *ret_lower_fd, a read-only, not idmapped
+ * clone of the host workspace the overlay lies on. Both are the caller's; closing them
+ * frees the tmpfs once the task's mount namespace is gone. Returns 0, or -ENOENT when the
+ * workspace is no overlay (or they were taken already). Does not log.
+ */
+int sandbox_mounts_take_overlay(struct sandbox_mounts *m, int *ret_upper_fd, int *ret_lower_fd);
 /* Whether the workspace is idmapped to the task (false when the filesystem cannot be). */
 bool sandbox_mounts_workspace_idmapped(const struct sandbox_mounts *m);
 

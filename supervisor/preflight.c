@@ -371,6 +371,40 @@ static const char *mount_error_text(int err)
 	}
 }
 
+/* An overlay workspace's failure (sandbox/overlay.c): the kernel feature it lacks. */
+static int overlay_refusal(const char *step, int err, char *buf, size_t size)
+{
+	static const struct {
+		const char *step;
+		int err; /* 0: any */
+		const char *text;
+	} table[] = {
+		{ SANDBOX_OVERLAY_ERR_FS, -ENODEV,
+		  "this kernel has no overlayfs (filesystem type 'overlay' unknown)" },
+		{ SANDBOX_OVERLAY_ERR_FS, 0, "cannot open overlayfs" },
+		{ SANDBOX_OVERLAY_ERR_TMPFS, 0, "cannot make the tmpfs of its upper layer" },
+		{ SANDBOX_OVERLAY_ERR_IDMAP, -EINVAL,
+		  "its lower layer must be idmapped to the task, which the workspace's "
+		  "filesystem does not support on this kernel" },
+		{ SANDBOX_OVERLAY_ERR_IDMAP, 0, "cannot clone the workspace for its lower layer" },
+		{ SANDBOX_OVERLAY_ERR_LAYERS, 0,
+		  "overlayfs on this kernel cannot take its layers by file descriptor "
+		  "(\"lowerdir+\" by fd needs Linux 6.13)" },
+		{ SANDBOX_OVERLAY_ERR_OPTIONS, 0,
+		  "overlayfs on this kernel lacks an option airlock sets (redirect_dir, metacopy, "
+		  "index, xino or nfs_export)" },
+		{ SANDBOX_OVERLAY_ERR_CREATE, 0,
+		  "overlayfs on this kernel refused detached, idmapped layers (needs Linux "
+		  "6.15)" },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(table); i++)
+		if (streq(step, table[i].step) && (table[i].err == 0 || table[i].err == err))
+			return snprintf(buf, size, "/filesystem/workspace/mode: overlay: %s: %s",
+					table[i].text, strerror(-err));
+	return snprintf(buf, size, "/filesystem/workspace/mode: overlay: %s", strerror(-err));
+}
+
 int preflight_mounts_refusal(const struct policy *p, const char *workspace, const char *bad,
 			     int err, char *buf, size_t size)
 {
@@ -381,6 +415,8 @@ int preflight_mounts_refusal(const struct policy *p, const char *workspace, cons
 
 	if (etc != SIZE_MAX)
 		return etc_refusal(p, etc, err, buf, size);
+	if (bad && strneq(bad, "overlay:", strlen("overlay:")))
+		return overlay_refusal(bad, err, buf, size);
 	if (bad && workspace && streq(bad, workspace)) {
 		if (err == -EOPNOTSUPP)
 			return snprintf(buf, size,

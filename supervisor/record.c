@@ -162,7 +162,10 @@ static int record_add_optional(json_t *o, const struct run_summary *s)
 	    (s->logs && json_object_set(o, "logs", s->logs) < 0) ||
 	    (s->redactions && json_object_set(o, "redactions", s->redactions) < 0) ||
 	    /* "artifacts": the export of /out (run-export.c), when the policy asks for one */
-	    (s->artifacts && json_object_set(o, "artifacts", s->artifacts) < 0))
+	    (s->artifacts && json_object_set(o, "artifacts", s->artifacts) < 0) ||
+	    /* "workspace_changes": an overlay workspace's change set (run-overlay.c) */
+	    (s->workspace_changes &&
+	     json_object_set(o, "workspace_changes", s->workspace_changes) < 0))
 		return -ENOMEM;
 	return 0;
 }

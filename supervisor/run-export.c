@@ -386,22 +386,15 @@ static void log_outcome(const struct run_export *e)
 		 m->stop != EXPORT_STOP_NONE ? export_stop_to_string(m->stop) : "");
 }
 
-int run_export_collect(struct run_export *e)
+int run_export_options(const struct run_export *e, struct export_options *ret, int *ret_dst_fd,
+		       const char **ret_path)
 {
-	_cleanup_close_ int out = -EBADF;
 	const struct policy_artifacts *a;
-	struct export_options o;
 
 	if (!e)
-		return 0;
+		return -ENOENT;
 	a = &e->policy->artifacts;
-	out = e->mntns_fd >= 0 ? open_out(e->mntns_fd) : -EBADF;
-	if (out < 0) {
-		e->error = out;
-		return log_error_errno(out, "Failed to open the task's /out for the export: %m");
-	}
-	e->mntns_fd = safe_close(e->mntns_fd);
-	o = (struct export_options){
+	*ret = (struct export_options){
 		.max_files = a->max_files,
 		.max_size = a->max_size,
 		.max_file_size = a->max_file_size,
@@ -411,6 +404,29 @@ int run_export_collect(struct run_export *e)
 		.uid = e->uid,
 		.gid = e->gid,
 	};
+	*ret_dst_fd = e->dst_fd;
+	*ret_path = e->path;
+	return 0;
+}
+
+int run_export_collect(struct run_export *e)
+{
+	_cleanup_close_ int out = -EBADF;
+	struct export_options o;
+	const char *unused_path;
+	int unused_fd;
+
+	if (!e)
+		return 0;
+	if (e->mntns_fd < 0)
+		e->error = -EBADF;
+	else
+		e->error = out = open_out(e->mntns_fd);
+	if (e->error < 0)
+		return log_error_errno(e->error,
+				       "Failed to open the task's /out for the export: %m");
+	e->mntns_fd = safe_close(e->mntns_fd);
+	(void)run_export_options(e, &o, &unused_fd, &unused_path);
 	e->used = true;
 	e->error = export_tree(out, e->dst_fd, &o, &e->manifest, e->digest);
 	if (e->error == -ENOSYS)

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 struct credential_set;
+struct export_options;
 struct policy;
 struct run_export;
 
@@ -38,6 +39,15 @@ int run_export_hold(struct run_export *e, pid_t init_pid);
  * be NULL.
  */
 int run_export_collect(struct run_export *e);
+
+/*
+ * What another tree exported beside /out goes through (the overlay workspace's changes,
+ * run-overlay.c): *ret, the options of the export of /out (the policy's caps and scan, the
+ * run's redactor, the caller's ids; borrowed from e), *ret_dst_fd the destination (owned
+ * by e) and *ret_path its path for messages. Returns 0, or -ENOENT without an export.
+ */
+int run_export_options(const struct run_export *e, struct export_options *ret, int *ret_dst_fd,
+		       const char **ret_path);
 
 /* The record's "artifacts" object (owned by the caller), or NULL (e NULL, -ENOMEM). */
 json_t *run_export_to_json(const struct run_export *e);

@@ -44,6 +44,7 @@
 #include "run-log.h"
 #include "run-redact.h"
 #include "run-net.h"
+#include "run-overlay.h"
 #include "run.h"
 #include "sandbox.h"
 #include "strv.h"
@@ -108,6 +109,7 @@ struct run {
 	struct credential_set *creds; /* the values of the policy's credential slots, or NULL */
 	struct redactor *redactor; /* what the task's output goes through (run-redact.h) */
 	struct run_export *export; /* the export of /out, or NULL (no "artifacts") */
+	struct run_overlay *overlay; /* an overlay workspace's layers, or NULL */
 	int timer_fd;
 	int signal_fd;
 	int grace_fd;
@@ -540,6 +542,9 @@ static int start(struct run *r)
 		return k;
 	run_io_close_child_ends(&r->io);
 	r->workspace_idmapped = sandbox_mounts_workspace_idmapped(r->mounts);
+	k = run_overlay_take(r->mounts, &r->overlay);
+	if (k < 0)
+		return k;
 	r->mounts = sandbox_mounts_free(r->mounts);
 
 	k = sandbox_release(r->sandbox);
@@ -693,7 +698,7 @@ static int write_record(struct run *r)
 	struct timespec end_rt, end_mono;
 	struct run_summary s = {};
 	_cleanup_(json_decrefp) json_t *net = NULL, *resources = NULL, *creds = NULL, *logs = NULL,
-				       *redactions = NULL, *artifacts = NULL;
+				       *redactions = NULL, *artifacts = NULL, *ws_changes = NULL;
 	const char *checks[_RUN_STEP_MAX];
 
 	clock_gettime(CLOCK_REALTIME, &end_rt);
@@ -705,6 +710,7 @@ static int write_record(struct run *r)
 	redactions = run_redact_to_json(r->redactor, &r->io);
 	if (r->cause != RUN_CAUSE_RUNNING)
 		artifacts = run_export_to_json(r->export);
+	ws_changes = run_overlay_to_json(r->overlay);
 	if (r->policy && !r->policy_json) /* NULL (out of memory): the record tries again */
 		r->policy_json = record_policy_effective(r->policy);
 	/* A part the run has must be in its record: never silently left out. */
@@ -740,6 +746,7 @@ static int write_record(struct run *r)
 		.logs = logs,
 		.redactions = redactions,
 		.artifacts = artifacts,
+		.workspace_changes = ws_changes,
 		.exec_entries = r->exec_paths ? r->policy->filesystem.exec : NULL,
 		.exec_paths = r->exec_paths,
 	};
@@ -795,6 +802,7 @@ static void teardown(struct run *r)
 	strv_free(r->envp);
 	r->redactor = redactor_free(r->redactor); /* wipes its copies of the values */
 	r->export = run_export_free(r->export);
+	r->overlay = run_overlay_free(r->overlay);
 	r->creds = credential_set_free(r->creds); /* clears every value */
 	r->policy = policy_free(r->policy);
 	json_decref(r->policy_json);
@@ -894,6 +902,10 @@ int run_main(const struct run_options *o)
 		conclude(&r);
 		/* Every process of the run is dead; its mount namespace is still held. */
 		if (r.failure.step == SANDBOX_STEP_NONE && run_export_collect(r.export) < 0)
+			r.exit_code = EXIT_AIRLOCK;
+		/* After /out: its export needs the destination empty. */
+		if (r.failure.step == SANDBOX_STEP_NONE &&
+		    run_overlay_collect(r.overlay, r.export) < 0)
 			r.exit_code = EXIT_AIRLOCK;
 	}
 	if (!r.record_refused)

@@ -47,6 +47,15 @@ for f in "$EXAMPLES"/*.json; do
 		al_is "$AL_OUT" "hello from the ci example" "$ex: make builds and runs a C program"
 		[ "$AL_RC" -eq 0 ] || al_show
 		;;
+	agent-overlay.json)
+		host_check "$ex"
+		al_run --policy "$f" --workspace "$AL_RWWS" --export "$AL_TMP/agent-export" -- \
+			sh -c 'echo "/* reviewed */" >>/workspace/hello.c'
+		al_ok "$([ "$AL_RC" -eq 0 ] && ! grep -q reviewed "$AL_RWWS/hello.c" &&
+			grep -qxF '+/* reviewed */' "$AL_TMP/agent-export/workspace/changes.patch"
+			echo $?)" "$ex: an edit lands in changes.patch, not in the workspace"
+		[ "$AL_RC" -eq 0 ] || al_show
+		;;
 	network-egress.json)
 		# an IPv6 default route (a veth as uplink) and IPv6 forwarding: the example has
 		# IPv6 rules, which a host without IPv6 refuses

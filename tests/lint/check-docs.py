@@ -26,8 +26,10 @@ DYNAMIC_KEYS = {("supervisor/record.c", "s->abis[i].name"),
                 ("supervisor/run-redact.c", "redactor_rule_name(r, i)")}
 
 # Files that build JSON that is not the run record.
-# supervisor/artifacts/manifest.c builds manifest.json, documented in docs/artifacts.md.
-RECORD_EXCLUDED = {"supervisor/cmd-probe.c", "supervisor/artifacts/manifest.c"}
+# supervisor/artifacts/manifest.c builds manifest.json, changes-json.c changes.json, both
+# documented in docs/artifacts.md.
+RECORD_EXCLUDED = {"supervisor/cmd-probe.c", "supervisor/artifacts/manifest.c",
+                   "supervisor/artifacts/changes-json.c"}
 
 # Public top-level domains a real service would use. Anything under these must be one of
 # the reserved example names (RFC 2606, RFC 6761).

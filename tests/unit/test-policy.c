@@ -126,8 +126,21 @@ static const struct error_case error_cases[] = {
 	  "expected an object" },
 	{ V "\"filesystem\": {\"workspace\": {}}}", "/filesystem/workspace/mode",
 	  "missing required" },
+	{ V "\"filesystem\": {\"workspace\": {\"mode\": \"upper\"}}}", "/filesystem/workspace/mode",
+	  "expected \"ro\", \"rw\" or \"overlay\"" },
 	{ V "\"filesystem\": {\"workspace\": {\"mode\": \"overlay\"}}}",
-	  "/filesystem/workspace/mode", "expected \"ro\" or \"rw\"" },
+	  "/filesystem/workspace/mode", "needs an \"artifacts\" section" },
+	{ V "\"filesystem\": {\"workspace\": {\"mode\": \"rw\", \"size\": \"1M\"}}}",
+	  "/filesystem/workspace/size", "applies only to an \"overlay\" workspace" },
+	{ V "\"filesystem\": {\"workspace\": {\"mode\": \"overlay\", \"size\": \"1\"}}}",
+	  "/filesystem/workspace/size", "expected a size in" },
+	{ V "\"filesystem\": {\"workspace\": {\"mode\": \"overlay\", \"size\": 5}}}",
+	  "/filesystem/workspace/size", "expected a size like" },
+	{ V "\"filesystem\": {\"workspace\": {\"mode\": \"overlay\", \"lower\": \"/\"}}}",
+	  "/filesystem/workspace/lower", "unknown key" },
+	{ V "\"filesystem\": {\"binds\": [{\"source\": \"/a\", \"target\": \"/b\", "
+	    "\"mode\": \"overlay\"}]}}",
+	  "/filesystem/binds/0/mode", "expected \"ro\" or \"rw\"" },
 	{ V "\"filesystem\": {\"binds\": {}}}", "/filesystem/binds", "expected an array" },
 	{ V "\"filesystem\": {\"binds\": [1]}}", "/filesystem/binds/0", "expected an object" },
 	{ V "\"filesystem\": {\"binds\": [{\"target\": \"/a\"}]}}", "/filesystem/binds/0/source",
@@ -1228,10 +1241,44 @@ TEST(command_allowed)
 	ASSERT_FALSE(policy_command_allowed(p, NULL));
 }
 
+TEST(workspace_overlay)
+{
+	_cleanup_policy_free_ struct policy *p = NULL, *q = NULL;
+	_cleanup_free_ char *json = NULL;
+	struct policy_error e;
+
+	ASSERT_OK(parse_str("{\"version\": 1, \"filesystem\": {\"workspace\": {\"mode\": "
+			    "\"overlay\"}}, \"artifacts\": {}}",
+			    &p, &e));
+	ASSERT_EQ(p->filesystem.workspace_mode, POLICY_MODE_OVERLAY);
+	ASSERT_EQ(p->filesystem.workspace_size, POLICY_DEFAULT_WORKSPACE_SIZE);
+	ASSERT_OK(policy_to_json(p, false, &json));
+	ASSERT_TRUE(strstr(json, "\"workspace\":{\"mode\":\"overlay\",\"size\":\"512M\"}") != NULL);
+
+	ASSERT_OK(parse_str("{\"version\": 1, \"filesystem\": {\"workspace\": {\"mode\": "
+			    "\"overlay\", \"size\": \"64K\"}}, \"artifacts\": {}}",
+			    &q, &e));
+	ASSERT_EQ(q->filesystem.workspace_size, 64ULL << 10);
+	ASSERT_FALSE(streq(p->digest, q->digest));
+	q = policy_free(q);
+
+	/* ro and rw carry no size, in the struct or the canonical form (digests unchanged) */
+	ASSERT_OK(parse_str("{\"version\": 1, \"filesystem\": {\"workspace\": {\"mode\": "
+			    "\"rw\"}}}",
+			    &q, &e));
+	ASSERT_EQ(q->filesystem.workspace_size, 0);
+	free(json);
+	json = NULL;
+	ASSERT_OK(policy_to_json(q, false, &json));
+	ASSERT_TRUE(strstr(json, "\"workspace\":{\"mode\":\"rw\"}") != NULL);
+}
+
 TEST(enum_strings)
 {
 	ASSERT_STREQ(policy_mode_to_string(POLICY_MODE_RO), "ro");
 	ASSERT_STREQ(policy_mode_to_string(POLICY_MODE_RW), "rw");
+	ASSERT_STREQ(policy_mode_to_string(POLICY_MODE_OVERLAY), "overlay");
+	ASSERT_EQ(policy_mode_from_string("overlay"), POLICY_MODE_OVERLAY);
 	ASSERT_TRUE(policy_mode_to_string(_POLICY_MODE_MAX) == NULL);
 	ASSERT_TRUE(policy_mode_to_string(_POLICY_MODE_INVALID) == NULL);
 	ASSERT_EQ(policy_mode_from_string("rw"), POLICY_MODE_RW);

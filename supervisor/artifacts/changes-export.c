@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The change set's export (changes-export.h). Reads go through openat2() beneath the
+ * layer's fd with RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_XDEV, so no link in either
+ * layer (the task planted the upper's) redirects a read; only regular files are read.
+ * Writes go beneath DIR/workspace, made here, one component at a time with O_NOFOLLOW,
+ * files created O_EXCL with 0644 or 0755 (no set-id bits, the caller's owner).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "changes-export.h"
+#include "cleanup.h"
+#include "diff.h"
+#include "export.h"
+#include "fd-util.h"
+#include "macro.h"
+#include "parse-util.h"
+
+#define COPY_CHUNK 65536
+
+struct changes_out {
+	uid_t uid; /* the owner of what is written (export_options) */
+	gid_t gid;
+	int lower_fd;
+	int files_fd; /* DIR/workspace/files: the upper layer as export_tree() copied it */
+	const struct export_entry **index; /* the manifest's entries, sorted by path */
+	size_t n_index;
+	FILE *patch;
+	struct changes_summary *sum;
+};
+
+static int open_beneath(int dir_fd, const char *path)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV |
+			   RESOLVE_NO_MAGICLINKS,
+	};
+	struct stat st;
+	int fd = (int)syscall(SYS_openat2, dir_fd, path, &how, sizeof(how));
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		int r = S_ISREG(st.st_mode) ? -errno : -EINVAL;
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	return strcmp((*(const struct export_entry *const *)a)->path,
+		      (*(const struct export_entry *const *)b)->path);
+}
+
+/* The manifest's entry of the change's path ("files/" + path), or NULL. */
+static const struct export_entry *lookup(const struct changes_out *e, const char *path)
+{
+	_cleanup_free_ char *key = NULL;
+	struct export_entry k = {};
+	const struct export_entry *kp = &k, **hit;
+
+	if (asprintf(&key, CHANGES_FILES_DIR "/%s", path) < 0)
+		return NULL;
+	k.path = key;
+	hit = bsearch(&kp, e->index, e->n_index, sizeof(*e->index), entry_cmp);
+	return hit ? *hit : NULL;
+}
+
+static int index_manifest(struct changes_out *e, const struct export_manifest *m)
+{
+	e->index = calloc(m->n_entries ? m->n_entries : 1, sizeof(*e->index));
+	if (!e->index)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->n_entries; i++)
+		e->index[i] = &m->entries[i];
+	e->n_index = m->n_entries;
+	qsort(e->index, e->n_index, sizeof(*e->index), entry_cmp);
+	return 0;
+}
+
+/* Copies in to out (out may be -EBADF: hash only) while hashing. */
+static int copy_hash(int in, int out, uint8_t digest[SHA256_DIGEST_SIZE], uint64_t *ret_bytes)
+{
+	_cleanup_free_ char *buf = malloc(COPY_CHUNK);
+	struct sha256 h;
+	uint64_t total = 0;
+	ssize_t n;
+
+	if (!buf)
+		return -ENOMEM;
+	sha256_init(&h);
+	while ((n = read_full(in, buf, COPY_CHUNK)) > 0) {
+		sha256_update(&h, buf, (size_t)n);
+		total += (uint64_t)n;
+		if (out >= 0) {
+			int r = write_all(out, buf, (size_t)n);
+
+			if (r < 0)
+				return r;
+		}
+	}
+	if (n < 0)
+		return (int)n;
+	sha256_final(&h, digest);
+	*ret_bytes = total;
+	return 0;
+}
+
+/* git refuses to apply to a path with a ".git" component (any case). */
+static bool is_git_path(const char *path)
+{
+	for (const char *p = path; p; p = strchr(p, '/')) {
+		if (*p == '/')
+			p++;
+		if (strncasecmp(p, ".git", 4) == 0 && (p[4] == '/' || p[4] == '\0'))
+			return true;
+	}
+	return false;
+}
+
+/* Reads a text side for the patch: 1 with *ret, 0 when too large, or -errno. */
+static int read_side(int dir_fd, const char *path, char **ret, size_t *ret_len)
+{
+	_cleanup_close_ int fd = -EBADF;
+	int r;
+
+	fd = open_beneath(dir_fd, path);
+	if (fd < 0)
+		return fd;
+	r = read_file_fd(fd, CHANGES_MAX_DIFF_FILE, ret, ret_len);
+	return r == -EFBIG ? 0 : r < 0 ? r : 1;
+}
+
+/* A file change the patch leaves out, and why (changes.json says it). */
+static int leave_out(struct changes_out *e, struct change *c, const char *why)
+{
+	c->patch = why;
+	e->sum->not_in_patch++;
+	return 0;
+}
+
+/* The patch of one regular file: old from the lower, new from the upper, as they apply. */
+static int patch_file(struct changes_out *e, struct change *c)
+{
+	_cleanup_free_ char *a = NULL, *b = NULL;
+	size_t alen = 0, blen = 0;
+	bool has_old = c->kind != CHANGE_ADDED, has_new = c->kind != CHANGE_DELETED;
+	int r = 1, k = 1;
+
+	if (is_git_path(c->path))
+		return leave_out(e, c, "git_path");
+	if (has_old && c->kind != CHANGE_MODE)
+		r = read_side(e->lower_fd, c->path, &a, &alen);
+	if (r > 0 && has_new && c->kind != CHANGE_MODE)
+		k = read_side(e->files_fd, c->path, &b, &blen);
+	if (r < 0 || k < 0)
+		return r < 0 ? r : k;
+	if (r == 0 || k == 0)
+		return leave_out(e, c, "too_large");
+	if ((a && diff_is_binary(a, alen)) || (b && diff_is_binary(b, blen)))
+		return leave_out(e, c, "binary");
+	r = diff_write_file(e->patch, c->path, has_old ? c->old_mode | S_IFREG : 0,
+			    has_new ? c->new_mode | S_IFREG : 0, a, alen, b, blen);
+	if (r < 0)
+		return r;
+	if (c->kind != CHANGE_MODE || ((c->old_mode ^ c->new_mode) & S_IXUSR))
+		c->patch = "included";
+	return 0;
+}
+
+/* An added or modified file: what the export made of it (digest, or why it is not there). */
+static bool take_export(struct changes_out *e, struct change *c)
+{
+	const struct export_entry *x = lookup(e, c->path);
+
+	if (!x || x->type != EXPORT_TYPE_FILE || x->skip != EXPORT_SKIP_NONE) {
+		c->not_exported = x ? export_skip_to_string(x->skip) : "stopped";
+		return false;
+	}
+	memcpy(c->digest, x->sha256, SHA256_DIGEST_SIZE);
+	c->has_digest = true;
+	c->size = x->size; /* the bytes written (after redaction) */
+	c->redacted = x->redacted;
+	e->sum->exported++;
+	e->sum->exported_bytes += x->size;
+	return true;
+}
+
+/* A deleted file: the digest of what it was. */
+static int hash_deleted(struct changes_out *e, struct change *c)
+{
+	_cleanup_close_ int in = -EBADF;
+	uint64_t bytes;
+	int r;
+
+	in = open_beneath(e->lower_fd, c->path);
+	if (in < 0)
+		return in;
+	r = copy_hash(in, -EBADF, c->digest, &bytes);
+	c->has_digest = r >= 0;
+	return r;
+}
+
+static int export_one(struct changes_out *e, struct change *c)
+{
+	int r = 0;
+
+	e->sum->counts[c->kind]++;
+	if (c->type == CHANGE_TYPE_DIR)
+		return 0; /* made by the export where something below it is */
+	if (c->type != CHANGE_TYPE_FILE) {
+		e->sum->skipped++;
+		return 0;
+	}
+	if ((c->kind == CHANGE_ADDED || c->kind == CHANGE_MODIFIED) && !take_export(e, c))
+		return leave_out(e, c, "not_exported");
+	if (c->kind == CHANGE_DELETED)
+		r = hash_deleted(e, c);
+	if (r >= 0)
+		r = patch_file(e, c);
+	return r;
+}
+
+int changes_escape_path(const char *path, char **ret)
+{
+	return export_name_escape(path, ret);
+}
+
+/* Creates name beneath dir_fd (O_EXCL) and writes text; its digest into digest. */
+static int write_new(const struct changes_out *e, int dir_fd, const char *name, const char *text,
+		     size_t len, uint8_t digest[SHA256_DIGEST_SIZE])
+{
+	_cleanup_close_ int fd = -EBADF;
+
+	fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (fchown(fd, e->uid, e->gid) < 0 || fchmod(fd, 0644) < 0)
+		return -errno;
+	sha256(text, len, digest);
+	return write_all(fd, text, len);
+}
+
+static int write_json(const struct changes_out *e, int dir_fd, const struct change_set *s,
+		      struct changes_summary *sum)
+{
+	_cleanup_free_ char *text = NULL;
+	json_t *o = changes_set_to_json(s);
+
+	if (!o)
+		return -ENOMEM;
+	text = json_dumps(o, JSON_INDENT(2));
+	json_decref(o);
+	if (!text)
+		return -ENOMEM;
+	return write_new(e, dir_fd, "changes.json", text, strlen(text), sum->json_digest);
+}
+
+/* The patch is written to a memory stream first: its note on what it leaves out leads. */
+static int write_patch(int dir_fd, struct change_set *s, struct changes_out *e)
+{
+	_cleanup_free_ char *body = NULL, *text = NULL;
+	size_t blen = 0;
+	int r = 0, n;
+
+	e->patch = open_memstream(&body, &blen);
+	if (!e->patch)
+		return -ENOMEM;
+	for (size_t i = 0; r >= 0 && i < s->n; i++)
+		r = export_one(e, &s->items[i]);
+	if (fclose(e->patch) != 0 && r >= 0)
+		r = -EIO;
+	e->patch = NULL;
+	if (r < 0)
+		return r;
+	n = asprintf(&text,
+		     "airlock change set: %zu file change(s) left out of this patch (binary, too "
+		     "large, under .git or not exported), %zu not a regular file: see "
+		     "changes.json\n\n%s",
+		     e->sum->not_in_patch, e->sum->skipped, body ? body : "");
+	if (n < 0)
+		return -ENOMEM;
+	if (e->sum->not_in_patch == 0 && e->sum->skipped == 0)
+		return write_new(e, dir_fd, "changes.patch", body ? body : "", blen,
+				 e->sum->patch_digest);
+	return write_new(e, dir_fd, "changes.patch", text, (size_t)n, e->sum->patch_digest);
+}
+
+int changes_export(struct change_set *s, int upper_root_fd, int lower_fd, int ws_fd,
+		   const struct export_options *o, struct changes_summary *ret)
+{
+	static char *const include[] = { (char *)CHANGES_FILES_DIR "/**", NULL };
+	struct export_manifest *m = NULL;
+	_cleanup_close_ int files_fd = -EBADF;
+	struct changes_summary sum = { .truncated = s->truncated,
+				       .truncated_why = s->truncated_why };
+	struct export_options eo = *o;
+	struct changes_out e = { .uid = o->uid, .gid = o->gid, .lower_fd = lower_fd, .sum = &sum };
+	int r;
+
+	eo.include = include;
+	r = export_tree(upper_root_fd, ws_fd, &eo, &m, sum.manifest_digest);
+	if (r < 0)
+		return r;
+	sum.stop = m->stop;
+	files_fd =
+		openat(ws_fd, CHANGES_FILES_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (files_fd < 0 && errno != ENOENT) /* none: nothing was exported */
+		r = -errno;
+	e.files_fd = files_fd;
+	if (r >= 0)
+		r = index_manifest(&e, m);
+	if (r >= 0)
+		r = write_patch(ws_fd, s, &e);
+	if (r >= 0)
+		r = write_json(&e, ws_fd, s, &sum);
+	free(e.index);
+	export_manifest_free(m);
+	if (r < 0)
+		return r;
+	*ret = sum;
+	return 0;
+}
+
+/* Drops o (on an allocation failure). Returns NULL. */
+static json_t *drop_object(json_t *o)
+{
+	json_decref(o);
+	return NULL;
+}
+
+json_t *changes_summary_to_json(const struct changes_summary *sum)
+{
+	char jhex[2 * SHA256_DIGEST_SIZE + 1], phex[2 * SHA256_DIGEST_SIZE + 1];
+	char jd[80], pd[80], md[80];
+	json_t *o;
+
+	hex_encode(sum->json_digest, SHA256_DIGEST_SIZE, jhex);
+	hex_encode(sum->patch_digest, SHA256_DIGEST_SIZE, phex);
+	snprintf(jd, sizeof(jd), "sha256:%s", jhex);
+	snprintf(pd, sizeof(pd), "sha256:%s", phex);
+	snprintf(md, sizeof(md), "sha256:%s", sum->manifest_digest);
+	o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:s,s:s,s:s}", "added",
+		      (json_int_t)sum->counts[CHANGE_ADDED], "modified",
+		      (json_int_t)sum->counts[CHANGE_MODIFIED], "deleted",
+		      (json_int_t)sum->counts[CHANGE_DELETED], "mode",
+		      (json_int_t)sum->counts[CHANGE_MODE], "skipped", (json_int_t)sum->skipped,
+		      "exported_files", (json_int_t)sum->exported, "exported_bytes",
+		      (json_int_t)sum->exported_bytes, "not_in_patch",
+		      (json_int_t)sum->not_in_patch, "complete",
+		      !sum->truncated && sum->stop == EXPORT_STOP_NONE, "changes_digest", jd,
+		      "patch_digest", pd, "manifest_digest", md);
+	if (o && sum->truncated_why &&
+	    json_object_set_new(o, "truncated_by", json_string(sum->truncated_why)) < 0)
+		o = drop_object(o);
+	if (o && sum->stop != EXPORT_STOP_NONE &&
+	    json_object_set_new(o, "stopped_by", json_string(export_stop_to_string(sum->stop))) < 0)
+		o = drop_object(o);
+	return o;
+}

@@ -1,0 +1,207 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# An overlay workspace: the task edits, adds, deletes (a file, a directory, a directory
+# replaced whole) and chmods in /workspace; the host workspace stays byte-identical; the
+# change set's changes.patch, applied by `git apply` to a copy of the original, gives
+# exactly the tree the task saw; whiteouts and opaque directories read as deletions;
+# workspace.size holds (ENOSPC); links, FIFOs and devices never leave; nothing is left.
+. "$(dirname "$0")/lib.sh"
+al_init
+al_need git sha256sum find sort xargs
+
+# ---- the host first: can this kernel build the overlay airlock builds? ----
+# overlayfs, layers by fd ("lowerdir+", 6.13) and detached idmapped layers (6.15). Where
+# it cannot, the run must be refused with one line naming the feature (not skipped).
+kver=$(uname -r | sed 's/^\([0-9]*\)\.\([0-9]*\).*/\1 \2/')
+read -r kmaj kmin <<<"$kver"
+host_ok=1
+grep -qw overlay /proc/filesystems || modprobe -q overlay 2>/dev/null
+grep -qw overlay /proc/filesystems || host_ok=0
+[ "$kmaj" -gt 6 ] || { [ "$kmaj" -eq 6 ] && [ "$kmin" -ge 15 ]; } || host_ok=0
+
+WS=$AL_TMP/ovl
+mkdir -p "$WS/sub" "$WS/opq" "$WS/keepdir"
+printf 'line1\nline2\nline3\n' >"$WS/mod.txt"
+printf 'unchanged\n' >"$WS/keep.txt"
+printf 'bye\n' >"$WS/del.txt"
+printf 'a\n' >"$WS/sub/a.txt"
+printf 'b\n' >"$WS/sub/b.txt"
+printf 'x\n' >"$WS/opq/x"
+printf 'y\n' >"$WS/opq/y"
+printf 'k\n' >"$WS/keepdir/k"
+printf '#!/bin/sh\necho hi\n' >"$WS/mode.sh"
+printf 'no newline at the end' >"$WS/nonl.txt"
+chmod 644 "$WS/mode.sh"
+chmod 755 "$WS"
+
+# tree_hash DIR: names, types, modes, sizes, mtimes, owners and contents of DIR's tree.
+tree_hash() {
+	(cd "$1" && LC_ALL=C find . -printf '%p %y %m %s %T@ %U:%G %l\n' | LC_ALL=C sort &&
+		LC_ALL=C find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) |
+		sha256sum | cut -c1-64
+}
+before=$(tree_hash "$WS")
+
+pol=$(al_policy overlay <<'JSON'
+{ "version": 1, "name": "overlay",
+  "filesystem": { "workspace": { "mode": "overlay", "size": "4M" } },
+  "artifacts": { "scan": "off" } }
+JSON
+)
+
+if [ "$host_ok" -eq 0 ]; then
+	al_run --policy "$pol" --workspace "$WS" --export "$AL_TMP/refused" -- /bin/true
+	al_is "$AL_RC" 125 "a kernel without what the overlay needs refuses the run"
+	al_ok "$(echo "$AL_ERR" | grep -q '/filesystem/workspace/mode: overlay: '; echo $?)" \
+		"with one line naming the missing feature"
+	al_is "$(tree_hash "$WS")" "$before" "the host workspace is untouched"
+	al_finish
+fi
+
+# The task's listing of a tree: one "sha256 x|- path" line per regular file (the modes git
+# keeps: executable or not), binary new.bin left out (the patch leaves it out too).
+# shellcheck disable=SC2016 # expanded by the task's shell
+LISTING='cd "$1" && LC_ALL=C find . -type f ! -name new.bin -print0 | LC_ALL=C sort -z |
+	xargs -0 sh -c '\''for f; do if [ -x "$f" ]; then x=x; else x=-; fi;
+	printf "%s %s %s\n" "$(sha256sum <"$f" | cut -c1-64)" "$x" "$f"; done'\'' sh'
+
+# shellcheck disable=SC2016 # expanded by the task's shell
+task='set -e
+cd /workspace
+readlink /proc/self/ns/mnt >/out/mntns
+printf "line1\nCHANGED\nline3\nline4\n" >mod.txt
+echo added >new.txt
+rm del.txt
+rm -r sub
+chmod 755 mode.sh
+rm -rf opq && mkdir opq && echo y2 >opq/y
+mkdir -p deep/er && echo deep >deep/er/f.txt
+printf "no newline at the end, now with one\n" >nonl.txt
+printf "a\000b" >new.bin
+echo tab >"$(printf "tab\there.txt")"
+echo space >"with space.txt"
+printf "\303\251\n" >"$(printf "\303\251.txt")"
+echo "not the manifest" >manifest.json
+ln keep.txt hardlink.txt
+ln -s /etc/shadow evil-shadow
+ln -s / evil-root
+ln -s ../../../.. evil-up
+mkfifo fifo
+python3 -c "import socket; socket.socket(socket.AF_UNIX).bind(\"sock\")"
+mknod dev c 1 3 2>/dev/null && echo "mknod allowed" >&2
+mknod wh c 0 0 2>/dev/null && echo "whiteout mknod allowed" >&2
+sh -c "$1" sh /workspace >/out/view.txt
+'
+al_run --policy "$pol" --workspace "$WS" --export "$AL_TMP/exp" -- /bin/sh -c "$task" sh "$LISTING"
+al_ok "$AL_RC" "the task edits, adds, deletes and chmods in an overlay workspace"
+[ "$AL_RC" -eq 0 ] || al_show
+EXP=$AL_TMP/exp
+W=$EXP/workspace
+
+al_is "$(tree_hash "$WS")" "$before" "the host workspace is byte-identical afterwards"
+al_ok "$(! echo "$AL_ERR" | grep -q 'mknod allowed'; echo $?)" \
+	"the task could create no device node, nor a whiteout of its own"
+
+# ---- the change set ----
+kinds=$(python3 - "$W/changes.json" <<'PY'
+import json, sys
+for c in json.load(open(sys.argv[1]))["changes"]:
+    print(c["kind"], c["type"], c["path"], c.get("patch", "-"), c.get("skipped", "-"))
+PY
+)
+# Exactly these, in changes.json's order (by path bytes): a whiteout read as a device, or
+# an opaque directory read as merged, would add or lose a line.
+want_kinds='added dir deep - -
+added dir deep/er - -
+added file deep/er/f.txt included -
+deleted file del.txt included -
+added symlink evil-root - not a regular file
+added symlink evil-shadow - not a regular file
+added symlink evil-up - not a regular file
+added fifo fifo - not a regular file
+added file hardlink.txt included -
+added file manifest.json included -
+modified file mod.txt included -
+mode file mode.sh included -
+added file new.bin binary -
+added file new.txt included -
+modified file nonl.txt included -
+deleted file opq/x included -
+modified file opq/y included -
+added socket sock - not a regular file
+deleted dir sub - -
+deleted file sub/a.txt included -
+deleted file sub/b.txt included -
+added file tab\x09here.txt included -
+added file with space.txt included -
+added file \xc3\xa9.txt included -'
+al_is "$kinds" "$want_kinds" "changes.json lists each change with its kind (whiteouts and the opaque directory as deletions)"
+al_ok "$(! echo "$kinds" | grep -Eq ' (keep\.txt|keepdir|keepdir/k|opq) '; echo $?)" \
+	"unchanged entries and a recreated directory's own entry are not listed"
+
+# ---- git apply reproduces the task's view ----
+COPY=$AL_TMP/copy
+cp -a "$WS" "$COPY"
+(cd "$COPY" && git apply --whitespace=nowarn "$W/changes.patch") >"$AL_TMP/apply.log" 2>&1
+al_ok $? "git apply accepts changes.patch on a copy of the original workspace"
+sed 's/^/# /' "$AL_TMP/apply.log" | head -20
+got=$(sh -c "$LISTING" sh "$COPY")
+al_is "$got" "$(cat "$EXP/view.txt")" "the patched copy is exactly the task's view (contents and exec bits)"
+al_ok "$([ ! -e "$COPY/sub" ] && [ ! -e "$COPY/del.txt" ] && [ ! -e "$COPY/opq/x" ]; echo $?)" \
+	"deleted files and directories are gone from the patched copy"
+
+# ---- what was exported ----
+al_is "$(find "$W/files" \( -type l -o -type p -o -type s -o -type c -o -type b \) | wc -l)" 0 \
+	"no link, FIFO, socket or device (nor whiteout) is exported"
+al_is "$(cat "$W/files/opq/y")" "y2" "a changed file is exported with its new contents"
+al_is "$(python3 -c 'import sys; print(open(sys.argv[1], "rb").read() == b"a\0b")' \
+	"$W/files/new.bin")" True "a binary file is exported whole"
+al_ok "$(grep -q 'not the manifest' "$W/files/manifest.json" && [ -f "$W/manifest.json" ]; echo $?)" \
+	"a workspace file named manifest.json is exported, beside the export's own manifest"
+al_is "$(python3 -c 'import json, sys
+m = json.load(open(sys.argv[1]))
+print(" ".join(sorted(e["path"] for e in m["skipped"] if not e["path"].startswith("files/"))))' \
+	"$W/manifest.json")" "" "the manifest lists only the workspace's files (nothing of overlayfs's work directory)"
+rec=$(find "$AL_STATE/records" -name '*.json' | head -n1) # the only run so far
+al_is "$(al_json "$rec" 'r["workspace_changes"]["changes_digest"]')" \
+	"sha256:$(sha256sum <"$W/changes.json" | cut -c1-64)" "the record holds changes.json's digest"
+al_is "$(al_json "$rec" 'r["workspace_changes"]["patch_digest"]')" \
+	"sha256:$(sha256sum <"$W/changes.patch" | cut -c1-64)" "and changes.patch's"
+
+# ---- nothing left ----
+mntns=$(cat "$EXP/mntns")
+al_is "$(al_ns_holders "$mntns")" "" "the task's mount namespace (and the overlay in it) is gone"
+al_is "$(grep -l airlock-workspace /proc/[0-9]*/mountinfo 2>/dev/null | head -n 3)" "" \
+	"no mount namespace shows an overlay workspace"
+al_is "$(al_our_mounts)" "" "no mount of the run is left on the host"
+
+# ---- the upper layer's size ----
+al_run --policy "$pol" --workspace "$WS" --export "$AL_TMP/exp-full" -- /bin/sh -c \
+	'dd if=/dev/zero of=/workspace/big bs=64k count=128 2>&1; echo "dd: $?"'
+al_ok "$(echo "$AL_OUT" | grep -q 'No space left on device'; echo $?)" \
+	"a task writing past workspace.size (4M) gets ENOSPC"
+[ "$AL_RC" -eq 0 ] || al_show
+al_is "$(tree_hash "$WS")" "$before" "and the host workspace is untouched"
+
+# ---- a secret written into the workspace is scanned like /out ----
+pol_scan=$(al_policy overlay-scan <<'JSON'
+{ "version": 1, "name": "overlay-scan",
+  "filesystem": { "workspace": { "mode": "overlay" } },
+  "logs": { "redact_patterns": [ "OVLSECRET-[0-9]+" ] },
+  "artifacts": { "scan": "redact" } }
+JSON
+)
+al_run --policy "$pol_scan" --workspace "$WS" --export "$AL_TMP/exp-scan" -- /bin/sh -c \
+	'echo "token OVLSECRET-4242" >>/workspace/mod.txt'
+al_ok "$AL_RC" "a run writing a secret into the workspace"
+al_ok "$(! grep -rq 'OVLSECRET-4242' "$AL_TMP/exp-scan"; echo $?)" \
+	"the secret is in neither the exported file nor changes.patch"
+
+# ---- a name /out takes ----
+al_run --policy "$pol" --workspace "$WS" --export "$AL_TMP/exp-taken" -- /bin/sh -c \
+	'mkdir /out/workspace; echo x >/workspace/new.txt'
+al_is "$AL_RC" 125 "an /out entry named 'workspace' fails the run"
+al_ok "$(echo "$AL_ERR" | grep -q "Failed to export the workspace's changes: .* exists"; echo $?)" \
+	"with one line saying so"
+
+al_finish
