@@ -140,6 +140,35 @@ int credentials_check_issuers(const struct policy *p, const struct node_config *
 	return 0;
 }
 
+int credentials_check_config(const struct node_config *cfg)
+{
+	const struct issuer_module *m;
+	const char *path, *problem;
+	int r;
+
+	if (cfg->n_issuers == 0)
+		return 0;
+	r = issuer_module_get(&m, &path, &problem);
+	if (r < 0)
+		return log_error_errno(
+			r, "config: cannot check the issuers: the issuer module '%s' %s", path,
+			problem);
+	for (size_t i = 0; i < cfg->n_issuers; i++) {
+		char err[ISSUER_ERR_MAX] = "";
+		struct issuer *issuer = NULL;
+
+		r = m->issuer_new(cfg->issuers[i].name, cfg->issuers[i].json, &issuer, err,
+				  sizeof(err));
+		if (r == -ENOMEM)
+			return log_oom();
+		if (r < 0)
+			return log_error_errno(r, "config: /credentials/issuers/%s: %s",
+					       cfg->issuers[i].name, err);
+		m->issuer_free(issuer);
+	}
+	return 0;
+}
+
 /* <runtime>/credentials/<run-id>, root-only, locked for the run's lifetime. */
 static int state_dir_open(struct credentials_issued *g, const char *runtime_dir, const char *run_id)
 {
@@ -497,8 +526,11 @@ int credentials_grant_to_json(const struct credential *c, json_t *o)
 	r |= json_object_set_new(
 		o, "on_expiry",
 		json_string(policy_credential_on_expiry_to_string(c->slot->on_expiry)));
-	if (!cg)
+	if (!cg) { /* never minted (a refused run): no value to describe */
+		(void)json_object_del(o, "bytes");
+		(void)json_object_del(o, "fingerprint");
 		return r < 0 ? -ENOMEM : 0;
+	}
 	r |= json_object_set_new(o, "kind", json_string(cg->issuer->ops->kind));
 	if (cg->scope)
 		r |= json_object_set_new(o, "scope", json_deep_copy(cg->scope));

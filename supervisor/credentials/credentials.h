@@ -123,6 +123,14 @@ int credentials_watch_expiry(struct credential_set *s, struct loop *l, credentia
 			     void *userdata);
 
 /*
+ * Checks the kind-specific keys of cfg's issuers as strictly as a run would (loading the
+ * issuer module when there are any), for `airlock config check`. Logs the first error as
+ * one line ("config: /credentials/issuers/idp: token_url: expected an https:// URL").
+ * Returns 0 or -errno.
+ */
+int credentials_check_config(const struct node_config *cfg);
+
+/*
  * The next start's part (credentials-reap.c): revokes what dead runs held, from their state
  * in <runtime_dir>/credentials/, with the issuers of cfg; loads the issuer module only when
  * there is such state. Logs what it did (about other runs).

@@ -241,6 +241,16 @@ is "$RC" 124 "a grant with on_expiry kill ends the task when it expires"
 is "$(rec 'r["exit"]["cause"], r["credentials"][0]["expired"]')" "('credential_expired', True)" \
 	"the record says why, and that the credential expired"
 
+# ---- airlock config check parses each issuer as strictly as a run ----
+"$AIRLOCK" config check "$TMP/good.conf" >"$TMP/out" 2>&1
+is "$?" 0 "config check accepts the issuers"
+sed 's/"timeout"/"timeuot"/' "$TMP/good.conf" >"$TMP/typo.conf"
+chmod 644 "$TMP/typo.conf"
+"$AIRLOCK" config check "$TMP/typo.conf" >"$TMP/out" 2>&1
+rc=$?
+is "$rc $(cat "$TMP/out")" "1 airlock: config: /credentials/issuers/idp: timeuot: unknown key" \
+	"config check names an issuer's unknown key"
+
 # ---- every mint failure refuses the run, in one line, and leaves nothing behind ----
 # refused CONF POLICY PATTERN DESCRIPTION
 refused() {
