@@ -11,7 +11,9 @@
 # `airlock --debug run -- /bin/true` with one grant, reading airlock's own debug lines:
 #   ready    credentials_mint() in all: module load, issuer parse, the request, the state file
 #   request  the HTTP request alone, as libcurl's caller times it (TLS, the server, the wire)
-#   local    ready - request: airlock's own part
+#   local    ready - request: airlock's own part, of which
+#            wait: for the module (libcurl's libraries), loaded on a thread from the run's
+#            start on, and the rest (issuer parse, threads, the state file, the value)
 # and the start-to-exit time of the whole run (mint and revocation included), against the
 # same run without grants. With BASE_AIRLOCK (an airlock built without issuers), runs
 # without grants of both are interleaved: the start latency of a run without credentials
@@ -79,8 +81,10 @@ mkdir -p "$tmp/ws" "$tmp/state"
 one() {
 	local t0 t1
 	t0=$(date +%s%N)
-	ip netns exec "$ns" "$1" --debug run --config "$tmp/conf.json" --policy "$tmp/$2.json" \
-		--workspace "$tmp/ws" --state-dir "$tmp/state" -- /bin/true >/dev/null 2>"$tmp/err"
+	# nsenter, not `ip netns exec`, which mounts a /sys of its own (no cgroups there)
+	nsenter --net="/run/netns/$ns" "$1" --debug run --config "$tmp/conf.json" \
+		--policy "$tmp/$2.json" --workspace "$tmp/ws" --state-dir "$tmp/state" -- /bin/true \
+		>/dev/null 2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
 	t1=$(date +%s%N)
 	echo "scale=3; ($t1 - $t0) / 1000000" | bc
 }
@@ -91,20 +95,27 @@ stats() {
 }
 
 for kind in idp vault; do
-	rm -f "$tmp/ready" "$tmp/request" "$tmp/local" "$tmp/run-$kind" "$tmp/run-plain"
+	rm -f "$tmp/ready" "$tmp/request" "$tmp/local" "$tmp/wait" "$tmp/rest" "$tmp/run-$kind" "$tmp/run-plain"
 	for _ in $(seq "$rounds"); do
 		one "$airlock" "$kind" >>"$tmp/run-$kind"
 		ready=$(sed -n 's/.*grants ready in \([0-9]*\) us.*/\1/p' "$tmp/err")
 		req=$(sed -n 's/.*the slowest request \([0-9]*\) us.*/\1/p' "$tmp/err")
+		wait=$(sed -n 's/.*, \([0-9]*\) us of it waited for.*/\1/p' "$tmp/err")
+		echo "scale=3; $wait / 1000" | bc >>"$tmp/wait"
+		echo "scale=3; ($ready - $req - $wait) / 1000" | bc >>"$tmp/rest"
 		echo "scale=3; $ready / 1000" | bc >>"$tmp/ready"
 		echo "scale=3; $req / 1000" | bc >>"$tmp/request"
 		echo "scale=3; ($ready - $req) / 1000" | bc >>"$tmp/local"
 		one "$airlock" plain >>"$tmp/run-plain"
 	done
+	one "$airlock" "$kind" >/dev/null
+	grep -E 'module loaded|grants ready|minted|revoked' "$tmp/err" | sed 's/^/  # /' 
 	echo "== $kind ($(jq -r ".credentials.issuers.$kind.kind" "$tmp/conf.json"))"
 	printf '  mint, in all (ms)        '; stats <"$tmp/ready"
 	printf '  the request (ms)         '; stats <"$tmp/request"
 	printf '  airlock'"'"'s own part (ms) '; stats <"$tmp/local"
+	printf '    waiting for the module '; stats <"$tmp/wait"
+	printf '    the rest               '; stats <"$tmp/rest"
 	printf '  run with the grant (ms)  '; stats <"$tmp/run-$kind"
 	printf '  run without (ms)         '; stats <"$tmp/run-plain"
 done

@@ -767,6 +767,8 @@ int run_main(const struct run_options *o)
 		k = check_enforceable(&r);
 	if (k >= 0) /* read once, before anything of the run exists */
 		k = credentials_load(r.policy, o->credentials, &r.creds);
+	if (k >= 0) /* libcurl's libraries map while the run is prepared */
+		credentials_prefetch(r.policy);
 	if (k >= 0)
 		k = record_sink_open(o->state_dir, o->record_path, &r.sink);
 	if (k >= 0)

@@ -56,6 +56,8 @@ void credentials_fingerprint(struct credential *c);
 /* credentials-issued.c: frees what the grants hold (after credentials_revoke()). */
 void credentials_issued_free(struct credential_set *s);
 
+/* issuer-loader.c: starts loading the module on a thread (issuer_module_get() joins it). */
+void issuer_module_prefetch(void);
 /*
  * issuer-loader.c: the issuer module, loaded on first use. On failure, returns -errno with
  * the module's path and what is wrong with it (for one logged line).

@@ -140,6 +140,12 @@ int credentials_check_issuers(const struct policy *p, const struct node_config *
 	return 0;
 }
 
+void credentials_prefetch(const struct policy *p)
+{
+	if (policy_has_grants(p))
+		issuer_module_prefetch();
+}
+
 int credentials_check_config(const struct node_config *cfg)
 {
 	const struct issuer_module *m;

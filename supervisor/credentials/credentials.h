@@ -94,6 +94,13 @@ struct node_config;
 struct loop;
 
 /*
+ * When p has grants, starts loading the issuer module (libcurl's dozen libraries take
+ * milliseconds to map) on a thread of its own, so that the run's other preparation hides
+ * it; credentials_mint() waits for it. Does nothing otherwise. Does not log.
+ */
+void credentials_prefetch(const struct policy *p);
+
+/*
  * Mints the values of p's grants ("source": "issuer:<name>") from the issuers of cfg, all at
  * once, once the run holds its lock (run_id) and before its task exists, asking each for at
  * most its ttl and the run's wall time; then builds the environment deliveries. What

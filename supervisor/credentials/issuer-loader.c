@@ -9,13 +9,17 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cleanup.h"
 #include "config.h"
 #include "credentials-internal.h"
 #include "helper-file.h"
+#include "log.h"
 #include "macro.h"
 
 static const struct issuer_module *module;
@@ -58,11 +62,46 @@ static int module_load(void)
 	return 0;
 }
 
+/* A load started ahead on a thread of its own (issuer_module_prefetch()), joined once. */
+static pthread_t prefetch_thread;
+static bool prefetching;
+static int64_t load_us;
+
+static void *prefetch(void *unused)
+{
+	struct timespec a, b;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	module_error = module_load();
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	load_us = (b.tv_sec - a.tv_sec) * 1000000 + (b.tv_nsec - a.tv_nsec) / 1000;
+	return NULL;
+}
+
+void issuer_module_prefetch(void)
+{
+	if (!module && module_error == 0 && !prefetching)
+		prefetching = pthread_create(&prefetch_thread, NULL, prefetch, NULL) == 0;
+}
+
 int issuer_module_get(const struct issuer_module **ret, const char **reterr_path,
 		      const char **reterr_problem)
 {
-	if (!module && module_error == 0)
-		module_error = module_load();
+	struct timespec a, b;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	if (prefetching) {
+		(void)pthread_join(prefetch_thread, NULL);
+		prefetching = false;
+	} else if (!module && module_error == 0)
+		(void)prefetch(NULL);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	if (load_us) {
+		log_debug("issuer module loaded in %" PRId64 " us, %ld us of it waited for",
+			  load_us,
+			  (long)((b.tv_sec - a.tv_sec) * 1000000 + (b.tv_nsec - a.tv_nsec) / 1000));
+		load_us = 0;
+	}
 	if (module_error < 0) {
 		*reterr_path = module_file.path;
 		*reterr_problem = module_file.problem;

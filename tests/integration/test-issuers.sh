@@ -271,6 +271,8 @@ refused wrongca long "credential 'api' from issuer 'idp': .*(SSL|certificate)" "
 conf e500 /token-500
 refused e500 long "credential 'api' from issuer 'idp': HTTP 500 from POST https://$ISSUER/token-500" \
 	"an HTTP 500 refuses the run"
+is "$(rec '[k for k in ("bytes", "fingerprint", "issued_at") if k in r["credentials"][0]]')" "[]" \
+	"the refused run's record describes no value for the grant never minted"
 conf slowsrv /token-slow "" 1s
 refused slowsrv long "credential 'api' from issuer 'idp': .*(timed out|Timeout)" "a slow issuer times out and refuses the run"
 conf bad /token-bad
