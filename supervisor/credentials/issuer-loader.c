@@ -9,9 +9,12 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <jansson.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -78,6 +81,19 @@ static void *prefetch(void *unused)
 	return NULL;
 }
 
+/*
+ * Once the module is in, jansson's memory may hold a value (a token response, a revocation
+ * state): its frees clear what they free from then on, process-wide. Set on the main
+ * thread, when no other thread uses jansson.
+ */
+static void json_free_clearing(void *p)
+{
+	if (!p)
+		return;
+	explicit_bzero(p, malloc_usable_size(p));
+	free(p);
+}
+
 void issuer_module_prefetch(void)
 {
 	if (!module && module_error == 0 && !prefetching)
@@ -96,6 +112,8 @@ int issuer_module_get(const struct issuer_module **ret, const char **reterr_path
 	} else if (!module && module_error == 0)
 		(void)prefetch(NULL);
 	clock_gettime(CLOCK_MONOTONIC, &b);
+	if (module && load_us)
+		json_set_alloc_funcs(malloc, json_free_clearing);
 	if (load_us) {
 		log_debug("issuer module loaded in %" PRId64 " us, %ld us of it waited for",
 			  load_us,

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Helpers of the issuer kinds (issuer-util.h). */
 #include <errno.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,22 +158,4 @@ int64_t issuer_now(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec;
-}
-
-static void *plain_malloc(size_t n)
-{
-	return malloc(n);
-}
-
-static void clearing_free(void *p)
-{
-	if (!p)
-		return;
-	explicit_bzero(p, malloc_usable_size(p));
-	free(p);
-}
-
-void issuer_json_clear_on_free(void)
-{
-	json_set_alloc_funcs(plain_malloc, clearing_free);
 }

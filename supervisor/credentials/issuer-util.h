@@ -36,6 +36,3 @@ bool issuer_json_pointer_is_valid(const char *s);
 
 /* The wall clock, in seconds. */
 int64_t issuer_now(void);
-
-/* jansson frees memory that held a secret: make its free clear it first (process-wide). */
-void issuer_json_clear_on_free(void);

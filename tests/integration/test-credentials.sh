@@ -167,8 +167,8 @@ printf 'a\0b' >"$SRC/nul"
 head -c 65537 /dev/zero | tr '\0' x >"$SRC/big"
 head -c 65536 /dev/zero | tr '\0' y >"$SRC/max"
 issuer=$(al_policy issuer <<'JSON'
-{ "version": 1, "credentials": [
-    { "name": "gh", "source": "issuer:github", "deliver": { "env": "GH_TOKEN" } } ] }
+{ "version": 1, "name": "issuer", "credentials": [
+    { "name": "gh", "source": "issuer:github", "ttl": "5m", "deliver": { "env": "GH_TOKEN" } } ] }
 JSON
 )
 
@@ -212,8 +212,9 @@ refuse "airlock's own stderr as a source" "fd 2 is airlock's own output" \
 refuse "a NUL byte in an env value" "holds a NUL byte" \
 	--policy "$pol" --credential "npm=@$SRC/npm" --credential "gh=@$SRC/nul" \
 	--credential "npmrc=@$SRC/rc" --credential "pip=@$SRC/pip"
-refuse "an issuer source (not supported yet)" "issuers are not supported yet" \
-	--policy "$issuer"
+refuse "a value for a grant (minted by an issuer)" \
+	"credential 'gh' of policy 'issuer' is minted by issuer 'github': the caller gives it no value" \
+	--policy "$issuer" --credential "gh=@$SRC/gh"
 al_is "$(ls "$AL_STATE/records" | wc -l)" "$records_before" "no refusal wrote a record"
 al_run --policy "$pol" --credential "npm=@$SRC/max" --credential "gh=@$SRC/gh" \
 	--credential "npmrc=@$SRC/rc" --credential "pip=@$SRC/pip" -- /bin/sh -c 'wc -c </run/secrets/npm'
