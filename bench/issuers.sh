@@ -17,7 +17,8 @@
 # and the start-to-exit time of the whole run (mint and revocation included), against the
 # same run without grants. With BASE_AIRLOCK (an airlock built without issuers), runs
 # without grants of both are interleaved: the start latency of a run without credentials
-# before and after. Prints median and p95 of each, in milliseconds.
+# before and after. Prints median and p95 of each, in milliseconds. BENCH_KINDS="" skips
+# the kinds (only the comparison).
 set -euo pipefail
 
 build=${1:-build}
@@ -75,6 +76,8 @@ for kind in idp vault; do
 JSON
 done
 echo '{ "version": 1, "name": "plain" }' >"$tmp/plain.json"
+echo '{ "version": 1 }' >"$tmp/plain-conf.json"
+chmod 644 "$tmp/plain-conf.json"
 mkdir -p "$tmp/ws" "$tmp/state"
 
 # one BIN POLICY: a run's start-to-exit ms on stdout, its debug lines in $tmp/err
@@ -82,7 +85,9 @@ one() {
 	local t0 t1
 	t0=$(date +%s%N)
 	# nsenter, not `ip netns exec`, which mounts a /sys of its own (no cgroups there)
-	nsenter --net="/run/netns/$ns" "$1" --debug run --config "$tmp/conf.json" \
+	local conf=$tmp/conf.json
+	[ "$2" = plain ] && conf=$tmp/plain-conf.json # one an airlock without issuers reads too
+	nsenter --net="/run/netns/$ns" "$1" --debug run --config "$conf" \
 		--policy "$tmp/$2.json" --workspace "$tmp/ws" --state-dir "$tmp/state" -- /bin/true \
 		>/dev/null 2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
 	t1=$(date +%s%N)
@@ -94,7 +99,7 @@ stats() {
 		v[int((NR + 1) / 2)], v[int(NR * 0.95 + 0.999)], NR }'
 }
 
-for kind in idp vault; do
+for kind in ${BENCH_KINDS-idp vault}; do
 	rm -f "$tmp/ready" "$tmp/request" "$tmp/local" "$tmp/wait" "$tmp/rest" "$tmp/run-$kind" "$tmp/run-plain"
 	for _ in $(seq "$rounds"); do
 		one "$airlock" "$kind" >>"$tmp/run-$kind"
