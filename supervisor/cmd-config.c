@@ -5,6 +5,7 @@
 #include "cleanup.h"
 #include "cli.h"
 #include "config-file.h"
+#include "credentials.h"
 #include "log.h"
 #include "macro.h"
 #include "node-config.h"
@@ -16,7 +17,7 @@ static int config_check(const char *path)
 
 	int r = config_file_load(path, &c);
 
-	if (r < 0)
+	if (r < 0 || credentials_check_config(c) < 0)
 		return 1;
 	if (r > 0)
 		printf("%s: absent; the built-in configuration applies\n", p);

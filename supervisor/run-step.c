@@ -19,6 +19,7 @@ static const struct {
 	[RUN_STEP_SECCOMP] = { "seccomp", "seccomp_failed" },
 	[RUN_STEP_EXEC] = { "exec", "exec_refused" },
 	[RUN_STEP_MOUNTS] = { "mounts", "mounts_refused" },
+	[RUN_STEP_CREDENTIAL_MINT] = { "credential_mint", "credential_mint_failed" },
 	[RUN_STEP_CREDENTIAL_FILES] = { "credential_files", "credential_files_failed" },
 	[RUN_STEP_ARTIFACTS] = { "artifacts", "artifacts_refused" },
 	[RUN_STEP_EVENT_LOOP] = { "event_loop", "supervisor_failed" },

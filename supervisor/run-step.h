@@ -23,6 +23,7 @@ enum run_step {
 	RUN_STEP_SECCOMP,
 	RUN_STEP_EXEC, /* filesystem.exec resolved */
 	RUN_STEP_MOUNTS, /* bind sources and the workspace opened */
+	RUN_STEP_CREDENTIAL_MINT, /* the policy's grants minted by their issuers */
 	RUN_STEP_CREDENTIAL_FILES,
 	RUN_STEP_ARTIFACTS, /* the export's fresh destination (--export DIR) */
 	RUN_STEP_EVENT_LOOP,

@@ -177,8 +177,8 @@ printf 'a\0b' >"$SRC/nul"
 head -c 65537 /dev/zero | tr '\0' x >"$SRC/big"
 head -c 65536 /dev/zero | tr '\0' y >"$SRC/max"
 issuer=$(al_policy issuer <<'JSON'
-{ "version": 1, "credentials": [
-    { "name": "gh", "source": "issuer:github", "deliver": { "env": "GH_TOKEN" } } ] }
+{ "version": 1, "name": "issuer", "credentials": [
+    { "name": "gh", "source": "issuer:github", "ttl": "5m", "deliver": { "env": "GH_TOKEN" } } ] }
 JSON
 )
 
@@ -222,13 +222,14 @@ refuse "airlock's own stderr as a source" "fd 2 is airlock's own output" \
 refuse "a NUL byte in an env value" "holds a NUL byte" \
 	--policy "$pol" --credential "npm=@$SRC/npm" --credential "gh=@$SRC/nul" \
 	--credential "npmrc=@$SRC/rc" --credential "pip=@$SRC/pip"
-refuse "an issuer source (not supported yet)" "issuers are not supported yet" \
-	--policy "$issuer"
+refuse "a value for a grant (minted by an issuer)" \
+	"credential 'gh' of policy 'issuer' is minted by issuer 'github': the caller gives it no value" \
+	--policy "$issuer" --credential "gh=@$SRC/gh"
 # A refusal after the command line was read leaves a "refused" record (run-record.md,
 # "Refused attempts"); none of them holds a value.
 new_records=$(comm -13 <(echo "$records_before" | tr ' ' '\n' | sort) <(ls "$AL_STATE/records" | sort))
 al_is "$(for f in $new_records; do al_json "$AL_STATE/records/$f" 'r["exit"]["cause"], r["exit"]["reason"]'; done | sort | uniq -c | awk '{ $1 = $1; print }' | tr '\n' ';')" \
-	"7 ('refused', 'credentials_refused');1 ('refused', 'policy_invalid');" \
+	"8 ('refused', 'credentials_refused');" \
 	"each refusal past the command line left a refused record naming its reason"
 for f in $new_records; do
 	if holds_value "$AL_STATE/records/$f"; then

@@ -29,7 +29,13 @@ DYNAMIC_KEYS = {("supervisor/record.c", "s->abis[i].name"),
 # supervisor/artifacts/manifest.c builds manifest.json, changes-json.c changes.json, both
 # documented in docs/artifacts.md.
 RECORD_EXCLUDED = {"supervisor/cmd-probe.c", "supervisor/artifacts/manifest.c",
-                   "supervisor/artifacts/changes-json.c"}
+                   "supervisor/artifacts/changes-json.c",
+                   # the issuers' requests and the revocation state, not the record
+                   "supervisor/credentials/credentials-reap.c",
+                   "supervisor/credentials/issuer-http-json.c",
+                   "supervisor/credentials/issuer-oauth2.c",
+                   "supervisor/credentials/issuer-module.c",
+                   "supervisor/credentials/issuer-util.c"}
 
 # Public top-level domains a real service would use. Anything under these must be one of
 # the reserved example names (RFC 2606, RFC 6761).
@@ -295,7 +301,7 @@ def check_keys(root, kind, names, doc, at_least):
 
 
 # The node configuration's parser lives in policy/ too (it shares the dispatcher).
-NODE_CONFIG_SOURCES = ("node-config.c",)
+NODE_CONFIG_SOURCES = ("node-config.c", "node-config-issuers.c")
 
 
 def check_policy(root):
