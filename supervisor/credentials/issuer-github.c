@@ -43,6 +43,11 @@ static void github_app_free(void *config)
 	free(g);
 }
 
+static void github_app_freep(struct github_app **g)
+{
+	github_app_free(*g);
+}
+
 static int github_err(char *err, size_t errlen, int r, const char *fmt, ...) _printf_(4, 5);
 static int github_err(char *err, size_t errlen, int r, const char *fmt, ...)
 {
@@ -91,7 +96,7 @@ static int github_parse_installation(json_t *v, uint64_t *ret)
 
 static int github_app_parse(const char *name, json_t *obj, void **ret, char *err, size_t errlen)
 {
-	_cleanup_(github_app_free) struct github_app *g = calloc(1, sizeof(*g));
+	_cleanup_(github_app_freep) struct github_app *g = calloc(1, sizeof(*g));
 	const char *url = NULL, *key = NULL;
 	json_t *app = NULL, *inst = NULL;
 	json_error_t jerr;
