@@ -250,6 +250,7 @@ static const struct policy_field root_table[] = {
 	{ "cgroup_parent", POLICY_JSON_STRING, dispatch_cgroup_parent,
 	  offsetof(struct node_config, cgroup_parent) },
 	{ "network", POLICY_JSON_OBJECT, dispatch_network, offsetof(struct node_config, network) },
+	{ "credentials", POLICY_JSON_OBJECT, node_config_dispatch_credentials, 0 },
 	{}
 };
 
@@ -279,6 +280,7 @@ struct node_config *node_config_free(struct node_config *c)
 	free(c->runtime_dir);
 	free(c->cgroup_parent);
 	free(c->network.dns_upstream);
+	node_issuers_free(c->issuers, c->n_issuers);
 	free(c);
 	return NULL;
 }
@@ -375,9 +377,10 @@ int node_config_to_json(const struct node_config *c, char **ret)
 	_cleanup_json_ json_t *j = NULL;
 	char *s;
 
-	j = json_pack("{s:i, s:s?, s:s?, s:o*}", "version", NODE_CONFIG_VERSION, "state_dir",
+	j = json_pack("{s:i, s:s?, s:s?, s:o*, s:o*}", "version", NODE_CONFIG_VERSION, "state_dir",
 		      c->state_dir, "cgroup_parent", c->cgroup_parent, "network",
-		      network_json(&c->network));
+		      network_json(&c->network), "credentials",
+		      c->n_issuers ? node_config_issuers_json(c) : NULL);
 	if (!j)
 		return -ENOMEM;
 	s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);

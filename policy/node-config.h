@@ -58,6 +58,15 @@ struct node_network {
 	uint32_t flows_rate; /* its new flows a second (bursts of 10 seconds' worth) */
 };
 
+#define NODE_CONFIG_MAX_ISSUERS 32
+
+/* An issuer of minted credentials (docs/config.md, "credentials"). */
+struct node_issuer {
+	char *name;
+	char *kind; /* one node_issuer_kind_is_known() accepts */
+	char *json; /* its whole object as compact JSON, parsed by the issuer module */
+};
+
 struct node_config {
 	int version;
 	char *state_dir; /* records and node key */
@@ -69,6 +78,8 @@ struct node_config {
 	char *runtime_dir;
 	char *cgroup_parent; /* relative to each hierarchy's mount; "" = detected default */
 	struct node_network network;
+	struct node_issuer *issuers; /* "credentials"."issuers", in the file's order */
+	size_t n_issuers;
 };
 
 /*
@@ -105,6 +116,11 @@ void node_config_error_format(const struct policy_error *e, char *buf, size_t le
 /* "require"/"manage"; NULL or -EINVAL for anything else. */
 const char *node_forwarding_to_string(enum node_forwarding f);
 enum node_forwarding node_forwarding_from_string(const char *s);
+
+/* The issuer called name, or NULL. */
+const struct node_issuer *node_config_issuer(const struct node_config *c, const char *name);
+/* Whether this build implements an issuer kind. */
+bool node_issuer_kind_is_known(const char *kind);
 
 static inline void node_config_freep(struct node_config **c)
 {

@@ -2,6 +2,8 @@
 /*
  * The "credentials" section: named slots that the caller fills per run, each delivered to
  * the task as a file (optionally rendered from a template) or an environment variable.
+ * A slot may instead be a grant, "source": "issuer:<name>", which airlock mints per run
+ * from an issuer of the node config, with a ttl, a scope and what happens on expiry.
  * Only the slots are policy; the values never pass through this module.
  */
 #include <errno.h>
@@ -10,6 +12,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "parse-util.h"
 #include "path-util.h"
 #include "policy-internal.h"
 #include "strv.h"
@@ -18,7 +21,20 @@
 
 static const char *const source_names[_POLICY_CREDENTIAL_SOURCE_MAX] = {
 	[POLICY_CREDENTIAL_SOURCE_CALLER] = "caller",
+	[POLICY_CREDENTIAL_SOURCE_ISSUER] = "issuer",
 };
+
+static const char *const on_expiry_names[_POLICY_CREDENTIAL_ON_EXPIRY_MAX] = {
+	[POLICY_CREDENTIAL_ON_EXPIRY_RECORD] = "record",
+	[POLICY_CREDENTIAL_ON_EXPIRY_KILL] = "kill",
+};
+
+const char *policy_credential_on_expiry_to_string(enum policy_credential_on_expiry e)
+{
+	if (e < 0 || e >= _POLICY_CREDENTIAL_ON_EXPIRY_MAX)
+		return NULL;
+	return on_expiry_names[e];
+}
 
 static const char *const delivery_names[_POLICY_CREDENTIAL_DELIVER_MAX] = {
 	[POLICY_CREDENTIAL_DELIVER_FILE] = "file",
@@ -57,17 +73,27 @@ const struct policy_credential *policy_credential_find(const struct policy *p, c
 	return NULL;
 }
 
+bool policy_has_grants(const struct policy *p)
+{
+	for (size_t i = 0; i < p->n_credentials; i++)
+		if (p->credentials[i].source == POLICY_CREDENTIAL_SOURCE_ISSUER)
+			return true;
+	return false;
+}
+
 void policy_credentials_free(struct policy_credential *c, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		free(c[i].name);
 		free(c[i].target);
 		free(c[i].template);
+		free(c[i].issuer);
+		free(c[i].scope);
 	}
 	free(c);
 }
 
-static bool credential_name_is_valid(const char *s)
+bool policy_credential_name_is_valid(const char *s)
 {
 	size_t n = strlen(s);
 	char first = s[0];
@@ -82,7 +108,7 @@ static bool credential_name_is_valid(const char *s)
 
 static int dispatch_name(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
 {
-	if (!credential_name_is_valid(json_string_value(v)))
+	if (!policy_credential_name_is_valid(json_string_value(v)))
 		return policy_errorf(ctx, path,
 				     "expected a name of 1..%d characters [A-Za-z0-9_-] starting "
 				     "with a letter or digit",
@@ -92,19 +118,52 @@ static int dispatch_name(const char *path, json_t *v, void *data, struct policy_
 
 static int dispatch_source(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
 {
-	enum policy_credential_source *source = data;
+	struct policy_credential *c = data;
 	const char *s = json_string_value(v);
 	enum policy_credential_source r;
 
-	/* The next version mints credentials from issuers; refuse them plainly until then. */
-	if (strneq(s, ISSUER_PREFIX, strlen(ISSUER_PREFIX)))
-		return policy_errorf(ctx, path,
-				     "credential issuers are not supported yet (only \"caller\")");
+	if (strneq(s, ISSUER_PREFIX, strlen(ISSUER_PREFIX))) {
+		if (!policy_credential_name_is_valid(s + strlen(ISSUER_PREFIX)))
+			return policy_errorf(
+				ctx, path,
+				"expected \"issuer:<name>\", the name of 1..%d "
+				"characters [A-Za-z0-9_-] starting with a letter or digit",
+				POLICY_MAX_CREDENTIAL_NAME);
+		c->issuer = strdup(s + strlen(ISSUER_PREFIX));
+		if (!c->issuer)
+			return -ENOMEM;
+		c->source = POLICY_CREDENTIAL_SOURCE_ISSUER;
+		return 0;
+	}
 	r = policy_credential_source_from_string(s);
-	if (r < 0)
-		return policy_errorf(ctx, path, "expected \"caller\"");
-	*source = r;
+	if (r != POLICY_CREDENTIAL_SOURCE_CALLER)
+		return policy_errorf(ctx, path, "expected \"caller\" or \"issuer:<name>\"");
+	c->source = r;
 	return 0;
+}
+
+static int dispatch_ttl(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
+{
+	uint64_t *ttl_s = data, ms;
+
+	if (parse_duration_ms(json_string_value(v), &ms) < 0 || ms % 1000 != 0 || ms == 0 ||
+	    ms / 1000 > POLICY_MAX_CREDENTIAL_TTL_S)
+		return policy_errorf(ctx, path,
+				     "expected a duration of whole seconds like \"15m\", 1s..24h");
+	*ttl_s = ms / 1000;
+	return 0;
+}
+
+static int dispatch_on_expiry(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
+{
+	enum policy_credential_on_expiry *e = data;
+
+	for (int i = 0; i < _POLICY_CREDENTIAL_ON_EXPIRY_MAX; i++)
+		if (streq(on_expiry_names[i], json_string_value(v))) {
+			*e = (enum policy_credential_on_expiry)i;
+			return 0;
+		}
+	return policy_errorf(ctx, path, "expected \"record\" or \"kill\"");
 }
 
 /* Where a file may go: any normalised path but "/", outside airlock's own mounts but /run. */
@@ -210,19 +269,81 @@ static int dispatch_deliver(const char *path, json_t *v, void *data, struct poli
 	return 0;
 }
 
+/* "scope": any JSON value but null, kept as compact text; dispatched outside the table. */
+static int take_scope(const char *path, json_t *o, struct policy_credential *c,
+		      struct policy_ctx *ctx)
+{
+	json_t *v = json_object_get(o, "scope");
+	char child[POLICY_MAX_PATH];
+
+	if (!v)
+		return 0;
+	policy_path_key(child, sizeof(child), path, "scope");
+	if (json_is_null(v))
+		return policy_errorf(ctx, child, "expected a string, an array or an object");
+	c->scope = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+	if (!c->scope)
+		return -ENOMEM;
+	if (strlen(c->scope) > POLICY_MAX_CREDENTIAL_SCOPE)
+		return policy_errorf(ctx, child, "expected at most %d bytes of compact JSON",
+				     POLICY_MAX_CREDENTIAL_SCOPE);
+	return json_object_del(o, "scope") < 0 ? -ENOMEM : 0;
+}
+
+/* A grant's keys with a caller slot, or a grant without its ttl. */
+static int check_grant_keys(const char *path, json_t *o, const struct policy_credential *c,
+			    struct policy_ctx *ctx)
+{
+	static const char *const keys[] = { "ttl", "on_expiry" };
+	char child[POLICY_MAX_PATH];
+
+	if (c->source == POLICY_CREDENTIAL_SOURCE_ISSUER) {
+		if (json_object_get(o, "ttl"))
+			return 0;
+		return policy_errorf(ctx, path, "a grant (\"issuer:%s\") needs \"ttl\"", c->issuer);
+	}
+	if (c->scope) {
+		policy_path_key(child, sizeof(child), path, "scope");
+		return policy_errorf(ctx, child, "only a grant (\"issuer:<name>\") has a scope");
+	}
+	for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+		if (json_object_get(o, keys[i])) {
+			policy_path_key(child, sizeof(child), path, keys[i]);
+			return policy_errorf(
+				ctx, child, "only a grant (\"issuer:<name>\") has \"%s\"", keys[i]);
+		}
+	return 0;
+}
+
 static int dispatch_credential(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
 {
 	static const struct policy_field table[] = {
 		{ "name", POLICY_JSON_STRING, dispatch_name,
 		  offsetof(struct policy_credential, name), true, "a name" },
-		{ "source", POLICY_JSON_STRING, dispatch_source,
-		  offsetof(struct policy_credential, source), true, "\"caller\"" },
+		{ "source", POLICY_JSON_STRING, dispatch_source, 0, true,
+		  "\"caller\" or \"issuer:<name>\"" },
 		{ "deliver", POLICY_JSON_OBJECT, dispatch_deliver, 0, true,
 		  "an object with \"file\" or \"env\"" },
+		{ "ttl", POLICY_JSON_STRING, dispatch_ttl,
+		  offsetof(struct policy_credential, ttl_s), false, "a duration like \"15m\"" },
+		{ "on_expiry", POLICY_JSON_STRING, dispatch_on_expiry,
+		  offsetof(struct policy_credential, on_expiry), false, "\"record\" or \"kill\"" },
 		{}
 	};
+	_cleanup_json_ json_t *o = NULL;
+	int r;
 
-	return policy_dispatch(path, v, table, data, ctx);
+	if (!json_is_object(v))
+		return policy_dispatch(path, v, table, data, ctx); /* names the type error */
+	o = json_copy(v);
+	if (!o)
+		return -ENOMEM;
+	r = take_scope(path, o, data, ctx);
+	if (r >= 0)
+		r = policy_dispatch(path, o, table, data, ctx);
+	if (r >= 0)
+		r = check_grant_keys(path, o, data, ctx);
+	return r;
 }
 
 int policy_dispatch_credentials(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
@@ -339,6 +460,28 @@ int policy_credentials_validate(struct policy_ctx *ctx)
 	return 0;
 }
 
+/* A grant's own keys, added to its slot's object; "source" becomes "issuer:<name>". */
+static int grant_tree(const struct policy_credential *c, json_t *o)
+{
+	_cleanup_free_ char *source = NULL;
+	char ttl[32];
+	json_t *scope = NULL;
+
+	if (asprintf(&source, ISSUER_PREFIX "%s", c->issuer) < 0)
+		return -ENOMEM;
+	format_duration_ms(c->ttl_s * 1000, ttl, sizeof(ttl));
+	if (c->scope && !(scope = json_loads(c->scope, JSON_DECODE_ANY, NULL)))
+		return -ENOMEM;
+	if (json_object_set_new(o, "source", json_string(source)) < 0 ||
+	    json_object_set_new(o, "ttl", json_string(ttl)) < 0 ||
+	    json_object_set_new(o, "on_expiry",
+				json_string(policy_credential_on_expiry_to_string(c->on_expiry))) <
+		    0 ||
+	    (scope && json_object_set_new(o, "scope", scope) < 0))
+		return -ENOMEM;
+	return 0;
+}
+
 json_t *policy_credentials_tree(const struct policy *p)
 {
 	_cleanup_json_ json_t *a = json_array();
@@ -358,6 +501,8 @@ json_t *policy_credentials_tree(const struct policy *p)
 					policy_credential_source_to_string(c->source), "deliver",
 					deliver)
 			    : NULL;
+		if (o && c->source == POLICY_CREDENTIAL_SOURCE_ISSUER && grant_tree(c, o) < 0)
+			o = (json_decref(o), NULL);
 		if (!o || json_array_append_new(a, o) < 0)
 			return NULL;
 	}

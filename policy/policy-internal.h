@@ -111,6 +111,13 @@ int policy_dispatch_command(const char *path, json_t *v, void *data, struct poli
 int policy_dispatch_filesystem(const char *path, json_t *v, void *data, struct policy_ctx *ctx);
 int policy_dispatch_network(const char *path, json_t *v, void *data, struct policy_ctx *ctx);
 int policy_dispatch_credentials(const char *path, json_t *v, void *data, struct policy_ctx *ctx);
+/* node-config-issuers.c, for node-config.c. */
+struct node_config;
+struct node_issuer;
+int node_config_dispatch_credentials(const char *path, json_t *v, void *data,
+				     struct policy_ctx *ctx);
+void node_issuers_free(struct node_issuer *issuers, size_t n);
+json_t *node_config_issuers_json(const struct node_config *c);
 int policy_dispatch_logs(const char *path, json_t *v, void *data, struct policy_ctx *ctx);
 
 /* The canonical "logs" object (owned by the caller), or NULL on -ENOMEM. */

@@ -36,6 +36,8 @@
 #define POLICY_MAX_ERROR 256
 #define POLICY_MAX_CREDENTIALS 32
 #define POLICY_MAX_CREDENTIAL_NAME 64
+#define POLICY_MAX_CREDENTIAL_TTL_S 86400
+#define POLICY_MAX_CREDENTIAL_SCOPE 4096 /* bytes of a grant's scope as compact JSON */
 #define POLICY_MAX_TEMPLATE 4096
 #define POLICY_MAX_TEMPLATE_VALUES 4 /* "{{value}}" markers in one template */
 #define POLICY_TEMPLATE_MARKER "{{value}}"
@@ -93,8 +95,17 @@ enum policy_protocol {
 /* Where a credential slot's value comes from. */
 enum policy_credential_source {
 	POLICY_CREDENTIAL_SOURCE_CALLER, /* the caller of the run, by file or fd */
+	POLICY_CREDENTIAL_SOURCE_ISSUER, /* minted per run by an issuer of the node config */
 	_POLICY_CREDENTIAL_SOURCE_MAX,
 	_POLICY_CREDENTIAL_SOURCE_INVALID = -EINVAL,
+};
+
+/* What happens when a minted credential expires while the task runs. */
+enum policy_credential_on_expiry {
+	POLICY_CREDENTIAL_ON_EXPIRY_RECORD, /* the record says so; the task goes on */
+	POLICY_CREDENTIAL_ON_EXPIRY_KILL, /* the task is ended */
+	_POLICY_CREDENTIAL_ON_EXPIRY_MAX,
+	_POLICY_CREDENTIAL_ON_EXPIRY_INVALID = -EINVAL,
 };
 
 /* How the task receives a credential. */
@@ -213,6 +224,11 @@ struct policy_credential {
 	 * POLICY_MAX_TEMPLATE_VALUES of them), or NULL: the file holds the value alone.
 	 */
 	char *template;
+	/* ISSUER only: */
+	char *issuer; /* the issuer's name in the node config ("issuer:<name>") */
+	uint64_t ttl_s; /* the longest lifetime asked for ("ttl"), 1s..24h */
+	char *scope; /* "scope" as compact JSON text, or NULL */
+	enum policy_credential_on_expiry on_expiry;
 };
 
 /* The "logs" section: the captured logs of a run, and what its output goes through. */
@@ -290,8 +306,14 @@ const char *policy_credential_source_to_string(enum policy_credential_source s);
 enum policy_credential_source policy_credential_source_from_string(const char *s);
 /* "file" or "env"; NULL for anything else. */
 const char *policy_credential_delivery_to_string(enum policy_credential_delivery d);
+/* "record"/"kill"; NULL for anything else. */
+const char *policy_credential_on_expiry_to_string(enum policy_credential_on_expiry e);
 /* The slot named name, or NULL. */
 const struct policy_credential *policy_credential_find(const struct policy *p, const char *name);
+/* A credential or issuer name: 1..POLICY_MAX_CREDENTIAL_NAME of [A-Za-z0-9_-], not '-' or '_' first. */
+bool policy_credential_name_is_valid(const char *s);
+/* Whether p has a grant ("source": "issuer:<name>"). */
+bool policy_has_grants(const struct policy *p);
 /* "neutral" or "raw"; NULL (to_string) or -EINVAL (from_string) for anything else. */
 const char *policy_logs_terminal_to_string(enum policy_logs_terminal t);
 enum policy_logs_terminal policy_logs_terminal_from_string(const char *s);

@@ -58,6 +58,7 @@ enum run_cause {
 	RUN_CAUSE_OOM_KILLED,
 	RUN_CAUSE_PIDS_LIMIT,
 	RUN_CAUSE_RUNNING,
+	RUN_CAUSE_CREDENTIAL_EXPIRED,
 	_RUN_CAUSE_MAX,
 };
 
@@ -72,6 +73,7 @@ static const char *const cause_names[_RUN_CAUSE_MAX] = {
 	[RUN_CAUSE_OOM_KILLED] = "oom_killed",
 	[RUN_CAUSE_PIDS_LIMIT] = "pids_limit_hit",
 	[RUN_CAUSE_RUNNING] = "running",
+	[RUN_CAUSE_CREDENTIAL_EXPIRED] = "credential_expired",
 };
 
 struct run {
@@ -104,6 +106,7 @@ struct run {
 	bool workspace_idmapped;
 	bool init_exited;
 	bool deadline_hit;
+	bool credential_expired; /* a grant with "on_expiry": "kill" expired: task killed */
 	bool interrupted;
 	struct sandbox_failure failure;
 	struct timespec started_rt, started_mono;
@@ -283,6 +286,7 @@ static int prepare(struct run *r)
 	 */
 	log_set_housekeeping(true);
 	run_limits_reap_stale(r->limits, r->opts->runtime_dir);
+	credentials_reap_stale(r->opts->runtime_dir, r->opts->config);
 	log_set_housekeeping(false);
 	k = idpool_acquire(r->opts->runtime_dir, &r->slot);
 	if (k < 0)
@@ -294,6 +298,9 @@ static int prepare(struct run *r)
 	if (k < 0)
 		return k;
 	k = open_mounts(r);
+	if (k < 0)
+		return k;
+	k = credentials_mint(r->creds, r->policy, r->opts->config, r->opts->runtime_dir, r->id);
 	if (k < 0)
 		return k;
 	k = credentials_add_files(r->creds, r->mounts, r->policy, r->slot.base);
@@ -371,6 +378,16 @@ static int on_deadline(struct loop *l, int fd, uint32_t events, void *userdata)
 	format_duration_ms(r->policy->limits.wall_time_ms, buf, sizeof(buf));
 	log_error("task killed: wall time limit %s reached", buf);
 	return k;
+}
+
+static int on_credential_expired(const char *name, void *userdata)
+{
+	struct run *r = userdata;
+
+	if (r->init_exited)
+		return 0;
+	r->credential_expired = true;
+	return sandbox_kill(r->sandbox, SIGKILL);
 }
 
 static int on_grace(struct loop *l, int fd, uint32_t events, void *userdata)
@@ -528,6 +545,8 @@ static int start(struct run *r)
 		if (k >= 0)
 			k = loop_add(r->loop, r->timer_fd, EPOLLIN, on_deadline, r);
 	}
+	if (k >= 0)
+		k = credentials_watch_expiry(r->creds, r->loop, on_credential_expired, r);
 	if (k < 0)
 		return log_error_errno(k, "Failed to watch the task: %m");
 	return 0;
@@ -576,8 +595,8 @@ static void conclude(struct run *r)
 		r->exit_code = EXIT_AIRLOCK;
 		log_error("sandbox setup failed at step '%s': %s",
 			  sandbox_step_to_string(r->failure.step), strerror(r->failure.error));
-	} else if (r->deadline_hit) {
-		r->cause = RUN_CAUSE_WALL_TIME;
+	} else if (r->deadline_hit || r->credential_expired) {
+		r->cause = r->deadline_hit ? RUN_CAUSE_WALL_TIME : RUN_CAUSE_CREDENTIAL_EXPIRED;
 		r->exit_code = EXIT_TIMEOUT;
 	} else if (r->has_wstatus && WIFEXITED(r->wstatus)) {
 		r->cause = RUN_CAUSE_EXITED;
@@ -667,7 +686,8 @@ static int write_record(struct run *r)
 		s.status = WEXITSTATUS(r->wstatus);
 	} else if (r->has_wstatus && WIFSIGNALED(r->wstatus))
 		s.signal = WTERMSIG(r->wstatus);
-	else if (r->deadline_hit || r->interrupted || r->cause == RUN_CAUSE_OOM_KILLED)
+	else if (r->deadline_hit || r->credential_expired || r->interrupted ||
+		 r->cause == RUN_CAUSE_OOM_KILLED)
 		s.signal = SIGKILL;
 	if (r->exec_seen) { /* only what a started task was really confined by */
 		add_features(r, &s);
@@ -685,6 +705,7 @@ static void teardown(struct run *r)
 		(void)sandbox_reap(r->sandbox, &r->wstatus);
 	}
 	r->sandbox = sandbox_free(r->sandbox);
+	credentials_revoke(r->creds); /* a refused run's; an ended one's are revoked already */
 	r->limits = run_limits_free(r->limits);
 	r->draft = record_draft_free(r->draft);
 	run_io_done(&r->io);
@@ -781,6 +802,7 @@ int run_main(const struct run_options *o)
 		}
 	} else
 		conclude(&r);
+	credentials_revoke(r.creds); /* before the record, which says how it went */
 	if (!r.record_refused)
 		conclude_logs(&r);
 	/* Said once; the status is airlock's failure, whatever the task's was. */

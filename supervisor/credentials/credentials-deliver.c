@@ -118,7 +118,8 @@ static json_t *grant_json(const struct credential *c)
 		return NULL;
 	if ((file && json_object_set_new(o, "file", json_string(c->slot->target)) < 0) ||
 	    (file && json_object_set_new(o, "template", json_boolean(c->slot->template)) < 0) ||
-	    (!file && json_object_set_new(o, "env", json_string(c->slot->target)) < 0)) {
+	    (!file && json_object_set_new(o, "env", json_string(c->slot->target)) < 0) ||
+	    credentials_grant_to_json(c, o) < 0) {
 		json_decref(o);
 		return NULL;
 	}

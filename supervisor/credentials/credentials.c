@@ -114,6 +114,7 @@ struct credential_set *credential_set_free(struct credential_set *s)
 {
 	if (!s)
 		return NULL;
+	credentials_issued_free(s);
 	for (size_t i = 0; i < s->n; i++) {
 		secure_buf_free(&s->items[i].value);
 		secure_buf_free(&s->items[i].file);
@@ -141,7 +142,15 @@ static int check_args(const struct policy *p, const struct credential_args *args
 	char names[POLICY_MAX_CREDENTIALS * (POLICY_MAX_CREDENTIAL_NAME + 2) + 1];
 
 	for (size_t i = 0; i < args->n; i++) {
-		if (policy_credential_find(p, args->items[i].name))
+		const struct policy_credential *c = policy_credential_find(p, args->items[i].name);
+
+		if (c && c->source == POLICY_CREDENTIAL_SOURCE_ISSUER)
+			return log_error_errno(
+				-EINVAL,
+				"refusing run: credential '%s' of policy '%s' is "
+				"minted by issuer '%s': the caller gives it no value",
+				c->name, p->name, c->issuer);
+		if (c)
 			continue;
 		slot_names(p, names, sizeof(names));
 		return log_error_errno(-EINVAL,
@@ -272,7 +281,7 @@ static int load_value(struct credential *c, const struct credential_arg *a)
 	return check_value(c, origin);
 }
 
-static void fingerprint(struct credential *c)
+void credentials_fingerprint(struct credential *c)
 {
 	struct sha256 h;
 
@@ -284,7 +293,7 @@ static void fingerprint(struct credential *c)
 }
 
 /* "NAME=value" for each env delivery, in memory of its own that the child inherits. */
-static int build_env(struct credential_set *s)
+int credentials_build_env(struct credential_set *s)
 {
 	size_t size = 0, off = 0;
 	int r;
@@ -351,9 +360,10 @@ int credentials_load(const struct policy *p, const struct credential_args *args,
 		r = load_value(c, &args->items[i]);
 		if (r < 0)
 			return r;
-		fingerprint(c);
+		credentials_fingerprint(c);
 	}
-	r = build_env(s);
+	/* With grants, the environment waits for their values (credentials_mint()). */
+	r = policy_has_grants(p) ? 0 : credentials_build_env(s);
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(s);

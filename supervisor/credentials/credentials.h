@@ -89,3 +89,42 @@ json_t *credentials_to_json(const struct credential_set *s);
  */
 typedef void (*credentials_cb)(const char *name, const void *value, size_t len, void *userdata);
 void credentials_for_each(const struct credential_set *s, credentials_cb cb, void *userdata);
+
+struct node_config;
+struct loop;
+
+/*
+ * Mints the values of p's grants ("source": "issuer:<name>") from the issuers of cfg, all at
+ * once, once the run holds its lock (run_id) and before its task exists, asking each for at
+ * most its ttl and the run's wall time; then builds the environment deliveries. What
+ * revoking needs is kept in <runtime_dir>/credentials/<run_id>/ (root-only) until
+ * credentials_revoke(). A grant naming an issuer cfg lacks, an issuer that does not parse,
+ * a module that does not load or any failed mint refuses the run with one logged line
+ * naming the grant, the issuer and the HTTP status or curl error; what was minted is
+ * revoked. Returns 0 (also when p has no grant: nothing is loaded) or -errno.
+ */
+int credentials_mint(struct credential_set *s, const struct policy *p,
+		     const struct node_config *cfg, const char *runtime_dir, const char *run_id);
+
+/*
+ * Revokes every grant not yet revoked, at once, and records when and how for the record;
+ * removes the run's revocation state, except what failed (a later start retries it until
+ * it expires). Logs failures as warnings. s may be NULL; a second call does nothing.
+ */
+void credentials_revoke(struct credential_set *s);
+
+/*
+ * Watches the grants' expiry on l: an expiry is logged and recorded; one of a grant with
+ * "on_expiry": "kill" calls fn with the grant's name (its return value is the handler's).
+ * Returns 0 or -errno. s may be NULL.
+ */
+typedef int (*credentials_expired_fn)(const char *name, void *userdata);
+int credentials_watch_expiry(struct credential_set *s, struct loop *l, credentials_expired_fn fn,
+			     void *userdata);
+
+/*
+ * The next start's part (credentials-reap.c): revokes what dead runs held, from their state
+ * in <runtime_dir>/credentials/, with the issuers of cfg; loads the issuer module only when
+ * there is such state. Logs what it did (about other runs).
+ */
+void credentials_reap_stale(const char *runtime_dir, const struct node_config *cfg);

@@ -41,6 +41,8 @@ struct issuer_job {
 struct issuer_module {
 	uint32_t abi; /* ISSUER_MODULE_ABI */
 	const char *version; /* AIRLOCK_VERSION of the build */
+	/* Once, after loading and before any thread (libcurl's global init). 0 or -EIO. */
+	int (*init)(void);
 	/*
 	 * Parses an issuer's node-config object (JSON text; "kind" picks the ops). Returns
 	 * 0 and *ret, or -EINVAL/-ENOMEM with err naming the key.

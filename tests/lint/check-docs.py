@@ -26,6 +26,12 @@ DYNAMIC_KEYS = {("supervisor/record.c", "s->abis[i].name"),
 
 # Files that build JSON that is not the run record.
 RECORD_EXCLUDED = {"supervisor/cmd-probe.c",
+                   # the issuers' requests and the revocation state, not the record
+                   "supervisor/credentials/credentials-reap.c",
+                   "supervisor/credentials/issuer-http-json.c",
+                   "supervisor/credentials/issuer-oauth2.c",
+                   "supervisor/credentials/issuer-module.c",
+                   "supervisor/credentials/issuer-util.c",
                    # the github_app kind's revocation state, kept in the runtime dir
                    "supervisor/credentials/issuer-github.c"}
 
@@ -281,7 +287,7 @@ def check_keys(root, kind, names, doc, at_least):
 
 
 # The node configuration's parser lives in policy/ too (it shares the dispatcher).
-NODE_CONFIG_SOURCES = ("node-config.c",)
+NODE_CONFIG_SOURCES = ("node-config.c", "node-config-issuers.c")
 
 
 def check_policy(root):

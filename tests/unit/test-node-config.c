@@ -52,6 +52,16 @@ static const struct error_case error_cases[] = {
 	{ V "\"network\": {\"flows\": {\"max\": \"4096\"}}}", "/network/flows/max", "integer" },
 	{ V "\"network\": {\"flows\": {\"rate\": 0}}}", "/network/flows/rate", "1..100000" },
 	{ V "\"network\": {\"flows\": {\"open\": 1}}}", "/network/flows/open", "unknown key" },
+	{ V "\"credentials\": {\"mint\": {}}}", "/credentials/mint", "unknown key" },
+	{ V "\"credentials\": {\"issuers\": []}}", "/credentials/issuers", "object" },
+	{ V "\"credentials\": {\"issuers\": {\"a\": 1}}}", "/credentials/issuers/a",
+	  "expected an object" },
+	{ V "\"credentials\": {\"issuers\": {\"-a\": {}}}}", "/credentials/issuers/-a",
+	  "expected a name" },
+	{ V "\"credentials\": {\"issuers\": {\"a\": {}}}}", "/credentials/issuers/a/kind",
+	  "the issuer's kind" },
+	{ V "\"credentials\": {\"issuers\": {\"a\": {\"kind\": \"ldap\"}}}}",
+	  "/credentials/issuers/a/kind", "unknown kind \"ldap\"" },
 };
 
 TEST(errors)
@@ -126,6 +136,31 @@ TEST(settings_round_trip)
 	ASSERT_OK(node_config_parse(json, strlen(json), &again, NULL));
 	ASSERT_OK(node_config_to_json(again, &json2));
 	ASSERT_STREQ(json, json2);
+}
+
+TEST(issuers)
+{
+	_cleanup_node_config_free_ struct node_config *c = NULL, *again = NULL;
+	_cleanup_free_ char *json = NULL;
+	static const char text[] =
+		"{\"version\": 1, \"credentials\": {\"issuers\": {"
+		"\"idp\": {\"kind\": \"oauth2_client_credentials\", \"token_url\": "
+		"\"https://idp.example.com/token\", \"client_id\": \"airlock\", "
+		"\"client_secret_file\": \"/etc/airlock/idp.secret\"}, "
+		"\"vault\": {\"kind\": \"http_json\", \"url\": \"https://vault.example.com/x\", "
+		"\"value_pointer\": \"/auth/client_token\"}}}}";
+
+	ASSERT_OK(node_config_parse(text, sizeof(text) - 1, &c, NULL));
+	ASSERT_EQ(c->n_issuers, 2);
+	ASSERT_STREQ(node_config_issuer(c, "idp")->kind, "oauth2_client_credentials");
+	ASSERT_CONTAINS(node_config_issuer(c, "idp")->json, "\"client_id\":\"airlock\"");
+	ASSERT_STREQ(node_config_issuer(c, "vault")->kind, "http_json");
+	ASSERT_TRUE(node_config_issuer(c, "nope") == NULL);
+	ASSERT_OK(node_config_fill_defaults(c, "/var/lib/airlock", "/run/airlock", ""));
+	ASSERT_OK(node_config_to_json(c, &json));
+	ASSERT_CONTAINS(json, "\"token_url\": \"https://idp.example.com/token\"");
+	ASSERT_OK(node_config_parse(json, strlen(json), &again, NULL));
+	ASSERT_EQ(again->n_issuers, 2);
 }
 
 TEST_MAIN()

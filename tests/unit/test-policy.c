@@ -345,8 +345,14 @@ static const struct error_case error_cases[] = {
 	  "/credentials/0/deliver", "missing required key" },
 	{ V "\"credentials\": [{\"name\": \"a\", \"deliver\": {\"env\": \"A\"}}]}",
 	  "/credentials/0/source", "missing required key" },
-	{ V "\"credentials\": [" CRED("a", "{\"env\": \"A\"}, \"ttl\": 1") "]}",
-	  "/credentials/0/ttl", "unknown key" },
+	{ V "\"credentials\": [" CRED("a", "{\"env\": \"A\"}, \"ttl\": \"1m\"") "]}",
+	  "/credentials/0/ttl", "only a grant" },
+	{ V "\"credentials\": [" CRED("a", "{\"env\": \"A\"}, \"mode\": 1") "]}",
+	  "/credentials/0/mode", "unknown key" },
+	{ V "\"credentials\": [" CRED("a", "{\"env\": \"A\"}, \"scope\": \"x\"") "]}",
+	  "/credentials/0/scope", "only a grant" },
+	{ V "\"credentials\": [" CRED("a", "{\"env\": \"A\"}, \"on_expiry\": \"kill\"") "]}",
+	  "/credentials/0/on_expiry", "only a grant" },
 	{ V "\"credentials\": [" CRED("", "{\"env\": \"A\"}") "]}", "/credentials/0/name",
 	  "expected a name" },
 	{ V "\"credentials\": [" CRED("-a", "{\"env\": \"A\"}") "]}", "/credentials/0/name",
@@ -364,7 +370,22 @@ static const struct error_case error_cases[] = {
 	  "/credentials/0/source", "expected \"caller\"" },
 	{ V "\"credentials\": [{\"name\": \"a\", \"source\": \"issuer:github\", "
 	    "\"deliver\": {\"env\": \"A\"}}]}",
-	  "/credentials/0/source", "issuers are not supported yet" },
+	  "/credentials/0", "needs \"ttl\"" },
+	{ V "\"credentials\": [{\"name\": \"a\", \"source\": \"issuer:\", "
+	    "\"deliver\": {\"env\": \"A\"}, \"ttl\": \"1m\"}]}",
+	  "/credentials/0/source", "issuer:<name>" },
+	{ V "\"credentials\": [{\"name\": \"a\", \"source\": \"issuer:gh\", "
+	    "\"deliver\": {\"env\": \"A\"}, \"ttl\": \"1500ms\"}]}",
+	  "/credentials/0/ttl", "whole seconds" },
+	{ V "\"credentials\": [{\"name\": \"a\", \"source\": \"issuer:gh\", "
+	    "\"deliver\": {\"env\": \"A\"}, \"ttl\": \"25h\"}]}",
+	  "/credentials/0/ttl", "1s..24h" },
+	{ V "\"credentials\": [{\"name\": \"a\", \"source\": \"issuer:gh\", "
+	    "\"deliver\": {\"env\": \"A\"}, \"ttl\": \"1m\", \"on_expiry\": \"x\"}]}",
+	  "/credentials/0/on_expiry", "\"record\" or \"kill\"" },
+	{ V "\"credentials\": [{\"name\": \"a\", \"source\": \"issuer:gh\", "
+	    "\"deliver\": {\"env\": \"A\"}, \"ttl\": \"1m\", \"scope\": null}]}",
+	  "/credentials/0/scope", "expected a string" },
 	{ V "\"credentials\": [{\"name\": \"a\", \"source\": 1, \"deliver\": {}}]}",
 	  "/credentials/0/source", "expected \"caller\"" },
 	{ V "\"credentials\": [" CRED("a", "{}") "]}", "/credentials/0/deliver",
@@ -1010,6 +1031,7 @@ TEST(credentials)
 	ASSERT_EQ(policy_credential_source_from_string("caller"), POLICY_CREDENTIAL_SOURCE_CALLER);
 	ASSERT_EQ(policy_credential_source_from_string("issuer:x"),
 		  _POLICY_CREDENTIAL_SOURCE_INVALID);
+	ASSERT_FALSE(policy_has_grants(p));
 	ASSERT_STREQ(policy_credential_delivery_to_string(POLICY_CREDENTIAL_DELIVER_ENV), "env");
 	ASSERT_TRUE(policy_credential_delivery_to_string(_POLICY_CREDENTIAL_DELIVER_MAX) == NULL);
 	p = policy_free(p);
@@ -1022,6 +1044,40 @@ TEST(credentials)
 			    &p, &e));
 	ASSERT_STREQ(p->credentials[0].template,
 		     "{\"t\": {\"k\": \"{{value}}{{value}}{{value}}{{value}}\"}}");
+}
+
+TEST(grants)
+{
+	static const char grants[] =
+		"{\"version\": 1, \"limits\": {\"wall_time\": \"10m\"}, \"credentials\": ["
+		"{\"name\": \"gh\", \"source\": \"issuer:github\", \"ttl\": \"15m\", "
+		"\"scope\": {\"repositories\": [\"org/app\"], \"permissions\": {\"contents\": "
+		"\"read\"}}, \"deliver\": {\"file\": \"/run/secrets/gh\"}}, "
+		"{\"name\": \"api\", \"source\": \"issuer:idp\", \"ttl\": \"90s\", "
+		"\"on_expiry\": \"kill\", \"deliver\": {\"env\": \"API_TOKEN\"}}]}";
+	_cleanup_policy_free_ struct policy *p = NULL;
+	_cleanup_free_ char *s = NULL;
+	const struct policy_credential *c;
+	struct policy_error e;
+
+	ASSERT_OK(parse_str(grants, &p, &e));
+	ASSERT_TRUE(policy_has_grants(p));
+	c = policy_credential_find(p, "gh");
+	ASSERT_EQ(c->source, POLICY_CREDENTIAL_SOURCE_ISSUER);
+	ASSERT_STREQ(c->issuer, "github");
+	ASSERT_EQ(c->ttl_s, 900);
+	ASSERT_STREQ(c->scope, "{\"permissions\":{\"contents\":\"read\"},"
+			       "\"repositories\":[\"org/app\"]}");
+	ASSERT_EQ(c->on_expiry, POLICY_CREDENTIAL_ON_EXPIRY_RECORD);
+	c = policy_credential_find(p, "api");
+	ASSERT_STREQ(c->issuer, "idp");
+	ASSERT_EQ(c->ttl_s, 90);
+	ASSERT_TRUE(c->scope == NULL);
+	ASSERT_EQ(c->on_expiry, POLICY_CREDENTIAL_ON_EXPIRY_KILL);
+	ASSERT_OK(policy_to_json(p, false, &s));
+	ASSERT_CONTAINS(s, "\"name\":\"api\",\"on_expiry\":\"kill\",\"source\":\"issuer:idp\","
+			   "\"ttl\":\"90s\"");
+	roundtrip(grants, test_failed_);
 }
 
 TEST(credentials_canonical)

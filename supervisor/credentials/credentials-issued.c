@@ -1,0 +1,494 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Grants ("source": "issuer:<name>"): minted once the run holds its lock and before its
+ * task exists, all at once, by the issuer module; each value lands where a caller's does
+ * (the set's secure memory, so delivery and the redactor see it alike). What revoking
+ * needs is kept root-only in <runtime>/credentials/<run-id>/<grant>.json until it is
+ * revoked when the run ends, or, after a supervisor SIGKILL, by the next start
+ * (credentials-reap.c). An expiry while the task runs is recorded, and ends the task
+ * with "on_expiry": "kill".
+ */
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "credentials-internal.h"
+#include "fd-util.h"
+#include "log.h"
+#include "loop.h"
+#include "macro.h"
+#include "node-config.h"
+#include "parse-util.h"
+#include "record.h"
+
+struct credentials_issued {
+	const struct issuer_module *m;
+	struct issuer **issuers; /* one per issuer the grants name */
+	size_t n_issuers;
+	char dir[PATH_MAX]; /* <runtime>/credentials/<run-id> */
+	int dir_fd; /* flock'ed LOCK_EX while the run holds anything */
+	int timer_fd; /* the next expiry, or -EBADF */
+	struct loop *loop;
+	credentials_expired_fn on_kill;
+	void *userdata;
+};
+
+static int64_t issuer_now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+static bool is_grant(const struct credential *c)
+{
+	return c->slot->source == POLICY_CREDENTIAL_SOURCE_ISSUER;
+}
+
+void credentials_issued_free(struct credential_set *s)
+{
+	struct credentials_issued *g = s->issued;
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct credential_grant *cg = s->items[i].grant;
+
+		if (!cg)
+			continue;
+		json_decref(cg->scope);
+		json_decref(cg->revocation);
+		free(cg);
+		s->items[i].grant = NULL;
+	}
+	if (!g)
+		return;
+	for (size_t i = 0; i < g->n_issuers; i++)
+		g->m->issuer_free(g->issuers[i]);
+	free(g->issuers);
+	if (g->timer_fd >= 0 && g->loop)
+		(void)loop_remove(g->loop, g->timer_fd);
+	safe_close(g->timer_fd);
+	safe_close(g->dir_fd);
+	free(g);
+	s->issued = NULL;
+}
+
+/* The issuer a grant names: loaded once per set. Logs its refusal. */
+static int issuer_for(struct credential_set *s, const struct node_config *cfg,
+		      const struct credential *c, const struct issuer **ret)
+{
+	struct credentials_issued *g = s->issued;
+	const struct node_issuer *ni = node_config_issuer(cfg, c->slot->issuer);
+	char err[ISSUER_ERR_MAX] = "";
+	struct issuer *i = NULL, **grown;
+	int r;
+
+	for (size_t k = 0; k < g->n_issuers; k++)
+		if (streq(g->issuers[k]->name, c->slot->issuer)) {
+			*ret = g->issuers[k];
+			return 0;
+		}
+	assert(ni); /* credentials_check_issuers() */
+	r = g->m->issuer_new(ni->name, ni->json, &i, err, sizeof(err));
+	if (r == -ENOMEM)
+		return log_oom();
+	if (r < 0)
+		return log_error_errno(r, "refusing run: issuer '%s' of the node configuration: %s",
+				       ni->name, err);
+	grown = reallocarray(g->issuers, g->n_issuers + 1, sizeof(*grown));
+	if (!grown) {
+		g->m->issuer_free(i);
+		return log_oom();
+	}
+	g->issuers = grown;
+	g->issuers[g->n_issuers++] = i;
+	*ret = i;
+	return 0;
+}
+
+int credentials_check_issuers(const struct policy *p, const struct node_config *cfg)
+{
+	for (size_t i = 0; i < p->n_credentials; i++) {
+		const struct policy_credential *c = &p->credentials[i];
+
+		if (c->source == POLICY_CREDENTIAL_SOURCE_ISSUER &&
+		    !node_config_issuer(cfg, c->issuer))
+			return log_error_errno(-EINVAL,
+					       "refusing run: credential '%s' of policy '%s' names "
+					       "issuer '%s', which the node configuration does not "
+					       "define",
+					       c->name, p->name, c->issuer);
+	}
+	return 0;
+}
+
+/* <runtime>/credentials/<run-id>, root-only, locked for the run's lifetime. */
+static int state_dir_open(struct credentials_issued *g, const char *runtime_dir, const char *run_id)
+{
+	char parent[PATH_MAX - 64];
+	int r;
+
+	snprintf(parent, sizeof(parent), "%s/credentials", runtime_dir);
+	r = mkdir_p(parent, 0700);
+	if (r < 0)
+		return log_error_errno(r, "Failed to create '%s': %m", parent);
+	snprintf(g->dir, sizeof(g->dir), "%s/%s", parent, run_id);
+	if (mkdir(g->dir, 0700) < 0)
+		return log_error_errno(-errno, "Failed to create '%s': %m", g->dir);
+	g->dir_fd = open(g->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (g->dir_fd < 0 || flock(g->dir_fd, LOCK_EX) < 0)
+		return log_error_errno(-errno, "Failed to lock '%s': %m", g->dir);
+	return 0;
+}
+
+static void state_remove(struct credentials_issued *g, const char *grant)
+{
+	char name[POLICY_MAX_CREDENTIAL_NAME + 8];
+
+	snprintf(name, sizeof(name), "%s.json", grant);
+	(void)unlinkat(g->dir_fd, name, 0);
+}
+
+/* What a failed job or one not taken still holds (the module's issuer_minted_done()). */
+static void minted_clear(struct issuer_minted *m)
+{
+	secure_buf_free(&m->value);
+	json_decref(m->scope);
+	json_decref(m->revocation);
+	*m = (struct issuer_minted){};
+}
+
+/* A job's result into its slot: the value moves into the set, the rest into c->grant. */
+static int take_minted(struct credential *c, const struct issuer *issuer, struct issuer_job *j)
+{
+	c->grant = calloc(1, sizeof(*c->grant));
+	if (!c->grant)
+		return -ENOMEM;
+	c->value = j->minted.value;
+	j->minted.value = (struct secure_buf){};
+	*c->grant = (struct credential_grant){
+		.issuer = issuer,
+		.scope = TAKE_PTR(j->minted.scope),
+		.revocation = TAKE_PTR(j->minted.revocation),
+		.issued_s = j->minted.issued_s,
+		.expires_s = j->minted.expires_s,
+		.mint_us = j->mono_us,
+	};
+	if (!c->grant->revocation)
+		c->grant->result = "not_revocable";
+	credentials_fingerprint(c);
+	return 0;
+}
+
+/* The lifetime to ask for: the grant's ttl, and no longer than the run may last. */
+static uint64_t ttl_for(const struct policy *p, const struct policy_credential *c)
+{
+	uint64_t wall_s;
+
+	if (!(p->limits.set & POLICY_LIMIT_WALL_TIME))
+		return c->ttl_s;
+	wall_s = (p->limits.wall_time_ms + 999) / 1000;
+	return MIN(c->ttl_s, MAX(wall_s, 1));
+}
+
+/* The jobs of every grant; scopes parsed into scopes[]. Logs its refusal. */
+static int jobs_prepare(struct credential_set *s, const struct policy *p,
+			const struct node_config *cfg, const char *run_id, struct issuer_job *jobs,
+			json_t **scopes, size_t *ret_n)
+{
+	size_t n = 0;
+	int r;
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct credential *c = &s->items[i];
+		const struct issuer *issuer;
+
+		if (!is_grant(c))
+			continue;
+		r = issuer_for(s, cfg, c, &issuer);
+		if (r < 0)
+			return r;
+		scopes[n] =
+			c->slot->scope ? json_loads(c->slot->scope, JSON_DECODE_ANY, NULL) : NULL;
+		if (c->slot->scope && !scopes[n])
+			return log_oom();
+		jobs[n++] = (struct issuer_job){
+			.issuer = issuer,
+			.grant = { .name = c->slot->name,
+				   .issuer = c->slot->issuer,
+				   .run_id = run_id,
+				   .scope = scopes[n - 1],
+				   .ttl_s = ttl_for(p, c->slot) },
+		};
+	}
+	*ret_n = n;
+	return 0;
+}
+
+/* The results into the set (in the jobs' order: the grants'); logs the first failure. */
+static int jobs_take(struct credential_set *s, struct issuer_job *jobs, size_t n)
+{
+	int first = -1, r = 0;
+
+	for (size_t i = 0, k = 0; i < s->n && k < n; i++) {
+		struct credential *c = &s->items[i];
+		struct issuer_job *j;
+
+		if (!is_grant(c))
+			continue;
+		j = &jobs[k++];
+		if (j->error < 0) {
+			first = first < 0 ? (int)(k - 1) : first;
+			continue;
+		}
+		if (take_minted(c, j->issuer, j) < 0) {
+			r = log_oom();
+			continue;
+		}
+		log_debug("credential '%s' minted by issuer '%s' in %" PRId64
+			  " us, expires in %" PRId64 " s",
+			  c->slot->name, c->slot->issuer, j->mono_us,
+			  c->grant->expires_s - c->grant->issued_s);
+		if (c->grant->revocation &&
+		    credentials_state_write(s->issued->dir_fd, s->issued->dir, c) < 0)
+			r = -EIO;
+	}
+	if (first >= 0)
+		return log_error_errno(
+			jobs[first].error, "refusing run: credential '%s' from issuer '%s': %s",
+			jobs[first].grant.name, jobs[first].grant.issuer, jobs[first].err);
+	return r;
+}
+
+int credentials_mint(struct credential_set *s, const struct policy *p,
+		     const struct node_config *cfg, const char *runtime_dir, const char *run_id)
+{
+	struct issuer_job *jobs = NULL;
+	json_t **scopes = NULL;
+	const char *path, *problem;
+	size_t n = 0;
+	int r;
+
+	if (!s || !policy_has_grants(p))
+		return 0;
+	r = credentials_check_issuers(p, cfg);
+	if (r < 0)
+		return r;
+	s->issued = calloc(1, sizeof(*s->issued));
+	if (!s->issued)
+		return log_oom();
+	*s->issued = (struct credentials_issued){ .dir_fd = -EBADF, .timer_fd = -EBADF };
+	r = issuer_module_get(&s->issued->m, &path, &problem);
+	if (r < 0)
+		return log_error_errno(r,
+				       "refusing run: policy '%s' has credential grants but the "
+				       "issuer module '%s' %s",
+				       p->name, path, problem);
+	jobs = calloc(s->n, sizeof(*jobs));
+	scopes = calloc(s->n, sizeof(*scopes));
+	r = jobs && scopes ? 0 : log_oom();
+	if (r >= 0)
+		r = jobs_prepare(s, p, cfg, run_id, jobs, scopes, &n);
+	if (r >= 0)
+		r = state_dir_open(s->issued, runtime_dir, run_id);
+	if (r >= 0) {
+		s->issued->m->mint_all(jobs, n);
+		r = jobs_take(s, jobs, n);
+	}
+	for (size_t i = 0; jobs && i < n; i++)
+		minted_clear(&jobs[i].minted);
+	for (size_t i = 0; scopes && i < s->n; i++)
+		json_decref(scopes[i]);
+	free(jobs);
+	free(scopes);
+	if (r < 0) {
+		credentials_revoke(s); /* what was minted before the failure */
+		return r;
+	}
+	return credentials_build_env(s);
+}
+
+/* After revocations: the state directory goes once nothing in it is left to revoke. */
+static void state_dir_close(struct credentials_issued *g)
+{
+	if (g->dir_fd < 0)
+		return;
+	if (rmdir(g->dir) < 0 && errno != ENOENT)
+		log_warning("Failed to remove '%s' (a revocation failed: the next start retries "
+			    "it), ignoring: %m",
+			    g->dir);
+	g->dir_fd = safe_close(g->dir_fd);
+}
+
+static void revoke_result(struct credentials_issued *g, struct credential *c,
+			  const struct issuer_job *j)
+{
+	struct credential_grant *cg = c->grant;
+	char until[40];
+
+	cg->revoked_s = issuer_now_s();
+	if (j->error >= 0) {
+		cg->result = "revoked";
+		cg->revocation = (json_decref(cg->revocation), NULL);
+		state_remove(g, c->slot->name);
+		log_debug("credential '%s' revoked by issuer '%s' in %" PRId64 " us", c->slot->name,
+			  c->slot->issuer, j->mono_us);
+		return;
+	}
+	cg->result = "failed";
+	snprintf(cg->error, sizeof(cg->error), "%s", j->err);
+	record_format_time(&(struct timespec){ .tv_sec = cg->expires_s }, until, sizeof(until));
+	log_warning("Failed to revoke credential '%s' at issuer '%s': %s; it stays valid until "
+		    "%s unless a later start revokes it",
+		    c->slot->name, c->slot->issuer, j->err, until);
+}
+
+void credentials_revoke(struct credential_set *s)
+{
+	struct credentials_issued *g = s ? s->issued : NULL;
+	struct issuer_job *jobs;
+	size_t n = 0;
+
+	if (!g)
+		return;
+	jobs = calloc(s->n, sizeof(*jobs));
+	if (!jobs) {
+		log_oom();
+		return;
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		struct credential_grant *cg = s->items[i].grant;
+
+		if (cg && cg->revocation && !cg->result)
+			jobs[n++] = (struct issuer_job){ .issuer = cg->issuer,
+							 .revocation = cg->revocation };
+	}
+	if (n > 0)
+		g->m->revoke_all(jobs, n);
+	for (size_t i = 0, k = 0; i < s->n && k < n; i++) {
+		struct credential_grant *cg = s->items[i].grant;
+
+		if (cg && cg->revocation && !cg->result)
+			revoke_result(g, &s->items[i], &jobs[k++]);
+	}
+	free(jobs);
+	state_dir_close(g);
+}
+
+/* Arms the timer for the earliest expiry still to come; disarms it when none is. */
+static int expiry_arm(struct credential_set *s)
+{
+	struct itimerspec its = {};
+	int64_t next = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct credential_grant *cg = s->items[i].grant;
+
+		if (cg && !cg->expired && (next == 0 || cg->expires_s < next))
+			next = cg->expires_s;
+	}
+	its.it_value.tv_sec = (time_t)next;
+	if (timerfd_settime(s->issued->timer_fd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+static int on_expiry(struct loop *l, int fd, uint32_t events, void *userdata)
+{
+	struct credential_set *s = userdata;
+	const char *kill_name = NULL;
+	int64_t now = issuer_now_s();
+	uint64_t ticks;
+
+	(void)read(fd, &ticks, sizeof(ticks));
+	for (size_t i = 0; i < s->n; i++) {
+		struct credential *c = &s->items[i];
+
+		if (!c->grant || c->grant->expired || c->grant->expires_s > now)
+			continue;
+		c->grant->expired = true;
+		log_warning("credential '%s' from issuer '%s' expired while the task runs%s",
+			    c->slot->name, c->slot->issuer,
+			    c->slot->on_expiry == POLICY_CREDENTIAL_ON_EXPIRY_KILL
+				    ? ": ending the task (on_expiry \"kill\")"
+				    : "");
+		if (c->slot->on_expiry == POLICY_CREDENTIAL_ON_EXPIRY_KILL && !kill_name)
+			kill_name = c->slot->name;
+	}
+	(void)expiry_arm(s);
+	if (kill_name)
+		return s->issued->on_kill(kill_name, s->issued->userdata);
+	return 0;
+}
+
+int credentials_watch_expiry(struct credential_set *s, struct loop *l, credentials_expired_fn fn,
+			     void *userdata)
+{
+	struct credentials_issued *g = s ? s->issued : NULL;
+	int r;
+
+	if (!g)
+		return 0;
+	g->timer_fd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (g->timer_fd < 0)
+		return -errno;
+	g->on_kill = fn;
+	g->userdata = userdata;
+	r = expiry_arm(s);
+	if (r >= 0)
+		r = loop_add(l, g->timer_fd, EPOLLIN, on_expiry, s);
+	if (r >= 0)
+		g->loop = l;
+	return r;
+}
+
+/* A Unix time as the record writes times. */
+static json_t *time_json(int64_t t)
+{
+	char buf[40];
+
+	record_format_time(&(struct timespec){ .tv_sec = (time_t)t }, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+int credentials_grant_to_json(const struct credential *c, json_t *o)
+{
+	const struct credential_grant *cg = c->grant;
+	char ttl[32];
+	int r = 0;
+
+	if (!is_grant(c))
+		return 0;
+	format_duration_ms(c->slot->ttl_s * 1000, ttl, sizeof(ttl));
+	r |= json_object_set_new(o, "issuer", json_string(c->slot->issuer));
+	r |= json_object_set_new(o, "ttl", json_string(ttl));
+	r |= json_object_set_new(
+		o, "on_expiry",
+		json_string(policy_credential_on_expiry_to_string(c->slot->on_expiry)));
+	if (!cg)
+		return r < 0 ? -ENOMEM : 0;
+	r |= json_object_set_new(o, "kind", json_string(cg->issuer->ops->kind));
+	if (cg->scope)
+		r |= json_object_set_new(o, "scope", json_deep_copy(cg->scope));
+	r |= json_object_set_new(o, "issued_at", time_json(cg->issued_s));
+	r |= json_object_set_new(o, "expires_at", time_json(cg->expires_s));
+	r |= json_object_set_new(o, "expired", json_boolean(cg->expired));
+	if (cg->revoked_s)
+		r |= json_object_set_new(o, "revoked_at", time_json(cg->revoked_s));
+	r |= json_object_set_new(o, "revocation", json_string(cg->result ?: "pending"));
+	if (cg->result && streq(cg->result, "failed"))
+		r |= json_object_set_new(o, "revocation_error", json_string(cg->error));
+	return r < 0 ? -ENOMEM : 0;
+}

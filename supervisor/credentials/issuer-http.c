@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The issuers' one HTTP client, over libcurl: HTTPS only, the peer and its name always
+ * verified (against the issuer's CA file, or the system's CAs), bounded in time and in the
+ * size of what it reads, which lands in secure memory (a response may carry a token). The
+ * only file of airlock that includes curl.h; CURLcode becomes one line of text here.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "issuer.h"
+#include "macro.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(CURL *, curl_easy_cleanup)
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct curl_slist *, curl_slist_free_all)
+
+struct sink {
+	struct secure_buf *buf;
+	size_t max;
+	bool overflow;
+};
+
+int issuer_http_init(void)
+{
+	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -EIO;
+}
+
+static size_t on_data(char *data, size_t size, size_t nmemb, void *userdata)
+{
+	struct sink *s = userdata;
+	size_t n = size * nmemb;
+
+	if (n > s->max - s->buf->len) {
+		s->overflow = true;
+		return 0; /* curl stops with CURLE_WRITE_ERROR */
+	}
+	memcpy(s->buf->data + s->buf->len, data, n);
+	s->buf->len += n;
+	return n;
+}
+
+/* The URL up to its query or fragment, for an error line: a query may carry a secret. */
+static void url_for_error(const char *url, char *buf, size_t len)
+{
+	snprintf(buf, len, "%.*s", (int)strcspn(url, "?#"), url);
+}
+
+int issuer_http_status_error(const struct issuer_http_request *rq, long status, char *err,
+			     size_t errlen)
+{
+	char url[256];
+
+	url_for_error(rq->url, url, sizeof(url));
+	snprintf(err, errlen, "HTTP %ld from %s %s", status, rq->method, url);
+	return -EPROTO;
+}
+
+static int curl_error(const struct issuer_http_request *rq, CURLcode c, const char *detail,
+		      char *err, size_t errlen)
+{
+	char url[256];
+
+	url_for_error(rq->url, url, sizeof(url));
+	snprintf(err, errlen, "%s %s: curl: %s%s%s", rq->method, url, curl_easy_strerror(c),
+		 detail[0] ? ": " : "", detail);
+	/* Keep it one line: curl's detail may hold one. */
+	for (char *p = err; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	if (c == CURLE_OPERATION_TIMEDOUT)
+		return -ETIMEDOUT;
+	if (c == CURLE_COULDNT_CONNECT)
+		return -ECONNREFUSED;
+	if (c == CURLE_COULDNT_RESOLVE_HOST)
+		return -EHOSTUNREACH;
+	return -EIO;
+}
+
+static int set_options(CURL *h, const struct issuer_http_request *rq, struct curl_slist *headers,
+		       struct sink *s, char *errbuf)
+{
+	const struct issuer_common *c = rq->common;
+	int ok = 0;
+
+	ok |= curl_easy_setopt(h, CURLOPT_URL, rq->url);
+	ok |= curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
+	ok |= curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+	ok |= curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	ok |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	ok |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (c->ca_file) {
+		ok |= curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+		ok |= curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+	}
+	ok |= curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)c->connect_timeout_ms);
+	ok |= curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
+	ok |= curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L); /* threads: no SIGALRM */
+	ok |= curl_easy_setopt(h, CURLOPT_NOPROXY, "*"); /* never the environment's proxy */
+	ok |= curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, rq->method);
+	ok |= curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+	ok |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	ok |= curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
+	ok |= curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	ok |= curl_easy_setopt(h, CURLOPT_USERAGENT, "airlock");
+	if (rq->body) {
+		ok |= curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body);
+		ok |= curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
+	}
+	if (rq->basic_user) {
+		ok |= curl_easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+		ok |= curl_easy_setopt(h, CURLOPT_USERNAME, rq->basic_user);
+		ok |= curl_easy_setopt(h, CURLOPT_PASSWORD, rq->basic_password);
+	}
+	return ok == CURLE_OK ? 0 : -EINVAL;
+}
+
+int issuer_http_do(const struct issuer_http_request *rq, struct issuer_http_response *ret,
+		   char *err, size_t errlen)
+{
+	_cleanup_(curl_easy_cleanupp) CURL *h = NULL;
+	_cleanup_(curl_slist_free_allp) struct curl_slist *headers = NULL;
+	struct issuer_http_response resp = {};
+	char errbuf[CURL_ERROR_SIZE] = "";
+	struct sink s = { .buf = &resp.body, .max = rq->common->max_response };
+	CURLcode c;
+	int r;
+
+	h = curl_easy_init();
+	if (!h) {
+		snprintf(err, errlen, "out of memory for an HTTP request");
+		return -ENOMEM;
+	}
+	for (const char *const *p = rq->headers; p && *p; p++) {
+		struct curl_slist *n = curl_slist_append(headers, *p);
+
+		if (!n) {
+			snprintf(err, errlen, "out of memory for an HTTP request");
+			return -ENOMEM;
+		}
+		headers = n;
+	}
+	r = secure_buf_alloc(&resp.body, s.max + 1, true);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot allocate secure memory: %s", strerror(-r));
+		return r;
+	}
+	r = set_options(h, rq, headers, &s, errbuf);
+	if (r < 0) {
+		secure_buf_free(&resp.body);
+		snprintf(err, errlen, "libcurl refused an option (too old a libcurl?)");
+		return r;
+	}
+	c = curl_easy_perform(h);
+	if (c != CURLE_OK) {
+		secure_buf_free(&resp.body);
+		if (s.overflow) {
+			snprintf(err, errlen, "response of %s larger than %zu bytes", rq->method,
+				 s.max);
+			return -EFBIG;
+		}
+		return curl_error(rq, c, errbuf, err, errlen);
+	}
+	(void)curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp.status);
+	resp.body.data[resp.body.len] = '\0';
+	*ret = resp;
+	return 0;
+}
+
+void issuer_http_response_done(struct issuer_http_response *r)
+{
+	secure_buf_free(&r->body);
+}

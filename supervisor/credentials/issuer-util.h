@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* Helpers the kinds of issuer.h share: forms, JSON responses and pointers, times. */
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "issuer.h"
+
+/* A buffer of secure memory grown by appends (for request bodies that hold secrets). */
+struct issuer_buf {
+	struct secure_buf b;
+	int error; /* the first append's failure, then every later append is a no-op */
+};
+
+void issuer_buf_append(struct issuer_buf *b, const void *data, size_t len);
+void issuer_buf_append_str(struct issuer_buf *b, const char *s);
+/* "key=value" percent-encoded as application/x-www-form-urlencoded, '&' before all but the first. */
+void issuer_buf_append_form(struct issuer_buf *b, const char *key, const char *value, size_t len);
+void issuer_buf_done(struct issuer_buf *b);
+
+/*
+ * The body of a response as a JSON object (the status must be 2xx). Returns 0 and *ret,
+ * or -EPROTO/-EBADMSG with err filled ("HTTP 500 from POST https://h/t", "response of POST
+ * https://h/t is not a JSON object").
+ */
+int issuer_response_json(const struct issuer_http_request *rq,
+			 const struct issuer_http_response *resp, json_t **ret, char *err,
+			 size_t errlen);
+
+/* RFC 6901: the value at pointer ptr in root (borrowed), or NULL. */
+json_t *issuer_json_pointer(json_t *root, const char *ptr);
+/* Whether s is a valid RFC 6901 pointer ("" or "/..."). */
+bool issuer_json_pointer_is_valid(const char *s);
+
+/* The wall clock, in seconds. */
+int64_t issuer_now(void);
+
+/* jansson frees memory that held a secret: make its free clear it first (process-wide). */
+void issuer_json_clear_on_free(void);
