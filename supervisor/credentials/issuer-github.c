@@ -235,10 +235,15 @@ static int github_request_token(const struct github_app *g, const struct issuer_
 	return r;
 }
 
-/* Hands t over to the core: the value, the scope as granted, the revocation state. */
-static int github_minted(struct github_token *t, struct issuer_minted *ret, char *err,
-			 size_t errlen)
+/*
+ * Hands t over to the core: the value, the scope as granted, the revocation state. GitHub
+ * fixes a token's lifetime at an hour; the grant's shorter one is the expiry the core holds
+ * the task to (its on_expiry), and revocation ends the token itself.
+ */
+static int github_minted(struct github_token *t, uint64_t ttl_s, struct issuer_minted *ret,
+			 char *err, size_t errlen)
 {
+	int64_t now = (int64_t)time(NULL);
 	json_t *rev = json_pack("{s:s%}", "token", (const char *)t->value.data, t->value.len);
 
 	if (!rev) {
@@ -248,8 +253,8 @@ static int github_minted(struct github_token *t, struct issuer_minted *ret, char
 	*ret = (struct issuer_minted){
 		.value = t->value,
 		.scope = TAKE_PTR(t->scope),
-		.issued_s = (int64_t)time(NULL),
-		.expires_s = t->expires_s,
+		.issued_s = now,
+		.expires_s = MIN(t->expires_s, now + (int64_t)MIN(ttl_s, (uint64_t)INT32_MAX)),
 		.revocation = rev,
 	};
 	t->value = (struct secure_buf){};
@@ -290,7 +295,7 @@ static int github_app_mint(const void *config, const struct issuer_common *c,
 		github_token_done(&t);
 		return r;
 	}
-	return github_minted(&t, ret, err, errlen);
+	return github_minted(&t, gr->ttl_s, ret, err, errlen);
 }
 
 static int github_app_revoke(const void *config, const struct issuer_common *c,

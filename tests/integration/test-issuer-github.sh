@@ -9,15 +9,9 @@
 # other, the token is revoked (the server saw the DELETE), and its value is left in no
 # record, log or file; a JWT of another key, a scope beyond the installation and a server
 # that misbehaves each refuse the mint with one line.
-#
-# The kind runs in issuer-github-cli (with tests/integration/issuer-stub.c for the issuer
-# core's HTTP helper) and its token goes to the run as a caller's credential: the core that
-# mints and revokes for a run (branch issuers) is not merged here yet.
 set -u
 SRC=${AIRLOCK_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 AIRLOCK=${AIRLOCK:-$SRC/build/airlock}
-BUILD=$(dirname "$AIRLOCK")
-CLI=${AIRLOCK_ISSUER_GITHUB_CLI:-$BUILD/tests/integration/issuer-github-cli}
 NET_DIR=$SRC/tests/integration
 # shellcheck source=tests/integration/net-lib.sh
 . "$NET_DIR/net-lib.sh"
@@ -46,7 +40,6 @@ for t in "${NET_TOOLS[@]}" openssl git curl; do
 done
 python3 -c 'import cryptography' 2>/dev/null ||
 	{ echo "Bail out! not installed: python3-cryptography (setup.sh installs it)"; exit 1; }
-[ -x "$CLI" ] || { echo "Bail out! issuer-github-cli not found at '$CLI'"; exit 1; }
 lacks=$(net_kernel_lacks | tr '\n' ' ')
 [ -z "$lacks" ] || { echo "1..0 # SKIP the kernel lacks: $lacks"; exit 77; }
 
@@ -95,67 +88,76 @@ for _ in $(seq 50); do
 done
 grep -q ready "$TMP/issuers.out" || { echo "Bail out! the issuer servers did not start"; cat "$TMP/issuers.out"; exit 1; }
 
-# The issuer as the node config would define it (docs/config.md), the key root-only.
-issuer() { # issuer KEYFILE > json
-	printf '{ "api_url": "https://11.1.0.60/", "app_id": 4242, "installation_id": "77",
-  "private_key_file": "%s", "ca_file": "%s" }\n' "$1" "$TMP/ca.pem"
+# The issuers as the node configuration defines them (docs/config.md), the keys root-only:
+# github signs with the app's key, github-other with another one, github-bad with a file
+# that is no key.
+echo 'not a key' >"$TMP/bad.key" && chmod 600 "$TMP/bad.key"
+issuer() { # issuer KEYFILE
+	printf '{ "kind": "github_app", "api_url": "https://11.1.0.60/", "app_id": 4242,
+    "installation_id": "77", "private_key_file": "%s", "ca_file": "%s" }' "$1" "$TMP/ca.pem"
 }
-issuer "$TMP/app.key" >"$TMP/issuer.json"
-issuer "$TMP/other.key" >"$TMP/issuer-other.json"
-echo '{ "repositories": ["org/a"], "permissions": { "contents": "read" } }' >"$TMP/scope.json"
-mint() { # mint ISSUER SCOPE: the kind's mint, in the host namespace
-	net_in_host "$CLI" mint "$1" "$2" "$TMP/token" "$TMP/revocation.json"
-}
-
-echo "1..25"
-
-# ---- mint: the JWT, the scope asked and granted ----
-granted=$(mint "$TMP/issuer.json" "$TMP/scope.json" 2>"$TMP/mint.err")
-ok $? "the github_app kind mints an installation token over TLS with the test CA"
-sed 's/^/# /' "$TMP/mint.err"
-TOKEN=$(cat "$TMP/token" 2>/dev/null)
-is "$(printf %s "$granted" | python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)["scope"], sort_keys=True))')" \
-	'{"permissions": {"contents": "read", "metadata": "read"}, "repositories": ["org/a"]}' \
-	"the scope recorded is the one GitHub's answer gave (full names, metadata:read added)"
-is "$(logged 'e["event"] == "mint" and e["request"] == {"repositories": ["a"], "permissions": {"contents": "read"}}')" 1 \
-	"the request asked for the grant's repository by name and its permissions"
-is "$(logged 'e["event"] == "mint" and e["claims"]["iss"] == "4242" and 0 < e["claims"]["exp"] - e["time"] <= 600 and e["claims"]["iat"] <= e["time"] - 59')" 1 \
-	"the server verified the JWT with the app's public key: iss is the app, exp within 10 minutes, iat a minute back"
-printf %s "$granted" | python3 -c 'import json, sys, time
-g = json.load(sys.stdin)
-sys.exit(not (abs(g["issued"] - time.time()) < 30 and 3500 < g["expires"] - g["issued"] <= 3600))'
-ok $? "issued is now and expires is GitHub's expires_at (an hour later)"
-[ "$(stat -c %a "$TMP/token")" = 600 ] && [[ "$TOKEN" =~ ^ghs_ ]]
-ok $? "the minted value is the server's token"
-
-# ---- git over HTTPS in a task, with the token in a delivered file ----
-# docs/credentials.md: the value is a file; git reads it through a credential helper that
-# GIT_CONFIG_* in the policy's environment names. No value in a URL, argv or environment.
-cat >"$TMP/policy.json" <<'JSON'
-{ "version": 1, "name": "gh-git", "limits": { "wall_time": "60s" },
+cat >"$TMP/airlock.json" <<JSON
+{ "version": 1, "credentials": { "issuers": {
+  "github": $(issuer "$TMP/app.key"),
+  "github-other": $(issuer "$TMP/other.key"),
+  "github-bad": $(issuer "$TMP/bad.key") } } }
+JSON
+chmod 644 "$TMP/airlock.json"
+# policy NAME ISSUER REPOSITORY: a networked policy with one grant of ISSUER scoped to
+# REPOSITORY (contents: read), delivered as a file that git's credential helper reads
+# (docs/credentials.md): no value in a URL, an argument or the environment.
+policy() {
+	cat >"$TMP/$1.json" <<JSON
+{ "version": 1, "name": "$1", "limits": { "wall_time": "60s" },
   "network": { "egress": [ { "host": "github.test", "ports": [443] } ],
                "dns": { "upstream": ["11.1.0.53"] } },
   "environment": {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "GIT_CONFIG_COUNT": "2",
     "GIT_CONFIG_KEY_0": "credential.https://github.test.helper",
-    "GIT_CONFIG_VALUE_0": "!f() { test \"$1\" = get && printf 'username=x-access-token\\npassword=%s\\n' \"$(cat /run/secrets/gh)\"; }; f",
+    "GIT_CONFIG_VALUE_0": "!f() { test \"\$1\" = get && printf 'username=x-access-token\\\\npassword=%s\\\\n' \"\$(cat /run/secrets/gh)\"; }; f",
     "GIT_CONFIG_KEY_1": "http.sslCAInfo",
     "GIT_CONFIG_VALUE_1": "/workspace/ca.pem"
   },
-  "credentials": [ { "name": "gh", "source": "caller", "deliver": { "file": "/run/secrets/gh" } } ] }
+  "credentials": [ { "name": "gh", "source": "issuer:$2", "ttl": "15m",
+                     "scope": { "repositories": ["$3"], "permissions": { "contents": "read" } },
+                     "deliver": { "file": "/run/secrets/gh" } } ] }
 JSON
-net_in_host "$AIRLOCK" run --policy "$TMP/policy.json" --workspace "$TMP/ws" \
-	--state-dir "$TMP/state" --record "$TMP/record.json" --credential-fd gh=3 -- /bin/sh -c '
+}
+run() { # run POLICY OUT ERR -- CMD...: airlock in the host namespace
+	local pol=$1 out=$2 err=$3
+	shift 4
+	net_in_host "$AIRLOCK" run --config "$TMP/airlock.json" --policy "$TMP/$pol.json" \
+		--workspace "$TMP/ws" --state-dir "$TMP/state" --record "$TMP/record-$pol.json" \
+		-- "$@" >"$out" 2>"$err"
+}
+
+echo "1..23"
+
+# ---- a run with a grant: mint, git in the task, revocation ----
+policy gh-a github org/a
+run gh-a "$TMP/out" "$TMP/err" -- /bin/sh -c '
 	git clone -q https://github.test/org/a.git /tmp/a && echo "clone-a $(cat /tmp/a/README)"
 	git clone -q https://github.test/org/b.git /tmp/b 2>/tmp/b.err; echo "clone-b $?"
 	grep -q "returned error: 403" /tmp/b.err && echo "clone-b 403"
 	echo "remote $(git -C /tmp/a remote get-url origin)"
 	env | grep -c "$(cat /run/secrets/gh)" | sed "s/^/env-matches /"
 	grep -rlF "$(cat /run/secrets/gh)" /tmp/a | sed "s/^/clone-holds /"
-	true' 3<"$TMP/token" >"$TMP/out" 2>"$TMP/err"
-ok $? "a networked run with the token as its credential file ends well"
+	true'
+ok $? "a networked run with a github_app grant ends well"
 sed 's/^/# err: /' "$TMP/err" | head -5
+sed 's/^/# out: /' "$TMP/out"
+TOKEN=$(python3 -c 'import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e["event"] == "mint" and e["kind"] == "github":
+        print(e["token"])' "$TMP/issuers.jsonl" | head -n1)
+[ -n "$TOKEN" ]
+ok $? "the server minted an installation token for the run"
+is "$(logged 'e["event"] == "mint" and e["request"] == {"repositories": ["a"], "permissions": {"contents": "read"}}')" 1 \
+	"the request asked for the grant's repository by name and its permissions"
+is "$(logged 'e["event"] == "mint" and e["claims"]["iss"] == "4242" and 0 < e["claims"]["exp"] - e["time"] <= 600 and e["claims"]["iat"] <= e["time"] - 59')" 1 \
+	"the server verified the JWT with the app's public key: iss is the app, exp within 10 minutes, iat a minute back"
 grep -qx 'clone-a repo org/a' "$TMP/out"
 ok $? "git clone https://github.test/org/a.git works in the task (the granted repository)"
 grep -qx 'clone-b 128' "$TMP/out" && grep -qx 'clone-b 403' "$TMP/out"
@@ -166,72 +168,67 @@ is "$(grep '^remote ' "$TMP/out")" "remote https://github.test/org/a.git" \
 	"the clone's remote URL holds no token"
 grep -qx 'env-matches 0' "$TMP/out" && ! grep -q '^clone-holds' "$TMP/out"
 ok $? "the task's environment and the clone hold no copy of the token"
-sed 's/^/# out: /' "$TMP/out"
-
-# ---- revocation ----
-net_in_host "$CLI" revoke "$TMP/issuer.json" "$TMP/revocation.json" 2>"$TMP/revoke.err"
-ok $? "the kind revokes the token"
 is "$(logged "e['event'] == 'revoke' and e['kind'] == 'github' and e['result'] == 'revoked' and e['token'] == '$TOKEN'")" 1 \
-	"the server saw DELETE /installation/token with that token"
-net_in_host "$CLI" revoke "$TMP/issuer.json" "$TMP/revocation.json" 2>"$TMP/revoke2.err"
-ok $? "revoking again is not an error (the token is already gone: 401)"
-printf 'protocol=https\nhost=github.test\nusername=x-access-token\npassword=%s\n' "$TOKEN" >"$TMP/cred"
+	"the token was revoked when the run ended (the server saw DELETE /installation/token)"
+is "$(python3 -c 'import json, sys
+g = json.load(open(sys.argv[1]))["credentials"][0]
+print(g["issuer"], g["kind"], json.dumps(g["scope"], sort_keys=True), g["revocation"])' "$TMP/record-gh-a.json")" \
+	'github github_app {"permissions": {"contents": "read", "metadata": "read"}, "repositories": ["org/a"]} revoked' \
+	"the record names the issuer and kind, the scope as GitHub granted it, and the revocation"
+python3 -c 'import json, sys, calendar, time
+g = json.load(open(sys.argv[1]))["credentials"][0]
+t = lambda s: calendar.timegm(time.strptime(s[:19], "%Y-%m-%dT%H:%M:%S"))
+sys.exit(not (0 < t(g["expires_at"]) - t(g["issued_at"]) <= 15 * 60 + 1))' "$TMP/record-gh-a.json"
+ok $? "the record's expiry is the grant's ttl (15m), not GitHub's hour"
+printf 'protocol=https\nhost=11.1.0.60\nusername=x-access-token\npassword=%s\n' "$TOKEN" >"$TMP/cred"
 net_in_host git -c http.sslCAInfo="$TMP/ca.pem" -c credential.helper="!cat $TMP/cred #" \
 	-c credential.interactive=never ls-remote https://11.1.0.60/org/a.git >/dev/null 2>&1
 rc=$?
-rm -f "$TMP/cred" "$TMP/token" "$TMP/revocation.json"
+rm -f "$TMP/cred"
 [ "$rc" -ne 0 ] && [ "$(logged "e['event'] == 'git_refused' and e['status'] == 401 and e['token'] == '$TOKEN'")" -ge 1 ]
-ok $? "after the revocation the token no longer clones (401)"
-
-# ---- the value is in no record, log or file ----
+ok $? "after the run the token no longer clones (401)"
 left=$(grep -rlF -- "${TOKEN:-no token was minted}" "$TMP" /run/airlock 2>/dev/null | grep -vx "$TMP/issuers.jsonl")
 is "$left" "" "the token is in no record, log or file after the run (the server's own log aside)"
-python3 -c 'import json, sys
-r = json.load(open(sys.argv[1]))
-sys.exit(not (r["credentials"][0]["name"] == "gh" and r["credentials"][0]["fingerprint"].startswith("sha256:")))' \
-	"$TMP/record.json"
-ok $? "the record lists the grant by fingerprint"
 
-# ---- refusals, each one line ----
-refused() { # refused DESCRIPTION WANT-LINE ISSUER SCOPE
-	local err lines
-	mint "$3" "$4" >/dev/null 2>"$TMP/refused.err"
-	local rc=$?
-	err=$(cat "$TMP/refused.err")
-	lines=$(grep -c . "$TMP/refused.err")
-	if [ "$rc" -eq 1 ] && [ "$lines" -eq 1 ] && [ "$err" = "issuer-github-cli: $2" ] &&
-		[ ! -s "$TMP/token" ]; then
+# ---- refusals: one line, exit 125, nothing minted or left ----
+refused() { # refused DESCRIPTION POLICY WANT-LINE
+	local rc lines err
+	run "$2" "$TMP/out-r" "$TMP/err-r" -- /bin/true
+	rc=$?
+	lines=$(grep -c . "$TMP/err-r")
+	err=$(cat "$TMP/err-r")
+	if [ "$rc" -eq 125 ] && [ "$lines" -eq 1 ] && [ "$err" = "$3" ]; then
 		ok 0 "$1"
 	else
 		ok 1 "$1"
 		echo "#   rc $rc, $lines lines: '$err'"
-		echo "#   want: 'issuer-github-cli: $2'"
+		echo "#   want: '$3'"
 	fi
-	rm -f "$TMP/token" "$TMP/revocation.json"
 }
 mints=$(logged 'e["event"] == "mint"')
-refused "a JWT signed with another key is refused by the server, and the mint with one line" \
-	"HTTP 401 from https://11.1.0.60/app/installations/77/access_tokens (A JSON web token could not be decoded: signature does not verify with the app key)" \
-	"$TMP/issuer-other.json" "$TMP/scope.json"
+url=https://11.1.0.60/app/installations/77/access_tokens
+policy gh-other github-other org/a
+refused "a JWT signed with another key is refused by the server, and the run with one line" gh-other \
+	"airlock: refusing run: credential 'gh' from issuer 'github-other': HTTP 401 from POST $url (A JSON web token could not be decoded: signature does not verify with the app key)"
 is "$(logged 'e["event"] == "jwt_refused" and "signature" in e["error"]')" 1 \
 	"the server refused that JWT's signature"
-echo '{ "repositories": ["org/c"], "permissions": { "contents": "read" } }' >"$TMP/scope-c.json"
-refused "a repository the installation does not reach is refused with one line" \
-	"HTTP 422 from https://11.1.0.60/app/installations/77/access_tokens (There is at least one repository that does not exist or is not accessible to the parent installation: c)" \
-	"$TMP/issuer.json" "$TMP/scope-c.json"
-echo 'not a key' >"$TMP/bad.key" && chmod 600 "$TMP/bad.key"
-issuer "$TMP/bad.key" >"$TMP/issuer-bad.json"
-refused "a private key file that is not a PEM key is refused with one line" \
-	"private key file '$TMP/bad.key': the private key is not a PEM private key" \
-	"$TMP/issuer-bad.json" "$TMP/scope.json"
+policy gh-c github org/c
+refused "a repository the installation does not reach refuses the run with one line" gh-c \
+	"airlock: refusing run: credential 'gh' from issuer 'github': HTTP 422 from POST $url (There is at least one repository that does not exist or is not accessible to the parent installation: c)"
+policy gh-bad github-bad org/a
+refused "a private key file that is not a PEM key refuses the run with one line" gh-bad \
+	"airlock: refusing run: credential 'gh' from issuer 'github-bad': private key file '$TMP/bad.key': the private key is not a PEM private key"
 echo '{"/app/": "500"}' >"$TMP/faults.json"
-refused "an API answering 500 refuses the mint with one line" \
-	"HTTP 500 from https://11.1.0.60/app/installations/77/access_tokens (Internal Server Error (test fault))" \
-	"$TMP/issuer.json" "$TMP/scope.json"
+refused "an API answering 500 refuses the run with one line" gh-a \
+	"airlock: refusing run: credential 'gh' from issuer 'github': HTTP 500 from POST $url (Internal Server Error (test fault))"
 echo '{"/app/": "malformed"}' >"$TMP/faults.json"
-refused "a malformed answer refuses the mint with one line" "the answer is not a JSON object" \
-	"$TMP/issuer.json" "$TMP/scope.json"
+refused "a malformed answer refuses the run with one line" gh-a \
+	"airlock: refusing run: credential 'gh' from issuer 'github': the answer is not a JSON object"
 rm -f "$TMP/faults.json"
-is "$(logged 'e["event"] == "mint"')" "$mints" "no refused mint left a token behind at the server"
-
+is "$(logged 'e["event"] == "mint"')" "$mints" "no refused run left a token minted at the server"
+is "$(logged 'e["event"] == "mint"')" "$(logged 'e["event"] == "revoke" and e["result"] == "revoked"')" \
+	"every token the server minted was revoked"
+run_id=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["run_id"])' "$TMP/record-gh-a.json")
+[ -n "$run_id" ] && [ ! -e "/run/airlock/credentials/$run_id" ]
+ok $? "the run's revocation state is gone from the runtime directory"
 [ "$FAILED" -eq 0 ]
