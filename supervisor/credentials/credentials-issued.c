@@ -53,6 +53,14 @@ static int64_t issuer_now_s(void)
 	return (int64_t)ts.tv_sec;
 }
 
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static bool is_grant(const struct credential *c)
 {
 	return c->slot->source == POLICY_CREDENTIAL_SOURCE_ISSUER;
@@ -77,9 +85,7 @@ void credentials_issued_free(struct credential_set *s)
 	for (size_t i = 0; i < g->n_issuers; i++)
 		g->m->issuer_free(g->issuers[i]);
 	free(g->issuers);
-	if (g->timer_fd >= 0 && g->loop)
-		(void)loop_remove(g->loop, g->timer_fd);
-	safe_close(g->timer_fd);
+	safe_close(g->timer_fd); /* out of the loop since credentials_revoke() */
 	safe_close(g->dir_fd);
 	free(g);
 	s->issued = NULL;
@@ -278,6 +284,7 @@ int credentials_mint(struct credential_set *s, const struct policy *p,
 	struct issuer_job *jobs = NULL;
 	json_t **scopes = NULL;
 	const char *path, *problem;
+	int64_t begin = mono_us();
 	size_t n = 0;
 	int r;
 
@@ -304,7 +311,13 @@ int credentials_mint(struct credential_set *s, const struct policy *p,
 	if (r >= 0)
 		r = state_dir_open(s->issued, runtime_dir, run_id);
 	if (r >= 0) {
+		int64_t t0 = mono_us(), slowest = 0;
+
 		s->issued->m->mint_all(jobs, n);
+		for (size_t i = 0; i < n; i++)
+			slowest = MAX(slowest, jobs[i].mono_us);
+		log_debug("minted %zu grants in %" PRId64 " us, the slowest request %" PRId64 " us",
+			  n, mono_us() - t0, slowest);
 		r = jobs_take(s, jobs, n);
 	}
 	for (size_t i = 0; jobs && i < n; i++)
@@ -317,6 +330,8 @@ int credentials_mint(struct credential_set *s, const struct policy *p,
 		credentials_revoke(s); /* what was minted before the failure */
 		return r;
 	}
+	log_debug("grants ready in %" PRId64 " us (module, issuers, requests, state)",
+		  mono_us() - begin);
 	return credentials_build_env(s);
 }
 
@@ -363,6 +378,11 @@ void credentials_revoke(struct credential_set *s)
 
 	if (!g)
 		return;
+	/* No expiry matters any more; the loop may be gone before the set. */
+	if (g->loop) {
+		(void)loop_remove(g->loop, g->timer_fd);
+		g->loop = NULL;
+	}
 	jobs = calloc(s->n, sizeof(*jobs));
 	if (!jobs) {
 		log_oom();

@@ -169,10 +169,16 @@ static int http_json_parse_keys(json_t *obj, struct http_json *h, char *err, siz
 		if (!known)
 			return fail(err, errlen, key, "a key of http_json (this one is unknown)");
 	}
-	v = json_pack("{s:O?,s:O?,s:O?}", "url", json_object_get(obj, "url"), "method",
-		      json_object_get(obj, "method"), "body", json_object_get(obj, "body"));
+	/* The mint call's keys sit at the top level: a call object of them alone. */
+	v = json_object();
 	if (!v)
 		return -ENOMEM;
+	for (size_t i = 0; i < 3; i++)
+		if (json_object_get(obj, keys[i]) &&
+		    json_object_set(v, keys[i], json_object_get(obj, keys[i])) < 0) {
+			json_decref(v);
+			return -ENOMEM;
+		}
 	r = parse_call(v, "url", &h->mint, err, errlen);
 	json_decref(v);
 	if (r >= 0 && json_object_get(obj, "revoke"))

@@ -1,0 +1,293 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Credentials minted per run (docs/credentials.md): airlock runs in a throw-away "host"
+# namespace and mints from token servers in a throw-away "internet" (issuer-oauth-server.py,
+# real TLS with a CA made here). The task uses its token against a protected endpoint; the
+# server sees each token revoked after a normal exit, a wall-time kill, SIGTERM to airlock,
+# and SIGKILL of airlock followed by the next start; every mint failure (wrong CA, 500,
+# timeout, malformed, oversized, unknown issuer, a secret file others can read) refuses the
+# run with one line and leaves nothing behind; no value is left in any record or file.
+set -u
+SRC=${AIRLOCK_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+AIRLOCK=${AIRLOCK:-$SRC/build/airlock}
+NET_DIR=$SRC/tests/integration
+# shellcheck source=tests/integration/net-lib.sh
+. "$NET_DIR/net-lib.sh"
+
+N=0
+FAILED=0
+ok() { N=$((N + 1)); if [ "$1" -eq 0 ]; then echo "ok $N - $2"; else echo "not ok $N - $2"; FAILED=$((FAILED + 1)); fi; }
+is() { if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; printf '# got:  %s\n# want: %s\n' "$1" "$2"; return 1; fi; }
+show() { sed 's/^/# err: /' "$TMP/err" | head -20; sed 's/^/# out: /' "$TMP/out" | head -10; }
+
+[ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 77; }
+for t in "${NET_TOOLS[@]}" openssl unshare /usr/bin/python3; do
+	command -v "$t" >/dev/null || { echo "Bail out! not installed: $t (setup.sh installs it)"; exit 1; }
+done
+lacks=$(net_kernel_lacks | tr '\n' ' ')
+[ -z "$lacks" ] || { echo "1..0 # SKIP the kernel lacks: $lacks"; exit 77; }
+
+TMP=$(mktemp -d /tmp/airlock-issuers-XXXXXX)
+chmod 755 "$TMP"
+ISO_PARENT=airlock-it-issuers-$$
+ISSUER=11.1.0.40
+SERVER_PID=
+cleanup() {
+	[ -n "${BG:-}" ] && kill -9 "$BG" 2>/dev/null
+	[ -n "${SERVER_FD:-}" ] && exec {SERVER_FD}>&-
+	[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
+	net_world_down
+	local d
+	for d in /sys/fs/cgroup/*/"$ISO_PARENT" /sys/fs/cgroup/"$ISO_PARENT"; do
+		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+mkdir -p "$TMP/ws" "$TMP/state" "$TMP/run" /run/airlock
+chmod 700 "$TMP/run"
+
+# ---- the issuer: a CA, a certificate for its address, the server in the "internet" ----
+pki() {
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=airlock test CA $1" \
+		-keyout "$TMP/$1.key" -out "$TMP/$1.pem" 2>/dev/null
+}
+pki ca && pki otherca || { echo "Bail out! openssl cannot make a CA"; exit 1; }
+openssl req -newkey rsa:2048 -nodes -subj "/CN=$ISSUER" -keyout "$TMP/srv.key" \
+	-out "$TMP/srv.csr" 2>/dev/null &&
+	printf 'subjectAltName=IP:%s\n' "$ISSUER" >"$TMP/srv.ext" &&
+	openssl x509 -req -in "$TMP/srv.csr" -CA "$TMP/ca.pem" -CAkey "$TMP/ca.key" \
+		-CAcreateserial -days 2 -extfile "$TMP/srv.ext" -out "$TMP/srv.pem" 2>/dev/null ||
+	{ echo "Bail out! openssl cannot make the server's certificate"; exit 1; }
+
+net_world_up "$TMP" || { echo "Bail out! cannot build the test namespaces"; exit 1; }
+ip -n "$NET_I" addr add "$ISSUER/32" dev lo
+LOG=$TMP/issuer.log
+: >"$LOG"
+mkfifo "$TMP/server.in"
+ip netns exec "$NET_I" python3 "$NET_DIR/issuer-oauth-server.py" "$ISSUER" 443 8080 \
+	"$TMP/srv.pem" "$TMP/srv.key" "$LOG" <"$TMP/server.in" >"$TMP/server.out" 2>&1 &
+SERVER_PID=$!
+exec {SERVER_FD}>"$TMP/server.in"
+for _ in $(seq 50); do grep -q ready "$TMP/server.out" && break; sleep 0.1; done
+grep -q ready "$TMP/server.out" || { echo "Bail out! the issuer did not start"; cat "$TMP/server.out"; exit 1; }
+
+# The client secret and the Vault token: root-only files the node configuration names.
+printf 's3cret\n' >"$TMP/client.secret"
+printf 'root-vault' >"$TMP/vault.token"
+chmod 600 "$TMP/client.secret" "$TMP/vault.token"
+
+# conf NAME TOKEN_PATH [CA] [TIMEOUT]: a node configuration with the issuer "idp" (OAuth2 at
+# TOKEN_PATH) and "vault" (http_json), in this test's own cgroup parent.
+conf() {
+	cat >"$TMP/$1.conf" <<JSON
+{ "version": 1, "cgroup_parent": "$ISO_PARENT",
+  "credentials": { "issuers": {
+    "idp": { "kind": "oauth2_client_credentials", "token_url": "https://$ISSUER$2",
+             "revocation_url": "https://$ISSUER/revoke", "client_id": "airlock",
+             "client_secret_file": "$TMP/client.secret", "ca_file": "${3:-$TMP/ca.pem}",
+             "timeout": "${4:-10s}" },
+    "vault": { "kind": "http_json", "url": "https://$ISSUER/v1/token",
+               "ca_file": "$TMP/ca.pem",
+               "headers": { "X-Vault-Token": { "file": "$TMP/vault.token" } },
+               "body": { "policies": "{{scope}}", "ttl": "{{ttl}}s",
+                         "meta": { "run": "{{run_id}}" } },
+               "value_pointer": "/auth/client_token", "ttl_pointer": "/auth/lease_duration",
+               "lease_pointer": "/auth/accessor", "scope_pointer": "/auth/policies",
+               "revoke": { "url": "https://$ISSUER/v1/revoke",
+                           "body": { "accessor": "{{lease_id}}" } } } } } }
+JSON
+	chmod 644 "$TMP/$1.conf"
+}
+conf good /token
+
+# policy NAME WALL [GRANT JSON...]: a policy with egress to the protected endpoint.
+policy() {
+	local name=$1 wall=$2 grants
+	shift 2
+	grants=$(IFS=,; echo "$*")
+	cat >"$TMP/$name.json" <<JSON
+{ "version": 1, "name": "$name", "limits": { "wall_time": "$wall" },
+  "network": { "egress": [ { "cidr": "$ISSUER/32", "ports": [8080] } ],
+               "dns": { "upstream": ["11.1.0.53"] } },
+  "credentials": [ $grants ] }
+JSON
+}
+G_API='{ "name": "api", "source": "issuer:idp", "ttl": "15m", "scope": ["read", "write"], "deliver": { "file": "/run/secrets/api" } }'
+G_VAULT='{ "name": "vt", "source": "issuer:vault", "ttl": "10m", "scope": ["ci"], "deliver": { "env": "VAULT_TOKEN" } }'
+policy use 60s "$G_API" "$G_VAULT"
+
+# airlock [OPTIONS] -- CMD: `airlock run` in the "host" namespace, with a runtime directory of
+# this test's own (a bind over /run/airlock in a private mount namespace): no other airlock
+# on the machine reaps this test's dead runs, and the reaper here sees only ours.
+airlock() {
+	nsenter --net="/run/netns/$NET_H" unshare -m --propagation private -- /bin/sh -c \
+		'mount --bind "$0" /run/airlock && exec "$@"' "$TMP/run" \
+		"$AIRLOCK" run --workspace "$TMP/ws" --state-dir "$TMP/state" "$@"
+}
+# airlock_bg [OPTIONS] -- CMD: airlock() in the background, BG its pid (the execs keep it).
+airlock_bg() {
+	(
+		exec nsenter --net="/run/netns/$NET_H" unshare -m --propagation private -- /bin/sh -c \
+			'mount --bind "$0" /run/airlock && exec "$@"' "$TMP/run" \
+			"$AIRLOCK" run --workspace "$TMP/ws" --state-dir "$TMP/state" "$@"
+	) >"$TMP/out" 2>"$TMP/err" </dev/null &
+	BG=$!
+}
+run() { # run CONF POLICY -- CMD...: sets RC; stdout, stderr in $TMP/out, $TMP/err
+	local c=$1 p=$2
+	shift 2
+	airlock --config "$TMP/$c.conf" --policy "$TMP/$p.json" --record "$TMP/record.json" "$@" \
+		>"$TMP/out" 2>"$TMP/err" </dev/null
+	RC=$?
+}
+minted() { grep -c '^mint ' "$LOG"; }
+# The tokens minted and not revoked, one per line.
+unrevoked() {
+	awk '$1 == "mint" { live[$2] = 1 } $1 == "revoke" { delete live[$2] }
+		END { for (t in live) print t }' "$LOG"
+}
+last_token() { awk '$1 == "mint" { t = $2 } END { print t }' "$LOG"; }
+revoked() { grep -qx "revoke $1" "$LOG"; }
+# Nothing of the runs' credentials left in the runtime directory.
+state_left() { find "$TMP/run/credentials" -mindepth 1 2>/dev/null | head -3; }
+rec() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$TMP/record.json" "$1"; }
+
+# ---- the task uses its token; both are revoked at the end ----
+CALL='import os, urllib.request
+for t in (open("/run/secrets/api").read(), os.environ["VAULT_TOKEN"]):
+    r = urllib.request.Request("http://'$ISSUER':8080/protected", headers={"Authorization": "Bearer " + t})
+    print(urllib.request.urlopen(r, timeout=5).read().decode().strip())'
+run good use -- /usr/bin/python3 -c "$CALL"
+is "$RC" 0 "a run with two grants succeeds"
+[ "$RC" -eq 0 ] || show
+is "$(cat "$TMP/out")" "ok read write
+ok ci" "the task's tokens work at the protected endpoint, with the scopes asked for"
+is "$(minted)" 2 "the issuers saw one mint per grant"
+is "$(unrevoked)" "" "both tokens were revoked when the run ended"
+TOKENS=$(awk '$1 == "mint" { print $2 }' "$LOG")
+is "$(rec '[(c["name"], c["kind"], c["revocation"], "revoked_at" in c) for c in r["credentials"]]')" \
+	"[('api', 'oauth2_client_credentials', 'revoked', True), ('vt', 'http_json', 'revoked', True)]" \
+	"the record names each grant's kind, revocation and its time"
+is "$(rec '[c["scope"] for c in r["credentials"]]')" "['read write', ['ci']]" \
+	"the record holds the scopes as the issuers granted them"
+api=$(awk '$1 == "mint" && $3 == "read" { print $2 }' "$LOG")
+is "$(rec 'r["credentials"][0]["fingerprint"]')" "sha256:$(printf %s "$api" | sha256sum | cut -d' ' -f1)" \
+	"the record's fingerprint is the SHA-256 of the minted token"
+leak=$(for t in $TOKENS; do grep -rlaF -- "$t" "$TMP/state" "$TMP/run" "$TMP/record.json" "$TMP/err"; done)
+is "$leak" "" "no token is in a record, the state or runtime directory, or airlock's stderr"
+is "$(state_left)" "" "the run's revocation state is gone"
+
+# ---- a wall-time kill, SIGTERM to airlock: revoked all the same ----
+policy slow 2s "$G_API"
+run good slow -- /bin/sleep 30
+is "$RC" 124 "a run killed at its wall time exits 124"
+t=$(last_token)
+revoked "$t" && ok 0 "the token was revoked after the wall-time kill" || ok 1 "the token was revoked after the wall-time kill"
+
+policy long 60s "$G_API"
+airlock_bg --config "$TMP/good.conf" --policy "$TMP/long.json" -- /bin/sleep 30
+n0=$(minted)
+for _ in $(seq 100); do [ "$(minted)" -gt "$n0" ] && grep -q 'run started' "$TMP/err" && break; sleep 0.1; done
+sleep 0.3
+grep -q libcurl "/proc/$BG/maps"
+ok $? "a run with grants has loaded libcurl (the issuer module)"
+kill -TERM "$BG"
+wait "$BG"
+RC=$?
+BG=
+t=$(last_token)
+revoked "$t" && ok 0 "the token was revoked after SIGTERM to airlock (exit $RC)" ||
+	ok 1 "the token was revoked after SIGTERM to airlock (exit $RC)"
+
+# ---- SIGKILL of airlock: the next start revokes what the dead run held ----
+airlock_bg --config "$TMP/good.conf" --policy "$TMP/long.json" -- /bin/sleep 30
+n0=$(minted)
+for _ in $(seq 100); do [ "$(minted)" -gt "$n0" ] && grep -q 'run started' "$TMP/err" && break; sleep 0.1; done
+kill -KILL "$BG"
+wait "$BG" 2>/dev/null
+BG=
+t=$(last_token)
+revoked "$t" && ok 1 "a killed airlock revokes nothing itself" || ok 0 "a killed airlock revokes nothing itself"
+left=$(find "$TMP/run/credentials" -name '*.json' | wc -l)
+is "$left" 1 "its revocation state stays in the runtime directory"
+is "$(stat -c %a "$(find "$TMP/run/credentials" -name '*.json')")" 600 "the state file is root-only"
+cat >"$TMP/plain.json" <<'JSON'
+{ "version": 1, "name": "plain" }
+JSON
+run good plain --diagnostics-file "$TMP/diag" -- /bin/true
+is "$RC" 0 "the next run (without grants) succeeds"
+revoked "$t" && ok 0 "the next start revoked the dead run's token" || { ok 1 "the next start revoked the dead run's token"; show; }
+grep -q "revoked credential 'api' of dead run" "$TMP/diag"
+ok $? "the next start says so (in its diagnostics)"
+is "$(state_left)" "" "the dead run's revocation state is gone"
+is "$(unrevoked)" "" "every token minted so far is revoked"
+
+# A run without grants never maps libcurl or libcrypto (the start stays as fast as before).
+airlock_bg --config "$TMP/good.conf" --policy "$TMP/plain.json" -- /bin/sleep 30
+for _ in $(seq 100); do grep -q 'run started' "$TMP/err" && break; sleep 0.1; done
+maps=$(grep -cE 'libcurl|libcrypto|airlock-issuers' "/proc/$BG/maps")
+is "$maps" 0 "a run without grants maps neither libcurl, libcrypto nor the issuer module"
+kill -KILL "$BG"
+wait "$BG" 2>/dev/null
+BG=
+
+# ---- expiry during the run ----
+conf short /token-short
+policy expiring 60s '{ "name": "api", "source": "issuer:idp", "ttl": "15m", "on_expiry": "kill", "deliver": { "file": "/run/secrets/api" } }'
+run short expiring -- /bin/sleep 30
+is "$RC" 124 "a grant with on_expiry kill ends the task when it expires"
+is "$(rec 'r["exit"]["cause"], r["credentials"][0]["expired"]')" "('credential_expired', True)" \
+	"the record says why, and that the credential expired"
+
+# ---- every mint failure refuses the run, in one line, and leaves nothing behind ----
+# refused CONF POLICY PATTERN DESCRIPTION
+refused() {
+	run "$1" "$2" -- /bin/true
+	local lines
+	lines=$(grep -cv -e '^airlock: removed the cgroups' -e '^airlock: marked the record' "$TMP/err")
+	if [ "$RC" -eq 125 ] && [ "$lines" -eq 1 ] && grep -qE -- "$3" "$TMP/err"; then
+		ok 0 "$4"
+	else
+		ok 1 "$4"
+		show
+	fi
+	is "$(state_left)" "" "$4: no revocation state left"
+	is "$(unrevoked)" "" "$4: nothing minted left unrevoked"
+}
+conf wrongca /token "$TMP/otherca.pem"
+refused wrongca long "credential 'api' from issuer 'idp': .*(SSL|certificate)" "a wrong CA refuses the run"
+conf e500 /token-500
+refused e500 long "credential 'api' from issuer 'idp': HTTP 500 from POST https://$ISSUER/token-500" \
+	"an HTTP 500 refuses the run"
+conf slowsrv /token-slow "" 1s
+refused slowsrv long "credential 'api' from issuer 'idp': .*(timed out|Timeout)" "a slow issuer times out and refuses the run"
+conf bad /token-bad
+refused bad long "credential 'api' from issuer 'idp': response of POST https://$ISSUER/token-bad is not a JSON object" \
+	"a malformed response refuses the run"
+conf big /token-big
+refused big long "credential 'api' from issuer 'idp': response of POST larger than 65536 bytes" \
+	"an oversized response refuses the run"
+# One good grant and one that fails: the good one is revoked at once.
+policy mixed 60s "$G_VAULT" "$G_API"
+n0=$(minted)
+refused e500 mixed "HTTP 500" "a failing grant beside a good one refuses the run" ||
+	tail -n 4 "$LOG" | sed 's/^/# log: /'
+is "$(($(minted) - n0))" 1 "the good grant was minted (and revoked, above)" || tail -n 5 "$LOG" | sed 's/^/# log: /'
+policy unknown 60s '{ "name": "x", "source": "issuer:nope", "ttl": "1m", "deliver": { "env": "X" } }'
+refused good unknown "credential 'x' of policy 'unknown' names issuer 'nope', which the node configuration does not define" \
+	"a grant naming an unknown issuer refuses the run"
+chmod 640 "$TMP/client.secret"
+refused good long "client secret file '$TMP/client.secret': readable or writable by group or others" \
+	"a client secret readable by its group refuses the run"
+chmod 600 "$TMP/client.secret"
+
+# No token ever minted here is in any file the runs left.
+leak=$(awk '$1 == "mint" { print $2 }' "$LOG" | while read -r t; do
+	grep -rlaF -- "$t" "$TMP/state" "$TMP/run" "$TMP/ws"
+done)
+is "$leak" "" "no minted token is in any record or file left behind"
+
+echo "1..$N"
+[ "$FAILED" -eq 0 ]
