@@ -17,6 +17,7 @@
 static const char *const kinds[] = {
 	"oauth2_client_credentials",
 	"http_json",
+	"github_app",
 };
 
 bool node_issuer_kind_is_known(const char *kind)
@@ -56,7 +57,7 @@ static int dispatch_issuer(const char *path, const char *name, json_t *v, struct
 	if (!node_issuer_kind_is_known(kind))
 		return policy_errorf(ctx, child,
 				     "unknown kind \"%s\" (known: oauth2_client_credentials, "
-				     "http_json)",
+				     "http_json, github_app)",
 				     kind);
 	i->name = strdup(name);
 	i->kind = strdup(kind);

@@ -22,10 +22,12 @@
 
 extern const struct issuer_ops issuer_oauth2_ops;
 extern const struct issuer_ops issuer_http_json_ops;
+extern const struct issuer_ops issuer_github_app_ops;
 
 static const struct issuer_ops *const kinds[] = {
 	&issuer_oauth2_ops,
 	&issuer_http_json_ops,
+	&issuer_github_app_ops,
 };
 
 const struct issuer_ops *issuer_kind_find(const char *kind)

@@ -35,7 +35,9 @@ RECORD_EXCLUDED = {"supervisor/cmd-probe.c", "supervisor/artifacts/manifest.c",
                    "supervisor/credentials/issuer-http-json.c",
                    "supervisor/credentials/issuer-oauth2.c",
                    "supervisor/credentials/issuer-module.c",
-                   "supervisor/credentials/issuer-util.c"}
+                   "supervisor/credentials/issuer-util.c",
+                   # the github_app kind's revocation state, kept in the runtime dir
+                   "supervisor/credentials/issuer-github.c"}
 
 # Public top-level domains a real service would use. Anything under these must be one of
 # the reserved example names (RFC 2606, RFC 6761).
