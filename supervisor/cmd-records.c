@@ -220,9 +220,14 @@ int cmd_records(int argc, char **argv)
 	if (argc - optind >= 2 && streq(argv[optind], "logs"))
 		return records_logs(state_dir, argv[optind + 1], argc - optind - 2,
 				    argv + optind + 2);
+	if ((c = cmd_records_chain(state_dir, argc - optind, argv + optind)) != -ENOENT)
+		return c;
 	fprintf(stderr,
 		"Usage: airlock records [--state-dir DIR] list\n"
 		"       airlock records [--state-dir DIR] show ID\n"
-		"       airlock records [--state-dir DIR] logs ID [--stream stdout|stderr]\n");
+		"       airlock records [--state-dir DIR] logs ID [--stream stdout|stderr]\n"
+		"       airlock records [--state-dir DIR] verify [--pubkey FILE] [--since SEQ]\n"
+		"       airlock records [--state-dir DIR] head | pubkey | rotate-key\n"
+		"       airlock records [--state-dir DIR] export ID --format in-toto\n");
 	return 2;
 }

@@ -95,8 +95,6 @@ struct sign_key *sign_key_free(struct sign_key *k)
 	return NULL;
 }
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct sign_key *, sign_key_free);
-
 const char *sign_key_id(const struct sign_key *k)
 {
 	return k->id;

@@ -36,6 +36,10 @@ struct sign_key;
  */
 int sign_key_load(int state_fd, struct sign_key **ret);
 struct sign_key *sign_key_free(struct sign_key *k);
+static inline void sign_key_freep(struct sign_key **k)
+{
+	sign_key_free(*k);
+}
 const char *sign_key_id(const struct sign_key *k);
 /* The key's public half as a SubjectPublicKeyInfo PEM block (with a final newline). */
 void sign_key_public_pem(const struct sign_key *k, char buf[SIGN_PEM_MAX]);
