@@ -171,18 +171,18 @@ static bool head_is_written(int state_fd, const struct chain_head *h)
  * append writes it before the record, so a writer that died in between leaves line 2
  * naming a record that is not there (or still its "running" form), and line 3 is the head.
  */
-int chain_head_get(int state_fd, struct chain_head *ret)
+int chain_head_read(int state_fd, struct chain_head *ret_latest, struct chain_head *ret_before)
 {
 	_cleanup_free_ char *buf = NULL;
 	struct chain_head latest, before;
-	char path[64], *l2, *l3;
+	char *l2, *l3;
 	size_t len = 0;
 	int r;
 
-	snprintf(path, sizeof(path), CHAIN_DIR "/" HEAD_FILE);
-	r = read_file_at(state_fd, path, HEAD_MAX_BYTES, &buf, &len);
+	r = read_file_at(state_fd, CHAIN_DIR "/" HEAD_FILE, HEAD_MAX_BYTES, &buf, &len);
 	if (r == -ENOENT) {
-		head_zero(ret);
+		head_zero(ret_latest);
+		head_zero(ret_before);
 		return 0;
 	}
 	if (r < 0)
@@ -198,7 +198,20 @@ int chain_head_get(int state_fd, struct chain_head *ret)
 		head_zero(&before);
 	else if (head_parse_line(l3, &before) < 0)
 		return -EBADMSG;
-	*ret = head_is_written(state_fd, &latest) ? latest : before;
+	*ret_latest = latest;
+	*ret_before = before;
+	return 0;
+}
+
+int chain_head_get(int state_fd, struct chain_head *ret)
+{
+	struct chain_head latest, before;
+	int r;
+
+	r = chain_head_read(state_fd, &latest, &before);
+	if (r < 0)
+		return r;
+	*ret = latest.seq == 0 || head_is_written(state_fd, &latest) ? latest : before;
 	return 0;
 }
 

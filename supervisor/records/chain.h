@@ -48,6 +48,11 @@ int chain_append(int state_fd, json_t *o, chain_write_fn write, void *userdata, 
 		 struct chain_head *ret_head);
 /* The latest record of the chain of state_fd, as its head file and records say. */
 int chain_head_get(int state_fd, struct chain_head *ret);
+/*
+ * The head file as written: the latest append (which a writer that died before writing its
+ * record never finished) and the head before it. Zero heads when there is no file.
+ */
+int chain_head_read(int state_fd, struct chain_head *ret_latest, struct chain_head *ret_before);
 /* Takes the chain lock of state_fd (creating it when create); returns its fd or -errno. */
 int chain_lock(int state_fd, bool create);
 

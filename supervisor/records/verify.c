@@ -283,11 +283,13 @@ static void check_links(struct scan *s)
 	}
 }
 
-/* The head file against the records: a record removed from the end shows only here. */
+/*
+ * The head file's latest append against the records: a record removed from the end shows
+ * only here. Read under the chain lock, it names a written record unless its writer died
+ * between the head and the record (the next append then takes the seq again).
+ */
 static void check_head(struct scan *s, const struct chain_head *h)
 {
-	const struct entry *last = s->n ? &s->entries[s->n - 1] : NULL;
-
 	if (h->seq == 0)
 		return;
 	for (size_t i = s->n; i > 0; i--) {
@@ -295,19 +297,32 @@ static void check_head(struct scan *s, const struct chain_head *h)
 
 		if (e->seq == h->seq && streq(e->sha256, h->sha256))
 			return;
+		if (e->seq == h->seq) {
+			problem(s,
+				"seq %" PRIu64 ": the head names run %s with sha256 %s: not "
+				"record %s (changed or replaced)",
+				h->seq, h->run_id, h->sha256, e->name);
+			return;
+		}
 		if (e->seq < h->seq)
 			break;
 	}
-	if (!last || last->seq < h->seq)
-		problem(s,
-			"seq %" PRIu64 "..%" PRIu64 ": missing: the head names run %s (seq "
-			"%" PRIu64 ")",
-			last ? last->seq + 1 : 1, h->seq, h->run_id, h->seq);
-	else
-		problem(s,
-			"seq %" PRIu64 ": the head names run %s with sha256 %s: not what is "
-			"there (changed or replaced)",
-			h->seq, h->run_id, h->sha256);
+	problem(s,
+		"seq %" PRIu64 ": missing: the head names run %s (deleted, or its writer died "
+		"before writing it)",
+		h->seq, h->run_id);
+}
+
+/* The head as written, read under the chain lock: never one half-appended. */
+static int read_head(int state_fd, struct chain_head *ret)
+{
+	_cleanup_close_ int lock = -EBADF;
+	struct chain_head before;
+
+	lock = chain_lock(state_fd, false);
+	if (lock < 0 && lock != -ENOENT) /* no lock file: nothing was ever appended */
+		return lock;
+	return chain_head_read(state_fd, ret, &before);
 }
 
 static int scan_dir(struct scan *s, const char *dir)
@@ -344,7 +359,7 @@ int verify_records(const char *state_dir, const struct verify_key *keys, size_t 
 		return log_error_errno(-errno, "Failed to open state directory '%s': %m",
 				       state_dir);
 	/* Read first: records appended while we scan come after it and are not missing. */
-	r = chain_head_get(state_fd, &head);
+	r = read_head(state_fd, &head);
 	if (r < 0)
 		return log_error_errno(r, "Failed to read '%s/" CHAIN_DIR "/head': %m", state_dir);
 	snprintf(dir, sizeof(dir), "%s/records", state_dir);
