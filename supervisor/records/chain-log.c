@@ -47,6 +47,8 @@ void chain_log_head(const char *state_dir, const struct chain_head *h)
 		if (journal_send(text) >= 0)
 			return;
 	}
+	if (access("/dev/log", F_OK) < 0)
+		return; /* no syslog either: `airlock records head` still says it */
 	openlog("airlock", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
 	syslog(LOG_INFO, "records head: seq %" PRIu64 " sha256 %s run %s state %s", h->seq,
 	       h->sha256, h->run_id, plain ? state_dir : "(unprintable)");

@@ -61,5 +61,7 @@ int record_chain_write(int state_fd, const char *state_dir, json_t *o, chain_wri
 	if (r == -EBADMSG)
 		return log_error_errno(r, "Failed to chain run record: '%s/chain/head' is corrupt",
 				       state_dir);
-	return log_error_errno(r, "Failed to sign and chain run record in '%s': %m", state_dir);
+	/* The head could not be read or written: the record is not written either. */
+	return log_error_errno(r, "Failed to write run record '%s/records/%s.json': %m", state_dir,
+			       json_string_value(json_object_get(o, "run_id")));
 }

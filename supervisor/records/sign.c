@@ -367,6 +367,33 @@ int sign_data(const struct sign_key *k, const void *data, size_t len,
 	return ok ? 0 : -EIO;
 }
 
+/* The public key verify used last: a run of records signed by one key parses it once. */
+static struct {
+	uint8_t pub[SIGN_PUBLIC_SIZE];
+	EVP_PKEY *pkey;
+} last_public;
+
+static void last_public_free(void)
+{
+	if (last_public.pkey)
+		crypto.pkey_free(last_public.pkey);
+	last_public.pkey = NULL;
+}
+
+static EVP_PKEY *public_key(const uint8_t pub[SIGN_PUBLIC_SIZE])
+{
+	static bool registered;
+
+	if (last_public.pkey && memcmp(last_public.pub, pub, SIGN_PUBLIC_SIZE) == 0)
+		return last_public.pkey;
+	last_public_free();
+	if (!registered)
+		registered = atexit(last_public_free) == 0;
+	last_public.pkey = crypto.new_public(EVP_PKEY_ED25519, NULL, pub, SIGN_PUBLIC_SIZE);
+	memcpy(last_public.pub, pub, SIGN_PUBLIC_SIZE);
+	return last_public.pkey;
+}
+
 int sign_verify(const uint8_t pub[SIGN_PUBLIC_SIZE], const void *data, size_t len,
 		const uint8_t sig[SIGN_SIGNATURE_SIZE])
 {
@@ -377,14 +404,13 @@ int sign_verify(const uint8_t pub[SIGN_PUBLIC_SIZE], const void *data, size_t le
 	r = crypto_open();
 	if (r < 0)
 		return r;
-	pkey = crypto.new_public(EVP_PKEY_ED25519, NULL, pub, SIGN_PUBLIC_SIZE);
+	pkey = public_key(pub);
 	if (!pkey)
 		return 0; /* not a point on the curve: nothing verifies against it */
 	ctx = crypto.ctx_new();
 	r = ctx && crypto.verify_init(ctx, NULL, NULL, NULL, pkey) == 1 &&
 	    crypto.verify(ctx, sig, SIGN_SIGNATURE_SIZE, data, len) == 1;
 	crypto.ctx_free(ctx);
-	crypto.pkey_free(pkey);
 	return r;
 }
 
@@ -412,6 +438,9 @@ static void *preload_thread(void *arg)
 
 static void cache_free(void)
 {
+	if (cache.started) /* an exit before the key was taken: let the thread finish first */
+		(void)pthread_join(cache.thread, NULL);
+	cache.started = false;
 	cache.key = sign_key_free(cache.key);
 	cache.state_fd = safe_close(cache.state_fd);
 }
