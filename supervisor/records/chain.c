@@ -113,7 +113,9 @@ int chain_lock(int state_fd, bool create)
 	dir_fd = openat(state_fd, CHAIN_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dir_fd < 0)
 		return -errno;
-	fd = openat(dir_fd, "lock", (create ? O_CREAT : 0) | O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0600);
+	/* Read-only for a reader (flock needs no write access): verify works on a copy. */
+	fd = openat(dir_fd, "lock", (create ? O_CREAT | O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC,
+		    0600);
 	if (fd < 0)
 		return -errno;
 	while (flock(fd, LOCK_EX) < 0)

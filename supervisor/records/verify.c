@@ -319,9 +319,8 @@ static int read_head(int state_fd, struct chain_head *ret)
 	_cleanup_close_ int lock = -EBADF;
 	struct chain_head before;
 
+	/* No lock file (nothing was ever appended), or one we may not open: a copy, unlocked. */
 	lock = chain_lock(state_fd, false);
-	if (lock < 0 && lock != -ENOENT) /* no lock file: nothing was ever appended */
-		return lock;
 	return chain_head_read(state_fd, ret, &before);
 }
 

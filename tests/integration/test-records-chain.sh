@@ -6,7 +6,7 @@
 # python3-cryptography, and the head said to journald.
 . "$(dirname "$0")/lib.sh"
 al_init
-al_need unshare openssl sha256sum
+al_need unshare openssl sha256sum setpriv
 python3 -c 'import cryptography' 2>/dev/null || { echo "Bail out! python3-cryptography missing (setup.sh installs it)"; exit 1; }
 TOOL=$(dirname "$0")/records-chain.py
 
@@ -95,6 +95,13 @@ al_ok "$(python3 "$TOOL" check "$last" "$AL_TMP/node.pem" 2>&1 | al_diag; echo "
 	"python3-cryptography verifies a record by the documented byte rule"
 verify "$AL_STATE" --pubkey "$AL_TMP/node.pem"
 al_ok "$V_RC" "verify --pubkey FILE with the printed key"
+cp -a "$AL_STATE" "$AL_TMP/audit-copy"
+chmod -R a+rX "$AL_TMP/audit-copy"
+chmod 644 "$AL_TMP/node.pem"
+out=$(setpriv --reuid 65534 --regid 65534 --clear-groups "$REAL_AIRLOCK" records \
+	--state-dir "$AL_TMP/audit-copy" verify --pubkey "$AL_TMP/node.pem" 2>&1)
+al_ok $? "an auditor (not root) verifies a copy of the records with the public key alone"
+echo "$out" | al_diag
 
 # ---- each kind of tampering is named ----
 
