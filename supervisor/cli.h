@@ -7,6 +7,11 @@ int cmd_policy(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_records(int argc, char **argv);
+/*
+ * records verify|head|pubkey|rotate-key|export (cmd-records-chain.c): the exit status, or
+ * -ENOENT when argv is none of them.
+ */
+int cmd_records_chain(const char *state_dir, int argc, char **argv);
 
 /* Exit statuses of `airlock run` (docs/man/airlock.1.md). */
 #define EXIT_TIMEOUT 124

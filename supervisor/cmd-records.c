@@ -106,7 +106,41 @@ static void records_usage(FILE *f)
 		   "                      [--until TIME] [--cause CAUSE] [--exit CODE]\n"
 		   "                      [--policy-digest DIGEST] [--limit N]\n"
 		   "       airlock records [--state-dir DIR] show ID\n"
-		   "       airlock records [--state-dir DIR] logs ID [--stream stdout|stderr]\n");
+		   "       airlock records [--state-dir DIR] logs ID [--stream stdout|stderr]\n"
+		   "       airlock records [--state-dir DIR] verify [--pubkey FILE] [--since SEQ]\n"
+		   "       airlock records [--state-dir DIR] head | pubkey | rotate-key\n"
+		   "       airlock records [--state-dir DIR] export ID --format in-toto\n");
+}
+
+/*
+ * The chain's verbs (cmd-records-chain.c) take their own options after the verb; before it,
+ * only --state-dir. Returns the index of such a verb in argv (its state dir in
+ * *ret_state_dir), or 0 when argv names another verb.
+ */
+static int chain_verb_at(int argc, char **argv, const char **ret_state_dir)
+{
+	static const char *const verbs[] = { "verify", "head", "pubkey", "rotate-key", "export" };
+	const char *state_dir = AIRLOCK_STATE_DIR;
+	int i = 1;
+
+	while (i < argc) {
+		if (streq(argv[i], "--state-dir") && i + 1 < argc) {
+			state_dir = argv[i + 1];
+			i += 2;
+		} else if (strneq(argv[i], "--state-dir=", 12)) {
+			state_dir = argv[i] + 12;
+			i++;
+		} else
+			break;
+	}
+	if (i >= argc)
+		return 0;
+	for (size_t k = 0; k < ELEMENTSOF(verbs); k++)
+		if (streq(argv[i], verbs[k])) {
+			*ret_state_dir = state_dir;
+			return i;
+		}
+	return 0;
 }
 
 /* A list option's value into f. 0, or -EINVAL (logged). */
@@ -169,6 +203,17 @@ int cmd_records(int argc, char **argv)
 	bool list_opts = false;
 	int c;
 
+	c = chain_verb_at(argc, argv, &state_dir);
+	if (c > 0) {
+		if (cli_check_path_arg("--state-dir", state_dir) < 0)
+			return 2;
+		c = cmd_records_chain(state_dir, argc - c, argv + c);
+		if (c == -ENOENT) {
+			records_usage(stderr);
+			return 2;
+		}
+		return c;
+	}
 	/* Options anywhere: "records --state-dir D list" and "records list --state-dir D". */
 	optind = 1;
 	opterr = 0;

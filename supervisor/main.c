@@ -41,6 +41,7 @@ static void usage(FILE *f)
 		   "                        the node configuration (" NODE_CONFIG_PATH ")\n"
 		   "  probe [--json]        what this kernel can enforce\n"
 		   "  records list|show ID|logs ID [--stream stdout|stderr]\n"
+		   "          verify|head|pubkey|rotate-key|export ID --format in-toto\n"
 		   "                        read run records and their captured logs\n"
 		   "  --version, --help\n");
 }

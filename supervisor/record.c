@@ -20,6 +20,7 @@
 #include "macro.h"
 #include "record-attempt.h"
 #include "record-json.h"
+#include "record-chain.h"
 #include "record-store.h"
 #include "record.h"
 #include "run-log.h"
@@ -392,11 +393,11 @@ static void sweep_copy_dir(const char *copy_dir, const char *run_id)
 }
 
 /*
- * The "running" record's JSON of a dead run turned "aborted", with the size and SHA-256 of
- * the logs it left, or NULL when it is not one (*ret_missing: there is no record at all).
+ * The "running" record of a dead run turned "aborted", with the size and SHA-256 of the
+ * logs it left, or NULL when it is not one (*ret_missing: there is no record at all).
  */
-static char *aborted_text(int records_fd, const char *name, const char *state_dir,
-			  const char *run_id, bool *ret_missing)
+static json_t *aborted_json(int records_fd, const char *name, const char *state_dir,
+			    const char *run_id, bool *ret_missing)
 {
 	_cleanup_(json_decrefp) json_t *o = NULL;
 	_cleanup_free_ char *buf = NULL;
@@ -422,13 +423,46 @@ static char *aborted_text(int records_fd, const char *name, const char *state_di
 	    record_json_set(o, "ended_at", json_string(now)) < 0 ||
 	    run_log_reap(state_dir, run_id, o) < 0)
 		return NULL;
-	return json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+	return TAKE_PTR(o);
+}
+
+struct aborted_write {
+	int records_fd;
+	const char *name, *run_id;
+};
+
+static int replace_aborted(const char *text, void *userdata)
+{
+	struct aborted_write *w = userdata;
+
+	return record_replace(w->records_fd, w->name, w->run_id, text, RECORD_SYNC_FULL,
+			      RECORD_TARGET_ANY);
+}
+
+/* The aborted record, chained and signed like any other final one. Logs nothing. */
+static int write_aborted(const char *state_dir, int records_fd, const char *name,
+			 const char *run_id, json_t *o)
+{
+	struct aborted_write w = { records_fd, name, run_id };
+	_cleanup_free_ char *text = NULL;
+	_cleanup_close_ int state_fd = -EBADF;
+
+	if (AIRLOCK_RECORD_CHAIN) {
+		state_fd = open_dir_no_symlinks(state_dir, 0);
+		if (state_fd < 0)
+			return state_fd;
+		return record_chain_append(state_fd, state_dir, o, replace_aborted, &w, NULL);
+	}
+	text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+	if (!text)
+		return -ENOMEM;
+	return replace_aborted(text, &w);
 }
 
 int record_mark_aborted(const char *state_dir, const char *copy_dir, const char *run_id)
 {
+	_cleanup_(json_decrefp) json_t *o = NULL;
 	_cleanup_close_ int fd = -EBADF;
-	_cleanup_free_ char *text = NULL;
 	char dir[PATH_MAX + 16], name[NAME_MAX + 1];
 	bool missing = false;
 	int r;
@@ -447,12 +481,12 @@ int record_mark_aborted(const char *state_dir, const char *copy_dir, const char 
 	sweep_copy_dir(copy_dir, run_id);
 
 	snprintf(name, sizeof(name), "%s.json", run_id);
-	text = aborted_text(fd, name, state_dir, run_id, &missing);
-	if (!text && missing) /* it died before its first record: its task never started */
+	o = aborted_json(fd, name, state_dir, run_id, &missing);
+	if (!o && missing) /* it died before its first record: its task never started */
 		run_log_reap_unrecorded(state_dir, run_id);
-	if (!text)
+	if (!o)
 		return 0;
-	r = record_replace(fd, name, run_id, text, RECORD_SYNC_FULL, RECORD_TARGET_ANY);
+	r = write_aborted(state_dir, fd, name, run_id, o);
 	if (r < 0)
 		return log_warning_errno(
 			r,
@@ -521,23 +555,47 @@ static int write_copy(const struct run_summary *s, struct record_sink *sink, con
 	return 0;
 }
 
+struct own_write {
+	const struct run_summary *s;
+	struct record_sink *sink;
+	struct record_draft **draft;
+};
+
+static int write_own_chained(const char *text, void *userdata)
+{
+	struct own_write *w = userdata;
+
+	return write_own(w->s, w->sink, w->draft, text, true);
+}
+
 int record_write(const struct run_summary *s, struct record_sink *sink, struct record_draft **draft)
 {
 	_cleanup_(json_decrefp) json_t *o = NULL;
 	_cleanup_free_ char *text = NULL;
 	bool final = !streq(s->cause, "running");
+	struct own_write w = { s, sink, draft };
 	int r;
 
 	o = record_build(s);
-	text = o ? json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
-	if (!text)
+	if (!o)
 		return log_error_errno(-ENOMEM,
 				       "%s: cannot build the run record of %s (out of "
 				       "memory); nothing of it was written",
 				       final ? "Failed to write run record" : "refusing run",
 				       s->run_id);
-
-	r = write_own(s, sink, draft, text, final);
+	if (final && AIRLOCK_RECORD_CHAIN) {
+		r = record_chain_write(sink->state_fd, sink->state_dir, o, write_own_chained, &w,
+				       &text);
+	} else {
+		text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+		if (!text)
+			return log_error_errno(
+				-ENOMEM,
+				"%s: cannot build the run record of %s (out of "
+				"memory); nothing of it was written",
+				final ? "Failed to write run record" : "refusing run", s->run_id);
+		r = write_own(s, sink, draft, text, final);
+	}
 	if (r < 0 || !final || sink->copy_dir_fd < 0)
 		return r;
 	return write_copy(s, sink, text);

@@ -46,6 +46,7 @@
 #include "run-net.h"
 #include "run-overlay.h"
 #include "run.h"
+#include "sign.h"
 #include "sandbox.h"
 #include "strv.h"
 #include "syscall-filter.h"
@@ -917,6 +918,9 @@ int run_main(const struct run_options *o)
 			log_debug("could not prepare the final record's file; writing it later");
 		/* Also off the start path: a vfork()ed child tries the syscall ABIs. */
 		r.abi_pidfd = syscall_abi_detect_start();
+		/* The node key for the final record, loaded while the task runs (sign.h). */
+		if (AIRLOCK_RECORD_CHAIN)
+			sign_preload(record_sink_state_fd(r.sink));
 		k = loop_run(r.loop);
 	}
 	if (k < 0) {

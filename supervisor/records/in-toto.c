@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base64.h"
+#include "chain.h"
+#include "cleanup.h"
+#include "in-toto.h"
+#include "fd-util.h"
+#include "log.h"
+#include "macro.h"
+#include "parse-util.h"
+#include "sha256.h"
+#include "sign.h"
+
+#define RECORD_MAX_BYTES (16 * 1024 * 1024)
+
+/* The hex SHA-256 of a regular file below state_fd: 1, 0 when there is none, or -errno. */
+static int file_digest(int state_fd, const char *path, char hex[CHAIN_HASH_LEN + 1])
+{
+	_cleanup_close_ int fd = -EBADF;
+	uint8_t buf[65536], d[SHA256_DIGEST_SIZE];
+	struct sha256 h;
+	struct stat st;
+	ssize_t n;
+
+	fd = openat(state_fd, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EBADFD;
+	sha256_init(&h);
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		sha256_update(&h, buf, (size_t)n);
+	}
+	sha256_final(&h, d);
+	hex_encode(d, sizeof(d), hex);
+	return 1;
+}
+
+static int add_subject(json_t *subjects, const char *name, const char *hex)
+{
+	return json_array_append_new(
+		subjects, json_pack("{s:s, s:{s:s}}", "name", name, "digest", "sha256", hex));
+}
+
+/* The run's files in the state directory, each when it is there. */
+static int add_state_files(json_t *subjects, int state_fd, const char *id)
+{
+	static const char *const dir[] = { "logs", "logs", "events" };
+	static const char *const ext[] = { "stdout", "stderr", "jsonl" };
+	char path[PATH_MAX], hex[CHAIN_HASH_LEN + 1];
+	int r;
+
+	for (size_t i = 0; i < ELEMENTSOF(dir); i++) {
+		snprintf(path, sizeof(path), "%s/%s.%s", dir[i], id, ext[i]);
+		r = file_digest(state_fd, path, hex);
+		if (r < 0)
+			return log_error_errno(r, "Failed to hash '%s': %m", path);
+		if (r > 0 && add_subject(subjects, path, hex) < 0)
+			return log_oom();
+	}
+	return 0;
+}
+
+/* Exported artifacts, as the record lists them: [{"path"|"name": ..., "sha256": ...}]. */
+static int add_artifacts(json_t *subjects, json_t *record)
+{
+	json_t *a = json_object_get(record, "artifacts"), *v;
+	size_t i;
+
+	if (json_is_object(a))
+		a = json_object_get(a, "files");
+	json_array_foreach(a, i, v)
+	{
+		const char *name = json_string_value(json_object_get(v, "path"))
+					   ?: json_string_value(json_object_get(v, "name"));
+		const char *hex = json_string_value(json_object_get(v, "sha256"));
+
+		if (name && hex && add_subject(subjects, name, hex) < 0)
+			return log_oom();
+	}
+	return 0;
+}
+
+static json_t *statement(int state_fd, const char *id, json_t *record)
+{
+	_cleanup_(json_decrefp) json_t *subjects = json_array();
+
+	if (!subjects)
+		return NULL;
+	if (add_state_files(subjects, state_fd, id) < 0 || add_artifacts(subjects, record) < 0)
+		return NULL;
+	return json_pack("{s:s, s:O, s:s, s:O}", "_type", EXPORT_STATEMENT_TYPE, "subject",
+			 subjects, "predicateType", EXPORT_PREDICATE_TYPE, "predicate", record);
+}
+
+/* The DSSE envelope of payload, signed over its PAE. */
+static json_t *envelope(const struct sign_key *key, const char *payload)
+{
+	_cleanup_free_ char *pae = NULL, *b64 = NULL;
+	uint8_t sig[SIGN_SIGNATURE_SIZE];
+	char sig_b64[BASE64_LEN(SIGN_SIGNATURE_SIZE) + 1];
+	size_t len = strlen(payload), pae_len = 0;
+
+	pae = chain_dsse_pae(EXPORT_PAYLOAD_TYPE, payload, len, &pae_len);
+	b64 = malloc(BASE64_LEN(len) + 1);
+	if (!pae || !b64)
+		return NULL;
+	if (sign_data(key, pae, pae_len, sig) < 0)
+		return NULL;
+	base64_encode((const uint8_t *)payload, len, b64);
+	base64_encode(sig, sizeof(sig), sig_b64);
+	return json_pack("{s:s, s:s, s:[{s:s, s:s}]}", "payloadType", EXPORT_PAYLOAD_TYPE,
+			 "payload", b64, "signatures", "keyid", sign_key_id(key), "sig", sig_b64);
+}
+
+static int load_record(int state_fd, const char *id, json_t **ret)
+{
+	_cleanup_free_ char *buf = NULL;
+	char path[PATH_MAX];
+	json_t *o;
+	size_t len = 0;
+	int r;
+
+	snprintf(path, sizeof(path), "records/%s.json", id);
+	r = read_file_at(state_fd, path, RECORD_MAX_BYTES, &buf, &len);
+	if (r == -ENOENT)
+		return log_error_errno(r, "records export: no run '%s'", id);
+	if (r < 0)
+		return log_error_errno(r, "Failed to read record '%s': %m", path);
+	o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);
+	if (!o)
+		return log_error_errno(-EBADMSG, "records export: record '%s' is not JSON", path);
+	if (!json_object_get(o, "signature")) {
+		json_decref(o);
+		return log_error_errno(-EBADMSG,
+				       "records export: record '%s' is not signed (a run in "
+				       "progress, or not chained)",
+				       path);
+	}
+	*ret = o;
+	return 0;
+}
+
+int export_in_toto(const char *state_dir, const char *id, FILE *out)
+{
+	_cleanup_(json_decrefp) json_t *record = NULL, *st = NULL, *env = NULL;
+	_cleanup_free_ char *payload = NULL;
+	_cleanup_close_ int state_fd = -EBADF;
+	const struct sign_key *key = NULL;
+	int r;
+
+	state_fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (state_fd < 0)
+		return log_error_errno(-errno, "Failed to open state directory '%s': %m",
+				       state_dir);
+	r = load_record(state_fd, id, &record);
+	if (r < 0)
+		return r;
+	st = statement(state_fd, id, record);
+	if (!st)
+		return -ENOMEM;
+	payload = json_dumps(st, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!payload)
+		return log_oom();
+	r = sign_key_get(state_fd, &key);
+	if (r < 0)
+		return log_error_errno(r, "Failed to load the node key of '%s': %m", state_dir);
+	env = envelope(key, payload);
+	if (!env || json_dumpf(env, out, JSON_INDENT(2)) < 0)
+		return log_oom();
+	fputc('\n', out);
+	return 0;
+}

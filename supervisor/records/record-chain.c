@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "chain-log.h"
+#include "log.h"
+#include "record-chain.h"
+
+int record_chain_append(int state_fd, const char *state_dir, json_t *o, chain_write_fn write,
+			void *userdata, char **ret_text)
+{
+	struct chain_head head;
+	char *text = NULL;
+	int r;
+
+	r = chain_append(state_fd, o, write, userdata, &text, &head);
+	if (r < 0)
+		return r;
+	chain_log_head(state_dir, &head);
+	if (ret_text)
+		*ret_text = text;
+	else
+		free(text);
+	return 0;
+}
+
+struct logged_write {
+	chain_write_fn write;
+	void *userdata;
+	bool called;
+};
+
+static int write_once(const char *text, void *userdata)
+{
+	struct logged_write *w = userdata;
+
+	w->called = true;
+	return w->write(text, w->userdata);
+}
+
+int record_chain_write(int state_fd, const char *state_dir, json_t *o, chain_write_fn write,
+		       void *userdata, char **ret_text)
+{
+	struct logged_write w = { write, userdata, false };
+	int r;
+
+	r = record_chain_append(state_fd, state_dir, o, write_once, &w, ret_text);
+	if (r >= 0 || w.called)
+		return r;
+	if (r == -ELIBACC)
+		return log_error_errno(r,
+				       "Failed to sign run record in '%s': cannot load "
+				       "libcrypto (libcrypto.so.3)",
+				       state_dir);
+	if (r == -ENOKEY || r == -EPERM)
+		return log_error_errno(r,
+				       "Failed to sign run record: '%s/keys/node.key' is not an "
+				       "Ed25519 private key of airlock's own, mode 0600",
+				       state_dir);
+	if (r == -EBADMSG)
+		return log_error_errno(r, "Failed to chain run record: '%s/chain/head' is corrupt",
+				       state_dir);
+	/* The head could not be read or written: the record is not written either. */
+	return log_error_errno(r, "Failed to write run record '%s/records/%s.json': %m", state_dir,
+			       json_string_value(json_object_get(o, "run_id")));
+}

@@ -1,0 +1,495 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "base64.h"
+#include "cleanup.h"
+#include "fd-util.h"
+#include "macro.h"
+#include "parse-util.h"
+#include "sha256.h"
+#include "sign.h"
+
+#define LIBCRYPTO_SONAME "libcrypto.so.3"
+#define KEY_MAX_BYTES 4096
+
+/* DER prefixes of an Ed25519 key (RFC 8410): PKCS#8 private key, SubjectPublicKeyInfo. */
+static const uint8_t pkcs8_prefix[16] = { 0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06,
+					  0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20 };
+static const uint8_t spki_prefix[12] = { 0x30, 0x2a, 0x30, 0x05, 0x06, 0x03,
+					 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00 };
+
+/* The few libcrypto functions used, found with dlsym() (see sign.h for why). */
+static struct {
+	pthread_once_t once;
+	int error;
+	void *handle;
+	__typeof__(EVP_PKEY_new_raw_private_key) *new_private;
+	__typeof__(EVP_PKEY_new_raw_public_key) *new_public;
+	__typeof__(EVP_PKEY_get_raw_public_key) *get_public;
+	__typeof__(EVP_PKEY_free) *pkey_free;
+	__typeof__(EVP_MD_CTX_new) *ctx_new;
+	__typeof__(EVP_MD_CTX_free) *ctx_free;
+	__typeof__(EVP_DigestSignInit) *sign_init;
+	__typeof__(EVP_DigestSign) *sign;
+	__typeof__(EVP_DigestVerifyInit) *verify_init;
+	__typeof__(EVP_DigestVerify) *verify;
+} crypto = { .once = PTHREAD_ONCE_INIT };
+
+#define LOOKUP(field, name)                                           \
+	do {                                                          \
+		*(void **)&crypto.field = dlsym(crypto.handle, name); \
+		if (!crypto.field)                                    \
+			return;                                       \
+	} while (0)
+
+static void crypto_open_once(void)
+{
+	crypto.error = -ELIBACC;
+	crypto.handle = dlopen(LIBCRYPTO_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!crypto.handle)
+		return;
+	LOOKUP(new_private, "EVP_PKEY_new_raw_private_key");
+	LOOKUP(new_public, "EVP_PKEY_new_raw_public_key");
+	LOOKUP(get_public, "EVP_PKEY_get_raw_public_key");
+	LOOKUP(pkey_free, "EVP_PKEY_free");
+	LOOKUP(ctx_new, "EVP_MD_CTX_new");
+	LOOKUP(ctx_free, "EVP_MD_CTX_free");
+	LOOKUP(sign_init, "EVP_DigestSignInit");
+	LOOKUP(sign, "EVP_DigestSign");
+	LOOKUP(verify_init, "EVP_DigestVerifyInit");
+	LOOKUP(verify, "EVP_DigestVerify");
+	crypto.error = 0;
+}
+
+static int crypto_open(void)
+{
+	pthread_once(&crypto.once, crypto_open_once);
+	return crypto.error;
+}
+
+struct sign_key {
+	EVP_PKEY *pkey;
+	uint8_t pub[SIGN_PUBLIC_SIZE];
+	char id[SIGN_KEY_ID_LEN + 1];
+};
+
+struct sign_key *sign_key_free(struct sign_key *k)
+{
+	if (!k)
+		return NULL;
+	if (k->pkey)
+		crypto.pkey_free(k->pkey);
+	free(k);
+	return NULL;
+}
+
+const char *sign_key_id(const struct sign_key *k)
+{
+	return k->id;
+}
+
+void sign_key_id_of(const uint8_t pub[SIGN_PUBLIC_SIZE], char *id)
+{
+	uint8_t d[SHA256_DIGEST_SIZE];
+
+	sha256(pub, SIGN_PUBLIC_SIZE, d);
+	hex_encode(d, sizeof(d), id);
+}
+
+/* A PEM block of label around der (at most 48 bytes: one line of base64). */
+static void pem_format(const char *label, const uint8_t *der, size_t len, char *buf, size_t max)
+{
+	char b64[BASE64_LEN(64) + 1];
+
+	base64_encode(der, len, b64);
+	snprintf(buf, max, "-----BEGIN %s-----\n%s\n-----END %s-----\n", label, b64, label);
+}
+
+void sign_key_public_pem(const struct sign_key *k, char buf[SIGN_PEM_MAX])
+{
+	uint8_t der[sizeof(spki_prefix) + SIGN_PUBLIC_SIZE];
+
+	memcpy(der, spki_prefix, sizeof(spki_prefix));
+	memcpy(der + sizeof(spki_prefix), k->pub, SIGN_PUBLIC_SIZE);
+	pem_format("PUBLIC KEY", der, sizeof(der), buf, SIGN_PEM_MAX);
+}
+
+/*
+ * The DER inside the first PEM block of label at or after *pos; advances *pos past it.
+ * 1 found, 0 none, -EINVAL malformed.
+ */
+static int pem_parse(const char **pos, const char *label, uint8_t *der, size_t max, size_t *ret_len)
+{
+	char begin[64], end[64];
+	const char *b, *e;
+	char b64[256];
+	size_t n = 0;
+	ssize_t l;
+
+	snprintf(begin, sizeof(begin), "-----BEGIN %s-----", label);
+	snprintf(end, sizeof(end), "-----END %s-----", label);
+	b = strstr(*pos, begin);
+	if (!b)
+		return 0;
+	b += strlen(begin);
+	e = strstr(b, end);
+	if (!e)
+		return -EINVAL;
+	for (const char *p = b; p < e; p++) {
+		if (*p == '\n' || *p == '\r' || *p == ' ' || *p == '\t')
+			continue;
+		if (n + 1 >= sizeof(b64))
+			return -EINVAL;
+		b64[n++] = *p;
+	}
+	l = base64_decode(b64, n, der, max);
+	if (l < 0)
+		return -EINVAL;
+	*ret_len = (size_t)l;
+	*pos = e + strlen(end);
+	return 1;
+}
+
+int sign_parse_public_pem(const char **pos, uint8_t pub[SIGN_PUBLIC_SIZE])
+{
+	uint8_t der[128];
+	size_t len = 0;
+	int r;
+
+	r = pem_parse(pos, "PUBLIC KEY", der, sizeof(der), &len);
+	if (r <= 0)
+		return r < 0 ? -ENOKEY : 0;
+	if (len != sizeof(spki_prefix) + SIGN_PUBLIC_SIZE ||
+	    memcmp(der, spki_prefix, sizeof(spki_prefix)) != 0)
+		return -ENOKEY;
+	memcpy(pub, der + sizeof(spki_prefix), SIGN_PUBLIC_SIZE);
+	return 1;
+}
+
+/* A key from its 32 private bytes. */
+static int key_from_seed(const uint8_t seed[32], struct sign_key **ret)
+{
+	_cleanup_(sign_key_freep) struct sign_key *k = calloc(1, sizeof(*k));
+	size_t len = SIGN_PUBLIC_SIZE;
+	int r;
+
+	if (!k)
+		return -ENOMEM;
+	r = crypto_open();
+	if (r < 0)
+		return r;
+	k->pkey = crypto.new_private(EVP_PKEY_ED25519, NULL, seed, 32);
+	if (!k->pkey || crypto.get_public(k->pkey, k->pub, &len) != 1 || len != SIGN_PUBLIC_SIZE)
+		return -ENOKEY;
+	sign_key_id_of(k->pub, k->id);
+	*ret = TAKE_PTR(k);
+	return 0;
+}
+
+/* The private key's PEM text (PKCS#8, as `openssl genpkey -algorithm ed25519` writes). */
+static void private_pem(const uint8_t seed[32], char buf[SIGN_PEM_MAX])
+{
+	uint8_t der[sizeof(pkcs8_prefix) + 32];
+
+	memcpy(der, pkcs8_prefix, sizeof(pkcs8_prefix));
+	memcpy(der + sizeof(pkcs8_prefix), seed, 32);
+	pem_format("PRIVATE KEY", der, sizeof(der), buf, SIGN_PEM_MAX);
+	explicit_bzero(der, sizeof(der));
+}
+
+/* Writes text to a new file name in dir_fd with mode, through a temporary name. */
+static int write_new_file(int dir_fd, const char *name, const char *text, mode_t mode, bool replace)
+{
+	char tmp[64];
+	uint64_t rnd;
+	int fd, r;
+
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		return -errno;
+	snprintf(tmp, sizeof(tmp), ".%s.%016" PRIx64 ".tmp", name, rnd);
+	fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -errno;
+	r = write_all(fd, text, strlen(text));
+	if (r >= 0 && fsync(fd) < 0)
+		r = -errno;
+	safe_close(fd);
+	if (r >= 0 && replace && renameat(dir_fd, tmp, dir_fd, name) < 0)
+		r = -errno;
+	else if (r >= 0 && !replace && linkat(dir_fd, tmp, dir_fd, name, 0) < 0)
+		r = -errno; /* EEXIST: someone made it first */
+	if (r < 0 || !replace)
+		(void)unlinkat(dir_fd, tmp, 0);
+	return r;
+}
+
+/* The keyring's copy of k's public key, made when missing. */
+static int trust_key(int keys_fd, const struct sign_key *k)
+{
+	_cleanup_close_ int fd = -EBADF;
+	char name[SIGN_KEY_ID_LEN + 8], pem[SIGN_PEM_MAX];
+	int r;
+
+	if (mkdirat(keys_fd, SIGN_TRUSTED_DIR, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	fd = openat(keys_fd, SIGN_TRUSTED_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	snprintf(name, sizeof(name), "%s.pem", k->id);
+	if (faccessat(fd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return 0;
+	sign_key_public_pem(k, pem);
+	r = write_new_file(fd, name, pem, 0644, false);
+	return r == -EEXIST ? 0 : r;
+}
+
+/* Reads node.key: a regular file of ours that nobody else may read. */
+static int read_key(int keys_fd, struct sign_key **ret)
+{
+	_cleanup_free_ char *buf = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	uint8_t der[128];
+	const char *pos;
+	struct stat st;
+	size_t len = 0;
+	int r;
+
+	fd = openat(keys_fd, SIGN_KEY_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
+		return -EPERM;
+	r = read_file_fd(fd, KEY_MAX_BYTES, &buf, &len);
+	if (r < 0)
+		return r;
+	pos = buf;
+	r = pem_parse(&pos, "PRIVATE KEY", der, sizeof(der), &len);
+	if (r <= 0 || len != sizeof(pkcs8_prefix) + 32 ||
+	    memcmp(der, pkcs8_prefix, sizeof(pkcs8_prefix)) != 0)
+		r = -ENOKEY;
+	else
+		r = key_from_seed(der + sizeof(pkcs8_prefix), ret);
+	explicit_bzero(der, sizeof(der));
+	explicit_bzero(buf, len);
+	return r;
+}
+
+/* Makes node.key unless another process just did (then reads theirs). */
+static int create_key(int keys_fd, bool replace, struct sign_key **ret)
+{
+	uint8_t seed[32];
+	char pem[SIGN_PEM_MAX];
+	int r;
+
+	if (getrandom(seed, sizeof(seed), 0) != sizeof(seed))
+		return -errno;
+	private_pem(seed, pem);
+	r = key_from_seed(seed, ret);
+	explicit_bzero(seed, sizeof(seed));
+	if (r >= 0) {
+		r = write_new_file(keys_fd, SIGN_KEY_FILE, pem, 0600, replace);
+		if (r < 0)
+			*ret = sign_key_free(*ret);
+	}
+	explicit_bzero(pem, sizeof(pem));
+	if (r == -EEXIST)
+		return read_key(keys_fd, ret);
+	return r;
+}
+
+static int open_keys_dir(int state_fd)
+{
+	int fd;
+
+	if (mkdirat(state_fd, SIGN_KEY_DIR, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	fd = openat(state_fd, SIGN_KEY_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static int key_load(int state_fd, bool rotate, struct sign_key **ret)
+{
+	_cleanup_(sign_key_freep) struct sign_key *k = NULL;
+	_cleanup_close_ int keys_fd = -EBADF;
+	int r;
+
+	keys_fd = open_keys_dir(state_fd);
+	if (keys_fd < 0)
+		return keys_fd;
+	r = rotate ? -ENOENT : read_key(keys_fd, &k);
+	if (r == -ENOENT)
+		r = create_key(keys_fd, rotate, &k);
+	if (r < 0)
+		return r;
+	r = trust_key(keys_fd, k);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(k);
+	return 0;
+}
+
+int sign_key_load(int state_fd, struct sign_key **ret)
+{
+	return key_load(state_fd, false, ret);
+}
+
+int sign_key_rotate(int state_fd, struct sign_key **ret)
+{
+	return key_load(state_fd, true, ret);
+}
+
+int sign_data(const struct sign_key *k, const void *data, size_t len,
+	      uint8_t sig[SIGN_SIGNATURE_SIZE])
+{
+	EVP_MD_CTX *ctx = crypto.ctx_new();
+	size_t n = SIGN_SIGNATURE_SIZE;
+	int ok;
+
+	if (!ctx)
+		return -ENOMEM;
+	ok = crypto.sign_init(ctx, NULL, NULL, NULL, k->pkey) == 1 &&
+	     crypto.sign(ctx, sig, &n, data, len) == 1 && n == SIGN_SIGNATURE_SIZE;
+	crypto.ctx_free(ctx);
+	return ok ? 0 : -EIO;
+}
+
+/* The public key verify used last: a run of records signed by one key parses it once. */
+static struct {
+	uint8_t pub[SIGN_PUBLIC_SIZE];
+	EVP_PKEY *pkey;
+} last_public;
+
+static void last_public_free(void)
+{
+	if (last_public.pkey)
+		crypto.pkey_free(last_public.pkey);
+	last_public.pkey = NULL;
+}
+
+static EVP_PKEY *public_key(const uint8_t pub[SIGN_PUBLIC_SIZE])
+{
+	static bool registered;
+
+	if (last_public.pkey && memcmp(last_public.pub, pub, SIGN_PUBLIC_SIZE) == 0)
+		return last_public.pkey;
+	last_public_free();
+	if (!registered)
+		registered = atexit(last_public_free) == 0;
+	last_public.pkey = crypto.new_public(EVP_PKEY_ED25519, NULL, pub, SIGN_PUBLIC_SIZE);
+	memcpy(last_public.pub, pub, SIGN_PUBLIC_SIZE);
+	return last_public.pkey;
+}
+
+int sign_verify(const uint8_t pub[SIGN_PUBLIC_SIZE], const void *data, size_t len,
+		const uint8_t sig[SIGN_SIGNATURE_SIZE])
+{
+	EVP_MD_CTX *ctx;
+	EVP_PKEY *pkey;
+	int r;
+
+	r = crypto_open();
+	if (r < 0)
+		return r;
+	pkey = public_key(pub);
+	if (!pkey)
+		return 0; /* not a point on the curve: nothing verifies against it */
+	ctx = crypto.ctx_new();
+	r = ctx && crypto.verify_init(ctx, NULL, NULL, NULL, pkey) == 1 &&
+	    crypto.verify(ctx, sig, SIGN_SIGNATURE_SIZE, data, len) == 1;
+	crypto.ctx_free(ctx);
+	return r;
+}
+
+/* The key sign_key_get() hands out, loaded once per process and state directory. */
+static struct {
+	pthread_t thread;
+	bool started;
+	int state_fd;
+	dev_t dev;
+	ino_t ino;
+	int error;
+	struct sign_key *key;
+} cache = { .state_fd = -EBADF };
+
+static void *preload_thread(void *arg)
+{
+	uint8_t sig[SIGN_SIGNATURE_SIZE];
+
+	cache.error = sign_key_load(cache.state_fd, &cache.key);
+	/* The first signature fetches the algorithm from its provider: done here too. */
+	if (cache.error >= 0)
+		cache.error = sign_data(cache.key, "", 0, sig);
+	return NULL;
+}
+
+static void cache_free(void)
+{
+	if (cache.started) /* an exit before the key was taken: let the thread finish first */
+		(void)pthread_join(cache.thread, NULL);
+	cache.started = false;
+	cache.key = sign_key_free(cache.key);
+	cache.state_fd = safe_close(cache.state_fd);
+}
+
+static void cache_free_at_exit(void)
+{
+	static bool registered;
+
+	if (!registered)
+		registered = atexit(cache_free) == 0;
+}
+
+void sign_preload(int state_fd)
+{
+	struct stat st;
+
+	if (cache.started || cache.key || fstat(state_fd, &st) < 0)
+		return;
+	cache.state_fd = fcntl(state_fd, F_DUPFD_CLOEXEC, 3);
+	if (cache.state_fd < 0)
+		return;
+	cache.dev = st.st_dev;
+	cache.ino = st.st_ino;
+	cache_free_at_exit();
+	cache.started = pthread_create(&cache.thread, NULL, preload_thread, NULL) == 0;
+	if (!cache.started)
+		cache.state_fd = safe_close(cache.state_fd);
+}
+
+int sign_key_get(int state_fd, const struct sign_key **ret)
+{
+	struct stat st;
+
+	if (fstat(state_fd, &st) < 0)
+		return -errno;
+	if (cache.started) {
+		(void)pthread_join(cache.thread, NULL);
+		cache.started = false;
+	}
+	if ((cache.key || cache.error < 0) && (cache.dev != st.st_dev || cache.ino != st.st_ino))
+		cache.key = sign_key_free(cache.key), cache.error = 0;
+	if (!cache.key && cache.error >= 0) {
+		cache_free_at_exit();
+		cache.error = sign_key_load(state_fd, &cache.key);
+		cache.dev = st.st_dev;
+		cache.ino = st.st_ino;
+	}
+	if (cache.error < 0)
+		return cache.error;
+	*ret = cache.key;
+	return 0;
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * Ed25519 signatures of run records with the node key (docs/run-record.md, "Signature").
+ * libcrypto is opened with dlopen() at first use rather than linked: mapping it costs about
+ * 0.7 ms at every exec of airlock, and a run loads it in a thread while its task runs
+ * (sign_preload()). Logs nothing; -errno.
+ *
+ * The node key lives in <state_dir>/keys/: node.key (PKCS#8 PEM, 0600, the directory 0700)
+ * and trusted/<key id>.pem, the public key of every node key the state directory ever had
+ * (the keyring verify reads, which rotation keeps). A key id is the lower-case hex SHA-256
+ * of the key's 32 raw public bytes.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define SIGN_KEY_DIR "keys"
+#define SIGN_KEY_FILE "node.key"
+#define SIGN_TRUSTED_DIR "trusted"
+#define SIGN_PUBLIC_SIZE 32
+#define SIGN_SIGNATURE_SIZE 64
+#define SIGN_KEY_ID_LEN 64
+#define SIGN_PEM_MAX 256
+
+/* A node key: private half and its id. */
+struct sign_key;
+
+/*
+ * Loads <state_fd>/keys/node.key, or creates it (and its public key in the keyring) when
+ * missing; two processes creating it at once end with the same key. -ENOKEY for a file that
+ * is not an Ed25519 PKCS#8 key, -ELIBACC when libcrypto cannot be loaded, or -errno.
+ */
+int sign_key_load(int state_fd, struct sign_key **ret);
+struct sign_key *sign_key_free(struct sign_key *k);
+static inline void sign_key_freep(struct sign_key **k)
+{
+	sign_key_free(*k);
+}
+const char *sign_key_id(const struct sign_key *k);
+/* The key's public half as a SubjectPublicKeyInfo PEM block (with a final newline). */
+void sign_key_public_pem(const struct sign_key *k, char buf[SIGN_PEM_MAX]);
+/* Signs len bytes. 0, or -EIO when libcrypto refuses. */
+int sign_data(const struct sign_key *k, const void *data, size_t len,
+	      uint8_t sig[SIGN_SIGNATURE_SIZE]);
+/*
+ * Retires the node key: under the chain lock the caller holds, removes node.key and makes
+ * a new one (its public key joins the keyring; the old public key stays there).
+ */
+int sign_key_rotate(int state_fd, struct sign_key **ret);
+
+/*
+ * Starts loading libcrypto and the node key of state_fd (duplicated) in a thread, so that
+ * sign_key_get() later finds them ready. Failing to start is not an error: sign_key_get()
+ * then loads them itself. Call only once no fork() without exec is to come before
+ * sign_key_get() (the thread holds the loader's lock while it runs).
+ */
+void sign_preload(int state_fd);
+/*
+ * The node key of state_fd: the one sign_preload() loaded when it was for the same state
+ * directory, else loaded now. The key stays owned by this module (freed at exit).
+ */
+int sign_key_get(int state_fd, const struct sign_key **ret);
+
+/* Ed25519 verification against a raw public key: 1 valid, 0 invalid, -ELIBACC. */
+int sign_verify(const uint8_t pub[SIGN_PUBLIC_SIZE], const void *data, size_t len,
+		const uint8_t sig[SIGN_SIGNATURE_SIZE]);
+/* The key id of a raw public key, into id (SIGN_KEY_ID_LEN + 1 bytes). */
+void sign_key_id_of(const uint8_t pub[SIGN_PUBLIC_SIZE], char *id);
+/*
+ * Parses the next Ed25519 public key PEM block of text from *pos on ("-----BEGIN PUBLIC
+ * KEY-----"), advancing *pos past it. 1 found, 0 none left, -ENOKEY not an Ed25519 key.
+ */
+int sign_parse_public_pem(const char **pos, uint8_t pub[SIGN_PUBLIC_SIZE]);

@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base64.h"
+#include "chain.h"
+#include "cleanup.h"
+#include "fd-util.h"
+#include "log.h"
+#include "macro.h"
+#include "parse-util.h"
+#include "sha256.h"
+#include "verify.h"
+
+#define RECORD_MAX_BYTES (16 * 1024 * 1024)
+
+/* One chained record as read: where it sits in the chain and what it hashes to. */
+struct entry {
+	uint64_t seq;
+	char name[NAME_MAX + 1]; /* its file in records/ */
+	char prev[CHAIN_HASH_LEN + 1];
+	char sha256[CHAIN_HASH_LEN + 1];
+};
+
+struct scan {
+	const struct verify_key *keys;
+	size_t n_keys;
+	uint64_t since;
+	struct entry *entries;
+	size_t n, cap;
+	size_t problems, running;
+};
+
+/* Prints one problem; names are run ids or file names airlock made: still, escaped. */
+_printf_(2, 3) static void problem(struct scan *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("verify: ", stdout);
+	vprintf(fmt, ap);
+	putchar('\n');
+	va_end(ap);
+	s->problems++;
+}
+
+static int add_key(struct verify_key **keys, size_t *n, const uint8_t pub[SIGN_PUBLIC_SIZE])
+{
+	struct verify_key *k = realloc(*keys, (*n + 1) * sizeof(**keys));
+
+	if (!k)
+		return -ENOMEM;
+	*keys = k;
+	memcpy(k[*n].pub, pub, SIGN_PUBLIC_SIZE);
+	sign_key_id_of(pub, k[*n].id);
+	(*n)++;
+	return 0;
+}
+
+/* Every public key PEM block of a file. */
+static int load_pem_file(int dir_fd, const char *path, struct verify_key **keys, size_t *n)
+{
+	_cleanup_free_ char *buf = NULL;
+	uint8_t pub[SIGN_PUBLIC_SIZE];
+	const char *pos;
+	size_t len = 0, before = *n;
+	int r;
+
+	r = read_file_at(dir_fd, path, 1024 * 1024, &buf, &len);
+	if (r < 0)
+		return log_error_errno(r, "Failed to read public key file '%s': %m", path);
+	pos = buf;
+	while ((r = sign_parse_public_pem(&pos, pub)) > 0)
+		if (add_key(keys, n, pub) < 0)
+			return log_oom();
+	if (r < 0 || *n == before)
+		return log_error_errno(-ENOKEY, "'%s' holds no Ed25519 public key (PEM)", path);
+	return 0;
+}
+
+int verify_load_keys(const char *state_dir, const char *pubkey_file, struct verify_key **ret)
+{
+	_cleanup_free_ struct verify_key *keys = NULL;
+	char dir[PATH_MAX];
+	struct dirent *de;
+	size_t n = 0;
+	int r = 0, fd;
+	DIR *d;
+
+	if (pubkey_file) {
+		r = load_pem_file(AT_FDCWD, pubkey_file, &keys, &n);
+		if (r < 0)
+			return r;
+		*ret = TAKE_PTR(keys);
+		return (int)n;
+	}
+	snprintf(dir, sizeof(dir), "%s/" SIGN_KEY_DIR "/" SIGN_TRUSTED_DIR, state_dir);
+	d = opendir(dir);
+	if (!d && errno == ENOENT)
+		return log_error_errno(-ENOKEY,
+				       "no keyring '%s': no signed record was ever written there "
+				       "(or pass --pubkey FILE)",
+				       dir);
+	if (!d)
+		return log_error_errno(-errno, "Failed to open keyring '%s': %m", dir);
+	fd = dirfd(d);
+	while (r >= 0 && (de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+
+		if (de->d_name[0] != '.' && l > 4 && streq(de->d_name + l - 4, ".pem"))
+			r = load_pem_file(fd, de->d_name, &keys, &n);
+	}
+	closedir(d);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(keys);
+	return (int)n;
+}
+
+static const struct verify_key *find_key(const struct scan *s, const char *id)
+{
+	for (size_t i = 0; i < s->n_keys; i++)
+		if (streq(s->keys[i].id, id))
+			return &s->keys[i];
+	return NULL;
+}
+
+/* A file without a signature member: a run in progress, or a record that is not chained. */
+static void check_unsigned(struct scan *s, const char *name, const char *buf, size_t len)
+{
+	_cleanup_(json_decrefp) json_t *o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);
+	const char *cause = json_string_value(json_object_get(json_object_get(o, "exit"), "cause"));
+
+	if (cause && streq(cause, "running") && !json_object_get(o, "chain")) {
+		s->running++;
+		return;
+	}
+	problem(s, "record %s: not signed (no signature member): written by hand, or changed",
+		name);
+}
+
+/* The chained fields of the signed bytes, and the file name they must match. */
+static int read_signed(struct scan *s, const char *name, const char *signed_text, size_t len,
+		       struct entry *e)
+{
+	_cleanup_(json_decrefp) json_t *o = NULL;
+	const char *id = NULL, *prev = NULL;
+	json_int_t seq = -1;
+	char want[NAME_MAX + 1];
+
+	o = json_loadb(signed_text, len, JSON_REJECT_DUPLICATES, NULL);
+	if (!o ||
+	    json_unpack(o, "{s:s, s:{s:I, s:s}}", "run_id", &id, "chain", "seq", &seq,
+			"prev_sha256", &prev) < 0 ||
+	    seq < 1 || strlen(prev) != CHAIN_HASH_LEN) {
+		problem(s, "record %s: changed: its signed part is not a chained record", name);
+		return -EBADMSG;
+	}
+	e->seq = (uint64_t)seq;
+	strcpy(e->prev, prev);
+	snprintf(want, sizeof(want), "%s.json", id);
+	if (!streq(want, name))
+		problem(s, "record %s (seq %" PRIu64 "): holds run %s: moved or swapped", name,
+			e->seq, id);
+	return 0;
+}
+
+static void check_signature(struct scan *s, const struct entry *e, const char *signed_text,
+			    size_t len, const char *sig_b64, const char *key_id)
+{
+	const struct verify_key *k = find_key(s, key_id);
+	uint8_t sig[SIGN_SIGNATURE_SIZE];
+	int r;
+
+	if (!k) {
+		problem(s, "record %s (seq %" PRIu64 "): unknown key %s", e->name, e->seq, key_id);
+		return;
+	}
+	if (base64_decode(sig_b64, strlen(sig_b64), sig, sizeof(sig)) != sizeof(sig))
+		r = 0;
+	else
+		r = sign_verify(k->pub, signed_text, len, sig);
+	if (r == 0)
+		problem(s, "record %s (seq %" PRIu64 "): bad signature: changed since signed",
+			e->name, e->seq);
+	else if (r < 0)
+		problem(s, "record %s: cannot check its signature: %s", e->name, strerror(-r));
+}
+
+static int check_file(struct scan *s, int dir_fd, const char *name)
+{
+	_cleanup_free_ char *buf = NULL, *signed_text = NULL;
+	char sig_b64[CHAIN_SIG_B64_LEN + 1], key_id[SIGN_KEY_ID_LEN + 1];
+	uint8_t d[SHA256_DIGEST_SIZE];
+	struct entry e = {};
+	size_t len = 0, prefix = 0;
+	int r;
+
+	r = read_file_at(dir_fd, name, RECORD_MAX_BYTES, &buf, &len);
+	if (r < 0) {
+		problem(s, "record %s: unreadable: %s", name, strerror(-r));
+		return 0;
+	}
+	r = chain_split(buf, len, &prefix, sig_b64, key_id);
+	if (r == 0) {
+		check_unsigned(s, name, buf, len);
+		return 0;
+	}
+	if (r < 0) {
+		problem(s, "record %s: changed: its signature member is malformed", name);
+		return 0;
+	}
+	/* The signed bytes: all before the signature member, then the closing "\n}". */
+	signed_text = malloc(prefix + 3);
+	if (!signed_text)
+		return -ENOMEM;
+	memcpy(signed_text, buf, prefix);
+	memcpy(signed_text + prefix, "\n}", 3);
+	strcpy(e.name, name);
+	if (read_signed(s, name, signed_text, prefix + 2, &e) < 0)
+		return 0;
+	if (e.seq >= s->since)
+		check_signature(s, &e, signed_text, prefix + 2, sig_b64, key_id);
+	sha256(buf, len, d);
+	hex_encode(d, sizeof(d), e.sha256);
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 1024;
+		struct entry *n = reallocarray(s->entries, cap, sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		s->entries = n;
+		s->cap = cap;
+	}
+	s->entries[s->n++] = e;
+	return 0;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq ? 1 : strcmp(x->name, y->name);
+}
+
+/* Sequence gaps, duplicates and broken links, over the entries sorted by seq. */
+static void check_links(struct scan *s)
+{
+	const struct entry *p = NULL;
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct entry *e = &s->entries[i];
+		uint64_t want = MAX(p ? p->seq + 1 : 1, s->since);
+
+		if (e->seq < s->since) {
+			p = e; /* before --since: only the link of the next one */
+			continue;
+		}
+		if (p && e->seq == p->seq)
+			problem(s, "record %s (seq %" PRIu64 "): seq taken twice, also by %s",
+				e->name, e->seq, p->name);
+		else if (e->seq == want + 1)
+			problem(s, "seq %" PRIu64 ": missing (before record %s)", want, e->name);
+		else if (e->seq > want)
+			problem(s, "seq %" PRIu64 "..%" PRIu64 ": missing (before record %s)", want,
+				e->seq - 1, e->name);
+		else if (p && e->seq == p->seq + 1 && !streq(e->prev, p->sha256))
+			problem(s,
+				"record %s (seq %" PRIu64 "): prev_sha256 is not record %s (seq "
+				"%" PRIu64 "): reordered, replaced or changed",
+				e->name, e->seq, p->name, p->seq);
+		p = e;
+	}
+}
+
+/*
+ * The head file's latest append against the records: a record removed from the end shows
+ * only here. Read under the chain lock, it names a written record unless its writer died
+ * between the head and the record (the next append then takes the seq again).
+ */
+static void check_head(struct scan *s, const struct chain_head *h)
+{
+	if (h->seq == 0)
+		return;
+	for (size_t i = s->n; i > 0; i--) {
+		const struct entry *e = &s->entries[i - 1];
+
+		if (e->seq == h->seq && streq(e->sha256, h->sha256))
+			return;
+		if (e->seq == h->seq) {
+			problem(s,
+				"seq %" PRIu64 ": the head names run %s with sha256 %s: not "
+				"record %s (changed or replaced)",
+				h->seq, h->run_id, h->sha256, e->name);
+			return;
+		}
+		if (e->seq < h->seq)
+			break;
+	}
+	problem(s,
+		"seq %" PRIu64 ": missing: the head names run %s (deleted, or its writer died "
+		"before writing it)",
+		h->seq, h->run_id);
+}
+
+/* The head as written, read under the chain lock: never one half-appended. */
+static int read_head(int state_fd, struct chain_head *ret)
+{
+	_cleanup_close_ int lock = -EBADF;
+	struct chain_head before;
+
+	/* No lock file (nothing was ever appended), or one we may not open: a copy, unlocked. */
+	lock = chain_lock(state_fd, false);
+	return chain_head_read(state_fd, ret, &before);
+}
+
+static int scan_dir(struct scan *s, const char *dir)
+{
+	struct dirent *de;
+	int r = 0;
+	DIR *d;
+
+	d = opendir(dir);
+	if (!d)
+		return log_error_errno(-errno, "Failed to open '%s': %m", dir);
+	while (r >= 0 && (de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+
+		if (de->d_name[0] == '.' || l < 6 || !streq(de->d_name + l - 5, ".json"))
+			continue;
+		r = check_file(s, dirfd(d), de->d_name);
+	}
+	closedir(d);
+	return r < 0 ? log_oom() : 0;
+}
+
+int verify_records(const char *state_dir, const struct verify_key *keys, size_t n_keys,
+		   uint64_t since)
+{
+	struct scan s = { .keys = keys, .n_keys = n_keys, .since = since };
+	_cleanup_close_ int state_fd = -EBADF;
+	struct chain_head head;
+	char dir[PATH_MAX];
+	int r;
+
+	state_fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (state_fd < 0)
+		return log_error_errno(-errno, "Failed to open state directory '%s': %m",
+				       state_dir);
+	/* Read first: records appended while we scan come after it and are not missing. */
+	r = read_head(state_fd, &head);
+	if (r < 0)
+		return log_error_errno(r, "Failed to read '%s/" CHAIN_DIR "/head': %m", state_dir);
+	snprintf(dir, sizeof(dir), "%s/records", state_dir);
+	r = scan_dir(&s, dir);
+	if (r < 0) {
+		free(s.entries);
+		return r;
+	}
+	qsort(s.entries, s.n, sizeof(*s.entries), entry_cmp);
+	check_links(&s);
+	check_head(&s, &head);
+	if (s.problems == 0)
+		printf("verified %zu records (seq %" PRIu64 "..%" PRIu64 "), %zu in progress; "
+		       "head seq %" PRIu64 " sha256 %s\n",
+		       s.n, s.n ? s.entries[0].seq : 0, s.n ? s.entries[s.n - 1].seq : 0, s.running,
+		       head.seq, head.sha256);
+	else
+		printf("%zu problems in %zu records\n", s.problems, s.n);
+	free(s.entries);
+	return (int)s.problems;
+}

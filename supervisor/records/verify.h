@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * `airlock records verify`: every signature, the chain and its sequence against the keyring
+ * (docs/audit.md). Problems are printed to stdout, one line each naming the record.
+ */
+
+#include <stdint.h>
+
+#include "sign.h"
+
+struct verify_key {
+	uint8_t pub[SIGN_PUBLIC_SIZE];
+	char id[SIGN_KEY_ID_LEN + 1];
+};
+
+/*
+ * The public keys verify trusts: every PEM block of pubkey_file, or without one every
+ * .pem file of <state_dir>/keys/trusted/. Logs its failure. Returns the count (*ret owned by the
+ * caller) or -errno.
+ */
+int verify_load_keys(const char *state_dir, const char *pubkey_file, struct verify_key **ret);
+/*
+ * Checks the records of state_dir from sequence number since on (0 or 1: all). Returns the
+ * number of problems found (printed), or -errno (logged) when it could not look.
+ */
+int verify_records(const char *state_dir, const struct verify_key *keys, size_t n_keys,
+		   uint64_t since);

@@ -1,0 +1,274 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Tamper evidence of the run records (docs/audit.md): the chain and signatures that
+# `airlock records verify` checks, each kind of tampering it names, concurrent appends, a
+# killed supervisor's record, key rotation, the in-toto export checked with openssl and
+# python3-cryptography, and the head said to journald.
+. "$(dirname "$0")/lib.sh"
+al_init
+al_need unshare openssl sha256sum setpriv
+python3 -c 'import cryptography' 2>/dev/null || { echo "Bail out! python3-cryptography missing (setup.sh installs it)"; exit 1; }
+TOOL=$(dirname "$0")/records-chain.py
+
+# Every airlock here runs with a private runtime directory (a bind over /run/airlock in a
+# mount namespace of its own) and a private cgroup parent: no other airlock on the host
+# reaps the run this test kills, and this test's starts reap no one else's.
+ISO_PARENT=airlock-it-chain-$$
+mkdir -p /run/airlock "$AL_TMP/run"
+printf '{ "version": 1, "cgroup_parent": "%s" }\n' "$ISO_PARENT" >"$AL_TMP/iso.json"
+chmod 644 "$AL_TMP/iso.json"
+REAL_AIRLOCK=$AIRLOCK
+AIRLOCK=$AL_TMP/airlock
+cat >"$AIRLOCK" <<EOS
+#!/bin/sh
+# airlock in this test's own runtime directory and cgroup parent
+[ "\$1" = run ] && shift && set -- run --config "$AL_TMP/iso.json" "\$@"
+exec unshare -m --propagation private -- /bin/sh -c \\
+	'mount --bind "$AL_TMP/run" /run/airlock && exec "\$0" "\$@"' "$REAL_AIRLOCK" "\$@"
+EOS
+chmod 755 "$AIRLOCK"
+iso_cleanup() {
+	local d
+	for d in /sys/fs/cgroup/*/"$ISO_PARENT" /sys/fs/cgroup/"$ISO_PARENT"; do
+		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
+}
+# shellcheck disable=SC2154 # rc is assigned by the trap itself
+trap 'rc=$?; iso_cleanup; (exit $rc); al_finish' EXIT
+
+# verify STATE [ARGS]: sets V_RC and V_OUT.
+verify() {
+	local st=$1
+	shift
+	V_OUT=$("$REAL_AIRLOCK" records --state-dir "$st" verify "$@" 2>&1)
+	V_RC=$?
+}
+# expect_problem STATE DESCRIPTION PATTERN: verify fails with a line matching PATTERN.
+expect_problem() {
+	verify "$1"
+	al_ok "$([ "$V_RC" -eq 1 ] && echo "$V_OUT" | grep -Eq -- "$3"; echo $?)" "$2"
+	if [ "$V_RC" -ne 1 ] || ! echo "$V_OUT" | grep -Eq -- "$3"; then
+		echo "$V_OUT" | al_diag
+	fi
+}
+# record_of STATE SEQ: the file of the record with chain.seq SEQ.
+record_of() {
+	python3 - "$@" <<'PY'
+import glob, json, sys
+for f in sorted(glob.glob(sys.argv[1] + "/records/*.json")):
+    if json.load(open(f)).get("chain", {}).get("seq") == int(sys.argv[2]):
+        print(f)
+        break
+PY
+}
+# copy STATE NAME: a copy of a state directory to tamper with.
+copy() {
+	rm -rf "${AL_TMP:?}/$2"
+	cp -a "$1" "$AL_TMP/$2"
+	echo "$AL_TMP/$2"
+}
+
+# ---- chained, signed records that verify ----
+
+for i in 1 2 3; do
+	al_run -- "$PROBE" echo "run $i"
+done
+verify "$AL_STATE"
+al_ok "$V_RC" "three runs' records verify"
+echo "$V_OUT" | al_diag
+al_ok "$(echo "$V_OUT" | grep -q '^verified 3 records (seq 1\.\.3)'; echo $?)" "as seq 1..3"
+last=$(record_of "$AL_STATE" 3)
+al_is "$("$AIRLOCK" records --state-dir "$AL_STATE" head)" \
+	"seq 3 sha256 $(sha256sum <"$last" | cut -d' ' -f1) run $(basename "$last" .json)" \
+	"records head names the last record and the SHA-256 of its bytes"
+al_is "$(al_json "$(record_of "$AL_STATE" 2)" 'r["chain"]["prev_sha256"]')" \
+	"$(sha256sum <"$(record_of "$AL_STATE" 1)" | cut -d' ' -f1)" \
+	"each record holds the SHA-256 of the previous one's bytes"
+"$AIRLOCK" records --state-dir "$AL_STATE" pubkey >"$AL_TMP/pubkey.out"
+sed -n '/BEGIN/,/END/p' "$AL_TMP/pubkey.out" >"$AL_TMP/node.pem"
+al_is "$(head -n 1 "$AL_TMP/pubkey.out")" "key id $(al_json "$last" 'r["signature"]["key_id"]')" \
+	"records pubkey prints the key id the records carry"
+al_is "$(openssl pkey -in "$AL_STATE/keys/node.key" -pubout)" "$(cat "$AL_TMP/node.pem")" \
+	"and the public half of the node key, which openssl reads"
+al_is "$(stat -c '%a %U' "$AL_STATE/keys/node.key")" "600 root" "the node key is root's, 0600"
+al_ok "$(python3 "$TOOL" check "$last" "$AL_TMP/node.pem" 2>&1 | al_diag; echo "${PIPESTATUS[0]}")" \
+	"python3-cryptography verifies a record by the documented byte rule"
+verify "$AL_STATE" --pubkey "$AL_TMP/node.pem"
+al_ok "$V_RC" "verify --pubkey FILE with the printed key"
+cp -a "$AL_STATE" "$AL_TMP/audit-copy"
+chmod -R a+rX "$AL_TMP/audit-copy"
+chmod 644 "$AL_TMP/node.pem"
+out=$(setpriv --reuid 65534 --regid 65534 --clear-groups "$REAL_AIRLOCK" records \
+	--state-dir "$AL_TMP/audit-copy" verify --pubkey "$AL_TMP/node.pem" 2>&1)
+al_ok $? "an auditor (not root) verifies a copy of the records with the public key alone"
+echo "$out" | al_diag
+
+# ---- each kind of tampering is named ----
+
+mid=$(basename "$(record_of "$AL_STATE" 2)")
+out=$(python3 "$TOOL" flip-each "$AL_STATE" "$mid" "$REAL_AIRLOCK")
+al_ok "$(echo "$out" | grep -q 'missed: none$'; echo $?)" \
+	"one byte changed on any line of a record: verify names it ($out)"
+
+st=$(copy "$AL_STATE" code)
+sed -Ei 's/"code": ([0-9]+)/"code": 1\1/' "$st/records/$mid"
+expect_problem "$st" "the exit code changed: bad signature" "^verify: record $mid \(seq 2\): bad signature"
+
+st=$(copy "$AL_STATE" deleted)
+rm "$st/records/$mid"
+expect_problem "$st" "a record deleted: its seq is missing" "^verify: seq 2: missing"
+
+st=$(copy "$AL_STATE" deleted-last)
+rm "$st/records/$(basename "$last")"
+expect_problem "$st" "the last record deleted: missing against the head" \
+	"^verify: seq 3: missing: the head names run $(basename "$last" .json)"
+
+st=$(copy "$AL_STATE" swapped)
+first=$(basename "$(record_of "$AL_STATE" 1)")
+mv "$st/records/$first" "$st/tmp.json"
+mv "$st/records/$mid" "$st/records/$first"
+mv "$st/tmp.json" "$st/records/$mid"
+expect_problem "$st" "two records swapped: named" "^verify: record ($first|$mid) \(seq [12]\): holds run"
+
+openssl genpkey -algorithm ed25519 -out "$AL_TMP/other.key" 2>/dev/null
+st=$(copy "$AL_STATE" otherkey)
+python3 "$TOOL" resign "$st/records/$mid" "$AL_TMP/other.key"
+expect_problem "$st" "a signature from another key: unknown key" "^verify: record $mid \(seq 2\): unknown key"
+st=$(copy "$AL_STATE" otherkey-id)
+python3 "$TOOL" resign "$st/records/$mid" "$AL_TMP/other.key" \
+	"$(al_json "$last" 'r["signature"]["key_id"]')"
+expect_problem "$st" "another key's signature under the node key's id: bad signature" \
+	"^verify: record $mid \(seq 2\): bad signature"
+
+st=$(copy "$AL_STATE" appended)
+added=$(python3 "$TOOL" append "$st" "$last" "$AL_TMP/other.key")
+expect_problem "$st" "a record appended by hand, signed by another key" \
+	"^verify: record $added.json \(seq 4\): unknown key"
+st=$(copy "$AL_STATE" appended-unsigned)
+added=$(python3 "$TOOL" append "$st" "$last" -)
+expect_problem "$st" "a record appended by hand, unsigned" "^verify: record $added.json: not signed"
+
+verify "$AL_STATE"
+al_ok "$V_RC" "the untouched records still verify"
+verify "$AL_STATE" --since 3
+al_ok "$(echo "$V_OUT" | grep -q '^verified'; echo $?)" "verify --since 3"
+st=$(copy "$AL_STATE" since)
+sed -Ei 's/"code": ([0-9]+)/"code": 1\1/' "$st/records/$first"
+verify "$st" --since 2
+al_ok "$(! echo "$V_OUT" | grep -q 'bad signature'; echo $?)" \
+	"--since 2 does not check the signature of seq 1"
+al_ok "$([ "$V_RC" -eq 1 ] && echo "$V_OUT" | grep -q "(seq 2): prev_sha256 is not record $first"; echo $?)" \
+	"but the link of seq 2 to it: a changed seq 1 still shows"
+
+# ---- concurrent runs ----
+
+pids=()
+for i in $(seq 10); do
+	"$AIRLOCK" run --state-dir "$AL_STATE" --workspace "$AL_WS" -- "$PROBE" true \
+		</dev/null >/dev/null 2>"$AL_TMP/conc-$i.err" &
+	pids+=("$!")
+done
+bad=0
+for p in "${pids[@]}"; do
+	wait "$p" || bad=$((bad + 1))
+done
+al_is "$bad" 0 "10 concurrent runs succeed"
+verify "$AL_STATE"
+al_ok "$(echo "$V_OUT" | grep -q '^verified 13 records (seq 1\.\.13)'; echo $?)" \
+	"and leave an unbroken chain, seq 1..13"
+echo "$V_OUT" | al_diag
+
+# ---- a supervisor killed mid-run ----
+
+wait_running() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		grep -lq '"cause": "running"' "$AL_STATE"/records/*.json 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+al_run_bg kill -- "$PROBE" sleep 60
+if wait_running; then
+	killed=$(grep -l '"cause": "running"' "$AL_STATE"/records/*.json | head -n 1)
+	kill -KILL "$AL_BG_PID"
+	wait "$AL_BG_PID" 2>/dev/null
+	verify "$AL_STATE"
+	al_ok "$(echo "$V_OUT" | grep -q '1 in progress'; echo $?)" \
+		"the killed run's record is in progress, not in the chain"
+	al_run -- "$PROBE" true
+	al_is "$(al_json "$killed" 'r["exit"]["cause"], r["chain"]["seq"], "signature" in r')" \
+		"('aborted', 14, True)" "the next start marks it aborted, chained and signed"
+	verify "$AL_STATE"
+	al_ok "$V_RC" "and the chain verifies (seq 1..15)"
+	echo "$V_OUT" | al_diag
+else
+	al_ok 1 "the run to kill started"
+fi
+
+# ---- key rotation ----
+
+old_id=$(al_json "$last" 'r["signature"]["key_id"]')
+"$AIRLOCK" records --state-dir "$AL_STATE" rotate-key >"$AL_TMP/rotate.out"
+new_id=$(sed -n 's/^key id //p' "$AL_TMP/rotate.out")
+al_ok "$([ -n "$new_id" ] && [ "$new_id" != "$old_id" ]; echo $?)" "rotate-key makes a new key"
+al_run -- "$PROBE" true
+newest=$(record_of "$AL_STATE" 16)
+al_is "$(al_json "$newest" 'r["signature"]["key_id"]')" "$new_id" "new records carry the new key id"
+verify "$AL_STATE"
+al_ok "$V_RC" "old and new records verify against the keyring"
+al_is "$(find "$AL_STATE/keys/trusted" -name '*.pem' -printf '%f\n' | sort | tr '\n' ' ')" \
+	"$(printf '%s.pem\n' "$old_id" "$new_id" | sort | tr '\n' ' ')" "the keyring keeps both keys"
+verify "$AL_STATE" --pubkey "$AL_TMP/node.pem"
+al_ok "$(echo "$V_OUT" | grep -q "record $(basename "$newest") (seq 16): unknown key"; echo $?)" \
+	"--pubkey with the old key alone: the new records' key is unknown"
+
+# ---- in-toto export ----
+
+al_run -- "$PROBE" echo exported
+id=$(basename "$(record_of "$AL_STATE" 17)" .json)
+"$AIRLOCK" records --state-dir "$AL_STATE" pubkey | sed -n '/BEGIN/,/END/p' >"$AL_TMP/new.pem"
+"$AIRLOCK" records --state-dir "$AL_STATE" export "$id" --format in-toto >"$AL_TMP/env.json"
+al_ok $? "records export ID --format in-toto"
+out=$(python3 "$TOOL" dsse "$AL_TMP/env.json" "$AL_TMP/new.pem" "$AL_STATE" "$AL_TMP/pae" \
+	"$AL_TMP/sig" 2>&1)
+al_ok $? "python3-cryptography verifies the DSSE signature over the PAE, and the subject digests"
+echo "$out" | al_diag
+al_ok "$(echo "$out" | grep -q "^$id logs/$id.stderr logs/$id.stdout"; echo $?)" \
+	"the subjects are the run's captured logs"
+openssl pkeyutl -verify -pubin -inkey "$AL_TMP/new.pem" -rawin -in "$AL_TMP/pae" \
+	-sigfile "$AL_TMP/sig" >"$AL_TMP/openssl.out" 2>&1
+al_ok $? "openssl pkeyutl -verify -rawin verifies it too"
+printf 'x' >>"$AL_TMP/pae"
+al_ok "$(! openssl pkeyutl -verify -pubin -inkey "$AL_TMP/new.pem" -rawin -in "$AL_TMP/pae" \
+	-sigfile "$AL_TMP/sig" >/dev/null 2>&1; echo $?)" "and refuses a changed PAE"
+
+# ---- the head, said to journald ----
+
+# A journald of our own: a socket at /run/systemd/journal/socket in a mount namespace whose
+# /run is a fresh tmpfs, where the test's runtime directory is bound at /run/airlock.
+cat >"$AL_TMP/journal.sh" <<EOS
+set -e
+mount -t tmpfs tmpfs /run
+mkdir -p /run/airlock /run/systemd/journal
+mount --bind "$AL_TMP/run" /run/airlock
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/run/systemd/journal/socket")
+s.settimeout(20)
+print("ready", flush=True)
+sys.stdout.write(s.recv(65536).decode())
+' >"$AL_TMP/journal.out" &
+for i in \$(seq 50); do grep -q ready "$AL_TMP/journal.out" && break; sleep 0.1; done
+"$REAL_AIRLOCK" run --config "$AL_TMP/iso.json" --state-dir "$AL_STATE" --workspace "$AL_WS" \
+	-- "$PROBE" true </dev/null >/dev/null 2>&1
+wait
+EOS
+unshare -m --propagation private -- /bin/bash "$AL_TMP/journal.sh"
+h=$("$AIRLOCK" records --state-dir "$AL_STATE" head)
+al_is "$(sed -n 's/^AIRLOCK_CHAIN_SEQ=//p; s/^AIRLOCK_CHAIN_SHA256=//p' "$AL_TMP/journal.out" | tr '\n' ' ')" \
+	"$(echo "$h" | cut -d' ' -f2,4) " "a run sends the new head to journald (native protocol)"
+al_ok "$(grep -q '^SYSLOG_IDENTIFIER=airlock$' "$AL_TMP/journal.out"; echo $?)" \
+	"as SYSLOG_IDENTIFIER=airlock"
+
