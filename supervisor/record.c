@@ -153,6 +153,8 @@ static json_t *record_build(const struct run_summary *s)
 		json_object_set(o, "credentials", s->credentials);
 	if (s->logs)
 		json_object_set(o, "logs", s->logs);
+	if (s->events)
+		json_object_set(o, "events", s->events);
 	return o;
 oom:
 	json_decref(cmd);

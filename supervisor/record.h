@@ -44,6 +44,7 @@ struct run_summary {
 	json_t *network; /* borrowed; egress decisions, or NULL */
 	json_t *credentials; /* borrowed; the credential grants, or NULL */
 	json_t *logs; /* borrowed; the captured logs (run_log_to_json()), or NULL */
+	json_t *events; /* borrowed; the event log (run_events_to_json()), or NULL */
 	char *const *exec_entries; /* filesystem.exec as written, or NULL when not resolved */
 	char *const *exec_paths; /* what each entry allowed (sandbox_exec_resolve()) */
 };

@@ -34,6 +34,8 @@
 #include "policy.h"
 #include "preflight.h"
 #include "record.h"
+#include "run-events-collect.h"
+#include "run-events.h"
 #include "run-io.h"
 #include "run-limits.h"
 #include "run-lock.h"
@@ -96,6 +98,8 @@ struct run {
 	struct run_log *log; /* the captured logs, or NULL (logs.max_size 0, or not yet) */
 	char **envp;
 	struct credential_set *creds; /* the values of the policy's credential slots, or NULL */
+	struct run_events *events; /* the run's event log, from its run id on */
+	bool events_started; /* its run_start was added when the task started */
 	int timer_fd;
 	int signal_fd;
 	int grace_fd;
@@ -370,6 +374,9 @@ static int on_deadline(struct loop *l, int fd, uint32_t events, void *userdata)
 	k = sandbox_kill(r->sandbox, SIGKILL);
 	format_duration_ms(r->policy->limits.wall_time_ms, buf, sizeof(buf));
 	log_error("task killed: wall time limit %s reached", buf);
+	if (run_events_add(r->events, "limit_hit",
+			   json_pack("{s:s, s:s}", "limit", "wall_time", "value", buf)) < 0)
+		log_oom();
 	return k;
 }
 
@@ -627,7 +634,8 @@ static int write_record(struct run *r)
 {
 	struct timespec end_rt, end_mono;
 	struct run_summary s = {};
-	_cleanup_(json_decrefp) json_t *net = NULL, *resources = NULL, *creds = NULL, *logs = NULL;
+	_cleanup_(json_decrefp) json_t *net = NULL, *resources = NULL, *creds = NULL, *logs = NULL,
+				       *events = NULL;
 
 	clock_gettime(CLOCK_REALTIME, &end_rt);
 	clock_gettime(CLOCK_MONOTONIC, &end_mono);
@@ -673,6 +681,10 @@ static int write_record(struct run *r)
 		add_features(r, &s);
 		s.n_abis = syscall_abi_detect_finish(&r->abi_pidfd, s.abis);
 	}
+	if (r->cause != RUN_CAUSE_RUNNING) /* the log's rest, written before the record */
+		s.events = events = run_events_finish(r->events, &s, r->events_started,
+						      record_sink_state_fd(r->sink),
+						      record_sink_state_dir(r->sink));
 	return record_write(&s, r->sink, &r->draft);
 }
 
@@ -708,6 +720,7 @@ static void teardown(struct run *r)
 	r->sink = record_sink_free(r->sink);
 	strv_free(r->envp);
 	r->creds = credential_set_free(r->creds); /* clears every value */
+	r->events = run_events_free(r->events);
 	r->policy = policy_free(r->policy);
 }
 
@@ -750,6 +763,8 @@ int run_main(const struct run_options *o)
 		k = record_sink_open(o->state_dir, o->record_path, &r.sink);
 	if (k >= 0)
 		k = make_run_id(&r);
+	if (k >= 0 && run_events_new(r.id, &r.events) < 0)
+		k = log_oom();
 	if (k < 0) {
 		teardown(&r);
 		return EXIT_AIRLOCK;
@@ -763,6 +778,10 @@ int run_main(const struct run_options *o)
 	if (k >= 0) {
 		log_info("run started: policy '%s' (sha256:%s), command '%s'", r.policy->name,
 			 r.policy->digest, o->argv[0]);
+		/* Off the task's start path too: its start and grants, to the event log. */
+		r.events_started = true;
+		if (run_events_started(r.events, r.policy, o->argv, r.workspace, r.creds) < 0)
+			log_oom();
 		/* Off the task's start path: the final record's file. */
 		if (record_prepare(r.sink, r.id, &r.draft) < 0)
 			log_debug("could not prepare the final record's file; writing it later");
