@@ -220,9 +220,13 @@ int cmd_records(int argc, char **argv)
 	if (argc - optind >= 2 && streq(argv[optind], "logs"))
 		return records_logs(state_dir, argv[optind + 1], argc - optind - 2,
 				    argv + optind + 2);
+	if (argc - optind >= 2 && streq(argv[optind], "events"))
+		return cmd_records_events(state_dir, argv[optind + 1], argc - optind - 2,
+					  argv + optind + 2);
 	fprintf(stderr,
 		"Usage: airlock records [--state-dir DIR] list\n"
 		"       airlock records [--state-dir DIR] show ID\n"
-		"       airlock records [--state-dir DIR] logs ID [--stream stdout|stderr]\n");
+		"       airlock records [--state-dir DIR] logs ID [--stream stdout|stderr]\n"
+		"       airlock records [--state-dir DIR] events ID [--json]\n");
 	return 2;
 }
