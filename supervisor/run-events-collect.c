@@ -102,13 +102,45 @@ static int add_each(struct run_events *e, const char *type, json_t *o, const cha
 	return 0;
 }
 
+/* A record's DNS entry as an event's fields: its query type as "qtype" ("type" is the event's). */
+static json_t *dns_fields(json_t *entry)
+{
+	json_t *f = json_object(), *v;
+	const char *key, *qkey;
+
+	json_object_foreach(entry, key, v)
+	{
+		qkey = streq(key, "type") ? "qtype" : key;
+		if (f && json_object_set_new(f, qkey, json_deep_copy(v)) < 0) {
+			json_decref(f);
+			return NULL;
+		}
+	}
+	return f;
+}
+
+static int add_dns(struct run_events *e, json_t *entries)
+{
+	size_t i;
+	json_t *v;
+	int r;
+
+	json_array_foreach(entries, i, v)
+	{
+		r = add(e, "dns", dns_fields(v));
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int add_network(struct run_events *e, json_t *net)
 {
 	json_int_t dns_lost = json_integer_value(json_object_get(net, "dns_unrecorded"));
 	json_int_t denied_lost = json_integer_value(json_object_get(net, "denied_unrecorded"));
 	int r;
 
-	r = add_each(e, "dns", net, "dns");
+	r = add_dns(e, json_object_get(net, "dns"));
 	if (r >= 0 && dns_lost > 0)
 		r = add(e, "dns_unrecorded",
 			json_pack("{s:I, s:O}", "count", dns_lost, "verdicts",

@@ -21,10 +21,12 @@ import sys
 # Record keys that are data, not names: the object's documentation lists their values
 # (syscall_abis: one key per ABI, "x86_64", "i386", "x32", ...; network.dns_unrecorded_verdicts:
 # one key per DNS verdict, "not-allowed", "rate-limited", ...; an event line's fields: the
-# keys its caller built, found where the caller builds them).
+# keys its caller built, found where the caller builds them; a "dns" event's: the record's
+# network.dns keys, "type" renamed "qtype").
 DYNAMIC_KEYS = {("supervisor/record.c", "s->abis[i].name"),
                 ("supervisor/run-net-dns.c", "verdict"),
-                ("supervisor/run-events.c", "key")}
+                ("supervisor/run-events.c", "key"),
+                ("supervisor/run-events-collect.c", "qkey")}
 
 # Files that build JSON that is not the run record.
 RECORD_EXCLUDED = {"supervisor/cmd-probe.c"}
