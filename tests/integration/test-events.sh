@@ -186,3 +186,54 @@ tampered 'del lines[-1]' "a removed last line is found against the record's coun
 	"the log has [0-9]+ lines, its record says [0-9]+: lines were removed"
 "$AIRLOCK" records --state-dir "$AL_STATE" events "$id" >/dev/null 2>&1
 al_ok $? "the restored log verifies again"
+
+# ---- the cgroup limits a run hits ----
+
+# limit_case NAME PYTHON: the python code asserts on the events (ev, of(type)) of the run
+# whose record is $AL_TMP/rec-NAME.json.
+limit_case() {
+	local desc=$1 r=$AL_TMP/rec-$2.json err
+	err=$(python3 - "$r" "$3" 2>&1 <<'PY'
+import json, sys
+rec = json.load(open(sys.argv[1]))
+ev = [json.loads(l) for l in open(rec["events"]["path"], "rb")]
+def of(t):
+    return [e for e in ev if e["type"] == t]
+exec(sys.argv[2])
+PY
+)
+	al_ok $? "$desc"
+	[ -z "$err" ] || echo "$err" | tail -n 4 | cut -c1-400 | al_diag
+}
+
+if al_host_has_controller memory; then
+	pol=$(al_policy mem <<'JSON'
+{ "version": 1, "limits": { "memory": "64M", "wall_time": "60s" } }
+JSON
+)
+	al_run --policy "$pol" --record "$AL_TMP/rec-mem.json" -- \
+		python3 -c 'b = []
+while True: b.append(bytearray(8 << 20))'
+	limit_case "limit_hit: memory, with the OOM kills, before task_exit oom_killed" mem '
+l = of("limit_hit")
+assert [(x["limit"], x["value"]) for x in l] == [("memory", "64M")], l
+assert l[0]["oom_kills"] >= 1, l
+assert ev[-1]["type"] == "task_exit" and ev[-1]["cause"] == "oom_killed", ev[-1]'
+else
+	al_skip "limit_hit: memory" "the kernel offers no memory cgroup controller"
+fi
+if al_host_has_controller pids; then
+	pol=$(al_policy pids <<'JSON'
+{ "version": 1, "limits": { "pids": 32, "wall_time": "60s" } }
+JSON
+)
+	al_run --policy "$pol" --record "$AL_TMP/rec-pids.json" -- /bin/sh -c \
+		'i=0; while [ $i -lt 200 ]; do sleep 30 & i=$((i+1)); done 2>/dev/null; kill 0'
+	limit_case "limit_hit: pids, with the forks refused" pids '
+l = of("limit_hit")
+assert [(x["limit"], x["value"]) for x in l] == [("pids", 32)], l
+assert l[0]["pids_limit_hits"] > 0, l
+assert ev[-1]["type"] == "task_exit" and ev[-1]["cause"] == "pids_limit_hit", ev[-1]'
+else
+	al_skip "limit_hit: pids" "the kernel offers no pids cgroup controller"
+fi
