@@ -66,7 +66,7 @@ al_cleanup() {
 # "validated N records, M event lines"; returns 1 on any problem. A directory with a file
 # .airlock-schema-skip (records a test forged on purpose) is not looked into.
 al_check_schema() {
-	python3 "$AIRLOCK_SRC/tests/lib/record-schema.py" validate \
+	timeout 300 python3 "$AIRLOCK_SRC/tests/lib/record-schema.py" validate \
 		"$AIRLOCK_SRC/docs/run-record.schema.json" "$1" 2>&1
 }
 
