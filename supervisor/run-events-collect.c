@@ -207,7 +207,8 @@ int run_events_conclude(struct run_events *e, const struct run_summary *s, bool 
 }
 
 int run_events_started(struct run_events *e, const struct policy *p, char *const *argv,
-		       const char *workspace, const struct credential_set *creds)
+		       const char *workspace, const struct credential_set *creds, int state_fd,
+		       const char *state_dir)
 {
 	_cleanup_(json_decrefp) json_t *grants = creds ? credentials_to_json(creds) : NULL;
 	int r;
@@ -217,6 +218,7 @@ int run_events_started(struct run_events *e, const struct policy *p, char *const
 	r = run_events_run_start(e, p, argv, workspace);
 	if (r >= 0 && grants)
 		r = run_events_credentials(e, grants);
+	(void)run_events_open(e, state_fd, state_dir);
 	return r;
 }
 

@@ -20,9 +20,14 @@ int run_events_run_start(struct run_events *e, const struct policy *p, char *con
 			 const char *workspace);
 /* One "credential" per grant of grants (credentials_to_json(): never a value). */
 int run_events_credentials(struct run_events *e, json_t *grants);
-/* run_events_run_start(), then run_events_credentials() of creds' grants (NULL: none). */
+/*
+ * The task started: run_events_run_start() and run_events_credentials() of creds' grants
+ * (NULL: none), then run_events_open() below state_fd, whose error, kept in the log, is
+ * said at its end (run_events_finish()).
+ */
 int run_events_started(struct run_events *e, const struct policy *p, char *const *argv,
-		       const char *workspace, const struct credential_set *creds);
+		       const char *workspace, const struct credential_set *creds, int state_fd,
+		       const char *state_dir);
 /*
  * The end of the run, from its final record's summary: "run_start" and its "credential"s
  * unless started (they were added when the task started), then "dns", "dns_unrecorded",

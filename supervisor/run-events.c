@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The per-run event log: lines built in memory, chained, written once (run-events.h). */
+/* The per-run event log: lines built in memory, chained, written in two goes (run-events.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -31,7 +31,9 @@ struct run_events {
 	char prev[RUN_EVENTS_HASH_LEN]; /* hash of the last line, or the first line's prev */
 	struct sha256 file_hash; /* of every byte in buf */
 	bool written;
-	int error; /* -errno of run_events_write(), or 0 */
+	int fd; /* the file, from run_events_open() to run_events_write(), or -EBADF */
+	size_t flushed; /* bytes of buf in the file */
+	int error; /* -errno of the first failed open or write, or 0 */
 	char path[PATH_MAX];
 };
 
@@ -53,6 +55,7 @@ int run_events_new(const char *run_id, struct run_events **ret)
 	if (!e)
 		return -ENOMEM;
 	strcpy(e->run_id, run_id);
+	e->fd = -EBADF;
 	run_events_first_prev(run_id, e->prev);
 	sha256_init(&e->file_hash);
 	*ret = e;
@@ -63,6 +66,7 @@ struct run_events *run_events_free(struct run_events *e)
 {
 	if (!e)
 		return NULL;
+	safe_close(e->fd);
 	free(e->buf);
 	free(e);
 	return NULL;
@@ -172,11 +176,12 @@ static int open_events_dir(int state_fd)
 	return TAKE_FD(fd);
 }
 
-static int write_file(struct run_events *e, int state_fd)
+/* Creates <state>/events/<run-id>.jsonl, a new file of mode 0600. Returns the fd or -errno. */
+static int create_file(const struct run_events *e, int state_fd)
 {
-	_cleanup_close_ int dir_fd = -EBADF, fd = -EBADF;
+	_cleanup_close_ int dir_fd = -EBADF;
 	char name[NAME_MAX + 1];
-	int r;
+	int fd;
 
 	dir_fd = open_events_dir(state_fd);
 	if (dir_fd < 0)
@@ -184,13 +189,35 @@ static int write_file(struct run_events *e, int state_fd)
 	snprintf(name, sizeof(name), "%s.jsonl", e->run_id);
 	fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
 		    0600);
-	if (fd < 0)
-		return -errno;
-	r = write_all(fd, e->buf ?: "", e->len);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Writes what the file lacks; the first error sticks (the file then stays as it is). */
+static int flush(struct run_events *e)
+{
+	int r;
+
+	if (e->error < 0)
+		return e->error;
+	r = write_all(e->fd, e->buf + e->flushed, e->len - e->flushed);
 	if (r < 0)
-		return r;
-	(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+		return e->error = r;
+	e->flushed = e->len;
 	return 0;
+}
+
+int run_events_open(struct run_events *e, int state_fd, const char *state_dir)
+{
+	int fd;
+
+	if (e->written || e->fd >= 0 || e->error < 0)
+		return -ESTALE;
+	snprintf(e->path, sizeof(e->path), "%s/" RUN_EVENTS_DIR "/%s.jsonl", state_dir, e->run_id);
+	fd = create_file(e, state_fd);
+	if (fd < 0)
+		return e->error = fd;
+	e->fd = fd;
+	return flush(e);
 }
 
 int run_events_write(struct run_events *e, int state_fd, const char *state_dir)
@@ -205,9 +232,12 @@ int run_events_write(struct run_events *e, int state_fd, const char *state_dir)
 		if (r < 0)
 			return r;
 	}
+	if (e->fd < 0 && e->error == 0)
+		(void)run_events_open(e, state_fd, state_dir);
 	e->written = true;
-	snprintf(e->path, sizeof(e->path), "%s/" RUN_EVENTS_DIR "/%s.jsonl", state_dir, e->run_id);
-	e->error = write_file(e, state_fd);
+	if (e->fd >= 0)
+		(void)flush(e);
+	e->fd = safe_close(e->fd);
 	return e->error;
 }
 

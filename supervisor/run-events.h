@@ -10,8 +10,10 @@
  *
  * where seq counts from 1 and prev is the SHA-256 of the previous line's exact bytes (its
  * newline excluded); the first line's prev is the SHA-256 of the run id's bytes. The lines
- * are built in memory as events are added and written in one go at the end of the run,
- * before the final record, which holds the log's head (run_events_to_json()).
+ * are built in memory as events are added; the file is created, with the lines so far,
+ * once the task started (run_events_open(), off its start path), and gets the rest at the
+ * end of the run (run_events_write()), before the final record, which holds the log's head
+ * (run_events_to_json()).
  */
 
 #include <jansson.h>
@@ -45,10 +47,18 @@ struct run_events *run_events_free(struct run_events *e);
 int run_events_add(struct run_events *e, const char *type, json_t *fields);
 
 /*
- * Ends the log (appends "events_dropped" when events were dropped) and writes it to
- * <state>/events/<run-id>.jsonl below state_fd (creating the directory 0700), a new file
- * of mode 0600. Later calls to run_events_add() return -ESTALE. Returns 0 or -errno;
- * the error is also kept for run_events_to_json(). Logs nothing.
+ * Creates <state>/events/<run-id>.jsonl below state_fd (the directory made 0700 when
+ * missing, tightened to 0700, and refused when not airlock's own), a new file of mode 0600,
+ * and writes the lines so far: a supervisor that dies later leaves at least those. Returns
+ * 0 or -errno, kept for run_events_to_json() (later writes are not tried); -ESTALE when
+ * called twice or after run_events_write(). Logs nothing.
+ */
+int run_events_open(struct run_events *e, int state_fd, const char *state_dir);
+/*
+ * Ends the log (appends "events_dropped" when events were dropped), writes what the file
+ * lacks (creating it first when run_events_open() was not called) and closes it. Later
+ * calls to run_events_add() return -ESTALE. Returns 0 or -errno (also the open's error);
+ * the error is kept for run_events_to_json(). Logs nothing.
  */
 int run_events_write(struct run_events *e, int state_fd, const char *state_dir);
 

@@ -778,9 +778,11 @@ int run_main(const struct run_options *o)
 	if (k >= 0) {
 		log_info("run started: policy '%s' (sha256:%s), command '%s'", r.policy->name,
 			 r.policy->digest, o->argv[0]);
-		/* Off the task's start path too: its start and grants, to the event log. */
+		/* Off the task's start path too: its start and grants, the event log's file. */
 		r.events_started = true;
-		if (run_events_started(r.events, r.policy, o->argv, r.workspace, r.creds) < 0)
+		if (run_events_started(r.events, r.policy, o->argv, r.workspace, r.creds,
+				       record_sink_state_fd(r.sink),
+				       record_sink_state_dir(r.sink)) < 0)
 			log_oom();
 		/* Off the task's start path: the final record's file. */
 		if (record_prepare(r.sink, r.id, &r.draft) < 0)

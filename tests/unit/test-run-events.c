@@ -326,4 +326,34 @@ TEST(write_file)
 	ASSERT_STREQ(json_string_value(json_object_get(o, "error")), "File exists");
 }
 
+TEST(open_then_write)
+{
+	_cleanup_(rm_rf_tmp) char *state = NULL;
+	_cleanup_(run_events_freep) struct run_events *e = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	_cleanup_free_ char *buf = NULL, *buf2 = NULL;
+	char path[512];
+	const char *text;
+	size_t len, got;
+
+	state = strdup("/tmp/airlock-test-run-events.XXXXXX");
+	ASSERT_TRUE(state && mkdtemp(state));
+	fd = open(state, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_OK(run_events_new(RUN_ID, &e));
+	ASSERT_EQ(run_events_add(e, "run_start", json_pack("{s:s}", "workspace", "/w")), 0);
+	ASSERT_OK(run_events_open(e, fd, state));
+	ASSERT_ERROR(run_events_open(e, fd, state), ESTALE);
+	/* The file holds the lines so far: what a dead supervisor leaves. */
+	snprintf(path, sizeof(path), "%s/events/" RUN_ID ".jsonl", state);
+	ASSERT_OK(read_file_at(AT_FDCWD, path, 1 << 20, &buf, &got));
+	text = run_events_text(e, &len);
+	ASSERT_TRUE(got == len && memcmp(buf, text, len) == 0);
+	ASSERT_EQ(run_events_add(e, "task_exit", json_pack("{s:i}", "code", 0)), 0);
+	ASSERT_OK(run_events_write(e, fd, state));
+	ASSERT_OK(read_file_at(AT_FDCWD, path, 1 << 20, &buf2, &got));
+	text = run_events_text(e, &len);
+	ASSERT_TRUE(got == len && memcmp(buf2, text, len) == 0);
+	ASSERT_EQ(run_events_verify(buf2, got, RUN_ID, NULL, 8, NULL, NULL), 0);
+}
+
 TEST_MAIN()
