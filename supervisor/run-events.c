@@ -92,7 +92,11 @@ static char *format_line(const struct run_events *e, const char *type, json_t *f
 		      type);
 	if (!o)
 		return NULL;
-	json_object_foreach(fields, key, v) if (json_object_set(o, key, v) < 0) return NULL;
+	json_object_foreach(fields, key, v)
+	{
+		if (json_object_set(o, key, v) < 0)
+			return NULL;
+	}
 	if (json_object_set_new(o, "prev", json_string(e->prev)) < 0)
 		return NULL;
 	return json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
@@ -143,7 +147,11 @@ int run_events_add(struct run_events *e, const char *type, json_t *fields_in)
 		return -ENOMEM;
 	if (!json_is_object(fields))
 		return -EINVAL;
-	json_object_foreach(fields, key, v) if (is_reserved_key(key)) return -EINVAL;
+	json_object_foreach(fields, key, v)
+	{
+		if (is_reserved_key(key))
+			return -EINVAL;
+	}
 	if (e->written)
 		return -ESTALE;
 	line = format_line(e, type, fields);
