@@ -22,14 +22,20 @@
 /* The largest record and event log read. */
 #define RECORD_MAX_BYTES (16 * 1024 * 1024)
 
-/* Writes s (n bytes) with every control, DEL and non-ASCII byte as \xHH. */
-static void put_escaped(const char *s, size_t n)
+/*
+ * Writes s (n bytes) with every control, DEL and non-ASCII byte as \xHH, and a backslash as
+ * two when backslash (a decoded string: so that \xHH is never the string's own text). A
+ * line airlock wrote holds none of those bytes: --json prints it unchanged.
+ */
+static void put_escaped(const char *s, size_t n, bool backslash)
 {
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (c < 0x20 || c >= 0x7f || c == '\\')
-			printf(c == '\\' ? "\\\\" : "\\x%02x", c);
+		if (c == '\\' && backslash)
+			fputs("\\\\", stdout);
+		else if (c < 0x20 || c >= 0x7f)
+			printf("\\x%02x", c);
 		else
 			putchar(c);
 	}
@@ -45,7 +51,7 @@ static void print_event(const char *line, size_t n)
 
 	if (!json_is_object(o)) {
 		fputs("(not an event) ", stdout);
-		put_escaped(line, n);
+		put_escaped(line, n, false);
 		putchar('\n');
 		return;
 	}
@@ -58,11 +64,11 @@ static void print_event(const char *line, size_t n)
 		if (!streq(key, "time") && !streq(key, "type"))
 			printf("%s=", key);
 		if (json_is_string(val)) {
-			put_escaped(json_string_value(val), json_string_length(val));
+			put_escaped(json_string_value(val), json_string_length(val), true);
 		} else {
 			free(v);
 			v = json_dumps(val, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_ENCODE_ANY);
-			put_escaped(v ?: "?", v ? strlen(v) : 1);
+			put_escaped(v ?: "?", v ? strlen(v) : 1, false);
 		}
 	}
 	putchar('\n');
@@ -75,7 +81,7 @@ static void print_log(const char *buf, size_t len, bool raw)
 		size_t n = nl ? (size_t)(nl - s) : len - off;
 
 		if (raw) {
-			put_escaped(s, n);
+			put_escaped(s, n, false);
 			putchar('\n');
 		} else
 			print_event(s, n);
