@@ -19,6 +19,7 @@ packages=(
 	libjansson-dev libcurl4-openssl-dev libssl-dev libpcre2-dev
 	# tests: toolchains the sandbox must run, network test hosts, linters
 	python3 python3-cryptography openssl git curl make iproute2 nftables dnsutils procps util-linux shellcheck clang-format go-md2man strace
+	python3-jsonschema
 	# tests: runtimes users' agents run (test-runtimes.sh)
 	openjdk-17-jdk-headless nodejs
 	# vm stage (cgroup v2 guest) and benchmarks

@@ -12,6 +12,8 @@ int cmd_records(int argc, char **argv);
  * -ENOENT when argv is none of them.
  */
 int cmd_records_chain(const char *state_dir, int argc, char **argv);
+/* records events ID [--json] (cmd-records-events.c): argv holds what follows ID. */
+int cmd_records_events(const char *state_dir, const char *id, int argc, char **argv);
 
 /* Exit statuses of `airlock run` (docs/man/airlock.1.md). */
 #define EXIT_TIMEOUT 124

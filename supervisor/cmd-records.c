@@ -109,17 +109,20 @@ static void records_usage(FILE *f)
 		   "       airlock records [--state-dir DIR] logs ID [--stream stdout|stderr]\n"
 		   "       airlock records [--state-dir DIR] verify [--pubkey FILE] [--since SEQ]\n"
 		   "       airlock records [--state-dir DIR] head | pubkey | rotate-key\n"
-		   "       airlock records [--state-dir DIR] export ID --format in-toto\n");
+		   "       airlock records [--state-dir DIR] export ID --format in-toto\n"
+		   "       airlock records [--state-dir DIR] events ID [--json]\n");
 }
 
 /*
- * The chain's verbs (cmd-records-chain.c) take their own options after the verb; before it,
+ * The chain's verbs (cmd-records-chain.c) and events (cmd-records-events.c) take their own
+ * options after the verb; before it,
  * only --state-dir. Returns the index of such a verb in argv (its state dir in
  * *ret_state_dir), or 0 when argv names another verb.
  */
 static int chain_verb_at(int argc, char **argv, const char **ret_state_dir)
 {
-	static const char *const verbs[] = { "verify", "head", "pubkey", "rotate-key", "export" };
+	static const char *const verbs[] = { "verify",	   "head",   "pubkey",
+					     "rotate-key", "export", "events" };
 	const char *state_dir = AIRLOCK_STATE_DIR;
 	int i = 1;
 
@@ -207,6 +210,9 @@ int cmd_records(int argc, char **argv)
 	if (c > 0) {
 		if (cli_check_path_arg("--state-dir", state_dir) < 0)
 			return 2;
+		if (streq(argv[c], "events") && argc - c >= 2)
+			return cmd_records_events(state_dir, argv[c + 1], argc - c - 2,
+						  argv + c + 2);
 		c = cmd_records_chain(state_dir, argc - c, argv + c);
 		if (c == -ENOENT) {
 			records_usage(stderr);

@@ -166,7 +166,8 @@ static int record_add_optional(json_t *o, const struct run_summary *s)
 	    (s->artifacts && json_object_set(o, "artifacts", s->artifacts) < 0) ||
 	    /* "workspace_changes": an overlay workspace's change set (run-overlay.c) */
 	    (s->workspace_changes &&
-	     json_object_set(o, "workspace_changes", s->workspace_changes) < 0))
+	     json_object_set(o, "workspace_changes", s->workspace_changes) < 0) ||
+	    (s->events && json_object_set(o, "events", s->events) < 0))
 		return -ENOMEM;
 	return 0;
 }

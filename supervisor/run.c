@@ -38,6 +38,8 @@
 #include "redact.h"
 #include "run-export.h"
 #include "run-step.h"
+#include "run-events-collect.h"
+#include "run-events.h"
 #include "run-io.h"
 #include "run-limits.h"
 #include "run-lock.h"
@@ -113,6 +115,8 @@ struct run {
 	struct redactor *redactor; /* what the task's output goes through (run-redact.h) */
 	struct run_export *export; /* the export of /out, or NULL (no "artifacts") */
 	struct run_overlay *overlay; /* an overlay workspace's layers, or NULL */
+	struct run_events *events; /* the run's event log, from its run id on */
+	bool events_started; /* its run_start was added when the task started */
 	int timer_fd;
 	int signal_fd;
 	int grace_fd;
@@ -421,6 +425,9 @@ static int on_deadline(struct loop *l, int fd, uint32_t events, void *userdata)
 	k = sandbox_kill(r->sandbox, SIGKILL);
 	format_duration_ms(r->policy->limits.wall_time_ms, buf, sizeof(buf));
 	log_error("task killed: wall time limit %s reached", buf);
+	if (run_events_add(r->events, "limit_hit",
+			   json_pack("{s:s, s:s}", "limit", "wall_time", "value", buf)) < 0)
+		log_oom();
 	return k;
 }
 
@@ -725,7 +732,8 @@ static int write_record(struct run *r)
 	struct timespec end_rt, end_mono;
 	struct run_summary s = {};
 	_cleanup_(json_decrefp) json_t *net = NULL, *resources = NULL, *creds = NULL, *logs = NULL,
-				       *redactions = NULL, *artifacts = NULL, *ws_changes = NULL;
+				       *redactions = NULL, *artifacts = NULL, *ws_changes = NULL,
+				       *events = NULL;
 	const char *checks[_RUN_STEP_MAX];
 
 	clock_gettime(CLOCK_REALTIME, &end_rt);
@@ -794,6 +802,10 @@ static int write_record(struct run *r)
 		s.n_abis = syscall_abi_detect_finish(&r->abi_pidfd, s.abis);
 	}
 	add_failure(r, &s, checks);
+	if (r->cause != RUN_CAUSE_RUNNING) /* the log's rest, written before the record */
+		s.events = events = run_events_finish(r->events, &s, r->events_started,
+						      record_sink_state_fd(r->sink),
+						      record_sink_state_dir(r->sink));
 	return record_write(&s, r->sink, &r->draft);
 }
 
@@ -833,6 +845,7 @@ static void teardown(struct run *r)
 	r->export = run_export_free(r->export);
 	r->overlay = run_overlay_free(r->overlay);
 	r->creds = credential_set_free(r->creds); /* clears every value */
+	r->events = run_events_free(r->events);
 	r->policy = policy_free(r->policy);
 	json_decref(r->policy_json);
 	r->policy_json = NULL;
@@ -899,7 +912,8 @@ int run_main(const struct run_options *o)
 		k = run_redact_new(r.policy, r.creds, &r.redactor);
 	if (k < 0)
 		return refuse_early(&r);
-	if (record_sink_open(o->state_dir, o->record_path, &r.sink) < 0 || make_run_id(&r) < 0) {
+	if (record_sink_open(o->state_dir, o->record_path, &r.sink) < 0 || make_run_id(&r) < 0 ||
+	    run_events_new(r.id, &r.events) < 0) {
 		teardown(&r);
 		return EXIT_AIRLOCK;
 	}
@@ -913,6 +927,12 @@ int run_main(const struct run_options *o)
 		r.step = RUN_STEP_TASK;
 		log_info("run started: policy '%s' (sha256:%s), command '%s'", r.policy->name,
 			 r.policy->digest, o->argv[0]);
+		/* Off the task's start path too: its start and grants, the event log's file. */
+		r.events_started = true;
+		if (run_events_started(r.events, r.policy, o->argv, r.workspace, r.creds,
+				       record_sink_state_fd(r.sink),
+				       record_sink_state_dir(r.sink)) < 0)
+			log_oom();
 		/* Off the task's start path: the final record's file. */
 		if (record_prepare(r.sink, r.id, &r.draft) < 0)
 			log_debug("could not prepare the final record's file; writing it later");

@@ -61,8 +61,30 @@ al_cleanup() {
 	[ -n "$AL_TMP" ] && [ -d "$AL_TMP" ] && rm -rf --one-file-system "$AL_TMP"
 }
 
+# al_check_schema DIR: prints the problems of every run record and event log below DIR
+# against docs/run-record.schema.json (tests/lib/record-schema.py) and a last line
+# "validated N records, M event lines"; returns 1 on any problem. A directory with a file
+# .airlock-schema-skip (records a test forged on purpose) is not looked into.
+al_check_schema() {
+	timeout 300 python3 "$AIRLOCK_SRC/tests/lib/record-schema.py" validate \
+		"$AIRLOCK_SRC/docs/run-record.schema.json" "$1" 2>&1
+}
+
+# Every record and event log the test left in its temp tree, against the schema: one case,
+# only when it left any (al_finish calls it before removing the tree).
+al_schema_case() {
+	local out rc
+	[ -n "$AL_TMP" ] && [ -d "$AL_TMP" ] || return 0
+	out=$(al_check_schema "$AL_TMP")
+	rc=$?
+	case "$out" in "validated 0 records, 0 event lines") return 0 ;; esac
+	al_ok $rc "records and event logs validate against docs/run-record.schema.json"
+	[ $rc -eq 0 ] || echo "$out" | tail -n 20 | al_diag
+}
+
 al_finish() {
 	local rc=$?
+	al_schema_case
 	al_cleanup
 	echo "1..$AL_N"
 	[ "$AL_FAILED" -eq 0 ] && [ "$AL_N" -gt 0 ] && exit 0

@@ -321,5 +321,8 @@ assert limited == sent - answered, (limited, sent, answered)
 assert net["dns_unrecorded"] == sum(net["dns_unrecorded_verdicts"].values()), net
 assert len(dns) <= 1024, len(dns)'
 
+schema=$(python3 "$SRC/tests/lib/record-schema.py" validate "$SRC/docs/run-record.schema.json" "$TMP" 2>&1)
+ok $? "records and event logs validate against docs/run-record.schema.json"
+echo "$schema" | tail -n 20 | sed 's/^/# /'
 echo "1..$N"
 [ "$FAILED" -eq 0 ]

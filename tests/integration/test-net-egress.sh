@@ -632,5 +632,8 @@ rc=$?
 ok $? "refuses clearly when forwarding is off (exit $rc)"
 [ -z "$(ip netns exec "$NET_H" nft list tables | grep airlock)" ] && [ "$before" = "$(net_host_state | sed 's/counter packets [0-9]* bytes [0-9]*/counter/')" ]
 ok $? "a refused run leaves nothing behind"
+schema=$(python3 "$SRC/tests/lib/record-schema.py" validate "$SRC/docs/run-record.schema.json" "$TMP" 2>&1)
+ok $? "records and event logs validate against docs/run-record.schema.json"
+echo "$schema" | tail -n 20 | sed 's/^/# /'
 echo "1..$N"
 exit $((FAILED > 0))

@@ -20,10 +20,14 @@ import sys
 
 # Record keys that are data, not names: the object's documentation lists their values
 # (syscall_abis: one key per ABI, "x86_64", "i386", "x32", ...; network.dns_unrecorded_verdicts:
-# one key per DNS verdict, "not-allowed", "rate-limited", ...).
+# one key per DNS verdict, "not-allowed", "rate-limited", ...; an event line's fields: the
+# keys its caller built, found where the caller builds them; a "dns" event's: the record's
+# network.dns keys, "type" renamed "qtype").
 DYNAMIC_KEYS = {("supervisor/record.c", "s->abis[i].name"),
                 ("supervisor/run-net-dns.c", "verdict"),
-                ("supervisor/run-redact.c", "redactor_rule_name(r, i)")}
+                ("supervisor/run-redact.c", "redactor_rule_name(r, i)"),
+                ("supervisor/run-events.c", "key"),
+                ("supervisor/run-events-collect.c", "qkey")}
 
 # Files that build JSON that is not the run record.
 # supervisor/artifacts/manifest.c builds manifest.json, changes-json.c changes.json, both
