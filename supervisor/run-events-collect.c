@@ -16,6 +16,7 @@
 #include "macro.h"
 #include "parse-util.h"
 #include "policy.h"
+#include "record-json.h"
 #include "record.h"
 #include "run-events-collect.h"
 #include "run-events.h"
@@ -28,47 +29,23 @@ static int add(struct run_events *e, const char *type, json_t *fields)
 	return r < 0 ? r : 0;
 }
 
-/* A byte string that is not UTF-8 as {"hex": "..."}: the log loses no argument. */
-static json_t *bytes_json(const char *s)
-{
-	size_t n = strlen(s);
-	char *hex;
-	json_t *o;
-
-	o = json_string(s);
-	if (o)
-		return o;
-	hex = malloc(2 * n + 1);
-	if (!hex)
-		return NULL;
-	hex_encode((const uint8_t *)s, n, hex);
-	o = json_pack("{s:s}", "hex", hex);
-	free(hex);
-	return o;
-}
-
-static json_t *argv_json(char *const *argv)
-{
-	json_t *a = json_array();
-
-	for (char *const *p = argv; a && *p; p++)
-		if (json_array_append_new(a, bytes_json(*p)) < 0) {
-			json_decref(a);
-			return NULL;
-		}
-	return a;
-}
-
 int run_events_run_start(struct run_events *e, const struct policy *p, char *const *argv,
 			 const char *workspace)
 {
+	json_t *o = json_pack("{s:o}", "command", record_json_strv(argv));
 	char digest[80];
 
-	snprintf(digest, sizeof(digest), "sha256:%s", p->digest);
-	return add(e, "run_start",
-		   json_pack("{s:{s:s, s:s}, s:o, s:o}", "policy", "name", p->name, "digest",
-			     digest, "command", argv_json(argv), "workspace",
-			     bytes_json(workspace)));
+	if (o && p) /* a run refused for its policy has none */
+		snprintf(digest, sizeof(digest), "sha256:%s", p->digest);
+	if (o && ((p && json_object_set_new(
+				o, "policy",
+				json_pack("{s:s, s:s}", "name", p->name, "digest", digest)) < 0) ||
+		  (workspace &&
+		   json_object_set_new(o, "workspace", record_json_bytes(workspace)) < 0))) {
+		json_decref(o);
+		o = NULL;
+	}
+	return add(e, "run_start", o);
 }
 
 int run_events_credentials(struct run_events *e, json_t *grants)
@@ -227,6 +204,8 @@ json_t *run_events_finish(struct run_events *e, const struct run_summary *s, boo
 {
 	int r;
 
+	if (!e) /* out of memory when the run got its id: no log, and the record says nothing */
+		return NULL;
 	if (run_events_conclude(e, s, started) < 0)
 		log_oom();
 	r = run_events_write(e, state_fd, state_dir);

@@ -880,8 +880,10 @@ static int refuse_early(struct run *r)
 	r->cause = RUN_CAUSE_REFUSED;
 	r->exit_code = EXIT_AIRLOCK;
 	if (record_sink_open(r->opts->state_dir, r->opts->record_path, &r->sink) >= 0 &&
-	    make_run_id(r) >= 0)
+	    make_run_id(r) >= 0) {
+		(void)run_events_new(r->id, &r->events); /* NULL: a record without a log */
 		(void)write_record(r);
+	}
 	log_info("run refused: %s", run_step_reason(r->step));
 	teardown(r);
 	return EXIT_AIRLOCK;
