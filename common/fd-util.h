@@ -22,6 +22,12 @@ int write_string_at(int dir_fd, const char *path, const char *s);
 int fd_set_nonblock(int fd, bool nonblock);
 /* mkdir -p with the given mode for each created component. 0 or -errno. */
 int mkdir_p(const char *path, mode_t mode);
+/*
+ * Opens the directory name beneath dir_fd (no symlink followed), made 0700 when missing,
+ * and refuses it unless the caller's effective uid owns it; its mode is set back to 0700.
+ * For the state directory's private parts (logs, event logs). Returns the fd or -errno.
+ */
+int open_private_dir_at(int dir_fd, const char *name);
 /* Opens /dev/null O_RDWR|O_CLOEXEC. Returns fd or -errno. */
 int open_devnull(void);
 /*

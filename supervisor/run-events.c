@@ -164,26 +164,6 @@ int run_events_add(struct run_events *e, const char *type, json_t *fields_in)
 	return append_line(e, line);
 }
 
-/* Opens <state>/events, made 0700 and airlock's own. Returns the fd or -errno. */
-static int open_events_dir(int state_fd)
-{
-	_cleanup_close_ int fd = -EBADF;
-	struct stat st;
-
-	if (mkdirat(state_fd, RUN_EVENTS_DIR, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	fd = openat(state_fd, RUN_EVENTS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (st.st_uid != geteuid())
-		return -EPERM;
-	if ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) < 0)
-		return -errno;
-	return TAKE_FD(fd);
-}
-
 /* Creates <state>/events/<run-id>.jsonl, a new file of mode 0600. Returns the fd or -errno. */
 static int create_file(const struct run_events *e, int state_fd)
 {
@@ -191,7 +171,7 @@ static int create_file(const struct run_events *e, int state_fd)
 	char name[NAME_MAX + 1];
 	int fd;
 
-	dir_fd = open_events_dir(state_fd);
+	dir_fd = open_private_dir_at(state_fd, RUN_EVENTS_DIR);
 	if (dir_fd < 0)
 		return dir_fd;
 	snprintf(name, sizeof(name), "%s.jsonl", e->run_id);

@@ -70,26 +70,6 @@ enum run_log_stream run_log_stream_from_string(const char *s)
 	return _RUN_LOG_STREAM_INVALID;
 }
 
-/* Opens <state>/logs, made 0700 and airlock's own. Returns the fd or -errno. */
-static int open_logs_dir(int state_fd)
-{
-	_cleanup_close_ int fd = -EBADF;
-	struct stat st;
-
-	if (mkdirat(state_fd, RUN_LOG_DIR, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	fd = openat(state_fd, RUN_LOG_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (st.st_uid != geteuid())
-		return -EPERM;
-	if ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) < 0)
-		return -errno;
-	return TAKE_FD(fd);
-}
-
 struct run_log *run_log_free(struct run_log *l)
 {
 	if (!l)
@@ -145,7 +125,7 @@ int run_log_open(int state_fd, const char *state_dir, const char *run_id, uint64
 	if (strlen(run_id) > 64 || max_size == 0)
 		return -EINVAL;
 	l->max_size = max_size;
-	l->dir_fd = open_logs_dir(state_fd);
+	l->dir_fd = open_private_dir_at(state_fd, RUN_LOG_DIR);
 	if (l->dir_fd < 0)
 		return l->dir_fd;
 	for (int i = 0; i < _RUN_LOG_STREAM_MAX; i++) {
