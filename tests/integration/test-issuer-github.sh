@@ -132,7 +132,7 @@ run() { # run POLICY OUT ERR -- CMD...: airlock in the host namespace
 		-- "$@" >"$out" 2>"$err"
 }
 
-echo "1..23"
+echo "1..24"
 
 # ---- a run with a grant: mint, git in the task, revocation ----
 policy gh-a github org/a
@@ -231,4 +231,14 @@ is "$(logged 'e["event"] == "mint"')" "$(logged 'e["event"] == "revoke" and e["r
 run_id=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["run_id"])' "$TMP/record-gh-a.json")
 [ -n "$run_id" ] && [ ! -e "/run/airlock/credentials/$run_id" ]
 ok $? "the run's revocation state is gone from the runtime directory"
+# Every record and event log the test left, against docs/run-record.schema.json.
+schema_case() {
+	local out rc
+	out=$(timeout 300 python3 "$SRC/tests/lib/record-schema.py" validate \
+		"$SRC/docs/run-record.schema.json" "$TMP" 2>&1)
+	rc=$?
+	ok $rc "records and event logs validate against docs/run-record.schema.json"
+	[ $rc -eq 0 ] || echo "$out" | tail -n 20 | sed 's/^/# /'
+}
+schema_case
 [ "$FAILED" -eq 0 ]

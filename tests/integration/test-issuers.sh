@@ -303,5 +303,16 @@ leak=$(awk '$1 == "mint" { print $2 }' "$LOG" | while read -r t; do
 done)
 is "$leak" "" "no minted token is in any record or file left behind"
 
+# Every record and event log the test left, against docs/run-record.schema.json.
+schema_case() {
+	local out rc
+	out=$(timeout 300 python3 "$SRC/tests/lib/record-schema.py" validate \
+		"$SRC/docs/run-record.schema.json" "$TMP" 2>&1)
+	rc=$?
+	ok $rc "records and event logs validate against docs/run-record.schema.json"
+	[ $rc -eq 0 ] || echo "$out" | tail -n 20 | sed 's/^/# /'
+}
+schema_case
+
 echo "1..$N"
 [ "$FAILED" -eq 0 ]

@@ -146,6 +146,7 @@ expect_problem "$st" "a record appended by hand, signed by another key" \
 	"^verify: record $added.json \(seq 4\): unknown key"
 st=$(copy "$AL_STATE" appended-unsigned)
 added=$(python3 "$TOOL" append "$st" "$last" -)
+touch "$st/.airlock-schema-skip" # chain without signature: forged on purpose
 expect_problem "$st" "a record appended by hand, unsigned" "^verify: record $added.json: not signed"
 
 verify "$AL_STATE"
@@ -234,8 +235,8 @@ out=$(python3 "$TOOL" dsse "$AL_TMP/env.json" "$AL_TMP/new.pem" "$AL_STATE" "$AL
 	"$AL_TMP/sig" 2>&1)
 al_ok $? "python3-cryptography verifies the DSSE signature over the PAE, and the subject digests"
 echo "$out" | al_diag
-al_ok "$(echo "$out" | grep -q "^$id logs/$id.stderr logs/$id.stdout"; echo $?)" \
-	"the subjects are the run's captured logs"
+al_ok "$(echo "$out" | grep -q "^$id events/$id.jsonl logs/$id.stderr logs/$id.stdout"
+	echo $?)" "the subjects are the run's event log and captured logs"
 openssl pkeyutl -verify -pubin -inkey "$AL_TMP/new.pem" -rawin -in "$AL_TMP/pae" \
 	-sigfile "$AL_TMP/sig" >"$AL_TMP/openssl.out" 2>&1
 al_ok $? "openssl pkeyutl -verify -rawin verifies it too"
