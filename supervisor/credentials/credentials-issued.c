@@ -254,7 +254,7 @@ static int jobs_prepare(struct credential_set *s, const struct policy *p,
 
 	for (size_t i = 0; i < s->n; i++) {
 		const struct credential *c = &s->items[i];
-		const struct issuer *issuer;
+		const struct issuer *issuer = NULL;
 
 		if (!is_grant(c))
 			continue;
