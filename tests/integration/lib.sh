@@ -84,6 +84,7 @@ al_schema_case() {
 
 al_finish() {
 	local rc=$?
+	trap - EXIT # once: a test that calls it itself would print its plan twice
 	al_schema_case
 	al_cleanup
 	echo "1..$AL_N"
