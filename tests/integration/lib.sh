@@ -82,6 +82,17 @@ al_schema_case() {
 	[ $rc -eq 0 ] || echo "$out" | tail -n 20 | al_diag
 }
 
+# al_overlay_host_ok: whether this kernel can build the overlay workspace airlock builds:
+# overlayfs, layers by fd ("lowerdir+", 6.13) and detached idmapped layers (6.15). Where
+# it cannot, a run with one must be refused with one line naming the feature.
+al_overlay_host_ok() {
+	local kmaj kmin
+	read -r kmaj kmin <<<"$(uname -r | sed 's/^\([0-9]*\)\.\([0-9]*\).*/\1 \2/')"
+	grep -qw overlay /proc/filesystems || modprobe -q overlay 2>/dev/null
+	grep -qw overlay /proc/filesystems || return 1
+	[ "$kmaj" -gt 6 ] || { [ "$kmaj" -eq 6 ] && [ "$kmin" -ge 15 ]; }
+}
+
 al_finish() {
 	local rc=$?
 	trap - EXIT # once: a test that calls it itself would print its plan twice

@@ -10,14 +10,9 @@ al_init
 al_need git sha256sum find sort xargs
 
 # ---- the host first: can this kernel build the overlay airlock builds? ----
-# overlayfs, layers by fd ("lowerdir+", 6.13) and detached idmapped layers (6.15). Where
-# it cannot, the run must be refused with one line naming the feature (not skipped).
-kver=$(uname -r | sed 's/^\([0-9]*\)\.\([0-9]*\).*/\1 \2/')
-read -r kmaj kmin <<<"$kver"
+# Where it cannot, the run must be refused with one line naming the feature (not skipped).
 host_ok=1
-grep -qw overlay /proc/filesystems || modprobe -q overlay 2>/dev/null
-grep -qw overlay /proc/filesystems || host_ok=0
-[ "$kmaj" -gt 6 ] || { [ "$kmaj" -eq 6 ] && [ "$kmin" -ge 15 ]; } || host_ok=0
+al_overlay_host_ok || host_ok=0
 
 WS=$AL_TMP/ovl
 mkdir -p "$WS/sub" "$WS/opq" "$WS/keepdir"
