@@ -244,4 +244,5 @@ int pattern_scratch_new(const struct pattern_set *ps, struct pattern_scratch **r
 struct pattern_scratch *pattern_scratch_free(struct pattern_scratch *sc);
 /* As builtin_scan(), for the user patterns. */
 int pattern_scan(const struct pattern_set *ps, struct pattern_scratch *sc, const uint8_t *buf,
-		 size_t ctx_len, size_t n, bool final, struct span_list *spans, size_t *pending);
+		 size_t ctx_len, size_t n, enum scan_end end, struct span_list *spans,
+		 size_t *pending);

@@ -160,9 +160,10 @@ static void lower_pending(size_t *pending, size_t at, size_t ctx_len)
 /* One pattern over buf[ctx_len..n); the subject starts at buf[0]. */
 static int scan_one(const struct pattern_set *ps, const struct pattern *pt,
 		    struct pattern_scratch *sc, const uint8_t *buf, size_t ctx_len, size_t n,
-		    bool final, struct span_list *spans, size_t *pending)
+		    enum scan_end end, struct span_list *spans, size_t *pending)
 {
 	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(sc->md);
+	bool final = end == SCAN_FINAL;
 	size_t off = ctx_len;
 	int r;
 
@@ -173,6 +174,11 @@ static int scan_one(const struct pattern_set *ps, const struct pattern *pt,
 		if (r == PCRE2_ERROR_NOMATCH)
 			return 0;
 		if (r == PCRE2_ERROR_PARTIAL) {
+			if (end == SCAN_FLUSH && n - ov[0] < REDACT_PARTIAL_MIN) {
+				/* The task went quiet: a short partial goes out (a prompt). */
+				off = ov[0] + 1;
+				continue;
+			}
 			if (n - ov[0] <= REDACT_PATTERN_HOLD) {
 				lower_pending(pending, ov[0], ctx_len);
 				return 0;
@@ -195,10 +201,11 @@ static int scan_one(const struct pattern_set *ps, const struct pattern *pt,
 }
 
 int pattern_scan(const struct pattern_set *ps, struct pattern_scratch *sc, const uint8_t *buf,
-		 size_t ctx_len, size_t n, bool final, struct span_list *spans, size_t *pending)
+		 size_t ctx_len, size_t n, enum scan_end end, struct span_list *spans,
+		 size_t *pending)
 {
 	for (size_t i = 0; ps && i < ps->n; i++) {
-		int r = scan_one(ps, &ps->v[i], sc, buf, ctx_len, n, final, spans, pending);
+		int r = scan_one(ps, &ps->v[i], sc, buf, ctx_len, n, end, spans, pending);
 
 		if (r < 0)
 			return r;

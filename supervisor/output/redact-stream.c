@@ -149,7 +149,6 @@ static int scan(struct redact_stream *s, enum scan_end end, size_t *pending)
 	const struct redactor *r = s->r;
 	uint8_t *win = s->buf + s->ctx_len;
 	size_t n = s->win_len;
-	bool final = end == SCAN_FINAL;
 	int k;
 
 	s->spans.n = 0;
@@ -167,7 +166,7 @@ static int scan(struct redact_stream *s, enum scan_end end, size_t *pending)
 			return k;
 	}
 	if (r->patterns)
-		return pattern_scan(r->patterns, s->psc, s->buf, s->ctx_len, s->ctx_len + n, final,
+		return pattern_scan(r->patterns, s->psc, s->buf, s->ctx_len, s->ctx_len + n, end,
 				    &s->spans, pending);
 	return 0;
 }

@@ -366,6 +366,33 @@ TEST(flush_lets_a_short_partial_go_and_still_redacts_the_rest)
 	redactor_free(r);
 }
 
+TEST(flush_lets_a_short_partial_of_a_user_pattern_go)
+{
+	struct redactor *r;
+	struct redact_stream *s;
+	const uint8_t *p;
+	size_t n;
+
+	ASSERT_OK(redactor_new(false, &r));
+	ASSERT_OK(redactor_add_pattern(r, "p", "sk-live-[0-9]{6}", NULL));
+	ASSERT_OK(redactor_compile(r));
+	ASSERT_OK(redact_stream_new(r, &s));
+	ASSERT_OK(redact_stream_feed(s, "enter code Ats", 14, &p, &n));
+	ASSERT_EQ(n, 13); /* "s" may start the pattern: held */
+	ASSERT_OK(redact_stream_flush(s, &p, &n));
+	ASSERT_EQ(n, 1); /* the task went quiet: a prompt is not held */
+	ASSERT_EQ(redact_stream_held(s), 0);
+	redact_stream_free(s);
+	/* A partial of 4 or more stays held through a flush. */
+	ASSERT_OK(redact_stream_new(r, &s));
+	ASSERT_OK(redact_stream_feed(s, "key sk-li", 9, &p, &n));
+	ASSERT_OK(redact_stream_flush(s, &p, &n));
+	ASSERT_EQ(n, 0);
+	ASSERT_EQ(redact_stream_held(s), 5);
+	redact_stream_free(s);
+	redactor_free(r);
+}
+
 TEST(overlapping_matches_merge)
 {
 	struct redactor *r;
