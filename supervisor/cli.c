@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -151,5 +152,11 @@ int cli_check_path_arg(const char *option, const char *value)
 {
 	if (value && !value[0])
 		return log_error_errno(-EINVAL, "%s: the path is an empty string", option);
+	/* "--export -- CMD" made a directory named "--" in the workspace and ran CMD. */
+	if (value && strncmp(value, "--", 2) == 0)
+		return log_error_errno(-EINVAL,
+				       "%s: '%s' is an option, not a path (the value is missing; "
+				       "write ./%s for a file of that name)",
+				       option, value, value);
 	return 0;
 }

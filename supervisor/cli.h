@@ -32,7 +32,8 @@ int cmd_records_events(const char *state_dir, const char *id, int argc, char **a
 int cli_read_input(const char *path, size_t max, char **ret, size_t *ret_len);
 /*
  * Refuses a path option given as an empty string (value NULL: not given), which every
- * call taking it would read as the current directory or the root. Logs "OPTION: ...".
+ * call taking it would read as the current directory or the root, and one starting with
+ * "--": an option taken as the value of one whose value was forgotten. Logs "OPTION: ...".
  * 0 or -EINVAL.
  */
 int cli_check_path_arg(const char *option, const char *value);

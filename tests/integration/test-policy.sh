@@ -64,6 +64,19 @@ for opt in --policy --workspace --state-dir --record --config; do
 	expect_refusal "$opt ''" "^airlock: $opt: the path is an empty string$" "$opt" "" -- "$PROBE" true
 done
 al_ok "$([ ! -e /records ]; echo $?)" "no /records directory was created"
+# A path option whose value was forgotten takes the next word: "--export -- CMD" made a
+# directory named "--" in the workspace and ran CMD.
+for opt in --policy --workspace --state-dir --record --export --config --diagnostics-file; do
+	expect_refusal "$opt --" "^airlock: $opt: '--' is an option, not a path" "$opt" -- "$PROBE" true
+done
+art=$(al_policy artifacts <<'JSON'
+{ "version": 1, "artifacts": {} }
+JSON
+)
+expect_refusal "--export -- under a policy with artifacts" "^airlock: --export: '--' is an option" \
+	--policy "$art" --export -- "$PROBE" true
+al_ok "$([ ! -e ./-- ] && [ ! -e "$AL_WS/--" ]; echo $?)" \
+	"no directory named '--' was made in the current directory or the workspace"
 "$AIRLOCK" records --state-dir "" list >/dev/null 2>&1
 al_is "$?" 2 "records --state-dir '' is refused"
 "$AIRLOCK" policy check "" >/dev/null 2>&1
