@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The host-dependent half of a policy check: cgroup controllers for the limits, Landlock
- * for an exec allowlist, the host trees the mount tree is made of, forwarding for egress.
+ * for an exec allowlist, the host trees the mount tree is made of, forwarding for egress,
+ * the node configuration's issuers for grants.
  * Each check is the one a run makes (or the same kernel question), worded the same way.
  */
 #include <errno.h>
@@ -171,6 +172,22 @@ static void check_network(struct checker *c, const struct policy *p, const struc
 	check_network_v6(c, p, cfg);
 }
 
+/* Each grant's issuer, as a run checks it (credentials_check_issuers()). */
+static void check_issuers(struct checker *c, const struct policy *p, const struct node_config *cfg)
+{
+	for (size_t i = 0; i < p->n_credentials; i++) {
+		const struct policy_credential *pc = &p->credentials[i];
+
+		if (pc->source == POLICY_CREDENTIAL_SOURCE_ISSUER &&
+		    !node_config_issuer(cfg, pc->issuer))
+			refuse(c,
+			       "/credentials/%zu: credential '%s' names issuer '%s', which the "
+			       "node "
+			       "configuration does not define",
+			       i, pc->name, pc->issuer);
+	}
+}
+
 /*
  * System directories, one rule for all: the root and the directories the FHS itself names
  * at the top and in /var (a project lives below them, never in them: the shared temporary
@@ -281,6 +298,7 @@ int preflight_host(const struct policy *p, const struct node_config *cfg, const 
 	check_landlock(&c, p);
 	check_mounts(&c, p, workspace);
 	check_network(&c, p, cfg);
+	check_issuers(&c, p, cfg);
 	return c.count;
 }
 

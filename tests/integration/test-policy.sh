@@ -174,6 +174,20 @@ JSON
 "$AIRLOCK" policy check "$exec_pol" --host --workspace "$AL_WS" >"$AL_TMP/host.out" 2>&1
 al_ok "$(grep -q "would be refused: /filesystem/etc/0: 'airlock-no-such-entry' does not exist" \
 	"$AL_TMP/host.out"; echo $?)" "policy check --host names a missing /filesystem/etc entry"
+# A grant whose issuer the node configuration does not define refuses every run.
+grant=$(al_policy grant <<'JSON'
+{ "version": 1, "credentials": [ { "name": "api", "source": "issuer:idp", "ttl": "1m",
+    "deliver": { "file": "/run/secrets/api" } } ] }
+JSON
+)
+echo '{ "version": 1 }' >"$AL_TMP/no-issuers.json"
+chmod 644 "$AL_TMP/no-issuers.json"
+"$AIRLOCK" policy check "$grant" --host --workspace "$AL_WS" --config "$AL_TMP/no-issuers.json" \
+	>"$AL_TMP/host.out" 2>&1
+al_is "$?" 1 "policy check --host of a grant from an undefined issuer exits 1"
+al_ok "$(grep -q "would be refused: /credentials/0: credential 'api' names issuer 'idp', which the node configuration does not define$" \
+	"$AL_TMP/host.out"; echo $?)" "policy check --host names the grant and its undefined issuer" ||
+	sed 's/^/# /' "$AL_TMP/host.out"
 
 # io_weight: one truth for `airlock probe`, `policy check --host` and the run.
 iow=$(al_policy io-weight <<'JSON'
