@@ -75,23 +75,40 @@ static int add_state_files(json_t *subjects, int state_fd, const char *id)
 	return 0;
 }
 
-/* Exported artifacts, as the record lists them: [{"path"|"name": ..., "sha256": ...}]. */
+/* One digest of the record ("sha256:HEX") as the subject DIR/name. */
+static int add_digest(json_t *subjects, const char *dir, const char *name, json_t *digest)
+{
+	_cleanup_free_ char *path = NULL;
+	const char *d = json_string_value(digest);
+
+	if (!d || strncmp(d, "sha256:", 7) != 0)
+		return 0;
+	if (asprintf(&path, "%s/%s", dir, name) < 0)
+		return -ENOMEM;
+	return add_subject(subjects, path, d + 7);
+}
+
+/*
+ * The export of /out and the overlay workspace's change set, as the record pins them: each
+ * manifest, changes.json and changes.patch by its digest, named by its path on the host
+ * (artifacts.path). Each manifest holds the digest of every file it lists.
+ */
 static int add_artifacts(json_t *subjects, json_t *record)
 {
-	json_t *a = json_object_get(record, "artifacts"), *v;
-	size_t i;
+	json_t *a = json_object_get(record, "artifacts");
+	json_t *w = json_object_get(record, "workspace_changes");
+	const char *dir = json_string_value(json_object_get(a, "path"));
 
-	if (json_is_object(a))
-		a = json_object_get(a, "files");
-	json_array_foreach(a, i, v)
-	{
-		const char *name = json_string_value(json_object_get(v, "path"))
-					   ?: json_string_value(json_object_get(v, "name"));
-		const char *hex = json_string_value(json_object_get(v, "sha256"));
-
-		if (name && hex && add_subject(subjects, name, hex) < 0)
-			return log_oom();
-	}
+	if (!dir)
+		return 0;
+	if (add_digest(subjects, dir, "manifest.json", json_object_get(a, "manifest_digest")) < 0 ||
+	    add_digest(subjects, dir, "workspace/manifest.json",
+		       json_object_get(w, "manifest_digest")) < 0 ||
+	    add_digest(subjects, dir, "workspace/changes.json",
+		       json_object_get(w, "changes_digest")) < 0 ||
+	    add_digest(subjects, dir, "workspace/changes.patch",
+		       json_object_get(w, "patch_digest")) < 0)
+		return log_oom();
 	return 0;
 }
 

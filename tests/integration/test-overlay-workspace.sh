@@ -97,6 +97,21 @@ al_is "$(tree_hash "$WS")" "$before" "the host workspace is byte-identical after
 al_ok "$(! echo "$AL_ERR" | grep -q 'mknod allowed'; echo $?)" \
 	"the task could create no device node, nor a whiteout of its own"
 
+# The in-toto export pins the export and the change set: the subjects' digests are those of
+# the files (the record's artifacts held no "files" list, so none was ever a subject).
+id=$("$AIRLOCK" records --state-dir "$AL_STATE" list --json --limit 1 |
+	python3 -c 'import json, sys; print(json.load(sys.stdin)["run_id"])')
+"$AIRLOCK" records --state-dir "$AL_STATE" pubkey | sed -n '/BEGIN/,/END/p' >"$AL_TMP/node.pem"
+"$AIRLOCK" records --state-dir "$AL_STATE" export "$id" --format in-toto >"$AL_TMP/env.json"
+out=$(python3 "$AIRLOCK_SRC/tests/integration/records-chain.py" dsse "$AL_TMP/env.json" \
+	"$AL_TMP/node.pem" "$AL_STATE" "$AL_TMP/pae" "$AL_TMP/sig" 2>&1)
+al_ok $? "the in-toto export verifies, every subject's digest that of its file" ||
+	echo "$out" | al_diag
+al_ok "$(echo "$out" | tr ' ' '\n' | grep -c -e "^$EXP/manifest.json$" \
+	-e "^$W/manifest.json$" -e "^$W/changes.json$" -e "^$W/changes.patch$" | grep -qx 4
+	echo $?)" "its subjects include both manifests, changes.json and changes.patch" ||
+	echo "$out" | al_diag
+
 # ---- the change set ----
 kinds=$(python3 - "$W/changes.json" <<'PY'
 import json, sys
