@@ -309,8 +309,11 @@ int records_list(const char *state_dir, const struct records_filter *f)
 
 	snprintf(dir, sizeof(dir), "%s/records", state_dir);
 	dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dir_fd < 0 && errno == ENOENT)
+	/* No run yet lists nothing; a state directory that is not there is a typo. */
+	if (dir_fd < 0 && errno == ENOENT && access(state_dir, F_OK) == 0)
 		return 0;
+	if (dir_fd < 0 && errno == ENOENT)
+		return log_error_errno(-ENOENT, "records: no state directory '%s'", state_dir), 1;
 	if (dir_fd < 0)
 		return log_error_errno(-errno, "records: Failed to open '%s': %m", dir), 1;
 	n = load_all(dir_fd, &v);

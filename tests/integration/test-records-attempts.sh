@@ -227,6 +227,14 @@ al_is "$("$REAL_AIRLOCK" records list --state-dir "$st" --since "$since" --until
 	/c04 "list --since: from that start on, to the nanosecond"
 "$REAL_AIRLOCK" records list --state-dir "$st" --since yesterday >/dev/null 2>"$AL_TMP/err"
 al_is "$? $(grep -c -- '--since' "$AL_TMP/err")" "2 1" "list --since: a bad time is refused in one line"
+# A state directory that is not there is named, not listed as empty; one without runs is.
+"$REAL_AIRLOCK" records list --state-dir "$AL_TMP/no-such-state" >"$AL_TMP/out" 2>"$AL_TMP/err"
+al_is "$? $(cat "$AL_TMP/err")" "1 airlock: records: no state directory '$AL_TMP/no-such-state'" \
+	"list: a state directory that does not exist is refused in one line"
+mkdir "$AL_TMP/empty-state"
+"$REAL_AIRLOCK" records list --state-dir "$AL_TMP/empty-state" >"$AL_TMP/out" 2>"$AL_TMP/err"
+al_is "$? $(wc -c <"$AL_TMP/out") $(wc -c <"$AL_TMP/err")" "0 0 0" \
+	"list: a state directory without runs lists nothing"
 
 # Escape sequences in command[0] cannot reach the terminal.
 "$REAL_AIRLOCK" run --state-dir "$st" --policy "$pol" --workspace "$AL_WS" -- \
