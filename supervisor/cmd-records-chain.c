@@ -100,6 +100,10 @@ static int records_pubkey(const char *state_dir)
 	if (fd < 0)
 		return 1;
 	r = sign_key_get(fd, &k);
+	if (r == -ENOKEY || r == -EPERM) {
+		log_error_errno(r, "records pubkey: " CHAIN_KEY_REFUSAL, state_dir);
+		return 1;
+	}
 	if (r < 0) {
 		log_error_errno(r, "Failed to load the node key of '%s': %m", state_dir);
 		return 1;

@@ -27,6 +27,9 @@
 #define CHAIN_HASH_LEN 64
 #define CHAIN_SIG_B64_LEN 88
 #define CHAIN_SIGNATURE_MARK ",\n  \"signature\": "
+/* How a node key that is not usable (-ENOKEY, -EPERM) is named, with the state directory. */
+#define CHAIN_KEY_REFUSAL \
+	"'%s/keys/node.key' is not an Ed25519 private key of airlock's own, mode 0600"
 
 struct chain_head {
 	uint64_t seq; /* 0: no record yet */

@@ -194,6 +194,8 @@ int export_in_toto(const char *state_dir, const char *id, FILE *out)
 	if (!payload)
 		return log_oom();
 	r = sign_key_get(state_fd, &key);
+	if (r == -ENOKEY || r == -EPERM)
+		return log_error_errno(r, "records export: " CHAIN_KEY_REFUSAL, state_dir);
 	if (r < 0)
 		return log_error_errno(r, "Failed to load the node key of '%s': %m", state_dir);
 	env = envelope(key, payload);

@@ -54,9 +54,7 @@ int record_chain_write(int state_fd, const char *state_dir, json_t *o, chain_wri
 				       "libcrypto (libcrypto.so.3)",
 				       state_dir);
 	if (r == -ENOKEY || r == -EPERM)
-		return log_error_errno(r,
-				       "Failed to sign run record: '%s/keys/node.key' is not an "
-				       "Ed25519 private key of airlock's own, mode 0600",
+		return log_error_errno(r, "Failed to sign run record: " CHAIN_KEY_REFUSAL,
 				       state_dir);
 	if (r == -EBADMSG)
 		return log_error_errno(r, "Failed to chain run record: '%s/chain/head' is corrupt",

@@ -91,6 +91,16 @@ al_is "$(head -n 1 "$AL_TMP/pubkey.out")" "key id $(al_json "$last" 'r["signatur
 al_is "$(openssl pkey -in "$AL_STATE/keys/node.key" -pubout)" "$(cat "$AL_TMP/node.pem")" \
 	"and the public half of the node key, which openssl reads"
 al_is "$(stat -c '%a %U' "$AL_STATE/keys/node.key")" "600 root" "the node key is root's, 0600"
+# A node key others can read is named as a run names it, not as a bare errno.
+chmod 644 "$AL_STATE/keys/node.key"
+for verb in pubkey "export $(basename "$last" .json) --format in-toto"; do
+	# shellcheck disable=SC2086 # the verb's words
+	"$AIRLOCK" records --state-dir "$AL_STATE" $verb >/dev/null 2>"$AL_TMP/err"
+	al_is "$? $(cat "$AL_TMP/err")" \
+		"1 airlock: records ${verb%% *}: '$AL_STATE/keys/node.key' is not an Ed25519 private key of airlock's own, mode 0600" \
+		"records ${verb%% *} names a node key others can read"
+done
+chmod 600 "$AL_STATE/keys/node.key"
 al_ok "$(python3 "$TOOL" check "$last" "$AL_TMP/node.pem" 2>&1 | al_diag; echo "${PIPESTATUS[0]}")" \
 	"python3-cryptography verifies a record by the documented byte rule"
 verify "$AL_STATE" --pubkey "$AL_TMP/node.pem"
