@@ -394,6 +394,11 @@ int records_show(const char *state_dir, const char *id)
 		return 1;
 	}
 	snprintf(path, sizeof(path), "%s/records/%s.json", state_dir, id);
+	/* Worded as records logs and events word it. */
+	if (access(path, F_OK) < 0 && errno == ENOENT) {
+		log_error("records: no run '%s' in '%s'", id, state_dir);
+		return 1;
+	}
 	if (cli_read_input(path, RECORD_MAX_BYTES, &buf, &len) < 0)
 		return 1;
 	o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);

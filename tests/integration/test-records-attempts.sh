@@ -264,6 +264,9 @@ echo '{"run_id": "x"}' >"$st/records/$bad.json"
 rc=$?
 al_ok "$([ $rc -ne 0 ] && grep -q 'not a valid run record: no integer record_version' "$AL_TMP/err"; echo $?)" \
 	"show: a JSON object that is not a record exits non-zero, naming what it lacks"
+"$REAL_AIRLOCK" records show --state-dir "$st" 20000101T000000Z-00000000 >/dev/null 2>"$AL_TMP/err"
+al_is "$? $(cat "$AL_TMP/err")" "1 airlock: records: no run '20000101T000000Z-00000000' in '$st'" \
+	"show: an unknown run is named as records logs and events name it"
 "$REAL_AIRLOCK" records list --state-dir "$st" --limit 1 >"$AL_TMP/list" 2>&1
 al_is "$? $(grep -c "$bad.json (unreadable record" "$AL_TMP/list")" "1 1" \
 	"list: a corrupt file is listed as such (exit 1), whatever --limit says"
