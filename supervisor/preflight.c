@@ -389,6 +389,16 @@ static const char *mount_error_text(int err)
 	}
 }
 
+/* "WHAT 'NAME' does not exist on this host", or "WHAT 'NAME': <strerror>" for the rest. */
+static int mount_error(char *buf, size_t size, const char *what, const char *name, int err)
+{
+	const char *text = mount_error_text(err);
+
+	if (text)
+		return snprintf(buf, size, "%s '%s' %s", what, name, text);
+	return snprintf(buf, size, "%s '%s': %s", what, name, strerror(-err));
+}
+
 /* An overlay workspace's failure (sandbox/overlay.c): the kernel feature it lacks. */
 static int overlay_refusal(const char *step, int err, char *buf, size_t size)
 {
@@ -426,10 +436,9 @@ static int overlay_refusal(const char *step, int err, char *buf, size_t size)
 int preflight_mounts_refusal(const struct policy *p, const char *workspace, const char *bad,
 			     int err, char *buf, size_t size)
 {
-	const char *text = mount_error_text(err);
 	size_t etc = etc_index(p, bad);
 	const char *entry;
-	char path[64];
+	char path[64], what[80];
 
 	if (etc != SIZE_MAX)
 		return etc_refusal(p, etc, err, buf, size);
@@ -442,11 +451,11 @@ int preflight_mounts_refusal(const struct policy *p, const char *workspace, cons
 					"or not readable by others), which its filesystem does "
 					"not support on this kernel (tmpfs needs Linux 6.3)",
 					workspace);
-		return snprintf(buf, size, "workspace '%s' %s", workspace, text ?: strerror(-err));
+		return mount_error(buf, size, "workspace", workspace, err);
 	}
 	entry = mount_entry_path(p, bad, path, sizeof(path));
 	if (!entry) /* the system trees of the host root (or of rootfs) */
-		return snprintf(buf, size, "system tree '%s' %s", bad ?: "?",
-				text ?: strerror(-err));
-	return snprintf(buf, size, "%s: '%s' %s", entry, bad, text ?: strerror(-err));
+		return mount_error(buf, size, "system tree", bad ?: "?", err);
+	snprintf(what, sizeof(what), "%s:", entry);
+	return mount_error(buf, size, what, bad, err);
 }

@@ -65,7 +65,9 @@ for opt in --policy --workspace --state-dir --record --config; do
 done
 al_ok "$([ ! -e /records ]; echo $?)" "no /records directory was created"
 # A path option whose value was forgotten takes the next word: "--export -- CMD" made a
-# directory named "--" in the workspace and ran CMD.
+# directory named "--" in the current directory and ran CMD. From a directory of the test's.
+mkdir "$AL_TMP/cwd"
+cd "$AL_TMP/cwd" || exit 1
 for opt in --policy --workspace --state-dir --record --export --config --diagnostics-file; do
 	expect_refusal "$opt --" "^airlock: $opt: '--' is an option, not a path" "$opt" -- "$PROBE" true
 done
@@ -77,6 +79,7 @@ expect_refusal "--export -- under a policy with artifacts" "^airlock: --export: 
 	--policy "$art" --export -- "$PROBE" true
 al_ok "$([ ! -e ./-- ] && [ ! -e "$AL_WS/--" ]; echo $?)" \
 	"no directory named '--' was made in the current directory or the workspace"
+cd - >/dev/null || exit 1
 "$AIRLOCK" records --state-dir "" list >/dev/null 2>&1
 al_is "$?" 2 "records --state-dir '' is refused"
 "$AIRLOCK" policy check "" >/dev/null 2>&1
@@ -153,6 +156,11 @@ mkdir -p "$AL_TMP/proj/state"
 al_run --workspace "$AL_TMP/proj" --state-dir "$AL_TMP/proj/state" -- "$PROBE" true
 al_ok "$([ "$AL_RC" -eq 125 ] && echo "$AL_ERR" | grep -q "workspace '$AL_TMP/proj' holds or lies in the state directory"; echo $?)" \
 	"a workspace that holds the state directory is refused"
+# A workspace that is a file: its errno after a colon ("workspace 'F' Not a directory" read
+# as a sentence fragment).
+echo x >"$AL_TMP/a-file"
+expect_refusal "a file as workspace" "refusing run: workspace '$AL_TMP/a-file': Not a directory$" \
+	--workspace "$AL_TMP/a-file" -- "$PROBE" true
 "$AIRLOCK" policy check "$allow" --host --workspace "$AL_WS" >"$AL_TMP/host.out" 2>&1
 al_is "$?" 0 "policy check --host of a policy this host can run exits 0"
 al_ok "$(grep -q ': ok on this host$' "$AL_TMP/host.out"; echo $?)" "and says so"
