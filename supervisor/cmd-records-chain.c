@@ -42,6 +42,10 @@ static int records_verify(const char *state_dir, int argc, char **argv)
 					argv[i]);
 				return 2;
 			}
+		} else if (streq(argv[i], "--pubkey") || streq(argv[i], "--since")) {
+			log_error("records verify: %s needs a value (%s)", argv[i],
+				  streq(argv[i], "--pubkey") ? "FILE" : "SEQ");
+			return 2;
 		} else {
 			log_error("records verify: unknown argument '%s'", argv[i]);
 			return 2;

@@ -163,6 +163,11 @@ verify "$AL_STATE"
 al_ok "$V_RC" "the untouched records still verify"
 verify "$AL_STATE" --since 3
 al_ok "$(echo "$V_OUT" | grep -q '^verified'; echo $?)" "verify --since 3"
+for opt in --pubkey --since; do
+	"$AIRLOCK" records --state-dir "$AL_STATE" verify "$opt" >/dev/null 2>"$AL_TMP/err"
+	al_is "$? $(cat "$AL_TMP/err")" "2 airlock: records verify: $opt needs a value ($([ "$opt" = --pubkey ] && echo FILE || echo SEQ))" \
+		"verify $opt without its value says so (not 'unknown argument')"
+done
 st=$(copy "$AL_STATE" since)
 sed -Ei 's/"code": ([0-9]+)/"code": 1\1/' "$st/records/$first"
 verify "$st" --since 2
