@@ -216,9 +216,7 @@ static int take_token(json_t *resp, const char *asked_scope, const struct issuer
 	m->value.len = len;
 	m->issued_s = issuer_now();
 	/* No expires_in: the issuer does not say; the grant's ttl bounds it all the same. */
-	m->expires_s = m->issued_s + (expires && json_integer_value(expires) > 0
-					      ? json_integer_value(expires)
-					      : (json_int_t)g->ttl_s);
+	m->expires_s = issuer_expiry(m->issued_s, expires, g->ttl_s);
 	/* RFC 6749 5.1: no "scope" means the scope asked for. */
 	m->scope = scope	    ? json_string(json_string_value(scope))
 		   : asked_scope[0] ? json_string(asked_scope)

@@ -243,6 +243,16 @@ is "$RC" 124 "a grant with on_expiry kill ends the task when it expires"
 is "$(rec 'r["exit"]["cause"], r["credentials"][0]["expired"]')" "('credential_expired', True)" \
 	"the record says why, and that the credential expired"
 
+# ---- a lifetime past any clock (expires_in 2^63 - 1) is taken as the longest there is ----
+conf forever /token-forever
+run forever long -- /bin/true
+is "$RC" 0 "a token said to live 2^63-1 seconds is used and the run succeeds"
+[ "$RC" -eq 0 ] || show
+revoked "$(last_token)" && ok 0 "the long-lived token was revoked when the run ended" ||
+	ok 1 "the long-lived token was revoked when the run ended"
+is "$(rec 'int(r["credentials"][0]["expires_at"][:4]) - int(r["credentials"][0]["issued_at"][:4]) in (68, 69)')" \
+	True "its expiry is recorded 2^31-1 seconds on, not past the end of time"
+
 # ---- airlock config check parses each issuer as strictly as a run ----
 "$AIRLOCK" config check "$TMP/good.conf" >"$TMP/out" 2>&1
 is "$?" 0 "config check accepts the issuers"
