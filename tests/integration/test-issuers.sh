@@ -299,6 +299,15 @@ n0=$(minted)
 refused e500 mixed "HTTP 500" "a failing grant beside a good one refuses the run" ||
 	tail -n 4 "$LOG" | sed 's/^/# log: /'
 is "$(($(minted) - n0))" 1 "the good grant was minted (and revoked, above)" || tail -n 5 "$LOG" | sed 's/^/# log: /'
+# A scope longer than the request can carry is refused, never cut short (a cut scope is
+# another scope): as one string, and as an array of strings.
+long_scope=$(printf 'repo:%04d ' $(seq 300))
+policy longscope 60s '{ "name": "api", "source": "issuer:idp", "ttl": "1m", "scope": "'"${long_scope% }"'", "deliver": { "env": "X" } }'
+refused good longscope "credential 'api' from issuer 'idp': scope: longer than [0-9]+ bytes" \
+	"a scope string too long for the request refuses the run"
+policy longscopes 60s '{ "name": "api", "source": "issuer:idp", "ttl": "1m", "scope": ["'"$(echo ${long_scope% } | sed 's/ /", "/g')"'"], "deliver": { "env": "X" } }'
+refused good longscopes "credential 'api' from issuer 'idp': scope: longer than [0-9]+ bytes" \
+	"a scope array too long for the request refuses the run, saying why"
 policy unknown 60s '{ "name": "x", "source": "issuer:nope", "ttl": "1m", "deliver": { "env": "X" } }'
 refused good unknown "credential 'x' of policy 'unknown' names issuer 'nope', which the node configuration does not define" \
 	"a grant naming an unknown issuer refuses the run"
