@@ -428,8 +428,7 @@ static int take_response(const struct http_json *h, json_t *resp, const struct i
 	memcpy(m->value.data, json_string_value(value), len);
 	m->value.len = len;
 	m->issued_s = issuer_now();
-	m->expires_s = m->issued_s + (ttl && json_integer_value(ttl) > 0 ? json_integer_value(ttl)
-									 : (json_int_t)g->ttl_s);
+	m->expires_s = issuer_expiry(m->issued_s, ttl, g->ttl_s);
 	m->scope = scope ? json_deep_copy(scope) : g->scope ? json_deep_copy(g->scope) : NULL;
 	if (!h->revoke.url)
 		return 0;

@@ -105,7 +105,8 @@ static int oauth2_parse(const char *name, json_t *obj, void **ret, char *err, si
 
 /*
  * The scope to ask for: the grant's (a string, or an array of strings joined by spaces),
- * else the issuer's default. Into buf; "" for none.
+ * else the issuer's default. Into buf; "" for none. One that does not fit is refused: cut
+ * short, it would be another scope ("read:org-admin-limited" cut to "read:org-admin").
  */
 static int requested_scope(const struct oauth2 *o, const json_t *scope, char *buf, size_t len,
 			   char *err, size_t errlen)
@@ -114,15 +115,11 @@ static int requested_scope(const struct oauth2 *o, const json_t *scope, char *bu
 	json_t *v;
 
 	buf[0] = '\0';
-	if (!scope) {
-		snprintf(buf, len, "%s", o->scope ?: "");
-		return 0;
-	}
-	if (json_is_string(scope)) {
-		snprintf(buf, len, "%s", json_string_value(scope));
-		return 0;
-	}
-	if (!json_is_array(scope)) {
+	if (!scope)
+		pos = (size_t)snprintf(buf, len, "%s", o->scope ?: "");
+	else if (json_is_string(scope))
+		pos = (size_t)snprintf(buf, len, "%s", json_string_value(scope));
+	else if (!json_is_array(scope)) {
 		snprintf(err, errlen, "scope: this kind takes a string or an array of strings");
 		return -EINVAL;
 	}
@@ -132,10 +129,16 @@ static int requested_scope(const struct oauth2 *o, const json_t *scope, char *bu
 			snprintf(err, errlen, "scope: this kind takes an array of strings");
 			return -EINVAL;
 		}
-		pos += (size_t)snprintf(buf + pos, pos < len ? len - pos : 0, "%s%s", i ? " " : "",
-					json_string_value(v));
+		if (pos < len)
+			pos += (size_t)snprintf(buf + pos, len - pos, "%s%s", i ? " " : "",
+						json_string_value(v));
 	}
-	return pos < len ? 0 : -E2BIG;
+	if (pos >= len) {
+		snprintf(err, errlen, "scope: longer than %zu bytes, the most a request carries",
+			 len - 1);
+		return -E2BIG;
+	}
+	return 0;
 }
 
 /* RFC 6749 2.3.1: the id and the secret form-encoded before they go into Basic. */
@@ -216,9 +219,7 @@ static int take_token(json_t *resp, const char *asked_scope, const struct issuer
 	m->value.len = len;
 	m->issued_s = issuer_now();
 	/* No expires_in: the issuer does not say; the grant's ttl bounds it all the same. */
-	m->expires_s = m->issued_s + (expires && json_integer_value(expires) > 0
-					      ? json_integer_value(expires)
-					      : (json_int_t)g->ttl_s);
+	m->expires_s = issuer_expiry(m->issued_s, expires, g->ttl_s);
 	/* RFC 6749 5.1: no "scope" means the scope asked for. */
 	m->scope = scope	    ? json_string(json_string_value(scope))
 		   : asked_scope[0] ? json_string(asked_scope)

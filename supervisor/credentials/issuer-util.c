@@ -159,3 +159,11 @@ int64_t issuer_now(void)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec;
 }
+
+int64_t issuer_expiry(int64_t issued_s, const json_t *granted, uint64_t asked_s)
+{
+	json_int_t g = json_is_integer(granted) ? json_integer_value(granted) : 0;
+	uint64_t life = g > 0 ? (uint64_t)g : asked_s;
+
+	return issued_s + (int64_t)MIN(life, (uint64_t)ISSUER_MAX_LIFETIME_S);
+}

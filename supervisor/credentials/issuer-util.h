@@ -36,3 +36,10 @@ bool issuer_json_pointer_is_valid(const char *s);
 
 /* The wall clock, in seconds. */
 int64_t issuer_now(void);
+/*
+ * When a credential issued at issued_s expires: after the lifetime in seconds the issuer's
+ * response gave (granted, an integer), or after asked_s when it gave none or one of 0 or
+ * less. A lifetime longer than ISSUER_MAX_LIFETIME_S (a hostile or broken issuer's
+ * 9223372036854775807, which would overflow) is taken as that.
+ */
+int64_t issuer_expiry(int64_t issued_s, const json_t *granted, uint64_t asked_s);

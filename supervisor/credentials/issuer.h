@@ -27,6 +27,8 @@
 #define ISSUER_DEFAULT_MAX_RESPONSE (64 * 1024)
 #define ISSUER_MAX_MAX_RESPONSE (1024 * 1024)
 #define ISSUER_MAX_TIMEOUT_MS 120000
+/* The longest lifetime an issuer's response is taken at its word for (68 years). */
+#define ISSUER_MAX_LIFETIME_S INT32_MAX
 
 /* What every kind's node-config object may carry besides its own keys. */
 struct issuer_common {

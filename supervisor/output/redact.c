@@ -16,8 +16,12 @@ void *redact_secret_alloc(size_t size)
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
-	/* Left out of core dumps: the values, their forms and the tables built from them. */
-	if (madvise(p, size, MADV_DONTDUMP) < 0) {
+	/*
+	 * Left out of core dumps: the values, their forms and the tables built from them. And
+	 * out of every child: the sandbox's init is a clone of the supervisor that lives as
+	 * long as the task, in the task's own pid namespace and with the task's uid.
+	 */
+	if (madvise(p, size, MADV_DONTDUMP) < 0 || madvise(p, size, MADV_WIPEONFORK) < 0) {
 		munmap(p, size);
 		return NULL;
 	}

@@ -21,7 +21,8 @@
  * (neutralise.h), so that it sees the terminal escapes a secret may be interleaved with.
  *
  * Memory holding values and the tables derived from them is excluded from core dumps
- * (MADV_DONTDUMP) and wiped when freed.
+ * (MADV_DONTDUMP), zeroed in a forked or cloned child (MADV_WIPEONFORK: a redactor works
+ * in the process that built it only) and wiped when freed.
  */
 
 #include <errno.h>

@@ -91,7 +91,8 @@ class Handler(BaseHTTPRequestHandler):
         if form.get('grant_type') != ['client_credentials']:
             return self.reply(400, b'{"error": "unsupported_grant_type"}')
         scope = form.get('scope', [''])[0]
-        expires = 2 if path == '/token-short' else 3600
+        # /token-forever: a lifetime no clock can add (2^63 - 1 seconds).
+        expires = {'/token-short': 2, '/token-forever': 2**63 - 1}.get(path, 3600)
         token = self.mint(scope, expires)
         self.reply(200, json.dumps({'access_token': token, 'token_type': 'Bearer',
                                     'expires_in': expires, 'scope': scope}).encode())

@@ -276,6 +276,27 @@ leaks=$(grep -rlaF -D skip -e "${VALUES[0]}" -e "${VALUES[1]}" -e "${VALUES[2]}"
 	-e "${VALUES[3]}" /run /dev/shm "$AL_TMP" 2>/dev/null | grep -v "^$SRC/")
 al_is "$leaks" "" "no file on the host's tmpfs trees or the test's tree holds a value"
 
+# ---- while the task runs: no value in the sandbox's init, none in airlock's dumped memory ----
+# init is a clone of airlock that lives as long as the task (its pid 1, the task's uid): what
+# airlock holds when it clones must not be copied there. airlock holds the values only in
+# memory left out of core dumps (the positive control: the scan does find them there).
+HOLDS=$AIRLOCK_SRC/tests/integration/mem-holds.py
+al_run_bg mem "${ALL[@]}" -- /bin/sh -c 'echo started; exec sleep 60'
+if al_wait_for "$AL_TMP/bg-mem.out" started 20; then
+	init=$(pgrep -P "$AL_BG_PID" -x airlock-init)
+	al_is "$(python3 "$HOLDS" "${init:-0}" all "${VALUES[@]}" 2>&1)" "" \
+		"the sandbox's init (pid ${init:-none}) holds no value while the task runs"
+	al_is "$(python3 "$HOLDS" "$AL_BG_PID" dumped "${VALUES[@]}" 2>&1)" "" \
+		"airlock holds no value in memory a core dump would hold"
+	held=$(python3 "$HOLDS" "$AL_BG_PID" undumped "${VALUES[@]}" 2>&1)
+	al_ok "$([ -n "$held" ]; echo $?)" "the scan finds the values in airlock's undumped memory"
+else
+	al_ok 1 "the task started (for the memory scan)"
+	al_diag <"$AL_TMP/bg-mem.err"
+fi
+kill -TERM "$AL_BG_PID" 2>/dev/null
+al_wait_gone "$AL_BG_PID" 20
+
 # ---- a core dump of airlock holds no value ----
 
 pattern=$(cat /proc/sys/kernel/core_pattern)

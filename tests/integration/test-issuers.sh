@@ -243,6 +243,16 @@ is "$RC" 124 "a grant with on_expiry kill ends the task when it expires"
 is "$(rec 'r["exit"]["cause"], r["credentials"][0]["expired"]')" "('credential_expired', True)" \
 	"the record says why, and that the credential expired"
 
+# ---- a lifetime past any clock (expires_in 2^63 - 1) is taken as the longest there is ----
+conf forever /token-forever
+run forever long -- /bin/true
+is "$RC" 0 "a token said to live 2^63-1 seconds is used and the run succeeds"
+[ "$RC" -eq 0 ] || show
+revoked "$(last_token)" && ok 0 "the long-lived token was revoked when the run ended" ||
+	ok 1 "the long-lived token was revoked when the run ended"
+is "$(rec 'int(r["credentials"][0]["expires_at"][:4]) - int(r["credentials"][0]["issued_at"][:4]) in (68, 69)')" \
+	True "its expiry is recorded 2^31-1 seconds on, not past the end of time"
+
 # ---- airlock config check parses each issuer as strictly as a run ----
 "$AIRLOCK" config check "$TMP/good.conf" >"$TMP/out" 2>&1
 is "$?" 0 "config check accepts the issuers"
@@ -289,6 +299,15 @@ n0=$(minted)
 refused e500 mixed "HTTP 500" "a failing grant beside a good one refuses the run" ||
 	tail -n 4 "$LOG" | sed 's/^/# log: /'
 is "$(($(minted) - n0))" 1 "the good grant was minted (and revoked, above)" || tail -n 5 "$LOG" | sed 's/^/# log: /'
+# A scope longer than the request can carry is refused, never cut short (a cut scope is
+# another scope): as one string, and as an array of strings.
+long_scope=$(printf 'repo:%04d ' $(seq 300))
+policy longscope 60s '{ "name": "api", "source": "issuer:idp", "ttl": "1m", "scope": "'"${long_scope% }"'", "deliver": { "env": "X" } }'
+refused good longscope "credential 'api' from issuer 'idp': scope: longer than [0-9]+ bytes" \
+	"a scope string too long for the request refuses the run"
+policy longscopes 60s '{ "name": "api", "source": "issuer:idp", "ttl": "1m", "scope": ["'"$(echo ${long_scope% } | sed 's/ /", "/g')"'"], "deliver": { "env": "X" } }'
+refused good longscopes "credential 'api' from issuer 'idp': scope: longer than [0-9]+ bytes" \
+	"a scope array too long for the request refuses the run, saying why"
 policy unknown 60s '{ "name": "x", "source": "issuer:nope", "ttl": "1m", "deliver": { "env": "X" } }'
 refused good unknown "credential 'x' of policy 'unknown' names issuer 'nope', which the node configuration does not define" \
 	"a grant naming an unknown issuer refuses the run"

@@ -133,4 +133,21 @@ TEST(form)
 	issuer_buf_done(&b);
 }
 
+/* A response's lifetime: taken as given, the asked one without it, never past INT32_MAX. */
+TEST(expiry)
+{
+	json_t *big = json_integer(INT64_MAX), *neg = json_integer(-5), *ten = json_integer(10);
+	json_t *str = json_string("10");
+
+	ASSERT_EQ(issuer_expiry(1000, ten, 60), 1010);
+	ASSERT_EQ(issuer_expiry(1000, NULL, 60), 1060);
+	ASSERT_EQ(issuer_expiry(1000, neg, 60), 1060);
+	ASSERT_EQ(issuer_expiry(1000, str, 60), 1060);
+	ASSERT_EQ(issuer_expiry(1000, big, 60), 1000 + (int64_t)ISSUER_MAX_LIFETIME_S);
+	json_decref(big);
+	json_decref(neg);
+	json_decref(ten);
+	json_decref(str);
+}
+
 TEST_MAIN()
