@@ -18,6 +18,7 @@
 #include "parse-util.h"
 #include "sha256.h"
 #include "sign.h"
+#include "verify.h"
 
 #define RECORD_MAX_BYTES (16 * 1024 * 1024)
 
@@ -127,13 +128,19 @@ static json_t *envelope(const struct sign_key *key, const char *payload)
 			 "payload", b64, "signatures", "keyid", sign_key_id(key), "sig", sig_b64);
 }
 
-static int load_record(int state_fd, const char *id, json_t **ret)
+/*
+ * The record of run id, parsed, once its signature is checked against the keyring that
+ * `records verify` trusts: the export signs it anew with the node key, and must never
+ * turn a record changed after it was signed into a fresh, valid attestation.
+ */
+static int load_record(int state_fd, const char *state_dir, const char *id, json_t **ret)
 {
+	_cleanup_free_ struct verify_key *keys = NULL;
 	_cleanup_free_ char *buf = NULL;
 	char path[PATH_MAX];
 	json_t *o;
 	size_t len = 0;
-	int r;
+	int n, r;
 
 	snprintf(path, sizeof(path), "records/%s.json", id);
 	r = read_file_at(state_fd, path, RECORD_MAX_BYTES, &buf, &len);
@@ -149,6 +156,23 @@ static int load_record(int state_fd, const char *id, json_t **ret)
 		return log_error_errno(-EBADMSG,
 				       "records export: record '%s' is not signed (a run in "
 				       "progress, or not chained)",
+				       path);
+	}
+	n = verify_load_keys(state_dir, NULL, &keys); /* logs its failure */
+	r = n < 0 ? n : verify_record_signature(buf, len, keys, (size_t)n);
+	if (r <= 0) {
+		json_decref(o);
+		if (n < 0)
+			return n;
+		if (r < 0)
+			return log_error_errno(r,
+					       "records export: cannot check the signature of "
+					       "'%s': %m",
+					       path);
+		return log_error_errno(-EBADMSG,
+				       "records export: refusing record '%s': its signature does "
+				       "not verify against the keyring (changed since signed; see "
+				       "`airlock records verify`)",
 				       path);
 	}
 	*ret = o;
@@ -167,7 +191,7 @@ int export_in_toto(const char *state_dir, const char *id, FILE *out)
 	if (state_fd < 0)
 		return log_error_errno(-errno, "Failed to open state directory '%s': %m",
 				       state_dir);
-	r = load_record(state_fd, id, &record);
+	r = load_record(state_fd, state_dir, id, &record);
 	if (r < 0)
 		return r;
 	st = statement(state_fd, id, record);

@@ -197,6 +197,30 @@ static void check_signature(struct scan *s, const struct entry *e, const char *s
 		problem(s, "record %s: cannot check its signature: %s", e->name, strerror(-r));
 }
 
+int verify_record_signature(const char *buf, size_t len, const struct verify_key *keys,
+			    size_t n_keys)
+{
+	_cleanup_free_ char *signed_text = NULL;
+	char sig_b64[CHAIN_SIG_B64_LEN + 1], key_id[SIGN_KEY_ID_LEN + 1];
+	uint8_t sig[SIGN_SIGNATURE_SIZE];
+	const struct verify_key *k = NULL;
+	size_t prefix = 0;
+
+	if (chain_split(buf, len, &prefix, sig_b64, key_id) <= 0)
+		return 0;
+	for (size_t i = 0; !k && i < n_keys; i++)
+		if (streq(keys[i].id, key_id))
+			k = &keys[i];
+	if (!k || base64_decode(sig_b64, strlen(sig_b64), sig, sizeof(sig)) != sizeof(sig))
+		return 0;
+	signed_text = malloc(prefix + 3);
+	if (!signed_text)
+		return -ENOMEM;
+	memcpy(signed_text, buf, prefix);
+	memcpy(signed_text + prefix, "\n}", 3);
+	return sign_verify(k->pub, signed_text, prefix + 2, sig);
+}
+
 static int check_file(struct scan *s, int dir_fd, const char *name)
 {
 	_cleanup_free_ char *buf = NULL, *signed_text = NULL;
