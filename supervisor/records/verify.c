@@ -41,16 +41,33 @@ struct scan {
 	size_t problems, running;
 };
 
-/* Prints one problem; names are run ids or file names airlock made: still, escaped. */
+void verify_fputs_escaped(const char *text, FILE *f)
+{
+	for (const unsigned char *c = (const unsigned char *)text; *c; c++)
+		if (*c < 0x20 || *c >= 0x7f || *c == '\\')
+			fprintf(f, "\\x%02x", *c);
+		else
+			fputc(*c, f);
+}
+
+/*
+ * Prints one problem on one line. The names in it (file names, run ids, the head's) come
+ * from files anyone who could change the records could write: control bytes, newlines and
+ * bytes past ASCII are printed as "\xHH", so that a name can neither act on the auditor's
+ * terminal nor print a line of its own.
+ */
 _printf_(2, 3) static void problem(struct scan *s, const char *fmt, ...)
 {
+	_cleanup_free_ char *text = NULL;
 	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
-	fputs("verify: ", stdout);
-	vprintf(fmt, ap);
-	putchar('\n');
+	n = vasprintf(&text, fmt, ap);
 	va_end(ap);
+	fputs("verify: ", stdout);
+	verify_fputs_escaped(n < 0 ? "(out of memory)" : text, stdout);
+	putchar('\n');
 	s->problems++;
 }
 

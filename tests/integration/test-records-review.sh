@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # What a review of the records found (docs/audit.md): the in-toto export signs only a
 # record whose own signature still verifies (never one changed, or re-signed with another
-# key, after the fact).
+# key, after the fact); `records verify` and `records head` print no byte of a hostile
+# file name, run id or head that could act on a terminal or print a line of its own.
 . "$(dirname "$0")/lib.sh"
 al_init
 al_need openssl
@@ -65,3 +66,35 @@ PY
 "$AIRLOCK" records --state-dir "$AL_TMP/unsigned" export "$id" --format in-toto \
 	>"$AL_TMP/x.out" 2>&1
 al_ok "$([ $? -ne 0 ]; echo $?)" "an unsigned record is not exported"
+
+# ---- no hostile byte reaches the terminal ----
+
+# no_control FILE: the file holds no control byte but newline, no byte past ASCII.
+no_control() {
+	! LC_ALL=C grep -q '[^[:print:]]' "$1"
+}
+
+forged names
+name=$'\e]2;owned\a\nverified 9 records (seq 1..9), 0 in progress\e[2K.json'
+echo '{}' >"$AL_TMP/names/records/$name"
+"$AIRLOCK" records --state-dir "$AL_TMP/names" verify >"$AL_TMP/n.out" 2>&1
+al_is "$?" 1 "verify fails on a record by hand"
+al_ok "$(no_control "$AL_TMP/n.out"; echo $?)" "verify prints no control byte of a file name"
+al_ok "$(! grep -q '^verified' "$AL_TMP/n.out"; echo $?)" \
+	"a newline in a file name prints no line of its own"
+grep -F 'record \x1b]2;owned\x07\x0averified 9' "$AL_TMP/n.out" >/dev/null
+al_ok $? "the name is shown escaped"
+LC_ALL=C sed 's/[^[:print:]]/?/g' "$AL_TMP/n.out" | al_diag
+
+forged head
+seq=$(sed -n 2p "$AL_STATE/chain/head" | cut -d' ' -f2)
+sha=$(sed -n 2p "$AL_STATE/chain/head" | cut -d' ' -f4)
+printf 'airlock-chain-head 1\nseq %s sha256 %s run \e[31m%s\n-\n' "$seq" "$sha" "$id" \
+	>"$AL_TMP/head/chain/head"
+"$AIRLOCK" records --state-dir "$AL_TMP/head" head >"$AL_TMP/h.out" 2>&1
+al_is "$?" 1 "records head refuses a head file naming a run id with control bytes"
+al_ok "$(no_control "$AL_TMP/h.out"; echo $?)" "and prints none of them"
+"$AIRLOCK" records --state-dir "$AL_TMP/head" verify >"$AL_TMP/h.out" 2>&1
+al_ok "$([ $? -ne 0 ] && no_control "$AL_TMP/h.out"; echo $?)" \
+	"verify fails on it, printing no control byte"
+LC_ALL=C sed 's/[^[:print:]]/?/g' "$AL_TMP/h.out" | al_diag
