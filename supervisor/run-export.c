@@ -32,6 +32,7 @@
 #include "log.h"
 #include "macro.h"
 #include "policy.h"
+#include "record-json.h"
 #include "redact.h"
 #include "run-export.h"
 
@@ -446,7 +447,8 @@ json_t *run_export_to_json(const struct run_export *e)
 	if (!e)
 		return NULL;
 	m = e->manifest;
-	o = json_pack("{s:s, s:s}", "path", e->path, "scan",
+	/* The path as given: any bytes (--export), as a record byte string. */
+	o = json_pack("{s:o, s:s}", "path", record_json_bytes(e->path), "scan",
 		      policy_artifacts_scan_to_string(e->policy->artifacts.scan));
 	if (!o)
 		return NULL;

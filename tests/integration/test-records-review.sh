@@ -99,6 +99,28 @@ al_ok "$([ $? -ne 0 ] && no_control "$AL_TMP/h.out"; echo $?)" \
 	"verify fails on it, printing no control byte"
 LC_ALL=C sed 's/[^[:print:]]/?/g' "$AL_TMP/h.out" | al_diag
 
+# ---- the record says where the export went, every byte of it ----
+
+pol=$(al_policy artifacts <<'JSON'
+{ "version": 1, "name": "artifacts",
+  "filesystem": { "tmpfs": [ { "target": "/out", "size": "16M" } ] },
+  "artifacts": { "scan": "off" } }
+JSON
+)
+exp=$AL_TMP/$'exp\xff\x1b'
+al_check "a run exports to a directory whose name is not UTF-8" --policy "$pol" --export "$exp" \
+	-- "$PROBE" true
+rec=$(ls -t "$AL_STATE"/records/*.json | head -n 1)
+al_is "$(python3 - "$rec" <<'PY'
+import base64, json, sys
+a = json.load(open(sys.argv[1])).get("artifacts", {}).get("path", {})
+print(base64.b64decode(a["base64"]).decode("latin-1") if isinstance(a, dict) and "base64" in a
+      else repr(a))
+PY
+)" "$(printf '%s' "$exp" | iconv -f latin1 -t utf-8)" \
+	"the record holds the export's path, byte for byte (not left out)"
+al_ok "$([ -f "$exp/manifest.json" ]; echo $?)" "and the export is there"
+
 # ---- a killed supervisor's export directory ----
 
 # airlock with a private runtime directory (a bind over /run/airlock in a mount namespace
@@ -125,12 +147,6 @@ iso_cleanup() {
 # shellcheck disable=SC2154 # rc is assigned by the trap itself
 trap 'rc=$?; iso_cleanup; (exit $rc); al_finish' EXIT
 
-pol=$(al_policy artifacts <<'JSON'
-{ "version": 1, "name": "artifacts",
-  "filesystem": { "tmpfs": [ { "target": "/out", "size": "16M" } ] },
-  "artifacts": { "scan": "off" } }
-JSON
-)
 st=$AL_TMP/st-kill
 mkdir -p "$st"
 env --default-signal=INT,QUIT "$ISO" --state-dir "$st" --workspace "$AL_WS" --policy "$pol" \
