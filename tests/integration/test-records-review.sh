@@ -121,6 +121,18 @@ PY
 	"the record holds the export's path, byte for byte (not left out)"
 al_ok "$([ -f "$exp/manifest.json" ]; echo $?)" "and the export is there"
 
+st=$AL_TMP/$'st\xff'
+al_check "a run with a state directory whose name is not UTF-8" --state-dir "$st" -- "$PROBE" true
+rec=$(ls -t "$st"/records/*.json | head -n 1)
+al_is "$(python3 - "$rec" <<'PY'
+import base64, json, os, sys
+p = json.load(open(sys.argv[1])).get("events", {}).get("path", {})
+p = base64.b64decode(p["base64"]) if isinstance(p, dict) and "base64" in p else repr(p).encode()
+print(os.path.isfile(p) and p.startswith(os.path.dirname(os.path.dirname(sys.argv[1].encode(
+    "utf-8", "surrogateescape")))))
+PY
+)" True "the record names its event log, byte for byte (not left out)"
+
 # ---- a killed supervisor's export directory ----
 
 # airlock with a private runtime directory (a bind over /run/airlock in a mount namespace
