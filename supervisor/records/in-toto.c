@@ -76,23 +76,47 @@ static int add_state_files(json_t *subjects, int state_fd, const char *id)
 	return 0;
 }
 
-/* Exported artifacts, as the record lists them: [{"path"|"name": ..., "sha256": ...}]. */
+/* A subject dir/name for a digest the record holds ("sha256:<hex>"); none without one. */
+static int add_recorded(json_t *subjects, const char *dir, const char *name, const json_t *digest)
+{
+	const char *d = json_string_value(digest);
+	_cleanup_free_ char *path = NULL;
+
+	if (!d || !strneq(d, "sha256:", 7) || strlen(d) != 7 + CHAIN_HASH_LEN)
+		return 0;
+	if (asprintf(&path, "%s/%s", dir, name) < 0)
+		return -ENOMEM;
+	return add_subject(subjects, path, d + 7);
+}
+
+/*
+ * The export's manifest (and an overlay workspace's manifest, changes.json and
+ * changes.patch) by the digests the record holds: each manifest lists every exported file
+ * with its SHA-256, so the subjects cover the artifacts. Named by the export's absolute
+ * path, which must then be a string (UTF-8): a byte string's base64 form names no file.
+ */
 static int add_artifacts(json_t *subjects, json_t *record)
 {
-	json_t *a = json_object_get(record, "artifacts"), *v;
-	size_t i;
+	const json_t *a = json_object_get(record, "artifacts");
+	const json_t *w = json_object_get(record, "workspace_changes");
+	const char *dir = json_string_value(json_object_get(a, "path"));
+	_cleanup_free_ char *ws = NULL;
 
-	if (json_is_object(a))
-		a = json_object_get(a, "files");
-	json_array_foreach(a, i, v)
-	{
-		const char *name = json_string_value(json_object_get(v, "path"))
-					   ?: json_string_value(json_object_get(v, "name"));
-		const char *hex = json_string_value(json_object_get(v, "sha256"));
-
-		if (name && hex && add_subject(subjects, name, hex) < 0)
-			return log_oom();
-	}
+	if (!json_object_get(a, "manifest_digest"))
+		return 0; /* no export, or none made */
+	if (!dir)
+		return log_error_errno(-EINVAL, "records export: the run's export directory is "
+						"not UTF-8: no in-toto subject can name it");
+	if (add_recorded(subjects, dir, "manifest.json", json_object_get(a, "manifest_digest")) < 0)
+		return log_oom();
+	if (!json_object_get(w, "manifest_digest"))
+		return 0;
+	if (asprintf(&ws, "%s/workspace", dir) < 0 ||
+	    add_recorded(subjects, ws, "manifest.json", json_object_get(w, "manifest_digest")) <
+		    0 ||
+	    add_recorded(subjects, ws, "changes.json", json_object_get(w, "changes_digest")) < 0 ||
+	    add_recorded(subjects, ws, "changes.patch", json_object_get(w, "patch_digest")) < 0)
+		return log_oom();
 	return 0;
 }
 

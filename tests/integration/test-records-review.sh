@@ -121,6 +121,21 @@ PY
 	"the record holds the export's path, byte for byte (not left out)"
 al_ok "$([ -f "$exp/manifest.json" ]; echo $?)" "and the export is there"
 
+# The in-toto export's subjects cover the artifacts: the manifest, which lists each file.
+al_check "a run exports its /out" --policy "$pol" -- "$PROBE" true
+art=$(ls -t "$AL_STATE"/records/*.json | head -n 1)
+art_id=$(basename "$art" .json)
+"$AIRLOCK" records --state-dir "$AL_STATE" pubkey | sed -n '/BEGIN/,/END/p' >"$AL_TMP/node.pem"
+"$AIRLOCK" records --state-dir "$AL_STATE" export "$art_id" --format in-toto \
+	>"$AL_TMP/art.json" 2>"$AL_TMP/art.err"
+al_ok $? "its record exports"
+out=$(python3 "$TOOL" dsse "$AL_TMP/art.json" "$AL_TMP/node.pem" "$AL_STATE" "$AL_TMP/pae" \
+	"$AL_TMP/sig" 2>&1)
+al_ok $? "the envelope verifies, and every subject's digest is its file's"
+echo "$out" | al_diag
+al_ok "$(echo "$out" | tr ' ' '\n' | grep -qx "$AL_STATE/artifacts/$art_id/manifest.json"
+	echo $?)" "the export's manifest is a subject"
+
 st=$AL_TMP/$'st\xff'
 al_check "a run with a state directory whose name is not UTF-8" --state-dir "$st" -- "$PROBE" true
 rec=$(ls -t "$st"/records/*.json | head -n 1)
