@@ -67,6 +67,25 @@ PY
 	>"$AL_TMP/x.out" 2>&1
 al_ok "$([ $? -ne 0 ]; echo $?)" "an unsigned record is not exported"
 
+# ---- verify checks each record's event log ----
+
+forged events
+python3 - "$AL_TMP/events/events/$id.jsonl" <<'PY'
+import sys
+p = sys.argv[1]
+lines = open(p, "rb").read().splitlines(keepends=True)
+open(p, "wb").write(b"".join(lines[1:]))  # the first event removed
+PY
+"$AIRLOCK" records --state-dir "$AL_TMP/events" verify >"$AL_TMP/e.out" 2>&1
+al_is "$?" 1 "verify fails when an event line was removed"
+al_ok "$(grep -q "^verify: record $id.json: its event log, line 1: " "$AL_TMP/e.out"; echo $?)" \
+	"naming the record and the line"
+al_diag <"$AL_TMP/e.out"
+rm "$AL_TMP/events/events/$id.jsonl"
+"$AIRLOCK" records --state-dir "$AL_TMP/events" verify >"$AL_TMP/e.out" 2>&1
+al_ok "$([ $? -eq 1 ] && grep -q "^verify: record $id.json: its event log events/$id.jsonl: missing" \
+	"$AL_TMP/e.out"; echo $?)" "and when the event log was deleted"
+
 # ---- no hostile byte reaches the terminal ----
 
 # no_control FILE: the file holds no control byte but newline, no byte past ASCII.
