@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The event log's chain, checked without I/O (run-events.h, run_events_verify()). */
 #include <jansson.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,7 +52,8 @@ static void check_line(struct verifier *v, const char *s, size_t n, size_t line,
 		problem(v, line, "seq, type or prev missing: the line was changed");
 		return;
 	}
-	if (json_integer_value(seq) != *last_seq + 1)
+	/* No seq follows the largest one (and adding 1 to it would overflow). */
+	if (*last_seq == LLONG_MAX || json_integer_value(seq) != *last_seq + 1)
 		problem(v, line, "seq %lld follows seq %lld: a line was removed, added or moved",
 			(long long)json_integer_value(seq), (long long)*last_seq);
 	else if (!streq(json_string_value(p), prev) && line == 1)

@@ -14,6 +14,7 @@
 #include "fd-util.h"
 #include "macro.h"
 #include "parse-util.h"
+#include "record-json.h"
 #include "record.h"
 #include "run-events.h"
 #include "sha256.h"
@@ -244,7 +245,8 @@ json_t *run_events_to_json(const struct run_events *e)
 
 	sha256_final(&h, md);
 	hex_encode(md, sizeof(md), file_hex);
-	o = json_pack("{s:s, s:I, s:I, s:s, s:s, s:I}", "path", e->path, "lines",
+	/* The path holds the state directory's bytes: a record byte string. */
+	o = json_pack("{s:o, s:I, s:I, s:s, s:s, s:I}", "path", record_json_bytes(e->path), "lines",
 		      (json_int_t)e->lines, "bytes", (json_int_t)e->len, "head", e->prev, "sha256",
 		      file_hex, "dropped", (json_int_t)e->dropped);
 	if (o && e->error < 0 &&

@@ -32,10 +32,9 @@
 #include "log.h"
 #include "macro.h"
 #include "policy.h"
+#include "record-json.h"
 #include "redact.h"
 #include "run-export.h"
-
-#define EXPORT_STATE_SUBDIR "artifacts"
 
 struct run_export {
 	const struct policy *policy;
@@ -139,15 +138,15 @@ static int dest_from_arg(struct run_export *e, const char *dir)
 static int dest_default(struct run_export *e, int state_fd, const char *state_dir,
 			const char *run_id)
 {
-	if (mkdirat(state_fd, EXPORT_STATE_SUBDIR, 0755) < 0 && errno != EEXIST)
+	if (mkdirat(state_fd, RUN_EXPORT_STATE_SUBDIR, 0755) < 0 && errno != EEXIST)
 		return log_error_errno(-errno, "refusing run: cannot create '%s/%s': %m", state_dir,
-				       EXPORT_STATE_SUBDIR);
-	e->parent_fd = open_beneath(state_fd, EXPORT_STATE_SUBDIR, O_RDONLY | O_DIRECTORY);
+				       RUN_EXPORT_STATE_SUBDIR);
+	e->parent_fd = open_beneath(state_fd, RUN_EXPORT_STATE_SUBDIR, O_RDONLY | O_DIRECTORY);
 	if (e->parent_fd < 0)
 		return log_error_errno(e->parent_fd, "refusing run: cannot open '%s/%s': %m",
-				       state_dir, EXPORT_STATE_SUBDIR);
+				       state_dir, RUN_EXPORT_STATE_SUBDIR);
 	snprintf(e->name, sizeof(e->name), "%s", run_id);
-	snprintf(e->path, sizeof(e->path), "%s/%s/%s", state_dir, EXPORT_STATE_SUBDIR, run_id);
+	snprintf(e->path, sizeof(e->path), "%s/%s/%s", state_dir, RUN_EXPORT_STATE_SUBDIR, run_id);
 	return 0;
 }
 
@@ -448,7 +447,8 @@ json_t *run_export_to_json(const struct run_export *e)
 	if (!e)
 		return NULL;
 	m = e->manifest;
-	o = json_pack("{s:s, s:s}", "path", e->path, "scan",
+	/* The path as given: any bytes (--export), as a record byte string. */
+	o = json_pack("{s:o, s:s}", "path", record_json_bytes(e->path), "scan",
 		      policy_artifacts_scan_to_string(e->policy->artifacts.scan));
 	if (!o)
 		return NULL;
@@ -480,6 +480,20 @@ json_t *run_export_to_json(const struct run_export *e)
 		return NULL;
 	}
 	return o;
+}
+
+void run_export_sweep(const char *state_dir, const char *run_id)
+{
+	_cleanup_close_ int fd = -EBADF;
+	char dir[PATH_MAX];
+
+	if (strchr(run_id, '/') || streq(run_id, ".") || streq(run_id, ".."))
+		return;
+	snprintf(dir, sizeof(dir), "%s/" RUN_EXPORT_STATE_SUBDIR, state_dir);
+	fd = open_dir_no_symlinks(dir, 0);
+	if (fd >= 0 && unlinkat(fd, run_id, AT_REMOVEDIR) == 0)
+		log_debug("removed the empty export directory '%s/%s' of dead run %s", dir, run_id,
+			  run_id);
 }
 
 struct run_export *run_export_free(struct run_export *e)

@@ -52,6 +52,16 @@ int run_export_options(const struct run_export *e, struct export_options *ret, i
 /* The record's "artifacts" object (owned by the caller), or NULL (e NULL, -ENOMEM). */
 json_t *run_export_to_json(const struct run_export *e);
 
+/* The default destination's parent, below the state directory. */
+#define RUN_EXPORT_STATE_SUBDIR "artifacts"
+
+/*
+ * For a run whose supervisor died (run-lock.c reaps it): removes the default destination
+ * <state_dir>/artifacts/<run_id> when it is empty, as run_export_free() would have (a
+ * directory the export wrote into stays). Best effort, logs at debug level only.
+ */
+void run_export_sweep(const char *state_dir, const char *run_id);
+
 /* Releases what is held; an unused destination is removed. Accepts and returns NULL. */
 struct run_export *run_export_free(struct run_export *e);
 

@@ -749,7 +749,8 @@ static int write_record(struct run *r)
 	if (r->policy && !r->policy_json) /* NULL (out of memory): the record tries again */
 		r->policy_json = record_policy_effective(r->policy);
 	/* A part the run has must be in its record: never silently left out. */
-	if ((r->creds && !creds) || (r->log && !logs) || (run_net_netns_fd(r->net) >= 0 && !net))
+	if ((r->creds && !creds) || (r->log && !logs) || (run_net_netns_fd(r->net) >= 0 && !net) ||
+	    (r->export && r->cause != RUN_CAUSE_RUNNING && !artifacts))
 		return log_error_errno(-ENOMEM,
 				       "%s: cannot build the run record of %s (out of "
 				       "memory); nothing of it was written",

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@ struct changes_out {
 	const struct export_entry **index; /* the manifest's entries, sorted by path */
 	size_t n_index;
 	FILE *patch;
+	uint64_t patch_max; /* bytes the patch may hold in all: the export's max_size */
 	struct changes_summary *sum;
 };
 
@@ -152,6 +154,19 @@ static int leave_out(struct changes_out *e, struct change *c, const char *why)
 	return 0;
 }
 
+/*
+ * Whether the diff of path's sides of alen and blen bytes surely fits below e->patch_max:
+ * at most both sides, a prefix byte per line (at most one per byte), four names in git's
+ * quoting (at most four bytes per byte) and the rest of the headers.
+ */
+static bool patch_has_room(struct changes_out *e, const char *path, size_t alen, size_t blen)
+{
+	long at = ftell(e->patch);
+	uint64_t need = 2 * ((uint64_t)alen + blen) + 16 * (uint64_t)strlen(path) + 256;
+
+	return at >= 0 && (uint64_t)at <= e->patch_max && need <= e->patch_max - (uint64_t)at;
+}
+
 /* The patch of one regular file: old from the lower, new from the upper, as they apply. */
 static int patch_file(struct changes_out *e, struct change *c)
 {
@@ -172,6 +187,13 @@ static int patch_file(struct changes_out *e, struct change *c)
 		return leave_out(e, c, "too_large");
 	if ((a && diff_is_binary(a, alen)) || (b && diff_is_binary(b, blen)))
 		return leave_out(e, c, "binary");
+	/*
+	 * The old side comes from the workspace, which no cap of the task's writes bounds (a
+	 * task that deletes a whole tree puts all of it in the patch): the patch's total stays
+	 * below max_size.
+	 */
+	if (!patch_has_room(e, c->path, alen, blen))
+		return leave_out(e, c, "too_large");
 	r = diff_write_file(e->patch, c->path, has_old ? c->old_mode | S_IFREG : 0,
 			    has_new ? c->new_mode | S_IFREG : 0, a, alen, b, blen);
 	if (r < 0)
@@ -308,7 +330,11 @@ int changes_export(struct change_set *s, int upper_root_fd, int lower_fd, int ws
 	struct changes_summary sum = { .truncated = s->truncated,
 				       .truncated_why = s->truncated_why };
 	struct export_options eo = *o;
-	struct changes_out e = { .uid = o->uid, .gid = o->gid, .lower_fd = lower_fd, .sum = &sum };
+	struct changes_out e = { .uid = o->uid,
+				 .gid = o->gid,
+				 .lower_fd = lower_fd,
+				 .patch_max = o->max_size,
+				 .sum = &sum };
 	int r;
 
 	eo.include = include;

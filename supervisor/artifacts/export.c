@@ -49,6 +49,7 @@ struct walk {
 	const struct export_options *o;
 	struct export_manifest *m;
 	uint8_t *buf;
+	uint64_t out_limit; /* bytes the file being copied may write: the caps' room */
 };
 
 static int open_beneath(int dir_fd, const char *name, int flags, mode_t mode, uint64_t resolve)
@@ -188,11 +189,17 @@ static uint64_t stream_matches(const struct walk *w, const struct redact_stream 
 	return n;
 }
 
-/* Hashes and writes what goes out of one chunk. */
-static int emit(int fd, struct export_hash *h, const void *buf, size_t len, uint64_t *written)
+/*
+ * Hashes and writes what goes out of one chunk; -EFBIG past limit bytes in all (a scan's
+ * rewrite can make a file longer than its source, which the caps checked).
+ */
+static int emit(int fd, struct export_hash *h, const void *buf, size_t len, uint64_t *written,
+		uint64_t limit)
 {
 	if (len == 0)
 		return 0;
+	if (len > limit || *written > limit - len)
+		return -EFBIG;
 	export_hash_update(h, buf, len);
 	*written += len;
 	return write_all(fd, buf, len);
@@ -206,7 +213,7 @@ static int emit(int fd, struct export_hash *h, const void *buf, size_t len, uint
  * output is hashed and written, else discarded (it only counts).
  */
 static int scan_chunk(struct redact_stream *s, int dst, struct export_hash *h, const uint8_t *buf,
-		      size_t len, uint64_t *written)
+		      size_t len, uint64_t *written, uint64_t limit)
 {
 	const uint8_t *out;
 	size_t out_len;
@@ -217,7 +224,7 @@ static int scan_chunk(struct redact_stream *s, int dst, struct export_hash *h, c
 		    0)
 			return -ENOMEM;
 		if (dst >= 0) {
-			r = emit(dst, h, out, out_len, written);
+			r = emit(dst, h, out, out_len, written, limit);
 			if (r < 0)
 				return r;
 		}
@@ -229,7 +236,7 @@ static int scan_chunk(struct redact_stream *s, int dst, struct export_hash *h, c
  * Copies src to dst in one pass: each chunk is read once, scanned, hashed and written.
  * With "redact" the redactor's output is what is hashed and written, else the source's
  * bytes. Reads at most limit + 1 bytes: a file that grew past what fstat() said is
- * -ESTALE (changed).
+ * -ESTALE (changed). Writes at most w->out_limit bytes, else -EFBIG.
  */
 static int copy_data(struct walk *w, int src, int dst, uint64_t limit, struct export_entry *e)
 {
@@ -262,17 +269,17 @@ static int copy_data(struct walk *w, int src, int dst, uint64_t limit, struct ex
 			r = -ESTALE;
 			break;
 		}
-		r = redact ? scan_chunk(s, dst, &h, w->buf, (size_t)n, &e->size)
-			   : emit(dst, &h, w->buf, (size_t)n, &e->size);
+		r = redact ? scan_chunk(s, dst, &h, w->buf, (size_t)n, &e->size, w->out_limit)
+			   : emit(dst, &h, w->buf, (size_t)n, &e->size, w->out_limit);
 		if (r >= 0 && s && !redact)
-			r = scan_chunk(s, -EBADF, NULL, w->buf, (size_t)n, NULL);
+			r = scan_chunk(s, -EBADF, NULL, w->buf, (size_t)n, NULL, 0);
 		if (r < 0)
 			break;
 	}
 	if (r >= 0 && s && redact_stream_finish(s, &out, &out_len) < 0)
 		r = -ENOMEM;
 	if (r >= 0 && s && redact)
-		r = emit(dst, &h, out, out_len, &e->size);
+		r = emit(dst, &h, out, out_len, &e->size, w->out_limit);
 	if (r < 0) {
 		export_hash_done(&h);
 		return r;
@@ -280,6 +287,30 @@ static int copy_data(struct walk *w, int src, int dst, uint64_t limit, struct ex
 	export_hash_final(&h, e->sha256);
 	e->redactions = stream_matches(w, s);
 	e->redacted = redact && e->redactions > 0;
+	return 0;
+}
+
+/*
+ * The scan's rewrite of the file just copied (the last entry) passed a cap its source
+ * did not: past max_file_size it is skipped like a file too large, else the export
+ * stops before it (max_size), as export_caps_check_file() would have decided.
+ */
+static int redacted_too_large(struct walk *w, struct frame *f, const char *name, const char *path)
+{
+	struct export_entry *e = &w->m->entries[w->m->n_entries - 1];
+
+	if (unlinkat(f->dst_fd, name, 0) < 0)
+		return -errno;
+	if (w->out_limit == w->o->max_file_size) {
+		*e = (struct export_entry){ .path = e->path,
+					    .type = EXPORT_TYPE_FILE,
+					    .skip = EXPORT_SKIP_FILE_SIZE };
+		w->m->skipped++;
+		return 0;
+	}
+	free(e->path);
+	w->m->n_entries--;
+	stop(w, EXPORT_STOP_MAX_SIZE, path);
 	return 0;
 }
 
@@ -318,12 +349,15 @@ static int export_file(struct walk *w, struct frame *f, const char *name, const 
 	e = entry_add(w->m, path, EXPORT_TYPE_FILE);
 	if (!e)
 		return -ENOMEM;
+	w->out_limit = MIN(w->o->max_file_size, w->o->max_size - w->m->bytes);
 	r = copy_data(w, src, dst, (uint64_t)st->st_size, e);
 	if (r == -ESTALE) {
 		e->skip = EXPORT_SKIP_CHANGED;
 		w->m->skipped++;
 		return unlinkat(f->dst_fd, name, 0) < 0 ? -errno : 0;
 	}
+	if (r == -EFBIG)
+		return redacted_too_large(w, f, name, path);
 	if (r < 0)
 		return r;
 	w->m->redactions += e->redactions;

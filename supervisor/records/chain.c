@@ -24,6 +24,8 @@
 #define HEAD_MAGIC "airlock-chain-head 1\n"
 #define HEAD_MAX_BYTES 1024
 #define RECORD_MAX_BYTES (16 * 1024 * 1024)
+/* The bytes of a run id in the head file ("-" for none). */
+#define RUN_ID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
 
 /* After the mark: the signature object, then the record's closing brace. */
 #define SIG_PREFIX "{\n    \"ed25519\": \""
@@ -138,8 +140,9 @@ static int head_parse_line(const char *line, struct chain_head *h)
 	char hash[CHAIN_HASH_LEN + 2], id[66];
 
 	if (sscanf(line, "seq %" SCNu64 " sha256 %65s run %65s", &h->seq, hash, id) != 3 ||
-	    strlen(hash) != CHAIN_HASH_LEN || strlen(id) > 64)
-		return -EBADMSG;
+	    strlen(hash) != CHAIN_HASH_LEN || !all_of(hash, CHAIN_HASH_LEN, "0123456789abcdef") ||
+	    strlen(id) > 64 || !all_of(id, strlen(id), RUN_ID_CHARS))
+		return -EBADMSG; /* what `records head` and verify print: never a control byte */
 	strcpy(h->sha256, hash);
 	strcpy(h->run_id, id);
 	return 0;
@@ -282,8 +285,8 @@ int chain_append(int state_fd, json_t *o, chain_write_fn write, void *userdata, 
 	const char *id = json_string_value(json_object_get(o, "run_id"));
 	int r;
 
-	if (!id || strlen(id) > 64)
-		return -EINVAL;
+	if (!id || !*id || strlen(id) > 64 || !all_of(id, strlen(id), RUN_ID_CHARS))
+		return -EINVAL; /* the head file could not name it */
 	r = sign_key_get(state_fd, &key);
 	if (r < 0)
 		return r;

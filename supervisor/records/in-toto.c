@@ -18,6 +18,7 @@
 #include "parse-util.h"
 #include "sha256.h"
 #include "sign.h"
+#include "verify.h"
 
 #define RECORD_MAX_BYTES (16 * 1024 * 1024)
 
@@ -75,13 +76,13 @@ static int add_state_files(json_t *subjects, int state_fd, const char *id)
 	return 0;
 }
 
-/* One digest of the record ("sha256:HEX") as the subject DIR/name. */
-static int add_digest(json_t *subjects, const char *dir, const char *name, json_t *digest)
+/* A subject dir/name for a digest the record holds ("sha256:<hex>"); none without one. */
+static int add_recorded(json_t *subjects, const char *dir, const char *name, const json_t *digest)
 {
-	_cleanup_free_ char *path = NULL;
 	const char *d = json_string_value(digest);
+	_cleanup_free_ char *path = NULL;
 
-	if (!d || strncmp(d, "sha256:", 7) != 0)
+	if (!d || !strneq(d, "sha256:", 7) || strlen(d) != 7 + CHAIN_HASH_LEN)
 		return 0;
 	if (asprintf(&path, "%s/%s", dir, name) < 0)
 		return -ENOMEM;
@@ -89,25 +90,32 @@ static int add_digest(json_t *subjects, const char *dir, const char *name, json_
 }
 
 /*
- * The export of /out and the overlay workspace's change set, as the record pins them: each
- * manifest, changes.json and changes.patch by its digest, named by its path on the host
- * (artifacts.path). Each manifest holds the digest of every file it lists.
+ * The export's manifest (and an overlay workspace's manifest, changes.json and
+ * changes.patch) by the digests the record holds: each manifest lists every exported file
+ * with its SHA-256, so the subjects cover the artifacts. Named by the export's absolute
+ * path, which must then be a string (UTF-8): a byte string's base64 form names no file.
  */
 static int add_artifacts(json_t *subjects, json_t *record)
 {
-	json_t *a = json_object_get(record, "artifacts");
-	json_t *w = json_object_get(record, "workspace_changes");
+	const json_t *a = json_object_get(record, "artifacts");
+	const json_t *w = json_object_get(record, "workspace_changes");
 	const char *dir = json_string_value(json_object_get(a, "path"));
+	_cleanup_free_ char *ws = NULL;
 
+	if (!json_object_get(a, "manifest_digest"))
+		return 0; /* no export, or none made */
 	if (!dir)
+		return log_error_errno(-EINVAL, "records export: the run's export directory is "
+						"not UTF-8: no in-toto subject can name it");
+	if (add_recorded(subjects, dir, "manifest.json", json_object_get(a, "manifest_digest")) < 0)
+		return log_oom();
+	if (!json_object_get(w, "manifest_digest"))
 		return 0;
-	if (add_digest(subjects, dir, "manifest.json", json_object_get(a, "manifest_digest")) < 0 ||
-	    add_digest(subjects, dir, "workspace/manifest.json",
-		       json_object_get(w, "manifest_digest")) < 0 ||
-	    add_digest(subjects, dir, "workspace/changes.json",
-		       json_object_get(w, "changes_digest")) < 0 ||
-	    add_digest(subjects, dir, "workspace/changes.patch",
-		       json_object_get(w, "patch_digest")) < 0)
+	if (asprintf(&ws, "%s/workspace", dir) < 0 ||
+	    add_recorded(subjects, ws, "manifest.json", json_object_get(w, "manifest_digest")) <
+		    0 ||
+	    add_recorded(subjects, ws, "changes.json", json_object_get(w, "changes_digest")) < 0 ||
+	    add_recorded(subjects, ws, "changes.patch", json_object_get(w, "patch_digest")) < 0)
 		return log_oom();
 	return 0;
 }
@@ -144,13 +152,19 @@ static json_t *envelope(const struct sign_key *key, const char *payload)
 			 "payload", b64, "signatures", "keyid", sign_key_id(key), "sig", sig_b64);
 }
 
-static int load_record(int state_fd, const char *id, json_t **ret)
+/*
+ * The record of run id, parsed, once its signature is checked against the keyring that
+ * `records verify` trusts: the export signs it anew with the node key, and must never
+ * turn a record changed after it was signed into a fresh, valid attestation.
+ */
+static int load_record(int state_fd, const char *state_dir, const char *id, json_t **ret)
 {
+	_cleanup_free_ struct verify_key *keys = NULL;
 	_cleanup_free_ char *buf = NULL;
 	char path[PATH_MAX];
 	json_t *o;
 	size_t len = 0;
-	int r;
+	int n, r;
 
 	snprintf(path, sizeof(path), "records/%s.json", id);
 	r = read_file_at(state_fd, path, RECORD_MAX_BYTES, &buf, &len);
@@ -166,6 +180,23 @@ static int load_record(int state_fd, const char *id, json_t **ret)
 		return log_error_errno(-EBADMSG,
 				       "records export: record '%s' is not signed (a run in "
 				       "progress, or not chained)",
+				       path);
+	}
+	n = verify_load_keys(state_dir, NULL, &keys); /* logs its failure */
+	r = n < 0 ? n : verify_record_signature(buf, len, keys, (size_t)n);
+	if (r <= 0) {
+		json_decref(o);
+		if (n < 0)
+			return n;
+		if (r < 0)
+			return log_error_errno(r,
+					       "records export: cannot check the signature of "
+					       "'%s': %m",
+					       path);
+		return log_error_errno(-EBADMSG,
+				       "records export: refusing record '%s': its signature does "
+				       "not verify against the keyring (changed since signed; see "
+				       "`airlock records verify`)",
 				       path);
 	}
 	*ret = o;
@@ -184,7 +215,7 @@ int export_in_toto(const char *state_dir, const char *id, FILE *out)
 	if (state_fd < 0)
 		return log_error_errno(-errno, "Failed to open state directory '%s': %m",
 				       state_dir);
-	r = load_record(state_fd, id, &record);
+	r = load_record(state_fd, state_dir, id, &record);
 	if (r < 0)
 		return r;
 	st = statement(state_fd, id, record);

@@ -20,6 +20,7 @@
 #include "macro.h"
 #include "parse-util.h"
 #include "sha256.h"
+#include "run-events.h"
 #include "verify.h"
 
 #define RECORD_MAX_BYTES (16 * 1024 * 1024)
@@ -36,21 +37,39 @@ struct scan {
 	const struct verify_key *keys;
 	size_t n_keys;
 	uint64_t since;
+	int state_fd;
 	struct entry *entries;
 	size_t n, cap;
 	size_t problems, running;
 };
 
-/* Prints one problem; names are run ids or file names airlock made: still, escaped. */
+void verify_fputs_escaped(const char *text, FILE *f)
+{
+	for (const unsigned char *c = (const unsigned char *)text; *c; c++)
+		if (*c < 0x20 || *c >= 0x7f || *c == '\\')
+			fprintf(f, "\\x%02x", *c);
+		else
+			fputc(*c, f);
+}
+
+/*
+ * Prints one problem on one line. The names in it (file names, run ids, the head's) come
+ * from files anyone who could change the records could write: control bytes, newlines and
+ * bytes past ASCII are printed as "\xHH", so that a name can neither act on the auditor's
+ * terminal nor print a line of its own.
+ */
 _printf_(2, 3) static void problem(struct scan *s, const char *fmt, ...)
 {
+	_cleanup_free_ char *text = NULL;
 	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
-	fputs("verify: ", stdout);
-	vprintf(fmt, ap);
-	putchar('\n');
+	n = vasprintf(&text, fmt, ap);
 	va_end(ap);
+	fputs("verify: ", stdout);
+	verify_fputs_escaped(n < 0 ? "(out of memory)" : text, stdout);
+	putchar('\n');
 	s->problems++;
 }
 
@@ -149,6 +168,62 @@ static void check_unsigned(struct scan *s, const char *name, const char *buf, si
 		name);
 }
 
+struct events_ctx {
+	struct scan *s;
+	const char *name;
+};
+
+static void events_problem(const struct run_events_problem *p, void *userdata)
+{
+	struct events_ctx *c = userdata;
+
+	if (p->line > 0)
+		problem(c->s, "record %s: its event log, line %zu: %s", c->name, p->line, p->what);
+	else
+		problem(c->s, "record %s: its event log: %s", c->name, p->what);
+}
+
+/*
+ * The event log of a signed record against what the record says of it (events.sha256 of
+ * the whole file, events.head and events.lines): a line removed, changed or added shows
+ * here, and the lines are named. A record whose log could not be written (events.error)
+ * or that has none is not looked into.
+ */
+static void check_events(struct scan *s, const char *name, const char *id, const json_t *ev)
+{
+	_cleanup_free_ char *buf = NULL;
+	struct events_ctx c = { s, name };
+	struct run_events_expect x = {};
+	char path[NAME_MAX + 16], hex[CHAIN_HASH_LEN + 1];
+	const char *want = json_string_value(json_object_get(ev, "sha256"));
+	uint8_t d[SHA256_DIGEST_SIZE];
+	size_t len = 0, n;
+	int r;
+
+	if (!ev || json_object_get(ev, "error"))
+		return;
+	snprintf(path, sizeof(path), RUN_EVENTS_DIR "/%s.jsonl", id);
+	r = read_file_at(s->state_fd, path, RUN_EVENTS_MAX_BYTES, &buf, &len);
+	if (r < 0) {
+		problem(s, "record %s: its event log %s: %s", name, path,
+			r == -ENOENT ? "missing (deleted)" : strerror(-r));
+		return;
+	}
+	sha256(buf, len, d);
+	hex_encode(d, sizeof(d), hex);
+	if (want && streq(want, hex))
+		return;
+	x.head = json_string_value(json_object_get(ev, "head"));
+	x.has_lines = json_is_integer(json_object_get(ev, "lines"));
+	x.lines = x.has_lines ? (uint64_t)json_integer_value(json_object_get(ev, "lines")) : 0;
+	n = run_events_verify(buf, len, id, &x, 8, events_problem, &c);
+	if (n == 0)
+		problem(s, "record %s: its event log %s: changed (its sha256 is not the record's)",
+			name, path);
+	else if (n > 8)
+		problem(s, "record %s: its event log: %zu more problems", name, n - 8);
+}
+
 /* The chained fields of the signed bytes, and the file name they must match. */
 static int read_signed(struct scan *s, const char *name, const char *signed_text, size_t len,
 		       struct entry *e)
@@ -172,6 +247,8 @@ static int read_signed(struct scan *s, const char *name, const char *signed_text
 	if (!streq(want, name))
 		problem(s, "record %s (seq %" PRIu64 "): holds run %s: moved or swapped", name,
 			e->seq, id);
+	else if (e->seq >= s->since)
+		check_events(s, name, id, json_object_get(o, "events"));
 	return 0;
 }
 
@@ -195,6 +272,30 @@ static void check_signature(struct scan *s, const struct entry *e, const char *s
 			e->name, e->seq);
 	else if (r < 0)
 		problem(s, "record %s: cannot check its signature: %s", e->name, strerror(-r));
+}
+
+int verify_record_signature(const char *buf, size_t len, const struct verify_key *keys,
+			    size_t n_keys)
+{
+	_cleanup_free_ char *signed_text = NULL;
+	char sig_b64[CHAIN_SIG_B64_LEN + 1], key_id[SIGN_KEY_ID_LEN + 1];
+	uint8_t sig[SIGN_SIGNATURE_SIZE];
+	const struct verify_key *k = NULL;
+	size_t prefix = 0;
+
+	if (chain_split(buf, len, &prefix, sig_b64, key_id) <= 0)
+		return 0;
+	for (size_t i = 0; !k && i < n_keys; i++)
+		if (streq(keys[i].id, key_id))
+			k = &keys[i];
+	if (!k || base64_decode(sig_b64, strlen(sig_b64), sig, sizeof(sig)) != sizeof(sig))
+		return 0;
+	signed_text = malloc(prefix + 3);
+	if (!signed_text)
+		return -ENOMEM;
+	memcpy(signed_text, buf, prefix);
+	memcpy(signed_text + prefix, "\n}", 3);
+	return sign_verify(k->pub, signed_text, prefix + 2, sig);
 }
 
 static int check_file(struct scan *s, int dir_fd, const char *name)
@@ -347,7 +448,7 @@ static int scan_dir(struct scan *s, const char *dir)
 int verify_records(const char *state_dir, const struct verify_key *keys, size_t n_keys,
 		   uint64_t since)
 {
-	struct scan s = { .keys = keys, .n_keys = n_keys, .since = since };
+	struct scan s = { .keys = keys, .n_keys = n_keys, .since = since, .state_fd = -EBADF };
 	_cleanup_close_ int state_fd = -EBADF;
 	struct chain_head head;
 	char dir[PATH_MAX];
@@ -362,6 +463,7 @@ int verify_records(const char *state_dir, const struct verify_key *keys, size_t 
 	if (r < 0)
 		return log_error_errno(r, "Failed to read '%s/" CHAIN_DIR "/head': %m", state_dir);
 	snprintf(dir, sizeof(dir), "%s/records", state_dir);
+	s.state_fd = state_fd;
 	r = scan_dir(&s, dir);
 	if (r < 0) {
 		free(s.entries);

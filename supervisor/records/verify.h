@@ -7,6 +7,7 @@
  */
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "sign.h"
 
@@ -21,6 +22,15 @@ struct verify_key {
  * caller) or -errno.
  */
 int verify_load_keys(const char *state_dir, const char *pubkey_file, struct verify_key **ret);
+/* Writes text to f with control bytes, '\' and bytes past ASCII as "\xHH". */
+void verify_fputs_escaped(const char *text, FILE *f);
+/*
+ * Whether a record file's bytes (len of them) end with a signature member that one of
+ * keys made over the signed bytes (chain.h): 1 valid, 0 not (unsigned, malformed, an
+ * unknown key, a bad signature), -ENOMEM or -ELIBACC. Does not log.
+ */
+int verify_record_signature(const char *buf, size_t len, const struct verify_key *keys,
+			    size_t n_keys);
 /*
  * Checks the records of state_dir from sequence number since on (0 or 1: all). Returns the
  * number of problems found (printed), or -errno (logged) when it could not look.

@@ -379,6 +379,68 @@ TEST(export_tree_scan)
 	scan_case(test_failed_, EXPORT_SCAN_OFF, "token=s3cr3t-value-0123456789\n", 2, 0);
 }
 
+/* A file of n short secrets, each of which "redact" rewrites into a longer marker. */
+static void write_secrets(bool *test_failed_, const char *path, int n)
+{
+	_cleanup_free_ char *text = malloc((size_t)n * 9 + 1);
+
+	ASSERT_TRUE(text != NULL);
+	for (int i = 0; i < n; i++)
+		memcpy(text + i * 9, "abcdefgh ", 9);
+	text[n * 9] = '\0';
+	write_file(test_failed_, path, text, 0644);
+}
+
+TEST(export_tree_redaction_cannot_pass_the_caps)
+{
+	struct export_options o = options();
+	struct export_manifest *m = NULL;
+	struct redactor *r = NULL;
+	char digest[65];
+	struct scratch s;
+	struct stat st;
+
+	/*
+	 * 4608 bytes of source (8 KiB allocated), 13312 once each value is
+	 * "[REDACTED:credential:tok]".
+	 */
+	ASSERT_OK(redactor_new(false, &r));
+	ASSERT_OK(redactor_add_value(r, "credential:tok", "abcdefgh", 8));
+	ASSERT_OK(redactor_compile(r));
+	o.redactor = r;
+	o.scan = EXPORT_SCAN_REDACT;
+	o.max_file_size = 10000;
+	scratch_new(test_failed_, &s);
+	write_secrets(test_failed_, "src/grows", 512);
+	ASSERT_OK(export_tree(s.src, s.dst, &o, &m, digest));
+	ASSERT_EQ(m->files, 0);
+	ASSERT_EQ(m->bytes, 0);
+	ASSERT_TRUE(find(m, "grows")->skip == EXPORT_SKIP_FILE_SIZE);
+	ASSERT_EQ(lstat("dst/grows", &st), -1);
+	m = export_manifest_free(m);
+	scratch_done(test_failed_, &s);
+
+	/*
+	 * Two of them against max_size 20000: the first fits, the export stops before the
+	 * second, and no more than max_size bytes are written.
+	 */
+	o.max_file_size = 20000;
+	o.max_size = 20000;
+	scratch_new(test_failed_, &s);
+	write_secrets(test_failed_, "src/a", 512);
+	write_secrets(test_failed_, "src/b", 512);
+	ASSERT_OK(export_tree(s.src, s.dst, &o, &m, digest));
+	ASSERT_EQ(m->files, 1);
+	ASSERT_EQ(m->bytes, 512 * 26);
+	ASSERT_EQ(m->stop, EXPORT_STOP_MAX_SIZE);
+	ASSERT_STREQ(m->stop_path, "b");
+	ASSERT_TRUE(find(m, "b") == NULL);
+	ASSERT_EQ(lstat("dst/b", &st), -1);
+	export_manifest_free(m);
+	redactor_free(r);
+	scratch_done(test_failed_, &s);
+}
+
 TEST(export_tree_redact_without_redactor)
 {
 	struct export_options o = options();

@@ -303,6 +303,69 @@ TEST(export)
 	rm_rf();
 }
 
+/*
+ * The patch's old sides come from the workspace, which no cap of the task's writes bounds:
+ * its total stays below max_size, and what does not fit is "too_large" in changes.json.
+ */
+TEST(patch_cap)
+{
+	_cleanup_change_set_free_ struct change_set *s = NULL;
+	_cleanup_close_ int up = -EBADF, low = -EBADF, out = -EBADF, root_fd = -EBADF;
+	_cleanup_free_ char *patch = NULL, *x = NULL, *y = NULL;
+	struct export_options o = { .max_files = 1000,
+				    .max_size = 6000,
+				    .max_file_size = 1 << 20,
+				    .scan = EXPORT_SCAN_OFF,
+				    .uid = getuid(),
+				    .gid = getgid() };
+	struct changes_summary sum;
+	const char *names[] = { "a.txt", "b.txt", "c.txt" };
+	char p[64];
+	json_t *j, *c;
+	size_t len = 0;
+
+	x = malloc(1001);
+	y = malloc(1001);
+	ASSERT_TRUE(x && y);
+	for (int i = 0; i < 1000; i += 2) {
+		memcpy(x + i, "x\n", 2);
+		memcpy(y + i, "y\n", 2);
+	}
+	x[1000] = y[1000] = '\0';
+	snprintf(root, sizeof(root), "/tmp/airlock-test-changes-XXXXXX");
+	if (!mkdtemp(root))
+		abort();
+	dir("lower"), dir("up"), dir("up/files"), dir("out");
+	for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+		snprintf(p, sizeof(p), "lower/%s", names[i]);
+		put(p, x, 0644);
+		snprintf(p, sizeof(p), "up/files/%s", names[i]);
+		put(p, y, 0644);
+	}
+	up = open_dir("up/files");
+	root_fd = open_dir("up");
+	low = open_dir("lower");
+	out = open_dir("out");
+	ASSERT_OK(change_set_compute(up, low, CHANGE_XATTRS_USER, &s));
+	ASSERT_OK(changes_export(s, root_fd, low, out, &o, &sum));
+	ASSERT_EQ(sum.exported, 3);
+	ASSERT_EQ(sum.not_in_patch, 2);
+	ASSERT_OK(read_file_at(out, "changes.patch", 1 << 20, &patch, &len));
+	ASSERT_TRUE(len <= o.max_size);
+	ASSERT_CONTAINS(patch, "--- a/a.txt\n");
+	ASSERT_TRUE(strstr(patch, "b.txt") == NULL);
+	j = load_json(out, "changes.json");
+	ASSERT_TRUE(j != NULL);
+	c = json_object_get(j, "changes");
+	ASSERT_STREQ(json_string_value(json_object_get(json_array_get(c, 0), "patch")), "included");
+	ASSERT_STREQ(json_string_value(json_object_get(json_array_get(c, 1), "patch")),
+		     "too_large");
+	ASSERT_STREQ(json_string_value(json_object_get(json_array_get(c, 2), "patch")),
+		     "too_large");
+	json_decref(j);
+	rm_rf();
+}
+
 /* A task that changed nothing: an empty set (and no sort of no items). */
 TEST(no_changes)
 {
