@@ -188,6 +188,42 @@ static int list_option(int c, const char *arg, struct records_filter *f)
 	return 0;
 }
 
+/* One line on what is wrong with the verb and its arguments, before the usage. */
+static void verb_error(const char *verb, int n_args, bool list_opts, const char *stream)
+{
+	static const char *const with_id[] = { "show", "logs", "events", "export" };
+	static const char *const bare[] = { "head", "pubkey", "rotate-key", "list" };
+
+	if (!*verb) {
+		log_error("records: a verb is needed (list, show, logs, verify, ...)");
+		return;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(with_id); i++)
+		if (streq(verb, with_id[i])) {
+			if (n_args < 1)
+				log_error("records: '%s' needs a run ID", verb);
+			else if (list_opts)
+				log_error("records: list's filters apply to 'list' only, not '%s'",
+					  verb);
+			else if (stream)
+				log_error("records: --stream applies to 'logs' only, not '%s'",
+					  verb);
+			else
+				log_error("records: '%s' takes one run ID", verb);
+			return;
+		}
+	for (size_t i = 0; i < ELEMENTSOF(bare); i++)
+		if (streq(verb, bare[i])) {
+			if (stream)
+				log_error("records: --stream applies to 'logs' only, not '%s'",
+					  verb);
+			else
+				log_error("records: '%s' takes no arguments", verb);
+			return;
+		}
+	log_error("records: unknown verb '%s'", verb);
+}
+
 int cmd_records(int argc, char **argv)
 {
 	static const struct option options[] = { { "state-dir", required_argument, NULL, 's' },
@@ -204,7 +240,7 @@ int cmd_records(int argc, char **argv)
 	const char *state_dir = AIRLOCK_STATE_DIR, *stream = NULL, *verb;
 	struct records_filter f = {};
 	bool list_opts = false;
-	int c;
+	int c, k;
 
 	c = chain_verb_at(argc, argv, &state_dir);
 	if (c > 0) {
@@ -213,8 +249,11 @@ int cmd_records(int argc, char **argv)
 		if (streq(argv[c], "events") && argc - c >= 2)
 			return cmd_records_events(state_dir, argv[c + 1], argc - c - 2,
 						  argv + c + 2);
+		verb = argv[c];
+		k = argc - c - 1;
 		c = cmd_records_chain(state_dir, argc - c, argv + c);
 		if (c == -ENOENT) {
+			verb_error(verb, k, false, NULL);
 			records_usage(stderr);
 			return 2;
 		}
@@ -249,6 +288,7 @@ int cmd_records(int argc, char **argv)
 		return records_show(state_dir, argv[optind + 1]);
 	if (argc - optind == 2 && streq(verb, "logs") && !list_opts)
 		return records_logs(state_dir, argv[optind + 1], stream);
+	verb_error(verb, argc - optind - 1, list_opts, stream);
 	records_usage(stderr);
 	return 2;
 }

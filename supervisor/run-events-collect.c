@@ -154,14 +154,19 @@ static int add_cgroup_limits(struct run_events *e, const struct run_summary *s)
 static json_t *exit_json(const struct run_summary *s)
 {
 	json_t *o = json_pack("{s:i, s:s}", "code", s->exit_code, "cause", s->cause);
+	int r = 0;
 
 	if (o && s->has_status)
-		json_object_set_new(o, "status", json_integer(s->status));
+		r |= json_object_set_new(o, "status", json_integer(s->status));
 	if (o && s->signal)
-		json_object_set_new(o, "signal", json_integer(s->signal));
+		r |= json_object_set_new(o, "signal", json_integer(s->signal));
 	if (o && s->failed_step) {
-		json_object_set_new(o, "step", json_string(s->failed_step));
-		json_object_set_new(o, "error", json_string(strerror(s->failed_errno)));
+		r |= json_object_set_new(o, "step", json_string(s->failed_step));
+		r |= json_object_set_new(o, "error", json_string(strerror(s->failed_errno)));
+	}
+	if (r < 0) { /* an event that leaves out what ended the run is no event */
+		json_decref(o);
+		return NULL;
 	}
 	return o;
 }

@@ -235,6 +235,19 @@ mkdir "$AL_TMP/empty-state"
 "$REAL_AIRLOCK" records list --state-dir "$AL_TMP/empty-state" >"$AL_TMP/out" 2>"$AL_TMP/err"
 al_is "$? $(wc -c <"$AL_TMP/out") $(wc -c <"$AL_TMP/err")" "0 0 0" \
 	"list: a state directory without runs lists nothing"
+# A verb without its run ID, or with arguments it does not take, says which in one line.
+verb_refused() { # verb_refused WANT ARG...
+	local want=$1
+	shift
+	"$REAL_AIRLOCK" records --state-dir "$st" "$@" >/dev/null 2>"$AL_TMP/err"
+	al_is "$? $(head -1 "$AL_TMP/err")" "2 airlock: records: $want" \
+		"records $*: the reason first, then the usage"
+}
+verb_refused "'logs' needs a run ID" logs
+verb_refused "'events' needs a run ID" events
+verb_refused "'head' takes no arguments" head extra
+verb_refused "'show' takes one run ID" show a b
+verb_refused "unknown verb 'bogus'" bogus
 
 # Escape sequences in command[0] cannot reach the terminal.
 "$REAL_AIRLOCK" run --state-dir "$st" --policy "$pol" --workspace "$AL_WS" -- \
