@@ -66,8 +66,11 @@ static void crypto_open_once(void)
 	if (!crypto.handle)
 		return;
 	LOOKUP(init, "OPENSSL_init_crypto");
-	/* Ed25519 of the default provider needs no openssl.cnf: reading it costs a file. */
-	if (crypto.init(OPENSSL_INIT_NO_LOAD_CONFIG, NULL) != 1)
+	/*
+	 * Ed25519 of the default provider needs no openssl.cnf (reading it costs a file), and
+	 * freeing libcrypto's tables at exit only costs the exit: the kernel frees them.
+	 */
+	if (crypto.init(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT, NULL) != 1)
 		return;
 	LOOKUP(new_private, "EVP_PKEY_new_raw_private_key");
 	LOOKUP(new_public, "EVP_PKEY_new_raw_public_key");
