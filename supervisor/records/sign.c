@@ -366,19 +366,35 @@ int sign_key_rotate(int state_fd, struct sign_key **ret)
 	return key_load(state_fd, true, ret);
 }
 
-static int sign_local(const struct sign_key *k, const void *data, size_t len,
-		      uint8_t sig[SIGN_SIGNATURE_SIZE])
+void *sign_prepare(const struct sign_key *k)
 {
-	EVP_MD_CTX *ctx = crypto.ctx_new();
+	EVP_MD_CTX *ctx;
+
+	if (!k->pkey)
+		return NULL;
+	ctx = crypto.ctx_new();
+	if (ctx && crypto.sign_init(ctx, NULL, NULL, NULL, k->pkey) != 1)
+		ctx = (crypto.ctx_free(ctx), NULL);
+	return ctx;
+}
+
+int sign_prepared(void *prepared, const void *data, size_t len, uint8_t sig[SIGN_SIGNATURE_SIZE])
+{
+	EVP_MD_CTX *ctx = prepared;
 	size_t n = SIGN_SIGNATURE_SIZE;
 	int ok;
 
-	if (!ctx)
-		return -ENOMEM;
-	ok = crypto.sign_init(ctx, NULL, NULL, NULL, k->pkey) == 1 &&
-	     crypto.sign(ctx, sig, &n, data, len) == 1 && n == SIGN_SIGNATURE_SIZE;
+	ok = crypto.sign(ctx, sig, &n, data, len) == 1 && n == SIGN_SIGNATURE_SIZE;
 	crypto.ctx_free(ctx);
 	return ok ? 0 : -EIO;
+}
+
+static int sign_local(const struct sign_key *k, const void *data, size_t len,
+		      uint8_t sig[SIGN_SIGNATURE_SIZE])
+{
+	void *ctx = sign_prepare(k);
+
+	return ctx ? sign_prepared(ctx, data, len, sig) : -EIO;
 }
 
 /* The public key verify used last: a run of records signed by one key parses it once. */
