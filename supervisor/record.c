@@ -589,6 +589,7 @@ int record_write(const struct run_summary *s, struct record_sink *sink, struct r
 	if (final && AIRLOCK_RECORD_CHAIN) {
 		r = record_chain_write(sink->state_fd, sink->state_dir, o, write_own_chained, &w,
 				       &text);
+		sign_release(); /* the run signs nothing more: the signer exits beside the rest */
 	} else {
 		text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
 		if (!text)

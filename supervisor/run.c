@@ -920,6 +920,8 @@ int run_main(const struct run_options *o)
 		teardown(&r);
 		return EXIT_AIRLOCK;
 	}
+	if (AIRLOCK_RECORD_CHAIN) /* the node key loads in a process beside the run (sign.h) */
+		sign_preload(record_sink_state_fd(r.sink));
 
 	k = prepare(&r);
 	if (k >= 0)
@@ -941,9 +943,6 @@ int run_main(const struct run_options *o)
 			log_debug("could not prepare the final record's file; writing it later");
 		/* Also off the start path: a vfork()ed child tries the syscall ABIs. */
 		r.abi_pidfd = syscall_abi_detect_start();
-		/* The node key for the final record, loaded while the task runs (sign.h). */
-		if (AIRLOCK_RECORD_CHAIN)
-			sign_preload(record_sink_state_fd(r.sink));
 		k = loop_run(r.loop);
 	}
 	if (k < 0) {

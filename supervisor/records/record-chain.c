@@ -6,6 +6,26 @@
 #include "chain-log.h"
 #include "log.h"
 #include "record-chain.h"
+#include "sign.h"
+
+/* The signer failed: said once, the record being signed in-process instead. */
+static void warn_signer(void)
+{
+	static bool said;
+	int r = sign_signer_error();
+
+	if (r >= 0 || said)
+		return;
+	said = true;
+	if (r == -ENOKEY || r == -EPERM || r == -ELIBACC)
+		return; /* the key's own error: the in-process load says it as ever */
+	log_warning_errno(r,
+			  "Record signer process %s; signing the run record "
+			  "in-process: %m",
+			  r == -EPIPE	    ? "died"
+			  : r == -ETIMEDOUT ? "did not answer"
+					    : "failed");
+}
 
 int record_chain_append(int state_fd, const char *state_dir, json_t *o, chain_write_fn write,
 			void *userdata, char **ret_text)
@@ -15,6 +35,7 @@ int record_chain_append(int state_fd, const char *state_dir, json_t *o, chain_wr
 	int r;
 
 	r = chain_append(state_fd, o, write, userdata, &text, &head);
+	warn_signer();
 	if (r < 0)
 		return r;
 	chain_log_head(state_dir, &head);

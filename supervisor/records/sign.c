@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <assert.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -9,8 +10,10 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "base64.h"
@@ -20,6 +23,7 @@
 #include "parse-util.h"
 #include "sha256.h"
 #include "sign.h"
+#include "signer.h"
 
 #define LIBCRYPTO_SONAME "libcrypto.so.3"
 #define KEY_MAX_BYTES 4096
@@ -35,6 +39,7 @@ static struct {
 	pthread_once_t once;
 	int error;
 	void *handle;
+	__typeof__(OPENSSL_init_crypto) *init;
 	__typeof__(EVP_PKEY_new_raw_private_key) *new_private;
 	__typeof__(EVP_PKEY_new_raw_public_key) *new_public;
 	__typeof__(EVP_PKEY_get_raw_public_key) *get_public;
@@ -60,6 +65,13 @@ static void crypto_open_once(void)
 	crypto.handle = dlopen(LIBCRYPTO_SONAME, RTLD_NOW | RTLD_LOCAL);
 	if (!crypto.handle)
 		return;
+	LOOKUP(init, "OPENSSL_init_crypto");
+	/*
+	 * Ed25519 of the default provider needs no openssl.cnf (reading it costs a file), and
+	 * freeing libcrypto's tables at exit only costs the exit: the kernel frees them.
+	 */
+	if (crypto.init(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT, NULL) != 1)
+		return;
 	LOOKUP(new_private, "EVP_PKEY_new_raw_private_key");
 	LOOKUP(new_public, "EVP_PKEY_new_raw_public_key");
 	LOOKUP(get_public, "EVP_PKEY_get_raw_public_key");
@@ -80,7 +92,8 @@ static int crypto_open(void)
 }
 
 struct sign_key {
-	EVP_PKEY *pkey;
+	EVP_PKEY *pkey; /* NULL for the signer's key (signer.h) until the signer failed */
+	int signer_fd; /* the signer's socket (the cache's), -EBADF */
 	uint8_t pub[SIGN_PUBLIC_SIZE];
 	char id[SIGN_KEY_ID_LEN + 1];
 };
@@ -187,6 +200,7 @@ static int key_from_seed(const uint8_t seed[32], struct sign_key **ret)
 
 	if (!k)
 		return -ENOMEM;
+	k->signer_fd = -EBADF;
 	r = crypto_open();
 	if (r < 0)
 		return r;
@@ -352,19 +366,35 @@ int sign_key_rotate(int state_fd, struct sign_key **ret)
 	return key_load(state_fd, true, ret);
 }
 
-int sign_data(const struct sign_key *k, const void *data, size_t len,
-	      uint8_t sig[SIGN_SIGNATURE_SIZE])
+void *sign_prepare(const struct sign_key *k)
 {
-	EVP_MD_CTX *ctx = crypto.ctx_new();
+	EVP_MD_CTX *ctx;
+
+	if (!k->pkey)
+		return NULL;
+	ctx = crypto.ctx_new();
+	if (ctx && crypto.sign_init(ctx, NULL, NULL, NULL, k->pkey) != 1)
+		ctx = (crypto.ctx_free(ctx), NULL);
+	return ctx;
+}
+
+int sign_prepared(void *prepared, const void *data, size_t len, uint8_t sig[SIGN_SIGNATURE_SIZE])
+{
+	EVP_MD_CTX *ctx = prepared;
 	size_t n = SIGN_SIGNATURE_SIZE;
 	int ok;
 
-	if (!ctx)
-		return -ENOMEM;
-	ok = crypto.sign_init(ctx, NULL, NULL, NULL, k->pkey) == 1 &&
-	     crypto.sign(ctx, sig, &n, data, len) == 1 && n == SIGN_SIGNATURE_SIZE;
+	ok = crypto.sign(ctx, sig, &n, data, len) == 1 && n == SIGN_SIGNATURE_SIZE;
 	crypto.ctx_free(ctx);
 	return ok ? 0 : -EIO;
+}
+
+static int sign_local(const struct sign_key *k, const void *data, size_t len,
+		      uint8_t sig[SIGN_SIGNATURE_SIZE])
+{
+	void *ctx = sign_prepare(k);
+
+	return ctx ? sign_prepared(ctx, data, len, sig) : -EIO;
 }
 
 /* The public key verify used last: a run of records signed by one key parses it once. */
@@ -414,33 +444,57 @@ int sign_verify(const uint8_t pub[SIGN_PUBLIC_SIZE], const void *data, size_t le
 	return r;
 }
 
-/* The key sign_key_get() hands out, loaded once per process and state directory. */
+/*
+ * The key sign_key_get() hands out, once per process and state directory: the signer's
+ * (sign_preload()) when it is for that directory and answers, else loaded in-process.
+ */
 static struct {
-	pthread_t thread;
-	bool started;
-	int state_fd;
+	pid_t signer_pid; /* 0: none started */
+	int signer_fd; /* our end of its socket, -EBADF once closed */
+	int signer_error; /* why it failed, 0 while it did not */
+	int state_fd; /* the directory of the signer, for the in-process fallback */
 	dev_t dev;
 	ino_t ino;
 	int error;
 	struct sign_key *key;
-} cache = { .state_fd = -EBADF };
+} cache = { .signer_fd = -EBADF, .state_fd = -EBADF };
 
-static void *preload_thread(void *arg)
+void sign_key_public(const struct sign_key *k, uint8_t pub[SIGN_PUBLIC_SIZE])
 {
-	uint8_t sig[SIGN_SIGNATURE_SIZE];
+	memcpy(pub, k->pub, SIGN_PUBLIC_SIZE);
+}
 
-	cache.error = sign_key_load(cache.state_fd, &cache.key);
-	/* The first signature fetches the algorithm from its provider: done here too. */
-	if (cache.error >= 0)
-		cache.error = sign_data(cache.key, "", 0, sig);
-	return NULL;
+static void signer_close(void)
+{
+	cache.signer_fd = safe_close(cache.signer_fd);
+	if (cache.key)
+		cache.key->signer_fd = -EBADF;
+}
+
+static void signer_lost(int error)
+{
+	if (cache.signer_error == 0)
+		cache.signer_error = error;
+	signer_close();
+}
+
+void sign_release(void)
+{
+	signer_close();
+}
+
+int sign_signer_error(void)
+{
+	return cache.signer_error;
 }
 
 static void cache_free(void)
 {
-	if (cache.started) /* an exit before the key was taken: let the thread finish first */
-		(void)pthread_join(cache.thread, NULL);
-	cache.started = false;
+	signer_close();
+	if (cache.signer_pid > 0) /* it exits at EOF: nothing of it outlives the run */
+		while (waitpid(cache.signer_pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	cache.signer_pid = 0;
 	cache.key = sign_key_free(cache.key);
 	cache.state_fd = safe_close(cache.state_fd);
 }
@@ -456,8 +510,9 @@ static void cache_free_at_exit(void)
 void sign_preload(int state_fd)
 {
 	struct stat st;
+	int fd;
 
-	if (cache.started || cache.key || fstat(state_fd, &st) < 0)
+	if (cache.signer_pid > 0 || cache.key || fstat(state_fd, &st) < 0)
 		return;
 	cache.state_fd = fcntl(state_fd, F_DUPFD_CLOEXEC, 3);
 	if (cache.state_fd < 0)
@@ -465,9 +520,68 @@ void sign_preload(int state_fd)
 	cache.dev = st.st_dev;
 	cache.ino = st.st_ino;
 	cache_free_at_exit();
-	cache.started = pthread_create(&cache.thread, NULL, preload_thread, NULL) == 0;
-	if (!cache.started)
+	fd = signer_spawn(state_fd, &cache.signer_pid);
+	if (fd < 0) {
+		cache.signer_error = fd;
 		cache.state_fd = safe_close(cache.state_fd);
+		return;
+	}
+	cache.signer_fd = fd;
+}
+
+/* The signer's key, once it says it is ready; -errno when it failed (it is then closed). */
+static int signer_key(struct sign_key **ret)
+{
+	_cleanup_(sign_key_freep) struct sign_key *k = calloc(1, sizeof(*k));
+	int r;
+
+	if (!k)
+		return -ENOMEM;
+	r = signer_ready(cache.signer_fd, k->pub);
+	if (r < 0) {
+		signer_lost(r);
+		return r;
+	}
+	k->signer_fd = cache.signer_fd;
+	sign_key_id_of(k->pub, k->id);
+	*ret = TAKE_PTR(k);
+	return 0;
+}
+
+/* After the signer failed: the same key, loaded here. */
+static int sign_in_process(struct sign_key *k, const void *data, size_t len,
+			   uint8_t sig[SIGN_SIGNATURE_SIZE])
+{
+	_cleanup_(sign_key_freep) struct sign_key *local = NULL;
+	int r;
+
+	if (cache.state_fd < 0)
+		return -EIO;
+	r = sign_key_load(cache.state_fd, &local);
+	if (r < 0)
+		return r;
+	if (memcmp(local->pub, k->pub, SIGN_PUBLIC_SIZE) != 0)
+		return -EIO; /* rotated meanwhile: the id the record names would be wrong */
+	k->pkey = TAKE_PTR(local->pkey);
+	k->signer_fd = -EBADF;
+	return sign_data(k, data, len, sig);
+}
+
+int sign_data(const struct sign_key *k, const void *data, size_t len,
+	      uint8_t sig[SIGN_SIGNATURE_SIZE])
+{
+	int r;
+
+	if (k->pkey)
+		return sign_local(k, data, len, sig);
+	assert(k == cache.key); /* a key of the signer is the cache's */
+	if (k->signer_fd >= 0) {
+		r = signer_sign(k->signer_fd, data, len, sig);
+		if (r >= 0)
+			return 0;
+		signer_lost(r);
+	}
+	return sign_in_process(cache.key, data, len, sig);
 }
 
 int sign_key_get(int state_fd, const struct sign_key **ret)
@@ -476,12 +590,13 @@ int sign_key_get(int state_fd, const struct sign_key **ret)
 
 	if (fstat(state_fd, &st) < 0)
 		return -errno;
-	if (cache.started) {
-		(void)pthread_join(cache.thread, NULL);
-		cache.started = false;
-	}
-	if ((cache.key || cache.error < 0) && (cache.dev != st.st_dev || cache.ino != st.st_ino))
+	if ((cache.key || cache.error < 0 || cache.signer_fd >= 0) &&
+	    (cache.dev != st.st_dev || cache.ino != st.st_ino)) {
+		signer_close(); /* another state directory: the signer's key is not its key */
 		cache.key = sign_key_free(cache.key), cache.error = 0;
+	}
+	if (!cache.key && cache.error >= 0 && cache.signer_fd >= 0 && signer_key(&cache.key) >= 0)
+		cache.error = 0;
 	if (!cache.key && cache.error >= 0) {
 		cache_free_at_exit();
 		cache.error = sign_key_load(state_fd, &cache.key);

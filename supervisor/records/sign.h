@@ -4,8 +4,8 @@
 /*
  * Ed25519 signatures of run records with the node key (docs/run-record.md, "Signature").
  * libcrypto is opened with dlopen() at first use rather than linked: mapping it costs about
- * 0.7 ms at every exec of airlock, and a run loads it in a thread while its task runs
- * (sign_preload()). Logs nothing; -errno.
+ * 0.7 ms at every exec of airlock, and a run loads it in a process of its own while the run
+ * goes on (sign_preload()). Logs nothing; -errno.
  *
  * The node key lives in <state_dir>/keys/: node.key (PKCS#8 PEM, 0600, the directory 0700)
  * and trusted/<key id>.pem, the public key of every node key the state directory ever had
@@ -41,11 +41,23 @@ static inline void sign_key_freep(struct sign_key **k)
 	sign_key_free(*k);
 }
 const char *sign_key_id(const struct sign_key *k);
+/* The key's 32 raw public bytes. */
+void sign_key_public(const struct sign_key *k, uint8_t pub[SIGN_PUBLIC_SIZE]);
 /* The key's public half as a SubjectPublicKeyInfo PEM block (with a final newline). */
 void sign_key_public_pem(const struct sign_key *k, char buf[SIGN_PEM_MAX]);
-/* Signs len bytes. 0, or -EIO when libcrypto refuses. */
+/*
+ * Signs len bytes. 0, or -EIO when libcrypto refuses. With the signer's key, asks the
+ * signer; if it fails, loads the same key in-process and signs (-errno when that fails).
+ */
 int sign_data(const struct sign_key *k, const void *data, size_t len,
 	      uint8_t sig[SIGN_SIGNATURE_SIZE]);
+/*
+ * The first half of sign_data() for a key loaded in this process, done ahead (an EVP_MD_CTX
+ * initialised with the key: 20-90 µs here), or NULL (out of memory, libcrypto refuses, or
+ * the signer's key). sign_prepared() signs with it once and frees it: 0, or -EIO.
+ */
+void *sign_prepare(const struct sign_key *k);
+int sign_prepared(void *prepared, const void *data, size_t len, uint8_t sig[SIGN_SIGNATURE_SIZE]);
 /*
  * Retires the node key: under the chain lock the caller holds, removes node.key and makes
  * a new one (its public key joins the keyring; the old public key stays there).
@@ -53,15 +65,26 @@ int sign_data(const struct sign_key *k, const void *data, size_t len,
 int sign_key_rotate(int state_fd, struct sign_key **ret);
 
 /*
- * Starts loading libcrypto and the node key of state_fd (duplicated) in a thread, so that
- * sign_key_get() later finds them ready. Failing to start is not an error: sign_key_get()
- * then loads them itself. Call only once no fork() without exec is to come before
- * sign_key_get() (the thread holds the loader's lock while it runs).
+ * Starts the signer (signer.h) for the node key of state_fd: a process that loads
+ * libcrypto and the key beside the run, so that sign_key_get() later finds them ready. No
+ * thread is started: the caller may clone or fork afterwards. Failing to start is not an
+ * error: sign_key_get() then loads them itself. Logs nothing.
  */
 void sign_preload(int state_fd);
 /*
- * The node key of state_fd: the one sign_preload() loaded when it was for the same state
- * directory, else loaded now. The key stays owned by this module (freed at exit).
+ * Closes the signer's socket once the run signed what it had to: the signer exits beside
+ * the rest of the run and is reaped at exit. A later signature is made in-process.
+ */
+void sign_release(void);
+/*
+ * Why the signer failed (-errno: -EPIPE it died, -ETIMEDOUT, -ENOKEY...), the signatures
+ * then being made in-process; 0 while it did not, or none was started.
+ */
+int sign_signer_error(void);
+/*
+ * The node key of state_fd: the signer's when sign_preload() started one for the same state
+ * directory and it answers, else loaded now. The key stays owned by this module (freed at
+ * exit, when the signer is also reaped).
  */
 int sign_key_get(int state_fd, const struct sign_key **ret);
 

@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fd-util.h"
+#include "macro.h"
+#include "signer.h"
+
+#define SIGNER_SOCKET_FD 3
+#define SIGNER_STATE_FD 4
+/* How long the supervisor waits for the signer before signing in-process. */
+#define SIGNER_TIMEOUT_MS 10000
+
+extern char **environ;
+
+struct signer_ready_msg {
+	int32_t error;
+	uint8_t pub[SIGN_PUBLIC_SIZE];
+};
+
+struct signer_answer {
+	int32_t error;
+	uint8_t sig[SIGN_SIGNATURE_SIZE];
+};
+
+static int send_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == ECONNRESET ? -EPIPE : -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Exactly len bytes within the timeout: -EPIPE on EOF, -ETIMEDOUT. */
+static int recv_exact(int fd, void *buf, size_t len)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+	int r;
+
+	do
+		r = poll(&p, 1, SIGNER_TIMEOUT_MS);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	if (r == 0)
+		return -ETIMEDOUT;
+	n = read_full(fd, buf, len);
+	if (n < 0)
+		return n == -ECONNRESET ? -EPIPE : (int)n;
+	return (size_t)n == len ? 0 : -EPIPE;
+}
+
+/* What the child reads until its execve(): written before it starts, never after. */
+struct spawn_args {
+	int theirs, dir, devnull; /* each above the signer's two fds: none is overwritten */
+	char *argv[4];
+	char parent[24];
+};
+
+/* An fd at a number above the signer's two, CLOEXEC; fd is closed. */
+static int fd_above(int fd)
+{
+	int n;
+
+	if (fd < 0)
+		return fd;
+	n = fcntl(fd, F_DUPFD_CLOEXEC, SIGNER_STATE_FD + 1);
+	if (n < 0)
+		n = -errno;
+	safe_close(fd);
+	return n;
+}
+
+/* Our end of the socket, and the child's fds in *a. */
+static int spawn_prepare(int state_fd, struct spawn_args *a)
+{
+	int sv[2], dir;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	a->theirs = fd_above(sv[1]);
+	dir = fcntl(state_fd, F_DUPFD_CLOEXEC, SIGNER_STATE_FD + 1);
+	a->dir = dir < 0 ? -errno : dir;
+	a->devnull = fd_above(open_devnull());
+	if (a->theirs < 0 || a->dir < 0 || a->devnull < 0) {
+		int r = a->theirs < 0 ? a->theirs : a->dir < 0 ? a->dir : a->devnull;
+
+		safe_close(sv[0]);
+		safe_close(a->theirs);
+		safe_close(a->dir);
+		safe_close(a->devnull);
+		return r;
+	}
+	snprintf(a->parent, sizeof(a->parent), "%d", (int)getpid());
+	a->argv[0] = (char *)"airlock";
+	a->argv[1] = (char *)SIGNER_COMMAND;
+	a->argv[2] = a->parent;
+	a->argv[3] = NULL;
+	return sv[0];
+}
+
+/*
+ * The child until its execve(). It shares our memory (CLONE_VM: starting it copies no page
+ * table, and costs us no copy-on-write fault afterwards) but not our fd table, and runs
+ * while we go on: so it only makes system calls, takes no lock we may hold, and reads
+ * nothing of ours but *arg, which nobody writes again.
+ */
+static int spawn_child(void *arg)
+{
+	const struct spawn_args *a = arg;
+
+	if (dup2(a->devnull, 0) < 0 || dup2(a->devnull, 1) < 0 ||
+	    dup2(a->theirs, SIGNER_SOCKET_FD) < 0 || dup2(a->dir, SIGNER_STATE_FD) < 0)
+		_exit(127);
+	execve("/proc/self/exe", a->argv, environ);
+	_exit(127); /* our end of the socket reads EOF: the run signs in-process */
+}
+
+int signer_spawn(int state_fd, pid_t *ret_pid)
+{
+	/* The child's stack and arguments: static, as one process starts one signer. */
+	static uint8_t stack[64 * 1024] __attribute__((aligned(16)));
+	static struct spawn_args a;
+	static bool used;
+	sigset_t all, old;
+	int ours;
+	pid_t pid;
+
+	if (used)
+		return -EBUSY;
+	used = true;
+	ours = spawn_prepare(state_fd, &a);
+	if (ours < 0)
+		return ours;
+	/*
+	 * Every signal blocked in the child from its start (it answers its socket only, and
+	 * dies with us). Not vfork() (posix_spawn()): that waits for the execve(), 1-15 ms
+	 * here under load.
+	 */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid = clone(spawn_child, stack + sizeof(stack), CLONE_VM | SIGCHLD, &a);
+	if (pid < 0)
+		pid = -errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	/* The child has its own copies of these (its fd table is a copy). */
+	safe_close(a.theirs);
+	safe_close(a.dir);
+	safe_close(a.devnull);
+	if (pid < 0) {
+		safe_close(ours);
+		return pid;
+	}
+	*ret_pid = pid;
+	return ours;
+}
+
+int signer_ready(int fd, uint8_t pub[SIGN_PUBLIC_SIZE])
+{
+	struct signer_ready_msg m;
+	int r;
+
+	r = recv_exact(fd, &m, sizeof(m));
+	if (r < 0)
+		return r;
+	if (m.error > 0 || m.error < -4095)
+		return -EPROTO;
+	if (m.error < 0)
+		return m.error;
+	memcpy(pub, m.pub, SIGN_PUBLIC_SIZE);
+	return 0;
+}
+
+int signer_sign(int fd, const void *data, size_t len, uint8_t sig[SIGN_SIGNATURE_SIZE])
+{
+	struct signer_answer a;
+	uint32_t n = (uint32_t)len;
+	int r;
+
+	if (len > SIGNER_MAX_BYTES)
+		return -EMSGSIZE;
+	r = send_all(fd, &n, sizeof(n));
+	if (r >= 0)
+		r = send_all(fd, data, len);
+	if (r >= 0)
+		r = recv_exact(fd, &a, sizeof(a));
+	if (r < 0)
+		return r;
+	if (a.error != 0)
+		return a.error < 0 && a.error >= -4095 ? a.error : -EPROTO;
+	memcpy(sig, a.sig, SIGN_SIGNATURE_SIZE);
+	return 0;
+}
+
+/* ---- the signer's side ---- */
+
+/* Signs each request until EOF (what is left at a return is the exit's to free). */
+static int serve(const struct sign_key *k)
+{
+	for (;;) {
+		_cleanup_free_ uint8_t *buf = NULL;
+		struct signer_answer a = {};
+		/* Set up before the request comes: the run then waits only for the signature. */
+		void *ctx = sign_prepare(k);
+		uint32_t n;
+		ssize_t l;
+
+		l = read_full(SIGNER_SOCKET_FD, &n, sizeof(n));
+		if (l == 0)
+			return 0; /* the supervisor is done */
+		if (l != sizeof(n) || n > SIGNER_MAX_BYTES)
+			return 1;
+		buf = malloc(n ? n : 1);
+		if (!buf)
+			return 1;
+		if (read_full(SIGNER_SOCKET_FD, buf, n) != (ssize_t)n)
+			return 1;
+		a.error = ctx ? sign_prepared(TAKE_PTR(ctx), buf, n, a.sig)
+			      : sign_data(k, buf, n, a.sig);
+		if (send_all(SIGNER_SOCKET_FD, &a, sizeof(a)) < 0)
+			return 1;
+	}
+}
+
+/* Whether fd 3 is a socket and fd 4 a directory: what signer_spawn() hands over. */
+static bool has_fds(void)
+{
+	struct stat s, d;
+
+	return fstat(SIGNER_SOCKET_FD, &s) == 0 && S_ISSOCK(s.st_mode) &&
+	       fstat(SIGNER_STATE_FD, &d) == 0 && S_ISDIR(d.st_mode);
+}
+
+int signer_main(int argc, char **argv)
+{
+	struct sign_key *k = NULL; /* freed by _exit() */
+	struct signer_ready_msg m = {};
+	uint8_t sig[SIGN_SIGNATURE_SIZE];
+	unsigned long parent = 0;
+	char *end = NULL;
+
+	/* Only as signer_spawn() starts it: by its parent, which it does not outlive. */
+	if (argc == 2)
+		parent = strtoul(argv[1], &end, 10);
+	if (argc != 2 || !end || *end || parent == 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
+	    getppid() != (pid_t)parent || !has_fds()) {
+		fprintf(stderr, "airlock: %s is started by airlock run only\n", SIGNER_COMMAND);
+		return 2;
+	}
+	(void)prctl(PR_SET_DUMPABLE, 0); /* it holds the node key */
+	(void)close_range(SIGNER_STATE_FD + 1, ~0U, 0);
+
+	m.error = sign_key_load(SIGNER_STATE_FD, &k);
+	safe_close(SIGNER_STATE_FD);
+	/* The first signature fetches the algorithm from its provider: done before ready. */
+	if (m.error >= 0)
+		m.error = sign_data(k, "", 0, sig);
+	if (m.error >= 0)
+		sign_key_public(k, m.pub);
+	if (send_all(SIGNER_SOCKET_FD, &m, sizeof(m)) < 0 || m.error < 0)
+		_exit(1);
+	/* No exit handler has anything to do: the process ends while the run still runs. */
+	_exit(serve(k));
+}

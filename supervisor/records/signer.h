@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * The signer: a process of its own (airlock itself, exec()ed as `airlock __signer`) that a
+ * run starts as soon as it knows its state directory, so that loading libcrypto (3-5 ms
+ * here) and the node key happen beside the run instead of before its final record, with no
+ * thread in the supervisor while it clones the sandbox. It loads the key, makes a first
+ * signature, says it is ready with the key's public half, then signs what it is sent until
+ * its socket's other end closes; it dies with its parent (PR_SET_PDEATHSIG). Used only by
+ * sign.c, which falls back to signing in-process when the signer fails. Logs nothing;
+ * -errno.
+ *
+ * Protocol on a stream socket: ready = int32 (0 or -errno of the key's load) + 32 bytes of
+ * public key; request = uint32 length + the bytes; answer = int32 (0 or -errno) + 64 bytes
+ * of signature.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sign.h"
+
+#define SIGNER_COMMAND "__signer"
+/* The longest message the signer signs; a longer one is signed in-process. */
+#define SIGNER_MAX_BYTES (64u * 1024 * 1024)
+
+/*
+ * Starts the signer for the state directory state_fd (passed to it; ours stays open).
+ * Returns our end of its socket (CLOEXEC) and its pid, or -errno.
+ */
+int signer_spawn(int state_fd, pid_t *ret_pid);
+/*
+ * Waits (at most a few seconds) for the signer's ready message: 0 and its public key, the
+ * signer's own error (its key could not be loaded), -EPIPE when it died, -ETIMEDOUT.
+ */
+int signer_ready(int fd, uint8_t pub[SIGN_PUBLIC_SIZE]);
+/* Has the signer sign len bytes: 0, or as signer_ready(). */
+int signer_sign(int fd, const void *data, size_t len, uint8_t sig[SIGN_SIGNATURE_SIZE]);
+/* The signer's main(): `airlock __signer PARENT_PID`, its socket on fd 3, state dir on 4. */
+int signer_main(int argc, char **argv);

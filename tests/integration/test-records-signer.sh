@@ -1,0 +1,159 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The record signer (supervisor/records/signer.h): a process a run starts to load libcrypto
+# and the node key beside it. Nothing of it outlives the run, also when the supervisor is
+# killed; a run whose signer was killed still gets a signed record, and says why; a key
+# error is reported as when the key is loaded in-process; nobody else can start one.
+. "$(dirname "$0")/lib.sh"
+al_init
+al_need unshare setpriv
+
+# A private runtime directory and cgroup parent, as test-records-chain.sh: this test kills
+# a supervisor, whose run no other airlock on the host must reap (nor this one theirs).
+ISO_PARENT=airlock-it-signer-$$
+mkdir -p /run/airlock "$AL_TMP/run"
+printf '{ "version": 1, "cgroup_parent": "%s" }\n' "$ISO_PARENT" >"$AL_TMP/iso.json"
+chmod 644 "$AL_TMP/iso.json"
+REAL_AIRLOCK=$AIRLOCK
+AIRLOCK=$AL_TMP/airlock
+cat >"$AIRLOCK" <<EOS
+#!/bin/sh
+# airlock in this test's own runtime directory and cgroup parent (no fork: same pid)
+[ "\$1" = run ] && shift && set -- run --config "$AL_TMP/iso.json" "\$@"
+exec unshare -m --propagation private -- /bin/sh -c \\
+	'mount --bind "$AL_TMP/run" /run/airlock && exec "\$0" "\$@"' "$REAL_AIRLOCK" "\$@"
+EOS
+chmod 755 "$AIRLOCK"
+iso_cleanup() {
+	local d
+	for d in /sys/fs/cgroup/*/"$ISO_PARENT" /sys/fs/cgroup/"$ISO_PARENT"; do
+		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
+}
+# shellcheck disable=SC2154 # rc is assigned by the trap itself
+trap 'rc=$?; iso_cleanup; (exit $rc); al_finish' EXIT
+
+verify() {
+	V_OUT=$("$REAL_AIRLOCK" records --state-dir "$AL_STATE" verify 2>&1)
+	V_RC=$?
+}
+
+# signer_of PID: the pid of the signer child of the supervisor PID, waiting up to 5 s.
+signer_of() {
+	local i c kids
+	for ((i = 0; i < 50; i++)); do
+		read -ra kids < <(cat /proc/"$1"/task/*/children 2>/dev/null)
+		for c in "${kids[@]}"; do
+			if tr '\0' ' ' <"/proc/$c/cmdline" 2>/dev/null | grep -q "^airlock __signer $1 \$"; then
+				echo "$c"
+				return 0
+			fi
+		done
+		sleep 0.1
+	done
+	return 1
+}
+# gone PID: 0 when no process PID exists, not even a zombie (1 s at most).
+gone() {
+	local i
+	for ((i = 0; i < 10; i++)); do
+		[ -e "/proc/$1" ] || return 0
+		sleep 0.1
+	done
+	return 1
+}
+# wait_running: the background run's task runs (its "running" record is there).
+wait_running() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		grep -lq '"cause": "running"' "$AL_STATE"/records/*.json 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# fds_of PID: its open fds, once the state directory (fd 4) is closed (5 s at most).
+fds_of() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		[ -e "/proc/$1/fd/4" ] || break
+		sleep 0.1
+	done
+	find "/proc/$1/fd" -mindepth 1 -printf '%f\n' | sort -n | tr '\n' ' '
+}
+
+# ---- a run's signer: started with it, gone with it ----
+
+al_run_bg plain -- "$PROBE" sleep 2
+sup=$AL_BG_PID
+signer=$(signer_of "$sup")
+al_ok "$([ -n "$signer" ]; echo $?)" "a run starts a signer process, its child"
+if [ -n "$signer" ]; then
+	al_is "$(grep -E '^(PPid|TracerPid):' "/proc/$signer/status" | tr -s '\t ' ' ' | tr '\n' ' ')" \
+		"PPid: $sup TracerPid: 0 " "the supervisor's child, not traced"
+	al_is "$(fds_of "$signer")" "0 1 2 3 " \
+		"it holds only stdio and its socket (the state directory closed once the key is read)"
+	al_is "$(readlink "/proc/$signer/fd/0") $(readlink "/proc/$signer/fd/1")" \
+		"/dev/null /dev/null" "its stdin and stdout are /dev/null"
+fi
+wait "$sup"
+al_is "$?" 0 "the run ends as usual"
+al_ok "$(gone "$signer"; echo $?)" "its signer is gone when the run ended (reaped, no zombie)"
+verify
+al_ok "$V_RC" "its record is signed and verifies"
+al_is "$(grep -c signer "$AL_TMP/bg-plain.err")" 0 "and nothing is said of the signer"
+
+# ---- a signer killed during the run ----
+
+al_run_bg killed -- "$PROBE" sleep 2
+sup=$AL_BG_PID
+signer=$(signer_of "$sup")
+if [ -n "$signer" ] && wait_running; then
+	kill -KILL "$signer"
+	wait "$sup"
+	al_is "$?" 0 "a run whose signer was killed still ends as usual"
+	al_ok "$(grep -q 'Record signer process died; signing the run record in-process' \
+		"$AL_TMP/bg-killed.err"; echo $?)" "and says its signer died"
+	sed 's/^/err: /' "$AL_TMP/bg-killed.err" | al_diag
+	rec=$(find "$AL_STATE/records" -name '*.json' -printf '%T@ %p\n' | sort -n | tail -n 1 |
+		cut -d' ' -f2)
+	al_is "$(al_json "$rec" 'r["exit"]["cause"], "signature" in r')" "('exited', True)" \
+		"its record is written and signed in-process"
+	verify
+	al_ok "$V_RC" "and the chain verifies"
+	echo "$V_OUT" | al_diag
+else
+	al_ok 1 "the run whose signer is to be killed started"
+fi
+
+# ---- a supervisor killed: its signer dies with it ----
+
+al_run_bg supkill -- "$PROBE" sleep 60
+sup=$AL_BG_PID
+signer=$(signer_of "$sup")
+if [ -n "$signer" ] && wait_running; then
+	kill -KILL "$sup"
+	wait "$sup" 2>/dev/null
+	al_ok "$(al_wait_gone "$signer" 5; echo $?)" "a killed supervisor's signer dies with it"
+else
+	al_ok 1 "the run whose supervisor is to be killed started"
+fi
+al_run -- "$PROBE" true # marks the killed run aborted, with the in-process key
+
+# ---- a key error: reported as it always was ----
+
+chmod 644 "$AL_STATE/keys/node.key"
+al_run -- "$PROBE" true
+al_ok "$([ "$AL_RC" -ne 0 ] &&
+	grep -q "keys/node.key' is not an Ed25519 private key of airlock's own, mode 0600" \
+		"$AL_TMP/err"; echo $?)" "a key anyone can read: the run fails, naming the key"
+al_is "$(grep -c 'Record signer process' "$AL_TMP/err")" 0 \
+	"the signer's own failure with it is not said twice"
+al_show
+chmod 600 "$AL_STATE/keys/node.key"
+
+# ---- nobody else starts one ----
+
+"$REAL_AIRLOCK" __signer 1 </dev/null >"$AL_TMP/by-hand.out" 2>&1
+al_is "$?" 2 "airlock __signer run by hand refuses"
+al_ok "$(grep -q 'is started by airlock run only' "$AL_TMP/by-hand.out"; echo $?)" \
+	"saying who starts it"
