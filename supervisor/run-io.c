@@ -20,6 +20,7 @@
 #include "run-io-internal.h"
 #include "run-io.h"
 #include "run-log.h"
+#include "time-util.h"
 
 /* Reads of what is left in a pipe when giving up: a pipe holds at most 1 MiB unprivileged. */
 #define RUN_IO_DISCARD_MAX_READS 64
@@ -43,14 +44,6 @@ bool run_io_fd_has_access(int fd, int want)
 	if (fl < 0 || (fl & O_PATH))
 		return false;
 	return (fl & O_ACCMODE) == O_RDWR || (fl & O_ACCMODE) == want;
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* ---- stdout and stderr: where they go ---- */
@@ -702,7 +695,7 @@ static void drain_note_progress(struct run_io *io)
 {
 	if (!io->draining || io->drain_fd < 0)
 		return;
-	io->drain_progress_ms = now_ms();
+	io->drain_progress_ms = now_mono_ms();
 	(void)drain_arm(io);
 }
 
@@ -759,7 +752,7 @@ void run_io_drain(struct run_io *io)
 
 	run_io_stdin_close(io);
 	io->draining = true;
-	io->drain_started_ms = io->drain_progress_ms = now_ms();
+	io->drain_started_ms = io->drain_progress_ms = now_mono_ms();
 	/* A paused discard empties the pipe now: nothing refills it. */
 	for (int i = 0; i < 2; i++) {
 		struct run_io_stream *s = i ? &io->err : &io->out;
