@@ -135,15 +135,20 @@ static int on_signal(struct loop *l, int fd, uint32_t events, void *userdata)
 	return loop_add(l, r->grace_fd, EPOLLIN, on_grace, r);
 }
 
+void run_stop_signals(sigset_t *ret)
+{
+	sigemptyset(ret);
+	sigaddset(ret, SIGINT);
+	sigaddset(ret, SIGTERM);
+	sigaddset(ret, SIGHUP);
+	sigaddset(ret, SIGQUIT);
+}
+
 int run_watch_signals(struct run *r)
 {
 	sigset_t mask;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGQUIT);
+	run_stop_signals(&mask);
 	if (sigprocmask(SIG_BLOCK, &mask, &r->old_mask) < 0)
 		return -errno;
 	r->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
