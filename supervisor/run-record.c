@@ -67,6 +67,23 @@ static void add_features(struct run *r, struct run_summary *s)
 		s->features[s->n_features++] = run_limits_feature(r->limits);
 }
 
+/* How the task ended, as far as the kernel told: its failed step, status or signal. */
+static void add_exit(const struct run *r, struct run_summary *s)
+{
+	if (r->failure.step != SANDBOX_STEP_NONE) {
+		s->failed_step = sandbox_step_to_string(r->failure.step);
+		s->failed_errno = r->failure.error;
+	}
+	if (r->has_wstatus && WIFEXITED(r->wstatus) && r->failure.step == SANDBOX_STEP_NONE) {
+		s->has_status = true;
+		s->status = WEXITSTATUS(r->wstatus);
+	} else if (r->has_wstatus && WIFSIGNALED(r->wstatus))
+		s->signal = WTERMSIG(r->wstatus);
+	else if (r->deadline_hit || r->credential_expired || r->interrupted ||
+		 r->cause == RUN_CAUSE_OOM_KILLED)
+		s->signal = SIGKILL;
+}
+
 /*
  * What the record of a run that was refused or failed on airlock's side says of it: the
  * reason its step gives, the first error line logged and the steps it passed. A sandbox
@@ -156,18 +173,7 @@ int run_record_write(struct run *r)
 		.exec_entries = r->exec_paths ? r->policy->filesystem.exec : NULL,
 		.exec_paths = r->exec_paths,
 	};
-	if (r->failure.step != SANDBOX_STEP_NONE) {
-		s.failed_step = sandbox_step_to_string(r->failure.step);
-		s.failed_errno = r->failure.error;
-	}
-	if (r->has_wstatus && WIFEXITED(r->wstatus) && r->failure.step == SANDBOX_STEP_NONE) {
-		s.has_status = true;
-		s.status = WEXITSTATUS(r->wstatus);
-	} else if (r->has_wstatus && WIFSIGNALED(r->wstatus))
-		s.signal = WTERMSIG(r->wstatus);
-	else if (r->deadline_hit || r->credential_expired || r->interrupted ||
-		 r->cause == RUN_CAUSE_OOM_KILLED)
-		s.signal = SIGKILL;
+	add_exit(r, &s);
 	if (r->exec_seen) { /* only what a started task was really confined by */
 		add_features(r, &s);
 		s.n_abis = syscall_abi_detect_finish(&r->abi_pidfd, s.abis);

@@ -196,10 +196,10 @@ static int open_mounts(struct run *r)
 	return log_error_errno(k, "refusing run: %s", why);
 }
 
-static int prepare(struct run *r)
+/* The workspace, the records' places out of its reach, and the run lock. Logs a refusal. */
+static int take_place(struct run *r)
 {
 	char why[512];
-	int k;
 
 	r->step = RUN_STEP_WORKSPACE;
 	if (r->opts->workspace) {
@@ -222,8 +222,16 @@ static int prepare(struct run *r)
 	r->step = RUN_STEP_RUN_LOCK;
 	r->run_lock_fd = run_lock_take(r->opts->runtime_dir, r->id, record_sink_state_dir(r->sink),
 				       record_sink_copy_dir(r->sink));
-	if (r->run_lock_fd < 0)
-		return r->run_lock_fd;
+	return r->run_lock_fd < 0 ? r->run_lock_fd : 0;
+}
+
+static int prepare(struct run *r)
+{
+	int k;
+
+	k = take_place(r);
+	if (k < 0)
+		return k;
 	r->step = RUN_STEP_LIMITS;
 	k = run_limits_new(r->policy, r->opts->config->cgroup_parent, r->id, r->opts->runtime_dir,
 			   &r->limits);
