@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <stdint.h>
 #include <time.h>
 
 /*
@@ -10,3 +11,12 @@
  * tm_min, tm_sec, tm_wday and tm_yday; proleptic Gregorian calendar, any time_t.
  */
 void utc_time(time_t t, struct tm *ret);
+
+/* CLOCK_MONOTONIC in milliseconds: for intervals and deadlines, never for the calendar. */
+static inline uint64_t now_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}

@@ -91,6 +91,14 @@ void egress_expr_payload(struct egress_rule *c, uint32_t base, uint32_t offset, 
 	egress_expr_add(c, e);
 }
 
+void egress_expr_icmpv6_type_eq(struct egress_rule *c, uint8_t type)
+{
+	egress_expr_meta_eq_u8(c, NFT_META_NFPROTO, NFPROTO_IPV6);
+	egress_expr_meta_eq_u8(c, NFT_META_L4PROTO, IPPROTO_ICMPV6);
+	egress_expr_payload(c, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
+	egress_expr_cmp(c, NFT_CMP_EQ, &type, sizeof(type));
+}
+
 /* Loads the destination address of family into dreg. */
 static void daddr(struct egress_rule *c, int family, uint32_t dreg)
 {
@@ -506,10 +514,7 @@ static int build_ndisc_accept(struct egress_batch *b, const struct egress_config
 			r = egress_rule_begin(&c, EGRESS_TABLE, "output");
 			if (r < 0)
 				return r;
-			egress_expr_meta_eq_u8(&c, NFT_META_NFPROTO, NFPROTO_IPV6);
-			egress_expr_meta_eq_u8(&c, NFT_META_L4PROTO, IPPROTO_ICMPV6);
-			egress_expr_payload(&c, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
-			egress_expr_cmp(&c, NFT_CMP_EQ, &type, sizeof(type));
+			egress_expr_icmpv6_type_eq(&c, type);
 			if (mcast)
 				egress_expr_prefix_match_len(&c, 24, ff02, 16, 16, NFT_CMP_EQ);
 			else
@@ -538,10 +543,7 @@ static int build_ndisc_input(struct egress_batch *b)
 		r = egress_rule_begin(&c, EGRESS_TABLE, "input");
 		if (r < 0)
 			return r;
-		egress_expr_meta_eq_u8(&c, NFT_META_NFPROTO, NFPROTO_IPV6);
-		egress_expr_meta_eq_u8(&c, NFT_META_L4PROTO, IPPROTO_ICMPV6);
-		egress_expr_payload(&c, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
-		egress_expr_cmp(&c, NFT_CMP_EQ, &type, sizeof(type));
+		egress_expr_icmpv6_type_eq(&c, type);
 		egress_expr_verdict(&c, NF_ACCEPT);
 		r = egress_rule_commit(b, &c);
 		if (r < 0)

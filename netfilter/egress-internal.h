@@ -72,6 +72,8 @@ void egress_expr_meta_load(struct egress_rule *c, uint32_t key, uint32_t dreg);
 /* Compares register 1 with data. */
 void egress_expr_cmp(struct egress_rule *c, uint32_t op, const void *data, uint32_t len);
 void egress_expr_meta_eq_u8(struct egress_rule *c, uint32_t key, uint8_t value);
+/* The packet is ICMPv6 of the given type (nfproto ipv6, l4proto icmpv6, type). */
+void egress_expr_icmpv6_type_eq(struct egress_rule *c, uint8_t type);
 void egress_expr_payload(struct egress_rule *c, uint32_t base, uint32_t offset, uint32_t len,
 			 uint32_t dreg);
 void egress_expr_verdict(struct egress_rule *c, int v);

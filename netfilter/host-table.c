@@ -165,10 +165,7 @@ static void ndisc_rule(struct egress_rule *c, uint8_t type)
 {
 	egress_expr_meta_load(c, NFT_META_IIFNAME, NFT_REG32_00);
 	host_lookup(c, SET_LINKS);
-	egress_expr_meta_eq_u8(c, NFT_META_NFPROTO, NFPROTO_IPV6);
-	egress_expr_meta_eq_u8(c, NFT_META_L4PROTO, IPPROTO_ICMPV6);
-	egress_expr_payload(c, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
-	egress_expr_cmp(c, NFT_CMP_EQ, &type, sizeof(type));
+	egress_expr_icmpv6_type_eq(c, type);
 	egress_expr_verdict(c, NF_ACCEPT);
 }
 

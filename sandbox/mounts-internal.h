@@ -39,6 +39,25 @@ struct mount_entry {
 	char *link; /* MOUNT_ENTRY_SYMLINK */
 };
 
+/* A detached tmpfs (mounts_tmpfs_open()): its root is 0700; nosuid, nodev, noexec. */
+struct mounts_tmpfs {
+	const char *source; /* what mountinfo shows as its source */
+	uint64_t size; /* bytes; never 0, which would mean no limit */
+	uint64_t nr_inodes; /* 0: the kernel's default */
+	bool owned; /* its root belongs to uid:gid, else to root */
+	uid_t uid;
+	gid_t gid;
+	bool noswap; /* its pages never go to swap (Linux 6.4+; ignored before) */
+};
+
+/*
+ * A new tmpfs as t says, as a detached mount (fsopen/fsmount), never attached anywhere.
+ * Returns the mount's fd (O_CLOEXEC, owned by the caller) or -errno.
+ */
+int mounts_tmpfs_open(const struct mounts_tmpfs *t);
+/* fsconfig(FSCONFIG_SET_STRING) of key to value on the fsopen() fd fs_fd. 0 or -errno. */
+int mounts_fs_set_option(int fs_fd, const char *key, const char *value);
+
 struct policy;
 
 /*

@@ -32,34 +32,11 @@
 #include "fd-util.h"
 #include "mounts-internal.h"
 
-static int set_option(int fs_fd, const char *key, const char *value)
-{
-	return fsconfig(fs_fd, FSCONFIG_SET_STRING, key, value, 0) < 0 ? -errno : 0;
-}
-
 /* The upper layer's tmpfs, detached: root 0700 (only the supervisor reaches it). */
 static int upper_tmpfs_open(uint64_t size)
 {
-	_cleanup_close_ int fs_fd = -EBADF;
-	char buf[32];
-	int fd, r;
-
-	fs_fd = fsopen("tmpfs", FSOPEN_CLOEXEC);
-	if (fs_fd < 0)
-		return -errno;
-	r = set_option(fs_fd, "source", "airlock-workspace");
-	snprintf(buf, sizeof(buf), "%" PRIu64, size);
-	if (r >= 0)
-		r = set_option(fs_fd, "size", buf);
-	if (r >= 0)
-		r = set_option(fs_fd, "mode", "0700");
-	if (r < 0)
-		return r;
-	if (fsconfig(fs_fd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		return -errno;
-	fd = fsmount(fs_fd, FSMOUNT_CLOEXEC,
-		     MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
-	return fd < 0 ? -errno : fd;
+	return mounts_tmpfs_open(
+		&(struct mounts_tmpfs){ .source = "airlock-workspace", .size = size });
 }
 
 /*
@@ -140,7 +117,7 @@ static int overlay_mount(int lower_fd, int tmpfs_fd, bool noexec, const char **r
 		return r;
 	*reterr_what = SANDBOX_OVERLAY_ERR_OPTIONS;
 	for (size_t i = 0; i < ELEMENTSOF(options); i++) {
-		r = set_option(fs_fd, options[i][0], options[i][1]);
+		r = mounts_fs_set_option(fs_fd, options[i][0], options[i][1]);
 		if (r < 0)
 			return r;
 	}

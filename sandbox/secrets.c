@@ -32,11 +32,6 @@ void mounts_secret_name(char *buf, size_t len, size_t i)
 	snprintf(buf, len, "%zu", i);
 }
 
-static int set_option(int fs_fd, const char *key, const char *value)
-{
-	return fsconfig(fs_fd, FSCONFIG_SET_STRING, key, value, 0) < 0 ? -errno : 0;
-}
-
 /* Pages the files take, plus one for the directory; never 0 (which would mean no limit). */
 static uint64_t secrets_size(const struct sandbox_secret_file *files, size_t n)
 {
@@ -50,41 +45,13 @@ static uint64_t secrets_size(const struct sandbox_secret_file *files, size_t n)
 /* A new tmpfs as a detached mount: 0700, owned by uid:gid, nosuid, nodev, noexec. */
 static int tmpfs_open(uint64_t size, size_t n_files, uid_t uid, gid_t gid)
 {
-	_cleanup_close_ int fs_fd = -EBADF;
-	char buf[32];
-	int fd, r;
-
-	fs_fd = fsopen("tmpfs", FSOPEN_CLOEXEC);
-	if (fs_fd < 0)
-		return -errno;
-	/* The name mountinfo shows as the mount's source. */
-	r = set_option(fs_fd, "source", "airlock-secrets");
-	snprintf(buf, sizeof(buf), "%" PRIu64, size);
-	if (r >= 0)
-		r = set_option(fs_fd, "size", buf);
-	if (r >= 0) {
-		snprintf(buf, sizeof(buf), "%zu", n_files + 1);
-		r = set_option(fs_fd, "nr_inodes", buf);
-	}
-	if (r >= 0)
-		r = set_option(fs_fd, "mode", "0700");
-	if (r >= 0) {
-		snprintf(buf, sizeof(buf), "%u", (unsigned)uid);
-		r = set_option(fs_fd, "uid", buf);
-	}
-	if (r >= 0) {
-		snprintf(buf, sizeof(buf), "%u", (unsigned)gid);
-		r = set_option(fs_fd, "gid", buf);
-	}
-	if (r < 0)
-		return r;
-	/* Linux 6.4+: the pages never go to swap. Older kernels do not know the flag. */
-	(void)fsconfig(fs_fd, FSCONFIG_SET_FLAG, "noswap", NULL, 0);
-	if (fsconfig(fs_fd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		return -errno;
-	fd = fsmount(fs_fd, FSMOUNT_CLOEXEC,
-		     MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
-	return fd < 0 ? -errno : fd;
+	return mounts_tmpfs_open(&(struct mounts_tmpfs){ .source = "airlock-secrets",
+							 .size = size,
+							 .nr_inodes = n_files + 1,
+							 .owned = true,
+							 .uid = uid,
+							 .gid = gid,
+							 .noswap = true });
 }
 
 static int write_file(int dir_fd, size_t i, const struct sandbox_secret_file *f, uid_t uid,

@@ -14,14 +14,7 @@
 #include "fd-util.h"
 #include "log.h"
 #include "macro.h"
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "time-util.h"
 
 /*
  * Waits until fd is readable (or hung up), at most until deadline (CLOCK_MONOTONIC ms; -1:
@@ -42,7 +35,7 @@ static int wait_readable(int fd, int64_t deadline)
 	sigdelset(&mask, SIGQUIT);
 	for (;;) {
 		if (deadline >= 0) {
-			int64_t left = deadline - now_ms();
+			int64_t left = deadline - (int64_t)now_mono_ms();
 
 			if (left <= 0)
 				return -ETIMEDOUT;
@@ -121,7 +114,8 @@ static int read_path(const char *path, size_t max, char **ret, size_t *ret_len)
 	if (S_ISREG(st.st_mode))
 		return read_file_fd(fd, max, ret, ret_len);
 	if (S_ISFIFO(st.st_mode))
-		return read_stream(fd, max, now_ms() + CLI_INPUT_WAIT_MS, ret, ret_len);
+		return read_stream(fd, max, (int64_t)now_mono_ms() + CLI_INPUT_WAIT_MS, ret,
+				   ret_len);
 	return S_ISDIR(st.st_mode) ? -EISDIR : -EBADFD;
 }
 

@@ -16,6 +16,7 @@
 #include "node-config.h"
 #include "macro.h"
 #include "proc-title.h"
+#include "run.h"
 #include "signer.h"
 
 /* SIGNER_COMMAND is not a user's: `airlock run` starts it (signer.h). */
@@ -83,19 +84,15 @@ static void seed_json(void)
 }
 
 /*
- * The signals `airlock run` turns into a stop of its task (run.c setup_signals()). Blocked
- * before anything else: one that arrives while airlock starts must not kill it by the
- * default action and leave no record; it stays pending until the run's signalfd reads it.
+ * The signals `airlock run` turns into a stop of its task (run-watch.c). Blocked before
+ * anything else: one that arrives while airlock starts must not kill it by the default
+ * action and leave no record; it stays pending until the run's signalfd reads it.
  */
 static void block_stop_signals(sigset_t *ret_old)
 {
 	sigset_t mask;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGQUIT);
+	run_stop_signals(&mask);
 	sigprocmask(SIG_BLOCK, &mask, ret_old);
 }
 

@@ -48,35 +48,25 @@ int run_events_run_start(struct run_events *e, const struct policy *p, char *con
 	return add(e, "run_start", o);
 }
 
-int run_events_credentials(struct run_events *e, json_t *grants)
-{
-	size_t i;
-	json_t *g;
-	int r;
-
-	json_array_foreach(grants, i, g)
-	{
-		r = add(e, "credential", json_deep_copy(g));
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-/* One event per element of the array at key of o, each a copy of the element. */
-static int add_each(struct run_events *e, const char *type, json_t *o, const char *key)
+/* One event per element of array (none when it is not one), each a copy of the element. */
+static int add_each(struct run_events *e, const char *type, json_t *array)
 {
 	size_t i;
 	json_t *v;
 	int r;
 
-	json_array_foreach(json_object_get(o, key), i, v)
+	json_array_foreach(array, i, v)
 	{
 		r = add(e, type, json_deep_copy(v));
 		if (r < 0)
 			return r;
 	}
 	return 0;
+}
+
+int run_events_credentials(struct run_events *e, json_t *grants)
+{
+	return add_each(e, "credential", grants);
 }
 
 /* A record's DNS entry as an event's fields: its query type as "qtype" ("type" is the event's). */
@@ -123,7 +113,7 @@ static int add_network(struct run_events *e, json_t *net)
 			json_pack("{s:I, s:O}", "count", dns_lost, "verdicts",
 				  json_object_get(net, "dns_unrecorded_verdicts")));
 	if (r >= 0)
-		r = add_each(e, "denied", net, "denied");
+		r = add_each(e, "denied", json_object_get(net, "denied"));
 	if (r >= 0 && denied_lost > 0)
 		r = add(e, "denied_unrecorded", json_pack("{s:I}", "count", denied_lost));
 	return r;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-/* Shared by run-io.c (stdout, stderr) and run-io-stdin.c; see run-io.h. */
+/* Shared by run-io.c (setup), run-io-forward.c (stdout, stderr) and run-io-stdin.c; see run-io.h. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -51,3 +51,5 @@ int run_io_stream_pass(struct run_io_stream *s, enum run_io_filter_op op, const 
 void run_io_filter_done(struct run_io_stream *s);
 /* Appends p, n to what waits for s's caller and writes what the caller takes. 0 or -errno. */
 int run_io_stream_emit(struct run_io_stream *s, const char *p, size_t n);
+/* Stops reading s's pipe (out of the loop, unpaused) and closes it. */
+void run_io_stream_close_rd(struct run_io_stream *s);

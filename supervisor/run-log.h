@@ -6,7 +6,7 @@
  * leave the supervisor, kept beside the run's record as <state_dir>/logs/<run-id>.stdout
  * and <run-id>.stderr, root's files of mode 0600 in a directory of mode 0700.
  *
- * A struct run_log is a sink: the forwarding path (run-io.c) hands it each stream's bytes
+ * A struct run_log is a sink: the forwarding path (run-io-forward.c) hands it each stream's bytes
  * as they go to the caller, already processed by whatever stands in front of it (the
  * redactor and the neutraliser), and keeps handing them while the caller's reader is
  * gone. Each log keeps at most max_size bytes of its stream; a log that holds less than

@@ -43,84 +43,9 @@
 #include "node-config.h"
 #include "policy.h"
 #include "run-net-dns.h"
+#include "run-net-internal.h"
 #include "run-net-module.h"
-
-#define RUN_NET_MAX_DENIED 256
-/* A flooding task must not starve the event loop: later messages wait for the next turn. */
-#define RUN_NET_READS_PER_WAKEUP 64
-#define RUN_NET_READS_AT_END 4096
-
-/* A wildcard rule's refusals. */
-struct run_net_wild {
-	uint64_t budget; /* new names past its name budget */
-	uint64_t length; /* names whose "*" part was over match_length */
-};
-
-struct run_net_denied {
-	struct egress_denied d;
-	uint64_t count;
-};
-
-/* How the DNS proxy ended, when that came before the run's end. */
-struct run_net_proxy_end {
-	pid_t pid;
-	bool dead;
-	bool broken; /* its socket was still open: the guard found it broken, airlock killed it */
-	int status; /* wait status */
-	uint64_t at_ms; /* since the run's network was set up */
-};
-
-struct run_net {
-	const struct policy_network *net;
-	struct loop *loop;
-	char dir[256];
-	struct policy_addr pool;
-	uint8_t pool_prefixlen;
-	struct policy_addr upstream;
-	uint32_t ttl_min, ttl_max; /* seconds, from the node configuration */
-	bool v6; /* IPv6 default route and forwarding on the host: the task gets IPv6 too */
-	const char *v6_off; /* why not, when not */
-	bool manage_forwarding; /* turn forwarding on (guarded) if the host does not forward */
-	struct egress_flow_limit flows; /* from the node configuration */
-	struct policy_addr pool6;
-	uint8_t pool6_prefixlen;
-	struct egress_link *link;
-	struct egress_socket *nft;
-	int nflog_fd;
-	int host_nflog_fd; /* the host table's log of this run's slot, in the host namespace */
-	struct dns_proxy *proxy;
-	struct helper_file proxy_program; /* where it came from, for messages */
-	struct run_net_proxy_end proxy_end;
-	struct dns_guard guard;
-	struct run_net_dns_list dns;
-	uint64_t start_ms;
-	struct run_net_wild *wild; /* one per egress rule */
-	struct run_net_denied denied[RUN_NET_MAX_DENIED];
-	size_t n_denied;
-	uint64_t denied_other; /* attempts beyond RUN_NET_MAX_DENIED destinations */
-};
-
-static void addr_string(int family, const uint8_t *addr, char *buf, size_t len)
-{
-	if (!inet_ntop(family, addr, buf, (socklen_t)len))
-		snprintf(buf, len, "?");
-}
-
-static const char *proto_string(uint8_t proto)
-{
-	switch (proto) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_ICMP:
-		return "icmp";
-	case IPPROTO_ICMPV6:
-		return "icmpv6";
-	default:
-		return "other";
-	}
-}
+#include "time-util.h"
 
 static int net_resolv_conf(const struct run_net *n, char *buf, size_t size)
 {
@@ -128,7 +53,7 @@ static int net_resolv_conf(const struct run_net *n, char *buf, size_t size)
 
 	if (!n || !n->link)
 		return -EINVAL;
-	addr_string(AF_INET, n->link->host_addr.addr, host, sizeof(host));
+	run_net_addr_string(AF_INET, n->link->host_addr.addr, host, sizeof(host));
 	return snprintf(buf, size,
 			"# airlock: the run's DNS proxy, which answers only the names the "
 			"policy allows\nnameserver %s\noptions timeout:2 attempts:2\n",
@@ -140,153 +65,6 @@ static struct run_net *net_free(struct run_net *n);
 static void net_freep(struct run_net **n)
 {
 	net_free(*n);
-}
-
-static void on_denied(const struct egress_denied *d, void *userdata)
-{
-	struct run_net *n = userdata;
-	char a[INET6_ADDRSTRLEN];
-
-	for (size_t i = 0; i < n->n_denied; i++) {
-		struct run_net_denied *e = &n->denied[i];
-
-		if (e->d.daddr.family == d->daddr.family && e->d.proto == d->proto &&
-		    e->d.dport == d->dport && e->d.host == d->host &&
-		    e->d.flow_limit == d->flow_limit &&
-		    !memcmp(e->d.daddr.addr, d->daddr.addr, 16)) {
-			e->count++;
-			return;
-		}
-	}
-	if (n->n_denied >= RUN_NET_MAX_DENIED) {
-		n->denied_other++;
-		return;
-	}
-	n->denied[n->n_denied++] = (struct run_net_denied){ .d = *d, .count = 1 };
-	addr_string(d->daddr.family, d->daddr.addr, a, sizeof(a));
-	log_task_warning("network: denied %s connection to %s%s%s:%u%s", proto_string(d->proto),
-			 d->daddr.family == AF_INET6 ? "[" : "", a,
-			 d->daddr.family == AF_INET6 ? "]" : "", d->dport,
-			 d->flow_limit	   ? " (over the run's flow limits)"
-			 : d->host	   ? " (the host itself)"
-			 : d->denied_range ? " (private, link-local or metadata range)"
-					   : "");
-}
-
-/*
- * The host table is shared by all runs; this run's log group gets only what its slot's
- * chains log. Still, only what came in on this run's own veth counts.
- */
-static void on_host_denied(const struct egress_denied *d, void *userdata)
-{
-	struct run_net *n = userdata;
-
-	if ((d->host || d->flow_limit) && n->link->host_ifindex > 0 &&
-	    d->indev == (uint32_t)n->link->host_ifindex)
-		on_denied(d, userdata);
-}
-
-static int on_nflog(struct loop *l, int fd, uint32_t events, void *userdata)
-{
-	struct run_net *n = userdata;
-	int r = egress_nflog_read(fd, RUN_NET_READS_PER_WAKEUP,
-				  fd == n->host_nflog_fd ? on_host_denied : on_denied, userdata);
-
-	if (r < 0)
-		log_warning_errno(r, "Failed to read denied connection attempts, ignoring: %m");
-	return 0;
-}
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* The first refusal under a wildcard rule, per reason, is printed once. */
-static void on_wildcard(struct run_net *n, const struct dns_decision *d)
-{
-	const struct policy_egress_rule *r = &n->net->egress[d->rule];
-	struct run_net_wild *w = &n->wild[d->rule];
-
-	if (d->verdict == DNS_VERDICT_WILDCARD_BUDGET && w->budget++ == 0)
-		log_warning("wildcard %s: name budget of %" PRIu32
-			    " spent, further new names get NXDOMAIN",
-			    r->host, r->names);
-	if (d->verdict == DNS_VERDICT_WILDCARD_LENGTH && w->length++ == 0)
-		log_warning("wildcard %s: a name whose '*' part is over %" PRIu32
-			    " bytes got NXDOMAIN, as will any other",
-			    r->host, r->match_length);
-}
-
-static void on_decision(const struct dns_decision *d, void *userdata)
-{
-	struct run_net *n = userdata;
-
-	if (d->rule >= 0 && (size_t)d->rule < n->net->n_egress && n->wild)
-		on_wildcard(n, d);
-	(void)run_net_dns_add(&n->dns, d, mono_ms() - n->start_ms);
-}
-
-/* Whether the proxy closed its end of the guard's socket: only its exit does that. */
-static bool proxy_hung_up(int fd)
-{
-	struct pollfd p = { .fd = fd };
-
-	return poll(&p, 1, 0) == 1 && (p.revents & POLLHUP);
-}
-
-/*
- * The proxy died, or is broken (its socket failed, e.g. a stalled proxy): it is killed and
- * reaped, and the run goes on without DNS. Its listeners were its own, in the task's
- * namespace, so they are gone with it: the task's queries get "port unreachable", and none
- * reaches the host. The record says when and how (network.dns_proxy).
- */
-static void net_proxy_gone(struct run_net *n)
-{
-	struct run_net_proxy_end *e = &n->proxy_end;
-	char how[64];
-	int r;
-
-	(void)loop_remove(n->loop, n->proxy->ipc_fd);
-	e->broken = !proxy_hung_up(n->proxy->ipc_fd);
-	r = dns_proxy_reap(n->proxy, &e->status);
-	if (r < 0) /* reaped already: how it ended is not known */
-		e->broken = true;
-	e->dead = true;
-	e->at_ms = mono_ms() - n->start_ms;
-	if (r < 0)
-		snprintf(how, sizeof(how), "is gone");
-	else if (e->broken)
-		snprintf(how, sizeof(how), "stopped serving the guard and was killed");
-	else if (WIFSIGNALED(e->status) && sigabbrev_np(WTERMSIG(e->status)))
-		snprintf(how, sizeof(how), "was killed by signal %d (SIG%s)", WTERMSIG(e->status),
-			 sigabbrev_np(WTERMSIG(e->status)));
-	else if (WIFSIGNALED(e->status))
-		snprintf(how, sizeof(how), "was killed by signal %d", WTERMSIG(e->status));
-	else
-		snprintf(how, sizeof(how), "exited with status %d", WEXITSTATUS(e->status));
-	log_task_warning("network: the DNS proxy (pid %d) %s; the task has no DNS from now on",
-			 (int)e->pid, how);
-}
-
-static int on_proxy(struct loop *l, int fd, uint32_t events, void *userdata)
-{
-	struct run_net *n = userdata;
-	int r;
-
-	for (unsigned i = 0; i < RUN_NET_READS_PER_WAKEUP; i++) {
-		r = dns_guard_handle(&n->guard, fd);
-		if (r == -EAGAIN)
-			return 0;
-		if (r < 0) {
-			net_proxy_gone(n);
-			return 0;
-		}
-	}
-	return 0; /* more is queued: epoll reports it again, after the other sources */
 }
 
 /* The host's first IPv4 nameserver from /etc/resolv.conf. */
@@ -351,7 +129,7 @@ static int net_configure_v6(struct run_net *n, const struct policy *p,
 
 		if (!rule->is_cidr || rule->cidr.family != AF_INET6)
 			continue;
-		addr_string(AF_INET6, rule->cidr.addr, a, sizeof(a));
+		run_net_addr_string(AF_INET6, rule->cidr.addr, a, sizeof(a));
 		return log_error_errno(-ENETUNREACH,
 				       "refusing run: /network/egress/%zu: cidr %s/%u is IPv6, but "
 				       "%s",
@@ -436,7 +214,7 @@ static const char *pool_string(const struct run_net *n)
 {
 	static char buf[INET_ADDRSTRLEN];
 
-	addr_string(AF_INET, n->pool.addr, buf, sizeof(buf));
+	run_net_addr_string(AF_INET, n->pool.addr, buf, sizeof(buf));
 	return buf;
 }
 
@@ -507,7 +285,7 @@ static int net_setup_host_nflog(struct run_net *n)
 				       "refusing run: cannot log denied connections to the host "
 				       "(nflog group %d of this network namespace): %m",
 				       group);
-	r = loop_add(n->loop, n->host_nflog_fd, EPOLLIN, on_nflog, n);
+	r = loop_add(n->loop, n->host_nflog_fd, EPOLLIN, run_net_on_nflog, n);
 	if (r < 0)
 		return log_error_errno(r, "Failed to watch denied connections to the host: %m");
 	return 0;
@@ -575,7 +353,7 @@ static int net_setup_kernel(struct run_net *n)
 	if (n->nflog_fd < 0)
 		return log_error_errno(n->nflog_fd,
 				       "refusing run: cannot log denied connections: %m");
-	r = loop_add(n->loop, n->nflog_fd, EPOLLIN, on_nflog, n);
+	r = loop_add(n->loop, n->nflog_fd, EPOLLIN, run_net_on_nflog, n);
 	if (r < 0)
 		return log_error_errno(r, "Failed to watch denied connections: %m");
 	return net_setup_host_nflog(n);
@@ -586,13 +364,13 @@ static int net_setup_dns(struct run_net *n)
 	n->wild = calloc(MAX(n->net->n_egress, (size_t)1), sizeof(*n->wild));
 	if (run_net_dns_init(&n->dns) < 0 || !n->wild)
 		return log_oom();
-	n->start_ms = mono_ms();
+	n->start_ms = now_mono_ms();
 	n->guard = (struct dns_guard){ .net = n->net,
 				       .nft = n->nft,
 				       .upstream = n->upstream,
 				       .ttl_min = n->ttl_min,
 				       .ttl_max = n->ttl_max,
-				       .decision = on_decision,
+				       .decision = run_net_on_decision,
 				       .userdata = n };
 	return 0;
 }
@@ -609,7 +387,7 @@ static int net_ready(struct run_net *n)
 	if (r < 0)
 		return log_error_errno(r, "Failed to start the task's DNS proxy '%s' (%s): %m",
 				       n->proxy_program.path, step);
-	r = loop_add(n->loop, n->proxy->ipc_fd, EPOLLIN, on_proxy, n);
+	r = loop_add(n->loop, n->proxy->ipc_fd, EPOLLIN, run_net_on_proxy, n);
 	if (r < 0)
 		return log_error_errno(r, "Failed to watch the DNS proxy: %m");
 	return 0;
@@ -648,132 +426,6 @@ static int net_new(const struct policy *p, const struct node_network *cfg, const
 static int net_netns_fd(const struct run_net *n)
 {
 	return n && n->link ? n->link->netns_fd : -EBADF;
-}
-
-/* Appends v to a, taking it; the whole array goes on failure (out of memory): NULL. */
-static json_t *json_push(json_t *a, json_t *v)
-{
-	if (!a || !v || json_array_append_new(a, v) < 0) {
-		json_decref(a);
-		return NULL;
-	}
-	return a;
-}
-
-static json_t *wildcards_to_json(const struct run_net *n)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; a && i < n->net->n_egress; i++) {
-		const struct policy_egress_rule *r = &n->net->egress[i];
-
-		if (!r->wildcard)
-			continue;
-		a = json_push(a, json_pack("{s:s, s:I, s:I, s:I, s:I}", "host", r->host, "names",
-					   (json_int_t)r->names, "match_length",
-					   (json_int_t)r->match_length, "refused_budget",
-					   (json_int_t)(n->wild ? n->wild[i].budget : 0),
-					   "refused_length",
-					   (json_int_t)(n->wild ? n->wild[i].length : 0)));
-	}
-	return a;
-}
-
-static const char *denied_reason(const struct egress_denied *d)
-{
-	if (d->flow_limit)
-		return "flow-limit"; /* the run's flow limits, in either table */
-	if (d->host)
-		return "host"; /* the host table: the host itself, or its NAT redirected it */
-	return d->denied_range ? "denied-range" : "not-allowed";
-}
-
-static json_t *denied_to_json(const struct run_net *n)
-{
-	json_t *a = json_array();
-	char buf[INET6_ADDRSTRLEN];
-
-	for (size_t i = 0; a && i < n->n_denied; i++) {
-		const struct run_net_denied *e = &n->denied[i];
-
-		addr_string(e->d.daddr.family, e->d.daddr.addr, buf, sizeof(buf));
-		a = json_push(a, json_pack("{s:s, s:i, s:s, s:I, s:s}", "destination", buf, "port",
-					   (int)e->d.dport, "protocol", proto_string(e->d.proto),
-					   "count", (json_int_t)e->count, "reason",
-					   denied_reason(&e->d)));
-	}
-	return a;
-}
-
-/* network.dns_proxy: running until the run's end, or when and how it ended before. */
-static json_t *proxy_to_json(const struct run_net *n)
-{
-	const struct run_net_proxy_end *e = &n->proxy_end;
-	json_int_t refused =
-		(json_int_t)(n->guard.udp_budget.refused + n->guard.tcp_budget.refused);
-	json_t *o;
-
-	json_int_t dropped = (json_int_t)dns_proxy_queue_drops(n->proxy);
-
-	if (!e->dead)
-		return json_pack("{s:i, s:s, s:I, s:I}", "pid", (int)e->pid, "state", "running",
-				 "sockets_refused", refused, "queries_dropped", dropped);
-	o = json_pack("{s:i, s:s, s:I, s:I, s:I, s:s, s:s}", "pid", (int)e->pid, "state", "died",
-		      "sockets_refused", refused, "queries_dropped", dropped, "died_ms",
-		      (json_int_t)e->at_ms, "reason",
-		      e->broken		       ? "broken"
-		      : WIFSIGNALED(e->status) ? "killed"
-					       : "exited",
-		      "action", "dns-closed");
-	/* A NULL value (out of memory) fails the set: the whole object goes, never a key. */
-	if (o && ((WIFSIGNALED(e->status) &&
-		   json_object_set_new(o, "signal", json_integer(WTERMSIG(e->status))) < 0) ||
-		  (WIFEXITED(e->status) &&
-		   json_object_set_new(o, "status", json_integer(WEXITSTATUS(e->status))) < 0))) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
-}
-
-static json_t *net_to_json(const struct run_net *n)
-{
-	char host[INET_ADDRSTRLEN], task[INET_ADDRSTRLEN], up[INET6_ADDRSTRLEN];
-	char task6[INET6_ADDRSTRLEN];
-	json_t *o;
-
-	if (!n || !n->link)
-		return NULL;
-	/* Attempts still queued in the kernel belong in the record too. */
-	if (n->nflog_fd >= 0)
-		(void)egress_nflog_read(n->nflog_fd, RUN_NET_READS_AT_END, on_denied, (void *)n);
-	if (n->host_nflog_fd >= 0)
-		(void)egress_nflog_read(n->host_nflog_fd, RUN_NET_READS_AT_END, on_host_denied,
-					(void *)n);
-	/* So do the proxy's messages still queued, such as its last rate-limited count. */
-	for (unsigned i = 0; n->proxy && i < RUN_NET_READS_AT_END; i++)
-		if (dns_guard_handle((struct dns_guard *)&n->guard, n->proxy->ipc_fd) < 0)
-			break;
-	addr_string(AF_INET, n->link->host_addr.addr, host, sizeof(host));
-	addr_string(AF_INET, n->link->task_addr.addr, task, sizeof(task));
-	addr_string(n->upstream.family, n->upstream.addr, up, sizeof(up));
-	o = json_pack("{s:b, s:s, s:s, s:s, s:s, s:o, s:I, s:o, s:o, s:o, s:I, s:I}", "enabled", 1,
-		      "task_address", task, "resolver", host, "dns_upstream", up, "interface",
-		      n->link->host_ifname, "dns", run_net_dns_to_json(&n->dns), "dns_unrecorded",
-		      (json_int_t)run_net_dns_unrecorded(&n->dns), "dns_unrecorded_verdicts",
-		      run_net_dns_unrecorded_to_json(&n->dns), "wildcards", wildcards_to_json(n),
-		      "denied", denied_to_json(n), "denied_unrecorded", (json_int_t)n->denied_other,
-		      "dns_sets_updates", (json_int_t)n->guard.learned);
-	if (n->link->task_addr6.family == AF_INET6)
-		addr_string(AF_INET6, n->link->task_addr6.addr, task6, sizeof(task6));
-	if (o &&
-	    ((n->proxy_end.pid > 0 && json_object_set_new(o, "dns_proxy", proxy_to_json(n)) < 0) ||
-	     (n->link->task_addr6.family == AF_INET6 &&
-	      json_object_set_new(o, "task_address6", json_string(task6)) < 0))) {
-		json_decref(o);
-		return NULL; /* the run's record fails: run.c finds no network where it had one */
-	}
-	return o;
 }
 
 /*
@@ -880,7 +532,7 @@ const struct run_net_module run_net_module = {
 	.ready = net_ready,
 	.netns_fd = net_netns_fd,
 	.resolv_conf = net_resolv_conf,
-	.to_json = net_to_json,
+	.to_json = run_net_record_json,
 	.reap_stale = net_reap_stale,
 	.free = net_free,
 };

@@ -2,6 +2,8 @@
 /*
  * One run: policy -> checks -> prepared resources -> sandbox -> event loop -> record.
  * Every step that can refuse logs one line naming the cause and makes the run exit 125.
+ * The event loop's handlers and how the task ended are run-watch.c's, the records
+ * run-record.c's (run-internal.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,17 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/file.h>
 #include <sys/random.h>
-#include <sys/signalfd.h>
-#include <sys/timerfd.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "config.h"
+#include "chain.h"
 #include "cli.h"
 #include "credentials.h"
 #include "fd-util.h"
@@ -47,94 +45,13 @@
 #include "run-redact.h"
 #include "run-net.h"
 #include "run-overlay.h"
+#include "run-internal.h"
 #include "run.h"
 #include "sign.h"
 #include "sandbox.h"
 #include "strv.h"
 #include "syscall-filter.h"
 #include "time-util.h"
-
-#define RUN_KILL_GRACE_MS 5000
-
-enum run_cause {
-	RUN_CAUSE_NONE,
-	RUN_CAUSE_EXITED,
-	RUN_CAUSE_SIGNALED,
-	RUN_CAUSE_WALL_TIME,
-	RUN_CAUSE_SETUP_FAILED,
-	RUN_CAUSE_EXEC_FAILED,
-	RUN_CAUSE_INTERRUPTED,
-	RUN_CAUSE_OOM_KILLED,
-	RUN_CAUSE_PIDS_LIMIT,
-	RUN_CAUSE_RUNNING,
-	RUN_CAUSE_REFUSED,
-	RUN_CAUSE_CREDENTIAL_EXPIRED,
-	_RUN_CAUSE_MAX,
-};
-
-static const char *const cause_names[_RUN_CAUSE_MAX] = {
-	[RUN_CAUSE_NONE] = "unknown",
-	[RUN_CAUSE_EXITED] = "exited",
-	[RUN_CAUSE_SIGNALED] = "signaled",
-	[RUN_CAUSE_WALL_TIME] = "wall_time",
-	[RUN_CAUSE_SETUP_FAILED] = "setup_failed",
-	[RUN_CAUSE_EXEC_FAILED] = "exec_failed",
-	[RUN_CAUSE_INTERRUPTED] = "interrupted",
-	[RUN_CAUSE_OOM_KILLED] = "oom_killed",
-	[RUN_CAUSE_PIDS_LIMIT] = "pids_limit_hit",
-	[RUN_CAUSE_RUNNING] = "running",
-	[RUN_CAUSE_REFUSED] = "refused",
-	[RUN_CAUSE_CREDENTIAL_EXPIRED] = "credential_expired",
-};
-
-struct run {
-	const struct run_options *opts;
-	struct policy *policy;
-	char id[48];
-	char workspace[PATH_MAX];
-	struct idpool_slot slot;
-	int run_lock_fd;
-	struct syscall_filter *filter;
-	struct sandbox_mounts *mounts;
-	char **exec_paths; /* filesystem.exec resolved in the task's root, or NULL */
-	struct run_net *net;
-	struct run_limits *limits;
-	enum run_step step; /* the step under way: what a failure is recorded as */
-	json_t *policy_json; /* the effective policy for the records, made once, or NULL */
-	struct record_caller caller;
-	struct record_sink *sink; /* where records go, opened before anything else of the run */
-	struct record_draft *draft; /* the final record's file, made while the task runs */
-	bool record_refused; /* the first record failed: no task, no final record */
-	bool record_failed; /* the final record failed: the lock stays for the reaper */
-	struct loop *loop;
-	struct sandbox *sandbox;
-	struct run_io io;
-	struct run_log *log; /* the captured logs, or NULL (logs.max_size 0, or not yet) */
-	char **envp;
-	struct credential_set *creds; /* the values of the policy's credential slots, or NULL */
-	struct redactor *redactor; /* what the task's output goes through (run-redact.h) */
-	struct run_export *export; /* the export of /out, or NULL (no "artifacts") */
-	struct run_overlay *overlay; /* an overlay workspace's layers, or NULL */
-	struct run_events *events; /* the run's event log, from its run id on */
-	bool events_started; /* its run_start was added when the task started */
-	int timer_fd;
-	int signal_fd;
-	int grace_fd;
-	sigset_t old_mask;
-	bool exec_seen;
-	bool workspace_idmapped;
-	bool init_exited;
-	bool deadline_hit;
-	bool credential_expired; /* a grant with "on_expiry": "kill" expired: task killed */
-	bool interrupted;
-	struct sandbox_failure failure;
-	struct timespec started_rt, started_mono;
-	int abi_pidfd; /* the exited child that tried the syscall ABIs, for the record */
-	enum run_cause cause;
-	int exit_code;
-	int wstatus;
-	bool has_wstatus;
-};
 
 static void run_init(struct run *r, const struct run_options *o)
 {
@@ -145,6 +62,11 @@ static void run_init(struct run *r, const struct run_options *o)
 			   .signal_fd = -EBADF,
 			   .grace_fd = -EBADF,
 			   .slot = { .lock_fd = -EBADF } };
+	signal(SIGPIPE, SIG_IGN);
+	clock_gettime(CLOCK_REALTIME, &r->started_rt);
+	clock_gettime(CLOCK_MONOTONIC, &r->started_mono);
+	record_caller_get(&r->caller);
+	log_reset_first_error();
 }
 
 static int load_policy(struct run *r)
@@ -204,7 +126,7 @@ static int check_enforceable(struct run *r)
 	return 0;
 }
 
-static int make_run_id(struct run *r)
+int run_make_id(struct run *r)
 {
 	uint32_t rnd;
 	struct tm tm;
@@ -275,10 +197,10 @@ static int open_mounts(struct run *r)
 	return log_error_errno(k, "refusing run: %s", why);
 }
 
-static int prepare(struct run *r)
+/* The workspace, the records' places out of its reach, and the run lock. Logs a refusal. */
+static int take_place(struct run *r)
 {
 	char why[512];
-	int k;
 
 	r->step = RUN_STEP_WORKSPACE;
 	if (r->opts->workspace) {
@@ -301,8 +223,16 @@ static int prepare(struct run *r)
 	r->step = RUN_STEP_RUN_LOCK;
 	r->run_lock_fd = run_lock_take(r->opts->runtime_dir, r->id, record_sink_state_dir(r->sink),
 				       record_sink_copy_dir(r->sink));
-	if (r->run_lock_fd < 0)
-		return r->run_lock_fd;
+	return r->run_lock_fd < 0 ? r->run_lock_fd : 0;
+}
+
+static int prepare(struct run *r)
+{
+	int k;
+
+	k = take_place(r);
+	if (k < 0)
+		return k;
 	r->step = RUN_STEP_LIMITS;
 	k = run_limits_new(r->policy, r->opts->config->cgroup_parent, r->id, r->opts->runtime_dir,
 			   &r->limits);
@@ -364,128 +294,6 @@ static int prepare(struct run *r)
 	return run_net_new(r->policy, &r->opts->config->network, r->id, r->loop, &r->net);
 }
 
-static int arm_timer(int *fd, uint64_t ms)
-{
-	struct itimerspec its = { .it_value = { (time_t)(ms / 1000),
-						(long)(ms % 1000) * 1000000 } };
-
-	*fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (*fd < 0)
-		return -errno;
-	if (timerfd_settime(*fd, 0, &its, NULL) < 0)
-		return -errno;
-	return 0;
-}
-
-static void maybe_quit(struct run *r)
-{
-	if (r->init_exited && run_io_outputs_done(&r->io))
-		loop_quit(r->loop);
-}
-
-static int on_init_exit(struct loop *l, int fd, uint32_t events, void *userdata)
-{
-	struct run *r = userdata;
-
-	r->init_exited = true;
-	(void)loop_remove(l, fd);
-	/* Every process of the pid namespace is gone: the pipes hold the last output. */
-	run_io_drain(&r->io);
-	maybe_quit(r);
-	return 0;
-}
-
-static int on_status(struct loop *l, int fd, uint32_t events, void *userdata)
-{
-	struct run *r = userdata;
-	struct sandbox_failure f;
-	int k;
-
-	(void)loop_remove(l, fd);
-	k = sandbox_wait_exec(r->sandbox, &f);
-	if (k == -EIO)
-		r->failure = f;
-	else
-		r->exec_seen = true;
-	return 0;
-}
-
-static int on_deadline(struct loop *l, int fd, uint32_t events, void *userdata)
-{
-	struct run *r = userdata;
-	char buf[32];
-	int k;
-
-	(void)loop_remove(l, fd);
-	/* The task ended before the deadline; only its last output is still draining. */
-	if (r->init_exited)
-		return 0;
-	r->deadline_hit = true;
-	/* Kill first: the log line goes to a reader that may be slow. */
-	k = sandbox_kill(r->sandbox, SIGKILL);
-	format_duration_ms(r->policy->limits.wall_time_ms, buf, sizeof(buf));
-	log_error("task killed: wall time limit %s reached", buf);
-	if (run_events_add(r->events, "limit_hit",
-			   json_pack("{s:s, s:s}", "limit", "wall_time", "value", buf)) < 0)
-		log_oom();
-	return k;
-}
-
-static int on_credential_expired(const char *name, void *userdata)
-{
-	struct run *r = userdata;
-
-	if (r->init_exited)
-		return 0;
-	r->credential_expired = true;
-	return sandbox_kill(r->sandbox, SIGKILL);
-}
-
-static int on_grace(struct loop *l, int fd, uint32_t events, void *userdata)
-{
-	struct run *r = userdata;
-
-	(void)loop_remove(l, fd);
-	log_warning("task did not end within %d ms of SIGTERM, killing it", RUN_KILL_GRACE_MS);
-	return sandbox_kill(r->sandbox, SIGKILL);
-}
-
-static int on_signal(struct loop *l, int fd, uint32_t events, void *userdata)
-{
-	struct run *r = userdata;
-	struct signalfd_siginfo si;
-	int k;
-
-	if (read(fd, &si, sizeof(si)) != sizeof(si))
-		return 0;
-	if (r->interrupted) /* second signal: no more patience */
-		return sandbox_kill(r->sandbox, SIGKILL);
-	r->interrupted = true;
-	log_notice("received %s, stopping the task", strsignal((int)si.ssi_signo));
-	(void)sandbox_kill(r->sandbox, SIGTERM);
-	k = arm_timer(&r->grace_fd, RUN_KILL_GRACE_MS);
-	if (k < 0)
-		return sandbox_kill(r->sandbox, SIGKILL);
-	return loop_add(l, r->grace_fd, EPOLLIN, on_grace, r);
-}
-
-static int setup_signals(struct run *r)
-{
-	sigset_t mask;
-
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGQUIT);
-	if (sigprocmask(SIG_BLOCK, &mask, &r->old_mask) < 0)
-		return -errno;
-	r->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (r->signal_fd < 0)
-		return -errno;
-	return loop_add(r->loop, r->signal_fd, EPOLLIN, on_signal, r);
-}
-
 /*
  * The captured logs, made while the sandbox's child sets itself up (after its release) and
  * before the task's output is read. A run whose logs cannot be made is refused.
@@ -507,18 +315,6 @@ static int open_logs(struct run *r)
 	return 0;
 }
 
-/* Marks what the logs lack (dropped past the output limit, or at a stalled reader), ends them. */
-static void conclude_logs(struct run *r)
-{
-	enum run_log_cut why = r->io.truncated ? RUN_LOG_CUT_OUTPUT : RUN_LOG_CUT_DRAIN;
-
-	if (r->io.stdout_bytes > r->io.out.passed)
-		run_log_cut(r->log, RUN_LOG_STDOUT, why);
-	if (r->io.stderr_bytes > r->io.err.passed)
-		run_log_cut(r->log, RUN_LOG_STDERR, why);
-	run_log_finish(r->log);
-}
-
 static int start(struct run *r)
 {
 	const struct policy *p = r->policy;
@@ -535,7 +331,7 @@ static int start(struct run *r)
 					    r->slot.base + p->identity.gid);
 	if (k < 0)
 		return log_error_errno(k, "Failed to create task pipes: %m");
-	k = setup_signals(r);
+	k = run_watch_signals(r);
 	if (k < 0)
 		return log_error_errno(k, "Failed to set up signal handling: %m");
 	if (credentials_env(r->creds, r->envp, &envp) < 0)
@@ -587,230 +383,10 @@ static int start(struct run *r)
 	if (k < 0)
 		return k;
 	r->step = RUN_STEP_WATCH;
-	k = loop_add(r->loop, r->sandbox->pidfd, EPOLLIN, on_init_exit, r);
-	if (k >= 0)
-		k = loop_add(r->loop, r->sandbox->status_fd, EPOLLIN, on_status, r);
-	r->io.redactor = r->redactor;
-	r->io.raw_terminal = p->logs.terminal == POLICY_LOGS_TERMINAL_RAW;
-	if (k >= 0)
-		k = run_io_attach(&r->io, r->loop);
-	if (k >= 0 && (p->limits.set & POLICY_LIMIT_WALL_TIME)) {
-		k = arm_timer(&r->timer_fd, p->limits.wall_time_ms);
-		if (k >= 0)
-			k = loop_add(r->loop, r->timer_fd, EPOLLIN, on_deadline, r);
-	}
-	if (k >= 0)
-		k = credentials_watch_expiry(r->creds, r->loop, on_credential_expired, r);
-	if (k < 0)
-		return log_error_errno(k, "Failed to watch the task: %m");
-	return 0;
+	return run_watch_task(r);
 }
 
-/*
- * The kernel's accounting, on every ending: what is left of the task is killed, usage and
- * limit hits are read (the record's "resources") and a limit that ended or hindered the task
- * is named on stderr, so that a fork bomb cut short by the wall time or a signal is
- * reported too. Only an ending the task decided ("exited", "signaled", or init gone without
- * a word) gives way to the limit as the cause.
- */
-static void conclude_limits(struct run *r, bool task_killed)
-{
-	bool may_override =
-		r->cause == RUN_CAUSE_EXITED || r->cause == RUN_CAUSE_SIGNALED ||
-		(r->cause == RUN_CAUSE_SETUP_FAILED && r->failure.step == SANDBOX_STEP_NONE);
-	const char *cause;
-
-	(void)run_limits_kill(r->limits);
-	cause = run_limits_conclude(r->limits, task_killed);
-	if (!cause || !may_override)
-		return;
-	r->cause = streq(cause, "oom_killed") ? RUN_CAUSE_OOM_KILLED : RUN_CAUSE_PIDS_LIMIT;
-}
-
-/* Decides the exit status and cause from what the sandbox reported. */
-static void conclude(struct run *r)
-{
-	struct sandbox_failure f;
-	bool killed = false;
-	int k;
-
-	if (!r->exec_seen && r->failure.step == SANDBOX_STEP_NONE &&
-	    sandbox_wait_exec(r->sandbox, &f) == -EIO)
-		r->failure = f;
-	k = sandbox_reap(r->sandbox, &r->wstatus);
-	r->has_wstatus = k >= 0;
-
-	if (r->failure.step == SANDBOX_STEP_EXEC) {
-		r->cause = RUN_CAUSE_EXEC_FAILED;
-		r->exit_code = r->failure.error == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC;
-		log_error("cannot execute '%s': %s", r->opts->argv[0], strerror(r->failure.error));
-	} else if (r->failure.step != SANDBOX_STEP_NONE) {
-		r->cause = RUN_CAUSE_SETUP_FAILED;
-		r->exit_code = EXIT_AIRLOCK;
-		log_error("sandbox setup failed at step '%s': %s",
-			  sandbox_step_to_string(r->failure.step), strerror(r->failure.error));
-	} else if (r->deadline_hit || r->credential_expired) {
-		r->cause = r->deadline_hit ? RUN_CAUSE_WALL_TIME : RUN_CAUSE_CREDENTIAL_EXPIRED;
-		r->exit_code = EXIT_TIMEOUT;
-	} else if (r->has_wstatus && WIFEXITED(r->wstatus)) {
-		r->cause = RUN_CAUSE_EXITED;
-		r->exit_code = WEXITSTATUS(r->wstatus);
-	} else if (r->has_wstatus && WIFSIGNALED(r->wstatus)) {
-		r->cause = RUN_CAUSE_SIGNALED;
-		r->exit_code = 128 + WTERMSIG(r->wstatus);
-		killed = WTERMSIG(r->wstatus) == SIGKILL;
-	} else if (r->interrupted) {
-		r->cause = RUN_CAUSE_INTERRUPTED;
-		r->exit_code = 128 + SIGKILL;
-	} else {
-		/*
-		 * init died before reporting. With memory.oom.group (v2) the OOM killer takes
-		 * the whole cgroup, init included: then the task died of SIGKILL for its limit.
-		 */
-		r->cause = RUN_CAUSE_SETUP_FAILED;
-		r->exit_code = EXIT_AIRLOCK;
-		killed = true;
-	}
-	conclude_limits(r, killed);
-	if (r->cause == RUN_CAUSE_OOM_KILLED)
-		r->exit_code = 128 + SIGKILL;
-	else if (r->cause == RUN_CAUSE_SETUP_FAILED && r->failure.step == SANDBOX_STEP_NONE)
-		log_error("sandbox init ended without reporting the task's status");
-}
-
-static void add_features(struct run *r, struct run_summary *s)
-{
-	static const char *const base[] = { "user-namespace",	 "mount-namespace",
-					    "pid-namespace",	 "ipc-namespace",
-					    "uts-namespace",	 "cgroup-namespace",
-					    "network-namespace", "capabilities-dropped",
-					    "no-new-privs",	 "seccomp" };
-
-	for (size_t i = 0; i < ELEMENTSOF(base); i++)
-		s->features[s->n_features++] = base[i];
-	if (r->policy->filesystem.exec)
-		s->features[s->n_features++] = "landlock-exec";
-	if (r->workspace_idmapped)
-		s->features[s->n_features++] = "idmapped-workspace";
-	if (run_limits_feature(r->limits))
-		s->features[s->n_features++] = run_limits_feature(r->limits);
-}
-
-/*
- * What the record of a run that was refused or failed on airlock's side says of it: the
- * reason its step gives, the first error line logged and the steps it passed. A sandbox
- * step that failed in the child is the sandbox's.
- */
-static void add_failure(const struct run *r, struct run_summary *s, const char **checks)
-{
-	enum run_step step = r->failure.step != SANDBOX_STEP_NONE ? RUN_STEP_SANDBOX : r->step;
-
-	if (r->cause != RUN_CAUSE_REFUSED && r->cause != RUN_CAUSE_SETUP_FAILED &&
-	    r->cause != RUN_CAUSE_EXEC_FAILED)
-		return;
-	s->message = log_first_error();
-	if (r->cause == RUN_CAUSE_EXEC_FAILED)
-		return;
-	s->reason = run_step_reason(step);
-	for (enum run_step i = 0; i < step; i++)
-		checks[s->n_checks++] = run_step_to_string(i);
-	s->checks = checks;
-}
-
-/* The resolved workspace, or as asked when the run was refused before it was resolved. */
-static const char *record_workspace(struct run *r)
-{
-	if (r->workspace[0])
-		return r->workspace;
-	if (r->opts->workspace)
-		return r->opts->workspace;
-	return getcwd(r->workspace, sizeof(r->workspace)) ? r->workspace : NULL;
-}
-
-static int write_record(struct run *r)
-{
-	struct timespec end_rt, end_mono;
-	struct run_summary s = {};
-	_cleanup_(json_decrefp) json_t *net = NULL, *resources = NULL, *creds = NULL, *logs = NULL,
-				       *redactions = NULL, *artifacts = NULL, *ws_changes = NULL,
-				       *events = NULL;
-	const char *checks[_RUN_STEP_MAX];
-
-	clock_gettime(CLOCK_REALTIME, &end_rt);
-	clock_gettime(CLOCK_MONOTONIC, &end_mono);
-	net = run_net_to_json(r->net);
-	resources = run_limits_to_json(r->limits);
-	creds = credentials_to_json(r->creds);
-	logs = run_log_to_json(r->log);
-	redactions = run_redact_to_json(r->redactor, &r->io);
-	if (r->cause != RUN_CAUSE_RUNNING)
-		artifacts = run_export_to_json(r->export);
-	ws_changes = run_overlay_to_json(r->overlay);
-	if (r->policy && !r->policy_json) /* NULL (out of memory): the record tries again */
-		r->policy_json = record_policy_effective(r->policy);
-	/* A part the run has must be in its record: never silently left out. */
-	if ((r->creds && !creds) || (r->log && !logs) || (run_net_netns_fd(r->net) >= 0 && !net) ||
-	    (r->export && r->cause != RUN_CAUSE_RUNNING && !artifacts))
-		return log_error_errno(-ENOMEM,
-				       "%s: cannot build the run record of %s (out of "
-				       "memory); nothing of it was written",
-				       r->cause == RUN_CAUSE_RUNNING ? "refusing run"
-								     : "Failed to write run record",
-				       r->id);
-	s = (struct run_summary){
-		.run_id = r->id,
-		.policy = r->policy,
-		.policy_path = r->opts->policy_path,
-		.policy_effective = r->policy_json,
-		.caller = &r->caller,
-		.argv = r->opts->argv,
-		.workspace = record_workspace(r),
-		.started = r->started_rt,
-		.ended = end_rt,
-		.duration_ms = (uint64_t)((end_mono.tv_sec - r->started_mono.tv_sec) * 1000 +
-					  (end_mono.tv_nsec - r->started_mono.tv_nsec) / 1000000),
-		.cause = cause_names[r->cause],
-		.exit_code = r->exit_code,
-		.stdout_bytes = r->io.stdout_bytes,
-		.stderr_bytes = r->io.stderr_bytes,
-		.truncated = r->io.truncated,
-		.host_id_base = r->slot.base,
-		.seccomp_instructions = r->filter ? syscall_filter_size(r->filter) : 0,
-		.network = net,
-		.resources = resources,
-		.credentials = creds,
-		.logs = logs,
-		.redactions = redactions,
-		.artifacts = artifacts,
-		.workspace_changes = ws_changes,
-		.exec_entries = r->exec_paths ? r->policy->filesystem.exec : NULL,
-		.exec_paths = r->exec_paths,
-	};
-	if (r->failure.step != SANDBOX_STEP_NONE) {
-		s.failed_step = sandbox_step_to_string(r->failure.step);
-		s.failed_errno = r->failure.error;
-	}
-	if (r->has_wstatus && WIFEXITED(r->wstatus) && r->failure.step == SANDBOX_STEP_NONE) {
-		s.has_status = true;
-		s.status = WEXITSTATUS(r->wstatus);
-	} else if (r->has_wstatus && WIFSIGNALED(r->wstatus))
-		s.signal = WTERMSIG(r->wstatus);
-	else if (r->deadline_hit || r->credential_expired || r->interrupted ||
-		 r->cause == RUN_CAUSE_OOM_KILLED)
-		s.signal = SIGKILL;
-	if (r->exec_seen) { /* only what a started task was really confined by */
-		add_features(r, &s);
-		s.n_abis = syscall_abi_detect_finish(&r->abi_pidfd, s.abis);
-	}
-	add_failure(r, &s, checks);
-	if (r->cause != RUN_CAUSE_RUNNING) /* the log's rest, written before the record */
-		s.events = events = run_events_finish(r->events, &s, r->events_started,
-						      record_sink_state_fd(r->sink),
-						      record_sink_state_dir(r->sink));
-	return record_write(&s, r->sink, &r->draft);
-}
-
-static void teardown(struct run *r)
+void run_teardown(struct run *r)
 {
 	struct syscall_abi unused_abis[SYSCALL_ABI_MAX];
 
@@ -861,7 +437,7 @@ static int begin(struct run *r)
 	int k;
 
 	r->cause = RUN_CAUSE_RUNNING;
-	k = write_record(r);
+	k = run_record_write(r);
 	if (k < 0) {
 		r->record_refused = true;
 		return k;
@@ -872,22 +448,93 @@ static int begin(struct run *r)
 	return 0;
 }
 
-/*
- * An attempt refused before its records' place was opened (its policy, command, kernel or
- * credentials): it leaves a record all the same, when its state directory can be opened.
- */
-static int refuse_early(struct run *r)
+/* What is read before anything of the run exists; a failure is run_record_refuse_early()'s. */
+static int load(struct run *r)
 {
-	r->cause = RUN_CAUSE_REFUSED;
-	r->exit_code = EXIT_AIRLOCK;
-	if (record_sink_open(r->opts->state_dir, r->opts->record_path, &r->sink) >= 0 &&
-	    make_run_id(r) >= 0) {
-		(void)run_events_new(r->id, &r->events); /* NULL: a record without a log */
-		(void)write_record(r);
+	int k;
+
+	k = load_policy(r);
+	if (k >= 0)
+		k = check_enforceable(r);
+	if (k >= 0) { /* read once, before anything of the run exists */
+		r->step = RUN_STEP_CREDENTIALS;
+		k = credentials_load(r->policy, r->opts->credentials, &r->creds);
 	}
-	log_info("run refused: %s", run_step_reason(r->step));
-	teardown(r);
-	return EXIT_AIRLOCK;
+	if (k >= 0) /* libcurl's libraries map while the run is prepared */
+		credentials_prefetch(r->policy);
+	if (k >= 0)
+		k = run_redact_new(r->policy, r->creds, &r->redactor);
+	return k;
+}
+
+/* Where the run's records and event log go, and its id. Logs; 0 or -errno. */
+static int open_records(struct run *r)
+{
+	int k;
+
+	k = record_sink_open(r->opts->state_dir, r->opts->record_path, &r->sink);
+	if (k >= 0)
+		k = run_make_id(r);
+	if (k >= 0)
+		k = run_events_new(r->id, &r->events);
+	return k;
+}
+
+/* A run that failed on airlock's side: what of the task exists is killed. */
+static void abandon(struct run *r)
+{
+	r->cause = run_step_is_refusal(r->step) ? RUN_CAUSE_REFUSED : RUN_CAUSE_SETUP_FAILED;
+	r->exit_code = EXIT_AIRLOCK;
+	if (r->sandbox && !r->init_exited)
+		(void)sandbox_kill(r->sandbox, SIGKILL);
+	if (r->sandbox) { /* the usage of what ran, never a cause in place of ours */
+		(void)run_limits_kill(r->limits);
+		(void)run_limits_conclude(r->limits, false);
+	}
+}
+
+/* A run whose task ran to its end: how it ended, then its /out and workspace changes. */
+static void collect(struct run *r)
+{
+	run_watch_conclude(r);
+	/* Every process of the run is dead; its mount namespace is still held. */
+	if (r->failure.step == SANDBOX_STEP_NONE && run_export_collect(r->export) < 0)
+		r->exit_code = EXIT_AIRLOCK;
+	/* After /out: its export needs the destination empty. */
+	if (r->failure.step == SANDBOX_STEP_NONE && run_overlay_collect(r->overlay, r->export) < 0)
+		r->exit_code = EXIT_AIRLOCK;
+}
+
+/* The final record, then the teardown. Returns airlock's exit status. */
+static int end(struct run *r)
+{
+	credentials_revoke(r->creds); /* before the record, which says how it went */
+	if (!r->record_refused)
+		run_watch_conclude_logs(r);
+	/* Said once; the status is airlock's failure, whatever the task's was. */
+	if (!r->record_refused && run_record_write(r) < 0) {
+		r->exit_code = EXIT_AIRLOCK;
+		r->record_failed = true;
+	}
+	log_info("run ended: %s, exit status %d", run_cause_to_string(r->cause), r->exit_code);
+	run_teardown(r);
+	return r->exit_code;
+}
+
+/*
+ * A node key the run could not sign its record with (others may read it, not a file of
+ * ours): refused before anything runs, never found after the task ran. No record: none
+ * could be signed.
+ */
+static int refuse_unusable_key(struct run *r)
+{
+	int k = sign_key_usable(record_sink_state_fd(r->sink));
+
+	if (k >= 0)
+		return 0;
+	log_error_errno(k, "refusing run: " CHAIN_KEY_REFUSAL, record_sink_state_dir(r->sink));
+	run_teardown(r);
+	return k;
 }
 
 int run_main(const struct run_options *o)
@@ -896,30 +543,14 @@ int run_main(const struct run_options *o)
 	int k;
 
 	run_init(&r, o);
-	signal(SIGPIPE, SIG_IGN);
-	clock_gettime(CLOCK_REALTIME, &r.started_rt);
-	clock_gettime(CLOCK_MONOTONIC, &r.started_mono);
-	record_caller_get(&r.caller);
-	log_reset_first_error();
-
-	k = load_policy(&r);
-	if (k >= 0)
-		k = check_enforceable(&r);
-	if (k >= 0) { /* read once, before anything of the run exists */
-		r.step = RUN_STEP_CREDENTIALS;
-		k = credentials_load(r.policy, o->credentials, &r.creds);
-	}
-	if (k >= 0) /* libcurl's libraries map while the run is prepared */
-		credentials_prefetch(r.policy);
-	if (k >= 0)
-		k = run_redact_new(r.policy, r.creds, &r.redactor);
-	if (k < 0)
-		return refuse_early(&r);
-	if (record_sink_open(o->state_dir, o->record_path, &r.sink) < 0 || make_run_id(&r) < 0 ||
-	    run_events_new(r.id, &r.events) < 0) {
-		teardown(&r);
+	if (load(&r) < 0)
+		return run_record_refuse_early(&r);
+	if (open_records(&r) < 0) {
+		run_teardown(&r);
 		return EXIT_AIRLOCK;
 	}
+	if (AIRLOCK_RECORD_CHAIN && refuse_unusable_key(&r) < 0)
+		return EXIT_AIRLOCK;
 	if (AIRLOCK_RECORD_CHAIN) /* the node key loads in a process beside the run (sign.h) */
 		sign_preload(record_sink_state_fd(r.sink));
 
@@ -945,34 +576,9 @@ int run_main(const struct run_options *o)
 		r.abi_pidfd = syscall_abi_detect_start();
 		k = loop_run(r.loop);
 	}
-	if (k < 0) {
-		r.cause = run_step_is_refusal(r.step) ? RUN_CAUSE_REFUSED : RUN_CAUSE_SETUP_FAILED;
-		r.exit_code = EXIT_AIRLOCK;
-		if (r.sandbox && !r.init_exited)
-			(void)sandbox_kill(r.sandbox, SIGKILL);
-		if (r.sandbox) { /* the usage of what ran, never a cause in place of ours */
-			(void)run_limits_kill(r.limits);
-			(void)run_limits_conclude(r.limits, false);
-		}
-	} else {
-		conclude(&r);
-		/* Every process of the run is dead; its mount namespace is still held. */
-		if (r.failure.step == SANDBOX_STEP_NONE && run_export_collect(r.export) < 0)
-			r.exit_code = EXIT_AIRLOCK;
-		/* After /out: its export needs the destination empty. */
-		if (r.failure.step == SANDBOX_STEP_NONE &&
-		    run_overlay_collect(r.overlay, r.export) < 0)
-			r.exit_code = EXIT_AIRLOCK;
-	}
-	credentials_revoke(r.creds); /* before the record, which says how it went */
-	if (!r.record_refused)
-		conclude_logs(&r);
-	/* Said once; the status is airlock's failure, whatever the task's was. */
-	if (!r.record_refused && write_record(&r) < 0) {
-		r.exit_code = EXIT_AIRLOCK;
-		r.record_failed = true;
-	}
-	log_info("run ended: %s, exit status %d", cause_names[r.cause], r.exit_code);
-	teardown(&r);
-	return r.exit_code;
+	if (k < 0)
+		abandon(&r);
+	else
+		collect(&r);
+	return end(&r);
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <signal.h>
+
 struct credential_args;
 struct node_config;
 
@@ -22,3 +24,8 @@ struct run_options {
  * 126/127 when the command cannot be executed / is not found. Logs every refusal.
  */
 int run_main(const struct run_options *o);
+/*
+ * The signals `airlock run` turns into a stop of its task (SIGINT, SIGTERM, SIGHUP,
+ * SIGQUIT), as a new set in *ret.
+ */
+void run_stop_signals(sigset_t *ret);

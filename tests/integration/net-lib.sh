@@ -27,6 +27,25 @@ net_kernel_lacks() {
 	ip netns del "$ns"
 }
 
+# net_need [COMMAND...]: fails the test (al_need) when a network tool or COMMAND is not
+# installed; skips the whole test (al_skip_all) when the kernel lacks what the world needs.
+# Needs lib.sh.
+net_need() {
+	local lacks
+	al_need "${NET_TOOLS[@]}" "$@"
+	lacks=$(net_kernel_lacks | tr '\n' ' ')
+	[ -z "$lacks" ] || al_skip_all "the kernel lacks: $lacks"
+}
+
+# net_expect OUT STEP PATTERN DESCRIPTION: the task's line for STEP in file OUT (net-task.py's
+# "STEP RESULT" lines) matches the regex PATTERN. Needs lib.sh.
+net_expect() {
+	local line
+	line=$(grep -F -- "$2 " "$1" | head -n1)
+	line=${line#"$2 "}
+	if [[ "$line" =~ $3 ]]; then al_ok 0 "$4"; else al_ok 1 "$4"; echo "# step $2: got '$line'"; fi
+}
+
 NET_H=al-h-$$
 NET_I=al-i-$$
 NET_SERVERS_PID=

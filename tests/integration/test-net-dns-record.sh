@@ -10,19 +10,11 @@ set -u
 SRC=${AIRLOCK_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 AIRLOCK=${AIRLOCK:-$SRC/build/airlock}
 NET_DIR=$SRC/tests/integration
+# shellcheck source=tests/integration/lib.sh
+. "$NET_DIR/lib.sh"
 # shellcheck source=tests/integration/net-lib.sh
 . "$NET_DIR/net-lib.sh"
 
-N=0
-FAILED=0
-ok() { N=$((N + 1)); if [ "$1" -eq 0 ]; then echo "ok $N - $2"; else echo "not ok $N - $2"; FAILED=$((FAILED + 1)); fi; }
-# expect OUT STEP PATTERN DESCRIPTION: the task's line for STEP in OUT matches the regex
-expect() {
-	local line
-	line=$(grep -F -- "$2 " "$1" | head -n1)
-	line=${line#"$2 "}
-	if [[ "$line" =~ $3 ]]; then ok 0 "$4"; else ok 1 "$4"; echo "# step $2: got '$line'"; fi
-}
 # check DESCRIPTION RECORD PYTHON: the python code (with rec, net, dns, denied, out) asserts
 check() {
 	local desc=$1 rec=$2 err
@@ -40,16 +32,12 @@ def entry(name):
 exec(sys.argv[3])
 PY
 )
-	ok $? "$desc"
+	al_ok $? "$desc"
 	[ -z "$err" ] || echo "$err" | tail -n 3 | cut -c1-400 | sed 's/^/# /'
 }
 
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 77; }
-for t in "${NET_TOOLS[@]}" /usr/bin/python3 curl; do
-	command -v "$t" >/dev/null || { echo "Bail out! not installed: $t (setup.sh installs it)"; exit 1; }
-done
-lacks=$(net_kernel_lacks | tr '\n' ' ')
-[ -z "$lacks" ] || { echo "1..0 # SKIP the kernel lacks: $lacks"; exit 77; }
+net_need /usr/bin/python3 curl
 
 TMP=$(mktemp -d /tmp/airlock-dnsrec-XXXXXX)
 SERVERS_PID=
@@ -202,14 +190,14 @@ run chain '{ "host": "git.test", "ports": [22] },
 	curl --http0.9 -sS --max-time 5 -o /dev/null http://z.evil.test:22/ 2>/dev/null
 	echo "curl,z.evil.test,22 $?"'
 rc=$?
-ok $rc "the chain run exits 0 (got $rc)"
+al_ok $rc "the chain run exits 0 (got $rc)"
 [ $rc -eq 0 ] || sed 's/^/# /' "$TMP/err"
 rec=$TMP/chain.json
 
-expect "$TMP/out" gai,x.evil.test,443 '^noaddr ' \
+net_expect "$TMP/out" gai,x.evil.test,443 '^noaddr ' \
 	"a CNAME to a name allowed on port 22 gives the task no address for port 443"
-expect "$TMP/out" tcp,11.1.0.40,443 '^fail ' "the CNAME target's address is not opened on the queried name's port"
-expect "$TMP/out" gai,git.test,22 '^ok 11\.1\.0\.40$' "the target, asked by its own name, opens its own port"
+net_expect "$TMP/out" tcp,11.1.0.40,443 '^fail ' "the CNAME target's address is not opened on the queried name's port"
+net_expect "$TMP/out" gai,git.test,22 '^ok 11\.1\.0\.40$' "the target, asked by its own name, opens its own port"
 check "the record names the chain and why the addresses were withheld" "$rec" '
 e = entry("x.evil.test")
 assert e["verdict"] == "withheld" and e["reason"] == "cname-ports", e
@@ -218,20 +206,20 @@ g = entry("git.test")
 assert g["verdict"] == "allowed" and g["ports"] == ["22/tcp"] and g["addresses"] == ["11.1.0.40"], g'
 # curl's exit status: 7, it could not connect; 0 or 56, it connected and read the test
 # server's line (which closes without reading the request: 56, a reset after the data).
-expect "$TMP/out" curl,z.evil.test,443 '^(0|56)$' "curl reaches a CNAME target on a port both names allow"
-expect "$TMP/out" curl,z.evil.test,22 '^7$' "curl cannot reach it on a port only the target allows"
+net_expect "$TMP/out" curl,z.evil.test,443 '^(0|56)$' "curl reaches a CNAME target on a port both names allow"
+net_expect "$TMP/out" curl,z.evil.test,22 '^7$' "curl cannot reach it on a port only the target allows"
 check "the record says which ports the chain opened" "$rec" '
 e = entry("z.evil.test")
 assert e["verdict"] == "allowed" and e["chain"] == ["both.test"], e
 assert e["ports"] == ["443/tcp"] and e["addresses"] == ["11.1.0.41"], e'
 
-expect "$TMP/out" gai,p.evil.test,443 '^noaddr ' \
+net_expect "$TMP/out" gai,p.evil.test,443 '^noaddr ' \
 	"a name's address in a denied range that a cidr rule opens on other ports only is withheld"
-expect "$TMP/out" tcp,10.20.1.1,443 '^fail ' "the kernel drops it on the name's port"
-expect "$TMP/out" tcp,10.20.1.1,5432 '^ok$' "the cidr rule's own port is open (by address)"
-expect "$TMP/out" gai,db.test,5432 '^ok 10\.20\.1\.2$' "a name whose ports the cidr rule opens resolves and connects"
-expect "$TMP/out" gai,mix.test,443 '^noaddr ' "a name with a port the cidr rule does not open is withheld"
-expect "$TMP/out" tcp,10.20.1.3,443 '^fail ' "and the kernel drops that port"
+net_expect "$TMP/out" tcp,10.20.1.1,443 '^fail ' "the kernel drops it on the name's port"
+net_expect "$TMP/out" tcp,10.20.1.1,5432 '^ok$' "the cidr rule's own port is open (by address)"
+net_expect "$TMP/out" gai,db.test,5432 '^ok 10\.20\.1\.2$' "a name whose ports the cidr rule opens resolves and connects"
+net_expect "$TMP/out" gai,mix.test,443 '^noaddr ' "a name with a port the cidr rule does not open is withheld"
+net_expect "$TMP/out" tcp,10.20.1.3,443 '^fail ' "and the kernel drops that port"
 check "the record says withheld, denied-range, where the kernel drops" "$rec" '
 for name in ("p.evil.test", "mix.test"):
     e = entry(name)
@@ -281,7 +269,7 @@ drops=$(awk '$2 ~ /:0035$/ { d += $NF } END { print d + 0 }' "$TMP/ws/burst-udp"
 rcvbuf=$(awk '$1 == "Udp:" && $2 ~ /^[0-9]+$/ { print $6 }' "$TMP/ws/burst-snmp")
 [ "${rcvbuf:-0}" -gt "$drops" ] && drops=$rcvbuf
 grep -q ':0035 ' "$TMP/ws/burst-udp" || echo "# no port-53 socket in the task's /proc/net/udp"
-ok $rc "the burst run exits 0 (got $rc)"
+al_ok $rc "the burst run exits 0 (got $rc)"
 [ $rc -eq 0 ] || sed 's/^/# /' "$TMP/err"
 check "each of 3000 queries the proxy read is in the record ($drops dropped by the kernel first)" \
 	"$TMP/burst.json" "
@@ -302,10 +290,10 @@ assert [x['count'] for x in dns if x['verdict'] == 'rate-limited'] == [counted -
 run flood '{ "host": "allowed.test", "ports": [443] }' 120s /usr/bin/python3 \
 	/workspace/dns-task.py names,1030,90 sleep,2.5 gai,allowed.test,443 tcp,11.1.0.10,8080
 rc=$?
-ok $rc "the flood run exits 0 (got $rc)"
+al_ok $rc "the flood run exits 0 (got $rc)"
 [ $rc -eq 0 ] || sed 's/^/# /' "$TMP/err"
-expect "$TMP/out" names,1030,90 '^1030 ' "the task's 1030 refused names were answered"
-expect "$TMP/out" gai,allowed.test,443 '^ok 11\.1\.0\.10$' "then an allowed name resolves and connects"
+net_expect "$TMP/out" names,1030,90 '^1030 ' "the task's 1030 refused names were answered"
+net_expect "$TMP/out" gai,allowed.test,443 '^ok 11\.1\.0\.10$' "then an allowed name resolves and connects"
 check "the allowed lookup after the flood is in the record" "$TMP/flood.json" '
 e = entry("allowed.test")
 assert e["verdict"] == "allowed" and e["addresses"] == ["11.1.0.10"], e'
@@ -322,7 +310,7 @@ assert net["dns_unrecorded"] == sum(net["dns_unrecorded_verdicts"].values()), ne
 assert len(dns) <= 1024, len(dns)'
 
 schema=$(python3 "$SRC/tests/lib/record-schema.py" validate "$SRC/docs/run-record.schema.json" "$TMP" 2>&1)
-ok $? "records and event logs validate against docs/run-record.schema.json"
+al_ok $? "records and event logs validate against docs/run-record.schema.json"
 echo "$schema" | tail -n 20 | sed 's/^/# /'
-echo "1..$N"
-[ "$FAILED" -eq 0 ]
+echo "1..$AL_N"
+[ "$AL_FAILED" -eq 0 ]

@@ -8,19 +8,11 @@ set -u
 SRC=${AIRLOCK_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 AIRLOCK=${AIRLOCK:-$SRC/build/airlock}
 NET_DIR=$SRC/tests/integration
+# shellcheck source=tests/integration/lib.sh
+. "$NET_DIR/lib.sh"
 # shellcheck source=tests/integration/net-lib.sh
 . "$NET_DIR/net-lib.sh"
 
-N=0
-FAILED=0
-ok() { N=$((N + 1)); if [ "$1" -eq 0 ]; then echo "ok $N - $2"; else echo "not ok $N - $2"; FAILED=$((FAILED + 1)); fi; }
-# expect STEP PATTERN DESCRIPTION: the task's line for STEP matches the regex
-expect() {
-	local line
-	line=$(grep -F -- "$1 " "$TMP/out" | head -n1)
-	line=${line#"$1 "}
-	if [[ "$line" =~ $2 ]]; then ok 0 "$3"; else ok 1 "$3"; echo "# step $1: got '$line'"; fi
-}
 # fast STEP DESCRIPTION [ERRORS]: a ttcp/tudp step failed with a refusal or an unreachable
 # error, at once (under a second: the ruleset rejects, it does not drop). A UDP send that the
 # output chain rejects fails in the send itself: EPERM.
@@ -30,19 +22,15 @@ fast() {
 	line=${line#"$1 "}
 	if [[ "$line" =~ ^fail\ ($errs)\ ([0-9]+)$ ]] &&
 		[ "${BASH_REMATCH[2]}" -lt 1000 ]; then
-		ok 0 "$2"
+		al_ok 0 "$2"
 	else
-		ok 1 "$2"
+		al_ok 1 "$2"
 		echo "# step $1: got '$line'"
 	fi
 }
 
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 77; }
-for t in "${NET_TOOLS[@]}" /usr/bin/python3; do
-	command -v "$t" >/dev/null || { echo "Bail out! not installed: $t (setup.sh installs it)"; exit 1; }
-done
-lacks=$(net_kernel_lacks | tr '\n' ' ')
-[ -z "$lacks" ] || { echo "1..0 # SKIP the kernel lacks: $lacks"; exit 77; }
+net_need /usr/bin/python3
 
 TMP=$(mktemp -d /tmp/airlock-net-XXXXXX)
 cleanup() {
@@ -140,40 +128,40 @@ net_in_host env AIRLOCK_DNS_TTL_MIN=60 AIRLOCK_NET_POOL=bogus "$AIRLOCK" run \
 	--workspace "$TMP/ws" --state-dir "$TMP/state" --record "$TMP/record.json" \
 	-- /usr/bin/python3 /workspace/net-task.py "${steps[@]}" >"$TMP/out" 2>"$TMP/err"
 rc=$?
-ok $rc "networked run exits 0 (got $rc)"
+al_ok $rc "networked run exits 0 (got $rc)"
 [ $rc -eq 0 ] || sed 's/^/# /' "$TMP/err"
 
-expect resolve,allowed.test,A '^NOERROR 11\.1\.0\.10 [12]$' "allowed name resolves, TTL clamped"
+net_expect "$TMP/out" resolve,allowed.test,A '^NOERROR 11\.1\.0\.10 [12]$' "allowed name resolves, TTL clamped"
 grep -q '"task_address": "10\.231\.' "$TMP/record.json"
-ok $? "AIRLOCK_NET_POOL and AIRLOCK_DNS_TTL_MIN in the environment change nothing (pool and TTL floor come from --config)"
-expect tcp,11.1.0.10,443,0.5 '^ok hello' "allowed name+port connects at once after the answer"
-expect tcp,11.1.0.10,8080 '^fail' "same address, other port is blocked"
-expect resolve,other.test,A '^NXDOMAIN -' "a name not allowed gets NXDOMAIN though it shares an address"
-expect resolve,other.test,A,11.1.0.53 '^NXDOMAIN -' "queries to another server are redirected to the proxy"
-expect tcp,11.1.0.12,443 '^fail' "an address literal no rule covers is blocked"
-expect tcp,11.1.0.20,9000 '^ok hello' "a cidr rule allows its address and port"
-expect tcp,11.1.0.20,9001 '^fail' "a cidr rule allows only its ports"
-expect tcp,GW,53,1 '^fail (TimeoutError|timeout)' "TCP/53 to the resolver reaches the proxy, never the host's own DNS"
-expect tcp,1.2.3.4,53,1 '^fail Connection_refused' "TCP/53 to elsewhere is refused, not redirected to the host"
-expect resolve,private.test,A '^NOERROR - ' "a private address in an answer is withheld"
-expect resolve,hidden.wild.test,A '^NOERROR - ' "a CNAME chain whose every address is withheld gets an empty answer"
-expect tcp,10.9.9.9,443 '^fail' "private range blocked"
-expect tcp,169.254.169.254,80 '^fail' "metadata address blocked"
-expect resolve,wire.test,A '^NOERROR - ' "the Azure WireServer address in an answer is withheld"
-expect resolve,spoof.test,A '^NOERROR 11\.1\.0\.20 ' "forged answers (wrong source, port, id or question) are ignored"
-expect tcp,11.1.0.12,443,0.6 '^fail' "a forged answer's address is not learned"
-expect resolve,alias.test,A '^NOERROR cname\+cname\+11\.1\.0\.11 ' "CNAME chain within allowed names is followed"
-expect tcp,11.1.0.11,443,0.5 '^ok hello' "the chain's final address is reachable"
-expect resolve,badalias.test,A '^NXDOMAIN -' "a chain leaving the allowed names gets NXDOMAIN"
-expect resolve,allowed.test,TXT '^REFUSED -' "TXT gets nothing"
-expect resolve,allowed.test,ANY '^REFUSED -' "ANY gets nothing"
-expect "resolve,$long,A" '^REFUSED -' "an over-long name is refused"
-expect resolve,allowed.test,AAAA '^NOERROR 2600:1::10 [12]$' "an allowed name's AAAA answer is passed on"
-expect tcp,2600:1::10,443 '^ok hello' "an allowed name's IPv6 address connects over IPv6 (NAT66)"
-expect tcp,::ffff:11.1.0.12,443 '^fail' "v4-mapped IPv6 cannot bypass"
-expect tcp,2600:1::20,8080 '^ok hello' "an IPv6 cidr rule allows its address and port"
-expect tcp,2600:1::10,8080 '^fail' "IPv6 cannot bypass: a learned address, another port"
-expect resolve,ula.test,AAAA '^NOERROR - ' "a ULA address in an AAAA answer is withheld"
+al_ok $? "AIRLOCK_NET_POOL and AIRLOCK_DNS_TTL_MIN in the environment change nothing (pool and TTL floor come from --config)"
+net_expect "$TMP/out" tcp,11.1.0.10,443,0.5 '^ok hello' "allowed name+port connects at once after the answer"
+net_expect "$TMP/out" tcp,11.1.0.10,8080 '^fail' "same address, other port is blocked"
+net_expect "$TMP/out" resolve,other.test,A '^NXDOMAIN -' "a name not allowed gets NXDOMAIN though it shares an address"
+net_expect "$TMP/out" resolve,other.test,A,11.1.0.53 '^NXDOMAIN -' "queries to another server are redirected to the proxy"
+net_expect "$TMP/out" tcp,11.1.0.12,443 '^fail' "an address literal no rule covers is blocked"
+net_expect "$TMP/out" tcp,11.1.0.20,9000 '^ok hello' "a cidr rule allows its address and port"
+net_expect "$TMP/out" tcp,11.1.0.20,9001 '^fail' "a cidr rule allows only its ports"
+net_expect "$TMP/out" tcp,GW,53,1 '^fail (TimeoutError|timeout)' "TCP/53 to the resolver reaches the proxy, never the host's own DNS"
+net_expect "$TMP/out" tcp,1.2.3.4,53,1 '^fail Connection_refused' "TCP/53 to elsewhere is refused, not redirected to the host"
+net_expect "$TMP/out" resolve,private.test,A '^NOERROR - ' "a private address in an answer is withheld"
+net_expect "$TMP/out" resolve,hidden.wild.test,A '^NOERROR - ' "a CNAME chain whose every address is withheld gets an empty answer"
+net_expect "$TMP/out" tcp,10.9.9.9,443 '^fail' "private range blocked"
+net_expect "$TMP/out" tcp,169.254.169.254,80 '^fail' "metadata address blocked"
+net_expect "$TMP/out" resolve,wire.test,A '^NOERROR - ' "the Azure WireServer address in an answer is withheld"
+net_expect "$TMP/out" resolve,spoof.test,A '^NOERROR 11\.1\.0\.20 ' "forged answers (wrong source, port, id or question) are ignored"
+net_expect "$TMP/out" tcp,11.1.0.12,443,0.6 '^fail' "a forged answer's address is not learned"
+net_expect "$TMP/out" resolve,alias.test,A '^NOERROR cname\+cname\+11\.1\.0\.11 ' "CNAME chain within allowed names is followed"
+net_expect "$TMP/out" tcp,11.1.0.11,443,0.5 '^ok hello' "the chain's final address is reachable"
+net_expect "$TMP/out" resolve,badalias.test,A '^NXDOMAIN -' "a chain leaving the allowed names gets NXDOMAIN"
+net_expect "$TMP/out" resolve,allowed.test,TXT '^REFUSED -' "TXT gets nothing"
+net_expect "$TMP/out" resolve,allowed.test,ANY '^REFUSED -' "ANY gets nothing"
+net_expect "$TMP/out" "resolve,$long,A" '^REFUSED -' "an over-long name is refused"
+net_expect "$TMP/out" resolve,allowed.test,AAAA '^NOERROR 2600:1::10 [12]$' "an allowed name's AAAA answer is passed on"
+net_expect "$TMP/out" tcp,2600:1::10,443 '^ok hello' "an allowed name's IPv6 address connects over IPv6 (NAT66)"
+net_expect "$TMP/out" tcp,::ffff:11.1.0.12,443 '^fail' "v4-mapped IPv6 cannot bypass"
+net_expect "$TMP/out" tcp,2600:1::20,8080 '^ok hello' "an IPv6 cidr rule allows its address and port"
+net_expect "$TMP/out" tcp,2600:1::10,8080 '^fail' "IPv6 cannot bypass: a learned address, another port"
+net_expect "$TMP/out" resolve,ula.test,AAAA '^NOERROR - ' "a ULA address in an AAAA answer is withheld"
 fast ttcp,fd00:ec2::254,80 "IPv6 metadata fd00:ec2::254 is rejected at once"
 fast ttcp,fd12:3456::1,443 "an IPv6 ULA address is rejected at once"
 # eth0 has no link-local address: the kernel refuses a link-local destination itself
@@ -187,39 +175,39 @@ fast ttcp,10.9.9.9,443 "a TCP connection to a denied range is refused at once"
 fast ttcp,2600:1::10,8080 "an IPv6 TCP connection no rule allows is refused at once"
 fast tudp,11.1.0.12,5353 "UDP no rule allows fails at once" 'Operation_not_permitted|No_route_to_host'
 fast tudp,2600:1::10,5353 "IPv6 UDP no rule allows fails at once" 'Operation_not_permitted|Permission_denied'
-expect udp,11.1.0.10,5353 '^ok hello' "a udp rule allows udp"
-expect resolve,gone.test,A '^NXDOMAIN -' "an allowed name the upstream does not know gets its NXDOMAIN"
-expect names,8,budget.test '^5/8 5/8$' "a wildcard rule's name budget (5) answers 5 new names, and them again"
-expect "resolve,$wide,A" '^NXDOMAIN -' "a wildcard match over 63 bytes gets NXDOMAIN"
-expect fresh,15 '^15/15' "answers arrive only after the sets hold the addresses"
-expect tcp,11.1.0.10,443,1 '^fail' "an allowed address stops being reachable after its DNS timeout"
-expect resolve,short.test,A '^NOERROR 11\.1\.0\.11 [12]$' "a second name for a learned address answers with its own TTL"
-expect tcp,11.1.0.11,443,1 '^ok hello' "a shorter TTL for a shared address does not cut a longer one short"
+net_expect "$TMP/out" udp,11.1.0.10,5353 '^ok hello' "a udp rule allows udp"
+net_expect "$TMP/out" resolve,gone.test,A '^NXDOMAIN -' "an allowed name the upstream does not know gets its NXDOMAIN"
+net_expect "$TMP/out" names,8,budget.test '^5/8 5/8$' "a wildcard rule's name budget (5) answers 5 new names, and them again"
+net_expect "$TMP/out" "resolve,$wide,A" '^NXDOMAIN -' "a wildcard match over 63 bytes gets NXDOMAIN"
+net_expect "$TMP/out" fresh,15 '^15/15' "answers arrive only after the sets hold the addresses"
+net_expect "$TMP/out" tcp,11.1.0.10,443,1 '^fail' "an allowed address stops being reachable after its DNS timeout"
+net_expect "$TMP/out" resolve,short.test,A '^NOERROR 11\.1\.0\.11 [12]$' "a second name for a learned address answers with its own TTL"
+net_expect "$TMP/out" tcp,11.1.0.11,443,1 '^ok hello' "a shorter TTL for a shared address does not cut a longer one short"
 burst=$(grep -F 'burst,300 ' "$TMP/out" | awk '{print $2}')
 [ -n "$burst" ] && [ "$burst" -lt 120 ]
-ok $? "a query burst is cut off by the rate limit (answered: ${burst:-none} of 300)"
+al_ok $? "a query burst is cut off by the rate limit (answered: ${burst:-none} of 300)"
 
 nb=$(grep -E '^n[0-9]+\.budget\.test ' "$TMP/dns-queries.log" | awk '{print $1}' | sort -u | wc -l)
 [ "$nb" -eq 5 ]
-ok $? "only the budget's 5 names under *.budget.test reach the upstream (got $nb)"
+al_ok $? "only the budget's 5 names under *.budget.test reach the upstream (got $nb)"
 ! grep -q '^z' "$TMP/dns-queries.log"
-ok $? "a name over a wildcard's match_length never reaches the upstream"
+al_ok $? "a name over a wildcard's match_length never reaches the upstream"
 n=$(grep -c 'wildcard \*\.budget\.test: name budget of 5 spent, further new names get NXDOMAIN' "$TMP/err")
 [ "$n" = 1 ]
-ok $? "one stderr line when a wildcard's name budget is spent (got $n)"
+al_ok $? "one stderr line when a wildcard's name budget is spent (got $n)"
 
 ! grep -qE '^(other\.test|evil\.test|x+\.)' "$TMP/dns-queries.log" && ! grep -qE ' (16|255|15) [0-9]+$' "$TMP/dns-queries.log"
-ok $? "not-allowed names, over-long names and TXT/ANY never reach the upstream"
+al_ok $? "not-allowed names, over-long names and TXT/ANY never reach the upstream"
 # Each upstream query leaves from a socket of its own: a fresh random source port (a port
 # may come round again by chance, rarely).
 nq=$(wc -l <"$TMP/dns-queries.log")
 np=$(awk '{print $3}' "$TMP/dns-queries.log" | sort -u | wc -l)
 [ "$nq" -ge 20 ] && [ $((np * 10)) -ge $((nq * 9)) ]
-ok $? "upstream queries use a fresh source port each ($np distinct ports over $nq queries)"
+al_ok $? "upstream queries use a fresh source port each ($np distinct ports over $nq queries)"
 
 n=$(grep -c 'denied tcp connection to 11.1.0.10:8080' "$TMP/err")
 [ "$n" = 1 ]
-ok $? "one stderr line per denied destination (got $n)"
+al_ok $? "one stderr line per denied destination (got $n)"
 
 python3 - "$TMP/record.json" <<'PY'
 import json, sys
@@ -272,18 +260,18 @@ assert w['*.wild.test']['match_length'] == 63, w
 assert v[('n7.budget.test', 'A')] == 'wildcard-budget', v
 print('# record ok')
 PY
-ok $? "the record holds DNS decisions and denied attempts"
+al_ok $? "the record holds DNS decisions and denied attempts"
 ! ip netns exec "$NET_H" nft list tables | grep -q airlock
-ok $? "no airlock table remains in the host namespace"
+al_ok $? "no airlock table remains in the host namespace"
 net_wait_veths_gone
-ok $? "no veth remains (the kernel destroys it with the task namespace)"
+al_ok $? "no veth remains (the kernel destroys it with the task namespace)"
 [ ! -e "/run/airlock/net/$NET_INO" ]
-ok $? "the last networked run leaves no slot directory behind"
+al_ok $? "the last networked run leaves no slot directory behind"
 after=$(net_host_state | sed 's/counter packets [0-9]* bytes [0-9]*/counter/')
 [ "$before" = "$after" ]
-ok $? "host tables, routes and links are as before"
+al_ok $? "host tables, routes and links are as before"
 ip -n "$NET_H" -o link show al0 type bridge | grep -q al0
-ok $? "a host link named like a slot (al0) is not deleted"
+al_ok $? "a host link named like a slot (al0) is not deleted"
 # Names the way ordinary programs resolve them: libc's resolver reads /etc/resolv.conf
 # (no fixed address, no redirect), through getent and python's getaddrinfo, then connects.
 net_in_host "$AIRLOCK" run --policy "$TMP/policy.json" --workspace "$TMP/ws" \
@@ -308,32 +296,32 @@ try:
 except socket.gaierror as e:
     print(\"denied-gai\", e.errno == socket.EAI_NONAME)
 "' >"$TMP/out-libc" 2>"$TMP/err-libc"
-ok $? "a task resolving names with libc's resolver exits 0"
+al_ok $? "a task resolving names with libc's resolver exits 0"
 resolver=$(grep -o '"resolver": "[0-9.]*"' "$TMP/record.json" | cut -d'"' -f4)
 grep -qx "conf 1 ${resolver:-none}" "$TMP/out-libc"
-ok $? "/etc/resolv.conf names the run's resolver ($resolver) as the only nameserver"
+al_ok $? "/etc/resolv.conf names the run's resolver ($resolver) as the only nameserver"
 grep -qx 'getent 11.1.0.10' "$TMP/out-libc"
-ok $? "getent ahosts resolves an allowed name through resolv.conf"
+al_ok $? "getent ahosts resolves an allowed name through resolv.conf"
 grep -qx 'denied-getent 2' "$TMP/out-libc"
-ok $? "getent does not resolve a name the policy does not allow"
+al_ok $? "getent does not resolve a name the policy does not allow"
 grep -qx 'gai 11.1.0.10' "$TMP/out-libc" && grep -qx 'connect hello' "$TMP/out-libc"
-ok $? "python getaddrinfo resolves an allowed name and connects to it by name"
+al_ok $? "python getaddrinfo resolves an allowed name and connects to it by name"
 grep -qx 'denied-gai True' "$TMP/out-libc"
-ok $? "python getaddrinfo fails with EAI_NONAME for a name the policy does not allow"
+al_ok $? "python getaddrinfo fails with EAI_NONAME for a name the policy does not allow"
 # 40 A records do not fit 512-byte UDP: the proxy answers truncated, glibc asks over TCP.
 grep -qx 'big 40 1' "$TMP/out-libc"
-ok $? "getent ahosts resolves a name with 40 addresses (truncated UDP, then TCP)"
+al_ok $? "getent ahosts resolves a name with 40 addresses (truncated UDP, then TCP)"
 grep -qx 'big-gai 40' "$TMP/out-libc" && grep -qx 'big-connect hello' "$TMP/out-libc"
-ok $? "python getaddrinfo resolves it too, and one of its addresses connects"
+al_ok $? "python getaddrinfo resolves it too, and one of its addresses connects"
 grep -qE '^big\.test 1 [0-9]+ tcp$' "$TMP/dns-queries.log"
-ok $? "the proxy asks the upstream over TCP when its UDP answer is truncated"
+al_ok $? "the proxy asks the upstream over TCP when its UDP answer is truncated"
 python3 - "$TMP/record-libc.json" <<'PY'
 import json, sys
 dns = json.load(open(sys.argv[1]))['network']['dns']
 t = [x for x in dns if x['name'] == 'big.test' and x['type'] == 'A' and x['transport'] == 'tcp']
 assert t and t[0]['verdict'] == 'allowed' and len(t[0]['addresses']) == 40, dns
 PY
-ok $? "the record shows the TCP query and its 40 allowed addresses"
+al_ok $? "the record shows the TCP query and its 40 allowed addresses"
 grep -q . "$TMP/err-libc" && sed 's/^/# err: /' "$TMP/err-libc" | head -5
 sed 's/^/# out: /' "$TMP/out-libc"
 
@@ -364,15 +352,15 @@ net_in_host "$AIRLOCK" run --policy "$TMP/policy-http.json" --workspace "$TMP/ws
 	curl -sS --max-time 5 http://allowed.test/ >/dev/null 2>&1; echo "curl-name $?"
 	curl -sS --max-time 5 http://git.test:8080/ >/dev/null 2>&1; echo "curl-port $?"' \
 	>"$TMP/out-http" 2>"$TMP/err-http"
-ok $? "a task fetches with curl and clones with git over HTTP by name"
+al_ok $? "a task fetches with curl and clones with git over HTTP by name"
 grep -qx 'curl hello over http' "$TMP/out-http"
-ok $? "curl gets the file from http://git.test/ (resolved through resolv.conf)"
+al_ok $? "curl gets the file from http://git.test/ (resolved through resolv.conf)"
 grep -qx 'git first commit' "$TMP/out-http"
-ok $? "git clone http://git.test/repo.git works inside the sandbox"
+al_ok $? "git clone http://git.test/repo.git works inside the sandbox"
 grep -qx 'curl-name 6' "$TMP/out-http"
-ok $? "curl cannot resolve a name the policy does not allow"
+al_ok $? "curl cannot resolve a name the policy does not allow"
 grep -qx 'curl-port 7' "$TMP/out-http"
-ok $? "curl to an allowed name on another port fails at once (connection refused)"
+al_ok $? "curl to an allowed name on another port fails at once (connection refused)"
 kill "$http_pid" 2>/dev/null
 wait "$http_pid" 2>/dev/null
 grep -q . "$TMP/err-http" && sed 's/^/# err: /' "$TMP/err-http" | head -5
@@ -405,12 +393,12 @@ for _ in $(seq 60); do
 done
 cp "$TMP/out2" "$TMP/out"
 sup=$(ps -o pid= --ppid "$run_pid" | tr -d ' ')
-expect resolve,allowed.test,A '^NOERROR 11\.1\.0\.10' "DNS to the task's own resolver passes the host input chain"
-expect tcp,GW,2222,1 '^fail' "a cidr 10.0.0.0/8 rule does not open the host via the task's gateway"
-expect tcp,11.0.0.1,2223,1 '^fail' "a cidr 0.0.0.0/0 rule does not open the host's other addresses"
-expect tcp,GW,2223,1 '^fail' "a cidr 0.0.0.0/0 rule does not open the gateway"
+net_expect "$TMP/out" resolve,allowed.test,A '^NOERROR 11\.1\.0\.10' "DNS to the task's own resolver passes the host input chain"
+net_expect "$TMP/out" tcp,GW,2222,1 '^fail' "a cidr 10.0.0.0/8 rule does not open the host via the task's gateway"
+net_expect "$TMP/out" tcp,11.0.0.1,2223,1 '^fail' "a cidr 0.0.0.0/0 rule does not open the host's other addresses"
+net_expect "$TMP/out" tcp,GW,2223,1 '^fail' "a cidr 0.0.0.0/0 rule does not open the gateway"
 ip netns exec "$NET_H" nft list table inet airlock-host 2>/dev/null | grep -q 'chain input'
-ok $? "the host table has an input chain while a run lives"
+al_ok $? "the host table has an input chain while a run lives"
 
 # What the host table's input chain rejects is recorded too, and each run records only its
 # own: two more runs beside the live one, at the same time, each knocking on its own port of
@@ -429,7 +417,7 @@ for port in 2223 2226; do
 	host_pids+=($!)
 done
 wait "${host_pids[0]}" && wait "${host_pids[1]}"
-ok $? "two networked runs side by side knock on the host's other address"
+al_ok $? "two networked runs side by side knock on the host's other address"
 for port in 2223 2226; do
 	cp "$TMP/out-host-$port" "$TMP/out"
 	fast "ttcp,11.0.0.1,$port" "the host's other address is refused at once (port $port)"
@@ -443,9 +431,9 @@ assert [(d['destination'], d['port'], d['protocol'], d['count'] >= 2) for d in h
 gw = [d for d in denied if d['port'] == 2222]
 assert len(gw) == 1 and gw[0]['reason'] != 'host', denied  # the task's own ruleset's
 PY
-	ok $? "the record lists the connection to the host with reason host, its own only (port $port)"
+	al_ok $? "the record lists the connection to the host with reason host, its own only (port $port)"
 	grep -q "denied tcp connection to 11.0.0.1:$port (the host itself)" "$TMP/err-host-$port"
-	ok $? "and stderr names it once (port $port)"
+	al_ok $? "and stderr names it once (port $port)"
 done
 
 # The DNS proxy of a live run: nobody, no capabilities, no_new_privs, seccomp filter.
@@ -457,15 +445,14 @@ done
 [ -n "$proxy" ] && grep -q '^Seccomp:.2' "$proxy" && grep -q '^NoNewPrivs:.1' "$proxy" &&
 	grep -q '^CapEff:.0000000000000000' "$proxy" && grep -q '^CapPrm:.0000000000000000' "$proxy" &&
 	grep -q '^Gid:.65534.65534.65534' "$proxy"
-ok $? "the DNS proxy runs as nobody with no capabilities, no_new_privs and seccomp"
+al_ok $? "the DNS proxy runs as nobody with no capabilities, no_new_privs and seccomp"
 # A compromised proxy must not send anywhere: sendto() only to connected peers, or on the
 # listening socket, which is in the task's namespace bound to its lo (test-net-proxy.sh);
 # recvmsg only from the guard, no sendmsg.
 [ -z "$(ip netns exec "$NET_H" ss -Huan 'sport = :53')" ]
-ok $? "the proxy's listening socket is not in the host's namespace"
+al_ok $? "the proxy's listening socket is not in the host's namespace"
 if [ "$(uname -m)" != x86_64 ]; then
-	N=$((N + 1))
-	echo "ok $N - the proxy's seccomp filter checks sendto, recvmsg and close # SKIP x86-64 syscall numbers, this is $(uname -m)"
+	al_skip "the proxy's seccomp filter checks sendto, recvmsg and close" "x86-64 syscall numbers, this is $(uname -m)"
 elif [ -n "$proxy" ]; then
 	ppid=${proxy#/proc/}; ppid=${ppid%/status}
 	python3 - "$ppid" <<'PY'
@@ -490,7 +477,7 @@ assert guarded(47, 0x15, 4), 'recvmsg is not limited to the guard socket'
 assert guarded(288, 0x15, 5), 'accept4 is not limited to the TCP listener'
 assert guarded(3, 0x25, 5), 'close may free a listening socket'
 PY
-	ok $? "the proxy's seccomp filter checks sendto's destination, recvmsg's, accept4's and close's fd, denies sendmsg"
+	al_ok $? "the proxy's seccomp filter checks sendto's destination, recvmsg's, accept4's and close's fd, denies sendmsg"
 fi
 [ -n "$proxy" ] || { echo "# no proxy (supervisor ${sup:-none})"; ps -eo pid,ppid,user,comm | grep -E "airlock|python" | sed 's/^/# /'; }
 
@@ -503,7 +490,7 @@ net_in_host "$AIRLOCK" run --config "$TMP/pool2.json" --policy "$TMP/policy2.jso
 	--workspace "$TMP/ws" --state-dir "$TMP/state" -- /bin/true >/dev/null 2>"$TMP/err4"
 rc=$?
 [ $rc -eq 125 ] && grep -q 'configured pools (/network/pool 10.232.0.0/16, /network/pool6) differ' "$TMP/err4"
-ok $? "a run with another configured pool is refused while the first pool is in use (exit $rc)"
+al_ok $? "a run with another configured pool is refused while the first pool is in use (exit $rc)"
 cat >"$TMP/pool6.json" <<'JSON'
 { "version": 1, "network": { "pool6": "fd77:1::/48" } }
 JSON
@@ -512,7 +499,7 @@ net_in_host "$AIRLOCK" run --config "$TMP/pool6.json" --policy "$TMP/policy2.jso
 	--workspace "$TMP/ws" --state-dir "$TMP/state" -- /bin/true >/dev/null 2>"$TMP/err4b"
 rc=$?
 [ $rc -eq 125 ] && grep -q 'configured pools (/network/pool .*, /network/pool6) differ' "$TMP/err4b"
-ok $? "so is a run with another configured IPv6 pool (exit $rc)"
+al_ok $? "so is a run with another configured IPv6 pool (exit $rc)"
 
 # The supervisor dies: the next run of any kind reaps what it left.
 [ -n "$sup" ] && kill -9 "$sup"
@@ -523,16 +510,16 @@ wait "$run_pid" 2>/dev/null
 "$AIRLOCK" run --workspace "$TMP/ws" --state-dir "$TMP/state" -- /bin/true >/dev/null \
 	2>"$TMP/err-foreign"
 compgen -G "/run/airlock/net/$NET_INO/slot-*" >/dev/null
-ok $? "a run in another namespace leaves a live namespace's leftovers to the runs there"
+al_ok $? "a run in another namespace leaves a live namespace's leftovers to the runs there"
 net_in_host "$AIRLOCK" run --workspace "$TMP/ws" --state-dir "$TMP/state" -- /bin/true \
 	>/dev/null 2>"$TMP/err5"
-ok $? "a run after a killed networked run succeeds"
+al_ok $? "a run after a killed networked run succeeds"
 ! ip netns exec "$NET_H" nft list tables | grep -q airlock
-ok $? "the killed run's host table is reaped"
+al_ok $? "the killed run's host table is reaped"
 net_wait_veths_gone
-ok $? "the killed run's veth is reaped"
+al_ok $? "the killed run's veth is reaped"
 [ ! -e "/run/airlock/net/$NET_INO" ]
-ok $? "the killed run's slot lock and directory are reaped"
+al_ok $? "the killed run's slot lock and directory are reaped"
 
 # An older airlock kept the host namespace's slots in net/<inode>, without the cookie: its
 # live runs share the host table and the al<n> names with ours, but hold no slot we can see.
@@ -540,8 +527,7 @@ ok $? "the killed run's slot lock and directory are reaped"
 # and its host table): a networked run must refuse, and touch nothing of it.
 legacy=/run/airlock/net/${NET_INO%%-*}
 if [ "$legacy" = "/run/airlock/net/$NET_INO" ]; then
-	N=$((N + 1))
-	echo "ok $N - runs beside an older airlock's live runs # SKIP no SO_NETNS_COOKIE: the keys are one"
+	al_skip "runs beside an older airlock's live runs" "no SO_NETNS_COOKIE: the keys are one"
 else
 	mkdir -p "$legacy" && echo 10.231.0.0/16 >"$legacy/pool" && : >"$legacy/.lock"
 	flock "$legacy/slot-5.lock" sleep 300 &
@@ -558,21 +544,21 @@ else
 		--state-dir "$TMP/state" -- /bin/true >/dev/null 2>"$TMP/err-legacy"
 	rc=$?
 	[ $rc -eq 125 ] && [ "$(cat "$TMP/err-legacy")" = "airlock: refusing run: networked runs of an older airlock are live in this network namespace; wait for them to end" ]
-	ok $? "a networked run refuses in one line beside a live run of an older airlock (exit $rc)"
+	al_ok $? "a networked run refuses in one line beside a live run of an older airlock (exit $rc)"
 	[ $rc -eq 125 ] || sed 's/^/# /' "$TMP/err-legacy"
 	ip netns exec "$NET_H" nft list chain inet airlock-host legacy >/dev/null 2>&1 &&
 		ip -n "$NET_H" link show al5 >/dev/null 2>&1 && [ -e "$legacy/slot-5.lock" ] &&
 		[ ! -e "/run/airlock/net/$NET_INO" ]
-	ok $? "it leaves that run's host table, veth and slot lock alone, and no directory of its own"
+	al_ok $? "it leaves that run's host table, veth and slot lock alone, and no directory of its own"
 	kill "$(ps -o pid= --ppid "$legacy_pid" | tr -d ' ')" 2>/dev/null
 	wait "$legacy_pid" 2>/dev/null
 	legacy_pid=
 	net_in_host "$AIRLOCK" run --policy "$TMP/policy2.json" --workspace "$TMP/ws" \
 		--state-dir "$TMP/state" -- /bin/true >/dev/null 2>"$TMP/err-legacy2"
-	ok $? "once the older airlock's run is gone, the next networked run starts"
+	al_ok $? "once the older airlock's run is gone, the next networked run starts"
 	[ ! -e "$legacy" ] && ! ip -n "$NET_H" link show al5 >/dev/null 2>&1 &&
 		! ip netns exec "$NET_H" nft list tables | grep -q airlock
-	ok $? "and reaps its directory, its veth and its host table"
+	al_ok $? "and reaps its directory, its veth and its host table"
 	sed 's/^/# /' "$TMP/err-legacy2"
 fi
 # A policy whose only DNS upstream is IPv6: its queries go there, over the host's IPv6 route.
@@ -590,16 +576,16 @@ JSON
 net_in_host "$AIRLOCK" run --policy "$TMP/policy3.json" --workspace "$TMP/ws" \
 	--state-dir "$TMP/state" --record "$TMP/record3.json" -- /usr/bin/python3 \
 	/workspace/net-task.py resolve,v6up.test,A >"$TMP/out" 2>"$TMP/err6"
-expect resolve,v6up.test,A '^NOERROR 11\.1\.0\.10 ' "a name resolves through an IPv6-only upstream"
+net_expect "$TMP/out" resolve,v6up.test,A '^NOERROR 11\.1\.0\.10 ' "a name resolves through an IPv6-only upstream"
 grep -q '^v6up.test 1 ' "$TMP/dns-queries.log" && grep -q '"dns_upstream": "2600:1::53"' "$TMP/record3.json"
-ok $? "the IPv6 upstream the policy names gets the query, and the record says so"
+al_ok $? "the IPv6 upstream the policy names gets the query, and the record says so"
 ip netns exec "$NET_H" sysctl -qw net.ipv6.conf.all.forwarding=0
 net_in_host "$AIRLOCK" run --policy "$TMP/policy3.json" --workspace "$TMP/ws" \
 	--state-dir "$TMP/state" -- /bin/true >/dev/null 2>"$TMP/err7"
 rc=$?
 ip netns exec "$NET_H" sysctl -qw net.ipv6.conf.all.forwarding=1
 [ $rc -eq 125 ] && grep -q 'net.ipv6.conf.all.forwarding' "$TMP/err7" && [ "$(wc -l <"$TMP/err7")" -eq 1 ]
-ok $? "refuses in one line when IPv6 forwarding is off on a host with an IPv6 route (exit $rc)"
+al_ok $? "refuses in one line when IPv6 forwarding is off on a host with an IPv6 route (exit $rc)"
 
 # A host without an IPv6 default route: IPv6 destinations are refused, names get no AAAA.
 ip -n "$NET_H" -6 route del default
@@ -608,32 +594,32 @@ net_in_host "$AIRLOCK" run --policy "$TMP/policy.json" --workspace "$TMP/ws" \
 rc=$?
 [ $rc -eq 125 ] && grep -Eq '/network/egress/[0-9]+: cidr 2600:1::20/128 is IPv6' "$TMP/err8" &&
 	[ "$(wc -l <"$TMP/err8")" -eq 1 ]
-ok $? "without an IPv6 route a policy with an IPv6 cidr rule is refused in one line (exit $rc)"
+al_ok $? "without an IPv6 route a policy with an IPv6 cidr rule is refused in one line (exit $rc)"
 net_in_host "$AIRLOCK" run --policy "$TMP/policy3.json" --workspace "$TMP/ws" \
 	--state-dir "$TMP/state" -- /bin/true >/dev/null 2>"$TMP/err9"
 rc=$?
 [ $rc -eq 125 ] && grep -q '/network/dns/upstream' "$TMP/err9" && [ "$(wc -l <"$TMP/err9")" -eq 1 ]
-ok $? "without an IPv6 route an IPv6-only DNS upstream is refused in one line (exit $rc)"
+al_ok $? "without an IPv6 route an IPv6-only DNS upstream is refused in one line (exit $rc)"
 net_in_host "$AIRLOCK" run --policy "$TMP/policy2.json" --workspace "$TMP/ws" \
 	--state-dir "$TMP/state" --record "$TMP/record4.json" -- /usr/bin/python3 \
 	/workspace/net-task.py resolve,allowed.test,AAAA resolve,allowed.test,A >"$TMP/out" 2>"$TMP/err10"
-expect resolve,allowed.test,AAAA '^NOERROR - 0$' "without an IPv6 route AAAA gets an empty answer"
-expect resolve,allowed.test,A '^NOERROR 11\.1\.0\.10 ' "without an IPv6 route A still resolves"
+net_expect "$TMP/out" resolve,allowed.test,AAAA '^NOERROR - 0$' "without an IPv6 route AAAA gets an empty answer"
+net_expect "$TMP/out" resolve,allowed.test,A '^NOERROR 11\.1\.0\.10 ' "without an IPv6 route A still resolves"
 ! grep -q task_address6 "$TMP/record4.json" && grep -q '"ipv6-off"' "$TMP/record4.json"
-ok $? "without an IPv6 route the task has no IPv6 address, and the record says why AAAA was empty"
+al_ok $? "without an IPv6 route the task has no IPv6 address, and the record says why AAAA was empty"
 ip -n "$NET_H" -6 route add default via 2600:ffff::2
 
-[ $FAILED -eq 0 ] || { sed 's/^/# /' "$TMP/err3" "$TMP/err5"; ls -la "/run/airlock/net/$NET_INO" 2>&1 | sed 's/^/# /'; ip netns exec "$NET_H" nft list tables | sed 's/^/# /'; }
+[ "$AL_FAILED" -eq 0 ] || { sed 's/^/# /' "$TMP/err3" "$TMP/err5"; ls -la "/run/airlock/net/$NET_INO" 2>&1 | sed 's/^/# /'; ip netns exec "$NET_H" nft list tables | sed 's/^/# /'; }
 ip netns exec "$NET_H" sysctl -qw net.ipv4.ip_forward=0
 net_in_host "$AIRLOCK" run --policy "$TMP/policy.json" --workspace "$TMP/ws" \
 	--state-dir "$TMP/state" -- /bin/true >/dev/null 2>"$TMP/err2"
 rc=$?
 [ $rc -eq 125 ] && grep -q ip_forward "$TMP/err2"
-ok $? "refuses clearly when forwarding is off (exit $rc)"
+al_ok $? "refuses clearly when forwarding is off (exit $rc)"
 [ -z "$(ip netns exec "$NET_H" nft list tables | grep airlock)" ] && [ "$before" = "$(net_host_state | sed 's/counter packets [0-9]* bytes [0-9]*/counter/')" ]
-ok $? "a refused run leaves nothing behind"
+al_ok $? "a refused run leaves nothing behind"
 schema=$(python3 "$SRC/tests/lib/record-schema.py" validate "$SRC/docs/run-record.schema.json" "$TMP" 2>&1)
-ok $? "records and event logs validate against docs/run-record.schema.json"
+al_ok $? "records and event logs validate against docs/run-record.schema.json"
 echo "$schema" | tail -n 20 | sed 's/^/# /'
-echo "1..$N"
-exit $((FAILED > 0))
+echo "1..$AL_N"
+exit $((AL_FAILED > 0))

@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A run while its task runs: the event loop's handlers (the task's end, its deadline, a
+ * signal to airlock, an expired grant) and, once the loop ended, how the task ended.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "credentials.h"
+#include "log.h"
+#include "loop.h"
+#include "parse-util.h"
+#include "policy.h"
+#include "run-events.h"
+#include "run-internal.h"
+#include "run-io.h"
+#include "run-limits.h"
+#include "run-log.h"
+#include "run.h"
+#include "sandbox.h"
+
+#define RUN_KILL_GRACE_MS 5000
+
+static int arm_timer(int *fd, uint64_t ms)
+{
+	struct itimerspec its = { .it_value = { (time_t)(ms / 1000),
+						(long)(ms % 1000) * 1000000 } };
+
+	*fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (*fd < 0)
+		return -errno;
+	if (timerfd_settime(*fd, 0, &its, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+static void maybe_quit(struct run *r)
+{
+	if (r->init_exited && run_io_outputs_done(&r->io))
+		loop_quit(r->loop);
+}
+
+static int on_init_exit(struct loop *l, int fd, uint32_t events, void *userdata)
+{
+	struct run *r = userdata;
+
+	r->init_exited = true;
+	(void)loop_remove(l, fd);
+	/* Every process of the pid namespace is gone: the pipes hold the last output. */
+	run_io_drain(&r->io);
+	maybe_quit(r);
+	return 0;
+}
+
+static int on_status(struct loop *l, int fd, uint32_t events, void *userdata)
+{
+	struct run *r = userdata;
+	struct sandbox_failure f;
+	int k;
+
+	(void)loop_remove(l, fd);
+	k = sandbox_wait_exec(r->sandbox, &f);
+	if (k == -EIO)
+		r->failure = f;
+	else
+		r->exec_seen = true;
+	return 0;
+}
+
+static int on_deadline(struct loop *l, int fd, uint32_t events, void *userdata)
+{
+	struct run *r = userdata;
+	char buf[32];
+	int k;
+
+	(void)loop_remove(l, fd);
+	/* The task ended before the deadline; only its last output is still draining. */
+	if (r->init_exited)
+		return 0;
+	r->deadline_hit = true;
+	/* Kill first: the log line goes to a reader that may be slow. */
+	k = sandbox_kill(r->sandbox, SIGKILL);
+	format_duration_ms(r->policy->limits.wall_time_ms, buf, sizeof(buf));
+	log_error("task killed: wall time limit %s reached", buf);
+	if (run_events_add(r->events, "limit_hit",
+			   json_pack("{s:s, s:s}", "limit", "wall_time", "value", buf)) < 0)
+		log_oom();
+	return k;
+}
+
+static int on_credential_expired(const char *name, void *userdata)
+{
+	struct run *r = userdata;
+
+	if (r->init_exited)
+		return 0;
+	r->credential_expired = true;
+	return sandbox_kill(r->sandbox, SIGKILL);
+}
+
+static int on_grace(struct loop *l, int fd, uint32_t events, void *userdata)
+{
+	struct run *r = userdata;
+
+	(void)loop_remove(l, fd);
+	log_warning("task did not end within %d ms of SIGTERM, killing it", RUN_KILL_GRACE_MS);
+	return sandbox_kill(r->sandbox, SIGKILL);
+}
+
+static int on_signal(struct loop *l, int fd, uint32_t events, void *userdata)
+{
+	struct run *r = userdata;
+	struct signalfd_siginfo si;
+	int k;
+
+	if (read(fd, &si, sizeof(si)) != sizeof(si))
+		return 0;
+	if (r->interrupted) /* second signal: no more patience */
+		return sandbox_kill(r->sandbox, SIGKILL);
+	r->interrupted = true;
+	log_notice("received %s, stopping the task", strsignal((int)si.ssi_signo));
+	(void)sandbox_kill(r->sandbox, SIGTERM);
+	k = arm_timer(&r->grace_fd, RUN_KILL_GRACE_MS);
+	if (k < 0)
+		return sandbox_kill(r->sandbox, SIGKILL);
+	return loop_add(l, r->grace_fd, EPOLLIN, on_grace, r);
+}
+
+void run_stop_signals(sigset_t *ret)
+{
+	sigemptyset(ret);
+	sigaddset(ret, SIGINT);
+	sigaddset(ret, SIGTERM);
+	sigaddset(ret, SIGHUP);
+	sigaddset(ret, SIGQUIT);
+}
+
+int run_watch_signals(struct run *r)
+{
+	sigset_t mask;
+
+	run_stop_signals(&mask);
+	if (sigprocmask(SIG_BLOCK, &mask, &r->old_mask) < 0)
+		return -errno;
+	r->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (r->signal_fd < 0)
+		return -errno;
+	return loop_add(r->loop, r->signal_fd, EPOLLIN, on_signal, r);
+}
+
+/* Watches the task: its end, its status pipe, its output, its deadline and its grants. */
+int run_watch_task(struct run *r)
+{
+	const struct policy *p = r->policy;
+	int k;
+
+	k = loop_add(r->loop, r->sandbox->pidfd, EPOLLIN, on_init_exit, r);
+	if (k >= 0)
+		k = loop_add(r->loop, r->sandbox->status_fd, EPOLLIN, on_status, r);
+	r->io.redactor = r->redactor;
+	r->io.raw_terminal = p->logs.terminal == POLICY_LOGS_TERMINAL_RAW;
+	if (k >= 0)
+		k = run_io_attach(&r->io, r->loop);
+	if (k >= 0 && (p->limits.set & POLICY_LIMIT_WALL_TIME)) {
+		k = arm_timer(&r->timer_fd, p->limits.wall_time_ms);
+		if (k >= 0)
+			k = loop_add(r->loop, r->timer_fd, EPOLLIN, on_deadline, r);
+	}
+	if (k >= 0)
+		k = credentials_watch_expiry(r->creds, r->loop, on_credential_expired, r);
+	if (k < 0)
+		return log_error_errno(k, "Failed to watch the task: %m");
+	return 0;
+}
+
+/* Marks what the logs lack (dropped past the output limit, or at a stalled reader), ends them. */
+void run_watch_conclude_logs(struct run *r)
+{
+	enum run_log_cut why = r->io.truncated ? RUN_LOG_CUT_OUTPUT : RUN_LOG_CUT_DRAIN;
+
+	if (r->io.stdout_bytes > r->io.out.passed)
+		run_log_cut(r->log, RUN_LOG_STDOUT, why);
+	if (r->io.stderr_bytes > r->io.err.passed)
+		run_log_cut(r->log, RUN_LOG_STDERR, why);
+	run_log_finish(r->log);
+}
+
+/*
+ * The kernel's accounting, on every ending: what is left of the task is killed, usage and
+ * limit hits are read (the record's "resources") and a limit that ended or hindered the task
+ * is named on stderr, so that a fork bomb cut short by the wall time or a signal is
+ * reported too. Only an ending the task decided ("exited", "signaled", or init gone without
+ * a word) gives way to the limit as the cause.
+ */
+static void conclude_limits(struct run *r, bool task_killed)
+{
+	bool may_override =
+		r->cause == RUN_CAUSE_EXITED || r->cause == RUN_CAUSE_SIGNALED ||
+		(r->cause == RUN_CAUSE_SETUP_FAILED && r->failure.step == SANDBOX_STEP_NONE);
+	const char *cause;
+
+	(void)run_limits_kill(r->limits);
+	cause = run_limits_conclude(r->limits, task_killed);
+	if (!cause || !may_override)
+		return;
+	r->cause = streq(cause, "oom_killed") ? RUN_CAUSE_OOM_KILLED : RUN_CAUSE_PIDS_LIMIT;
+}
+
+/* Decides the exit status and cause from what the sandbox reported. */
+void run_watch_conclude(struct run *r)
+{
+	struct sandbox_failure f;
+	bool killed = false;
+	int k;
+
+	if (!r->exec_seen && r->failure.step == SANDBOX_STEP_NONE &&
+	    sandbox_wait_exec(r->sandbox, &f) == -EIO)
+		r->failure = f;
+	k = sandbox_reap(r->sandbox, &r->wstatus);
+	r->has_wstatus = k >= 0;
+
+	if (r->failure.step == SANDBOX_STEP_EXEC) {
+		r->cause = RUN_CAUSE_EXEC_FAILED;
+		r->exit_code = r->failure.error == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC;
+		log_error("cannot execute '%s': %s", r->opts->argv[0], strerror(r->failure.error));
+	} else if (r->failure.step != SANDBOX_STEP_NONE) {
+		r->cause = RUN_CAUSE_SETUP_FAILED;
+		r->exit_code = EXIT_AIRLOCK;
+		log_error("sandbox setup failed at step '%s': %s",
+			  sandbox_step_to_string(r->failure.step), strerror(r->failure.error));
+	} else if (r->deadline_hit || r->credential_expired) {
+		r->cause = r->deadline_hit ? RUN_CAUSE_WALL_TIME : RUN_CAUSE_CREDENTIAL_EXPIRED;
+		r->exit_code = EXIT_TIMEOUT;
+	} else if (r->has_wstatus && WIFEXITED(r->wstatus)) {
+		r->cause = RUN_CAUSE_EXITED;
+		r->exit_code = WEXITSTATUS(r->wstatus);
+	} else if (r->has_wstatus && WIFSIGNALED(r->wstatus)) {
+		r->cause = RUN_CAUSE_SIGNALED;
+		r->exit_code = 128 + WTERMSIG(r->wstatus);
+		killed = WTERMSIG(r->wstatus) == SIGKILL;
+	} else if (r->interrupted) {
+		r->cause = RUN_CAUSE_INTERRUPTED;
+		r->exit_code = 128 + SIGKILL;
+	} else {
+		/*
+		 * init died before reporting. With memory.oom.group (v2) the OOM killer takes
+		 * the whole cgroup, init included: then the task died of SIGKILL for its limit.
+		 */
+		r->cause = RUN_CAUSE_SETUP_FAILED;
+		r->exit_code = EXIT_AIRLOCK;
+		killed = true;
+	}
+	conclude_limits(r, killed);
+	if (r->cause == RUN_CAUSE_OOM_KILLED)
+		r->exit_code = 128 + SIGKILL;
+	else if (r->cause == RUN_CAUSE_SETUP_FAILED && r->failure.step == SANDBOX_STEP_NONE)
+		log_error("sandbox init ended without reporting the task's status");
+}
