@@ -269,6 +269,21 @@ static int trust_key(int keys_fd, const struct sign_key *k)
 	return r == -EEXIST ? 0 : r;
 }
 
+/* node.key's inode: a regular file of ours that nobody else may read, or -EPERM. */
+static int key_file_ok(const struct stat *st)
+{
+	return S_ISREG(st->st_mode) && st->st_uid == geteuid() && !(st->st_mode & 077) ? 0 : -EPERM;
+}
+
+int sign_key_usable(int state_fd)
+{
+	struct stat st;
+
+	if (fstatat(state_fd, SIGN_KEY_DIR "/" SIGN_KEY_FILE, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno; /* none yet: made on first use */
+	return key_file_ok(&st);
+}
+
 /* Reads node.key: a regular file of ours that nobody else may read. */
 static int read_key(int keys_fd, struct sign_key **ret)
 {
@@ -285,8 +300,9 @@ static int read_key(int keys_fd, struct sign_key **ret)
 		return -errno;
 	if (fstat(fd, &st) < 0)
 		return -errno;
-	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
-		return -EPERM;
+	r = key_file_ok(&st);
+	if (r < 0)
+		return r;
 	r = read_file_fd(fd, KEY_MAX_BYTES, &buf, &len);
 	if (r < 0)
 		return r;

@@ -35,6 +35,13 @@ struct sign_key;
  * is not an Ed25519 PKCS#8 key, -ELIBACC when libcrypto cannot be loaded, or -errno.
  */
 int sign_key_load(int state_fd, struct sign_key **ret);
+/*
+ * Whether <state_fd>/keys/node.key, when there, is a file sign_key_load() takes by its
+ * owner and mode (its content is read only then): 0, -EPERM, or -errno. Cheap: no
+ * libcrypto; a run asks before its task starts, so that it never runs a task whose record
+ * it cannot sign.
+ */
+int sign_key_usable(int state_fd);
 struct sign_key *sign_key_free(struct sign_key *k);
 static inline void sign_key_freep(struct sign_key **k)
 {

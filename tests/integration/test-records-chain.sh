@@ -100,6 +100,14 @@ for verb in pubkey "export $(basename "$last" .json) --format in-toto"; do
 		"1 airlock: records ${verb%% *}: '$AL_STATE/keys/node.key' is not an Ed25519 private key of airlock's own, mode 0600" \
 		"records ${verb%% *} names a node key others can read"
 done
+# A run refuses before its task starts: it could not sign the task's record.
+n_before=$(find "$AL_STATE/records" -name '*.json' | wc -l)
+"$AIRLOCK" run --state-dir "$AL_STATE" --workspace "$AL_WS" -- "$PROBE" echo ran \
+	>"$AL_TMP/out" 2>"$AL_TMP/err"
+al_is "$? $(grep -c . "$AL_TMP/err") $(grep -c "refusing run: '$AL_STATE/keys/node.key' is not an Ed25519 private key of airlock's own, mode 0600" "$AL_TMP/err")" \
+	"125 1 1" "a run with a node key others can read is refused in one line"
+al_is "$(cat "$AL_TMP/out") $(find "$AL_STATE/records" -name '*.json' | wc -l)" \
+	" $n_before" "... before its task ran, and with no record it could not sign"
 chmod 600 "$AL_STATE/keys/node.key"
 al_ok "$(python3 "$TOOL" check "$last" "$AL_TMP/node.pem" 2>&1 | al_diag; echo "${PIPESTATUS[0]}")" \
 	"python3-cryptography verifies a record by the documented byte rule"
