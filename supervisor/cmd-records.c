@@ -19,6 +19,7 @@
 #include "macro.h"
 #include "records-list.h"
 #include "run-log.h"
+#include "run.h"
 
 /* Run ids are "<UTC timestamp>-<hex>": [0-9A-Za-z-] only, so no path tricks. */
 static bool run_id_valid(const char *id)
@@ -166,6 +167,12 @@ static int list_option(int c, const char *arg, struct records_filter *f)
 		*(c == 'S' ? &f->has_since : &f->has_until) = true;
 		return 0;
 	case 'c':
+		if (!run_cause_is_known(arg))
+			return log_error_errno(-EINVAL,
+					       "records list: --cause '%s': not a cause a record "
+					       "holds (exited, signaled, wall_time, refused, ...: "
+					       "docs/run-record.md)",
+					       arg);
 		f->cause = arg;
 		return 0;
 	case 'd':

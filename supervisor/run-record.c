@@ -49,6 +49,14 @@ const char *run_cause_to_string(enum run_cause c)
 	return cause_names[c];
 }
 
+bool run_cause_is_known(const char *name)
+{
+	for (size_t i = 0; i < _RUN_CAUSE_MAX; i++)
+		if (streq(name, cause_names[i]))
+			return true;
+	return streq(name, "aborted"); /* the next start's word for a dead run (record.c) */
+}
+
 static void add_features(struct run *r, struct run_summary *s)
 {
 	static const char *const base[] = { "user-namespace",	 "mount-namespace",

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <signal.h>
+#include <stdbool.h>
 
 struct credential_args;
 struct node_config;
@@ -24,6 +25,8 @@ struct run_options {
  * 126/127 when the command cannot be executed / is not found. Logs every refusal.
  */
 int run_main(const struct run_options *o);
+/* Whether name is a cause a record's exit can hold ("exited", ..., "aborted"). */
+bool run_cause_is_known(const char *name);
 /*
  * The signals `airlock run` turns into a stop of its task (SIGINT, SIGTERM, SIGHUP,
  * SIGQUIT), as a new set in *ret.

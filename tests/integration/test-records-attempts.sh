@@ -227,6 +227,9 @@ al_is "$("$REAL_AIRLOCK" records list --state-dir "$st" --since "$since" --until
 	/c04 "list --since: from that start on, to the nanosecond"
 "$REAL_AIRLOCK" records list --state-dir "$st" --since yesterday >/dev/null 2>"$AL_TMP/err"
 al_is "$? $(grep -c -- '--since' "$AL_TMP/err")" "2 1" "list --since: a bad time is refused in one line"
+"$REAL_AIRLOCK" records list --state-dir "$st" --cause bogus >"$AL_TMP/out" 2>"$AL_TMP/err"
+al_is "$? $(grep -c -- "--cause 'bogus': not a cause" "$AL_TMP/err") $(wc -c <"$AL_TMP/out")" "2 1 0" \
+	"list --cause: a cause no record holds is refused in one line (a typo listed nothing)"
 # A state directory that is not there is named, not listed as empty; one without runs is.
 "$REAL_AIRLOCK" records list --state-dir "$AL_TMP/no-such-state" >"$AL_TMP/out" 2>"$AL_TMP/err"
 al_is "$? $(cat "$AL_TMP/err")" "1 airlock: records: no state directory '$AL_TMP/no-such-state'" \
