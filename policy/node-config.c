@@ -276,6 +276,7 @@ struct node_config *node_config_free(struct node_config *c)
 {
 	if (!c)
 		return NULL;
+	free(c->path);
 	free(c->state_dir);
 	free(c->runtime_dir);
 	free(c->cgroup_parent);

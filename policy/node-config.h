@@ -56,6 +56,7 @@ struct node_network {
 	uint32_t dns_ttl_max_s; /* and at most this long */
 	uint32_t flows_max; /* a run's flows open at once, in its namespace and the host's */
 	uint32_t flows_rate; /* its new flows a second (bursts of 10 seconds' worth) */
+	const char *config_path; /* the file it was read from (node_config's path), or NULL */
 };
 
 #define NODE_CONFIG_MAX_ISSUERS 32
@@ -69,6 +70,7 @@ struct node_issuer {
 
 struct node_config {
 	int version;
+	char *path; /* the file it was read from, NULL when built in (messages name it) */
 	char *state_dir; /* records and node key */
 	/*
 	 * Run locks, id slots, network slots: the build's runtime_dir, not settable in the

@@ -168,7 +168,7 @@ static void check_network(struct checker *c, const struct policy *p, const struc
 		       "/network: policy asks for network egress but net.ipv4.ip_forward is off "
 		       "on this host; enable it (sysctl net.ipv4.ip_forward=1) or let airlock "
 		       "manage it (\"network\": { \"forwarding\": \"manage\" } in %s)",
-		       NODE_CONFIG_PATH);
+		       cfg->path ? cfg->path : NODE_CONFIG_PATH);
 	check_network_v6(c, p, cfg);
 }
 

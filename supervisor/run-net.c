@@ -191,7 +191,7 @@ static int net_configure(struct run_net *n, const struct policy *p, const struct
 				       "but net.ipv4.ip_forward is off on this host; enable it "
 				       "(sysctl net.ipv4.ip_forward=1) or let airlock manage it "
 				       "(\"network\": { \"forwarding\": \"manage\" } in %s)",
-				       NODE_CONFIG_PATH);
+				       cfg->config_path ? cfg->config_path : NODE_CONFIG_PATH);
 	n->pool = cfg->pool4.addr;
 	n->pool_prefixlen = cfg->pool4.prefixlen;
 	n->ttl_min = cfg->dns_ttl_min_s;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -80,6 +81,10 @@ int config_file_load(const char *path, struct node_config **ret)
 	if (node_config_fill_defaults(c, AIRLOCK_STATE_DIR, AIRLOCK_RUNTIME_DIR,
 				      AIRLOCK_CGROUP_PARENT) < 0)
 		return log_oom();
+	c->path = strdup(p);
+	if (!c->path)
+		return log_oom();
+	c->network.config_path = c->path;
 	*ret = TAKE_PTR(c);
 	return 0;
 }

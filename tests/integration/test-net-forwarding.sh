@@ -81,6 +81,19 @@ chmod 644 "$AL_TMP/manage.json"
 net_in_host "$AIRLOCK" policy check "$pol" --host --workspace "$AL_WS" \
 	--config "$AL_TMP/manage.json" >"$AL_TMP/o" 2>&1
 al_is "$?" 0 "manage: policy check --host --config sees no refusal"
+# A run given its configuration by --config is told to change that file, not the default.
+cat >"$AL_TMP/require.json" <<'JSON'
+{ "version": 1, "network": { "forwarding": "require" } }
+JSON
+chmod 644 "$AL_TMP/require.json"
+net_in_host "$AIRLOCK" run --config "$AL_TMP/require.json" --policy "$pol" --workspace "$AL_WS" \
+	--state-dir "$AL_STATE" -- /bin/true >/dev/null 2>"$AL_TMP/err"
+al_ok "$(grep -qF "\"manage\" } in $AL_TMP/require.json)" "$AL_TMP/err"; echo $?)" \
+	"require with --config FILE: the refusal names FILE as the place to say manage"
+net_in_host "$AIRLOCK" policy check "$pol" --host --workspace "$AL_WS" \
+	--config "$AL_TMP/require.json" >"$AL_TMP/o" 2>&1
+al_ok "$(grep -qF "\"manage\" } in $AL_TMP/require.json)" "$AL_TMP/o"; echo $?)" \
+	"... and so does policy check --host --config FILE"
 
 # manage: forwarding on during the run, the guard in place, the bystander still cut off.
 net_in_host "$AIRLOCK" run --config "$AL_TMP/manage.json" --policy "$pol" \
