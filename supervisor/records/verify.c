@@ -34,6 +34,13 @@ struct entry {
 	char sha256[CHAIN_HASH_LEN + 1];
 };
 
+/* A problem's line, and where it goes: the seq of its record (0: unknown), UINT64_MAX after. */
+struct problem_line {
+	uint64_t key;
+	size_t order;
+	char *text;
+};
+
 struct scan {
 	const struct verify_key *keys;
 	size_t n_keys;
@@ -42,6 +49,8 @@ struct scan {
 	struct entry *entries;
 	size_t n, cap;
 	size_t problems, running;
+	struct problem_line *lines; /* printed at the end, in the records' order */
+	size_t n_lines, cap_lines;
 };
 
 void verify_fputs_escaped(const char *text, FILE *f)
@@ -68,10 +77,48 @@ _printf_(2, 3) static void problem(struct scan *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vasprintf(&text, fmt, ap);
 	va_end(ap);
-	fputs("verify: ", stdout);
-	verify_fputs_escaped(n < 0 ? "(out of memory)" : text, stdout);
-	putchar('\n');
 	s->problems++;
+	if (n >= 0 && s->n_lines == s->cap_lines) {
+		size_t cap = s->cap_lines ? s->cap_lines * 2 : 64;
+		struct problem_line *l = reallocarray(s->lines, cap, sizeof(*l));
+
+		if (l) {
+			s->lines = l;
+			s->cap_lines = cap;
+		}
+	}
+	if (n < 0 || s->n_lines == s->cap_lines) { /* out of memory: said now, unsorted */
+		fputs("verify: ", stdout);
+		verify_fputs_escaped(n < 0 ? "(out of memory)" : text, stdout);
+		putchar('\n');
+		return;
+	}
+	s->lines[s->n_lines] = (struct problem_line){ UINT64_MAX, s->n_lines, TAKE_PTR(text) };
+	s->n_lines++;
+}
+
+static int line_cmp(const void *a, const void *b)
+{
+	const struct problem_line *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* The problems found, by record seq, then as found; each one line, escaped. */
+static void print_problems(struct scan *s)
+{
+	qsort(s->lines, s->n_lines, sizeof(*s->lines), line_cmp);
+	for (size_t i = 0; i < s->n_lines; i++) {
+		fputs("verify: ", stdout);
+		verify_fputs_escaped(s->lines[i].text, stdout);
+		putchar('\n');
+		free(s->lines[i].text);
+	}
+	free(s->lines);
+	s->lines = NULL;
+	s->n_lines = s->cap_lines = 0;
 }
 
 static int add_key(struct verify_key **keys, size_t *n, const uint8_t pub[SIGN_PUBLIC_SIZE])
@@ -543,23 +590,36 @@ static int read_head(int state_fd, struct chain_head *ret)
 	return chain_head_read(state_fd, ret, &before);
 }
 
+static int is_record_name(const struct dirent *de)
+{
+	size_t l = strlen(de->d_name);
+
+	return de->d_name[0] != '.' && l >= 6 && streq(de->d_name + l - 5, ".json");
+}
+
+/* The records in name order (a run id starts with its start time): problems in time order. */
 static int scan_dir(struct scan *s, const char *dir)
 {
-	struct dirent *de;
-	int r = 0;
-	DIR *d;
+	_cleanup_close_ int fd = -EBADF;
+	struct dirent **names = NULL;
+	int n, r = 0;
 
-	d = opendir(dir);
-	if (!d)
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
 		return log_error_errno(-errno, "Failed to open '%s': %m", dir);
-	while (r >= 0 && (de = readdir(d))) {
-		size_t l = strlen(de->d_name);
+	n = scandirat(fd, ".", &names, is_record_name, alphasort);
+	if (n < 0)
+		return log_error_errno(-errno, "Failed to read '%s': %m", dir);
+	for (int i = 0; i < n; i++) {
+		size_t first = s->n_lines, had = s->n;
 
-		if (de->d_name[0] == '.' || l < 6 || !streq(de->d_name + l - 5, ".json"))
-			continue;
-		r = check_file(s, dirfd(d), de->d_name);
+		if (r >= 0)
+			r = check_file(s, fd, names[i]->d_name);
+		for (size_t k = first; k < s->n_lines; k++) /* its lines go where its seq is */
+			s->lines[k].key = s->n > had ? s->entries[s->n - 1].seq : 0;
+		free(names[i]);
 	}
-	closedir(d);
+	free(names);
 	return r < 0 ? log_oom() : 0;
 }
 
@@ -584,12 +644,14 @@ int verify_records(const char *state_dir, const struct verify_key *keys, size_t 
 	s.state_fd = state_fd;
 	r = scan_dir(&s, dir);
 	if (r < 0) {
+		print_problems(&s);
 		free(s.entries);
 		return r;
 	}
 	qsort(s.entries, s.n, sizeof(*s.entries), entry_cmp);
 	check_links(&s);
 	check_head(&s, &head);
+	print_problems(&s);
 	if (s.problems == 0)
 		printf("verified %zu records (seq %" PRIu64 "..%" PRIu64 "), %zu in progress; "
 		       "head seq %" PRIu64 " sha256 %s\n",

@@ -237,6 +237,8 @@ old_id=$(al_json "$last" 'r["signature"]["key_id"]')
 new_id=$(sed -n 's/^key id //p' "$AL_TMP/rotate.out")
 al_ok "$([ -n "$new_id" ] && [ "$new_id" != "$old_id" ]; echo $?)" "rotate-key makes a new key"
 al_run -- "$PROBE" true
+al_run -- "$PROBE" true
+al_run -- "$PROBE" true
 newest=$(record_of "$AL_STATE" 16)
 al_is "$(al_json "$newest" 'r["signature"]["key_id"]')" "$new_id" "new records carry the new key id"
 verify "$AL_STATE"
@@ -246,11 +248,13 @@ al_is "$(find "$AL_STATE/keys/trusted" -name '*.pem' -printf '%f\n' | sort | tr 
 verify "$AL_STATE" --pubkey "$AL_TMP/node.pem"
 al_ok "$(echo "$V_OUT" | grep -q "record $(basename "$newest") (seq 16): unknown key"; echo $?)" \
 	"--pubkey with the old key alone: the new records' key is unknown"
+seqs=$(echo "$V_OUT" | sed -n 's/.*(seq \([0-9]*\)): unknown key.*/\1/p' | tr '\n' ' ')
+al_is "$seqs" "16 17 18 " "verify names the problems in the records' order"
 
 # ---- in-toto export ----
 
 al_run -- "$PROBE" echo exported
-id=$(basename "$(record_of "$AL_STATE" 17)" .json)
+id=$(basename "$(record_of "$AL_STATE" 19)" .json)
 "$AIRLOCK" records --state-dir "$AL_STATE" pubkey | sed -n '/BEGIN/,/END/p' >"$AL_TMP/new.pem"
 "$AIRLOCK" records --state-dir "$AL_STATE" export "$id" --format in-toto >"$AL_TMP/env.json"
 al_ok $? "records export ID --format in-toto"
