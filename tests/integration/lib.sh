@@ -118,6 +118,38 @@ al_find_binaries() {
 	export AIRLOCK AIRLOCK_PROBE AIRLOCK_SRC
 }
 
+# al_isolate NAME: every airlock of the test from here on runs in a world of its own: a
+# private runtime directory (a bind over /run/airlock in a mount namespace of its own) and a
+# private cgroup parent, so no other airlock on the host reaps the runs the test kills, nor
+# does the test's reap theirs. Sets REAL_AIRLOCK, ISO_PARENT, $AL_TMP/run (the runtime
+# directory) and $AL_TMP/iso.json (the configuration `run` gets), and points AIRLOCK at a
+# wrapper that execs airlock (same pid); the cgroup parent is removed at exit.
+al_isolate() {
+	ISO_PARENT=airlock-it-$1-$$
+	mkdir -p /run/airlock "$AL_TMP/run"
+	printf '{ "version": 1, "cgroup_parent": "%s" }\n' "$ISO_PARENT" >"$AL_TMP/iso.json"
+	chmod 644 "$AL_TMP/iso.json"
+	REAL_AIRLOCK=$AIRLOCK
+	AIRLOCK=$AL_TMP/airlock
+	cat >"$AIRLOCK" <<EOS
+#!/bin/sh
+# airlock in this test's own runtime directory and cgroup parent (no fork: same pid)
+[ "\$1" = run ] && shift && set -- run --config "$AL_TMP/iso.json" "\$@"
+exec unshare -m --propagation private -- /bin/sh -c \\
+	'mount --bind "$AL_TMP/run" /run/airlock && exec "\$0" "\$@"' "$REAL_AIRLOCK" "\$@"
+EOS
+	chmod 755 "$AIRLOCK"
+	# shellcheck disable=SC2154 # rc is assigned by the trap itself
+	trap 'rc=$?; al_isolate_cleanup; (exit $rc); al_finish' EXIT
+}
+
+al_isolate_cleanup() {
+	local d
+	for d in /sys/fs/cgroup/*/"$ISO_PARENT" /sys/fs/cgroup/"$ISO_PARENT"; do
+		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
+}
+
 # Creates $AL_TMP with a read-only workspace $AL_WS holding the probe, a writable
 # workspace $AL_RWWS and a state dir $AL_STATE. Removed on exit.
 al_init() {

@@ -13,28 +13,7 @@ TOOL=$(dirname "$0")/records-chain.py
 # Every airlock here runs with a private runtime directory (a bind over /run/airlock in a
 # mount namespace of its own) and a private cgroup parent: no other airlock on the host
 # reaps the run this test kills, and this test's starts reap no one else's.
-ISO_PARENT=airlock-it-chain-$$
-mkdir -p /run/airlock "$AL_TMP/run"
-printf '{ "version": 1, "cgroup_parent": "%s" }\n' "$ISO_PARENT" >"$AL_TMP/iso.json"
-chmod 644 "$AL_TMP/iso.json"
-REAL_AIRLOCK=$AIRLOCK
-AIRLOCK=$AL_TMP/airlock
-cat >"$AIRLOCK" <<EOS
-#!/bin/sh
-# airlock in this test's own runtime directory and cgroup parent
-[ "\$1" = run ] && shift && set -- run --config "$AL_TMP/iso.json" "\$@"
-exec unshare -m --propagation private -- /bin/sh -c \\
-	'mount --bind "$AL_TMP/run" /run/airlock && exec "\$0" "\$@"' "$REAL_AIRLOCK" "\$@"
-EOS
-chmod 755 "$AIRLOCK"
-iso_cleanup() {
-	local d
-	for d in /sys/fs/cgroup/*/"$ISO_PARENT" /sys/fs/cgroup/"$ISO_PARENT"; do
-		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
-	done
-}
-# shellcheck disable=SC2154 # rc is assigned by the trap itself
-trap 'rc=$?; iso_cleanup; (exit $rc); al_finish' EXIT
+al_isolate chain
 
 # verify STATE [ARGS]: sets V_RC and V_OUT.
 verify() {

@@ -14,29 +14,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 # other airlock on the host reaps the dead runs these cases make (nor is reaped by them),
 # so a fault injected at the n-th syscall always hits the same point.
 RUNS=$AL_TMP/run/runs
-ISO_PARENT=airlock-it-records-$$
-mkdir -p /run/airlock "$AL_TMP/run"
-cat >"$AL_TMP/iso.json" <<JSON
-{ "version": 1, "cgroup_parent": "$ISO_PARENT" }
-JSON
-chmod 644 "$AL_TMP/iso.json"
-REAL_AIRLOCK=$AIRLOCK
-AIRLOCK=$AL_TMP/airlock
-cat >"$AIRLOCK" <<EOF
-#!/bin/sh
-# airlock in this test's own runtime directory and cgroup parent
-[ "\$1" = run ] && shift && set -- run --config "$AL_TMP/iso.json" "\$@"
-exec unshare -m --propagation private -- /bin/sh -c \\
-	'mount --bind "$AL_TMP/run" /run/airlock && exec "\$0" "\$@"' "$REAL_AIRLOCK" "\$@"
-EOF
-chmod 755 "$AIRLOCK"
-iso_cleanup() {
-	local d
-	for d in /sys/fs/cgroup/*/"$ISO_PARENT" /sys/fs/cgroup/"$ISO_PARENT"; do
-		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
-	done
-}
-trap 'rc=$?; iso_cleanup; (exit $rc); al_finish' EXIT
+al_isolate records
 
 # own_lines: stderr without the notices of a start that reaped this test's dead runs.
 own_lines() {

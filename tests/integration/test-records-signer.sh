@@ -10,28 +10,7 @@ al_need unshare setpriv
 
 # A private runtime directory and cgroup parent, as test-records-chain.sh: this test kills
 # a supervisor, whose run no other airlock on the host must reap (nor this one theirs).
-ISO_PARENT=airlock-it-signer-$$
-mkdir -p /run/airlock "$AL_TMP/run"
-printf '{ "version": 1, "cgroup_parent": "%s" }\n' "$ISO_PARENT" >"$AL_TMP/iso.json"
-chmod 644 "$AL_TMP/iso.json"
-REAL_AIRLOCK=$AIRLOCK
-AIRLOCK=$AL_TMP/airlock
-cat >"$AIRLOCK" <<EOS
-#!/bin/sh
-# airlock in this test's own runtime directory and cgroup parent (no fork: same pid)
-[ "\$1" = run ] && shift && set -- run --config "$AL_TMP/iso.json" "\$@"
-exec unshare -m --propagation private -- /bin/sh -c \\
-	'mount --bind "$AL_TMP/run" /run/airlock && exec "\$0" "\$@"' "$REAL_AIRLOCK" "\$@"
-EOS
-chmod 755 "$AIRLOCK"
-iso_cleanup() {
-	local d
-	for d in /sys/fs/cgroup/*/"$ISO_PARENT" /sys/fs/cgroup/"$ISO_PARENT"; do
-		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
-	done
-}
-# shellcheck disable=SC2154 # rc is assigned by the trap itself
-trap 'rc=$?; iso_cleanup; (exit $rc); al_finish' EXIT
+al_isolate signer
 
 verify() {
 	V_OUT=$("$REAL_AIRLOCK" records --state-dir "$AL_STATE" verify 2>&1)
