@@ -109,7 +109,8 @@ static int line_cmp(const void *a, const void *b)
 /* The problems found, by record seq, then as found; each one line, escaped. */
 static void print_problems(struct scan *s)
 {
-	qsort(s->lines, s->n_lines, sizeof(*s->lines), line_cmp);
+	if (s->n_lines > 1) /* qsort() takes no NULL, even for none */
+		qsort(s->lines, s->n_lines, sizeof(*s->lines), line_cmp);
 	for (size_t i = 0; i < s->n_lines; i++) {
 		fputs("verify: ", stdout);
 		verify_fputs_escaped(s->lines[i].text, stdout);
@@ -648,7 +649,8 @@ int verify_records(const char *state_dir, const struct verify_key *keys, size_t 
 		free(s.entries);
 		return r;
 	}
-	qsort(s.entries, s.n, sizeof(*s.entries), entry_cmp);
+	if (s.n > 1)
+		qsort(s.entries, s.n, sizeof(*s.entries), entry_cmp);
 	check_links(&s);
 	check_head(&s, &head);
 	print_problems(&s);
