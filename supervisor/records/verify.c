@@ -217,6 +217,18 @@ static void check_unsigned(struct scan *s, const char *name, const char *buf, si
 		name);
 }
 
+/* A record or event log: libcrypto's SHA-256 (loaded for the signatures anyway: about 5x ours), else ours. */
+static void hash_bytes(const char *buf, size_t len, uint8_t d[SHA256_DIGEST_SIZE])
+{
+	void *ctx = sha256_lib_new();
+
+	if (ctx && !sha256_lib_update(ctx, buf, len))
+		ctx = (sha256_lib_free(ctx), NULL);
+	if (ctx && sha256_lib_final(ctx, d))
+		return;
+	sha256(buf, len, d);
+}
+
 struct events_ctx {
 	struct scan *s;
 	const char *name;
@@ -258,7 +270,7 @@ static void check_events(struct scan *s, const char *name, const char *id, const
 			r == -ENOENT ? "missing (deleted)" : strerror(-r));
 		return;
 	}
-	sha256(buf, len, d);
+	hash_bytes(buf, len, d);
 	hex_encode(d, sizeof(d), hex);
 	if (want && streq(want, hex))
 		return;
@@ -452,18 +464,6 @@ int verify_record_signature(const char *buf, size_t len, const struct verify_key
 	return sign_verify(k->pub, signed_text, prefix + 2, sig);
 }
 
-/* libcrypto's SHA-256 (loaded for the signatures anyway: about 5x ours), else ours. */
-static void hash_record(const char *buf, size_t len, uint8_t d[SHA256_DIGEST_SIZE])
-{
-	void *ctx = sha256_lib_new();
-
-	if (ctx && !sha256_lib_update(ctx, buf, len))
-		ctx = (sha256_lib_free(ctx), NULL);
-	if (ctx && sha256_lib_final(ctx, d))
-		return;
-	sha256(buf, len, d);
-}
-
 static int check_file(struct scan *s, int dir_fd, const char *name)
 {
 	_cleanup_free_ char *buf = NULL, *signed_text = NULL;
@@ -498,7 +498,7 @@ static int check_file(struct scan *s, int dir_fd, const char *name)
 		return 0;
 	if (e.seq >= s->since)
 		check_signature(s, &e, signed_text, prefix + 2, sig_b64, key_id);
-	hash_record(buf, len, d);
+	hash_bytes(buf, len, d);
 	hex_encode(d, sizeof(d), e.sha256);
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 1024;
