@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -103,6 +104,28 @@ int write_string_at(int dir_fd, const char *path, const char *s)
 	if (fd < 0)
 		return -errno;
 	return write_all(fd, s, strlen(s));
+}
+
+int open_tmpfile_at(int dir_fd, mode_t mode)
+{
+	int fd = openat(dir_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, mode);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int link_tmpfile_at(int fd, int dir_fd, const char *name)
+{
+	char proc[64];
+
+	if (linkat(fd, "", dir_fd, name, AT_EMPTY_PATH) == 0)
+		return 0;
+	if (errno != ENOENT && errno != EPERM)
+		return -errno;
+	/* AT_EMPTY_PATH takes CAP_DAC_READ_SEARCH; the /proc link does not. */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (linkat(AT_FDCWD, proc, dir_fd, name, AT_SYMLINK_FOLLOW) < 0)
+		return -errno;
+	return 0;
 }
 
 int fd_set_nonblock(int fd, bool nonblock)

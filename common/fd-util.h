@@ -28,6 +28,14 @@ int mkdir_p(const char *path, mode_t mode);
  * For the state directory's private parts (logs, event logs). Returns the fd or -errno.
  */
 int open_private_dir_at(int dir_fd, const char *name);
+/*
+ * An unnamed file in the directory dir_fd (O_TMPFILE, O_RDWR|O_CLOEXEC) with mode: nothing
+ * is left behind if the process dies before it is linked. -EOPNOTSUPP (or -EISDIR) where
+ * the filesystem has no O_TMPFILE. Returns the fd or -errno.
+ */
+int open_tmpfile_at(int dir_fd, mode_t mode);
+/* Gives the unnamed file fd the name name in dir_fd: -EEXIST when it is taken. 0 or -errno. */
+int link_tmpfile_at(int fd, int dir_fd, const char *name);
 /* Opens /dev/null O_RDWR|O_CLOEXEC. Returns fd or -errno. */
 int open_devnull(void);
 /*

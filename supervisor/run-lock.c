@@ -52,19 +52,23 @@ static int create_renamed(const char *dir, const char *run_id, const char *path,
 /* An O_TMPFILE inode written, locked and linked in under path. Returns the fd or -errno. */
 static int create_linked(const char *dir, const char *path, const char *text, size_t len)
 {
-	_cleanup_close_ int fd = -EBADF;
-	char proc[64];
+	_cleanup_close_ int dir_fd = -EBADF, fd = -EBADF;
+	int r;
 
-	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir_fd < 0)
+		return -errno;
+	fd = open_tmpfile_at(dir_fd, 0600);
 	if (fd < 0)
+		return fd;
+	r = write_all(fd, text, len);
+	if (r < 0)
+		return r;
+	if (flock(fd, LOCK_EX) < 0)
 		return -errno;
-	if (write_all(fd, text, len) < 0 || flock(fd, LOCK_EX) < 0)
-		return -errno;
-	if (linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH) < 0) {
-		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-		if (linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) < 0)
-			return -errno;
-	}
+	r = link_tmpfile_at(fd, AT_FDCWD, path);
+	if (r < 0)
+		return r;
 	return TAKE_FD(fd);
 }
 

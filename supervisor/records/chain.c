@@ -21,6 +21,7 @@
 #include "sha256.h"
 
 #define HEAD_FILE "head"
+#define HEAD_TMP_FILE ".head.tmp"
 #define HEAD_MAGIC "airlock-chain-head 1\n"
 #define HEAD_MAX_BYTES 1024
 #define RECORD_MAX_BYTES (16 * 1024 * 1024)
@@ -224,8 +225,7 @@ static int head_write(int state_fd, const struct chain_head *latest,
 		      const struct chain_head *before)
 {
 	_cleanup_close_ int dir_fd = -EBADF, fd = -EBADF;
-	char text[512], tmp[64];
-	uint64_t rnd;
+	char text[512];
 	int r;
 
 	dir_fd = openat(state_fd, CHAIN_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -239,17 +239,17 @@ static int head_write(int state_fd, const struct chain_head *latest,
 		snprintf(text + strlen(text), sizeof(text) - strlen(text),
 			 "seq %" PRIu64 " sha256 %s run %s\n", before->seq, before->sha256,
 			 before->run_id);
-	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
-		return -errno;
-	snprintf(tmp, sizeof(tmp), ".head.%016" PRIx64 ".tmp", rnd);
-	fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	/* Under the chain lock: one fixed name, so a writer killed here leaves the file the
+	 * next append truncates and renames, not a new one each time. */
+	fd = openat(dir_fd, HEAD_TMP_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		    0600);
 	if (fd < 0)
 		return -errno;
 	r = write_all(fd, text, strlen(text));
-	if (r >= 0 && renameat(dir_fd, tmp, dir_fd, HEAD_FILE) < 0)
+	if (r >= 0 && renameat(dir_fd, HEAD_TMP_FILE, dir_fd, HEAD_FILE) < 0)
 		r = -errno;
 	if (r < 0)
-		(void)unlinkat(dir_fd, tmp, 0);
+		(void)unlinkat(dir_fd, HEAD_TMP_FILE, 0);
 	return r;
 }
 

@@ -223,16 +223,11 @@ static void private_pem(const uint8_t seed[32], char buf[SIGN_PEM_MAX])
 	explicit_bzero(der, sizeof(der));
 }
 
-/* Writes text to a new file name in dir_fd with mode, through a temporary name. */
-static int write_new_file(int dir_fd, const char *name, const char *text, mode_t mode, bool replace)
+/* Writes text to the temporary name tmp in dir_fd (gone again on failure). */
+static int write_named_tmp(int dir_fd, const char *tmp, const char *text, mode_t mode)
 {
-	char tmp[64];
-	uint64_t rnd;
 	int fd, r;
 
-	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
-		return -errno;
-	snprintf(tmp, sizeof(tmp), ".%s.%016" PRIx64 ".tmp", name, rnd);
 	fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -errno;
@@ -240,9 +235,49 @@ static int write_new_file(int dir_fd, const char *name, const char *text, mode_t
 	if (r >= 0 && fsync(fd) < 0)
 		r = -errno;
 	safe_close(fd);
-	if (r >= 0 && replace && renameat(dir_fd, tmp, dir_fd, name) < 0)
+	if (r < 0)
+		(void)unlinkat(dir_fd, tmp, 0);
+	return r;
+}
+
+/*
+ * Writes text to the file name in dir_fd with mode, whole or not at all: an unnamed file
+ * (O_TMPFILE) linked in when written, so a process killed on the way leaves nothing
+ * behind; a temporary name where the filesystem has no O_TMPFILE. replace: an existing
+ * name is replaced (through a temporary name), else -EEXIST.
+ */
+static int write_new_file(int dir_fd, const char *name, const char *text, mode_t mode, bool replace)
+{
+	_cleanup_close_ int fd = -EBADF;
+	char tmp[64];
+	uint64_t rnd;
+	int r;
+
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		return -errno;
+	snprintf(tmp, sizeof(tmp), ".%s.%016" PRIx64 ".tmp", name, rnd);
+	fd = open_tmpfile_at(dir_fd, mode);
+	if (fd == -EOPNOTSUPP || fd == -EISDIR)
+		r = write_named_tmp(dir_fd, tmp, text, mode);
+	else if (fd < 0)
+		return fd;
+	else {
+		r = write_all(fd, text, strlen(text));
+		if (r >= 0 && fsync(fd) < 0)
+			r = -errno;
+		if (r >= 0 && fchmod(fd, mode) < 0) /* O_TMPFILE's mode passes the umask */
+			r = -errno;
+		if (r >= 0 && !replace)
+			return link_tmpfile_at(fd, dir_fd,
+					       name); /* EEXIST: someone made it first */
+		if (r >= 0)
+			r = link_tmpfile_at(fd, dir_fd, tmp);
+	}
+	if (r < 0)
+		return r;
+	if (replace && renameat(dir_fd, tmp, dir_fd, name) < 0)
 		r = -errno;
-	else if (r >= 0 && !replace && linkat(dir_fd, tmp, dir_fd, name, 0) < 0)
+	else if (!replace && linkat(dir_fd, tmp, dir_fd, name, 0) < 0)
 		r = -errno; /* EEXIST: someone made it first */
 	if (r < 0 || !replace)
 		(void)unlinkat(dir_fd, tmp, 0);

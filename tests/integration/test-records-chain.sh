@@ -51,7 +51,12 @@ copy() {
 
 for i in 1 2 3; do
 	al_run -- "$PROBE" echo "run $i"
+	# What a writer killed between its head file and the rename leaves: the next append
+	# takes the same name over, so nothing accumulates in the state dir.
+	[ "$i" = 1 ] && echo "left by a killed writer" >"$AL_STATE/chain/.head.tmp"
 done
+al_is "$(find "$AL_STATE" -name '.*' -type f | tr '\n' ' ')" "" \
+	"no temporary file remains in the state dir, a killed writer's neither"
 verify "$AL_STATE"
 al_ok "$V_RC" "three runs' records verify"
 echo "$V_OUT" | al_diag
