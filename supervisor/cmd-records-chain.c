@@ -70,13 +70,19 @@ static int open_state(const char *state_dir)
 
 static int records_head(const char *state_dir)
 {
-	_cleanup_close_ int fd = -EBADF;
+	_cleanup_close_ int fd = -EBADF, lock = -EBADF;
 	struct chain_head h;
 	int r;
 
 	fd = open_state(state_dir);
 	if (fd < 0)
 		return 1;
+	/* The head is rewritten in place under the lock: read it under the lock too. */
+	lock = chain_lock(fd, false);
+	if (lock < 0 && lock != -ENOENT) {
+		log_error_errno(lock, "Failed to lock the chain of '%s': %m", state_dir);
+		return 1;
+	}
 	r = chain_head_get(fd, &h);
 	if (r < 0) {
 		log_error_errno(r, "Failed to read the chain head of '%s': %m", state_dir);

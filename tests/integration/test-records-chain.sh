@@ -51,12 +51,12 @@ copy() {
 
 for i in 1 2 3; do
 	al_run -- "$PROBE" echo "run $i"
-	# What a writer killed between its head file and the rename leaves: the next append
-	# takes the same name over, so nothing accumulates in the state dir.
-	[ "$i" = 1 ] && echo "left by a killed writer" >"$AL_STATE/chain/.head.tmp"
+	[ "$i" = 1 ] && head_ino=$(stat -c %i "$AL_STATE/chain/head")
 done
+al_is "$(stat -c %i "$AL_STATE/chain/head")" "$head_ino" \
+	"the head file is rewritten in place (one inode), not replaced per record"
 al_is "$(find "$AL_STATE" -name '.*' -type f | tr '\n' ' ')" "" \
-	"no temporary file remains in the state dir, a killed writer's neither"
+	"no temporary file remains in the state dir"
 verify "$AL_STATE"
 al_ok "$V_RC" "three runs' records verify"
 echo "$V_OUT" | al_diag
@@ -68,6 +68,16 @@ al_is "$("$AIRLOCK" records --state-dir "$AL_STATE" head)" \
 al_is "$(al_json "$(record_of "$AL_STATE" 2)" 'r["chain"]["prev_sha256"]')" \
 	"$(sha256sum <"$(record_of "$AL_STATE" 1)" | cut -d' ' -f1)" \
 	"each record holds the SHA-256 of the previous one's bytes"
+# A head rewritten shorter and killed before its truncation: what follows its three
+# lines is ignored, and the next append goes on from it.
+st=$(copy "$AL_STATE" tail)
+printf 'seq 99 sha256 %064d run left-over\n' 0 >>"$st/chain/head"
+"$AIRLOCK" run --state-dir "$st" --workspace "$AL_WS" -- "$PROBE" true >/dev/null 2>&1 </dev/null
+al_is "$?" 0 "a head with bytes past its third line: the next run appends"
+verify "$st"
+al_ok "$(echo "$V_OUT" | grep -q '^verified 4 records (seq 1\.\.4)'; echo $?)" \
+	"and its record follows on: seq 1..4 verify ($(echo "$V_OUT" | tail -n 1))"
+al_is "$(wc -l <"$st/chain/head")" 3 "the head is cut back to its three lines"
 "$AIRLOCK" records --state-dir "$AL_STATE" pubkey >"$AL_TMP/pubkey.out"
 sed -n '/BEGIN/,/END/p' "$AL_TMP/pubkey.out" >"$AL_TMP/node.pem"
 al_is "$(head -n 1 "$AL_TMP/pubkey.out")" "key id $(al_json "$last" 'r["signature"]["key_id"]')" \
