@@ -15,6 +15,7 @@
 #include "base64.h"
 #include "chain.h"
 #include "cleanup.h"
+#include "config.h"
 #include "fd-util.h"
 #include "macro.h"
 #include "parse-util.h"
@@ -293,6 +294,11 @@ static int head_write(int state_fd, const struct chain_head *latest,
 		return -EIO;
 	if (st.st_size > (off_t)len && ftruncate(fd, (off_t)len) < 0)
 		return -errno;
+	/* As far on its way to the disk as the record after it (docs/run-record.md). */
+	if (AIRLOCK_RECORD_SYNC_FULL && fdatasync(fd) < 0)
+		return -errno;
+	if (!AIRLOCK_RECORD_SYNC_FULL)
+		(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	return 0;
 }
 
