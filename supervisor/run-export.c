@@ -388,14 +388,22 @@ static void log_outcome(const struct run_export *e)
 int run_export_options(const struct run_export *e, struct export_options *ret, int *ret_dst_fd,
 		       const char **ret_path)
 {
+	const struct export_manifest *m;
 	const struct policy_artifacts *a;
+	uint64_t used_files = 0, used_bytes = 0;
 
 	if (!e)
 		return -ENOENT;
 	a = &e->policy->artifacts;
+	/* One budget for the whole export: what /out's export used is not left for another. */
+	if (e->manifest) {
+		m = e->manifest;
+		used_files = m->files + m->directories;
+		used_bytes = m->bytes;
+	}
 	*ret = (struct export_options){
-		.max_files = a->max_files,
-		.max_size = a->max_size,
+		.max_files = a->max_files - MIN(used_files, a->max_files),
+		.max_size = a->max_size - MIN(used_bytes, a->max_size),
 		.max_file_size = a->max_file_size,
 		.include = a->include,
 		.scan = scan_of(a->scan),

@@ -42,9 +42,11 @@ int run_export_collect(struct run_export *e);
 
 /*
  * What another tree exported beside /out goes through (the overlay workspace's changes,
- * run-overlay.c): *ret, the options of the export of /out (the policy's caps and scan, the
- * run's redactor, the caller's ids; borrowed from e), *ret_dst_fd the destination (owned
- * by e) and *ret_path its path for messages. Returns 0, or -ENOENT without an export.
+ * run-overlay.c): *ret, the options of the export of /out (the policy's scan, the run's
+ * redactor, the caller's ids; borrowed from e) with the caps' room left: the policy's
+ * max_files and max_size less what /out's export used (one budget for the whole export),
+ * *ret_dst_fd the destination (owned by e) and *ret_path its path for messages. Returns
+ * 0, or -ENOENT without an export.
  */
 int run_export_options(const struct run_export *e, struct export_options *ret, int *ret_dst_fd,
 		       const char **ret_path);

@@ -34,7 +34,7 @@ struct changes_out {
 	const struct export_entry **index; /* the manifest's entries, sorted by path */
 	size_t n_index;
 	FILE *patch;
-	uint64_t patch_max; /* bytes the patch may hold in all: the export's max_size */
+	uint64_t patch_max; /* bytes the patch may hold in all: max_size less the files' bytes */
 	struct changes_summary *sum;
 };
 
@@ -306,11 +306,7 @@ int changes_export(struct change_set *s, int upper_root_fd, int lower_fd, int ws
 	struct changes_summary sum = { .truncated = s->truncated,
 				       .truncated_why = s->truncated_why };
 	struct export_options eo = *o;
-	struct changes_out e = { .uid = o->uid,
-				 .gid = o->gid,
-				 .lower_fd = lower_fd,
-				 .patch_max = o->max_size,
-				 .sum = &sum };
+	struct changes_out e = { .uid = o->uid, .gid = o->gid, .lower_fd = lower_fd, .sum = &sum };
 	int r;
 
 	eo.include = include;
@@ -318,6 +314,8 @@ int changes_export(struct change_set *s, int upper_root_fd, int lower_fd, int ws
 	if (r < 0)
 		return r;
 	sum.stop = m->stop;
+	/* One budget: the patch gets the room the files left (its old sides are unbounded). */
+	e.patch_max = o->max_size - MIN(m->bytes, o->max_size);
 	files_fd =
 		openat(ws_fd, CHANGES_FILES_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (files_fd < 0 && errno != ENOENT) /* none: nothing was exported */
