@@ -196,3 +196,5 @@ al_is "$(al_json "$st/records/$dead.json" 'r["exit"]["cause"]' 2>&1)" aborted \
 	"the next start marks the killed run aborted"
 al_ok "$([ -n "$dead" ] && [ ! -e "$st/artifacts/$dead" ]; echo $?)" \
 	"and removes its empty export directory"
+al_ok "$([ -n "$dead" ] && [ ! -e "$st/artifacts/.$dead.partial" ]; echo $?)" \
+	"and the (empty) partial directory beside it"
