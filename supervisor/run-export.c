@@ -549,7 +549,7 @@ int run_export_finish(struct run_export *e, bool ok)
 			       e->partial, e->path);
 }
 
-/* Removes name below dir_fd and everything in it; no link is followed, no mount crossed. */
+/* Removes name below dir_fd and everything in it; no link is followed (openat2()). */
 static int remove_tree(int dir_fd, const char *name, unsigned depth)
 {
 	_cleanup_(closedirp) DIR *d = NULL;

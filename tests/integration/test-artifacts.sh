@@ -177,14 +177,14 @@ for i in range(4800):
 pid=$!
 AL_PIDS+=("$pid")
 caught=
-for _ in $(seq 1200); do
+for _ in $(seq 3000); do
 	if compgen -G "$st/artifacts/.*.partial/f0*" >/dev/null ||
 		compgen -G "$st/artifacts/*/f0*" >/dev/null; then
 		kill -KILL "$pid" # the supervisor itself: the wrapper and unshare exec it
 		caught=1
 		break
 	fi
-	sleep 0.05
+	sleep 0.02
 done
 wait "$pid" 2>/dev/null
 dead=$(basename "$(compgen -G "$st/records/*.json" | head -n 1)" .json)
