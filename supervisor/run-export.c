@@ -8,6 +8,7 @@
  * (O_PATH, no link followed) and hands the fd back; everything after that is relative to it
  * (artifacts/export.c).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -40,11 +41,13 @@ struct run_export {
 	const struct policy *policy;
 	struct redactor *redactor;
 	int parent_fd; /* the destination's parent directory */
-	int dst_fd; /* the destination, made by us */
-	char name[NAME_MAX + 1]; /* the destination's name in parent_fd */
+	int dst_fd; /* the partial directory, made by us: the export writes there */
+	char name[NAME_MAX + 1]; /* the destination's name in parent_fd (empty until the end) */
+	char partial[NAME_MAX + 1]; /* the partial directory's name in parent_fd */
 	char path[2 * PATH_MAX + NAME_MAX]; /* the destination, absolute, for messages, record */
 	int mntns_fd; /* the task's mount namespace, or -EBADF */
 	bool used; /* export_tree() ran: the destination is the caller's now */
+	const char *incomplete; /* why the export stayed partial (the record's error), or NULL */
 	struct export_manifest *manifest;
 	char digest[65];
 	int error; /* negative errno of a failed export, or 0 */
@@ -85,20 +88,59 @@ static void caller_ids(uid_t *uid, gid_t *gid)
 	*gid = (gid_t)g;
 }
 
-/* Makes name in parent_fd, fresh (it must not exist), and opens it. */
-static int make_fresh(struct run_export *e)
+/* Makes name in parent_fd, fresh (it must not exist), and opens it into *fd. */
+static int make_fresh(int parent_fd, const char *name, int *fd)
 {
 	struct stat st;
 
-	if (mkdirat(e->parent_fd, e->name, 0700) < 0)
+	if (mkdirat(parent_fd, name, 0700) < 0)
 		return -errno;
-	e->dst_fd = open_beneath(e->parent_fd, e->name, O_RDONLY | O_DIRECTORY);
-	if (e->dst_fd < 0)
-		return e->dst_fd;
-	if (fstat(e->dst_fd, &st) < 0)
+	*fd = open_beneath(parent_fd, name, O_RDONLY | O_DIRECTORY);
+	if (*fd < 0)
+		return *fd;
+	if (fstat(*fd, &st) < 0)
 		return -errno;
 	if (st.st_uid != geteuid() || st.st_nlink != 2)
 		return -EBADFD; /* replaced between the mkdir and the open */
+	return 0;
+}
+
+/*
+ * The destination DIR, made empty (its name is taken before the task starts), and beside it
+ * the partial directory ".NAME.partial" the export writes into: renamed over DIR once the
+ * whole export is written (run_export_finish()), so that DIR is either empty or complete,
+ * whenever the supervisor dies.
+ */
+static int make_dirs(struct run_export *e)
+{
+	_cleanup_close_ int placeholder = -EBADF;
+	int k;
+
+	if (snprintf(e->partial, sizeof(e->partial), "." RUN_EXPORT_PARTIAL_FMT, e->name) >=
+	    (int)sizeof(e->partial))
+		return log_error_errno(-ENAMETOOLONG,
+				       "refusing run: export directory '%s': its name is too long "
+				       "for the partial directory beside it",
+				       e->path);
+	k = make_fresh(e->parent_fd, e->name, &placeholder);
+	if (k == -EEXIST)
+		return log_error_errno(k,
+				       "refusing run: export directory '%s' exists (airlock "
+				       "makes it, fresh)",
+				       e->path);
+	if (k < 0)
+		return log_error_errno(k, "refusing run: cannot make export directory '%s': %m",
+				       e->path);
+	k = make_fresh(e->parent_fd, e->partial, &e->dst_fd);
+	if (k < 0) {
+		(void)unlinkat(e->parent_fd, e->name, AT_REMOVEDIR);
+		e->dst_fd = safe_close(e->dst_fd);
+		return log_error_errno(k,
+				       "refusing run: cannot make '%s' beside export directory "
+				       "'%s'%s: %m",
+				       e->partial, e->path,
+				       k == -EEXIST ? " (left by a killed run? remove it)" : "");
+	}
 	return 0;
 }
 
@@ -226,15 +268,9 @@ int run_export_prepare(const struct policy *p, const char *dir, int state_fd, co
 	k = dir ? dest_from_arg(e, dir) : dest_default(e, state_fd, state_dir, run_id);
 	if (k < 0)
 		return k;
-	k = make_fresh(e);
-	if (k == -EEXIST)
-		return log_error_errno(k,
-				       "refusing run: export directory '%s' exists (airlock "
-				       "makes it, fresh)",
-				       e->path);
+	k = make_dirs(e);
 	if (k < 0)
-		return log_error_errno(k, "refusing run: cannot make export directory '%s': %m",
-				       e->path);
+		return k;
 	k = build_redactor(e, creds);
 	if (k < 0)
 		return k;
@@ -388,14 +424,22 @@ static void log_outcome(const struct run_export *e)
 int run_export_options(const struct run_export *e, struct export_options *ret, int *ret_dst_fd,
 		       const char **ret_path)
 {
+	const struct export_manifest *m;
 	const struct policy_artifacts *a;
+	uint64_t used_files = 0, used_bytes = 0;
 
 	if (!e)
 		return -ENOENT;
 	a = &e->policy->artifacts;
+	/* One budget for the whole export: what /out's export used is not left for another. */
+	if (e->manifest) {
+		m = e->manifest;
+		used_files = m->files + m->directories;
+		used_bytes = m->bytes;
+	}
 	*ret = (struct export_options){
-		.max_files = a->max_files,
-		.max_size = a->max_size,
+		.max_files = a->max_files - MIN(used_files, a->max_files),
+		.max_size = a->max_size - MIN(used_bytes, a->max_size),
 		.max_file_size = a->max_file_size,
 		.include = a->include,
 		.scan = scan_of(a->scan),
@@ -452,8 +496,10 @@ json_t *run_export_to_json(const struct run_export *e)
 		      policy_artifacts_scan_to_string(e->policy->artifacts.scan));
 	if (!o)
 		return NULL;
-	if (e->error < 0 || !m) {
-		const char *why = e->error < 0 ? strerror(-e->error) : "the task did not run";
+	if (e->error < 0 || !m || e->incomplete) {
+		const char *why = e->incomplete	 ? e->incomplete
+				  : e->error < 0 ? strerror(-e->error)
+						 : "the task did not run";
 
 		if (json_object_set_new(o, "error", json_string(why)) < 0) {
 			json_decref(o);
@@ -482,16 +528,85 @@ json_t *run_export_to_json(const struct run_export *e)
 	return o;
 }
 
+int run_export_finish(struct run_export *e, bool ok)
+{
+	if (!e || !e->used)
+		return 0;
+	if (e->error == 0 && ok) {
+		/* DIR is the empty directory made before the task: replaced whole, at once. */
+		if (renameat(e->parent_fd, e->partial, e->parent_fd, e->name) == 0)
+			return 0;
+		e->error = -errno;
+		log_error_errno(e->error, "Failed to move the export into place at '%s': %m",
+				e->path);
+	}
+	if (e->error == 0)
+		e->incomplete = "not complete: the workspace's changes could not be exported (left "
+				"in the partial directory beside the export directory)";
+	return log_error_errno(e->error < 0 ? e->error : -ECANCELED,
+			       "the export is not complete: it stays in '%s' beside '%s', which "
+			       "stays empty",
+			       e->partial, e->path);
+}
+
+/* Removes name below dir_fd and everything in it; no link is followed (openat2()). */
+static int remove_tree(int dir_fd, const char *name, unsigned depth)
+{
+	_cleanup_(closedirp) DIR *d = NULL;
+	struct dirent *de;
+	int fd, r = 0;
+
+	if (unlinkat(dir_fd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return -errno;
+	if (depth > RUN_EXPORT_MAX_REMOVE_DEPTH)
+		return -ELOOP;
+	fd = open_beneath(dir_fd, name, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return fd;
+	d = fdopendir(fd);
+	if (!d) {
+		safe_close(fd);
+		return -errno;
+	}
+	while (r >= 0 && (de = readdir(d)))
+		if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+			r = remove_tree(dirfd(d), de->d_name, depth + 1);
+	if (r < 0)
+		return r;
+	return unlinkat(dir_fd, name, AT_REMOVEDIR) < 0 ? -errno : 0;
+}
+
 void run_export_sweep(const char *state_dir, const char *run_id)
 {
 	_cleanup_close_ int fd = -EBADF;
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], partial[NAME_MAX + 1];
+	struct stat st;
+	int k;
 
 	if (strchr(run_id, '/') || streq(run_id, ".") || streq(run_id, ".."))
 		return;
 	snprintf(dir, sizeof(dir), "%s/" RUN_EXPORT_STATE_SUBDIR, state_dir);
 	fd = open_dir_no_symlinks(dir, 0);
-	if (fd >= 0 && unlinkat(fd, run_id, AT_REMOVEDIR) == 0)
+	if (fd < 0)
+		return;
+	/* What a supervisor killed during its export wrote: never complete, never DIR. */
+	if (snprintf(partial, sizeof(partial), "." RUN_EXPORT_PARTIAL_FMT, run_id) <
+		    (int)sizeof(partial) &&
+	    fstatat(fd, partial, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		k = remove_tree(fd, partial, 0);
+		if (k < 0)
+			log_about_run(
+				LOG_LEVEL_WARNING, run_id,
+				"could not remove '%s/%s', the partial export of dead run %s: %s",
+				dir, partial, run_id, strerror(-k));
+		else
+			log_about_run(LOG_LEVEL_NOTICE, run_id,
+				      "removed '%s/%s', the partial export of dead run %s", dir,
+				      partial, run_id);
+	}
+	if (unlinkat(fd, run_id, AT_REMOVEDIR) == 0)
 		log_debug("removed the empty export directory '%s/%s' of dead run %s", dir, run_id,
 			  run_id);
 }
@@ -500,9 +615,11 @@ struct run_export *run_export_free(struct run_export *e)
 {
 	if (!e)
 		return NULL;
-	/* A run refused or ended before the export: its fresh, empty directory goes. */
-	if (!e->used && e->parent_fd >= 0 && e->dst_fd >= 0)
+	/* A run refused or ended before the export: its fresh, empty directories go. */
+	if (!e->used && e->parent_fd >= 0 && e->dst_fd >= 0) {
+		(void)unlinkat(e->parent_fd, e->partial, AT_REMOVEDIR);
 		(void)unlinkat(e->parent_fd, e->name, AT_REMOVEDIR);
+	}
 	safe_close(e->dst_fd);
 	safe_close(e->parent_fd);
 	safe_close(e->mntns_fd);

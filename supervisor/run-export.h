@@ -9,6 +9,7 @@
  */
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 struct credential_set;
@@ -42,23 +43,40 @@ int run_export_collect(struct run_export *e);
 
 /*
  * What another tree exported beside /out goes through (the overlay workspace's changes,
- * run-overlay.c): *ret, the options of the export of /out (the policy's caps and scan, the
- * run's redactor, the caller's ids; borrowed from e), *ret_dst_fd the destination (owned
- * by e) and *ret_path its path for messages. Returns 0, or -ENOENT without an export.
+ * run-overlay.c): *ret, the options of the export of /out (the policy's scan, the run's
+ * redactor, the caller's ids; borrowed from e) with the caps' room left: the policy's
+ * max_files and max_size less what /out's export used (one budget for the whole export),
+ * *ret_dst_fd the destination (owned by e) and *ret_path its path for messages. Returns
+ * 0, or -ENOENT without an export.
  */
 int run_export_options(const struct run_export *e, struct export_options *ret, int *ret_dst_fd,
 		       const char **ret_path);
+
+/*
+ * After /out's export and the workspace's (both write into a partial directory beside the
+ * destination, ".NAME.partial"): with ok and /out exported, renames the partial directory
+ * over the destination, empty until then, so that a reader finds DIR either empty or
+ * complete, never a part of it. Else (or when the rename fails) the export stays partial
+ * where it is, the record's "artifacts" says why, and DIR stays empty. Logs. Returns 0 or
+ * -errno. e may be NULL.
+ */
+int run_export_finish(struct run_export *e, bool ok);
 
 /* The record's "artifacts" object (owned by the caller), or NULL (e NULL, -ENOMEM). */
 json_t *run_export_to_json(const struct run_export *e);
 
 /* The default destination's parent, below the state directory. */
 #define RUN_EXPORT_STATE_SUBDIR "artifacts"
+/* The partial directory beside the destination NAME: "." NAME ".partial". */
+#define RUN_EXPORT_PARTIAL_FMT "%s.partial"
+/* Directory levels the reaper removes of a partial export (/out's, the workspace's). */
+#define RUN_EXPORT_MAX_REMOVE_DEPTH 128
 
 /*
- * For a run whose supervisor died (run-lock.c reaps it): removes the default destination
- * <state_dir>/artifacts/<run_id> when it is empty, as run_export_free() would have (a
- * directory the export wrote into stays). Best effort, logs at debug level only.
+ * For a run whose supervisor died (run-lock.c reaps it): removes the partial export
+ * <state_dir>/artifacts/.<run_id>.partial a supervisor killed during its export left (a
+ * notice), and the default destination <state_dir>/artifacts/<run_id> when it is empty, as
+ * run_export_free() would have (a complete export stays). Best effort.
  */
 void run_export_sweep(const char *state_dir, const char *run_id);
 

@@ -496,12 +496,17 @@ static void abandon(struct run *r)
 /* A run whose task ran to its end: how it ended, then its /out and workspace changes. */
 static void collect(struct run *r)
 {
+	bool ok = true;
+
 	run_watch_conclude(r);
 	/* Every process of the run is dead; its mount namespace is still held. */
 	if (r->failure.step == SANDBOX_STEP_NONE && run_export_collect(r->export) < 0)
-		r->exit_code = EXIT_AIRLOCK;
+		ok = false;
 	/* After /out: its export needs the destination empty. */
 	if (r->failure.step == SANDBOX_STEP_NONE && run_overlay_collect(r->overlay, r->export) < 0)
+		ok = false;
+	/* The whole export into place at once, or left partial beside an empty DIR. */
+	if (run_export_finish(r->export, ok) < 0 || !ok)
 		r->exit_code = EXIT_AIRLOCK;
 }
 

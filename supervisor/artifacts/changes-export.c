@@ -26,8 +26,6 @@
 #include "macro.h"
 #include "parse-util.h"
 
-#define COPY_CHUNK 65536
-
 struct changes_out {
 	uid_t uid; /* the owner of what is written (export_options) */
 	gid_t gid;
@@ -36,7 +34,7 @@ struct changes_out {
 	const struct export_entry **index; /* the manifest's entries, sorted by path */
 	size_t n_index;
 	FILE *patch;
-	uint64_t patch_max; /* bytes the patch may hold in all: the export's max_size */
+	uint64_t patch_max; /* bytes the patch may hold in all: max_size less the files' bytes */
 	struct changes_summary *sum;
 };
 
@@ -97,34 +95,6 @@ static int index_manifest(struct changes_out *e, const struct export_manifest *m
 	return 0;
 }
 
-/* Copies in to out (out may be -EBADF: hash only) while hashing. */
-static int copy_hash(int in, int out, uint8_t digest[SHA256_DIGEST_SIZE], uint64_t *ret_bytes)
-{
-	_cleanup_free_ char *buf = malloc(COPY_CHUNK);
-	struct sha256 h;
-	uint64_t total = 0;
-	ssize_t n;
-
-	if (!buf)
-		return -ENOMEM;
-	sha256_init(&h);
-	while ((n = read_full(in, buf, COPY_CHUNK)) > 0) {
-		sha256_update(&h, buf, (size_t)n);
-		total += (uint64_t)n;
-		if (out >= 0) {
-			int r = write_all(out, buf, (size_t)n);
-
-			if (r < 0)
-				return r;
-		}
-	}
-	if (n < 0)
-		return (int)n;
-	sha256_final(&h, digest);
-	*ret_bytes = total;
-	return 0;
-}
-
 /* git refuses to apply to a path with a ".git" component (any case). */
 static bool is_git_path(const char *path)
 {
@@ -171,6 +141,22 @@ static bool patch_has_room(struct changes_out *e, const char *path, size_t alen,
 	return at >= 0 && (uint64_t)at <= e->patch_max && need <= e->patch_max - (uint64_t)at;
 }
 
+/*
+ * Whether the sides the patch would read are surely too large, by the sizes the walk (old,
+ * the workspace's lstat) and the export (new, the bytes written) saw: then neither is read.
+ * A workspace file the task deleted is read for the patch only when it fits.
+ */
+static bool sides_too_large(struct changes_out *e, const struct change *c)
+{
+	uint64_t old = c->kind != CHANGE_ADDED ? c->old_size : 0;
+	uint64_t new = c->kind != CHANGE_DELETED ? c->size : 0;
+
+	if (c->kind == CHANGE_MODE)
+		return false; /* no side is read */
+	return old > CHANGES_MAX_DIFF_FILE || new > CHANGES_MAX_DIFF_FILE ||
+	       !patch_has_room(e, c->path, (size_t)old, (size_t) new);
+}
+
 /* The patch of one regular file: old from the lower, new from the upper, as they apply. */
 static int patch_file(struct changes_out *e, struct change *c)
 {
@@ -181,6 +167,8 @@ static int patch_file(struct changes_out *e, struct change *c)
 
 	if (is_git_path(c->path))
 		return leave_out(e, c, "git_path");
+	if (sides_too_large(e, c))
+		return leave_out(e, c, "too_large");
 	if (has_old && c->kind != CHANGE_MODE)
 		r = read_side(e->lower_fd, c->path, &a, &alen);
 	if (r > 0 && has_new && c->kind != CHANGE_MODE)
@@ -225,25 +213,13 @@ static bool take_export(struct changes_out *e, struct change *c)
 	return true;
 }
 
-/* A deleted file: the digest of what it was. */
-static int hash_deleted(struct changes_out *e, struct change *c)
-{
-	_cleanup_close_ int in = -EBADF;
-	uint64_t bytes;
-	int r;
-
-	in = open_beneath(e->lower_fd, c->path);
-	if (in < 0)
-		return in;
-	r = copy_hash(in, -EBADF, c->digest, &bytes);
-	c->has_digest = r >= 0;
-	return r;
-}
-
+/*
+ * A deleted file has no digest: its old contents are the workspace's, which the reviewer
+ * has, and reading them here would read a file of any size (the task can delete the
+ * largest file of the workspace). changes.json names it, its old mode and old size.
+ */
 static int export_one(struct changes_out *e, struct change *c)
 {
-	int r = 0;
-
 	e->sum->counts[c->kind]++;
 	if (c->type == CHANGE_TYPE_DIR)
 		return 0; /* made by the export where something below it is */
@@ -253,11 +229,7 @@ static int export_one(struct changes_out *e, struct change *c)
 	}
 	if ((c->kind == CHANGE_ADDED || c->kind == CHANGE_MODIFIED) && !take_export(e, c))
 		return leave_out(e, c, "not_exported");
-	if (c->kind == CHANGE_DELETED)
-		r = hash_deleted(e, c);
-	if (r >= 0)
-		r = patch_file(e, c);
-	return r;
+	return patch_file(e, c);
 }
 
 int changes_escape_path(const char *path, char **ret)
@@ -334,11 +306,7 @@ int changes_export(struct change_set *s, int upper_root_fd, int lower_fd, int ws
 	struct changes_summary sum = { .truncated = s->truncated,
 				       .truncated_why = s->truncated_why };
 	struct export_options eo = *o;
-	struct changes_out e = { .uid = o->uid,
-				 .gid = o->gid,
-				 .lower_fd = lower_fd,
-				 .patch_max = o->max_size,
-				 .sum = &sum };
+	struct changes_out e = { .uid = o->uid, .gid = o->gid, .lower_fd = lower_fd, .sum = &sum };
 	int r;
 
 	eo.include = include;
@@ -346,6 +314,8 @@ int changes_export(struct change_set *s, int upper_root_fd, int lower_fd, int ws
 	if (r < 0)
 		return r;
 	sum.stop = m->stop;
+	/* One budget: the patch gets the room the files left (its old sides are unbounded). */
+	e.patch_max = o->max_size - MIN(m->bytes, o->max_size);
 	files_fd =
 		openat(ws_fd, CHANGES_FILES_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (files_fd < 0 && errno != ENOENT) /* none: nothing was exported */

@@ -55,7 +55,7 @@ struct change {
 	uint64_t size; /* regular files: bytes after; 0 otherwise */
 	/* Filled by the export (changes-export.c), not by the walk: */
 	bool has_digest;
-	uint8_t digest[SHA256_DIGEST_SIZE]; /* the new contents (the old ones for deleted) */
+	uint8_t digest[SHA256_DIGEST_SIZE]; /* the exported contents (none for deleted) */
 	const char *patch; /* "included", "binary", "too_large", "git_path", "not_exported",
 			    * or NULL: nothing for a patch (a directory, a mode git ignores) */
 	const char *not_exported; /* added or modified, yet not exported: why (static) */

@@ -150,6 +150,29 @@ static int skip(struct walk *w, const char *path, enum export_type type, enum ex
 	return 0;
 }
 
+/*
+ * The file just copied (the last entry) is left out after all (it changed while read, the
+ * scan rejected it, its redacted copy grew too large): its copy is removed, and it is
+ * counted and listed like every other skip, so that such files too are bounded by the
+ * listing cap and by max_skipped. redactions: what the scan found (listed for "secret").
+ */
+static int skip_copied(struct walk *w, struct frame *f, const char *name, const char *path,
+		       enum export_skip why, uint64_t redactions)
+{
+	struct export_entry *e = &w->m->entries[--w->m->n_entries];
+	int r;
+
+	free(e->path);
+	if (unlinkat(f->dst_fd, name, 0) < 0)
+		return -errno;
+	r = skip(w, path, EXPORT_TYPE_FILE, why);
+	if (r < 0)
+		return r;
+	if (w->m->skipped <= EXPORT_MAX_SKIPPED_LISTED) /* listed: the last entry */
+		w->m->entries[w->m->n_entries - 1].redactions = redactions;
+	return 0;
+}
+
 /* Makes the frame's directory in the destination (and its parents') when not yet made. */
 static int frame_make(struct walk *w, struct frame *f)
 {
@@ -299,15 +322,10 @@ static int redacted_too_large(struct walk *w, struct frame *f, const char *name,
 {
 	struct export_entry *e = &w->m->entries[w->m->n_entries - 1];
 
+	if (w->out_limit == w->o->max_file_size)
+		return skip_copied(w, f, name, path, EXPORT_SKIP_FILE_SIZE, 0);
 	if (unlinkat(f->dst_fd, name, 0) < 0)
 		return -errno;
-	if (w->out_limit == w->o->max_file_size) {
-		*e = (struct export_entry){ .path = e->path,
-					    .type = EXPORT_TYPE_FILE,
-					    .skip = EXPORT_SKIP_FILE_SIZE };
-		w->m->skipped++;
-		return 0;
-	}
 	free(e->path);
 	w->m->n_entries--;
 	stop(w, EXPORT_STOP_MAX_SIZE, path);
@@ -351,21 +369,16 @@ static int export_file(struct walk *w, struct frame *f, const char *name, const 
 		return -ENOMEM;
 	w->out_limit = MIN(w->o->max_file_size, w->o->max_size - w->m->bytes);
 	r = copy_data(w, src, dst, (uint64_t)st->st_size, e);
-	if (r == -ESTALE) {
-		e->skip = EXPORT_SKIP_CHANGED;
-		w->m->skipped++;
-		return unlinkat(f->dst_fd, name, 0) < 0 ? -errno : 0;
-	}
+	if (r == -ESTALE)
+		return skip_copied(w, f, name, path, EXPORT_SKIP_CHANGED, 0);
 	if (r == -EFBIG)
 		return redacted_too_large(w, f, name, path);
 	if (r < 0)
 		return r;
 	w->m->redactions += e->redactions;
 	if (e->redactions > 0 && w->o->scan == EXPORT_SCAN_REJECT) {
-		e->skip = EXPORT_SKIP_SECRET;
-		w->m->skipped++;
 		w->m->files_rejected++;
-		return unlinkat(f->dst_fd, name, 0) < 0 ? -errno : 0;
+		return skip_copied(w, f, name, path, EXPORT_SKIP_SECRET, e->redactions);
 	}
 	e->mode = (st->st_mode & S_IXUSR) ? 0755 : 0644;
 	if (fchown(dst, w->o->uid, w->o->gid) < 0 || fchmod(dst, e->mode) < 0)

@@ -27,6 +27,19 @@ export AIRLOCK AIRLOCK_PROBE
 : "${AIRLOCK_SRC:=$(cd "$here/../.." && pwd)}"
 export AIRLOCK_SRC
 
+# The sanitizers' options of meson's `asan` test setup (the same file): a UBSan or ASan
+# finding in an instrumented build fails the test here as it does in CI. A variable the
+# caller set wins.
+while IFS= read -r line; do
+	case "$line" in
+	'' | '#'*) continue ;;
+	esac
+	name=${line%%=*}
+	[ -n "${!name+x}" ] && continue
+	printf -v "$name" %s "${line#*=}"
+	export "${name?}"
+done <"$here/../sanitizer.env"
+
 if [ ${#tests[@]} -eq 0 ]; then
 	for t in "$here"/test-*.sh; do
 		tests+=("$t")

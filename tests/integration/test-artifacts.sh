@@ -152,3 +152,53 @@ al_run --policy "$(policy art-noexec redact)" --credential "tok=@$AL_TMP/tok" \
 al_is "$AL_RC:$(al_json "$AL_TMP/e.json" 'r["artifacts"]["error"]')" "127:the task did not run" \
 	"a task that cannot exec: the record says there is no export"
 al_ok "$([ ! -e "$AL_TMP/noexec" ]; echo $?)" "and its empty directory is removed"
+
+# ---- a supervisor killed during its export ----
+# The export writes into ".<name>.partial" beside DIR and renames it over DIR at the end:
+# a supervisor killed in the middle leaves DIR empty (never a part that looks whole), and
+# the next start removes the partial export of the default destination. This case kills a
+# supervisor: a private runtime directory and cgroup parent (lib.sh), so that only this
+# test's next start reaps it.
+al_isolate artifacts
+pol_big=$(al_policy art-big <<'JSON'
+{ "version": 1, "name": "art-big",
+  "filesystem": { "tmpfs": [ { "target": "/out", "size": "400M" } ] },
+  "artifacts": { "scan": "redact", "max_file_size": "1M" } }
+JSON
+)
+st=$AL_TMP/st-exportkill
+mkdir -p "$st"
+# 300 MiB in 4800 files: long enough an export to be caught in the middle of it.
+env --default-signal=INT,QUIT "$AIRLOCK" run --state-dir "$st" --workspace "$AL_WS" \
+	--policy "$pol_big" -- python3 -c 'import os
+for i in range(4800):
+    with open("/out/f%05d" % i, "wb") as f:
+        f.write(os.urandom(64) * 1024)' </dev/null >/dev/null 2>"$AL_TMP/exportkill.err" &
+pid=$!
+AL_PIDS+=("$pid")
+caught=
+for _ in $(seq 3000); do
+	if compgen -G "$st/artifacts/.*.partial/f0*" >/dev/null ||
+		compgen -G "$st/artifacts/*/f0*" >/dev/null; then
+		kill -KILL "$pid" # the supervisor itself: the wrapper and unshare exec it
+		caught=1
+		break
+	fi
+	sleep 0.02
+done
+wait "$pid" 2>/dev/null
+dead=$(basename "$(compgen -G "$st/records/*.json" | head -n 1)" .json)
+partial=$st/artifacts/.$dead.partial
+al_ok "$([ -n "$caught" ] && [ -d "$partial" ]; echo $?)" \
+	"a supervisor killed during its export (run ${dead}) leaves its partial export beside DIR ($(find "$partial" "$st/artifacts/$dead" -type f 2>/dev/null | wc -l) of 4800 files written)"
+[ -n "$caught" ] || al_diag <"$AL_TMP/exportkill.err"
+al_is "$(find "$st/artifacts/$dead" -mindepth 1 2>&1 | wc -l)" 0 \
+	"and DIR empty: no file, no manifest a reader could take for a complete export"
+al_is "$(find "$partial" -maxdepth 1 -name manifest.json | wc -l)" 0 \
+	"the partial export has no manifest"
+"$AIRLOCK" run --state-dir "$st" --workspace "$AL_WS" -- /bin/true </dev/null >/dev/null \
+	2>"$AL_TMP/exportkill-reap.err"
+al_is "$(al_json "$st/records/$dead.json" 'r["exit"]["cause"]' 2>&1)" aborted \
+	"the next start marks the killed run aborted"
+al_is "$(find "$st/artifacts" -mindepth 1 | wc -l)" 0 \
+	"and removes its partial export and its empty DIR"

@@ -7,6 +7,9 @@
 # nothing left on the host after the run, also after kill -9 of airlock.
 . "$(dirname "$0")/lib.sh"
 al_init
+# A private runtime directory and cgroup parent (lib.sh): the kill -9 case below leaves a
+# dead run that no other airlock on the host may reap first, nor this test's runs theirs.
+al_isolate credentials
 
 SRC=$AL_TMP/src # the caller's secret files: the only place the values may be
 mkdir -m 700 "$SRC"
@@ -118,7 +121,7 @@ al_is "$(al_json "$AL_TMP/copy.json" 'len(r["credentials"])')" 4 "the --record c
 
 # No value in the state dir, the runtime dir, the --record copy or airlock's stderr.
 leaks=$(grep -rlaF -D skip -e "${VALUES[0]}" -e "${VALUES[1]}" -e "${VALUES[2]}" \
-	-e "${VALUES[3]}" "$AL_STATE" /run/airlock "$AL_TMP/copy.json" 2>/dev/null)
+	-e "${VALUES[3]}" "$AL_STATE" "$AL_TMP/run" "$AL_TMP/copy.json" 2>/dev/null)
 al_is "$leaks" "" "no value in the state dir, the runtime dir or the record"
 al_run "${ALL[@]}" -- /bin/sh -c 'cat /run/secrets/npm /home/airlock/.npmrc /tmp/pip/pip.conf
 	echo "$GH_TOKEN"; exit 3'

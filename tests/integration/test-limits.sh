@@ -10,6 +10,9 @@ al_init
 for c in memory pids cpu; do
 	al_host_has_controller "$c" || al_skip_all "the kernel offers no $c cgroup controller"
 done
+# A private runtime directory and cgroup parent (lib.sh): the supervisor killed below is
+# reaped by this test's next start, never first by another airlock on the host.
+al_isolate limits
 
 # Where this host keeps airlock's run cgroups (v2: below airlock.slice; v1: per hierarchy).
 run_cgroup_dirs() { # run_cgroup_dirs RUN_ID

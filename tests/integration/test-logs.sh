@@ -263,30 +263,9 @@ fi
 # These runs live in a world of their own (a private runtime directory and cgroup parent,
 # as in test-records-safety.sh): no other airlock on the host reaps the killed run first.
 
-ISO_PARENT=airlock-it-logs-$$
-mkdir -p /run/airlock "$AL_TMP/run"
-cat >"$AL_TMP/iso.json" <<JSON
-{ "version": 1, "cgroup_parent": "$ISO_PARENT" }
-JSON
-chmod 644 "$AL_TMP/iso.json"
-ISO=$AL_TMP/airlock-iso
-cat >"$ISO" <<EOF
-#!/bin/sh
-# airlock run in this test's own runtime directory and cgroup parent
-exec unshare -m --propagation private -- /bin/sh -c \\
-	'mount --bind "$AL_TMP/run" /run/airlock && exec "\$0" run --config "$AL_TMP/iso.json" "\$@"' \\
-	"$AIRLOCK" --state-dir "$AL_STATE" --workspace "$AL_WS" "\$@"
-EOF
-chmod 755 "$ISO"
-iso_cleanup() {
-	local d
-	for d in /sys/fs/cgroup/*/"$ISO_PARENT" /sys/fs/cgroup/"$ISO_PARENT"; do
-		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
-	done
-}
-trap 'rc=$?; iso_cleanup; (exit $rc); al_finish' EXIT
+al_isolate logs
 
-"$ISO" -- sh -c 'echo before-kill; sleep 30' >/dev/null 2>&1 </dev/null &
+"$AIRLOCK" run --state-dir "$AL_STATE" --workspace "$AL_WS" -- sh -c 'echo before-kill; sleep 30' >/dev/null 2>&1 </dev/null &
 bg=$!
 AL_PIDS+=("$bg")
 dead=
@@ -298,7 +277,7 @@ done
 al_ok "$([ -n "$dead" ]; echo $?)" "a running task's output is in its log at once (${dead:-none})"
 kill -KILL "$bg"
 wait "$bg" 2>/dev/null
-"$ISO" --diagnostics-fd 3 --diagnostics-format json -- true \
+"$AIRLOCK" run --state-dir "$AL_STATE" --workspace "$AL_WS" --diagnostics-fd 3 --diagnostics-format json -- true \
 	3>"$AL_TMP/e1.diag" >"$AL_TMP/e1.out" 2>"$AL_TMP/e1.err" </dev/null
 al_is "$?|$(cat "$AL_TMP/e1.err")" "0|" \
 	"the next run reaps the killed one and says nothing about it on its caller's terminal"
@@ -317,11 +296,11 @@ rec_is "$AL_STATE/records/$dead.json" \
 al_is "$(cat "$AL_STATE/logs/$dead.stdout")" "before-kill" "and the log stays as it was written"
 
 # The same without a diagnostics sink: the caller's terminal is just as quiet.
-"$ISO" -- sh -c 'echo again; sleep 30' >/dev/null 2>&1 </dev/null &
+"$AIRLOCK" run --state-dir "$AL_STATE" --workspace "$AL_WS" -- sh -c 'echo again; sleep 30' >/dev/null 2>&1 </dev/null &
 bg=$!
 AL_PIDS+=("$bg")
 sleep 1
 kill -KILL "$bg"
 wait "$bg" 2>/dev/null
-"$ISO" -- true >/dev/null 2>"$AL_TMP/e2.err" </dev/null
+"$AIRLOCK" run --state-dir "$AL_STATE" --workspace "$AL_WS" -- true >/dev/null 2>"$AL_TMP/e2.err" </dev/null
 al_is "$?|$(cat "$AL_TMP/e2.err")" "0|" "without --diagnostics-fd, nothing about the reaped run either"

@@ -214,4 +214,42 @@ al_is "$AL_RC" 125 "an /out entry named 'workspace' fails the run"
 al_ok "$(echo "$AL_ERR" | grep -q "Failed to export the workspace's changes: .* exists"; echo $?)" \
 	"with one line saying so"
 
+# ---- one budget: /out and the workspace's changes share max_files and max_size ----
+pol_cap=$(al_policy overlay-cap <<'JSON'
+{ "version": 1, "name": "overlay-cap",
+  "filesystem": { "workspace": { "mode": "overlay" } },
+  "artifacts": { "scan": "off", "max_files": 10, "max_size": "1M" } }
+JSON
+)
+# /out takes 6 of the 10 entries: the workspace's export has 4 (its files/ directory and 3
+# files), where each once had 10.
+al_run --policy "$pol_cap" --workspace "$WS" --export "$AL_TMP/exp-cap" \
+	--record "$AL_TMP/cap.json" -- /bin/sh -c \
+	'for i in 0 1 2 3 4 5; do echo $i >/out/o$i; done
+	for i in 0 1 2 3 4 5 6 7; do echo $i >/workspace/w$i; done'
+al_ok "$AL_RC" "a run filling /out and the workspace past max_files together"
+[ "$AL_RC" -eq 0 ] || al_show
+al_is "$(al_json "$AL_TMP/cap.json" '(r["artifacts"]["files"], r["artifacts"]["complete"],
+	r["workspace_changes"]["exported_files"], r["workspace_changes"]["complete"],
+	r["workspace_changes"].get("stopped_by"))' 2>&1)" "(6, True, 3, False, 'max_files')" \
+	"max_files is one budget: the workspace's export gets what /out left, and says it stopped"
+al_is "$(find "$AL_TMP/exp-cap" -type f ! -name '*.json' ! -name '*.patch' | wc -l)" 9 \
+	"and the export directory holds 6 + 3 files"
+
+# /out takes 700K of the 1M: a 500K workspace file does not fit, nor does the patch pass it.
+al_run --policy "$pol_cap" --workspace "$WS" --export "$AL_TMP/exp-cap-size" \
+	--record "$AL_TMP/cap-size.json" -- /bin/sh -c \
+	'head -c 700000 /dev/zero >/out/big
+	head -c 500000 /dev/zero | tr "\0" a >/workspace/w.txt'
+al_ok "$AL_RC" "a run filling /out and the workspace past max_size together"
+[ "$AL_RC" -eq 0 ] || al_show
+al_is "$(al_json "$AL_TMP/cap-size.json" '(r["artifacts"]["bytes"],
+	r["workspace_changes"]["exported_bytes"], r["workspace_changes"].get("stopped_by"))' 2>&1)" \
+	"(700000, 0, 'max_size')" \
+	"max_size is one budget: the workspace file past what /out left is not exported"
+total=$(find "$AL_TMP/exp-cap-size" -type f ! -name manifest.json ! -name changes.json \
+	-printf '%s\n' | awk '{ t += $1 } END { print t }')
+al_ok "$([ "$total" -le 1048576 ]; echo $?)" \
+	"the files and changes.patch of the whole export hold at most max_size bytes ($total)"
+
 al_finish

@@ -172,30 +172,11 @@ PY
 # airlock with a private runtime directory (a bind over /run/airlock in a mount namespace
 # of its own) and cgroup parent, as test-records-safety does: no other airlock reaps the
 # run this case kills, and its starts reap no one else's.
-ISO_PARENT=airlock-it-review-$$
-mkdir -p /run/airlock "$AL_TMP/run"
-printf '{ "version": 1, "cgroup_parent": "%s" }\n' "$ISO_PARENT" >"$AL_TMP/iso.json"
-chmod 644 "$AL_TMP/iso.json"
-ISO=$AL_TMP/airlock-iso
-cat >"$ISO" <<EOF
-#!/bin/sh
-exec unshare -m --propagation private -- /bin/sh -c \\
-	'mount --bind "$AL_TMP/run" /run/airlock && exec "\$0" run --config "$AL_TMP/iso.json" "\$@"' \\
-	"$AIRLOCK" "\$@"
-EOF
-chmod 755 "$ISO"
-iso_cleanup() {
-	local d
-	for d in /sys/fs/cgroup/*/"$ISO_PARENT" /sys/fs/cgroup/"$ISO_PARENT"; do
-		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
-	done
-}
-# shellcheck disable=SC2154 # rc is assigned by the trap itself
-trap 'rc=$?; iso_cleanup; (exit $rc); al_finish' EXIT
+al_isolate review
 
 st=$AL_TMP/st-kill
 mkdir -p "$st"
-env --default-signal=INT,QUIT "$ISO" --state-dir "$st" --workspace "$AL_WS" --policy "$pol" \
+env --default-signal=INT,QUIT "$AIRLOCK" run --state-dir "$st" --workspace "$AL_WS" --policy "$pol" \
 	-- "$PROBE" sleep 60 </dev/null >/dev/null 2>"$AL_TMP/kill.err" &
 pid=$!
 AL_PIDS+=("$pid")
@@ -209,9 +190,11 @@ al_ok "$([ -n "$dead" ] && [ -d "$st/artifacts/$dead" ]; echo $?)" \
 # The supervisor is $pid itself: the wrapper and unshare exec it.
 kill -KILL "$pid"
 wait "$pid" 2>/dev/null
-"$ISO" --state-dir "$st" --workspace "$AL_WS" -- "$PROBE" true </dev/null >/dev/null \
+"$AIRLOCK" run --state-dir "$st" --workspace "$AL_WS" -- "$PROBE" true </dev/null >/dev/null \
 	2>"$AL_TMP/reap.err"
 al_is "$(al_json "$st/records/$dead.json" 'r["exit"]["cause"]' 2>&1)" aborted \
 	"the next start marks the killed run aborted"
 al_ok "$([ -n "$dead" ] && [ ! -e "$st/artifacts/$dead" ]; echo $?)" \
 	"and removes its empty export directory"
+al_ok "$([ -n "$dead" ] && [ ! -e "$st/artifacts/.$dead.partial" ]; echo $?)" \
+	"and the (empty) partial directory beside it"

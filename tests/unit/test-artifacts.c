@@ -441,6 +441,54 @@ TEST(export_tree_redaction_cannot_pass_the_caps)
 	scratch_done(test_failed_, &s);
 }
 
+/* n files of a secret in src/, for scan "reject" to leave out. */
+static void reject_case(bool *test_failed_, int n, uint64_t max_files, struct export_manifest **ret)
+{
+	static const char secret[] = "s3cr3t-value-0123456789";
+	struct export_options o = options();
+	struct redactor *r = NULL;
+	char digest[65], name[32];
+	struct scratch s;
+
+	ASSERT_OK(redactor_new(true, &r));
+	ASSERT_OK(redactor_add_value(r, "credential:tok", secret, strlen(secret)));
+	ASSERT_OK(redactor_compile(r));
+	o.redactor = r;
+	o.scan = EXPORT_SCAN_REJECT;
+	o.max_files = max_files;
+	scratch_new(test_failed_, &s);
+	for (int i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "src/s%05d", i);
+		write_file(test_failed_, name, secret, 0644);
+	}
+	ASSERT_OK(export_tree(s.src, s.dst, &o, ret, digest));
+	redactor_free(r);
+	scratch_done(test_failed_, &s);
+}
+
+TEST(export_tree_rejected_files_count_as_skipped)
+{
+	struct export_manifest *m = NULL;
+
+	/* Past the listing cap, a rejected file is counted, not listed. */
+	reject_case(test_failed_, EXPORT_MAX_SKIPPED_LISTED + 5, 5000, &m);
+	ASSERT_EQ(m->skipped, EXPORT_MAX_SKIPPED_LISTED + 5);
+	ASSERT_EQ(m->skipped_unlisted, 5);
+	ASSERT_EQ(m->n_entries, EXPORT_MAX_SKIPPED_LISTED);
+	ASSERT_EQ(m->files_rejected, EXPORT_MAX_SKIPPED_LISTED + 5);
+	ASSERT_EQ(m->entries[0].skip, EXPORT_SKIP_SECRET);
+	ASSERT_EQ(m->entries[0].redactions, 1);
+	ASSERT_EQ(m->stop, EXPORT_STOP_NONE);
+	m = export_manifest_free(m);
+
+	/* And max_files of them stop the walk, as any other skipped entries do. */
+	reject_case(test_failed_, 15, 10, &m);
+	ASSERT_EQ(m->skipped, 10);
+	ASSERT_EQ(m->stop, EXPORT_STOP_MAX_SKIPPED);
+	ASSERT_STREQ(m->stop_path, "s00009");
+	export_manifest_free(m);
+}
+
 TEST(export_tree_redact_without_redactor)
 {
 	struct export_options o = options();

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -305,7 +306,8 @@ TEST(export)
 
 /*
  * The patch's old sides come from the workspace, which no cap of the task's writes bounds:
- * its total stays below max_size, and what does not fit is "too_large" in changes.json.
+ * the files exported and the patch stay below max_size together (3000 bytes of files, so
+ * 6000 left for the patch), and what does not fit is "too_large" in changes.json.
  */
 TEST(patch_cap)
 {
@@ -313,7 +315,7 @@ TEST(patch_cap)
 	_cleanup_close_ int up = -EBADF, low = -EBADF, out = -EBADF, root_fd = -EBADF;
 	_cleanup_free_ char *patch = NULL, *x = NULL, *y = NULL;
 	struct export_options o = { .max_files = 1000,
-				    .max_size = 6000,
+				    .max_size = 9000,
 				    .max_file_size = 1 << 20,
 				    .scan = EXPORT_SCAN_OFF,
 				    .uid = getuid(),
@@ -351,7 +353,7 @@ TEST(patch_cap)
 	ASSERT_EQ(sum.exported, 3);
 	ASSERT_EQ(sum.not_in_patch, 2);
 	ASSERT_OK(read_file_at(out, "changes.patch", 1 << 20, &patch, &len));
-	ASSERT_TRUE(len <= o.max_size);
+	ASSERT_TRUE(len + 3000 <= o.max_size);
 	ASSERT_CONTAINS(patch, "--- a/a.txt\n");
 	ASSERT_TRUE(strstr(patch, "b.txt") == NULL);
 	j = load_json(out, "changes.json");
@@ -362,6 +364,74 @@ TEST(patch_cap)
 		     "too_large");
 	ASSERT_STREQ(json_string_value(json_object_get(json_array_get(c, 2), "patch")),
 		     "too_large");
+	json_decref(j);
+	rm_rf();
+}
+
+/* The change of path in changes.json's array c, or NULL. */
+static json_t *change_of(json_t *c, const char *path)
+{
+	for (size_t i = 0; i < json_array_size(c); i++)
+		if (streq(json_string_value(json_object_get(json_array_get(c, i), "path")), path))
+			return json_array_get(c, i);
+	return NULL;
+}
+
+/*
+ * A deleted workspace file is never hashed: one past the patch's limits is not read at all
+ * (inotify sees no access), whatever its size; a small one is read for the patch alone.
+ * changes.json says what was deleted, its old mode and old size, and no digest.
+ */
+TEST(deleted_not_read)
+{
+	_cleanup_change_set_free_ struct change_set *s = NULL;
+	_cleanup_close_ int up = -EBADF, low = -EBADF, out = -EBADF, root_fd = -EBADF, ino = -EBADF;
+	struct export_options o = { .max_files = 1000,
+				    .max_size = 1 << 20,
+				    .max_file_size = 1 << 20,
+				    .scan = EXPORT_SCAN_OFF,
+				    .uid = getuid(),
+				    .gid = getgid() };
+	struct changes_summary sum;
+	char p[512], ev[4096];
+	json_t *j, *big, *small;
+
+	snprintf(root, sizeof(root), "/tmp/airlock-test-changes-XXXXXX");
+	if (!mkdtemp(root))
+		abort();
+	dir("lower"), dir("up"), dir("up/files"), dir("out");
+	put("lower/small.txt", "a\nb\n", 0644);
+	put("lower/big", "", 0600);
+	snprintf(p, sizeof(p), "%s/lower/big", root);
+	ASSERT_OK(truncate(p, 64 << 20)); /* sparse: 64 MiB of zeros, past any patch */
+	if (whiteout("up/files/small.txt") < 0 || whiteout("up/files/big") < 0) {
+		rm_rf();
+		TEST_SKIP("cannot make whiteouts here");
+	}
+	up = open_dir("up/files");
+	root_fd = open_dir("up");
+	low = open_dir("lower");
+	out = open_dir("out");
+	ASSERT_OK(change_set_compute(up, low, CHANGE_XATTRS_USER, &s));
+	ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	ASSERT_TRUE(ino >= 0);
+	ASSERT_TRUE(inotify_add_watch(ino, p, IN_ACCESS | IN_OPEN) >= 0);
+	ASSERT_OK(changes_export(s, root_fd, low, out, &o, &sum));
+	ASSERT_EQ(sum.counts[CHANGE_DELETED], 2);
+	ASSERT_ERROR(read(ino, ev, sizeof(ev)) < 0 ? -errno : 0, EAGAIN);
+
+	j = load_json(out, "changes.json");
+	ASSERT_TRUE(j != NULL);
+	big = change_of(json_object_get(j, "changes"), "big");
+	small = change_of(json_object_get(j, "changes"), "small.txt");
+	ASSERT_TRUE(big && small);
+	ASSERT_STREQ(json_string_value(json_object_get(big, "kind")), "deleted");
+	ASSERT_STREQ(json_string_value(json_object_get(big, "old_mode")), "0600");
+	ASSERT_EQ(json_integer_value(json_object_get(big, "old_size")), 64 << 20);
+	ASSERT_STREQ(json_string_value(json_object_get(big, "patch")), "too_large");
+	ASSERT_TRUE(json_object_get(big, "sha256") == NULL);
+	ASSERT_STREQ(json_string_value(json_object_get(small, "patch")), "included");
+	ASSERT_TRUE(json_object_get(small, "sha256") == NULL);
 	json_decref(j);
 	rm_rf();
 }
