@@ -406,7 +406,7 @@ static json_t *aborted_json(int records_fd, const char *name, const char *state_
 	_cleanup_close_ int fd = -EBADF;
 	char now[40];
 	struct timespec ts;
-	json_t *exit_o;
+	json_t *exit_o, *export;
 	size_t len = 0;
 
 	fd = openat(records_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
@@ -424,6 +424,13 @@ static json_t *aborted_json(int records_fd, const char *name, const char *state_
 	    record_json_set(exit_o, "code", json_integer(125)) < 0 ||
 	    record_json_set(o, "ended_at", json_string(now)) < 0 ||
 	    run_log_reap(state_dir, run_id, o) < 0)
+		return NULL;
+	/* The running record's "the task did not run" would be wrong: it may have died in it. */
+	export = json_object_get(o, "artifacts");
+	if (json_is_object(export) &&
+	    record_json_set(export, "error",
+			    json_string("the run was aborted (its supervisor died): nothing "
+					"was exported")) < 0)
 		return NULL;
 	return TAKE_PTR(o);
 }

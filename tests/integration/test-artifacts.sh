@@ -200,5 +200,8 @@ al_is "$(find "$partial" -maxdepth 1 -name manifest.json | wc -l)" 0 \
 	2>"$AL_TMP/exportkill-reap.err"
 al_is "$(al_json "$st/records/$dead.json" 'r["exit"]["cause"]' 2>&1)" aborted \
 	"the next start marks the killed run aborted"
+al_is "$(al_json "$st/records/$dead.json" 'r["artifacts"]["error"]' 2>&1)" \
+	"the run was aborted (its supervisor died): nothing was exported" \
+	"its record says the export was cut off by the abort, not that the task did not run"
 al_is "$(find "$st/artifacts" -mindepth 1 | wc -l)" 0 \
 	"and removes its partial export and its empty DIR"
