@@ -688,8 +688,13 @@ TEST(v6_rules)
 	ASSERT_TRUE(strstr(P.rules[mcast], "log") == NULL);
 	ASSERT_TRUE(mcast < set_rule("allow6_tcp"));
 
-	/* v4-mapped, NAT64 and 6to4 addresses are denied, so IPv4 ranges cannot hide in them */
+	/*
+	 * v4-mapped, v4-translated, NAT64, Teredo and 6to4 addresses are denied, so IPv4
+	 * ranges cannot hide in them
+	 */
 	ASSERT_CONTAINS(P.elems, "deny6:00000000000000000000ffff00000000 ");
+	ASSERT_CONTAINS(P.elems, "deny6:0000000000000000ffff000000000000 ");
+	ASSERT_CONTAINS(P.elems, "deny6:20010000000000000000000000000000 ");
 	ASSERT_CONTAINS(P.elems, "deny6:0064ff9b000000000000000000000000 ");
 	ASSERT_CONTAINS(P.elems, "deny6:20020000000000000000000000000000 ");
 	ASSERT_CONTAINS(P.elems, "deny6:20010db8000000000000000000000000 ");
@@ -853,9 +858,10 @@ TEST(matching)
 	static const char *const denied4[] = { "10.1.2.3",  "169.254.169.254", "100.64.1.1",
 					       "127.0.0.1", "172.31.255.255",  "192.168.1.1",
 					       "0.0.0.0",   "255.255.255.255", "224.0.0.251" };
-	static const char *const denied6[] = { "fd00:ec2::254", "::1",	   "::ffff:10.0.0.1",
-					       "fe80::1",	"ff02::1", "64:ff9b::a00:1",
-					       "2002:a00:1::" };
+	static const char *const denied6[] = {
+		"fd00:ec2::254",  "::1",	  "::ffff:10.0.0.1", "fe80::1",	   "ff02::1",
+		"64:ff9b::a00:1", "2002:a00:1::", "::ffff:0:a00:1",  "2001::a00:1"
+	};
 
 	setup_policy();
 	ASSERT_TRUE(egress_name_matches("*.cdn.example", "x.cdn.example"));
