@@ -34,6 +34,7 @@ struct conn {
 	uint32_t gen;
 	uint32_t queries;
 	uint32_t n_pending;
+	bool eof; /* the task shut down its sending side: closed once its answers are out */
 	uint64_t idle_ms; /* closed once past this with nothing pending */
 	size_t n_in;
 	uint8_t in[2 + DNS_PROXY_TCP_MAX_QUERY];

@@ -107,6 +107,13 @@ static void conn_close(struct conn *k)
 	k->fd = -EBADF;
 	k->gen++;
 	k->n_in = k->queries = k->n_pending = 0;
+	k->eof = false;
+}
+
+/* Whether a connection is read: not when it has no more to say or may ask no more. */
+static bool conn_reads(const struct conn *k)
+{
+	return k->fd >= 0 && !k->eof && k->queries < DNS_PROXY_TCP_MAX_QUERIES;
 }
 
 /* Writes one framed answer; a connection that cannot take it whole is closed. */
@@ -358,6 +365,7 @@ static void on_accept(struct proxy *p)
 			continue;
 		k->fd = fd;
 		k->n_in = k->queries = k->n_pending = 0;
+		k->eof = false;
 		k->idle_ms = now_ms() + DNS_PROXY_TCP_IDLE_MS;
 		return;
 	}
@@ -375,6 +383,14 @@ static void on_conn(struct proxy *p, size_t i)
 	n = recvfrom(k->fd, k->in + k->n_in, sizeof(k->in) - k->n_in, MSG_DONTWAIT, NULL, NULL);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
+	/*
+	 * A client may shut down its sending side once its queries are out (the end of its
+	 * stream): the answers to those still go out, and then the connection is closed.
+	 */
+	if (n == 0 && k->n_pending > 0) {
+		k->eof = true;
+		return;
+	}
 	if (n <= 0)
 		return conn_close(k);
 	k->n_in += (size_t)n;
@@ -534,7 +550,7 @@ static void expire(struct proxy *p)
 		struct conn *k = &p->conns[i];
 
 		if (k->fd >= 0 && k->n_pending == 0 &&
-		    (k->idle_ms <= now || k->queries >= DNS_PROXY_TCP_MAX_QUERIES))
+		    (k->eof || k->idle_ms <= now || k->queries >= DNS_PROXY_TCP_MAX_QUERIES))
 			conn_close(k);
 	}
 	/*
@@ -573,7 +589,7 @@ static size_t poll_set(struct proxy *p, struct pollfd *fds, struct source *map)
 	fds[1] = (struct pollfd){ .fd = FD_IPC, .events = POLLIN };
 	fds[2] = (struct pollfd){ .fd = FD_TCP, .events = POLLIN };
 	for (size_t i = 0; i < DNS_PROXY_TCP_MAX_CONNS; i++)
-		if (p->conns[i].fd >= 0 && p->conns[i].queries < DNS_PROXY_TCP_MAX_QUERIES) {
+		if (conn_reads(&p->conns[i])) {
 			map[n - FIXED_FDS] = (struct source){ SRC_CONN, (uint8_t)i };
 			fds[n++] = (struct pollfd){ .fd = p->conns[i].fd, .events = POLLIN };
 		}

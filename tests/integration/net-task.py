@@ -8,6 +8,8 @@ steps: resolve:NAME:TYPE[:SERVER]  tcp:ADDR:PORT[:TIMEOUT]  udp:ADDR:PORT  sleep
        ttcp:ADDR:PORT  tudp:ADDR:PORT (a connect, or a connected UDP send and receive, with
        a 5 s timeout; the result ends with the milliseconds it took)
        names:N:SUFFIX (resolve N distinct names under SUFFIX, twice: answered per pass)
+       tcpdns:NAME:TYPE:SERVER[:half] (one query over TCP; "half": the client shuts down its
+       sending side once the query is out, as the end of its stream)
 ADDR "GW" is the task's default gateway: the host end of its veth, i.e. its resolver;
 "GW6" its IPv6 default gateway. ADDR may carry a scope: fe80::1%eth0.
 """
@@ -69,6 +71,28 @@ def parse(r):
             addrs.append(f'type{t}')
         o += ln
     return RCODES.get(flags & 0xf, str(flags & 0xf)), addrs, ttl
+
+
+def query_tcp(name, qtype, server, half=False):
+    q = struct.pack('>HHHHHH', 0x4242, 0x0100, 1, 0, 0, 0)
+    q += b''.join(bytes([len(p)]) + p.encode() for p in name.split('.')) + b'\0'
+    q += struct.pack('>HH', TYPES[qtype], 1)
+    try:
+        s = socket.create_connection((server, 53), 2.0)
+        s.settimeout(2.0)
+        s.sendall(struct.pack('>H', len(q)) + q)
+        if half:
+            s.shutdown(socket.SHUT_WR)
+        r = b''
+        while len(r) < 2 or len(r) < 2 + struct.unpack('>H', r[:2])[0]:
+            chunk = s.recv(4096)
+            if not chunk:
+                return 'EOF', [], 0
+            r += chunk
+        s.close()
+    except OSError as e:
+        return e.__class__.__name__, [], 0
+    return parse(r[2:])
 
 
 def tcp(addr, port, timeout=2.0):
@@ -182,6 +206,9 @@ def main(steps):
         a = [gateway() if x == 'GW' else gateway6() if x == 'GW6' else x for x in a]
         if kind == 'resolve':
             rc, addrs, ttl = query(a[0], a[1], *(a[2:3]))
+            res = f'{rc} {"+".join(addrs) or "-"} {ttl}'
+        elif kind == 'tcpdns':
+            rc, addrs, ttl = query_tcp(a[0], a[1], a[2], a[3:4] == ['half'])
             res = f'{rc} {"+".join(addrs) or "-"} {ttl}'
         elif kind == 'tcp':
             res = tcp(a[0], int(a[1]), float(a[2]) if len(a) > 2 else 2.0)
