@@ -334,6 +334,18 @@ static void on_message(struct proxy *p, const struct client *c, const uint8_t *b
 	forward(p, c, &msg_in);
 }
 
+/*
+ * Whether a UDP query comes from the task: from its address (what it sends to its resolver,
+ * or to any address on port 53, redirected here), or from its loopback (a stub resolver's
+ * 127.0.0.1:53, asked directly). The listener is bound to the task namespace's lo, so nothing
+ * outside that namespace reaches it.
+ */
+static bool is_task_source(const struct proxy *p, const struct sockaddr_in *from)
+{
+	return !memcmp(&from->sin_addr, p->cfg->task.addr, 4) ||
+	       (ntohl(from->sin_addr.s_addr) >> 24) == 127;
+}
+
 static void on_query(struct proxy *p)
 {
 	static uint8_t buf[DNS_MAX_MESSAGE];
@@ -342,7 +354,7 @@ static void on_query(struct proxy *p)
 	ssize_t n;
 
 	n = recvfrom(FD_LISTEN, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&c.addr, &fl);
-	if (n < 0 || fl != sizeof(c.addr) || memcmp(&c.addr.sin_addr, p->cfg->task.addr, 4) != 0)
+	if (n < 0 || fl != sizeof(c.addr) || !is_task_source(p, &c.addr))
 		return;
 	on_message(p, &c, buf, (size_t)n);
 }

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # DNS clients the run's proxy must serve as any resolver would (issue 9, network review):
-# a client that shuts down its sending side of a TCP connection once its query is out gets
-# its answer, and the answer's address connects. Same throw-away "host" and "internet" namespaces as test-net-egress.sh.
+# a client that shuts down its sending side of a TCP connection once its query is out, and
+# a stub that asks 127.0.0.1:53 over UDP directly. Each gets its answer, and the answer's
+# address connects. Same throw-away "host" and "internet" namespaces as test-net-egress.sh.
 set -u
 SRC=${AIRLOCK_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 AIRLOCK=${AIRLOCK:-$SRC/build/airlock}
@@ -44,6 +45,7 @@ JSON
 # shellcheck disable=SC2054 # the steps are comma-separated on purpose
 steps=(
 	tcpdns,allowed.test,A,GW tcpdns,final.test,A,GW,half tcp,11.1.0.11,443,1
+	resolve,allowed.test,A,127.0.0.1 tcp,11.1.0.10,443,1 resolve,other.test,A,127.0.0.1
 )
 net_in_host "$AIRLOCK" run --policy "$TMP/policy.json" --workspace "$TMP/ws" \
 	--state-dir "$TMP/state" --record "$TMP/record.json" \
@@ -57,6 +59,11 @@ net_expect "$TMP/out" tcpdns,allowed.test,A,GW '^NOERROR 11\.1\.0\.10 ' \
 net_expect "$TMP/out" tcpdns,final.test,A,GW,half '^NOERROR 11\.1\.0\.11 ' \
 	"a TCP client that shuts down its sending side after its query still gets the answer"
 net_expect "$TMP/out" tcp,11.1.0.11,443,1 '^ok hello' "and the address of that answer connects"
+net_expect "$TMP/out" resolve,allowed.test,A,127.0.0.1 '^NOERROR 11\.1\.0\.10 ' \
+	"a UDP query to 127.0.0.1:53 (a stub resolver's address) is answered"
+net_expect "$TMP/out" tcp,11.1.0.10,443,1 '^ok hello' "and the address of that answer connects"
+net_expect "$TMP/out" resolve,other.test,A,127.0.0.1 '^NXDOMAIN -' \
+	"a name the policy does not allow gets NXDOMAIN there too"
 grep -q 'final.test 1 [0-9]* tcp' "$TMP/dns-queries.log"
 al_ok $? "the half-closed connection's query went upstream over TCP"
 
