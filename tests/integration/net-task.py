@@ -8,6 +8,8 @@ steps: resolve:NAME:TYPE[:SERVER]  tcp:ADDR:PORT[:TIMEOUT]  udp:ADDR:PORT  sleep
        ttcp:ADDR:PORT  tudp:ADDR:PORT (a connect, or a connected UDP send and receive, with
        a 5 s timeout; the result ends with the milliseconds it took)
        names:N:SUFFIX (resolve N distinct names under SUFFIX, twice: answered per pass)
+       tsrh:ADDR:PORT:VIA (as ttcp to IPv6 ADDR, its packets carrying a segment routing
+       header whose first segment, the destination the ruleset sees, is VIA)
        tcpdns:NAME:TYPE:SERVER[:half] (one query over TCP; "half": the client shuts down its
        sending side once the query is out, as the end of its stream)
 ADDR "GW" is the task's default gateway: the host end of its veth, i.e. its resolver;
@@ -95,11 +97,15 @@ def query_tcp(name, qtype, server, half=False):
     return parse(r[2:])
 
 
-def tcp(addr, port, timeout=2.0):
+def tcp(addr, port, timeout=2.0, via=None):
     fam = socket.AF_INET6 if ':' in addr else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_STREAM)
     s.settimeout(timeout)
     try:
+        if via:  # RFC 8754: type 4, segments [final (the kernel fills it in), via], left 1
+            srh = bytes([0, 4, 4, 1, 1, 0, 0, 0]) + bytes(16)
+            s.setsockopt(socket.IPPROTO_IPV6, 57,  # IPV6_RTHDR
+                         srh + socket.inet_pton(socket.AF_INET6, via))
         s.connect((addr, port))
         return 'ok ' + s.recv(100).decode().strip().replace(' ', '_')
     except OSError as e:
@@ -214,6 +220,8 @@ def main(steps):
             res = tcp(a[0], int(a[1]), float(a[2]) if len(a) > 2 else 2.0)
         elif kind == 'ttcp':
             res = timed(tcp, a[0], int(a[1]), 5.0)
+        elif kind == 'tsrh':
+            res = timed(tcp, a[0], int(a[1]), 5.0, a[2])
         elif kind == 'tudp':
             res = timed(udp_connected, a[0], int(a[1]))
         elif kind == 'udp':

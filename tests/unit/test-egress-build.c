@@ -360,7 +360,7 @@ TEST(rule_order)
 	last = P.n_rules - 1;
 	while (last >= 0 && strcmp(P.rule_chain[last], "output") != 0)
 		last--;
-	ASSERT_TRUE(lo == 0 && est == 1);
+	ASSERT_TRUE(lo == 2 && est == 3); /* after the two of the routing header reject */
 	ASSERT_TRUE(dns > est && allow > dns && deny > allow && learned > deny && any > learned);
 	ASSERT_TRUE(last > any + 1);
 	/* IPv6 multicast is dropped without a log line, before the allow sets */
@@ -400,6 +400,36 @@ TEST(rule_order)
 }
 
 /*
+ * An IPv6 packet with a routing header (a segment routing header any program may set) is
+ * counted, logged and rejected first, before established flows are accepted: the ruleset
+ * sees only its first segment as the destination.
+ */
+TEST(rthdr_reject)
+{
+	struct egress_config cfg = config();
+	struct egress_batch *b = NULL;
+
+	setup_policy();
+	ASSERT_OK(egress_build(&net, &cfg, &b));
+	ASSERT_EQ(parse_batch(b), 0);
+	egress_batch_free(b);
+	ASSERT_EQ(rule_count("output", "exthdr load ipv6 1b @ 43 + 0 present => reg 1"), 2);
+	for (int i = 0; i < 2; i++) {
+		ASSERT_EQ(strcmp(P.rule_chain[i], "output"), 0);
+		ASSERT_CONTAINS(P.rules[i], "[ meta load nfproto => reg 1 ]\n"
+					    "  [ cmp eq reg 1 0x0000000a ]\n"
+					    "  [ exthdr load ipv6 1b @ 43 + 0 present => reg 1 ]\n"
+					    "  [ cmp eq reg 1 0x00000001 ]\n  [ counter");
+		ASSERT_CONTAINS(P.rules[i], "log prefix airlock-deny group 7");
+	}
+	ASSERT_CONTAINS(P.rules[0], "[ cmp eq reg 1 0x00000006 ]"); /* l4proto tcp: a reset */
+	ASSERT_CONTAINS(P.rules[0], "[ reject type 1 code 0 ]");
+	ASSERT_TRUE(strstr(P.rules[1], "l4proto") == NULL);
+	ASSERT_CONTAINS(P.rules[1], "[ reject type 2 code 3 ]");
+	ASSERT_TRUE(rule_index("output", "[ ct load state => reg 1 ]") > 1);
+}
+
+/*
  * The flow limits come right after lo and established, before anything accepts a new flow
  * (DNS to the proxy included): a rate, then a count, each logged and rejected.
  */
@@ -415,8 +445,8 @@ TEST(flow_limits)
 	egress_batch_free(b);
 	rate = rule_index("output", "limit rate");
 	count = rule_index("output", "connlimit");
-	ASSERT_EQ(rate, 2);
-	ASSERT_EQ(count, 3);
+	ASSERT_EQ(rate, 4);
+	ASSERT_EQ(count, 5);
 	ASSERT_CONTAINS(P.rules[rate], "[ ct load state => reg 1 ]");
 	ASSERT_CONTAINS(P.rules[rate], "0x00000008"); /* ct state new */
 	ASSERT_CONTAINS(P.rules[rate], "limit rate 100/second burst 1000 type packets flags 0x1");
@@ -430,8 +460,8 @@ TEST(flow_limits)
 	ASSERT_OK(egress_build(&net, &cfg, &b));
 	ASSERT_EQ(parse_batch(b), 0);
 	egress_batch_free(b);
-	ASSERT_CONTAINS(P.rules[2], "limit rate 5/second burst 50 type packets flags 0x1");
-	ASSERT_CONTAINS(P.rules[3], "connlimit count 64 flags 1");
+	ASSERT_CONTAINS(P.rules[4], "limit rate 5/second burst 50 type packets flags 0x1");
+	ASSERT_CONTAINS(P.rules[5], "connlimit count 64 flags 1");
 }
 
 /*
@@ -513,7 +543,7 @@ TEST(tcp53_reject)
 	egress_batch_free(b);
 
 	ASSERT_EQ(rule_count("dns", "reject") + rule_count("input", "reject"), 0);
-	tcp53 = rule_index("output", "[ reject type 1 code 0 ]"); /* NFT_REJECT_TCP_RST */
+	tcp53 = rule_index("output", "[ cmp eq reg 1 0x00003500 ]\n  [ counter");
 	ASSERT_EQ(rule_count("output", "[ cmp eq reg 1 0x00003500 ]\n  [ counter"), 1);
 	udp53 = rule_index("output", "[ cmp eq reg 1 0x00000011 ]\n  " DPORT_53);
 	ASSERT_TRUE(tcp53 >= 0 && udp53 >= 0);
