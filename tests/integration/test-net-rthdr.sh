@@ -85,8 +85,15 @@ ok=1
 echo "$counters" | grep -q 'tcp dport 443 counter packets 0 ' && ok=0
 al_ok $ok "nothing reaches the ULA address on the allowed port"
 [ $ok -eq 0 ] || echo "$counters" | sed 's/^/# /'
-grep -q 'denied .*2600:1::10' "$TMP/err"
-al_ok $? "stderr names the denied attempt"
+grep -q 'denied tcp connection to \[2600:1::10\]:443$' "$TMP/err"
+al_ok $? "stderr names the denied attempt: TCP to the first segment, its port past the header"
+python3 - "$TMP/record.json" <<'PY'
+import json, sys
+denied = json.load(open(sys.argv[1]))['network']['denied']
+assert any(d['destination'] == '2600:1::10' and d['protocol'] == 'tcp' and d['port'] == 443
+           for d in denied), denied
+PY
+al_ok $? "and so does the record"
 
 schema=$(python3 "$SRC/tests/lib/record-schema.py" validate "$SRC/docs/run-record.schema.json" "$TMP" 2>&1)
 al_ok $? "records validate against docs/run-record.schema.json"

@@ -21,6 +21,7 @@
 #include "egress.h"
 #include "host-nat.h"
 #include "host-table.h"
+#include "nflog.h"
 #include "test.h"
 
 static uint16_t ports_443[] = { 443 };
@@ -922,6 +923,63 @@ TEST(matching)
 	}
 	inet_pton(AF_INET6, "2606:4700::1", a.addr);
 	ASSERT_FALSE(egress_addr_is_denied(&a));
+}
+
+/* An IPv6 packet of len bytes: header (next header nh), then ext (n bytes), then 4 bytes. */
+static size_t v6_packet(uint8_t *p, uint8_t nh, const uint8_t *ext, size_t n, uint16_t dport)
+{
+	memset(p, 0, 40 + n + 4);
+	p[0] = 0x60;
+	p[6] = nh;
+	inet_pton(AF_INET6, "2001:db8::10", p + 24);
+	memcpy(p + 40, ext, n);
+	p[40 + n + 2] = (uint8_t)(dport >> 8);
+	p[40 + n + 3] = (uint8_t)dport;
+	return 40 + n + 4;
+}
+
+/*
+ * The denied packets the record names: the transport protocol and port of an IPv6 packet
+ * lie past its extension headers (a routing header, which the ruleset rejects, or a fragment
+ * header), not in the first next header.
+ */
+TEST(packet_decode)
+{
+	uint8_t p[256], ext[96] = {};
+	struct egress_denied d;
+
+	ASSERT_OK(egress_packet_decode(p, v6_packet(p, IPPROTO_TCP, ext, 0, 443), &d));
+	ASSERT_TRUE(d.daddr.family == AF_INET6 && d.proto == IPPROTO_TCP && d.dport == 443);
+
+	/* a segment routing header of two segments (40 bytes), then TCP */
+	ext[0] = IPPROTO_TCP;
+	ext[1] = 4;
+	ext[2] = 4;
+	ASSERT_OK(egress_packet_decode(p, v6_packet(p, IPPROTO_ROUTING, ext, 40, 443), &d));
+	ASSERT_TRUE(d.proto == IPPROTO_TCP && d.dport == 443);
+
+	/* the first fragment has the ports, a later one none */
+	memset(ext, 0, sizeof(ext));
+	ext[0] = IPPROTO_UDP;
+	ASSERT_OK(egress_packet_decode(p, v6_packet(p, IPPROTO_FRAGMENT, ext, 8, 53), &d));
+	ASSERT_TRUE(d.proto == IPPROTO_UDP && d.dport == 53);
+	ext[2] = 0x05; /* offset 1280 */
+	ASSERT_OK(egress_packet_decode(p, v6_packet(p, IPPROTO_FRAGMENT, ext, 8, 53), &d));
+	ASSERT_TRUE(d.proto == IPPROTO_UDP && d.dport == 0);
+
+	/* a header longer than the packet (the log copies 128 bytes): no port read past it */
+	memset(ext, 0, sizeof(ext));
+	ext[0] = IPPROTO_TCP;
+	ext[1] = 200;
+	ASSERT_OK(egress_packet_decode(p, v6_packet(p, IPPROTO_DSTOPTS, ext, 8, 443), &d));
+	ASSERT_TRUE(d.proto == IPPROTO_TCP && d.dport == 0);
+	/* a chain of more headers than are followed: no transport protocol */
+	for (size_t i = 0; i < 12; i++) {
+		ext[i * 8] = IPPROTO_DSTOPTS;
+		ext[i * 8 + 1] = 0;
+	}
+	ASSERT_OK(egress_packet_decode(p, v6_packet(p, IPPROTO_DSTOPTS, ext, 96, 443), &d));
+	ASSERT_TRUE(d.proto == IPPROTO_DSTOPTS && d.dport == 0);
 }
 
 TEST_MAIN()
