@@ -135,6 +135,15 @@ static void conn_send(struct proxy *p, const struct client *c, uint8_t *framed, 
  * UDP an answer longer than 512 bytes goes out empty with TC set: the resolver asks again
  * over TCP.
  */
+/* Sends the n bytes at frame + 2 (frame's first two: room for TCP's length) to the client. */
+static void client_send(struct proxy *p, const struct client *to, uint8_t *frame, size_t n)
+{
+	if (to->tcp)
+		return conn_send(p, to, frame, n);
+	(void)sendto(FD_LISTEN, frame + 2, n, MSG_DONTWAIT, (const struct sockaddr *)&to->addr,
+		     sizeof(to->addr));
+}
+
 static void respond(struct proxy *p, const struct client *to, uint16_t id, uint16_t rd,
 		    const char *qname, uint16_t qtype, int rcode)
 {
@@ -145,10 +154,34 @@ static void respond(struct proxy *p, const struct client *to, uint16_t id, uint1
 	n = dns_answer_build(&msg_out, id, rd, qname, qtype, rcode, to->tcp, buf, DNS_MAX_MESSAGE);
 	if (n <= 0)
 		return;
-	if (to->tcp)
-		return conn_send(p, to, out, (size_t)n);
-	(void)sendto(FD_LISTEN, buf, (size_t)n, MSG_DONTWAIT, (const struct sockaddr *)&to->addr,
-		     sizeof(to->addr));
+	client_send(p, to, out, (size_t)n);
+}
+
+/*
+ * A query that cannot be parsed (a label with a byte outside [A-Za-z0-9_-], such as a raw
+ * UTF-8 name or an escaped dot, or a broken message) or that is not a standard query gets its
+ * header back, with FORMERR or NOTIMP and no question, so that the client fails at once
+ * rather than wait out its timeout. Anything without a header, or a response, gets nothing.
+ * Returns the rcode for the record.
+ */
+static int refuse_unparsed(struct proxy *p, const struct client *to, const uint8_t *q, size_t n)
+{
+	static uint8_t out[2 + DNS_HEADER_SIZE];
+	uint16_t flags;
+	int rcode;
+
+	if (n < DNS_HEADER_SIZE || (q[2] << 8 & DNS_FLAG_QR))
+		return DNS_RCODE_FORMERR;
+	rcode = q[2] << 8 & DNS_FLAG_OPCODE ? DNS_RCODE_NOTIMP : DNS_RCODE_FORMERR;
+	flags = (uint16_t)(DNS_FLAG_QR | DNS_FLAG_RA |
+			   (q[2] << 8 & (DNS_FLAG_OPCODE | DNS_FLAG_RD)) | rcode);
+	memset(out, 0, sizeof(out));
+	out[2] = q[0];
+	out[3] = q[1];
+	out[4] = (uint8_t)(flags >> 8);
+	out[5] = (uint8_t)flags;
+	client_send(p, to, out, DNS_HEADER_SIZE);
+	return rcode;
 }
 
 static void refuse(struct proxy *p, const struct client *to, const struct dns_message *q, int rcode)
@@ -302,7 +335,8 @@ static void on_message(struct proxy *p, const struct client *c, const uint8_t *b
 		return;
 	}
 	if (dns_parse(buf, n, &msg_in) < 0 || (msg_in.flags & (DNS_FLAG_QR | DNS_FLAG_OPCODE)))
-		return decision(p, c, NULL, 0, DNS_VERDICT_MALFORMED, DNS_RCODE_FORMERR, 1);
+		return decision(p, c, NULL, 0, DNS_VERDICT_MALFORMED, refuse_unparsed(p, c, buf, n),
+				1);
 	if (strlen(msg_in.qname) > DNS_PROXY_MAX_QUERY_NAME) {
 		refuse(p, c, &msg_in, DNS_RCODE_REFUSED);
 		return decision(p, c, NULL, msg_in.qtype, DNS_VERDICT_TOO_LONG, DNS_RCODE_REFUSED,

@@ -3,8 +3,9 @@
 #
 # DNS clients the run's proxy must serve as any resolver would (issue 9, network review):
 # a client that shuts down its sending side of a TCP connection once its query is out, and
-# a stub that asks 127.0.0.1:53 over UDP directly. Each gets its answer, and the answer's
-# address connects. Same throw-away "host" and "internet" namespaces as test-net-egress.sh.
+# a stub that asks 127.0.0.1:53 over UDP directly: each gets its answer, and the answer's
+# address connects; a name the proxy cannot take (raw UTF-8, not IDNA) gets FORMERR at once
+# over UDP and TCP rather than no answer. Same throw-away "host" and "internet" namespaces as test-net-egress.sh.
 set -u
 SRC=${AIRLOCK_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 AIRLOCK=${AIRLOCK:-$SRC/build/airlock}
@@ -46,6 +47,7 @@ JSON
 steps=(
 	tcpdns,allowed.test,A,GW tcpdns,final.test,A,GW,half tcp,11.1.0.11,443,1
 	resolve,allowed.test,A,127.0.0.1 tcp,11.1.0.10,443,1 resolve,other.test,A,127.0.0.1
+	resolve,bücher.test,A tcpdns,bücher.test,A,GW
 )
 net_in_host "$AIRLOCK" run --policy "$TMP/policy.json" --workspace "$TMP/ws" \
 	--state-dir "$TMP/state" --record "$TMP/record.json" \
@@ -64,6 +66,9 @@ net_expect "$TMP/out" resolve,allowed.test,A,127.0.0.1 '^NOERROR 11\.1\.0\.10 ' 
 net_expect "$TMP/out" tcp,11.1.0.10,443,1 '^ok hello' "and the address of that answer connects"
 net_expect "$TMP/out" resolve,other.test,A,127.0.0.1 '^NXDOMAIN -' \
 	"a name the policy does not allow gets NXDOMAIN there too"
+net_expect "$TMP/out" resolve,bücher.test,A '^FORMERR - ' \
+	"a query the proxy cannot parse (a raw UTF-8 label) gets FORMERR, not silence"
+net_expect "$TMP/out" tcpdns,bücher.test,A,GW '^FORMERR - ' "over TCP too"
 grep -q 'final.test 1 [0-9]* tcp' "$TMP/dns-queries.log"
 al_ok $? "the half-closed connection's query went upstream over TCP"
 
