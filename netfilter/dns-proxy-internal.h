@@ -58,6 +58,8 @@ struct pending {
 	uint16_t rd;
 	struct client client;
 	char qname[DNS_NAME_SIZE];
+	uint8_t qwire[DNS_MAX_WIRE_NAME]; /* the name as the client wrote it (its case), */
+	uint8_t qwire_len; /*                 or 0 */
 	uint16_t qtype;
 	uint64_t deadline_ms;
 };

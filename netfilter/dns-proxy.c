@@ -27,6 +27,9 @@
 #include "macro.h"
 
 static struct dns_message msg_in, msg_out;
+/* The question name of the task's query in hand, as it was written (see question_wire()). */
+static uint8_t qwire[DNS_MAX_WIRE_NAME];
+static size_t qwire_len;
 static struct dns_ipc_request ipc_req;
 static struct upbuf upbufs[DNS_PROXY_TCP_UPSTREAM];
 /* Set up by dns_proxy_prepare() before the privileges go; the proxy never allocates. */
@@ -144,8 +147,44 @@ static void client_send(struct proxy *p, const struct client *to, uint8_t *frame
 		     sizeof(to->addr));
 }
 
+static uint8_t ascii_lower(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c - 'A' + 'a') : c;
+}
+
+/*
+ * The question name of a query as the client wrote it, uncompressed at DNS_HEADER_SIZE (the
+ * codec decodes it lower-case): its length, or 0 when it is compressed or not there.
+ */
+static size_t question_wire(const uint8_t *msg, size_t len, uint8_t *ret)
+{
+	size_t o = DNS_HEADER_SIZE;
+
+	while (o < len && msg[o] != 0 && msg[o] <= DNS_MAX_LABEL)
+		o += 1 + msg[o];
+	if (o >= len || msg[o] != 0 || o + 1 - DNS_HEADER_SIZE > DNS_MAX_WIRE_NAME)
+		return 0;
+	memcpy(ret, msg + DNS_HEADER_SIZE, o + 1 - DNS_HEADER_SIZE);
+	return o + 1 - DNS_HEADER_SIZE;
+}
+
+/*
+ * Gives the answer's question (uncompressed at DNS_HEADER_SIZE, and so every record name
+ * compressed to it) the case of the client's own (qwire): a resolver that randomises the
+ * case of its queries (DNS 0x20) checks that the answer's question repeats it.
+ */
+static void question_case(uint8_t *msg, size_t n, const uint8_t *qw, size_t qw_len)
+{
+	if (qw_len == 0 || DNS_HEADER_SIZE + qw_len > n)
+		return;
+	for (size_t i = 0; i < qw_len; i++)
+		if (ascii_lower(msg[DNS_HEADER_SIZE + i]) != ascii_lower(qw[i]))
+			return;
+	memcpy(msg + DNS_HEADER_SIZE, qw, qw_len);
+}
+
 static void respond(struct proxy *p, const struct client *to, uint16_t id, uint16_t rd,
-		    const char *qname, uint16_t qtype, int rcode)
+		    const char *qname, uint16_t qtype, int rcode, const uint8_t *qw, size_t qw_len)
 {
 	static uint8_t out[2 + DNS_MAX_MESSAGE];
 	uint8_t *buf = out + 2;
@@ -154,6 +193,7 @@ static void respond(struct proxy *p, const struct client *to, uint16_t id, uint1
 	n = dns_answer_build(&msg_out, id, rd, qname, qtype, rcode, to->tcp, buf, DNS_MAX_MESSAGE);
 	if (n <= 0)
 		return;
+	question_case(buf, (size_t)n, qw, qw_len);
 	client_send(p, to, out, (size_t)n);
 }
 
@@ -187,7 +227,7 @@ static int refuse_unparsed(struct proxy *p, const struct client *to, const uint8
 static void refuse(struct proxy *p, const struct client *to, const struct dns_message *q, int rcode)
 {
 	msg_out.n_answers = 0;
-	respond(p, to, q->id, q->flags & DNS_FLAG_RD, q->qname, q->qtype, rcode);
+	respond(p, to, q->id, q->flags & DNS_FLAG_RD, q->qname, q->qtype, rcode, qwire, qwire_len);
 }
 
 static bool rate_ok(struct proxy *p)
@@ -241,7 +281,8 @@ static void fail(struct proxy *p, struct pending *e)
 {
 	pending_done(p, e);
 	msg_out.n_answers = 0;
-	respond(p, &e->client, e->client_id, e->rd, e->qname, e->qtype, DNS_RCODE_SERVFAIL);
+	respond(p, &e->client, e->client_id, e->rd, e->qname, e->qtype, DNS_RCODE_SERVFAIL,
+		e->qwire, e->qwire_len);
 	decision(p, &e->client, e->qname, e->qtype, DNS_VERDICT_UPSTREAM_ERROR, DNS_RCODE_SERVFAIL,
 		 1);
 }
@@ -318,6 +359,8 @@ static void forward(struct proxy *p, const struct client *c, const struct dns_me
 			       .client = *c,
 			       .qtype = q->qtype };
 	strcpy(e->qname, q->qname);
+	memcpy(e->qwire, qwire, qwire_len);
+	e->qwire_len = (uint8_t)qwire_len;
 	if (k)
 		k->n_pending++;
 	if (upstream_open(p, e, c->tcp) < 0)
@@ -334,9 +377,11 @@ static void on_message(struct proxy *p, const struct client *c, const uint8_t *b
 		p->unsent[DNS_VERDICT_RATE_LIMITED]++;
 		return;
 	}
+	qwire_len = 0;
 	if (dns_parse(buf, n, &msg_in) < 0 || (msg_in.flags & (DNS_FLAG_QR | DNS_FLAG_OPCODE)))
 		return decision(p, c, NULL, 0, DNS_VERDICT_MALFORMED, refuse_unparsed(p, c, buf, n),
 				1);
+	qwire_len = question_wire(buf, n, qwire);
 	if (strlen(msg_in.qname) > DNS_PROXY_MAX_QUERY_NAME) {
 		refuse(p, c, &msg_in, DNS_RCODE_REFUSED);
 		return decision(p, c, NULL, msg_in.qtype, DNS_VERDICT_TOO_LONG, DNS_RCODE_REFUSED,
@@ -490,16 +535,19 @@ static void answer(struct proxy *p, struct pending *e)
 	rcode = dns_answer_prepare(p->cfg->net, &msg_in, e->qname, e->qtype, e->client.tcp,
 				   &msg_out, &ipc_req, &v);
 	if (rcode != DNS_RCODE_NOERROR) {
-		respond(p, &e->client, e->client_id, e->rd, e->qname, e->qtype, rcode);
+		respond(p, &e->client, e->client_id, e->rd, e->qname, e->qtype, rcode, e->qwire,
+			e->qwire_len);
 		return decision(p, &e->client, e->qname, e->qtype, v, rcode, 1);
 	}
 	if (learn(p, e, &reply) < 0) {
 		msg_out.n_answers = 0;
-		respond(p, &e->client, e->client_id, e->rd, e->qname, e->qtype, DNS_RCODE_SERVFAIL);
+		respond(p, &e->client, e->client_id, e->rd, e->qname, e->qtype, DNS_RCODE_SERVFAIL,
+			e->qwire, e->qwire_len);
 		return;
 	}
 	dns_answer_finish(&msg_out, &ipc_req, &reply);
-	respond(p, &e->client, e->client_id, e->rd, e->qname, e->qtype, DNS_RCODE_NOERROR);
+	respond(p, &e->client, e->client_id, e->rd, e->qname, e->qtype, DNS_RCODE_NOERROR, e->qwire,
+		e->qwire_len);
 }
 
 /* Whether msg_in is the answer to e: the query's id and question. */

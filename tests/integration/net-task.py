@@ -10,6 +10,8 @@ steps: resolve:NAME:TYPE[:SERVER]  tcp:ADDR:PORT[:TIMEOUT]  udp:ADDR:PORT  sleep
        names:N:SUFFIX (resolve N distinct names under SUFFIX, twice: answered per pass)
        tsrh:ADDR:PORT:VIA (as ttcp to IPv6 ADDR, its packets carrying a segment routing
        header whose first segment, the destination the ruleset sees, is VIA)
+       qcase:NAME:TYPE[:tcp] (one query; prints the rcode and the answer's question name as
+       it came back, its case included)
        tcpdns:NAME:TYPE:SERVER[:half] (one query over TCP; "half": the client shuts down its
        sending side once the query is out, as the end of its stream)
 ADDR "GW" is the task's default gateway: the host end of its veth, i.e. its resolver;
@@ -73,6 +75,35 @@ def parse(r):
             addrs.append(f'type{t}')
         o += ln
     return RCODES.get(flags & 0xf, str(flags & 0xf)), addrs, ttl
+
+
+def question(r):
+    o, labels = 12, []
+    while r[o]:
+        labels.append(r[o + 1:o + 1 + r[o]].decode())
+        o += 1 + r[o]
+    return '.'.join(labels)
+
+
+def qcase(name, qtype, tcp=False):
+    q = struct.pack('>HHHHHH', 0x4343, 0x0100, 1, 0, 0, 0)
+    q += b''.join(bytes([len(p)]) + p.encode() for p in name.split('.')) + b'\0'
+    q += struct.pack('>HH', TYPES[qtype], 1)
+    try:
+        if tcp:
+            s = socket.create_connection((gateway(), 53), 2.0)
+            s.settimeout(2.0)
+            s.sendall(struct.pack('>H', len(q)) + q)
+            r = s.recv(4096)[2:]
+        else:
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.settimeout(2.0)
+            s.sendto(q, (RESOLVER, 53))
+            r = s.recv(4096)
+        s.close()
+    except OSError as e:
+        return e.__class__.__name__
+    return f'{RCODES.get(r[3] & 0xf, str(r[3] & 0xf))} {question(r)}'
 
 
 def query_tcp(name, qtype, server, half=False):
@@ -213,6 +244,8 @@ def main(steps):
         if kind == 'resolve':
             rc, addrs, ttl = query(a[0], a[1], *(a[2:3]))
             res = f'{rc} {"+".join(addrs) or "-"} {ttl}'
+        elif kind == 'qcase':
+            res = qcase(a[0], a[1], a[2:3] == ['tcp'])
         elif kind == 'tcpdns':
             rc, addrs, ttl = query_tcp(a[0], a[1], a[2], a[3:4] == ['half'])
             res = f'{rc} {"+".join(addrs) or "-"} {ttl}'

@@ -5,7 +5,8 @@
 # a client that shuts down its sending side of a TCP connection once its query is out, and
 # a stub that asks 127.0.0.1:53 over UDP directly: each gets its answer, and the answer's
 # address connects; a name the proxy cannot take (raw UTF-8, not IDNA) gets FORMERR at once
-# over UDP and TCP rather than no answer. Same throw-away "host" and "internet" namespaces as test-net-egress.sh.
+# over UDP and TCP rather than no answer; and the answer's question repeats the query's
+# name in the case it was asked (resolvers that randomise it, DNS 0x20, check that). Same throw-away "host" and "internet" namespaces as test-net-egress.sh.
 set -u
 SRC=${AIRLOCK_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 AIRLOCK=${AIRLOCK:-$SRC/build/airlock}
@@ -48,6 +49,7 @@ steps=(
 	tcpdns,allowed.test,A,GW tcpdns,final.test,A,GW,half tcp,11.1.0.11,443,1
 	resolve,allowed.test,A,127.0.0.1 tcp,11.1.0.10,443,1 resolve,other.test,A,127.0.0.1
 	resolve,bücher.test,A tcpdns,bücher.test,A,GW
+	qcase,AlLoWeD.TeSt,A qcase,aLLowed.tEST,A,tcp qcase,OtHeR.test,A
 )
 net_in_host "$AIRLOCK" run --policy "$TMP/policy.json" --workspace "$TMP/ws" \
 	--state-dir "$TMP/state" --record "$TMP/record.json" \
@@ -69,6 +71,11 @@ net_expect "$TMP/out" resolve,other.test,A,127.0.0.1 '^NXDOMAIN -' \
 net_expect "$TMP/out" resolve,bücher.test,A '^FORMERR - ' \
 	"a query the proxy cannot parse (a raw UTF-8 label) gets FORMERR, not silence"
 net_expect "$TMP/out" tcpdns,bücher.test,A,GW '^FORMERR - ' "over TCP too"
+net_expect "$TMP/out" qcase,AlLoWeD.TeSt,A '^NOERROR AlLoWeD\.TeSt$' \
+	"an answer's question keeps the case of the query's name"
+net_expect "$TMP/out" qcase,aLLowed.tEST,A,tcp '^NOERROR aLLowed\.tEST$' "over TCP too"
+net_expect "$TMP/out" qcase,OtHeR.test,A '^NXDOMAIN OtHeR\.test$' \
+	"and so does a refusal's"
 grep -q 'final.test 1 [0-9]* tcp' "$TMP/dns-queries.log"
 al_ok $? "the half-closed connection's query went upstream over TCP"
 
