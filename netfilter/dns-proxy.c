@@ -53,8 +53,9 @@ static int random_id(uint16_t *ret)
 
 /*
  * Sends one decision to the guard; returns whether it went. The guard's queue holds a few
- * messages only (net.unix.max_dgram_qlen): when a burst fills it, the proxy waits for room
- * a moment rather than leave a hole in the record.
+ * dozen messages only (the proxy's send buffer; net.unix.max_dgram_qlen does not apply to a
+ * socket pair): when a burst fills it, the proxy waits for room a moment rather than leave
+ * a hole in the record.
  */
 static bool decision_send(struct proxy *p, const char *qname, uint16_t qtype, enum dns_verdict v,
 			  int rcode, uint32_t count, int32_t rule, bool tcp)
