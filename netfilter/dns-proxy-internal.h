@@ -34,6 +34,7 @@ struct conn {
 	uint32_t gen;
 	uint32_t queries;
 	uint32_t n_pending;
+	bool eof; /* the task shut down its sending side: closed once its answers are out */
 	uint64_t idle_ms; /* closed once past this with nothing pending */
 	size_t n_in;
 	uint8_t in[2 + DNS_PROXY_TCP_MAX_QUERY];
@@ -57,6 +58,8 @@ struct pending {
 	uint16_t rd;
 	struct client client;
 	char qname[DNS_NAME_SIZE];
+	uint8_t qwire[DNS_MAX_WIRE_NAME]; /* the name as the client wrote it (its case), */
+	uint8_t qwire_len; /*                 or 0 */
 	uint16_t qtype;
 	uint64_t deadline_ms;
 };

@@ -27,6 +27,9 @@
 #include "macro.h"
 
 static struct dns_message msg_in, msg_out;
+/* The question name of the task's query in hand, as it was written (see question_wire()). */
+static uint8_t qwire[DNS_MAX_WIRE_NAME];
+static size_t qwire_len;
 static struct dns_ipc_request ipc_req;
 static struct upbuf upbufs[DNS_PROXY_TCP_UPSTREAM];
 /* Set up by dns_proxy_prepare() before the privileges go; the proxy never allocates. */
@@ -50,8 +53,9 @@ static int random_id(uint16_t *ret)
 
 /*
  * Sends one decision to the guard; returns whether it went. The guard's queue holds a few
- * messages only (net.unix.max_dgram_qlen): when a burst fills it, the proxy waits for room
- * a moment rather than leave a hole in the record.
+ * dozen messages only (the proxy's send buffer; net.unix.max_dgram_qlen does not apply to a
+ * socket pair): when a burst fills it, the proxy waits for room a moment rather than leave
+ * a hole in the record.
  */
 static bool decision_send(struct proxy *p, const char *qname, uint16_t qtype, enum dns_verdict v,
 			  int rcode, uint32_t count, int32_t rule, bool tcp)
@@ -107,6 +111,13 @@ static void conn_close(struct conn *k)
 	k->fd = -EBADF;
 	k->gen++;
 	k->n_in = k->queries = k->n_pending = 0;
+	k->eof = false;
+}
+
+/* Whether a connection is read: not when it has no more to say or may ask no more. */
+static bool conn_reads(const struct conn *k)
+{
+	return k->fd >= 0 && !k->eof && k->queries < DNS_PROXY_TCP_MAX_QUERIES;
 }
 
 /* Writes one framed answer; a connection that cannot take it whole is closed. */
@@ -128,8 +139,53 @@ static void conn_send(struct proxy *p, const struct client *c, uint8_t *framed, 
  * UDP an answer longer than 512 bytes goes out empty with TC set: the resolver asks again
  * over TCP.
  */
+/* Sends the n bytes at frame + 2 (frame's first two: room for TCP's length) to the client. */
+static void client_send(struct proxy *p, const struct client *to, uint8_t *frame, size_t n)
+{
+	if (to->tcp)
+		return conn_send(p, to, frame, n);
+	(void)sendto(FD_LISTEN, frame + 2, n, MSG_DONTWAIT, (const struct sockaddr *)&to->addr,
+		     sizeof(to->addr));
+}
+
+static uint8_t ascii_lower(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c - 'A' + 'a') : c;
+}
+
+/*
+ * The question name of a query as the client wrote it, uncompressed at DNS_HEADER_SIZE (the
+ * codec decodes it lower-case): its length, or 0 when it is compressed or not there.
+ */
+static size_t question_wire(const uint8_t *msg, size_t len, uint8_t *ret)
+{
+	size_t o = DNS_HEADER_SIZE;
+
+	while (o < len && msg[o] != 0 && msg[o] <= DNS_MAX_LABEL)
+		o += 1 + msg[o];
+	if (o >= len || msg[o] != 0 || o + 1 - DNS_HEADER_SIZE > DNS_MAX_WIRE_NAME)
+		return 0;
+	memcpy(ret, msg + DNS_HEADER_SIZE, o + 1 - DNS_HEADER_SIZE);
+	return o + 1 - DNS_HEADER_SIZE;
+}
+
+/*
+ * Gives the answer's question (uncompressed at DNS_HEADER_SIZE, and so every record name
+ * compressed to it) the case of the client's own (qwire): a resolver that randomises the
+ * case of its queries (DNS 0x20) checks that the answer's question repeats it.
+ */
+static void question_case(uint8_t *msg, size_t n, const uint8_t *qw, size_t qw_len)
+{
+	if (qw_len == 0 || DNS_HEADER_SIZE + qw_len > n)
+		return;
+	for (size_t i = 0; i < qw_len; i++)
+		if (ascii_lower(msg[DNS_HEADER_SIZE + i]) != ascii_lower(qw[i]))
+			return;
+	memcpy(msg + DNS_HEADER_SIZE, qw, qw_len);
+}
+
 static void respond(struct proxy *p, const struct client *to, uint16_t id, uint16_t rd,
-		    const char *qname, uint16_t qtype, int rcode)
+		    const char *qname, uint16_t qtype, int rcode, const uint8_t *qw, size_t qw_len)
 {
 	static uint8_t out[2 + DNS_MAX_MESSAGE];
 	uint8_t *buf = out + 2;
@@ -138,16 +194,41 @@ static void respond(struct proxy *p, const struct client *to, uint16_t id, uint1
 	n = dns_answer_build(&msg_out, id, rd, qname, qtype, rcode, to->tcp, buf, DNS_MAX_MESSAGE);
 	if (n <= 0)
 		return;
-	if (to->tcp)
-		return conn_send(p, to, out, (size_t)n);
-	(void)sendto(FD_LISTEN, buf, (size_t)n, MSG_DONTWAIT, (const struct sockaddr *)&to->addr,
-		     sizeof(to->addr));
+	question_case(buf, (size_t)n, qw, qw_len);
+	client_send(p, to, out, (size_t)n);
+}
+
+/*
+ * A query that cannot be parsed (a label with a byte outside [A-Za-z0-9_-], such as a raw
+ * UTF-8 name or an escaped dot, or a broken message) or that is not a standard query gets its
+ * header back, with FORMERR or NOTIMP and no question, so that the client fails at once
+ * rather than wait out its timeout. Anything without a header, or a response, gets nothing.
+ * Returns the rcode for the record.
+ */
+static int refuse_unparsed(struct proxy *p, const struct client *to, const uint8_t *q, size_t n)
+{
+	static uint8_t out[2 + DNS_HEADER_SIZE];
+	uint16_t flags;
+	int rcode;
+
+	if (n < DNS_HEADER_SIZE || (q[2] << 8 & DNS_FLAG_QR))
+		return DNS_RCODE_FORMERR;
+	rcode = q[2] << 8 & DNS_FLAG_OPCODE ? DNS_RCODE_NOTIMP : DNS_RCODE_FORMERR;
+	flags = (uint16_t)(DNS_FLAG_QR | DNS_FLAG_RA |
+			   (q[2] << 8 & (DNS_FLAG_OPCODE | DNS_FLAG_RD)) | rcode);
+	memset(out, 0, sizeof(out));
+	out[2] = q[0];
+	out[3] = q[1];
+	out[4] = (uint8_t)(flags >> 8);
+	out[5] = (uint8_t)flags;
+	client_send(p, to, out, DNS_HEADER_SIZE);
+	return rcode;
 }
 
 static void refuse(struct proxy *p, const struct client *to, const struct dns_message *q, int rcode)
 {
 	msg_out.n_answers = 0;
-	respond(p, to, q->id, q->flags & DNS_FLAG_RD, q->qname, q->qtype, rcode);
+	respond(p, to, q->id, q->flags & DNS_FLAG_RD, q->qname, q->qtype, rcode, qwire, qwire_len);
 }
 
 static bool rate_ok(struct proxy *p)
@@ -201,7 +282,8 @@ static void fail(struct proxy *p, struct pending *e)
 {
 	pending_done(p, e);
 	msg_out.n_answers = 0;
-	respond(p, &e->client, e->client_id, e->rd, e->qname, e->qtype, DNS_RCODE_SERVFAIL);
+	respond(p, &e->client, e->client_id, e->rd, e->qname, e->qtype, DNS_RCODE_SERVFAIL,
+		e->qwire, e->qwire_len);
 	decision(p, &e->client, e->qname, e->qtype, DNS_VERDICT_UPSTREAM_ERROR, DNS_RCODE_SERVFAIL,
 		 1);
 }
@@ -278,6 +360,8 @@ static void forward(struct proxy *p, const struct client *c, const struct dns_me
 			       .client = *c,
 			       .qtype = q->qtype };
 	strcpy(e->qname, q->qname);
+	memcpy(e->qwire, qwire, qwire_len);
+	e->qwire_len = (uint8_t)qwire_len;
 	if (k)
 		k->n_pending++;
 	if (upstream_open(p, e, c->tcp) < 0)
@@ -294,8 +378,11 @@ static void on_message(struct proxy *p, const struct client *c, const uint8_t *b
 		p->unsent[DNS_VERDICT_RATE_LIMITED]++;
 		return;
 	}
+	qwire_len = 0;
 	if (dns_parse(buf, n, &msg_in) < 0 || (msg_in.flags & (DNS_FLAG_QR | DNS_FLAG_OPCODE)))
-		return decision(p, c, NULL, 0, DNS_VERDICT_MALFORMED, DNS_RCODE_FORMERR, 1);
+		return decision(p, c, NULL, 0, DNS_VERDICT_MALFORMED, refuse_unparsed(p, c, buf, n),
+				1);
+	qwire_len = question_wire(buf, n, qwire);
 	if (strlen(msg_in.qname) > DNS_PROXY_MAX_QUERY_NAME) {
 		refuse(p, c, &msg_in, DNS_RCODE_REFUSED);
 		return decision(p, c, NULL, msg_in.qtype, DNS_VERDICT_TOO_LONG, DNS_RCODE_REFUSED,
@@ -327,6 +414,18 @@ static void on_message(struct proxy *p, const struct client *c, const uint8_t *b
 	forward(p, c, &msg_in);
 }
 
+/*
+ * Whether a UDP query comes from the task: from its address (what it sends to its resolver,
+ * or to any address on port 53, redirected here), or from its loopback (a stub resolver's
+ * 127.0.0.1:53, asked directly). The listener is bound to the task namespace's lo, so nothing
+ * outside that namespace reaches it.
+ */
+static bool is_task_source(const struct proxy *p, const struct sockaddr_in *from)
+{
+	return !memcmp(&from->sin_addr, p->cfg->task.addr, 4) ||
+	       (ntohl(from->sin_addr.s_addr) >> 24) == 127;
+}
+
 static void on_query(struct proxy *p)
 {
 	static uint8_t buf[DNS_MAX_MESSAGE];
@@ -335,7 +434,7 @@ static void on_query(struct proxy *p)
 	ssize_t n;
 
 	n = recvfrom(FD_LISTEN, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&c.addr, &fl);
-	if (n < 0 || fl != sizeof(c.addr) || memcmp(&c.addr.sin_addr, p->cfg->task.addr, 4) != 0)
+	if (n < 0 || fl != sizeof(c.addr) || !is_task_source(p, &c.addr))
 		return;
 	on_message(p, &c, buf, (size_t)n);
 }
@@ -358,6 +457,7 @@ static void on_accept(struct proxy *p)
 			continue;
 		k->fd = fd;
 		k->n_in = k->queries = k->n_pending = 0;
+		k->eof = false;
 		k->idle_ms = now_ms() + DNS_PROXY_TCP_IDLE_MS;
 		return;
 	}
@@ -375,6 +475,14 @@ static void on_conn(struct proxy *p, size_t i)
 	n = recvfrom(k->fd, k->in + k->n_in, sizeof(k->in) - k->n_in, MSG_DONTWAIT, NULL, NULL);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
+	/*
+	 * A client may shut down its sending side once its queries are out (the end of its
+	 * stream): the answers to those still go out, and then the connection is closed.
+	 */
+	if (n == 0 && k->n_pending > 0) {
+		k->eof = true;
+		return;
+	}
 	if (n <= 0)
 		return conn_close(k);
 	k->n_in += (size_t)n;
@@ -428,16 +536,19 @@ static void answer(struct proxy *p, struct pending *e)
 	rcode = dns_answer_prepare(p->cfg->net, &msg_in, e->qname, e->qtype, e->client.tcp,
 				   &msg_out, &ipc_req, &v);
 	if (rcode != DNS_RCODE_NOERROR) {
-		respond(p, &e->client, e->client_id, e->rd, e->qname, e->qtype, rcode);
+		respond(p, &e->client, e->client_id, e->rd, e->qname, e->qtype, rcode, e->qwire,
+			e->qwire_len);
 		return decision(p, &e->client, e->qname, e->qtype, v, rcode, 1);
 	}
 	if (learn(p, e, &reply) < 0) {
 		msg_out.n_answers = 0;
-		respond(p, &e->client, e->client_id, e->rd, e->qname, e->qtype, DNS_RCODE_SERVFAIL);
+		respond(p, &e->client, e->client_id, e->rd, e->qname, e->qtype, DNS_RCODE_SERVFAIL,
+			e->qwire, e->qwire_len);
 		return;
 	}
 	dns_answer_finish(&msg_out, &ipc_req, &reply);
-	respond(p, &e->client, e->client_id, e->rd, e->qname, e->qtype, DNS_RCODE_NOERROR);
+	respond(p, &e->client, e->client_id, e->rd, e->qname, e->qtype, DNS_RCODE_NOERROR, e->qwire,
+		e->qwire_len);
 }
 
 /* Whether msg_in is the answer to e: the query's id and question. */
@@ -534,7 +645,7 @@ static void expire(struct proxy *p)
 		struct conn *k = &p->conns[i];
 
 		if (k->fd >= 0 && k->n_pending == 0 &&
-		    (k->idle_ms <= now || k->queries >= DNS_PROXY_TCP_MAX_QUERIES))
+		    (k->eof || k->idle_ms <= now || k->queries >= DNS_PROXY_TCP_MAX_QUERIES))
 			conn_close(k);
 	}
 	/*
@@ -573,7 +684,7 @@ static size_t poll_set(struct proxy *p, struct pollfd *fds, struct source *map)
 	fds[1] = (struct pollfd){ .fd = FD_IPC, .events = POLLIN };
 	fds[2] = (struct pollfd){ .fd = FD_TCP, .events = POLLIN };
 	for (size_t i = 0; i < DNS_PROXY_TCP_MAX_CONNS; i++)
-		if (p->conns[i].fd >= 0 && p->conns[i].queries < DNS_PROXY_TCP_MAX_QUERIES) {
+		if (conn_reads(&p->conns[i])) {
 			map[n - FIXED_FDS] = (struct source){ SRC_CONN, (uint8_t)i };
 			fds[n++] = (struct pollfd){ .fd = p->conns[i].fd, .events = POLLIN };
 		}

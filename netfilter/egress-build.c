@@ -630,6 +630,49 @@ static int build_final_reject(struct egress_batch *b, uint16_t group)
 	return 0;
 }
 
+/* "exthdr <type> exists": the IPv6 packet carries an extension header of that type. */
+static void exthdr_exists(struct egress_rule *c, uint8_t type)
+{
+	struct nftnl_expr *e = egress_expr_new(c, "exthdr");
+	uint8_t present = 1;
+
+	if (e) {
+		nftnl_expr_set_u8(e, NFTNL_EXPR_EXTHDR_TYPE, type);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_EXTHDR_OFFSET, 0);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_EXTHDR_LEN, 1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_EXTHDR_FLAGS, NFT_EXTHDR_F_PRESENT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_EXTHDR_DREG, NFT_REG_1);
+	}
+	egress_expr_add(c, e);
+	egress_expr_cmp(c, NFT_CMP_EQ, &present, sizeof(present));
+}
+
+/*
+ * An IPv6 routing header (a segment routing header: IPV6_RTHDR lets any program set one)
+ * makes the destination the ruleset sees the first segment only: a node there that
+ * processes it sends the packet on to the next segment, any address at all. No such packet
+ * leaves the task: each is counted, logged and rejected, ahead of the accept of established
+ * flows (the option can be set on a socket that is connected already).
+ */
+static int build_rthdr_reject(struct egress_batch *b, uint16_t group)
+{
+	int r;
+
+	for (int tcp = 1; tcp >= 0; tcp--) {
+		struct egress_rule c;
+
+		r = deny_begin(&c, tcp);
+		if (r < 0)
+			return r;
+		egress_expr_meta_eq_u8(&c, NFT_META_NFPROTO, NFPROTO_IPV6);
+		exthdr_exists(&c, IPPROTO_ROUTING);
+		r = deny_commit(b, &c, group, EGRESS_LOG_PREFIX_DEFAULT, tcp);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 /*
  * The kernel's own IPv6 multicast (MLD reports, neighbour solicitations on eth0) would
  * otherwise fill the record with "denied" noise: drop it silently. It reaches no one.
@@ -657,6 +700,9 @@ static int build_output_rules(struct egress_batch *b, const struct egress_config
 	uint16_t group = cfg->nflog_group ? cfg->nflog_group : EGRESS_NFLOG_GROUP;
 	int r;
 
+	r = build_rthdr_reject(b, group);
+	if (r < 0)
+		return r;
 	r = build_base_rules(b, "output", NFT_META_OIF);
 	if (r < 0)
 		return r;

@@ -32,9 +32,11 @@ static const struct egress_range denied[] = {
 	{ AF_INET, V4(224, 0, 0, 0), 3 }, /* multicast, reserved, broadcast */
 	{ AF_INET6, { 0 }, 96 }, /* unspecified, loopback, v4-compatible */
 	{ AF_INET6, { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff }, 96 }, /* v4-mapped */
+	{ AF_INET6, { 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff }, 96 }, /* v4-translated (SIIT) */
 	{ AF_INET6, { 0, 0x64, 0xff, 0x9b }, 96 }, /* NAT64 */
 	{ AF_INET6, { 0, 0x64, 0xff, 0x9b, 0, 1 }, 48 }, /* local-use NAT64 */
 	{ AF_INET6, { 0x01, 0x00 }, 64 }, /* discard */
+	{ AF_INET6, { 0x20, 0x01 }, 32 }, /* Teredo (embeds v4) */
 	{ AF_INET6, { 0x20, 0x01, 0x0d, 0xb8 }, 32 }, /* documentation */
 	{ AF_INET6, { 0x20, 0x02 }, 16 }, /* 6to4 (embeds v4) */
 	{ AF_INET6, { 0xfc }, 7 }, /* ULA, incl. fd00:ec2::254 metadata */

@@ -78,6 +78,37 @@ int egress_nflog_open(int netns_fd, uint16_t group)
 	return TAKE_FD(fd);
 }
 
+static bool is_ipv6_exthdr(uint8_t nh)
+{
+	return nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_DSTOPTS ||
+	       nh == IPPROTO_FRAGMENT;
+}
+
+/*
+ * IPv6 (len >= 40): the transport protocol and the offset of its header, past the extension
+ * headers (hop-by-hop, routing, destination options, fragment). A truncated packet or a
+ * fragment other than the first has no transport header there: SIZE_MAX.
+ */
+static size_t ipv6_transport(const uint8_t *pkt, size_t len, uint8_t *ret_proto)
+{
+	uint8_t nh = pkt[6];
+	size_t o = 40;
+	bool first = true;
+
+	for (unsigned i = 0; i < 8 && is_ipv6_exthdr(nh); i++) {
+		uint8_t type = nh;
+
+		if (len < o + 8)
+			break;
+		if (type == IPPROTO_FRAGMENT) /* the fragment offset: 0 in the first one */
+			first = first && (pkt[o + 2] << 8 | (pkt[o + 3] & 0xf8)) == 0;
+		nh = pkt[o];
+		o += type == IPPROTO_FRAGMENT ? 8 : ((size_t)pkt[o + 1] + 1) * 8;
+	}
+	*ret_proto = nh;
+	return is_ipv6_exthdr(nh) || !first ? SIZE_MAX : o;
+}
+
 int egress_packet_decode(const uint8_t *pkt, size_t len, struct egress_denied *ret)
 {
 	struct egress_denied d = {};
@@ -97,12 +128,11 @@ int egress_packet_decode(const uint8_t *pkt, size_t len, struct egress_denied *r
 			return -EBADMSG;
 		d.daddr.family = AF_INET6;
 		memcpy(d.daddr.addr, pkt + 24, 16);
-		d.proto = pkt[6];
-		l4 = 40;
+		l4 = ipv6_transport(pkt, len, &d.proto);
 	} else {
 		return -EBADMSG;
 	}
-	if ((d.proto == IPPROTO_TCP || d.proto == IPPROTO_UDP) && len >= l4 + 4)
+	if ((d.proto == IPPROTO_TCP || d.proto == IPPROTO_UDP) && l4 <= len && len - l4 >= 4)
 		d.dport = (uint16_t)(pkt[l4 + 2] << 8 | pkt[l4 + 3]);
 	*ret = d;
 	return 0;

@@ -8,6 +8,12 @@ steps: resolve:NAME:TYPE[:SERVER]  tcp:ADDR:PORT[:TIMEOUT]  udp:ADDR:PORT  sleep
        ttcp:ADDR:PORT  tudp:ADDR:PORT (a connect, or a connected UDP send and receive, with
        a 5 s timeout; the result ends with the milliseconds it took)
        names:N:SUFFIX (resolve N distinct names under SUFFIX, twice: answered per pass)
+       tsrh:ADDR:PORT:VIA (as ttcp to IPv6 ADDR, its packets carrying a segment routing
+       header whose first segment, the destination the ruleset sees, is VIA)
+       qcase:NAME:TYPE[:tcp] (one query; prints the rcode and the answer's question name as
+       it came back, its case included)
+       tcpdns:NAME:TYPE:SERVER[:half] (one query over TCP; "half": the client shuts down its
+       sending side once the query is out, as the end of its stream)
 ADDR "GW" is the task's default gateway: the host end of its veth, i.e. its resolver;
 "GW6" its IPv6 default gateway. ADDR may carry a scope: fe80::1%eth0.
 """
@@ -71,11 +77,66 @@ def parse(r):
     return RCODES.get(flags & 0xf, str(flags & 0xf)), addrs, ttl
 
 
-def tcp(addr, port, timeout=2.0):
+def question(r):
+    o, labels = 12, []
+    while r[o]:
+        labels.append(r[o + 1:o + 1 + r[o]].decode())
+        o += 1 + r[o]
+    return '.'.join(labels)
+
+
+def qcase(name, qtype, tcp=False):
+    q = struct.pack('>HHHHHH', 0x4343, 0x0100, 1, 0, 0, 0)
+    q += b''.join(bytes([len(p)]) + p.encode() for p in name.split('.')) + b'\0'
+    q += struct.pack('>HH', TYPES[qtype], 1)
+    try:
+        if tcp:
+            s = socket.create_connection((gateway(), 53), 2.0)
+            s.settimeout(2.0)
+            s.sendall(struct.pack('>H', len(q)) + q)
+            r = s.recv(4096)[2:]
+        else:
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.settimeout(2.0)
+            s.sendto(q, (RESOLVER, 53))
+            r = s.recv(4096)
+        s.close()
+    except OSError as e:
+        return e.__class__.__name__
+    return f'{RCODES.get(r[3] & 0xf, str(r[3] & 0xf))} {question(r)}'
+
+
+def query_tcp(name, qtype, server, half=False):
+    q = struct.pack('>HHHHHH', 0x4242, 0x0100, 1, 0, 0, 0)
+    q += b''.join(bytes([len(p)]) + p.encode() for p in name.split('.')) + b'\0'
+    q += struct.pack('>HH', TYPES[qtype], 1)
+    try:
+        s = socket.create_connection((server, 53), 2.0)
+        s.settimeout(2.0)
+        s.sendall(struct.pack('>H', len(q)) + q)
+        if half:
+            s.shutdown(socket.SHUT_WR)
+        r = b''
+        while len(r) < 2 or len(r) < 2 + struct.unpack('>H', r[:2])[0]:
+            chunk = s.recv(4096)
+            if not chunk:
+                return 'EOF', [], 0
+            r += chunk
+        s.close()
+    except OSError as e:
+        return e.__class__.__name__, [], 0
+    return parse(r[2:])
+
+
+def tcp(addr, port, timeout=2.0, via=None):
     fam = socket.AF_INET6 if ':' in addr else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_STREAM)
     s.settimeout(timeout)
     try:
+        if via:  # RFC 8754: type 4, segments [final (the kernel fills it in), via], left 1
+            srh = bytes([0, 4, 4, 1, 1, 0, 0, 0]) + bytes(16)
+            s.setsockopt(socket.IPPROTO_IPV6, 57,  # IPV6_RTHDR
+                         srh + socket.inet_pton(socket.AF_INET6, via))
         s.connect((addr, port))
         return 'ok ' + s.recv(100).decode().strip().replace(' ', '_')
     except OSError as e:
@@ -183,10 +244,17 @@ def main(steps):
         if kind == 'resolve':
             rc, addrs, ttl = query(a[0], a[1], *(a[2:3]))
             res = f'{rc} {"+".join(addrs) or "-"} {ttl}'
+        elif kind == 'qcase':
+            res = qcase(a[0], a[1], a[2:3] == ['tcp'])
+        elif kind == 'tcpdns':
+            rc, addrs, ttl = query_tcp(a[0], a[1], a[2], a[3:4] == ['half'])
+            res = f'{rc} {"+".join(addrs) or "-"} {ttl}'
         elif kind == 'tcp':
             res = tcp(a[0], int(a[1]), float(a[2]) if len(a) > 2 else 2.0)
         elif kind == 'ttcp':
             res = timed(tcp, a[0], int(a[1]), 5.0)
+        elif kind == 'tsrh':
+            res = timed(tcp, a[0], int(a[1]), 5.0, a[2])
         elif kind == 'tudp':
             res = timed(udp_connected, a[0], int(a[1]))
         elif kind == 'udp':

@@ -21,6 +21,7 @@
 #include "egress.h"
 #include "host-nat.h"
 #include "host-table.h"
+#include "nflog.h"
 #include "test.h"
 
 static uint16_t ports_443[] = { 443 };
@@ -360,7 +361,7 @@ TEST(rule_order)
 	last = P.n_rules - 1;
 	while (last >= 0 && strcmp(P.rule_chain[last], "output") != 0)
 		last--;
-	ASSERT_TRUE(lo == 0 && est == 1);
+	ASSERT_TRUE(lo == 2 && est == 3); /* after the two of the routing header reject */
 	ASSERT_TRUE(dns > est && allow > dns && deny > allow && learned > deny && any > learned);
 	ASSERT_TRUE(last > any + 1);
 	/* IPv6 multicast is dropped without a log line, before the allow sets */
@@ -400,6 +401,36 @@ TEST(rule_order)
 }
 
 /*
+ * An IPv6 packet with a routing header (a segment routing header any program may set) is
+ * counted, logged and rejected first, before established flows are accepted: the ruleset
+ * sees only its first segment as the destination.
+ */
+TEST(rthdr_reject)
+{
+	struct egress_config cfg = config();
+	struct egress_batch *b = NULL;
+
+	setup_policy();
+	ASSERT_OK(egress_build(&net, &cfg, &b));
+	ASSERT_EQ(parse_batch(b), 0);
+	egress_batch_free(b);
+	ASSERT_EQ(rule_count("output", "exthdr load ipv6 1b @ 43 + 0 present => reg 1"), 2);
+	for (int i = 0; i < 2; i++) {
+		ASSERT_EQ(strcmp(P.rule_chain[i], "output"), 0);
+		ASSERT_CONTAINS(P.rules[i], "[ meta load nfproto => reg 1 ]\n"
+					    "  [ cmp eq reg 1 0x0000000a ]\n"
+					    "  [ exthdr load ipv6 1b @ 43 + 0 present => reg 1 ]\n"
+					    "  [ cmp eq reg 1 0x00000001 ]\n  [ counter");
+		ASSERT_CONTAINS(P.rules[i], "log prefix airlock-deny group 7");
+	}
+	ASSERT_CONTAINS(P.rules[0], "[ cmp eq reg 1 0x00000006 ]"); /* l4proto tcp: a reset */
+	ASSERT_CONTAINS(P.rules[0], "[ reject type 1 code 0 ]");
+	ASSERT_TRUE(strstr(P.rules[1], "l4proto") == NULL);
+	ASSERT_CONTAINS(P.rules[1], "[ reject type 2 code 3 ]");
+	ASSERT_TRUE(rule_index("output", "[ ct load state => reg 1 ]") > 1);
+}
+
+/*
  * The flow limits come right after lo and established, before anything accepts a new flow
  * (DNS to the proxy included): a rate, then a count, each logged and rejected.
  */
@@ -415,8 +446,8 @@ TEST(flow_limits)
 	egress_batch_free(b);
 	rate = rule_index("output", "limit rate");
 	count = rule_index("output", "connlimit");
-	ASSERT_EQ(rate, 2);
-	ASSERT_EQ(count, 3);
+	ASSERT_EQ(rate, 4);
+	ASSERT_EQ(count, 5);
 	ASSERT_CONTAINS(P.rules[rate], "[ ct load state => reg 1 ]");
 	ASSERT_CONTAINS(P.rules[rate], "0x00000008"); /* ct state new */
 	ASSERT_CONTAINS(P.rules[rate], "limit rate 100/second burst 1000 type packets flags 0x1");
@@ -430,8 +461,8 @@ TEST(flow_limits)
 	ASSERT_OK(egress_build(&net, &cfg, &b));
 	ASSERT_EQ(parse_batch(b), 0);
 	egress_batch_free(b);
-	ASSERT_CONTAINS(P.rules[2], "limit rate 5/second burst 50 type packets flags 0x1");
-	ASSERT_CONTAINS(P.rules[3], "connlimit count 64 flags 1");
+	ASSERT_CONTAINS(P.rules[4], "limit rate 5/second burst 50 type packets flags 0x1");
+	ASSERT_CONTAINS(P.rules[5], "connlimit count 64 flags 1");
 }
 
 /*
@@ -513,7 +544,7 @@ TEST(tcp53_reject)
 	egress_batch_free(b);
 
 	ASSERT_EQ(rule_count("dns", "reject") + rule_count("input", "reject"), 0);
-	tcp53 = rule_index("output", "[ reject type 1 code 0 ]"); /* NFT_REJECT_TCP_RST */
+	tcp53 = rule_index("output", "[ cmp eq reg 1 0x00003500 ]\n  [ counter");
 	ASSERT_EQ(rule_count("output", "[ cmp eq reg 1 0x00003500 ]\n  [ counter"), 1);
 	udp53 = rule_index("output", "[ cmp eq reg 1 0x00000011 ]\n  " DPORT_53);
 	ASSERT_TRUE(tcp53 >= 0 && udp53 >= 0);
@@ -688,8 +719,13 @@ TEST(v6_rules)
 	ASSERT_TRUE(strstr(P.rules[mcast], "log") == NULL);
 	ASSERT_TRUE(mcast < set_rule("allow6_tcp"));
 
-	/* v4-mapped, NAT64 and 6to4 addresses are denied, so IPv4 ranges cannot hide in them */
+	/*
+	 * v4-mapped, v4-translated, NAT64, Teredo and 6to4 addresses are denied, so IPv4
+	 * ranges cannot hide in them
+	 */
 	ASSERT_CONTAINS(P.elems, "deny6:00000000000000000000ffff00000000 ");
+	ASSERT_CONTAINS(P.elems, "deny6:0000000000000000ffff000000000000 ");
+	ASSERT_CONTAINS(P.elems, "deny6:20010000000000000000000000000000 ");
 	ASSERT_CONTAINS(P.elems, "deny6:0064ff9b000000000000000000000000 ");
 	ASSERT_CONTAINS(P.elems, "deny6:20020000000000000000000000000000 ");
 	ASSERT_CONTAINS(P.elems, "deny6:20010db8000000000000000000000000 ");
@@ -853,9 +889,10 @@ TEST(matching)
 	static const char *const denied4[] = { "10.1.2.3",  "169.254.169.254", "100.64.1.1",
 					       "127.0.0.1", "172.31.255.255",  "192.168.1.1",
 					       "0.0.0.0",   "255.255.255.255", "224.0.0.251" };
-	static const char *const denied6[] = { "fd00:ec2::254", "::1",	   "::ffff:10.0.0.1",
-					       "fe80::1",	"ff02::1", "64:ff9b::a00:1",
-					       "2002:a00:1::" };
+	static const char *const denied6[] = {
+		"fd00:ec2::254",  "::1",	  "::ffff:10.0.0.1", "fe80::1",	   "ff02::1",
+		"64:ff9b::a00:1", "2002:a00:1::", "::ffff:0:a00:1",  "2001::a00:1"
+	};
 
 	setup_policy();
 	ASSERT_TRUE(egress_name_matches("*.cdn.example", "x.cdn.example"));
@@ -886,6 +923,63 @@ TEST(matching)
 	}
 	inet_pton(AF_INET6, "2606:4700::1", a.addr);
 	ASSERT_FALSE(egress_addr_is_denied(&a));
+}
+
+/* An IPv6 packet of len bytes: header (next header nh), then ext (n bytes), then 4 bytes. */
+static size_t v6_packet(uint8_t *p, uint8_t nh, const uint8_t *ext, size_t n, uint16_t dport)
+{
+	memset(p, 0, 40 + n + 4);
+	p[0] = 0x60;
+	p[6] = nh;
+	inet_pton(AF_INET6, "2001:db8::10", p + 24);
+	memcpy(p + 40, ext, n);
+	p[40 + n + 2] = (uint8_t)(dport >> 8);
+	p[40 + n + 3] = (uint8_t)dport;
+	return 40 + n + 4;
+}
+
+/*
+ * The denied packets the record names: the transport protocol and port of an IPv6 packet
+ * lie past its extension headers (a routing header, which the ruleset rejects, or a fragment
+ * header), not in the first next header.
+ */
+TEST(packet_decode)
+{
+	uint8_t p[256], ext[96] = {};
+	struct egress_denied d;
+
+	ASSERT_OK(egress_packet_decode(p, v6_packet(p, IPPROTO_TCP, ext, 0, 443), &d));
+	ASSERT_TRUE(d.daddr.family == AF_INET6 && d.proto == IPPROTO_TCP && d.dport == 443);
+
+	/* a segment routing header of two segments (40 bytes), then TCP */
+	ext[0] = IPPROTO_TCP;
+	ext[1] = 4;
+	ext[2] = 4;
+	ASSERT_OK(egress_packet_decode(p, v6_packet(p, IPPROTO_ROUTING, ext, 40, 443), &d));
+	ASSERT_TRUE(d.proto == IPPROTO_TCP && d.dport == 443);
+
+	/* the first fragment has the ports, a later one none */
+	memset(ext, 0, sizeof(ext));
+	ext[0] = IPPROTO_UDP;
+	ASSERT_OK(egress_packet_decode(p, v6_packet(p, IPPROTO_FRAGMENT, ext, 8, 53), &d));
+	ASSERT_TRUE(d.proto == IPPROTO_UDP && d.dport == 53);
+	ext[2] = 0x05; /* offset 1280 */
+	ASSERT_OK(egress_packet_decode(p, v6_packet(p, IPPROTO_FRAGMENT, ext, 8, 53), &d));
+	ASSERT_TRUE(d.proto == IPPROTO_UDP && d.dport == 0);
+
+	/* a header longer than the packet (the log copies 128 bytes): no port read past it */
+	memset(ext, 0, sizeof(ext));
+	ext[0] = IPPROTO_TCP;
+	ext[1] = 200;
+	ASSERT_OK(egress_packet_decode(p, v6_packet(p, IPPROTO_DSTOPTS, ext, 8, 443), &d));
+	ASSERT_TRUE(d.proto == IPPROTO_TCP && d.dport == 0);
+	/* a chain of more headers than are followed: no transport protocol */
+	for (size_t i = 0; i < 12; i++) {
+		ext[i * 8] = IPPROTO_DSTOPTS;
+		ext[i * 8 + 1] = 0;
+	}
+	ASSERT_OK(egress_packet_decode(p, v6_packet(p, IPPROTO_DSTOPTS, ext, 96, 443), &d));
+	ASSERT_TRUE(d.proto == IPPROTO_DSTOPTS && d.dport == 0);
 }
 
 TEST_MAIN()
