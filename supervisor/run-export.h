@@ -69,6 +69,8 @@ json_t *run_export_to_json(const struct run_export *e);
 #define RUN_EXPORT_STATE_SUBDIR "artifacts"
 /* The partial directory beside the destination NAME: "." NAME ".partial". */
 #define RUN_EXPORT_PARTIAL_FMT "%s.partial"
+/* artifacts.error of a running record: replaced when the run ends, or when it is aborted. */
+#define RUN_EXPORT_NOT_YET "not yet: the run has not ended"
 /* Directory levels the reaper removes of a partial export (/out's, the workspace's). */
 #define RUN_EXPORT_MAX_REMOVE_DEPTH 128
 

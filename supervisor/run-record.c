@@ -139,14 +139,20 @@ int run_record_write(struct run *r)
 	creds = credentials_to_json(r->creds);
 	logs = run_log_to_json(r->log);
 	redactions = run_redact_to_json(r->redactor, &r->io);
-	if (r->cause != RUN_CAUSE_RUNNING)
-		artifacts = run_export_to_json(r->export);
+	artifacts = run_export_to_json(r->export);
+	/* Where the export will go, and, until the run ends, why there is none yet: what an
+	 * aborted record, made from this one, keeps (record_mark_aborted()). */
+	if (artifacts && r->cause == RUN_CAUSE_RUNNING &&
+	    json_object_set_new(artifacts, "error", json_string(RUN_EXPORT_NOT_YET)) < 0) {
+		json_decref(artifacts);
+		artifacts = NULL;
+	}
 	ws_changes = run_overlay_to_json(r->overlay);
 	if (r->policy && !r->policy_json) /* NULL (out of memory): the record tries again */
 		r->policy_json = record_policy_effective(r->policy);
 	/* A part the run has must be in its record: never silently left out. */
 	if ((r->creds && !creds) || (r->log && !logs) || (run_net_netns_fd(r->net) >= 0 && !net) ||
-	    (r->export && r->cause != RUN_CAUSE_RUNNING && !artifacts))
+	    (r->export && !artifacts))
 		return log_error_errno(-ENOMEM,
 				       "%s: cannot build the run record of %s (out of "
 				       "memory); nothing of it was written",
