@@ -1,0 +1,70 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# An auditor's review of the records (docs/audit.md), each case a tampering or a step of the
+# guide that airlock once got wrong: the in-toto export attests only the logs and event log
+# its signed record pins, and only the run it was asked for; ...
+. "$(dirname "$0")/lib.sh"
+al_init
+python3 -c 'import cryptography' 2>/dev/null || { echo "Bail out! python3-cryptography missing (setup.sh installs it)"; exit 1; }
+TOOL=$(dirname "$0")/records-chain.py
+
+al_check "a first run" -- "$PROBE" output 10
+al_check "a second run" -- "$PROBE" output 20
+first=$(ls "$AL_STATE"/records/*.json | head -n 1)
+first_id=$(basename "$first" .json)
+last=$(ls "$AL_STATE"/records/*.json | tail -n 1)
+id=$(basename "$last" .json)
+"$AIRLOCK" records --state-dir "$AL_STATE" verify >"$AL_TMP/v.out" 2>&1
+al_ok $? "the records verify"
+al_diag <"$AL_TMP/v.out"
+
+# forged NAME: a copy of the state directory whose files the test changes on purpose.
+forged() {
+	rm -rf "${AL_TMP:?}/$1"
+	cp -a "$AL_STATE" "$AL_TMP/$1"
+	touch "$AL_TMP/$1/.airlock-schema-skip"
+}
+
+# export_refused STATE ID PATTERN DESCRIPTION: the export fails, prints no envelope, and
+# says PATTERN (grep -E) on stderr.
+export_refused() {
+	local rc
+	"$AIRLOCK" records --state-dir "$1" export "$2" --format in-toto >"$AL_TMP/x.out" \
+		2>"$AL_TMP/x.err"
+	rc=$?
+	al_ok "$([ "$rc" -ne 0 ] && [ ! -s "$AL_TMP/x.out" ] && grep -Eq -- "$3" "$AL_TMP/x.err"
+		echo $?)" "$4"
+	[ "$rc" -ne 0 ] || head -c 300 "$AL_TMP/x.out" | al_diag
+	al_diag <"$AL_TMP/x.err"
+}
+
+# ---- the in-toto export attests only what the signed record pins ----
+
+"$AIRLOCK" records --state-dir "$AL_STATE" pubkey | sed -n '/BEGIN/,/END/p' >"$AL_TMP/node.pem"
+"$AIRLOCK" records --state-dir "$AL_STATE" export "$id" --format in-toto >"$AL_TMP/env.json" \
+	2>"$AL_TMP/env.err"
+al_ok $? "an untouched run exports"
+out=$(python3 "$TOOL" dsse "$AL_TMP/env.json" "$AL_TMP/node.pem" "$AL_STATE" "$AL_TMP/pae" \
+	"$AL_TMP/sig" 2>&1)
+al_ok $? "its envelope verifies, every subject's digest is its file's"
+echo "$out" | al_diag
+
+forged log
+echo "a line the task never wrote" >>"$AL_TMP/log/logs/$id.stdout"
+export_refused "$AL_TMP/log" "$id" "refusing run '$id': 'logs/$id.stdout' is not the file its signed record holds" \
+	"a captured log changed after the run is refused, not attested with a fresh signature"
+
+forged events
+python3 - "$AL_TMP/events/events/$id.jsonl" <<'PY'
+import sys
+p = sys.argv[1]
+lines = open(p, "rb").read().splitlines(keepends=True)
+open(p, "wb").write(b"".join(lines[:-1]))  # the last event removed
+PY
+export_refused "$AL_TMP/events" "$id" "'events/$id.jsonl' is not the file its signed record holds" \
+	"an event log cut after the run is refused"
+
+forged swapped
+cp "$AL_TMP/swapped/records/$first_id.json" "$AL_TMP/swapped/records/$id.json"
+export_refused "$AL_TMP/swapped" "$id" "refusing record 'records/$id.json': it holds another run" \
+	"a record copied over another run's file is refused (not exported as that run)"
