@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # An auditor's review of the records (docs/audit.md), each case a tampering or a step of the
 # guide that airlock once got wrong: the in-toto export attests only the logs and event log
-# its signed record pins, and only the run it was asked for; ...
+# its signed record pins, and only the run it was asked for; the guide's "verify --state-dir
+# COPY --pubkey KEYS.pem" works as written; ...
 . "$(dirname "$0")/lib.sh"
 al_init
 python3 -c 'import cryptography' 2>/dev/null || { echo "Bail out! python3-cryptography missing (setup.sh installs it)"; exit 1; }
@@ -34,7 +35,7 @@ export_refused() {
 	rc=$?
 	al_ok "$([ "$rc" -ne 0 ] && [ ! -s "$AL_TMP/x.out" ] && grep -Eq -- "$3" "$AL_TMP/x.err"
 		echo $?)" "$4"
-	[ "$rc" -ne 0 ] || head -c 300 "$AL_TMP/x.out" | al_diag
+	[ "$rc" -ne 0 ] || { head -c 300 "$AL_TMP/x.out"; echo; } | al_diag
 	al_diag <"$AL_TMP/x.err"
 }
 
@@ -68,3 +69,20 @@ forged swapped
 cp "$AL_TMP/swapped/records/$first_id.json" "$AL_TMP/swapped/records/$id.json"
 export_refused "$AL_TMP/swapped" "$id" "refusing record 'records/$id.json': it holds another run" \
 	"a record copied over another run's file is refused (not exported as that run)"
+
+# ---- the auditor's guide, as written ----
+
+# "Verifying on another machine: copy records/, events/, chain/head and the public keys
+# ..., and run verify --state-dir COPY --pubkey KEYS.pem there".
+copy=$AL_TMP/copy
+mkdir -p "$copy/chain"
+cp -r "$AL_STATE/records" "$AL_STATE/events" "$copy/"
+cp "$AL_STATE/chain/head" "$copy/chain/"
+"$AIRLOCK" records verify --state-dir "$copy" --pubkey "$AL_TMP/node.pem" >"$AL_TMP/g.out" 2>&1
+al_ok "$([ $? -eq 0 ] && grep -q '^verified 2 records (seq 1..2)' "$AL_TMP/g.out"; echo $?)" \
+	"records verify --state-dir COPY --pubkey KEYS.pem (the option after the verb) verifies the copy"
+al_diag <"$AL_TMP/g.out"
+"$AIRLOCK" records head --state-dir="$copy" >"$AL_TMP/g.out" 2>&1
+al_ok "$(grep -q "^seq 2 sha256 [0-9a-f]\{64\} run $id\$" "$AL_TMP/g.out"; echo $?)" \
+	"records head --state-dir=COPY prints the copy's head"
+al_diag <"$AL_TMP/g.out"
