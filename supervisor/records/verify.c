@@ -520,14 +520,19 @@ static int entry_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq ? 1 : strcmp(x->name, y->name);
 }
 
-/* Sequence gaps, duplicates and broken links, over the entries sorted by seq. */
+/*
+ * Sequence gaps, duplicates and broken links, over the entries sorted by seq. With --since
+ * SEQ, from SEQ-1 on: the record verified last time must still be there for SEQ's link to
+ * it to be checked (a chain cut back to before it shows too).
+ */
 static void check_links(struct scan *s)
 {
+	const uint64_t from = s->since > 1 ? s->since - 1 : 1;
 	const struct entry *p = NULL;
 
 	for (size_t i = 0; i < s->n; i++) {
 		const struct entry *e = &s->entries[i];
-		uint64_t want = MAX(p ? p->seq + 1 : 1, s->since);
+		uint64_t want = MAX(p ? p->seq + 1 : 1, from);
 
 		if (e->seq < s->since) {
 			p = e; /* before --since: only the link of the next one */
@@ -548,6 +553,14 @@ static void check_links(struct scan *s)
 				e->name, e->seq, p->name, p->seq);
 		p = e;
 	}
+	if (s->since > 1 && p && p->seq < from)
+		problem(s,
+			"seq %" PRIu64 ": missing (--since %" PRIu64
+			"; the last record is %s, seq %" PRIu64 ")",
+			from, s->since, p->name, p->seq);
+	else if (s->since > 1 && !p)
+		problem(s, "seq %" PRIu64 ": missing (--since %" PRIu64 "; there is no record)",
+			from, s->since);
 }
 
 /*

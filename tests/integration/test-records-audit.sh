@@ -3,7 +3,8 @@
 # An auditor's review of the records (docs/audit.md), each case a tampering or a step of the
 # guide that airlock once got wrong: the in-toto export attests only the logs and event log
 # its signed record pins, and only the run it was asked for; the guide's "verify --state-dir
-# COPY --pubkey KEYS.pem" works as written; ...
+# COPY --pubkey KEYS.pem" works as written; verify --since SEQ sees the record SEQ-1 gone;
+# ...
 . "$(dirname "$0")/lib.sh"
 al_init
 python3 -c 'import cryptography' 2>/dev/null || { echo "Bail out! python3-cryptography missing (setup.sh installs it)"; exit 1; }
@@ -86,3 +87,32 @@ al_diag <"$AL_TMP/g.out"
 al_ok "$(grep -q "^seq 2 sha256 [0-9a-f]\{64\} run $id\$" "$AL_TMP/g.out"; echo $?)" \
 	"records head --state-dir=COPY prints the copy's head"
 al_diag <"$AL_TMP/g.out"
+
+# ---- verify --since SEQ: the record verified last time is still there ----
+
+al_check "a third run" -- "$PROBE" output 30
+third=$(ls "$AL_STATE"/records/*.json | tail -n 1)
+"$AIRLOCK" records --state-dir "$AL_STATE" verify --since 3 >"$AL_TMP/s.out" 2>&1
+al_ok $? "verify --since 3 passes on untouched records"
+al_diag <"$AL_TMP/s.out"
+
+# The auditor verified up to seq 2 last time and now checks from 3 on: record 2 removed
+# leaves record 3's link to it unchecked, and must show.
+forged since
+rm "$AL_TMP/since/records/$id.json"
+"$AIRLOCK" records --state-dir "$AL_TMP/since" verify --since 3 >"$AL_TMP/s.out" 2>&1
+al_ok "$([ $? -eq 1 ] && grep -q "^verify: seq 2: missing (before record $(basename "$third"))" \
+	"$AL_TMP/s.out"; echo $?)" "verify --since 3 names seq 2 missing when the record verified last time is gone"
+al_diag <"$AL_TMP/s.out"
+
+# The chain cut back to seq 2 (record 3 removed, the head rewritten to name seq 2): an
+# auditor who verified up to 3 and asks --since 4 must not be told all is well.
+forged cut
+rm "$AL_TMP/cut/records/$(basename "$third")"
+printf 'airlock-chain-head 1\n%s\n-\n' "$(sed -n 3p "$AL_STATE/chain/head")" >"$AL_TMP/cut/chain/head"
+"$AIRLOCK" records --state-dir "$AL_TMP/cut" verify >"$AL_TMP/s.out" 2>&1
+al_ok $? "(a chain cut back with its head rewritten verifies in full: only a pinned head shows it)"
+"$AIRLOCK" records --state-dir "$AL_TMP/cut" verify --since 4 >"$AL_TMP/s.out" 2>&1
+al_ok "$([ $? -eq 1 ] && grep -q "^verify: seq 3: missing (--since 4; the last record is $id.json, seq 2)" \
+	"$AL_TMP/s.out"; echo $?)" "verify --since 4 names seq 3 missing when the chain was cut back to seq 2"
+al_diag <"$AL_TMP/s.out"
