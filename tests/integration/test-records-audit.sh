@@ -4,7 +4,7 @@
 # guide that airlock once got wrong: the in-toto export attests only the logs and event log
 # its signed record pins, and only the run it was asked for; the guide's "verify --state-dir
 # COPY --pubkey KEYS.pem" works as written; verify --since SEQ sees the record SEQ-1 gone;
-# ...
+# records events escapes the keys of a changed log; ...
 . "$(dirname "$0")/lib.sh"
 al_init
 python3 -c 'import cryptography' 2>/dev/null || { echo "Bail out! python3-cryptography missing (setup.sh installs it)"; exit 1; }
@@ -116,3 +116,22 @@ al_ok $? "(a chain cut back with its head rewritten verifies in full: only a pin
 al_ok "$([ $? -eq 1 ] && grep -q "^verify: seq 3: missing (--since 4; the last record is $id.json, seq 2)" \
 	"$AL_TMP/s.out"; echo $?)" "verify --since 4 names seq 3 missing when the chain was cut back to seq 2"
 al_diag <"$AL_TMP/s.out"
+
+# ---- records events prints no byte of a changed log that could act on a terminal ----
+
+forged evkeys
+python3 - "$AL_TMP/evkeys/events/$id.jsonl" <<'PY'
+import sys
+p = sys.argv[1]
+lines = open(p, "rb").read().splitlines(keepends=True)
+# A key of the first line with an escape sequence and a newline (JSON escapes: the line
+# stays one line of JSON).
+lines[0] = lines[0].replace(b'"type":', b'"\\u001b]2;owned\\u0007\\nkey":1,"type":', 1)
+open(p, "wb").write(b"".join(lines))
+PY
+"$AIRLOCK" records --state-dir "$AL_TMP/evkeys" events "$id" >"$AL_TMP/ev.out" 2>"$AL_TMP/ev.err"
+al_is "$?" 1 "records events fails on a changed event log"
+al_ok "$(! LC_ALL=C grep -q '[^[:print:]]' "$AL_TMP/ev.out"; echo $?)" \
+	"and prints no control byte of a key it holds"
+al_ok "$(grep -qF '\x1b]2;owned\x07\x0akey=1' "$AL_TMP/ev.out"; echo $?)" "the key is shown escaped"
+LC_ALL=C sed 's/[^[:print:]]/?/g' "$AL_TMP/ev.out" | al_diag
