@@ -201,7 +201,7 @@ static int load_record(int state_fd, const char *state_dir, const char *id, json
 	int n, r;
 
 	snprintf(path, sizeof(path), "records/%s.json", id);
-	r = read_file_at(state_fd, path, RECORD_MAX_BYTES, &buf, &len);
+	r = chain_read_file_at(state_fd, path, RECORD_MAX_BYTES, &buf, &len);
 	if (r == -ENOENT)
 		return log_error_errno(r, "records export: no run '%s'", id);
 	if (r < 0)

@@ -144,7 +144,7 @@ static int load_pem_file(int dir_fd, const char *path, struct verify_key **keys,
 	size_t len = 0, before = *n;
 	int r;
 
-	r = read_file_at(dir_fd, path, 1024 * 1024, &buf, &len);
+	r = chain_read_file_at(dir_fd, path, 1024 * 1024, &buf, &len);
 	if (r < 0)
 		return log_error_errno(r, "Failed to read public key file '%s': %m", path);
 	pos = buf;
@@ -229,6 +229,12 @@ static void hash_bytes(const char *buf, size_t len, uint8_t d[SHA256_DIGEST_SIZE
 	sha256(buf, len, d);
 }
 
+/* Why a file could not be read, for a problem line. */
+static const char *read_error(int r)
+{
+	return r == -EBADFD ? "not a regular file" : strerror(-r);
+}
+
 struct events_ctx {
 	struct scan *s;
 	const char *name;
@@ -264,10 +270,10 @@ static void check_events(struct scan *s, const char *name, const char *id, const
 	if (!ev || json_object_get(ev, "error"))
 		return;
 	snprintf(path, sizeof(path), RUN_EVENTS_DIR "/%s.jsonl", id);
-	r = read_file_at(s->state_fd, path, RUN_EVENTS_MAX_BYTES, &buf, &len);
+	r = chain_read_file_at(s->state_fd, path, RUN_EVENTS_MAX_BYTES, &buf, &len);
 	if (r < 0) {
 		problem(s, "record %s: its event log %s: %s", name, path,
-			r == -ENOENT ? "missing (deleted)" : strerror(-r));
+			r == -ENOENT ? "missing (deleted)" : read_error(r));
 		return;
 	}
 	hash_bytes(buf, len, d);
@@ -473,9 +479,9 @@ static int check_file(struct scan *s, int dir_fd, const char *name)
 	size_t len = 0, prefix = 0;
 	int r;
 
-	r = read_file_at(dir_fd, name, RECORD_MAX_BYTES, &buf, &len);
+	r = chain_read_file_at(dir_fd, name, RECORD_MAX_BYTES, &buf, &len);
 	if (r < 0) {
-		problem(s, "record %s: unreadable: %s", name, strerror(-r));
+		problem(s, "record %s: unreadable: %s", name, read_error(r));
 		return 0;
 	}
 	r = chain_split(buf, len, &prefix, sig_b64, key_id);
@@ -653,7 +659,8 @@ int verify_records(const char *state_dir, const struct verify_key *keys, size_t 
 	/* Read first: records appended while we scan come after it and are not missing. */
 	r = read_head(state_fd, &head);
 	if (r < 0)
-		return log_error_errno(r, "Failed to read '%s/" CHAIN_DIR "/head': %m", state_dir);
+		return log_error_errno(r, "Failed to read '%s/" CHAIN_DIR "/head': %s", state_dir,
+				       read_error(r));
 	snprintf(dir, sizeof(dir), "%s/records", state_dir);
 	s.state_fd = state_fd;
 	r = scan_dir(&s, dir);

@@ -4,7 +4,8 @@
 # guide that airlock once got wrong: the in-toto export attests only the logs and event log
 # its signed record pins, and only the run it was asked for; the guide's "verify --state-dir
 # COPY --pubkey KEYS.pem" works as written; verify --since SEQ sees the record SEQ-1 gone;
-# records events escapes the keys of a changed log; ...
+# records events escapes the keys of a changed log; verify names a FIFO in a copy, never
+# waits on it; ...
 . "$(dirname "$0")/lib.sh"
 al_init
 python3 -c 'import cryptography' 2>/dev/null || { echo "Bail out! python3-cryptography missing (setup.sh installs it)"; exit 1; }
@@ -12,9 +13,14 @@ TOOL=$(dirname "$0")/records-chain.py
 
 al_check "a first run" -- "$PROBE" output 10
 al_check "a second run" -- "$PROBE" output 20
-first=$(ls "$AL_STATE"/records/*.json | head -n 1)
+# by_seq N: the record file of the state directory whose chain.seq is N (run ids of one
+# second do not sort in run order).
+by_seq() {
+	grep -l "^    \"seq\": $1\$" "$AL_STATE"/records/*.json
+}
+first=$(by_seq 1)
 first_id=$(basename "$first" .json)
-last=$(ls "$AL_STATE"/records/*.json | tail -n 1)
+last=$(by_seq 2)
 id=$(basename "$last" .json)
 "$AIRLOCK" records --state-dir "$AL_STATE" verify >"$AL_TMP/v.out" 2>&1
 al_ok $? "the records verify"
@@ -91,7 +97,7 @@ al_diag <"$AL_TMP/g.out"
 # ---- verify --since SEQ: the record verified last time is still there ----
 
 al_check "a third run" -- "$PROBE" output 30
-third=$(ls "$AL_STATE"/records/*.json | tail -n 1)
+third=$(by_seq 3)
 "$AIRLOCK" records --state-dir "$AL_STATE" verify --since 3 >"$AL_TMP/s.out" 2>&1
 al_ok $? "verify --since 3 passes on untouched records"
 al_diag <"$AL_TMP/s.out"
@@ -135,3 +141,25 @@ al_ok "$(! LC_ALL=C grep -q '[^[:print:]]' "$AL_TMP/ev.out"; echo $?)" \
 	"and prints no control byte of a key it holds"
 al_ok "$(grep -qF '\x1b]2;owned\x07\x0akey=1' "$AL_TMP/ev.out"; echo $?)" "the key is shown escaped"
 LC_ALL=C sed 's/[^[:print:]]/?/g' "$AL_TMP/ev.out" | al_diag
+
+# ---- verify reads a copy as it came: a FIFO among its files is named, never waited on ----
+
+forged fifo
+mkfifo "$AL_TMP/fifo/records/zz-fifo.json"
+rm "$AL_TMP/fifo/events/$first_id.jsonl"
+mkfifo "$AL_TMP/fifo/events/$first_id.jsonl"
+timeout 20 "$AIRLOCK" records --state-dir "$AL_TMP/fifo" verify >"$AL_TMP/f.out" 2>&1
+rc=$?
+al_is "$rc" 1 "verify of a copy holding FIFOs ends (status 1, not a hang)"
+al_ok "$(grep -q '^verify: record zz-fifo.json: unreadable: not a regular file$' "$AL_TMP/f.out" &&
+	grep -q "^verify: record $first_id.json: its event log events/$first_id.jsonl: not a regular file\$" \
+		"$AL_TMP/f.out"
+	echo $?)" "naming the record and the event log that are not regular files"
+al_diag <"$AL_TMP/f.out"
+rm "$AL_TMP/fifo/records/zz-fifo.json"
+rm "$AL_TMP/fifo/chain/head"
+mkfifo "$AL_TMP/fifo/chain/head"
+timeout 20 "$AIRLOCK" records --state-dir "$AL_TMP/fifo" verify >"$AL_TMP/f.out" 2>&1
+al_ok "$([ $? -eq 1 ] && grep -q "chain/head.: not a regular file$" "$AL_TMP/f.out"; echo $?)" \
+	"verify of a copy whose chain/head is a FIFO ends (status 1, not a hang), naming it"
+al_diag <"$AL_TMP/f.out"
