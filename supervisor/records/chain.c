@@ -308,6 +308,12 @@ int chain_append(int state_fd, json_t *o, chain_write_fn write, void *userdata, 
 	lock_fd = chain_lock(state_fd, true);
 	if (lock_fd < 0)
 		return lock_fd;
+	/* Rotated out since it was loaded (under this lock): the new node key signs. */
+	if (sign_key_retired(state_fd, key)) {
+		r = sign_key_reload(state_fd, &key);
+		if (r < 0)
+			return r;
+	}
 	r = chain_head_get(state_fd, &prev);
 	if (r < 0)
 		return r;

@@ -129,6 +129,7 @@ static int add_key(struct verify_key **keys, size_t *n, const uint8_t pub[SIGN_P
 	if (!k)
 		return -ENOMEM;
 	*keys = k;
+	k[*n] = (struct verify_key){};
 	memcpy(k[*n].pub, pub, SIGN_PUBLIC_SIZE);
 	sign_key_id_of(pub, k[*n].id);
 	(*n)++;
@@ -144,7 +145,9 @@ static int load_pem_file(int dir_fd, const char *path, struct verify_key **keys,
 	size_t len = 0, before = *n;
 	int r;
 
-	r = chain_read_file_at(dir_fd, path, 1024 * 1024, &buf, &len);
+	/* --pubkey may be a pipe (<(airlock records pubkey)); a keyring file is regular. */
+	r = dir_fd == AT_FDCWD ? read_file_at(dir_fd, path, 1024 * 1024, &buf, &len)
+			       : chain_read_file_at(dir_fd, path, 1024 * 1024, &buf, &len);
 	if (r < 0)
 		return log_error_errno(r, "Failed to read public key file '%s': %m", path);
 	pos = buf;
@@ -156,7 +159,37 @@ static int load_pem_file(int dir_fd, const char *path, struct verify_key **keys,
 	return 0;
 }
 
-int verify_load_keys(const char *state_dir, const char *pubkey_file, struct verify_key **ret)
+/*
+ * The retirement marks of the keyring (`records rotate-key`: "<id>.retired" holding
+ * "seq N") onto the keys of that id. A keyring that is not there (a copy without it) has
+ * none; a mark that does not read is one line, and the key taken as retired after seq 0.
+ */
+static void load_retired(const char *state_dir, struct verify_key *keys, size_t n)
+{
+	char dir[PATH_MAX], name[SIGN_KEY_ID_LEN + sizeof(SIGN_RETIRED_SUFFIX)];
+	_cleanup_close_ int fd = -EBADF;
+
+	snprintf(dir, sizeof(dir), "%s/" SIGN_KEY_DIR "/" SIGN_TRUSTED_DIR, state_dir);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	for (size_t i = 0; fd >= 0 && i < n; i++) {
+		_cleanup_free_ char *buf = NULL;
+		uint64_t seq = 0;
+		int r;
+
+		snprintf(name, sizeof(name), "%s" SIGN_RETIRED_SUFFIX, keys[i].id);
+		r = chain_read_file_at(fd, name, 64, &buf, NULL);
+		if (r == -ENOENT)
+			continue;
+		if (r < 0 || sscanf(buf, "seq %" SCNu64 "\n", &seq) != 1)
+			log_warning("'%s/%s': not a retirement mark (\"seq N\"): key %s taken as "
+				    "retired before any record",
+				    dir, name, keys[i].id);
+		keys[i].retired = true;
+		keys[i].retired_after = r < 0 ? 0 : seq;
+	}
+}
+
+static int load_keys(const char *state_dir, const char *pubkey_file, struct verify_key **ret)
 {
 	_cleanup_free_ struct verify_key *keys = NULL;
 	char dir[PATH_MAX];
@@ -193,6 +226,15 @@ int verify_load_keys(const char *state_dir, const char *pubkey_file, struct veri
 		return r;
 	*ret = TAKE_PTR(keys);
 	return (int)n;
+}
+
+int verify_load_keys(const char *state_dir, const char *pubkey_file, struct verify_key **ret)
+{
+	int n = load_keys(state_dir, pubkey_file, ret);
+
+	if (n > 0)
+		load_retired(state_dir, *ret, (size_t)n);
+	return n;
 }
 
 static const struct verify_key *find_key(const struct scan *s, const char *id)
@@ -435,6 +477,11 @@ static void check_signature(struct scan *s, const struct entry *e, const char *s
 		problem(s, "record %s (seq %" PRIu64 "): unknown key %s", e->name, e->seq, key_id);
 		return;
 	}
+	if (k->retired && e->seq > k->retired_after)
+		problem(s,
+			"record %s (seq %" PRIu64 "): signed by key %s after it was retired "
+			"(after seq %" PRIu64 ")",
+			e->name, e->seq, key_id, k->retired_after);
 	if (base64_decode(sig_b64, strlen(sig_b64), sig, sizeof(sig)) != sizeof(sig))
 		r = 0;
 	else
