@@ -623,6 +623,11 @@ static void check_links(struct scan *s)
  */
 static void check_head(struct scan *s, const struct chain_head *h)
 {
+	if (h->seq == 0 && s->n > 0) /* read again: the first append may have come meanwhile */
+		problem(s,
+			"chain/head: missing, while %zu records are chained: removed (with any "
+			"records after seq %" PRIu64 ")",
+			s->n, s->entries[s->n - 1].seq);
 	if (h->seq == 0)
 		return;
 	for (size_t i = s->n; i > 0; i--) {
@@ -719,6 +724,8 @@ int verify_records(const char *state_dir, const struct verify_key *keys, size_t 
 	if (s.n > 1)
 		qsort(s.entries, s.n, sizeof(*s.entries), entry_cmp);
 	check_links(&s);
+	if (head.seq == 0 && s.n > 0 && read_head(state_fd, &head) < 0)
+		head.seq = 0;
 	check_head(&s, &head);
 	print_problems(&s);
 	if (s.problems == 0)

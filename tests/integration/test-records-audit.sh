@@ -3,7 +3,8 @@
 # An auditor's review of the records (docs/audit.md), each case a tampering or a step of the
 # guide that airlock once got wrong: the in-toto export attests only the logs and event log
 # its signed record pins, and only the run it was asked for; the guide's "verify --state-dir
-# COPY --pubkey KEYS.pem" works as written; verify --since SEQ sees the record SEQ-1 gone;
+# COPY --pubkey KEYS.pem" works as written; verify sees the head file removed, and with
+# --since SEQ the record SEQ-1 gone;
 # records events escapes the keys of a changed log; verify names a FIFO in a copy, never
 # waits on it; a key rotated out signs no record after its retirement, and verify sees one
 # that is.
@@ -93,6 +94,14 @@ al_diag <"$AL_TMP/g.out"
 "$AIRLOCK" records head --state-dir="$copy" >"$AL_TMP/g.out" 2>&1
 al_ok "$(grep -q "^seq 2 sha256 [0-9a-f]\{64\} run $id\$" "$AL_TMP/g.out"; echo $?)" \
 	"records head --state-dir=COPY prints the copy's head"
+al_diag <"$AL_TMP/g.out"
+
+# The head file removed (and with it what showed a record removed from the end).
+forged nohead
+rm "$AL_TMP/nohead/chain/head" "$AL_TMP/nohead/records/$id.json"
+"$AIRLOCK" records --state-dir "$AL_TMP/nohead" verify >"$AL_TMP/g.out" 2>&1
+al_ok "$([ $? -eq 1 ] && grep -q '^verify: chain/head: missing, while 1 records are chained: removed (with any records after seq 1)$' \
+	"$AL_TMP/g.out"; echo $?)" "verify names a head file removed from under chained records"
 al_diag <"$AL_TMP/g.out"
 
 # ---- verify --since SEQ: the record verified last time is still there ----
