@@ -7,7 +7,7 @@
 # --since SEQ the record SEQ-1 gone;
 # records events escapes the keys of a changed log; verify names a FIFO in a copy, never
 # waits on it; a key rotated out signs no record after its retirement, and verify sees one
-# that is.
+# that is; records show escapes what jansson quotes of a corrupt record.
 . "$(dirname "$0")/lib.sh"
 al_init
 python3 -c 'import cryptography' 2>/dev/null || { echo "Bail out! python3-cryptography missing (setup.sh installs it)"; exit 1; }
@@ -207,3 +207,13 @@ sed -i "2s/sha256 [0-9a-f]* /sha256 $sha /" "$AL_TMP/retired/chain/head"
 al_ok "$([ $? -eq 1 ] && grep -q "^verify: record $(basename "$rot") (seq 4): signed by key $old_id after it was retired (after seq 3)\$" \
 	"$AL_TMP/r.out"; echo $?)" "verify names a record signed by the retired key after its retirement"
 al_diag <"$AL_TMP/r.out"
+
+# ---- records show quotes no byte of a corrupt record ----
+
+forged corrupt
+printf '{"run_id": 1\033]2;owned\007}' >"$AL_TMP/corrupt/records/$id.json"
+"$AIRLOCK" records --state-dir "$AL_TMP/corrupt" show "$id" >"$AL_TMP/c.out" 2>&1
+al_ok "$([ $? -eq 1 ] && ! LC_ALL=C grep -q '[^[:print:]]' "$AL_TMP/c.out" &&
+	grep -qF "expected near '\\x1b'" "$AL_TMP/c.out"; echo $?)" \
+	"records show of a corrupt record prints jansson's quote of its bytes escaped"
+LC_ALL=C sed 's/[^[:print:]]/?/g' "$AL_TMP/c.out" | al_diag
