@@ -7,7 +7,8 @@
 # --since SEQ the record SEQ-1 gone;
 # records events escapes the keys of a changed log; verify names a FIFO in a copy, never
 # waits on it; a key rotated out signs no record after its retirement, and verify sees one
-# that is; records show escapes what jansson quotes of a corrupt record.
+# that is; records show escapes what jansson quotes of a corrupt record; the reaper signs a
+# dead run's record only as that run.
 . "$(dirname "$0")/lib.sh"
 al_init
 python3 -c 'import cryptography' 2>/dev/null || { echo "Bail out! python3-cryptography missing (setup.sh installs it)"; exit 1; }
@@ -217,3 +218,36 @@ al_ok "$([ $? -eq 1 ] && ! LC_ALL=C grep -q '[^[:print:]]' "$AL_TMP/c.out" &&
 	grep -qF "expected near '\\x1b'" "$AL_TMP/c.out"; echo $?)" \
 	"records show of a corrupt record prints jansson's quote of its bytes escaped"
 LC_ALL=C sed 's/[^[:print:]]/?/g' "$AL_TMP/c.out" | al_diag
+
+# ---- the reaper signs a dead run's record only as that run ----
+
+# A dead run (its lock file, nobody holding it) whose "running" record holds another run's
+# id: marked aborted, it was signed as that other run, and the head named a record that was
+# not there, so the next append took its seq again. Own runtime directory (al_isolate): no
+# other airlock reaps this dead run, nor this test theirs.
+al_isolate records-audit
+st=$AL_TMP/st-reap
+"$AIRLOCK" run --state-dir "$st" --workspace "$AL_WS" -- "$PROBE" true >/dev/null 2>&1
+al_ok $? "a run in a state directory of its own"
+real=$(basename "$(ls "$st"/records/*.json)" .json)
+fake=20261206T000000Z-0000beef
+python3 - "$st/records/$real.json" "$st/records/$fake.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+for k in ("chain", "signature"):
+    r.pop(k, None)
+r["exit"] = {"cause": "running", "code": 0}
+json.dump(r, open(sys.argv[2], "w"), indent=2, sort_keys=True)  # run_id: the real run's
+PY
+mkdir -p "$AL_TMP/run/runs"
+printf '%s\0\0' "$st" >"$AL_TMP/run/runs/$fake.lock"
+"$AIRLOCK" run --state-dir "$st" --workspace "$AL_WS" -- "$PROBE" true >/dev/null 2>"$AL_TMP/reap.err"
+al_ok $? "the next run starts (and reaps the dead one)"
+al_ok "$([ ! -e "$AL_TMP/run/runs/$fake.lock" ]; echo $?)" "the dead run was reaped"
+al_is "$(al_json "$st/records/$fake.json" 'r["exit"]["cause"]' 2>&1)" running \
+	"its record, which holds another run, is not marked aborted and signed as that run"
+"$AIRLOCK" run --state-dir "$st" --workspace "$AL_WS" -- "$PROBE" true >/dev/null 2>&1
+"$AIRLOCK" records --state-dir "$st" verify >"$AL_TMP/reap.out" 2>&1
+al_ok "$(! grep -q 'taken twice' "$AL_TMP/reap.out"; echo $?)" "the chain after it has no seq taken twice"
+al_diag <"$AL_TMP/reap.out"
+rm -f "$st/records/$fake.json"
