@@ -186,6 +186,20 @@ static json_t *envelope(const struct sign_key *key, const char *payload)
 			 "payload", b64, "signatures", "keyid", sign_key_id(key), "sig", sig_b64);
 }
 
+/* Whether record o's key was retired (rotate-key) before o's place in the chain. */
+static bool signed_after_retirement(const json_t *o, const struct verify_key *keys, size_t n)
+{
+	const char *id =
+		json_string_value(json_object_get(json_object_get(o, "signature"), "key_id"));
+	json_int_t seq = json_integer_value(json_object_get(json_object_get(o, "chain"), "seq"));
+
+	for (size_t i = 0; id && i < n; i++)
+		if (streq(keys[i].id, id) && keys[i].retired &&
+		    (uint64_t)seq > keys[i].retired_after)
+			return true;
+	return false;
+}
+
 /*
  * The record of run id, parsed, once its signature is checked against the keyring that
  * `records verify` trusts: the export signs it anew with the node key, and must never
@@ -231,6 +245,13 @@ static int load_record(int state_fd, const char *state_dir, const char *id, json
 				       "records export: refusing record '%s': its signature does "
 				       "not verify against the keyring (changed since signed; see "
 				       "`airlock records verify`)",
+				       path);
+	}
+	if (signed_after_retirement(o, keys, (size_t)n)) {
+		json_decref(o);
+		return log_error_errno(-EBADMSG,
+				       "records export: refusing record '%s': signed by a key "
+				       "after it was retired (see `airlock records verify`)",
 				       path);
 	}
 	if (!streq(json_string_value(json_object_get(o, "run_id")) ?: "", id)) {

@@ -208,6 +208,8 @@ sed -i "2s/sha256 [0-9a-f]* /sha256 $sha /" "$AL_TMP/retired/chain/head"
 al_ok "$([ $? -eq 1 ] && grep -q "^verify: record $(basename "$rot") (seq 4): signed by key $old_id after it was retired (after seq 3)\$" \
 	"$AL_TMP/r.out"; echo $?)" "verify names a record signed by the retired key after its retirement"
 al_diag <"$AL_TMP/r.out"
+export_refused "$AL_TMP/retired" "$(basename "$rot" .json)" "signed by a key after it was retired" \
+	"nor does the export sign it anew with the node key"
 
 # ---- records show quotes no byte of a corrupt record ----
 
