@@ -127,6 +127,7 @@ static int records_rotate_key(const char *state_dir)
 {
 	_cleanup_(sign_key_freep) struct sign_key *k = NULL;
 	_cleanup_close_ int fd = -EBADF, lock = -EBADF;
+	struct chain_head head;
 	int r;
 
 	fd = open_state(state_dir);
@@ -137,7 +138,12 @@ static int records_rotate_key(const char *state_dir)
 		log_error_errno(lock, "Failed to lock the chain of '%s': %m", state_dir);
 		return 1;
 	}
-	r = sign_key_rotate(fd, &k);
+	r = chain_head_get(fd, &head); /* the old key signs nothing after this record */
+	if (r < 0) {
+		log_error_errno(r, "Failed to read the chain head of '%s': %m", state_dir);
+		return 1;
+	}
+	r = sign_key_rotate(fd, head.seq, &k);
 	if (r < 0) {
 		log_error_errno(r, "Failed to make a new node key in '%s': %m", state_dir);
 		return 1;

@@ -61,8 +61,10 @@ static void print_event(const char *line, size_t n)
 		if (streq(key, "seq") || streq(key, "prev"))
 			continue;
 		putchar(' ');
-		if (!streq(key, "time") && !streq(key, "type"))
-			printf("%s=", key);
+		if (!streq(key, "time") && !streq(key, "type")) {
+			put_escaped(key, strlen(key), true); /* a changed line's key: any bytes */
+			putchar('=');
+		}
 		if (json_is_string(val)) {
 			put_escaped(json_string_value(val), json_string_length(val), true);
 		} else {

@@ -147,6 +147,26 @@ static int chain_verb_at(int argc, char **argv, const char **ret_state_dir)
 	return 0;
 }
 
+/*
+ * --state-dir DIR (or --state-dir=DIR) after a chain verb, as list, show and logs take it
+ * (docs/audit.md: "verify --state-dir COPY --pubkey KEYS.pem"): taken out of argv[from..],
+ * which keeps the rest in order. Returns the new argc.
+ */
+static int chain_state_dir_after(int argc, char **argv, int from, const char **state_dir)
+{
+	int n = from;
+
+	for (int i = from; i < argc; i++) {
+		if (streq(argv[i], "--state-dir") && i + 1 < argc)
+			*state_dir = argv[++i];
+		else if (strneq(argv[i], "--state-dir=", 12))
+			*state_dir = argv[i] + 12;
+		else
+			argv[n++] = argv[i];
+	}
+	return n;
+}
+
 /* A list option's value into f. 0, or -EINVAL (logged). */
 static int list_option(int c, const char *arg, struct records_filter *f)
 {
@@ -251,6 +271,7 @@ int cmd_records(int argc, char **argv)
 
 	c = chain_verb_at(argc, argv, &state_dir);
 	if (c > 0) {
+		argc = chain_state_dir_after(argc, argv, c + 1, &state_dir);
 		if (cli_check_path_arg("--state-dir", state_dir) < 0)
 			return 2;
 		if (streq(argv[c], "events") && argc - c >= 2)

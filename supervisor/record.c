@@ -418,6 +418,13 @@ static json_t *aborted_json(int records_fd, const char *name, const char *state_
 	if (!exit_o || !json_is_string(json_object_get(exit_o, "cause")) ||
 	    !streq(json_string_value(json_object_get(exit_o, "cause")), "running"))
 		return NULL; /* finished, or never started: nothing to mark */
+	/* Another run's record under this name would be signed as this run, and the head
+	 * would name a record that is not there: left for `records verify` to name. */
+	if (!streq(json_string_value(json_object_get(o, "run_id")) ?: "", run_id)) {
+		log_warning("Not marking '%s/records/%s' aborted: it holds another run", state_dir,
+			    name);
+		return NULL;
+	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	record_format_time(&ts, now, sizeof(now));
 	if (record_json_set(exit_o, "cause", json_string("aborted")) < 0 ||

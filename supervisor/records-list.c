@@ -403,8 +403,11 @@ int records_show(const char *state_dir, const char *id)
 		return 1;
 	o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
 	if (!o) {
-		log_error("records: %s: not a valid run record: line %d: %s", path, err.line,
-			  err.text);
+		char why[TEXT_SIZE];
+
+		/* jansson quotes the file's bytes ("near '\x1b'"): escaped as list does */
+		field_text(err.text, strlen(err.text), why, sizeof(why));
+		log_error("records: %s: not a valid run record: line %d: %s", path, err.line, why);
 		return 1;
 	}
 	problem = record_problem(o);

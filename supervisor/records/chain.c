@@ -158,6 +158,21 @@ static void hash_hex(const void *data, size_t len, char *hex)
 	hex_encode(d, sizeof(d), hex);
 }
 
+int chain_read_file_at(int dir_fd, const char *path, size_t max, char **ret, size_t *ret_len)
+{
+	_cleanup_close_ int fd = -EBADF;
+	struct stat st;
+
+	fd = openat(dir_fd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EBADFD;
+	return read_file_fd(fd, max, ret, ret_len);
+}
+
 /* Whether <state>/records/<id>.json is the record h names (its bytes hash to h's). */
 static bool head_is_written(int state_fd, const struct chain_head *h)
 {
@@ -167,7 +182,7 @@ static bool head_is_written(int state_fd, const struct chain_head *h)
 
 	snprintf(path, sizeof(path), "records/%s.json", h->run_id);
 	if (strchr(h->run_id, '/') ||
-	    read_file_at(state_fd, path, RECORD_MAX_BYTES, &buf, &len) < 0)
+	    chain_read_file_at(state_fd, path, RECORD_MAX_BYTES, &buf, &len) < 0)
 		return false;
 	hash_hex(buf, len, hex);
 	return streq(hex, h->sha256);
@@ -186,7 +201,7 @@ int chain_head_read(int state_fd, struct chain_head *ret_latest, struct chain_he
 	size_t len = 0;
 	int r;
 
-	r = read_file_at(state_fd, CHAIN_DIR "/" HEAD_FILE, HEAD_MAX_BYTES, &buf, &len);
+	r = chain_read_file_at(state_fd, CHAIN_DIR "/" HEAD_FILE, HEAD_MAX_BYTES, &buf, &len);
 	if (r == -ENOENT) {
 		head_zero(ret_latest);
 		head_zero(ret_before);
@@ -342,6 +357,12 @@ int chain_append(int state_fd, json_t *o, chain_write_fn write, void *userdata, 
 	lock_fd = chain_lock(state_fd, true);
 	if (lock_fd < 0)
 		return lock_fd;
+	/* Rotated out since it was loaded (under this lock): the new node key signs. */
+	if (sign_key_retired(state_fd, key)) {
+		r = sign_key_reload(state_fd, &key);
+		if (r < 0)
+			return r;
+	}
 	r = chain_head_get(state_fd, &prev);
 	if (r < 0)
 		return r;

@@ -56,6 +56,11 @@ int chain_head_get(int state_fd, struct chain_head *ret);
  * record never finished) and the head before it. Zero heads when there is no file.
  */
 int chain_head_read(int state_fd, struct chain_head *ret_latest, struct chain_head *ret_before);
+/*
+ * read_file_at() of a regular file only: no FIFO or device (a copy of a state directory
+ * is read as it came), never waited on. -EBADFD for any other file type.
+ */
+int chain_read_file_at(int dir_fd, const char *path, size_t max, char **ret, size_t *ret_len);
 /* Takes the chain lock of state_fd (creating it when create); returns its fd or -errno. */
 int chain_lock(int state_fd, bool create);
 

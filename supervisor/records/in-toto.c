@@ -57,19 +57,52 @@ static int add_subject(json_t *subjects, const char *name, const char *hex)
 		subjects, json_pack("{s:s, s:{s:s}}", "name", name, "digest", "sha256", hex));
 }
 
-/* The run's files in the state directory, each when it is there. */
-static int add_state_files(json_t *subjects, int state_fd, const char *id)
+/*
+ * The SHA-256 (hex) the signed record holds of the run's file i (logs/ID.stdout,
+ * logs/ID.stderr, events/ID.jsonl), or NULL: the file is pinned by nothing signed (the
+ * event log of an aborted run, or of one whose write failed).
+ */
+static const char *recorded_digest(const json_t *record, size_t i)
+{
+	static const char *const key[] = { "stdout", "stderr" };
+	const json_t *o = i < ELEMENTSOF(key)
+				  ? json_object_get(json_object_get(record, "logs"), key[i])
+				  : json_object_get(record, "events");
+	const char *d = json_string_value(json_object_get(o, "sha256"));
+
+	if (!d || strlen(d) != CHAIN_HASH_LEN || json_object_get(o, "error"))
+		return NULL;
+	return d;
+}
+
+/*
+ * The run's files in the state directory, each when it is there and its signed record
+ * holds its digest. The export signs anew: a file whose bytes are not those the record
+ * signed (a log or an event log changed, replaced or linked in since) is refused, never
+ * attested.
+ */
+static int add_state_files(json_t *subjects, int state_fd, const char *id, const json_t *record)
 {
 	static const char *const dir[] = { "logs", "logs", "events" };
 	static const char *const ext[] = { "stdout", "stderr", "jsonl" };
 	char path[PATH_MAX], hex[CHAIN_HASH_LEN + 1];
+	const char *want;
 	int r;
 
 	for (size_t i = 0; i < ELEMENTSOF(dir); i++) {
 		snprintf(path, sizeof(path), "%s/%s.%s", dir[i], id, ext[i]);
+		want = recorded_digest(record, i);
+		if (!want)
+			continue;
 		r = file_digest(state_fd, path, hex);
 		if (r < 0)
 			return log_error_errno(r, "Failed to hash '%s': %m", path);
+		if (r > 0 && !streq(hex, want))
+			return log_error_errno(-EBADMSG,
+					       "records export: refusing run '%s': '%s' is not the "
+					       "file its signed record holds (sha256 %s, not %s): "
+					       "changed since the run",
+					       id, path, hex, want);
 		if (r > 0 && add_subject(subjects, path, hex) < 0)
 			return log_oom();
 	}
@@ -126,7 +159,8 @@ static json_t *statement(int state_fd, const char *id, json_t *record)
 
 	if (!subjects)
 		return NULL;
-	if (add_state_files(subjects, state_fd, id) < 0 || add_artifacts(subjects, record) < 0)
+	if (add_state_files(subjects, state_fd, id, record) < 0 ||
+	    add_artifacts(subjects, record) < 0)
 		return NULL;
 	return json_pack("{s:s, s:O, s:s, s:O}", "_type", EXPORT_STATEMENT_TYPE, "subject",
 			 subjects, "predicateType", EXPORT_PREDICATE_TYPE, "predicate", record);
@@ -152,6 +186,20 @@ static json_t *envelope(const struct sign_key *key, const char *payload)
 			 "payload", b64, "signatures", "keyid", sign_key_id(key), "sig", sig_b64);
 }
 
+/* Whether record o's key was retired (rotate-key) before o's place in the chain. */
+static bool signed_after_retirement(const json_t *o, const struct verify_key *keys, size_t n)
+{
+	const char *id =
+		json_string_value(json_object_get(json_object_get(o, "signature"), "key_id"));
+	json_int_t seq = json_integer_value(json_object_get(json_object_get(o, "chain"), "seq"));
+
+	for (size_t i = 0; id && i < n; i++)
+		if (streq(keys[i].id, id) && keys[i].retired &&
+		    (uint64_t)seq > keys[i].retired_after)
+			return true;
+	return false;
+}
+
 /*
  * The record of run id, parsed, once its signature is checked against the keyring that
  * `records verify` trusts: the export signs it anew with the node key, and must never
@@ -167,7 +215,7 @@ static int load_record(int state_fd, const char *state_dir, const char *id, json
 	int n, r;
 
 	snprintf(path, sizeof(path), "records/%s.json", id);
-	r = read_file_at(state_fd, path, RECORD_MAX_BYTES, &buf, &len);
+	r = chain_read_file_at(state_fd, path, RECORD_MAX_BYTES, &buf, &len);
 	if (r == -ENOENT)
 		return log_error_errno(r, "records export: no run '%s'", id);
 	if (r < 0)
@@ -197,6 +245,20 @@ static int load_record(int state_fd, const char *state_dir, const char *id, json
 				       "records export: refusing record '%s': its signature does "
 				       "not verify against the keyring (changed since signed; see "
 				       "`airlock records verify`)",
+				       path);
+	}
+	if (signed_after_retirement(o, keys, (size_t)n)) {
+		json_decref(o);
+		return log_error_errno(-EBADMSG,
+				       "records export: refusing record '%s': signed by a key "
+				       "after it was retired (see `airlock records verify`)",
+				       path);
+	}
+	if (!streq(json_string_value(json_object_get(o, "run_id")) ?: "", id)) {
+		json_decref(o);
+		return log_error_errno(-EBADMSG,
+				       "records export: refusing record '%s': it holds another "
+				       "run (moved or swapped; see `airlock records verify`)",
 				       path);
 	}
 	*ret = o;

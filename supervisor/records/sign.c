@@ -412,9 +412,51 @@ int sign_key_load(int state_fd, struct sign_key **ret)
 	return key_load(state_fd, false, ret);
 }
 
-int sign_key_rotate(int state_fd, struct sign_key **ret)
+/* Marks key id retired after record seq, in the keyring (made by trust_key() before). */
+static int mark_retired(int state_fd, const char *id, uint64_t seq)
 {
-	return key_load(state_fd, true, ret);
+	_cleanup_close_ int fd = -EBADF;
+	char name[SIGN_KEY_ID_LEN + sizeof(SIGN_RETIRED_SUFFIX)], text[32];
+
+	fd = openat(state_fd, SIGN_KEY_DIR "/" SIGN_TRUSTED_DIR,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	snprintf(name, sizeof(name), "%s" SIGN_RETIRED_SUFFIX, id);
+	snprintf(text, sizeof(text), "seq %" PRIu64 "\n", seq);
+	return write_new_file(fd, name, text, 0644, true);
+}
+
+int sign_key_rotate(int state_fd, uint64_t head_seq, struct sign_key **ret)
+{
+	_cleanup_(sign_key_freep) struct sign_key *old = NULL, *k = NULL;
+	_cleanup_close_ int keys_fd = -EBADF;
+	int r;
+
+	keys_fd = open_keys_dir(state_fd);
+	if (keys_fd < 0)
+		return keys_fd;
+	(void)read_key(keys_fd, &old); /* none (or unreadable): nothing to mark retired */
+	r = key_load(state_fd, true, &k);
+	if (r < 0)
+		return r;
+	if (old && !streq(old->id, k->id)) {
+		r = mark_retired(state_fd, old->id, head_seq);
+		if (r < 0)
+			return r;
+	}
+	*ret = TAKE_PTR(k);
+	return 0;
+}
+
+bool sign_key_retired(int state_fd, const struct sign_key *k)
+{
+	char path[sizeof(SIGN_KEY_DIR "/" SIGN_TRUSTED_DIR "/") + SIGN_KEY_ID_LEN +
+		  sizeof(SIGN_RETIRED_SUFFIX)];
+
+	snprintf(path, sizeof(path), SIGN_KEY_DIR "/" SIGN_TRUSTED_DIR "/%s" SIGN_RETIRED_SUFFIX,
+		 k->id);
+	return faccessat(state_fd, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 void *sign_prepare(const struct sign_key *k)
@@ -633,6 +675,14 @@ int sign_data(const struct sign_key *k, const void *data, size_t len,
 		signer_lost(r);
 	}
 	return sign_in_process(cache.key, data, len, sig);
+}
+
+int sign_key_reload(int state_fd, const struct sign_key **ret)
+{
+	signer_close(); /* it exits at EOF, and is reaped at exit as ever */
+	cache.key = sign_key_free(cache.key);
+	cache.error = 0;
+	return sign_key_get(state_fd, ret);
 }
 
 int sign_key_get(int state_fd, const struct sign_key **ret)

@@ -67,9 +67,19 @@ void *sign_prepare(const struct sign_key *k);
 int sign_prepared(void *prepared, const void *data, size_t len, uint8_t sig[SIGN_SIGNATURE_SIZE]);
 /*
  * Retires the node key: under the chain lock the caller holds, removes node.key and makes
- * a new one (its public key joins the keyring; the old public key stays there).
+ * a new one (its public key joins the keyring; the old public key stays there), and marks
+ * the old key retired after record head_seq: keys/trusted/<old-id>.retired, "seq N".
  */
-int sign_key_rotate(int state_fd, struct sign_key **ret);
+int sign_key_rotate(int state_fd, uint64_t head_seq, struct sign_key **ret);
+/* The retirement mark of key id in the keyring (SIGN_RETIRED_SUFFIX): "seq N" and a newline. */
+#define SIGN_RETIRED_SUFFIX ".retired"
+/*
+ * Whether k was retired (its mark is in the keyring) since this process loaded it: a run
+ * that started before `records rotate-key` still holds the old key. Cheap: one faccessat().
+ */
+bool sign_key_retired(int state_fd, const struct sign_key *k);
+/* sign_key_get() anew: the cached key (and the signer's) dropped, the node key loaded here. */
+int sign_key_reload(int state_fd, const struct sign_key **ret);
 
 /*
  * Starts the signer (signer.h) for the node key of state_fd: a process that loads

@@ -129,6 +129,7 @@ static int add_key(struct verify_key **keys, size_t *n, const uint8_t pub[SIGN_P
 	if (!k)
 		return -ENOMEM;
 	*keys = k;
+	k[*n] = (struct verify_key){};
 	memcpy(k[*n].pub, pub, SIGN_PUBLIC_SIZE);
 	sign_key_id_of(pub, k[*n].id);
 	(*n)++;
@@ -144,7 +145,9 @@ static int load_pem_file(int dir_fd, const char *path, struct verify_key **keys,
 	size_t len = 0, before = *n;
 	int r;
 
-	r = read_file_at(dir_fd, path, 1024 * 1024, &buf, &len);
+	/* --pubkey may be a pipe (<(airlock records pubkey)); a keyring file is regular. */
+	r = dir_fd == AT_FDCWD ? read_file_at(dir_fd, path, 1024 * 1024, &buf, &len)
+			       : chain_read_file_at(dir_fd, path, 1024 * 1024, &buf, &len);
 	if (r < 0)
 		return log_error_errno(r, "Failed to read public key file '%s': %m", path);
 	pos = buf;
@@ -156,7 +159,37 @@ static int load_pem_file(int dir_fd, const char *path, struct verify_key **keys,
 	return 0;
 }
 
-int verify_load_keys(const char *state_dir, const char *pubkey_file, struct verify_key **ret)
+/*
+ * The retirement marks of the keyring (`records rotate-key`: "<id>.retired" holding
+ * "seq N") onto the keys of that id. A keyring that is not there (a copy without it) has
+ * none; a mark that does not read is one line, and the key taken as retired after seq 0.
+ */
+static void load_retired(const char *state_dir, struct verify_key *keys, size_t n)
+{
+	char dir[PATH_MAX], name[SIGN_KEY_ID_LEN + sizeof(SIGN_RETIRED_SUFFIX)];
+	_cleanup_close_ int fd = -EBADF;
+
+	snprintf(dir, sizeof(dir), "%s/" SIGN_KEY_DIR "/" SIGN_TRUSTED_DIR, state_dir);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	for (size_t i = 0; fd >= 0 && i < n; i++) {
+		_cleanup_free_ char *buf = NULL;
+		uint64_t seq = 0;
+		int r;
+
+		snprintf(name, sizeof(name), "%s" SIGN_RETIRED_SUFFIX, keys[i].id);
+		r = chain_read_file_at(fd, name, 64, &buf, NULL);
+		if (r == -ENOENT)
+			continue;
+		if (r < 0 || sscanf(buf, "seq %" SCNu64 "\n", &seq) != 1)
+			log_warning("'%s/%s': not a retirement mark (\"seq N\"): key %s taken as "
+				    "retired before any record",
+				    dir, name, keys[i].id);
+		keys[i].retired = true;
+		keys[i].retired_after = r < 0 ? 0 : seq;
+	}
+}
+
+static int load_keys(const char *state_dir, const char *pubkey_file, struct verify_key **ret)
 {
 	_cleanup_free_ struct verify_key *keys = NULL;
 	char dir[PATH_MAX];
@@ -195,6 +228,15 @@ int verify_load_keys(const char *state_dir, const char *pubkey_file, struct veri
 	return (int)n;
 }
 
+int verify_load_keys(const char *state_dir, const char *pubkey_file, struct verify_key **ret)
+{
+	int n = load_keys(state_dir, pubkey_file, ret);
+
+	if (n > 0)
+		load_retired(state_dir, *ret, (size_t)n);
+	return n;
+}
+
 static const struct verify_key *find_key(const struct scan *s, const char *id)
 {
 	for (size_t i = 0; i < s->n_keys; i++)
@@ -227,6 +269,12 @@ static void hash_bytes(const char *buf, size_t len, uint8_t d[SHA256_DIGEST_SIZE
 	if (ctx && sha256_lib_final(ctx, d))
 		return;
 	sha256(buf, len, d);
+}
+
+/* Why a file could not be read, for a problem line. */
+static const char *read_error(int r)
+{
+	return r == -EBADFD ? "not a regular file" : strerror(-r);
 }
 
 struct events_ctx {
@@ -264,10 +312,10 @@ static void check_events(struct scan *s, const char *name, const char *id, const
 	if (!ev || json_object_get(ev, "error"))
 		return;
 	snprintf(path, sizeof(path), RUN_EVENTS_DIR "/%s.jsonl", id);
-	r = read_file_at(s->state_fd, path, RUN_EVENTS_MAX_BYTES, &buf, &len);
+	r = chain_read_file_at(s->state_fd, path, RUN_EVENTS_MAX_BYTES, &buf, &len);
 	if (r < 0) {
 		problem(s, "record %s: its event log %s: %s", name, path,
-			r == -ENOENT ? "missing (deleted)" : strerror(-r));
+			r == -ENOENT ? "missing (deleted)" : read_error(r));
 		return;
 	}
 	hash_bytes(buf, len, d);
@@ -429,6 +477,11 @@ static void check_signature(struct scan *s, const struct entry *e, const char *s
 		problem(s, "record %s (seq %" PRIu64 "): unknown key %s", e->name, e->seq, key_id);
 		return;
 	}
+	if (k->retired && e->seq > k->retired_after)
+		problem(s,
+			"record %s (seq %" PRIu64 "): signed by key %s after it was retired "
+			"(after seq %" PRIu64 ")",
+			e->name, e->seq, key_id, k->retired_after);
 	if (base64_decode(sig_b64, strlen(sig_b64), sig, sizeof(sig)) != sizeof(sig))
 		r = 0;
 	else
@@ -473,9 +526,9 @@ static int check_file(struct scan *s, int dir_fd, const char *name)
 	size_t len = 0, prefix = 0;
 	int r;
 
-	r = read_file_at(dir_fd, name, RECORD_MAX_BYTES, &buf, &len);
+	r = chain_read_file_at(dir_fd, name, RECORD_MAX_BYTES, &buf, &len);
 	if (r < 0) {
-		problem(s, "record %s: unreadable: %s", name, strerror(-r));
+		problem(s, "record %s: unreadable: %s", name, read_error(r));
 		return 0;
 	}
 	r = chain_split(buf, len, &prefix, sig_b64, key_id);
@@ -520,14 +573,19 @@ static int entry_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq ? 1 : strcmp(x->name, y->name);
 }
 
-/* Sequence gaps, duplicates and broken links, over the entries sorted by seq. */
+/*
+ * Sequence gaps, duplicates and broken links, over the entries sorted by seq. With --since
+ * SEQ, from SEQ-1 on: the record verified last time must still be there for SEQ's link to
+ * it to be checked (a chain cut back to before it shows too).
+ */
 static void check_links(struct scan *s)
 {
+	const uint64_t from = s->since > 1 ? s->since - 1 : 1;
 	const struct entry *p = NULL;
 
 	for (size_t i = 0; i < s->n; i++) {
 		const struct entry *e = &s->entries[i];
-		uint64_t want = MAX(p ? p->seq + 1 : 1, s->since);
+		uint64_t want = MAX(p ? p->seq + 1 : 1, from);
 
 		if (e->seq < s->since) {
 			p = e; /* before --since: only the link of the next one */
@@ -548,6 +606,14 @@ static void check_links(struct scan *s)
 				e->name, e->seq, p->name, p->seq);
 		p = e;
 	}
+	if (s->since > 1 && p && p->seq < from)
+		problem(s,
+			"seq %" PRIu64 ": missing (--since %" PRIu64
+			"; the last record is %s, seq %" PRIu64 ")",
+			from, s->since, p->name, p->seq);
+	else if (s->since > 1 && !p)
+		problem(s, "seq %" PRIu64 ": missing (--since %" PRIu64 "; there is no record)",
+			from, s->since);
 }
 
 /*
@@ -557,6 +623,11 @@ static void check_links(struct scan *s)
  */
 static void check_head(struct scan *s, const struct chain_head *h)
 {
+	if (h->seq == 0 && s->n > 0) /* read again: the first append may have come meanwhile */
+		problem(s,
+			"chain/head: missing, while %zu records are chained: removed (with any "
+			"records after seq %" PRIu64 ")",
+			s->n, s->entries[s->n - 1].seq);
 	if (h->seq == 0)
 		return;
 	for (size_t i = s->n; i > 0; i--) {
@@ -640,7 +711,8 @@ int verify_records(const char *state_dir, const struct verify_key *keys, size_t 
 	/* Read first: records appended while we scan come after it and are not missing. */
 	r = read_head(state_fd, &head);
 	if (r < 0)
-		return log_error_errno(r, "Failed to read '%s/" CHAIN_DIR "/head': %m", state_dir);
+		return log_error_errno(r, "Failed to read '%s/" CHAIN_DIR "/head': %s", state_dir,
+				       read_error(r));
 	snprintf(dir, sizeof(dir), "%s/records", state_dir);
 	s.state_fd = state_fd;
 	r = scan_dir(&s, dir);
@@ -652,6 +724,8 @@ int verify_records(const char *state_dir, const struct verify_key *keys, size_t 
 	if (s.n > 1)
 		qsort(s.entries, s.n, sizeof(*s.entries), entry_cmp);
 	check_links(&s);
+	if (head.seq == 0 && s.n > 0 && read_head(state_fd, &head) < 0)
+		head.seq = 0;
 	check_head(&s, &head);
 	print_problems(&s);
 	if (s.problems == 0)

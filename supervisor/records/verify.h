@@ -6,6 +6,7 @@
  * (docs/audit.md). Problems are printed to stdout, one line each naming the record.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -14,12 +15,15 @@
 struct verify_key {
 	uint8_t pub[SIGN_PUBLIC_SIZE];
 	char id[SIGN_KEY_ID_LEN + 1];
+	bool retired; /* rotated out: it signs no record after seq retired_after */
+	uint64_t retired_after;
 };
 
 /*
  * The public keys verify trusts: every PEM block of pubkey_file, or without one every
- * .pem file of <state_dir>/keys/trusted/. Logs its failure. Returns the count (*ret owned by the
- * caller) or -errno.
+ * .pem file of <state_dir>/keys/trusted/; with the retirement marks of the keyring
+ * (<id>.retired, when there) either way. Logs its failure. Returns the count (*ret owned by
+ * the caller) or -errno.
  */
 int verify_load_keys(const char *state_dir, const char *pubkey_file, struct verify_key **ret);
 /* Writes text to f with control bytes, '\' and bytes past ASCII as "\xHH". */
