@@ -533,11 +533,23 @@ static int end(struct run *r)
  */
 static int refuse_unusable_key(struct run *r)
 {
-	int k = sign_key_usable(record_sink_state_fd(r->sink));
+	const char *what = NULL;
+	int k = sign_key_usable(record_sink_state_fd(r->sink), &what);
 
 	if (k >= 0)
 		return 0;
-	log_error_errno(k, "refusing run: " CHAIN_KEY_REFUSAL, record_sink_state_dir(r->sink));
+	if (k == -EPERM && streq(what, SIGN_KEY_DIR "/" SIGN_KEY_FILE))
+		log_error_errno(k, "refusing run: " CHAIN_KEY_REFUSAL,
+				record_sink_state_dir(r->sink));
+	else if (k == -EPERM)
+		log_error_errno(k,
+				"refusing run: '%s/%s' is not a directory of airlock's own that "
+				"only it may write: the node key and the keys records are trusted "
+				"by live there",
+				record_sink_state_dir(r->sink), what);
+	else
+		log_error_errno(k, "refusing run: cannot check '%s/%s': %m",
+				record_sink_state_dir(r->sink), what);
 	run_teardown(r);
 	return k;
 }

@@ -284,6 +284,25 @@ static int write_new_file(int dir_fd, const char *name, const char *text, mode_t
 	return r;
 }
 
+/* A keyring directory: ours, and nobody else may write it (add a trusted key, swap ours). */
+static int keys_dir_ok(const struct stat *st)
+{
+	return S_ISDIR(st->st_mode) && st->st_uid == geteuid() && !(st->st_mode & 022) ? 0 : -EPERM;
+}
+
+/* fd, when it is a keyring directory keys_dir_ok() takes; else closed, and -EPERM. */
+static int checked_keys_dir(int fd)
+{
+	struct stat st;
+	int r = fstat(fd, &st) < 0 ? -errno : keys_dir_ok(&st);
+
+	if (r < 0) {
+		safe_close(fd);
+		return r;
+	}
+	return fd;
+}
+
 /* The keyring's copy of k's public key, made when missing. */
 static int trust_key(int keys_fd, const struct sign_key *k)
 {
@@ -296,6 +315,9 @@ static int trust_key(int keys_fd, const struct sign_key *k)
 	fd = openat(keys_fd, SIGN_TRUSTED_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	fd = checked_keys_dir(TAKE_FD(fd));
+	if (fd < 0)
+		return fd;
 	snprintf(name, sizeof(name), "%s.pem", k->id);
 	if (faccessat(fd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
 		return 0;
@@ -310,10 +332,22 @@ static int key_file_ok(const struct stat *st)
 	return S_ISREG(st->st_mode) && st->st_uid == geteuid() && !(st->st_mode & 077) ? 0 : -EPERM;
 }
 
-int sign_key_usable(int state_fd)
+int sign_key_usable(int state_fd, const char **ret_path)
 {
+	static const char *const dirs[] = { SIGN_KEY_DIR, SIGN_KEY_DIR "/" SIGN_TRUSTED_DIR };
 	struct stat st;
 
+	for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+		*ret_path = dirs[i];
+		if (fstatat(state_fd, dirs[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT)
+				break; /* none yet: made on first use */
+			return -errno;
+		}
+		if (keys_dir_ok(&st) < 0)
+			return -EPERM;
+	}
+	*ret_path = SIGN_KEY_DIR "/" SIGN_KEY_FILE;
 	if (fstatat(state_fd, SIGN_KEY_DIR "/" SIGN_KEY_FILE, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : -errno; /* none yet: made on first use */
 	return key_file_ok(&st);
@@ -383,7 +417,7 @@ static int open_keys_dir(int state_fd)
 	if (mkdirat(state_fd, SIGN_KEY_DIR, 0700) < 0 && errno != EEXIST)
 		return -errno;
 	fd = openat(state_fd, SIGN_KEY_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+	return fd < 0 ? -errno : checked_keys_dir(fd);
 }
 
 static int key_load(int state_fd, bool rotate, struct sign_key **ret)

@@ -36,12 +36,14 @@ struct sign_key;
  */
 int sign_key_load(int state_fd, struct sign_key **ret);
 /*
- * Whether <state_fd>/keys/node.key, when there, is a file sign_key_load() takes by its
- * owner and mode (its content is read only then): 0, -EPERM, or -errno. Cheap: no
- * libcrypto; a run asks before its task starts, so that it never runs a task whose record
- * it cannot sign.
+ * Whether the keyring under <state_fd> is one sign_key_load() takes by owners and modes
+ * (a key's content is read only then): keys/ and keys/trusted/, when there, directories
+ * of ours that nobody else may write; keys/node.key, when there, a file of ours nobody
+ * else may read. 0, or -EPERM (or -errno) with *ret_path naming what is wrong, relative to
+ * the state directory. Cheap: no libcrypto; a run asks before its task starts, so that it
+ * never runs a task whose record it cannot sign.
  */
-int sign_key_usable(int state_fd);
+int sign_key_usable(int state_fd, const char **ret_path);
 struct sign_key *sign_key_free(struct sign_key *k);
 static inline void sign_key_freep(struct sign_key **k)
 {

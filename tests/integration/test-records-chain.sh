@@ -103,6 +103,21 @@ al_is "$? $(grep -c . "$AL_TMP/err") $(grep -c "refusing run: '$AL_STATE/keys/no
 al_is "$(cat "$AL_TMP/out") $(find "$AL_STATE/records" -name '*.json' | wc -l)" \
 	" $n_before" "... before its task ran, and with no record it could not sign"
 chmod 600 "$AL_STATE/keys/node.key"
+# A keyring directory others may write: they could add a key verify trusts, or swap ours.
+for d in keys keys/trusted; do
+	chmod g+w "$AL_STATE/$d"
+	"$AIRLOCK" run --state-dir "$AL_STATE" --workspace "$AL_WS" -- "$PROBE" echo ran \
+		>"$AL_TMP/out" 2>"$AL_TMP/err"
+	al_is "$? $(cat "$AL_TMP/out")$(grep -c . "$AL_TMP/err") $(grep -c "refusing run: '$AL_STATE/$d' is not a directory of airlock's own that only it may write" "$AL_TMP/err")" \
+		"125 1 1" "a run with $d/ writable by its group is refused in one line, before its task"
+	chmod g-w "$AL_STATE/$d"
+done
+chown 65534 "$AL_STATE/keys/trusted"
+"$AIRLOCK" run --state-dir "$AL_STATE" --workspace "$AL_WS" -- "$PROBE" echo ran \
+	>"$AL_TMP/out" 2>"$AL_TMP/err"
+al_is "$? $(grep -c "refusing run: '$AL_STATE/keys/trusted' is not a directory of airlock's own" "$AL_TMP/err")" \
+	"125 1" "a run with keys/trusted/ owned by another user is refused"
+chown 0 "$AL_STATE/keys/trusted"
 al_ok "$(python3 "$TOOL" check "$last" "$AL_TMP/node.pem" 2>&1 | al_diag; echo "${PIPESTATUS[0]}")" \
 	"python3-cryptography verifies a record by the documented byte rule"
 verify "$AL_STATE" --pubkey "$AL_TMP/node.pem"
