@@ -26,10 +26,13 @@ static int records_verify(const char *state_dir, int argc, char **argv)
 	_cleanup_free_ struct verify_key *keys = NULL;
 	const char *pubkey = NULL;
 	uint64_t since = 0;
+	bool logs = false;
 	int n, r;
 
 	for (int i = 0; i < argc; i++) {
-		if (streq(argv[i], "--pubkey") && i + 1 < argc)
+		if (streq(argv[i], "--logs"))
+			logs = true;
+		else if (streq(argv[i], "--pubkey") && i + 1 < argc)
 			pubkey = argv[++i];
 		else if (streq(argv[i], "--since") && i + 1 < argc) {
 			char *end;
@@ -54,7 +57,7 @@ static int records_verify(const char *state_dir, int argc, char **argv)
 	n = verify_load_keys(state_dir, pubkey, &keys);
 	if (n < 0)
 		return 1;
-	r = verify_records(state_dir, keys, (size_t)n, since);
+	r = verify_records(state_dir, keys, (size_t)n, since, logs);
 	return r == 0 ? 0 : 1;
 }
 

@@ -108,7 +108,8 @@ static void records_usage(FILE *f)
 		   "                      [--policy-digest DIGEST] [--limit N]\n"
 		   "       airlock records [--state-dir DIR] show ID\n"
 		   "       airlock records [--state-dir DIR] logs ID [--stream stdout|stderr]\n"
-		   "       airlock records [--state-dir DIR] verify [--pubkey FILE] [--since SEQ]\n"
+		   "       airlock records [--state-dir DIR] verify [--pubkey FILE] [--since SEQ] "
+		   "[--logs]\n"
 		   "       airlock records [--state-dir DIR] head | pubkey | rotate-key\n"
 		   "       airlock records [--state-dir DIR] export ID --format in-toto\n"
 		   "       airlock records [--state-dir DIR] events ID [--json]\n");

@@ -45,6 +45,7 @@ struct scan {
 	const struct verify_key *keys;
 	size_t n_keys;
 	uint64_t since;
+	bool logs; /* --logs: the captured logs' digests too */
 	int state_fd;
 	struct entry *entries;
 	size_t n, cap;
@@ -425,22 +426,36 @@ static int read_chained_parsed(const char *t, size_t len, struct entry *e, char 
 }
 
 /*
- * The record's events member: in airlock's layout, parsed alone (the rest of the record is
- * not); else from the whole record parsed. NULL when it has none.
+ * The record's top-level member key ("\n  \"events\": "): in airlock's layout, parsed alone
+ * (the rest of the record is not); else from the whole record parsed. NULL when it has none.
  */
-static json_t *events_of(const char *t, size_t len, bool fast)
+static json_t *member_of(const char *t, size_t len, bool fast, const char *key)
 {
 	_cleanup_(json_decrefp) json_t *o = NULL;
+	char mark[64];
 	const char *p;
 
 	if (fast) {
-		p = member(t, len, "\n  \"events\": ");
+		snprintf(mark, sizeof(mark), "\n  \"%s\": ", key);
+		p = member(t, len, mark);
 		return p ? json_loadb(p, len - (size_t)(p - t),
 				      JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, NULL)
 			 : NULL;
 	}
 	o = json_loadb(t, len, JSON_REJECT_DUPLICATES, NULL);
-	return json_incref(json_object_get(o, "events"));
+	return json_incref(json_object_get(o, key));
+}
+
+/* --logs: the record's captured logs against the sizes and digests it holds. */
+static void check_logs(struct scan *s, const char *name, const char *id, const json_t *logs)
+{
+	static const char *const streams[] = { "stdout", "stderr" };
+	char why[NAME_MAX + 256];
+
+	for (size_t i = 0; i < ELEMENTSOF(streams); i++)
+		if (verify_log(s->state_fd, id, streams[i], json_object_get(logs, streams[i]), why,
+			       sizeof(why)) > 0)
+			problem(s, "record %s: %s", name, why);
 }
 
 /* The chained fields of the signed bytes, and the file name they must match. */
@@ -460,8 +475,14 @@ static int read_signed(struct scan *s, const char *name, const char *signed_text
 		problem(s, "record %s (seq %" PRIu64 "): holds run %s: moved or swapped", name,
 			e->seq, id);
 	else if (e->seq >= s->since) {
-		events = events_of(signed_text, len, fast);
+		events = member_of(signed_text, len, fast, "events");
 		check_events(s, name, id, events);
+		if (s->logs) {
+			_cleanup_(json_decrefp) json_t *logs =
+				member_of(signed_text, len, fast, "logs");
+
+			check_logs(s, name, id, logs);
+		}
 	}
 	return 0;
 }
@@ -696,9 +717,11 @@ static int scan_dir(struct scan *s, const char *dir)
 }
 
 int verify_records(const char *state_dir, const struct verify_key *keys, size_t n_keys,
-		   uint64_t since)
+		   uint64_t since, bool logs)
 {
-	struct scan s = { .keys = keys, .n_keys = n_keys, .since = since, .state_fd = -EBADF };
+	struct scan s = {
+		.keys = keys, .n_keys = n_keys, .since = since, .logs = logs, .state_fd = -EBADF
+	};
 	_cleanup_close_ int state_fd = -EBADF;
 	struct chain_head head;
 	char dir[PATH_MAX];

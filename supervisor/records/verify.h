@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "sign.h"
 
 struct verify_key {
@@ -36,8 +38,16 @@ void verify_fputs_escaped(const char *text, FILE *f);
 int verify_record_signature(const char *buf, size_t len, const struct verify_key *keys,
 			    size_t n_keys);
 /*
- * Checks the records of state_dir from sequence number since on (0 or 1: all). Returns the
- * number of problems found (printed), or -errno (logged) when it could not look.
+ * The captured log logs/<id>.<stream> against log, the record's logs.<stream> member:
+ * 0 when it matches or the record pins none; 1 with why (what is wrong, naming the file)
+ * when it is missing, not a regular file, unreadable or changed. verify-logs.c.
+ */
+int verify_log(int state_fd, const char *id, const char *stream, const json_t *log, char *why,
+	       size_t why_size);
+/*
+ * Checks the records of state_dir from sequence number since on (0 or 1: all), with logs
+ * their captured logs too. Returns the number of problems found (printed), or -errno
+ * (logged) when it could not look.
  */
 int verify_records(const char *state_dir, const struct verify_key *keys, size_t n_keys,
-		   uint64_t since);
+		   uint64_t since, bool logs);

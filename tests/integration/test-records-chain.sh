@@ -22,9 +22,10 @@ verify() {
 	V_OUT=$("$REAL_AIRLOCK" records --state-dir "$st" verify "$@" 2>&1)
 	V_RC=$?
 }
-# expect_problem STATE DESCRIPTION PATTERN: verify fails with a line matching PATTERN.
+# expect_problem STATE DESCRIPTION PATTERN [ARGS]: verify [ARGS] fails with a line
+# matching PATTERN.
 expect_problem() {
-	verify "$1"
+	verify "$1" "${@:4}"
 	al_ok "$([ "$V_RC" -eq 1 ] && echo "$V_OUT" | grep -Eq -- "$3"; echo $?)" "$2"
 	if [ "$V_RC" -ne 1 ] || ! echo "$V_OUT" | grep -Eq -- "$3"; then
 		echo "$V_OUT" | al_diag
@@ -50,7 +51,7 @@ copy() {
 # ---- chained, signed records that verify ----
 
 for i in 1 2 3; do
-	al_run -- "$PROBE" echo "run $i"
+	al_run -- /bin/sh -c "echo 'run $i'"
 	[ "$i" = 1 ] && head_ino=$(stat -c %i "$AL_STATE/chain/head")
 done
 al_is "$(stat -c %i "$AL_STATE/chain/head")" "$head_ino" \
@@ -156,6 +157,30 @@ mv "$st/records/$first" "$st/tmp.json"
 mv "$st/records/$mid" "$st/records/$first"
 mv "$st/tmp.json" "$st/records/$mid"
 expect_problem "$st" "two records swapped: named" "^verify: record ($first|$mid) \(seq [12]\): holds run"
+
+# The captured logs (verify --logs): run 2 printed "run 2" to its stdout log.
+verify "$AL_STATE" --logs
+al_ok "$V_RC" "verify --logs: untouched logs match their records ($(echo "$V_OUT" | tail -n 1))"
+log=logs/${mid%.json}.stdout
+st=$(copy "$AL_STATE" log-edited)
+sed -i 's/run 2/run X/' "$st/$log"
+verify "$st"
+al_ok "$V_RC" "a log edited in place: verify without --logs does not read logs"
+expect_problem "$st" "verify --logs names a log edited in place" \
+	"^verify: record $mid: its stdout log $log: changed \(its sha256 is not the record's\)$" --logs
+st=$(copy "$AL_STATE" log-appended)
+echo "appended later" >>"$st/$log"
+expect_problem "$st" "... a log appended to, with its size" \
+	"^verify: record $mid: its stdout log $log: changed \(21 bytes, the record says 6\)$" --logs
+st=$(copy "$AL_STATE" log-removed)
+rm "$st/$log"
+expect_problem "$st" "... a log removed" "^verify: record $mid: its stdout log $log: missing \(deleted\)$" \
+	--logs
+st=$(copy "$AL_STATE" log-fifo)
+rm "$st/$log"
+mkfifo "$st/$log"
+expect_problem "$st" "... a FIFO where a log was, not waited on" \
+	"^verify: record $mid: its stdout log $log: not a regular file$" --logs
 
 openssl genpkey -algorithm ed25519 -out "$AL_TMP/other.key" 2>/dev/null
 st=$(copy "$AL_STATE" otherkey)
