@@ -452,9 +452,25 @@ static int strcmp_ptr(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Sorts names[0..n) and frees those past keep: the keep smallest stay. Returns the count. */
+static size_t keep_smallest(char **names, size_t n, size_t keep)
+{
+	if (n > 1)
+		qsort(names, n, sizeof(*names), strcmp_ptr);
+	for (size_t i = keep; i < n; i++) {
+		free(names[i]);
+		names[i] = NULL;
+	}
+	n = MIN(n, keep);
+	names[n] = NULL;
+	return n;
+}
+
 /*
- * The names of a directory, sorted by their bytes. At most limit are read: past that
- * many the walk stops by a cap anyway. *ret is NULL-terminated, owned by the caller.
+ * The names of a directory, sorted by their bytes: the first limit of them in that order,
+ * whatever order the directory lists them in (past that many the walk stops by a cap
+ * anyway; what it leaves out all sorts after where it stopped). Every entry is read, at
+ * most 2 * limit names are held. *ret is NULL-terminated, owned by the caller.
  */
 static int read_names(int dir_fd, size_t limit, char ***ret)
 {
@@ -472,11 +488,13 @@ static int read_names(int dir_fd, size_t limit, char ***ret)
 		safe_close(fd);
 		return -errno;
 	}
-	while (n < limit && (errno = 0, de = readdir(d))) {
+	while ((errno = 0, de = readdir(d))) {
 		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
 			continue;
+		if (n >= 2 * limit)
+			n = keep_smallest(names, n, limit);
 		if (n + 1 >= allocated) {
-			size_t a = allocated ? allocated * 2 : 32;
+			size_t a = MIN(allocated ? allocated * 2 : 32, 2 * limit + 1);
 			char **l = reallocarray(names, a, sizeof(*l));
 
 			if (!l)
@@ -489,10 +507,10 @@ static int read_names(int dir_fd, size_t limit, char ***ret)
 			return -ENOMEM;
 		names[++n] = NULL;
 	}
-	if (errno > 0 && n < limit)
+	if (errno > 0)
 		return -errno;
 	if (n > 0)
-		qsort(names, n, sizeof(*names), strcmp_ptr);
+		(void)keep_smallest(names, n, limit);
 	*ret = TAKE_PTR(names);
 	return 0;
 }
@@ -524,13 +542,22 @@ static int walk_dir(struct walk *w, struct frame *f)
 /* Whether the directory holds no entry but "." and "..". */
 static int dir_is_empty(int dir_fd)
 {
-	_cleanup_strv_free_ char **names = NULL;
-	int r;
+	_cleanup_(closedirp) DIR *d = NULL;
+	struct dirent *de;
+	int fd;
 
-	r = read_names(dir_fd, 1, &names);
-	if (r < 0)
-		return r;
-	return !names || !names[0];
+	fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		safe_close(fd);
+		return -errno;
+	}
+	while ((errno = 0, de = readdir(d)))
+		if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+			return 0;
+	return errno > 0 ? -errno : 1;
 }
 
 /* Writes the manifest last, created like every other file; its digest into ret_digest. */

@@ -338,6 +338,36 @@ TEST(export_tree_caps_stop_cleanly)
 	scratch_done(test_failed_, &s);
 }
 
+/*
+ * A directory of more names than the walk holds (max_files * 2 + 2), made in no sorted
+ * order: the export is the first max_files names by their bytes, and it stops at the
+ * next one, whatever order the directory lists them in.
+ */
+TEST(export_tree_a_big_directory_stops_in_name_order)
+{
+	struct export_options o = options();
+	struct export_manifest *m = NULL;
+	char digest[65], name[16];
+	struct scratch s;
+
+	scratch_new(test_failed_, &s);
+	for (int i = 0; i < 61; i++) { /* 61 is prime: i * 37 % 61 visits every name once */
+		snprintf(name, sizeof(name), "src/f%02d", i * 37 % 61);
+		write_file(test_failed_, name, "x", 0644);
+	}
+	o.max_files = 10;
+	ASSERT_OK(export_tree(s.src, s.dst, &o, &m, digest));
+	ASSERT_EQ(m->files, 10);
+	ASSERT_EQ(m->stop, EXPORT_STOP_MAX_FILES);
+	ASSERT_STREQ(m->stop_path, "f10");
+	for (int i = 0; i < 10; i++) {
+		snprintf(name, sizeof(name), "f%02d", i);
+		ASSERT_TRUE(find(m, name) != NULL);
+	}
+	m = export_manifest_free(m);
+	scratch_done(test_failed_, &s);
+}
+
 static void scan_case(bool *test_failed_, enum export_scan scan, const char *want, uint64_t files,
 		      uint64_t skipped)
 {
