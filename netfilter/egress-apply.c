@@ -112,8 +112,12 @@ static void buffer_force(struct egress_socket *s, int opt, int *cur, int size)
 		*cur = size;
 }
 
-/* Reads one datagram of ACKs; counts them and keeps the first error. */
-static int read_acks(struct egress_socket *s, uint32_t *acked, int *first_error)
+/*
+ * Reads one datagram of ACKs; counts those of b's messages and keeps the first error. An
+ * ACK of an earlier batch (one that timed out: its ACKs came late) is not one of b's.
+ */
+static int read_acks(struct egress_socket *s, const struct egress_batch *b, uint32_t *acked,
+		     int *first_error)
 {
 	uint8_t buf[MNL_SOCKET_BUFFER_SIZE];
 	const struct nlmsghdr *nlh;
@@ -126,8 +130,20 @@ static int read_acks(struct egress_socket *s, uint32_t *acked, int *first_error)
 	     nlh = mnl_nlmsg_next(nlh, &len)) {
 		const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 
-		if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_pid != s->portid)
+		/* 0: the batch's begin, 1..n_msgs: its messages, n_msgs + 1: its end (unsigned:
+		 * wraps with the sequence numbers too). */
+		uint32_t at = nlh->nlmsg_seq - (b->seq_first - 1);
+
+		if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_pid != s->portid ||
+		    at > b->n_msgs + 1)
 			continue;
+		if (at == 0 || at == b->n_msgs + 1) { /* the batch refused whole: no ACK follows */
+			if (e->error < 0 && *first_error == 0)
+				*first_error = e->error;
+			if (e->error < 0)
+				*acked = b->n_msgs;
+			continue;
+		}
 		(*acked)++;
 		if (e->error < 0 && *first_error == 0)
 			*first_error = e->error;
@@ -148,7 +164,7 @@ int egress_send(struct egress_socket *s, const struct egress_batch *b)
 	if (mnl_socket_sendto(s->nl, b->buf, b->len) < 0)
 		return -errno;
 	while (acked < b->n_msgs) {
-		r = read_acks(s, &acked, &first_error);
+		r = read_acks(s, b, &acked, &first_error);
 		if (r < 0)
 			return first_error ? first_error : r;
 	}
