@@ -201,16 +201,47 @@ static void reap_run(int dir_fd, const char *path, const char *run_id,
 	(void)rmdir(path); /* fails while something is left to retry */
 }
 
-void credentials_reap_stale(const char *runtime_dir, const struct node_config *cfg)
+/* The threads of this process: the entries of /proc/self/task. */
+static int thread_count(void)
+{
+	_cleanup_(closedirp) DIR *d = opendir("/proc/self/task");
+	struct dirent *de;
+	int n = 0;
+
+	while (d && (de = readdir(d)))
+		n += de->d_name[0] != '.';
+	return n;
+}
+
+/*
+ * libcurl's threaded resolver gives up on a lookup at the request's timeout but leaves its
+ * thread, detached, until getaddrinfo() returns (seconds more: the resolver's own timeouts
+ * and attempts). The run clones its sandbox next: not beside a thread that may hold a lock
+ * of libc's the child would need. Waits until the process has no more threads than before
+ * the reap (the module's prefetch may end meanwhile too); -EBUSY after the bound.
+ */
+static int threads_settle(int before)
+{
+	for (int waited = 0; thread_count() > before; waited += 10) {
+		if (waited >= CREDENTIALS_THREAD_WAIT_MS)
+			return -EBUSY;
+		(void)usleep(10 * 1000);
+	}
+	return 0;
+}
+
+int credentials_reap_stale(const char *runtime_dir, const struct node_config *cfg)
 {
 	_cleanup_(closedirp) DIR *d = NULL;
 	char parent[PATH_MAX], path[PATH_MAX + NAME_MAX + 2];
 	struct dirent *de;
+	int before = thread_count();
+	bool reaped = false;
 
 	snprintf(parent, sizeof(parent), "%s/credentials", runtime_dir);
 	d = opendir(parent);
 	if (!d)
-		return;
+		return 0;
 	while ((de = readdir(d))) {
 		_cleanup_close_ int fd = -EBADF;
 
@@ -222,5 +253,7 @@ void credentials_reap_stale(const char *runtime_dir, const struct node_config *c
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", parent, de->d_name);
 		reap_run(fd, path, de->d_name, cfg);
+		reaped = true;
 	}
+	return reaped ? threads_settle(before) : 0;
 }

@@ -64,9 +64,11 @@ TMP=$(mktemp -d /tmp/airlock-harden-XXXXXX)
 chmod 755 "$TMP"
 ISO_PARENT=airlock-it-harden-$$
 ISSUERS_PID=
+SILENT_PID=
 BG=
 cleanup() {
 	[ -n "$BG" ] && kill -9 "$BG" 2>/dev/null
+	[ -n "$SILENT_PID" ] && kill "$SILENT_PID" 2>/dev/null
 	[ -n "${ISSUERS_FD:-}" ] && exec {ISSUERS_FD}>&-
 	[ -n "$ISSUERS_PID" ] && kill "$ISSUERS_PID" 2>/dev/null
 	net_world_down
@@ -320,6 +322,53 @@ is "$(cd "$TMP/run/credentials" && find . -type f | sort)" "./run-dead/api.json.
 run plain --diagnostics-file "$TMP/diag2" -- /bin/true
 is "$(grep -c 'api.json' "$TMP/diag2")" 0 "the next start says nothing more of it" ||
 	sed 's/^/# diag: /' "$TMP/diag2"
+
+# ---- 8. a name lookup that outlives a dead run's revocation: no thread beside the clone ----
+# The dead run's issuer has a name nobody answers for (a resolver at 11.1.0.99 that reads
+# and never replies, 3 s per try): libcurl gives up at the issuer's 1 s timeout, its resolver thread lives on. The
+# next run must not clone its sandbox while that thread is alive: airlock has as many
+# threads while its task runs as a run without any reaping.
+ip -n "$NET_I" addr add 11.1.0.99/32 dev lo
+ip netns exec "$NET_I" python3 -c 'import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("11.1.0.99", 53))
+print("ready", flush=True)
+time.sleep(600)' >"$TMP/silent.out" 2>&1 &
+SILENT_PID=$!
+for _ in $(seq 50); do grep -q ready "$TMP/silent.out" 2>/dev/null && break; sleep 0.1; done
+printf 'nameserver 11.1.0.99\noptions timeout:3 attempts:1\n' >"$TMP/resolv.conf"
+cat >"$TMP/airlock-dns.json" <<JSON
+{ "version": 1, "cgroup_parent": "$ISO_PARENT", "credentials": { "issuers": {
+  "lost": { "kind": "oauth2_client_credentials", "token_url": "https://idp.test/oauth2/token",
+            "revocation_url": "https://idp.test/oauth2/revoke", "client_id": "airlock",
+            "client_secret_file": "$TMP/client.secret", "ca_file": "$TMP/ca.pem",
+            "timeout": "1s", "connect_timeout": "1s" } } } }
+JSON
+chmod 644 "$TMP/airlock-dns.json"
+threads_at_start() { # threads_at_start: airlock's threads once its task runs
+	(exec nsenter --net="/run/netns/$NET_H" unshare -m --propagation private -- /bin/sh -c \
+		'mount --bind "$0" /run/airlock && mount --bind "$1" /etc/resolv.conf && shift &&
+		exec "$@"' "$TMP/run" "$TMP/resolv.conf" "$AIRLOCK" run --config "$TMP/airlock-dns.json" \
+		--workspace "$TMP/ws" --state-dir "$TMP/state" --policy "$TMP/plain.json" -- \
+		/bin/sh -c 'echo started; exec sleep 30') >"$TMP/bg.out" 2>"$TMP/bg.err" </dev/null &
+	BG=$!
+	bg_wait_started && find "/proc/$BG/task" -mindepth 1 -maxdepth 1 | wc -l
+	bg_end
+}
+control=$(threads_at_start)
+[ -n "$control" ] || sed 's/^/# control: /' "$TMP/bg.err"
+mkdir -p "$TMP/run/credentials/run-dns"
+printf '{"grant":"api","issuer":"lost","expires":%s,"revocation":{"token":"tok-lost"}}' \
+	"$(($(date +%s) + 600))" >"$TMP/run/credentials/run-dns/api.json"
+chmod 600 "$TMP/run/credentials/run-dns/api.json"
+is "$(threads_at_start)" "${control:-none}" \
+	"after a revocation whose name lookup timed out, the task starts with no thread of libcurl's left ($control threads)"
+[ -f "$TMP/run/credentials/run-dns/api.json" ]
+ok $? "the failed revocation's state stays for a later start"
+rm -rf "$TMP/run/credentials/run-dns"
+kill "$SILENT_PID"
+wait "$SILENT_PID" 2>/dev/null
+SILENT_PID=
 
 # No token minted here is in any file left behind; every token is revoked or refused.
 leak=$( (tokens oauth2; tokens vault; tokens github) | while read -r t; do
