@@ -44,11 +44,13 @@ int issuer_http_init(void)
  * OpenSSL decrypts a record in place, in a buffer of its own it frees without clearing:
  * with SSL_OP_CLEANSE_PLAINTEXT (OpenSSL 3.0) it clears each record once it has been read.
  */
+#ifdef SSL_OP_CLEANSE_PLAINTEXT
 static CURLcode on_ssl_ctx(CURL *h, void *ssl_ctx, void *userdata)
 {
 	SSL_CTX_set_options(ssl_ctx, SSL_OP_CLEANSE_PLAINTEXT);
 	return CURLE_OK;
 }
+#endif
 
 static size_t on_data(char *data, size_t size, size_t nmemb, void *userdata)
 {
@@ -133,8 +135,10 @@ static int set_options(CURL *h, const struct issuer_http_request *rq, struct cur
 	ok |= curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
 	ok |= curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	ok |= curl_easy_setopt(h, CURLOPT_USERAGENT, "airlock");
+#ifdef SSL_OP_CLEANSE_PLAINTEXT /* OpenSSL 3.0 and later */
 	if (tls_is_openssl)
 		ok |= curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
+#endif
 	if (rq->body) {
 		ok |= curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body);
 		ok |= curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
