@@ -245,8 +245,12 @@ static int prepare(struct run *r)
 	 */
 	log_set_housekeeping(true);
 	run_limits_reap_stale(r->limits, r->opts->runtime_dir);
-	credentials_reap_stale(r->opts->runtime_dir, r->opts->config);
+	k = credentials_reap_stale(r->opts->runtime_dir, r->opts->config);
 	log_set_housekeeping(false);
+	if (k < 0)
+		return log_error_errno(
+			k, "refusing run: a name lookup of libcurl's for a dead run's "
+			   "revocation is still running: not cloning the sandbox beside it");
 	r->step = RUN_STEP_ID_RANGE;
 	k = idpool_acquire(r->opts->runtime_dir, &r->slot);
 	if (k < 0)

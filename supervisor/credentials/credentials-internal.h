@@ -10,6 +10,9 @@
 #include "secure-mem.h"
 #include "sha256.h"
 
+/* The most bytes (as compact JSON) of an issuer's scope the record holds. */
+#define CREDENTIALS_SCOPE_MAX 1024
+
 struct credential {
 	const struct policy_credential *slot; /* borrowed from the run's policy */
 	struct secure_buf value; /* wiped on fork: no child ever holds a copy */
@@ -23,10 +26,16 @@ struct credential {
 struct credential_grant {
 	const struct issuer *issuer; /* the set's, loaded by the module */
 	json_t *scope; /* as the issuer granted it, or NULL */
-	json_t *revocation; /* the kind's state for revoke(); NULL once revoked */
+	/*
+	 * The revocation state: the text of <grant>.json (credentials_state_text()), with
+	 * the kind's state for revoke(), which may hold the value: in secure memory, never in
+	 * the heap. Unallocated: nothing to revoke (not revocable, or revoked).
+	 */
+	struct secure_buf state;
 	int64_t issued_s, expires_s, revoked_s; /* Unix times; revoked_s 0: not (yet) */
 	int64_t mint_us; /* the mint's own time */
 	bool expired; /* it expired while the task ran */
+	bool scope_clipped; /* the issuer's scope was larger than CREDENTIALS_SCOPE_MAX */
 	const char *result; /* "revoked", "failed", "not_revocable", or NULL: not yet */
 	char error[ISSUER_ERR_MAX]; /* result "failed": why */
 };
@@ -47,10 +56,26 @@ int credentials_grant_to_json(const struct credential *c, json_t *o);
 struct node_config;
 int credentials_check_issuers(const struct policy *p, const struct node_config *cfg);
 /*
+ * credentials-reap.c: c->grant->state, the text of <grant>.json, from the kind's revocation
+ * state: {"grant", "issuer", "expires", "revocation"}, written straight into secure memory.
+ * Does not log. 0, or -ENOMEM (the caller still holds revocation, to revoke with).
+ */
+int credentials_state_text(struct credential *c, const json_t *revocation);
+/*
  * credentials-reap.c: <dir>/<grant>.json (0600), what the next start needs to revoke c
  * should this run die. Logs failures. 0 or -errno.
  */
 int credentials_state_write(int dir_fd, const char *dir, const struct credential *c);
+/*
+ * credentials-reap.c: the state text parsed (jansson's frees clear once the issuer module
+ * is loaded); its "revocation" is what revoke() takes. NULL when it cannot be parsed.
+ */
+json_t *credentials_state_parse(const uint8_t *text, size_t len);
+/*
+ * credentials-issued.c: makes airlock not dumpable (prctl PR_SET_DUMPABLE 0) from before a
+ * mint, or a dead run's revocation state is read, on.
+ */
+void credentials_hold_secrets(void);
 /* credentials.c: c->digest from c->value. */
 void credentials_fingerprint(struct credential *c);
 /* credentials-issued.c: frees what the grants hold (after credentials_revoke()). */

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -66,6 +67,18 @@ static bool is_grant(const struct credential *c)
 	return c->slot->source == POLICY_CREDENTIAL_SOURCE_ISSUER;
 }
 
+void credentials_hold_secrets(void)
+{
+	/*
+	 * A minted value (or a dead run's revocation state) passes through memory that is not
+	 * ours to keep out of a core dump: libcurl's and OpenSSL's buffers, jansson's parse.
+	 * Not dumpable, airlock dumps no core at all from here on, and /proc/PID/mem and
+	 * ptrace need CAP_SYS_PTRACE even for root. Children inherit it until they exec
+	 * (the sandbox's init sets it itself anyway).
+	 */
+	(void)prctl(PR_SET_DUMPABLE, 0);
+}
+
 void credentials_issued_free(struct credential_set *s)
 {
 	struct credentials_issued *g = s->issued;
@@ -76,7 +89,7 @@ void credentials_issued_free(struct credential_set *s)
 		if (!cg)
 			continue;
 		json_decref(cg->scope);
-		json_decref(cg->revocation);
+		secure_buf_free(&cg->state);
 		free(cg);
 		s->items[i].grant = NULL;
 	}
@@ -211,26 +224,88 @@ static void minted_clear(struct issuer_minted *m)
 	*m = (struct issuer_minted){};
 }
 
-/* A job's result into its slot: the value moves into the set, the rest into c->grant. */
-static int take_minted(struct credential *c, const struct issuer *issuer, struct issuer_job *j)
+/* The bytes of v as compact JSON, or SIZE_MAX when it cannot be measured. */
+static size_t json_size(const json_t *v)
 {
-	c->grant = calloc(1, sizeof(*c->grant));
-	if (!c->grant)
-		return -ENOMEM;
+	size_t n = json_dumpb(v, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
+
+	return n == 0 ? SIZE_MAX : n;
+}
+
+/*
+ * The scope an issuer reported goes into the record as it is, if it is a string, an array
+ * or an object of at most CREDENTIALS_SCOPE_MAX bytes (as JSON). A larger one is clipped,
+ * and the record says so (scope_clipped): a string cut at a character's start, an array or
+ * object without its elements past the bound. One of another type is left out. Does not
+ * fail: what cannot be clipped is left out too.
+ */
+static void scope_bound(struct credential_grant *cg)
+{
+	json_t *v = cg->scope;
+	size_t used = 2, n;
+
+	if (!v || ((json_is_string(v) || json_is_array(v) || json_is_object(v)) &&
+		   json_size(v) <= CREDENTIALS_SCOPE_MAX))
+		return;
+	cg->scope_clipped = true;
+	if (json_is_string(v)) {
+		n = MIN(json_string_length(v), (size_t)CREDENTIALS_SCOPE_MAX - 16);
+		while (n > 0 && ((unsigned char)json_string_value(v)[n] & 0xc0) == 0x80)
+			n--; /* a UTF-8 continuation byte: not a character's start */
+		if (json_string_setn(v, json_string_value(v), n) == 0)
+			return;
+	} else if (json_is_array(v)) {
+		size_t i;
+
+		for (i = 0; i < json_array_size(v); i++) {
+			n = json_size(json_array_get(v, i)) + 1;
+			if (n > CREDENTIALS_SCOPE_MAX || used + n > CREDENTIALS_SCOPE_MAX)
+				break;
+			used += n;
+		}
+		while (json_array_size(v) > i)
+			(void)json_array_remove(v, json_array_size(v) - 1);
+		return;
+	} else if (json_is_object(v)) {
+		const char *key;
+		json_t *x;
+		void *tmp;
+
+		json_object_foreach_safe(v, tmp, key, x)
+		{
+			n = json_size(x) + strlen(key) * 6 + 4;
+			if (n > CREDENTIALS_SCOPE_MAX || used + n > CREDENTIALS_SCOPE_MAX)
+				(void)json_object_del(v, key);
+			else
+				used += n;
+		}
+		return;
+	}
+	cg->scope = (json_decref(cg->scope), NULL);
+}
+
+/*
+ * A job's result into its slot: the value moves into the set, the rest into the grant
+ * allocated before the mint (cg), so that nothing here can fail. The revocation state stays
+ * in the job until credentials_state_text() has a copy.
+ */
+static void take_minted(struct credential *c, const struct issuer *issuer, struct issuer_job *j,
+			struct credential_grant *cg)
+{
+	c->grant = cg;
 	c->value = j->minted.value;
 	j->minted.value = (struct secure_buf){};
 	*c->grant = (struct credential_grant){
 		.issuer = issuer,
 		.scope = TAKE_PTR(j->minted.scope),
-		.revocation = TAKE_PTR(j->minted.revocation),
 		.issued_s = j->minted.issued_s,
 		.expires_s = j->minted.expires_s,
 		.mint_us = j->mono_us,
 	};
-	if (!c->grant->revocation)
+	if (!j->minted.revocation)
 		c->grant->result = "not_revocable";
+	scope_bound(c->grant);
 	credentials_fingerprint(c);
-	return 0;
 }
 
 /* The lifetime to ask for: the grant's ttl, and no longer than the run may last. */
@@ -278,8 +353,13 @@ static int jobs_prepare(struct credential_set *s, const struct policy *p,
 	return 0;
 }
 
-/* The results into the set (in the jobs' order: the grants'); logs the first failure. */
-static int jobs_take(struct credential_set *s, struct issuer_job *jobs, size_t n)
+/*
+ * The results into the set (in the jobs' order: the grants'), each into its grant of
+ * grants[]; logs the first failure. A job whose revocation state could not be kept keeps
+ * it (j->minted.revocation) for revoke_untaken().
+ */
+static int jobs_take(struct credential_set *s, struct issuer_job *jobs, size_t n,
+		     struct credential_grant **grants)
 {
 	int first = -1, r = 0;
 
@@ -294,16 +374,22 @@ static int jobs_take(struct credential_set *s, struct issuer_job *jobs, size_t n
 			first = first < 0 ? (int)(k - 1) : first;
 			continue;
 		}
-		if (take_minted(c, j->issuer, j) < 0) {
-			r = log_oom();
-			continue;
-		}
+		take_minted(c, j->issuer, j, TAKE_PTR(grants[k - 1]));
 		log_debug("credential '%s' minted by issuer '%s' in %" PRId64
 			  " us, expires in %" PRId64 " s",
 			  c->slot->name, c->slot->issuer, j->mono_us,
 			  c->grant->expires_s - c->grant->issued_s);
-		if (c->grant->revocation &&
-		    credentials_state_write(s->issued->dir_fd, s->issued->dir, c) < 0)
+		if (!j->minted.revocation)
+			continue;
+		if (credentials_state_text(c, j->minted.revocation) < 0) {
+			r = log_error_errno(-ENOMEM,
+					    "refusing run: cannot keep the revocation state of "
+					    "credential '%s': revoking it at once",
+					    c->slot->name);
+			continue;
+		}
+		j->minted.revocation = (json_decref(j->minted.revocation), NULL);
+		if (credentials_state_write(s->issued->dir_fd, s->issued->dir, c) < 0)
 			r = -EIO;
 	}
 	if (first >= 0)
@@ -313,10 +399,70 @@ static int jobs_take(struct credential_set *s, struct issuer_job *jobs, size_t n
 	return r;
 }
 
+/*
+ * Fails closed: a job that minted but whose revocation state is not in the set (it could
+ * not be copied) is revoked with what is in hand, the job's own state, before it is
+ * dropped. Its grant's result says how that went.
+ */
+static void revoke_untaken(struct credential_set *s, struct issuer_job *jobs, size_t n)
+{
+	for (size_t i = 0, k = 0; i < s->n && k < n; i++) {
+		struct credential *c = &s->items[i];
+		struct issuer_job *j;
+
+		if (!is_grant(c))
+			continue;
+		j = &jobs[k++];
+		if (j->error < 0 || !j->minted.revocation)
+			continue;
+		j->revocation = j->minted.revocation;
+		j->err[0] = '\0';
+		s->issued->m->revoke_all(j, 1);
+		if (c->grant && c->grant->result == NULL) {
+			c->grant->revoked_s = issuer_now_s();
+			c->grant->result = j->error >= 0 ? "revoked" : "failed";
+			snprintf(c->grant->error, sizeof(c->grant->error), "%s", j->err);
+		}
+		if (j->error < 0)
+			log_warning("Failed to revoke credential '%s' at issuer '%s': %s",
+				    c->slot->name, c->slot->issuer, j->err);
+	}
+}
+
+/* One grant struct per job, allocated before the mint: taking a result cannot fail. */
+static int grants_alloc(struct credential_grant **grants, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		grants[i] = calloc(1, sizeof(*grants[i]));
+		if (!grants[i])
+			return log_oom();
+	}
+	return 0;
+}
+
+/* Mints every job, then takes the results; what was minted but not taken is revoked. */
+static int mint_and_take(struct credential_set *s, struct issuer_job *jobs, size_t n,
+			 struct credential_grant **grants)
+{
+	int64_t t0 = mono_us(), slowest = 0;
+	int r;
+
+	credentials_hold_secrets();
+	s->issued->m->mint_all(jobs, n);
+	for (size_t i = 0; i < n; i++)
+		slowest = MAX(slowest, jobs[i].mono_us);
+	log_debug("minted %zu grants in %" PRId64 " us, the slowest request %" PRId64 " us", n,
+		  mono_us() - t0, slowest);
+	r = jobs_take(s, jobs, n, grants);
+	revoke_untaken(s, jobs, n);
+	return r;
+}
+
 int credentials_mint(struct credential_set *s, const struct policy *p,
 		     const struct node_config *cfg, const char *runtime_dir, const char *run_id)
 {
 	struct issuer_job *jobs = NULL;
+	struct credential_grant **grants = NULL;
 	json_t **scopes = NULL;
 	const char *path, *problem;
 	int64_t begin = mono_us();
@@ -340,27 +486,25 @@ int credentials_mint(struct credential_set *s, const struct policy *p,
 				       p->name, path, problem);
 	jobs = calloc(s->n, sizeof(*jobs));
 	scopes = calloc(s->n, sizeof(*scopes));
-	r = jobs && scopes ? 0 : log_oom();
+	grants = calloc(s->n, sizeof(*grants));
+	r = jobs && scopes && grants ? 0 : log_oom();
 	if (r >= 0)
 		r = jobs_prepare(s, p, cfg, run_id, jobs, scopes, &n);
 	if (r >= 0)
+		r = grants_alloc(grants, n);
+	if (r >= 0)
 		r = state_dir_open(s->issued, runtime_dir, run_id);
-	if (r >= 0) {
-		int64_t t0 = mono_us(), slowest = 0;
-
-		s->issued->m->mint_all(jobs, n);
-		for (size_t i = 0; i < n; i++)
-			slowest = MAX(slowest, jobs[i].mono_us);
-		log_debug("minted %zu grants in %" PRId64 " us, the slowest request %" PRId64 " us",
-			  n, mono_us() - t0, slowest);
-		r = jobs_take(s, jobs, n);
-	}
+	if (r >= 0)
+		r = mint_and_take(s, jobs, n, grants);
 	for (size_t i = 0; jobs && i < n; i++)
 		minted_clear(&jobs[i].minted);
 	for (size_t i = 0; scopes && i < s->n; i++)
 		json_decref(scopes[i]);
+	for (size_t i = 0; grants && i < s->n; i++)
+		free(grants[i]); /* those of grants never minted */
 	free(jobs);
 	free(scopes);
+	free(grants);
 	if (r < 0) {
 		credentials_revoke(s); /* what was minted before the failure */
 		return r;
@@ -375,10 +519,12 @@ static void state_dir_close(struct credentials_issued *g)
 {
 	if (g->dir_fd < 0)
 		return;
+	/* errno passed on: the logger's own calls would change it before %m is formatted. */
 	if (rmdir(g->dir) < 0 && errno != ENOENT)
-		log_warning("Failed to remove '%s' (a revocation failed: the next start retries "
-			    "it), ignoring: %m",
-			    g->dir);
+		log_warning_errno(-errno,
+				  "Failed to remove '%s' (a revocation failed: the next start "
+				  "retries it), ignoring: %m",
+				  g->dir);
 	g->dir_fd = safe_close(g->dir_fd);
 }
 
@@ -391,7 +537,7 @@ static void revoke_result(struct credentials_issued *g, struct credential *c,
 	cg->revoked_s = issuer_now_s();
 	if (j->error >= 0) {
 		cg->result = "revoked";
-		cg->revocation = (json_decref(cg->revocation), NULL);
+		secure_buf_free(&cg->state);
 		state_remove(g, c->slot->name);
 		log_debug("credential '%s' revoked by issuer '%s' in %" PRId64 " us", c->slot->name,
 			  c->slot->issuer, j->mono_us);
@@ -405,10 +551,17 @@ static void revoke_result(struct credentials_issued *g, struct credential *c,
 		    c->slot->name, c->slot->issuer, j->err, until);
 }
 
+/* Whether c holds a grant still to revoke. */
+static bool is_pending(const struct credential *c)
+{
+	return c->grant && c->grant->state.data && !c->grant->result;
+}
+
 void credentials_revoke(struct credential_set *s)
 {
 	struct credentials_issued *g = s ? s->issued : NULL;
 	struct issuer_job *jobs;
+	json_t **states;
 	size_t n = 0;
 
 	if (!g)
@@ -419,26 +572,35 @@ void credentials_revoke(struct credential_set *s)
 		g->loop = NULL;
 	}
 	jobs = calloc(s->n, sizeof(*jobs));
-	if (!jobs) {
-		log_oom();
+	states = calloc(s->n, sizeof(*states));
+	if (!jobs || !states) {
+		free(jobs);
+		free(states);
+		log_oom(); /* the state files stay: the next start revokes them */
 		return;
 	}
+	/* Parsed from secure memory for the requests only (jansson's frees clear). */
 	for (size_t i = 0; i < s->n; i++) {
 		struct credential_grant *cg = s->items[i].grant;
 
-		if (cg && cg->revocation && !cg->result)
-			jobs[n++] = (struct issuer_job){ .issuer = cg->issuer,
-							 .revocation = cg->revocation };
+		if (!is_pending(&s->items[i]))
+			continue;
+		states[n] = credentials_state_parse(cg->state.data, cg->state.len);
+		jobs[n] = (struct issuer_job){
+			.issuer = cg->issuer,
+			.revocation = json_object_get(states[n], "revocation"),
+		};
+		n++;
 	}
 	if (n > 0)
 		g->m->revoke_all(jobs, n);
-	for (size_t i = 0, k = 0; i < s->n && k < n; i++) {
-		struct credential_grant *cg = s->items[i].grant;
-
-		if (cg && cg->revocation && !cg->result)
+	for (size_t i = 0, k = 0; i < s->n && k < n; i++)
+		if (is_pending(&s->items[i]))
 			revoke_result(g, &s->items[i], &jobs[k++]);
-	}
+	for (size_t k = 0; k < n; k++)
+		json_decref(states[k]);
 	free(jobs);
+	free(states);
 	state_dir_close(g);
 }
 
@@ -540,6 +702,8 @@ int credentials_grant_to_json(const struct credential *c, json_t *o)
 	r |= json_object_set_new(o, "kind", json_string(cg->issuer->ops->kind));
 	if (cg->scope)
 		r |= json_object_set_new(o, "scope", json_deep_copy(cg->scope));
+	if (cg->scope_clipped)
+		r |= json_object_set_new(o, "scope_clipped", json_true());
 	r |= json_object_set_new(o, "issued_at", time_json(cg->issued_s));
 	r |= json_object_set_new(o, "expires_at", time_json(cg->expires_s));
 	r |= json_object_set_new(o, "expired", json_boolean(cg->expired));

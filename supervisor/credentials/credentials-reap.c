@@ -29,57 +29,107 @@
 
 #define STATE_MAX (64 * 1024)
 
+int credentials_state_text(struct credential *c, const json_t *revocation)
+{
+	_cleanup_(json_decrefp) json_t *o = NULL;
+	struct secure_buf b = {};
+	size_t n;
+
+	o = json_pack("{s:s, s:s, s:I, s:O}", "grant", c->slot->name, "issuer", c->slot->issuer,
+		      "expires", (json_int_t)c->grant->expires_s, "revocation", revocation);
+	/* Sized first, then dumped into secure memory itself: no copy in the heap. */
+	n = o ? json_dumpb(o, NULL, 0, JSON_COMPACT) : 0;
+	if (n > STATE_MAX) /* the next start could not read it back */
+		return -E2BIG;
+	if (n == 0 || secure_buf_alloc(&b, n + 1, true) < 0)
+		return -ENOMEM;
+	if (json_dumpb(o, (char *)b.data, n, JSON_COMPACT) != n) {
+		secure_buf_free(&b);
+		return -ENOMEM;
+	}
+	b.data[n] = '\0';
+	b.len = n;
+	c->grant->state = b;
+	return 0;
+}
+
+json_t *credentials_state_parse(const uint8_t *text, size_t len)
+{
+	json_t *o = json_loadb((const char *)text, len, 0, NULL);
+
+	if (!json_is_object(o) || !json_is_string(json_object_get(o, "issuer")) ||
+	    !json_is_string(json_object_get(o, "grant"))) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 /* What the next start needs to revoke a grant this run held, should it die. */
 int credentials_state_write(int dir_fd, const char *dir, const struct credential *c)
 {
 	_cleanup_close_ int fd = -EBADF;
-	_cleanup_(json_decrefp) json_t *o = NULL;
 	char name[POLICY_MAX_CREDENTIAL_NAME + 8];
-	char *text;
 	int r;
 
-	o = json_pack("{s:s, s:s, s:I, s:O}", "grant", c->slot->name, "issuer", c->slot->issuer,
-		      "expires", (json_int_t)c->grant->expires_s, "revocation",
-		      c->grant->revocation);
-	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	if (!text)
-		return log_oom();
 	snprintf(name, sizeof(name), "%s.json", c->slot->name);
 	fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	r = fd < 0 ? -errno : write_all(fd, text, strlen(text));
-	explicit_bzero(text, strlen(text));
-	free(text);
+	r = fd < 0 ? -errno : write_all(fd, c->grant->state.data, c->grant->state.len);
 	if (r < 0)
 		return log_error_errno(r, "Failed to keep the revocation state of '%s' in '%s': %m",
 				       c->slot->name, dir);
 	return 0;
 }
 
-/* One state file, parsed; NULL when it cannot be read (logged). */
-static json_t *state_read(int dir_fd, const char *name, const char *run_id)
+/*
+ * A state file the reaper cannot read is renamed <name>.unreadable, and said once: kept
+ * where it was, every start would fail to read it again, and it could never go (its
+ * expiry is inside it). Root may look at it; the reaper never reads it again.
+ */
+static void state_set_aside(int dir_fd, const char *name, const char *path, const char *run_id,
+			    const char *why)
+{
+	char aside[NAME_MAX + 1];
+
+	if (snprintf(aside, sizeof(aside), "%s.unreadable", name) >= (int)sizeof(aside) ||
+	    renameat(dir_fd, name, dir_fd, aside) < 0) {
+		log_about_run(LOG_LEVEL_WARNING, run_id,
+			      "Failed to read the revocation state '%s/%s' of dead run %s (%s), "
+			      "and to move it aside, ignoring: %m",
+			      path, name, run_id, why);
+		return;
+	}
+	log_about_run(LOG_LEVEL_WARNING, run_id,
+		      "revocation state '%s/%s' of dead run %s cannot be read (%s): moved to "
+		      "'%s/%s'; what it held is not revoked and lives until it expires",
+		      path, name, run_id, why, path, aside);
+}
+
+/* One state file, read into secure memory and parsed; NULL when it cannot be (set aside). */
+static json_t *state_read(int dir_fd, const char *name, const char *path, const char *run_id)
 {
 	_cleanup_close_ int fd = -EBADF;
-	char *buf = NULL;
+	struct secure_buf buf = {};
+	const char *why = NULL;
 	json_t *o = NULL;
-	ssize_t n;
+	ssize_t n = -1;
 
 	fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	buf = fd >= 0 ? malloc(STATE_MAX + 1) : NULL;
-	n = buf ? read(fd, buf, STATE_MAX + 1) : -1;
-	if (n > 0 && n <= STATE_MAX)
-		o = json_loadb(buf, (size_t)n, 0, NULL);
-	if (buf) {
-		explicit_bzero(buf, STATE_MAX + 1);
-		free(buf);
-	}
-	if (!json_is_object(o) || !json_is_string(json_object_get(o, "issuer")) ||
-	    !json_is_string(json_object_get(o, "grant"))) {
-		json_decref(o);
-		log_about_run(LOG_LEVEL_WARNING, run_id,
-			      "Failed to read the revocation state '%s' of dead run %s, ignoring",
-			      name, run_id);
-		return NULL;
-	}
+	if (fd < 0)
+		why = strerror(errno);
+	else if (secure_buf_alloc(&buf, STATE_MAX + 1, true) < 0)
+		return NULL; /* no memory now: the next start tries again */
+	else
+		n = read(fd, buf.data, STATE_MAX + 1);
+	if (fd >= 0 && n < 0)
+		why = strerror(errno);
+	else if (fd >= 0 && (n == 0 || n > STATE_MAX))
+		why = n == 0 ? "empty" : "too large";
+	else if (fd >= 0 && !(o = credentials_state_parse(buf.data, (size_t)n)))
+		why = "not the JSON object of a grant";
+	secure_buf_free(&buf);
+	if (!o)
+		state_set_aside(dir_fd, name, path, run_id, why);
 	return o;
 }
 
@@ -130,6 +180,7 @@ static void reap_run(int dir_fd, const char *path, const char *run_id,
 	struct dirent *de;
 	int fd;
 
+	credentials_hold_secrets(); /* the state files may hold values */
 	fd = dup(dir_fd);
 	d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
@@ -142,7 +193,7 @@ static void reap_run(int dir_fd, const char *path, const char *run_id,
 
 		if (de->d_name[0] == '.' || n < 6 || !streq(de->d_name + n - 5, ".json"))
 			continue;
-		st = state_read(dir_fd, de->d_name, run_id);
+		st = state_read(dir_fd, de->d_name, path, run_id);
 		if (st && reap_grant(st, cfg, run_id))
 			(void)unlinkat(dir_fd, de->d_name, 0);
 		json_decref(st);
@@ -150,16 +201,47 @@ static void reap_run(int dir_fd, const char *path, const char *run_id,
 	(void)rmdir(path); /* fails while something is left to retry */
 }
 
-void credentials_reap_stale(const char *runtime_dir, const struct node_config *cfg)
+/* The threads of this process: the entries of /proc/self/task. */
+static int thread_count(void)
+{
+	_cleanup_(closedirp) DIR *d = opendir("/proc/self/task");
+	struct dirent *de;
+	int n = 0;
+
+	while (d && (de = readdir(d)))
+		n += de->d_name[0] != '.';
+	return n;
+}
+
+/*
+ * libcurl's threaded resolver gives up on a lookup at the request's timeout but leaves its
+ * thread, detached, until getaddrinfo() returns (seconds more: the resolver's own timeouts
+ * and attempts). The run clones its sandbox next: not beside a thread that may hold a lock
+ * of libc's the child would need. Waits until the process has no more threads than before
+ * the reap (the module's prefetch may end meanwhile too); -EBUSY after the bound.
+ */
+static int threads_settle(int before)
+{
+	for (int waited = 0; thread_count() > before; waited += 10) {
+		if (waited >= CREDENTIALS_THREAD_WAIT_MS)
+			return -EBUSY;
+		(void)usleep(10 * 1000);
+	}
+	return 0;
+}
+
+int credentials_reap_stale(const char *runtime_dir, const struct node_config *cfg)
 {
 	_cleanup_(closedirp) DIR *d = NULL;
 	char parent[PATH_MAX], path[PATH_MAX + NAME_MAX + 2];
 	struct dirent *de;
+	int before = thread_count();
+	bool reaped = false;
 
 	snprintf(parent, sizeof(parent), "%s/credentials", runtime_dir);
 	d = opendir(parent);
 	if (!d)
-		return;
+		return 0;
 	while ((de = readdir(d))) {
 		_cleanup_close_ int fd = -EBADF;
 
@@ -171,5 +253,7 @@ void credentials_reap_stale(const char *runtime_dir, const struct node_config *c
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", parent, de->d_name);
 		reap_run(fd, path, de->d_name, cfg);
+		reaped = true;
 	}
+	return reaped ? threads_settle(before) : 0;
 }

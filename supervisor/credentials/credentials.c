@@ -7,15 +7,19 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "credentials-internal.h"
 #include "log.h"
 #include "macro.h"
+#include "run.h"
 
 #define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 #define FD_DIGITS_MAX 9
@@ -177,21 +181,62 @@ static int check_args(const struct policy *p, const struct credential_args *args
 	return 0;
 }
 
-/* Reads to the end of fd, at most len bytes; waits out a non-blocking descriptor. */
-static ssize_t read_value(int fd, uint8_t *buf, size_t len)
+/*
+ * Waits until fd has something to read (or its writer is gone), or a stop signal comes.
+ * `airlock run` blocks those signals from its start (main.c), for its signalfd to read
+ * once the task runs: without one here, a FIFO nobody opens (or a pipe nobody writes)
+ * would hold airlock forever, deaf to SIGTERM and ^C. Returns 0, the signal's number, or
+ * -errno.
+ */
+static int wait_readable(int fd, int *sig_fd)
 {
+	struct pollfd p[2] = { { .fd = fd, .events = POLLIN } };
+	struct signalfd_siginfo si;
+	sigset_t mask;
+
+	if (*sig_fd < 0) {
+		run_stop_signals(&mask);
+		*sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+		if (*sig_fd < 0)
+			return -errno;
+	}
+	p[1] = (struct pollfd){ .fd = *sig_fd, .events = POLLIN };
+	for (;;) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (p[1].revents && read(*sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			return (int)si.ssi_signo;
+		if (p[0].revents)
+			return 0;
+	}
+}
+
+/*
+ * Reads to the end of fd, at most len bytes, waiting for data with wait_readable(). A FIFO
+ * opened without a writer reads as empty until one comes: it is waited for first. Returns
+ * the bytes read, or -errno (-EINTR with *ret_sig the stop signal that came meanwhile).
+ */
+static ssize_t read_value(int fd, uint8_t *buf, size_t len, int *ret_sig)
+{
+	_cleanup_close_ int sig_fd = -EBADF;
 	size_t got = 0;
+	int r;
 
 	while (got < len) {
-		ssize_t n = read(fd, buf + got, len - got);
+		ssize_t n;
 
-		if (n < 0 && errno == EAGAIN) {
-			struct pollfd pfd = { .fd = fd, .events = POLLIN };
-
-			(void)poll(&pfd, 1, -1);
-			continue;
+		r = wait_readable(fd, &sig_fd);
+		if (r > 0) {
+			*ret_sig = r;
+			return -EINTR;
 		}
-		if (n < 0 && errno == EINTR)
+		if (r < 0)
+			return r;
+		n = read(fd, buf + got, len - got);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
 		if (n < 0)
 			return -errno;
@@ -242,12 +287,14 @@ static int load_value(struct credential *c, const struct credential_arg *a)
 {
 	_cleanup_close_ int own_fd = -EBADF;
 	char origin[PATH_MAX + 16];
+	struct stat st = {};
 	ssize_t n;
-	int fd, r;
+	int fd, r, sig = 0;
 
 	if (a->path) {
 		snprintf(origin, sizeof(origin), "'%s'", a->path);
-		own_fd = open(a->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		/* Non-blocking: a FIFO's open would wait for a writer, deaf to signals. */
+		own_fd = open(a->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 		if (own_fd < 0)
 			return log_error_errno(-errno,
 					       "refusing run: credential '%s': cannot open %s: %m",
@@ -264,7 +311,15 @@ static int load_value(struct credential *c, const struct credential_arg *a)
 	if (r < 0)
 		return log_error_errno(r, "Failed to allocate memory for credential '%s': %m",
 				       c->slot->name);
-	n = read_value(fd, c->value.data, CREDENTIAL_MAX_VALUE + 1);
+	n = read_value(fd, c->value.data, CREDENTIAL_MAX_VALUE + 1, &sig);
+	if (n == -EINTR)
+		return log_error_errno(-EINTR,
+				       "refusing run: credential '%s': interrupted by SIG%s while "
+				       "waiting for %s (%s)",
+				       c->slot->name, sigabbrev_np(sig) ?: "?", origin,
+				       a->path && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)
+					       ? "a FIFO without a writer"
+					       : "its writer has not closed it");
 	if (n < 0)
 		return log_error_errno((int)n, "refusing run: credential '%s': cannot read %s: %m",
 				       c->slot->name, origin);

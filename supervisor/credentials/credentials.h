@@ -140,6 +140,9 @@ int credentials_check_config(const struct node_config *cfg);
 /*
  * The next start's part (credentials-reap.c): revokes what dead runs held, from their state
  * in <runtime_dir>/credentials/, with the issuers of cfg; loads the issuer module only when
- * there is such state. Logs what it did (about other runs).
+ * there is such state. Logs what it did (about other runs). Returns 0, or -EBUSY (not
+ * logged: the caller refuses its run) when a thread libcurl started for it (a name lookup
+ * that outlived its request) was still alive after CREDENTIALS_THREAD_WAIT_MS.
  */
-void credentials_reap_stale(const char *runtime_dir, const struct node_config *cfg);
+#define CREDENTIALS_THREAD_WAIT_MS 30000
+int credentials_reap_stale(const char *runtime_dir, const struct node_config *cfg);

@@ -17,12 +17,14 @@
 
 #include "cleanup.h"
 #include "issuer-github.h"
+#include "issuer-util.h"
 #include "jwt.h"
 #include "macro.h"
 
 #define GITHUB_ACCEPT "Accept: application/vnd.github+json"
 #define GITHUB_API_VERSION "X-GitHub-Api-Version: 2022-11-28"
 #define GITHUB_URL_MAX 2048
+#define GITHUB_MESSAGE_MAX 160 /* bytes of GitHub's own message in an error line */
 
 struct github_app {
 	char *api_url; /* without a trailing '/' */
@@ -153,20 +155,20 @@ static int github_app_jwt(const struct github_app *g, char **ret, char *err, siz
 }
 
 /*
- * Appends GitHub's own "message" of a refusal to err (printable ASCII, cut short): "HTTP
- * 401 from https://... (A JSON web token could not be decoded)".
+ * Appends GitHub's own "message" of a refusal to err, escaped and cut short
+ * (issuer_escape_text()): "HTTP 401 from https://... (A JSON web token could not be
+ * decoded)". It is the server's text: it must not act on a terminal or start a line.
  */
 static void github_err_message(const struct issuer_http_response *resp, char *err, size_t errlen)
 {
 	json_t *root = json_loadb((const char *)resp->body.data, resp->body.len, 0, NULL);
 	const char *msg = json_string_value(json_object_get(root, "message"));
-	size_t n = strlen(err), i = 0;
+	char text[GITHUB_MESSAGE_MAX + 48]; /* escapes past that are cut, with "..." */
+	size_t n = strlen(err);
 
-	if (msg && n + 4 < errlen) {
-		snprintf(err + n, errlen - n, " (");
-		for (n += 2; msg[i] && i < 120 && n + 2 < errlen; i++)
-			err[n++] = msg[i] >= ' ' && msg[i] <= '~' ? msg[i] : '?';
-		snprintf(err + n, errlen - n, ")");
+	if (msg) {
+		issuer_escape_text(msg, GITHUB_MESSAGE_MAX, text, sizeof(text));
+		snprintf(err + n, errlen - n, " (%s)", text);
 	}
 	json_decref(root);
 }

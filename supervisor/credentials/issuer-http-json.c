@@ -219,6 +219,32 @@ struct vars {
 	const struct secure_buf *value; /* revoke only */
 };
 
+/*
+ * Why text put into a URL unescaped would change the request, or NULL when it is safe.
+ * Vault's path form (PUT /v1/sys/leases/revoke/<lease id>) needs a lease id's slashes as
+ * they are, so it is not escaped: what could make it another URL is refused instead (a
+ * query, a fragment, an escape, a dot segment libcurl would resolve), and what cannot be in
+ * one (a control character, a space, a byte outside ASCII).
+ */
+static const char *url_unsafe(const char *s, size_t n)
+{
+	if (n == 0)
+		return "empty";
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		size_t seg = strcspn(s + i, "/");
+
+		if (c < 0x21 || c > 0x7e)
+			return c == ' ' ? "a space" : "a control character or a byte outside ASCII";
+		if (strchr("?#%\\", c))
+			return "a '?', '#', '%' or '\\'";
+		if ((i == 0 || s[i - 1] == '/') &&
+		    ((seg == 1 && c == '.') || (seg == 2 && c == '.' && s[i + 1] == '.')))
+			return "a '.' or '..' segment";
+	}
+	return NULL;
+}
+
 /* The text of one variable, or NULL when the template names an unknown one. */
 static const char *var_text(const struct vars *v, const char *name, size_t n, char *num,
 			    size_t numlen, size_t *ret_len)
@@ -243,8 +269,12 @@ static const char *var_text(const struct vars *v, const char *name, size_t n, ch
 	return s;
 }
 
-/* s with each "{{var}}" put in, into out (secure memory: it may hold the value). */
-static int render_text(const char *s, const struct vars *v, struct issuer_buf *out)
+/*
+ * s with each "{{var}}" put in, into out (secure memory: it may hold the value). With
+ * url, a variable's text that url_unsafe() refuses fails it (-EPERM, *ret_why says why).
+ */
+static int render_text(const char *s, const struct vars *v, struct issuer_buf *out, bool url,
+		       const char **ret_why)
 {
 	char num[32];
 
@@ -256,6 +286,8 @@ static int render_text(const char *s, const struct vars *v, struct issuer_buf *o
 		if (!end ||
 		    !(text = var_text(v, at + 2, (size_t)(end - at - 2), num, sizeof(num), &len)))
 			return -EINVAL;
+		if (url && (*ret_why = url_unsafe(text, len)))
+			return -EPERM;
 		issuer_buf_append(out, s, (size_t)(at - s));
 		issuer_buf_append(out, text, len);
 		s = end + 2;
@@ -276,7 +308,7 @@ static json_t *render_json(const json_t *t, const struct vars *v)
 			return v->g && v->g->scope ? json_deep_copy(v->g->scope) : json_null();
 		if (streq(s, "{{ttl}}"))
 			return json_integer(v->g ? (json_int_t)v->g->ttl_s : 0);
-		if (render_text(s, v, &b) < 0) {
+		if (render_text(s, v, &b, false, NULL) < 0) {
 			issuer_buf_done(&b);
 			return NULL;
 		}
@@ -354,12 +386,15 @@ static int send_call(const struct http_json *h, const struct call *c,
 	const char *lines[HEADERS_MAX + 3];
 	struct issuer_http_request rq = { .method = c->method, .url = c->url, .common = common };
 	struct issuer_http_response resp = {};
+	const char *why = NULL;
 	json_t *body = NULL;
 	char *text = NULL;
 	int r;
 
-	r = render_text(c->url, v, &url);
-	if (r < 0)
+	r = render_text(c->url, v, &url, true, &why);
+	if (r == -EPERM)
+		snprintf(err, errlen, "url: a variable it puts in holds %s: not sent", why);
+	else if (r < 0)
 		snprintf(err, errlen, "url: cannot put in its variables");
 	if (r >= 0)
 		r = build_headers(h, bufs, lines, err, errlen);
@@ -412,6 +447,7 @@ static int take_response(const struct http_json *h, json_t *resp, const struct i
 	json_t *lease = h->lease_pointer ? issuer_json_pointer(resp, h->lease_pointer) : NULL;
 	json_t *scope = h->scope_pointer ? issuer_json_pointer(resp, h->scope_pointer) : NULL;
 	size_t len = json_string_length(value);
+	const char *why;
 	int r;
 
 	if (!json_is_string(value) || len == 0 || (h->ttl_pointer && !json_is_integer(ttl)) ||
@@ -432,6 +468,16 @@ static int take_response(const struct http_json *h, json_t *resp, const struct i
 	m->scope = scope ? json_deep_copy(scope) : g->scope ? json_deep_copy(g->scope) : NULL;
 	if (!h->revoke.url)
 		return 0;
+	why = lease && strstr(h->revoke.url, "{{lease_id}}")
+		      ? url_unsafe(json_string_value(lease), json_string_length(lease))
+		      : NULL;
+	if (why) {
+		snprintf(err, errlen,
+			 "lease id at %s: holds %s, which the revoke URL cannot carry: the "
+			 "credential it minted is not revocable and lives until it expires",
+			 h->lease_pointer, why);
+		return -EBADMSG;
+	}
 	m->revocation = json_pack("{s:s?}", "lease_id", lease ? json_string_value(lease) : NULL);
 	if (m->revocation && call_uses_value(&h->revoke))
 		(void)json_object_set_new(m->revocation, "value",

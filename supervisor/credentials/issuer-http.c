@@ -3,10 +3,13 @@
  * The issuers' one HTTP client, over libcurl: HTTPS only, the peer and its name always
  * verified (against the issuer's CA file, or the system's CAs), bounded in time and in the
  * size of what it reads, which lands in secure memory (a response may carry a token). The
- * only file of airlock that includes curl.h; CURLcode becomes one line of text here.
+ * copies on the way there are cleared: libcurl's receive buffer once each piece is copied
+ * (on_data()), OpenSSL's record buffers once read (SSL_OP_CLEANSE_PLAINTEXT). The only
+ * file of airlock that includes curl.h; CURLcode becomes one line of text here.
  */
 #include <curl/curl.h>
 #include <errno.h>
+#include <openssl/ssl.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,10 +26,31 @@ struct sink {
 	bool overflow;
 };
 
+/* Whether libcurl's TLS is OpenSSL's, whose SSL_CTX the option callback may touch. */
+static bool tls_is_openssl;
+
 int issuer_http_init(void)
 {
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -EIO;
+	const curl_version_info_data *v;
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return -EIO;
+	v = curl_version_info(CURLVERSION_NOW);
+	tls_is_openssl = v && v->ssl_version && strneq(v->ssl_version, "OpenSSL/", 8);
+	return 0;
 }
+
+/*
+ * OpenSSL decrypts a record in place, in a buffer of its own it frees without clearing:
+ * with SSL_OP_CLEANSE_PLAINTEXT (OpenSSL 3.0) it clears each record once it has been read.
+ */
+#ifdef SSL_OP_CLEANSE_PLAINTEXT
+static CURLcode on_ssl_ctx(CURL *h, void *ssl_ctx, void *userdata)
+{
+	SSL_CTX_set_options(ssl_ctx, SSL_OP_CLEANSE_PLAINTEXT);
+	return CURLE_OK;
+}
+#endif
 
 static size_t on_data(char *data, size_t size, size_t nmemb, void *userdata)
 {
@@ -35,10 +59,16 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *userdata)
 
 	if (n > s->max - s->buf->len) {
 		s->overflow = true;
+		explicit_bzero(data, n);
 		return 0; /* curl stops with CURLE_WRITE_ERROR */
 	}
 	memcpy(s->buf->data + s->buf->len, data, n);
 	s->buf->len += n;
+	/*
+	 * data is libcurl's receive buffer, which it frees without clearing: the response
+	 * may carry a token. curl is done with these bytes once they are delivered.
+	 */
+	explicit_bzero(data, n);
 	return n;
 }
 
@@ -105,6 +135,10 @@ static int set_options(CURL *h, const struct issuer_http_request *rq, struct cur
 	ok |= curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
 	ok |= curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	ok |= curl_easy_setopt(h, CURLOPT_USERAGENT, "airlock");
+#ifdef SSL_OP_CLEANSE_PLAINTEXT /* OpenSSL 3.0 and later */
+	if (tls_is_openssl)
+		ok |= curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
+#endif
 	if (rq->body) {
 		ok |= curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body);
 		ok |= curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);

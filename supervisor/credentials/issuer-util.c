@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Helpers of the issuer kinds (issuer-util.h). */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,27 @@ void issuer_buf_done(struct issuer_buf *b)
 {
 	secure_buf_free(&b->b);
 	b->error = 0;
+}
+
+void issuer_escape_text(const char *s, size_t max, char *buf, size_t len)
+{
+	size_t pos = 0, i = 0;
+
+	assert(len >= 8);
+	for (; s[i] && i < max; i++) {
+		unsigned char c = (unsigned char)s[i];
+		bool plain = c >= 0x20 && c < 0x7f && c != '\\';
+
+		if (pos + (plain ? 1 : 4) + 4 > len) /* room for "...\0" */
+			break;
+		if (plain)
+			buf[pos++] = (char)c;
+		else
+			pos += (size_t)snprintf(buf + pos, len - pos, "\\x%02x", c);
+	}
+	if (s[i])
+		pos += (size_t)snprintf(buf + pos, len - pos, "...");
+	buf[pos] = '\0';
 }
 
 int issuer_response_json(const struct issuer_http_request *rq,

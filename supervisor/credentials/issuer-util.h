@@ -21,6 +21,13 @@ void issuer_buf_append_form(struct issuer_buf *b, const char *key, const char *v
 void issuer_buf_done(struct issuer_buf *b);
 
 /*
+ * Text an issuer wrote (an error's "message"), made safe for a terminal and one line: at most
+ * max bytes of s, control bytes, '\\' and bytes past ASCII as "\\xHH" (the records'
+ * verify prints untrusted names the same way), "..." when cut short; into buf of len >= 8.
+ */
+void issuer_escape_text(const char *s, size_t max, char *buf, size_t len);
+
+/*
  * The body of a response as a JSON object (the status must be 2xx). Returns 0 and *ret,
  * or -EPROTO/-EBADMSG with err filled ("HTTP 500 from POST https://h/t", "response of POST
  * https://h/t is not a JSON object").

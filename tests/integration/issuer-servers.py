@@ -18,7 +18,11 @@ it. A token's value is in the log (the test needs it to search for leftovers), s
 lives in the test's own directory.
 
 Misbehaviour, per path: the fault file (--faults, re-read at each request) is a JSON object
-{"<path prefix>|*": "500" | "slow" | "slow:SECONDS" | "malformed" | "oversized" | "drop"}.
+{"<path prefix>|*": "500" | "slow" | "slow:SECONDS" | "malformed" | "oversized" | "drop" |
+"message-esc" | "message-big" | "lease=LEASE" | "bigscope"}: message-esc and message-big
+refuse with 403 and a "message" holding terminal escape sequences or 10 KB; lease=LEASE
+and bigscope mint a Vault-style token all the same, with that lease id or with 300 policy
+names of 100 bytes at /data/policies. A request no route takes is logged ("not_found").
 
 usage: issuer-servers.py --config FILE  (JSON: see CONFIG below); prints "ready".
 """
@@ -202,6 +206,12 @@ class Handler(BaseHTTPRequestHandler):
         elif kind == 'drop':
             self.close_connection = True
             self.connection.shutdown(2)
+        elif kind == 'message-esc':
+            self.body()
+            self.reply(403, {'message': 'denied \x1b[2J\x1b]0;owned\x07\x1b[31mred\r\nX-Fake: 1'})
+        elif kind == 'message-big':
+            self.body()
+            self.reply(403, {'message': 'big ' + 'm' * 10240})
         else:
             return False
         return True
@@ -219,6 +229,7 @@ class Handler(BaseHTTPRequestHandler):
                 except (ValueError, KeyError, json.JSONDecodeError) as e:
                     log('bad_request', path=path, error=str(e))
                     return self.reply(400, {'message': str(e)})
+        log('not_found', method=method, path=self.path)
         self.reply(404, {'message': 'Not Found'})
 
     def do_GET(self):
@@ -393,6 +404,12 @@ class Handler(BaseHTTPRequestHandler):
         ttl = max(1, min(ttl, int(CFG['vault']['max_ttl'])))
         token = 'hvs_' + secrets.token_urlsafe(27)
         lease = f'creds/{role}/{secrets.token_hex(8)}'
+        fault = fault_for(url.path) or ''
+        if fault.startswith('lease='):
+            lease = fault[len('lease='):]
+        data = {'token': token, 'role': role}
+        if fault == 'bigscope':
+            data['policies'] = [f'{i:03d}' + 'p' * 97 for i in range(300)]
         with LOCK:
             TOKENS[token] = {'kind': 'vault', 'lease_id': lease, 'expires': time.time() + ttl,
                              'revoked': False}
@@ -400,14 +417,16 @@ class Handler(BaseHTTPRequestHandler):
             lease_duration=ttl)
         self.reply(200, {'request_id': secrets.token_hex(8), 'lease_id': lease,
                          'lease_duration': ttl, 'renewable': False,
-                         'data': {'token': token, 'role': role}})
+                         'data': data})
 
-    def vault_revoke(self, url):
+    def vault_revoke(self, url, in_path=None):
         if self.headers.get('X-Vault-Token') != CFG['vault']['token']:
             self.body()
             log('revoke_refused', kind='vault', error='permission denied')
             return self.reply(403, {'errors': ['permission denied']})
         lease = self.json_body().get('lease_id', '')
+        if in_path is not None:  # PUT /v1/sys/leases/revoke/{lease_id}, Vault's path form
+            lease = urllib.parse.unquote(in_path)
         found = None
         with LOCK:
             for v, t in TOKENS.items():
@@ -444,6 +463,7 @@ ROUTES = [
     ('POST', r'/v1/creds/([A-Za-z0-9_-]+)', Handler.vault_creds),
     ('PUT', r'/v1/sys/leases/revoke', Handler.vault_revoke),
     ('POST', r'/v1/sys/leases/revoke', Handler.vault_revoke),
+    ('PUT', r'/v1/sys/leases/revoke/(creds/.+)', Handler.vault_revoke),
     ('GET', r'/resource', Handler.resource),
 ]
 
