@@ -128,6 +128,23 @@ int link_tmpfile_at(int fd, int dir_fd, const char *name)
 	return 0;
 }
 
+DIR *opendir_dup(int dir_fd)
+{
+	int fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
+	DIR *d;
+
+	if (fd < 0)
+		return NULL;
+	d = fdopendir(fd);
+	if (!d) {
+		int k = errno;
+
+		close(fd);
+		errno = k;
+	}
+	return d;
+}
+
 int fd_set_nonblock(int fd, bool nonblock)
 {
 	int flags = fcntl(fd, F_GETFL);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -36,6 +37,11 @@ int open_private_dir_at(int dir_fd, const char *name);
 int open_tmpfile_at(int dir_fd, mode_t mode);
 /* Gives the unnamed file fd the name name in dir_fd: -EEXIST when it is taken. 0 or -errno. */
 int link_tmpfile_at(int fd, int dir_fd, const char *name);
+/*
+ * A directory stream over its own duplicate of dir_fd (F_DUPFD_CLOEXEC): reading it moves
+ * no offset of dir_fd's. NULL with errno set on failure (nothing left open).
+ */
+DIR *opendir_dup(int dir_fd);
 /* Opens /dev/null O_RDWR|O_CLOEXEC. Returns fd or -errno. */
 int open_devnull(void);
 /*

@@ -269,16 +269,10 @@ static int load_all(int dir_fd, struct entry **ret)
 	struct entry *v = NULL, *nv;
 	struct dirent *de;
 	size_t n = 0;
-	int fd;
 
-	fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
-	if (fd < 0)
+	d = opendir_dup(dir_fd);
+	if (!d)
 		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
 	while ((de = readdir(d))) {
 		size_t l = strlen(de->d_name);
 

@@ -478,16 +478,10 @@ static int read_names(int dir_fd, size_t limit, char ***ret)
 	_cleanup_strv_free_ char **names = NULL;
 	size_t n = 0, allocated = 0;
 	struct dirent *de;
-	int fd;
 
-	fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
-	if (fd < 0)
+	d = opendir_dup(dir_fd);
+	if (!d)
 		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		safe_close(fd);
-		return -errno;
-	}
 	while ((errno = 0, de = readdir(d))) {
 		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
 			continue;
@@ -544,16 +538,10 @@ static int dir_is_empty(int dir_fd)
 {
 	_cleanup_(closedirp) DIR *d = NULL;
 	struct dirent *de;
-	int fd;
 
-	fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
-	if (fd < 0)
+	d = opendir_dup(dir_fd);
+	if (!d)
 		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		safe_close(fd);
-		return -errno;
-	}
 	while ((errno = 0, de = readdir(d)))
 		if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
 			return 0;

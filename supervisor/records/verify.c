@@ -757,7 +757,8 @@ int verify_records(const char *state_dir, const struct verify_key *keys, size_t 
 		       s.n, s.n ? s.entries[0].seq : 0, s.n ? s.entries[s.n - 1].seq : 0, s.running,
 		       head.seq, head.sha256);
 	else
-		printf("%zu problems in %zu records\n", s.problems, s.n);
+		printf("%zu problem%s in %zu record%s\n", s.problems, s.problems == 1 ? "" : "s",
+		       s.n, s.n == 1 ? "" : "s");
 	free(s.entries);
 	return (int)s.problems;
 }
