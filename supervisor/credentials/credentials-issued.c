@@ -233,6 +233,30 @@ static size_t json_size(const json_t *v)
 }
 
 /*
+ * A string cut at a character's start until it is at most CREDENTIALS_SCOPE_MAX bytes as
+ * JSON: a control character, '"' or '\\' takes up to 6 there, so its bytes are not the
+ * bound. Each round keeps the share of the bytes that the bound is of the JSON (fewer
+ * each round, until it fits).
+ */
+static int string_clip(json_t *v)
+{
+	size_t n = MIN(json_string_length(v), (size_t)CREDENTIALS_SCOPE_MAX - 16), size;
+
+	for (;;) {
+		const char *s = json_string_value(v); /* set anew by each json_string_setn() */
+
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--; /* a UTF-8 continuation byte: not a character's start */
+		if (json_string_setn(v, s, n) < 0)
+			return -ENOMEM;
+		size = json_size(v);
+		if (size <= CREDENTIALS_SCOPE_MAX)
+			return 0;
+		n = n * (CREDENTIALS_SCOPE_MAX - 2) / (size - 2); /* 2: the quotes */
+	}
+}
+
+/*
  * The scope an issuer reported goes into the record as it is, if it is a string, an array
  * or an object of at most CREDENTIALS_SCOPE_MAX bytes (as JSON). A larger one is clipped,
  * and the record says so (scope_clipped): a string cut at a character's start, an array or
@@ -249,10 +273,7 @@ static void scope_bound(struct credential_grant *cg)
 		return;
 	cg->scope_clipped = true;
 	if (json_is_string(v)) {
-		n = MIN(json_string_length(v), (size_t)CREDENTIALS_SCOPE_MAX - 16);
-		while (n > 0 && ((unsigned char)json_string_value(v)[n] & 0xc0) == 0x80)
-			n--; /* a UTF-8 continuation byte: not a character's start */
-		if (json_string_setn(v, json_string_value(v), n) == 0)
+		if (string_clip(v) == 0)
 			return;
 	} else if (json_is_array(v)) {
 		size_t i;

@@ -19,10 +19,11 @@ lives in the test's own directory.
 
 Misbehaviour, per path: the fault file (--faults, re-read at each request) is a JSON object
 {"<path prefix>|*": "500" | "slow" | "slow:SECONDS" | "malformed" | "oversized" | "drop" |
-"message-esc" | "message-big" | "lease=LEASE" | "bigscope"}: message-esc and message-big
-refuse with 403 and a "message" holding terminal escape sequences or 10 KB; lease=LEASE
-and bigscope mint a Vault-style token all the same, with that lease id or with 300 policy
-names of 100 bytes at /data/policies. A request no route takes is logged ("not_found").
+"message-esc" | "message-big" | "lease=LEASE" | "bigscope" | "bigscope-esc"}: message-esc
+and message-big refuse with 403 and a "message" holding terminal escape sequences or 10 KB;
+lease=LEASE, bigscope and bigscope-esc mint a Vault-style token all the same, with that
+lease id, with 300 policy names of 100 bytes at /data/policies, or with one string of 4000
+control characters there (each 6 bytes as JSON). A request no route takes is logged ("not_found").
 
 usage: issuer-servers.py --config FILE  (JSON: see CONFIG below); prints "ready".
 """
@@ -410,6 +411,8 @@ class Handler(BaseHTTPRequestHandler):
         data = {'token': token, 'role': role}
         if fault == 'bigscope':
             data['policies'] = [f'{i:03d}' + 'p' * 97 for i in range(300)]
+        if fault == 'bigscope-esc':
+            data['policies'] = '\x01' * 4000
         with LOCK:
             TOKENS[token] = {'kind': 'vault', 'lease_id': lease, 'expires': time.time() + ttl,
                              'revoked': False}

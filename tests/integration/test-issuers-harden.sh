@@ -286,6 +286,15 @@ scope=$(python3 -c 'import json, sys
 c = json.load(open(sys.argv[1]))["credentials"][0]
 print(len(json.dumps(c["scope"])) <= 1100, c.get("scope_clipped"))' "$TMP/record-vault.json" 2>&1)
 is "$scope" "True True" "the record holds it clipped to 1 KiB, and says so (scope_clipped)"
+echo '{"/v1/creds/": "bigscope-esc"}' >"$TMP/faults.json"
+run vault -- /bin/true
+rm -f "$TMP/faults.json"
+scope=$(python3 -c 'import json, sys
+c = json.load(open(sys.argv[1]))["credentials"][0]
+print(len(json.dumps(c["scope"])) <= 1024, len(c["scope"]) > 0, c.get("scope_clipped"))' \
+	"$TMP/record-vault.json" 2>&1)
+is "$RC $scope" "0 True True True" \
+	"a string scope of control characters is clipped to 1 KiB as JSON (6 bytes each), not as bytes"
 
 # ---- 6. an issuer's message: escaped and cut short ----
 echo '{"/app/": "message-esc"}' >"$TMP/faults.json"
