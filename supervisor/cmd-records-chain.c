@@ -107,12 +107,17 @@ static int records_pubkey(const char *state_dir)
 {
 	_cleanup_close_ int fd = -EBADF;
 	const struct sign_key *k = NULL;
+	const char *dir;
 	int r;
 
 	fd = open_state(state_dir);
 	if (fd < 0)
 		return 1;
 	r = sign_key_get(fd, &k);
+	if (r == -EPERM && (dir = chain_key_refused_dir(fd))) {
+		log_error_errno(r, "records pubkey: " CHAIN_KEYS_DIR_REFUSAL, state_dir, dir);
+		return 1;
+	}
 	if (r == -ENOKEY || r == -EPERM) {
 		log_error_errno(r, "records pubkey: " CHAIN_KEY_REFUSAL, state_dir);
 		return 1;

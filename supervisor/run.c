@@ -546,10 +546,7 @@ static int refuse_unusable_key(struct run *r)
 		log_error_errno(k, "refusing run: " CHAIN_KEY_REFUSAL,
 				record_sink_state_dir(r->sink));
 	else if (k == -EPERM)
-		log_error_errno(k,
-				"refusing run: '%s/%s' is not a directory of airlock's own that "
-				"only it may write: the node key and the keys records are trusted "
-				"by live there",
+		log_error_errno(k, "refusing run: " CHAIN_KEYS_DIR_REFUSAL,
 				record_sink_state_dir(r->sink), what);
 	else
 		log_error_errno(k, "refusing run: cannot check '%s/%s': %m",

@@ -128,6 +128,16 @@ int chain_lock(int state_fd, bool create)
 	return TAKE_FD(fd);
 }
 
+const char *chain_key_refused_dir(int state_fd)
+{
+	const char *what = NULL;
+
+	if (sign_key_usable(state_fd, &what) != -EPERM || !what ||
+	    streq(what, SIGN_KEY_DIR "/" SIGN_KEY_FILE))
+		return NULL;
+	return what;
+}
+
 static void head_zero(struct chain_head *h)
 {
 	h->seq = 0;

@@ -30,6 +30,11 @@
 /* How a node key that is not usable (-ENOKEY, -EPERM) is named, with the state directory. */
 #define CHAIN_KEY_REFUSAL \
 	"'%s/keys/node.key' is not an Ed25519 private key of airlock's own, mode 0600"
+/* How a keyring directory that is not usable (-EPERM) is named: the state directory, then
+ * the directory's path in it (chain_key_refused_dir()). */
+#define CHAIN_KEYS_DIR_REFUSAL                                                                  \
+	"'%s/%s' is not a directory of airlock's own that only it may write: the node key and " \
+	"the keys records are trusted by live there"
 
 struct chain_head {
 	uint64_t seq; /* 0: no record yet */
@@ -63,6 +68,11 @@ int chain_head_read(int state_fd, struct chain_head *ret_latest, struct chain_he
 int chain_read_file_at(int dir_fd, const char *path, size_t max, char **ret, size_t *ret_len);
 /* Takes the chain lock of state_fd (creating it when create); returns its fd or -errno. */
 int chain_lock(int state_fd, bool create);
+/*
+ * What a -EPERM of sign_key_get() under state_fd is about, when it is a keyring directory
+ * (keys or keys/trusted, relative to the state directory): NULL when it is the node key.
+ */
+const char *chain_key_refused_dir(int state_fd);
 
 /*
  * The signed form of unsigned_text (json_dumps() of a record, ending with "}") with the

@@ -271,6 +271,7 @@ int export_in_toto(const char *state_dir, const char *id, FILE *out)
 	_cleanup_free_ char *payload = NULL;
 	_cleanup_close_ int state_fd = -EBADF;
 	const struct sign_key *key = NULL;
+	const char *dir;
 	int r;
 
 	state_fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -287,6 +288,9 @@ int export_in_toto(const char *state_dir, const char *id, FILE *out)
 	if (!payload)
 		return log_oom();
 	r = sign_key_get(state_fd, &key);
+	if (r == -EPERM && (dir = chain_key_refused_dir(state_fd)))
+		return log_error_errno(r, "records export: " CHAIN_KEYS_DIR_REFUSAL, state_dir,
+				       dir);
 	if (r == -ENOKEY || r == -EPERM)
 		return log_error_errno(r, "records export: " CHAIN_KEY_REFUSAL, state_dir);
 	if (r < 0)

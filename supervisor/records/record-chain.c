@@ -64,6 +64,7 @@ int record_chain_write(int state_fd, const char *state_dir, json_t *o, chain_wri
 		       void *userdata, char **ret_text)
 {
 	struct logged_write w = { write, userdata, false };
+	const char *dir;
 	int r;
 
 	r = record_chain_append(state_fd, state_dir, o, write_once, &w, ret_text);
@@ -74,6 +75,9 @@ int record_chain_write(int state_fd, const char *state_dir, json_t *o, chain_wri
 				       "Failed to sign run record in '%s': cannot load "
 				       "libcrypto (libcrypto.so.3)",
 				       state_dir);
+	if (r == -EPERM && (dir = chain_key_refused_dir(state_fd)))
+		return log_error_errno(r, "Failed to sign run record: " CHAIN_KEYS_DIR_REFUSAL,
+				       state_dir, dir);
 	if (r == -ENOKEY || r == -EPERM)
 		return log_error_errno(r, "Failed to sign run record: " CHAIN_KEY_REFUSAL,
 				       state_dir);

@@ -111,6 +111,14 @@ for d in keys keys/trusted; do
 		>"$AL_TMP/out" 2>"$AL_TMP/err"
 	al_is "$? $(cat "$AL_TMP/out")$(grep -c . "$AL_TMP/err") $(grep -c "refusing run: '$AL_STATE/$d' is not a directory of airlock's own that only it may write" "$AL_TMP/err")" \
 		"125 1 1" "a run with $d/ writable by its group is refused in one line, before its task"
+	# The verbs that load the node key name the directory too, not the node key.
+	for verb in pubkey "export $(basename "$last" .json) --format in-toto"; do
+		# shellcheck disable=SC2086 # the verb's words
+		"$AIRLOCK" records --state-dir "$AL_STATE" $verb >/dev/null 2>"$AL_TMP/err"
+		al_is "$? $(cat "$AL_TMP/err")" \
+			"1 airlock: records ${verb%% *}: '$AL_STATE/$d' is not a directory of airlock's own that only it may write: the node key and the keys records are trusted by live there" \
+			"records ${verb%% *} names $d/ writable by its group, not the node key"
+	done
 	chmod g-w "$AL_STATE/$d"
 done
 chown 65534 "$AL_STATE/keys/trusted"
