@@ -467,26 +467,31 @@ static size_t keep_smallest(char **names, size_t n, size_t keep)
 }
 
 /*
- * The names of a directory, sorted by their bytes: the first limit of them in that order,
- * whatever order the directory lists them in (past that many the walk stops by a cap
- * anyway; what it leaves out all sorts after where it stopped). Every entry is read, at
+ * The names of a directory after the name after (NULL: all), sorted by their bytes: the
+ * first limit of them in that order, whatever order the directory lists them in; *ret_more
+ * says whether there are more (walk_dir() reads on after the last). Every entry is read, at
  * most 2 * limit names are held. *ret is NULL-terminated, owned by the caller.
  */
-static int read_names(int dir_fd, size_t limit, char ***ret)
+static int read_names(int dir_fd, size_t limit, const char *after, char ***ret, bool *ret_more)
 {
 	_cleanup_(closedirp) DIR *d = NULL;
 	_cleanup_strv_free_ char **names = NULL;
 	size_t n = 0, allocated = 0;
 	struct dirent *de;
+	bool more = false;
 
 	d = opendir_dup(dir_fd);
 	if (!d)
 		return -errno;
+	rewinddir(d); /* the offset is dir_fd's: an earlier pass left it at the end */
 	while ((errno = 0, de = readdir(d))) {
-		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+		if (streq(de->d_name, ".") || streq(de->d_name, "..") ||
+		    (after && strcmp(de->d_name, after) <= 0))
 			continue;
-		if (n >= 2 * limit)
+		if (n >= 2 * limit) {
 			n = keep_smallest(names, n, limit);
+			more = true;
+		}
 		if (n + 1 >= allocated) {
 			size_t a = MIN(allocated ? allocated * 2 : 32, 2 * limit + 1);
 			char **l = reallocarray(names, a, sizeof(*l));
@@ -503,32 +508,47 @@ static int read_names(int dir_fd, size_t limit, char ***ret)
 	}
 	if (errno > 0)
 		return -errno;
+	more = more || n > limit;
 	if (n > 0)
 		(void)keep_smallest(names, n, limit);
 	*ret = TAKE_PTR(names);
+	*ret_more = more;
 	return 0;
 }
 
+/*
+ * The walk ends after max_files exported and max_files skipped entries: the names held in
+ * memory (one list per level) are bounded by that budget, whatever the depth. A name that
+ * counts for neither (a directory the include globs do not name) does not bring the end
+ * nearer: when the walk has not ended past the names held, it reads on after them.
+ */
 static int walk_dir(struct walk *w, struct frame *f)
 {
 	const struct export_manifest *m = w->m;
-	_cleanup_strv_free_ char **names = NULL;
-	uint64_t budget, seen = m->files + m->directories + m->skipped;
+	_cleanup_free_ char *after = NULL;
+	bool more = true;
 	int r;
 
-	/*
-	 * The walk ends after max_files exported and max_files skipped entries: the names
-	 * held in memory (one list per level) are bounded by that budget, whatever the depth.
-	 */
-	budget = w->o->max_files * 2 + 2;
-	budget = budget > seen ? budget - seen : 1;
-	r = read_names(f->src_fd, (size_t)MIN(budget, (uint64_t)SIZE_MAX / 2), &names);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; names && names[i] && w->m->stop == EXPORT_STOP_NONE; i++) {
-		r = walk_entry(w, f, names[i]);
+	while (more && m->stop == EXPORT_STOP_NONE) {
+		_cleanup_strv_free_ char **names = NULL;
+		uint64_t budget = w->o->max_files * 2 + 2,
+			 seen = m->files + m->directories + m->skipped;
+		size_t i;
+
+		budget = budget > seen ? budget - seen : 1;
+		r = read_names(f->src_fd, (size_t)MIN(budget, (uint64_t)SIZE_MAX / 2), after,
+			       &names, &more);
 		if (r < 0)
 			return r;
+		for (i = 0; names && names[i] && m->stop == EXPORT_STOP_NONE; i++) {
+			r = walk_entry(w, f, names[i]);
+			if (r < 0)
+				return r;
+		}
+		if (!names || i == 0 || names[i])
+			break; /* nothing read, or the walk ended before the last */
+		free(after);
+		after = TAKE_PTR(names[i - 1]); /* the last walked: the list ends there now */
 	}
 	return 0;
 }

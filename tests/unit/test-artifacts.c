@@ -368,6 +368,35 @@ TEST(export_tree_a_big_directory_stops_in_name_order)
 	scratch_done(test_failed_, &s);
 }
 
+/*
+ * Directories the include globs do not name are walked but count against no cap: a
+ * directory of more of them than the walk holds at once still has the names after them
+ * exported (they were dropped unseen, and the export said it was complete).
+ */
+TEST(export_tree_uncounted_names_do_not_hide_later_ones)
+{
+	char *include[] = { (char *)"*.txt", NULL };
+	struct export_options o = options();
+	struct export_manifest *m = NULL;
+	char digest[65], name[16];
+	struct scratch s;
+
+	scratch_new(test_failed_, &s);
+	for (int i = 0; i < 30; i++) {
+		snprintf(name, sizeof(name), "src/d%02d", i);
+		ASSERT_OK(mkdir(name, 0755));
+	}
+	write_file(test_failed_, "src/zz.txt", "x", 0644);
+	o.max_files = 10;
+	o.include = include;
+	ASSERT_OK(export_tree(s.src, s.dst, &o, &m, digest));
+	ASSERT_EQ(m->stop, EXPORT_STOP_NONE);
+	ASSERT_EQ(m->files, 1);
+	ASSERT_TRUE(find(m, "zz.txt") != NULL);
+	m = export_manifest_free(m);
+	scratch_done(test_failed_, &s);
+}
+
 static void scan_case(bool *test_failed_, enum export_scan scan, const char *want, uint64_t files,
 		      uint64_t skipped)
 {
