@@ -105,7 +105,16 @@ static void state_set_aside(int dir_fd, const char *name, const char *path, cons
 		      path, name, run_id, why, path, aside);
 }
 
-/* One state file, read into secure memory and parsed; NULL when it cannot be (set aside). */
+/* An error of the moment (fds, memory, a signal): the file stays for the next start. */
+static bool transient(int e)
+{
+	return e == EMFILE || e == ENFILE || e == ENOMEM || e == EINTR || e == EAGAIN;
+}
+
+/*
+ * One state file, read into secure memory and parsed; NULL when it cannot be (set aside,
+ * unless it failed for a reason of the moment: then the next start tries it again).
+ */
 static json_t *state_read(int dir_fd, const char *name, const char *path, const char *run_id)
 {
 	_cleanup_close_ int fd = -EBADF;
@@ -115,12 +124,18 @@ static json_t *state_read(int dir_fd, const char *name, const char *path, const 
 	ssize_t n = -1;
 
 	fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0 && transient(errno))
+		return NULL;
 	if (fd < 0)
 		why = strerror(errno);
 	else if (secure_buf_alloc(&buf, STATE_MAX + 1, true) < 0)
 		return NULL; /* no memory now: the next start tries again */
 	else
 		n = read(fd, buf.data, STATE_MAX + 1);
+	if (fd >= 0 && n < 0 && transient(errno)) {
+		secure_buf_free(&buf);
+		return NULL;
+	}
 	if (fd >= 0 && n < 0)
 		why = strerror(errno);
 	else if (fd >= 0 && (n == 0 || n > STATE_MAX))

@@ -151,6 +151,15 @@ static int parse_pointer(json_t *obj, const char *key, bool required, char **ret
 	return r;
 }
 
+/* Whether the call's URL or body template names the variable var ("{{lease_id}}"). */
+static bool call_names(const struct call *c, const char *var)
+{
+	_cleanup_free_ char *body =
+		c->body ? json_dumps(c->body, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+
+	return (c->url && strstr(c->url, var)) || (body && strstr(body, var));
+}
+
 static int http_json_parse_keys(json_t *obj, struct http_json *h, char *err, size_t errlen)
 {
 	static const char *const keys[] = { "url",	     "method",	      "body",
@@ -193,6 +202,13 @@ static int http_json_parse_keys(json_t *obj, struct http_json *h, char *err, siz
 		r = parse_pointer(obj, "lease_pointer", false, &h->lease_pointer, err, errlen);
 	if (r >= 0)
 		r = parse_pointer(obj, "scope_pointer", false, &h->scope_pointer, err, errlen);
+	/* Else every revocation would fail: refused here, not at the end of each run. */
+	if (r >= 0 && !h->lease_pointer && call_names(&h->revoke, "{{lease_id}}")) {
+		snprintf(err, errlen,
+			 "revoke: names {{lease_id}}, but there is no lease_pointer to take it "
+			 "from");
+		r = -EINVAL;
+	}
 	return r;
 }
 

@@ -138,6 +138,10 @@ out=$(setpriv --reuid 65534 --regid 65534 --clear-groups "$REAL_AIRLOCK" records
 	--state-dir "$AL_TMP/audit-copy" verify --pubkey "$AL_TMP/node.pem" 2>&1)
 al_ok $? "an auditor (not root) verifies a copy of the records with the public key alone"
 echo "$out" | al_diag
+chmod 600 "$AL_TMP/audit-copy/chain/lock"
+al_is "$(setpriv --reuid 65534 --regid 65534 --clear-groups "$REAL_AIRLOCK" records \
+	--state-dir "$AL_TMP/audit-copy" head 2>&1)" "$("$AIRLOCK" records --state-dir "$AL_STATE" head)" \
+	"... and reads its head, though it may not open the copy's chain lock"
 
 # ---- each kind of tampering is named ----
 

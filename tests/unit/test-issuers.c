@@ -67,6 +67,17 @@ static const struct parse_case parse_cases[] = {
 	{ "{\"kind\": \"http_json\", \"url\": \"https://v.example.com/x\", \"value_pointer\": "
 	  "\"/a\", \"lease\": \"/b\"}",
 	  "lease: expected a key of http_json" },
+	{ "{\"kind\": \"http_json\", \"url\": \"https://v.example.com/x\", \"value_pointer\": "
+	  "\"/a\", \"revoke\": {\"url\": \"https://v.example.com/r/{{lease_id}}\"}}",
+	  "revoke: names {{lease_id}}, but there is no lease_pointer" },
+	{ "{\"kind\": \"http_json\", \"url\": \"https://v.example.com/x\", \"value_pointer\": "
+	  "\"/a\", \"revoke\": {\"url\": \"https://v.example.com/r\", \"body\": {\"lease\": "
+	  "\"{{lease_id}}\"}}}",
+	  "revoke: names {{lease_id}}, but there is no lease_pointer" },
+	{ "{\"kind\": \"http_json\", \"url\": \"https://v.example.com/x\", \"value_pointer\": "
+	  "\"/a\", \"lease_pointer\": \"/lease_id\", \"revoke\": {\"url\": "
+	  "\"https://v.example.com/r/{{lease_id}}\"}}",
+	  NULL },
 };
 
 TEST(parse)
