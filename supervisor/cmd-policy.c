@@ -112,15 +112,27 @@ static int cmd_check(int argc, char **argv)
 			workspace = argv[++i];
 		else if (streq(argv[i], "--config") && i + 1 < argc)
 			config = argv[++i];
-		else if (argv[i][0] == '-' && argv[i][1] != '\0')
+		else if (streq(argv[i], "--workspace") || streq(argv[i], "--config")) {
+			log_error("policy check: %s needs a value (%s)", argv[i],
+				  streq(argv[i], "--config") ? "FILE" : "DIR");
 			return usage();
-		else if (file)
+		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			log_error("policy check: unknown option '%s'", argv[i]);
 			return usage();
-		else
+		} else if (file) {
+			log_error("policy check: one FILE only, '%s' is a second", argv[i]);
+			return usage();
+		} else
 			file = argv[i];
 	}
-	if (!file || ((workspace || config) && !host))
+	if (!file) {
+		log_error("policy check: the policy FILE is missing");
 		return usage();
+	}
+	if ((workspace || config) && !host) {
+		log_error("policy check: --workspace and --config go with --host");
+		return usage();
+	}
 	if (cli_check_path_arg("policy check", file) < 0 ||
 	    cli_check_path_arg("--workspace", workspace) < 0 ||
 	    cli_check_path_arg("--config", config) < 0)
@@ -130,12 +142,20 @@ static int cmd_check(int argc, char **argv)
 
 int cmd_policy(int argc, char **argv)
 {
-	if (argc >= 3 && streq(argv[1], "check"))
+	if (argc >= 2 && streq(argv[1], "check"))
 		return cmd_check(argc, argv);
-	if ((argc == 2 || argc == 3) && streq(argv[1], "show")) {
+	if (argc >= 2 && streq(argv[1], "show")) {
+		if (argc > 3) {
+			log_error("policy show: at most one FILE, '%s' is a second", argv[3]);
+			return usage();
+		}
 		if (argc == 3 && cli_check_path_arg("policy show", argv[2]) < 0)
 			return 1;
 		return policy_show(argc == 3 ? argv[2] : NULL);
 	}
+	if (argc < 2)
+		log_error("policy: a verb is needed (check, show)");
+	else
+		log_error("policy: unknown verb '%s' (check, show)", argv[1]);
 	return usage();
 }

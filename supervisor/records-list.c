@@ -149,6 +149,14 @@ static bool digest_matches(const json_t *o, const char *want)
 	return streq(d, want);
 }
 
+/* A run in progress: its record's exit code (0) is no exit status yet. */
+static bool is_running(const json_t *exit_o)
+{
+	const char *cause = json_string_value(json_object_get(exit_o, "cause"));
+
+	return cause && streq(cause, "running");
+}
+
 /* Whether f lets e through. A record that could not be read is always shown. */
 static bool entry_wanted(const struct entry *e, const struct records_filter *f)
 {
@@ -163,7 +171,8 @@ static bool entry_wanted(const struct entry *e, const struct records_filter *f)
 		return false;
 	if (f->cause && !streq(json_string_value(json_object_get(exit_o, "cause")), f->cause))
 		return false;
-	if (f->has_exit && json_integer_value(json_object_get(exit_o, "code")) != f->exit_code)
+	if (f->has_exit && (is_running(exit_o) ||
+			    json_integer_value(json_object_get(exit_o, "code")) != f->exit_code))
 		return false;
 	if (f->digest && !digest_matches(e->o, f->digest))
 		return false;
@@ -230,8 +239,11 @@ static void print_row(const struct entry *e)
 		field_text("-", 1, name, sizeof(name)); /* a policy that did not parse */
 	value_text(json_object_get(exit_o, "cause"), cause, sizeof(cause));
 	value_text(json_array_get(json_object_get(e->o, "command"), 0), cmd, sizeof(cmd));
-	printf("%-26s %-24s %-16s %4d %-12s %s\n", id, at, name,
-	       (int)json_integer_value(json_object_get(exit_o, "code")), cause, cmd);
+	if (is_running(exit_o))
+		printf("%-26s %-24s %-16s %4s %-12s %s\n", id, at, name, "-", cause, cmd);
+	else
+		printf("%-26s %-24s %-16s %4d %-12s %s\n", id, at, name,
+		       (int)json_integer_value(json_object_get(exit_o, "code")), cause, cmd);
 }
 
 /* The same as one JSON line: values as recorded, every non-ASCII character escaped. */

@@ -72,8 +72,9 @@ static void check_expect(struct verifier *v, const struct run_events_expect *x, 
 			 const char *head)
 {
 	if (x->has_lines && x->lines != lines)
-		problem(v, 0, "the log has %zu lines, its record says %llu: lines were %s", lines,
-			(unsigned long long)x->lines, lines < x->lines ? "removed" : "added");
+		problem(v, 0, "the log has %zu line%s, its record says %llu: lines were %s", lines,
+			lines == 1 ? "" : "s", (unsigned long long)x->lines,
+			lines < x->lines ? "removed" : "added");
 	else if (x->head && !streq(x->head, head))
 		problem(v, lines,
 			"the hash of the last line is not the record's head: the line "

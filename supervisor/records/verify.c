@@ -716,6 +716,27 @@ static int scan_dir(struct scan *s, const char *dir)
 	return r < 0 ? log_oom() : 0;
 }
 
+/*
+ * The summary names only the records whose signatures were checked: with --since SEQ, those
+ * from SEQ on (of SEQ-1 only its link to SEQ), never the earlier ones.
+ */
+static void print_verified(const struct scan *s, const struct chain_head *head)
+{
+	size_t i = 0;
+
+	while (i < s->n && s->entries[i].seq < s->since)
+		i++;
+	if (i < s->n)
+		printf("verified %zu record%s (seq %" PRIu64 "..%" PRIu64 ")", s->n - i,
+		       s->n - i == 1 ? "" : "s", s->entries[i].seq, s->entries[s->n - 1].seq);
+	else if (s->since > 1)
+		printf("verified 0 records (none from seq %" PRIu64 " on)", s->since);
+	else
+		printf("verified 0 records (seq 0..0)");
+	printf(", %zu in progress; head seq %" PRIu64 " sha256 %s\n", s->running, head->seq,
+	       head->sha256);
+}
+
 int verify_records(const char *state_dir, const struct verify_key *keys, size_t n_keys,
 		   uint64_t since, bool logs)
 {
@@ -752,10 +773,7 @@ int verify_records(const char *state_dir, const struct verify_key *keys, size_t 
 	check_head(&s, &head);
 	print_problems(&s);
 	if (s.problems == 0)
-		printf("verified %zu records (seq %" PRIu64 "..%" PRIu64 "), %zu in progress; "
-		       "head seq %" PRIu64 " sha256 %s\n",
-		       s.n, s.n ? s.entries[0].seq : 0, s.n ? s.entries[s.n - 1].seq : 0, s.running,
-		       head.seq, head.sha256);
+		print_verified(&s, &head);
 	else
 		printf("%zu problem%s in %zu record%s\n", s.problems, s.problems == 1 ? "" : "s",
 		       s.n, s.n == 1 ? "" : "s");

@@ -166,6 +166,21 @@ al_is "$?" 0 "policy check --host of a policy this host can run exits 0"
 al_ok "$(grep -q ': ok on this host$' "$AL_TMP/host.out"; echo $?)" "and says so"
 "$AIRLOCK" policy check --host >/dev/null 2>&1
 al_is "$?" 2 "policy check --host without a file is a usage error"
+# A usage error names what is wrong in its first line, then the usage.
+policy_usage() { # policy_usage WANT ARG...
+	local want=$1
+	shift
+	"$AIRLOCK" policy "$@" >/dev/null 2>"$AL_TMP/err"
+	al_is "$? $(head -n 1 "$AL_TMP/err")" "2 airlock: $want" "policy $*: the reason first"
+}
+policy_usage "policy check: the policy FILE is missing" check --host
+policy_usage "policy check: unknown option '--bogus'" check "$allow" --bogus
+policy_usage "policy check: one FILE only, 'extra.json' is a second" check "$allow" extra.json
+policy_usage "policy check: --workspace needs a value (DIR)" check "$allow" --host --workspace
+policy_usage "policy check: --workspace and --config go with --host" check "$allow" --workspace "$AL_WS"
+policy_usage "policy show: at most one FILE, 'b.json' is a second" show a.json b.json
+policy_usage "policy: a verb is needed (check, show)"
+policy_usage "policy: unknown verb 'chek' (check, show)" chek "$allow"
 
 exec_pol=$(al_policy exec-missing <<'JSON'
 { "version": 1, "filesystem": { "exec": [ "/bin", "/opt/airlock-no-such-dir" ],

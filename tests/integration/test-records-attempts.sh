@@ -238,6 +238,23 @@ mkdir "$AL_TMP/empty-state"
 "$REAL_AIRLOCK" records list --state-dir "$AL_TMP/empty-state" >"$AL_TMP/out" 2>"$AL_TMP/err"
 al_is "$? $(wc -c <"$AL_TMP/out") $(wc -c <"$AL_TMP/err")" "0 0 0" \
 	"list: a state directory without runs lists nothing"
+# A run in progress: its record's code 0 is no exit status, so neither shown nor matched.
+st3=$AL_TMP/st-running
+mkdir -p "$st3"
+"$REAL_AIRLOCK" run --state-dir "$st3" --workspace "$AL_WS" -- /bin/sleep 4 2>/dev/null &
+bg=$!
+for _ in $(seq 60); do
+	grep -rqs '"cause": "running"' "$st3" && break
+	sleep 0.1
+done
+"$REAL_AIRLOCK" records list --state-dir "$st3" >"$AL_TMP/list" 2>&1
+al_is "$(awk 'NR > 1 { print $4, $5, $6 }' "$AL_TMP/list")" "- running /bin/sleep" \
+	"list: a run in progress shows '-', not 0, as its exit code"
+al_is "$("$REAL_AIRLOCK" records list --state-dir "$st3" --exit 0 | wc -l)" 1 \
+	"list --exit 0: a run in progress is not one that exited 0 (only the header)"
+wait "$bg"
+al_is "$("$REAL_AIRLOCK" records list --state-dir "$st3" --exit 0 | awk 'NR > 1 { print $5 }')" exited \
+	"list --exit 0: the same run once it exited 0"
 # A verb without its run ID, or with arguments it does not take, says which in one line.
 verb_refused() { # verb_refused WANT ARG...
 	local want=$1

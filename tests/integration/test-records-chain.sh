@@ -217,6 +217,8 @@ verify "$AL_STATE"
 al_ok "$V_RC" "the untouched records still verify"
 verify "$AL_STATE" --since 3
 al_ok "$(echo "$V_OUT" | grep -q '^verified'; echo $?)" "verify --since 3"
+al_ok "$(echo "$V_OUT" | grep -q '^verified 1 record (seq 3\.\.3),'; echo $?)" \
+	"and its summary counts only seq 3, whose signature it checked"
 for opt in --pubkey --since; do
 	"$AIRLOCK" records --state-dir "$AL_STATE" verify "$opt" >/dev/null 2>"$AL_TMP/err"
 	al_is "$? $(cat "$AL_TMP/err")" "2 airlock: records verify: $opt needs a value ($([ "$opt" = --pubkey ] && echo FILE || echo SEQ))" \
@@ -229,6 +231,12 @@ al_ok "$(! echo "$V_OUT" | grep -q 'bad signature'; echo $?)" \
 	"--since 2 does not check the signature of seq 1"
 al_ok "$([ "$V_RC" -eq 1 ] && echo "$V_OUT" | grep -q "(seq 2): prev_sha256 is not record $first"; echo $?)" \
 	"but the link of seq 2 to it: a changed seq 1 still shows"
+verify "$AL_STATE" --since 2
+al_ok "$([ "$V_RC" -eq 0 ] && echo "$V_OUT" | grep -q '^verified 2 records (seq 2\.\.3),'; echo $?)" \
+	"the summary of --since 2 does not claim seq 1: verified 2 records (seq 2..3)"
+verify "$AL_STATE" --since 4
+al_ok "$([ "$V_RC" -eq 0 ] && echo "$V_OUT" | grep -q '^verified 0 records (none from seq 4 on),'; echo $?)" \
+	"--since past the head: none claimed ($(echo "$V_OUT" | tail -n 1))"
 
 # ---- concurrent runs ----
 

@@ -5,7 +5,8 @@
 1. every key the run-record writer can emit appears in a table of docs/run-record.md;
 2. every key the policy parser accepts appears in docs/policy.md;
 3. every key the node configuration parser accepts appears in docs/config.md;
-4. docs, examples and tests name only hosts reserved for examples.
+4. docs, examples and tests name only hosts reserved for examples;
+5. every option of `airlock run --help` is also in `airlock --help` and README's usage.
 
 Record keys are read from the C sources that build JSON (supervisor/, netfilter/):
 the keys of json_pack() formats and of json_object_set*() calls, following a helper
@@ -350,11 +351,37 @@ def check_hosts(root):
                    "\n".join(bad))
 
 
+def function_text(src, name):
+    """The body of C function name in src, from its name to the closing brace."""
+    start = src.index(name + "(")
+    return src[start:src.index("\n}\n", start)]
+
+
+def check_run_options(root):
+    """Each option of `airlock run --help` is also in `airlock --help` and README's usage."""
+    opts = set(re.findall(r"--[a-z][a-z-]*", function_text(read(root, "supervisor/cmd-run.c"),
+                                                             "run_usage")))
+    if len(opts) < 10:
+        raise Fail("found only %s in run_usage() of supervisor/cmd-run.c" % sorted(opts))
+    readme = "\n".join(l for l in read(root, "README.md").split("\n")
+                       if l.startswith("airlock run "))
+    places = {
+        "airlock --help (usage() in supervisor/main.c)":
+            function_text(read(root, "supervisor/main.c"), "static void usage"),
+        "README.md's airlock run lines": readme,
+    }
+    bad = ["%s lacks %s" % (where, o) for where, text in places.items()
+           for o in sorted(opts) if not re.search(re.escape(o) + r"(?![a-z-])", text)]
+    if bad:
+        raise Fail("\n".join(bad))
+
+
 CHECKS = [
     ("every run-record key is documented in docs/run-record.md", check_record),
     ("every policy key is documented in docs/policy.md", check_policy),
     ("every node configuration key is documented in docs/config.md", check_config),
     ("docs, examples and tests name only reserved example hosts", check_hosts),
+    ("every option of airlock run --help is in airlock --help and the README", check_run_options),
 ]
 
 

@@ -127,6 +127,11 @@ static char *drop_last(const char *s, size_t n)
 	return asprintf(&r, "%s%s", a, b) < 0 ? NULL : r;
 }
 
+static char *keep_first(const char *s, size_t n)
+{
+	return line_of(s, 1);
+}
+
 /* One digit of the first line's address changed: still valid JSON, same seq. */
 static char *edit_first(const char *s, size_t n)
 {
@@ -238,6 +243,8 @@ TEST(verify_moved_cut_added)
 	ASSERT_EQ(verify_edited(e, drop_last, &f), 1);
 	ASSERT_EQ(f.line[0], 0);
 	ASSERT_CONTAINS(f.what[0], "2 lines, its record says 3");
+	ASSERT_EQ(verify_edited(e, keep_first, &f), 1);
+	ASSERT_CONTAINS(f.what[0], "the log has 1 line, its record says 3");
 	ASSERT_TRUE(verify_edited(e, add_line, &f) >= 1);
 	ASSERT_EQ(f.line[0], 4);
 	/* Without the record, a cut tail is invisible; a line without its newline is not. */
