@@ -10,8 +10,10 @@ would hold, "undumped" only at the others. Mappings larger than 4 GiB (an ASan b
 shadow and reservations: no data of the program's own) and those with nothing resident
 are skipped.
 """
+import os
 import re
 import sys
+import time
 
 CHUNK = 1 << 20
 MAX_REGION = 4 << 30
@@ -49,10 +51,23 @@ def holds(mem, r, needles):
     return False
 
 
+def open_mem(pid):
+    """/proc/PID/mem; a failed open is tried again for a second (seen once in CI: ENOENT
+    on a live process, the next scan of it fine), then the error is the result."""
+    for _ in range(20):
+        try:
+            return open('/proc/%s/mem' % pid, 'rb', 0)
+        except OSError:
+            if not os.path.isdir('/proc/%s' % pid):
+                raise
+            time.sleep(0.05)
+    return open('/proc/%s/mem' % pid, 'rb', 0)
+
+
 def main():
     pid, which = sys.argv[1], sys.argv[2]
     needles = [n.encode() for n in sys.argv[3:]]
-    with open('/proc/%s/mem' % pid, 'rb', 0) as mem:
+    with open_mem(pid) as mem:
         for r in regions(pid):
             if 'r' not in r['perm'] or r['rss'] == 0 or r['name'].startswith('[v'):
                 continue
