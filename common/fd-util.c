@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/random.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +145,61 @@ DIR *opendir_dup(int dir_fd)
 		errno = k;
 	}
 	return d;
+}
+
+/* Writes text to the temporary name tmp in dir_fd (gone again on failure). */
+static int write_named_tmp(int dir_fd, const char *tmp, const char *text, mode_t mode)
+{
+	int fd, r;
+
+	fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -errno;
+	r = write_all(fd, text, strlen(text));
+	if (r >= 0 && fsync(fd) < 0)
+		r = -errno;
+	safe_close(fd);
+	if (r < 0)
+		(void)unlinkat(dir_fd, tmp, 0);
+	return r;
+}
+
+int write_file_whole_at(int dir_fd, const char *name, const char *text, mode_t mode, bool replace)
+{
+	_cleanup_close_ int fd = -EBADF;
+	char tmp[64];
+	uint64_t rnd;
+	int r;
+
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		return -errno;
+	snprintf(tmp, sizeof(tmp), ".%s.%016" PRIx64 ".tmp", name, rnd);
+	fd = open_tmpfile_at(dir_fd, mode);
+	if (fd == -EOPNOTSUPP || fd == -EISDIR)
+		r = write_named_tmp(dir_fd, tmp, text, mode);
+	else if (fd < 0)
+		return fd;
+	else {
+		r = write_all(fd, text, strlen(text));
+		if (r >= 0 && fsync(fd) < 0)
+			r = -errno;
+		if (r >= 0 && fchmod(fd, mode) < 0) /* O_TMPFILE's mode passes the umask */
+			r = -errno;
+		if (r >= 0 && !replace)
+			return link_tmpfile_at(fd, dir_fd,
+					       name); /* EEXIST: someone made it first */
+		if (r >= 0)
+			r = link_tmpfile_at(fd, dir_fd, tmp);
+	}
+	if (r < 0)
+		return r;
+	if (replace && renameat(dir_fd, tmp, dir_fd, name) < 0)
+		r = -errno;
+	else if (!replace && linkat(dir_fd, tmp, dir_fd, name, 0) < 0)
+		r = -errno; /* EEXIST: someone made it first */
+	if (r < 0 || !replace)
+		(void)unlinkat(dir_fd, tmp, 0);
+	return r;
 }
 
 int fd_set_nonblock(int fd, bool nonblock)

@@ -38,6 +38,13 @@ int open_tmpfile_at(int dir_fd, mode_t mode);
 /* Gives the unnamed file fd the name name in dir_fd: -EEXIST when it is taken. 0 or -errno. */
 int link_tmpfile_at(int fd, int dir_fd, const char *name);
 /*
+ * Writes text to the file name in dir_fd with mode, whole (fsync'd) or not at all: an
+ * unnamed file (O_TMPFILE) linked in when written, so a process killed on the way leaves
+ * nothing behind; a temporary name where the filesystem has no O_TMPFILE. replace: an
+ * existing name is replaced (through a temporary name), else -EEXIST. 0 or -errno.
+ */
+int write_file_whole_at(int dir_fd, const char *name, const char *text, mode_t mode, bool replace);
+/*
  * A directory stream over its own duplicate of dir_fd (F_DUPFD_CLOEXEC): reading it moves
  * no offset of dir_fd's. NULL with errno set on failure (nothing left open).
  */

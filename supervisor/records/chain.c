@@ -22,7 +22,6 @@
 #include "sha256.h"
 
 #define HEAD_FILE "head"
-#define HEAD_TMP_FILE ".head.tmp"
 #define HEAD_MAGIC "airlock-chain-head 1\n"
 #define HEAD_MAX_BYTES 1024
 #define RECORD_MAX_BYTES (16 * 1024 * 1024)
@@ -247,33 +246,6 @@ int chain_head_get(int state_fd, struct chain_head *ret)
 	return 0;
 }
 
-/* The first head file: linked in whole (O_TMPFILE) or, without O_TMPFILE, renamed in. */
-static int head_create(int dir_fd, const char *text)
-{
-	_cleanup_close_ int fd = -EBADF;
-	int r;
-
-	fd = open_tmpfile_at(dir_fd, 0600);
-	if (fd == -EOPNOTSUPP || fd == -EISDIR) {
-		fd = openat(dir_fd, HEAD_TMP_FILE,
-			    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0)
-			return -errno;
-		r = write_all(fd, text, strlen(text));
-		if (r >= 0 && renameat(dir_fd, HEAD_TMP_FILE, dir_fd, HEAD_FILE) < 0)
-			r = -errno;
-		if (r < 0)
-			(void)unlinkat(dir_fd, HEAD_TMP_FILE, 0);
-		return r;
-	}
-	if (fd < 0)
-		return fd;
-	r = write_all(fd, text, strlen(text));
-	if (r >= 0 && fchmod(fd, 0600) < 0)
-		r = -errno;
-	return r < 0 ? r : link_tmpfile_at(fd, dir_fd, HEAD_FILE);
-}
-
 /*
  * The head is rewritten in place, under the chain lock: one write of a few hundred bytes
  * into the file's first sector. Replacing it through a new file and a rename cost about
@@ -305,7 +277,7 @@ static int head_write(int state_fd, const struct chain_head *latest,
 	len = strlen(text);
 	fd = openat(dir_fd, HEAD_FILE, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT)
-		return head_create(dir_fd, text);
+		return write_file_whole_at(dir_fd, HEAD_FILE, text, 0600, false); /* the first */
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0)

@@ -223,67 +223,6 @@ static void private_pem(const uint8_t seed[32], char buf[SIGN_PEM_MAX])
 	explicit_bzero(der, sizeof(der));
 }
 
-/* Writes text to the temporary name tmp in dir_fd (gone again on failure). */
-static int write_named_tmp(int dir_fd, const char *tmp, const char *text, mode_t mode)
-{
-	int fd, r;
-
-	fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-	if (fd < 0)
-		return -errno;
-	r = write_all(fd, text, strlen(text));
-	if (r >= 0 && fsync(fd) < 0)
-		r = -errno;
-	safe_close(fd);
-	if (r < 0)
-		(void)unlinkat(dir_fd, tmp, 0);
-	return r;
-}
-
-/*
- * Writes text to the file name in dir_fd with mode, whole or not at all: an unnamed file
- * (O_TMPFILE) linked in when written, so a process killed on the way leaves nothing
- * behind; a temporary name where the filesystem has no O_TMPFILE. replace: an existing
- * name is replaced (through a temporary name), else -EEXIST.
- */
-static int write_new_file(int dir_fd, const char *name, const char *text, mode_t mode, bool replace)
-{
-	_cleanup_close_ int fd = -EBADF;
-	char tmp[64];
-	uint64_t rnd;
-	int r;
-
-	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
-		return -errno;
-	snprintf(tmp, sizeof(tmp), ".%s.%016" PRIx64 ".tmp", name, rnd);
-	fd = open_tmpfile_at(dir_fd, mode);
-	if (fd == -EOPNOTSUPP || fd == -EISDIR)
-		r = write_named_tmp(dir_fd, tmp, text, mode);
-	else if (fd < 0)
-		return fd;
-	else {
-		r = write_all(fd, text, strlen(text));
-		if (r >= 0 && fsync(fd) < 0)
-			r = -errno;
-		if (r >= 0 && fchmod(fd, mode) < 0) /* O_TMPFILE's mode passes the umask */
-			r = -errno;
-		if (r >= 0 && !replace)
-			return link_tmpfile_at(fd, dir_fd,
-					       name); /* EEXIST: someone made it first */
-		if (r >= 0)
-			r = link_tmpfile_at(fd, dir_fd, tmp);
-	}
-	if (r < 0)
-		return r;
-	if (replace && renameat(dir_fd, tmp, dir_fd, name) < 0)
-		r = -errno;
-	else if (!replace && linkat(dir_fd, tmp, dir_fd, name, 0) < 0)
-		r = -errno; /* EEXIST: someone made it first */
-	if (r < 0 || !replace)
-		(void)unlinkat(dir_fd, tmp, 0);
-	return r;
-}
-
 /* A keyring directory: ours, and nobody else may write it (add a trusted key, swap ours). */
 static int keys_dir_ok(const struct stat *st)
 {
@@ -322,7 +261,7 @@ static int trust_key(int keys_fd, const struct sign_key *k)
 	if (faccessat(fd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
 		return 0;
 	sign_key_public_pem(k, pem);
-	r = write_new_file(fd, name, pem, 0644, false);
+	r = write_file_whole_at(fd, name, pem, 0644, false);
 	return r == -EEXIST ? 0 : r;
 }
 
@@ -400,7 +339,7 @@ static int create_key(int keys_fd, bool replace, struct sign_key **ret)
 	r = key_from_seed(seed, ret);
 	explicit_bzero(seed, sizeof(seed));
 	if (r >= 0) {
-		r = write_new_file(keys_fd, SIGN_KEY_FILE, pem, 0600, replace);
+		r = write_file_whole_at(keys_fd, SIGN_KEY_FILE, pem, 0600, replace);
 		if (r < 0)
 			*ret = sign_key_free(*ret);
 	}
@@ -458,7 +397,7 @@ static int mark_retired(int state_fd, const char *id, uint64_t seq)
 		return -errno;
 	snprintf(name, sizeof(name), "%s" SIGN_RETIRED_SUFFIX, id);
 	snprintf(text, sizeof(text), "seq %" PRIu64 "\n", seq);
-	return write_new_file(fd, name, text, 0644, true);
+	return write_file_whole_at(fd, name, text, 0644, true);
 }
 
 int sign_key_rotate(int state_fd, uint64_t head_seq, struct sign_key **ret)
