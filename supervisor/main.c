@@ -85,15 +85,15 @@ static void seed_json(void)
 }
 
 /*
- * The signals `airlock run` turns into a stop of its task (run-watch.c). Blocked before
- * anything else: one that arrives while airlock starts must not kill it by the default
- * action and leave no record; it stays pending until the run's signalfd reads it.
+ * The signals `airlock run` handles (run-watch.c): stops of its task, and those it passes on.
+ * Blocked before anything else: one that arrives while airlock starts must not kill it by
+ * the default action and leave no record; it stays pending until the run's signalfd reads it.
  */
-static void block_stop_signals(sigset_t *ret_old)
+static void block_run_signals(sigset_t *ret_old)
 {
 	sigset_t mask;
 
-	run_stop_signals(&mask);
+	run_handled_signals(&mask);
 	sigprocmask(SIG_BLOCK, &mask, ret_old);
 }
 
@@ -102,7 +102,7 @@ int main(int argc, char **argv)
 	sigset_t old_mask;
 	int i = 1;
 
-	block_stop_signals(&old_mask);
+	block_run_signals(&old_mask);
 	/* The sandbox init, a fork of this process, overwrites these with its own name. */
 	proc_title_save(argc, argv);
 	ensure_std_fds();

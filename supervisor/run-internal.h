@@ -84,7 +84,6 @@ struct run {
 	int timer_fd;
 	int signal_fd;
 	int grace_fd;
-	sigset_t old_mask;
 	bool exec_seen;
 	bool workspace_idmapped;
 	bool init_exited;

@@ -18,6 +18,7 @@
 #include "credentials.h"
 #include "log.h"
 #include "loop.h"
+#include "macro.h"
 #include "parse-util.h"
 #include "policy.h"
 #include "run-events.h"
@@ -116,19 +117,36 @@ static int on_grace(struct loop *l, int fd, uint32_t events, void *userdata)
 	return sandbox_kill(r->sandbox, SIGKILL);
 }
 
+/*
+ * A stop signal is passed on as it came (^C reaches the task as SIGINT, as it would without
+ * airlock, and a task that dies of it ends the run with 130) and arms the grace timer; a
+ * second one kills. Any other signal airlock hears is only passed on: init sends each to
+ * every process of the task.
+ */
 static int on_signal(struct loop *l, int fd, uint32_t events, void *userdata)
 {
 	struct run *r = userdata;
 	struct signalfd_siginfo si;
-	int k;
+	sigset_t stop;
+	int sig, k;
 
 	if (read(fd, &si, sizeof(si)) != sizeof(si))
 		return 0;
+	sig = (int)si.ssi_signo;
+	run_stop_signals(&stop);
+	if (!sigismember(&stop, sig)) {
+		log_debug("received %s, passing it on to the task", strsignal(sig));
+		k = sandbox_kill(r->sandbox, sig);
+		if (k < 0)
+			log_warning_errno(k, "Failed to pass %s on to the task: %m",
+					  strsignal(sig));
+		return 0;
+	}
 	if (r->interrupted) /* second signal: no more patience */
 		return sandbox_kill(r->sandbox, SIGKILL);
 	r->interrupted = true;
-	log_notice("received %s, stopping the task", strsignal((int)si.ssi_signo));
-	(void)sandbox_kill(r->sandbox, SIGTERM);
+	log_notice("received %s, stopping the task", strsignal(sig));
+	(void)sandbox_kill(r->sandbox, sig);
 	k = arm_timer(&r->grace_fd, RUN_KILL_GRACE_MS);
 	if (k < 0)
 		return sandbox_kill(r->sandbox, SIGKILL);
@@ -144,12 +162,29 @@ void run_stop_signals(sigset_t *ret)
 	sigaddset(ret, SIGQUIT);
 }
 
+/*
+ * Every signal whose default action would end airlock and that someone else sends: the stop
+ * signals, and those passed on to the task. The kernel's own for airlock's faults (SIGSEGV
+ * and the like) and its limits (SIGXCPU, SIGXFSZ: ignored by a run) are not among them.
+ */
+void run_handled_signals(sigset_t *ret)
+{
+	static const int passed_on[] = { SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM,
+					 SIGPROF, SIGIO,   SIGPWR,  SIGSTKFLT };
+
+	run_stop_signals(ret);
+	for (size_t i = 0; i < ELEMENTSOF(passed_on); i++)
+		sigaddset(ret, passed_on[i]);
+	for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+		sigaddset(ret, sig);
+}
+
 int run_watch_signals(struct run *r)
 {
 	sigset_t mask;
 
-	run_stop_signals(&mask);
-	if (sigprocmask(SIG_BLOCK, &mask, &r->old_mask) < 0)
+	run_handled_signals(&mask);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		return -errno;
 	r->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (r->signal_fd < 0)

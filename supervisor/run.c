@@ -63,6 +63,9 @@ static void run_init(struct run *r, const struct run_options *o)
 			   .grace_fd = -EBADF,
 			   .slot = { .lock_fd = -EBADF } };
 	signal(SIGPIPE, SIG_IGN);
+	/* Airlock's own limits: a write past RLIMIT_FSIZE fails (EFBIG) instead of killing it. */
+	signal(SIGXFSZ, SIG_IGN);
+	signal(SIGXCPU, SIG_IGN);
 	clock_gettime(CLOCK_REALTIME, &r->started_rt);
 	clock_gettime(CLOCK_MONOTONIC, &r->started_mono);
 	record_caller_get(&r->caller);
@@ -411,8 +414,11 @@ void run_teardown(struct run *r)
 	r->grace_fd = safe_close(r->grace_fd);
 	if (r->abi_pidfd >= 0) /* reaps the child when no record used it */
 		(void)syscall_abi_detect_finish(&r->abi_pidfd, unused_abis);
+	/*
+	 * The signals stay blocked until airlock exits: one that comes now, after the task,
+	 * would otherwise kill airlock halfway through its cleanup (lock files, exports).
+	 */
 	r->signal_fd = safe_close(r->signal_fd);
-	sigprocmask(SIG_SETMASK, &r->old_mask, NULL);
 	r->mounts = sandbox_mounts_free(r->mounts);
 	r->exec_paths = strv_free(r->exec_paths);
 	r->filter = syscall_filter_free(r->filter);

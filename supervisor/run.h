@@ -32,3 +32,8 @@ bool run_cause_is_known(const char *name);
  * SIGQUIT), as a new set in *ret.
  */
 void run_stop_signals(sigset_t *ret);
+/*
+ * Those and every other signal `airlock run` hears instead of dying of it: passed on to the
+ * task (SIGUSR1, SIGUSR2, SIGALRM, the real-time ones, ...), as a new set in *ret.
+ */
+void run_handled_signals(sigset_t *ret);

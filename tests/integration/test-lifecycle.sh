@@ -54,10 +54,68 @@ if al_wait_for "$AL_TMP/bg-int.out" '^ns cgroup' 10; then
 	kill -INT "$pid"
 	al_wait_gone "$pid" 5
 	al_ok $? "SIGINT ends airlock within 5s"
+	wait "$pid"
+	al_is "$?" 130 "the task got the SIGINT itself and died of it: exit 130, as without airlock"
 	expect_gone "after SIGINT no task process or namespace remains" "$AL_TMP/bg-int.out"
 else
 	al_ok 1 "the task started (for SIGINT)"
 fi
+
+# A task that handles ^C sees SIGINT (not SIGTERM) and decides its own exit.
+al_run_bg int-trap -- /bin/sh -c 'trap "echo got-INT; exit 7" INT; trap "echo got-TERM; exit 8" TERM
+	echo ready; while :; do sleep 0.05; done'
+pid=$AL_BG_PID
+if al_wait_for "$AL_TMP/bg-int-trap.out" '^ready' 10; then
+	kill -INT "$pid"
+	al_wait_gone "$pid" 5
+	wait "$pid"
+	rc=$?
+	al_is "$rc $(tr '\n' ' ' <"$AL_TMP/bg-int-trap.out")" "7 ready got-INT " \
+		"a task trapping INT and TERM gets SIGINT for a SIGINT to airlock, exits as it chose"
+else
+	al_ok 1 "the task started (for a trapped SIGINT)"
+fi
+
+# ---- other signals are passed on, and stop nothing by themselves ----
+
+# SIGUSR1 reaches the task, which goes on; airlock keeps running and ends with the task.
+al_run_bg usr1 --record "$AL_TMP/usr1.json" -- /bin/sh -c 'trap "touch /tmp/usr1" USR1
+	echo ready; while [ ! -e /tmp/usr1 ]; do sleep 0.05; done; sleep 0.3; echo after-USR1; exit 3'
+pid=$AL_BG_PID
+if al_wait_for "$AL_TMP/bg-usr1.out" '^ready' 10; then
+	kill -USR1 "$pid"
+	al_wait_gone "$pid" 10
+	wait "$pid"
+	rc=$?
+	al_is "$rc $(tr '\n' ' ' <"$AL_TMP/bg-usr1.out")" "3 ready after-USR1 " \
+		"SIGUSR1 to airlock reaches the task, which handles it and exits on its own (3)"
+	al_is "$(al_json "$AL_TMP/usr1.json" 'r["exit"]["cause"]')" exited \
+		"the record says the task exited, not that the run was interrupted"
+else
+	al_ok 1 "the task started (for SIGUSR1)"
+	sed 's/^/err: /' "$AL_TMP/bg-usr1.err" | al_diag
+fi
+
+# A signal the task does not handle ends it as it would without airlock (128 + N), and
+# airlock cleans up: before, SIGUSR2, SIGALRM or a real-time signal killed airlock itself
+# and left the sandbox's cgroup and records behind.
+for sig in USR2 ALRM RTMIN+3; do
+	num=$(kill -l "$sig")
+	al_run_bg "sig$num" --record "$AL_TMP/sig$num.json" -- /bin/sh -c "$PROBE ns; exec $PROBE sleep 60"
+	pid=$AL_BG_PID
+	if al_wait_for "$AL_TMP/bg-sig$num.out" '^ns cgroup' 10; then
+		kill -s "$sig" "$pid"
+		al_wait_gone "$pid" 5
+		wait "$pid"
+		rc=$?
+		al_is "$rc $(al_json "$AL_TMP/sig$num.json" '"%s %s" % (r["exit"]["cause"], r["exit"].get("signal"))')" \
+			"$((128 + num)) signaled $num" "SIG$sig: the task died of it, airlock exits $((128 + num)) and records it"
+		expect_gone "after SIG$sig no task process or namespace remains" "$AL_TMP/bg-sig$num.out"
+	else
+		al_ok 1 "the task started (for SIG$sig)"
+		sed 's/^/err: /' "$AL_TMP/bg-sig$num.err" | al_diag
+	fi
+done
 
 # kill -9 of airlock mid-run: its children must not survive it.
 al_run_bg kill -- /bin/sh -c "$PROBE ns; $PROBE daemon 60; exec $PROBE sleep 60"
