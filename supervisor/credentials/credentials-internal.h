@@ -76,6 +76,11 @@ json_t *credentials_state_parse(const uint8_t *text, size_t len);
  * mint, or a dead run's revocation state is read, on.
  */
 void credentials_hold_secrets(void);
+/*
+ * Waits until fd is readable (or its writer is gone: 0) or a stop signal comes (its number),
+ * with *sig_fd a signalfd made on the first call (the caller closes it). -errno on failure.
+ */
+int credentials_wait_readable(int fd, int *sig_fd);
 /* credentials.c: c->digest from c->value. */
 void credentials_fingerprint(struct credential *c);
 /* credentials-issued.c: frees what the grants hold (after credentials_revoke()). */

@@ -188,7 +188,7 @@ static int check_args(const struct policy *p, const struct credential_args *args
  * would hold airlock forever, deaf to SIGTERM and ^C. Returns 0, the signal's number, or
  * -errno.
  */
-static int wait_readable(int fd, int *sig_fd)
+int credentials_wait_readable(int fd, int *sig_fd)
 {
 	struct pollfd p[2] = { { .fd = fd, .events = POLLIN } };
 	struct signalfd_siginfo si;
@@ -215,7 +215,7 @@ static int wait_readable(int fd, int *sig_fd)
 }
 
 /*
- * Reads to the end of fd, at most len bytes, waiting for data with wait_readable(). A FIFO
+ * Reads to the end of fd, at most len bytes, waiting for data with credentials_wait_readable(). A FIFO
  * opened without a writer reads as empty until one comes: it is waited for first. Returns
  * the bytes read, or -errno (-EINTR with *ret_sig the stop signal that came meanwhile).
  */
@@ -228,7 +228,7 @@ static ssize_t read_value(int fd, uint8_t *buf, size_t len, int *ret_sig)
 	while (got < len) {
 		ssize_t n;
 
-		r = wait_readable(fd, &sig_fd);
+		r = credentials_wait_readable(fd, &sig_fd);
 		if (r > 0) {
 			*ret_sig = r;
 			return -EINTR;

@@ -28,6 +28,8 @@ struct sink {
 
 /* Whether libcurl's TLS is OpenSSL's, whose SSL_CTX the option callback may touch. */
 static bool tls_is_openssl;
+/* The batch's cancel flag (issuer_http_cancel_on()), read by every request's thread. */
+static const int *cancel_flag;
 
 int issuer_http_init(void)
 {
@@ -51,6 +53,20 @@ static CURLcode on_ssl_ctx(CURL *h, void *ssl_ctx, void *userdata)
 	return CURLE_OK;
 }
 #endif
+
+void issuer_http_cancel_on(const int *flag)
+{
+	__atomic_store_n(&cancel_flag, flag, __ATOMIC_RELEASE);
+}
+
+/* libcurl calls it about once a second while it waits, more often while data flows. */
+static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	const int *flag = __atomic_load_n(&cancel_flag, __ATOMIC_ACQUIRE);
+
+	return flag && __atomic_load_n(flag, __ATOMIC_RELAXED) ? 1 : 0; /* 1: abort */
+}
 
 static size_t on_data(char *data, size_t size, size_t nmemb, void *userdata)
 {
@@ -94,6 +110,10 @@ static int curl_error(const struct issuer_http_request *rq, CURLcode c, const ch
 	char url[256];
 
 	url_for_error(rq->url, url, sizeof(url));
+	if (c == CURLE_ABORTED_BY_CALLBACK) {
+		snprintf(err, errlen, "%s %s: interrupted", rq->method, url);
+		return -ECANCELED;
+	}
 	snprintf(err, errlen, "%s %s: curl: %s%s%s", rq->method, url, curl_easy_strerror(c),
 		 detail[0] ? ": " : "", detail);
 	/* Keep it one line: curl's detail may hold one. */
@@ -135,6 +155,8 @@ static int set_options(CURL *h, const struct issuer_http_request *rq, struct cur
 	ok |= curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
 	ok |= curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	ok |= curl_easy_setopt(h, CURLOPT_USERAGENT, "airlock");
+	ok |= curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	ok |= curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
 #ifdef SSL_OP_CLEANSE_PLAINTEXT /* OpenSSL 3.0 and later */
 	if (tls_is_openssl)
 		ok |= curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);

@@ -246,9 +246,11 @@ static void run_all(struct issuer_job *jobs, size_t n, void *(*fn)(void *))
 	free(spawned);
 }
 
-static void mint_all(struct issuer_job *jobs, size_t n)
+static void mint_all(struct issuer_job *jobs, size_t n, const int *cancel)
 {
+	issuer_http_cancel_on(cancel);
 	run_all(jobs, n, mint_one);
+	issuer_http_cancel_on(NULL); /* revocations are never cancelled */
 }
 
 static void revoke_all(struct issuer_job *jobs, size_t n)

@@ -17,7 +17,7 @@
 #define ISSUER_MODULE_NAME "airlock-issuers.so"
 #define ISSUER_MODULE_SYMBOL "issuer_module"
 /* Bump with every change of this struct, of issuer.h's structs or of what they mean. */
-#define ISSUER_MODULE_ABI 1
+#define ISSUER_MODULE_ABI 2
 
 /* One configured issuer: the node config's object, parsed by its kind. */
 struct issuer {
@@ -50,8 +50,12 @@ struct issuer_module {
 	int (*issuer_new)(const char *name, const char *json, struct issuer **ret, char *err,
 			  size_t errlen);
 	struct issuer *(*issuer_free)(struct issuer *i);
-	/* Runs every job's mint at once (a thread each) and returns when all have ended. */
-	void (*mint_all)(struct issuer_job *jobs, size_t n);
+	/*
+	 * Runs every job's mint at once (a thread each) and returns when all have ended. Once
+	 * *cancel is nonzero (another thread sets it), the requests still running end within
+	 * about a second, their jobs with -ECANCELED.
+	 */
+	void (*mint_all)(struct issuer_job *jobs, size_t n, const int *cancel);
 	/* The same for revocations (job->revocation). */
 	void (*revoke_all)(struct issuer_job *jobs, size_t n);
 };

@@ -138,3 +138,8 @@ int issuer_http_status_error(const struct issuer_http_request *rq, long status, 
 			     size_t errlen);
 /* Once per process before any request (curl_global_init). 0 or -EIO. */
 int issuer_http_init(void);
+/*
+ * While flag points to a nonzero int, every request of issuer_http_do() ends within about a
+ * second with -ECANCELED ("interrupted"). NULL: none is cancelled. Set between batches.
+ */
+void issuer_http_cancel_on(const int *flag);

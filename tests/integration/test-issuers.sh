@@ -299,6 +299,31 @@ n0=$(minted)
 refused e500 mixed "HTTP 500" "a failing grant beside a good one refuses the run" ||
 	tail -n 4 "$LOG" | sed 's/^/# log: /'
 is "$(($(minted) - n0))" 1 "the good grant was minted (and revoked, above)" || tail -n 5 "$LOG" | sed 's/^/# log: /'
+# SIGTERM while a slow issuer has not answered (it would, with a 503, after 5 s): the
+# request is cancelled within about a second instead of the issuer's 10 s timeout, the run
+# is refused in one line, and the grant minted beside it is revoked.
+conf slowlong /token-slow
+n0=$(minted)
+airlock_bg --config "$TMP/slowlong.conf" --policy "$TMP/mixed.json" --record "$TMP/record.json" -- /bin/true
+for _ in $(seq 100); do [ "$(minted)" -gt "$n0" ] && break; sleep 0.1; done
+sleep 0.5
+start=$(date +%s%N)
+kill -TERM "$BG"
+wait "$BG"
+RC=$?
+BG=
+ms=$((($(date +%s%N) - start) / 1000000))
+lines=$(grep -cv -e '^airlock: removed the cgroups' -e '^airlock: marked the record' "$TMP/err")
+if [ "$RC" -eq 125 ] && [ "$lines" -eq 1 ] && [ "$ms" -lt 3000 ] &&
+	grep -qx "airlock: refusing run: credential 'api' from issuer 'idp': interrupted by SIGTERM while minting" "$TMP/err"; then
+	ok 0 "SIGTERM during a slow mint refuses the run at once (${ms} ms), in one line"
+else
+	ok 1 "SIGTERM during a slow mint refuses the run at once (exit $RC, ${ms} ms)"
+	show
+fi
+is "$(rec 'r["exit"]["cause"]')" refused "the record says the run was refused"
+is "$(unrevoked)" "" "the grant minted before the signal was revoked"
+is "$(state_left)" "" "no revocation state left after the interrupted mint"
 # A scope longer than the request can carry is refused, never cut short (a cut scope is
 # another scope): as one string, and as an array of strings.
 long_scope=$(printf 'repo:%04d ' $(seq 300))
