@@ -239,3 +239,11 @@ else
 	wait "$swap_pid"
 	al_ok 1 "the running supervisor prepared its final record's file"
 fi
+
+# ---- the caller's pipe ----
+
+# A caller's stdout pipe of 64 KiB is grown to 1 MiB: a fast task waits for its reader 16
+# times less often. The reader asks its own end, after airlock has run.
+size=$("$AIRLOCK" run --state-dir "$AL_STATE" --workspace "$AL_WS" -- "$PROBE" true </dev/null |
+	python3 -c 'import fcntl, sys; sys.stdin.read(); print(fcntl.fcntl(0, 1032))') # F_GETPIPE_SZ
+al_is "$size" 1048576 "the caller's stdout pipe holds 1 MiB once airlock ran"
