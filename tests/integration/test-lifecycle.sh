@@ -76,6 +76,35 @@ else
 	al_ok 1 "the task started (for a trapped SIGINT)"
 fi
 
+# ^C typed on a real terminal: the terminal sends SIGINT to airlock (its foreground
+# process group); the task, which never holds that terminal, gets it from airlock.
+cat >"$AL_TMP/ctrl-c.py" <<'PY'
+import os, pty, select, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+out, sent, end = b"", False, time.time() + 20
+while time.time() < end:
+    if not sent and b"ready" in out:
+        time.sleep(0.2)
+        os.write(fd, b"\x03")  # ^C: the line discipline's VINTR
+        sent = True
+    if select.select([fd], [], [], 0.1)[0]:
+        try:
+            d = os.read(fd, 4096)
+        except OSError:  # EIO: the last holder of the other end is gone
+            break
+        if not d:
+            break
+        out += d
+st = os.waitpid(pid, 0)[1]
+print(" ".join(l for l in out.decode(errors="replace").split("\r\n") if l.startswith("got-")),
+      os.waitstatus_to_exitcode(st))
+PY
+al_is "$(timeout 30 python3 "$AL_TMP/ctrl-c.py" "$AIRLOCK" run --state-dir "$AL_STATE" --workspace "$AL_WS" \
+	-- /bin/sh -c 'trap "echo got-INT; exit 5" INT; echo ready; while :; do sleep 0.05; done')" "got-INT 5" \
+	"^C on the caller's terminal reaches the task as SIGINT, and its exit code is airlock's"
+
 # ---- other signals are passed on, and stop nothing by themselves ----
 
 # SIGUSR1 reaches the task, which goes on; airlock keeps running and ends with the task.
