@@ -197,14 +197,13 @@ struct add_ctx {
 	int error;
 };
 
+/* Labels as in the logs (run-redact.c): [REDACTED:<slot>], [REDACTED:redact_patterns.<i>]. */
 static void add_value(const char *name, const void *value, size_t len, void *userdata)
 {
 	struct add_ctx *c = userdata;
-	char rule[REDACT_NAME_MAX + 1];
 	int k;
 
-	snprintf(rule, sizeof(rule), "credential:%s", name);
-	k = redactor_add_value(c->r, rule, value, len);
+	k = redactor_add_value(c->r, name, value, len);
 	if (k < 0 && c->error == 0) {
 		c->error = k;
 		log_error_errno(
@@ -216,7 +215,7 @@ static void add_value(const char *name, const void *value, size_t len, void *use
 static int build_redactor(struct run_export *e, const struct credential_set *creds)
 {
 	struct add_ctx c = {};
-	char name[32];
+	char name[sizeof("redact_patterns.") + 20];
 	int k;
 
 	k = redactor_new(true, &e->redactor);
@@ -230,7 +229,7 @@ static int build_redactor(struct run_export *e, const struct credential_set *cre
 	     i++) {
 		struct redact_pattern_error pe = {};
 
-		snprintf(name, sizeof(name), "pattern:%zu", i);
+		snprintf(name, sizeof(name), "redact_patterns.%zu", i);
 		k = redactor_add_pattern(e->redactor, name, e->policy->logs.redact_patterns[i],
 					 &pe);
 		if (k < 0)

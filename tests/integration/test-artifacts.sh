@@ -83,7 +83,7 @@ al_is "$(cat "$DEST/sticky/in.txt"):$(stat -c %a "$DEST/sticky")" "in sticky:755
 race=$(cat "$DEST/race-file" "$DEST/race-link" 2>/dev/null)
 al_is "$race" RACE-OK "of the racing file and link, the file is exported and the link skipped"
 al_is "$(pgrep -cx "$RACER")" 0 "the renaming process did not outlive the task"
-al_is "$(cat "$DEST/leak.txt")" "token=[REDACTED:credential:tok]" \
+al_is "$(cat "$DEST/leak.txt")" "token=[REDACTED:tok]" \
 	"scan redact: the credential written into an artifact is redacted"
 al_is "$(grep -rlF "$TOK" "$DEST" | wc -l)" 0 "the credential's value is nowhere in the export"
 al_is "$(al_json "$AL_TMP/a.json" '(r["artifacts"]["complete"], r["artifacts"]["files_redacted"], r["artifacts"]["path"])')" \
