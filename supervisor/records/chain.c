@@ -326,6 +326,9 @@ static int head_write(int state_fd, const struct chain_head *latest,
 		return -errno;
 	if ((size_t)n != sizeof(text))
 		return -EIO;
+	/* Bytes past HEAD_FILE_BYTES (not ours: appended by hand) go; a cut allocates nothing. */
+	if (st.st_size > HEAD_FILE_BYTES && ftruncate(fd, HEAD_FILE_BYTES) < 0)
+		return -errno;
 	/* As far on its way to the disk as the record after it (docs/run-record.md). */
 	if (AIRLOCK_RECORD_SYNC_FULL && fdatasync(fd) < 0)
 		return -errno;
