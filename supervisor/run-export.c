@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
@@ -47,6 +48,7 @@ struct run_export {
 	char path[2 * PATH_MAX + NAME_MAX]; /* the destination, absolute, for messages, record */
 	int mntns_fd; /* the task's mount namespace, or -EBADF */
 	bool used; /* export_tree() ran: the destination is the caller's now */
+	struct statx dir_stx, partial_stx; /* what make_dirs() made: the reaper's proof */
 	const char *incomplete; /* why the export stayed partial (the record's error), or NULL */
 	struct export_manifest *manifest;
 	char digest[65];
@@ -89,18 +91,16 @@ static void caller_ids(uid_t *uid, gid_t *gid)
 }
 
 /* Makes name in parent_fd, fresh (it must not exist), and opens it into *fd. */
-static int make_fresh(int parent_fd, const char *name, int *fd)
+static int make_fresh(int parent_fd, const char *name, int *fd, struct statx *stx)
 {
-	struct stat st;
-
 	if (mkdirat(parent_fd, name, 0700) < 0)
 		return -errno;
 	*fd = open_beneath(parent_fd, name, O_RDONLY | O_DIRECTORY);
 	if (*fd < 0)
 		return *fd;
-	if (fstat(*fd, &st) < 0)
+	if (statx(*fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_BTIME, stx) < 0)
 		return -errno;
-	if (st.st_uid != geteuid() || st.st_nlink != 2)
+	if (stx->stx_uid != geteuid() || stx->stx_nlink != 2)
 		return -EBADFD; /* replaced between the mkdir and the open */
 	return 0;
 }
@@ -122,7 +122,7 @@ static int make_dirs(struct run_export *e)
 				       "refusing run: export directory '%s': its name is too long "
 				       "for the partial directory beside it",
 				       e->path);
-	k = make_fresh(e->parent_fd, e->name, &placeholder);
+	k = make_fresh(e->parent_fd, e->name, &placeholder, &e->dir_stx);
 	if (k == -EEXIST)
 		return log_error_errno(k,
 				       "refusing run: export directory '%s' exists (airlock "
@@ -131,7 +131,7 @@ static int make_dirs(struct run_export *e)
 	if (k < 0)
 		return log_error_errno(k, "refusing run: cannot make export directory '%s': %m",
 				       e->path);
-	k = make_fresh(e->parent_fd, e->partial, &e->dst_fd);
+	k = make_fresh(e->parent_fd, e->partial, &e->dst_fd, &e->partial_stx);
 	if (k < 0) {
 		(void)unlinkat(e->parent_fd, e->name, AT_REMOVEDIR);
 		e->dst_fd = safe_close(e->dst_fd);
@@ -267,10 +267,10 @@ int run_export_prepare(const struct policy *p, const char *dir, int state_fd, co
 	k = dir ? dest_from_arg(e, dir) : dest_default(e, state_fd, state_dir, run_id);
 	if (k < 0)
 		return k;
-	k = make_dirs(e);
+	k = build_redactor(e, creds);
 	if (k < 0)
 		return k;
-	k = build_redactor(e, creds);
+	k = make_dirs(e); /* last: the caller notes them for the reaper right after */
 	if (k < 0)
 		return k;
 	*ret = TAKE_PTR(e);
@@ -548,12 +548,29 @@ int run_export_finish(struct run_export *e, bool ok)
 			       e->partial, e->path);
 }
 
+static int remove_tree(int dir_fd, const char *name, unsigned depth);
+
+/* Removes everything in the directory fd (taken); no link is followed. */
+static int remove_entries(int fd, unsigned depth)
+{
+	_cleanup_(closedirp) DIR *d = fdopendir(fd);
+	struct dirent *de;
+	int r = 0;
+
+	if (!d) {
+		safe_close(fd);
+		return -errno;
+	}
+	while (r >= 0 && (de = readdir(d)))
+		if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+			r = remove_tree(dirfd(d), de->d_name, depth + 1);
+	return r;
+}
+
 /* Removes name below dir_fd and everything in it; no link is followed (openat2()). */
 static int remove_tree(int dir_fd, const char *name, unsigned depth)
 {
-	_cleanup_(closedirp) DIR *d = NULL;
-	struct dirent *de;
-	int fd, r = 0;
+	int fd, r;
 
 	if (unlinkat(dir_fd, name, 0) == 0 || errno == ENOENT)
 		return 0;
@@ -564,14 +581,7 @@ static int remove_tree(int dir_fd, const char *name, unsigned depth)
 	fd = open_beneath(dir_fd, name, O_RDONLY | O_DIRECTORY);
 	if (fd < 0)
 		return fd;
-	d = fdopendir(fd);
-	if (!d) {
-		safe_close(fd);
-		return -errno;
-	}
-	while (r >= 0 && (de = readdir(d)))
-		if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
-			r = remove_tree(dirfd(d), de->d_name, depth + 1);
+	r = remove_entries(fd, depth);
 	if (r < 0)
 		return r;
 	return unlinkat(dir_fd, name, AT_REMOVEDIR) < 0 ? -errno : 0;
@@ -608,6 +618,120 @@ void run_export_sweep(const char *state_dir, const char *run_id)
 	if (unlinkat(fd, run_id, AT_REMOVEDIR) == 0)
 		log_debug("removed the empty export directory '%s/%s' of dead run %s", dir, run_id,
 			  run_id);
+}
+
+/* A directory's identity: device, inode and birth time (0 where the filesystem has none). */
+struct dir_id {
+	uintmax_t dev, ino, btime_s, btime_ns;
+};
+
+static void dir_id_of(const struct statx *stx, struct dir_id *id)
+{
+	bool born = stx->stx_mask & STATX_BTIME;
+
+	*id = (struct dir_id){ makedev(stx->stx_dev_major, stx->stx_dev_minor), stx->stx_ino,
+			       born ? (uintmax_t)stx->stx_btime.tv_sec : 0,
+			       born ? stx->stx_btime.tv_nsec : 0 };
+}
+
+/* Whether fd (or name below it) is the directory id names: not one made since in its place. */
+static bool is_dir_id(int fd, const char *name, const struct dir_id *id)
+{
+	struct statx stx;
+	struct dir_id now;
+
+	if (statx(fd, name, AT_SYMLINK_NOFOLLOW | (*name ? 0 : AT_EMPTY_PATH),
+		  STATX_BASIC_STATS | STATX_BTIME, &stx) < 0 ||
+	    !S_ISDIR(stx.stx_mode))
+		return false;
+	dir_id_of(&stx, &now);
+	return now.dev == id->dev && now.ino == id->ino &&
+	       (id->btime_s == 0 || (now.btime_s == id->btime_s && now.btime_ns == id->btime_ns));
+}
+
+int run_export_note(const struct run_export *e, char *buf, size_t size)
+{
+	char proc[64], parent[PATH_MAX];
+	struct dir_id d, p;
+	ssize_t n;
+
+	if (!e || e->used || e->parent_fd < 0 || e->dst_fd < 0)
+		return 0;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", e->parent_fd);
+	n = readlink(proc, parent, sizeof(parent) - 1);
+	if (n <= 0)
+		return n < 0 ? -errno : -ENOENT;
+	parent[n] = '\0';
+	if (parent[0] != '/')
+		return -ENOENT;
+	dir_id_of(&e->dir_stx, &d);
+	dir_id_of(&e->partial_stx, &p);
+	n = snprintf(buf, size, "%ju %ju %ju %ju %ju %ju %ju %ju %s%s%s", d.dev, d.ino, d.btime_s,
+		     d.btime_ns, p.dev, p.ino, p.btime_s, p.btime_ns, parent,
+		     streq(parent, "/") ? "" : "/", e->name);
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 1;
+}
+
+bool run_export_is_used(const struct run_export *e)
+{
+	return e && e->used;
+}
+
+/* The partial directory a dead run made and wrote: its entries, then itself. */
+static int sweep_partial(int parent_fd, const char *partial, const struct dir_id *id)
+{
+	int fd, r;
+
+	fd = open_beneath(parent_fd, partial, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return fd == -ENOENT ? 0 : fd;
+	if (!is_dir_id(fd, "", id)) {
+		safe_close(fd);
+		return 0; /* not the run's (gone, and another made since): stays */
+	}
+	r = remove_entries(fd, 0);
+	if (r < 0)
+		return r;
+	return unlinkat(parent_fd, partial, AT_REMOVEDIR) < 0 ? -errno : 1;
+}
+
+void run_export_sweep_noted(const char *note, const char *run_id)
+{
+	_cleanup_close_ int parent_fd = -EBADF;
+	_cleanup_free_ char *path = NULL;
+	struct dir_id d, p;
+	char partial[NAME_MAX + 1], *name;
+	int n = 0, k;
+
+	if (sscanf(note, "%ju %ju %ju %ju %ju %ju %ju %ju %n", &d.dev, &d.ino, &d.btime_s,
+		   &d.btime_ns, &p.dev, &p.ino, &p.btime_s, &p.btime_ns, &n) != 8 ||
+	    n == 0 || note[n] != '/')
+		return;
+	path = strdup(note + n);
+	if (!path)
+		return;
+	name = strrchr(path, '/');
+	*name++ = '\0';
+	if (snprintf(partial, sizeof(partial), "." RUN_EXPORT_PARTIAL_FMT, name) >=
+	    (int)sizeof(partial))
+		return;
+	parent_fd = open(*path ? path : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (parent_fd < 0)
+		return;
+	k = sweep_partial(parent_fd, partial, &p);
+	if (k < 0)
+		log_about_run(LOG_LEVEL_WARNING, run_id,
+			      "could not remove '%s/%s', the partial export of dead run %s: %s",
+			      path, partial, run_id, strerror(-k));
+	else if (k > 0)
+		log_about_run(LOG_LEVEL_NOTICE, run_id,
+			      "removed '%s/%s', the partial export of dead run %s", path, partial,
+			      run_id);
+	/* DIR only as the run made it, still empty: not one made since, nor a complete export. */
+	if (is_dir_id(parent_fd, name, &d) && unlinkat(parent_fd, name, AT_REMOVEDIR) == 0)
+		log_about_run(LOG_LEVEL_NOTICE, run_id,
+			      "removed '%s/%s', the empty export directory of dead run %s", path,
+			      name, run_id);
 }
 
 struct run_export *run_export_free(struct run_export *e)

@@ -82,6 +82,25 @@ json_t *run_export_to_json(const struct run_export *e);
  */
 void run_export_sweep(const char *state_dir, const char *run_id);
 
+/*
+ * For the run lock (run_lock_note()), right after run_export_prepare() made --export DIR:
+ * what a later start needs to remove what this run made, should it die before its export is
+ * in place: the device and inode of DIR and of its partial directory, and DIR's absolute
+ * path, in buf. Returns 1, 0 when there is nothing to note (no export, or it already
+ * ran), or -errno.
+ */
+int run_export_note(const struct run_export *e, char *buf, size_t size);
+/* Whether the export ran (run_export_collect()): its destination is the caller's now. */
+bool run_export_is_used(const struct run_export *e);
+/*
+ * For a run whose supervisor died before its export was in place (run-lock.c reaps it),
+ * from its note (run_export_note()): removes its partial directory, when it is still the
+ * one it made (same device and inode), and DIR when it is still the one it made and empty.
+ * A DIR made since, one with content, or the export in place (the partial renamed over
+ * DIR) stays. Logs a notice for each removal. Best effort.
+ */
+void run_export_sweep_noted(const char *note, const char *run_id);
+
 /* Releases what is held; an unused destination is removed. Accepts and returns NULL. */
 struct run_export *run_export_free(struct run_export *e);
 

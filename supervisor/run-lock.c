@@ -19,6 +19,7 @@
 #include "fd-util.h"
 #include "log.h"
 #include "record.h"
+#include "run-export.h"
 #include "run-lock.h"
 
 /* How old an unlocked ".<id>.new" lock file must be to be taken for a dead creator's. */
@@ -106,18 +107,53 @@ int run_lock_drop(const char *runtime_dir, const char *run_id, int fd, bool keep
 	return safe_close(fd);
 }
 
+/* The length of the lock file's first two fields (state and copy directories), or -errno. */
+static ssize_t fields_len(int fd, char *buf, size_t size)
+{
+	ssize_t n = pread(fd, buf, size - 1, 0);
+	size_t l;
+
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	l = strlen(buf) + 1;
+	if ((ssize_t)l >= n)
+		return n;
+	return (ssize_t)(l + strlen(buf + l) + 1);
+}
+
+int run_lock_note(int fd, const char *note)
+{
+	char buf[RUN_LOCK_MAX_BYTES];
+	ssize_t off = fields_len(fd, buf, sizeof(buf)), n;
+	size_t len = note ? strlen(note) + 1 : 0;
+
+	if (off < 0)
+		return (int)off;
+	if (note) {
+		n = pwrite(fd, note, len, off);
+		if (n < 0)
+			return -errno;
+		if ((size_t)n != len)
+			return -EIO;
+	}
+	return ftruncate(fd, off + (off_t)len) < 0 ? -errno : 0;
+}
+
 /*
  * The lock file holds where the dead run's records go (run_lock_take(): the state
- * directory, NUL, the --record FILE's directory, NUL; before: the state directory alone):
- * its temporary files go, and its record is marked aborted. Returns -errno (logged) when
- * the record could not be rewritten: the lock file then stays for the next start to try.
+ * directory, NUL, the --record FILE's directory, NUL; before: the state directory alone),
+ * and what it made for its export, until the export was in place (run_lock_note()): its
+ * temporary files and unfinished export go, and its record is marked aborted. Returns
+ * -errno (logged) when the record could not be rewritten: the lock file then stays for the
+ * next start to try.
  */
 static int mark_aborted(int lock_fd, const char *run_id)
 {
-	char buf[2 * PATH_MAX + 2] = "";
+	char buf[RUN_LOCK_MAX_BYTES] = "";
 	const char *copy_dir = NULL;
 	ssize_t n = pread(lock_fd, buf, sizeof(buf) - 1, 0);
-	size_t l;
+	size_t l, l2;
 	int r;
 
 	if (n <= 0)
@@ -126,6 +162,9 @@ static int mark_aborted(int lock_fd, const char *run_id)
 	l = strlen(buf);
 	if ((ssize_t)l + 1 < n)
 		copy_dir = buf + l + 1;
+	l2 = copy_dir ? l + 1 + strlen(copy_dir) + 1 : (size_t)n;
+	if ((ssize_t)l2 < n) /* before the record, as its temporary files */
+		run_export_sweep_noted(buf + l2, run_id);
 	r = record_mark_aborted(buf, copy_dir, run_id);
 	if (r > 0)
 		log_about_run(LOG_LEVEL_NOTICE, run_id,

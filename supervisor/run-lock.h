@@ -6,6 +6,7 @@
  * means the run is alive; a free one, that its supervisor died. This layer logs.
  */
 
+#include <limits.h>
 #include <stdbool.h>
 
 /*
@@ -18,6 +19,13 @@
  */
 int run_lock_take(const char *runtime_dir, const char *run_id, const char *state_dir,
 		  const char *copy_dir);
+/*
+ * Notes what a dead run would leave for a later start to remove (run_export_note()) in
+ * the lock file fd, after where its records go; NULL removes the note. Returns 0 or -errno.
+ */
+int run_lock_note(int fd, const char *note);
+/* The lock file's size at most: two directories and a note. */
+#define RUN_LOCK_MAX_BYTES (4 * PATH_MAX)
 /*
  * Releases the lock fd and removes its file, unless keep_file: then a later start finds
  * it free and cleans up after the run as after a dead one. Returns -EBADF, for the fd.

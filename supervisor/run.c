@@ -229,6 +229,21 @@ static int take_place(struct run *r)
 	return r->run_lock_fd < 0 ? r->run_lock_fd : 0;
 }
 
+/* What the export made, in the run lock: a later start removes it should this run die. */
+static int note_export(struct run *r)
+{
+	char note[RUN_LOCK_MAX_BYTES / 2];
+	int k;
+
+	k = run_export_note(r->export, note, sizeof(note));
+	if (k > 0)
+		k = run_lock_note(r->run_lock_fd, note);
+	if (k < 0)
+		return log_error_errno(k, "refusing run: cannot note its export directory in the "
+					  "run lock: %m");
+	return 0;
+}
+
 static int prepare(struct run *r)
 {
 	int k;
@@ -287,6 +302,9 @@ static int prepare(struct run *r)
 	r->step = RUN_STEP_ARTIFACTS;
 	k = run_export_prepare(r->policy, r->opts->export_dir, record_sink_state_fd(r->sink),
 			       record_sink_state_dir(r->sink), r->id, r->creds, &r->export);
+	if (k < 0)
+		return k;
+	k = note_export(r);
 	if (k < 0)
 		return k;
 	r->step = RUN_STEP_EVENT_LOOP;
@@ -518,6 +536,9 @@ static void collect(struct run *r)
 	/* The whole export into place at once, or left partial beside an empty DIR. */
 	if (run_export_finish(r->export, ok) < 0 || !ok)
 		r->exit_code = EXIT_AIRLOCK;
+	/* In place, or left partial on purpose (the record says where): no reaper's now. */
+	if (run_export_is_used(r->export))
+		(void)run_lock_note(r->run_lock_fd, NULL);
 }
 
 /* The final record, then the teardown. Returns airlock's exit status. */

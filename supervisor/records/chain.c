@@ -24,6 +24,8 @@
 #define HEAD_FILE "head"
 #define HEAD_MAGIC "airlock-chain-head 1\n"
 #define HEAD_MAX_BYTES 1024
+/* The head file's size, kept: its text, then NUL bytes (past the third line: ignored). */
+#define HEAD_FILE_BYTES 512
 #define RECORD_MAX_BYTES (16 * 1024 * 1024)
 /* The bytes of a run id in the head file ("-" for none). */
 #define RUN_ID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
@@ -247,21 +249,49 @@ int chain_head_get(int state_fd, struct chain_head *ret)
 }
 
 /*
- * The head is rewritten in place, under the chain lock: one write of a few hundred bytes
- * into the file's first sector. Replacing it through a new file and a rename cost about
- * 1.4 ms per run on ext4 (the rename over a file starts the new one's writeback), a pwrite
- * 40 us. A reader without the lock may read a half-written head (an error, never a wrong
- * head: the lines are checked); a crash leaves the old bytes or the new ones, and bytes
- * past the third line (a shorter head, killed before the truncation) are ignored.
+ * A head file shorter than HEAD_FILE_BYTES (the first head's, or one an older airlock cut
+ * to its text) grown to it, its blocks allocated, before the first write in place: the
+ * growth adds only NUL bytes past the third line, which a reader ignores, so a failure
+ * here leaves the old head whole.
+ */
+static int head_grow(int fd, off_t size)
+{
+	static const char zeros[HEAD_FILE_BYTES];
+	ssize_t n;
+
+	if (size >= HEAD_FILE_BYTES)
+		return 0;
+	if (fallocate(fd, 0, 0, HEAD_FILE_BYTES) < 0) {
+		if (errno != EOPNOTSUPP)
+			return -errno;
+		/* No fallocate here: NUL bytes written past the text, never over it. */
+		n = pwrite(fd, zeros, (size_t)(HEAD_FILE_BYTES - size), size);
+		if (n < 0)
+			return -errno;
+		if (n != HEAD_FILE_BYTES - size)
+			return -EIO;
+	}
+	return fdatasync(fd) < 0 ? -errno : 0; /* the size made, before any write relies on it */
+}
+
+/*
+ * The head is rewritten in place, under the chain lock: one write of HEAD_FILE_BYTES (the
+ * text and NUL bytes) over the file's first sector, allocated when the file was made (or
+ * grown, head_grow()), so the write never extends the file and never needs a block: no
+ * ENOSPC, no short write that leaves a torn head. Replacing it through a new file and a
+ * rename cost about 1.4 ms per run on ext4 (the rename over a file starts the new one's
+ * writeback), a pwrite 40 us. A reader without the lock may read a half-written head (an
+ * error, never a wrong head: the lines are checked); a crash leaves the old bytes or the
+ * new ones, and bytes past the third line are ignored.
  */
 static int head_write(int state_fd, const struct chain_head *latest,
 		      const struct chain_head *before)
 {
 	_cleanup_close_ int dir_fd = -EBADF, fd = -EBADF;
-	char text[512];
+	char text[HEAD_FILE_BYTES] = "";
 	struct stat st;
-	size_t len;
 	ssize_t n;
+	int r;
 
 	dir_fd = openat(state_fd, CHAIN_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dir_fd < 0)
@@ -274,22 +304,30 @@ static int head_write(int state_fd, const struct chain_head *latest,
 		snprintf(text + strlen(text), sizeof(text) - strlen(text),
 			 "seq %" PRIu64 " sha256 %s run %s\n", before->seq, before->sha256,
 			 before->run_id);
-	len = strlen(text);
 	fd = openat(dir_fd, HEAD_FILE, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT)
-		return write_file_whole_at(dir_fd, HEAD_FILE, text, 0600, false); /* the first */
+	if (fd < 0 && errno == ENOENT) { /* the first: whole or not there, grown at the next */
+		r = write_file_whole_at(dir_fd, HEAD_FILE, text, 0600, false);
+		if (r < 0)
+			return r;
+		fd = openat(dir_fd, HEAD_FILE, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		return fd < 0 ? 0 : head_grow(fd, (off_t)strlen(text));
+	}
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid())
 		return -EBADMSG; /* read as a corrupt head: the same refusal */
-	n = pwrite(fd, text, len, 0);
+	r = head_grow(fd, st.st_size);
+	if (r < 0)
+		return r;
+	n = pwrite(fd, text, sizeof(text), 0);
 	if (n < 0)
 		return -errno;
-	if ((size_t)n != len)
+	if ((size_t)n != sizeof(text))
 		return -EIO;
-	if (st.st_size > (off_t)len && ftruncate(fd, (off_t)len) < 0)
+	/* Bytes past HEAD_FILE_BYTES (not ours: appended by hand) go; a cut allocates nothing. */
+	if (st.st_size > HEAD_FILE_BYTES && ftruncate(fd, HEAD_FILE_BYTES) < 0)
 		return -errno;
 	/* As far on its way to the disk as the record after it (docs/run-record.md). */
 	if (AIRLOCK_RECORD_SYNC_FULL && fdatasync(fd) < 0)

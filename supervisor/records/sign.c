@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -359,7 +360,58 @@ static int open_keys_dir(int state_fd)
 	return fd < 0 ? -errno : checked_keys_dir(fd);
 }
 
-static int key_load(int state_fd, bool rotate, struct sign_key **ret)
+/* The keyring directory's entries made so far, on their way to the disk before the next. */
+static int sync_dir_at(int dir_fd, const char *name)
+{
+	_cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	return fsync(fd) < 0 ? -errno : 0;
+}
+
+/*
+ * node.key, finishing a rotation that died after retiring it (sign_key_rotate()): the new
+ * key it wrote first (node.key.next) is put in place, under the keyring's lock. A retired
+ * node.key with no new key beside it (not a rotation's: removed by hand) is -EKEYREVOKED:
+ * nothing is signed with a key the keyring says signs nothing more.
+ */
+static int read_current_key(int state_fd, int keys_fd, struct sign_key **ret)
+{
+	_cleanup_(sign_key_freep) struct sign_key *k = NULL;
+	int r;
+
+	r = read_key(keys_fd, &k);
+	if (r < 0 || !sign_key_retired(state_fd, k)) {
+		if (r >= 0)
+			*ret = TAKE_PTR(k);
+		return r;
+	}
+	k = sign_key_free(k);
+	while (flock(keys_fd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			return -errno;
+	r = read_key(keys_fd, &k); /* another process may have finished it meanwhile */
+	if (r < 0 || !sign_key_retired(state_fd, k)) {
+		if (r >= 0)
+			*ret = TAKE_PTR(k);
+		return r;
+	}
+	k = sign_key_free(k);
+	if (renameat(keys_fd, SIGN_KEY_NEXT_FILE, keys_fd, SIGN_KEY_FILE) < 0)
+		return errno == ENOENT ? -EKEYREVOKED : -errno;
+	r = sync_dir_at(keys_fd, ".");
+	if (r < 0)
+		return r;
+	r = read_key(keys_fd, &k);
+	if (r >= 0 && sign_key_retired(state_fd, k))
+		return -EKEYREVOKED;
+	if (r >= 0)
+		*ret = TAKE_PTR(k);
+	return r;
+}
+
+static int key_load(int state_fd, struct sign_key **ret)
 {
 	_cleanup_(sign_key_freep) struct sign_key *k = NULL;
 	_cleanup_close_ int keys_fd = -EBADF;
@@ -368,9 +420,9 @@ static int key_load(int state_fd, bool rotate, struct sign_key **ret)
 	keys_fd = open_keys_dir(state_fd);
 	if (keys_fd < 0)
 		return keys_fd;
-	r = rotate ? -ENOENT : read_key(keys_fd, &k);
+	r = read_current_key(state_fd, keys_fd, &k);
 	if (r == -ENOENT)
-		r = create_key(keys_fd, rotate, &k);
+		r = create_key(keys_fd, false, &k);
 	if (r < 0)
 		return r;
 	r = trust_key(keys_fd, k);
@@ -382,17 +434,16 @@ static int key_load(int state_fd, bool rotate, struct sign_key **ret)
 
 int sign_key_load(int state_fd, struct sign_key **ret)
 {
-	return key_load(state_fd, false, ret);
+	return key_load(state_fd, ret);
 }
 
 /* Marks key id retired after record seq, in the keyring (made by trust_key() before). */
-static int mark_retired(int state_fd, const char *id, uint64_t seq)
+static int mark_retired(int keys_fd, const char *id, uint64_t seq)
 {
 	_cleanup_close_ int fd = -EBADF;
 	char name[SIGN_KEY_ID_LEN + sizeof(SIGN_RETIRED_SUFFIX)], text[32];
 
-	fd = openat(state_fd, SIGN_KEY_DIR "/" SIGN_TRUSTED_DIR,
-		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(keys_fd, SIGN_TRUSTED_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	snprintf(name, sizeof(name), "%s" SIGN_RETIRED_SUFFIX, id);
@@ -400,6 +451,42 @@ static int mark_retired(int state_fd, const char *id, uint64_t seq)
 	return write_file_whole_at(fd, name, text, 0644, true);
 }
 
+/* A new key written as node.key.next (replacing one a rotation that died left) and trusted. */
+static int stage_next_key(int keys_fd, struct sign_key **ret)
+{
+	_cleanup_(sign_key_freep) struct sign_key *k = NULL;
+	uint8_t seed[32];
+	char pem[SIGN_PEM_MAX];
+	int r;
+
+	if (getrandom(seed, sizeof(seed), 0) != sizeof(seed))
+		return -errno;
+	private_pem(seed, pem);
+	r = key_from_seed(seed, &k);
+	explicit_bzero(seed, sizeof(seed));
+	if (r >= 0)
+		r = write_file_whole_at(keys_fd, SIGN_KEY_NEXT_FILE, pem, 0600, true);
+	explicit_bzero(pem, sizeof(pem));
+	if (r < 0)
+		return r;
+	r = trust_key(keys_fd, k);
+	if (r >= 0)
+		r = sync_dir_at(keys_fd, SIGN_TRUSTED_DIR);
+	if (r >= 0)
+		r = sync_dir_at(keys_fd, ".");
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(k);
+	return 0;
+}
+
+/*
+ * In this order, so that a rotation killed at any step leaves either the old key in use,
+ * not retired, or the old key retired and the new one ready to take its place: the new key
+ * beside the old (node.key.next) and in the keyring; the old key's retirement mark; the new
+ * key renamed over node.key. Whoever loads the node key next finishes a rotation that died
+ * after its mark (read_current_key()). Each step synced before the next.
+ */
 int sign_key_rotate(int state_fd, uint64_t head_seq, struct sign_key **ret)
 {
 	_cleanup_(sign_key_freep) struct sign_key *old = NULL, *k = NULL;
@@ -409,15 +496,25 @@ int sign_key_rotate(int state_fd, uint64_t head_seq, struct sign_key **ret)
 	keys_fd = open_keys_dir(state_fd);
 	if (keys_fd < 0)
 		return keys_fd;
-	(void)read_key(keys_fd, &old); /* none (or unreadable): nothing to mark retired */
-	r = key_load(state_fd, true, &k);
+	while (flock(keys_fd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			return -errno;
+	(void)read_current_key(state_fd, keys_fd, &old); /* none, unreadable: none to retire */
+	r = stage_next_key(keys_fd, &k);
 	if (r < 0)
 		return r;
-	if (old && !streq(old->id, k->id)) {
-		r = mark_retired(state_fd, old->id, head_seq);
+	if (old) {
+		r = mark_retired(keys_fd, old->id, head_seq);
+		if (r >= 0)
+			r = sync_dir_at(keys_fd, SIGN_TRUSTED_DIR);
 		if (r < 0)
 			return r;
 	}
+	if (renameat(keys_fd, SIGN_KEY_NEXT_FILE, keys_fd, SIGN_KEY_FILE) < 0)
+		return -errno;
+	r = sync_dir_at(keys_fd, ".");
+	if (r < 0)
+		return r;
 	*ret = TAKE_PTR(k);
 	return 0;
 }

@@ -20,6 +20,8 @@
 
 #define SIGN_KEY_DIR "keys"
 #define SIGN_KEY_FILE "node.key"
+/* A rotation's new key, written before the old one is retired (sign_key_rotate()). */
+#define SIGN_KEY_NEXT_FILE "node.key.next"
 #define SIGN_TRUSTED_DIR "trusted"
 #define SIGN_PUBLIC_SIZE 32
 #define SIGN_SIGNATURE_SIZE 64
@@ -68,9 +70,11 @@ int sign_data(const struct sign_key *k, const void *data, size_t len,
 void *sign_prepare(const struct sign_key *k);
 int sign_prepared(void *prepared, const void *data, size_t len, uint8_t sig[SIGN_SIGNATURE_SIZE]);
 /*
- * Retires the node key: under the chain lock the caller holds, removes node.key and makes
- * a new one (its public key joins the keyring; the old public key stays there), and marks
- * the old key retired after record head_seq: keys/trusted/<old-id>.retired, "seq N".
+ * Retires the node key: under the chain lock the caller holds (and the keyring's own),
+ * makes a new key, node.key.next (its public key joins the keyring; the old public key
+ * stays there), marks the old key retired after record head_seq
+ * (keys/trusted/<old-id>.retired, "seq N"), then renames the new key over node.key. A
+ * rotation killed after the mark is finished by the next load of the node key.
  */
 int sign_key_rotate(int state_fd, uint64_t head_seq, struct sign_key **ret);
 /* The retirement mark of key id in the keyring (SIGN_RETIRED_SUFFIX): "seq N" and a newline. */
