@@ -81,6 +81,14 @@ void credentials_hold_secrets(void);
  * with *sig_fd a signalfd made on the first call (the caller closes it). -errno on failure.
  */
 int credentials_wait_readable(int fd, int *sig_fd);
+/*
+ * m->mint_all() in a thread while this one waits for it or a stop signal, which cancels the
+ * requests still out (they end within about a second, -ECANCELED). The signal, or 0.
+ */
+int credentials_mint_interruptible(const struct issuer_module *m, struct issuer_job *jobs,
+				   size_t n);
+/* Each job cut short by signal sig says so in its err, for the refusal's line. */
+void credentials_mark_interrupted(struct issuer_job *jobs, size_t n, int sig);
 /* credentials.c: c->digest from c->value. */
 void credentials_fingerprint(struct credential *c);
 /* credentials-issued.c: frees what the grants hold (after credentials_revoke()). */

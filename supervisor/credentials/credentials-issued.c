@@ -13,13 +13,10 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -464,56 +461,6 @@ static int grants_alloc(struct credential_grant **grants, size_t n)
 	return 0;
 }
 
-struct mint_batch {
-	const struct issuer_module *m;
-	struct issuer_job *jobs;
-	size_t n;
-	int cancel;
-	int done_fd; /* an eventfd, written when the batch has ended */
-};
-
-static void *mint_batch_main(void *userdata)
-{
-	struct mint_batch *b = userdata;
-
-	b->m->mint_all(b->jobs, b->n, &b->cancel);
-	(void)eventfd_write(b->done_fd, 1);
-	return NULL;
-}
-
-/*
- * Mints in a thread while this one hears the stop signals: SIGTERM or ^C during a slow
- * issuer's request cancels the requests (within about a second) instead of waiting out the
- * issuers' timeouts. Returns the stop signal that came, or 0.
- */
-static int mint_interruptible(const struct issuer_module *m, struct issuer_job *jobs, size_t n)
-{
-	struct mint_batch b = { .m = m, .jobs = jobs, .n = n };
-	_cleanup_close_ int sig_fd = -EBADF, done_fd = -EBADF;
-	pthread_t t;
-	int sig;
-
-	done_fd = b.done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (done_fd < 0 || pthread_create(&t, NULL, mint_batch_main, &b) != 0) {
-		m->mint_all(jobs, n, &b.cancel); /* deaf to signals for the issuers' timeouts */
-		return 0;
-	}
-	sig = credentials_wait_readable(done_fd, &sig_fd);
-	if (sig > 0)
-		__atomic_store_n(&b.cancel, 1, __ATOMIC_RELAXED);
-	pthread_join(t, NULL);
-	return MAX(sig, 0);
-}
-
-/* A job the signal cut short says so, for the refusal's line. */
-static void mark_interrupted(struct issuer_job *jobs, size_t n, int sig)
-{
-	for (size_t i = 0; i < n; i++)
-		if (jobs[i].error == -ECANCELED)
-			snprintf(jobs[i].err, sizeof(jobs[i].err),
-				 "interrupted by SIG%s while minting", sigabbrev_np(sig) ?: "?");
-}
-
 /*
  * Mints every job, then takes the results; what was minted but not taken is revoked. A stop
  * signal meanwhile refuses the run (what was minted is taken, and revoked with the run).
@@ -525,13 +472,13 @@ static int mint_and_take(struct credential_set *s, struct issuer_job *jobs, size
 	int r, sig;
 
 	credentials_hold_secrets();
-	sig = mint_interruptible(s->issued->m, jobs, n);
+	sig = credentials_mint_interruptible(s->issued->m, jobs, n);
 	for (size_t i = 0; i < n; i++)
 		slowest = MAX(slowest, jobs[i].mono_us);
 	log_debug("minted %zu grants in %" PRId64 " us, the slowest request %" PRId64 " us", n,
 		  mono_us() - t0, slowest);
 	if (sig > 0)
-		mark_interrupted(jobs, n, sig);
+		credentials_mark_interrupted(jobs, n, sig);
 	r = jobs_take(s, jobs, n, grants);
 	revoke_untaken(s, jobs, n);
 	if (r >= 0 && sig > 0) /* every request had ended before the signal could cancel it */
