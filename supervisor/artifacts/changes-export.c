@@ -36,6 +36,7 @@ struct changes_out {
 	FILE *patch;
 	uint64_t patch_max; /* bytes the patch may hold in all: max_size less the files' bytes */
 	struct changes_summary *sum;
+	size_t links_in_patch; /* deleted links the patch deletes (not "not a regular file") */
 };
 
 static int open_beneath(int dir_fd, const char *path)
@@ -195,6 +196,41 @@ static int patch_file(struct changes_out *e, struct change *c)
 	return 0;
 }
 
+/*
+ * A link of the workspace the task deleted (or replaced): the patch deletes it, or `git
+ * apply` refuses the whole patch where something else now has its name. Its target is
+ * read with readlinkat() from the workspace (never followed); no link is ever created.
+ */
+static int patch_link_deletion(struct changes_out *e, struct change *c)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV |
+			   RESOLVE_NO_MAGICLINKS,
+	};
+	_cleanup_close_ int fd = -EBADF;
+	char target[PATH_MAX];
+	ssize_t n;
+	int r;
+
+	if (is_git_path(c->path))
+		return 0;
+	fd = (int)syscall(SYS_openat2, e->lower_fd, c->path, &how, sizeof(how));
+	if (fd < 0)
+		return -errno;
+	n = readlinkat(fd, "", target, sizeof(target));
+	if (n < 0)
+		return errno == EINVAL ? 0 : -errno; /* no longer a link: nothing to delete */
+	if ((size_t)n >= sizeof(target) || !patch_has_room(e, c->path, (size_t)n, 0))
+		return 0;
+	r = diff_write_file(e->patch, c->path, S_IFLNK | 0777, 0, target, (size_t)n, NULL, 0);
+	if (r < 0)
+		return r;
+	c->patch = "included";
+	e->links_in_patch++;
+	return 0;
+}
+
 /* An added or modified file: what the export made of it (digest, or why it is not there). */
 static bool take_export(struct changes_out *e, struct change *c)
 {
@@ -225,6 +261,8 @@ static int export_one(struct changes_out *e, struct change *c)
 		return 0; /* made by the export where something below it is */
 	if (c->type != CHANGE_TYPE_FILE) {
 		e->sum->skipped++;
+		if (c->type == CHANGE_TYPE_SYMLINK && c->kind == CHANGE_DELETED)
+			return patch_link_deletion(e, c);
 		return 0;
 	}
 	if ((c->kind == CHANGE_ADDED || c->kind == CHANGE_MODIFIED) && !take_export(e, c))
@@ -288,10 +326,10 @@ static int write_patch(int dir_fd, struct change_set *s, struct changes_out *e)
 		     "airlock change set: %zu file change(s) left out of this patch (binary, too "
 		     "large, under .git or not exported), %zu not a regular file: see "
 		     "changes.json\n\n%s",
-		     e->sum->not_in_patch, e->sum->skipped, body ? body : "");
+		     e->sum->not_in_patch, e->sum->skipped - e->links_in_patch, body ? body : "");
 	if (n < 0)
 		return -ENOMEM;
-	if (e->sum->not_in_patch == 0 && e->sum->skipped == 0)
+	if (e->sum->not_in_patch == 0 && e->sum->skipped == e->links_in_patch)
 		return write_new(e, dir_fd, "changes.patch", body ? body : "", blen,
 				 e->sum->patch_digest);
 	return write_new(e, dir_fd, "changes.patch", text, (size_t)n, e->sum->patch_digest);

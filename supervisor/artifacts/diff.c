@@ -320,9 +320,11 @@ int diff_write_path(FILE *out, const char *prefix, const char *path)
 	return fputc('"', out) == EOF ? -EIO : 0;
 }
 
-/* git records only whether a file is executable (by its owner). */
+/* git records only whether a file is executable (by its owner), or that it is a link. */
 static unsigned git_mode(mode_t m)
 {
+	if (S_ISLNK(m))
+		return 0120000;
 	return (m & S_IXUSR) ? 0100755 : 0100644;
 }
 

@@ -36,7 +36,8 @@ int diff_write_hunks(FILE *out, const char *a, size_t alen, const char *b, size_
 
 /*
  * Writes one file's patch in git's form: "diff --git", the extended headers (new file,
- * deleted file, old/new mode: git's 100644 or 100755, from the owner's execute bit), the
+ * deleted file, old/new mode: git's 100644 or 100755, from the owner's execute bit, or
+ * 120000 for a mode with S_IFLNK, whose contents are the link's target), the
  * ---/+++ names and the hunks. old_mode 0 means the file is new (a, alen ignored);
  * new_mode 0 that it is deleted. A file whose contents and git mode are both unchanged
  * writes nothing. Returns 0, -ENOMEM or -EIO.

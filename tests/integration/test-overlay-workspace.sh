@@ -28,6 +28,10 @@ printf '#!/bin/sh\necho hi\n' >"$WS/mode.sh"
 printf 'no newline at the end' >"$WS/nonl.txt"
 chmod 644 "$WS/mode.sh"
 chmod 755 "$WS"
+# Links of the workspace the task replaces by a file and deletes: the patch must delete
+# them, or `git apply` refuses it whole ("lnk: already exists in working directory").
+ln -s keep.txt "$WS/lnk"
+ln -s keep.txt "$WS/gone"
 
 # tree_hash DIR: names, types, modes, sizes, mtimes, owners and contents of DIR's tree.
 tree_hash() {
@@ -68,6 +72,7 @@ printf "line1\nCHANGED\nline3\nline4\n" >mod.txt
 echo added >new.txt
 rm del.txt
 rm -r sub
+rm lnk gone && echo now-a-file >lnk
 chmod 755 mode.sh
 rm -rf opq && mkdir opq && echo y2 >opq/y
 mkdir -p deep/er && echo deep >deep/er/f.txt
@@ -129,7 +134,10 @@ added symlink evil-root - not a regular file
 added symlink evil-shadow - not a regular file
 added symlink evil-up - not a regular file
 added fifo fifo - not a regular file
+deleted symlink gone included not a regular file
 added file hardlink.txt included -
+deleted symlink lnk included not a regular file
+added file lnk included -
 added file manifest.json included -
 modified file mod.txt included -
 mode file mode.sh included -
@@ -159,6 +167,8 @@ got=$(sh -c "$LISTING" sh "$COPY")
 al_is "$got" "$(cat "$EXP/view.txt")" "the patched copy is exactly the task's view (contents and exec bits)"
 al_ok "$([ ! -e "$COPY/sub" ] && [ ! -e "$COPY/del.txt" ] && [ ! -e "$COPY/opq/x" ]; echo $?)" \
 	"deleted files and directories are gone from the patched copy"
+al_ok "$([ ! -L "$COPY/gone" ] && [ ! -L "$COPY/lnk" ] && [ "$(cat "$COPY/lnk")" = now-a-file ]
+	echo $?)" "a deleted link is gone, a link replaced by a file is that file"
 
 # ---- what was exported ----
 al_is "$(find "$W/files" \( -type l -o -type p -o -type s -o -type c -o -type b \) | wc -l)" 0 \

@@ -104,6 +104,12 @@ TEST(golden_file_headers)
 	p = file_patch("empty", 0, S_IFREG | 0644, NULL, "");
 	ASSERT_STREQ(p, "diff --git a/empty b/empty\nnew file mode 100644\n");
 	free(p);
+	/* a link deleted: git's 120000, its target as one line without a newline */
+	p = file_patch("lnk", S_IFLNK | 0777, 0, "../target", NULL);
+	ASSERT_STREQ(p,
+		     "diff --git a/lnk b/lnk\ndeleted file mode 120000\n--- a/lnk\n"
+		     "+++ /dev/null\n@@ -1,1 +0,0 @@\n-../target\n\\ No newline at end of file\n");
+	free(p);
 }
 
 TEST(quoted_paths)
