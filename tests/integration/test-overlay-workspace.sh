@@ -224,6 +224,24 @@ al_is "$AL_RC" 125 "an /out entry named 'workspace' fails the run"
 al_ok "$(echo "$AL_ERR" | grep -q "Failed to export the workspace's changes: .* exists"; echo $?)" \
 	"with one line saying so"
 
+# ---- fail closed where the overlay cannot be built, also on a kernel that has overlayfs ----
+# A workspace on ramfs, which cannot be idmapped: the lower layer the overlay needs cannot be
+# made, so the run is refused with one line naming why, before anything runs or is made.
+RWS=$AL_TMP/ramws
+mkdir "$RWS"
+out=$(unshare -m --propagation private -- /bin/sh -c 'mount -t ramfs none "$1" || exit 77
+	echo x >"$1/f" && shift && exec "$@" </dev/null' sh "$RWS" "$AIRLOCK" run \
+	--state-dir "$AL_STATE" --policy "$pol" --workspace "$RWS" --export "$AL_TMP/exp-ram" \
+	-- /bin/sh -c 'echo ran >/out/ran' 2>&1)
+rc=$?
+if [ "$rc" -eq 77 ]; then
+	al_skip "an overlay on a workspace that cannot be idmapped is refused" "cannot mount a ramfs"
+else
+	al_is "$rc:$(echo "$out" | grep -c '^airlock: refusing run: /filesystem/workspace/mode: overlay: .*idmap')" \
+		125:1 "a workspace whose filesystem cannot be idmapped refuses an overlay run, in one line"
+	al_ok "$([ ! -e "$AL_TMP/exp-ram" ]; echo $?)" "and makes no export directory"
+fi
+
 # ---- one budget: /out and the workspace's changes share max_files and max_size ----
 pol_cap=$(al_policy overlay-cap <<'JSON'
 { "version": 1, "name": "overlay-cap",
