@@ -129,6 +129,19 @@ al_is "$AL_RC:$(reason_of "$DEST" small):$(reason_of "$DEST" at-cap):$(reason_of
 al_is "$(reason_of "$DEST" prealloc)" max_file_size \
 	"an empty file with 64K preallocated (blocks past the cap) is skipped"
 
+# ---- a configured owner: the node configuration's artifacts.owner, not the caller ----
+cat >"$AL_TMP/owner.json" <<'JSON'
+{ "version": 1, "artifacts": { "owner": "2345:2346" } }
+JSON
+chmod 644 "$AL_TMP/owner.json"
+DEST=$AL_TMP/export-owner
+al_run --config "$AL_TMP/owner.json" --policy "$pol_small" --export "$DEST" \
+	--record "$AL_TMP/owner-rec.json" -- sh -c 'mkdir /out/d; echo x >/out/d/f'
+al_is "$AL_RC:$(stat -c '%u:%g' "$DEST" "$DEST/d" "$DEST/d/f" "$DEST/manifest.json" | sort -u)" \
+	0:2345:2346 "artifacts.owner in the node configuration owns the export (SUDO_UID is 4321)"
+al_is "$(python3 "$CHECK" "$DEST" 2345 2346 "$AL_TMP/owner-rec.json")" ok \
+	"and the export matches its manifest"
+
 # ---- D: 20 000 files against max_files 10 000; the default destination ----
 
 al_run --policy "$(policy art-many redact 10000)" --credential "tok=@$AL_TMP/tok" \
