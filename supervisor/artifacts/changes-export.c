@@ -25,6 +25,12 @@
 #include "fd-util.h"
 #include "macro.h"
 #include "parse-util.h"
+#include "redact.h"
+
+/* The scan's pieces, as the export feeds it (export.c). */
+#define SIDE_SCAN_PIECE (64U << 10)
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct redact_stream *, redact_stream_free)
 
 struct changes_out {
 	uid_t uid; /* the owner of what is written (export_options) */
@@ -36,6 +42,8 @@ struct changes_out {
 	FILE *patch;
 	uint64_t patch_max; /* bytes the patch may hold in all: max_size less the files' bytes */
 	struct changes_summary *sum;
+	const struct redactor *redactor; /* the export's scan (NULL: none) */
+	enum export_scan scan;
 	size_t links_in_patch; /* deleted links the patch deletes (not "not a regular file") */
 };
 
@@ -158,6 +166,34 @@ static bool sides_too_large(struct changes_out *e, const struct change *c)
 	       !patch_has_room(e, c->path, (size_t)old, (size_t) new);
 }
 
+/*
+ * Whether the scan (redact or reject) matches in a workspace side the patch would carry:
+ * its context and removed lines come from the workspace, not from the exported copy, so
+ * they never went through the export's scan. Returns 1, 0 or -ENOMEM.
+ */
+static int side_has_secret(const struct changes_out *e, const char *buf, size_t len)
+{
+	_cleanup_(redact_stream_freep) struct redact_stream *s = NULL;
+	const uint8_t *out;
+	size_t out_len;
+	uint64_t n = 0;
+	int r;
+
+	if (!e->redactor || e->scan == EXPORT_SCAN_OFF || len == 0)
+		return 0;
+	r = redact_stream_new(e->redactor, &s);
+	for (size_t off = 0; r >= 0 && off < len; off += SIDE_SCAN_PIECE)
+		r = redact_stream_feed(s, buf + off, MIN(SIDE_SCAN_PIECE, len - off), &out,
+				       &out_len);
+	if (r >= 0)
+		r = redact_stream_finish(s, &out, &out_len);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < redactor_n_rules(e->redactor); i++)
+		n += redact_stream_count(s, i);
+	return n > 0;
+}
+
 /* The patch of one regular file: old from the lower, new from the upper, as they apply. */
 static int patch_file(struct changes_out *e, struct change *c)
 {
@@ -180,6 +216,11 @@ static int patch_file(struct changes_out *e, struct change *c)
 		return leave_out(e, c, "too_large");
 	if ((a && diff_is_binary(a, alen)) || (b && diff_is_binary(b, blen)))
 		return leave_out(e, c, "binary");
+	r = a ? side_has_secret(e, a, alen) : 0;
+	if (r < 0)
+		return r;
+	if (r > 0)
+		return leave_out(e, c, "secret");
 	/*
 	 * The old side comes from the workspace, which no cap of the task's writes bounds (a
 	 * task that deletes a whole tree puts all of it in the patch): the patch's total stays
@@ -223,6 +264,12 @@ static int patch_link_deletion(struct changes_out *e, struct change *c)
 		return errno == EINVAL ? 0 : -errno; /* no longer a link: nothing to delete */
 	if ((size_t)n >= sizeof(target) || !patch_has_room(e, c->path, (size_t)n, 0))
 		return 0;
+	r = side_has_secret(e, target, (size_t)n);
+	if (r != 0) {
+		if (r > 0)
+			c->patch = "secret";
+		return MIN(r, 0);
+	}
 	r = diff_write_file(e->patch, c->path, S_IFLNK | 0777, 0, target, (size_t)n, NULL, 0);
 	if (r < 0)
 		return r;
@@ -324,8 +371,8 @@ static int write_patch(int dir_fd, struct change_set *s, struct changes_out *e)
 		return r;
 	n = asprintf(&text,
 		     "airlock change set: %zu file change(s) left out of this patch (binary, too "
-		     "large, under .git or not exported), %zu not a regular file: see "
-		     "changes.json\n\n%s",
+		     "large, under .git, not exported, or a secret in the workspace's old "
+		     "side), %zu not a regular file: see changes.json\n\n%s",
 		     e->sum->not_in_patch, e->sum->skipped - e->links_in_patch, body ? body : "");
 	if (n < 0)
 		return -ENOMEM;
@@ -344,7 +391,12 @@ int changes_export(struct change_set *s, int upper_root_fd, int lower_fd, int ws
 	struct changes_summary sum = { .truncated = s->truncated,
 				       .truncated_why = s->truncated_why };
 	struct export_options eo = *o;
-	struct changes_out e = { .uid = o->uid, .gid = o->gid, .lower_fd = lower_fd, .sum = &sum };
+	struct changes_out e = { .uid = o->uid,
+				 .gid = o->gid,
+				 .lower_fd = lower_fd,
+				 .sum = &sum,
+				 .redactor = o->redactor,
+				 .scan = o->scan };
 	int r;
 
 	eo.include = include;

@@ -217,6 +217,45 @@ al_ok "$AL_RC" "a run writing a secret into the workspace"
 al_ok "$(! grep -rq 'OVLSECRET-4242' "$AL_TMP/exp-scan"; echo $?)" \
 	"the secret is in neither the exported file nor changes.patch"
 
+# A secret the workspace already held: the patch's old side (its context and removed
+# lines) comes from the workspace, so a file whose old side matches is left out of the
+# patch ("patch": "secret"); scan "off" only counts, and keeps it.
+SWS=$AL_TMP/sws
+mkdir "$SWS"
+printf 'a\ntoken OVLSECRET-77\nb\n' >"$SWS/ctx.txt"
+printf 'old OVLSECRET-78\n' >"$SWS/gone.txt"
+printf 'clean\n' >"$SWS/clean.txt"
+# shellcheck disable=SC2016 # the task's
+edit='cd /workspace && sed -i "s/^b\$/B/" ctx.txt && rm gone.txt && echo more >>clean.txt'
+al_run --policy "$pol_scan" --workspace "$SWS" --export "$AL_TMP/exp-oldsecret" \
+	--record "$AL_TMP/oldsecret.json" -- /bin/sh -c "$edit"
+al_ok "$AL_RC" "a run editing next to (and deleting) a secret the workspace held"
+al_is "$(grep -rl 'OVLSECRET-7' "$AL_TMP/exp-oldsecret" | wc -l)" 0 \
+	"the workspace's secret is nowhere in the export, not in changes.patch's old side"
+al_is "$(python3 -c 'import json, sys
+print(" ".join("%s:%s" % (c["path"], c.get("patch")) for c in json.load(open(sys.argv[1]))["changes"]))' \
+	"$AL_TMP/exp-oldsecret/workspace/changes.json")" \
+	"clean.txt:included ctx.txt:secret gone.txt:secret" \
+	"changes.json says which files the patch leaves out for a secret on their old side"
+al_is "$(al_json "$AL_TMP/oldsecret.json" 'r["workspace_changes"]["not_in_patch"]')" 2 \
+	"the record counts them as not in the patch"
+COPY=$AL_TMP/copy-oldsecret
+cp -a "$SWS" "$COPY"
+(cd "$COPY" && git apply "$AL_TMP/exp-oldsecret/workspace/changes.patch")
+al_ok $? "git apply still accepts the rest of the patch"
+al_is "$(cat "$COPY/clean.txt")" "clean"$'\n'"more" "which it applies"
+pol_off=$(al_policy overlay-off <<'JSON'
+{ "version": 1, "name": "overlay-off",
+  "filesystem": { "workspace": { "mode": "overlay" } },
+  "logs": { "redact_patterns": [ "OVLSECRET-[0-9]+" ] },
+  "artifacts": { "scan": "off" } }
+JSON
+)
+al_run --policy "$pol_off" --workspace "$SWS" --export "$AL_TMP/exp-oldsecret-off" -- \
+	/bin/sh -c "$edit"
+al_is "$AL_RC:$(grep -c 'OVLSECRET-7' "$AL_TMP/exp-oldsecret-off/workspace/changes.patch")" 0:2 \
+	"scan off: the patch keeps its old sides as they are"
+
 # ---- a name /out takes ----
 al_run --policy "$pol" --workspace "$WS" --export "$AL_TMP/exp-taken" -- /bin/sh -c \
 	'mkdir /out/workspace; echo x >/workspace/new.txt'
