@@ -142,12 +142,17 @@ static int leave_out(struct changes_out *e, struct change *c, const char *why)
  * at most both sides, a prefix byte per line (at most one per byte), four names in git's
  * quoting (at most four bytes per byte) and the rest of the headers.
  */
-static bool patch_has_room(struct changes_out *e, const char *path, size_t alen, size_t blen)
+static bool patch_has_room_for(struct changes_out *e, uint64_t need)
 {
 	long at = ftell(e->patch);
-	uint64_t need = 2 * ((uint64_t)alen + blen) + 16 * (uint64_t)strlen(path) + 256;
 
 	return at >= 0 && (uint64_t)at <= e->patch_max && need <= e->patch_max - (uint64_t)at;
+}
+
+static bool patch_has_room(struct changes_out *e, const char *path, size_t alen, size_t blen)
+{
+	return patch_has_room_for(e,
+				  2 * ((uint64_t)alen + blen) + 16 * (uint64_t)strlen(path) + 256);
 }
 
 /*
@@ -199,7 +204,8 @@ static int patch_file(struct changes_out *e, struct change *c)
 {
 	_cleanup_free_ char *a = NULL, *b = NULL;
 	size_t alen = 0, blen = 0;
-	bool has_old = c->kind != CHANGE_ADDED, has_new = c->kind != CHANGE_DELETED;
+	bool has_old = c->kind != CHANGE_ADDED, has_new = c->kind != CHANGE_DELETED, binary;
+	mode_t om = has_old ? c->old_mode | S_IFREG : 0, nm = has_new ? c->new_mode | S_IFREG : 0;
 	int r = 1, k = 1;
 
 	if (is_git_path(c->path))
@@ -214,9 +220,9 @@ static int patch_file(struct changes_out *e, struct change *c)
 		return r < 0 ? r : k;
 	if (r == 0 || k == 0)
 		return leave_out(e, c, "too_large");
-	if ((a && diff_is_binary(a, alen)) || (b && diff_is_binary(b, blen)))
-		return leave_out(e, c, "binary");
-	r = a ? side_has_secret(e, a, alen) : 0;
+	/* A binary patch carries the old side's name (its SHA-1) only, not its bytes. */
+	binary = (a && diff_is_binary(a, alen)) || (b && diff_is_binary(b, blen));
+	r = a && !binary ? side_has_secret(e, a, alen) : 0;
 	if (r < 0)
 		return r;
 	if (r > 0)
@@ -226,10 +232,14 @@ static int patch_file(struct changes_out *e, struct change *c)
 	 * task that deletes a whole tree puts all of it in the patch): the patch's total stays
 	 * below max_size.
 	 */
-	if (!patch_has_room(e, c->path, alen, blen))
+	if (binary ? !patch_has_room_for(e, 16 * (uint64_t)strlen(c->path) + 256 +
+						    diff_binary_size(blen))
+		   : !patch_has_room(e, c->path, alen, blen))
 		return leave_out(e, c, "too_large");
-	r = diff_write_file(e->patch, c->path, has_old ? c->old_mode | S_IFREG : 0,
-			    has_new ? c->new_mode | S_IFREG : 0, a, alen, b, blen);
+	if (binary)
+		r = diff_write_binary(e->patch, c->path, om, nm, a, alen, b, blen);
+	else
+		r = diff_write_file(e->patch, c->path, om, nm, a, alen, b, blen);
 	if (r < 0)
 		return r;
 	if (c->kind != CHANGE_MODE || ((c->old_mode ^ c->new_mode) & S_IXUSR))
@@ -370,9 +380,9 @@ static int write_patch(int dir_fd, struct change_set *s, struct changes_out *e)
 	if (r < 0)
 		return r;
 	n = asprintf(&text,
-		     "airlock change set: %zu file change(s) left out of this patch (binary, too "
-		     "large, under .git, not exported, or a secret in the workspace's old "
-		     "side), %zu not a regular file: see changes.json\n\n%s",
+		     "airlock change set: %zu file change(s) left out of this patch (too large, "
+		     "under .git, not exported, or a secret in the workspace's old side), %zu "
+		     "not a regular file: see changes.json\n\n%s",
 		     e->sum->not_in_patch, e->sum->skipped - e->links_in_patch, body ? body : "");
 	if (n < 0)
 		return -ENOMEM;

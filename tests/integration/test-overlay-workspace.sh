@@ -26,6 +26,8 @@ printf 'y\n' >"$WS/opq/y"
 printf 'k\n' >"$WS/keepdir/k"
 printf '#!/bin/sh\necho hi\n' >"$WS/mode.sh"
 printf 'no newline at the end' >"$WS/nonl.txt"
+printf '\000\001old binary' >"$WS/bin.dat"
+printf '\000gone binary' >"$WS/delbin.dat"
 chmod 644 "$WS/mode.sh"
 chmod 755 "$WS"
 # Links of the workspace the task replaces by a file and deletes: the patch must delete
@@ -58,9 +60,9 @@ if [ "$host_ok" -eq 0 ]; then
 fi
 
 # The task's listing of a tree: one "sha256 x|- path" line per regular file (the modes git
-# keeps: executable or not), binary new.bin left out (the patch leaves it out too).
+# keeps: executable or not), binary files too (git binary patches).
 # shellcheck disable=SC2016 # expanded by the task's shell
-LISTING='cd "$1" && LC_ALL=C find . -type f ! -name new.bin -print0 | LC_ALL=C sort -z |
+LISTING='cd "$1" && LC_ALL=C find . -type f -print0 | LC_ALL=C sort -z |
 	xargs -0 sh -c '\''for f; do if [ -x "$f" ]; then x=x; else x=-; fi;
 	printf "%s %s %s\n" "$(sha256sum <"$f" | cut -c1-64)" "$x" "$f"; done'\'' sh'
 
@@ -78,6 +80,9 @@ rm -rf opq && mkdir opq && echo y2 >opq/y
 mkdir -p deep/er && echo deep >deep/er/f.txt
 printf "no newline at the end, now with one\n" >nonl.txt
 printf "a\000b" >new.bin
+printf "\000\003new binary, longer than one line of base85: 0123456789abcdefghijklmnop" >bin.dat
+rm delbin.dat
+head -c 150000 /dev/urandom >big.bin
 echo tab >"$(printf "tab\there.txt")"
 echo space >"with space.txt"
 printf "\303\251\n" >"$(printf "\303\251.txt")"
@@ -126,10 +131,13 @@ PY
 )
 # Exactly these, in changes.json's order (by path bytes): a whiteout read as a device, or
 # an opaque directory read as merged, would add or lose a line.
-want_kinds='added dir deep - -
+want_kinds='added file big.bin included -
+modified file bin.dat included -
+added dir deep - -
 added dir deep/er - -
 added file deep/er/f.txt included -
 deleted file del.txt included -
+deleted file delbin.dat included -
 added symlink evil-root - not a regular file
 added symlink evil-shadow - not a regular file
 added symlink evil-up - not a regular file
@@ -141,7 +149,7 @@ added file lnk included -
 added file manifest.json included -
 modified file mod.txt included -
 mode file mode.sh included -
-added file new.bin binary -
+added file new.bin included -
 added file new.txt included -
 modified file nonl.txt included -
 deleted file opq/x included -
