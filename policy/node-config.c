@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,6 +244,47 @@ static int dispatch_network(const char *path, json_t *v, void *data, struct poli
 	return 0;
 }
 
+/* A decimal id below UINT32_MAX ((uid_t)-1 is chown's "unchanged") up to stop; or -EINVAL. */
+static int parse_id(const char *s, char stop, const char **ret_end, uint32_t *ret)
+{
+	uint64_t v = 0;
+	const char *p = s;
+
+	for (; *p >= '0' && *p <= '9' && p - s < 10; p++)
+		v = v * 10 + (uint64_t)(*p - '0');
+	if (p == s || *p != stop || v >= UINT32_MAX)
+		return -EINVAL;
+	*ret_end = p;
+	*ret = (uint32_t)v;
+	return 0;
+}
+
+/* "UID:GID": two decimal ids. */
+static int dispatch_owner(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
+{
+	struct node_artifacts *a = data;
+	const char *s = json_string_value(v), *end;
+	uint32_t u, g;
+
+	if (parse_id(s, ':', &end, &u) < 0 || parse_id(end + 1, '\0', &end, &g) < 0)
+		return policy_errorf(ctx, path,
+				     "expected \"UID:GID\", two decimal ids below 4294967295, "
+				     "like \"1000:1000\"");
+	a->has_owner = true;
+	a->owner_uid = u;
+	a->owner_gid = g;
+	return 0;
+}
+
+static int dispatch_artifacts(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
+{
+	static const struct policy_field table[] = {
+		{ "owner", POLICY_JSON_STRING, dispatch_owner, 0 }, {}
+	};
+
+	return policy_dispatch(path, v, table, data, ctx);
+}
+
 static const struct policy_field root_table[] = {
 	{ "version", POLICY_JSON_INTEGER, dispatch_version, offsetof(struct node_config, version),
 	  true, "the integer 1" },
@@ -251,6 +293,8 @@ static const struct policy_field root_table[] = {
 	  offsetof(struct node_config, cgroup_parent) },
 	{ "network", POLICY_JSON_OBJECT, dispatch_network, offsetof(struct node_config, network) },
 	{ "credentials", POLICY_JSON_OBJECT, node_config_dispatch_credentials, 0 },
+	{ "artifacts", POLICY_JSON_OBJECT, dispatch_artifacts,
+	  offsetof(struct node_config, artifacts) },
 	{}
 };
 
@@ -373,15 +417,27 @@ static json_t *network_json(const struct node_network *n)
 			 (json_int_t)n->flows_rate);
 }
 
+/* "artifacts" when the file set it, else NULL (the caller owns the export). */
+static json_t *artifacts_json(const struct node_artifacts *a)
+{
+	char owner[sizeof("4294967295:4294967295")];
+
+	if (!a->has_owner)
+		return NULL;
+	snprintf(owner, sizeof(owner), "%" PRIu32 ":%" PRIu32, a->owner_uid, a->owner_gid);
+	return json_pack("{s:s}", "owner", owner);
+}
+
 int node_config_to_json(const struct node_config *c, char **ret)
 {
 	_cleanup_json_ json_t *j = NULL;
 	char *s;
 
-	j = json_pack("{s:i, s:s?, s:s?, s:o*, s:o*}", "version", NODE_CONFIG_VERSION, "state_dir",
-		      c->state_dir, "cgroup_parent", c->cgroup_parent, "network",
+	j = json_pack("{s:i, s:s?, s:s?, s:o*, s:o*, s:o*}", "version", NODE_CONFIG_VERSION,
+		      "state_dir", c->state_dir, "cgroup_parent", c->cgroup_parent, "network",
 		      network_json(&c->network), "credentials",
-		      c->n_issuers ? node_config_issuers_json(c) : NULL);
+		      c->n_issuers ? node_config_issuers_json(c) : NULL, "artifacts",
+		      artifacts_json(&c->artifacts));
 	if (!j)
 		return -ENOMEM;
 	s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);

@@ -68,6 +68,13 @@ struct node_issuer {
 	char *json; /* its whole object as compact JSON, parsed by the issuer module */
 };
 
+/* "artifacts" (docs/config.md): who owns what a run exports. */
+struct node_artifacts {
+	bool has_owner; /* false: the caller (SUDO_UID/SUDO_GID, else the real ids) */
+	uint32_t owner_uid;
+	uint32_t owner_gid;
+};
+
 struct node_config {
 	int version;
 	char *path; /* the file it was read from, NULL when built in (messages name it) */
@@ -82,6 +89,7 @@ struct node_config {
 	struct node_network network;
 	struct node_issuer *issuers; /* "credentials"."issuers", in the file's order */
 	size_t n_issuers;
+	struct node_artifacts artifacts;
 };
 
 /*

@@ -33,6 +33,7 @@
 #include "fd-util.h"
 #include "log.h"
 #include "macro.h"
+#include "node-config.h"
 #include "policy.h"
 #include "record-json.h"
 #include "redact.h"
@@ -244,7 +245,7 @@ static int build_redactor(struct run_export *e, const struct credential_set *cre
 
 int run_export_prepare(const struct policy *p, const char *dir, int state_fd, const char *state_dir,
 		       const char *run_id, const struct credential_set *creds,
-		       struct run_export **ret)
+		       const struct node_artifacts *owner, struct run_export **ret)
 {
 	_cleanup_(run_export_freep) struct run_export *e = NULL;
 	int k;
@@ -263,7 +264,11 @@ int run_export_prepare(const struct policy *p, const char *dir, int state_fd, co
 	*e = (struct run_export){
 		.policy = p, .parent_fd = -EBADF, .dst_fd = -EBADF, .mntns_fd = -EBADF
 	};
-	caller_ids(&e->uid, &e->gid);
+	if (owner && owner->has_owner) {
+		e->uid = (uid_t)owner->owner_uid;
+		e->gid = (gid_t)owner->owner_gid;
+	} else
+		caller_ids(&e->uid, &e->gid);
 	k = dir ? dest_from_arg(e, dir) : dest_default(e, state_fd, state_dir, run_id);
 	if (k < 0)
 		return k;

@@ -14,6 +14,7 @@
 
 struct credential_set;
 struct export_options;
+struct node_artifacts;
 struct policy;
 struct run_export;
 
@@ -21,12 +22,13 @@ struct run_export;
  * Makes the destination, fresh and empty: dir (--export DIR; its last component must not
  * exist), or <state_dir>/artifacts/<run_id> (state_fd: the state directory). Builds the
  * scan's redactor (the run's credential values, the built-in patterns and
- * logs.redact_patterns). *ret is NULL when the policy has no "artifacts". Logs a
- * refusal (one line). Returns 0 or -errno.
+ * logs.redact_patterns). What is exported is owned by owner's ids when the node
+ * configuration sets them (owner may be NULL), else by the caller's. *ret is NULL when the
+ * policy has no "artifacts". Logs a refusal (one line). Returns 0 or -errno.
  */
 int run_export_prepare(const struct policy *p, const char *dir, int state_fd, const char *state_dir,
 		       const char *run_id, const struct credential_set *creds,
-		       struct run_export **ret);
+		       const struct node_artifacts *owner, struct run_export **ret);
 
 /*
  * Holds the mount namespace of the sandbox's init (pid: a child not yet reaped, just

@@ -301,7 +301,8 @@ static int prepare(struct run *r)
 		return k;
 	r->step = RUN_STEP_ARTIFACTS;
 	k = run_export_prepare(r->policy, r->opts->export_dir, record_sink_state_fd(r->sink),
-			       record_sink_state_dir(r->sink), r->id, r->creds, &r->export);
+			       record_sink_state_dir(r->sink), r->id, r->creds,
+			       &r->opts->config->artifacts, &r->export);
 	if (k < 0)
 		return k;
 	k = note_export(r);

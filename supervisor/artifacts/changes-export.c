@@ -25,6 +25,12 @@
 #include "fd-util.h"
 #include "macro.h"
 #include "parse-util.h"
+#include "redact.h"
+
+/* The scan's pieces, as the export feeds it (export.c). */
+#define SIDE_SCAN_PIECE (64U << 10)
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct redact_stream *, redact_stream_free)
 
 struct changes_out {
 	uid_t uid; /* the owner of what is written (export_options) */
@@ -36,6 +42,9 @@ struct changes_out {
 	FILE *patch;
 	uint64_t patch_max; /* bytes the patch may hold in all: max_size less the files' bytes */
 	struct changes_summary *sum;
+	const struct redactor *redactor; /* the export's scan (NULL: none) */
+	enum export_scan scan;
+	size_t links_in_patch; /* deleted links the patch deletes (not "not a regular file") */
 };
 
 static int open_beneath(int dir_fd, const char *path)
@@ -133,12 +142,17 @@ static int leave_out(struct changes_out *e, struct change *c, const char *why)
  * at most both sides, a prefix byte per line (at most one per byte), four names in git's
  * quoting (at most four bytes per byte) and the rest of the headers.
  */
-static bool patch_has_room(struct changes_out *e, const char *path, size_t alen, size_t blen)
+static bool patch_has_room_for(struct changes_out *e, uint64_t need)
 {
 	long at = ftell(e->patch);
-	uint64_t need = 2 * ((uint64_t)alen + blen) + 16 * (uint64_t)strlen(path) + 256;
 
 	return at >= 0 && (uint64_t)at <= e->patch_max && need <= e->patch_max - (uint64_t)at;
+}
+
+static bool patch_has_room(struct changes_out *e, const char *path, size_t alen, size_t blen)
+{
+	return patch_has_room_for(e,
+				  2 * ((uint64_t)alen + blen) + 16 * (uint64_t)strlen(path) + 256);
 }
 
 /*
@@ -157,12 +171,41 @@ static bool sides_too_large(struct changes_out *e, const struct change *c)
 	       !patch_has_room(e, c->path, (size_t)old, (size_t) new);
 }
 
+/*
+ * Whether the scan (redact or reject) matches in a workspace side the patch would carry:
+ * its context and removed lines come from the workspace, not from the exported copy, so
+ * they never went through the export's scan. Returns 1, 0 or -ENOMEM.
+ */
+static int side_has_secret(const struct changes_out *e, const char *buf, size_t len)
+{
+	_cleanup_(redact_stream_freep) struct redact_stream *s = NULL;
+	const uint8_t *out;
+	size_t out_len;
+	uint64_t n = 0;
+	int r;
+
+	if (!e->redactor || e->scan == EXPORT_SCAN_OFF || len == 0)
+		return 0;
+	r = redact_stream_new(e->redactor, &s);
+	for (size_t off = 0; r >= 0 && off < len; off += SIDE_SCAN_PIECE)
+		r = redact_stream_feed(s, buf + off, MIN(SIDE_SCAN_PIECE, len - off), &out,
+				       &out_len);
+	if (r >= 0)
+		r = redact_stream_finish(s, &out, &out_len);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < redactor_n_rules(e->redactor); i++)
+		n += redact_stream_count(s, i);
+	return n > 0;
+}
+
 /* The patch of one regular file: old from the lower, new from the upper, as they apply. */
 static int patch_file(struct changes_out *e, struct change *c)
 {
 	_cleanup_free_ char *a = NULL, *b = NULL;
 	size_t alen = 0, blen = 0;
-	bool has_old = c->kind != CHANGE_ADDED, has_new = c->kind != CHANGE_DELETED;
+	bool has_old = c->kind != CHANGE_ADDED, has_new = c->kind != CHANGE_DELETED, binary;
+	mode_t om = has_old ? c->old_mode | S_IFREG : 0, nm = has_new ? c->new_mode | S_IFREG : 0;
 	int r = 1, k = 1;
 
 	if (is_git_path(c->path))
@@ -177,21 +220,71 @@ static int patch_file(struct changes_out *e, struct change *c)
 		return r < 0 ? r : k;
 	if (r == 0 || k == 0)
 		return leave_out(e, c, "too_large");
-	if ((a && diff_is_binary(a, alen)) || (b && diff_is_binary(b, blen)))
-		return leave_out(e, c, "binary");
+	/* A binary patch carries the old side's name (its SHA-1) only, not its bytes. */
+	binary = (a && diff_is_binary(a, alen)) || (b && diff_is_binary(b, blen));
+	r = a && !binary ? side_has_secret(e, a, alen) : 0;
+	if (r < 0)
+		return r;
+	if (r > 0)
+		return leave_out(e, c, "secret");
 	/*
 	 * The old side comes from the workspace, which no cap of the task's writes bounds (a
 	 * task that deletes a whole tree puts all of it in the patch): the patch's total stays
 	 * below max_size.
 	 */
-	if (!patch_has_room(e, c->path, alen, blen))
+	if (binary ? !patch_has_room_for(e, 16 * (uint64_t)strlen(c->path) + 256 +
+						    diff_binary_size(blen))
+		   : !patch_has_room(e, c->path, alen, blen))
 		return leave_out(e, c, "too_large");
-	r = diff_write_file(e->patch, c->path, has_old ? c->old_mode | S_IFREG : 0,
-			    has_new ? c->new_mode | S_IFREG : 0, a, alen, b, blen);
+	if (binary)
+		r = diff_write_binary(e->patch, c->path, om, nm, a, alen, b, blen);
+	else
+		r = diff_write_file(e->patch, c->path, om, nm, a, alen, b, blen);
 	if (r < 0)
 		return r;
 	if (c->kind != CHANGE_MODE || ((c->old_mode ^ c->new_mode) & S_IXUSR))
 		c->patch = "included";
+	return 0;
+}
+
+/*
+ * A link of the workspace the task deleted (or replaced): the patch deletes it, or `git
+ * apply` refuses the whole patch where something else now has its name. Its target is
+ * read with readlinkat() from the workspace (never followed); no link is ever created.
+ */
+static int patch_link_deletion(struct changes_out *e, struct change *c)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV |
+			   RESOLVE_NO_MAGICLINKS,
+	};
+	_cleanup_close_ int fd = -EBADF;
+	char target[PATH_MAX];
+	ssize_t n;
+	int r;
+
+	if (is_git_path(c->path))
+		return 0;
+	fd = (int)syscall(SYS_openat2, e->lower_fd, c->path, &how, sizeof(how));
+	if (fd < 0)
+		return -errno;
+	n = readlinkat(fd, "", target, sizeof(target));
+	if (n < 0)
+		return errno == EINVAL ? 0 : -errno; /* no longer a link: nothing to delete */
+	if ((size_t)n >= sizeof(target) || !patch_has_room(e, c->path, (size_t)n, 0))
+		return 0;
+	r = side_has_secret(e, target, (size_t)n);
+	if (r != 0) {
+		if (r > 0)
+			c->patch = "secret";
+		return MIN(r, 0);
+	}
+	r = diff_write_file(e->patch, c->path, S_IFLNK | 0777, 0, target, (size_t)n, NULL, 0);
+	if (r < 0)
+		return r;
+	c->patch = "included";
+	e->links_in_patch++;
 	return 0;
 }
 
@@ -225,6 +318,8 @@ static int export_one(struct changes_out *e, struct change *c)
 		return 0; /* made by the export where something below it is */
 	if (c->type != CHANGE_TYPE_FILE) {
 		e->sum->skipped++;
+		if (c->type == CHANGE_TYPE_SYMLINK && c->kind == CHANGE_DELETED)
+			return patch_link_deletion(e, c);
 		return 0;
 	}
 	if ((c->kind == CHANGE_ADDED || c->kind == CHANGE_MODIFIED) && !take_export(e, c))
@@ -285,13 +380,13 @@ static int write_patch(int dir_fd, struct change_set *s, struct changes_out *e)
 	if (r < 0)
 		return r;
 	n = asprintf(&text,
-		     "airlock change set: %zu file change(s) left out of this patch (binary, too "
-		     "large, under .git or not exported), %zu not a regular file: see "
-		     "changes.json\n\n%s",
-		     e->sum->not_in_patch, e->sum->skipped, body ? body : "");
+		     "airlock change set: %zu file change(s) left out of this patch (too large, "
+		     "under .git, not exported, or a secret in the workspace's old side), %zu "
+		     "not a regular file: see changes.json\n\n%s",
+		     e->sum->not_in_patch, e->sum->skipped - e->links_in_patch, body ? body : "");
 	if (n < 0)
 		return -ENOMEM;
-	if (e->sum->not_in_patch == 0 && e->sum->skipped == 0)
+	if (e->sum->not_in_patch == 0 && e->sum->skipped == e->links_in_patch)
 		return write_new(e, dir_fd, "changes.patch", body ? body : "", blen,
 				 e->sum->patch_digest);
 	return write_new(e, dir_fd, "changes.patch", text, (size_t)n, e->sum->patch_digest);
@@ -306,7 +401,12 @@ int changes_export(struct change_set *s, int upper_root_fd, int lower_fd, int ws
 	struct changes_summary sum = { .truncated = s->truncated,
 				       .truncated_why = s->truncated_why };
 	struct export_options eo = *o;
-	struct changes_out e = { .uid = o->uid, .gid = o->gid, .lower_fd = lower_fd, .sum = &sum };
+	struct changes_out e = { .uid = o->uid,
+				 .gid = o->gid,
+				 .lower_fd = lower_fd,
+				 .sum = &sum,
+				 .redactor = o->redactor,
+				 .scan = o->scan };
 	int r;
 
 	eo.include = include;

@@ -28,7 +28,7 @@ struct changes_summary {
 	size_t skipped; /* not regular files or directories: listed, not exported */
 	size_t exported; /* changed files exported under DIR/workspace/files/ */
 	uint64_t exported_bytes;
-	size_t not_in_patch; /* file changes left out of changes.patch (binary, too large...) */
+	size_t not_in_patch; /* file changes left out of changes.patch (too large...) */
 	bool truncated; /* the walk stopped at a cap */
 	const char *truncated_why;
 	enum export_stop stop; /* the export stopped at one of its caps */

@@ -56,7 +56,7 @@ struct change {
 	/* Filled by the export (changes-export.c), not by the walk: */
 	bool has_digest;
 	uint8_t digest[SHA256_DIGEST_SIZE]; /* the exported contents (none for deleted) */
-	const char *patch; /* "included", "binary", "too_large", "git_path", "not_exported",
+	const char *patch; /* "included", "too_large", "git_path", "secret", "not_exported",
 			    * or NULL: nothing for a patch (a directory, a mode git ignores) */
 	const char *not_exported; /* added or modified, yet not exported: why (static) */
 	bool redacted; /* the exported copy had secrets rewritten by the scan */

@@ -320,9 +320,11 @@ int diff_write_path(FILE *out, const char *prefix, const char *path)
 	return fputc('"', out) == EOF ? -EIO : 0;
 }
 
-/* git records only whether a file is executable (by its owner). */
+/* git records only whether a file is executable (by its owner), or that it is a link. */
 static unsigned git_mode(mode_t m)
 {
+	if (S_ISLNK(m))
+		return 0120000;
 	return (m & S_IXUSR) ? 0100755 : 0100644;
 }
 
@@ -388,4 +390,19 @@ int diff_write_file(FILE *out, const char *path, mode_t old_mode, mode_t new_mod
 	if (r < 0)
 		return r;
 	return diff_write_hunks(out, a, alen, b, blen);
+}
+
+int diff_write_binary(FILE *out, const char *path, mode_t old_mode, mode_t new_mode, const char *a,
+		      size_t alen, const char *b, size_t blen)
+{
+	bool same = old_mode && new_mode && alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
+	int r;
+
+	if (same && git_mode(old_mode) == git_mode(new_mode))
+		return 0;
+	r = write_header(out, path, old_mode, new_mode);
+	if (r < 0 || same)
+		return r;
+	return diff_write_binary_body(out, old_mode ? a : NULL, old_mode ? alen : 0,
+				      new_mode ? b : NULL, new_mode ? blen : 0);
 }

@@ -344,7 +344,7 @@ static int export_file(struct walk *w, struct frame *f, const char *name, const 
 	int r;
 
 	s = export_caps_check_file(w->o, w->m, (uint64_t)st->st_size, (uint64_t)st->st_blocks * 512,
-				   &why);
+				   (uint64_t)st->st_blksize, &why);
 	if (s != EXPORT_SKIP_NONE)
 		return skip(w, path, EXPORT_TYPE_FILE, s);
 	if (why != EXPORT_STOP_NONE) {

@@ -168,14 +168,17 @@ bool export_glob_is_valid(const char *glob);
 
 /*
  * Cap accounting for one regular file of size bytes (apparent) and alloc bytes
- * (allocated blocks) against o and what m has exported so far: EXPORT_SKIP_FILE_SIZE, or
+ * (allocated blocks, of block bytes each: the filesystem's allocation unit, 0 as 1)
+ * against o and what m has exported so far: EXPORT_SKIP_FILE_SIZE when size passes
+ * max_file_size or alloc passes it rounded up to a whole block (a 9-byte file of a tmpfs
+ * takes 4 KiB, which a cap of 1000 must not refuse), or
  * EXPORT_SKIP_NONE with *ret_stop set when the export must stop before this file
  * (EXPORT_STOP_MAX_FILES, EXPORT_STOP_MAX_SIZE), EXPORT_STOP_NONE when it may be copied.
  * Pure.
  */
 enum export_skip export_caps_check_file(const struct export_options *o,
 					const struct export_manifest *m, uint64_t size,
-					uint64_t alloc, enum export_stop *ret_stop);
+					uint64_t alloc, uint64_t block, enum export_stop *ret_stop);
 
 const char *export_scan_to_string(enum export_scan s);
 enum export_scan export_scan_from_string(const char *s);

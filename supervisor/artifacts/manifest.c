@@ -109,12 +109,18 @@ int export_name_escape(const char *name, char **ret)
 
 enum export_skip export_caps_check_file(const struct export_options *o,
 					const struct export_manifest *m, uint64_t size,
-					uint64_t alloc, enum export_stop *ret_stop)
+					uint64_t alloc, uint64_t block, enum export_stop *ret_stop)
 {
-	uint64_t total;
+	uint64_t total, alloc_cap;
 
 	*ret_stop = EXPORT_STOP_NONE;
-	if (size > o->max_file_size || alloc > o->max_file_size)
+	/* A file takes whole blocks: its blocks pass the cap only past the block holding it. */
+	block = block ? block : 1;
+	if (__builtin_add_overflow(o->max_file_size, block - 1, &alloc_cap))
+		alloc_cap = UINT64_MAX;
+	else
+		alloc_cap -= alloc_cap % block;
+	if (size > o->max_file_size || alloc > alloc_cap)
 		return EXPORT_SKIP_FILE_SIZE;
 	if (m->files + m->directories >= o->max_files)
 		*ret_stop = EXPORT_STOP_MAX_FILES;

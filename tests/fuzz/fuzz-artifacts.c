@@ -74,8 +74,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (*path)
 		assert(export_glob_match("**", path));
 	m.bytes = size;
-	if (export_caps_check_file(&o, &m, size, g, &why) == EXPORT_SKIP_NONE)
+	if (export_caps_check_file(&o, &m, size, g, 1, &why) == EXPORT_SKIP_NONE)
 		assert(size <= o.max_file_size && g <= o.max_file_size);
+	if (export_caps_check_file(&o, &m, size, g, 4096, &why) == EXPORT_SKIP_NONE)
+		assert(size <= o.max_file_size && g <= (o.max_file_size + 4095) / 4096 * 4096);
 	free(glob);
 	free(path);
 	return 0;

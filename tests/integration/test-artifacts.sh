@@ -112,6 +112,36 @@ al_is "$AL_RC:$(cat "$DEST/leak.txt")" "0:token=$TOK" "scan off: the file is cop
 al_is "$(al_json "$AL_TMP/c.json" '(r["artifacts"]["redactions"], r["artifacts"]["files_redacted"])')" \
 	"(1, 0)" "scan off: the match is only counted"
 
+# ---- max_file_size below a block: a small file takes a whole block of the tmpfs ----
+# A 9-byte file has 4 KiB allocated: its blocks are compared with the cap rounded up to a
+# block, so that only what passes the cap by size or by whole blocks beyond it is skipped.
+pol_small=$(al_policy art-small <<'JSON'
+{ "version": 1, "name": "art-small", "artifacts": { "scan": "off", "max_file_size": "1000" } }
+JSON
+)
+DEST=$AL_TMP/export-small
+al_run --policy "$pol_small" --export "$DEST" -- sh -c 'echo small >/out/small
+	head -c 1000 /dev/zero >/out/at-cap; head -c 1001 /dev/zero >/out/past-cap
+	fallocate -n -l 64K /out/prealloc 2>/dev/null || head -c 70000 /dev/zero >/out/prealloc'
+al_is "$AL_RC:$(reason_of "$DEST" small):$(reason_of "$DEST" at-cap):$(reason_of "$DEST" past-cap)" \
+	0:exported:exported:max_file_size \
+	"max_file_size 1000: files of 6 and 1000 bytes are exported, one of 1001 skipped"
+al_is "$(reason_of "$DEST" prealloc)" max_file_size \
+	"an empty file with 64K preallocated (blocks past the cap) is skipped"
+
+# ---- a configured owner: the node configuration's artifacts.owner, not the caller ----
+cat >"$AL_TMP/owner.json" <<'JSON'
+{ "version": 1, "artifacts": { "owner": "2345:2346" } }
+JSON
+chmod 644 "$AL_TMP/owner.json"
+DEST=$AL_TMP/export-owner
+al_run --config "$AL_TMP/owner.json" --policy "$pol_small" --export "$DEST" \
+	--record "$AL_TMP/owner-rec.json" -- sh -c 'mkdir /out/d; echo x >/out/d/f'
+al_is "$AL_RC:$(stat -c '%u:%g' "$DEST" "$DEST/d" "$DEST/d/f" "$DEST/manifest.json" | sort -u)" \
+	0:2345:2346 "artifacts.owner in the node configuration owns the export (SUDO_UID is 4321)"
+al_is "$(python3 "$CHECK" "$DEST" 2345 2346 "$AL_TMP/owner-rec.json")" ok \
+	"and the export matches its manifest"
+
 # ---- D: 20 000 files against max_files 10 000; the default destination ----
 
 al_run --policy "$(policy art-many redact 10000)" --credential "tok=@$AL_TMP/tok" \

@@ -26,8 +26,14 @@ printf 'y\n' >"$WS/opq/y"
 printf 'k\n' >"$WS/keepdir/k"
 printf '#!/bin/sh\necho hi\n' >"$WS/mode.sh"
 printf 'no newline at the end' >"$WS/nonl.txt"
+printf '\000\001old binary' >"$WS/bin.dat"
+printf '\000gone binary' >"$WS/delbin.dat"
 chmod 644 "$WS/mode.sh"
 chmod 755 "$WS"
+# Links of the workspace the task replaces by a file and deletes: the patch must delete
+# them, or `git apply` refuses it whole ("lnk: already exists in working directory").
+ln -s keep.txt "$WS/lnk"
+ln -s keep.txt "$WS/gone"
 
 # tree_hash DIR: names, types, modes, sizes, mtimes, owners and contents of DIR's tree.
 tree_hash() {
@@ -54,9 +60,9 @@ if [ "$host_ok" -eq 0 ]; then
 fi
 
 # The task's listing of a tree: one "sha256 x|- path" line per regular file (the modes git
-# keeps: executable or not), binary new.bin left out (the patch leaves it out too).
+# keeps: executable or not), binary files too (git binary patches).
 # shellcheck disable=SC2016 # expanded by the task's shell
-LISTING='cd "$1" && LC_ALL=C find . -type f ! -name new.bin -print0 | LC_ALL=C sort -z |
+LISTING='cd "$1" && LC_ALL=C find . -type f -print0 | LC_ALL=C sort -z |
 	xargs -0 sh -c '\''for f; do if [ -x "$f" ]; then x=x; else x=-; fi;
 	printf "%s %s %s\n" "$(sha256sum <"$f" | cut -c1-64)" "$x" "$f"; done'\'' sh'
 
@@ -68,11 +74,15 @@ printf "line1\nCHANGED\nline3\nline4\n" >mod.txt
 echo added >new.txt
 rm del.txt
 rm -r sub
+rm lnk gone && echo now-a-file >lnk
 chmod 755 mode.sh
 rm -rf opq && mkdir opq && echo y2 >opq/y
 mkdir -p deep/er && echo deep >deep/er/f.txt
 printf "no newline at the end, now with one\n" >nonl.txt
 printf "a\000b" >new.bin
+printf "\000\003new binary, longer than one line of base85: 0123456789abcdefghijklmnop" >bin.dat
+rm delbin.dat
+head -c 150000 /dev/urandom >big.bin
 echo tab >"$(printf "tab\there.txt")"
 echo space >"with space.txt"
 printf "\303\251\n" >"$(printf "\303\251.txt")"
@@ -121,19 +131,25 @@ PY
 )
 # Exactly these, in changes.json's order (by path bytes): a whiteout read as a device, or
 # an opaque directory read as merged, would add or lose a line.
-want_kinds='added dir deep - -
+want_kinds='added file big.bin included -
+modified file bin.dat included -
+added dir deep - -
 added dir deep/er - -
 added file deep/er/f.txt included -
 deleted file del.txt included -
+deleted file delbin.dat included -
 added symlink evil-root - not a regular file
 added symlink evil-shadow - not a regular file
 added symlink evil-up - not a regular file
 added fifo fifo - not a regular file
+deleted symlink gone included not a regular file
 added file hardlink.txt included -
+deleted symlink lnk included not a regular file
+added file lnk included -
 added file manifest.json included -
 modified file mod.txt included -
 mode file mode.sh included -
-added file new.bin binary -
+added file new.bin included -
 added file new.txt included -
 modified file nonl.txt included -
 deleted file opq/x included -
@@ -159,6 +175,8 @@ got=$(sh -c "$LISTING" sh "$COPY")
 al_is "$got" "$(cat "$EXP/view.txt")" "the patched copy is exactly the task's view (contents and exec bits)"
 al_ok "$([ ! -e "$COPY/sub" ] && [ ! -e "$COPY/del.txt" ] && [ ! -e "$COPY/opq/x" ]; echo $?)" \
 	"deleted files and directories are gone from the patched copy"
+al_ok "$([ ! -L "$COPY/gone" ] && [ ! -L "$COPY/lnk" ] && [ "$(cat "$COPY/lnk")" = now-a-file ]
+	echo $?)" "a deleted link is gone, a link replaced by a file is that file"
 
 # ---- what was exported ----
 al_is "$(find "$W/files" \( -type l -o -type p -o -type s -o -type c -o -type b \) | wc -l)" 0 \
@@ -207,12 +225,69 @@ al_ok "$AL_RC" "a run writing a secret into the workspace"
 al_ok "$(! grep -rq 'OVLSECRET-4242' "$AL_TMP/exp-scan"; echo $?)" \
 	"the secret is in neither the exported file nor changes.patch"
 
+# A secret the workspace already held: the patch's old side (its context and removed
+# lines) comes from the workspace, so a file whose old side matches is left out of the
+# patch ("patch": "secret"); scan "off" only counts, and keeps it.
+SWS=$AL_TMP/sws
+mkdir "$SWS"
+printf 'a\ntoken OVLSECRET-77\nb\n' >"$SWS/ctx.txt"
+printf 'old OVLSECRET-78\n' >"$SWS/gone.txt"
+printf 'clean\n' >"$SWS/clean.txt"
+# shellcheck disable=SC2016 # the task's
+edit='cd /workspace && sed -i "s/^b\$/B/" ctx.txt && rm gone.txt && echo more >>clean.txt'
+al_run --policy "$pol_scan" --workspace "$SWS" --export "$AL_TMP/exp-oldsecret" \
+	--record "$AL_TMP/oldsecret.json" -- /bin/sh -c "$edit"
+al_ok "$AL_RC" "a run editing next to (and deleting) a secret the workspace held"
+al_is "$(grep -rl 'OVLSECRET-7' "$AL_TMP/exp-oldsecret" | wc -l)" 0 \
+	"the workspace's secret is nowhere in the export, not in changes.patch's old side"
+al_is "$(python3 -c 'import json, sys
+print(" ".join("%s:%s" % (c["path"], c.get("patch")) for c in json.load(open(sys.argv[1]))["changes"]))' \
+	"$AL_TMP/exp-oldsecret/workspace/changes.json")" \
+	"clean.txt:included ctx.txt:secret gone.txt:secret" \
+	"changes.json says which files the patch leaves out for a secret on their old side"
+al_is "$(al_json "$AL_TMP/oldsecret.json" 'r["workspace_changes"]["not_in_patch"]')" 2 \
+	"the record counts them as not in the patch"
+COPY=$AL_TMP/copy-oldsecret
+cp -a "$SWS" "$COPY"
+(cd "$COPY" && git apply "$AL_TMP/exp-oldsecret/workspace/changes.patch")
+al_ok $? "git apply still accepts the rest of the patch"
+al_is "$(cat "$COPY/clean.txt")" "clean"$'\n'"more" "which it applies"
+pol_off=$(al_policy overlay-off <<'JSON'
+{ "version": 1, "name": "overlay-off",
+  "filesystem": { "workspace": { "mode": "overlay" } },
+  "logs": { "redact_patterns": [ "OVLSECRET-[0-9]+" ] },
+  "artifacts": { "scan": "off" } }
+JSON
+)
+al_run --policy "$pol_off" --workspace "$SWS" --export "$AL_TMP/exp-oldsecret-off" -- \
+	/bin/sh -c "$edit"
+al_is "$AL_RC:$(grep -c 'OVLSECRET-7' "$AL_TMP/exp-oldsecret-off/workspace/changes.patch")" 0:2 \
+	"scan off: the patch keeps its old sides as they are"
+
 # ---- a name /out takes ----
 al_run --policy "$pol" --workspace "$WS" --export "$AL_TMP/exp-taken" -- /bin/sh -c \
 	'mkdir /out/workspace; echo x >/workspace/new.txt'
 al_is "$AL_RC" 125 "an /out entry named 'workspace' fails the run"
 al_ok "$(echo "$AL_ERR" | grep -q "Failed to export the workspace's changes: .* exists"; echo $?)" \
 	"with one line saying so"
+
+# ---- fail closed where the overlay cannot be built, also on a kernel that has overlayfs ----
+# A workspace on ramfs, which cannot be idmapped: the lower layer the overlay needs cannot be
+# made, so the run is refused with one line naming why, before anything runs or is made.
+RWS=$AL_TMP/ramws
+mkdir "$RWS"
+out=$(unshare -m --propagation private -- /bin/sh -c 'mount -t ramfs none "$1" || exit 77
+	echo x >"$1/f" && shift && exec "$@" </dev/null' sh "$RWS" "$AIRLOCK" run \
+	--state-dir "$AL_STATE" --policy "$pol" --workspace "$RWS" --export "$AL_TMP/exp-ram" \
+	-- /bin/sh -c 'echo ran >/out/ran' 2>&1)
+rc=$?
+if [ "$rc" -eq 77 ]; then
+	al_skip "an overlay on a workspace that cannot be idmapped is refused" "cannot mount a ramfs"
+else
+	al_is "$rc:$(echo "$out" | grep -c '^airlock: refusing run: /filesystem/workspace/mode: overlay: .*idmap')" \
+		125:1 "a workspace whose filesystem cannot be idmapped refuses an overlay run, in one line"
+	al_ok "$([ ! -e "$AL_TMP/exp-ram" ]; echo $?)" "and makes no export directory"
+fi
 
 # ---- one budget: /out and the workspace's changes share max_files and max_size ----
 pol_cap=$(al_policy overlay-cap <<'JSON'

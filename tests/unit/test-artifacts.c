@@ -94,27 +94,39 @@ TEST(caps_accounting)
 	struct export_manifest m = {};
 	enum export_stop why;
 
-	ASSERT_EQ(export_caps_check_file(&o, &m, 50, 48, &why), EXPORT_SKIP_NONE);
+	ASSERT_EQ(export_caps_check_file(&o, &m, 50, 48, 0, &why), EXPORT_SKIP_NONE);
 	ASSERT_EQ(why, EXPORT_STOP_NONE);
-	ASSERT_EQ(export_caps_check_file(&o, &m, 10, 0, &why), EXPORT_SKIP_NONE);
-	ASSERT_EQ(export_caps_check_file(&o, &m, 51, 0, &why), EXPORT_SKIP_FILE_SIZE);
+	ASSERT_EQ(export_caps_check_file(&o, &m, 10, 0, 0, &why), EXPORT_SKIP_NONE);
+	ASSERT_EQ(export_caps_check_file(&o, &m, 51, 0, 0, &why), EXPORT_SKIP_FILE_SIZE);
 	/* A file whose blocks pass the cap (not its apparent size): skipped too. */
-	ASSERT_EQ(export_caps_check_file(&o, &m, 10, 51, &why), EXPORT_SKIP_FILE_SIZE);
+	ASSERT_EQ(export_caps_check_file(&o, &m, 10, 51, 0, &why), EXPORT_SKIP_FILE_SIZE);
+	/* Blocks of 16 bytes: 51 allocated bytes round up to 64, within the cap rounded up. */
+	ASSERT_EQ(export_caps_check_file(&o, &m, 10, 64, 16, &why), EXPORT_SKIP_NONE);
+	ASSERT_EQ(export_caps_check_file(&o, &m, 50, 64, 16, &why), EXPORT_SKIP_NONE);
+	ASSERT_EQ(export_caps_check_file(&o, &m, 10, 80, 16, &why), EXPORT_SKIP_FILE_SIZE);
+	ASSERT_EQ(export_caps_check_file(&o, &m, 51, 64, 16, &why), EXPORT_SKIP_FILE_SIZE);
+	/* A 9-byte file of a tmpfs (one 4 KiB page) under a cap of 1000 bytes. */
+	o.max_file_size = 1000;
+	ASSERT_EQ(export_caps_check_file(&o, &m, 9, 4096, 4096, &why), EXPORT_SKIP_NONE);
+	ASSERT_EQ(export_caps_check_file(&o, &m, 0, 8192, 4096, &why), EXPORT_SKIP_FILE_SIZE);
+	o.max_file_size = UINT64_MAX; /* no overflow rounding the cap up */
+	ASSERT_EQ(export_caps_check_file(&o, &m, 9, UINT64_MAX, 4096, &why), EXPORT_SKIP_NONE);
+	o.max_file_size = 50;
 	/* A 1 TiB sparse file. */
-	ASSERT_EQ(export_caps_check_file(&o, &m, 1ULL << 40, 0, &why), EXPORT_SKIP_FILE_SIZE);
+	ASSERT_EQ(export_caps_check_file(&o, &m, 1ULL << 40, 0, 0, &why), EXPORT_SKIP_FILE_SIZE);
 	m.bytes = 60;
-	ASSERT_EQ(export_caps_check_file(&o, &m, 41, 0, &why), EXPORT_SKIP_NONE);
+	ASSERT_EQ(export_caps_check_file(&o, &m, 41, 0, 0, &why), EXPORT_SKIP_NONE);
 	ASSERT_EQ(why, EXPORT_STOP_MAX_SIZE);
-	ASSERT_EQ(export_caps_check_file(&o, &m, 40, 0, &why), EXPORT_SKIP_NONE);
+	ASSERT_EQ(export_caps_check_file(&o, &m, 40, 0, 0, &why), EXPORT_SKIP_NONE);
 	ASSERT_EQ(why, EXPORT_STOP_NONE);
 	m.bytes = UINT64_MAX - 1; /* no overflow past the total */
 	o.max_size = UINT64_MAX;
-	ASSERT_EQ(export_caps_check_file(&o, &m, 40, 0, &why), EXPORT_SKIP_NONE);
+	ASSERT_EQ(export_caps_check_file(&o, &m, 40, 0, 0, &why), EXPORT_SKIP_NONE);
 	ASSERT_EQ(why, EXPORT_STOP_MAX_SIZE);
 	m.bytes = 0;
 	m.files = 2;
 	m.directories = 1;
-	ASSERT_EQ(export_caps_check_file(&o, &m, 1, 0, &why), EXPORT_SKIP_NONE);
+	ASSERT_EQ(export_caps_check_file(&o, &m, 1, 0, 0, &why), EXPORT_SKIP_NONE);
 	ASSERT_EQ(why, EXPORT_STOP_MAX_FILES);
 }
 

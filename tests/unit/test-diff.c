@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cleanup.h"
 #include "diff.h"
 #include "hunk-apply.h"
 #include "macro.h"
@@ -103,6 +104,57 @@ TEST(golden_file_headers)
 	free(p);
 	p = file_patch("empty", 0, S_IFREG | 0644, NULL, "");
 	ASSERT_STREQ(p, "diff --git a/empty b/empty\nnew file mode 100644\n");
+	free(p);
+	/* a link deleted: git's 120000, its target as one line without a newline */
+	p = file_patch("lnk", S_IFLNK | 0777, 0, "../target", NULL);
+	ASSERT_STREQ(p,
+		     "diff --git a/lnk b/lnk\ndeleted file mode 120000\n--- a/lnk\n"
+		     "+++ /dev/null\n@@ -1,1 +0,0 @@\n-../target\n\\ No newline at end of file\n");
+	free(p);
+}
+
+static char *binary_patch(mode_t om, mode_t nm, const char *a, size_t alen, const char *b,
+			  size_t blen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f || diff_write_binary(f, "x.bin", om, nm, a, alen, b, blen) < 0)
+		abort();
+	fclose(f);
+	return buf;
+}
+
+/* git's blob names (`git hash-object`), which `git apply` checks both sides against. */
+TEST(binary_patch)
+{
+	_cleanup_free_ char *big = malloc(1000);
+	char *p;
+
+	p = binary_patch(0, S_IFREG | 0644, NULL, 0, "hello\n", 6);
+	ASSERT_STREQ(p, "diff --git a/x.bin b/x.bin\nnew file mode 100644\n"
+			"index 0000000000000000000000000000000000000000.."
+			"ce013625030ba8dba906f756967f9e9ca394464a\nGIT binary patch\nliteral 6\n"
+			/* zlib 78 01, one stored block of 6, adler32 of "hello\n": 17 bytes */
+			"QcmV+h0QvuDWo&G33J6OA9{>OV\n\n");
+	free(p);
+	p = binary_patch(S_IFREG | 0644, 0, "", 0, NULL, 0);
+	ASSERT_CONTAINS(p,
+			"deleted file mode 100644\nindex "
+			"e69de29bb2d1d6434b8b29ae775ad8c2e48c5391.."
+			"0000000000000000000000000000000000000000\nGIT binary patch\nliteral 0\n");
+	free(p);
+	ASSERT_TRUE(big != NULL);
+	memset(big, 'a', 1000); /* more than one SHA-1 block, more than one base85 line */
+	p = binary_patch(S_IFREG | 0644, S_IFREG | 0755, "\0", 1, big, 1000);
+	ASSERT_CONTAINS(p, "old mode 100644\nnew mode 100755\n");
+	ASSERT_CONTAINS(p, "..a50be72b20f0e3f078d252e8e56b11b4bec67509\n");
+	ASSERT_TRUE(diff_binary_size(1000) >= strlen(strstr(p, "index ")));
+	free(p);
+	/* a mode change alone: the headers only */
+	p = binary_patch(S_IFREG | 0644, S_IFREG | 0755, "\0", 1, "\0", 1);
+	ASSERT_STREQ(p, "diff --git a/x.bin b/x.bin\nold mode 100644\nnew mode 100755\n");
 	free(p);
 }
 

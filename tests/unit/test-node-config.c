@@ -62,6 +62,18 @@ static const struct error_case error_cases[] = {
 	  "the issuer's kind" },
 	{ V "\"credentials\": {\"issuers\": {\"a\": {\"kind\": \"ldap\"}}}}",
 	  "/credentials/issuers/a/kind", "unknown kind \"ldap\"" },
+	{ V "\"artifacts\": {\"owner\": \"1000\"}}", "/artifacts/owner", "\"UID:GID\"" },
+	{ V "\"artifacts\": {\"owner\": \"1000:\"}}", "/artifacts/owner", "\"UID:GID\"" },
+	{ V "\"artifacts\": {\"owner\": \":1000\"}}", "/artifacts/owner", "\"UID:GID\"" },
+	{ V "\"artifacts\": {\"owner\": \"-1:0\"}}", "/artifacts/owner", "\"UID:GID\"" },
+	{ V "\"artifacts\": {\"owner\": \" 1:1\"}}", "/artifacts/owner", "\"UID:GID\"" },
+	{ V "\"artifacts\": {\"owner\": \"1:1 \"}}", "/artifacts/owner", "\"UID:GID\"" },
+	{ V "\"artifacts\": {\"owner\": \"4294967295:1\"}}", "/artifacts/owner",
+	  "below 4294967295" },
+	{ V "\"artifacts\": {\"owner\": \"1:42949672950\"}}", "/artifacts/owner", "\"UID:GID\"" },
+	{ V "\"artifacts\": {\"owner\": \"alice:alice\"}}", "/artifacts/owner", "\"UID:GID\"" },
+	{ V "\"artifacts\": {\"owner\": 1000}}", "/artifacts/owner", "string" },
+	{ V "\"artifacts\": {\"group\": \"1\"}}", "/artifacts/group", "unknown key" },
 };
 
 TEST(errors)
@@ -97,6 +109,7 @@ TEST(defaults)
 	ASSERT_EQ(c->network.flows_max, 4096);
 	ASSERT_EQ(c->network.flows_rate, 100);
 	ASSERT_TRUE(c->state_dir == NULL);
+	ASSERT_FALSE(c->artifacts.has_owner);
 	ASSERT_OK(node_config_fill_defaults(c, "/var/lib/airlock", "/run/airlock", ""));
 	ASSERT_STREQ(c->state_dir, "/var/lib/airlock");
 	ASSERT_STREQ(c->cgroup_parent, "");
@@ -112,7 +125,8 @@ TEST(settings_round_trip)
 		" \"network\": {\"pool\": \"10.240.0.0/20\", \"pool6\": \"fd12:3456::/32\","
 		" \"forwarding\": \"manage\","
 		" \"dns\": {\"upstream\": [\"192.0.2.53\", \"2001:db8::53\"], \"ttl_min\": \"1s\","
-		" \"ttl_max\": \"1h\"}, \"flows\": {\"max\": 64, \"rate\": 20}}}";
+		" \"ttl_max\": \"1h\"}, \"flows\": {\"max\": 64, \"rate\": 20}},"
+		" \"artifacts\": {\"owner\": \"4294967294:0\"}}";
 
 	ASSERT_OK(node_config_parse(text, sizeof(text) - 1, &c, NULL));
 	ASSERT_STREQ(c->state_dir, "/srv/airlock");
@@ -125,6 +139,9 @@ TEST(settings_round_trip)
 	ASSERT_EQ(c->network.dns_ttl_max_s, 3600);
 	ASSERT_EQ(c->network.flows_max, 64);
 	ASSERT_EQ(c->network.flows_rate, 20);
+	ASSERT_TRUE(c->artifacts.has_owner);
+	ASSERT_EQ(c->artifacts.owner_uid, 4294967294U);
+	ASSERT_EQ(c->artifacts.owner_gid, 0);
 
 	/* config show's output parses back to the same settings */
 	ASSERT_OK(node_config_fill_defaults(c, "/var/lib/airlock", "/run/airlock", ""));
@@ -133,6 +150,7 @@ TEST(settings_round_trip)
 	ASSERT_CONTAINS(json, "\"pool\": \"10.240.0.0/20\"");
 	ASSERT_CONTAINS(json, "\"pool6\": \"fd12:3456::/32\"");
 	ASSERT_CONTAINS(json, "\"max\": 64");
+	ASSERT_CONTAINS(json, "\"owner\": \"4294967294:0\"");
 	ASSERT_OK(node_config_parse(json, strlen(json), &again, NULL));
 	ASSERT_OK(node_config_to_json(again, &json2));
 	ASSERT_STREQ(json, json2);
