@@ -242,7 +242,7 @@ int cgroup_dir_remove(struct cgroup_dir *d, const char *name)
 
 /* ---- layout ---- */
 
-static bool path_is_valid_relative(const char *p)
+bool cgroup_path_is_valid_relative(const char *p)
 {
 	if (!p || p[0] == '\0' || p[0] == '/' || strlen(p) >= CGROUP_PATH_MAX / 2)
 		return false;
@@ -495,7 +495,7 @@ int cgroup_layout_can_enforce(const struct cgroup_layout *l, const struct policy
 			       : cgroup_v1_can_enforce(l, lim, reterr_controller);
 }
 
-static int run_open(const struct cgroup_layout *l, const char *parent, const char *run_id,
+int cgroup_run_open(const struct cgroup_layout *l, const char *parent, const char *run_id,
 		    const struct policy_limits *lim, bool open_existing, struct cgroup_run **ret,
 		    const char **reterr_controller)
 {
@@ -506,7 +506,7 @@ static int run_open(const struct cgroup_layout *l, const char *parent, const cha
 		return -EINVAL;
 	if (!parent)
 		parent = l->default_parent;
-	if (parent[0] != '\0' && !path_is_valid_relative(parent))
+	if (parent[0] != '\0' && !cgroup_path_is_valid_relative(parent))
 		return -EINVAL;
 
 	c = cgroup_run_alloc(run_id, layout_is_v2(l));
@@ -535,7 +535,7 @@ int cgroup_run_new(const struct cgroup_layout *l, const char *parent, const char
 
 	r = cgroup_layout_can_enforce(l, lim, &err);
 	if (r >= 0)
-		r = run_open(l, parent, run_id, lim, false, ret, &err);
+		r = cgroup_run_open(l, parent, run_id, lim, false, ret, &err);
 	if (r == -EOPNOTSUPP && reterr_controller)
 		*reterr_controller = err;
 	return r;
@@ -686,112 +686,4 @@ struct cgroup_run *cgroup_run_free(struct cgroup_run *c)
 	}
 	free(c);
 	return NULL;
-}
-
-/* ---- leftovers ---- */
-
-/* The distinct hierarchy mounts a run uses (co-mounted controllers appear once). */
-static size_t layout_bases(const struct cgroup_layout *l, const char *parent,
-			   char bases[][CGROUP_PATH_MAX * 2], size_t max)
-{
-	size_t n = 0;
-
-	if (layout_is_v2(l)) {
-		snprintf(bases[n++], sizeof(bases[0]), "%s%s%s", l->unified.mount,
-			 parent[0] ? "/" : "", parent);
-		return n;
-	}
-	for (int i = 0; i < _CGROUP_CONTROLLER_MAX && n < max; i++) {
-		bool dup = false;
-
-		if (!(l->v1_controllers & CGROUP_MASK(i)))
-			continue;
-		for (int j = 0; j < i; j++)
-			dup |= (l->v1_controllers & CGROUP_MASK(j)) &&
-			       streq(l->v1[j].mount, l->v1[i].mount);
-		if (!dup)
-			snprintf(bases[n++], sizeof(bases[0]), "%s/%s", l->v1[i].mount, parent);
-	}
-	return n;
-}
-
-static int reap_one(const struct cgroup_layout *l, const char *parent, const char *name)
-{
-	static const struct policy_limits none = {};
-	struct cgroup_run *c = NULL;
-	int r;
-
-	r = run_open(l, parent, name, &none, true, &c, NULL);
-	if (r < 0)
-		return r;
-	log_debug("Reaping stale cgroup run '%s'", name);
-	cgroup_run_free(c);
-	return 1;
-}
-
-static int reap_base(const struct cgroup_layout *l, const char *parent, const char *base,
-		     bool (*run_alive)(const char *run_id, void *ud), void *ud)
-{
-	_cleanup_(closedirp) DIR *d = NULL;
-	struct dirent *de;
-	int r, n = 0, first = 0;
-
-	d = opendir(base);
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(d))) {
-		if (de->d_type != DT_DIR || !cgroup_run_id_is_valid(de->d_name))
-			continue;
-		if (run_alive && run_alive(de->d_name, ud))
-			continue;
-		r = reap_one(l, parent, de->d_name);
-		if (r < 0 && first == 0)
-			first = r;
-		n += r > 0;
-	}
-	return first < 0 ? first : n;
-}
-
-int cgroup_reap_stale(const struct cgroup_layout *l, const char *parent,
-		      bool (*run_alive)(const char *run_id, void *ud), void *ud)
-{
-	char bases[_CGROUP_CONTROLLER_MAX][CGROUP_PATH_MAX * 2];
-	size_t n;
-	int r, total = 0, first = 0;
-
-	assert(l);
-	if (l->mode == CGROUP_MODE_NONE)
-		return 0;
-	if (!parent)
-		parent = l->default_parent;
-	if (parent[0] != '\0' && !path_is_valid_relative(parent))
-		return -EINVAL;
-
-	n = layout_bases(l, parent, bases, ELEMENTSOF(bases));
-	for (size_t i = 0; i < n; i++) {
-		r = reap_base(l, parent, bases[i], run_alive, ud);
-		if (r < 0 && first == 0)
-			first = r;
-		total += MAX(r, 0);
-	}
-	return first < 0 ? first : total;
-}
-
-int cgroup_parent_remove(const struct cgroup_layout *l, const char *parent)
-{
-	char bases[_CGROUP_CONTROLLER_MAX][CGROUP_PATH_MAX * 2];
-	size_t n;
-	int first = 0;
-
-	assert(l && parent);
-	if (l->mode == CGROUP_MODE_NONE)
-		return 0;
-	if (!path_is_valid_relative(parent))
-		return -EINVAL;
-
-	n = layout_bases(l, parent, bases, ELEMENTSOF(bases));
-	for (size_t i = 0; i < n; i++)
-		if (rmdir(bases[i]) < 0 && errno != ENOENT && first == 0)
-			first = -errno;
-	return first;
 }
