@@ -47,6 +47,8 @@ static int reap_one(const struct cgroup_layout *l, const char *parent, const cha
 	int r;
 
 	r = cgroup_run_open(l, parent, name, &none, true, &c, NULL);
+	if (r == -EBUSY) /* a live run whose lock is in another runtime directory */
+		return 0;
 	if (r < 0)
 		return r;
 	log_debug("Reaping stale cgroup run '%s'", name);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <time.h>
@@ -155,6 +156,23 @@ struct cgroup_run *cgroup_run_alloc(const char *run_id, bool v2)
 	return c;
 }
 
+/*
+ * A directory we made is flock'ed at once, for as long as its fd is open: a run's stays
+ * locked for the run's lifetime (its supervisor's cgroup_run), which tells a later start
+ * it is alive whatever runtime directory either uses (cgroup_reap_stale()). A start that
+ * found it empty and unlocked in between removed it: -ESTALE.
+ */
+static int lock_new_dir(int pfd, const char *name, int fd)
+{
+	struct stat a, b;
+
+	if (flock(fd, LOCK_EX) < 0 || fstat(fd, &a) < 0)
+		return -errno;
+	if (fstatat(pfd, name, &b, AT_SYMLINK_NOFOLLOW) < 0 || a.st_ino != b.st_ino)
+		return -ESTALE;
+	return 0;
+}
+
 int cgroup_dir_open(const char *base, const char *name, bool open_existing, const char *join_file,
 		    struct cgroup_dir *d)
 {
@@ -175,10 +193,14 @@ int cgroup_dir_open(const char *base, const char *name, bool open_existing, cons
 	if (!open_existing && mkdirat(pfd, name, 0755) < 0)
 		return -errno;
 	fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd >= 0 && join_file)
+	r = fd < 0 ? -errno : 0;
+	if (r >= 0 && !open_existing)
+		r = lock_new_dir(pfd, name, fd);
+	if (r >= 0 && join_file) {
 		join = openat(fd, join_file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 || (join_file && join < 0)) {
-		r = -errno;
+		r = join < 0 ? -errno : 0;
+	}
+	if (r < 0) {
 		if (!open_existing)
 			(void)unlinkat(pfd, name, AT_REMOVEDIR);
 		return r;
@@ -495,6 +517,30 @@ int cgroup_layout_can_enforce(const struct cgroup_layout *l, const struct policy
 			       : cgroup_v1_can_enforce(l, lim, reterr_controller);
 }
 
+/* Closes a run's directories without touching them: another supervisor's live run. */
+static void run_forget(struct cgroup_run *c)
+{
+	for (size_t i = 0; i < c->n_dirs; i++) {
+		safe_close(c->dirs[i].fd);
+		safe_close(c->dirs[i].parent_fd);
+		safe_close(c->dirs[i].join_fd);
+		safe_close(c->dirs[i].home_fd);
+	}
+	c->n_dirs = 0;
+}
+
+/*
+ * An existing run's directories, locked without waiting (to reap them): -EBUSY, a live
+ * supervisor holds them (lock_new_dir()), whatever runtime directory its run lock is in.
+ */
+static int run_lock_existing(struct cgroup_run *c)
+{
+	for (size_t i = 0; i < c->n_dirs; i++)
+		if (flock(c->dirs[i].fd, LOCK_EX | LOCK_NB) < 0)
+			return errno == EWOULDBLOCK ? -EBUSY : -errno;
+	return 0;
+}
+
 int cgroup_run_open(const struct cgroup_layout *l, const char *parent, const char *run_id,
 		    const struct policy_limits *lim, bool open_existing, struct cgroup_run **ret,
 		    const char **reterr_controller)
@@ -520,6 +566,11 @@ int cgroup_run_open(const struct cgroup_layout *l, const char *parent, const cha
 		if (r < 0)
 			return r;
 	}
+	r = open_existing ? run_lock_existing(c) : 0;
+	if (r == -EBUSY)
+		run_forget(c);
+	if (r < 0)
+		return r;
 	*ret = TAKE_PTR(c);
 	return 0;
 }
