@@ -60,7 +60,7 @@ al_is "$(al_json "$AL_TMP/rec-killed.json" 'r["exit"]["message"]')" "$line" \
 # ---- a start with another runtime directory leaves a live run alone ----
 st1=$AL_TMP/st-live
 al_run_bg live --state-dir "$st1" --record "$AL_TMP/rec-live.json" -- \
-	/bin/sh -c 'echo started; sleep 3; exit 3'
+	/bin/sh -c 'echo started; sleep 6; exit 3'
 al_wait_for "$AL_TMP/bg-live.out" started 20
 id=$(running_id "$st1")
 al_ok "$([ -n "$(run_cgroup_dirs "$id")" ]; echo $?)" "the live run's cgroup is there ($id)"
@@ -68,6 +68,7 @@ al_ok "$([ -n "$(run_cgroup_dirs "$id")" ]; echo $?)" "the live run's cgroup is 
 	</dev/null >"$AL_TMP/other.out" 2>"$AL_TMP/other.err"
 al_is "$?" 0 "a start in another runtime directory runs beside it"
 al_ok "$([ -n "$(run_cgroup_dirs "$id")" ]; echo $?)" "and leaves the live run's cgroup in place"
+al_ok "$(kill -0 "$AL_BG_PID" 2>/dev/null; echo $?)" "the run was still running when that start ended"
 wait "$AL_BG_PID"
 rc=$?
 al_is "$rc" 3 "the live run ends as its task did (exit 3), not killed"
