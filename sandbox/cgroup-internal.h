@@ -48,11 +48,27 @@ struct cgroup_run *cgroup_run_alloc(const char *run_id, bool v2);
 /*
  * Creates (or, with open_existing, opens) "<base>/<name>", creating base with mkdir -p,
  * and opens its join_file ("tasks", "cgroup.procs"; NULL for none) for writing. base is
- * an absolute path. Fills *d. Returns 0, -EEXIST (create and it exists), -ENOENT (open
- * and it is missing) or -errno.
+ * an absolute path. A directory it creates is flock'ed (LOCK_EX) for as long as d->fd is
+ * open. Fills *d. Returns 0, -EEXIST (create and it exists), -ENOENT (open and it is
+ * missing), -ESTALE (a reaper removed it before the lock) or -errno.
  */
 int cgroup_dir_open(const char *base, const char *name, bool open_existing, const char *join_file,
 		    struct cgroup_dir *d);
+
+/* A cgroup parent as configured: relative, no "..", no "//", not too long. */
+bool cgroup_path_is_valid_relative(const char *p);
+
+/*
+ * Creates (or, with open_existing, opens) the run's directories below parent (NULL: the
+ * layout's default) with the limits lim, flock()ed for as long as *ret is open (an
+ * existing run's without waiting); on a failure what it created is removed. Fills *ret (owned by the caller:
+ * cgroup_run_free()). 0 or -errno; -EOPNOTSUPP names the missing controller in
+ * *reterr_controller; -EBUSY (open_existing): a live supervisor holds the run's locks,
+ * nothing of it was touched.
+ */
+int cgroup_run_open(const struct cgroup_layout *l, const char *parent, const char *run_id,
+		    const struct policy_limits *lim, bool open_existing, struct cgroup_run **ret,
+		    const char **reterr_controller);
 
 /* Our own cgroup's directory in h: mount point + our path below the mount's root. */
 int cgroup_hierarchy_own_path(const struct cgroup_hierarchy *h, char *buf, size_t len);

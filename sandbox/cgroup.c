@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <time.h>
@@ -155,6 +156,23 @@ struct cgroup_run *cgroup_run_alloc(const char *run_id, bool v2)
 	return c;
 }
 
+/*
+ * A directory we made is flock'ed at once, for as long as its fd is open: a run's stays
+ * locked for the run's lifetime (its supervisor's cgroup_run), which tells a later start
+ * it is alive whatever runtime directory either uses (cgroup_reap_stale()). A start that
+ * found it empty and unlocked in between removed it: -ESTALE.
+ */
+static int lock_new_dir(int pfd, const char *name, int fd)
+{
+	struct stat a, b;
+
+	if (flock(fd, LOCK_EX) < 0 || fstat(fd, &a) < 0)
+		return -errno;
+	if (fstatat(pfd, name, &b, AT_SYMLINK_NOFOLLOW) < 0 || a.st_ino != b.st_ino)
+		return -ESTALE;
+	return 0;
+}
+
 int cgroup_dir_open(const char *base, const char *name, bool open_existing, const char *join_file,
 		    struct cgroup_dir *d)
 {
@@ -175,10 +193,14 @@ int cgroup_dir_open(const char *base, const char *name, bool open_existing, cons
 	if (!open_existing && mkdirat(pfd, name, 0755) < 0)
 		return -errno;
 	fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd >= 0 && join_file)
+	r = fd < 0 ? -errno : 0;
+	if (r >= 0 && !open_existing)
+		r = lock_new_dir(pfd, name, fd);
+	if (r >= 0 && join_file) {
 		join = openat(fd, join_file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 || (join_file && join < 0)) {
-		r = -errno;
+		r = join < 0 ? -errno : 0;
+	}
+	if (r < 0) {
 		if (!open_existing)
 			(void)unlinkat(pfd, name, AT_REMOVEDIR);
 		return r;
@@ -242,7 +264,7 @@ int cgroup_dir_remove(struct cgroup_dir *d, const char *name)
 
 /* ---- layout ---- */
 
-static bool path_is_valid_relative(const char *p)
+bool cgroup_path_is_valid_relative(const char *p)
 {
 	if (!p || p[0] == '\0' || p[0] == '/' || strlen(p) >= CGROUP_PATH_MAX / 2)
 		return false;
@@ -495,7 +517,31 @@ int cgroup_layout_can_enforce(const struct cgroup_layout *l, const struct policy
 			       : cgroup_v1_can_enforce(l, lim, reterr_controller);
 }
 
-static int run_open(const struct cgroup_layout *l, const char *parent, const char *run_id,
+/* Closes a run's directories without touching them: another supervisor's live run. */
+static void run_forget(struct cgroup_run *c)
+{
+	for (size_t i = 0; i < c->n_dirs; i++) {
+		safe_close(c->dirs[i].fd);
+		safe_close(c->dirs[i].parent_fd);
+		safe_close(c->dirs[i].join_fd);
+		safe_close(c->dirs[i].home_fd);
+	}
+	c->n_dirs = 0;
+}
+
+/*
+ * An existing run's directories, locked without waiting (to reap them): -EBUSY, a live
+ * supervisor holds them (lock_new_dir()), whatever runtime directory its run lock is in.
+ */
+static int run_lock_existing(struct cgroup_run *c)
+{
+	for (size_t i = 0; i < c->n_dirs; i++)
+		if (flock(c->dirs[i].fd, LOCK_EX | LOCK_NB) < 0)
+			return errno == EWOULDBLOCK ? -EBUSY : -errno;
+	return 0;
+}
+
+int cgroup_run_open(const struct cgroup_layout *l, const char *parent, const char *run_id,
 		    const struct policy_limits *lim, bool open_existing, struct cgroup_run **ret,
 		    const char **reterr_controller)
 {
@@ -506,7 +552,7 @@ static int run_open(const struct cgroup_layout *l, const char *parent, const cha
 		return -EINVAL;
 	if (!parent)
 		parent = l->default_parent;
-	if (parent[0] != '\0' && !path_is_valid_relative(parent))
+	if (parent[0] != '\0' && !cgroup_path_is_valid_relative(parent))
 		return -EINVAL;
 
 	c = cgroup_run_alloc(run_id, layout_is_v2(l));
@@ -520,6 +566,11 @@ static int run_open(const struct cgroup_layout *l, const char *parent, const cha
 		if (r < 0)
 			return r;
 	}
+	r = open_existing ? run_lock_existing(c) : 0;
+	if (r == -EBUSY)
+		run_forget(c);
+	if (r < 0)
+		return r;
 	*ret = TAKE_PTR(c);
 	return 0;
 }
@@ -535,7 +586,7 @@ int cgroup_run_new(const struct cgroup_layout *l, const char *parent, const char
 
 	r = cgroup_layout_can_enforce(l, lim, &err);
 	if (r >= 0)
-		r = run_open(l, parent, run_id, lim, false, ret, &err);
+		r = cgroup_run_open(l, parent, run_id, lim, false, ret, &err);
 	if (r == -EOPNOTSUPP && reterr_controller)
 		*reterr_controller = err;
 	return r;
@@ -686,112 +737,4 @@ struct cgroup_run *cgroup_run_free(struct cgroup_run *c)
 	}
 	free(c);
 	return NULL;
-}
-
-/* ---- leftovers ---- */
-
-/* The distinct hierarchy mounts a run uses (co-mounted controllers appear once). */
-static size_t layout_bases(const struct cgroup_layout *l, const char *parent,
-			   char bases[][CGROUP_PATH_MAX * 2], size_t max)
-{
-	size_t n = 0;
-
-	if (layout_is_v2(l)) {
-		snprintf(bases[n++], sizeof(bases[0]), "%s%s%s", l->unified.mount,
-			 parent[0] ? "/" : "", parent);
-		return n;
-	}
-	for (int i = 0; i < _CGROUP_CONTROLLER_MAX && n < max; i++) {
-		bool dup = false;
-
-		if (!(l->v1_controllers & CGROUP_MASK(i)))
-			continue;
-		for (int j = 0; j < i; j++)
-			dup |= (l->v1_controllers & CGROUP_MASK(j)) &&
-			       streq(l->v1[j].mount, l->v1[i].mount);
-		if (!dup)
-			snprintf(bases[n++], sizeof(bases[0]), "%s/%s", l->v1[i].mount, parent);
-	}
-	return n;
-}
-
-static int reap_one(const struct cgroup_layout *l, const char *parent, const char *name)
-{
-	static const struct policy_limits none = {};
-	struct cgroup_run *c = NULL;
-	int r;
-
-	r = run_open(l, parent, name, &none, true, &c, NULL);
-	if (r < 0)
-		return r;
-	log_debug("Reaping stale cgroup run '%s'", name);
-	cgroup_run_free(c);
-	return 1;
-}
-
-static int reap_base(const struct cgroup_layout *l, const char *parent, const char *base,
-		     bool (*run_alive)(const char *run_id, void *ud), void *ud)
-{
-	_cleanup_(closedirp) DIR *d = NULL;
-	struct dirent *de;
-	int r, n = 0, first = 0;
-
-	d = opendir(base);
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(d))) {
-		if (de->d_type != DT_DIR || !cgroup_run_id_is_valid(de->d_name))
-			continue;
-		if (run_alive && run_alive(de->d_name, ud))
-			continue;
-		r = reap_one(l, parent, de->d_name);
-		if (r < 0 && first == 0)
-			first = r;
-		n += r > 0;
-	}
-	return first < 0 ? first : n;
-}
-
-int cgroup_reap_stale(const struct cgroup_layout *l, const char *parent,
-		      bool (*run_alive)(const char *run_id, void *ud), void *ud)
-{
-	char bases[_CGROUP_CONTROLLER_MAX][CGROUP_PATH_MAX * 2];
-	size_t n;
-	int r, total = 0, first = 0;
-
-	assert(l);
-	if (l->mode == CGROUP_MODE_NONE)
-		return 0;
-	if (!parent)
-		parent = l->default_parent;
-	if (parent[0] != '\0' && !path_is_valid_relative(parent))
-		return -EINVAL;
-
-	n = layout_bases(l, parent, bases, ELEMENTSOF(bases));
-	for (size_t i = 0; i < n; i++) {
-		r = reap_base(l, parent, bases[i], run_alive, ud);
-		if (r < 0 && first == 0)
-			first = r;
-		total += MAX(r, 0);
-	}
-	return first < 0 ? first : total;
-}
-
-int cgroup_parent_remove(const struct cgroup_layout *l, const char *parent)
-{
-	char bases[_CGROUP_CONTROLLER_MAX][CGROUP_PATH_MAX * 2];
-	size_t n;
-	int first = 0;
-
-	assert(l && parent);
-	if (l->mode == CGROUP_MODE_NONE)
-		return 0;
-	if (!path_is_valid_relative(parent))
-		return -EINVAL;
-
-	n = layout_bases(l, parent, bases, ELEMENTSOF(bases));
-	for (size_t i = 0; i < n; i++)
-		if (rmdir(bases[i]) < 0 && errno != ENOENT && first == 0)
-			first = -errno;
-	return first;
 }

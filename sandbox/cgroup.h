@@ -241,8 +241,10 @@ struct cgroup_run *cgroup_run_free(struct cgroup_run *c);
 /*
  * Removes the run cgroups below parent (NULL = default) whose run is dead: every child
  * directory except CGROUP_SUPERVISOR_LEAF for which run_alive(name, ud) returns false
- * is killed and removed. run_alive NULL means every run is dead. Returns the number
- * of runs removed or -errno (the first failure; the others are still attempted).
+ * and whose directories no open cgroup_run holds (cgroup_run_new()'s flock: a live run
+ * whose run lock is in a runtime directory run_alive does not see) is killed and
+ * removed. run_alive NULL means every such run is dead. Returns the number of runs
+ * removed or -errno (the first failure; the others are still attempted).
  */
 int cgroup_reap_stale(const struct cgroup_layout *l, const char *parent,
 		      bool (*run_alive)(const char *run_id, void *ud), void *ud);

@@ -62,6 +62,27 @@ const char *sandbox_step_to_string(enum sandbox_step step)
 	return step_names[step];
 }
 
+const char *sandbox_init_end_describe(const struct sandbox *s, char *buf, size_t size)
+{
+	const char *abbrev;
+
+	switch (s->init_code) {
+	case CLD_EXITED:
+		snprintf(buf, size, "exited with status %d", s->init_status);
+		break;
+	case CLD_KILLED:
+	case CLD_DUMPED:
+		abbrev = sigabbrev_np(s->init_status);
+		snprintf(buf, size, "was killed by signal %d (SIG%s)", s->init_status,
+			 abbrev ?: "?");
+		break;
+	default:
+		snprintf(buf, size, "could not be waited for");
+		break;
+	}
+	return buf;
+}
+
 static int write_id_maps(pid_t pid, uid_t base)
 {
 	char path[64], map[64];
@@ -242,6 +263,8 @@ int sandbox_reap(struct sandbox *s, int *ret_wstatus)
 
 	if (waitid(P_PIDFD, (id_t)s->pidfd, &si, WEXITED) < 0)
 		return -errno;
+	s->init_code = si.si_code;
+	s->init_status = si.si_status;
 	n = read_full(s->result_fd, &status, sizeof(status));
 	if (n != (ssize_t)sizeof(status))
 		return -ENODATA;

@@ -90,6 +90,8 @@ struct sandbox {
 	int status_fd; /* read end: struct sandbox_failure, EOF once exec succeeded */
 	int result_fd; /* read end: the task's wait status, written by init */
 	int sync_fd; /* write end: sandbox_release(), sandbox_start_task() */
+	int init_code; /* how init itself ended: CLD_EXITED, _KILLED, _DUMPED; 0: not reaped */
+	int init_status; /* init's exit status, or the signal that ended it (init_code) */
 };
 
 /*
@@ -207,8 +209,15 @@ int sandbox_kill(struct sandbox *s, int sig);
 /*
  * After init exited (pidfd readable): reaps it and returns the task's wait status in
  * *ret_wstatus as init reported it; -ENODATA if init died before reporting (e.g. killed).
+ * How init itself ended is kept in s->init_code and s->init_status either way.
  */
 int sandbox_reap(struct sandbox *s, int *ret_wstatus);
 struct sandbox *sandbox_free(struct sandbox *s);
 
 const char *sandbox_step_to_string(enum sandbox_step step);
+/*
+ * How init itself ended (sandbox_reap() saw it), as words for a message: "was killed by
+ * signal 9 (SIGKILL)", "exited with status 125", or "could not be waited for". Writes
+ * into buf (64 bytes are enough) and returns it; never fails, never logs.
+ */
+const char *sandbox_init_end_describe(const struct sandbox *s, char *buf, size_t size);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +96,10 @@ static json_t *exit_json(const struct run_summary *s)
 		return NULL;
 	if ((s->has_status && record_json_set(o, "status", json_integer(s->status)) < 0) ||
 	    (s->signal && record_json_set(o, "signal", json_integer(s->signal)) < 0) ||
+	    (s->init_code == CLD_EXITED &&
+	     record_json_set(o, "init_status", json_integer(s->init_status)) < 0) ||
+	    ((s->init_code == CLD_KILLED || s->init_code == CLD_DUMPED) &&
+	     record_json_set(o, "init_signal", json_integer(s->init_status)) < 0) ||
 	    (s->failed_step &&
 	     (record_json_set(o, "step", json_string(s->failed_step)) < 0 ||
 	      record_json_set(o, "error", json_string(strerror(s->failed_errno))) < 0))) {

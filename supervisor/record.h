@@ -33,6 +33,8 @@ struct run_summary {
 	bool has_status;
 	int status; /* the task's exit status when it exited */
 	int signal; /* the signal that ended it, or 0 */
+	int init_code; /* init ended without reporting: CLD_EXITED, _KILLED, _DUMPED; or 0 */
+	int init_status; /* then its exit status or the signal that ended it */
 	const char *reason; /* what refused or failed it (docs/run-record.md), or NULL */
 	const char *message; /* the one line that said why, or NULL */
 	const char *const *checks; /* the checks an attempt passed, in order (n_checks) */

@@ -6,6 +6,7 @@
  * logs.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +151,10 @@ static json_t *exit_json(const struct run_summary *s)
 		r |= json_object_set_new(o, "status", json_integer(s->status));
 	if (o && s->signal)
 		r |= json_object_set_new(o, "signal", json_integer(s->signal));
+	if (o && s->init_code == CLD_EXITED)
+		r |= json_object_set_new(o, "init_status", json_integer(s->init_status));
+	else if (o && (s->init_code == CLD_KILLED || s->init_code == CLD_DUMPED))
+		r |= json_object_set_new(o, "init_signal", json_integer(s->init_status));
 	if (o && s->failed_step) {
 		r |= json_object_set_new(o, "step", json_string(s->failed_step));
 		r |= json_object_set_new(o, "error", json_string(strerror(s->failed_errno)));

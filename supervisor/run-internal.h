@@ -97,6 +97,8 @@ struct run {
 	int exit_code;
 	int wstatus;
 	bool has_wstatus;
+	/* init ended without reporting the task's status: the line that says how, or "" */
+	char init_lost[160];
 };
 
 /* run.c: the run's id, from its start time and random bits (logged on failure); 0 or -errno. */

@@ -90,6 +90,10 @@ static void add_exit(const struct run *r, struct run_summary *s)
 	else if (r->deadline_hit || r->credential_expired || r->interrupted ||
 		 r->cause == RUN_CAUSE_OOM_KILLED)
 		s->signal = SIGKILL;
+	if (r->init_lost[0] && r->sandbox) { /* how init itself ended, when it said nothing */
+		s->init_code = r->sandbox->init_code;
+		s->init_status = r->sandbox->init_status;
+	}
 }
 
 /*
@@ -104,7 +108,7 @@ static void add_failure(const struct run *r, struct run_summary *s, const char *
 	if (r->cause != RUN_CAUSE_REFUSED && r->cause != RUN_CAUSE_SETUP_FAILED &&
 	    r->cause != RUN_CAUSE_EXEC_FAILED)
 		return;
-	s->message = log_first_error();
+	s->message = r->init_lost[0] ? r->init_lost : log_first_error();
 	if (r->cause == RUN_CAUSE_EXEC_FAILED)
 		return;
 	s->reason = run_step_reason(step);

@@ -250,6 +250,20 @@ static void conclude_limits(struct run *r, bool task_killed)
 	r->cause = streq(cause, "oom_killed") ? RUN_CAUSE_OOM_KILLED : RUN_CAUSE_PIDS_LIMIT;
 }
 
+/*
+ * init ended without a word: how it ended (its own wait status), said on stderr and kept
+ * for the record, whose exit.message it becomes whatever was logged before it.
+ */
+static void log_init_lost(struct run *r)
+{
+	char how[64];
+
+	snprintf(r->init_lost, sizeof(r->init_lost),
+		 "sandbox init ended without reporting the task's status: init %s",
+		 sandbox_init_end_describe(r->sandbox, how, sizeof(how)));
+	log_error("%s", r->init_lost);
+}
+
 /* Decides the exit status and cause from what the sandbox reported. */
 void run_watch_conclude(struct run *r)
 {
@@ -298,5 +312,5 @@ void run_watch_conclude(struct run *r)
 	if (r->cause == RUN_CAUSE_OOM_KILLED)
 		r->exit_code = 128 + SIGKILL;
 	else if (r->cause == RUN_CAUSE_SETUP_FAILED && r->failure.step == SANDBOX_STEP_NONE)
-		log_error("sandbox init ended without reporting the task's status");
+		log_init_lost(r);
 }

@@ -165,7 +165,11 @@ static pid_t spawn_in(struct cgroup_run *c, void (*fn)(int), int *ret_out_fd,
 	if (pid == 0) {
 		if (read(gate[0], &b, 1) != 1)
 			_exit(3);
-		fn(out[1]);
+		/* As the sandbox's init does, it keeps no fd of ours (the run's cgroup locks). */
+		if (dup2(out[1], 3) < 0)
+			_exit(3);
+		(void)close_range(4, ~0U, 0);
+		fn(3);
 		_exit(0);
 	}
 	if (ret_attach_usec)
