@@ -190,12 +190,17 @@ int cgroup_dir_open(const char *base, const char *name, bool open_existing, cons
 	pfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (pfd < 0)
 		return -errno;
-	if (!open_existing && mkdirat(pfd, name, 0755) < 0)
-		return -errno;
-	fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	r = fd < 0 ? -errno : 0;
-	if (r >= 0 && !open_existing)
-		r = lock_new_dir(pfd, name, fd);
+	for (unsigned attempt = 1;; attempt++) {
+		if (!open_existing && mkdirat(pfd, name, 0755) < 0)
+			return -errno;
+		fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		r = fd < 0 ? -errno : 0;
+		if (r >= 0 && !open_existing)
+			r = lock_new_dir(pfd, name, fd);
+		if (r != -ESTALE || attempt == 3)
+			break;
+		fd = safe_close(fd); /* reaped between our mkdir and our lock: made again */
+	}
 	if (r >= 0 && join_file) {
 		join = openat(fd, join_file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
 		r = join < 0 ? -errno : 0;
