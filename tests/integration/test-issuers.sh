@@ -324,6 +324,37 @@ fi
 is "$(rec 'r["exit"]["cause"]')" refused "the record says the run was refused"
 is "$(unrevoked)" "" "the grant minted before the signal was revoked"
 is "$(state_left)" "" "no revocation state left after the interrupted mint"
+# The same while the issuer's name is still being looked up, at a name server that never
+# answers (20 s of the resolver's own timeouts): libcurl waited for its resolver thread
+# once told to stop, so SIGTERM took the whole lookup instead of about a second.
+sed -e "s|https://$ISSUER/token|https://idp.airlock.test/token|" -e 's|"timeout": "10s"|"timeout": "60s"|' \
+	"$TMP/good.conf" >"$TMP/slowdns.conf"
+printf 'nameserver 11.9.9.53\noptions timeout:10 attempts:2\n' >"$TMP/resolv.conf"
+policy dnsapi 60s "$G_API"
+(
+	exec nsenter --net="/run/netns/$NET_H" unshare -m --propagation private -- /bin/sh -c \
+		'mount --bind "$0" /run/airlock && mount --bind "$1" /etc/resolv.conf && shift && exec "$@"' \
+		"$TMP/run" "$TMP/resolv.conf" "$AIRLOCK" run --workspace "$TMP/ws" --state-dir "$TMP/state" \
+		--config "$TMP/slowdns.conf" --policy "$TMP/dnsapi.json" --record "$TMP/record.json" -- /bin/true
+) >"$TMP/out" 2>"$TMP/err" </dev/null &
+BG=$!
+sleep 2
+kill -0 "$BG" 2>/dev/null
+ok $? "the mint waits on the issuer's name (no answer)" || show
+start=$(date +%s%N)
+kill -TERM "$BG"
+wait "$BG"
+RC=$?
+BG=
+ms=$((($(date +%s%N) - start) / 1000000))
+if [ "$RC" -eq 125 ] && [ "$ms" -lt 4000 ] &&
+	grep -qx "airlock: refusing run: credential 'api' from issuer 'idp': interrupted by SIGTERM while minting" "$TMP/err"; then
+	ok 0 "SIGTERM during an issuer's name lookup refuses the run at once (${ms} ms)"
+else
+	ok 1 "SIGTERM during an issuer's name lookup refuses the run at once (exit $RC, ${ms} ms)"
+	show
+fi
+is "$(state_left)" "" "no revocation state left after the mint interrupted in its lookup"
 # A scope longer than the request can carry is refused, never cut short (a cut scope is
 # another scope): as one string, and as an array of strings.
 long_scope=$(printf 'repo:%04d ' $(seq 300))
