@@ -299,6 +299,16 @@ n0=$(minted)
 refused e500 mixed "HTTP 500" "a failing grant beside a good one refuses the run" ||
 	tail -n 4 "$LOG" | sed 's/^/# log: /'
 is "$(($(minted) - n0))" 1 "the good grant was minted (and revoked, above)" || tail -n 5 "$LOG" | sed 's/^/# log: /'
+# term_bg: SIGTERM to the airlock in the background; sets RC, and ms (until it ended).
+term_bg() {
+	local start
+	start=$(date +%s%N)
+	kill -TERM "$BG"
+	wait "$BG"
+	RC=$?
+	BG=
+	ms=$((($(date +%s%N) - start) / 1000000))
+}
 # SIGTERM while a slow issuer has not answered (it would, with a 503, after 5 s): the
 # request is cancelled within about a second instead of the issuer's 10 s timeout, the run
 # is refused in one line, and the grant minted beside it is revoked.
@@ -307,12 +317,7 @@ n0=$(minted)
 airlock_bg --config "$TMP/slowlong.conf" --policy "$TMP/mixed.json" --record "$TMP/record.json" -- /bin/true
 for _ in $(seq 100); do [ "$(minted)" -gt "$n0" ] && break; sleep 0.1; done
 sleep 0.5
-start=$(date +%s%N)
-kill -TERM "$BG"
-wait "$BG"
-RC=$?
-BG=
-ms=$((($(date +%s%N) - start) / 1000000))
+term_bg
 lines=$(grep -cv -e '^airlock: removed the cgroups' -e '^airlock: marked the record' "$TMP/err")
 if [ "$RC" -eq 125 ] && [ "$lines" -eq 1 ] && [ "$ms" -lt 3000 ] &&
 	grep -qx "airlock: refusing run: credential 'api' from issuer 'idp': interrupted by SIGTERM while minting" "$TMP/err"; then
@@ -341,12 +346,7 @@ BG=$!
 sleep 2
 kill -0 "$BG" 2>/dev/null
 ok $? "the mint waits on the issuer's name (no answer)" || show
-start=$(date +%s%N)
-kill -TERM "$BG"
-wait "$BG"
-RC=$?
-BG=
-ms=$((($(date +%s%N) - start) / 1000000))
+term_bg
 if [ "$RC" -eq 125 ] && [ "$ms" -lt 4000 ] &&
 	grep -qx "airlock: refusing run: credential 'api' from issuer 'idp': interrupted by SIGTERM while minting" "$TMP/err"; then
 	ok 0 "SIGTERM during an issuer's name lookup refuses the run at once (${ms} ms)"
