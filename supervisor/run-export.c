@@ -532,10 +532,26 @@ json_t *run_export_to_json(const struct run_export *e)
 	return o;
 }
 
+static bool partial_is_made(const struct run_export *e);
+
 int run_export_finish(struct run_export *e, bool ok)
 {
 	if (!e || !e->used)
 		return 0;
+	/*
+	 * Renamed by name: a task that sees it (DIR in its read-write workspace) may have put
+	 * a directory of its own in its place, which must not become the export. Its
+	 * processes are all dead now: what is checked stays so until the rename.
+	 */
+	if (e->error == 0 && ok && !partial_is_made(e)) {
+		e->incomplete =
+			"not in place: its partial directory was replaced while the task ran";
+		return log_error_errno(
+			-EXDEV,
+			"the export is not complete: its partial directory '%s' beside "
+			"'%s' was replaced while the task ran; DIR stays empty",
+			e->partial, e->path);
+	}
 	if (e->error == 0 && ok) {
 		/* DIR is the empty directory made before the task: replaced whole, at once. */
 		if (renameat(e->parent_fd, e->partial, e->parent_fd, e->name) == 0)
@@ -652,6 +668,15 @@ static bool is_dir_id(int fd, const char *name, const struct dir_id *id)
 	dir_id_of(&stx, &now);
 	return now.dev == id->dev && now.ino == id->ino &&
 	       (id->btime_s == 0 || (now.btime_s == id->btime_s && now.btime_ns == id->btime_ns));
+}
+
+/* Whether the partial directory is still the one make_dirs() made (and the export wrote). */
+static bool partial_is_made(const struct run_export *e)
+{
+	struct dir_id id;
+
+	dir_id_of(&e->partial_stx, &id);
+	return is_dir_id(e->parent_fd, e->partial, &id);
 }
 
 int run_export_note(const struct run_export *e, char *buf, size_t size)

@@ -157,6 +157,15 @@ static int set_options(CURL *h, const struct issuer_http_request *rq, struct cur
 	ok |= curl_easy_setopt(h, CURLOPT_USERAGENT, "airlock");
 	ok |= curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	ok |= curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+#if LIBCURL_VERSION_NUM >= 0x075700 /* 7.87.0 */
+	/*
+	 * A request cancelled (on_progress()) while its name is looked up ends now, its
+	 * resolver thread left to end on its own: else libcurl waits for getaddrinfo(), the
+	 * resolver's timeouts and attempts (20 s and more), deaf to the stop signal. A run
+	 * whose mint was cancelled is refused: no sandbox is cloned beside that thread.
+	 */
+	ok |= curl_easy_setopt(h, CURLOPT_QUICK_EXIT, 1L);
+#endif
 #ifdef SSL_OP_CLEANSE_PLAINTEXT /* OpenSSL 3.0 and later */
 	if (tls_is_openssl)
 		ok |= curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);

@@ -327,8 +327,8 @@ static int read_key(int keys_fd, struct sign_key **ret)
 	return r;
 }
 
-/* Makes node.key unless another process just did (then reads theirs). */
-static int create_key(int keys_fd, bool replace, struct sign_key **ret)
+/* A fresh key written as name in keys_fd (over one there when replace), into *ret. */
+static int write_new_key(int keys_fd, const char *name, bool replace, struct sign_key **ret)
 {
 	uint8_t seed[32];
 	char pem[SIGN_PEM_MAX];
@@ -340,11 +340,19 @@ static int create_key(int keys_fd, bool replace, struct sign_key **ret)
 	r = key_from_seed(seed, ret);
 	explicit_bzero(seed, sizeof(seed));
 	if (r >= 0) {
-		r = write_file_whole_at(keys_fd, SIGN_KEY_FILE, pem, 0600, replace);
+		r = write_file_whole_at(keys_fd, name, pem, 0600, replace);
 		if (r < 0)
 			*ret = sign_key_free(*ret);
 	}
 	explicit_bzero(pem, sizeof(pem));
+	return r;
+}
+
+/* Makes node.key unless another process just did (then reads theirs). */
+static int create_key(int keys_fd, struct sign_key **ret)
+{
+	int r = write_new_key(keys_fd, SIGN_KEY_FILE, false, ret);
+
 	if (r == -EEXIST)
 		return read_key(keys_fd, ret);
 	return r;
@@ -422,7 +430,7 @@ static int key_load(int state_fd, struct sign_key **ret)
 		return keys_fd;
 	r = read_current_key(state_fd, keys_fd, &k);
 	if (r == -ENOENT)
-		r = create_key(keys_fd, false, &k);
+		r = create_key(keys_fd, &k);
 	if (r < 0)
 		return r;
 	r = trust_key(keys_fd, k);
@@ -455,18 +463,9 @@ static int mark_retired(int keys_fd, const char *id, uint64_t seq)
 static int stage_next_key(int keys_fd, struct sign_key **ret)
 {
 	_cleanup_(sign_key_freep) struct sign_key *k = NULL;
-	uint8_t seed[32];
-	char pem[SIGN_PEM_MAX];
 	int r;
 
-	if (getrandom(seed, sizeof(seed), 0) != sizeof(seed))
-		return -errno;
-	private_pem(seed, pem);
-	r = key_from_seed(seed, &k);
-	explicit_bzero(seed, sizeof(seed));
-	if (r >= 0)
-		r = write_file_whole_at(keys_fd, SIGN_KEY_NEXT_FILE, pem, 0600, true);
-	explicit_bzero(pem, sizeof(pem));
+	r = write_new_key(keys_fd, SIGN_KEY_NEXT_FILE, true, &k);
 	if (r < 0)
 		return r;
 	r = trust_key(keys_fd, k);

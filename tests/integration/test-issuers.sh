@@ -299,6 +299,16 @@ n0=$(minted)
 refused e500 mixed "HTTP 500" "a failing grant beside a good one refuses the run" ||
 	tail -n 4 "$LOG" | sed 's/^/# log: /'
 is "$(($(minted) - n0))" 1 "the good grant was minted (and revoked, above)" || tail -n 5 "$LOG" | sed 's/^/# log: /'
+# term_bg: SIGTERM to the airlock in the background; sets RC, and ms (until it ended).
+term_bg() {
+	local start
+	start=$(date +%s%N)
+	kill -TERM "$BG"
+	wait "$BG"
+	RC=$?
+	BG=
+	ms=$((($(date +%s%N) - start) / 1000000))
+}
 # SIGTERM while a slow issuer has not answered (it would, with a 503, after 5 s): the
 # request is cancelled within about a second instead of the issuer's 10 s timeout, the run
 # is refused in one line, and the grant minted beside it is revoked.
@@ -307,12 +317,7 @@ n0=$(minted)
 airlock_bg --config "$TMP/slowlong.conf" --policy "$TMP/mixed.json" --record "$TMP/record.json" -- /bin/true
 for _ in $(seq 100); do [ "$(minted)" -gt "$n0" ] && break; sleep 0.1; done
 sleep 0.5
-start=$(date +%s%N)
-kill -TERM "$BG"
-wait "$BG"
-RC=$?
-BG=
-ms=$((($(date +%s%N) - start) / 1000000))
+term_bg
 lines=$(grep -cv -e '^airlock: removed the cgroups' -e '^airlock: marked the record' "$TMP/err")
 if [ "$RC" -eq 125 ] && [ "$lines" -eq 1 ] && [ "$ms" -lt 3000 ] &&
 	grep -qx "airlock: refusing run: credential 'api' from issuer 'idp': interrupted by SIGTERM while minting" "$TMP/err"; then
@@ -324,6 +329,32 @@ fi
 is "$(rec 'r["exit"]["cause"]')" refused "the record says the run was refused"
 is "$(unrevoked)" "" "the grant minted before the signal was revoked"
 is "$(state_left)" "" "no revocation state left after the interrupted mint"
+# The same while the issuer's name is still being looked up, at a name server that never
+# answers (20 s of the resolver's own timeouts): libcurl waited for its resolver thread
+# once told to stop, so SIGTERM took the whole lookup instead of about a second.
+sed -e "s|https://$ISSUER/token|https://idp.airlock.test/token|" -e 's|"timeout": "10s"|"timeout": "60s"|' \
+	"$TMP/good.conf" >"$TMP/slowdns.conf"
+printf 'nameserver 11.9.9.53\noptions timeout:10 attempts:2\n' >"$TMP/resolv.conf"
+policy dnsapi 60s "$G_API"
+(
+	exec nsenter --net="/run/netns/$NET_H" unshare -m --propagation private -- /bin/sh -c \
+		'mount --bind "$0" /run/airlock && mount --bind "$1" /etc/resolv.conf && shift && exec "$@"' \
+		"$TMP/run" "$TMP/resolv.conf" "$AIRLOCK" run --workspace "$TMP/ws" --state-dir "$TMP/state" \
+		--config "$TMP/slowdns.conf" --policy "$TMP/dnsapi.json" --record "$TMP/record.json" -- /bin/true
+) >"$TMP/out" 2>"$TMP/err" </dev/null &
+BG=$!
+sleep 2
+kill -0 "$BG" 2>/dev/null
+ok $? "the mint waits on the issuer's name (no answer)" || show
+term_bg
+if [ "$RC" -eq 125 ] && [ "$ms" -lt 4000 ] &&
+	grep -qx "airlock: refusing run: credential 'api' from issuer 'idp': interrupted by SIGTERM while minting" "$TMP/err"; then
+	ok 0 "SIGTERM during an issuer's name lookup refuses the run at once (${ms} ms)"
+else
+	ok 1 "SIGTERM during an issuer's name lookup refuses the run at once (exit $RC, ${ms} ms)"
+	show
+fi
+is "$(state_left)" "" "no revocation state left after the mint interrupted in its lookup"
 # A scope longer than the request can carry is refused, never cut short (a cut scope is
 # another scope): as one string, and as an array of strings.
 long_scope=$(printf 'repo:%04d ' $(seq 300))
