@@ -238,10 +238,17 @@ al_is_noexec() {
 
 # ---- running airlock ----
 
+# Clock ticks since boot, as /proc/PID/stat's starttime counts them.
+AL_HZ=$(getconf CLK_TCK)
+al_ticks_now() {
+	awk -v hz="$AL_HZ" '{ printf "%d\n", $1 * hz }' /proc/uptime
+}
+
 # al_run [RUN OPTIONS] -- CMD...: runs `airlock run` on $AL_WS (unless --workspace is
 # given) with the test's state dir. Sets AL_RC, AL_OUT, AL_ERR (file contents).
 al_run() {
 	local ws=(--workspace "$AL_WS") a
+	AL_NS_SINCE=$(al_ticks_now)
 	for a in "$@"; do
 		[ "$a" = "--" ] && break
 		[ "$a" = "--workspace" ] && ws=()
@@ -285,6 +292,7 @@ al_expect_rc() {
 al_run_bg() { # al_run_bg NAME [RUN OPTIONS] -- CMD...
 	local name=$1
 	shift
+	AL_NS_SINCE=$(al_ticks_now)
 	# A non-interactive shell starts background jobs with SIGINT ignored; undo that.
 	env --default-signal=INT,QUIT "$AIRLOCK" run --state-dir "$AL_STATE" --workspace "$AL_WS" "$@" \
 		>"$AL_TMP/bg-$name.out" 2>"$AL_TMP/bg-$name.err" </dev/null &
@@ -326,11 +334,21 @@ al_ns_from_probe() {
 
 # Lists host processes and fds that still hold any of the given namespaces
 # ("type:[inode]" words), and nsfs mounts of them. Empty output means all gone.
+# A namespace's inode number is reused once it is freed: a process that started before the
+# last al_run/al_run_bg (AL_NS_SINCE, in clock ticks since boot) holds another test's, not
+# one of that run, and is not reported.
 al_ns_holders() { # al_ns_holders NS...
-	local ns
+	local ns line pid start
 	[ $# -gt 0 ] || return 0
 	find /proc/[0-9]*/ns /proc/[0-9]*/fd -maxdepth 1 -type l -printf '%p -> %l\n' \
-		2>/dev/null | grep -F "${@/#/-e> }" || true
+		2>/dev/null | grep -F "${@/#/-e> }" | while read -r line; do
+		pid=${line#/proc/}
+		pid=${pid%%/*}
+		# starttime, field 22 of stat: the 20th after the ") " that ends the name
+		start=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{ print $20 }')
+		[ -n "$start" ] && [ -n "${AL_NS_SINCE:-}" ] && [ "$start" -lt "$((AL_NS_SINCE - 1))" ] && continue
+		echo "$line"
+	done
 	for ns in "$@"; do
 		grep -F "nsfs" /proc/self/mountinfo | grep -F "${ns#*:}" || true
 	done
