@@ -404,7 +404,7 @@ static void sweep_copy_dir(const char *copy_dir, const char *run_id)
  * logs it left, or NULL when it is not one (*ret_missing: there is no record at all).
  */
 static json_t *aborted_json(int records_fd, const char *name, const char *state_dir,
-			    const char *run_id, bool *ret_missing)
+			    const char *run_id, bool export_ended, bool *ret_missing)
 {
 	_cleanup_(json_decrefp) json_t *o = NULL;
 	_cleanup_free_ char *buf = NULL;
@@ -440,9 +440,14 @@ static json_t *aborted_json(int records_fd, const char *name, const char *state_
 	/* The running record's "the task did not run" would be wrong: it may have died in it. */
 	export = json_object_get(o, "artifacts");
 	if (json_is_object(export) &&
-	    record_json_set(export, "error",
-			    json_string("the run was aborted (its supervisor died): nothing "
-					"was exported")) < 0)
+	    record_json_set(
+		    export, "error",
+		    json_string(export_ended
+					? "the run was aborted (its supervisor died) after its "
+					  "export had ended: the export directory's "
+					  "manifest.json is not in this record"
+					: "the run was aborted (its supervisor died): nothing "
+					  "was exported")) < 0)
 		return NULL;
 	return TAKE_PTR(o);
 }
@@ -480,7 +485,8 @@ static int write_aborted(const char *state_dir, int records_fd, const char *name
 	return replace_aborted(text, &w);
 }
 
-int record_mark_aborted(const char *state_dir, const char *copy_dir, const char *run_id)
+int record_mark_aborted(const char *state_dir, const char *copy_dir, const char *run_id,
+			bool export_ended)
 {
 	_cleanup_(json_decrefp) json_t *o = NULL;
 	_cleanup_close_ int fd = -EBADF;
@@ -503,7 +509,7 @@ int record_mark_aborted(const char *state_dir, const char *copy_dir, const char 
 	run_export_sweep(state_dir, run_id); /* its export directory, made fresh and empty */
 
 	snprintf(name, sizeof(name), "%s.json", run_id);
-	o = aborted_json(fd, name, state_dir, run_id, &missing);
+	o = aborted_json(fd, name, state_dir, run_id, export_ended, &missing);
 	if (!o && missing) /* it died before its first record: its task never started */
 		run_log_reap_unrecorded(state_dir, run_id);
 	if (!o)

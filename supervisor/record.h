@@ -113,8 +113,10 @@ int record_write(const struct run_summary *s, struct record_sink *sink,
  * and ended_at = now, with the size and SHA-256 of the captured logs it left (which stay;
  * empty ones of a run that died before its first record go). Creates nothing and follows no symbolic link. Returns 1 when marked,
  * 0 when there was no running record (or no such state directory), or -errno (logged as
- * a warning) when the record could not be rewritten.
+ * a warning) when the record could not be rewritten. export_ended: the run's export had
+ * ended (in place, or left partial on purpose) before it died, which artifacts.error says.
  */
-int record_mark_aborted(const char *state_dir, const char *copy_dir, const char *run_id);
+int record_mark_aborted(const char *state_dir, const char *copy_dir, const char *run_id,
+			bool export_ended);
 /* Formats a CLOCK_REALTIME time as RFC 3339 UTC with milliseconds. */
 void record_format_time(const struct timespec *ts, char *buf, size_t len);

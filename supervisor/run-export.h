@@ -71,6 +71,12 @@ json_t *run_export_to_json(const struct run_export *e);
 #define RUN_EXPORT_STATE_SUBDIR "artifacts"
 /* The partial directory beside the destination NAME: "." NAME ".partial". */
 #define RUN_EXPORT_PARTIAL_FMT "%s.partial"
+/*
+ * The run lock's note once the export has ended (in place, or left partial on purpose):
+ * nothing of it is the reaper's, and an aborted record says it had ended. Written with its
+ * NUL, so that a note cut short after it still reads as this word.
+ */
+#define RUN_EXPORT_ENDED_NOTE "ended"
 /* artifacts.error of a running record: replaced when the run ends, or when it is aborted. */
 #define RUN_EXPORT_NOT_YET "not yet: the run has not ended"
 /* Directory levels the reaper removes of a partial export (/out's, the workspace's). */

@@ -154,6 +154,7 @@ static int mark_aborted(int lock_fd, const char *run_id)
 	const char *copy_dir = NULL;
 	ssize_t n = pread(lock_fd, buf, sizeof(buf) - 1, 0);
 	size_t l, l2;
+	bool ended;
 	int r;
 
 	if (n <= 0)
@@ -163,9 +164,10 @@ static int mark_aborted(int lock_fd, const char *run_id)
 	if ((ssize_t)l + 1 < n)
 		copy_dir = buf + l + 1;
 	l2 = copy_dir ? l + 1 + strlen(copy_dir) + 1 : (size_t)n;
-	if ((ssize_t)l2 < n) /* before the record, as its temporary files */
+	ended = (ssize_t)l2 < n && streq(buf + l2, RUN_EXPORT_ENDED_NOTE);
+	if ((ssize_t)l2 < n && !ended) /* before the record, as its temporary files */
 		run_export_sweep_noted(buf + l2, run_id);
-	r = record_mark_aborted(buf, copy_dir, run_id);
+	r = record_mark_aborted(buf, copy_dir, run_id, ended);
 	if (r > 0)
 		log_about_run(LOG_LEVEL_NOTICE, run_id,
 			      "marked the record of run %s aborted: its supervisor died", run_id);

@@ -539,7 +539,7 @@ static void collect(struct run *r)
 		r->exit_code = EXIT_AIRLOCK;
 	/* In place, or left partial on purpose (the record says where): no reaper's now. */
 	if (run_export_is_used(r->export))
-		(void)run_lock_note(r->run_lock_fd, NULL);
+		(void)run_lock_note(r->run_lock_fd, RUN_EXPORT_ENDED_NOTE);
 }
 
 /* The final record, then the teardown. Returns airlock's exit status. */

@@ -75,6 +75,9 @@ al_ok "$([ ! -e "$D" ] && [ ! -e "$AL_TMP/.exp-a.partial" ]; echo $?)" \
 al_ok "$(echo "$REAPED" | grep -qF "removed '$AL_TMP/exp-a', the empty export directory of dead run $id_a"; echo $?)" \
 	"and says so"
 al_is "$(cause_of "$id_a")" aborted "the dead run's record is marked aborted"
+al_is "$(al_json "$AL_STATE/records/$id_a.json" 'r["artifacts"]["error"]' 2>&1)" \
+	"the run was aborted (its supervisor died): nothing was exported" \
+	"and says nothing was exported"
 
 # ---- killed in the middle of its export ----
 
@@ -128,15 +131,19 @@ al_is "$AL_RC" 125 "a run whose --export DIR exists is refused"
 reap
 al_ok "$([ -d "$D" ]; echo $?)" "and the caller's DIR stays"
 
-# A whole export in place whose supervisor was killed right after the rename, before it
-# took the export's note out of its run lock (its 2nd ftruncate): DIR, whole, is the
-# caller's.
+# A whole export in place whose supervisor was killed right after the rename, as it marked
+# the export's note in its run lock ended (its 2nd ftruncate, after the note's write): DIR,
+# whole, is the caller's, and the aborted record says the export had ended.
 D=$AL_TMP/exp-f
 strace -f -o "$AL_TMP/strace-f" -e trace=ftruncate \
 	-e inject=ftruncate:error=EIO:signal=KILL:when=2 \
 	"$AIRLOCK" run --state-dir "$AL_STATE" --workspace "$AL_WS" --policy "$POL" \
 	--export "$D" -- python3 -c "$TASK" 0 >/dev/null 2>"$AL_TMP/f.err" </dev/null
+id_f=$(last_lock)
 al_ok "$(grep -q 'killed by SIGKILL' "$AL_TMP/strace-f" && [ "$(find "$D" -name 'f*.txt' | wc -l)" = 40 ]; echo $?)" \
 	"a run killed at the rename of its whole export into place (made: 40 files in DIR)"
 reap
 al_is "$(find "$D" -name 'f*.txt' | wc -l)" 40 "after the next start, the export stays whole"
+al_is "$(cause_of "$id_f") $(al_json "$AL_STATE/records/$id_f.json" 'r["artifacts"]["error"]' 2>&1)" \
+	"aborted the run was aborted (its supervisor died) after its export had ended: the export directory's manifest.json is not in this record" \
+	"its record is marked aborted, saying the export had ended (not that nothing was exported)"
