@@ -17,15 +17,13 @@
 #include "macro.h"
 #include "proc-title.h"
 #include "run.h"
-#include "signer.h"
 
-/* SIGNER_COMMAND is not a user's: `airlock run` starts it (signer.h). */
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } commands[] = {
 	{ "run", cmd_run },	{ "policy", cmd_policy },   { "config", cmd_config },
-	{ "probe", cmd_probe }, { "records", cmd_records }, { SIGNER_COMMAND, signer_main },
+	{ "probe", cmd_probe }, { "records", cmd_records },
 };
 
 static void usage(FILE *f)

@@ -11,12 +11,18 @@
 /* The signer failed: said once, the record being signed in-process instead. */
 static void warn_signer(void)
 {
+	const char *path, *problem;
 	static bool said;
-	int r = sign_signer_error();
+	int r = sign_signer_error(&path, &problem);
 
 	if (r >= 0 || said)
 		return;
 	said = true;
+	if (problem[0]) {
+		log_warning("Record signer program '%s' %s; signing the run record in-process",
+			    path, problem);
+		return;
+	}
 	if (r == -ENOKEY || r == -EPERM || r == -ELIBACC)
 		return; /* the key's own error: the in-process load says it as ever */
 	log_warning_errno(r,

@@ -101,9 +101,10 @@ void sign_preload(int state_fd);
 void sign_release(void);
 /*
  * Why the signer failed (-errno: -EPIPE it died, -ETIMEDOUT, -ENOKEY...), the signatures
- * then being made in-process; 0 while it did not, or none was started.
+ * then being made in-process; 0 while it did not, or none was started. When its program
+ * could not be opened, *ret_problem is not empty and says what is wrong with *ret_path.
  */
-int sign_signer_error(void);
+int sign_signer_error(const char **ret_path, const char **ret_problem);
 /*
  * The node key of state_fd: the signer's when sign_preload() started one for the same state
  * directory and it answers, else loaded now. The key stays owned by this module (freed at

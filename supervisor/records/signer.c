@@ -7,34 +7,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "config.h"
 #include "fd-util.h"
+#include "helper-file.h"
 #include "macro.h"
 #include "signer.h"
 
-#define SIGNER_SOCKET_FD 3
-#define SIGNER_STATE_FD 4
 /* How long the supervisor waits for the signer before signing in-process. */
 #define SIGNER_TIMEOUT_MS 10000
 
-extern char **environ;
-
-struct signer_ready_msg {
-	int32_t error;
-	uint8_t pub[SIGN_PUBLIC_SIZE];
-};
-
-struct signer_answer {
-	int32_t error;
-	uint8_t sig[SIGN_SIGNATURE_SIZE];
-};
-
-static int send_all(int fd, const void *buf, size_t len)
+int signer_send_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
 
@@ -73,8 +60,8 @@ static int recv_exact(int fd, void *buf, size_t len)
 
 /* What the child reads until its execve(): written before it starts, never after. */
 struct spawn_args {
-	int theirs, dir, devnull; /* each above the signer's two fds: none is overwritten */
-	char *argv[4];
+	int exe, theirs, dir, devnull; /* each above the signer's two fds: none is overwritten */
+	char *argv[3];
 	char parent[24];
 };
 
@@ -92,31 +79,45 @@ static int fd_above(int fd)
 	return n;
 }
 
-/* Our end of the socket, and the child's fds in *a. */
-static int spawn_prepare(int state_fd, struct spawn_args *a)
+/* Closes the child's fds on our side; writes nothing: the child may still be reading *a. */
+static void spawn_args_close(const struct spawn_args *a)
 {
-	int sv[2], dir;
+	safe_close(a->exe);
+	safe_close(a->theirs);
+	safe_close(a->dir);
+	safe_close(a->devnull);
+}
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-		return -errno;
+/* Our end of the socket, and the child's fds in *a; h says what is wrong with the program. */
+static int spawn_prepare(int state_fd, struct spawn_args *a, struct helper_file *h)
+{
+	int sv[2], dir, r;
+
+	*a = (struct spawn_args){
+		.exe = -EBADF, .theirs = -EBADF, .dir = -EBADF, .devnull = -EBADF
+	};
+	a->exe = fd_above(helper_file_open(SIGNER_PROGRAM, AIRLOCK_BINDIR, AIRLOCK_HELPER_DIR, h));
+	if (a->exe < 0)
+		return a->exe;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		r = -errno;
+		spawn_args_close(a);
+		return r;
+	}
 	a->theirs = fd_above(sv[1]);
 	dir = fcntl(state_fd, F_DUPFD_CLOEXEC, SIGNER_STATE_FD + 1);
 	a->dir = dir < 0 ? -errno : dir;
 	a->devnull = fd_above(open_devnull());
 	if (a->theirs < 0 || a->dir < 0 || a->devnull < 0) {
-		int r = a->theirs < 0 ? a->theirs : a->dir < 0 ? a->dir : a->devnull;
-
+		r = a->theirs < 0 ? a->theirs : a->dir < 0 ? a->dir : a->devnull;
 		safe_close(sv[0]);
-		safe_close(a->theirs);
-		safe_close(a->dir);
-		safe_close(a->devnull);
+		spawn_args_close(a);
 		return r;
 	}
 	snprintf(a->parent, sizeof(a->parent), "%d", (int)getpid());
-	a->argv[0] = (char *)"airlock";
-	a->argv[1] = (char *)SIGNER_COMMAND;
-	a->argv[2] = a->parent;
-	a->argv[3] = NULL;
+	a->argv[0] = (char *)SIGNER_PROGRAM;
+	a->argv[1] = a->parent;
+	a->argv[2] = NULL;
 	return sv[0];
 }
 
@@ -128,16 +129,18 @@ static int spawn_prepare(int state_fd, struct spawn_args *a)
  */
 static int spawn_child(void *arg)
 {
+	static char *const no_env[] = { NULL };
 	const struct spawn_args *a = arg;
 
 	if (dup2(a->devnull, 0) < 0 || dup2(a->devnull, 1) < 0 ||
 	    dup2(a->theirs, SIGNER_SOCKET_FD) < 0 || dup2(a->dir, SIGNER_STATE_FD) < 0)
 		_exit(127);
-	execve("/proc/self/exe", a->argv, environ);
+	/* The file opened and checked (helper-file.h), with nothing of our environment. */
+	execveat(a->exe, "", a->argv, no_env, AT_EMPTY_PATH);
 	_exit(127); /* our end of the socket reads EOF: the run signs in-process */
 }
 
-int signer_spawn(int state_fd, pid_t *ret_pid)
+int signer_spawn(int state_fd, pid_t *ret_pid, struct helper_file *h)
 {
 	/* The child's stack and arguments: static, as one process starts one signer. */
 	static uint8_t stack[64 * 1024] __attribute__((aligned(16)));
@@ -150,7 +153,7 @@ int signer_spawn(int state_fd, pid_t *ret_pid)
 	if (used)
 		return -EBUSY;
 	used = true;
-	ours = spawn_prepare(state_fd, &a);
+	ours = spawn_prepare(state_fd, &a, h);
 	if (ours < 0)
 		return ours;
 	/*
@@ -165,9 +168,7 @@ int signer_spawn(int state_fd, pid_t *ret_pid)
 		pid = -errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	/* The child has its own copies of these (its fd table is a copy). */
-	safe_close(a.theirs);
-	safe_close(a.dir);
-	safe_close(a.devnull);
+	spawn_args_close(&a);
 	if (pid < 0) {
 		safe_close(ours);
 		return pid;
@@ -200,9 +201,9 @@ int signer_sign(int fd, const void *data, size_t len, uint8_t sig[SIGN_SIGNATURE
 
 	if (len > SIGNER_MAX_BYTES)
 		return -EMSGSIZE;
-	r = send_all(fd, &n, sizeof(n));
+	r = signer_send_all(fd, &n, sizeof(n));
 	if (r >= 0)
-		r = send_all(fd, data, len);
+		r = signer_send_all(fd, data, len);
 	if (r >= 0)
 		r = recv_exact(fd, &a, sizeof(a));
 	if (r < 0)
@@ -211,75 +212,4 @@ int signer_sign(int fd, const void *data, size_t len, uint8_t sig[SIGN_SIGNATURE
 		return a.error < 0 && a.error >= -4095 ? a.error : -EPROTO;
 	memcpy(sig, a.sig, SIGN_SIGNATURE_SIZE);
 	return 0;
-}
-
-/* ---- the signer's side ---- */
-
-/* Signs each request until EOF (what is left at a return is the exit's to free). */
-static int serve(const struct sign_key *k)
-{
-	for (;;) {
-		_cleanup_free_ uint8_t *buf = NULL;
-		struct signer_answer a = {};
-		/* Set up before the request comes: the run then waits only for the signature. */
-		void *ctx = sign_prepare(k);
-		uint32_t n;
-		ssize_t l;
-
-		l = read_full(SIGNER_SOCKET_FD, &n, sizeof(n));
-		if (l == 0)
-			return 0; /* the supervisor is done */
-		if (l != sizeof(n) || n > SIGNER_MAX_BYTES)
-			return 1;
-		buf = malloc(n ? n : 1);
-		if (!buf)
-			return 1;
-		if (read_full(SIGNER_SOCKET_FD, buf, n) != (ssize_t)n)
-			return 1;
-		a.error = ctx ? sign_prepared(TAKE_PTR(ctx), buf, n, a.sig)
-			      : sign_data(k, buf, n, a.sig);
-		if (send_all(SIGNER_SOCKET_FD, &a, sizeof(a)) < 0)
-			return 1;
-	}
-}
-
-/* Whether fd 3 is a socket and fd 4 a directory: what signer_spawn() hands over. */
-static bool has_fds(void)
-{
-	struct stat s, d;
-
-	return fstat(SIGNER_SOCKET_FD, &s) == 0 && S_ISSOCK(s.st_mode) &&
-	       fstat(SIGNER_STATE_FD, &d) == 0 && S_ISDIR(d.st_mode);
-}
-
-int signer_main(int argc, char **argv)
-{
-	struct sign_key *k = NULL; /* freed by _exit() */
-	struct signer_ready_msg m = {};
-	uint8_t sig[SIGN_SIGNATURE_SIZE];
-	unsigned long parent = 0;
-	char *end = NULL;
-
-	/* Only as signer_spawn() starts it: by its parent, which it does not outlive. */
-	if (argc == 2)
-		parent = strtoul(argv[1], &end, 10);
-	if (argc != 2 || !end || *end || parent == 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
-	    getppid() != (pid_t)parent || !has_fds()) {
-		fprintf(stderr, "airlock: %s is started by airlock run only\n", SIGNER_COMMAND);
-		return 2;
-	}
-	(void)prctl(PR_SET_DUMPABLE, 0); /* it holds the node key */
-	(void)close_range(SIGNER_STATE_FD + 1, ~0U, 0);
-
-	m.error = sign_key_load(SIGNER_STATE_FD, &k);
-	safe_close(SIGNER_STATE_FD);
-	/* The first signature fetches the algorithm from its provider: done before ready. */
-	if (m.error >= 0)
-		m.error = sign_data(k, "", 0, sig);
-	if (m.error >= 0)
-		sign_key_public(k, m.pub);
-	if (send_all(SIGNER_SOCKET_FD, &m, sizeof(m)) < 0 || m.error < 0)
-		_exit(1);
-	/* No exit handler has anything to do: the process ends while the run still runs. */
-	_exit(serve(k));
 }

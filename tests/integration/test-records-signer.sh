@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# The record signer (supervisor/records/signer.h): a process a run starts to load libcrypto
-# and the node key beside it. Nothing of it outlives the run, also when the supervisor is
+# The record signer (supervisor/records/signer.h): a program (airlock-signer) a run starts
+# to load libcrypto and the node key beside it. Nothing of it outlives the run, also when the supervisor is
 # killed; a run whose signer was killed still gets a signed record, and says why; a key
 # error is reported as when the key is loaded in-process; nobody else can start one.
 . "$(dirname "$0")/lib.sh"
@@ -23,7 +23,7 @@ signer_of() {
 	for ((i = 0; i < 50; i++)); do
 		read -ra kids < <(cat /proc/"$1"/task/*/children 2>/dev/null)
 		for c in "${kids[@]}"; do
-			if tr '\0' ' ' <"/proc/$c/cmdline" 2>/dev/null | grep -q "^airlock __signer $1 \$"; then
+			if tr '\0' ' ' <"/proc/$c/cmdline" 2>/dev/null | grep -q "^airlock-signer $1 \$"; then
 				echo "$c"
 				return 0
 			fi
@@ -73,6 +73,10 @@ if [ -n "$signer" ]; then
 		"it holds only stdio and its socket (the state directory closed once the key is read)"
 	al_is "$(readlink "/proc/$signer/fd/0") $(readlink "/proc/$signer/fd/1")" \
 		"/dev/null /dev/null" "its stdin and stdout are /dev/null"
+	al_is "$(readlink "/proc/$signer/exe")" "$(realpath "$(dirname "$REAL_AIRLOCK")/airlock-signer")" \
+		"it is the airlock-signer program beside airlock"
+	al_is "$(tr -d '\0' <"/proc/$signer/environ" | wc -c)" 0 \
+		"it runs with an empty environment (none of the caller's)"
 fi
 wait "$sup"
 al_is "$?" 0 "the run ends as usual"
@@ -132,7 +136,35 @@ chmod 600 "$AL_STATE/keys/node.key"
 
 # ---- nobody else starts one ----
 
-"$REAL_AIRLOCK" __signer 1 </dev/null >"$AL_TMP/by-hand.out" 2>&1
-al_is "$?" 2 "airlock __signer run by hand refuses"
-al_ok "$(grep -q 'is started by airlock run only' "$AL_TMP/by-hand.out"; echo $?)" \
+"$(dirname "$REAL_AIRLOCK")/airlock-signer" 1 </dev/null >"$AL_TMP/by-hand.out" 2>&1
+al_is "$?" 2 "airlock-signer run by hand refuses"
+al_ok "$(grep -q 'started by airlock run only' "$AL_TMP/by-hand.out"; echo $?)" \
 	"saying who starts it"
+"$REAL_AIRLOCK" __signer 1 </dev/null >"$AL_TMP/by-hand.out" 2>&1
+al_is "$?" 2 "airlock has no __signer command any more (it is not airlock itself)"
+
+# ---- its program missing or writable by others: the record is signed in-process ----
+
+# A copy of airlock in a directory of its own: the signer is looked for beside it only.
+bin=$AL_TMP/bin
+mkdir -p "$bin"
+chmod 755 "$bin"
+cp "$REAL_AIRLOCK" "$bin/airlock"
+# The isolating wrapper (al_isolate), running the copy.
+sed "s|$REAL_AIRLOCK|$bin/airlock|g" "$AIRLOCK" >"$AL_TMP/airlock-copy"
+chmod 755 "$AL_TMP/airlock-copy"
+AIRLOCK=$AL_TMP/airlock-copy al_run -- "$PROBE" true
+al_is "$AL_RC" 0 "a run without its signer program still runs"
+al_ok "$(grep -q "Record signer program '$bin/airlock-signer' .*; signing the run record in-process" \
+	"$AL_TMP/err"; echo $?)" "and says which program is missing"
+al_show
+cp "$(dirname "$REAL_AIRLOCK")/airlock-signer" "$bin/"
+chmod 775 "$bin/airlock-signer"
+AIRLOCK=$AL_TMP/airlock-copy al_run -- "$PROBE" true
+al_ok "$([ "$AL_RC" -eq 0 ] &&
+	grep -q "Record signer program '$bin/airlock-signer' .*writable.*; signing the run record in-process" \
+		"$AL_TMP/err"; echo $?)" "a signer program others can write is not run (said so)"
+al_show
+verify
+al_ok "$V_RC" "the records signed in-process verify"
+echo "$V_OUT" | al_diag
