@@ -98,6 +98,8 @@ struct run_io_stream {
 	size_t pend_cap, off, len;
 	struct output_filter *filter; /* redactor, then neutraliser (run-io-filter.c), or NULL */
 	int quiet_fd; /* timerfd: the task went quiet with bytes held back, or -EBADF */
+	bool quiet_armed; /* quiet_fd is armed (for quiet_due or earlier) */
+	uint64_t quiet_due; /* CLOCK_MONOTONIC ms: the held bytes go out then, if still quiet */
 };
 
 struct run_io {

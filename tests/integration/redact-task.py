@@ -4,7 +4,7 @@
 was given (file /run/secrets/a, environment variable B) in every form secret_forms.py
 knows, to stdout and stderr, in pieces with pauses between the writes.
 
-usage: redact-task.py forms | escapes | tail | prompt
+usage: redact-task.py forms | escapes | tail | prompt | prompt-slow
 """
 import os
 import random
@@ -65,6 +65,16 @@ def main(mode):
         a, _ = values()
         # ends in the first 3 characters of a value: held back until the task goes quiet
         write(1, b'ready\nenter code ' + a[:3])
+        time.sleep(3)
+        write(1, b'\n')
+    elif mode == 'prompt-slow':
+        a, _ = values()
+        # the same 3 characters one at a time, 0.15 s apart: still held, since each write
+        # keeps the partial match going; quiet only 0.2 s after the last one
+        write(1, b'ready\nenter code ' + a[:1])
+        for i in (1, 2):
+            time.sleep(0.15)
+            write(1, a[i:i + 1])
         time.sleep(3)
         write(1, b'\n')
     return 0
