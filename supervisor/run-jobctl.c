@@ -123,10 +123,33 @@ static bool arm_wake(const struct run *r, timer_t *ret)
 	return false;
 }
 
+/*
+ * Takes a pending SIGCONT (blocked while the task runs: run_jobctl_watch()); returns
+ * whether there was one. One that came after the stop was asked for means the job was
+ * continued before airlock got to stop (a stop signal's own arrival drops older ones).
+ */
+static bool take_cont(void)
+{
+	const struct timespec now = {};
+	sigset_t cont;
+
+	sigemptyset(&cont);
+	sigaddset(&cont, SIGCONT);
+	return sigtimedwait(&cont, NULL, &now) == SIGCONT;
+}
+
+void run_jobctl_watch(void)
+{
+	sigset_t cont;
+
+	sigemptyset(&cont);
+	sigaddset(&cont, SIGCONT);
+	sigprocmask(SIG_BLOCK, &cont, NULL);
+}
+
 /* Stops airlock with sig's default action; returns whether it was stopped and continued. */
 static bool stop_self(int sig)
 {
-	const struct timespec now = {};
 	sigset_t one, cont, old;
 
 	sigemptyset(&one);
@@ -138,12 +161,11 @@ static bool stop_self(int sig)
 	raise(sig);
 	sigprocmask(SIG_UNBLOCK, &one, NULL); /* delivered here: stopped until continued */
 	sigprocmask(SIG_BLOCK, &one, NULL);
-	sig = sigtimedwait(&cont, NULL, &now);
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	return sig == SIGCONT;
+	return take_cont();
 }
 
-void run_jobctl_stop(struct run *r, int sig)
+bool run_jobctl_stop(struct run *r, int sig)
 {
 	struct run_jobctl *j = &r->jobctl;
 	enum run_jobctl_hold how = RUN_JOBCTL_NONE;
@@ -158,6 +180,12 @@ void run_jobctl_stop(struct run *r, int sig)
 			log_warning_errno(k, "Failed to stop the task for %s, it goes on: %m",
 					  strsignal(sig));
 	}
+	if (take_cont()) { /* fg came first: nothing to stop any more */
+		log_debug("continued before %s took effect", strsignal(sig));
+		if (how)
+			unhold(r, how);
+		return true;
+	}
 	log_debug("received %s, stopping %s", strsignal(sig),
 		  how ? "the task and airlock" : "airlock");
 	woken = how && arm_wake(r, &wake);
@@ -168,14 +196,21 @@ void run_jobctl_stop(struct run *r, int sig)
 		unhold(r, how);
 	if (!stopped) {
 		log_debug("%s ignored: airlock's process group is orphaned", strsignal(sig));
-		return;
+		return false;
 	}
 	log_debug("continued after %" PRIu64 " ms", mono_ms() - start);
-	if (!how)
-		return;
-	j->stops++;
-	j->stopped_ms += mono_ms() - start;
-	j->held_by = how;
+	if (how) {
+		j->stops++;
+		j->stopped_ms += mono_ms() - start;
+		j->held_by = how;
+	}
+	return true;
+}
+
+bool run_jobctl_background_read(void *userdata)
+{
+	(void)take_cont(); /* no stop signal came to drop an older one */
+	return run_jobctl_stop(userdata, SIGTTIN);
 }
 
 json_t *run_jobctl_to_json(const struct run_jobctl *j)

@@ -34,6 +34,12 @@ struct run_jobctl {
 /* Adds SIGTSTP, SIGTTIN and SIGTTOU, which a run handles while its task runs, to set. */
 void run_jobctl_signals(sigset_t *set);
 
+/*
+ * Blocks SIGCONT (it still continues airlock): once the task runs, a pending SIGCONT tells
+ * run_jobctl_stop() that the job was continued. Call before the first stop can be read.
+ */
+void run_jobctl_watch(void);
+
 /* Whether sig is one of them. */
 bool run_jobctl_is_stop(int sig);
 
@@ -41,9 +47,16 @@ bool run_jobctl_is_stop(int sig);
  * The job stops with sig: holds the task, stops airlock by sig's default action and, once
  * airlock is continued, lets the task go on. A stop the kernel ignores (an orphaned
  * process group, whose shell is gone) lets it go on at once and is not counted. A task
- * that cannot be let go on is killed (it never stays frozen). Logs.
+ * that cannot be let go on is killed (it never stays frozen). Returns whether airlock was
+ * stopped. Logs.
  */
-void run_jobctl_stop(struct run *r, int sig);
+bool run_jobctl_stop(struct run *r, int sig);
+
+/*
+ * run_io's background_read: airlock read its terminal from the background. Stops the job
+ * with SIGTTIN as the kernel would have (run_jobctl_stop()); returns whether it stopped.
+ */
+bool run_jobctl_background_read(void *userdata);
 
 /* The task has ended: stop signals act on airlock alone again (its export, its record). */
 void run_jobctl_release(void);

@@ -192,6 +192,7 @@ int run_watch_signals(struct run *r)
 	run_handled_signals(&mask);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		return -errno;
+	run_jobctl_watch();
 	r->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (r->signal_fd < 0)
 		return -errno;
@@ -209,6 +210,8 @@ int run_watch_task(struct run *r)
 		k = loop_add(r->loop, r->sandbox->status_fd, EPOLLIN, on_status, r);
 	r->io.redactor = r->redactor;
 	r->io.raw_terminal = p->logs.terminal == POLICY_LOGS_TERMINAL_RAW;
+	r->io.background_read = run_jobctl_background_read;
+	r->io.background_userdata = r;
 	if (k >= 0)
 		k = run_io_attach(&r->io, r->loop);
 	if (k >= 0 && (p->limits.set & POLICY_LIMIT_WALL_TIME)) {

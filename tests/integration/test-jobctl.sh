@@ -58,9 +58,9 @@ wait_count() { # wait_count N SECONDS: until the counter reaches N
 # ---- ^Z and fg typed in an interactive shell on a real terminal ----
 
 # The shell runs airlock as a foreground job; ^Z goes to airlock's process group only.
-cat >"$AL_TMP/ctrl-z.py" <<'PY'
+cat >"$AL_TMP/job.py" <<'PY'
 import os, pty, re, select, shlex, sys, time
-count, cmd = sys.argv[1], shlex.join(sys.argv[2:])
+mode, count, cmd = sys.argv[1], sys.argv[2], shlex.join(sys.argv[3:])
 pid, fd = pty.fork()
 if pid == 0:
     os.environ["PS1"] = "$ "
@@ -87,9 +87,19 @@ def wait(cond, t):
             return True
         pump(0.1)
     return False
-os.write(fd, (cmd + "\n").encode())
-print("started", wait(lambda: lines() >= 3, 20))
-os.write(fd, b"\x1a")  # ^Z: the line discipline's VSUSP
+if mode == "ctrl-z":  # a foreground job, stopped with ^Z
+    os.write(fd, (cmd + "\n").encode())
+    print("started", wait(lambda: lines() >= 3, 20))
+    os.write(fd, b"\x1a")  # ^Z: the line discipline's VSUSP
+else:  # a background job that reads the terminal: stopped by SIGTTIN
+    # posix: the shell names the stop signal ("Stopped(SIGTTIN)")
+    os.write(fd, ("set -b -o posix; " + cmd + " &\n").encode())
+    print("started", wait(lambda: lines() >= 3, 20))
+    # Input typed while a foreground command that does not read runs: it waits in the
+    # terminal, readable for airlock, whose read is refused there (background).
+    os.write(fd, b"sleep 2\n")
+    pump(0.5)
+    os.write(fd, b":\n")
 print("shell-says-stopped", wait(lambda: b"Stopped" in out, 10))
 pump(0.3)
 a = lines()
@@ -98,16 +108,21 @@ b = lines()
 print("counter-held", a == b, a, b)
 os.write(fd, b"fg; echo rc=$?\n")  # fg waits for the job, then its status
 print("counter-resumed", wait(lambda: lines() > b, 10))
+if mode == "bg-read":
+    pump(0.3)
+    os.write(fd, b"hello\n")  # airlock now reads its terminal in the foreground
 wait(lambda: re.search(rb"rc=\d+", out), 30)
 m = re.search(rb"rc=(\d+)", out)
 print("rc", m.group(1).decode() if m else "none")
+print("task-read", "got-hello" in out.decode(errors="replace"))
+print("shell-said", " ".join(sorted(set(re.findall(r"Stopped\(\w+\)|Stopped", out.decode(errors="replace"))))))
 os.write(fd, b"exit\n")
 pump(0.5)
 os.kill(pid, 9)
 os.waitpid(pid, 0)
 PY
 rm -f "$AL_RWWS/count"
-res=$(timeout 90 python3 "$AL_TMP/ctrl-z.py" "$AL_RWWS/count" "$AIRLOCK" run --state-dir "$AL_STATE" \
+res=$(timeout 90 python3 "$AL_TMP/job.py" ctrl-z "$AL_RWWS/count" "$AIRLOCK" run --state-dir "$AL_STATE" \
 	--policy "$pol" --workspace "$AL_RWWS" --record "$AL_TMP/ctrl-z.json" -- /bin/sh -c "$COUNTER")
 echo "$res" | al_diag
 al_is "$(echo "$res" | grep -E '^(started|shell-says-stopped)' | tr '\n' ' ')" \
@@ -119,6 +134,22 @@ al_is "$(echo "$res" | awk '/^rc/ { print $2 }')" 3 "the task ends as it chose: 
 al_is "$(al_json "$AL_TMP/ctrl-z.json" '"%s %s %s" % (r["exit"]["cause"], r["job_control"]["stops"],
 	r["job_control"]["stopped_ms"] >= 1500)' 2>&1)" "exited 1 True" \
 	"the record counts the stop and its length (at least the 1.5 s held)"
+
+# A background job whose airlock reads the terminal (its stdin) stops as `cat &` does
+# (SIGTTIN), the task held too; fg lets it read what is typed. airlock gets
+# EIO there (SIGTTIN is blocked) and stops the job itself.
+rm -f "$AL_RWWS/count"
+res=$(timeout 90 python3 "$AL_TMP/job.py" bg-read "$AL_RWWS/count" "$AIRLOCK" run --state-dir "$AL_STATE" \
+	--policy "$pol" --workspace "$AL_RWWS" --record "$AL_TMP/bg-read.json" -- /bin/sh -c \
+	'(while :; do echo x >>/workspace/count; sleep 0.1; done) & read -r x; echo "got-$x"; kill $!; exit 4')
+echo "$res" | al_diag
+al_is "$(echo "$res" | awk '/^shell-says-stopped/ { print $2 } /^shell-said/ { $1 = ""; print }' | tr '\n' ' ')" \
+	"True  Stopped(SIGTTIN) " "a background run reading the terminal stops as SIGTTIN stops a job"
+al_is "$(echo "$res" | awk '/^counter-held|^counter-resumed/ { print $2 }' | tr '\n' ' ')" "True True " \
+	"its task is held meanwhile, and goes on after fg"
+al_is "$(echo "$res" | awk '/^rc|^task-read/ { print $2 }' | tr '\n' ' ')" "4 True " \
+	"in the foreground the task reads what was typed, and ends as it chose (4)"
+al_is "$(al_json "$AL_TMP/bg-read.json" 'r["job_control"]["stops"]' 2>&1)" 1 "the record counts that stop"
 
 # ---- SIGTSTP and SIGCONT sent with kill ----
 
