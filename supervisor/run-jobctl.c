@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
-#include <string.h>
 #include <sys/timerfd.h>
 #include <time.h>
 
@@ -24,6 +23,11 @@
 #include "sandbox.h"
 
 static const int stop_signals[] = { SIGTSTP, SIGTTIN, SIGTTOU };
+
+static const char *stop_name(int sig)
+{
+	return sig == SIGTSTP ? "SIGTSTP" : sig == SIGTTIN ? "SIGTTIN" : "SIGTTOU";
+}
 
 void run_jobctl_signals(sigset_t *set)
 {
@@ -178,24 +182,24 @@ bool run_jobctl_stop(struct run *r, int sig)
 		k = hold(run_limits_cgroup(r->limits), &how);
 		if (k < 0)
 			log_warning_errno(k, "Failed to stop the task for %s, it goes on: %m",
-					  strsignal(sig));
+					  stop_name(sig));
 	}
 	if (take_cont()) { /* fg came first: nothing to stop any more */
-		log_debug("continued before %s took effect", strsignal(sig));
+		log_debug("continued before %s took effect", stop_name(sig));
 		if (how)
 			unhold(r, how);
 		return true;
 	}
-	log_debug("received %s, stopping %s", strsignal(sig),
+	log_debug("received %s, stopping %s", stop_name(sig),
 		  how ? "the task and airlock" : "airlock");
-	woken = how && arm_wake(r, &wake);
+	woken = task && arm_wake(r, &wake);
 	stopped = stop_self(sig);
 	if (woken)
 		timer_delete(wake);
 	if (how)
 		unhold(r, how);
 	if (!stopped) {
-		log_debug("%s ignored: airlock's process group is orphaned", strsignal(sig));
+		log_debug("%s ignored: airlock's process group is orphaned", stop_name(sig));
 		return false;
 	}
 	log_debug("continued after %" PRIu64 " ms", mono_ms() - start);
