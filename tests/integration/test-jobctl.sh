@@ -25,8 +25,11 @@ run_cgroups() { find /sys/fs/cgroup -mindepth 2 -maxdepth 4 -type d -path "*/$IS
 # "no freezer".
 held() {
 	local d
+	# A v1 freezer directory first: a hybrid host's unified directory has cgroup.freeze too.
 	for d in $(run_cgroups); do
 		[ -f "$d/freezer.state" ] && { cat "$d/freezer.state"; return; }
+	done
+	for d in $(run_cgroups); do
 		[ -f "$d/cgroup.freeze" ] && { grep '^frozen' "$d/cgroup.events"; return; }
 	done
 	echo "no freezer"
