@@ -228,6 +228,8 @@ if al_wait_for "$AL_TMP/bg-wall.out" '^ready' 10; then
 	# Nobody continues it: the deadline itself must end the run.
 	al_wait_gone "$pid" 15
 	al_ok "$(! kill -0 "$pid" 2>/dev/null; echo $?)" "a stopped run still ends at its wall time ($((($(date +%s%N) - start) / 1000000)) ms)"
+	# Still stopped (the case failed): end it cleanly, so that its cgroups go with it.
+	kill -0 "$pid" 2>/dev/null && kill -TERM "$pid" && kill -CONT "$pid" && al_wait_gone "$pid" 10
 	wait "$pid"
 	al_is "$?" 124 "exit 124, as at any wall time"
 	al_is "$(al_json "$AL_TMP/wall.json" '"%s %s %s" % (r["exit"]["cause"], r["job_control"]["stops"],
