@@ -196,6 +196,28 @@ int cgroup_run_kill(struct cgroup_run *c);
 int cgroup_run_is_populated(struct cgroup_run *c);
 
 /*
+ * Job control (cgroup-freeze.c). Whether the run has a freezer that holds all of it: v2,
+ * or a v1 run with a directory in the freezer hierarchy. False for NULL.
+ */
+bool cgroup_run_has_freezer(const struct cgroup_run *c);
+
+/*
+ * Freezes (freeze true) or thaws every process of the run: v2 cgroup.freeze, v1
+ * freezer.state. A freeze waits (at most about 1 s) until the kernel reports the whole
+ * cgroup frozen. Returns 0, -EOPNOTSUPP (no freezer: cgroup_run_has_freezer()),
+ * -ETIMEDOUT (the freeze was asked for and is still under way: a thaw undoes it) or
+ * another -errno.
+ */
+int cgroup_run_freeze(struct cgroup_run *c, bool freeze);
+
+/*
+ * Sends sig to every process listed in the run's cgroup.procs once (a process forked
+ * meanwhile is missed: the freezer has no such race). Returns how many, -EOPNOTSUPP for a
+ * run without cgroups, or -errno.
+ */
+int cgroup_run_signal(struct cgroup_run *c, int sig);
+
+/*
  * Reads the run's usage and limit events into *ret (unknown values are UINT64_MAX,
  * counters 0). Returns 0 or -errno. Call before cgroup_run_free().
  */

@@ -173,6 +173,8 @@ static int record_add_optional(json_t *o, const struct run_summary *s)
 	    /* "workspace_changes": an overlay workspace's change set (run-overlay.c) */
 	    (s->workspace_changes &&
 	     json_object_set(o, "workspace_changes", s->workspace_changes) < 0) ||
+	    /* "job_control": the task was held while the job was stopped (run-jobctl.c) */
+	    (s->job_control && json_object_set(o, "job_control", s->job_control) < 0) ||
 	    (s->events && json_object_set(o, "events", s->events) < 0))
 		return -ENOMEM;
 	return 0;

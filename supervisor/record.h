@@ -58,6 +58,7 @@ struct run_summary {
 	json_t *artifacts; /* borrowed; the export of /out (run_export_to_json()), or NULL */
 	json_t *workspace_changes; /* borrowed; an overlay's change set (run-overlay.c), or NULL */
 	json_t *events; /* borrowed; the event log (run_events_to_json()), or NULL */
+	json_t *job_control; /* borrowed; the run's stops (run_jobctl_to_json()), or NULL */
 	char *const *exec_entries; /* filesystem.exec as written, or NULL when not resolved */
 	char *const *exec_paths; /* what each entry allowed (sandbox_exec_resolve()) */
 };

@@ -15,6 +15,7 @@
 #include "idpool.h"
 #include "record-attempt.h"
 #include "run-io.h"
+#include "run-jobctl.h"
 #include "run-step.h"
 #include "sandbox.h"
 
@@ -90,6 +91,7 @@ struct run {
 	bool deadline_hit;
 	bool credential_expired; /* a grant with "on_expiry": "kill" expired: task killed */
 	bool interrupted;
+	struct run_jobctl jobctl; /* its stops (^Z), for the record */
 	struct sandbox_failure failure;
 	struct timespec started_rt, started_mono;
 	int abi_pidfd; /* the exited child that tried the syscall ABIs, for the record */

@@ -55,12 +55,24 @@ void run_io_stdin_close(struct run_io *io)
 
 static int on_stdin_writable(struct loop *l, int fd, uint32_t events, void *userdata);
 
+/* A terminal whose foreground process group is not airlock's: a read there is a job stop. */
+static bool is_background_tty(int fd)
+{
+	pid_t fg = tcgetpgrp(fd);
+
+	return fg > 0 && fg != getpgrp();
+}
+
 static int on_stdin_readable(struct loop *l, int fd, uint32_t events, void *userdata)
 {
 	struct run_io *io = userdata;
 	ssize_t n = read(io->stdin_src, io->buf, RUN_IO_STDIN_BUF);
 
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return 0;
+	/* Read again once continued: in the foreground, or stopped again if still not. */
+	if (n < 0 && errno == EIO && is_background_tty(fd) && io->background_read &&
+	    io->background_read(io->background_userdata))
 		return 0;
 	if (n <= 0) {
 		run_io_stdin_close(io);

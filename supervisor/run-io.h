@@ -135,6 +135,14 @@ struct run_io {
 	/* The compiled redactor (not owned), or NULL (no filter); set as log is. */
 	const struct redactor *redactor;
 	bool raw_terminal; /* logs.terminal "raw": the caller's stream is not neutralised */
+	/*
+	 * Job control: airlock read its terminal from a background process group (the kernel
+	 * refused it with EIO, SIGTTIN being blocked). Stops the job as that SIGTTIN would
+	 * have; returns false when it did not (an orphaned process group): stdin then ends.
+	 * NULL: stdin ends.
+	 */
+	bool (*background_read)(void *userdata);
+	void *background_userdata;
 };
 
 /*

@@ -133,7 +133,7 @@ int run_record_write(struct run *r)
 	struct run_summary s = {};
 	_cleanup_(json_decrefp) json_t *net = NULL, *resources = NULL, *creds = NULL, *logs = NULL,
 				       *redactions = NULL, *artifacts = NULL, *ws_changes = NULL,
-				       *events = NULL;
+				       *events = NULL, *jobctl = NULL;
 	const char *checks[_RUN_STEP_MAX];
 
 	clock_gettime(CLOCK_REALTIME, &end_rt);
@@ -152,11 +152,12 @@ int run_record_write(struct run *r)
 		artifacts = NULL;
 	}
 	ws_changes = run_overlay_to_json(r->overlay);
+	jobctl = run_jobctl_to_json(&r->jobctl);
 	if (r->policy && !r->policy_json) /* NULL (out of memory): the record tries again */
 		r->policy_json = record_policy_effective(r->policy);
 	/* A part the run has must be in its record: never silently left out. */
 	if ((r->creds && !creds) || (r->log && !logs) || (run_net_netns_fd(r->net) >= 0 && !net) ||
-	    (r->export && !artifacts))
+	    (r->export && !artifacts) || (r->jobctl.stops > 0 && !jobctl))
 		return log_error_errno(-ENOMEM,
 				       "%s: cannot build the run record of %s (out of "
 				       "memory); nothing of it was written",
@@ -189,6 +190,7 @@ int run_record_write(struct run *r)
 		.redactions = redactions,
 		.artifacts = artifacts,
 		.workspace_changes = ws_changes,
+		.job_control = jobctl,
 		.exec_entries = r->exec_paths ? r->policy->filesystem.exec : NULL,
 		.exec_paths = r->exec_paths,
 	};

@@ -24,6 +24,7 @@
 #include "run-events.h"
 #include "run-internal.h"
 #include "run-io.h"
+#include "run-jobctl.h"
 #include "run-limits.h"
 #include "run-log.h"
 #include "run.h"
@@ -133,6 +134,10 @@ static int on_signal(struct loop *l, int fd, uint32_t events, void *userdata)
 	if (read(fd, &si, sizeof(si)) != sizeof(si))
 		return 0;
 	sig = (int)si.ssi_signo;
+	if (run_jobctl_is_stop(sig)) { /* ^Z: the whole job stops, the task first */
+		run_jobctl_stop(r, sig);
+		return 0;
+	}
 	run_stop_signals(&stop);
 	if (!sigismember(&stop, sig)) {
 		log_debug("received %s, passing it on to the task", strsignal(sig));
@@ -164,7 +169,7 @@ void run_stop_signals(sigset_t *ret)
 
 /*
  * Every signal whose default action would end airlock and that someone else sends: the stop
- * signals, and those passed on to the task. The kernel's own for airlock's faults (SIGSEGV
+ * signals, and those passed on to the task; and the job-control stops (run-jobctl.h). The kernel's own for airlock's faults (SIGSEGV
  * and the like) and its limits (SIGXCPU, SIGXFSZ: ignored by a run) are not among them.
  */
 void run_handled_signals(sigset_t *ret)
@@ -173,6 +178,7 @@ void run_handled_signals(sigset_t *ret)
 					 SIGPROF, SIGIO,   SIGPWR,  SIGSTKFLT };
 
 	run_stop_signals(ret);
+	run_jobctl_signals(ret);
 	for (size_t i = 0; i < ELEMENTSOF(passed_on); i++)
 		sigaddset(ret, passed_on[i]);
 	for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
@@ -186,6 +192,7 @@ int run_watch_signals(struct run *r)
 	run_handled_signals(&mask);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		return -errno;
+	run_jobctl_watch();
 	r->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (r->signal_fd < 0)
 		return -errno;
@@ -203,6 +210,8 @@ int run_watch_task(struct run *r)
 		k = loop_add(r->loop, r->sandbox->status_fd, EPOLLIN, on_status, r);
 	r->io.redactor = r->redactor;
 	r->io.raw_terminal = p->logs.terminal == POLICY_LOGS_TERMINAL_RAW;
+	r->io.background_read = run_jobctl_background_read;
+	r->io.background_userdata = r;
 	if (k >= 0)
 		k = run_io_attach(&r->io, r->loop);
 	if (k >= 0 && (p->limits.set & POLICY_LIMIT_WALL_TIME)) {
@@ -309,6 +318,7 @@ void run_watch_conclude(struct run *r)
 		killed = true;
 	}
 	conclude_limits(r, killed);
+	run_jobctl_release(); /* no task left to hold: ^Z stops airlock alone again */
 	if (r->cause == RUN_CAUSE_OOM_KILLED)
 		r->exit_code = 128 + SIGKILL;
 	else if (r->cause == RUN_CAUSE_SETUP_FAILED && r->failure.step == SANDBOX_STEP_NONE)

@@ -5,7 +5,7 @@
  *
  *   cgroup-check layout
  *   cgroup-check CASE PARENT      CASE: memory pids cpu concurrent refuse stale latency
- *                                       placement cpuset
+ *                                       placement cpuset freeze
  *
  * PARENT is the test's own parent cgroup (relative to each hierarchy's mount), created
  * by the module and removed by the calling script. Exit 0 pass, 1 fail, 77 skip;
@@ -113,6 +113,17 @@ static _noreturn_ void child_spin(int out_fd)
 	(void)fork();
 	for (;;)
 		x++;
+}
+
+/* Shared with the children of case_freeze(): what they count (MAP_SHARED). */
+static uint64_t *shared_counter;
+
+static _noreturn_ void child_count(int out_fd)
+{
+	/* Two counting processes: the hold must take every process of the run. */
+	(void)fork();
+	for (;;)
+		__atomic_add_fetch(shared_counter, 1, __ATOMIC_RELAXED);
 }
 
 static _noreturn_ void child_sleep(int out_fd)
@@ -705,6 +716,55 @@ static int case_latency(void)
 	return 0;
 }
 
+/* Whether the children's counter stays where it is for ms. */
+static bool counter_still(unsigned ms)
+{
+	uint64_t a = __atomic_load_n(shared_counter, __ATOMIC_RELAXED);
+
+	sleep_ms(ms);
+	return __atomic_load_n(shared_counter, __ATOMIC_RELAXED) == a;
+}
+
+/*
+ * Job control's hold: the freezer (where the run has one) and the SIGSTOP fallback each
+ * stop both counting processes, and let them go on; a frozen run is still killed and
+ * removed whole.
+ */
+static int case_freeze(void)
+{
+	struct policy_limits lim = {};
+	struct cgroup_run *c = NULL;
+	pid_t pid;
+
+	shared_counter =
+		mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	CHECK(shared_counter != MAP_FAILED);
+	CHECK_OK(new_run("freeze", &lim, &c));
+	pid = spawn_in(c, child_count, NULL, NULL);
+	CHECK_OK(pid);
+	sleep_ms(100);
+	CHECK(!counter_still(200));
+	if (cgroup_run_has_freezer(c)) {
+		CHECK_OK(cgroup_run_freeze(c, true));
+		CHECK(counter_still(300));
+		CHECK_OK(cgroup_run_freeze(c, false));
+		CHECK(!counter_still(200));
+	} else
+		printf("# the run has no freezer here: only the signal fallback is checked\n");
+	CHECK(cgroup_run_signal(c, SIGSTOP) == 2);
+	sleep_ms(50);
+	CHECK(counter_still(300));
+	CHECK(cgroup_run_signal(c, SIGCONT) == 2);
+	CHECK(!counter_still(200));
+
+	if (cgroup_run_has_freezer(c))
+		CHECK_OK(cgroup_run_freeze(c, true));
+	CHECK_OK(cgroup_run_kill(c));
+	CHECK(cgroup_run_is_populated(c) == 0);
+	CHECK(waitpid(pid, NULL, 0) == pid);
+	return free_and_check_gone(c);
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: cgroup-check layout | CASE PARENT\n");
@@ -721,7 +781,7 @@ int main(int argc, char **argv)
 		{ "cpu", case_cpu },	     { "concurrent", case_concurrent },
 		{ "refuse", case_refuse },   { "stale", case_stale },
 		{ "latency", case_latency }, { "placement", case_placement },
-		{ "cpuset", case_cpuset },
+		{ "cpuset", case_cpuset },   { "freeze", case_freeze },
 	};
 	int r;
 

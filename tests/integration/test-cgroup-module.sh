@@ -97,6 +97,7 @@ run_case stale "a SIGKILLed supervisor's run is reaped, a live run is kept"
 run_case placement "a child is born inside the run cgroup; the caller's thread is back in its own"
 run_case latency "placement latency after idle and back-to-back run cost (measured)"
 run_case cpuset "v1: a run's cpuset has its parent's cpus, or the run goes without it"
+run_case freeze "the freezer, or SIGSTOP to each process, holds a whole run and lets it go on; a frozen run is killed whole"
 
 left=$(for d in $(parent_dirs); do find "$d" -mindepth 1 -type d; done)
 al_is "$left" "" "no run directory is left below the test parent"

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * Job control of a run (run-jobctl.c): ^Z in the caller's terminal, or SIGTSTP, SIGTTIN,
+ * SIGTTOU sent to airlock, stops the whole job. The task never holds that terminal (it runs
+ * in a session of its own), so airlock holds it still first (the cgroup freezer, else
+ * SIGSTOP to each of its processes), then stops itself with the same signal, so that the
+ * caller's shell sees the job stopped; once airlock is continued (fg, bg, SIGCONT) it lets
+ * the task go on. Time stopped counts toward wall_time: a deadline that passes while the
+ * job is stopped continues airlock, which ends the run as at any deadline.
+ */
+
+#include <jansson.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct run;
+
+enum run_jobctl_hold {
+	RUN_JOBCTL_NONE,
+	RUN_JOBCTL_FREEZER, /* the run's cgroup freezer (v2 cgroup.freeze, v1 freezer.state) */
+	RUN_JOBCTL_SIGNALS, /* SIGSTOP and SIGCONT to each process of the run's cgroup */
+};
+
+/* What a run's record says of its stops ("job_control"). */
+struct run_jobctl {
+	unsigned stops; /* times airlock was stopped with the task held */
+	uint64_t stopped_ms; /* their total length */
+	enum run_jobctl_hold held_by; /* how the task was held the last time */
+};
+
+/* Adds SIGTSTP, SIGTTIN and SIGTTOU, which a run handles while its task runs, to set. */
+void run_jobctl_signals(sigset_t *set);
+
+/*
+ * Blocks SIGCONT (it still continues airlock): once the task runs, a pending SIGCONT tells
+ * run_jobctl_stop() that the job was continued. Call before the first stop can be read.
+ */
+void run_jobctl_watch(void);
+
+/* Whether sig is one of them. */
+bool run_jobctl_is_stop(int sig);
+
+/*
+ * The job stops with sig: holds the task, stops airlock by sig's default action and, once
+ * airlock is continued, lets the task go on. A stop the kernel ignores (an orphaned
+ * process group, whose shell is gone) lets it go on at once and is not counted. A task
+ * that cannot be let go on is killed (it never stays frozen). Returns whether airlock was
+ * stopped. Logs.
+ */
+bool run_jobctl_stop(struct run *r, int sig);
+
+/*
+ * run_io's background_read: airlock read its terminal from the background. Stops the job
+ * with SIGTTIN as the kernel would have (run_jobctl_stop()); returns whether it stopped.
+ */
+bool run_jobctl_background_read(void *userdata);
+
+/* The task has ended: stop signals act on airlock alone again (its export, its record). */
+void run_jobctl_release(void);
+
+/* The record's "job_control": stops and time stopped; NULL when never stopped (or OOM). */
+json_t *run_jobctl_to_json(const struct run_jobctl *j);
