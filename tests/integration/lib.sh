@@ -143,10 +143,26 @@ EOS
 	trap 'rc=$?; al_isolate_cleanup; (exit $rc); al_finish' EXIT
 }
 
+# Removes the test's cgroup parent at exit. A test that failed may have left a run: its
+# airlocks are killed first, then what is left in the parent (thawed first, as a frozen
+# v1 process does not die), so that no cgroup of the test stays on the host.
 al_isolate_cleanup() {
-	local d
+	local d f i p pids
+	for p in "${AL_PIDS[@]}"; do
+		kill -KILL "$p" 2>/dev/null
+	done
 	for d in /sys/fs/cgroup/*/"$ISO_PARENT" /sys/fs/cgroup/"$ISO_PARENT"; do
-		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+		[ -d "$d" ] || continue
+		for ((i = 0; i < 50; i++)); do
+			while read -r f; do
+				echo THAWED >"$f" 2>/dev/null
+			done < <(find "$d" -name freezer.state 2>/dev/null)
+			read -ra pids < <(find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null | tr '\n' ' ')
+			[ "${#pids[@]}" -eq 0 ] && break
+			kill -KILL "${pids[@]}" 2>/dev/null
+			sleep 0.1
+		done
+		find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
 	done
 }
 
