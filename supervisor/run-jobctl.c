@@ -21,6 +21,7 @@
 #include "run-jobctl.h"
 #include "run-limits.h"
 #include "sandbox.h"
+#include "time-util.h"
 
 static const int stop_signals[] = { SIGTSTP, SIGTTIN, SIGTTOU };
 
@@ -50,14 +51,6 @@ void run_jobctl_release(void)
 	sigemptyset(&set);
 	run_jobctl_signals(&set);
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
-}
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* Freezes the task, or stops each of its processes where the run has no freezer. */
@@ -174,7 +167,7 @@ bool run_jobctl_stop(struct run *r, int sig)
 	struct run_jobctl *j = &r->jobctl;
 	enum run_jobctl_hold how = RUN_JOBCTL_NONE;
 	bool task = r->sandbox && !r->init_exited, woken, stopped;
-	uint64_t start = mono_ms();
+	uint64_t start = now_mono_ms();
 	timer_t wake;
 	int k;
 
@@ -202,10 +195,10 @@ bool run_jobctl_stop(struct run *r, int sig)
 		log_debug("%s ignored: airlock's process group is orphaned", stop_name(sig));
 		return false;
 	}
-	log_debug("continued after %" PRIu64 " ms", mono_ms() - start);
+	log_debug("continued after %" PRIu64 " ms", now_mono_ms() - start);
 	if (how) {
 		j->stops++;
-		j->stopped_ms += mono_ms() - start;
+		j->stopped_ms += now_mono_ms() - start;
 		j->held_by = how;
 	}
 	return true;
