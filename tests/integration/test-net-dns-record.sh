@@ -81,6 +81,10 @@ grep -q ready "$TMP/servers2.out" || { echo "Bail out! the test's servers did no
 #   burst,N         N queries for distinct names not allowed, sent at once; then "answered"
 #   names,N,SECS    distinct names not allowed, at the proxy's sustained rate (20/s), until
 #                   N were answered or SECS passed: "answered SENT"
+#   last,N[,K]      N queries at once, reading no answer: every Kth (4th) for allowed.test,
+#                   the others for 6 names not allowed, over and over: "SENT BACKLOG-DROPS"
+#                   (the kernel's loopback backlog drops meanwhile, all namespaces':
+#                   softnet_stat)
 cat >"$TMP/ws/dns-task.py" <<'PY'
 import os, socket, struct, sys, time
 
@@ -119,6 +123,16 @@ def burst(n):
         pass
     return str(got)
 
+def softnet_drops():
+    return sum(int(l.split()[1], 16) for l in open('/proc/net/softnet_stat'))
+
+def last(n, k):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    before = softnet_drops()
+    for i in range(n):
+        query(s, 'allowed.test' if i % k == 0 else f'd{i % 6}.flood.test', i)
+    return f'{n} {softnet_drops() - before}'
+
 def names(n, secs):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(0.5)
@@ -142,6 +156,8 @@ for step in sys.argv[1:]:
         res = connect(a[0], int(a[1]))
     elif kind == 'burst':
         res = burst(int(a[0]))
+    elif kind == 'last':
+        res = last(int(a[0]), int(a[1]) if len(a) > 1 else 4)
     elif kind == 'names':
         res = names(int(a[0]), float(a[1]))
     elif kind == 'sleep':
@@ -163,7 +179,7 @@ run() {
   "name": "dns-record-$name",
   "limits": { "wall_time": "$wall" },
   "filesystem": { "workspace": { "mode": "rw" } },
-  "network": { "egress": [ $egress ], "dns": { "upstream": ["11.1.0.53"] } }
+  "network": { "egress": [ $egress ], "dns": { "upstream": ["${UPSTREAM:-11.1.0.53}"] } }
 }
 JSON
 	net_in_host "$AIRLOCK" run --policy "$TMP/$name-policy.json" --workspace "$TMP/ws" \
@@ -282,6 +298,45 @@ refused = sum(x['count'] for x in dns if x['verdict'] == 'not-allowed')
 # the rate limit (burst 40, 20/s): a slow guest refills it during the burst
 assert answered == refused and 0 < answered < 300, (answered, refused)
 assert [x['count'] for x in dns if x['verdict'] == 'rate-limited'] == [counted - refused], dns"
+
+# --- The record counts the queries of the task's last moments ----------------------------
+# 200 queries sent at once, fewer than the proxy's listener holds, and the task exits at once:
+# the rate limit lets 40 through, whose names the proxy reports one by one; the others it
+# counts and reports every 100 ms. At the run's end the proxy's final report brings what it
+# had not reported yet, the datagrams still queued, and the allowed queries still waiting for
+# the upstream ("run-ended"): the record counts every query the task sent.
+run last '{ "host": "allowed.test", "ports": [443] }' 30s /usr/bin/python3 \
+	/workspace/dns-task.py last,200
+rc=$?
+al_ok $rc "the last-moments run exits 0 (got $rc)"
+[ $rc -eq 0 ] || sed 's/^/# /' "$TMP/err"
+check "the record counts every query the task sent in its last moments" "$TMP/last.json" '
+sent, backlog = map(int, out["last,200"].split())
+counted = sum(x["count"] for x in dns) + net["dns_unrecorded"]
+dropped = net["dns_proxy"]["queries_dropped"]
+# the loopback backlog drops of a starved machine (any namespace) never reach the listener
+assert sent - backlog <= counted + dropped <= sent, (sent, backlog, counted, dropped,
+    [(x["verdict"], x["count"]) for x in dns if x["count"] > 1])
+assert backlog > 0 or counted + dropped == sent, (sent, counted, dropped)
+assert {x["verdict"] for x in dns} <= {"allowed", "not-allowed", "rate-limited", "run-ended"}, dns'
+check "the record says the proxy's final report came whole" "$TMP/last.json" '
+assert net["dns_final_report"] == "received", net.get("dns_final_report")'
+
+# The same with an upstream that never answers (11.1.0.40 serves no DNS): the allowed queries
+# still wait for it when the run ends.
+UPSTREAM=11.1.0.40 run silent '{ "host": "allowed.test", "ports": [443] }' 30s \
+	/usr/bin/python3 /workspace/dns-task.py last,12,1
+rc=$?
+al_ok $rc "the run whose upstream is silent exits 0 (got $rc)"
+[ $rc -eq 0 ] || sed 's/^/# /' "$TMP/err"
+check "the record counts the queries still waiting for the upstream: run-ended" \
+	"$TMP/silent.json" '
+sent, backlog = map(int, out["last,12,1"].split())
+ended = [x for x in dns if x["verdict"] == "run-ended"]
+assert len(ended) == 1 and ended[0]["name"] == "allowed.test", dns
+counted = sum(x["count"] for x in dns) + net["dns_unrecorded"]
+assert backlog > 0 or (counted == sent and ended[0]["count"] == sent), (sent, dns)
+assert net["dns_final_report"] == "received", net.get("dns_final_report")'
 
 # --- A flood of refused names cannot push a later lookup out of the record ---------------
 # 1030 distinct names not allowed, at the rate the proxy answers (about 50 s), would fill
