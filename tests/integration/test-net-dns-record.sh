@@ -266,17 +266,23 @@ assert len(opened & set(tried)) >= 2, (opened, tried)'
 # 3000 queries at once: the rate limit answers 40, the rest are rate-limited. The kernel
 # may drop some from the proxy's full socket queue (its "drops": the proxy listens in the
 # task's namespace, so the task itself reads them from its /proc/net/udp once the proxy has
-# read its queue empty); every other one must be in the record.
+# read its queue empty); every other one must be in the record. What the proxy read is the
+# namespace's UDP InDatagrams (counted as datagrams are read) less the answers the task
+# read: a machine so starved that its softirq work waits for ksoftirqd also drops datagrams
+# at the loopback backlog, before the socket, counted for the whole machine only
+# (softnet_stat), so "3000 less the socket's drops" overstates what reached the proxy.
 # shellcheck disable=SC2016
 run burst '{ "host": "allowed.test", "ports": [443] }' 30s /bin/sh -c '
+	cat /proc/net/snmp >/workspace/burst-snmp0; cat /proc/net/softnet_stat >/workspace/burst-softnet0
 	python3 /workspace/dns-task.py burst,3000
-	# until the proxy has read every queued query (slow guests lag), then its batched counts
+	# until the proxy has read every queued query (slow guests lag); its batched counts
+	# come with its final report
 	i=0
 	while [ $i -lt 100 ] && awk "\$2 ~ /:0035\$/ && \$5 !~ /:00000000\$/ { b = 1 } END { exit !b }" /proc/net/udp; do
 		sleep 0.2; i=$((i + 1))
 	done
-	sleep 3
-	cat /proc/net/udp >/workspace/burst-udp; cat /proc/net/snmp >/workspace/burst-snmp'
+	cat /proc/net/udp >/workspace/burst-udp; cat /proc/net/snmp >/workspace/burst-snmp
+	cat /proc/net/softnet_stat >/workspace/burst-softnet'
 rc=$?
 # the proxy's listening socket, on 127.0.0.1:53 (0100007F:0035)
 drops=$(awk '$2 ~ /:0035$/ { d += $NF } END { print d + 0 }' "$TMP/ws/burst-udp")
@@ -284,20 +290,28 @@ drops=$(awk '$2 ~ /:0035$/ { d += $NF } END { print d + 0 }' "$TMP/ws/burst-udp"
 # socket is the one that fills): the larger of the two, on kernels that count one only
 rcvbuf=$(awk '$1 == "Udp:" && $2 ~ /^[0-9]+$/ { print $6 }' "$TMP/ws/burst-snmp")
 [ "${rcvbuf:-0}" -gt "$drops" ] && drops=$rcvbuf
+# UDP datagrams read in the task's namespace during the run, and the machine's backlog drops
+indgrams=$(($(awk '$1 == "Udp:" && $2 ~ /^[0-9]+$/ { print $2 }' "$TMP/ws/burst-snmp") -
+	$(awk '$1 == "Udp:" && $2 ~ /^[0-9]+$/ { print $2 }' "$TMP/ws/burst-snmp0")))
+softnet() { python3 -c 'import sys; print(sum(int(l.split()[1], 16) for l in open(sys.argv[1])))' "$1"; }
+backlog=$(($(softnet "$TMP/ws/burst-softnet") - $(softnet "$TMP/ws/burst-softnet0")))
 grep -q ':0035 ' "$TMP/ws/burst-udp" || echo "# no port-53 socket in the task's /proc/net/udp"
 al_ok $rc "the burst run exits 0 (got $rc)"
 [ $rc -eq 0 ] || sed 's/^/# /' "$TMP/err"
-check "each of 3000 queries the proxy read is in the record ($drops dropped by the kernel first)" \
+check "each of 3000 queries the proxy read is in the record ($drops dropped at its socket, $backlog at the machine's backlog)" \
 	"$TMP/burst.json" "
 counted = sum(x['count'] for x in dns) + net['dns_unrecorded']
-assert counted == 3000 - $drops, (counted, 3000 - $drops, [(x['verdict'], x['count']) for x in dns if x['count'] > 1])
-# the record counts the kernel's drops itself: with them, all 3000
-assert net['dns_proxy']['queries_dropped'] + counted == 3000, (net['dns_proxy'], counted)
 answered = int(out['burst,3000'])
+assert counted == $indgrams - answered, (counted, $indgrams, answered, [(x['verdict'], x['count']) for x in dns if x['count'] > 1])
+# the record counts the socket's drops itself: with them, all 3000 unless the backlog dropped
+assert net['dns_proxy']['queries_dropped'] == $drops, (net['dns_proxy'], $drops)
+assert 3000 - $backlog <= $drops + counted <= 3000, (counted, $drops, $backlog)
+assert $backlog > 0 or $drops + counted == 3000, (counted, $drops)
 refused = sum(x['count'] for x in dns if x['verdict'] == 'not-allowed')
 # the rate limit (burst 40, 20/s): a slow guest refills it during the burst
 assert answered == refused and 0 < answered < 300, (answered, refused)
-assert [x['count'] for x in dns if x['verdict'] == 'rate-limited'] == [counted - refused], dns"
+assert [x['count'] for x in dns if x['verdict'] == 'rate-limited'] == [counted - refused], dns
+assert net['dns_final_report'] == 'received', net['dns_final_report']"
 
 # --- The record counts the queries of the task's last moments ----------------------------
 # 200 queries sent at once, fewer than the proxy's listener holds, and the task exits at once:
