@@ -187,9 +187,10 @@ int run_net_on_proxy(struct loop *l, int fd, uint32_t events, void *userdata)
 /*
  * Asks the proxy for its final report and reads it, to the proxy's EOF: 0, -ETIMEDOUT past
  * DNS_PROXY_FINAL_MS, -E2BIG past DNS_PROXY_FINAL_READS messages (the proxy is the process
- * that parses the task's packets: what is read of it stays bounded), or -errno.
+ * that parses the task's packets: what is read of it stays bounded), or -errno. Counts the
+ * messages read in *n_read.
  */
-static int proxy_final_read(struct run_net *n)
+static int proxy_final_read(struct run_net *n, unsigned *n_read)
 {
 	uint64_t end = now_mono_ms() + DNS_PROXY_FINAL_MS;
 	int fd = n->proxy->ipc_fd, r;
@@ -197,7 +198,7 @@ static int proxy_final_read(struct run_net *n)
 	r = dns_proxy_request_final(n->proxy);
 	if (r < 0)
 		return r;
-	for (unsigned i = 0; i < DNS_PROXY_FINAL_READS;) {
+	while (*n_read < DNS_PROXY_FINAL_READS) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		uint64_t now = now_mono_ms();
 
@@ -207,7 +208,7 @@ static int proxy_final_read(struct run_net *n)
 		if (r == -EPIPE) /* EOF, or the proxy stopped reading: told apart by its exit */
 			return 0;
 		if (r >= 0)
-			i++;
+			(*n_read)++;
 		else if (r != -EAGAIN)
 			return r;
 		else if (poll(&p, 1, (int)(end - now)) < 0 && errno != EINTR)
@@ -218,18 +219,22 @@ static int proxy_final_read(struct run_net *n)
 
 void run_net_conclude(struct run_net *n)
 {
+	uint64_t start = now_mono_ms();
+	unsigned n_read = 0;
 	int r, status = 0;
 
 	if (!n || !n->proxy || n->proxy_end.dead || n->final != RUN_NET_FINAL_PENDING)
 		return;
 	(void)loop_remove(n->loop, n->proxy->ipc_fd);
-	r = proxy_final_read(n);
+	r = proxy_final_read(n, &n_read);
 	/* Only after its EOF: SIGKILL for a proxy that has not ended, none for one that has. */
 	if (dns_proxy_reap(n->proxy, &status) < 0 && r >= 0)
 		r = -ECHILD;
 	if (r >= 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
 		r = -EPROTO;
 	n->final = r >= 0 ? RUN_NET_FINAL_RECEIVED : RUN_NET_FINAL_MISSING;
+	log_debug("network: the DNS proxy's final report: %u message(s) in %" PRIu64 " ms, %s",
+		  n_read, now_mono_ms() - start, r >= 0 ? "whole" : "missing");
 	if (r == -ETIMEDOUT)
 		log_task_warning("network: the DNS proxy sent no final report within %d ms: the "
 				 "record's DNS counts may be short",
