@@ -30,6 +30,7 @@ static const char *const verdicts[_DNS_VERDICT_MAX] = {
 	[DNS_VERDICT_WITHHELD] = "withheld",
 	[DNS_VERDICT_WILDCARD_BUDGET] = "wildcard-budget",
 	[DNS_VERDICT_WILDCARD_LENGTH] = "wildcard-length",
+	[DNS_VERDICT_RUN_ENDED] = "run-ended",
 };
 
 const char *dns_verdict_to_string(enum dns_verdict v)

@@ -86,6 +86,8 @@ struct proxy {
 	uint64_t refill_deadline_ms; /* a DNS_IPC_SOCKETS request is out until then */
 	uint64_t hash_key;
 	struct wild *wild; /* one per egress rule */
+	bool final; /* the supervisor asked for the final report (DNS_IPC_FINAL) */
+	bool ending; /* making it: queries are counted, never forwarded */
 };
 
 static inline uint64_t now_ms(void)
@@ -98,9 +100,9 @@ static inline uint64_t now_ms(void)
 
 /* dns-proxy-sockets.c */
 /*
- * Receives one message of the guard's: a learn reply (returns 1, *reply filled) or fresh
- * upstream sockets, kept as spares (returns 0). -EAGAIN when nothing is queued, -EPIPE at
- * EOF.
+ * Receives one message of the guard's: a learn reply (returns 1, *reply filled), fresh
+ * upstream sockets, kept as spares, or the request for the final report, which sets
+ * p->final (both return 0). -EAGAIN when nothing is queued, -EPIPE at EOF.
  */
 int proxy_ipc_recv(struct proxy *p, struct dns_ipc_reply *reply);
 /* A UDP socket for one query only: a spare, or one the guard sends within DNS_PROXY_REFILL_MS. */

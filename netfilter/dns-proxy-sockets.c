@@ -71,6 +71,10 @@ int proxy_ipc_recv(struct proxy *p, struct dns_ipc_reply *reply)
 			    : 0);
 	if (!whole)
 		return 0;
+	if (reply->type == DNS_IPC_FINAL) {
+		p->final = true;
+		return 0;
+	}
 	if (reply->type == DNS_IPC_SOCKETS) {
 		if (reply->error == 0) /* after an error, ask again only once the request expires */
 			p->refill_deadline_ms = 0;

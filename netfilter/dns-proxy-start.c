@@ -452,6 +452,18 @@ int dns_proxy_wait_ready(struct dns_proxy *p, const struct policy_addr *upstream
 	return r;
 }
 
+int dns_proxy_request_final(struct dns_proxy *p)
+{
+	struct dns_ipc_reply m = { .type = DNS_IPC_FINAL };
+
+	if (p->pid <= 0)
+		return -EPIPE;
+	/* The proxy's queue holds our replies only: room, unless it stopped reading (broken). */
+	if (send(p->ipc_fd, &m, sizeof(m), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		return -EPIPE;
+	return 0;
+}
+
 int dns_proxy_reap(struct dns_proxy *p, int *ret_status)
 {
 	int status;

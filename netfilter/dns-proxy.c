@@ -347,6 +347,9 @@ static void forward(struct proxy *p, const struct client *c, const struct dns_me
 	struct pending *e = pending_new(p);
 	struct conn *k = conn_of(p, c);
 
+	/* The run has ended: no one is left to answer. */
+	if (p->ending)
+		return decision(p, c, q->qname, q->qtype, DNS_VERDICT_RUN_ENDED, -1, 1);
 	if (!e) {
 		refuse(p, c, q, DNS_RCODE_SERVFAIL);
 		return decision(p, c, q->qname, q->qtype, DNS_VERDICT_UPSTREAM_ERROR,
@@ -426,7 +429,8 @@ static bool is_task_source(const struct proxy *p, const struct sockaddr_in *from
 	       (ntohl(from->sin_addr.s_addr) >> 24) == 127;
 }
 
-static void on_query(struct proxy *p)
+/* Reads one datagram of the UDP listener's; returns whether there was one. */
+static bool on_query(struct proxy *p)
 {
 	static uint8_t buf[DNS_MAX_MESSAGE];
 	struct client c = { .tcp = false };
@@ -434,9 +438,11 @@ static void on_query(struct proxy *p)
 	ssize_t n;
 
 	n = recvfrom(FD_LISTEN, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&c.addr, &fl);
-	if (n < 0 || fl != sizeof(c.addr) || !is_task_source(p, &c.addr))
-		return;
-	on_message(p, &c, buf, (size_t)n);
+	if (n < 0)
+		return errno == EINTR;
+	if (fl == sizeof(c.addr) && is_task_source(p, &c.addr))
+		on_message(p, &c, buf, (size_t)n);
+	return true;
 }
 
 /* A new TCP connection of the task's: kept if a slot is free, else closed at once. */
@@ -631,6 +637,19 @@ static void on_upstream_tcp(struct proxy *p, struct pending *e, short revents)
 	pending_done(p, e);
 }
 
+/* Sends the counts not reported yet; returns whether all went. */
+static bool report_unsent(struct proxy *p)
+{
+	for (int v = 0; v < _DNS_VERDICT_MAX; v++) {
+		if (!p->unsent[v])
+			continue;
+		if (!decision_send(p, NULL, 0, (enum dns_verdict)v, -1, p->unsent[v], -1, false))
+			return false;
+		p->unsent[v] = 0;
+	}
+	return true;
+}
+
 static void expire(struct proxy *p)
 {
 	uint64_t now = now_ms();
@@ -656,13 +675,7 @@ static void expire(struct proxy *p)
 	if (now < p->report_ms)
 		return;
 	p->report_ms = now + DNS_PROXY_REPORT_MS;
-	for (int v = 0; v < _DNS_VERDICT_MAX; v++) {
-		if (!p->unsent[v])
-			continue;
-		if (!decision_send(p, NULL, 0, (enum dns_verdict)v, -1, p->unsent[v], -1, false))
-			break;
-		p->unsent[v] = 0;
-	}
+	(void)report_unsent(p);
 }
 
 enum { SRC_CONN, SRC_PENDING };
@@ -716,6 +729,33 @@ static void dispatch(struct proxy *p, const struct pollfd *fd, struct source s)
 		on_upstream_udp(p, &p->pending[s.index]);
 }
 
+/*
+ * The run has ended (DNS_IPC_FINAL): what the task left queued at the listeners is read and
+ * counted (its allowed names as DNS_VERDICT_RUN_ENDED, not asked), the queries waiting for
+ * the upstream are reported DNS_VERDICT_RUN_ENDED, then every count not reported yet goes.
+ * Exits 0 once all went, so that the supervisor's EOF means a whole report; else 3. Bounded:
+ * the task's processes are dead, so its queues only shrink.
+ */
+static _noreturn_ void final_report(struct proxy *p)
+{
+	p->ending = true;
+	for (unsigned i = 0; i < DNS_PROXY_FINAL_READS && on_query(p); i++)
+		;
+	for (size_t i = 0; i < DNS_PROXY_TCP_MAX_CONNS; i++)
+		for (unsigned j = 0; j <= DNS_PROXY_TCP_MAX_QUERIES && conn_reads(&p->conns[i]);
+		     j++)
+			on_conn(p, i);
+	for (size_t i = 0; i < DNS_PROXY_MAX_PENDING; i++) {
+		struct pending *e = &p->pending[i];
+
+		if (!e->used)
+			continue;
+		pending_done(p, e);
+		decision(p, &e->client, e->qname, e->qtype, DNS_VERDICT_RUN_ENDED, -1, 1);
+	}
+	_exit(report_unsent(p) ? 0 : 3);
+}
+
 int dns_proxy_prepare(const struct dns_proxy_config *cfg)
 {
 	wild_init = proxy_wild_new(cfg->net);
@@ -738,8 +778,13 @@ _noreturn_ void dns_proxy_run(const struct dns_proxy_config *cfg)
 	if (getrandom(&p.hash_key, sizeof(p.hash_key), 0) != sizeof(p.hash_key))
 		_exit(5);
 	for (;;) {
-		size_t n = poll_set(&p, fds, map);
-		int r = poll(fds, n, 250);
+		size_t n;
+		int r;
+
+		if (p.final) /* asked for it meanwhile, e.g. while waiting for a learn reply */
+			final_report(&p);
+		n = poll_set(&p, fds, map);
+		r = poll(fds, n, 250);
 
 		if (r < 0 && errno != EINTR)
 			_exit(1);
@@ -755,7 +800,7 @@ _noreturn_ void dns_proxy_run(const struct dns_proxy_config *cfg)
 		for (size_t i = FIXED_FDS; i < n; i++)
 			dispatch(&p, &fds[i], map[i - FIXED_FDS]);
 		if (fds[0].revents & POLLIN)
-			on_query(&p);
+			(void)on_query(&p);
 		if (fds[2].revents & POLLIN)
 			on_accept(&p);
 		expire(&p);

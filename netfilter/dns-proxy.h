@@ -50,6 +50,9 @@
 #define DNS_PROXY_RATE_BURST 40
 #define DNS_PROXY_REPORT_MS 100 /* rate-limited queries are reported at most this often */
 #define DNS_PROXY_REPORT_WAIT_MS 250 /* how long a decision waits for room in the guard's queue */
+#define DNS_PROXY_FINAL_MS \
+	100 /* the run's end: how long the supervisor waits for the final report */
+#define DNS_PROXY_FINAL_READS 4096 /* the run's end: what it reads of the proxy, at most */
 #define DNS_PROXY_TIMEOUT_MS 3000 /* upstream answer deadline, then SERVFAIL */
 #define DNS_PROXY_MAX_PENDING 64
 #define DNS_PROXY_MAX_CHAIN 8 /* CNAME hops */
@@ -90,6 +93,7 @@ enum dns_verdict {
 	DNS_VERDICT_WITHHELD, /* allowed name, but every address withheld: empty answer */
 	DNS_VERDICT_WILDCARD_BUDGET, /* a wildcard rule's name budget is spent: NXDOMAIN */
 	DNS_VERDICT_WILDCARD_LENGTH, /* the "*" part is over the rule's match_length: NXDOMAIN */
+	DNS_VERDICT_RUN_ENDED, /* the run ended before its answer: not asked, or not answered */
 	_DNS_VERDICT_MAX,
 	_DNS_VERDICT_INVALID = -EINVAL,
 };
@@ -105,6 +109,8 @@ enum dns_ipc_type {
 	DNS_IPC_TCP = 4, /* proxy -> guard: send one TCP socket connecting to the upstream;
 			  * guard -> proxy: a reply carrying it */
 	DNS_IPC_READY = 5, /* proxy -> supervisor, its first message: struct dns_ipc_ready */
+	DNS_IPC_FINAL = 6, /* supervisor -> proxy (a struct dns_ipc_reply): the run has ended;
+			    * the proxy reports every query it has not reported yet and exits 0 */
 };
 
 /* What the proxy was doing when it could not start (struct dns_ipc_ready). */
@@ -231,6 +237,14 @@ int dns_proxy_send_sockets(int ipc_fd, const struct policy_addr *upstream, uint3
 /* The same for DNS_IPC_TCP: one TCP socket, its connect to upstream port 53 in progress. */
 int dns_proxy_send_tcp_socket(int ipc_fd, const struct policy_addr *upstream,
 			      struct dns_socket_budget *budget);
+/*
+ * The run has ended: asks the proxy for its final report (DNS_IPC_FINAL). The proxy then
+ * reads what the task left queued at its listeners, reports every query it had not reported
+ * (its batched counts, queries waiting for the upstream as DNS_VERDICT_RUN_ENDED) and exits
+ * 0: EOF on ipc_fd says the report is whole. Returns 0, or -EPIPE when the proxy is gone.
+ * Does not log.
+ */
+int dns_proxy_request_final(struct dns_proxy *p);
 /*
  * Kills the proxy unless it has exited, and reaps it: *ret_status is its wait status. Then
  * dns_proxy_stop() only frees. Returns 0, or -ECHILD when it was reaped already.

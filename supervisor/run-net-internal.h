@@ -50,6 +50,14 @@ struct run_net_proxy_end {
 	uint64_t at_ms; /* since the run's network was set up */
 };
 
+/* The DNS proxy's final report at the run's end (network.dns_final_report). */
+enum run_net_final {
+	RUN_NET_FINAL_NONE, /* the proxy never served the run (it failed to start): no key */
+	RUN_NET_FINAL_PENDING, /* the run has not ended yet */
+	RUN_NET_FINAL_RECEIVED, /* whole: the proxy reported everything and exited 0 */
+	RUN_NET_FINAL_MISSING, /* not within DNS_PROXY_FINAL_MS: the counts may be short */
+};
+
 struct run_net {
 	const struct policy_network *net;
 	struct loop *loop;
@@ -71,6 +79,7 @@ struct run_net {
 	struct dns_proxy *proxy;
 	struct helper_file proxy_program; /* where it came from, for messages */
 	struct run_net_proxy_end proxy_end;
+	enum run_net_final final;
 	struct dns_guard guard;
 	struct run_net_dns_list dns;
 	uint64_t start_ms;
@@ -88,5 +97,10 @@ int run_net_on_nflog(struct loop *l, int fd, uint32_t events, void *userdata);
 void run_net_on_decision(const struct dns_decision *d, void *userdata);
 /* run-net-record.c: serves the proxy's messages to the guard (the loop's handler). */
 int run_net_on_proxy(struct loop *l, int fd, uint32_t events, void *userdata);
+/*
+ * run-net-record.c: the run has ended (every process of the task's is dead): the DNS proxy's
+ * final report is read (DNS_PROXY_FINAL_MS at most), then the proxy is reaped. Logs.
+ */
+void run_net_conclude(struct run_net *n);
 /* run-net-record.c: the record's "network" object (new reference), NULL without a network. */
 json_t *run_net_record_json(const struct run_net *n);

@@ -140,6 +140,12 @@ int run_net_resolv_conf(const struct run_net *n, char *buf, size_t size)
 	return n ? module->resolv_conf(n, buf, size) : -EINVAL;
 }
 
+void run_net_conclude(struct run_net *n)
+{
+	if (n)
+		module->conclude(n);
+}
+
 json_t *run_net_to_json(const struct run_net *n)
 {
 	return n ? module->to_json(n) : NULL;

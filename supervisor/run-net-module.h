@@ -22,7 +22,7 @@
 #define RUN_NET_MODULE_NAME "airlock-net.so"
 #define RUN_NET_MODULE_SYMBOL "run_net_module"
 /* Bump with every change of this struct or of what its functions mean. */
-#define RUN_NET_MODULE_ABI 5
+#define RUN_NET_MODULE_ABI 6
 
 /* The functions of run-net.h, as documented there. */
 struct run_net_module {
@@ -32,6 +32,7 @@ struct run_net_module {
 		   struct loop *loop, struct run_net **ret);
 	int (*ready)(struct run_net *n);
 	int (*netns_fd)(const struct run_net *n);
+	void (*conclude)(struct run_net *n);
 	json_t *(*to_json)(const struct run_net *n);
 	int (*resolv_conf)(const struct run_net *n, char *buf, size_t size);
 	void (*reap_stale)(void);

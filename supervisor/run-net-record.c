@@ -184,6 +184,85 @@ int run_net_on_proxy(struct loop *l, int fd, uint32_t events, void *userdata)
 	return 0; /* more is queued: epoll reports it again, after the other sources */
 }
 
+/*
+ * Asks the proxy for its final report and reads it, to the proxy's EOF: 0, -ETIMEDOUT past
+ * DNS_PROXY_FINAL_MS, -E2BIG past DNS_PROXY_FINAL_READS messages (the proxy is the process
+ * that parses the task's packets: what is read of it stays bounded), or -errno. Counts the
+ * messages read in *n_read.
+ */
+static int proxy_final_read(struct run_net *n, unsigned *n_read)
+{
+	uint64_t end = now_mono_ms() + DNS_PROXY_FINAL_MS;
+	int fd = n->proxy->ipc_fd, r;
+
+	r = dns_proxy_request_final(n->proxy);
+	if (r < 0)
+		return r;
+	while (*n_read < DNS_PROXY_FINAL_READS) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		uint64_t now = now_mono_ms();
+
+		if (now >= end) /* also for a proxy that keeps its queue full */
+			return -ETIMEDOUT;
+		r = dns_guard_handle(&n->guard, fd);
+		if (r == -EPIPE) /* EOF, or the proxy stopped reading: told apart by its exit */
+			return 0;
+		if (r >= 0)
+			(*n_read)++;
+		else if (r != -EAGAIN)
+			return r;
+		else if (poll(&p, 1, (int)(end - now)) < 0 && errno != EINTR)
+			return -errno;
+	}
+	return -E2BIG;
+}
+
+void run_net_conclude(struct run_net *n)
+{
+	uint64_t start = now_mono_ms();
+	unsigned n_read = 0;
+	int r, status = 0;
+
+	if (!n || !n->proxy || n->proxy_end.dead || n->final != RUN_NET_FINAL_PENDING)
+		return;
+	(void)loop_remove(n->loop, n->proxy->ipc_fd);
+	r = proxy_final_read(n, &n_read);
+	/* Only after its EOF: SIGKILL for a proxy that has not ended, none for one that has. */
+	if (dns_proxy_reap(n->proxy, &status) < 0 && r >= 0)
+		r = -ECHILD;
+	if (r >= 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+		r = -EPROTO;
+	n->final = r >= 0 ? RUN_NET_FINAL_RECEIVED : RUN_NET_FINAL_MISSING;
+	log_debug("network: the DNS proxy's final report: %u message(s) in %" PRIu64 " ms, %s",
+		  n_read, now_mono_ms() - start, r >= 0 ? "whole" : "missing");
+	if (r == -ETIMEDOUT)
+		log_task_warning("network: the DNS proxy sent no final report within %d ms: the "
+				 "record's DNS counts may be short",
+				 DNS_PROXY_FINAL_MS);
+	else if (r == -E2BIG)
+		log_task_warning("network: the DNS proxy's final report was over %d messages: the "
+				 "record's DNS counts may be short",
+				 DNS_PROXY_FINAL_READS);
+	else if (r == -EPROTO)
+		log_task_warning("network: the DNS proxy ended without a whole final report (%s "
+				 "%d): the record's DNS counts may be short",
+				 WIFSIGNALED(status) ? "signal" : "exit status",
+				 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	else if (r < 0)
+		log_internal(LOG_LEVEL_WARNING, r, true,
+			     "network: the DNS proxy ended without a whole final report (%m): the "
+			     "record's DNS counts may be short");
+}
+
+static const char *final_to_string(const struct run_net *n)
+{
+	if (n->proxy_end.dead)
+		return "proxy-died";
+	return n->final == RUN_NET_FINAL_RECEIVED  ? "received"
+	       : n->final == RUN_NET_FINAL_MISSING ? "missing"
+						   : "pending";
+}
+
 /* Appends v to a, taking it; the whole array goes on failure (out of memory): NULL. */
 static json_t *json_push(json_t *a, json_t *v)
 {
@@ -302,6 +381,8 @@ json_t *run_net_record_json(const struct run_net *n)
 		run_net_addr_string(AF_INET6, n->link->task_addr6.addr, task6, sizeof(task6));
 	if (o &&
 	    ((n->proxy_end.pid > 0 && json_object_set_new(o, "dns_proxy", proxy_to_json(n)) < 0) ||
+	     (n->final != RUN_NET_FINAL_NONE &&
+	      json_object_set_new(o, "dns_final_report", json_string(final_to_string(n))) < 0) ||
 	     (n->link->task_addr6.family == AF_INET6 &&
 	      json_object_set_new(o, "task_address6", json_string(task6)) < 0))) {
 		json_decref(o);

@@ -390,6 +390,7 @@ static int net_ready(struct run_net *n)
 	r = loop_add(n->loop, n->proxy->ipc_fd, EPOLLIN, run_net_on_proxy, n);
 	if (r < 0)
 		return log_error_errno(r, "Failed to watch the DNS proxy: %m");
+	n->final = RUN_NET_FINAL_PENDING; /* it serves the run: its final report is due */
 	return 0;
 }
 
@@ -532,6 +533,7 @@ const struct run_net_module run_net_module = {
 	.ready = net_ready,
 	.netns_fd = net_netns_fd,
 	.resolv_conf = net_resolv_conf,
+	.conclude = run_net_conclude,
 	.to_json = run_net_record_json,
 	.reap_stale = net_reap_stale,
 	.free = net_free,

@@ -5,7 +5,8 @@
  * The seam between a run and its network (issue "Network egress"). The run calls these in
  * order: run_net_new() before the task is cloned, run_net_netns_fd() for the clone,
  * run_net_ready() before the task is released, run_net_to_json() when writing the record,
- * run_net_free() at teardown. This layer logs
+ * run_net_conclude() once the task is dead, before its final record, run_net_free() at
+ * teardown. This layer logs
  * (it is supervisor code); it drives netfilter/.
  */
 
@@ -33,6 +34,12 @@ int run_net_new(const struct policy *p, const struct node_network *cfg, const ch
 int run_net_ready(struct run_net *n);
 /* The network namespace the task joins, or -EBADF when there is none. */
 int run_net_netns_fd(const struct run_net *n);
+/*
+ * The run has ended, every process of its task is dead: the DNS proxy's final report (what
+ * it had not reported yet) goes into the record, and the proxy is reaped. After it, the
+ * record says whether that report came whole (network.dns_final_report).
+ */
+void run_net_conclude(struct run_net *n);
 /* The record's "network" object (new reference), or NULL when there is none. */
 json_t *run_net_to_json(const struct run_net *n);
 /*

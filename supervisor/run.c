@@ -546,6 +546,7 @@ static void collect(struct run *r)
 static int end(struct run *r)
 {
 	credentials_revoke(r->creds); /* before the record, which says how it went */
+	run_net_conclude(r->net); /* the DNS proxy's last counts, before the record */
 	if (!r->record_refused)
 		run_watch_conclude_logs(r);
 	/* Said once; the status is airlock's failure, whatever the task's was. */
