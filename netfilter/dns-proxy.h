@@ -51,7 +51,7 @@
 #define DNS_PROXY_REPORT_MS 100 /* rate-limited queries are reported at most this often */
 #define DNS_PROXY_REPORT_WAIT_MS 250 /* how long a decision waits for room in the guard's queue */
 #define DNS_PROXY_FINAL_MS \
-	100 /* the run's end: how long the supervisor waits for the final report */
+	1000 /* the run's end: how long the supervisor waits for the final report (a slow, emulated guest) */
 #define DNS_PROXY_FINAL_READS 4096 /* the run's end: what it reads of the proxy, at most */
 #define DNS_PROXY_TIMEOUT_MS 3000 /* upstream answer deadline, then SERVFAIL */
 #define DNS_PROXY_MAX_PENDING 64
