@@ -17,3 +17,11 @@ void run_export_dir_id_of(const struct statx *stx, struct dir_id *id);
 
 /* Whether fd (or name below it) is the directory id names: not one made since in its place. */
 bool run_export_is_dir_id(int fd, const char *name, const struct dir_id *id);
+
+/*
+ * Removes name below dir_fd and everything in it, no link followed (openat2()), at most
+ * RUN_EXPORT_MAX_REMOVE_DEPTH levels. With stoppable, a pending stop signal
+ * (run_stop_pending()) ends it between entries with -EINTR: the rest stays. Returns 0 (also
+ * when name does not exist) or -errno. Does not log.
+ */
+int run_export_remove_tree(int dir_fd, const char *name, bool stoppable);

@@ -37,6 +37,7 @@
 #include "redact.h"
 #include "run-export-internal.h"
 #include "run-export.h"
+#include "run.h"
 
 struct run_export {
 	const struct policy *policy;
@@ -53,6 +54,8 @@ struct run_export {
 	struct export_manifest *manifest;
 	char digest[65];
 	int error; /* negative errno of a failed export, or 0 */
+	int interrupted_by; /* the stop signal that cut the export short, or 0 */
+	bool partial_kept; /* interrupted, and its partial directory could not be removed */
 	uid_t uid;
 	gid_t gid;
 };
@@ -449,6 +452,7 @@ int run_export_options(const struct run_export *e, struct export_options *ret, i
 		.redactor = e->redactor,
 		.uid = e->uid,
 		.gid = e->gid,
+		.stop_pending = run_stop_pending,
 	};
 	*ret_dst_fd = e->dst_fd;
 	*ret_path = e->path;
@@ -475,6 +479,8 @@ int run_export_collect(struct run_export *e)
 	(void)run_export_options(e, &o, &unused_fd, &unused_path);
 	e->used = true;
 	e->error = export_tree(out, e->dst_fd, &o, &e->manifest, e->digest);
+	if (e->error == -EINTR)
+		return e->error; /* run_export_finish() says so, once, and removes what it wrote */
 	if (e->error == -ENOSYS)
 		return log_error_errno(e->error, "Failed to export /out: openat2() is missing "
 						 "(Linux 5.6 or later needed)");
@@ -483,6 +489,24 @@ int run_export_collect(struct run_export *e)
 	e->error = 0;
 	log_outcome(e);
 	return 0;
+}
+
+/* The record of an export a stop signal cut short: why, and by which signal. */
+static json_t *interrupted_to_json(const struct run_export *e, json_t *o)
+{
+	char why[160], sig[16];
+
+	snprintf(sig, sizeof(sig), "SIG%s", sigabbrev_np(e->interrupted_by) ?: "?");
+	snprintf(why, sizeof(why), "interrupted by %s: the export was cut short (%s)", sig,
+		 e->partial_kept ? "what it wrote stays in the partial directory beside the "
+				   "export directory, which stays empty"
+				 : "what it wrote is removed; the export directory stays empty");
+	if (json_object_set_new(o, "error", json_string(why)) < 0 ||
+	    json_object_set_new(o, "interrupted_by", json_string(sig)) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 json_t *run_export_to_json(const struct run_export *e)
@@ -499,6 +523,8 @@ json_t *run_export_to_json(const struct run_export *e)
 		      policy_artifacts_scan_to_string(e->policy->artifacts.scan));
 	if (!o)
 		return NULL;
+	if (e->interrupted_by > 0)
+		return interrupted_to_json(e, o);
 	if (e->error < 0 || !m || e->incomplete) {
 		const char *why = e->incomplete	 ? e->incomplete
 				  : e->error < 0 ? strerror(-e->error)
@@ -532,10 +558,44 @@ json_t *run_export_to_json(const struct run_export *e)
 }
 
 static bool partial_is_made(const struct run_export *e);
+
+/*
+ * A stop signal came during the export (/out's or the workspace's): what it wrote goes, as
+ * the reaper would remove it, and DIR stays empty, as after a failed export. The removal is
+ * not cut short in turn: it is bounded by what the export wrote before the signal.
+ */
+static int finish_interrupted(struct run_export *e, int sig)
+{
+	const char *name = sigabbrev_np(sig) ?: "?", *why = "it was replaced while the task ran";
+	int k = -ESTALE; /* the partial directory is not ours any more: it stays */
+
+	e->interrupted_by = sig;
+	e->error = -EINTR;
+	if (partial_is_made(e))
+		k = run_export_remove_tree(e->parent_fd, e->partial, false);
+	e->partial_kept = k < 0;
+	if (k < 0 && k != -ESTALE)
+		why = strerror(-k);
+	if (k < 0)
+		return log_error_errno(-EINTR,
+				       "the export to '%s' was interrupted by SIG%s: what it wrote "
+				       "stays in '%s' beside it (%s), which stays empty",
+				       e->path, name, e->partial, why);
+	return log_error_errno(-EINTR,
+			       "the export to '%s' was interrupted by SIG%s: what it wrote is "
+			       "removed, '%s' stays empty",
+			       e->path, name, e->path);
+}
+
 int run_export_finish(struct run_export *e, bool ok)
 {
+	int sig;
+
 	if (!e || !e->used)
 		return 0;
+	sig = e->error < 0 || !ok ? run_stop_pending() : 0;
+	if (sig > 0)
+		return finish_interrupted(e, sig);
 	/*
 	 * Renamed by name: a task that sees it (DIR in its read-write workspace) may have put
 	 * a directory of its own in its place, which must not become the export. Its
@@ -602,6 +662,11 @@ int run_export_note(const struct run_export *e, char *buf, size_t size)
 bool run_export_is_used(const struct run_export *e)
 {
 	return e && e->used;
+}
+
+int run_export_interrupted_by(const struct run_export *e)
+{
+	return e ? e->interrupted_by : 0;
 }
 
 struct run_export *run_export_free(struct run_export *e)
