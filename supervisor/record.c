@@ -508,7 +508,9 @@ int record_mark_aborted(const char *state_dir, const char *copy_dir, const char 
 	/* What the dead run (or a reaper killed while marking it) left half written. */
 	(void)record_sweep_temps(fd, run_id);
 	sweep_copy_dir(copy_dir, run_id);
-	run_export_sweep(state_dir, run_id); /* its export directory, made fresh and empty */
+	/* Its export directory, made fresh and empty; a stop signal leaves it for the next start. */
+	if (run_export_sweep(state_dir, run_id) == -EINTR)
+		return -EINTR;
 
 	snprintf(name, sizeof(name), "%s.json", run_id);
 	o = aborted_json(fd, name, state_dir, run_id, export_ended, &missing);

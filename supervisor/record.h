@@ -114,7 +114,8 @@ int record_write(const struct run_summary *s, struct record_sink *sink,
  * and ended_at = now, with the size and SHA-256 of the captured logs it left (which stay;
  * empty ones of a run that died before its first record go). Creates nothing and follows no symbolic link. Returns 1 when marked,
  * 0 when there was no running record (or no such state directory), or -errno (logged as
- * a warning) when the record could not be rewritten. export_ended: the run's export had
+ * a warning) when the record could not be rewritten, or -EINTR (not marked) when a stop
+ * signal cut the removal of its partial export short (run_export_sweep()). export_ended: the run's export had
  * ended (in place, or left partial on purpose) before it died, which artifacts.error says.
  */
 int record_mark_aborted(const char *state_dir, const char *copy_dir, const char *run_id,

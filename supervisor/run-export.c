@@ -8,7 +8,6 @@
  * (O_PATH, no link followed) and hands the fd back; everything after that is relative to it
  * (artifacts/export.c).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -21,7 +20,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
@@ -37,7 +35,9 @@
 #include "policy.h"
 #include "record-json.h"
 #include "redact.h"
+#include "run-export-internal.h"
 #include "run-export.h"
+#include "run.h"
 
 struct run_export {
 	const struct policy *policy;
@@ -54,6 +54,8 @@ struct run_export {
 	struct export_manifest *manifest;
 	char digest[65];
 	int error; /* negative errno of a failed export, or 0 */
+	int interrupted_by; /* the stop signal that cut the export short, or 0 */
+	bool partial_kept; /* interrupted, and its partial directory could not be removed */
 	uid_t uid;
 	gid_t gid;
 };
@@ -450,6 +452,7 @@ int run_export_options(const struct run_export *e, struct export_options *ret, i
 		.redactor = e->redactor,
 		.uid = e->uid,
 		.gid = e->gid,
+		.stop_pending = run_stop_pending,
 	};
 	*ret_dst_fd = e->dst_fd;
 	*ret_path = e->path;
@@ -476,6 +479,8 @@ int run_export_collect(struct run_export *e)
 	(void)run_export_options(e, &o, &unused_fd, &unused_path);
 	e->used = true;
 	e->error = export_tree(out, e->dst_fd, &o, &e->manifest, e->digest);
+	if (e->error == -EINTR)
+		return e->error; /* run_export_finish() says so, once, and removes what it wrote */
 	if (e->error == -ENOSYS)
 		return log_error_errno(e->error, "Failed to export /out: openat2() is missing "
 						 "(Linux 5.6 or later needed)");
@@ -484,6 +489,24 @@ int run_export_collect(struct run_export *e)
 	e->error = 0;
 	log_outcome(e);
 	return 0;
+}
+
+/* The record of an export a stop signal cut short: why, and by which signal. */
+static json_t *interrupted_to_json(const struct run_export *e, json_t *o)
+{
+	char why[160], sig[16];
+
+	snprintf(sig, sizeof(sig), "SIG%s", sigabbrev_np(e->interrupted_by) ?: "?");
+	snprintf(why, sizeof(why), "interrupted by %s: the export was cut short (%s)", sig,
+		 e->partial_kept ? "what it wrote stays in the partial directory beside the "
+				   "export directory, which stays empty"
+				 : "what it wrote is removed; the export directory stays empty");
+	if (json_object_set_new(o, "error", json_string(why)) < 0 ||
+	    json_object_set_new(o, "interrupted_by", json_string(sig)) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 json_t *run_export_to_json(const struct run_export *e)
@@ -500,6 +523,8 @@ json_t *run_export_to_json(const struct run_export *e)
 		      policy_artifacts_scan_to_string(e->policy->artifacts.scan));
 	if (!o)
 		return NULL;
+	if (e->interrupted_by > 0)
+		return interrupted_to_json(e, o);
 	if (e->error < 0 || !m || e->incomplete) {
 		const char *why = e->incomplete	 ? e->incomplete
 				  : e->error < 0 ? strerror(-e->error)
@@ -534,10 +559,43 @@ json_t *run_export_to_json(const struct run_export *e)
 
 static bool partial_is_made(const struct run_export *e);
 
+/*
+ * A stop signal came during the export (/out's or the workspace's): what it wrote goes, as
+ * the reaper would remove it, and DIR stays empty, as after a failed export. The removal is
+ * not cut short in turn: it is bounded by what the export wrote before the signal.
+ */
+static int finish_interrupted(struct run_export *e, int sig)
+{
+	const char *name = sigabbrev_np(sig) ?: "?", *why = "it was replaced while the task ran";
+	int k = -ESTALE; /* the partial directory is not ours any more: it stays */
+
+	e->interrupted_by = sig;
+	e->error = -EINTR;
+	if (partial_is_made(e))
+		k = run_export_remove_tree(e->parent_fd, e->partial, false);
+	e->partial_kept = k < 0;
+	if (k < 0 && k != -ESTALE)
+		why = strerror(-k);
+	if (k < 0)
+		return log_error_errno(-EINTR,
+				       "the export to '%s' was interrupted by SIG%s: what it wrote "
+				       "stays in '%s' beside it (%s), which stays empty",
+				       e->path, name, e->partial, why);
+	return log_error_errno(-EINTR,
+			       "the export to '%s' was interrupted by SIG%s: what it wrote is "
+			       "removed, '%s' stays empty",
+			       e->path, name, e->path);
+}
+
 int run_export_finish(struct run_export *e, bool ok)
 {
+	int sig;
+
 	if (!e || !e->used)
 		return 0;
+	sig = e->error < 0 || !ok ? run_stop_pending() : 0;
+	if (sig > 0)
+		return finish_interrupted(e, sig);
 	/*
 	 * Renamed by name: a task that sees it (DIR in its read-write workspace) may have put
 	 * a directory of its own in its place, which must not become the export. Its
@@ -569,114 +627,13 @@ int run_export_finish(struct run_export *e, bool ok)
 			       e->partial, e->path);
 }
 
-static int remove_tree(int dir_fd, const char *name, unsigned depth);
-
-/* Removes everything in the directory fd (taken); no link is followed. */
-static int remove_entries(int fd, unsigned depth)
-{
-	_cleanup_(closedirp) DIR *d = fdopendir(fd);
-	struct dirent *de;
-	int r = 0;
-
-	if (!d) {
-		safe_close(fd);
-		return -errno;
-	}
-	while (r >= 0 && (de = readdir(d)))
-		if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
-			r = remove_tree(dirfd(d), de->d_name, depth + 1);
-	return r;
-}
-
-/* Removes name below dir_fd and everything in it; no link is followed (openat2()). */
-static int remove_tree(int dir_fd, const char *name, unsigned depth)
-{
-	int fd, r;
-
-	if (unlinkat(dir_fd, name, 0) == 0 || errno == ENOENT)
-		return 0;
-	if (errno != EISDIR && errno != EPERM)
-		return -errno;
-	if (depth > RUN_EXPORT_MAX_REMOVE_DEPTH)
-		return -ELOOP;
-	fd = open_beneath(dir_fd, name, O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
-		return fd;
-	r = remove_entries(fd, depth);
-	if (r < 0)
-		return r;
-	return unlinkat(dir_fd, name, AT_REMOVEDIR) < 0 ? -errno : 0;
-}
-
-void run_export_sweep(const char *state_dir, const char *run_id)
-{
-	_cleanup_close_ int fd = -EBADF;
-	char dir[PATH_MAX], partial[NAME_MAX + 1];
-	struct stat st;
-	int k;
-
-	if (strchr(run_id, '/') || streq(run_id, ".") || streq(run_id, ".."))
-		return;
-	snprintf(dir, sizeof(dir), "%s/" RUN_EXPORT_STATE_SUBDIR, state_dir);
-	fd = open_dir_no_symlinks(dir, 0);
-	if (fd < 0)
-		return;
-	/* What a supervisor killed during its export wrote: never complete, never DIR. */
-	if (snprintf(partial, sizeof(partial), "." RUN_EXPORT_PARTIAL_FMT, run_id) <
-		    (int)sizeof(partial) &&
-	    fstatat(fd, partial, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		k = remove_tree(fd, partial, 0);
-		if (k < 0)
-			log_about_run(
-				LOG_LEVEL_WARNING, run_id,
-				"could not remove '%s/%s', the partial export of dead run %s: %s",
-				dir, partial, run_id, strerror(-k));
-		else
-			log_about_run(LOG_LEVEL_NOTICE, run_id,
-				      "removed '%s/%s', the partial export of dead run %s", dir,
-				      partial, run_id);
-	}
-	if (unlinkat(fd, run_id, AT_REMOVEDIR) == 0)
-		log_debug("removed the empty export directory '%s/%s' of dead run %s", dir, run_id,
-			  run_id);
-}
-
-/* A directory's identity: device, inode and birth time (0 where the filesystem has none). */
-struct dir_id {
-	uintmax_t dev, ino, btime_s, btime_ns;
-};
-
-static void dir_id_of(const struct statx *stx, struct dir_id *id)
-{
-	bool born = stx->stx_mask & STATX_BTIME;
-
-	*id = (struct dir_id){ makedev(stx->stx_dev_major, stx->stx_dev_minor), stx->stx_ino,
-			       born ? (uintmax_t)stx->stx_btime.tv_sec : 0,
-			       born ? stx->stx_btime.tv_nsec : 0 };
-}
-
-/* Whether fd (or name below it) is the directory id names: not one made since in its place. */
-static bool is_dir_id(int fd, const char *name, const struct dir_id *id)
-{
-	struct statx stx;
-	struct dir_id now;
-
-	if (statx(fd, name, AT_SYMLINK_NOFOLLOW | (*name ? 0 : AT_EMPTY_PATH),
-		  STATX_BASIC_STATS | STATX_BTIME, &stx) < 0 ||
-	    !S_ISDIR(stx.stx_mode))
-		return false;
-	dir_id_of(&stx, &now);
-	return now.dev == id->dev && now.ino == id->ino &&
-	       (id->btime_s == 0 || (now.btime_s == id->btime_s && now.btime_ns == id->btime_ns));
-}
-
 /* Whether the partial directory is still the one make_dirs() made (and the export wrote). */
 static bool partial_is_made(const struct run_export *e)
 {
 	struct dir_id id;
 
-	dir_id_of(&e->partial_stx, &id);
-	return is_dir_id(e->parent_fd, e->partial, &id);
+	run_export_dir_id_of(&e->partial_stx, &id);
+	return run_export_is_dir_id(e->parent_fd, e->partial, &id);
 }
 
 int run_export_note(const struct run_export *e, char *buf, size_t size)
@@ -694,8 +651,8 @@ int run_export_note(const struct run_export *e, char *buf, size_t size)
 	parent[n] = '\0';
 	if (parent[0] != '/')
 		return -ENOENT;
-	dir_id_of(&e->dir_stx, &d);
-	dir_id_of(&e->partial_stx, &p);
+	run_export_dir_id_of(&e->dir_stx, &d);
+	run_export_dir_id_of(&e->partial_stx, &p);
 	n = snprintf(buf, size, "%ju %ju %ju %ju %ju %ju %ju %ju %s%s%s", d.dev, d.ino, d.btime_s,
 		     d.btime_ns, p.dev, p.ino, p.btime_s, p.btime_ns, parent,
 		     streq(parent, "/") ? "" : "/", e->name);
@@ -707,61 +664,9 @@ bool run_export_is_used(const struct run_export *e)
 	return e && e->used;
 }
 
-/* The partial directory a dead run made and wrote: its entries, then itself. */
-static int sweep_partial(int parent_fd, const char *partial, const struct dir_id *id)
+int run_export_interrupted_by(const struct run_export *e)
 {
-	int fd, r;
-
-	fd = open_beneath(parent_fd, partial, O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
-		return fd == -ENOENT ? 0 : fd;
-	if (!is_dir_id(fd, "", id)) {
-		safe_close(fd);
-		return 0; /* not the run's (gone, and another made since): stays */
-	}
-	r = remove_entries(fd, 0);
-	if (r < 0)
-		return r;
-	return unlinkat(parent_fd, partial, AT_REMOVEDIR) < 0 ? -errno : 1;
-}
-
-void run_export_sweep_noted(const char *note, const char *run_id)
-{
-	_cleanup_close_ int parent_fd = -EBADF;
-	_cleanup_free_ char *path = NULL;
-	struct dir_id d, p;
-	char partial[NAME_MAX + 1], *name;
-	int n = 0, k;
-
-	if (sscanf(note, "%ju %ju %ju %ju %ju %ju %ju %ju %n", &d.dev, &d.ino, &d.btime_s,
-		   &d.btime_ns, &p.dev, &p.ino, &p.btime_s, &p.btime_ns, &n) != 8 ||
-	    n == 0 || note[n] != '/')
-		return;
-	path = strdup(note + n);
-	if (!path)
-		return;
-	name = strrchr(path, '/');
-	*name++ = '\0';
-	if (snprintf(partial, sizeof(partial), "." RUN_EXPORT_PARTIAL_FMT, name) >=
-	    (int)sizeof(partial))
-		return;
-	parent_fd = open(*path ? path : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (parent_fd < 0)
-		return;
-	k = sweep_partial(parent_fd, partial, &p);
-	if (k < 0)
-		log_about_run(LOG_LEVEL_WARNING, run_id,
-			      "could not remove '%s/%s', the partial export of dead run %s: %s",
-			      path, partial, run_id, strerror(-k));
-	else if (k > 0)
-		log_about_run(LOG_LEVEL_NOTICE, run_id,
-			      "removed '%s/%s', the partial export of dead run %s", path, partial,
-			      run_id);
-	/* DIR only as the run made it, still empty: not one made since, nor a complete export. */
-	if (is_dir_id(parent_fd, name, &d) && unlinkat(parent_fd, name, AT_REMOVEDIR) == 0)
-		log_about_run(LOG_LEVEL_NOTICE, run_id,
-			      "removed '%s/%s', the empty export directory of dead run %s", path,
-			      name, run_id);
+	return e ? e->interrupted_by : 0;
 }
 
 struct run_export *run_export_free(struct run_export *e)

@@ -59,8 +59,10 @@ int run_export_options(const struct run_export *e, struct export_options *ret, i
  * destination, ".NAME.partial"): with ok and /out exported, renames the partial directory
  * over the destination, empty until then, so that a reader finds DIR either empty or
  * complete, never a part of it. Else (or when the rename fails) the export stays partial
- * where it is, the record's "artifacts" says why, and DIR stays empty. Logs. Returns 0 or
- * -errno. e may be NULL.
+ * where it is, the record's "artifacts" says why, and DIR stays empty; but when a stop
+ * signal is pending (it cut the export short: export_options.stop_pending), what was
+ * written is removed, DIR stays empty, and -EINTR is returned. Logs. Returns 0 or -errno.
+ * e may be NULL.
  */
 int run_export_finish(struct run_export *e, bool ok);
 
@@ -86,9 +88,11 @@ json_t *run_export_to_json(const struct run_export *e);
  * For a run whose supervisor died (run-lock.c reaps it): removes the partial export
  * <state_dir>/artifacts/.<run_id>.partial a supervisor killed during its export left (a
  * notice), and the default destination <state_dir>/artifacts/<run_id> when it is empty, as
- * run_export_free() would have (a complete export stays). Best effort.
+ * run_export_free() would have (a complete export stays). Best effort: returns 0, or
+ * -EINTR when a pending stop signal (run_stop_pending()) cut the removal short; the rest
+ * stays for the next start, which must then find the dead run's lock.
  */
-void run_export_sweep(const char *state_dir, const char *run_id);
+int run_export_sweep(const char *state_dir, const char *run_id);
 
 /*
  * For the run lock (run_lock_note()), right after run_export_prepare() made --export DIR:
@@ -101,13 +105,24 @@ int run_export_note(const struct run_export *e, char *buf, size_t size);
 /* Whether the export ran (run_export_collect()): its destination is the caller's now. */
 bool run_export_is_used(const struct run_export *e);
 /*
+ * The stop signal that cut the export short (run_export_finish() found it pending after a
+ * failed export: what it wrote is removed), or 0. e may be NULL.
+ */
+int run_export_interrupted_by(const struct run_export *e);
+/*
  * For a run whose supervisor died before its export was in place (run-lock.c reaps it),
  * from its note (run_export_note()): removes its partial directory, when it is still the
  * one it made (same device and inode), and DIR when it is still the one it made and empty.
  * A DIR made since, one with content, or the export in place (the partial renamed over
- * DIR) stays. Logs a notice for each removal. Best effort.
+ * DIR) stays. Logs a notice for each removal. Best effort: returns 0, or -EINTR as
+ * run_export_sweep() (the note must then stay for the next start).
  */
-void run_export_sweep_noted(const char *note, const char *run_id);
+int run_export_sweep_noted(const char *note, const char *run_id);
+/*
+ * The stop signal that cut a removal of run_export_sweep() or run_export_sweep_noted()
+ * short in this process, or 0: the start that reaped then refuses its run.
+ */
+int run_export_reap_stopped_by(void);
 
 /* Releases what is held; an unused destination is removed. Accepts and returns NULL. */
 struct run_export *run_export_free(struct run_export *e);

@@ -145,8 +145,8 @@ int run_lock_note(int fd, const char *note)
  * directory, NUL, the --record FILE's directory, NUL; before: the state directory alone),
  * and what it made for its export, until the export was in place (run_lock_note()): its
  * temporary files and unfinished export go, and its record is marked aborted. Returns
- * -errno (logged) when the record could not be rewritten: the lock file then stays for the
- * next start to try.
+ * -errno (logged) when the record could not be rewritten, or -EINTR when a stop signal cut
+ * the removal of its export short: the lock file then stays for the next start to try.
  */
 static int mark_aborted(int lock_fd, const char *run_id)
 {
@@ -165,8 +165,9 @@ static int mark_aborted(int lock_fd, const char *run_id)
 		copy_dir = buf + l + 1;
 	l2 = copy_dir ? l + 1 + strlen(copy_dir) + 1 : (size_t)n;
 	ended = (ssize_t)l2 < n && streq(buf + l2, RUN_EXPORT_ENDED_NOTE);
-	if ((ssize_t)l2 < n && !ended) /* before the record, as its temporary files */
-		run_export_sweep_noted(buf + l2, run_id);
+	/* Before the record, as its temporary files; a stop signal leaves both to the next start. */
+	if ((ssize_t)l2 < n && !ended && run_export_sweep_noted(buf + l2, run_id) == -EINTR)
+		return -EINTR;
 	r = record_mark_aborted(buf, copy_dir, run_id, ended);
 	if (r > 0)
 		log_about_run(LOG_LEVEL_NOTICE, run_id,

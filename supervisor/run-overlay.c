@@ -111,6 +111,8 @@ static int collect(struct run_overlay *o, const struct run_export *e, const char
 	r = change_set_compute(upper, lower, CHANGE_XATTRS_TRUSTED, &s);
 	if (r < 0)
 		return r;
+	if (eo.stop_pending && eo.stop_pending() > 0)
+		return -EINTR; /* the walk compares changed files whole: asked after it */
 	ws = make_dest(dst);
 	if (ws < 0)
 		return ws;
@@ -128,6 +130,8 @@ int run_overlay_collect(struct run_overlay *o, const struct run_export *e)
 	s = &o->sum;
 	o->collected = true;
 	o->error = collect(o, e, &path);
+	if (o->error == -EINTR)
+		return o->error; /* a stop signal: run_export_finish() says so, once */
 	if (o->error == -EEXIST)
 		return log_error_errno(o->error,
 				       "Failed to export the workspace's changes: '%s/%s' exists "
@@ -148,6 +152,9 @@ json_t *run_overlay_to_json(const struct run_overlay *o)
 {
 	if (!o || !o->collected)
 		return NULL;
+	if (o->error == -EINTR)
+		return json_pack("{s:s}", "error",
+				 "interrupted by a stop signal (artifacts.error)");
 	if (o->error < 0)
 		return json_pack("{s:s}", "error", strerror(-o->error));
 	return changes_summary_to_json(&o->sum);

@@ -167,6 +167,19 @@ void run_stop_signals(sigset_t *ret)
 	sigaddset(ret, SIGQUIT);
 }
 
+int run_stop_pending(void)
+{
+	sigset_t pending, stop;
+
+	run_stop_signals(&stop);
+	if (sigpending(&pending) < 0)
+		return 0;
+	for (int sig = 1; sig < SIGRTMIN; sig++)
+		if (sigismember(&stop, sig) && sigismember(&pending, sig))
+			return sig;
+	return 0;
+}
+
 /*
  * Every signal whose default action would end airlock and that someone else sends: the stop
  * signals, and those passed on to the task; and the job-control stops (run-jobctl.h). The kernel's own for airlock's faults (SIGSEGV

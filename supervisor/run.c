@@ -244,6 +244,23 @@ static int note_export(struct run *r)
 	return 0;
 }
 
+/*
+ * A stop signal that cut the removal of a dead run's huge partial export short (the rest
+ * is the next start's) refuses the run: the caller asked it to stop before anything of it
+ * ran. (Any other stop signal during the start takes effect once the task has started.)
+ */
+static int refuse_stopped_housekeeping(void)
+{
+	int sig = run_export_reap_stopped_by();
+
+	if (sig <= 0)
+		return 0;
+	return log_error_errno(-EINTR,
+			       "refusing run: interrupted by SIG%s while removing the partial "
+			       "export of a dead run (the rest is the next start's)",
+			       sigabbrev_np(sig) ?: "?");
+}
+
 static int prepare(struct run *r)
 {
 	int k;
@@ -269,6 +286,9 @@ static int prepare(struct run *r)
 		return log_error_errno(
 			k, "refusing run: a name lookup of libcurl's for a dead run's "
 			   "revocation is still running: not cloning the sandbox beside it");
+	k = refuse_stopped_housekeeping();
+	if (k < 0)
+		return k;
 	r->step = RUN_STEP_ID_RANGE;
 	k = idpool_acquire(r->opts->runtime_dir, &r->slot);
 	if (k < 0)
@@ -531,12 +551,21 @@ static void collect(struct run *r)
 	/* Every process of the run is dead; its mount namespace is still held. */
 	if (r->failure.step == SANDBOX_STEP_NONE && run_export_collect(r->export) < 0)
 		ok = false;
-	/* After /out: its export needs the destination empty. */
-	if (r->failure.step == SANDBOX_STEP_NONE && run_overlay_collect(r->overlay, r->export) < 0)
+	/*
+	 * After /out: its export needs the destination empty. A stop signal that came during
+	 * /out's leaves the workspace's changes out: the export is cut short there.
+	 */
+	if (r->failure.step == SANDBOX_STEP_NONE && r->overlay && run_stop_pending() > 0)
+		ok = false;
+	else if (r->failure.step == SANDBOX_STEP_NONE &&
+		 run_overlay_collect(r->overlay, r->export) < 0)
 		ok = false;
 	/* The whole export into place at once, or left partial beside an empty DIR. */
 	if (run_export_finish(r->export, ok) < 0 || !ok)
 		r->exit_code = EXIT_AIRLOCK;
+	/* A stop signal cut it short: the caller's stop, as a task that dies of it (128+N). */
+	if (run_export_interrupted_by(r->export) > 0)
+		r->exit_code = 128 + run_export_interrupted_by(r->export);
 	/* In place, or left partial on purpose (the record says where): no reaper's now. */
 	if (run_export_is_used(r->export))
 		(void)run_lock_note(r->run_lock_fd, RUN_EXPORT_ENDED_NOTE);

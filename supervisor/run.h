@@ -33,6 +33,13 @@ bool run_cause_is_known(const char *name);
  */
 void run_stop_signals(sigset_t *ret);
 /*
+ * The lowest stop signal pending for airlock, or 0. `airlock run` blocks them from its
+ * start (main.c): one that came stays pending until a signalfd reads it, and this only
+ * looks. For the work after the task and before it (the export, the reaping of dead runs),
+ * which checks it between steps instead of handling signals. Never logs.
+ */
+int run_stop_pending(void);
+/*
  * Those and every other signal `airlock run` hears instead of dying of it: passed on to the
  * task (SIGUSR1, SIGUSR2, SIGALRM, the real-time ones, ...), as a new set in *ret.
  */

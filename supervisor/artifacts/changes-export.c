@@ -45,6 +45,7 @@ struct changes_out {
 	const struct redactor *redactor; /* the export's scan (NULL: none) */
 	enum export_scan scan;
 	size_t links_in_patch; /* deleted links the patch deletes (not "not a regular file") */
+	int (*stop_pending)(void); /* export_options' */
 };
 
 static int open_beneath(int dir_fd, const char *path)
@@ -372,8 +373,13 @@ static int write_patch(int dir_fd, struct change_set *s, struct changes_out *e)
 	e->patch = open_memstream(&body, &blen);
 	if (!e->patch)
 		return -ENOMEM;
-	for (size_t i = 0; r >= 0 && i < s->n; i++)
-		r = export_one(e, &s->items[i]);
+	for (size_t i = 0; r >= 0 && i < s->n; i++) {
+		/* Each change may read and diff two sides of up to CHANGES_MAX_DIFF_FILE. */
+		if (e->stop_pending && e->stop_pending() > 0)
+			r = -EINTR;
+		else
+			r = export_one(e, &s->items[i]);
+	}
 	if (fclose(e->patch) != 0 && r >= 0)
 		r = -EIO;
 	e->patch = NULL;
@@ -406,7 +412,8 @@ int changes_export(struct change_set *s, int upper_root_fd, int lower_fd, int ws
 				 .lower_fd = lower_fd,
 				 .sum = &sum,
 				 .redactor = o->redactor,
-				 .scan = o->scan };
+				 .scan = o->scan,
+				 .stop_pending = o->stop_pending };
 	int r;
 
 	eo.include = include;

@@ -42,7 +42,8 @@ struct changes_summary {
  * (DIR/workspace, made fresh and empty by the caller) with the export options o (its
  * include is replaced: the whole upper). Fills each change's digest, patch and export
  * state. Returns 0 and *ret, or -errno (-EEXIST: a name of the export was taken; what
- * export_tree() returns).
+ * export_tree() returns; -EINTR when o->stop_pending asked to stop, also between the
+ * patch's files).
  */
 int changes_export(struct change_set *s, int upper_root_fd, int lower_fd, int ws_fd,
 		   const struct export_options *o, struct changes_summary *ret);

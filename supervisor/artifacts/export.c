@@ -27,7 +27,7 @@
 #include "redact.h"
 #include "strv.h"
 
-#define COPY_BUFFER (1U << 20)
+#define COPY_BUFFER EXPORT_COPY_CHUNK
 #define SCAN_PIECE (64U << 10)
 #define SOURCE_RESOLVE (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV)
 #define DEST_RESOLVE (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
@@ -51,6 +51,12 @@ struct walk {
 	uint8_t *buf;
 	uint64_t out_limit; /* bytes the file being copied may write: the caps' room */
 };
+
+/* -EINTR when the caller asks the export to stop (export_options.stop_pending), else 0. */
+static int check_stop(const struct walk *w)
+{
+	return w->o->stop_pending && w->o->stop_pending() > 0 ? -EINTR : 0;
+}
 
 static int open_beneath(int dir_fd, const char *name, int flags, mode_t mode, uint64_t resolve)
 {
@@ -287,6 +293,9 @@ static int copy_data(struct walk *w, int src, int dst, uint64_t limit, struct ex
 		}
 		if (n == 0)
 			break;
+		r = check_stop(w); /* a large file is cut short too, within a chunk */
+		if (r < 0)
+			break;
 		read_total += (uint64_t)n;
 		if (read_total > limit) {
 			r = -ESTALE;
@@ -426,6 +435,9 @@ static int walk_entry(struct walk *w, struct frame *f, const char *name)
 	struct stat st;
 	int r;
 
+	r = check_stop(w);
+	if (r < 0)
+		return r;
 	r = path_join(f->path, name, &path);
 	if (r < 0)
 		return r;

@@ -34,6 +34,7 @@ struct redactor;
 #define EXPORT_MAX_SKIPPED_LISTED 1000 /* skipped entries named in the manifest; more: counted */
 #define EXPORT_MAX_INCLUDE 64 /* include globs */
 #define EXPORT_MAX_GLOB 1024 /* bytes of one include glob */
+#define EXPORT_COPY_CHUNK (1U << 20) /* bytes of a file read, scanned, hashed, written at once */
 
 /* What the scan does with a file in which the redactor finds a match. */
 enum export_scan {
@@ -89,6 +90,11 @@ struct export_options {
 	const struct redactor *redactor; /* compiled (redact.h); NULL: no scan */
 	uid_t uid; /* owner of everything created in the destination */
 	gid_t gid;
+	/*
+	 * Asked between entries and after every chunk (EXPORT_COPY_CHUNK) of a file: a value
+	 * above 0 (a stop signal's number) ends the export at once with -EINTR. NULL: never.
+	 */
+	int (*stop_pending)(void);
 };
 
 /* One entry of the tree, exported or skipped. */
@@ -130,7 +136,7 @@ struct export_manifest {
  *
  * Returns 0, or -errno when the export could not be done safely: -ENOSYS (no openat2()),
  * -ENOTEMPTY (dst_fd not empty), -EEXIST (a name in the destination was taken meanwhile),
- * -ENOSPC, -EIO, -ENOMEM. On failure the destination may hold part of the copy: the
+ * -ENOSPC, -EIO, -ENOMEM, or -EINTR when o->stop_pending asked to stop. On failure the destination may hold part of the copy: the
  * caller removes or reports it. Does not log.
  */
 int export_tree(int src_fd, int dst_fd, const struct export_options *o,

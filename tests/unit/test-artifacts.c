@@ -5,6 +5,7 @@
  * (no root needed: the owner is the test's own uid).
  */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -578,6 +579,59 @@ TEST(export_tree_redact_without_redactor)
 	ASSERT_STREQ(text, "as it is\n");
 	ASSERT_FALSE(m->entries[0].redacted);
 	export_manifest_free(m);
+	scratch_done(test_failed_, &s);
+}
+
+/* export_options.stop_pending: asked once per entry and once per chunk read of a file. */
+static unsigned stop_asked, stop_after;
+
+static int stop_pending_after(void)
+{
+	return ++stop_asked > stop_after ? SIGTERM : 0;
+}
+
+TEST(export_tree_stops_when_asked)
+{
+	struct export_options o = options();
+	struct export_manifest *m = NULL;
+	char digest[65];
+	struct scratch s;
+
+	o.stop_pending = stop_pending_after;
+	o.max_file_size = 8 * EXPORT_COPY_CHUNK;
+	o.max_size = 16 * EXPORT_COPY_CHUNK;
+	scratch_new(test_failed_, &s);
+	write_file(test_failed_, "src/a", "a", 0644);
+	write_file(test_failed_, "src/b", "b", 0644);
+	{
+		_cleanup_close_ int fd = open("src/z", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+
+		ASSERT_TRUE(fd >= 0);
+		ASSERT_OK(posix_fallocate(fd, 0, 4 * EXPORT_COPY_CHUNK));
+	}
+
+	/* Between entries: a is written (entry, chunk), asked again at b: stops. */
+	stop_asked = 0;
+	stop_after = 2;
+	ASSERT_ERROR(export_tree(s.src, s.dst, &o, &m, digest), EINTR);
+	ASSERT_TRUE(m == NULL);
+	ASSERT_OK(faccessat(s.dst, "a", F_OK, 0));
+	ASSERT_EQ(faccessat(s.dst, "b", F_OK, 0), -1);
+	ASSERT_EQ(faccessat(s.dst, "manifest.json", F_OK, 0), -1);
+	ASSERT_OK(unlinkat(s.dst, "a", 0));
+
+	/* Within a file: a, b (2 each), z (its entry, its 1st chunk), stopped at its 2nd. */
+	stop_asked = 0;
+	stop_after = 6;
+	ASSERT_ERROR(export_tree(s.src, s.dst, &o, &m, digest), EINTR);
+	ASSERT_EQ(stop_asked, 7);
+	{
+		struct stat st;
+
+		ASSERT_OK(fstatat(s.dst, "z", &st, 0));
+		ASSERT_EQ(st.st_size, (off_t)EXPORT_COPY_CHUNK); /* the chunk before the stop */
+	}
+	ASSERT_EQ(faccessat(s.dst, "manifest.json", F_OK, 0), -1);
 	scratch_done(test_failed_, &s);
 }
 
