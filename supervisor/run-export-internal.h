@@ -12,6 +12,9 @@ struct dir_id {
 	uintmax_t dev, ino, btime_s, btime_ns;
 };
 
+/* openat2() of name below dir_fd, O_CLOEXEC|O_NOFOLLOW, no link followed: fd or -errno. */
+int run_export_open_beneath(int dir_fd, const char *name, int flags);
+
 /* The identity of the directory stx describes. */
 void run_export_dir_id_of(const struct statx *stx, struct dir_id *id);
 

@@ -26,7 +26,7 @@
 #include "run-export.h"
 #include "run.h"
 
-static int open_beneath(int dir_fd, const char *name, int flags)
+int run_export_open_beneath(int dir_fd, const char *name, int flags)
 {
 	struct open_how how = {
 		.flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW),
@@ -82,7 +82,7 @@ static int remove_tree(int dir_fd, const char *name, unsigned depth, bool stoppa
 		return -errno;
 	if (depth > RUN_EXPORT_MAX_REMOVE_DEPTH)
 		return -ELOOP;
-	fd = open_beneath(dir_fd, name, O_RDONLY | O_DIRECTORY);
+	fd = run_export_open_beneath(dir_fd, name, O_RDONLY | O_DIRECTORY);
 	if (fd < 0)
 		return fd;
 	r = remove_entries(fd, depth, stoppable);
@@ -173,7 +173,7 @@ static int sweep_partial(int parent_fd, const char *partial, const struct dir_id
 {
 	int fd, r;
 
-	fd = open_beneath(parent_fd, partial, O_RDONLY | O_DIRECTORY);
+	fd = run_export_open_beneath(parent_fd, partial, O_RDONLY | O_DIRECTORY);
 	if (fd < 0)
 		return fd == -ENOENT ? 0 : fd;
 	if (!run_export_is_dir_id(fd, "", id)) {

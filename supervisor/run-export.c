@@ -60,17 +60,6 @@ struct run_export {
 	gid_t gid;
 };
 
-static int open_beneath(int dir_fd, const char *name, int flags)
-{
-	struct open_how how = {
-		.flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW),
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
-	int fd = (int)syscall(SYS_openat2, dir_fd, name, &how, sizeof(how));
-
-	return fd < 0 ? -errno : fd;
-}
-
 /* The caller: SUDO_UID/SUDO_GID when airlock runs under sudo, else the real ids. */
 static void caller_ids(uid_t *uid, gid_t *gid)
 {
@@ -98,7 +87,7 @@ static int make_fresh(int parent_fd, const char *name, int *fd, struct statx *st
 {
 	if (mkdirat(parent_fd, name, 0700) < 0)
 		return -errno;
-	*fd = open_beneath(parent_fd, name, O_RDONLY | O_DIRECTORY);
+	*fd = run_export_open_beneath(parent_fd, name, O_RDONLY | O_DIRECTORY);
 	if (*fd < 0)
 		return *fd;
 	if (statx(*fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_BTIME, stx) < 0)
@@ -186,7 +175,8 @@ static int dest_default(struct run_export *e, int state_fd, const char *state_di
 	if (mkdirat(state_fd, RUN_EXPORT_STATE_SUBDIR, 0755) < 0 && errno != EEXIST)
 		return log_error_errno(-errno, "refusing run: cannot create '%s/%s': %m", state_dir,
 				       RUN_EXPORT_STATE_SUBDIR);
-	e->parent_fd = open_beneath(state_fd, RUN_EXPORT_STATE_SUBDIR, O_RDONLY | O_DIRECTORY);
+	e->parent_fd =
+		run_export_open_beneath(state_fd, RUN_EXPORT_STATE_SUBDIR, O_RDONLY | O_DIRECTORY);
 	if (e->parent_fd < 0)
 		return log_error_errno(e->parent_fd, "refusing run: cannot open '%s/%s': %m",
 				       state_dir, RUN_EXPORT_STATE_SUBDIR);
@@ -315,7 +305,7 @@ static int child_open_out(int mntns_fd)
 	root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		return -errno;
-	fd = open_beneath(root, "out", O_PATH | O_DIRECTORY);
+	fd = run_export_open_beneath(root, "out", O_PATH | O_DIRECTORY);
 	if (fd < 0)
 		return fd;
 	if (fstatfs(fd, &sfs) < 0 || sfs.f_type != TMPFS_MAGIC ||
