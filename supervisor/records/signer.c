@@ -159,7 +159,7 @@ __attribute__((always_inline)) static inline long raw_syscall(long nr, long a, l
 	__asm__ volatile("svc 0"
 			 : "+r"(x0)
 			 : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4)
-			 : "memory");
+			 : "memory", "cc");
 	return x0;
 }
 #else
