@@ -121,7 +121,13 @@ int run_io_filter_pass(struct run_io_stream *s, enum run_io_filter_op op, const 
 		if (r < 0)
 			return log_error_errno(r, "Failed to filter the task's %s, ending it: %m",
 					       s->name);
-		quiet_update(s);
+		/*
+		 * A write (re)starts the quiet period. Not a flush: what it still holds (a
+		 * partial of REDACT_PARTIAL_MIN or more) only a write can let out, and a timer
+		 * armed again would wake us every RUN_IO_QUIET_MS while the task sleeps.
+		 */
+		if (op == RUN_IO_FILTER_FEED)
+			quiet_update(s);
 	}
 	run_log_write(s->io->log, id, o.log, o.log_len);
 	*ret = o.caller;

@@ -34,7 +34,8 @@ int run_io_filter_attach(struct run_io_stream *s);
 /*
  * Passes buf, len (FEED) through s's filter: the captured log gets its neutralised part
  * here, and *ret, *ret_len the caller's part (valid until the next call for s). Without a
- * filter the bytes go through as they are. Arms or disarms the quiet timer. A FINISH on a
+ * filter the bytes go through as they are. A FEED arms the quiet timer while bytes are
+ * held (a FLUSH does not: what it leaves held waits for a write). A FINISH on a
  * finished filter gives nothing. Returns 0 or -errno (logged; nothing goes out then).
  */
 int run_io_filter_pass(struct run_io_stream *s, enum run_io_filter_op op, const void *buf,

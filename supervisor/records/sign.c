@@ -716,7 +716,7 @@ static int signer_key(struct sign_key **ret)
 
 	if (!k)
 		return -ENOMEM;
-	r = signer_ready(cache.signer_fd, k->pub);
+	r = signer_ready(cache.signer_fd, k->pub, &cache.signer_program);
 	if (r < 0) {
 		signer_lost(r);
 		return r;

@@ -102,7 +102,8 @@ void sign_release(void);
 /*
  * Why the signer failed (-errno: -EPIPE it died, -ETIMEDOUT, -ENOKEY...), the signatures
  * then being made in-process; 0 while it did not, or none was started. When its program
- * could not be opened, *ret_problem is not empty and says what is wrong with *ret_path.
+ * could not be opened or executed, *ret_problem is not empty and says what is wrong with
+ * *ret_path.
  */
 int sign_signer_error(const char **ret_path, const char **ret_problem);
 /*

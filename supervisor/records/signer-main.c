@@ -71,6 +71,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	(void)prctl(PR_SET_DUMPABLE, 0); /* it holds the node key */
+	/* Its name, not the fd number execveat(AT_EMPTY_PATH) gives it (ps, top). */
+	(void)prctl(PR_SET_NAME, SIGNER_PROGRAM);
 	(void)close_range(SIGNER_STATE_FD + 1, ~0U, 0);
 
 	m.error = sign_key_load(SIGNER_STATE_FD, &k);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -122,22 +123,86 @@ static int spawn_prepare(int state_fd, struct spawn_args *a, struct helper_file 
 }
 
 /*
+ * The child's system calls, made without the C library: the child shares our memory and
+ * our thread's TLS, so a wrapper's failure would write our errno while we read it (and a
+ * sanitizer's interceptor could take its locks). Each returns -errno. On other machines
+ * the child is started with CLONE_VFORK: we then wait until its execve() is done, so its
+ * errno writes race with nothing.
+ */
+#if defined(__x86_64__)
+#define SPAWN_CLONE_FLAGS (CLONE_VM | SIGCHLD)
+__attribute__((always_inline)) static inline long raw_syscall(long nr, long a, long b, long c,
+							      long d, long e)
+{
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+	long ret;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+#elif defined(__aarch64__)
+#define SPAWN_CLONE_FLAGS (CLONE_VM | SIGCHLD)
+__attribute__((always_inline)) static inline long raw_syscall(long nr, long a, long b, long c,
+							      long d, long e)
+{
+	register long x8 __asm__("x8") = nr;
+	register long x0 __asm__("x0") = a;
+	register long x1 __asm__("x1") = b;
+	register long x2 __asm__("x2") = c;
+	register long x3 __asm__("x3") = d;
+	register long x4 __asm__("x4") = e;
+
+	__asm__ volatile("svc 0"
+			 : "+r"(x0)
+			 : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4)
+			 : "memory", "cc");
+	return x0;
+}
+#else
+#define SPAWN_CLONE_FLAGS (CLONE_VM | CLONE_VFORK | SIGCHLD)
+__attribute__((always_inline)) static inline long raw_syscall(long nr, long a, long b, long c,
+							      long d, long e)
+{
+	long r = syscall(nr, a, b, c, d, e);
+
+	return r < 0 ? -errno : r;
+}
+#endif
+
+/*
  * The child until its execve(). It shares our memory (CLONE_VM: starting it copies no page
  * table, and costs us no copy-on-write fault afterwards) but not our fd table, and runs
- * while we go on: so it only makes system calls, takes no lock we may hold, and reads
- * nothing of ours but *arg, which nobody writes again.
+ * while we go on: so it makes system calls only, its own (raw_syscall()), and reads nothing
+ * of ours but *arg, which nobody writes again. Not instrumented: a sanitizer's code could
+ * use our thread's state (ASan also warns of the foreign stack). When the execveat()
+ * fails, the child says why on its socket, and the run names the program's problem.
  */
-static int spawn_child(void *arg)
+__attribute__((no_sanitize("address", "undefined"))) static int spawn_child(void *arg)
 {
 	static char *const no_env[] = { NULL };
 	const struct spawn_args *a = arg;
+	struct signer_ready_msg m = { .exec_failed = 1 };
+	long r;
 
-	if (dup2(a->devnull, 0) < 0 || dup2(a->devnull, 1) < 0 ||
-	    dup2(a->theirs, SIGNER_SOCKET_FD) < 0 || dup2(a->dir, SIGNER_STATE_FD) < 0)
-		_exit(127);
+	r = raw_syscall(SYS_dup3, a->devnull, 0, 0, 0, 0);
+	if (r >= 0)
+		r = raw_syscall(SYS_dup3, a->devnull, 1, 0, 0, 0);
+	if (r >= 0)
+		r = raw_syscall(SYS_dup3, a->theirs, SIGNER_SOCKET_FD, 0, 0, 0);
+	if (r >= 0)
+		r = raw_syscall(SYS_dup3, a->dir, SIGNER_STATE_FD, 0, 0, 0);
 	/* The file opened and checked (helper-file.h), with nothing of our environment. */
-	execveat(a->exe, "", a->argv, no_env, AT_EMPTY_PATH);
-	_exit(127); /* our end of the socket reads EOF: the run signs in-process */
+	if (r >= 0)
+		r = raw_syscall(SYS_execveat, a->exe, (long)"", (long)a->argv, (long)no_env,
+				AT_EMPTY_PATH);
+	m.error = (int32_t)r;
+	(void)raw_syscall(SYS_write, a->theirs, (long)&m, sizeof(m), 0, 0);
+	(void)raw_syscall(SYS_exit_group, 127, 0, 0, 0, 0);
+	return 127; /* not reached */
 }
 
 int signer_spawn(int state_fd, pid_t *ret_pid, struct helper_file *h)
@@ -158,12 +223,12 @@ int signer_spawn(int state_fd, pid_t *ret_pid, struct helper_file *h)
 		return ours;
 	/*
 	 * Every signal blocked in the child from its start (it answers its socket only, and
-	 * dies with us). Not vfork() (posix_spawn()): that waits for the execve(), 1-15 ms
-	 * here under load.
+	 * dies with us). Not vfork() (posix_spawn()) where raw_syscall() is ours: that waits
+	 * for the execve(), 1-15 ms here under load.
 	 */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
-	pid = clone(spawn_child, stack + sizeof(stack), CLONE_VM | SIGCHLD, &a);
+	pid = clone(spawn_child, stack + sizeof(stack), SPAWN_CLONE_FLAGS, &a);
 	if (pid < 0)
 		pid = -errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
@@ -177,7 +242,7 @@ int signer_spawn(int state_fd, pid_t *ret_pid, struct helper_file *h)
 	return ours;
 }
 
-int signer_ready(int fd, uint8_t pub[SIGN_PUBLIC_SIZE])
+int signer_ready(int fd, uint8_t pub[SIGN_PUBLIC_SIZE], struct helper_file *h)
 {
 	struct signer_ready_msg m;
 	int r;
@@ -185,8 +250,16 @@ int signer_ready(int fd, uint8_t pub[SIGN_PUBLIC_SIZE])
 	r = recv_exact(fd, &m, sizeof(m));
 	if (r < 0)
 		return r;
-	if (m.error > 0 || m.error < -4095)
+	if (m.error > 0 || m.error < -4095 || (m.exec_failed && m.error == 0))
 		return -EPROTO;
+	if (m.exec_failed) {
+		/* ENOENT of an execveat() of an fd: a #! script (its fd is CLOEXEC) or no loader. */
+		snprintf(h->problem, sizeof(h->problem), "cannot be executed: %s%s",
+			 strerror(-m.error),
+			 m.error == -ENOENT ? " (a script, or a program whose loader is missing)"
+					    : "");
+		return m.error;
+	}
 	if (m.error < 0)
 		return m.error;
 	memcpy(pub, m.pub, SIGN_PUBLIC_SIZE);

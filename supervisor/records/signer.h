@@ -35,6 +35,8 @@
 /* The messages (host byte order: the signer is our child on this machine). */
 struct signer_ready_msg {
 	int32_t error;
+	/* 1: from signer_spawn()'s child, whose execveat() failed with error */
+	uint32_t exec_failed;
 	uint8_t pub[SIGN_PUBLIC_SIZE];
 };
 
@@ -51,9 +53,10 @@ struct signer_answer {
 int signer_spawn(int state_fd, pid_t *ret_pid, struct helper_file *h);
 /*
  * Waits (at most a few seconds) for the signer's ready message: 0 and its public key, the
- * signer's own error (its key could not be loaded), -EPIPE when it died, -ETIMEDOUT.
+ * signer's own error (its key could not be loaded), -EPIPE when it died, -ETIMEDOUT. When
+ * its program could not be executed, the execveat()'s error, h->problem saying it.
  */
-int signer_ready(int fd, uint8_t pub[SIGN_PUBLIC_SIZE]);
+int signer_ready(int fd, uint8_t pub[SIGN_PUBLIC_SIZE], struct helper_file *h);
 /* Has the signer sign len bytes: 0, or as signer_ready(). */
 int signer_sign(int fd, const void *data, size_t len, uint8_t sig[SIGN_SIGNATURE_SIZE]);
 /* Sends all of buf on the stream socket fd: 0, -EPIPE when the other end is gone, -errno. */

@@ -4,7 +4,7 @@
 was given (file /run/secrets/a, environment variable B) in every form secret_forms.py
 knows, to stdout and stderr, in pieces with pauses between the writes.
 
-usage: redact-task.py forms | escapes | tail | prompt | prompt-slow
+usage: redact-task.py forms | escapes | tail | prompt | prompt-slow | partial-quiet
 """
 import os
 import random
@@ -77,6 +77,12 @@ def main(mode):
             write(1, a[i:i + 1])
         time.sleep(3)
         write(1, b'\n')
+    elif mode == 'partial-quiet':
+        a, _ = values()
+        # 8 characters of a value, then quiet for 3 s: more than a quiet flush lets out
+        write(1, b'ready\nheld ' + a[:8])
+        time.sleep(3)
+        write(1, a[8:] + b'\n')
     return 0
 
 

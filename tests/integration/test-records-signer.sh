@@ -77,6 +77,8 @@ if [ -n "$signer" ]; then
 		"it is the airlock-signer program beside airlock"
 	al_is "$(tr -d '\0' <"/proc/$signer/environ" | wc -c)" 0 \
 		"it runs with an empty environment (none of the caller's)"
+	al_is "$(cat "/proc/$signer/comm")" airlock-signer \
+		"ps names it airlock-signer (not the fd number execveat() gives it)"
 fi
 wait "$sup"
 al_is "$?" 0 "the run ends as usual"
@@ -164,6 +166,23 @@ AIRLOCK=$AL_TMP/airlock-copy al_run -- "$PROBE" true
 al_ok "$([ "$AL_RC" -eq 0 ] &&
 	grep -q "Record signer program '$bin/airlock-signer' .*writable.*; signing the run record in-process" \
 		"$AL_TMP/err"; echo $?)" "a signer program others can write is not run (said so)"
+al_show
+# Opened and checked but not executable: the child says why its execveat() failed.
+chmod 644 "$bin/airlock-signer"
+AIRLOCK=$AL_TMP/airlock-copy al_run -- "$PROBE" true
+al_ok "$([ "$AL_RC" -eq 0 ] &&
+	grep -q "Record signer program '$bin/airlock-signer' cannot be executed: Permission denied; signing the run record in-process" \
+		"$AL_TMP/err"; echo $?)" "a signer program without x bits: the run says it cannot be executed"
+al_is "$(grep -c 'Record signer process died' "$AL_TMP/err")" 0 "not that a signer died"
+# (A sanitizer build: its child, on a stack not its thread's, is not instrumented.)
+al_is "$(grep -c 'WARNING: ASan' "$AL_TMP/err")" 0 "and no sanitizer warning of its child's stack"
+al_show
+printf '#!/bin/sh\nexit 0\n' >"$bin/airlock-signer"
+chmod 755 "$bin/airlock-signer"
+AIRLOCK=$AL_TMP/airlock-copy al_run -- "$PROBE" true
+al_ok "$([ "$AL_RC" -eq 0 ] &&
+	grep -q "Record signer program '$bin/airlock-signer' cannot be executed: No such file or directory (a script" \
+		"$AL_TMP/err"; echo $?)" "a script in its place is not run (said so)"
 al_show
 verify
 al_ok "$V_RC" "the records signed in-process verify"

@@ -172,6 +172,29 @@ read -r first all < <(prompt_ms prompt-slow)
 al_ok "$([ "$first" != never ] && [ "$first" -ge 380 ] && [ "$all" -lt 2000 ]; echo $?)" \
 	"a prompt completed 0.15 s apart goes out once the task is quiet for 0.2 s ($first ms, all $all ms; >= 380, < 2000)"
 
+# 8 characters of a value, then 3 s quiet: a quiet flush lets out nothing of them (a partial
+# of 4 or more waits for the next write), so the timer is not re-armed after it: the
+# supervisor sleeps until the task writes again (it woke every 0.2 s).
+wakeups() { awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$1/status"; }
+al_run_bg partial --policy "$RAW" "${CREDS[@]}" -- /usr/bin/python3 /workspace/redact-task.py \
+	partial-quiet
+sup=$AL_BG_PID
+if al_wait_for "$AL_TMP/bg-partial.out" '^ready$' 20; then
+	sleep 0.6 # the first quiet flush (0.2 s after the write) is past
+	w0=$(wakeups "$sup")
+	sleep 1.5
+	w1=$(wakeups "$sup")
+	wait "$sup"
+	al_is "$?" 0 "a run holding a partial value while its task is quiet ends as usual"
+	al_ok "$([ $((w1 - w0)) -le 3 ]; echo $?)" \
+		"the supervisor sleeps while the task is quiet with a partial value held ($((w1 - w0)) wakeups in 1.5 s; <= 3)"
+	al_ok "$(grep -qF "${a:0:8}" "$AL_TMP/bg-partial.out"; [ $? -eq 1 ] &&
+		grep -q '^held ' "$AL_TMP/bg-partial.out"; echo $?)" "and the value, written across the pause, is redacted"
+else
+	al_ok 1 "the task holding a partial value started"
+	wait "$sup"
+fi
+
 # ---- user pattern, counts ----
 
 al_run --policy "$NEUTRAL" "${CREDS[@]}" --record "$AL_TMP/pat.json" \
