@@ -102,6 +102,8 @@ static int drop_privileges(pid_t parent)
 		return -ESRCH;
 	if (prctl(PR_SET_DUMPABLE, 0) < 0)
 		return -errno;
+	/* A kernel before 6.14 names a program run by execveat() of an fd after the fd. */
+	(void)prctl(PR_SET_NAME, "airlock-dns-pro");
 	if (chdir("/") < 0)
 		return -errno;
 	return 0;
