@@ -289,7 +289,7 @@ decoy_down
 copy=$AL_TMP/copy
 mkdir -m 755 "$copy"
 cp "$AIRLOCK" "$copy/airlock"
-cp "$bin/airlock-net.so" "$PROGRAM" "$copy/"
+cp "$bin/airlock-net.so" "$PROGRAM" "$bin/airlock-signer" "$copy/"
 chmod 644 "$copy/airlock-net.so"
 chmod 755 "$copy/airlock-dns-proxy"
 # copy_run DESCRIPTION PATTERN: a networked run of the copy is refused, exit 125, with one
