@@ -91,6 +91,7 @@ struct run {
 	bool deadline_hit;
 	bool credential_expired; /* a grant with "on_expiry": "kill" expired: task killed */
 	bool interrupted;
+	int interrupted_by; /* that stop signal: the grace period's warning names it */
 	struct run_jobctl jobctl; /* its stops (^Z), for the record */
 	struct sandbox_failure failure;
 	struct timespec started_rt, started_mono;

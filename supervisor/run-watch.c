@@ -114,7 +114,8 @@ static int on_grace(struct loop *l, int fd, uint32_t events, void *userdata)
 	struct run *r = userdata;
 
 	(void)loop_remove(l, fd);
-	log_warning("task did not end within %d ms of SIGTERM, killing it", RUN_KILL_GRACE_MS);
+	log_warning("task did not end within %d ms of SIG%s, killing it", RUN_KILL_GRACE_MS,
+		    sigabbrev_np(r->interrupted_by) ?: "?");
 	return sandbox_kill(r->sandbox, SIGKILL);
 }
 
@@ -150,6 +151,7 @@ static int on_signal(struct loop *l, int fd, uint32_t events, void *userdata)
 	if (r->interrupted) /* second signal: no more patience */
 		return sandbox_kill(r->sandbox, SIGKILL);
 	r->interrupted = true;
+	r->interrupted_by = sig;
 	log_notice("received %s, stopping the task", strsignal(sig));
 	(void)sandbox_kill(r->sandbox, sig);
 	k = arm_timer(&r->grace_fd, RUN_KILL_GRACE_MS);

@@ -208,6 +208,10 @@ static int load_keys(const char *state_dir, const char *pubkey_file, struct veri
 	}
 	snprintf(dir, sizeof(dir), "%s/" SIGN_KEY_DIR "/" SIGN_TRUSTED_DIR, state_dir);
 	d = opendir(dir);
+	/* A state directory that is not there is named as head and pubkey name it. */
+	if (!d && errno == ENOENT && access(state_dir, F_OK) < 0)
+		return log_error_errno(-errno, "Failed to open state directory '%s': %m",
+				       state_dir);
 	if (!d && errno == ENOENT)
 		return log_error_errno(-ENOKEY,
 				       "no keyring '%s': no signed record was ever written there "

@@ -76,6 +76,22 @@ else
 	al_ok 1 "the task started (for a trapped SIGINT)"
 fi
 
+# A task that ignores ^C is killed after the grace period; the warning names the signal it
+# was given, SIGINT, not SIGTERM.
+al_run_bg int-ignored -- /bin/sh -c 'trap "" INT; echo ready; while :; do sleep 0.05; done'
+pid=$AL_BG_PID
+if al_wait_for "$AL_TMP/bg-int-ignored.out" '^ready' 10; then
+	kill -INT "$pid"
+	al_wait_gone "$pid" 10
+	wait "$pid"
+	rc=$?
+	al_is "$rc $(grep -c 'task did not end within 5000 ms of SIGINT, killing it' \
+		"$AL_TMP/bg-int-ignored.err")" "137 1" \
+		"a task ignoring SIGINT is killed after the grace period, and the warning names SIGINT"
+else
+	al_ok 1 "the task started (for an ignored SIGINT)"
+fi
+
 # ^C typed on a real terminal: the terminal sends SIGINT to airlock (its foreground
 # process group); the task, which never holds that terminal, gets it from airlock.
 cat >"$AL_TMP/ctrl-c.py" <<'PY'

@@ -234,6 +234,10 @@ al_is "$? $(grep -c -- "--cause 'bogus': not a cause" "$AL_TMP/err") $(wc -c <"$
 "$REAL_AIRLOCK" records list --state-dir "$AL_TMP/no-such-state" >"$AL_TMP/out" 2>"$AL_TMP/err"
 al_is "$? $(cat "$AL_TMP/err")" "1 airlock: records: no state directory '$AL_TMP/no-such-state'" \
 	"list: a state directory that does not exist is refused in one line"
+"$REAL_AIRLOCK" records verify --state-dir "$AL_TMP/no-such-state" >"$AL_TMP/out" 2>"$AL_TMP/err"
+al_is "$? $(cat "$AL_TMP/err")" \
+	"1 airlock: Failed to open state directory '$AL_TMP/no-such-state': No such file or directory" \
+	"verify: a state directory that does not exist is named (as head and pubkey name it), not its keyring"
 mkdir "$AL_TMP/empty-state"
 "$REAL_AIRLOCK" records list --state-dir "$AL_TMP/empty-state" >"$AL_TMP/out" 2>"$AL_TMP/err"
 al_is "$? $(wc -c <"$AL_TMP/out") $(wc -c <"$AL_TMP/err")" "0 0 0" \
