@@ -72,8 +72,9 @@ static _noreturn_ void try_foreign_abis(void)
 
 int syscall_abi_detect_start(void)
 {
+	siginfo_t si = {};
 	pid_t pid;
-	int fd;
+	int k;
 
 	/*
 	 * vfork(), as posix_spawn() and sandbox/init.c do: no page tables to copy, and the
@@ -86,32 +87,25 @@ int syscall_abi_detect_start(void)
 		return -errno;
 	if (pid == 0)
 		try_foreign_abis();
-	fd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (fd < 0) {
-		int r = -errno;
-
-		(void)waitpid(pid, NULL, 0);
-		return r;
-	}
-	return fd;
+	/* It has exited (vfork() resumes us then): reaped now, not left a zombie for the run. */
+	do
+		k = waitid(P_PID, (id_t)pid, &si, WEXITED);
+	while (k < 0 && errno == EINTR);
+	if (k < 0)
+		return -errno;
+	/* Killed (say, by the SIGSYS of a filter airlock itself runs under): unknown. */
+	if (si.si_code != CLD_EXITED)
+		return -ECHILD;
+	return si.si_status & 077;
 }
 
-size_t syscall_abi_detect_finish(int *pidfd, struct syscall_abi abis[static SYSCALL_ABI_MAX])
+size_t syscall_abi_detect_finish(int answer, struct syscall_abi abis[static SYSCALL_ABI_MAX])
 {
 	enum syscall_abi_state x32 = SYSCALL_ABI_UNKNOWN, i386 = SYSCALL_ABI_UNKNOWN;
-	siginfo_t si = {};
-	int k = -1;
 
-	if (*pidfd >= 0) {
-		do
-			k = waitid(P_PIDFD, (id_t)*pidfd, &si, WEXITED);
-		while (k < 0 && errno == EINTR);
-		*pidfd = safe_close(*pidfd);
-	}
-	/* Killed (say, by the SIGSYS of a filter airlock itself runs under): unknown. */
-	if (k == 0 && si.si_code == CLD_EXITED) {
-		x32 = si.si_status & 7;
-		i386 = si.si_status >> 3 & 7;
+	if (answer >= 0) {
+		x32 = answer & 7;
+		i386 = answer >> 3 & 7;
 	}
 	abis[0] = (struct syscall_abi){ "x86_64", SYSCALL_ABI_NATIVE };
 	abis[1] = (struct syscall_abi){ "i386", i386 };
@@ -126,9 +120,8 @@ int syscall_abi_detect_start(void)
 	return -EBADF; /* nothing to try in a child */
 }
 
-size_t syscall_abi_detect_finish(int *pidfd, struct syscall_abi abis[static SYSCALL_ABI_MAX])
+size_t syscall_abi_detect_finish(int answer, struct syscall_abi abis[static SYSCALL_ABI_MAX])
 {
-	*pidfd = safe_close(*pidfd);
 #if defined(__aarch64__)
 	/* The compat arm32 ABI needs a 32-bit process to try it: not tested. */
 	abis[0] = (struct syscall_abi){ "aarch64", SYSCALL_ABI_NATIVE };
@@ -144,7 +137,5 @@ size_t syscall_abi_detect_finish(int *pidfd, struct syscall_abi abis[static SYSC
 
 size_t syscall_abi_detect(struct syscall_abi abis[static SYSCALL_ABI_MAX])
 {
-	int pidfd = syscall_abi_detect_start();
-
-	return syscall_abi_detect_finish(&pidfd, abis);
+	return syscall_abi_detect_finish(syscall_abi_detect_start(), abis);
 }

@@ -38,14 +38,14 @@ struct syscall_abi {
 size_t syscall_abi_detect(struct syscall_abi abis[static SYSCALL_ABI_MAX]);
 
 /*
- * The same in two halves, so that a caller can try early and read the answer late:
- * _start() runs the child (it has exited when this returns) and returns a pidfd holding
- * its status (CLOEXEC, owned by the caller), -EBADF on architectures without a child,
- * or another -errno. _finish() reaps that child, closes the pidfd, sets *pidfd to -EBADF
- * and fills abis; a pidfd < 0 gives unknown foreign ABIs. Returns the count.
+ * The same in two halves, so that a caller can try early and decode the answer late:
+ * _start() runs the child and reaps it (it has exited when vfork() returns) and returns
+ * its answer (>= 0), -EBADF on architectures without a child, or another -errno.
+ * _finish() fills abis from that answer; a negative one gives unknown foreign ABIs.
+ * Returns the count.
  */
 int syscall_abi_detect_start(void);
-size_t syscall_abi_detect_finish(int *pidfd, struct syscall_abi abis[static SYSCALL_ABI_MAX]);
+size_t syscall_abi_detect_finish(int answer, struct syscall_abi abis[static SYSCALL_ABI_MAX]);
 
 /* "native", "runs", "off", "unknown", "n/a"; NULL for a value out of range. */
 const char *syscall_abi_state_to_string(enum syscall_abi_state s);

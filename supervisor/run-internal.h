@@ -95,7 +95,7 @@ struct run {
 	struct run_jobctl jobctl; /* its stops (^Z), for the record */
 	struct sandbox_failure failure;
 	struct timespec started_rt, started_mono;
-	int abi_pidfd; /* the exited child that tried the syscall ABIs, for the record */
+	int abi_answer; /* what the child that tried the syscall ABIs found, for the record */
 	enum run_cause cause;
 	int exit_code;
 	int wstatus;

@@ -197,7 +197,7 @@ int run_record_write(struct run *r)
 	add_exit(r, &s);
 	if (r->exec_seen) { /* only what a started task was really confined by */
 		add_features(r, &s);
-		s.n_abis = syscall_abi_detect_finish(&r->abi_pidfd, s.abis);
+		s.n_abis = syscall_abi_detect_finish(r->abi_answer, s.abis);
 	}
 	add_failure(r, &s, checks);
 	if (r->cause != RUN_CAUSE_RUNNING) /* the log's rest, written before the record */

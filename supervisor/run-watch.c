@@ -141,18 +141,18 @@ static int on_signal(struct loop *l, int fd, uint32_t events, void *userdata)
 	}
 	run_stop_signals(&stop);
 	if (!sigismember(&stop, sig)) {
-		log_debug("received %s, passing it on to the task", strsignal(sig));
+		log_debug("received SIG%s, passing it on to the task", sigabbrev_np(sig) ?: "?");
 		k = sandbox_kill(r->sandbox, sig);
 		if (k < 0)
-			log_warning_errno(k, "Failed to pass %s on to the task: %m",
-					  strsignal(sig));
+			log_warning_errno(k, "Failed to pass SIG%s on to the task: %m",
+					  sigabbrev_np(sig) ?: "?");
 		return 0;
 	}
 	if (r->interrupted) /* second signal: no more patience */
 		return sandbox_kill(r->sandbox, SIGKILL);
 	r->interrupted = true;
 	r->interrupted_by = sig;
-	log_notice("received %s, stopping the task", strsignal(sig));
+	log_notice("received SIG%s, stopping the task", sigabbrev_np(sig) ?: "?");
 	(void)sandbox_kill(r->sandbox, sig);
 	k = arm_timer(&r->grace_fd, RUN_KILL_GRACE_MS);
 	if (k < 0)

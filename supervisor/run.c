@@ -57,7 +57,7 @@ static void run_init(struct run *r, const struct run_options *o)
 {
 	*r = (struct run){ .opts = o,
 			   .run_lock_fd = -EBADF,
-			   .abi_pidfd = -EBADF,
+			   .abi_answer = -EBADF,
 			   .timer_fd = -EBADF,
 			   .signal_fd = -EBADF,
 			   .grace_fd = -EBADF,
@@ -434,7 +434,6 @@ static int start(struct run *r)
 
 void run_teardown(struct run *r)
 {
-	struct syscall_abi unused_abis[SYSCALL_ABI_MAX];
 
 	if (r->sandbox && !r->init_exited) {
 		(void)sandbox_kill(r->sandbox, SIGKILL);
@@ -451,8 +450,6 @@ void run_teardown(struct run *r)
 	r->loop = loop_free(r->loop);
 	r->timer_fd = safe_close(r->timer_fd);
 	r->grace_fd = safe_close(r->grace_fd);
-	if (r->abi_pidfd >= 0) /* reaps the child when no record used it */
-		(void)syscall_abi_detect_finish(&r->abi_pidfd, unused_abis);
 	/*
 	 * The signals stay blocked until airlock exits: one that comes now, after the task,
 	 * would otherwise kill airlock halfway through its cleanup (lock files, exports).
@@ -649,7 +646,7 @@ int run_main(const struct run_options *o)
 		if (record_prepare(r.sink, r.id, &r.draft) < 0)
 			log_debug("could not prepare the final record's file; writing it later");
 		/* Also off the start path: a vfork()ed child tries the syscall ABIs. */
-		r.abi_pidfd = syscall_abi_detect_start();
+		r.abi_answer = syscall_abi_detect_start();
 		k = loop_run(r.loop);
 	}
 	if (k < 0)

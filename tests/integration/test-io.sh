@@ -88,7 +88,7 @@ kill -TERM "$BG"
 wait_rc "$BG" 10
 al_ok "$([ "$RC" -ne 999 ] && [ "$MS" -lt 8000 ]; echo $?)" \
 	"SIGTERM ends a run whose stdout reader stalled (exit $RC, ${MS}ms)"
-al_ok "$(grep -q 'received Terminated' "$AL_TMP/a3.err"; echo $?)" "airlock handled the SIGTERM"
+al_ok "$(grep -q 'received SIGTERM, stopping the task' "$AL_TMP/a3.err"; echo $?)" "airlock handled the SIGTERM"
 
 # A socket on stdout whose peer never reads (written with MSG_DONTWAIT).
 sock=$(python3 - "$AIRLOCK" run --state-dir "$AL_STATE" --workspace "$AL_WS" --policy "$wall" \

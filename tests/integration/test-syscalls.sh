@@ -55,6 +55,17 @@ if [ "$(uname -m)" = x86_64 ]; then
 	al_is "$(al_json "$AL_TMP/abi.json" \
 		'r["syscall_abis"]["x86_64"], r["syscall_abis"]["i386"] + "," + r["syscall_abis"]["x32"]' 2>&1)" \
 		"('native', '$want')" "the run record's syscall_abis agrees with the host ($want)"
+	# The child that tried the ABIs is reaped at once: no zombie of airlock's while it runs.
+	al_run_bg abi -- "$PROBE" sleep 3
+	for ((i = 0; i < 50; i++)); do # until its task runs (its "running" record is there)
+		grep -lq '"cause": "running"' "$AL_STATE"/records/*.json 2>/dev/null && break
+		sleep 0.1
+	done
+	sleep 0.3
+	al_is "$(ps --ppid "$AL_BG_PID" -o stat=,comm= | grep -c '^Z')" 0 \
+		"a running airlock has no zombie child (the ABI probe's child is reaped at once)"
+	ps --ppid "$AL_BG_PID" -o pid=,stat=,comm= | al_diag
+	wait "$AL_BG_PID"
 else
 	al_skip "foreign syscall ABIs" "the i386/x32 checks are x86-64 only (this is $(uname -m))"
 fi
