@@ -52,16 +52,19 @@ def holds(mem, r, needles):
 
 
 def open_mem(pid):
-    """/proc/PID/mem; a failed open is tried again for a second (seen once in CI: ENOENT
-    on a live process, the next scan of it fine), then the error is the result."""
-    for _ in range(20):
-        try:
-            return open('/proc/%s/mem' % pid, 'rb', 0)
-        except OSError:
-            if not os.path.isdir('/proc/%s' % pid):
-                raise
-            time.sleep(0.05)
-    return open('/proc/%s/mem' % pid, 'rb', 0)
+    """/proc/PID/mem, else /proc/PID/task/PID/mem (another lookup of the same memory); a
+    failed open is tried again for 5 s (seen twice in CI: ENOENT for a second on a live
+    process, the next scan of it fine), then the error is the result."""
+    paths = ('/proc/%s/mem' % pid, '/proc/%s/task/%s/mem' % (pid, pid))
+    for _ in range(100):
+        for path in paths:
+            try:
+                return open(path, 'rb', 0)
+            except OSError:
+                if not os.path.isdir('/proc/%s' % pid):
+                    raise
+        time.sleep(0.05)
+    return open(paths[0], 'rb', 0)
 
 
 def main():
