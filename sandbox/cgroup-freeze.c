@@ -70,27 +70,10 @@ int cgroup_run_freeze(struct cgroup_run *c, bool freeze)
 
 int cgroup_run_signal(struct cgroup_run *c, int sig)
 {
-	_cleanup_free_ char *s = NULL;
-	int r, n = 0;
-
 	assert(c);
 
 	if (c->n_dirs == 0)
 		return -EOPNOTSUPP;
 	/* Every hierarchy of a v1 run holds the same processes: they were born in all. */
-	r = cgroup_read_at(c->dirs[0].fd, "cgroup.procs", &s);
-	if (r < 0)
-		return r;
-	for (char *p = s, *e; *p; p = e + strspn(e, "\n")) {
-		long pid = strtol(p, &e, 10);
-
-		if (e == p)
-			break;
-		if (pid <= 0)
-			continue;
-		if (kill((pid_t)pid, sig) < 0 && errno != ESRCH)
-			return -errno;
-		n++;
-	}
-	return n;
+	return cgroup_signal_members(c->dirs[0].fd, sig);
 }

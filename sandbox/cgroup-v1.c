@@ -17,8 +17,6 @@
 #include "macro.h"
 #include "policy.h"
 
-#define V1_FREEZE_WAIT_USEC (1000 * 1000)
-
 /*
  * The hierarchies a run uses, in creation order: memory first, as it bounds the rest;
  * cpuset last, as it is optional and removed again when it cannot be made usable.
@@ -382,26 +380,6 @@ int cgroup_v1_run_create(const struct cgroup_layout *l, const char *parent,
 }
 
 /* Freezes the run and waits until the kernel reports FROZEN (bounded). */
-static int v1_freeze(int fd)
-{
-	int r;
-
-	r = cgroup_write_at(fd, "freezer.state", "FROZEN");
-	if (r < 0)
-		return r;
-	for (unsigned w = 0; w < V1_FREEZE_WAIT_USEC; w += CGROUP_WAIT_STEP_USEC) {
-		_cleanup_free_ char *state = NULL;
-
-		r = cgroup_read_at(fd, "freezer.state", &state);
-		if (r < 0)
-			return r;
-		if (strneq(state, "FROZEN", 6))
-			return 0;
-		cgroup_wait_step();
-	}
-	return -ETIMEDOUT;
-}
-
 static int v1_kill_all(struct cgroup_run *c)
 {
 	int r, n = 0;
@@ -417,18 +395,18 @@ static int v1_kill_all(struct cgroup_run *c)
 
 int cgroup_v1_run_kill(struct cgroup_run *c)
 {
-	int fz = v1_dir_fd(c, CGROUP_FREEZER), r;
+	int r;
 
 	/*
 	 * Frozen, nobody can fork while we read and kill the member list; the SIGKILLs
 	 * take effect at the thaw. Without a freezer we repeat until the cgroup is empty
 	 * (pids.max still bounds a fork race).
 	 */
-	if (fz >= 0) {
-		r = v1_freeze(fz);
+	if (cgroup_run_has_freezer(c)) {
+		r = cgroup_run_freeze(c, true);
 		if (r >= 0)
 			r = v1_kill_all(c);
-		(void)cgroup_write_at(fz, "freezer.state", "THAWED");
+		(void)cgroup_run_freeze(c, false);
 		if (r < 0 && r != -ETIMEDOUT)
 			return r;
 	}

@@ -98,8 +98,8 @@ void cgroup_wait_step(void)
 	nanosleep(&ts, NULL);
 }
 
-/* Calls fn(pid) for each pid in dir's cgroup.procs; returns the count or -errno. */
-static int for_each_member(int dir_fd, int (*fn)(pid_t pid))
+/* Sends sig to each pid in dir's cgroup.procs (none for 0); returns the count or -errno. */
+static int for_each_member(int dir_fd, int sig)
 {
 	_cleanup_free_ char *s = NULL;
 	int r, n = 0;
@@ -113,32 +113,27 @@ static int for_each_member(int dir_fd, int (*fn)(pid_t pid))
 
 		if (e == p)
 			break;
-		if (pid > 0 && fn) {
-			r = fn((pid_t)pid);
-			if (r < 0)
-				return r;
-		}
+		if (pid > 0 && sig && kill((pid_t)pid, sig) < 0 && errno != ESRCH)
+			return -errno;
 		n += pid > 0;
 		p = e + strspn(e, "\n");
 	}
 	return n;
 }
 
-static int kill_one(pid_t pid)
+int cgroup_signal_members(int dir_fd, int sig)
 {
-	if (kill(pid, SIGKILL) < 0 && errno != ESRCH)
-		return -errno;
-	return 0;
+	return for_each_member(dir_fd, sig);
 }
 
 int cgroup_kill_members(int dir_fd)
 {
-	return for_each_member(dir_fd, kill_one);
+	return for_each_member(dir_fd, SIGKILL);
 }
 
 int cgroup_count_members(int dir_fd)
 {
-	return for_each_member(dir_fd, NULL);
+	return for_each_member(dir_fd, 0);
 }
 
 /* ---- directories ---- */
