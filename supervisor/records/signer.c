@@ -242,6 +242,25 @@ int signer_spawn(int state_fd, pid_t *ret_pid, struct helper_file *h)
 	return ours;
 }
 
+void signer_pin(pid_t pid, bool here)
+{
+	cpu_set_t cpus;
+	int cpu = sched_getcpu();
+
+	if (pid <= 0)
+		return;
+	if (!here) { /* our CPUs again: its exit then takes an idle one, not ours */
+		if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0)
+			(void)sched_setaffinity(pid, sizeof(cpus), &cpus);
+		return;
+	}
+	if (cpu < 0 || cpu >= CPU_SETSIZE)
+		return;
+	CPU_ZERO(&cpus);
+	CPU_SET(cpu, &cpus);
+	(void)sched_setaffinity(pid, sizeof(cpus), &cpus);
+}
+
 int signer_ready(int fd, uint8_t pub[SIGN_PUBLIC_SIZE], struct helper_file *h)
 {
 	struct signer_ready_msg m;

@@ -18,6 +18,7 @@
  * of signature.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -51,6 +52,13 @@ struct signer_answer {
  * wrong with the program when it could not be opened).
  */
 int signer_spawn(int state_fd, pid_t *ret_pid, struct helper_file *h);
+/*
+ * Once the run needs the signer (here): our CPU only, so that each request and answer
+ * hands the CPU over in place instead of waking an idle one (about 100 us on a virtual
+ * machine). Before it is let go (!here): our CPUs again, so that its exit runs beside ours.
+ * Best effort.
+ */
+void signer_pin(pid_t pid, bool here);
 /*
  * Waits (at most a few seconds) for the signer's ready message: 0 and its public key, the
  * signer's own error (its key could not be loaded), -EPIPE when it died, -ETIMEDOUT. When
