@@ -96,6 +96,12 @@ al_overlay_host_ok() {
 al_finish() {
 	local rc=$?
 	trap - EXIT # once: a test that calls it itself would print its plan twice
+	# bash's own fatal errors end a script early: a syntax error (2), an unbound variable
+	# (127, set -u). The checks it did not reach must not read as passed.
+	if [ "$rc" -eq 2 ] || [ "$rc" -eq 127 ]; then
+		AL_N=$((AL_N + 1)) AL_FAILED=$((AL_FAILED + 1))
+		echo "not ok $AL_N - the test script ended early (bash exit $rc: see its stderr)"
+	fi
 	al_schema_case
 	al_cleanup
 	echo "1..$AL_N"
