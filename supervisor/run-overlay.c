@@ -108,11 +108,9 @@ static int collect(struct run_overlay *o, const struct run_export *e, const char
 	if (lower < 0)
 		return lower;
 	/* Mounted by real root in the initial user namespace: trusted.overlay.* xattrs. */
-	r = change_set_compute(upper, lower, CHANGE_XATTRS_TRUSTED, &s);
+	r = change_set_compute(upper, lower, CHANGE_XATTRS_TRUSTED, eo.stop_pending, &s);
 	if (r < 0)
-		return r;
-	if (eo.stop_pending && eo.stop_pending() > 0)
-		return -EINTR; /* the walk compares changed files whole: asked after it */
+		return r; /* -EINTR: a stop signal, asked between entries and chunks compared */
 	ws = make_dest(dst);
 	if (ws < 0)
 		return ws;

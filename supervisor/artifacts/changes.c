@@ -62,7 +62,14 @@ struct walk {
 	const char *whiteout_xattr;
 	char path[PATH_MAX]; /* the current directory, relative, "" at the root */
 	size_t len;
+	int (*stop_pending)(void); /* change_set_compute()'s, or NULL */
 };
+
+/* -EINTR once the caller asks the walk to stop, else 0. */
+static int stop_asked(const struct walk *w)
+{
+	return w->stop_pending && w->stop_pending() > 0 ? -EINTR : 0;
+}
 
 static enum change_type type_of(mode_t m)
 {
@@ -206,15 +213,20 @@ static int delete_tree(struct walk *w, int lower_fd, const char *name, const str
 	return r;
 }
 
-/* Whether two open regular files hold the same bytes. 1, 0 or -errno. */
-static int same_contents(int a, int b)
+/* Whether two open regular files hold the same bytes. 1, 0 or -errno (-EINTR: stopped). */
+static int same_contents(const struct walk *w, int a, int b)
 {
 	_cleanup_free_ char *buf = malloc(2 * CMP_CHUNK);
 	ssize_t n, m;
 
 	if (!buf)
 		return -ENOMEM;
-	for (;;) {
+	for (unsigned i = 0;; i++) {
+		/* Asked once a MiB: a question is a system call (sigpending()). */
+		int r = i % (1048576 / CMP_CHUNK) == 0 ? stop_asked(w) : 0;
+
+		if (r < 0)
+			return r;
 		n = read_full(a, buf, CMP_CHUNK);
 		m = read_full(b, buf + CMP_CHUNK, CMP_CHUNK);
 		if (n < 0 || m < 0)
@@ -248,7 +260,7 @@ static int compare_file(struct walk *w, int upper_fd, int lower_fd, const char *
 		b = open_file_at(lower_fd, name);
 		if (b < 0)
 			return b;
-		same = same_contents(a, b);
+		same = same_contents(w, a, b);
 		if (same < 0)
 			return same;
 	}
@@ -410,8 +422,11 @@ static int walk_dir(struct walk *w, int upper_fd, int lower_fd, bool opaque, uns
 	int r;
 
 	r = list_names(upper_fd, &names, &n);
-	for (size_t i = 0; r >= 0 && i < n; i++)
-		r = walk_entry(w, upper_fd, lower_fd, names[i], opaque, depth);
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		r = stop_asked(w);
+		if (r >= 0)
+			r = walk_entry(w, upper_fd, lower_fd, names[i], opaque, depth);
+	}
 	if (r >= 0 && opaque)
 		r = list_names(lower_fd, &lnames, &ln);
 	for (size_t i = 0; r >= 0 && i < ln; i++) {
@@ -439,7 +454,7 @@ static int change_cmp(const void *a, const void *b)
 }
 
 int change_set_compute(int upper_fd, int lower_fd, enum change_xattrs xattrs,
-		       struct change_set **ret)
+		       int (*stop_pending)(void), struct change_set **ret)
 {
 	_cleanup_free_ struct walk *w = calloc(1, sizeof(*w));
 	struct change_set *s = calloc(1, sizeof(*s));
@@ -450,12 +465,13 @@ int change_set_compute(int upper_fd, int lower_fd, enum change_xattrs xattrs,
 		return -ENOMEM;
 	}
 	w->set = s;
+	w->stop_pending = stop_pending;
 	w->opaque_xattr =
 		xattrs == CHANGE_XATTRS_USER ? "user.overlay.opaque" : "trusted.overlay.opaque";
 	w->whiteout_xattr =
 		xattrs == CHANGE_XATTRS_USER ? "user.overlay.whiteout" : "trusted.overlay.whiteout";
 	r = walk_dir(w, upper_fd, lower_fd, false, 0);
-	if (r < 0 && !s->truncated) {
+	if (r < 0 && (r == -EINTR || !s->truncated)) {
 		change_set_free(s);
 		return r;
 	}

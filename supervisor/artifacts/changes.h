@@ -75,9 +75,11 @@ struct change_set {
  * directory fds opened O_RDONLY|O_DIRECTORY; lower_fd may be -EBADF: everything is
  * added). Returns 0 and *ret (owned by the caller, free with change_set_free()), or
  * -errno (-ENOMEM, or an I/O error reading a layer). Caps do not fail: they truncate.
+ * stop_pending (may be NULL) is asked before each entry and each MiB compared; once it
+ * returns more than 0 the walk ends with -EINTR (files compared whole can take long).
  */
 int change_set_compute(int upper_fd, int lower_fd, enum change_xattrs xattrs,
-		       struct change_set **ret);
+		       int (*stop_pending)(void), struct change_set **ret);
 
 struct change_set *change_set_free(struct change_set *s);
 

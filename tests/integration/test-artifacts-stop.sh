@@ -4,7 +4,8 @@
 # during the export of a large /out, after the task ended (SIGINT inside a file of 300 MiB,
 # SIGTERM between thousands of small files), airlock ends within a second or two, removes
 # what it wrote, leaves DIR empty, exits 128+N and its record says the export was
-# interrupted and by which signal; nothing of the run is left. During the next start's
+# interrupted and by which signal; nothing of the run is left. So does SIGTERM while an
+# overlay workspace's change set is computed (a file compared whole). During the next start's
 # reaping of a dead run's huge partial export, SIGTERM refuses that start at once (125, one
 # line) and leaves the rest to the start after it, which removes it and marks the record.
 . "$(dirname "$0")/lib.sh"
@@ -153,6 +154,66 @@ JSON
 	fi
 else
 	al_skip "a stop signal during the overlay workspace's export" \
+		"this kernel cannot build the overlay workspace (Linux 6.15 or later)"
+fi
+
+# The overlay workspace's change set, before any export: its walk compares a file changed
+# in place with the host's whole. Here a 64 GiB sparse file on a tmpfs of the test's (its
+# holes read as zeros, nothing is allocated) whose last byte the task changes: the walk
+# reads 128 GiB. SIGTERM while it compares ends airlock within 2 s, while the walk, at the
+# pace it had just before the signal, had more than 4 s left (else the check proves
+# nothing, and fails).
+# lower_fd PID: the fd of airlock PID that has the host's big file open (the walk compares
+# it), or nothing.
+lower_fd() {
+	find -L /proc/"$1"/fd -maxdepth 1 -samefile "$AL_TMP/walk/big" -printf '%f\n' 2>/dev/null |
+		head -n 1
+}
+# fd_pos PID FD: the offset of airlock's fd in the file (0 once it is gone).
+fd_pos() {
+	sed -n 's/^pos:[[:space:]]*//p' /proc/"$1"/fdinfo/"$2" 2>/dev/null || echo 0
+}
+if al_overlay_host_ok; then
+	mkdir -p "$AL_TMP/walk"
+	if mount -t tmpfs -o size=1m,mode=755 airlock-it-walk "$AL_TMP/walk" &&
+		truncate -s 64G "$AL_TMP/walk/big"; then
+		REC=$AL_TMP/walk.json
+		al_run_bg walk --policy "$OVL" --workspace "$AL_TMP/walk" --export "$AL_TMP/exp-walk" \
+			--record "$REC" -- python3 -c 'f = open("/workspace/big", "r+b")
+f.seek((64 << 30) - 1); f.write(b"x"); f.close(); print("task-done", flush=True)'
+		fd=
+		for ((i = 0; i < 1200; i++)); do
+			fd=$(lower_fd "$AL_BG_PID")
+			[ -n "$fd" ] && break
+			sleep 0.02
+		done
+		p1=$(fd_pos "$AL_BG_PID" "$fd")
+		sleep 0.5
+		p2=$(fd_pos "$AL_BG_PID" "$fd")
+		kill -TERM "$AL_BG_PID"
+		start=$(date +%s%N)
+		al_wait_gone "$AL_BG_PID" 120
+		MS=$(ms_since "$start")
+		wait "$AL_BG_PID"
+		RC=$?
+		# Bytes left in the host's file over bytes per second compared just before.
+		left_ms=$(((64 << 30) - p2))
+		[ "$p2" -gt "$p1" ] && left_ms=$((left_ms / ((p2 - p1) * 2) * 1000))
+		al_ok "$([ -n "$fd" ] && [ "$p2" -gt "$p1" ] && [ "$left_ms" -gt 4000 ] && [ "$MS" -le 2000 ]; echo $?)" \
+			"walk: SIGTERM while the change set is computed ends airlock within 2 s (${MS} ms; the walk had about ${left_ms} ms left)"
+		al_is "$RC" 143 "walk: airlock exits 143"
+		al_is "$(al_json "$REC" '"%s %s" % (r["exit"]["code"], r["workspace_changes"]["error"])' 2>&1)" \
+			"143 interrupted by a stop signal (artifacts.error)" \
+			"walk: the record says the workspace's export was interrupted"
+		al_is "$(find "$AL_TMP/exp-walk" -mindepth 1 2>&1 | wc -l)" 0 "walk: DIR stays empty"
+		umount "$AL_TMP/walk"
+		al_is "$(left_behind)" "" "walk: no cgroup, mount or process of the run is left"
+	else
+		al_ok 1 "walk: a tmpfs with a 64 GiB sparse file for the host workspace"
+	fi
+	umount "$AL_TMP/walk" 2>/dev/null
+else
+	al_skip "a stop signal during the overlay workspace's change-set walk" \
 		"this kernel cannot build the overlay workspace (Linux 6.15 or later)"
 fi
 

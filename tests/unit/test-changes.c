@@ -187,7 +187,7 @@ TEST(classify)
 	}
 	up = open_dir("up/files");
 	low = open_dir("lower");
-	ASSERT_OK(change_set_compute(up, low, CHANGE_XATTRS_USER, &s));
+	ASSERT_OK(change_set_compute(up, low, CHANGE_XATTRS_USER, NULL, &s));
 	for (size_t i = 0; i < s->n; i++)
 		printf("# %s %s %s\n", change_kind_to_string(s->items[i].kind),
 		       change_type_to_string(s->items[i].type), s->items[i].path);
@@ -218,7 +218,7 @@ TEST(xattr_namespace)
 	}
 	up = open_dir("up/files");
 	low = open_dir("lower");
-	ASSERT_OK(change_set_compute(up, low, CHANGE_XATTRS_TRUSTED, &s));
+	ASSERT_OK(change_set_compute(up, low, CHANGE_XATTRS_TRUSTED, NULL, &s));
 	/* opq is merged now (x unchanged), xw is an emptied file */
 	for (size_t i = 0; i < s->n; i++) {
 		ASSERT_FALSE(streq(s->items[i].path, "opq/x"));
@@ -261,7 +261,7 @@ TEST(export)
 	root_fd = open_dir("up");
 	low = open_dir("lower");
 	out = open_dir("out");
-	ASSERT_OK(change_set_compute(up, low, CHANGE_XATTRS_USER, &s));
+	ASSERT_OK(change_set_compute(up, low, CHANGE_XATTRS_USER, NULL, &s));
 	ASSERT_OK(changes_export(s, root_fd, low, out, &o, &sum));
 	ASSERT_EQ(sum.exported, 5); /* d2f f2d/in mod.txt new/n.txt opq/y */
 	ASSERT_EQ(sum.skipped, 2); /* evil, fifo */
@@ -348,7 +348,7 @@ TEST(patch_cap)
 	root_fd = open_dir("up");
 	low = open_dir("lower");
 	out = open_dir("out");
-	ASSERT_OK(change_set_compute(up, low, CHANGE_XATTRS_USER, &s));
+	ASSERT_OK(change_set_compute(up, low, CHANGE_XATTRS_USER, NULL, &s));
 	ASSERT_OK(changes_export(s, root_fd, low, out, &o, &sum));
 	ASSERT_EQ(sum.exported, 3);
 	ASSERT_EQ(sum.not_in_patch, 2);
@@ -412,7 +412,7 @@ TEST(deleted_not_read)
 	root_fd = open_dir("up");
 	low = open_dir("lower");
 	out = open_dir("out");
-	ASSERT_OK(change_set_compute(up, low, CHANGE_XATTRS_USER, &s));
+	ASSERT_OK(change_set_compute(up, low, CHANGE_XATTRS_USER, NULL, &s));
 	ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	ASSERT_TRUE(ino >= 0);
 	ASSERT_TRUE(inotify_add_watch(ino, p, IN_ACCESS | IN_OPEN) >= 0);
@@ -449,7 +449,7 @@ TEST(no_changes)
 	put("lower/f", "f\n", 0644);
 	up = open_dir("upper");
 	low = open_dir("lower");
-	ASSERT_OK(change_set_compute(up, low, CHANGE_XATTRS_TRUSTED, &s));
+	ASSERT_OK(change_set_compute(up, low, CHANGE_XATTRS_TRUSTED, NULL, &s));
 	ASSERT_EQ(s->n, 0);
 	ASSERT_FALSE(s->truncated);
 	rm_rf();
@@ -480,9 +480,71 @@ TEST(depth_cap)
 			abort();
 	}
 	up = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	ASSERT_OK(change_set_compute(up, -EBADF, CHANGE_XATTRS_USER, &s));
+	ASSERT_OK(change_set_compute(up, -EBADF, CHANGE_XATTRS_USER, NULL, &s));
 	ASSERT_TRUE(s->truncated);
 	ASSERT_EQ(s->n, CHANGES_MAX_DEPTH);
+	rm_rf();
+}
+
+/* A stop_pending that answers "SIGTERM" from its stop_at-th question on. */
+static int asked, stop_at;
+
+static int stop_after(void)
+{
+	return ++asked >= stop_at ? 15 : 0;
+}
+
+/* Two files of 4 MiB that differ in their last byte, in lower/ and upper/. */
+static void big_pair(void)
+{
+	_cleanup_free_ char *buf = calloc(1, 4 << 20);
+	char p[512];
+
+	for (int i = 0; i < 2; i++) {
+		int fd;
+
+		snprintf(p, sizeof(p), "%s/%s/big", root, i ? "upper" : "lower");
+		buf[(4 << 20) - 1] = (char)i;
+		fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (!buf || fd < 0 || write_all(fd, buf, 4 << 20) < 0)
+			abort();
+		close(fd);
+	}
+}
+
+TEST(stop)
+{
+	struct change_set *s = NULL;
+	_cleanup_close_ int up = -EBADF, low = -EBADF;
+
+	snprintf(root, sizeof(root), "/tmp/airlock-test-changes-XXXXXX");
+	if (!mkdtemp(root))
+		abort();
+	dir("lower"), dir("upper");
+	big_pair();
+	for (int i = 0; i < 50; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "upper/new%02d", i);
+		put(name, "n\n", 0644);
+	}
+	up = open_dir("upper");
+	low = open_dir("lower");
+	/* Unasked, the walk finds all: the baseline of the questions it asks. */
+	asked = 0, stop_at = 1 << 30;
+	ASSERT_OK(change_set_compute(up, low, CHANGE_XATTRS_TRUSTED, stop_after, &s));
+	ASSERT_EQ(s->n, 51);
+	/* One question per entry, and one per MiB compared (4 for big). */
+	ASSERT_TRUE(asked >= 51 + 4);
+	s = change_set_free(s);
+	/* Stopped between entries, and inside the comparison of big: -EINTR, no set. */
+	for (stop_at = 1; stop_at <= 55; stop_at += 6) {
+		asked = 0;
+		ASSERT_EQ(change_set_compute(up, low, CHANGE_XATTRS_TRUSTED, stop_after, &s),
+			  -EINTR);
+		ASSERT_TRUE(s == NULL);
+		ASSERT_EQ(asked, stop_at);
+	}
 	rm_rf();
 }
 
