@@ -72,7 +72,7 @@ static int hold(struct cgroup_run *cg, enum run_jobctl_hold *ret)
 				  "Failed to freeze the task, stopping its processes instead: %m");
 		(void)cgroup_run_freeze(cg, false);
 	}
-	k = cgroup_run_signal(cg, SIGSTOP);
+	k = cgroup_run_signal(cg, SIGSTOP, 0);
 	if (k < 0)
 		return k;
 	*ret = RUN_JOBCTL_SIGNALS;
@@ -88,7 +88,7 @@ static void unhold(struct run *r, enum run_jobctl_hold how)
 	if (how == RUN_JOBCTL_FREEZER)
 		k = cgroup_run_freeze(cg, false);
 	else
-		k = cgroup_run_signal(cg, SIGCONT);
+		k = cgroup_run_signal(cg, SIGCONT, 0);
 	if (k >= 0)
 		return;
 	log_error_errno(k, "Failed to let the stopped task go on, killing it: %m");
