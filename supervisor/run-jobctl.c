@@ -280,10 +280,10 @@ void run_jobctl_before_task(struct run *r)
 	(void)run_jobctl_stop(r, sig);
 }
 
-bool run_jobctl_background_read(void *userdata)
+bool run_jobctl_background_stop(void *userdata, int sig)
 {
 	(void)take_cont(); /* no stop signal came to drop an older one */
-	return run_jobctl_stop(userdata, SIGTTIN);
+	return run_jobctl_stop(userdata, sig);
 }
 
 json_t *run_jobctl_to_json(const struct run_jobctl *j)

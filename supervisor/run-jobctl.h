@@ -73,10 +73,11 @@ bool run_jobctl_stop(struct run *r, int sig);
 void run_jobctl_before_task(struct run *r);
 
 /*
- * run_io's background_read: airlock read its terminal from the background. Stops the job
- * with SIGTTIN as the kernel would have (run_jobctl_stop()); returns whether it stopped.
+ * run_io's background_stop: airlock read its terminal from the background (sig SIGTTIN),
+ * or wrote to it with TOSTOP set (SIGTTOU). Stops the job with sig as the kernel would
+ * have (run_jobctl_stop()); returns whether it stopped.
  */
-bool run_jobctl_background_read(void *userdata);
+bool run_jobctl_background_stop(void *userdata, int sig);
 
 /* The task has ended: stop signals act on airlock alone again (its export, its record). */
 void run_jobctl_release(void);

@@ -260,7 +260,7 @@ int run_watch_task(struct run *r)
 		k = loop_add(r->loop, r->sandbox->status_fd, EPOLLIN, on_status, r);
 	r->io.redactor = r->redactor;
 	r->io.raw_terminal = p->logs.terminal == POLICY_LOGS_TERMINAL_RAW;
-	r->io.background_read = run_jobctl_background_read;
+	r->io.background_stop = run_jobctl_background_stop;
 	r->io.background_userdata = r;
 	if (k >= 0)
 		k = run_io_attach(&r->io, r->loop);

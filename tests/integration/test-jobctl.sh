@@ -62,7 +62,7 @@ wait_count() { # wait_count N SECONDS: until the counter reaches N
 
 # The shell runs airlock as a foreground job; ^Z goes to airlock's process group only.
 # Modes: ctrl-z, kill (^Z, then `kill %1`), setup (^Z while airlock waits for a credential
-# the caller writes to the FIFO only later), bg-read.
+# the caller writes to the FIFO only later), bg-read, bg-write (a background job, tostop).
 cat >"$AL_TMP/job.py" <<'PY'
 import glob, os, pty, re, select, shlex, sys, time
 mode, count, fifo, cmd = sys.argv[1], sys.argv[2], sys.argv[3], shlex.join(sys.argv[4:])
@@ -106,6 +106,9 @@ elif mode == "setup":  # ^Z while airlock waits for the caller's credential
     pump(0.5)
     with open(fifo, "w") as f:  # the caller has the value now
         f.write("value-of-the-caller")
+elif mode == "bg-write":  # a background job writing to the terminal, with tostop
+    os.write(fd, ("stty tostop; set -b -o posix; " + cmd + " &\n").encode())
+    print("started", wait(lambda: lines() >= 3, 20))
 else:  # a background job that reads the terminal: stopped by SIGTTIN
     # posix: the shell names the stop signal ("Stopped(SIGTTIN)")
     os.write(fd, ("set -b -o posix; " + cmd + " &\n").encode())
@@ -122,6 +125,7 @@ pump(1.5)
 b = lines()
 print("counter-held", a == b, a, b)
 print("task-not-started", not os.path.exists(started_file))
+print("output-held", b"said-42" not in out)
 # The processes in the run's cgroups (JOB_CGROUPS: the test's cgroup parent).
 parent = os.environ["JOB_CGROUPS"]
 members = set()
@@ -152,6 +156,7 @@ if mode != "kill":
 m = re.search(rb"rc=(\d+)", out)
 print("rc", m.group(1).decode() if m else "none")
 print("task-read", "got-hello" in out.decode(errors="replace"))
+print("output-after", b"said-42" in out)
 print("shell-said", " ".join(sorted(set(re.findall(r"Stopped\(\w+\)|Stopped", out.decode(errors="replace"))))))
 os.write(fd, b"exit\n")
 pump(0.5)
@@ -231,6 +236,16 @@ al_is "$(field "$res" task-not-started) $(field "$res" members)" "True 1" \
 al_is "$(field "$res" started-after-fg) $(field "$res" rc)" "True 3" \
 	"the task starts after fg, and ends as it chose (3)"
 
+# A background job with `stty tostop` that writes to the terminal stops with SIGTTOU, as
+# bash expects of any job (its output is held until fg); the task is held meanwhile.
+res=$(job bg-write bg-write -- /bin/sh -c 'i=0; while [ $i -lt 40 ]; do i=$((i+1)); echo $i >>/workspace/count; [ $i = 5 ] && echo "said-$((6*7))"; sleep 0.1; done; exit 5')
+echo "$res" | al_diag
+al_is "$(field "$res" shell-says-stopped) $(field "$res" shell-said)" "True Stopped(SIGTTOU)" \
+	"tostop: a background run writing to the terminal stops as SIGTTOU stops a job"
+al_is "$(field "$res" output-held) $(field "$res" counter-held | cut -d' ' -f1)" "True True" \
+	"its output waits, its task is held"
+al_is "$(field "$res" counter-resumed) $(field "$res" output-after) $(field "$res" rc)" "True True 5" \
+	"after fg the output comes, the task goes on and ends as it chose (5)"
 al_is "$(run_cgroups)" "" "no cgroup of those runs is left"
 
 # ---- SIGTSTP and SIGCONT sent with kill ----
