@@ -68,12 +68,12 @@ int cgroup_run_freeze(struct cgroup_run *c, bool freeze)
 	return -ETIMEDOUT;
 }
 
-int cgroup_run_signal(struct cgroup_run *c, int sig)
+int cgroup_run_signal(struct cgroup_run *c, int sig, pid_t except)
 {
 	assert(c);
 
 	if (c->n_dirs == 0)
 		return -EOPNOTSUPP;
 	/* Every hierarchy of a v1 run holds the same processes: they were born in all. */
-	return cgroup_signal_members(c->dirs[0].fd, sig);
+	return cgroup_signal_members(c->dirs[0].fd, sig, except);
 }

@@ -98,8 +98,8 @@ int cgroup_write_u64_at(int dir_fd, const char *file, uint64_t value);
 
 /* SIGKILLs every process listed in dir's cgroup.procs. Returns how many, or -errno. */
 int cgroup_kill_members(int dir_fd);
-/* Sends sig to every process of dir's cgroup.procs: the count, or -errno. */
-int cgroup_signal_members(int dir_fd, int sig);
+/* Sends sig to every process of dir's cgroup.procs but except (0: none): the count, or -errno. */
+int cgroup_signal_members(int dir_fd, int sig, pid_t except);
 /* Number of processes listed in dir's cgroup.procs, or -errno. */
 int cgroup_count_members(int dir_fd);
 /* Sleeps one wait step. */

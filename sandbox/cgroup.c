@@ -98,8 +98,11 @@ void cgroup_wait_step(void)
 	nanosleep(&ts, NULL);
 }
 
-/* Sends sig to each pid in dir's cgroup.procs (none for 0); returns the count or -errno. */
-static int for_each_member(int dir_fd, int sig)
+/*
+ * Sends sig to each pid in dir's cgroup.procs but except (none for 0); returns the count
+ * (except not counted) or -errno.
+ */
+static int for_each_member(int dir_fd, int sig, pid_t except)
 {
 	_cleanup_free_ char *s = NULL;
 	int r, n = 0;
@@ -113,27 +116,29 @@ static int for_each_member(int dir_fd, int sig)
 
 		if (e == p)
 			break;
+		p = e + strspn(e, "\n");
+		if (except > 0 && pid == except)
+			continue;
 		if (pid > 0 && sig && kill((pid_t)pid, sig) < 0 && errno != ESRCH)
 			return -errno;
 		n += pid > 0;
-		p = e + strspn(e, "\n");
 	}
 	return n;
 }
 
-int cgroup_signal_members(int dir_fd, int sig)
+int cgroup_signal_members(int dir_fd, int sig, pid_t except)
 {
-	return for_each_member(dir_fd, sig);
+	return for_each_member(dir_fd, sig, except);
 }
 
 int cgroup_kill_members(int dir_fd)
 {
-	return for_each_member(dir_fd, SIGKILL);
+	return for_each_member(dir_fd, SIGKILL, 0);
 }
 
 int cgroup_count_members(int dir_fd)
 {
-	return for_each_member(dir_fd, 0);
+	return for_each_member(dir_fd, 0, 0);
 }
 
 /* ---- directories ---- */

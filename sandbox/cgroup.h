@@ -211,11 +211,12 @@ bool cgroup_run_has_freezer(const struct cgroup_run *c);
 int cgroup_run_freeze(struct cgroup_run *c, bool freeze);
 
 /*
- * Sends sig to every process listed in the run's cgroup.procs once (a process forked
- * meanwhile is missed: the freezer has no such race). Returns how many, -EOPNOTSUPP for a
- * run without cgroups, or -errno.
+ * Sends sig to every process listed in the run's cgroup.procs once, but except (a pid in
+ * airlock's namespace; 0: none). A process forked meanwhile is missed (the freezer has no
+ * such race); none is while the run is held (frozen or stopped), when no pid can be reaped
+ * and reused either. Returns how many, -EOPNOTSUPP for a run without cgroups, or -errno.
  */
-int cgroup_run_signal(struct cgroup_run *c, int sig);
+int cgroup_run_signal(struct cgroup_run *c, int sig, pid_t except);
 
 /*
  * Reads the run's usage and limit events into *ret (unknown values are UINT64_MAX,

@@ -113,6 +113,12 @@ void run_teardown(struct run *r);
 int run_watch_signals(struct run *r);
 /* run-watch.c: adds the task's sources to the loop. 0 or -errno, logged. */
 int run_watch_task(struct run *r);
+/*
+ * run-watch.c: acts now on what the loop has not got to: the signals pending for airlock
+ * (but the job-control stops) and a deadline due (wall time, a grant's "on_expiry":
+ * "kill"). Called by job control before it lets a held task go on. Logs.
+ */
+void run_watch_catch_up(struct run *r);
 /* run-watch.c: the run's cause and exit status, once the loop ended with the task. Logs. */
 void run_watch_conclude(struct run *r);
 /* run-watch.c: marks what the captured logs lack and ends them. */

@@ -5,6 +5,7 @@
  * limit and discarded past it, and drained after the task ended (run-io.h).
  */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,12 +38,32 @@ static int on_discard(struct loop *l, int fd, uint32_t events, void *userdata);
 static void drain_note_progress(struct run_io *io);
 static int check_drained(struct run_io *io);
 
+/*
+ * With TOSTOP (stty tostop) the kernel stops a background process that writes to its
+ * terminal with SIGTTOU, but lets the write through when the process blocks SIGTTOU, as
+ * airlock does (run-jobctl.h): the job is stopped here instead, as that SIGTTOU would have
+ * stopped it, and each time it is continued still in the background (bg), again. A stop
+ * the kernel ignores (an orphaned process group) lets the write go ahead.
+ */
+static void wait_foreground(struct run_io_stream *s)
+{
+	struct run_io *io = s->io;
+	struct termios t;
+
+	while (io->background_stop && run_io_is_background_tty(s->out) &&
+	       tcgetattr(s->out, &t) == 0 && (t.c_lflag & TOSTOP))
+		if (!io->background_stop(io->background_userdata, SIGTTOU))
+			return;
+}
+
 /* Writes what the reader takes now. Returns bytes written (0: it would block) or -errno. */
 static ssize_t stream_write(struct run_io_stream *s, const char *p, size_t n)
 {
 	ssize_t k;
 	int r;
 
+	if (s->tty)
+		wait_foreground(s);
 	if (s->mode == RUN_IO_WRITE_BLOCKING) {
 		r = write_all(s->out, p, n);
 		return r < 0 ? r : (ssize_t)n;

@@ -2,6 +2,7 @@
 /* The task's stdin: what it gets in place of airlock's fd 0 (see run-io.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
@@ -55,14 +56,6 @@ void run_io_stdin_close(struct run_io *io)
 
 static int on_stdin_writable(struct loop *l, int fd, uint32_t events, void *userdata);
 
-/* A terminal whose foreground process group is not airlock's: a read there is a job stop. */
-static bool is_background_tty(int fd)
-{
-	pid_t fg = tcgetpgrp(fd);
-
-	return fg > 0 && fg != getpgrp();
-}
-
 static int on_stdin_readable(struct loop *l, int fd, uint32_t events, void *userdata)
 {
 	struct run_io *io = userdata;
@@ -71,8 +64,8 @@ static int on_stdin_readable(struct loop *l, int fd, uint32_t events, void *user
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return 0;
 	/* Read again once continued: in the foreground, or stopped again if still not. */
-	if (n < 0 && errno == EIO && is_background_tty(fd) && io->background_read &&
-	    io->background_read(io->background_userdata))
+	if (n < 0 && errno == EIO && run_io_is_background_tty(fd) && io->background_stop &&
+	    io->background_stop(io->background_userdata, SIGTTIN))
 		return 0;
 	if (n <= 0) {
 		run_io_stdin_close(io);

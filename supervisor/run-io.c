@@ -67,7 +67,8 @@ static int stream_open_out(struct run_io_stream *s, int fd)
 		s->mode = RUN_IO_WRITE_SEND;
 		return 0;
 	}
-	if (!S_ISFIFO(st.st_mode) && !isatty(fd))
+	s->tty = isatty(fd);
+	if (!S_ISFIFO(st.st_mode) && !s->tty)
 		return 0;
 	/*
 	 * The caller's pipe grown to 1 MiB as well (never shrunk; best effort): with 64 KiB,
@@ -93,6 +94,13 @@ static int stream_open_out(struct run_io_stream *s, int fd)
 	s->own_fd = s->out = own;
 	s->mode = RUN_IO_WRITE_PRIVATE;
 	return 0;
+}
+
+bool run_io_is_background_tty(int fd)
+{
+	pid_t fg = tcgetpgrp(fd);
+
+	return fg > 0 && fg != getpgrp();
 }
 
 /* Lets our private non-blocking stderr stand in for fd 2, so log lines never block. */

@@ -85,6 +85,7 @@ struct run_io_stream {
 	int own_fd; /* private non-blocking description of fd 1/2, or -EBADF */
 	int pause_fd; /* timerfd: listen to rd again after a discard pause, or -EBADF */
 	enum run_io_write_mode mode;
+	bool tty; /* out is a terminal: a background write may stop the job (TOSTOP) */
 	bool rd_in_loop; /* rd is watched for EPOLLIN */
 	bool out_watched; /* out is watched: EPOLLERR/EPOLLHUP, and EPOLLOUT while waiting */
 	bool waiting; /* data pending: out watched for EPOLLOUT, rd not read */
@@ -136,12 +137,14 @@ struct run_io {
 	const struct redactor *redactor;
 	bool raw_terminal; /* logs.terminal "raw": the caller's stream is not neutralised */
 	/*
-	 * Job control: airlock read its terminal from a background process group (the kernel
-	 * refused it with EIO, SIGTTIN being blocked). Stops the job as that SIGTTIN would
-	 * have; returns false when it did not (an orphaned process group): stdin then ends.
-	 * NULL: stdin ends.
+	 * Job control: airlock used its terminal from a background process group, where the
+	 * kernel would have stopped it with sig had it not blocked the signal: a read
+	 * (SIGTTIN; the kernel refused it with EIO), or a write with TOSTOP set (SIGTTOU; the
+	 * kernel let it through). Stops the job as that signal would have; returns false when
+	 * it did not (an orphaned process group): stdin then ends, a write goes ahead. NULL:
+	 * the same.
 	 */
-	bool (*background_read)(void *userdata);
+	bool (*background_stop)(void *userdata, int sig);
 	void *background_userdata;
 };
 

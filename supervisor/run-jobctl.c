@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "cgroup.h"
+#include "credentials.h"
 #include "log.h"
 #include "macro.h"
 #include "run-internal.h"
@@ -72,7 +73,7 @@ static int hold(struct cgroup_run *cg, enum run_jobctl_hold *ret)
 				  "Failed to freeze the task, stopping its processes instead: %m");
 		(void)cgroup_run_freeze(cg, false);
 	}
-	k = cgroup_run_signal(cg, SIGSTOP);
+	k = cgroup_run_signal(cg, SIGSTOP, 0);
 	if (k < 0)
 		return k;
 	*ret = RUN_JOBCTL_SIGNALS;
@@ -88,7 +89,7 @@ static void unhold(struct run *r, enum run_jobctl_hold how)
 	if (how == RUN_JOBCTL_FREEZER)
 		k = cgroup_run_freeze(cg, false);
 	else
-		k = cgroup_run_signal(cg, SIGCONT);
+		k = cgroup_run_signal(cg, SIGCONT, 0);
 	if (k >= 0)
 		return;
 	log_error_errno(k, "Failed to let the stopped task go on, killing it: %m");
@@ -96,28 +97,88 @@ static void unhold(struct run *r, enum run_jobctl_hold how)
 }
 
 /*
- * A deadline does not wait for the job to be continued: a timer continues airlock when it
- * is due (SIGCONT wakes a stopped process whoever sends it), and the event loop then ends
- * the run for its wall time. Returns whether a timer was made.
+ * What came while the task was held is acted on while it still is (run_watch_catch_up():
+ * a signal, a deadline), so that the task runs no code ahead of it; then it goes on.
  */
-static bool arm_wake(const struct run *r, timer_t *ret)
+static void let_go(struct run *r, enum run_jobctl_hold how)
+{
+	r->jobctl.holding = how;
+	run_watch_catch_up(r);
+	r->jobctl.holding = RUN_JOBCTL_NONE;
+	if (how)
+		unhold(r, how);
+}
+
+int run_jobctl_kill(struct run *r, int sig)
+{
+	struct cgroup_run *cg = run_limits_cgroup(r->limits);
+	int k;
+
+	if (r->jobctl.holding == RUN_JOBCTL_NONE || !cg)
+		return sandbox_kill(r->sandbox, sig);
+	/*
+	 * Held, init would pass sig on only once let go, beside the processes it is for: they
+	 * get it now instead, pending until they run (a fatal one ends them first). SIGKILL
+	 * goes to init too; anything else would reach them twice through it.
+	 */
+	k = cgroup_run_signal(cg, sig, sig == SIGKILL ? 0 : r->sandbox->pid);
+	if (k >= 0)
+		return 0;
+	log_warning_errno(k,
+			  "Failed to signal the held task's processes, passing SIG%s "
+			  "through its init: %m",
+			  sigabbrev_np(sig) ?: "?");
+	return sandbox_kill(r->sandbox, sig);
+}
+
+/* Up to two timers that continue airlock when a deadline of the run is due. */
+struct wake {
+	timer_t ids[2];
+	size_t n;
+};
+
+static void add_wake(struct wake *w, clockid_t clock, int flags, const struct itimerspec *when)
 {
 	struct sigevent ev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGCONT };
-	struct itimerspec left;
 
-	if (r->timer_fd < 0 || r->deadline_hit || timerfd_gettime(r->timer_fd, &left) < 0)
-		return false;
-	if (left.it_value.tv_sec == 0 && left.it_value.tv_nsec == 0)
-		left.it_value.tv_nsec = 1; /* due already, not yet handled: do not stay stopped */
-	if (timer_create(CLOCK_MONOTONIC, &ev, ret) < 0) {
-		log_warning_errno(-errno, "Failed to keep the wall time while stopped: %m");
-		return false;
+	if (timer_create(clock, &ev, &w->ids[w->n]) < 0) {
+		log_warning_errno(-errno, "Failed to keep a deadline while stopped: %m");
+		return;
 	}
-	if (timer_settime(*ret, 0, &left, NULL) >= 0)
-		return true;
-	log_warning_errno(-errno, "Failed to keep the wall time while stopped: %m");
-	timer_delete(*ret);
-	return false;
+	if (timer_settime(w->ids[w->n], flags, when, NULL) < 0) {
+		log_warning_errno(-errno, "Failed to keep a deadline while stopped: %m");
+		timer_delete(w->ids[w->n]);
+		return;
+	}
+	w->n++;
+}
+
+/*
+ * A deadline does not wait for the job to be continued: a timer continues airlock when the
+ * wall time or a grant with "on_expiry": "kill" is due (SIGCONT wakes a stopped process
+ * whoever sends it), and let_go() ends the run then, the task still held.
+ */
+static void arm_wake(const struct run *r, struct wake *w)
+{
+	struct itimerspec left;
+	int64_t expiry;
+
+	w->n = 0;
+	if (r->timer_fd >= 0 && !r->deadline_hit && timerfd_gettime(r->timer_fd, &left) >= 0) {
+		if (left.it_value.tv_sec == 0 && left.it_value.tv_nsec == 0)
+			left.it_value.tv_nsec = 1; /* due already, not yet handled */
+		add_wake(w, CLOCK_MONOTONIC, 0, &left);
+	}
+	if (!r->credential_expired && credentials_next_kill_expiry(r->creds, &expiry) > 0)
+		add_wake(w, CLOCK_REALTIME, TIMER_ABSTIME,
+			 &(struct itimerspec){ .it_value = { .tv_sec = (time_t)expiry } });
+}
+
+static void disarm_wake(struct wake *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		timer_delete(w->ids[i]);
+	w->n = 0;
 }
 
 /*
@@ -166,9 +227,9 @@ bool run_jobctl_stop(struct run *r, int sig)
 {
 	struct run_jobctl *j = &r->jobctl;
 	enum run_jobctl_hold how = RUN_JOBCTL_NONE;
-	bool task = r->sandbox && !r->init_exited, woken, stopped;
+	bool task = r->sandbox && !r->init_exited, stopped;
 	uint64_t start = now_mono_ms();
-	timer_t wake;
+	struct wake wake = {};
 	int k;
 
 	if (task) {
@@ -179,18 +240,18 @@ bool run_jobctl_stop(struct run *r, int sig)
 	}
 	if (take_cont()) { /* fg came first: nothing to stop any more */
 		log_debug("continued before %s took effect", stop_name(sig));
-		if (how)
-			unhold(r, how);
+		if (task)
+			let_go(r, how);
 		return true;
 	}
 	log_debug("received %s, stopping %s", stop_name(sig),
 		  how ? "the task and airlock" : "airlock");
-	woken = task && arm_wake(r, &wake);
+	if (task)
+		arm_wake(r, &wake);
 	stopped = stop_self(sig);
-	if (woken)
-		timer_delete(wake);
-	if (how)
-		unhold(r, how);
+	disarm_wake(&wake);
+	if (task)
+		let_go(r, how);
 	if (!stopped) {
 		log_debug("%s ignored: airlock's process group is orphaned", stop_name(sig));
 		return false;
@@ -204,10 +265,25 @@ bool run_jobctl_stop(struct run *r, int sig)
 	return true;
 }
 
-bool run_jobctl_background_read(void *userdata)
+void run_jobctl_before_task(struct run *r)
+{
+	const struct timespec now = {};
+	sigset_t stops;
+	int sig;
+
+	sigemptyset(&stops);
+	run_jobctl_signals(&stops);
+	sig = sigtimedwait(&stops, NULL, &now);
+	if (sig <= 0)
+		return;
+	log_debug("%s came during the start: stopping before the task starts", stop_name(sig));
+	(void)run_jobctl_stop(r, sig);
+}
+
+bool run_jobctl_background_stop(void *userdata, int sig)
 {
 	(void)take_cont(); /* no stop signal came to drop an older one */
-	return run_jobctl_stop(userdata, SIGTTIN);
+	return run_jobctl_stop(userdata, sig);
 }
 
 json_t *run_jobctl_to_json(const struct run_jobctl *j)

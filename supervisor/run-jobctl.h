@@ -7,8 +7,11 @@
  * in a session of its own), so airlock holds it still first (the cgroup freezer, else
  * SIGSTOP to each of its processes), then stops itself with the same signal, so that the
  * caller's shell sees the job stopped; once airlock is continued (fg, bg, SIGCONT) it lets
- * the task go on. Time stopped counts toward wall_time: a deadline that passes while the
- * job is stopped continues airlock, which ends the run as at any deadline.
+ * the task go on. What came meanwhile is acted on before the task is let go: a signal sent
+ * to airlock (`kill %1`) reaches each held process first, so the task runs no code ahead
+ * of it. Time stopped counts toward wall_time, and a grant with "on_expiry": "kill" expires
+ * while stopped too: such a deadline continues airlock, which ends the run at once, the
+ * task killed while still held.
  */
 
 #include <jansson.h>
@@ -29,6 +32,7 @@ struct run_jobctl {
 	unsigned stops; /* times airlock was stopped with the task held */
 	uint64_t stopped_ms; /* their total length */
 	enum run_jobctl_hold held_by; /* how the task was held the last time */
+	enum run_jobctl_hold holding; /* how it is held right now, while acting on what came */
 };
 
 /* Adds SIGTSTP, SIGTTIN and SIGTTOU, which a run handles while its task runs, to set. */
@@ -39,6 +43,13 @@ void run_jobctl_signals(sigset_t *set);
  * run_jobctl_stop() that the job was continued. Call before the first stop can be read.
  */
 void run_jobctl_watch(void);
+
+/*
+ * Sends sig to the task: through its init, which passes it on to every process, or, while
+ * the task is held, straight to each of its processes, so that each has it before it runs
+ * again. Returns 0 or -errno; logs a failure to reach them directly.
+ */
+int run_jobctl_kill(struct run *r, int sig);
 
 /* Whether sig is one of them. */
 bool run_jobctl_is_stop(int sig);
@@ -53,10 +64,20 @@ bool run_jobctl_is_stop(int sig);
 bool run_jobctl_stop(struct run *r, int sig);
 
 /*
- * run_io's background_read: airlock read its terminal from the background. Stops the job
- * with SIGTTIN as the kernel would have (run_jobctl_stop()); returns whether it stopped.
+ * The task is about to start (its sandbox built, its first record written): a stop that
+ * came during the start, pending since, takes effect now (run_jobctl_stop(), holding the
+ * sandbox that waits to start the task), so that no code of the task runs in a stopped
+ * job. airlock does not stop earlier in its start: it may hold node-wide locks (the
+ * record chain, the id pool) that other runs wait for. Logs.
  */
-bool run_jobctl_background_read(void *userdata);
+void run_jobctl_before_task(struct run *r);
+
+/*
+ * run_io's background_stop: airlock read its terminal from the background (sig SIGTTIN),
+ * or wrote to it with TOSTOP set (SIGTTOU). Stops the job with sig as the kernel would
+ * have (run_jobctl_stop()); returns whether it stopped.
+ */
+bool run_jobctl_background_stop(void *userdata, int sig);
 
 /* The task has ended: stop signals act on airlock alone again (its export, its record). */
 void run_jobctl_release(void);

@@ -90,7 +90,7 @@ static int on_deadline(struct loop *l, int fd, uint32_t events, void *userdata)
 		return 0;
 	r->deadline_hit = true;
 	/* Kill first: the log line goes to a reader that may be slow. */
-	k = sandbox_kill(r->sandbox, SIGKILL);
+	k = run_jobctl_kill(r, SIGKILL);
 	format_duration_ms(r->policy->limits.wall_time_ms, buf, sizeof(buf));
 	log_error("task killed: wall time limit %s reached", buf);
 	if (run_events_add(r->events, "limit_hit",
@@ -106,7 +106,7 @@ static int on_credential_expired(const char *name, void *userdata)
 	if (r->init_exited)
 		return 0;
 	r->credential_expired = true;
-	return sandbox_kill(r->sandbox, SIGKILL);
+	return run_jobctl_kill(r, SIGKILL);
 }
 
 static int on_grace(struct loop *l, int fd, uint32_t events, void *userdata)
@@ -116,25 +116,20 @@ static int on_grace(struct loop *l, int fd, uint32_t events, void *userdata)
 	(void)loop_remove(l, fd);
 	log_warning("task did not end within %d ms of SIG%s, killing it", RUN_KILL_GRACE_MS,
 		    sigabbrev_np(r->interrupted_by) ?: "?");
-	return sandbox_kill(r->sandbox, SIGKILL);
+	return run_jobctl_kill(r, SIGKILL);
 }
 
 /*
  * A stop signal is passed on as it came (^C reaches the task as SIGINT, as it would without
  * airlock, and a task that dies of it ends the run with 130) and arms the grace timer; a
  * second one kills. Any other signal airlock hears is only passed on: init sends each to
- * every process of the task.
+ * every process of the task (or airlock does, while job control holds the task).
  */
-static int on_signal(struct loop *l, int fd, uint32_t events, void *userdata)
+static int handle_signal(struct run *r, int sig)
 {
-	struct run *r = userdata;
-	struct signalfd_siginfo si;
 	sigset_t stop;
-	int sig, k;
+	int k;
 
-	if (read(fd, &si, sizeof(si)) != sizeof(si))
-		return 0;
-	sig = (int)si.ssi_signo;
 	if (run_jobctl_is_stop(sig)) { /* ^Z: the whole job stops, the task first */
 		run_jobctl_stop(r, sig);
 		return 0;
@@ -142,22 +137,62 @@ static int on_signal(struct loop *l, int fd, uint32_t events, void *userdata)
 	run_stop_signals(&stop);
 	if (!sigismember(&stop, sig)) {
 		log_debug("received SIG%s, passing it on to the task", sigabbrev_np(sig) ?: "?");
-		k = sandbox_kill(r->sandbox, sig);
+		k = run_jobctl_kill(r, sig);
 		if (k < 0)
 			log_warning_errno(k, "Failed to pass SIG%s on to the task: %m",
 					  sigabbrev_np(sig) ?: "?");
 		return 0;
 	}
 	if (r->interrupted) /* second signal: no more patience */
-		return sandbox_kill(r->sandbox, SIGKILL);
+		return run_jobctl_kill(r, SIGKILL);
 	r->interrupted = true;
 	r->interrupted_by = sig;
 	log_notice("received SIG%s, stopping the task", sigabbrev_np(sig) ?: "?");
-	(void)sandbox_kill(r->sandbox, sig);
+	(void)run_jobctl_kill(r, sig);
 	k = arm_timer(&r->grace_fd, RUN_KILL_GRACE_MS);
 	if (k < 0)
-		return sandbox_kill(r->sandbox, SIGKILL);
-	return loop_add(l, r->grace_fd, EPOLLIN, on_grace, r);
+		return run_jobctl_kill(r, SIGKILL);
+	return loop_add(r->loop, r->grace_fd, EPOLLIN, on_grace, r);
+}
+
+static int on_signal(struct loop *l, int fd, uint32_t events, void *userdata)
+{
+	struct signalfd_siginfo si;
+
+	if (read(fd, &si, sizeof(si)) != sizeof(si))
+		return 0;
+	return handle_signal(userdata, (int)si.ssi_signo);
+}
+
+/* Whether a one-shot timerfd has fired (its next expiry reads as 0 then). */
+static bool timer_is_due(int fd)
+{
+	struct itimerspec left;
+
+	return timerfd_gettime(fd, &left) >= 0 && left.it_value.tv_sec == 0 &&
+	       left.it_value.tv_nsec == 0;
+}
+
+void run_watch_catch_up(struct run *r)
+{
+	const struct timespec now = {};
+	sigset_t pending;
+	int sig;
+
+	if (!r->sandbox || r->init_exited)
+		return;
+	/* The stops are left to the loop: one pending now came after the job was continued. */
+	run_handled_signals(&pending);
+	for (sig = 1; sig < NSIG; sig++)
+		if (run_jobctl_is_stop(sig))
+			sigdelset(&pending, sig);
+	/* Bounded: real-time signals queue (up to RLIMIT_SIGPENDING); the loop reads the rest. */
+	for (int i = 0; i < 64 && (sig = sigtimedwait(&pending, NULL, &now)) > 0; i++)
+		(void)handle_signal(r, sig);
+	if (r->timer_fd >= 0 && !r->deadline_hit && timer_is_due(r->timer_fd))
+		(void)on_deadline(r->loop, r->timer_fd, EPOLLIN, r);
+	if (!r->credential_expired)
+		(void)credentials_expire_due(r->creds);
 }
 
 void run_stop_signals(sigset_t *ret)
@@ -225,7 +260,7 @@ int run_watch_task(struct run *r)
 		k = loop_add(r->loop, r->sandbox->status_fd, EPOLLIN, on_status, r);
 	r->io.redactor = r->redactor;
 	r->io.raw_terminal = p->logs.terminal == POLICY_LOGS_TERMINAL_RAW;
-	r->io.background_read = run_jobctl_background_read;
+	r->io.background_stop = run_jobctl_background_stop;
 	r->io.background_userdata = r;
 	if (k >= 0)
 		k = run_io_attach(&r->io, r->loop);

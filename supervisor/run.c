@@ -488,6 +488,7 @@ static int begin(struct run *r)
 		r->record_refused = true;
 		return k;
 	}
+	run_jobctl_before_task(r);
 	k = sandbox_start_task(r->sandbox);
 	if (k < 0 && k != -EPIPE) /* EPIPE: the child failed a step; its status pipe says which */
 		return log_error_errno(k, "Failed to start the task: %m");

@@ -701,6 +701,36 @@ int credentials_watch_expiry(struct credential_set *s, struct loop *l, credentia
 	return r;
 }
 
+int credentials_expire_due(struct credential_set *s)
+{
+	struct credentials_issued *g = s ? s->issued : NULL;
+
+	if (!g || !g->loop)
+		return 0;
+	return on_expiry(g->loop, g->timer_fd, EPOLLIN, s);
+}
+
+int credentials_next_kill_expiry(const struct credential_set *s, int64_t *ret)
+{
+	int64_t next = 0;
+
+	if (!s || !s->issued)
+		return 0;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct credential *c = &s->items[i];
+
+		if (!c->grant || c->grant->expired ||
+		    c->slot->on_expiry != POLICY_CREDENTIAL_ON_EXPIRY_KILL)
+			continue;
+		if (next == 0 || c->grant->expires_s < next)
+			next = c->grant->expires_s;
+	}
+	if (next == 0)
+		return 0;
+	*ret = next;
+	return 1;
+}
+
 /* A Unix time as the record writes times. */
 static json_t *time_json(int64_t t)
 {

@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "policy.h"
@@ -128,6 +129,20 @@ void credentials_revoke(struct credential_set *s);
 typedef int (*credentials_expired_fn)(const char *name, void *userdata);
 int credentials_watch_expiry(struct credential_set *s, struct loop *l, credentials_expired_fn fn,
 			     void *userdata);
+
+/*
+ * Handles now what credentials_watch_expiry()'s timer would once the loop reads it: every
+ * grant expired by now is logged and recorded, and fn is called for one with "on_expiry":
+ * "kill". For a run whose loop cannot get to it yet (job control holds the task). Returns
+ * fn's return value, or 0. s may be NULL; nothing before credentials_watch_expiry().
+ */
+int credentials_expire_due(struct credential_set *s);
+
+/*
+ * The earliest expiry (Unix time) of a grant with "on_expiry": "kill" not yet expired:
+ * 1 and *ret, or 0 when there is none. s may be NULL.
+ */
+int credentials_next_kill_expiry(const struct credential_set *s, int64_t *ret);
 
 /*
  * Checks the kind-specific keys of cfg's issuers as strictly as a run would (loading the

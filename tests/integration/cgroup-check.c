@@ -751,11 +751,12 @@ static int case_freeze(void)
 		CHECK(!counter_still(200));
 	} else
 		printf("# the run has no freezer here: only the signal fallback is checked\n");
-	CHECK(cgroup_run_signal(c, SIGSTOP) == 2);
+	CHECK(cgroup_run_signal(c, SIGSTOP, 0) == 2);
 	sleep_ms(50);
 	CHECK(counter_still(300));
-	CHECK(cgroup_run_signal(c, SIGCONT) == 2);
+	CHECK(cgroup_run_signal(c, SIGCONT, 0) == 2);
 	CHECK(!counter_still(200));
+	CHECK(cgroup_run_signal(c, SIGCONT, pid) == 1); /* all but pid */
 
 	if (cgroup_run_has_freezer(c))
 		CHECK_OK(cgroup_run_freeze(c, true));

@@ -8,6 +8,7 @@ its CA and the server's certificate with the openssl CLI at test time).
 On ADDR:TLS_PORT (HTTPS):
   POST /token          RFC 6749 4.4 (client "airlock", secret "s3cret", HTTP Basic)
   POST /token-short    the same, expires_in 2
+  POST /token-5s       the same, expires_in 5
   POST /token-500      HTTP 500
   POST /token-slow     answers 503 after 5 s (minting nothing)
   POST /token-bad      200 with a body that is not JSON
@@ -92,7 +93,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(400, b'{"error": "unsupported_grant_type"}')
         scope = form.get('scope', [''])[0]
         # /token-forever: a lifetime no clock can add (2^63 - 1 seconds).
-        expires = {'/token-short': 2, '/token-forever': 2**63 - 1}.get(path, 3600)
+        expires = {'/token-short': 2, '/token-5s': 5,
+                   '/token-forever': 2**63 - 1}.get(path, 3600)
         token = self.mint(scope, expires)
         self.reply(200, json.dumps({'access_token': token, 'token_type': 'Bearer',
                                     'expires_in': expires, 'scope': scope}).encode())

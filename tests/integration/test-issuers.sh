@@ -243,6 +243,27 @@ is "$RC" 124 "a grant with on_expiry kill ends the task when it expires"
 is "$(rec 'r["exit"]["cause"], r["credentials"][0]["expired"]')" "('credential_expired', True)" \
 	"the record says why, and that the credential expired"
 
+# ---- expiry while the job is stopped (^Z): the run ends then, not once continued ----
+conf short5 /token-5s
+policy expiring5 60s '{ "name": "api", "source": "issuer:idp", "ttl": "15m", "on_expiry": "kill", "deliver": { "file": "/run/secrets/api" } }'
+set -m # a job of its own, whose stop signal stops it (not an orphaned process group)
+airlock_bg --config "$TMP/short5.conf" --policy "$TMP/expiring5.json" --record "$TMP/record.json" \
+	-- /bin/sh -c 'echo ready; exec sleep 30'
+for _ in $(seq 100); do grep -q '^ready' "$TMP/out" && break; sleep 0.1; done
+kill -TSTP "$BG"
+for _ in $(seq 50); do [ "$(sed 's/.*) //' "/proc/$BG/stat" | cut -c1)" = T ] && break; sleep 0.1; done
+is "$(sed 's/.*) //' "/proc/$BG/stat" 2>&1 | cut -c1)" T "the job is stopped before its credential expires"
+for _ in $(seq 200); do kill -0 "$BG" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$BG" 2>/dev/null && { kill -TERM "$BG"; kill -CONT "$BG"; } # the case failed: end it
+wait "$BG"
+is "$?" 124 "a grant with on_expiry kill ends the stopped job when it expires, without fg"
+BG=
+set +m
+is "$(rec 'r["exit"]["cause"], r["credentials"][0]["expired"], r["job_control"]["stops"]')" \
+	"('credential_expired', True, 1)" "the record: credential_expired, after the stop"
+[ -n "$(cat /sys/fs/cgroup/*/"$ISO_PARENT"/*/cgroup.procs /sys/fs/cgroup/"$ISO_PARENT"/*/cgroup.procs 2>/dev/null)" ]
+ok $((1 - $?)) "no process of the run is left in its cgroups"
+
 # ---- a lifetime past any clock (expires_in 2^63 - 1) is taken as the longest there is ----
 conf forever /token-forever
 run forever long -- /bin/true

@@ -61,9 +61,12 @@ wait_count() { # wait_count N SECONDS: until the counter reaches N
 # ---- ^Z and fg typed in an interactive shell on a real terminal ----
 
 # The shell runs airlock as a foreground job; ^Z goes to airlock's process group only.
+# Modes: ctrl-z, kill (^Z, then `kill %1`), setup (^Z while airlock waits for a credential
+# the caller writes to the FIFO only later), bg-read, bg-write (a background job, tostop).
 cat >"$AL_TMP/job.py" <<'PY'
-import os, pty, re, select, shlex, sys, time
-mode, count, cmd = sys.argv[1], sys.argv[2], shlex.join(sys.argv[3:])
+import glob, os, pty, re, select, shlex, sys, time
+mode, count, fifo, cmd = sys.argv[1], sys.argv[2], sys.argv[3], shlex.join(sys.argv[4:])
+started_file = os.path.join(os.path.dirname(count), "started")
 pid, fd = pty.fork()
 if pid == 0:
     os.environ["PS1"] = "$ "
@@ -80,7 +83,8 @@ def pump(t):
                 return
 def lines():
     try:
-        return sum(1 for _ in open(count))
+        with open(count) as f:
+            return sum(1 for _ in f)
     except FileNotFoundError:
         return 0
 def wait(cond, t):
@@ -90,10 +94,21 @@ def wait(cond, t):
             return True
         pump(0.1)
     return False
-if mode == "ctrl-z":  # a foreground job, stopped with ^Z
+if mode in ("ctrl-z", "kill"):  # a foreground job, stopped with ^Z
     os.write(fd, (cmd + "\n").encode())
     print("started", wait(lambda: lines() >= 3, 20))
     os.write(fd, b"\x1a")  # ^Z: the line discipline's VSUSP
+elif mode == "setup":  # ^Z while airlock waits for the caller's credential
+    os.write(fd, (cmd + "\n").encode())
+    pump(1.5)
+    print("started", lines() == 0)
+    os.write(fd, b"\x1a")
+    pump(0.5)
+    with open(fifo, "w") as f:  # the caller has the value now
+        f.write("value-of-the-caller")
+elif mode == "bg-write":  # a background job writing to the terminal, with tostop
+    os.write(fd, ("stty tostop; set -b -o posix; " + cmd + " &\n").encode())
+    print("started", wait(lambda: lines() >= 3, 20))
 else:  # a background job that reads the terminal: stopped by SIGTTIN
     # posix: the shell names the stop signal ("Stopped(SIGTTIN)")
     os.write(fd, ("set -b -o posix; " + cmd + " &\n").encode())
@@ -103,30 +118,65 @@ else:  # a background job that reads the terminal: stopped by SIGTTIN
     os.write(fd, b"sleep 2\n")
     pump(0.5)
     os.write(fd, b":\n")
-print("shell-says-stopped", wait(lambda: b"Stopped" in out, 10))
+print("shell-says-stopped", wait(lambda: b"Stopped" in out, 15))
 pump(0.3)
 a = lines()
 pump(1.5)
 b = lines()
 print("counter-held", a == b, a, b)
-os.write(fd, b"fg; echo rc=$?\n")  # fg waits for the job, then its status
-print("counter-resumed", wait(lambda: lines() > b, 10))
+print("task-not-started", not os.path.exists(started_file))
+print("output-held", b"said-42" not in out)
+# The processes in the run's cgroups (JOB_CGROUPS: the test's cgroup parent).
+parent = os.environ["JOB_CGROUPS"]
+members = set()
+for pat in ("/sys/fs/cgroup/*/%s/**/cgroup.procs", "/sys/fs/cgroup/%s/**/cgroup.procs"):
+    for f in glob.glob(pat % parent, recursive=True):
+        members |= set(open(f).read().split())
+print("members", len(members))
+if mode == "kill":
+    # What `kill %1` does for a stopped job: SIGTERM, then SIGCONT. set -b: the shell
+    # reports the job's end at once ("Exit 143": airlock exits with the task's 128+N).
+    os.write(fd, b"set -b; kill %1\n")
+    wait(lambda: re.search(rb"Exit \d+", out), 30)
+    m = re.search(rb"Exit (\d+)", out)
+    print("shell-says-exit", m.group(1).decode() if m else "none")
+    pump(0.5)
+    print("after-kill", lines() == b, lines())
+else:
+    fg_at = time.time()
+    os.write(fd, b"fg; echo rc=$?\n")  # fg waits for the job, then its status
+    print("counter-resumed", wait(lambda: lines() > b, 10))
+    if os.path.exists(started_file):
+        print("started-after-fg", float(open(started_file).read()) >= fg_at)
 if mode == "bg-read":
     pump(0.3)
     os.write(fd, b"hello\n")  # airlock now reads its terminal in the foreground
-wait(lambda: re.search(rb"rc=\d+", out), 30)
+if mode != "kill":
+    wait(lambda: re.search(rb"rc=\d+", out), 30)
 m = re.search(rb"rc=(\d+)", out)
 print("rc", m.group(1).decode() if m else "none")
 print("task-read", "got-hello" in out.decode(errors="replace"))
+print("output-after", b"said-42" in out)
 print("shell-said", " ".join(sorted(set(re.findall(r"Stopped\(\w+\)|Stopped", out.decode(errors="replace"))))))
 os.write(fd, b"exit\n")
 pump(0.5)
 os.kill(pid, 9)
 os.waitpid(pid, 0)
 PY
-rm -f "$AL_RWWS/count"
-res=$(timeout 90 python3 "$AL_TMP/job.py" ctrl-z "$AL_RWWS/count" "$AIRLOCK" run --state-dir "$AL_STATE" \
-	--policy "$pol" --workspace "$AL_RWWS" --record "$AL_TMP/ctrl-z.json" -- /bin/sh -c "$COUNTER")
+# job MODE NAME -- CMD...: runs airlock in the rw workspace through job.py, record NAME.json;
+# with JOB_POL as its policy (default $pol), and JOB_CRED as a --credential when set.
+job() {
+	local mode=$1 name=$2
+	shift 3
+	rm -f "$AL_RWWS/count" "$AL_RWWS/started"
+	JOB_CGROUPS=$ISO_PARENT timeout 90 python3 "$AL_TMP/job.py" "$mode" "$AL_RWWS/count" "$AL_TMP/cred.fifo" \
+		"$AIRLOCK" run --state-dir "$AL_STATE" --policy "${JOB_POL:-$pol}" --workspace "$AL_RWWS" \
+		--record "$AL_TMP/$name.json" ${JOB_CRED:+--credential "$JOB_CRED"} -- "$@"
+}
+# field RES KEY: the value(s) job.py printed after KEY.
+field() { echo "$1" | awk -v k="$2" '$1 == k { $1 = ""; sub(/^ /, ""); print }'; }
+
+res=$(job ctrl-z ctrl-z -- /bin/sh -c "$COUNTER")
 echo "$res" | al_diag
 al_is "$(echo "$res" | grep -E '^(started|shell-says-stopped)' | tr '\n' ' ')" \
 	"started True shell-says-stopped True " "^Z on the terminal: the shell reports the job stopped"
@@ -141,9 +191,7 @@ al_is "$(al_json "$AL_TMP/ctrl-z.json" '"%s %s %s" % (r["exit"]["cause"], r["job
 # A background job whose airlock reads the terminal (its stdin) stops as `cat &` does
 # (SIGTTIN), the task held too; fg lets it read what is typed. airlock gets
 # EIO there (SIGTTIN is blocked) and stops the job itself.
-rm -f "$AL_RWWS/count"
-res=$(timeout 90 python3 "$AL_TMP/job.py" bg-read "$AL_RWWS/count" "$AIRLOCK" run --state-dir "$AL_STATE" \
-	--policy "$pol" --workspace "$AL_RWWS" --record "$AL_TMP/bg-read.json" -- /bin/sh -c \
+res=$(job bg-read bg-read -- /bin/sh -c \
 	'(while :; do echo x >>/workspace/count; sleep 0.1; done) & read -r x; echo "got-$x"; kill $!; exit 4')
 echo "$res" | al_diag
 al_is "$(echo "$res" | awk '/^shell-says-stopped/ { print $2 } /^shell-said/ { $1 = ""; print }' | tr '\n' ' ')" \
@@ -153,6 +201,52 @@ al_is "$(echo "$res" | awk '/^counter-held|^counter-resumed/ { print $2 }' | tr 
 al_is "$(echo "$res" | awk '/^rc|^task-read/ { print $2 }' | tr '\n' ' ')" "4 True " \
 	"in the foreground the task reads what was typed, and ends as it chose (4)"
 al_is "$(al_json "$AL_TMP/bg-read.json" 'r["job_control"]["stops"]' 2>&1)" 1 "the record counts that stop"
+
+# `kill %1` on a stopped job: the shell sends SIGTERM, then SIGCONT. The task gets the
+# SIGTERM while still held and dies of it before it runs again: a task that writes as fast
+# as it can adds no line after the stop (it used to be let go first, then signalled).
+BUSY='exec >>/workspace/count; while :; do echo x; done'
+res=$(job kill kill -- /bin/sh -c "$BUSY")
+echo "$res" | al_diag
+al_is "$(field "$res" shell-says-stopped) $(field "$res" counter-held | cut -d' ' -f1)" "True True" \
+	"kill %1: the job was stopped, its busy task held"
+al_is "$(field "$res" after-kill | cut -d' ' -f1)" True \
+	"the task runs no code between the stop and the SIGTERM (no line written after the stop)"
+al_is "$(field "$res" shell-says-exit) $(al_json "$AL_TMP/kill.json" \
+	'"%s %s %s" % (r["exit"]["code"], r["exit"]["cause"], r["job_control"]["stops"])' 2>&1)" \
+	"143 143 signaled 1" "it died of that SIGTERM: the job ends with 143, after one stop"
+
+# ^Z typed while airlock starts (here it waits for a credential its caller writes to a FIFO
+# only after the ^Z): the job stops once the sandbox is ready, before the task starts; the
+# task starts only after fg.
+credpol=$(al_policy cred <<'JSON'
+{ "version": 1, "name": "cred", "filesystem": { "workspace": { "mode": "rw" } },
+  "credentials": [ { "name": "tok", "source": "caller", "deliver": { "file": "/run/secrets/tok" } } ] }
+JSON
+)
+rm -f "$AL_TMP/cred.fifo"
+mkfifo "$AL_TMP/cred.fifo"
+res=$(JOB_POL=$credpol JOB_CRED="tok=@$AL_TMP/cred.fifo" job setup setup -- \
+	/bin/sh -c "date +%s.%N >/workspace/started; $COUNTER")
+echo "$res" | al_diag
+al_is "$(field "$res" started) $(field "$res" shell-says-stopped)" "True True" \
+	"^Z during the start: the shell reports the job stopped"
+al_is "$(field "$res" task-not-started) $(field "$res" members)" "True 1" \
+	"the task has not started while the job is stopped (the run holds only its sandbox's init)"
+al_is "$(field "$res" started-after-fg) $(field "$res" rc)" "True 3" \
+	"the task starts after fg, and ends as it chose (3)"
+
+# A background job with `stty tostop` that writes to the terminal stops with SIGTTOU, as
+# bash expects of any job (its output is held until fg); the task is held meanwhile.
+res=$(job bg-write bg-write -- /bin/sh -c 'i=0; while [ $i -lt 40 ]; do i=$((i+1)); echo $i >>/workspace/count; [ $i = 5 ] && echo "said-$((6*7))"; sleep 0.1; done; exit 5')
+echo "$res" | al_diag
+al_is "$(field "$res" shell-says-stopped) $(field "$res" shell-said)" "True Stopped(SIGTTOU)" \
+	"tostop: a background run writing to the terminal stops as SIGTTOU stops a job"
+al_is "$(field "$res" output-held) $(field "$res" counter-held | cut -d' ' -f1)" "True True" \
+	"its output waits, its task is held"
+al_is "$(field "$res" counter-resumed) $(field "$res" output-after) $(field "$res" rc)" "True True 5" \
+	"after fg the output comes, the task goes on and ends as it chose (5)"
+al_is "$(run_cgroups)" "" "no cgroup of those runs is left"
 
 # ---- SIGTSTP and SIGCONT sent with kill ----
 
@@ -212,22 +306,47 @@ else
 	sed 's/^/err: /' "$AL_TMP/bg-term.err" | al_diag
 fi
 
+# A task that handles SIGTERM gets it while held, and acts on it once let go.
+rm -f "$AL_RWWS/trap"
+al_run_bg trap --policy "$pol" --workspace "$AL_RWWS" --record "$AL_TMP/trap.json" -- /bin/sh -c \
+	'trap "echo handled >>/workspace/trap; exit 7" TERM; echo ready; while :; do sleep 0.1; done'
+pid=$AL_BG_PID
+if al_wait_for "$AL_TMP/bg-trap.out" '^ready' 10; then
+	kill -TSTP "$pid"
+	wait_state "$pid" T 5
+	kill -TERM "$pid"
+	kill -CONT "$pid"
+	al_wait_gone "$pid" 10
+	wait "$pid"
+	al_is "$? $(cat "$AL_RWWS/trap" 2>&1)" "7 handled" \
+		"a task that traps SIGTERM handles the one sent while it was stopped (exit 7)"
+	al_is "$(run_cgroups)" "" "no cgroup of the run is left"
+else
+	al_ok 1 "the task started (for its SIGTERM trap)"
+	sed 's/^/err: /' "$AL_TMP/bg-trap.err" | al_diag
+fi
+
 # ---- the wall time counts while stopped ----
 
 wall=$(al_policy wall <<'JSON'
-{ "version": 1, "name": "wall", "limits": { "wall_time": "3s" } }
+{ "version": 1, "name": "wall", "filesystem": { "workspace": { "mode": "rw" } },
+  "limits": { "wall_time": "3s" } }
 JSON
 )
-al_run_bg wall --policy "$wall" --record "$AL_TMP/wall.json" -- /bin/sh -c "echo ready; exec $PROBE sleep 60"
+rm -f "$AL_RWWS/count"
+al_run_bg wall --policy "$wall" --workspace "$AL_RWWS" --record "$AL_TMP/wall.json" -- /bin/sh -c "$BUSY"
 pid=$AL_BG_PID
 start=$(date +%s%N)
-if al_wait_for "$AL_TMP/bg-wall.out" '^ready' 10; then
+if wait_count 3 10; then
 	kill -TSTP "$pid"
 	wait_state "$pid" T 5
 	al_is "$(proc_state "$pid")" T "the job is stopped before its wall time"
+	sleep 0.3
+	a=$(count)
 	# Nobody continues it: the deadline itself must end the run.
 	al_wait_gone "$pid" 15
 	al_ok "$(! kill -0 "$pid" 2>/dev/null; echo $?)" "a stopped run still ends at its wall time ($((($(date +%s%N) - start) / 1000000)) ms)"
+	al_is "$(count)" "$a" "its task is killed still held: it wrote nothing after the stop"
 	# Still stopped (the case failed): end it cleanly, so that its cgroups go with it.
 	kill -0 "$pid" 2>/dev/null && kill -TERM "$pid" && kill -CONT "$pid" && al_wait_gone "$pid" 10
 	wait "$pid"
