@@ -430,6 +430,44 @@ static int net_ready(struct run_net *n)
 	return 0;
 }
 
+/*
+ * A wildcard rule that sets no "names" or "match_length" gets the node configuration's
+ * (network.dns.wildcard_names, wildcard_match_length) in this run: a copy of the rules, the
+ * policy itself is left as it was written.
+ */
+static int net_wildcard_defaults(struct run_net *n, const struct policy *p,
+				 const struct node_network *cfg)
+{
+	const struct policy_network *pn = &p->network;
+	bool differs = false;
+
+	for (size_t i = 0; i < pn->n_egress; i++) {
+		const struct policy_egress_rule *r = &pn->egress[i];
+
+		differs |= r->wildcard && r->names_default && r->names != cfg->wildcard_names;
+		differs |= r->wildcard && r->match_length_default &&
+			   r->match_length != cfg->wildcard_match_length;
+	}
+	if (!differs)
+		return 0;
+	n->own_rules = calloc(pn->n_egress, sizeof(*n->own_rules));
+	if (!n->own_rules)
+		return log_oom();
+	memcpy(n->own_rules, pn->egress, pn->n_egress * sizeof(*n->own_rules));
+	for (size_t i = 0; i < pn->n_egress; i++) {
+		struct policy_egress_rule *r = &n->own_rules[i];
+
+		if (r->wildcard && r->names_default)
+			r->names = cfg->wildcard_names;
+		if (r->wildcard && r->match_length_default)
+			r->match_length = cfg->wildcard_match_length;
+	}
+	n->own_net = *pn;
+	n->own_net.egress = n->own_rules;
+	n->net = &n->own_net;
+	return 0;
+}
+
 static int net_new(const struct policy *p, const struct node_network *cfg, const char *run_id,
 		   struct loop *loop, struct run_net **ret)
 {
@@ -448,6 +486,9 @@ static int net_new(const struct policy *p, const struct node_network *cfg, const
 	n->host_nflog_fd = -EBADF;
 
 	r = net_configure(n, p, cfg);
+	if (r < 0)
+		return r;
+	r = net_wildcard_defaults(n, p, cfg);
 	if (r < 0)
 		return r;
 	r = net_setup_kernel(n);
@@ -518,6 +559,7 @@ static struct run_net *net_free(struct run_net *n)
 	egress_socket_free(nat);
 	run_net_dns_done(&n->dns);
 	free(n->wild);
+	free(n->own_rules);
 	free(n);
 	return NULL;
 }
