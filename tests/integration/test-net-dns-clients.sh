@@ -6,7 +6,9 @@
 # a stub that asks 127.0.0.1:53 over UDP directly: each gets its answer, and the answer's
 # address connects; a name the proxy cannot take (raw UTF-8, not IDNA) gets FORMERR at once
 # over UDP and TCP rather than no answer; and the answer's question repeats the query's
-# name in the case it was asked (resolvers that randomise it, DNS 0x20, check that). Same throw-away "host" and "internet" namespaces as test-net-egress.sh.
+# name in the case it was asked (resolvers that randomise it, DNS 0x20, check that); DNS to
+# an IPv6 server of the task's own choosing is refused at once and recorded. Same throw-away
+# "host" and "internet" namespaces as test-net-egress.sh.
 set -u
 SRC=${AIRLOCK_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 AIRLOCK=${AIRLOCK:-$SRC/build/airlock}
@@ -50,6 +52,7 @@ steps=(
 	resolve,allowed.test,A,127.0.0.1 tcp,11.1.0.10,443,1 resolve,other.test,A,127.0.0.1
 	resolve,bücher.test,A tcpdns,bücher.test,A,GW
 	qcase,AlLoWeD.TeSt,A qcase,aLLowed.tEST,A,tcp qcase,OtHeR.test,A
+	tudp,2600:1::53,53 ttcp,2600:1::53,53
 )
 net_in_host "$AIRLOCK" run --policy "$TMP/policy.json" --workspace "$TMP/ws" \
 	--state-dir "$TMP/state" --record "$TMP/record.json" \
@@ -76,6 +79,18 @@ net_expect "$TMP/out" qcase,AlLoWeD.TeSt,A '^NOERROR AlLoWeD\.TeSt$' \
 net_expect "$TMP/out" qcase,aLLowed.tEST,A,tcp '^NOERROR aLLowed\.tEST$' "over TCP too"
 net_expect "$TMP/out" qcase,OtHeR.test,A '^NXDOMAIN OtHeR\.test$' \
 	"and so does a refusal's"
+# DNS to an IPv6 server is not redirected to the proxy (it listens on 127.0.0.1): refused at
+# once, in the task's own ruleset (EPERM comes from nowhere else), and recorded.
+net_expect "$TMP/out" tudp,2600:1::53,53 '^fail Operation_not_permitted [0-9]{1,3}$' \
+	"UDP to an IPv6 name server the task picks itself is refused at once (EPERM)"
+net_expect "$TMP/out" ttcp,2600:1::53,53 '^fail Connection_refused [0-9]{1,3}$' \
+	"TCP to it gets a reset at once"
+python3 - "$TMP/record.json" <<'PY'
+import json, sys
+d = {(x['destination'], x['port'], x['protocol']) for x in json.load(open(sys.argv[1]))['network']['denied']}
+assert ('2600:1::53', 53, 'udp') in d and ('2600:1::53', 53, 'tcp') in d, d
+PY
+al_ok $? "the record lists both attempts"
 grep -q 'final.test 1 [0-9]* tcp' "$TMP/dns-queries.log"
 al_ok $? "the half-closed connection's query went upstream over TCP"
 
