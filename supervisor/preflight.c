@@ -177,6 +177,19 @@ static void check_network_v6(struct checker *c, const struct policy *p,
 		refuse(c, "/network/dns/upstream: the DNS upstreams are IPv6 only, but %s", off);
 }
 
+/* The run's last resort for its DNS upstream (supervisor/run-net.c net_configure_upstream()). */
+static void check_upstream(struct checker *c, const struct policy *p, const struct node_config *cfg)
+{
+	uint8_t a[4];
+
+	if (p->network.n_dns_upstream || cfg->network.n_dns_upstream || net_host_resolver4(a) > 0)
+		return;
+	refuse(c,
+	       "/network/dns/upstream: no DNS upstream in the policy or the configuration and "
+	       "no IPv4 one in %s",
+	       NET_RESOLV_CONF);
+}
+
 static void check_network(struct checker *c, const struct policy *p, const struct node_config *cfg)
 {
 	int fd;
@@ -198,6 +211,7 @@ static void check_network(struct checker *c, const struct policy *p, const struc
 		       cfg->path ? cfg->path : NODE_CONFIG_PATH);
 	check_pool(c, cfg, AF_INET, &cfg->network.pool4, "/network/pool");
 	check_network_v6(c, p, cfg);
+	check_upstream(c, p, cfg);
 }
 
 /* Each grant's issuer, as a run checks it (credentials_check_issuers()). */

@@ -68,24 +68,13 @@ static void net_freep(struct run_net **n)
 	net_free(*n);
 }
 
-/* The host's first IPv4 nameserver from /etc/resolv.conf. */
+/* The host's first IPv4 nameserver from /etc/resolv.conf (net-sysctl.h). */
 static int host_resolver(struct policy_addr *ret)
 {
-	_cleanup_free_ char *buf = NULL;
-	char *save = NULL;
-
-	if (read_file_at(AT_FDCWD, "/etc/resolv.conf", 64 * 1024, &buf, NULL) < 0)
+	if (net_host_resolver4(ret->addr) <= 0)
 		return -ENOENT;
-	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char addr[64];
-
-		if (sscanf(line, " nameserver %63s", addr) == 1 &&
-		    inet_pton(AF_INET, addr, ret->addr) == 1) {
-			ret->family = AF_INET;
-			return 0;
-		}
-	}
-	return -ENOENT;
+	ret->family = AF_INET;
+	return 0;
 }
 
 /*

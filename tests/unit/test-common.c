@@ -24,6 +24,7 @@
 #include "strv.h"
 #include "ns-util.h"
 #include "net-pool.h"
+#include "net-sysctl.h"
 #include "time-util.h"
 #include "test.h"
 
@@ -698,6 +699,21 @@ TEST(net_pool_addr)
 	ASSERT_STREQ(what, "10.231.0.9/30 on al1, an address of this host");
 	ASSERT_EQ(net_pool_conflict_addr(&p, "docker0", slot2, 16, what, sizeof(what)), 1);
 	ASSERT_STREQ(what, "10.231.0.9/16 on docker0, an address of this host");
+}
+
+TEST(net_host_resolver4_parse)
+{
+	uint8_t a[4] = {};
+
+	ASSERT_EQ(net_host_resolver4_parse("# nameserver 1.1.1.1\nsearch x\n"
+					   "nameserver 2001:db8::1\n  nameserver 192.0.2.53 \n"
+					   "nameserver 198.51.100.1\n",
+					   a),
+		  1);
+	ASSERT_EQ(a[0], 192);
+	ASSERT_EQ(a[3], 53);
+	ASSERT_EQ(net_host_resolver4_parse("nameserver 2001:db8::1\noptions ndots:2\n", a), 0);
+	ASSERT_EQ(net_host_resolver4_parse("", a), 0);
 }
 
 TEST_MAIN()
