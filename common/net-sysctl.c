@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -57,4 +59,28 @@ int net_ip6_default_route(void)
 	if (r < 0)
 		return r == -ENOENT ? 0 : r;
 	return net_ip6_default_route_parse(s);
+}
+
+int net_host_resolver4_parse(const char *text, uint8_t ret[4])
+{
+	for (const char *line = text; line && *line;
+	     line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		char addr[64];
+
+		if (sscanf(line, " nameserver %63s", addr) == 1 &&
+		    inet_pton(AF_INET, addr, ret) == 1)
+			return 1;
+	}
+	return 0;
+}
+
+int net_host_resolver4(uint8_t ret[4])
+{
+	_cleanup_free_ char *s = NULL;
+	int r;
+
+	r = read_file_at(AT_FDCWD, NET_RESOLV_CONF, 64 * 1024, &s, NULL);
+	if (r < 0)
+		return r == -ENOENT ? 0 : r;
+	return net_host_resolver4_parse(s, ret);
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <stdint.h>
+
 /*
  * What the caller's network namespace forwards and routes, read from /proc: shared by the
  * network module (which acts on it), `policy check --host` and `airlock probe` (which only
@@ -9,6 +11,7 @@
 
 #define NET_IP_FORWARD "/proc/sys/net/ipv4/ip_forward"
 #define NET_IP6_FORWARD "/proc/sys/net/ipv6/conf/all/forwarding"
+#define NET_RESOLV_CONF "/etc/resolv.conf"
 
 /* Whether net.ipv4.ip_forward is 1: 1, 0, or -errno. */
 int net_ip_forward_enabled(void);
@@ -21,3 +24,10 @@ int net_ip6_forward_enabled(void);
  */
 int net_ip6_default_route(void);
 int net_ip6_default_route_parse(const char *table);
+/*
+ * The host's first IPv4 nameserver in /etc/resolv.conf, the DNS upstream of a networked run
+ * whose policy and node configuration name none: 1 and its address, 0 when there is none
+ * (or no file), or -errno. net_host_resolver4_parse() is the pure half, over the file's text.
+ */
+int net_host_resolver4(uint8_t ret[4]);
+int net_host_resolver4_parse(const char *text, uint8_t ret[4]);

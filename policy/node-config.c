@@ -153,6 +153,30 @@ static int dispatch_ttl(const char *path, json_t *v, void *data, struct policy_c
 	return 0;
 }
 
+static int dispatch_wildcard_names(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
+{
+	uint64_t n;
+	int r;
+
+	r = policy_json_uint(ctx, path, v, 1, POLICY_MAX_WILDCARD_NAMES, &n);
+	if (r < 0)
+		return r;
+	*(uint32_t *)data = (uint32_t)n;
+	return 0;
+}
+
+static int dispatch_wildcard_match(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
+{
+	uint64_t n;
+	int r;
+
+	r = policy_json_uint(ctx, path, v, 1, POLICY_MAX_WILDCARD_MATCH, &n);
+	if (r < 0)
+		return r;
+	*(uint32_t *)data = (uint32_t)n;
+	return 0;
+}
+
 static int dispatch_dns(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
 {
 	static const struct policy_field table[] = {
@@ -162,6 +186,10 @@ static int dispatch_dns(const char *path, json_t *v, void *data, struct policy_c
 		  offsetof(struct node_network, dns_ttl_min_s), false, "a duration like \"5s\"" },
 		{ "ttl_max", POLICY_JSON_STRING, dispatch_ttl,
 		  offsetof(struct node_network, dns_ttl_max_s), false, "a duration like \"5m\"" },
+		{ "wildcard_names", POLICY_JSON_INTEGER, dispatch_wildcard_names,
+		  offsetof(struct node_network, wildcard_names), false, "an integer" },
+		{ "wildcard_match_length", POLICY_JSON_INTEGER, dispatch_wildcard_match,
+		  offsetof(struct node_network, wildcard_match_length), false, "an integer" },
 		{}
 	};
 	struct node_network *net = data;
@@ -307,6 +335,8 @@ static struct node_config *config_alloc(void)
 		return NULL;
 	c->network.dns_ttl_min_s = NODE_CONFIG_DEFAULT_TTL_MIN_S;
 	c->network.dns_ttl_max_s = NODE_CONFIG_DEFAULT_TTL_MAX_S;
+	c->network.wildcard_names = POLICY_WILDCARD_NAMES_DEFAULT;
+	c->network.wildcard_match_length = POLICY_WILDCARD_MATCH_DEFAULT;
 	c->network.flows_max = NODE_CONFIG_DEFAULT_FLOWS_MAX;
 	c->network.flows_rate = NODE_CONFIG_DEFAULT_FLOWS_RATE;
 	r = prefix_from_string(NODE_CONFIG_DEFAULT_POOL4, &c->network.pool4);
@@ -410,11 +440,12 @@ static json_t *network_json(const struct node_network *n)
 	}
 	format_duration_ms(n->dns_ttl_min_s * 1000ULL, tmin, sizeof(tmin));
 	format_duration_ms(n->dns_ttl_max_s * 1000ULL, tmax, sizeof(tmax));
-	return json_pack("{s:o, s:o, s:s, s:{s:o*, s:s, s:s}, s:{s:I, s:I}}", "pool",
+	return json_pack("{s:o, s:o, s:s, s:{s:o*, s:s, s:s, s:I, s:I}, s:{s:I, s:I}}", "pool",
 			 prefix_json(&n->pool4), "pool6", prefix_json(&n->pool6), "forwarding",
 			 node_forwarding_to_string(n->forwarding), "dns", "upstream", up, "ttl_min",
-			 tmin, "ttl_max", tmax, "flows", "max", (json_int_t)n->flows_max, "rate",
-			 (json_int_t)n->flows_rate);
+			 tmin, "ttl_max", tmax, "wildcard_names", (json_int_t)n->wildcard_names,
+			 "wildcard_match_length", (json_int_t)n->wildcard_match_length, "flows",
+			 "max", (json_int_t)n->flows_max, "rate", (json_int_t)n->flows_rate);
 }
 
 /* "artifacts" when the file set it, else NULL (the caller owns the export). */

@@ -54,6 +54,8 @@ struct node_network {
 	size_t n_dns_upstream;
 	uint32_t dns_ttl_min_s; /* learned addresses live at least this long */
 	uint32_t dns_ttl_max_s; /* and at most this long */
+	uint32_t wildcard_names; /* a wildcard rule's name budget when the policy sets none */
+	uint32_t wildcard_match_length; /* and its "*" length cap when the policy sets none */
 	uint32_t flows_max; /* a run's flows open at once, in its namespace and the host's */
 	uint32_t flows_rate; /* its new flows a second (bursts of 10 seconds' worth) */
 	const char *config_path; /* the file it was read from (node_config's path), or NULL */

@@ -228,8 +228,10 @@ static int rule_wildcard_limits(const char *path, json_t *v, struct policy_egres
 		}
 		return 0;
 	}
+	rule->names_default = !rule->names;
 	if (!rule->names)
 		rule->names = POLICY_WILDCARD_NAMES_DEFAULT;
+	rule->match_length_default = !rule->match_length;
 	if (!rule->match_length)
 		rule->match_length = POLICY_WILDCARD_MATCH_DEFAULT;
 	return 0;

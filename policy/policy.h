@@ -221,6 +221,9 @@ struct policy_egress_rule {
 	/* Wildcard rules only (0 otherwise): */
 	uint32_t names; /* distinct names per run that go upstream */
 	uint32_t match_length; /* most bytes the "*" may stand for */
+	/* The policy set neither: the built-in defaults, which the node configuration's
+	 * network.dns.wildcard_names and wildcard_match_length replace for a run. */
+	bool names_default, match_length_default;
 };
 
 struct policy_network {

@@ -24,6 +24,7 @@
 #include "idpool.h"
 #include "landlock.h"
 #include "macro.h"
+#include "net-pool.h"
 #include "net-sysctl.h"
 #include "node-config.h"
 #include "path-util.h"
@@ -112,6 +113,30 @@ static void check_mounts(struct checker *c, const struct policy *p, const char *
 	refuse(c, "%s", why);
 }
 
+/* The run's pool check (supervisor/run-net.c net_check_pool()), worded the same way. */
+static void check_pool(struct checker *c, const struct node_config *cfg, int family,
+		       const struct node_prefix *pool, const char *key)
+{
+	struct net_pool np = { .family = family, .prefixlen = pool->prefixlen };
+	char what[256], a[INET6_ADDRSTRLEN];
+	int r;
+
+	memcpy(np.addr, pool->addr.addr, family == AF_INET ? 4 : 16);
+	r = net_pool_conflict(&np, what, sizeof(what));
+	if (r < 0)
+		refuse(c, "%s: cannot read this host's addresses and routes: %s", key,
+		       strerror(-r));
+	if (r <= 0)
+		return;
+	if (!inet_ntop(family, pool->addr.addr, a, sizeof(a)))
+		snprintf(a, sizeof(a), "?");
+	refuse(c,
+	       "%s: the address pool %s/%u (%s%s) overlaps %s; choose a pool this host does "
+	       "not use",
+	       key, a, pool->prefixlen, cfg->path ? "of " : "the default; set in ",
+	       cfg->path ? cfg->path : NODE_CONFIG_PATH, what);
+}
+
 /* The run's IPv6 checks (supervisor/run-net.c net_configure_v6()), worded the same way. */
 static void check_network_v6(struct checker *c, const struct policy *p,
 			     const struct node_config *cfg)
@@ -126,8 +151,10 @@ static void check_network_v6(struct checker *c, const struct policy *p,
 		 net_ip6_forward_enabled() <= 0)
 		off = "net.ipv6.conf.all.forwarding is off on this host (enable it for IPv6 "
 		      "egress)";
-	if (!off)
+	if (!off) {
+		check_pool(c, cfg, AF_INET6, &cfg->network.pool6, "/network/pool6");
 		return;
+	}
 	for (size_t i = 0; i < p->network.n_egress; i++) {
 		const struct policy_egress_rule *r = &p->network.egress[i];
 
@@ -150,6 +177,19 @@ static void check_network_v6(struct checker *c, const struct policy *p,
 		refuse(c, "/network/dns/upstream: the DNS upstreams are IPv6 only, but %s", off);
 }
 
+/* The run's last resort for its DNS upstream (supervisor/run-net.c net_configure_upstream()). */
+static void check_upstream(struct checker *c, const struct policy *p, const struct node_config *cfg)
+{
+	uint8_t a[4];
+
+	if (p->network.n_dns_upstream || cfg->network.n_dns_upstream || net_host_resolver4(a) > 0)
+		return;
+	refuse(c,
+	       "/network/dns/upstream: no DNS upstream in the policy or the configuration and "
+	       "no IPv4 one in %s",
+	       NET_RESOLV_CONF);
+}
+
 static void check_network(struct checker *c, const struct policy *p, const struct node_config *cfg)
 {
 	int fd;
@@ -169,7 +209,9 @@ static void check_network(struct checker *c, const struct policy *p, const struc
 		       "on this host; enable it (sysctl net.ipv4.ip_forward=1) or let airlock "
 		       "manage it (\"network\": { \"forwarding\": \"manage\" } in %s)",
 		       cfg->path ? cfg->path : NODE_CONFIG_PATH);
+	check_pool(c, cfg, AF_INET, &cfg->network.pool4, "/network/pool");
 	check_network_v6(c, p, cfg);
+	check_upstream(c, p, cfg);
 }
 
 /* Each grant's issuer, as a run checks it (credentials_check_issuers()). */

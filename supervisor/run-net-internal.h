@@ -59,7 +59,9 @@ enum run_net_final {
 };
 
 struct run_net {
-	const struct policy_network *net;
+	const struct policy_network *net; /* the policy's, or own_net */
+	struct policy_network own_net; /* the policy's with the node's wildcard defaults */
+	struct policy_egress_rule *own_rules; /* own_net's rules (their strings are the policy's) */
 	struct loop *loop;
 	char dir[256];
 	struct policy_addr pool;

@@ -39,6 +39,7 @@
 #include "netns-util.h"
 #include "ns-util.h"
 #include "nflog.h"
+#include "net-pool.h"
 #include "net-sysctl.h"
 #include "node-config.h"
 #include "policy.h"
@@ -67,24 +68,13 @@ static void net_freep(struct run_net **n)
 	net_free(*n);
 }
 
-/* The host's first IPv4 nameserver from /etc/resolv.conf. */
+/* The host's first IPv4 nameserver from /etc/resolv.conf (net-sysctl.h). */
 static int host_resolver(struct policy_addr *ret)
 {
-	_cleanup_free_ char *buf = NULL;
-	char *save = NULL;
-
-	if (read_file_at(AT_FDCWD, "/etc/resolv.conf", 64 * 1024, &buf, NULL) < 0)
+	if (net_host_resolver4(ret->addr) <= 0)
 		return -ENOENT;
-	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char addr[64];
-
-		if (sscanf(line, " nameserver %63s", addr) == 1 &&
-		    inet_pton(AF_INET, addr, ret->addr) == 1) {
-			ret->family = AF_INET;
-			return 0;
-		}
-	}
-	return -ENOENT;
+	ret->family = AF_INET;
+	return 0;
 }
 
 /*
@@ -179,6 +169,31 @@ static int net_configure_upstream(struct run_net *n, const struct policy *p,
 	return 0;
 }
 
+/*
+ * A pool with an address or route of the host inside would shadow it for the host itself
+ * while a run holds the slot over it, and cut the task off from it: refuse, naming both.
+ */
+static int net_check_pool(int family, const uint8_t *addr, unsigned plen, const char *key,
+			  const struct node_network *cfg)
+{
+	struct net_pool pool = { .family = family, .prefixlen = plen };
+	char what[256], a[INET6_ADDRSTRLEN];
+	int r;
+
+	memcpy(pool.addr, addr, family == AF_INET ? 4 : 16);
+	r = net_pool_conflict(&pool, what, sizeof(what));
+	if (r < 0)
+		return log_error_errno(r, "Failed to read this host's addresses and routes: %m");
+	if (r == 0)
+		return 0;
+	run_net_addr_string(family, addr, a, sizeof(a));
+	return log_error_errno(-EADDRINUSE,
+			       "refusing run: the address pool %s/%u (%s%s%s) overlaps %s; "
+			       "choose a pool this host does not use",
+			       a, plen, key, cfg->config_path ? " of " : ", the default; set in ",
+			       cfg->config_path ? cfg->config_path : NODE_CONFIG_PATH, what);
+}
+
 static int net_configure(struct run_net *n, const struct policy *p, const struct node_network *cfg)
 {
 	int r;
@@ -197,9 +212,19 @@ static int net_configure(struct run_net *n, const struct policy *p, const struct
 	n->ttl_min = cfg->dns_ttl_min_s;
 	n->ttl_max = cfg->dns_ttl_max_s;
 	n->flows = (struct egress_flow_limit){ .max = cfg->flows_max, .rate = cfg->flows_rate };
+	r = net_check_pool(AF_INET, cfg->pool4.addr.addr, cfg->pool4.prefixlen, "/network/pool",
+			   cfg);
+	if (r < 0)
+		return r;
 	r = net_configure_v6(n, p, cfg);
 	if (r < 0)
 		return r;
+	if (n->v6) {
+		r = net_check_pool(AF_INET6, cfg->pool6.addr.addr, cfg->pool6.prefixlen,
+				   "/network/pool6", cfg);
+		if (r < 0)
+			return r;
+	}
 	r = net_configure_upstream(n, p, cfg);
 	if (r < 0)
 		return r;
@@ -394,6 +419,44 @@ static int net_ready(struct run_net *n)
 	return 0;
 }
 
+/*
+ * A wildcard rule that sets no "names" or "match_length" gets the node configuration's
+ * (network.dns.wildcard_names, wildcard_match_length) in this run: a copy of the rules, the
+ * policy itself is left as it was written.
+ */
+static int net_wildcard_defaults(struct run_net *n, const struct policy *p,
+				 const struct node_network *cfg)
+{
+	const struct policy_network *pn = &p->network;
+	bool differs = false;
+
+	for (size_t i = 0; i < pn->n_egress; i++) {
+		const struct policy_egress_rule *r = &pn->egress[i];
+
+		differs |= r->wildcard && r->names_default && r->names != cfg->wildcard_names;
+		differs |= r->wildcard && r->match_length_default &&
+			   r->match_length != cfg->wildcard_match_length;
+	}
+	if (!differs)
+		return 0;
+	n->own_rules = calloc(pn->n_egress, sizeof(*n->own_rules));
+	if (!n->own_rules)
+		return log_oom();
+	memcpy(n->own_rules, pn->egress, pn->n_egress * sizeof(*n->own_rules));
+	for (size_t i = 0; i < pn->n_egress; i++) {
+		struct policy_egress_rule *r = &n->own_rules[i];
+
+		if (r->wildcard && r->names_default)
+			r->names = cfg->wildcard_names;
+		if (r->wildcard && r->match_length_default)
+			r->match_length = cfg->wildcard_match_length;
+	}
+	n->own_net = *pn;
+	n->own_net.egress = n->own_rules;
+	n->net = &n->own_net;
+	return 0;
+}
+
 static int net_new(const struct policy *p, const struct node_network *cfg, const char *run_id,
 		   struct loop *loop, struct run_net **ret)
 {
@@ -412,6 +475,9 @@ static int net_new(const struct policy *p, const struct node_network *cfg, const
 	n->host_nflog_fd = -EBADF;
 
 	r = net_configure(n, p, cfg);
+	if (r < 0)
+		return r;
+	r = net_wildcard_defaults(n, p, cfg);
 	if (r < 0)
 		return r;
 	r = net_setup_kernel(n);
@@ -482,6 +548,7 @@ static struct run_net *net_free(struct run_net *n)
 	egress_socket_free(nat);
 	run_net_dns_done(&n->dns);
 	free(n->wild);
+	free(n->own_rules);
 	free(n);
 	return NULL;
 }

@@ -55,6 +55,12 @@ int config_file_load(const char *path, struct node_config **ret)
 					    AIRLOCK_CGROUP_PARENT, ret);
 		return r < 0 ? log_oom() : 1;
 	}
+	if (fd < 0 && errno == ELOOP) /* O_NOFOLLOW: the path's last part is a symbolic link */
+		return log_error_errno(
+			-ELOOP,
+			"refusing configuration '%s': a symbolic link (name the file "
+			"itself)",
+			p);
 	if (fd < 0)
 		return log_error_errno(-errno, "Failed to open configuration '%s': %m", p);
 	r = check_owner(fd, p);

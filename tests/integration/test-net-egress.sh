@@ -325,6 +325,35 @@ al_ok $? "the record shows the TCP query and its 40 allowed addresses"
 grep -q . "$TMP/err-libc" && sed 's/^/# err: /' "$TMP/err-libc" | head -5
 sed 's/^/# out: /' "$TMP/out-libc"
 
+# The node configuration's wildcard defaults: a rule that sets no "names" or "match_length"
+# (*.wild.test) gets the configuration's, one that sets them (*.budget.test: 5) keeps its own.
+cat >"$TMP/wild.json" <<'JSON'
+{ "version": 1, "network": { "dns": { "wildcard_names": 3, "wildcard_match_length": 20 } } }
+JSON
+chmod 644 "$TMP/wild.json"
+c20=$(printf 'c%.0s' $(seq 20)) c21=$(printf 'd%.0s' $(seq 21))
+net_in_host "$AIRLOCK" run --config "$TMP/wild.json" --policy "$TMP/policy.json" \
+	--workspace "$TMP/ws" --state-dir "$TMP/state" --record "$TMP/record-wild.json" \
+	-- /usr/bin/python3 /workspace/net-task.py names,5,cfg.wild.test "resolve,$c20.wild.test,A" \
+	"resolve,$c21.wild.test,A" names,8,budget.test >"$TMP/out" 2>"$TMP/err-wild"
+al_ok $? "a run with the node configuration's wildcard defaults exits 0"
+net_expect "$TMP/out" names,5,cfg.wild.test '^3/5 3/5$' \
+	"a wildcard rule without \"names\" gets the configuration's budget (3 of 5 new names)"
+nb=$(grep -E '^n[0-9]\.cfg\.wild\.test ' "$TMP/dns-queries.log" | awk '{print $1}' | sort -u | wc -l)
+[ "$nb" -eq 3 ] && ! grep -qE "^($c20|$c21)\." "$TMP/dns-queries.log"
+al_ok $? "only those 3 names reach the upstream, and no name past the budget or the length (got $nb)"
+net_expect "$TMP/out" names,8,budget.test '^5/8 5/8$' "a rule with its own \"names\" (5) keeps it"
+grep -q 'wildcard \*\.wild\.test: name budget of 3 spent' "$TMP/err-wild"
+al_ok $? "stderr names the configuration's budget"
+python3 - "$TMP/record-wild.json" <<'PY'
+import json, sys
+w = {x['host']: x for x in json.load(open(sys.argv[1]))['network']['wildcards']}
+assert (w['*.wild.test']['names'], w['*.wild.test']['match_length']) == (3, 20), w
+assert w['*.wild.test']['refused_length'] == 1 and w['*.wild.test']['refused_budget'] >= 3, w
+assert (w['*.budget.test']['names'], w['*.budget.test']['match_length']) == (5, 20), w
+PY
+al_ok $? "the record shows each rule's bounds in force and a name over the configuration's match_length (20)"
+
 # curl and git, by name, from a real HTTP server in the test internet (git.test, port 80).
 ip -n "$NET_I" addr add 11.1.0.40/32 dev lo
 mkdir -p "$TMP/www" && echo "hello over http" >"$TMP/www/hello.txt"

@@ -9,6 +9,8 @@
 #    a task through them, and the record names each attempt with reason "host";
 #  - one run's flows, its conntrack entries, stay bounded in the host namespace: a UDP flood
 #    from the task, and one injected past the task's own ruleset;
+#  - an address pool that holds an address or a route of the host refuses the run (a slot
+#    would shadow it for the host);
 #  - the task's namespace forwards nothing and has no IPv6 link-local address.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -264,6 +266,56 @@ fl = [d for d in net['denied'] if d['reason'] == 'flow-limit' and d['destination
 assert fl, net['denied'][:5]
 PY
 al_ok $? "the record lists what the host table refused with reason flow-limit"
+
+# ---- a pool that collides with the host's own addresses or routes ----
+# A slot's /30 inside a subnet of the host is more specific than the host's own route to
+# it: while the run lived, the host's traffic to that subnet (here the container) went into
+# the run's veth. Such a pool refuses the run, in one line naming the pool and what it hits.
+pool_pol=$(al_policy pool <<'JSON'
+{ "version": 1, "limits": { "wall_time": "30s" },
+  "network": { "egress": [ { "host": "allowed.test", "ports": [443] } ],
+               "dns": { "upstream": ["11.1.0.53"] } } }
+JSON
+)
+routes_before=$(ip -n "$NET_H" route show; ip -n "$NET_H" -6 route show)
+pool_refused() { # pool_refused NAME CONFIG WHAT DESCRIPTION
+	net_in_host "$AIRLOCK" run --config "$2" --policy "$pool_pol" --workspace "$AL_WS" \
+		--state-dir "$AL_STATE" -- /bin/true >"$AL_TMP/$1.out" 2>"$AL_TMP/$1.err"
+	local rc=$?
+	al_ok "$([ $rc -eq 125 ] && [ "$(wc -l <"$AL_TMP/$1.err")" -eq 1 ] &&
+		grep -qF "refusing run: the address pool $3" "$AL_TMP/$1.err"; echo $?)" "$4 (exit $rc)"
+	al_diag <"$AL_TMP/$1.err"
+}
+pool_refused svcpool "$(config svcpool '{ "version": 1, "network": { "pool": "172.30.0.0/16" } }')" \
+	"172.30.0.0/16 (/network/pool of $AL_TMP/svcpool.conf) overlaps 172.30.0.1/24 on svc0, an address of this host" \
+	"a pool holding an address of the host (its container bridge) is refused"
+al_is "$(hello "$NET_H" 172.30.0.2 80)" "hello from 172.30.0.2:80" "and the host still reaches its container"
+net_in_host "$AIRLOCK" policy check "$pool_pol" --host --config "$AL_TMP/svcpool.conf" >"$AL_TMP/pc.out" 2>&1
+al_ok "$([ $? -eq 1 ] && grep -q '/network/pool: the address pool 172.30.0.0/16 .* overlaps 172.30.0.1/24 on svc0' "$AL_TMP/pc.out"; echo $?)" \
+	"policy check --host says so beforehand"
+al_diag <"$AL_TMP/pc.out"
+ip -n "$NET_H" route add 10.231.8.0/24 via 11.0.0.2
+pool_refused route4 "$default_conf" \
+	"10.231.0.0/16 (/network/pool of $default_conf) overlaps 10.231.8.0/24 on uplink, a route of this host" \
+	"a pool holding a route of the host is refused"
+ip -n "$NET_H" route del 10.231.8.0/24
+ip -n "$NET_H" -6 route add fd61:6972:6c6b:7::/64 via 2600:ffff::2
+pool_refused route6 "$default_conf" \
+	"fd61:6972:6c6b::/48 (/network/pool6 of $default_conf) overlaps fd61:6972:6c6b:7::/64 on uplink, a route of this host" \
+	"an IPv6 pool holding a route of the host is refused"
+ip -n "$NET_H" -6 route del fd61:6972:6c6b:7::/64
+ip -n "$NET_H" route add 10.0.0.0/8 via 11.0.0.2
+net_in_host "$AIRLOCK" run --config "$default_conf" --policy "$pool_pol" --workspace "$AL_WS" \
+	--state-dir "$AL_STATE" -- /usr/bin/python3 /workspace/net-task.py resolve,allowed.test,A \
+	tcp,11.1.0.10,443,2 >"$AL_TMP/out" 2>"$AL_TMP/err"
+al_ok "$([ $? -eq 0 ] && step tcp,11.1.0.10,443,2 | grep -q '^ok hello'; echo $?)" \
+	"a route containing the whole pool (10.0.0.0/8) is no collision: the run starts and connects"
+al_diag <"$AL_TMP/err"
+ip -n "$NET_H" route del 10.0.0.0/8
+net_wait_veths_gone
+al_is "$(ip -n "$NET_H" route show; ip -n "$NET_H" -6 route show)" "$routes_before" \
+	"the host's routes are as before"
+al_ok "$(! ip netns exec "$NET_H" nft list tables | grep -q airlock; echo $?)" "and no airlock table is left"
 
 # ---- the task's namespace: no forwarding, no link-local address ----
 flood netns "$default_conf" 11.8 1 1

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Unit tests of common/: parse-util.c (sizes, durations, hex), strv.c, time-util.c,
- * fd-util.c (on pipes and files below a private temporary directory) and where log.c
- * sends a line (stderr and the diagnostics sink, on pipes).
+ * fd-util.c (on pipes and files below a private temporary directory), where log.c
+ * sends a line (stderr and the diagnostics sink, on pipes), and net-pool.c's collisions of
+ * an address pool with the host's routes and addresses (over given text and addresses).
  */
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -21,6 +23,8 @@
 #include "path-util.h"
 #include "strv.h"
 #include "ns-util.h"
+#include "net-pool.h"
+#include "net-sysctl.h"
 #include "time-util.h"
 #include "test.h"
 
@@ -625,6 +629,91 @@ TEST(log_first_error)
 	log_reset_first_error();
 	ASSERT_TRUE(log_first_error() == NULL);
 	log_set_max_level(saved);
+}
+
+/* /proc/net/route prints each __be32 as the u32 it is in memory: here, little-endian. */
+static const char route4_table[] =
+	"Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+	"uplink\t00000000\t0200000B\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"
+	"uplink\t0000000B\t00000000\t0001\t0\t0\t0\tFCFFFFFF\t0\t0\t0\n"
+	"al3\t0C00E70A\t00000000\t0001\t0\t0\t0\tFCFFFFFF\t0\t0\t0\n";
+
+TEST(net_pool_routes)
+{
+	struct net_pool p = { .family = AF_INET, .addr = { 10, 231 }, .prefixlen = 16 };
+	char what[128] = "";
+
+	if (htonl(1) == 1)
+		return; /* the table above is little-endian's */
+	/* the default route and the uplink's /30 contain no slot; al3's /30 is slot 3's own */
+	ASSERT_EQ(net_pool_conflict_routes(&p, route4_table, what, sizeof(what)), 0);
+	p = (struct net_pool){ .family = AF_INET, .addr = { 11, 0 }, .prefixlen = 16 };
+	ASSERT_EQ(net_pool_conflict_routes(&p, route4_table, what, sizeof(what)), 1);
+	ASSERT_STREQ(what, "11.0.0.0/30 on uplink, a route of this host");
+	/* slot 3's /30 on another link, or on a link of another slot, is not ours */
+	p = (struct net_pool){ .family = AF_INET, .addr = { 10, 231, 0, 0 }, .prefixlen = 24 };
+	ASSERT_EQ(net_pool_conflict_routes(&p, "al4\t0C00E70A\t0\t1\t0\t0\t0\tFCFFFFFF\n", what,
+					   sizeof(what)),
+		  1);
+	ASSERT_STREQ(what, "10.231.0.12/30 on al4, a route of this host");
+	ASSERT_EQ(net_pool_conflict_routes(&p, "al03\t0C00E70A\t0\t1\t0\t0\t0\tFCFFFFFF\n", what,
+					   sizeof(what)),
+		  1);
+	/* a route containing the whole pool is less specific than every slot's */
+	ASSERT_EQ(net_pool_conflict_routes(&p, "eth0\t0000000A\t0\t1\t0\t0\t0\t000000FF\n", what,
+					   sizeof(what)),
+		  0);
+}
+
+TEST(net_pool_routes6)
+{
+	struct net_pool p = { .family = AF_INET6,
+			      .addr = { 0xfd, 0x61, 0x69, 0x72, 0x6c, 0x6b },
+			      .prefixlen = 48 };
+	static const char ours[] =
+		"fd6169726c6b00050000000000000000 40 00000000000000000000000000000000 00 "
+		"00000000000000000000000000000000 00000100 00000001 00000000 00000001 al5\n"
+		"fd6169726c6b00050000000000000001 80 00000000000000000000000000000000 00 "
+		"00000000000000000000000000000000 00000000 00000002 00000000 80200001 al5\n"
+		"00000000000000000000000000000000 00 00000000000000000000000000000000 00 "
+		"2600ffff000000000000000000000002 00000400 00000001 00000000 00000003 uplink\n";
+	static const char theirs[] =
+		"fd6169726c6b00050000000000000000 40 00000000000000000000000000000000 00 "
+		"2600ffff000000000000000000000002 00000400 00000001 00000000 00000003 uplink\n";
+	char what[128] = "";
+
+	ASSERT_EQ(net_pool_conflict_routes(&p, ours, what, sizeof(what)), 0);
+	ASSERT_EQ(net_pool_conflict_routes(&p, theirs, what, sizeof(what)), 1);
+	ASSERT_STREQ(what, "fd61:6972:6c6b:5::/64 on uplink, a route of this host");
+}
+
+TEST(net_pool_addr)
+{
+	struct net_pool p = { .family = AF_INET, .addr = { 10, 231 }, .prefixlen = 16 };
+	const uint8_t slot2[4] = { 10, 231, 0, 9 }, lan[4] = { 192, 168, 1, 2 };
+	char what[128] = "";
+
+	ASSERT_EQ(net_pool_conflict_addr(&p, "al2", slot2, 30, what, sizeof(what)), 0);
+	ASSERT_EQ(net_pool_conflict_addr(&p, "eth0", lan, 24, what, sizeof(what)), 0);
+	ASSERT_EQ(net_pool_conflict_addr(&p, "al1", slot2, 30, what, sizeof(what)), 1);
+	ASSERT_STREQ(what, "10.231.0.9/30 on al1, an address of this host");
+	ASSERT_EQ(net_pool_conflict_addr(&p, "docker0", slot2, 16, what, sizeof(what)), 1);
+	ASSERT_STREQ(what, "10.231.0.9/16 on docker0, an address of this host");
+}
+
+TEST(net_host_resolver4_parse)
+{
+	uint8_t a[4] = {};
+
+	ASSERT_EQ(net_host_resolver4_parse("# nameserver 1.1.1.1\nsearch x\n"
+					   "nameserver 2001:db8::1\n  nameserver 192.0.2.53 \n"
+					   "nameserver 198.51.100.1\n",
+					   a),
+		  1);
+	ASSERT_EQ(a[0], 192);
+	ASSERT_EQ(a[3], 53);
+	ASSERT_EQ(net_host_resolver4_parse("nameserver 2001:db8::1\noptions ndots:2\n", a), 0);
+	ASSERT_EQ(net_host_resolver4_parse("", a), 0);
 }
 
 TEST_MAIN()

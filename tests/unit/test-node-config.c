@@ -48,6 +48,10 @@ static const struct error_case error_cases[] = {
 	{ V "\"network\": {\"dns\": {\"ttl_min\": \"2h\", \"ttl_max\": \"1h\"}}}", "/network/dns",
 	  "above ttl_max" },
 	{ V "\"network\": {\"dns\": {\"ttl_max\": \"25h\"}}}", "/network/dns/ttl_max", "1s..24h" },
+	{ V "\"network\": {\"dns\": {\"wildcard_names\": 0}}}", "/network/dns/wildcard_names",
+	  "1..4096" },
+	{ V "\"network\": {\"dns\": {\"wildcard_match_length\": 201}}}",
+	  "/network/dns/wildcard_match_length", "1..200" },
 	{ V "\"network\": {\"flows\": {\"max\": 8}}}", "/network/flows/max", "16..262144" },
 	{ V "\"network\": {\"flows\": {\"max\": \"4096\"}}}", "/network/flows/max", "integer" },
 	{ V "\"network\": {\"flows\": {\"rate\": 0}}}", "/network/flows/rate", "1..100000" },
@@ -106,6 +110,8 @@ TEST(defaults)
 	ASSERT_EQ(c->network.dns_ttl_min_s, NODE_CONFIG_DEFAULT_TTL_MIN_S);
 	ASSERT_EQ(c->network.dns_ttl_max_s, NODE_CONFIG_DEFAULT_TTL_MAX_S);
 	ASSERT_EQ(c->network.n_dns_upstream, 0);
+	ASSERT_EQ(c->network.wildcard_names, 128);
+	ASSERT_EQ(c->network.wildcard_match_length, 63);
 	ASSERT_EQ(c->network.flows_max, 4096);
 	ASSERT_EQ(c->network.flows_rate, 100);
 	ASSERT_TRUE(c->state_dir == NULL);
@@ -125,7 +131,8 @@ TEST(settings_round_trip)
 		" \"network\": {\"pool\": \"10.240.0.0/20\", \"pool6\": \"fd12:3456::/32\","
 		" \"forwarding\": \"manage\","
 		" \"dns\": {\"upstream\": [\"192.0.2.53\", \"2001:db8::53\"], \"ttl_min\": \"1s\","
-		" \"ttl_max\": \"1h\"}, \"flows\": {\"max\": 64, \"rate\": 20}},"
+		" \"ttl_max\": \"1h\", \"wildcard_names\": 16, \"wildcard_match_length\": 20},"
+		" \"flows\": {\"max\": 64, \"rate\": 20}},"
 		" \"artifacts\": {\"owner\": \"4294967294:0\"}}";
 
 	ASSERT_OK(node_config_parse(text, sizeof(text) - 1, &c, NULL));
@@ -137,6 +144,8 @@ TEST(settings_round_trip)
 	ASSERT_EQ(c->network.dns_upstream[1].family, AF_INET6);
 	ASSERT_EQ(c->network.dns_ttl_min_s, 1);
 	ASSERT_EQ(c->network.dns_ttl_max_s, 3600);
+	ASSERT_EQ(c->network.wildcard_names, 16);
+	ASSERT_EQ(c->network.wildcard_match_length, 20);
 	ASSERT_EQ(c->network.flows_max, 64);
 	ASSERT_EQ(c->network.flows_rate, 20);
 	ASSERT_TRUE(c->artifacts.has_owner);
@@ -150,6 +159,8 @@ TEST(settings_round_trip)
 	ASSERT_CONTAINS(json, "\"pool\": \"10.240.0.0/20\"");
 	ASSERT_CONTAINS(json, "\"pool6\": \"fd12:3456::/32\"");
 	ASSERT_CONTAINS(json, "\"max\": 64");
+	ASSERT_CONTAINS(json, "\"wildcard_names\": 16");
+	ASSERT_CONTAINS(json, "\"wildcard_match_length\": 20");
 	ASSERT_CONTAINS(json, "\"owner\": \"4294967294:0\"");
 	ASSERT_OK(node_config_parse(json, strlen(json), &again, NULL));
 	ASSERT_OK(node_config_to_json(again, &json2));

@@ -897,7 +897,9 @@ TEST(full_policy_values)
 	ASSERT_TRUE(r->wildcard);
 	ASSERT_STREQ(r->host, "*.files.example.org");
 	ASSERT_EQ(r->names, 200);
+	ASSERT_FALSE(r->names_default); /* set: the node configuration's default does not apply */
 	ASSERT_EQ(r->match_length, POLICY_WILDCARD_MATCH_DEFAULT);
+	ASSERT_TRUE(r->match_length_default); /* not set: it does */
 	r = &p->network.egress[2];
 	ASSERT_TRUE(r->is_cidr && r->host == NULL);
 	ASSERT_EQ(r->cidr.family, AF_INET);

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Whether a run's address pool collides with the caller's network namespace: an address of
+ * the host, or a route of the host as specific as the pool or more, inside it. A slot's /30
+ * (/64) on such a host would shadow that address or route for the host itself while the run
+ * lives, and the task would be cut off from it. What airlock itself puts there is not a
+ * collision: on link al<n>, addresses and routes inside slot n's /30 (IPv4) or /64 (IPv6).
+ * A route that contains the whole pool (a default route, a 10.0.0.0/8 of the LAN) is less
+ * specific than every slot's and is not one either.
+ *
+ * Shared by the network module (which refuses the run) and `policy check --host` (which
+ * reports it), so both ask the same question. libc only; does not log.
+ */
+
+struct net_pool {
+	int family; /* AF_INET or AF_INET6 */
+	uint8_t addr[16]; /* network byte order */
+	unsigned prefixlen;
+};
+
+/*
+ * 1 and a description of the first collision in what ("11.0.0.1/30 on uplink, an address
+ * of this host"), 0 when there is none, or -errno when the host's addresses or routes
+ * cannot be read.
+ */
+int net_pool_conflict(const struct net_pool *pool, char *what, size_t size);
+
+/*
+ * The pure halves, over the text of /proc/net/route (IPv4 pools) and /proc/net/ipv6_route
+ * (IPv6 pools) and over one address: 1 with what filled, or 0.
+ */
+int net_pool_conflict_routes(const struct net_pool *pool, const char *table, char *what,
+			     size_t size);
+int net_pool_conflict_addr(const struct net_pool *pool, const char *ifname, const uint8_t *addr,
+			   unsigned prefixlen, char *what, size_t size);
