@@ -126,7 +126,8 @@ al_diag <"$AL_TMP/s.out"
 # auditor who verified up to 3 and asks --since 4 must not be told all is well.
 forged cut
 rm "$AL_TMP/cut/records/$(basename "$third")"
-printf 'airlock-chain-head 1\n%s\n-\n' "$(sed -n 3p "$AL_STATE/chain/head")" >"$AL_TMP/cut/chain/head"
+printf 'airlock-chain-head 1\n%s\nseq 1 sha256 %s run %s\n' "$(sed -n 3p "$AL_STATE/chain/head")" \
+	"$(sha256sum <"$first" | cut -d' ' -f1)" "$first_id" >"$AL_TMP/cut/chain/head"
 "$AIRLOCK" records --state-dir "$AL_TMP/cut" verify >"$AL_TMP/s.out" 2>&1
 al_ok $? "(a chain cut back with its head rewritten verifies in full: only a pinned head shows it)"
 "$AIRLOCK" records --state-dir "$AL_TMP/cut" verify --since 4 >"$AL_TMP/s.out" 2>&1

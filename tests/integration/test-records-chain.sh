@@ -53,6 +53,7 @@ copy() {
 for i in 1 2 3; do
 	al_run -- /bin/sh -c "echo 'run $i'"
 	[ "$i" = 1 ] && head_ino=$(stat -c %i "$AL_STATE/chain/head")
+	[ "$i" = 2 ] && cp "$AL_STATE/chain/head" "$AL_TMP/head.2" # put back below
 done
 al_is "$(stat -c %i "$AL_STATE/chain/head")" "$head_ino" \
 	"the head file is rewritten in place (one inode), not replaced per record"
@@ -212,6 +213,29 @@ st=$(copy "$AL_STATE" appended-unsigned)
 added=$(python3 "$TOOL" append "$st" "$last" -)
 touch "$st/.airlock-schema-skip" # chain without signature: forged on purpose
 expect_problem "$st" "a record appended by hand, unsigned" "^verify: record $added.json: not signed"
+
+# The head file edited, or put back to an older copy while the records stay: every line of
+# it names a record, and none may come after it (an append writes the head first).
+st=$(copy "$AL_STATE" head-put-back)
+cp "$AL_TMP/head.2" "$st/chain/head"
+expect_problem "$st" "the head put back to an older copy: the record after it is named" \
+	"^verify: record $(basename "$last") \(seq 3\): after the head \(seq 2, run ${mid%.json}\): the head was put back \(1 record after it\)$"
+"$AIRLOCK" run --state-dir "$st" --workspace "$AL_WS" -- "$PROBE" true >/dev/null 2>&1 </dev/null
+expect_problem "$st" "... and a run appended after it takes seq 3 again: named" \
+	"^verify: record .* \(seq 3\): seq taken twice, also by"
+st=$(copy "$AL_STATE" head-run-id)
+sed -i "2s/ run [^ ]*\$/ run ${first%.json}/" "$st/chain/head"
+expect_problem "$st" "the head's run id edited: the record of its seq named" \
+	"^verify: seq 3: the head names run ${first%.json}: not record $(basename "$last"), whose sha256 it holds \(the head was edited\)$"
+st=$(copy "$AL_STATE" head-before)
+sed -i "3s/ sha256 [0-9a-f]* / sha256 $(sha256sum <"$st/records/$first" | cut -d' ' -f1) /" \
+	"$st/chain/head"
+expect_problem "$st" "the head's line before edited: the record of its seq named" \
+	"^verify: seq 2: the head's line before names run ${mid%.json} with sha256 [0-9a-f]{64}: not record $mid "
+st=$(copy "$AL_STATE" head-before-none)
+sed -i '3s/.*/-/' "$st/chain/head"
+expect_problem "$st" "the head's line before made \"-\": named" \
+	'^verify: chain/head: the line before seq 3 is "-" \(none\), not seq 2 \(the head was edited\)$'
 
 verify "$AL_STATE"
 al_ok "$V_RC" "the untouched records still verify"
