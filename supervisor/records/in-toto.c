@@ -95,6 +95,11 @@ static int add_state_files(json_t *subjects, int state_fd, const char *id, const
 		if (!want)
 			continue;
 		r = file_digest(state_fd, path, hex);
+		if (r == -EBADFD) /* a FIFO or device planted where the run's file was */
+			return log_error_errno(r,
+					       "records export: refusing run '%s': '%s' is not a "
+					       "regular file",
+					       id, path);
 		if (r < 0)
 			return log_error_errno(r, "Failed to hash '%s': %m", path);
 		if (r > 0 && !streq(hex, want))
@@ -218,6 +223,9 @@ static int load_record(int state_fd, const char *state_dir, const char *id, json
 	r = chain_read_file_at(state_fd, path, RECORD_MAX_BYTES, &buf, &len);
 	if (r == -ENOENT)
 		return log_error_errno(r, "records export: no run '%s'", id);
+	if (r == -EBADFD)
+		return log_error_errno(r, "records export: record '%s' is not a regular file",
+				       path);
 	if (r < 0)
 		return log_error_errno(r, "Failed to read record '%s': %m", path);
 	o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);

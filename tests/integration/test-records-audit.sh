@@ -5,8 +5,8 @@
 # its signed record pins, and only the run it was asked for; the guide's "verify --state-dir
 # COPY --pubkey KEYS.pem" works as written; verify sees the head file removed, and with
 # --since SEQ the record SEQ-1 gone;
-# records events escapes the keys of a changed log; verify names a FIFO in a copy, never
-# waits on it; a key rotated out signs no record after its retirement, and verify sees one
+# records events escapes the keys of a changed log; verify, show, list, events and export
+# name a FIFO in a copy, never wait on it; a key rotated out signs no record after its retirement, and verify sees one
 # that is; records show escapes what jansson quotes of a corrupt record; the reaper signs a
 # dead run's record only as that run.
 . "$(dirname "$0")/lib.sh"
@@ -168,6 +168,29 @@ al_ok "$(grep -q '^verify: record zz-fifo.json: unreadable: not a regular file$'
 		"$AL_TMP/f.out"
 	echo $?)" "naming the record and the event log that are not regular files"
 al_diag <"$AL_TMP/f.out"
+# The other readers of the state directory read it the same way: never wait on a FIFO.
+timeout 60 "$AIRLOCK" records --state-dir "$AL_TMP/fifo" show zz-fifo >/dev/null 2>"$AL_TMP/f.err"
+al_ok "$([ $? -eq 1 ] && grep -qx "airlock: records: $AL_TMP/fifo/records/zz-fifo.json: not a valid run record: not a regular file" \
+	"$AL_TMP/f.err"; echo $?)" "records show of a FIFO names it, never waits on it"
+al_diag <"$AL_TMP/f.err"
+timeout 60 "$AIRLOCK" records --state-dir "$AL_TMP/fifo" list >"$AL_TMP/f.out" 2>&1
+al_ok "$([ $? -eq 1 ] && grep -q '^zz-fifo.json  *(unreadable record: not a regular file)$' "$AL_TMP/f.out"; echo $?)" \
+	"records list names the FIFO as not a regular file"
+al_diag <"$AL_TMP/f.out"
+timeout 60 "$AIRLOCK" records --state-dir "$AL_TMP/fifo" events "$first_id" >/dev/null 2>"$AL_TMP/f.err"
+al_ok "$([ $? -eq 1 ] && grep -q "^airlock: records: event log of run $first_id: .*/events/$first_id.jsonl': not a regular file\$" \
+	"$AL_TMP/f.err"; echo $?)" "records events of a FIFO event log names it, never waits on it"
+al_diag <"$AL_TMP/f.err"
+export_refused "$AL_TMP/fifo" "$first_id" "'events/$first_id.jsonl' is not a regular file" \
+	"records export refuses a FIFO event log, naming it"
+forged fifo-record
+rm "$AL_TMP/fifo-record/records/$first_id.json"
+mkfifo "$AL_TMP/fifo-record/records/$first_id.json"
+timeout 60 "$AIRLOCK" records --state-dir "$AL_TMP/fifo-record" events "$first_id" >/dev/null 2>"$AL_TMP/f.err"
+al_is "$?" 0 "records events of a run whose record is a FIFO ends (not a hang): its log's chain holds"
+al_diag <"$AL_TMP/f.err"
+export_refused "$AL_TMP/fifo-record" "$first_id" "record 'records/$first_id.json' is not a regular file" \
+	"records export refuses a FIFO record, naming it"
 rm "$AL_TMP/fifo/records/zz-fifo.json"
 rm "$AL_TMP/fifo/chain/head"
 mkfifo "$AL_TMP/fifo/chain/head"
