@@ -299,6 +299,19 @@ verb_refused "'events' needs a run ID" events
 verb_refused "'head' takes no arguments" head extra
 verb_refused "'show' takes one run ID" show a b
 verb_refused "unknown verb 'bogus'" bogus
+verb_refused "--state-dir needs a value (DIR)" verify --state-dir
+verb_refused "--state-dir needs a value (DIR)" head --state-dir
+verb_refused "'export' needs a run ID" export --format in-toto
+"$REAL_AIRLOCK" records export "$(basename "$(newest_record "$st")" .json)" --state-dir "$st" \
+	>/dev/null 2>"$AL_TMP/err"
+al_is "$? $(cat "$AL_TMP/err")" "2 airlock: records export: no --format: expected --format in-toto" \
+	"records export ID without --format says so"
+# export's options in any order, as list's: the envelope of the run asked for.
+"$REAL_AIRLOCK" records export --format in-toto "$(basename "$(newest_record "$st")" .json)" \
+	--state-dir "$st" >"$AL_TMP/env" 2>"$AL_TMP/err"
+al_is "$? $(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["payloadType"])' "$AL_TMP/env" 2>&1)" \
+	"0 application/vnd.in-toto+json" "records export --format in-toto ID --state-dir DIR: exported"
+al_diag <"$AL_TMP/err"
 
 # Escape sequences in command[0] cannot reach the terminal.
 "$REAL_AIRLOCK" run --state-dir "$st" --policy "$pol" --workspace "$AL_WS" -- \
