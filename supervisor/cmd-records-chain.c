@@ -84,6 +84,12 @@ static int records_head(const char *state_dir)
 	 * may (a copy another user made, as verify reads it: without). */
 	lock = chain_lock(fd, false);
 	r = chain_head_get(fd, &h);
+	if (r == -EBADMSG) {
+		log_error("records head: '%s/" CHAIN_DIR "/head' is not a head airlock writes "
+			  "(changed): run records verify",
+			  state_dir);
+		return 1;
+	}
 	if (r < 0) {
 		log_error_errno(r, "Failed to read the chain head of '%s': %m", state_dir);
 		return 1;

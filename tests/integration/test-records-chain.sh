@@ -236,6 +236,17 @@ st=$(copy "$AL_STATE" head-before-none)
 sed -i '3s/.*/-/' "$st/chain/head"
 expect_problem "$st" "the head's line before made \"-\": named" \
 	'^verify: chain/head: the line before seq 3 is "-" \(none\), not seq 2 \(the head was edited\)$'
+st=$(copy "$AL_STATE" head-garbage)
+echo "edited by hand" >"$st/chain/head"
+sed -Ei 's/"code": ([0-9]+)/"code": 1\1/' "$st/records/$mid"
+expect_problem "$st" "a head that does not read as one is named ..." \
+	'^verify: chain/head: changed: not a head airlock writes'
+expect_problem "$st" "... and the records are checked all the same" \
+	"^verify: record $mid \(seq 2\): bad signature"
+"$AIRLOCK" records --state-dir "$st" head >"$AL_TMP/out" 2>&1
+al_is "$? $(cat "$AL_TMP/out")" \
+	"1 airlock: records head: '$st/chain/head' is not a head airlock writes (changed): run records verify" \
+	"records head names a head that does not read as one"
 
 verify "$AL_STATE"
 al_ok "$V_RC" "the untouched records still verify"
