@@ -315,8 +315,40 @@ if wait_running; then
 	verify "$AL_STATE"
 	al_ok "$V_RC" "and the chain verifies (seq 1..15)"
 	echo "$V_OUT" | al_diag
+	al_is "$(al_json "$killed" '"reason" in r["exit"]')" False \
+		"its running record was the one the run wrote: no reason in its exit"
 else
 	al_ok 1 "the run to kill started"
+fi
+
+# The running record is not signed while the run lives: one changed in the state directory
+# (its command rewritten), then the run's supervisor dead, must not be signed as airlock's.
+# A state directory of its own: the seqs above stay as they are.
+st=$AL_TMP/st-changed-running
+mkdir -p "$st"
+env --default-signal=INT,QUIT "$AIRLOCK" run --state-dir "$st" --workspace "$AL_WS" -- \
+	"$PROBE" sleep 60 >/dev/null 2>&1 </dev/null &
+pid=$!
+AL_PIDS+=("$pid")
+for ((i = 0; i < 100; i++)); do
+	grep -lq '"cause": "running"' "$st"/records/*.json 2>/dev/null && break
+	sleep 0.1
+done
+changed=$(grep -l '"cause": "running"' "$st"/records/*.json | head -n 1)
+if [ -n "$changed" ]; then
+	sed -i 's/"sleep",/"harmless",/' "$changed"
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null
+	"$AIRLOCK" run --state-dir "$st" --workspace "$AL_WS" -- "$PROBE" true >/dev/null 2>&1 </dev/null
+	al_is "$(al_json "$changed" 'r["exit"]["cause"], r["exit"]["reason"], r["command"][1], "signature" in r')" \
+		"('aborted', 'running_record_changed', 'harmless', True)" \
+		"a running record changed while its run lived is marked aborted as changed"
+	al_ok "$(al_json "$changed" 'r["exit"]["message"]' | grep -q '^its running record was changed after airlock wrote it (sha256 [0-9a-f]\{64\}, not [0-9a-f]\{64\} as written)'; echo $?)" \
+		"... its message gives both digests"
+	expect_problem "$st" "... and verify names it" \
+		"^verify: record $(basename "$changed") \(seq 1\): its running record was changed in the state directory before it was marked aborted"
+else
+	al_ok 1 "the run whose running record is changed started"
 fi
 
 # ---- key rotation ----
