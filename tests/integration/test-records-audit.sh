@@ -80,6 +80,38 @@ cp "$AL_TMP/swapped/records/$first_id.json" "$AL_TMP/swapped/records/$id.json"
 export_refused "$AL_TMP/swapped" "$id" "refusing record 'records/$id.json': it holds another run" \
 	"a record copied over another run's file is refused (not exported as that run)"
 
+# ---- each exported file is a subject of its own ----
+
+# An in-toto verifier looks an artifact up by its digest: each file of the export is a
+# subject, by the SHA-256 the manifest the signed record pins lists. Its own state directory:
+# the seqs this test counts on stay as they are.
+st=$AL_TMP/st-art
+mkdir -p "$st"
+pol=$(al_policy art <<'JSON'
+{ "version": 1, "name": "art", "filesystem": { "tmpfs": [ { "target": "/out", "size": "16M" } ] },
+  "artifacts": { "scan": "off" } }
+JSON
+)
+"$AIRLOCK" run --state-dir "$st" --workspace "$AL_WS" --policy "$pol" -- sh -c \
+	"echo one >/out/a.txt; mkdir /out/d; echo two >/out/d/b; echo 3 >'/out/"$'\xc3\xa9'"'; echo 4 >'/out/"$'\xff'"'" \
+	>/dev/null 2>"$AL_TMP/art.err" </dev/null
+al_ok $? "a run exporting four files"
+al_diag <"$AL_TMP/art.err"
+aid=$(basename "$(ls "$st"/records/*.json)" .json)
+dir=$st/artifacts/$aid
+"$AIRLOCK" records --state-dir "$st" pubkey | sed -n '/BEGIN/,/END/p' >"$AL_TMP/art.pem"
+"$AIRLOCK" records --state-dir "$st" export "$aid" --format in-toto >"$AL_TMP/art-env.json"
+out=$(python3 "$TOOL" dsse "$AL_TMP/art-env.json" "$AL_TMP/art.pem" "$st" "$AL_TMP/art-pae" \
+	"$AL_TMP/art-sig" 2>&1)
+al_ok $? "its envelope verifies, every subject's digest is its file's"
+al_is "$(echo "$out" | tr ' ' '\n' | grep "^$dir/" | LC_ALL=C sort | tr '\n' ' ')" \
+	"$dir/a.txt $dir/d/b $dir/manifest.json $dir/"$'\xc3\xa9'" " \
+	"each exported file is a subject (one named by bytes that are not UTF-8 only through the manifest)"
+echo "$out" | al_diag
+echo '{}' >>"$dir/manifest.json"
+export_refused "$st" "$aid" "'$dir/manifest.json' is not the manifest its signed record holds" \
+	"a manifest changed after the run is refused: its files' digests are not attested"
+
 # ---- the auditor's guide, as written ----
 
 # "Verifying on another machine: copy records/, events/, chain/head and the public keys
