@@ -84,6 +84,12 @@ static int records_head(const char *state_dir)
 	 * may (a copy another user made, as verify reads it: without). */
 	lock = chain_lock(fd, false);
 	r = chain_head_get(fd, &h);
+	if (r == -EBADMSG) {
+		log_error("records head: '%s/" CHAIN_DIR "/head' is not a head airlock writes "
+			  "(changed): run records verify",
+			  state_dir);
+		return 1;
+	}
 	if (r < 0) {
 		log_error_errno(r, "Failed to read the chain head of '%s': %m", state_dir);
 		return 1;
@@ -157,19 +163,41 @@ static int records_rotate_key(const char *state_dir)
 	return 0;
 }
 
-static int records_export(const char *state_dir, const char *id, int argc, char **argv)
+/* export ID --format in-toto, in either order. */
+static int records_export(const char *state_dir, int argc, char **argv)
 {
-	size_t n = strlen(id);
+	const char *id = NULL, *format = NULL;
+	size_t n;
 
+	for (int i = 0; i < argc; i++) {
+		if (streq(argv[i], "--format") && i + 1 < argc)
+			format = argv[++i];
+		else if (strneq(argv[i], "--format=", 9))
+			format = argv[i] + 9;
+		else if (streq(argv[i], "--format")) {
+			log_error("records export: --format needs a value (in-toto)");
+			return 2;
+		} else if (argv[i][0] == '-' || id) {
+			log_error("records export: unknown argument '%s'", argv[i]);
+			return 2;
+		} else
+			id = argv[i];
+	}
+	if (!id) {
+		log_error("records: 'export' needs a run ID");
+		return 2;
+	}
+	if (!format || !streq(format, "in-toto")) {
+		log_error("records export: %s%s%s: expected --format in-toto",
+			  format ? "format '" : "no --format", format ?: "", format ? "'" : "");
+		return 2;
+	}
 	/* Run ids are "<UTC timestamp>-<hex>": nothing that walks out of records/. */
+	n = strlen(id);
 	if (n == 0 || n > 64 ||
 	    strspn(id, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-") != n) {
 		log_error("records: '%s' is not a run id", id);
 		return 1;
-	}
-	if (argc != 2 || !streq(argv[0], "--format") || !streq(argv[1], "in-toto")) {
-		log_error("records export: expected --format in-toto");
-		return 2;
 	}
 	return export_in_toto(state_dir, id, stdout) < 0 ? 1 : 0;
 }
@@ -184,7 +212,7 @@ int cmd_records_chain(const char *state_dir, int argc, char **argv)
 		return records_pubkey(state_dir);
 	if (argc == 1 && streq(argv[0], "rotate-key"))
 		return records_rotate_key(state_dir);
-	if (argc >= 2 && streq(argv[0], "export"))
-		return records_export(state_dir, argv[1], argc - 2, argv + 2);
+	if (argc >= 1 && streq(argv[0], "export"))
+		return records_export(state_dir, argc - 1, argv + 1);
 	return -ENOENT;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chain.h"
 #include "cleanup.h"
 #include "cli.h"
 #include "fd-util.h"
@@ -112,11 +113,16 @@ static void report(const struct run_events_problem *p, void *userdata)
 static int read_expect(const char *state_dir, const char *id, json_t **ret_rec,
 		       struct run_events_expect *x)
 {
+	_cleanup_free_ char *buf = NULL;
 	char path[PATH_MAX];
 	json_t *ev, *lines;
+	size_t len = 0;
 
+	/* A regular file only: a FIFO planted there is never waited on. */
 	snprintf(path, sizeof(path), "%s/records/%s.json", state_dir, id);
-	*ret_rec = json_load_file(path, JSON_REJECT_DUPLICATES, NULL);
+	if (chain_read_file_at(AT_FDCWD, path, RECORD_MAX_BYTES, &buf, &len) < 0)
+		return 0;
+	*ret_rec = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);
 	ev = json_object_get(*ret_rec, "events");
 	if (!ev)
 		return 0;
@@ -136,6 +142,7 @@ int cmd_records_events(const char *state_dir, const char *id, int argc, char **a
 	char path[PATH_MAX];
 	bool raw = false;
 	size_t len = 0, problems;
+	int r;
 
 	for (int i = 0; i < argc; i++) {
 		if (!streq(argv[i], "--json")) {
@@ -156,8 +163,12 @@ int cmd_records_events(const char *state_dir, const char *id, int argc, char **a
 			  state_dir);
 		return 1;
 	}
-	if (cli_read_input(path, RECORD_MAX_BYTES, &buf, &len) < 0)
+	r = chain_read_file_at(AT_FDCWD, path, RECORD_MAX_BYTES, &buf, &len);
+	if (r < 0) {
+		log_error_errno(r, "records: event log of run %s: '%s': %s", id, path,
+				r == -EBADFD ? "not a regular file" : strerror(-r));
 		return 1;
+	}
 
 	if (read_expect(state_dir, id, &rec, &x) == 0)
 		log_warning("records: run '%s' has no record saying its event log's head: "

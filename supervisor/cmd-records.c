@@ -151,14 +151,17 @@ static int chain_verb_at(int argc, char **argv, const char **ret_state_dir)
 /*
  * --state-dir DIR (or --state-dir=DIR) after a chain verb, as list, show and logs take it
  * (docs/audit.md: "verify --state-dir COPY --pubkey KEYS.pem"): taken out of argv[from..],
- * which keeps the rest in order. Returns the new argc.
+ * which keeps the rest in order. Returns the new argc, or -EINVAL (logged) for a
+ * --state-dir without its value.
  */
 static int chain_state_dir_after(int argc, char **argv, int from, const char **state_dir)
 {
 	int n = from;
 
 	for (int i = from; i < argc; i++) {
-		if (streq(argv[i], "--state-dir") && i + 1 < argc)
+		if (streq(argv[i], "--state-dir") && i + 1 == argc)
+			return log_error_errno(-EINVAL, "records: --state-dir needs a value (DIR)");
+		if (streq(argv[i], "--state-dir"))
 			*state_dir = argv[++i];
 		else if (strneq(argv[i], "--state-dir=", 12))
 			*state_dir = argv[i] + 12;
@@ -273,7 +276,7 @@ int cmd_records(int argc, char **argv)
 	c = chain_verb_at(argc, argv, &state_dir);
 	if (c > 0) {
 		argc = chain_state_dir_after(argc, argv, c + 1, &state_dir);
-		if (cli_check_path_arg("--state-dir", state_dir) < 0)
+		if (argc < 0 || cli_check_path_arg("--state-dir", state_dir) < 0)
 			return 2;
 		if (streq(argv[c], "events") && argc - c >= 2)
 			return cmd_records_events(state_dir, argv[c + 1], argc - c - 2,

@@ -26,6 +26,7 @@
 #include "record.h"
 #include "run-export.h"
 #include "run-log.h"
+#include "sha256.h"
 #include "time-util.h"
 
 void record_format_time(const struct timespec *ts, char *buf, size_t len)
@@ -223,6 +224,8 @@ struct record_sink {
 	char copy_dir[PATH_MAX]; /* the same for --record's directory; "" without */
 	char copy_base[NAME_MAX + 1];
 	const char *copy_path; /* as given, for messages */
+	char *running_text; /* the running record as written, until it is hashed */
+	char running_sha256[2 * SHA256_DIGEST_SIZE + 1]; /* its SHA-256; "" before */
 };
 
 /* path made absolute against the current directory (already symlink-free), not resolved. */
@@ -348,6 +351,7 @@ struct record_sink *record_sink_free(struct record_sink *s)
 	safe_close(s->state_fd);
 	safe_close(s->records_fd);
 	safe_close(s->copy_dir_fd);
+	free(s->running_text);
 	free(s);
 	return NULL;
 }
@@ -389,6 +393,44 @@ const char *record_sink_copy_dir(const struct record_sink *s)
 	return s->copy_dir_fd >= 0 ? s->copy_dir : NULL;
 }
 
+static void sha256_hex(const char *buf, size_t len, char hex[2 * SHA256_DIGEST_SIZE + 1])
+{
+	uint8_t d[SHA256_DIGEST_SIZE];
+
+	sha256(buf, len, d);
+	hex_encode(d, sizeof(d), hex);
+}
+
+/* Hashed when asked, after the task started: off its start path. */
+const char *record_sink_running_sha256(struct record_sink *s)
+{
+	if (s->running_text) {
+		sha256_hex(s->running_text, strlen(s->running_text), s->running_sha256);
+		free(s->running_text);
+		s->running_text = NULL;
+	}
+	return s->running_sha256[0] ? s->running_sha256 : NULL;
+}
+
+/*
+ * A running record that is not the bytes its run wrote (its lock pinned their SHA-256):
+ * changed in the state directory while the run lived. Marked so, since it is signed.
+ */
+static int mark_changed(json_t *exit_o, const char *got, const char *pinned)
+{
+	_cleanup_free_ char *msg = NULL;
+
+	if (asprintf(&msg,
+		     "its running record was changed after airlock wrote it (sha256 %s, not %s "
+		     "as written): its fields are as found, not as airlock wrote them",
+		     got, pinned) < 0)
+		return -ENOMEM;
+	if (record_json_set(exit_o, "reason", json_string("running_record_changed")) < 0 ||
+	    record_json_set(exit_o, "message", json_string(msg)) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 /* Removes what a dead run left in its --record FILE's directory. */
 static void sweep_copy_dir(const char *copy_dir, const char *run_id)
 {
@@ -406,12 +448,13 @@ static void sweep_copy_dir(const char *copy_dir, const char *run_id)
  * logs it left, or NULL when it is not one (*ret_missing: there is no record at all).
  */
 static json_t *aborted_json(int records_fd, const char *name, const char *state_dir,
-			    const char *run_id, bool export_ended, bool *ret_missing)
+			    const char *run_id, const char *pin, bool export_ended,
+			    bool *ret_missing)
 {
 	_cleanup_(json_decrefp) json_t *o = NULL;
 	_cleanup_free_ char *buf = NULL;
 	_cleanup_close_ int fd = -EBADF;
-	char now[40];
+	char now[40], hex[2 * SHA256_DIGEST_SIZE + 1];
 	struct timespec ts;
 	json_t *exit_o, *export;
 	size_t len = 0;
@@ -434,6 +477,14 @@ static json_t *aborted_json(int records_fd, const char *name, const char *state_
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	record_format_time(&ts, now, sizeof(now));
+	sha256_hex(buf, len, hex);
+	if (pin && !streq(hex, pin)) {
+		log_warning("Run record '%s/records/%s' was changed after its run wrote it: marked "
+			    "aborted, with exit.reason running_record_changed",
+			    state_dir, name);
+		if (mark_changed(exit_o, hex, pin) < 0)
+			return NULL;
+	}
 	if (record_json_set(exit_o, "cause", json_string("aborted")) < 0 ||
 	    record_json_set(exit_o, "code", json_integer(125)) < 0 ||
 	    record_json_set(o, "ended_at", json_string(now)) < 0 ||
@@ -488,7 +539,7 @@ static int write_aborted(const char *state_dir, int records_fd, const char *name
 }
 
 int record_mark_aborted(const char *state_dir, const char *copy_dir, const char *run_id,
-			bool export_ended)
+			const char *running_sha256, bool export_ended)
 {
 	_cleanup_(json_decrefp) json_t *o = NULL;
 	_cleanup_close_ int fd = -EBADF;
@@ -513,7 +564,7 @@ int record_mark_aborted(const char *state_dir, const char *copy_dir, const char 
 		return -EINTR;
 
 	snprintf(name, sizeof(name), "%s.json", run_id);
-	o = aborted_json(fd, name, state_dir, run_id, export_ended, &missing);
+	o = aborted_json(fd, name, state_dir, run_id, running_sha256, export_ended, &missing);
 	if (!o && missing) /* it died before its first record: its task never started */
 		run_log_reap_unrecorded(state_dir, run_id);
 	if (!o)
@@ -628,6 +679,10 @@ int record_write(const struct run_summary *s, struct record_sink *sink, struct r
 				"memory); nothing of it was written",
 				final ? "Failed to write run record" : "refusing run", s->run_id);
 		r = write_own(s, sink, draft, text, final);
+		if (r >= 0 && !final) { /* for the run lock: what the reaper may sign of it */
+			free(sink->running_text);
+			sink->running_text = TAKE_PTR(text);
+		}
 	}
 	if (r < 0 || !final || sink->copy_dir_fd < 0)
 		return r;

@@ -86,6 +86,8 @@ const char *record_sink_state_dir(const struct record_sink *s);
 int record_sink_state_fd(const struct record_sink *s);
 /* The same for the --record FILE's directory; NULL without one. */
 const char *record_sink_copy_dir(const struct record_sink *s);
+/* The hex SHA-256 of the "running" record written through s; NULL before it was written. */
+const char *record_sink_running_sha256(struct record_sink *s);
 
 /*
  * Creates the temporary file that the final record of run_id will be written to and
@@ -117,8 +119,11 @@ int record_write(const struct run_summary *s, struct record_sink *sink,
  * a warning) when the record could not be rewritten, or -EINTR (not marked) when a stop
  * signal cut the removal of its partial export short (run_export_sweep()). export_ended: the run's export had
  * ended (in place, or left partial on purpose) before it died, which artifacts.error says.
+ * running_sha256: the hex SHA-256 its lock pinned of the running record as written (NULL:
+ * none): a record that is not those bytes is marked aborted with exit.reason
+ * "running_record_changed", saying so.
  */
 int record_mark_aborted(const char *state_dir, const char *copy_dir, const char *run_id,
-			bool export_ended);
+			const char *running_sha256, bool export_ended);
 /* Formats a CLOCK_REALTIME time as RFC 3339 UTC with milliseconds. */
 void record_format_time(const struct timespec *ts, char *buf, size_t len);

@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "chain.h"
 #include "cleanup.h"
 #include "cli.h"
 #include "fd-util.h"
@@ -102,6 +104,7 @@ static void entry_load(int dir_fd, struct entry *e)
 {
 	_cleanup_free_ char *buf = NULL;
 	_cleanup_close_ int fd = -EBADF;
+	struct stat st;
 	json_error_t err;
 	const char *problem;
 	size_t len = 0;
@@ -109,9 +112,15 @@ static void entry_load(int dir_fd, struct entry *e)
 
 	e->ns = INT64_MIN;
 	fd = openat(dir_fd, e->file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	r = fd < 0 ? -errno : read_file_fd(fd, RECORD_MAX_BYTES, &buf, &len);
+	if (fd < 0)
+		r = -errno;
+	else if (fstat(fd, &st) < 0)
+		r = -errno;
+	else /* never a FIFO, waited on or read empty */
+		r = S_ISREG(st.st_mode) ? read_file_fd(fd, RECORD_MAX_BYTES, &buf, &len) : -EBADFD;
 	if (r < 0) {
-		snprintf(e->error, sizeof(e->error), "%s", strerror(-r));
+		snprintf(e->error, sizeof(e->error), "%s",
+			 r == -EBADFD ? "not a regular file" : strerror(-r));
 		return;
 	}
 	e->o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
@@ -394,6 +403,7 @@ int records_show(const char *state_dir, const char *id)
 	const char *problem;
 	json_error_t err;
 	size_t len = 0;
+	int r;
 
 	if (!run_id_valid(id)) {
 		log_error("records: '%s' is not a run id", id);
@@ -405,8 +415,16 @@ int records_show(const char *state_dir, const char *id)
 		log_error("records: no run '%s' in '%s'", id, state_dir);
 		return 1;
 	}
-	if (cli_read_input(path, RECORD_MAX_BYTES, &buf, &len) < 0)
+	/* A regular file only, never waited on: a FIFO there is planted (as verify reads it). */
+	r = chain_read_file_at(AT_FDCWD, path, RECORD_MAX_BYTES, &buf, &len);
+	if (r == -EBADFD) {
+		log_error("records: %s: not a valid run record: not a regular file", path);
 		return 1;
+	}
+	if (r < 0) {
+		log_error_errno(r, "Failed to read '%s': %m", path);
+		return 1;
+	}
 	o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
 	if (!o) {
 		char why[TEXT_SIZE];

@@ -18,6 +18,7 @@
 #include "cleanup.h"
 #include "fd-util.h"
 #include "log.h"
+#include "macro.h"
 #include "record.h"
 #include "run-export.h"
 #include "run-lock.h"
@@ -107,8 +108,11 @@ int run_lock_drop(const char *runtime_dir, const char *run_id, int fd, bool keep
 	return safe_close(fd);
 }
 
-/* The length of the lock file's first two fields (state and copy directories), or -errno. */
-static ssize_t fields_len(int fd, char *buf, size_t size)
+/*
+ * The length of the lock file's first fields, the state and copy directories, and with_pin
+ * its pin when there is one (the note follows them), or -errno. buf gets the file.
+ */
+static ssize_t fields_len(int fd, char *buf, size_t size, bool with_pin)
 {
 	ssize_t n = pread(fd, buf, size - 1, 0);
 	size_t l;
@@ -119,31 +123,65 @@ static ssize_t fields_len(int fd, char *buf, size_t size)
 	l = strlen(buf) + 1;
 	if ((ssize_t)l >= n)
 		return n;
-	return (ssize_t)(l + strlen(buf + l) + 1);
+	l += strlen(buf + l) + 1;
+	if (with_pin && (ssize_t)l < n &&
+	    strneq(buf + l, RUN_LOCK_PIN_PREFIX, strlen(RUN_LOCK_PIN_PREFIX)))
+		l += strlen(buf + l) + 1;
+	return (ssize_t)MIN(l, (size_t)n);
+}
+
+/* Writes text (len bytes, its NULs included) at off and cuts the file there. */
+static int write_at(int fd, const char *text, size_t len, off_t off)
+{
+	ssize_t n = len ? pwrite(fd, text, len, off) : 0;
+
+	if (n < 0)
+		return -errno;
+	if ((size_t)n != len)
+		return -EIO;
+	return ftruncate(fd, off + (off_t)len) < 0 ? -errno : 0;
 }
 
 int run_lock_note(int fd, const char *note)
 {
 	char buf[RUN_LOCK_MAX_BYTES];
-	ssize_t off = fields_len(fd, buf, sizeof(buf)), n;
-	size_t len = note ? strlen(note) + 1 : 0;
+	ssize_t off = fields_len(fd, buf, sizeof(buf), true);
 
 	if (off < 0)
 		return (int)off;
-	if (note) {
-		n = pwrite(fd, note, len, off);
-		if (n < 0)
-			return -errno;
-		if ((size_t)n != len)
-			return -EIO;
-	}
-	return ftruncate(fd, off + (off_t)len) < 0 ? -errno : 0;
+	return write_at(fd, note ?: "", note ? strlen(note) + 1 : 0, off);
+}
+
+int run_lock_pin(int fd, const char *sha256_hex)
+{
+	char buf[RUN_LOCK_MAX_BYTES], text[RUN_LOCK_MAX_BYTES + 128];
+	ssize_t off = fields_len(fd, buf, sizeof(buf), false), rest, n;
+	size_t len;
+
+	if (off < 0)
+		return (int)off;
+	/* The note that follows (after an older pin, if any), kept after the new pin. */
+	rest = fields_len(fd, buf, sizeof(buf), true);
+	if (rest < 0)
+		return (int)rest;
+	n = pread(fd, buf, sizeof(buf) - 1, rest);
+	if (n < 0)
+		return -errno;
+	len = (size_t)snprintf(text, sizeof(text), RUN_LOCK_PIN_PREFIX "%s", sha256_hex) + 1;
+	memcpy(text + len, buf, (size_t)n);
+	len += (size_t)n;
+	/* Never shorter than the file was (a pin of the same length before, or none): no cut. */
+	n = pwrite(fd, text, len, off);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
 }
 
 /*
  * The lock file holds where the dead run's records go (run_lock_take(): the state
  * directory, NUL, the --record FILE's directory, NUL; before: the state directory alone),
- * and what it made for its export, until the export was in place (run_lock_note()): its
+ * the SHA-256 of its "running" record once written (run_lock_pin(): "running-sha256 HEX",
+ * NUL), and what it made for its export, until the export was in place (run_lock_note()): its
  * temporary files and unfinished export go, and its record is marked aborted. Returns
  * -errno (logged) when the record could not be rewritten, or -EINTR when a stop signal cut
  * the removal of its export short: the lock file then stays for the next start to try.
@@ -151,7 +189,7 @@ int run_lock_note(int fd, const char *note)
 static int mark_aborted(int lock_fd, const char *run_id)
 {
 	char buf[RUN_LOCK_MAX_BYTES] = "";
-	const char *copy_dir = NULL;
+	const char *copy_dir = NULL, *pin = NULL;
 	ssize_t n = pread(lock_fd, buf, sizeof(buf) - 1, 0);
 	size_t l, l2;
 	bool ended;
@@ -164,11 +202,15 @@ static int mark_aborted(int lock_fd, const char *run_id)
 	if ((ssize_t)l + 1 < n)
 		copy_dir = buf + l + 1;
 	l2 = copy_dir ? l + 1 + strlen(copy_dir) + 1 : (size_t)n;
+	if ((ssize_t)l2 < n && strneq(buf + l2, RUN_LOCK_PIN_PREFIX, strlen(RUN_LOCK_PIN_PREFIX))) {
+		pin = buf + l2 + strlen(RUN_LOCK_PIN_PREFIX);
+		l2 += strlen(buf + l2) + 1;
+	}
 	ended = (ssize_t)l2 < n && streq(buf + l2, RUN_EXPORT_ENDED_NOTE);
 	/* Before the record, as its temporary files; a stop signal leaves both to the next start. */
 	if ((ssize_t)l2 < n && !ended && run_export_sweep_noted(buf + l2, run_id) == -EINTR)
 		return -EINTR;
-	r = record_mark_aborted(buf, copy_dir, run_id, ended);
+	r = record_mark_aborted(buf, copy_dir, run_id, pin, ended);
 	if (r > 0)
 		log_about_run(LOG_LEVEL_NOTICE, run_id,
 			      "marked the record of run %s aborted: its supervisor died", run_id);

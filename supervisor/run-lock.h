@@ -24,7 +24,16 @@ int run_lock_take(const char *runtime_dir, const char *run_id, const char *state
  * the lock file fd, after where its records go; NULL removes the note. Returns 0 or -errno.
  */
 int run_lock_note(int fd, const char *note);
-/* The lock file's size at most: two directories and a note. */
+/*
+ * Pins the SHA-256 (hex) of the run's "running" record, as written, in the lock file fd,
+ * after where its records go and before the note: the record lies in the state directory,
+ * the lock in the root-only runtime directory, so a later start marking the run aborted
+ * signs its record as airlock wrote it, or says it was changed. Returns 0 or -errno.
+ */
+int run_lock_pin(int fd, const char *sha256_hex);
+/* How a pin starts, in its field of the lock file. */
+#define RUN_LOCK_PIN_PREFIX "running-sha256 "
+/* The lock file's size at most: two directories, a pin and a note. */
 #define RUN_LOCK_MAX_BYTES (4 * PATH_MAX)
 /*
  * Releases the lock fd and removes its file, unless keep_file: then a later start finds

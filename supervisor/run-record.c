@@ -195,7 +195,9 @@ int run_record_write(struct run *r)
 		.exec_paths = r->exec_paths,
 	};
 	add_exit(r, &s);
-	if (r->exec_seen) { /* only what a started task was really confined by */
+	/* Only what a started task was really confined by: also one whose exec failed, after
+	 * every step (Landlock and seccomp may be what refused it). */
+	if (r->exec_seen || r->failure.step == SANDBOX_STEP_EXEC) {
 		add_features(r, &s);
 		s.n_abis = syscall_abi_detect_finish(r->abi_answer, s.abis);
 	}

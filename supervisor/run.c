@@ -495,6 +495,20 @@ static int begin(struct run *r)
 	return 0;
 }
 
+/*
+ * The running record's SHA-256 in the run lock, off the task's start path: should this
+ * supervisor die, the start that marks the record aborted signs it as written, or says it
+ * was changed (record_mark_aborted()).
+ */
+static void pin_running_record(struct run *r)
+{
+	const char *pin = record_sink_running_sha256(r->sink);
+	int k = pin ? run_lock_pin(r->run_lock_fd, pin) : -ENODATA;
+
+	if (k < 0)
+		log_warning_errno(k, "Failed to pin the running record in the run lock: %m");
+}
+
 /* What is read before anything of the run exists; a failure is run_record_refuse_early()'s. */
 static int load(struct run *r)
 {
@@ -646,6 +660,7 @@ int run_main(const struct run_options *o)
 		/* Off the task's start path: the final record's file. */
 		if (record_prepare(r.sink, r.id, &r.draft) < 0)
 			log_debug("could not prepare the final record's file; writing it later");
+		pin_running_record(&r);
 		/* Also off the start path: a vfork()ed child tries the syscall ABIs. */
 		r.abi_answer = syscall_abi_detect_start();
 		k = loop_run(r.loop);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,11 +17,14 @@
 #include "log.h"
 #include "macro.h"
 #include "parse-util.h"
+#include "record-json.h"
 #include "sha256.h"
 #include "sign.h"
 #include "verify.h"
 
 #define RECORD_MAX_BYTES (16 * 1024 * 1024)
+/* The largest export manifest read: 100 000 entries of a few hundred bytes each. */
+#define MANIFEST_MAX_BYTES (256 * 1024 * 1024)
 
 /* The hex SHA-256 of a regular file below state_fd: 1, 0 when there is none, or -errno. */
 static int file_digest(int state_fd, const char *path, char hex[CHAIN_HASH_LEN + 1])
@@ -95,6 +99,11 @@ static int add_state_files(json_t *subjects, int state_fd, const char *id, const
 		if (!want)
 			continue;
 		r = file_digest(state_fd, path, hex);
+		if (r == -EBADFD) /* a FIFO or device planted where the run's file was */
+			return log_error_errno(r,
+					       "records export: refusing run '%s': '%s' is not a "
+					       "regular file",
+					       id, path);
 		if (r < 0)
 			return log_error_errno(r, "Failed to hash '%s': %m", path);
 		if (r > 0 && !streq(hex, want))
@@ -123,16 +132,96 @@ static int add_recorded(json_t *subjects, const char *dir, const char *name, con
 }
 
 /*
+ * A manifest path (docs/artifacts.md: printable ASCII, "\\" for a backslash, "\xHH" for
+ * any other byte) as the name's bytes, when they are UTF-8: NULL otherwise (or for a path
+ * not escaped so), which no subject can name.
+ */
+static char *unescape_path(const char *p)
+{
+	_cleanup_free_ char *out = malloc(strlen(p) + 1);
+	_cleanup_(json_decrefp) json_t *v = NULL;
+	size_t n = 0;
+	unsigned x;
+
+	if (!out)
+		return NULL;
+	for (; *p; p++) {
+		if (*p != '\\')
+			out[n++] = *p;
+		else if (p[1] == '\\')
+			out[n++] = *++p;
+		else if (p[1] == 'x' && sscanf(p + 2, "%2x", &x) == 1 && x > 0 &&
+			 strspn(p + 2, "0123456789abcdef") >= 2) {
+			out[n++] = (char)x;
+			p += 3;
+		} else
+			return NULL;
+	}
+	v = record_json_bytesn(out, n); /* a JSON string only when the bytes are UTF-8 */
+	return json_is_string(v) ? strndup(out, n) : NULL;
+}
+
+/*
+ * Each exported file a subject of its own, by the SHA-256 its manifest lists (an in-toto
+ * verifier looks an artifact up by its digest), once the manifest is the one the signed
+ * record pins (hex: its SHA-256). A file whose name is not UTF-8 is covered by the
+ * manifest's subject alone.
+ */
+static int add_exported_files(json_t *subjects, const char *dir, const char *hex)
+{
+	_cleanup_(json_decrefp) json_t *m = NULL;
+	_cleanup_free_ char *buf = NULL, *path = NULL;
+	char got[CHAIN_HASH_LEN + 1];
+	const json_t *entries;
+	uint8_t d[SHA256_DIGEST_SIZE];
+	size_t len = 0, i;
+	int r;
+
+	if (asprintf(&path, "%s/manifest.json", dir) < 0)
+		return log_oom();
+	r = chain_read_file_at(AT_FDCWD, path, MANIFEST_MAX_BYTES, &buf, &len);
+	if (r < 0)
+		return log_error_errno(r, "records export: refusing: cannot read '%s': %s", path,
+				       r == -EBADFD ? "not a regular file" : strerror(-r));
+	sha256(buf, len, d);
+	hex_encode(d, sizeof(d), got);
+	if (!streq(got, hex))
+		return log_error_errno(-EBADMSG,
+				       "records export: refusing: '%s' is not the manifest its "
+				       "signed record holds (sha256 %s, not %s): changed since the "
+				       "run",
+				       path, got, hex);
+	m = json_loadb(buf, len, 0, NULL);
+	entries = json_object_get(m, "entries");
+	for (i = 0; i < json_array_size(entries); i++) {
+		const json_t *e = json_array_get(entries, i);
+		const char *type = json_string_value(json_object_get(e, "type"));
+		const char *sha = json_string_value(json_object_get(e, "sha256"));
+		const char *p = json_string_value(json_object_get(e, "path"));
+		_cleanup_free_ char *name = NULL, *full = NULL;
+
+		if (!type || !streq(type, "file") || !sha || strlen(sha) != CHAIN_HASH_LEN || !p)
+			continue;
+		name = unescape_path(p);
+		if (!name)
+			continue;
+		if (asprintf(&full, "%s/%s", dir, name) < 0 || add_subject(subjects, full, sha) < 0)
+			return log_oom();
+	}
+	return 0;
+}
+
+/*
  * The export's manifest (and an overlay workspace's manifest, changes.json and
- * changes.patch) by the digests the record holds: each manifest lists every exported file
- * with its SHA-256, so the subjects cover the artifacts. Named by the export's absolute
+ * changes.patch) by the digests the record holds, and each file the manifest of /out lists
+ * (add_exported_files()). Named by the export's absolute
  * path, which must then be a string (UTF-8): a byte string's base64 form names no file.
  */
 static int add_artifacts(json_t *subjects, json_t *record)
 {
 	const json_t *a = json_object_get(record, "artifacts");
 	const json_t *w = json_object_get(record, "workspace_changes");
-	const char *dir = json_string_value(json_object_get(a, "path"));
+	const char *dir = json_string_value(json_object_get(a, "path")), *d;
 	_cleanup_free_ char *ws = NULL;
 
 	if (!json_object_get(a, "manifest_digest"))
@@ -142,6 +231,9 @@ static int add_artifacts(json_t *subjects, json_t *record)
 						"not UTF-8: no in-toto subject can name it");
 	if (add_recorded(subjects, dir, "manifest.json", json_object_get(a, "manifest_digest")) < 0)
 		return log_oom();
+	d = json_string_value(json_object_get(a, "manifest_digest"));
+	if (d && strneq(d, "sha256:", 7) && add_exported_files(subjects, dir, d + 7) < 0)
+		return -EBADMSG;
 	if (!json_object_get(w, "manifest_digest"))
 		return 0;
 	if (asprintf(&ws, "%s/workspace", dir) < 0 ||
@@ -218,6 +310,9 @@ static int load_record(int state_fd, const char *state_dir, const char *id, json
 	r = chain_read_file_at(state_fd, path, RECORD_MAX_BYTES, &buf, &len);
 	if (r == -ENOENT)
 		return log_error_errno(r, "records export: no run '%s'", id);
+	if (r == -EBADFD)
+		return log_error_errno(r, "records export: record '%s' is not a regular file",
+				       path);
 	if (r < 0)
 		return log_error_errno(r, "Failed to read record '%s': %m", path);
 	o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);

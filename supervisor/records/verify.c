@@ -22,17 +22,10 @@
 #include "sha256-lib.h"
 #include "sha256.h"
 #include "run-events.h"
+#include "verify-head.h"
 #include "verify.h"
 
 #define RECORD_MAX_BYTES (16 * 1024 * 1024)
-
-/* One chained record as read: where it sits in the chain and what it hashes to. */
-struct entry {
-	uint64_t seq;
-	char name[NAME_MAX + 1]; /* its file in records/ */
-	char prev[CHAIN_HASH_LEN + 1];
-	char sha256[CHAIN_HASH_LEN + 1];
-};
 
 /* A problem's line, and where it goes: the seq of its record (0: unknown), UINT64_MAX after. */
 struct problem_line {
@@ -47,7 +40,7 @@ struct scan {
 	uint64_t since;
 	bool logs; /* --logs: the captured logs' digests too */
 	int state_fd;
-	struct entry *entries;
+	struct verify_entry *entries;
 	size_t n, cap;
 	size_t problems, running;
 	struct problem_line *lines; /* printed at the end, in the records' order */
@@ -371,7 +364,8 @@ static bool skip(const char **p, const char *end, const char *s)
  * so a record it matches reads the same as parsed (and a text it matches that is not
  * valid JSON cannot carry the node's signature, nor be the previous record's hash).
  */
-static bool read_chained_fast(const char *t, size_t len, struct entry *e, char *id, size_t id_max)
+static bool read_chained_fast(const char *t, size_t len, struct verify_entry *e, char *id,
+			      size_t id_max)
 {
 	const char *end = t + len, *p, *q;
 	uint64_t seq = 0;
@@ -411,7 +405,8 @@ static bool read_chained_fast(const char *t, size_t len, struct entry *e, char *
 }
 
 /* The same fields parsed, for a record in any other layout: the problem it has, named. */
-static int read_chained_parsed(const char *t, size_t len, struct entry *e, char *id, size_t id_max)
+static int read_chained_parsed(const char *t, size_t len, struct verify_entry *e, char *id,
+			       size_t id_max)
 {
 	_cleanup_(json_decrefp) json_t *o = NULL;
 	const char *i = NULL, *prev = NULL;
@@ -462,9 +457,26 @@ static void check_logs(struct scan *s, const char *name, const char *id, const j
 			problem(s, "record %s: %s", name, why);
 }
 
+/*
+ * An aborted record whose running record was changed while its run lived: the start that
+ * marked it signed it, but said so (exit.reason, record.c), and its fields are not airlock's.
+ */
+static void check_changed_running(struct scan *s, const char *name, uint64_t seq,
+				  const char *signed_text, size_t len, bool fast)
+{
+	_cleanup_(json_decrefp) json_t *exit_o = member_of(signed_text, len, fast, "exit");
+	const char *reason = json_string_value(json_object_get(exit_o, "reason"));
+
+	if (reason && streq(reason, "running_record_changed"))
+		problem(s,
+			"record %s (seq %" PRIu64 "): its running record was changed in the state "
+			"directory before it was marked aborted: its fields are not airlock's",
+			name, seq);
+}
+
 /* The chained fields of the signed bytes, and the file name they must match. */
 static int read_signed(struct scan *s, const char *name, const char *signed_text, size_t len,
-		       struct entry *e)
+		       struct verify_entry *e)
 {
 	char id[NAME_MAX + 1], want[NAME_MAX + 8];
 	_cleanup_(json_decrefp) json_t *events = NULL;
@@ -479,6 +491,7 @@ static int read_signed(struct scan *s, const char *name, const char *signed_text
 		problem(s, "record %s (seq %" PRIu64 "): holds run %s: moved or swapped", name,
 			e->seq, id);
 	else if (e->seq >= s->since) {
+		check_changed_running(s, name, e->seq, signed_text, len, fast);
 		events = member_of(signed_text, len, fast, "events");
 		check_events(s, name, id, events);
 		if (s->logs) {
@@ -491,7 +504,7 @@ static int read_signed(struct scan *s, const char *name, const char *signed_text
 	return 0;
 }
 
-static void check_signature(struct scan *s, const struct entry *e, const char *signed_text,
+static void check_signature(struct scan *s, const struct verify_entry *e, const char *signed_text,
 			    size_t len, const char *sig_b64, const char *key_id)
 {
 	const struct verify_key *k = find_key(s, key_id);
@@ -547,7 +560,7 @@ static int check_file(struct scan *s, int dir_fd, const char *name)
 	_cleanup_free_ char *buf = NULL, *signed_text = NULL;
 	char sig_b64[CHAIN_SIG_B64_LEN + 1], key_id[SIGN_KEY_ID_LEN + 1];
 	uint8_t d[SHA256_DIGEST_SIZE];
-	struct entry e = {};
+	struct verify_entry e = {};
 	size_t len = 0, prefix = 0;
 	int r;
 
@@ -580,7 +593,7 @@ static int check_file(struct scan *s, int dir_fd, const char *name)
 	hex_encode(d, sizeof(d), e.sha256);
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 1024;
-		struct entry *n = reallocarray(s->entries, cap, sizeof(*n));
+		struct verify_entry *n = reallocarray(s->entries, cap, sizeof(*n));
 
 		if (!n)
 			return -ENOMEM;
@@ -593,7 +606,7 @@ static int check_file(struct scan *s, int dir_fd, const char *name)
 
 static int entry_cmp(const void *a, const void *b)
 {
-	const struct entry *x = a, *y = b;
+	const struct verify_entry *x = a, *y = b;
 
 	return x->seq < y->seq ? -1 : x->seq > y->seq ? 1 : strcmp(x->name, y->name);
 }
@@ -606,10 +619,10 @@ static int entry_cmp(const void *a, const void *b)
 static void check_links(struct scan *s)
 {
 	const uint64_t from = s->since > 1 ? s->since - 1 : 1;
-	const struct entry *p = NULL;
+	const struct verify_entry *p = NULL;
 
 	for (size_t i = 0; i < s->n; i++) {
-		const struct entry *e = &s->entries[i];
+		const struct verify_entry *e = &s->entries[i];
 		uint64_t want = MAX(p ? p->seq + 1 : 1, from);
 
 		if (e->seq < s->since) {
@@ -641,50 +654,39 @@ static void check_links(struct scan *s)
 			from, s->since);
 }
 
-/*
- * The head file's latest append against the records: a record removed from the end shows
- * only here. Read under the chain lock, it names a written record unless its writer died
- * between the head and the record (the next append then takes the seq again).
- */
-static void check_head(struct scan *s, const struct chain_head *h)
+static void head_problem(const char *text, void *userdata)
 {
-	if (h->seq == 0 && s->n > 0) /* read again: the first append may have come meanwhile */
-		problem(s,
-			"chain/head: missing, while %zu records are chained: removed (with any "
-			"records after seq %" PRIu64 ")",
-			s->n, s->entries[s->n - 1].seq);
-	if (h->seq == 0)
-		return;
-	for (size_t i = s->n; i > 0; i--) {
-		const struct entry *e = &s->entries[i - 1];
-
-		if (e->seq == h->seq && streq(e->sha256, h->sha256))
-			return;
-		if (e->seq == h->seq) {
-			problem(s,
-				"seq %" PRIu64 ": the head names run %s with sha256 %s: not "
-				"record %s (changed or replaced)",
-				h->seq, h->run_id, h->sha256, e->name);
-			return;
-		}
-		if (e->seq < h->seq)
-			break;
-	}
-	problem(s,
-		"seq %" PRIu64 ": missing: the head names run %s (deleted, or its writer died "
-		"before writing it)",
-		h->seq, h->run_id);
+	problem(userdata, "%s", text);
 }
 
 /* The head as written, read under the chain lock: never one half-appended. */
-static int read_head(int state_fd, struct chain_head *ret)
+static int read_head(int state_fd, struct chain_head *ret, struct chain_head *ret_before)
 {
 	_cleanup_close_ int lock = -EBADF;
-	struct chain_head before;
 
 	/* No lock file (nothing was ever appended), or one we may not open: a copy, unlocked. */
 	lock = chain_lock(state_fd, false);
-	return chain_head_read(state_fd, ret, &before);
+	return chain_head_read(state_fd, ret, ret_before);
+}
+
+/*
+ * The head read before the records against them. Records after it are read against the
+ * head read again: appends meanwhile wrote it first (and the first append may have made it).
+ */
+static void check_head(struct scan *s, struct chain_head *head, struct chain_head *before)
+{
+	struct chain_head now, now_before;
+	uint64_t now_seq = head->seq;
+
+	if (s->n > 0 && s->entries[s->n - 1].seq > head->seq &&
+	    read_head(s->state_fd, &now, &now_before) == 0) {
+		if (head->seq == 0) {
+			*head = now;
+			*before = now_before;
+		}
+		now_seq = now.seq;
+	}
+	verify_head(head, before, s->entries, s->n, now_seq, head_problem, s);
 }
 
 static int is_record_name(const struct dirent *de)
@@ -748,8 +750,9 @@ int verify_records(const char *state_dir, const struct verify_key *keys, size_t 
 		.keys = keys, .n_keys = n_keys, .since = since, .logs = logs, .state_fd = -EBADF
 	};
 	_cleanup_close_ int state_fd = -EBADF;
-	struct chain_head head;
+	struct chain_head head = {}, before = {};
 	char dir[PATH_MAX];
+	bool head_bad;
 	int r;
 
 	state_fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -757,8 +760,9 @@ int verify_records(const char *state_dir, const struct verify_key *keys, size_t 
 		return log_error_errno(-errno, "Failed to open state directory '%s': %m",
 				       state_dir);
 	/* Read first: records appended while we scan come after it and are not missing. */
-	r = read_head(state_fd, &head);
-	if (r < 0)
+	r = read_head(state_fd, &head, &before);
+	head_bad = r == -EBADMSG; /* edited: named below, and the records checked all the same */
+	if (r < 0 && !head_bad)
 		return log_error_errno(r, "Failed to read '%s/" CHAIN_DIR "/head': %s", state_dir,
 				       read_error(r));
 	snprintf(dir, sizeof(dir), "%s/records", state_dir);
@@ -772,9 +776,13 @@ int verify_records(const char *state_dir, const struct verify_key *keys, size_t 
 	if (s.n > 1)
 		qsort(s.entries, s.n, sizeof(*s.entries), entry_cmp);
 	check_links(&s);
-	if (head.seq == 0 && s.n > 0 && read_head(state_fd, &head) < 0)
-		head.seq = 0;
-	check_head(&s, &head);
+	if (head_bad)
+		problem(&s, CHAIN_DIR
+			"/head: changed: not a head airlock writes (\"airlock-chain-head "
+			"1\", then two lines \"seq N sha256 HEX run ID\"): records removed from "
+			"the end cannot be seen");
+	else
+		check_head(&s, &head, &before);
 	print_problems(&s);
 	if (s.problems == 0)
 		print_verified(&s, &head);

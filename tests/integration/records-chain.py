@@ -191,14 +191,17 @@ def cmd_forge(state, n):
     seq, prev, run_id = head(state)
     template = os.path.join(state, "records", run_id + ".json")
     first = seq
+    before = "-"  # the head's line before the latest, as airlock writes it
     for i in range(int(n)):
+        if seq:
+            before = "seq %d sha256 %s run %s" % (seq, prev, run_id)
         seq += 1
-        rid = "20990101T000000Z-%08x" % seq
-        data = seal(make_record(template, rid, seq, prev), key)
-        open(os.path.join(state, "records", rid + ".json"), "wb").write(data)
+        run_id = "20990101T000000Z-%08x" % seq
+        data = seal(make_record(template, run_id, seq, prev), key)
+        open(os.path.join(state, "records", run_id + ".json"), "wb").write(data)
         prev = hashlib.sha256(data).hexdigest()
     with open(os.path.join(state, "chain/head"), "w") as f:
-        f.write("airlock-chain-head 1\nseq %d sha256 %s run %s\n-\n" % (seq, prev, rid))
+        f.write("airlock-chain-head 1\nseq %d sha256 %s run %s\n%s\n" % (seq, prev, run_id, before))
     print("forged seq %d..%d" % (first + 1, seq))
 
 

@@ -108,7 +108,7 @@ al_ok "$(! echo "$AL_ERR" | grep -q 'mknod allowed'; echo $?)" \
 	"the task could create no device node, nor a whiteout of its own"
 
 # The in-toto export pins the export and the change set: the subjects' digests are those of
-# the files (the record's artifacts held no "files" list, so none was ever a subject).
+# the files (the manifests, the change set, and each file the export's manifest lists).
 id=$("$AIRLOCK" records --state-dir "$AL_STATE" list --json --limit 1 |
 	python3 -c 'import json, sys; print(json.load(sys.stdin)["run_id"])')
 "$AIRLOCK" records --state-dir "$AL_STATE" pubkey | sed -n '/BEGIN/,/END/p' >"$AL_TMP/node.pem"

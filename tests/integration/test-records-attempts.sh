@@ -105,6 +105,8 @@ JSON
 refused_case bind-source mounts_refused --policy "$pol" --workspace "$AL_WS" -- /bin/true
 al_ok "$(al_json "$REC" 'r["exit"]["message"]' | grep -q 'no-such-dir'; echo $?)" \
 	"bind-source: the message names the missing source"
+al_is "$(al_json "$REC" 'r["features"], "syscall_abis" in r')" "([], False)" \
+	"bind-source: no task ran, so the record names no mechanism that confined one"
 
 pol=$(al_policy exec <<'JSON'
 { "version": 1, "filesystem": { "exec": ["/usr", "/no/such/dir"] } }
@@ -116,6 +118,31 @@ if [ -n "$(al_host_landlock_abi)" ]; then
 		"this kernel has Landlock: nothing to refuse"
 else
 	refused_case kernel kernel_unsupported --policy "$pol" --workspace "$AL_WS" -- /bin/true
+fi
+
+# A task whose exec failed went through every step before it: what confined it is recorded,
+# and Landlock is what refused a command outside filesystem.exec.
+features() {
+	al_json "$1" '" ".join(r["features"]), r["exit"]["cause"], r["exit"]["code"], "syscall_abis" in r'
+}
+st=$AL_TMP/st-exec-failed
+mkdir -p "$st"
+"$AIRLOCK" run --state-dir "$st" --workspace "$AL_WS" -- /no/such/command >/dev/null 2>&1 </dev/null
+REC=$(newest_record "$st")
+al_ok "$(features "$REC" | grep -q "^('user-namespace .* no-new-privs seccomp.*', 'exec_failed', 127, True)$"; echo $?)" \
+	"exec failed (not found): the record lists the mechanisms that confined the task ($(features "$REC"))"
+pol=$(al_policy exec-usr <<'JSON'
+{ "version": 1, "filesystem": { "exec": ["/usr"] } }
+JSON
+)
+if [ -n "$(al_host_landlock_abi)" ]; then
+	"$AIRLOCK" run --state-dir "$st" --policy "$pol" --workspace "$AL_WS" -- "$PROBE" true \
+		>/dev/null 2>&1 </dev/null
+	REC=$(newest_record "$st")
+	al_ok "$(features "$REC" | grep -q "^('.* seccomp landlock-exec.*', 'exec_failed', 126, True)$"; echo $?)" \
+		"exec refused by Landlock: the record says landlock-exec confined it ($(features "$REC"))"
+else
+	al_skip "exec refused by Landlock: the record says landlock-exec" "this kernel has no Landlock"
 fi
 
 # A limit this host cannot hold (a missing controller or io weights), as `airlock probe` says.
@@ -272,6 +299,19 @@ verb_refused "'events' needs a run ID" events
 verb_refused "'head' takes no arguments" head extra
 verb_refused "'show' takes one run ID" show a b
 verb_refused "unknown verb 'bogus'" bogus
+verb_refused "--state-dir needs a value (DIR)" verify --state-dir
+verb_refused "--state-dir needs a value (DIR)" head --state-dir
+verb_refused "'export' needs a run ID" export --format in-toto
+"$REAL_AIRLOCK" records export "$(basename "$(newest_record "$st")" .json)" --state-dir "$st" \
+	>/dev/null 2>"$AL_TMP/err"
+al_is "$? $(cat "$AL_TMP/err")" "2 airlock: records export: no --format: expected --format in-toto" \
+	"records export ID without --format says so"
+# export's options in any order, as list's: the envelope of the run asked for.
+"$REAL_AIRLOCK" records export --format in-toto "$(basename "$(newest_record "$st")" .json)" \
+	--state-dir "$st" >"$AL_TMP/env" 2>"$AL_TMP/err"
+al_is "$? $(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["payloadType"])' "$AL_TMP/env" 2>&1)" \
+	"0 application/vnd.in-toto+json" "records export --format in-toto ID --state-dir DIR: exported"
+al_diag <"$AL_TMP/err"
 
 # Escape sequences in command[0] cannot reach the terminal.
 "$REAL_AIRLOCK" run --state-dir "$st" --policy "$pol" --workspace "$AL_WS" -- \

@@ -5,8 +5,8 @@
 # its signed record pins, and only the run it was asked for; the guide's "verify --state-dir
 # COPY --pubkey KEYS.pem" works as written; verify sees the head file removed, and with
 # --since SEQ the record SEQ-1 gone;
-# records events escapes the keys of a changed log; verify names a FIFO in a copy, never
-# waits on it; a key rotated out signs no record after its retirement, and verify sees one
+# records events escapes the keys of a changed log; verify, show, list, events and export
+# name a FIFO in a copy, never wait on it; a key rotated out signs no record after its retirement, and verify sees one
 # that is; records show escapes what jansson quotes of a corrupt record; the reaper signs a
 # dead run's record only as that run.
 . "$(dirname "$0")/lib.sh"
@@ -80,6 +80,38 @@ cp "$AL_TMP/swapped/records/$first_id.json" "$AL_TMP/swapped/records/$id.json"
 export_refused "$AL_TMP/swapped" "$id" "refusing record 'records/$id.json': it holds another run" \
 	"a record copied over another run's file is refused (not exported as that run)"
 
+# ---- each exported file is a subject of its own ----
+
+# An in-toto verifier looks an artifact up by its digest: each file of the export is a
+# subject, by the SHA-256 the manifest the signed record pins lists. Its own state directory:
+# the seqs this test counts on stay as they are.
+st=$AL_TMP/st-art
+mkdir -p "$st"
+pol=$(al_policy art <<'JSON'
+{ "version": 1, "name": "art", "filesystem": { "tmpfs": [ { "target": "/out", "size": "16M" } ] },
+  "artifacts": { "scan": "off" } }
+JSON
+)
+"$AIRLOCK" run --state-dir "$st" --workspace "$AL_WS" --policy "$pol" -- sh -c \
+	"echo one >/out/a.txt; mkdir /out/d; echo two >/out/d/b; echo 3 >'/out/"$'\xc3\xa9'"'; echo 4 >'/out/"$'\xff'"'" \
+	>/dev/null 2>"$AL_TMP/art.err" </dev/null
+al_ok $? "a run exporting four files"
+al_diag <"$AL_TMP/art.err"
+aid=$(basename "$(ls "$st"/records/*.json)" .json)
+dir=$st/artifacts/$aid
+"$AIRLOCK" records --state-dir "$st" pubkey | sed -n '/BEGIN/,/END/p' >"$AL_TMP/art.pem"
+"$AIRLOCK" records --state-dir "$st" export "$aid" --format in-toto >"$AL_TMP/art-env.json"
+out=$(python3 "$TOOL" dsse "$AL_TMP/art-env.json" "$AL_TMP/art.pem" "$st" "$AL_TMP/art-pae" \
+	"$AL_TMP/art-sig" 2>&1)
+al_ok $? "its envelope verifies, every subject's digest is its file's"
+al_is "$(echo "$out" | tr ' ' '\n' | grep "^$dir/" | LC_ALL=C sort | tr '\n' ' ')" \
+	"$dir/a.txt $dir/d/b $dir/manifest.json $dir/"$'\xc3\xa9'" " \
+	"each exported file is a subject (one named by bytes that are not UTF-8 only through the manifest)"
+echo "$out" | al_diag
+echo '{}' >>"$dir/manifest.json"
+export_refused "$st" "$aid" "'$dir/manifest.json' is not the manifest its signed record holds" \
+	"a manifest changed after the run is refused: its files' digests are not attested"
+
 # ---- the auditor's guide, as written ----
 
 # "Verifying on another machine: copy records/, events/, chain/head and the public keys
@@ -126,7 +158,8 @@ al_diag <"$AL_TMP/s.out"
 # auditor who verified up to 3 and asks --since 4 must not be told all is well.
 forged cut
 rm "$AL_TMP/cut/records/$(basename "$third")"
-printf 'airlock-chain-head 1\n%s\n-\n' "$(sed -n 3p "$AL_STATE/chain/head")" >"$AL_TMP/cut/chain/head"
+printf 'airlock-chain-head 1\n%s\nseq 1 sha256 %s run %s\n' "$(sed -n 3p "$AL_STATE/chain/head")" \
+	"$(sha256sum <"$first" | cut -d' ' -f1)" "$first_id" >"$AL_TMP/cut/chain/head"
 "$AIRLOCK" records --state-dir "$AL_TMP/cut" verify >"$AL_TMP/s.out" 2>&1
 al_ok $? "(a chain cut back with its head rewritten verifies in full: only a pinned head shows it)"
 "$AIRLOCK" records --state-dir "$AL_TMP/cut" verify --since 4 >"$AL_TMP/s.out" 2>&1
@@ -167,6 +200,29 @@ al_ok "$(grep -q '^verify: record zz-fifo.json: unreadable: not a regular file$'
 		"$AL_TMP/f.out"
 	echo $?)" "naming the record and the event log that are not regular files"
 al_diag <"$AL_TMP/f.out"
+# The other readers of the state directory read it the same way: never wait on a FIFO.
+timeout 60 "$AIRLOCK" records --state-dir "$AL_TMP/fifo" show zz-fifo >/dev/null 2>"$AL_TMP/f.err"
+al_ok "$([ $? -eq 1 ] && grep -qx "airlock: records: $AL_TMP/fifo/records/zz-fifo.json: not a valid run record: not a regular file" \
+	"$AL_TMP/f.err"; echo $?)" "records show of a FIFO names it, never waits on it"
+al_diag <"$AL_TMP/f.err"
+timeout 60 "$AIRLOCK" records --state-dir "$AL_TMP/fifo" list >"$AL_TMP/f.out" 2>&1
+al_ok "$([ $? -eq 1 ] && grep -q '^zz-fifo.json  *(unreadable record: not a regular file)$' "$AL_TMP/f.out"; echo $?)" \
+	"records list names the FIFO as not a regular file"
+al_diag <"$AL_TMP/f.out"
+timeout 60 "$AIRLOCK" records --state-dir "$AL_TMP/fifo" events "$first_id" >/dev/null 2>"$AL_TMP/f.err"
+al_ok "$([ $? -eq 1 ] && grep -q "^airlock: records: event log of run $first_id: .*/events/$first_id.jsonl': not a regular file\$" \
+	"$AL_TMP/f.err"; echo $?)" "records events of a FIFO event log names it, never waits on it"
+al_diag <"$AL_TMP/f.err"
+export_refused "$AL_TMP/fifo" "$first_id" "'events/$first_id.jsonl' is not a regular file" \
+	"records export refuses a FIFO event log, naming it"
+forged fifo-record
+rm "$AL_TMP/fifo-record/records/$first_id.json"
+mkfifo "$AL_TMP/fifo-record/records/$first_id.json"
+timeout 60 "$AIRLOCK" records --state-dir "$AL_TMP/fifo-record" events "$first_id" >/dev/null 2>"$AL_TMP/f.err"
+al_is "$?" 0 "records events of a run whose record is a FIFO ends (not a hang): its log's chain holds"
+al_diag <"$AL_TMP/f.err"
+export_refused "$AL_TMP/fifo-record" "$first_id" "record 'records/$first_id.json' is not a regular file" \
+	"records export refuses a FIFO record, naming it"
 rm "$AL_TMP/fifo/records/zz-fifo.json"
 rm "$AL_TMP/fifo/chain/head"
 mkfifo "$AL_TMP/fifo/chain/head"

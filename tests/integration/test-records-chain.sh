@@ -53,6 +53,7 @@ copy() {
 for i in 1 2 3; do
 	al_run -- /bin/sh -c "echo 'run $i'"
 	[ "$i" = 1 ] && head_ino=$(stat -c %i "$AL_STATE/chain/head")
+	[ "$i" = 2 ] && cp "$AL_STATE/chain/head" "$AL_TMP/head.2" # put back below
 done
 al_is "$(stat -c %i "$AL_STATE/chain/head")" "$head_ino" \
 	"the head file is rewritten in place (one inode), not replaced per record"
@@ -213,6 +214,40 @@ added=$(python3 "$TOOL" append "$st" "$last" -)
 touch "$st/.airlock-schema-skip" # chain without signature: forged on purpose
 expect_problem "$st" "a record appended by hand, unsigned" "^verify: record $added.json: not signed"
 
+# The head file edited, or put back to an older copy while the records stay: every line of
+# it names a record, and none may come after it (an append writes the head first).
+st=$(copy "$AL_STATE" head-put-back)
+cp "$AL_TMP/head.2" "$st/chain/head"
+expect_problem "$st" "the head put back to an older copy: the record after it is named" \
+	"^verify: record $(basename "$last") \(seq 3\): after the head \(seq 2, run ${mid%.json}\): the head was put back \(1 record after it\)$"
+"$AIRLOCK" run --state-dir "$st" --workspace "$AL_WS" -- "$PROBE" true >/dev/null 2>&1 </dev/null
+expect_problem "$st" "... and a run appended after it takes seq 3 again: named" \
+	"^verify: record .* \(seq 3\): seq taken twice, also by"
+st=$(copy "$AL_STATE" head-run-id)
+sed -i "2s/ run [^ ]*\$/ run ${first%.json}/" "$st/chain/head"
+expect_problem "$st" "the head's run id edited: the record of its seq named" \
+	"^verify: seq 3: the head names run ${first%.json}: not record $(basename "$last"), whose sha256 it holds \(the head was edited\)$"
+st=$(copy "$AL_STATE" head-before)
+sed -i "3s/ sha256 [0-9a-f]* / sha256 $(sha256sum <"$st/records/$first" | cut -d' ' -f1) /" \
+	"$st/chain/head"
+expect_problem "$st" "the head's line before edited: the record of its seq named" \
+	"^verify: seq 2: the head's line before names run ${mid%.json} with sha256 [0-9a-f]{64}: not record $mid "
+st=$(copy "$AL_STATE" head-before-none)
+sed -i '3s/.*/-/' "$st/chain/head"
+expect_problem "$st" "the head's line before made \"-\": named" \
+	'^verify: chain/head: the line before seq 3 is "-" \(none\), not seq 2 \(the head was edited\)$'
+st=$(copy "$AL_STATE" head-garbage)
+echo "edited by hand" >"$st/chain/head"
+sed -Ei 's/"code": ([0-9]+)/"code": 1\1/' "$st/records/$mid"
+expect_problem "$st" "a head that does not read as one is named ..." \
+	'^verify: chain/head: changed: not a head airlock writes'
+expect_problem "$st" "... and the records are checked all the same" \
+	"^verify: record $mid \(seq 2\): bad signature"
+"$AIRLOCK" records --state-dir "$st" head >"$AL_TMP/out" 2>&1
+al_is "$? $(cat "$AL_TMP/out")" \
+	"1 airlock: records head: '$st/chain/head' is not a head airlock writes (changed): run records verify" \
+	"records head names a head that does not read as one"
+
 verify "$AL_STATE"
 al_ok "$V_RC" "the untouched records still verify"
 verify "$AL_STATE" --since 3
@@ -280,8 +315,40 @@ if wait_running; then
 	verify "$AL_STATE"
 	al_ok "$V_RC" "and the chain verifies (seq 1..15)"
 	echo "$V_OUT" | al_diag
+	al_is "$(al_json "$killed" '"reason" in r["exit"]')" False \
+		"its running record was the one the run wrote: no reason in its exit"
 else
 	al_ok 1 "the run to kill started"
+fi
+
+# The running record is not signed while the run lives: one changed in the state directory
+# (its command rewritten), then the run's supervisor dead, must not be signed as airlock's.
+# A state directory of its own: the seqs above stay as they are.
+st=$AL_TMP/st-changed-running
+mkdir -p "$st"
+env --default-signal=INT,QUIT "$AIRLOCK" run --state-dir "$st" --workspace "$AL_WS" -- \
+	"$PROBE" sleep 60 >/dev/null 2>&1 </dev/null &
+pid=$!
+AL_PIDS+=("$pid")
+for ((i = 0; i < 100; i++)); do
+	grep -lq '"cause": "running"' "$st"/records/*.json 2>/dev/null && break
+	sleep 0.1
+done
+changed=$(grep -l '"cause": "running"' "$st"/records/*.json | head -n 1)
+if [ -n "$changed" ]; then
+	sed -i 's/"sleep",/"harmless",/' "$changed"
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null
+	"$AIRLOCK" run --state-dir "$st" --workspace "$AL_WS" -- "$PROBE" true >/dev/null 2>&1 </dev/null
+	al_is "$(al_json "$changed" 'r["exit"]["cause"], r["exit"]["reason"], r["command"][1], "signature" in r')" \
+		"('aborted', 'running_record_changed', 'harmless', True)" \
+		"a running record changed while its run lived is marked aborted as changed"
+	al_ok "$(al_json "$changed" 'r["exit"]["message"]' | grep -q '^its running record was changed after airlock wrote it (sha256 [0-9a-f]\{64\}, not [0-9a-f]\{64\} as written)'; echo $?)" \
+		"... its message gives both digests"
+	expect_problem "$st" "... and verify names it" \
+		"^verify: record $(basename "$changed") \(seq 1\): its running record was changed in the state directory before it was marked aborted"
+else
+	al_ok 1 "the run whose running record is changed started"
 fi
 
 # ---- key rotation ----

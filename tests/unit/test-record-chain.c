@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The pure parts of the record chain (supervisor/records/): base64, the signature member's
- * byte rule, DSSE's PAE, and Ed25519 signing with a node key against RFC 8032.
+ * byte rule, DSSE's PAE, Ed25519 signing with a node key against RFC 8032, and the head
+ * file's check against the records verify read.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,7 @@
 #include "parse-util.h"
 #include "sign.h"
 #include "test.h"
+#include "verify-head.h"
 
 TEST(base64_rfc4648)
 {
@@ -188,6 +191,106 @@ TEST(key_made_on_first_use_and_refused_when_readable)
 	ASSERT_ERROR(sign_key_load(fd, &c), EPERM);
 	close(fd);
 	remove_state(dir);
+}
+
+/* The problems verify_head() found, one per line. */
+static void collect(const char *text, void *userdata)
+{
+	char *buf = userdata;
+
+	strcat(buf, text);
+	strcat(buf, "\n");
+}
+
+static struct chain_head head_of(const struct verify_entry *e)
+{
+	struct chain_head h = { .seq = e->seq };
+
+	strcpy(h.sha256, e->sha256);
+	snprintf(h.run_id, sizeof(h.run_id), "%.*s", (int)strlen(e->name) - 5, e->name);
+	return h;
+}
+
+/* A record of seq named "r<seq>.json" whose bytes hash to 64 times sha. */
+static struct verify_entry entry(uint64_t seq, char prev, char sha)
+{
+	struct verify_entry e = { .seq = seq };
+
+	snprintf(e.name, sizeof(e.name), "r%" PRIu64 ".json", seq);
+	memset(e.prev, prev, CHAIN_HASH_LEN);
+	memset(e.sha256, sha, CHAIN_HASH_LEN);
+	return e;
+}
+
+TEST(verify_head_names_an_edited_or_put_back_head)
+{
+	const struct verify_entry v[] = { entry(1, '0', 'a'), entry(2, 'a', 'b'),
+					  entry(3, 'b', 'c') };
+	struct chain_head latest = head_of(&v[2]), before = head_of(&v[1]), none = { 0 };
+	static char out[4096];
+
+	memset(none.sha256, '0', CHAIN_HASH_LEN);
+	strcpy(none.run_id, "-");
+	ASSERT_EQ(verify_head(&latest, &before, v, 3, 3, collect, out), 0);
+	latest = head_of(&v[0]);
+	ASSERT_EQ(verify_head(&latest, &none, v, 1, 1, collect, out), 0);
+	ASSERT_STREQ(out, "");
+
+	/* Put back to the head of seq 2 while record 3 stays; not when the head read again
+	 * (after the records) reaches it: record 3 was appended meanwhile. */
+	latest = head_of(&v[1]);
+	before = head_of(&v[0]);
+	ASSERT_EQ(verify_head(&latest, &before, v, 3, 3, collect, out), 0);
+	ASSERT_EQ(verify_head(&latest, &before, v, 3, 2, collect, out), 1);
+	ASSERT_STREQ(out, "record r3.json (seq 3): after the head (seq 2, run r2): the head was "
+			  "put back (1 record after it)\n");
+
+	/* The latest line's run id edited; its sha256 changed. */
+	out[0] = '\0';
+	latest = head_of(&v[2]);
+	before = head_of(&v[1]);
+	strcpy(latest.run_id, "r1");
+	ASSERT_EQ(verify_head(&latest, &before, v, 3, 3, collect, out), 1);
+	ASSERT_STREQ(out, "seq 3: the head names run r1: not record r3.json, whose sha256 it "
+			  "holds (the head was edited)\n");
+	out[0] = '\0';
+	latest = head_of(&v[2]);
+	latest.sha256[0] = 'd';
+	ASSERT_EQ(verify_head(&latest, &before, v, 3, 3, collect, out), 1);
+	ASSERT_TRUE(strstr(out, "seq 3: the head names run r3 with sha256 dccc"));
+
+	/* The line before: another record's, another seq, none, or one before the first. */
+	out[0] = '\0';
+	latest = head_of(&v[2]);
+	strcpy(before.run_id, "r9");
+	ASSERT_EQ(verify_head(&latest, &before, v, 3, 3, collect, out), 1);
+	ASSERT_STREQ(out, "seq 2: the head's line before names run r9: not record r2.json, "
+			  "whose sha256 it holds (the head was edited)\n");
+	out[0] = '\0';
+	before = head_of(&v[0]);
+	ASSERT_EQ(verify_head(&latest, &before, v, 3, 3, collect, out), 1);
+	ASSERT_STREQ(out, "chain/head: the line before seq 3 names seq 1 (run r1), not seq 2 "
+			  "(the head was edited)\n");
+	out[0] = '\0';
+	ASSERT_EQ(verify_head(&latest, &none, v, 3, 3, collect, out), 1);
+	ASSERT_STREQ(out, "chain/head: the line before seq 3 is \"-\" (none), not seq 2 (the "
+			  "head was edited)\n");
+	out[0] = '\0';
+	latest = head_of(&v[0]);
+	ASSERT_EQ(verify_head(&latest, &before, v, 1, 1, collect, out), 1);
+	ASSERT_STREQ(out, "chain/head: the line before seq 1 names seq 1 (run r1): the first "
+			  "record has none before it (the head was edited)\n");
+
+	/* No head while records are chained; the head's record missing. */
+	out[0] = '\0';
+	ASSERT_EQ(verify_head(&none, &none, v, 3, 0, collect, out), 1);
+	ASSERT_TRUE(strneq(out, "chain/head: missing, while 3 records are chained", 48));
+	out[0] = '\0';
+	latest = head_of(&v[2]);
+	before = head_of(&v[1]);
+	ASSERT_EQ(verify_head(&latest, &before, v, 2, 2, collect, out), 1);
+	ASSERT_STREQ(out, "seq 3: missing: the head names run r3 (deleted, or its writer died "
+			  "before writing it)\n");
 }
 
 TEST_MAIN()
