@@ -78,6 +78,31 @@ static int diagnostics_file(const char *path)
 	return fd;
 }
 
+/*
+ * A --credential-fd descriptor is read to its end and closed before the run: it cannot
+ * take airlock's lines too. 0 or -EINVAL (logged).
+ */
+static int diagnostics_fd_unshared(const struct diagnostics_args *d,
+				   const struct credential_args *creds)
+{
+	char *end = NULL;
+	long n;
+
+	if (!d->fd)
+		return 0;
+	errno = 0;
+	n = strtol(d->fd, &end, 10);
+	if (errno || end == d->fd || *end)
+		return 0; /* diagnostics_fd() says what is wrong with it */
+	for (size_t i = 0; i < creds->n; i++)
+		if (creds->items[i].fd >= 0 && creds->items[i].fd == n)
+			return log_error_errno(-EINVAL,
+					       "run: --diagnostics-fd %ld: fd %ld is the source of "
+					       "--credential-fd %s=%ld, read to its end and closed",
+					       n, n, creds->items[i].name, n);
+	return 0;
+}
+
 /* Opens the diagnostics sink the options ask for. 0 or -errno (logged). */
 static int open_diagnostics(const struct diagnostics_args *d)
 {
@@ -192,7 +217,7 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 	/* First: every line from here on, a refusal included, goes there too. */
-	if (open_diagnostics(&diag) < 0)
+	if (diagnostics_fd_unshared(&diag, &creds) < 0 || open_diagnostics(&diag) < 0)
 		return EXIT_AIRLOCK;
 	/*
 	 * Every run builds namespaces, id maps, cgroups and state below /run/airlock itself;

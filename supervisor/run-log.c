@@ -137,6 +137,22 @@ int run_log_open(int state_fd, const char *state_dir, const char *run_id, uint64
 	return 0;
 }
 
+const char *run_log_dir_problem(int state_fd, int err)
+{
+	struct stat st;
+
+	if ((err != -EPERM && err != -ENOTDIR) ||
+	    fstatat(state_fd, RUN_LOG_DIR, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return NULL;
+	if (S_ISLNK(st.st_mode))
+		return "it is a symbolic link, which is not followed";
+	if (!S_ISDIR(st.st_mode))
+		return "it is not a directory";
+	if (st.st_uid != geteuid())
+		return "it is not root's";
+	return NULL;
+}
+
 /* Appends to the file, hashing what it wrote. A failure ends the log (and is logged). */
 static int file_append(struct run_log_file *f, const void *buf, size_t len)
 {

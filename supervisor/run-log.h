@@ -57,6 +57,12 @@ enum run_log_stream run_log_stream_from_string(const char *s);
  */
 int run_log_open(int state_fd, const char *state_dir, const char *run_id, uint64_t max_size,
 		 struct run_log **ret);
+/*
+ * Why run_log_open() failed with err, when the logs directory below state_fd is the cause
+ * (a symbolic link, not a directory, another user's), in words for a refusal; NULL
+ * otherwise (then errno's text says it).
+ */
+const char *run_log_dir_problem(int state_fd, int err);
 /* Closes the files (kept). Accepts and returns NULL. */
 struct run_log *run_log_free(struct run_log *l);
 /* Removes the files (a run refused before its task started has no logs), then frees l. */

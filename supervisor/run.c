@@ -354,9 +354,13 @@ static int open_logs(struct run *r)
 			 r->policy->logs.max_size, &r->log);
 	if (k == -ENOMEM)
 		return log_oom();
-	if (k < 0)
-		return log_error_errno(k, "refusing run: cannot create its logs in '%s/%s': %m",
-				       record_sink_state_dir(r->sink), RUN_LOG_DIR);
+	if (k < 0) {
+		const char *why = run_log_dir_problem(record_sink_state_fd(r->sink), k);
+
+		return log_error_errno(k, "refusing run: cannot create its logs in '%s/%s': %s",
+				       record_sink_state_dir(r->sink), RUN_LOG_DIR,
+				       why ?: strerror(-k));
+	}
 	r->io.log = r->log;
 	return 0;
 }

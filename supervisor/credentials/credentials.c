@@ -87,6 +87,16 @@ int credential_args_add(struct credential_args *a, const char *arg, bool from_fd
 		free(c.name);
 		return -EINVAL;
 	}
+	/* Read to its end and closed after the first: the second would read whatever
+	 * airlock opened at that number since. */
+	for (size_t i = 0; from_fd && i < a->n; i++)
+		if (a->items[i].fd == c.fd) {
+			log_error("run: --credential-fd %s=%d: fd %d is given for credential '%s' "
+				  "too (a descriptor gives one value)",
+				  c.name, c.fd, c.fd, a->items[i].name);
+			free(c.name);
+			return -EINVAL;
+		}
 	if (!from_fd && (eq[1] != '@' || eq[2] == '\0')) {
 		log_error("run: --credential %s=...: expected @FILE (a value is never taken from "
 			  "the command line; --credential-fd %s=N reads one from a descriptor)",

@@ -52,8 +52,11 @@ static void error_set(struct redact_pattern_error *reterr, int code, size_t offs
 
 static int compile(const char *pattern, pcre2_code **ret, struct redact_pattern_error *reterr)
 {
-	uint32_t opts = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_MULTILINE;
-	uint32_t minlen = 0;
+	/* \C (one code unit) could split a UTF-8 character in a match; minimum length 0
+	 * means PCRE2 could not tell what it matches. */
+	uint32_t opts =
+		PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_MULTILINE | PCRE2_NEVER_BACKSLASH_C;
+	uint32_t minlen = 0, empty = 1;
 	PCRE2_SIZE offset;
 	pcre2_code *code;
 	int code_err;
@@ -66,7 +69,9 @@ static int compile(const char *pattern, pcre2_code **ret, struct redact_pattern_
 		error_set(reterr, code_err, offset);
 		return -EINVAL;
 	}
-	if (pcre2_pattern_info(code, PCRE2_INFO_MINLENGTH, &minlen) < 0 || minlen == 0) {
+	/* The minimum length alone misses a match of lookarounds only: (?=abc), x?(?=y). */
+	if (pcre2_pattern_info(code, PCRE2_INFO_MINLENGTH, &minlen) < 0 || minlen == 0 ||
+	    pcre2_pattern_info(code, PCRE2_INFO_MATCHEMPTY, &empty) < 0 || empty) {
 		pcre2_code_free(code);
 		if (reterr) {
 			reterr->offset = 0;

@@ -532,6 +532,40 @@ static int scan_region(const struct value_matcher *vm, struct value_scratch *sc,
 	return r;
 }
 
+/*
+ * The end of the stream inside an unfinished unit (an escape, a terminal sequence, a UTF-8
+ * character): the final normalisation renders that unit as text, so a partial value just
+ * before it would no longer end the normalised text. What precedes the unit is scanned as
+ * the end, and a match that ends there takes the unit in.
+ */
+static int final_unfinished(const struct value_matcher *vm, struct value_scratch *sc,
+			    size_t ctx_len, const uint8_t *win, size_t n, struct span_list *spans)
+{
+	struct segment g = { .ctx_len = ctx_len, .mode = SCAN_FINAL, .pend = SIZE_MAX };
+	size_t first = spans->n, k = 0, unused = SIZE_MAX;
+	int r;
+
+	r = norm_run(win, n, false, sc->skel + ctx_len, &sc->norm);
+	if (r < 0 || sc->norm.consumed == n)
+		return r;
+	g.skel = sc->skel;
+	g.m = ctx_len + sc->norm.m;
+	sc->n_m = 0;
+	r = gram_scan(vm, sc, &g);
+	if (r >= 0)
+		r = tail_scan(vm, sc, &g);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < sc->n_m; i++)
+		if (sc->m[i].e == g.m)
+			sc->m[k++] = sc->m[i];
+	sc->n_m = k;
+	r = resolve(sc, &g, win, n, false, &sc->norm, 0, spans, &unused);
+	for (size_t i = first; r >= 0 && i < spans->n; i++)
+		spans->v[i].end = n;
+	return r;
+}
+
 int value_scan(const struct value_matcher *vm, struct value_scratch *sc, const uint8_t *ctx,
 	       size_t ctx_len, const uint8_t *win, size_t n, enum scan_end end,
 	       struct span_list *spans, size_t *pending)
@@ -545,6 +579,11 @@ int value_scan(const struct value_matcher *vm, struct value_scratch *sc, const u
 		return r;
 	if (ctx_len > 0)
 		memcpy(sc->skel, ctx, ctx_len);
+	if (final && n > 0) {
+		r = final_unfinished(vm, sc, ctx_len, win, n, spans);
+		if (r < 0)
+			return r;
+	}
 	r = norm_run(win, n, final, sc->skel + ctx_len, &sc->norm);
 	if (r < 0)
 		return r;

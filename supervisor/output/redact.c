@@ -153,18 +153,52 @@ struct redactor *redactor_free(struct redactor *r)
 	return NULL;
 }
 
-int redactor_add_value(struct redactor *r, const char *name, const void *value, size_t len)
+static int value_push(struct redactor *r, int rule, const uint8_t *value, size_t len)
 {
 	struct redact_value *v;
+
+	v = realloc(r->values, (r->n_values + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	r->values = v;
+	v = &r->values[r->n_values];
+	v->bytes = redact_secret_alloc(len);
+	if (!v->bytes)
+		return -ENOMEM;
+	memcpy(v->bytes, value, len);
+	v->len = len;
+	v->rule = rule;
+	r->n_values++;
+	return 0;
+}
+
+/* ASCII whitespace that tools take off a value's ends: $(cat FILE), read, strip(). */
+static bool is_edge_space(uint8_t c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+int redactor_add_value(struct redactor *r, const char *name, const void *value, size_t len)
+{
+	const uint8_t *b = value;
+	size_t m, lead = 0, end = len;
+	bool trimmed;
 	uint8_t *norm;
-	size_t m;
-	int rule;
+	int rule, k;
 
 	if (r->compiled)
 		return -EBUSY;
 	if (!name_is_valid(name) || !value)
 		return -EINVAL;
-	if (len > REDACT_MAX_VALUE || r->n_values >= REDACT_MAX_VALUES)
+	while (lead < end && is_edge_space(b[lead]))
+		lead++;
+	while (end > lead && is_edge_space(b[end - 1]))
+		end--;
+	/* A value with whitespace at its ends is also registered without it (a second
+	 * value): a file written with echo ends in a newline, which the task's $(cat FILE)
+	 * takes off before it encodes the value. */
+	trimmed = lead > 0 || end < len;
+	if (len > REDACT_MAX_VALUE || r->n_values + 1 + trimmed > REDACT_MAX_VALUES)
 		return -E2BIG;
 	/* Both the value as it appears and as decoded must be long enough. */
 	norm = redact_secret_alloc(len);
@@ -176,28 +210,19 @@ int redactor_add_value(struct redactor *r, const char *name, const void *value, 
 		return -EINVAL;
 	m = 0;
 	for (size_t i = 0; i < len; i++)
-		m += ((const uint8_t *)value)[i] > 0x20 && ((const uint8_t *)value)[i] != 0x7f;
+		m += b[i] > 0x20 && b[i] != 0x7f;
 	if (m < REDACT_MIN_VALUE)
 		return -EINVAL;
 
-	v = realloc(r->values, (r->n_values + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	r->values = v;
 	rule = rule_find(r, name, REDACT_RULE_VALUE);
 	if (rule < 0)
 		rule = rule_add(r, name, REDACT_RULE_VALUE);
 	if (rule < 0)
 		return rule;
-	v = &r->values[r->n_values];
-	v->bytes = redact_secret_alloc(len);
-	if (!v->bytes)
-		return -ENOMEM;
-	memcpy(v->bytes, value, len);
-	v->len = len;
-	v->rule = rule;
-	r->n_values++;
-	return 0;
+	k = value_push(r, rule, b, len);
+	if (k >= 0 && trimmed)
+		k = value_push(r, rule, b + lead, end - lead);
+	return k;
 }
 
 int redactor_add_pattern(struct redactor *r, const char *name, const char *pattern,

@@ -4,7 +4,8 @@
 was given (file /run/secrets/a, environment variable B) in every form secret_forms.py
 knows, to stdout and stderr, in pieces with pauses between the writes.
 
-usage: redact-task.py forms | escapes | tail | prompt | prompt-slow | partial-quiet
+usage: redact-task.py forms | escapes | tail | tail-unfinished | prompt | prompt-slow |
+       partial-quiet
 """
 import os
 import random
@@ -61,6 +62,14 @@ def main(mode):
         a, b = values()
         write(1, b'last: ' + a[:-2])  # no newline, the stream's last bytes
         write(2, b'last: ' + b[:-3])
+    elif mode == 'tail-unfinished':
+        a, b = values()
+        # the first 12 characters of a value, then the stream ends inside an escape: as C
+        # escapes, cut in the next one; and with zero-width spaces between them, cut in
+        # the middle of the next one's UTF-8
+        write(1, b'last: ' + b''.join(b'\\x%02x' % c for c in a[:12]) + b'\\x')
+        write(2, b'last: ' + '\u200b'.encode().join(b[i:i + 1] for i in range(12)) +
+              b'\xe2\x80')
     elif mode == 'prompt':
         a, _ = values()
         # ends in the first 3 characters of a value: held back until the task goes quiet

@@ -222,6 +222,18 @@ refuse "a file that does not exist" "cannot open '$SRC/none'" \
 refuse "a descriptor that is not open" "fd 9 is not open" --policy "$pol" --credential-fd gh=9
 refuse "airlock's own stderr as a source" "fd 2 is airlock's own output" \
 	--policy "$pol" --credential-fd gh=2
+# One descriptor for two slots, or for a slot and airlock's own lines: it is read to its
+# end and closed, so the second would read (or write) what airlock opened at that number
+# since (the run waited for a signal on its own signalfd).
+exec 7<"$SRC/gh"
+refuse "one descriptor for two slots" "credential-fd npmrc=7: fd 7 is given for credential 'gh' too" \
+	--policy "$pol" --credential "npm=@$SRC/npm" --credential-fd gh=7 --credential-fd npmrc=7 \
+	--credential "pip=@$SRC/pip"
+refuse "a credential's descriptor as --diagnostics-fd" \
+	"diagnostics-fd 7: fd 7 is the source of --credential-fd gh=7" \
+	--policy "$pol" --credential "npm=@$SRC/npm" --credential-fd gh=7 \
+	--credential "npmrc=@$SRC/rc" --credential "pip=@$SRC/pip" --diagnostics-fd 7
+exec 7<&-
 refuse "a NUL byte in an env value" "holds a NUL byte" \
 	--policy "$pol" --credential "npm=@$SRC/npm" --credential "gh=@$SRC/nul" \
 	--credential "npmrc=@$SRC/rc" --credential "pip=@$SRC/pip"

@@ -87,6 +87,26 @@ wait "$bg"
 al_is "$(cat "$(log_of "$id" stdout)")" "started
 later" "and the final log holds the rest"
 
+# A logs directory that is a symbolic link, not a directory, or another user's refuses the
+# run with one line saying which, and nothing is written through it.
+for kind in symlink file other-user; do
+	st=$AL_TMP/state-$kind
+	mkdir -p "$st" "$AL_TMP/elsewhere"
+	case $kind in
+	symlink) ln -s "$AL_TMP/elsewhere" "$st/logs"; why="it is a symbolic link, which is not followed" ;;
+	file) : >"$st/logs"; why="it is not a directory" ;;
+	other-user) mkdir -m 700 "$st/logs"; chown 65534 "$st/logs"; why="it is not root's" ;;
+	esac
+	"$AIRLOCK" run --state-dir "$st" --workspace "$AL_WS" -- echo hi \
+		>"$AL_TMP/ld.out" 2>"$AL_TMP/ld.err" </dev/null
+	al_is "$?|$(cat "$AL_TMP/ld.out")|$(cat "$AL_TMP/ld.err")" \
+		"125||airlock: refusing run: cannot create its logs in '$st/logs': $why" \
+		"a logs directory that is wrong ($kind) refuses the run, saying why"
+done
+al_is "$(ls -A "$AL_TMP/elsewhere" "$AL_TMP/state-other-user/logs")" "$AL_TMP/elsewhere:
+
+$AL_TMP/state-other-user/logs:" "nothing was written through the link or into the other user's directory"
+
 # ---- B: the cap and the marker lines ----
 
 cap=$(al_policy cap <<'JSON'

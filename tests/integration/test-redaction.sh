@@ -132,6 +132,45 @@ al_ok "$(grep -rqF -e "${a:0:12}" -e "${b:0:12}" "$AL_TMP/out" "$AL_TMP/err" \
 	"$(log_of "$AL_TMP/tail.json" stdout)" "$(log_of "$AL_TMP/tail.json" stderr)"; [ $? -eq 1 ]; echo $?)" \
 	"... in the caller's streams and the logs alike"
 
+# The stream ends inside an escape (C escapes of the value, cut in the next one) or a UTF-8
+# character (zero-width spaces between the value's characters, the next one cut short)
+# after 12 characters of the value: the partial goes, with the unfinished bytes after it.
+al_run --policy "$RAW" "${CREDS[@]}" --record "$AL_TMP/tail-unf.json" \
+	-- /usr/bin/python3 /workspace/redact-task.py tail-unfinished
+al_is "$(cat "$AL_TMP/out")|$(cat "$AL_TMP/err")" "last: [REDACTED:a]|last: [REDACTED:b]" \
+	"a partial value cut inside an escape or a UTF-8 character at the end of stdout and stderr is redacted"
+al_is "$(cat "$(log_of "$AL_TMP/tail-unf.json" stdout)")|$(cat "$(log_of "$AL_TMP/tail-unf.json" stderr)")" \
+	"last: [REDACTED:a]|last: [REDACTED:b]" "... in the logs too"
+
+# ---- a value with a newline at its end, used without it ----
+
+# A file written with echo: the newline is part of the value, and $(cat FILE) takes it off
+# before the task encodes what is left. Basic auth is base64 of "user:" and the value.
+echo "C$(rand)" >"$SRC/c"
+printf %s "$(cat "$SRC/c")" >"$SRC/c.trimmed"
+al_run --policy "$NEUTRAL" --credential "a=@$SRC/c" --credential "b=@$SRC/b" \
+	-- /bin/sh -c 'v=$(cat /run/secrets/a); printf %s "$v" | base64;
+		printf %s "$v" | od -An -tx1 | tr -d " \n"; echo
+		printf "user:%s" "$v" | base64; printf "%s\n" "$v" | rev'
+al_is "$AL_RC" 0 "a task encoding a value from a file written with echo ends well"
+cp "$AL_TMP/out" "$AL_TMP/trimmed.out"
+al_is "$(python3 "$FORMS" check "$SRC/c.trimmed" "$AL_TMP/trimmed.out")" "" \
+	"its base64, hex, Basic auth and reversed forms without the newline are redacted"
+al_is "$(grep -c '\[REDACTED:a\]' "$AL_TMP/trimmed.out")" 4 "... each under the slot's name"
+
+# ---- a user pattern that does not compile, or matches the empty string, is refused ----
+
+for pat in 'token-(' '(?=token)'; do
+	bad=$(al_policy bad-pattern <<JSON
+{ "version": 1, "name": "bad-pattern", "logs": { "redact_patterns": [ "ok-[0-9]+", "$pat" ] } }
+JSON
+)
+	al_run --policy "$bad" -- /bin/true
+	al_ok "$([ "$AL_RC" -eq 125 ] && [ "$(grep -c . "$AL_TMP/err")" -eq 1 ] &&
+		grep -q '^airlock: refusing run: logs.redact_patterns\[1\] at offset [0-9]*: ' "$AL_TMP/err"; echo $?)" \
+		"the pattern '$pat' is refused: exit 125, one line naming logs.redact_patterns[1] ($(cat "$AL_TMP/err"))"
+done
+
 # ---- a prompt without a newline is not held back ----
 
 # prompt_ms MODE: ms from "enter code " reaching the caller to the first character of the
@@ -215,7 +254,7 @@ al_ok "$([ "$AL_RC" -eq 125 ] && [ "$(grep -c . "$AL_TMP/err")" -eq 1 ] &&
 
 # ---- nothing left ----
 
-al_ok "$(grep -rqF -e "$a" -e "$b" "$AL_STATE"; [ $? -eq 1 ]; echo $?)" \
+al_ok "$(grep -rqF -e "$a" -e "$b" -e "$(cat "$SRC/c.trimmed")" "$AL_STATE"; [ $? -eq 1 ]; echo $?)" \
 	"no value anywhere in the state directory (records, logs)"
 al_is "$(al_our_mounts)" "" "no mount of the runs is left"
 al_is "$(grep -c airlock-secrets /proc/self/mountinfo)" 0 "no secrets tmpfs is left"

@@ -134,12 +134,22 @@ TEST(refuses_bad_patterns_with_offset)
 	ASSERT_EQ(e.offset, 4);
 	ASSERT_ERROR(redactor_add_pattern(r, "p", "a*|b?", &e), EINVAL);
 	ASSERT_CONTAINS(e.message, "empty string");
+	/* A minimum length above 0, but an empty match through lookarounds alone. */
+	ASSERT_ERROR(redactor_add_pattern(r, "p", "(?=token)", &e), EINVAL);
+	ASSERT_CONTAINS(e.message, "empty string");
+	ASSERT_ERROR(redactor_add_pattern(r, "p", "x?(?=y)", &e), EINVAL);
+	ASSERT_ERROR(redactor_add_pattern(r, "p", "key=(?=[a-z]+)|(?=pass)", &e), EINVAL);
+	/* \C would cut a UTF-8 character; PCRE2 says so. */
+	ASSERT_ERROR(redactor_add_pattern(r, "p", "x\\C", &e), EINVAL);
+	ASSERT_EQ(e.offset, 3);
+	ASSERT_CONTAINS(e.message, "\\C");
 	ASSERT_OK(redactor_add_pattern(r, "p", "TICKET-[0-9]+", &e));
+	ASSERT_OK(redactor_add_pattern(r, "la", "(?<=password=)\\S+(?=&|$)", &e));
 	ASSERT_ERROR(redactor_add_pattern(r, "p", "other", &e), EEXIST);
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	ASSERT_ERROR(redactor_add_pattern(r, "q", big, &e), E2BIG);
-	ASSERT_EQ(redactor_n_rules(r), 1);
+	ASSERT_EQ(redactor_n_rules(r), 2);
 	redactor_free(r);
 }
 
@@ -204,6 +214,36 @@ TEST(base64_at_every_alignment)
 	/* Wrapped at 8 columns, as base64 -w does. */
 	CHECK(r, "QUJzM2Ny\nM3RQYT8+\nd2QhPz5+\n", "QUJ[REDACTED:tok]\n");
 	redactor_free(r);
+}
+
+/*
+ * A value with whitespace at its ends (a file written with echo): its forms are found
+ * also as the task makes them from the value without it ($(cat FILE) takes the newline
+ * off before base64 or od).
+ */
+TEST(value_with_whitespace_at_its_ends)
+{
+	struct redactor *r = make(false, "tok", "  " SECRET "\n");
+	struct redactor *full;
+	char many[16];
+
+	CHECK(r, "b czNjcjN0UGFzc3cwcmQh x", "b [REDACTED:tok] x");
+	CHECK(r, "h 733363723374506173737730726421 x", "h [REDACTED:tok] x");
+	CHECK(r, "basic QUI6czNjcjN0UGFzc3cwcmQh x", "basic QUI6[REDACTED:tok] x");
+	CHECK(r, "raw s3cr3tPassw0rd! x", "raw [REDACTED:tok] x");
+	/* The value as given is found too: its base64 with the newline. */
+	CHECK(r, "b ICBzM2NyM3RQYXNzdzByZCEK x", "b [REDACTED:tok] x");
+	redactor_free(r);
+
+	/* The second value counts toward REDACT_MAX_VALUES. */
+	ASSERT_OK(redactor_new(false, &full));
+	for (int i = 0; i < REDACT_MAX_VALUES - 1; i++) {
+		snprintf(many, sizeof(many), "value-%05d", i);
+		ASSERT_OK(redactor_add_value(full, "v", many, strlen(many)));
+	}
+	ASSERT_ERROR(redactor_add_value(full, "w", SECRET "\n", 16), E2BIG);
+	ASSERT_OK(redactor_add_value(full, "w", SECRET, 15));
+	redactor_free(full);
 }
 
 TEST(percent_and_json_escapes)
@@ -331,6 +371,32 @@ TEST(partial_match_at_the_end_is_redacted)
 	CHECK(r, "end s3cr", "end [REDACTED:tok]");
 	/* Shorter than REDACT_PARTIAL_MIN: ordinary text. */
 	CHECK(r, "end s3c", "end s3c");
+	redactor_free(r);
+}
+
+/*
+ * The stream ends inside an escape, a terminal sequence or a UTF-8 character that follows a
+ * partial value: the partial is still redacted, with the unfinished unit after it.
+ */
+TEST(partial_match_before_an_unfinished_unit_at_the_end_is_redacted)
+{
+	struct redactor *r = make(false, "tok", SECRET);
+
+	CHECK(r, "end \\x73\\x33\\x63\\x72\\x33\\x74\\x", "end [REDACTED:tok]");
+	CHECK(r, "end %73%33%63%72%33%74%", "end [REDACTED:tok]");
+	CHECK(r, "end %73%33%63%72%33%74%5", "end [REDACTED:tok]");
+	CHECK(r, "end \\u0073\\u0033\\u0063\\u0072\\u00", "end [REDACTED:tok]");
+	CHECK(r,
+	      "end s\xe2\x80\x8b"
+	      "3cr3tPa\xe2\x80",
+	      "end [REDACTED:tok]");
+	CHECK(r, "end s3c\x1b]0;\as3cr3t\x1b]0", "end s3c\x1b]0;\a[REDACTED:tok]");
+	CHECK(r, "end s3cr3t\x1b[3", "end [REDACTED:tok]");
+	CHECK(r, "end s3cr3t\x1b", "end [REDACTED:tok]");
+	/* Shorter than REDACT_PARTIAL_MIN before the unfinished unit: ordinary text. */
+	CHECK(r, "end %73%33%63%", "end %73%33%63%");
+	/* Not a partial of the value: the unfinished unit stays as it is. */
+	CHECK(r, "end abcdefgh\\x", "end abcdefgh\\x");
 	redactor_free(r);
 }
 
