@@ -320,7 +320,9 @@ static void take_minted(struct credential *c, const struct issuer *issuer, struc
 		.issuer = issuer,
 		.scope = TAKE_PTR(j->minted.scope),
 		.issued_s = j->minted.issued_s,
-		.expires_s = j->minted.expires_s,
+		/* An issuer may grant longer than asked (OAuth2 cannot even ask): the ttl holds. */
+		.expires_s = MIN(j->minted.expires_s, j->minted.issued_s + (int64_t)j->grant.ttl_s),
+		.issuer_expires_s = j->minted.expires_s,
 		.mint_us = j->mono_us,
 	};
 	if (!j->minted.revocation)
@@ -575,7 +577,8 @@ static void revoke_result(struct credentials_issued *g, struct credential *c,
 	}
 	cg->result = "failed";
 	snprintf(cg->error, sizeof(cg->error), "%s", j->err);
-	record_format_time(&(struct timespec){ .tv_sec = cg->expires_s }, until, sizeof(until));
+	record_format_time(&(struct timespec){ .tv_sec = cg->issuer_expires_s }, until,
+			   sizeof(until));
 	log_warning("Failed to revoke credential '%s' at issuer '%s': %s; it stays valid until "
 		    "%s unless a later start revokes it",
 		    c->slot->name, c->slot->issuer, j->err, until);
@@ -736,6 +739,7 @@ int credentials_grant_to_json(const struct credential *c, json_t *o)
 		r |= json_object_set_new(o, "scope_clipped", json_true());
 	r |= json_object_set_new(o, "issued_at", time_json(cg->issued_s));
 	r |= json_object_set_new(o, "expires_at", time_json(cg->expires_s));
+	r |= json_object_set_new(o, "issuer_expires_at", time_json(cg->issuer_expires_s));
 	r |= json_object_set_new(o, "expired", json_boolean(cg->expired));
 	if (cg->revoked_s)
 		r |= json_object_set_new(o, "revoked_at", time_json(cg->revoked_s));

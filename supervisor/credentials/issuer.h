@@ -52,7 +52,13 @@ struct issuer_minted {
 	struct secure_buf value; /* the credential; secure_buf_alloc(.., true) */
 	json_t *scope; /* the scope as the issuer reported it, or NULL when it says nothing */
 	int64_t issued_s; /* Unix time the issuer issued it (or the request's time) */
-	int64_t expires_s; /* Unix time it expires: issued + the lifetime granted */
+	/*
+	 * Unix time the credential itself expires, as the issuer says (issued + the lifetime
+	 * granted; the lifetime asked for when it says nothing), even when that is past the
+	 * grant's ttl: the core holds the grant to the shorter one, and keeps revoking (after
+	 * a supervisor SIGKILL) until this one.
+	 */
+	int64_t expires_s;
 	/*
 	 * What revoke() needs, opaque to the core (it may hold the value: RFC 7009 revokes a
 	 * token by the token). Kept root-only in the run's runtime directory until revoked,

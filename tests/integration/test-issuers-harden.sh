@@ -332,6 +332,29 @@ run plain --diagnostics-file "$TMP/diag2" -- /bin/true
 is "$(grep -c 'api.json' "$TMP/diag2")" 0 "the next start says nothing more of it" ||
 	sed 's/^/# diag: /' "$TMP/diag2"
 
+# ---- 7b. a dead run's token outlives its grant's ttl: the next start still revokes it ----
+# GitHub's tokens live an hour whatever the grant's ttl (2s here): a start after a SIGKILL
+# and past the ttl must revoke the token all the same, not call it expired.
+policy ghshort '{ "name": "gh", "source": "issuer:github", "ttl": "2s", "scope": { "repositories": ["org/a"], "permissions": { "contents": "read" } }, "deliver": { "file": "/run/secrets/gh" } }'
+bg --policy "$TMP/ghshort.json" -- /bin/sh -c 'echo started; exec sleep 60'
+if bg_wait_started; then
+	t=$(tokens github | tail -n1)
+	kill -KILL "$BG"
+	wait "$BG" 2>/dev/null
+	BG=
+	sleep 4 # past the grant's ttl, within GitHub's hour
+	run plain --diagnostics-file "$TMP/diag3" -- /bin/true
+	is "$RC $(logged "e['event'] == 'revoke' and e['token'] == '$t' and e['result'] == 'revoked'")" \
+		"0 1" "a start past a dead run's grant ttl (2s) revokes its GitHub token (valid an hour)" ||
+		sed 's/^/# diag: /' "$TMP/diag3"
+	grep -q "revoked credential 'gh' of dead run" "$TMP/diag3"
+	ok $? "the start says so"
+	is "$(find "$TMP/run/credentials" -name gh.json)" "" "the dead run's state is gone"
+else
+	ok 1 "the run with a 2s GitHub grant started"
+	sed 's/^/# /' "$TMP/bg.err"
+fi
+
 # ---- 8. a name lookup that outlives a dead run's revocation: no thread beside the clone ----
 # The dead run's issuer has a name nobody answers for (a resolver at 11.1.0.99 that reads
 # and never replies, 3 s per try): libcurl gives up at the issuer's 1 s timeout, its resolver thread lives on. The
