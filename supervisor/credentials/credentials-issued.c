@@ -342,6 +342,57 @@ static uint64_t ttl_for(const struct policy *p, const struct policy_credential *
 	return MIN(c->ttl_s, MAX(wall_s, 1));
 }
 
+/* A grant its issuer could never mint refuses the run before any grant is minted. Logs. */
+static int grant_check(const struct issuer_module *m, const struct issuer *issuer,
+		       const struct credential *c, const json_t *scope)
+{
+	char err[ISSUER_ERR_MAX] = "";
+	int r;
+
+	r = m->grant_check(issuer, scope, err, sizeof(err));
+	if (r == -ENOMEM)
+		return log_oom();
+	if (r < 0)
+		return log_error_errno(r, "refusing run: credential '%s' from issuer '%s': %s",
+				       c->slot->name, c->slot->issuer, err);
+	return 0;
+}
+
+int credentials_check_grant(const struct policy_credential *pc, const struct node_config *cfg,
+			    char *err, size_t errlen)
+{
+	const struct node_issuer *ni = node_config_issuer(cfg, pc->issuer);
+	const struct issuer_module *m;
+	const char *path, *problem;
+	struct issuer *issuer = NULL;
+	char why[ISSUER_ERR_MAX] = "";
+	json_t *scope = NULL;
+	int r;
+
+	if (!ni) {
+		snprintf(err, errlen, "issuer '%s' is not defined by the node configuration",
+			 pc->issuer);
+		return -ENOENT;
+	}
+	r = issuer_module_get(&m, &path, &problem);
+	if (r < 0) {
+		snprintf(err, errlen, "the issuer module '%s' %s", path, problem);
+		return r;
+	}
+	r = m->issuer_new(ni->name, ni->json, &issuer, why, sizeof(why));
+	if (r >= 0 && pc->scope && !(scope = json_loads(pc->scope, JSON_DECODE_ANY, NULL)))
+		r = -ENOMEM;
+	else if (r >= 0)
+		r = m->grant_check(issuer, scope, why, sizeof(why));
+	if (r < 0)
+		snprintf(err, errlen, "issuer '%s'%s: %s", ni->name,
+			 issuer ? "" : " of the node configuration",
+			 r == -ENOMEM ? "out of memory" : why);
+	json_decref(scope);
+	m->issuer_free(issuer);
+	return r;
+}
+
 /* The jobs of every grant; scopes parsed into scopes[]. Logs its refusal. */
 static int jobs_prepare(struct credential_set *s, const struct policy *p,
 			const struct node_config *cfg, const char *run_id, struct issuer_job *jobs,
@@ -363,6 +414,9 @@ static int jobs_prepare(struct credential_set *s, const struct policy *p,
 			c->slot->scope ? json_loads(c->slot->scope, JSON_DECODE_ANY, NULL) : NULL;
 		if (c->slot->scope && !scopes[n])
 			return log_oom();
+		r = grant_check(s->issued->m, issuer, c, scopes[n]);
+		if (r < 0)
+			return r;
 		jobs[n++] = (struct issuer_job){
 			.issuer = issuer,
 			.grant = { .name = c->slot->name,

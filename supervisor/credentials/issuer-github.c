@@ -311,10 +311,20 @@ static int github_app_revoke(const void *config, const struct issuer_common *c,
 	return github_revoke_token(config, c, token, err, errlen);
 }
 
+static int github_app_check_grant(const void *config, const json_t *scope, char *err, size_t errlen)
+{
+	json_t *req = NULL;
+	int r = github_scope_request(scope, &req, err, errlen);
+
+	json_decref(req);
+	return r;
+}
+
 const struct issuer_ops issuer_github_app_ops = {
 	.kind = "github_app",
 	.parse = github_app_parse,
 	.free_config = github_app_free,
 	.mint = github_app_mint,
 	.revoke = github_app_revoke,
+	.check_grant = github_app_check_grant,
 };

@@ -94,6 +94,13 @@ struct issuer_ops {
 	 */
 	int (*revoke)(const void *config, const struct issuer_common *common,
 		      const json_t *revocation, char *err, size_t errlen);
+	/*
+	 * Checks a grant's scope (as the policy wrote it, or NULL) the way mint() takes it,
+	 * without a request: so a grant that could never be minted refuses its run before
+	 * any other grant is, and `airlock policy check --host` says so. NULL: any scope.
+	 * Returns 0, or -EINVAL/-E2BIG/-ENOMEM with err filled as mint() would.
+	 */
+	int (*check_grant)(const void *config, const json_t *scope, char *err, size_t errlen);
 };
 
 /* Clears the value and frees what m holds; m itself is the caller's. */
