@@ -17,7 +17,7 @@
 #define ISSUER_MODULE_NAME "airlock-issuers.so"
 #define ISSUER_MODULE_SYMBOL "issuer_module"
 /* Bump with every change of this struct, of issuer.h's structs or of what they mean. */
-#define ISSUER_MODULE_ABI 3
+#define ISSUER_MODULE_ABI 4
 
 /* One configured issuer: the node config's object, parsed by its kind. */
 struct issuer {

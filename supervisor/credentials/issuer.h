@@ -122,6 +122,12 @@ int issuer_read_secret(const char *path, const char *what, size_t max, struct se
 struct issuer_http_request {
 	const char *method; /* "GET", "POST", "DELETE"... */
 	const char *url; /* https:// (or http:// to a loopback address only, for tests) */
+	/*
+	 * The URL error lines name (without its query), or NULL: url. A kind whose URL is
+	 * rendered from a template that may put a value in (http_json's {{value}}) names the
+	 * template here: the rendered URL is never in a message or the record.
+	 */
+	const char *url_shown;
 	const char *const *headers; /* "Name: value" strings, NULL-terminated, or NULL */
 	const void *body; /* sent as is, or NULL */
 	size_t body_len;
@@ -140,8 +146,8 @@ struct issuer_http_response {
  * turn it off) against common->ca_file or the system CAs, within the connect and total
  * timeouts, refusing a response longer than common->max_response. Returns 0 and *ret
  * (a response of any status: the caller decides), or -errno with err filled as one line
- * ("curl: SSL peer certificate or SSH remote key was not OK", "response larger than 65536
- * bytes"). Thread-safe once issuer_http_init() has run.
+ * ("curl: SSL peer certificate or SSH remote key was not OK", "response of POST https://...
+ * larger than 65536 bytes"), naming url_shown. Thread-safe once issuer_http_init() has run.
  */
 int issuer_http_do(const struct issuer_http_request *rq, struct issuer_http_response *ret,
 		   char *err, size_t errlen);

@@ -309,7 +309,7 @@ conf bad /token-bad
 refused bad long "credential 'api' from issuer 'idp': response of POST https://$ISSUER/token-bad is not a JSON object" \
 	"a malformed response refuses the run"
 conf big /token-big
-refused big long "credential 'api' from issuer 'idp': response of POST larger than 65536 bytes" \
+refused big long "credential 'api' from issuer 'idp': response of POST https://$ISSUER/token-big larger than 65536 bytes\$" \
 	"an oversized response refuses the run"
 # One good grant and one that fails: the good one is revoked at once.
 policy mixed 60s "$G_VAULT" "$G_API"
