@@ -20,6 +20,7 @@
 #include "cgroup.h"
 #include "cleanup.h"
 #include "config.h"
+#include "credentials.h"
 #include "fd-util.h"
 #include "idpool.h"
 #include "landlock.h"
@@ -214,19 +215,26 @@ static void check_network(struct checker *c, const struct policy *p, const struc
 	check_upstream(c, p, cfg);
 }
 
-/* Each grant's issuer, as a run checks it (credentials_check_issuers()). */
+/*
+ * Each grant's issuer, as a run checks it before it mints (credentials_check_issuers(),
+ * then each issuer's configuration and the grant's scope: credentials_check_grant()).
+ */
 static void check_issuers(struct checker *c, const struct policy *p, const struct node_config *cfg)
 {
+	char why[512];
+
 	for (size_t i = 0; i < p->n_credentials; i++) {
 		const struct policy_credential *pc = &p->credentials[i];
 
-		if (pc->source == POLICY_CREDENTIAL_SOURCE_ISSUER &&
-		    !node_config_issuer(cfg, pc->issuer))
+		if (pc->source != POLICY_CREDENTIAL_SOURCE_ISSUER)
+			continue;
+		if (!node_config_issuer(cfg, pc->issuer))
 			refuse(c,
 			       "/credentials/%zu: credential '%s' names issuer '%s', which the "
-			       "node "
-			       "configuration does not define",
+			       "node configuration does not define",
 			       i, pc->name, pc->issuer);
+		else if (credentials_check_grant(pc, cfg, why, sizeof(why)) < 0)
+			refuse(c, "/credentials/%zu: credential '%s' from %s", i, pc->name, why);
 	}
 }
 

@@ -32,7 +32,14 @@ struct credential_grant {
 	 * the heap. Unallocated: nothing to revoke (not revocable, or revoked).
 	 */
 	struct secure_buf state;
-	int64_t issued_s, expires_s, revoked_s; /* Unix times; revoked_s 0: not (yet) */
+	int64_t issued_s, revoked_s; /* Unix times; revoked_s 0: not (yet) */
+	/*
+	 * The grant's expiry: the issuer's, or issued_s + the lifetime asked for (the grant's
+	 * ttl, at most the run's wall time) when that comes first. on_expiry applies then.
+	 */
+	int64_t expires_s;
+	/* When the credential itself expires, as the issuer said: revocable until then. */
+	int64_t issuer_expires_s;
 	int64_t mint_us; /* the mint's own time */
 	bool expired; /* it expired while the task ran */
 	bool scope_clipped; /* the issuer's scope was larger than CREDENTIALS_SCOPE_MAX */

@@ -320,7 +320,9 @@ static void take_minted(struct credential *c, const struct issuer *issuer, struc
 		.issuer = issuer,
 		.scope = TAKE_PTR(j->minted.scope),
 		.issued_s = j->minted.issued_s,
-		.expires_s = j->minted.expires_s,
+		/* An issuer may grant longer than asked (OAuth2 cannot even ask): the ttl holds. */
+		.expires_s = MIN(j->minted.expires_s, j->minted.issued_s + (int64_t)j->grant.ttl_s),
+		.issuer_expires_s = j->minted.expires_s,
 		.mint_us = j->mono_us,
 	};
 	if (!j->minted.revocation)
@@ -338,6 +340,57 @@ static uint64_t ttl_for(const struct policy *p, const struct policy_credential *
 		return c->ttl_s;
 	wall_s = (p->limits.wall_time_ms + 999) / 1000;
 	return MIN(c->ttl_s, MAX(wall_s, 1));
+}
+
+/* A grant its issuer could never mint refuses the run before any grant is minted. Logs. */
+static int grant_check(const struct issuer_module *m, const struct issuer *issuer,
+		       const struct credential *c, const json_t *scope)
+{
+	char err[ISSUER_ERR_MAX] = "";
+	int r;
+
+	r = m->grant_check(issuer, scope, err, sizeof(err));
+	if (r == -ENOMEM)
+		return log_oom();
+	if (r < 0)
+		return log_error_errno(r, "refusing run: credential '%s' from issuer '%s': %s",
+				       c->slot->name, c->slot->issuer, err);
+	return 0;
+}
+
+int credentials_check_grant(const struct policy_credential *pc, const struct node_config *cfg,
+			    char *err, size_t errlen)
+{
+	const struct node_issuer *ni = node_config_issuer(cfg, pc->issuer);
+	const struct issuer_module *m;
+	const char *path, *problem;
+	struct issuer *issuer = NULL;
+	char why[ISSUER_ERR_MAX] = "";
+	json_t *scope = NULL;
+	int r;
+
+	if (!ni) {
+		snprintf(err, errlen, "issuer '%s' is not defined by the node configuration",
+			 pc->issuer);
+		return -ENOENT;
+	}
+	r = issuer_module_get(&m, &path, &problem);
+	if (r < 0) {
+		snprintf(err, errlen, "the issuer module '%s' %s", path, problem);
+		return r;
+	}
+	r = m->issuer_new(ni->name, ni->json, &issuer, why, sizeof(why));
+	if (r >= 0 && pc->scope && !(scope = json_loads(pc->scope, JSON_DECODE_ANY, NULL)))
+		r = -ENOMEM;
+	else if (r >= 0)
+		r = m->grant_check(issuer, scope, why, sizeof(why));
+	if (r < 0)
+		snprintf(err, errlen, "issuer '%s'%s: %s", ni->name,
+			 issuer ? "" : " of the node configuration",
+			 r == -ENOMEM ? "out of memory" : why);
+	json_decref(scope);
+	m->issuer_free(issuer);
+	return r;
 }
 
 /* The jobs of every grant; scopes parsed into scopes[]. Logs its refusal. */
@@ -361,6 +414,9 @@ static int jobs_prepare(struct credential_set *s, const struct policy *p,
 			c->slot->scope ? json_loads(c->slot->scope, JSON_DECODE_ANY, NULL) : NULL;
 		if (c->slot->scope && !scopes[n])
 			return log_oom();
+		r = grant_check(s->issued->m, issuer, c, scopes[n]);
+		if (r < 0)
+			return r;
 		jobs[n++] = (struct issuer_job){
 			.issuer = issuer,
 			.grant = { .name = c->slot->name,
@@ -575,7 +631,8 @@ static void revoke_result(struct credentials_issued *g, struct credential *c,
 	}
 	cg->result = "failed";
 	snprintf(cg->error, sizeof(cg->error), "%s", j->err);
-	record_format_time(&(struct timespec){ .tv_sec = cg->expires_s }, until, sizeof(until));
+	record_format_time(&(struct timespec){ .tv_sec = cg->issuer_expires_s }, until,
+			   sizeof(until));
 	log_warning("Failed to revoke credential '%s' at issuer '%s': %s; it stays valid until "
 		    "%s unless a later start revokes it",
 		    c->slot->name, c->slot->issuer, j->err, until);
@@ -766,6 +823,7 @@ int credentials_grant_to_json(const struct credential *c, json_t *o)
 		r |= json_object_set_new(o, "scope_clipped", json_true());
 	r |= json_object_set_new(o, "issued_at", time_json(cg->issued_s));
 	r |= json_object_set_new(o, "expires_at", time_json(cg->expires_s));
+	r |= json_object_set_new(o, "issuer_expires_at", time_json(cg->issuer_expires_s));
 	r |= json_object_set_new(o, "expired", json_boolean(cg->expired));
 	if (cg->revoked_s)
 		r |= json_object_set_new(o, "revoked_at", time_json(cg->revoked_s));

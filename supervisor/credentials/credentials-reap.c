@@ -35,8 +35,9 @@ int credentials_state_text(struct credential *c, const json_t *revocation)
 	struct secure_buf b = {};
 	size_t n;
 
+	/* The credential's own expiry, not the grant's: until then it is worth revoking. */
 	o = json_pack("{s:s, s:s, s:I, s:O}", "grant", c->slot->name, "issuer", c->slot->issuer,
-		      "expires", (json_int_t)c->grant->expires_s, "revocation", revocation);
+		      "expires", (json_int_t)c->grant->issuer_expires_s, "revocation", revocation);
 	/* Sized first, then dumped into secure memory itself: no copy in the heap. */
 	n = o ? json_dumpb(o, NULL, 0, JSON_COMPACT) : 0;
 	if (n > STATE_MAX) /* the next start could not read it back */

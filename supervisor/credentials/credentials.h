@@ -102,6 +102,17 @@ struct loop;
 void credentials_prefetch(const struct policy *p);
 
 /*
+ * Whether the issuer of cfg that grant pc names could mint it: defined, its configuration
+ * parsed by its kind, the grant's scope one the kind takes (a github_app grant needs
+ * repositories and permissions). No request is sent; the issuer module is loaded. For
+ * `airlock policy check --host`: a run checks the same before it mints anything. Does not
+ * log: 0, or -errno with err filled ("issuer 'github': a github_app grant needs a scope").
+ */
+struct policy_credential;
+int credentials_check_grant(const struct policy_credential *pc, const struct node_config *cfg,
+			    char *err, size_t errlen);
+
+/*
  * Mints the values of p's grants ("source": "issuer:<name>") from the issuers of cfg, all at
  * once, once the run holds its lock (run_id) and before its task exists, asking each for at
  * most its ttl and the run's wall time; then builds the environment deliveries. What

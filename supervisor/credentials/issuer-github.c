@@ -238,12 +238,13 @@ static int github_request_token(const struct github_app *g, const struct issuer_
 }
 
 /*
- * Hands t over to the core: the value, the scope as granted, the revocation state. GitHub
- * fixes a token's lifetime at an hour; the grant's shorter one is the expiry the core holds
- * the task to (its on_expiry), and revocation ends the token itself.
+ * Hands t over to the core: the value, the scope as granted, the revocation state, and
+ * GitHub's own expiry (an hour on): the core holds the task to the grant's shorter ttl (its
+ * on_expiry), revocation ends the token itself, and a start after a supervisor SIGKILL
+ * revokes it until GitHub's expiry.
  */
-static int github_minted(struct github_token *t, uint64_t ttl_s, struct issuer_minted *ret,
-			 char *err, size_t errlen)
+static int github_minted(struct github_token *t, struct issuer_minted *ret, char *err,
+			 size_t errlen)
 {
 	int64_t now = (int64_t)time(NULL);
 	json_t *rev = json_pack("{s:s%}", "token", (const char *)t->value.data, t->value.len);
@@ -256,7 +257,7 @@ static int github_minted(struct github_token *t, uint64_t ttl_s, struct issuer_m
 		.value = t->value,
 		.scope = TAKE_PTR(t->scope),
 		.issued_s = now,
-		.expires_s = MIN(t->expires_s, now + (int64_t)MIN(ttl_s, (uint64_t)INT32_MAX)),
+		.expires_s = MIN(t->expires_s, now + (int64_t)ISSUER_MAX_LIFETIME_S),
 		.revocation = rev,
 	};
 	t->value = (struct secure_buf){};
@@ -297,7 +298,7 @@ static int github_app_mint(const void *config, const struct issuer_common *c,
 		github_token_done(&t);
 		return r;
 	}
-	return github_minted(&t, gr->ttl_s, ret, err, errlen);
+	return github_minted(&t, ret, err, errlen);
 }
 
 static int github_app_revoke(const void *config, const struct issuer_common *c,
@@ -310,10 +311,20 @@ static int github_app_revoke(const void *config, const struct issuer_common *c,
 	return github_revoke_token(config, c, token, err, errlen);
 }
 
+static int github_app_check_grant(const void *config, const json_t *scope, char *err, size_t errlen)
+{
+	json_t *req = NULL;
+	int r = github_scope_request(scope, &req, err, errlen);
+
+	json_decref(req);
+	return r;
+}
+
 const struct issuer_ops issuer_github_app_ops = {
 	.kind = "github_app",
 	.parse = github_app_parse,
 	.free_config = github_app_free,
 	.mint = github_app_mint,
 	.revoke = github_app_revoke,
+	.check_grant = github_app_check_grant,
 };

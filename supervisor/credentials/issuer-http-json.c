@@ -400,7 +400,10 @@ static int send_call(const struct http_json *h, const struct call *c,
 {
 	struct issuer_buf bufs[HEADERS_MAX] = {}, url = {};
 	const char *lines[HEADERS_MAX + 3];
-	struct issuer_http_request rq = { .method = c->method, .url = c->url, .common = common };
+	/* Errors name the template: the rendered URL may hold the value ({{value}}). */
+	struct issuer_http_request rq = {
+		.method = c->method, .url = c->url, .url_shown = c->url, .common = common
+	};
 	struct issuer_http_response resp = {};
 	const char *why = NULL;
 	json_t *body = NULL;
@@ -427,7 +430,7 @@ static int send_call(const struct http_json *h, const struct call *c,
 		rq.body = text;
 		rq.body_len = text ? strlen(text) : 0;
 		r = issuer_http_do(&rq, &resp, err, errlen);
-		rq.url = c->url; /* errors name the template: the rendered one may hold a value */
+		rq.url = c->url; /* and issuer_response_json()'s, which names rq.url */
 	}
 	if (r >= 0 && ret)
 		r = issuer_response_json(&rq, &resp, ret, err, errlen);

@@ -99,7 +99,7 @@ int issuer_http_status_error(const struct issuer_http_request *rq, long status, 
 {
 	char url[256];
 
-	url_for_error(rq->url, url, sizeof(url));
+	url_for_error(rq->url_shown ?: rq->url, url, sizeof(url));
 	snprintf(err, errlen, "HTTP %ld from %s %s", status, rq->method, url);
 	return -EPROTO;
 }
@@ -109,7 +109,7 @@ static int curl_error(const struct issuer_http_request *rq, CURLcode c, const ch
 {
 	char url[256];
 
-	url_for_error(rq->url, url, sizeof(url));
+	url_for_error(rq->url_shown ?: rq->url, url, sizeof(url));
 	if (c == CURLE_ABORTED_BY_CALLBACK) {
 		snprintf(err, errlen, "%s %s: interrupted", rq->method, url);
 		return -ECANCELED;
@@ -222,8 +222,12 @@ int issuer_http_do(const struct issuer_http_request *rq, struct issuer_http_resp
 	if (c != CURLE_OK) {
 		secure_buf_free(&resp.body);
 		if (s.overflow) {
-			snprintf(err, errlen, "response of %s larger than %zu bytes", rq->method,
-				 s.max);
+			char url[256];
+
+			/* Which request: a mint's, or a revocation's, of which endpoint. */
+			url_for_error(rq->url_shown ?: rq->url, url, sizeof(url));
+			snprintf(err, errlen, "response of %s %s larger than %zu bytes", rq->method,
+				 url, s.max);
 			return -EFBIG;
 		}
 		return curl_error(rq, c, errbuf, err, errlen);

@@ -258,6 +258,11 @@ static void revoke_all(struct issuer_job *jobs, size_t n)
 	run_all(jobs, n, revoke_one);
 }
 
+static int grant_check(const struct issuer *i, const json_t *scope, char *err, size_t errlen)
+{
+	return i->ops->check_grant ? i->ops->check_grant(i->config, scope, err, errlen) : 0;
+}
+
 const struct issuer_module issuer_module = {
 	.abi = ISSUER_MODULE_ABI,
 	.version = AIRLOCK_VERSION,
@@ -266,4 +271,5 @@ const struct issuer_module issuer_module = {
 	.issuer_free = issuer_free,
 	.mint_all = mint_all,
 	.revoke_all = revoke_all,
+	.grant_check = grant_check,
 };

@@ -17,7 +17,7 @@
 #define ISSUER_MODULE_NAME "airlock-issuers.so"
 #define ISSUER_MODULE_SYMBOL "issuer_module"
 /* Bump with every change of this struct, of issuer.h's structs or of what they mean. */
-#define ISSUER_MODULE_ABI 2
+#define ISSUER_MODULE_ABI 4
 
 /* One configured issuer: the node config's object, parsed by its kind. */
 struct issuer {
@@ -58,6 +58,11 @@ struct issuer_module {
 	void (*mint_all)(struct issuer_job *jobs, size_t n, const int *cancel);
 	/* The same for revocations (job->revocation). */
 	void (*revoke_all)(struct issuer_job *jobs, size_t n);
+	/*
+	 * Whether issuer i could mint a grant of this scope (the policy's, or NULL), without
+	 * a request (issuer_ops.check_grant). 0, or -errno with err filled.
+	 */
+	int (*grant_check)(const struct issuer *i, const json_t *scope, char *err, size_t errlen);
 };
 
 /* Defined by the module only; the loader finds it with dlsym(). */

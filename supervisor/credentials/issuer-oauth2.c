@@ -16,6 +16,7 @@
 #include "macro.h"
 
 #define SECRET_MAX 4096
+#define OAUTH2_SCOPE_MAX 2048 /* the scope sent, its NUL included */
 
 struct oauth2 {
 	char *token_url;
@@ -237,7 +238,7 @@ static int oauth2_mint(const void *config, const struct issuer_common *c,
 	struct issuer_http_request rq;
 	struct issuer_http_response resp = {};
 	_cleanup_(json_decrefp) json_t *body = NULL;
-	char scope[2048];
+	char scope[OAUTH2_SCOPE_MAX];
 	int r;
 
 	r = requested_scope(o, g->scope, scope, sizeof(scope), err, errlen);
@@ -297,10 +298,18 @@ static int oauth2_revoke(const void *config, const struct issuer_common *c,
 	return r;
 }
 
+static int oauth2_check_grant(const void *config, const json_t *scope, char *err, size_t errlen)
+{
+	char buf[OAUTH2_SCOPE_MAX];
+
+	return requested_scope(config, scope, buf, sizeof(buf), err, errlen);
+}
+
 const struct issuer_ops issuer_oauth2_ops = {
 	.kind = "oauth2_client_credentials",
 	.parse = oauth2_parse,
 	.free_config = oauth2_free,
 	.mint = oauth2_mint,
 	.revoke = oauth2_revoke,
+	.check_grant = oauth2_check_grant,
 };

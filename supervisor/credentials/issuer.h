@@ -52,7 +52,13 @@ struct issuer_minted {
 	struct secure_buf value; /* the credential; secure_buf_alloc(.., true) */
 	json_t *scope; /* the scope as the issuer reported it, or NULL when it says nothing */
 	int64_t issued_s; /* Unix time the issuer issued it (or the request's time) */
-	int64_t expires_s; /* Unix time it expires: issued + the lifetime granted */
+	/*
+	 * Unix time the credential itself expires, as the issuer says (issued + the lifetime
+	 * granted; the lifetime asked for when it says nothing), even when that is past the
+	 * grant's ttl: the core holds the grant to the shorter one, and keeps revoking (after
+	 * a supervisor SIGKILL) until this one.
+	 */
+	int64_t expires_s;
 	/*
 	 * What revoke() needs, opaque to the core (it may hold the value: RFC 7009 revokes a
 	 * token by the token). Kept root-only in the run's runtime directory until revoked,
@@ -88,6 +94,13 @@ struct issuer_ops {
 	 */
 	int (*revoke)(const void *config, const struct issuer_common *common,
 		      const json_t *revocation, char *err, size_t errlen);
+	/*
+	 * Checks a grant's scope (as the policy wrote it, or NULL) the way mint() takes it,
+	 * without a request: so a grant that could never be minted refuses its run before
+	 * any other grant is, and `airlock policy check --host` says so. NULL: any scope.
+	 * Returns 0, or -EINVAL/-E2BIG/-ENOMEM with err filled as mint() would.
+	 */
+	int (*check_grant)(const void *config, const json_t *scope, char *err, size_t errlen);
 };
 
 /* Clears the value and frees what m holds; m itself is the caller's. */
@@ -109,6 +122,12 @@ int issuer_read_secret(const char *path, const char *what, size_t max, struct se
 struct issuer_http_request {
 	const char *method; /* "GET", "POST", "DELETE"... */
 	const char *url; /* https:// (or http:// to a loopback address only, for tests) */
+	/*
+	 * The URL error lines name (without its query), or NULL: url. A kind whose URL is
+	 * rendered from a template that may put a value in (http_json's {{value}}) names the
+	 * template here: the rendered URL is never in a message or the record.
+	 */
+	const char *url_shown;
 	const char *const *headers; /* "Name: value" strings, NULL-terminated, or NULL */
 	const void *body; /* sent as is, or NULL */
 	size_t body_len;
@@ -127,8 +146,8 @@ struct issuer_http_response {
  * turn it off) against common->ca_file or the system CAs, within the connect and total
  * timeouts, refusing a response longer than common->max_response. Returns 0 and *ret
  * (a response of any status: the caller decides), or -errno with err filled as one line
- * ("curl: SSL peer certificate or SSH remote key was not OK", "response larger than 65536
- * bytes"). Thread-safe once issuer_http_init() has run.
+ * ("curl: SSL peer certificate or SSH remote key was not OK", "response of POST https://...
+ * larger than 65536 bytes"), naming url_shown. Thread-safe once issuer_http_init() has run.
  */
 int issuer_http_do(const struct issuer_http_request *rq, struct issuer_http_response *ret,
 		   char *err, size_t errlen);

@@ -132,7 +132,7 @@ run() { # run POLICY OUT ERR -- CMD...: airlock in the host namespace
 		-- "$@" >"$out" 2>"$err"
 }
 
-echo "1..24"
+echo "1..28"
 
 # ---- a run with a grant: mint, git in the task, revocation ----
 policy gh-a github org/a
@@ -218,6 +218,28 @@ refused "a repository the installation does not reach refuses the run with one l
 policy gh-bad github-bad org/a
 refused "a private key file that is not a PEM key refuses the run with one line" gh-bad \
 	"airlock: refusing run: credential 'gh' from issuer 'github-bad': private key file '$TMP/bad.key': the private key is not a PEM private key"
+# A grant its issuer could never mint (a github_app grant needs repositories and
+# permissions) refuses the run before any grant is minted, the good one beside it too; and
+# `airlock policy check --host` says so beforehand.
+cat >"$TMP/gh-noscope.json" <<JSON
+{ "version": 1, "name": "gh-noscope", "limits": { "wall_time": "60s" },
+  "credentials": [
+    { "name": "gh", "source": "issuer:github", "ttl": "15m",
+      "scope": { "repositories": ["org/a"], "permissions": { "contents": "read" } },
+      "deliver": { "file": "/run/secrets/gh" } },
+    { "name": "gh2", "source": "issuer:github", "ttl": "15m", "deliver": { "file": "/run/secrets/gh2" } } ] }
+JSON
+noscope="credential 'gh2' from issuer 'github': a github_app grant needs a scope: {\"repositories\": [...], \"permissions\": {...}}"
+refused "a github_app grant without a scope refuses the run with one line" gh-noscope \
+	"airlock: refusing run: $noscope"
+is "$(logged 'e["event"] == "mint"')" "$mints" "no grant of that run was minted, not even the good one"
+net_in_host "$AIRLOCK" policy check "$TMP/gh-noscope.json" --host --config "$TMP/airlock.json" \
+	--workspace "$TMP/ws" >"$TMP/out-c" 2>&1
+is "$? $(grep -c 'would be refused' "$TMP/out-c")" "1 1" "policy check --host refuses that policy, once"
+grep -qxF "$TMP/gh-noscope.json: on this host a run would be refused: /credentials/1: $noscope" "$TMP/out-c"
+rc=$?
+ok $rc "its line names the grant's path, the grant, the issuer and what is wrong"
+[ $rc -eq 0 ] || sed 's/^/# /' "$TMP/out-c"
 echo '{"/app/": "500"}' >"$TMP/faults.json"
 refused "an API answering 500 refuses the run with one line" gh-a \
 	"airlock: refusing run: credential 'gh' from issuer 'github': HTTP 500 from POST $url (Internal Server Error (test fault))"

@@ -236,6 +236,11 @@ wait "$BG" 2>/dev/null
 BG=
 
 # ---- expiry during the run ----
+# LIFE, for rec: seconds from the first grant's issued_at to its expires_at (ISSUER: to
+# its issuer_expires_at).
+secs='(lambda s: __import__("calendar").timegm(__import__("time").strptime(s[:19], "%Y-%m-%dT%H:%M:%S")))'
+LIFE="$secs(r['credentials'][0]['expires_at']) - $secs(r['credentials'][0]['issued_at'])"
+ISSUER_LIFE="$secs(r['credentials'][0]['issuer_expires_at']) - $secs(r['credentials'][0]['issued_at'])"
 conf short /token-short
 policy expiring 60s '{ "name": "api", "source": "issuer:idp", "ttl": "15m", "on_expiry": "kill", "deliver": { "file": "/run/secrets/api" } }'
 run short expiring -- /bin/sleep 30
@@ -264,6 +269,18 @@ is "$(rec 'r["exit"]["cause"], r["credentials"][0]["expired"], r["job_control"][
 [ -n "$(cat /sys/fs/cgroup/*/"$ISO_PARENT"/*/cgroup.procs /sys/fs/cgroup/"$ISO_PARENT"/*/cgroup.procs 2>/dev/null)" ]
 ok $((1 - $?)) "no process of the run is left in its cgroups"
 
+# The issuer grants an hour (OAuth2 has no way to ask for less): airlock holds the grant to
+# its ttl all the same; the task is ended then, the record says both expiries.
+policy heldttl 60s '{ "name": "api", "source": "issuer:idp", "ttl": "2s", "on_expiry": "kill", "deliver": { "file": "/run/secrets/api" } }'
+run good heldttl -- /bin/sleep 30
+is "$RC" 124 "a grant of 2s whose issuer grants an hour ends the task at its ttl (on_expiry kill)"
+[ "$RC" -eq 124 ] || show
+is "$(rec 'r["exit"]["cause"], r["credentials"][0]["expired"], r["credentials"][0]["revocation"]')" \
+	"('credential_expired', True, 'revoked')" "the record says it expired, and it was revoked at the end"
+is "$(rec "$LIFE, $ISSUER_LIFE")" "(2, 3600)" \
+	"the record's expires_at is the grant's ttl on, issuer_expires_at the issuer's hour"
+revoked "$(last_token)" && ok 0 "the server saw the revocation" || ok 1 "the server saw the revocation"
+
 # ---- a lifetime past any clock (expires_in 2^63 - 1) is taken as the longest there is ----
 conf forever /token-forever
 run forever long -- /bin/true
@@ -271,8 +288,9 @@ is "$RC" 0 "a token said to live 2^63-1 seconds is used and the run succeeds"
 [ "$RC" -eq 0 ] || show
 revoked "$(last_token)" && ok 0 "the long-lived token was revoked when the run ended" ||
 	ok 1 "the long-lived token was revoked when the run ended"
-is "$(rec 'int(r["credentials"][0]["expires_at"][:4]) - int(r["credentials"][0]["issued_at"][:4]) in (68, 69)')" \
-	True "its expiry is recorded 2^31-1 seconds on, not past the end of time"
+is "$(rec 'int(r["credentials"][0]["issuer_expires_at"][:4]) - int(r["credentials"][0]["issued_at"][:4]) in (68, 69)')" \
+	True "the issuer's expiry is recorded 2^31-1 seconds on, not past the end of time"
+is "$(rec "$LIFE")" 60 "the grant's own expiry is the lifetime asked for (the run's wall time, 60s)"
 
 # ---- airlock config check parses each issuer as strictly as a run ----
 "$AIRLOCK" config check "$TMP/good.conf" >"$TMP/out" 2>&1
@@ -312,7 +330,7 @@ conf bad /token-bad
 refused bad long "credential 'api' from issuer 'idp': response of POST https://$ISSUER/token-bad is not a JSON object" \
 	"a malformed response refuses the run"
 conf big /token-big
-refused big long "credential 'api' from issuer 'idp': response of POST larger than 65536 bytes" \
+refused big long "credential 'api' from issuer 'idp': response of POST https://$ISSUER/token-big larger than 65536 bytes\$" \
 	"an oversized response refuses the run"
 # One good grant and one that fails: the good one is revoked at once.
 policy mixed 60s "$G_VAULT" "$G_API"
