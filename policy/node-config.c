@@ -153,28 +153,28 @@ static int dispatch_ttl(const char *path, json_t *v, void *data, struct policy_c
 	return 0;
 }
 
-static int dispatch_wildcard_names(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
+/* An integer in min..max into the uint32_t at data. */
+static int set_u32(const char *path, json_t *v, void *data, struct policy_ctx *ctx, uint64_t min,
+		   uint64_t max)
 {
 	uint64_t n;
 	int r;
 
-	r = policy_json_uint(ctx, path, v, 1, POLICY_MAX_WILDCARD_NAMES, &n);
+	r = policy_json_uint(ctx, path, v, min, max, &n);
 	if (r < 0)
 		return r;
 	*(uint32_t *)data = (uint32_t)n;
 	return 0;
 }
 
+static int dispatch_wildcard_names(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
+{
+	return set_u32(path, v, data, ctx, 1, POLICY_MAX_WILDCARD_NAMES);
+}
+
 static int dispatch_wildcard_match(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
 {
-	uint64_t n;
-	int r;
-
-	r = policy_json_uint(ctx, path, v, 1, POLICY_MAX_WILDCARD_MATCH, &n);
-	if (r < 0)
-		return r;
-	*(uint32_t *)data = (uint32_t)n;
-	return 0;
+	return set_u32(path, v, data, ctx, 1, POLICY_MAX_WILDCARD_MATCH);
 }
 
 static int dispatch_dns(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
@@ -206,27 +206,12 @@ static int dispatch_dns(const char *path, json_t *v, void *data, struct policy_c
 
 static int dispatch_flows_max(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
 {
-	uint64_t n;
-	int r;
-
-	r = policy_json_uint(ctx, path, v, NODE_CONFIG_MIN_FLOWS_MAX, NODE_CONFIG_MAX_FLOWS_MAX,
-			     &n);
-	if (r < 0)
-		return r;
-	*(uint32_t *)data = (uint32_t)n;
-	return 0;
+	return set_u32(path, v, data, ctx, NODE_CONFIG_MIN_FLOWS_MAX, NODE_CONFIG_MAX_FLOWS_MAX);
 }
 
 static int dispatch_flows_rate(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
 {
-	uint64_t n;
-	int r;
-
-	r = policy_json_uint(ctx, path, v, 1, NODE_CONFIG_MAX_FLOWS_RATE, &n);
-	if (r < 0)
-		return r;
-	*(uint32_t *)data = (uint32_t)n;
-	return 0;
+	return set_u32(path, v, data, ctx, 1, NODE_CONFIG_MAX_FLOWS_RATE);
 }
 
 static int dispatch_flows(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
