@@ -297,7 +297,12 @@ int cmd_records(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
 		if (c == 's')
 			state_dir = optarg;
-		else if (c == 't')
+		else if (c == 't' && stream) {
+			log_error("records logs: --stream given twice ('%s', '%s'): name one, or "
+				  "none for both",
+				  stream, optarg);
+			return 2;
+		} else if (c == 't')
 			stream = optarg;
 		else if (c == 'h') {
 			records_usage(stdout);

@@ -63,6 +63,10 @@ al_ok "$(cmp -s "$AL_TMP/a1.rl-one" "$AL_TMP/a1.want-err"; echo $?)" \
 "$AIRLOCK" records --state-dir "$AL_STATE" logs "$id" --stream stdin >/dev/null 2>"$AL_TMP/a1.bad"
 al_ok "$([ $? -eq 2 ] && grep -q "expected stdout or stderr" "$AL_TMP/a1.bad"; echo $?)" \
 	"records logs: an unknown stream is refused"
+"$AIRLOCK" records --state-dir "$AL_STATE" logs "$id" --stream stdout --stream stderr >"$AL_TMP/a1.two" \
+	2>"$AL_TMP/a1.bad"
+al_ok "$([ $? -eq 2 ] && [ ! -s "$AL_TMP/a1.two" ] && grep -q "^airlock: records logs: --stream given twice" "$AL_TMP/a1.bad"; echo $?)" \
+	"records logs: --stream given twice is refused, nothing printed"
 "$AIRLOCK" records --state-dir "$AL_STATE" logs 20000101T000000Z-00000000 2>"$AL_TMP/a1.bad"
 al_ok "$([ $? -eq 1 ] && grep -q "no run '20000101T000000Z-00000000'" "$AL_TMP/a1.bad"; echo $?)" \
 	"records logs: an unknown run is named"
