@@ -234,8 +234,8 @@ static void run_all(struct issuer_job *jobs, size_t n, void *(*fn)(void *))
 	pthread_t *t = calloc(n ? n : 1, sizeof(*t));
 	bool *spawned = calloc(n ? n : 1, sizeof(*spawned));
 
-	for (size_t i = 1; i < n; i++)
-		spawned[i] = t && spawned && pthread_create(&t[i], NULL, fn, &jobs[i]) == 0;
+	for (size_t i = 1; t && spawned && i < n; i++) /* out of memory: all on this thread */
+		spawned[i] = pthread_create(&t[i], NULL, fn, &jobs[i]) == 0;
 	for (size_t i = 0; i < n; i++)
 		if (i == 0 || !spawned || !spawned[i])
 			fn(&jobs[i]);
