@@ -399,7 +399,13 @@ static int check_env_unique(const char *path, const char *name, const struct pol
 
 	STRV_FOREACH(e, p->environment)
 		if (strneq(*e, name, n) && (*e)[n] == '=')
-			return policy_errorf(ctx, path, "%s is set by /environment too", name);
+			return ctx->have_environment
+				       ? policy_errorf(ctx, path, "%s is set by /environment too",
+						       name)
+				       : policy_errorf(ctx, path,
+						       "%s is set by the default environment (LANG "
+						       "and PATH, when there is no /environment)",
+						       name);
 	return 0;
 }
 
