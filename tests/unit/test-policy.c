@@ -467,7 +467,8 @@ static const struct error_case error_cases[] = {
 	  "/credentials/0/deliver/env", "GH_TOKEN is set by /environment too" },
 	{ V "\"credentials\": [" CRED("p", "{\"env\": \"PATH\"}") "]}",
 	  "/credentials/0/deliver/env", "PATH is set by the default environment" },
-	{ V "\"environment\": {\"PATH\": \"/bin\"}, \"credentials\": [" CRED("p", "{\"env\": \"PATH\"}") "]}",
+	{ V "\"environment\": {\"PATH\": \"/bin\"}, \"credentials\": [" CRED(
+		  "p", "{\"env\": \"PATH\"}") "]}",
 	  "/credentials/0/deliver/env", "PATH is set by /environment too" },
 	{ V "\"filesystem\": {\"binds\": [{\"source\": \"/srv\", \"target\": \"/data\"}]}, "
 	    "\"credentials\": [" CRED("a", "{\"file\": \"/data/key\"}") "]}",
