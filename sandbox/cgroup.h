@@ -212,9 +212,12 @@ int cgroup_run_freeze(struct cgroup_run *c, bool freeze);
 
 /*
  * Sends sig to every process listed in the run's cgroup.procs once, but except (a pid in
- * airlock's namespace; 0: none). A process forked meanwhile is missed (the freezer has no
- * such race); none is while the run is held (frozen or stopped), when no pid can be reaped
- * and reused either. Returns how many, -EOPNOTSUPP for a run without cgroups, or -errno.
+ * airlock's namespace; 0: none). A process forked meanwhile is missed, and a pid reaped
+ * and reused meanwhile is signalled; neither can happen while the freezer reports the
+ * cgroup frozen (cgroup_run_freeze() returned 0). Not so for a freeze still under way
+ * (-ETIMEDOUT), nor for SIGSTOP sent one by one: a process forked before its own SIGSTOP
+ * came is missed, and a dead one can still be reaped.
+ * Returns how many, -EOPNOTSUPP for a run without cgroups, or -errno.
  */
 int cgroup_run_signal(struct cgroup_run *c, int sig, pid_t except);
 

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -114,7 +115,8 @@ int run_jobctl_kill(struct run *r, int sig)
 	struct cgroup_run *cg = run_limits_cgroup(r->limits);
 	int k;
 
-	if (r->jobctl.holding == RUN_JOBCTL_NONE || !cg)
+	/* Before the task starts, init alone is in the cgroup: it keeps sig for the task. */
+	if (r->jobctl.holding == RUN_JOBCTL_NONE || !cg || !r->jobctl.task_started)
 		return sandbox_kill(r->sandbox, sig);
 	/*
 	 * Held, init would pass sig on only once let go, beside the processes it is for: they
@@ -122,8 +124,10 @@ int run_jobctl_kill(struct run *r, int sig)
 	 * goes to init too; anything else would reach them twice through it.
 	 */
 	k = cgroup_run_signal(cg, sig, sig == SIGKILL ? 0 : r->sandbox->pid);
-	if (k >= 0)
+	if (k > 0)
 		return 0;
+	if (k == 0) /* none but init: it passes sig on to whatever the task still has */
+		return sandbox_kill(r->sandbox, sig);
 	log_warning_errno(k,
 			  "Failed to signal the held task's processes, passing SIG%s "
 			  "through its init: %m",
@@ -131,9 +135,9 @@ int run_jobctl_kill(struct run *r, int sig)
 	return sandbox_kill(r->sandbox, sig);
 }
 
-/* Up to two timers that continue airlock when a deadline of the run is due. */
+/* Up to three timers that continue airlock when a deadline of the run is due. */
 struct wake {
-	timer_t ids[2];
+	timer_t ids[3];
 	size_t n;
 };
 
@@ -153,22 +157,33 @@ static void add_wake(struct wake *w, clockid_t clock, int flags, const struct it
 	w->n++;
 }
 
+/* A wake when the one-shot timerfd fd is due (at once when it is due already). */
+static void add_wake_after(struct wake *w, int fd)
+{
+	struct itimerspec left;
+
+	if (timerfd_gettime(fd, &left) < 0)
+		return;
+	if (left.it_value.tv_sec == 0 && left.it_value.tv_nsec == 0)
+		left.it_value.tv_nsec = 1; /* due already, not yet handled */
+	add_wake(w, CLOCK_MONOTONIC, 0, &left);
+}
+
 /*
  * A deadline does not wait for the job to be continued: a timer continues airlock when the
- * wall time or a grant with "on_expiry": "kill" is due (SIGCONT wakes a stopped process
- * whoever sends it), and let_go() ends the run then, the task still held.
+ * wall time, a grant with "on_expiry": "kill" or the grace after a stop signal is due
+ * (SIGCONT wakes a stopped process whoever sends it), and let_go() acts on it then, the
+ * task still held.
  */
 static void arm_wake(const struct run *r, struct wake *w)
 {
-	struct itimerspec left;
 	int64_t expiry;
 
 	w->n = 0;
-	if (r->timer_fd >= 0 && !r->deadline_hit && timerfd_gettime(r->timer_fd, &left) >= 0) {
-		if (left.it_value.tv_sec == 0 && left.it_value.tv_nsec == 0)
-			left.it_value.tv_nsec = 1; /* due already, not yet handled */
-		add_wake(w, CLOCK_MONOTONIC, 0, &left);
-	}
+	if (r->timer_fd >= 0 && !r->deadline_hit)
+		add_wake_after(w, r->timer_fd);
+	if (r->grace_fd >= 0 && !r->grace_done) /* the SIGKILL after a stop signal's grace */
+		add_wake_after(w, r->grace_fd);
 	if (!r->credential_expired && credentials_next_kill_expiry(r->creds, &expiry) > 0)
 		add_wake(w, CLOCK_REALTIME, TIMER_ABSTIME,
 			 &(struct itimerspec){ .it_value = { .tv_sec = (time_t)expiry } });
@@ -205,10 +220,15 @@ void run_jobctl_watch(void)
 	sigprocmask(SIG_BLOCK, &cont, NULL);
 }
 
-/* Stops airlock with sig's default action; returns whether it was stopped and continued. */
-static bool stop_self(int sig)
+/*
+ * Stops airlock with sig's default action, the run's deadlines kept (r: the task is held);
+ * returns whether it was stopped and continued, or a deadline came first.
+ */
+static bool stop_self(const struct run *r, int sig)
 {
 	sigset_t one, cont, old;
+	struct wake wake = {};
+	bool continued;
 
 	sigemptyset(&one);
 	sigaddset(&one, sig);
@@ -217,10 +237,22 @@ static bool stop_self(int sig)
 	sigprocmask(SIG_BLOCK, &cont, &old);
 	/* Pending while blocked; raising a stop signal also drops any SIGCONT pending. */
 	raise(sig);
+	/*
+	 * Armed only now: a timer's SIGCONT sent before the raise would be dropped by it, the
+	 * job then stopped past its deadline. One sent from here on drops the pending stop.
+	 */
+	if (r)
+		arm_wake(r, &wake);
 	sigprocmask(SIG_UNBLOCK, &one, NULL); /* delivered here: stopped until continued */
 	sigprocmask(SIG_BLOCK, &one, NULL);
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	return take_cont();
+	/*
+	 * Taken before the timers go: deleting one drops the SIGCONT it sent, still pending.
+	 * One that fires meanwhile is taken too, lest the next stop read it as fg come first.
+	 */
+	continued = take_cont();
+	disarm_wake(&wake);
+	return take_cont() || continued;
 }
 
 bool run_jobctl_stop(struct run *r, int sig)
@@ -229,7 +261,6 @@ bool run_jobctl_stop(struct run *r, int sig)
 	enum run_jobctl_hold how = RUN_JOBCTL_NONE;
 	bool task = r->sandbox && !r->init_exited, stopped;
 	uint64_t start = now_mono_ms();
-	struct wake wake = {};
 	int k;
 
 	if (task) {
@@ -246,10 +277,7 @@ bool run_jobctl_stop(struct run *r, int sig)
 	}
 	log_debug("received %s, stopping %s", stop_name(sig),
 		  how ? "the task and airlock" : "airlock");
-	if (task)
-		arm_wake(r, &wake);
-	stopped = stop_self(sig);
-	disarm_wake(&wake);
+	stopped = stop_self(task ? r : NULL, sig);
 	if (task)
 		let_go(r, how);
 	if (!stopped) {
@@ -280,10 +308,26 @@ void run_jobctl_before_task(struct run *r)
 	(void)run_jobctl_stop(r, sig);
 }
 
+/* Whether the run is ending: stopped, it would wait for fg to end (no record, no revoke). */
+static bool ending(const struct run *r)
+{
+	struct pollfd pfd = { .fd = r->sandbox ? r->sandbox->pidfd : -1, .events = POLLIN };
+
+	if (r->interrupted || r->deadline_hit || r->credential_expired || r->init_exited)
+		return true;
+	return pfd.fd >= 0 && poll(&pfd, 1, 0) > 0; /* init gone, not yet seen by the loop */
+}
+
 bool run_jobctl_background_stop(void *userdata, int sig)
 {
+	struct run *r = userdata;
+
+	if (ending(r)) {
+		log_debug("the run is ending: not stopping for %s", stop_name(sig));
+		return false;
+	}
 	(void)take_cont(); /* no stop signal came to drop an older one */
-	return run_jobctl_stop(userdata, sig);
+	return run_jobctl_stop(r, sig);
 }
 
 json_t *run_jobctl_to_json(const struct run_jobctl *j)

@@ -33,6 +33,7 @@ struct run_jobctl {
 	uint64_t stopped_ms; /* their total length */
 	enum run_jobctl_hold held_by; /* how the task was held the last time */
 	enum run_jobctl_hold holding; /* how it is held right now, while acting on what came */
+	bool task_started; /* the sandbox was let start the task (before: init alone runs) */
 };
 
 /* Adds SIGTSTP, SIGTTIN and SIGTTOU, which a run handles while its task runs, to set. */
@@ -47,7 +48,8 @@ void run_jobctl_watch(void);
 /*
  * Sends sig to the task: through its init, which passes it on to every process, or, while
  * the task is held, straight to each of its processes, so that each has it before it runs
- * again. Returns 0 or -errno; logs a failure to reach them directly.
+ * again. Before the task started, or when no process but init is left, through init (it
+ * keeps sig for the task). Returns 0 or -errno; logs a failure to reach them directly.
  */
 int run_jobctl_kill(struct run *r, int sig);
 
@@ -75,7 +77,9 @@ void run_jobctl_before_task(struct run *r);
 /*
  * run_io's background_stop: airlock read its terminal from the background (sig SIGTTIN),
  * or wrote to it with TOSTOP set (SIGTTOU). Stops the job with sig as the kernel would
- * have (run_jobctl_stop()); returns whether it stopped.
+ * have (run_jobctl_stop()); returns whether it stopped. A run that is ending (a stop
+ * signal or a deadline came, init is gone) is not stopped: false, so that its end does
+ * not wait for fg.
  */
 bool run_jobctl_background_stop(void *userdata, int sig);
 

@@ -493,6 +493,13 @@ static int begin(struct run *r)
 		return k;
 	}
 	run_jobctl_before_task(r);
+	/*
+	 * A deadline that came while the job was stopped there killed init: no task starts.
+	 * A signal sent meanwhile waits in init, which passes it on to the task as it starts.
+	 */
+	if (r->deadline_hit || r->credential_expired)
+		return 0;
+	r->jobctl.task_started = true;
 	k = sandbox_start_task(r->sandbox);
 	if (k < 0 && k != -EPIPE) /* EPIPE: the child failed a step; its status pipe says which */
 		return log_error_errno(k, "Failed to start the task: %m");

@@ -98,7 +98,7 @@ if mode in ("ctrl-z", "kill"):  # a foreground job, stopped with ^Z
     os.write(fd, (cmd + "\n").encode())
     print("started", wait(lambda: lines() >= 3, 20))
     os.write(fd, b"\x1a")  # ^Z: the line discipline's VSUSP
-elif mode == "setup":  # ^Z while airlock waits for the caller's credential
+elif mode in ("setup", "setup-kill"):  # ^Z while airlock waits for the caller's credential
     os.write(fd, (cmd + "\n").encode())
     pump(1.5)
     print("started", lines() == 0)
@@ -106,7 +106,7 @@ elif mode == "setup":  # ^Z while airlock waits for the caller's credential
     pump(0.5)
     with open(fifo, "w") as f:  # the caller has the value now
         f.write("value-of-the-caller")
-elif mode == "bg-write":  # a background job writing to the terminal, with tostop
+elif mode.startswith("bg-write"):  # a background job writing to the terminal, with tostop
     os.write(fd, ("stty tostop; set -b -o posix; " + cmd + " &\n").encode())
     print("started", wait(lambda: lines() >= 3, 20))
 else:  # a background job that reads the terminal: stopped by SIGTTIN
@@ -133,15 +133,21 @@ for pat in ("/sys/fs/cgroup/*/%s/**/cgroup.procs", "/sys/fs/cgroup/%s/**/cgroup.
     for f in glob.glob(pat % parent, recursive=True):
         members |= set(open(f).read().split())
 print("members", len(members))
-if mode == "kill":
+if mode in ("kill", "setup-kill", "bg-write-kill"):
     # What `kill %1` does for a stopped job: SIGTERM, then SIGCONT. set -b: the shell
     # reports the job's end at once ("Exit 143": airlock exits with the task's 128+N).
     os.write(fd, b"set -b; kill %1\n")
-    wait(lambda: re.search(rb"Exit \d+", out), 30)
-    m = re.search(rb"Exit (\d+)", out)
+    # (posix mode says "Done(143)")
+    wait(lambda: re.search(rb"(Exit |Done\()\d+", out), 30)
+    m = re.search(rb"(?:Exit |Done\()(\d+)", out)
     print("shell-says-exit", m.group(1).decode() if m else "none")
     pump(0.5)
     print("after-kill", lines() == b, lines())
+elif mode == "bg-write-wait":  # nobody continues it: only its wall time can end it
+    # (posix mode says "Done(143)")
+    wait(lambda: re.search(rb"(Exit |Done\()\d+", out), 30)
+    m = re.search(rb"(?:Exit |Done\()(\d+)", out)
+    print("shell-says-exit", m.group(1).decode() if m else "none")
 else:
     fg_at = time.time()
     os.write(fd, b"fg; echo rc=$?\n")  # fg waits for the job, then its status
@@ -151,7 +157,7 @@ else:
 if mode == "bg-read":
     pump(0.3)
     os.write(fd, b"hello\n")  # airlock now reads its terminal in the foreground
-if mode != "kill":
+if mode in ("ctrl-z", "bg-read", "setup", "bg-write"):
     wait(lambda: re.search(rb"rc=\d+", out), 30)
 m = re.search(rb"rc=(\d+)", out)
 print("rc", m.group(1).decode() if m else "none")
@@ -236,6 +242,18 @@ al_is "$(field "$res" task-not-started) $(field "$res" members)" "True 1" \
 al_is "$(field "$res" started-after-fg) $(field "$res" rc)" "True 3" \
 	"the task starts after fg, and ends as it chose (3)"
 
+# `kill %1` on a job stopped during the start: the SIGTERM waits in the sandbox's init (the
+# only process yet) and reaches the task as it starts; it used to be lost, the task started
+# and ran until the grace's SIGKILL (137).
+res=$(JOB_POL=$credpol JOB_CRED="tok=@$AL_TMP/cred.fifo" job setup-kill setup-kill -- \
+	/bin/sh -c "date +%s.%N >/workspace/started; $COUNTER")
+echo "$res" | al_diag
+al_is "$(field "$res" shell-says-stopped) $(field "$res" task-not-started)" "True True" \
+	"^Z during the start, then kill %1: the job was stopped before its task started"
+al_is "$(field "$res" shell-says-exit) $(al_json "$AL_TMP/setup-kill.json" \
+	'"%s %s" % (r["exit"]["code"], r["exit"]["cause"])' 2>&1)" "143 143 signaled" \
+	"the SIGTERM sent while stopped reaches the task: the job ends with 143"
+
 # A background job with `stty tostop` that writes to the terminal stops with SIGTTOU, as
 # bash expects of any job (its output is held until fg); the task is held meanwhile.
 res=$(job bg-write bg-write -- /bin/sh -c 'i=0; while [ $i -lt 40 ]; do i=$((i+1)); echo $i >>/workspace/count; [ $i = 5 ] && echo "said-$((6*7))"; sleep 0.1; done; exit 5')
@@ -246,6 +264,29 @@ al_is "$(field "$res" output-held) $(field "$res" counter-held | cut -d' ' -f1)"
 	"its output waits, its task is held"
 al_is "$(field "$res" counter-resumed) $(field "$res" output-after) $(field "$res" rc)" "True True 5" \
 	"after fg the output comes, the task goes on and ends as it chose (5)"
+
+# The same job, stopped by its output, then `kill %1`: the task dies of the SIGTERM and the
+# run ends without fg (airlock used to stop again at its next write, until fg).
+TOSTOP_TASK='i=0; while [ $i -lt 40 ]; do i=$((i+1)); echo $i >>/workspace/count; [ $i -ge 5 ] && echo "said-$i"; sleep 0.1; done; exit 5'
+res=$(job bg-write-kill bg-write-kill -- /bin/sh -c "$TOSTOP_TASK")
+echo "$res" | al_diag
+al_is "$(field "$res" shell-says-stopped) $(field "$res" shell-says-exit)" "True 143" \
+	"tostop: kill %1 on a job stopped by its output ends it (143) without fg"
+al_is "$(al_json "$AL_TMP/bg-write-kill.json" '"%s %s" % (r["exit"]["code"], r["exit"]["cause"])' 2>&1)" \
+	"143 signaled" "its final record is written: the task died of the SIGTERM"
+
+# ... and one that nobody continues ends at its wall time (124).
+wall4=$(al_policy wall4 <<'JSON'
+{ "version": 1, "name": "wall4", "filesystem": { "workspace": { "mode": "rw" } },
+  "limits": { "wall_time": "4s" } }
+JSON
+)
+res=$(JOB_POL=$wall4 job bg-write-wait bg-write-wait -- /bin/sh -c "$TOSTOP_TASK")
+echo "$res" | al_diag
+al_is "$(field "$res" shell-says-stopped) $(field "$res" shell-says-exit)" "True 124" \
+	"tostop: a job stopped by its output still ends at its wall time (124), nobody continuing it"
+al_is "$(al_json "$AL_TMP/bg-write-wait.json" '"%s %s" % (r["exit"]["code"], r["exit"]["cause"])' 2>&1)" \
+	"124 wall_time" "its final record says wall_time"
 al_is "$(run_cgroups)" "" "no cgroup of those runs is left"
 
 # ---- SIGTSTP and SIGCONT sent with kill ----
@@ -324,6 +365,29 @@ if al_wait_for "$AL_TMP/bg-trap.out" '^ready' 10; then
 else
 	al_ok 1 "the task started (for its SIGTERM trap)"
 	sed 's/^/err: /' "$AL_TMP/bg-trap.err" | al_diag
+fi
+
+# The grace after SIGINT goes on while stopped: a task that ignores SIGINT is killed 5 s
+# after it, the job stopped meanwhile and nobody continuing it (137, interrupted).
+al_run_bg grace --record "$AL_TMP/grace.json" -- /bin/sh -c \
+	'trap "" INT; echo ready; while :; do sleep 0.1; done'
+pid=$AL_BG_PID
+if al_wait_for "$AL_TMP/bg-grace.out" '^ready' 10; then
+	kill -INT "$pid"
+	sleep 0.5
+	kill -TSTP "$pid"
+	wait_state "$pid" T 5
+	al_is "$(proc_state "$pid")" T "the job is stopped after SIGINT, within its grace"
+	al_wait_gone "$pid" 20
+	al_ok "$(! kill -0 "$pid" 2>/dev/null; echo $?)" "the grace's SIGKILL ends the stopped job without fg"
+	kill -0 "$pid" 2>/dev/null && kill -TERM "$pid" && kill -CONT "$pid" && al_wait_gone "$pid" 10
+	wait "$pid"
+	al_is "$? $(al_json "$AL_TMP/grace.json" 'r["exit"]["cause"]' 2>&1)" "137 interrupted" \
+		"exit 137, interrupted, as after any grace"
+	al_is "$(run_cgroups)" "" "no cgroup of the run is left"
+else
+	al_ok 1 "the task started (for the grace)"
+	sed 's/^/err: /' "$AL_TMP/bg-grace.err" | al_diag
 fi
 
 # ---- the wall time counts while stopped ----
