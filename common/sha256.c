@@ -2,6 +2,7 @@
 /* SHA-256 as specified by FIPS 180-4, sections 4.1.2, 4.2.2, 5.1.1, 5.3.3 and 6.2. */
 #include <string.h>
 
+#include "parse-util.h"
 #include "sha256.h"
 
 static const uint32_t k[64] = {
@@ -117,4 +118,12 @@ void sha256(const void *data, size_t len, uint8_t digest[SHA256_DIGEST_SIZE])
 	sha256_init(&s);
 	sha256_update(&s, data, len);
 	sha256_final(&s, digest);
+}
+
+void sha256_hex(const void *data, size_t len, char hex[SHA256_HEX_SIZE])
+{
+	uint8_t d[SHA256_DIGEST_SIZE];
+
+	sha256(data, len, d);
+	hex_encode(d, sizeof(d), hex);
 }

@@ -25,3 +25,6 @@ void sha256_update(struct sha256 *s, const void *data, size_t len);
 void sha256_final(struct sha256 *s, uint8_t digest[SHA256_DIGEST_SIZE]);
 /* One-shot digest of len bytes. */
 void sha256(const void *data, size_t len, uint8_t digest[SHA256_DIGEST_SIZE]);
+/* The same digest as lowercase hex, NUL-terminated. */
+#define SHA256_HEX_SIZE (2 * SHA256_DIGEST_SIZE + 1)
+void sha256_hex(const void *data, size_t len, char hex[SHA256_HEX_SIZE]);

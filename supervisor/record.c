@@ -393,13 +393,6 @@ const char *record_sink_copy_dir(const struct record_sink *s)
 	return s->copy_dir_fd >= 0 ? s->copy_dir : NULL;
 }
 
-static void sha256_hex(const char *buf, size_t len, char hex[2 * SHA256_DIGEST_SIZE + 1])
-{
-	uint8_t d[SHA256_DIGEST_SIZE];
-
-	sha256(buf, len, d);
-	hex_encode(d, sizeof(d), hex);
-}
 
 /* Hashed when asked, after the task started: off its start path. */
 const char *record_sink_running_sha256(struct record_sink *s)

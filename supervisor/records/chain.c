@@ -161,14 +161,6 @@ static int head_parse_line(const char *line, struct chain_head *h)
 	return 0;
 }
 
-static void hash_hex(const void *data, size_t len, char *hex)
-{
-	uint8_t d[SHA256_DIGEST_SIZE];
-
-	sha256(data, len, d);
-	hex_encode(d, sizeof(d), hex);
-}
-
 int chain_read_file_at(int dir_fd, const char *path, size_t max, char **ret, size_t *ret_len)
 {
 	_cleanup_close_ int fd = -EBADF;
@@ -195,7 +187,7 @@ static bool head_is_written(int state_fd, const struct chain_head *h)
 	if (strchr(h->run_id, '/') ||
 	    chain_read_file_at(state_fd, path, RECORD_MAX_BYTES, &buf, &len) < 0)
 		return false;
-	hash_hex(buf, len, hex);
+	sha256_hex(buf, len, hex);
 	return streq(hex, h->sha256);
 }
 
@@ -390,7 +382,7 @@ int chain_append(int state_fd, json_t *o, chain_write_fn write, void *userdata, 
 	if (!text)
 		return -ENOMEM;
 	next.seq = prev.seq + 1;
-	hash_hex(text, strlen(text), next.sha256);
+	sha256_hex(text, strlen(text), next.sha256);
 	strcpy(next.run_id, id);
 	r = head_write(state_fd, &next, &prev);
 	if (r < 0)

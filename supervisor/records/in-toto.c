@@ -173,7 +173,6 @@ static int add_exported_files(json_t *subjects, const char *dir, const char *hex
 	_cleanup_free_ char *buf = NULL, *path = NULL;
 	char got[CHAIN_HASH_LEN + 1];
 	const json_t *entries;
-	uint8_t d[SHA256_DIGEST_SIZE];
 	size_t len = 0, i;
 	int r;
 
@@ -183,8 +182,7 @@ static int add_exported_files(json_t *subjects, const char *dir, const char *hex
 	if (r < 0)
 		return log_error_errno(r, "records export: refusing: cannot read '%s': %s", path,
 				       r == -EBADFD ? "not a regular file" : strerror(-r));
-	sha256(buf, len, d);
-	hex_encode(d, sizeof(d), got);
+	sha256_hex(buf, len, got);
 	if (!streq(got, hex))
 		return log_error_errno(-EBADMSG,
 				       "records export: refusing: '%s' is not the manifest its "
