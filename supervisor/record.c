@@ -393,7 +393,6 @@ const char *record_sink_copy_dir(const struct record_sink *s)
 	return s->copy_dir_fd >= 0 ? s->copy_dir : NULL;
 }
 
-
 /* Hashed when asked, after the task started: off its start path. */
 const char *record_sink_running_sha256(struct record_sink *s)
 {
