@@ -98,11 +98,7 @@ void cgroup_wait_step(void)
 	nanosleep(&ts, NULL);
 }
 
-/*
- * Sends sig to each pid in dir's cgroup.procs but except (none for 0); returns the count
- * (except not counted) or -errno.
- */
-static int for_each_member(int dir_fd, int sig, pid_t except)
+int cgroup_signal_members(int dir_fd, int sig, pid_t except)
 {
 	_cleanup_free_ char *s = NULL;
 	int r, n = 0;
@@ -126,19 +122,14 @@ static int for_each_member(int dir_fd, int sig, pid_t except)
 	return n;
 }
 
-int cgroup_signal_members(int dir_fd, int sig, pid_t except)
-{
-	return for_each_member(dir_fd, sig, except);
-}
-
 int cgroup_kill_members(int dir_fd)
 {
-	return for_each_member(dir_fd, SIGKILL, 0);
+	return cgroup_signal_members(dir_fd, SIGKILL, 0);
 }
 
 int cgroup_count_members(int dir_fd)
 {
-	return for_each_member(dir_fd, 0, 0);
+	return cgroup_signal_members(dir_fd, 0, 0);
 }
 
 /* ---- directories ---- */
