@@ -85,7 +85,6 @@ struct run {
 	int timer_fd;
 	int signal_fd;
 	int grace_fd;
-	bool grace_done; /* the grace after a stop signal ended: the task was SIGKILLed */
 	bool exec_seen;
 	bool workspace_idmapped;
 	bool init_exited;

@@ -126,12 +126,12 @@ int run_jobctl_kill(struct run *r, int sig)
 	k = cgroup_run_signal(cg, sig, sig == SIGKILL ? 0 : r->sandbox->pid);
 	if (k > 0)
 		return 0;
-	if (k == 0) /* none but init: it passes sig on to whatever the task still has */
-		return sandbox_kill(r->sandbox, sig);
-	log_warning_errno(k,
-			  "Failed to signal the held task's processes, passing SIG%s "
-			  "through its init: %m",
-			  sigabbrev_np(sig) ?: "?");
+	if (k < 0)
+		log_warning_errno(k,
+				  "Failed to signal the held task's processes, passing SIG%s "
+				  "through its init: %m",
+				  sigabbrev_np(sig) ?: "?");
+	/* Or none but init (0): it passes sig on to whatever the task still has. */
 	return sandbox_kill(r->sandbox, sig);
 }
 
@@ -182,7 +182,7 @@ static void arm_wake(const struct run *r, struct wake *w)
 	w->n = 0;
 	if (r->timer_fd >= 0 && !r->deadline_hit)
 		add_wake_after(w, r->timer_fd);
-	if (r->grace_fd >= 0 && !r->grace_done) /* the SIGKILL after a stop signal's grace */
+	if (r->grace_fd >= 0) /* the SIGKILL after a stop signal's grace */
 		add_wake_after(w, r->grace_fd);
 	if (!r->credential_expired && credentials_next_kill_expiry(r->creds, &expiry) > 0)
 		add_wake(w, CLOCK_REALTIME, TIMER_ABSTIME,

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "cli.h"
 #include "credentials.h"
 #include "log.h"
@@ -114,7 +115,7 @@ static int on_grace(struct loop *l, int fd, uint32_t events, void *userdata)
 	struct run *r = userdata;
 
 	(void)loop_remove(l, fd);
-	r->grace_done = true;
+	r->grace_fd = safe_close(r->grace_fd); /* done: no wake (run-jobctl.c), no catch-up */
 	log_warning("task did not end within %d ms of SIG%s, killing it", RUN_KILL_GRACE_MS,
 		    sigabbrev_np(r->interrupted_by) ?: "?");
 	return run_jobctl_kill(r, SIGKILL);
@@ -192,7 +193,7 @@ void run_watch_catch_up(struct run *r)
 		(void)handle_signal(r, sig);
 	if (r->timer_fd >= 0 && !r->deadline_hit && timer_is_due(r->timer_fd))
 		(void)on_deadline(r->loop, r->timer_fd, EPOLLIN, r);
-	if (r->grace_fd >= 0 && !r->grace_done && timer_is_due(r->grace_fd))
+	if (r->grace_fd >= 0 && timer_is_due(r->grace_fd))
 		(void)on_grace(r->loop, r->grace_fd, EPOLLIN, r);
 	if (!r->credential_expired)
 		(void)credentials_expire_due(r->creds);
