@@ -692,18 +692,28 @@ void credentials_revoke(struct credential_set *s)
 }
 
 /* Arms the timer for the earliest expiry still to come; disarms it when none is. */
-static int expiry_arm(struct credential_set *s)
+/* The earliest expiry of a grant not expired yet (only on_expiry "kill"'s: kill_only), or 0. */
+static int64_t next_expiry(const struct credential_set *s, bool kill_only)
 {
-	struct itimerspec its = {};
 	int64_t next = 0;
 
 	for (size_t i = 0; i < s->n; i++) {
-		const struct credential_grant *cg = s->items[i].grant;
+		const struct credential *c = &s->items[i];
 
-		if (cg && !cg->expired && (next == 0 || cg->expires_s < next))
-			next = cg->expires_s;
+		if (!c->grant || c->grant->expired ||
+		    (kill_only && c->slot->on_expiry != POLICY_CREDENTIAL_ON_EXPIRY_KILL))
+			continue;
+		if (next == 0 || c->grant->expires_s < next)
+			next = c->grant->expires_s;
 	}
-	its.it_value.tv_sec = (time_t)next;
+	return next;
+}
+
+static int expiry_arm(struct credential_set *s)
+{
+	struct itimerspec its = {};
+
+	its.it_value.tv_sec = (time_t)next_expiry(s, false);
 	if (timerfd_settime(s->issued->timer_fd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
 		return -errno;
 	return 0;
@@ -769,19 +779,11 @@ int credentials_expire_due(struct credential_set *s)
 
 int credentials_next_kill_expiry(const struct credential_set *s, int64_t *ret)
 {
-	int64_t next = 0;
+	int64_t next;
 
 	if (!s || !s->issued)
 		return 0;
-	for (size_t i = 0; i < s->n; i++) {
-		const struct credential *c = &s->items[i];
-
-		if (!c->grant || c->grant->expired ||
-		    c->slot->on_expiry != POLICY_CREDENTIAL_ON_EXPIRY_KILL)
-			continue;
-		if (next == 0 || c->grant->expires_s < next)
-			next = c->grant->expires_s;
-	}
+	next = next_expiry(s, true);
 	if (next == 0)
 		return 0;
 	*ret = next;
