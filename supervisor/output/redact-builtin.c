@@ -22,6 +22,8 @@
 #define AWS_NEAR 256 /* bytes after a key id or keyword where a secret key is looked for */
 #define HEADER_VALUE_MAX 8192
 #define PEM_END_MAX 80 /* "-----END" to the "-----" that closes its line */
+#define PEM_HEADER_MAX 128 /* a header line of a private-key block (Proc-Type:) */
+#define PEM_LINE_MIN 16 /* a word run into other output shorter than this is not the key's */
 
 enum { BM_NONE, BM_MORE, BM_MATCH };
 
@@ -38,7 +40,6 @@ enum {
 	C_DASH = 1 << 4,
 	C_DOT = 1 << 5,
 	C_PLUS_SLASH = 1 << 6,
-	C_PEM = 1 << 7, /* the rest of a private-key block: = whitespace : , \ */
 };
 #define C_ALNUM (C_UPPER | C_LOWER | C_DIGIT)
 #define C_B64URL (C_ALNUM | C_USCORE | C_DASH)
@@ -46,10 +47,7 @@ enum {
 static const uint8_t cls[256] = {
 	['A' ... 'Z'] = C_UPPER, ['a' ... 'z'] = C_LOWER, ['0' ... '9'] = C_DIGIT,
 	['_'] = C_USCORE,	 ['-'] = C_DASH,	  ['.'] = C_DOT,
-	['+'] = C_PLUS_SLASH,	 ['/'] = C_PLUS_SLASH,	  ['='] = C_PEM,
-	[' '] = C_PEM,		 ['\t'] = C_PEM,	  ['\r'] = C_PEM,
-	['\n'] = C_PEM,		 [':'] = C_PEM,		  [','] = C_PEM,
-	['\\'] = C_PEM,
+	['+'] = C_PLUS_SLASH,	 ['/'] = C_PLUS_SLASH,
 };
 
 static const char *const names[_BUILTIN_MAX] = {
@@ -187,8 +185,139 @@ static int match_pem_end(const uint8_t *p, size_t j, size_t avail, bool final, s
 	return BM_MATCH;
 }
 
-/* -----BEGIN ... PRIVATE KEY----- then the block up to -----END ...----- (or up to what
- * cannot be part of it). */
+/* Whether p[j] starts a separator inside a private-key block: whitespace, or a \n or \r
+ * escape (a block in a JSON string); its length, 0 when it is none, -1 when the escape's
+ * second byte is still to come. */
+static int pem_separator(const uint8_t *p, size_t j, size_t avail)
+{
+	if (p[j] == ' ' || p[j] == '\t' || p[j] == '\r' || p[j] == '\n')
+		return 1;
+	if (p[j] != '\\')
+		return 0;
+	if (j + 1 == avail)
+		return -1;
+	return p[j + 1] == 'n' || p[j + 1] == 'r' ? 2 : 0;
+}
+
+/* A header line of a block (Proc-Type: 4,ENCRYPTED; Comment: ...) at p + j: 1 with *end
+ * after it, 0 when its end is still to come, -1 when the line is none. */
+static int pem_header(const uint8_t *p, size_t j, size_t avail, bool final, size_t *end)
+{
+	bool colon = false;
+	int sep;
+
+	for (size_t k = j; k < j + PEM_HEADER_MAX; k++) {
+		if (k == avail)
+			return final ? -1 : 0;
+		sep = pem_separator(p, k, avail);
+		if (sep < 0)
+			return final ? -1 : 0;
+		if (sep > 0 && p[k] != ' ' && p[k] != '\t') {
+			*end = k;
+			return colon ? 1 : -1;
+		}
+		if (p[k] < 0x20 || p[k] >= 0x7f)
+			return -1;
+		colon |= p[k] == ':';
+	}
+	return -1;
+}
+
+/* A word of base64 at p + j (a JSON "\/" counts as its "/"): its length in characters, and
+ * *end where it stops. */
+static size_t pem_word(const uint8_t *p, size_t j, size_t avail, size_t *end)
+{
+	size_t n = 0;
+
+	while (j < avail && j < REDACT_BUILTIN_MAX) {
+		if (cls[p[j]] & (C_ALNUM | C_PLUS_SLASH) || p[j] == '=')
+			j++;
+		else if (p[j] == '\\' && j + 1 < avail && p[j + 1] == '/')
+			j += 2;
+		else
+			break;
+		n++;
+	}
+	*end = j;
+	return n;
+}
+
+/*
+ * -----BEGIN ... PRIVATE KEY----- (or PRIVATE KEY BLOCK), header lines, then words of
+ * base64 up to -----END ...-----. Cut short (no END line), the block ends after its last
+ * line: the first word shorter than the first one (or a PGP checksum, =XXXX, after it);
+ * what follows that, or anything not base64, is output again. A word run into a character
+ * that is neither is taken in up to it (a line cut short, other output written after it)
+ * unless it is shorter than PEM_LINE_MIN and than a line (make: error).
+ */
+static int pem_body(const uint8_t *p, size_t j, size_t avail, bool final, struct bm *m)
+{
+	size_t width = 0, good = j, end, n;
+	bool headers = true, last = false;
+	int sep, r;
+
+	while (j < avail && j < REDACT_BUILTIN_MAX) {
+		sep = pem_separator(p, j, avail);
+		if (sep < 0 && !final)
+			return BM_MORE;
+		if (sep < 0)
+			break;
+		if (sep > 0) {
+			j += sep;
+			continue;
+		}
+		if (p[j] == '-') {
+			r = lit(p + j, avail - j, "-----END", false);
+			if (r > 0 || (r == 0 && !final))
+				return match_pem_end(p, j, avail, final, m);
+			break;
+		}
+		if (headers) {
+			r = pem_header(p, j, avail, final, &end);
+			if (r == 0)
+				return BM_MORE;
+			if (r > 0) {
+				j = good = end;
+				continue;
+			}
+			headers = false;
+		}
+		n = pem_word(p, j, avail, &end);
+		if (end == avail && !final && end < REDACT_BUILTIN_MAX)
+			return BM_MORE;
+		if (last && !(p[j] == '=' && n <= 5 && width > 5))
+			break;
+		if (end < avail && !pem_separator(p, end, avail)) {
+			/* run into other text: taken in unless it is a short word */
+			if (n >= PEM_LINE_MIN || (n > 0 && n >= width))
+				good = end;
+			break;
+		}
+		good = end;
+		if (width == 0)
+			width = n;
+		last = last || n < width;
+		j = end;
+	}
+	if (j == avail && !final && j < REDACT_BUILTIN_MAX)
+		return BM_MORE;
+	*m = (struct bm){ 0, good, false };
+	return BM_MATCH;
+}
+
+static bool pem_private_label(const uint8_t *p, size_t label_end)
+{
+	static const char *const tails[] = { "PRIVATE KEY", "PRIVATE KEY BLOCK" };
+
+	for (size_t i = 0; i < 2; i++) {
+		size_t n = strlen(tails[i]);
+
+		if (label_end >= 11 + n && memcmp(p + label_end - n, tails[i], n) == 0)
+			return true;
+	}
+	return false;
+}
+
 static int match_pem(const uint8_t *p, size_t avail, bool final, struct bm *m)
 {
 	size_t j = 11, label_end;
@@ -202,19 +331,9 @@ static int match_pem(const uint8_t *p, size_t avail, bool final, struct bm *m)
 	r = j < avail ? lit(p + j, avail - j, "-----", false) : 0;
 	if (r == 0)
 		return final ? BM_NONE : BM_MORE;
-	if (r < 0 || label_end < 11 + 11 || memcmp(p + label_end - 11, "PRIVATE KEY", 11) != 0)
+	if (r < 0 || !pem_private_label(p, label_end))
 		return BM_NONE;
-
-	for (j += 5; j < avail && j < REDACT_BUILTIN_MAX; j++) {
-		if (p[j] == '-' && lit(p + j, avail - j, "-----END", false) >= 0)
-			return match_pem_end(p, j, avail, final, m);
-		if (!(cls[p[j]] & (C_ALNUM | C_PLUS_SLASH | C_PEM | C_DASH)))
-			break;
-	}
-	if (j == avail && j < REDACT_BUILTIN_MAX && !final)
-		return BM_MORE;
-	*m = (struct bm){ 0, j, false };
-	return BM_MATCH;
+	return pem_body(p, j + 5, avail, final, m);
 }
 
 /* eyJ...(header).(payload).(signature, may be empty) in base64url. */
@@ -239,21 +358,29 @@ static int match_jwt(const uint8_t *p, size_t avail, bool final, struct bm *m)
 	return BM_MATCH;
 }
 
-static size_t auth_scheme(const uint8_t *p, size_t len)
+/* The scheme word at p (with its space), 0 when none; *one: its credential is one token
+ * (RFC 7235's token68: Bearer, Basic, Token, Bot). */
+static size_t auth_scheme(const uint8_t *p, size_t len, bool *one)
 {
-	static const char *const schemes[] = {
-		"bearer ",    "basic ", "token ", "digest ",
-		"negotiate ", "ntlm ",	"bot ",	  "aws4-hmac-sha256 "
+	static const struct {
+		const char *word;
+		bool one;
+	} schemes[] = {
+		{ "bearer ", true },  { "basic ", true },
+		{ "token ", true },   { "bot ", true },
+		{ "digest ", false }, { "negotiate ", false },
+		{ "ntlm ", false },   { "aws4-hmac-sha256 ", false },
 	};
 
 	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
-		if (lit(p, len, schemes[i], true) == 1)
-			return strlen(schemes[i]);
+		if (lit(p, len, schemes[i].word, true) == 1) {
+			*one = schemes[i].one;
+			return strlen(schemes[i].word);
+		}
+	*one = false;
 	return 0;
 }
 
-/* authorization (any case), an optional closing quote, ':' or '=', then a value to the end
- * of the line or its closing quote; an auth scheme word before it stays. */
 static size_t skip_blanks(const uint8_t *p, size_t j, size_t avail)
 {
 	for (size_t k = 0; j < avail && k < 64 && (p[j] == ' ' || p[j] == '\t'); k++)
@@ -261,10 +388,29 @@ static size_t skip_blanks(const uint8_t *p, size_t j, size_t avail)
 	return j;
 }
 
-static int match_authorization(const uint8_t *p, size_t avail, bool final, struct bm *m)
+/* Whether p[k] ends a header value: its line's end, the quote it was opened with or (when
+ * none) the quote the whole header stands in (prev, as for match_aws_id()). */
+static bool auth_value_end(const uint8_t *p, size_t k, size_t avail, uint8_t quote, int prev)
+{
+	if (p[k] == '\n' || p[k] == '\r')
+		return true;
+	if (p[k] == '\\' && k + 1 < avail && (p[k + 1] == 'n' || p[k + 1] == 'r'))
+		return true;
+	if (!quote && (prev == '"' || prev == '\''))
+		quote = (uint8_t)prev;
+	return quote && p[k] == quote && p[k - 1] != '\\';
+}
+
+/*
+ * authorization (any case), an optional closing quote, ':' or '=', then a value to the end
+ * of the line or its closing quote; an auth scheme word before it stays, and a scheme whose
+ * credential is one token ends it at a blank, a quote, ',' or ';'.
+ */
+static int match_authorization(const uint8_t *p, size_t avail, bool final, int prev, struct bm *m)
 {
 	size_t j = 13, v, end;
 	uint8_t quote = 0;
+	bool one;
 
 	if (lit(p, avail, "authorization", true) != 1)
 		return BM_NONE;
@@ -279,12 +425,19 @@ static int match_authorization(const uint8_t *p, size_t avail, bool final, struc
 	if (j < avail && (p[j] == '"' || p[j] == '\''))
 		quote = p[j++];
 	for (v = end = j; end < avail && end - v < HEADER_VALUE_MAX; end++)
-		if (p[end] == '\n' || p[end] == '\r' || (quote && p[end] == quote) ||
-		    (p[end] == '\\' && end + 1 < avail && (p[end + 1] == 'n' || p[end + 1] == 'r')))
+		if (auth_value_end(p, end, avail, quote, prev))
 			break;
 	if (end == avail && !final && end - v < HEADER_VALUE_MAX)
 		return BM_MORE;
-	v += auth_scheme(p + v, end - v);
+	v += auth_scheme(p + v, end - v, &one);
+	if (one) {
+		v = skip_blanks(p, v, end);
+		for (size_t k = v; k < end; k++)
+			if (strchr(" \t\"',;", p[k])) {
+				end = k;
+				break;
+			}
+	}
 	if (end <= v)
 		return BM_NONE;
 	*m = (struct bm){ v, end, false };
@@ -307,7 +460,7 @@ static int dispatch(const uint8_t *p, size_t avail, bool final, int prev, struct
 		__attribute__((fallthrough));
 	case 'a':
 		*id = BUILTIN_AUTHORIZATION;
-		return match_authorization(p, avail, final, m);
+		return match_authorization(p, avail, final, prev, m);
 	case 'x':
 		*id = BUILTIN_SLACK;
 		if (avail >= 5 && lit(p, avail, "xox", false) == 1 && memchr("abpr", p[3], 4) &&

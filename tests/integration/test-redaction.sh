@@ -244,6 +244,23 @@ al_is "$(al_json "$AL_TMP/pat.json" 'r["redactions"]')" \
 	"{'credentials': {'a': 0, 'b': 0}, 'patterns': {'github-token': 1, 'redact_patterns.0': 1}}" \
 	"the record counts them per pattern, and every credential (0 here)"
 
+# ---- built-in patterns end where the secret ends ----
+# bash's xtrace quotes a header argument; a key cut short is followed by a build's output.
+# What follows the secret stays readable, the secret does not.
+
+al_run --policy "$NEUTRAL" "${CREDS[@]}" -- /bin/bash -c '
+	set -x; : -H "Authorization: Bearer tok.123456789abcdef" https://git.test/org/app.git
+	{ set +x; } 2>/dev/null
+	printf "%s\n" "-----BEGIN PRIVATE KEY-----" MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIB \
+		AQC7VJTUt9Us8cKjMzEfYyjiWA4R4 "make: *** [Makefile:12: all] Error 2" "Traceback (most recent call last):"'
+al_is "$(cat "$AL_TMP/err")" \
+	"+ : -H 'Authorization: Bearer [REDACTED:authorization]' https://git.test/org/app.git" \
+	"xtrace of a quoted Authorization header: the token is redacted, the URL after it is not"
+al_is "$AL_OUT" "[REDACTED:private-key]
+make: *** [Makefile:12: all] Error 2
+Traceback (most recent call last):" \
+	"a private key cut short is redacted to its last line; the build's output after it is not"
+
 # ---- a value too short to redact refuses the run ----
 
 printf 'abc 12' >"$SRC/short"

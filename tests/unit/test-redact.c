@@ -646,8 +646,35 @@ TEST(builtin_private_key_blocks)
 	      "{\"private_key\": \"[REDACTED:private-key]\\n\", \"x\": 1}");
 	/* Cut short (no END line): up to what cannot belong to it. */
 	CHECK(r, "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n(truncated)\n",
-	      "[REDACTED:private-key](truncated)\n");
+	      "[REDACTED:private-key]\n(truncated)\n");
 	CHECK(r, "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEI", "[REDACTED:private-key]");
+	/* ... and no further than its last line: the output after it is not the block's. */
+	CHECK(r,
+	      "-----BEGIN PRIVATE "
+	      "KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEF\nAASCBKcwggSjAgEAAoIBAQC7\n"
+	      "make: *** [all] Error 1\nnext line\n",
+	      "[REDACTED:private-key]\nmake: *** [all] Error 1\nnext line\n");
+	CHECK(r,
+	      "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEF\nAASCBKcw\nline "
+	      "after\nend\n",
+	      "[REDACTED:private-key]\nline after\nend\n");
+	/* Cut after a whole line, the next word of base64 may be its last line. */
+	CHECK(r,
+	      "-----BEGIN PRIVATE "
+	      "KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEF\nAASCBKcwggSjAgEAAoIBAQC7abcd\n"
+	      "done\nmore text\n",
+	      "[REDACTED:private-key]\nmore text\n");
+	/* A line run into other output is taken in; a short word is not the block's. */
+	CHECK(r,
+	      "-----BEGIN PRIVATE "
+	      "KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEF\nAASCBKcwggSjAgEAAoIBAQC7!!\n",
+	      "[REDACTED:private-key]!!\n");
+	/* A PGP block: headers, lines, the checksum line, END. */
+	CHECK(r,
+	      "-----BEGIN PGP PRIVATE KEY BLOCK-----\nVersion: GnuPG v2\nComment: a key\n\n"
+	      "lQOYBF0t2sEBCADXQ3ZqGcq9h2Zl\nxYkAEQEAAQ\n=Xj5a\n-----END PGP PRIVATE KEY "
+	      "BLOCK-----\nok\n",
+	      "[REDACTED:private-key]\nok\n");
 	redactor_free(r);
 }
 
@@ -670,6 +697,16 @@ TEST(builtin_authorization_values)
 	CHECK(r, "Proxy-Authorization:NTLM TlRMTVNTUAABAAAA\n",
 	      "Proxy-Authorization:NTLM [REDACTED:authorization]\n");
 	CHECK(r, "AUTHORIZATION=opaque-value", "AUTHORIZATION=[REDACTED:authorization]");
+	/* A header inside a quoted argument ends at that quote; a one-token scheme's credential
+	 * at its end; an escaped quote does not end it. */
+	CHECK(r, "curl -H \"Authorization: token ghx0123456789\" https://x.test/a\n",
+	      "curl -H \"Authorization: token [REDACTED:authorization]\" https://x.test/a\n");
+	CHECK(r, "curl -H 'authorization: opaque 01234567' https://x.test\n",
+	      "curl -H 'authorization: [REDACTED:authorization]' https://x.test\n");
+	CHECK(r, "Authorization: Bearer  abc.def, realm=x\n",
+	      "Authorization: Bearer  [REDACTED:authorization], realm=x\n");
+	CHECK(r, "\"Authorization: Digest username=\\\"u\\\", response=\\\"f00d\\\"\" y\n",
+	      "\"Authorization: Digest [REDACTED:authorization]\" y\n");
 	redactor_free(r);
 
 	/* The header's value ends with what may start a registered value ("f"): held from
