@@ -82,29 +82,19 @@ static int diagnostics_file(const char *path)
  * A --credential-fd descriptor is read to its end and closed before the run: it cannot
  * take airlock's lines too. 0 or -EINVAL (logged).
  */
-static int diagnostics_fd_unshared(const struct diagnostics_args *d,
-				   const struct credential_args *creds)
+static int diagnostics_fd_unshared(int fd, const struct credential_args *creds)
 {
-	char *end = NULL;
-	long n;
-
-	if (!d->fd)
-		return 0;
-	errno = 0;
-	n = strtol(d->fd, &end, 10);
-	if (errno || end == d->fd || *end)
-		return 0; /* diagnostics_fd() says what is wrong with it */
 	for (size_t i = 0; i < creds->n; i++)
-		if (creds->items[i].fd >= 0 && creds->items[i].fd == n)
+		if (creds->items[i].fd >= 0 && creds->items[i].fd == fd)
 			return log_error_errno(-EINVAL,
-					       "run: --diagnostics-fd %ld: fd %ld is the source of "
-					       "--credential-fd %s=%ld, read to its end and closed",
-					       n, n, creds->items[i].name, n);
+					       "run: --diagnostics-fd %d: fd %d is the source of "
+					       "--credential-fd %s=%d, read to its end and closed",
+					       fd, fd, creds->items[i].name, fd);
 	return 0;
 }
 
 /* Opens the diagnostics sink the options ask for. 0 or -errno (logged). */
-static int open_diagnostics(const struct diagnostics_args *d)
+static int open_diagnostics(const struct diagnostics_args *d, const struct credential_args *creds)
 {
 	enum log_format format = LOG_FORMAT_TEXT;
 	int fd, r;
@@ -129,6 +119,8 @@ static int open_diagnostics(const struct diagnostics_args *d)
 	fd = d->fd ? diagnostics_fd(d->fd) : diagnostics_file(d->file);
 	if (fd < 0)
 		return fd;
+	if (d->fd && diagnostics_fd_unshared(fd, creds) < 0)
+		return -EINVAL;
 	r = log_open_diagnostics(fd, format);
 	if (r < 0) {
 		if (d->file)
@@ -217,7 +209,7 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 	/* First: every line from here on, a refusal included, goes there too. */
-	if (diagnostics_fd_unshared(&diag, &creds) < 0 || open_diagnostics(&diag) < 0)
+	if (open_diagnostics(&diag, &creds) < 0)
 		return EXIT_AIRLOCK;
 	/*
 	 * Every run builds namespaces, id maps, cgroups and state below /run/airlock itself;
