@@ -257,9 +257,17 @@ al_is "$AL_OUT" 65536 "a value of exactly 64 KiB is accepted"
 
 # ---- nothing on the host, during and after the run, also after kill -9 ----
 
-# secrets_mounts: every mountinfo line on the host (any process) of a secrets tmpfs.
+# secrets_mounts: every mountinfo line of a secrets tmpfs seen by the host (pid 1 and this
+# shell) or by any process left in this test's cgroup parent, where every process of its
+# runs was born. Other airlock runs on the host (other tests, other users) are not this
+# test's business, and a leftover of its own runs cannot be anywhere else.
 secrets_mounts() {
-	grep -h ' airlock-secrets ' /proc/[0-9]*/mountinfo 2>/dev/null
+	local pids
+	pids=$(find /sys/fs/cgroup/*/"$ISO_PARENT" /sys/fs/cgroup/"$ISO_PARENT" \
+		-name cgroup.procs -exec cat {} + 2>/dev/null | sort -u)
+	for p in 1 self $pids; do
+		grep -h ' airlock-secrets ' /proc/"$p"/mountinfo 2>/dev/null
+	done
 }
 al_is "$(secrets_mounts)" "" "no secrets tmpfs is mounted anywhere once the runs ended"
 
