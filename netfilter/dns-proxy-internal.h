@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The DNS proxy's own state, shared by its parts: dns-proxy.c (queries and answers),
+ * dns-proxy-conn.c (the task's TCP connections),
  * dns-proxy-sockets.c (the upstream sockets the guard hands over) and dns-proxy-wild.c
  * (the wildcard rules' name budgets). Not for the supervisor: see dns-proxy.h.
  */
@@ -119,3 +120,18 @@ int proxy_take_tcp_socket(struct proxy *p);
 int proxy_wildcard_check(struct proxy *p, const char *name, int32_t *ret_rule);
 /* The wildcard rules' name budgets, allocated before the privileges go: the proxy never allocates. */
 struct wild *proxy_wild_new(const struct policy_network *net);
+
+/* dns-proxy.c */
+void proxy_decision(struct proxy *p, const struct client *c, const char *qname, uint16_t qtype,
+		    enum dns_verdict v, int rcode, uint32_t count);
+/* One query from the task, over UDP or TCP. */
+void proxy_on_message(struct proxy *p, const struct client *c, const uint8_t *buf, size_t n);
+
+/* dns-proxy-conn.c: the task's TCP connections */
+/* The live connection an answer for c goes to, or NULL (closed, or its slot reused). */
+struct conn *conn_of(struct proxy *p, const struct client *c);
+void conn_close(struct conn *k);
+bool conn_reads(const struct conn *k);
+void conn_send(struct proxy *p, const struct client *c, uint8_t *framed, size_t n);
+void conn_accept(struct proxy *p);
+void conn_read(struct proxy *p, size_t i);

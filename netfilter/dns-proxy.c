@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The unprivileged DNS proxy (see dns-proxy.h), the program airlock-dns-proxy with its
- * start-up in dns-proxy-main.c, its upstream sockets in dns-proxy-sockets.c and its
- * wildcard budgets in dns-proxy-wild.c (state shared in dns-proxy-internal.h). Once it runs it never allocates, never logs and makes only
+ * start-up in dns-proxy-main.c, the task's TCP connections in dns-proxy-conn.c, its
+ * upstream sockets in dns-proxy-sockets.c and its wildcard budgets in dns-proxy-wild.c
+ * (state shared in dns-proxy-internal.h). Once it runs it never allocates, never logs and makes only
  * the syscalls of dns-proxy-seccomp.c.
  */
 #include <errno.h>
@@ -88,57 +89,12 @@ static void decision_rule(struct proxy *p, const char *qname, uint16_t qtype, en
 		p->unsent[v] += count;
 }
 
-static void decision(struct proxy *p, const struct client *c, const char *qname, uint16_t qtype,
-		     enum dns_verdict v, int rcode, uint32_t count)
+void proxy_decision(struct proxy *p, const struct client *c, const char *qname, uint16_t qtype,
+		    enum dns_verdict v, int rcode, uint32_t count)
 {
 	decision_rule(p, qname, qtype, v, rcode, count, -1, c && c->tcp);
 }
 
-static struct conn *conn_of(struct proxy *p, const struct client *c)
-{
-	struct conn *k;
-
-	if (!c->tcp || c->conn >= DNS_PROXY_TCP_MAX_CONNS)
-		return NULL;
-	k = &p->conns[c->conn];
-	return k->fd >= 0 && k->gen == c->gen ? k : NULL;
-}
-
-static void conn_close(struct conn *k)
-{
-	if (k->fd >= 0)
-		close(k->fd);
-	k->fd = -EBADF;
-	k->gen++;
-	k->n_in = k->queries = k->n_pending = 0;
-	k->eof = false;
-}
-
-/* Whether a connection is read: not when it has no more to say or may ask no more. */
-static bool conn_reads(const struct conn *k)
-{
-	return k->fd >= 0 && !k->eof && k->queries < DNS_PROXY_TCP_MAX_QUERIES;
-}
-
-/* Writes one framed answer; a connection that cannot take it whole is closed. */
-static void conn_send(struct proxy *p, const struct client *c, uint8_t *framed, size_t n)
-{
-	struct conn *k = conn_of(p, c);
-
-	if (!k)
-		return;
-	framed[0] = (uint8_t)(n >> 8);
-	framed[1] = (uint8_t)n;
-	if (send(k->fd, framed, n + 2, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)(n + 2))
-		return conn_close(k);
-	k->idle_ms = now_ms() + DNS_PROXY_TCP_IDLE_MS;
-}
-
-/*
- * Sends msg_out (question from qname/qtype, given rcode and answers) to the client. Over
- * UDP an answer longer than 512 bytes goes out empty with TC set: the resolver asks again
- * over TCP.
- */
 /* Sends the n bytes at frame + 2 (frame's first two: room for TCP's length) to the client. */
 static void client_send(struct proxy *p, const struct client *to, uint8_t *frame, size_t n)
 {
@@ -184,6 +140,11 @@ static void question_case(uint8_t *msg, size_t n, const uint8_t *qw, size_t qw_l
 	memcpy(msg + DNS_HEADER_SIZE, qw, qw_len);
 }
 
+/*
+ * Sends msg_out (question from qname/qtype, given rcode and answers) to the client. Over
+ * UDP an answer longer than 512 bytes goes out empty with TC set: the resolver asks again
+ * over TCP.
+ */
 static void respond(struct proxy *p, const struct client *to, uint16_t id, uint16_t rd,
 		    const char *qname, uint16_t qtype, int rcode, const uint8_t *qw, size_t qw_len)
 {
@@ -284,8 +245,8 @@ static void fail(struct proxy *p, struct pending *e)
 	msg_out.n_answers = 0;
 	respond(p, &e->client, e->client_id, e->rd, e->qname, e->qtype, DNS_RCODE_SERVFAIL,
 		e->qwire, e->qwire_len);
-	decision(p, &e->client, e->qname, e->qtype, DNS_VERDICT_UPSTREAM_ERROR, DNS_RCODE_SERVFAIL,
-		 1);
+	proxy_decision(p, &e->client, e->qname, e->qtype, DNS_VERDICT_UPSTREAM_ERROR,
+		       DNS_RCODE_SERVFAIL, 1);
 }
 
 /*
@@ -349,11 +310,11 @@ static void forward(struct proxy *p, const struct client *c, const struct dns_me
 
 	/* The run has ended: no one is left to answer. */
 	if (p->ending)
-		return decision(p, c, q->qname, q->qtype, DNS_VERDICT_RUN_ENDED, -1, 1);
+		return proxy_decision(p, c, q->qname, q->qtype, DNS_VERDICT_RUN_ENDED, -1, 1);
 	if (!e) {
 		refuse(p, c, q, DNS_RCODE_SERVFAIL);
-		return decision(p, c, q->qname, q->qtype, DNS_VERDICT_UPSTREAM_ERROR,
-				DNS_RCODE_SERVFAIL, 1);
+		return proxy_decision(p, c, q->qname, q->qtype, DNS_VERDICT_UPSTREAM_ERROR,
+				      DNS_RCODE_SERVFAIL, 1);
 	}
 	*e = (struct pending){ .used = true,
 			       .fd = -EBADF,
@@ -372,7 +333,7 @@ static void forward(struct proxy *p, const struct client *c, const struct dns_me
 }
 
 /* One query from the task, over UDP or TCP. */
-static void on_message(struct proxy *p, const struct client *c, const uint8_t *buf, size_t n)
+void proxy_on_message(struct proxy *p, const struct client *c, const uint8_t *buf, size_t n)
 {
 	int32_t rule = -1;
 	int v;
@@ -383,30 +344,30 @@ static void on_message(struct proxy *p, const struct client *c, const uint8_t *b
 	}
 	qwire_len = 0;
 	if (dns_parse(buf, n, &msg_in) < 0 || (msg_in.flags & (DNS_FLAG_QR | DNS_FLAG_OPCODE)))
-		return decision(p, c, NULL, 0, DNS_VERDICT_MALFORMED, refuse_unparsed(p, c, buf, n),
-				1);
+		return proxy_decision(p, c, NULL, 0, DNS_VERDICT_MALFORMED,
+				      refuse_unparsed(p, c, buf, n), 1);
 	qwire_len = question_wire(buf, n, qwire);
 	if (strlen(msg_in.qname) > DNS_PROXY_MAX_QUERY_NAME) {
 		refuse(p, c, &msg_in, DNS_RCODE_REFUSED);
-		return decision(p, c, NULL, msg_in.qtype, DNS_VERDICT_TOO_LONG, DNS_RCODE_REFUSED,
-				1);
+		return proxy_decision(p, c, NULL, msg_in.qtype, DNS_VERDICT_TOO_LONG,
+				      DNS_RCODE_REFUSED, 1);
 	}
 	if (!msg_in.qname[0] || !egress_name_allowed(p->cfg->net, msg_in.qname)) {
 		refuse(p, c, &msg_in, DNS_RCODE_NXDOMAIN);
-		return decision(p, c, msg_in.qname, msg_in.qtype, DNS_VERDICT_NOT_ALLOWED,
-				DNS_RCODE_NXDOMAIN, 1);
+		return proxy_decision(p, c, msg_in.qname, msg_in.qtype, DNS_VERDICT_NOT_ALLOWED,
+				      DNS_RCODE_NXDOMAIN, 1);
 	}
 	if ((msg_in.qtype != DNS_TYPE_A && msg_in.qtype != DNS_TYPE_AAAA) ||
 	    msg_in.qclass != DNS_CLASS_IN) {
 		refuse(p, c, &msg_in, DNS_RCODE_REFUSED);
-		return decision(p, c, msg_in.qname, msg_in.qtype, DNS_VERDICT_BAD_TYPE,
-				DNS_RCODE_REFUSED, 1);
+		return proxy_decision(p, c, msg_in.qname, msg_in.qtype, DNS_VERDICT_BAD_TYPE,
+				      DNS_RCODE_REFUSED, 1);
 	}
 	/* IPv6 egress: a run without IPv6 gets no AAAA records, so clients use IPv4 at once. */
 	if (msg_in.qtype == DNS_TYPE_AAAA && !p->cfg->v6_enabled) {
 		refuse(p, c, &msg_in, DNS_RCODE_NOERROR);
-		return decision(p, c, msg_in.qname, msg_in.qtype, DNS_VERDICT_NO_IPV6,
-				DNS_RCODE_NOERROR, 1);
+		return proxy_decision(p, c, msg_in.qname, msg_in.qtype, DNS_VERDICT_NO_IPV6,
+				      DNS_RCODE_NOERROR, 1);
 	}
 	v = proxy_wildcard_check(p, msg_in.qname, &rule);
 	if (v > 0) {
@@ -441,73 +402,8 @@ static bool on_query(struct proxy *p)
 	if (n < 0)
 		return errno == EINTR;
 	if (fl == sizeof(c.addr) && is_task_source(p, &c.addr))
-		on_message(p, &c, buf, (size_t)n);
+		proxy_on_message(p, &c, buf, (size_t)n);
 	return true;
-}
-
-/* A new TCP connection of the task's: kept if a slot is free, else closed at once. */
-static void on_accept(struct proxy *p)
-{
-	int fd = accept4(FD_TCP, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-	if (fd < 0)
-		return;
-	if (fd <= FD_LAST) { /* cannot happen: 0..5 are always open */
-		close(fd);
-		return;
-	}
-	for (size_t i = 0; i < DNS_PROXY_TCP_MAX_CONNS; i++) {
-		struct conn *k = &p->conns[i];
-
-		if (k->fd >= 0)
-			continue;
-		k->fd = fd;
-		k->n_in = k->queries = k->n_pending = 0;
-		k->eof = false;
-		k->idle_ms = now_ms() + DNS_PROXY_TCP_IDLE_MS;
-		return;
-	}
-	close(fd);
-}
-
-/* Reads a TCP connection: each whole message is a query; a bad frame ends the connection. */
-static void on_conn(struct proxy *p, size_t i)
-{
-	struct conn *k = &p->conns[i];
-	size_t len;
-	ssize_t n;
-	int r;
-
-	n = recvfrom(k->fd, k->in + k->n_in, sizeof(k->in) - k->n_in, MSG_DONTWAIT, NULL, NULL);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	/*
-	 * A client may shut down its sending side once its queries are out (the end of its
-	 * stream): the answers to those still go out, and then the connection is closed.
-	 */
-	if (n == 0 && k->n_pending > 0) {
-		k->eof = true;
-		return;
-	}
-	if (n <= 0)
-		return conn_close(k);
-	k->n_in += (size_t)n;
-	while (k->queries < DNS_PROXY_TCP_MAX_QUERIES &&
-	       (r = dns_tcp_frame(k->in, k->n_in, DNS_PROXY_TCP_MAX_QUERY, &len)) != 0) {
-		struct client c = { .tcp = true, .conn = (uint32_t)i, .gen = k->gen };
-
-		if (r < 0) {
-			decision(p, &c, NULL, 0, DNS_VERDICT_MALFORMED, DNS_RCODE_FORMERR, 1);
-			return conn_close(k);
-		}
-		k->queries++;
-		k->idle_ms = now_ms() + DNS_PROXY_TCP_IDLE_MS;
-		on_message(p, &c, k->in + 2, len);
-		if (k->fd < 0 || k->gen != c.gen)
-			return;
-		memmove(k->in, k->in + 2 + len, k->n_in - 2 - len);
-		k->n_in -= 2 + len;
-	}
 }
 
 /* Asks the guard to learn the addresses; waits for its reply (after the kernel ACK). */
@@ -544,7 +440,7 @@ static void answer(struct proxy *p, struct pending *e)
 	if (rcode != DNS_RCODE_NOERROR) {
 		respond(p, &e->client, e->client_id, e->rd, e->qname, e->qtype, rcode, e->qwire,
 			e->qwire_len);
-		return decision(p, &e->client, e->qname, e->qtype, v, rcode, 1);
+		return proxy_decision(p, &e->client, e->qname, e->qtype, v, rcode, 1);
 	}
 	if (learn(p, e, &reply) < 0) {
 		msg_out.n_answers = 0;
@@ -718,7 +614,7 @@ static void dispatch(struct proxy *p, const struct pollfd *fd, struct source s)
 		return;
 	if (s.kind == SRC_CONN) {
 		if (p->conns[s.index].fd == fd->fd)
-			on_conn(p, s.index);
+			conn_read(p, s.index);
 		return;
 	}
 	if (!p->pending[s.index].used || p->pending[s.index].fd != fd->fd)
@@ -744,14 +640,14 @@ static _noreturn_ void final_report(struct proxy *p)
 	for (size_t i = 0; i < DNS_PROXY_TCP_MAX_CONNS; i++)
 		for (unsigned j = 0; j <= DNS_PROXY_TCP_MAX_QUERIES && conn_reads(&p->conns[i]);
 		     j++)
-			on_conn(p, i);
+			conn_read(p, i);
 	for (size_t i = 0; i < DNS_PROXY_MAX_PENDING; i++) {
 		struct pending *e = &p->pending[i];
 
 		if (!e->used)
 			continue;
 		pending_done(p, e);
-		decision(p, &e->client, e->qname, e->qtype, DNS_VERDICT_RUN_ENDED, -1, 1);
+		proxy_decision(p, &e->client, e->qname, e->qtype, DNS_VERDICT_RUN_ENDED, -1, 1);
 	}
 	_exit(report_unsent(p) ? 0 : 3);
 }
@@ -802,7 +698,7 @@ _noreturn_ void dns_proxy_run(const struct dns_proxy_config *cfg)
 		if (fds[0].revents & POLLIN)
 			(void)on_query(&p);
 		if (fds[2].revents & POLLIN)
-			on_accept(&p);
+			conn_accept(&p);
 		expire(&p);
 	}
 }
