@@ -109,10 +109,12 @@ int run_lock_drop(const char *runtime_dir, const char *run_id, int fd, bool keep
 }
 
 /*
- * The length of the lock file's first fields, the state and copy directories, and with_pin
- * its pin when there is one (the note follows them), or -errno. buf gets the file.
+ * Reads the lock file into buf (NUL-terminated) once: returns its length or -errno, with
+ * where its first fields end: the state and copy directories (*ret_dirs_end), and after
+ * them its pin when there is one (*ret_pin_end; the note follows).
  */
-static ssize_t fields_len(int fd, char *buf, size_t size, bool with_pin)
+static ssize_t read_fields(int fd, char *buf, size_t size, size_t *ret_dirs_end,
+			   size_t *ret_pin_end)
 {
 	ssize_t n = pread(fd, buf, size - 1, 0);
 	size_t l;
@@ -121,13 +123,14 @@ static ssize_t fields_len(int fd, char *buf, size_t size, bool with_pin)
 		return -errno;
 	buf[n] = '\0';
 	l = strlen(buf) + 1;
-	if ((ssize_t)l >= n)
-		return n;
-	l += strlen(buf + l) + 1;
-	if (with_pin && (ssize_t)l < n &&
-	    strneq(buf + l, RUN_LOCK_PIN_PREFIX, strlen(RUN_LOCK_PIN_PREFIX)))
+	if ((ssize_t)l < n)
 		l += strlen(buf + l) + 1;
-	return (ssize_t)MIN(l, (size_t)n);
+	l = MIN(l, (size_t)n);
+	*ret_dirs_end = l;
+	if ((ssize_t)l < n && strneq(buf + l, RUN_LOCK_PIN_PREFIX, strlen(RUN_LOCK_PIN_PREFIX)))
+		l = MIN(l + strlen(buf + l) + 1, (size_t)n);
+	*ret_pin_end = l;
+	return n;
 }
 
 /* Writes text (len bytes, its NULs included) at off and cuts the file there. */
@@ -145,33 +148,28 @@ static int write_at(int fd, const char *text, size_t len, off_t off)
 int run_lock_note(int fd, const char *note)
 {
 	char buf[RUN_LOCK_MAX_BYTES];
-	ssize_t off = fields_len(fd, buf, sizeof(buf), true);
+	size_t dirs_end, pin_end;
+	ssize_t n = read_fields(fd, buf, sizeof(buf), &dirs_end, &pin_end);
 
-	if (off < 0)
-		return (int)off;
-	return write_at(fd, note ?: "", note ? strlen(note) + 1 : 0, off);
+	if (n < 0)
+		return (int)n;
+	return write_at(fd, note ?: "", note ? strlen(note) + 1 : 0, (off_t)pin_end);
 }
 
 int run_lock_pin(int fd, const char *sha256_hex)
 {
 	char buf[RUN_LOCK_MAX_BYTES], text[RUN_LOCK_MAX_BYTES + 128];
-	ssize_t off = fields_len(fd, buf, sizeof(buf), false), rest, n;
-	size_t len;
+	size_t dirs_end, pin_end, len;
+	ssize_t n = read_fields(fd, buf, sizeof(buf), &dirs_end, &pin_end);
 
-	if (off < 0)
-		return (int)off;
-	/* The note that follows (after an older pin, if any), kept after the new pin. */
-	rest = fields_len(fd, buf, sizeof(buf), true);
-	if (rest < 0)
-		return (int)rest;
-	n = pread(fd, buf, sizeof(buf) - 1, rest);
 	if (n < 0)
-		return -errno;
+		return (int)n;
+	/* The note that follows (after an older pin, if any), kept after the new pin. */
 	len = (size_t)snprintf(text, sizeof(text), RUN_LOCK_PIN_PREFIX "%s", sha256_hex) + 1;
-	memcpy(text + len, buf, (size_t)n);
-	len += (size_t)n;
+	memcpy(text + len, buf + pin_end, (size_t)n - pin_end);
+	len += (size_t)n - pin_end;
 	/* Never shorter than the file was (a pin of the same length before, or none): no cut. */
-	n = pwrite(fd, text, len, off);
+	n = pwrite(fd, text, len, (off_t)dirs_end);
 	if (n < 0)
 		return -errno;
 	return (size_t)n == len ? 0 : -EIO;
