@@ -24,9 +24,6 @@
 #include "record-chain.h"
 #include "record-store.h"
 #include "record.h"
-#include "run-export.h"
-#include "run-log.h"
-#include "sha256.h"
 #include "time-util.h"
 
 void record_format_time(const struct timespec *ts, char *buf, size_t len)
@@ -213,9 +210,6 @@ static json_t *record_build(const struct run_summary *s)
 /* A final record: full with -Drecord_sync=full, else writeback started (run-record.md). */
 #define RECORD_SYNC_FINAL (AIRLOCK_RECORD_SYNC_FULL ? RECORD_SYNC_FULL : RECORD_SYNC_START)
 
-/* The largest record record_mark_aborted() reads back. */
-#define RECORD_MAX_BYTES (16 * 1024 * 1024)
-
 struct record_sink {
 	int state_fd; /* <state_dir> */
 	int records_fd; /* <state_dir>/records */
@@ -224,8 +218,7 @@ struct record_sink {
 	char copy_dir[PATH_MAX]; /* the same for --record's directory; "" without */
 	char copy_base[NAME_MAX + 1];
 	const char *copy_path; /* as given, for messages */
-	char *running_text; /* the running record as written, until it is hashed */
-	char running_sha256[2 * SHA256_DIGEST_SIZE + 1]; /* its SHA-256; "" before */
+	char *running_text; /* the running record as written, until it is taken */
 };
 
 /* path made absolute against the current directory (already symlink-free), not resolved. */
@@ -393,182 +386,9 @@ const char *record_sink_copy_dir(const struct record_sink *s)
 	return s->copy_dir_fd >= 0 ? s->copy_dir : NULL;
 }
 
-/* Hashed when asked, after the task started: off its start path. */
-const char *record_sink_running_sha256(struct record_sink *s)
+char *record_sink_take_running(struct record_sink *s)
 {
-	if (s->running_text) {
-		sha256_hex(s->running_text, strlen(s->running_text), s->running_sha256);
-		free(s->running_text);
-		s->running_text = NULL;
-	}
-	return s->running_sha256[0] ? s->running_sha256 : NULL;
-}
-
-/*
- * A running record that is not the bytes its run wrote (its lock pinned their SHA-256):
- * changed in the state directory while the run lived. Marked so, since it is signed.
- */
-static int mark_changed(json_t *exit_o, const char *got, const char *pinned)
-{
-	_cleanup_free_ char *msg = NULL;
-
-	if (asprintf(&msg,
-		     "its running record was changed after airlock wrote it (sha256 %s, not %s "
-		     "as written): its fields are as found, not as airlock wrote them",
-		     got, pinned) < 0)
-		return -ENOMEM;
-	if (record_json_set(exit_o, "reason", json_string("running_record_changed")) < 0 ||
-	    record_json_set(exit_o, "message", json_string(msg)) < 0)
-		return -ENOMEM;
-	return 0;
-}
-
-/* Removes what a dead run left in its --record FILE's directory. */
-static void sweep_copy_dir(const char *copy_dir, const char *run_id)
-{
-	_cleanup_close_ int fd = -EBADF;
-
-	if (!copy_dir || copy_dir[0] != '/')
-		return;
-	fd = open_dir_no_symlinks(copy_dir, 0);
-	if (fd >= 0)
-		(void)record_sweep_temps(fd, run_id);
-}
-
-/*
- * The "running" record of a dead run turned "aborted", with the size and SHA-256 of the
- * logs it left, or NULL when it is not one (*ret_missing: there is no record at all).
- */
-static json_t *aborted_json(int records_fd, const char *name, const char *state_dir,
-			    const char *run_id, const char *pin, bool export_ended,
-			    bool *ret_missing)
-{
-	_cleanup_(json_decrefp) json_t *o = NULL;
-	_cleanup_free_ char *buf = NULL;
-	_cleanup_close_ int fd = -EBADF;
-	char now[40], hex[2 * SHA256_DIGEST_SIZE + 1];
-	struct timespec ts;
-	json_t *exit_o, *export;
-	size_t len = 0;
-
-	fd = openat(records_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	*ret_missing = fd < 0 && errno == ENOENT;
-	if (fd < 0 || read_file_fd(fd, RECORD_MAX_BYTES, &buf, &len) < 0)
-		return NULL;
-	o = json_loadb(buf, len, 0, NULL);
-	exit_o = o ? json_object_get(o, "exit") : NULL;
-	if (!exit_o || !json_is_string(json_object_get(exit_o, "cause")) ||
-	    !streq(json_string_value(json_object_get(exit_o, "cause")), "running"))
-		return NULL; /* finished, or never started: nothing to mark */
-	/* Another run's record under this name would be signed as this run, and the head
-	 * would name a record that is not there: left for `records verify` to name. */
-	if (!streq(json_string_value(json_object_get(o, "run_id")) ?: "", run_id)) {
-		log_warning("Not marking '%s/records/%s' aborted: it holds another run", state_dir,
-			    name);
-		return NULL;
-	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	record_format_time(&ts, now, sizeof(now));
-	sha256_hex(buf, len, hex);
-	if (pin && !streq(hex, pin)) {
-		log_warning("Run record '%s/records/%s' was changed after its run wrote it: marked "
-			    "aborted, with exit.reason running_record_changed",
-			    state_dir, name);
-		if (mark_changed(exit_o, hex, pin) < 0)
-			return NULL;
-	}
-	if (record_json_set(exit_o, "cause", json_string("aborted")) < 0 ||
-	    record_json_set(exit_o, "code", json_integer(125)) < 0 ||
-	    record_json_set(o, "ended_at", json_string(now)) < 0 ||
-	    run_log_reap(state_dir, run_id, o) < 0)
-		return NULL;
-	/* The running record's "the task did not run" would be wrong: it may have died in it. */
-	export = json_object_get(o, "artifacts");
-	if (json_is_object(export) &&
-	    record_json_set(
-		    export, "error",
-		    json_string(export_ended
-					? "the run was aborted (its supervisor died) after its "
-					  "export had ended: the export directory's "
-					  "manifest.json is not in this record"
-					: "the run was aborted (its supervisor died): nothing "
-					  "was exported")) < 0)
-		return NULL;
-	return TAKE_PTR(o);
-}
-
-struct aborted_write {
-	int records_fd;
-	const char *name, *run_id;
-};
-
-static int replace_aborted(const char *text, void *userdata)
-{
-	struct aborted_write *w = userdata;
-
-	return record_replace(w->records_fd, w->name, w->run_id, text, RECORD_SYNC_FULL,
-			      RECORD_TARGET_ANY);
-}
-
-/* The aborted record, chained and signed like any other final one. Logs nothing. */
-static int write_aborted(const char *state_dir, int records_fd, const char *name,
-			 const char *run_id, json_t *o)
-{
-	struct aborted_write w = { records_fd, name, run_id };
-	_cleanup_free_ char *text = NULL;
-	_cleanup_close_ int state_fd = -EBADF;
-
-	if (AIRLOCK_RECORD_CHAIN) {
-		state_fd = open_dir_no_symlinks(state_dir, 0);
-		if (state_fd < 0)
-			return state_fd;
-		return record_chain_append(state_fd, state_dir, o, replace_aborted, &w, NULL);
-	}
-	text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
-	if (!text)
-		return -ENOMEM;
-	return replace_aborted(text, &w);
-}
-
-int record_mark_aborted(const char *state_dir, const char *copy_dir, const char *run_id,
-			const char *running_sha256, bool export_ended)
-{
-	_cleanup_(json_decrefp) json_t *o = NULL;
-	_cleanup_close_ int fd = -EBADF;
-	char dir[PATH_MAX + 16], name[NAME_MAX + 1];
-	bool missing = false;
-	int r;
-
-	if (state_dir[0] != '/')
-		return 0; /* a relative path (before 0.1.0 stored it so): resolves nowhere sure */
-	snprintf(dir, sizeof(dir), "%s/records", state_dir);
-	fd = open_dir_no_symlinks(dir, 0); /* never created: a state dir that went stays gone */
-	if (fd == -ENOENT)
-		return 0;
-	if (fd < 0)
-		return log_warning_errno(fd, "Failed to open '%s' to mark run %s aborted: %m", dir,
-					 run_id);
-	/* What the dead run (or a reaper killed while marking it) left half written. */
-	(void)record_sweep_temps(fd, run_id);
-	sweep_copy_dir(copy_dir, run_id);
-	/* Its export directory, made fresh and empty; a stop signal leaves it for the next start. */
-	if (run_export_sweep(state_dir, run_id) == -EINTR)
-		return -EINTR;
-
-	snprintf(name, sizeof(name), "%s.json", run_id);
-	o = aborted_json(fd, name, state_dir, run_id, running_sha256, export_ended, &missing);
-	if (!o && missing) /* it died before its first record: its task never started */
-		run_log_reap_unrecorded(state_dir, run_id);
-	if (!o)
-		return 0;
-	r = write_aborted(state_dir, fd, name, run_id, o);
-	if (r < 0)
-		return log_warning_errno(
-			r,
-			"Failed to mark run record '%s/%s' aborted (tried again at "
-			"the next start): %m",
-			dir, name);
-	return 1;
+	return TAKE_PTR(s->running_text);
 }
 
 int record_prepare(struct record_sink *sink, const char *run_id, struct record_draft **ret)

@@ -86,8 +86,11 @@ const char *record_sink_state_dir(const struct record_sink *s);
 int record_sink_state_fd(const struct record_sink *s);
 /* The same for the --record FILE's directory; NULL without one. */
 const char *record_sink_copy_dir(const struct record_sink *s);
-/* The hex SHA-256 of the "running" record written through s; NULL before it was written. */
-const char *record_sink_running_sha256(struct record_sink *s);
+/*
+ * The "running" record as written through s, handed to the caller (free() it); NULL before
+ * it was written, or once taken. For the run lock (run_lock_pin()).
+ */
+char *record_sink_take_running(struct record_sink *s);
 
 /*
  * Creates the temporary file that the final record of run_id will be written to and
@@ -109,21 +112,32 @@ struct record_draft *record_draft_free(struct record_draft *d);
  */
 int record_write(const struct run_summary *s, struct record_sink *sink,
 		 struct record_draft **draft);
+/* A run whose supervisor died, as its run lock knows it (run-lock.c). */
+struct record_dead_run {
+	const char *state_dir; /* where its records go, absolute */
+	const char *copy_dir; /* its --record FILE's directory, or NULL */
+	const char *run_id;
+	const char *running_sha256; /* hex SHA-256 of its running record as written, or NULL */
+	const char *running_copy; /* the copy of its running record the lock kept, or NULL */
+	bool export_ended; /* its export had ended (in place, or left partial on purpose) */
+};
+
 /*
  * Cleans up after a run whose supervisor died, as recorded in its run lock: removes the
- * temporary record files it left in <state_dir>/records and in copy_dir (its --record
- * directory, or NULL), and turns a "running" record into cause "aborted" with code 125
- * and ended_at = now, with the size and SHA-256 of the captured logs it left (which stay;
- * empty ones of a run that died before its first record go). Creates nothing and follows no symbolic link. Returns 1 when marked,
- * 0 when there was no running record (or no such state directory), or -errno (logged as
- * a warning) when the record could not be rewritten, or -EINTR (not marked) when a stop
- * signal cut the removal of its partial export short (run_export_sweep()). export_ended: the run's export had
- * ended (in place, or left partial on purpose) before it died, which artifacts.error says.
- * running_sha256: the hex SHA-256 its lock pinned of the running record as written (NULL:
- * none): a record that is not those bytes is marked aborted with exit.reason
- * "running_record_changed", saying so.
+ * temporary record files it left in <state_dir>/records and in copy_dir, and turns a
+ * "running" record into cause "aborted" with code 125 and ended_at = now, with the size
+ * and SHA-256 of the captured logs it left (which stay; empty ones of a run that died
+ * before its first record go). export_ended: artifacts.error says its export had ended.
+ * Its lock pinned running_sha256 once the record was written: a record that is not those
+ * bytes is marked aborted with exit.reason "running_record_changed", saying so; one that is
+ * missing ("running_record_missing"), or not a regular file that reads as a record
+ * ("running_record_unreadable"), is made from running_copy when that is the pinned bytes
+ * (else a warning names the run left without a record). Creates nothing and follows no
+ * symbolic link. Returns 1 when marked, 0 when there was no running record (or no such
+ * state directory), or -errno (logged as a warning) when the record could not be
+ * rewritten, or -EINTR (not marked) when a stop signal cut the removal of its partial
+ * export short (run_export_sweep()).
  */
-int record_mark_aborted(const char *state_dir, const char *copy_dir, const char *run_id,
-			const char *running_sha256, bool export_ended);
+int record_mark_aborted(const struct record_dead_run *d);
 /* Formats a CLOCK_REALTIME time as RFC 3339 UTC with milliseconds. */
 void record_format_time(const struct timespec *ts, char *buf, size_t len);

@@ -22,9 +22,19 @@
 #include "record.h"
 #include "run-export.h"
 #include "run-lock.h"
+#include "sha256.h"
 
 /* How old an unlocked ".<id>.new" lock file must be to be taken for a dead creator's. */
 #define RUN_LOCK_NEW_STALE_S 60
+/* The largest running record copy read back: a record's largest (record.c). */
+#define RUN_LOCK_RUNNING_MAX_BYTES (16 * 1024 * 1024)
+
+/* <runtime_dir>/runs/<run_id><suffix>: the lock file, or the running record's copy. */
+static void run_path(char *buf, size_t len, const char *runtime_dir, const char *run_id,
+		     const char *suffix)
+{
+	snprintf(buf, len, "%s/runs/%s%s", runtime_dir, run_id, suffix);
+}
 
 /*
  * The legacy way to make a lock appear only once locked and written, where the runtime
@@ -96,23 +106,33 @@ int run_lock_take(const char *runtime_dir, const char *run_id, const char *state
 	return fd;
 }
 
-int run_lock_drop(const char *runtime_dir, const char *run_id, int fd, bool keep_file)
+/* The lock's files: the running record's copy first, so that none outlives its lock. */
+static void unlink_files(const char *runtime_dir, const char *run_id)
 {
 	char path[PATH_MAX];
 
+	run_path(path, sizeof(path), runtime_dir, run_id, RUN_LOCK_RUNNING_SUFFIX);
+	(void)unlink(path);
+	run_path(path, sizeof(path), runtime_dir, run_id, ".lock");
+	(void)unlink(path);
+}
+
+int run_lock_drop(const char *runtime_dir, const char *run_id, int fd, bool keep_file)
+{
 	if (fd < 0)
 		return -EBADF;
-	snprintf(path, sizeof(path), "%s/runs/%s.lock", runtime_dir, run_id);
 	if (!keep_file)
-		(void)unlink(path);
+		unlink_files(runtime_dir, run_id);
 	return safe_close(fd);
 }
 
 /*
- * The length of the lock file's first fields, the state and copy directories, and with_pin
- * its pin when there is one (the note follows them), or -errno. buf gets the file.
+ * Reads the lock file into buf (NUL-terminated) once: returns its length or -errno, with
+ * where its first fields end: the state and copy directories (*ret_dirs_end), and after
+ * them its pin when there is one (*ret_pin_end; the note follows).
  */
-static ssize_t fields_len(int fd, char *buf, size_t size, bool with_pin)
+static ssize_t read_fields(int fd, char *buf, size_t size, size_t *ret_dirs_end,
+			   size_t *ret_pin_end)
 {
 	ssize_t n = pread(fd, buf, size - 1, 0);
 	size_t l;
@@ -121,13 +141,14 @@ static ssize_t fields_len(int fd, char *buf, size_t size, bool with_pin)
 		return -errno;
 	buf[n] = '\0';
 	l = strlen(buf) + 1;
-	if ((ssize_t)l >= n)
-		return n;
-	l += strlen(buf + l) + 1;
-	if (with_pin && (ssize_t)l < n &&
-	    strneq(buf + l, RUN_LOCK_PIN_PREFIX, strlen(RUN_LOCK_PIN_PREFIX)))
+	if ((ssize_t)l < n)
 		l += strlen(buf + l) + 1;
-	return (ssize_t)MIN(l, (size_t)n);
+	l = MIN(l, (size_t)n);
+	*ret_dirs_end = l;
+	if ((ssize_t)l < n && strneq(buf + l, RUN_LOCK_PIN_PREFIX, strlen(RUN_LOCK_PIN_PREFIX)))
+		l = MIN(l + strlen(buf + l) + 1, (size_t)n);
+	*ret_pin_end = l;
+	return n;
 }
 
 /* Writes text (len bytes, its NULs included) at off and cuts the file there. */
@@ -145,72 +166,111 @@ static int write_at(int fd, const char *text, size_t len, off_t off)
 int run_lock_note(int fd, const char *note)
 {
 	char buf[RUN_LOCK_MAX_BYTES];
-	ssize_t off = fields_len(fd, buf, sizeof(buf), true);
+	size_t dirs_end, pin_end;
+	ssize_t n = read_fields(fd, buf, sizeof(buf), &dirs_end, &pin_end);
 
-	if (off < 0)
-		return (int)off;
-	return write_at(fd, note ?: "", note ? strlen(note) + 1 : 0, off);
+	if (n < 0)
+		return (int)n;
+	return write_at(fd, note ?: "", note ? strlen(note) + 1 : 0, (off_t)pin_end);
 }
 
-int run_lock_pin(int fd, const char *sha256_hex)
+/* Pins the SHA-256 (hex) of the running record in the lock file fd. */
+static int pin(int fd, const char *sha256_hex)
 {
 	char buf[RUN_LOCK_MAX_BYTES], text[RUN_LOCK_MAX_BYTES + 128];
-	ssize_t off = fields_len(fd, buf, sizeof(buf), false), rest, n;
-	size_t len;
+	size_t dirs_end, pin_end, len;
+	ssize_t n = read_fields(fd, buf, sizeof(buf), &dirs_end, &pin_end);
 
-	if (off < 0)
-		return (int)off;
-	/* The note that follows (after an older pin, if any), kept after the new pin. */
-	rest = fields_len(fd, buf, sizeof(buf), true);
-	if (rest < 0)
-		return (int)rest;
-	n = pread(fd, buf, sizeof(buf) - 1, rest);
 	if (n < 0)
-		return -errno;
+		return (int)n;
+	/* The note that follows (after an older pin, if any), kept after the new pin. */
 	len = (size_t)snprintf(text, sizeof(text), RUN_LOCK_PIN_PREFIX "%s", sha256_hex) + 1;
-	memcpy(text + len, buf, (size_t)n);
-	len += (size_t)n;
+	memcpy(text + len, buf + pin_end, (size_t)n - pin_end);
+	len += (size_t)n - pin_end;
 	/* Never shorter than the file was (a pin of the same length before, or none): no cut. */
-	n = pwrite(fd, text, len, off);
+	n = pwrite(fd, text, len, (off_t)dirs_end);
 	if (n < 0)
 		return -errno;
 	return (size_t)n == len ? 0 : -EIO;
+}
+
+/* The running record as written, beside the lock: replaced whole, root's alone. */
+static int keep_copy(const char *runtime_dir, const char *run_id, const char *running)
+{
+	_cleanup_close_ int fd = -EBADF;
+	char path[PATH_MAX];
+
+	run_path(path, sizeof(path), runtime_dir, run_id, RUN_LOCK_RUNNING_SUFFIX);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	return write_all(fd, running, strlen(running));
+}
+
+int run_lock_pin(const char *runtime_dir, const char *run_id, int fd, const char *running)
+{
+	char hex[SHA256_HEX_SIZE];
+	int r, k;
+
+	/* The copy first: a pinned one is whole (the reaper checks it against the pin). */
+	r = keep_copy(runtime_dir, run_id, running);
+	sha256_hex(running, strlen(running), hex);
+	k = pin(fd, hex);
+	return r < 0 ? r : k;
+}
+
+/*
+ * The copy of the running record a dead run kept beside its lock (run_lock_pin()), read
+ * when it pinned one; NULL otherwise, or when it cannot be read (record_mark_aborted()
+ * then checks it against the pin).
+ */
+static char *read_copy(const char *runtime_dir, const char *run_id, const char *pinned)
+{
+	char path[PATH_MAX], *text = NULL;
+	_cleanup_close_ int fd = -EBADF;
+
+	if (!pinned)
+		return NULL;
+	run_path(path, sizeof(path), runtime_dir, run_id, RUN_LOCK_RUNNING_SUFFIX);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0 || read_file_fd(fd, RUN_LOCK_RUNNING_MAX_BYTES, &text, NULL) < 0)
+		return NULL;
+	return text;
 }
 
 /*
  * The lock file holds where the dead run's records go (run_lock_take(): the state
  * directory, NUL, the --record FILE's directory, NUL; before: the state directory alone),
  * the SHA-256 of its "running" record once written (run_lock_pin(): "running-sha256 HEX",
- * NUL), and what it made for its export, until the export was in place (run_lock_note()): its
- * temporary files and unfinished export go, and its record is marked aborted. Returns
- * -errno (logged) when the record could not be rewritten, or -EINTR when a stop signal cut
- * the removal of its export short: the lock file then stays for the next start to try.
+ * NUL; the record itself kept beside the lock), and what it made for its export, until the
+ * export was in place (run_lock_note()): its temporary files and unfinished export go, and
+ * its record is marked aborted. Returns -errno (logged) when the record could not be
+ * rewritten, or -EINTR when a stop signal cut the removal of its export short: the lock
+ * file then stays for the next start to try.
  */
-static int mark_aborted(int lock_fd, const char *run_id)
+static int mark_aborted(int lock_fd, const char *runtime_dir, const char *run_id)
 {
 	char buf[RUN_LOCK_MAX_BYTES] = "";
-	const char *copy_dir = NULL, *pin = NULL;
-	ssize_t n = pread(lock_fd, buf, sizeof(buf) - 1, 0);
-	size_t l, l2;
-	bool ended;
+	_cleanup_free_ char *copy = NULL;
+	struct record_dead_run d = { .state_dir = buf, .run_id = run_id };
+	size_t dirs_end, pin_end;
+	ssize_t n = read_fields(lock_fd, buf, sizeof(buf), &dirs_end, &pin_end);
+	const char *note = buf + pin_end;
 	int r;
 
 	if (n <= 0)
 		return 0;
-	buf[n] = '\0';
-	l = strlen(buf);
-	if ((ssize_t)l + 1 < n)
-		copy_dir = buf + l + 1;
-	l2 = copy_dir ? l + 1 + strlen(copy_dir) + 1 : (size_t)n;
-	if ((ssize_t)l2 < n && strneq(buf + l2, RUN_LOCK_PIN_PREFIX, strlen(RUN_LOCK_PIN_PREFIX))) {
-		pin = buf + l2 + strlen(RUN_LOCK_PIN_PREFIX);
-		l2 += strlen(buf + l2) + 1;
-	}
-	ended = (ssize_t)l2 < n && streq(buf + l2, RUN_EXPORT_ENDED_NOTE);
+	if (strlen(buf) + 1 < dirs_end)
+		d.copy_dir = buf + strlen(buf) + 1;
+	if (pin_end > dirs_end)
+		d.running_sha256 = buf + dirs_end + strlen(RUN_LOCK_PIN_PREFIX);
+	d.export_ended = streq(note, RUN_EXPORT_ENDED_NOTE);
 	/* Before the record, as its temporary files; a stop signal leaves both to the next start. */
-	if ((ssize_t)l2 < n && !ended && run_export_sweep_noted(buf + l2, run_id) == -EINTR)
+	if (*note && !d.export_ended && run_export_sweep_noted(note, run_id) == -EINTR)
 		return -EINTR;
-	r = record_mark_aborted(buf, copy_dir, run_id, pin, ended);
+	copy = read_copy(runtime_dir, run_id, d.running_sha256);
+	d.running_copy = copy;
+	r = record_mark_aborted(&d);
 	if (r > 0)
 		log_about_run(LOG_LEVEL_NOTICE, run_id,
 			      "marked the record of run %s aborted: its supervisor died", run_id);
@@ -222,14 +282,14 @@ bool run_lock_is_alive(const char *runtime_dir, const char *run_id)
 	_cleanup_close_ int fd = -EBADF;
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/runs/%s.lock", runtime_dir, run_id);
+	run_path(path, sizeof(path), runtime_dir, run_id, ".lock");
 	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return false;
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
 		return true;
-	if (mark_aborted(fd, run_id) >= 0)
-		(void)unlink(path);
+	if (mark_aborted(fd, runtime_dir, run_id) >= 0)
+		unlink_files(runtime_dir, run_id);
 	return false;
 }
 

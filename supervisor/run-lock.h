@@ -25,25 +25,32 @@ int run_lock_take(const char *runtime_dir, const char *run_id, const char *state
  */
 int run_lock_note(int fd, const char *note);
 /*
- * Pins the SHA-256 (hex) of the run's "running" record, as written, in the lock file fd,
+ * Keeps the run's "running" record as written (running) beside the lock file fd, as
+ * <runtime_dir>/runs/<run_id>.running (0600), and pins its SHA-256 (hex) in the lock file,
  * after where its records go and before the note: the record lies in the state directory,
  * the lock in the root-only runtime directory, so a later start marking the run aborted
- * signs its record as airlock wrote it, or says it was changed. Returns 0 or -errno.
+ * signs its record as airlock wrote it, says it was changed, or makes it from the copy
+ * when it is missing or does not read as a record (record_mark_aborted()). Pins also when
+ * the copy could not be written. Returns 0 or the first -errno; logs nothing.
  */
-int run_lock_pin(int fd, const char *sha256_hex);
+int run_lock_pin(const char *runtime_dir, const char *run_id, int fd, const char *running);
+/* The name of the running record's copy: <run-id> then this, beside the lock file. */
+#define RUN_LOCK_RUNNING_SUFFIX ".running"
 /* How a pin starts, in its field of the lock file. */
 #define RUN_LOCK_PIN_PREFIX "running-sha256 "
 /* The lock file's size at most: two directories, a pin and a note. */
 #define RUN_LOCK_MAX_BYTES (4 * PATH_MAX)
 /*
- * Releases the lock fd and removes its file, unless keep_file: then a later start finds
- * it free and cleans up after the run as after a dead one. Returns -EBADF, for the fd.
+ * Releases the lock fd and removes its file and the running record's copy, unless
+ * keep_file: then a later start finds it free and cleans up after the run as after a dead
+ * one. Returns -EBADF, for the fd.
  */
 int run_lock_drop(const char *runtime_dir, const char *run_id, int fd, bool keep_file);
 /*
  * Whether run_id's lock is held. One that is not is a dead run's: its temporary record
  * files go, its "running" record is marked aborted (record_mark_aborted()) and its lock
- * file goes; the file stays when the record could not be rewritten, for the next start.
+ * file and running record copy go; they stay when the record could not be rewritten, for
+ * the next start.
  */
 bool run_lock_is_alive(const char *runtime_dir, const char *run_id);
 /*

@@ -507,17 +507,19 @@ static int begin(struct run *r)
 }
 
 /*
- * The running record's SHA-256 in the run lock, off the task's start path: should this
- * supervisor die, the start that marks the record aborted signs it as written, or says it
- * was changed (record_mark_aborted()).
+ * The running record, kept and its SHA-256 pinned in the run lock, off the task's start
+ * path: should this supervisor die, the start that marks the record aborted signs it as
+ * written, says it was changed, or makes it from the copy when it went
+ * (record_mark_aborted()).
  */
 static void pin_running_record(struct run *r)
 {
-	const char *pin = record_sink_running_sha256(r->sink);
-	int k = pin ? run_lock_pin(r->run_lock_fd, pin) : -ENODATA;
+	_cleanup_free_ char *running = record_sink_take_running(r->sink);
+	int k = running ? run_lock_pin(r->opts->runtime_dir, r->id, r->run_lock_fd, running)
+			: -ENODATA;
 
 	if (k < 0)
-		log_warning_errno(k, "Failed to pin the running record in the run lock: %m");
+		log_warning_errno(k, "Failed to keep the running record in the run lock: %m");
 }
 
 /* What is read before anything of the run exists; a failure is run_record_refuse_early()'s. */

@@ -157,6 +157,12 @@ json_t *export_manifest_to_json(const struct export_manifest *m);
  * printable ASCII string and back. *ret owned by the caller. Returns 0 or -ENOMEM. Pure.
  */
 int export_name_escape(const char *name, char **ret);
+/*
+ * The inverse of export_name_escape(): the name's bytes from a manifest path. *ret owned
+ * by the caller. Returns 0, -EINVAL for a string it does not produce (a '\' not followed
+ * by '\' or by 'x' and two lower-case hex digits, or "\x00"), or -ENOMEM. Pure.
+ */
+int export_name_unescape(const char *escaped, char **ret);
 
 /*
  * Whether path (relative, '/'-separated) matches glob: '*' matches any bytes but '/',

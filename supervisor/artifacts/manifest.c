@@ -107,6 +107,46 @@ int export_name_escape(const char *name, char **ret)
 	return 0;
 }
 
+/* The value of a lower-case hex digit, or -1. */
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int export_name_unescape(const char *escaped, char **ret)
+{
+	_cleanup_free_ char *s = malloc(strlen(escaped) + 1);
+	size_t n = 0;
+
+	if (!s)
+		return -ENOMEM;
+	for (const char *p = escaped; *p; p++) {
+		int hi, lo;
+
+		if (*p != '\\') {
+			s[n++] = *p;
+			continue;
+		}
+		if (p[1] == '\\') {
+			s[n++] = *++p;
+			continue;
+		}
+		hi = p[1] == 'x' ? hex_value(p[2]) : -1;
+		lo = hi >= 0 ? hex_value(p[3]) : -1;
+		if (lo < 0 || (hi | lo) == 0) /* not "\xHH", or a NUL, which no name holds */
+			return -EINVAL;
+		s[n++] = (char)(hi << 4 | lo);
+		p += 3;
+	}
+	s[n] = '\0';
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
 enum export_skip export_caps_check_file(const struct export_options *o,
 					const struct export_manifest *m, uint64_t size,
 					uint64_t alloc, uint64_t block, enum export_stop *ret_stop)

@@ -12,6 +12,7 @@
 #include "base64.h"
 #include "chain.h"
 #include "cleanup.h"
+#include "export.h"
 #include "in-toto.h"
 #include "fd-util.h"
 #include "log.h"
@@ -132,33 +133,18 @@ static int add_recorded(json_t *subjects, const char *dir, const char *name, con
 }
 
 /*
- * A manifest path (docs/artifacts.md: printable ASCII, "\\" for a backslash, "\xHH" for
- * any other byte) as the name's bytes, when they are UTF-8: NULL otherwise (or for a path
- * not escaped so), which no subject can name.
+ * A manifest path as the name's bytes (export_name_unescape()), when they are UTF-8: NULL
+ * otherwise (or for a path not escaped so), which no subject can name.
  */
 static char *unescape_path(const char *p)
 {
-	_cleanup_free_ char *out = malloc(strlen(p) + 1);
+	_cleanup_free_ char *out = NULL;
 	_cleanup_(json_decrefp) json_t *v = NULL;
-	size_t n = 0;
-	unsigned x;
 
-	if (!out)
+	if (export_name_unescape(p, &out) < 0)
 		return NULL;
-	for (; *p; p++) {
-		if (*p != '\\')
-			out[n++] = *p;
-		else if (p[1] == '\\')
-			out[n++] = *++p;
-		else if (p[1] == 'x' && sscanf(p + 2, "%2x", &x) == 1 && x > 0 &&
-			 strspn(p + 2, "0123456789abcdef") >= 2) {
-			out[n++] = (char)x;
-			p += 3;
-		} else
-			return NULL;
-	}
-	v = record_json_bytesn(out, n); /* a JSON string only when the bytes are UTF-8 */
-	return json_is_string(v) ? strndup(out, n) : NULL;
+	v = record_json_bytesn(out, strlen(out)); /* a JSON string only when the bytes are UTF-8 */
+	return json_is_string(v) ? TAKE_PTR(out) : NULL;
 }
 
 /*

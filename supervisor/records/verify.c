@@ -457,21 +457,33 @@ static void check_logs(struct scan *s, const char *name, const char *id, const j
 			problem(s, "record %s: %s", name, why);
 }
 
+/* What happened to the running record of an aborted one (exit.reason, record.c). */
+static const struct {
+	const char *reason, *text;
+} running_reasons[] = {
+	{ "running_record_changed", "was changed in the state directory before it was marked "
+				    "aborted: its fields are not airlock's" },
+	{ "running_record_missing", "was deleted from the state directory before it was marked "
+				    "aborted: this record is the copy its run lock kept" },
+	{ "running_record_unreadable",
+	  "was replaced in the state directory by what is not a run record before it was marked "
+	  "aborted: this record is the copy its run lock kept" },
+};
+
 /*
- * An aborted record whose running record was changed while its run lived: the start that
- * marked it signed it, but said so (exit.reason, record.c), and its fields are not airlock's.
+ * An aborted record whose running record was changed, deleted or replaced while its run
+ * lived: the start that marked it signed it, but said so.
  */
-static void check_changed_running(struct scan *s, const char *name, uint64_t seq,
-				  const char *signed_text, size_t len, bool fast)
+static void check_running_reason(struct scan *s, const char *name, uint64_t seq,
+				 const char *signed_text, size_t len, bool fast)
 {
 	_cleanup_(json_decrefp) json_t *exit_o = member_of(signed_text, len, fast, "exit");
 	const char *reason = json_string_value(json_object_get(exit_o, "reason"));
 
-	if (reason && streq(reason, "running_record_changed"))
-		problem(s,
-			"record %s (seq %" PRIu64 "): its running record was changed in the state "
-			"directory before it was marked aborted: its fields are not airlock's",
-			name, seq);
+	for (size_t i = 0; reason && i < ELEMENTSOF(running_reasons); i++)
+		if (streq(reason, running_reasons[i].reason))
+			problem(s, "record %s (seq %" PRIu64 "): its running record %s", name, seq,
+				running_reasons[i].text);
 }
 
 /* The chained fields of the signed bytes, and the file name they must match. */
@@ -491,7 +503,7 @@ static int read_signed(struct scan *s, const char *name, const char *signed_text
 		problem(s, "record %s (seq %" PRIu64 "): holds run %s: moved or swapped", name,
 			e->seq, id);
 	else if (e->seq >= s->since) {
-		check_changed_running(s, name, e->seq, signed_text, len, fast);
+		check_running_reason(s, name, e->seq, signed_text, len, fast);
 		events = member_of(signed_text, len, fast, "events");
 		check_events(s, name, id, events);
 		if (s->logs) {

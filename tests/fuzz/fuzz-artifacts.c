@@ -2,7 +2,8 @@
 /*
  * Fuzzes the pure parts of the export with names a task chose: the input is a glob, a
  * NUL byte, then a path (NULs inside it end it, as the kernel's names end). Properties:
- *  - export_name_escape() gives printable ASCII only, and unescaping gives the name back;
+ *  - export_name_escape() gives printable ASCII only, and export_name_unescape() gives
+ *    the name back;
  *  - export_glob_match() and export_glob_is_valid() terminate and do not crash; "**"
  *    matches every non-empty path;
  *  - the cap check never lets a file past max_file_size.
@@ -14,36 +15,18 @@
 #include "export.h"
 #include "fuzz.h"
 
-static int hexval(char c)
-{
-	return c >= 'a' ? c - 'a' + 10 : c - '0';
-}
-
 static void check_escape(const char *name)
 {
-	char *esc = NULL, *back;
-	size_t n = 0;
+	char *esc = NULL, *back = NULL;
 
 	if (export_name_escape(name, &esc) < 0)
 		return;
-	back = malloc(strlen(esc) + 1);
-	assert(back);
-	for (const char *c = esc; *c; c++) {
+	for (const char *c = esc; *c; c++)
 		assert(*c >= 0x20 && *c < 0x7f);
-		if (*c != '\\') {
-			back[n++] = *c;
-			continue;
-		}
-		if (c[1] == '\\') {
-			back[n++] = '\\';
-			c++;
-			continue;
-		}
-		assert(c[1] == 'x' && c[2] && c[3]);
-		back[n++] = (char)(hexval(c[2]) << 4 | hexval(c[3]));
-		c += 3;
+	if (export_name_unescape(esc, &back) < 0) { /* only -ENOMEM may fail it */
+		free(esc);
+		return;
 	}
-	back[n] = '\0';
 	assert(strcmp(back, name) == 0);
 	free(back);
 	free(esc);

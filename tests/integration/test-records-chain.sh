@@ -351,6 +351,82 @@ else
 	al_ok 1 "the run whose running record is changed started"
 fi
 
+# A running record deleted, or replaced by bytes that are not a record, then the run's
+# supervisor SIGKILLed: the run lock kept the running record as written (root's, beside it
+# in the runtime directory) and pinned its SHA-256, so the next start still writes the run's
+# aborted record, from that copy, saying why; verify names it and the chain stays whole.
+# Each in a state directory of its own: the seqs above stay as they are.
+# lost_running STATE HOW: starts `sleep 60`, waits for its pin, does HOW to its running
+# record and kills its supervisor; sets LOST to the record's file name.
+lost_running() {
+	local st=$1 how=$2 pid id i
+	LOST=
+	mkdir -p "$st"
+	env --default-signal=INT,QUIT "$AIRLOCK" run --state-dir "$st" --workspace "$AL_WS" -- \
+		"$PROBE" sleep 60 >/dev/null 2>&1 </dev/null &
+	pid=$!
+	AL_PIDS+=("$pid")
+	for ((i = 0; i < 200; i++)); do
+		id=$(grep -l '"cause": "running"' "$st"/records/*.json 2>/dev/null | head -n 1)
+		id=$(basename "$id" .json)
+		[ -n "$id" ] && grep -qa running-sha256 "$AL_TMP/run/runs/$id.lock" 2>/dev/null &&
+			[ -s "$AL_TMP/run/runs/$id.running" ] && break
+		id=
+		sleep 0.1
+	done
+	if [ -z "$id" ]; then
+		kill -KILL "$pid"
+		wait "$pid" 2>/dev/null
+		return 1
+	fi
+	case $how in
+	delete) rm "$st/records/$id.json" ;;
+	garbage) printf '{"run_id": "%s", "exit": {"cause": ' "$id" >"$st/records/$id.json" ;;
+	esac
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null
+	LOST=$id.json
+}
+al_is "$(find "$AL_TMP/run/runs" -name '*.lock' -o -name '*.running' | wc -l)" 0 \
+	"no run lock nor running record copy outlives the runs so far"
+for how in delete garbage; do
+	st=$AL_TMP/st-$how-running
+	reason=$([ "$how" = delete ] && echo missing || echo unreadable)
+	if ! lost_running "$st" "$how"; then
+		al_ok 1 "$how: the run whose running record goes started and pinned it"
+		continue
+	fi
+	al_ok "$([ -s "$AL_TMP/run/runs/${LOST%.json}.running" ]; echo $?)" \
+		"$how: its supervisor killed, the running record's copy is in the runtime directory"
+	"$AIRLOCK" run --state-dir "$st" --workspace "$AL_WS" --diagnostics-fd 3 -- \
+		"$PROBE" true >/dev/null 2>&1 3>"$AL_TMP/lost.diag" </dev/null
+	al_is "$?" 0 "$how: the next start runs"
+	al_ok "$([ -f "$st/records/$LOST" ]; echo $?)" \
+		"$how: the next start writes the killed run's record all the same"
+	al_is "$(al_json "$st/records/$LOST" 'r["run_id"], r["exit"]["cause"], r["exit"]["code"], r["exit"]["reason"], r["command"][1:], r["chain"]["seq"], "signature" in r')" \
+		"('${LOST%.json}', 'aborted', 125, 'running_record_$reason', ['sleep', '60'], 1, True)" \
+		"$how: aborted, exit.reason running_record_$reason, its command, chained (seq 1), signed"
+	next=$(record_of "$st" 2)
+	al_is "$(al_json "$st/records/$LOST" 'r["policy"]["digest"]')" \
+		"$(al_json "$next" 'r["policy"]["digest"]')" \
+		"$how: it names the policy digest (the default policy's, as the next run's)"
+	al_ok "$(al_json "$st/records/$LOST" 'r["exit"]["message"]' | grep -q "made from the copy its run lock kept (sha256 [0-9a-f]\{64\}, as airlock wrote it)$"; echo $?)" \
+		"$how: its message says it is the copy its run lock kept"
+	[ "$how" = garbage ] &&
+		al_ok "$(al_json "$st/records/$LOST" 'r["exit"]["message"]' | grep -q '(not a JSON run record)'; echo $?)" \
+			"$how: ... and what was found instead"
+	al_ok "$(grep -q "Run record '$st/records/$LOST' is .*: marked aborted from the copy its run lock kept" "$AL_TMP/lost.diag"; echo $?)" \
+		"$how: the start that marked it says so in its diagnostics"
+	verify "$st"
+	al_ok "$([ "$V_RC" -eq 1 ] && echo "$V_OUT" | grep -q "^verify: record $LOST (seq 1): its running record was $([ "$how" = delete ] && echo deleted from || echo replaced in) the state directory"; echo $?)" \
+		"$how: verify names it"
+	al_is "$(echo "$V_OUT" | grep -c '^verify:')" 1 \
+		"$how: ... and nothing else: the chain is unbroken (seq 1..2)"
+	echo "$V_OUT" | al_diag
+	al_is "$(find "$AL_TMP/run/runs" -name "${LOST%.json}.*" | wc -l)" 0 \
+		"$how: its lock and the copy are gone"
+done
+
 # ---- key rotation ----
 
 old_id=$(al_json "$last" 'r["signature"]["key_id"]')

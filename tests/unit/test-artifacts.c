@@ -25,10 +25,12 @@
 
 static void check_escape(bool *test_failed_, const char *raw, const char *want)
 {
-	_cleanup_free_ char *s = NULL;
+	_cleanup_free_ char *s = NULL, *back = NULL;
 
 	ASSERT_OK(export_name_escape(raw, &s));
 	ASSERT_STREQ(s, want);
+	ASSERT_OK(export_name_unescape(s, &back));
+	ASSERT_STREQ(back, raw);
 }
 
 TEST(name_escape)
@@ -43,6 +45,17 @@ TEST(name_escape)
 	check_escape(test_failed_, "dir/x\\x41",
 		     "dir/x\\\\x41"); /* a literal "\x41" stays distinct */
 	check_escape(test_failed_, "", "");
+}
+
+TEST(name_unescape_refuses)
+{
+	/* Only what export_name_escape() writes: lower-case "\xHH", "\\", never a NUL. */
+	static const char *const bad[] = { "a\\", "\\n", "\\x4", "\\xg1", "\\x4A", "\\x00" };
+	char *s = NULL;
+
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+		ASSERT_ERROR(export_name_unescape(bad[i], &s), EINVAL);
+	ASSERT_TRUE(s == NULL);
 }
 
 TEST(glob_match)
