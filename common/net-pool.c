@@ -222,3 +222,16 @@ int net_pool_conflict(const struct net_pool *pool, char *what, size_t size)
 	r = addrs_conflict(pool, what, size);
 	return r != 0 ? r : routes_conflict(pool, what, size);
 }
+
+int net_pool_refusal(const struct net_pool *pool, const char *name, char *buf, size_t size)
+{
+	char what[256];
+	int r;
+
+	r = net_pool_conflict(pool, what, sizeof(what));
+	if (r <= 0)
+		return r;
+	snprintf(buf, size, "the address pool %s overlaps %s; choose a pool this host does not use",
+		 name, what);
+	return 1;
+}

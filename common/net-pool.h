@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,15 @@ struct net_pool {
  * cannot be read.
  */
 int net_pool_conflict(const struct net_pool *pool, char *what, size_t size);
+
+/*
+ * The refusal of a pool net_pool_conflict() finds colliding, in the words both a run and
+ * `policy check --host` use: "the address pool NAME overlaps WHAT; choose a pool this host
+ * does not use", where name is the pool as the configuration gives it ("10.231.0.0/16
+ * (/network/pool of FILE)": node_network_pool()). 1 with buf filled, 0 when there is no
+ * collision, or -errno when the host's addresses or routes cannot be read.
+ */
+int net_pool_refusal(const struct net_pool *pool, const char *name, char *buf, size_t size);
 
 /*
  * The pure halves, over the text of /proc/net/route (IPv4 pools) and /proc/net/ipv6_route

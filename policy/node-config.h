@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "net-pool.h"
 #include "policy.h"
 
 #define NODE_CONFIG_VERSION 1
@@ -128,6 +129,15 @@ void node_config_error_format(const struct policy_error *e, char *buf, size_t le
 /* "require"/"manage"; NULL or -EINVAL for anything else. */
 const char *node_forwarding_to_string(enum node_forwarding f);
 enum node_forwarding node_forwarding_from_string(const char *s);
+
+/*
+ * The node's IPv4 (family AF_INET) or IPv6 pool into *ret, and in name the words every
+ * message uses for it: "10.231.0.0/16 (/network/pool of FILE)", or "... (/network/pool,
+ * the default; set in /etc/airlock/airlock.json)" when no file set it.
+ */
+#define NODE_POOL_NAME_MAX 512 /* a longer configuration path is cut short */
+void node_network_pool(const struct node_network *n, int family, struct net_pool *ret, char *name,
+		       size_t size);
 
 /* The issuer called name, or NULL. */
 const struct node_issuer *node_config_issuer(const struct node_config *c, const char *name);

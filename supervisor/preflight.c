@@ -114,28 +114,21 @@ static void check_mounts(struct checker *c, const struct policy *p, const char *
 	refuse(c, "%s", why);
 }
 
-/* The run's pool check (supervisor/run-net.c net_check_pool()), worded the same way. */
+/* The run's pool check (supervisor/run-net.c net_check_pool()), in the same words. */
 static void check_pool(struct checker *c, const struct node_config *cfg, int family,
-		       const struct node_prefix *pool, const char *key)
+		       const char *key)
 {
-	struct net_pool np = { .family = family, .prefixlen = pool->prefixlen };
-	char what[256], a[INET6_ADDRSTRLEN];
+	char name[NODE_POOL_NAME_MAX], why[REFUSAL_MAX];
+	struct net_pool pool;
 	int r;
 
-	memcpy(np.addr, pool->addr.addr, family == AF_INET ? 4 : 16);
-	r = net_pool_conflict(&np, what, sizeof(what));
+	node_network_pool(&cfg->network, family, &pool, name, sizeof(name));
+	r = net_pool_refusal(&pool, name, why, sizeof(why));
 	if (r < 0)
 		refuse(c, "%s: cannot read this host's addresses and routes: %s", key,
 		       strerror(-r));
-	if (r <= 0)
-		return;
-	if (!inet_ntop(family, pool->addr.addr, a, sizeof(a)))
-		snprintf(a, sizeof(a), "?");
-	refuse(c,
-	       "%s: the address pool %s/%u (%s%s) overlaps %s; choose a pool this host does "
-	       "not use",
-	       key, a, pool->prefixlen, cfg->path ? "of " : "the default; set in ",
-	       cfg->path ? cfg->path : NODE_CONFIG_PATH, what);
+	else if (r > 0)
+		refuse(c, "%s: %s", key, why);
 }
 
 /* The run's IPv6 checks (supervisor/run-net.c net_configure_v6()), worded the same way. */
@@ -153,7 +146,7 @@ static void check_network_v6(struct checker *c, const struct policy *p,
 		off = "net.ipv6.conf.all.forwarding is off on this host (enable it for IPv6 "
 		      "egress)";
 	if (!off) {
-		check_pool(c, cfg, AF_INET6, &cfg->network.pool6, "/network/pool6");
+		check_pool(c, cfg, AF_INET6, "/network/pool6");
 		return;
 	}
 	for (size_t i = 0; i < p->network.n_egress; i++) {
@@ -210,7 +203,7 @@ static void check_network(struct checker *c, const struct policy *p, const struc
 		       "on this host; enable it (sysctl net.ipv4.ip_forward=1) or let airlock "
 		       "manage it (\"network\": { \"forwarding\": \"manage\" } in %s)",
 		       cfg->path ? cfg->path : NODE_CONFIG_PATH);
-	check_pool(c, cfg, AF_INET, &cfg->network.pool4, "/network/pool");
+	check_pool(c, cfg, AF_INET, "/network/pool");
 	check_network_v6(c, p, cfg);
 	check_upstream(c, p, cfg);
 }

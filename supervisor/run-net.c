@@ -173,25 +173,19 @@ static int net_configure_upstream(struct run_net *n, const struct policy *p,
  * A pool with an address or route of the host inside would shadow it for the host itself
  * while a run holds the slot over it, and cut the task off from it: refuse, naming both.
  */
-static int net_check_pool(int family, const uint8_t *addr, unsigned plen, const char *key,
-			  const struct node_network *cfg)
+static int net_check_pool(const struct node_network *cfg, int family)
 {
-	struct net_pool pool = { .family = family, .prefixlen = plen };
-	char what[256], a[INET6_ADDRSTRLEN];
+	char name[NODE_POOL_NAME_MAX], why[1024];
+	struct net_pool pool;
 	int r;
 
-	memcpy(pool.addr, addr, family == AF_INET ? 4 : 16);
-	r = net_pool_conflict(&pool, what, sizeof(what));
+	node_network_pool(cfg, family, &pool, name, sizeof(name));
+	r = net_pool_refusal(&pool, name, why, sizeof(why));
 	if (r < 0)
 		return log_error_errno(r, "Failed to read this host's addresses and routes: %m");
-	if (r == 0)
-		return 0;
-	run_net_addr_string(family, addr, a, sizeof(a));
-	return log_error_errno(-EADDRINUSE,
-			       "refusing run: the address pool %s/%u (%s%s%s) overlaps %s; "
-			       "choose a pool this host does not use",
-			       a, plen, key, cfg->config_path ? " of " : ", the default; set in ",
-			       cfg->config_path ? cfg->config_path : NODE_CONFIG_PATH, what);
+	if (r > 0)
+		return log_error_errno(-EADDRINUSE, "refusing run: %s", why);
+	return 0;
 }
 
 static int net_configure(struct run_net *n, const struct policy *p, const struct node_network *cfg)
@@ -212,16 +206,14 @@ static int net_configure(struct run_net *n, const struct policy *p, const struct
 	n->ttl_min = cfg->dns_ttl_min_s;
 	n->ttl_max = cfg->dns_ttl_max_s;
 	n->flows = (struct egress_flow_limit){ .max = cfg->flows_max, .rate = cfg->flows_rate };
-	r = net_check_pool(AF_INET, cfg->pool4.addr.addr, cfg->pool4.prefixlen, "/network/pool",
-			   cfg);
+	r = net_check_pool(cfg, AF_INET);
 	if (r < 0)
 		return r;
 	r = net_configure_v6(n, p, cfg);
 	if (r < 0)
 		return r;
 	if (n->v6) {
-		r = net_check_pool(AF_INET6, cfg->pool6.addr.addr, cfg->pool6.prefixlen,
-				   "/network/pool6", cfg);
+		r = net_check_pool(cfg, AF_INET6);
 		if (r < 0)
 			return r;
 	}
