@@ -114,39 +114,46 @@ static void check_mounts(struct checker *c, const struct policy *p, const char *
 	refuse(c, "%s", why);
 }
 
-/* The run's pool check (supervisor/run-net.c net_check_pool()), in the same words. */
-static void check_pool(struct checker *c, const struct node_config *cfg, int family,
-		       const char *key)
+/*
+ * The run's pool check (supervisor/run-net.c net_pool_collision()), in the same words: 1
+ * with the refusal in why, or 0; ret_ip6_route as there. Reports a failure to read.
+ */
+static int pool_collision(struct checker *c, const struct node_config *cfg, int family,
+			  bool *ret_ip6_route, char *why, size_t size)
 {
-	char name[NODE_POOL_NAME_MAX], why[REFUSAL_MAX];
+	char name[NODE_POOL_NAME_MAX];
 	struct net_pool pool;
 	int r;
 
 	node_network_pool(&cfg->network, family, &pool, name, sizeof(name));
-	r = net_pool_refusal(&pool, name, why, sizeof(why));
+	r = net_pool_refusal(&pool, name, ret_ip6_route, why, size);
 	if (r < 0)
-		refuse(c, "%s: cannot read this host's addresses and routes: %s", key,
-		       strerror(-r));
-	else if (r > 0)
-		refuse(c, "%s: %s", key, why);
+		refuse(c, "%s: cannot read this host's addresses and routes: %s",
+		       family == AF_INET ? "/network/pool" : "/network/pool6", strerror(-r));
+	return r;
 }
 
 /* The run's IPv6 checks (supervisor/run-net.c net_configure_v6()), worded the same way. */
 static void check_network_v6(struct checker *c, const struct policy *p,
 			     const struct node_config *cfg)
 {
+	char a[INET6_ADDRSTRLEN], why[REFUSAL_MAX];
+	bool v4_up = false, v6_up = false, route = false;
 	const char *off = NULL;
-	char a[INET6_ADDRSTRLEN];
-	bool v4_up = false, v6_up = false;
+	int collision;
 
-	if (net_ip6_default_route() <= 0)
+	collision = pool_collision(c, cfg, AF_INET6, &route, why, sizeof(why));
+	if (collision < 0)
+		return;
+	if (!route)
 		off = "this host has no IPv6 default route";
 	else if (cfg->network.forwarding != NODE_FORWARDING_MANAGE &&
 		 net_ip6_forward_enabled() <= 0)
 		off = "net.ipv6.conf.all.forwarding is off on this host (enable it for IPv6 "
 		      "egress)";
 	if (!off) {
-		check_pool(c, cfg, AF_INET6, "/network/pool6");
+		if (collision > 0)
+			refuse(c, "/network/pool6: %s", why);
 		return;
 	}
 	for (size_t i = 0; i < p->network.n_egress; i++) {
@@ -186,6 +193,7 @@ static void check_upstream(struct checker *c, const struct policy *p, const stru
 
 static void check_network(struct checker *c, const struct policy *p, const struct node_config *cfg)
 {
+	char why[REFUSAL_MAX];
 	int fd;
 
 	if (!p->network.enabled)
@@ -203,7 +211,8 @@ static void check_network(struct checker *c, const struct policy *p, const struc
 		       "on this host; enable it (sysctl net.ipv4.ip_forward=1) or let airlock "
 		       "manage it (\"network\": { \"forwarding\": \"manage\" } in %s)",
 		       cfg->path ? cfg->path : NODE_CONFIG_PATH);
-	check_pool(c, cfg, AF_INET, "/network/pool");
+	if (pool_collision(c, cfg, AF_INET, NULL, why, sizeof(why)) > 0)
+		refuse(c, "/network/pool: %s", why);
 	check_network_v6(c, p, cfg);
 	check_upstream(c, p, cfg);
 }
