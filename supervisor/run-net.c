@@ -426,32 +426,29 @@ static int net_wildcard_defaults(struct run_net *n, const struct policy *p,
 				 const struct node_network *cfg)
 {
 	const struct policy_network *pn = &p->network;
-	bool differs = false;
 
 	for (size_t i = 0; i < pn->n_egress; i++) {
 		const struct policy_egress_rule *r = &pn->egress[i];
+		bool names = r->wildcard && r->names_default && r->names != cfg->wildcard_names;
+		bool length = r->wildcard && r->match_length_default &&
+			      r->match_length != cfg->wildcard_match_length;
 
-		differs |= r->wildcard && r->names_default && r->names != cfg->wildcard_names;
-		differs |= r->wildcard && r->match_length_default &&
-			   r->match_length != cfg->wildcard_match_length;
+		if (!names && !length)
+			continue;
+		if (!n->own_rules) { /* the first rule that differs: copy them all */
+			n->own_rules = calloc(pn->n_egress, sizeof(*n->own_rules));
+			if (!n->own_rules)
+				return log_oom();
+			memcpy(n->own_rules, pn->egress, pn->n_egress * sizeof(*n->own_rules));
+			n->own_net = *pn;
+			n->own_net.egress = n->own_rules;
+			n->net = &n->own_net;
+		}
+		if (names)
+			n->own_rules[i].names = cfg->wildcard_names;
+		if (length)
+			n->own_rules[i].match_length = cfg->wildcard_match_length;
 	}
-	if (!differs)
-		return 0;
-	n->own_rules = calloc(pn->n_egress, sizeof(*n->own_rules));
-	if (!n->own_rules)
-		return log_oom();
-	memcpy(n->own_rules, pn->egress, pn->n_egress * sizeof(*n->own_rules));
-	for (size_t i = 0; i < pn->n_egress; i++) {
-		struct policy_egress_rule *r = &n->own_rules[i];
-
-		if (r->wildcard && r->names_default)
-			r->names = cfg->wildcard_names;
-		if (r->wildcard && r->match_length_default)
-			r->match_length = cfg->wildcard_match_length;
-	}
-	n->own_net = *pn;
-	n->own_net.egress = n->own_rules;
-	n->net = &n->own_net;
 	return 0;
 }
 
