@@ -20,8 +20,7 @@ static size_t addr_len(int family)
 	return family == AF_INET ? 4 : 16;
 }
 
-/* Whether the first plen bits of a and b are equal. */
-static bool same_prefix(const uint8_t *a, const uint8_t *b, unsigned plen)
+bool net_same_prefix(const uint8_t *a, const uint8_t *b, unsigned plen)
 {
 	unsigned bytes = plen / 8, bits = plen % 8;
 
@@ -78,7 +77,7 @@ static bool own(const struct net_pool *pool, const char *ifname, const uint8_t *
 	n = strtoul(ifname + 2, &end, 10);
 	if (errno || *end || !slot_net(pool, n, net, &plen))
 		return false;
-	return same_prefix(net, addr, plen);
+	return net_same_prefix(net, addr, plen);
 }
 
 static void describe(const struct net_pool *pool, const uint8_t *addr, unsigned plen,
@@ -94,7 +93,7 @@ static void describe(const struct net_pool *pool, const uint8_t *addr, unsigned 
 int net_pool_conflict_addr(const struct net_pool *pool, const char *ifname, const uint8_t *addr,
 			   unsigned prefixlen, char *what, size_t size)
 {
-	if (!same_prefix(pool->addr, addr, pool->prefixlen) || own(pool, ifname, addr))
+	if (!net_same_prefix(pool->addr, addr, pool->prefixlen) || own(pool, ifname, addr))
 		return 0;
 	describe(pool, addr, prefixlen, ifname, "an address", what, size);
 	return 1;
@@ -104,7 +103,7 @@ int net_pool_conflict_addr(const struct net_pool *pool, const char *ifname, cons
 static int route_conflict(const struct net_pool *pool, const uint8_t *dst, unsigned plen,
 			  const char *ifname, char *what, size_t size)
 {
-	if (plen < pool->prefixlen || !same_prefix(pool->addr, dst, pool->prefixlen) ||
+	if (plen < pool->prefixlen || !net_same_prefix(pool->addr, dst, pool->prefixlen) ||
 	    own(pool, ifname, dst))
 		return 0;
 	describe(pool, dst, plen, ifname, "a route", what, size);

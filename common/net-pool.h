@@ -24,6 +24,9 @@ struct net_pool {
 	unsigned prefixlen;
 };
 
+/* Whether the first plen bits of a and b (network byte order) are equal. */
+bool net_same_prefix(const uint8_t *a, const uint8_t *b, unsigned plen);
+
 /*
  * 1 and a description of the first collision in what ("11.0.0.1/30 on uplink, an address
  * of this host"), 0 when there is none, or -errno when the host's addresses or routes
