@@ -51,8 +51,19 @@ static _printf_(2, 3) void refuse(struct checker *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	c->report(buf, c->userdata);
+	c->report(true, buf, c->userdata);
 	c->count++;
+}
+
+/* A node_pool_report_fn: the policy's destinations in the node's address pools. */
+static void report_pools(bool refusal, const char *line, void *userdata)
+{
+	struct checker *c = userdata;
+
+	if (refusal)
+		refuse(c, "%s", line);
+	else
+		c->report(false, line, c->userdata);
 }
 
 /* Each limit on its own, so that every one the host cannot hold is named. */
@@ -181,14 +192,18 @@ static void check_network_v6(struct checker *c, const struct policy *p,
 /* The run's last resort for its DNS upstream (supervisor/run-net.c net_configure_upstream()). */
 static void check_upstream(struct checker *c, const struct policy *p, const struct node_config *cfg)
 {
+	char why[NODE_POOL_LINE_MAX];
 	uint8_t a[4];
 
-	if (p->network.n_dns_upstream || cfg->network.n_dns_upstream || net_host_resolver4(a) > 0)
+	if (p->network.n_dns_upstream || cfg->network.n_dns_upstream)
 		return;
-	refuse(c,
-	       "/network/dns/upstream: no DNS upstream in the policy or the configuration and "
-	       "no IPv4 one in %s",
-	       NET_RESOLV_CONF);
+	if (net_host_resolver4(a) <= 0)
+		refuse(c,
+		       "/network/dns/upstream: no DNS upstream in the policy or the configuration "
+		       "and no IPv4 one in %s",
+		       NET_RESOLV_CONF);
+	else if (node_network_resolver_refusal(&cfg->network, a, why, sizeof(why)) > 0)
+		refuse(c, "%s", why);
 }
 
 static void check_network(struct checker *c, const struct policy *p, const struct node_config *cfg)
@@ -215,6 +230,8 @@ static void check_network(struct checker *c, const struct policy *p, const struc
 		refuse(c, "/network/pool: %s", why);
 	check_network_v6(c, p, cfg);
 	check_upstream(c, p, cfg);
+	/* As a run checks them before anything of it exists (supervisor/run.c check_egress()). */
+	(void)node_network_check_policy(&cfg->network, &p->network, report_pools, c);
 }
 
 /*

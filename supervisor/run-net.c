@@ -179,6 +179,7 @@ static int net_configure_upstream(struct run_net *n, const struct policy *p,
 				  const struct node_network *cfg)
 {
 	const char *from = "the policy (/network/dns/upstream)";
+	char why[NODE_POOL_LINE_MAX];
 
 	n->upstream = (struct policy_addr){};
 	if (!pick_upstream(p->network.dns_upstream, p->network.n_dns_upstream, &n->upstream) &&
@@ -188,11 +189,15 @@ static int net_configure_upstream(struct run_net *n, const struct policy *p,
 		return log_error_errno(
 			-ENETUNREACH, "refusing run: the DNS upstreams of %s are IPv6 only, but %s",
 			from, n->v6_off);
-	if (n->upstream.family == AF_UNSPEC && host_resolver(&n->upstream) < 0)
+	if (n->upstream.family != AF_UNSPEC)
+		return 0; /* the policy's and the configuration's: run.c checked them */
+	if (host_resolver(&n->upstream) < 0)
 		return log_error_errno(-EOPNOTSUPP,
 				       "refusing run: no DNS upstream in the policy or the "
 				       "configuration (/network/dns/upstream) and no IPv4 one in "
 				       "/etc/resolv.conf");
+	if (node_network_resolver_refusal(cfg, n->upstream.addr, why, sizeof(why)) > 0)
+		return log_error_errno(-ENETUNREACH, "refusing run: %s", why);
 	return 0;
 }
 
@@ -452,6 +457,12 @@ static int net_wildcard_defaults(struct run_net *n, const struct policy *p,
 	return 0;
 }
 
+static void warn_pool_held(bool refusal, const char *line, void *userdata)
+{
+	if (!refusal) /* the refusals are run.c's, before anything of the run existed */
+		log_warning("%s", line);
+}
+
 static int net_new(const struct policy *p, const struct node_network *cfg, const char *run_id,
 		   struct loop *loop, struct run_net **ret)
 {
@@ -464,6 +475,7 @@ static int net_new(const struct policy *p, const struct node_network *cfg, const
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return log_oom();
+	n->cfg = cfg;
 	n->net = &p->network;
 	n->loop = loop;
 	n->nflog_fd = -EBADF;
@@ -481,6 +493,8 @@ static int net_new(const struct policy *p, const struct node_network *cfg, const
 	r = net_setup_dns(n);
 	if (r < 0)
 		return r;
+	/* Said once the run's network is up; the record has them too (pool_excluded). */
+	(void)node_network_check_policy(cfg, &p->network, warn_pool_held, NULL);
 	*ret = TAKE_PTR(n);
 	return 0;
 }
