@@ -13,14 +13,14 @@
 #include "cleanup.h"
 #include "macro.h"
 #include "net-pool.h"
+#include "net-sysctl.h"
 
 static size_t addr_len(int family)
 {
 	return family == AF_INET ? 4 : 16;
 }
 
-/* Whether the first plen bits of a and b are equal. */
-static bool same_prefix(const uint8_t *a, const uint8_t *b, unsigned plen)
+bool net_same_prefix(const uint8_t *a, const uint8_t *b, unsigned plen)
 {
 	unsigned bytes = plen / 8, bits = plen % 8;
 
@@ -77,7 +77,7 @@ static bool own(const struct net_pool *pool, const char *ifname, const uint8_t *
 	n = strtoul(ifname + 2, &end, 10);
 	if (errno || *end || !slot_net(pool, n, net, &plen))
 		return false;
-	return same_prefix(net, addr, plen);
+	return net_same_prefix(net, addr, plen);
 }
 
 static void describe(const struct net_pool *pool, const uint8_t *addr, unsigned plen,
@@ -93,7 +93,7 @@ static void describe(const struct net_pool *pool, const uint8_t *addr, unsigned 
 int net_pool_conflict_addr(const struct net_pool *pool, const char *ifname, const uint8_t *addr,
 			   unsigned prefixlen, char *what, size_t size)
 {
-	if (!same_prefix(pool->addr, addr, pool->prefixlen) || own(pool, ifname, addr))
+	if (!net_same_prefix(pool->addr, addr, pool->prefixlen) || own(pool, ifname, addr))
 		return 0;
 	describe(pool, addr, prefixlen, ifname, "an address", what, size);
 	return 1;
@@ -103,7 +103,7 @@ int net_pool_conflict_addr(const struct net_pool *pool, const char *ifname, cons
 static int route_conflict(const struct net_pool *pool, const uint8_t *dst, unsigned plen,
 			  const char *ifname, char *what, size_t size)
 {
-	if (plen < pool->prefixlen || !same_prefix(pool->addr, dst, pool->prefixlen) ||
+	if (plen < pool->prefixlen || !net_same_prefix(pool->addr, dst, pool->prefixlen) ||
 	    own(pool, ifname, dst))
 		return 0;
 	describe(pool, dst, plen, ifname, "a route", what, size);
@@ -193,32 +193,66 @@ static int addrs_conflict(const struct net_pool *pool, char *what, size_t size)
 	return r;
 }
 
-/* The routes, a line at a time: a router's table can be large. */
-static int routes_conflict(const struct net_pool *pool, char *what, size_t size)
+/*
+ * The routes, a line at a time (a router's table can be large): the first collision into
+ * what (NULL: not looked for), and for IPv6 whether there is a default route (ret_default,
+ * NULL: not looked for). 1 for a collision, 0, or -errno.
+ */
+static int routes_scan(const struct net_pool *pool, char *what, size_t size, bool *ret_default)
 {
 	const char *path = pool->family == AF_INET ? "/proc/net/route" : "/proc/net/ipv6_route";
 	_cleanup_free_ char *line = NULL;
+	bool found = false;
 	size_t cap = 0;
 	FILE *f;
 	int r = 0;
 
+	if (ret_default)
+		*ret_default = false;
 	f = fopen(path, "re");
 	if (!f)
 		return errno == ENOENT ? 0 : -errno; /* no IPv6 in this kernel: no IPv6 route */
-	while (!r && getline(&line, &cap, f) >= 0)
-		r = net_pool_conflict_routes(pool, line, what, size);
-	if (!r && ferror(f))
+	while (((what && !r) || (ret_default && !found)) && getline(&line, &cap, f) >= 0) {
+		if (ret_default && !found)
+			found = net_ip6_default_route_parse(line) > 0;
+		if (what && !r)
+			r = net_pool_conflict_routes(pool, line, what, size);
+	}
+	if (ferror(f))
 		r = -EIO;
 	fclose(f);
+	if (ret_default && r >= 0)
+		*ret_default = found;
 	return r;
 }
 
-int net_pool_conflict(const struct net_pool *pool, char *what, size_t size)
+int net_pool_conflict(const struct net_pool *pool, bool *ret_ip6_default_route, char *what,
+		      size_t size)
 {
-	int r;
+	int r, k;
 
 	if (pool->family != AF_INET && pool->family != AF_INET6)
 		return -EAFNOSUPPORT;
+	if (pool->family != AF_INET6)
+		ret_ip6_default_route = NULL;
 	r = addrs_conflict(pool, what, size);
-	return r != 0 ? r : routes_conflict(pool, what, size);
+	if (r < 0 || (r > 0 && !ret_ip6_default_route))
+		return r;
+	/* The default route too, in the same read; the collision found first is named. */
+	k = routes_scan(pool, r == 0 ? what : NULL, size, ret_ip6_default_route);
+	return k < 0 ? k : r > 0 ? r : k;
+}
+
+int net_pool_refusal(const struct net_pool *pool, const char *name, bool *ret_ip6_default_route,
+		     char *buf, size_t size)
+{
+	char what[256];
+	int r;
+
+	r = net_pool_conflict(pool, ret_ip6_default_route, what, sizeof(what));
+	if (r <= 0)
+		return r;
+	snprintf(buf, size, "the address pool %s overlaps %s; choose a pool this host does not use",
+		 name, what);
+	return 1;
 }

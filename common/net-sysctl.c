@@ -50,17 +50,6 @@ int net_ip6_default_route_parse(const char *table)
 	return 0;
 }
 
-int net_ip6_default_route(void)
-{
-	_cleanup_free_ char *s = NULL;
-	int r;
-
-	r = read_file_at(AT_FDCWD, "/proc/net/ipv6_route", 1024 * 1024, &s, NULL);
-	if (r < 0)
-		return r == -ENOENT ? 0 : r;
-	return net_ip6_default_route_parse(s);
-}
-
 int net_host_resolver4_parse(const char *text, uint8_t ret[4])
 {
 	for (const char *line = text; line && *line;

@@ -18,11 +18,10 @@ int net_ip_forward_enabled(void);
 /* Whether net.ipv6.conf.all.forwarding is 1: 1, 0 (also without IPv6), or -errno. */
 int net_ip6_forward_enabled(void);
 /*
- * Whether there is an IPv6 default route (::/0, not a reject route, not on lo), from
- * /proc/net/ipv6_route: 1, 0 (also without IPv6), or -errno. net_ip6_default_route_parse()
- * is the pure half, over that file's text.
+ * Whether the text of /proc/net/ipv6_route (or some of its lines) holds an IPv6 default
+ * route (::/0, not a reject route, not on lo): 1 or 0. Read with the pool's check
+ * (net_pool_conflict()), which needs the same file.
  */
-int net_ip6_default_route(void);
 int net_ip6_default_route_parse(const char *table);
 /*
  * The host's first IPv4 nameserver in /etc/resolv.conf, the DNS upstream of a networked run

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "net-pool.h"
 #include "policy.h"
 
 #define NODE_CONFIG_VERSION 1
@@ -128,6 +129,49 @@ void node_config_error_format(const struct policy_error *e, char *buf, size_t le
 /* "require"/"manage"; NULL or -EINVAL for anything else. */
 const char *node_forwarding_to_string(enum node_forwarding f);
 enum node_forwarding node_forwarding_from_string(const char *s);
+
+/*
+ * The node's IPv4 (family AF_INET) or IPv6 pool into *ret, and in name the words every
+ * message uses for it: "10.231.0.0/16 (/network/pool of FILE)", or "... (/network/pool,
+ * the default; set in /etc/airlock/airlock.json)" when no file set it.
+ */
+#define NODE_POOL_NAME_MAX 512 /* a longer configuration path is cut short */
+void node_network_pool(const struct node_network *n, int family, struct net_pool *ret, char *name,
+		       size_t size);
+
+/* Where a destination lies against the node's address pool of its family. */
+enum node_pool_overlap {
+	NODE_POOL_APART, /* no address in common */
+	NODE_POOL_INSIDE, /* all of it in the pool: the runs' own addresses, never reached */
+	NODE_POOL_HOLDS, /* the whole pool and more: reached, except for the pool */
+};
+
+/* The prefix addr/prefixlen against the pool of addr's family. */
+enum node_pool_overlap node_network_pool_overlap(const struct node_network *n,
+						 const struct policy_addr *addr,
+						 unsigned prefixlen);
+
+/* One finding of node_network_check_policy(): "<JSON path>: <why>", one line. */
+#define NODE_POOL_LINE_MAX (NODE_POOL_NAME_MAX + 256)
+typedef void (*node_pool_report_fn)(bool refusal, const char *line, void *userdata);
+
+/*
+ * A policy's network against the node's pools (docs/network.md, "Host requirements"):
+ * reports a refusal for each cidr rule and each dns.upstream that lies in a pool (no task,
+ * no DNS proxy reaches an address there), and a warning for each cidr rule that holds a
+ * whole pool (the rest of its range is reached, the pool never). Returns the number of
+ * refusals.
+ */
+size_t node_network_check_policy(const struct node_network *n, const struct policy_network *pn,
+				 node_pool_report_fn report, void *userdata);
+
+/*
+ * The refusal of a run whose DNS upstream is the host's resolver (neither the policy nor
+ * the configuration names one) at addr, the first IPv4 nameserver of /etc/resolv.conf,
+ * when that lies in the IPv4 pool: snprintf()'s return value, or 0 when it does not.
+ */
+int node_network_resolver_refusal(const struct node_network *n, const uint8_t addr[4], char *buf,
+				  size_t size);
 
 /* The issuer called name, or NULL. */
 const struct node_issuer *node_config_issuer(const struct node_config *c, const char *name);

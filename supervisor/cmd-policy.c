@@ -39,11 +39,12 @@ static int load(const char *path, struct policy **ret)
 	return r;
 }
 
-static void print_refusal(const char *refusal, void *userdata)
+static void print_refusal(bool refusal, const char *line, void *userdata)
 {
 	const char *path = userdata;
 
-	printf("%s: on this host a run would be refused: %s\n", path, refusal);
+	printf("%s: on this host a run would %s: %s\n", path, refusal ? "be refused" : "warn",
+	       line);
 }
 
 static int policy_check(const char *path, bool host, const char *workspace, const char *config_path)

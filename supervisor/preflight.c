@@ -51,8 +51,19 @@ static _printf_(2, 3) void refuse(struct checker *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	c->report(buf, c->userdata);
+	c->report(true, buf, c->userdata);
 	c->count++;
+}
+
+/* A node_pool_report_fn: the policy's destinations in the node's address pools. */
+static void report_pools(bool refusal, const char *line, void *userdata)
+{
+	struct checker *c = userdata;
+
+	if (refusal)
+		refuse(c, "%s", line);
+	else
+		c->report(false, line, c->userdata);
 }
 
 /* Each limit on its own, so that every one the host cannot hold is named. */
@@ -114,46 +125,46 @@ static void check_mounts(struct checker *c, const struct policy *p, const char *
 	refuse(c, "%s", why);
 }
 
-/* The run's pool check (supervisor/run-net.c net_check_pool()), worded the same way. */
-static void check_pool(struct checker *c, const struct node_config *cfg, int family,
-		       const struct node_prefix *pool, const char *key)
+/*
+ * The run's pool check (supervisor/run-net.c net_pool_collision()), in the same words: 1
+ * with the refusal in why, or 0; ret_ip6_route as there. Reports a failure to read.
+ */
+static int pool_collision(struct checker *c, const struct node_config *cfg, int family,
+			  bool *ret_ip6_route, char *why, size_t size)
 {
-	struct net_pool np = { .family = family, .prefixlen = pool->prefixlen };
-	char what[256], a[INET6_ADDRSTRLEN];
+	char name[NODE_POOL_NAME_MAX];
+	struct net_pool pool;
 	int r;
 
-	memcpy(np.addr, pool->addr.addr, family == AF_INET ? 4 : 16);
-	r = net_pool_conflict(&np, what, sizeof(what));
+	node_network_pool(&cfg->network, family, &pool, name, sizeof(name));
+	r = net_pool_refusal(&pool, name, ret_ip6_route, why, size);
 	if (r < 0)
-		refuse(c, "%s: cannot read this host's addresses and routes: %s", key,
-		       strerror(-r));
-	if (r <= 0)
-		return;
-	if (!inet_ntop(family, pool->addr.addr, a, sizeof(a)))
-		snprintf(a, sizeof(a), "?");
-	refuse(c,
-	       "%s: the address pool %s/%u (%s%s) overlaps %s; choose a pool this host does "
-	       "not use",
-	       key, a, pool->prefixlen, cfg->path ? "of " : "the default; set in ",
-	       cfg->path ? cfg->path : NODE_CONFIG_PATH, what);
+		refuse(c, "%s: cannot read this host's addresses and routes: %s",
+		       family == AF_INET ? "/network/pool" : "/network/pool6", strerror(-r));
+	return r;
 }
 
 /* The run's IPv6 checks (supervisor/run-net.c net_configure_v6()), worded the same way. */
 static void check_network_v6(struct checker *c, const struct policy *p,
 			     const struct node_config *cfg)
 {
+	char a[INET6_ADDRSTRLEN], why[REFUSAL_MAX];
+	bool v4_up = false, v6_up = false, route = false;
 	const char *off = NULL;
-	char a[INET6_ADDRSTRLEN];
-	bool v4_up = false, v6_up = false;
+	int collision;
 
-	if (net_ip6_default_route() <= 0)
+	collision = pool_collision(c, cfg, AF_INET6, &route, why, sizeof(why));
+	if (collision < 0)
+		return;
+	if (!route)
 		off = "this host has no IPv6 default route";
 	else if (cfg->network.forwarding != NODE_FORWARDING_MANAGE &&
 		 net_ip6_forward_enabled() <= 0)
 		off = "net.ipv6.conf.all.forwarding is off on this host (enable it for IPv6 "
 		      "egress)";
 	if (!off) {
-		check_pool(c, cfg, AF_INET6, &cfg->network.pool6, "/network/pool6");
+		if (collision > 0)
+			refuse(c, "/network/pool6: %s", why);
 		return;
 	}
 	for (size_t i = 0; i < p->network.n_egress; i++) {
@@ -181,18 +192,23 @@ static void check_network_v6(struct checker *c, const struct policy *p,
 /* The run's last resort for its DNS upstream (supervisor/run-net.c net_configure_upstream()). */
 static void check_upstream(struct checker *c, const struct policy *p, const struct node_config *cfg)
 {
+	char why[NODE_POOL_LINE_MAX];
 	uint8_t a[4];
 
-	if (p->network.n_dns_upstream || cfg->network.n_dns_upstream || net_host_resolver4(a) > 0)
+	if (p->network.n_dns_upstream || cfg->network.n_dns_upstream)
 		return;
-	refuse(c,
-	       "/network/dns/upstream: no DNS upstream in the policy or the configuration and "
-	       "no IPv4 one in %s",
-	       NET_RESOLV_CONF);
+	if (net_host_resolver4(a) <= 0)
+		refuse(c,
+		       "/network/dns/upstream: no DNS upstream in the policy or the configuration "
+		       "and no IPv4 one in %s",
+		       NET_RESOLV_CONF);
+	else if (node_network_resolver_refusal(&cfg->network, a, why, sizeof(why)) > 0)
+		refuse(c, "%s", why);
 }
 
 static void check_network(struct checker *c, const struct policy *p, const struct node_config *cfg)
 {
+	char why[REFUSAL_MAX];
 	int fd;
 
 	if (!p->network.enabled)
@@ -210,9 +226,12 @@ static void check_network(struct checker *c, const struct policy *p, const struc
 		       "on this host; enable it (sysctl net.ipv4.ip_forward=1) or let airlock "
 		       "manage it (\"network\": { \"forwarding\": \"manage\" } in %s)",
 		       cfg->path ? cfg->path : NODE_CONFIG_PATH);
-	check_pool(c, cfg, AF_INET, &cfg->network.pool4, "/network/pool");
+	if (pool_collision(c, cfg, AF_INET, NULL, why, sizeof(why)) > 0)
+		refuse(c, "/network/pool: %s", why);
 	check_network_v6(c, p, cfg);
 	check_upstream(c, p, cfg);
+	/* As a run checks them before anything of it exists (supervisor/run.c check_egress()). */
+	(void)node_network_check_policy(&cfg->network, &p->network, report_pools, c);
 }
 
 /*

@@ -9,18 +9,22 @@
  * run_limits_refusal()), so the check and the run agree on what is refused and why.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct node_config;
 struct policy;
 
-/* One refusal a run would meet: "<JSON path or subject>: <why>", one line. */
-typedef void (*preflight_report_fn)(const char *refusal, void *userdata);
+/*
+ * One refusal a run would meet, or (refusal false) one warning it would print:
+ * "<JSON path or subject>: <why>", one line.
+ */
+typedef void (*preflight_report_fn)(bool refusal, const char *line, void *userdata);
 
 /*
  * Checks everything a run of p from workspace, under the node configuration cfg, would
- * need of this host and reports each
- * refusal through report. Returns the number of refusals, or -ENOMEM. Logs nothing.
+ * need of this host and reports each refusal, and each warning, through report. Returns
+ * the number of refusals, or -ENOMEM. Logs nothing.
  */
 int preflight_host(const struct policy *p, const struct node_config *cfg, const char *workspace,
 		   preflight_report_fn report, void *userdata);

@@ -24,6 +24,7 @@
 #include "run-net-dns.h"
 
 struct loop;
+struct node_network;
 
 #define RUN_NET_MAX_DENIED 256
 /* A flooding task must not starve the event loop: later messages wait for the next turn. */
@@ -59,6 +60,7 @@ enum run_net_final {
 };
 
 struct run_net {
+	const struct node_network *cfg; /* the node's network settings (borrowed) */
 	const struct policy_network *net; /* the policy's, or own_net */
 	struct policy_network own_net; /* the policy's with the node's wildcard defaults */
 	struct policy_egress_rule *own_rules; /* own_net's rules (their strings are the policy's) */

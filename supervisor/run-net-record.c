@@ -19,6 +19,7 @@
 #include "log.h"
 #include "loop.h"
 #include "nflog.h"
+#include "node-config.h"
 #include "run-net-dns.h"
 #include "run-net-internal.h"
 #include "time-util.h"
@@ -292,6 +293,31 @@ static json_t *wildcards_to_json(const struct run_net *n)
 	return a;
 }
 
+/* The cidr rules that hold a whole address pool: reached, except for the pool. */
+static json_t *pool_excluded_to_json(const struct run_net *n)
+{
+	char at[64], cidr[INET6_ADDRSTRLEN + 4], pool[INET6_ADDRSTRLEN + 4], a[INET6_ADDRSTRLEN];
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr && i < n->net->n_egress; i++) {
+		const struct policy_egress_rule *r = &n->net->egress[i];
+		const struct node_prefix *p;
+
+		if (!r->is_cidr ||
+		    node_network_pool_overlap(n->cfg, &r->cidr, r->prefixlen) != NODE_POOL_HOLDS)
+			continue;
+		p = r->cidr.family == AF_INET ? &n->cfg->pool4 : &n->cfg->pool6;
+		snprintf(at, sizeof(at), "/network/egress/%zu", i);
+		run_net_addr_string(r->cidr.family, r->cidr.addr, a, sizeof(a));
+		snprintf(cidr, sizeof(cidr), "%s/%u", a, r->prefixlen);
+		run_net_addr_string(p->addr.family, p->addr.addr, a, sizeof(a));
+		snprintf(pool, sizeof(pool), "%s/%u", a, p->prefixlen);
+		arr = json_push(
+			arr, json_pack("{s:s, s:s, s:s}", "rule", at, "cidr", cidr, "pool", pool));
+	}
+	return arr;
+}
+
 static const char *denied_reason(const struct egress_denied *d)
 {
 	if (d->flow_limit)
@@ -353,7 +379,7 @@ json_t *run_net_record_json(const struct run_net *n)
 {
 	char host[INET_ADDRSTRLEN], task[INET_ADDRSTRLEN], up[INET6_ADDRSTRLEN];
 	char task6[INET6_ADDRSTRLEN];
-	json_t *o;
+	json_t *o, *excluded;
 
 	if (!n || !n->link)
 		return NULL;
@@ -379,14 +405,19 @@ json_t *run_net_record_json(const struct run_net *n)
 		      "dns_sets_updates", (json_int_t)n->guard.learned);
 	if (n->link->task_addr6.family == AF_INET6)
 		run_net_addr_string(AF_INET6, n->link->task_addr6.addr, task6, sizeof(task6));
+	excluded = pool_excluded_to_json(n);
 	if (o &&
-	    ((n->proxy_end.pid > 0 && json_object_set_new(o, "dns_proxy", proxy_to_json(n)) < 0) ||
+	    (!excluded ||
+	     (json_array_size(excluded) > 0 && json_object_set(o, "pool_excluded", excluded) < 0) ||
+	     (n->proxy_end.pid > 0 && json_object_set_new(o, "dns_proxy", proxy_to_json(n)) < 0) ||
 	     (n->final != RUN_NET_FINAL_NONE &&
 	      json_object_set_new(o, "dns_final_report", json_string(final_to_string(n))) < 0) ||
 	     (n->link->task_addr6.family == AF_INET6 &&
 	      json_object_set_new(o, "task_address6", json_string(task6)) < 0))) {
+		json_decref(excluded);
 		json_decref(o);
 		return NULL; /* the run's record fails: run.c finds no network where it had one */
 	}
+	json_decref(excluded);
 	return o;
 }

@@ -95,25 +95,52 @@ static int own_net_dir(char *buf, size_t len)
 }
 
 /*
+ * A pool with an address or route of the host inside would shadow it for the host itself
+ * while a run holds the slot over it, and cut the task off from it: 1 and the refusal
+ * naming both in why, or 0. For the IPv6 pool, the same read of the host's routes tells
+ * whether it has an IPv6 default route (ret_ip6_route). Logs a failure to read them.
+ */
+static int net_pool_collision(const struct node_network *cfg, int family, bool *ret_ip6_route,
+			      char *why, size_t size)
+{
+	char name[NODE_POOL_NAME_MAX];
+	struct net_pool pool;
+	int r;
+
+	node_network_pool(cfg, family, &pool, name, sizeof(name));
+	r = net_pool_refusal(&pool, name, ret_ip6_route, why, size);
+	if (r < 0)
+		return log_error_errno(r, "Failed to read this host's addresses and routes: %m");
+	return r;
+}
+
+/*
  * IPv6 egress needs an IPv6 default route on the host, and then forwarding like IPv4.
  * Without the route the run has no IPv6: a policy that names IPv6 destinations is refused.
  */
 static int net_configure_v6(struct run_net *n, const struct policy *p,
 			    const struct node_network *cfg)
 {
-	char a[INET6_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN], why[1024];
+	bool route = false;
+	int collision;
 
+	collision = net_pool_collision(cfg, AF_INET6, &route, why, sizeof(why));
+	if (collision < 0)
+		return collision;
 	/*
 	 * Without a route, or with IPv6 forwarding off, the task gets no IPv6: AAAA answers
 	 * come back empty (clients use IPv4 at once), and only a policy that names IPv6
 	 * destinations is refused, naming why.
 	 */
-	if (net_ip6_default_route() <= 0)
+	if (!route)
 		n->v6_off = "this host has no IPv6 default route";
 	else if (net_ip6_forward_enabled() <= 0 && cfg->forwarding != NODE_FORWARDING_MANAGE)
 		n->v6_off = "net.ipv6.conf.all.forwarding is off on this host (enable it for "
 			    "IPv6 egress)";
 	n->v6 = !n->v6_off;
+	if (n->v6 && collision > 0) /* the pool matters to a run with IPv6 only */
+		return log_error_errno(-EADDRINUSE, "refusing run: %s", why);
 	for (size_t i = 0; !n->v6 && i < p->network.n_egress; i++) {
 		const struct policy_egress_rule *rule = &p->network.egress[i];
 
@@ -152,6 +179,7 @@ static int net_configure_upstream(struct run_net *n, const struct policy *p,
 				  const struct node_network *cfg)
 {
 	const char *from = "the policy (/network/dns/upstream)";
+	char why[NODE_POOL_LINE_MAX];
 
 	n->upstream = (struct policy_addr){};
 	if (!pick_upstream(p->network.dns_upstream, p->network.n_dns_upstream, &n->upstream) &&
@@ -161,41 +189,21 @@ static int net_configure_upstream(struct run_net *n, const struct policy *p,
 		return log_error_errno(
 			-ENETUNREACH, "refusing run: the DNS upstreams of %s are IPv6 only, but %s",
 			from, n->v6_off);
-	if (n->upstream.family == AF_UNSPEC && host_resolver(&n->upstream) < 0)
+	if (n->upstream.family != AF_UNSPEC)
+		return 0; /* the policy's and the configuration's: run.c checked them */
+	if (host_resolver(&n->upstream) < 0)
 		return log_error_errno(-EOPNOTSUPP,
 				       "refusing run: no DNS upstream in the policy or the "
 				       "configuration (/network/dns/upstream) and no IPv4 one in "
 				       "/etc/resolv.conf");
+	if (node_network_resolver_refusal(cfg, n->upstream.addr, why, sizeof(why)) > 0)
+		return log_error_errno(-ENETUNREACH, "refusing run: %s", why);
 	return 0;
-}
-
-/*
- * A pool with an address or route of the host inside would shadow it for the host itself
- * while a run holds the slot over it, and cut the task off from it: refuse, naming both.
- */
-static int net_check_pool(int family, const uint8_t *addr, unsigned plen, const char *key,
-			  const struct node_network *cfg)
-{
-	struct net_pool pool = { .family = family, .prefixlen = plen };
-	char what[256], a[INET6_ADDRSTRLEN];
-	int r;
-
-	memcpy(pool.addr, addr, family == AF_INET ? 4 : 16);
-	r = net_pool_conflict(&pool, what, sizeof(what));
-	if (r < 0)
-		return log_error_errno(r, "Failed to read this host's addresses and routes: %m");
-	if (r == 0)
-		return 0;
-	run_net_addr_string(family, addr, a, sizeof(a));
-	return log_error_errno(-EADDRINUSE,
-			       "refusing run: the address pool %s/%u (%s%s%s) overlaps %s; "
-			       "choose a pool this host does not use",
-			       a, plen, key, cfg->config_path ? " of " : ", the default; set in ",
-			       cfg->config_path ? cfg->config_path : NODE_CONFIG_PATH, what);
 }
 
 static int net_configure(struct run_net *n, const struct policy *p, const struct node_network *cfg)
 {
+	char why[1024];
 	int r;
 
 	n->manage_forwarding = cfg->forwarding == NODE_FORWARDING_MANAGE;
@@ -212,19 +220,14 @@ static int net_configure(struct run_net *n, const struct policy *p, const struct
 	n->ttl_min = cfg->dns_ttl_min_s;
 	n->ttl_max = cfg->dns_ttl_max_s;
 	n->flows = (struct egress_flow_limit){ .max = cfg->flows_max, .rate = cfg->flows_rate };
-	r = net_check_pool(AF_INET, cfg->pool4.addr.addr, cfg->pool4.prefixlen, "/network/pool",
-			   cfg);
+	r = net_pool_collision(cfg, AF_INET, NULL, why, sizeof(why));
+	if (r > 0)
+		return log_error_errno(-EADDRINUSE, "refusing run: %s", why);
 	if (r < 0)
 		return r;
 	r = net_configure_v6(n, p, cfg);
 	if (r < 0)
 		return r;
-	if (n->v6) {
-		r = net_check_pool(AF_INET6, cfg->pool6.addr.addr, cfg->pool6.prefixlen,
-				   "/network/pool6", cfg);
-		if (r < 0)
-			return r;
-	}
 	r = net_configure_upstream(n, p, cfg);
 	if (r < 0)
 		return r;
@@ -428,33 +431,36 @@ static int net_wildcard_defaults(struct run_net *n, const struct policy *p,
 				 const struct node_network *cfg)
 {
 	const struct policy_network *pn = &p->network;
-	bool differs = false;
 
 	for (size_t i = 0; i < pn->n_egress; i++) {
 		const struct policy_egress_rule *r = &pn->egress[i];
+		bool names = r->wildcard && r->names_default && r->names != cfg->wildcard_names;
+		bool length = r->wildcard && r->match_length_default &&
+			      r->match_length != cfg->wildcard_match_length;
 
-		differs |= r->wildcard && r->names_default && r->names != cfg->wildcard_names;
-		differs |= r->wildcard && r->match_length_default &&
-			   r->match_length != cfg->wildcard_match_length;
+		if (!names && !length)
+			continue;
+		if (!n->own_rules) { /* the first rule that differs: copy them all */
+			n->own_rules = calloc(pn->n_egress, sizeof(*n->own_rules));
+			if (!n->own_rules)
+				return log_oom();
+			memcpy(n->own_rules, pn->egress, pn->n_egress * sizeof(*n->own_rules));
+			n->own_net = *pn;
+			n->own_net.egress = n->own_rules;
+			n->net = &n->own_net;
+		}
+		if (names)
+			n->own_rules[i].names = cfg->wildcard_names;
+		if (length)
+			n->own_rules[i].match_length = cfg->wildcard_match_length;
 	}
-	if (!differs)
-		return 0;
-	n->own_rules = calloc(pn->n_egress, sizeof(*n->own_rules));
-	if (!n->own_rules)
-		return log_oom();
-	memcpy(n->own_rules, pn->egress, pn->n_egress * sizeof(*n->own_rules));
-	for (size_t i = 0; i < pn->n_egress; i++) {
-		struct policy_egress_rule *r = &n->own_rules[i];
-
-		if (r->wildcard && r->names_default)
-			r->names = cfg->wildcard_names;
-		if (r->wildcard && r->match_length_default)
-			r->match_length = cfg->wildcard_match_length;
-	}
-	n->own_net = *pn;
-	n->own_net.egress = n->own_rules;
-	n->net = &n->own_net;
 	return 0;
+}
+
+static void warn_pool_held(bool refusal, const char *line, void *userdata)
+{
+	if (!refusal) /* the refusals are run.c's, before anything of the run existed */
+		log_warning("%s", line);
 }
 
 static int net_new(const struct policy *p, const struct node_network *cfg, const char *run_id,
@@ -469,6 +475,7 @@ static int net_new(const struct policy *p, const struct node_network *cfg, const
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return log_oom();
+	n->cfg = cfg;
 	n->net = &p->network;
 	n->loop = loop;
 	n->nflog_fd = -EBADF;
@@ -486,6 +493,8 @@ static int net_new(const struct policy *p, const struct node_network *cfg, const
 	r = net_setup_dns(n);
 	if (r < 0)
 		return r;
+	/* Said once the run's network is up; the record has them too (pool_excluded). */
+	(void)node_network_check_policy(cfg, &p->network, warn_pool_held, NULL);
 	*ret = TAKE_PTR(n);
 	return 0;
 }

@@ -10,6 +10,7 @@ static const struct {
 	[RUN_STEP_POLICY] = { "policy", "policy_invalid" },
 	[RUN_STEP_COMMAND] = { "command", "command_not_allowed" },
 	[RUN_STEP_KERNEL] = { "kernel", "kernel_unsupported" },
+	[RUN_STEP_EGRESS] = { "egress", "egress_unreachable" },
 	[RUN_STEP_CREDENTIALS] = { "credentials", "credentials_refused" },
 	[RUN_STEP_WORKSPACE] = { "workspace", "workspace_refused" },
 	[RUN_STEP_RECORD_LOCATION] = { "record_location", "record_location_refused" },

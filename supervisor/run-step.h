@@ -14,6 +14,7 @@ enum run_step {
 	RUN_STEP_POLICY, /* read and parse the policy */
 	RUN_STEP_COMMAND, /* command.allow */
 	RUN_STEP_KERNEL, /* what the kernel must offer (Landlock for filesystem.exec) */
+	RUN_STEP_EGRESS, /* no cidr rule or DNS upstream in the node's address pools */
 	RUN_STEP_CREDENTIALS, /* the caller's credential values */
 	RUN_STEP_WORKSPACE,
 	RUN_STEP_RECORD_LOCATION, /* --record and the state directory out of the task's reach */

@@ -129,6 +129,31 @@ static int check_enforceable(struct run *r)
 	return 0;
 }
 
+static void keep_first_refusal(bool refusal, const char *line, void *userdata)
+{
+	char *first = userdata;
+
+	if (refusal && !first[0])
+		snprintf(first, NODE_POOL_LINE_MAX, "%s", line);
+}
+
+/*
+ * What the policy allows must be reachable: a cidr rule or DNS upstream inside the node's
+ * address pools (the runs' veths) never is, so the run is refused before anything of it
+ * exists. A rule that holds a whole pool is the network module's warning.
+ */
+static int check_egress(struct run *r)
+{
+	char first[NODE_POOL_LINE_MAX] = "";
+
+	r->step = RUN_STEP_EGRESS;
+	if (!r->policy->network.enabled ||
+	    node_network_check_policy(&r->opts->config->network, &r->policy->network,
+				      keep_first_refusal, first) == 0)
+		return 0;
+	return log_error_errno(-ENETUNREACH, "refusing run: %s", first);
+}
+
 int run_make_id(struct run *r)
 {
 	uint32_t rnd;
@@ -530,6 +555,8 @@ static int load(struct run *r)
 	k = load_policy(r);
 	if (k >= 0)
 		k = check_enforceable(r);
+	if (k >= 0)
+		k = check_egress(r);
 	if (k >= 0) { /* read once, before anything of the run exists */
 		r->step = RUN_STEP_CREDENTIALS;
 		k = credentials_load(r->policy, r->opts->credentials, &r->creds);

@@ -40,6 +40,36 @@ al_run --config "$bad" -- "$PROBE" true
 al_is "$AL_RC" 125 "a run with a bad configuration is refused with 125"
 al_ok "$(echo "$AL_ERR" | grep -c '^airlock: ' | grep -qx 1; echo $?)" "in one line"
 
+# A DNS upstream inside an address pool (the runs' veths take those addresses) is an error
+# of the file, named by its JSON path; one just beside the pool is none.
+inpool=$(cfg inpool.json <<'JSON'
+{ "version": 1, "network": { "pool": "10.240.0.0/16",
+                             "dns": { "upstream": [ "192.0.2.53", "10.240.7.53" ] } } }
+JSON
+)
+"$AIRLOCK" config check "$inpool" >"$AL_TMP/o" 2>&1
+al_ok "$([ $? -eq 1 ] && [ "$(cat "$AL_TMP/o")" = "airlock: $inpool: config: /network/dns/upstream/1: 10.240.7.53 lies in the address pool 10.240.0.0/16 (/network/pool), the runs' own addresses: no run's DNS proxy could reach it" ]; echo $?)" \
+	"config check: an upstream inside the pool is an error naming its path, the address and the pool"
+al_diag <"$AL_TMP/o"
+al_run --config "$inpool" -- "$PROBE" true
+al_ok "$([ "$AL_RC" -eq 125 ] && [ "$(echo "$AL_ERR" | grep -c '^airlock: ')" -eq 1 ] &&
+	echo "$AL_ERR" | grep -q 'upstream/1: 10.240.7.53 lies in the address pool'; echo $?)" \
+	"a run under that configuration is refused (exit $AL_RC), in one line"
+inpool6=$(cfg inpool6.json <<'JSON'
+{ "version": 1, "network": { "dns": { "upstream": [ "fd61:6972:6c6b:ff::53" ] } } }
+JSON
+)
+"$AIRLOCK" config check "$inpool6" >"$AL_TMP/o" 2>&1
+al_ok "$([ $? -eq 1 ] && grep -qF 'config: /network/dns/upstream/0: fd61:6972:6c6b:ff::53 lies in the address pool fd61:6972:6c6b::/48 (/network/pool6)' "$AL_TMP/o"; echo $?)" \
+	"config check: an upstream inside the default IPv6 pool is an error too"
+beside=$(cfg beside.json <<'JSON'
+{ "version": 1, "network": { "pool": "10.240.0.0/16",
+                             "dns": { "upstream": [ "10.241.0.53", "10.239.255.255", "fd61:6972:6c6c::53" ] } } }
+JSON
+)
+"$AIRLOCK" config check "$beside" >"$AL_TMP/o" 2>&1
+al_is "$?" 0 "control: upstreams just beside the pools are fine"
+
 chmod 664 "$good"
 "$AIRLOCK" config check "$good" >"$AL_TMP/o" 2>&1
 al_ok "$([ $? -eq 1 ] && grep -q 'writable by group or others' "$AL_TMP/o"; echo $?)" \

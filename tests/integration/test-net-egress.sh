@@ -638,6 +638,122 @@ net_expect "$TMP/out" resolve,allowed.test,A '^NOERROR 11\.1\.0\.10 ' "without a
 al_ok $? "without an IPv6 route the task has no IPv6 address, and the record says why AAAA was empty"
 ip -n "$NET_H" -6 route add default via 2600:ffff::2
 
+# ---- what a policy names inside the node's address pools ----
+# The pools' addresses are the runs' own (the veths): a cidr rule or DNS upstream inside one
+# is never reachable, so the run is refused before anything exists; a rule holding a whole
+# pool is reached but for the pool, which the run says once and records. The pool here is
+# 11.1.1.0/24, beside the "internet's" 11.1.0.0/24.
+cat >"$TMP/poolnet.json" <<'JSON'
+{ "version": 1, "network": { "pool": "11.1.1.0/24" } }
+JSON
+chmod 644 "$TMP/poolnet.json"
+pool_policy() { # pool_policy NAME EGRESS-RULES UPSTREAM: writes $TMP/NAME.json
+	cat >"$TMP/$1.json" <<JSON
+{ "version": 1, "name": "$1", "limits": { "wall_time": "30s" },
+  "network": { "egress": [ $2 ], "dns": { "upstream": ["$3"] } } }
+JSON
+}
+pool_refused() { # pool_refused NAME CONFIG EXPECTED-LINE DESCRIPTION
+	net_in_host "$AIRLOCK" run --config "$2" --policy "$TMP/$1.json" --workspace "$TMP/ws" \
+		--state-dir "$TMP/state" --record "$TMP/record-$1.json" -- /bin/true \
+		>/dev/null 2>"$TMP/err-$1"
+	local rc=$?
+	[ $rc -eq 125 ] && [ "$(cat "$TMP/err-$1")" = "airlock: refusing run: $3" ] &&
+		grep -q '"reason": "egress_unreachable"' "$TMP/record-$1.json"
+	al_ok $? "$4 (exit $rc)"
+	[ $rc -eq 125 ] || sed 's/^/# /' "$TMP/err-$1"
+	al_diag <"$TMP/err-$1"
+}
+pool_before=$(net_host_state | sed 's/counter packets [0-9]* bytes [0-9]*/counter/')
+pool_policy in-pool '{ "cidr": "11.1.1.64/26", "ports": [443] }' 11.1.0.53
+pool_refused in-pool "$TMP/poolnet.json" \
+	"/network/egress/0: cidr 11.1.1.64/26 lies in the address pool 11.1.1.0/24 (/network/pool of $TMP/poolnet.json), the runs' own addresses: no task can reach it; allow an address outside the pool, or choose another pool" \
+	"a cidr rule inside the address pool refuses the run in one line naming the rule, the range and the pool"
+net_in_host "$AIRLOCK" policy check "$TMP/in-pool.json" --host --workspace "$TMP/ws" \
+	--config "$TMP/poolnet.json" >"$TMP/pc-in-pool" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -qF "in-pool.json: on this host a run would be refused: /network/egress/0: cidr 11.1.1.64/26 lies in the address pool 11.1.1.0/24 (/network/pool of $TMP/poolnet.json)" "$TMP/pc-in-pool"
+al_ok $? "policy check --host says so beforehand (exit $rc)"
+al_diag <"$TMP/pc-in-pool"
+pool_policy up-in-pool '{ "host": "allowed.test", "ports": [443] }' 11.1.1.53
+pool_refused up-in-pool "$TMP/poolnet.json" \
+	"/network/dns/upstream/0: 11.1.1.53 lies in the address pool 11.1.1.0/24 (/network/pool of $TMP/poolnet.json), the runs' own addresses: the run's DNS proxy cannot reach it; name an upstream outside the pool, or choose another pool" \
+	"a DNS upstream inside the address pool refuses the run in one line"
+pool_policy in-pool6 '{ "cidr": "fd61:6972:6c6b:5::/64", "ports": [443] }' 11.1.0.53
+pool_refused in-pool6 "$TMP/airlock.json" \
+	"/network/egress/0: cidr fd61:6972:6c6b:5::/64 lies in the address pool fd61:6972:6c6b::/48 (/network/pool6 of $TMP/airlock.json), the runs' own addresses: no task can reach it; allow an address outside the pool, or choose another pool" \
+	"an IPv6 cidr rule inside the IPv6 pool refuses the run, on a host with IPv6"
+# Neither the policy nor the configuration names an upstream: the host's nameserver is
+# asked, and one inside the pool refuses the run too. /etc/resolv.conf is replaced in a
+# mount namespace of the test's own, never the machine's.
+printf 'nameserver 11.1.1.53\n' >"$TMP/resolv-in-pool.conf"
+cat >"$TMP/no-upstream.json" <<'JSON'
+{ "version": 1, "name": "no-upstream",
+  "network": { "egress": [ { "host": "allowed.test", "ports": [443] } ] } }
+JSON
+with_resolv() { # with_resolv FILE COMMAND...: COMMAND in the host namespace, FILE as /etc/resolv.conf
+	local f=$1
+	shift
+	net_in_host unshare -m --propagation private sh -c \
+		'mount --bind "$0" /etc/resolv.conf && exec "$@"' "$f" "$@"
+}
+with_resolv "$TMP/resolv-in-pool.conf" "$AIRLOCK" run --config "$TMP/poolnet.json" \
+	--policy "$TMP/no-upstream.json" --workspace "$TMP/ws" --state-dir "$TMP/state" -- /bin/true \
+	>/dev/null 2>"$TMP/err-resolv"
+rc=$?
+[ $rc -eq 125 ] && [ "$(cat "$TMP/err-resolv")" = "airlock: refusing run: /network/dns/upstream: no DNS upstream in the policy or the configuration, and the first IPv4 nameserver of /etc/resolv.conf, 11.1.1.53, lies in the address pool 11.1.1.0/24 (/network/pool of $TMP/poolnet.json), the runs' own addresses: the run's DNS proxy cannot reach it; name an upstream outside the pool, or choose another pool" ]
+al_ok $? "the host's nameserver inside the pool, as the last resort upstream, refuses the run in one line (exit $rc)"
+al_diag <"$TMP/err-resolv"
+with_resolv "$TMP/resolv-in-pool.conf" "$AIRLOCK" policy check "$TMP/no-upstream.json" --host \
+	--workspace "$TMP/ws" --config "$TMP/poolnet.json" >"$TMP/pc-resolv" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -qF "would be refused: /network/dns/upstream: no DNS upstream in the policy or the configuration, and the first IPv4 nameserver of /etc/resolv.conf, 11.1.1.53, lies in the address pool 11.1.1.0/24" "$TMP/pc-resolv"
+al_ok $? "policy check --host says so too (exit $rc)"
+al_diag <"$TMP/pc-resolv"
+[ "$pool_before" = "$(net_host_state | sed 's/counter packets [0-9]* bytes [0-9]*/counter/')" ] &&
+	! ip netns exec "$NET_H" nft list tables | grep -q airlock && [ ! -e "/run/airlock/net/$NET_INO" ]
+al_ok $? "the refused runs left no table, veth, route or slot behind"
+
+# The controls: a rule just beside the pool is reached, and one holding the pool is
+# reached everywhere but in the pool.
+pool_policy beside-pool '{ "cidr": "11.1.0.0/24", "ports": [443] }' 11.1.0.53
+net_in_host "$AIRLOCK" run --config "$TMP/poolnet.json" --policy "$TMP/beside-pool.json" \
+	--workspace "$TMP/ws" --state-dir "$TMP/state" --record "$TMP/record-beside.json" -- \
+	/usr/bin/python3 /workspace/net-task.py tcp,11.1.0.10,443,2 >"$TMP/out" 2>"$TMP/err-beside"
+rc=$?
+[ $rc -eq 0 ] && grep -q '"task_address": "11\.1\.1\.' "$TMP/record-beside.json" &&
+	! grep -q pool_excluded "$TMP/record-beside.json" && ! grep -q 'address pool' "$TMP/err-beside"
+al_ok $? "control: a run with a cidr rule just beside the pool starts from the pool, without a warning (exit $rc)"
+net_expect "$TMP/out" tcp,11.1.0.10,443,2 '^ok hello' "control: the task connects to an address just beside the pool"
+[ $rc -eq 0 ] || sed 's/^/# /' "$TMP/err-beside"
+pool_policy holds-pool '{ "cidr": "11.0.0.0/8", "ports": [443] }' 11.1.0.53
+net_in_host "$AIRLOCK" run --config "$TMP/poolnet.json" --policy "$TMP/holds-pool.json" \
+	--workspace "$TMP/ws" --state-dir "$TMP/state" --record "$TMP/record-holds.json" -- \
+	/usr/bin/python3 /workspace/net-task.py tcp,11.1.0.12,443,2 ttcp,11.1.1.200,443 \
+	>"$TMP/out" 2>"$TMP/err-holds"
+rc=$?
+al_is "$rc" 0 "a run with a cidr rule holding the pool (11.0.0.0/8) starts"
+net_expect "$TMP/out" tcp,11.1.0.12,443,2 '^ok hello' "its task reaches the rule's range outside the pool"
+fast ttcp,11.1.1.200,443 "and is refused at once inside the pool"
+[ "$(grep -c 'address pool' "$TMP/err-holds")" -eq 1 ] &&
+	grep -qF "airlock: /network/egress/0: cidr 11.0.0.0/8 holds the address pool 11.1.1.0/24 (/network/pool of $TMP/poolnet.json), the runs' own addresses: tasks reach the rest of the range, never the pool" "$TMP/err-holds"
+al_ok $? "the run warns once, naming the rule, its range and the pool"
+python3 - "$TMP/record-holds.json" <<'PY'
+import json, sys
+net = json.load(open(sys.argv[1]))['network']
+assert net['pool_excluded'] == [{'rule': '/network/egress/0', 'cidr': '11.0.0.0/8',
+                                 'pool': '11.1.1.0/24'}], net.get('pool_excluded')
+assert any(d['destination'] == '11.1.1.200' and d['port'] == 443 for d in net['denied']), net['denied']
+PY
+al_ok $? "the record lists the rule under pool_excluded, and the denied connection into the pool"
+net_in_host "$AIRLOCK" policy check "$TMP/holds-pool.json" --host --workspace "$TMP/ws" \
+	--config "$TMP/poolnet.json" >"$TMP/pc-holds" 2>&1
+rc=$?
+[ $rc -eq 0 ] && grep -qF "holds-pool.json: on this host a run would warn: /network/egress/0: cidr 11.0.0.0/8 holds the address pool 11.1.1.0/24" "$TMP/pc-holds" &&
+	grep -q 'ok on this host' "$TMP/pc-holds"
+al_ok $? "policy check --host prints the warning and still says ok (exit $rc)"
+al_diag <"$TMP/pc-holds"
+
 [ "$AL_FAILED" -eq 0 ] || { sed 's/^/# /' "$TMP/err3" "$TMP/err5"; ls -la "/run/airlock/net/$NET_INO" 2>&1 | sed 's/^/# /'; ip netns exec "$NET_H" nft list tables | sed 's/^/# /'; }
 ip netns exec "$NET_H" sysctl -qw net.ipv4.ip_forward=0
 net_in_host "$AIRLOCK" run --policy "$TMP/policy.json" --workspace "$TMP/ws" \

@@ -90,6 +90,20 @@ al_is "$(al_json "$REC" 'r["caller"]["uid"], r["caller"]["euid"], r["caller"]["u
 	"(0, 0, 'root', {'uid': 4242, 'user': 'someone'})" "command: the record names the caller, and SUDO_UID"
 al_is "$(al_json "$REC" 'r["checks"]')" "['policy']" "command: checks lists what passed before"
 
+# A cidr rule inside the node's address pool is never reachable: refused before anything
+# of the run exists (docs/network.md, "Host requirements").
+printf '{ "version": 1, "network": { "pool": "10.240.0.0/16" } }\n' >"$AL_TMP/pool.conf"
+chmod 644 "$AL_TMP/pool.conf"
+pol=$(al_policy egress <<'JSON'
+{ "version": 1, "network": { "egress": [ { "cidr": "10.240.3.0/24", "ports": [443] } ],
+                             "dns": { "upstream": ["192.0.2.53"] } } }
+JSON
+)
+refused_case egress egress_unreachable --config "$AL_TMP/pool.conf" --policy "$pol" \
+	--workspace "$AL_WS" -- /bin/true
+al_is "$(al_json "$REC" 'r["checks"]')" "['policy', 'command', 'kernel']" \
+	"egress: checked before the credentials, the workspace and everything after"
+
 pol=$(al_policy cred <<'JSON'
 { "version": 1, "credentials": [ { "name": "tok", "source": "caller", "deliver": { "env": "TOK" } } ] }
 JSON

@@ -10,6 +10,7 @@
 #include "cleanup.h"
 #include "macro.h"
 #include "node-config.h"
+#include "policy.h"
 #include "test.h"
 
 struct error_case {
@@ -43,6 +44,14 @@ static const struct error_case error_cases[] = {
 	  "\"require\" or \"manage\"" },
 	{ V "\"network\": {\"dns\": {\"upstream\": [\"x\"]}}}", "/network/dns/upstream/0",
 	  "IPv4 or IPv6" },
+	{ V "\"network\": {\"dns\": {\"upstream\": [\"192.0.2.53\", \"10.231.7.53\"]}}}",
+	  "/network/dns/upstream/1",
+	  "10.231.7.53 lies in the address pool 10.231.0.0/16 (/network/pool)" },
+	{ V
+	  "\"network\": {\"pool\": \"10.240.0.0/16\", \"dns\": {\"upstream\": [\"10.240.0.1\"]}}}",
+	  "/network/dns/upstream/0", "no run's DNS proxy could reach it" },
+	{ V "\"network\": {\"dns\": {\"upstream\": [\"fd61:6972:6c6b:1::53\"]}}}",
+	  "/network/dns/upstream/0", "address pool fd61:6972:6c6b::/48 (/network/pool6)" },
 	{ V "\"network\": {\"dns\": {\"ttl_min\": \"1500ms\"}}}", "/network/dns/ttl_min",
 	  "whole seconds" },
 	{ V "\"network\": {\"dns\": {\"ttl_min\": \"2h\", \"ttl_max\": \"1h\"}}}", "/network/dns",
@@ -190,6 +199,114 @@ TEST(issuers)
 	ASSERT_CONTAINS(json, "\"token_url\": \"https://idp.example.com/token\"");
 	ASSERT_OK(node_config_parse(json, strlen(json), &again, NULL));
 	ASSERT_EQ(again->n_issuers, 2);
+}
+
+/* An upstream just outside the pool is no error: only the pool's own addresses are. */
+TEST(upstream_beside_pool)
+{
+	_cleanup_node_config_free_ struct node_config *c = NULL;
+	static const char text[] = "{\"version\": 1, \"network\": {\"pool\": \"10.240.0.0/16\", "
+				   "\"dns\": {\"upstream\": [\"10.241.0.1\", \"10.239.255.255\", "
+				   "\"10.231.0.1\", \"fd61:6972:6c6c::1\"]}}}";
+
+	ASSERT_OK(node_config_parse(text, sizeof(text) - 1, &c, NULL));
+	ASSERT_EQ(c->network.n_dns_upstream, 4);
+}
+
+static enum node_pool_overlap overlap(const struct node_network *n, const char *addr, unsigned plen)
+{
+	struct policy_addr a = { .family = strchr(addr, ':') ? AF_INET6 : AF_INET };
+
+	if (inet_pton(a.family, addr, a.addr) != 1)
+		return (enum node_pool_overlap) - 1; /* no value a test expects */
+	return node_network_pool_overlap(n, &a, plen);
+}
+
+TEST(pool_overlap)
+{
+	_cleanup_node_config_free_ struct node_config *c = NULL;
+	static const char text[] = "{\"version\": 1}";
+	const struct node_network *n;
+
+	ASSERT_OK(node_config_parse(text, sizeof(text) - 1, &c, NULL));
+	n = &c->network;
+	ASSERT_EQ(overlap(n, "10.231.0.0", 16), NODE_POOL_INSIDE);
+	ASSERT_EQ(overlap(n, "10.231.255.255", 32), NODE_POOL_INSIDE);
+	ASSERT_EQ(overlap(n, "10.231.4.0", 24), NODE_POOL_INSIDE);
+	ASSERT_EQ(overlap(n, "10.232.0.0", 32), NODE_POOL_APART);
+	ASSERT_EQ(overlap(n, "10.230.255.255", 32), NODE_POOL_APART);
+	ASSERT_EQ(overlap(n, "10.232.0.0", 16), NODE_POOL_APART);
+	ASSERT_EQ(overlap(n, "10.230.0.0", 15), NODE_POOL_HOLDS);
+	ASSERT_EQ(overlap(n, "10.0.0.0", 8), NODE_POOL_HOLDS);
+	ASSERT_EQ(overlap(n, "0.0.0.0", 0), NODE_POOL_HOLDS);
+	ASSERT_EQ(overlap(n, "fd61:6972:6c6b::", 48), NODE_POOL_INSIDE);
+	ASSERT_EQ(overlap(n, "fd61:6972:6c6b:ffff::1", 128), NODE_POOL_INSIDE);
+	ASSERT_EQ(overlap(n, "fd61:6972:6c6c::", 48), NODE_POOL_APART);
+	ASSERT_EQ(overlap(n, "fd00::", 8), NODE_POOL_HOLDS);
+	ASSERT_EQ(overlap(n, "::", 0), NODE_POOL_HOLDS);
+	/* v4-in-v6 is another family: the IPv4 pool is not matched by it */
+	ASSERT_EQ(overlap(n, "::ffff:10.231.0.1", 128), NODE_POOL_APART);
+}
+
+struct findings {
+	unsigned refusals, warnings;
+	char first_refusal[NODE_POOL_LINE_MAX];
+	char first_warning[NODE_POOL_LINE_MAX];
+};
+
+static void collect(bool refusal, const char *line, void *userdata)
+{
+	struct findings *f = userdata;
+	char *first = refusal ? f->first_refusal : f->first_warning;
+
+	if (!(refusal ? f->refusals++ : f->warnings++))
+		snprintf(first, NODE_POOL_LINE_MAX, "%s", line);
+}
+
+TEST(check_policy)
+{
+	_cleanup_node_config_free_ struct node_config *c = NULL;
+	_cleanup_policy_free_ struct policy *p = NULL;
+	static const char conf[] = "{\"version\": 1, \"network\": {\"pool\": \"10.240.0.0/16\"}}";
+	static const char pol[] = "{\"version\": 1, \"network\": {\"egress\": ["
+				  "{\"cidr\": \"10.239.0.0/16\", \"ports\": [443]},"
+				  "{\"host\": \"example.com\", \"ports\": [443]},"
+				  "{\"cidr\": \"10.240.9.0/24\", \"ports\": [443]},"
+				  "{\"cidr\": \"10.0.0.0/8\", \"ports\": [80]},"
+				  "{\"cidr\": \"fd61:6972:6c6b:2::/64\", \"ports\": [443]},"
+				  "{\"cidr\": \"10.241.0.1/32\", \"ports\": [443]}],"
+				  "\"dns\": {\"upstream\": [\"192.0.2.53\", \"10.240.0.53\"]}}}";
+	struct policy_error e = {};
+	struct findings f = {};
+	char line[NODE_POOL_LINE_MAX];
+	uint8_t ns[4] = { 10, 240, 0, 1 };
+
+	ASSERT_OK(node_config_parse(conf, sizeof(conf) - 1, &c, NULL));
+	c->network.config_path = "/etc/x.json";
+	ASSERT_OK(policy_parse(pol, sizeof(pol) - 1, &p, &e));
+	ASSERT_EQ(node_network_check_policy(&c->network, &p->network, collect, &f), 3);
+	ASSERT_EQ(f.refusals, 3);
+	ASSERT_EQ(f.warnings, 1);
+	ASSERT_STREQ(f.first_refusal,
+		     "/network/egress/2: cidr 10.240.9.0/24 lies in the address pool 10.240.0.0/16 "
+		     "(/network/pool of /etc/x.json), the runs' own addresses: no task can reach "
+		     "it; allow an address outside the pool, or choose another pool");
+	ASSERT_STREQ(f.first_warning,
+		     "/network/egress/3: cidr 10.0.0.0/8 holds the address pool 10.240.0.0/16 "
+		     "(/network/pool of /etc/x.json), the runs' own addresses: tasks reach the "
+		     "rest of the range, never the pool");
+
+	ASSERT_TRUE(node_network_resolver_refusal(&c->network, ns, line, sizeof(line)) > 0);
+	ASSERT_CONTAINS(line, "nameserver of /etc/resolv.conf, 10.240.0.1, lies in the address "
+			      "pool 10.240.0.0/16 (/network/pool of /etc/x.json)");
+	ns[1] = 241;
+	ASSERT_EQ(node_network_resolver_refusal(&c->network, ns, line, sizeof(line)), 0);
+
+	c->network.config_path = NULL;
+	f = (struct findings){};
+	ASSERT_EQ(node_network_check_policy(&c->network, &p->network, collect, &f), 3);
+	ASSERT_CONTAINS(f.first_refusal,
+			"(/network/pool, the default; set in " NODE_CONFIG_PATH ")");
 }
 
 TEST_MAIN()
