@@ -287,6 +287,31 @@ static int truncate_output(struct run_io_stream *s)
 }
 
 /*
+ * The filter's output p, n for the caller, after what waits for it: written from where it
+ * lies when nothing waits (no copy), what the reader does not take now queued. Returns 0
+ * or -errno (logged).
+ */
+static int stream_put(struct run_io_stream *s, const char *p, size_t n)
+{
+	if (s->broken)
+		return 0;
+	while (n > 0 && s->off == s->len && !s->waiting) {
+		ssize_t k = stream_write(s, p, n);
+
+		if (k < 0) {
+			stream_reader_gone(s, (int)k);
+			return 0;
+		}
+		if (k == 0)
+			break;
+		p += k;
+		n -= (size_t)k;
+		drain_note_progress(s->io);
+	}
+	return n > 0 ? run_io_stream_queue(s, p, n) : 0;
+}
+
+/*
  * Passes on the n bytes just read into s->buf, within the output limit; for a stream whose
  * reader left, to its log alone, which has a cap of its own: the output limit counts what
  * the caller got.
@@ -296,6 +321,8 @@ static int forward(struct run_io_stream *s, size_t n)
 	struct run_io *io = s->io;
 	uint64_t room = io->limit - io->forwarded;
 	size_t take = n > room && !s->broken ? (size_t)room : n;
+	const char *p;
+	size_t len;
 	int r;
 
 	if (io->truncated)
@@ -303,7 +330,9 @@ static int forward(struct run_io_stream *s, size_t n)
 	if (!s->broken)
 		io->forwarded += take;
 	s->passed += take;
-	r = run_io_stream_pass(s, RUN_IO_FILTER_FEED, s->buf, take);
+	r = run_io_filter_pass(s, RUN_IO_FILTER_FEED, s->buf, take, &p, &len);
+	if (r >= 0)
+		r = stream_put(s, p, len);
 	if (r < 0)
 		return r;
 	if (take < n) {
