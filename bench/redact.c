@@ -11,8 +11,8 @@
  * their source excerpts, make and cmake progress, pytest results and tracebacks, pip and
  * npm chatter, git hashes, timestamped service logs, valgrind frames, some of it colored.
  * A registered secret appears in it about once per 256 KiB, in one of its forms (raw,
- * base64, hex, percent-encoded, split across lines). It is fed in 64 KiB chunks (what
- * airlock reads from a task's pipe at once). Each case reports its best round.
+ * base64, hex, percent-encoded, split across lines). It is fed in 64 KiB chunks (airlock
+ * reads up to 256 KiB from a task's pipe at once). Each case reports its best round.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "loop.h"
 #include "macro.h"
+#include "output-filter.h"
 #include "run-io-internal.h"
 #include "run-io.h"
 #include "run-log.h"
@@ -287,15 +288,42 @@ static int truncate_output(struct run_io_stream *s)
 }
 
 /*
- * Passes on the n bytes just read into s->buf, within the output limit; for a stream whose
+ * The filter's output p, n for the caller, after what waits for it: written from where it
+ * lies when nothing waits (no copy), what the reader does not take now queued. Returns 0
+ * or -errno (logged).
+ */
+static int stream_put(struct run_io_stream *s, const char *p, size_t n)
+{
+	if (s->broken)
+		return 0;
+	while (n > 0 && s->off == s->len && !s->waiting) {
+		ssize_t k = stream_write(s, p, n);
+
+		if (k < 0) {
+			stream_reader_gone(s, (int)k);
+			return 0;
+		}
+		if (k == 0)
+			break;
+		p += k;
+		n -= (size_t)k;
+		drain_note_progress(s->io);
+	}
+	return n > 0 ? run_io_stream_queue(s, p, n) : 0;
+}
+
+/*
+ * Passes on the n bytes just read into buf, within the output limit; for a stream whose
  * reader left, to its log alone, which has a cap of its own: the output limit counts what
  * the caller got.
  */
-static int forward(struct run_io_stream *s, size_t n)
+static int forward(struct run_io_stream *s, const char *buf, size_t n)
 {
 	struct run_io *io = s->io;
 	uint64_t room = io->limit - io->forwarded;
 	size_t take = n > room && !s->broken ? (size_t)room : n;
+	const char *p;
+	size_t len;
 	int r;
 
 	if (io->truncated)
@@ -303,7 +331,9 @@ static int forward(struct run_io_stream *s, size_t n)
 	if (!s->broken)
 		io->forwarded += take;
 	s->passed += take;
-	r = run_io_stream_pass(s, RUN_IO_FILTER_FEED, s->buf, take);
+	r = run_io_filter_pass(s, RUN_IO_FILTER_FEED, buf, take, &p, &len);
+	if (r >= 0)
+		r = stream_put(s, p, len);
 	if (r < 0)
 		return r;
 	if (take < n) {
@@ -317,12 +347,17 @@ static int forward(struct run_io_stream *s, size_t n)
 static int on_readable(struct loop *l, int fd, uint32_t events, void *userdata)
 {
 	struct run_io_stream *s = userdata;
+	char *buf;
 	ssize_t n;
 	int r;
 
 	if (s->waiting || s->rd < 0)
 		return 0; /* a stale event */
-	n = read(s->rd, s->buf, RUN_IO_CHUNK);
+	/* Into the filter's window where there is one: it is not copied there then. */
+	buf = s->filter ? output_filter_space(s->filter, RUN_IO_CHUNK) : NULL;
+	if (!buf)
+		buf = s->buf;
+	n = read(s->rd, buf, RUN_IO_CHUNK);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 	if (n == 0) {
@@ -335,7 +370,7 @@ static int on_readable(struct loop *l, int fd, uint32_t events, void *userdata)
 		return check_drained(s->io);
 	}
 	*s->bytes += (uint64_t)n;
-	r = forward(s, (size_t)n);
+	r = forward(s, buf, (size_t)n);
 	if (r < 0)
 		return r;
 	return check_drained(s->io);

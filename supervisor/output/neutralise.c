@@ -15,28 +15,45 @@ static const uint8_t plain[256] = {
 
 static const char hexdigit[] = "0123456789abcdef";
 
-typedef int8_t v16s __attribute__((vector_size(16)));
+typedef int8_t v32s __attribute__((vector_size(32)));
 
-/* The length of the run of plain bytes at p, 16 at a time (SSE2 on x86-64, NEON on arm64:
- * GCC vector extensions), then one at a time. */
-static size_t plain_run(const uint8_t *p, size_t n)
+/*
+ * Copies the run of plain bytes at p[0..n) to out and returns its length. A whole 32-byte
+ * block is stored as it is tested (one AVX2 vector on x86-64-v3, two SSE2 or NEON vectors
+ * else: GCC vector extensions), also the block the run ends in: out must have room for
+ * n bytes (neutralise_feed's bound is far more), and the bytes stored past the run are
+ * overwritten by what follows it. The rest, one byte at a time.
+ */
+#if defined(__x86_64__)
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#endif
+static size_t
+plain_copy(const uint8_t *p, size_t n, char *out)
 {
 	size_t i = 0;
 
-	for (; i + 16 <= n; i += 16) {
-		v16s v, ok;
-		uint64_t w[2];
+	for (; i + 32 <= n; i += 32) {
+		v32s v, ok;
+		uint64_t w[4];
 
 		memcpy(&v, p + i, sizeof(v));
+		memcpy(out + i, &v, sizeof(v));
 		/* Signed: 0x20..0x7f are above 0x1f, bytes from 0x80 below. */
-		ok = (v16s)(v > 0x1f) & ~(v16s)(v == 0x7f);
-		ok |= (v16s)(v == '\n') | (v16s)(v == '\t') | (v16s)(v == '\r');
+		ok = (v32s)(v > 0x1f) & ~(v32s)(v == 0x7f);
+		ok |= (v32s)(v == '\n') | (v32s)(v == '\t') | (v32s)(v == '\r');
 		memcpy(w, &ok, sizeof(w));
-		if ((w[0] & w[1]) != ~0ull)
-			break;
+		if ((w[0] & w[1] & w[2] & w[3]) == ~0ull)
+			continue;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		for (int k = 0;; k++) /* the first byte that is not plain */
+			if (w[k] != ~0ull)
+				return i + 8 * (size_t)k + (size_t)__builtin_ctzll(~w[k]) / 8;
+#else
+		break;
+#endif
 	}
-	while (i < n && plain[p[i]])
-		i++;
+	for (; i < n && plain[p[i]]; i++)
+		out[i] = (char)p[i];
 	return i;
 }
 
@@ -114,13 +131,12 @@ static size_t process(struct neutralise *nz, const uint8_t *p, size_t n, bool fi
 	size_t i = 0, o = 0;
 
 	while (i < n) {
-		size_t run = i + plain_run(p + i, n - i);
+		size_t run = plain_copy(p + i, n - i, out + o);
 		uint32_t cp;
 		int len;
 
-		memcpy(out + o, p + i, run - i);
-		o += run - i;
-		i = run;
+		o += run;
+		i += run;
 		if (i == n)
 			break;
 

@@ -101,6 +101,11 @@ int output_filter_feed(struct output_filter *f, const void *buf, size_t len,
 	return neutralise_out(f, p, n, false, ret);
 }
 
+void *output_filter_space(struct output_filter *f, size_t len)
+{
+	return redact_stream_space(f->rs, len);
+}
+
 int output_filter_flush(struct output_filter *f, struct output_filter_out *ret)
 {
 	const uint8_t *p;

@@ -39,6 +39,12 @@ struct output_filter *output_filter_free(struct output_filter *f);
  */
 int output_filter_feed(struct output_filter *f, const void *buf, size_t len,
 		       struct output_filter_out *ret);
+/*
+ * Room for len bytes to read the task's output into: fed from there, it is not copied
+ * (redact_stream_space()). Valid until the next call on f; NULL when out of memory or
+ * after output_filter_finish().
+ */
+void *output_filter_space(struct output_filter *f, size_t len);
 /* The task went quiet: what was held only for a short partial match goes out. As feed. */
 int output_filter_flush(struct output_filter *f, struct output_filter_out *ret);
 /* The end of the stream: everything held, a pending partial match redacted. As feed. */

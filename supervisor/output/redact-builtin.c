@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The built-in token patterns. A vector prefilter (GCC vector extensions: SSE2 on x86-64,
- * NEON on arm64) tests 16 positions at a time for two or three characters of each
- * pattern's literal prefix at fixed distances; a position that passes goes to the
- * hand-written matcher of its first character. Matchers see the raw bytes (not the
+ * The built-in token patterns. A vector prefilter (GCC vector extensions: SSE2 or AVX2 on
+ * x86-64, NEON on arm64; AVX-512 mask registers where the CPU has them) tests 32 or 64
+ * positions at a time for two or three characters of each pattern's literal prefix at
+ * fixed distances; a position that passes goes to the hand-written matcher of its first
+ * character. Matchers see the raw bytes (not the
  * normalised text) and return how the token at p ends:
  *  BM_NONE   no token here;
  *  BM_MORE   the token may go on past the bytes available: hold from p;
@@ -684,6 +685,68 @@ static int try_at(struct scan *s, size_t c)
 				       start - s->ctx_len, end - s->ctx_len, id);
 }
 
+/* Each position of mask (bit k: position i + k) the prefilter passed, to try_at(). */
+static int try_mask(struct scan *s, size_t i, uint64_t mask)
+{
+	int r;
+
+	for (; mask && !s->stop; mask &= mask - 1) {
+		r = try_at(s, i + (size_t)__builtin_ctzll(mask));
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define X86_AVX512 __attribute__((target("avx512f,avx512bw,bmi")))
+#define EQ64(v, c) _mm512_cmpeq_epi8_mask((v), _mm512_set1_epi8(c))
+#define FOLD64(v) _mm512_or_si512((v), _mm512_set1_epi8(0x20))
+
+/*
+ * prefilter32() for 64 positions with AVX-512: each test a compare into a mask register,
+ * the clauses combined as 64-bit words, the positions those words' bits.
+ */
+static inline X86_AVX512 uint64_t prefilter64(const uint8_t *p)
+{
+	__m512i v0 = _mm512_loadu_si512(p), v1 = _mm512_loadu_si512(p + 1);
+	__m512i v2 = _mm512_loadu_si512(p + 2), v3 = _mm512_loadu_si512(p + 3);
+	__m512i v4 = _mm512_loadu_si512(p + 4), v5 = _mm512_loadu_si512(p + 5);
+	__m512i v6 = _mm512_loadu_si512(p + 6), v7 = _mm512_loadu_si512(p + 7);
+	__m512i v9 = _mm512_loadu_si512(p + 9), v12 = _mm512_loadu_si512(p + 12);
+	__m512i f0 = FOLD64(v0);
+	uint64_t hit, dash4 = EQ64(v4, '-'), y1 = EQ64(v1, 'y'), us3 = EQ64(v3, '_');
+
+	hit = EQ64(v0, 'g') & ((EQ64(v1, 'h') & us3) | (EQ64(v1, 'i') & EQ64(v6, '_')) |
+			       (EQ64(v1, 'l') & EQ64(v5, '-')));
+	hit |= EQ64(v0, 'A') & EQ64(v2, 'I') & EQ64(v3, 'A');
+	hit |= EQ64(v0, 'x') & EQ64(v1, 'o') & dash4;
+	hit |= EQ64(v0, 'n') & EQ64(v2, 'm') & us3;
+	hit |= EQ64(v0, 'p') & y1 & dash4;
+	hit |= EQ64(v0, '-') & EQ64(v5, 'B') & EQ64(v9, 'N');
+	hit |= EQ64(v0, 'e') & y1 & EQ64(v2, 'J');
+	hit |= EQ64(f0, 'a') & EQ64(FOLD64(v7), 'z') & EQ64(FOLD64(v12), 'n');
+	hit |= EQ64(f0, 's') & EQ64(FOLD64(v2), 'c') & EQ64(FOLD64(v5), 't');
+	return hit;
+}
+
+/* The 64-position steps of triggers(); *i: where the rest starts. */
+static X86_AVX512 int triggers_avx512(struct scan *s, size_t *i)
+{
+	int r;
+
+	for (; *i + 64 + PREFILTER_REACH <= s->n && !s->stop; *i += 64) {
+		uint64_t mask = prefilter64(s->buf + *i);
+
+		if (mask && (r = try_mask(s, *i, mask)) < 0)
+			return r;
+	}
+	return 0;
+}
+#endif
+
 #if defined(__x86_64__)
 __attribute__((target_clones("arch=x86-64-v3", "default")))
 #endif
@@ -693,15 +756,18 @@ triggers(struct scan *s)
 	size_t i = 0;
 	int r;
 
+#if defined(__x86_64__)
+	if (__builtin_cpu_supports("avx512bw")) {
+		r = triggers_avx512(s, &i);
+		if (r < 0)
+			return r;
+	}
+#endif
 	for (; i + 32 + PREFILTER_REACH <= s->n && !s->stop; i += 32) {
 		uint32_t mask = prefilter32(s->buf + i);
 
-		while (mask && !s->stop) {
-			r = try_at(s, i + __builtin_ctz(mask));
-			if (r < 0)
-				return r;
-			mask &= mask - 1;
-		}
+		if (mask && (r = try_mask(s, i, mask)) < 0)
+			return r;
 	}
 	for (; i < s->n && !s->stop; i++)
 		if (maybe_token_start(s->buf[i]) && (r = try_at(s, i)) < 0)

@@ -99,11 +99,12 @@ struct norm_result {
 };
 
 /*
- * Normalises in[0..n) into out (room for n + 16 bytes). String sequences' texts are listed
+ * Normalises in[0..n) into out (room for n + NORM_ROOM bytes). String sequences' texts are listed
  * in res->regions, walk marks in res->marks (both grown as needed; the caller frees them
  * with norm_result_done()). Returns 0 or -ENOMEM.
  */
 int norm_run(const uint8_t *in, size_t n, bool final, uint8_t *out, struct norm_result *res);
+#define NORM_ROOM 64 /* a block's store past what it keeps */
 void norm_result_done(struct norm_result *res);
 
 struct norm_query {

@@ -2,7 +2,9 @@
 /*
  * The body of norm_run() (redact-internal.h), included by redact-norm.c once per way of
  * doing 16 bytes at a time: NORM_RUN_NAME is the function to define, NORM_RUN_ATTR its
- * attributes (the CPU features it may use), NORM_BLOCK the block16_*() it inlines. No
+ * attributes (the CPU features it may use), NORM_BLOCK the block16_*() it inlines, or,
+ * with NORM_BLOCK_UPTO defined (its block size), a block*_upto() that normalises up to
+ * the first special byte and returns the bytes it used. No
  * include guard: that is the point.
  */
 
@@ -14,7 +16,7 @@ static NORM_RUN_ATTR int NORM_RUN_NAME(const uint8_t *in, size_t n, bool final, 
 	res->n_regions = 0;
 	res->n_marks = 0;
 	while (i < n) {
-		size_t stop = n - i > NORM_MARK_EVERY ? i + NORM_MARK_EVERY : n, next;
+		size_t stop = n - i > NORM_MARK_EVERY ? i + NORM_MARK_EVERY : n;
 		struct norm_unit u;
 
 		if (i >= mark) {
@@ -22,10 +24,23 @@ static NORM_RUN_ATTR int NORM_RUN_NAME(const uint8_t *in, size_t n, bool final, 
 				return -ENOMEM;
 			mark = i + NORM_MARK_EVERY;
 		}
-		while (i + 16 <= stop && (next = NORM_BLOCK(in + i, out, m)) != SIZE_MAX) {
+#ifdef NORM_BLOCK_UPTO
+		/* Whole blocks, then the one a special byte is in up to that byte; the last
+		 * may end past the stop (a block's bytes are units of one byte each). */
+		while (i + NORM_BLOCK_UPTO <= n && i < stop) {
+			size_t used = NORM_BLOCK(in + i, out, &m);
+
+			i += used;
+			if (used < NORM_BLOCK_UPTO)
+				break;
+		}
+#else
+		for (size_t next;
+		     i + 16 <= stop && (next = NORM_BLOCK(in + i, out, m)) != SIZE_MAX;) {
 			m = next;
 			i += 16;
 		}
+#endif
 		/* Up to the special byte (in the next 16) or the stop: a store per byte, kept
 		 * or not, and no branch but the class. */
 		for (size_t end = i + 16 < stop ? i + 16 : stop; i < end; i++) {
@@ -36,7 +51,7 @@ static NORM_RUN_ATTR int NORM_RUN_NAME(const uint8_t *in, size_t n, bool final, 
 			out[m] = c;
 			m += k;
 		}
-		if (i == stop || norm_class[in[i]] != NORM_SPECIAL)
+		if (i >= stop || norm_class[in[i]] != NORM_SPECIAL)
 			continue;
 		if (!norm_unit_special(in + i, n - i, final, &u))
 			break;
@@ -55,3 +70,4 @@ static NORM_RUN_ATTR int NORM_RUN_NAME(const uint8_t *in, size_t n, bool final, 
 #undef NORM_RUN_NAME
 #undef NORM_RUN_ATTR
 #undef NORM_BLOCK
+#undef NORM_BLOCK_UPTO

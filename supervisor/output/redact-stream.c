@@ -266,19 +266,29 @@ static int process(struct redact_stream *s, enum scan_end end, const uint8_t **r
 	return 0;
 }
 
+uint8_t *redact_stream_space(struct redact_stream *s, size_t len)
+{
+	if (s->finished)
+		return NULL;
+	compact(s);
+	if (grow(&s->buf, &s->cap, s->ctx_len + s->win_len + len) < 0)
+		return NULL;
+	return s->buf + s->ctx_len + s->win_len;
+}
+
 int redact_stream_feed(struct redact_stream *s, const void *buf, size_t len,
 		       const uint8_t **ret_out, size_t *ret_len)
 {
+	uint8_t *to;
 	int k;
 
 	if (s->finished)
 		return -EINVAL;
-	compact(s);
-	k = grow(&s->buf, &s->cap, s->ctx_len + s->win_len + len);
-	if (k < 0)
-		return k;
-	if (len > 0)
-		memcpy(s->buf + s->ctx_len + s->win_len, buf, len);
+	to = redact_stream_space(s, len);
+	if (!to)
+		return -ENOMEM;
+	if (len > 0 && to != buf) /* read into redact_stream_space(): in place already */
+		memcpy(to, buf, len);
 	s->win_len += len;
 	k = process(s, SCAN_STREAM, ret_out, ret_len);
 	if (k < 0)

@@ -515,7 +515,7 @@ static int scan_region(const struct value_matcher *vm, struct value_scratch *sc,
 	size_t unused = SIZE_MAX;
 	int r;
 
-	r = grow((void **)&sc->rskel, &sc->rskel_cap, rg->end - rg->start + 16, 1);
+	r = grow((void **)&sc->rskel, &sc->rskel_cap, rg->end - rg->start + NORM_ROOM, 1);
 	if (r < 0)
 		return r;
 	g.skel = sc->rskel;
@@ -574,7 +574,7 @@ int value_scan(const struct value_matcher *vm, struct value_scratch *sc, const u
 	bool final = end == SCAN_FINAL;
 	int r;
 
-	r = grow((void **)&sc->skel, &sc->skel_cap, ctx_len + n + 16, 1);
+	r = grow((void **)&sc->skel, &sc->skel_cap, ctx_len + n + NORM_ROOM, 1);
 	if (r < 0)
 		return r;
 	if (ctx_len > 0)

@@ -110,6 +110,12 @@ struct redact_stream *redact_stream_free(struct redact_stream *s);
 int redact_stream_feed(struct redact_stream *s, const void *buf, size_t len,
 		       const uint8_t **ret_out, size_t *ret_len);
 /*
+ * Room for len bytes where the next feed puts its input: a caller that reads into it and
+ * feeds from there saves the copy (feed sees its input is in place). Valid until the next
+ * call on s. Returns NULL after redact_stream_finish() or when out of memory.
+ */
+uint8_t *redact_stream_space(struct redact_stream *s, size_t len);
+/*
  * For a caller whose task went quiet (say for 200 ms): returns what feed held only for a
  * partial match of a value shorter than REDACT_PARTIAL_MIN characters (the last
  * characters of a line often start one: 1 to 3 characters of a secret whose writing

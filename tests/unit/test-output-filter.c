@@ -123,4 +123,35 @@ TEST(flush_lets_a_short_held_prefix_out_and_the_rest_is_still_redacted)
 	redactor_free(r);
 }
 
+TEST(input_read_into_the_space_is_filtered_in_place_as_a_copied_one)
+{
+	const char *in = "a \x1b[31m" VALUE "\x1b[0m b, then " VALUE " and s3cr3tPa";
+	struct redactor *r = new_redactor();
+	struct output_filter *f = NULL;
+	struct output_filter_out o;
+	struct sink k = {}, want;
+	uint64_t n;
+
+	run(false, in, false, &want, &n);
+	ASSERT_OK(output_filter_new(r, false, &f));
+	/* Cut inside the values: what is held stays before the space the next read gets. */
+	for (size_t i = 0, len = strlen(in), step = 7; i < len; i += step) {
+		size_t take_n = len - i < step ? len - i : step;
+		char *space = output_filter_space(f, take_n);
+
+		ASSERT_TRUE(space != NULL);
+		memcpy(space, in + i, take_n);
+		ASSERT_OK(output_filter_feed(f, space, take_n, &o));
+		take(&k, &o);
+	}
+	ASSERT_OK(output_filter_finish(f, &o));
+	take(&k, &o);
+	ASSERT_STREQ(k.caller, want.caller);
+	ASSERT_STREQ(k.log, want.log);
+	ASSERT_TRUE(strstr(k.caller, "s3cr3t") == NULL);
+	ASSERT_TRUE(output_filter_space(f, 1) == NULL);
+	output_filter_free(f);
+	redactor_free(r);
+}
+
 TEST_MAIN();
