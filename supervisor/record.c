@@ -436,11 +436,42 @@ static void sweep_copy_dir(const char *copy_dir, const char *run_id)
 }
 
 /*
+ * What became of the dead run's grants, as the start that marks it aborted found it
+ * (grants: credentials_reap_dead_run()), into each grant the running record left
+ * "pending". One it found nothing of was not revoked by it, and the record says so.
+ */
+static int revocations_apply(json_t *o, json_t *grants)
+{
+	json_t *list = json_object_get(o, "credentials"), *c, *found;
+	size_t i;
+
+	json_array_foreach(list, i, c)
+	{
+		json_t *v = json_object_get(c, "revocation");
+
+		if (!json_is_string(v) || !streq(json_string_value(v), "pending"))
+			continue;
+		found = json_object_get(grants,
+					json_string_value(json_object_get(c, "name")) ?: "");
+		if (found && json_object_update(c, found) < 0)
+			return -ENOMEM;
+		if (!found && (record_json_set(c, "revocation", json_string("failed")) < 0 ||
+			       record_json_set(c, "revocation_error",
+					       json_string("the start that marked the run aborted "
+							   "found no revocation state of it: not "
+							   "revoked by airlock")) < 0))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
  * The "running" record of a dead run turned "aborted", with the size and SHA-256 of the
- * logs it left, or NULL when it is not one (*ret_missing: there is no record at all).
+ * logs it left and what became of its grants (grants, or NULL: left as they were), or NULL
+ * when it is not one (*ret_missing: there is no record at all).
  */
 static json_t *aborted_json(int records_fd, const char *name, const char *state_dir,
-			    const char *run_id, const char *pin, bool export_ended,
+			    const char *run_id, const char *pin, bool export_ended, json_t *grants,
 			    bool *ret_missing)
 {
 	_cleanup_(json_decrefp) json_t *o = NULL;
@@ -480,7 +511,7 @@ static json_t *aborted_json(int records_fd, const char *name, const char *state_
 	if (record_json_set(exit_o, "cause", json_string("aborted")) < 0 ||
 	    record_json_set(exit_o, "code", json_integer(125)) < 0 ||
 	    record_json_set(o, "ended_at", json_string(now)) < 0 ||
-	    run_log_reap(state_dir, run_id, o) < 0)
+	    run_log_reap(state_dir, run_id, o) < 0 || (grants && revocations_apply(o, grants) < 0))
 		return NULL;
 	/* The running record's "the task did not run" would be wrong: it may have died in it. */
 	export = json_object_get(o, "artifacts");
@@ -531,7 +562,7 @@ static int write_aborted(const char *state_dir, int records_fd, const char *name
 }
 
 int record_mark_aborted(const char *state_dir, const char *copy_dir, const char *run_id,
-			const char *running_sha256, bool export_ended)
+			const char *running_sha256, bool export_ended, json_t *grants)
 {
 	_cleanup_(json_decrefp) json_t *o = NULL;
 	_cleanup_close_ int fd = -EBADF;
@@ -556,7 +587,8 @@ int record_mark_aborted(const char *state_dir, const char *copy_dir, const char 
 		return -EINTR;
 
 	snprintf(name, sizeof(name), "%s.json", run_id);
-	o = aborted_json(fd, name, state_dir, run_id, running_sha256, export_ended, &missing);
+	o = aborted_json(fd, name, state_dir, run_id, running_sha256, export_ended, grants,
+			 &missing);
 	if (!o && missing) /* it died before its first record: its task never started */
 		run_log_reap_unrecorded(state_dir, run_id);
 	if (!o)

@@ -121,9 +121,12 @@ int record_write(const struct run_summary *s, struct record_sink *sink,
  * ended (in place, or left partial on purpose) before it died, which artifacts.error says.
  * running_sha256: the hex SHA-256 its lock pinned of the running record as written (NULL:
  * none): a record that is not those bytes is marked aborted with exit.reason
- * "running_record_changed", saying so.
+ * "running_record_changed", saying so. grants: what became of the grants the run held,
+ * by name (credentials_reap_dead_run(): revocation, revoked_at, revocation_error, and
+ * expired when the run had said so), each put into its grant that the running record left
+ * "pending" (one not in it is recorded "failed": not revoked); NULL: left as they are.
  */
 int record_mark_aborted(const char *state_dir, const char *copy_dir, const char *run_id,
-			const char *running_sha256, bool export_ended);
+			const char *running_sha256, bool export_ended, json_t *grants);
 /* Formats a CLOCK_REALTIME time as RFC 3339 UTC with milliseconds. */
 void record_format_time(const struct timespec *ts, char *buf, size_t len);

@@ -74,6 +74,16 @@ int credentials_state_text(struct credential *c, const json_t *revocation);
  */
 int credentials_state_write(int dir_fd, const char *dir, const struct credential *c);
 /*
+ * credentials-reap.c: <dir>/<grant>.result (0600), what became of a grant whose state is
+ * gone: result "revoked" (or "expired", at its issuer) at Unix time at_s, and whether the
+ * grant had expired while its task ran. It holds no value; it stays until the run's record
+ * is final (credentials_release()), for the start that marks the run aborted should it die
+ * before. Does not log. 0 or -errno.
+ */
+#define CREDENTIALS_RESULT_SUFFIX ".result"
+int credentials_result_write(int dir_fd, const char *grant, const char *result, int64_t at_s,
+			     bool expired);
+/*
  * credentials-reap.c: the state text parsed (jansson's frees clear once the issuer module
  * is loaded); its "revocation" is what revoke() takes. NULL when it cannot be parsed.
  */

@@ -600,20 +600,6 @@ int credentials_mint(struct credential_set *s, const struct policy *p,
 	return credentials_build_env(s);
 }
 
-/* After revocations: the state directory goes once nothing in it is left to revoke. */
-static void state_dir_close(struct credentials_issued *g)
-{
-	if (g->dir_fd < 0)
-		return;
-	/* errno passed on: the logger's own calls would change it before %m is formatted. */
-	if (rmdir(g->dir) < 0 && errno != ENOENT)
-		log_warning_errno(-errno,
-				  "Failed to remove '%s' (a revocation failed: the next start "
-				  "retries it), ignoring: %m",
-				  g->dir);
-	g->dir_fd = safe_close(g->dir_fd);
-}
-
 static void revoke_result(struct credentials_issued *g, struct credential *c,
 			  const struct issuer_job *j)
 {
@@ -624,6 +610,11 @@ static void revoke_result(struct credentials_issued *g, struct credential *c,
 	if (j->error >= 0) {
 		cg->result = "revoked";
 		secure_buf_free(&cg->state);
+		/* Kept until the record is final: a start that marks this run aborted reads it. */
+		if (credentials_result_write(g->dir_fd, c->slot->name, cg->result, cg->revoked_s,
+					     cg->expired) < 0)
+			log_debug("could not keep what became of credential '%s' in '%s'",
+				  c->slot->name, g->dir);
 		state_remove(g, c->slot->name);
 		log_debug("credential '%s' revoked by issuer '%s' in %" PRId64 " us", c->slot->name,
 			  c->slot->issuer, j->mono_us);
@@ -688,7 +679,6 @@ void credentials_revoke(struct credential_set *s)
 		json_decref(states[k]);
 	free(jobs);
 	free(states);
-	state_dir_close(g);
 }
 
 /* Arms the timer for the earliest expiry still to come; disarms it when none is. */
@@ -788,6 +778,33 @@ int credentials_next_kill_expiry(const struct credential_set *s, int64_t *ret)
 		return 0;
 	*ret = next;
 	return 1;
+}
+
+/*
+ * The run's record is final: what its state directory kept for a reaper (<grant>.result)
+ * goes, and the directory with it once nothing in it is left to revoke.
+ */
+void credentials_release(struct credential_set *s)
+{
+	struct credentials_issued *g = s ? s->issued : NULL;
+	char name[POLICY_MAX_CREDENTIAL_NAME + 16];
+
+	if (!g || g->dir_fd < 0)
+		return;
+	for (size_t i = 0; i < s->n; i++) {
+		if (!s->items[i].grant)
+			continue;
+		snprintf(name, sizeof(name), "%s" CREDENTIALS_RESULT_SUFFIX,
+			 s->items[i].slot->name);
+		(void)unlinkat(g->dir_fd, name, 0);
+	}
+	/* errno passed on: the logger's own calls would change it before %m is formatted. */
+	if (rmdir(g->dir) < 0 && errno != ENOENT)
+		log_warning_errno(-errno,
+				  "Failed to remove '%s' (a revocation failed: the next start "
+				  "retries it), ignoring: %m",
+				  g->dir);
+	g->dir_fd = safe_close(g->dir_fd);
 }
 
 /* A Unix time as the record writes times. */

@@ -78,14 +78,15 @@ printf 's3cret\n' >"$TMP/client.secret"
 printf 'root-vault' >"$TMP/vault.token"
 chmod 600 "$TMP/client.secret" "$TMP/vault.token"
 
-# conf NAME TOKEN_PATH [CA] [TIMEOUT]: a node configuration with the issuer "idp" (OAuth2 at
-# TOKEN_PATH) and "vault" (http_json), in this test's own cgroup parent.
+# conf NAME TOKEN_PATH [CA] [TIMEOUT] [REVOKE_PATH]: a node configuration with the issuer
+# "idp" (OAuth2 at TOKEN_PATH, RFC 7009 at REVOKE_PATH) and "vault" (http_json), in this
+# test's own cgroup parent.
 conf() {
 	cat >"$TMP/$1.conf" <<JSON
 { "version": 1, "cgroup_parent": "$ISO_PARENT",
   "credentials": { "issuers": {
     "idp": { "kind": "oauth2_client_credentials", "token_url": "https://$ISSUER$2",
-             "revocation_url": "https://$ISSUER/revoke", "client_id": "airlock",
+             "revocation_url": "https://$ISSUER${5:-/revoke}", "client_id": "airlock",
              "client_secret_file": "$TMP/client.secret", "ca_file": "${3:-$TMP/ca.pem}",
              "timeout": "${4:-10s}" },
     "vault": { "kind": "http_json", "url": "https://$ISSUER/v1/token",
@@ -213,6 +214,7 @@ revoked "$t" && ok 1 "a killed airlock revokes nothing itself" || ok 0 "a killed
 left=$(find "$TMP/run/credentials" -name '*.json' | wc -l)
 is "$left" 1 "its revocation state stays in the runtime directory"
 is "$(stat -c %a "$(find "$TMP/run/credentials" -name '*.json')")" 600 "the state file is root-only"
+dead=$(ls "$TMP/run/credentials")
 cat >"$TMP/plain.json" <<'JSON'
 { "version": 1, "name": "plain" }
 JSON
@@ -222,6 +224,69 @@ revoked "$t" && ok 0 "the next start revoked the dead run's token" || { ok 1 "th
 grep -q "revoked credential 'api' of dead run" "$TMP/diag"
 ok $? "the next start says so (in its diagnostics)"
 is "$(state_left)" "" "the dead run's revocation state is gone"
+is "$(unrevoked)" "" "every token minted so far is revoked"
+# The dead run's record, marked aborted by that start, says what became of the grant: the
+# start revoked it before it signed the record, not after.
+# dead_grant ID: exit.cause, then revocation, whether revoked_at is set, revocation_error.
+dead_grant() {
+	python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+c = r["credentials"][0]
+print(r["exit"]["cause"], c["revocation"], "revoked_at" in c, c.get("revocation_error", "-"))' \
+		"$TMP/state/records/$1.json" 2>&1
+}
+is "$(dead_grant "$dead")" "aborted revoked True -" \
+	"the dead run's aborted record says its grant was revoked, and when"
+is "$(python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+print(r["credentials"][0]["revoked_at"] <= r["ended_at"])' "$TMP/state/records/$dead.json")" True \
+	"the grant was revoked before the record was marked aborted"
+"$AIRLOCK" records --state-dir "$TMP/state" verify >"$TMP/verify.out" 2>&1
+ok $? "the aborted record, with its grant's revocation, verifies in the chain" ||
+	sed 's/^/# /' "$TMP/verify.out"
+
+# dead_run CONF: a run with a grant whose airlock is killed (SIGKILL); sets t (its token)
+# and dead (its run id).
+dead_run() {
+	airlock_bg --config "$TMP/$1.conf" --policy "$TMP/long.json" -- /bin/sleep 30
+	local n0
+	n0=$(minted)
+	for _ in $(seq 100); do [ "$(minted)" -gt "$n0" ] && grep -q 'run started' "$TMP/err" && break; sleep 0.1; done
+	kill -KILL "$BG"
+	wait "$BG" 2>/dev/null
+	BG=
+	t=$(last_token)
+	dead=$(ls "$TMP/run/credentials")
+}
+# The issuer's revocation endpoint fails (HTTP 500) when the next start revokes: the
+# aborted record says so, with the error, never "pending"; the state stays, and a later
+# start revokes it.
+conf revfail /token "" "" /revoke-500
+dead_run revfail
+run revfail plain -- /bin/true
+is "$RC $(dead_grant "$dead")" \
+	"0 aborted failed True HTTP 500 from POST https://$ISSUER/revoke-500" \
+	"a revocation the issuer refuses: the aborted record says failed, with the HTTP status"
+grep -qx "revoke-failed $t" "$LOG"
+ok $? "the issuer saw that revocation, and refused it"
+is "$(find "$TMP/run/credentials" -name '*.json' | wc -l)" 1 "the failed grant's state stays for a later start"
+run good plain -- /bin/true
+revoked "$t" && ok 0 "a later start revokes it" || { ok 1 "a later start revokes it"; show; }
+is "$(state_left)" "" "then its state is gone"
+is "$(dead_grant "$dead")" "aborted failed True HTTP 500 from POST https://$ISSUER/revoke-500" \
+	"the record, signed once, still says what the start that marked it found"
+# An issuer the next start's configuration lacks: failed, naming why (no request made).
+cat >"$TMP/noidp.conf" <<JSON
+{ "version": 1, "cgroup_parent": "$ISO_PARENT" }
+JSON
+dead_run good
+run noidp plain -- /bin/true
+is "$RC $(dead_grant "$dead")" \
+	"0 aborted failed False issuer 'idp' is not in the node configuration" \
+	"an issuer the next start cannot use: the aborted record says failed, and why"
+run good plain -- /bin/true
+revoked "$t" && ok 0 "a start that has the issuer revokes it" || { ok 1 "a start that has the issuer revokes it"; show; }
+is "$(state_left)" "" "then the dead run's state is gone"
 is "$(unrevoked)" "" "every token minted so far is revoked"
 
 # A run without grants never maps libcurl or the issuer module (the start stays as fast as
