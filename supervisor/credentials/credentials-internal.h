@@ -3,6 +3,7 @@
 
 /* Shared by credentials.c (slots and values) and credentials-deliver.c (files, env, record). */
 
+#include <limits.h>
 #include <stdint.h>
 
 #include "credentials.h"
@@ -42,9 +43,31 @@ struct credential_grant {
 	int64_t issuer_expires_s;
 	int64_t mint_us; /* the mint's own time */
 	bool expired; /* it expired while the task ran */
+	bool revoke_due; /* expired: its revocation waits for the batch out to end */
+	bool revoking; /* in the batch revoking expired grants off the loop */
 	bool scope_clipped; /* the issuer's scope was larger than CREDENTIALS_SCOPE_MAX */
 	const char *result; /* "revoked", "failed", "not_revocable", or NULL: not yet */
 	char error[ISSUER_ERR_MAX]; /* result "failed": why */
+};
+
+struct expiry_batch;
+struct loop;
+
+/* The grants' issuers and state (credentials-issued.c), and their expiry (credentials-expiry.c). */
+struct credentials_issued {
+	const struct issuer_module *m;
+	struct issuer **issuers; /* one per issuer the grants name */
+	size_t n_issuers;
+	char dir[PATH_MAX]; /* <runtime>/credentials/<run-id> */
+	int dir_fd; /* flock'ed LOCK_EX while the run holds anything */
+	int timer_fd; /* the next expiry, or -EBADF */
+	struct loop *loop;
+	credentials_expired_fn on_kill;
+	void *userdata;
+	/* The revocation of expired grants on a thread, off the loop, or NULL. */
+	struct expiry_batch *batch;
+	int batch_fd; /* an eventfd the batch's thread writes once it has ended, or -EBADF */
+	bool ended; /* credentials_revoke() ran: nothing more is revoked */
 };
 
 struct credential_set {
@@ -108,6 +131,20 @@ int credentials_mint_interruptible(const struct issuer_module *m, struct issuer_
 void credentials_mark_interrupted(struct issuer_job *jobs, size_t n, int sig);
 /* credentials.c: c->digest from c->value. */
 void credentials_fingerprint(struct credential *c);
+/*
+ * credentials-issued.c: what revocation j (of grant c) came to, for the record: on success,
+ * the state goes (<grant>.result in its place); on failure, it stays and a warning says
+ * so (at_expiry: the run's end retries it).
+ */
+void credentials_revoke_result(struct credentials_issued *g, struct credential *c,
+			       const struct issuer_job *j, bool at_expiry);
+/* credentials-issued.c: the current Unix time. */
+int64_t credentials_now_s(void);
+/*
+ * credentials-expiry.c: waits for the batch revoking expired grants, if one is out, and
+ * takes its results (credentials_revoke_result()). For the run's end.
+ */
+void credentials_expiry_finish(struct credential_set *s);
 /* credentials-issued.c: frees what the grants hold (after credentials_revoke()). */
 void credentials_issued_free(struct credential_set *s);
 

@@ -141,9 +141,10 @@ void credentials_revoke(struct credential_set *s);
 void credentials_release(struct credential_set *s);
 
 /*
- * Watches the grants' expiry on l: an expiry is logged and recorded; one of a grant with
- * "on_expiry": "kill" calls fn with the grant's name (its return value is the handler's).
- * Returns 0 or -errno. s may be NULL.
+ * Watches the grants' expiry on l: an expiry is logged and recorded, and the credential is
+ * revoked at its issuer then, on a thread of its own (credentials-expiry.c), whose result
+ * the loop takes when it ends; one of a grant with "on_expiry": "kill" also calls fn with
+ * the grant's name (its return value is the handler's). Returns 0 or -errno. s may be NULL.
  */
 typedef int (*credentials_expired_fn)(const char *name, void *userdata);
 int credentials_watch_expiry(struct credential_set *s, struct loop *l, credentials_expired_fn fn,

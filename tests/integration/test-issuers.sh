@@ -346,6 +346,145 @@ is "$(rec "$LIFE, $ISSUER_LIFE")" "(2, 3600)" \
 	"the record's expires_at is the grant's ttl on, issuer_expires_at the issuer's hour"
 revoked "$(last_token)" && ok 0 "the server saw the revocation" || ok 1 "the server saw the revocation"
 
+# ---- on_expiry "record": the task goes on, its token is revoked at the grant's ttl ----
+# The issuer grants an hour, the grant's ttl is 3s. The issuer holds the revocation
+# (/revoke-gated) until the test opens its gate: the task's output must keep flowing
+# meanwhile (the request is off airlock's loop). The task uses its token until the server
+# refuses it, then exits 0: the server saw the revocation before the task ended.
+conf gated /token "" 30s /revoke-gated
+policy recttl 60s '{ "name": "api", "source": "issuer:idp", "ttl": "3s", "on_expiry": "record", "deliver": { "file": "/run/secrets/api" } }'
+USE='import time, urllib.error, urllib.request
+t = open("/run/secrets/api").read()
+def use():
+    r = urllib.request.Request("http://'$ISSUER':8080/protected", headers={"Authorization": "Bearer " + t})
+    try:
+        return urllib.request.urlopen(r, timeout=5).status
+    except urllib.error.HTTPError as e:
+        return e.code
+print("before", use(), flush=True)
+for i in range(3000):
+    s = use()
+    print("tick", i, s, flush=True)
+    if s != 200:
+        break
+    time.sleep(0.1)
+print("refused", s, flush=True)'
+rm -f "$LOG.gate"
+n0=$(minted)
+airlock_bg --config "$TMP/gated.conf" --policy "$TMP/recttl.json" --record "$TMP/record.json" \
+	-- /usr/bin/python3 -c "$USE"
+for _ in $(seq 100); do [ "$(minted)" -gt "$n0" ] && break; sleep 0.1; done
+t=$(last_token)
+for _ in $(seq 300); do grep -qx "revoke-start $t" "$LOG" && break; sleep 0.1; done
+grep -qx "revoke-start $t" "$LOG"
+ok $? "at the grant's ttl, airlock asks the issuer to revoke the token (on_expiry record)" || show
+n1=$(grep -c '^tick' "$TMP/out")
+sleep 1.5
+n2=$(grep -c '^tick' "$TMP/out")
+if [ "$n2" -gt "$n1" ] && ! grep -qx "revoke $t" "$LOG" && kill -0 "$BG" 2>/dev/null; then
+	ok 0 "the task's output keeps flowing while the revocation is out ($n1, then $n2 lines)"
+else
+	ok 1 "the task's output keeps flowing while the revocation is out ($n1, then $n2 lines)"
+	show
+fi
+touch "$LOG.gate"
+wait "$BG"
+RC=$?
+BG=
+is "$RC $(head -n1 "$TMP/out") $(tail -n1 "$TMP/out")" "0 before 200 refused 401" \
+	"the task went on past the expiry and saw its token refused by the issuer, then exited"
+is "$(awk -v t="$t" '$2 == t && $1 == "revoke" { print $1 } $2 == t && $1 == "use" { print $1, $3 }' "$LOG" | uniq | tr '\n' ' ')" \
+	"use 200 revoke use 401 " "the server saw the token work, its revocation, then refused it"
+is "$(rec 'r["exit"]["cause"], r["credentials"][0]["expired"], r["credentials"][0]["revocation"], r["credentials"][0]["expires_at"] <= r["credentials"][0]["revoked_at"] <= r["ended_at"]')" \
+	"('exited', True, 'revoked', True)" \
+	"the record: expired, revoked after its expiry and before the run ended"
+is "$(grep -c "^revoke-start $t\$" "$LOG")" 1 "the run's end did not revoke it again"
+grep -q "credential 'api' from issuer 'idp' expired while the task runs: the task goes on (on_expiry \"record\"), revoking the credential at the issuer" "$TMP/err"
+ok $? "airlock says the grant expired and is being revoked" || show
+
+# A stop signal while that revocation is out is acted on at once: the task ends, the
+# revocation is not cut short (that would leave the token valid) and is not sent twice.
+rm -f "$LOG.gate"
+n0=$(minted)
+airlock_bg --config "$TMP/gated.conf" --policy "$TMP/recttl.json" --record "$TMP/record.json" \
+	-- /usr/bin/python3 -c "$USE"
+for _ in $(seq 100); do [ "$(minted)" -gt "$n0" ] && break; sleep 0.1; done
+t=$(last_token)
+for _ in $(seq 300); do grep -qx "revoke-start $t" "$LOG" && break; sleep 0.1; done
+kill -TERM "$BG"
+sleep 2
+n1=$(grep -c '^tick' "$TMP/out")
+sleep 1
+n2=$(grep -c '^tick' "$TMP/out")
+if [ "$n1" -eq "$n2" ] && kill -0 "$BG" 2>/dev/null && ! grep -qx "revoke $t" "$LOG"; then
+	ok 0 "SIGTERM during a revocation at expiry ends the task at once; airlock waits for the revocation"
+else
+	ok 1 "SIGTERM during a revocation at expiry ends the task at once ($n1, then $n2 lines)"
+	show
+fi
+touch "$LOG.gate"
+wait "$BG"
+RC=$?
+BG=
+is "$RC $(grep -c "^revoke-start $t\$" "$LOG") $(grep -c "^revoke $t\$" "$LOG")" "143 1 1" \
+	"the run ends (128+SIGTERM) once the revocation is done, sent once"
+is "$(rec 'r["exit"]["cause"], r["credentials"][0]["expired"], r["credentials"][0]["revocation"]')" \
+	"('signaled', True, 'revoked')" \
+	"the record: the task died of the SIGTERM passed on, the grant expired and was revoked"
+rm -f "$LOG.gate"
+
+# The revocation at expiry fails (HTTP 500): the task goes on, the run's end tries again.
+policy recttl2 60s '{ "name": "api", "source": "issuer:idp", "ttl": "2s", "on_expiry": "record", "deliver": { "file": "/run/secrets/api" } }'
+run revfail recttl2 -- /bin/sh -c 'sleep 4; echo done'
+t=$(last_token)
+is "$RC $(cat "$TMP/out") $(grep -c "^revoke-failed $t\$" "$LOG")" "0 done 2" \
+	"a revocation at expiry the issuer refuses: the task goes on; the run's end tries once more"
+is "$(rec 'r["credentials"][0]["expired"], r["credentials"][0]["revocation"], r["credentials"][0]["revocation_error"]')" \
+	"(True, 'failed', 'HTTP 500 from POST https://$ISSUER/revoke-500')" \
+	"the record says the grant expired and its revocation failed, with the error"
+grep -q "Failed to revoke expired credential 'api' at issuer 'idp': HTTP 500 .*; retrying when the run ends" "$TMP/err"
+ok $? "airlock warns when the revocation at expiry fails" || show
+run good plain -- /bin/true
+revoked "$t" && ok 0 "its state stayed: the next start revokes it" || { ok 1 "its state stayed: the next start revokes it"; show; }
+
+# ---- SIGKILL after a grant's revocation at expiry, and after its issuer's expiry ----
+# The issuer's 2 s: airlock revokes the token then, and is killed after. The next start
+# finds what the run left (<grant>.result): the aborted record says revoked, not pending,
+# and nothing is revoked twice.
+airlock_bg --config "$TMP/short.conf" --policy "$TMP/long.json" -- /bin/sleep 30
+n0=$(minted)
+for _ in $(seq 100); do [ "$(minted)" -gt "$n0" ] && break; sleep 0.1; done
+t=$(last_token)
+for _ in $(seq 300); do [ -n "$(find "$TMP/run/credentials" -name api.result)" ] && break; sleep 0.1; done
+kill -KILL "$BG"
+wait "$BG" 2>/dev/null
+BG=
+dead=$(ls "$TMP/run/credentials")
+run good plain -- /bin/true
+is "$RC $(dead_grant "$dead") $(grep -c "^revoke $t\$" "$LOG")" "0 aborted revoked True - 1" \
+	"a grant revoked at its expiry before a SIGKILL: the aborted record says revoked; sent once"
+is "$(python3 -c 'import json, sys
+print(json.load(open(sys.argv[1]))["credentials"][0]["expired"])' "$TMP/state/records/$dead.json")" True \
+	"and that it had expired while the task ran"
+is "$(state_left)" "" "what the dead run left of it is gone"
+# Killed before the issuer's 5 s (as soon as its task runs), the next start after them:
+# nothing left to revoke.
+airlock_bg --config "$TMP/short5.conf" --policy "$TMP/long.json" -- /bin/sh -c 'echo started; exec sleep 30'
+for _ in $(seq 100); do grep -q '^started' "$TMP/out" && break; sleep 0.1; done
+kill -KILL "$BG"
+wait "$BG" 2>/dev/null
+BG=
+t=$(last_token)
+dead=$(ls "$TMP/run/credentials")
+sleep 6
+run good plain -- /bin/true
+is "$RC $(dead_grant "$dead")" "0 aborted expired False -" \
+	"a grant expired at its issuer before the next start: the aborted record says expired"
+is "$(grep -c "^revoke $t\$" "$LOG") $(state_left)" "0 " "no revocation was sent for it, and its state is gone"
+# This test server never expires a token by itself: revoked here, for the checks below.
+ip netns exec "$NET_I" curl -s --cacert "$TMP/ca.pem" -u airlock:s3cret -d "token=$t" \
+	"https://$ISSUER/revoke" >/dev/null
+
 # ---- a lifetime past any clock (expires_in 2^63 - 1) is taken as the longest there is ----
 conf forever /token-forever
 run forever long -- /bin/true
