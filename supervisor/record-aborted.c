@@ -164,7 +164,38 @@ static json_t *from_copy(const struct record_dead_run *d, const char *name, enum
 	return TAKE_PTR(o);
 }
 
-/* The running record o, of a run that died, made "aborted", with the logs it left. */
+/*
+ * What became of the dead run's grants, as the start that marks it aborted found it
+ * (grants: credentials_reap_dead_run()), into each grant the running record left
+ * "pending". One it found nothing of was not revoked by it, and the record says so.
+ */
+static int revocations_apply(json_t *o, json_t *grants)
+{
+	json_t *list = json_object_get(o, "credentials"), *c, *found;
+	size_t i;
+
+	json_array_foreach(list, i, c)
+	{
+		json_t *v = json_object_get(c, "revocation");
+
+		if (!json_is_string(v) || !streq(json_string_value(v), "pending"))
+			continue;
+		found = json_object_get(grants,
+					json_string_value(json_object_get(c, "name")) ?: "");
+		if (found && json_object_update(c, found) < 0)
+			return -ENOMEM;
+		if (!found && (record_json_set(c, "revocation", json_string("failed")) < 0 ||
+			       record_json_set(c, "revocation_error",
+					       json_string("the start that marked the run aborted "
+							   "found no revocation state of it: not "
+							   "revoked by airlock")) < 0))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The running record o, of a run that died, made "aborted", with the logs it left and
+ * what became of its grants. */
 static int make_aborted(json_t *o, const struct record_dead_run *d)
 {
 	json_t *exit_o = json_object_get(o, "exit"), *export;
@@ -176,7 +207,8 @@ static int make_aborted(json_t *o, const struct record_dead_run *d)
 	if (record_json_set(exit_o, "cause", json_string("aborted")) < 0 ||
 	    record_json_set(exit_o, "code", json_integer(125)) < 0 ||
 	    record_json_set(o, "ended_at", json_string(now)) < 0 ||
-	    run_log_reap(d->state_dir, d->run_id, o) < 0)
+	    run_log_reap(d->state_dir, d->run_id, o) < 0 ||
+	    (d->grants && revocations_apply(o, d->grants) < 0))
 		return -ENOMEM;
 	/* The running record's "the task did not run" would be wrong: it may have died in it. */
 	export = json_object_get(o, "artifacts");

@@ -120,6 +120,7 @@ struct record_dead_run {
 	const char *running_sha256; /* hex SHA-256 of its running record as written, or NULL */
 	const char *running_copy; /* the copy of its running record the lock kept, or NULL */
 	bool export_ended; /* its export had ended (in place, or left partial on purpose) */
+	json_t *grants; /* what became of its grants (see record_mark_aborted()), or NULL */
 };
 
 /*
@@ -132,7 +133,11 @@ struct record_dead_run {
  * bytes is marked aborted with exit.reason "running_record_changed", saying so; one that is
  * missing ("running_record_missing"), or not a regular file that reads as a record
  * ("running_record_unreadable"), is made from running_copy when that is the pinned bytes
- * (else a warning names the run left without a record). Creates nothing and follows no
+ * (else a warning names the run left without a record). grants: what became of the grants
+ * the run held, by name (credentials_reap_dead_run(): revocation, revoked_at,
+ * revocation_error, and expired when the run had said so), each put into its grant that
+ * the running record left "pending" (one not in it is recorded "failed": not revoked);
+ * NULL: left as they are. Creates nothing and follows no
  * symbolic link. Returns 1 when marked, 0 when there was no running record (or no such
  * state directory), or -errno (logged as a warning) when the record could not be
  * rewritten, or -EINTR (not marked) when a stop signal cut the removal of its partial

@@ -31,18 +31,20 @@ struct run_limits {
 
 struct reap_ctx {
 	const char *runtime_dir;
+	const struct node_config *cfg;
 };
 
 static bool run_alive(const char *run_id, void *userdata)
 {
 	const struct reap_ctx *ctx = userdata;
 
-	return run_lock_is_alive(ctx->runtime_dir, run_id);
+	return run_lock_is_alive(ctx->runtime_dir, ctx->cfg, run_id);
 }
 
-void run_limits_reap_stale(struct run_limits *l, const char *runtime_dir)
+void run_limits_reap_stale(struct run_limits *l, const char *runtime_dir,
+			   const struct node_config *cfg)
 {
-	struct reap_ctx ctx = { runtime_dir };
+	struct reap_ctx ctx = { runtime_dir, cfg };
 	int r;
 
 	if (!l)
@@ -52,7 +54,7 @@ void run_limits_reap_stale(struct run_limits *l, const char *runtime_dir)
 		log_notice("removed the cgroups of %d run(s) that ended without cleaning up", r);
 	else if (r < 0 && r != -ENOENT)
 		log_warning_errno(r, "Failed to reap cgroups of dead runs, ignoring: %m");
-	run_lock_sweep(runtime_dir);
+	run_lock_sweep(runtime_dir, cfg);
 	run_net_reap_stale();
 }
 

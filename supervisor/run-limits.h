@@ -33,12 +33,15 @@ int run_limits_new(const struct policy *p, const char *cgroup_parent, const char
 		   const char *runtime_dir, struct run_limits **ret);
 /*
  * Reaps what dead runs left: the cgroups and run locks of runs whose lock in
- * runtime_dir/runs is free (their records are marked aborted), and their network
+ * runtime_dir/runs is free (their records are marked aborted, once the credentials they
+ * held are revoked with the issuers of cfg: run_lock_is_alive()), and their network
  * leftovers (before a networked run takes a slot). Called before the task exists: killing a dead run's processes may wait, and must not delay this run's
  * deadline. Logs a notice
  * when it removed something; failures are logged and ignored.
  */
-void run_limits_reap_stale(struct run_limits *l, const char *runtime_dir);
+struct node_config;
+void run_limits_reap_stale(struct run_limits *l, const char *runtime_dir,
+			   const struct node_config *cfg);
 /* The run's cgroups for sandbox_spawn() (the sandbox is born inside them), or NULL. */
 struct cgroup_run *run_limits_cgroup(const struct run_limits *l);
 /*

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "credentials.h"
 #include "fd-util.h"
 #include "log.h"
 #include "macro.h"
@@ -243,13 +244,16 @@ static char *read_copy(const char *runtime_dir, const char *run_id, const char *
  * directory, NUL, the --record FILE's directory, NUL; before: the state directory alone),
  * the SHA-256 of its "running" record once written (run_lock_pin(): "running-sha256 HEX",
  * NUL; the record itself kept beside the lock), and what it made for its export, until the
- * export was in place (run_lock_note()): its temporary files and unfinished export go, and
- * its record is marked aborted. Returns -errno (logged) when the record could not be
- * rewritten, or -EINTR when a stop signal cut the removal of its export short: the lock
- * file then stays for the next start to try.
+ * export was in place (run_lock_note()): its temporary files and unfinished export go, the
+ * grants it held are revoked (cfg: the issuers), and its record is marked aborted, saying
+ * what became of them. Returns -errno (logged) when the record could not be rewritten,
+ * -EBUSY when its grants are another start's to revoke, or -EINTR when a stop signal cut
+ * the removal of its export short: the lock file then stays for the next start to try.
  */
-static int mark_aborted(int lock_fd, const char *runtime_dir, const char *run_id)
+static int mark_aborted(int lock_fd, const char *runtime_dir, const struct node_config *cfg,
+			const char *run_id)
 {
+	_cleanup_(json_decrefp) json_t *grants = NULL;
 	char buf[RUN_LOCK_MAX_BYTES] = "";
 	_cleanup_free_ char *copy = NULL;
 	struct record_dead_run d = { .state_dir = buf, .run_id = run_id };
@@ -268,16 +272,28 @@ static int mark_aborted(int lock_fd, const char *runtime_dir, const char *run_id
 	/* Before the record, as its temporary files; a stop signal leaves both to the next start. */
 	if (*note && !d.export_ended && run_export_sweep_noted(note, run_id) == -EINTR)
 		return -EINTR;
+	/* Before the record, which is signed once: it says what became of each grant. */
+	r = credentials_reap_dead_run(runtime_dir, run_id, cfg, &grants);
+	if (r < 0) {
+		log_about_run(LOG_LEVEL_WARNING, run_id,
+			      "Not marking run %s aborted yet: its credentials cannot be revoked "
+			      "now (%s); the next start tries again",
+			      run_id, strerror(-r));
+		return r;
+	}
 	copy = read_copy(runtime_dir, run_id, d.running_sha256);
 	d.running_copy = copy;
+	d.grants = grants;
 	r = record_mark_aborted(&d);
 	if (r > 0)
 		log_about_run(LOG_LEVEL_NOTICE, run_id,
 			      "marked the record of run %s aborted: its supervisor died", run_id);
+	if (r >= 0)
+		credentials_reap_dead_run_done(runtime_dir, run_id);
 	return r;
 }
 
-bool run_lock_is_alive(const char *runtime_dir, const char *run_id)
+bool run_lock_is_alive(const char *runtime_dir, const struct node_config *cfg, const char *run_id)
 {
 	_cleanup_close_ int fd = -EBADF;
 	char path[PATH_MAX];
@@ -288,7 +304,7 @@ bool run_lock_is_alive(const char *runtime_dir, const char *run_id)
 		return false;
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
 		return true;
-	if (mark_aborted(fd, runtime_dir, run_id) >= 0)
+	if (mark_aborted(fd, runtime_dir, cfg, run_id) >= 0)
 		unlink_files(runtime_dir, run_id);
 	return false;
 }
@@ -313,7 +329,7 @@ static void sweep_stale_new(int dir_fd, const char *name)
 		(void)unlinkat(dir_fd, name, 0);
 }
 
-void run_lock_sweep(const char *runtime_dir)
+void run_lock_sweep(const char *runtime_dir, const struct node_config *cfg)
 {
 	char dir[PATH_MAX];
 	struct dirent *de;
@@ -334,7 +350,7 @@ void run_lock_sweep(const char *runtime_dir)
 		if (n <= 5 || strcmp(de->d_name + n - 5, ".lock") != 0)
 			continue;
 		snprintf(id, sizeof(id), "%.*s", (int)(n - 5), de->d_name);
-		(void)run_lock_is_alive(runtime_dir, id);
+		(void)run_lock_is_alive(runtime_dir, cfg, id);
 	}
 	closedir(d);
 }

@@ -9,6 +9,8 @@
 #include <limits.h>
 #include <stdbool.h>
 
+struct node_config;
+
 /*
  * Takes run_id's lock, holding where its records go (state_dir, and copy_dir: the --record
  * FILE's directory, or NULL; both absolute) for a later start to clean up after it. The
@@ -48,13 +50,14 @@ int run_lock_pin(const char *runtime_dir, const char *run_id, int fd, const char
 int run_lock_drop(const char *runtime_dir, const char *run_id, int fd, bool keep_file);
 /*
  * Whether run_id's lock is held. One that is not is a dead run's: its temporary record
- * files go, its "running" record is marked aborted (record_mark_aborted()) and its lock
- * file and running record copy go; they stay when the record could not be rewritten, for
- * the next start.
+ * files go, the credentials it held are revoked with the issuers of cfg
+ * (credentials_reap_dead_run()), its "running" record is marked aborted
+ * (record_mark_aborted()), saying what became of them, and its lock file and running
+ * record copy go; they stay when the record could not be rewritten, for the next start.
  */
-bool run_lock_is_alive(const char *runtime_dir, const char *run_id);
+bool run_lock_is_alive(const char *runtime_dir, const struct node_config *cfg, const char *run_id);
 /*
  * Cleans up after the dead runs that left no cgroup behind (run_lock_is_alive() on every
  * lock file), and removes ".<id>.new" files nobody holds that are a minute old.
  */
-void run_lock_sweep(const char *runtime_dir);
+void run_lock_sweep(const char *runtime_dir, const struct node_config *cfg);

@@ -304,7 +304,7 @@ static int prepare(struct run *r)
 	 * is about other runs: the diagnostics' business, not the caller's.
 	 */
 	log_set_housekeeping(true);
-	run_limits_reap_stale(r->limits, r->opts->runtime_dir);
+	run_limits_reap_stale(r->limits, r->opts->runtime_dir, r->opts->config);
 	k = credentials_reap_stale(r->opts->runtime_dir, r->opts->config);
 	log_set_housekeeping(false);
 	if (k < 0)
@@ -489,6 +489,8 @@ void run_teardown(struct run *r)
 	r->filter = syscall_filter_free(r->filter);
 	idpool_release(&r->slot);
 	/* Kept when the final record failed: the next start marks it aborted. */
+	if (!r->record_failed)
+		credentials_release(r->creds);
 	r->run_lock_fd =
 		run_lock_drop(r->opts->runtime_dir, r->id, r->run_lock_fd, r->record_failed);
 	r->sink = record_sink_free(r->sink);

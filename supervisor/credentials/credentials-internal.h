@@ -3,6 +3,7 @@
 
 /* Shared by credentials.c (slots and values) and credentials-deliver.c (files, env, record). */
 
+#include <limits.h>
 #include <stdint.h>
 
 #include "credentials.h"
@@ -42,9 +43,31 @@ struct credential_grant {
 	int64_t issuer_expires_s;
 	int64_t mint_us; /* the mint's own time */
 	bool expired; /* it expired while the task ran */
+	bool revoke_due; /* expired: its revocation waits for the batch out to end */
+	bool revoking; /* in the batch revoking expired grants off the loop */
 	bool scope_clipped; /* the issuer's scope was larger than CREDENTIALS_SCOPE_MAX */
 	const char *result; /* "revoked", "failed", "not_revocable", or NULL: not yet */
 	char error[ISSUER_ERR_MAX]; /* result "failed": why */
+};
+
+struct expiry_batch;
+struct loop;
+
+/* The grants' issuers and state (credentials-issued.c), and their expiry (credentials-expiry.c). */
+struct credentials_issued {
+	const struct issuer_module *m;
+	struct issuer **issuers; /* one per issuer the grants name */
+	size_t n_issuers;
+	char dir[PATH_MAX]; /* <runtime>/credentials/<run-id> */
+	int dir_fd; /* flock'ed LOCK_EX while the run holds anything */
+	int timer_fd; /* the next expiry, or -EBADF */
+	struct loop *loop;
+	credentials_expired_fn on_kill;
+	void *userdata;
+	/* The revocation of expired grants on a thread, off the loop, or NULL. */
+	struct expiry_batch *batch;
+	int batch_fd; /* an eventfd the batch's thread writes once it has ended, or -EBADF */
+	bool ended; /* credentials_revoke() ran: nothing more is revoked */
 };
 
 struct credential_set {
@@ -74,6 +97,16 @@ int credentials_state_text(struct credential *c, const json_t *revocation);
  */
 int credentials_state_write(int dir_fd, const char *dir, const struct credential *c);
 /*
+ * credentials-reap.c: <dir>/<grant>.result (0600), what became of a grant whose state is
+ * gone: result "revoked" (or "expired", at its issuer) at Unix time at_s, and whether the
+ * grant had expired while its task ran. It holds no value; it stays until the run's record
+ * is final (credentials_release()), for the start that marks the run aborted should it die
+ * before. Does not log. 0 or -errno.
+ */
+#define CREDENTIALS_RESULT_SUFFIX ".result"
+int credentials_result_write(int dir_fd, const char *grant, const char *result, int64_t at_s,
+			     bool expired);
+/*
  * credentials-reap.c: the state text parsed (jansson's frees clear once the issuer module
  * is loaded); its "revocation" is what revoke() takes. NULL when it cannot be parsed.
  */
@@ -98,6 +131,20 @@ int credentials_mint_interruptible(const struct issuer_module *m, struct issuer_
 void credentials_mark_interrupted(struct issuer_job *jobs, size_t n, int sig);
 /* credentials.c: c->digest from c->value. */
 void credentials_fingerprint(struct credential *c);
+/*
+ * credentials-issued.c: what revocation j (of grant c) came to, for the record: on success,
+ * the state goes (<grant>.result in its place); on failure, it stays and a warning says
+ * so (at_expiry: the run's end retries it).
+ */
+void credentials_revoke_result(struct credentials_issued *g, struct credential *c,
+			       const struct issuer_job *j, bool at_expiry);
+/* credentials-issued.c: the current Unix time. */
+int64_t credentials_now_s(void);
+/*
+ * credentials-expiry.c: waits for the batch revoking expired grants, if one is out, and
+ * takes its results (credentials_revoke_result()). For the run's end.
+ */
+void credentials_expiry_finish(struct credential_set *s);
 /* credentials-issued.c: frees what the grants hold (after credentials_revoke()). */
 void credentials_issued_free(struct credential_set *s);
 

@@ -16,11 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,19 +32,7 @@
 #include "parse-util.h"
 #include "record.h"
 
-struct credentials_issued {
-	const struct issuer_module *m;
-	struct issuer **issuers; /* one per issuer the grants name */
-	size_t n_issuers;
-	char dir[PATH_MAX]; /* <runtime>/credentials/<run-id> */
-	int dir_fd; /* flock'ed LOCK_EX while the run holds anything */
-	int timer_fd; /* the next expiry, or -EBADF */
-	struct loop *loop;
-	credentials_expired_fn on_kill;
-	void *userdata;
-};
-
-static int64_t issuer_now_s(void)
+int64_t credentials_now_s(void)
 {
 	struct timespec ts;
 
@@ -83,6 +69,8 @@ void credentials_issued_free(struct credential_set *s)
 {
 	struct credentials_issued *g = s->issued;
 
+	if (g)
+		credentials_expiry_finish(s); /* no thread of it outlives the set */
 	for (size_t i = 0; i < s->n; i++) {
 		struct credential_grant *cg = s->items[i].grant;
 
@@ -99,6 +87,7 @@ void credentials_issued_free(struct credential_set *s)
 		g->m->issuer_free(g->issuers[i]);
 	free(g->issuers);
 	safe_close(g->timer_fd); /* out of the loop since credentials_revoke() */
+	safe_close(g->batch_fd);
 	safe_close(g->dir_fd);
 	free(g);
 	s->issued = NULL;
@@ -496,7 +485,7 @@ static void revoke_untaken(struct credential_set *s, struct issuer_job *jobs, si
 		j->err[0] = '\0';
 		s->issued->m->revoke_all(j, 1);
 		if (c->grant && c->grant->result == NULL) {
-			c->grant->revoked_s = issuer_now_s();
+			c->grant->revoked_s = credentials_now_s();
 			c->grant->result = j->error >= 0 ? "revoked" : "failed";
 			snprintf(c->grant->error, sizeof(c->grant->error), "%s", j->err);
 		}
@@ -563,7 +552,9 @@ int credentials_mint(struct credential_set *s, const struct policy *p,
 	s->issued = calloc(1, sizeof(*s->issued));
 	if (!s->issued)
 		return log_oom();
-	*s->issued = (struct credentials_issued){ .dir_fd = -EBADF, .timer_fd = -EBADF };
+	*s->issued = (struct credentials_issued){ .dir_fd = -EBADF,
+						  .timer_fd = -EBADF,
+						  .batch_fd = -EBADF };
 	r = issuer_module_get(&s->issued->m, &path, &problem);
 	if (r < 0)
 		return log_error_errno(r,
@@ -600,37 +591,35 @@ int credentials_mint(struct credential_set *s, const struct policy *p,
 	return credentials_build_env(s);
 }
 
-/* After revocations: the state directory goes once nothing in it is left to revoke. */
-static void state_dir_close(struct credentials_issued *g)
-{
-	if (g->dir_fd < 0)
-		return;
-	/* errno passed on: the logger's own calls would change it before %m is formatted. */
-	if (rmdir(g->dir) < 0 && errno != ENOENT)
-		log_warning_errno(-errno,
-				  "Failed to remove '%s' (a revocation failed: the next start "
-				  "retries it), ignoring: %m",
-				  g->dir);
-	g->dir_fd = safe_close(g->dir_fd);
-}
-
-static void revoke_result(struct credentials_issued *g, struct credential *c,
-			  const struct issuer_job *j)
+void credentials_revoke_result(struct credentials_issued *g, struct credential *c,
+			       const struct issuer_job *j, bool at_expiry)
 {
 	struct credential_grant *cg = c->grant;
 	char until[40];
 
-	cg->revoked_s = issuer_now_s();
+	cg->revoked_s = credentials_now_s();
 	if (j->error >= 0) {
 		cg->result = "revoked";
 		secure_buf_free(&cg->state);
+		/* Kept until the record is final: a start that marks this run aborted reads it. */
+		if (credentials_result_write(g->dir_fd, c->slot->name, cg->result, cg->revoked_s,
+					     cg->expired) < 0)
+			log_debug("could not keep what became of credential '%s' in '%s'",
+				  c->slot->name, g->dir);
 		state_remove(g, c->slot->name);
-		log_debug("credential '%s' revoked by issuer '%s' in %" PRId64 " us", c->slot->name,
-			  c->slot->issuer, j->mono_us);
+		log_debug("credential '%s' revoked by issuer '%s' in %" PRId64 " us%s",
+			  c->slot->name, c->slot->issuer, j->mono_us,
+			  at_expiry ? ", at its expiry" : "");
 		return;
 	}
 	cg->result = "failed";
 	snprintf(cg->error, sizeof(cg->error), "%s", j->err);
+	if (at_expiry) {
+		log_warning("Failed to revoke expired credential '%s' at issuer '%s': %s; "
+			    "retrying when the run ends",
+			    c->slot->name, c->slot->issuer, j->err);
+		return;
+	}
 	record_format_time(&(struct timespec){ .tv_sec = cg->issuer_expires_s }, until,
 			   sizeof(until));
 	log_warning("Failed to revoke credential '%s' at issuer '%s': %s; it stays valid until "
@@ -638,10 +627,10 @@ static void revoke_result(struct credentials_issued *g, struct credential *c,
 		    c->slot->name, c->slot->issuer, j->err, until);
 }
 
-/* Whether c holds a grant still to revoke. */
+/* Whether c holds a grant still to revoke (never revoked, or its revocation failed). */
 static bool is_pending(const struct credential *c)
 {
-	return c->grant && c->grant->state.data && !c->grant->result;
+	return c->grant && c->grant->state.data && !c->grant->revoking;
 }
 
 void credentials_revoke(struct credential_set *s)
@@ -651,13 +640,17 @@ void credentials_revoke(struct credential_set *s)
 	json_t **states;
 	size_t n = 0;
 
-	if (!g)
+	if (!g || g->ended)
 		return;
+	g->ended = true;
 	/* No expiry matters any more; the loop may be gone before the set. */
 	if (g->loop) {
 		(void)loop_remove(g->loop, g->timer_fd);
+		(void)loop_remove(g->loop, g->batch_fd);
 		g->loop = NULL;
 	}
+	/* What a revocation at expiry is doing is waited for: no grant is revoked twice. */
+	credentials_expiry_finish(s);
 	jobs = calloc(s->n, sizeof(*jobs));
 	states = calloc(s->n, sizeof(*states));
 	if (!jobs || !states) {
@@ -683,111 +676,38 @@ void credentials_revoke(struct credential_set *s)
 		g->m->revoke_all(jobs, n);
 	for (size_t i = 0, k = 0; i < s->n && k < n; i++)
 		if (is_pending(&s->items[i]))
-			revoke_result(g, &s->items[i], &jobs[k++]);
+			credentials_revoke_result(g, &s->items[i], &jobs[k++], false);
 	for (size_t k = 0; k < n; k++)
 		json_decref(states[k]);
 	free(jobs);
 	free(states);
-	state_dir_close(g);
 }
 
-/* Arms the timer for the earliest expiry still to come; disarms it when none is. */
-/* The earliest expiry of a grant not expired yet (only on_expiry "kill"'s: kill_only), or 0. */
-static int64_t next_expiry(const struct credential_set *s, bool kill_only)
-{
-	int64_t next = 0;
-
-	for (size_t i = 0; i < s->n; i++) {
-		const struct credential *c = &s->items[i];
-
-		if (!c->grant || c->grant->expired ||
-		    (kill_only && c->slot->on_expiry != POLICY_CREDENTIAL_ON_EXPIRY_KILL))
-			continue;
-		if (next == 0 || c->grant->expires_s < next)
-			next = c->grant->expires_s;
-	}
-	return next;
-}
-
-static int expiry_arm(struct credential_set *s)
-{
-	struct itimerspec its = {};
-
-	its.it_value.tv_sec = (time_t)next_expiry(s, false);
-	if (timerfd_settime(s->issued->timer_fd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
-		return -errno;
-	return 0;
-}
-
-static int on_expiry(struct loop *l, int fd, uint32_t events, void *userdata)
-{
-	struct credential_set *s = userdata;
-	const char *kill_name = NULL;
-	int64_t now = issuer_now_s();
-	uint64_t ticks;
-
-	(void)read(fd, &ticks, sizeof(ticks));
-	for (size_t i = 0; i < s->n; i++) {
-		struct credential *c = &s->items[i];
-
-		if (!c->grant || c->grant->expired || c->grant->expires_s > now)
-			continue;
-		c->grant->expired = true;
-		log_warning("credential '%s' from issuer '%s' expired while the task runs%s",
-			    c->slot->name, c->slot->issuer,
-			    c->slot->on_expiry == POLICY_CREDENTIAL_ON_EXPIRY_KILL
-				    ? ": ending the task (on_expiry \"kill\")"
-				    : "");
-		if (c->slot->on_expiry == POLICY_CREDENTIAL_ON_EXPIRY_KILL && !kill_name)
-			kill_name = c->slot->name;
-	}
-	(void)expiry_arm(s);
-	if (kill_name)
-		return s->issued->on_kill(kill_name, s->issued->userdata);
-	return 0;
-}
-
-int credentials_watch_expiry(struct credential_set *s, struct loop *l, credentials_expired_fn fn,
-			     void *userdata)
+/*
+ * The run's record is final: what its state directory kept for a reaper (<grant>.result)
+ * goes, and the directory with it once nothing in it is left to revoke.
+ */
+void credentials_release(struct credential_set *s)
 {
 	struct credentials_issued *g = s ? s->issued : NULL;
-	int r;
+	char name[POLICY_MAX_CREDENTIAL_NAME + 16];
 
-	if (!g)
-		return 0;
-	g->timer_fd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (g->timer_fd < 0)
-		return -errno;
-	g->on_kill = fn;
-	g->userdata = userdata;
-	r = expiry_arm(s);
-	if (r >= 0)
-		r = loop_add(l, g->timer_fd, EPOLLIN, on_expiry, s);
-	if (r >= 0)
-		g->loop = l;
-	return r;
-}
-
-int credentials_expire_due(struct credential_set *s)
-{
-	struct credentials_issued *g = s ? s->issued : NULL;
-
-	if (!g || !g->loop)
-		return 0;
-	return on_expiry(g->loop, g->timer_fd, EPOLLIN, s);
-}
-
-int credentials_next_kill_expiry(const struct credential_set *s, int64_t *ret)
-{
-	int64_t next;
-
-	if (!s || !s->issued)
-		return 0;
-	next = next_expiry(s, true);
-	if (next == 0)
-		return 0;
-	*ret = next;
-	return 1;
+	if (!g || g->dir_fd < 0)
+		return;
+	for (size_t i = 0; i < s->n; i++) {
+		if (!s->items[i].grant)
+			continue;
+		snprintf(name, sizeof(name), "%s" CREDENTIALS_RESULT_SUFFIX,
+			 s->items[i].slot->name);
+		(void)unlinkat(g->dir_fd, name, 0);
+	}
+	/* errno passed on: the logger's own calls would change it before %m is formatted. */
+	if (rmdir(g->dir) < 0 && errno != ENOENT)
+		log_warning_errno(-errno,
+				  "Failed to remove '%s' (a revocation failed: the next start "
+				  "retries it), ignoring: %m",
+				  g->dir);
+	g->dir_fd = safe_close(g->dir_fd);
 }
 
 /* A Unix time as the record writes times. */

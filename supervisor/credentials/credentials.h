@@ -131,11 +131,20 @@ int credentials_mint(struct credential_set *s, const struct policy *p,
  * it expires). Logs failures as warnings. s may be NULL; a second call does nothing.
  */
 void credentials_revoke(struct credential_set *s);
+/*
+ * Once the run's record is final (written, or refused): removes what the run's revocation
+ * state directory kept for a start that would mark it aborted, and the directory when
+ * nothing is left to revoke (a failed revocation's state stays for a later start). Not
+ * called when the record could not be written: that start then reads what became of each
+ * grant. Logs a warning when the directory stays. s may be NULL.
+ */
+void credentials_release(struct credential_set *s);
 
 /*
- * Watches the grants' expiry on l: an expiry is logged and recorded; one of a grant with
- * "on_expiry": "kill" calls fn with the grant's name (its return value is the handler's).
- * Returns 0 or -errno. s may be NULL.
+ * Watches the grants' expiry on l: an expiry is logged and recorded, and the credential is
+ * revoked at its issuer then, on a thread of its own (credentials-expiry.c), whose result
+ * the loop takes when it ends; one of a grant with "on_expiry": "kill" also calls fn with
+ * the grant's name (its return value is the handler's). Returns 0 or -errno. s may be NULL.
  */
 typedef int (*credentials_expired_fn)(const char *name, void *userdata);
 int credentials_watch_expiry(struct credential_set *s, struct loop *l, credentials_expired_fn fn,
@@ -164,11 +173,30 @@ int credentials_next_kill_expiry(const struct credential_set *s, int64_t *ret);
 int credentials_check_config(const struct node_config *cfg);
 
 /*
- * The next start's part (credentials-reap.c): revokes what dead runs held, from their state
- * in <runtime_dir>/credentials/, with the issuers of cfg; loads the issuer module only when
- * there is such state. Logs what it did (about other runs). Returns 0, or -EBUSY (not
- * logged: the caller refuses its run) when a thread libcurl started for it (a name lookup
- * that outlived its request) was still alive after CREDENTIALS_THREAD_WAIT_MS.
+ * The next start's part (credentials-reap.c), for dead run run_id, before its record is
+ * marked aborted (the caller holds its run lock): revokes what the run still held, from its
+ * state in <runtime_dir>/credentials/<run_id>/, with the issuers of cfg (loading the issuer
+ * module only when there is such state), and reads back what became of the grants it no
+ * longer held. *ret: an object, for each grant of which something was found, of the record's
+ * keys "revocation" ("revoked", "expired" at its issuer, "failed"), "revoked_at" (when a
+ * request ended), "revocation_error" (failed: why; a later start retries a failed
+ * revocation until the credential expires) and "expired" (true: the run had recorded the
+ * grant expired before it revoked it). Logs what it did (about another run). Returns
+ * 0, -EBUSY when another process holds the directory, or -ENOMEM.
+ */
+int credentials_reap_dead_run(const char *runtime_dir, const char *run_id,
+			      const struct node_config *cfg, json_t **ret);
+/* Once the dead run's record is final: what credentials_reap_dead_run() kept for it goes. */
+void credentials_reap_dead_run_done(const char *runtime_dir, const char *run_id);
+
+/*
+ * The next start's retries (credentials-reap.c): revokes what dead runs whose records are
+ * final still hold (a revocation failed before), from their state in
+ * <runtime_dir>/credentials/, with the issuers of cfg; those not yet marked aborted are
+ * marked first (run_lock_is_alive()). Logs what it did (about other runs). Returns 0, or
+ * -EBUSY (not logged: the caller refuses its run) when a thread libcurl started for a
+ * revocation of this process (a name lookup that outlived its request) was still alive
+ * after CREDENTIALS_THREAD_WAIT_MS.
  */
 #define CREDENTIALS_THREAD_WAIT_MS 30000
 int credentials_reap_stale(const char *runtime_dir, const struct node_config *cfg);

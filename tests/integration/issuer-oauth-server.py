@@ -14,6 +14,9 @@ On ADDR:TLS_PORT (HTTPS):
   POST /token-bad      200 with a body that is not JSON
   POST /token-big      200 with 200 KB of JSON
   POST /revoke         RFC 7009 (HTTP Basic), 200
+  POST /revoke-500     HTTP 500, revoking nothing (logged "revoke-failed <token>")
+  POST /revoke-gated   logs "revoke-start <token>", then answers as /revoke once the file
+                       LOG.gate exists (at most 60 s on)
   POST /v1/token       Vault-style, header X-Vault-Token "root-vault": {"auth": {...}}
   POST /v1/revoke      Vault-style {"accessor": ...}, 204
 On ADDR:HTTP_PORT (plain HTTP, what the task calls):
@@ -99,10 +102,19 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(200, json.dumps({'access_token': token, 'token_type': 'Bearer',
                                     'expires_in': expires, 'scope': scope}).encode())
 
-    def revoke(self):
+    def revoke(self, path):
         if not self.basic_ok():
             return self.reply(401, b'{"error": "invalid_client"}')
         token = urllib.parse.parse_qs(self.body().decode()).get('token', [''])[0]
+        if path == '/revoke-500':
+            log('revoke-failed %s' % token)
+            return self.reply(500, b'{"error": "server_error"}')
+        if path == '/revoke-gated':  # held until the test opens the gate
+            log('revoke-start %s' % token)
+            for _ in range(600):
+                if os.path.exists(LOG + '.gate'):
+                    break
+                time.sleep(0.1)
         with lock:
             live.pop(token, None)
         log('revoke %s' % token)
@@ -131,8 +143,8 @@ class Handler(BaseHTTPRequestHandler):
         path = self.path.split('?')[0]
         if path.startswith('/token'):
             return self.token(path)
-        if path == '/revoke':
-            return self.revoke()
+        if path in ('/revoke', '/revoke-500', '/revoke-gated'):
+            return self.revoke(path)
         if path.startswith('/v1/'):
             return self.vault(path)
         self.reply(404)

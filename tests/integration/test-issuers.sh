@@ -78,14 +78,15 @@ printf 's3cret\n' >"$TMP/client.secret"
 printf 'root-vault' >"$TMP/vault.token"
 chmod 600 "$TMP/client.secret" "$TMP/vault.token"
 
-# conf NAME TOKEN_PATH [CA] [TIMEOUT]: a node configuration with the issuer "idp" (OAuth2 at
-# TOKEN_PATH) and "vault" (http_json), in this test's own cgroup parent.
+# conf NAME TOKEN_PATH [CA] [TIMEOUT] [REVOKE_PATH]: a node configuration with the issuer
+# "idp" (OAuth2 at TOKEN_PATH, RFC 7009 at REVOKE_PATH) and "vault" (http_json), in this
+# test's own cgroup parent.
 conf() {
 	cat >"$TMP/$1.conf" <<JSON
 { "version": 1, "cgroup_parent": "$ISO_PARENT",
   "credentials": { "issuers": {
     "idp": { "kind": "oauth2_client_credentials", "token_url": "https://$ISSUER$2",
-             "revocation_url": "https://$ISSUER/revoke", "client_id": "airlock",
+             "revocation_url": "https://$ISSUER${5:-/revoke}", "client_id": "airlock",
              "client_secret_file": "$TMP/client.secret", "ca_file": "${3:-$TMP/ca.pem}",
              "timeout": "${4:-10s}" },
     "vault": { "kind": "http_json", "url": "https://$ISSUER/v1/token",
@@ -213,6 +214,7 @@ revoked "$t" && ok 1 "a killed airlock revokes nothing itself" || ok 0 "a killed
 left=$(find "$TMP/run/credentials" -name '*.json' | wc -l)
 is "$left" 1 "its revocation state stays in the runtime directory"
 is "$(stat -c %a "$(find "$TMP/run/credentials" -name '*.json')")" 600 "the state file is root-only"
+dead=$(ls "$TMP/run/credentials")
 cat >"$TMP/plain.json" <<'JSON'
 { "version": 1, "name": "plain" }
 JSON
@@ -222,6 +224,69 @@ revoked "$t" && ok 0 "the next start revoked the dead run's token" || { ok 1 "th
 grep -q "revoked credential 'api' of dead run" "$TMP/diag"
 ok $? "the next start says so (in its diagnostics)"
 is "$(state_left)" "" "the dead run's revocation state is gone"
+is "$(unrevoked)" "" "every token minted so far is revoked"
+# The dead run's record, marked aborted by that start, says what became of the grant: the
+# start revoked it before it signed the record, not after.
+# dead_grant ID: exit.cause, then revocation, whether revoked_at is set, revocation_error.
+dead_grant() {
+	python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+c = r["credentials"][0]
+print(r["exit"]["cause"], c["revocation"], "revoked_at" in c, c.get("revocation_error", "-"))' \
+		"$TMP/state/records/$1.json" 2>&1
+}
+is "$(dead_grant "$dead")" "aborted revoked True -" \
+	"the dead run's aborted record says its grant was revoked, and when"
+is "$(python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+print(r["credentials"][0]["revoked_at"] <= r["ended_at"])' "$TMP/state/records/$dead.json")" True \
+	"the grant was revoked before the record was marked aborted"
+"$AIRLOCK" records --state-dir "$TMP/state" verify >"$TMP/verify.out" 2>&1
+ok $? "the aborted record, with its grant's revocation, verifies in the chain" ||
+	sed 's/^/# /' "$TMP/verify.out"
+
+# dead_run CONF: a run with a grant whose airlock is killed (SIGKILL); sets t (its token)
+# and dead (its run id).
+dead_run() {
+	airlock_bg --config "$TMP/$1.conf" --policy "$TMP/long.json" -- /bin/sleep 30
+	local n0
+	n0=$(minted)
+	for _ in $(seq 100); do [ "$(minted)" -gt "$n0" ] && grep -q 'run started' "$TMP/err" && break; sleep 0.1; done
+	kill -KILL "$BG"
+	wait "$BG" 2>/dev/null
+	BG=
+	t=$(last_token)
+	dead=$(ls "$TMP/run/credentials")
+}
+# The issuer's revocation endpoint fails (HTTP 500) when the next start revokes: the
+# aborted record says so, with the error, never "pending"; the state stays, and a later
+# start revokes it.
+conf revfail /token "" "" /revoke-500
+dead_run revfail
+run revfail plain -- /bin/true
+is "$RC $(dead_grant "$dead")" \
+	"0 aborted failed True HTTP 500 from POST https://$ISSUER/revoke-500" \
+	"a revocation the issuer refuses: the aborted record says failed, with the HTTP status"
+grep -qx "revoke-failed $t" "$LOG"
+ok $? "the issuer saw that revocation, and refused it"
+is "$(find "$TMP/run/credentials" -name '*.json' | wc -l)" 1 "the failed grant's state stays for a later start"
+run good plain -- /bin/true
+revoked "$t" && ok 0 "a later start revokes it" || { ok 1 "a later start revokes it"; show; }
+is "$(state_left)" "" "then its state is gone"
+is "$(dead_grant "$dead")" "aborted failed True HTTP 500 from POST https://$ISSUER/revoke-500" \
+	"the record, signed once, still says what the start that marked it found"
+# An issuer the next start's configuration lacks: failed, naming why (no request made).
+cat >"$TMP/noidp.conf" <<JSON
+{ "version": 1, "cgroup_parent": "$ISO_PARENT" }
+JSON
+dead_run good
+run noidp plain -- /bin/true
+is "$RC $(dead_grant "$dead")" \
+	"0 aborted failed False issuer 'idp' is not in the node configuration" \
+	"an issuer the next start cannot use: the aborted record says failed, and why"
+run good plain -- /bin/true
+revoked "$t" && ok 0 "a start that has the issuer revokes it" || { ok 1 "a start that has the issuer revokes it"; show; }
+is "$(state_left)" "" "then the dead run's state is gone"
 is "$(unrevoked)" "" "every token minted so far is revoked"
 
 # A run without grants never maps libcurl or the issuer module (the start stays as fast as
@@ -280,6 +345,145 @@ is "$(rec 'r["exit"]["cause"], r["credentials"][0]["expired"], r["credentials"][
 is "$(rec "$LIFE, $ISSUER_LIFE")" "(2, 3600)" \
 	"the record's expires_at is the grant's ttl on, issuer_expires_at the issuer's hour"
 revoked "$(last_token)" && ok 0 "the server saw the revocation" || ok 1 "the server saw the revocation"
+
+# ---- on_expiry "record": the task goes on, its token is revoked at the grant's ttl ----
+# The issuer grants an hour, the grant's ttl is 3s. The issuer holds the revocation
+# (/revoke-gated) until the test opens its gate: the task's output must keep flowing
+# meanwhile (the request is off airlock's loop). The task uses its token until the server
+# refuses it, then exits 0: the server saw the revocation before the task ended.
+conf gated /token "" 30s /revoke-gated
+policy recttl 60s '{ "name": "api", "source": "issuer:idp", "ttl": "3s", "on_expiry": "record", "deliver": { "file": "/run/secrets/api" } }'
+USE='import time, urllib.error, urllib.request
+t = open("/run/secrets/api").read()
+def use():
+    r = urllib.request.Request("http://'$ISSUER':8080/protected", headers={"Authorization": "Bearer " + t})
+    try:
+        return urllib.request.urlopen(r, timeout=5).status
+    except urllib.error.HTTPError as e:
+        return e.code
+print("before", use(), flush=True)
+for i in range(3000):
+    s = use()
+    print("tick", i, s, flush=True)
+    if s != 200:
+        break
+    time.sleep(0.1)
+print("refused", s, flush=True)'
+rm -f "$LOG.gate"
+n0=$(minted)
+airlock_bg --config "$TMP/gated.conf" --policy "$TMP/recttl.json" --record "$TMP/record.json" \
+	-- /usr/bin/python3 -c "$USE"
+for _ in $(seq 100); do [ "$(minted)" -gt "$n0" ] && break; sleep 0.1; done
+t=$(last_token)
+for _ in $(seq 300); do grep -qx "revoke-start $t" "$LOG" && break; sleep 0.1; done
+grep -qx "revoke-start $t" "$LOG"
+ok $? "at the grant's ttl, airlock asks the issuer to revoke the token (on_expiry record)" || show
+n1=$(grep -c '^tick' "$TMP/out")
+sleep 1.5
+n2=$(grep -c '^tick' "$TMP/out")
+if [ "$n2" -gt "$n1" ] && ! grep -qx "revoke $t" "$LOG" && kill -0 "$BG" 2>/dev/null; then
+	ok 0 "the task's output keeps flowing while the revocation is out ($n1, then $n2 lines)"
+else
+	ok 1 "the task's output keeps flowing while the revocation is out ($n1, then $n2 lines)"
+	show
+fi
+touch "$LOG.gate"
+wait "$BG"
+RC=$?
+BG=
+is "$RC $(head -n1 "$TMP/out") $(tail -n1 "$TMP/out")" "0 before 200 refused 401" \
+	"the task went on past the expiry and saw its token refused by the issuer, then exited"
+is "$(awk -v t="$t" '$2 == t && $1 == "revoke" { print $1 } $2 == t && $1 == "use" { print $1, $3 }' "$LOG" | uniq | tr '\n' ' ')" \
+	"use 200 revoke use 401 " "the server saw the token work, its revocation, then refused it"
+is "$(rec 'r["exit"]["cause"], r["credentials"][0]["expired"], r["credentials"][0]["revocation"], r["credentials"][0]["expires_at"] <= r["credentials"][0]["revoked_at"] <= r["ended_at"]')" \
+	"('exited', True, 'revoked', True)" \
+	"the record: expired, revoked after its expiry and before the run ended"
+is "$(grep -c "^revoke-start $t\$" "$LOG")" 1 "the run's end did not revoke it again"
+grep -q "credential 'api' from issuer 'idp' expired while the task runs: the task goes on (on_expiry \"record\"), revoking the credential at the issuer" "$TMP/err"
+ok $? "airlock says the grant expired and is being revoked" || show
+
+# A stop signal while that revocation is out is acted on at once: the task ends, the
+# revocation is not cut short (that would leave the token valid) and is not sent twice.
+rm -f "$LOG.gate"
+n0=$(minted)
+airlock_bg --config "$TMP/gated.conf" --policy "$TMP/recttl.json" --record "$TMP/record.json" \
+	-- /usr/bin/python3 -c "$USE"
+for _ in $(seq 100); do [ "$(minted)" -gt "$n0" ] && break; sleep 0.1; done
+t=$(last_token)
+for _ in $(seq 300); do grep -qx "revoke-start $t" "$LOG" && break; sleep 0.1; done
+kill -TERM "$BG"
+sleep 2
+n1=$(grep -c '^tick' "$TMP/out")
+sleep 1
+n2=$(grep -c '^tick' "$TMP/out")
+if [ "$n1" -eq "$n2" ] && kill -0 "$BG" 2>/dev/null && ! grep -qx "revoke $t" "$LOG"; then
+	ok 0 "SIGTERM during a revocation at expiry ends the task at once; airlock waits for the revocation"
+else
+	ok 1 "SIGTERM during a revocation at expiry ends the task at once ($n1, then $n2 lines)"
+	show
+fi
+touch "$LOG.gate"
+wait "$BG"
+RC=$?
+BG=
+is "$RC $(grep -c "^revoke-start $t\$" "$LOG") $(grep -c "^revoke $t\$" "$LOG")" "143 1 1" \
+	"the run ends (128+SIGTERM) once the revocation is done, sent once"
+is "$(rec 'r["exit"]["cause"], r["credentials"][0]["expired"], r["credentials"][0]["revocation"]')" \
+	"('signaled', True, 'revoked')" \
+	"the record: the task died of the SIGTERM passed on, the grant expired and was revoked"
+rm -f "$LOG.gate"
+
+# The revocation at expiry fails (HTTP 500): the task goes on, the run's end tries again.
+policy recttl2 60s '{ "name": "api", "source": "issuer:idp", "ttl": "2s", "on_expiry": "record", "deliver": { "file": "/run/secrets/api" } }'
+run revfail recttl2 -- /bin/sh -c 'sleep 4; echo done'
+t=$(last_token)
+is "$RC $(cat "$TMP/out") $(grep -c "^revoke-failed $t\$" "$LOG")" "0 done 2" \
+	"a revocation at expiry the issuer refuses: the task goes on; the run's end tries once more"
+is "$(rec 'r["credentials"][0]["expired"], r["credentials"][0]["revocation"], r["credentials"][0]["revocation_error"]')" \
+	"(True, 'failed', 'HTTP 500 from POST https://$ISSUER/revoke-500')" \
+	"the record says the grant expired and its revocation failed, with the error"
+grep -q "Failed to revoke expired credential 'api' at issuer 'idp': HTTP 500 .*; retrying when the run ends" "$TMP/err"
+ok $? "airlock warns when the revocation at expiry fails" || show
+run good plain -- /bin/true
+revoked "$t" && ok 0 "its state stayed: the next start revokes it" || { ok 1 "its state stayed: the next start revokes it"; show; }
+
+# ---- SIGKILL after a grant's revocation at expiry, and after its issuer's expiry ----
+# The issuer's 2 s: airlock revokes the token then, and is killed after. The next start
+# finds what the run left (<grant>.result): the aborted record says revoked, not pending,
+# and nothing is revoked twice.
+airlock_bg --config "$TMP/short.conf" --policy "$TMP/long.json" -- /bin/sleep 30
+n0=$(minted)
+for _ in $(seq 100); do [ "$(minted)" -gt "$n0" ] && break; sleep 0.1; done
+t=$(last_token)
+for _ in $(seq 300); do [ -n "$(find "$TMP/run/credentials" -name api.result)" ] && break; sleep 0.1; done
+kill -KILL "$BG"
+wait "$BG" 2>/dev/null
+BG=
+dead=$(ls "$TMP/run/credentials")
+run good plain -- /bin/true
+is "$RC $(dead_grant "$dead") $(grep -c "^revoke $t\$" "$LOG")" "0 aborted revoked True - 1" \
+	"a grant revoked at its expiry before a SIGKILL: the aborted record says revoked; sent once"
+is "$(python3 -c 'import json, sys
+print(json.load(open(sys.argv[1]))["credentials"][0]["expired"])' "$TMP/state/records/$dead.json")" True \
+	"and that it had expired while the task ran"
+is "$(state_left)" "" "what the dead run left of it is gone"
+# Killed before the issuer's 5 s (as soon as its task runs), the next start after them:
+# nothing left to revoke.
+airlock_bg --config "$TMP/short5.conf" --policy "$TMP/long.json" -- /bin/sh -c 'echo started; exec sleep 30'
+for _ in $(seq 100); do grep -q '^started' "$TMP/out" && break; sleep 0.1; done
+kill -KILL "$BG"
+wait "$BG" 2>/dev/null
+BG=
+t=$(last_token)
+dead=$(ls "$TMP/run/credentials")
+sleep 6
+run good plain -- /bin/true
+is "$RC $(dead_grant "$dead")" "0 aborted expired False -" \
+	"a grant expired at its issuer before the next start: the aborted record says expired"
+is "$(grep -c "^revoke $t\$" "$LOG") $(state_left)" "0 " "no revocation was sent for it, and its state is gone"
+# This test server never expires a token by itself: revoked here, for the checks below.
+ip netns exec "$NET_I" curl -s --cacert "$TMP/ca.pem" -u airlock:s3cret -d "token=$t" \
+	"https://$ISSUER/revoke" >/dev/null
 
 # ---- a lifetime past any clock (expires_in 2^63 - 1) is taken as the longest there is ----
 conf forever /token-forever
