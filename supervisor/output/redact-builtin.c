@@ -23,7 +23,7 @@
 #define AWS_NEAR 256 /* bytes after a key id or keyword where a secret key is looked for */
 #define HEADER_VALUE_MAX 8192
 #define PEM_END_MAX 80 /* "-----END" to the "-----" that closes its line */
-#define PEM_HEADER_MAX 128 /* a header line of a private-key block (Proc-Type:) */
+#define PEM_HEADER_MAX 1024 /* a header line of a private-key block (Proc-Type:, Comment:) */
 #define PEM_LINE_MIN 16 /* a word run into other output shorter than this is not the key's */
 
 enum { BM_NONE, BM_MORE, BM_MATCH };
@@ -186,18 +186,31 @@ static int match_pem_end(const uint8_t *p, size_t j, size_t avail, bool final, s
 	return BM_MATCH;
 }
 
+/* The end of a run of backslashes at p + j (at most 8: a block escaped that many times). */
+static size_t backslashes(const uint8_t *p, size_t j, size_t avail)
+{
+	size_t k = j;
+
+	while (k < avail && k - j < 8 && p[k] == '\\')
+		k++;
+	return k;
+}
+
 /* Whether p[j] starts a separator inside a private-key block: whitespace, or a \n or \r
- * escape (a block in a JSON string); its length, 0 when it is none, -1 when the escape's
- * second byte is still to come. */
+ * escape, once or more (a block in a JSON string, or in a JSON string inside one); its
+ * length, 0 when it is none, -1 when the escape is still to come. */
 static int pem_separator(const uint8_t *p, size_t j, size_t avail)
 {
+	size_t k;
+
 	if (p[j] == ' ' || p[j] == '\t' || p[j] == '\r' || p[j] == '\n')
 		return 1;
 	if (p[j] != '\\')
 		return 0;
-	if (j + 1 == avail)
+	k = backslashes(p, j, avail);
+	if (k == avail)
 		return -1;
-	return p[j + 1] == 'n' || p[j + 1] == 'r' ? 2 : 0;
+	return p[k] == 'n' || p[k] == 'r' ? (int)(k - j + 1) : 0;
 }
 
 /* A header line of a block (Proc-Type: 4,ENCRYPTED; Comment: ...) at p + j: 1 with *end
@@ -224,8 +237,8 @@ static int pem_header(const uint8_t *p, size_t j, size_t avail, bool final, size
 	return -1;
 }
 
-/* A word of base64 at p + j (a JSON "\/" counts as its "/"): its length in characters, and
- * *end where it stops. */
+/* A word of base64 at p + j (a JSON "\/", escaped once or more, counts as its "/"): its
+ * length in characters, and *end where it stops. */
 static size_t pem_word(const uint8_t *p, size_t j, size_t avail, size_t *end)
 {
 	size_t n = 0;
@@ -233,8 +246,9 @@ static size_t pem_word(const uint8_t *p, size_t j, size_t avail, size_t *end)
 	while (j < avail && j < REDACT_BUILTIN_MAX) {
 		if (cls[p[j]] & (C_ALNUM | C_PLUS_SLASH) || p[j] == '=')
 			j++;
-		else if (p[j] == '\\' && j + 1 < avail && p[j + 1] == '/')
-			j += 2;
+		else if (p[j] == '\\' && backslashes(p, j, avail) < avail &&
+			 p[backslashes(p, j, avail)] == '/')
+			j = backslashes(p, j, avail) + 1;
 		else
 			break;
 		n++;
@@ -243,17 +257,25 @@ static size_t pem_word(const uint8_t *p, size_t j, size_t avail, size_t *end)
 	return n;
 }
 
+/* Whether a word of n characters, run into the character c, is the end of a block's text:
+ * a line cut short with other output after it, or its last line before a closing quote,
+ * not a word of that output (make: error). */
+static bool pem_word_taken(size_t n, size_t width, uint8_t c)
+{
+	return n > 0 && (n >= PEM_LINE_MIN || (width && n >= width) || c == '"' || c == '\'');
+}
+
 /*
  * -----BEGIN ... PRIVATE KEY----- (or PRIVATE KEY BLOCK), header lines, then words of
- * base64 up to -----END ...-----. Cut short (no END line), the block ends after its last
- * line: the first word shorter than the first one (or a PGP checksum, =XXXX, after it);
- * what follows that, or anything not base64, is output again. A word run into a character
- * that is neither is taken in up to it (a line cut short, other output written after it)
- * unless it is shorter than PEM_LINE_MIN and than a line (make: error).
+ * base64 up to -----END ...-----, whatever their lengths. Cut short (no END line before
+ * what cannot be in the block), it ends after its last line: the first word shorter than
+ * the first one (or a PGP checksum, =XXXX, after it); the words after that are output
+ * again. A word run into a character that is neither base64 nor a separator is taken in up
+ * to it when pem_word_taken() says so.
  */
 static int pem_body(const uint8_t *p, size_t j, size_t avail, bool final, struct bm *m)
 {
-	size_t width = 0, good = j, end, n;
+	size_t width = 0, good = j, cut = 0, end, n;
 	bool headers = true, last = false;
 	int sep, r;
 
@@ -286,14 +308,16 @@ static int pem_body(const uint8_t *p, size_t j, size_t avail, bool final, struct
 		n = pem_word(p, j, avail, &end);
 		if (end == avail && !final && end < REDACT_BUILTIN_MAX)
 			return BM_MORE;
-		if (last && !(p[j] == '=' && n <= 5 && width > 5))
-			break;
-		if (end < avail && !pem_separator(p, end, avail)) {
-			/* run into other text: taken in unless it is a short word */
-			if (n >= PEM_LINE_MIN || (n > 0 && n >= width))
+		sep = end < avail ? pem_separator(p, end, avail) : 1;
+		if (sep < 0 && !final)
+			return BM_MORE;
+		if (sep == 0) {
+			if (!cut && pem_word_taken(n, width, p[end]))
 				good = end;
 			break;
 		}
+		if (!cut && last && !(p[j] == '=' && n <= 5 && width > 5))
+			cut = good; /* past its last line, unless an END line follows */
 		good = end;
 		if (width == 0)
 			width = n;
@@ -302,7 +326,7 @@ static int pem_body(const uint8_t *p, size_t j, size_t avail, bool final, struct
 	}
 	if (j == avail && !final && j < REDACT_BUILTIN_MAX)
 		return BM_MORE;
-	*m = (struct bm){ 0, good, false };
+	*m = (struct bm){ 0, cut ? cut : good, false };
 	return BM_MATCH;
 }
 
@@ -389,25 +413,44 @@ static size_t skip_blanks(const uint8_t *p, size_t j, size_t avail)
 	return j;
 }
 
-/* Whether p[k] ends a header value: its line's end, the quote it was opened with or (when
- * none) the quote the whole header stands in (prev, as for match_aws_id()). */
-static bool auth_value_end(const uint8_t *p, size_t k, size_t avail, uint8_t quote, int prev)
+/* Whether p[k] ends a header value: its line's end, or the quote it was opened with. */
+static bool auth_value_end(const uint8_t *p, size_t k, size_t avail, uint8_t quote)
 {
 	if (p[k] == '\n' || p[k] == '\r')
 		return true;
 	if (p[k] == '\\' && k + 1 < avail && (p[k + 1] == 'n' || p[k + 1] == 'r'))
 		return true;
-	if (!quote && (prev == '"' || prev == '\''))
-		quote = (uint8_t)prev;
-	return quote && p[k] == quote && p[k - 1] != '\\';
+	return quote && p[k] == quote;
+}
+
+/*
+ * A one-token credential (token68: letters, digits, -._~+/ then =) at p[v..end): where it
+ * ends when a blank, a quote, ',' or ';' follows it, else end (the whole value: an empty
+ * token, one followed by anything else, or a parameter, token="...", is not one).
+ */
+static size_t token68_end(const uint8_t *p, size_t v, size_t end)
+{
+	size_t t = v;
+
+	while (t < end &&
+	       (cls[p[t]] & (C_ALNUM | C_DASH | C_DOT | C_USCORE | C_PLUS_SLASH) || p[t] == '~'))
+		t++;
+	while (t < end && p[t] == '=')
+		t++;
+	if (t == v || t == end || !strchr(" \t\"',;", p[t]))
+		return end;
+	if (p[t - 1] == '=' && (p[t] == '"' || p[t] == '\''))
+		return end;
+	return t;
 }
 
 /*
  * authorization (any case), an optional closing quote, ':' or '=', then a value to the end
- * of the line or its closing quote; an auth scheme word before it stays, and a scheme whose
- * credential is one token ends it at a blank, a quote, ',' or ';'.
+ * of the line or its closing quote; an auth scheme word before it stays, and after a
+ * scheme whose credential is one token (Bearer, Basic, Token, Bot) the value ends with
+ * that token (token68_end()).
  */
-static int match_authorization(const uint8_t *p, size_t avail, bool final, int prev, struct bm *m)
+static int match_authorization(const uint8_t *p, size_t avail, bool final, struct bm *m)
 {
 	size_t j = 13, v, end;
 	uint8_t quote = 0;
@@ -426,18 +469,14 @@ static int match_authorization(const uint8_t *p, size_t avail, bool final, int p
 	if (j < avail && (p[j] == '"' || p[j] == '\''))
 		quote = p[j++];
 	for (v = end = j; end < avail && end - v < HEADER_VALUE_MAX; end++)
-		if (auth_value_end(p, end, avail, quote, prev))
+		if (auth_value_end(p, end, avail, quote))
 			break;
 	if (end == avail && !final && end - v < HEADER_VALUE_MAX)
 		return BM_MORE;
 	v += auth_scheme(p + v, end - v, &one);
 	if (one) {
 		v = skip_blanks(p, v, end);
-		for (size_t k = v; k < end; k++)
-			if (strchr(" \t\"',;", p[k])) {
-				end = k;
-				break;
-			}
+		end = token68_end(p, v, end);
 	}
 	if (end <= v)
 		return BM_NONE;
@@ -461,7 +500,7 @@ static int dispatch(const uint8_t *p, size_t avail, bool final, int prev, struct
 		__attribute__((fallthrough));
 	case 'a':
 		*id = BUILTIN_AUTHORIZATION;
-		return match_authorization(p, avail, final, prev, m);
+		return match_authorization(p, avail, final, m);
 	case 'x':
 		*id = BUILTIN_SLACK;
 		if (avail >= 5 && lit(p, avail, "xox", false) == 1 && memchr("abpr", p[3], 4) &&

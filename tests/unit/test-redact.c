@@ -669,6 +669,30 @@ TEST(builtin_private_key_blocks)
 	      "-----BEGIN PRIVATE "
 	      "KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEF\nAASCBKcwggSjAgEAAoIBAQC7!!\n",
 	      "[REDACTED:private-key]!!\n");
+	/* Lines of any lengths before an END line: the whole block. */
+	CHECK(r,
+	      "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEF\nAASCBKcw\n"
+	      "ggSjAgEAAoIBAQC7VJTUt9Us8cKj\nMzEfYyjiWA4R4abcdefghijklm\n"
+	      "-----END PRIVATE KEY-----\nok\n",
+	      "[REDACTED:private-key]\nok\n");
+	/* Cut short inside a quoted string: the last line up to the quote is the block's. */
+	CHECK(r,
+	      "k=\"-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEF\nSECRETTAIL15chr\" "
+	      "x\n",
+	      "k=\"[REDACTED:private-key]\" x\n");
+	/* A JSON string inside a JSON string: \\n separates, \\/ is a slash. */
+	CHECK(r,
+	      "{\"m\": \"{\\\"k\\\": \\\"-----BEGIN PRIVATE "
+	      "KEY-----\\\\nMIIEvQIBA\\\\/DANBgkqhkiG9w\\\\n"
+	      "0BAQEFAASC\\\\n-----END PRIVATE KEY-----\\\\n\\\"}\"}",
+	      "{\"m\": \"{\\\"k\\\": \\\"[REDACTED:private-key]\\\\n\\\"}\"}");
+	/* A header line longer than 128 bytes is still a header. */
+	CHECK(r,
+	      "-----BEGIN PGP PRIVATE KEY BLOCK-----\nComment: "
+	      "a comment that runs on and on and on and on and on and on and on and on and on and "
+	      "on and on and on and on and on and on and on\n\nlQOYBF0t2sEBCADXQ3ZqGcq9h2Zl\n"
+	      "xYkAEQEAAQ\n-----END PGP PRIVATE KEY BLOCK-----\nok\n",
+	      "[REDACTED:private-key]\nok\n");
 	/* A PGP block: headers, lines, the checksum line, END. */
 	CHECK(r,
 	      "-----BEGIN PGP PRIVATE KEY BLOCK-----\nVersion: GnuPG v2\nComment: a key\n\n"
@@ -697,16 +721,24 @@ TEST(builtin_authorization_values)
 	CHECK(r, "Proxy-Authorization:NTLM TlRMTVNTUAABAAAA\n",
 	      "Proxy-Authorization:NTLM [REDACTED:authorization]\n");
 	CHECK(r, "AUTHORIZATION=opaque-value", "AUTHORIZATION=[REDACTED:authorization]");
-	/* A header inside a quoted argument ends at that quote; a one-token scheme's credential
-	 * at its end; an escaped quote does not end it. */
-	CHECK(r, "curl -H \"Authorization: token ghx0123456789\" https://x.test/a\n",
-	      "curl -H \"Authorization: token [REDACTED:authorization]\" https://x.test/a\n");
-	CHECK(r, "curl -H 'authorization: opaque 01234567' https://x.test\n",
-	      "curl -H 'authorization: [REDACTED:authorization]' https://x.test\n");
+	/* A one-token scheme's credential ends with the token (xtrace of curl -H '...'); a
+	 * value that is not one token goes to the end of its line, a quote around the whole
+	 * header or not (the outer quote may be the value's own). */
+	CHECK(r, "+ curl -H 'Authorization: token ghx0123456789' https://x.test/a\n",
+	      "+ curl -H 'Authorization: token [REDACTED:authorization]' https://x.test/a\n");
 	CHECK(r, "Authorization: Bearer  abc.def, realm=x\n",
 	      "Authorization: Bearer  [REDACTED:authorization], realm=x\n");
-	CHECK(r, "\"Authorization: Digest username=\\\"u\\\", response=\\\"f00d\\\"\" y\n",
-	      "\"Authorization: Digest [REDACTED:authorization]\" y\n");
+	CHECK(r, "curl -H 'authorization: opaque 01234567' https://x.test\n",
+	      "curl -H 'authorization: [REDACTED:authorization]\n");
+	CHECK(r, "msg=\"Authorization: Digest username=\"u\", response=\"6629fae4\"\" y\n",
+	      "msg=\"Authorization: Digest [REDACTED:authorization]\n");
+	/* Parameters, quoted tokens, empty tokens: the whole value. */
+	CHECK(r, "Authorization: Token token=\"9944b09199c62bcf9418ad846dd0e4bb\", nonce=\"x\"\n",
+	      "Authorization: Token [REDACTED:authorization]\n");
+	CHECK(r, "Authorization: Bearer \"eyJhbGciOiJIUzI1NiJ9.e30.abc\"\n",
+	      "Authorization: Bearer [REDACTED:authorization]\n");
+	CHECK(r, "Authorization: Basic ,dXNlcjpwYXNz\n",
+	      "Authorization: Basic [REDACTED:authorization]\n");
 	redactor_free(r);
 
 	/* The header's value ends with what may start a registered value ("f"): held from
