@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "neutralise.h"
+#include "simd.h"
 
 /* 1: passes unchanged on its own (printable ASCII, tab, newline, carriage return). */
 static const uint8_t plain[256] = {
@@ -18,21 +19,19 @@ static const char hexdigit[] = "0123456789abcdef";
 typedef int8_t v32s __attribute__((vector_size(32)));
 
 /*
- * Copies the run of plain bytes at p[0..n) to out and returns its length. A whole 32-byte
- * block is stored as it is tested (one AVX2 vector on x86-64-v3, two SSE2 or NEON vectors
- * else: GCC vector extensions), also the block the run ends in: out must have room for
- * n bytes (neutralise_feed's bound is far more), and the bytes stored past the run are
- * overwritten by what follows it. The rest, one byte at a time.
+ * Copies the run of plain bytes at p[0..n) to out and returns its length. With blocks, a
+ * whole 32-byte block is stored as it is tested (GCC vector extensions: one AVX2 vector
+ * in the x86-64-v3 and v4 variants, two SSE2 or NEON vectors else), also the block the
+ * run ends in: out must have room for n bytes (neutralise_feed's bound is far more), and
+ * the bytes stored past the run are overwritten by what follows it. The rest, one byte at
+ * a time. The variants below differ only in how it is compiled (simd_level()).
  */
-#if defined(__x86_64__)
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#endif
-static size_t
-plain_copy(const uint8_t *p, size_t n, char *out)
+static inline __attribute__((always_inline)) size_t
+plain_copy_body(const uint8_t *p, size_t n, char *out, bool blocks)
 {
 	size_t i = 0;
 
-	for (; i + 32 <= n; i += 32) {
+	for (; blocks && i + 32 <= n; i += 32) {
 		v32s v, ok;
 		uint64_t w[4];
 
@@ -55,6 +54,43 @@ plain_copy(const uint8_t *p, size_t n, char *out)
 	for (; i < n && plain[p[i]]; i++)
 		out[i] = (char)p[i];
 	return i;
+}
+
+typedef size_t plain_copy_fn(const uint8_t *p, size_t n, char *out);
+
+static size_t plain_copy_bytes(const uint8_t *p, size_t n, char *out)
+{
+	return plain_copy_body(p, n, out, false);
+}
+
+static size_t plain_copy_vec(const uint8_t *p, size_t n, char *out)
+{
+	return plain_copy_body(p, n, out, true);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("arch=x86-64-v3"))) static size_t
+plain_copy_v3(const uint8_t *p, size_t n, char *out)
+{
+	return plain_copy_body(p, n, out, true);
+}
+
+__attribute__((target("arch=x86-64-v4"))) static size_t
+plain_copy_v4(const uint8_t *p, size_t n, char *out)
+{
+	return plain_copy_body(p, n, out, true);
+}
+#endif
+
+static plain_copy_fn *plain_copy_for(enum simd_level level)
+{
+#if defined(__x86_64__)
+	if (level >= SIMD_AVX512)
+		return plain_copy_v4;
+	if (level >= SIMD_AVX2)
+		return plain_copy_v3;
+#endif
+	return level >= SIMD_VEC128 ? plain_copy_vec : plain_copy_bytes;
 }
 
 static size_t put_byte_escape(char *out, uint8_t b)
@@ -128,6 +164,7 @@ static bool cp_is_hidden_control(uint32_t cp)
 static size_t process(struct neutralise *nz, const uint8_t *p, size_t n, bool final, char *out,
 		      size_t *consumed)
 {
+	plain_copy_fn *plain_copy = plain_copy_for(simd_level());
 	size_t i = 0, o = 0;
 
 	while (i < n) {

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "redact-internal.h"
+#include "simd.h"
 
 #define AWS_SECRET_LEN 40
 #define AWS_NEAR 256 /* bytes after a key id or keyword where a secret key is looked for */
@@ -747,23 +748,16 @@ static X86_AVX512 int triggers_avx512(struct scan *s, size_t *i)
 }
 #endif
 
-#if defined(__x86_64__)
-__attribute__((target_clones("arch=x86-64-v3", "default")))
-#endif
-static int
-triggers(struct scan *s)
+/*
+ * The positions from i on, 32 at a time with blocks (GCC vector extensions, compiled per
+ * level by the variants below), then one at a time.
+ */
+static inline __attribute__((always_inline)) int triggers_body(struct scan *s, size_t i,
+							       bool blocks)
 {
-	size_t i = 0;
 	int r;
 
-#if defined(__x86_64__)
-	if (__builtin_cpu_supports("avx512bw")) {
-		r = triggers_avx512(s, &i);
-		if (r < 0)
-			return r;
-	}
-#endif
-	for (; i + 32 + PREFILTER_REACH <= s->n && !s->stop; i += 32) {
+	for (; blocks && i + 32 + PREFILTER_REACH <= s->n && !s->stop; i += 32) {
 		uint32_t mask = prefilter32(s->buf + i);
 
 		if (mask && (r = try_mask(s, i, mask)) < 0)
@@ -773,6 +767,44 @@ triggers(struct scan *s)
 		if (maybe_token_start(s->buf[i]) && (r = try_at(s, i)) < 0)
 			return r;
 	return 0;
+}
+
+static int triggers_bytes(struct scan *s, size_t i)
+{
+	return triggers_body(s, i, false);
+}
+
+static int triggers_vec(struct scan *s, size_t i)
+{
+	return triggers_body(s, i, true);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("arch=x86-64-v3"))) static int triggers_v3(struct scan *s, size_t i)
+{
+	return triggers_body(s, i, true);
+}
+#endif
+
+/* The scan of the level simd_level() says. */
+static int triggers(struct scan *s)
+{
+	enum simd_level level = simd_level();
+	size_t i = 0;
+
+#if defined(__x86_64__)
+	if (level >= SIMD_AVX512) {
+		int r = triggers_avx512(s, &i);
+
+		if (r < 0)
+			return r;
+	}
+	if (level >= SIMD_AVX2)
+		return triggers_v3(s, i);
+#endif
+	if (level >= SIMD_VEC128)
+		return triggers_vec(s, i);
+	return triggers_bytes(s, i);
 }
 
 int builtin_scan(struct builtin_state *st, const uint8_t *buf, size_t ctx_len, size_t n,

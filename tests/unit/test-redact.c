@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "redact.h"
+#include "simd-levels.h"
 #include "test.h"
 
 #define SECRET "s3cr3tPassw0rd!"
@@ -776,4 +777,4 @@ TEST(user_pattern_hold_is_bounded)
 	redactor_free(r);
 }
 
-TEST_MAIN();
+TEST_MAIN_SIMD();
