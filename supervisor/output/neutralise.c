@@ -26,8 +26,8 @@ typedef int8_t v32s __attribute__((vector_size(32)));
  * the bytes stored past the run are overwritten by what follows it. The rest, one byte at
  * a time. The variants below differ only in how it is compiled (simd_level()).
  */
-static inline __attribute__((always_inline)) size_t
-plain_copy_body(const uint8_t *p, size_t n, char *out, bool blocks)
+static inline __attribute__((always_inline)) size_t plain_copy_body(const uint8_t *p, size_t n,
+								    char *out, bool blocks)
 {
 	size_t i = 0;
 
@@ -69,14 +69,14 @@ static size_t plain_copy_vec(const uint8_t *p, size_t n, char *out)
 }
 
 #if defined(__x86_64__)
-__attribute__((target("arch=x86-64-v3"))) static size_t
-plain_copy_v3(const uint8_t *p, size_t n, char *out)
+__attribute__((target("arch=x86-64-v3"))) static size_t plain_copy_v3(const uint8_t *p, size_t n,
+								      char *out)
 {
 	return plain_copy_body(p, n, out, true);
 }
 
-__attribute__((target("arch=x86-64-v4"))) static size_t
-plain_copy_v4(const uint8_t *p, size_t n, char *out)
+__attribute__((target("arch=x86-64-v4"))) static size_t plain_copy_v4(const uint8_t *p, size_t n,
+								      char *out)
 {
 	return plain_copy_body(p, n, out, true);
 }
