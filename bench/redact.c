@@ -5,7 +5,10 @@
  * Not part of the test suite; build it in release mode (docs/performance.md):
  *
  *   meson setup build-bench --buildtype=release -Dbench=true && ninja -C build-bench
- *   build-bench/bench/redact [MiB=64] [ROUNDS=5]
+ *   build-bench/bench/redact [--level=plain|ssse3|neon|avx2|avx512] [MiB=64] [ROUNDS=5]
+ *
+ * --level caps the output filter's vector level (simd.h) to compare the levels' code; the
+ * default is the best this CPU runs. A level above the CPU's is refused.
  *
  * The log is synthesised (deterministically): compiler command lines and diagnostics with
  * their source excerpts, make and cmake progress, pytest results and tracebacks, pip and
@@ -21,6 +24,7 @@
 
 #include "neutralise.h"
 #include "redact.h"
+#include "simd.h"
 
 #define CHUNK 65536
 
@@ -309,9 +313,38 @@ struct bench_case {
 	uint64_t redactions;
 };
 
+/* Takes --level=NAME out of argv; the level to run (the CPU's without it). Exits on a bad one. */
+static int level_arg(int *argc, char **argv)
+{
+	int level = (int)simd_cpu_level(), j = 1;
+
+	for (int i = 1; i < *argc; i++) {
+		if (strncmp(argv[i], "--level=", 8) != 0) {
+			argv[j++] = argv[i];
+			continue;
+		}
+		level = simd_level_from_name(argv[i] + 8);
+		if (level < 0) {
+			fprintf(stderr, "redact: unknown level \"%s\" (plain, %s, avx2, avx512)\n",
+				argv[i] + 8, simd_level_name(SIMD_VEC128));
+			exit(2);
+		}
+		if (level > (int)simd_cpu_level()) {
+			fprintf(stderr, "redact: this CPU lacks level %s (it has up to %s)\n",
+				argv[i] + 8, simd_level_name(simd_cpu_level()));
+			exit(2);
+		}
+	}
+	*argc = j;
+	argv[j] = NULL;
+	simd_level_cap((enum simd_level)level);
+	return level;
+}
+
 int main(int argc, char **argv)
 {
 	static char secrets[100][48];
+	int level = level_arg(&argc, argv);
 	size_t size = (argc > 1 ? strtoul(argv[1], NULL, 10) : 64) << 20;
 	int rounds = argc > 2 ? atoi(argv[2]) : 5;
 	struct bench_case cases[] = {
@@ -351,8 +384,9 @@ int main(int argc, char **argv)
 		}
 
 	printf("%zu MiB of synthetic build/test log in 64 KiB chunks, best of %d rounds, CPU "
-	       "time;\nvalues: random 24..40 characters, every form registered\n\n",
-	       size >> 20, rounds);
+	       "time;\nvalues: random 24..40 characters, every form registered; vector level "
+	       "%s\n\n",
+	       size >> 20, rounds, simd_level_name((enum simd_level)level));
 	printf("%-48s %8s %9s %10s\n", "case", "MB/s", "x memcpy", "redactions");
 	for (size_t c = 0; c < n_cases; c++) {
 		printf("%-48s %8.0f %9.3f ", cases[c].label, size / cases[c].best / 1e6,

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "neutralise.h"
+#include "simd.h"
 
 /* 1: passes unchanged on its own (printable ASCII, tab, newline, carriage return). */
 static const uint8_t plain[256] = {
@@ -16,32 +17,59 @@ static const uint8_t plain[256] = {
 static const char hexdigit[] = "0123456789abcdef";
 
 typedef int8_t v32s __attribute__((vector_size(32)));
+typedef int8_t v16s __attribute__((vector_size(16)));
+
+/* Each byte of v: all ones where it is plain. Signed: 0x20..0x7f are above 0x1f, bytes
+ * from 0x80 below. A macro for both vector widths. */
+#define PLAIN_MASK(vt, v)                                                                  \
+	(((vt)((v) > 0x1f) & ~(vt)((v) == 0x7f)) | (vt)((v) == '\n') | (vt)((v) == '\t') | \
+	 (vt)((v) == '\r'))
 
 /*
- * Copies the run of plain bytes at p[0..n) to out and returns its length. A whole 32-byte
- * block is stored as it is tested (one AVX2 vector on x86-64-v3, two SSE2 or NEON vectors
- * else: GCC vector extensions), also the block the run ends in: out must have room for
- * n bytes (neutralise_feed's bound is far more), and the bytes stored past the run are
- * overwritten by what follows it. The rest, one byte at a time.
+ * Tests the 32 bytes at p, stored to out as they are, into w (a byte of all ones per plain
+ * byte). wide: as one 32-byte vector (AVX2 and up); else as two 16-byte ones (SSE2, NEON):
+ * GCC lowers a 32-byte vector compare for a 16-byte unit to one compare per byte.
  */
-#if defined(__x86_64__)
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#endif
-static size_t
-plain_copy(const uint8_t *p, size_t n, char *out)
+static inline __attribute__((always_inline)) void block32(const uint8_t *p, char *out,
+							  uint64_t w[4], bool wide)
+{
+	if (wide) {
+		v32s v, ok;
+
+		memcpy(&v, p, sizeof(v));
+		memcpy(out, &v, sizeof(v));
+		ok = PLAIN_MASK(v32s, v);
+		memcpy(w, &ok, sizeof(ok));
+	} else {
+		v16s lo, hi, ok_lo, ok_hi;
+
+		memcpy(&lo, p, sizeof(lo));
+		memcpy(&hi, p + 16, sizeof(hi));
+		memcpy(out, &lo, sizeof(lo));
+		memcpy(out + 16, &hi, sizeof(hi));
+		ok_lo = PLAIN_MASK(v16s, lo);
+		ok_hi = PLAIN_MASK(v16s, hi);
+		memcpy(w, &ok_lo, sizeof(ok_lo));
+		memcpy(w + 2, &ok_hi, sizeof(ok_hi));
+	}
+}
+
+/*
+ * Copies the run of plain bytes at p[0..n) to out and returns its length. With blocks, a
+ * whole 32-byte block is stored as it is tested (block32()), also the block the run ends
+ * in: out must have room for n bytes (neutralise_feed's bound is far more), and the bytes
+ * stored past the run are overwritten by what follows it. The rest, one byte at a time.
+ * The variants below differ only in how it is compiled (simd_level()).
+ */
+static inline __attribute__((always_inline)) size_t
+plain_copy_body(const uint8_t *p, size_t n, char *out, bool blocks, bool wide)
 {
 	size_t i = 0;
 
-	for (; i + 32 <= n; i += 32) {
-		v32s v, ok;
+	for (; blocks && i + 32 <= n; i += 32) {
 		uint64_t w[4];
 
-		memcpy(&v, p + i, sizeof(v));
-		memcpy(out + i, &v, sizeof(v));
-		/* Signed: 0x20..0x7f are above 0x1f, bytes from 0x80 below. */
-		ok = (v32s)(v > 0x1f) & ~(v32s)(v == 0x7f);
-		ok |= (v32s)(v == '\n') | (v32s)(v == '\t') | (v32s)(v == '\r');
-		memcpy(w, &ok, sizeof(w));
+		block32(p + i, out + i, w, wide);
 		if ((w[0] & w[1] & w[2] & w[3]) == ~0ull)
 			continue;
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -55,6 +83,43 @@ plain_copy(const uint8_t *p, size_t n, char *out)
 	for (; i < n && plain[p[i]]; i++)
 		out[i] = (char)p[i];
 	return i;
+}
+
+typedef size_t plain_copy_fn(const uint8_t *p, size_t n, char *out);
+
+static size_t plain_copy_bytes(const uint8_t *p, size_t n, char *out)
+{
+	return plain_copy_body(p, n, out, false, false);
+}
+
+static size_t plain_copy_vec(const uint8_t *p, size_t n, char *out)
+{
+	return plain_copy_body(p, n, out, true, false);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("arch=x86-64-v3"))) static size_t plain_copy_v3(const uint8_t *p, size_t n,
+								      char *out)
+{
+	return plain_copy_body(p, n, out, true, true);
+}
+
+__attribute__((target("arch=x86-64-v4"))) static size_t plain_copy_v4(const uint8_t *p, size_t n,
+								      char *out)
+{
+	return plain_copy_body(p, n, out, true, true);
+}
+#endif
+
+static plain_copy_fn *plain_copy_for(enum simd_level level)
+{
+#if defined(__x86_64__)
+	if (level >= SIMD_AVX512)
+		return plain_copy_v4;
+	if (level >= SIMD_AVX2)
+		return plain_copy_v3;
+#endif
+	return level >= SIMD_VEC128 ? plain_copy_vec : plain_copy_bytes;
 }
 
 static size_t put_byte_escape(char *out, uint8_t b)
@@ -128,6 +193,7 @@ static bool cp_is_hidden_control(uint32_t cp)
 static size_t process(struct neutralise *nz, const uint8_t *p, size_t n, bool final, char *out,
 		      size_t *consumed)
 {
+	plain_copy_fn *plain_copy = plain_copy_for(simd_level());
 	size_t i = 0, o = 0;
 
 	while (i < n) {

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "redact-internal.h"
+#include "simd.h"
 
 #define AWS_SECRET_LEN 40
 #define AWS_NEAR 256 /* bytes after a key id or keyword where a secret key is looked for */
@@ -588,49 +589,74 @@ static int aws_secret_scan(const uint8_t *buf, size_t ctx_len, size_t n, size_t 
 
 /* ---- the prefilter ---- */
 
-/* 32 positions at a time: one AVX2 vector on x86-64-v3, two SSE2 or NEON vectors else. */
+/*
+ * 32 positions at a time: one 32-byte vector on x86-64-v3, two 16-byte ones (SSE2, NEON)
+ * else: GCC lowers a 32-byte vector compare for a 16-byte unit to one compare per byte.
+ */
 typedef uint8_t v32 __attribute__((vector_size(32)));
+typedef uint8_t v16 __attribute__((vector_size(16)));
 #define PREFILTER_REACH 13 /* bytes a test at position i reads: i..i+12 */
-#define EQ(v, c) ((v32)((v) == (c)))
-
-/* A macro, not a function: a function returning a 32-byte vector has two ABIs. */
-#define vload(p)                              \
-	({                                    \
-		v32 v_;                       \
-		memcpy(&v_, (p), sizeof(v_)); \
-		v_;                           \
-	})
 
 static unsigned lane_mask(uint64_t w)
 {
 	return ((w & 0x0101010101010101ull) * 0x0102040810204080ull) >> 56;
 }
 
-/* Bit k of the result: position i+k may start a token. */
-static inline __attribute__((always_inline)) uint32_t prefilter32(const uint8_t *p)
+/*
+ * Defines name(p): bit k of the result, position p+k may start a token; with vt the
+ * vector type (its width the positions tested). A macro, not a function taking vectors:
+ * a function passing a 32-byte vector has two ABIs.
+ */
+#define PREFILTER_DEFINE(name, vt)                                                                 \
+	static inline __attribute__((always_inline)) uint32_t name(const uint8_t *p)               \
+	{                                                                                          \
+		vt v0, v1, v2, v3, v4, v5, v6, v7, v9, v12, f0, hit;                               \
+		uint64_t w[sizeof(vt) / 8], any = 0;                                               \
+		uint32_t mask = 0;                                                                 \
+                                                                                                   \
+		memcpy(&v0, p, sizeof(vt));                                                        \
+		memcpy(&v1, p + 1, sizeof(vt));                                                    \
+		memcpy(&v2, p + 2, sizeof(vt));                                                    \
+		memcpy(&v3, p + 3, sizeof(vt));                                                    \
+		memcpy(&v4, p + 4, sizeof(vt));                                                    \
+		memcpy(&v5, p + 5, sizeof(vt));                                                    \
+		memcpy(&v6, p + 6, sizeof(vt));                                                    \
+		memcpy(&v7, p + 7, sizeof(vt));                                                    \
+		memcpy(&v9, p + 9, sizeof(vt));                                                    \
+		memcpy(&v12, p + 12, sizeof(vt));                                                  \
+		f0 = v0 | 0x20;                                                                    \
+		hit = EQ(vt, v0, 'g') &                                                            \
+		      ((EQ(vt, v1, 'h') & EQ(vt, v3, '_')) | (EQ(vt, v1, 'i') & EQ(vt, v6, '_')) | \
+		       (EQ(vt, v1, 'l') & EQ(vt, v5, '-')));                                       \
+		hit |= EQ(vt, v0, 'A') & EQ(vt, v2, 'I') & EQ(vt, v3, 'A');                        \
+		hit |= EQ(vt, v0, 'x') & EQ(vt, v1, 'o') & EQ(vt, v4, '-');                        \
+		hit |= EQ(vt, v0, 'n') & EQ(vt, v2, 'm') & EQ(vt, v3, '_');                        \
+		hit |= EQ(vt, v0, 'p') & EQ(vt, v1, 'y') & EQ(vt, v4, '-');                        \
+		hit |= EQ(vt, v0, '-') & EQ(vt, v5, 'B') & EQ(vt, v9, 'N');                        \
+		hit |= EQ(vt, v0, 'e') & EQ(vt, v1, 'y') & EQ(vt, v2, 'J');                        \
+		hit |= EQ(vt, f0, 'a') & EQ(vt, v7 | 0x20, 'z') & EQ(vt, v12 | 0x20, 'n');         \
+		hit |= EQ(vt, f0, 's') & EQ(vt, v2 | 0x20, 'c') & EQ(vt, v5 | 0x20, 't');          \
+                                                                                                   \
+		memcpy(w, &hit, sizeof(w));                                                        \
+		for (size_t k = 0; k < sizeof(w) / 8; k++)                                         \
+			any |= w[k];                                                               \
+		if (!any)                                                                          \
+			return 0;                                                                  \
+		for (size_t k = 0; k < sizeof(w) / 8; k++)                                         \
+			mask |= (uint32_t)lane_mask(w[k]) << (8 * k);                              \
+		return mask;                                                                       \
+	}
+#define EQ(vt, v, c) ((vt)((v) == (c)))
+
+PREFILTER_DEFINE(prefilter_wide32, v32)
+PREFILTER_DEFINE(prefilter16, v16)
+
+/* prefilter_wide32() (one 32-byte vector) or two prefilter16(). */
+static inline __attribute__((always_inline)) uint32_t prefilter32(const uint8_t *p, bool wide)
 {
-	v32 v0 = vload(p), v1 = vload(p + 1), v2 = vload(p + 2), v3 = vload(p + 3);
-	v32 v4 = vload(p + 4), v5 = vload(p + 5), v6 = vload(p + 6), v7 = vload(p + 7);
-	v32 v9 = vload(p + 9), v12 = vload(p + 12);
-	v32 f0 = v0 | 0x20, hit;
-	uint64_t w[4];
-
-	hit = EQ(v0, 'g') & ((EQ(v1, 'h') & EQ(v3, '_')) | (EQ(v1, 'i') & EQ(v6, '_')) |
-			     (EQ(v1, 'l') & EQ(v5, '-')));
-	hit |= EQ(v0, 'A') & EQ(v2, 'I') & EQ(v3, 'A');
-	hit |= EQ(v0, 'x') & EQ(v1, 'o') & EQ(v4, '-');
-	hit |= EQ(v0, 'n') & EQ(v2, 'm') & EQ(v3, '_');
-	hit |= EQ(v0, 'p') & EQ(v1, 'y') & EQ(v4, '-');
-	hit |= EQ(v0, '-') & EQ(v5, 'B') & EQ(v9, 'N');
-	hit |= EQ(v0, 'e') & EQ(v1, 'y') & EQ(v2, 'J');
-	hit |= EQ(f0, 'a') & EQ(v7 | 0x20, 'z') & EQ(v12 | 0x20, 'n');
-	hit |= EQ(f0, 's') & EQ(v2 | 0x20, 'c') & EQ(v5 | 0x20, 't');
-
-	memcpy(w, &hit, sizeof(w));
-	if ((w[0] | w[1] | w[2] | w[3]) == 0)
-		return 0;
-	return lane_mask(w[0]) | lane_mask(w[1]) << 8 | lane_mask(w[2]) << 16 |
-	       lane_mask(w[3]) << 24;
+	if (wide)
+		return prefilter_wide32(p);
+	return prefilter16(p) | prefilter16(p + 16) << 16;
 }
 
 static bool maybe_token_start(uint8_t c)
@@ -786,24 +812,17 @@ static X86_AVX512 int triggers_avx512(struct scan *s, size_t *i)
 }
 #endif
 
-#if defined(__x86_64__)
-__attribute__((target_clones("arch=x86-64-v3", "default")))
-#endif
-static int
-triggers(struct scan *s)
+/*
+ * The positions from i on, 32 at a time with blocks (GCC vector extensions, compiled per
+ * level by the variants below), then one at a time.
+ */
+static inline __attribute__((always_inline)) int triggers_body(struct scan *s, size_t i,
+							       bool blocks, bool wide)
 {
-	size_t i = 0;
 	int r;
 
-#if defined(__x86_64__)
-	if (__builtin_cpu_supports("avx512bw")) {
-		r = triggers_avx512(s, &i);
-		if (r < 0)
-			return r;
-	}
-#endif
-	for (; i + 32 + PREFILTER_REACH <= s->n && !s->stop; i += 32) {
-		uint32_t mask = prefilter32(s->buf + i);
+	for (; blocks && i + 32 + PREFILTER_REACH <= s->n && !s->stop; i += 32) {
+		uint32_t mask = prefilter32(s->buf + i, wide);
 
 		if (mask && (r = try_mask(s, i, mask)) < 0)
 			return r;
@@ -812,6 +831,44 @@ triggers(struct scan *s)
 		if (maybe_token_start(s->buf[i]) && (r = try_at(s, i)) < 0)
 			return r;
 	return 0;
+}
+
+static int triggers_bytes(struct scan *s, size_t i)
+{
+	return triggers_body(s, i, false, false);
+}
+
+static int triggers_vec(struct scan *s, size_t i)
+{
+	return triggers_body(s, i, true, false);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("arch=x86-64-v3"))) static int triggers_v3(struct scan *s, size_t i)
+{
+	return triggers_body(s, i, true, true);
+}
+#endif
+
+/* The scan of the level simd_level() says. */
+static int triggers(struct scan *s)
+{
+	enum simd_level level = simd_level();
+	size_t i = 0;
+
+#if defined(__x86_64__)
+	if (level >= SIMD_AVX512) {
+		int r = triggers_avx512(s, &i);
+
+		if (r < 0)
+			return r;
+	}
+	if (level >= SIMD_AVX2)
+		return triggers_v3(s, i);
+#endif
+	if (level >= SIMD_VEC128)
+		return triggers_vec(s, i);
+	return triggers_bytes(s, i);
 }
 
 int builtin_scan(struct builtin_state *st, const uint8_t *buf, size_t ctx_len, size_t n,

@@ -16,6 +16,7 @@
 
 #include "redact-internal.h"
 #include "redact-norm-pack.h"
+#include "simd.h"
 
 #define NORM_CSI_MAX 64 /* ESC [ ... final: longer is not a sequence we remove whole */
 #define NORM_NF_MAX 16
@@ -457,13 +458,17 @@ static inline size_t block16_none(const uint8_t *in, uint8_t *out, size_t m)
 
 int norm_run(const uint8_t *in, size_t n, bool final, uint8_t *out, struct norm_result *res)
 {
+	enum simd_level level = simd_level();
+
+	(void)level;
 #if defined(__x86_64__)
-	if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi2"))
+	if (level >= SIMD_AVX512)
 		return norm_run_avx512(in, n, final, out, res);
-	if (__builtin_cpu_supports("ssse3") && __builtin_cpu_supports("popcnt"))
+	if (level >= SIMD_VEC128) /* no AVX2 variant: SSSE3's 16 bytes at a time */
 		return norm_run_ssse3(in, n, final, out, res);
 #elif defined(__aarch64__)
-	return norm_run_neon(in, n, final, out, res);
+	if (level >= SIMD_VEC128)
+		return norm_run_neon(in, n, final, out, res);
 #endif
 	return norm_run_plain(in, n, final, out, res);
 }

@@ -8,7 +8,9 @@
  *  - fed at once or in chunks (sizes from the flags), the output is the same;
  *  - no value occurs in the output more often than in the text around the insertions
  *    (every inserted copy is gone);
- *  - the neutraliser keeps within its bound over the output.
+ *  - the neutraliser keeps within its bound over the output;
+ *  - every vector level this CPU runs (simd.h) gives the same output, redacted and
+ *    neutralised, as the default one.
  */
 #include <assert.h>
 #include <stdlib.h>
@@ -17,6 +19,7 @@
 #include "fuzz.h"
 #include "neutralise.h"
 #include "redact.h"
+#include "simd.h"
 
 #define MAX_TEXT 65536
 
@@ -68,6 +71,47 @@ static void redact_all(const struct redactor *r, const struct buf *text, size_t 
 	assert(redact_stream_finish(s, &p, &n) == 0);
 	put(out, p, n);
 	redact_stream_free(s);
+}
+
+/* The neutralised out, in the level's code. */
+static void neutralise_all(const struct buf *out, struct buf *res)
+{
+	struct neutralise nz;
+	char *n = malloc(NEUTRALISE_MAX_OUT(out->len) + NEUTRALISE_MAX_OUT(0));
+	size_t len;
+
+	assert(n);
+	neutralise_init(&nz);
+	len = neutralise_feed(&nz, out->p, out->len, n);
+	len += neutralise_finish(&nz, n + len);
+	put(res, n, len);
+	free(n);
+}
+
+static bool buf_eq(const struct buf *a, const struct buf *b)
+{
+	return a->len == b->len && (!a->len || memcmp(a->p, b->p, a->len) == 0);
+}
+
+/* Each level below the CPU's redacts and neutralises text as the default did. */
+static void check_levels(const struct redactor *r, const struct buf *text, const struct buf *once)
+{
+	struct buf nz_default = {};
+
+	neutralise_all(once, &nz_default);
+	for (int l = SIMD_PLAIN; l < (int)simd_cpu_level(); l++) {
+		struct buf at = {}, nz_at = {};
+
+		simd_level_cap((enum simd_level)l);
+		redact_all(r, text, 0, &at);
+		neutralise_all(once, &nz_at);
+		simd_level_cap(SIMD_AVX512);
+		assert(buf_eq(&at, once));
+		assert(buf_eq(&nz_at, &nz_default));
+		free(at.p);
+		free(nz_at.p);
+	}
+	free(nz_default.p);
 }
 
 static void check_neutralised(const struct buf *out)
@@ -151,6 +195,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t k = 0; k < n_values; k++)
 		assert(count(&once, values[k]) <= around[k]);
 	check_neutralised(&once);
+	check_levels(r, &text, &once);
 	{
 		struct buf chunked = {};
 

@@ -104,3 +104,38 @@ extern char test_skip_reason[256];
 		}                                                                         \
 		return failures ? 1 : 0;                                                  \
 	}
+
+/*
+ * TEST_MAIN() running every case once per variant (e.g. per vector level of the CPU):
+ * variant(k, &name, &skip) sets the variant up and names it; a non-NULL skip reports its
+ * cases as skipped with that reason. The TAP name is "case [name]". variant(n, ...) is
+ * called once after the last to restore the default.
+ */
+#define TEST_MAIN_VARIANTS(n_variants, variant)                                                  \
+	struct test_case test_cases[TEST_MAX_CASES];                                             \
+	size_t test_n_cases;                                                                     \
+	char test_skip_reason[256];                                                              \
+	int main(void)                                                                           \
+	{                                                                                        \
+		int failures = 0;                                                                \
+		size_t n = 0;                                                                    \
+		const char *vname, *vskip;                                                       \
+		printf("1..%zu\n", test_n_cases *(size_t)(n_variants));                          \
+		for (size_t k = 0; k < (size_t)(n_variants); k++) {                              \
+			vskip = NULL;                                                            \
+			variant(k, &vname, &vskip);                                              \
+			for (size_t i = 0; i < test_n_cases; i++) {                              \
+				bool failed = false;                                             \
+				snprintf(test_skip_reason, sizeof(test_skip_reason), "%s",       \
+					 vskip ? vskip : "");                                    \
+				if (!vskip)                                                      \
+					test_cases[i].fn(&failed);                               \
+				printf("%s %zu - %s [%s]%s%s\n", failed ? "not ok" : "ok", ++n,  \
+				       test_cases[i].name, vname,                                \
+				       test_skip_reason[0] ? " # SKIP " : "", test_skip_reason); \
+				failures += failed;                                              \
+			}                                                                        \
+		}                                                                                \
+		variant((size_t)(n_variants), &vname, &vskip);                                   \
+		return failures ? 1 : 0;                                                         \
+	}

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "neutralise.h"
+#include "simd-levels.h"
 #include "test.h"
 
 /* Neutralises in (len bytes) fed in chunks of chunk bytes (0: at once) into a string. */
@@ -184,4 +185,4 @@ TEST(random_bytes_stay_within_bound_and_are_safe)
 	}
 }
 
-TEST_MAIN();
+TEST_MAIN_SIMD();

@@ -6,6 +6,7 @@
 
 #include "output-filter.h"
 #include "redact.h"
+#include "simd-levels.h"
 #include "test.h"
 
 #define VALUE "s3cr3tPassw0rd!"
@@ -154,4 +155,4 @@ TEST(input_read_into_the_space_is_filtered_in_place_as_a_copied_one)
 	redactor_free(r);
 }
 
-TEST_MAIN();
+TEST_MAIN_SIMD();

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "redact.h"
+#include "simd-levels.h"
 #include "test.h"
 
 #define ROUNDS 300
@@ -365,4 +366,4 @@ TEST(every_form_redacted_and_nothing_else_changed)
 	}
 }
 
-TEST_MAIN();
+TEST_MAIN_SIMD();
