@@ -197,21 +197,62 @@ static size_t backslashes(const uint8_t *p, size_t j, size_t avail)
 	return k;
 }
 
-/* Whether p[j] starts a separator inside a private-key block: whitespace, or a \n or \r
- * escape, once or more (a block in a JSON string, or in a JSON string inside one); its
- * length, 0 when it is none, -1 when the escape is still to come. */
+enum { PEM_ESC_MORE = -1, PEM_ESC_NONE, PEM_ESC_SEP, PEM_ESC_CHAR };
+
+static int hex_digit(uint8_t c)
+{
+	return c >= '0' && c <= '9'			? c - '0'
+	       : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10
+							: -1;
+}
+
+/*
+ * An escape at p + j inside a private-key block in a string, its backslash doubled any
+ * number of times (JSON inside JSON): \n \r and \u000a \u000d separate lines, \/ and
+ * \uXXXX of a base64 character (System.Text.Json's \u002B, Gson's \u003d) are one. Its
+ * kind, with *len; PEM_ESC_MORE when its end is still to come.
+ */
+static int pem_escape(const uint8_t *p, size_t j, size_t avail, size_t *len)
+{
+	size_t k = backslashes(p, j, avail);
+	int code = 0;
+
+	if (k == j)
+		return PEM_ESC_NONE;
+	if (k == avail)
+		return PEM_ESC_MORE;
+	if (p[k] == 'n' || p[k] == 'r' || p[k] == '/') {
+		*len = k + 1 - j;
+		return p[k] == '/' ? PEM_ESC_CHAR : PEM_ESC_SEP;
+	}
+	if (p[k] != 'u')
+		return PEM_ESC_NONE;
+	for (size_t i = 1; i <= 4; i++) {
+		if (k + i == avail)
+			return PEM_ESC_MORE;
+		if (hex_digit(p[k + i]) < 0)
+			return PEM_ESC_NONE;
+		code = code * 16 + hex_digit(p[k + i]);
+	}
+	*len = k + 5 - j;
+	if (code == '\n' || code == '\r')
+		return PEM_ESC_SEP;
+	return code < 0x80 && (cls[code] & (C_ALNUM | C_PLUS_SLASH) || code == '=') ? PEM_ESC_CHAR
+										    : PEM_ESC_NONE;
+}
+
+/* Whether p[j] starts a separator inside a private-key block: whitespace or a line-end
+ * escape (pem_escape()); its length, 0 when it is none, -1 when the escape is still to
+ * come. */
 static int pem_separator(const uint8_t *p, size_t j, size_t avail)
 {
-	size_t k;
+	size_t len;
+	int e;
 
 	if (p[j] == ' ' || p[j] == '\t' || p[j] == '\r' || p[j] == '\n')
 		return 1;
-	if (p[j] != '\\')
-		return 0;
-	k = backslashes(p, j, avail);
-	if (k == avail)
-		return -1;
-	return p[k] == 'n' || p[k] == 'r' ? (int)(k - j + 1) : 0;
+	e = pem_escape(p, j, avail, &len);
+	return e == PEM_ESC_MORE ? -1 : e == PEM_ESC_SEP ? (int)len : 0;
 }
 
 /* A header line of a block (Proc-Type: 4,ENCRYPTED; Comment: ...) at p + j: 1 with *end
@@ -231,27 +272,32 @@ static int pem_header(const uint8_t *p, size_t j, size_t avail, bool final, size
 			*end = k;
 			return colon ? 1 : -1;
 		}
-		if (p[k] < 0x20 || p[k] >= 0x7f)
+		if (p[k] < 0x20 || p[k] == 0x7f)
 			return -1;
 		colon |= p[k] == ':';
 	}
 	return -1;
 }
 
-/* A word of base64 at p + j (a JSON "\/", escaped once or more, counts as its "/"): its
- * length in characters, and *end where it stops. */
+/* A word of base64 at p + j (an escape of a base64 character counts as that character,
+ * pem_escape()): its length in characters, and *end where it stops (avail when an escape
+ * in it is still to come). */
 static size_t pem_word(const uint8_t *p, size_t j, size_t avail, size_t *end)
 {
-	size_t n = 0;
+	size_t n = 0, len;
+	int e;
 
 	while (j < avail && j < REDACT_BUILTIN_MAX) {
-		if (cls[p[j]] & (C_ALNUM | C_PLUS_SLASH) || p[j] == '=')
+		if (cls[p[j]] & (C_ALNUM | C_PLUS_SLASH) || p[j] == '=') {
 			j++;
-		else if (p[j] == '\\' && backslashes(p, j, avail) < avail &&
-			 p[backslashes(p, j, avail)] == '/')
-			j = backslashes(p, j, avail) + 1;
-		else
-			break;
+		} else {
+			e = pem_escape(p, j, avail, &len);
+			if (e == PEM_ESC_MORE)
+				j = avail;
+			if (e != PEM_ESC_CHAR)
+				break;
+			j += len;
+		}
 		n++;
 	}
 	*end = j;
@@ -313,11 +359,14 @@ static int pem_body(const uint8_t *p, size_t j, size_t avail, bool final, struct
 		if (sep < 0 && !final)
 			return BM_MORE;
 		if (sep == 0) {
-			if (!cut && pem_word_taken(n, width, p[end]))
+			/* run into other text: before the last line, any word is the key's */
+			if (!cut && n > 0 && (!last || pem_word_taken(n, width, p[end])))
 				good = end;
 			break;
 		}
-		if (!cut && last && !(p[j] == '=' && n <= 5 && width > 5))
+		if (cut && n >= width)
+			cut = 0; /* a whole line again: the short one was not the last */
+		if (!cut && last && n < width && !(p[j] == '=' && n <= 5 && width > 5))
 			cut = good; /* past its last line, unless an END line follows */
 		good = end;
 		if (width == 0)
@@ -414,61 +463,85 @@ static size_t skip_blanks(const uint8_t *p, size_t j, size_t avail)
 	return j;
 }
 
-/* Whether p[k] ends a header value: its line's end, or the quote it was opened with. */
+/* Whether p[k] ends a header value: its line's end, or the quote it was opened with
+ * (after backslashes too when it was opened so: a header in JSON inside JSON). */
 static bool auth_value_end(const uint8_t *p, size_t k, size_t avail, uint8_t quote)
 {
+	size_t q;
+
 	if (p[k] == '\n' || p[k] == '\r')
 		return true;
 	if (p[k] == '\\' && k + 1 < avail && (p[k + 1] == 'n' || p[k + 1] == 'r'))
 		return true;
+	if (quote && p[k] == '\\') {
+		q = backslashes(p, k, avail);
+		return q < avail && p[q] == quote;
+	}
 	return quote && p[k] == quote;
 }
 
 /*
  * A one-token credential (token68: letters, digits, -._~+/ then =) at p[v..end): where it
- * ends when a blank, a quote, ',' or ';' follows it, else end (the whole value: an empty
- * token, one followed by anything else, or a parameter, token="...", is not one).
+ * ends when a quote followed by a blank or the value's end (a header in a quoted
+ * argument), or ',' or ';' followed by a blank, comes after it; else end (the whole value:
+ * an empty token, a parameter token="...", a token with a blank or anything else after it).
  */
 static size_t token68_end(const uint8_t *p, size_t v, size_t end)
 {
 	size_t t = v;
+	uint8_t next;
 
 	while (t < end &&
 	       (cls[p[t]] & (C_ALNUM | C_DASH | C_DOT | C_USCORE | C_PLUS_SLASH) || p[t] == '~'))
 		t++;
 	while (t < end && p[t] == '=')
 		t++;
-	if (t == v || t == end || !strchr(" \t\"',;", p[t]))
+	if (t == v || t == end)
 		return end;
-	if (p[t - 1] == '=' && (p[t] == '"' || p[t] == '\''))
+	next = t + 1 < end ? p[t + 1] : ' ';
+	if (next != ' ' && next != '\t')
 		return end;
-	return t;
+	if ((p[t] == '"' || p[t] == '\'') && p[t - 1] != '=')
+		return t;
+	return p[t] == ',' || p[t] == ';' ? t : end;
+}
+
+/* An optional quote at p + j, after backslashes or not: *quote, and where it ends. */
+static size_t auth_quote(const uint8_t *p, size_t j, size_t avail, uint8_t *quote)
+{
+	size_t q = backslashes(p, j, avail);
+
+	if (q < avail && (p[q] == '"' || p[q] == '\'')) {
+		*quote = p[q];
+		return q + 1;
+	}
+	return j;
 }
 
 /*
  * authorization (any case), an optional closing quote, ':' or '=', then a value to the end
- * of the line or its closing quote; an auth scheme word before it stays, and after a
- * scheme whose credential is one token (Bearer, Basic, Token, Bot) the value ends with
- * that token (token68_end()).
+ * of the line or its closing quote (quotes escaped with backslashes too); an auth scheme
+ * word before it stays, and after a scheme whose credential is one token (Bearer, Basic,
+ * Token, Bot) the value may end with that token (token68_end()).
  */
 static int match_authorization(const uint8_t *p, size_t avail, bool final, struct bm *m)
 {
-	size_t j = 13, v, end;
+	size_t j, v, end;
 	uint8_t quote = 0;
 	bool one;
 
 	if (lit(p, avail, "authorization", true) != 1)
 		return BM_NONE;
-	if (j < avail && (p[j] == '"' || p[j] == '\''))
-		j++;
-	j = skip_blanks(p, j, avail);
-	if (j == avail) /* the separator may still come */
+	j = skip_blanks(p, auth_quote(p, 13, avail, &quote), avail);
+	if (backslashes(p, j, avail) == avail) /* the separator may still come */
 		return final ? BM_NONE : BM_MORE;
 	if (p[j] != ':' && p[j] != '=')
 		return BM_NONE;
 	j = skip_blanks(p, j + 1, avail);
-	if (j < avail && (p[j] == '"' || p[j] == '\''))
-		quote = p[j++];
+	if (backslashes(p, j, avail) == avail && j < avail && !final)
+		return BM_MORE;
+	quote = 0; /* the key's own closing quote is not the value's */
+	j = auth_quote(p, j, avail, &quote);
 	for (v = end = j; end < avail && end - v < HEADER_VALUE_MAX; end++)
 		if (auth_value_end(p, end, avail, quote))
 			break;

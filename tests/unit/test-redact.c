@@ -700,6 +700,38 @@ TEST(builtin_private_key_blocks)
 	      "on and on and on and on and on and on and on\n\nlQOYBF0t2sEBCADXQ3ZqGcq9h2Zl\n"
 	      "xYkAEQEAAQ\n-----END PGP PRIVATE KEY BLOCK-----\nok\n",
 	      "[REDACTED:private-key]\nok\n");
+	/* Escapes of base64 characters in JSON (System.Text.Json's \\u002B, Gson's \\u003d). */
+	CHECK(r,
+	      "{\"key\":\"-----BEGIN PRIVATE "
+	      "KEY-----\\nMIIE\\u002BvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAg"
+	      "EAAoIBAQC7VJTUt9Us8cKjSECRET\\nSECRETTAIL1\\u003d\\n-----END PRIVATE KEY-----\\n\"}",
+	      "{\"key\":\"[REDACTED:private-key]\\n\"}");
+	/* Cut short after whole lines: a word run into other output is the key's. */
+	CHECK(r,
+	      "-----BEGIN PRIVATE "
+	      "KEY-----"
+	      "\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\nMIIEvQIBADANBgkq"
+	      "hkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\nLItH6As73make: *** Error\n",
+	      "[REDACTED:private-key]: *** Error\n");
+	CHECK(r,
+	      "-----BEGIN PRIVATE "
+	      "KEY-----"
+	      "\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\nMIIEvQIBADANBgkq"
+	      "hkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\nABCD(truncated)\n",
+	      "[REDACTED:private-key](truncated)\n");
+	/* A whole line after a short one: the short one was not the last. */
+	CHECK(r,
+	      "-----BEGIN PRIVATE "
+	      "KEY-----"
+	      "\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\nAB\nMzEfYyjiWA4R"
+	      "4abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNO\nmore\n",
+	      "[REDACTED:private-key]\nmore\n");
+	/* A header line with UTF-8 in it. */
+	CHECK(r,
+	      "-----BEGIN RSA PRIVATE KEY-----\nComment: "
+	      "J\xc3\xb6rg\n\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\n"
+	      "-----END RSA PRIVATE KEY-----\nok\n",
+	      "[REDACTED:private-key]\nok\n");
 	/* A PGP block: headers, lines, the checksum line, END. */
 	CHECK(r,
 	      "-----BEGIN PGP PRIVATE KEY BLOCK-----\nVersion: GnuPG v2\nComment: a key\n\n"
@@ -739,6 +771,12 @@ TEST(builtin_authorization_values)
 	      "curl -H 'authorization: [REDACTED:authorization]\n");
 	CHECK(r, "msg=\"Authorization: Digest username=\"u\", response=\"6629fae4\"\" y\n",
 	      "msg=\"Authorization: Digest [REDACTED:authorization]\n");
+	/* A blank inside the credential: the whole value. */
+	CHECK(r, "Authorization: Bearer abc def ghi\n",
+	      "Authorization: Bearer [REDACTED:authorization]\n");
+	/* A header in JSON inside JSON. */
+	CHECK(r, "{\"msg\": \"{\\\"Authorization\\\": \\\"Bearer abc.def\\\"}\"}",
+	      "{\"msg\": \"{\\\"Authorization\\\": \\\"Bearer [REDACTED:authorization]\\\"}\"}");
 	/* Parameters, quoted tokens, empty tokens: the whole value. */
 	CHECK(r, "Authorization: Token token=\"9944b09199c62bcf9418ad846dd0e4bb\", nonce=\"x\"\n",
 	      "Authorization: Token [REDACTED:authorization]\n");
