@@ -7,7 +7,8 @@
  * which the security team writes per kind of task. Read from /etc/airlock/airlock.json by
  * the supervisor (supervisor/config.c does the I/O and the ownership checks); parsed here as
  * strictly as a policy: unknown and duplicate keys, bad types and out-of-range values are
- * errors naming the JSON path. Pure: no I/O, no logging.
+ * errors naming the JSON path. Pure (no I/O, no logging) but for node-host.c, which reads the
+ * host's addresses and routes.
  */
 
 #include <stdbool.h>
@@ -138,6 +139,16 @@ enum node_forwarding node_forwarding_from_string(const char *s);
 #define NODE_POOL_NAME_MAX 512 /* a longer configuration path is cut short */
 void node_network_pool(const struct node_network *n, int family, struct net_pool *ret, char *name,
 		       size_t size);
+
+/*
+ * The node's pool of family against this host's addresses and routes (net_pool_refusal(),
+ * the pool named by node_network_pool()), asked the same way by a run and by `policy check
+ * --host`: 1 with the refusal in why, 0, or -errno when they cannot be read. For AF_INET6,
+ * ret_ip6_route (NULL: not asked) says whether the host has an IPv6 default route. Reads
+ * the host (node-host.c): the one check here that is not pure.
+ */
+int node_network_pool_refusal(const struct node_network *n, int family, bool *ret_ip6_route,
+			      char *why, size_t size);
 
 /* Where a destination lies against the node's address pool of its family. */
 enum node_pool_overlap {

@@ -126,18 +126,15 @@ static void check_mounts(struct checker *c, const struct policy *p, const char *
 }
 
 /*
- * The run's pool check (supervisor/run-net.c net_pool_collision()), in the same words: 1
+ * The run's pool check (node_network_pool_refusal(), as supervisor/run-net.c asks it): 1
  * with the refusal in why, or 0; ret_ip6_route as there. Reports a failure to read.
  */
 static int pool_collision(struct checker *c, const struct node_config *cfg, int family,
 			  bool *ret_ip6_route, char *why, size_t size)
 {
-	char name[NODE_POOL_NAME_MAX];
-	struct net_pool pool;
 	int r;
 
-	node_network_pool(&cfg->network, family, &pool, name, sizeof(name));
-	r = net_pool_refusal(&pool, name, ret_ip6_route, why, size);
+	r = node_network_pool_refusal(&cfg->network, family, ret_ip6_route, why, size);
 	if (r < 0)
 		refuse(c, "%s: cannot read this host's addresses and routes: %s",
 		       family == AF_INET ? "/network/pool" : "/network/pool6", strerror(-r));
