@@ -143,12 +143,24 @@ void node_network_pool(const struct node_network *n, int family, struct net_pool
 /*
  * The node's pool of family against this host's addresses and routes (net_pool_refusal(),
  * the pool named by node_network_pool()), asked the same way by a run and by `policy check
- * --host`: 1 with the refusal in why, 0, or -errno when they cannot be read. For AF_INET6,
- * ret_ip6_route (NULL: not asked) says whether the host has an IPv6 default route. Reads
- * the host (node-host.c): the one check here that is not pure.
+ * --host`: 1 with the refusal in why, 0, or -errno when they cannot be read. routes: the
+ * route table to read, NULL for the kernel's. For AF_INET6, ret_ip6_route (NULL: not
+ * asked) says whether the host has an IPv6 default route. Reads the host (node-host.c):
+ * the one check here that is not pure.
  */
-int node_network_pool_refusal(const struct node_network *n, int family, bool *ret_ip6_route,
-			      char *why, size_t size);
+int node_network_pool_refusal(const struct node_network *n, int family, const char *routes,
+			      bool *ret_ip6_route, char *why, size_t size);
+
+/*
+ * Whether a run on this host gets IPv6: NULL when it does, else why not, in words a refusal
+ * ends with ("this host has no IPv6 default route"). *ret_collision is what
+ * node_network_pool_refusal() says of the IPv6 pool (1 with the refusal in why: it matters
+ * only to a run with IPv6). A host whose IPv6 addresses or routes cannot be read
+ * (*ret_collision < 0) gives no IPv6 rather than refusing: an IPv4 run works there as on a
+ * host without IPv6, and only a policy that needs IPv6 is refused. routes as above.
+ */
+const char *node_network_v6_off(const struct node_network *n, const char *routes,
+				int *ret_collision, char *why, size_t size);
 
 /* Where a destination lies against the node's address pool of its family. */
 enum node_pool_overlap {

@@ -102,23 +102,17 @@ static int net_configure_v6(struct run_net *n, const struct policy *p,
 			    const struct node_network *cfg)
 {
 	char a[INET6_ADDRSTRLEN], why[1024];
-	bool route = false;
 	int collision;
 
-	collision = node_network_pool_refusal(cfg, AF_INET6, &route, why, sizeof(why));
-	if (collision < 0)
-		return log_error_errno(collision,
-				       "Failed to read this host's addresses and routes: %m");
 	/*
-	 * Without a route, or with IPv6 forwarding off, the task gets no IPv6: AAAA answers
-	 * come back empty (clients use IPv4 at once), and only a policy that names IPv6
-	 * destinations is refused, naming why.
+	 * Without a route, with IPv6 forwarding off, or with the host's IPv6 tables unreadable,
+	 * the task gets no IPv6: AAAA answers come back empty (clients use IPv4 at once), and
+	 * only a policy that names IPv6 destinations is refused, naming why.
 	 */
-	if (!route)
-		n->v6_off = "this host has no IPv6 default route";
-	else if (net_ip6_forward_enabled() <= 0 && cfg->forwarding != NODE_FORWARDING_MANAGE)
-		n->v6_off = "net.ipv6.conf.all.forwarding is off on this host (enable it for "
-			    "IPv6 egress)";
+	n->v6_off = node_network_v6_off(cfg, NULL, &collision, why, sizeof(why));
+	if (collision < 0)
+		log_warning_errno(collision, "No IPv6 for this run: cannot read this host's IPv6 "
+					     "addresses and routes: %m");
 	n->v6 = !n->v6_off;
 	if (n->v6 && collision > 0) /* the pool matters to a run with IPv6 only */
 		return log_error_errno(-EADDRINUSE, "refusing run: %s", why);
@@ -201,7 +195,7 @@ static int net_configure(struct run_net *n, const struct policy *p, const struct
 	n->ttl_min = cfg->dns_ttl_min_s;
 	n->ttl_max = cfg->dns_ttl_max_s;
 	n->flows = (struct egress_flow_limit){ .max = cfg->flows_max, .rate = cfg->flows_rate };
-	r = node_network_pool_refusal(cfg, AF_INET, NULL, why, sizeof(why));
+	r = node_network_pool_refusal(cfg, AF_INET, NULL, NULL, why, sizeof(why));
 	if (r < 0)
 		return log_error_errno(r, "Failed to read this host's addresses and routes: %m");
 	if (r > 0)
