@@ -179,6 +179,16 @@ enum node_pool_overlap node_network_pool_overlap(const struct node_network *n,
 typedef void (*node_pool_report_fn)(bool refusal, const char *line, void *userdata);
 
 /*
+ * The refusal of a DNS upstream up that lies in a pool, the words after its JSON path
+ * ("10.231.0.53 lies in the address pool 10.231.0.0/16 (/network/pool of FILE), the runs'
+ * own addresses: the run's DNS proxy cannot reach it; ..."): snprintf()'s return value, or
+ * 0 when it lies in none. key_only names the pool by its key alone ("(/network/pool)"), for
+ * the errors of the configuration file being parsed, which name the file themselves.
+ */
+int node_network_upstream_refusal(const struct node_network *n, const struct policy_addr *up,
+				  bool key_only, char *buf, size_t size);
+
+/*
  * A policy's network against the node's pools (docs/network.md, "Host requirements"):
  * reports a refusal for each cidr rule and each dns.upstream that lies in a pool (no task,
  * no DNS proxy reaches an address there), and a warning for each cidr rule that holds a

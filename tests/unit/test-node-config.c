@@ -53,7 +53,7 @@ static const struct error_case error_cases[] = {
 	  "10.231.7.53 lies in the address pool 10.231.0.0/16 (/network/pool)" },
 	{ V
 	  "\"network\": {\"pool\": \"10.240.0.0/16\", \"dns\": {\"upstream\": [\"10.240.0.1\"]}}}",
-	  "/network/dns/upstream/0", "no run's DNS proxy could reach it" },
+	  "/network/dns/upstream/0", "the run's DNS proxy cannot reach it; name an upstream" },
 	{ V "\"network\": {\"dns\": {\"upstream\": [\"fd61:6972:6c6b:1::53\"]}}}",
 	  "/network/dns/upstream/0", "address pool fd61:6972:6c6b::/48 (/network/pool6)" },
 	{ V "\"network\": {\"dns\": {\"ttl_min\": \"1500ms\"}}}", "/network/dns/ttl_min",
