@@ -198,9 +198,9 @@ static int addrs_conflict(const struct net_pool *pool, char *what, size_t size)
  * what (NULL: not looked for), and for IPv6 whether there is a default route (ret_default,
  * NULL: not looked for). 1 for a collision, 0, or -errno.
  */
-static int routes_scan(const struct net_pool *pool, char *what, size_t size, bool *ret_default)
+static int routes_scan(const struct net_pool *pool, const char *path, char *what, size_t size,
+		       bool *ret_default)
 {
-	const char *path = pool->family == AF_INET ? "/proc/net/route" : "/proc/net/ipv6_route";
 	_cleanup_free_ char *line = NULL;
 	bool found = false;
 	size_t cap = 0;
@@ -226,30 +226,34 @@ static int routes_scan(const struct net_pool *pool, char *what, size_t size, boo
 	return r;
 }
 
-int net_pool_conflict(const struct net_pool *pool, bool *ret_ip6_default_route, char *what,
-		      size_t size)
+int net_pool_conflict(const struct net_pool *pool, const char *routes, bool *ret_ip6_default_route,
+		      char *what, size_t size)
 {
 	int r, k;
 
+	if (ret_ip6_default_route)
+		*ret_ip6_default_route = false;
 	if (pool->family != AF_INET && pool->family != AF_INET6)
 		return -EAFNOSUPPORT;
 	if (pool->family != AF_INET6)
 		ret_ip6_default_route = NULL;
+	if (!routes)
+		routes = pool->family == AF_INET ? "/proc/net/route" : "/proc/net/ipv6_route";
 	r = addrs_conflict(pool, what, size);
 	if (r < 0 || (r > 0 && !ret_ip6_default_route))
 		return r;
 	/* The default route too, in the same read; the collision found first is named. */
-	k = routes_scan(pool, r == 0 ? what : NULL, size, ret_ip6_default_route);
+	k = routes_scan(pool, routes, r == 0 ? what : NULL, size, ret_ip6_default_route);
 	return k < 0 ? k : r > 0 ? r : k;
 }
 
-int net_pool_refusal(const struct net_pool *pool, const char *name, bool *ret_ip6_default_route,
-		     char *buf, size_t size)
+int net_pool_refusal(const struct net_pool *pool, const char *name, const char *routes,
+		     bool *ret_ip6_default_route, char *buf, size_t size)
 {
 	char what[256];
 	int r;
 
-	r = net_pool_conflict(pool, ret_ip6_default_route, what, sizeof(what));
+	r = net_pool_conflict(pool, routes, ret_ip6_default_route, what, sizeof(what));
 	if (r <= 0)
 		return r;
 	snprintf(buf, size, "the address pool %s overlaps %s; choose a pool this host does not use",

@@ -30,23 +30,26 @@ bool net_same_prefix(const uint8_t *a, const uint8_t *b, unsigned plen);
 /*
  * 1 and a description of the first collision in what ("11.0.0.1/30 on uplink, an address
  * of this host"), 0 when there is none, or -errno when the host's addresses or routes
- * cannot be read. For an IPv6 pool, ret_ip6_default_route (NULL: not asked) also says
- * whether the host has an IPv6 default route (net_ip6_default_route_parse()), from the same
- * read of /proc/net/ipv6_route: a run needs both answers, and the table can be large.
+ * cannot be read. The routes come from the file routes, NULL for the kernel's
+ * (/proc/net/route or /proc/net/ipv6_route); a table that does not exist (a kernel booted
+ * with ipv6.disable=1) holds no route. For an IPv6 pool, ret_ip6_default_route (NULL: not
+ * asked) also says whether the host has an IPv6 default route
+ * (net_ip6_default_route_parse()), from the same read: a run needs both answers, and the
+ * table can be large. It is false whenever the answer is not 0 or 1.
  */
-int net_pool_conflict(const struct net_pool *pool, bool *ret_ip6_default_route, char *what,
-		      size_t size);
+int net_pool_conflict(const struct net_pool *pool, const char *routes, bool *ret_ip6_default_route,
+		      char *what, size_t size);
 
 /*
  * The refusal of a pool net_pool_conflict() finds colliding, in the words both a run and
  * `policy check --host` use: "the address pool NAME overlaps WHAT; choose a pool this host
  * does not use", where name is the pool as the configuration gives it ("10.231.0.0/16
  * (/network/pool of FILE)": node_network_pool()). 1 with buf filled, 0 when there is no
- * collision, or -errno when the host's addresses or routes cannot be read;
+ * collision, or -errno when the host's addresses or routes cannot be read; routes and
  * ret_ip6_default_route as for net_pool_conflict().
  */
-int net_pool_refusal(const struct net_pool *pool, const char *name, bool *ret_ip6_default_route,
-		     char *buf, size_t size);
+int net_pool_refusal(const struct net_pool *pool, const char *name, const char *routes,
+		     bool *ret_ip6_default_route, char *buf, size_t size);
 
 /*
  * The pure halves, over the text of /proc/net/route (IPv4 pools) and /proc/net/ipv6_route

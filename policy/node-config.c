@@ -230,23 +230,14 @@ static int dispatch_flows(const char *path, json_t *v, void *data, struct policy
 /* An upstream in a pool: the runs' veths hold those addresses, no DNS proxy reaches it. */
 static int check_upstreams(const char *path, const struct node_network *net, struct policy_ctx *ctx)
 {
-	char at[POLICY_MAX_PATH], a[INET6_ADDRSTRLEN], pool[INET6_ADDRSTRLEN];
+	char at[POLICY_MAX_PATH], why[NODE_POOL_LINE_MAX];
 
 	for (size_t i = 0; i < net->n_dns_upstream; i++) {
-		const struct policy_addr *up = &net->dns_upstream[i];
-		const struct node_prefix *p = up->family == AF_INET ? &net->pool4 : &net->pool6;
-
-		if (node_network_pool_overlap(net, up, up->family == AF_INET ? 32 : 128) !=
-		    NODE_POOL_INSIDE)
+		if (node_network_upstream_refusal(net, &net->dns_upstream[i], true, why,
+						  sizeof(why)) <= 0)
 			continue;
-		policy_addr_to_string(up, a, sizeof(a));
-		policy_addr_to_string(&p->addr, pool, sizeof(pool));
 		snprintf(at, sizeof(at), "%s/dns/upstream/%zu", path, i);
-		return policy_errorf(ctx, at,
-				     "%s lies in the address pool %s/%u (%s/%s), the runs' own "
-				     "addresses: no run's DNS proxy could reach it",
-				     a, pool, p->prefixlen, path,
-				     up->family == AF_INET ? "pool" : "pool6");
+		return policy_errorf(ctx, at, "%s", why);
 	}
 	return 0;
 }

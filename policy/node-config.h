@@ -7,7 +7,8 @@
  * which the security team writes per kind of task. Read from /etc/airlock/airlock.json by
  * the supervisor (supervisor/config.c does the I/O and the ownership checks); parsed here as
  * strictly as a policy: unknown and duplicate keys, bad types and out-of-range values are
- * errors naming the JSON path. Pure: no I/O, no logging.
+ * errors naming the JSON path. Pure (no I/O, no logging) but for node-host.c, which reads the
+ * host's addresses and routes.
  */
 
 #include <stdbool.h>
@@ -139,6 +140,28 @@ enum node_forwarding node_forwarding_from_string(const char *s);
 void node_network_pool(const struct node_network *n, int family, struct net_pool *ret, char *name,
 		       size_t size);
 
+/*
+ * The node's pool of family against this host's addresses and routes (net_pool_refusal(),
+ * the pool named by node_network_pool()), asked the same way by a run and by `policy check
+ * --host`: 1 with the refusal in why, 0, or -errno when they cannot be read. routes: the
+ * route table to read, NULL for the kernel's. For AF_INET6, ret_ip6_route (NULL: not
+ * asked) says whether the host has an IPv6 default route. Reads the host (node-host.c):
+ * the one check here that is not pure.
+ */
+int node_network_pool_refusal(const struct node_network *n, int family, const char *routes,
+			      bool *ret_ip6_route, char *why, size_t size);
+
+/*
+ * Whether a run on this host gets IPv6: NULL when it does, else why not, in words a refusal
+ * ends with ("this host has no IPv6 default route"). *ret_collision is what
+ * node_network_pool_refusal() says of the IPv6 pool (1 with the refusal in why: it matters
+ * only to a run with IPv6). A host whose IPv6 addresses or routes cannot be read
+ * (*ret_collision < 0) gives no IPv6 rather than refusing: an IPv4 run works there as on a
+ * host without IPv6, and only a policy that needs IPv6 is refused. routes as above.
+ */
+const char *node_network_v6_off(const struct node_network *n, const char *routes,
+				int *ret_collision, char *why, size_t size);
+
 /* Where a destination lies against the node's address pool of its family. */
 enum node_pool_overlap {
 	NODE_POOL_APART, /* no address in common */
@@ -154,6 +177,16 @@ enum node_pool_overlap node_network_pool_overlap(const struct node_network *n,
 /* One finding of node_network_check_policy(): "<JSON path>: <why>", one line. */
 #define NODE_POOL_LINE_MAX (NODE_POOL_NAME_MAX + 256)
 typedef void (*node_pool_report_fn)(bool refusal, const char *line, void *userdata);
+
+/*
+ * The refusal of a DNS upstream up that lies in a pool, the words after its JSON path
+ * ("10.231.0.53 lies in the address pool 10.231.0.0/16 (/network/pool of FILE), the runs'
+ * own addresses: the run's DNS proxy cannot reach it; ..."): snprintf()'s return value, or
+ * 0 when it lies in none. key_only names the pool by its key alone ("(/network/pool)"), for
+ * the errors of the configuration file being parsed, which name the file themselves.
+ */
+int node_network_upstream_refusal(const struct node_network *n, const struct policy_addr *up,
+				  bool key_only, char *buf, size_t size);
 
 /*
  * A policy's network against the node's pools (docs/network.md, "Host requirements"):

@@ -33,18 +33,30 @@ static void prefix_string(const struct policy_addr *a, unsigned prefixlen, char 
 	snprintf(buf, size, "%s/%u", s, prefixlen);
 }
 
-void node_network_pool(const struct node_network *n, int family, struct net_pool *ret, char *name,
-		       size_t size)
+/* The pool as messages name it: with the file that set it (or the default), or by key alone. */
+static void pool_name(const struct node_network *n, int family, bool key_only, char *name,
+		      size_t size)
 {
 	const struct node_prefix *p = pool_of(n, family);
 	char a[INET6_ADDRSTRLEN + 4];
 
+	prefix_string(&p->addr, p->prefixlen, a, sizeof(a));
+	if (key_only)
+		snprintf(name, size, "%s (%s)", a, pool_key(family));
+	else
+		snprintf(name, size, "%s (%s%s%s)", a, pool_key(family),
+			 n->config_path ? " of " : ", the default; set in ",
+			 n->config_path ?: NODE_CONFIG_PATH);
+}
+
+void node_network_pool(const struct node_network *n, int family, struct net_pool *ret, char *name,
+		       size_t size)
+{
+	const struct node_prefix *p = pool_of(n, family);
+
 	*ret = (struct net_pool){ .family = family, .prefixlen = p->prefixlen };
 	memcpy(ret->addr, p->addr.addr, sizeof(ret->addr));
-	prefix_string(&p->addr, p->prefixlen, a, sizeof(a));
-	snprintf(name, size, "%s (%s%s%s)", a, pool_key(family),
-		 n->config_path ? " of " : ", the default; set in ",
-		 n->config_path ?: NODE_CONFIG_PATH);
+	pool_name(n, family, false, name, size);
 }
 
 enum node_pool_overlap node_network_pool_overlap(const struct node_network *n,
@@ -84,11 +96,26 @@ static void report_rule(const struct node_network *n, size_t i, const struct pol
 	report(o == NODE_POOL_INSIDE, line, userdata);
 }
 
+int node_network_upstream_refusal(const struct node_network *n, const struct policy_addr *up,
+				  bool key_only, char *buf, size_t size)
+{
+	char name[NODE_POOL_NAME_MAX], a[INET6_ADDRSTRLEN];
+
+	if (node_network_pool_overlap(n, up, up->family == AF_INET ? 32 : 128) != NODE_POOL_INSIDE)
+		return 0;
+	pool_name(n, up->family, key_only, name, sizeof(name));
+	policy_addr_to_string(up, a, sizeof(a));
+	return snprintf(buf, size,
+			"%s lies in the address pool %s, " POOL_WORDS ": the run's DNS proxy "
+			"cannot reach it; name an upstream outside the pool, or choose another "
+			"pool",
+			a, name);
+}
+
 size_t node_network_check_policy(const struct node_network *n, const struct policy_network *pn,
 				 node_pool_report_fn report, void *userdata)
 {
-	char line[NODE_POOL_LINE_MAX], name[NODE_POOL_NAME_MAX], a[INET6_ADDRSTRLEN];
-	struct net_pool pool;
+	char line[NODE_POOL_LINE_MAX];
 	size_t refusals = 0;
 
 	for (size_t i = 0; i < pn->n_egress; i++) {
@@ -103,19 +130,11 @@ size_t node_network_check_policy(const struct node_network *n, const struct poli
 		refusals += o == NODE_POOL_INSIDE;
 	}
 	for (size_t i = 0; i < pn->n_dns_upstream; i++) {
-		const struct policy_addr *up = &pn->dns_upstream[i];
+		int k = snprintf(line, sizeof(line), "/network/dns/upstream/%zu: ", i);
 
-		if (node_network_pool_overlap(n, up, up->family == AF_INET ? 32 : 128) !=
-		    NODE_POOL_INSIDE)
+		if (node_network_upstream_refusal(n, &pn->dns_upstream[i], false, line + k,
+						  sizeof(line) - (size_t)k) <= 0)
 			continue;
-		node_network_pool(n, up->family, &pool, name, sizeof(name));
-		policy_addr_to_string(up, a, sizeof(a));
-		snprintf(
-			line, sizeof(line),
-			"/network/dns/upstream/%zu: %s lies in the address pool %s, " POOL_WORDS
-			": the run's DNS proxy cannot reach it; name an upstream outside the pool, "
-			"or choose another pool",
-			i, a, name);
 		report(true, line, userdata);
 		refusals++;
 	}

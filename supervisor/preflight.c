@@ -125,43 +125,16 @@ static void check_mounts(struct checker *c, const struct policy *p, const char *
 	refuse(c, "%s", why);
 }
 
-/*
- * The run's pool check (supervisor/run-net.c net_pool_collision()), in the same words: 1
- * with the refusal in why, or 0; ret_ip6_route as there. Reports a failure to read.
- */
-static int pool_collision(struct checker *c, const struct node_config *cfg, int family,
-			  bool *ret_ip6_route, char *why, size_t size)
-{
-	char name[NODE_POOL_NAME_MAX];
-	struct net_pool pool;
-	int r;
-
-	node_network_pool(&cfg->network, family, &pool, name, sizeof(name));
-	r = net_pool_refusal(&pool, name, ret_ip6_route, why, size);
-	if (r < 0)
-		refuse(c, "%s: cannot read this host's addresses and routes: %s",
-		       family == AF_INET ? "/network/pool" : "/network/pool6", strerror(-r));
-	return r;
-}
-
 /* The run's IPv6 checks (supervisor/run-net.c net_configure_v6()), worded the same way. */
 static void check_network_v6(struct checker *c, const struct policy *p,
 			     const struct node_config *cfg)
 {
 	char a[INET6_ADDRSTRLEN], why[REFUSAL_MAX];
-	bool v4_up = false, v6_up = false, route = false;
-	const char *off = NULL;
+	bool v4_up = false, v6_up = false;
+	const char *off;
 	int collision;
 
-	collision = pool_collision(c, cfg, AF_INET6, &route, why, sizeof(why));
-	if (collision < 0)
-		return;
-	if (!route)
-		off = "this host has no IPv6 default route";
-	else if (cfg->network.forwarding != NODE_FORWARDING_MANAGE &&
-		 net_ip6_forward_enabled() <= 0)
-		off = "net.ipv6.conf.all.forwarding is off on this host (enable it for IPv6 "
-		      "egress)";
+	off = node_network_v6_off(&cfg->network, NULL, &collision, why, sizeof(why));
 	if (!off) {
 		if (collision > 0)
 			refuse(c, "/network/pool6: %s", why);
@@ -209,7 +182,7 @@ static void check_upstream(struct checker *c, const struct policy *p, const stru
 static void check_network(struct checker *c, const struct policy *p, const struct node_config *cfg)
 {
 	char why[REFUSAL_MAX];
-	int fd;
+	int fd, r;
 
 	if (!p->network.enabled)
 		return;
@@ -226,7 +199,11 @@ static void check_network(struct checker *c, const struct policy *p, const struc
 		       "on this host; enable it (sysctl net.ipv4.ip_forward=1) or let airlock "
 		       "manage it (\"network\": { \"forwarding\": \"manage\" } in %s)",
 		       cfg->path ? cfg->path : NODE_CONFIG_PATH);
-	if (pool_collision(c, cfg, AF_INET, NULL, why, sizeof(why)) > 0)
+	r = node_network_pool_refusal(&cfg->network, AF_INET, NULL, NULL, why, sizeof(why));
+	if (r < 0)
+		refuse(c, "/network/pool: cannot read this host's addresses and routes: %s",
+		       strerror(-r));
+	else if (r > 0)
 		refuse(c, "/network/pool: %s", why);
 	check_network_v6(c, p, cfg);
 	check_upstream(c, p, cfg);

@@ -32,16 +32,21 @@
 
 /*
  * A running record that is not the bytes its run wrote (its lock pinned their SHA-256):
- * changed in the state directory while the run lived. Marked so, since it is signed.
+ * changed in the state directory while the run lived. Marked so, since it is signed, and
+ * said whether the record is made from the copy the lock kept (from_copy) or, without one
+ * that matches the pin, from the fields as found.
  */
-static int mark_changed(json_t *exit_o, const char *got, const char *pinned)
+static int mark_changed(json_t *exit_o, const char *got, const char *pinned, bool from_copy)
 {
 	_cleanup_free_ char *msg = NULL;
 
 	if (asprintf(&msg,
-		     "its running record was changed after airlock wrote it (sha256 %s, not %s "
-		     "as written): its fields are as found, not as airlock wrote them",
-		     got, pinned) < 0)
+		     "its running record was changed after airlock wrote it (sha256 %s found, "
+		     "not %s as written): %s",
+		     got, pinned,
+		     from_copy ? "this record is made from the copy its run lock kept, as "
+				 "airlock wrote it"
+			       : "its fields are as found, not as airlock wrote them") < 0)
 		return -ENOMEM;
 	if (record_json_set(exit_o, "reason", json_string("running_record_changed")) < 0 ||
 	    record_json_set(exit_o, "message", json_string(msg)) < 0)
@@ -110,6 +115,27 @@ static json_t *found_running(int records_fd, const char *name, enum found *ret_f
 }
 
 /*
+ * The copy of the running record its run lock kept, parsed, when it is the bytes the lock
+ * pinned and a record of this run; else NULL (hex: the copy's SHA-256, or "").
+ */
+static json_t *pinned_copy(const struct record_dead_run *d, char hex[static SHA256_HEX_SIZE])
+{
+	_cleanup_(json_decrefp) json_t *o = NULL;
+
+	hex[0] = 0;
+	if (!d->running_copy || !d->running_sha256)
+		return NULL;
+	sha256_hex(d->running_copy, strlen(d->running_copy), hex);
+	if (!streq(hex, d->running_sha256))
+		return NULL;
+	o = json_loads(d->running_copy, 0, NULL);
+	if (!json_is_object(json_object_get(o, "exit")) ||
+	    !streq(json_string_value(json_object_get(o, "run_id")) ?: "", d->run_id))
+		return NULL; /* the pin holds: a copy airlock wrote is a running record of the run */
+	return TAKE_PTR(o);
+}
+
+/*
  * The copy of the running record its run lock kept, as the record of a run whose own
  * running record went from the state directory (found: missing or unreadable), with
  * exit.reason saying so; NULL when there is no copy, or it is not the bytes the lock pinned.
@@ -119,26 +145,21 @@ static json_t *from_copy(const struct record_dead_run *d, const char *name, enum
 {
 	_cleanup_(json_decrefp) json_t *o = NULL;
 	_cleanup_free_ char *msg = NULL;
-	char hex[SHA256_HEX_SIZE] = "";
+	char hex[SHA256_HEX_SIZE];
 	const char *reason =
 		found == FOUND_MISSING ? "running_record_missing" : "running_record_unreadable";
 	json_t *exit_o;
 	int r;
 
-	if (d->running_copy)
-		sha256_hex(d->running_copy, strlen(d->running_copy), hex);
-	if (!streq(hex, d->running_sha256)) {
+	o = pinned_copy(d, hex);
+	if (!o) {
 		log_warning(
 			"Run record '%s/records/%s' is %s and its run lock kept no copy of it as "
 			"written: run %s is left without a record",
 			d->state_dir, name, found == FOUND_MISSING ? "missing" : why, d->run_id);
 		return NULL;
 	}
-	o = json_loads(d->running_copy, 0, NULL);
 	exit_o = json_object_get(o, "exit");
-	if (!json_is_object(exit_o) ||
-	    !streq(json_string_value(json_object_get(o, "run_id")) ?: "", d->run_id))
-		return NULL; /* the pin holds: a copy airlock wrote is a running record of the run */
 	log_warning("Run record '%s/records/%s' is %s: marked aborted from the copy its run lock "
 		    "kept, with exit.reason %s",
 		    d->state_dir, name, found == FOUND_MISSING ? "missing" : why, reason);
@@ -226,6 +247,30 @@ static int make_aborted(json_t *o, const struct record_dead_run *d)
 }
 
 /*
+ * The running record *o was changed in the state directory while its run lived (its
+ * SHA-256 is found, not the pin): *o becomes the copy the lock kept when that is the pinned
+ * bytes (the fields as airlock wrote them), and is marked running_record_changed either way.
+ * false on failure (out of memory).
+ */
+static bool changed(json_t **o, const struct record_dead_run *d, const char *name,
+		    const char *found)
+{
+	char hex[SHA256_HEX_SIZE];
+	json_t *copy = pinned_copy(d, hex);
+
+	log_warning("Run record '%s/records/%s' was changed after its run wrote it: marked "
+		    "aborted from %s, with exit.reason running_record_changed",
+		    d->state_dir, name,
+		    copy ? "the copy its run lock kept"
+			 : "the fields as found (no copy as written)");
+	if (copy) {
+		json_decref(*o);
+		*o = copy;
+	}
+	return mark_changed(json_object_get(*o, "exit"), found, d->running_sha256, copy) >= 0;
+}
+
+/*
  * The "running" record of a dead run turned "aborted", with the size and SHA-256 of the
  * logs it left, or NULL when it is not one (*ret_missing: there is no record at all, nor
  * one its run lock knows of). A running record that went from the state directory is
@@ -259,13 +304,8 @@ static json_t *aborted_json(int records_fd, const char *name, const struct recor
 			    d->state_dir, name);
 		return NULL;
 	}
-	if (d->running_sha256 && !streq(hex, d->running_sha256)) {
-		log_warning("Run record '%s/records/%s' was changed after its run wrote it: marked "
-			    "aborted, with exit.reason running_record_changed",
-			    d->state_dir, name);
-		if (mark_changed(exit_o, hex, d->running_sha256) < 0)
-			return NULL;
-	}
+	if (d->running_sha256 && !streq(hex, d->running_sha256) && !changed(&o, d, name, hex))
+		return NULL;
 	if (make_aborted(o, d) < 0)
 		return NULL;
 	return TAKE_PTR(o);

@@ -130,7 +130,8 @@ struct record_dead_run {
  * and SHA-256 of the captured logs it left (which stay; empty ones of a run that died
  * before its first record go). export_ended: artifacts.error says its export had ended.
  * Its lock pinned running_sha256 once the record was written: a record that is not those
- * bytes is marked aborted with exit.reason "running_record_changed", saying so; one that is
+ * bytes is marked aborted with exit.reason "running_record_changed", saying so, and made
+ * from running_copy when that is the pinned bytes (else from the fields found); one that is
  * missing ("running_record_missing"), or not a regular file that reads as a record
  * ("running_record_unreadable"), is made from running_copy when that is the pinned bytes
  * (else a warning names the run left without a record). grants: what became of the grants

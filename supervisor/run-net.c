@@ -95,26 +95,6 @@ static int own_net_dir(char *buf, size_t len)
 }
 
 /*
- * A pool with an address or route of the host inside would shadow it for the host itself
- * while a run holds the slot over it, and cut the task off from it: 1 and the refusal
- * naming both in why, or 0. For the IPv6 pool, the same read of the host's routes tells
- * whether it has an IPv6 default route (ret_ip6_route). Logs a failure to read them.
- */
-static int net_pool_collision(const struct node_network *cfg, int family, bool *ret_ip6_route,
-			      char *why, size_t size)
-{
-	char name[NODE_POOL_NAME_MAX];
-	struct net_pool pool;
-	int r;
-
-	node_network_pool(cfg, family, &pool, name, sizeof(name));
-	r = net_pool_refusal(&pool, name, ret_ip6_route, why, size);
-	if (r < 0)
-		return log_error_errno(r, "Failed to read this host's addresses and routes: %m");
-	return r;
-}
-
-/*
  * IPv6 egress needs an IPv6 default route on the host, and then forwarding like IPv4.
  * Without the route the run has no IPv6: a policy that names IPv6 destinations is refused.
  */
@@ -122,22 +102,17 @@ static int net_configure_v6(struct run_net *n, const struct policy *p,
 			    const struct node_network *cfg)
 {
 	char a[INET6_ADDRSTRLEN], why[1024];
-	bool route = false;
 	int collision;
 
-	collision = net_pool_collision(cfg, AF_INET6, &route, why, sizeof(why));
-	if (collision < 0)
-		return collision;
 	/*
-	 * Without a route, or with IPv6 forwarding off, the task gets no IPv6: AAAA answers
-	 * come back empty (clients use IPv4 at once), and only a policy that names IPv6
-	 * destinations is refused, naming why.
+	 * Without a route, with IPv6 forwarding off, or with the host's IPv6 tables unreadable,
+	 * the task gets no IPv6: AAAA answers come back empty (clients use IPv4 at once), and
+	 * only a policy that names IPv6 destinations is refused, naming why.
 	 */
-	if (!route)
-		n->v6_off = "this host has no IPv6 default route";
-	else if (net_ip6_forward_enabled() <= 0 && cfg->forwarding != NODE_FORWARDING_MANAGE)
-		n->v6_off = "net.ipv6.conf.all.forwarding is off on this host (enable it for "
-			    "IPv6 egress)";
+	n->v6_off = node_network_v6_off(cfg, NULL, &collision, why, sizeof(why));
+	if (collision < 0)
+		log_warning_errno(collision, "No IPv6 for this run: cannot read this host's IPv6 "
+					     "addresses and routes: %m");
 	n->v6 = !n->v6_off;
 	if (n->v6 && collision > 0) /* the pool matters to a run with IPv6 only */
 		return log_error_errno(-EADDRINUSE, "refusing run: %s", why);
@@ -220,11 +195,11 @@ static int net_configure(struct run_net *n, const struct policy *p, const struct
 	n->ttl_min = cfg->dns_ttl_min_s;
 	n->ttl_max = cfg->dns_ttl_max_s;
 	n->flows = (struct egress_flow_limit){ .max = cfg->flows_max, .rate = cfg->flows_rate };
-	r = net_pool_collision(cfg, AF_INET, NULL, why, sizeof(why));
+	r = node_network_pool_refusal(cfg, AF_INET, NULL, NULL, why, sizeof(why));
+	if (r < 0)
+		return log_error_errno(r, "Failed to read this host's addresses and routes: %m");
 	if (r > 0)
 		return log_error_errno(-EADDRINUSE, "refusing run: %s", why);
-	if (r < 0)
-		return r;
 	r = net_configure_v6(n, p, cfg);
 	if (r < 0)
 		return r;

@@ -48,7 +48,7 @@ inpool=$(cfg inpool.json <<'JSON'
 JSON
 )
 "$AIRLOCK" config check "$inpool" >"$AL_TMP/o" 2>&1
-al_ok "$([ $? -eq 1 ] && [ "$(cat "$AL_TMP/o")" = "airlock: $inpool: config: /network/dns/upstream/1: 10.240.7.53 lies in the address pool 10.240.0.0/16 (/network/pool), the runs' own addresses: no run's DNS proxy could reach it" ]; echo $?)" \
+al_ok "$([ $? -eq 1 ] && [ "$(cat "$AL_TMP/o")" = "airlock: $inpool: config: /network/dns/upstream/1: 10.240.7.53 lies in the address pool 10.240.0.0/16 (/network/pool), the runs' own addresses: the run's DNS proxy cannot reach it; name an upstream outside the pool, or choose another pool" ]; echo $?)" \
 	"config check: an upstream inside the pool is an error naming its path, the address and the pool"
 al_diag <"$AL_TMP/o"
 al_run --config "$inpool" -- "$PROBE" true

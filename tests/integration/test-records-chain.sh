@@ -337,14 +337,19 @@ done
 changed=$(grep -l '"cause": "running"' "$st"/records/*.json | head -n 1)
 if [ -n "$changed" ]; then
 	sed -i 's/"sleep",/"harmless",/' "$changed"
+	grep -q '"harmless",' "$changed"
+	al_ok $? "the running record's command is rewritten in the state directory"
+	edited=$(sha256sum "$changed" | cut -d' ' -f1)
 	kill -KILL "$pid"
 	wait "$pid" 2>/dev/null
 	"$AIRLOCK" run --state-dir "$st" --workspace "$AL_WS" -- "$PROBE" true >/dev/null 2>&1 </dev/null
-	al_is "$(al_json "$changed" 'r["exit"]["cause"], r["exit"]["reason"], r["command"][1], "signature" in r')" \
-		"('aborted', 'running_record_changed', 'harmless', True)" \
-		"a running record changed while its run lived is marked aborted as changed"
-	al_ok "$(al_json "$changed" 'r["exit"]["message"]' | grep -q '^its running record was changed after airlock wrote it (sha256 [0-9a-f]\{64\}, not [0-9a-f]\{64\} as written)'; echo $?)" \
-		"... its message gives both digests"
+	# The run lock kept the running record as written: the aborted record is made from it,
+	# the command as the run had it, and still says the state directory's was changed.
+	al_is "$(al_json "$changed" 'r["exit"]["cause"], r["exit"]["reason"], r["command"][1:3], "signature" in r')" \
+		"('aborted', 'running_record_changed', ['sleep', '60'], True)" \
+		"a running record changed while its run lived is marked aborted as changed, with the fields as written"
+	al_ok "$(al_json "$changed" 'r["exit"]["message"]' | grep -q "^its running record was changed after airlock wrote it (sha256 $edited found, not [0-9a-f]\{64\} as written): this record is made from the copy its run lock kept, as airlock wrote it$"; echo $?)" \
+		"... its message gives the digest found (the edited file's) and the one written"
 	expect_problem "$st" "... and verify names it" \
 		"^verify: record $(basename "$changed") \(seq 1\): its running record was changed in the state directory before it was marked aborted"
 else

@@ -4,8 +4,12 @@
  * setting, and the error paths with their JSON path, as strict as a policy.
  */
 #include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "macro.h"
@@ -49,7 +53,7 @@ static const struct error_case error_cases[] = {
 	  "10.231.7.53 lies in the address pool 10.231.0.0/16 (/network/pool)" },
 	{ V
 	  "\"network\": {\"pool\": \"10.240.0.0/16\", \"dns\": {\"upstream\": [\"10.240.0.1\"]}}}",
-	  "/network/dns/upstream/0", "no run's DNS proxy could reach it" },
+	  "/network/dns/upstream/0", "the run's DNS proxy cannot reach it; name an upstream" },
 	{ V "\"network\": {\"dns\": {\"upstream\": [\"fd61:6972:6c6b:1::53\"]}}}",
 	  "/network/dns/upstream/0", "address pool fd61:6972:6c6b::/48 (/network/pool6)" },
 	{ V "\"network\": {\"dns\": {\"ttl_min\": \"1500ms\"}}}", "/network/dns/ttl_min",
@@ -307,6 +311,83 @@ TEST(check_policy)
 	ASSERT_EQ(node_network_check_policy(&c->network, &p->network, collect, &f), 3);
 	ASSERT_CONTAINS(f.first_refusal,
 			"(/network/pool, the default; set in " NODE_CONFIG_PATH ")");
+}
+
+/* A route table of /proc/net/ipv6_route's format at dir/name; its path into path. */
+static bool write_routes(const char *dir, const char *name, const char *text, char *path,
+			 size_t size)
+{
+	FILE *f;
+
+	snprintf(path, size, "%s/%s", dir, name);
+	f = fopen(path, "we");
+	if (!f)
+		return false;
+	fputs(text, f);
+	return fclose(f) == 0;
+}
+
+#define Z32 "00000000000000000000000000000000"
+/* The fields after dst and its prefix length: src, srcplen, next hop, metric, ..., ifname. */
+#define VIA_GW \
+	" " Z32 " 00 fd000000000000000000000000000001 00000400 00000003 00000000 00000003 eth0\n"
+#define ON_LINK " " Z32 " 00 " Z32 " 00000100 00000001 00000000 00000001 eth0\n"
+#define ROUTE_DEFAULT Z32 " 00" VIA_GW
+#define ROUTE_IN_POOL "fdaa1234567800070000000000000000 40" ON_LINK
+
+/*
+ * Whether a run gets IPv6, over real route tables in files: a table that cannot be read
+ * leaves the run without IPv6 and is no refusal (a host without IPv6, or whose table an
+ * LSM hides, still runs IPv4); one that does not exist (ipv6.disable=1) has no route.
+ */
+TEST(v6_off)
+{
+	_cleanup_node_config_free_ struct node_config *c = NULL;
+	static const char conf[] = "{\"version\": 1, \"network\": {\"pool6\": "
+				   "\"fdaa:1234:5678::/48\", \"forwarding\": \"manage\"}}";
+	char dir[] = "/tmp/test-node-config.XXXXXX", path[256], missing[256], why[1024];
+	const char *off;
+	int collision = 42;
+
+	ASSERT_OK(node_config_parse(conf, sizeof(conf) - 1, &c, NULL));
+	ASSERT_TRUE(mkdtemp(dir) != NULL);
+	/* The host's own addresses are read too: this pool must be none of them. */
+	ASSERT_EQ(node_network_pool_refusal(&c->network, AF_INET6, "/dev/null", NULL, why,
+					    sizeof(why)),
+		  0);
+
+	snprintf(missing, sizeof(missing), "%s/none", dir);
+	off = node_network_v6_off(&c->network, missing, &collision, why, sizeof(why));
+	ASSERT_EQ(collision, 0);
+	ASSERT_STREQ(off, "this host has no IPv6 default route");
+
+	/* A directory: fopen() takes it, reading it fails (EISDIR). */
+	collision = 42;
+	off = node_network_v6_off(&c->network, dir, &collision, why, sizeof(why));
+	ASSERT_TRUE(collision < 0);
+	ASSERT_STREQ(off, "this host's IPv6 addresses and routes cannot be read");
+
+	ASSERT_TRUE(write_routes(dir, "default", ROUTE_DEFAULT, path, sizeof(path)));
+	off = node_network_v6_off(&c->network, path, &collision, why, sizeof(why));
+	ASSERT_EQ(collision, 0);
+	ASSERT_TRUE(off == NULL);
+	ASSERT_EQ(unlink(path), 0);
+
+	ASSERT_TRUE(write_routes(dir, "both", ROUTE_IN_POOL ROUTE_DEFAULT, path, sizeof(path)));
+	off = node_network_v6_off(&c->network, path, &collision, why, sizeof(why));
+	ASSERT_EQ(collision, 1);
+	ASSERT_TRUE(off == NULL);
+	ASSERT_CONTAINS(why, "the address pool fdaa:1234:5678::/48 (/network/pool6");
+	ASSERT_CONTAINS(why, "overlaps fdaa:1234:5678:7::/64 on eth0, a route");
+	ASSERT_EQ(unlink(path), 0);
+
+	/* A collision without IPv6: reported, and the run has no IPv6 for it to matter to. */
+	ASSERT_TRUE(write_routes(dir, "pool", ROUTE_IN_POOL, path, sizeof(path)));
+	off = node_network_v6_off(&c->network, path, &collision, why, sizeof(why));
+	ASSERT_EQ(collision, 1);
+	ASSERT_STREQ(off, "this host has no IPv6 default route");
+	ASSERT_EQ(unlink(path), 0);
+	ASSERT_EQ(rmdir(dir), 0);
 }
 
 TEST_MAIN()
