@@ -362,14 +362,17 @@ static json_t *result_json(const struct reap_result *res)
 }
 
 /*
- * The directory dir_fd is, opened anew for a walk of its own: a dup() would share its
- * position with every other walk, and a second would find nothing left to read.
+ * The directory dir_fd is, opened anew for a walk of its own (NULL: it cannot be): a dup()
+ * would share its position with every other walk, and a second would find nothing left.
  */
-static int dir_reopen(int dir_fd)
+static DIR *dir_reopen(int dir_fd)
 {
 	int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 
-	return fd < 0 ? -errno : fd;
+	if (!d)
+		safe_close(fd);
+	return d;
 }
 
 /* Each grant file of the dead run's directory: revoked, or read back; into results. */
@@ -379,13 +382,10 @@ static int reap_dir(int dir_fd, const char *path, const char *run_id, const stru
 	_cleanup_(closedirp) DIR *d = NULL;
 	char grant[POLICY_MAX_CREDENTIAL_NAME + 1];
 	struct dirent *de;
-	int fd = dir_reopen(dir_fd);
 
-	d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d) {
-		safe_close(fd);
+	d = dir_reopen(dir_fd);
+	if (!d)
 		return -ENOMEM;
-	}
 	while ((de = readdir(d))) {
 		struct reap_result res = {};
 		bool state = grant_file(de->d_name, ".json", grant, sizeof(grant));
@@ -442,13 +442,10 @@ static void results_remove(int dir_fd, const char *path)
 	_cleanup_(closedirp) DIR *d = NULL;
 	char grant[POLICY_MAX_CREDENTIAL_NAME + 1];
 	struct dirent *de;
-	int fd = dir_reopen(dir_fd);
 
-	d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d) {
-		safe_close(fd);
+	d = dir_reopen(dir_fd);
+	if (!d)
 		return;
-	}
 	while ((de = readdir(d)))
 		if (grant_file(de->d_name, CREDENTIALS_RESULT_SUFFIX, grant, sizeof(grant)))
 			(void)unlinkat(dir_fd, de->d_name, 0);
@@ -473,15 +470,11 @@ static void reap_run(int dir_fd, const char *path, const char *run_id,
 	_cleanup_(closedirp) DIR *d = NULL;
 	char grant[POLICY_MAX_CREDENTIAL_NAME + 1];
 	struct dirent *de;
-	int fd;
 
 	credentials_hold_secrets(); /* the state files may hold values */
-	fd = dir_reopen(dir_fd);
-	d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d) {
-		safe_close(fd);
+	d = dir_reopen(dir_fd);
+	if (!d)
 		return;
-	}
 	while ((de = readdir(d))) {
 		struct reap_result res = {};
 
