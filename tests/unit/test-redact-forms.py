@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """The redactor against the independent checker: random values, every form
 tests/lib/secret_forms.py knows (as a task would print them), through redact-filter (the
-redactor as airlock runs it) in reads of 1, 7 and 65536 bytes: no form may be left, and
-the text around them must come out unchanged. TAP.
+redactor as airlock runs it) in reads of 1, 7 and 65536 bytes, at each vector level this
+CPU runs (redact-filter --levels): no form may be left, and the text around them must come
+out unchanged. TAP.
 
 usage: test-redact-forms.py REDACT_FILTER SECRET_FORMS_PY
 """
@@ -24,6 +25,8 @@ def load(path):
 
 def main(filter_path, forms_path):
     sf = load(forms_path)
+    levels = subprocess.run([filter_path, '--levels'], capture_output=True, check=True,
+                            text=True).stdout.split()
     rng = random.Random(10)
     cases = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -35,11 +38,12 @@ def main(filter_path, forms_path):
                 f.write(value)
             head, tail = b'=== start of output ===\n', b'\n=== end of output ===\n'
             text = head + b' | '.join(sf.emitted(value, round_).values()) + tail
-            for chunk in (1, 7, 65536):
-                out = subprocess.run([filter_path, str(chunk), 'tok=' + vfile], input=text,
-                                     capture_output=True, check=False)
+            for chunk, level in ((c, l) for c in (1, 7, 65536) for l in levels):
+                out = subprocess.run([filter_path, '--level=' + level, str(chunk),
+                                      'tok=' + vfile], input=text, capture_output=True,
+                                     check=False)
                 found = sf.find(out.stdout, value)
-                desc = 'round %d, reads of %d bytes' % (round_, chunk)
+                desc = 'round %d, reads of %d bytes, %s' % (round_, chunk, level)
                 cases.append((out.returncode == 0 and not found,
                               desc + ': no form left' + (' (%s)' % found if found else '')))
                 cases.append((out.stdout.startswith(head) and out.stdout.endswith(tail) and
