@@ -197,6 +197,13 @@ static size_t backslashes(const uint8_t *p, size_t j, size_t avail)
 	return k;
 }
 
+static size_t skip_blanks(const uint8_t *p, size_t j, size_t avail)
+{
+	for (size_t k = 0; j < avail && k < 64 && (p[j] == ' ' || p[j] == '\t'); k++)
+		j++;
+	return j;
+}
+
 enum { PEM_ESC_MORE = -1, PEM_ESC_NONE, PEM_ESC_SEP, PEM_ESC_CHAR };
 
 static int hex_digit(uint8_t c)
@@ -241,16 +248,22 @@ static int pem_escape(const uint8_t *p, size_t j, size_t avail, size_t *len)
 										    : PEM_ESC_NONE;
 }
 
-/* Whether p[j] starts a separator inside a private-key block: whitespace or a line-end
- * escape (pem_escape()); its length, 0 when it is none, -1 when the escape is still to
- * come. */
+/* Whether p[j] starts a separator inside a private-key block: whitespace, a line-end
+ * escape (pem_escape()), or the end of one string of a list and the start of the next
+ * ("...", "..."); its length, 0 when it is none, -1 when its end is still to come. */
 static int pem_separator(const uint8_t *p, size_t j, size_t avail)
 {
-	size_t len;
+	size_t len, k;
 	int e;
 
 	if (p[j] == ' ' || p[j] == '\t' || p[j] == '\r' || p[j] == '\n')
 		return 1;
+	if (p[j] == '"' || p[j] == '\'') { /* the lines as a list: 'MIIE...', 'AQC7...' */
+		k = j + 1 < avail && p[j + 1] == ',' ? skip_blanks(p, j + 2, avail) : j + 1;
+		if (k == avail)
+			return -1;
+		return k > j + 1 && p[k] == p[j] ? (int)(k + 1 - j) : 0;
+	}
 	e = pem_escape(p, j, avail, &len);
 	return e == PEM_ESC_MORE ? -1 : e == PEM_ESC_SEP ? (int)len : 0;
 }
@@ -454,13 +467,6 @@ static size_t auth_scheme(const uint8_t *p, size_t len, bool *one)
 		}
 	*one = false;
 	return 0;
-}
-
-static size_t skip_blanks(const uint8_t *p, size_t j, size_t avail)
-{
-	for (size_t k = 0; j < avail && k < 64 && (p[j] == ' ' || p[j] == '\t'); k++)
-		j++;
-	return j;
 }
 
 /* Whether p[k] ends a header value: its line's end, or the quote it was opened with

@@ -732,6 +732,14 @@ TEST(builtin_private_key_blocks)
 	      "J\xc3\xb6rg\n\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\n"
 	      "-----END RSA PRIVATE KEY-----\nok\n",
 	      "[REDACTED:private-key]\nok\n");
+	/* The lines as a list of strings (Python's repr, a JSON array). */
+	CHECK(r,
+	      "['-----BEGIN PRIVATE KEY-----', 'MIIEvQIBADANBgkqhkiG9w0BAQEF', 'AASCBKcw', "
+	      "'-----END PRIVATE KEY-----']\n",
+	      "['[REDACTED:private-key]']\n");
+	CHECK(r,
+	      "[\"-----BEGIN PRIVATE KEY-----\",\"MIIEvQIBADANBgkqhkiG9w0BAQEF\",\"AASCBKcw\"] x\n",
+	      "[\"[REDACTED:private-key]\"] x\n");
 	/* A PGP block: headers, lines, the checksum line, END. */
 	CHECK(r,
 	      "-----BEGIN PGP PRIVATE KEY BLOCK-----\nVersion: GnuPG v2\nComment: a key\n\n"
