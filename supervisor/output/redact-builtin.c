@@ -248,29 +248,47 @@ static int pem_escape(const uint8_t *p, size_t j, size_t avail, size_t *len)
 										    : PEM_ESC_NONE;
 }
 
-/* Whether p[j] starts a separator inside a private-key block: whitespace, a line-end
- * escape (pem_escape()), or the end of one string of a list and the start of the next
- * ("...", "..."); its length, 0 when it is none, -1 when its end is still to come. */
-static int pem_separator(const uint8_t *p, size_t j, size_t avail)
+/*
+ * The end of one string of a list of a block's lines and the start of the next at p + j,
+ * the quote p[j] closing it: 'MIIE...', 'AQC7...' (Python), "...",\n  "..." (JSON),
+ * '...'\n        '...' (pprint), '...'\n- '...' (YAML). Its length, 0 when it is none,
+ * -1 when its end is still to come.
+ */
+static int pem_list_separator(const uint8_t *p, size_t j, size_t avail)
 {
-	size_t len, k;
+	size_t k = j + 1;
+	bool newline = false;
+
+	if (k < avail && p[k] == ',')
+		k++;
+	for (size_t i = 0; k < avail && i < 64 && strchr(" \t\r\n", p[k]) && p[k]; i++, k++)
+		newline |= p[k] == '\n';
+	if (newline && k < avail && p[k] == '-') /* a YAML item */
+		k = skip_blanks(p, k + 1, avail);
+	if (k == avail)
+		return -1;
+	return k > j + 1 && p[k] == p[j] ? (int)(k + 1 - j) : 0;
+}
+
+/* Whether p[j] starts a separator inside a private-key block: whitespace, a line-end
+ * escape (pem_escape()), or in a block written as a list of its lines (list),
+ * pem_list_separator(); its length, 0 when it is none, -1 when its end is still to come. */
+static int pem_separator(const uint8_t *p, size_t j, size_t avail, bool list)
+{
+	size_t len;
 	int e;
 
 	if (p[j] == ' ' || p[j] == '\t' || p[j] == '\r' || p[j] == '\n')
 		return 1;
-	if (p[j] == '"' || p[j] == '\'') { /* the lines as a list: 'MIIE...', 'AQC7...' */
-		k = j + 1 < avail && p[j + 1] == ',' ? skip_blanks(p, j + 2, avail) : j + 1;
-		if (k == avail)
-			return -1;
-		return k > j + 1 && p[k] == p[j] ? (int)(k + 1 - j) : 0;
-	}
+	if (p[j] == '"' || p[j] == '\'')
+		return list ? pem_list_separator(p, j, avail) : 0;
 	e = pem_escape(p, j, avail, &len);
 	return e == PEM_ESC_MORE ? -1 : e == PEM_ESC_SEP ? (int)len : 0;
 }
 
 /* A header line of a block (Proc-Type: 4,ENCRYPTED; Comment: ...) at p + j: 1 with *end
  * after it, 0 when its end is still to come, -1 when the line is none. */
-static int pem_header(const uint8_t *p, size_t j, size_t avail, bool final, size_t *end)
+static int pem_header(const uint8_t *p, size_t j, size_t avail, bool final, bool list, size_t *end)
 {
 	bool colon = false;
 	int sep;
@@ -278,7 +296,7 @@ static int pem_header(const uint8_t *p, size_t j, size_t avail, bool final, size
 	for (size_t k = j; k < j + PEM_HEADER_MAX; k++) {
 		if (k == avail)
 			return final ? -1 : 0;
-		sep = pem_separator(p, k, avail);
+		sep = pem_separator(p, k, avail, list);
 		if (sep < 0)
 			return final ? -1 : 0;
 		if (sep > 0 && p[k] != ' ' && p[k] != '\t') {
@@ -335,17 +353,19 @@ static bool pem_word_taken(size_t n, size_t width, uint8_t c)
  */
 static int pem_body(const uint8_t *p, size_t j, size_t avail, bool final, struct bm *m)
 {
-	size_t width = 0, good = j, cut = 0, end, n;
-	bool headers = true, last = false;
+	size_t width = 0, good = j, cut = 0, end, n, first = j;
+	bool headers = true, last = false, list = false;
 	int sep, r;
 
 	while (j < avail && j < REDACT_BUILTIN_MAX) {
-		sep = pem_separator(p, j, avail);
+		/* A list of lines is known by the separator before the block's first line. */
+		sep = pem_separator(p, j, avail, list || good == first);
 		if (sep < 0 && !final)
 			return BM_MORE;
 		if (sep < 0)
 			break;
 		if (sep > 0) {
+			list = list || p[j] == '"' || p[j] == '\'';
 			j += sep;
 			continue;
 		}
@@ -356,7 +376,7 @@ static int pem_body(const uint8_t *p, size_t j, size_t avail, bool final, struct
 			break;
 		}
 		if (headers) {
-			r = pem_header(p, j, avail, final, &end);
+			r = pem_header(p, j, avail, final, list, &end);
 			if (r == 0)
 				return BM_MORE;
 			if (r > 0) {
@@ -368,7 +388,7 @@ static int pem_body(const uint8_t *p, size_t j, size_t avail, bool final, struct
 		n = pem_word(p, j, avail, &end);
 		if (end == avail && !final && end < REDACT_BUILTIN_MAX)
 			return BM_MORE;
-		sep = end < avail ? pem_separator(p, end, avail) : 1;
+		sep = end < avail ? pem_separator(p, end, avail, list) : 1;
 		if (sep < 0 && !final)
 			return BM_MORE;
 		if (sep == 0) {

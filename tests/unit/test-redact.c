@@ -740,6 +740,33 @@ TEST(builtin_private_key_blocks)
 	CHECK(r,
 	      "[\"-----BEGIN PRIVATE KEY-----\",\"MIIEvQIBADANBgkqhkiG9w0BAQEF\",\"AASCBKcw\"] x\n",
 	      "[\"[REDACTED:private-key]\"] x\n");
+	/* ... over lines: pprint of a dict holding the key, json.dumps(indent=2) of the lines,
+	 * a YAML list. */
+	CHECK(r,
+	      "{'key': '-----BEGIN PRIVATE KEY-----\\n'\n        "
+	      "'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\\n'\n        "
+	      "'AQC7VJTUt9Us8cKjMzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dV\\n'\n        '-----END "
+	      "PRIVATE KEY-----\\n'}\n",
+	      "{'key': '[REDACTED:private-key]\\n'}\n");
+	CHECK(r,
+	      "[\n  \"-----BEGIN PRIVATE KEY-----\",\n  "
+	      "\"MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\",\n  "
+	      "\"AQC7VJTUt9Us8cKjMzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dV\",\n  "
+	      "\"-----END PRIVATE KEY-----\"\n]\n",
+	      "[\n  \"[REDACTED:private-key]\"\n]\n");
+	CHECK(r,
+	      "key:\n- '-----BEGIN PRIVATE KEY-----'\n- "
+	      "'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7'\n- "
+	      "'AQC7VJTUt9Us8cKjMzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dV'\n- "
+	      "'-----END PRIVATE KEY-----'\n",
+	      "key:\n- '[REDACTED:private-key]'\n");
+	/* Not a list: a cut key in a JSON object leaves the next field alone. */
+	CHECK(r,
+	      "{\"key\": \"-----BEGIN PRIVATE "
+	      "KEY-----"
+	      "\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\\nAQC7VJTUt9Us8cKjMzEfYyjiWA"
+	      "4R4/M2bS1GB4t7NXp98C3SC6dV\\n\", \"user\": \"bob\"}\n",
+	      "{\"key\": \"[REDACTED:private-key]\\n\", \"user\": \"bob\"}\n");
 	/* A PGP block: headers, lines, the checksum line, END. */
 	CHECK(r,
 	      "-----BEGIN PGP PRIVATE KEY BLOCK-----\nVersion: GnuPG v2\nComment: a key\n\n"
