@@ -85,31 +85,11 @@ extern char test_skip_reason[256];
 			TEST_FAIL_("\"%s\" does not contain \"%s\"", h_ ? h_ : "(null)", n_); \
 	} while (0)
 
-#define TEST_MAIN()                                                                       \
-	struct test_case test_cases[TEST_MAX_CASES];                                      \
-	size_t test_n_cases;                                                              \
-	char test_skip_reason[256];                                                       \
-	int main(void)                                                                    \
-	{                                                                                 \
-		int failures = 0;                                                         \
-		printf("1..%zu\n", test_n_cases);                                         \
-		for (size_t i = 0; i < test_n_cases; i++) {                               \
-			bool failed = false;                                              \
-			test_skip_reason[0] = '\0';                                       \
-			test_cases[i].fn(&failed);                                        \
-			printf("%s %zu - %s%s%s\n", failed ? "not ok" : "ok", i + 1,      \
-			       test_cases[i].name, test_skip_reason[0] ? " # SKIP " : "", \
-			       test_skip_reason);                                         \
-			failures += failed;                                               \
-		}                                                                         \
-		return failures ? 1 : 0;                                                  \
-	}
-
 /*
- * TEST_MAIN() running every case once per variant (e.g. per vector level of the CPU):
- * variant(k, &name, &skip) sets the variant up and names it; a non-NULL skip reports its
- * cases as skipped with that reason. The TAP name is "case [name]". variant(n, ...) is
- * called once after the last to restore the default.
+ * The test program's main(): every case once per variant (e.g. per vector level of the
+ * CPU): variant(k, &name, &skip) sets the variant up and names it; a non-NULL skip reports
+ * its cases as skipped with that reason. The TAP name is "case [name]", or "case" when the
+ * name is NULL. variant(n, ...) is called once after the last to restore the default.
  */
 #define TEST_MAIN_VARIANTS(n_variants, variant)                                                  \
 	struct test_case test_cases[TEST_MAX_CASES];                                             \
@@ -130,12 +110,23 @@ extern char test_skip_reason[256];
 					 vskip ? vskip : "");                                    \
 				if (!vskip)                                                      \
 					test_cases[i].fn(&failed);                               \
-				printf("%s %zu - %s [%s]%s%s\n", failed ? "not ok" : "ok", ++n,  \
-				       test_cases[i].name, vname,                                \
-				       test_skip_reason[0] ? " # SKIP " : "", test_skip_reason); \
+				printf("%s %zu - %s%s%s%s%s%s\n", failed ? "not ok" : "ok", ++n, \
+				       test_cases[i].name, vname ? " [" : "", vname ?: "",       \
+				       vname ? "]" : "", test_skip_reason[0] ? " # SKIP " : "",  \
+				       test_skip_reason);                                        \
 				failures += failed;                                              \
 			}                                                                        \
 		}                                                                                \
 		variant((size_t)(n_variants), &vname, &vskip);                                   \
 		return failures ? 1 : 0;                                                         \
 	}
+
+/* One run of every case, no variants. */
+static inline void test_no_variant(size_t k, const char **name, const char **skip)
+{
+	(void)k;
+	(void)skip;
+	*name = NULL;
+}
+
+#define TEST_MAIN() TEST_MAIN_VARIANTS(1, test_no_variant)
