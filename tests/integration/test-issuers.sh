@@ -369,13 +369,19 @@ for i in range(3000):
         break
     time.sleep(0.1)
 print("refused", s, flush=True)'
-rm -f "$LOG.gate"
-n0=$(minted)
-airlock_bg --config "$TMP/gated.conf" --policy "$TMP/recttl.json" --record "$TMP/record.json" \
-	-- /usr/bin/python3 -c "$USE"
-for _ in $(seq 100); do [ "$(minted)" -gt "$n0" ] && break; sleep 0.1; done
-t=$(last_token)
-for _ in $(seq 300); do grep -qx "revoke-start $t" "$LOG" && break; sleep 0.1; done
+# gated_run: starts the task above with its gate closed, waits for its token to be minted
+# (t) and for the revocation at its ttl to reach the issuer.
+gated_run() {
+	local n0
+	rm -f "$LOG.gate"
+	n0=$(minted)
+	airlock_bg --config "$TMP/gated.conf" --policy "$TMP/recttl.json" \
+		--record "$TMP/record.json" -- /usr/bin/python3 -c "$USE"
+	for _ in $(seq 100); do [ "$(minted)" -gt "$n0" ] && break; sleep 0.1; done
+	t=$(last_token)
+	for _ in $(seq 300); do grep -qx "revoke-start $t" "$LOG" && break; sleep 0.1; done
+}
+gated_run
 grep -qx "revoke-start $t" "$LOG"
 ok $? "at the grant's ttl, airlock asks the issuer to revoke the token (on_expiry record)" || show
 n1=$(grep -c '^tick' "$TMP/out")
@@ -404,13 +410,7 @@ ok $? "airlock says the grant expired and is being revoked" || show
 
 # A stop signal while that revocation is out is acted on at once: the task ends, the
 # revocation is not cut short (that would leave the token valid) and is not sent twice.
-rm -f "$LOG.gate"
-n0=$(minted)
-airlock_bg --config "$TMP/gated.conf" --policy "$TMP/recttl.json" --record "$TMP/record.json" \
-	-- /usr/bin/python3 -c "$USE"
-for _ in $(seq 100); do [ "$(minted)" -gt "$n0" ] && break; sleep 0.1; done
-t=$(last_token)
-for _ in $(seq 300); do grep -qx "revoke-start $t" "$LOG" && break; sleep 0.1; done
+gated_run
 kill -TERM "$BG"
 sleep 2
 n1=$(grep -c '^tick' "$TMP/out")
