@@ -136,6 +136,14 @@ airlock_bg() {
 	) >"$TMP/out" 2>"$TMP/err" </dev/null &
 	BG=$!
 }
+# The task of a run whose airlock the test signals: says it runs, then sleeps. The task
+# starts only once the running record is written, and its line passes airlock's loop, so
+# wait_started returns once the run is up (at default log level airlock itself says nothing).
+SLEEPER=(/bin/sh -c 'echo started; exec sleep 30')
+wait_started() {
+	for _ in $(seq 100); do grep -q '^started' "$TMP/out" && return 0; sleep 0.1; done
+	return 1
+}
 run() { # run CONF POLICY -- CMD...: sets RC; stdout, stderr in $TMP/out, $TMP/err
 	local c=$1 p=$2
 	shift 2
@@ -188,9 +196,8 @@ t=$(last_token)
 revoked "$t" && ok 0 "the token was revoked after the wall-time kill" || ok 1 "the token was revoked after the wall-time kill"
 
 policy long 60s "$G_API"
-airlock_bg --config "$TMP/good.conf" --policy "$TMP/long.json" -- /bin/sleep 30
-n0=$(minted)
-for _ in $(seq 100); do [ "$(minted)" -gt "$n0" ] && grep -q 'run started' "$TMP/err" && break; sleep 0.1; done
+airlock_bg --config "$TMP/good.conf" --policy "$TMP/long.json" -- "${SLEEPER[@]}"
+wait_started
 sleep 0.3
 grep -q libcurl "/proc/$BG/maps"
 ok $? "a run with grants has loaded libcurl (the issuer module)"
@@ -203,9 +210,8 @@ revoked "$t" && ok 0 "the token was revoked after SIGTERM to airlock (exit $RC)"
 	ok 1 "the token was revoked after SIGTERM to airlock (exit $RC)"
 
 # ---- SIGKILL of airlock: the next start revokes what the dead run held ----
-airlock_bg --config "$TMP/good.conf" --policy "$TMP/long.json" -- /bin/sleep 30
-n0=$(minted)
-for _ in $(seq 100); do [ "$(minted)" -gt "$n0" ] && grep -q 'run started' "$TMP/err" && break; sleep 0.1; done
+airlock_bg --config "$TMP/good.conf" --policy "$TMP/long.json" -- "${SLEEPER[@]}"
+wait_started
 kill -KILL "$BG"
 wait "$BG" 2>/dev/null
 BG=
@@ -248,10 +254,8 @@ ok $? "the aborted record, with its grant's revocation, verifies in the chain" |
 # dead_run CONF: a run with a grant whose airlock is killed (SIGKILL); sets t (its token)
 # and dead (its run id).
 dead_run() {
-	airlock_bg --config "$TMP/$1.conf" --policy "$TMP/long.json" -- /bin/sleep 30
-	local n0
-	n0=$(minted)
-	for _ in $(seq 100); do [ "$(minted)" -gt "$n0" ] && grep -q 'run started' "$TMP/err" && break; sleep 0.1; done
+	airlock_bg --config "$TMP/$1.conf" --policy "$TMP/long.json" -- "${SLEEPER[@]}"
+	wait_started
 	kill -KILL "$BG"
 	wait "$BG" 2>/dev/null
 	BG=
@@ -292,8 +296,8 @@ is "$(unrevoked)" "" "every token minted so far is revoked"
 # A run without grants never maps libcurl or the issuer module (the start stays as fast as
 # before). libcrypto is another matter: every run signs its record with it, loaded on a
 # thread once the task runs (run-record.md, "Chain and signature").
-airlock_bg --config "$TMP/good.conf" --policy "$TMP/plain.json" -- /bin/sleep 30
-for _ in $(seq 100); do grep -q 'run started' "$TMP/err" && break; sleep 0.1; done
+airlock_bg --config "$TMP/good.conf" --policy "$TMP/plain.json" -- "${SLEEPER[@]}"
+wait_started
 maps=$(grep -cE 'libcurl|airlock-issuers' "/proc/$BG/maps")
 is "$maps" 0 "a run without grants maps neither libcurl nor the issuer module"
 kill -KILL "$BG"
