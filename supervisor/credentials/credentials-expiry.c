@@ -25,6 +25,7 @@
 #include "log.h"
 #include "loop.h"
 #include "macro.h"
+#include "record.h"
 
 /* The expired grants being revoked on a thread. */
 struct expiry_batch {
@@ -134,6 +135,29 @@ static void batch_start(struct credential_set *s)
 	g->batch = b;
 }
 
+/* An event of the run's log, for the watch's caller (which takes fields). */
+static void event(const struct credentials_issued *g, const char *type, json_t *fields)
+{
+	if (g->on_event)
+		g->on_event(type, fields, g->userdata);
+	else
+		json_decref(fields);
+}
+
+/* "credential_revoked": what became of c's revocation at its expiry. */
+static void event_revoked(const struct credentials_issued *g, const struct credential *c)
+{
+	const struct credential_grant *cg = c->grant;
+	json_t *o = json_pack("{s:s, s:s}", "name", c->slot->name, "revocation", cg->result);
+
+	if (o && streq(cg->result, "failed") &&
+	    json_object_set_new(o, "revocation_error", json_string(cg->error)) < 0) {
+		json_decref(o);
+		o = NULL;
+	}
+	event(g, "credential_revoked", o);
+}
+
 void credentials_expiry_finish(struct credential_set *s)
 {
 	struct credentials_issued *g = s->issued;
@@ -148,6 +172,7 @@ void credentials_expiry_finish(struct credential_set *s)
 
 		c->grant->revoking = false;
 		credentials_revoke_result(g, c, &b->jobs[k], true);
+		event_revoked(g, c);
 	}
 	batch_free(b);
 }
@@ -192,11 +217,12 @@ static int expiry_arm(struct credential_set *s)
 	return 0;
 }
 
-/* One grant's expiry: logged, recorded, its revocation due when it has one. */
-static void expire(struct credential *c)
+/* One grant's expiry: logged, recorded (and an event), its revocation due when it has one. */
+static void expire(const struct credentials_issued *g, struct credential *c)
 {
 	bool kill = c->slot->on_expiry == POLICY_CREDENTIAL_ON_EXPIRY_KILL;
 	bool revocable = c->grant->state.data && !c->grant->revoking;
+	char at[40];
 
 	c->grant->expired = true;
 	c->grant->revoke_due = revocable;
@@ -205,6 +231,12 @@ static void expire(struct credential *c)
 		    kill ? "ending the task (on_expiry \"kill\")"
 			 : "the task goes on (on_expiry \"record\")",
 		    revocable ? ", revoking the credential at the issuer" : "");
+	record_format_time(&(struct timespec){ .tv_sec = (time_t)c->grant->expires_s }, at,
+			   sizeof(at));
+	event(g, "credential_expired",
+	      json_pack("{s:s, s:s, s:s, s:b}", "name", c->slot->name, "on_expiry",
+			policy_credential_on_expiry_to_string(c->slot->on_expiry), "expires_at", at,
+			"revoking", revocable));
 }
 
 static int on_expiry(struct loop *l, int fd, uint32_t events, void *userdata)
@@ -220,7 +252,7 @@ static int on_expiry(struct loop *l, int fd, uint32_t events, void *userdata)
 
 		if (!c->grant || c->grant->expired || c->grant->expires_s > now)
 			continue;
-		expire(c);
+		expire(s->issued, c);
 		if (c->slot->on_expiry == POLICY_CREDENTIAL_ON_EXPIRY_KILL && !kill_name)
 			kill_name = c->slot->name;
 	}
@@ -232,7 +264,7 @@ static int on_expiry(struct loop *l, int fd, uint32_t events, void *userdata)
 }
 
 int credentials_watch_expiry(struct credential_set *s, struct loop *l, credentials_expired_fn fn,
-			     void *userdata)
+			     credentials_event_fn event_fn, void *userdata)
 {
 	struct credentials_issued *g = s ? s->issued : NULL;
 	int r;
@@ -246,6 +278,7 @@ int credentials_watch_expiry(struct credential_set *s, struct loop *l, credentia
 	if (g->batch_fd < 0)
 		return -errno;
 	g->on_kill = fn;
+	g->on_event = event_fn;
 	g->userdata = userdata;
 	r = expiry_arm(s);
 	if (r >= 0)

@@ -144,11 +144,15 @@ void credentials_release(struct credential_set *s);
  * Watches the grants' expiry on l: an expiry is logged and recorded, and the credential is
  * revoked at its issuer then, on a thread of its own (credentials-expiry.c), whose result
  * the loop takes when it ends; one of a grant with "on_expiry": "kill" also calls fn with
- * the grant's name (its return value is the handler's). Returns 0 or -errno. s may be NULL.
+ * the grant's name (its return value is the handler's). Each expiry and each revocation at
+ * expiry, once its result is in, is given to event (may be NULL) as an event of the run's
+ * log: "credential_expired" or "credential_revoked" and its fields (a new reference, NULL
+ * when out of memory; never a value). Returns 0 or -errno. s may be NULL.
  */
 typedef int (*credentials_expired_fn)(const char *name, void *userdata);
+typedef void (*credentials_event_fn)(const char *type, json_t *fields, void *userdata);
 int credentials_watch_expiry(struct credential_set *s, struct loop *l, credentials_expired_fn fn,
-			     void *userdata);
+			     credentials_event_fn event, void *userdata);
 
 /*
  * Handles now what credentials_watch_expiry()'s timer would once the loop reads it: every

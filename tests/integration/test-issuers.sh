@@ -162,6 +162,17 @@ revoked() { grep -qx "revoke $1" "$LOG"; }
 # Nothing of the runs' credentials left in the runtime directory.
 state_left() { find "$TMP/run/credentials" -mindepth 1 2>/dev/null | head -3; }
 rec() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$TMP/record.json" "$1"; }
+# evs EXPR: EXPR of r (the record) and ev (its run's event log, a list of the lines), and
+# of cev (the lines "credential_expired" and "credential_revoked", as (type, name, on_expiry,
+# revoking, revocation, revocation_error)).
+evs() {
+	python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+ev = [json.loads(l) for l in open(sys.argv[2] + "/events/" + r["run_id"] + ".jsonl")]
+cev = [(e["type"], e["name"], e.get("on_expiry"), e.get("revoking"), e.get("revocation"),
+        e.get("revocation_error")) for e in ev if e["type"] in ("credential_expired", "credential_revoked")]
+print(eval(sys.argv[3]))' "$TMP/record.json" "$TMP/state" "$1" 2>&1
+}
 
 # ---- the task uses its token; both are revoked at the end ----
 CALL='import os, urllib.request
@@ -346,6 +357,9 @@ is "$RC" 124 "a grant of 2s whose issuer grants an hour ends the task at its ttl
 [ "$RC" -eq 124 ] || show
 is "$(rec 'r["exit"]["cause"], r["credentials"][0]["expired"], r["credentials"][0]["revocation"]')" \
 	"('credential_expired', True, 'revoked')" "the record says it expired, and it was revoked at the end"
+is "$(evs 'cev')" \
+	"[('credential_expired', 'api', 'kill', True, None, None), ('credential_revoked', 'api', None, None, 'revoked', None)]" \
+	"the event log says the kill grant expired and was revoked"
 is "$(rec "$LIFE, $ISSUER_LIFE")" "(2, 3600)" \
 	"the record's expires_at is the grant's ttl on, issuer_expires_at the issuer's hour"
 revoked "$(last_token)" && ok 0 "the server saw the revocation" || ok 1 "the server saw the revocation"
@@ -409,6 +423,14 @@ is "$(rec 'r["exit"]["cause"], r["credentials"][0]["expired"], r["credentials"][
 	"('exited', True, 'revoked', True)" \
 	"the record: expired, revoked after its expiry and before the run ended"
 is "$(grep -c "^revoke-start $t\$" "$LOG")" 1 "the run's end did not revoke it again"
+is "$(evs 'cev')" "[('credential_expired', 'api', 'record', True, None, None), ('credential_revoked', 'api', None, None, 'revoked', None)]" \
+	"the event log says the grant expired and is revoked, then that the revocation succeeded"
+# Each line when it happened: the expiry once the grant's expires_at passed, the
+# revocation's end at the record's revoked_at (the issuer held it until the gate opened),
+# both before the run ended and the task's exit line.
+is "$(evs '[e["type"] for e in ev][-3:], [e["time"] >= r["credentials"][0]["expires_at"] for e in ev if e["type"].startswith("credential_")], [r["credentials"][0]["revoked_at"] <= e["time"] <= r["ended_at"] for e in ev if e["type"] == "credential_revoked"], [e["expires_at"] == r["credentials"][0]["expires_at"] for e in ev if e["type"] == "credential_expired"]')" \
+	"(['credential_expired', 'credential_revoked', 'task_exit'], [True, True], [True], [True])" \
+	"the events come at the expiry and at the revocation's end (the record's revoked_at), before the exit"
 grep -q "credential 'api' from issuer 'idp' expired while the task runs: the task goes on (on_expiry \"record\"), revoking the credential at the issuer" "$TMP/err"
 ok $? "airlock says the grant expired and is being revoked" || show
 
@@ -435,6 +457,9 @@ is "$RC $(grep -c "^revoke-start $t\$" "$LOG") $(grep -c "^revoke $t\$" "$LOG")"
 is "$(rec 'r["exit"]["cause"], r["credentials"][0]["expired"], r["credentials"][0]["revocation"]')" \
 	"('signaled', True, 'revoked')" \
 	"the record: the task died of the SIGTERM passed on, the grant expired and was revoked"
+is "$(evs 'cev, [e["type"] for e in ev][-1]')" \
+	"([('credential_expired', 'api', 'record', True, None, None), ('credential_revoked', 'api', None, None, 'revoked', None)], 'task_exit')" \
+	"the event log has the revocation the run's end waited for, before the exit"
 rm -f "$LOG.gate"
 
 # The revocation at expiry fails (HTTP 500): the task goes on, the run's end tries again.
@@ -448,6 +473,9 @@ is "$(rec 'r["credentials"][0]["expired"], r["credentials"][0]["revocation"], r[
 	"the record says the grant expired and its revocation failed, with the error"
 grep -q "Failed to revoke expired credential 'api' at issuer 'idp': HTTP 500 .*; retrying when the run ends" "$TMP/err"
 ok $? "airlock warns when the revocation at expiry fails" || show
+is "$(evs 'cev')" \
+	"[('credential_expired', 'api', 'record', True, None, None), ('credential_revoked', 'api', None, None, 'failed', 'HTTP 500 from POST https://$ISSUER/revoke-500')]" \
+	"the event log says the revocation at expiry failed, and why (the run's end's retry is the record's)"
 run good plain -- /bin/true
 revoked "$t" && ok 0 "its state stayed: the next start revokes it" || { ok 1 "its state stayed: the next start revokes it"; show; }
 
