@@ -189,16 +189,37 @@ static int on_batch_done(struct loop *l, int fd, uint32_t events, void *userdata
 	return 0;
 }
 
-/* The earliest expiry of a grant not expired yet (only on_expiry "kill"'s: kill_only), or 0. */
-static int64_t next_expiry(const struct credential_set *s, bool kill_only)
+/* Which grants next_expiry() looks at. */
+enum expiry_of {
+	EXPIRY_OF_ANY,
+	EXPIRY_OF_KILL, /* "on_expiry": "kill" */
+	EXPIRY_OF_RECORD_REVOCABLE, /* "on_expiry": "record", with a revocation to make */
+};
+
+static bool is_of(const struct credential *c, enum expiry_of of)
+{
+	bool kill = c->slot->on_expiry == POLICY_CREDENTIAL_ON_EXPIRY_KILL;
+
+	switch (of) {
+	case EXPIRY_OF_ANY:
+		return true;
+	case EXPIRY_OF_KILL:
+		return kill;
+	case EXPIRY_OF_RECORD_REVOCABLE:
+		return !kill && c->grant->state.data && !c->grant->revoking;
+	}
+	return false;
+}
+
+/* The earliest expiry of a grant not expired yet, of those of, or 0. */
+static int64_t next_expiry(const struct credential_set *s, enum expiry_of of)
 {
 	int64_t next = 0;
 
 	for (size_t i = 0; i < s->n; i++) {
 		const struct credential *c = &s->items[i];
 
-		if (!c->grant || c->grant->expired ||
-		    (kill_only && c->slot->on_expiry != POLICY_CREDENTIAL_ON_EXPIRY_KILL))
+		if (!c->grant || c->grant->expired || !is_of(c, of))
 			continue;
 		if (next == 0 || c->grant->expires_s < next)
 			next = c->grant->expires_s;
@@ -211,7 +232,7 @@ static int expiry_arm(struct credential_set *s)
 {
 	struct itimerspec its = {};
 
-	its.it_value.tv_sec = (time_t)next_expiry(s, false);
+	its.it_value.tv_sec = (time_t)next_expiry(s, EXPIRY_OF_ANY);
 	if (timerfd_settime(s->issued->timer_fd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
 		return -errno;
 	return 0;
@@ -299,15 +320,37 @@ int credentials_expire_due(struct credential_set *s)
 	return on_expiry(g->loop, g->timer_fd, EPOLLIN, s);
 }
 
-int credentials_next_kill_expiry(const struct credential_set *s, int64_t *ret)
+static int next_expiry_of(const struct credential_set *s, enum expiry_of of, int64_t *ret)
 {
 	int64_t next;
 
 	if (!s || !s->issued)
 		return 0;
-	next = next_expiry(s, true);
+	next = next_expiry(s, of);
 	if (next == 0)
 		return 0;
 	*ret = next;
 	return 1;
+}
+
+int credentials_next_kill_expiry(const struct credential_set *s, int64_t *ret)
+{
+	return next_expiry_of(s, EXPIRY_OF_KILL, ret);
+}
+
+int credentials_next_revoke_expiry(const struct credential_set *s, int64_t *ret)
+{
+	return next_expiry_of(s, EXPIRY_OF_RECORD_REVOCABLE, ret);
+}
+
+int credentials_expire_due_wait(struct credential_set *s)
+{
+	int k = credentials_expire_due(s);
+
+	/* Each batch waited for; one that ends may leave the next due (batch_start()). */
+	while (s && s->issued && s->issued->batch) {
+		credentials_expiry_finish(s);
+		batch_start(s);
+	}
+	return k;
 }

@@ -167,6 +167,19 @@ int credentials_expire_due(struct credential_set *s);
  * 1 and *ret, or 0 when there is none. s may be NULL.
  */
 int credentials_next_kill_expiry(const struct credential_set *s, int64_t *ret);
+/*
+ * The earliest expiry (Unix time) of a grant with "on_expiry": "record" not yet expired
+ * whose credential is to be revoked then: 1 and *ret, or 0 when there is none. s may be
+ * NULL.
+ */
+int credentials_next_revoke_expiry(const struct credential_set *s, int64_t *ret);
+/*
+ * credentials_expire_due(), then waits for the revocations it started to end (up to each
+ * issuer's timeout), their results taken as the loop would: for a run whose airlock is
+ * woken from a stop for them alone, and stops again after (run-jobctl.c). Returns
+ * credentials_expire_due()'s value. s may be NULL.
+ */
+int credentials_expire_due_wait(struct credential_set *s);
 
 /*
  * Checks the kind-specific keys of cfg's issuers as strictly as a run would (loading the

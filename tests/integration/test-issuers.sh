@@ -462,6 +462,46 @@ is "$(evs 'cev, [e["type"] for e in ev][-1]')" \
 	"the event log has the revocation the run's end waited for, before the exit"
 rm -f "$LOG.gate"
 
+# The job stopped (^Z) before the grant expires: airlock is stopped too, and its threads
+# with it. The expiry continues airlock for the revocation alone (the gated issuer shows
+# when it came), the task held all along; once the issuer answered, airlock stops again,
+# until the job is continued.
+policy recttl5 60s '{ "name": "api", "source": "issuer:idp", "ttl": "5s", "on_expiry": "record", "deliver": { "file": "/run/secrets/api" } }'
+st() { sed 's/.*) //' "/proc/$BG/stat" 2>&1 | cut -c1; }
+set -m # a job of its own, whose stop signal stops it (not an orphaned process group)
+airlock_bg --config "$TMP/gated.conf" --policy "$TMP/recttl5.json" --record "$TMP/record.json" \
+	-- /bin/sh -c 'echo started; sleep 2; echo resumed'
+wait_started
+t=$(last_token)
+kill -TSTP "$BG"
+for _ in $(seq 50); do [ "$(st)" = T ] && break; sleep 0.1; done
+is "$(st) $(grep -c "^revoke-start $t\$" "$LOG")" "T 0" "the job is stopped before its grant expires"
+for _ in $(seq 300); do grep -qx "revoke-start $t" "$LOG" && break; sleep 0.1; done
+grep -qx "revoke-start $t" "$LOG"
+ok $? "at the grant's expiry, airlock asks the issuer to revoke it, the job still stopped" || show
+touch "$LOG.gate"
+for _ in $(seq 100); do grep -qx "revoke $t" "$LOG" && [ "$(st)" = T ] && break; sleep 0.1; done
+is "$(st) $(grep -c "^revoke $t\$" "$LOG") $(grep -c '^resumed' "$TMP/out")" "T 1 0" \
+	"once the issuer revoked it, airlock is stopped again, its task held (no output)"
+kill -CONT "$BG"
+# wait returns 128+SIGTSTP for the stop after the revocation, should bash learn of it only now.
+for _ in $(seq 100); do
+	wait "$BG"
+	RC=$?
+	kill -0 "$BG" 2>/dev/null || break
+	sleep 0.1
+done
+BG=
+set +m
+is "$RC $(tr '\n' ' ' <"$TMP/out")" "0 started resumed " "continued, the task goes on to its end"
+is "$(rec 'r["job_control"]["stops"], r["credentials"][0]["expired"], r["credentials"][0]["revocation"]')" \
+	"(1, True, 'revoked')" "the record: one stop, the grant expired and was revoked"
+is "$(evs 'cev, [e["type"] for e in ev][-1]')" \
+	"([('credential_expired', 'api', 'record', True, None, None), ('credential_revoked', 'api', None, None, 'revoked', None)], 'task_exit')" \
+	"the event log has the expiry and the revocation made while the job was stopped"
+is "$(grep -c "^revoke-start $t\$" "$LOG")" 1 "the revocation was sent once"
+rm -f "$LOG.gate"
+
 # The revocation at expiry fails (HTTP 500): the task goes on, the run's end tries again.
 policy recttl2 60s '{ "name": "api", "source": "issuer:idp", "ttl": "2s", "on_expiry": "record", "deliver": { "file": "/run/secrets/api" } }'
 run revfail recttl2 -- /bin/sh -c 'sleep 4; echo done'
