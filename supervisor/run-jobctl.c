@@ -135,15 +135,31 @@ int run_jobctl_kill(struct run *r, int sig)
 	return sandbox_kill(r->sandbox, sig);
 }
 
-/* Up to three timers that continue airlock when a deadline of the run is due. */
+/*
+ * Up to four timers that continue airlock when a deadline of the run is due, or a grant's
+ * revocation at its expiry (WAKE_REVOKE: airlock stops again once it is done).
+ */
 struct wake {
-	timer_t ids[3];
+	timer_t ids[4];
 	size_t n;
 };
 
-static void add_wake(struct wake *w, clockid_t clock, int flags, const struct itimerspec *when)
+/* What a SIGCONT airlock took says (take_cont()). */
+enum cont {
+	CONT_NONE, /* none pending */
+	CONT_GO_ON, /* fg, bg, SIGCONT, or a deadline's wake: the job goes on */
+	CONT_REVOKE, /* the wake of a grant's expiry alone: revoke, then stop again */
+};
+
+#define WAKE_DEADLINE 0
+#define WAKE_REVOKE 1
+
+static void add_wake(struct wake *w, clockid_t clock, int flags, const struct itimerspec *when,
+		     int what)
 {
-	struct sigevent ev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGCONT };
+	struct sigevent ev = { .sigev_notify = SIGEV_SIGNAL,
+			       .sigev_signo = SIGCONT,
+			       .sigev_value = { .sival_int = what } };
 
 	if (timer_create(clock, &ev, &w->ids[w->n]) < 0) {
 		log_warning_errno(-errno, "Failed to keep a deadline while stopped: %m");
@@ -166,14 +182,15 @@ static void add_wake_after(struct wake *w, int fd)
 		return;
 	if (left.it_value.tv_sec == 0 && left.it_value.tv_nsec == 0)
 		left.it_value.tv_nsec = 1; /* due already, not yet handled */
-	add_wake(w, CLOCK_MONOTONIC, 0, &left);
+	add_wake(w, CLOCK_MONOTONIC, 0, &left, WAKE_DEADLINE);
 }
 
 /*
  * A deadline does not wait for the job to be continued: a timer continues airlock when the
  * wall time, a grant with "on_expiry": "kill" or the grace after a stop signal is due
  * (SIGCONT wakes a stopped process whoever sends it), and let_go() acts on it then, the
- * task still held.
+ * task still held. Nor does the revocation of a grant with "on_expiry": "record" at its
+ * expiry: its timer continues airlock for that alone (revoke_held()).
  */
 static void arm_wake(const struct run *r, struct wake *w)
 {
@@ -184,9 +201,16 @@ static void arm_wake(const struct run *r, struct wake *w)
 		add_wake_after(w, r->timer_fd);
 	if (r->grace_fd >= 0) /* the SIGKILL after a stop signal's grace */
 		add_wake_after(w, r->grace_fd);
-	if (!r->credential_expired && credentials_next_kill_expiry(r->creds, &expiry) > 0)
+	if (r->credential_expired)
+		return;
+	if (credentials_next_kill_expiry(r->creds, &expiry) > 0)
 		add_wake(w, CLOCK_REALTIME, TIMER_ABSTIME,
-			 &(struct itimerspec){ .it_value = { .tv_sec = (time_t)expiry } });
+			 &(struct itimerspec){ .it_value = { .tv_sec = (time_t)expiry } },
+			 WAKE_DEADLINE);
+	if (credentials_next_revoke_expiry(r->creds, &expiry) > 0)
+		add_wake(w, CLOCK_REALTIME, TIMER_ABSTIME,
+			 &(struct itimerspec){ .it_value = { .tv_sec = (time_t)expiry } },
+			 WAKE_REVOKE);
 }
 
 static void disarm_wake(struct wake *w)
@@ -198,17 +222,29 @@ static void disarm_wake(struct wake *w)
 
 /*
  * Takes a pending SIGCONT (blocked while the task runs: run_jobctl_watch()); returns
- * whether there was one. One that came after the stop was asked for means the job was
- * continued before airlock got to stop (a stop signal's own arrival drops older ones).
+ * whether there was one, and whose. One that came after the stop was asked for means the
+ * job was continued before airlock got to stop (a stop signal's own arrival drops older
+ * ones).
  */
-static bool take_cont(void)
+static enum cont take_cont(void)
 {
 	const struct timespec now = {};
 	sigset_t cont;
+	siginfo_t si;
 
 	sigemptyset(&cont);
 	sigaddset(&cont, SIGCONT);
-	return sigtimedwait(&cont, NULL, &now) == SIGCONT;
+	if (sigtimedwait(&cont, &si, &now) != SIGCONT)
+		return CONT_NONE;
+	if (si.si_code == SI_TIMER && si.si_value.sival_int == WAKE_REVOKE)
+		return CONT_REVOKE;
+	return CONT_GO_ON;
+}
+
+/* Of two SIGCONTs taken, what they say together: any that is not a revocation's goes on. */
+static enum cont either(enum cont a, enum cont b)
+{
+	return a == CONT_GO_ON || b == CONT_GO_ON ? CONT_GO_ON : a != CONT_NONE ? a : b;
 }
 
 void run_jobctl_watch(void)
@@ -222,13 +258,14 @@ void run_jobctl_watch(void)
 
 /*
  * Stops airlock with sig's default action, the run's deadlines kept (r: the task is held);
- * returns whether it was stopped and continued, or a deadline came first.
+ * returns whether it was stopped and continued (or a deadline came first: CONT_GO_ON), or
+ * woken for a grant's revocation alone (CONT_REVOKE); CONT_NONE: it was not stopped.
  */
-static bool stop_self(const struct run *r, int sig)
+static enum cont stop_self(const struct run *r, int sig)
 {
 	sigset_t one, cont, old;
 	struct wake wake = {};
-	bool continued;
+	enum cont continued;
 
 	sigemptyset(&one);
 	sigaddset(&one, sig);
@@ -252,7 +289,25 @@ static bool stop_self(const struct run *r, int sig)
 	 */
 	continued = take_cont();
 	disarm_wake(&wake);
-	return take_cont() || continued;
+	return either(take_cont(), continued);
+}
+
+/*
+ * Woken, the job still stopped, for the revocation of a grant with "on_expiry": "record"
+ * at its expiry: made now, the task held (how), and waited for, since airlock's threads
+ * stop with it. Returns whether airlock is to stop again: not when a grant with "on_expiry":
+ * "kill" expired too (the task is killed now; let_go() ends the run), nor when the job was
+ * continued meanwhile (a stop raised now would drop that SIGCONT).
+ */
+static bool revoke_held(struct run *r, enum run_jobctl_hold how)
+{
+	log_debug("woken for a credential's revocation at its expiry, the job still stopped");
+	r->jobctl.holding = how;
+	(void)credentials_expire_due_wait(r->creds);
+	r->jobctl.holding = RUN_JOBCTL_NONE;
+	if (r->credential_expired)
+		return false;
+	return take_cont() == CONT_NONE;
 }
 
 bool run_jobctl_stop(struct run *r, int sig)
@@ -261,6 +316,7 @@ bool run_jobctl_stop(struct run *r, int sig)
 	enum run_jobctl_hold how = RUN_JOBCTL_NONE;
 	bool task = r->sandbox && !r->init_exited, stopped;
 	uint64_t start = now_mono_ms();
+	enum cont cont;
 	int k;
 
 	if (task) {
@@ -269,7 +325,7 @@ bool run_jobctl_stop(struct run *r, int sig)
 			log_warning_errno(k, "Failed to stop the task for %s, it goes on: %m",
 					  stop_name(sig));
 	}
-	if (take_cont()) { /* fg came first: nothing to stop any more */
+	if (take_cont() != CONT_NONE) { /* fg came first: nothing to stop any more */
 		log_debug("continued before %s took effect", stop_name(sig));
 		if (task)
 			let_go(r, how);
@@ -277,7 +333,11 @@ bool run_jobctl_stop(struct run *r, int sig)
 	}
 	log_debug("received %s, stopping %s", stop_name(sig),
 		  how ? "the task and airlock" : "airlock");
-	stopped = stop_self(task ? r : NULL, sig);
+	cont = stop_self(task ? r : NULL, sig);
+	stopped = cont != CONT_NONE;
+	/* Stopped again once done; the shell sees the job continued and stopped meanwhile. */
+	while (cont == CONT_REVOKE && revoke_held(r, how))
+		cont = stop_self(r, sig);
 	if (task)
 		let_go(r, how);
 	if (!stopped) {

@@ -11,7 +11,9 @@
  * to airlock (`kill %1`) reaches each held process first, so the task runs no code ahead
  * of it. Time stopped counts toward wall_time, and a grant with "on_expiry": "kill" expires
  * while stopped too: such a deadline continues airlock, which ends the run at once, the
- * task killed while still held.
+ * task killed while still held. A grant with "on_expiry": "record" that expires while
+ * stopped continues airlock for its revocation alone: made and waited for, the task still
+ * held, then airlock stops again.
  */
 
 #include <jansson.h>

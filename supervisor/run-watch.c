@@ -110,6 +110,16 @@ static int on_credential_expired(const char *name, void *userdata)
 	return run_jobctl_kill(r, SIGKILL);
 }
 
+/* A grant's expiry, or its revocation then: an event of the run's log. */
+static void on_credential_event(const char *type, json_t *fields, void *userdata)
+{
+	struct run *r = userdata;
+
+	/* After the log was written (a revocation the teardown waited for): nothing to add to. */
+	if (run_events_add(r->events, type, fields) == -ENOMEM)
+		log_oom();
+}
+
 static int on_grace(struct loop *l, int fd, uint32_t events, void *userdata)
 {
 	struct run *r = userdata;
@@ -274,7 +284,8 @@ int run_watch_task(struct run *r)
 			k = loop_add(r->loop, r->timer_fd, EPOLLIN, on_deadline, r);
 	}
 	if (k >= 0)
-		k = credentials_watch_expiry(r->creds, r->loop, on_credential_expired, r);
+		k = credentials_watch_expiry(r->creds, r->loop, on_credential_expired,
+					     on_credential_event, r);
 	if (k < 0)
 		return log_error_errno(k, "Failed to watch the task: %m");
 	return 0;

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "loop.h"
 #include "macro.h"
+#include "record.h"
 
 /* The expired grants being revoked on a thread. */
 struct expiry_batch {
@@ -134,6 +135,29 @@ static void batch_start(struct credential_set *s)
 	g->batch = b;
 }
 
+/* An event of the run's log, for the watch's caller (which takes fields). */
+static void event(const struct credentials_issued *g, const char *type, json_t *fields)
+{
+	if (g->on_event)
+		g->on_event(type, fields, g->userdata);
+	else
+		json_decref(fields);
+}
+
+/* "credential_revoked": what became of c's revocation at its expiry. */
+static void event_revoked(const struct credentials_issued *g, const struct credential *c)
+{
+	const struct credential_grant *cg = c->grant;
+	json_t *o = json_pack("{s:s, s:s}", "name", c->slot->name, "revocation", cg->result);
+
+	if (o && streq(cg->result, "failed") &&
+	    json_object_set_new(o, "revocation_error", json_string(cg->error)) < 0) {
+		json_decref(o);
+		o = NULL;
+	}
+	event(g, "credential_revoked", o);
+}
+
 void credentials_expiry_finish(struct credential_set *s)
 {
 	struct credentials_issued *g = s->issued;
@@ -148,6 +172,7 @@ void credentials_expiry_finish(struct credential_set *s)
 
 		c->grant->revoking = false;
 		credentials_revoke_result(g, c, &b->jobs[k], true);
+		event_revoked(g, c);
 	}
 	batch_free(b);
 }
@@ -164,16 +189,37 @@ static int on_batch_done(struct loop *l, int fd, uint32_t events, void *userdata
 	return 0;
 }
 
-/* The earliest expiry of a grant not expired yet (only on_expiry "kill"'s: kill_only), or 0. */
-static int64_t next_expiry(const struct credential_set *s, bool kill_only)
+/* Which grants next_expiry() looks at. */
+enum expiry_of {
+	EXPIRY_OF_ANY,
+	EXPIRY_OF_KILL, /* "on_expiry": "kill" */
+	EXPIRY_OF_RECORD_REVOCABLE, /* "on_expiry": "record", with a revocation to make */
+};
+
+static bool is_of(const struct credential *c, enum expiry_of of)
+{
+	bool kill = c->slot->on_expiry == POLICY_CREDENTIAL_ON_EXPIRY_KILL;
+
+	switch (of) {
+	case EXPIRY_OF_ANY:
+		return true;
+	case EXPIRY_OF_KILL:
+		return kill;
+	case EXPIRY_OF_RECORD_REVOCABLE:
+		return !kill && c->grant->state.data && !c->grant->revoking;
+	}
+	return false;
+}
+
+/* The earliest expiry of a grant not expired yet, of those of, or 0. */
+static int64_t next_expiry(const struct credential_set *s, enum expiry_of of)
 {
 	int64_t next = 0;
 
 	for (size_t i = 0; i < s->n; i++) {
 		const struct credential *c = &s->items[i];
 
-		if (!c->grant || c->grant->expired ||
-		    (kill_only && c->slot->on_expiry != POLICY_CREDENTIAL_ON_EXPIRY_KILL))
+		if (!c->grant || c->grant->expired || !is_of(c, of))
 			continue;
 		if (next == 0 || c->grant->expires_s < next)
 			next = c->grant->expires_s;
@@ -186,17 +232,18 @@ static int expiry_arm(struct credential_set *s)
 {
 	struct itimerspec its = {};
 
-	its.it_value.tv_sec = (time_t)next_expiry(s, false);
+	its.it_value.tv_sec = (time_t)next_expiry(s, EXPIRY_OF_ANY);
 	if (timerfd_settime(s->issued->timer_fd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
 		return -errno;
 	return 0;
 }
 
-/* One grant's expiry: logged, recorded, its revocation due when it has one. */
-static void expire(struct credential *c)
+/* One grant's expiry: logged, recorded (and an event), its revocation due when it has one. */
+static void expire(const struct credentials_issued *g, struct credential *c)
 {
 	bool kill = c->slot->on_expiry == POLICY_CREDENTIAL_ON_EXPIRY_KILL;
 	bool revocable = c->grant->state.data && !c->grant->revoking;
+	char at[40];
 
 	c->grant->expired = true;
 	c->grant->revoke_due = revocable;
@@ -205,6 +252,12 @@ static void expire(struct credential *c)
 		    kill ? "ending the task (on_expiry \"kill\")"
 			 : "the task goes on (on_expiry \"record\")",
 		    revocable ? ", revoking the credential at the issuer" : "");
+	record_format_time(&(struct timespec){ .tv_sec = (time_t)c->grant->expires_s }, at,
+			   sizeof(at));
+	event(g, "credential_expired",
+	      json_pack("{s:s, s:s, s:s, s:b}", "name", c->slot->name, "on_expiry",
+			policy_credential_on_expiry_to_string(c->slot->on_expiry), "expires_at", at,
+			"revoking", revocable));
 }
 
 static int on_expiry(struct loop *l, int fd, uint32_t events, void *userdata)
@@ -220,7 +273,7 @@ static int on_expiry(struct loop *l, int fd, uint32_t events, void *userdata)
 
 		if (!c->grant || c->grant->expired || c->grant->expires_s > now)
 			continue;
-		expire(c);
+		expire(s->issued, c);
 		if (c->slot->on_expiry == POLICY_CREDENTIAL_ON_EXPIRY_KILL && !kill_name)
 			kill_name = c->slot->name;
 	}
@@ -232,7 +285,7 @@ static int on_expiry(struct loop *l, int fd, uint32_t events, void *userdata)
 }
 
 int credentials_watch_expiry(struct credential_set *s, struct loop *l, credentials_expired_fn fn,
-			     void *userdata)
+			     credentials_event_fn event_fn, void *userdata)
 {
 	struct credentials_issued *g = s ? s->issued : NULL;
 	int r;
@@ -246,6 +299,7 @@ int credentials_watch_expiry(struct credential_set *s, struct loop *l, credentia
 	if (g->batch_fd < 0)
 		return -errno;
 	g->on_kill = fn;
+	g->on_event = event_fn;
 	g->userdata = userdata;
 	r = expiry_arm(s);
 	if (r >= 0)
@@ -266,15 +320,37 @@ int credentials_expire_due(struct credential_set *s)
 	return on_expiry(g->loop, g->timer_fd, EPOLLIN, s);
 }
 
-int credentials_next_kill_expiry(const struct credential_set *s, int64_t *ret)
+static int next_expiry_of(const struct credential_set *s, enum expiry_of of, int64_t *ret)
 {
 	int64_t next;
 
 	if (!s || !s->issued)
 		return 0;
-	next = next_expiry(s, true);
+	next = next_expiry(s, of);
 	if (next == 0)
 		return 0;
 	*ret = next;
 	return 1;
+}
+
+int credentials_next_kill_expiry(const struct credential_set *s, int64_t *ret)
+{
+	return next_expiry_of(s, EXPIRY_OF_KILL, ret);
+}
+
+int credentials_next_revoke_expiry(const struct credential_set *s, int64_t *ret)
+{
+	return next_expiry_of(s, EXPIRY_OF_RECORD_REVOCABLE, ret);
+}
+
+int credentials_expire_due_wait(struct credential_set *s)
+{
+	int k = credentials_expire_due(s);
+
+	/* Each batch waited for; one that ends may leave the next due (batch_start()). */
+	while (s && s->issued && s->issued->batch) {
+		credentials_expiry_finish(s);
+		batch_start(s);
+	}
+	return k;
 }

@@ -63,6 +63,7 @@ struct credentials_issued {
 	int timer_fd; /* the next expiry, or -EBADF */
 	struct loop *loop;
 	credentials_expired_fn on_kill;
+	credentials_event_fn on_event; /* or NULL */
 	void *userdata;
 	/* The revocation of expired grants on a thread, off the loop, or NULL. */
 	struct expiry_batch *batch;

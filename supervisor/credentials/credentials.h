@@ -144,11 +144,15 @@ void credentials_release(struct credential_set *s);
  * Watches the grants' expiry on l: an expiry is logged and recorded, and the credential is
  * revoked at its issuer then, on a thread of its own (credentials-expiry.c), whose result
  * the loop takes when it ends; one of a grant with "on_expiry": "kill" also calls fn with
- * the grant's name (its return value is the handler's). Returns 0 or -errno. s may be NULL.
+ * the grant's name (its return value is the handler's). Each expiry and each revocation at
+ * expiry, once its result is in, is given to event (may be NULL) as an event of the run's
+ * log: "credential_expired" or "credential_revoked" and its fields (a new reference, NULL
+ * when out of memory; never a value). Returns 0 or -errno. s may be NULL.
  */
 typedef int (*credentials_expired_fn)(const char *name, void *userdata);
+typedef void (*credentials_event_fn)(const char *type, json_t *fields, void *userdata);
 int credentials_watch_expiry(struct credential_set *s, struct loop *l, credentials_expired_fn fn,
-			     void *userdata);
+			     credentials_event_fn event, void *userdata);
 
 /*
  * Handles now what credentials_watch_expiry()'s timer would once the loop reads it: every
@@ -163,6 +167,19 @@ int credentials_expire_due(struct credential_set *s);
  * 1 and *ret, or 0 when there is none. s may be NULL.
  */
 int credentials_next_kill_expiry(const struct credential_set *s, int64_t *ret);
+/*
+ * The earliest expiry (Unix time) of a grant with "on_expiry": "record" not yet expired
+ * whose credential is to be revoked then: 1 and *ret, or 0 when there is none. s may be
+ * NULL.
+ */
+int credentials_next_revoke_expiry(const struct credential_set *s, int64_t *ret);
+/*
+ * credentials_expire_due(), then waits for the revocations it started to end (up to each
+ * issuer's timeout), their results taken as the loop would: for a run whose airlock is
+ * woken from a stop for them alone, and stops again after (run-jobctl.c). Returns
+ * credentials_expire_due()'s value. s may be NULL.
+ */
+int credentials_expire_due_wait(struct credential_set *s);
 
 /*
  * Checks the kind-specific keys of cfg's issuers as strictly as a run would (loading the

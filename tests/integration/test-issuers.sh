@@ -136,6 +136,14 @@ airlock_bg() {
 	) >"$TMP/out" 2>"$TMP/err" </dev/null &
 	BG=$!
 }
+# The task of a run whose airlock the test signals: says it runs, then sleeps. The task
+# starts only once the running record is written, and its line passes airlock's loop, so
+# wait_started returns once the run is up (at default log level airlock itself says nothing).
+SLEEPER=(/bin/sh -c 'echo started; exec sleep 30')
+wait_started() {
+	for _ in $(seq 100); do grep -q '^started' "$TMP/out" && return 0; sleep 0.1; done
+	return 1
+}
 run() { # run CONF POLICY -- CMD...: sets RC; stdout, stderr in $TMP/out, $TMP/err
 	local c=$1 p=$2
 	shift 2
@@ -154,6 +162,17 @@ revoked() { grep -qx "revoke $1" "$LOG"; }
 # Nothing of the runs' credentials left in the runtime directory.
 state_left() { find "$TMP/run/credentials" -mindepth 1 2>/dev/null | head -3; }
 rec() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$TMP/record.json" "$1"; }
+# evs EXPR: EXPR of r (the record) and ev (its run's event log, a list of the lines), and
+# of cev (the lines "credential_expired" and "credential_revoked", as (type, name, on_expiry,
+# revoking, revocation, revocation_error)).
+evs() {
+	python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+ev = [json.loads(l) for l in open(sys.argv[2] + "/events/" + r["run_id"] + ".jsonl")]
+cev = [(e["type"], e["name"], e.get("on_expiry"), e.get("revoking"), e.get("revocation"),
+        e.get("revocation_error")) for e in ev if e["type"] in ("credential_expired", "credential_revoked")]
+print(eval(sys.argv[3]))' "$TMP/record.json" "$TMP/state" "$1" 2>&1
+}
 
 # ---- the task uses its token; both are revoked at the end ----
 CALL='import os, urllib.request
@@ -188,9 +207,8 @@ t=$(last_token)
 revoked "$t" && ok 0 "the token was revoked after the wall-time kill" || ok 1 "the token was revoked after the wall-time kill"
 
 policy long 60s "$G_API"
-airlock_bg --config "$TMP/good.conf" --policy "$TMP/long.json" -- /bin/sleep 30
-n0=$(minted)
-for _ in $(seq 100); do [ "$(minted)" -gt "$n0" ] && grep -q 'run started' "$TMP/err" && break; sleep 0.1; done
+airlock_bg --config "$TMP/good.conf" --policy "$TMP/long.json" -- "${SLEEPER[@]}"
+wait_started
 sleep 0.3
 grep -q libcurl "/proc/$BG/maps"
 ok $? "a run with grants has loaded libcurl (the issuer module)"
@@ -203,9 +221,8 @@ revoked "$t" && ok 0 "the token was revoked after SIGTERM to airlock (exit $RC)"
 	ok 1 "the token was revoked after SIGTERM to airlock (exit $RC)"
 
 # ---- SIGKILL of airlock: the next start revokes what the dead run held ----
-airlock_bg --config "$TMP/good.conf" --policy "$TMP/long.json" -- /bin/sleep 30
-n0=$(minted)
-for _ in $(seq 100); do [ "$(minted)" -gt "$n0" ] && grep -q 'run started' "$TMP/err" && break; sleep 0.1; done
+airlock_bg --config "$TMP/good.conf" --policy "$TMP/long.json" -- "${SLEEPER[@]}"
+wait_started
 kill -KILL "$BG"
 wait "$BG" 2>/dev/null
 BG=
@@ -248,10 +265,8 @@ ok $? "the aborted record, with its grant's revocation, verifies in the chain" |
 # dead_run CONF: a run with a grant whose airlock is killed (SIGKILL); sets t (its token)
 # and dead (its run id).
 dead_run() {
-	airlock_bg --config "$TMP/$1.conf" --policy "$TMP/long.json" -- /bin/sleep 30
-	local n0
-	n0=$(minted)
-	for _ in $(seq 100); do [ "$(minted)" -gt "$n0" ] && grep -q 'run started' "$TMP/err" && break; sleep 0.1; done
+	airlock_bg --config "$TMP/$1.conf" --policy "$TMP/long.json" -- "${SLEEPER[@]}"
+	wait_started
 	kill -KILL "$BG"
 	wait "$BG" 2>/dev/null
 	BG=
@@ -292,8 +307,8 @@ is "$(unrevoked)" "" "every token minted so far is revoked"
 # A run without grants never maps libcurl or the issuer module (the start stays as fast as
 # before). libcrypto is another matter: every run signs its record with it, loaded on a
 # thread once the task runs (run-record.md, "Chain and signature").
-airlock_bg --config "$TMP/good.conf" --policy "$TMP/plain.json" -- /bin/sleep 30
-for _ in $(seq 100); do grep -q 'run started' "$TMP/err" && break; sleep 0.1; done
+airlock_bg --config "$TMP/good.conf" --policy "$TMP/plain.json" -- "${SLEEPER[@]}"
+wait_started
 maps=$(grep -cE 'libcurl|airlock-issuers' "/proc/$BG/maps")
 is "$maps" 0 "a run without grants maps neither libcurl nor the issuer module"
 kill -KILL "$BG"
@@ -342,6 +357,9 @@ is "$RC" 124 "a grant of 2s whose issuer grants an hour ends the task at its ttl
 [ "$RC" -eq 124 ] || show
 is "$(rec 'r["exit"]["cause"], r["credentials"][0]["expired"], r["credentials"][0]["revocation"]')" \
 	"('credential_expired', True, 'revoked')" "the record says it expired, and it was revoked at the end"
+is "$(evs 'cev')" \
+	"[('credential_expired', 'api', 'kill', True, None, None), ('credential_revoked', 'api', None, None, 'revoked', None)]" \
+	"the event log says the kill grant expired and was revoked"
 is "$(rec "$LIFE, $ISSUER_LIFE")" "(2, 3600)" \
 	"the record's expires_at is the grant's ttl on, issuer_expires_at the issuer's hour"
 revoked "$(last_token)" && ok 0 "the server saw the revocation" || ok 1 "the server saw the revocation"
@@ -405,6 +423,14 @@ is "$(rec 'r["exit"]["cause"], r["credentials"][0]["expired"], r["credentials"][
 	"('exited', True, 'revoked', True)" \
 	"the record: expired, revoked after its expiry and before the run ended"
 is "$(grep -c "^revoke-start $t\$" "$LOG")" 1 "the run's end did not revoke it again"
+is "$(evs 'cev')" "[('credential_expired', 'api', 'record', True, None, None), ('credential_revoked', 'api', None, None, 'revoked', None)]" \
+	"the event log says the grant expired and is revoked, then that the revocation succeeded"
+# Each line when it happened: the expiry once the grant's expires_at passed, the
+# revocation's end at the record's revoked_at (the issuer held it until the gate opened),
+# both before the run ended and the task's exit line.
+is "$(evs '[e["type"] for e in ev][-3:], [e["time"] >= r["credentials"][0]["expires_at"] for e in ev if e["type"].startswith("credential_")], [r["credentials"][0]["revoked_at"] <= e["time"] <= r["ended_at"] for e in ev if e["type"] == "credential_revoked"], [e["expires_at"] == r["credentials"][0]["expires_at"] for e in ev if e["type"] == "credential_expired"]')" \
+	"(['credential_expired', 'credential_revoked', 'task_exit'], [True, True], [True], [True])" \
+	"the events come at the expiry and at the revocation's end (the record's revoked_at), before the exit"
 grep -q "credential 'api' from issuer 'idp' expired while the task runs: the task goes on (on_expiry \"record\"), revoking the credential at the issuer" "$TMP/err"
 ok $? "airlock says the grant expired and is being revoked" || show
 
@@ -431,6 +457,49 @@ is "$RC $(grep -c "^revoke-start $t\$" "$LOG") $(grep -c "^revoke $t\$" "$LOG")"
 is "$(rec 'r["exit"]["cause"], r["credentials"][0]["expired"], r["credentials"][0]["revocation"]')" \
 	"('signaled', True, 'revoked')" \
 	"the record: the task died of the SIGTERM passed on, the grant expired and was revoked"
+is "$(evs 'cev, [e["type"] for e in ev][-1]')" \
+	"([('credential_expired', 'api', 'record', True, None, None), ('credential_revoked', 'api', None, None, 'revoked', None)], 'task_exit')" \
+	"the event log has the revocation the run's end waited for, before the exit"
+rm -f "$LOG.gate"
+
+# The job stopped (^Z) before the grant expires: airlock is stopped too, and its threads
+# with it. The expiry continues airlock for the revocation alone (the gated issuer shows
+# when it came), the task held all along; once the issuer answered, airlock stops again,
+# until the job is continued.
+policy recttl5 60s '{ "name": "api", "source": "issuer:idp", "ttl": "5s", "on_expiry": "record", "deliver": { "file": "/run/secrets/api" } }'
+st() { sed 's/.*) //' "/proc/$BG/stat" 2>&1 | cut -c1; }
+set -m # a job of its own, whose stop signal stops it (not an orphaned process group)
+airlock_bg --config "$TMP/gated.conf" --policy "$TMP/recttl5.json" --record "$TMP/record.json" \
+	-- /bin/sh -c 'echo started; sleep 2; echo resumed'
+wait_started
+t=$(last_token)
+kill -TSTP "$BG"
+for _ in $(seq 50); do [ "$(st)" = T ] && break; sleep 0.1; done
+is "$(st) $(grep -c "^revoke-start $t\$" "$LOG")" "T 0" "the job is stopped before its grant expires"
+for _ in $(seq 300); do grep -qx "revoke-start $t" "$LOG" && break; sleep 0.1; done
+grep -qx "revoke-start $t" "$LOG"
+ok $? "at the grant's expiry, airlock asks the issuer to revoke it, the job still stopped" || show
+touch "$LOG.gate"
+for _ in $(seq 100); do grep -qx "revoke $t" "$LOG" && [ "$(st)" = T ] && break; sleep 0.1; done
+is "$(st) $(grep -c "^revoke $t\$" "$LOG") $(grep -c '^resumed' "$TMP/out")" "T 1 0" \
+	"once the issuer revoked it, airlock is stopped again, its task held (no output)"
+kill -CONT "$BG"
+# wait returns 128+SIGTSTP for the stop after the revocation, should bash learn of it only now.
+for _ in $(seq 100); do
+	wait "$BG"
+	RC=$?
+	kill -0 "$BG" 2>/dev/null || break
+	sleep 0.1
+done
+BG=
+set +m
+is "$RC $(tr '\n' ' ' <"$TMP/out")" "0 started resumed " "continued, the task goes on to its end"
+is "$(rec 'r["job_control"]["stops"], r["credentials"][0]["expired"], r["credentials"][0]["revocation"]')" \
+	"(1, True, 'revoked')" "the record: one stop, the grant expired and was revoked"
+is "$(evs 'cev, [e["type"] for e in ev][-1]')" \
+	"([('credential_expired', 'api', 'record', True, None, None), ('credential_revoked', 'api', None, None, 'revoked', None)], 'task_exit')" \
+	"the event log has the expiry and the revocation made while the job was stopped"
+is "$(grep -c "^revoke-start $t\$" "$LOG")" 1 "the revocation was sent once"
 rm -f "$LOG.gate"
 
 # The revocation at expiry fails (HTTP 500): the task goes on, the run's end tries again.
@@ -444,6 +513,9 @@ is "$(rec 'r["credentials"][0]["expired"], r["credentials"][0]["revocation"], r[
 	"the record says the grant expired and its revocation failed, with the error"
 grep -q "Failed to revoke expired credential 'api' at issuer 'idp': HTTP 500 .*; retrying when the run ends" "$TMP/err"
 ok $? "airlock warns when the revocation at expiry fails" || show
+is "$(evs 'cev')" \
+	"[('credential_expired', 'api', 'record', True, None, None), ('credential_revoked', 'api', None, None, 'failed', 'HTTP 500 from POST https://$ISSUER/revoke-500')]" \
+	"the event log says the revocation at expiry failed, and why (the run's end's retry is the record's)"
 run good plain -- /bin/true
 revoked "$t" && ok 0 "its state stayed: the next start revokes it" || { ok 1 "its state stayed: the next start revokes it"; show; }
 

@@ -90,6 +90,12 @@ extern char test_skip_reason[256];
  * CPU): variant(k, &name, &skip) sets the variant up and names it; a non-NULL skip reports
  * its cases as skipped with that reason. The TAP name is "case [name]", or "case" when the
  * name is NULL. variant(n, ...) is called once after the last to restore the default.
+ *
+ * stdout is line-buffered, each TAP line written as printed: a pipe (meson's) is otherwise
+ * fully buffered, flushed only by exit() after its atexit handlers, and LeakSanitizer's
+ * check is one of those, ending the program with _exit() or abort() when it finds a leak,
+ * as do a sanitizer's error and a crash: a failing case that also leaked lost every line
+ * that said which case failed.
  */
 #define TEST_MAIN_VARIANTS(n_variants, variant)                                                  \
 	struct test_case test_cases[TEST_MAX_CASES];                                             \
@@ -100,6 +106,7 @@ extern char test_skip_reason[256];
 		int failures = 0;                                                                \
 		size_t n = 0;                                                                    \
 		const char *vname, *vskip;                                                       \
+		setvbuf(stdout, NULL, _IOLBF, 0); /* see above */                                \
 		printf("1..%zu\n", test_n_cases *(size_t)(n_variants));                          \
 		for (size_t k = 0; k < (size_t)(n_variants); k++) {                              \
 			vskip = NULL;                                                            \
