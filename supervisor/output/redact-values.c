@@ -5,7 +5,7 @@
  * needle, its grams at stride consecutive offsets: a needle (at least stride +
  * REDACT_GRAM - 1 long) found anywhere covers one of the sampled positions at one of
  * those offsets. The stride is the longest the shortest needle allows (from
- * REDACT_STRIDE_MIN to REDACT_STRIDE_MAX): tokens of 20 characters and more are sampled
+ * REDACT_STRIDE_MIN to REDACT_STRIDE_MAX): values of 19 characters and more are sampled
  * every 16th byte, not every 5th. A hit in the bitmap is checked in a table of the grams
  * and verified with an exact compare, so the only cost of the bitmap's false positives is
  * that lookup. Grams are compared ignoring ASCII case (hex needles ignore it; the others

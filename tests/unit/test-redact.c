@@ -395,7 +395,7 @@ TEST(coloured_output_at_every_block_offset)
 }
 
 /*
- * Values of 20 characters and more are sampled every 16th normalised byte, shorter ones
+ * Values of 19 characters and more are sampled every 16th normalised byte, shorter ones
  * more often: a long value at every offset, every partial of it at the end (held while
  * more may come, redacted at the end from REDACT_PARTIAL_MIN), beside a short one.
  */
