@@ -19,8 +19,11 @@
 #                   every form, plus the built-in patterns
 #   airlock-32-raw  the same with logs.terminal "raw" (the caller's stream not neutralised)
 #   airlock-1g-log  default policy with logs.max_size "1G": every byte logged and hashed
-# BENCH_BASE=PATH adds "base", an airlock binary built from before the filter (the same
-# default policy), to measure what the filter costs per byte.
+# BENCH_BASE=PATH adds "base" and "base-32", another airlock binary (main, or a build from
+# before a change) with the default policy and with the 32 credentials, to compare the two
+# builds in the same run.
+# BENCH_CASES="bwrap airlock-32 ..." runs only those cases (bwrap is always run: the
+# ratios are to it).
 set -euo pipefail
 
 build=${1:-build-bench}
@@ -103,11 +106,16 @@ run_case() {
 	airlock-32-raw) run_airlock "$airlock" --policy "$tmp/p32raw.json" "${creds[@]}" ;;
 	airlock-1g-log) run_airlock "$airlock" --policy "$tmp/p1g.json" ;;
 	base) run_airlock "$BENCH_BASE" --policy "$tmp/p0.json" ;;
+	base-32) run_airlock "$BENCH_BASE" --policy "$tmp/p32.json" "${creds[@]}" ;;
 	esac
 }
 
 cases=(bwrap airlock airlock-32 airlock-32-raw airlock-1g-log)
-[ -n "${BENCH_BASE:-}" ] && cases+=(base)
+[ -n "${BENCH_BASE:-}" ] && cases+=(base base-32)
+if [ -n "${BENCH_CASES:-}" ]; then
+	read -ra cases <<<"$BENCH_CASES"
+	[ "${cases[0]}" = bwrap ] || cases=(bwrap "${cases[@]}")
+fi
 # Each case as a script of its own (the consumer included), so that perf can time it.
 for c in "${cases[@]}"; do
 	{

@@ -20,15 +20,18 @@
 
 #include "redact.h"
 
-/* Grams of 4 bytes are tested at every REDACT_STRIDE-th byte of the normalised text, so
- * every needle is at least REDACT_NEEDLE_MIN bytes. */
+/* Grams of 4 bytes are tested at every stride-th byte of the normalised text: every
+ * REDACT_STRIDE_MIN-th at least, so every needle is at least REDACT_NEEDLE_MIN bytes; the
+ * value matcher takes the longest stride its shortest needle allows (redact-values.c),
+ * up to REDACT_STRIDE_MAX. */
 #define REDACT_GRAM 4
-#define REDACT_STRIDE 5
-#define REDACT_NEEDLE_MIN (REDACT_STRIDE + REDACT_GRAM - 1)
+#define REDACT_STRIDE_MIN 5
+#define REDACT_STRIDE_MAX 16
+#define REDACT_NEEDLE_MIN (REDACT_STRIDE_MIN + REDACT_GRAM - 1)
 /* The sampled grams of a needle start at most this far in (to skip common grams), so a
- * partial match shorter than REDACT_TAIL_MAX + 1 may have none: those are looked up whole. */
+ * partial match shorter than stride + REDACT_GRAM - 1 + REDACT_GRAM_SHIFT_MAX may have
+ * none: those are looked up whole. */
 #define REDACT_GRAM_SHIFT_MAX 8
-#define REDACT_TAIL_MAX (REDACT_NEEDLE_MIN - 1 + REDACT_GRAM_SHIFT_MAX)
 /* Normalised bytes before the window kept as context: a needle that began in text a
  * flush emitted (a partial shorter than REDACT_PARTIAL_MIN) is still found, its rest
  * redacted. */

@@ -378,22 +378,73 @@ static inline X86_SIMD size_t block16_ssse3(const uint8_t *in, uint8_t *out, siz
 /*
  * The same 64 bytes at a time with AVX-512 (VBMI2's byte compress in place of the table),
  * and a block with a special byte normalised up to it rather than byte by byte: returns
- * the bytes used (64, or the special byte's offset), *m advanced. Stores 64 bytes at
- * out + *m whatever it keeps (NORM_ROOM).
+ * the bytes used (64, or the offset of the first special byte it leaves), *m advanced.
+ * Stores 64 bytes at out + *m whatever it keeps (NORM_ROOM).
+ *
+ * The specials of build output are taken in the block when the whole unit is in it, as
+ * norm_unit_special() takes them: a CSI sequence (ESC [ parameters final: colours) is
+ * dropped, a '%' not followed by two hex digits is kept; and bytes from 0x80 other than
+ * 0xc2, 0xe2 and 0xef are kept without a test. Any other special ends the block.
+ */
+/*
+ * The bytes of the CSI sequences (ESC [ parameters 0x20-0x3f, a final 0x40-0x7e) that
+ * lie whole in the block, from the masks of its ESC, '[', parameter and final bytes; only
+ * those before the first that is not one (its ESC stays special and ends the block).
+ * Without a branch per sequence: the carry of adding each sequence's first parameter
+ * position to the parameter mask runs to where its parameters end.
  */
 #define X86_AVX512 __attribute__((target("avx512f,avx512bw,avx512vbmi2,bmi,popcnt")))
+
+static inline uint64_t csi_spans(uint64_t esc, uint64_t open, uint64_t param, uint64_t final)
+{
+	uint64_t start = esc & open >> 1 & ((1ull << 62) - 1), end, bad, below;
+	unsigned __int128 spans;
+
+	if (!start)
+		return 0;
+	end = (param + (start << 2)) & ~param; /* a carry out of the block is lost */
+	if (__builtin_popcountll(end) < __builtin_popcountll(start)) /* the last one's was */
+		start &= ~(1ull << (63 - __builtin_clzll(start)));
+	spans = ((unsigned __int128)end << 1) - start; /* each start's bits up to its end */
+	bad = end & ~final;
+	if (!bad)
+		return (uint64_t)spans;
+	below = start & ((bad & -bad) - 1); /* the bad end's start is the last of these */
+	return (uint64_t)spans & ((1ull << (63 - __builtin_clzll(below))) - 1);
+}
 
 static inline X86_AVX512 size_t block64_upto_avx512(const uint8_t *in, uint8_t *out, size_t *m)
 {
 	__m512i v = _mm512_loadu_si512(in);
-	__mmask64 special, drop, keep;
+	__mmask64 special, drop, keep, esc, pct, hex, csi;
 	size_t used = 64;
 
-	special = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(0x1b)) |
-		  _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('%')) |
-		  _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\\')) | _mm512_movepi8_mask(v);
+	esc = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(0x1b));
+	pct = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('%'));
+	special = esc | pct | _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\\')) |
+		  _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8((char)0xc2)) |
+		  _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8((char)0xe2)) |
+		  _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8((char)0xef));
 	drop = _mm512_cmple_epu8_mask(v, _mm512_set1_epi8(0x20)) |
 	       _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(0x7f));
+	if (special) {
+		/* A '%' (before the last two bytes) not followed by two hex digits: a literal. */
+		hex = _mm512_cmple_epu8_mask(_mm512_sub_epi8(v, _mm512_set1_epi8('0')),
+					     _mm512_set1_epi8(9)) |
+		      _mm512_cmple_epu8_mask(
+			      _mm512_sub_epi8(_mm512_or_si512(v, _mm512_set1_epi8(0x20)),
+					      _mm512_set1_epi8('a')),
+			      _mm512_set1_epi8(5));
+		special &= ~(pct & ~(hex >> 1 & hex >> 2) & ((1ull << 62) - 1));
+		/* A special inside a CSI sequence is part of it. */
+		csi = csi_spans(esc, _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('[')),
+				_mm512_cmple_epu8_mask(_mm512_sub_epi8(v, _mm512_set1_epi8(0x20)),
+						       _mm512_set1_epi8(0x1f)),
+				_mm512_cmple_epu8_mask(_mm512_sub_epi8(v, _mm512_set1_epi8(0x40)),
+						       _mm512_set1_epi8(0x3e)));
+		special &= ~csi;
+		drop |= csi;
+	}
 	keep = ~drop;
 	if (special) {
 		used = (size_t)__builtin_ctzll(special);

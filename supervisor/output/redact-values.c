@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The value matcher. The window is normalised (redact-norm.c); then a 4-byte gram is
- * read at every REDACT_STRIDE-th normalised byte and looked up in a bitmap holding, for
- * each needle, its grams at REDACT_STRIDE consecutive offsets: a needle (at least
- * REDACT_NEEDLE_MIN long) found anywhere covers one of the sampled positions at one of
- * those offsets. A hit in the bitmap is checked in a table of the grams and verified with
- * an exact compare, so the only cost of the bitmap's false positives is that lookup.
- * Grams are compared ignoring ASCII case (hex needles ignore it; the others are verified
- * exactly). Matches and held partial matches are mapped back to the original bytes.
+ * read at every stride-th normalised byte and looked up in a bitmap holding, for each
+ * needle, its grams at stride consecutive offsets: a needle (at least stride +
+ * REDACT_GRAM - 1 long) found anywhere covers one of the sampled positions at one of
+ * those offsets. The stride is the longest the shortest needle allows (from
+ * REDACT_STRIDE_MIN to REDACT_STRIDE_MAX): values of 19 characters and more are sampled
+ * every 16th byte, not every 5th. A hit in the bitmap is checked in a table of the grams
+ * and verified with an exact compare, so the only cost of the bitmap's false positives is
+ * that lookup. Grams are compared ignoring ASCII case (hex needles ignore it; the others
+ * are verified exactly). Matches and held partial matches are mapped back to the
+ * original bytes.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +46,8 @@ struct value_matcher {
 	uint64_t *prefixes; /* open addressing; 0 is empty */
 	size_t prefixes_size;
 	size_t longest;
+	size_t stride; /* sampled positions are this far apart */
+	size_t tail_max; /* the longest partial that may have no sampled gram */
 };
 
 /* The value matcher's own mode beside enum scan_end: a string sequence's text, whole. */
@@ -140,10 +145,10 @@ static unsigned gram_cost(const uint8_t *p)
 	return cost;
 }
 
-/* The first of the REDACT_STRIDE offsets of a needle whose grams go in the table. */
-static size_t gram_window(const struct needle *nd)
+/* The first of the stride offsets of a needle whose grams go in the table. */
+static size_t gram_window(const struct needle *nd, size_t stride)
 {
-	size_t best = 0, last = nd->len - REDACT_NEEDLE_MIN;
+	size_t best = 0, last = nd->len - (stride + REDACT_GRAM - 1);
 	unsigned best_cost = ~0u;
 
 	if (last > REDACT_GRAM_SHIFT_MAX)
@@ -151,7 +156,7 @@ static size_t gram_window(const struct needle *nd)
 	for (size_t o = 0; o <= last; o++) {
 		unsigned cost = 0;
 
-		for (size_t k = 0; k < REDACT_STRIDE; k++)
+		for (size_t k = 0; k < stride; k++)
 			cost += gram_cost(nd->b + o + k);
 		if (cost < best_cost) {
 			best_cost = cost;
@@ -190,12 +195,18 @@ static int build_needles(struct value_matcher *vm, const struct redact_value *va
 		vm->n_needles += k;
 		off += forms_size(values[i].len);
 	}
+	/* Each needle must span a stride of grams: the shortest sets it. */
+	vm->stride = REDACT_STRIDE_MAX;
+	for (size_t j = 0; j < vm->n_needles; j++)
+		if (vm->needles[j].len - (REDACT_GRAM - 1) < vm->stride)
+			vm->stride = vm->needles[j].len - (REDACT_GRAM - 1);
+	vm->tail_max = vm->stride + REDACT_GRAM - 2 + REDACT_GRAM_SHIFT_MAX;
 	return 0;
 }
 
 static int build_grams(struct value_matcher *vm)
 {
-	size_t n = vm->n_needles * REDACT_STRIDE, distinct = 0;
+	size_t stride = vm->stride, n = vm->n_needles * stride, distinct = 0;
 	unsigned bits_log2, slots_log2;
 
 	vm->entries_size = n * sizeof(struct gram_entry);
@@ -203,10 +214,10 @@ static int build_grams(struct value_matcher *vm)
 	if (!vm->entries)
 		return -ENOMEM;
 	for (size_t i = 0; i < vm->n_needles; i++) {
-		size_t o = gram_window(&vm->needles[i]);
+		size_t o = gram_window(&vm->needles[i], stride);
 
-		for (size_t k = 0; k < REDACT_STRIDE; k++)
-			vm->entries[i * REDACT_STRIDE + k] = (struct gram_entry){
+		for (size_t k = 0; k < stride; k++)
+			vm->entries[i * stride + k] = (struct gram_entry){
 				.key = load32(vm->needles[i].b + o + k) | 0x20202020u,
 				.needle = i,
 				.off = o + k,
@@ -246,14 +257,14 @@ static int build_grams(struct value_matcher *vm)
 
 static int build_prefixes(struct value_matcher *vm)
 {
-	size_t n = vm->n_needles * REDACT_TAIL_MAX;
+	size_t n = vm->n_needles * vm->tail_max;
 
 	vm->prefixes_size = ((size_t)1 << log2_ceil(n * 2 + 2)) * sizeof(uint64_t);
 	vm->prefixes = redact_secret_alloc(vm->prefixes_size);
 	if (!vm->prefixes)
 		return -ENOMEM;
 	for (size_t i = 0; i < vm->n_needles; i++)
-		for (size_t k = 1; k <= REDACT_TAIL_MAX && k < vm->needles[i].len; k++) {
+		for (size_t k = 1; k <= vm->tail_max && k < vm->needles[i].len; k++) {
 			uint64_t key = prefix_key(vm->needles[i].b, k);
 
 			vm->prefixes[prefix_slot(vm, key)] = key;
@@ -421,9 +432,10 @@ static int gram_scan(const struct value_matcher *vm, struct value_scratch *sc, s
 	const uint8_t *skel = g->skel;
 	const uint64_t *bits = vm->bits;
 	unsigned shift = vm->bits_shift;
+	size_t stride = vm->stride;
 	int r;
 
-	for (size_t p = 0; p + REDACT_GRAM <= g->m; p += REDACT_STRIDE) {
+	for (size_t p = 0; p + REDACT_GRAM <= g->m; p += stride) {
 		uint32_t key = load32(skel + p) | 0x20202020u, b = (key * GOLDEN) >> shift;
 
 		if (__builtin_expect(!(bits[b >> 6] >> (b & 63) & 1), 1))
@@ -435,13 +447,13 @@ static int gram_scan(const struct value_matcher *vm, struct value_scratch *sc, s
 	return 0;
 }
 
-/* Partials that may have no sampled gram: 1..REDACT_TAIL_MAX bytes (from
+/* Partials that may have no sampled gram: 1..tail_max bytes (from
  * REDACT_PARTIAL_MIN when flushing or at the end). */
 static int tail_scan(const struct value_matcher *vm, struct value_scratch *sc, struct segment *g)
 {
 	size_t min = g->mode == SCAN_STREAM ? 1 : REDACT_PARTIAL_MIN;
 
-	for (size_t k = REDACT_TAIL_MAX; k >= min; k--) {
+	for (size_t k = vm->tail_max; k >= min; k--) {
 		size_t s = g->m - k;
 
 		if (g->m < k)

@@ -369,6 +369,74 @@ TEST(holds_only_a_pending_match)
 	redactor_free(r);
 }
 
+/*
+ * The AVX-512 normaliser takes CSI sequences and literal '%' inside its 64-byte blocks and
+ * leaves other specials (and units that cross a block's end) to the byte-by-byte path:
+ * coloured output with a value in it, at every offset in a block, at every level.
+ */
+TEST(coloured_output_at_every_block_offset)
+{
+	static const char head[] = "100%] \x1b[32m";
+	static const char val[] = "s3cr\x1b[0m3tPa\x1b[1;31mss\x1b[1;2\nw0%72d!";
+	static const char tail[] = "\x1b[0m \xc3\xa9 [ 45%] \x1b]0;t\x07 %zz \x1b(B\xe2\x80\x98 "
+				   /* not the value: a CSI cut by a byte that is kept */
+				   "s3cr3t\x1b[5\xc3Passw0rd! ";
+	struct redactor *r = make(false, "tok", SECRET);
+	char in[512], want[512], dots[160];
+
+	memset(dots, '.', sizeof(dots));
+	for (int k = 0; k < 130; k++) {
+		snprintf(in, sizeof(in), "%.*s%s%s%s%.*s", k, dots, head, val, tail, 150 - k, dots);
+		snprintf(want, sizeof(want), "%.*s%s[REDACTED:tok]%s%.*s", k, dots, head, tail,
+			 150 - k, dots);
+		CHECK(r, in, want);
+	}
+	redactor_free(r);
+}
+
+/*
+ * Values of 19 characters and more are sampled every 16th normalised byte, shorter ones
+ * more often: a long value at every offset, every partial of it at the end (held while
+ * more may come, redacted at the end from REDACT_PARTIAL_MIN), beside a short one.
+ */
+TEST(long_values_at_every_offset_and_every_partial_end)
+{
+	static const char v[] = "Zq3vT8pLmW2xK9rB7nYc4hJf6dGs1aQe5uVo0iXt";
+	struct redactor *r;
+	char in[256], want[256];
+
+	for (int with_short = 0; with_short < 2; with_short++) {
+		ASSERT_OK(redactor_new(false, &r));
+		ASSERT_OK(redactor_add_value(r, "tok", v, strlen(v)));
+		if (with_short)
+			ASSERT_OK(redactor_add_value(r, "short", "k8Pw2Qz7", 8));
+		ASSERT_OK(redactor_compile(r));
+		for (int k = 0; k < 40; k++) {
+			snprintf(in, sizeof(in), "%.*s%s end", k,
+				 "........................................", v);
+			snprintf(want, sizeof(want), "%.*s[REDACTED:tok] end", k,
+				 "........................................");
+			CHECK(r, in, want);
+		}
+		for (size_t len = 1; len < strlen(v); len++) {
+			struct redact_stream *s;
+			const uint8_t *p;
+			size_t n;
+
+			snprintf(in, sizeof(in), "> %.*s", (int)len, v);
+			snprintf(want, sizeof(want), "> %s",
+				 len >= REDACT_PARTIAL_MIN ? "[REDACTED:tok]" : in + 2);
+			CHECK(r, in, want);
+			ASSERT_OK(redact_stream_new(r, &s));
+			ASSERT_OK(redact_stream_feed(s, in, strlen(in), &p, &n));
+			ASSERT_EQ(n, 2);
+			ASSERT_EQ(redact_stream_held(s), len);
+			redact_stream_free(s);
+		}
+		redactor_free(r);
+	}
+}
+
 TEST(partial_match_at_the_end_is_redacted)
 {
 	struct redactor *r = make(false, "tok", SECRET);
