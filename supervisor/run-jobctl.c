@@ -9,19 +9,23 @@
  * its being pending afterwards tells that airlock was stopped and continued.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/timerfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cgroup.h"
+#include "cleanup.h"
 #include "credentials.h"
 #include "log.h"
 #include "macro.h"
 #include "run-internal.h"
 #include "run-jobctl.h"
 #include "run-limits.h"
+#include "run.h"
 #include "sandbox.h"
 #include "time-util.h"
 
@@ -293,11 +297,29 @@ static enum cont stop_self(const struct run *r, int sig)
 }
 
 /*
+ * Whether airlock's process group has the controlling terminal: a shell that saw the job
+ * continued by a revocation's timer gives it the terminal on fg and sends no SIGCONT (the
+ * job runs, as far as it knows). The same when fg came just as the timer fired: the kernel
+ * drops a SIGCONT sent while the timer's is pending.
+ */
+static bool own_terminal(void)
+{
+	_cleanup_close_ int fd = open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
+	pid_t fg;
+
+	if (fd < 0)
+		return false;
+	fg = tcgetpgrp(fd);
+	return fg > 0 && fg == getpgrp();
+}
+
+/*
  * Woken, the job still stopped, for the revocation of a grant with "on_expiry": "record"
  * at its expiry: made now, the task held (how), and waited for, since airlock's threads
  * stop with it. Returns whether airlock is to stop again: not when a grant with "on_expiry":
  * "kill" expired too (the task is killed now; let_go() ends the run), nor when the job was
- * continued meanwhile (a stop raised now would drop that SIGCONT).
+ * continued meanwhile: a SIGCONT (a stop raised now would drop it), a fg (the terminal is
+ * ours), or a stop signal to handle (the shell's kill %1 or ^C sends no SIGCONT either).
  */
 static bool revoke_held(struct run *r, enum run_jobctl_hold how)
 {
@@ -307,7 +329,9 @@ static bool revoke_held(struct run *r, enum run_jobctl_hold how)
 	r->jobctl.holding = RUN_JOBCTL_NONE;
 	if (r->credential_expired)
 		return false;
-	return take_cont() == CONT_NONE;
+	if (take_cont() != CONT_NONE || own_terminal() || run_stop_pending() != 0)
+		return false;
+	return true;
 }
 
 bool run_jobctl_stop(struct run *r, int sig)
