@@ -9,7 +9,8 @@
  *  redact-forms.c    the forms of a value (needles) the value matcher looks for;
  *  redact-values.c   the value matcher: sampled 4-byte grams, exact verification;
  *  redact-builtin.c  the built-in token patterns: a vector prefilter and hand-written
- *                    matchers;
+ *                    matchers (redact-builtin.h what they share);
+ *  redact-pem.c      the built-in private-key block scanner;
  *  redact-pcre.c     user patterns (the only file that sees PCRE2);
  *  redact.c          the rule set; redact-stream.c the stream.
  */

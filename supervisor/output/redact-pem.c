@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The private-key block scanner of the built-in patterns (redact-builtin.c): from
+ * "-----BEGIN ... PRIVATE KEY-----" through its END line, or, cut short, its last line;
+ * written plainly, with JSON escapes (JSON inside JSON too) or as a list of its lines.
+ * It sees the raw bytes and returns BM_NONE, BM_MORE or BM_MATCH as the other matchers do.
+ */
+#include <string.h>
+
+#include "redact-builtin.h"
+#include "redact-internal.h"
+
+#define PEM_END_MAX 80 /* "-----END" to the "-----" that closes its line */
+#define PEM_HEADER_MAX 1024 /* a header line of a private-key block (Proc-Type:, Comment:) */
+#define PEM_LINE_MIN 16 /* a word run into other output shorter than this is not the key's */
+
+/*
+ * "-----END" (or, at the end of the input, a prefix of it) at p + j: the block ends after
+ * the first "-----" starting within PEM_END_MAX bytes after it, else before the END line.
+ * Decided only once all of those bytes are there, so it is the same however the output
+ * was split.
+ */
+static int match_pem_end(const uint8_t *p, size_t j, size_t avail, bool final, struct bm *m)
+{
+	size_t last = j + 8 + PEM_END_MAX;
+
+	if (avail < last + 4 && !final)
+		return BM_MORE;
+	for (size_t k = j + 8; k < last && k + 5 <= avail; k++)
+		if (memcmp(p + k, "-----", 5) == 0) {
+			*m = (struct bm){ 0, k + 5, false };
+			return BM_MATCH;
+		}
+	*m = (struct bm){ 0, j, false };
+	return BM_MATCH;
+}
+
+enum { PEM_ESC_MORE = -1, PEM_ESC_NONE, PEM_ESC_SEP, PEM_ESC_CHAR };
+
+static int hex_digit(uint8_t c)
+{
+	return c >= '0' && c <= '9'			? c - '0'
+	       : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10
+							: -1;
+}
+
+/*
+ * An escape at p + j inside a private-key block in a string, its backslash doubled any
+ * number of times (JSON inside JSON): \n \r and \u000a \u000d separate lines, \/ and
+ * \uXXXX of a base64 character (System.Text.Json's \u002B, Gson's \u003d) are one. Its
+ * kind, with *len; PEM_ESC_MORE when its end is still to come.
+ */
+static int pem_escape(const uint8_t *p, size_t j, size_t avail, size_t *len)
+{
+	size_t k = builtin_backslashes(p, j, avail);
+	int code = 0;
+
+	if (k == j)
+		return PEM_ESC_NONE;
+	if (k == avail)
+		return PEM_ESC_MORE;
+	if (p[k] == 'n' || p[k] == 'r' || p[k] == '/') {
+		*len = k + 1 - j;
+		return p[k] == '/' ? PEM_ESC_CHAR : PEM_ESC_SEP;
+	}
+	if (p[k] != 'u')
+		return PEM_ESC_NONE;
+	for (size_t i = 1; i <= 4; i++) {
+		if (k + i == avail)
+			return PEM_ESC_MORE;
+		if (hex_digit(p[k + i]) < 0)
+			return PEM_ESC_NONE;
+		code = code * 16 + hex_digit(p[k + i]);
+	}
+	*len = k + 5 - j;
+	if (code == '\n' || code == '\r')
+		return PEM_ESC_SEP;
+	return code < 0x80 && (builtin_cls[code] & (C_ALNUM | C_PLUS_SLASH) || code == '=')
+		       ? PEM_ESC_CHAR
+		       : PEM_ESC_NONE;
+}
+
+/*
+ * The end of one string of a list of a block's lines and the start of the next at p + j,
+ * the quote p[j] closing it: 'MIIE...', 'AQC7...' (Python), "...",\n  "..." (JSON),
+ * '...'\n        '...' (pprint), '...'\n- '...' (YAML). Its length, 0 when it is none,
+ * -1 when its end is still to come.
+ */
+static int pem_list_separator(const uint8_t *p, size_t j, size_t avail)
+{
+	size_t k = j + 1;
+	bool newline = false;
+
+	if (k < avail && p[k] == ',')
+		k++;
+	for (size_t i = 0; k < avail && i < 64 && strchr(" \t\r\n", p[k]) && p[k]; i++, k++)
+		newline |= p[k] == '\n';
+	if (newline && k < avail && p[k] == '-') /* a YAML item */
+		k = builtin_skip_blanks(p, k + 1, avail);
+	if (k == avail)
+		return -1;
+	return k > j + 1 && p[k] == p[j] ? (int)(k + 1 - j) : 0;
+}
+
+/* Whether p[j] starts a separator inside a private-key block: whitespace, a line-end
+ * escape (pem_escape()), or in a block written as a list of its lines (list),
+ * pem_list_separator(); its length, 0 when it is none, -1 when its end is still to come. */
+static int pem_separator(const uint8_t *p, size_t j, size_t avail, bool list)
+{
+	size_t len;
+	int e;
+
+	if (p[j] == ' ' || p[j] == '\t' || p[j] == '\r' || p[j] == '\n')
+		return 1;
+	if (p[j] == '"' || p[j] == '\'')
+		return list ? pem_list_separator(p, j, avail) : 0;
+	e = pem_escape(p, j, avail, &len);
+	return e == PEM_ESC_MORE ? -1 : e == PEM_ESC_SEP ? (int)len : 0;
+}
+
+/* A header line of a block (Proc-Type: 4,ENCRYPTED; Comment: ...) at p + j: 1 with *end
+ * after it, 0 when its end is still to come, -1 when the line is none. */
+static int pem_header(const uint8_t *p, size_t j, size_t avail, bool final, bool list, size_t *end)
+{
+	bool colon = false;
+	int sep;
+
+	for (size_t k = j; k < j + PEM_HEADER_MAX; k++) {
+		if (k == avail)
+			return final ? -1 : 0;
+		sep = pem_separator(p, k, avail, list);
+		if (sep < 0)
+			return final ? -1 : 0;
+		if (sep > 0 && p[k] != ' ' && p[k] != '\t') {
+			*end = k;
+			return colon ? 1 : -1;
+		}
+		if (p[k] < 0x20 || p[k] == 0x7f)
+			return -1;
+		colon |= p[k] == ':';
+	}
+	return -1;
+}
+
+/* A word of base64 at p + j (an escape of a base64 character counts as that character,
+ * pem_escape()): its length in characters, and *end where it stops (avail when an escape
+ * in it is still to come). */
+static size_t pem_word(const uint8_t *p, size_t j, size_t avail, size_t *end)
+{
+	size_t n = 0, len;
+	int e;
+
+	while (j < avail && j < REDACT_BUILTIN_MAX) {
+		if (builtin_cls[p[j]] & (C_ALNUM | C_PLUS_SLASH) || p[j] == '=') {
+			j++;
+		} else {
+			e = pem_escape(p, j, avail, &len);
+			if (e == PEM_ESC_MORE)
+				j = avail;
+			if (e != PEM_ESC_CHAR)
+				break;
+			j += len;
+		}
+		n++;
+	}
+	*end = j;
+	return n;
+}
+
+/* Whether a word of n characters, run into the character c, is the end of a block's text:
+ * a line cut short with other output after it, or its last line before a closing quote,
+ * not a word of that output (make: error). */
+static bool pem_word_taken(size_t n, size_t width, uint8_t c)
+{
+	return n > 0 && (n >= PEM_LINE_MIN || (width && n >= width) || c == '"' || c == '\'');
+}
+
+/*
+ * -----BEGIN ... PRIVATE KEY----- (or PRIVATE KEY BLOCK), header lines, then words of
+ * base64 up to -----END ...-----, whatever their lengths. Cut short (no END line before
+ * what cannot be in the block), it ends after its last line: the first word shorter than
+ * the first one (or a PGP checksum, =XXXX, after it); the words after that are output
+ * again. A word run into a character that is neither base64 nor a separator is taken in up
+ * to it when pem_word_taken() says so.
+ */
+static int pem_body(const uint8_t *p, size_t j, size_t avail, bool final, struct bm *m)
+{
+	size_t width = 0, good = j, cut = 0, end, n, first = j;
+	bool headers = true, last = false, list = false;
+	int sep, r;
+
+	while (j < avail && j < REDACT_BUILTIN_MAX) {
+		/* A list of lines is known by the separator before the block's first line. */
+		sep = pem_separator(p, j, avail, list || good == first);
+		if (sep < 0 && !final)
+			return BM_MORE;
+		if (sep < 0)
+			break;
+		if (sep > 0) {
+			list = list || p[j] == '"' || p[j] == '\'';
+			j += sep;
+			continue;
+		}
+		if (p[j] == '-') {
+			r = builtin_lit(p + j, avail - j, "-----END", false);
+			if (r > 0 || (r == 0 && !final))
+				return match_pem_end(p, j, avail, final, m);
+			break;
+		}
+		if (headers) {
+			r = pem_header(p, j, avail, final, list, &end);
+			if (r == 0)
+				return BM_MORE;
+			if (r > 0) {
+				j = good = end;
+				continue;
+			}
+			headers = false;
+		}
+		n = pem_word(p, j, avail, &end);
+		if (end == avail && !final && end < REDACT_BUILTIN_MAX)
+			return BM_MORE;
+		sep = end < avail ? pem_separator(p, end, avail, list) : 1;
+		if (sep < 0 && !final)
+			return BM_MORE;
+		if (sep == 0) {
+			/* run into other text: before the last line, any word is the key's */
+			if (!cut && n > 0 && (!last || pem_word_taken(n, width, p[end])))
+				good = end;
+			break;
+		}
+		if (cut && n >= width)
+			cut = 0; /* a whole line again: the short one was not the last */
+		if (!cut && last && n < width && !(p[j] == '=' && n <= 5 && width > 5))
+			cut = good; /* past its last line, unless an END line follows */
+		good = end;
+		if (width == 0)
+			width = n;
+		last = last || n < width;
+		j = end;
+	}
+	if (j == avail && !final && j < REDACT_BUILTIN_MAX)
+		return BM_MORE;
+	*m = (struct bm){ 0, cut ? cut : good, false };
+	return BM_MATCH;
+}
+
+static bool pem_private_label(const uint8_t *p, size_t label_end)
+{
+	static const char *const tails[] = { "PRIVATE KEY", "PRIVATE KEY BLOCK" };
+
+	for (size_t i = 0; i < 2; i++) {
+		size_t n = strlen(tails[i]);
+
+		if (label_end >= 11 + n && memcmp(p + label_end - n, tails[i], n) == 0)
+			return true;
+	}
+	return false;
+}
+
+int builtin_match_pem(const uint8_t *p, size_t avail, bool final, struct bm *m)
+{
+	size_t j = 11, label_end;
+	int r;
+
+	if (builtin_lit(p, avail, "-----BEGIN ", false) != 1)
+		return BM_NONE;
+	while (j < avail && j < 11 + 64 && (builtin_cls[p[j]] & (C_UPPER | C_DIGIT) || p[j] == ' '))
+		j++;
+	label_end = j;
+	r = j < avail ? builtin_lit(p + j, avail - j, "-----", false) : 0;
+	if (r == 0)
+		return final ? BM_NONE : BM_MORE;
+	if (r < 0 || !pem_private_label(p, label_end))
+		return BM_NONE;
+	return pem_body(p, j + 5, avail, final, m);
+}
