@@ -145,7 +145,7 @@ size_t forms_size(size_t len);
  * them to needles (room for REDACT_FORMS_MAX more); duplicates and needles shorter than
  * REDACT_NEEDLE_MIN are left out. Returns the number appended.
  */
-#define REDACT_FORMS_MAX 12
+#define REDACT_FORMS_MAX 14
 size_t forms_build(const uint8_t *v, size_t len, uint32_t rule, uint8_t *buf,
 		   struct needle *needles);
 /* Whether c is a base64 (either alphabet) character. */

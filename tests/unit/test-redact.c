@@ -232,8 +232,10 @@ TEST(value_with_whitespace_at_its_ends)
 	CHECK(r, "h 733363723374506173737730726421 x", "h [REDACTED:tok] x");
 	CHECK(r, "basic QUI6czNjcjN0UGFzc3cwcmQh x", "basic QUI6[REDACTED:tok] x");
 	CHECK(r, "raw s3cr3tPassw0rd! x", "raw [REDACTED:tok] x");
-	/* The value as given is found too: its base64 with the newline. */
-	CHECK(r, "b ICBzM2NyM3RQYXNzdzByZCEK x", "b [REDACTED:tok] x");
+	/* The value as given is found too: its base64 with the newline, up to the character
+	 * that carries only bits of the newline (taking it in would take in the first
+	 * character of the next line when the newline is not there). */
+	CHECK(r, "b ICBzM2NyM3RQYXNzdzByZCEK x", "b [REDACTED:tok]K x");
 	redactor_free(r);
 
 	/* The second value counts toward REDACT_MAX_VALUES. */
@@ -566,6 +568,43 @@ TEST(large_stream)
 	ASSERT_EQ(strlen(o), len - 30 + 28);
 	free(o);
 	free(in);
+	redactor_free(r);
+}
+
+TEST(value_with_percent_and_backslash_in_string_literals)
+{
+	/* %cd decodes, \x41 does too: the value's own text normalises to neither form when
+	 * it is printed as a JSON or Python string (its backslash doubled). */
+	struct redactor *r = make(false, "v", "ab%cd\\x41efQzKpWmTr");
+
+	CHECK(r, "x ab%cd\\x41efQzKpWmTr y", "x [REDACTED:v] y");
+	CHECK(r, "{\"k\": \"ab%cd\\\\x41efQzKpWmTr\", \"next\": 1}\n",
+	      "{\"k\": \"[REDACTED:v]\", \"next\": 1}\n");
+	CHECK(r, "'ab%cd\\\\x41efQzKpWmTr'\n", "'[REDACTED:v]'\n");
+	/* JSON inside JSON: each backslash four times, read as two. */
+	CHECK(r, "\"{\\\"k\\\": \\\"ab%cd\\\\\\\\x41efQzKpWmTr\\\"}\"\n",
+	      "\"{\\\"k\\\": \\\"[REDACTED:v]\\\"}\"\n");
+	/* Near misses stay: the backslash not doubled enough, another letter. */
+	CHECK(r, "ab%cd\\\\x41efQzKpWmTs ab\\x41", "ab%cd\\\\x41efQzKpWmTs ab\\x41");
+	redactor_free(r);
+}
+
+TEST(value_with_newline_encoded_stays_on_its_line)
+{
+	/* A value read from a file written with echo ends in a newline: base64 of it and of
+	 * "user:" and it without the newline, then its reverse on the next line, which starts
+	 * with the bits the newline would have had: four labels, the next line's own. */
+	struct redactor *r = make(false, "a", "CQJirNQQdS2OXfKgNnLL9E6XC\n");
+
+	CHECK(r,
+	      "Q1FKaXJOUVFkUzJPWGZLZ05uTEw5RTZYQw==\n"
+	      "43514a69724e51516453324f58664b674e6e4c4c3945365843\n"
+	      "dXNlcjpDUUppck5RUWRTMk9YZktnTm5MTDlFNlhD\nCX6E9LLnNgKfXO2SdQQNriJQC\n",
+	      "[REDACTED:a]==\n[REDACTED:a]\ndXNlcjp[REDACTED:a]\n[REDACTED:a]\n");
+	CHECK(r, "dXNlcjpDUUppck5RUWRTMk9YZktnTm5MTDlFNlhD\nCabc zzz\n",
+	      "dXNlcjp[REDACTED:a]\nCabc zzz\n");
+	/* base64 of the value with its newline: every bit of the value is in the label. */
+	CHECK(r, "Q1FKaXJOUVFkUzJPWGZLZ05uTEw5RTZYQwo=\n", "[REDACTED:a]o=\n");
 	redactor_free(r);
 }
 
