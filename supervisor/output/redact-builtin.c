@@ -162,6 +162,35 @@ size_t builtin_skip_blanks(const uint8_t *p, size_t j, size_t avail)
 	return j;
 }
 
+int builtin_quote(const uint8_t *p, size_t j, size_t avail, size_t *end)
+{
+	static const struct {
+		const char *esc;
+		uint8_t quote;
+	} escs[] = { { "u0022", '"' }, { "u0027", '\'' } };
+	size_t k = builtin_backslashes(p, j, avail);
+	int r;
+
+	if (k == avail)
+		return -1;
+	if (p[k] == '"' || p[k] == '\'') {
+		*end = k + 1;
+		return p[k];
+	}
+	if (k == j || p[k] != 'u')
+		return 0;
+	for (size_t i = 0; i < 2; i++) {
+		r = builtin_lit(p + k, avail - k, escs[i].esc, true);
+		if (r == 0)
+			return -1;
+		if (r > 0) {
+			*end = k + 5;
+			return escs[i].quote;
+		}
+	}
+	return 0;
+}
+
 /* eyJ...(header).(payload).(signature, may be empty) in base64url. */
 static int match_jwt(const uint8_t *p, size_t avail, bool final, struct bm *m)
 {
@@ -208,19 +237,18 @@ static size_t auth_scheme(const uint8_t *p, size_t len, bool *one)
 }
 
 /* Whether p[k] ends a header value: its line's end, or the quote it was opened with
- * (after backslashes too when it was opened so: a header in JSON inside JSON). */
+ * (in any of the forms builtin_quote() knows: a header in JSON inside JSON, or written by
+ * System.Text.Json). */
 static bool auth_value_end(const uint8_t *p, size_t k, size_t avail, uint8_t quote)
 {
-	size_t q;
+	size_t e;
 
 	if (p[k] == '\n' || p[k] == '\r')
 		return true;
 	if (p[k] == '\\' && k + 1 < avail && (p[k + 1] == 'n' || p[k + 1] == 'r'))
 		return true;
-	if (quote && p[k] == '\\') {
-		q = builtin_backslashes(p, k, avail);
-		return q < avail && p[q] == quote;
-	}
+	if (quote && p[k] == '\\')
+		return builtin_quote(p, k, avail, &e) == quote;
 	return quote && p[k] == quote;
 }
 
@@ -251,21 +279,25 @@ static size_t token68_end(const uint8_t *p, size_t v, size_t end)
 	return p[t] == ',' || p[t] == ';' ? t : end;
 }
 
-/* An optional quote at p + j, after backslashes or not: *quote, and where it ends. */
+/* An optional quote at p + j (builtin_quote()): *quote, and where it ends; SIZE_MAX when
+ * the bytes available end inside what may be one. */
 static size_t auth_quote(const uint8_t *p, size_t j, size_t avail, uint8_t *quote)
 {
-	size_t q = builtin_backslashes(p, j, avail);
+	size_t end;
+	int q = builtin_quote(p, j, avail, &end);
 
-	if (q < avail && (p[q] == '"' || p[q] == '\'')) {
-		*quote = p[q];
-		return q + 1;
+	if (q < 0)
+		return SIZE_MAX;
+	if (q > 0) {
+		*quote = (uint8_t)q;
+		return end;
 	}
 	return j;
 }
 
 /*
  * authorization (any case), an optional closing quote, ':' or '=', then a value to the end
- * of the line or its closing quote (quotes escaped with backslashes too); an auth scheme
+ * of the line or its closing quote (quotes escaped too: builtin_quote()); an auth scheme
  * word before it stays, and after a scheme whose credential is one token (Bearer, Basic,
  * Token, Bot) the value may end with that token (token68_end()).
  */
@@ -277,8 +309,11 @@ static int match_authorization(const uint8_t *p, size_t avail, bool final, struc
 
 	if (builtin_lit(p, avail, "authorization", true) != 1)
 		return BM_NONE;
-	j = builtin_skip_blanks(p, auth_quote(p, 13, avail, &quote), avail);
-	if (builtin_backslashes(p, j, avail) == avail) /* the separator may still come */
+	j = auth_quote(p, 13, avail, &quote);
+	if (j == SIZE_MAX) /* the separator may still come */
+		return final ? BM_NONE : BM_MORE;
+	j = builtin_skip_blanks(p, j, avail);
+	if (builtin_backslashes(p, j, avail) == avail)
 		return final ? BM_NONE : BM_MORE;
 	if (p[j] != ':' && p[j] != '=')
 		return BM_NONE;
@@ -286,7 +321,10 @@ static int match_authorization(const uint8_t *p, size_t avail, bool final, struc
 	if (builtin_backslashes(p, j, avail) == avail && j < avail && !final)
 		return BM_MORE;
 	quote = 0; /* the key's own closing quote is not the value's */
-	j = auth_quote(p, j, avail, &quote);
+	v = auth_quote(p, j, avail, &quote);
+	if (v == SIZE_MAX && !final)
+		return BM_MORE;
+	j = v == SIZE_MAX ? j : v;
 	for (v = end = j; end < avail && end - v < HEADER_VALUE_MAX; end++)
 		if (auth_value_end(p, end, avail, quote))
 			break;

@@ -36,5 +36,11 @@ int builtin_lit(const uint8_t *p, size_t avail, const char *s, bool fold);
 size_t builtin_backslashes(const uint8_t *p, size_t j, size_t avail);
 /* Past up to 64 blanks (space, tab) at p + j. */
 size_t builtin_skip_blanks(const uint8_t *p, size_t j, size_t avail);
+/*
+ * A quote at p + j: ' or ", after backslashes (a string inside a string) or written \u0022
+ * or \u0027 (System.Text.Json), its backslash doubled any number of times. The quote with
+ * *end after it; 0 when there is none, -1 when the bytes available end before it is known.
+ */
+int builtin_quote(const uint8_t *p, size_t j, size_t avail, size_t *end);
 /* A private-key block at p (redact-pem.c). */
 int builtin_match_pem(const uint8_t *p, size_t avail, bool final, struct bm *m);

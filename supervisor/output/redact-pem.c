@@ -13,6 +13,7 @@
 #define PEM_END_MAX 80 /* "-----END" to the "-----" that closes its line */
 #define PEM_HEADER_MAX 1024 /* a header line of a private-key block (Proc-Type:, Comment:) */
 #define PEM_LINE_MIN 16 /* a word run into other output shorter than this is not the key's */
+#define PEM_LINE_MAX 80 /* a longer word is a block's lines run together: its last */
 
 /*
  * "-----END" (or, at the end of the input, a prefix of it) at p + j: the block ends after
@@ -82,24 +83,43 @@ static int pem_escape(const uint8_t *p, size_t j, size_t avail, size_t *len)
 
 /*
  * The end of one string of a list of a block's lines and the start of the next at p + j,
- * the quote p[j] closing it: 'MIIE...', 'AQC7...' (Python), "...",\n  "..." (JSON),
- * '...'\n        '...' (pprint), '...'\n- '...' (YAML). Its length, 0 when it is none,
- * -1 when its end is still to come.
+ * the quote there (any form of builtin_quote(): a list in JSON inside JSON) closing it:
+ * 'MIIE...', 'AQC7...' (Python), "...",\n  "..." (JSON), '...'\n        '...' (pprint),
+ * '...'\n- '...' (YAML), \"...\", \"...\" (json.dumps twice). The next string opens with
+ * the same quote. Its length, 0 when it is none, -1 when its end is still to come.
  */
 static int pem_list_separator(const uint8_t *p, size_t j, size_t avail)
 {
-	size_t k = j + 1;
+	size_t k, q, qlen, len;
 	bool newline = false;
+	int c = builtin_quote(p, j, avail, &k), e;
 
+	if (c <= 0)
+		return c;
+	qlen = k - j;
 	if (k < avail && p[k] == ',')
 		k++;
-	for (size_t i = 0; k < avail && i < 64 && strchr(" \t\r\n", p[k]) && p[k]; i++, k++)
-		newline |= p[k] == '\n';
+	for (size_t i = 0; k < avail && i < 64; i++) {
+		if (p[k] == ' ' || p[k] == '\t' || p[k] == '\r' || p[k] == '\n') {
+			newline |= p[k++] == '\n';
+			continue;
+		}
+		e = pem_escape(p, k, avail, &len);
+		if (e == PEM_ESC_MORE)
+			return -1;
+		if (e != PEM_ESC_SEP)
+			break;
+		newline = true;
+		k += len;
+	}
 	if (newline && k < avail && p[k] == '-') /* a YAML item */
 		k = builtin_skip_blanks(p, k + 1, avail);
-	if (k == avail)
+	for (q = 0; q < qlen && k + q < avail; q++)
+		if (p[k + q] != p[j + q])
+			return 0;
+	if (q < qlen)
 		return -1;
-	return k > j + 1 && p[k] == p[j] ? (int)(k + 1 - j) : 0;
+	return k > j + qlen ? (int)(k + qlen - j) : 0;
 }
 
 /* Whether p[j] starts a separator inside a private-key block: whitespace, a line-end
@@ -112,46 +132,121 @@ static int pem_separator(const uint8_t *p, size_t j, size_t avail, bool list)
 
 	if (p[j] == ' ' || p[j] == '\t' || p[j] == '\r' || p[j] == '\n')
 		return 1;
+	if (list && (p[j] == '"' || p[j] == '\'' || p[j] == '\\')) {
+		e = pem_list_separator(p, j, avail);
+		if (e != 0)
+			return e;
+	}
 	if (p[j] == '"' || p[j] == '\'')
-		return list ? pem_list_separator(p, j, avail) : 0;
+		return 0;
 	e = pem_escape(p, j, avail, &len);
 	return e == PEM_ESC_MORE ? -1 : e == PEM_ESC_SEP ? (int)len : 0;
 }
 
-/* A header line of a block (Proc-Type: 4,ENCRYPTED; Comment: ...) at p + j: 1 with *end
- * after it, 0 when its end is still to come, -1 when the line is none. */
-static int pem_header(const uint8_t *p, size_t j, size_t avail, bool final, bool list, size_t *end)
+/* Where a header is, while pem_header() reads it. */
+struct pem_header_scan {
+	bool colon; /* a ':' in the line */
+	bool named; /* its first word ends with ':' (Proc-Type:) */
+	bool in_name; /* no blank yet */
+	bool value; /* a character after the name */
+	size_t blank; /* the first blank after that, 0 when none yet */
+};
+
+static void pem_header_char(struct pem_header_scan *h, const uint8_t *p, size_t j, size_t k)
 {
-	bool colon = false;
+	bool blank = p[k] == ' ' || p[k] == '\t';
+
+	if (blank && h->named && h->value && !h->blank)
+		h->blank = k;
+	else if (!blank && h->named)
+		h->value = true;
+	if (p[k] == ':' && h->in_name && k > j)
+		h->named = true;
+	h->in_name = h->in_name && !blank;
+	h->colon |= p[k] == ':';
+}
+
+/* Whether the header at p + j is one whose value has no blank (Proc-Type: 4,ENCRYPTED,
+ * DEK-Info: AES-128-CBC,...): text after a blank on its line is the block flattened. */
+static bool pem_header_one_word(const uint8_t *p, size_t j, size_t avail)
+{
+	return builtin_lit(p + j, avail - j, "proc-type:", true) > 0 ||
+	       builtin_lit(p + j, avail - j, "dek-info:", true) > 0;
+}
+
+/* The end of the line of a header at p + j, k: the header ends there, or in a block
+ * flattened onto one line at the blank after its value. */
+static int pem_header_end(const uint8_t *p, const struct pem_header_scan *h, size_t j, size_t k,
+			  size_t avail, size_t *end, bool *flat)
+{
+	if (h->blank && builtin_skip_blanks(p, h->blank, k) < k &&
+	    pem_header_one_word(p, j, avail)) {
+		*end = h->blank;
+		*flat = true;
+		return 1;
+	}
+	*end = k;
+	return h->colon ? 1 : -1;
+}
+
+/*
+ * A header line of a block (Proc-Type: 4,ENCRYPTED; Comment: ...) at p + j: 1 with *end
+ * after it, 0 when its end is still to come, -1 when the line is none. A block flattened
+ * onto one line (its line ends taken out or made blanks) has no line end after a header:
+ * then "Name: value" is one up to the first blank after its value (*flat set), and when
+ * the output ends first, the rest of it is.
+ */
+static int pem_header(const uint8_t *p, size_t j, size_t avail, bool final, bool list, size_t *end,
+		      bool *flat)
+{
+	struct pem_header_scan h = { .in_name = true };
 	int sep;
 
 	for (size_t k = j; k < j + PEM_HEADER_MAX; k++) {
-		if (k == avail)
-			return final ? -1 : 0;
-		sep = pem_separator(p, k, avail, list);
-		if (sep < 0)
-			return final ? -1 : 0;
-		if (sep > 0 && p[k] != ' ' && p[k] != '\t') {
-			*end = k;
-			return colon ? 1 : -1;
+		sep = k < avail ? pem_separator(p, k, avail, list) : -1;
+		if (sep < 0 && !final)
+			return 0;
+		if (sep < 0) {
+			if (!h.named)
+				return -1;
+			*end = avail;
+			*flat = true;
+			return 1;
 		}
+		if (sep > 0 && p[k] != ' ' && p[k] != '\t')
+			return pem_header_end(p, &h, j, k, avail, end, flat);
 		if (p[k] < 0x20 || p[k] == 0x7f)
 			return -1;
-		colon |= p[k] == ':';
+		pem_header_char(&h, p, j, k);
 	}
-	return -1;
+	if (!h.blank)
+		return -1;
+	*end = h.blank;
+	*flat = true;
+	return 1;
+}
+
+/* Whether p[j] is a character of a word of the block: base64, and in a flattened block
+ * (flat) the characters of its headers' values run into its text (AES-128-CBC,0123...). */
+static bool pem_word_char(const uint8_t *p, size_t j, size_t avail, bool flat)
+{
+	if (builtin_cls[p[j]] & (C_ALNUM | C_PLUS_SLASH) || p[j] == '=')
+		return true;
+	if (!flat || (p[j] != '-' && p[j] != ','))
+		return false;
+	return p[j] != '-' || builtin_lit(p + j, avail - j, "-----", false) < 0;
 }
 
 /* A word of base64 at p + j (an escape of a base64 character counts as that character,
  * pem_escape()): its length in characters, and *end where it stops (avail when an escape
  * in it is still to come). */
-static size_t pem_word(const uint8_t *p, size_t j, size_t avail, size_t *end)
+static size_t pem_word(const uint8_t *p, size_t j, size_t avail, bool flat, size_t *end)
 {
 	size_t n = 0, len;
 	int e;
 
 	while (j < avail && j < REDACT_BUILTIN_MAX) {
-		if (builtin_cls[p[j]] & (C_ALNUM | C_PLUS_SLASH) || p[j] == '=') {
+		if (pem_word_char(p, j, avail, flat)) {
 			j++;
 		} else {
 			e = pem_escape(p, j, avail, &len);
@@ -167,12 +262,20 @@ static size_t pem_word(const uint8_t *p, size_t j, size_t avail, size_t *end)
 	return n;
 }
 
-/* Whether a word of n characters, run into the character c, is the end of a block's text:
- * a line cut short with other output after it, or its last line before a closing quote,
- * not a word of that output (make: error). */
-static bool pem_word_taken(size_t n, size_t width, uint8_t c)
+/* Whether a word of n characters, run into other text (quoted: into a closing quote), is
+ * the end of a block's text: a line cut short with other output after it, or its last
+ * line before a closing quote, not a word of that output (make: error). */
+static bool pem_word_taken(size_t n, size_t width, bool quoted)
 {
-	return n > 0 && (n >= PEM_LINE_MIN || (width && n >= width) || c == '"' || c == '\'');
+	return n > 0 && (n >= PEM_LINE_MIN || (width && n >= width) || quoted);
+}
+
+/* Whether "-----END" (or, before the end of the output, a prefix of it) is at p + j. */
+static bool pem_end_at(const uint8_t *p, size_t j, size_t avail, bool final)
+{
+	int r = builtin_lit(p + j, avail - j, "-----END", false);
+
+	return r > 0 || (r == 0 && !final);
 }
 
 /*
@@ -185,8 +288,8 @@ static bool pem_word_taken(size_t n, size_t width, uint8_t c)
  */
 static int pem_body(const uint8_t *p, size_t j, size_t avail, bool final, struct bm *m)
 {
-	size_t width = 0, good = j, cut = 0, end, n, first = j;
-	bool headers = true, last = false, list = false;
+	size_t width = 0, good = j, cut = 0, end, n, first = j, e;
+	bool headers = true, last = false, list = false, flat = false, q;
 	int sep, r;
 
 	while (j < avail && j < REDACT_BUILTIN_MAX) {
@@ -197,18 +300,21 @@ static int pem_body(const uint8_t *p, size_t j, size_t avail, bool final, struct
 		if (sep < 0)
 			break;
 		if (sep > 0) {
-			list = list || p[j] == '"' || p[j] == '\'';
+			q = builtin_quote(p, j, avail, &e) > 0;
+			/* a flattened block is one line: a line break ends it */
+			if (flat && !q && p[j] != ' ' && p[j] != '\t')
+				break;
+			list = list || q;
 			j += sep;
 			continue;
 		}
 		if (p[j] == '-') {
-			r = builtin_lit(p + j, avail - j, "-----END", false);
-			if (r > 0 || (r == 0 && !final))
+			if (pem_end_at(p, j, avail, final))
 				return match_pem_end(p, j, avail, final, m);
 			break;
 		}
 		if (headers) {
-			r = pem_header(p, j, avail, final, list, &end);
+			r = pem_header(p, j, avail, final, list, &end, &flat);
 			if (r == 0)
 				return BM_MORE;
 			if (r > 0) {
@@ -217,15 +323,19 @@ static int pem_body(const uint8_t *p, size_t j, size_t avail, bool final, struct
 			}
 			headers = false;
 		}
-		n = pem_word(p, j, avail, &end);
+		n = pem_word(p, j, avail, flat, &end);
 		if (end == avail && !final && end < REDACT_BUILTIN_MAX)
 			return BM_MORE;
 		sep = end < avail ? pem_separator(p, end, avail, list) : 1;
 		if (sep < 0 && !final)
 			return BM_MORE;
+		if (sep == 0 && p[end] == '-' && pem_end_at(p, end, avail, final))
+			return match_pem_end(p, end, avail, final, m);
 		if (sep == 0) {
 			/* run into other text: before the last line, any word is the key's */
-			if (!cut && n > 0 && (!last || pem_word_taken(n, width, p[end])))
+			if (!cut && n > 0 &&
+			    (!last ||
+			     pem_word_taken(n, width, builtin_quote(p, end, avail, &e) > 0)))
 				good = end;
 			break;
 		}
@@ -236,7 +346,7 @@ static int pem_body(const uint8_t *p, size_t j, size_t avail, bool final, struct
 		good = end;
 		if (width == 0)
 			width = n;
-		last = last || n < width;
+		last = last || n < width || n > PEM_LINE_MAX;
 		j = end;
 	}
 	if (j == avail && !final && j < REDACT_BUILTIN_MAX)

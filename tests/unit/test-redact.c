@@ -815,6 +815,80 @@ TEST(builtin_private_key_blocks)
 	redactor_free(r);
 }
 
+TEST(builtin_private_key_lists_in_strings_and_flattened_headers)
+{
+	struct redactor *r = make(true, NULL, NULL);
+
+	/* A list of the lines in JSON inside JSON (json.dumps twice): escaped quotes. */
+	CHECK(r,
+	      "\"{\\\"key\\\": [\\\"-----BEGIN PRIVATE KEY-----\\\", "
+	      "\\\"MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\\\", "
+	      "\\\"AQC7VJTUt9Us8cKjMzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dV\\\", "
+	      "\\\"SECRETTAIL1==\\\", "
+	      "\\\"-----END PRIVATE KEY-----\\\"], \\\"user\\\": \\\"bob\\\"}\"\n",
+	      "\"{\\\"key\\\": [\\\"[REDACTED:private-key]\\\"], \\\"user\\\": \\\"bob\\\"}\"\n");
+	/* ... cut short: the next field stays. */
+	CHECK(r,
+	      "\"{\\\"key\\\": [\\\"-----BEGIN PRIVATE KEY-----\\\", "
+	      "\\\"MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\\\", "
+	      "\\\"SECRETTAIL1==\\\"], \\\"user\\\": \\\"bob\\\"}\"\n",
+	      "\"{\\\"key\\\": [\\\"[REDACTED:private-key]\\\"], \\\"user\\\": \\\"bob\\\"}\"\n");
+	/* ... indented: the line breaks are \n escapes too. */
+	CHECK(r,
+	      "\"{\\n \\\"key\\\": [\\n  \\\"-----BEGIN PRIVATE KEY-----\\\",\\n  "
+	      "\\\"MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\\\",\\n  "
+	      "\\\"AQC7VJTUt9Us8cKjMzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dV\\\"\\n ]\\n}\"\n",
+	      "\"{\\n \\\"key\\\": [\\n  \\\"[REDACTED:private-key]\\\"\\n ]\\n}\"\n");
+	/* The quotes written \u0022 (System.Text.Json). */
+	CHECK(r,
+	      "[\\u0022-----BEGIN PRIVATE KEY-----\\u0022, "
+	      "\\u0022MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\\u0022, "
+	      "\\u0022SECRETTAIL1==\\u0022] \\u0022next\\u0022\n",
+	      "[\\u0022[REDACTED:private-key]\\u0022] \\u0022next\\u0022\n");
+
+	/* Cut short and flattened (line ends taken out or made blanks), the output ending
+	 * inside the headers or right after them. */
+	CHECK(r,
+	      "-----BEGIN RSA PRIVATE KEY----- Proc-Type: 4,ENCRYPTED DEK-Info: AES-128-CBC,0123",
+	      "[REDACTED:private-key]");
+	CHECK(r, "-----BEGIN RSA PRIVATE KEY-----Proc-Type: 4,ENCRYPTEDDEK-Info: AES-128-CBC,0A1B",
+	      "[REDACTED:private-key]");
+	CHECK(r, "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-12",
+	      "[REDACTED:private-key]");
+	CHECK(r,
+	      "-----BEGIN RSA PRIVATE KEY----- Proc-Type: 4,ENCRYPTED DEK-Info: "
+	      "AES-128-CBC,0123456789ABCDEF0123456789ABCDEF ",
+	      "[REDACTED:private-key]");
+	CHECK(r, "k=\"-----BEGIN RSA PRIVATE KEY-----\\nProc-Type: 4,ENCRYPTED\\nDEK-Info: AES",
+	      "k=\"[REDACTED:private-key]");
+	/* Flattened with its text after the headers, then other output: that stays. */
+	CHECK(r,
+	      "-----BEGIN RSA PRIVATE KEY----- Proc-Type: 4,ENCRYPTED DEK-Info: "
+	      "AES-128-CBC,0123456789ABCDEF0123456789ABCDEF "
+	      "MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9OiMIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi "
+	      "Z1E0dJbR5s2vF3c= (truncated)\nnext line\n",
+	      "[REDACTED:private-key] (truncated)\nnext line\n");
+	CHECK(r,
+	      "-----BEGIN RSA PRIVATE KEY-----Proc-Type: 4,ENCRYPTEDDEK-Info: "
+	      "AES-128-CBC,0123456789ABCDEF0123456789ABCDEF"
+	      "MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9OiMIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9OiZ1E0dJ"
+	      "bR5s2vF3c="
+	      "\nmake: *** [all] Error 1\n",
+	      "[REDACTED:private-key]\nmake: *** [all] Error 1\n");
+	CHECK(r,
+	      "-----BEGIN RSA PRIVATE KEY-----Proc-Type: 4,ENCRYPTEDDEK-Info: "
+	      "AES-128-CBC,0123456789ABCDEF0123456789ABCDEFMIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi"
+	      "-----END RSA PRIVATE KEY-----\nok\n",
+	      "[REDACTED:private-key]\nok\n");
+	/* A header with a comment of words stays one header. */
+	CHECK(r,
+	      "-----BEGIN PGP PRIVATE KEY BLOCK-----\nComment: a key for the build bot\n\n"
+	      "lQOYBF0t2sEBCADXQ3ZqGcq9h2Zl\nxYkAEQEAAQ\n=Xj5a\n-----END PGP PRIVATE KEY "
+	      "BLOCK-----\nok\n",
+	      "[REDACTED:private-key]\nok\n");
+	redactor_free(r);
+}
+
 TEST(builtin_authorization_values)
 {
 	struct redactor *r = make(true, NULL, NULL);
@@ -851,6 +925,19 @@ TEST(builtin_authorization_values)
 	/* A header in JSON inside JSON. */
 	CHECK(r, "{\"msg\": \"{\\\"Authorization\\\": \\\"Bearer abc.def\\\"}\"}",
 	      "{\"msg\": \"{\\\"Authorization\\\": \\\"Bearer [REDACTED:authorization]\\\"}\"}");
+	/* Quotes written \u0022 or \u0027 (System.Text.Json), the next field stays. */
+	CHECK(r,
+	      "{\\u0022Authorization\\u0022: \\u0022Bearer abc.def-123\\u0022, \\u0022next\\u0022: "
+	      "1}\n",
+	      "{\\u0022Authorization\\u0022: \\u0022Bearer [REDACTED:authorization]\\u0022, "
+	      "\\u0022next\\u0022: 1}\n");
+	CHECK(r, "{\\u0027authorization\\u0027: \\u0027opaque value 1\\u0027, \\u0027x\\u0027: 2}",
+	      "{\\u0027authorization\\u0027: \\u0027[REDACTED:authorization]\\u0027, "
+	      "\\u0027x\\u0027: 2}");
+	/* ... in JSON inside JSON: \\u0022. */
+	CHECK(r, "\"{\\\\u0022Authorization\\\\u0022: \\\\u0022Basic dXNlcjpw\\\\u0022}\"",
+	      "\"{\\\\u0022Authorization\\\\u0022: \\\\u0022Basic "
+	      "[REDACTED:authorization]\\\\u0022}\"");
 	/* Parameters, quoted tokens, empty tokens: the whole value. */
 	CHECK(r, "Authorization: Token token=\"9944b09199c62bcf9418ad846dd0e4bb\", nonce=\"x\"\n",
 	      "Authorization: Token [REDACTED:authorization]\n");
