@@ -535,8 +535,30 @@ static int arm_push(struct builtin_state *st, uint64_t from)
 	return 0;
 }
 
+/* Records that a private-key block goes on at stream offset at as c says. */
+static int step_push(struct builtin_state *st, uint64_t at, const struct pem_cont *c)
+{
+	if (st->n_steps == st->cap_steps) {
+		size_t cap = st->cap_steps ? st->cap_steps * 2 : 4;
+		struct pem_point *v = realloc(st->steps, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		st->steps = v;
+		st->cap_steps = cap;
+	}
+	st->steps[st->n_steps++] = (struct pem_point){ at, *c };
+	return 0;
+}
+
 void builtin_commit(struct builtin_state *st, uint64_t emitted, uint64_t redacted)
 {
+	/* The redactions of a long block end where the next step starts: what went out ends
+	 * at one of them, or before the first (found again), or after the block. */
+	for (size_t i = 0; i < st->n_steps; i++)
+		if (st->steps[i].at <= emitted)
+			st->pem = st->steps[i];
+	st->n_steps = 0;
 	for (size_t i = 0; i < st->n_arms; i++)
 		if (st->arms[i] <= emitted && st->arms[i] + AWS_NEAR > st->aws_armed_until)
 			st->aws_armed_until = st->arms[i] + AWS_NEAR;
@@ -548,6 +570,7 @@ void builtin_commit(struct builtin_state *st, uint64_t emitted, uint64_t redacte
 void builtin_state_done(struct builtin_state *st)
 {
 	free(st->arms);
+	free(st->steps);
 	*st = (struct builtin_state){};
 }
 
@@ -562,6 +585,44 @@ struct scan {
 	size_t next; /* positions before this are inside a match */
 	bool stop; /* a token is held: nothing after it matters now */
 };
+
+/*
+ * A private-key block goes on at buf[at] as c says, past a redaction of it that stopped
+ * at REDACT_BUILTIN_MAX bytes: redacts the rest in steps of at most that much each, to
+ * the block's end, or holds from the step whose end is still to come.
+ */
+static int pem_steps(struct scan *s, size_t at, struct pem_cont c)
+{
+	struct bm m;
+	int r;
+
+	for (;;) {
+		r = step_push(s->st, s->base + (at - s->ctx_len), &c);
+		if (r < 0)
+			return r;
+		r = builtin_pem_resume(s->buf + at, s->n - at, s->final, &c, &m);
+		if (r == BM_MORE) {
+			if (at - s->ctx_len < *s->pending)
+				*s->pending = at - s->ctx_len;
+			s->stop = true;
+			return 0;
+		}
+		if (r != BM_MATCH)
+			return 0;
+		if (m.end > 0) {
+			r = span_list_push(s->spans, at - s->ctx_len, at + m.end - s->ctx_len,
+					   BUILTIN_PRIVATE_KEY);
+			if (r < 0)
+				return r;
+			s->spans->v[s->spans->n - 1].quiet = true;
+		}
+		at += m.end;
+		s->next = at;
+		if (!m.cont)
+			return 0;
+		c = m.pem;
+	}
+}
 
 static int try_at(struct scan *s, size_t c)
 {
@@ -600,10 +661,13 @@ static int try_at(struct scan *s, size_t c)
 		if (r < 0)
 			return r;
 	}
-	if (end <= start)
-		return 0;
-	return span_list_push_anchored(s->spans, c > s->ctx_len ? c - s->ctx_len : 0,
-				       start - s->ctx_len, end - s->ctx_len, id);
+	if (end > start) {
+		r = span_list_push_anchored(s->spans, c > s->ctx_len ? c - s->ctx_len : 0,
+					    start - s->ctx_len, end - s->ctx_len, id);
+		if (r < 0)
+			return r;
+	}
+	return m.cont ? pem_steps(s, end, m.pem) : 0;
 }
 
 /* Each position of mask (bit k: position i + k) the prefilter passed, to try_at(). */
@@ -736,11 +800,18 @@ int builtin_scan(struct builtin_state *st, const uint8_t *buf, size_t ctx_len, s
 
 	/* Still armed by a key id or keyword already emitted. */
 	st->n_arms = 0;
+	st->n_steps = 0;
 	if (st->aws_armed_until > base) {
 		r = aws_secret_scan(buf, ctx_len, n, ctx_len,
 				    ctx_len + (size_t)(st->aws_armed_until - base), final, spans,
 				    pending);
 		if (r < 0)
+			return r;
+	}
+	/* In a private-key block longer than a step, its start gone out already. */
+	if (st->pem.at > 0 && st->pem.at >= base && st->pem.at - base < n - ctx_len) {
+		r = pem_steps(&s, ctx_len + (size_t)(st->pem.at - base), st->pem.cont);
+		if (r < 0 || s.stop)
 			return r;
 	}
 	return triggers(&s);

@@ -7,11 +7,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "redact-internal.h"
+
 enum { BM_NONE, BM_MORE, BM_MATCH };
 
 struct bm {
 	size_t start, end;
 	bool arm;
+	bool cont; /* a private-key block goes on past end, as pem says */
+	struct pem_cont pem;
 };
 
 enum {
@@ -44,3 +48,6 @@ size_t builtin_skip_blanks(const uint8_t *p, size_t j, size_t avail);
 int builtin_quote(const uint8_t *p, size_t j, size_t avail, size_t *end);
 /* A private-key block at p (redact-pem.c). */
 int builtin_match_pem(const uint8_t *p, size_t avail, bool final, struct bm *m);
+/* The rest of a block that goes on at p as from says (a match with m->cont). */
+int builtin_pem_resume(const uint8_t *p, size_t avail, bool final, const struct pem_cont *from,
+		       struct bm *m);

@@ -46,6 +46,8 @@ struct redact_span {
 	size_t anchor; /* where the matcher must start to find it again: start, or its
 			  trigger before start (an Authorization value's header name) */
 	uint32_t rule;
+	bool quiet; /* the rest of the redaction before it (a long private-key block): no
+		       label and no count of its own */
 };
 
 struct span_list {
@@ -210,6 +212,18 @@ enum builtin_id {
 
 const char *builtin_name(enum builtin_id id);
 
+/* How a private-key block longer than REDACT_BUILTIN_MAX goes on where a redaction of it
+ * stopped: its lines' width, written as a list, flattened (redact-pem.c). */
+struct pem_cont {
+	size_t width;
+	bool list, flat;
+};
+
+struct pem_point {
+	uint64_t at; /* stream offset */
+	struct pem_cont cont;
+};
+
 struct builtin_state {
 	/* Stream offset up to which a 40-character token is an AWS secret access key, from
 	 * the key ids and keywords already emitted (a stretch from one still in the window
@@ -220,6 +234,12 @@ struct builtin_state {
 	size_t n_arms, cap_arms;
 	uint64_t redacted_until; /* end of the last redaction emitted: a token starting
 				    before it (in the context) was part of it */
+	/* A private-key block is redacted in steps of at most REDACT_BUILTIN_MAX bytes: where
+	 * the one that goes on in the window starts (at 0: none), and the points the last
+	 * scan stepped at, in order. */
+	struct pem_point pem;
+	struct pem_point *steps;
+	size_t n_steps, cap_steps;
 };
 
 /*

@@ -5,6 +5,7 @@
  * written plainly, with JSON escapes (JSON inside JSON too) or as a list of its lines.
  * It sees the raw bytes and returns BM_NONE, BM_MORE or BM_MATCH as the other matchers do.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "redact-builtin.h"
@@ -286,11 +287,12 @@ static bool pem_end_at(const uint8_t *p, size_t j, size_t avail, bool final)
  * again. A word run into a character that is neither base64 nor a separator is taken in up
  * to it when pem_word_taken() says so.
  */
-static int pem_body(const uint8_t *p, size_t j, size_t avail, bool final, struct bm *m)
+static int pem_body(const uint8_t *p, size_t j, size_t avail, bool final, bool resume,
+		    const struct pem_cont *c, struct bm *m)
 {
-	size_t width = 0, good = j, cut = 0, end, n, first = j, e;
-	bool headers = true, last = false, list = false, flat = false, q;
-	int sep, r;
+	size_t width = c->width, good = j, cut = 0, end, n, first = resume ? SIZE_MAX : j, e;
+	bool headers = !resume, last = false, list = c->list, flat = c->flat, q;
+	int sep;
 
 	while (j < avail && j < REDACT_BUILTIN_MAX) {
 		/* A list of lines is known by the separator before the block's first line. */
@@ -314,10 +316,10 @@ static int pem_body(const uint8_t *p, size_t j, size_t avail, bool final, struct
 			break;
 		}
 		if (headers) {
-			r = pem_header(p, j, avail, final, list, &end, &flat);
-			if (r == 0)
+			sep = pem_header(p, j, avail, final, list, &end, &flat);
+			if (sep == 0)
 				return BM_MORE;
-			if (r > 0) {
+			if (sep > 0) {
 				j = good = end;
 				continue;
 			}
@@ -326,6 +328,10 @@ static int pem_body(const uint8_t *p, size_t j, size_t avail, bool final, struct
 		n = pem_word(p, j, avail, flat, &end);
 		if (end == avail && !final && end < REDACT_BUILTIN_MAX)
 			return BM_MORE;
+		if (end >= REDACT_BUILTIN_MAX) {
+			j = good = end;
+			break;
+		}
 		sep = end < avail ? pem_separator(p, end, avail, list) : 1;
 		if (sep < 0 && !final)
 			return BM_MORE;
@@ -339,6 +345,12 @@ static int pem_body(const uint8_t *p, size_t j, size_t avail, bool final, struct
 				good = end;
 			break;
 		}
+		if (resume) {
+			/* the first word after a step may be the rest of a line: not judged */
+			resume = false;
+			good = j = end;
+			continue;
+		}
 		if (cut && n >= width)
 			cut = 0; /* a whole line again: the short one was not the last */
 		if (!cut && last && n < width && !(p[j] == '=' && n <= 5 && width > 5))
@@ -349,7 +361,12 @@ static int pem_body(const uint8_t *p, size_t j, size_t avail, bool final, struct
 		last = last || n < width || n > PEM_LINE_MAX;
 		j = end;
 	}
-	if (j == avail && !final && j < REDACT_BUILTIN_MAX)
+	if (j >= REDACT_BUILTIN_MAX && !(j == avail && final)) {
+		/* Past the limit and not at its end: all of it so far, and it goes on here. */
+		*m = (struct bm){ .end = j, .cont = true, .pem = { width, list, flat } };
+		return BM_MATCH;
+	}
+	if (j == avail && !final)
 		return BM_MORE;
 	*m = (struct bm){ 0, cut ? cut : good, false };
 	return BM_MATCH;
@@ -368,8 +385,15 @@ static bool pem_private_label(const uint8_t *p, size_t label_end)
 	return false;
 }
 
+int builtin_pem_resume(const uint8_t *p, size_t avail, bool final, const struct pem_cont *from,
+		       struct bm *m)
+{
+	return pem_body(p, 0, avail, final, true, from, m);
+}
+
 int builtin_match_pem(const uint8_t *p, size_t avail, bool final, struct bm *m)
 {
+	static const struct pem_cont fresh = {};
 	size_t j = 11, label_end;
 	int r;
 
@@ -383,5 +407,5 @@ int builtin_match_pem(const uint8_t *p, size_t avail, bool final, struct bm *m)
 		return final ? BM_NONE : BM_MORE;
 	if (r < 0 || !pem_private_label(p, label_end))
 		return BM_NONE;
-	return pem_body(p, j + 5, avail, final, m);
+	return pem_body(p, j + 5, avail, final, false, &fresh, m);
 }

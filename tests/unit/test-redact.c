@@ -889,6 +889,77 @@ TEST(builtin_private_key_lists_in_strings_and_flattened_headers)
 	redactor_free(r);
 }
 
+/* A block of lines of 64 base64 characters, n bytes of them in all, as PGP writes one. */
+static char *long_key_block(size_t n, const char *sep, const char *end)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	struct out o = {};
+	uint32_t x = 12345;
+
+	out_put(&o, (const uint8_t *)"-----BEGIN PGP PRIVATE KEY BLOCK-----", 37);
+	out_put(&o, (const uint8_t *)sep, strlen(sep));
+	for (size_t i = 0; i < n; i++) {
+		x = x * 1103515245 + 12345;
+		out_put(&o, (const uint8_t *)&b64[(x >> 16) & 63], 1);
+		if (i % 64 == 63)
+			out_put(&o, (const uint8_t *)sep, strlen(sep));
+	}
+	out_put(&o, (const uint8_t *)sep, strlen(sep));
+	out_put(&o, (const uint8_t *)end, strlen(end));
+	return o.s;
+}
+
+/* Blocks past REDACT_BUILTIN_MAX (a PGP key with subkeys): redacted to their end, one
+ * label, the hold still bounded; what follows stays. */
+TEST(builtin_private_key_longer_than_a_step)
+{
+	struct redactor *r = make(true, NULL, NULL);
+	static const size_t chunks[] = { 0, 4096, 1000, 333 };
+
+	ASSERT_STREQ(redactor_rule_name(r, 7), "private-key");
+	static const struct {
+		const char *sep, *end, *want;
+	} cases[] = {
+		{ "\n", "=Xj5a\n-----END PGP PRIVATE KEY BLOCK-----\nok after\n",
+		  "[REDACTED:private-key]\nok after\n" },
+		{ "\n", "=Xj5a\nmake: *** [all] Error 1\n",
+		  "[REDACTED:private-key]\nmake: *** [all] Error 1\n" },
+		{ "\n", "", "[REDACTED:private-key]\n\n" },
+		{ "\\n", "-----END PGP PRIVATE KEY BLOCK-----\\n\", \"user\": \"bob\"}",
+		  "[REDACTED:private-key]\\n\", \"user\": \"bob\"}" },
+	};
+
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++)
+		for (size_t k = 0; k < sizeof(chunks) / sizeof(chunks[0]); k++) {
+			char *in =
+				long_key_block(3 * REDACT_BUILTIN_MAX, cases[c].sep, cases[c].end);
+			size_t len = strlen(in), chunk = chunks[k] ? chunks[k] : len, n;
+			struct redact_stream *s;
+			struct out o = {};
+			const uint8_t *p;
+
+			ASSERT_OK(redact_stream_new(r, &s));
+			out_put(&o, (const uint8_t *)"", 0);
+			for (size_t i = 0; i < len; i += chunk) {
+				ASSERT_OK(redact_stream_feed(
+					s, in + i, len - i < chunk ? len - i : chunk, &p, &n));
+				out_put(&o, p, n);
+				ASSERT_TRUE(redact_stream_held(s) <= redactor_hold_max(r) + chunk);
+			}
+			ASSERT_OK(redact_stream_finish(s, &p, &n));
+			out_put(&o, p, n);
+			if (strcmp(o.s, cases[c].want) != 0)
+				printf("#   case %zu chunk %zu: got \"%.200s\"\n", c, chunk, o.s);
+			ASSERT_STREQ(o.s, cases[c].want);
+			ASSERT_EQ(redact_stream_count(s, 7), 1);
+			redact_stream_free(s);
+			free(o.s);
+			free(in);
+		}
+	redactor_free(r);
+}
+
 TEST(builtin_authorization_values)
 {
 	struct redactor *r = make(true, NULL, NULL);
