@@ -192,10 +192,10 @@ static int pem_header_end(const uint8_t *p, const struct pem_header_scan *h, siz
 
 /*
  * A header line of a block (Proc-Type: 4,ENCRYPTED; Comment: ...) at p + j: 1 with *end
- * after it, 0 when its end is still to come, -1 when the line is none. A block flattened
- * onto one line (its line ends taken out or made blanks) has no line end after a header:
- * then "Name: value" is one up to the first blank after its value (*flat set), and when
- * the output ends first, the rest of it is.
+ * after it, 0 when its end is still to come, -1 when the line is none. In a block
+ * flattened onto one line (its line ends taken out or made blanks), a Proc-Type: or
+ * DEK-Info: header ends at the blank after its value, *flat set: the rest of the line is
+ * the block's; a header the output ends in takes in the rest of it.
  */
 static int pem_header(const uint8_t *p, size_t j, size_t avail, bool final, bool list, size_t *end,
 		      bool *flat)
@@ -220,34 +220,23 @@ static int pem_header(const uint8_t *p, size_t j, size_t avail, bool final, bool
 			return -1;
 		pem_header_char(&h, p, j, k);
 	}
-	if (!h.blank)
+	if (!h.blank || !pem_header_one_word(p, j, avail))
 		return -1;
 	*end = h.blank;
 	*flat = true;
 	return 1;
 }
 
-/* Whether p[j] is a character of a word of the block: base64, and in a flattened block
- * (flat) the characters of its headers' values run into its text (AES-128-CBC,0123...). */
-static bool pem_word_char(const uint8_t *p, size_t j, size_t avail, bool flat)
-{
-	if (builtin_cls[p[j]] & (C_ALNUM | C_PLUS_SLASH) || p[j] == '=')
-		return true;
-	if (!flat || (p[j] != '-' && p[j] != ','))
-		return false;
-	return p[j] != '-' || builtin_lit(p + j, avail - j, "-----", false) < 0;
-}
-
 /* A word of base64 at p + j (an escape of a base64 character counts as that character,
  * pem_escape()): its length in characters, and *end where it stops (avail when an escape
  * in it is still to come). */
-static size_t pem_word(const uint8_t *p, size_t j, size_t avail, bool flat, size_t *end)
+static size_t pem_word(const uint8_t *p, size_t j, size_t avail, size_t *end)
 {
 	size_t n = 0, len;
 	int e;
 
 	while (j < avail && j < REDACT_BUILTIN_MAX) {
-		if (pem_word_char(p, j, avail, flat)) {
+		if (builtin_cls[p[j]] & (C_ALNUM | C_PLUS_SLASH) || p[j] == '=') {
 			j++;
 		} else {
 			e = pem_escape(p, j, avail, &len);
@@ -280,6 +269,78 @@ static bool pem_end_at(const uint8_t *p, size_t j, size_t avail, bool final)
 }
 
 /*
+ * The rest of a block flattened onto one line at p + j: up to its line's end, a quote (the
+ * end of a string holding it), a control character, an escape that is not of a base64
+ * character, its END line (taken in) or the end of the output, and once its text began (a
+ * word of base64 as long as PEM_LINE_MIN), any other character that is not base64
+ * ("(truncated)"); the blanks before that stay.
+ */
+static int pem_flat_rest(const uint8_t *p, size_t j, size_t avail, bool final, bool list,
+			 struct bm *m)
+{
+	size_t k = j, good = j, run = 0, len;
+	bool body = false;
+	int e;
+
+	while (k < avail && k < REDACT_BUILTIN_MAX) {
+		if (p[k] == '-' && pem_end_at(p, k, avail, final))
+			return match_pem_end(p, k, avail, final, m);
+		len = 1;
+		if (p[k] == '\\') {
+			e = pem_escape(p, k, avail, &len);
+			if (e == PEM_ESC_MORE && !final)
+				return BM_MORE;
+			if (e != PEM_ESC_CHAR)
+				break;
+		} else if ((p[k] < 0x20 && p[k] != '\t') || p[k] == 0x7f || p[k] == '"' ||
+			   p[k] == '\'') {
+			break;
+		} else if (!(builtin_cls[p[k]] & (C_ALNUM | C_PLUS_SLASH) || p[k] == '=')) {
+			if (body && p[k] != ' ' && p[k] != '\t')
+				break;
+			run = 0;
+			k++;
+			continue;
+		}
+		body = body || ++run >= PEM_LINE_MIN;
+		k += len;
+		good = k;
+	}
+	if (k >= REDACT_BUILTIN_MAX && !(k == avail && final)) {
+		*m = (struct bm){ .end = k, .cont = true, .pem = { 0, list, true } };
+		return BM_MATCH;
+	}
+	if (k == avail && !final)
+		return BM_MORE;
+	*m = (struct bm){ 0, good, false };
+	return BM_MATCH;
+}
+
+/* Whether the block whose first line starts at p + j is flattened: not a list of lines (no
+ * quote there), and no line end (nor an escape of one) in the PEM_HEADER_MAX bytes after
+ * it. 1 it is, 0 it is not, -1 when the bytes available end first. */
+static int pem_flattened(const uint8_t *p, size_t j, size_t avail, bool final)
+{
+	size_t e;
+	int sep;
+
+	if (j < avail && builtin_quote(p, j, avail, &e) != 0)
+		return 0;
+	for (size_t k = j; k < j + PEM_HEADER_MAX; k++) {
+		if (k == avail)
+			return final ? 1 : -1;
+		if (p[k] == '\n' || p[k] == '\r')
+			return 0;
+		sep = p[k] == '\\' ? pem_separator(p, k, avail, false) : 0;
+		if (sep < 0)
+			return final ? 1 : -1;
+		if (sep > 0)
+			return 0;
+	}
+	return 1;
+}
+
+/*
  * -----BEGIN ... PRIVATE KEY----- (or PRIVATE KEY BLOCK), header lines, then words of
  * base64 up to -----END ...-----, whatever their lengths. Cut short (no END line before
  * what cannot be in the block), it ends after its last line: the first word shorter than
@@ -291,10 +352,18 @@ static int pem_body(const uint8_t *p, size_t j, size_t avail, bool final, bool r
 		    const struct pem_cont *c, struct bm *m)
 {
 	size_t width = c->width, good = j, cut = 0, end, n, first = resume ? SIZE_MAX : j, e;
-	bool headers = !resume, last = false, list = c->list, flat = c->flat, q;
+	bool headers = !resume, last = false, list = c->list, flat = c->flat;
 	int sep;
 
+	if (!resume) {
+		sep = pem_flattened(p, j, avail, final);
+		if (sep < 0)
+			return BM_MORE;
+		flat = sep > 0;
+	}
 	while (j < avail && j < REDACT_BUILTIN_MAX) {
+		if (flat)
+			return pem_flat_rest(p, j, avail, final, list, m);
 		/* A list of lines is known by the separator before the block's first line. */
 		sep = pem_separator(p, j, avail, list || good == first);
 		if (sep < 0 && !final)
@@ -302,11 +371,7 @@ static int pem_body(const uint8_t *p, size_t j, size_t avail, bool final, bool r
 		if (sep < 0)
 			break;
 		if (sep > 0) {
-			q = builtin_quote(p, j, avail, &e) > 0;
-			/* a flattened block is one line: a line break ends it */
-			if (flat && !q && p[j] != ' ' && p[j] != '\t')
-				break;
-			list = list || q;
+			list = list || builtin_quote(p, j, avail, &e) > 0;
 			j += sep;
 			continue;
 		}
@@ -325,7 +390,7 @@ static int pem_body(const uint8_t *p, size_t j, size_t avail, bool final, bool r
 			}
 			headers = false;
 		}
-		n = pem_word(p, j, avail, flat, &end);
+		n = pem_word(p, j, avail, &end);
 		if (end == avail && !final && end < REDACT_BUILTIN_MAX)
 			return BM_MORE;
 		if (end >= REDACT_BUILTIN_MAX) {

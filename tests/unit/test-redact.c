@@ -858,7 +858,7 @@ TEST(builtin_private_key_lists_in_strings_and_flattened_headers)
 	CHECK(r,
 	      "-----BEGIN RSA PRIVATE KEY----- Proc-Type: 4,ENCRYPTED DEK-Info: "
 	      "AES-128-CBC,0123456789ABCDEF0123456789ABCDEF ",
-	      "[REDACTED:private-key]");
+	      "[REDACTED:private-key] ");
 	CHECK(r, "k=\"-----BEGIN RSA PRIVATE KEY-----\\nProc-Type: 4,ENCRYPTED\\nDEK-Info: AES",
 	      "k=\"[REDACTED:private-key]");
 	/* Flattened with its text after the headers, then other output: that stays. */
@@ -880,6 +880,17 @@ TEST(builtin_private_key_lists_in_strings_and_flattened_headers)
 	      "AES-128-CBC,0123456789ABCDEF0123456789ABCDEFMIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi"
 	      "-----END RSA PRIVATE KEY-----\nok\n",
 	      "[REDACTED:private-key]\nok\n");
+	/* Flattened, text after the key on its line: words of it that are not base64 stay. */
+	CHECK(r,
+	      "-----BEGIN RSA PRIVATE KEY----- Proc-Type: 4,ENCRYPTED DEK-Info: "
+	      "AES-128-CBC,0123456789ABCDEF0123456789ABCDEF "
+	      "MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi Z1E0dJbR5s2vF3c= (bad decrypt) ok\nok\n",
+	      "[REDACTED:private-key] (bad decrypt) ok\nok\n");
+	CHECK(r,
+	      "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: "
+	      "AES-128-CBC,0123456789ABCDEF0123456789ABCDEF\n\n"
+	      "MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi\nZ1E0dJbR5s2vF3c=\n(truncated)\n",
+	      "[REDACTED:private-key]\n(truncated)\n");
 	/* A header with a comment of words stays one header. */
 	CHECK(r,
 	      "-----BEGIN PGP PRIVATE KEY BLOCK-----\nComment: a key for the build bot\n\n"
@@ -928,6 +939,10 @@ TEST(builtin_private_key_longer_than_a_step)
 		{ "\n", "", "[REDACTED:private-key]\n\n" },
 		{ "\\n", "-----END PGP PRIVATE KEY BLOCK-----\\n\", \"user\": \"bob\"}",
 		  "[REDACTED:private-key]\\n\", \"user\": \"bob\"}" },
+		/* flattened with blanks (echo $KEY): the line is the block's, to what is not */
+		{ " ", "(truncated) next\nline after\n",
+		  "[REDACTED:private-key]  (truncated) next\nline after\n" },
+		{ " ", "-----END PGP PRIVATE KEY BLOCK----- x\n", "[REDACTED:private-key] x\n" },
 	};
 
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++)
