@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-/* What the built-in pattern matchers share: redact-builtin.c and redact-pem.c. */
+/* What the built-in pattern matchers share: redact-builtin.c, redact-pem.c, redact-auth.c. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -46,6 +46,8 @@ size_t builtin_skip_blanks(const uint8_t *p, size_t j, size_t avail);
  * *end after it; 0 when there is none, -1 when the bytes available end before it is known.
  */
 int builtin_quote(const uint8_t *p, size_t j, size_t avail, size_t *end);
+/* An Authorization header's value after p (redact-auth.c). */
+int builtin_match_authorization(const uint8_t *p, size_t avail, bool final, struct bm *m);
 /* A private-key block at p (redact-pem.c). */
 int builtin_match_pem(const uint8_t *p, size_t avail, bool final, struct bm *m);
 /* The rest of a block that goes on at p as from says (a match with m->cont). */

@@ -11,6 +11,7 @@
  *  redact-builtin.c  the built-in token patterns: a vector prefilter and hand-written
  *                    matchers (redact-builtin.h what they share);
  *  redact-pem.c      the built-in private-key block scanner;
+ *  redact-auth.c     the built-in Authorization header matcher;
  *  redact-pcre.c     user patterns (the only file that sees PCRE2);
  *  redact.c          the rule set; redact-stream.c the stream.
  */
