@@ -17,36 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "redact-builtin.h"
 #include "redact-internal.h"
 #include "simd.h"
 
 #define AWS_SECRET_LEN 40
 #define AWS_NEAR 256 /* bytes after a key id or keyword where a secret key is looked for */
-#define HEADER_VALUE_MAX 8192
-#define PEM_END_MAX 80 /* "-----END" to the "-----" that closes its line */
-#define PEM_HEADER_MAX 1024 /* a header line of a private-key block (Proc-Type:, Comment:) */
-#define PEM_LINE_MIN 16 /* a word run into other output shorter than this is not the key's */
 
-enum { BM_NONE, BM_MORE, BM_MATCH };
-
-struct bm {
-	size_t start, end;
-	bool arm;
-};
-
-enum {
-	C_UPPER = 1 << 0,
-	C_LOWER = 1 << 1,
-	C_DIGIT = 1 << 2,
-	C_USCORE = 1 << 3,
-	C_DASH = 1 << 4,
-	C_DOT = 1 << 5,
-	C_PLUS_SLASH = 1 << 6,
-};
-#define C_ALNUM (C_UPPER | C_LOWER | C_DIGIT)
-#define C_B64URL (C_ALNUM | C_USCORE | C_DASH)
-
-static const uint8_t cls[256] = {
+const uint8_t builtin_cls[256] = {
 	['A' ... 'Z'] = C_UPPER, ['a' ... 'z'] = C_LOWER, ['0' ... '9'] = C_DIGIT,
 	['_'] = C_USCORE,	 ['-'] = C_DASH,	  ['.'] = C_DOT,
 	['+'] = C_PLUS_SLASH,	 ['/'] = C_PLUS_SLASH,
@@ -77,7 +55,7 @@ static uint8_t lower(uint8_t c)
 
 /* p against the literal s (ASCII case ignored with fold): 1 it matches, 0 the avail bytes
  * match but are fewer, -1 it does not. */
-static int lit(const uint8_t *p, size_t avail, const char *s, bool fold)
+int builtin_lit(const uint8_t *p, size_t avail, const char *s, bool fold)
 {
 	size_t i;
 
@@ -94,7 +72,7 @@ static size_t run(const uint8_t *p, size_t from, size_t avail, uint8_t mask, siz
 {
 	size_t j = from;
 
-	while (j < avail && j - from < max && (cls[p[j]] & mask))
+	while (j < avail && j - from < max && (builtin_cls[p[j]] & mask))
 		j++;
 	return j - from;
 }
@@ -117,12 +95,12 @@ static int token(const uint8_t *p, size_t from, size_t avail, bool final, uint8_
 static int match_g(const uint8_t *p, size_t avail, bool final, struct bm *m, int *id)
 {
 	*id = BUILTIN_GITHUB;
-	if (lit(p, avail, "github_pat_", false) == 1)
+	if (builtin_lit(p, avail, "github_pat_", false) == 1)
 		return token(p, 11, avail, final, C_ALNUM | C_USCORE, 22, 255, m);
 	if (avail >= 4 && p[1] == 'h' && memchr("pousr", p[2], 5) && p[3] == '_')
 		return token(p, 4, avail, final, C_ALNUM, 30, 251, m);
 	*id = BUILTIN_GITLAB;
-	if (lit(p, avail, "glpat-", false) == 1)
+	if (builtin_lit(p, avail, "glpat-", false) == 1)
 		return token(p, 6, avail, final, C_B64URL | C_DOT, 20, 300, m);
 	return BM_NONE;
 }
@@ -135,7 +113,7 @@ static int match_aws_id(const uint8_t *p, size_t avail, bool final, int prev, st
 
 	if (avail < 4 || (p[1] != 'K' && p[1] != 'S') || p[2] != 'I' || p[3] != 'A')
 		return BM_NONE;
-	if (prev == -2 || (prev >= 0 && (cls[prev] & (C_UPPER | C_DIGIT))))
+	if (prev == -2 || (prev >= 0 && (builtin_cls[prev] & (C_UPPER | C_DIGIT))))
 		return BM_NONE;
 	len = run(p, 4, avail, C_UPPER | C_DIGIT, 17);
 	if (4 + len == avail && !final && len <= 16)
@@ -151,44 +129,23 @@ static int match_keyword(const uint8_t *p, size_t avail, struct bm *m)
 {
 	size_t j = 6;
 
-	if (lit(p, avail, "secret", true) != 1)
+	if (builtin_lit(p, avail, "secret", true) != 1)
 		return BM_NONE;
 	if (j < avail && (p[j] == '_' || p[j] == '-'))
 		j++;
-	if (j >= avail || lit(p + j, avail - j, "access", true) != 1)
+	if (j >= avail || builtin_lit(p + j, avail - j, "access", true) != 1)
 		return BM_NONE;
 	j += 6;
 	if (j < avail && (p[j] == '_' || p[j] == '-'))
 		j++;
-	if (j >= avail || lit(p + j, avail - j, "key", true) != 1)
+	if (j >= avail || builtin_lit(p + j, avail - j, "key", true) != 1)
 		return BM_NONE;
 	*m = (struct bm){ j + 3, j + 3, true };
 	return BM_MATCH;
 }
 
-/*
- * "-----END" (or, at the end of the input, a prefix of it) at p + j: the block ends after
- * the first "-----" starting within PEM_END_MAX bytes after it, else before the END line.
- * Decided only once all of those bytes are there, so it is the same however the output
- * was split.
- */
-static int match_pem_end(const uint8_t *p, size_t j, size_t avail, bool final, struct bm *m)
-{
-	size_t last = j + 8 + PEM_END_MAX;
-
-	if (avail < last + 4 && !final)
-		return BM_MORE;
-	for (size_t k = j + 8; k < last && k + 5 <= avail; k++)
-		if (memcmp(p + k, "-----", 5) == 0) {
-			*m = (struct bm){ 0, k + 5, false };
-			return BM_MATCH;
-		}
-	*m = (struct bm){ 0, j, false };
-	return BM_MATCH;
-}
-
 /* The end of a run of backslashes at p + j (at most 8: a block escaped that many times). */
-static size_t backslashes(const uint8_t *p, size_t j, size_t avail)
+size_t builtin_backslashes(const uint8_t *p, size_t j, size_t avail)
 {
 	size_t k = j;
 
@@ -197,251 +154,40 @@ static size_t backslashes(const uint8_t *p, size_t j, size_t avail)
 	return k;
 }
 
-static size_t skip_blanks(const uint8_t *p, size_t j, size_t avail)
+size_t builtin_skip_blanks(const uint8_t *p, size_t j, size_t avail)
 {
 	for (size_t k = 0; j < avail && k < 64 && (p[j] == ' ' || p[j] == '\t'); k++)
 		j++;
 	return j;
 }
 
-enum { PEM_ESC_MORE = -1, PEM_ESC_NONE, PEM_ESC_SEP, PEM_ESC_CHAR };
-
-static int hex_digit(uint8_t c)
+int builtin_quote(const uint8_t *p, size_t j, size_t avail, size_t *end)
 {
-	return c >= '0' && c <= '9'			? c - '0'
-	       : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10
-							: -1;
-}
-
-/*
- * An escape at p + j inside a private-key block in a string, its backslash doubled any
- * number of times (JSON inside JSON): \n \r and \u000a \u000d separate lines, \/ and
- * \uXXXX of a base64 character (System.Text.Json's \u002B, Gson's \u003d) are one. Its
- * kind, with *len; PEM_ESC_MORE when its end is still to come.
- */
-static int pem_escape(const uint8_t *p, size_t j, size_t avail, size_t *len)
-{
-	size_t k = backslashes(p, j, avail);
-	int code = 0;
-
-	if (k == j)
-		return PEM_ESC_NONE;
-	if (k == avail)
-		return PEM_ESC_MORE;
-	if (p[k] == 'n' || p[k] == 'r' || p[k] == '/') {
-		*len = k + 1 - j;
-		return p[k] == '/' ? PEM_ESC_CHAR : PEM_ESC_SEP;
-	}
-	if (p[k] != 'u')
-		return PEM_ESC_NONE;
-	for (size_t i = 1; i <= 4; i++) {
-		if (k + i == avail)
-			return PEM_ESC_MORE;
-		if (hex_digit(p[k + i]) < 0)
-			return PEM_ESC_NONE;
-		code = code * 16 + hex_digit(p[k + i]);
-	}
-	*len = k + 5 - j;
-	if (code == '\n' || code == '\r')
-		return PEM_ESC_SEP;
-	return code < 0x80 && (cls[code] & (C_ALNUM | C_PLUS_SLASH) || code == '=') ? PEM_ESC_CHAR
-										    : PEM_ESC_NONE;
-}
-
-/*
- * The end of one string of a list of a block's lines and the start of the next at p + j,
- * the quote p[j] closing it: 'MIIE...', 'AQC7...' (Python), "...",\n  "..." (JSON),
- * '...'\n        '...' (pprint), '...'\n- '...' (YAML). Its length, 0 when it is none,
- * -1 when its end is still to come.
- */
-static int pem_list_separator(const uint8_t *p, size_t j, size_t avail)
-{
-	size_t k = j + 1;
-	bool newline = false;
-
-	if (k < avail && p[k] == ',')
-		k++;
-	for (size_t i = 0; k < avail && i < 64 && strchr(" \t\r\n", p[k]) && p[k]; i++, k++)
-		newline |= p[k] == '\n';
-	if (newline && k < avail && p[k] == '-') /* a YAML item */
-		k = skip_blanks(p, k + 1, avail);
-	if (k == avail)
-		return -1;
-	return k > j + 1 && p[k] == p[j] ? (int)(k + 1 - j) : 0;
-}
-
-/* Whether p[j] starts a separator inside a private-key block: whitespace, a line-end
- * escape (pem_escape()), or in a block written as a list of its lines (list),
- * pem_list_separator(); its length, 0 when it is none, -1 when its end is still to come. */
-static int pem_separator(const uint8_t *p, size_t j, size_t avail, bool list)
-{
-	size_t len;
-	int e;
-
-	if (p[j] == ' ' || p[j] == '\t' || p[j] == '\r' || p[j] == '\n')
-		return 1;
-	if (p[j] == '"' || p[j] == '\'')
-		return list ? pem_list_separator(p, j, avail) : 0;
-	e = pem_escape(p, j, avail, &len);
-	return e == PEM_ESC_MORE ? -1 : e == PEM_ESC_SEP ? (int)len : 0;
-}
-
-/* A header line of a block (Proc-Type: 4,ENCRYPTED; Comment: ...) at p + j: 1 with *end
- * after it, 0 when its end is still to come, -1 when the line is none. */
-static int pem_header(const uint8_t *p, size_t j, size_t avail, bool final, bool list, size_t *end)
-{
-	bool colon = false;
-	int sep;
-
-	for (size_t k = j; k < j + PEM_HEADER_MAX; k++) {
-		if (k == avail)
-			return final ? -1 : 0;
-		sep = pem_separator(p, k, avail, list);
-		if (sep < 0)
-			return final ? -1 : 0;
-		if (sep > 0 && p[k] != ' ' && p[k] != '\t') {
-			*end = k;
-			return colon ? 1 : -1;
-		}
-		if (p[k] < 0x20 || p[k] == 0x7f)
-			return -1;
-		colon |= p[k] == ':';
-	}
-	return -1;
-}
-
-/* A word of base64 at p + j (an escape of a base64 character counts as that character,
- * pem_escape()): its length in characters, and *end where it stops (avail when an escape
- * in it is still to come). */
-static size_t pem_word(const uint8_t *p, size_t j, size_t avail, size_t *end)
-{
-	size_t n = 0, len;
-	int e;
-
-	while (j < avail && j < REDACT_BUILTIN_MAX) {
-		if (cls[p[j]] & (C_ALNUM | C_PLUS_SLASH) || p[j] == '=') {
-			j++;
-		} else {
-			e = pem_escape(p, j, avail, &len);
-			if (e == PEM_ESC_MORE)
-				j = avail;
-			if (e != PEM_ESC_CHAR)
-				break;
-			j += len;
-		}
-		n++;
-	}
-	*end = j;
-	return n;
-}
-
-/* Whether a word of n characters, run into the character c, is the end of a block's text:
- * a line cut short with other output after it, or its last line before a closing quote,
- * not a word of that output (make: error). */
-static bool pem_word_taken(size_t n, size_t width, uint8_t c)
-{
-	return n > 0 && (n >= PEM_LINE_MIN || (width && n >= width) || c == '"' || c == '\'');
-}
-
-/*
- * -----BEGIN ... PRIVATE KEY----- (or PRIVATE KEY BLOCK), header lines, then words of
- * base64 up to -----END ...-----, whatever their lengths. Cut short (no END line before
- * what cannot be in the block), it ends after its last line: the first word shorter than
- * the first one (or a PGP checksum, =XXXX, after it); the words after that are output
- * again. A word run into a character that is neither base64 nor a separator is taken in up
- * to it when pem_word_taken() says so.
- */
-static int pem_body(const uint8_t *p, size_t j, size_t avail, bool final, struct bm *m)
-{
-	size_t width = 0, good = j, cut = 0, end, n, first = j;
-	bool headers = true, last = false, list = false;
-	int sep, r;
-
-	while (j < avail && j < REDACT_BUILTIN_MAX) {
-		/* A list of lines is known by the separator before the block's first line. */
-		sep = pem_separator(p, j, avail, list || good == first);
-		if (sep < 0 && !final)
-			return BM_MORE;
-		if (sep < 0)
-			break;
-		if (sep > 0) {
-			list = list || p[j] == '"' || p[j] == '\'';
-			j += sep;
-			continue;
-		}
-		if (p[j] == '-') {
-			r = lit(p + j, avail - j, "-----END", false);
-			if (r > 0 || (r == 0 && !final))
-				return match_pem_end(p, j, avail, final, m);
-			break;
-		}
-		if (headers) {
-			r = pem_header(p, j, avail, final, list, &end);
-			if (r == 0)
-				return BM_MORE;
-			if (r > 0) {
-				j = good = end;
-				continue;
-			}
-			headers = false;
-		}
-		n = pem_word(p, j, avail, &end);
-		if (end == avail && !final && end < REDACT_BUILTIN_MAX)
-			return BM_MORE;
-		sep = end < avail ? pem_separator(p, end, avail, list) : 1;
-		if (sep < 0 && !final)
-			return BM_MORE;
-		if (sep == 0) {
-			/* run into other text: before the last line, any word is the key's */
-			if (!cut && n > 0 && (!last || pem_word_taken(n, width, p[end])))
-				good = end;
-			break;
-		}
-		if (cut && n >= width)
-			cut = 0; /* a whole line again: the short one was not the last */
-		if (!cut && last && n < width && !(p[j] == '=' && n <= 5 && width > 5))
-			cut = good; /* past its last line, unless an END line follows */
-		good = end;
-		if (width == 0)
-			width = n;
-		last = last || n < width;
-		j = end;
-	}
-	if (j == avail && !final && j < REDACT_BUILTIN_MAX)
-		return BM_MORE;
-	*m = (struct bm){ 0, cut ? cut : good, false };
-	return BM_MATCH;
-}
-
-static bool pem_private_label(const uint8_t *p, size_t label_end)
-{
-	static const char *const tails[] = { "PRIVATE KEY", "PRIVATE KEY BLOCK" };
-
-	for (size_t i = 0; i < 2; i++) {
-		size_t n = strlen(tails[i]);
-
-		if (label_end >= 11 + n && memcmp(p + label_end - n, tails[i], n) == 0)
-			return true;
-	}
-	return false;
-}
-
-static int match_pem(const uint8_t *p, size_t avail, bool final, struct bm *m)
-{
-	size_t j = 11, label_end;
+	static const struct {
+		const char *esc;
+		uint8_t quote;
+	} escs[] = { { "u0022", '"' }, { "u0027", '\'' } };
+	size_t k = builtin_backslashes(p, j, avail);
 	int r;
 
-	if (lit(p, avail, "-----BEGIN ", false) != 1)
-		return BM_NONE;
-	while (j < avail && j < 11 + 64 && (cls[p[j]] & (C_UPPER | C_DIGIT) || p[j] == ' '))
-		j++;
-	label_end = j;
-	r = j < avail ? lit(p + j, avail - j, "-----", false) : 0;
-	if (r == 0)
-		return final ? BM_NONE : BM_MORE;
-	if (r < 0 || !pem_private_label(p, label_end))
-		return BM_NONE;
-	return pem_body(p, j + 5, avail, final, m);
+	if (k == avail)
+		return -1;
+	if (p[k] == '"' || p[k] == '\'') {
+		*end = k + 1;
+		return p[k];
+	}
+	if (k == j || p[k] != 'u')
+		return 0;
+	for (size_t i = 0; i < 2; i++) {
+		r = builtin_lit(p + k, avail - k, escs[i].esc, true);
+		if (r == 0)
+			return -1;
+		if (r > 0) {
+			*end = k + 5;
+			return escs[i].quote;
+		}
+	}
+	return 0;
 }
 
 /* eyJ...(header).(payload).(signature, may be empty) in base64url. */
@@ -449,7 +195,7 @@ static int match_jwt(const uint8_t *p, size_t avail, bool final, struct bm *m)
 {
 	size_t j = 3, len;
 
-	if (lit(p, avail, "eyJ", false) != 1)
+	if (builtin_lit(p, avail, "eyJ", false) != 1)
 		return BM_NONE;
 	for (int seg = 0; seg < 3; seg++) {
 		len = run(p, j, avail, C_B64URL, REDACT_BUILTIN_MAX - j);
@@ -463,124 +209,6 @@ static int match_jwt(const uint8_t *p, size_t avail, bool final, struct bm *m)
 		j++;
 	}
 	*m = (struct bm){ 0, j, false };
-	return BM_MATCH;
-}
-
-/* The scheme word at p (with its space), 0 when none; *one: its credential is one token
- * (RFC 7235's token68: Bearer, Basic, Token, Bot). */
-static size_t auth_scheme(const uint8_t *p, size_t len, bool *one)
-{
-	static const struct {
-		const char *word;
-		bool one;
-	} schemes[] = {
-		{ "bearer ", true },  { "basic ", true },
-		{ "token ", true },   { "bot ", true },
-		{ "digest ", false }, { "negotiate ", false },
-		{ "ntlm ", false },   { "aws4-hmac-sha256 ", false },
-	};
-
-	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
-		if (lit(p, len, schemes[i].word, true) == 1) {
-			*one = schemes[i].one;
-			return strlen(schemes[i].word);
-		}
-	*one = false;
-	return 0;
-}
-
-/* Whether p[k] ends a header value: its line's end, or the quote it was opened with
- * (after backslashes too when it was opened so: a header in JSON inside JSON). */
-static bool auth_value_end(const uint8_t *p, size_t k, size_t avail, uint8_t quote)
-{
-	size_t q;
-
-	if (p[k] == '\n' || p[k] == '\r')
-		return true;
-	if (p[k] == '\\' && k + 1 < avail && (p[k + 1] == 'n' || p[k + 1] == 'r'))
-		return true;
-	if (quote && p[k] == '\\') {
-		q = backslashes(p, k, avail);
-		return q < avail && p[q] == quote;
-	}
-	return quote && p[k] == quote;
-}
-
-/*
- * A one-token credential (token68: letters, digits, -._~+/ then =) at p[v..end): where it
- * ends when a quote followed by a blank or the value's end (a header in a quoted
- * argument), or ',' or ';' followed by a blank, comes after it; else end (the whole value:
- * an empty token, a parameter token="...", a token with a blank or anything else after it).
- */
-static size_t token68_end(const uint8_t *p, size_t v, size_t end)
-{
-	size_t t = v;
-	uint8_t next;
-
-	while (t < end &&
-	       (cls[p[t]] & (C_ALNUM | C_DASH | C_DOT | C_USCORE | C_PLUS_SLASH) || p[t] == '~'))
-		t++;
-	while (t < end && p[t] == '=')
-		t++;
-	if (t == v || t == end)
-		return end;
-	next = t + 1 < end ? p[t + 1] : ' ';
-	if (next != ' ' && next != '\t')
-		return end;
-	if ((p[t] == '"' || p[t] == '\'') && p[t - 1] != '=')
-		return t;
-	return p[t] == ',' || p[t] == ';' ? t : end;
-}
-
-/* An optional quote at p + j, after backslashes or not: *quote, and where it ends. */
-static size_t auth_quote(const uint8_t *p, size_t j, size_t avail, uint8_t *quote)
-{
-	size_t q = backslashes(p, j, avail);
-
-	if (q < avail && (p[q] == '"' || p[q] == '\'')) {
-		*quote = p[q];
-		return q + 1;
-	}
-	return j;
-}
-
-/*
- * authorization (any case), an optional closing quote, ':' or '=', then a value to the end
- * of the line or its closing quote (quotes escaped with backslashes too); an auth scheme
- * word before it stays, and after a scheme whose credential is one token (Bearer, Basic,
- * Token, Bot) the value may end with that token (token68_end()).
- */
-static int match_authorization(const uint8_t *p, size_t avail, bool final, struct bm *m)
-{
-	size_t j, v, end;
-	uint8_t quote = 0;
-	bool one;
-
-	if (lit(p, avail, "authorization", true) != 1)
-		return BM_NONE;
-	j = skip_blanks(p, auth_quote(p, 13, avail, &quote), avail);
-	if (backslashes(p, j, avail) == avail) /* the separator may still come */
-		return final ? BM_NONE : BM_MORE;
-	if (p[j] != ':' && p[j] != '=')
-		return BM_NONE;
-	j = skip_blanks(p, j + 1, avail);
-	if (backslashes(p, j, avail) == avail && j < avail && !final)
-		return BM_MORE;
-	quote = 0; /* the key's own closing quote is not the value's */
-	j = auth_quote(p, j, avail, &quote);
-	for (v = end = j; end < avail && end - v < HEADER_VALUE_MAX; end++)
-		if (auth_value_end(p, end, avail, quote))
-			break;
-	if (end == avail && !final && end - v < HEADER_VALUE_MAX)
-		return BM_MORE;
-	v += auth_scheme(p + v, end - v, &one);
-	if (one) {
-		v = skip_blanks(p, v, end);
-		end = token68_end(p, v, end);
-	}
-	if (end <= v)
-		return BM_NONE;
-	*m = (struct bm){ v, end, false };
 	return BM_MATCH;
 }
 
@@ -600,26 +228,26 @@ static int dispatch(const uint8_t *p, size_t avail, bool final, int prev, struct
 		__attribute__((fallthrough));
 	case 'a':
 		*id = BUILTIN_AUTHORIZATION;
-		return match_authorization(p, avail, final, m);
+		return builtin_match_authorization(p, avail, final, m);
 	case 'x':
 		*id = BUILTIN_SLACK;
-		if (avail >= 5 && lit(p, avail, "xox", false) == 1 && memchr("abpr", p[3], 4) &&
-		    p[4] == '-')
+		if (avail >= 5 && builtin_lit(p, avail, "xox", false) == 1 &&
+		    memchr("abpr", p[3], 4) && p[4] == '-')
 			return token(p, 5, avail, final, C_ALNUM | C_DASH, 10, 250, m);
 		return BM_NONE;
 	case 'n':
 		*id = BUILTIN_NPM;
-		return lit(p, avail, "npm_", false) == 1
+		return builtin_lit(p, avail, "npm_", false) == 1
 			       ? token(p, 4, avail, final, C_ALNUM, 36, 250, m)
 			       : BM_NONE;
 	case 'p':
 		*id = BUILTIN_PYPI;
-		return lit(p, avail, "pypi-", false) == 1
+		return builtin_lit(p, avail, "pypi-", false) == 1
 			       ? token(p, 5, avail, final, C_B64URL, 50, 1000, m)
 			       : BM_NONE;
 	case '-':
 		*id = BUILTIN_PRIVATE_KEY;
-		return match_pem(p, avail, final, m);
+		return builtin_match_pem(p, avail, final, m);
 	case 'e':
 		*id = BUILTIN_JWT;
 		return match_jwt(p, avail, final, m);
@@ -642,16 +270,16 @@ static bool literal_prefix_at_end(const uint8_t *p, size_t avail)
 	};
 
 	for (size_t i = 0; i < sizeof(literals) / sizeof(literals[0]); i++)
-		if (avail < strlen(literals[i]) && lit(p, avail, literals[i], false) == 0)
+		if (avail < strlen(literals[i]) && builtin_lit(p, avail, literals[i], false) == 0)
 			return true;
-	return avail < 13 && lit(p, avail, "authorization", true) == 0;
+	return avail < 13 && builtin_lit(p, avail, "authorization", true) == 0;
 }
 
 /* ---- the AWS secret access key: 40 characters near a key id or keyword ---- */
 
 static bool is_aws_secret_char(uint8_t c)
 {
-	return cls[c] & (C_ALNUM | C_PLUS_SLASH);
+	return builtin_cls[c] & (C_ALNUM | C_PLUS_SLASH);
 }
 
 /*
@@ -668,8 +296,8 @@ static int aws_secret_scan(const uint8_t *buf, size_t ctx_len, size_t n, size_t 
 		if (!is_aws_secret_char(buf[i]) || (i > 0 && is_aws_secret_char(buf[i - 1])))
 			continue;
 		for (; e < n && is_aws_secret_char(buf[e]) && e - i <= AWS_SECRET_LEN; e++) {
-			upper += (cls[buf[e]] & C_UPPER) != 0;
-			lower_ += (cls[buf[e]] & C_LOWER) != 0;
+			upper += (builtin_cls[buf[e]] & C_UPPER) != 0;
+			lower_ += (builtin_cls[buf[e]] & C_LOWER) != 0;
 		}
 		if (e == n && !final && e - i <= AWS_SECRET_LEN) {
 			if (i - ctx_len < *pending)
@@ -778,8 +406,30 @@ static int arm_push(struct builtin_state *st, uint64_t from)
 	return 0;
 }
 
+/* Records that a private-key block goes on at stream offset at as c says. */
+static int step_push(struct builtin_state *st, uint64_t at, const struct pem_cont *c)
+{
+	if (st->n_steps == st->cap_steps) {
+		size_t cap = st->cap_steps ? st->cap_steps * 2 : 4;
+		struct pem_point *v = realloc(st->steps, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		st->steps = v;
+		st->cap_steps = cap;
+	}
+	st->steps[st->n_steps++] = (struct pem_point){ at, *c };
+	return 0;
+}
+
 void builtin_commit(struct builtin_state *st, uint64_t emitted, uint64_t redacted)
 {
+	/* The redactions of a long block end where the next step starts: what went out ends
+	 * at one of them, or before the first (found again), or after the block. */
+	for (size_t i = 0; i < st->n_steps; i++)
+		if (st->steps[i].at <= emitted)
+			st->pem = st->steps[i];
+	st->n_steps = 0;
 	for (size_t i = 0; i < st->n_arms; i++)
 		if (st->arms[i] <= emitted && st->arms[i] + AWS_NEAR > st->aws_armed_until)
 			st->aws_armed_until = st->arms[i] + AWS_NEAR;
@@ -791,6 +441,7 @@ void builtin_commit(struct builtin_state *st, uint64_t emitted, uint64_t redacte
 void builtin_state_done(struct builtin_state *st)
 {
 	free(st->arms);
+	free(st->steps);
 	*st = (struct builtin_state){};
 }
 
@@ -805,6 +456,44 @@ struct scan {
 	size_t next; /* positions before this are inside a match */
 	bool stop; /* a token is held: nothing after it matters now */
 };
+
+/*
+ * A private-key block goes on at buf[at] as c says, past a redaction of it that stopped
+ * at REDACT_BUILTIN_MAX bytes: redacts the rest in steps of at most that much each, to
+ * the block's end, or holds from the step whose end is still to come.
+ */
+static int pem_steps(struct scan *s, size_t at, struct pem_cont c)
+{
+	struct bm m;
+	int r;
+
+	for (;;) {
+		r = step_push(s->st, s->base + (at - s->ctx_len), &c);
+		if (r < 0)
+			return r;
+		r = builtin_pem_resume(s->buf + at, s->n - at, s->final, &c, &m);
+		if (r == BM_MORE) {
+			if (at - s->ctx_len < *s->pending)
+				*s->pending = at - s->ctx_len;
+			s->stop = true;
+			return 0;
+		}
+		if (r != BM_MATCH)
+			return 0;
+		if (m.end > 0) {
+			r = span_list_push(s->spans, at - s->ctx_len, at + m.end - s->ctx_len,
+					   BUILTIN_PRIVATE_KEY);
+			if (r < 0)
+				return r;
+			s->spans->v[s->spans->n - 1].quiet = true;
+		}
+		at += m.end;
+		s->next = at;
+		if (!m.cont)
+			return 0;
+		c = m.pem;
+	}
+}
 
 static int try_at(struct scan *s, size_t c)
 {
@@ -843,10 +532,13 @@ static int try_at(struct scan *s, size_t c)
 		if (r < 0)
 			return r;
 	}
-	if (end <= start)
-		return 0;
-	return span_list_push_anchored(s->spans, c > s->ctx_len ? c - s->ctx_len : 0,
-				       start - s->ctx_len, end - s->ctx_len, id);
+	if (end > start) {
+		r = span_list_push_anchored(s->spans, c > s->ctx_len ? c - s->ctx_len : 0,
+					    start - s->ctx_len, end - s->ctx_len, id);
+		if (r < 0)
+			return r;
+	}
+	return m.cont ? pem_steps(s, end, m.pem) : 0;
 }
 
 /* Each position of mask (bit k: position i + k) the prefilter passed, to try_at(). */
@@ -979,11 +671,18 @@ int builtin_scan(struct builtin_state *st, const uint8_t *buf, size_t ctx_len, s
 
 	/* Still armed by a key id or keyword already emitted. */
 	st->n_arms = 0;
+	st->n_steps = 0;
 	if (st->aws_armed_until > base) {
 		r = aws_secret_scan(buf, ctx_len, n, ctx_len,
 				    ctx_len + (size_t)(st->aws_armed_until - base), final, spans,
 				    pending);
 		if (r < 0)
+			return r;
+	}
+	/* In a private-key block longer than a step, its start gone out already. */
+	if (st->pem.at > 0 && st->pem.at >= base && st->pem.at - base < n - ctx_len) {
+		r = pem_steps(&s, ctx_len + (size_t)(st->pem.at - base), st->pem.cont);
+		if (r < 0 || s.stop)
 			return r;
 	}
 	return triggers(&s);

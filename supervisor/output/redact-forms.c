@@ -5,6 +5,9 @@
  * needle of their own: the decoded text holds the value with its whitespace and controls
  * removed. The others do:
  *  - the value as it appears raw (normalised like the text), and as decoded;
+ *  - a value holding a backslash: as the text of its JSON or C string literal normalises
+ *    (its %XX decoded, its backslashes as they are), and of that literal in another one
+ *    (each backslash doubled): json.dumps() of "ab%cd\x41..." reads "ab\xcd\\x41...";
  *  - reversed (by character when the value is UTF-8, else by byte), ROT13;
  *  - hex, compared ignoring case;
  *  - base64 and base64url at each of the three alignments a value can take inside a
@@ -27,7 +30,7 @@ bool forms_is_b64(uint8_t c)
 
 size_t forms_size(size_t len)
 {
-	return 16 * len + 64;
+	return 20 * len + 64;
 }
 
 /* The length of the UTF-8 sequence at p, or 0 when it is not well-formed. */
@@ -87,6 +90,42 @@ static size_t strip(const uint8_t *v, size_t n, uint8_t *out)
 	return m;
 }
 
+static int hexval(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* The value with its %XX decoded and its backslashes written times times (1 or 2), as
+ * the normaliser reads a string literal holding it: strip()ped, decoded bytes too. */
+static size_t literal(const uint8_t *v, size_t n, size_t times, uint8_t *out)
+{
+	size_t m = 0;
+	uint8_t c;
+
+	for (size_t i = 0; i < n; i++) {
+		c = v[i];
+		if (c == '%' && i + 2 < n && hexval(v[i + 1]) >= 0 && hexval(v[i + 2]) >= 0) {
+			c = (uint8_t)(hexval(v[i + 1]) << 4 | hexval(v[i + 2]));
+			i += 2;
+		}
+		if (c <= 0x20 || c == 0x7f)
+			continue;
+		out[m++] = c;
+		if (c == '\\' && times == 2)
+			out[m++] = c;
+	}
+	return m;
+}
+
+/* ASCII whitespace at a value's ends, which redactor_add_value() registers it without. */
+static bool is_edge_space(uint8_t c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
 static size_t hex_lower(const uint8_t *v, size_t n, uint8_t *out)
 {
 	static const char digits[] = "0123456789abcdef";
@@ -139,7 +178,7 @@ size_t forms_build(const uint8_t *v, size_t len, uint32_t rule, uint8_t *buf,
 		   struct needle *needles)
 {
 	uint8_t *tmp = buf + forms_size(len) - len, *p = buf;
-	size_t n = 0, m;
+	size_t n = 0, m, end = len;
 
 	m = norm_value(v, len, p);
 	n = add(needles, n, p, m, rule, 0);
@@ -155,14 +194,29 @@ size_t forms_build(const uint8_t *v, size_t len, uint32_t rule, uint8_t *buf,
 	m = norm_value(tmp, len, p);
 	n = add(needles, n, p, m, rule, 0);
 	p += m;
-	m = hex_lower(v, len, p);
+	for (size_t t = 1; t <= 2 && memchr(v, '\\', len); t++) {
+		m = literal(v, len, t, p);
+		n = add(needles, n, p, m, rule, 0);
+		p += m;
+	}
+	/* Encoded, the whitespace at a value's end would be characters of its own, matched
+	 * across a line break into the next line's text (the normaliser drops the break):
+	 * they are left out, and with nothing at its start either, so are these forms (its
+	 * twin without the whitespace, redactor_add_value(), has them). */
+	while (end > 0 && is_edge_space(v[end - 1]))
+		end--;
+	if (end < len && !is_edge_space(v[0])) {
+		memset(tmp, 0, len);
+		return n;
+	}
+	m = hex_lower(v, end, p);
 	n = add(needles, n, p, m, rule, NEEDLE_FOLD);
 	p += m;
 	for (size_t a = 0; a < 3; a++)
 		for (size_t k = 0; k < 2; k++) {
 			uint8_t flags;
 
-			m = b64_inner(v, len, a, k ? b64_url : b64_std, p, &flags);
+			m = b64_inner(v, end, a, k ? b64_url : b64_std, p, &flags);
 			n = add(needles, n, p, m, rule, flags);
 			p += m;
 		}

@@ -9,7 +9,9 @@
  *  redact-forms.c    the forms of a value (needles) the value matcher looks for;
  *  redact-values.c   the value matcher: sampled 4-byte grams, exact verification;
  *  redact-builtin.c  the built-in token patterns: a vector prefilter and hand-written
- *                    matchers;
+ *                    matchers (redact-builtin.h what they share);
+ *  redact-pem.c      the built-in private-key block scanner;
+ *  redact-auth.c     the built-in Authorization header matcher;
  *  redact-pcre.c     user patterns (the only file that sees PCRE2);
  *  redact.c          the rule set; redact-stream.c the stream.
  */
@@ -48,6 +50,8 @@ struct redact_span {
 	size_t anchor; /* where the matcher must start to find it again: start, or its
 			  trigger before start (an Authorization value's header name) */
 	uint32_t rule;
+	bool quiet; /* the rest of the redaction before it (a long private-key block): no
+		       label and no count of its own */
 };
 
 struct span_list {
@@ -147,7 +151,7 @@ size_t forms_size(size_t len);
  * them to needles (room for REDACT_FORMS_MAX more); duplicates and needles shorter than
  * REDACT_NEEDLE_MIN are left out. Returns the number appended.
  */
-#define REDACT_FORMS_MAX 12
+#define REDACT_FORMS_MAX 14
 size_t forms_build(const uint8_t *v, size_t len, uint32_t rule, uint8_t *buf,
 		   struct needle *needles);
 /* Whether c is a base64 (either alphabet) character. */
@@ -212,6 +216,18 @@ enum builtin_id {
 
 const char *builtin_name(enum builtin_id id);
 
+/* How a private-key block longer than REDACT_BUILTIN_MAX goes on where a redaction of it
+ * stopped: its lines' width, written as a list, flattened (redact-pem.c). */
+struct pem_cont {
+	size_t width;
+	bool list, flat;
+};
+
+struct pem_point {
+	uint64_t at; /* stream offset */
+	struct pem_cont cont;
+};
+
 struct builtin_state {
 	/* Stream offset up to which a 40-character token is an AWS secret access key, from
 	 * the key ids and keywords already emitted (a stretch from one still in the window
@@ -222,6 +238,12 @@ struct builtin_state {
 	size_t n_arms, cap_arms;
 	uint64_t redacted_until; /* end of the last redaction emitted: a token starting
 				    before it (in the context) was part of it */
+	/* A private-key block is redacted in steps of at most REDACT_BUILTIN_MAX bytes: where
+	 * the one that goes on in the window starts (at 0: none), and the points the last
+	 * scan stepped at, in order. */
+	struct pem_point pem;
+	struct pem_point *steps;
+	size_t n_steps, cap_steps;
 };
 
 /*

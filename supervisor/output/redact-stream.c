@@ -224,12 +224,14 @@ static int emit(struct redact_stream *s, size_t p, const uint8_t **ret_out, size
 
 		memcpy(s->out + o, win + pos, sp->start - pos);
 		o += sp->start - pos;
+		pos = sp->end;
+		if (sp->quiet)
+			continue;
 		memcpy(s->out + o, LABEL_PREFIX, strlen(LABEL_PREFIX));
 		o += strlen(LABEL_PREFIX);
 		memcpy(s->out + o, name, len);
 		o += len;
 		s->out[o++] = ']';
-		pos = sp->end;
 		s->counts[sp->rule]++;
 	}
 	s->redacted = s->base + pos;

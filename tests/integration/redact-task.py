@@ -5,8 +5,15 @@ was given (file /run/secrets/a, environment variable B) in every form secret_for
 knows, to stdout and stderr, in pieces with pauses between the writes.
 
 usage: redact-task.py forms | escapes | tail | tail-unfinished | prompt | prompt-slow |
-       partial-quiet
+       partial-quiet | reviewed SEED | reviewed-tail SEED | made reviewed|reviewed-tail SEED
+
+reviewed prints keys and tokens of its own making from SEED in forms a review found
+leaking, then the value of /run/secrets/a as json.dumps() and repr() write a string holding
+it; reviewed-tail ends stdout inside the headers of a flattened key. made prints, a line
+each, what those make from SEED (run outside the sandbox, for the test to look for).
 """
+import base64
+import json
 import os
 import random
 import sys
@@ -52,8 +59,52 @@ def forms():
                     time.sleep(rng.choice((0, 0.001, 0.01, 0.05)))
 
 
+def made_key(rng, nbytes, made):
+    """The lines (64 characters) of a key's base64 text, recorded in made."""
+    text = base64.b64encode(bytes(rng.randrange(256) for _ in range(nbytes))).decode()
+    lines = [text[i:i + 64] for i in range(0, len(text), 64)]
+    made.extend(line for line in lines if len(line) >= 16)
+    return lines
+
+
+def reviewed(rng, made, out):
+    pem = (['-----BEGIN PRIVATE KEY-----'] + made_key(rng, 1200, made) +
+           ['-----END PRIVATE KEY-----'])
+    # a list of the lines, in JSON inside JSON (a log line holding JSON as a string)
+    out(json.dumps(json.dumps({'key': pem, 'user': 'bob'})) + '\n')
+    out(json.dumps(json.dumps({'key': pem[:-3], 'user': 'carol'})) + '\n')
+    # quotes written \u0022 and \u0027, as System.Text.Json writes them
+    for q in ('\\u0022', '\\u0027'):
+        tok = base64.urlsafe_b64encode(bytes(rng.randrange(256) for _ in range(24))).decode()
+        made.append(tok)
+        out('{%sAuthorization%s: %sBearer %s%s, %snext%s: 1}\n' % (q, q, q, tok, q, q, q))
+    # a PGP key with subkeys: past 16 KiB
+    pgp = made_key(rng, 30000, made)
+    out('-----BEGIN PGP PRIVATE KEY BLOCK-----\n\n' + '\n'.join(pgp) +
+        '\n=Xj5a\n-----END PGP PRIVATE KEY BLOCK-----\nok after the long key\n')
+
+
+def reviewed_tail(rng, made, out):
+    iv = '%032X' % rng.randrange(1 << 128)
+    made.append(iv)
+    out('-----BEGIN RSA PRIVATE KEY----- Proc-Type: 4,ENCRYPTED DEK-Info: AES-128-CBC,' + iv)
+
+
+REVIEWED = {'reviewed': reviewed, 'reviewed-tail': reviewed_tail}
+
+
 def main(mode):
-    if mode == 'forms':
+    if mode in REVIEWED:
+        REVIEWED[mode](random.Random(int(sys.argv[2])), [], lambda t: write(1, t.encode()))
+        if mode == 'reviewed':
+            # the value holding % and \x escapes, as a string in JSON and in Python's repr
+            a = values()[0].decode()
+            write(1, (json.dumps({'a': a, 'next': 'field'}) + ' ' + repr(a) + '\n').encode())
+    elif mode == 'made':
+        made = []
+        REVIEWED[sys.argv[2]](random.Random(int(sys.argv[3])), made, lambda t: None)
+        print('\n'.join(made))
+    elif mode == 'forms':
         forms()
     elif mode == 'escapes':
         for fd in (1, 2):

@@ -146,7 +146,9 @@ al_is "$(cat "$(log_of "$AL_TMP/tail-unf.json" stdout)")|$(cat "$(log_of "$AL_TM
 
 # A file written with echo: the newline is part of the value, and $(cat FILE) takes it off
 # before the task encodes what is left. Basic auth is base64 of "user:" and the value.
-echo "C$(rand)" >"$SRC/c"
+# It ends with the letter it starts with: its reverse on the last line starts with the
+# bits the newline would have in the base64 line before it (a form must not take those in).
+echo "C$(rand)C" >"$SRC/c"
 printf %s "$(cat "$SRC/c")" >"$SRC/c.trimmed"
 al_run --policy "$NEUTRAL" --credential "a=@$SRC/c" --credential "b=@$SRC/b" \
 	-- /bin/sh -c 'v=$(cat /run/secrets/a); printf %s "$v" | base64;
@@ -260,6 +262,47 @@ al_is "$AL_OUT" "[REDACTED:private-key]
 make: *** [Makefile:12: all] Error 2
 Traceback (most recent call last):" \
 	"a private key cut short is redacted to its last line; the build's output after it is not"
+
+# ---- forms a review found leaking ----
+# A python task prints keys and tokens of its own making (from a seed: `made` lists them) as a list
+# of a key's lines in JSON inside JSON, whole and cut short; Authorization with quotes
+# written \u0022 and \u0027; a PGP key past 16 KiB; and the value of a, holding % and a
+# \x escape, as json.dumps() and repr() print it. Then a flattened key whose headers end
+# stdout. None of it may come out; the text around it must.
+
+printf 'ab%%cd\\x41ef%s' "$(rand)" >"$SRC/pct"
+for mode in reviewed reviewed-tail; do
+	seed=$RANDOM made=$AL_TMP/$mode.made
+	al_run --policy "$NEUTRAL" --credential "a=@$SRC/pct" --credential "b=@$SRC/b" \
+		--record "$AL_TMP/$mode.json" -- /usr/bin/python3 /workspace/redact-task.py "$mode" "$seed"
+	al_is "$AL_RC" 0 "$mode: the task ends well"
+	python3 "$AL_WS/redact-task.py" made "$mode" "$seed" >"$made"
+	al_ok "$([ "$(grep -c . "$made")" -ge 1 ]; echo $?)" "$mode: what the task made is known"
+	for f in "$AL_TMP/out" "$(log_of "$AL_TMP/$mode.json" stdout)"; do
+		al_is "$([ -s "$f" ] || echo "$f empty"; grep -oFf "$made" "$f" | head -3)" "" \
+			"$mode: nothing the task made is in $(basename "$f")"
+	done
+done
+pct=$(cat "$SRC/pct")
+al_is "$(python3 - "$AL_TMP/reviewed.json" "$pct" "$(log_of "$AL_TMP/reviewed.json" stdout)" <<'PY'
+import json, sys
+rec, value, log = sys.argv[1:]
+out = open(log).read()
+for form in (json.dumps(value)[1:-1], repr(value)[1:-1], value):
+    if form in out:
+        print('found %r' % form)
+PY
+)" "" "the value holding % and \\x is found as json.dumps() and repr() print it"
+al_is "$(grep -c -e '"user\\": \\"bob\\"}"$' -e '"user\\": \\"carol\\"}"$' \
+	-e '^{\\u0022Authorization\\u0022: \\u0022Bearer \[REDACTED:authorization\]\\u0022, \\u0022next\\u0022: 1}$' \
+	-e '^{\\u0027Authorization\\u0027: \\u0027Bearer \[REDACTED:authorization\]\\u0027, \\u0027next\\u0027: 1}$' \
+	-e '^\[REDACTED:private-key\]$' -e '^ok after the long key$' \
+	-e '^{"a": "\[REDACTED:a\]", "next": "field"} .\[REDACTED:a\].$' "$(log_of "$AL_TMP/reviewed.json" stdout)")" 7 \
+	"... and what is around them stays: the next JSON field, the schemes, the line after the long key"
+al_is "$(al_json "$AL_TMP/reviewed.json" 'r["redactions"]["patterns"]')" \
+	"{'authorization': 2, 'private-key': 3}" "... each key one redaction, the long one too"
+al_is "$(cat "$AL_TMP/out")" "[REDACTED:private-key]" \
+	"a flattened key whose stdout ends in its DEK-Info: header is redacted to the end"
 
 # ---- a value too short to redact refuses the run ----
 

@@ -232,8 +232,10 @@ TEST(value_with_whitespace_at_its_ends)
 	CHECK(r, "h 733363723374506173737730726421 x", "h [REDACTED:tok] x");
 	CHECK(r, "basic QUI6czNjcjN0UGFzc3cwcmQh x", "basic QUI6[REDACTED:tok] x");
 	CHECK(r, "raw s3cr3tPassw0rd! x", "raw [REDACTED:tok] x");
-	/* The value as given is found too: its base64 with the newline. */
-	CHECK(r, "b ICBzM2NyM3RQYXNzdzByZCEK x", "b [REDACTED:tok] x");
+	/* The value as given is found too: its base64 with the newline, up to the character
+	 * that carries only bits of the newline (taking it in would take in the first
+	 * character of the next line when the newline is not there). */
+	CHECK(r, "b ICBzM2NyM3RQYXNzdzByZCEK x", "b [REDACTED:tok]K x");
 	redactor_free(r);
 
 	/* The second value counts toward REDACT_MAX_VALUES. */
@@ -637,6 +639,43 @@ TEST(large_stream)
 	redactor_free(r);
 }
 
+TEST(value_with_percent_and_backslash_in_string_literals)
+{
+	/* %cd decodes, \x41 does too: the value's own text normalises to neither form when
+	 * it is printed as a JSON or Python string (its backslash doubled). */
+	struct redactor *r = make(false, "v", "ab%cd\\x41efQzKpWmTr");
+
+	CHECK(r, "x ab%cd\\x41efQzKpWmTr y", "x [REDACTED:v] y");
+	CHECK(r, "{\"k\": \"ab%cd\\\\x41efQzKpWmTr\", \"next\": 1}\n",
+	      "{\"k\": \"[REDACTED:v]\", \"next\": 1}\n");
+	CHECK(r, "'ab%cd\\\\x41efQzKpWmTr'\n", "'[REDACTED:v]'\n");
+	/* JSON inside JSON: each backslash four times, read as two. */
+	CHECK(r, "\"{\\\"k\\\": \\\"ab%cd\\\\\\\\x41efQzKpWmTr\\\"}\"\n",
+	      "\"{\\\"k\\\": \\\"[REDACTED:v]\\\"}\"\n");
+	/* Near misses stay: the backslash not doubled enough, another letter. */
+	CHECK(r, "ab%cd\\\\x41efQzKpWmTs ab\\x41", "ab%cd\\\\x41efQzKpWmTs ab\\x41");
+	redactor_free(r);
+}
+
+TEST(value_with_newline_encoded_stays_on_its_line)
+{
+	/* A value read from a file written with echo ends in a newline: base64 of it and of
+	 * "user:" and it without the newline, then its reverse on the next line, which starts
+	 * with the bits the newline would have had: four labels, the next line's own. */
+	struct redactor *r = make(false, "a", "CQJirNQQdS2OXfKgNnLL9E6XC\n");
+
+	CHECK(r,
+	      "Q1FKaXJOUVFkUzJPWGZLZ05uTEw5RTZYQw==\n"
+	      "43514a69724e51516453324f58664b674e6e4c4c3945365843\n"
+	      "dXNlcjpDUUppck5RUWRTMk9YZktnTm5MTDlFNlhD\nCX6E9LLnNgKfXO2SdQQNriJQC\n",
+	      "[REDACTED:a]==\n[REDACTED:a]\ndXNlcjp[REDACTED:a]\n[REDACTED:a]\n");
+	CHECK(r, "dXNlcjpDUUppck5RUWRTMk9YZktnTm5MTDlFNlhD\nCabc zzz\n",
+	      "dXNlcjp[REDACTED:a]\nCabc zzz\n");
+	/* base64 of the value with its newline: every bit of the value is in the label. */
+	CHECK(r, "Q1FKaXJOUVFkUzJPWGZLZ05uTEw5RTZYQwo=\n", "[REDACTED:a]o=\n");
+	redactor_free(r);
+}
+
 TEST(builtin_tokens)
 {
 	struct redactor *r = make(true, NULL, NULL);
@@ -844,6 +883,166 @@ TEST(builtin_private_key_blocks)
 	redactor_free(r);
 }
 
+TEST(builtin_private_key_lists_in_strings_and_flattened_headers)
+{
+	struct redactor *r = make(true, NULL, NULL);
+
+	/* A list of the lines in JSON inside JSON (json.dumps twice): escaped quotes. */
+	CHECK(r,
+	      "\"{\\\"key\\\": [\\\"-----BEGIN PRIVATE KEY-----\\\", "
+	      "\\\"MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\\\", "
+	      "\\\"AQC7VJTUt9Us8cKjMzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dV\\\", "
+	      "\\\"SECRETTAIL1==\\\", "
+	      "\\\"-----END PRIVATE KEY-----\\\"], \\\"user\\\": \\\"bob\\\"}\"\n",
+	      "\"{\\\"key\\\": [\\\"[REDACTED:private-key]\\\"], \\\"user\\\": \\\"bob\\\"}\"\n");
+	/* ... cut short: the next field stays. */
+	CHECK(r,
+	      "\"{\\\"key\\\": [\\\"-----BEGIN PRIVATE KEY-----\\\", "
+	      "\\\"MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\\\", "
+	      "\\\"SECRETTAIL1==\\\"], \\\"user\\\": \\\"bob\\\"}\"\n",
+	      "\"{\\\"key\\\": [\\\"[REDACTED:private-key]\\\"], \\\"user\\\": \\\"bob\\\"}\"\n");
+	/* ... indented: the line breaks are \n escapes too. */
+	CHECK(r,
+	      "\"{\\n \\\"key\\\": [\\n  \\\"-----BEGIN PRIVATE KEY-----\\\",\\n  "
+	      "\\\"MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\\\",\\n  "
+	      "\\\"AQC7VJTUt9Us8cKjMzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dV\\\"\\n ]\\n}\"\n",
+	      "\"{\\n \\\"key\\\": [\\n  \\\"[REDACTED:private-key]\\\"\\n ]\\n}\"\n");
+	/* The quotes written \u0022 (System.Text.Json). */
+	CHECK(r,
+	      "[\\u0022-----BEGIN PRIVATE KEY-----\\u0022, "
+	      "\\u0022MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\\u0022, "
+	      "\\u0022SECRETTAIL1==\\u0022] \\u0022next\\u0022\n",
+	      "[\\u0022[REDACTED:private-key]\\u0022] \\u0022next\\u0022\n");
+
+	/* Cut short and flattened (line ends taken out or made blanks), the output ending
+	 * inside the headers or right after them. */
+	CHECK(r,
+	      "-----BEGIN RSA PRIVATE KEY----- Proc-Type: 4,ENCRYPTED DEK-Info: AES-128-CBC,0123",
+	      "[REDACTED:private-key]");
+	CHECK(r, "-----BEGIN RSA PRIVATE KEY-----Proc-Type: 4,ENCRYPTEDDEK-Info: AES-128-CBC,0A1B",
+	      "[REDACTED:private-key]");
+	CHECK(r, "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-12",
+	      "[REDACTED:private-key]");
+	CHECK(r,
+	      "-----BEGIN RSA PRIVATE KEY----- Proc-Type: 4,ENCRYPTED DEK-Info: "
+	      "AES-128-CBC,0123456789ABCDEF0123456789ABCDEF ",
+	      "[REDACTED:private-key] ");
+	CHECK(r, "k=\"-----BEGIN RSA PRIVATE KEY-----\\nProc-Type: 4,ENCRYPTED\\nDEK-Info: AES",
+	      "k=\"[REDACTED:private-key]");
+	/* Flattened with its text after the headers, then other output: that stays. */
+	CHECK(r,
+	      "-----BEGIN RSA PRIVATE KEY----- Proc-Type: 4,ENCRYPTED DEK-Info: "
+	      "AES-128-CBC,0123456789ABCDEF0123456789ABCDEF "
+	      "MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9OiMIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi "
+	      "Z1E0dJbR5s2vF3c= (truncated)\nnext line\n",
+	      "[REDACTED:private-key] (truncated)\nnext line\n");
+	CHECK(r,
+	      "-----BEGIN RSA PRIVATE KEY-----Proc-Type: 4,ENCRYPTEDDEK-Info: "
+	      "AES-128-CBC,0123456789ABCDEF0123456789ABCDEF"
+	      "MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9OiMIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9OiZ1E0dJ"
+	      "bR5s2vF3c="
+	      "\nmake: *** [all] Error 1\n",
+	      "[REDACTED:private-key]\nmake: *** [all] Error 1\n");
+	CHECK(r,
+	      "-----BEGIN RSA PRIVATE KEY-----Proc-Type: 4,ENCRYPTEDDEK-Info: "
+	      "AES-128-CBC,0123456789ABCDEF0123456789ABCDEFMIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi"
+	      "-----END RSA PRIVATE KEY-----\nok\n",
+	      "[REDACTED:private-key]\nok\n");
+	/* Flattened, text after the key on its line: words of it that are not base64 stay. */
+	CHECK(r,
+	      "-----BEGIN RSA PRIVATE KEY----- Proc-Type: 4,ENCRYPTED DEK-Info: "
+	      "AES-128-CBC,0123456789ABCDEF0123456789ABCDEF "
+	      "MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi Z1E0dJbR5s2vF3c= (bad decrypt) ok\nok\n",
+	      "[REDACTED:private-key] (bad decrypt) ok\nok\n");
+	CHECK(r,
+	      "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: "
+	      "AES-128-CBC,0123456789ABCDEF0123456789ABCDEF\n\n"
+	      "MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi\nZ1E0dJbR5s2vF3c=\n(truncated)\n",
+	      "[REDACTED:private-key]\n(truncated)\n");
+	/* A header with a comment of words stays one header. */
+	CHECK(r,
+	      "-----BEGIN PGP PRIVATE KEY BLOCK-----\nComment: a key for the build bot\n\n"
+	      "lQOYBF0t2sEBCADXQ3ZqGcq9h2Zl\nxYkAEQEAAQ\n=Xj5a\n-----END PGP PRIVATE KEY "
+	      "BLOCK-----\nok\n",
+	      "[REDACTED:private-key]\nok\n");
+	redactor_free(r);
+}
+
+/* A block of lines of 64 base64 characters, n bytes of them in all, as PGP writes one. */
+static char *long_key_block(size_t n, const char *sep, const char *end)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	struct out o = {};
+	uint32_t x = 12345;
+
+	out_put(&o, (const uint8_t *)"-----BEGIN PGP PRIVATE KEY BLOCK-----", 37);
+	out_put(&o, (const uint8_t *)sep, strlen(sep));
+	for (size_t i = 0; i < n; i++) {
+		x = x * 1103515245 + 12345;
+		out_put(&o, (const uint8_t *)&b64[(x >> 16) & 63], 1);
+		if (i % 64 == 63)
+			out_put(&o, (const uint8_t *)sep, strlen(sep));
+	}
+	out_put(&o, (const uint8_t *)sep, strlen(sep));
+	out_put(&o, (const uint8_t *)end, strlen(end));
+	return o.s;
+}
+
+/* Blocks past REDACT_BUILTIN_MAX (a PGP key with subkeys): redacted to their end, one
+ * label, the hold still bounded; what follows stays. */
+TEST(builtin_private_key_longer_than_a_step)
+{
+	struct redactor *r = make(true, NULL, NULL);
+	static const size_t chunks[] = { 0, 4096, 1000, 333 };
+
+	ASSERT_STREQ(redactor_rule_name(r, 7), "private-key");
+	static const struct {
+		const char *sep, *end, *want;
+	} cases[] = {
+		{ "\n", "=Xj5a\n-----END PGP PRIVATE KEY BLOCK-----\nok after\n",
+		  "[REDACTED:private-key]\nok after\n" },
+		{ "\n", "=Xj5a\nmake: *** [all] Error 1\n",
+		  "[REDACTED:private-key]\nmake: *** [all] Error 1\n" },
+		{ "\n", "", "[REDACTED:private-key]\n\n" },
+		{ "\\n", "-----END PGP PRIVATE KEY BLOCK-----\\n\", \"user\": \"bob\"}",
+		  "[REDACTED:private-key]\\n\", \"user\": \"bob\"}" },
+		/* flattened with blanks (echo $KEY): the line is the block's, to what is not */
+		{ " ", "(truncated) next\nline after\n",
+		  "[REDACTED:private-key]  (truncated) next\nline after\n" },
+		{ " ", "-----END PGP PRIVATE KEY BLOCK----- x\n", "[REDACTED:private-key] x\n" },
+	};
+
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++)
+		for (size_t k = 0; k < sizeof(chunks) / sizeof(chunks[0]); k++) {
+			char *in =
+				long_key_block(3 * REDACT_BUILTIN_MAX, cases[c].sep, cases[c].end);
+			size_t len = strlen(in), chunk = chunks[k] ? chunks[k] : len, n;
+			struct redact_stream *s;
+			struct out o = {};
+			const uint8_t *p;
+
+			ASSERT_OK(redact_stream_new(r, &s));
+			out_put(&o, (const uint8_t *)"", 0);
+			for (size_t i = 0; i < len; i += chunk) {
+				ASSERT_OK(redact_stream_feed(
+					s, in + i, len - i < chunk ? len - i : chunk, &p, &n));
+				out_put(&o, p, n);
+				ASSERT_TRUE(redact_stream_held(s) <= redactor_hold_max(r) + chunk);
+			}
+			ASSERT_OK(redact_stream_finish(s, &p, &n));
+			out_put(&o, p, n);
+			if (strcmp(o.s, cases[c].want) != 0)
+				printf("#   case %zu chunk %zu: got \"%.200s\"\n", c, chunk, o.s);
+			ASSERT_STREQ(o.s, cases[c].want);
+			ASSERT_EQ(redact_stream_count(s, 7), 1);
+			redact_stream_free(s);
+			free(o.s);
+			free(in);
+		}
+	redactor_free(r);
+}
+
 TEST(builtin_authorization_values)
 {
 	struct redactor *r = make(true, NULL, NULL);
@@ -880,6 +1079,19 @@ TEST(builtin_authorization_values)
 	/* A header in JSON inside JSON. */
 	CHECK(r, "{\"msg\": \"{\\\"Authorization\\\": \\\"Bearer abc.def\\\"}\"}",
 	      "{\"msg\": \"{\\\"Authorization\\\": \\\"Bearer [REDACTED:authorization]\\\"}\"}");
+	/* Quotes written \u0022 or \u0027 (System.Text.Json), the next field stays. */
+	CHECK(r,
+	      "{\\u0022Authorization\\u0022: \\u0022Bearer abc.def-123\\u0022, \\u0022next\\u0022: "
+	      "1}\n",
+	      "{\\u0022Authorization\\u0022: \\u0022Bearer [REDACTED:authorization]\\u0022, "
+	      "\\u0022next\\u0022: 1}\n");
+	CHECK(r, "{\\u0027authorization\\u0027: \\u0027opaque value 1\\u0027, \\u0027x\\u0027: 2}",
+	      "{\\u0027authorization\\u0027: \\u0027[REDACTED:authorization]\\u0027, "
+	      "\\u0027x\\u0027: 2}");
+	/* ... in JSON inside JSON: \\u0022. */
+	CHECK(r, "\"{\\\\u0022Authorization\\\\u0022: \\\\u0022Basic dXNlcjpw\\\\u0022}\"",
+	      "\"{\\\\u0022Authorization\\\\u0022: \\\\u0022Basic "
+	      "[REDACTED:authorization]\\\\u0022}\"");
 	/* Parameters, quoted tokens, empty tokens: the whole value. */
 	CHECK(r, "Authorization: Token token=\"9944b09199c62bcf9418ad846dd0e4bb\", nonce=\"x\"\n",
 	      "Authorization: Token [REDACTED:authorization]\n");
