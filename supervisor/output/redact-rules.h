@@ -15,6 +15,7 @@ struct redactor {
 	size_t n_rules, cap_rules;
 	struct redact_value *values;
 	size_t n_values;
+	struct secret_chunk *chunks; /* the values' bytes (redact.c) */
 	size_t n_patterns;
 	bool builtin;
 	bool compiled;
