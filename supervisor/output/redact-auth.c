@@ -36,20 +36,46 @@ static size_t auth_scheme(const uint8_t *p, size_t len, bool *one)
 	return 0;
 }
 
-/* Whether p[k] ends a header value: its line's end, or the quote it was opened with
- * (in any of the forms builtin_quote() knows: a header in JSON inside JSON, or written by
- * System.Text.Json). */
-static bool auth_value_end(const uint8_t *p, size_t k, size_t avail, uint8_t quote)
-{
-	size_t e;
+/* How a value's opening quote is written: the quote, after n backslashes, itself or as
+ * \u0022 / \u0027 (u). quote 0: the value is not quoted. */
+struct auth_open {
+	uint8_t quote;
+	bool u;
+	size_t n;
+};
 
+/*
+ * Whether the quote written at p + k (a run of backslashes starts there, or the quote
+ * itself with none before it) closes the value that o opened: only a quote written the
+ * same way does, with every level of escaping inside it taken into account. Each level
+ * doubles the backslashes before a quote and adds one (0, 1, 3, 7: a quote of the value's
+ * own level leaves n modulo 2n + 2; a deeper one or a doubled backslash before it does
+ * not); a \u escape's backslash is only doubled (n modulo 2n).
+ */
+static bool auth_quote_closes(const uint8_t *p, size_t k, size_t avail, const struct auth_open *o)
+{
+	size_t e, run = builtin_backslashes(p, k, avail) - k;
+
+	if (builtin_quote(p, k, avail, &e) != o->quote || (p[k + run] == 'u') != o->u)
+		return false;
+	if (o->u)
+		return run % (2 * o->n) == o->n;
+	return run % (2 * o->n + 2) == o->n;
+}
+
+/* Whether p[k] ends a header value that begins at v: its line's end, or a quote that
+ * closes the one it was opened with (a header in JSON inside JSON, or written by
+ * System.Text.Json). */
+static bool auth_value_end(const uint8_t *p, size_t v, size_t k, size_t avail,
+			   const struct auth_open *o)
+{
 	if (p[k] == '\n' || p[k] == '\r')
 		return true;
 	if (p[k] == '\\' && k + 1 < avail && (p[k + 1] == 'n' || p[k + 1] == 'r'))
 		return true;
-	if (quote && p[k] == '\\')
-		return builtin_quote(p, k, avail, &e) == quote;
-	return quote && p[k] == quote;
+	if (!o->quote || (p[k] != '\\' && p[k] != o->quote) || (k > v && p[k - 1] == '\\'))
+		return false;
+	return auth_quote_closes(p, k, avail, o);
 }
 
 /*
@@ -60,7 +86,7 @@ static bool auth_value_end(const uint8_t *p, size_t k, size_t avail, uint8_t quo
  */
 static size_t token68_end(const uint8_t *p, size_t v, size_t end)
 {
-	size_t t = v;
+	size_t t = v, q;
 	uint8_t next;
 
 	while (t < end &&
@@ -71,25 +97,29 @@ static size_t token68_end(const uint8_t *p, size_t v, size_t end)
 		t++;
 	if (t == v || t == end)
 		return end;
+	/* A quote, also escaped or written \u0022 (a curl command line inside JSON). */
+	if (builtin_quote(p, t, end, &q) > 0 && p[t - 1] != '=') {
+		next = q < end ? p[q] : ' ';
+		return next == ' ' || next == '\t' ? t : end;
+	}
 	next = t + 1 < end ? p[t + 1] : ' ';
 	if (next != ' ' && next != '\t')
 		return end;
-	if ((p[t] == '"' || p[t] == '\'') && p[t - 1] != '=')
-		return t;
 	return p[t] == ',' || p[t] == ';' ? t : end;
 }
 
-/* An optional quote at p + j (builtin_quote()): *quote, and where it ends; SIZE_MAX when
- * the bytes available end inside what may be one. */
-static size_t auth_quote(const uint8_t *p, size_t j, size_t avail, uint8_t *quote)
+/* An optional quote at p + j (builtin_quote()): how it is written (*o), and where it
+ * ends; SIZE_MAX when the bytes available end inside what may be one. */
+static size_t auth_quote(const uint8_t *p, size_t j, size_t avail, struct auth_open *o)
 {
-	size_t end;
+	size_t end, run;
 	int q = builtin_quote(p, j, avail, &end);
 
 	if (q < 0)
 		return SIZE_MAX;
 	if (q > 0) {
-		*quote = (uint8_t)q;
+		run = builtin_backslashes(p, j, avail) - j;
+		*o = (struct auth_open){ .quote = (uint8_t)q, .u = p[j + run] == 'u', .n = run };
 		return end;
 	}
 	return j;
@@ -104,12 +134,12 @@ static size_t auth_quote(const uint8_t *p, size_t j, size_t avail, uint8_t *quot
 int builtin_match_authorization(const uint8_t *p, size_t avail, bool final, struct bm *m)
 {
 	size_t j, v, end;
-	uint8_t quote = 0;
+	struct auth_open o = {};
 	bool one;
 
 	if (builtin_lit(p, avail, "authorization", true) != 1)
 		return BM_NONE;
-	j = auth_quote(p, 13, avail, &quote);
+	j = auth_quote(p, 13, avail, &o);
 	if (j == SIZE_MAX) /* the separator may still come */
 		return final ? BM_NONE : BM_MORE;
 	j = builtin_skip_blanks(p, j, avail);
@@ -120,13 +150,13 @@ int builtin_match_authorization(const uint8_t *p, size_t avail, bool final, stru
 	j = builtin_skip_blanks(p, j + 1, avail);
 	if (builtin_backslashes(p, j, avail) == avail && j < avail && !final)
 		return BM_MORE;
-	quote = 0; /* the key's own closing quote is not the value's */
-	v = auth_quote(p, j, avail, &quote);
+	o = (struct auth_open){}; /* the key's own closing quote is not the value's */
+	v = auth_quote(p, j, avail, &o);
 	if (v == SIZE_MAX && !final)
 		return BM_MORE;
 	j = v == SIZE_MAX ? j : v;
 	for (v = end = j; end < avail && end - v < HEADER_VALUE_MAX; end++)
-		if (auth_value_end(p, end, avail, quote))
+		if (auth_value_end(p, j, end, avail, &o))
 			break;
 	if (end == avail && !final && end - v < HEADER_VALUE_MAX)
 		return BM_MORE;

@@ -1099,6 +1099,31 @@ TEST(builtin_authorization_values)
 	      "Authorization: Bearer [REDACTED:authorization]\n");
 	CHECK(r, "Authorization: Basic ,dXNlcjpwYXNz\n",
 	      "Authorization: Basic [REDACTED:authorization]\n");
+	/* Only a quote written as the opening one closes the value: an escaped or \u0022
+	 * quote inside a plainly quoted value is the value's (review). */
+	CHECK(r, "{\"Authorization\": \"Token token=\\u0022abcDEF0123456789\\u0022\", \"n\": 1}",
+	      "{\"Authorization\": \"Token [REDACTED:authorization]\", \"n\": 1}");
+	CHECK(r, "{\"Authorization\": \"Token token=\\\"abcDEF0123456789\\\"\", \"n\": 1}",
+	      "{\"Authorization\": \"Token [REDACTED:authorization]\", \"n\": 1}");
+	CHECK(r,
+	      "\"{\\\"Authorization\\\": \\\"Token t=\\\\\\\"abcDEF0123456789\\\\\\\"\\\", "
+	      "\\\"n\\\": 1}\"",
+	      "\"{\\\"Authorization\\\": \\\"Token [REDACTED:authorization]\\\", \\\"n\\\": 1}\"");
+	/* ... and a doubled backslash before a plain quote leaves it closing (the value ends
+	 * before the backslashes). */
+	CHECK(r, "{\"Authorization\": \"Digest x=\\\\\", \"n\": 1}",
+	      "{\"Authorization\": \"Digest [REDACTED:authorization]\\\\\", \"n\": 1}");
+	/* A header in a curl command line inside JSON: the token ends at its escaped quote. */
+	CHECK(r,
+	      "{\"cmd\": \"curl -H \\u0027Authorization: Bearer abcDEF0123456789\\u0027 "
+	      "https://x.test/y\", \"n\": 1}\n",
+	      "{\"cmd\": \"curl -H \\u0027Authorization: Bearer [REDACTED:authorization]\\u0027 "
+	      "https://x.test/y\", \"n\": 1}\n");
+	CHECK(r,
+	      "{\"cmd\": \"curl -H \\\"Authorization: Bearer abcDEF0123456789\\\" "
+	      "https://x.test/y\", \"n\": 1}\n",
+	      "{\"cmd\": \"curl -H \\\"Authorization: Bearer [REDACTED:authorization]\\\" "
+	      "https://x.test/y\", \"n\": 1}\n");
 	redactor_free(r);
 
 	/* The header's value ends with what may start a registered value ("f"): held from
