@@ -113,8 +113,20 @@ run_case() {
 cases=(bwrap airlock airlock-32 airlock-32-raw airlock-1g-log)
 [ -n "${BENCH_BASE:-}" ] && cases+=(base base-32)
 if [ -n "${BENCH_CASES:-}" ]; then
-	read -ra cases <<<"$BENCH_CASES"
-	[ "${cases[0]}" = bwrap ] || cases=(bwrap "${cases[@]}")
+	cases=(bwrap)
+	for c in $BENCH_CASES; do
+		case $c in
+		bwrap) ;;
+		airlock | airlock-32 | airlock-32-raw | airlock-1g-log) cases+=("$c") ;;
+		base | base-32)
+			[ -n "${BENCH_BASE:-}" ] || {
+				echo "output.sh: case $c needs BENCH_BASE (another airlock binary)" >&2
+				exit 1
+			}
+			cases+=("$c") ;;
+		*) echo "output.sh: unknown case '$c' in BENCH_CASES" >&2; exit 1 ;;
+		esac
+	done
 fi
 # Each case as a script of its own (the consumer included), so that perf can time it.
 for c in "${cases[@]}"; do
