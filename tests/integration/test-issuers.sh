@@ -483,15 +483,19 @@ touch "$LOG.gate"
 for _ in $(seq 100); do grep -qx "revoke $t" "$LOG" && [ "$(st)" = T ] && break; sleep 0.1; done
 is "$(st) $(grep -c "^revoke $t\$" "$LOG") $(grep -c '^resumed' "$TMP/out")" "T 1 0" \
 	"once the issuer revoked it, airlock is stopped again, its task held (no output)"
+# reap_bg: RC is BG's status once it is gone; wait returns 128+SIGTSTP for a stop bash
+# learns of only now, so it is asked again until BG has ended.
+reap_bg() {
+	for _ in $(seq 100); do
+		wait "$BG"
+		RC=$?
+		kill -0 "$BG" 2>/dev/null || break
+		sleep 0.1
+	done
+	BG=
+}
 kill -CONT "$BG"
-# wait returns 128+SIGTSTP for the stop after the revocation, should bash learn of it only now.
-for _ in $(seq 100); do
-	wait "$BG"
-	RC=$?
-	kill -0 "$BG" 2>/dev/null || break
-	sleep 0.1
-done
-BG=
+reap_bg
 set +m
 is "$RC $(tr '\n' ' ' <"$TMP/out")" "0 started resumed " "continued, the task goes on to its end"
 is "$(rec 'r["job_control"]["stops"], r["credentials"][0]["expired"], r["credentials"][0]["revocation"]')" \
@@ -538,13 +542,7 @@ ended=$(sh -c 'for _ in $(seq 300); do
 	done
 	echo "state $s"' "$BG" "$t" "$LOG")
 [ "$ended" = ended ] || { kill -TERM "$BG"; kill -CONT "$BG"; } # the case failed: end it
-for _ in $(seq 100); do
-	wait "$BG"
-	RC=$?
-	kill -0 "$BG" 2>/dev/null || break
-	sleep 0.1
-done
-BG=
+reap_bg
 set +m
 is "$ended $RC $(grep -c "^revoke $t\$" "$LOG")" "ended 143 1" \
 	"SIGTERM alone (kill %1) during the revocation of a stopped job: the run ends once it is revoked, not stopped again"
