@@ -1013,8 +1013,9 @@ TEST(builtin_private_key_review_forms)
 	CHECK(r, "['-----BEGIN PRIVATE KEY-----', x]\n", "['[REDACTED:private-key]', x]\n");
 	/* Headers with a ',' in their value stay headers in a list. */
 	CHECK(r,
-	      "['-----BEGIN RSA PRIVATE KEY-----', 'Proc-Type: 4,ENCRYPTED', 'DEK-Info: AES-128-CBC,"
-	      "0123456789ABCDEF', '', 'MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi+', 'Z1E0dJbR5s2vF3c=', "
+	      "['-----BEGIN RSA PRIVATE KEY-----', 'Proc-Type: 4,ENCRYPTED', "
+	      "'DEK-Info: AES-128-CBC,0123456789ABCDEF', '', "
+	      "'MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi+', 'Z1E0dJbR5s2vF3c=', "
 	      "'-----END RSA PRIVATE KEY-----'] ok\n",
 	      "['[REDACTED:private-key]'] ok\n");
 	/* A ':' later on the line of a flattened block is no header: its END line ends it. */
