@@ -82,26 +82,91 @@ static int pem_escape(const uint8_t *p, size_t j, size_t avail, size_t *len)
 		       : PEM_ESC_NONE;
 }
 
+static bool pem_blank(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static bool pem_b64(uint8_t c)
+{
+	return builtin_cls[c] & (C_ALNUM | C_PLUS_SLASH) || c == '=';
+}
+
+/* Whether an unquoted item of a YAML list of a block's lines (- MIIE..., [..., MIIE...])
+ * starts at p + k: PEM_LINE_MIN characters of base64 (min), or any when min is 0. 1 it
+ * does, 0 it does not, -1 when the bytes available end first. */
+static int pem_plain_item(const uint8_t *p, size_t k, size_t avail, size_t min)
+{
+	size_t i = 0;
+
+	for (; i < min || i == 0; i++) {
+		if (k + i == avail)
+			return -1;
+		if (!pem_b64(p[k + i]))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * The next item of a YAML list of a block's lines after an unquoted one at p + j: a line
+ * end then "- " (block style), or ", " (flow style), blanks and line ends around them; its
+ * length up to the item's text, its opening quote taken in. 0 when there is none, -1 when
+ * its end is still to come.
+ */
+static int pem_yaml_item(const uint8_t *p, size_t j, size_t avail)
+{
+	size_t k = j;
+	bool newline = false, comma = p[j] == ',';
+	int r;
+
+	k += comma;
+	for (size_t i = 0; k < avail && i < 64 && pem_blank(p[k]); i++)
+		newline |= p[k++] == '\n';
+	if (k == avail)
+		return -1;
+	if (comma && k == j + 1)
+		return 0; /* 4,ENCRYPTED; AES-128-CBC,0123...: a header's value */
+	if (!comma) {
+		if (!newline || p[k] != '-')
+			return 0;
+		if (k + 1 == avail)
+			return -1;
+		if (p[k + 1] != ' ')
+			return 0;
+		k = builtin_skip_blanks(p, k + 1, avail);
+		if (k == avail)
+			return -1;
+	}
+	if (p[k] == '\'' || p[k] == '"')
+		return (int)(k + 1 - j);
+	r = pem_plain_item(p, k, avail, 0);
+	return r > 0 ? (int)(k - j) : r;
+}
+
 /*
  * The end of one string of a list of a block's lines and the start of the next at p + j,
  * the quote there (any form of builtin_quote(): a list in JSON inside JSON) closing it:
  * 'MIIE...', 'AQC7...' (Python), "...",\n  "..." (JSON), '...'\n        '...' (pprint),
  * '...'\n- '...' (YAML), \"...\", \"...\" (json.dumps twice). The next string opens with
- * the same quote. Its length, 0 when it is none, -1 when its end is still to come.
+ * the same quote, or in YAML (after "- " or ",") may be unquoted base64 (PyYAML quotes only
+ * the BEGIN and END lines). Its length, 0 when it is none, -1 when its end is still to come.
  */
 static int pem_list_separator(const uint8_t *p, size_t j, size_t avail)
 {
 	size_t k, q, qlen, len;
-	bool newline = false;
+	bool newline = false, comma = false, yaml = false;
 	int c = builtin_quote(p, j, avail, &k), e;
 
 	if (c <= 0)
 		return c;
 	qlen = k - j;
-	if (k < avail && p[k] == ',')
+	if (k < avail && p[k] == ',') {
 		k++;
+		comma = true;
+	}
 	for (size_t i = 0; k < avail && i < 64; i++) {
-		if (p[k] == ' ' || p[k] == '\t' || p[k] == '\r' || p[k] == '\n') {
+		if (pem_blank(p[k])) {
 			newline |= p[k++] == '\n';
 			continue;
 		}
@@ -113,8 +178,14 @@ static int pem_list_separator(const uint8_t *p, size_t j, size_t avail)
 		newline = true;
 		k += len;
 	}
-	if (newline && k < avail && p[k] == '-') /* a YAML item */
+	if (newline && k < avail && p[k] == '-') { /* a YAML item */
 		k = builtin_skip_blanks(p, k + 1, avail);
+		yaml = true;
+	}
+	if (qlen == 1 && (yaml || comma) && k < avail && p[k] != p[j]) {
+		e = pem_plain_item(p, k, avail, PEM_LINE_MIN);
+		return e > 0 ? (int)(k - j) : e;
+	}
 	for (q = 0; q < qlen && k + q < avail; q++)
 		if (p[k + q] != p[j + q])
 			return 0;
@@ -131,7 +202,12 @@ static int pem_separator(const uint8_t *p, size_t j, size_t avail, bool list)
 	size_t len;
 	int e;
 
-	if (p[j] == ' ' || p[j] == '\t' || p[j] == '\r' || p[j] == '\n')
+	if (list && (pem_blank(p[j]) || p[j] == ',')) {
+		e = pem_yaml_item(p, j, avail);
+		if (e != 0)
+			return e;
+	}
+	if (pem_blank(p[j]))
 		return 1;
 	if (list && (p[j] == '"' || p[j] == '\'' || p[j] == '\\')) {
 		e = pem_list_separator(p, j, avail);
@@ -146,8 +222,7 @@ static int pem_separator(const uint8_t *p, size_t j, size_t avail, bool list)
 
 /* Where a header is, while pem_header() reads it. */
 struct pem_header_scan {
-	bool colon; /* a ':' in the line */
-	bool named; /* its first word ends with ':' (Proc-Type:) */
+	bool named; /* its first word is a name of [A-Za-z-] ending with ':' (Proc-Type:) */
 	bool in_name; /* no blank yet */
 	bool value; /* a character after the name */
 	size_t blank; /* the first blank after that, 0 when none yet */
@@ -161,10 +236,11 @@ static void pem_header_char(struct pem_header_scan *h, const uint8_t *p, size_t 
 		h->blank = k;
 	else if (!blank && h->named)
 		h->value = true;
-	if (p[k] == ':' && h->in_name && k > j)
+	if (p[k] == ':' && h->in_name && !h->named && k > j)
 		h->named = true;
+	else if (!h->named && !(builtin_cls[p[k]] & (C_UPPER | C_LOWER)) && p[k] != '-')
+		h->in_name = false; /* 12:00, "n": 1, MIIE...: not a header's name */
 	h->in_name = h->in_name && !blank;
-	h->colon |= p[k] == ':';
 }
 
 /* Whether the header at p + j is one whose value has no blank (Proc-Type: 4,ENCRYPTED,
@@ -187,7 +263,7 @@ static int pem_header_end(const uint8_t *p, const struct pem_header_scan *h, siz
 		return 1;
 	}
 	*end = k;
-	return h->colon ? 1 : -1;
+	return h->named ? 1 : -1;
 }
 
 /*
@@ -216,8 +292,8 @@ static int pem_header(const uint8_t *p, size_t j, size_t avail, bool final, bool
 		}
 		if (sep > 0 && p[k] != ' ' && p[k] != '\t')
 			return pem_header_end(p, &h, j, k, avail, end, flat);
-		if (p[k] < 0x20 || p[k] == 0x7f)
-			return -1;
+		if ((p[k] < 0x20 && p[k] != '\t') || p[k] == 0x7f)
+			return -1; /* a control character: a tab is a blank */
 		pem_header_char(&h, p, j, k);
 	}
 	if (!h.blank || !pem_header_one_word(p, j, avail))

@@ -968,6 +968,72 @@ TEST(builtin_private_key_lists_in_strings_and_flattened_headers)
 	redactor_free(r);
 }
 
+/* Forms a review found leaking or taking too much: a tab on a header line (paste -s, a
+ * header written Proc-Type:<TAB>), a YAML list with only BEGIN and END quoted (PyYAML),
+ * a ':' later on the line of a flattened block. */
+TEST(builtin_private_key_review_forms)
+{
+	struct redactor *r = make(true, NULL, NULL);
+
+	/* A tab is a blank on a header line: the whole block goes, every line of it. */
+	CHECK(r,
+	      "-----BEGIN EC PRIVATE KEY-----\tProc-Type: 4,ENCRYPTED\tDEK-Info: AES-256-CBC,"
+	      "230F0CBCA8A3E6246979CF2768962648\t\tmQyyxMbE791dlCK9/E0pLmt9oRRDHs2hJ5yWFTN\t"
+	      "1S880jevCcCiTvx9s9E8n3EZYXUJkf5AS1lYkbRo87M=\t-----END EC PRIVATE KEY-----\nok\n",
+	      "[REDACTED:private-key]\nok\n");
+	CHECK(r,
+	      "-----BEGIN RSA PRIVATE KEY-----\nProc-Type:\t4,ENCRYPTED\nDEK-Info:\tAES-128-CBC,"
+	      "0123456789ABCDEF\n\nMIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi+\nZ1E0dJbR5s2vF3c=\n"
+	      "-----END RSA PRIVATE KEY-----\nok\n",
+	      "[REDACTED:private-key]\nok\n");
+	CHECK(r,
+	      "-----BEGIN RSA PRIVATE KEY----- Proc-Type: 4,ENCRYPTED DEK-Info: AES-128-CBC,"
+	      "0123456789ABCDEF  MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi+ Z1E0dJbR5s2vF3c= "
+	      "-----END RSA PRIVATE KEY----- \tok\n",
+	      "[REDACTED:private-key] \tok\n");
+	/* PyYAML quotes only the BEGIN and END items; block and flow style, indented. */
+	CHECK(r,
+	      "k:\n- '-----BEGIN PRIVATE KEY-----'\n- MIIEvQIBADANBgkqhkiG9w0BAQEF\n- AASCBKcw\n"
+	      "- '-----END PRIVATE KEY-----'\nnext: visible\n",
+	      "k:\n- '[REDACTED:private-key]'\nnext: visible\n");
+	CHECK(r,
+	      "a:\n  k:\n  - '-----BEGIN PRIVATE KEY-----'\r\n  - MIIEvQIBADANBgkqhkiG9w0BAQEF\r\n"
+	      "  - AASCBKcw\r\n  - '-----END PRIVATE KEY-----'\r\n  next: visible\r\n",
+	      "a:\n  k:\n  - '[REDACTED:private-key]'\r\n  next: visible\r\n");
+	CHECK(r,
+	      "{k: ['-----BEGIN PRIVATE KEY-----', MIIEvQIBADANBgkqhkiG9w0BAQEF,\n    AASCBKcw, "
+	      "'-----END PRIVATE KEY-----'], next: visible}\n",
+	      "{k: ['[REDACTED:private-key]'], next: visible}\n");
+	/* Cut short: the next YAML key stays. */
+	CHECK(r,
+	      "k:\n- '-----BEGIN PRIVATE KEY-----'\n- MIIEvQIBADANBgkqhkiG9w0BAQEF\n- AASCBKcw\n"
+	      "next: visible\n",
+	      "k:\n- '[REDACTED:private-key]\nnext: visible\n");
+	/* An unquoted word after the BEGIN item that is not base64 of a line is not the key's. */
+	CHECK(r, "['-----BEGIN PRIVATE KEY-----', x]\n", "['[REDACTED:private-key]', x]\n");
+	/* Headers with a ',' in their value stay headers in a list. */
+	CHECK(r,
+	      "['-----BEGIN RSA PRIVATE KEY-----', 'Proc-Type: 4,ENCRYPTED', "
+	      "'DEK-Info: AES-128-CBC,0123456789ABCDEF', '', "
+	      "'MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi+', 'Z1E0dJbR5s2vF3c=', "
+	      "'-----END RSA PRIVATE KEY-----'] ok\n",
+	      "['[REDACTED:private-key]'] ok\n");
+	/* A ':' later on the line of a flattened block is no header: its END line ends it. */
+	CHECK(r,
+	      "-----BEGIN EC PRIVATE KEY----- MHcCAQEEIIGlRHNdZ2TJ7mTyjnrc AwEHoUQDQgAE "
+	      "-----END EC PRIVATE KEY-----  written at 12:00\nStep 2 of 5 done\n$ \n",
+	      "[REDACTED:private-key]  written at 12:00\nStep 2 of 5 done\n$ \n");
+	CHECK(r,
+	      "{\"k\": \"-----BEGIN PRIVATE KEY----- MIIEvQIBADANBgkqhkiG9w0BAQEF "
+	      "MIIEvQIBADANBgkqhkiG9w0BAQEF\", \"n\": 1}\nnext line\n",
+	      "{\"k\": \"[REDACTED:private-key]\", \"n\": 1}\nnext line\n");
+	CHECK(r,
+	      "-----BEGIN EC PRIVATE KEY----- MHcCAQEEIIGlRHNdZ2TJ7mTyjnrc AwEHoUQDQgAE written at "
+	      "12:00\nStep 2 of 5 done\n",
+	      "[REDACTED:private-key] written at 12:00\nStep 2 of 5 done\n");
+	redactor_free(r);
+}
+
 /* A block of lines of 64 base64 characters, n bytes of them in all, as PGP writes one. */
 static char *long_key_block(size_t n, const char *sep, const char *end)
 {
