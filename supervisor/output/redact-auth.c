@@ -50,7 +50,9 @@ struct auth_open {
  * same way does, with every level of escaping inside it taken into account. Each level
  * doubles the backslashes before a quote and adds one (0, 1, 3, 7: a quote of the value's
  * own level leaves n modulo 2n + 2; a deeper one or a doubled backslash before it does
- * not); a \u escape's backslash is only doubled (n modulo 2n).
+ * not). A \u escape's backslash is only doubled, and a quote escaped one level deeper
+ * inside it has 2n + 1 (\\\u0022, as a literal backslash before the closing quote has):
+ * taken for the deeper quote, the value then runs on (n modulo 4n).
  */
 static bool auth_quote_closes(const uint8_t *p, size_t k, size_t avail, const struct auth_open *o)
 {
@@ -59,7 +61,7 @@ static bool auth_quote_closes(const uint8_t *p, size_t k, size_t avail, const st
 	if (builtin_quote(p, k, avail, &e) != o->quote || (p[k + run] == 'u') != o->u)
 		return false;
 	if (o->u)
-		return run % (2 * o->n) == o->n;
+		return run % (4 * o->n) == o->n;
 	return run % (2 * o->n + 2) == o->n;
 }
 

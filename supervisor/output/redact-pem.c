@@ -116,13 +116,25 @@ static int pem_plain_item(const uint8_t *p, size_t k, size_t avail, size_t min)
  */
 static int pem_yaml_item(const uint8_t *p, size_t j, size_t avail)
 {
-	size_t k = j;
+	size_t k = j, len;
 	bool newline = false, comma = p[j] == ',';
-	int r;
+	int r, e;
 
 	k += comma;
-	for (size_t i = 0; k < avail && i < 64 && pem_blank(p[k]); i++)
-		newline |= p[k++] == '\n';
+	/* Line ends written as escapes too: the list in a JSON string, or in a repr. */
+	for (size_t i = 0; k < avail && i < 64; i++) {
+		if (pem_blank(p[k])) {
+			newline |= p[k++] == '\n';
+			continue;
+		}
+		e = pem_escape(p, k, avail, &len);
+		if (e == PEM_ESC_MORE)
+			return -1;
+		if (e != PEM_ESC_SEP)
+			break;
+		newline = true;
+		k += len;
+	}
 	if (k == avail)
 		return -1;
 	if (comma && k == j + 1)
@@ -202,7 +214,7 @@ static int pem_separator(const uint8_t *p, size_t j, size_t avail, bool list)
 	size_t len;
 	int e;
 
-	if (list && (pem_blank(p[j]) || p[j] == ',')) {
+	if (list && (pem_blank(p[j]) || p[j] == ',' || p[j] == '\\')) {
 		e = pem_yaml_item(p, j, avail);
 		if (e != 0)
 			return e;

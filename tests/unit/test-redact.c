@@ -1004,6 +1004,15 @@ TEST(builtin_private_key_review_forms)
 	      "{k: ['-----BEGIN PRIVATE KEY-----', MIIEvQIBADANBgkqhkiG9w0BAQEF,\n    AASCBKcw, "
 	      "'-----END PRIVATE KEY-----'], next: visible}\n",
 	      "{k: ['[REDACTED:private-key]'], next: visible}\n");
+	/* The same list inside a JSON string or a repr: its line ends written \n (review). */
+	CHECK(r,
+	      "{\"c\": \"k:\\n- '-----BEGIN PRIVATE KEY-----'\\n- MIIEvQIBADANBgkqhkiG9w0BAQEF\\n"
+	      "- AASCBKcw\\n- '-----END PRIVATE KEY-----'\\nnext: visible\\n\", \"n\": 1}\n",
+	      "{\"c\": \"k:\\n- '[REDACTED:private-key]'\\nnext: visible\\n\", \"n\": 1}\n");
+	CHECK(r,
+	      "{'c': \"k: ['-----BEGIN PRIVATE KEY-----', MIIEvQIBADANBgkqhkiG9w0BAQEF,\\n    "
+	      "AASCBKcw, '-----END PRIVATE KEY-----']\\n\"}\n",
+	      "{'c': \"k: ['[REDACTED:private-key]']\\n\"}\n");
 	/* Cut short: the next YAML key stays. */
 	CHECK(r,
 	      "k:\n- '-----BEGIN PRIVATE KEY-----'\n- MIIEvQIBADANBgkqhkiG9w0BAQEF\n- AASCBKcw\n"
@@ -1175,6 +1184,13 @@ TEST(builtin_authorization_values)
 	      "\"{\\\"Authorization\\\": \\\"Token t=\\\\\\\"abcDEF0123456789\\\\\\\"\\\", "
 	      "\\\"n\\\": 1}\"",
 	      "\"{\\\"Authorization\\\": \\\"Token [REDACTED:authorization]\\\", \\\"n\\\": 1}\"");
+	/* A quote escaped one level deeper inside a \u0022-quoted value is the value's
+	 * (\\\u0022: System.Text.Json of a JSON string), one and two levels down (review). */
+	CHECK(r,
+	      "{\"x\": \"{\\u0022Authorization\\u0022: \\u0022Token "
+	      "t=\\\\\\u0022S3cr3tT0ken01\\\\\\u0022\\u0022}\"}",
+	      "{\"x\": \"{\\u0022Authorization\\u0022: \\u0022Token "
+	      "[REDACTED:authorization]\\u0022}\"}");
 	/* ... and a doubled backslash before a plain quote leaves it closing (the value ends
 	 * before the backslashes). */
 	CHECK(r, "{\"Authorization\": \"Digest x=\\\\\", \"n\": 1}",
