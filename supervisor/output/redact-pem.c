@@ -109,6 +109,32 @@ static int pem_plain_item(const uint8_t *p, size_t k, size_t avail, size_t min)
 }
 
 /*
+ * Past up to 64 blanks and line ends at p + k, line ends written as escapes too (a list in
+ * a JSON string, or in a repr); *newline: whether one was among them. SIZE_MAX when the
+ * bytes available end inside what may be an escape.
+ */
+static size_t pem_skip_line_ends(const uint8_t *p, size_t k, size_t avail, bool *newline)
+{
+	size_t len;
+	int e;
+
+	for (size_t i = 0; k < avail && i < 64; i++) {
+		if (pem_blank(p[k])) {
+			*newline |= p[k++] == '\n';
+			continue;
+		}
+		e = pem_escape(p, k, avail, &len);
+		if (e == PEM_ESC_MORE)
+			return SIZE_MAX;
+		if (e != PEM_ESC_SEP)
+			break;
+		*newline = true;
+		k += len;
+	}
+	return k;
+}
+
+/*
  * The next item of a YAML list of a block's lines after an unquoted one at p + j: a line
  * end then "- " (block style), or ", " (flow style), blanks and line ends around them; its
  * length up to the item's text, its opening quote taken in. 0 when there is none, -1 when
@@ -116,26 +142,11 @@ static int pem_plain_item(const uint8_t *p, size_t k, size_t avail, size_t min)
  */
 static int pem_yaml_item(const uint8_t *p, size_t j, size_t avail)
 {
-	size_t k = j, len;
 	bool newline = false, comma = p[j] == ',';
-	int r, e;
+	size_t k = pem_skip_line_ends(p, j + comma, avail, &newline);
+	int r;
 
-	k += comma;
-	/* Line ends written as escapes too: the list in a JSON string, or in a repr. */
-	for (size_t i = 0; k < avail && i < 64; i++) {
-		if (pem_blank(p[k])) {
-			newline |= p[k++] == '\n';
-			continue;
-		}
-		e = pem_escape(p, k, avail, &len);
-		if (e == PEM_ESC_MORE)
-			return -1;
-		if (e != PEM_ESC_SEP)
-			break;
-		newline = true;
-		k += len;
-	}
-	if (k == avail)
+	if (k == SIZE_MAX || k == avail)
 		return -1;
 	if (comma && k == j + 1)
 		return 0; /* 4,ENCRYPTED; AES-128-CBC,0123...: a header's value */
@@ -166,7 +177,7 @@ static int pem_yaml_item(const uint8_t *p, size_t j, size_t avail)
  */
 static int pem_list_separator(const uint8_t *p, size_t j, size_t avail)
 {
-	size_t k, q, qlen, len;
+	size_t k, q, qlen;
 	bool newline = false, comma = false, yaml = false;
 	int c = builtin_quote(p, j, avail, &k), e;
 
@@ -177,19 +188,9 @@ static int pem_list_separator(const uint8_t *p, size_t j, size_t avail)
 		k++;
 		comma = true;
 	}
-	for (size_t i = 0; k < avail && i < 64; i++) {
-		if (pem_blank(p[k])) {
-			newline |= p[k++] == '\n';
-			continue;
-		}
-		e = pem_escape(p, k, avail, &len);
-		if (e == PEM_ESC_MORE)
-			return -1;
-		if (e != PEM_ESC_SEP)
-			break;
-		newline = true;
-		k += len;
-	}
+	k = pem_skip_line_ends(p, k, avail, &newline);
+	if (k == SIZE_MAX)
+		return -1;
 	if (newline && k < avail && p[k] == '-') { /* a YAML item */
 		k = builtin_skip_blanks(p, k + 1, avail);
 		yaml = true;
