@@ -69,8 +69,17 @@ span_ms() {
 	[ "$rc" = 0 ] || echo "# a clean run exited $rc" >&2
 	echo $((($(date +%s%N) - t0) * 13 / 10000000))
 }
-span_net=$(span_ms "$netpol")
-span_plain=$(span_ms "$plainpol")
+# The smaller of two: the first run of a kind pays for cold caches (in the CI's guest a
+# first networked run took three times the next), and a span too long puts most kill
+# points after the runs' end.
+span_min() {
+	local a b
+	a=$(span_ms "$1")
+	b=$(span_ms "$1")
+	echo $((a < b ? a : b))
+}
+span_net=$(span_min "$netpol")
+span_plain=$(span_min "$plainpol")
 echo "# kill points: 0-${span_net} ms (networked), 0-${span_plain} ms (plain)"
 
 # Mounts, records and run ids of this test, before anything is killed.
@@ -89,7 +98,7 @@ for i in $(seq 1 "$RUNS"); do
 		>/dev/null 2>>"$AL_TMP/err" </dev/null &
 	pid=$!
 	delay=$((RANDOM % (span + 1)))
-	sleep "$(printf '0.%03d' "$delay")"
+	sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
 	kill -KILL "$pid" 2>/dev/null && killed=$((killed + 1))
 	wait "$pid" 2>/dev/null
 done
