@@ -19,6 +19,10 @@
 #                   every form, plus the built-in patterns
 #   airlock-32-raw  the same with logs.terminal "raw" (the caller's stream not neutralised)
 #   airlock-1g-log  default policy with logs.max_size "1G": every byte logged and hashed
+#   relay           the floor: bwrap's task, its output copied through bench/relay (read
+#                   and written as airlock does, nothing looked at) to the consumer. What
+#                   any supervisor that takes the output through a process of its own
+#                   costs on this machine before it filters a byte.
 # BENCH_BASE=PATH adds "base" and "base-32", another airlock binary (main, or a build from
 # before a change) with the default policy and with the 32 credentials, to compare the two
 # builds in the same run.
@@ -30,6 +34,7 @@ build=${1:-build-bench}
 rounds=${2:-3}
 mib=${3:-1024}
 airlock=$(realpath "$build/airlock")
+relay=$(realpath "$build/bench/relay")
 tmp=$(mktemp -d /tmp/airlock-outbench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -105,19 +110,20 @@ run_case() {
 	airlock-32) run_airlock "$airlock" --policy "$tmp/p32.json" "${creds[@]}" ;;
 	airlock-32-raw) run_airlock "$airlock" --policy "$tmp/p32raw.json" "${creds[@]}" ;;
 	airlock-1g-log) run_airlock "$airlock" --policy "$tmp/p1g.json" ;;
+	relay) run_case bwrap | "$relay" ;;
 	base) run_airlock "$BENCH_BASE" --policy "$tmp/p0.json" ;;
 	base-32) run_airlock "$BENCH_BASE" --policy "$tmp/p32.json" "${creds[@]}" ;;
 	esac
 }
 
-cases=(bwrap airlock airlock-32 airlock-32-raw airlock-1g-log)
+cases=(bwrap relay airlock airlock-32 airlock-32-raw airlock-1g-log)
 [ -n "${BENCH_BASE:-}" ] && cases+=(base base-32)
 if [ -n "${BENCH_CASES:-}" ]; then
 	cases=(bwrap)
 	for c in $BENCH_CASES; do
 		case $c in
 		bwrap) ;;
-		airlock | airlock-32 | airlock-32-raw | airlock-1g-log) cases+=("$c") ;;
+		relay | airlock | airlock-32 | airlock-32-raw | airlock-1g-log) cases+=("$c") ;;
 		base | base-32)
 			[ -n "${BENCH_BASE:-}" ] || {
 				echo "output.sh: case $c needs BENCH_BASE (another airlock binary)" >&2
@@ -132,7 +138,7 @@ fi
 for c in "${cases[@]}"; do
 	{
 		echo '#!/bin/bash'
-		declare -p tmp task creds airlock
+		declare -p tmp task creds airlock relay
 		[ -n "${BENCH_BASE:-}" ] && declare -p BENCH_BASE
 		declare -f run_airlock run_case
 		printf 'run_case %q 2>/dev/null | cat >/dev/null\n' "$c"
@@ -169,6 +175,8 @@ done
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 echo "# $mib MiB of build output through a pipe, $rounds rounds, interleaved"
 echo "# wall: best and median; cpu: median, by $cpu_by; extra: cpu over bwrap's, per byte"
+[[ " ${cases[*]} " == *" relay "* ]] &&
+	echo "# relay: the output through a process that only copies it, the floor of a filter"
 printf '%-16s %8s %8s %8s %7s %8s %9s\n' case best_s med_s MB/s ratio cpu_s extra_ns/B
 bw_best=$(awk '{ print $1 }' "$tmp/t.bwrap" | sort -n | head -1)
 bw_cpu=$(awk '{ print $2 + $3 }' "$tmp/t.bwrap" | median)
