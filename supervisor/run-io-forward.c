@@ -51,7 +51,8 @@ static void wait_foreground(struct run_io_stream *s)
 	struct run_io *io = s->io;
 	struct termios t;
 
-	while (io->background_stop && run_io_is_background_tty(s->out) &&
+	/* A terminal without a foreground group is no background: the write goes ahead. */
+	while (io->background_stop && run_io_tty_owner(s->out) == RUN_IO_TTY_OTHER &&
 	       tcgetattr(s->out, &t) == 0 && (t.c_lflag & TOSTOP))
 		if (!io->background_stop(io->background_userdata, SIGTTOU))
 			return;

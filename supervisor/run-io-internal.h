@@ -13,9 +13,6 @@ int run_io_pipe(int *rd, int *wr);
 /* Whether fd was opened for reading (want O_RDONLY) or writing (O_WRONLY); O_PATH is not. */
 bool run_io_fd_has_access(int fd, int want);
 
-/* A terminal whose foreground process group is not airlock's: using it is a job stop. */
-bool run_io_is_background_tty(int fd);
-
 /* Decides what the task gets as stdin (io->child_stdin). Returns 0 or -errno. */
 int run_io_stdin_open(struct run_io *io);
 /* Starts the stdin pump on io->loop, if there is one. Returns 0 or -errno. */

@@ -63,9 +63,12 @@ static int on_stdin_readable(struct loop *l, int fd, uint32_t events, void *user
 
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return 0;
-	/* Read again once continued: in the foreground, or stopped again if still not. */
-	if (n < 0 && errno == EIO && run_io_is_background_tty(fd) && io->background_stop &&
-	    io->background_stop(io->background_userdata, SIGTTIN))
+	/*
+	 * Read again once continued: in the foreground, or stopped again if still not. No
+	 * terminal (or one without a foreground) is no background: that EIO ends stdin.
+	 */
+	if (n < 0 && errno == EIO && run_io_tty_owner(fd) == RUN_IO_TTY_OTHER &&
+	    io->background_stop && io->background_stop(io->background_userdata, SIGTTIN))
 		return 0;
 	if (n <= 0) {
 		run_io_stdin_close(io);

@@ -96,11 +96,13 @@ static int stream_open_out(struct run_io_stream *s, int fd)
 	return 0;
 }
 
-bool run_io_is_background_tty(int fd)
+enum run_io_tty_owner run_io_tty_owner(int fd)
 {
 	pid_t fg = tcgetpgrp(fd);
 
-	return fg > 0 && fg != getpgrp();
+	if (fg <= 0)
+		return RUN_IO_TTY_NONE;
+	return fg == getpgrp() ? RUN_IO_TTY_OURS : RUN_IO_TTY_OTHER;
 }
 
 /* Lets our private non-blocking stderr stand in for fd 2, so log lines never block. */

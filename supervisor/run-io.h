@@ -178,3 +178,11 @@ bool run_io_outputs_done(const struct run_io *io);
 void run_io_drain(struct run_io *io);
 /* Closes everything and puts airlock's original fd 2 back. Safe to call more than once. */
 void run_io_done(struct run_io *io);
+
+/* Whose is the foreground of the terminal fd: tcgetpgrp() against airlock's process group. */
+enum run_io_tty_owner {
+	RUN_IO_TTY_NONE, /* fd is no terminal (or -1), or the terminal has no foreground group */
+	RUN_IO_TTY_OURS, /* airlock's process group: airlock is the foreground job */
+	RUN_IO_TTY_OTHER, /* another group (the shell, another job): airlock is in the background */
+};
+enum run_io_tty_owner run_io_tty_owner(int fd);

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "macro.h"
 #include "run-internal.h"
+#include "run-io.h"
 #include "run-jobctl.h"
 #include "run-limits.h"
 #include "run.h"
@@ -305,12 +306,11 @@ static enum cont stop_self(const struct run *r, int sig)
 static bool own_terminal(void)
 {
 	_cleanup_close_ int fd = open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
-	pid_t fg;
 
+	/* No controlling terminal, or no foreground group on it: not ours, fg did not come. */
 	if (fd < 0)
 		return false;
-	fg = tcgetpgrp(fd);
-	return fg > 0 && fg == getpgrp();
+	return run_io_tty_owner(fd) == RUN_IO_TTY_OURS;
 }
 
 /*

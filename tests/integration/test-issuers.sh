@@ -563,93 +563,64 @@ rm -f "$LOG.gate"
 # continued by the revocation's timer, and its fg then sends no SIGCONT; it only gives the
 # job the terminal. Once the revocation is done, airlock goes on: the task's output after
 # the stop arrives, the shell never reports the job stopped again, the run exits 0.
+cp "$NET_DIR/pty_drive.py" "$TMP/"
 cat >"$TMP/pty-job.py" <<'PY'
-import os, pty, re, select, shlex, sys, time
+import os, re, shlex, sys
+import pty_drive
 netns, rundir, log, transcript, cmd = sys.argv[1:5] + [shlex.join(sys.argv[5:])]
 try:
-    pid, fd = pty.fork()
-except OSError as e:
+    term = pty_drive.spawn(["nsenter", "--net=/run/netns/" + netns, "unshare", "-m",
+                            "--propagation", "private", "--", "/bin/sh", "-c",
+                            'mount --bind "$0" /run/airlock && exec bash --norc --noprofile -i', rundir],
+                           {"PS1": "$ ", "TERM": "dumb"}, transcript)
+except pty_drive.NoPty as e:
     print("no-pty", e)
     sys.exit(0)
-if pid == 0:
-    os.environ.update(PS1="$ ", TERM="dumb")
-    os.execvp("nsenter", ["nsenter", "--net=/run/netns/" + netns, "unshare", "-m",
-                          "--propagation", "private", "--", "/bin/sh", "-c",
-                          'mount --bind "$0" /run/airlock && exec bash --norc --noprofile -i', rundir])
-out = b""
-def pump(t):
-    global out
-    end = time.time() + t
-    while time.time() < end:
-        if select.select([fd], [], [], 0.05)[0]:
-            try:
-                out += os.read(fd, 4096)
-            except OSError:
-                return
-def wait(cond, t):
-    end = time.time() + t
-    while time.time() < end:
-        if cond():
-            return True
-        pump(0.1)
-    return bool(cond())
 def logged(pat):
     with open(log) as f:
         return re.search(pat, f.read(), re.M)
-def said(pat, since=0):
-    return re.search(pat, out[since:], re.M)
-def tty_pgrp():
-    try:
-        return os.tcgetpgrp(fd)
-    except OSError:
-        return -1
-pump(1)
-os.write(fd, (cmd + "\n").encode())
-print("started", wait(lambda: said(rb"^started\r?$"), 60))
+term.pump(1)
+term.send(cmd + "\n")
+print("started", bool(term.expect(rb"^started\r?$", 60)))
 t = (re.findall(r"^mint (\S+)", open(log).read(), re.M) or ["none"])[-1]
-job = tty_pgrp()  # the foreground job: airlock's process group
+job = term.foreground()  # the foreground job: airlock's process group
 print("revoking-before-stop", bool(logged("^revoke-start " + re.escape(t) + "$")))
-os.write(fd, b"\x1a")  # ^Z
-print("shell-says-stopped", wait(lambda: said(rb"Stopped"), 15))
-print("revoking", wait(lambda: logged("^revoke-start " + re.escape(t) + "$"), 60))
-pump(0.5)
-mark = len(out)
-os.write(fd, b"jobs\n")
-wait(lambda: said(rb"^\[1\]\+\s+\w+", mark), 10)
-m = said(rb"^\[1\]\+\s+(\w+)", mark)
+term.send(b"\x1a")  # ^Z
+print("shell-says-stopped", bool(term.expect(rb"Stopped", 15)))
+print("revoking", term.wait(lambda: logged("^revoke-start " + re.escape(t) + "$"), 60))
+term.pump(0.5)
+mark = len(term.out)
+term.send(b"jobs\n")
+m = term.expect(rb"^\[1\]\+\s+(\w+)", 10, since=mark)
 print("jobs-says", m.group(1).decode() if m else "none")
-fg_at = len(out)
-print("output-held", not said(rb"^resumed\r?$"))
-os.write(fd, b"fg\n")
-print("fg-has-terminal", wait(lambda: tty_pgrp() == job, 15))
+fg_at = len(term.out)
+print("output-held", not term.said(rb"^resumed\r?$"))
+term.send(b"fg\n")
+print("fg-has-terminal", term.wait(lambda: term.foreground() == job, 15))
 print("fg-before-revoked", not logged("^revoke " + re.escape(t) + "$"))
 open(log + ".gate", "w").close()
-resumed = wait(lambda: said(rb"^resumed\r?$", fg_at), 30)
+resumed = bool(term.expect(rb"^resumed\r?$", 30, since=fg_at))
 print("resumed", resumed)
 if not resumed:  # stopped again: continue it for real, so that the run ends
-    pump(1)
-    os.write(fd, b"fg\n")
-    wait(lambda: said(rb"^resumed\r?$", fg_at), 30)
-wait(lambda: tty_pgrp() == pid, 30)  # the shell has its terminal back: the job ended
-pump(0.5)
-mark = len(out)
-os.write(fd, b"echo rc=$?\n")
-wait(lambda: said(rb"rc=\d+", mark), 10)
-m = said(rb"rc=(\d+)", mark)
+    term.pump(1)
+    term.send(b"fg\n")
+    term.expect(rb"^resumed\r?$", 30, since=fg_at)
+term.wait(lambda: term.foreground() == term.pid, 30)  # the shell has its terminal back: the job ended
+term.pump(0.5)
+mark = len(term.out)
+term.send(b"echo rc=$?\n")
+m = term.expect(rb"rc=(\d+)", 10, since=mark)
 print("rc", m.group(1).decode() if m else "none")
-print("shell-said-stopped", len(re.findall(rb"Stopped", out)))
-os.write(fd, b"exit\n")
-pump(1)
+print("shell-said-stopped", len(re.findall(rb"Stopped", term.out)))
+term.send(b"exit\n")
+term.pump(1)
 if job > 0:
     for sig in (15, 18):  # anything of the job still there (the case failed)
         try:
             os.killpg(job, sig)
         except OSError:
             pass
-os.kill(pid, 9)
-os.waitpid(pid, 0)
-with open(transcript, "wb") as f:
-    f.write(out)
+term.close()
 PY
 rm -f "$LOG.gate" "$TMP/out"
 res=$(timeout 300 python3 "$TMP/pty-job.py" "$NET_H" "$TMP/run" "$LOG" "$TMP/pty.out" \

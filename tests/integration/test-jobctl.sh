@@ -63,69 +63,52 @@ wait_count() { # wait_count N SECONDS: until the counter reaches N
 # The shell runs airlock as a foreground job; ^Z goes to airlock's process group only.
 # Modes: ctrl-z, kill (^Z, then `kill %1`), setup (^Z while airlock waits for a credential
 # the caller writes to the FIFO only later), bg-read, bg-write (a background job, tostop).
+cp "$AIRLOCK_SRC/tests/integration/pty_drive.py" "$AL_TMP/"
 cat >"$AL_TMP/job.py" <<'PY'
-import glob, os, pty, re, select, shlex, sys, time
+import glob, os, re, shlex, sys, time
+import pty_drive
 mode, count, fifo, cmd = sys.argv[1], sys.argv[2], sys.argv[3], shlex.join(sys.argv[4:])
 started_file = os.path.join(os.path.dirname(count), "started")
-pid, fd = pty.fork()
-if pid == 0:
-    os.environ["PS1"] = "$ "
-    os.execvp("bash", ["bash", "--norc", "--noprofile", "-i"])
-out = b""
-def pump(t):
-    global out
-    end = time.time() + t
-    while time.time() < end:
-        if select.select([fd], [], [], 0.05)[0]:
-            try:
-                out += os.read(fd, 4096)
-            except OSError:
-                return
+term = pty_drive.spawn(["bash", "--norc", "--noprofile", "-i"], {"PS1": "$ "},
+                       transcript=os.environ.get("JOB_TRANSCRIPT"))
 def lines():
     try:
         with open(count) as f:
             return sum(1 for _ in f)
     except FileNotFoundError:
         return 0
-def wait(cond, t):
-    end = time.time() + t
-    while time.time() < end:
-        if cond():
-            return True
-        pump(0.1)
-    return False
 if mode in ("ctrl-z", "kill"):  # a foreground job, stopped with ^Z
-    os.write(fd, (cmd + "\n").encode())
-    print("started", wait(lambda: lines() >= 3, 20))
-    os.write(fd, b"\x1a")  # ^Z: the line discipline's VSUSP
+    term.send(cmd + "\n")
+    print("started", term.wait(lambda: lines() >= 3, 20))
+    term.send(b"\x1a")  # ^Z: the line discipline's VSUSP
 elif mode in ("setup", "setup-kill"):  # ^Z while airlock waits for the caller's credential
-    os.write(fd, (cmd + "\n").encode())
-    pump(1.5)
+    term.send(cmd + "\n")
+    term.pump(1.5)
     print("started", lines() == 0)
-    os.write(fd, b"\x1a")
-    pump(0.5)
+    term.send(b"\x1a")
+    term.pump(0.5)
     with open(fifo, "w") as f:  # the caller has the value now
         f.write("value-of-the-caller")
 elif mode.startswith("bg-write"):  # a background job writing to the terminal, with tostop
-    os.write(fd, ("stty tostop; set -b -o posix; " + cmd + " &\n").encode())
-    print("started", wait(lambda: lines() >= 3, 20))
+    term.send("stty tostop; set -b -o posix; " + cmd + " &\n")
+    print("started", term.wait(lambda: lines() >= 3, 20))
 else:  # a background job that reads the terminal: stopped by SIGTTIN
     # posix: the shell names the stop signal ("Stopped(SIGTTIN)")
-    os.write(fd, ("set -b -o posix; " + cmd + " &\n").encode())
-    print("started", wait(lambda: lines() >= 3, 20))
+    term.send("set -b -o posix; " + cmd + " &\n")
+    print("started", term.wait(lambda: lines() >= 3, 20))
     # Input typed while a foreground command that does not read runs: it waits in the
     # terminal, readable for airlock, whose read is refused there (background).
-    os.write(fd, b"sleep 2\n")
-    pump(0.5)
-    os.write(fd, b":\n")
-print("shell-says-stopped", wait(lambda: b"Stopped" in out, 15))
-pump(0.3)
+    term.send(b"sleep 2\n")
+    term.pump(0.5)
+    term.send(b":\n")
+print("shell-says-stopped", bool(term.expect(rb"Stopped", 15)))
+term.pump(0.3)
 a = lines()
-pump(1.5)
+term.pump(1.5)
 b = lines()
 print("counter-held", a == b, a, b)
 print("task-not-started", not os.path.exists(started_file))
-print("output-held", b"said-42" not in out)
+print("output-held", not term.said(rb"said-42"))
 # The processes in the run's cgroups (JOB_CGROUPS: the test's cgroup parent).
 parent = os.environ["JOB_CGROUPS"]
 members = set()
@@ -133,41 +116,39 @@ for pat in ("/sys/fs/cgroup/*/%s/**/cgroup.procs", "/sys/fs/cgroup/%s/**/cgroup.
     for f in glob.glob(pat % parent, recursive=True):
         members |= set(open(f).read().split())
 print("members", len(members))
+# The status the shell reports for a job that ended: "Exit 143" ("Done(143)" in posix mode).
+EXIT = rb"(?:Exit |Done\()(\d+)"
 if mode in ("kill", "setup-kill", "bg-write-kill"):
     # What `kill %1` does for a stopped job: SIGTERM, then SIGCONT. set -b: the shell
     # reports the job's end at once ("Exit 143": airlock exits with the task's 128+N).
-    os.write(fd, b"set -b; kill %1\n")
-    # (posix mode says "Done(143)")
-    wait(lambda: re.search(rb"(Exit |Done\()\d+", out), 30)
-    m = re.search(rb"(?:Exit |Done\()(\d+)", out)
+    term.send(b"set -b; kill %1\n")
+    m = term.expect(EXIT, 30)
     print("shell-says-exit", m.group(1).decode() if m else "none")
-    pump(0.5)
+    term.pump(0.5)
     print("after-kill", lines() == b, lines())
 elif mode == "bg-write-wait":  # nobody continues it: only its wall time can end it
-    # (posix mode says "Done(143)")
-    wait(lambda: re.search(rb"(Exit |Done\()\d+", out), 30)
-    m = re.search(rb"(?:Exit |Done\()(\d+)", out)
+    m = term.expect(EXIT, 30)
     print("shell-says-exit", m.group(1).decode() if m else "none")
 else:
     fg_at = time.time()
-    os.write(fd, b"fg; echo rc=$?\n")  # fg waits for the job, then its status
-    print("counter-resumed", wait(lambda: lines() > b, 10))
+    term.send(b"fg; echo rc=$?\n")  # fg waits for the job, then its status
+    print("counter-resumed", term.wait(lambda: lines() > b, 10))
     if os.path.exists(started_file):
         print("started-after-fg", float(open(started_file).read()) >= fg_at)
 if mode == "bg-read":
-    pump(0.3)
-    os.write(fd, b"hello\n")  # airlock now reads its terminal in the foreground
+    term.pump(0.3)
+    term.send(b"hello\n")  # airlock now reads its terminal in the foreground
 if mode in ("ctrl-z", "bg-read", "setup", "bg-write"):
-    wait(lambda: re.search(rb"rc=\d+", out), 30)
-m = re.search(rb"rc=(\d+)", out)
+    term.expect(rb"rc=\d+", 30)
+m = term.said(rb"rc=(\d+)")
+out = term.out.decode(errors="replace")
 print("rc", m.group(1).decode() if m else "none")
-print("task-read", "got-hello" in out.decode(errors="replace"))
-print("output-after", b"said-42" in out)
-print("shell-said", " ".join(sorted(set(re.findall(r"Stopped\(\w+\)|Stopped", out.decode(errors="replace"))))))
-os.write(fd, b"exit\n")
-pump(0.5)
-os.kill(pid, 9)
-os.waitpid(pid, 0)
+print("task-read", "got-hello" in out)
+print("output-after", "said-42" in out)
+print("shell-said", " ".join(sorted(set(re.findall(r"Stopped\(\w+\)|Stopped", out)))))
+term.send(b"exit\n")
+term.pump(0.5)
+term.close()
 PY
 # job MODE NAME -- CMD...: runs airlock in the rw workspace through job.py, record NAME.json;
 # with JOB_POL as its policy (default $pol), and JOB_CRED as a --credential when set.
@@ -175,7 +156,7 @@ job() {
 	local mode=$1 name=$2
 	shift 3
 	rm -f "$AL_RWWS/count" "$AL_RWWS/started"
-	JOB_CGROUPS=$ISO_PARENT timeout 90 python3 "$AL_TMP/job.py" "$mode" "$AL_RWWS/count" "$AL_TMP/cred.fifo" \
+	JOB_CGROUPS=$ISO_PARENT JOB_TRANSCRIPT=$AL_TMP/$name.pty timeout 90 python3 "$AL_TMP/job.py" "$mode" "$AL_RWWS/count" "$AL_TMP/cred.fifo" \
 		"$AIRLOCK" run --state-dir "$AL_STATE" --policy "${JOB_POL:-$pol}" --workspace "$AL_RWWS" \
 		--record "$AL_TMP/$name.json" ${JOB_CRED:+--credential "$JOB_CRED"} -- "$@"
 }
