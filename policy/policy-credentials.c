@@ -166,7 +166,8 @@ static int dispatch_on_expiry(const char *path, json_t *v, void *data, struct po
 	return policy_errorf(ctx, path, "expected \"record\" or \"kill\"");
 }
 
-/* Where a file may go: any normalised path but "/", outside airlock's own mounts but /run. */
+/* Where a file may go: any normalised path but "/", outside airlock's own mounts but /run,
+ * and outside /out. */
 static int dispatch_file(const char *path, json_t *v, void *data, struct policy_ctx *ctx)
 {
 	const char *s = json_string_value(v), *reserved;
@@ -182,6 +183,14 @@ static int dispatch_file(const char *path, json_t *v, void *data, struct policy_
 			"\"%s\" is reserved by airlock (credential files may go "
 			"below /run, a tmpfs mount or elsewhere in the sandbox's root)",
 			reserved);
+	/* /out is what the artifacts export takes: the file's mount point would be exported
+	 * (empty, root's), and the task's tools write beside the value what an export scans. */
+	if (path_is_beneath(s, "/out"))
+		return policy_errorf(
+			ctx, path,
+			"\"/out\" holds the task's artifacts, not credentials (credential "
+			"files may go below /run, a tmpfs mount or elsewhere in the "
+			"sandbox's root)");
 	return policy_dispatch_string(path, v, data, ctx);
 }
 
