@@ -37,7 +37,7 @@ static int match_pem_end(const uint8_t *p, size_t j, size_t avail, bool final, s
 	return BM_MATCH;
 }
 
-enum { PEM_ESC_MORE = -1, PEM_ESC_NONE, PEM_ESC_SEP, PEM_ESC_CHAR };
+enum { PEM_ESC_MORE = -1, PEM_ESC_NONE, PEM_ESC_SEP, PEM_ESC_BLANK, PEM_ESC_CHAR };
 
 static int hex_digit(uint8_t c)
 {
@@ -48,9 +48,10 @@ static int hex_digit(uint8_t c)
 
 /*
  * An escape at p + j inside a private-key block in a string, its backslash doubled any
- * number of times (JSON inside JSON): \n \r and \u000a \u000d separate lines, \/ and
- * \uXXXX of a base64 character (System.Text.Json's \u002B, Gson's \u003d) are one. Its
- * kind, with *len; PEM_ESC_MORE when its end is still to come.
+ * number of times (JSON inside JSON): \n \r, \u000a \u000d and a backslash at a line's end
+ * (a string continued on the next line) separate lines, \t and \u0009 are blanks (a key's
+ * lines joined with tabs), \/ and \uXXXX of a base64 character (System.Text.Json's \u002B,
+ * Gson's \u003d) are one. Its kind, with *len; PEM_ESC_MORE when its end is still to come.
  */
 static int pem_escape(const uint8_t *p, size_t j, size_t avail, size_t *len)
 {
@@ -61,10 +62,11 @@ static int pem_escape(const uint8_t *p, size_t j, size_t avail, size_t *len)
 		return PEM_ESC_NONE;
 	if (k == avail)
 		return PEM_ESC_MORE;
-	if (p[k] == 'n' || p[k] == 'r' || p[k] == '/') {
-		*len = k + 1 - j;
-		return p[k] == '/' ? PEM_ESC_CHAR : PEM_ESC_SEP;
-	}
+	*len = k + 1 - j;
+	if (p[k] == 'n' || p[k] == 'r' || p[k] == '\n' || p[k] == '\r')
+		return PEM_ESC_SEP; /* a backslash before a line end: a string goes on (shell, TOML) */
+	if (p[k] == 't' || p[k] == '/')
+		return p[k] == 't' ? PEM_ESC_BLANK : PEM_ESC_CHAR;
 	if (p[k] != 'u')
 		return PEM_ESC_NONE;
 	for (size_t i = 1; i <= 4; i++) {
@@ -75,8 +77,8 @@ static int pem_escape(const uint8_t *p, size_t j, size_t avail, size_t *len)
 		code = code * 16 + hex_digit(p[k + i]);
 	}
 	*len = k + 5 - j;
-	if (code == '\n' || code == '\r')
-		return PEM_ESC_SEP;
+	if (code == '\n' || code == '\r' || code == '\t')
+		return code == '\t' ? PEM_ESC_BLANK : PEM_ESC_SEP;
 	return code < 0x80 && (builtin_cls[code] & (C_ALNUM | C_PLUS_SLASH) || code == '=')
 		       ? PEM_ESC_CHAR
 		       : PEM_ESC_NONE;
@@ -126,12 +128,39 @@ static size_t pem_skip_line_ends(const uint8_t *p, size_t k, size_t avail, bool 
 		e = pem_escape(p, k, avail, &len);
 		if (e == PEM_ESC_MORE)
 			return SIZE_MAX;
-		if (e != PEM_ESC_SEP)
+		if (e != PEM_ESC_SEP && e != PEM_ESC_BLANK)
 			break;
-		*newline = true;
+		*newline |= e == PEM_ESC_SEP;
 		k += len;
 	}
 	return k;
+}
+
+/*
+ * Past the '-' of a YAML item at p + k (after a line end) and the blanks after it (spaces
+ * or tabs), and past empty items ("-" then a line end: a block's blank line): where the
+ * item's text starts, 0 when there is no item there, SIZE_MAX when the bytes available end
+ * first.
+ */
+static size_t pem_yaml_dash(const uint8_t *p, size_t k, size_t avail)
+{
+	bool newline;
+	size_t dash;
+
+	for (size_t i = 0; i < 8; i++) {
+		if (k + 1 >= avail)
+			return SIZE_MAX;
+		if (p[k] != '-')
+			return 0;
+		dash = k;
+		newline = false;
+		k = pem_skip_line_ends(p, k + 1, avail, &newline);
+		if (k == SIZE_MAX || k == avail)
+			return SIZE_MAX;
+		if (!newline)
+			return k > dash + 1 ? k : 0; /* "-x" is no item */
+	}
+	return 0;
 }
 
 /*
@@ -153,13 +182,11 @@ static int pem_yaml_item(const uint8_t *p, size_t j, size_t avail)
 	if (!comma) {
 		if (!newline || p[k] != '-')
 			return 0;
-		if (k + 1 == avail)
+		k = pem_yaml_dash(p, k, avail);
+		if (k == SIZE_MAX)
 			return -1;
-		if (p[k + 1] != ' ')
+		if (k == 0)
 			return 0;
-		k = builtin_skip_blanks(p, k + 1, avail);
-		if (k == avail)
-			return -1;
 	}
 	if (p[k] == '\'' || p[k] == '"')
 		return (int)(k + 1 - j);
@@ -171,14 +198,16 @@ static int pem_yaml_item(const uint8_t *p, size_t j, size_t avail)
  * The end of one string of a list of a block's lines and the start of the next at p + j,
  * the quote there (any form of builtin_quote(): a list in JSON inside JSON) closing it:
  * 'MIIE...', 'AQC7...' (Python), "...",\n  "..." (JSON), '...'\n        '...' (pprint),
- * '...'\n- '...' (YAML), \"...\", \"...\" (json.dumps twice). The next string opens with
- * the same quote, or in YAML (after "- " or ",") may be unquoted base64 (PyYAML quotes only
- * the BEGIN and END lines). Its length, 0 when it is none, -1 when its end is still to come.
+ * '...'\n- '...' (YAML), \"...\", \"...\" (json.dumps twice), "...\n" +\n  "..." and
+ * "...\n"\n  + "..." (a key in source code; adjacent literals in C and Python, and a
+ * line ended with a backslash, are blanks and line ends). The next string opens with the
+ * same quote, or in YAML (after "- " or ",") may be unquoted base64 (PyYAML quotes only the
+ * BEGIN and END lines). Its length, 0 when it is none, -1 when its end is still to come.
  */
 static int pem_list_separator(const uint8_t *p, size_t j, size_t avail)
 {
 	size_t k, q, qlen;
-	bool newline = false, comma = false, yaml = false;
+	bool newline = false, comma = false, yaml = false, plus = false;
 	int c = builtin_quote(p, j, avail, &k), e;
 
 	if (c <= 0)
@@ -189,10 +218,18 @@ static int pem_list_separator(const uint8_t *p, size_t j, size_t avail)
 		comma = true;
 	}
 	k = pem_skip_line_ends(p, k, avail, &newline);
+	if (k < avail && !comma && p[k] == '+') { /* "...\n" + "..." (Java, JS, Go, C#) */
+		plus = true;
+		k = pem_skip_line_ends(p, k + 1, avail, &newline);
+	}
 	if (k == SIZE_MAX)
 		return -1;
-	if (newline && k < avail && p[k] == '-') { /* a YAML item */
-		k = builtin_skip_blanks(p, k + 1, avail);
+	if (!plus && newline && k < avail && p[k] == '-') { /* a YAML item */
+		k = pem_yaml_dash(p, k, avail);
+		if (k == SIZE_MAX)
+			return -1;
+		if (k == 0)
+			return 0;
 		yaml = true;
 	}
 	if (qlen == 1 && (yaml || comma) && k < avail && p[k] != p[j]) {
@@ -230,13 +267,14 @@ static int pem_separator(const uint8_t *p, size_t j, size_t avail, bool list)
 	if (p[j] == '"' || p[j] == '\'')
 		return 0;
 	e = pem_escape(p, j, avail, &len);
-	return e == PEM_ESC_MORE ? -1 : e == PEM_ESC_SEP ? (int)len : 0;
+	return e == PEM_ESC_MORE ? -1 : e == PEM_ESC_SEP || e == PEM_ESC_BLANK ? (int)len : 0;
 }
 
 /* Where a header is, while pem_header() reads it. */
 struct pem_header_scan {
 	bool named; /* its first word is a name of [A-Za-z-] ending with ':' (Proc-Type:) */
-	bool in_name; /* no blank yet */
+	bool in_name; /* that name may still be ending */
+	bool gap; /* blanks between the name and its ':' (Proc-Type\t:) */
 	bool value; /* a character after the name */
 	size_t blank; /* the first blank after that, 0 when none yet */
 };
@@ -245,15 +283,18 @@ static void pem_header_char(struct pem_header_scan *h, const uint8_t *p, size_t 
 {
 	bool blank = p[k] == ' ' || p[k] == '\t';
 
-	if (blank && h->named && h->value && !h->blank)
-		h->blank = k;
-	else if (!blank && h->named)
-		h->value = true;
-	if (p[k] == ':' && h->in_name && !h->named && k > j)
+	if (h->named) {
+		if (blank && h->value && !h->blank)
+			h->blank = k;
+		else if (!blank)
+			h->value = true;
+	} else if (p[k] == ':' && h->in_name && k > j) {
 		h->named = true;
-	else if (!h->named && !(builtin_cls[p[k]] & (C_UPPER | C_LOWER)) && p[k] != '-')
-		h->in_name = false; /* 12:00, "n": 1, MIIE...: not a header's name */
-	h->in_name = h->in_name && !blank;
+	} else if (blank) {
+		h->gap = h->in_name = h->in_name && k > j;
+	} else if (h->gap || (!(builtin_cls[p[k]] & (C_UPPER | C_LOWER)) && p[k] != '-')) {
+		h->in_name = false; /* 12:00, "n": 1, MIIE...:, a word after a blank: no name */
+	}
 }
 
 /* Whether the header at p + j is one whose value has no blank (Proc-Type: 4,ENCRYPTED,
@@ -379,6 +420,11 @@ static int pem_flat_rest(const uint8_t *p, size_t j, size_t avail, bool final, b
 			e = pem_escape(p, k, avail, &len);
 			if (e == PEM_ESC_MORE && !final)
 				return BM_MORE;
+			if (e == PEM_ESC_BLANK) {
+				run = 0;
+				k += len;
+				continue;
+			}
 			if (e != PEM_ESC_CHAR)
 				break;
 		} else if ((p[k] < 0x20 && p[k] != '\t') || p[k] == 0x7f || p[k] == '"' ||
@@ -410,21 +456,24 @@ static int pem_flat_rest(const uint8_t *p, size_t j, size_t avail, bool final, b
  * it. 1 it is, 0 it is not, -1 when the bytes available end first. */
 static int pem_flattened(const uint8_t *p, size_t j, size_t avail, bool final)
 {
-	size_t e;
-	int sep;
+	size_t e = 1;
+	int esc;
 
 	if (j < avail && builtin_quote(p, j, avail, &e) != 0)
 		return 0;
-	for (size_t k = j; k < j + PEM_HEADER_MAX; k++) {
-		if (k == avail)
+	for (size_t k = j; k < j + PEM_HEADER_MAX; k += e) {
+		if (k >= avail)
 			return final ? 1 : -1;
 		if (p[k] == '\n' || p[k] == '\r')
 			return 0;
-		sep = p[k] == '\\' ? pem_separator(p, k, avail, false) : 0;
-		if (sep < 0)
+		e = 1;
+		esc = p[k] == '\\' ? pem_escape(p, k, avail, &e) : PEM_ESC_NONE;
+		if (esc == PEM_ESC_MORE)
 			return final ? 1 : -1;
-		if (sep > 0)
+		if (esc == PEM_ESC_SEP)
 			return 0;
+		if (esc == PEM_ESC_NONE)
+			e = 1;
 	}
 	return 1;
 }

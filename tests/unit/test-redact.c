@@ -1043,6 +1043,105 @@ TEST(builtin_private_key_review_forms)
 	redactor_free(r);
 }
 
+TEST(builtin_private_key_in_source_code_and_yaml_forms)
+{
+	struct redactor *r = make(true, NULL, NULL);
+
+	/* A key in source code: "...\n" + at a line's end (Java, C#), + at the next line's
+	 * start (JS), no \n in the literals (Go); cut short; a cut key then other strings. */
+	CHECK(r,
+	      "String k = \"-----BEGIN PRIVATE KEY-----\\n\" +\n"
+	      "    \"MIIEvQIBADANBgkqhkiG9w0BAQEF\\n\" +\n"
+	      "    \"AASCBKcw\\n\" +\n    \"-----END PRIVATE KEY-----\\n\";\n"
+	      "String next = \"visible\";\n",
+	      "String k = \"[REDACTED:private-key]\\n\";\nString next = \"visible\";\n");
+	CHECK(r,
+	      "const k = '-----BEGIN PRIVATE KEY-----\\n'\r\n  + 'MIIEvQIBADANBgkqhkiG9w0BAQEF\\n"
+	      "'\r\n  + 'AASCBKcw\\n'\r\n  + '-----END PRIVATE KEY-----\\n';\r\n"
+	      "const next = 'visible';\r\n",
+	      "const k = '[REDACTED:private-key]\\n';\r\nconst next = 'visible';\r\n");
+	CHECK(r,
+	      "k := \"-----BEGIN EC PRIVATE KEY-----\" +\n\t\"MHcCAQEEIIGlRHNdZ2TJ7mTyjnrc\" +\n"
+	      "\t\"AwEHoUQDQgAE\" +\n\t\"-----END EC PRIVATE KEY-----\"\nnext := \"visible\"\n",
+	      "k := \"[REDACTED:private-key]\"\nnext := \"visible\"\n");
+	CHECK(r,
+	      "String k = \"-----BEGIN PRIVATE KEY-----\\n\" +\n"
+	      "    \"MIIEvQIBADANBgkqhkiG9w0BAQEF\\n\" +\n"
+	      "    \"MIIEvQIBADANBgkqhkiG9w0BAQEF\\n\";\nString next = \"visible\";\n",
+	      "String k = \"[REDACTED:private-key]\\n\";\nString next = \"visible\";\n");
+	CHECK(r,
+	      "log(\"-----BEGIN PRIVATE KEY-----\\n\" + \"MIIEvQIBADANBgkqhkiG9w0BAQEF\\n"
+	      "\" + user + \"visible\");\n",
+	      "log(\"[REDACTED:private-key]\\n\" + user + \"visible\");\n");
+	/* Adjacent literals (C), a line ended with a backslash (Python, shell, TOML """). */
+	CHECK(r,
+	      "static const char k[] =\n\t\"-----BEGIN PRIVATE KEY-----\\n\"\n"
+	      "\t\"MIIEvQIBADANBgkqhkiG9w0BAQEF\\n\"\n\t\"AASCBKcw\\n\"\n"
+	      "\t\"-----END PRIVATE KEY-----\\n\";\nconst char *next = \"visible\";\n",
+	      "static const char k[] =\n\t\"[REDACTED:private-key]\\n\";\n"
+	      "const char *next = \"visible\";\n");
+	CHECK(r,
+	      "K = \"-----BEGIN PRIVATE KEY-----\\n\" \\\n    \"MIIEvQIBADANBgkqhkiG9w0BAQEF\\n"
+	      "\" \\\n    \"AASCBKcw\\n\" \\\n    \"-----END PRIVATE KEY-----\\n\"\n"
+	      "NEXT = \"visible\"\n",
+	      "K = \"[REDACTED:private-key]\\n\"\nNEXT = \"visible\"\n");
+	CHECK(r,
+	      "KEY=\"-----BEGIN PRIVATE KEY-----\\n\\\nMIIEvQIBADANBgkqhkiG9w0BAQEF\\n\\\n"
+	      "AASCBKcw\\n"
+	      "\\\n-----END PRIVATE KEY-----\\n\"\necho visible\n",
+	      "KEY=\"[REDACTED:private-key]\\n\"\necho visible\n");
+	CHECK(r,
+	      "KEY=\"-----BEGIN PRIVATE KEY-----\\n\\\nMIIEvQIBADANBgkqhkiG9w0BAQEF\\n\\\n"
+	      "MIIEvQIBADANBgkqhkiG9w0BAQEF\\n\"\necho visible\n",
+	      "KEY=\"[REDACTED:private-key]\\n\"\necho visible\n");
+	CHECK(r,
+	      "key = \"\"\"\\\n-----BEGIN RSA PRIVATE KEY-----\\n\\\nProc-Type: 4,ENCRYPTED\\n\\\n"
+	      "DEK-Info: AES-128-CBC,0123456789ABCDEF\\n\\\n\\n\\\n"
+	      "MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi+\\n\\\nZ1E0dJbR5s2vF3c=\\n\\\n"
+	      "-----END RSA PRIVATE KEY-----\\n\\\n\"\"\"\nnext = \"visible\"\n",
+	      "key = \"\"\"\\\n[REDACTED:private-key]\\n\\\n\"\"\"\nnext = \"visible\"\n");
+	/* YAML items after "-\t", an empty item ("-": a blank line) in a list cut short. */
+	CHECK(r,
+	      "k:\n-\t'-----BEGIN PRIVATE KEY-----'\n-\tMIIEvQIBADANBgkqhkiG9w0BAQEF\n-\tAASCBKcw\n"
+	      "-\t'-----END PRIVATE KEY-----'\nnext: visible\n",
+	      "k:\n-\t'[REDACTED:private-key]'\nnext: visible\n");
+	CHECK(r,
+	      "k:\n- '-----BEGIN RSA PRIVATE KEY-----'\n- 'Proc-Type: 4,ENCRYPTED'\n"
+	      "- 'DEK-Info: AES-128-CBC,0123456789ABCDEF'\n-\n"
+	      "- MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi+\n"
+	      "- MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi+\nname: visible\nitems:\n"
+	      "- visibleVisibleVisible\n",
+	      "k:\n- '[REDACTED:private-key]: visible\nitems:\n- visibleVisibleVisible\n");
+	/* Blanks between a header's name and its colon; "-x" makes no YAML item. */
+	CHECK(r,
+	      "-----BEGIN RSA PRIVATE KEY-----\nProc-Type\t: 4,ENCRYPTED\n"
+	      "DEK-Info\t: AES-128-CBC,0123456789ABCDEF\n\n"
+	      "MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi+\n"
+	      "Z1E0dJbR5s2vF3c=\n-----END RSA PRIVATE KEY-----\nnext: visible\n",
+	      "[REDACTED:private-key]\nnext: visible\n");
+	CHECK(r, "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEF\n-x not an item\n",
+	      "[REDACTED:private-key]\n-x not an item\n");
+	/* Inside a JSON string: "-\t" items, a key's lines joined with tabs (\t, \u0009). */
+	CHECK(r,
+	      "{\"c\": \"k:\\n-\\t'-----BEGIN PRIVATE KEY-----'\\n"
+	      "-\\tMIIEvQIBADANBgkqhkiG9w0BAQEF\\n"
+	      "-\\n-\\tAASCBKcw\\nnext: visible\\n\", \"n\": 1}\n",
+	      "{\"c\": \"k:\\n-\\t'[REDACTED:private-key]\\nnext: visible\\n\", \"n\": 1}\n");
+	CHECK(r,
+	      "{\"k\": \"-----BEGIN PRIVATE KEY-----\\tMIIEvQIBADANBgkqhkiG9w0BAQEF\\t"
+	      "AASCBKcw\\t-----END PRIVATE KEY-----\", \"n\": \"visible\"}\n",
+	      "{\"k\": \"[REDACTED:private-key]\", \"n\": \"visible\"}\n");
+	CHECK(r,
+	      "{\"k\": \"-----BEGIN PRIVATE KEY-----\\tMIIEvQIBADANBgkqhkiG9w0BAQEF\\t"
+	      "MIIEvQIBADANBgkqhkiG9w0BAQEF\", \"n\": \"visible\"}\n",
+	      "{\"k\": \"[REDACTED:private-key]\", \"n\": \"visible\"}\n");
+	CHECK(r,
+	      "{\"k\": \"-----BEGIN EC PRIVATE KEY-----\\u0009MHcCAQEEIIGlRHNdZ2TJ7mTyjnrc"
+	      "\\u0009AwEHoUQDQgAE\\u0009-----END EC PRIVATE KEY-----\", \"n\": \"visible\"}\n",
+	      "{\"k\": \"[REDACTED:private-key]\", \"n\": \"visible\"}\n");
+	redactor_free(r);
+}
+
 /* A block of lines of 64 base64 characters, n bytes of them in all, as PGP writes one. */
 static char *long_key_block(size_t n, const char *sep, const char *end)
 {
