@@ -132,9 +132,13 @@ def main(mode):
         # the same 3 characters one at a time, 0.15 s apart: still held, since each write
         # keeps the partial match going; quiet only 0.2 s after the last one
         write(1, b'ready\nenter code ' + a[:1])
+        at = [time.monotonic()]
         for i in (1, 2):
             time.sleep(0.15)
             write(1, a[i:i + 1])
+            at.append(time.monotonic())
+        # the gaps as they were: a loaded machine may stretch one past the quiet period
+        write(2, b'gaps-ms %d\n' % max(1000 * (y - x) for x, y in zip(at, at[1:])))
         time.sleep(3)
         write(1, b'\n')
     elif mode == 'partial-quiet':

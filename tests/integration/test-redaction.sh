@@ -184,7 +184,7 @@ airlock, state, ws, pol, src, mode = sys.argv[1:]
 p = subprocess.Popen([airlock, 'run', '--state-dir', state, '--workspace', ws, '--policy', pol,
                       '--credential', 'a=@%s/a' % src, '--credential', 'b=@%s/b' % src, '--',
                       '/usr/bin/python3', '/workspace/redact-task.py', mode],
-                     stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
 a = open(src + '/a', 'rb').read()
 got, at = b'', {}
 while True:
@@ -196,22 +196,30 @@ while True:
                        ('all', b'enter code ' + a[:3])):
         if name not in at and want in got:
             at[name] = time.monotonic()
+err = p.stderr.read().decode(errors='replace')
 p.wait()
+gap = max([int(l.split()[1]) for l in err.splitlines() if l.startswith('gaps-ms ')] or [0])
 if len(at) == 3:
-    print('%d %d' % (1000 * (at['first'] - at['enter']), 1000 * (at['all'] - at['enter'])))
+    print('%d %d %d' % (1000 * (at['first'] - at['enter']), 1000 * (at['all'] - at['enter']),
+                        gap))
 else:
     print('never')
 PY
 }
-read -r first all < <(prompt_ms prompt)
+read -r first all _ < <(prompt_ms prompt)
 al_ok "$([ "$first" != never ] && [ "$all" -lt 1000 ]; echo $?)" \
 	"a prompt ending in what could start a value reaches the caller within 1 s ($all ms; the task then sleeps 3 s)"
 # Written one character at a time, 0.15 s apart: the held bytes go out 0.2 s after the
 # last write (0.5 s), not 0.2 s after the first (the quiet timer is armed once and re-armed when it
 # fires early: run-io-filter.c).
-read -r first all < <(prompt_ms prompt-slow)
+# The premise is the task's: a gap between its writes that the machine stretched past 0.2 s
+# was a quiet period (the task says how long its gaps were), so such a try is made again.
+for try in 1 2 3; do
+	read -r first all gap < <(prompt_ms prompt-slow)
+	[ "$first" = never ] || [ "$gap" -lt 190 ] && break
+done
 al_ok "$([ "$first" != never ] && [ "$first" -ge 380 ] && [ "$all" -lt 2000 ]; echo $?)" \
-	"a prompt completed 0.15 s apart goes out once the task is quiet for 0.2 s ($first ms, all $all ms; >= 380, < 2000)"
+	"a prompt completed 0.15 s apart goes out once the task is quiet for 0.2 s ($first ms, all $all ms; >= 380, < 2000; longest gap $gap ms, try $try)"
 
 # 8 characters of a value, then 3 s quiet: a quiet flush lets out nothing of them (a partial
 # of 4 or more waits for the next write), so the timer is not re-armed after it: the
