@@ -203,7 +203,8 @@ int cmd_run(int argc, char **argv)
 			return 0;
 		case '?':
 		default:
-			log_error("run: unknown or incomplete option '%s'", argv[optind - 1]);
+			log_error("run: unknown or incomplete option '%.*s'",
+				  cli_arg_shown(argv[optind - 1]), argv[optind - 1]);
 			run_usage(stderr);
 			return EXIT_AIRLOCK;
 		}

@@ -216,6 +216,24 @@ refuse "a name given twice" "credential 'npm' is given twice" \
 refuse "a value on the command line" "expected @FILE" \
 	--policy "$pol" --credential "npm=$V_NPM"
 refuse "a bare value" "expects NAME=@FILE" --policy "$pol" --credential "$V_NPM"
+# A mistyped option (or command) quotes only what precedes its first '=': what follows may
+# be the value (credentials.md: a refusal never echoes it).
+for opt in --credentials --cred --credential-file; do
+	al_run --policy "$pol" "$opt=npm=$V_NPM" -- /bin/true
+	al_ok "$([ "$AL_RC" -eq 125 ] &&
+		grep -q -- "unknown or incomplete option '$opt'\$" "$AL_TMP/err" &&
+		! holds_value "$AL_TMP/err"; echo $?)" "a mistyped $opt=npm=VALUE is refused, naming $opt, not the value"
+	[ "$AL_RC" -eq 125 ] || al_show
+done
+for words in "records --state-dir $AL_STATE list --sinse=$V_NPM" \
+	"records --state-dir $AL_STATE verify --pubkeys=$V_NPM" \
+	"policy check --host=$V_NPM" "--credential=npm=$V_NPM"; do
+	# shellcheck disable=SC2086 # words: one command line
+	"$AIRLOCK" $words >/dev/null 2>"$AL_TMP/err" </dev/null
+	d=${words%%=*}
+	al_ok "$([ -s "$AL_TMP/err" ] && ! holds_value "$AL_TMP/err"; echo $?)" \
+		"airlock ${d/--state-dir $AL_STATE /}=...: refused without echoing what follows the '='"
+done
 refuse "a file that does not exist" "cannot open '$SRC/none'" \
 	--policy "$pol" --credential "npm=@$SRC/none" --credential "gh=@$SRC/gh" \
 	--credential "npmrc=@$SRC/rc" --credential "pip=@$SRC/pip"
