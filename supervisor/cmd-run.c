@@ -78,23 +78,50 @@ static int diagnostics_file(const char *path)
 	return fd;
 }
 
+/* The --credential and --credential-fd arguments as given, in order. */
+struct credential_opts {
+	const char **arg;
+	bool *from_fd;
+	size_t n;
+};
+
+/* The descriptor NAME=N names, or -1 when it is malformed (refused once the sink is open). */
+static int credential_opt_fd(const char *arg, int *ret_name_len)
+{
+	const char *eq = strchr(arg, '=');
+	char *end = NULL;
+	long n;
+
+	if (!eq)
+		return -1;
+	*ret_name_len = (int)(eq - arg);
+	errno = 0;
+	n = strtol(eq + 1, &end, 10);
+	if (errno || end == eq + 1 || *end || n < 0 || n > INT_MAX)
+		return -1;
+	return (int)n;
+}
+
 /*
  * A --credential-fd descriptor is read to its end and closed before the run: it cannot
  * take airlock's lines too. 0 or -EINVAL (logged).
  */
-static int diagnostics_fd_unshared(int fd, const struct credential_args *creds)
+static int diagnostics_fd_unshared(int fd, const struct credential_opts *co)
 {
-	for (size_t i = 0; i < creds->n; i++)
-		if (creds->items[i].fd >= 0 && creds->items[i].fd == fd)
-			return log_error_errno(-EINVAL,
-					       "run: --diagnostics-fd %d: fd %d is the source of "
-					       "--credential-fd %s=%d, read to its end and closed",
-					       fd, fd, creds->items[i].name, fd);
+	int len = 0;
+
+	for (size_t i = 0; i < co->n; i++)
+		if (co->from_fd[i] && credential_opt_fd(co->arg[i], &len) == fd)
+			return log_error_errno(
+				-EINVAL,
+				"run: --diagnostics-fd %d: fd %d is the source of "
+				"--credential-fd %.*s=%d, read to its end and closed",
+				fd, fd, len, co->arg[i], fd);
 	return 0;
 }
 
 /* Opens the diagnostics sink the options ask for. 0 or -errno (logged). */
-static int open_diagnostics(const struct diagnostics_args *d, const struct credential_args *creds)
+static int open_diagnostics(const struct diagnostics_args *d, const struct credential_opts *co)
 {
 	enum log_format format = LOG_FORMAT_TEXT;
 	int fd, r;
@@ -119,7 +146,7 @@ static int open_diagnostics(const struct diagnostics_args *d, const struct crede
 	fd = d->fd ? diagnostics_fd(d->fd) : diagnostics_file(d->file);
 	if (fd < 0)
 		return fd;
-	if (d->fd && diagnostics_fd_unshared(fd, creds) < 0)
+	if (d->fd && diagnostics_fd_unshared(fd, co) < 0)
 		return -EINVAL;
 	r = log_open_diagnostics(fd, format);
 	if (r < 0) {
@@ -134,6 +161,18 @@ static int open_diagnostics(const struct diagnostics_args *d, const struct crede
 	}
 	/* A reader of the sink that goes away must not kill airlock with SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+/*
+ * Adds them once the diagnostics sink is open, so that their refusals reach it too.
+ * 0 or -EINVAL (logged).
+ */
+static int add_credentials(const struct credential_opts *co, struct credential_args *creds)
+{
+	for (size_t i = 0; i < co->n; i++)
+		if (credential_args_add(creds, co->arg[i], co->from_fd[i]) < 0)
+			return -EINVAL;
 	return 0;
 }
 
@@ -157,11 +196,18 @@ int cmd_run(int argc, char **argv)
 	_cleanup_strv_free_ char **task_argv = NULL;
 	_cleanup_node_config_free_ struct node_config *config = NULL;
 	_cleanup_(credential_args_done) struct credential_args creds = {};
-	const char *config_path = NULL;
+	_cleanup_free_ const char **cred_arg = calloc((size_t)argc + 1, sizeof(*cred_arg));
+	_cleanup_free_ bool *cred_from_fd = calloc((size_t)argc + 1, sizeof(*cred_from_fd));
+	struct credential_opts co = { cred_arg, cred_from_fd, 0 };
+	const char *config_path = NULL, *bad_option = NULL;
 	struct diagnostics_args diag = {};
 	struct run_options o = {};
 	int c;
 
+	if (!cred_arg || !cred_from_fd) {
+		log_oom();
+		return EXIT_AIRLOCK;
+	}
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
@@ -186,8 +232,8 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'C':
 		case 'F':
-			if (credential_args_add(&creds, optarg, c == 'F') < 0)
-				return EXIT_AIRLOCK;
+			co.arg[co.n] = optarg;
+			co.from_fd[co.n++] = c == 'F';
 			break;
 		case 'D':
 			diag.fd = optarg;
@@ -203,14 +249,25 @@ int cmd_run(int argc, char **argv)
 			return 0;
 		case '?':
 		default:
-			log_error("run: unknown or incomplete option '%.*s'",
-				  cli_arg_shown(argv[optind - 1]), argv[optind - 1]);
-			run_usage(stderr);
-			return EXIT_AIRLOCK;
+			/* Refused once the diagnostics sink is open, if the rest names one. */
+			if (!bad_option)
+				bad_option = argv[optind - 1];
+			break;
 		}
 	}
-	/* First: every line from here on, a refusal included, goes there too. */
-	if (open_diagnostics(&diag, &creds) < 0)
+	/*
+	 * First: every line from here on, a refusal of the command line included, goes there
+	 * too. Then what the options say, in order.
+	 */
+	if (open_diagnostics(&diag, &co) < 0)
+		return EXIT_AIRLOCK;
+	if (bad_option) {
+		log_error("run: unknown or incomplete option '%.*s'", cli_arg_shown(bad_option),
+			  bad_option);
+		run_usage(stderr);
+		return EXIT_AIRLOCK;
+	}
+	if (add_credentials(&co, &creds) < 0)
 		return EXIT_AIRLOCK;
 	/*
 	 * Every run builds namespaces, id maps, cgroups and state below /run/airlock itself;

@@ -268,6 +268,33 @@ al_run --diagnostics-file "$AL_TMP/x" --diagnostics-format xml -- true
 al_ok "$([ "$AL_RC" -eq 125 ] && echo "$AL_ERR" | grep -q "expected text or json"; echo $?)" \
 	"an unknown --diagnostics-format is refused"
 
+# A refusal of the command line is said on the sink too, whichever option it is about and
+# wherever the sink's options are (the sink is opened first): as a JSON line in JSON.
+cpol=$(al_policy cred <<'JSON'
+{ "version": 1, "credentials": [
+    { "name": "npm", "source": "caller", "deliver": { "env": "NPM_TOKEN" } } ] }
+JSON
+)
+rm -f "$AL_TMP/d5.diag"
+al_run --policy "$cpol" --credential npm=xx --diagnostics-file "$AL_TMP/d5.diag" \
+	--diagnostics-format json -- true
+al_run --policy "$cpol" --diagnostics-file "$AL_TMP/d5.diag" --diagnostics-format json \
+	--no-such-option -- true
+al_is "$AL_RC|$(python3 - "$AL_TMP/d5.diag" <<'PY'
+import json, sys
+for l in open(sys.argv[1]).read().splitlines():
+    o = json.loads(l)
+    print(o["level"], o["message"].split(":")[0] + ":" + o["message"].split(":")[1])
+PY
+)" "125|error run: --credential npm=...
+error run: unknown or incomplete option '--no-such-option'" \
+	"refusals of the command line (--credential, an unknown option) reach the JSON sink as JSON lines"
+"$AIRLOCK" run --state-dir "$AL_STATE" --workspace "$AL_WS" --policy "$cpol" \
+	--credential npm=xx --diagnostics-fd 2 --diagnostics-format json -- true \
+	>/dev/null 2>"$AL_TMP/d6.err" </dev/null
+al_is "$?|$(python3 -c 'import json, sys; print(json.loads(sys.stdin.read())["level"])' <"$AL_TMP/d6.err" 2>&1)" \
+	"125|error" "with --diagnostics-fd 2 --diagnostics-format json, a --credential refusal is one JSON line on stderr"
+
 # Throttling by the cpu limit is the limit at work: not on the terminal.
 if al_host_has_controller cpu; then
 	pol=$(al_policy cpu <<'JSON'
