@@ -102,21 +102,58 @@ static int credential_opt_fd(const char *arg, int *ret_name_len)
 	return (int)n;
 }
 
-/*
- * A --credential-fd descriptor is read to its end and closed before the run: it cannot
- * take airlock's lines too. 0 or -EINVAL (logged).
- */
-static int diagnostics_fd_unshared(int fd, const struct credential_opts *co)
+/* Whether credential argument arg (NAME=N or NAME=@FILE) reads the file st is. */
+static bool credential_opt_is(const char *arg, bool from_fd, const struct stat *st,
+			      int *ret_name_len)
 {
+	const char *eq = strchr(arg, '=');
+	struct stat src;
+	int fd;
+
+	if (!eq)
+		return false;
+	*ret_name_len = (int)(eq - arg);
+	if (from_fd) {
+		fd = credential_opt_fd(arg, ret_name_len);
+		if (fd < 0 || fstat(fd, &src) < 0)
+			return false;
+	} else if (eq[1] != '@' || stat(eq + 2, &src) < 0)
+		return false;
+	return src.st_dev == st->st_dev && src.st_ino == st->st_ino;
+}
+
+/*
+ * The sink (fd) is no credential's source: a --credential-fd descriptor is read to its end
+ * and closed before the run, and airlock's lines must go neither into a value's file nor
+ * into the pipe it is read from (the read would wait for an end that never comes). A
+ * terminal or /dev/null (a character device) may be both. 0 or -EINVAL (logged).
+ */
+static int diagnostics_unshared(int fd, const struct diagnostics_args *d,
+				const struct credential_opts *co)
+{
+	struct stat st;
 	int len = 0;
 
-	for (size_t i = 0; i < co->n; i++)
+	for (size_t i = 0; d->fd && i < co->n; i++)
 		if (co->from_fd[i] && credential_opt_fd(co->arg[i], &len) == fd)
 			return log_error_errno(
 				-EINVAL,
 				"run: --diagnostics-fd %d: fd %d is the source of "
 				"--credential-fd %.*s=%d, read to its end and closed",
 				fd, fd, len, co->arg[i], fd);
+	if (fstat(fd, &st) < 0 || S_ISCHR(st.st_mode))
+		return 0;
+	for (size_t i = 0; i < co->n; i++)
+		if (credential_opt_is(co->arg[i], co->from_fd[i], &st, &len))
+			return log_error_errno(
+				-EINVAL,
+				d->fd ? "run: --diagnostics-fd %s: the same file as the source of "
+					"credential '%.*s' (airlock's lines would go into its "
+					"value)"
+				      : "run: --diagnostics-file '%s': the same file as the source "
+					"of credential '%.*s' (airlock's lines would go into its "
+					"value)",
+				d->fd ?: d->file, len, co->arg[i]);
 	return 0;
 }
 
@@ -146,8 +183,11 @@ static int open_diagnostics(const struct diagnostics_args *d, const struct crede
 	fd = d->fd ? diagnostics_fd(d->fd) : diagnostics_file(d->file);
 	if (fd < 0)
 		return fd;
-	if (d->fd && diagnostics_fd_unshared(fd, co) < 0)
+	if (diagnostics_unshared(fd, d, co) < 0) {
+		if (d->file)
+			close(fd);
 		return -EINVAL;
+	}
 	r = log_open_diagnostics(fd, format);
 	if (r < 0) {
 		if (d->file)

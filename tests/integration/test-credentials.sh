@@ -252,6 +252,25 @@ refuse "a credential's descriptor as --diagnostics-fd" \
 	--policy "$pol" --credential "npm=@$SRC/npm" --credential-fd gh=7 \
 	--credential "npmrc=@$SRC/rc" --credential "pip=@$SRC/pip" --diagnostics-fd 7
 exec 7<&-
+# The sink is the source by another name: the value's own file (its lines would be appended
+# to the token), or the pipe a --credential-fd reads (the read would wait forever).
+cp "$SRC/gh" "$SRC/ghcopy"
+refuse "a credential's file as --diagnostics-file" \
+	"diagnostics-file '$SRC/ghcopy': the same file as the source of credential 'gh'" \
+	"${ALL[@]/#gh=@$SRC\/gh/gh=@$SRC/ghcopy}" --diagnostics-file "$SRC/ghcopy"
+al_is "$(cat "$SRC/ghcopy")" "$V_GH" "and the credential's file is left as it was"
+exec 7>>"$SRC/ghcopy"
+refuse "a credential's file as --diagnostics-fd" \
+	"diagnostics-fd 7: the same file as the source of credential 'gh'" \
+	"${ALL[@]/#gh=@$SRC\/gh/gh=@$SRC/ghcopy}" --diagnostics-fd 7
+exec 7>&-
+al_is "$(cat "$SRC/ghcopy")" "$V_GH" "and the credential's file is left as it was"
+exec 7< <(printf %s "$V_GH")
+refuse "a --credential-fd pipe as --diagnostics-file /dev/fd/N" \
+	"diagnostics-file '/dev/fd/7': the same file as the source of credential 'gh'" \
+	--policy "$pol" --credential "npm=@$SRC/npm" --credential-fd gh=7 \
+	--credential "npmrc=@$SRC/rc" --credential "pip=@$SRC/pip" --diagnostics-file /dev/fd/7
+exec 7<&-
 refuse "a NUL byte in an env value" "holds a NUL byte" \
 	--policy "$pol" --credential "npm=@$SRC/npm" --credential "gh=@$SRC/nul" \
 	--credential "npmrc=@$SRC/rc" --credential "pip=@$SRC/pip"
