@@ -208,11 +208,19 @@ static int open_diagnostics(const struct diagnostics_args *d, const struct crede
  * Adds them once the diagnostics sink is open, so that their refusals reach it too.
  * 0 or -EINVAL (logged).
  */
-static int add_credentials(const struct credential_opts *co, struct credential_args *creds)
+static int add_credentials(const struct credential_opts *co, const char *policy_path,
+			   struct credential_args *creds)
 {
 	for (size_t i = 0; i < co->n; i++)
 		if (credential_args_add(creds, co->arg[i], co->from_fd[i]) < 0)
 			return -EINVAL;
+	/* The policy reads standard input to its end first: the value would be empty. */
+	for (size_t i = 0; policy_path && streq(policy_path, "-") && i < creds->n; i++)
+		if (creds->items[i].fd == STDIN_FILENO)
+			return log_error_errno(-EINVAL,
+					       "run: --credential-fd %s=0: fd 0 is the policy's "
+					       "source (--policy -)",
+					       creds->items[i].name);
 	return 0;
 }
 
@@ -307,7 +315,7 @@ int cmd_run(int argc, char **argv)
 		run_usage(stderr);
 		return EXIT_AIRLOCK;
 	}
-	if (add_credentials(&co, &creds) < 0)
+	if (add_credentials(&co, o.policy_path, &creds) < 0)
 		return EXIT_AIRLOCK;
 	/*
 	 * Every run builds namespaces, id maps, cgroups and state below /run/airlock itself;

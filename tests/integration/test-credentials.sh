@@ -271,6 +271,13 @@ refuse "a --credential-fd pipe as --diagnostics-file /dev/fd/N" \
 	--policy "$pol" --credential "npm=@$SRC/npm" --credential-fd gh=7 \
 	--credential "npmrc=@$SRC/rc" --credential "pip=@$SRC/pip" --diagnostics-file /dev/fd/7
 exec 7<&-
+# --policy - reads standard input to its end first: fd 0 holds no value for a credential.
+"$AIRLOCK" run --state-dir "$AL_STATE" --workspace "$AL_WS" --policy - --credential-fd gh=0 \
+	--credential "npm=@$SRC/npm" --credential "npmrc=@$SRC/rc" --credential "pip=@$SRC/pip" \
+	-- /bin/true <"$pol" >/dev/null 2>"$AL_TMP/err"
+al_is "$?|$(cat "$AL_TMP/err")" \
+	"125|airlock: run: --credential-fd gh=0: fd 0 is the policy's source (--policy -)" \
+	"--credential-fd NAME=0 with --policy - is refused while the command line is read"
 refuse "a NUL byte in an env value" "holds a NUL byte" \
 	--policy "$pol" --credential "npm=@$SRC/npm" --credential "gh=@$SRC/nul" \
 	--credential "npmrc=@$SRC/rc" --credential "pip=@$SRC/pip"
