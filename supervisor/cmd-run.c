@@ -192,8 +192,9 @@ static int open_diagnostics(const struct diagnostics_args *d, const struct crede
 	if (r < 0) {
 		if (d->file)
 			close(fd);
-		return log_error_errno(r, "run: %s '%s': %s",
-				       d->fd ? "--diagnostics-fd" : "--diagnostics-file",
+		return log_error_errno(r,
+				       d->fd ? "run: --diagnostics-fd %s: %s"
+					     : "run: --diagnostics-file '%s': %s",
 				       d->fd ?: d->file,
 				       r == -EBADF   ? "not open for writing"
 				       : r == -EPIPE ? "a pipe nobody reads"

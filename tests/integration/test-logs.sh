@@ -261,6 +261,10 @@ al_is "$(stat -c %a "$AL_TMP/d2.diag")" 600 "a diagnostics file airlock creates 
 al_run --diagnostics-fd 1 -- true
 al_ok "$([ "$AL_RC" -eq 125 ] && echo "$AL_ERR" | grep -q "fd 1 is the task's standard output"; echo $?)" \
 	"--diagnostics-fd 1 is refused"
+"$AIRLOCK" run --state-dir "$AL_STATE" --workspace "$AL_WS" --diagnostics-fd 3 -- true \
+	3</dev/null </dev/null >/dev/null 2>"$AL_TMP/d7.err"
+al_is "$?|$(cat "$AL_TMP/d7.err")" "125|airlock: run: --diagnostics-fd 3: not open for writing" \
+	"a read-only --diagnostics-fd is refused, the number unquoted like every other message"
 al_run --diagnostics-fd 2 --diagnostics-file "$AL_TMP/x" -- true
 al_ok "$([ "$AL_RC" -eq 125 ] && echo "$AL_ERR" | grep -q "give one"; echo $?)" \
 	"--diagnostics-fd and --diagnostics-file together are refused"
