@@ -299,6 +299,20 @@ error run: unknown or incomplete option '--no-such-option'" \
 al_is "$?|$(python3 -c 'import json, sys; print(json.loads(sys.stdin.read())["level"])' <"$AL_TMP/d6.err" 2>&1)" \
 	"125|error" "with --diagnostics-fd 2 --diagnostics-format json, a --credential refusal is one JSON line on stderr"
 
+# Bytes the caller gave (a path, a command), quoted in airlock's own messages, reach the
+# terminal and a text sink as visible text: an escape sequence there would act on the
+# caller's terminal (retitle it, clear it). The JSON sink escapes them as JSON.
+rm -f "$AL_TMP/d8.diag"
+al_run --policy "$cpol" --credential $'npm=@\e]0;x\a/nonexist' \
+	--diagnostics-file "$AL_TMP/d8.diag" -- true
+al_run --diagnostics-file "$AL_TMP/d8.diag" -- $'x\e[2J\xc2\x9b\xe2\x80\xae'
+al_ok "$(! LC_ALL=C grep -qP '[\x00-\x09\x0b-\x1f\x7f]|\xc2[\x80-\x9f]|\xe2\x80\xae' "$AL_TMP/err" "$AL_TMP/d8.diag" &&
+	grep -qF "cannot execute 'x\\x1b[2J\\u009b\\u202e'" "$AL_TMP/err" &&
+	grep -qF "cannot execute 'x\\x1b[2J\\u009b\\u202e'" "$AL_TMP/d8.diag" &&
+	grep -qF "cannot open '\\x1b]0;x\\x07/nonexist'" "$AL_TMP/d8.diag"; echo $?)" \
+	"controls in a path or command airlock quotes are escaped on the terminal and the text sink"
+[ "$AL_RC" -ne 0 ] || al_show
+
 # Throttling by the cpu limit is the limit at work: not on the terminal.
 if al_host_has_controller cpu; then
 	pol=$(al_policy cpu <<'JSON'
