@@ -184,6 +184,35 @@ static size_t json_escape(char *buf, size_t pos, size_t len, const char *s)
 	return pos;
 }
 
+/*
+ * s as text that cannot act on a terminal or split a line, the neutraliser's rendering
+ * (docs/logs.md): valid UTF-8 kept; every C0 control (newline and tab too), DEL and invalid
+ * byte as "\xHH"; the C1 controls and the bidirectional overrides and isolates as
+ * "\uHHHH". A path or command the caller gave, quoted in a message, stays visible text.
+ */
+static void text_escape(char *buf, size_t len, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t pos = 0;
+	unsigned n;
+	int32_t cp;
+
+	while (*p && pos + 8 < len) {
+		cp = utf8_next(p, &n);
+		if (cp < 0x20 || cp == 0x7f) /* an invalid byte too (-1) */
+			pos += (size_t)snprintf(buf + pos, len - pos, "\\x%02x", p[0]);
+		else if ((cp >= 0x80 && cp < 0xa0) || (cp >= 0x202a && cp <= 0x202e) ||
+			 (cp >= 0x2066 && cp <= 0x2069))
+			pos += (size_t)snprintf(buf + pos, len - pos, "\\u%04x", (unsigned)cp);
+		else {
+			memcpy(buf + pos, p, n);
+			pos += n;
+		}
+		p += n;
+	}
+	buf[pos] = '\0';
+}
+
 static void format_now(char *buf, size_t len)
 {
 	struct timespec ts;
@@ -196,7 +225,7 @@ static void format_now(char *buf, size_t len)
 }
 
 /* One line to the diagnostics sink; a line the sink cannot take now is lost. */
-static void diag_write(enum log_level level, const char *run, const char *msg)
+static void diag_write(enum log_level level, const char *run, const char *msg, const char *text)
 {
 	char line[LOG_DIAG_LINE_MAX], ts[96];
 	size_t pos;
@@ -219,7 +248,7 @@ static void diag_write(enum log_level level, const char *run, const char *msg)
 		line[pos++] = '}';
 	} else
 		pos = (size_t)snprintf(line, sizeof(line) - 1, "%s %s%s%s: %s", ts,
-				       level_names[level], run ? " run=" : "", run ?: "", msg);
+				       level_names[level], run ? " run=" : "", run ?: "", text);
 	pos = pos < sizeof(line) - 1 ? pos : sizeof(line) - 2;
 	line[pos++] = '\n';
 	if (diag.send)
@@ -230,23 +259,31 @@ static void diag_write(enum log_level level, const char *run, const char *msg)
 }
 
 /*
- * Where a line goes. The terminal (stderr) gets the lines about the caller's own run at
+ * Where a line goes. Text lines (the terminal's, a text sink's) carry msg as text_escape()
+ * renders it, JSON lines as json_escape() does. The terminal (stderr) gets the lines about the caller's own run at
  * max_level and above (and with --debug, every line); the diagnostics sink gets every
  * line at info and above (debug with --debug), whichever run it is about.
  */
 static void log_dispatch(enum log_level level, bool task, const char *about, const char *msg)
 {
 	bool other = housekeeping || about;
+	bool term =
+		level >= max_level && (!other || max_level == LOG_LEVEL_DEBUG) && !diag.is_stderr;
+	bool sink =
+		diag.fd >= 0 && level >= (max_level < LOG_LEVEL_INFO ? max_level : LOG_LEVEL_INFO);
+	char text[LOG_DIAG_LINE_MAX];
 	int saved = errno;
 
-	if (level >= max_level && (!other || max_level == LOG_LEVEL_DEBUG) && !diag.is_stderr) {
+	if (term || (sink && diag.format == LOG_FORMAT_TEXT))
+		text_escape(text, sizeof(text), msg);
+	if (term) {
 		if (task && task_id)
-			fprintf(stderr, "airlock: task=%s: %s\n", task_id, msg);
+			fprintf(stderr, "airlock: task=%s: %s\n", task_id, text);
 		else
-			fprintf(stderr, "airlock: %s\n", msg);
+			fprintf(stderr, "airlock: %s\n", text);
 	}
-	if (diag.fd >= 0 && level >= (max_level < LOG_LEVEL_INFO ? max_level : LOG_LEVEL_INFO))
-		diag_write(level, other ? about : task_id, msg);
+	if (sink)
+		diag_write(level, other ? about : task_id, msg, text);
 	errno = saved;
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -149,8 +150,16 @@ int cli_check_path_arg(const char *option, const char *value)
 	/* "--export -- CMD" made a directory named "--" in the workspace and ran CMD. */
 	if (value && strncmp(value, "--", 2) == 0)
 		return log_error_errno(-EINVAL,
-				       "%s: '%s' is an option, not a path (the value is missing; "
-				       "write ./%s for a file of that name)",
-				       option, value, value);
+				       "%s: '%.*s' is an option, not a path (the value is missing; "
+				       "write ./%.*s for a file of that name)",
+				       option, cli_arg_shown(value), value, cli_arg_shown(value),
+				       value);
 	return 0;
+}
+
+int cli_arg_shown(const char *arg)
+{
+	size_t n = strcspn(arg, "=");
+
+	return n > INT_MAX ? INT_MAX : (int)n;
 }

@@ -37,3 +37,9 @@ int cli_read_input(const char *path, size_t max, char **ret, size_t *ret_len);
  * 0 or -EINVAL.
  */
 int cli_check_path_arg(const char *option, const char *value);
+/*
+ * How many bytes of a command-line word a refusal quotes: those before its first '='.
+ * What follows may be a secret ("--credentials=npm=VALUE", a mistyped --credential), and
+ * a refusal never echoes it: print with "%.*s", cli_arg_shown(arg), arg.
+ */
+int cli_arg_shown(const char *arg);

@@ -118,7 +118,8 @@ static int cmd_check(int argc, char **argv)
 				  streq(argv[i], "--config") ? "FILE" : "DIR");
 			return usage();
 		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			log_error("policy check: unknown option '%s'", argv[i]);
+			log_error("policy check: unknown option '%.*s'", cli_arg_shown(argv[i]),
+				  argv[i]);
 			return usage();
 		} else if (file) {
 			log_error("policy check: one FILE only, '%s' is a second", argv[i]);

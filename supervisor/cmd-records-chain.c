@@ -50,7 +50,8 @@ static int records_verify(const char *state_dir, int argc, char **argv)
 				  streq(argv[i], "--pubkey") ? "FILE" : "SEQ");
 			return 2;
 		} else {
-			log_error("records verify: unknown argument '%s'", argv[i]);
+			log_error("records verify: unknown argument '%.*s'", cli_arg_shown(argv[i]),
+				  argv[i]);
 			return 2;
 		}
 	}
@@ -178,7 +179,8 @@ static int records_export(const char *state_dir, int argc, char **argv)
 			log_error("records export: --format needs a value (in-toto)");
 			return 2;
 		} else if (argv[i][0] == '-' || id) {
-			log_error("records export: unknown argument '%s'", argv[i]);
+			log_error("records export: unknown argument '%.*s'", cli_arg_shown(argv[i]),
+				  argv[i]);
 			return 2;
 		} else
 			id = argv[i];

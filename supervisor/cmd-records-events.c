@@ -146,7 +146,8 @@ int cmd_records_events(const char *state_dir, const char *id, int argc, char **a
 
 	for (int i = 0; i < argc; i++) {
 		if (!streq(argv[i], "--json")) {
-			log_error("records events: unknown argument '%s'", argv[i]);
+			log_error("records events: unknown argument '%.*s'", cli_arg_shown(argv[i]),
+				  argv[i]);
 			return 2;
 		}
 		raw = true;

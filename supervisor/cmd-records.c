@@ -308,7 +308,8 @@ int cmd_records(int argc, char **argv)
 			records_usage(stdout);
 			return 0;
 		} else if (c == '?') {
-			log_error("records: unknown or incomplete option '%s'", argv[optind - 1]);
+			log_error("records: unknown or incomplete option '%.*s'",
+				  cli_arg_shown(argv[optind - 1]), argv[optind - 1]);
 			records_usage(stderr);
 			return 2;
 		} else if (list_option(c, optarg, &f) < 0)

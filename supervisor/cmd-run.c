@@ -78,23 +78,87 @@ static int diagnostics_file(const char *path)
 	return fd;
 }
 
-/*
- * A --credential-fd descriptor is read to its end and closed before the run: it cannot
- * take airlock's lines too. 0 or -EINVAL (logged).
- */
-static int diagnostics_fd_unshared(int fd, const struct credential_args *creds)
+/* The --credential and --credential-fd arguments as given, in order. */
+struct credential_opts {
+	const char **arg;
+	bool *from_fd;
+	size_t n;
+};
+
+/* The descriptor NAME=N names, or -1 when it is malformed (refused once the sink is open). */
+static int credential_opt_fd(const char *arg, int *ret_name_len)
 {
-	for (size_t i = 0; i < creds->n; i++)
-		if (creds->items[i].fd >= 0 && creds->items[i].fd == fd)
-			return log_error_errno(-EINVAL,
-					       "run: --diagnostics-fd %d: fd %d is the source of "
-					       "--credential-fd %s=%d, read to its end and closed",
-					       fd, fd, creds->items[i].name, fd);
+	const char *eq = strchr(arg, '=');
+	char *end = NULL;
+	long n;
+
+	if (!eq)
+		return -1;
+	*ret_name_len = (int)(eq - arg);
+	errno = 0;
+	n = strtol(eq + 1, &end, 10);
+	if (errno || end == eq + 1 || *end || n < 0 || n > INT_MAX)
+		return -1;
+	return (int)n;
+}
+
+/* Whether credential argument arg (NAME=N or NAME=@FILE) reads the file st is. */
+static bool credential_opt_is(const char *arg, bool from_fd, const struct stat *st,
+			      int *ret_name_len)
+{
+	const char *eq = strchr(arg, '=');
+	struct stat src;
+	int fd;
+
+	if (!eq)
+		return false;
+	*ret_name_len = (int)(eq - arg);
+	if (from_fd) {
+		fd = credential_opt_fd(arg, ret_name_len);
+		if (fd < 0 || fstat(fd, &src) < 0)
+			return false;
+	} else if (eq[1] != '@' || stat(eq + 2, &src) < 0)
+		return false;
+	return src.st_dev == st->st_dev && src.st_ino == st->st_ino;
+}
+
+/*
+ * The sink (fd) is no credential's source: a --credential-fd descriptor is read to its end
+ * and closed before the run, and airlock's lines must go neither into a value's file nor
+ * into the pipe it is read from (the read would wait for an end that never comes). A
+ * terminal or /dev/null (a character device) may be both. 0 or -EINVAL (logged).
+ */
+static int diagnostics_unshared(int fd, const struct diagnostics_args *d,
+				const struct credential_opts *co)
+{
+	struct stat st;
+	int len = 0;
+
+	for (size_t i = 0; d->fd && i < co->n; i++)
+		if (co->from_fd[i] && credential_opt_fd(co->arg[i], &len) == fd)
+			return log_error_errno(
+				-EINVAL,
+				"run: --diagnostics-fd %d: fd %d is the source of "
+				"--credential-fd %.*s=%d, read to its end and closed",
+				fd, fd, len, co->arg[i], fd);
+	if (fstat(fd, &st) < 0 || S_ISCHR(st.st_mode))
+		return 0;
+	for (size_t i = 0; i < co->n; i++)
+		if (credential_opt_is(co->arg[i], co->from_fd[i], &st, &len))
+			return log_error_errno(
+				-EINVAL,
+				d->fd ? "run: --diagnostics-fd %s: the same file as the source of "
+					"credential '%.*s' (airlock's lines would go into its "
+					"value)"
+				      : "run: --diagnostics-file '%s': the same file as the source "
+					"of credential '%.*s' (airlock's lines would go into its "
+					"value)",
+				d->fd ?: d->file, len, co->arg[i]);
 	return 0;
 }
 
 /* Opens the diagnostics sink the options ask for. 0 or -errno (logged). */
-static int open_diagnostics(const struct diagnostics_args *d, const struct credential_args *creds)
+static int open_diagnostics(const struct diagnostics_args *d, const struct credential_opts *co)
 {
 	enum log_format format = LOG_FORMAT_TEXT;
 	int fd, r;
@@ -119,14 +183,18 @@ static int open_diagnostics(const struct diagnostics_args *d, const struct crede
 	fd = d->fd ? diagnostics_fd(d->fd) : diagnostics_file(d->file);
 	if (fd < 0)
 		return fd;
-	if (d->fd && diagnostics_fd_unshared(fd, creds) < 0)
+	if (diagnostics_unshared(fd, d, co) < 0) {
+		if (d->file)
+			close(fd);
 		return -EINVAL;
+	}
 	r = log_open_diagnostics(fd, format);
 	if (r < 0) {
 		if (d->file)
 			close(fd);
-		return log_error_errno(r, "run: %s '%s': %s",
-				       d->fd ? "--diagnostics-fd" : "--diagnostics-file",
+		return log_error_errno(r,
+				       d->fd ? "run: --diagnostics-fd %s: %s"
+					     : "run: --diagnostics-file '%s': %s",
 				       d->fd ?: d->file,
 				       r == -EBADF   ? "not open for writing"
 				       : r == -EPIPE ? "a pipe nobody reads"
@@ -134,6 +202,26 @@ static int open_diagnostics(const struct diagnostics_args *d, const struct crede
 	}
 	/* A reader of the sink that goes away must not kill airlock with SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+/*
+ * Adds them once the diagnostics sink is open, so that their refusals reach it too.
+ * 0 or -EINVAL (logged).
+ */
+static int add_credentials(const struct credential_opts *co, const char *policy_path,
+			   struct credential_args *creds)
+{
+	for (size_t i = 0; i < co->n; i++)
+		if (credential_args_add(creds, co->arg[i], co->from_fd[i]) < 0)
+			return -EINVAL;
+	/* The policy reads standard input to its end first: the value would be empty. */
+	for (size_t i = 0; policy_path && streq(policy_path, "-") && i < creds->n; i++)
+		if (creds->items[i].fd == STDIN_FILENO)
+			return log_error_errno(-EINVAL,
+					       "run: --credential-fd %s=0: fd 0 is the policy's "
+					       "source (--policy -)",
+					       creds->items[i].name);
 	return 0;
 }
 
@@ -157,11 +245,18 @@ int cmd_run(int argc, char **argv)
 	_cleanup_strv_free_ char **task_argv = NULL;
 	_cleanup_node_config_free_ struct node_config *config = NULL;
 	_cleanup_(credential_args_done) struct credential_args creds = {};
-	const char *config_path = NULL;
+	_cleanup_free_ const char **cred_arg = calloc((size_t)argc + 1, sizeof(*cred_arg));
+	_cleanup_free_ bool *cred_from_fd = calloc((size_t)argc + 1, sizeof(*cred_from_fd));
+	struct credential_opts co = { cred_arg, cred_from_fd, 0 };
+	const char *config_path = NULL, *bad_option = NULL;
 	struct diagnostics_args diag = {};
 	struct run_options o = {};
 	int c;
 
+	if (!cred_arg || !cred_from_fd) {
+		log_oom();
+		return EXIT_AIRLOCK;
+	}
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
@@ -186,8 +281,8 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'C':
 		case 'F':
-			if (credential_args_add(&creds, optarg, c == 'F') < 0)
-				return EXIT_AIRLOCK;
+			co.arg[co.n] = optarg;
+			co.from_fd[co.n++] = c == 'F';
 			break;
 		case 'D':
 			diag.fd = optarg;
@@ -203,13 +298,25 @@ int cmd_run(int argc, char **argv)
 			return 0;
 		case '?':
 		default:
-			log_error("run: unknown or incomplete option '%s'", argv[optind - 1]);
-			run_usage(stderr);
-			return EXIT_AIRLOCK;
+			/* Refused once the diagnostics sink is open, if the rest names one. */
+			if (!bad_option)
+				bad_option = argv[optind - 1];
+			break;
 		}
 	}
-	/* First: every line from here on, a refusal included, goes there too. */
-	if (open_diagnostics(&diag, &creds) < 0)
+	/*
+	 * First: every line from here on, a refusal of the command line included, goes there
+	 * too. Then what the options say, in order.
+	 */
+	if (open_diagnostics(&diag, &co) < 0)
+		return EXIT_AIRLOCK;
+	if (bad_option) {
+		log_error("run: unknown or incomplete option '%.*s'", cli_arg_shown(bad_option),
+			  bad_option);
+		run_usage(stderr);
+		return EXIT_AIRLOCK;
+	}
+	if (add_credentials(&co, o.policy_path, &creds) < 0)
 		return EXIT_AIRLOCK;
 	/*
 	 * Every run builds namespaces, id maps, cgroups and state below /run/airlock itself;

@@ -129,6 +129,6 @@ int main(int argc, char **argv)
 		if (streq(argv[i], commands[c].name))
 			return commands[c].fn(argc - i, argv + i);
 
-	log_error("unknown command '%s' (try 'airlock --help')", argv[i]);
+	log_error("unknown command '%.*s' (try 'airlock --help')", cli_arg_shown(argv[i]), argv[i]);
 	return 2;
 }

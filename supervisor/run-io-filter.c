@@ -148,6 +148,8 @@ int run_io_stream_queue(struct run_io_stream *s, const char *p, size_t n)
 	size_t want;
 	char *np;
 
+	if (n > 0)
+		s->mid_line = p[n - 1] != '\n';
 	if (s->off == s->len)
 		s->off = s->len = 0;
 	if (__builtin_add_overflow(s->len, n, &want))

@@ -251,16 +251,25 @@ int run_io_stream_emit(struct run_io_stream *s, const char *p, size_t n)
 	return check_drained(s->io);
 }
 
-/* Queues the truncation marker on stderr, after whatever is pending there. */
+/*
+ * Queues the truncation marker on stderr, after whatever is pending there, on a line of its
+ * own: a stream the task left in the middle of a line gets the newline it lacks (stdout's
+ * own, not a blank line on stderr).
+ */
 static int queue_marker(struct run_io *io)
 {
 	char marker[96];
-	int n;
+	int n, r;
 
+	if (io->out.mid_line && !io->out.broken) {
+		r = run_io_stream_queue(&io->out, "\n", 1);
+		if (r < 0)
+			return r;
+	}
 	if (io->err.broken)
 		return 0;
-	n = snprintf(marker, sizeof(marker), "\n[airlock: output truncated at %" PRIu64 " bytes]\n",
-		     io->limit);
+	n = snprintf(marker, sizeof(marker), "%s[airlock: output truncated at %" PRIu64 " bytes]\n",
+		     io->err.mid_line ? "\n" : "", io->limit);
 	return run_io_stream_queue(&io->err, marker, (size_t)n);
 }
 
@@ -297,6 +306,8 @@ static int stream_put(struct run_io_stream *s, const char *p, size_t n)
 {
 	if (s->broken)
 		return 0;
+	if (n > 0)
+		s->mid_line = p[n - 1] != '\n';
 	while (n > 0 && s->off == s->len && !s->waiting) {
 		ssize_t k = stream_write(s, p, n);
 

@@ -95,6 +95,7 @@ struct run_io_stream {
 	bool broken; /* the reader went away (or fd 1/2 unusable): rd is closed */
 	bool discarding; /* past the output limit: rd is emptied into /dev/null */
 	bool paused; /* discarding, and rd not listened to until pause_fd fires */
+	bool mid_line; /* the last byte handed on to the caller is not a newline */
 	uint64_t *bytes; /* bytes the task wrote to this stream */
 	uint64_t passed; /* of those, bytes passed on (to the caller and the log), not dropped */
 	char *buf; /* RUN_IO_STREAM_BUF: a chunk read from the task */

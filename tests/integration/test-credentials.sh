@@ -216,6 +216,24 @@ refuse "a name given twice" "credential 'npm' is given twice" \
 refuse "a value on the command line" "expected @FILE" \
 	--policy "$pol" --credential "npm=$V_NPM"
 refuse "a bare value" "expects NAME=@FILE" --policy "$pol" --credential "$V_NPM"
+# A mistyped option (or command) quotes only what precedes its first '=': what follows may
+# be the value (credentials.md: a refusal never echoes it).
+for opt in --credentials --cred --credential-file; do
+	al_run --policy "$pol" "$opt=npm=$V_NPM" -- /bin/true
+	al_ok "$([ "$AL_RC" -eq 125 ] &&
+		grep -q -- "unknown or incomplete option '$opt'\$" "$AL_TMP/err" &&
+		! holds_value "$AL_TMP/err"; echo $?)" "a mistyped $opt=npm=VALUE is refused, naming $opt, not the value"
+	[ "$AL_RC" -eq 125 ] || al_show
+done
+for words in "records --state-dir $AL_STATE list --sinse=$V_NPM" \
+	"records --state-dir $AL_STATE verify --pubkeys=$V_NPM" \
+	"policy check --host=$V_NPM" "--credential=npm=$V_NPM"; do
+	# shellcheck disable=SC2086 # words: one command line
+	"$AIRLOCK" $words >/dev/null 2>"$AL_TMP/err" </dev/null
+	d=${words%%=*}
+	al_ok "$([ -s "$AL_TMP/err" ] && ! holds_value "$AL_TMP/err"; echo $?)" \
+		"airlock ${d/--state-dir $AL_STATE /}=...: refused without echoing what follows the '='"
+done
 refuse "a file that does not exist" "cannot open '$SRC/none'" \
 	--policy "$pol" --credential "npm=@$SRC/none" --credential "gh=@$SRC/gh" \
 	--credential "npmrc=@$SRC/rc" --credential "pip=@$SRC/pip"
@@ -234,6 +252,32 @@ refuse "a credential's descriptor as --diagnostics-fd" \
 	--policy "$pol" --credential "npm=@$SRC/npm" --credential-fd gh=7 \
 	--credential "npmrc=@$SRC/rc" --credential "pip=@$SRC/pip" --diagnostics-fd 7
 exec 7<&-
+# The sink is the source by another name: the value's own file (its lines would be appended
+# to the token), or the pipe a --credential-fd reads (the read would wait forever).
+cp "$SRC/gh" "$SRC/ghcopy"
+refuse "a credential's file as --diagnostics-file" \
+	"diagnostics-file '$SRC/ghcopy': the same file as the source of credential 'gh'" \
+	"${ALL[@]/#gh=@$SRC\/gh/gh=@$SRC/ghcopy}" --diagnostics-file "$SRC/ghcopy"
+al_is "$(cat "$SRC/ghcopy")" "$V_GH" "and the credential's file is left as it was"
+exec 7>>"$SRC/ghcopy"
+refuse "a credential's file as --diagnostics-fd" \
+	"diagnostics-fd 7: the same file as the source of credential 'gh'" \
+	"${ALL[@]/#gh=@$SRC\/gh/gh=@$SRC/ghcopy}" --diagnostics-fd 7
+exec 7>&-
+al_is "$(cat "$SRC/ghcopy")" "$V_GH" "and the credential's file is left as it was"
+exec 7< <(printf %s "$V_GH")
+refuse "a --credential-fd pipe as --diagnostics-file /dev/fd/N" \
+	"diagnostics-file '/dev/fd/7': the same file as the source of credential 'gh'" \
+	--policy "$pol" --credential "npm=@$SRC/npm" --credential-fd gh=7 \
+	--credential "npmrc=@$SRC/rc" --credential "pip=@$SRC/pip" --diagnostics-file /dev/fd/7
+exec 7<&-
+# --policy - reads standard input to its end first: fd 0 holds no value for a credential.
+"$AIRLOCK" run --state-dir "$AL_STATE" --workspace "$AL_WS" --policy - --credential-fd gh=0 \
+	--credential "npm=@$SRC/npm" --credential "npmrc=@$SRC/rc" --credential "pip=@$SRC/pip" \
+	-- /bin/true <"$pol" >/dev/null 2>"$AL_TMP/err"
+al_is "$?|$(cat "$AL_TMP/err")" \
+	"125|airlock: run: --credential-fd gh=0: fd 0 is the policy's source (--policy -)" \
+	"--credential-fd NAME=0 with --policy - is refused while the command line is read"
 refuse "a NUL byte in an env value" "holds a NUL byte" \
 	--policy "$pol" --credential "npm=@$SRC/npm" --credential "gh=@$SRC/nul" \
 	--credential "npmrc=@$SRC/rc" --credential "pip=@$SRC/pip"

@@ -140,6 +140,23 @@ al_ok "$(grep -qx '\[airlock: output truncated at 65536 bytes\]' "$AL_TMP/a7.err
 al_is "$(al_json "$AL_TMP/a7.json" 'r["output"]["truncated"], r["output"]["stdout_bytes"]' 2>&1)" \
 	"(True, 1000000)" "record: truncated, and counts every byte the task wrote"
 
+# Cut in the middle of a stdout line, after a whole stderr line: stdout gets the newline it
+# lacks, stderr no blank line before the marker.
+out2=$(al_policy output2 <<'JSON'
+{ "version": 1, "limits": { "output": "2K" } }
+JSON
+)
+airlock_run --policy "$out2" -- sh -c 'echo before >&2; sleep 0.5; head -c 3000 /dev/zero | tr "\0" x' \
+	</dev/null >"$AL_TMP/a8.out" 2>"$AL_TMP/a8.err"
+al_is "$(cat "$AL_TMP/a8.err")" "before
+[airlock: output truncated at 2048 bytes]" "no blank line on stderr before the marker"
+al_is "$(wc -c <"$AL_TMP/a8.out")|$(tail -c 2 "$AL_TMP/a8.out" | od -An -c | tr -d ' ')" \
+	"2042|x\n" "stdout: its 2041 bytes within the limit, then the newline it lacked"
+airlock_run --policy "$out2" -- sh -c 'printf half >&2; sleep 0.5; head -c 3000 /dev/zero | tr "\0" x' \
+	</dev/null >/dev/null 2>"$AL_TMP/a9.err"
+al_is "$(cat "$AL_TMP/a9.err")" "half
+[airlock: output truncated at 2048 bytes]" "a stderr line left open gets its newline before the marker"
+
 # ---- B: stdin gives the task only what the caller's fd 0 may read ----
 
 secret=$AL_TMP/secret

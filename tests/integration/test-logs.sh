@@ -261,12 +261,57 @@ al_is "$(stat -c %a "$AL_TMP/d2.diag")" 600 "a diagnostics file airlock creates 
 al_run --diagnostics-fd 1 -- true
 al_ok "$([ "$AL_RC" -eq 125 ] && echo "$AL_ERR" | grep -q "fd 1 is the task's standard output"; echo $?)" \
 	"--diagnostics-fd 1 is refused"
+"$AIRLOCK" run --state-dir "$AL_STATE" --workspace "$AL_WS" --diagnostics-fd 3 -- true \
+	3</dev/null </dev/null >/dev/null 2>"$AL_TMP/d7.err"
+al_is "$?|$(cat "$AL_TMP/d7.err")" "125|airlock: run: --diagnostics-fd 3: not open for writing" \
+	"a read-only --diagnostics-fd is refused, the number unquoted like every other message"
 al_run --diagnostics-fd 2 --diagnostics-file "$AL_TMP/x" -- true
 al_ok "$([ "$AL_RC" -eq 125 ] && echo "$AL_ERR" | grep -q "give one"; echo $?)" \
 	"--diagnostics-fd and --diagnostics-file together are refused"
 al_run --diagnostics-file "$AL_TMP/x" --diagnostics-format xml -- true
 al_ok "$([ "$AL_RC" -eq 125 ] && echo "$AL_ERR" | grep -q "expected text or json"; echo $?)" \
 	"an unknown --diagnostics-format is refused"
+
+# A refusal of the command line is said on the sink too, whichever option it is about and
+# wherever the sink's options are (the sink is opened first): as a JSON line in JSON.
+cpol=$(al_policy cred <<'JSON'
+{ "version": 1, "credentials": [
+    { "name": "npm", "source": "caller", "deliver": { "env": "NPM_TOKEN" } } ] }
+JSON
+)
+rm -f "$AL_TMP/d5.diag"
+al_run --policy "$cpol" --credential npm=xx --diagnostics-file "$AL_TMP/d5.diag" \
+	--diagnostics-format json -- true
+al_run --policy "$cpol" --diagnostics-file "$AL_TMP/d5.diag" --diagnostics-format json \
+	--no-such-option -- true
+al_is "$AL_RC|$(python3 - "$AL_TMP/d5.diag" <<'PY'
+import json, sys
+for l in open(sys.argv[1]).read().splitlines():
+    o = json.loads(l)
+    print(o["level"], o["message"].split(":")[0] + ":" + o["message"].split(":")[1])
+PY
+)" "125|error run: --credential npm=...
+error run: unknown or incomplete option '--no-such-option'" \
+	"refusals of the command line (--credential, an unknown option) reach the JSON sink as JSON lines"
+"$AIRLOCK" run --state-dir "$AL_STATE" --workspace "$AL_WS" --policy "$cpol" \
+	--credential npm=xx --diagnostics-fd 2 --diagnostics-format json -- true \
+	>/dev/null 2>"$AL_TMP/d6.err" </dev/null
+al_is "$?|$(python3 -c 'import json, sys; print(json.loads(sys.stdin.read())["level"])' <"$AL_TMP/d6.err" 2>&1)" \
+	"125|error" "with --diagnostics-fd 2 --diagnostics-format json, a --credential refusal is one JSON line on stderr"
+
+# Bytes the caller gave (a path, a command), quoted in airlock's own messages, reach the
+# terminal and a text sink as visible text: an escape sequence there would act on the
+# caller's terminal (retitle it, clear it). The JSON sink escapes them as JSON.
+rm -f "$AL_TMP/d8.diag"
+al_run --policy "$cpol" --credential $'npm=@\e]0;x\a/nonexist' \
+	--diagnostics-file "$AL_TMP/d8.diag" -- true
+al_run --diagnostics-file "$AL_TMP/d8.diag" -- $'x\e[2J\xc2\x9b\xe2\x80\xae'
+al_ok "$(! LC_ALL=C grep -qP '[\x00-\x09\x0b-\x1f\x7f]|\xc2[\x80-\x9f]|\xe2\x80\xae' "$AL_TMP/err" "$AL_TMP/d8.diag" &&
+	grep -qF "cannot execute 'x\\x1b[2J\\u009b\\u202e'" "$AL_TMP/err" &&
+	grep -qF "cannot execute 'x\\x1b[2J\\u009b\\u202e'" "$AL_TMP/d8.diag" &&
+	grep -qF "cannot open '\\x1b]0;x\\x07/nonexist'" "$AL_TMP/d8.diag"; echo $?)" \
+	"controls in a path or command airlock quotes are escaped on the terminal and the text sink"
+[ "$AL_RC" -ne 0 ] || al_show
 
 # Throttling by the cpu limit is the limit at work: not on the terminal.
 if al_host_has_controller cpu; then

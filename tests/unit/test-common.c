@@ -565,9 +565,12 @@ TEST(log_destinations)
 	log_close_diagnostics();
 	log_set_task_id(NULL);
 
-	/* The terminal: the caller's run at notice and above, nothing about other runs. */
+	/*
+	 * The terminal: the caller's run at notice and above, nothing about other runs;
+	 * controls and invalid bytes as visible escapes, valid UTF-8 kept.
+	 */
 	got = drain_pipe(err[0]);
-	ASSERT_STREQ(got, "airlock: q\"b\\ \x1b[31m \xc3\xa9 \xc2\x9b \xff end\n"
+	ASSERT_STREQ(got, "airlock: q\"b\\ \\x1b[31m \xc3\xa9 \\u009b \\xff end\n"
 			  "airlock: task=RUN-1: w\n");
 	/* The sink: info and above, every run, JSON with controls escaped and valid UTF-8. */
 	got = drain_pipe(diag[0]);
@@ -602,11 +605,15 @@ TEST(log_diagnostics_text)
 	ASSERT_OK(log_open_diagnostics(diag[1], LOG_FORMAT_TEXT));
 	log_about_run(LOG_LEVEL_INFO, "DEAD-3", "about %s", "it");
 	log_info("none");
+	log_info("'a\nb\tc\x1b]0;x\x07\x7f\xe2\x80\xae\xc2\x85\xc3\xa9\x80'");
 	log_close_diagnostics();
 	got = drain_pipe(diag[0]);
 	close(diag[0]);
 	ASSERT_CONTAINS(got, "Z info run=DEAD-3: about it\n");
 	ASSERT_CONTAINS(got, "Z info: none\n");
+	/* A message stays one line, and what the caller gave cannot act on a terminal. */
+	ASSERT_CONTAINS(got, "Z info: 'a\\x0ab\\x09c\\x1b]0;x\\x07\\x7f\\u202e\\u0085\xc3\xa9"
+			     "\\x80'\n");
 	ASSERT_TRUE(got[4] == '-' && got[10] == 'T');
 }
 
