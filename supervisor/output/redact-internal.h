@@ -82,9 +82,11 @@ struct norm_unit {
 	uint32_t content_off, content_len;
 };
 
-/* The unit at p[0] (a NORM_SPECIAL byte). Returns 1, or 0 when it may continue past avail
+/* The unit at p[0] (a NORM_SPECIAL byte), with before bytes of the input before it (a
+ * quote splice looks at the one before). Returns 1, or 0 when it may continue past avail
  * (never when final). */
-int norm_unit_special(const uint8_t *p, size_t avail, bool final, struct norm_unit *u);
+int norm_unit_special(const uint8_t *p, size_t before, size_t avail, bool final,
+		      struct norm_unit *u);
 
 struct norm_region {
 	size_t start, end; /* input offsets of a string sequence's text */
@@ -151,7 +153,7 @@ size_t forms_size(size_t len);
  * them to needles (room for REDACT_FORMS_MAX more); duplicates and needles shorter than
  * REDACT_NEEDLE_MIN are left out. Returns the number appended.
  */
-#define REDACT_FORMS_MAX 14
+#define REDACT_FORMS_MAX 17
 size_t forms_build(const uint8_t *v, size_t len, uint32_t rule, uint8_t *buf,
 		   struct needle *needles);
 /* Whether c is a base64 (either alphabet) character. */

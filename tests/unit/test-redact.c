@@ -657,6 +657,70 @@ TEST(value_with_percent_and_backslash_in_string_literals)
 	redactor_free(r);
 }
 
+/*
+ * Quoted by shells and Python: a backslash before punctuation or a space reads as that
+ * character, and the shell's quote splice '\'' as the quote before it. The texts are what
+ * bash (set -x, printf %q, declare -p) and Python (repr, json.dumps) print.
+ */
+TEST(values_quoted_by_shells_and_python)
+{
+	struct redactor *r = make(false, "pw", "O'Brien-s3cr3t");
+
+	CHECK(r, "+ : 'O'\\''Brien-s3cr3t'\n", "+ : '[REDACTED:pw]'\n");
+	CHECK(r, "O\\'Brien-s3cr3t\n", "[REDACTED:pw]\n");
+	CHECK(r, "'O\\'Brien-s3cr3t\"'\n", "'[REDACTED:pw]\"'\n");
+	CHECK(r, "x='O'\\''Brien-s3cr3t' y\n", "x='[REDACTED:pw]' y\n");
+	redactor_free(r);
+
+	r = make(false, "pw", "correct horse battery staple");
+	CHECK(r, "correct\\ horse\\ battery\\ staple\n", "[REDACTED:pw]\n");
+	redactor_free(r);
+
+	r = make(false, "pw", "pa$$w0rd(2024)");
+	CHECK(r, "pa\\$\\$w0rd\\(2024\\)\n", "[REDACTED:pw]\n");
+	CHECK(r, "declare -x PW=\"pa\\$\\$w0rd(2024)\"\n", "declare -x PW=\"[REDACTED:pw]\"\n");
+	redactor_free(r);
+
+	r = make(false, "pw", "Tr0ub4dor&3xyz!");
+	CHECK(r, "Tr0ub4dor\\&3xyz\\!\n", "[REDACTED:pw]\n");
+	redactor_free(r);
+
+	r = make(false, "pw", "back`tick\"dq$x1");
+	CHECK(r, "PW=\"back\\`tick\\\"dq\\$x1\"\n", "PW=\"[REDACTED:pw]\"\n");
+	redactor_free(r);
+
+	/* Quotes at a value's start and end, and two in a row: each splice joins. */
+	r = make(false, "pw", "'it''s-s3cret'");
+	CHECK(r, "+ : ''\\''it'\\'''\\''s-s3cret'\\'''\n", "+ : '[REDACTED:pw]\\'''\n");
+	redactor_free(r);
+
+	/* A value holding a backslash, quotes, '$' and "%41": each tool's own quoting. */
+	r = make(false, "pw", "Qx\\$z'w\"%41-end");
+	CHECK(r, "+ : 'Qx\\$z'\\''w\"%41-end'\n", "+ : '[REDACTED:pw]'\n");
+	CHECK(r, "Qx\\\\\\$z\\'w\\\"%41-end\n", "[REDACTED:pw]\n");
+	CHECK(r, "declare -x PW=\"Qx\\\\\\$z'w\\\"%41-end\"\n",
+	      "declare -x PW=\"[REDACTED:pw]\"\n");
+	CHECK(r, "'Qx\\\\$z\\'w\"%41-end'\n", "'[REDACTED:pw]'\n");
+	CHECK(r, "\"Qx\\\\$z'w\\\"%41-end\"\n", "\"[REDACTED:pw]\"\n");
+	redactor_free(r);
+
+	/* A backslash at a value's end joins the character after it in the text. */
+	r = make(false, "pw", "s3cr3t-key\\");
+	CHECK(r, "+ : 's3cr3t-key\\'\n", "+ : '[REDACTED:pw]\\'\n");
+	CHECK(r, "s3cr3t-key\\\\ \"s3cr3t-key\\\\\"\n", "[REDACTED:pw] \"[REDACTED:pw]\"\n");
+	CHECK(r, "s3cr3t-key\\.\n", "[REDACTED:pw]\\.\n");
+	redactor_free(r);
+
+	/* Near misses stay: a letter or digit after the backslash keeps its meaning (\n is
+	 * a line break, not an 'n'), and an escaped quote after a letter is no splice. */
+	r = make(false, "pw", "s3cr3tnPassw0rd");
+	CHECK(r, "s3cr3t\\nPassw0rd s3cr3t\\x6ePassw0rd", "s3cr3t\\nPassw0rd [REDACTED:pw]");
+	redactor_free(r);
+	r = make(false, "pw", "ab'cdefgh'ij");
+	CHECK(r, "ab\\''cdefgh'ij", "ab\\''cdefgh'ij");
+	redactor_free(r);
+}
+
 TEST(value_with_newline_encoded_stays_on_its_line)
 {
 	/* A value read from a file written with echo ends in a newline: base64 of it and of
