@@ -338,8 +338,16 @@ al_ok "$(c=$(al_json "$AL_TMP/quoted.json" "r['redactions']['credentials']['a']"
 printf 'abc 12' >"$SRC/short"
 al_run --policy "$NEUTRAL" --credential "a=@$SRC/short" --credential "b=@$SRC/b" -- /bin/true
 al_ok "$([ "$AL_RC" -eq 125 ] && [ "$(grep -c . "$AL_TMP/err")" -eq 1 ] &&
-	grep -q "credential 'a' is too short to be redacted" "$AL_TMP/err"; echo $?)" \
-	"a value of fewer than 8 bytes besides whitespace is refused: exit 125, one line"
+	grep -q "credential 'a' is too short to be redacted.*: 5 bytes besides whitespace, at least 8 needed" \
+		"$AL_TMP/err"; echo $?)" \
+	"a value of fewer than 8 bytes besides whitespace is refused: exit 125, one line saying 5"
+# 12 bytes, which the value matcher reads (and matches) as the 4 they encode
+printf '%%41%%42%%43%%44' >"$SRC/short"
+al_run --policy "$NEUTRAL" --credential "a=@$SRC/short" --credential "b=@$SRC/b" -- /bin/true
+al_ok "$([ "$AL_RC" -eq 125 ] && [ "$(grep -c . "$AL_TMP/err")" -eq 1 ] &&
+	grep -q "credential 'a' is too short to be redacted.*: it decodes to 4 bytes besides whitespace .*at least 8 needed" \
+		"$AL_TMP/err"; echo $?)" \
+	"a value of 12 bytes that decodes to 4 (%41%42%43%44) is refused with what was counted"
 
 # ---- nothing left ----
 

@@ -721,6 +721,26 @@ TEST(values_quoted_by_shells_and_python)
 	redactor_free(r);
 }
 
+/* A value counts as it is and as decoded: "%41%42%43%44" is 12 bytes that read as 4. */
+TEST(value_counted_as_it_is_and_decoded)
+{
+	struct redactor *r;
+	size_t raw, decoded;
+
+	ASSERT_OK(redact_value_counts("%41%42%43%44", 12, &raw, &decoded));
+	ASSERT_EQ(raw, 12);
+	ASSERT_EQ(decoded, 4);
+	ASSERT_OK(redact_value_counts("\\x41\\x42 \\$\n", 12, &raw, &decoded));
+	ASSERT_EQ(raw, 10);
+	ASSERT_EQ(decoded, 3);
+	ASSERT_OK(redactor_new(false, &r));
+	ASSERT_ERROR(redactor_add_value(r, "t", "%41%42%43%44", 12), EINVAL);
+	ASSERT_OK(redactor_add_value(r, "t", "%41%42%43%44%45%46%47%48", 24));
+	ASSERT_OK(redactor_compile(r));
+	CHECK(r, "the word ABCDEFGH.", "the word [REDACTED:t].");
+	redactor_free(r);
+}
+
 TEST(value_with_newline_encoded_stays_on_its_line)
 {
 	/* A value read from a file written with echo ends in a newline: base64 of it and of
