@@ -541,22 +541,23 @@ int norm_run(const uint8_t *in, size_t n, bool final, uint8_t *out, struct norm_
 	return norm_run_plain(in, n, final, out, res);
 }
 
-/* Walks the units of in[from..n) with i (declared by the caller) at each unit's start:
- * the common loop of the walkers. After it, i is where a unit that may continue starts. */
-#define NORM_WALK(in, from, n, final, i, u, body)                                 \
-	for (i = (from); i < (n);) {                                              \
-		struct norm_unit u;                                               \
-		if (norm_class[(in)[i]] != NORM_SPECIAL) {                        \
-			u = (struct norm_unit){ .len = 1 };                       \
-			if (norm_class[(in)[i]] == NORM_KEEP) {                   \
-				u.out[0] = (in)[i];                               \
-				u.n_out = 1;                                      \
-			}                                                         \
-		} else if (!norm_unit_special((in) + i, i, (n)-i, (final), &u)) { \
-			break;                                                    \
-		}                                                                 \
-		body;                                                             \
-		i += u.len;                                                       \
+/* Walks the units of in[from..n) (pre bytes before in readable) with i (declared by the
+ * caller) at each unit's start: the common loop of the walkers. After it, i is where a
+ * unit that may continue starts. */
+#define NORM_WALK(in, pre, from, n, final, i, u, body)                                    \
+	for (i = (from); i < (n);) {                                                      \
+		struct norm_unit u;                                                       \
+		if (norm_class[(in)[i]] != NORM_SPECIAL) {                                \
+			u = (struct norm_unit){ .len = 1 };                               \
+			if (norm_class[(in)[i]] == NORM_KEEP) {                           \
+				u.out[0] = (in)[i];                                       \
+				u.n_out = 1;                                              \
+			}                                                                 \
+		} else if (!norm_unit_special((in) + i, (pre) + i, (n)-i, (final), &u)) { \
+			break;                                                            \
+		}                                                                         \
+		body;                                                                     \
+		i += u.len;                                                               \
 	}
 
 /* The last mark at or before normalised offset m (by == 'm') or input offset i. */
@@ -589,7 +590,7 @@ void norm_map(const uint8_t *in, size_t n, bool final, const struct norm_result 
 		size_t i, m = mk->m;
 		bool jump = false;
 
-		NORM_WALK(in, mk->i, n, final, i, u, {
+		NORM_WALK(in, res->pre, mk->i, n, final, i, u, {
 			bool answered = false;
 
 			for (size_t o = 0; o < u.n_out; o++, m++)
@@ -617,7 +618,7 @@ size_t norm_count(const uint8_t *in, const struct norm_result *res, size_t x)
 
 	/* Over the whole input norm_run() used, not up to x: a unit ending at x may need the
 	 * bytes after it to be told from a longer one ("%" then "s"). */
-	NORM_WALK(in, mk->i, res->consumed, false, i, u, {
+	NORM_WALK(in, res->pre, mk->i, res->consumed, false, i, u, {
 		if (i >= x)
 			break;
 		m += u.n_out;
@@ -629,7 +630,7 @@ size_t norm_unit_floor(const uint8_t *in, size_t n, const struct norm_result *re
 {
 	size_t i;
 
-	NORM_WALK(in, mark_find(res, x, false)->i, n, false, i, u, {
+	NORM_WALK(in, res->pre, mark_find(res, x, false)->i, n, false, i, u, {
 		if (i + u.len > x)
 			return i;
 	});
@@ -640,7 +641,7 @@ size_t norm_value(const uint8_t *in, size_t n, uint8_t *out)
 {
 	size_t i, m = 0;
 
-	NORM_WALK(in, 0, n, true, i, u, {
+	NORM_WALK(in, 0, 0, n, true, i, u, {
 		memcpy(out + m, u.out, u.n_out);
 		m += u.n_out;
 	});

@@ -154,8 +154,8 @@ static int scan(struct redact_stream *s, enum scan_end end, size_t *pending)
 	s->spans.n = 0;
 	*pending = n;
 	if (r->vm) {
-		k = value_scan(r->vm, s->vsc, s->vctx, s->vctx_len, win, n, end, &s->spans,
-			       pending);
+		k = value_scan(r->vm, s->vsc, s->ctx_len, s->vctx, s->vctx_len, win, n, end,
+			       &s->spans, pending);
 		if (k < 0)
 			return k;
 	}
@@ -183,8 +183,7 @@ static bool near_escape(const uint8_t *win, size_t p)
 /*
  * How much of the window goes out now: not into a pending match, nor between a match's
  * anchor and its end (the next window must find it again from its anchor), nor, for the
- * value matcher, into the middle of a unit (it must see the same units next time), nor
- * between a quote and the backslash after it (a quote splice looks back at the quote).
+ * value matcher, into the middle of a unit (it must see the same units next time).
  */
 static size_t cut(const struct redact_stream *s, size_t p)
 {
@@ -198,8 +197,6 @@ static size_t cut(const struct redact_stream *s, size_t p)
 				p = s->spans.v[i].anchor;
 		if (s->r->vm && p < s->win_len && near_escape(win, p))
 			p = value_scan_unit_floor(s->vsc, win, s->win_len, p);
-		if (s->r->vm && p > 0 && p < s->win_len && win[p] == '\\' && win[p - 1] == '\'')
-			p--;
 	} while (p != prev);
 	return p;
 }

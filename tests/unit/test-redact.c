@@ -721,6 +721,32 @@ TEST(values_quoted_by_shells_and_python)
 	redactor_free(r);
 }
 
+/* A flush right after the quote before a splice: the quote waits for it (the splice looks
+ * back at it), and the value across the two writes is still found. */
+TEST(quote_splice_across_a_flush)
+{
+	struct redactor *r = make(false, "pw", "O'Brien-s3cr3t");
+	struct redact_stream *s;
+	struct out o = {};
+	const uint8_t *p;
+	size_t n;
+
+	ASSERT_OK(redact_stream_new(r, &s));
+	ASSERT_OK(redact_stream_feed(s, "+ : 'O'", 7, &p, &n));
+	out_put(&o, p, n);
+	ASSERT_OK(redact_stream_flush(s, &p, &n));
+	out_put(&o, p, n);
+	ASSERT_OK(redact_stream_feed(s, "\\''Brien-s3cr3t' done", 21, &p, &n));
+	out_put(&o, p, n);
+	ASSERT_OK(redact_stream_finish(s, &p, &n));
+	out_put(&o, p, n);
+	ASSERT_TRUE(strstr(o.s, "Brien") == NULL);
+	ASSERT_TRUE(strstr(o.s, "[REDACTED:pw]' done") != NULL);
+	free(o.s);
+	redact_stream_free(s);
+	redactor_free(r);
+}
+
 /* A value counts as it is and as decoded: "%41%42%43%44" is 12 bytes that read as 4. */
 TEST(value_counted_as_it_is_and_decoded)
 {
