@@ -17,6 +17,7 @@ struct add_values {
 	struct redactor *r;
 	int error;
 	const char *name; /* the slot whose value failed */
+	size_t raw, decoded; /* its bytes besides whitespace, as it is and decoded */
 };
 
 static void add_value(const char *name, const void *value, size_t len, void *userdata)
@@ -30,6 +31,8 @@ static void add_value(const char *name, const void *value, size_t len, void *use
 	if (k < 0) {
 		a->error = k;
 		a->name = name;
+		if (k == -EINVAL && redact_value_counts(value, len, &a->raw, &a->decoded) < 0)
+			a->error = -ENOMEM;
 	}
 }
 
@@ -38,12 +41,21 @@ static int add_values(struct redactor *r, const struct credential_set *creds)
 	struct add_values a = { .r = r };
 
 	credentials_for_each(creds, add_value, &a);
+	/* The value is matched as the normaliser decodes it: "%41%42%43%44" is "ABCD". */
+	if (a.error == -EINVAL && a.raw >= REDACT_MIN_VALUE)
+		return log_error_errno(
+			a.error,
+			"refusing run: credential '%s' is too short to be redacted "
+			"from the task's output: it decodes to %zu bytes besides whitespace "
+			"(%%XX, \\xHH and other escapes read as one byte or character), "
+			"at least %d needed",
+			a.name, a.decoded, REDACT_MIN_VALUE);
 	if (a.error == -EINVAL)
 		return log_error_errno(
 			a.error,
 			"refusing run: credential '%s' is too short to be redacted "
-			"from the task's output (at least %d bytes besides whitespace)",
-			a.name, REDACT_MIN_VALUE);
+			"from the task's output: %zu bytes besides whitespace, at least %d needed",
+			a.name, a.raw, REDACT_MIN_VALUE);
 	if (a.error == -E2BIG)
 		return log_error_errno(a.error,
 				       "refusing run: credential '%s' is too long to be redacted "

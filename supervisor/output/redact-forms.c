@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The forms of a value the value matcher looks for in the normalised text (needles).
- * Encodings the normaliser decodes (%XX in any mix or case, JSON and C escapes) need no
- * needle of their own: the decoded text holds the value with its whitespace and controls
- * removed. The others do:
- *  - the value as it appears raw (normalised like the text), and as decoded;
+ * Encodings the normaliser decodes (%XX in any mix or case, JSON and C escapes, quoted
+ * punctuation, the shell's quote splice) need no needle of their own: the decoded text
+ * holds the value with its whitespace and controls removed. The others do:
+ *  - the value as it appears raw (normalised like the text), and as decoded; ending in a
+ *    backslash, also without it (the text after it may make that an escape);
  *  - a value holding a backslash: as the text of its JSON or C string literal normalises
  *    (its %XX decoded, its backslashes as they are), and of that literal in another one
  *    (each backslash doubled): json.dumps() of "ab%cd\x41..." reads "ab\xcd\\x41...";
@@ -30,7 +31,7 @@ bool forms_is_b64(uint8_t c)
 
 size_t forms_size(size_t len)
 {
-	return 20 * len + 64;
+	return 23 * len + 64;
 }
 
 /* The length of the UTF-8 sequence at p, or 0 when it is not well-formed. */
@@ -174,26 +175,40 @@ static size_t add(struct needle *needles, size_t n, const uint8_t *buf, size_t l
 	return n + 1;
 }
 
+/*
+ * Appends the needle of v as its own text normalises, and when v ends in a backslash, of
+ * v without it: in the text, the character after the value may join that backslash into
+ * an escape ("secret\\" then "." reads "secret.").
+ */
+static size_t add_norm(struct needle *needles, size_t n, const uint8_t *v, size_t len,
+		       uint32_t rule, uint8_t **p)
+{
+	size_t m = norm_value(v, len, *p);
+
+	n = add(needles, n, *p, m, rule, 0);
+	*p += m;
+	if (len > 1 && v[len - 1] == '\\') {
+		m = norm_value(v, len - 1, *p);
+		n = add(needles, n, *p, m, rule, 0);
+		*p += m;
+	}
+	return n;
+}
+
 size_t forms_build(const uint8_t *v, size_t len, uint32_t rule, uint8_t *buf,
 		   struct needle *needles)
 {
 	uint8_t *tmp = buf + forms_size(len) - len, *p = buf;
 	size_t n = 0, m, end = len;
 
-	m = norm_value(v, len, p);
-	n = add(needles, n, p, m, rule, 0);
-	p += m;
+	n = add_norm(needles, n, v, len, rule, &p);
 	m = strip(v, len, p);
 	n = add(needles, n, p, m, rule, 0);
 	p += m;
 	reverse(v, len, tmp);
-	m = norm_value(tmp, len, p);
-	n = add(needles, n, p, m, rule, 0);
-	p += m;
+	n = add_norm(needles, n, tmp, len, rule, &p);
 	rot13(v, len, tmp);
-	m = norm_value(tmp, len, p);
-	n = add(needles, n, p, m, rule, 0);
-	p += m;
+	n = add_norm(needles, n, tmp, len, rule, &p);
 	for (size_t t = 1; t <= 2 && memchr(v, '\\', len); t++) {
 		m = literal(v, len, t, p);
 		n = add(needles, n, p, m, rule, 0);

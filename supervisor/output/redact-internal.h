@@ -82,9 +82,11 @@ struct norm_unit {
 	uint32_t content_off, content_len;
 };
 
-/* The unit at p[0] (a NORM_SPECIAL byte). Returns 1, or 0 when it may continue past avail
+/* The unit at p[0] (a NORM_SPECIAL byte), with before bytes of the input before it (a
+ * quote splice looks at the one before). Returns 1, or 0 when it may continue past avail
  * (never when final). */
-int norm_unit_special(const uint8_t *p, size_t avail, bool final, struct norm_unit *u);
+int norm_unit_special(const uint8_t *p, size_t before, size_t avail, bool final,
+		      struct norm_unit *u);
 
 struct norm_region {
 	size_t start, end; /* input offsets of a string sequence's text */
@@ -99,6 +101,8 @@ struct norm_mark {
 struct norm_result {
 	size_t m; /* normalised bytes written */
 	size_t consumed; /* input bytes used: less than n when a unit is incomplete */
+	size_t pre; /* set by the caller: input bytes before in that a unit may look back
+		       at (a quote splice at the window's start), the same for every call */
 	struct norm_region *regions;
 	size_t n_regions, cap_regions;
 	struct norm_mark *marks; /* marks[0] is {0, 0} */
@@ -151,7 +155,7 @@ size_t forms_size(size_t len);
  * them to needles (room for REDACT_FORMS_MAX more); duplicates and needles shorter than
  * REDACT_NEEDLE_MIN are left out. Returns the number appended.
  */
-#define REDACT_FORMS_MAX 14
+#define REDACT_FORMS_MAX 17
 size_t forms_build(const uint8_t *v, size_t len, uint32_t rule, uint8_t *buf,
 		   struct needle *needles);
 /* Whether c is a base64 (either alphabet) character. */
@@ -183,12 +187,13 @@ struct value_scratch *value_scratch_free(struct value_scratch *sc);
 int value_scratch_new(struct value_scratch **ret);
 
 /*
- * Finds the values in win[0..n), which follows the normalised context ctx[0..ctx_len)
+ * Finds the values in win[0..n) (raw_pre bytes of the input before it readable at win -
+ * raw_pre: a quote splice looks back), which follows the normalised context ctx[0..ctx_len)
  * (at most REDACT_VALUE_CTX bytes). Appends complete matches to spans; lowers *pending to
  * the start of the earliest partial match that must be held (see enum scan_end).
  */
-int value_scan(const struct value_matcher *vm, struct value_scratch *sc, const uint8_t *ctx,
-	       size_t ctx_len, const uint8_t *win, size_t n, enum scan_end end,
+int value_scan(const struct value_matcher *vm, struct value_scratch *sc, size_t raw_pre,
+	       const uint8_t *ctx, size_t ctx_len, const uint8_t *win, size_t n, enum scan_end end,
 	       struct span_list *spans, size_t *pending);
 /* After value_scan(): the start of the normaliser unit that contains window offset p. */
 size_t value_scan_unit_floor(const struct value_scratch *sc, const uint8_t *win, size_t n,

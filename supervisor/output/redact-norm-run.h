@@ -53,7 +53,7 @@ static NORM_RUN_ATTR int NORM_RUN_NAME(const uint8_t *in, size_t n, bool final, 
 		}
 		if (i >= stop || norm_class[in[i]] != NORM_SPECIAL)
 			continue;
-		if (!norm_unit_special(in + i, n - i, final, &u))
+		if (!norm_unit_special(in + i, res->pre + i, n - i, final, &u))
 			break;
 		memcpy(out + m, u.out, u.n_out);
 		m += u.n_out;

@@ -5,12 +5,16 @@
  * SOS, PM and APC strings is scanned on its own, see norm_region), invisible and spacing
  * characters (U+0080..U+00A0, U+00AD, U+2000..U+200F, U+2028..U+202F, U+205F..U+206F,
  * U+FEFF). Decoded: %XX, JSON escapes (\uXXXX with surrogate pairs, \" \\ \/, and \n \r
- * \t \b \f which then count as whitespace) and \xHH. A decoded byte or character is
- * removed when it is one of the removed ones above. Everything else passes.
+ * \t \b \f which then count as whitespace), \xHH, a backslash before any other ASCII
+ * punctuation or a space (a shell's or Python's quoting: \' \$ \& "\ " read as the
+ * character), and the shell's quote splice '\'' (the \'' after a quote reads as nothing).
+ * A decoded byte or character is removed when it is one of the removed ones above.
+ * Everything else passes.
  *
  * The input is cut into units (one byte, or an escape); a unit that may continue past
  * the end of the input is left for the next window unless final.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -158,10 +162,23 @@ static int norm_json_u(const uint8_t *p, size_t avail, bool final, struct norm_u
 	return unit_cp(u, 12, 0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00));
 }
 
-static int norm_backslash(const uint8_t *p, size_t avail, bool final, struct norm_unit *u)
+/*
+ * A backslash: the JSON and C escapes, a shell's or Python's quoted punctuation or space
+ * ("\'", "\ ", "\$": the character), and the shell's quote splice: "'\''" (a single
+ * quote in a single-quoted word) reads as the one quote before it, so "'O'\''Brien'"
+ * is "'O'Brien'". before: the bytes of the input before p (the quote is looked for there).
+ */
+static int norm_backslash(const uint8_t *p, size_t before, size_t avail, bool final,
+			  struct norm_unit *u)
 {
 	if (avail < 2)
 		return final ? unit_literal(u, p[0]) : 0;
+	if (p[1] == '\'' && before > 0 && p[-1] == '\'') {
+		if (avail < 3)
+			return final ? unit_byte(u, 2, p[1]) : 0;
+		if (p[2] == '\'')
+			return unit(u, 3);
+	}
 
 	switch (p[1]) {
 	case 'u':
@@ -178,11 +195,10 @@ static int norm_backslash(const uint8_t *p, size_t avail, bool final, struct nor
 	case 'b':
 	case 'f':
 		return unit(u, 2);
-	case '"':
-	case '\\':
-	case '/':
-		return unit_byte(u, 2, p[1]);
 	default:
+		/* Punctuation and space: '"', '\\', '/' of JSON, the rest quoted. */
+		if (p[1] == ' ' || (p[1] > 0x20 && p[1] < 0x7f && !isalnum(p[1])))
+			return unit_byte(u, 2, p[1]);
 		return unit_literal(u, p[0]);
 	}
 }
@@ -281,7 +297,8 @@ static int norm_utf8(const uint8_t *p, size_t avail, bool final, struct norm_uni
 	return unit_literal(u, p[0]);
 }
 
-int norm_unit_special(const uint8_t *p, size_t avail, bool final, struct norm_unit *u)
+int norm_unit_special(const uint8_t *p, size_t before, size_t avail, bool final,
+		      struct norm_unit *u)
 {
 	switch (p[0]) {
 	case 0x1b:
@@ -289,7 +306,7 @@ int norm_unit_special(const uint8_t *p, size_t avail, bool final, struct norm_un
 	case '%':
 		return norm_percent(p, avail, final, u);
 	case '\\':
-		return norm_backslash(p, avail, final, u);
+		return norm_backslash(p, before, avail, final, u);
 	default:
 		return norm_utf8(p, avail, final, u);
 	}
@@ -524,22 +541,23 @@ int norm_run(const uint8_t *in, size_t n, bool final, uint8_t *out, struct norm_
 	return norm_run_plain(in, n, final, out, res);
 }
 
-/* Walks the units of in[from..n) with i (declared by the caller) at each unit's start:
- * the common loop of the walkers. After it, i is where a unit that may continue starts. */
-#define NORM_WALK(in, from, n, final, i, u, body)                              \
-	for (i = (from); i < (n);) {                                           \
-		struct norm_unit u;                                            \
-		if (norm_class[(in)[i]] != NORM_SPECIAL) {                     \
-			u = (struct norm_unit){ .len = 1 };                    \
-			if (norm_class[(in)[i]] == NORM_KEEP) {                \
-				u.out[0] = (in)[i];                            \
-				u.n_out = 1;                                   \
-			}                                                      \
-		} else if (!norm_unit_special((in) + i, (n)-i, (final), &u)) { \
-			break;                                                 \
-		}                                                              \
-		body;                                                          \
-		i += u.len;                                                    \
+/* Walks the units of in[from..n) (pre bytes before in readable) with i (declared by the
+ * caller) at each unit's start: the common loop of the walkers. After it, i is where a
+ * unit that may continue starts. */
+#define NORM_WALK(in, pre, from, n, final, i, u, body)                                    \
+	for (i = (from); i < (n);) {                                                      \
+		struct norm_unit u;                                                       \
+		if (norm_class[(in)[i]] != NORM_SPECIAL) {                                \
+			u = (struct norm_unit){ .len = 1 };                               \
+			if (norm_class[(in)[i]] == NORM_KEEP) {                           \
+				u.out[0] = (in)[i];                                       \
+				u.n_out = 1;                                              \
+			}                                                                 \
+		} else if (!norm_unit_special((in) + i, (pre) + i, (n)-i, (final), &u)) { \
+			break;                                                            \
+		}                                                                         \
+		body;                                                                     \
+		i += u.len;                                                               \
 	}
 
 /* The last mark at or before normalised offset m (by == 'm') or input offset i. */
@@ -572,7 +590,7 @@ void norm_map(const uint8_t *in, size_t n, bool final, const struct norm_result 
 		size_t i, m = mk->m;
 		bool jump = false;
 
-		NORM_WALK(in, mk->i, n, final, i, u, {
+		NORM_WALK(in, res->pre, mk->i, n, final, i, u, {
 			bool answered = false;
 
 			for (size_t o = 0; o < u.n_out; o++, m++)
@@ -600,7 +618,7 @@ size_t norm_count(const uint8_t *in, const struct norm_result *res, size_t x)
 
 	/* Over the whole input norm_run() used, not up to x: a unit ending at x may need the
 	 * bytes after it to be told from a longer one ("%" then "s"). */
-	NORM_WALK(in, mk->i, res->consumed, false, i, u, {
+	NORM_WALK(in, res->pre, mk->i, res->consumed, false, i, u, {
 		if (i >= x)
 			break;
 		m += u.n_out;
@@ -612,7 +630,7 @@ size_t norm_unit_floor(const uint8_t *in, size_t n, const struct norm_result *re
 {
 	size_t i;
 
-	NORM_WALK(in, mark_find(res, x, false)->i, n, false, i, u, {
+	NORM_WALK(in, res->pre, mark_find(res, x, false)->i, n, false, i, u, {
 		if (i + u.len > x)
 			return i;
 	});
@@ -623,7 +641,7 @@ size_t norm_value(const uint8_t *in, size_t n, uint8_t *out)
 {
 	size_t i, m = 0;
 
-	NORM_WALK(in, 0, n, true, i, u, {
+	NORM_WALK(in, 0, 0, n, true, i, u, {
 		memcpy(out + m, u.out, u.n_out);
 		m += u.n_out;
 	});

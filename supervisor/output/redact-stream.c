@@ -154,8 +154,8 @@ static int scan(struct redact_stream *s, enum scan_end end, size_t *pending)
 	s->spans.n = 0;
 	*pending = n;
 	if (r->vm) {
-		k = value_scan(r->vm, s->vsc, s->vctx, s->vctx_len, win, n, end, &s->spans,
-			       pending);
+		k = value_scan(r->vm, s->vsc, s->ctx_len, s->vctx, s->vctx_len, win, n, end,
+			       &s->spans, pending);
 		if (k < 0)
 			return k;
 	}

@@ -578,8 +578,8 @@ static int final_unfinished(const struct value_matcher *vm, struct value_scratch
 	return r;
 }
 
-int value_scan(const struct value_matcher *vm, struct value_scratch *sc, const uint8_t *ctx,
-	       size_t ctx_len, const uint8_t *win, size_t n, enum scan_end end,
+int value_scan(const struct value_matcher *vm, struct value_scratch *sc, size_t raw_pre,
+	       const uint8_t *ctx, size_t ctx_len, const uint8_t *win, size_t n, enum scan_end end,
 	       struct span_list *spans, size_t *pending)
 {
 	struct segment g = { .ctx_len = ctx_len, .mode = end, .pend = SIZE_MAX };
@@ -591,6 +591,7 @@ int value_scan(const struct value_matcher *vm, struct value_scratch *sc, const u
 		return r;
 	if (ctx_len > 0)
 		memcpy(sc->skel, ctx, ctx_len);
+	sc->norm.pre = raw_pre;
 	if (final && n > 0) {
 		r = final_unfinished(vm, sc, ctx_len, win, n, spans);
 		if (r < 0)

@@ -167,13 +167,6 @@ static uint8_t *secret_take(struct redactor *r, size_t len)
 	return c->data + c->used - len;
 }
 
-/* Wipes and gives back p, the last len bytes taken. */
-static void secret_give_back(struct redactor *r, uint8_t *p, size_t len)
-{
-	explicit_bzero(p, len);
-	r->chunks->used -= len;
-}
-
 struct redactor *redactor_free(struct redactor *r)
 {
 	if (!r)
@@ -219,12 +212,30 @@ static bool is_edge_space(uint8_t c)
 	return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
+int redact_value_counts(const void *value, size_t len, size_t *ret_raw, size_t *ret_decoded)
+{
+	const uint8_t *b = value;
+	uint8_t *norm;
+
+	*ret_raw = 0;
+	*ret_decoded = 0;
+	if (len == 0)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		*ret_raw += b[i] > 0x20 && b[i] != 0x7f;
+	norm = redact_secret_alloc(len);
+	if (!norm)
+		return -ENOMEM;
+	*ret_decoded = norm_value(value, len, norm);
+	redact_secret_free(norm, len);
+	return 0;
+}
+
 int redactor_add_value(struct redactor *r, const char *name, const void *value, size_t len)
 {
 	const uint8_t *b = value;
-	size_t m, lead = 0, end = len;
+	size_t raw, decoded, lead = 0, end = len;
 	bool trimmed;
-	uint8_t *norm;
 	int rule, k;
 
 	if (r->compiled)
@@ -242,17 +253,10 @@ int redactor_add_value(struct redactor *r, const char *name, const void *value, 
 	if (len > REDACT_MAX_VALUE || r->n_values + 1 + trimmed > REDACT_MAX_VALUES)
 		return -E2BIG;
 	/* Both the value as it appears and as decoded must be long enough. */
-	norm = secret_take(r, len);
-	if (!norm)
-		return -ENOMEM;
-	m = norm_value(value, len, norm);
-	secret_give_back(r, norm, len);
-	if (m < REDACT_MIN_VALUE)
-		return -EINVAL;
-	m = 0;
-	for (size_t i = 0; i < len; i++)
-		m += b[i] > 0x20 && b[i] != 0x7f;
-	if (m < REDACT_MIN_VALUE)
+	k = redact_value_counts(value, len, &raw, &decoded);
+	if (k < 0)
+		return k;
+	if (raw < REDACT_MIN_VALUE || decoded < REDACT_MIN_VALUE)
 		return -EINVAL;
 
 	rule = rule_find(r, name, REDACT_RULE_VALUE);

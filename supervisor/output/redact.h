@@ -79,6 +79,13 @@ struct redactor *redactor_free(struct redactor *r);
  */
 int redactor_add_value(struct redactor *r, const char *name, const void *value, size_t len);
 /*
+ * The bytes of a value that redactor_add_value() counts: besides whitespace as it is
+ * (*ret_raw), and as the normaliser decodes it (*ret_decoded: %XX, \xHH and the other
+ * escapes read as what they stand for, invisible characters taken out). It refuses a value
+ * when either is below REDACT_MIN_VALUE. Returns 0 or -ENOMEM.
+ */
+int redact_value_counts(const void *value, size_t len, size_t *ret_raw, size_t *ret_decoded);
+/*
  * Adds a user pattern (PCRE2 syntax, compiled with UTF, invalid UTF-8 in the subject
  * tolerated, and multiline: ^ and $ match at line ends) named name (same rules as above,
  * unique among patterns). Returns 0; -EINVAL when it does not compile or can match the

@@ -4,8 +4,11 @@
 was given (file /run/secrets/a, environment variable B) in every form secret_forms.py
 knows, to stdout and stderr, in pieces with pauses between the writes.
 
-usage: redact-task.py forms | escapes | tail | tail-unfinished | prompt | prompt-slow |
-       partial-quiet | reviewed SEED | reviewed-tail SEED | made reviewed|reviewed-tail SEED
+usage: redact-task.py forms | quoted | escapes | tail | tail-unfinished | prompt |
+       prompt-slow | partial-quiet | reviewed SEED | reviewed-tail SEED |
+       made reviewed|reviewed-tail SEED
+
+quoted prints the value of /run/secrets/a as bash and Python quote it.
 
 reviewed prints keys and tokens of its own making from SEED in forms a review found
 leaking, then the value of /run/secrets/a as json.dumps() and repr() write a string holding
@@ -16,6 +19,7 @@ import base64
 import json
 import os
 import random
+import subprocess
 import sys
 import time
 
@@ -106,6 +110,17 @@ def main(mode):
         print('\n'.join(made))
     elif mode == 'forms':
         forms()
+    elif mode == 'quoted':
+        # the value of a (quotes, $, &, parentheses, spaces) as bash quotes it in its
+        # trace, printf %q, ${v@Q} and declare -p, and as Python's repr writes it (the
+        # trace stops before ${v@Q}: its trace would quote the quoted value again)
+        a = values()[0].decode()
+        sys.stdout.flush()
+        subprocess.run(['/bin/bash', '-c', 'set -x; : "$PW"; printf "%q\\n" "$PW"; '
+                        '{ set +x; } 2>/dev/null; echo "${PW@Q}"; declare -p PW'],
+                       env={'PW': a}, check=True)
+        print(repr(a))
+        print(repr(a + '"'))
     elif mode == 'escapes':
         for fd in (1, 2):
             write(fd, ESCAPES)

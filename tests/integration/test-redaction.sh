@@ -312,13 +312,50 @@ al_is "$(al_json "$AL_TMP/reviewed.json" 'r["redactions"]["patterns"]')" \
 al_is "$(cat "$AL_TMP/out")" "[REDACTED:private-key]" \
 	"a flattened key whose stdout ends in its DEK-Info: header is redacted to the end"
 
+# ---- values quoted by shells and Python ----
+# A value with quotes, $, &, parentheses and spaces, as bash's trace, printf %q, ${v@Q},
+# declare -p and Python's repr quote it: the forms are made here by the host's bash and
+# python (not by the redactor); none may come out, nor the value's random middle.
+
+qrand=$(rand)
+printf "O'Br\$en (%s) & it's!" "$qrand" >"$SRC/q"
+quoted_forms() { # the value's quoted forms, a line each, without their outer quotes
+	PW=$(cat "$SRC/q") bash -c 'set -x; : "$PW"' 2>&1 | sed "s/^+ : '//; s/'\$//"
+	PW=$(cat "$SRC/q") bash -c 'printf "%q\n" "$PW"; echo "${PW@Q}"; declare -p PW' |
+		sed "s/^declare -x PW=\"//; s/^declare -- PW=\"//; s/\"\$//; s/^'//; s/'\$//"
+	python3 -c 'import sys; v = open(sys.argv[1]).read(); print(repr(v)[1:-1]); print(repr(v + "\"")[1:-1])' "$SRC/q"
+}
+quoted_forms >"$AL_TMP/quoted.forms"
+al_ok "$([ "$(sort -u "$AL_TMP/quoted.forms" | grep -c .)" -ge 4 ] &&
+	grep -qF "'\\''" "$AL_TMP/quoted.forms" && grep -qF "\\ " "$AL_TMP/quoted.forms"; echo $?)" \
+	"the host's bash and python quote the value in 4 ways or more (a '\\'' splice, a \\ space)"
+al_run --policy "$NEUTRAL" --credential "a=@$SRC/q" --credential "b=@$SRC/b" \
+	--record "$AL_TMP/quoted.json" -- /usr/bin/python3 /workspace/redact-task.py quoted
+al_is "$AL_RC" 0 "quoted: the task ends well"
+[ "$AL_RC" -eq 0 ] || al_show
+for f in "$AL_TMP/out" "$AL_TMP/err" "$(log_of "$AL_TMP/quoted.json" stdout)" \
+	"$(log_of "$AL_TMP/quoted.json" stderr)"; do
+	al_is "$([ -s "$f" ] || echo "$f empty"; grep -oF -e "$qrand" -f "$AL_TMP/quoted.forms" "$f" | head -3)" "" \
+		"quoted: no quoted form of the value, nor its middle, in $(basename "$f")"
+done
+al_ok "$(c=$(al_json "$AL_TMP/quoted.json" "r['redactions']['credentials']['a']"); [ "$c" -ge 7 ]; echo $?)" \
+	"quoted: the record counts a redaction for each of the 7 prints (2 trace lines, printf %q, @Q, declare -p, 2 reprs)"
+
 # ---- a value too short to redact refuses the run ----
 
 printf 'abc 12' >"$SRC/short"
 al_run --policy "$NEUTRAL" --credential "a=@$SRC/short" --credential "b=@$SRC/b" -- /bin/true
 al_ok "$([ "$AL_RC" -eq 125 ] && [ "$(grep -c . "$AL_TMP/err")" -eq 1 ] &&
-	grep -q "credential 'a' is too short to be redacted" "$AL_TMP/err"; echo $?)" \
-	"a value of fewer than 8 bytes besides whitespace is refused: exit 125, one line"
+	grep -q "credential 'a' is too short to be redacted.*: 5 bytes besides whitespace, at least 8 needed" \
+		"$AL_TMP/err"; echo $?)" \
+	"a value of fewer than 8 bytes besides whitespace is refused: exit 125, one line saying 5"
+# 12 bytes, which the value matcher reads (and matches) as the 4 they encode
+printf '%%41%%42%%43%%44' >"$SRC/short"
+al_run --policy "$NEUTRAL" --credential "a=@$SRC/short" --credential "b=@$SRC/b" -- /bin/true
+al_ok "$([ "$AL_RC" -eq 125 ] && [ "$(grep -c . "$AL_TMP/err")" -eq 1 ] &&
+	grep -q "credential 'a' is too short to be redacted.*: it decodes to 4 bytes besides whitespace .*at least 8 needed" \
+		"$AL_TMP/err"; echo $?)" \
+	"a value of 12 bytes that decodes to 4 (%41%42%43%44) is refused with what was counted"
 
 # ---- nothing left ----
 

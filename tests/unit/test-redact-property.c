@@ -240,13 +240,33 @@ static void form_text(struct gen *g, const char *s, size_t n, int form)
 			o += sprintf(tmp + o, i + 1 < n ? "%02x " : "%02x", (uint8_t)s[i]);
 		put(&g->text, tmp, o);
 		return;
+	case 12: /* a shell's or Python's quoting: a backslash before punctuation */
+		for (size_t i = 0; i < n; i++) {
+			if (strchr("'$&(!*~=:@+/-_", s[i]) && below(2))
+				tmp[o++] = '\\';
+			tmp[o++] = s[i];
+		}
+		put(&g->text, tmp, o);
+		return;
+	case 13: /* single-quoted by a shell (set -x): a quote is '\'' (form() adds the
+		  * outer quotes) */
+		for (size_t i = 0; i < n; i++) {
+			if (s[i] != '\'') {
+				tmp[o++] = s[i];
+				continue;
+			}
+			memcpy(tmp + o, "'\\''", 4);
+			o += 4;
+		}
+		put(&g->text, tmp, o);
+		return;
 	default:
 		form_interleaved(g, s, n);
 		return;
 	}
 }
 
-#define N_FORMS 14 /* form_text's 0..12 and base64 */
+#define N_FORMS 16 /* form_text's 0..14 and base64 */
 
 static void form(struct gen *g, const char *s, int k)
 {
@@ -256,22 +276,28 @@ static void form(struct gen *g, const char *s, int k)
 		form_base64(g, s, strlen(s), k);
 		return;
 	}
+	if (f == 13)
+		both(g, "'");
 	form_text(g, s, strlen(s), f);
 	label(g, k);
+	if (f == 13)
+		both(g, "'");
 }
 
-/* Random secrets: not containing what the filler is made of alone. */
+/* Random secrets: not containing what the filler is made of alone, nor starting or
+ * ending with a quote (its form 13 would keep a splice's backslash outside the label). */
 static void secret_make(char *s)
 {
 	static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-				    "0123456789-_+/=:@!*~";
+				    "0123456789-_+/=:@!*~'$&(";
 	size_t len = 8 + below(41);
 
 	do {
 		for (size_t i = 0; i < len; i++)
 			s[i] = chars[below(sizeof(chars) - 1)];
 		s[len] = '\0';
-	} while (strspn(s, "abcdefghijklmnopqrstuvwxyz") == len);
+	} while (strspn(s, "abcdefghijklmnopqrstuvwxyz") == len || s[0] == '\'' ||
+		 s[len - 1] == '\'');
 }
 
 /* Redacts text in random chunks of 1..max bytes (0: at once). */

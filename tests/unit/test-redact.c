@@ -657,6 +657,116 @@ TEST(value_with_percent_and_backslash_in_string_literals)
 	redactor_free(r);
 }
 
+/*
+ * Quoted by shells and Python: a backslash before punctuation or a space reads as that
+ * character, and the shell's quote splice '\'' as the quote before it. The texts are what
+ * bash (set -x, printf %q, declare -p) and Python (repr, json.dumps) print.
+ */
+TEST(values_quoted_by_shells_and_python)
+{
+	struct redactor *r = make(false, "pw", "O'Brien-s3cr3t");
+
+	CHECK(r, "+ : 'O'\\''Brien-s3cr3t'\n", "+ : '[REDACTED:pw]'\n");
+	CHECK(r, "O\\'Brien-s3cr3t\n", "[REDACTED:pw]\n");
+	CHECK(r, "'O\\'Brien-s3cr3t\"'\n", "'[REDACTED:pw]\"'\n");
+	CHECK(r, "x='O'\\''Brien-s3cr3t' y\n", "x='[REDACTED:pw]' y\n");
+	redactor_free(r);
+
+	r = make(false, "pw", "correct horse battery staple");
+	CHECK(r, "correct\\ horse\\ battery\\ staple\n", "[REDACTED:pw]\n");
+	redactor_free(r);
+
+	r = make(false, "pw", "pa$$w0rd(2024)");
+	CHECK(r, "pa\\$\\$w0rd\\(2024\\)\n", "[REDACTED:pw]\n");
+	CHECK(r, "declare -x PW=\"pa\\$\\$w0rd(2024)\"\n", "declare -x PW=\"[REDACTED:pw]\"\n");
+	redactor_free(r);
+
+	r = make(false, "pw", "Tr0ub4dor&3xyz!");
+	CHECK(r, "Tr0ub4dor\\&3xyz\\!\n", "[REDACTED:pw]\n");
+	redactor_free(r);
+
+	r = make(false, "pw", "back`tick\"dq$x1");
+	CHECK(r, "PW=\"back\\`tick\\\"dq\\$x1\"\n", "PW=\"[REDACTED:pw]\"\n");
+	redactor_free(r);
+
+	/* Quotes at a value's start and end, and two in a row: each splice joins. */
+	r = make(false, "pw", "'it''s-s3cret'");
+	CHECK(r, "+ : ''\\''it'\\'''\\''s-s3cret'\\'''\n", "+ : '[REDACTED:pw]\\'''\n");
+	redactor_free(r);
+
+	/* A value holding a backslash, quotes, '$' and "%41": each tool's own quoting. */
+	r = make(false, "pw", "Qx\\$z'w\"%41-end");
+	CHECK(r, "+ : 'Qx\\$z'\\''w\"%41-end'\n", "+ : '[REDACTED:pw]'\n");
+	CHECK(r, "Qx\\\\\\$z\\'w\\\"%41-end\n", "[REDACTED:pw]\n");
+	CHECK(r, "declare -x PW=\"Qx\\\\\\$z'w\\\"%41-end\"\n",
+	      "declare -x PW=\"[REDACTED:pw]\"\n");
+	CHECK(r, "'Qx\\\\$z\\'w\"%41-end'\n", "'[REDACTED:pw]'\n");
+	CHECK(r, "\"Qx\\\\$z'w\\\"%41-end\"\n", "\"[REDACTED:pw]\"\n");
+	redactor_free(r);
+
+	/* A backslash at a value's end joins the character after it in the text. */
+	r = make(false, "pw", "s3cr3t-key\\");
+	CHECK(r, "+ : 's3cr3t-key\\'\n", "+ : '[REDACTED:pw]\\'\n");
+	CHECK(r, "s3cr3t-key\\\\ \"s3cr3t-key\\\\\"\n", "[REDACTED:pw] \"[REDACTED:pw]\"\n");
+	CHECK(r, "s3cr3t-key\\.\n", "[REDACTED:pw]\\.\n");
+	redactor_free(r);
+
+	/* Near misses stay: a letter or digit after the backslash keeps its meaning (\n is
+	 * a line break, not an 'n'), and an escaped quote after a letter is no splice. */
+	r = make(false, "pw", "s3cr3tnPassw0rd");
+	CHECK(r, "s3cr3t\\nPassw0rd s3cr3t\\x6ePassw0rd", "s3cr3t\\nPassw0rd [REDACTED:pw]");
+	redactor_free(r);
+	r = make(false, "pw", "ab'cdefgh'ij");
+	CHECK(r, "ab\\''cdefgh'ij", "ab\\''cdefgh'ij");
+	redactor_free(r);
+}
+
+/* A flush right after the quote before a splice: the quote waits for it (the splice looks
+ * back at it), and the value across the two writes is still found. */
+TEST(quote_splice_across_a_flush)
+{
+	struct redactor *r = make(false, "pw", "O'Brien-s3cr3t");
+	struct redact_stream *s;
+	struct out o = {};
+	const uint8_t *p;
+	size_t n;
+
+	ASSERT_OK(redact_stream_new(r, &s));
+	ASSERT_OK(redact_stream_feed(s, "+ : 'O'", 7, &p, &n));
+	out_put(&o, p, n);
+	ASSERT_OK(redact_stream_flush(s, &p, &n));
+	out_put(&o, p, n);
+	ASSERT_OK(redact_stream_feed(s, "\\''Brien-s3cr3t' done", 21, &p, &n));
+	out_put(&o, p, n);
+	ASSERT_OK(redact_stream_finish(s, &p, &n));
+	out_put(&o, p, n);
+	ASSERT_TRUE(strstr(o.s, "Brien") == NULL);
+	ASSERT_TRUE(strstr(o.s, "[REDACTED:pw]' done") != NULL);
+	free(o.s);
+	redact_stream_free(s);
+	redactor_free(r);
+}
+
+/* A value counts as it is and as decoded: "%41%42%43%44" is 12 bytes that read as 4. */
+TEST(value_counted_as_it_is_and_decoded)
+{
+	struct redactor *r;
+	size_t raw, decoded;
+
+	ASSERT_OK(redact_value_counts("%41%42%43%44", 12, &raw, &decoded));
+	ASSERT_EQ(raw, 12);
+	ASSERT_EQ(decoded, 4);
+	ASSERT_OK(redact_value_counts("\\x41\\x42 \\$\n", 12, &raw, &decoded));
+	ASSERT_EQ(raw, 10);
+	ASSERT_EQ(decoded, 3);
+	ASSERT_OK(redactor_new(false, &r));
+	ASSERT_ERROR(redactor_add_value(r, "t", "%41%42%43%44", 12), EINVAL);
+	ASSERT_OK(redactor_add_value(r, "t", "%41%42%43%44%45%46%47%48", 24));
+	ASSERT_OK(redactor_compile(r));
+	CHECK(r, "the word ABCDEFGH.", "the word [REDACTED:t].");
+	redactor_free(r);
+}
+
 TEST(value_with_newline_encoded_stays_on_its_line)
 {
 	/* A value read from a file written with echo ends in a newline: base64 of it and of
