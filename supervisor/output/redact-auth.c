@@ -65,19 +65,107 @@ static bool auth_quote_closes(const uint8_t *p, size_t k, size_t avail, const st
 	return run % (2 * o->n + 2) == o->n;
 }
 
-/* Whether p[k] ends a header value that begins at v: its line's end, or a quote that
- * closes the one it was opened with (a header in JSON inside JSON, or written by
- * System.Text.Json). */
-static bool auth_value_end(const uint8_t *p, size_t v, size_t k, size_t avail,
-			   const struct auth_open *o)
+/* Whether a run of n backslashes before 'n' or 'r' in a value that o opened is a line end:
+ * any run in an unquoted value (its level is not known); in a quoted one, not a run of the
+ * value's own literal backslashes (\\n in a "-quoted value, \\\\n in a \u0022-quoted one). */
+static bool auth_escaped_eol(size_t n, const struct auth_open *o)
 {
-	if (p[k] == '\n' || p[k] == '\r')
-		return true;
-	if (p[k] == '\\' && k + 1 < avail && (p[k + 1] == 'n' || p[k + 1] == 'r'))
-		return true;
-	if (!o->quote || (p[k] != '\\' && p[k] != o->quote) || (k > v && p[k - 1] == '\\'))
-		return false;
-	return auth_quote_closes(p, k, avail, o);
+	size_t lit = o->u ? 4 * o->n : 2 * o->n + 2;
+
+	return !o->quote || n % lit != 0;
+}
+
+/* The quote at p + k (backslashes then a quote) written as f is: its end, else 0. */
+static size_t auth_same_quote(const uint8_t *p, size_t k, size_t avail, const struct auth_open *f)
+{
+	size_t e, run = builtin_backslashes(p, k, avail) - k;
+
+	if (run != f->n || builtin_quote(p, k, avail, &e) != f->quote ||
+	    (p[k + run] == 'u') != f->u)
+		return 0;
+	return e;
+}
+
+/* The end of the next quote written as f in p[k..cap), not past a line end: 0 when there
+ * is none, SIZE_MAX when the bytes available (not the last) end first. */
+static size_t auth_pair_end(const uint8_t *p, size_t k, size_t cap, size_t avail, bool final,
+			    const struct auth_open *f)
+{
+	size_t e;
+
+	for (; k < cap && p[k] != '\n' && p[k] != '\r'; k++) {
+		if (p[k] != '\\' && p[k] != f->quote)
+			continue;
+		if (p[k - 1] == '\\')
+			continue;
+		e = auth_same_quote(p, k, avail, f);
+		if (e)
+			return e;
+	}
+	return k == avail && !final ? SIZE_MAX : 0;
+}
+
+/* Whether p + e, after a quote, may follow the close of a quoted value: a separator, a
+ * blank, an escape or a quote of the string around it, the line's or the bytes' end. */
+static bool auth_after_close(const uint8_t *p, size_t e, size_t avail)
+{
+	return e == avail || (p[e] && strchr(",;:)]} \t\r\n\\\"'", p[e]));
+}
+
+/*
+ * The end of a header value at p[v..cap) that o opened: its line's end (also escaped, as
+ * auth_escaped_eol() says) or a quote that closes the one it was opened with, outside
+ * quoted parameters. A quote after '=' (username="…", token=\"…\"), or one that would
+ * close the value but has more backslashes than its opening one (\\" in a Python repr of
+ * JSON), opens a parameter when the same quote comes again on the line: nothing between
+ * the two ends the value; one that does not, closes the value only before what may
+ * follow a close (auth_after_close()): else the value runs on. A closing quote doubled
+ * ('' in YAML) is the value's.
+ * SIZE_MAX: the bytes available end inside a parameter.
+ */
+static size_t auth_value_end(const uint8_t *p, size_t v, size_t cap, size_t avail, bool final,
+			     const struct auth_open *o)
+{
+	struct auth_open f;
+	size_t k, e, run, pe;
+	bool closes;
+	int q;
+
+	for (k = v; k < cap; k++) {
+		if (p[k] == '\n' || p[k] == '\r')
+			return k;
+		if ((p[k] != '\\' && p[k] != '"' && p[k] != '\'') || (k > v && p[k - 1] == '\\'))
+			continue;
+		run = builtin_backslashes(p, k, avail) - k;
+		if (k + run < avail && run && (p[k + run] == 'n' || p[k + run] == 'r') &&
+		    auth_escaped_eol(run, o))
+			return k;
+		q = builtin_quote(p, k, avail, &e);
+		if (q <= 0)
+			continue;
+		f = (struct auth_open){ .quote = (uint8_t)q, .u = p[k + run] == 'u', .n = run };
+		closes = o->quote && auth_quote_closes(p, k, avail, o);
+		if (closes && !final && builtin_quote(p, e, avail, &pe) < 0)
+			return SIZE_MAX; /* what follows it is not known yet */
+		if (closes && auth_same_quote(p, e, avail, &f)) {
+			k = auth_same_quote(p, e, avail, &f) - 1;
+			continue;
+		}
+		if ((k > v && p[k - 1] == '=' && !(closes && run == o->n)) ||
+		    (closes && run != o->n)) {
+			pe = auth_pair_end(p, e, cap, avail, final, &f);
+			if (pe == SIZE_MAX)
+				return SIZE_MAX;
+			if (pe) {
+				k = pe - 1;
+				continue;
+			}
+		}
+		if (closes && (run == o->n || auth_after_close(p, e, avail)))
+			return k;
+		k = e - 1;
+	}
+	return k;
 }
 
 /*
@@ -156,11 +244,10 @@ int builtin_match_authorization(const uint8_t *p, size_t avail, bool final, stru
 	v = auth_quote(p, j, avail, &o);
 	if (v == SIZE_MAX && !final)
 		return BM_MORE;
-	j = v == SIZE_MAX ? j : v;
-	for (v = end = j; end < avail && end - v < HEADER_VALUE_MAX; end++)
-		if (auth_value_end(p, j, end, avail, &o))
-			break;
-	if (end == avail && !final && end - v < HEADER_VALUE_MAX)
+	v = j = v == SIZE_MAX ? j : v;
+	end = auth_value_end(p, v, avail - v > HEADER_VALUE_MAX ? v + HEADER_VALUE_MAX : avail,
+			     avail, final, &o);
+	if (end == SIZE_MAX || (end == avail && !final && end - v < HEADER_VALUE_MAX))
 		return BM_MORE;
 	v += auth_scheme(p + v, end - v, &one);
 	if (one) {

@@ -1415,6 +1415,46 @@ TEST(builtin_authorization_values)
 	      "https://x.test/y\", \"n\": 1}\n",
 	      "{\"cmd\": \"curl -H \\\"Authorization: Bearer [REDACTED:authorization]\\\" "
 	      "https://x.test/y\", \"n\": 1}\n");
+	/* An escaped line end inside a quoted parameter is the parameter's (a backslash in a
+	 * Windows user name), raw and in a JSON string; outside one it still ends the value
+	 * (review). */
+	CHECK(r,
+	      "> Authorization: Digest username=\"CORP\\nick\", response=\"S3cr3tT0ken0123\"\r\n"
+	      "> Accept: */*\r\n",
+	      "> Authorization: Digest [REDACTED:authorization]\r\n> Accept: */*\r\n");
+	CHECK(r,
+	      "{\"msg\": \"> Authorization: Digest username=\\\"CORP\\\\nick\\\", "
+	      "response=\\\"S3cr3tT0ken0123\\\"\\n> Accept: */*\"}\n",
+	      "{\"msg\": \"> Authorization: Digest [REDACTED:authorization]\\n> Accept: */*\"}\n");
+	CHECK(r,
+	      "{\"Authorization\": \"Digest username=\\\"CORP\\\\nick\\\", "
+	      "response=\\\"S3cr3tT0ken0123\\\"\", \"n\": 1}\n",
+	      "{\"Authorization\": \"Digest [REDACTED:authorization]\", \"n\": 1}\n");
+	/* ... and a literal backslash before n in a quoted value is the value's. */
+	CHECK(r, "{\"Authorization\": \"Bearer abc\\\\nS3cr3tT0ken0123\", \"n\": 1}\n",
+	      "{\"Authorization\": \"Bearer [REDACTED:authorization]\", \"n\": 1}\n");
+	/* A layer that escapes backslashes but not the quote (a Python repr of JSON): \\"
+	 * would close the value, but it comes again on the line, so the two are a
+	 * parameter's quotes (review). */
+	CHECK(r,
+	      "{'b': '{\"Authorization\": \"Digest username=\\\\\"bob\\\\\", "
+	      "response=\\\\\"S3cr3tT0ken0123\\\\\"\"}', 'n': 1}\n",
+	      "{'b': '{\"Authorization\": \"Digest [REDACTED:authorization]\"}', 'n': 1}\n");
+	CHECK(r, "{'b': '{\"Authorization\": \"Bearer \\\\\"S3cr3tT0ken0123\\\\\"\"}', 'n': 1}\n",
+	      "{'b': '{\"Authorization\": \"Bearer [REDACTED:authorization]\"}', 'n': 1}\n");
+	/* ... one that does not come again closes the value only where a close may (as the
+	 * doubled backslash above); before a token it does not. */
+	CHECK(r,
+	      "{'b': '{\"Authorization\": \"Digest response=\\\\\"S3cr3tT0ken0123\"}', 'n': 1}\n",
+	      "{'b': '{\"Authorization\": \"Digest [REDACTED:authorization]\"}', 'n': 1}\n");
+	/* A doubled closing quote is the value's (YAML single quotes), plain or \u0027. */
+	CHECK(r, "Authorization: 'Token token=''S3cr3tT0ken0123'''\nnext: visible\n",
+	      "Authorization: 'Token [REDACTED:authorization]'\nnext: visible\n");
+	CHECK(r,
+	      "{\"x\": \"{\\u0027Authorization\\u0027: \\u0027Token token=\\u0027\\u0027"
+	      "S3cr3tT0ken0123\\u0027\\u0027\\u0027\\nnext: 1\\u0027}\"}\n",
+	      "{\"x\": \"{\\u0027Authorization\\u0027: \\u0027Token [REDACTED:authorization]"
+	      "\\u0027\\nnext: 1\\u0027}\"}\n");
 	redactor_free(r);
 
 	/* The header's value ends with what may start a registered value ("f"): held from
