@@ -47,7 +47,8 @@ static int add_values(struct redactor *r, const struct credential_set *creds)
 			a.error,
 			"refusing run: credential '%s' is too short to be redacted "
 			"from the task's output: it decodes to %zu bytes besides whitespace "
-			"(%%XX, \\xHH and other escapes read as one byte or character), "
+			"(%%XX, \\xHH and other escapes read as one byte or character, a "
+			"backslash at its end not counted), "
 			"at least %d needed",
 			a.name, a.decoded, REDACT_MIN_VALUE);
 	if (a.error == -EINVAL)

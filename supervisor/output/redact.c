@@ -215,6 +215,7 @@ static bool is_edge_space(uint8_t c)
 int redact_value_counts(const void *value, size_t len, size_t *ret_raw, size_t *ret_decoded)
 {
 	const uint8_t *b = value;
+	size_t end = len;
 	uint8_t *norm;
 
 	*ret_raw = 0;
@@ -227,6 +228,22 @@ int redact_value_counts(const void *value, size_t len, size_t *ret_raw, size_t *
 	if (!norm)
 		return -ENOMEM;
 	*ret_decoded = norm_value(value, len, norm);
+	/*
+	 * A value ending in a backslash is also looked for without it (redact-forms.c: the
+	 * character after it in the text may join it into an escape), and so is its twin
+	 * without whitespace at the ends: each such needle must be long enough too.
+	 */
+	while (end > 0 && is_edge_space(b[end - 1]))
+		end--;
+	if (end > 1 && b[end - 1] == '\\') {
+		size_t lead = 0, m;
+
+		while (lead < end && is_edge_space(b[lead]))
+			lead++;
+		m = norm_value(b + lead, end - 1 - lead, norm);
+		if (m < *ret_decoded)
+			*ret_decoded = m;
+	}
 	redact_secret_free(norm, len);
 	return 0;
 }

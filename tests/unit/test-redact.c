@@ -765,6 +765,20 @@ TEST(value_counted_as_it_is_and_decoded)
 	ASSERT_OK(redactor_compile(r));
 	CHECK(r, "the word ABCDEFGH.", "the word [REDACTED:t].");
 	redactor_free(r);
+
+	/* A backslash at the end is looked for without it too ("Pa55wd!\" then " done" reads
+	 * "Pa55wd! done"): that needle must be long enough as well, also in the twin of a
+	 * value read from a file written with echo. */
+	ASSERT_OK(redact_value_counts("Pa55wd!\\", 8, &raw, &decoded));
+	ASSERT_EQ(raw, 8);
+	ASSERT_EQ(decoded, 7);
+	ASSERT_OK(redactor_new(false, &r));
+	ASSERT_ERROR(redactor_add_value(r, "t", "Pa55wd!\\", 8), EINVAL);
+	ASSERT_ERROR(redactor_add_value(r, "t", " Pa55wd!\\\n", 10), EINVAL);
+	ASSERT_OK(redactor_add_value(r, "t", "Pa55wd!!\\", 9));
+	ASSERT_OK(redactor_compile(r));
+	CHECK(r, "pw=Pa55wd!!\\ done Pa55wd!!\\.\n", "pw=[REDACTED:t]\\ done [REDACTED:t]\\.\n");
+	redactor_free(r);
 }
 
 TEST(value_with_newline_encoded_stays_on_its_line)
