@@ -100,7 +100,8 @@ static int hexval(uint8_t c)
 }
 
 /* The value with its %XX decoded and its backslashes written times times (1 or 2), as
- * the normaliser reads a string literal holding it: strip()ped, decoded bytes too. */
+ * the normaliser reads a string literal holding it: strip()ped, decoded bytes too. Twice
+ * (a JSON string inside a JSON string) a double quote reads as \" as well. */
 static size_t literal(const uint8_t *v, size_t n, size_t times, uint8_t *out)
 {
 	size_t m = 0;
@@ -114,9 +115,9 @@ static size_t literal(const uint8_t *v, size_t n, size_t times, uint8_t *out)
 		}
 		if (c <= 0x20 || c == 0x7f)
 			continue;
+		if (times == 2 && (c == '\\' || c == '"'))
+			out[m++] = '\\';
 		out[m++] = c;
-		if (c == '\\' && times == 2)
-			out[m++] = c;
 	}
 	return m;
 }
@@ -209,7 +210,7 @@ size_t forms_build(const uint8_t *v, size_t len, uint32_t rule, uint8_t *buf,
 	n = add_norm(needles, n, tmp, len, rule, &p);
 	rot13(v, len, tmp);
 	n = add_norm(needles, n, tmp, len, rule, &p);
-	for (size_t t = 1; t <= 2 && memchr(v, '\\', len); t++) {
+	for (size_t t = 1; t <= 2 && (memchr(v, '\\', len) || memchr(v, '"', len)); t++) {
 		m = literal(v, len, t, p);
 		n = add(needles, n, p, m, rule, 0);
 		p += m;

@@ -657,6 +657,21 @@ TEST(value_with_percent_and_backslash_in_string_literals)
 	redactor_free(r);
 }
 
+/* A value with a double quote, dumped as JSON twice (a log line holding a JSON message):
+ * its quote is written \\\" and reads as \", which its own text is not. */
+TEST(value_with_double_quote_in_json_twice)
+{
+	struct redactor *r = make(false, "v", "ab\"cdefgh12");
+
+	CHECK(r, "\"\\\"ab\\\\\\\"cdefgh12\\\"\"\n", "\"\\\"[REDACTED:v]\\\"\"\n");
+	CHECK(r, "{\"k\": \"{\\\"x\\\": \\\"ab\\\\\\\"cdefgh12\\\"}\"}\n",
+	      "{\"k\": \"{\\\"x\\\": \\\"[REDACTED:v]\\\"}\"}\n");
+	CHECK(r, "'\"ab\\\\\"cdefgh12\"'\n", "'\"[REDACTED:v]\"'\n");
+	/* Once, and as it is, as before. */
+	CHECK(r, "\"ab\\\"cdefgh12\" ab\"cdefgh12\n", "\"[REDACTED:v]\" [REDACTED:v]\n");
+	redactor_free(r);
+}
+
 /*
  * Quoted by shells and Python: a backslash before punctuation or a space reads as that
  * character, and the shell's quote splice '\'' as the quote before it. The texts are what
