@@ -213,7 +213,8 @@ static int match_jwt(const uint8_t *p, size_t avail, bool final, struct bm *m)
 }
 
 /* The token at buf[c] (the prefilter passed it); prev as for match_aws_id(). */
-static int dispatch(const uint8_t *p, size_t avail, bool final, int prev, struct bm *m, int *id)
+static int dispatch(const uint8_t *p, size_t avail, bool final, int prev, size_t back, bool bos,
+		    struct bm *m, int *id)
 {
 	int r;
 
@@ -247,7 +248,7 @@ static int dispatch(const uint8_t *p, size_t avail, bool final, int prev, struct
 			       : BM_NONE;
 	case '-':
 		*id = BUILTIN_PRIVATE_KEY;
-		return builtin_match_pem(p, avail, final, m);
+		return builtin_match_pem(p, avail, final, back, bos, m);
 	case 'e':
 		*id = BUILTIN_JWT;
 		return match_jwt(p, avail, final, m);
@@ -499,10 +500,13 @@ static int try_at(struct scan *s, size_t c)
 {
 	struct bm m;
 	int id = 0, r;
-	size_t start, end;
+	size_t start, end, back;
 
 	if (c < s->next || s->base + c - s->ctx_len < s->st->redacted_until)
 		return 0;
+	/* The same bytes before c however the output was split: the context holds
+	 * REDACT_RAW_CTX of them, and with fewer the stream starts at buf[0]. */
+	back = c < PEM_PREFIX_MAX + 1 ? c : PEM_PREFIX_MAX + 1;
 	if (s->n - c < 13 && !s->final && !s->flush && literal_prefix_at_end(s->buf + c, s->n - c))
 		r = BM_MORE;
 	else
@@ -510,7 +514,7 @@ static int try_at(struct scan *s, size_t c)
 			     c > 0	       ? s->buf[c - 1]
 			     : s->ctx_len == 0 ? -1
 					       : -2,
-			     &m, &id);
+			     back, c == back && s->ctx_len < REDACT_RAW_CTX, &m, &id);
 	if (r == BM_NONE)
 		return 0;
 	if (r == BM_MORE) {

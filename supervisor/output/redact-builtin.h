@@ -48,8 +48,10 @@ size_t builtin_skip_blanks(const uint8_t *p, size_t j, size_t avail);
 int builtin_quote(const uint8_t *p, size_t j, size_t avail, size_t *end);
 /* An Authorization header's value after p (redact-auth.c). */
 int builtin_match_authorization(const uint8_t *p, size_t avail, bool final, struct bm *m);
-/* A private-key block at p (redact-pem.c). */
-int builtin_match_pem(const uint8_t *p, size_t avail, bool final, struct bm *m);
+/* A private-key block at p (redact-pem.c); p[-back..0) is the text before it, the stream
+ * starting at p - back when start. */
+int builtin_match_pem(const uint8_t *p, size_t avail, bool final, size_t back, bool start,
+		      struct bm *m);
 /* The rest of a block that goes on at p as from says (a match with m->cont). */
 int builtin_pem_resume(const uint8_t *p, size_t avail, bool final, const struct pem_cont *from,
 		       struct bm *m);

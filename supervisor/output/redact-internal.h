@@ -221,11 +221,16 @@ enum builtin_id {
 
 const char *builtin_name(enum builtin_id id);
 
+#define PEM_PREFIX_MAX 15 /* the text before "-----BEGIN" on its line, colour escapes in */
+
 /* How a private-key block longer than REDACT_BUILTIN_MAX goes on where a redaction of it
- * stopped: its lines' width, written as a list, flattened (redact-pem.c). */
+ * stopped: its lines' width, written as a list, flattened, the prefix of each of its lines
+ * (a diff's "+", a comment's "# ") and whether it stopped at a line's start (redact-pem.c). */
 struct pem_cont {
 	size_t width;
-	bool list, flat;
+	bool list, flat, bol;
+	uint8_t prefix_len;
+	uint8_t prefix[PEM_PREFIX_MAX];
 };
 
 struct pem_point {

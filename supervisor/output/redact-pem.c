@@ -5,6 +5,7 @@
  * written plainly, with JSON escapes (JSON inside JSON too) or as a list of its lines.
  * It sees the raw bytes and returns BM_NONE, BM_MORE or BM_MATCH as the other matchers do.
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -270,6 +271,132 @@ static int pem_separator(const uint8_t *p, size_t j, size_t avail, bool list)
 	return e == PEM_ESC_MORE ? -1 : e == PEM_ESC_SEP || e == PEM_ESC_BLANK ? (int)len : 0;
 }
 
+/*
+ * A colour escape at p + j (SGR: ESC [ digits and ';' m), its ESC raw or as the
+ * neutraliser writes it (\x1b): its length, 0 when there is none, -1 when the bytes
+ * available end first.
+ */
+static int pem_colour(const uint8_t *p, size_t j, size_t avail)
+{
+	size_t k = j + 1;
+	int r;
+
+	if (p[j] == '\\') {
+		r = builtin_lit(p + j, avail - j, "\\x1b", true);
+		if (r <= 0)
+			return r;
+		k = j + 4;
+	} else if (p[j] != 0x1b) {
+		return 0;
+	}
+	if (k < avail && p[k] != '[')
+		return 0;
+	for (k++; k < avail && k < j + 24; k++) {
+		if (p[k] == 'm')
+			return (int)(k + 1 - j);
+		if (!(builtin_cls[p[k]] & C_DIGIT) && p[k] != ';')
+			return 0;
+	}
+	return k < avail ? 0 : -1;
+}
+
+/* pem_separator(), and in a block whose lines carry a prefix, a colour escape before a
+ * line's end (git diff --color: ESC[32m+MHcC...ESC[m). */
+static int pem_sep(const uint8_t *p, size_t j, size_t avail, bool list, const struct pem_cont *c)
+{
+	int e;
+
+	if (c->prefix_len > 0 && (p[j] == 0x1b || p[j] == '\\')) {
+		e = pem_colour(p, j, avail);
+		if (e < 0 || (e > 0 && j + (size_t)e == avail))
+			return -1;
+		if (e > 0 && (p[j + e] == '\n' || p[j + e] == '\r'))
+			return e;
+	}
+	return pem_separator(p, j, avail, list);
+}
+
+/*
+ * The prefix of each line of a block, from the text before "-----BEGIN" on its line at
+ * p[-back..0) (bos: the stream starts at p - back): up to PEM_PREFIX_MAX bytes, at most 8
+ * of them (colour escapes left out) of "+-#/;>", blanks and tabs, one not a blank: a diff's
+ * "+" or "-", a comment's "# ", "// " or "; ", a quote's "> ". None otherwise.
+ */
+static void pem_prefix(const uint8_t *p, size_t back, bool bos, struct pem_cont *c)
+{
+	const uint8_t *q;
+	size_t k = 0, n = 0;
+	bool mark = false;
+	int e;
+
+	while (k < back && p[-1 - (ptrdiff_t)k] != '\n')
+		k++;
+	if ((k == back && !bos) || k == 0 || k > PEM_PREFIX_MAX)
+		return;
+	q = p - k;
+	for (size_t i = 0; i < k; i++) {
+		e = pem_colour(q, i, k);
+		if (e > 0) {
+			i += (size_t)e - 1;
+			continue;
+		}
+		if (q[i] == 0 || !strchr("+-#/;> \t", q[i]) || ++n > 8)
+			return;
+		mark = mark || (q[i] != ' ' && q[i] != '\t');
+	}
+	if (!mark)
+		return;
+	memcpy(c->prefix, q, k);
+	c->prefix_len = (uint8_t)k;
+}
+
+/* The end of a line at p + j made of nothing but characters and colour escapes a prefix
+ * may hold; j when it holds anything else, SIZE_MAX when the bytes available end first. */
+static size_t pem_prefix_line(const uint8_t *p, size_t j, size_t avail, bool final)
+{
+	size_t k = j;
+	int e;
+
+	while (k < j + 4 * PEM_PREFIX_MAX) {
+		if (k == avail)
+			return final ? j : SIZE_MAX;
+		if (p[k] == '\n' || p[k] == '\r')
+			return k;
+		e = pem_colour(p, k, avail);
+		if (e < 0)
+			return final ? j : SIZE_MAX;
+		if (e == 0 && (p[k] == 0 || !strchr("+-#/;> \t", p[k])))
+			break;
+		k += e > 0 ? (size_t)e : 1;
+	}
+	return j;
+}
+
+/*
+ * At a line's start at p + j in a block whose lines carry a prefix: past the prefix; past
+ * a blank line of the block that starts with some of it ("#" for "# ", git's coloured
+ * "+" with no colour after it); j when the line does not start with it or is an END line.
+ * SIZE_MAX when the bytes available end first.
+ */
+static size_t pem_line_prefix(const uint8_t *p, size_t j, size_t avail, bool final,
+			      const struct pem_cont *c)
+{
+	size_t n = c->prefix_len, i = 0;
+	int r = builtin_lit(p + j, avail - j, "-----END", false);
+
+	if (r == 1 || (r == 0 && final))
+		return j;
+	if (r == 0)
+		return SIZE_MAX;
+	for (; i < n && j + i < avail && p[j + i] == c->prefix[i]; i++)
+		;
+	if (i == n)
+		return j + n;
+	if (j + i == avail && !final)
+		return SIZE_MAX;
+	return i > 0 ? pem_prefix_line(p, j, avail, final) : j;
+}
+
 /* Where a header is, while pem_header() reads it. */
 struct pem_header_scan {
 	bool named; /* its first word is a name of [A-Za-z-] ending with ':' (Proc-Type:) */
@@ -327,14 +454,14 @@ static int pem_header_end(const uint8_t *p, const struct pem_header_scan *h, siz
  * DEK-Info: header ends at the blank after its value, *flat set: the rest of the line is
  * the block's; a header the output ends in takes in the rest of it.
  */
-static int pem_header(const uint8_t *p, size_t j, size_t avail, bool final, bool list, size_t *end,
-		      bool *flat)
+static int pem_header(const uint8_t *p, size_t j, size_t avail, bool final, bool list,
+		      const struct pem_cont *c, size_t *end, bool *flat)
 {
 	struct pem_header_scan h = { .in_name = true };
 	int sep;
 
 	for (size_t k = j; k < j + PEM_HEADER_MAX; k++) {
-		sep = k < avail ? pem_separator(p, k, avail, list) : -1;
+		sep = k < avail ? pem_sep(p, k, avail, list, c) : -1;
 		if (sep < 0 && !final)
 			return 0;
 		if (sep < 0) {
@@ -484,13 +611,15 @@ static int pem_flattened(const uint8_t *p, size_t j, size_t avail, bool final)
  * what cannot be in the block), it ends after its last line: the first word shorter than
  * the first one (or a PGP checksum, =XXXX, after it); the words after that are output
  * again. A word run into a character that is neither base64 nor a separator is taken in up
- * to it when pem_word_taken() says so.
+ * to it when pem_word_taken() says so. In a block whose lines carry a prefix (pem_prefix()),
+ * a line's prefix is taken off at its start (pem_line_prefix()).
  */
 static int pem_body(const uint8_t *p, size_t j, size_t avail, bool final, bool resume,
 		    const struct pem_cont *c, struct bm *m)
 {
 	size_t width = c->width, good = j, cut = 0, end, n, first = resume ? SIZE_MAX : j, e;
-	bool headers = !resume, last = false, list = c->list, flat = c->flat;
+	bool headers = !resume, last = false, list = c->list, flat = c->flat,
+	     bol = resume && c->bol;
 	int sep;
 
 	if (!resume) {
@@ -502,8 +631,15 @@ static int pem_body(const uint8_t *p, size_t j, size_t avail, bool final, bool r
 	while (j < avail && j < REDACT_BUILTIN_MAX) {
 		if (flat)
 			return pem_flat_rest(p, j, avail, final, list, m);
+		if (bol && c->prefix_len > 0 && !list) {
+			bol = false;
+			j = pem_line_prefix(p, j, avail, final, c);
+			if (j == SIZE_MAX)
+				return BM_MORE;
+			continue;
+		}
 		/* A list of lines is known by the separator before the block's first line. */
-		sep = pem_separator(p, j, avail, list || good == first);
+		sep = pem_sep(p, j, avail, list || good == first, c);
 		if (sep < 0 && !final)
 			return BM_MORE;
 		if (sep < 0)
@@ -511,6 +647,7 @@ static int pem_body(const uint8_t *p, size_t j, size_t avail, bool final, bool r
 		if (sep > 0) {
 			list = list || builtin_quote(p, j, avail, &e) > 0;
 			j += sep;
+			bol = p[j - 1] == '\n';
 			continue;
 		}
 		if (p[j] == '-') {
@@ -519,7 +656,7 @@ static int pem_body(const uint8_t *p, size_t j, size_t avail, bool final, bool r
 			break;
 		}
 		if (headers) {
-			sep = pem_header(p, j, avail, final, list, &end, &flat);
+			sep = pem_header(p, j, avail, final, list, c, &end, &flat);
 			if (sep == 0)
 				return BM_MORE;
 			if (sep > 0) {
@@ -535,7 +672,7 @@ static int pem_body(const uint8_t *p, size_t j, size_t avail, bool final, bool r
 			j = good = end;
 			break;
 		}
-		sep = end < avail ? pem_separator(p, end, avail, list) : 1;
+		sep = end < avail ? pem_sep(p, end, avail, list, c) : 1;
 		if (sep < 0 && !final)
 			return BM_MORE;
 		if (sep == 0 && p[end] == '-' && pem_end_at(p, end, avail, final))
@@ -566,7 +703,11 @@ static int pem_body(const uint8_t *p, size_t j, size_t avail, bool final, bool r
 	}
 	if (j >= REDACT_BUILTIN_MAX && !(j == avail && final)) {
 		/* Past the limit and not at its end: all of it so far, and it goes on here. */
-		*m = (struct bm){ .end = j, .cont = true, .pem = { width, list, flat } };
+		*m = (struct bm){ .end = j, .cont = true, .pem = *c };
+		m->pem.width = width;
+		m->pem.list = list;
+		m->pem.flat = flat;
+		m->pem.bol = bol;
 		return BM_MATCH;
 	}
 	if (j == avail && !final)
@@ -594,9 +735,10 @@ int builtin_pem_resume(const uint8_t *p, size_t avail, bool final, const struct 
 	return pem_body(p, 0, avail, final, true, from, m);
 }
 
-int builtin_match_pem(const uint8_t *p, size_t avail, bool final, struct bm *m)
+int builtin_match_pem(const uint8_t *p, size_t avail, bool final, size_t back, bool bos,
+		      struct bm *m)
 {
-	static const struct pem_cont fresh = {};
+	struct pem_cont fresh = {};
 	size_t j = 11, label_end;
 	int r;
 
@@ -610,5 +752,6 @@ int builtin_match_pem(const uint8_t *p, size_t avail, bool final, struct bm *m)
 		return final ? BM_NONE : BM_MORE;
 	if (r < 0 || !pem_private_label(p, label_end))
 		return BM_NONE;
+	pem_prefix(p, back, bos, &fresh);
 	return pem_body(p, j + 5, avail, final, false, &fresh, m);
 }

@@ -341,6 +341,49 @@ done
 al_ok "$(c=$(al_json "$AL_TMP/quoted.json" "r['redactions']['credentials']['a']"); [ "$c" -ge 7 ]; echo $?)" \
 	"quoted: the record counts a redaction for each of the 7 prints (2 trace lines, printf %q, @Q, declare -p, 2 reprs)"
 
+# ---- a key in a diff ----
+# A task commits two keys (EC; RSA encrypted, with headers) to a git repository of its own
+# in /tmp, removes them, commits after them, and prints the history as git does: every
+# line of a key behind "+" or "-", with git's colours around each line too. No line of a
+# key's body may come out; the commit after them must. The same script on the host first
+# shows that git prints the body lines.
+
+al_need git openssl
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$AL_WS/diff-key.pem" 2>/dev/null
+openssl genrsa -traditional -aes128 -passout pass:x -out "$AL_WS/diff-rsa.pem" 2048 2>/dev/null
+cat >"$AL_WS/diff-task.sh" <<'SH'
+set -e
+cd "$2" && rm -rf g && mkdir g && cd g
+git init -q && git config user.email t@example.test && git config user.name t
+cp "$1/diff-key.pem" ec.pem && cp "$1/diff-rsa.pem" rsa.pem && git add . && git commit -qm "add keys"
+git rm -q ec.pem rsa.pem && git commit -qm "remove keys"
+echo "after the keys" >notes && git add notes && git commit -qm "notes after the keys"
+for c in never always; do
+	git log -p --color=$c
+	git show --color=$c HEAD~2
+	git diff --color=$c HEAD~2 HEAD~1
+done
+SH
+chmod 644 "$AL_WS/diff-key.pem" "$AL_WS/diff-rsa.pem" "$AL_WS/diff-task.sh"
+grep -hv -e '^-----' -e ':' -e '^$' "$AL_WS/diff-key.pem" "$AL_WS/diff-rsa.pem" >"$AL_TMP/diff.body"
+mkdir "$AL_TMP/diff-host"
+bash "$AL_WS/diff-task.sh" "$AL_WS" "$AL_TMP/diff-host" >"$AL_TMP/diff-host.out" 2>&1
+al_is "$(grep -cFf "$AL_TMP/diff.body" "$AL_TMP/diff-host.out")" \
+	$((8 * $(grep -c . "$AL_TMP/diff.body"))) \
+	"a key in a diff, on the host: git prints each body line 8 times, behind + or -"
+al_run --policy "$NEUTRAL" "${CREDS[@]}" --record "$AL_TMP/diff.json" \
+	-- /bin/bash /workspace/diff-task.sh /workspace /tmp
+al_is "$AL_RC" 0 "a key in a diff: the task ends well"
+[ "$AL_RC" -eq 0 ] || al_show
+for f in "$AL_TMP/out" "$(log_of "$AL_TMP/diff.json" stdout)"; do
+	al_is "$([ -s "$f" ] || echo "$f empty"; grep -oFf "$AL_TMP/diff.body" "$f" | head -3)" "" \
+		"a key in a diff: no line of its body in $(basename "$f")"
+	al_is "$(grep -c -e '^+after the keys$' -e '+\\x1b\[m\\x1b\[32mafter the keys\\x1b\[m$' "$f")" 2 \
+		"a key in a diff: the commit after it stays, plain and coloured, in $(basename "$f")"
+done
+al_is "$(al_json "$AL_TMP/diff.json" 'r["redactions"]["patterns"]')" "{'private-key': 16}" \
+	"a key in a diff: the record counts each of the 16 keys printed"
+
 # ---- a value too short to redact refuses the run ----
 
 printf 'abc 12' >"$SRC/short"

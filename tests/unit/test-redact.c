@@ -1022,6 +1022,60 @@ TEST(builtin_private_key_blocks)
 	redactor_free(r);
 }
 
+/* A key whose every line carries the same prefix: a diff's "+" or "-" (git's colours
+ * around each line too), a comment's "# ", "// " or "; ", a quote's "> > ". */
+#define PEM_B1 "MHcCAQEEIBkg4LVWM9nuwNSk3yByxZpYRTBnVJk5oP7DMzzn4qTqoAoGCCqGSM49"
+#define PEM_B2 "AwEHoUQDQgAEtJq1c8S4ePXeJ9kXX1eCTwN1C2vEvZqy2d1mQeR3pnuYlDKW0g0u"
+#define PEM_B3 "kkMuN3qbjV4GZdUqzcQ8pV+Qb1J4fJcK8w=="
+#define PEM_PREFIXED(pf, tail)                                                              \
+	"x\n" pf "-----BEGIN EC PRIVATE KEY-----\n" pf PEM_B1 "\n" pf PEM_B2 "\n" pf PEM_B3 \
+	"\n" pf "-----END EC PRIVATE KEY-----\n" tail
+#define PEM_DEK "DEK-Info: AES-128-CBC,66F6175648901A9F052F2B969B39A8FE"
+#define GIT_ON "\x1b[32m+\x1b[m\x1b[32m"
+#define GIT_OFF "\x1b[m\n"
+
+TEST(builtin_private_key_line_prefixes)
+{
+	struct redactor *r = make(true, NULL, NULL);
+
+	CHECK(r, PEM_PREFIXED("+", "@@ -1 +1 @@\n-old\n+new\n"),
+	      "x\n+[REDACTED:private-key]\n@@ -1 +1 @@\n-old\n+new\n");
+	CHECK(r, PEM_PREFIXED("-", "diff --git a/n b/n\n"),
+	      "x\n-[REDACTED:private-key]\ndiff --git a/n b/n\n");
+	CHECK(r, PEM_PREFIXED("# ", "# after\n"), "x\n# [REDACTED:private-key]\n# after\n");
+	CHECK(r, PEM_PREFIXED("// ", "ok\n"), "x\n// [REDACTED:private-key]\nok\n");
+	CHECK(r, PEM_PREFIXED("; ", "ok\n"), "x\n; [REDACTED:private-key]\nok\n");
+	CHECK(r, PEM_PREFIXED("> > ", "> > after\n"), "x\n> > [REDACTED:private-key]\n> > after\n");
+	CHECK(r, PEM_PREFIXED("\t# ", "ok\n"), "x\n\t# [REDACTED:private-key]\nok\n");
+	/* git diff --color=always: its blank line "+" with no colour after it. */
+	CHECK(r,
+	      GIT_ON "-----BEGIN RSA PRIVATE KEY-----" GIT_OFF GIT_ON
+		     "Proc-Type: 4,ENCRYPTED" GIT_OFF GIT_ON PEM_DEK GIT_OFF
+		     "\x1b[32m+\x1b[m\n" GIT_ON PEM_B1 GIT_OFF GIT_ON PEM_B2 GIT_OFF GIT_ON
+		     "-----END RSA PRIVATE KEY-----" GIT_OFF "\x1b[1mdiff\x1b[m\n",
+	      GIT_ON "[REDACTED:private-key]" GIT_OFF "\x1b[1mdiff\x1b[m\n");
+	/* Colour escapes as the neutraliser writes them. */
+	CHECK(r,
+	      "\\x1b[32m+-----BEGIN EC PRIVATE KEY-----\\x1b[m\n\\x1b[32m+" PEM_B1
+	      "\\x1b[m\n\\x1b[32m+-----END EC PRIVATE KEY-----\\x1b[m\nok\n",
+	      "\\x1b[32m+[REDACTED:private-key]\\x1b[m\nok\n");
+	/* Headers, and a blank line written "#" for "# ". */
+	CHECK(r,
+	      "# -----BEGIN RSA PRIVATE KEY-----\n# Proc-Type: 4,ENCRYPTED\n"
+	      "# DEK-Info: AES-128-CBC,66F6175648901A9F052F2B969B39A8FE\n#\n# " PEM_B1 "\n# " PEM_B2
+	      "\n# -----END RSA PRIVATE KEY-----\nok\n",
+	      "# [REDACTED:private-key]\nok\n");
+	/* Cut short: the next comment after its short last line stays. */
+	CHECK(r,
+	      "# -----BEGIN PRIVATE KEY-----\n# MIIEvQIBADANBgkqhkiG9w0BAQEF\n# AASCBKcw\n"
+	      "# next comment\n",
+	      "# [REDACTED:private-key]\n# next comment\n");
+	/* Cut short: a diff's context line after it, without the prefix, stays. */
+	CHECK(r, "+-----BEGIN EC PRIVATE KEY-----\n+" PEM_B1 "\n+" PEM_B3 "\n context line\n",
+	      "+[REDACTED:private-key]\n context line\n");
+	redactor_free(r);
+}
+
 TEST(builtin_private_key_lists_in_strings_and_flattened_headers)
 {
 	struct redactor *r = make(true, NULL, NULL);
