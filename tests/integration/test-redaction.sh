@@ -386,19 +386,24 @@ al_is "$(al_json "$AL_TMP/diff.json" 'r["redactions"]["patterns"]')" "{'private-
 
 # ---- a value too short to redact refuses the run ----
 
-printf 'abc 12' >"$SRC/short"
-al_run --policy "$NEUTRAL" --credential "a=@$SRC/short" --credential "b=@$SRC/b" -- /bin/true
-al_ok "$([ "$AL_RC" -eq 125 ] && [ "$(grep -c . "$AL_TMP/err")" -eq 1 ] &&
-	grep -q "credential 'a' is too short to be redacted.*: 5 bytes besides whitespace, at least 8 needed" \
-		"$AL_TMP/err"; echo $?)" \
+# refused_short VALUE WHAT DESCRIPTION: the run is refused, exit 125, with one line that
+# says the value is too short and WHAT was counted.
+refused_short() {
+	printf '%s' "$1" >"$SRC/short"
+	al_run --policy "$NEUTRAL" --credential "a=@$SRC/short" --credential "b=@$SRC/b" -- /bin/true
+	al_ok "$([ "$AL_RC" -eq 125 ] && [ "$(grep -c . "$AL_TMP/err")" -eq 1 ] &&
+		grep -q "credential 'a' is too short to be redacted.*: $2.*at least 8 needed" \
+			"$AL_TMP/err"; echo $?)" "$3"
+}
+refused_short 'abc 12' '5 bytes besides whitespace' \
 	"a value of fewer than 8 bytes besides whitespace is refused: exit 125, one line saying 5"
 # 12 bytes, which the value matcher reads (and matches) as the 4 they encode
-printf '%%41%%42%%43%%44' >"$SRC/short"
-al_run --policy "$NEUTRAL" --credential "a=@$SRC/short" --credential "b=@$SRC/b" -- /bin/true
-al_ok "$([ "$AL_RC" -eq 125 ] && [ "$(grep -c . "$AL_TMP/err")" -eq 1 ] &&
-	grep -q "credential 'a' is too short to be redacted.*: it decodes to 4 bytes besides whitespace .*at least 8 needed" \
-		"$AL_TMP/err"; echo $?)" \
+refused_short '%41%42%43%44' 'it decodes to 4 bytes besides whitespace' \
 	"a value of 12 bytes that decodes to 4 (%41%42%43%44) is refused with what was counted"
+# 8 bytes, but also looked for without its last backslash (a space after it in the text
+# joins it): 7
+refused_short 'Pa55wd!\' 'it decodes to 7 bytes besides whitespace .*a backslash at its end not counted' \
+	"a value of 8 bytes ending in a backslash is refused: 7 without it"
 
 # ---- nothing left ----
 
