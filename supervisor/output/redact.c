@@ -167,6 +167,13 @@ static uint8_t *secret_take(struct redactor *r, size_t len)
 	return c->data + c->used - len;
 }
 
+/* Wipes and gives back p, the last len bytes taken. */
+static void secret_give_back(struct redactor *r, uint8_t *p, size_t len)
+{
+	explicit_bzero(p, len);
+	r->chunks->used -= len;
+}
+
 struct redactor *redactor_free(struct redactor *r)
 {
 	if (!r)
@@ -212,38 +219,45 @@ static bool is_edge_space(uint8_t c)
 	return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
+/*
+ * The bytes of value b (len) besides whitespace, as it is (*ret_raw) and as the
+ * normaliser decodes it (*ret_decoded), with norm (len bytes) as scratch. A value ending in
+ * a backslash is also looked for without it (redact-forms.c: the character after it in
+ * the text may join it into an escape), and so is its twin without whitespace at the
+ * ends: each such needle must be long enough too.
+ */
+static void value_counts(const uint8_t *b, size_t len, uint8_t *norm, size_t *ret_raw,
+			 size_t *ret_decoded)
+{
+	size_t end = len, lead = 0, m;
+
+	*ret_raw = 0;
+	for (size_t i = 0; i < len; i++)
+		*ret_raw += b[i] > 0x20 && b[i] != 0x7f;
+	*ret_decoded = norm_value(b, len, norm);
+	while (end > 0 && is_edge_space(b[end - 1]))
+		end--;
+	if (end <= 1 || b[end - 1] != '\\')
+		return;
+	while (lead < end && is_edge_space(b[lead]))
+		lead++;
+	m = norm_value(b + lead, end - 1 - lead, norm);
+	if (m < *ret_decoded)
+		*ret_decoded = m;
+}
+
 int redact_value_counts(const void *value, size_t len, size_t *ret_raw, size_t *ret_decoded)
 {
-	const uint8_t *b = value;
-	size_t end = len;
 	uint8_t *norm;
 
 	*ret_raw = 0;
 	*ret_decoded = 0;
 	if (len == 0)
 		return 0;
-	for (size_t i = 0; i < len; i++)
-		*ret_raw += b[i] > 0x20 && b[i] != 0x7f;
 	norm = redact_secret_alloc(len);
 	if (!norm)
 		return -ENOMEM;
-	*ret_decoded = norm_value(value, len, norm);
-	/*
-	 * A value ending in a backslash is also looked for without it (redact-forms.c: the
-	 * character after it in the text may join it into an escape), and so is its twin
-	 * without whitespace at the ends: each such needle must be long enough too.
-	 */
-	while (end > 0 && is_edge_space(b[end - 1]))
-		end--;
-	if (end > 1 && b[end - 1] == '\\') {
-		size_t lead = 0, m;
-
-		while (lead < end && is_edge_space(b[lead]))
-			lead++;
-		m = norm_value(b + lead, end - 1 - lead, norm);
-		if (m < *ret_decoded)
-			*ret_decoded = m;
-	}
+	value_counts(value, len, norm, ret_raw, ret_decoded);
 	redact_secret_free(norm, len);
 	return 0;
 }
@@ -253,6 +267,7 @@ int redactor_add_value(struct redactor *r, const char *name, const void *value, 
 	const uint8_t *b = value;
 	size_t raw, decoded, lead = 0, end = len;
 	bool trimmed;
+	uint8_t *norm;
 	int rule, k;
 
 	if (r->compiled)
@@ -269,10 +284,13 @@ int redactor_add_value(struct redactor *r, const char *name, const void *value, 
 	trimmed = lead > 0 || end < len;
 	if (len > REDACT_MAX_VALUE || r->n_values + 1 + trimmed > REDACT_MAX_VALUES)
 		return -E2BIG;
-	/* Both the value as it appears and as decoded must be long enough. */
-	k = redact_value_counts(value, len, &raw, &decoded);
-	if (k < 0)
-		return k;
+	/* Both the value as it appears and as decoded must be long enough; the scratch is
+	 * the secret chunk's, given back (a mapping per value cost 3 syscalls and a fault). */
+	norm = secret_take(r, len);
+	if (!norm)
+		return -ENOMEM;
+	value_counts(b, len, norm, &raw, &decoded);
+	secret_give_back(r, norm, len);
 	if (raw < REDACT_MIN_VALUE || decoded < REDACT_MIN_VALUE)
 		return -EINVAL;
 
