@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The built-in token patterns. A vector prefilter (GCC vector extensions: SSE2 or AVX2 on
- * x86-64, NEON on arm64; AVX-512 mask registers where the CPU has them) tests 32 or 64
- * positions at a time for two or three characters of each pattern's literal prefix at
- * fixed distances; a position that passes goes to the hand-written matcher of its first
- * character. Matchers see the raw bytes (not the
+ * x86-64, NEON on arm64) tests 32 positions at a time for two or three characters of each
+ * pattern's literal prefix at fixed distances; with AVX-512, 64 positions for the first six
+ * characters of every literal, by table lookups (trigger_next()). A position that passes
+ * goes to the hand-written matcher of its first character. Matchers see the raw bytes (not the
  * normalised text) and return how the token at p ends:
  *  BM_NONE   no token here;
  *  BM_MORE   the token may go on past the bytes available: hold from p;
@@ -261,19 +261,38 @@ static int dispatch(const uint8_t *p, size_t avail, bool final, int prev, size_t
 	}
 }
 
+/*
+ * The literal prefixes the matchers above start with (dispatch()): a token can start only
+ * where one of them does. held: a prefix cut by the end of the window is held (the
+ * keyword only arms the AWS secret search). bucket: its group in the AVX-512 prefilter.
+ */
+static const struct trigger_literal {
+	const char *s;
+	bool fold, held;
+	uint8_t bucket;
+} trigger_literals[] = {
+	{ "ghp_", false, true, 0 },	    { "gho_", false, true, 0 },
+	{ "ghs_", false, true, 0 },	    { "ghu_", false, true, 0 },
+	{ "ghr_", false, true, 0 },	    { "github_pat_", false, true, 0 },
+	{ "glpat-", false, true, 0 },	    { "AKIA", false, true, 1 },
+	{ "ASIA", false, true, 1 },	    { "npm_", false, true, 1 },
+	{ "authorization", true, true, 2 }, { "xoxa-", false, true, 3 },
+	{ "xoxb-", false, true, 3 },	    { "xoxp-", false, true, 3 },
+	{ "xoxr-", false, true, 3 },	    { "pypi-", false, true, 3 },
+	{ "-----BEGIN ", false, true, 4 },  { "eyJ", false, true, 5 },
+	{ "secret", true, false, 6 },
+};
+
 /* Whether p[0..avail) is a proper prefix of a token's literal prefix. */
 static bool literal_prefix_at_end(const uint8_t *p, size_t avail)
 {
-	static const char *const literals[] = {
-		"ghp_",	  "gho_", "ghs_",  "ghu_",	  "ghr_",  "github_pat_",
-		"glpat-", "AKIA", "ASIA",  "xoxa-",	  "xoxb-", "xoxp-",
-		"xoxr-",  "npm_", "pypi-", "-----BEGIN ", "eyJ",
-	};
+	for (size_t i = 0; i < sizeof(trigger_literals) / sizeof(trigger_literals[0]); i++) {
+		const struct trigger_literal *t = &trigger_literals[i];
 
-	for (size_t i = 0; i < sizeof(literals) / sizeof(literals[0]); i++)
-		if (avail < strlen(literals[i]) && builtin_lit(p, avail, literals[i], false) == 0)
+		if (t->held && avail < strlen(t->s) && builtin_lit(p, avail, t->s, t->fold) == 0)
 			return true;
-	return avail < 13 && builtin_lit(p, avail, "authorization", true) == 0;
+	}
+	return false;
 }
 
 /* ---- the AWS secret access key: 40 characters near a key id or keyword ---- */
@@ -561,47 +580,90 @@ static int try_mask(struct scan *s, size_t i, uint64_t mask)
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-#define X86_AVX512 __attribute__((target("avx512f,avx512bw,bmi")))
-#define EQ64(v, c) _mm512_cmpeq_epi8_mask((v), _mm512_set1_epi8(c))
-#define FOLD64(v) _mm512_or_si512((v), _mm512_set1_epi8(0x20))
+#include <threads.h>
+
+#define X86_AVX512 __attribute__((target("avx512f,avx512bw,avx512vbmi,bmi")))
+#define TRIGGER_SPAN 6 /* the characters of a literal the AVX-512 prefilter tests */
 
 /*
- * prefilter32() for 64 positions with AVX-512: each test a compare into a mask register,
- * the clauses combined as 64-bit words, the positions those words' bits.
+ * The AVX-512 prefilter's tables (as Teddy does it in Hyperscan, with VBMI's 128-entry byte
+ * lookups in place of nibbles): for each of the first TRIGGER_SPAN offsets k and each
+ * ASCII byte c, bit b set when a literal of bucket b has c at k (either case when it
+ * folds) or is shorter than k + 1. A position where a literal starts has its bucket's bit
+ * in all of them; a byte from 0x80 reads as its low 7 bits (a false hit only).
  */
-static inline X86_AVX512 uint64_t prefilter64(const uint8_t *p)
-{
-	__m512i v0 = _mm512_loadu_si512(p), v1 = _mm512_loadu_si512(p + 1);
-	__m512i v2 = _mm512_loadu_si512(p + 2), v3 = _mm512_loadu_si512(p + 3);
-	__m512i v4 = _mm512_loadu_si512(p + 4), v5 = _mm512_loadu_si512(p + 5);
-	__m512i v6 = _mm512_loadu_si512(p + 6), v7 = _mm512_loadu_si512(p + 7);
-	__m512i v9 = _mm512_loadu_si512(p + 9), v12 = _mm512_loadu_si512(p + 12);
-	__m512i f0 = FOLD64(v0);
-	uint64_t hit, dash4 = EQ64(v4, '-'), y1 = EQ64(v1, 'y'), us3 = EQ64(v3, '_');
+static uint8_t trigger_tables[TRIGGER_SPAN][128];
+static once_flag trigger_tables_once = ONCE_FLAG_INIT;
 
-	hit = EQ64(v0, 'g') & ((EQ64(v1, 'h') & us3) | (EQ64(v1, 'i') & EQ64(v6, '_')) |
-			       (EQ64(v1, 'l') & EQ64(v5, '-')));
-	hit |= EQ64(v0, 'A') & EQ64(v2, 'I') & EQ64(v3, 'A');
-	hit |= EQ64(v0, 'x') & EQ64(v1, 'o') & dash4;
-	hit |= EQ64(v0, 'n') & EQ64(v2, 'm') & us3;
-	hit |= EQ64(v0, 'p') & y1 & dash4;
-	hit |= EQ64(v0, '-') & EQ64(v5, 'B') & EQ64(v9, 'N');
-	hit |= EQ64(v0, 'e') & y1 & EQ64(v2, 'J');
-	hit |= EQ64(f0, 'a') & EQ64(FOLD64(v7), 'z') & EQ64(FOLD64(v12), 'n');
-	hit |= EQ64(f0, 's') & EQ64(FOLD64(v2), 'c') & EQ64(FOLD64(v5), 't');
-	return hit;
+static void trigger_tables_build(void)
+{
+	for (size_t i = 0; i < sizeof(trigger_literals) / sizeof(trigger_literals[0]); i++) {
+		const struct trigger_literal *t = &trigger_literals[i];
+		uint8_t bit = (uint8_t)(1u << t->bucket);
+		size_t len = strlen(t->s);
+
+		for (size_t k = 0; k < TRIGGER_SPAN; k++) {
+			uint8_t c = k < len ? (uint8_t)t->s[k] : 0;
+
+			for (unsigned b = 0; b < 128; b++)
+				if (k >= len || b == c || (t->fold && lower((uint8_t)b) == c))
+					trigger_tables[k][b] |= bit;
+		}
+	}
+}
+
+/*
+ * The first 64-position block from i (while one fits before end) where a token may start:
+ * its offset, *mask its positions (bit k: i + k); with none, where the blocks stop and
+ * *mask 0. No call in the loop, so that the tables stay in registers.
+ */
+static X86_AVX512 size_t trigger_next(const uint8_t *buf, size_t i, size_t end, uint64_t *mask)
+{
+	/* Named vectors, not an array of them: one on the stack may lose its alignment. */
+	const __m512i lo0 = _mm512_loadu_si512(trigger_tables[0]),
+		      hi0 = _mm512_loadu_si512(trigger_tables[0] + 64),
+		      lo1 = _mm512_loadu_si512(trigger_tables[1]),
+		      hi1 = _mm512_loadu_si512(trigger_tables[1] + 64),
+		      lo2 = _mm512_loadu_si512(trigger_tables[2]),
+		      hi2 = _mm512_loadu_si512(trigger_tables[2] + 64),
+		      lo3 = _mm512_loadu_si512(trigger_tables[3]),
+		      hi3 = _mm512_loadu_si512(trigger_tables[3] + 64),
+		      lo4 = _mm512_loadu_si512(trigger_tables[4]),
+		      hi4 = _mm512_loadu_si512(trigger_tables[4] + 64),
+		      lo5 = _mm512_loadu_si512(trigger_tables[5]),
+		      hi5 = _mm512_loadu_si512(trigger_tables[5] + 64);
+
+	for (; i + 64 <= end; i += 64) {
+		const uint8_t *p = buf + i;
+#define LOOKUP(k) _mm512_permutex2var_epi8(lo##k, _mm512_loadu_si512(p + k), hi##k)
+		__m512i a = _mm512_ternarylogic_epi64(LOOKUP(0), LOOKUP(1), LOOKUP(2), 0x80);
+		__m512i b = _mm512_ternarylogic_epi64(LOOKUP(3), LOOKUP(4), LOOKUP(5), 0x80);
+#undef LOOKUP
+
+		*mask = _mm512_test_epi8_mask(a, b);
+		if (*mask)
+			return i;
+	}
+	*mask = 0;
+	return i;
 }
 
 /* The 64-position steps of triggers(); *i: where the rest starts. */
 static X86_AVX512 int triggers_avx512(struct scan *s, size_t *i)
 {
+	size_t end = s->n >= PREFILTER_REACH ? s->n - PREFILTER_REACH : 0;
+	uint64_t mask;
 	int r;
 
-	for (; *i + 64 + PREFILTER_REACH <= s->n && !s->stop; *i += 64) {
-		uint64_t mask = prefilter64(s->buf + *i);
-
-		if (mask && (r = try_mask(s, *i, mask)) < 0)
+	call_once(&trigger_tables_once, trigger_tables_build);
+	while (*i + 64 <= end && !s->stop) {
+		*i = trigger_next(s->buf, *i, end, &mask);
+		if (!mask)
+			break;
+		r = try_mask(s, *i, mask);
+		if (r < 0)
 			return r;
+		*i += 64;
 	}
 	return 0;
 }

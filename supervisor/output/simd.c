@@ -21,7 +21,8 @@ static enum simd_level detect(void)
 		return SIMD_VEC128;
 	if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
 	    !__builtin_cpu_supports("avx512vl") || !__builtin_cpu_supports("avx512dq") ||
-	    !__builtin_cpu_supports("avx512cd") || !__builtin_cpu_supports("avx512vbmi2"))
+	    !__builtin_cpu_supports("avx512cd") || !__builtin_cpu_supports("avx512vbmi") ||
+	    !__builtin_cpu_supports("avx512vbmi2"))
 		return SIMD_AVX2;
 	return SIMD_AVX512;
 #else

@@ -11,7 +11,7 @@ enum simd_level {
 	SIMD_PLAIN, /* byte by byte, no vector code */
 	SIMD_VEC128, /* SSSE3 (x86-64), NEON (arm64), GCC generic vectors elsewhere */
 	SIMD_AVX2, /* x86-64-v3 */
-	SIMD_AVX512, /* x86-64-v4 with AVX-512 VBMI2 */
+	SIMD_AVX512, /* x86-64-v4 with AVX-512 VBMI and VBMI2 */
 	SIMD_N_LEVELS,
 };
 

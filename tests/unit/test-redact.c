@@ -845,6 +845,65 @@ TEST(builtin_tokens)
 	redactor_free(r);
 }
 
+/*
+ * The AVX-512 prefilter looks up the first six characters of every literal prefix in
+ * per-offset tables (redact-builtin.c): each token, with each literal and case it may
+ * start with, at every offset of a 64-byte block, in text long enough for the vector
+ * loop, its line ended (an Authorization value runs to the line's end), then bytes from
+ * 0x80 that read as a literal's characters there ("\xe7\xe8" is "gh" with the top bit).
+ */
+TEST(builtin_tokens_at_every_block_offset)
+{
+	static const struct {
+		const char *in, *label;
+	} tokens[] = {
+		{ "ghp_0123456789abcdefghijABCDEFGHIJ012345", "github-token" },
+		{ "gho_0123456789abcdefghijABCDEFGHIJ012345", "github-token" },
+		{ "ghs_0123456789abcdefghijABCDEFGHIJ012345", "github-token" },
+		{ "ghu_0123456789abcdefghijABCDEFGHIJ012345", "github-token" },
+		{ "ghr_0123456789abcdefghijABCDEFGHIJ012345", "github-token" },
+		{ "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJ",
+		  "github-token" },
+		{ "glpat-0123456789abcdefABCD", "gitlab-token" },
+		{ "xoxa-123456789012-AbCdEfGhIjKl", "slack-token" },
+		{ "xoxr-123456789012-AbCdEfGhIjKl", "slack-token" },
+		{ "npm_0123456789abcdefghijABCDEFGHIJ012345", "npm-token" },
+		{ "pypi-AgEIcHlwaS5vcmcCJDAwMDAwMDAwLTAwMDAtMDAwMC0wMDAwLTAwMDAwMDAwMDAwMAAC",
+		  "pypi-token" },
+		{ "AKIAIOSFODNN7EXAMPLE", "aws-access-key-id" },
+		{ "ASIAIOSFODNN7EXAMPLE", "aws-access-key-id" },
+		{ "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0In0.SflKxwRJSMeKKF2QT4",
+		  "jwt" },
+		{ "Authorization: Bearer abcdefghijklmnopqrstuvwxyz0123", "authorization" },
+		{ "AUTHORIZATION: Bearer abcdefghijklmnopqrstuvwxyz0123", "authorization" },
+		{ "aUtHoRiZaTiOn=Bearer abcdefghijklmnopqrstuvwxyz0123", "authorization" },
+	};
+	static const char pad[] = "\xe7\xe8\xf0_ \xc1\xcb\xc9\xc1 -----\xc2 \xe5\xf9\xca . x";
+	static const char dots[] =
+		"................................................................"
+		"................";
+	struct redactor *r = make(true, NULL, NULL);
+	char in[512], label[64];
+
+	for (size_t t = 0; t < sizeof(tokens) / sizeof(tokens[0]); t++) {
+		const char *secret = tokens[t].in + strlen(tokens[t].in) - 12;
+
+		snprintf(label, sizeof(label), "[REDACTED:%s]", tokens[t].label);
+		for (int k = 0; k < 64 + 13; k++) {
+			char *out;
+
+			snprintf(in, sizeof(in), "%.*s %s\n%s%s%s", k, dots, tokens[t].in, pad,
+				 dots, pad);
+			out = run(r, in, 0);
+			ASSERT_TRUE(strstr(out, secret) == NULL);
+			ASSERT_TRUE(strstr(out, label) != NULL);
+			ASSERT_TRUE(strstr(out, pad) != NULL);
+			free(out);
+		}
+	}
+	redactor_free(r);
+}
+
 TEST(builtin_near_misses_stay)
 {
 	struct redactor *r = make(true, NULL, NULL);
