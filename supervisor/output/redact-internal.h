@@ -34,6 +34,8 @@
  * partial match shorter than stride + REDACT_GRAM - 1 + REDACT_GRAM_SHIFT_MAX may have
  * none: those are looked up whole. */
 #define REDACT_GRAM_SHIFT_MAX 8
+/* The longest of those partials: the value matcher's tail_max at REDACT_STRIDE_MAX. */
+#define REDACT_TAIL_MAX (REDACT_STRIDE_MAX + REDACT_GRAM - 2 + REDACT_GRAM_SHIFT_MAX)
 /* Normalised bytes before the window kept as context: a needle that began in text a
  * flush emitted (a partial shorter than REDACT_PARTIAL_MIN) is still found, its rest
  * redacted. */

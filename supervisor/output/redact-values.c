@@ -105,15 +105,30 @@ static bool needle_eq(const struct needle *nd, const uint8_t *s, size_t len)
 	return true;
 }
 
-/* A hash of a prefix (case folded) and its length; never 0. A collision only holds
- * output a little longer. */
+/*
+ * A hash of a prefix (case folded) and its length; never 0. A collision only holds
+ * output a little longer. The bytes are taken from the last to the first, so that the
+ * keys of all the suffixes of a window's end come one from the next (tail_keys()).
+ */
+#define PREFIX_BASIS 0xcbf29ce484222325ull
+
+static uint64_t prefix_step(uint64_t h, uint8_t c)
+{
+	return (h ^ lower(c)) * 0x100000001b3ull;
+}
+
+static uint64_t prefix_end(uint64_t h, size_t k)
+{
+	return (h + k * 0x9e3779b97f4a7c15ull) | 1;
+}
+
 static uint64_t prefix_key(const uint8_t *p, size_t k)
 {
-	uint64_t h = 0xcbf29ce484222325ull ^ k;
+	uint64_t h = PREFIX_BASIS;
 
-	for (size_t i = 0; i < k; i++)
-		h = (h ^ lower(p[i])) * 0x100000001b3ull;
-	return h | 1;
+	for (size_t i = k; i > 0; i--)
+		h = prefix_step(h, p[i - 1]);
+	return prefix_end(h, k);
 }
 
 static size_t prefix_slot(const struct value_matcher *vm, uint64_t key)
@@ -126,10 +141,8 @@ static size_t prefix_slot(const struct value_matcher *vm, uint64_t key)
 	return i;
 }
 
-static bool prefix_has(const struct value_matcher *vm, const uint8_t *p, size_t k)
+static bool prefix_has(const struct value_matcher *vm, uint64_t key)
 {
-	uint64_t key = prefix_key(p, k);
-
 	return vm->prefixes[prefix_slot(vm, key)] == key;
 }
 
@@ -200,7 +213,8 @@ static int build_needles(struct value_matcher *vm, const struct redact_value *va
 	for (size_t j = 0; j < vm->n_needles; j++)
 		if (vm->needles[j].len - (REDACT_GRAM - 1) < vm->stride)
 			vm->stride = vm->needles[j].len - (REDACT_GRAM - 1);
-	vm->tail_max = vm->stride + REDACT_GRAM - 2 + REDACT_GRAM_SHIFT_MAX;
+	vm->tail_max =
+		vm->stride + REDACT_GRAM - 2 + REDACT_GRAM_SHIFT_MAX; /* <= REDACT_TAIL_MAX */
 	return 0;
 }
 
@@ -447,24 +461,37 @@ static int gram_scan(const struct value_matcher *vm, struct value_scratch *sc, s
 	return 0;
 }
 
+/* keys[k]: prefix_key() of the last k of the m bytes at p, for k from 1 to max (<= m). */
+static void tail_keys(const uint8_t *p, size_t m, size_t max, uint64_t *keys)
+{
+	uint64_t h = PREFIX_BASIS;
+
+	for (size_t k = 1; k <= max; k++) {
+		h = prefix_step(h, p[m - k]);
+		keys[k] = prefix_end(h, k);
+	}
+}
+
 /* Partials that may have no sampled gram: 1..tail_max bytes (from
  * REDACT_PARTIAL_MIN when flushing or at the end). */
 static int tail_scan(const struct value_matcher *vm, struct value_scratch *sc, struct segment *g)
 {
 	size_t min = g->mode == SCAN_STREAM ? 1 : REDACT_PARTIAL_MIN;
+	size_t max = vm->tail_max < g->m ? vm->tail_max : g->m;
+	uint64_t keys[REDACT_TAIL_MAX + 1];
 
-	for (size_t k = vm->tail_max; k >= min; k--) {
-		size_t s = g->m - k;
-
-		if (g->m < k)
-			continue;
-		if (g->mode != SCAN_FINAL) {
-			if (prefix_has(vm, g->skel + s, k)) {
-				hold(g, s);
+	if (g->mode != SCAN_FINAL) {
+		tail_keys(g->skel, g->m, max, keys);
+		for (size_t k = max; k >= min; k--)
+			if (prefix_has(vm, keys[k])) {
+				hold(g, g->m - k);
 				return 0;
 			}
-			continue;
-		}
+		return 0;
+	}
+	for (size_t k = max; k >= min; k--) {
+		size_t s = g->m - k;
+
 		for (size_t i = 0; i < vm->n_needles; i++)
 			if (vm->needles[i].len > k && needle_eq(&vm->needles[i], g->skel + s, k))
 				return match_push(sc, s, g->m, vm->needles[i].rule);
