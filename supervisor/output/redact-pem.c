@@ -291,6 +291,163 @@ static int pem_flattened(const uint8_t *p, size_t j, size_t avail, bool final)
 	return 1;
 }
 
+/* Where pem_body() is in a block, and what it has learnt of the block so far. */
+struct pem_scan {
+	const uint8_t *p;
+	size_t avail;
+	bool final;
+	const struct pem_cont *c;
+	size_t j; /* the next byte to read */
+	size_t width; /* its lines' width: the first word's length */
+	size_t good; /* where the block ends so far */
+	size_t cut; /* past its last line: where it ends unless an END line follows; 0 none */
+	size_t first; /* where its first line starts, SIZE_MAX on a resume */
+	bool resume; /* the first word after a step is still to come */
+	bool headers; /* header lines may still come */
+	bool last; /* a word shorter than the first (or longer than a line) was seen */
+	bool list, flat, bol; /* as in struct pem_cont */
+};
+
+/* What a step of pem_body() returns besides BM_MORE and BM_MATCH (the block's result). */
+enum { PEM_NEXT = -1, PEM_STOP = -2 };
+
+/* At a line's start in a block whose lines carry a prefix: past it. */
+static int pem_step_prefix(struct pem_scan *s)
+{
+	s->bol = false;
+	s->j = pem_line_prefix(s->p, s->j, s->avail, s->final, s->c);
+	return s->j == SIZE_MAX ? BM_MORE : PEM_NEXT;
+}
+
+/* Past a separator of len bytes at s->j (len < 0: its end is still to come). */
+static int pem_step_sep(struct pem_scan *s, int len)
+{
+	size_t e;
+
+	if (len < 0)
+		return s->final ? PEM_STOP : BM_MORE;
+	s->list = s->list || builtin_quote(s->p, s->j, s->avail, &e) > 0;
+	s->j += (size_t)len;
+	s->bol = s->p[s->j - 1] == '\n';
+	return PEM_NEXT;
+}
+
+/*
+ * A whole word of n characters up to end, a separator after it: a line of the block. The
+ * first sets the width; past a word shorter than it (or longer than a line), a shorter one
+ * may be past the last line: the block is cut there unless a whole line or an END line
+ * follows.
+ */
+static void pem_step_line(struct pem_scan *s, size_t n, size_t end)
+{
+	if (s->cut && n >= s->width)
+		s->cut = 0; /* a whole line again: the short one was not the last */
+	if (!s->cut && s->last && n < s->width && !(s->p[s->j] == '=' && n <= 5 && s->width > 5))
+		s->cut = s->good; /* past its last line, unless an END line follows */
+	s->good = end;
+	if (s->width == 0)
+		s->width = n;
+	s->last = s->last || n < s->width || n > PEM_LINE_MAX;
+	s->j = end;
+}
+
+/* A word of n characters up to end run into other text (no separator after it): an END
+ * line, or the block stops there, the word taken in or not. */
+static int pem_step_run_in(struct pem_scan *s, size_t n, size_t end, struct bm *m)
+{
+	size_t e;
+
+	if (s->p[end] == '-' && pem_end_at(s->p, end, s->avail, s->final))
+		return match_pem_end(s->p, end, s->avail, s->final, m);
+	/* before the last line, any word is the key's */
+	if (!s->cut && n > 0 &&
+	    (!s->last || pem_word_taken(n, s->width, builtin_quote(s->p, end, s->avail, &e) > 0)))
+		s->good = end;
+	return PEM_STOP;
+}
+
+/* A word of base64 at s->j and what follows it. */
+static int pem_step_word(struct pem_scan *s, struct bm *m)
+{
+	size_t end, n = pem_word(s->p, s->j, s->avail, &end);
+	int sep;
+
+	if (end == s->avail && !s->final && end < REDACT_BUILTIN_MAX)
+		return BM_MORE;
+	if (end >= REDACT_BUILTIN_MAX) {
+		s->j = s->good = end;
+		return PEM_STOP;
+	}
+	sep = end < s->avail ? pem_sep(s->p, end, s->avail, s->list, s->c) : 1;
+	if (sep < 0 && !s->final)
+		return BM_MORE;
+	if (sep == 0)
+		return pem_step_run_in(s, n, end, m);
+	if (s->resume) {
+		/* the first word after a step may be the rest of a line: not judged */
+		s->resume = false;
+		s->good = s->j = end;
+		return PEM_NEXT;
+	}
+	pem_step_line(s, n, end);
+	return PEM_NEXT;
+}
+
+/* Before the block's first word: a header line at s->j, else the word. */
+static int pem_step_header(struct pem_scan *s, struct bm *m)
+{
+	size_t end;
+	int r = pem_header(s->p, s->j, s->avail, s->final, s->list, s->c, &end, &s->flat);
+
+	if (r == 0)
+		return BM_MORE;
+	if (r > 0) {
+		s->j = s->good = end;
+		return PEM_NEXT;
+	}
+	s->headers = false;
+	return pem_step_word(s, m);
+}
+
+/* One step of pem_body() at s->j: a line's prefix, a separator, the END line, a header
+ * or a word. PEM_NEXT to go on, PEM_STOP where the block stops, else its result. */
+static int pem_step(struct pem_scan *s, struct bm *m)
+{
+	int sep;
+
+	if (s->bol && s->c->prefix_len > 0 && !s->list)
+		return pem_step_prefix(s);
+	/* A list of lines is known by the separator before the block's first line. */
+	sep = pem_sep(s->p, s->j, s->avail, s->list || s->good == s->first, s->c);
+	if (sep != 0)
+		return pem_step_sep(s, sep);
+	if (s->p[s->j] == '-')
+		return pem_end_at(s->p, s->j, s->avail, s->final)
+			       ? match_pem_end(s->p, s->j, s->avail, s->final, m)
+			       : PEM_STOP;
+	if (s->headers)
+		return pem_step_header(s, m);
+	return pem_step_word(s, m);
+}
+
+/* Where the block stopped at s->j: past the limit and not at its end, all of it so far
+ * and it goes on there; else it ends at its cut or after its last good word. */
+static int pem_stop(const struct pem_scan *s, struct bm *m)
+{
+	if (s->j >= REDACT_BUILTIN_MAX && !(s->j == s->avail && s->final)) {
+		*m = (struct bm){ .end = s->j, .cont = true, .pem = *s->c };
+		m->pem.width = s->width;
+		m->pem.list = s->list;
+		m->pem.flat = s->flat;
+		m->pem.bol = s->bol;
+		return BM_MATCH;
+	}
+	if (s->j == s->avail && !s->final)
+		return BM_MORE;
+	*m = (struct bm){ 0, s->cut ? s->cut : s->good, false };
+	return BM_MATCH;
+}
+
 /*
  * -----BEGIN ... PRIVATE KEY----- (or PRIVATE KEY BLOCK), header lines, then words of
  * base64 up to -----END ...-----, whatever their lengths. Cut short (no END line before
@@ -303,103 +460,39 @@ static int pem_flattened(const uint8_t *p, size_t j, size_t avail, bool final)
 static int pem_body(const uint8_t *p, size_t j, size_t avail, bool final, bool resume,
 		    const struct pem_cont *c, struct bm *m)
 {
-	size_t width = c->width, good = j, cut = 0, end, n, first = resume ? SIZE_MAX : j, e;
-	bool headers = !resume, last = false, list = c->list, flat = c->flat,
-	     bol = resume && c->bol;
-	int sep;
+	struct pem_scan s = {
+		.p = p,
+		.avail = avail,
+		.final = final,
+		.c = c,
+		.j = j,
+		.width = c->width,
+		.good = j,
+		.first = resume ? SIZE_MAX : j,
+		.resume = resume,
+		.headers = !resume,
+		.list = c->list,
+		.flat = c->flat,
+		.bol = resume && c->bol,
+	};
+	int r;
 
 	if (!resume) {
-		sep = pem_flattened(p, j, avail, final);
-		if (sep < 0)
+		r = pem_flattened(p, j, avail, final);
+		if (r < 0)
 			return BM_MORE;
-		flat = sep > 0;
+		s.flat = r > 0;
 	}
-	while (j < avail && j < REDACT_BUILTIN_MAX) {
-		if (flat)
-			return pem_flat_rest(p, j, avail, final, list, m);
-		if (bol && c->prefix_len > 0 && !list) {
-			bol = false;
-			j = pem_line_prefix(p, j, avail, final, c);
-			if (j == SIZE_MAX)
-				return BM_MORE;
-			continue;
-		}
-		/* A list of lines is known by the separator before the block's first line. */
-		sep = pem_sep(p, j, avail, list || good == first, c);
-		if (sep < 0 && !final)
-			return BM_MORE;
-		if (sep < 0)
+	while (s.j < avail && s.j < REDACT_BUILTIN_MAX) {
+		if (s.flat)
+			return pem_flat_rest(p, s.j, avail, final, s.list, m);
+		r = pem_step(&s, m);
+		if (r == PEM_STOP)
 			break;
-		if (sep > 0) {
-			list = list || builtin_quote(p, j, avail, &e) > 0;
-			j += sep;
-			bol = p[j - 1] == '\n';
-			continue;
-		}
-		if (p[j] == '-') {
-			if (pem_end_at(p, j, avail, final))
-				return match_pem_end(p, j, avail, final, m);
-			break;
-		}
-		if (headers) {
-			sep = pem_header(p, j, avail, final, list, c, &end, &flat);
-			if (sep == 0)
-				return BM_MORE;
-			if (sep > 0) {
-				j = good = end;
-				continue;
-			}
-			headers = false;
-		}
-		n = pem_word(p, j, avail, &end);
-		if (end == avail && !final && end < REDACT_BUILTIN_MAX)
-			return BM_MORE;
-		if (end >= REDACT_BUILTIN_MAX) {
-			j = good = end;
-			break;
-		}
-		sep = end < avail ? pem_sep(p, end, avail, list, c) : 1;
-		if (sep < 0 && !final)
-			return BM_MORE;
-		if (sep == 0 && p[end] == '-' && pem_end_at(p, end, avail, final))
-			return match_pem_end(p, end, avail, final, m);
-		if (sep == 0) {
-			/* run into other text: before the last line, any word is the key's */
-			if (!cut && n > 0 &&
-			    (!last ||
-			     pem_word_taken(n, width, builtin_quote(p, end, avail, &e) > 0)))
-				good = end;
-			break;
-		}
-		if (resume) {
-			/* the first word after a step may be the rest of a line: not judged */
-			resume = false;
-			good = j = end;
-			continue;
-		}
-		if (cut && n >= width)
-			cut = 0; /* a whole line again: the short one was not the last */
-		if (!cut && last && n < width && !(p[j] == '=' && n <= 5 && width > 5))
-			cut = good; /* past its last line, unless an END line follows */
-		good = end;
-		if (width == 0)
-			width = n;
-		last = last || n < width || n > PEM_LINE_MAX;
-		j = end;
+		if (r != PEM_NEXT)
+			return r;
 	}
-	if (j >= REDACT_BUILTIN_MAX && !(j == avail && final)) {
-		/* Past the limit and not at its end: all of it so far, and it goes on here. */
-		*m = (struct bm){ .end = j, .cont = true, .pem = *c };
-		m->pem.width = width;
-		m->pem.list = list;
-		m->pem.flat = flat;
-		m->pem.bol = bol;
-		return BM_MATCH;
-	}
-	if (j == avail && !final)
-		return BM_MORE;
-	*m = (struct bm){ 0, cut ? cut : good, false };
-	return BM_MATCH;
+	return pem_stop(&s, m);
 }
 
 static bool pem_private_label(const uint8_t *p, size_t label_end)
