@@ -736,6 +736,38 @@ TEST(values_quoted_by_shells_and_python)
 	redactor_free(r);
 }
 
+/*
+ * A match is mapped back to whole units of the text: an escape whose character is the
+ * value's (the match ends or starts inside it) goes with it, whatever write split it; one
+ * that quotes the character after the value stays, as that character does. printf %q of
+ * the value then " done" escapes the space: the backslash left before it is the space's.
+ */
+TEST(escape_of_a_value_s_character_goes_one_after_it_stays)
+{
+	struct redactor *r = make(false, "pw", "s3cr3tValue9");
+
+	CHECK(r, "s3cr3tValue9\\ done\n", "[REDACTED:pw]\\ done\n");
+	CHECK(r, "\"s3cr3tValue9\\u0020done\"\n", "\"[REDACTED:pw]\\u0020done\"\n");
+	CHECK(r, "s3cr3tValue9\\$\\ done\n", "[REDACTED:pw]\\$\\ done\n");
+	redactor_free(r);
+
+	r = make(false, "pw", "s3cr3tValue9$");
+	CHECK(r, "s3cr3tValue9\\$\\ done\n", "[REDACTED:pw]\\ done\n");
+	CHECK(r, "s3cr3tValue9\\x24 done\n", "[REDACTED:pw] done\n");
+	CHECK(r, "s3cr3tValue9\\u0024\\u0020done\n", "[REDACTED:pw]\\u0020done\n");
+	redactor_free(r);
+
+	r = make(false, "pw", "$s3cr3tValue9");
+	CHECK(r, "x=\\$s3cr3tValue9\\ done\n", "x=[REDACTED:pw]\\ done\n");
+	redactor_free(r);
+
+	/* A space at the value's end is never in a match (normalising removes it): its
+	 * quoting stays as a space after the value does. */
+	r = make(false, "pw", "s3cr3tValue9 ");
+	CHECK(r, "s3cr3tValue9\\ done\n", "[REDACTED:pw]\\ done\n");
+	redactor_free(r);
+}
+
 /* A flush right after the quote before a splice: the quote waits for it (the splice looks
  * back at it), and the value across the two writes is still found. */
 TEST(quote_splice_across_a_flush)
