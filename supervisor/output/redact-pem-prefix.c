@@ -211,9 +211,10 @@ static int pem_colour(const uint8_t *p, size_t j, size_t avail)
 	int r;
 
 	if (p[j] == '\\') {
+		/* builtin_lit(): -1 no "\x1b" here, 0 the bytes available end inside it */
 		r = builtin_lit(p + j, avail - j, "\\x1b", true);
 		if (r <= 0)
-			return r;
+			return r < 0 ? 0 : -1;
 		k = j + 4;
 	} else if (p[j] != 0x1b) {
 		return 0;

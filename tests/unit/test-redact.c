@@ -1108,6 +1108,35 @@ TEST(builtin_private_key_line_prefixes)
 	redactor_free(r);
 }
 
+/*
+ * A backslash in a block whose lines carry a prefix, not one of "\x1b": the block stops
+ * there (the line runs into other text) as soon as it is seen. It was taken for a colour
+ * escape whose end was still to come, so the stream held everything from the BEGIN line
+ * until its end or its force limit, and a block the window then ended in was cut there.
+ */
+TEST(builtin_private_key_prefixed_backslash_is_not_held)
+{
+	static const char in[] =
+		"x\n+-----BEGIN EC PRIVATE KEY-----\n+" PEM_B1
+		"\n+AwEHoUQDQgAEtJq1c8S4ePXeJ9kX\\X1eCTwN1C2vEvZqy2d1mQeR3\n+" PEM_B3
+		"\n+-----END EC PRIVATE KEY-----\nok\n";
+	static const char want[] = "x\n+[REDACTED:private-key]\\X1eCTwN1C2vEvZqy2d1mQeR3\n+" PEM_B3
+				   "\n+-----END EC PRIVATE KEY-----\nok\n";
+	struct redactor *r = make(true, NULL, NULL);
+	struct redact_stream *s;
+	const uint8_t *p;
+	size_t n;
+
+	CHECK(r, in, want);
+	ASSERT_OK(redact_stream_new(r, &s));
+	ASSERT_OK(redact_stream_feed(s, in, strlen(in), &p, &n));
+	ASSERT_EQ(redact_stream_held(s), 0);
+	ASSERT_EQ(n, strlen(want));
+	ASSERT_TRUE(memcmp(p, want, n) == 0);
+	redact_stream_free(s);
+	redactor_free(r);
+}
+
 TEST(builtin_private_key_lists_in_strings_and_flattened_headers)
 {
 	struct redactor *r = make(true, NULL, NULL);
