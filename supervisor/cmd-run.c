@@ -85,40 +85,19 @@ struct credential_opts {
 	size_t n;
 };
 
-/* The descriptor NAME=N names, or -1 when it is malformed (refused once the sink is open). */
-static int credential_opt_fd(const char *arg, int *ret_name_len)
-{
-	const char *eq = strchr(arg, '=');
-	char *end = NULL;
-	long n;
-
-	if (!eq)
-		return -1;
-	*ret_name_len = (int)(eq - arg);
-	errno = 0;
-	n = strtol(eq + 1, &end, 10);
-	if (errno || end == eq + 1 || *end || n < 0 || n > INT_MAX)
-		return -1;
-	return (int)n;
-}
-
-/* Whether credential argument arg (NAME=N or NAME=@FILE) reads the file st is. */
+/* Whether credential argument arg (NAME=N or NAME=@FILE) reads the file st is. A
+ * malformed one reads none: credential_args_add() refuses it once the sink is open. */
 static bool credential_opt_is(const char *arg, bool from_fd, const struct stat *st,
 			      int *ret_name_len)
 {
-	const char *eq = strchr(arg, '=');
+	struct credential_arg_syntax parts;
 	struct stat src;
-	int fd;
 
-	if (!eq)
+	if (credential_arg_parse(arg, from_fd, &parts) < 0)
 		return false;
-	*ret_name_len = (int)(eq - arg);
-	if (from_fd) {
-		fd = credential_opt_fd(arg, ret_name_len);
-		if (fd < 0 || fstat(fd, &src) < 0)
-			return false;
-	} else if (eq[1] != '@' || stat(eq + 2, &src) < 0)
+	if (from_fd ? fstat(parts.fd, &src) < 0 : stat(parts.path, &src) < 0)
 		return false;
+	*ret_name_len = (int)parts.name_len;
 	return src.st_dev == st->st_dev && src.st_ino == st->st_ino;
 }
 
@@ -131,16 +110,18 @@ static bool credential_opt_is(const char *arg, bool from_fd, const struct stat *
 static int diagnostics_unshared(int fd, const struct diagnostics_args *d,
 				const struct credential_opts *co)
 {
+	struct credential_arg_syntax parts;
 	struct stat st;
 	int len = 0;
 
 	for (size_t i = 0; d->fd && i < co->n; i++)
-		if (co->from_fd[i] && credential_opt_fd(co->arg[i], &len) == fd)
+		if (co->from_fd[i] && credential_arg_parse(co->arg[i], true, &parts) == 0 &&
+		    parts.fd == fd)
 			return log_error_errno(
 				-EINVAL,
 				"run: --diagnostics-fd %d: fd %d is the source of "
 				"--credential-fd %.*s=%d, read to its end and closed",
-				fd, fd, len, co->arg[i], fd);
+				fd, fd, (int)parts.name_len, co->arg[i], fd);
 	if (fstat(fd, &st) < 0 || S_ISCHR(st.st_mode))
 		return 0;
 	for (size_t i = 0; i < co->n; i++)

@@ -35,17 +35,36 @@ static bool name_is_plain(const char *s, size_t n)
 	return n > 0 && n <= POLICY_MAX_CREDENTIAL_NAME && strspn(s, NAME_CHARS) >= n;
 }
 
-static int parse_fd(const char *name, const char *s, int *ret)
+int credential_arg_parse(const char *arg, bool from_fd, struct credential_arg_syntax *parts)
 {
-	size_t n = strlen(s);
-	int fd;
+	const char *eq = strchr(arg, '=');
+	size_t n = eq ? (size_t)(eq - arg) : 0;
 
-	if (n == 0 || n > FD_DIGITS_MAX || strspn(s, "0123456789") != n)
+	*parts = (struct credential_arg_syntax){ .fd = -EBADF };
+	if (!eq || !name_is_plain(arg, n))
+		return -EINVAL;
+	parts->name_len = n;
+	if (!from_fd) {
+		if (eq[1] != '@' || eq[2] == '\0')
+			return -EINVAL;
+		parts->path = eq + 2;
+		return 0;
+	}
+	n = strlen(eq + 1);
+	if (n == 0 || n > FD_DIGITS_MAX || strspn(eq + 1, "0123456789") != n)
+		return -EINVAL;
+	parts->fd = atoi(eq + 1);
+	return 0;
+}
+
+/* Whether fd, parsed from --credential-fd NAME=N (-EBADF: N was malformed), may be read. */
+static int check_fd(const char *name, int fd)
+{
+	if (fd < 0)
 		return log_error_errno(-EINVAL,
 				       "run: --credential-fd %s=...: expected a file descriptor "
 				       "number",
 				       name);
-	fd = atoi(s);
 	if (fd == STDOUT_FILENO || fd == STDERR_FILENO)
 		return log_error_errno(-EINVAL,
 				       "run: --credential-fd %s=%d: fd %d is airlock's own output",
@@ -53,23 +72,23 @@ static int parse_fd(const char *name, const char *s, int *ret)
 	if (fcntl(fd, F_GETFD) < 0)
 		return log_error_errno(-EINVAL, "run: --credential-fd %s=%d: fd %d is not open",
 				       name, fd, fd);
-	*ret = fd;
 	return 0;
 }
 
 int credential_args_add(struct credential_args *a, const char *arg, bool from_fd)
 {
 	const char *opt = from_fd ? "--credential-fd" : "--credential";
-	const char *eq = strchr(arg, '=');
 	struct credential_arg c = { .fd = -EBADF };
-	size_t n = eq ? (size_t)(eq - arg) : 0;
+	struct credential_arg_syntax parts;
 
-	if (!eq || !name_is_plain(arg, n))
+	/* Refused below part by part, in the order the messages name them. */
+	(void)credential_arg_parse(arg, from_fd, &parts);
+	if (parts.name_len == 0)
 		return log_error_errno(-EINVAL,
 				       "run: %s expects NAME=%s, NAME of 1..%d characters "
 				       "[A-Za-z0-9_-]",
 				       opt, from_fd ? "N" : "@FILE", POLICY_MAX_CREDENTIAL_NAME);
-	c.name = strndup(arg, n);
+	c.name = strndup(arg, parts.name_len);
 	if (!c.name)
 		return log_oom();
 	for (size_t i = 0; i < a->n; i++)
@@ -83,10 +102,11 @@ int credential_args_add(struct credential_args *a, const char *arg, bool from_fd
 		return log_error_errno(-EINVAL, "run: at most %d credentials may be given",
 				       POLICY_MAX_CREDENTIALS);
 	}
-	if (from_fd && parse_fd(c.name, eq + 1, &c.fd) < 0) {
+	if (from_fd && check_fd(c.name, parts.fd) < 0) {
 		free(c.name);
 		return -EINVAL;
 	}
+	c.fd = parts.fd;
 	/* Read to its end and closed after the first: the second would read whatever
 	 * airlock opened at that number since. */
 	for (size_t i = 0; from_fd && i < a->n; i++)
@@ -97,7 +117,7 @@ int credential_args_add(struct credential_args *a, const char *arg, bool from_fd
 			free(c.name);
 			return -EINVAL;
 		}
-	if (!from_fd && (eq[1] != '@' || eq[2] == '\0')) {
+	if (!from_fd && !parts.path) {
 		log_error("run: --credential %s=...: expected @FILE (a value is never taken from "
 			  "the command line; --credential-fd %s=N reads one from a descriptor)",
 			  c.name, c.name);
@@ -105,7 +125,7 @@ int credential_args_add(struct credential_args *a, const char *arg, bool from_fd
 		return -EINVAL;
 	}
 	if (!from_fd) {
-		c.path = strdup(eq + 2);
+		c.path = strdup(parts.path);
 		if (!c.path) {
 			free(c.name);
 			return log_oom();

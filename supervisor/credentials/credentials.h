@@ -31,6 +31,21 @@ struct credential_args {
 	size_t n;
 };
 
+/* The parts of one command-line argument, as credential_arg_parse() finds them. */
+struct credential_arg_syntax {
+	size_t name_len; /* NAME's length, 0 when it is malformed */
+	int fd; /* NAME=N: N, or -EBADF when malformed (or from_fd false) */
+	const char *path; /* NAME=@FILE: FILE inside the argument, or NULL when malformed */
+};
+
+/*
+ * The one parse of "NAME=@FILE" (from_fd false) or "NAME=N" (true): NAME of 1 to
+ * POLICY_MAX_CREDENTIAL_NAME characters [A-Za-z0-9_-], N of up to 9 decimal digits, FILE
+ * not empty. Fills *parts as far as the argument is well formed (a caller names what is
+ * wrong). Checks no descriptor or file and does not log. Returns 0, or -EINVAL when any
+ * part is malformed.
+ */
+int credential_arg_parse(const char *arg, bool from_fd, struct credential_arg_syntax *parts);
 /*
  * Adds one command-line argument: "NAME=@FILE" (from_fd false) or "NAME=N" (true). A
  * malformed argument is never echoed past the name, in case it holds a value. Logs its

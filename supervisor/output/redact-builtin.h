@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-/* What the built-in pattern matchers share: redact-builtin.c, redact-pem.c, redact-auth.c. */
+/* What the built-in pattern matchers share: redact-builtin.c, redact-pem*.c, redact-auth.c. */
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -10,7 +10,9 @@
  *  redact-values.c   the value matcher: sampled 4-byte grams, exact verification;
  *  redact-builtin.c  the built-in token patterns: a vector prefilter and hand-written
  *                    matchers (redact-builtin.h what they share);
- *  redact-pem.c      the built-in private-key block scanner;
+ *  redact-pem.c      the built-in private-key block scanner, redact-pem-prefix.c what
+ *                    stands between a block's words (a list of its lines, a prefix on
+ *                    each line), redact-pem.h what they share;
  *  redact-auth.c     the built-in Authorization header matcher;
  *  redact-pcre.c     user patterns (the only file that sees PCRE2);
  *  redact.c          the rule set; redact-stream.c the stream.

@@ -11,10 +11,10 @@
 
 #include "redact-builtin.h"
 #include "redact-internal.h"
+#include "redact-pem.h"
 
 #define PEM_END_MAX 80 /* "-----END" to the "-----" that closes its line */
 #define PEM_HEADER_MAX 1024 /* a header line of a private-key block (Proc-Type:, Comment:) */
-#define PEM_LINE_MIN 16 /* a word run into other output shorter than this is not the key's */
 #define PEM_LINE_MAX 80 /* a longer word is a block's lines run together: its last */
 
 /*
@@ -38,8 +38,6 @@ static int match_pem_end(const uint8_t *p, size_t j, size_t avail, bool final, s
 	return BM_MATCH;
 }
 
-enum { PEM_ESC_MORE = -1, PEM_ESC_NONE, PEM_ESC_SEP, PEM_ESC_BLANK, PEM_ESC_CHAR };
-
 static int hex_digit(uint8_t c)
 {
 	return c >= '0' && c <= '9'			? c - '0'
@@ -54,7 +52,7 @@ static int hex_digit(uint8_t c)
  * lines joined with tabs), \/ and \uXXXX of a base64 character (System.Text.Json's \u002B,
  * Gson's \u003d) are one. Its kind, with *len; PEM_ESC_MORE when its end is still to come.
  */
-static int pem_escape(const uint8_t *p, size_t j, size_t avail, size_t *len)
+int pem_escape(const uint8_t *p, size_t j, size_t avail, size_t *len)
 {
 	size_t k = builtin_backslashes(p, j, avail);
 	int code = 0;
@@ -83,318 +81,6 @@ static int pem_escape(const uint8_t *p, size_t j, size_t avail, size_t *len)
 	return code < 0x80 && (builtin_cls[code] & (C_ALNUM | C_PLUS_SLASH) || code == '=')
 		       ? PEM_ESC_CHAR
 		       : PEM_ESC_NONE;
-}
-
-static bool pem_blank(uint8_t c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-static bool pem_b64(uint8_t c)
-{
-	return builtin_cls[c] & (C_ALNUM | C_PLUS_SLASH) || c == '=';
-}
-
-/* Whether an unquoted item of a YAML list of a block's lines (- MIIE..., [..., MIIE...])
- * starts at p + k: PEM_LINE_MIN characters of base64 (min), or any when min is 0. 1 it
- * does, 0 it does not, -1 when the bytes available end first. */
-static int pem_plain_item(const uint8_t *p, size_t k, size_t avail, size_t min)
-{
-	size_t i = 0;
-
-	for (; i < min || i == 0; i++) {
-		if (k + i == avail)
-			return -1;
-		if (!pem_b64(p[k + i]))
-			return 0;
-	}
-	return 1;
-}
-
-/*
- * Past up to 64 blanks and line ends at p + k, line ends written as escapes too (a list in
- * a JSON string, or in a repr); *newline: whether one was among them. SIZE_MAX when the
- * bytes available end inside what may be an escape.
- */
-static size_t pem_skip_line_ends(const uint8_t *p, size_t k, size_t avail, bool *newline)
-{
-	size_t len;
-	int e;
-
-	for (size_t i = 0; k < avail && i < 64; i++) {
-		if (pem_blank(p[k])) {
-			*newline |= p[k++] == '\n';
-			continue;
-		}
-		e = pem_escape(p, k, avail, &len);
-		if (e == PEM_ESC_MORE)
-			return SIZE_MAX;
-		if (e != PEM_ESC_SEP && e != PEM_ESC_BLANK)
-			break;
-		*newline |= e == PEM_ESC_SEP;
-		k += len;
-	}
-	return k;
-}
-
-/*
- * Past the '-' of a YAML item at p + k (after a line end) and the blanks after it (spaces
- * or tabs), and past empty items ("-" then a line end: a block's blank line): where the
- * item's text starts, 0 when there is no item there, SIZE_MAX when the bytes available end
- * first.
- */
-static size_t pem_yaml_dash(const uint8_t *p, size_t k, size_t avail)
-{
-	bool newline;
-	size_t dash;
-
-	for (size_t i = 0; i < 8; i++) {
-		if (k + 1 >= avail)
-			return SIZE_MAX;
-		if (p[k] != '-')
-			return 0;
-		dash = k;
-		newline = false;
-		k = pem_skip_line_ends(p, k + 1, avail, &newline);
-		if (k == SIZE_MAX || k == avail)
-			return SIZE_MAX;
-		if (!newline)
-			return k > dash + 1 ? k : 0; /* "-x" is no item */
-	}
-	return 0;
-}
-
-/*
- * The next item of a YAML list of a block's lines after an unquoted one at p + j: a line
- * end then "- " (block style), or ", " (flow style), blanks and line ends around them; its
- * length up to the item's text, its opening quote taken in. 0 when there is none, -1 when
- * its end is still to come.
- */
-static int pem_yaml_item(const uint8_t *p, size_t j, size_t avail)
-{
-	bool newline = false, comma = p[j] == ',';
-	size_t k = pem_skip_line_ends(p, j + comma, avail, &newline);
-	int r;
-
-	if (k == SIZE_MAX || k == avail)
-		return -1;
-	if (comma && k == j + 1)
-		return 0; /* 4,ENCRYPTED; AES-128-CBC,0123...: a header's value */
-	if (!comma) {
-		if (!newline || p[k] != '-')
-			return 0;
-		k = pem_yaml_dash(p, k, avail);
-		if (k == SIZE_MAX)
-			return -1;
-		if (k == 0)
-			return 0;
-	}
-	if (p[k] == '\'' || p[k] == '"')
-		return (int)(k + 1 - j);
-	r = pem_plain_item(p, k, avail, 0);
-	return r > 0 ? (int)(k - j) : r;
-}
-
-/*
- * The end of one string of a list of a block's lines and the start of the next at p + j,
- * the quote there (any form of builtin_quote(): a list in JSON inside JSON) closing it:
- * 'MIIE...', 'AQC7...' (Python), "...",\n  "..." (JSON), '...'\n        '...' (pprint),
- * '...'\n- '...' (YAML), \"...\", \"...\" (json.dumps twice), "...\n" +\n  "..." and
- * "...\n"\n  + "..." (a key in source code; adjacent literals in C and Python, and a
- * line ended with a backslash, are blanks and line ends). The next string opens with the
- * same quote, or in YAML (after "- " or ",") may be unquoted base64 (PyYAML quotes only the
- * BEGIN and END lines). Its length, 0 when it is none, -1 when its end is still to come.
- */
-static int pem_list_separator(const uint8_t *p, size_t j, size_t avail)
-{
-	size_t k, q, qlen;
-	bool newline = false, comma = false, yaml = false, plus = false;
-	int c = builtin_quote(p, j, avail, &k), e;
-
-	if (c <= 0)
-		return c;
-	qlen = k - j;
-	if (k < avail && p[k] == ',') {
-		k++;
-		comma = true;
-	}
-	k = pem_skip_line_ends(p, k, avail, &newline);
-	if (k < avail && !comma && p[k] == '+') { /* "...\n" + "..." (Java, JS, Go, C#) */
-		plus = true;
-		k = pem_skip_line_ends(p, k + 1, avail, &newline);
-	}
-	if (k == SIZE_MAX)
-		return -1;
-	if (!plus && newline && k < avail && p[k] == '-') { /* a YAML item */
-		k = pem_yaml_dash(p, k, avail);
-		if (k == SIZE_MAX)
-			return -1;
-		if (k == 0)
-			return 0;
-		yaml = true;
-	}
-	if (qlen == 1 && (yaml || comma) && k < avail && p[k] != p[j]) {
-		e = pem_plain_item(p, k, avail, PEM_LINE_MIN);
-		return e > 0 ? (int)(k - j) : e;
-	}
-	for (q = 0; q < qlen && k + q < avail; q++)
-		if (p[k + q] != p[j + q])
-			return 0;
-	if (q < qlen)
-		return -1;
-	return k > j + qlen ? (int)(k + qlen - j) : 0;
-}
-
-/* Whether p[j] starts a separator inside a private-key block: whitespace, a line-end
- * escape (pem_escape()), or in a block written as a list of its lines (list),
- * pem_list_separator(); its length, 0 when it is none, -1 when its end is still to come. */
-static int pem_separator(const uint8_t *p, size_t j, size_t avail, bool list)
-{
-	size_t len;
-	int e;
-
-	if (list && (pem_blank(p[j]) || p[j] == ',' || p[j] == '\\')) {
-		e = pem_yaml_item(p, j, avail);
-		if (e != 0)
-			return e;
-	}
-	if (pem_blank(p[j]))
-		return 1;
-	if (list && (p[j] == '"' || p[j] == '\'' || p[j] == '\\')) {
-		e = pem_list_separator(p, j, avail);
-		if (e != 0)
-			return e;
-	}
-	if (p[j] == '"' || p[j] == '\'')
-		return 0;
-	e = pem_escape(p, j, avail, &len);
-	return e == PEM_ESC_MORE ? -1 : e == PEM_ESC_SEP || e == PEM_ESC_BLANK ? (int)len : 0;
-}
-
-/*
- * A colour escape at p + j (SGR: ESC [ digits and ';' m), its ESC raw or as the
- * neutraliser writes it (\x1b): its length, 0 when there is none, -1 when the bytes
- * available end first.
- */
-static int pem_colour(const uint8_t *p, size_t j, size_t avail)
-{
-	size_t k = j + 1;
-	int r;
-
-	if (p[j] == '\\') {
-		r = builtin_lit(p + j, avail - j, "\\x1b", true);
-		if (r <= 0)
-			return r;
-		k = j + 4;
-	} else if (p[j] != 0x1b) {
-		return 0;
-	}
-	if (k < avail && p[k] != '[')
-		return 0;
-	for (k++; k < avail && k < j + 24; k++) {
-		if (p[k] == 'm')
-			return (int)(k + 1 - j);
-		if (!(builtin_cls[p[k]] & C_DIGIT) && p[k] != ';')
-			return 0;
-	}
-	return k < avail ? 0 : -1;
-}
-
-/* pem_separator(), and in a block whose lines carry a prefix, a colour escape before a
- * line's end (git diff --color: ESC[32m+MHcC...ESC[m). */
-static int pem_sep(const uint8_t *p, size_t j, size_t avail, bool list, const struct pem_cont *c)
-{
-	int e;
-
-	if (c->prefix_len > 0 && (p[j] == 0x1b || p[j] == '\\')) {
-		e = pem_colour(p, j, avail);
-		if (e < 0 || (e > 0 && j + (size_t)e == avail))
-			return -1;
-		if (e > 0 && (p[j + e] == '\n' || p[j + e] == '\r'))
-			return e;
-	}
-	return pem_separator(p, j, avail, list);
-}
-
-/*
- * The prefix of each line of a block, from the text before "-----BEGIN" on its line at
- * p[-back..0) (bos: the stream starts at p - back): up to PEM_PREFIX_MAX bytes, at most 8
- * of them (colour escapes left out) of "+-#/;>", blanks and tabs, one not a blank: a diff's
- * "+" or "-", a comment's "# ", "// " or "; ", a quote's "> ". None otherwise.
- */
-static void pem_prefix(const uint8_t *p, size_t back, bool bos, struct pem_cont *c)
-{
-	const uint8_t *q;
-	size_t k = 0, n = 0;
-	bool mark = false;
-	int e;
-
-	while (k < back && p[-1 - (ptrdiff_t)k] != '\n')
-		k++;
-	if ((k == back && !bos) || k == 0 || k > PEM_PREFIX_MAX)
-		return;
-	q = p - k;
-	for (size_t i = 0; i < k; i++) {
-		e = pem_colour(q, i, k);
-		if (e > 0) {
-			i += (size_t)e - 1;
-			continue;
-		}
-		if (q[i] == 0 || !strchr("+-#/;> \t", q[i]) || ++n > 8)
-			return;
-		mark = mark || (q[i] != ' ' && q[i] != '\t');
-	}
-	if (!mark)
-		return;
-	memcpy(c->prefix, q, k);
-	c->prefix_len = (uint8_t)k;
-}
-
-/* The end of a line at p + j made of nothing but characters and colour escapes a prefix
- * may hold; j when it holds anything else, SIZE_MAX when the bytes available end first. */
-static size_t pem_prefix_line(const uint8_t *p, size_t j, size_t avail, bool final)
-{
-	size_t k = j;
-	int e;
-
-	while (k < j + 4 * PEM_PREFIX_MAX) {
-		if (k == avail)
-			return final ? j : SIZE_MAX;
-		if (p[k] == '\n' || p[k] == '\r')
-			return k;
-		e = pem_colour(p, k, avail);
-		if (e < 0)
-			return final ? j : SIZE_MAX;
-		if (e == 0 && (p[k] == 0 || !strchr("+-#/;> \t", p[k])))
-			break;
-		k += e > 0 ? (size_t)e : 1;
-	}
-	return j;
-}
-
-/*
- * At a line's start at p + j in a block whose lines carry a prefix: past the prefix; past
- * a blank line of the block that starts with some of it ("#" for "# ", git's coloured
- * "+" with no colour after it); j when the line does not start with it or is an END line.
- * SIZE_MAX when the bytes available end first.
- */
-static size_t pem_line_prefix(const uint8_t *p, size_t j, size_t avail, bool final,
-			      const struct pem_cont *c)
-{
-	size_t n = c->prefix_len, i = 0;
-	int r = builtin_lit(p + j, avail - j, "-----END", false);
-
-	if (r == 1 || (r == 0 && final))
-		return j;
-	if (r == 0)
-		return SIZE_MAX;
-	for (; i < n && j + i < avail && p[j + i] == c->prefix[i]; i++)
-		;
-	if (i == n)
-		return j + n;
-	if (j + i == avail && !final)
-		return SIZE_MAX;
-	return i > 0 ? pem_prefix_line(p, j, avail, final) : j;
 }
 
 /* Where a header is, while pem_header() reads it. */
@@ -605,6 +291,163 @@ static int pem_flattened(const uint8_t *p, size_t j, size_t avail, bool final)
 	return 1;
 }
 
+/* Where pem_body() is in a block, and what it has learnt of the block so far. */
+struct pem_scan {
+	const uint8_t *p;
+	size_t avail;
+	bool final;
+	const struct pem_cont *c;
+	size_t j; /* the next byte to read */
+	size_t width; /* its lines' width: the first word's length */
+	size_t good; /* where the block ends so far */
+	size_t cut; /* past its last line: where it ends unless an END line follows; 0 none */
+	size_t first; /* where its first line starts, SIZE_MAX on a resume */
+	bool resume; /* the first word after a step is still to come */
+	bool headers; /* header lines may still come */
+	bool last; /* a word shorter than the first (or longer than a line) was seen */
+	bool list, flat, bol; /* as in struct pem_cont */
+};
+
+/* What a step of pem_body() returns besides BM_MORE and BM_MATCH (the block's result). */
+enum { PEM_NEXT = -1, PEM_STOP = -2 };
+
+/* At a line's start in a block whose lines carry a prefix: past it. */
+static int pem_step_prefix(struct pem_scan *s)
+{
+	s->bol = false;
+	s->j = pem_line_prefix(s->p, s->j, s->avail, s->final, s->c);
+	return s->j == SIZE_MAX ? BM_MORE : PEM_NEXT;
+}
+
+/* Past a separator of len bytes at s->j (len < 0: its end is still to come). */
+static int pem_step_sep(struct pem_scan *s, int len)
+{
+	size_t e;
+
+	if (len < 0)
+		return s->final ? PEM_STOP : BM_MORE;
+	s->list = s->list || builtin_quote(s->p, s->j, s->avail, &e) > 0;
+	s->j += (size_t)len;
+	s->bol = s->p[s->j - 1] == '\n';
+	return PEM_NEXT;
+}
+
+/*
+ * A whole word of n characters up to end, a separator after it: a line of the block. The
+ * first sets the width; past a word shorter than it (or longer than a line), a shorter one
+ * may be past the last line: the block is cut there unless a whole line or an END line
+ * follows.
+ */
+static void pem_step_line(struct pem_scan *s, size_t n, size_t end)
+{
+	if (s->cut && n >= s->width)
+		s->cut = 0; /* a whole line again: the short one was not the last */
+	if (!s->cut && s->last && n < s->width && !(s->p[s->j] == '=' && n <= 5 && s->width > 5))
+		s->cut = s->good; /* past its last line, unless an END line follows */
+	s->good = end;
+	if (s->width == 0)
+		s->width = n;
+	s->last = s->last || n < s->width || n > PEM_LINE_MAX;
+	s->j = end;
+}
+
+/* A word of n characters up to end run into other text (no separator after it): an END
+ * line, or the block stops there, the word taken in or not. */
+static int pem_step_run_in(struct pem_scan *s, size_t n, size_t end, struct bm *m)
+{
+	size_t e;
+
+	if (s->p[end] == '-' && pem_end_at(s->p, end, s->avail, s->final))
+		return match_pem_end(s->p, end, s->avail, s->final, m);
+	/* before the last line, any word is the key's */
+	if (!s->cut && n > 0 &&
+	    (!s->last || pem_word_taken(n, s->width, builtin_quote(s->p, end, s->avail, &e) > 0)))
+		s->good = end;
+	return PEM_STOP;
+}
+
+/* A word of base64 at s->j and what follows it. */
+static int pem_step_word(struct pem_scan *s, struct bm *m)
+{
+	size_t end, n = pem_word(s->p, s->j, s->avail, &end);
+	int sep;
+
+	if (end == s->avail && !s->final && end < REDACT_BUILTIN_MAX)
+		return BM_MORE;
+	if (end >= REDACT_BUILTIN_MAX) {
+		s->j = s->good = end;
+		return PEM_STOP;
+	}
+	sep = end < s->avail ? pem_sep(s->p, end, s->avail, s->list, s->c) : 1;
+	if (sep < 0 && !s->final)
+		return BM_MORE;
+	if (sep == 0)
+		return pem_step_run_in(s, n, end, m);
+	if (s->resume) {
+		/* the first word after a step may be the rest of a line: not judged */
+		s->resume = false;
+		s->good = s->j = end;
+		return PEM_NEXT;
+	}
+	pem_step_line(s, n, end);
+	return PEM_NEXT;
+}
+
+/* Before the block's first word: a header line at s->j, else the word. */
+static int pem_step_header(struct pem_scan *s, struct bm *m)
+{
+	size_t end;
+	int r = pem_header(s->p, s->j, s->avail, s->final, s->list, s->c, &end, &s->flat);
+
+	if (r == 0)
+		return BM_MORE;
+	if (r > 0) {
+		s->j = s->good = end;
+		return PEM_NEXT;
+	}
+	s->headers = false;
+	return pem_step_word(s, m);
+}
+
+/* One step of pem_body() at s->j: a line's prefix, a separator, the END line, a header
+ * or a word. PEM_NEXT to go on, PEM_STOP where the block stops, else its result. */
+static int pem_step(struct pem_scan *s, struct bm *m)
+{
+	int sep;
+
+	if (s->bol && s->c->prefix_len > 0 && !s->list)
+		return pem_step_prefix(s);
+	/* A list of lines is known by the separator before the block's first line. */
+	sep = pem_sep(s->p, s->j, s->avail, s->list || s->good == s->first, s->c);
+	if (sep != 0)
+		return pem_step_sep(s, sep);
+	if (s->p[s->j] == '-')
+		return pem_end_at(s->p, s->j, s->avail, s->final)
+			       ? match_pem_end(s->p, s->j, s->avail, s->final, m)
+			       : PEM_STOP;
+	if (s->headers)
+		return pem_step_header(s, m);
+	return pem_step_word(s, m);
+}
+
+/* Where the block stopped at s->j: past the limit and not at its end, all of it so far
+ * and it goes on there; else it ends at its cut or after its last good word. */
+static int pem_stop(const struct pem_scan *s, struct bm *m)
+{
+	if (s->j >= REDACT_BUILTIN_MAX && !(s->j == s->avail && s->final)) {
+		*m = (struct bm){ .end = s->j, .cont = true, .pem = *s->c };
+		m->pem.width = s->width;
+		m->pem.list = s->list;
+		m->pem.flat = s->flat;
+		m->pem.bol = s->bol;
+		return BM_MATCH;
+	}
+	if (s->j == s->avail && !s->final)
+		return BM_MORE;
+	*m = (struct bm){ 0, s->cut ? s->cut : s->good, false };
+	return BM_MATCH;
+}
+
 /*
  * -----BEGIN ... PRIVATE KEY----- (or PRIVATE KEY BLOCK), header lines, then words of
  * base64 up to -----END ...-----, whatever their lengths. Cut short (no END line before
@@ -617,103 +460,39 @@ static int pem_flattened(const uint8_t *p, size_t j, size_t avail, bool final)
 static int pem_body(const uint8_t *p, size_t j, size_t avail, bool final, bool resume,
 		    const struct pem_cont *c, struct bm *m)
 {
-	size_t width = c->width, good = j, cut = 0, end, n, first = resume ? SIZE_MAX : j, e;
-	bool headers = !resume, last = false, list = c->list, flat = c->flat,
-	     bol = resume && c->bol;
-	int sep;
+	struct pem_scan s = {
+		.p = p,
+		.avail = avail,
+		.final = final,
+		.c = c,
+		.j = j,
+		.width = c->width,
+		.good = j,
+		.first = resume ? SIZE_MAX : j,
+		.resume = resume,
+		.headers = !resume,
+		.list = c->list,
+		.flat = c->flat,
+		.bol = resume && c->bol,
+	};
+	int r;
 
 	if (!resume) {
-		sep = pem_flattened(p, j, avail, final);
-		if (sep < 0)
+		r = pem_flattened(p, j, avail, final);
+		if (r < 0)
 			return BM_MORE;
-		flat = sep > 0;
+		s.flat = r > 0;
 	}
-	while (j < avail && j < REDACT_BUILTIN_MAX) {
-		if (flat)
-			return pem_flat_rest(p, j, avail, final, list, m);
-		if (bol && c->prefix_len > 0 && !list) {
-			bol = false;
-			j = pem_line_prefix(p, j, avail, final, c);
-			if (j == SIZE_MAX)
-				return BM_MORE;
-			continue;
-		}
-		/* A list of lines is known by the separator before the block's first line. */
-		sep = pem_sep(p, j, avail, list || good == first, c);
-		if (sep < 0 && !final)
-			return BM_MORE;
-		if (sep < 0)
+	while (s.j < avail && s.j < REDACT_BUILTIN_MAX) {
+		if (s.flat)
+			return pem_flat_rest(p, s.j, avail, final, s.list, m);
+		r = pem_step(&s, m);
+		if (r == PEM_STOP)
 			break;
-		if (sep > 0) {
-			list = list || builtin_quote(p, j, avail, &e) > 0;
-			j += sep;
-			bol = p[j - 1] == '\n';
-			continue;
-		}
-		if (p[j] == '-') {
-			if (pem_end_at(p, j, avail, final))
-				return match_pem_end(p, j, avail, final, m);
-			break;
-		}
-		if (headers) {
-			sep = pem_header(p, j, avail, final, list, c, &end, &flat);
-			if (sep == 0)
-				return BM_MORE;
-			if (sep > 0) {
-				j = good = end;
-				continue;
-			}
-			headers = false;
-		}
-		n = pem_word(p, j, avail, &end);
-		if (end == avail && !final && end < REDACT_BUILTIN_MAX)
-			return BM_MORE;
-		if (end >= REDACT_BUILTIN_MAX) {
-			j = good = end;
-			break;
-		}
-		sep = end < avail ? pem_sep(p, end, avail, list, c) : 1;
-		if (sep < 0 && !final)
-			return BM_MORE;
-		if (sep == 0 && p[end] == '-' && pem_end_at(p, end, avail, final))
-			return match_pem_end(p, end, avail, final, m);
-		if (sep == 0) {
-			/* run into other text: before the last line, any word is the key's */
-			if (!cut && n > 0 &&
-			    (!last ||
-			     pem_word_taken(n, width, builtin_quote(p, end, avail, &e) > 0)))
-				good = end;
-			break;
-		}
-		if (resume) {
-			/* the first word after a step may be the rest of a line: not judged */
-			resume = false;
-			good = j = end;
-			continue;
-		}
-		if (cut && n >= width)
-			cut = 0; /* a whole line again: the short one was not the last */
-		if (!cut && last && n < width && !(p[j] == '=' && n <= 5 && width > 5))
-			cut = good; /* past its last line, unless an END line follows */
-		good = end;
-		if (width == 0)
-			width = n;
-		last = last || n < width || n > PEM_LINE_MAX;
-		j = end;
+		if (r != PEM_NEXT)
+			return r;
 	}
-	if (j >= REDACT_BUILTIN_MAX && !(j == avail && final)) {
-		/* Past the limit and not at its end: all of it so far, and it goes on here. */
-		*m = (struct bm){ .end = j, .cont = true, .pem = *c };
-		m->pem.width = width;
-		m->pem.list = list;
-		m->pem.flat = flat;
-		m->pem.bol = bol;
-		return BM_MATCH;
-	}
-	if (j == avail && !final)
-		return BM_MORE;
-	*m = (struct bm){ 0, cut ? cut : good, false };
-	return BM_MATCH;
+	return pem_stop(&s, m);
 }
 
 static bool pem_private_label(const uint8_t *p, size_t label_end)

@@ -736,6 +736,38 @@ TEST(values_quoted_by_shells_and_python)
 	redactor_free(r);
 }
 
+/*
+ * A match is mapped back to whole units of the text: an escape whose character is the
+ * value's (the match ends or starts inside it) goes with it, whatever write split it; one
+ * that quotes the character after the value stays, as that character does. printf %q of
+ * the value then " done" escapes the space: the backslash left before it is the space's.
+ */
+TEST(escape_of_a_value_s_character_goes_one_after_it_stays)
+{
+	struct redactor *r = make(false, "pw", "s3cr3tValue9");
+
+	CHECK(r, "s3cr3tValue9\\ done\n", "[REDACTED:pw]\\ done\n");
+	CHECK(r, "\"s3cr3tValue9\\u0020done\"\n", "\"[REDACTED:pw]\\u0020done\"\n");
+	CHECK(r, "s3cr3tValue9\\$\\ done\n", "[REDACTED:pw]\\$\\ done\n");
+	redactor_free(r);
+
+	r = make(false, "pw", "s3cr3tValue9$");
+	CHECK(r, "s3cr3tValue9\\$\\ done\n", "[REDACTED:pw]\\ done\n");
+	CHECK(r, "s3cr3tValue9\\x24 done\n", "[REDACTED:pw] done\n");
+	CHECK(r, "s3cr3tValue9\\u0024\\u0020done\n", "[REDACTED:pw]\\u0020done\n");
+	redactor_free(r);
+
+	r = make(false, "pw", "$s3cr3tValue9");
+	CHECK(r, "x=\\$s3cr3tValue9\\ done\n", "x=[REDACTED:pw]\\ done\n");
+	redactor_free(r);
+
+	/* A space at the value's end is never in a match (normalising removes it): its
+	 * quoting stays as a space after the value does. */
+	r = make(false, "pw", "s3cr3tValue9 ");
+	CHECK(r, "s3cr3tValue9\\ done\n", "[REDACTED:pw]\\ done\n");
+	redactor_free(r);
+}
+
 /* A flush right after the quote before a splice: the quote waits for it (the splice looks
  * back at it), and the value across the two writes is still found. */
 TEST(quote_splice_across_a_flush)
@@ -1132,6 +1164,35 @@ TEST(builtin_private_key_line_prefixes)
 	/* Cut short: a diff's context line after it, without the prefix, stays. */
 	CHECK(r, "+-----BEGIN EC PRIVATE KEY-----\n+" PEM_B1 "\n+" PEM_B3 "\n context line\n",
 	      "+[REDACTED:private-key]\n context line\n");
+	redactor_free(r);
+}
+
+/*
+ * A backslash in a block whose lines carry a prefix, not one of "\x1b": the block stops
+ * there (the line runs into other text) as soon as it is seen. It was taken for a colour
+ * escape whose end was still to come, so the stream held everything from the BEGIN line
+ * until its end or its force limit, and a block the window then ended in was cut there.
+ */
+TEST(builtin_private_key_prefixed_backslash_is_not_held)
+{
+	static const char in[] =
+		"x\n+-----BEGIN EC PRIVATE KEY-----\n+" PEM_B1
+		"\n+AwEHoUQDQgAEtJq1c8S4ePXeJ9kX\\X1eCTwN1C2vEvZqy2d1mQeR3\n+" PEM_B3
+		"\n+-----END EC PRIVATE KEY-----\nok\n";
+	static const char want[] = "x\n+[REDACTED:private-key]\\X1eCTwN1C2vEvZqy2d1mQeR3\n+" PEM_B3
+				   "\n+-----END EC PRIVATE KEY-----\nok\n";
+	struct redactor *r = make(true, NULL, NULL);
+	struct redact_stream *s;
+	const uint8_t *p;
+	size_t n;
+
+	CHECK(r, in, want);
+	ASSERT_OK(redact_stream_new(r, &s));
+	ASSERT_OK(redact_stream_feed(s, in, strlen(in), &p, &n));
+	ASSERT_EQ(redact_stream_held(s), 0);
+	ASSERT_EQ(n, strlen(want));
+	ASSERT_TRUE(memcmp(p, want, n) == 0);
+	redact_stream_free(s);
 	redactor_free(r);
 }
 
