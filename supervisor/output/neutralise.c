@@ -288,7 +288,9 @@ static inline X86_AVX512 bool block64_specials(struct neutralise *nz, const uint
 		s = j + k;
 		if (s >= len)
 			return true;
-		if (avail - s >= 64) /* room for 4 * 64 */
+		if (w == k) /* UTF-8 as it is: the rest is in place */
+			;
+		else if (avail - s >= 64) /* room for 4 * 64 */
 			_mm512_storeu_si512(out + *o, _mm512_loadu_si512(p + s));
 		else
 			_mm512_mask_storeu_epi8(out + *o, live >> s,
