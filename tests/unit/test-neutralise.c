@@ -185,4 +185,153 @@ TEST(random_bytes_stay_within_bound_and_are_safe)
 	}
 }
 
+/* in with every byte at the offsets in at[] (n of them) replaced by c, as expected: those
+ * bytes as "\xHH", the rest ('a' to 'z' in turn) as they are. */
+static void check_at(bool *test_failed_, size_t len, const size_t *at, size_t n, uint8_t c)
+{
+	char *in = malloc(len + 1), *want = malloc(4 * len + 1), *o;
+	size_t w = 0;
+
+	if (!in || !want)
+		abort();
+	for (size_t i = 0; i < len; i++)
+		in[i] = (char)('a' + i % 26);
+	for (size_t k = 0; k < n; k++)
+		in[at[k]] = (char)c;
+	for (size_t i = 0; i < len; i++)
+		if ((uint8_t)in[i] == c)
+			w += (size_t)sprintf(want + w, "\\x%02x", c);
+		else
+			want[w++] = in[i];
+	want[w] = '\0';
+	for (size_t chunk = 0; chunk <= 64; chunk += 61) {
+		bool ok;
+
+		o = run(in, len, chunk, NULL);
+		ok = strcmp(o, want) == 0;
+		if (!ok)
+			printf("#   at %zu (of %zu), chunk %zu: got \"%s\"\n", at[0], n, chunk, o);
+		free(o);
+		if (!ok) {
+			*test_failed_ = true;
+			break;
+		}
+	}
+	free(in);
+	free(want);
+}
+
+TEST(escapes_at_every_offset_of_a_block)
+{
+	/* One, two (at every distance), and a block full, in runs across three 64-byte blocks
+	 * and their ends: the vector levels render them in the block, not one run at a time. */
+	for (size_t i = 0; i < 192; i++) {
+		check_at(test_failed_, 200, &i, 1, 0x1b);
+		check_at(test_failed_, i + 1, &i, 1, 0x7f);
+		for (size_t d = 1; d < 40 && i + d < 192; d += 3) {
+			size_t two[2] = { i, i + d };
+
+			check_at(test_failed_, 200, two, 2, 0x01);
+		}
+		if (*test_failed_)
+			return;
+	}
+	for (size_t first = 0; first < 64; first += 7) {
+		size_t many[40];
+
+		for (size_t k = 0; k < 40; k++)
+			many[k] = first + 3 * k;
+		check_at(test_failed_, 256, many, 40, 0x1b);
+		check_at(test_failed_, first + 118, many, 40, 0x00);
+	}
+}
+
+TEST(utf8_across_block_ends_and_feeds)
+{
+	/* A C1 control, a bidi override and a 4-byte character as UTF-8 starting at each
+	 * offset around the first two block ends, whole and cut at every byte. */
+	static const char *const seq[] = { "\xc2\x9b", "\xe2\x80\xae", "\xf0\x9f\x98\x80",
+					   "\xe2\x80\x98" };
+	static const char *const want[] = { "\\u009b", "\\u202e", "\xf0\x9f\x98\x80",
+					    "\xe2\x80\x98" };
+
+	for (size_t s = 0; s < 4; s++)
+		for (size_t at = 56; at < 136; at = at == 72 ? 120 : at + 1) {
+			char in[200], exp[220];
+			size_t n = strlen(seq[s]), len = at + n + 20;
+			char *o;
+
+			memset(in, 'x', sizeof(in));
+			memcpy(in + at, seq[s], n);
+			in[at + n + 3] = 0x1b;
+			memset(exp, 'x', sizeof(exp));
+			strcpy(exp + at, want[s]);
+			strcat(exp, "xxx\\x1b");
+			memset(exp + strlen(exp), 'x', 16);
+			exp[at + strlen(want[s]) + 7 + 16] = '\0';
+			for (size_t cut = 0; cut <= len; cut += cut + 1 < at ? at - 1 : 1) {
+				struct neutralise nz;
+				char out[NEUTRALISE_MAX_OUT(200) * 2];
+				size_t w;
+
+				neutralise_init(&nz);
+				w = neutralise_feed(&nz, in, cut, out);
+				w += neutralise_feed(&nz, in + cut, len - cut, out + w);
+				w += neutralise_finish(&nz, out + w);
+				out[w] = '\0';
+				ASSERT_STREQ(out, exp);
+			}
+			o = run(in, len, 0, NULL);
+			ASSERT_STREQ(o, exp);
+			free(o);
+		}
+}
+
+/* Neutralises in at the plain level (byte by byte), in the chunks given. */
+static char *run_plain(const char *in, size_t len, size_t chunk)
+{
+	enum simd_level level = simd_level();
+	char *o;
+
+	simd_level_cap(SIMD_PLAIN);
+	o = run(in, len, chunk, NULL);
+	simd_level_cap(level);
+	return o;
+}
+
+/* Random bytes and text with specials sprinkled at rates from one in 2 to one in 300:
+ * this level's output is the plain level's, byte for byte. */
+TEST(every_level_renders_as_plain)
+{
+	static const char specials[] = "\x1b\x00\x7f\x01\x9b\xc2\x80\xc2\x9b\xe2\x80\xae"
+				       "\xe2\x80\x98\xf0\x9f\x98\x80\xc3\xa9\xed\xa0\x80\xff";
+	uint64_t seed = 7;
+
+	for (int round = 0; round < 600; round++) {
+		size_t len, rate, chunk;
+		char in[1200], *want, *got;
+
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		len = seed >> 33 & 1023;
+		rate = 2 + (seed >> 20 & 255) + (round % 3 == 0 ? 40 : 0);
+		chunk = round % 5 == 0 ? 0 : 1 + (seed >> 12 & 255);
+		for (size_t i = 0; i < len; i++) {
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			if (round % 4 == 0)
+				in[i] = (char)(seed >> 56);
+			else if ((seed >> 40) % rate == 0)
+				in[i] = specials[(seed >> 24) % (sizeof(specials) - 1)];
+			else
+				in[i] = (char)(' ' + (seed >> 48) % 95);
+		}
+		want = run_plain(in, len, chunk);
+		got = run(in, len, chunk, NULL);
+		if (strcmp(got, want) != 0)
+			printf("#   round %d: len %zu, chunk %zu differs\n", round, len, chunk);
+		ASSERT_STREQ(got, want);
+		free(want);
+		free(got);
+	}
+}
+
 TEST_MAIN_SIMD();

@@ -155,4 +155,46 @@ TEST(input_read_into_the_space_is_filtered_in_place_as_a_copied_one)
 	redactor_free(r);
 }
 
+/* Coloured build output long enough for the neutraliser's 64-byte blocks, with the value,
+ * dense escapes and UTF-8 (a C1 control among it) at shifting offsets, fed at once and byte
+ * by byte: this level's caller and log parts are the plain level's. */
+TEST(long_coloured_output_is_neutralised_as_at_the_plain_level)
+{
+	static const char *const parts[] = {
+		"../src/net/socket.c:12:7: \x1b[1;35mwarning:\x1b[0m unused "
+		"\xe2\x80\x98len\xe2\x80\x99\n",
+		"tests/test_io.py::test_read \x1b[32mPASSED\x1b[0m     [ 12%]\n",
+		"\x1b\x1b\x01\x7f\x1b[K\x1b[2J",
+		"x \xc2\x9b"
+		"31m \xe2\x80\xae y\n",
+		"export TOKEN=" VALUE "\n",
+	};
+	char in[900];
+	size_t len = 0;
+
+	for (size_t k = 0; len < 700; k++) {
+		const char *part = parts[(k * 7 + k / 5) % 5];
+
+		memcpy(in + len, part, strlen(part));
+		len += strlen(part);
+		in[len++] = (char)('a' + k % 26); /* shift the next part by one */
+	}
+	in[len] = '\0';
+	for (int bytewise = 0; bytewise < 2; bytewise++) {
+		enum simd_level level = simd_level();
+		struct sink got, want;
+		uint64_t n, n_plain;
+
+		run(false, in, bytewise, &got, &n);
+		simd_level_cap(SIMD_PLAIN);
+		run(false, in, bytewise, &want, &n_plain);
+		simd_level_cap(level);
+		ASSERT_STREQ(got.caller, want.caller);
+		ASSERT_STREQ(got.log, want.log);
+		ASSERT_TRUE(strstr(got.log, VALUE) == NULL);
+		ASSERT_TRUE(strstr(got.log, "\\x1b[1;35mwarning:\\x1b[0m") != NULL);
+		ASSERT_EQ(n, n_plain);
+	}
+}
+
 TEST_MAIN_SIMD();
