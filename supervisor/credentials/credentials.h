@@ -46,6 +46,7 @@ struct credential_arg_syntax {
  * part is malformed.
  */
 int credential_arg_parse(const char *arg, bool from_fd, struct credential_arg_syntax *parts);
+
 /*
  * Adds one command-line argument: "NAME=@FILE" (from_fd false) or "NAME=N" (true). A
  * malformed argument is never echoed past the name, in case it holds a value. Logs its

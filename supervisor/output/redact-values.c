@@ -213,8 +213,8 @@ static int build_needles(struct value_matcher *vm, const struct redact_value *va
 	for (size_t j = 0; j < vm->n_needles; j++)
 		if (vm->needles[j].len - (REDACT_GRAM - 1) < vm->stride)
 			vm->stride = vm->needles[j].len - (REDACT_GRAM - 1);
-	vm->tail_max =
-		vm->stride + REDACT_GRAM - 2 + REDACT_GRAM_SHIFT_MAX; /* <= REDACT_TAIL_MAX */
+	/* At most REDACT_TAIL_MAX (the stride at most REDACT_STRIDE_MAX): tail_scan()'s keys. */
+	vm->tail_max = vm->stride + REDACT_GRAM - 2 + REDACT_GRAM_SHIFT_MAX;
 	return 0;
 }
 
