@@ -13,6 +13,9 @@
 #
 # Cases:
 #   bwrap           bwrap --unshare-all, minimal filesystem (as bench/startup.sh)
+#   bwrap-1m        the same, its pipe to the consumer grown to 1 MiB first (bench/pipe-grow),
+#                   as airlock grows its caller's: bwrap at its best. Where a switch between
+#                   the writer and the reader is dear, bwrap's 64 KiB pipe alone halves it
 #   airlock         default policy (limits.output raised, as in every airlock case):
 #                   built-in token patterns, neutralised, 16M logs
 #   airlock-32      32 credential slots (the policy's most), each value registered in
@@ -26,8 +29,8 @@
 # BENCH_BASE=PATH adds "base" and "base-32", another airlock binary (main, or a build from
 # before a change) with the default policy and with the 32 credentials, to compare the two
 # builds in the same run.
-# BENCH_CASES="bwrap airlock-32 ..." runs only those cases (bwrap is always run: the
-# ratios are to it).
+# BENCH_CASES="airlock-32 ..." runs only those cases (bwrap and bwrap-1m are always run:
+# the ratios are to them). "ratio" is to bwrap as a user runs it, "ratio_1m" to bwrap-1m.
 set -euo pipefail
 
 build=${1:-build-bench}
@@ -35,6 +38,7 @@ rounds=${2:-3}
 mib=${3:-1024}
 airlock=$(realpath "$build/airlock")
 relay=$(realpath "$build/bench/relay")
+grow=$(realpath "$build/bench/pipe-grow")
 tmp=$(mktemp -d /tmp/airlock-outbench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -95,6 +99,10 @@ printf '{ "version": 1, %s, "credentials": [ %s ], "logs": { "terminal": "raw" }
 	"$lim" "$slots" >"$tmp/p32raw.json"
 printf '{ "version": 1, %s, "logs": { "max_size": "1G" } }\n' "$lim" >"$tmp/p1g.json"
 
+bw=(bwrap --unshare-all --ro-bind /usr /usr --symlink usr/bin /bin
+	--symlink usr/lib /lib --symlink usr/lib64 /lib64 --symlink usr/sbin /sbin
+	--proc /proc --dev /dev --tmpfs /tmp --ro-bind "$tmp/ws" /workspace
+	--die-with-parent --new-session --cap-drop ALL)
 run_airlock() { # BINARY [OPTIONS]
 	local bin=$1
 	shift
@@ -102,10 +110,8 @@ run_airlock() { # BINARY [OPTIONS]
 }
 run_case() {
 	case $1 in
-	bwrap) bwrap --unshare-all --ro-bind /usr /usr --symlink usr/bin /bin \
-		--symlink usr/lib /lib --symlink usr/lib64 /lib64 --symlink usr/sbin /sbin \
-		--proc /proc --dev /dev --tmpfs /tmp --ro-bind "$tmp/ws" /workspace \
-		--die-with-parent --new-session --cap-drop ALL "${task[@]}" ;;
+	bwrap) "${bw[@]}" "${task[@]}" ;;
+	bwrap-1m) "$grow" "${bw[@]}" "${task[@]}" ;;
 	airlock) run_airlock "$airlock" --policy "$tmp/p0.json" ;;
 	airlock-32) run_airlock "$airlock" --policy "$tmp/p32.json" "${creds[@]}" ;;
 	airlock-32-raw) run_airlock "$airlock" --policy "$tmp/p32raw.json" "${creds[@]}" ;;
@@ -116,13 +122,13 @@ run_case() {
 	esac
 }
 
-cases=(bwrap relay airlock airlock-32 airlock-32-raw airlock-1g-log)
+cases=(bwrap bwrap-1m relay airlock airlock-32 airlock-32-raw airlock-1g-log)
 [ -n "${BENCH_BASE:-}" ] && cases+=(base base-32)
 if [ -n "${BENCH_CASES:-}" ]; then
-	cases=(bwrap)
+	cases=(bwrap bwrap-1m)
 	for c in $BENCH_CASES; do
 		case $c in
-		bwrap) ;;
+		bwrap | bwrap-1m) ;;
 		relay | airlock | airlock-32 | airlock-32-raw | airlock-1g-log) cases+=("$c") ;;
 		base | base-32)
 			[ -n "${BENCH_BASE:-}" ] || {
@@ -138,7 +144,7 @@ fi
 for c in "${cases[@]}"; do
 	{
 		echo '#!/bin/bash'
-		declare -p tmp task creds airlock relay
+		declare -p tmp task bw creds airlock relay grow
 		[ -n "${BENCH_BASE:-}" ] && declare -p BENCH_BASE
 		declare -f run_airlock run_case
 		printf 'run_case %q 2>/dev/null | cat >/dev/null\n' "$c"
@@ -175,16 +181,19 @@ done
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 echo "# $mib MiB of build output through a pipe, $rounds rounds, interleaved"
 echo "# wall: best and median; cpu: median, by $cpu_by; extra: cpu over bwrap's, per byte"
+echo "# ratio: bwrap's best wall time over the case's; ratio_1m: bwrap-1m's over the case's"
 [[ " ${cases[*]} " == *" relay "* ]] &&
 	echo "# relay: the output through a process that only copies it, the floor of a filter"
-printf '%-16s %8s %8s %8s %7s %8s %9s\n' case best_s med_s MB/s ratio cpu_s extra_ns/B
+printf '%-16s %8s %8s %8s %7s %8s %8s %9s\n' case best_s med_s MB/s ratio ratio_1m cpu_s \
+	extra_ns/B
 bw_best=$(awk '{ print $1 }' "$tmp/t.bwrap" | sort -n | head -1)
+bw1m_best=$(awk '{ print $1 }' "$tmp/t.bwrap-1m" | sort -n | head -1)
 bw_cpu=$(awk '{ print $2 + $3 }' "$tmp/t.bwrap" | median)
 for c in "${cases[@]}"; do
 	best=$(awk '{ print $1 }' "$tmp/t.$c" | sort -n | head -1)
 	med=$(awk '{ print $1 }' "$tmp/t.$c" | median)
 	cpu=$(awk '{ print $2 + $3 }' "$tmp/t.$c" | median)
-	printf '%-16s %8.2f %8.2f %8.0f %7.3f %8.2f %9.2f\n' "$c" "$best" "$med" \
+	printf '%-16s %8.2f %8.2f %8.0f %7.3f %8.3f %8.2f %9.2f\n' "$c" "$best" "$med" \
 		"$(echo "$mib * 1.048576 / $best" | bc -l)" "$(echo "$bw_best / $best" | bc -l)" \
-		"$cpu" "$(echo "($cpu - $bw_cpu) * 1000000000 / ($mib * 1048576)" | bc -l)"
+		"$(echo "$bw1m_best / $best" | bc -l)" "$cpu" "$(echo "($cpu - $bw_cpu) * 1000000000 / ($mib * 1048576)" | bc -l)"
 done
