@@ -14,8 +14,8 @@
 # Cases:
 #   bwrap           bwrap --unshare-all, minimal filesystem (as bench/startup.sh)
 #   bwrap-1m        the same, its pipe to the consumer grown to 1 MiB first (bench/pipe-grow),
-#                   as airlock grows its caller's: bwrap at its best. Where a switch between
-#                   the writer and the reader is dear, bwrap's 64 KiB pipe alone halves it
+#                   as airlock grows its caller's: bwrap at its best. Where a switch
+#                   between writer and reader is dear, the 64 KiB pipe alone halves bwrap
 #   airlock         default policy (limits.output raised, as in every airlock case):
 #                   built-in token patterns, neutralised, 16M logs
 #   airlock-32      32 credential slots (the policy's most), each value registered in
