@@ -636,10 +636,13 @@ static X86_AVX512 size_t trigger_next(const uint8_t *buf, size_t i, size_t end, 
 	for (; i + 64 <= end; i += 64) {
 		const uint8_t *p = buf + i;
 #define LOOKUP(k) _mm512_permutex2var_epi8(lo##k, _mm512_loadu_si512(p + k), hi##k)
-		__m512i a = _mm512_ternarylogic_epi64(LOOKUP(0), LOOKUP(1), LOOKUP(2), 0x80);
-		__m512i b = _mm512_ternarylogic_epi64(LOOKUP(3), LOOKUP(4), LOOKUP(5), 0x80);
-#undef LOOKUP
+		__m512i a = _mm512_ternarylogic_epi64(LOOKUP(0), LOOKUP(1), LOOKUP(2), 0x80), b;
 
+		/* Most blocks hold no literal's first three characters: the rest is not read. */
+		if (!_mm512_test_epi8_mask(a, a))
+			continue;
+		b = _mm512_ternarylogic_epi64(LOOKUP(3), LOOKUP(4), LOOKUP(5), 0x80);
+#undef LOOKUP
 		*mask = _mm512_test_epi8_mask(a, b);
 		if (*mask)
 			return i;
