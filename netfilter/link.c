@@ -141,7 +141,9 @@ int egress_dir_lock(const char *dir)
 	char path[512];
 
 	snprintf(path, sizeof(path), "%s/.lock", dir);
-	for (unsigned tries = 0; tries < 16; tries++) {
+	/* Each retry means another run took and tidied the directory meanwhile: a run that
+	 * loses many in a row only waits behind others that made progress. */
+	for (unsigned tries = 0; tries < 128; tries++) {
 		_cleanup_close_ int fd = -EBADF;
 		int r;
 
@@ -149,6 +151,8 @@ int egress_dir_lock(const char *dir)
 		if (r < 0)
 			return r;
 		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0 && errno == ENOENT)
+			continue; /* the last run's tidy removed the directory since mkdir_p() */
 		if (fd < 0)
 			return -errno;
 		if (flock(fd, LOCK_EX) < 0)
