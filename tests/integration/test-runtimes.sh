@@ -32,6 +32,12 @@ JAVA
 chmod -R a+rX "$jws"
 want_java="hello from java 2d711642 64"
 
+# java_said DESCRIPTION: the last run printed Hello's line; else the whole run is shown.
+java_said() {
+	al_is "$AL_OUT" "$want_java" "$1"
+	if [ "$AL_RC" -ne 0 ] || [ "$AL_OUT" != "$want_java" ]; then al_show; fi
+}
+
 # In the vm stage's guest (QEMU's TCG, vCPUs on host threads) a JVM whose threads run on
 # both vCPUs now and then dies of SIGSEGV at the first instruction of a method C1 just
 # compiled (seen there twice, 2026-12-07: "J 146 c1 java.lang.StringLatin1.newString ...
@@ -50,9 +56,7 @@ JSON
 	# host's memory when the cgroup is not visible), the limit still holds the process.
 	al_run --policy "$jdk" --workspace "$jws" -- "${jvm[@]}" /bin/sh -c \
 		'javac -d /tmp /workspace/Hello.java && java -cp /tmp Hello'
-	al_is "$AL_OUT" "$want_java" \
-		"javac compiles and java runs under a 768M memory limit (etc: java-17-openjdk)"
-	if [ "$AL_RC" -ne 0 ] || [ "$AL_OUT" != "$want_java" ]; then al_show; fi
+	java_said "javac compiles and java runs under a 768M memory limit (etc: java-17-openjdk)"
 
 	# The JVM sizes its default heap from the cgroup it finds (a quarter of the memory
 	# limit), on v1 only when cpuset, cpu, cpuacct and memory are all in the view. The
@@ -100,8 +104,7 @@ JSON
 	)
 	al_run --policy "$jdkexec" --workspace "$jws" -- "${jvm[@]}" /bin/sh -c \
 		'javac -d /tmp /workspace/Hello.java && java -cp /tmp Hello'
-	al_is "$AL_OUT" "$want_java" "javac and java run under exec [/bin, /lib]"
-	if [ "$AL_RC" -ne 0 ] || [ "$AL_OUT" != "$want_java" ]; then al_show; fi
+	java_said "javac and java run under exec [/bin, /lib]"
 
 	# The /etc entry is read-only and noexec inside.
 	al_run --policy "$jdk" --workspace "$jws" -- /bin/sh -c \
